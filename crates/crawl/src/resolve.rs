@@ -1,0 +1,246 @@
+//! Address resolution and the connect-time address safety check.
+//!
+//! Owns [`ResolveMap`] (curl-style `--resolve` / `--connect-to` overrides), the choice between
+//! an override and the system resolver, and the classification of addresses that must not be
+//! contacted (private, loopback, link-local, cloud metadata...). It must not open connections:
+//! it only decides *where* a connection may go.
+
+use std::collections::{HashMap, HashSet};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use crate::error::{CrawlError, FetchError};
+
+/// curl's `--resolve` syntax `HOST:PORT:ADDRESS` (repeatable; `HOST` may be `*` to match any
+/// host on that port). Connections to `HOST` on `PORT` go to `ADDRESS` on the same port.
+///
+/// Extension (curl's `--connect-to` idea folded into the same syntax): `ADDRESS` may carry its
+/// own port, `HOST:PORT:IP:PORT2` or `HOST:PORT:[IPv6]:PORT2`, meaning connect to that IP and
+/// `PORT2` instead — e.g. `shop-a.test:80:127.0.0.1:45123` sends `http://shop-a.test/` to a test
+/// server on an ephemeral port while the request still says `Host: shop-a.test`.
+///
+/// Every target address of an explicit entry is allow-listed (address *and* port) for the
+/// private-address check: an operator who maps a name to `127.0.0.1:8080` means it.
+/// Lookup prefers an exact host entry over a `*` entry. A leading `+` (curl's "timeout"
+/// marker) is accepted and ignored; IPv6 addresses must be bracketed, as in curl.
+#[derive(Debug, Clone, Default)]
+pub struct ResolveMap {
+    entries: HashMap<(String, u16), SocketAddr>,
+    allowed: HashSet<SocketAddr>,
+}
+
+impl ResolveMap {
+    /// An empty map (everything goes through the system resolver).
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Parses one `HOST:PORT:ADDRESS[:PORT]` entry and adds it; a later entry for the same
+    /// host and port replaces the earlier one.
+    pub fn parse_entry(&mut self, s: &str) -> Result<(), CrawlError> {
+        let bad = |reason| CrawlError::InvalidResolve { entry: s.to_owned(), reason };
+        let body = s.trim().strip_prefix('+').unwrap_or(s.trim());
+        let (host, rest) = if let Some(after) = body.strip_prefix('[') {
+            // Bracketed IPv6 literal as HOST.
+            let end = after.find(']').ok_or_else(|| bad("unclosed '[' in HOST"))?;
+            let rest = after[end + 1..].strip_prefix(':').ok_or_else(|| bad("expected ':' after HOST"))?;
+            (format!("[{}]", &after[..end]), rest)
+        } else {
+            let (h, rest) = body.split_once(':').ok_or_else(|| bad("expected HOST:PORT:ADDRESS"))?;
+            (h.to_owned(), rest)
+        };
+        if host.is_empty() {
+            return Err(bad("empty HOST"));
+        }
+        let (port, addr) = rest.split_once(':').ok_or_else(|| bad("expected HOST:PORT:ADDRESS"))?;
+        let port: u16 = port.parse().map_err(|_| bad("PORT is not a number 0-65535"))?;
+        let target = parse_address(addr, port).ok_or_else(|| bad("ADDRESS is not an IP or IP:PORT"))?;
+        self.entries.insert((host.to_ascii_lowercase(), port), target);
+        self.allowed.insert(target);
+        Ok(())
+    }
+
+    /// The override for `host` on `port`: an exact host entry first, then a `*` entry.
+    pub fn lookup(&self, host: &str, port: u16) -> Option<SocketAddr> {
+        let host = host.to_ascii_lowercase();
+        self.entries
+            .get(&(host, port))
+            .or_else(|| self.entries.get(&("*".to_owned(), port)))
+            .copied()
+    }
+
+    /// True when `addr` (address and port) is the target of an explicit entry.
+    pub fn is_allow_listed(&self, addr: &SocketAddr) -> bool {
+        self.allowed.contains(addr)
+    }
+
+    /// True when no entry was added.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+fn parse_address(addr: &str, default_port: u16) -> Option<SocketAddr> {
+    if let Ok(sa) = addr.parse::<SocketAddr>() {
+        return Some(sa);
+    }
+    let ip = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
+    ip.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, default_port))
+}
+
+/// Resolves `host:port` to the address to connect to and applies the safety check.
+pub(crate) async fn resolve(
+    map: &ResolveMap,
+    allow_private: bool,
+    host: &str,
+    port: u16,
+) -> Result<SocketAddr, FetchError> {
+    let addr = if let Some(a) = map.lookup(host, port) {
+        a
+    } else {
+        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            SocketAddr::new(ip, port)
+        } else {
+            let mut addrs = tokio::net::lookup_host((bare, port)).await.map_err(|e| {
+                FetchError::Resolve { host: host.to_owned(), reason: e.to_string() }
+            })?;
+            addrs.next().ok_or_else(|| FetchError::Resolve {
+                host: host.to_owned(),
+                reason: "no address".to_owned(),
+            })?
+        }
+    };
+    check_address(map, allow_private, addr)?;
+    Ok(addr)
+}
+
+/// Refuses non-public addresses unless `allow_private` or the exact address+port is allow-listed.
+pub(crate) fn check_address(
+    map: &ResolveMap,
+    allow_private: bool,
+    addr: SocketAddr,
+) -> Result<(), FetchError> {
+    if allow_private || map.is_allow_listed(&addr) {
+        return Ok(());
+    }
+    match non_public_class(addr.ip()) {
+        Some(class) => Err(FetchError::RefusedAddress { addr: addr.ip(), class }),
+        None => Ok(()),
+    }
+}
+
+/// The reason an address must not be contacted by default, or `None` for a public address.
+pub fn non_public_class(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_class(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4_class(v4);
+            }
+            v6_class(v6)
+        }
+    }
+}
+
+fn v4_class(ip: Ipv4Addr) -> Option<&'static str> {
+    let [a, b, c, _] = ip.octets();
+    Some(match (a, b, c) {
+        _ if ip == Ipv4Addr::new(169, 254, 169, 254) => "a cloud metadata address",
+        _ if ip.is_unspecified() || a == 0 => "unspecified",
+        _ if ip.is_loopback() => "loopback",
+        _ if ip.is_private() => "private",
+        _ if ip.is_link_local() => "link-local",
+        (100, 64..=127, _) => "shared (CGNAT)",
+        (192, 0, 0) => "IETF protocol assignment",
+        (192, 0, 2) | (198, 51, 100) | (203, 0, 113) => "documentation",
+        (198, 18..=19, _) => "benchmarking",
+        _ if ip.is_multicast() => "multicast",
+        _ if a >= 240 => "reserved",
+        _ => return None,
+    })
+}
+
+fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
+    let s = ip.segments();
+    Some(match s[0] {
+        _ if ip.is_unspecified() => "unspecified",
+        _ if ip.is_loopback() => "loopback",
+        x if x & 0xfe00 == 0xfc00 => "private (ULA)",
+        x if x & 0xffc0 == 0xfe80 => "link-local",
+        x if x & 0xffc0 == 0xfec0 => "site-local",
+        x if x & 0xff00 == 0xff00 => "multicast",
+        0x2001 if s[1] == 0x0db8 => "documentation",
+        // NAT64 well-known prefix: judge the embedded IPv4 address.
+        0x0064 if s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] => {
+            let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
+            return v4_class(v4);
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(entries: &[&str]) -> ResolveMap {
+        let mut m = ResolveMap::new();
+        for e in entries {
+            m.parse_entry(e).unwrap();
+        }
+        m
+    }
+
+    #[test]
+    fn curl_resolve_keeps_the_port() {
+        let m = map(&["example.com:80:93.184.216.34"]);
+        assert_eq!(m.lookup("EXAMPLE.com", 80), Some("93.184.216.34:80".parse().unwrap()));
+        assert_eq!(m.lookup("example.com", 443), None);
+    }
+
+    #[test]
+    fn connect_to_extension_and_wildcard() {
+        let m = map(&["*:80:127.0.0.1:45123", "shop-a.test:80:127.0.0.2:1", "v6.test:80:[::1]:8080"]);
+        assert_eq!(m.lookup("other.test", 80), Some("127.0.0.1:45123".parse().unwrap()));
+        assert_eq!(m.lookup("shop-a.test", 80), Some("127.0.0.2:1".parse().unwrap()));
+        assert_eq!(m.lookup("v6.test", 80), Some("[::1]:8080".parse().unwrap()));
+        assert!(m.is_allow_listed(&"127.0.0.1:45123".parse().unwrap()));
+        assert!(!m.is_allow_listed(&"127.0.0.1:45124".parse().unwrap()));
+        let m = map(&["v6.test:443:[::1]"]);
+        assert_eq!(m.lookup("v6.test", 443), Some("[::1]:443".parse().unwrap()));
+    }
+
+    #[test]
+    fn bad_entries_are_rejected() {
+        let mut m = ResolveMap::new();
+        for bad in ["", "host", "host:80", "host:x:1.2.3.4", "host:80:not-an-ip", ":80:1.2.3.4", "h:70000:1.2.3.4"] {
+            assert!(m.parse_entry(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn classifies_non_public_addresses() {
+        let class = |s: &str| non_public_class(s.parse().unwrap());
+        assert_eq!(class("10.0.0.1"), Some("private"));
+        assert_eq!(class("127.0.0.1"), Some("loopback"));
+        assert_eq!(class("169.254.169.254"), Some("a cloud metadata address"));
+        assert_eq!(class("169.254.1.1"), Some("link-local"));
+        assert_eq!(class("100.64.0.1"), Some("shared (CGNAT)"));
+        assert_eq!(class("0.0.0.0"), Some("unspecified"));
+        assert_eq!(class("::1"), Some("loopback"));
+        assert_eq!(class("fd00::1"), Some("private (ULA)"));
+        assert_eq!(class("fe80::1"), Some("link-local"));
+        assert_eq!(class("::ffff:192.168.1.1"), Some("private"));
+        assert_eq!(class("64:ff9b::a00:1"), Some("private"));
+        assert_eq!(class("93.184.216.34"), None);
+        assert_eq!(class("2606:2800:220:1::1"), None);
+    }
+
+    #[test]
+    fn allow_listing_is_per_address_and_port() {
+        let m = map(&["a.test:80:127.0.0.1:9000"]);
+        assert!(check_address(&m, false, "127.0.0.1:9000".parse().unwrap()).is_ok());
+        assert!(check_address(&m, false, "127.0.0.1:9001".parse().unwrap()).is_err());
+        assert!(check_address(&m, true, "127.0.0.1:9001".parse().unwrap()).is_ok());
+    }
+}

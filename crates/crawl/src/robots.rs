@@ -1,0 +1,286 @@
+//! robots.txt (RFC 9309) parsing and matching.
+//!
+//! Owns turning a robots.txt body into the rule set that applies to one product token, and
+//! answering "may this path be fetched?". Basics of RFC 9309: groups chosen by the product
+//! token (case-insensitive; all groups naming it are merged, else all `*` groups), `Allow` /
+//! `Disallow` with longest-match precedence (`Allow` wins ties), `*` and `$` wildcards,
+//! `/robots.txt` always allowed, at least [`MAX_ROBOTS_BYTES`] parsed. It must not fetch
+//! anything or know about HTTP status codes beyond the [`Robots::allow_all`] /
+//! [`Robots::disallow_all`] constructors the crawler picks from.
+
+/// How much of a robots.txt body is parsed (RFC 9309 asks for at least 500 KiB).
+pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Rule {
+    allow: bool,
+    /// Normalised pattern (percent-encoded, upper-case hex), without a trailing `$`.
+    pattern: String,
+    anchored: bool,
+}
+
+/// The robots rules that apply to one crawler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Robots {
+    rules: Vec<Rule>,
+    disallow_all: bool,
+}
+
+impl Robots {
+    /// No restrictions (robots.txt missing: 4xx).
+    pub fn allow_all() -> Self {
+        Robots { rules: Vec::new(), disallow_all: false }
+    }
+
+    /// Nothing may be fetched (robots.txt unreachable or 5xx).
+    pub fn disallow_all() -> Self {
+        Robots { rules: Vec::new(), disallow_all: true }
+    }
+
+    /// Parses `body` (only its first [`MAX_ROBOTS_BYTES`]) for the crawler whose product token
+    /// is `token` (e.g. `wangjian` for `wangjian/0.1 (+https://...)`, see [`product_token`]).
+    pub fn parse(body: &[u8], token: &str) -> Self {
+        let body = &body[..body.len().min(MAX_ROBOTS_BYTES)];
+        let text = String::from_utf8_lossy(body);
+        let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+
+        struct Group {
+            agents: Vec<String>,
+            rules: Vec<Rule>,
+        }
+        let mut groups: Vec<Group> = Vec::new();
+        // True while consecutive user-agent lines are still extending the current group.
+        let mut in_agent_lines = false;
+        for line in text.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let Some((key, value)) = line.split_once(':') else { continue };
+            let key = key.trim().to_ascii_lowercase();
+            let value = value.trim();
+            match key.as_str() {
+                "user-agent" => {
+                    if !in_agent_lines || groups.is_empty() {
+                        groups.push(Group { agents: Vec::new(), rules: Vec::new() });
+                    }
+                    in_agent_lines = true;
+                    // "Foo/1.0" names the product token "Foo".
+                    let agent = value.split('/').next().unwrap_or("").trim().to_ascii_lowercase();
+                    groups.last_mut().expect("pushed above").agents.push(agent);
+                }
+                "allow" | "disallow" => {
+                    in_agent_lines = false;
+                    let Some(group) = groups.last_mut() else { continue };
+                    if value.is_empty() {
+                        // "Disallow:" with no path allows everything: no rule.
+                        continue;
+                    }
+                    let (pattern, anchored) = match value.strip_suffix('$') {
+                        Some(p) => (p, true),
+                        None => (value, false),
+                    };
+                    group.rules.push(Rule {
+                        allow: key == "allow",
+                        pattern: normalise(pattern),
+                        anchored,
+                    });
+                }
+                // Other records (sitemap, crawl-delay...) neither belong to nor end a group's
+                // user-agent run in practice; treat them as ending it, like rules do.
+                _ => in_agent_lines = false,
+            }
+        }
+        let token = token.to_ascii_lowercase();
+        let pick = |name: &str| -> Vec<Rule> {
+            groups
+                .iter()
+                .filter(|g| g.agents.iter().any(|a| a == name))
+                .flat_map(|g| g.rules.iter().cloned())
+                .collect()
+        };
+        let any_named = !token.is_empty() && groups.iter().any(|g| g.agents.contains(&token));
+        let rules = if any_named { pick(&token) } else { pick("*") };
+        Robots { rules, disallow_all: false }
+    }
+
+    /// May `path_and_query` (as in a request line, percent-encoded) be fetched?
+    pub fn is_allowed(&self, path_and_query: &str) -> bool {
+        let path = normalise(path_and_query);
+        if path == "/robots.txt" {
+            return true;
+        }
+        if self.disallow_all {
+            return false;
+        }
+        let mut best: Option<(usize, bool)> = None;
+        for rule in &self.rules {
+            if matches(&rule.pattern, rule.anchored, &path) {
+                let len = rule.pattern.len() + usize::from(rule.anchored);
+                best = match best {
+                    Some((l, a)) if l > len || (l == len && a) => Some((l, a)),
+                    _ => Some((len, rule.allow)),
+                };
+            }
+        }
+        best.is_none_or(|(_, allow)| allow)
+    }
+
+    /// True when this rule set forbids everything (robots.txt was unavailable).
+    pub fn is_disallow_all(&self) -> bool {
+        self.disallow_all
+    }
+}
+
+/// The product token of a User-Agent string: `wangjian/0.1 (+https://x)` → `wangjian`.
+pub fn product_token(user_agent: &str) -> &str {
+    let first = user_agent.split_whitespace().next().unwrap_or("");
+    first.split('/').next().unwrap_or("")
+}
+
+/// Percent-encodes what is not printable ASCII and upper-cases existing `%xx` escapes, so
+/// that a pattern written with raw UTF-8 matches the encoded request path and vice versa.
+fn normalise(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if b == b'%' && i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() {
+            out.push('%');
+            out.push(bytes[i + 1].to_ascii_uppercase() as char);
+            out.push(bytes[i + 2].to_ascii_uppercase() as char);
+            i += 3;
+            continue;
+        }
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Does `pattern` (with `*` wildcards) match a prefix of `path` (all of it when `anchored`)?
+fn matches(pattern: &str, anchored: bool, path: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or("");
+    let Some(mut rest) = path.strip_prefix(first) else { return false };
+    let tail: Vec<&str> = parts.collect();
+    if tail.is_empty() {
+        return !anchored || rest.is_empty();
+    }
+    let (last, middle) = tail.split_last().expect("non-empty");
+    for part in middle {
+        match rest.find(part) {
+            Some(i) => rest = &rest[i + part.len()..],
+            None => return false,
+        }
+    }
+    if anchored {
+        // The last literal must end the path, after what the middle parts consumed.
+        rest.ends_with(last) && rest.len() >= last.len()
+    } else {
+        rest.contains(last)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(robots: &str, token: &str, path: &str, expected: bool) {
+        let r = Robots::parse(robots.as_bytes(), token);
+        assert_eq!(r.is_allowed(path), expected, "{path} under\n{robots}");
+    }
+
+    #[test]
+    fn product_token_of_user_agent() {
+        assert_eq!(product_token("wangjian/0.1 (+https://example.org/bot)"), "wangjian");
+        assert_eq!(product_token("Wangjian"), "Wangjian");
+        assert_eq!(product_token(""), "");
+    }
+
+    #[test]
+    fn star_group_and_prefix_match() {
+        let r = "User-agent: *\nDisallow: /private\n";
+        check(r, "wangjian", "/private", false);
+        check(r, "wangjian", "/private/x?y=1", false);
+        check(r, "wangjian", "/privately", false);
+        check(r, "wangjian", "/public", true);
+        check(r, "wangjian", "/", true);
+    }
+
+    #[test]
+    fn specific_group_replaces_star() {
+        let r = "User-agent: *\nDisallow: /\n\nUser-agent: WangJian\nDisallow: /admin\n";
+        check(r, "wangjian", "/shop", true);
+        check(r, "wangjian", "/admin/1", false);
+        check(r, "otherbot", "/shop", false);
+    }
+
+    #[test]
+    fn groups_for_the_same_agent_are_merged_and_agent_lines_stack() {
+        let r = "User-agent: a\nUser-agent: wangjian/2.0\nDisallow: /x\n\nUser-agent: wangjian\nDisallow: /y\n";
+        check(r, "wangjian", "/x", false);
+        check(r, "wangjian", "/y", false);
+        check(r, "wangjian", "/z", true);
+        check(r, "a", "/x", false);
+        check(r, "a", "/y", true);
+    }
+
+    #[test]
+    fn longest_match_wins_and_allow_wins_ties() {
+        let r = "User-agent: *\nDisallow: /shop\nAllow: /shop/public\nAllow: /page\nDisallow: /page\n";
+        check(r, "w", "/shop/x", false);
+        check(r, "w", "/shop/public/1", true);
+        check(r, "w", "/page", true);
+    }
+
+    #[test]
+    fn wildcards() {
+        let r = "User-agent: *\nDisallow: /*.php$\nDisallow: /*?sessionid=\nDisallow: /a*b*c\nAllow: /$\nDisallow: /\n";
+        check(r, "w", "/", true);
+        check(r, "w", "/index.php", false);
+        check(r, "w", "/index.php?x=1", false);
+        check(r, "w", "/cart?sessionid=1", false);
+        check(r, "w", "/a1b2c3", false);
+        check(r, "w", "/robots.txt", true);
+        let r = "User-agent: *\nDisallow: /*.php$\n";
+        check(r, "w", "/index.php5", true);
+        check(r, "w", "/x.php", false);
+        check(r, "w", "/x.html", true);
+    }
+
+    #[test]
+    fn empty_disallow_and_comments_and_unknown_lines() {
+        let r = "# hi\nUser-agent: * # all\nDisallow:\nCrawl-delay: 5\nSitemap: http://x/s.xml\n";
+        check(r, "w", "/anything", true);
+        check("", "w", "/anything", true);
+        check("garbage\n\0\0", "w", "/anything", true);
+    }
+
+    #[test]
+    fn non_ascii_patterns_match_encoded_paths() {
+        let r = "User-agent: *\nDisallow: /商品\n";
+        check(r, "w", "/%E5%95%86%E5%93%81/1", false);
+        check(r, "w", "/%e5%95%86%e5%93%81/1", false);
+        check(r, "w", "/other", true);
+    }
+
+    #[test]
+    fn unavailable_and_missing() {
+        assert!(!Robots::disallow_all().is_allowed("/"));
+        assert!(Robots::disallow_all().is_allowed("/robots.txt"));
+        assert!(Robots::allow_all().is_allowed("/x"));
+    }
+
+    #[test]
+    fn parses_at_least_500_kib() {
+        let mut r = String::from("User-agent: *\n");
+        while r.len() < 499 * 1024 {
+            r.push_str("Allow: /filler/path/that/is/long/enough\n");
+        }
+        r.push_str("Disallow: /late\n");
+        check(&r, "w", "/late", false);
+    }
+}

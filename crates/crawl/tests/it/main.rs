@@ -1,0 +1,1 @@
+//! Integration tests of `crawl` against real sockets on loopback.

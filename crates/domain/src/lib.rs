@@ -1,0 +1,23 @@
+//! Pure domain types of wangjian: validated identifiers (USCC, ICP, food licenses, district
+//! codes), the violation taxonomy, site kinds and newtype ids.
+//!
+//! This crate does no IO and has no async: everything here is a function of its inputs, so it
+//! cannot fail by IO and is tested with plain data. Identifiers are parsed into validated types
+//! at the boundary (`Uscc::parse`) and passed inward as those types, never as raw strings.
+
+pub mod district;
+pub mod food;
+pub mod icp;
+pub mod ids;
+pub mod site;
+pub mod taxonomy;
+pub mod text;
+pub mod uscc;
+
+pub use district::{District, DistrictCode, DistrictError, DistrictTable};
+pub use food::{FoodLicense, FoodLicenseError};
+pub use icp::{Icp, IcpError, IcpKind};
+pub use ids::{EntityId, FetchId, FindingId, SiteId, SweepId};
+pub use site::{SiteKind, SiteKindError};
+pub use taxonomy::{Category, CategoryError, Severity};
+pub use uscc::{Uscc, UsccError};

@@ -1,0 +1,3 @@
+//! Integration tests of the domain crate: identifiers against public test vectors.
+
+mod uscc;

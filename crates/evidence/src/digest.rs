@@ -1,0 +1,385 @@
+//! Digests: the `sha256:<lowercase hex>` labels the writer stamps on records, and checking of any
+//! digest a WARC declares (`sha256`, `sha1`, `sha512`; hex, Base32 or Base64 values, since other
+//! tools write all of these). Owns the payload rule: the HTTP entity body after the head, with the
+//! chunked transfer-coding removed when the head declares it.
+//!
+//! Must not do I/O or parse WARC framing: it works on bytes and [`Record`]s handed to it.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha1::Sha1;
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::record::{http_body, is_chunked, Record};
+
+/// `sha256:<lowercase hex>` of `data`, the form this crate writes.
+pub fn sha256_label(data: &[u8]) -> String {
+    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+}
+
+/// The payload of an HTTP message (head + body) under the WARC rule: the body after the head,
+/// de-chunked when the head says `Transfer-Encoding: chunked` and the body really is chunked.
+/// A body that claims to be chunked but is not (seen in the wild) counts as-is.
+pub fn http_payload(message: &[u8]) -> Cow<'_, [u8]> {
+    let (head, body) = http_body(message);
+    if is_chunked(head) {
+        if let Some(plain) = dechunk(body) {
+            return Cow::Owned(plain);
+        }
+    }
+    Cow::Borrowed(body)
+}
+
+/// Which declared digest a problem is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DigestField {
+    /// `WARC-Block-Digest`.
+    Block,
+    /// `WARC-Payload-Digest`.
+    Payload,
+}
+
+impl DigestField {
+    /// The WARC header carrying this digest.
+    pub fn header_name(self) -> &'static str {
+        match self {
+            DigestField::Block => "WARC-Block-Digest",
+            DigestField::Payload => "WARC-Payload-Digest",
+        }
+    }
+}
+
+/// A declared digest that does not hold or cannot be checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DigestProblem {
+    /// The recomputed digest differs from the declared one. `computed` uses the declared
+    /// algorithm (`sha256:` hex, `sha1:` Base32).
+    Mismatch {
+        field: DigestField,
+        declared: String,
+        computed: String,
+    },
+    /// The algorithm is not one this crate knows, so the digest was not checked.
+    UnsupportedAlgorithm { field: DigestField, declared: String },
+    /// The value is not `algorithm:value` with a hex, Base32 or Base64 value of the right length.
+    Malformed { field: DigestField, declared: String },
+}
+
+impl fmt::Display for DigestProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DigestProblem::Mismatch {
+                field,
+                declared,
+                computed,
+            } => write!(
+                f,
+                "{} mismatch: declared {declared}, computed {computed}",
+                field.header_name()
+            ),
+            DigestProblem::UnsupportedAlgorithm { field, declared } => {
+                write!(f, "{} uses an unsupported algorithm: {declared}", field.header_name())
+            }
+            DigestProblem::Malformed { field, declared } => {
+                write!(f, "{} is malformed: {declared}", field.header_name())
+            }
+        }
+    }
+}
+
+/// Recompute `WARC-Block-Digest` and `WARC-Payload-Digest` where declared.
+///
+/// The payload is the HTTP body (de-chunked, see [`http_payload`]) for `application/http`
+/// blocks and the whole block otherwise. `revisit` records are skipped for the payload: their
+/// payload digest names content stored in another record. An empty result means every declared
+/// digest holds (a record declaring none passes trivially).
+pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
+    let mut problems = Vec::new();
+    if let Some(declared) = rec.header(DigestField::Block.header_name()) {
+        problems.extend(check(DigestField::Block, declared, &rec.block));
+    }
+    let is_revisit = rec
+        .warc_type()
+        .is_some_and(|t| t.eq_ignore_ascii_case("revisit"));
+    if let (Some(declared), false) = (rec.header(DigestField::Payload.header_name()), is_revisit) {
+        let payload = if rec.is_http() {
+            http_payload(&rec.block)
+        } else {
+            Cow::Borrowed(&rec.block[..])
+        };
+        problems.extend(check(DigestField::Payload, declared, &payload));
+    }
+    problems
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Algorithm {
+    Sha1,
+    Sha256,
+    Sha512,
+}
+
+impl Algorithm {
+    fn from_label(label: &str) -> Option<Self> {
+        match label.trim().to_ascii_lowercase().replace('-', "").as_str() {
+            "sha1" => Some(Algorithm::Sha1),
+            "sha256" => Some(Algorithm::Sha256),
+            "sha512" => Some(Algorithm::Sha512),
+            _ => None,
+        }
+    }
+
+    fn len(self) -> usize {
+        match self {
+            Algorithm::Sha1 => 20,
+            Algorithm::Sha256 => 32,
+            Algorithm::Sha512 => 64,
+        }
+    }
+
+    fn digest(self, data: &[u8]) -> Vec<u8> {
+        match self {
+            Algorithm::Sha1 => Sha1::digest(data).to_vec(),
+            Algorithm::Sha256 => Sha256::digest(data).to_vec(),
+            Algorithm::Sha512 => Sha512::digest(data).to_vec(),
+        }
+    }
+
+    /// Conventional rendering: SHA-1 in Base32 (as Heritrix, wget and warcio write it), the
+    /// SHA-2 family in lowercase hex.
+    fn label(self, digest: &[u8]) -> String {
+        match self {
+            Algorithm::Sha1 => format!("sha1:{}", base32_encode(digest)),
+            Algorithm::Sha256 => format!("sha256:{}", hex::encode(digest)),
+            Algorithm::Sha512 => format!("sha512:{}", hex::encode(digest)),
+        }
+    }
+}
+
+fn check(field: DigestField, declared: &str, data: &[u8]) -> Option<DigestProblem> {
+    let problem = |kind: fn(DigestField, String) -> DigestProblem| Some(kind(field, declared.to_string()));
+    let Some((label, value)) = declared.split_once(':') else {
+        return problem(|field, declared| DigestProblem::Malformed { field, declared });
+    };
+    let Some(alg) = Algorithm::from_label(label) else {
+        return problem(|field, declared| DigestProblem::UnsupportedAlgorithm { field, declared });
+    };
+    let Some(expected) = decode_digest(value.trim(), alg.len()) else {
+        return problem(|field, declared| DigestProblem::Malformed { field, declared });
+    };
+    let actual = alg.digest(data);
+    if actual == expected {
+        None
+    } else {
+        Some(DigestProblem::Mismatch {
+            field,
+            declared: declared.to_string(),
+            computed: alg.label(&actual),
+        })
+    }
+}
+
+/// Decode a digest value of `len` bytes written as hex, Base32 or Base64 (standard or URL-safe,
+/// padded or not). Encoded lengths differ between encodings for every supported size, so at most
+/// one decoding yields `len` bytes.
+fn decode_digest(value: &str, len: usize) -> Option<Vec<u8>> {
+    if value.len() == len * 2 {
+        if let Ok(bytes) = hex::decode(value) {
+            return Some(bytes);
+        }
+    }
+    [base32_decode(value), base64_decode(value)]
+        .into_iter()
+        .flatten()
+        .find(|bytes| bytes.len() == len)
+}
+
+const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+
+/// RFC 4648 Base32, padded.
+pub(crate) fn base32_encode(data: &[u8]) -> String {
+    let mut out = String::with_capacity(data.len().div_ceil(5) * 8);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for &b in data {
+        acc = (acc << 8) | u32::from(b);
+        bits += 8;
+        while bits >= 5 {
+            bits -= 5;
+            out.push(BASE32[((acc >> bits) & 31) as usize] as char);
+        }
+    }
+    if bits > 0 {
+        out.push(BASE32[((acc << (5 - bits)) & 31) as usize] as char);
+    }
+    while out.len() % 8 != 0 {
+        out.push('=');
+    }
+    out
+}
+
+/// RFC 4648 Base32, case-insensitive, padding optional.
+fn base32_decode(s: &str) -> Option<Vec<u8>> {
+    decode_bits(s, 5, |c| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a'),
+        b'2'..=b'7' => Some(c - b'2' + 26),
+        _ => None,
+    })
+}
+
+/// RFC 4648 Base64, standard or URL-safe alphabet, padding optional.
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    decode_bits(s, 6, |c| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' | b'-' => Some(62),
+        b'/' | b'_' => Some(63),
+        _ => None,
+    })
+}
+
+fn decode_bits(s: &str, width: u32, sym: impl Fn(u8) -> Option<u8>) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * width as usize / 8);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        acc = ((acc << width) | u32::from(sym(c)?)) & 0xFFFF;
+        bits += width;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// Remove the chunked transfer-coding (RFC 9112 §7.1). `None` if `body` is not validly chunked
+/// up to and including the last (zero-size) chunk; trailer fields are dropped.
+pub(crate) fn dechunk(body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(body.len());
+    let mut pos = 0;
+    loop {
+        let nl = body[pos..].iter().position(|&b| b == b'\n')?;
+        let line = std::str::from_utf8(&body[pos..pos + nl]).ok()?;
+        pos += nl + 1;
+        let size_text = line.split(';').next()?.trim();
+        if size_text.is_empty() {
+            return None;
+        }
+        let size = usize::from_str_radix(size_text, 16).ok()?;
+        if size == 0 {
+            return Some(out);
+        }
+        let end = pos.checked_add(size)?;
+        out.extend_from_slice(body.get(pos..end)?);
+        pos = end;
+        if body[pos..].starts_with(b"\r\n") {
+            pos += 2;
+        } else if body[pos..].starts_with(b"\n") {
+            pos += 1;
+        } else {
+            return None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_label_known_vector() {
+        assert_eq!(
+            sha256_label(b"abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn base32_round_trip_and_vectors() {
+        // RFC 4648 §10 test vectors.
+        for (plain, enc) in [
+            ("", ""),
+            ("f", "MY======"),
+            ("fo", "MZXQ===="),
+            ("foo", "MZXW6==="),
+            ("foob", "MZXW6YQ="),
+            ("fooba", "MZXW6YTB"),
+            ("foobar", "MZXW6YTBOI======"),
+        ] {
+            assert_eq!(base32_encode(plain.as_bytes()), enc);
+            assert_eq!(base32_decode(enc).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(base32_decode("mzxw6ytb").unwrap(), b"fooba");
+        assert_eq!(base32_decode("1AAA"), None);
+    }
+
+    #[test]
+    fn base64_vectors() {
+        for (plain, enc) in [("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+            assert_eq!(base64_decode(enc).unwrap(), plain.as_bytes());
+        }
+        assert_eq!(base64_decode("-_8=").unwrap(), base64_decode("+/8=").unwrap());
+    }
+
+    #[test]
+    fn digest_values_in_every_encoding() {
+        let sha1_empty = Sha1::digest(b"").to_vec();
+        for value in [
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+            "3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ",
+            "2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
+            "2jmj7l5rSw0yVb_vlWAYkK_YBwk",
+        ] {
+            assert_eq!(decode_digest(value, 20).as_deref(), Some(&sha1_empty[..]), "{value}");
+        }
+        assert_eq!(decode_digest("1112H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", 20), None);
+    }
+
+    #[test]
+    fn check_reports_each_kind() {
+        let ok = sha256_label(b"x");
+        assert_eq!(check(DigestField::Block, &ok, b"x"), None);
+        assert!(matches!(
+            check(DigestField::Block, &ok, b"y"),
+            Some(DigestProblem::Mismatch { computed, .. }) if computed == sha256_label(b"y")
+        ));
+        assert!(matches!(
+            check(DigestField::Payload, "md5:abcd", b"x"),
+            Some(DigestProblem::UnsupportedAlgorithm { .. })
+        ));
+        assert!(matches!(
+            check(DigestField::Payload, "sha256", b"x"),
+            Some(DigestProblem::Malformed { .. })
+        ));
+        assert!(matches!(
+            check(DigestField::Payload, "sha256:zz", b"x"),
+            Some(DigestProblem::Malformed { .. })
+        ));
+        assert_eq!(check(DigestField::Block, "SHA-1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", b""), None);
+    }
+
+    #[test]
+    fn dechunk_cases() {
+        assert_eq!(dechunk(b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\n").unwrap(), b"Wikipedia");
+        assert_eq!(dechunk(b"0\r\n\r\n").unwrap(), b"");
+        assert_eq!(dechunk(b"4\r\nWiki\r\n"), None, "missing last chunk");
+        assert_eq!(dechunk(b"10\r\nshort\r\n0\r\n\r\n"), None);
+        assert_eq!(dechunk(b"<html>\r\n"), None);
+        assert_eq!(dechunk(b"ffffffffffffffff\r\nx"), None);
+    }
+
+    #[test]
+    fn payload_follows_transfer_encoding() {
+        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+        assert_eq!(&*http_payload(chunked), b"abc");
+        let not_really = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n<html>";
+        assert_eq!(&*http_payload(not_really), b"<html>");
+        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n3\r\nab";
+        assert_eq!(&*http_payload(plain), b"3\r\nab");
+        assert_eq!(&*http_payload(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), b"");
+    }
+}

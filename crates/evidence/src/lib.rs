@@ -1,0 +1,25 @@
+//! Evidence: WARC 1.1 capture files that a court, a notary or another regulator can check
+//! without trusting wangjian.
+//!
+//! Owns writing every HTTP exchange the crawler makes as `request`/`response`/`metadata` records
+//! (plus `resource` records for screenshots) into rolling `.warc.gz` files, one gzip member per
+//! record with `sha256:` block and payload digests; reading WARC files back (ours and other
+//! tools'); and recomputing declared digests.
+//!
+//! Architecture invariants: this crate stands alone. It must not depend on any other wangjian
+//! crate, a database or an async runtime; it never rewrites or appends to an existing file; and
+//! it never panics on broken input: corrupt records are reported with their file offset.
+//!
+//! Modules: [`record`] (record model and header building), [`writer`], [`reader`], [`digest`].
+
+pub mod digest;
+mod error;
+pub mod reader;
+pub mod record;
+pub mod writer;
+
+pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
+pub use error::{Corruption, EvidenceError};
+pub use reader::{open_reader, read_record_at, WarcReader};
+pub use record::{CaptureRefs, ExchangeRecord, Record, RecordRef};
+pub use writer::{WarcWriter, WriterConfig, DEFAULT_MAX_FILE_BYTES};

@@ -1,0 +1,390 @@
+//! Reading WARC files: plain `.warc` or multi-member `.warc.gz` (told apart per record by the gzip
+//! magic bytes), with each record's offset and stored length, and random access by offset.
+//!
+//! Owns WARC framing on input: version line, named fields, `Content-Length` block, the
+//! `\r\n\r\n` trailer. Broken input is data: a corrupt or truncated record yields one `Err`
+//! naming its offset and ends the iteration; nothing here panics on bad bytes. Must not check
+//! digests (that is [`crate::verify_record`]) nor interpret blocks beyond the framing.
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
+use std::path::Path;
+
+use crate::record::Record;
+use crate::{Corruption, EvidenceError};
+
+/// Longest single header line accepted.
+const MAX_LINE: u64 = 64 * 1024;
+/// Largest header block accepted.
+const MAX_HEADER: usize = 1024 * 1024;
+/// Upper bound on the up-front allocation for a block; larger blocks grow as they are read, so a
+/// corrupt `Content-Length` cannot make the reader allocate terabytes.
+const MAX_PREALLOC: u64 = 16 * 1024 * 1024;
+
+/// Iterator over the records of a WARC stream. See the module docs for the error contract.
+pub struct WarcReader<R> {
+    inner: Counting<R>,
+    /// Further records from a gzip member holding more than one (not written by this crate,
+    /// tolerated on input); they share the member's offset and length.
+    pending: VecDeque<Record>,
+    done: bool,
+}
+
+impl<R: BufRead> WarcReader<R> {
+    /// Read from the start of a stream.
+    pub fn new(inner: R) -> Self {
+        Self::with_offset(inner, 0)
+    }
+
+    /// Read from a stream already positioned at `offset` in its file, so reported offsets are
+    /// file offsets.
+    pub fn with_offset(inner: R, offset: u64) -> Self {
+        WarcReader {
+            inner: Counting { inner, pos: offset },
+            pending: VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// File offset of the next unread byte.
+    pub fn position(&self) -> u64 {
+        self.inner.pos
+    }
+
+    fn read_next(&mut self) -> Result<Option<Record>, EvidenceError> {
+        loop {
+            let start = self.inner.pos;
+            let first = match self.inner.fill_buf() {
+                Ok([]) => return Ok(None),
+                Ok(buf) => buf[0],
+                Err(source) => return Err(EvidenceError::Read { offset: start, source }),
+            };
+            if first == 0x1f {
+                self.read_member(start)?;
+                if let Some(rec) = self.pending.pop_front() {
+                    return Ok(Some(rec));
+                }
+                // An empty gzip member: nothing to yield, go on to the next one.
+            } else {
+                return self.read_plain();
+            }
+        }
+    }
+
+    /// Decompress one gzip member at `start` and queue the records it holds.
+    fn read_member(&mut self, start: u64) -> Result<(), EvidenceError> {
+        let mut data = Vec::new();
+        let res = flate2::bufread::GzDecoder::new(&mut self.inner).read_to_end(&mut data);
+        if let Err(e) = res {
+            return Err(EvidenceError::Corrupt {
+                offset: start,
+                problem: Corruption::Gzip(e.to_string()),
+            });
+        }
+        let length = self.inner.pos - start;
+        let mut cur = Counting {
+            inner: &data[..],
+            pos: 0,
+        };
+        let corrupt = |problem| EvidenceError::Corrupt {
+            offset: start,
+            problem,
+        };
+        loop {
+            skip_blank(&mut cur).map_err(|e| corrupt(Corruption::Gzip(e.to_string())))?;
+            if cur.inner.is_empty() {
+                return Ok(());
+            }
+            let (headers, block) = parse_record(&mut cur).map_err(|e| match e {
+                ParseError::Corrupt(c) => corrupt(c),
+                ParseError::Io(e) => corrupt(Corruption::Gzip(e.to_string())),
+            })?;
+            self.pending.push_back(Record {
+                headers,
+                block,
+                offset: start,
+                length,
+            });
+        }
+    }
+
+    fn read_plain(&mut self) -> Result<Option<Record>, EvidenceError> {
+        let blank_start = self.inner.pos;
+        skip_blank(&mut self.inner).map_err(|source| EvidenceError::Read {
+            offset: blank_start,
+            source,
+        })?;
+        let start = self.inner.pos;
+        match self.inner.fill_buf() {
+            Ok([]) => return Ok(None),
+            Ok(_) => {}
+            Err(source) => return Err(EvidenceError::Read { offset: start, source }),
+        }
+        match parse_record(&mut self.inner) {
+            Ok((headers, block)) => Ok(Some(Record {
+                headers,
+                block,
+                offset: start,
+                length: self.inner.pos - start,
+            })),
+            Err(ParseError::Corrupt(problem)) => Err(EvidenceError::Corrupt {
+                offset: start,
+                problem,
+            }),
+            Err(ParseError::Io(source)) => Err(EvidenceError::Read {
+                offset: start,
+                source,
+            }),
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for WarcReader<R> {
+    type Item = Result<Record, EvidenceError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(rec) = self.pending.pop_front() {
+            return Some(Ok(rec));
+        }
+        if self.done {
+            return None;
+        }
+        match self.read_next() {
+            Ok(Some(rec)) => Some(Ok(rec)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
+    }
+}
+
+/// Open a `.warc` or `.warc.gz` file for reading from the start.
+pub fn open_reader(path: &Path) -> Result<WarcReader<BufReader<File>>, EvidenceError> {
+    let file = File::open(path).map_err(|e| EvidenceError::io(path, e))?;
+    Ok(WarcReader::new(BufReader::with_capacity(64 * 1024, file)))
+}
+
+/// Read the record starting at `offset` (a [`crate::RecordRef`] offset, or a CDX offset).
+pub fn read_record_at(path: &Path, offset: u64) -> Result<Record, EvidenceError> {
+    let mut file = File::open(path).map_err(|e| EvidenceError::io(path, e))?;
+    file.seek(SeekFrom::Start(offset))
+        .map_err(|e| EvidenceError::io(path, e))?;
+    let mut reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, file), offset);
+    match reader.next() {
+        Some(result) => result,
+        None => Err(EvidenceError::NoRecord { offset }),
+    }
+}
+
+/// A reader that counts the bytes taken from it, through `read` and `consume` alike.
+struct Counting<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: BufRead> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: BufRead> BufRead for Counting<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        self.inner.fill_buf()
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.inner.consume(amt);
+        self.pos += amt as u64;
+    }
+}
+
+enum ParseError {
+    Corrupt(Corruption),
+    Io(io::Error),
+}
+
+impl From<io::Error> for ParseError {
+    fn from(e: io::Error) -> Self {
+        ParseError::Io(e)
+    }
+}
+
+/// Consume CR and LF bytes (lenient writers put extra blank lines between records).
+fn skip_blank<R: BufRead>(r: &mut R) -> io::Result<()> {
+    loop {
+        let buf = r.fill_buf()?;
+        let n = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        if n == 0 {
+            return Ok(());
+        }
+        r.consume(n);
+    }
+}
+
+/// Read one line (with its terminator) of at most [`MAX_LINE`] bytes; empty at end of stream.
+fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<(), ParseError> {
+    buf.clear();
+    r.take(MAX_LINE).read_until(b'\n', buf)?;
+    if buf.len() as u64 == MAX_LINE && buf.last() != Some(&b'\n') {
+        return Err(ParseError::Corrupt(Corruption::HeaderTooLarge));
+    }
+    Ok(())
+}
+
+fn trim_eol(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// Parse one record: version line, fields, block and trailer.
+fn parse_record<R: BufRead>(r: &mut R) -> Result<(Vec<(String, String)>, Vec<u8>), ParseError> {
+    let corrupt = |c| Err(ParseError::Corrupt(c));
+    let mut line = Vec::new();
+    read_line(r, &mut line)?;
+    if !trim_eol(&line).starts_with(b"WARC/") {
+        return corrupt(Corruption::NotWarc);
+    }
+
+    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut header_bytes = line.len();
+    loop {
+        read_line(r, &mut line)?;
+        header_bytes += line.len();
+        if header_bytes > MAX_HEADER {
+            return corrupt(Corruption::HeaderTooLarge);
+        }
+        if line.is_empty() || !line.ends_with(b"\n") {
+            return corrupt(Corruption::TruncatedHeader);
+        }
+        let text = String::from_utf8_lossy(trim_eol(&line));
+        if text.is_empty() {
+            break;
+        }
+        if text.starts_with([' ', '\t']) {
+            match headers.last_mut() {
+                Some((_, value)) => {
+                    value.push(' ');
+                    value.push_str(text.trim());
+                }
+                None => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
+            }
+            continue;
+        }
+        match text.split_once(':') {
+            Some((name, value)) if !name.trim().is_empty() => {
+                headers.push((name.trim().to_string(), value.trim().to_string()));
+            }
+            _ => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
+        }
+    }
+
+    let length = match headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
+    {
+        None => return corrupt(Corruption::MissingContentLength),
+        Some((_, v)) => match v.parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => return corrupt(Corruption::BadContentLength(shorten(v))),
+        },
+    };
+    let mut block = Vec::with_capacity(length.min(MAX_PREALLOC) as usize);
+    r.take(length).read_to_end(&mut block)?;
+    if (block.len() as u64) < length {
+        return corrupt(Corruption::TruncatedBlock {
+            expected: length,
+            got: block.len() as u64,
+        });
+    }
+    let mut trailer = Vec::with_capacity(4);
+    r.take(4).read_to_end(&mut trailer)?;
+    if trailer != b"\r\n\r\n" {
+        return corrupt(Corruption::BadTrailer);
+    }
+    Ok((headers, block))
+}
+
+fn shorten(s: &str) -> String {
+    s.chars().take(80).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read_all(bytes: &[u8]) -> Vec<Result<Record, EvidenceError>> {
+        WarcReader::new(bytes).collect()
+    }
+
+    const REC: &[u8] = b"WARC/1.1\r\nWARC-Type: resource\r\nX-Long: a\r\n  b\r\nContent-Length: 3\r\n\r\nabc\r\n\r\n";
+
+    #[test]
+    fn plain_records_with_offsets_and_folded_fields() {
+        let data = [REC, b"\r\n", REC].concat();
+        let recs: Vec<Record> = read_all(&data).into_iter().map(Result::unwrap).collect();
+        assert_eq!(recs.len(), 2);
+        assert_eq!((recs[0].offset, recs[0].length), (0, REC.len() as u64));
+        assert_eq!(recs[1].offset, REC.len() as u64 + 2);
+        assert_eq!(recs[0].header("x-long"), Some("a b"));
+        assert_eq!(recs[0].warc_type(), Some("resource"));
+        assert_eq!(recs[1].block, b"abc");
+    }
+
+    fn first_error(bytes: &[u8]) -> (usize, Corruption) {
+        let all = read_all(bytes);
+        let oks = all.iter().filter(|r| r.is_ok()).count();
+        match all.into_iter().last() {
+            Some(Err(EvidenceError::Corrupt { problem, .. })) => (oks, problem),
+            other => panic!("expected a corrupt error last, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn broken_input_is_reported_not_panicked_on() {
+        let cut = |n: usize| [REC, &REC[..n]].concat();
+        assert_eq!(first_error(&cut(5)).1, Corruption::TruncatedHeader);
+        assert_eq!(first_error(&cut(REC.len() - 5)).1, Corruption::TruncatedBlock { expected: 3, got: 2 });
+        assert_eq!(first_error(&cut(REC.len() - 2)).1, Corruption::BadTrailer);
+        assert_eq!(first_error(b"HTTP/1.1 200 OK\r\n\r\n"), (0, Corruption::NotWarc));
+        assert_eq!(
+            first_error(b"WARC/1.1\r\nno colon\r\n\r\n").1,
+            Corruption::BadHeaderLine("no colon".into())
+        );
+        assert_eq!(first_error(b"WARC/1.1\r\nA: b\r\n\r\n").1, Corruption::MissingContentLength);
+        assert_eq!(
+            first_error(b"WARC/1.1\r\nContent-Length: -1\r\n\r\n").1,
+            Corruption::BadContentLength("-1".into())
+        );
+        assert!(matches!(first_error(&[0x1f, 0x8b, 8, 0, 0]).1, Corruption::Gzip(_)));
+        // A huge declared length on a tiny input must not allocate it.
+        let huge = b"WARC/1.1\r\nContent-Length: 99999999999999\r\n\r\nab";
+        assert!(matches!(first_error(huge).1, Corruption::TruncatedBlock { got: 2, .. }));
+        // Every prefix of a valid record: no panic, and an error unless empty.
+        for n in 1..REC.len() {
+            assert!(read_all(&REC[..n]).last().unwrap().is_err(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn iteration_stops_after_an_error() {
+        let data = [&REC[..10], REC].concat();
+        let all = read_all(&data);
+        assert_eq!(all.len(), 1);
+        assert!(all[0].is_err());
+    }
+
+    #[test]
+    fn empty_input_has_no_records() {
+        assert!(read_all(b"").is_empty());
+        assert!(read_all(b"\r\n\r\n").is_empty());
+    }
+}

@@ -1,0 +1,327 @@
+//! WARC record model: the header block the writer emits, the [`Record`] the reader returns, the
+//! references handed to callers, and the split of an `application/http` block into head and body.
+//!
+//! Owns field formatting (dates, record ids, `application/warc-fields`) and the guard against
+//! header injection: no value containing CR or LF ever reaches a header block. Must not touch
+//! files, compression or digests of whole files.
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::EvidenceError;
+
+/// The version line every record written by this crate starts with.
+pub const WARC_VERSION: &str = "WARC/1.1";
+
+/// The `conformsTo` value written into every `warcinfo` record.
+pub const WARC_1_1_SPEC: &str =
+    "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/";
+
+/// One HTTP exchange as the crawler saw it, to be written as `request` + `response` (+ `metadata`).
+#[derive(Clone, Debug)]
+pub struct ExchangeRecord<'a> {
+    /// The URL fetched; becomes `WARC-Target-URI` on every record of the exchange.
+    pub target_uri: &'a str,
+    /// When the request was sent; written (to the second) as the `WARC-Date` of all records.
+    pub date: DateTime<Utc>,
+    /// Raw HTTP request bytes including the blank line; a request body, if any, may follow it.
+    pub request_head: &'a [u8],
+    /// Raw status line + headers + CRLFCRLF; `None` when no response arrived.
+    pub response_head: Option<&'a [u8]>,
+    /// The body exactly as received on the wire (still chunked if the head says
+    /// `Transfer-Encoding: chunked`). Must be empty when `response_head` is `None`.
+    pub response_body: &'a [u8],
+    /// Server address, written as `WARC-IP-Address` on the response.
+    pub remote_ip: Option<IpAddr>,
+    /// Observations written as a `metadata` record (`application/warc-fields`) when non-empty.
+    pub metadata: Vec<(String, String)>,
+}
+
+/// Where a record landed and what it hashes to. Enough to find it again and to log it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRef {
+    /// File name relative to the writer's directory.
+    pub file: String,
+    /// Byte offset of the record's gzip member in the file.
+    pub offset: u64,
+    /// Compressed length of the gzip member.
+    pub length: u64,
+    /// `<urn:uuid:…>`.
+    pub record_id: String,
+    /// `sha256:<lowercase hex>` over the whole block.
+    pub block_digest: String,
+    /// `sha256:<lowercase hex>` over the payload, for records that declare one.
+    pub payload_digest: Option<String>,
+}
+
+/// The records written for one exchange.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaptureRefs {
+    pub request: RecordRef,
+    pub response: Option<RecordRef>,
+    pub metadata: Option<RecordRef>,
+}
+
+/// A record as read back from a WARC file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    /// WARC named fields in file order (continuation lines joined by a space).
+    pub headers: Vec<(String, String)>,
+    /// The record block, exactly `Content-Length` bytes.
+    pub block: Vec<u8>,
+    /// Offset of the record in the file: of its gzip member for `.warc.gz`.
+    pub offset: u64,
+    /// Bytes the record occupies in the file (compressed member length for `.warc.gz`).
+    pub length: u64,
+}
+
+impl Record {
+    /// First field with this name, compared case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// `WARC-Type`.
+    pub fn warc_type(&self) -> Option<&str> {
+        self.header("WARC-Type")
+    }
+
+    /// `WARC-Record-ID`.
+    pub fn record_id(&self) -> Option<&str> {
+        self.header("WARC-Record-ID")
+    }
+
+    /// `WARC-Target-URI`.
+    pub fn target_uri(&self) -> Option<&str> {
+        self.header("WARC-Target-URI")
+    }
+
+    /// Whether the block is an HTTP message (`Content-Type: application/http…`).
+    pub fn is_http(&self) -> bool {
+        self.header("Content-Type").is_some_and(|ct| {
+            ct.split(';')
+                .next()
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/http"))
+        })
+    }
+
+    /// For `application/http` blocks: the head (start line and headers, including the blank
+    /// line) and the body exactly as stored (not de-chunked). `None` for other blocks or a head
+    /// without a terminating blank line.
+    pub fn http_parts(&self) -> Option<(&[u8], &[u8])> {
+        if !self.is_http() {
+            return None;
+        }
+        split_http(&self.block)
+    }
+}
+
+/// Split an HTTP message at the first empty line (CRLF, or a bare LF from lenient writers).
+pub(crate) fn split_http(msg: &[u8]) -> Option<(&[u8], &[u8])> {
+    let mut line_start = 0;
+    while line_start < msg.len() {
+        let end = match msg[line_start..].iter().position(|&b| b == b'\n') {
+            Some(i) => line_start + i + 1,
+            None => return None,
+        };
+        let line = &msg[line_start..end];
+        if line_start > 0 && (line == b"\r\n" || line == b"\n") {
+            return Some((&msg[..end], &msg[end..]));
+        }
+        line_start = end;
+    }
+    None
+}
+
+/// Head and body of an HTTP message; when no blank line ends the head, the whole message is head
+/// and the body (hence the payload) is empty.
+pub(crate) fn http_body(msg: &[u8]) -> (&[u8], &[u8]) {
+    split_http(msg).unwrap_or((msg, &[]))
+}
+
+/// Whether an HTTP head declares `Transfer-Encoding: chunked`.
+pub(crate) fn is_chunked(head: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(head);
+    text.lines().skip(1).any(|line| {
+        let Some((name, value)) = line.split_once(':') else {
+            return false;
+        };
+        name.trim().eq_ignore_ascii_case("transfer-encoding")
+            && value
+                .split(',')
+                .any(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
+    })
+}
+
+/// `WARC-Date` format: UTC to the second, e.g. `2026-11-30T08:44:44Z`.
+pub(crate) fn warc_date(date: DateTime<Utc>) -> String {
+    date.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// A fresh `<urn:uuid:…>` record id (UUID v4).
+pub(crate) fn new_record_id() -> String {
+    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
+}
+
+/// Reject values that would break a header line: CR, LF and other control characters.
+pub(crate) fn check_field_value(field: &str, value: &str) -> Result<(), EvidenceError> {
+    if value.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(EvidenceError::invalid(
+            field,
+            "contains a control character (CR/LF would inject header fields)",
+        ));
+    }
+    Ok(())
+}
+
+/// Field names (WARC headers and `application/warc-fields` names) must be HTTP tokens.
+pub(crate) fn check_field_name(name: &str) -> Result<(), EvidenceError> {
+    let token = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c);
+    if name.is_empty() || !name.chars().all(token) {
+        return Err(EvidenceError::invalid(
+            format!("field name {name:?}"),
+            "must be a non-empty token (letters, digits, -._ etc.; no ':' or spaces)",
+        ));
+    }
+    Ok(())
+}
+
+/// Body of an `application/warc-fields` block. Names must be tokens (checked by the caller with
+/// [`check_field_name`]); values are written on one line, any CR/LF/control run replaced by a
+/// single space, since the format has no escaping and losing a whole record over a newline in an
+/// error message would be worse.
+pub(crate) fn warc_fields(pairs: &[(String, String)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (name, value) in pairs {
+        out.extend_from_slice(name.as_bytes());
+        out.extend_from_slice(b": ");
+        let mut in_ctl = false;
+        for c in value.trim().chars() {
+            if c.is_control() && c != '\t' {
+                if !in_ctl {
+                    out.push(b' ');
+                }
+                in_ctl = true;
+            } else {
+                in_ctl = false;
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    out
+}
+
+/// A header block under construction, in the order fields are pushed.
+pub(crate) struct HeaderBlock {
+    fields: Vec<(&'static str, String)>,
+}
+
+impl HeaderBlock {
+    pub(crate) fn new(warc_type: &'static str, record_id: &str, date: &str) -> Self {
+        HeaderBlock {
+            fields: vec![
+                ("WARC-Type", warc_type.to_string()),
+                ("WARC-Record-ID", record_id.to_string()),
+                ("WARC-Date", date.to_string()),
+            ],
+        }
+    }
+
+    /// Add a field; values from callers must have passed [`check_field_value`] already.
+    pub(crate) fn push(&mut self, name: &'static str, value: impl Into<String>) -> &mut Self {
+        self.fields.push((name, value.into()));
+        self
+    }
+
+    /// Serialize with the version line, `Content-Length` last, and the blank line.
+    pub(crate) fn to_bytes(&self, content_length: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(WARC_VERSION.as_bytes());
+        out.extend_from_slice(b"\r\n");
+        for (name, value) in &self.fields {
+            out.extend_from_slice(name.as_bytes());
+            out.extend_from_slice(b": ");
+            // Defence in depth: a CR or LF here would let data forge fields.
+            out.extend(value.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+            out.extend_from_slice(b"\r\n");
+        }
+        out.extend_from_slice(format!("Content-Length: {content_length}\r\n\r\n").as_bytes());
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    #[test]
+    fn split_http_finds_first_blank_line() {
+        let msg = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody\r\n\r\nmore";
+        let (head, body) = split_http(msg).unwrap();
+        assert_eq!(head, b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n");
+        assert_eq!(body, b"body\r\n\r\nmore");
+        assert_eq!(split_http(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
+        assert_eq!(split_http(b"A\n\nb").unwrap(), (&b"A\n\n"[..], &b"b"[..]));
+    }
+
+    #[test]
+    fn chunked_detection() {
+        assert!(is_chunked(b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n"));
+        assert!(!is_chunked(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"));
+        assert!(!is_chunked(b"HTTP/1.1 200 OK\r\nX-Note: Transfer-Encoding: chunked\r\n\r\n"));
+    }
+
+    #[test]
+    fn date_is_utc_seconds() {
+        let d = Utc.with_ymd_and_hms(2026, 11, 30, 8, 44, 44).unwrap();
+        assert_eq!(warc_date(d), "2026-11-30T08:44:44Z");
+    }
+
+    #[test]
+    fn record_ids_are_urn_uuids() {
+        let id = new_record_id();
+        assert!(id.starts_with("<urn:uuid:") && id.ends_with('>') && id.len() == 47);
+        assert_ne!(id, new_record_id());
+    }
+
+    #[test]
+    fn warc_fields_flatten_newlines() {
+        let body = warc_fields(&[
+            ("error".into(), "timeout\r\nInjected: yes".into()),
+            ("fetch-profile".into(), "browser".into()),
+        ]);
+        assert_eq!(
+            body,
+            b"error: timeout Injected: yes\r\nfetch-profile: browser\r\n".to_vec()
+        );
+    }
+
+    #[test]
+    fn field_checks() {
+        assert!(check_field_value("uri", "http://a/b c").is_ok());
+        assert!(check_field_value("uri", "http://a/\r\nWARC-Type: x").is_err());
+        assert!(check_field_name("sweep-id").is_ok());
+        assert!(check_field_name("bad name").is_err());
+        assert!(check_field_name("a:b").is_err());
+        assert!(check_field_name("").is_err());
+    }
+
+    #[test]
+    fn header_block_layout() {
+        let mut h = HeaderBlock::new("resource", "<urn:uuid:x>", "2026-11-30T08:44:44Z");
+        h.push("Content-Type", "image/png");
+        assert_eq!(
+            String::from_utf8(h.to_bytes(3)).unwrap(),
+            "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:uuid:x>\r\n\
+             WARC-Date: 2026-11-30T08:44:44Z\r\nContent-Type: image/png\r\nContent-Length: 3\r\n\r\n"
+        );
+    }
+}

@@ -1,0 +1,2 @@
+//! Integration tests for `evidence`: one binary, one module per concern.
+fn main() {}

@@ -1,0 +1,87 @@
+//! The records of wangjian: entities, sites, sweeps, fetches and findings, behind one `Store`
+//! trait with a backend per database (SQLite by default, PostgreSQL to scale out), each with its
+//! own versioned migrations. Only this crate knows SQL.
+//!
+//! Every read that returns district-owned rows takes the caller's `Scope`. Writes that change
+//! the register or casework are audited in the same transaction (later issues add the audit
+//! log; the trait is shaped for it). Timestamps are UTC; ids are integers.
+
+pub mod import;
+pub mod model;
+mod sqlite;
+
+pub use model::*;
+pub use sqlite::SqliteStore;
+
+use async_trait::async_trait;
+use domain::{FetchId, SiteId, SweepId};
+
+/// A store error. Database details are for logs, never for end users.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The operations wangjian needs from its records. Implemented once per backend; the same test
+/// suite runs against every implementation.
+#[async_trait]
+pub trait Store: Send + Sync {
+    // --- register ---
+    /// Inserts or updates a batch of entities and their sites in one transaction. An entity is
+    /// keyed by USCC; a re-import of identical data is `Unchanged` and writes nothing.
+    async fn upsert_entities(&self, batch: &[EntityInput]) -> Result<Vec<Upsert>>;
+    async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>>;
+    async fn count_entities(&self) -> Result<i64>;
+
+    // --- sites ---
+    /// Sites in scope, by host.
+    async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>>;
+    async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>>;
+    /// The site for a host and URL path: a platform shop whose prefix matches the path wins
+    /// over the platform's own host.
+    async fn site_for_url(&self, host: &str, path: &str) -> Result<Option<Site>>;
+
+    // --- sweeps ---
+    /// Starts a sweep over the given sites (each `Pending`).
+    async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId>;
+    /// The most recent sweep that has not finished, if any.
+    async fn unfinished_sweep(&self) -> Result<Option<Sweep>>;
+    async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>>;
+    async fn list_sweeps(&self, limit: i64) -> Result<Vec<Sweep>>;
+    /// Sites of a sweep still `Pending`.
+    async fn pending_sites(&self, sweep: SweepId) -> Result<Vec<Site>>;
+    /// Marks a site done (or unreachable, with the reason) within a sweep.
+    async fn finish_site(
+        &self,
+        sweep: SweepId,
+        site: SiteId,
+        state: SiteSweepState,
+        reason: Option<&str>,
+    ) -> Result<()>;
+    /// Closes a sweep and stores its totals.
+    async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep>;
+
+    // --- fetches and findings ---
+    /// Records one fetch and its findings in one transaction.
+    async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId>;
+    /// Findings (without fetch) such as register checks, deduplicated per site, rule and excerpt.
+    async fn record_findings(&self, findings: &[NewFinding]) -> Result<u64>;
+    /// URLs already fetched for a site in a sweep (for resuming).
+    async fn fetched_urls(&self, sweep: SweepId, site: SiteId) -> Result<Vec<String>>;
+    async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>>;
+    async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
+    async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
+    async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;
+    /// Findings per category and district, for the dashboard.
+    async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>>;
+    async fn totals(&self, scope: Scope) -> Result<Totals>;
+}

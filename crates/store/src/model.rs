@@ -1,0 +1,204 @@
+//! Rows and inputs the store reads and writes. Plain data; the SQL lives in the backends.
+
+use chrono::{DateTime, Utc};
+use domain::{Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Whose rows a read may return. Every read of district-owned rows takes one; there is no
+/// unscoped read path for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Scope {
+    /// City bureau staff: every district.
+    City,
+    /// A district bureau: its own district only.
+    District(DistrictCode),
+}
+
+/// One entity as the register import delivers it, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityInput {
+    /// Normalised USCC (18 characters of the GB 32100 alphabet). It may fail the check
+    /// characters on legacy data: then `needs_review` says why.
+    pub uscc: String,
+    pub needs_review: Option<String>,
+    pub name: String,
+    pub kind: SiteKind,
+    pub district: DistrictCode,
+    pub address: Option<String>,
+    /// Hostnames, or shop URL prefixes (`waimai.example/shop/8812`) for platform shops.
+    pub domains: Vec<String>,
+    pub icp: Option<String>,
+    pub food_permit: Option<String>,
+    pub legal_rep: Option<String>,
+    pub phone: Option<String>,
+    /// Unknown columns, kept as attributes.
+    pub extra: BTreeMap<String, String>,
+}
+
+/// What an upsert did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Upsert {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entity {
+    pub id: EntityId,
+    pub input: EntityInput,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A site to crawl: a host, or a shop URL prefix on a platform.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Site {
+    pub id: SiteId,
+    /// `None` for a site seen but not registered.
+    pub entity_id: Option<EntityId>,
+    /// Hostname, lower case, without port.
+    pub host: String,
+    /// Path prefix for a platform shop (`/shop/8812`), else empty.
+    pub path_prefix: String,
+    pub kind: SiteKind,
+    /// The owning entity's district (the site's district for a discovered site, when known).
+    pub district: Option<DistrictCode>,
+    pub entity_name: Option<String>,
+}
+
+impl Site {
+    /// The start URL of a crawl: `http://host/prefix`.
+    pub fn start_url(&self) -> String {
+        format!("http://{}{}/", self.host, self.path_prefix.trim_end_matches('/'))
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepState {
+    Running,
+    Finished,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sweep {
+    pub id: SweepId,
+    pub state: SweepState,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub sites: i64,
+    pub pages: i64,
+    pub findings: i64,
+}
+
+/// The state of one site within one sweep, so that an interrupted sweep resumes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteSweepState {
+    Pending,
+    Done,
+    Unreachable,
+}
+
+/// Where a WARC record lives: the evidence pointer every fetch and finding carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EvidencePointer {
+    pub warc_file: String,
+    pub offset: i64,
+    pub digest: String,
+}
+
+/// One HTTP exchange of a sweep.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewFetch {
+    pub sweep_id: SweepId,
+    pub site_id: SiteId,
+    pub url: String,
+    pub fetched_at: DateTime<Utc>,
+    /// HTTP status, `None` when no response came.
+    pub status: Option<i32>,
+    pub content_type: Option<String>,
+    /// Body length as received.
+    pub bytes: i64,
+    /// SHA-256 of the payload (`sha256:<hex>`), for change detection.
+    pub payload_digest: Option<String>,
+    /// Why the fetch failed, when it did.
+    pub error: Option<String>,
+    /// The response record (or the request record when no response came).
+    pub evidence: Option<EvidencePointer>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fetch {
+    pub id: FetchId,
+    pub fetch: NewFetch,
+}
+
+/// Where on a page a finding was made.
+pub type Location = String;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewFinding {
+    pub sweep_id: SweepId,
+    pub site_id: SiteId,
+    pub fetch_id: Option<FetchId>,
+    pub url: String,
+    pub category: Category,
+    pub rule_id: String,
+    pub rule_pack: String,
+    pub severity: Severity,
+    pub excerpt: String,
+    /// title, meta, text, link, attribute, hidden, structure, register
+    pub location: Location,
+    pub evidence: Option<EvidencePointer>,
+    pub found_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: FindingId,
+    pub finding: NewFinding,
+    pub host: String,
+    pub district: Option<DistrictCode>,
+}
+
+/// Filter for the findings list. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingFilter {
+    pub category: Option<Category>,
+    pub district: Option<DistrictCode>,
+    pub severity: Option<Severity>,
+    pub site_id: Option<SiteId>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Filter for the sites list.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteFilter {
+    pub district: Option<DistrictCode>,
+    pub kind: Option<SiteKind>,
+    pub registered: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// One cell of the dashboard: findings of a category in a district.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CategoryCount {
+    pub category: Category,
+    pub district: Option<DistrictCode>,
+    pub count: i64,
+}
+
+/// Totals shown at the top of the dashboard.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Totals {
+    pub entities: i64,
+    pub sites: i64,
+    pub fetches: i64,
+    pub findings: i64,
+    pub sweeps: i64,
+}
