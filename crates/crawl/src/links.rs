@@ -22,27 +22,24 @@ pub fn extract_links(html: &str, page: &Url) -> Vec<Url> {
                 raw.borrow_mut().push(v);
             }
         };
+        let settings = Settings::new()
+            .append_element_content_handler(element!("base[href]", |el| {
+                let mut b = base.borrow_mut();
+                if b.is_none() {
+                    *b = el.get_attribute("href");
+                }
+                Ok(())
+            }))
+            .append_element_content_handler(element!("a[href], area[href]", |el| {
+                push(el.get_attribute("href"));
+                Ok(())
+            }))
+            .append_element_content_handler(element!("frame[src], iframe[src]", |el| {
+                push(el.get_attribute("src"));
+                Ok(())
+            }));
         let mut rewriter = HtmlRewriter::new(
-            Settings {
-                element_content_handlers: vec![
-                    element!("base[href]", |el| {
-                        let mut b = base.borrow_mut();
-                        if b.is_none() {
-                            *b = el.get_attribute("href");
-                        }
-                        Ok(())
-                    }),
-                    element!("a[href], area[href]", |el| {
-                        push(el.get_attribute("href"));
-                        Ok(())
-                    }),
-                    element!("frame[src], iframe[src]", |el| {
-                        push(el.get_attribute("src"));
-                        Ok(())
-                    }),
-                ],
-                ..Settings::new()
-            },
+            settings,
             |_: &[u8]| {},
         );
         // Broken HTML is data: whatever was collected before a parser error is kept.

@@ -1,0 +1,788 @@
+//! The register import (spec/registry-import.md): a pure parser from file bytes to validated
+//! [`EntityInput`]s plus rejected rows, and an applier that writes them through a [`Store`] in
+//! batches and leaves a reject file next to the input.
+//!
+//! The parser does no IO and never fails as a whole on a bad row: broken input is data (a
+//! [`Rejected`] with the physical line number a person sees in an editor). Only a file that
+//! cannot be read at all (no header, missing required columns) is `fatal`.
+
+use crate::model::{EntityInput, SiteAddress, Upsert};
+use crate::{Store, StoreError};
+use domain::{DistrictCode, DistrictTable, FoodLicense, Icp, SiteKind, Uscc, UsccError};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// The file format of a register export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    /// One JSON object per line, with the CSV column names as keys.
+    JsonLines,
+}
+
+impl Format {
+    /// The format named by a file extension (`.csv`, `.jsonl`, `.ndjson`), if any.
+    pub fn from_extension(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "csv" => Some(Format::Csv),
+            "jsonl" | "ndjson" => Some(Format::JsonLines),
+            _ => None,
+        }
+    }
+
+    /// Guesses from content: JSON Lines when the first non-space character is `{`.
+    pub fn sniff(bytes: &[u8]) -> Format {
+        let bytes = strip_bom(bytes);
+        match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Format::JsonLines,
+            _ => Format::Csv,
+        }
+    }
+
+    /// By extension, else by content.
+    pub fn detect(path: &Path, bytes: &[u8]) -> Format {
+        Format::from_extension(path).unwrap_or_else(|| Format::sniff(bytes))
+    }
+}
+
+/// The character encoding of the input file. UTF-8 (with or without BOM) unless told otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SourceEncoding {
+    #[default]
+    Utf8,
+    /// GBK, decoded as GB18030 (its superset).
+    Gbk,
+}
+
+impl FromStr for SourceEncoding {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "utf8" | "utf-8" => Ok(SourceEncoding::Utf8),
+            "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(SourceEncoding::Gbk),
+            other => Err(format!("unknown encoding {other:?}: expected utf-8 or gbk")),
+        }
+    }
+}
+
+/// A row the import did not accept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Physical line number (the header is line 1); for a record spanning lines, its first.
+    pub line: usize,
+    /// Why, naming the column.
+    pub reason: String,
+    /// The row as it appears in the file (decoded), for the reject file.
+    pub raw: String,
+}
+
+/// What the parser could read.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ParseOutcome {
+    /// Accepted rows with their line numbers, in file order.
+    pub rows: Vec<(usize, EntityInput)>,
+    pub rejected: Vec<Rejected>,
+    /// Set when nothing could be read (empty file, unreadable header, missing required
+    /// columns); `rows` and `rejected` are then empty.
+    pub fatal: Option<String>,
+}
+
+const REQUIRED: [&str; 4] = ["uscc", "name", "kind", "district"];
+const KNOWN: [&str; 10] = [
+    "uscc",
+    "name",
+    "kind",
+    "district",
+    "address",
+    "domains",
+    "icp",
+    "food_permit",
+    "legal_rep",
+    "phone",
+];
+
+const UTF8_HINT: &str =
+    "not valid UTF-8 (if the file is GBK-encoded, import it with --encoding gbk)";
+const GBK_HINT: &str = "not valid GBK";
+
+/// Parses a register export against Nanning's district table.
+pub fn parse(bytes: &[u8], format: Format, encoding: SourceEncoding) -> ParseOutcome {
+    parse_with_table(bytes, format, encoding, &DistrictTable::nanning())
+}
+
+/// Parses a register export; `district` must be a code of `table`.
+pub fn parse_with_table(
+    bytes: &[u8],
+    format: Format,
+    encoding: SourceEncoding,
+    table: &DistrictTable,
+) -> ParseOutcome {
+    let decoded = decode(bytes, encoding);
+    let records = match format {
+        Format::Csv => csv_records(&decoded),
+        Format::JsonLines => Ok(json_records(&decoded)),
+    };
+    let records = match records {
+        Ok(r) => r,
+        Err(fatal) => {
+            return ParseOutcome {
+                fatal: Some(fatal),
+                ..ParseOutcome::default()
+            }
+        }
+    };
+    let mut out = ParseOutcome::default();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for rec in records {
+        let reject = |reason: String| Rejected {
+            line: rec.line,
+            reason,
+            raw: rec.raw.clone(),
+        };
+        let fields = match rec.fields {
+            Ok(f) => f,
+            Err(reason) => {
+                out.rejected.push(reject(reason));
+                continue;
+            }
+        };
+        match validate(fields, table) {
+            Err(reasons) => out.rejected.push(reject(reasons.join("; "))),
+            Ok(input) => {
+                if let Some(first) = seen.get(&input.uscc) {
+                    out.rejected.push(reject(format!(
+                        "uscc {} already appears on line {first}",
+                        input.uscc
+                    )));
+                } else {
+                    seen.insert(input.uscc.clone(), rec.line);
+                    out.rows.push((rec.line, input));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn strip_bom(bytes: &[u8]) -> &[u8] {
+    bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
+}
+
+/// The file as text, and the (1-based) lines that did not decode cleanly.
+struct Decoded {
+    text: String,
+    bad_lines: BTreeSet<usize>,
+    hint: &'static str,
+}
+
+fn decode(bytes: &[u8], encoding: SourceEncoding) -> Decoded {
+    let bytes = strip_bom(bytes);
+    let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
+    let mut bad_lines = BTreeSet::new();
+    // Line by line, so that one bad byte spoils one line only. Neither UTF-8 nor GBK uses
+    // 0x0A inside a multi-byte character, so splitting the bytes on it is safe.
+    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
+        if i > 0 {
+            text.push('\n');
+        }
+        match encoding {
+            SourceEncoding::Utf8 => match std::str::from_utf8(line) {
+                Ok(s) => text.push_str(s),
+                Err(_) => {
+                    bad_lines.insert(i + 1);
+                    text.push_str(&String::from_utf8_lossy(line));
+                }
+            },
+            SourceEncoding::Gbk => {
+                let (s, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(line);
+                if had_errors {
+                    bad_lines.insert(i + 1);
+                }
+                text.push_str(&s);
+            }
+        }
+    }
+    Decoded {
+        text,
+        bad_lines,
+        hint: match encoding {
+            SourceEncoding::Utf8 => UTF8_HINT,
+            SourceEncoding::Gbk => GBK_HINT,
+        },
+    }
+}
+
+/// Field name (lower case) and trimmed, non-empty value, in column order.
+type Fields = Vec<(String, String)>;
+
+/// One data record of either format.
+struct Record {
+    line: usize,
+    raw: String,
+    fields: Result<Fields, String>,
+}
+
+fn csv_records(d: &Decoded) -> Result<Vec<Record>, String> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(d.text.as_bytes());
+    let mut rec = csv::StringRecord::new();
+    let header = match rdr.read_record(&mut rec) {
+        Ok(true) => rec.clone(),
+        Ok(false) => return Err("the file is empty: expected a header line".into()),
+        Err(e) => return Err(format!("cannot read the header: {e}")),
+    };
+    let header_line = header.position().map_or(1, |p| p.line() as usize);
+    if d.bad_lines.contains(&header_line) {
+        return Err(format!("header line {header_line}: {}", d.hint));
+    }
+    let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
+    let mut dup = BTreeSet::new();
+    for n in &names {
+        if n.is_empty() {
+            return Err("the header has an empty column name".into());
+        }
+        if !dup.insert(n) {
+            return Err(format!("column {n:?} appears twice in the header"));
+        }
+    }
+    let missing: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|r| !names.iter().any(|n| n == r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing required column(s) {} (the header has: {})",
+            missing.join(", "),
+            names.join(", ")
+        ));
+    }
+
+    let mut out = Vec::new();
+    loop {
+        let start = rdr.position().clone();
+        let read = rdr.read_record(&mut rec);
+        let end = rdr.position().byte() as usize;
+        let raw_of = |from: usize| {
+            d.text[from.min(end)..end]
+                .trim_end_matches(['\r', '\n'])
+                .to_string()
+        };
+        match read {
+            Ok(false) => break,
+            Err(e) => {
+                let line = e.position().map_or(start.line(), |p| p.line()) as usize;
+                out.push(Record {
+                    line,
+                    raw: raw_of(start.byte() as usize),
+                    fields: Err(format!("unreadable CSV: {e}")),
+                });
+            }
+            Ok(true) => {
+                let pos = rec.position().cloned().unwrap_or(start);
+                let line = pos.line() as usize;
+                let raw = raw_of(pos.byte() as usize);
+                let last = line + raw.matches('\n').count();
+                let fields = if (line..=last).any(|l| d.bad_lines.contains(&l)) {
+                    Err(d.hint.to_string())
+                } else if rec.len() != names.len() {
+                    Err(format!(
+                        "has {} fields, the header has {}",
+                        rec.len(),
+                        names.len()
+                    ))
+                } else {
+                    Ok(names
+                        .iter()
+                        .zip(rec.iter())
+                        .map(|(n, v)| (n.clone(), v.trim().to_string()))
+                        .filter(|(_, v)| !v.is_empty())
+                        .collect())
+                };
+                out.push(Record { line, raw, fields });
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn json_records(d: &Decoded) -> Vec<Record> {
+    let mut out = Vec::new();
+    for (i, line) in d.text.split('\n').enumerate() {
+        let line_no = i + 1;
+        let raw = line.trim_end_matches('\r');
+        if raw.trim().is_empty() {
+            continue;
+        }
+        let fields = if d.bad_lines.contains(&line_no) {
+            Err(d.hint.to_string())
+        } else {
+            json_fields(raw)
+        };
+        out.push(Record {
+            line: line_no,
+            raw: raw.to_string(),
+            fields,
+        });
+    }
+    out
+}
+
+fn json_fields(line: &str) -> Result<Fields, String> {
+    let v: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+    let serde_json::Value::Object(map) = v else {
+        return Err("not a JSON object".into());
+    };
+    let mut fields = Fields::new();
+    for (k, v) in map {
+        let key = k.trim().to_lowercase();
+        let value = match v {
+            serde_json::Value::Null => continue,
+            serde_json::Value::String(s) => s,
+            serde_json::Value::Number(n) => n.to_string(),
+            serde_json::Value::Bool(b) => b.to_string(),
+            serde_json::Value::Array(items) if key == "domains" => items
+                .iter()
+                .map(|i| match i {
+                    serde_json::Value::String(s) => Ok(s.clone()),
+                    other => Err(format!("domains: {other} is not a string")),
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .join(";"),
+            other => other.to_string(),
+        };
+        let value = value.trim().to_string();
+        if !value.is_empty() {
+            fields.retain(|(k, _)| *k != key);
+            fields.push((key, value));
+        }
+    }
+    Ok(fields)
+}
+
+/// Validates one row's fields into an entity, or says everything that is wrong with it.
+fn validate(fields: Fields, table: &DistrictTable) -> Result<EntityInput, Vec<String>> {
+    let mut errors = Vec::new();
+    let mut map: BTreeMap<String, String> = fields.into_iter().collect();
+    let mut required = |k: &str, errors: &mut Vec<String>| {
+        let v = map.remove(k);
+        if v.is_none() {
+            errors.push(format!("{k} is missing"));
+        }
+        v
+    };
+    let uscc_raw = required("uscc", &mut errors);
+    let name = required("name", &mut errors);
+    let kind_raw = required("kind", &mut errors);
+    let district_raw = required("district", &mut errors);
+
+    let mut needs_review = None;
+    let uscc = uscc_raw.map(|raw| {
+        let norm = domain::text::compact_upper(&raw);
+        match Uscc::parse_exact(&norm) {
+            Ok(u) => {
+                for w in u.warnings() {
+                    tracing::warn!(uscc = %u, "{w}");
+                }
+            }
+            Err(e @ (UsccError::OrgCodeCheck { .. } | UsccError::Check { .. })) => {
+                needs_review = Some(format!("legacy USCC fails its check: {e}"));
+            }
+            Err(e) => errors.push(format!("uscc {raw:?}: {e}")),
+        }
+        norm
+    });
+    let kind = kind_raw.and_then(|k| {
+        SiteKind::from_str(&k)
+            .map_err(|e| errors.push(format!("kind: {e}")))
+            .ok()
+    });
+    let district = district_raw.and_then(|d| {
+        DistrictCode::parse(&d)
+            .and_then(|c| table.resolve(c).map(|_| c))
+            .map_err(|e| errors.push(format!("district: {e}")))
+            .ok()
+    });
+    let icp = map.remove("icp").and_then(|s| {
+        Icp::parse(&s)
+            .map(|i| i.to_string())
+            .map_err(|e| errors.push(format!("icp: {e}")))
+            .ok()
+    });
+    let food_permit = map.remove("food_permit").and_then(|s| {
+        FoodLicense::parse(&s)
+            .map(|f| f.to_string())
+            .map_err(|e| errors.push(format!("food_permit: {e}")))
+            .ok()
+    });
+    let mut domains: Vec<String> = Vec::new();
+    if let Some(list) = map.remove("domains") {
+        for d in list.split([';', '；']).map(str::trim).filter(|d| !d.is_empty()) {
+            match SiteAddress::parse(d) {
+                Ok(a) => {
+                    let a = a.to_string();
+                    if !domains.contains(&a) {
+                        domains.push(a);
+                    }
+                }
+                Err(e) => errors.push(format!("domains: {e}")),
+            }
+        }
+    }
+    let address = map.remove("address");
+    let legal_rep = map.remove("legal_rep");
+    let phone = map.remove("phone");
+    debug_assert!(KNOWN.iter().all(|k| !map.contains_key(*k)));
+
+    match (uscc, name, kind, district) {
+        (Some(uscc), Some(name), Some(kind), Some(district)) if errors.is_empty() => {
+            Ok(EntityInput {
+                uscc,
+                needs_review,
+                name,
+                kind,
+                district,
+                address,
+                domains,
+                icp,
+                food_permit,
+                legal_rep,
+                phone,
+                extra: map,
+            })
+        }
+        _ => Err(errors),
+    }
+}
+
+/// How to read an import file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportOptions {
+    pub encoding: SourceEncoding,
+    /// `None`: by extension, else sniffed.
+    pub format: Option<Format>,
+    /// Rows per transaction.
+    pub batch_size: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> Self {
+        ImportOptions {
+            encoding: SourceEncoding::Utf8,
+            format: None,
+            batch_size: 500,
+        }
+    }
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    /// Data rows read (accepted and rejected).
+    pub read: usize,
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: usize,
+    /// Accepted rows flagged for review (legacy USCC failing its check).
+    pub needs_review: usize,
+    /// The reject file written, when there were rejects.
+    pub reject_file: Option<PathBuf>,
+}
+
+impl fmt::Display for ImportSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} created, {} updated, {} unchanged, {} rejected",
+            self.created, self.updated, self.unchanged, self.rejected
+        )
+    }
+}
+
+/// Why an import could not run at all. Bad rows are not errors: they go to the reject file.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The reject file for an input: `<input file name>.rejects.csv` in the same directory.
+pub fn reject_file_path(input: &Path) -> PathBuf {
+    let name = input
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "import".into());
+    input.with_file_name(format!("{name}.rejects.csv"))
+}
+
+/// Imports a register file: parses it, applies the accepted rows in batches (one transaction
+/// each), and writes the rejects next to the input (removing a stale reject file when there
+/// are none). Running the same import twice changes nothing the second time.
+///
+/// File IO is blocking: an import is a batch job run from the command line.
+pub async fn import_entities(
+    store: &dyn Store,
+    path: &Path,
+    opts: &ImportOptions,
+) -> Result<ImportSummary, ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    let format = opts.format.unwrap_or_else(|| Format::detect(path, &bytes));
+    let parsed = parse(&bytes, format, opts.encoding);
+    if let Some(reason) = parsed.fatal {
+        return Err(ImportError::Unreadable {
+            path: path.to_path_buf(),
+            reason,
+        });
+    }
+    let mut summary = ImportSummary {
+        read: parsed.rows.len() + parsed.rejected.len(),
+        rejected: parsed.rejected.len(),
+        needs_review: parsed
+            .rows
+            .iter()
+            .filter(|(_, e)| e.needs_review.is_some())
+            .count(),
+        ..ImportSummary::default()
+    };
+    for chunk in parsed.rows.chunks(opts.batch_size.max(1)) {
+        let batch: Vec<EntityInput> = chunk.iter().map(|(_, e)| e.clone()).collect();
+        for outcome in store.upsert_entities(&batch).await? {
+            match outcome {
+                Upsert::Created => summary.created += 1,
+                Upsert::Updated => summary.updated += 1,
+                Upsert::Unchanged => summary.unchanged += 1,
+            }
+        }
+    }
+
+    let reject_path = reject_file_path(path);
+    if parsed.rejected.is_empty() {
+        match std::fs::remove_file(&reject_path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(ImportError::Io {
+                    path: reject_path,
+                    source: e,
+                })
+            }
+        }
+    } else {
+        write_rejects(&reject_path, &parsed.rejected).map_err(|source| ImportError::Io {
+            path: reject_path.clone(),
+            source,
+        })?;
+        summary.reject_file = Some(reject_path);
+    }
+    tracing::info!(file = %path.display(), read = summary.read, "import: {summary}");
+    Ok(summary)
+}
+
+/// Writes `line,reason,raw` (UTF-8, whatever the input's encoding).
+fn write_rejects(path: &Path, rejected: &[Rejected]) -> std::io::Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["line", "reason", "raw"])?;
+    for r in rejected {
+        w.write_record([r.line.to_string().as_str(), &r.reason, &r.raw])?;
+    }
+    w.flush()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uscc(org: &str) -> String {
+        Uscc::complete("91450103", org).unwrap().to_string()
+    }
+
+    fn csv(text: &str) -> ParseOutcome {
+        parse(text.as_bytes(), Format::Csv, SourceEncoding::Utf8)
+    }
+
+    fn lines_of(o: &ParseOutcome) -> (Vec<usize>, Vec<usize>) {
+        (
+            o.rows.iter().map(|(l, _)| *l).collect(),
+            o.rejected.iter().map(|r| r.line).collect(),
+        )
+    }
+
+    #[test]
+    fn csv_with_bom_and_canonical_forms() {
+        let text = format!(
+            "\u{FEFF}uscc,name,kind,district,icp,food_permit,domains\n\
+             {} ,甲公司,trading_site,450103,桂ICP备 2017001234号-1,jy2 4501 0300 12345,A.Test; b.test/ ;a.test\n",
+            uscc("MA5K0001").to_lowercase()
+        );
+        let o = csv(&text);
+        assert_eq!(o.rejected, vec![]);
+        let (line, e) = &o.rows[0];
+        assert_eq!(*line, 2);
+        assert_eq!(e.uscc, uscc("MA5K0001"));
+        assert_eq!(e.name, "甲公司");
+        assert_eq!(e.icp.as_deref(), Some("桂ICP备2017001234号-1"));
+        assert_eq!(e.food_permit.as_deref(), Some("JY24501030012345"));
+        assert_eq!(e.domains, ["a.test", "b.test"]);
+        assert_eq!(e.needs_review, None);
+    }
+
+    #[test]
+    fn columns_in_any_order_and_extra_kept() {
+        let text = format!(
+            " District ,Kind,NAME,Tax_Status,uscc\n450105,platform,乙,normal,{}\n",
+            uscc("MA5K0002")
+        );
+        let o = csv(&text);
+        let e = &o.rows[0].1;
+        assert_eq!(e.district.to_string(), "450105");
+        assert_eq!(e.kind, SiteKind::Platform);
+        assert_eq!(e.extra.get("tax_status").map(String::as_str), Some("normal"));
+    }
+
+    #[test]
+    fn rejects_name_line_and_reason() {
+        let good = uscc("MA5K0003");
+        let text = format!(
+            "uscc,name,kind,district,icp\n\
+             {good},ok,trading_site,450103,\n\
+             9111000060003IOZSV,bad code,trading_site,450103,\n\
+             {},bad district,trading_site,110101,\n\
+             {},bad kind,shop,450103,\n\
+             {},bad icp,trading_site,450103,ICP123\n\
+             {},,trading_site,450103,\n\
+             {},short,trading_site\n",
+            uscc("MA5K0004"),
+            uscc("MA5K0005"),
+            uscc("MA5K0006"),
+            uscc("MA5K0007"),
+            uscc("MA5K0008"),
+        );
+        let o = csv(&text);
+        assert_eq!(lines_of(&o), (vec![2], vec![3, 4, 5, 6, 7, 8]));
+        let reasons: Vec<&str> = o.rejected.iter().map(|r| r.reason.as_str()).collect();
+        assert!(reasons[0].starts_with("uscc"), "{}", reasons[0]);
+        assert!(reasons[1].contains("110101"), "{}", reasons[1]);
+        assert!(reasons[2].starts_with("kind"), "{}", reasons[2]);
+        assert!(reasons[3].starts_with("icp"), "{}", reasons[3]);
+        assert_eq!(reasons[4], "name is missing");
+        assert!(reasons[5].contains("4 fields"), "{}", reasons[5]);
+        assert!(o.rejected[0].raw.starts_with("9111000060003IOZSV,bad code"));
+    }
+
+    #[test]
+    fn legacy_check_failure_is_kept_for_review() {
+        let o = csv("uscc,name,kind,district\n91110000600037341N,旧,trading_site,450122\n");
+        let e = &o.rows[0].1;
+        assert_eq!(e.uscc, "91110000600037341N");
+        assert!(e.needs_review.as_deref().unwrap().contains("expected L"));
+    }
+
+    #[test]
+    fn multiline_field_keeps_line_numbers() {
+        let text = format!(
+            "uscc,name,kind,district,address\n\
+             {},a,trading_site,450103,\"line one\nline two\nline three\"\n\
+             bad,b,trading_site,450103,x\n\
+             {},c,trading_site,450103,y\n",
+            uscc("MA5K0011"),
+            uscc("MA5K0012")
+        );
+        let o = csv(&text);
+        assert_eq!(lines_of(&o), (vec![2, 6], vec![5]));
+        assert_eq!(o.rows[0].1.address.as_deref(), Some("line one\nline two\nline three"));
+    }
+
+    #[test]
+    fn duplicate_uscc_names_first_line() {
+        let u = uscc("MA5K0013");
+        let text = format!(
+            "uscc,name,kind,district\n{u},a,trading_site,450103\n{u},b,trading_site,450103\n"
+        );
+        let o = csv(&text);
+        assert_eq!(lines_of(&o), (vec![2], vec![3]));
+        assert!(o.rejected[0].reason.contains("line 2"));
+        assert_eq!(o.rows[0].1.name, "a");
+    }
+
+    #[test]
+    fn gbk_needs_the_flag() {
+        let text = format!(
+            "uscc,name,kind,district\n{},南宁市青秀区某某商行,trading_site,450103\n",
+            uscc("MA5K0014")
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+        let o = parse(&gbk, Format::Csv, SourceEncoding::Gbk);
+        assert_eq!(o.rows[0].1.name, "南宁市青秀区某某商行");
+        let o = parse(&gbk, Format::Csv, SourceEncoding::Utf8);
+        assert_eq!(o.rows.len(), 0);
+        assert!(o.rejected[0].reason.contains("--encoding gbk"));
+        assert_eq!(o.rejected[0].line, 2);
+    }
+
+    #[test]
+    fn json_lines() {
+        let text = format!(
+            "{{\"uscc\":\"{}\",\"name\":\"丙\",\"kind\":\"platform_shop\",\"district\":450107,\
+               \"domains\":[\"waimai.test/shop/8812\"],\"rating\":{{\"a\":1}}}}\n\
+             \n\
+             [1,2]\n\
+             {{\"uscc\":\"{}\",\"name\":\"丁\",\"kind\":\"platform\",\"district\":\"450102\",\"domains\":\"waimai.test\"}}\r\n\
+             {{broken\n",
+            uscc("MA5K0015"),
+            uscc("MA5K0016"),
+        );
+        assert_eq!(Format::sniff(text.as_bytes()), Format::JsonLines);
+        let o = parse(text.as_bytes(), Format::JsonLines, SourceEncoding::Utf8);
+        assert_eq!(lines_of(&o), (vec![1, 4], vec![3, 5]));
+        let e = &o.rows[0].1;
+        assert_eq!(e.district.to_string(), "450107");
+        assert_eq!(e.domains, ["waimai.test/shop/8812"]);
+        assert_eq!(e.extra.get("rating").map(String::as_str), Some("{\"a\":1}"));
+    }
+
+    #[test]
+    fn missing_column_is_fatal() {
+        let o = csv("uscc,name,kind\n");
+        assert!(o.fatal.unwrap().contains("district"));
+        assert!(csv("").fatal.is_some());
+    }
+
+    #[test]
+    fn format_detection() {
+        assert_eq!(Format::detect(Path::new("x.NDJSON"), b"uscc"), Format::JsonLines);
+        assert_eq!(Format::detect(Path::new("x.txt"), b" \n{"), Format::JsonLines);
+        assert_eq!(Format::detect(Path::new("x"), b"\xEF\xBB\xBFuscc"), Format::Csv);
+        assert_eq!("GBK".parse(), Ok(SourceEncoding::Gbk));
+    }
+
+    #[test]
+    fn summary_display() {
+        let s = ImportSummary {
+            read: 5,
+            created: 1,
+            updated: 2,
+            unchanged: 1,
+            rejected: 1,
+            ..ImportSummary::default()
+        };
+        assert_eq!(s.to_string(), "1 created, 2 updated, 1 unchanged, 1 rejected");
+    }
+}

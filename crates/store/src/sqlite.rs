@@ -1,0 +1,904 @@
+//! The SQLite backend: one database file in WAL mode, a small connection pool, versioned
+//! migrations from `migrations/sqlite/`.
+//!
+//! The SQL is kept portable so that the PostgreSQL backend can share it: `$n` placeholders,
+//! standard joins, `ON CONFLICT`, `RETURNING`, no SQLite-only functions. Dynamic filters are
+//! built with `QueryBuilder`, which writes each backend's own placeholders. Nothing here knows
+//! about HTTP, crawling or the import file formats.
+
+use crate::model::*;
+use crate::{Result, Store, StoreError};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use domain::{Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where "now" comes from, so that tests can fix time.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
+    pub async fn open(path: &Path) -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(opts)
+            .await?;
+        Self::from_pool(pool).await
+    }
+
+    /// A private in-memory database, for tests. One connection that is never recycled: an
+    /// in-memory database lives exactly as long as its connection.
+    pub async fn open_in_memory() -> Result<SqliteStore> {
+        let opts = SqliteConnectOptions::new()
+            .in_memory(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None)
+            .connect_with(opts)
+            .await?;
+        Self::from_pool(pool).await
+    }
+
+    async fn from_pool(pool: SqlitePool) -> Result<SqliteStore> {
+        MIGRATOR.run(&pool).await?;
+        Ok(SqliteStore {
+            pool,
+            clock: Arc::new(Utc::now),
+        })
+    }
+
+    /// Replaces the clock (tests fix time with it).
+    pub fn with_clock(mut self, clock: Clock) -> SqliteStore {
+        self.clock = clock;
+        self
+    }
+
+    /// Closes the pool, checkpointing the WAL.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+}
+
+// --- column lists, shared by the queries below (macros so that `concat!` keeps them static) ---
+
+macro_rules! entity_cols {
+    () => {
+        "e.id, e.uscc, e.needs_review, e.name, e.kind, e.district, e.address, e.domains, e.icp, \
+         e.food_permit, e.legal_rep, e.phone, e.extra, e.created_at, e.updated_at"
+    };
+}
+
+macro_rules! site_cols {
+    () => {
+        "s.id, s.entity_id, s.host, s.path_prefix, s.kind, e.district, e.name AS entity_name"
+    };
+}
+
+macro_rules! site_from {
+    () => {
+        " FROM sites s LEFT JOIN entities e ON e.id = s.entity_id"
+    };
+}
+
+macro_rules! fetch_cols {
+    () => {
+        "f.id, f.sweep_id, f.site_id, f.url, f.fetched_at, f.status, f.content_type, f.bytes, \
+         f.payload_digest, f.error, f.warc_file, f.warc_offset, f.warc_digest"
+    };
+}
+
+macro_rules! finding_cols {
+    () => {
+        "g.id, g.sweep_id, g.site_id, g.fetch_id, g.url, g.category, g.rule_id, g.rule_pack, \
+         g.severity, g.excerpt, g.location, g.warc_file, g.warc_offset, g.warc_digest, \
+         g.found_at, s.host, e.district"
+    };
+}
+
+macro_rules! sweep_cols {
+    () => {
+        "w.id, w.state, w.started_at, w.finished_at, w.sites, w.pages, w.findings"
+    };
+}
+
+// --- decoding ---
+
+fn corrupt(what: &str, value: &str, why: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what} {value:?}: {why}"))
+}
+
+fn district(s: &str) -> Result<DistrictCode> {
+    DistrictCode::parse(s).map_err(|e| corrupt("district", s, e))
+}
+
+fn opt_district(s: Option<String>) -> Result<Option<DistrictCode>> {
+    s.as_deref().map(district).transpose()
+}
+
+fn site_kind(s: &str) -> Result<SiteKind> {
+    SiteKind::from_str(s).map_err(|e| corrupt("site kind", s, e))
+}
+
+fn sweep_state_code(s: SweepState) -> &'static str {
+    match s {
+        SweepState::Running => "running",
+        SweepState::Finished => "finished",
+    }
+}
+
+fn sweep_state(s: &str) -> Result<SweepState> {
+    match s {
+        "running" => Ok(SweepState::Running),
+        "finished" => Ok(SweepState::Finished),
+        _ => Err(corrupt("sweep state", s, "unknown")),
+    }
+}
+
+fn site_state_code(s: SiteSweepState) -> &'static str {
+    match s {
+        SiteSweepState::Pending => "pending",
+        SiteSweepState::Done => "done",
+        SiteSweepState::Unreachable => "unreachable",
+    }
+}
+
+fn evidence(
+    file: Option<String>,
+    offset: Option<i64>,
+    digest: Option<String>,
+) -> Option<EvidencePointer> {
+    Some(EvidencePointer {
+        warc_file: file?,
+        offset: offset?,
+        digest: digest?,
+    })
+}
+
+fn entity_from_row(r: &SqliteRow) -> Result<Entity> {
+    let domains: String = r.try_get("domains")?;
+    let extra: String = r.try_get("extra")?;
+    let kind: String = r.try_get("kind")?;
+    let dist: String = r.try_get("district")?;
+    Ok(Entity {
+        id: EntityId(r.try_get("id")?),
+        input: EntityInput {
+            uscc: r.try_get("uscc")?,
+            needs_review: r.try_get("needs_review")?,
+            name: r.try_get("name")?,
+            kind: site_kind(&kind)?,
+            district: district(&dist)?,
+            address: r.try_get("address")?,
+            domains: serde_json::from_str(&domains).map_err(|e| corrupt("domains", &domains, e))?,
+            icp: r.try_get("icp")?,
+            food_permit: r.try_get("food_permit")?,
+            legal_rep: r.try_get("legal_rep")?,
+            phone: r.try_get("phone")?,
+            extra: serde_json::from_str(&extra).map_err(|e| corrupt("extra", &extra, e))?,
+        },
+        created_at: r.try_get("created_at")?,
+        updated_at: r.try_get("updated_at")?,
+    })
+}
+
+fn site_from_row(r: &SqliteRow) -> Result<Site> {
+    let kind: String = r.try_get("kind")?;
+    Ok(Site {
+        id: SiteId(r.try_get("id")?),
+        entity_id: r.try_get::<Option<i64>, _>("entity_id")?.map(EntityId),
+        host: r.try_get("host")?,
+        path_prefix: r.try_get("path_prefix")?,
+        kind: site_kind(&kind)?,
+        district: opt_district(r.try_get("district")?)?,
+        entity_name: r.try_get("entity_name")?,
+    })
+}
+
+fn fetch_from_row(r: &SqliteRow) -> Result<Fetch> {
+    Ok(Fetch {
+        id: FetchId(r.try_get("id")?),
+        fetch: NewFetch {
+            sweep_id: SweepId(r.try_get("sweep_id")?),
+            site_id: SiteId(r.try_get("site_id")?),
+            url: r.try_get("url")?,
+            fetched_at: r.try_get("fetched_at")?,
+            status: r.try_get("status")?,
+            content_type: r.try_get("content_type")?,
+            bytes: r.try_get("bytes")?,
+            payload_digest: r.try_get("payload_digest")?,
+            error: r.try_get("error")?,
+            evidence: evidence(
+                r.try_get("warc_file")?,
+                r.try_get("warc_offset")?,
+                r.try_get("warc_digest")?,
+            ),
+        },
+    })
+}
+
+fn finding_from_row(r: &SqliteRow) -> Result<Finding> {
+    let category: String = r.try_get("category")?;
+    let severity: String = r.try_get("severity")?;
+    Ok(Finding {
+        id: FindingId(r.try_get("id")?),
+        finding: NewFinding {
+            sweep_id: SweepId(r.try_get("sweep_id")?),
+            site_id: SiteId(r.try_get("site_id")?),
+            fetch_id: r.try_get::<Option<i64>, _>("fetch_id")?.map(FetchId),
+            url: r.try_get("url")?,
+            category: Category::from_str(&category)
+                .map_err(|e| corrupt("category", &category, e))?,
+            rule_id: r.try_get("rule_id")?,
+            rule_pack: r.try_get("rule_pack")?,
+            severity: Severity::from_str(&severity)
+                .map_err(|e| corrupt("severity", &severity, e))?,
+            excerpt: r.try_get("excerpt")?,
+            location: r.try_get("location")?,
+            evidence: evidence(
+                r.try_get("warc_file")?,
+                r.try_get("warc_offset")?,
+                r.try_get("warc_digest")?,
+            ),
+            found_at: r.try_get("found_at")?,
+        },
+        host: r.try_get("host")?,
+        district: opt_district(r.try_get("district")?)?,
+    })
+}
+
+fn sweep_from_row(r: &SqliteRow) -> Result<Sweep> {
+    let state: String = r.try_get("state")?;
+    Ok(Sweep {
+        id: SweepId(r.try_get("id")?),
+        state: sweep_state(&state)?,
+        started_at: r.try_get("started_at")?,
+        finished_at: r.try_get("finished_at")?,
+        sites: r.try_get("sites")?,
+        pages: r.try_get("pages")?,
+        findings: r.try_get("findings")?,
+    })
+}
+
+// --- query helpers ---
+
+/// Appends the scope restriction; the query must join `entities e` (through `sites s`).
+fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: Scope) {
+    if let Scope::District(d) = scope {
+        q.push(" AND e.district = ").push_bind(d.to_string());
+    }
+}
+
+/// Appends `LIMIT`/`OFFSET`; a limit of 0 or less means no limit.
+fn push_page(q: &mut QueryBuilder<Sqlite>, limit: i64, offset: i64) {
+    if limit > 0 {
+        q.push(" LIMIT ").push_bind(limit);
+        if offset > 0 {
+            q.push(" OFFSET ").push_bind(offset);
+        }
+    } else if offset > 0 {
+        // Both backends accept a large LIMIT; SQLite needs one before OFFSET.
+        q.push(" LIMIT ").push_bind(i64::MAX).push(" OFFSET ").push_bind(offset);
+    }
+}
+
+fn push_finding_filter(q: &mut QueryBuilder<Sqlite>, scope: Scope, f: &FindingFilter) {
+    push_scope(q, scope);
+    if let Some(c) = f.category {
+        q.push(" AND g.category = ").push_bind(c.code());
+    }
+    if let Some(d) = f.district {
+        q.push(" AND e.district = ").push_bind(d.to_string());
+    }
+    if let Some(s) = f.severity {
+        q.push(" AND g.severity = ").push_bind(s.code());
+    }
+    if let Some(s) = f.site_id {
+        q.push(" AND g.site_id = ").push_bind(s.0);
+    }
+}
+
+fn json(v: &impl serde::Serialize) -> String {
+    serde_json::to_string(v).expect("strings serialise")
+}
+
+/// Inserts findings, skipping those already stored for the same site, rule and excerpt.
+/// Returns how many were new.
+async fn insert_findings(
+    tx: &mut Transaction<'static, Sqlite>,
+    findings: &[NewFinding],
+    fetch_id: Option<FetchId>,
+) -> Result<u64> {
+    let mut inserted = 0;
+    for f in findings {
+        let ev = f.evidence.as_ref();
+        let done = sqlx::query(
+            "INSERT INTO findings (sweep_id, site_id, fetch_id, url, category, rule_id, \
+             rule_pack, severity, excerpt, location, warc_file, warc_offset, warc_digest, found_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (site_id, rule_id, excerpt) DO NOTHING",
+        )
+        .bind(f.sweep_id.0)
+        .bind(f.site_id.0)
+        .bind(fetch_id.or(f.fetch_id).map(|i| i.0))
+        .bind(&f.url)
+        .bind(f.category.code())
+        .bind(&f.rule_id)
+        .bind(&f.rule_pack)
+        .bind(f.severity.code())
+        .bind(&f.excerpt)
+        .bind(&f.location)
+        .bind(ev.map(|e| e.warc_file.clone()))
+        .bind(ev.map(|e| e.offset))
+        .bind(ev.map(|e| e.digest.clone()))
+        .bind(f.found_at)
+        .execute(&mut **tx)
+        .await?;
+        inserted += done.rows_affected();
+    }
+    Ok(inserted)
+}
+
+/// Makes the entity's sites exactly its register domains: inserts or claims the listed
+/// addresses and detaches (not deletes: fetches and findings refer to them) the others.
+async fn sync_sites(
+    tx: &mut Transaction<'static, Sqlite>,
+    entity: EntityId,
+    input: &EntityInput,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let mut wanted = BTreeSet::new();
+    for d in &input.domains {
+        let a = SiteAddress::parse(d)
+            .map_err(|e| StoreError::Corrupt(format!("domain of {}: {e}", input.uscc)))?;
+        wanted.insert((a.host, a.path_prefix));
+    }
+    for (host, prefix) in &wanted {
+        sqlx::query(
+            "INSERT INTO sites (entity_id, host, path_prefix, kind, created_at) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (host, path_prefix) \
+             DO UPDATE SET entity_id = excluded.entity_id, kind = excluded.kind",
+        )
+        .bind(entity.0)
+        .bind(host)
+        .bind(prefix)
+        .bind(input.kind.code())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    }
+    let current = sqlx::query("SELECT id, host, path_prefix FROM sites WHERE entity_id = $1")
+        .bind(entity.0)
+        .fetch_all(&mut **tx)
+        .await?;
+    for r in current {
+        let key: (String, String) = (r.try_get("host")?, r.try_get("path_prefix")?);
+        if !wanted.contains(&key) {
+            sqlx::query("UPDATE sites SET entity_id = NULL WHERE id = $1")
+                .bind(r.try_get::<i64, _>("id")?)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+impl SqliteStore {
+    /// Live totals of a sweep: sites, fetches with a status, findings first found in it.
+    async fn sweep_totals(&self, sweep: SweepId) -> Result<(i64, i64, i64)> {
+        let r = sqlx::query(
+            "SELECT \
+               (SELECT COUNT(*) FROM sweep_sites WHERE sweep_id = $1) AS sites, \
+               (SELECT COUNT(*) FROM fetches WHERE sweep_id = $1 AND status IS NOT NULL) AS pages, \
+               (SELECT COUNT(*) FROM findings WHERE sweep_id = $1) AS findings",
+        )
+        .bind(sweep.0)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((r.try_get("sites")?, r.try_get("pages")?, r.try_get("findings")?))
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn upsert_entities(&self, batch: &[EntityInput]) -> Result<Vec<Upsert>> {
+        let now = self.now();
+        let mut tx = self.pool.begin().await?;
+        let mut out = Vec::with_capacity(batch.len());
+        for input in batch {
+            let existing = sqlx::query(concat!(
+                "SELECT ",
+                entity_cols!(),
+                " FROM entities e WHERE e.uscc = $1"
+            ))
+            .bind(&input.uscc)
+            .fetch_optional(&mut *tx)
+            .await?
+            .as_ref()
+            .map(entity_from_row)
+            .transpose()?;
+            let outcome = match existing {
+                Some(e) if e.input == *input => Upsert::Unchanged,
+                Some(e) => {
+                    sqlx::query(
+                        "UPDATE entities SET needs_review = $2, name = $3, kind = $4, \
+                         district = $5, address = $6, domains = $7, icp = $8, food_permit = $9, \
+                         legal_rep = $10, phone = $11, extra = $12, updated_at = $13 \
+                         WHERE id = $1",
+                    )
+                    .bind(e.id.0)
+                    .bind(&input.needs_review)
+                    .bind(&input.name)
+                    .bind(input.kind.code())
+                    .bind(input.district.to_string())
+                    .bind(&input.address)
+                    .bind(json(&input.domains))
+                    .bind(&input.icp)
+                    .bind(&input.food_permit)
+                    .bind(&input.legal_rep)
+                    .bind(&input.phone)
+                    .bind(json(&input.extra))
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                    sync_sites(&mut tx, e.id, input, now).await?;
+                    Upsert::Updated
+                }
+                None => {
+                    let id: i64 = sqlx::query_scalar(
+                        "INSERT INTO entities (uscc, needs_review, name, kind, district, address, \
+                         domains, icp, food_permit, legal_rep, phone, extra, created_at, updated_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
+                         RETURNING id",
+                    )
+                    .bind(&input.uscc)
+                    .bind(&input.needs_review)
+                    .bind(&input.name)
+                    .bind(input.kind.code())
+                    .bind(input.district.to_string())
+                    .bind(&input.address)
+                    .bind(json(&input.domains))
+                    .bind(&input.icp)
+                    .bind(&input.food_permit)
+                    .bind(&input.legal_rep)
+                    .bind(&input.phone)
+                    .bind(json(&input.extra))
+                    .bind(now)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                    sync_sites(&mut tx, EntityId(id), input, now).await?;
+                    Upsert::Created
+                }
+            };
+            out.push(outcome);
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            entity_cols!(),
+            " FROM entities e WHERE e.uscc = $1"
+        ))
+        .bind(uscc)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(entity_from_row)
+        .transpose()
+    }
+
+    async fn count_entities(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM entities")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
+    async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>> {
+        let mut q = QueryBuilder::new(concat!("SELECT ", site_cols!(), site_from!(), " WHERE 1 = 1"));
+        push_scope(&mut q, scope);
+        if let Some(d) = filter.district {
+            q.push(" AND e.district = ").push_bind(d.to_string());
+        }
+        if let Some(k) = filter.kind {
+            q.push(" AND s.kind = ").push_bind(k.code());
+        }
+        match filter.registered {
+            Some(true) => {
+                q.push(" AND s.entity_id IS NOT NULL");
+            }
+            Some(false) => {
+                q.push(" AND s.entity_id IS NULL");
+            }
+            None => {}
+        }
+        q.push(" ORDER BY s.host, s.path_prefix");
+        push_page(&mut q, filter.limit, filter.offset);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(site_from_row)
+            .collect()
+    }
+
+    async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>> {
+        let mut q = QueryBuilder::new(concat!("SELECT ", site_cols!(), site_from!(), " WHERE s.id = "));
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(site_from_row)
+            .transpose()
+    }
+
+    async fn site_for_url(&self, host: &str, path: &str) -> Result<Option<Site>> {
+        let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
+        // A host's sites: the host itself and its shops. Prefix matching is segment-wise and
+        // done here rather than with LIKE, which would need escaping per backend.
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            site_cols!(),
+            site_from!(),
+            " WHERE s.host = $1"
+        ))
+        .bind(&host)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut best: Option<Site> = None;
+        for r in &rows {
+            let site = site_from_row(r)?;
+            let addr = SiteAddress {
+                host: site.host.clone(),
+                path_prefix: site.path_prefix.clone(),
+            };
+            if addr.covers(path)
+                && best
+                    .as_ref()
+                    .is_none_or(|b| b.path_prefix.len() < site.path_prefix.len())
+            {
+                best = Some(site);
+            }
+        }
+        Ok(best)
+    }
+
+    async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId> {
+        let mut tx = self.pool.begin().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sweeps (state, started_at, sites, pages, findings) \
+             VALUES ($1, $2, $3, 0, 0) RETURNING id",
+        )
+        .bind(sweep_state_code(SweepState::Running))
+        .bind(self.now())
+        .bind(sites.len() as i64)
+        .fetch_one(&mut *tx)
+        .await?;
+        for s in sites {
+            sqlx::query(
+                "INSERT INTO sweep_sites (sweep_id, site_id, state) VALUES ($1, $2, $3) \
+                 ON CONFLICT (sweep_id, site_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(s.0)
+            .bind(site_state_code(SiteSweepState::Pending))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(SweepId(id))
+    }
+
+    async fn unfinished_sweep(&self) -> Result<Option<Sweep>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sweeps WHERE state = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(sweep_state_code(SweepState::Running))
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => self.sweep(SweepId(id)).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>> {
+        let row = sqlx::query(concat!("SELECT ", sweep_cols!(), " FROM sweeps w WHERE w.id = $1"))
+            .bind(id.0)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut sweep = sweep_from_row(&row)?;
+        if sweep.state == SweepState::Running {
+            (sweep.sites, sweep.pages, sweep.findings) = self.sweep_totals(id).await?;
+        }
+        Ok(Some(sweep))
+    }
+
+    async fn list_sweeps(&self, limit: i64) -> Result<Vec<Sweep>> {
+        let mut q = QueryBuilder::new(concat!("SELECT ", sweep_cols!(), " FROM sweeps w ORDER BY w.id DESC"));
+        push_page(&mut q, limit, 0);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut sweep = sweep_from_row(r)?;
+            if sweep.state == SweepState::Running {
+                (sweep.sites, sweep.pages, sweep.findings) = self.sweep_totals(sweep.id).await?;
+            }
+            out.push(sweep);
+        }
+        Ok(out)
+    }
+
+    async fn pending_sites(&self, sweep: SweepId) -> Result<Vec<Site>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            site_cols!(),
+            " FROM sweep_sites ss JOIN sites s ON s.id = ss.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id \
+              WHERE ss.sweep_id = $1 AND ss.state = $2 ORDER BY s.id"
+        ))
+        .bind(sweep.0)
+        .bind(site_state_code(SiteSweepState::Pending))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(site_from_row)
+        .collect()
+    }
+
+    async fn finish_site(
+        &self,
+        sweep: SweepId,
+        site: SiteId,
+        state: SiteSweepState,
+        reason: Option<&str>,
+    ) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE sweep_sites SET state = $3, reason = $4 WHERE sweep_id = $1 AND site_id = $2",
+        )
+        .bind(sweep.0)
+        .bind(site.0)
+        .bind(site_state_code(state))
+        .bind(reason)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("site {site} in sweep {sweep}")));
+        }
+        Ok(())
+    }
+
+    async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep> {
+        let (sites, pages, findings) = self.sweep_totals(sweep).await?;
+        let done = sqlx::query(
+            "UPDATE sweeps SET state = $2, finished_at = $3, sites = $4, pages = $5, findings = $6 \
+             WHERE id = $1",
+        )
+        .bind(sweep.0)
+        .bind(sweep_state_code(SweepState::Finished))
+        .bind(self.now())
+        .bind(sites)
+        .bind(pages)
+        .bind(findings)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!("sweep {sweep}")));
+        }
+        self.sweep(sweep)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("sweep {sweep}")))
+    }
+
+    async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId> {
+        let mut tx = self.pool.begin().await?;
+        let ev = fetch.evidence.as_ref();
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
+             payload_digest, error, warc_file, warc_offset, warc_digest) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+        )
+        .bind(fetch.sweep_id.0)
+        .bind(fetch.site_id.0)
+        .bind(&fetch.url)
+        .bind(fetch.fetched_at)
+        .bind(fetch.status)
+        .bind(&fetch.content_type)
+        .bind(fetch.bytes)
+        .bind(&fetch.payload_digest)
+        .bind(&fetch.error)
+        .bind(ev.map(|e| e.warc_file.clone()))
+        .bind(ev.map(|e| e.offset))
+        .bind(ev.map(|e| e.digest.clone()))
+        .fetch_one(&mut *tx)
+        .await?;
+        insert_findings(&mut tx, findings, Some(FetchId(id))).await?;
+        tx.commit().await?;
+        Ok(FetchId(id))
+    }
+
+    async fn record_findings(&self, findings: &[NewFinding]) -> Result<u64> {
+        let mut tx = self.pool.begin().await?;
+        let n = insert_findings(&mut tx, findings, None).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn fetched_urls(&self, sweep: SweepId, site: SiteId) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT url FROM fetches WHERE sweep_id = $1 AND site_id = $2 ORDER BY id",
+        )
+        .bind(sweep.0)
+        .bind(site.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.site_id = "
+        ));
+        q.push_bind(site.0);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.fetched_at DESC, f.id DESC");
+        push_page(&mut q, limit, 0);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(fetch_from_row)
+            .collect()
+    }
+
+    async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(fetch_from_row)
+            .transpose()
+    }
+
+    async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1"
+        ));
+        push_finding_filter(&mut q, scope, filter);
+        q.push(" ORDER BY g.id DESC");
+        push_page(&mut q, filter.limit, filter.offset);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(finding_from_row)
+            .collect()
+    }
+
+    async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new(
+            "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+        );
+        push_finding_filter(&mut q, scope, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+    }
+
+    async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>> {
+        let mut q = QueryBuilder::new(
+            "SELECT g.category, e.district, COUNT(*) AS n FROM findings g \
+             JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
+             WHERE 1 = 1",
+        );
+        push_scope(&mut q, scope);
+        q.push(" GROUP BY g.category, e.district ORDER BY g.category, e.district");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let category: String = r.try_get("category")?;
+            out.push(CategoryCount {
+                category: Category::from_str(&category)
+                    .map_err(|e| corrupt("category", &category, e))?,
+                district: opt_district(r.try_get("district")?)?,
+                count: r.try_get("n")?,
+            });
+        }
+        // Order by the taxonomy's order, not the codes' spelling.
+        out.sort_by_key(|c| (c.category, c.district));
+        Ok(out)
+    }
+
+    async fn totals(&self, scope: Scope) -> Result<Totals> {
+        let d = match scope {
+            Scope::City => None,
+            Scope::District(d) => Some(d.to_string()),
+        };
+        let count = |sql: &'static str| {
+            let d = d.clone();
+            async move {
+                let mut q = QueryBuilder::<Sqlite>::new(sql);
+                if let Some(d) = d {
+                    q.push(" AND e.district = ").push_bind(d);
+                }
+                let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+                Ok::<_, StoreError>(n)
+            }
+        };
+        Ok(Totals {
+            entities: count("SELECT COUNT(*) FROM entities e WHERE 1 = 1").await?,
+            sites: count(
+                "SELECT COUNT(*) FROM sites s LEFT JOIN entities e ON e.id = s.entity_id \
+                 WHERE 1 = 1",
+            )
+            .await?,
+            fetches: count(
+                "SELECT COUNT(*) FROM fetches f JOIN sites s ON s.id = f.site_id \
+                 LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+            )
+            .await?,
+            findings: count(
+                "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
+                 LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+            )
+            .await?,
+            sweeps: sqlx::query_scalar("SELECT COUNT(*) FROM sweeps")
+                .fetch_one(&self.pool)
+                .await?,
+        })
+    }
+}

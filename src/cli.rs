@@ -1,0 +1,170 @@
+//! Command-line arguments: the one configuration of a run, parsed once in `main`.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// wangjian (网监): online market supervision — register, sweeps, evidence, findings, console.
+#[derive(Debug, Parser)]
+#[command(name = "wangjian", version, about)]
+pub struct Cli {
+    /// The data directory: database, WARC evidence, generated simweb files.
+    #[arg(long, global = true, env = "WANGJIAN_DATA", default_value = "wangjian-data")]
+    pub data: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Creates the data directory, starts simweb, imports its register, sweeps it and serves
+    /// the console. Run again on the same data directory, it continues an unfinished sweep.
+    Demo(DemoArgs),
+    /// Imports data into the register.
+    #[command(subcommand)]
+    Import(ImportCommand),
+    /// Runs a sweep over every registered site (or continues the unfinished one).
+    Sweep(SweepArgs),
+    /// Scans a saved page or a URL and prints its findings.
+    Scan(ScanArgs),
+    /// Serves the console on 127.0.0.1.
+    Serve(ServeArgs),
+    /// Lists registered sites.
+    Sites(SitesArgs),
+    /// Runs the simulated web alone.
+    Simweb(SimwebArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Number of simulated sites.
+    #[arg(long, default_value_t = 200)]
+    pub sites: usize,
+    /// Seed of the simulated web.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Exit after the sweep instead of serving the console.
+    #[arg(long)]
+    pub no_serve: bool,
+    /// Address of the console.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Imports entities (CSV or JSON Lines) as spec/registry-import.md describes.
+    Entities(ImportEntitiesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ImportEntitiesArgs {
+    /// The file to import (.csv, .jsonl).
+    pub file: PathBuf,
+    /// The file's text encoding.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+    pub encoding: EncodingArg,
+    /// The file's format; by default from its extension or content.
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum EncodingArg {
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    #[value(name = "gbk", alias = "gb18030")]
+    Gbk,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum FormatArg {
+    Csv,
+    #[value(alias = "jsonl", name = "json-lines")]
+    JsonLines,
+}
+
+/// How the crawler behaves; shared by `sweep`, `scan` and `demo`.
+#[derive(Debug, Clone, Args)]
+pub struct CrawlArgs {
+    /// Connect HOST:PORT to ADDRESS (curl's --resolve; HOST may be `*`; ADDRESS may carry a
+    /// port, as curl's --connect-to). Repeatable. An explicit mapping to a loopback address
+    /// allow-lists it.
+    #[arg(long = "resolve", value_name = "HOST:PORT:ADDRESS")]
+    pub resolve: Vec<String>,
+    /// Page budget per site.
+    #[arg(long, default_value_t = 50)]
+    pub max_pages: usize,
+    /// Link depth limit per site.
+    #[arg(long, default_value_t = 5)]
+    pub max_depth: u32,
+    /// Sites crawled at once.
+    #[arg(long, default_value_t = 32)]
+    pub concurrency: usize,
+    /// Politeness delay between two requests to one host, in milliseconds.
+    #[arg(long, default_value_t = 0)]
+    pub delay_ms: u64,
+    /// Total timeout of one request, in seconds.
+    #[arg(long, default_value_t = 20)]
+    pub timeout: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum OutputFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// A saved HTML file, or an http(s) URL to fetch.
+    pub target: String,
+    /// The URL a saved file was fetched from (sets the page context).
+    #[arg(long)]
+    pub url: Option<String>,
+    /// Output: text, or JSON Lines (one finding per line).
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+}
+
+#[derive(Debug, Args)]
+pub struct SitesArgs {
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct SimwebArgs {
+    /// Number of simulated sites.
+    #[arg(long, default_value_t = 200)]
+    pub sites: usize,
+    /// Seed of the generator.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Port on 127.0.0.1 (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    pub port: u16,
+    /// Where to write the ground truth (JSON).
+    #[arg(long)]
+    pub truth: Option<PathBuf>,
+    /// Where to write the register CSV.
+    #[arg(long)]
+    pub register: Option<PathBuf>,
+}
