@@ -11,7 +11,7 @@ pub mod model;
 mod sqlite;
 
 pub use model::*;
-pub use sqlite::SqliteStore;
+pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
 use domain::{FetchId, SiteId, SweepId};

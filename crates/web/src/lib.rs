@@ -1,1 +1,100 @@
-//! placeholder
+//! The console of wangjian (`wangjian serve`): server-rendered pages over the records (askama
+//! templates, one small CSS file, no JavaScript) and a small JSON API for scripts.
+//!
+//! Owns everything HTTP of the console: routes, request parsing, page rendering, the error page,
+//! and the security headers every response carries. It must not know SQL (it talks to
+//! [`store::Store`] only), must not write records, and must never render captured content as
+//! live HTML: captured pages are hostile, so they are shown as escaped text in a `<pre>`, and the
+//! Content-Security-Policy forbids scripts altogether.
+//!
+//! Access: the console has no login yet and is meant to be bound to 127.0.0.1. Every handler gets
+//! its [`Scope`](store::Scope) from one place, [`Viewer::scope`], which today always answers
+//! `Scope::City`; users and district scopes slot in there (a later issue), and no handler reads
+//! district-owned rows any other way.
+//!
+//! Evidence is looked up through the fetch id (`/evidence/{fetch_id}`): no file path ever comes
+//! from the user, and the stored pointer is checked again before a file is opened.
+//!
+//! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `headers`
+//! (security headers and request ids), `pages` (HTML), `api` (JSON), `capture` (decoding a
+//! captured body for display), `view` (labels and formatting shared by the pages).
+
+mod api;
+mod capture;
+pub mod error;
+mod headers;
+mod pages;
+mod view;
+mod viewer;
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::routing::get;
+use axum::Router;
+use domain::DistrictTable;
+use store::Store;
+
+pub use error::{ApiError, WebError};
+pub use viewer::Viewer;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The records.
+    pub store: Arc<dyn Store>,
+    /// The directory holding the WARC files; `EvidencePointer::warc_file` is a plain file name
+    /// relative to it.
+    pub evidence_dir: PathBuf,
+    /// The deployment's districts, for names and dashboard columns.
+    pub districts: DistrictTable,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("evidence_dir", &self.evidence_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Shared state as handlers receive it.
+pub(crate) type Shared = Arc<AppState>;
+
+/// The console's routes (see the crate docs); every response, including 404s, carries the
+/// security headers.
+pub fn router(state: AppState) -> Router {
+    let shared: Shared = Arc::new(state);
+    Router::new()
+        .route("/", get(pages::dashboard::page))
+        .route("/sites", get(pages::sites::list))
+        .route("/sites/{id}", get(pages::sites::detail))
+        .route("/findings", get(pages::findings::list))
+        .route("/evidence/{fetch_id}", get(pages::evidence::page))
+        .route("/api/findings", get(api::findings))
+        .route("/api/sites", get(api::sites))
+        .route("/static/style.css", get(pages::style_css))
+        .fallback(error::fallback)
+        .with_state(shared)
+        .layer(axum::middleware::from_fn(headers::security))
+}
+
+/// Serves the console on `listener` until the process ends.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    serve_until(state, listener, std::future::pending()).await
+}
+
+/// Serves the console until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve_until(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(%addr, "console listening");
+    }
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,139 @@
+//! The one web error type. A [`WebError`] renders as an HTML error page; wrapped in an
+//! [`ApiError`] (the `/api/` route family) the same error renders as JSON. Store, evidence and
+//! template failures are logged with the request id and shown to the user only as a generic
+//! message carrying that id; not-found and bad-request messages are the user's own business
+//! and are shown as written (escaped).
+
+use askama::Template;
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+
+use crate::headers::request_id;
+
+/// Why a request failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    /// No such row or record; the message names what was looked for (shown to the user).
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The request asked for something malformed; the message says what (shown to the user).
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// The records could not be read. Logged; the user sees a generic message.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// An evidence file could not be read. Logged; the user sees a generic message.
+    #[error(transparent)]
+    Evidence(#[from] evidence::EvidenceError),
+    /// A page failed to render. Logged; the user sees a generic message.
+    #[error("template: {0}")]
+    Render(#[from] askama::Error),
+    /// Anything else that is our fault. Logged; the user sees a generic message.
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl WebError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            WebError::NotFound(_) => StatusCode::NOT_FOUND,
+            WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// A stable machine-readable code, for the JSON form.
+    pub fn code(&self) -> &'static str {
+        match self {
+            WebError::NotFound(_) => "not_found",
+            WebError::BadRequest(_) => "bad_request",
+            _ => "internal",
+        }
+    }
+
+    /// What the user is told. Internal details never appear here.
+    pub fn public_message(&self) -> String {
+        match self {
+            WebError::NotFound(what) => format!("未找到：{what}"),
+            WebError::BadRequest(why) => format!("请求有误：{why}"),
+            _ => match request_id() {
+                Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
+                None => "服务器内部错误，已记录日志。".to_string(),
+            },
+        }
+    }
+
+    /// Logs server-side failures; client errors are not worth an error line.
+    fn log(&self) {
+        match self {
+            WebError::NotFound(_) | WebError::BadRequest(_) => {
+                tracing::debug!(error = %self, "request refused")
+            }
+            _ => tracing::error!(error = %self, "request failed"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    status: u16,
+    title: &'static str,
+    message: String,
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        self.log();
+        let status = self.status();
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title: match status {
+                StatusCode::NOT_FOUND => "页面不存在",
+                StatusCode::BAD_REQUEST => "请求有误",
+                _ => "服务器内部错误",
+            },
+            message: self.public_message(),
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(e) => {
+                tracing::error!(error = %e, "error page failed to render");
+                (status, page.message).into_response()
+            }
+        }
+    }
+}
+
+/// A [`WebError`] on the `/api/` route family: rendered as
+/// `{"error": code, "message": text}` with the same status and the same redaction.
+#[derive(Debug)]
+pub struct ApiError(pub WebError);
+
+impl<E: Into<WebError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.0.log();
+        let body = serde_json::json!({
+            "error": self.0.code(),
+            "message": self.0.public_message(),
+        });
+        (self.0.status(), Json(body)).into_response()
+    }
+}
+
+/// Unknown paths: a 404 page, or JSON under `/api/`.
+pub(crate) async fn fallback(uri: Uri) -> Response {
+    let err = WebError::NotFound(format!("路径 {}", uri.path()));
+    if uri.path() == "/api" || uri.path().starts_with("/api/") {
+        ApiError(err).into_response()
+    } else {
+        err.into_response()
+    }
+}
