@@ -198,16 +198,13 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     if let Some(unfinished) = store.unfinished_sweep().await? {
         // Continue the same world the unfinished sweep was crawling.
         if let Ok(text) = std::fs::read_to_string(&params_path) {
-            let earlier: DemoParams = serde_json::from_str(&text)
+            params = serde_json::from_str(&text)
                 .with_context(|| format!("cannot read {}", params_path.display()))?;
-            if earlier != params {
-                eprintln!(
-                    "demo: continuing sweep {} over the earlier world ({} sites, seed {})",
-                    unfinished.id, earlier.sites, earlier.seed
-                );
-            }
-            params = earlier;
         }
+        eprintln!(
+            "demo: continuing sweep {} over the earlier world ({} sites, seed {})",
+            unfinished.id, params.sites, params.seed
+        );
     }
     std::fs::write(&params_path, serde_json::to_vec(&params)?)?;
 

@@ -1,1 +1,3 @@
+//! Tests of the `wangjian` binary as a user runs it.
 
+mod cli;

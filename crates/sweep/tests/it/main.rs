@@ -1,1 +1,4 @@
+//! End-to-end tests of a sweep over simweb: capture, detection against ground truth, resume.
 
+mod support;
+mod sweep;

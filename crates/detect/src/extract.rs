@@ -1,0 +1,442 @@
+//! HTML → the parts of a page that rules look at: title, meta tags, visible text, links, forms
+//! and images.
+//!
+//! Uses lol_html as a read-only streaming tokenizer: no tree is built, so deeply nested or
+//! broken markup costs no more than flat markup and cannot overflow a stack. Text and attribute
+//! values are entity-decoded here ([`crate::entities`]). Content of `script`, `style`,
+//! `noscript`, `template` (and other raw-text elements) is not visible text.
+//!
+//! Not here (later work): CSS-hidden blocks (`display:none`, off-screen), which need their own
+//! analysis for `site.hijacked`; the text is what a reader of the markup would see.
+
+use crate::entities::decode;
+use lol_html::html_content::{Element, TextChunk, TextType};
+use lol_html::{doc_text, element, end_tag, HtmlRewriter, MemorySettings, Settings};
+use serde::Serialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// What a page shows, extracted once and scanned by every check.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Extracted {
+    /// The first `<title>`, entity-decoded, whitespace collapsed.
+    pub title: String,
+    /// `(name, content)` of `<meta>` tags; the name is `name`, `property` or `http-equiv`,
+    /// lower-cased.
+    pub metas: Vec<(String, String)>,
+    /// Visible text; block elements are separated by newlines.
+    pub text: String,
+    /// Links (`<a href>`), in document order.
+    pub links: Vec<Link>,
+    /// Forms; inputs outside any `<form>` are collected in one last form.
+    pub forms: Vec<Form>,
+    /// `(src, alt)` of images.
+    pub images: Vec<(String, String)>,
+}
+
+/// A link and its anchor text.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Link {
+    pub href: String,
+    /// Visible text of the link (whitespace collapsed, at most [`MAX_ANCHOR`] bytes); for an
+    /// image link, the image's alt text.
+    pub anchor: String,
+}
+
+/// A form, as the inputs that ask a visitor for something.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Form {
+    /// One entry per `input`/`textarea`/`select` (its `name`, `placeholder`, `aria-label` and
+    /// `title`, joined by spaces) and one per `<label>` (its text).
+    pub inputs: Vec<String>,
+}
+
+/// Anchor texts longer than this are cut: an unclosed `<a>` would otherwise swallow the page.
+pub const MAX_ANCHOR: usize = 512;
+
+/// Elements that start a new line of text.
+const BLOCKS: &str = "address, article, aside, blockquote, br, dd, div, dl, dt, fieldset, \
+    figcaption, figure, footer, form, h1, h2, h3, h4, h5, h6, header, hr, li, main, nav, ol, p, \
+    pre, section, table, tr, ul, option, button, center, tbody, thead, tfoot, caption";
+
+#[derive(Default)]
+struct State {
+    out: Extracted,
+    /// Raw text of the current text node, decoded when the node ends (an entity may be split
+    /// across chunks).
+    pending: String,
+    in_title: bool,
+    title_done: bool,
+    template_depth: usize,
+    open_link: Option<usize>,
+    open_label: Option<String>,
+    open_form: Option<usize>,
+    loose_form: Option<usize>,
+}
+
+impl State {
+    fn newline(&mut self) {
+        if !self.out.text.is_empty() && !self.out.text.ends_with('\n') {
+            // Trailing spaces of the line are noise.
+            let trimmed = self.out.text.trim_end_matches(' ').len();
+            self.out.text.truncate(trimmed);
+            self.out.text.push('\n');
+        }
+    }
+
+    fn text_node_end(&mut self) {
+        let raw = std::mem::take(&mut self.pending);
+        let decoded = decode(&raw);
+        if self.in_title {
+            if !self.title_done {
+                push_collapsed(&mut self.out.title, &decoded, usize::MAX);
+            }
+            return;
+        }
+        if self.template_depth > 0 {
+            return;
+        }
+        push_collapsed(&mut self.out.text, &decoded, usize::MAX);
+        if let Some(i) = self.open_link {
+            push_collapsed(&mut self.out.links[i].anchor, &decoded, MAX_ANCHOR);
+        }
+        if let Some(label) = self.open_label.as_mut() {
+            push_collapsed(label, &decoded, MAX_ANCHOR);
+        }
+    }
+
+    fn form_index(&mut self) -> usize {
+        if let Some(i) = self.open_form {
+            return i;
+        }
+        *self.loose_form.get_or_insert_with(|| {
+            self.out.forms.push(Form::default());
+            self.out.forms.len() - 1
+        })
+    }
+}
+
+/// Appends `s` with whitespace runs collapsed to one space (newlines too: structure comes from
+/// elements, not from source formatting), stopping at `limit` bytes.
+fn push_collapsed(out: &mut String, s: &str, limit: usize) {
+    for c in s.chars() {
+        if out.len() >= limit {
+            return;
+        }
+        if c.is_whitespace() && c != '\u{3000}' && c != '\u{A0}' {
+            if !(out.is_empty() || out.ends_with(' ') || out.ends_with('\n')) {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+}
+
+fn attr(el: &Element, name: &str) -> Option<String> {
+    el.get_attribute(name).map(|v| decode(v.trim()).into_owned())
+}
+
+type Shared = Rc<RefCell<State>>;
+
+/// Extracts title, metas, visible text, links, forms and images. Never panics; on markup the
+/// tokenizer gives up on, returns what was read up to there.
+pub fn extract(html: &str) -> Extracted {
+    let st: Shared = Rc::new(RefCell::new(State::default()));
+    {
+        let s = st.clone();
+        let text_handler = doc_text!(move |t: &mut TextChunk| {
+            let mut s = s.borrow_mut();
+            match t.text_type() {
+                TextType::Data | TextType::RCData | TextType::PlainText | TextType::CDataSection => {
+                    s.pending.push_str(t.as_str());
+                    if t.last_in_text_node() {
+                        s.text_node_end();
+                    }
+                }
+                TextType::RawText | TextType::ScriptData => {}
+            }
+            Ok(())
+        });
+
+        let (s1, s2, s3, s4, s5, s6, s7, s8, s9) = (
+            st.clone(),
+            st.clone(),
+            st.clone(),
+            st.clone(),
+            st.clone(),
+            st.clone(),
+            st.clone(),
+            st.clone(),
+            st.clone(),
+        );
+        let handlers = vec![
+            element!(BLOCKS, move |el| {
+                s1.borrow_mut().newline();
+                let s = s1.clone();
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        s.borrow_mut().newline();
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("td, th", move |_el| {
+                let mut s = s2.borrow_mut();
+                if !(s.out.text.is_empty() || s.out.text.ends_with([' ', '\n'])) {
+                    s.out.text.push(' ');
+                }
+                Ok(())
+            }),
+            element!("title", move |el| {
+                let s = s3.clone();
+                s3.borrow_mut().in_title = true;
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        let mut s = s.borrow_mut();
+                        s.in_title = false;
+                        if !s.out.title.is_empty() {
+                            s.title_done = true;
+                            let t = s.out.title.trim_end().len();
+                            s.out.title.truncate(t);
+                        }
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("template", move |el| {
+                let s = s4.clone();
+                s4.borrow_mut().template_depth += 1;
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        let mut s = s.borrow_mut();
+                        s.template_depth = s.template_depth.saturating_sub(1);
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("meta", move |el| {
+                let name = attr(el, "name")
+                    .or_else(|| attr(el, "property"))
+                    .or_else(|| attr(el, "http-equiv"));
+                if let (Some(name), Some(content)) = (name, attr(el, "content")) {
+                    s5.borrow_mut()
+                        .out
+                        .metas
+                        .push((name.to_ascii_lowercase(), content));
+                }
+                Ok(())
+            }),
+            element!("a", move |el| {
+                let mut s = s6.borrow_mut();
+                // A new <a> closes any open one (nested links are not valid HTML).
+                s.open_link = None;
+                if let Some(href) = attr(el, "href") {
+                    s.out.links.push(Link {
+                        href,
+                        anchor: String::new(),
+                    });
+                    let i = s.out.links.len() - 1;
+                    s.open_link = Some(i);
+                    let sh = s6.clone();
+                    if let Some(h) = el.end_tag_handlers() {
+                        h.push(end_tag!(move |_| {
+                            let mut s = sh.borrow_mut();
+                            if s.open_link == Some(i) {
+                                s.open_link = None;
+                                let l = &mut s.out.links[i];
+                                let t = l.anchor.trim_end().len();
+                                l.anchor.truncate(t);
+                            }
+                            Ok(())
+                        }));
+                    }
+                }
+                Ok(())
+            }),
+            element!("img", move |el| {
+                let src = attr(el, "src")
+                    .or_else(|| attr(el, "data-src"))
+                    .unwrap_or_default();
+                let alt = attr(el, "alt").unwrap_or_default();
+                let mut s = s7.borrow_mut();
+                if let Some(i) = s.open_link {
+                    if s.out.links[i].anchor.is_empty() && !alt.is_empty() {
+                        let a = &mut s.out.links[i].anchor;
+                        push_collapsed(a, &alt, MAX_ANCHOR);
+                    }
+                }
+                s.out.images.push((src, alt));
+                Ok(())
+            }),
+            element!("form", move |el| {
+                let mut s = s8.borrow_mut();
+                s.out.forms.push(Form::default());
+                let i = s.out.forms.len() - 1;
+                s.open_form = Some(i);
+                let sh = s8.clone();
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        let mut s = sh.borrow_mut();
+                        if s.open_form == Some(i) {
+                            s.open_form = None;
+                        }
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("input, textarea, select, label", move |el| {
+                let tag = el.tag_name();
+                if tag == "label" {
+                    s9.borrow_mut().open_label = Some(String::new());
+                    let sh = s9.clone();
+                    if let Some(h) = el.end_tag_handlers() {
+                        h.push(end_tag!(move |_| {
+                            let mut s = sh.borrow_mut();
+                            if let Some(label) = s.open_label.take() {
+                                let label = label.trim().to_string();
+                                if !label.is_empty() {
+                                    let f = s.form_index();
+                                    s.out.forms[f].inputs.push(label);
+                                }
+                            }
+                            Ok(())
+                        }));
+                    }
+                    return Ok(());
+                }
+                if tag == "input" {
+                    let ty = attr(el, "type").unwrap_or_default().to_ascii_lowercase();
+                    if matches!(
+                        ty.as_str(),
+                        "hidden" | "submit" | "button" | "image" | "reset"
+                    ) {
+                        return Ok(());
+                    }
+                }
+                let mut parts = Vec::new();
+                for a in ["name", "placeholder", "aria-label", "title"] {
+                    if let Some(v) = attr(el, a).filter(|v| !v.is_empty()) {
+                        parts.push(v);
+                    }
+                }
+                let mut s = s9.borrow_mut();
+                let f = s.form_index();
+                s.out.forms[f].inputs.push(parts.join(" "));
+                Ok(())
+            }),
+        ];
+
+        let mut settings = Settings::new()
+            .append_document_content_handler(text_handler)
+            // Huge attributes are buffered whole; 64 MiB bounds a hostile page while leaving
+            // room for the largest real ones. Past it, extraction stops with what it has.
+            .with_memory_settings(
+                MemorySettings::new()
+                    .with_max_allowed_memory_usage(64 << 20)
+                    .with_graceful_bail_out_on_memory_limit_exceeded(true),
+            )
+            // Non-strict: on markup whose text type is ambiguous, go on rather than stop.
+            .with_strict(false);
+        for h in handlers {
+            settings = settings.append_element_content_handler(h);
+        }
+        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
+        // Feed in slices so that the parsing buffer stays small; errors mean "stop reading".
+        let mut ok = true;
+        for chunk in html.as_bytes().chunks(64 * 1024) {
+            if rewriter.write(chunk).is_err() {
+                ok = false;
+                break;
+            }
+        }
+        if ok {
+            let _ = rewriter.end();
+        }
+    }
+    let mut s = st.borrow_mut();
+    if !s.pending.is_empty() {
+        s.text_node_end();
+    }
+    let mut out = std::mem::take(&mut s.out);
+    let t = out.text.trim_end().len();
+    out.text.truncate(t);
+    let t = out.title.trim_end().len();
+    out.title.truncate(t);
+    for l in &mut out.links {
+        let t = l.anchor.trim_end().len();
+        l.anchor.truncate(t);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn title_metas_text_links() {
+        let p = extract(
+            r#"<html><head><title> 店 &amp; 铺 </title>
+            <meta name="Keywords" content="茶叶,&#x7B2C;&#x4E00;">
+            <meta property="og:title" content="x">
+            <style>.a{color:red}</style><script>var s="全网最低";</script></head>
+            <body><div>第一段<p>第二<b>段</b></p>尾</div><template>模板</template>
+            <noscript>请启用脚本</noscript>
+            <a href="/buy?a=1&amp;b=2">立即<b>购买</b></a><a href="x"><img src="i.png" alt="图标"></a>
+            <form><label>手机号</label><input name="phone" placeholder="请输入手机号">
+            <input type="hidden" name="t"></form></body></html>"#,
+        );
+        assert_eq!(p.title, "店 & 铺");
+        assert_eq!(
+            p.metas,
+            vec![
+                ("keywords".into(), "茶叶,第一".into()),
+                ("og:title".into(), "x".into())
+            ]
+        );
+        assert!(!p.text.contains("全网最低"));
+        assert!(!p.text.contains("color"));
+        assert!(!p.text.contains("模板"));
+        assert!(!p.text.contains("请启用脚本"));
+        assert!(p.text.contains("第一段\n第二段\n尾"), "{:?}", p.text);
+        assert_eq!(p.links[0].href, "/buy?a=1&b=2");
+        assert_eq!(p.links[0].anchor, "立即购买");
+        assert_eq!(p.links[1].anchor, "图标");
+        assert_eq!(p.images, vec![("i.png".into(), "图标".into())]);
+        assert_eq!(p.forms.len(), 1);
+        assert_eq!(p.forms[0].inputs, vec!["手机号", "phone 请输入手机号"]);
+    }
+
+    #[test]
+    fn entity_split_across_chunks_is_decoded() {
+        // Chunk boundaries fall at 64 KiB: put an entity across one.
+        let mut html = String::from("<p>");
+        html.push_str(&"a".repeat(64 * 1024 - 3 - 3));
+        html.push_str("&#x7B2C;&#x4E00;</p>");
+        let p = extract(&html);
+        assert!(p.text.ends_with("第一"), "{:?}", &p.text[p.text.len() - 10..]);
+    }
+
+    #[test]
+    fn broken_markup_does_not_panic() {
+        for html in [
+            "",
+            "<",
+            "<<<>>>",
+            "<a href='x'>unclosed",
+            "<title>t",
+            "<div><p><span></div></p>",
+            "</a></title></template>",
+            "<!-- unterminated",
+            "<script>never closed",
+            "\u{0}\u{FFFD}<\u{0}>",
+        ] {
+            let _ = extract(html);
+        }
+    }
+}

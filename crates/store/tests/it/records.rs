@@ -1,0 +1,421 @@
+//! The `Store` contract: register upserts and site sync, URL matching, sweeps, fetches,
+//! findings, scopes and dashboard counts.
+
+use crate::{at, backend, district, entity, uscc, T0};
+use ::store::*;
+use domain::{Category, FetchId, Severity, SiteId, SiteKind, SweepId};
+
+async fn site_of(store: &dyn Store, host: &str, path: &str) -> Site {
+    store.site_for_url(host, path).await.unwrap().expect(host)
+}
+
+fn addresses(sites: &[Site]) -> Vec<String> {
+    sites
+        .iter()
+        .map(|s| format!("{}{}", s.host, s.path_prefix))
+        .collect()
+}
+
+/// Four entities in three districts: a trading site (青秀 450103), a platform (兴宁 450102),
+/// a shop on it (江南 450105), and another trading site (西乡塘 450107).
+async fn register(store: &dyn Store) {
+    let got = store
+        .upsert_entities(&[
+            entity("MA5K0001", "甲商行", SiteKind::TradingSite, "450103", &["a.test"]),
+            entity("MA5K0002", "外卖平台", SiteKind::Platform, "450102", &["waimai.test"]),
+            entity("MA5K0003", "某某小吃店", SiteKind::PlatformShop, "450105", &["waimai.test/shop/8812"]),
+            entity("MA5K0004", "乙商城", SiteKind::TradingSite, "450107", &["b.test"]),
+        ])
+        .await
+        .unwrap();
+    assert_eq!(got, vec![Upsert::Created; 4]);
+}
+
+#[tokio::test]
+async fn upsert_created_updated_unchanged_and_sites_sync() {
+    let store = backend().await;
+    let store = store.as_ref();
+    let mut a = entity("MA5K0001", "甲商行", SiteKind::TradingSite, "450103", &["a.test", "shop.a.test"]);
+    a.extra.insert("tax_status".into(), "normal".into());
+    let b = entity("MA5K0002", "乙", SiteKind::NonTradingSite, "450105", &[]);
+    assert_eq!(
+        store.upsert_entities(&[a.clone(), b.clone()]).await.unwrap(),
+        [Upsert::Created, Upsert::Created]
+    );
+    let stored = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
+    assert_eq!(stored.input, a);
+    assert_eq!(stored.created_at, stored.updated_at);
+    assert!(stored.created_at >= at(T0));
+
+    // Same data again: nothing written, not even updated_at.
+    assert_eq!(
+        store.upsert_entities(&[a.clone(), b.clone()]).await.unwrap(),
+        [Upsert::Unchanged, Upsert::Unchanged]
+    );
+    let again = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
+    assert_eq!(again, stored);
+
+    // A changed name and domain list: updated, sites follow.
+    let mut a2 = a.clone();
+    a2.name = "甲商行（新）".into();
+    a2.domains = vec!["a.test".into(), "a2.test".into()];
+    assert_eq!(
+        store.upsert_entities(&[a2.clone(), b]).await.unwrap(),
+        [Upsert::Updated, Upsert::Unchanged]
+    );
+    let updated = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
+    assert_eq!(updated.input, a2);
+    assert_eq!(updated.created_at, stored.created_at);
+    assert!(updated.updated_at > stored.updated_at);
+    assert_eq!(store.count_entities().await.unwrap(), 2);
+
+    let registered = store
+        .list_sites(Scope::City, &SiteFilter { registered: Some(true), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(addresses(&registered), ["a.test", "a2.test"]);
+    assert!(registered.iter().all(|s| s.entity_id == Some(updated.id)));
+    assert_eq!(registered[0].entity_name.as_deref(), Some("甲商行（新）"));
+    assert_eq!(registered[0].district, Some(district("450103")));
+    assert_eq!(registered[0].kind, SiteKind::TradingSite);
+    assert_eq!(registered[0].start_url(), "http://a.test/");
+
+    // The dropped domain is kept (its history refers to it) but no longer registered.
+    let dropped = store
+        .list_sites(Scope::City, &SiteFilter { registered: Some(false), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(addresses(&dropped), ["shop.a.test"]);
+    assert_eq!(dropped[0].district, None);
+    // ... and a district bureau does not see it.
+    let qingxiu = store
+        .list_sites(Scope::District(district("450103")), &SiteFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(addresses(&qingxiu), ["a.test", "a2.test"]);
+    assert!(store.entity_by_uscc(&uscc("MA5K0009")).await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn site_for_url_prefers_the_shop_prefix() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let shop = site_of(store, "waimai.test", "/shop/8812/menu").await;
+    assert_eq!(shop.path_prefix, "/shop/8812");
+    assert_eq!(shop.kind, SiteKind::PlatformShop);
+    assert_eq!(shop.district, Some(district("450105")));
+    assert_eq!(shop.start_url(), "http://waimai.test/shop/8812/");
+    assert_eq!(site_of(store, "WAIMAI.test", "/shop/8812").await.id, shop.id);
+    // Segment-wise: another shop's longer number is the platform's page.
+    let platform = site_of(store, "waimai.test", "/shop/88120").await;
+    assert_eq!(platform.path_prefix, "");
+    assert_eq!(platform.kind, SiteKind::Platform);
+    assert_eq!(site_of(store, "waimai.test", "/").await.id, platform.id);
+    assert!(store.site_for_url("unknown.test", "/").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn sweep_lifecycle() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    assert!(store.unfinished_sweep().await.unwrap().is_none());
+    let a = site_of(store, "a.test", "/").await;
+    let b = site_of(store, "b.test", "/").await;
+    let sweep = store.create_sweep(&[a.id, b.id]).await.unwrap();
+
+    let running = store.unfinished_sweep().await.unwrap().unwrap();
+    assert_eq!(running.id, sweep);
+    assert_eq!(running.state, SweepState::Running);
+    assert_eq!(running.sites, 2);
+    assert_eq!(running.finished_at, None);
+    assert_eq!(addresses(&store.pending_sites(sweep).await.unwrap()), ["a.test", "b.test"]);
+
+    store
+        .record_fetch(&fetch(sweep, a.id, "http://a.test/", Some(200)), &[finding(sweep, a.id, "ad.absolute_term", "最好")])
+        .await
+        .unwrap();
+    store
+        .record_fetch(&fetch(sweep, a.id, "http://a.test/x", None), &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.fetched_urls(sweep, a.id).await.unwrap(),
+        ["http://a.test/", "http://a.test/x"]
+    );
+    store.finish_site(sweep, a.id, SiteSweepState::Done, None).await.unwrap();
+    assert_eq!(addresses(&store.pending_sites(sweep).await.unwrap()), ["b.test"]);
+    store
+        .finish_site(sweep, b.id, SiteSweepState::Unreachable, Some("connection refused"))
+        .await
+        .unwrap();
+    assert!(store.pending_sites(sweep).await.unwrap().is_empty());
+    assert!(matches!(
+        store.finish_site(SweepId(999), b.id, SiteSweepState::Done, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let live = store.sweep(sweep).await.unwrap().unwrap();
+    assert_eq!((live.sites, live.pages, live.findings), (2, 1, 1));
+    let done = store.finish_sweep(sweep).await.unwrap();
+    assert_eq!(done.state, SweepState::Finished);
+    assert_eq!((done.sites, done.pages, done.findings), (2, 1, 1));
+    assert!(done.finished_at.unwrap() > done.started_at);
+    assert!(store.unfinished_sweep().await.unwrap().is_none());
+    assert_eq!(store.sweep(sweep).await.unwrap().unwrap(), done);
+
+    let second = store.create_sweep(&[b.id]).await.unwrap();
+    let listed = store.list_sweeps(10).await.unwrap();
+    assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), [second, sweep]);
+    assert_eq!(store.list_sweeps(1).await.unwrap().len(), 1);
+    assert_eq!(store.unfinished_sweep().await.unwrap().unwrap().id, second);
+    assert!(matches!(store.finish_sweep(SweepId(999)).await, Err(StoreError::NotFound(_))));
+}
+
+fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>) -> NewFetch {
+    NewFetch {
+        sweep_id: sweep,
+        site_id: site,
+        url: url.to_string(),
+        fetched_at: at(T0 + 100),
+        status,
+        content_type: status.map(|_| "text/html; charset=utf-8".to_string()),
+        bytes: 1234,
+        payload_digest: status.map(|_| "sha256:00ff".to_string()),
+        error: status.is_none().then(|| "timeout".to_string()),
+        evidence: Some(EvidencePointer {
+            warc_file: "sweep-1.warc.gz".into(),
+            offset: 4096,
+            digest: "sha1:ABCDEF".into(),
+        }),
+    }
+}
+
+fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &str) -> NewFinding {
+    let category: Category = category.parse().unwrap();
+    NewFinding {
+        sweep_id: sweep,
+        site_id: site,
+        fetch_id: None,
+        url: "http://x.test/".into(),
+        category,
+        rule_id: format!("{}.1", category.code()),
+        rule_pack: "core@1".into(),
+        severity: category.severity(),
+        excerpt: excerpt.to_string(),
+        location: "text".into(),
+        evidence: Some(EvidencePointer {
+            warc_file: "sweep-1.warc.gz".into(),
+            offset: 4096,
+            digest: "sha1:ABCDEF".into(),
+        }),
+        found_at: at(T0 + 101),
+    }
+}
+
+#[tokio::test]
+async fn record_fetch_stores_findings_once() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let sweep = store.create_sweep(&[a.id]).await.unwrap();
+    let new = fetch(sweep, a.id, "http://a.test/", Some(200));
+    let findings = [
+        finding(sweep, a.id, "ad.absolute_term", "全网最低价"),
+        finding(sweep, a.id, "ad.medical_claim", "包治百病"),
+    ];
+    let id = store.record_fetch(&new, &findings).await.unwrap();
+    let stored = store.fetch(Scope::City, id).await.unwrap().unwrap();
+    assert_eq!(stored, Fetch { id, fetch: new.clone() });
+    assert!(store.fetch(Scope::District(district("450107")), id).await.unwrap().is_none());
+    assert!(store.fetch(Scope::City, FetchId(999)).await.unwrap().is_none());
+
+    let listed = store.list_findings(Scope::City, &FindingFilter::default()).await.unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|f| f.finding.fetch_id == Some(id)));
+    let medical = listed.iter().find(|f| f.finding.excerpt == "包治百病").unwrap();
+    let mut expect = findings[1].clone();
+    expect.fetch_id = Some(id);
+    assert_eq!(medical.finding, expect);
+    assert_eq!(medical.host, "a.test");
+    assert_eq!(medical.district, Some(district("450103")));
+
+    // The same page again, next sweep: the fetch is stored, the findings are not.
+    let sweep2 = store.create_sweep(&[a.id]).await.unwrap();
+    let mut again = findings.clone();
+    for f in &mut again {
+        f.sweep_id = sweep2;
+    }
+    let id2 = store
+        .record_fetch(&fetch(sweep2, a.id, "http://a.test/", Some(200)), &again)
+        .await
+        .unwrap();
+    assert_ne!(id, id2);
+    assert_eq!(store.count_findings(Scope::City, &FindingFilter::default()).await.unwrap(), 2);
+    assert_eq!(store.site_fetches(Scope::City, a.id, 10).await.unwrap().len(), 2);
+    assert_eq!(store.site_fetches(Scope::City, a.id, 1).await.unwrap()[0].id, id2);
+    assert!(store
+        .site_fetches(Scope::District(district("450105")), a.id, 10)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(store.finish_sweep(sweep2).await.unwrap().findings, 0);
+
+    // Register findings without a fetch follow the same rule.
+    let register_check = finding(sweep2, a.id, "license.unregistered", "no register match");
+    assert_eq!(store.record_findings(&[register_check.clone()]).await.unwrap(), 1);
+    assert_eq!(store.record_findings(&[register_check]).await.unwrap(), 0);
+    let f = store
+        .list_findings(Scope::City, &FindingFilter { category: Some(Category::LicenseUnregistered), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].finding.fetch_id, None);
+}
+
+/// Findings on a.test (450103), the shop (450105), b.test (450107) and an unregistered site.
+async fn findings_fixture(store: &dyn Store) -> SweepId {
+    register(store).await;
+    // A discovered site: an entity's dropped domain stays as an unregistered site.
+    store
+        .upsert_entities(&[entity("MA5K0005", "丙", SiteKind::TradingSite, "450103", &["c.test"])])
+        .await
+        .unwrap();
+    store
+        .upsert_entities(&[entity("MA5K0005", "丙", SiteKind::TradingSite, "450103", &[])])
+        .await
+        .unwrap();
+    let a = site_of(store, "a.test", "/").await.id;
+    let shop = site_of(store, "waimai.test", "/shop/8812").await.id;
+    let b = site_of(store, "b.test", "/").await.id;
+    let c = site_of(store, "c.test", "/").await.id;
+    let sweep = store.create_sweep(&[a, shop, b, c]).await.unwrap();
+    store
+        .record_findings(&[
+            finding(sweep, a, "ad.absolute_term", "最好"),
+            finding(sweep, a, "ad.absolute_term", "第一"),
+            finding(sweep, a, "content.gambling", "百家乐"),
+            finding(sweep, shop, "food.permit_not_displayed", "no JY"),
+            finding(sweep, b, "ad.absolute_term", "顶级"),
+            finding(sweep, c, "site.hijacked", "跳转"),
+        ])
+        .await
+        .unwrap();
+    sweep
+}
+
+#[tokio::test]
+async fn list_findings_filters_and_scope() {
+    let store = backend().await;
+    let store = store.as_ref();
+    findings_fixture(store).await;
+    let excerpts = |v: Vec<Finding>| {
+        let mut e: Vec<String> = v.into_iter().map(|f| f.finding.excerpt).collect();
+        e.sort();
+        e
+    };
+    let all = store.list_findings(Scope::City, &FindingFilter::default()).await.unwrap();
+    assert_eq!(all.len(), 6);
+    assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
+
+    let absolute = FindingFilter { category: Some(Category::AdAbsoluteTerm), ..Default::default() };
+    assert_eq!(excerpts(store.list_findings(Scope::City, &absolute).await.unwrap()), ["最好", "第一", "顶级"]);
+    assert_eq!(store.count_findings(Scope::City, &absolute).await.unwrap(), 3);
+
+    let qingxiu = Scope::District(district("450103"));
+    assert_eq!(excerpts(store.list_findings(qingxiu, &absolute).await.unwrap()), ["最好", "第一"]);
+    assert_eq!(excerpts(store.list_findings(qingxiu, &FindingFilter::default()).await.unwrap()), ["最好", "百家乐", "第一"]);
+
+    let by_district = FindingFilter { district: Some(district("450107")), ..Default::default() };
+    assert_eq!(excerpts(store.list_findings(Scope::City, &by_district).await.unwrap()), ["顶级"]);
+    // A district filter cannot widen a district scope.
+    assert!(store.list_findings(qingxiu, &by_district).await.unwrap().is_empty());
+
+    let critical = FindingFilter { severity: Some(Severity::Critical), ..Default::default() };
+    assert_eq!(excerpts(store.list_findings(Scope::City, &critical).await.unwrap()), ["百家乐", "跳转"]);
+    // The unregistered site's finding is city-only.
+    assert_eq!(excerpts(store.list_findings(qingxiu, &critical).await.unwrap()), ["百家乐"]);
+
+    let page = FindingFilter { limit: 2, offset: 1, ..Default::default() };
+    let paged = store.list_findings(Scope::City, &page).await.unwrap();
+    assert_eq!(paged.iter().map(|f| f.id).collect::<Vec<_>>(), [all[1].id, all[2].id]);
+    let only_offset = FindingFilter { offset: 5, ..Default::default() };
+    assert_eq!(store.list_findings(Scope::City, &only_offset).await.unwrap().len(), 1);
+
+    let site = site_of(store, "waimai.test", "/shop/8812/").await;
+    let by_site = FindingFilter { site_id: Some(site.id), ..Default::default() };
+    let shop_findings = store.list_findings(Scope::City, &by_site).await.unwrap();
+    assert_eq!(excerpts(shop_findings.clone()), ["no JY"]);
+    assert_eq!(shop_findings[0].host, "waimai.test");
+
+    // Site reads are scoped as well.
+    assert!(store.site(qingxiu, site.id).await.unwrap().is_none());
+    assert_eq!(store.site(Scope::City, site.id).await.unwrap().unwrap(), site);
+}
+
+#[tokio::test]
+async fn dashboard_counts_and_totals() {
+    let store = backend().await;
+    let store = store.as_ref();
+    findings_fixture(store).await;
+    let cell = |c: &CategoryCount| (c.category.code(), c.district.map(|d| d.to_string()), c.count);
+    let counts: Vec<_> = store.finding_counts(Scope::City).await.unwrap().iter().map(cell).collect();
+    let s = |x: &str| Some(x.to_string());
+    let mut expect = vec![
+        ("ad.absolute_term", s("450103"), 2),
+        ("ad.absolute_term", s("450107"), 1),
+        ("content.gambling", s("450103"), 1),
+        ("food.permit_not_displayed", s("450105"), 1),
+        ("site.hijacked", None, 1),
+    ];
+    // Taxonomy order, as `Category::ALL` lists it.
+    expect.sort_by_key(|(code, d, _)| (code.parse::<Category>().unwrap(), d.clone()));
+    assert_eq!(counts, expect);
+    let qingxiu = Scope::District(district("450103"));
+    let counts: Vec<_> = store.finding_counts(qingxiu).await.unwrap().iter().map(cell).collect();
+    assert_eq!(counts, [("ad.absolute_term", s("450103"), 2), ("content.gambling", s("450103"), 1)]);
+
+    let city = store.totals(Scope::City).await.unwrap();
+    assert_eq!(city, Totals { entities: 5, sites: 5, fetches: 0, findings: 6, sweeps: 1 });
+    let district_totals = store.totals(qingxiu).await.unwrap();
+    assert_eq!(district_totals, Totals { entities: 2, sites: 1, fetches: 0, findings: 3, sweeps: 1 });
+
+    let kinds = store
+        .list_sites(Scope::City, &SiteFilter { kind: Some(SiteKind::Platform), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(addresses(&kinds), ["waimai.test"]);
+    let by_district = store
+        .list_sites(Scope::City, &SiteFilter { district: Some(district("450105")), ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(addresses(&by_district), ["waimai.test/shop/8812"]);
+    let page = store
+        .list_sites(Scope::City, &SiteFilter { limit: 2, offset: 1, ..Default::default() })
+        .await
+        .unwrap();
+    assert_eq!(addresses(&page), ["b.test", "c.test"]);
+}
+
+#[tokio::test]
+async fn file_database_persists_and_migrates_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("wangjian.db");
+    {
+        let s = SqliteStore::open(&path).await.unwrap();
+        s.upsert_entities(&[entity("MA5K0001", "甲", SiteKind::TradingSite, "450103", &["a.test"])])
+            .await
+            .unwrap();
+        s.close().await;
+    }
+    let s = SqliteStore::open(&path).await.unwrap();
+    assert_eq!(s.count_entities().await.unwrap(), 1);
+    assert_eq!(
+        s.upsert_entities(&[entity("MA5K0001", "甲", SiteKind::TradingSite, "450103", &["a.test"])])
+            .await
+            .unwrap(),
+        [Upsert::Unchanged]
+    );
+}

@@ -1,0 +1,71 @@
+//! A small world: simweb on loopback, its register imported into a fresh SQLite store.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{SqliteStore, Store};
+
+pub struct Fixture {
+    pub world: Arc<simweb::World>,
+    pub server: simweb::Running,
+    pub store: Arc<dyn Store>,
+    pub dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    pub async fn new(sites: usize, seed: u64) -> Fixture {
+        let dir = tempfile::tempdir().unwrap();
+        let world = Arc::new(simweb::World::generate(&simweb::GenParams { sites, seed }));
+        let server = simweb::start(world.clone(), ([127, 0, 0, 1], 0).into())
+            .await
+            .unwrap();
+        let store: Arc<dyn Store> =
+            Arc::new(SqliteStore::open(&dir.path().join("wangjian.db")).await.unwrap());
+        let register = dir.path().join("register.csv");
+        std::fs::write(&register, world.register_csv()).unwrap();
+        let opts = store::import::ImportOptions {
+            encoding: store::import::SourceEncoding::Utf8,
+            format: None,
+            batch_size: 100,
+        };
+        let summary = store::import::import_entities(store.as_ref(), &register, &opts)
+            .await
+            .unwrap();
+        assert_eq!(summary.rejected, 0, "simweb's register imports cleanly: {summary}");
+        Fixture {
+            world,
+            server,
+            store,
+            dir,
+        }
+    }
+
+    pub fn evidence_dir(&self) -> PathBuf {
+        self.dir.path().join("warc")
+    }
+
+    pub fn config(&self) -> sweep::SweepConfig {
+        let mut crawl = crawl::CrawlConfig {
+            max_pages_per_site: 200,
+            max_depth: 10,
+            concurrency: 8,
+            request_timeout: Duration::from_secs(10),
+            ..crawl::CrawlConfig::default()
+        };
+        crawl
+            .resolve
+            .parse_entry(&format!("*:80:{}", self.server.addr))
+            .unwrap();
+        sweep::SweepConfig {
+            crawl,
+            evidence_dir: self.evidence_dir(),
+            warc_max_bytes: 1 << 20,
+            software: "wangjian-test".into(),
+            progress: false,
+        }
+    }
+}
+
+pub fn warc_path(dir: &Path, file: &str) -> PathBuf {
+    dir.join(file)
+}

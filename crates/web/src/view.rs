@@ -1,0 +1,321 @@
+//! Labels and formatting shared by the pages: Chinese labels beside the stable codes, Beijing
+//! time, query strings for links, paging, and parsing of the filter parameters every list
+//! shares with its JSON twin. Pure functions; nothing here touches the store.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use domain::{Category, DistrictCode, DistrictTable, Severity, SiteId, SiteKind};
+use store::{FindingFilter, SiteFilter};
+
+use crate::WebError;
+
+/// Rows per page of the HTML lists.
+pub const PAGE_SIZE: i64 = 50;
+/// Largest page the JSON API hands out.
+pub const API_MAX_LIMIT: i64 = 1000;
+
+pub fn kind_label(kind: SiteKind) -> &'static str {
+    match kind {
+        SiteKind::Platform => "网络交易平台",
+        SiteKind::TradingSite => "自建交易网站",
+        SiteKind::NonTradingSite => "非交易类网站",
+        SiteKind::PlatformShop => "平台内店铺",
+    }
+}
+
+pub fn severity_label(s: Severity) -> &'static str {
+    match s {
+        Severity::Low => "低",
+        Severity::Medium => "中",
+        Severity::High => "高",
+        Severity::Critical => "严重",
+    }
+}
+
+/// Where a finding was made, in Chinese, for the codes the detector writes.
+pub fn location_label(code: &str) -> &'static str {
+    match code {
+        "title" => "标题",
+        "meta" => "元信息",
+        "text" => "正文",
+        "link" => "链接",
+        "attribute" => "属性",
+        "hidden" => "隐藏内容",
+        "structure" => "页面结构",
+        "register" => "登记信息",
+        _ => "",
+    }
+}
+
+/// `青秀区 450103`, the code alone when the table lacks it, `—` for none.
+pub fn district_label(table: &DistrictTable, code: Option<DistrictCode>) -> String {
+    match code {
+        Some(c) => match table.name(c) {
+            Some(name) => format!("{name} {c}"),
+            None => c.to_string(),
+        },
+        None => "—".to_string(),
+    }
+}
+
+/// Beijing time (UTC+8), to the second: what the bureau's staff read on their clocks.
+pub fn time(t: DateTime<Utc>) -> String {
+    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&cst).format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+pub fn opt_time(t: Option<DateTime<Utc>>) -> String {
+    t.map(time).unwrap_or_else(|| "—".to_string())
+}
+
+/// Percent-encodes a query value (everything but RFC 3986 unreserved characters).
+pub fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `path?k=v&…` from the pairs whose value is not empty.
+pub fn link(path: &str, pairs: &[(&str, String)]) -> String {
+    let q: Vec<String> = pairs
+        .iter()
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{k}={}", encode(v)))
+        .collect();
+    if q.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", q.join("&"))
+    }
+}
+
+/// One `<option>` of a filter `<select>`.
+#[derive(Debug, Clone)]
+pub struct Opt {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+impl Opt {
+    pub fn new(value: impl Into<String>, label: impl Into<String>, current: &str) -> Opt {
+        let value = value.into();
+        let selected = value == current;
+        Opt {
+            value,
+            label: label.into(),
+            selected,
+        }
+    }
+}
+
+pub fn district_options(table: &DistrictTable, current: &str) -> Vec<Opt> {
+    let mut v = vec![Opt::new("", "全部区域", current)];
+    v.extend(
+        table
+            .all()
+            .iter()
+            .map(|d| Opt::new(d.code.to_string(), format!("{} {}", d.name, d.code), current)),
+    );
+    v
+}
+
+/// Paging links of a list.
+#[derive(Debug, Clone)]
+pub struct Pager {
+    pub page: i64,
+    pub first_row: i64,
+    pub last_row: i64,
+    /// Total rows, when the list knows it.
+    pub total: Option<i64>,
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+impl Pager {
+    /// `shown` rows of page `page`; `more` when a further page exists. `href(page)` links a page.
+    pub fn new(
+        page: i64,
+        shown: usize,
+        more: bool,
+        total: Option<i64>,
+        href: impl Fn(i64) -> String,
+    ) -> Pager {
+        let first_row = if shown == 0 { 0 } else { (page - 1) * PAGE_SIZE + 1 };
+        Pager {
+            page,
+            first_row,
+            last_row: (page - 1) * PAGE_SIZE + shown as i64,
+            total,
+            prev: (page > 1).then(|| href(page - 1)),
+            next: more.then(|| href(page + 1)),
+        }
+    }
+}
+
+/// Reads an optional parameter: absent or blank is `None`.
+fn param<T: std::str::FromStr>(name: &str, raw: &Option<String>) -> Result<Option<T>, WebError>
+where
+    T::Err: std::fmt::Display,
+{
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e| WebError::BadRequest(format!("参数 {name} 无效（{e}）"))),
+    }
+}
+
+/// A 1-based page number (default 1).
+pub fn page_param(raw: &Option<String>) -> Result<i64, WebError> {
+    let page: i64 = param("page", raw)?.unwrap_or(1);
+    if !(1..=1_000_000).contains(&page) {
+        return Err(WebError::BadRequest("参数 page 超出范围".into()));
+    }
+    Ok(page)
+}
+
+/// `limit`/`offset` of the JSON API: limit defaults to 100 and is capped.
+pub fn api_window(limit: &Option<String>, offset: &Option<String>) -> Result<(i64, i64), WebError> {
+    let limit: i64 = param("limit", limit)?.unwrap_or(100);
+    let offset: i64 = param("offset", offset)?.unwrap_or(0);
+    if !(1..=API_MAX_LIMIT).contains(&limit) {
+        return Err(WebError::BadRequest(format!("参数 limit 应在 1 到 {API_MAX_LIMIT} 之间")));
+    }
+    if offset < 0 {
+        return Err(WebError::BadRequest("参数 offset 不能为负".into()));
+    }
+    Ok((limit, offset))
+}
+
+/// The filter parameters of the findings list (HTML and JSON).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct FindingParams {
+    pub category: Option<String>,
+    pub district: Option<String>,
+    pub severity: Option<String>,
+    pub site: Option<String>,
+    pub page: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+impl FindingParams {
+    /// The filter without paging.
+    pub fn filter(&self) -> Result<FindingFilter, WebError> {
+        Ok(FindingFilter {
+            category: param::<Category>("category", &self.category)?,
+            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
+            severity: param::<Severity>("severity", &self.severity)?,
+            site_id: param::<i64>("site", &self.site)?.map(SiteId),
+            limit: 0,
+            offset: 0,
+        })
+    }
+}
+
+/// The filter parameters of the sites list (HTML and JSON).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct SiteParams {
+    pub district: Option<String>,
+    pub kind: Option<String>,
+    /// `yes` or `no`.
+    pub registered: Option<String>,
+    pub page: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+impl SiteParams {
+    pub fn filter(&self) -> Result<SiteFilter, WebError> {
+        let registered = match self.registered.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some("yes" | "true" | "1") => Some(true),
+            Some("no" | "false" | "0") => Some(false),
+            Some(_) => {
+                return Err(WebError::BadRequest("参数 registered 应为 yes 或 no".into()))
+            }
+        };
+        Ok(SiteFilter {
+            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
+            kind: param::<SiteKind>("kind", &self.kind)?,
+            registered,
+            limit: 0,
+            offset: 0,
+        })
+    }
+}
+
+/// `DistrictCode` through `FromStr`, for [`param`].
+struct DistrictCodeParam(DistrictCode);
+
+impl std::str::FromStr for DistrictCodeParam {
+    type Err = domain::DistrictError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DistrictCode::parse(s).map(DistrictCodeParam)
+    }
+}
+
+/// Parses a positive id from a path segment; anything else is "not found", not a 400, so that
+/// probing paths learns nothing.
+pub fn path_id(raw: &str, what: &str) -> Result<i64, WebError> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id > 0)
+        .ok_or_else(|| WebError::NotFound(what.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_encode_values_and_drop_empty_ones() {
+        let l = link(
+            "/findings",
+            &[
+                ("category", "ad.absolute_term".into()),
+                ("district", String::new()),
+                ("q", "a b&c=中".into()),
+            ],
+        );
+        assert_eq!(l, "/findings?category=ad.absolute_term&q=a%20b%26c%3D%E4%B8%AD");
+        assert_eq!(link("/sites", &[("kind", String::new())]), "/sites");
+    }
+
+    #[test]
+    fn filters_parse_and_reject() {
+        let p = FindingParams {
+            category: Some("ad.absolute_term".into()),
+            district: Some(" 450103 ".into()),
+            severity: Some(String::new()),
+            ..Default::default()
+        };
+        let f = p.filter().unwrap();
+        assert_eq!(f.category, Some(Category::AdAbsoluteTerm));
+        assert_eq!(f.district, Some(DistrictCode::parse("450103").unwrap()));
+        assert_eq!(f.severity, None);
+        let bad = FindingParams {
+            category: Some("nope".into()),
+            ..Default::default()
+        };
+        assert!(matches!(bad.filter(), Err(WebError::BadRequest(_))));
+        assert!(page_param(&Some("0".into())).is_err());
+        assert_eq!(page_param(&None).unwrap(), 1);
+        assert!(path_id("../etc", "x").is_err());
+        assert!(path_id("-3", "x").is_err());
+        assert_eq!(path_id("7", "x").unwrap(), 7);
+    }
+
+    #[test]
+    fn beijing_time() {
+        let t = DateTime::parse_from_rfc3339("2017-06-01T16:30:00Z").unwrap().with_timezone(&Utc);
+        assert_eq!(time(t), "2017-06-02 00:30:00");
+    }
+}

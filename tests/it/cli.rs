@@ -1,0 +1,188 @@
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn wangjian(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangjian"));
+    cmd.arg("--data").arg(data).env_remove("WANGJIAN_DATA");
+    cmd
+}
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("wangjian runs");
+    if !out.status.success() {
+        eprintln!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn import_rejects_bad_rows_with_line_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("register.csv");
+    std::fs::write(
+        &file,
+        "\u{feff}uscc,name,kind,district,domains\n\
+         91110000600037341L,南宁绿源茶业有限公司,trading_site,450103,www.lvyuan.test\n\
+         91110000600037341N,坏代码公司,trading_site,450103,bad.test\n\
+         91340600MA2PBM9HXD,青秀美食店,platform_shop,450103,waimai.test/shop/8812\n\
+         9135052155323005XL,无效区县公司,trading_site,999999,x.test\n",
+    )
+    .unwrap();
+    let out = run(wangjian(dir.path()).args(["import", "entities"]).arg(&file));
+    assert!(out.status.success());
+    let first = stdout(&out);
+    assert!(first.contains("2 created, 0 updated, 0 unchanged, 2 rejected"), "{first}");
+    let rejects = std::fs::read_to_string(dir.path().join("register.csv.rejects.csv")).unwrap();
+    assert!(rejects.contains("\n3,"), "line 3 rejected: {rejects}");
+    assert!(rejects.contains("\n5,"), "line 5 rejected: {rejects}");
+
+    let out = run(wangjian(dir.path()).args(["import", "entities"]).arg(&file));
+    assert!(stdout(&out).contains("0 created, 0 updated, 2 unchanged, 2 rejected"));
+
+    let out = run(wangjian(dir.path()).args(["sites", "--format", "json"]));
+    let hosts: Vec<String> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["host"].as_str().unwrap().to_string())
+        .collect();
+    assert!(hosts.contains(&"www.lvyuan.test".to_string()));
+    assert!(hosts.contains(&"waimai.test".to_string()));
+}
+
+#[test]
+fn scan_prints_json_lines_and_fails_clearly_on_unreadable_input() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("page.html");
+    std::fs::write(
+        &page,
+        "<html><head><title>绿源茶叶</title></head><body><p>本店茶叶全国第一，销量冠军！</p>\
+         <p>活动最终解释权归本店所有</p><p>统一社会信用代码：91110000600037341N</p></body></html>",
+    )
+    .unwrap();
+    let out = run(wangjian(dir.path())
+        .args(["scan", "--format", "json", "--url", "http://www.lvyuan.test/item/1.html"])
+        .arg(&page));
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let cats: Vec<&str> = lines.iter().map(|l| l["category"].as_str().unwrap()).collect();
+    for want in ["ad.absolute_term", "contract.unfair_clause", "license.uscc_invalid"] {
+        assert!(cats.contains(&want), "{want} in {cats:?}");
+    }
+    for l in &lines {
+        for key in ["rule", "severity", "url", "excerpt"] {
+            assert!(l[key].is_string(), "{key} in {l}");
+        }
+    }
+
+    let clean = dir.path().join("clean.html");
+    std::fs::write(&clean, "<p>第一次购买请先注册</p>").unwrap();
+    let out = run(wangjian(dir.path()).args(["scan", "--format", "json"]).arg(&clean));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).trim(), "");
+
+    let out = wangjian(dir.path())
+        .args(["scan"])
+        .arg(dir.path().join("missing.html"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+}
+
+fn summary_line(out: &str) -> Option<&str> {
+    out.lines().find(|l| l.starts_with("sweep: "))
+}
+
+#[test]
+fn demo_sweeps_and_a_killed_demo_continues() {
+    let dir = tempfile::tempdir().unwrap();
+    // Slow the sweep down (one site at a time, a politeness delay) so the kill lands mid-sweep.
+    let mut child = wangjian(dir.path())
+        .args(["demo", "--sites", "12", "--seed", "4", "--no-serve", "--concurrency", "1", "--delay-ms", "100"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let db = dir.path().join("wangjian.db");
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let mut killed_mid_sweep = false;
+    while Instant::now() < deadline {
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("demo ended before it was killed: {status}");
+        }
+        if sites_done(&db) >= 2 {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            killed_mid_sweep = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(killed_mid_sweep, "the demo made progress within the polling window");
+
+    let out = run(wangjian(dir.path()).args(["demo", "--no-serve", "--concurrency", "4"]));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let line = summary_line(&text).expect("summary line");
+    let re = regex_lite(line);
+    assert!(re.0 >= 1 && re.1 > 0, "{line}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("continuing sweep"), "{err}");
+}
+
+/// Parses `sweep: <S> sites, <P> pages, <F> findings, <T> s`.
+fn regex_lite(line: &str) -> (i64, i64, i64) {
+    let nums: Vec<i64> = line
+        .trim_start_matches("sweep: ")
+        .split(", ")
+        .take(3)
+        .map(|part| part.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(line.ends_with(" s"), "{line}");
+    (nums[0], nums[1], nums[2])
+}
+
+/// How many sites the running sweep has finished, read straight from the database file.
+fn sites_done(db: &Path) -> i64 {
+    if !db.exists() {
+        return 0;
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let Ok(store) = store::SqliteStore::open(db).await else {
+            return 0;
+        };
+        match store::Store::unfinished_sweep(&store).await {
+            Ok(Some(s)) => {
+                let pending = store::Store::pending_sites(&store, s.id)
+                    .await
+                    .map(|p| p.len() as i64)
+                    .unwrap_or(0);
+                let all = store::Store::list_sites(
+                    &store,
+                    store::Scope::City,
+                    &store::SiteFilter { limit: 10_000, ..Default::default() },
+                )
+                .await
+                .map(|v| v.len() as i64)
+                .unwrap_or(0);
+                all - pending
+            }
+            _ => 0,
+        }
+    })
+}
