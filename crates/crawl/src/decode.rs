@@ -43,14 +43,19 @@ pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> Decoded {
         }
     };
     let (text, _had_errors) = encoding.decode_without_bom_handling(&bytes[bom_len..]);
-    Decoded { text: text.into_owned(), charset: encoding.name() }
+    Decoded {
+        text: text.into_owned(),
+        charset: encoding.name(),
+    }
 }
 
 /// The `charset` parameter of a `Content-Type` value, unquoted.
 pub(crate) fn charset_param(content_type: &str) -> Option<&str> {
     content_type.split(';').skip(1).find_map(|param| {
         let (k, v) = param.split_once('=')?;
-        k.trim().eq_ignore_ascii_case("charset").then(|| v.trim().trim_matches(|c| c == '"' || c == '\''))
+        k.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| v.trim().trim_matches(|c| c == '"' || c == '\''))
     })
 }
 
@@ -60,7 +65,10 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     let mut from = 0;
     while let Some(pos) = find(&lower[from..], b"<meta") {
         let start = from + pos + 5;
-        let end = lower[start..].iter().position(|&b| b == b'>').map_or(lower.len(), |e| start + e);
+        let end = lower[start..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(lower.len(), |e| start + e);
         let tag = &lower[start..end];
         if let Some(enc) = charset_in_tag(tag) {
             // A document that could be read as ASCII cannot really be UTF-16.
@@ -119,16 +127,22 @@ pub enum Decompressed {
 /// Removes a `Content-Encoding` (gzip, x-gzip, deflate — zlib-wrapped or raw — or identity),
 /// producing at most [`MAX_DECOMPRESSED_BYTES`]. A truncated stream yields what could be read.
 pub fn decompress(body: &[u8], content_encoding: Option<&str>) -> Decompressed {
-    let coding = content_encoding.map(|c| c.trim().to_ascii_lowercase()).unwrap_or_default();
+    let coding = content_encoding
+        .map(|c| c.trim().to_ascii_lowercase())
+        .unwrap_or_default();
     let cap = MAX_DECOMPRESSED_BYTES as u64;
     match coding.as_str() {
         "" | "identity" => Decompressed::Bytes(body.to_vec()),
-        "gzip" | "x-gzip" => Decompressed::Bytes(read_lossy(flate2::read::MultiGzDecoder::new(body).take(cap))),
+        "gzip" | "x-gzip" => Decompressed::Bytes(read_lossy(
+            flate2::read::MultiGzDecoder::new(body).take(cap),
+        )),
         "deflate" => {
             // Servers disagree on whether "deflate" is zlib-wrapped (RFC) or raw; try both.
             let zlib = read_lossy(flate2::read::ZlibDecoder::new(body).take(cap));
             if zlib.is_empty() && !body.is_empty() {
-                Decompressed::Bytes(read_lossy(flate2::read::DeflateDecoder::new(body).take(cap)))
+                Decompressed::Bytes(read_lossy(
+                    flate2::read::DeflateDecoder::new(body).take(cap),
+                ))
             } else {
                 Decompressed::Bytes(zlib)
             }
@@ -181,25 +195,51 @@ mod tests {
 
     #[test]
     fn header_charset() {
-        check(&gbk("营业执照"), Some("text/html; charset=GBK"), "营业执照", "GBK");
-        check(&gbk("营业执照"), Some("text/html;charset=\"gb2312\""), "营业执照", "GBK");
-        check(&gbk("营业执照"), Some("text/html; Charset=gb18030"), "营业执照", "gb18030");
+        check(
+            &gbk("营业执照"),
+            Some("text/html; charset=GBK"),
+            "营业执照",
+            "GBK",
+        );
+        check(
+            &gbk("营业执照"),
+            Some("text/html;charset=\"gb2312\""),
+            "营业执照",
+            "GBK",
+        );
+        check(
+            &gbk("营业执照"),
+            Some("text/html; Charset=gb18030"),
+            "营业执照",
+            "gb18030",
+        );
     }
 
     #[test]
     fn header_beats_meta() {
         let mut b = b"<meta charset=\"big5\">".to_vec();
         b.extend_from_slice(&gbk("价格"));
-        check(&b, Some("text/html; charset=gbk"), "<meta charset=\"big5\">价格", "GBK");
+        check(
+            &b,
+            Some("text/html; charset=gbk"),
+            "<meta charset=\"big5\">价格",
+            "GBK",
+        );
     }
 
     #[test]
     fn meta_charset_and_http_equiv() {
         let mut b = b"<html><head><META CHARSET=gbk>".to_vec();
         b.extend_from_slice(&gbk("营业执照"));
-        check(&b, Some("text/html"), "<html><head><META CHARSET=gbk>营业执照", "GBK");
+        check(
+            &b,
+            Some("text/html"),
+            "<html><head><META CHARSET=gbk>营业执照",
+            "GBK",
+        );
 
-        let mut b = b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">".to_vec();
+        let mut b =
+            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=gb2312\">".to_vec();
         b.extend_from_slice(&gbk("食品经营许可证"));
         let d = decode_html(&b, None);
         assert_eq!(d.charset, "GBK");
@@ -215,7 +255,12 @@ mod tests {
 
     #[test]
     fn meta_utf16_means_utf8() {
-        check(b"<meta charset=utf-16>x", None, "<meta charset=utf-16>x", "UTF-8");
+        check(
+            b"<meta charset=utf-16>x",
+            None,
+            "<meta charset=utf-16>x",
+            "UTF-8",
+        );
     }
 
     #[test]
@@ -240,16 +285,29 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(text).unwrap();
         let gz = gz.finish().unwrap();
-        assert_eq!(decompress(&gz, Some("gzip")), Decompressed::Bytes(text.to_vec()));
+        assert_eq!(
+            decompress(&gz, Some("gzip")),
+            Decompressed::Bytes(text.to_vec())
+        );
         // A cut stream yields what could be read, without failing.
-        assert!(matches!(decompress(&gz[..gz.len() - 8], Some("gzip")), Decompressed::Bytes(_)));
+        assert!(matches!(
+            decompress(&gz[..gz.len() - 8], Some("gzip")),
+            Decompressed::Bytes(_)
+        ));
 
         let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
         z.write_all(text).unwrap();
-        assert_eq!(decompress(&z.finish().unwrap(), Some("deflate")), Decompressed::Bytes(text.to_vec()));
-        let mut raw = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        assert_eq!(
+            decompress(&z.finish().unwrap(), Some("deflate")),
+            Decompressed::Bytes(text.to_vec())
+        );
+        let mut raw =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
         raw.write_all(text).unwrap();
-        assert_eq!(decompress(&raw.finish().unwrap(), Some("Deflate")), Decompressed::Bytes(text.to_vec()));
+        assert_eq!(
+            decompress(&raw.finish().unwrap(), Some("Deflate")),
+            Decompressed::Bytes(text.to_vec())
+        );
 
         assert_eq!(decompress(b"x", Some("br")), Decompressed::Unsupported);
         assert_eq!(decompress(b"x", None), Decompressed::Bytes(b"x".to_vec()));

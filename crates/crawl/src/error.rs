@@ -109,15 +109,21 @@ mod tests {
 
     #[test]
     fn display_is_a_human_reason() {
-        assert_eq!(FetchError::Timeout(Duration::from_secs(10)).to_string(), "timeout after 10s");
+        assert_eq!(
+            FetchError::Timeout(Duration::from_secs(10)).to_string(),
+            "timeout after 10s"
+        );
         assert_eq!(
             FetchError::ConnectTimeout(Duration::from_millis(250)).to_string(),
             "connect timeout after 250ms"
         );
         assert_eq!(FetchError::ConnectRefused.to_string(), "connect refused");
         assert_eq!(
-            FetchError::RefusedAddress { addr: "10.0.0.1".parse().unwrap(), class: "private" }
-                .to_string(),
+            FetchError::RefusedAddress {
+                addr: "10.0.0.1".parse().unwrap(),
+                class: "private"
+            }
+            .to_string(),
             "address 10.0.0.1 is private and not allow-listed"
         );
     }

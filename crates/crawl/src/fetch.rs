@@ -49,7 +49,10 @@ pub struct ResponseHead {
 impl ResponseHead {
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -96,12 +99,27 @@ impl Exchange {
     pub fn is_html(&self) -> bool {
         match self.content_type() {
             Some(ct) => {
-                let mime = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                let mime = ct
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase();
                 mime == "text/html" || mime == "application/xhtml+xml"
             }
             None if self.response.is_some() => {
-                let encoded = self.response.as_ref().and_then(|r| r.header("content-encoding")).is_some();
-                let start: Vec<u8> = self.body.iter().skip_while(|b| b.is_ascii_whitespace()).take(14).copied().collect();
+                let encoded = self
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.header("content-encoding"))
+                    .is_some();
+                let start: Vec<u8> = self
+                    .body
+                    .iter()
+                    .skip_while(|b| b.is_ascii_whitespace())
+                    .take(14)
+                    .copied()
+                    .collect();
                 let start = start.to_ascii_lowercase();
                 !encoded && (start.starts_with(b"<!doctype html") || start.starts_with(b"<html"))
             }
@@ -132,7 +150,10 @@ fn request_headers(config: &CrawlConfig, url: &Url) -> Vec<(&'static str, String
     vec![
         ("Host", host),
         ("User-Agent", config.user_agent.clone()),
-        ("Accept", "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_owned()),
+        (
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_owned(),
+        ),
         ("Accept-Language", "zh-CN,zh;q=0.9".to_owned()),
         ("Accept-Encoding", "gzip".to_owned()),
         ("Connection", "keep-alive".to_owned()),
@@ -162,11 +183,14 @@ fn build_request(
     target: &str,
     headers: &[(&'static str, String)],
 ) -> Result<http::Request<Empty<Bytes>>, FetchError> {
-    let mut req = http::Request::builder().method(http::Method::GET).uri(target);
+    let mut req = http::Request::builder()
+        .method(http::Method::GET)
+        .uri(target);
     for (k, v) in headers {
         req = req.header(*k, v.as_str());
     }
-    req.body(Empty::new()).map_err(|e| FetchError::InvalidUrl(e.to_string()))
+    req.body(Empty::new())
+        .map_err(|e| FetchError::InvalidUrl(e.to_string()))
 }
 
 struct Conn {
@@ -189,7 +213,12 @@ pub(crate) struct Fetcher<'a> {
 
 impl<'a> Fetcher<'a> {
     pub(crate) fn new(config: &'a CrawlConfig) -> Self {
-        Fetcher { config, conns: HashMap::new(), last_request: HashMap::new(), connections_opened: 0 }
+        Fetcher {
+            config,
+            conns: HashMap::new(),
+            last_request: HashMap::new(),
+            connections_opened: 0,
+        }
     }
 
     /// Fetches `url` with GET, reading at most `body_cap` bytes of body.
@@ -231,9 +260,14 @@ impl<'a> Fetcher<'a> {
     ) -> Result<(), FetchError> {
         let url = &ex.url;
         if url.scheme() != "http" {
-            return Err(FetchError::Unsupported { scheme: url.scheme().to_owned() });
+            return Err(FetchError::Unsupported {
+                scheme: url.scheme().to_owned(),
+            });
         }
-        let host = url.host_str().ok_or_else(|| FetchError::InvalidUrl("no host".to_owned()))?.to_owned();
+        let host = url
+            .host_str()
+            .ok_or_else(|| FetchError::InvalidUrl("no host".to_owned()))?
+            .to_owned();
         let port = url.port_or_known_default().unwrap_or(80);
         let key: HostKey = (host.clone(), port);
         // Validate the request before touching the network.
@@ -253,13 +287,15 @@ impl<'a> Fetcher<'a> {
         let mut reused = false;
         let response = loop {
             let mut conn = match self.conns.remove(&key) {
-                Some(mut c) if !c.sender.is_closed() => match tokio::time::timeout_at(deadline, c.sender.ready()).await {
-                    Ok(Ok(())) => {
-                        reused = true;
-                        c
+                Some(mut c) if !c.sender.is_closed() => {
+                    match tokio::time::timeout_at(deadline, c.sender.ready()).await {
+                        Ok(Ok(())) => {
+                            reused = true;
+                            c
+                        }
+                        _ => self.connect(&host, port).await?,
                     }
-                    _ => self.connect(&host, port).await?,
-                },
+                }
                 _ => self.connect(&host, port).await?,
             };
             ex.remote_addr = Some(conn.remote);
@@ -267,7 +303,9 @@ impl<'a> Fetcher<'a> {
             match tokio::time::timeout_at(deadline, conn.sender.send_request(req)).await {
                 Err(_) => return Err(FetchError::Timeout(self.config.request_timeout)),
                 Ok(Ok(resp)) => break (resp, conn),
-                Ok(Err(e)) if reused && (e.is_canceled() || e.is_incomplete_message() || e.is_closed()) => {
+                // No response arrived, and GET is idempotent: one retry on a fresh connection
+                // is safe whatever way the stale connection failed (reset, EOF, broken pipe).
+                Ok(Err(e)) if reused => {
                     tracing::debug!(%url, error = %e, "pooled connection was closed, reconnecting");
                     reused = false;
                     continue;
@@ -295,7 +333,9 @@ impl<'a> Fetcher<'a> {
                 }
                 Ok(Some(Err(e))) => break Err(FetchError::Body(e.to_string())),
                 Ok(Some(Ok(frame))) => {
-                    let Ok(data) = frame.into_data() else { continue };
+                    let Ok(data) = frame.into_data() else {
+                        continue;
+                    };
                     let room = body_cap - buf.len();
                     if data.len() > room {
                         buf.extend_from_slice(&data[..room]);
@@ -316,13 +356,17 @@ impl<'a> Fetcher<'a> {
 
     async fn connect(&mut self, host: &str, port: u16) -> Result<Conn, FetchError> {
         let config = self.config;
-        let addr = crate::resolve::resolve(&config.resolve, config.allow_private, host, port).await?;
+        let addr =
+            crate::resolve::resolve(&config.resolve, config.allow_private, host, port).await?;
         let timeout = config.connect_timeout;
         let connect = async {
-            let stream = tokio::net::TcpStream::connect(addr).await.map_err(|e| match e.kind() {
-                std::io::ErrorKind::ConnectionRefused => FetchError::ConnectRefused,
-                _ => FetchError::Connect(e.to_string()),
-            })?;
+            let stream =
+                tokio::net::TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| match e.kind() {
+                        std::io::ErrorKind::ConnectionRefused => FetchError::ConnectRefused,
+                        _ => FetchError::Connect(e.to_string()),
+                    })?;
             let _ = stream.set_nodelay(true);
             let (sender, connection) = hyper::client::conn::http1::Builder::new()
                 .title_case_headers(true)
@@ -340,7 +384,10 @@ impl<'a> Fetcher<'a> {
             .await
             .map_err(|_| FetchError::ConnectTimeout(timeout))??;
         self.connections_opened += 1;
-        Ok(Conn { sender, remote: addr })
+        Ok(Conn {
+            sender,
+            remote: addr,
+        })
     }
 }
 
@@ -359,7 +406,10 @@ fn response_head(parts: &http::response::Parts) -> ResponseHead {
     let mut raw = format!("{version} {status} {reason}\r\n").into_bytes();
     let mut headers = Vec::with_capacity(parts.headers.len());
     for (name, value) in &parts.headers {
-        headers.push((name.as_str().to_owned(), String::from_utf8_lossy(value.as_bytes()).into_owned()));
+        headers.push((
+            name.as_str().to_owned(),
+            String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        ));
         if name == http::header::TRANSFER_ENCODING {
             continue;
         }
@@ -369,7 +419,12 @@ fn response_head(parts: &http::response::Parts) -> ResponseHead {
         raw.extend_from_slice(b"\r\n");
     }
     raw.extend_from_slice(b"\r\n");
-    ResponseHead { status, reason, headers, raw }
+    ResponseHead {
+        status,
+        reason,
+        headers,
+        raw,
+    }
 }
 
 #[cfg(test)]
@@ -378,17 +433,24 @@ mod tests {
 
     #[test]
     fn request_head_is_well_formed() {
-        let config = CrawlConfig { user_agent: "wangjian/0.1".into(), ..CrawlConfig::default() };
+        let config = CrawlConfig {
+            user_agent: "wangjian/0.1".into(),
+            ..CrawlConfig::default()
+        };
         let url = Url::parse("http://Shop.test:8080/a%20b?x=1#frag").unwrap();
         let target = path_and_query(&url);
         let head = render_request_head(&target, &request_headers(&config, &url));
         let head = String::from_utf8(head).unwrap();
-        assert!(head.starts_with("GET /a%20b?x=1 HTTP/1.1\r\nHost: shop.test:8080\r\nUser-Agent: wangjian/0.1\r\n"));
+        assert!(head.starts_with(
+            "GET /a%20b?x=1 HTTP/1.1\r\nHost: shop.test:8080\r\nUser-Agent: wangjian/0.1\r\n"
+        ));
         assert!(head.contains("\r\nAccept-Language: zh-CN,zh;q=0.9\r\nAccept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n"));
         assert!(head.ends_with("\r\n\r\n") && head.matches("\r\n\r\n").count() == 1);
         let url = Url::parse("http://shop.test:80/").unwrap();
-        assert!(render_request_head(&path_and_query(&url), &request_headers(&config, &url))
-            .starts_with(b"GET / HTTP/1.1\r\nHost: shop.test\r\n"));
+        assert!(
+            render_request_head(&path_and_query(&url), &request_headers(&config, &url))
+                .starts_with(b"GET / HTTP/1.1\r\nHost: shop.test\r\n")
+        );
     }
 
     #[test]

@@ -160,7 +160,9 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
                     site_key,
                     pages: 0,
                     errors: 1,
-                    unreachable: Some("internal error: the crawler task for this site panicked".to_owned()),
+                    unreachable: Some(
+                        "internal error: the crawler task for this site panicked".to_owned(),
+                    ),
                 };
                 let _ = events.send(CrawlEvent::SiteDone(report)).await;
             }
@@ -173,5 +175,7 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
 pub async fn fetch_one(config: &CrawlConfig, url: &Url) -> Exchange {
     let mut url = url.clone();
     url.set_fragment(None);
-    fetch::Fetcher::new(config).fetch(0, &url, 0, PageKind::Page, config.max_body_bytes).await
+    fetch::Fetcher::new(config)
+        .fetch(0, &url, 0, PageKind::Page, config.max_body_bytes)
+        .await
 }

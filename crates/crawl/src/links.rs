@@ -38,10 +38,7 @@ pub fn extract_links(html: &str, page: &Url) -> Vec<Url> {
                 push(el.get_attribute("src"));
                 Ok(())
             }));
-        let mut rewriter = HtmlRewriter::new(
-            settings,
-            |_: &[u8]| {},
-        );
+        let mut rewriter = HtmlRewriter::new(settings, |_: &[u8]| {});
         // Broken HTML is data: whatever was collected before a parser error is kept.
         if rewriter.write(html.as_bytes()).is_ok() {
             let _ = rewriter.end();
@@ -68,7 +65,10 @@ pub fn canonicalize(base: &Url, href: &str) -> Option<Url> {
         return None;
     }
     let lower = href.get(..11).unwrap_or(href).to_ascii_lowercase();
-    if ["mailto:", "javascript:", "tel:", "data:", "sms:", "about:"].iter().any(|s| lower.starts_with(s)) {
+    if ["mailto:", "javascript:", "tel:", "data:", "sms:", "about:"]
+        .iter()
+        .any(|s| lower.starts_with(s))
+    {
         return None;
     }
     let mut url = base.join(href).ok()?;
@@ -98,7 +98,9 @@ pub fn in_scope(url: &Url, start: &Url, scope_prefix: Option<&str>) -> bool {
             let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
             prefix.is_empty()
                 || path == prefix
-                || path.strip_prefix(prefix).is_some_and(|rest| rest.starts_with('/'))
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|rest| rest.starts_with('/'))
         }
     }
 }
@@ -114,7 +116,9 @@ fn unescape_entities(s: &str) -> String {
     while let Some(i) = rest.find('&') {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
-        let end = rest[1..].find(|c: char| !c.is_ascii_alphanumeric() && c != '#').map(|e| e + 1);
+        let end = rest[1..]
+            .find(|c: char| !c.is_ascii_alphanumeric() && c != '#')
+            .map(|e| e + 1);
         let (name, consumed) = match end {
             Some(e) if rest[e..].starts_with(';') => (&rest[1..e], e + 1),
             Some(e) => (&rest[1..e], e),
@@ -127,9 +131,9 @@ fn unescape_entities(s: &str) -> String {
             "quot" => Some('"'),
             "apos" => Some('\''),
             "nbsp" => Some('\u{a0}'),
-            n if n.starts_with("#x") || n.starts_with("#X") => {
-                u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
-            }
+            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
+                .ok()
+                .and_then(char::from_u32),
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -163,17 +167,51 @@ mod tests {
     #[test]
     fn canonicalisation() {
         let b = "http://Shop-A.test:80/dir/page.html?x=1";
-        assert_eq!(canon(b, "other.html#frag").as_deref(), Some("http://shop-a.test/dir/other.html"));
+        assert_eq!(
+            canon(b, "other.html#frag").as_deref(),
+            Some("http://shop-a.test/dir/other.html")
+        );
         assert_eq!(canon(b, "../up").as_deref(), Some("http://shop-a.test/up"));
-        assert_eq!(canon(b, "/a/./b/../c").as_deref(), Some("http://shop-a.test/a/c"));
-        assert_eq!(canon(b, "HTTP://SHOP-A.TEST:80/X").as_deref(), Some("http://shop-a.test/X"));
-        assert_eq!(canon(b, "https://shop-a.test:443/s").as_deref(), Some("https://shop-a.test/s"));
-        assert_eq!(canon(b, "http://shop-a.test:8080/s").as_deref(), Some("http://shop-a.test:8080/s"));
-        assert_eq!(canon(b, "?page=2").as_deref(), Some("http://shop-a.test/dir/page.html?page=2"));
-        assert_eq!(canon(b, "  /trim  ").as_deref(), Some("http://shop-a.test/trim"));
-        assert_eq!(canon(b, "//cdn.test/x").as_deref(), Some("http://cdn.test/x"));
-        assert_eq!(canon(b, "/商品").as_deref(), Some("http://shop-a.test/%E5%95%86%E5%93%81"));
-        for skip in ["mailto:a@b.c", "JavaScript:void(0)", "tel:123", "data:text/html,x", "ftp://x/y", ""] {
+        assert_eq!(
+            canon(b, "/a/./b/../c").as_deref(),
+            Some("http://shop-a.test/a/c")
+        );
+        assert_eq!(
+            canon(b, "HTTP://SHOP-A.TEST:80/X").as_deref(),
+            Some("http://shop-a.test/X")
+        );
+        assert_eq!(
+            canon(b, "https://shop-a.test:443/s").as_deref(),
+            Some("https://shop-a.test/s")
+        );
+        assert_eq!(
+            canon(b, "http://shop-a.test:8080/s").as_deref(),
+            Some("http://shop-a.test:8080/s")
+        );
+        assert_eq!(
+            canon(b, "?page=2").as_deref(),
+            Some("http://shop-a.test/dir/page.html?page=2")
+        );
+        assert_eq!(
+            canon(b, "  /trim  ").as_deref(),
+            Some("http://shop-a.test/trim")
+        );
+        assert_eq!(
+            canon(b, "//cdn.test/x").as_deref(),
+            Some("http://cdn.test/x")
+        );
+        assert_eq!(
+            canon(b, "/商品").as_deref(),
+            Some("http://shop-a.test/%E5%95%86%E5%93%81")
+        );
+        for skip in [
+            "mailto:a@b.c",
+            "JavaScript:void(0)",
+            "tel:123",
+            "data:text/html,x",
+            "ftp://x/y",
+            "",
+        ] {
             assert_eq!(canon(b, skip), None, "{skip}");
         }
     }
@@ -202,7 +240,10 @@ mod tests {
             <a href="mailto:x@y.z">m</a><a href="/abs#again">dup</a>
             <img src="/img.png"><link href="/style.css">
         </body></html>"#;
-        let got: Vec<String> = extract_links(html, &url("http://s.test/dir/page")).iter().map(|u| u.to_string()).collect();
+        let got: Vec<String> = extract_links(html, &url("http://s.test/dir/page"))
+            .iter()
+            .map(|u| u.to_string())
+            .collect();
         assert_eq!(
             got,
             [
@@ -224,6 +265,9 @@ mod tests {
 
     #[test]
     fn entities() {
-        assert_eq!(unescape_entities("a&amp;b&#38;c&#x26;d&unknown;e&"), "a&b&c&d&unknown;e&");
+        assert_eq!(
+            unescape_entities("a&amp;b&#38;c&#x26;d&unknown;e&"),
+            "a&b&c&d&unknown;e&"
+        );
     }
 }

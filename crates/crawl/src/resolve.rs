@@ -37,24 +37,37 @@ impl ResolveMap {
     /// Parses one `HOST:PORT:ADDRESS[:PORT]` entry and adds it; a later entry for the same
     /// host and port replaces the earlier one.
     pub fn parse_entry(&mut self, s: &str) -> Result<(), CrawlError> {
-        let bad = |reason| CrawlError::InvalidResolve { entry: s.to_owned(), reason };
+        let bad = |reason| CrawlError::InvalidResolve {
+            entry: s.to_owned(),
+            reason,
+        };
         let body = s.trim().strip_prefix('+').unwrap_or(s.trim());
         let (host, rest) = if let Some(after) = body.strip_prefix('[') {
             // Bracketed IPv6 literal as HOST.
             let end = after.find(']').ok_or_else(|| bad("unclosed '[' in HOST"))?;
-            let rest = after[end + 1..].strip_prefix(':').ok_or_else(|| bad("expected ':' after HOST"))?;
+            let rest = after[end + 1..]
+                .strip_prefix(':')
+                .ok_or_else(|| bad("expected ':' after HOST"))?;
             (format!("[{}]", &after[..end]), rest)
         } else {
-            let (h, rest) = body.split_once(':').ok_or_else(|| bad("expected HOST:PORT:ADDRESS"))?;
+            let (h, rest) = body
+                .split_once(':')
+                .ok_or_else(|| bad("expected HOST:PORT:ADDRESS"))?;
             (h.to_owned(), rest)
         };
         if host.is_empty() {
             return Err(bad("empty HOST"));
         }
-        let (port, addr) = rest.split_once(':').ok_or_else(|| bad("expected HOST:PORT:ADDRESS"))?;
-        let port: u16 = port.parse().map_err(|_| bad("PORT is not a number 0-65535"))?;
-        let target = parse_address(addr, port).ok_or_else(|| bad("ADDRESS is not an IP or IP:PORT"))?;
-        self.entries.insert((host.to_ascii_lowercase(), port), target);
+        let (port, addr) = rest
+            .split_once(':')
+            .ok_or_else(|| bad("expected HOST:PORT:ADDRESS"))?;
+        let port: u16 = port
+            .parse()
+            .map_err(|_| bad("PORT is not a number 0-65535"))?;
+        let target =
+            parse_address(addr, port).ok_or_else(|| bad("ADDRESS is not an IP or IP:PORT"))?;
+        self.entries
+            .insert((host.to_ascii_lowercase(), port), target);
         self.allowed.insert(target);
         Ok(())
     }
@@ -83,8 +96,13 @@ fn parse_address(addr: &str, default_port: u16) -> Option<SocketAddr> {
     if let Ok(sa) = addr.parse::<SocketAddr>() {
         return Some(sa);
     }
-    let ip = addr.strip_prefix('[').and_then(|a| a.strip_suffix(']')).unwrap_or(addr);
-    ip.parse::<IpAddr>().ok().map(|ip| SocketAddr::new(ip, default_port))
+    let ip = addr
+        .strip_prefix('[')
+        .and_then(|a| a.strip_suffix(']'))
+        .unwrap_or(addr);
+    ip.parse::<IpAddr>()
+        .ok()
+        .map(|ip| SocketAddr::new(ip, default_port))
 }
 
 /// Resolves `host:port` to the address to connect to and applies the safety check.
@@ -97,13 +115,20 @@ pub(crate) async fn resolve(
     let addr = if let Some(a) = map.lookup(host, port) {
         a
     } else {
-        let bare = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
+        let bare = host
+            .strip_prefix('[')
+            .and_then(|h| h.strip_suffix(']'))
+            .unwrap_or(host);
         if let Ok(ip) = bare.parse::<IpAddr>() {
             SocketAddr::new(ip, port)
         } else {
-            let mut addrs = tokio::net::lookup_host((bare, port)).await.map_err(|e| {
-                FetchError::Resolve { host: host.to_owned(), reason: e.to_string() }
-            })?;
+            let mut addrs =
+                tokio::net::lookup_host((bare, port))
+                    .await
+                    .map_err(|e| FetchError::Resolve {
+                        host: host.to_owned(),
+                        reason: e.to_string(),
+                    })?;
             addrs.next().ok_or_else(|| FetchError::Resolve {
                 host: host.to_owned(),
                 reason: "no address".to_owned(),
@@ -124,7 +149,10 @@ pub(crate) fn check_address(
         return Ok(());
     }
     match non_public_class(addr.ip()) {
-        Some(class) => Err(FetchError::RefusedAddress { addr: addr.ip(), class }),
+        Some(class) => Err(FetchError::RefusedAddress {
+            addr: addr.ip(),
+            class,
+        }),
         None => Ok(()),
     }
 }
@@ -194,15 +222,28 @@ mod tests {
     #[test]
     fn curl_resolve_keeps_the_port() {
         let m = map(&["example.com:80:93.184.216.34"]);
-        assert_eq!(m.lookup("EXAMPLE.com", 80), Some("93.184.216.34:80".parse().unwrap()));
+        assert_eq!(
+            m.lookup("EXAMPLE.com", 80),
+            Some("93.184.216.34:80".parse().unwrap())
+        );
         assert_eq!(m.lookup("example.com", 443), None);
     }
 
     #[test]
     fn connect_to_extension_and_wildcard() {
-        let m = map(&["*:80:127.0.0.1:45123", "shop-a.test:80:127.0.0.2:1", "v6.test:80:[::1]:8080"]);
-        assert_eq!(m.lookup("other.test", 80), Some("127.0.0.1:45123".parse().unwrap()));
-        assert_eq!(m.lookup("shop-a.test", 80), Some("127.0.0.2:1".parse().unwrap()));
+        let m = map(&[
+            "*:80:127.0.0.1:45123",
+            "shop-a.test:80:127.0.0.2:1",
+            "v6.test:80:[::1]:8080",
+        ]);
+        assert_eq!(
+            m.lookup("other.test", 80),
+            Some("127.0.0.1:45123".parse().unwrap())
+        );
+        assert_eq!(
+            m.lookup("shop-a.test", 80),
+            Some("127.0.0.2:1".parse().unwrap())
+        );
         assert_eq!(m.lookup("v6.test", 80), Some("[::1]:8080".parse().unwrap()));
         assert!(m.is_allow_listed(&"127.0.0.1:45123".parse().unwrap()));
         assert!(!m.is_allow_listed(&"127.0.0.1:45124".parse().unwrap()));
@@ -213,7 +254,15 @@ mod tests {
     #[test]
     fn bad_entries_are_rejected() {
         let mut m = ResolveMap::new();
-        for bad in ["", "host", "host:80", "host:x:1.2.3.4", "host:80:not-an-ip", ":80:1.2.3.4", "h:70000:1.2.3.4"] {
+        for bad in [
+            "",
+            "host",
+            "host:80",
+            "host:x:1.2.3.4",
+            "host:80:not-an-ip",
+            ":80:1.2.3.4",
+            "h:70000:1.2.3.4",
+        ] {
             assert!(m.parse_entry(bad).is_err(), "{bad:?} accepted");
         }
     }

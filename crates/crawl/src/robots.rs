@@ -29,12 +29,18 @@ pub struct Robots {
 impl Robots {
     /// No restrictions (robots.txt missing: 4xx).
     pub fn allow_all() -> Self {
-        Robots { rules: Vec::new(), disallow_all: false }
+        Robots {
+            rules: Vec::new(),
+            disallow_all: false,
+        }
     }
 
     /// Nothing may be fetched (robots.txt unreachable or 5xx).
     pub fn disallow_all() -> Self {
-        Robots { rules: Vec::new(), disallow_all: true }
+        Robots {
+            rules: Vec::new(),
+            disallow_all: true,
+        }
     }
 
     /// Parses `body` (only its first [`MAX_ROBOTS_BYTES`]) for the crawler whose product token
@@ -53,22 +59,34 @@ impl Robots {
         let mut in_agent_lines = false;
         for line in text.lines() {
             let line = line.split('#').next().unwrap_or("").trim();
-            let Some((key, value)) = line.split_once(':') else { continue };
+            let Some((key, value)) = line.split_once(':') else {
+                continue;
+            };
             let key = key.trim().to_ascii_lowercase();
             let value = value.trim();
             match key.as_str() {
                 "user-agent" => {
                     if !in_agent_lines || groups.is_empty() {
-                        groups.push(Group { agents: Vec::new(), rules: Vec::new() });
+                        groups.push(Group {
+                            agents: Vec::new(),
+                            rules: Vec::new(),
+                        });
                     }
                     in_agent_lines = true;
                     // "Foo/1.0" names the product token "Foo".
-                    let agent = value.split('/').next().unwrap_or("").trim().to_ascii_lowercase();
+                    let agent = value
+                        .split('/')
+                        .next()
+                        .unwrap_or("")
+                        .trim()
+                        .to_ascii_lowercase();
                     groups.last_mut().expect("pushed above").agents.push(agent);
                 }
                 "allow" | "disallow" => {
                     in_agent_lines = false;
-                    let Some(group) = groups.last_mut() else { continue };
+                    let Some(group) = groups.last_mut() else {
+                        continue;
+                    };
                     if value.is_empty() {
                         // "Disallow:" with no path allows everything: no rule.
                         continue;
@@ -98,7 +116,10 @@ impl Robots {
         };
         let any_named = !token.is_empty() && groups.iter().any(|g| g.agents.contains(&token));
         let rules = if any_named { pick(&token) } else { pick("*") };
-        Robots { rules, disallow_all: false }
+        Robots {
+            rules,
+            disallow_all: false,
+        }
     }
 
     /// May `path_and_query` (as in a request line, percent-encoded) be fetched?
@@ -143,7 +164,11 @@ fn normalise(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'%' && i + 2 < bytes.len() && bytes[i + 1].is_ascii_hexdigit() && bytes[i + 2].is_ascii_hexdigit() {
+        if b == b'%'
+            && i + 2 < bytes.len()
+            && bytes[i + 1].is_ascii_hexdigit()
+            && bytes[i + 2].is_ascii_hexdigit()
+        {
             out.push('%');
             out.push(bytes[i + 1].to_ascii_uppercase() as char);
             out.push(bytes[i + 2].to_ascii_uppercase() as char);
@@ -164,7 +189,9 @@ fn normalise(s: &str) -> String {
 fn matches(pattern: &str, anchored: bool, path: &str) -> bool {
     let mut parts = pattern.split('*');
     let first = parts.next().unwrap_or("");
-    let Some(mut rest) = path.strip_prefix(first) else { return false };
+    let Some(mut rest) = path.strip_prefix(first) else {
+        return false;
+    };
     let tail: Vec<&str> = parts.collect();
     if tail.is_empty() {
         return !anchored || rest.is_empty();
@@ -195,7 +222,10 @@ mod tests {
 
     #[test]
     fn product_token_of_user_agent() {
-        assert_eq!(product_token("wangjian/0.1 (+https://example.org/bot)"), "wangjian");
+        assert_eq!(
+            product_token("wangjian/0.1 (+https://example.org/bot)"),
+            "wangjian"
+        );
         assert_eq!(product_token("Wangjian"), "Wangjian");
         assert_eq!(product_token(""), "");
     }
@@ -230,7 +260,8 @@ mod tests {
 
     #[test]
     fn longest_match_wins_and_allow_wins_ties() {
-        let r = "User-agent: *\nDisallow: /shop\nAllow: /shop/public\nAllow: /page\nDisallow: /page\n";
+        let r =
+            "User-agent: *\nDisallow: /shop\nAllow: /shop/public\nAllow: /page\nDisallow: /page\n";
         check(r, "w", "/shop/x", false);
         check(r, "w", "/shop/public/1", true);
         check(r, "w", "/page", true);

@@ -26,7 +26,12 @@ struct Stopped;
 /// `SiteDone`, when the receiver was dropped.
 pub(crate) async fn crawl_site(config: &CrawlConfig, seed: SiteSeed, events: &Sender<CrawlEvent>) {
     let site_key = seed.site_key;
-    let mut report = SiteReport { site_key, pages: 0, errors: 0, unreachable: None };
+    let mut report = SiteReport {
+        site_key,
+        pages: 0,
+        errors: 0,
+        unreachable: None,
+    };
     if walk(config, seed, events, &mut report).await.is_ok() {
         let _ = events.send(CrawlEvent::SiteDone(report)).await;
     }
@@ -40,7 +45,9 @@ async fn walk(
 ) -> Result<(), Stopped> {
     let mut start = seed.start;
     if !canonical(&mut start) {
-        report.unreachable = Some(format!("start URL {start} is not an http(s) URL with a host"));
+        report.unreachable = Some(format!(
+            "start URL {start} is not an http(s) URL with a host"
+        ));
         return Ok(());
     }
     let scope = seed.scope_prefix.as_deref();
@@ -76,7 +83,15 @@ async fn walk(
             }
             continue;
         }
-        let ex = fetcher.fetch(report.site_key, &url, depth, PageKind::Page, config.max_body_bytes).await;
+        let ex = fetcher
+            .fetch(
+                report.site_key,
+                &url,
+                depth,
+                PageKind::Page,
+                config.max_body_bytes,
+            )
+            .await;
         report.pages += 1;
         if ex.error.is_some() || ex.status().is_some_and(|s| s >= 400) {
             report.errors += 1;
@@ -89,7 +104,12 @@ async fn walk(
         match ex.status() {
             Some(301 | 302 | 303 | 307 | 308) => {
                 // A redirect does not deepen the walk: the target stands in for this page.
-                if let Some(target) = ex.response.as_ref().and_then(|r| r.header("location")).and_then(|l| canonicalize(&url, l)) {
+                if let Some(target) = ex
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.header("location"))
+                    .and_then(|l| canonicalize(&url, l))
+                {
                     next.push((target, depth));
                 }
             }
@@ -97,7 +117,9 @@ async fn walk(
                 let page = ex.clone();
                 // Decoding and parsing a multi-megabyte page is CPU work: keep it off the reactor.
                 let links = tokio::task::spawn_blocking(move || {
-                    page.decoded_body().map(|d| extract_links(&d.text, &page.url)).unwrap_or_default()
+                    page.decoded_body()
+                        .map(|d| extract_links(&d.text, &page.url))
+                        .unwrap_or_default()
                 })
                 .await
                 .unwrap_or_default();
@@ -112,7 +134,12 @@ async fn walk(
             }
         }
     }
-    tracing::debug!(site_key = report.site_key, pages = report.pages, connections = fetcher.connections_opened, "site done");
+    tracing::debug!(
+        site_key = report.site_key,
+        pages = report.pages,
+        connections = fetcher.connections_opened,
+        "site done"
+    );
     Ok(())
 }
 
@@ -130,20 +157,33 @@ async fn fetch_robots(
     };
     let token = product_token(&config.user_agent);
     for _ in 0..=MAX_ROBOTS_REDIRECTS {
-        let ex = fetcher.fetch(report.site_key, &url, 0, PageKind::Robots, MAX_ROBOTS_BYTES).await;
+        let ex = fetcher
+            .fetch(report.site_key, &url, 0, PageKind::Robots, MAX_ROBOTS_BYTES)
+            .await;
         let status = ex.status();
         let outcome = match (&ex.error, status) {
             (Some(e), _) => {
                 report.errors += 1;
-                Some(Err(if status.is_some() { format!("robots.txt: {e}") } else { e.to_string() }))
+                Some(Err(if status.is_some() {
+                    format!("robots.txt: {e}")
+                } else {
+                    e.to_string()
+                }))
             }
             (None, Some(s @ (301 | 302 | 303 | 307 | 308))) => {
-                match ex.response.as_ref().and_then(|r| r.header("location")).and_then(|l| canonicalize(&url, l)) {
+                match ex
+                    .response
+                    .as_ref()
+                    .and_then(|r| r.header("location"))
+                    .and_then(|l| canonicalize(&url, l))
+                {
                     Some(target) => {
                         url = target;
                         None
                     }
-                    None => Some(Err(format!("robots.txt redirect {s} without a usable Location"))),
+                    None => Some(Err(format!(
+                        "robots.txt redirect {s} without a usable Location"
+                    ))),
                 }
             }
             (None, Some(200..=299)) => {
@@ -153,7 +193,9 @@ async fn fetch_robots(
             // Too many requests is a sign of overload, like 5xx: do not crawl (as Google does).
             (None, Some(s @ (429 | 500..))) => {
                 report.errors += 1;
-                Some(Err(format!("robots.txt unavailable (HTTP {s}), site not crawled")))
+                Some(Err(format!(
+                    "robots.txt unavailable (HTTP {s}), site not crawled"
+                )))
             }
             (None, _) => Some(Ok(Robots::allow_all())),
         };
@@ -167,5 +209,8 @@ async fn fetch_robots(
 }
 
 async fn send(events: &Sender<CrawlEvent>, ex: Exchange) -> Result<(), Stopped> {
-    events.send(CrawlEvent::Exchange(Box::new(ex))).await.map_err(|_| Stopped)
+    events
+        .send(CrawlEvent::Exchange(Box::new(ex)))
+        .await
+        .map_err(|_| Stopped)
 }

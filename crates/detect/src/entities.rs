@@ -162,13 +162,19 @@ mod tests {
     fn decodes_numeric_and_named() {
         assert_eq!(decode("&#x7B2C;&#x4E00;"), "第一");
         assert_eq!(decode("&#31532;&#19968;"), "第一");
-        assert_eq!(decode("A&amp;B &lt;x&gt; &yen;9 &nbsp;"), "A&B <x> ¥9 \u{A0}");
+        assert_eq!(
+            decode("A&amp;B &lt;x&gt; &yen;9 &nbsp;"),
+            "A&B <x> ¥9 \u{A0}"
+        );
         assert_eq!(decode("&copy 2024"), "© 2024");
     }
 
     #[test]
     fn leaves_the_unknown_alone() {
-        assert_eq!(decode("a & b &unknown; &#; &#x;"), "a & b &unknown; &#; &#x;");
+        assert_eq!(
+            decode("a & b &unknown; &#; &#x;"),
+            "a & b &unknown; &#; &#x;"
+        );
         assert_eq!(decode("&#99999999999999;"), "\u{FFFD}");
         assert_eq!(decode("&#0;"), "\u{FFFD}");
         assert_eq!(decode("&"), "&");

@@ -134,7 +134,8 @@ fn push_collapsed(out: &mut String, s: &str, limit: usize) {
 }
 
 fn attr(el: &Element, name: &str) -> Option<String> {
-    el.get_attribute(name).map(|v| decode(v.trim()).into_owned())
+    el.get_attribute(name)
+        .map(|v| decode(v.trim()).into_owned())
 }
 
 type Shared = Rc<RefCell<State>>;
@@ -148,7 +149,10 @@ pub fn extract(html: &str) -> Extracted {
         let text_handler = doc_text!(move |t: &mut TextChunk| {
             let mut s = s.borrow_mut();
             match t.text_type() {
-                TextType::Data | TextType::RCData | TextType::PlainText | TextType::CDataSection => {
+                TextType::Data
+                | TextType::RCData
+                | TextType::PlainText
+                | TextType::CDataSection => {
                     s.pending.push_str(t.as_str());
                     if t.last_in_text_node() {
                         s.text_node_end();
@@ -311,10 +315,19 @@ pub fn extract(html: &str) -> Extracted {
                 }
                 if tag == "input" {
                     let ty = attr(el, "type").unwrap_or_default().to_ascii_lowercase();
-                    if matches!(
-                        ty.as_str(),
-                        "hidden" | "submit" | "button" | "image" | "reset"
-                    ) {
+                    if matches!(ty.as_str(), "submit" | "button") {
+                        // A button's value is visible text ("立即购买").
+                        if let Some(v) = attr(el, "value") {
+                            let mut s = s9.borrow_mut();
+                            if !(s.out.text.is_empty() || s.out.text.ends_with([' ', '\n'])) {
+                                s.out.text.push(' ');
+                            }
+                            push_collapsed(&mut s.out.text, &v, usize::MAX);
+                            s.out.text.push(' ');
+                        }
+                        return Ok(());
+                    }
+                    if matches!(ty.as_str(), "hidden" | "image" | "reset") {
                         return Ok(());
                     }
                 }
@@ -419,7 +432,11 @@ mod tests {
         html.push_str(&"a".repeat(64 * 1024 - 3 - 3));
         html.push_str("&#x7B2C;&#x4E00;</p>");
         let p = extract(&html);
-        assert!(p.text.ends_with("第一"), "{:?}", &p.text[p.text.len() - 10..]);
+        assert!(
+            p.text.ends_with("第一"),
+            "{:?}",
+            &p.text[p.text.len() - 10..]
+        );
     }
 
     #[test]

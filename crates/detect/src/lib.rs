@@ -1,1 +1,318 @@
-//! placeholder
+//! Detection: HTML → text → findings.
+//!
+//! Pipeline: [`extract`] (lol_html, entity decoding) → [`normalize`] (invisible characters,
+//! width, case, traditional → simplified, whitespace inside Chinese; offsets kept) → the
+//! [`matcher`] (one Aho-Corasick pass per page field, per-rule confirmation) and the
+//! [`structure`] checks → [`Finding`]s whose excerpts are ORIGINAL text.
+//!
+//! Rules are data ([`rules`], `rules/*.toml`), each citing its legal basis.
+//!
+//! Invariants: this crate does no IO except [`RulePack::load_dir`]; no network, no database;
+//! it depends only on `domain`. It never panics on page input, and its work is linear in the
+//! page size.
+
+pub mod entities;
+pub mod extract;
+mod matcher;
+pub mod normalize;
+pub mod rules;
+pub mod structure;
+
+pub use domain::{Category, Severity, SiteKind};
+pub use extract::{extract, Extracted, Form, Link};
+pub use rules::{Pattern, Rule, RuleError, RulePack, Scope};
+pub use structure::trading_page;
+
+use matcher::Matcher;
+use normalize::Normalized;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::ops::Range;
+
+/// What the caller knows about the page being scanned.
+#[derive(Debug, Clone, Copy)]
+pub struct PageContext<'a> {
+    pub url: &'a str,
+    /// The homepage of a site or the main page of a platform shop (license display duty).
+    pub is_site_home: bool,
+    /// The register's classification of the site, when known.
+    pub site_kind: Option<SiteKind>,
+}
+
+/// Where in the page a finding was made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Location {
+    Title,
+    Meta,
+    Text,
+    Link,
+    /// An attribute such as an image's `alt`.
+    Attribute,
+    /// A fact about the page as a whole (e.g. no license shown).
+    Structure,
+}
+
+impl Location {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Location::Title => "title",
+            Location::Meta => "meta",
+            Location::Text => "text",
+            Location::Link => "link",
+            Location::Attribute => "attribute",
+            Location::Structure => "structure",
+        }
+    }
+}
+
+/// A suspected violation on one page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub category: Category,
+    /// Stable rule id from the pack (structural checks use `structure.*` ids).
+    pub rule_id: String,
+    pub severity: Severity,
+    /// The ORIGINAL text of the match with about [`EXCERPT_CONTEXT`] characters either side,
+    /// on one line, at most [`EXCERPT_MAX`] characters.
+    pub excerpt: String,
+    pub location: Location,
+    /// The rule pack version that produced it.
+    pub rule_pack: String,
+}
+
+/// Characters of context either side of a match in an excerpt.
+pub const EXCERPT_CONTEXT: usize = 20;
+/// Maximum excerpt length in characters.
+pub const EXCERPT_MAX: usize = 200;
+
+/// Rule id of the structural USCC check.
+pub const RULE_USCC_INVALID: &str = "structure.uscc-invalid-001";
+/// Rule id of the structural license-display check.
+pub const RULE_LICENSE_NOT_DISPLAYED: &str = "structure.license-not-displayed-001";
+
+/// Meta tags that carry no advertising text.
+const TECHNICAL_METAS: &[&str] = &[
+    "viewport",
+    "robots",
+    "charset",
+    "content-type",
+    "x-ua-compatible",
+    "referrer",
+    "format-detection",
+    "renderer",
+    "theme-color",
+    "csrf-token",
+];
+
+/// A compiled rule pack, ready to scan pages. Cheap to share across threads (`Sync`).
+#[derive(Debug, Clone)]
+pub struct Detector {
+    pack: RulePack,
+    matcher: Matcher,
+}
+
+impl Detector {
+    /// Compiles a pack's literals into one automaton.
+    pub fn new(pack: RulePack) -> Result<Detector, RuleError> {
+        let matcher = Matcher::new(&pack.rules).map_err(|problem| RuleError {
+            file: "(pack)".into(),
+            rule: None,
+            problem,
+        })?;
+        Ok(Detector { pack, matcher })
+    }
+
+    /// The detector for the rules shipped with wangjian.
+    pub fn builtin() -> Detector {
+        Detector::new(RulePack::builtin()).expect("builtin rules compile (tested)")
+    }
+
+    pub fn pack_version(&self) -> &str {
+        &self.pack.version
+    }
+
+    pub fn pack(&self) -> &RulePack {
+        &self.pack
+    }
+
+    /// Extracts and scans a page.
+    pub fn scan_html(&self, html: &str, ctx: &PageContext) -> Vec<Finding> {
+        self.scan_extracted(&extract(html), ctx)
+    }
+
+    /// Scans an extracted page: rules over title, metas, text, links and alt texts, then the
+    /// structural checks. Findings are deduplicated per (rule, excerpt).
+    pub fn scan_extracted(&self, page: &Extracted, ctx: &PageContext) -> Vec<Finding> {
+        let mut out = Findings {
+            list: Vec::new(),
+            seen: HashSet::new(),
+            version: &self.pack.version,
+        };
+        self.scan_field(&page.title, Scope::Title, Location::Title, &mut out);
+        for (name, content) in &page.metas {
+            if !TECHNICAL_METAS.contains(&name.as_str()) {
+                self.scan_field(content, Scope::Meta, Location::Meta, &mut out);
+            }
+        }
+        let text = Normalized::new(&page.text);
+        self.scan_normalized(&page.text, &text, Scope::Text, Location::Text, &mut out);
+        for l in &page.links {
+            self.scan_field(&l.anchor, Scope::Link, Location::Link, &mut out);
+            self.scan_field(&l.href, Scope::Link, Location::Link, &mut out);
+        }
+        for (_, alt) in &page.images {
+            self.scan_field(alt, Scope::Alt, Location::Attribute, &mut out);
+        }
+        for s in structure::check(
+            page,
+            &text,
+            ctx.is_site_home,
+            ctx.site_kind,
+            &self.pack.badge_hosts,
+        ) {
+            let (cat, id, span, loc) = match s {
+                structure::Structural::UsccInvalid(span) => (
+                    Category::LicenseUsccInvalid,
+                    RULE_USCC_INVALID,
+                    span,
+                    Location::Text,
+                ),
+                structure::Structural::LicenseNotDisplayed(span) => (
+                    Category::LicenseNotDisplayed,
+                    RULE_LICENSE_NOT_DISPLAYED,
+                    span,
+                    Location::Structure,
+                ),
+            };
+            let orig = text.to_original(&page.text, span);
+            out.push(cat, id, cat.severity(), excerpt(&page.text, orig), loc);
+        }
+        out.list
+    }
+
+    fn scan_field(&self, orig: &str, scope: Scope, loc: Location, out: &mut Findings) {
+        if orig.is_empty() {
+            return;
+        }
+        let norm = Normalized::new(orig);
+        self.scan_normalized(orig, &norm, scope, loc, out);
+    }
+
+    fn scan_normalized(
+        &self,
+        orig: &str,
+        norm: &Normalized,
+        scope: Scope,
+        loc: Location,
+        out: &mut Findings,
+    ) {
+        for hit in self.matcher.scan(&self.pack.rules, &norm.text, scope) {
+            let rule = &self.pack.rules[hit.rule];
+            let span = norm.to_original(orig, hit.span);
+            out.push(
+                rule.category,
+                &rule.id,
+                rule.severity,
+                excerpt(orig, span),
+                loc,
+            );
+        }
+    }
+}
+
+struct Findings<'a> {
+    list: Vec<Finding>,
+    seen: HashSet<(String, String)>,
+    version: &'a str,
+}
+
+impl Findings<'_> {
+    fn push(
+        &mut self,
+        category: Category,
+        rule_id: &str,
+        severity: Severity,
+        excerpt: String,
+        location: Location,
+    ) {
+        if self.seen.insert((rule_id.to_string(), excerpt.clone())) {
+            self.list.push(Finding {
+                category,
+                rule_id: rule_id.to_string(),
+                severity,
+                excerpt,
+                location,
+                rule_pack: self.version.to_string(),
+            });
+        }
+    }
+}
+
+/// The excerpt shown to a person: the original match with up to [`EXCERPT_CONTEXT`] characters
+/// either side on the same line, whitespace collapsed, at most [`EXCERPT_MAX`] characters.
+pub fn excerpt(orig: &str, span: Range<usize>) -> String {
+    let start = span.start.min(orig.len());
+    let end = span.end.clamp(start, orig.len());
+    let m: String = orig[start..end].chars().take(EXCERPT_MAX).collect();
+    let room = EXCERPT_MAX.saturating_sub(m.chars().count()) / 2;
+    let ctx = EXCERPT_CONTEXT.min(room);
+    let before: Vec<char> = orig[..start]
+        .chars()
+        .rev()
+        .take_while(|&c| c != '\n')
+        .take(ctx)
+        .collect();
+    let after = orig[end..].chars().take_while(|&c| c != '\n').take(ctx);
+    let raw: String = before
+        .into_iter()
+        .rev()
+        .chain(m.chars())
+        .chain(after)
+        .collect();
+    let mut out = String::with_capacity(raw.len());
+    for c in raw.chars() {
+        if c.is_whitespace() {
+            if !out.ends_with(' ') {
+                out.push(' ');
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out.trim().to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn excerpt_is_one_line_and_bounded() {
+        let t = "第一行\n前面的文字 本店销量第一 后面的文字\n下一行";
+        let at = t.find("销量第一").unwrap();
+        assert_eq!(
+            excerpt(t, at..at + "销量第一".len()),
+            "前面的文字 本店销量第一 后面的文字"
+        );
+        let long = "字".repeat(500);
+        assert_eq!(
+            excerpt(&long, 300..600).chars().count(),
+            100 + 2 * EXCERPT_CONTEXT
+        );
+        assert!(excerpt(&long, 0..long.len()).chars().count() <= EXCERPT_MAX);
+    }
+
+    #[test]
+    fn builtin_pack_compiles() {
+        let d = Detector::builtin();
+        assert!(!d.pack_version().is_empty());
+        assert!(d.pack().rules.len() > 10);
+    }
+
+    #[test]
+    fn detector_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Detector>();
+    }
+}

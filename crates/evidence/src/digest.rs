@@ -62,9 +62,15 @@ pub enum DigestProblem {
         computed: String,
     },
     /// The algorithm is not one this crate knows, so the digest was not checked.
-    UnsupportedAlgorithm { field: DigestField, declared: String },
+    UnsupportedAlgorithm {
+        field: DigestField,
+        declared: String,
+    },
     /// The value is not `algorithm:value` with a hex, Base32 or Base64 value of the right length.
-    Malformed { field: DigestField, declared: String },
+    Malformed {
+        field: DigestField,
+        declared: String,
+    },
 }
 
 impl fmt::Display for DigestProblem {
@@ -80,7 +86,11 @@ impl fmt::Display for DigestProblem {
                 field.header_name()
             ),
             DigestProblem::UnsupportedAlgorithm { field, declared } => {
-                write!(f, "{} uses an unsupported algorithm: {declared}", field.header_name())
+                write!(
+                    f,
+                    "{} uses an unsupported algorithm: {declared}",
+                    field.header_name()
+                )
             }
             DigestProblem::Malformed { field, declared } => {
                 write!(f, "{} is malformed: {declared}", field.header_name())
@@ -91,25 +101,29 @@ impl fmt::Display for DigestProblem {
 
 /// Recompute `WARC-Block-Digest` and `WARC-Payload-Digest` where declared.
 ///
-/// The payload is the HTTP body (de-chunked, see [`http_payload`]) for `application/http`
-/// blocks and the whole block otherwise. `revisit` records are skipped for the payload: their
-/// payload digest names content stored in another record. An empty result means every declared
-/// digest holds (a record declaring none passes trivially).
+/// The payload is the HTTP body for `application/http` blocks and the whole block otherwise.
+/// For a chunked HTTP body the de-chunked body (WARC 1.1's entity-body, what this crate writes)
+/// is checked first, then the body as transferred, because warcio, warcprox, wget and Heritrix
+/// digest the still-chunked bytes; the block digest covers every byte either way. `revisit`
+/// records are skipped for the payload: their payload digest names content stored in another
+/// record. An empty result means every declared digest holds (a record declaring none passes).
 pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
     let mut problems = Vec::new();
     if let Some(declared) = rec.header(DigestField::Block.header_name()) {
-        problems.extend(check(DigestField::Block, declared, &rec.block));
+        problems.extend(check(DigestField::Block, declared, &[&rec.block]));
     }
     let is_revisit = rec
         .warc_type()
         .is_some_and(|t| t.eq_ignore_ascii_case("revisit"));
     if let (Some(declared), false) = (rec.header(DigestField::Payload.header_name()), is_revisit) {
-        let payload = if rec.is_http() {
-            http_payload(&rec.block)
+        let problem = if rec.is_http() {
+            let (_, raw) = http_body(&rec.block);
+            let payload = http_payload(&rec.block);
+            check(DigestField::Payload, declared, &[&payload, raw])
         } else {
-            Cow::Borrowed(&rec.block[..])
+            check(DigestField::Payload, declared, &[&rec.block])
         };
-        problems.extend(check(DigestField::Payload, declared, &payload));
+        problems.extend(problem);
     }
     problems
 }
@@ -158,27 +172,41 @@ impl Algorithm {
     }
 }
 
-fn check(field: DigestField, declared: &str, data: &[u8]) -> Option<DigestProblem> {
-    let problem = |kind: fn(DigestField, String) -> DigestProblem| Some(kind(field, declared.to_string()));
+/// Check `declared` against the first of `candidates` that matches; a mismatch reports the
+/// digest of the first (preferred) candidate.
+fn check(field: DigestField, declared: &str, candidates: &[&[u8]]) -> Option<DigestProblem> {
+    let declared_owned = || declared.to_string();
     let Some((label, value)) = declared.split_once(':') else {
-        return problem(|field, declared| DigestProblem::Malformed { field, declared });
+        return Some(DigestProblem::Malformed {
+            field,
+            declared: declared_owned(),
+        });
     };
     let Some(alg) = Algorithm::from_label(label) else {
-        return problem(|field, declared| DigestProblem::UnsupportedAlgorithm { field, declared });
+        return Some(DigestProblem::UnsupportedAlgorithm {
+            field,
+            declared: declared_owned(),
+        });
     };
     let Some(expected) = decode_digest(value.trim(), alg.len()) else {
-        return problem(|field, declared| DigestProblem::Malformed { field, declared });
-    };
-    let actual = alg.digest(data);
-    if actual == expected {
-        None
-    } else {
-        Some(DigestProblem::Mismatch {
+        return Some(DigestProblem::Malformed {
             field,
-            declared: declared.to_string(),
-            computed: alg.label(&actual),
-        })
+            declared: declared_owned(),
+        });
+    };
+    let mut first = None;
+    for data in candidates {
+        let actual = alg.digest(data);
+        if actual == expected {
+            return None;
+        }
+        first.get_or_insert(actual);
     }
+    Some(DigestProblem::Mismatch {
+        field,
+        declared: declared_owned(),
+        computed: alg.label(&first.unwrap_or_default()),
+    })
 }
 
 /// Decode a digest value of `len` bytes written as hex, Base32 or Base64 (standard or URL-safe,
@@ -213,7 +241,7 @@ pub(crate) fn base32_encode(data: &[u8]) -> String {
     if bits > 0 {
         out.push(BASE32[((acc << (5 - bits)) & 31) as usize] as char);
     }
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push('=');
     }
     out
@@ -319,10 +347,18 @@ mod tests {
 
     #[test]
     fn base64_vectors() {
-        for (plain, enc) in [("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foobar", "Zm9vYmFy")] {
+        for (plain, enc) in [
+            ("f", "Zg=="),
+            ("fo", "Zm8="),
+            ("foo", "Zm9v"),
+            ("foobar", "Zm9vYmFy"),
+        ] {
             assert_eq!(base64_decode(enc).unwrap(), plain.as_bytes());
         }
-        assert_eq!(base64_decode("-_8=").unwrap(), base64_decode("+/8=").unwrap());
+        assert_eq!(
+            base64_decode("-_8=").unwrap(),
+            base64_decode("+/8=").unwrap()
+        );
     }
 
     #[test]
@@ -334,7 +370,11 @@ mod tests {
             "2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
             "2jmj7l5rSw0yVb_vlWAYkK_YBwk",
         ] {
-            assert_eq!(decode_digest(value, 20).as_deref(), Some(&sha1_empty[..]), "{value}");
+            assert_eq!(
+                decode_digest(value, 20).as_deref(),
+                Some(&sha1_empty[..]),
+                "{value}"
+            );
         }
         assert_eq!(decode_digest("1112H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", 20), None);
     }
@@ -342,29 +382,49 @@ mod tests {
     #[test]
     fn check_reports_each_kind() {
         let ok = sha256_label(b"x");
-        assert_eq!(check(DigestField::Block, &ok, b"x"), None);
+        assert_eq!(check(DigestField::Block, &ok, &[b"x"]), None);
         assert!(matches!(
-            check(DigestField::Block, &ok, b"y"),
+            check(DigestField::Block, &ok, &[b"y"]),
             Some(DigestProblem::Mismatch { computed, .. }) if computed == sha256_label(b"y")
         ));
         assert!(matches!(
-            check(DigestField::Payload, "md5:abcd", b"x"),
+            check(DigestField::Payload, "md5:abcd", &[b"x"]),
             Some(DigestProblem::UnsupportedAlgorithm { .. })
         ));
         assert!(matches!(
-            check(DigestField::Payload, "sha256", b"x"),
+            check(DigestField::Payload, "sha256", &[b"x"]),
             Some(DigestProblem::Malformed { .. })
         ));
         assert!(matches!(
-            check(DigestField::Payload, "sha256:zz", b"x"),
+            check(DigestField::Payload, "sha256:zz", &[b"x"]),
             Some(DigestProblem::Malformed { .. })
         ));
-        assert_eq!(check(DigestField::Block, "SHA-1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", b""), None);
+        let (x, y): (&[u8], &[u8]) = (b"x", b"y");
+        assert_eq!(
+            check(DigestField::Block, &ok, &[y, x]),
+            None,
+            "any candidate may match"
+        );
+        assert!(matches!(
+            check(DigestField::Block, &ok, &[y, b"z"]),
+            Some(DigestProblem::Mismatch { computed, .. }) if computed == sha256_label(b"y")
+        ));
+        assert_eq!(
+            check(
+                DigestField::Block,
+                "SHA-1:3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ",
+                &[b""]
+            ),
+            None
+        );
     }
 
     #[test]
     fn dechunk_cases() {
-        assert_eq!(dechunk(b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\n").unwrap(), b"Wikipedia");
+        assert_eq!(
+            dechunk(b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\n").unwrap(),
+            b"Wikipedia"
+        );
         assert_eq!(dechunk(b"0\r\n\r\n").unwrap(), b"");
         assert_eq!(dechunk(b"4\r\nWiki\r\n"), None, "missing last chunk");
         assert_eq!(dechunk(b"10\r\nshort\r\n0\r\n\r\n"), None);

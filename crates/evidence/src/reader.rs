@@ -58,7 +58,12 @@ impl<R: BufRead> WarcReader<R> {
             let first = match self.inner.fill_buf() {
                 Ok([]) => return Ok(None),
                 Ok(buf) => buf[0],
-                Err(source) => return Err(EvidenceError::Read { offset: start, source }),
+                Err(source) => {
+                    return Err(EvidenceError::Read {
+                        offset: start,
+                        source,
+                    })
+                }
             };
             if first == 0x1f {
                 self.read_member(start)?;
@@ -72,41 +77,55 @@ impl<R: BufRead> WarcReader<R> {
         }
     }
 
-    /// Decompress one gzip member at `start` and queue the records it holds.
+    /// Decompress the gzip member at `start` and queue the records it holds. A record cut off
+    /// at the end of a member continues in the next one (legal gzip, written by some tools; never
+    /// by this crate); it keeps the offset of the member where it starts.
     fn read_member(&mut self, start: u64) -> Result<(), EvidenceError> {
-        let mut data = Vec::new();
-        let res = flate2::bufread::GzDecoder::new(&mut self.inner).read_to_end(&mut data);
-        if let Err(e) = res {
-            return Err(EvidenceError::Corrupt {
-                offset: start,
-                problem: Corruption::Gzip(e.to_string()),
-            });
-        }
-        let length = self.inner.pos - start;
-        let mut cur = Counting {
-            inner: &data[..],
-            pos: 0,
-        };
         let corrupt = |problem| EvidenceError::Corrupt {
             offset: start,
             problem,
         };
+        let gzip = |e: io::Error| corrupt(Corruption::Gzip(e.to_string()));
+        let mut data = self.inflate_member().map_err(gzip)?;
+        let mut used = 0;
         loop {
-            skip_blank(&mut cur).map_err(|e| corrupt(Corruption::Gzip(e.to_string())))?;
-            if cur.inner.is_empty() {
+            let mut cur = &data[used..];
+            skip_blank(&mut cur).map_err(gzip)?;
+            if cur.is_empty() {
                 return Ok(());
             }
-            let (headers, block) = parse_record(&mut cur).map_err(|e| match e {
-                ParseError::Corrupt(c) => corrupt(c),
-                ParseError::Io(e) => corrupt(Corruption::Gzip(e.to_string())),
-            })?;
-            self.pending.push_back(Record {
-                headers,
-                block,
-                offset: start,
-                length,
-            });
+            let parsed = parse_record(&mut cur);
+            let at_end = cur.is_empty();
+            match parsed {
+                Ok((headers, block)) => {
+                    used = data.len() - cur.len();
+                    self.pending.push_back(Record {
+                        headers,
+                        block,
+                        offset: start,
+                        length: self.inner.pos - start,
+                    });
+                }
+                Err(ParseError::Corrupt(_)) if at_end && self.next_is_gzip() => {
+                    let more = self.inflate_member().map_err(gzip)?;
+                    data.drain(..used);
+                    data.extend_from_slice(&more);
+                    used = 0;
+                }
+                Err(ParseError::Corrupt(c)) => return Err(corrupt(c)),
+                Err(ParseError::Io(e)) => return Err(gzip(e)),
+            }
         }
+    }
+
+    fn inflate_member(&mut self) -> io::Result<Vec<u8>> {
+        let mut data = Vec::new();
+        flate2::bufread::GzDecoder::new(&mut self.inner).read_to_end(&mut data)?;
+        Ok(data)
+    }
+
+    fn next_is_gzip(&mut self) -> bool {
+        matches!(self.inner.fill_buf(), Ok([0x1f, ..]))
     }
 
     fn read_plain(&mut self) -> Result<Option<Record>, EvidenceError> {
@@ -119,7 +138,12 @@ impl<R: BufRead> WarcReader<R> {
         match self.inner.fill_buf() {
             Ok([]) => return Ok(None),
             Ok(_) => {}
-            Err(source) => return Err(EvidenceError::Read { offset: start, source }),
+            Err(source) => {
+                return Err(EvidenceError::Read {
+                    offset: start,
+                    source,
+                })
+            }
         }
         match parse_record(&mut self.inner) {
             Ok((headers, block)) => Ok(Some(Record {
@@ -207,6 +231,9 @@ impl<R: BufRead> BufRead for Counting<R> {
     }
 }
 
+/// Named fields and block of one record.
+type Parsed = (Vec<(String, String)>, Vec<u8>);
+
 enum ParseError {
     Corrupt(Corruption),
     Io(io::Error),
@@ -222,7 +249,10 @@ impl From<io::Error> for ParseError {
 fn skip_blank<R: BufRead>(r: &mut R) -> io::Result<()> {
     loop {
         let buf = r.fill_buf()?;
-        let n = buf.iter().take_while(|&&b| b == b'\r' || b == b'\n').count();
+        let n = buf
+            .iter()
+            .take_while(|&&b| b == b'\r' || b == b'\n')
+            .count();
         if n == 0 {
             return Ok(());
         }
@@ -246,7 +276,7 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 }
 
 /// Parse one record: version line, fields, block and trailer.
-fn parse_record<R: BufRead>(r: &mut R) -> Result<(Vec<(String, String)>, Vec<u8>), ParseError> {
+fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
     let corrupt = |c| Err(ParseError::Corrupt(c));
     let mut line = Vec::new();
     read_line(r, &mut line)?;
@@ -352,22 +382,40 @@ mod tests {
     fn broken_input_is_reported_not_panicked_on() {
         let cut = |n: usize| [REC, &REC[..n]].concat();
         assert_eq!(first_error(&cut(5)).1, Corruption::TruncatedHeader);
-        assert_eq!(first_error(&cut(REC.len() - 5)).1, Corruption::TruncatedBlock { expected: 3, got: 2 });
+        assert_eq!(
+            first_error(&cut(REC.len() - 5)).1,
+            Corruption::TruncatedBlock {
+                expected: 3,
+                got: 2
+            }
+        );
         assert_eq!(first_error(&cut(REC.len() - 2)).1, Corruption::BadTrailer);
-        assert_eq!(first_error(b"HTTP/1.1 200 OK\r\n\r\n"), (0, Corruption::NotWarc));
+        assert_eq!(
+            first_error(b"HTTP/1.1 200 OK\r\n\r\n"),
+            (0, Corruption::NotWarc)
+        );
         assert_eq!(
             first_error(b"WARC/1.1\r\nno colon\r\n\r\n").1,
             Corruption::BadHeaderLine("no colon".into())
         );
-        assert_eq!(first_error(b"WARC/1.1\r\nA: b\r\n\r\n").1, Corruption::MissingContentLength);
+        assert_eq!(
+            first_error(b"WARC/1.1\r\nA: b\r\n\r\n").1,
+            Corruption::MissingContentLength
+        );
         assert_eq!(
             first_error(b"WARC/1.1\r\nContent-Length: -1\r\n\r\n").1,
             Corruption::BadContentLength("-1".into())
         );
-        assert!(matches!(first_error(&[0x1f, 0x8b, 8, 0, 0]).1, Corruption::Gzip(_)));
+        assert!(matches!(
+            first_error(&[0x1f, 0x8b, 8, 0, 0]).1,
+            Corruption::Gzip(_)
+        ));
         // A huge declared length on a tiny input must not allocate it.
         let huge = b"WARC/1.1\r\nContent-Length: 99999999999999\r\n\r\nab";
-        assert!(matches!(first_error(huge).1, Corruption::TruncatedBlock { got: 2, .. }));
+        assert!(matches!(
+            first_error(huge).1,
+            Corruption::TruncatedBlock { got: 2, .. }
+        ));
         // Every prefix of a valid record: no panic, and an error unless empty.
         for n in 1..REC.len() {
             assert!(read_all(&REC[..n]).last().unwrap().is_err(), "prefix {n}");
@@ -380,6 +428,51 @@ mod tests {
         let all = read_all(&data);
         assert_eq!(all.len(), 1);
         assert!(all[0].is_err());
+    }
+
+    fn gzip(parts: &[&[u8]]) -> Vec<Vec<u8>> {
+        use std::io::Write;
+        parts
+            .iter()
+            .map(|p| {
+                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                gz.write_all(p).unwrap();
+                gz.finish().unwrap()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn gzip_members_give_offsets_and_may_split_a_record() {
+        let (a, b) = REC.split_at(20);
+        let (b, c) = b.split_at(b.len() - 2);
+        let members = gzip(&[a, b, c, REC]);
+        let data = members.concat();
+        let recs: Vec<Record> = read_all(&data).into_iter().map(Result::unwrap).collect();
+        let split_len: usize = members[..3].iter().map(Vec::len).sum();
+        assert_eq!(recs.len(), 2);
+        assert_eq!((recs[0].offset, recs[0].length), (0, split_len as u64));
+        assert_eq!(
+            (recs[1].offset, recs[1].length),
+            (split_len as u64, members[3].len() as u64)
+        );
+        assert_eq!(recs[0].block, b"abc");
+        assert_eq!(recs[0].headers, recs[1].headers);
+
+        // Two records in one member share its offset; a cut-off member is an error at its start.
+        let two = gzip(&[&[REC, REC].concat()]).concat();
+        let both: Vec<Record> = read_all(&two).into_iter().map(Result::unwrap).collect();
+        assert_eq!(both.len(), 2);
+        assert!(both
+            .iter()
+            .all(|r| r.offset == 0 && r.length == two.len() as u64));
+        let cut = [&two[..], &members[3][..members[3].len() - 3]].concat();
+        let all = read_all(&cut);
+        assert_eq!(all.len(), 3);
+        assert_eq!(
+            all[2].as_ref().unwrap_err().offset(),
+            Some(two.len() as u64)
+        );
     }
 
     #[test]

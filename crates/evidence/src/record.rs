@@ -249,7 +249,11 @@ impl HeaderBlock {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
             // Defence in depth: a CR or LF here would let data forge fields.
-            out.extend(value.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+            out.extend(
+                value
+                    .bytes()
+                    .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+            );
             out.extend_from_slice(b"\r\n");
         }
         out.extend_from_slice(format!("Content-Length: {content_length}\r\n\r\n").as_bytes());
@@ -274,9 +278,13 @@ mod tests {
 
     #[test]
     fn chunked_detection() {
-        assert!(is_chunked(b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n"));
+        assert!(is_chunked(
+            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n"
+        ));
         assert!(!is_chunked(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"));
-        assert!(!is_chunked(b"HTTP/1.1 200 OK\r\nX-Note: Transfer-Encoding: chunked\r\n\r\n"));
+        assert!(!is_chunked(
+            b"HTTP/1.1 200 OK\r\nX-Note: Transfer-Encoding: chunked\r\n\r\n"
+        ));
     }
 
     #[test]

@@ -136,7 +136,10 @@ impl WarcWriter {
     /// Write the `request`, the `response` (if any, `WARC-Concurrent-To` the request) and, when
     /// `ex.metadata` is non-empty, a `metadata` record referring to the response (or request).
     /// All share `ex.date` and land in the same file.
-    pub fn write_exchange(&mut self, ex: &ExchangeRecord<'_>) -> Result<CaptureRefs, EvidenceError> {
+    pub fn write_exchange(
+        &mut self,
+        ex: &ExchangeRecord<'_>,
+    ) -> Result<CaptureRefs, EvidenceError> {
         check_target_uri(ex.target_uri)?;
         if ex.response_head.is_none() && !ex.response_body.is_empty() {
             return Err(EvidenceError::invalid(
@@ -245,7 +248,9 @@ impl WarcWriter {
 
     /// Flush to stable storage (fsync). Records are written unbuffered, so this is only the sync.
     pub fn flush(&mut self) -> Result<(), EvidenceError> {
-        self.file.flush().map_err(|e| EvidenceError::io(&self.path, e))?;
+        self.file
+            .flush()
+            .map_err(|e| EvidenceError::io(&self.path, e))?;
         self.file
             .sync_all()
             .map_err(|e| EvidenceError::io(&self.path, e))
@@ -359,7 +364,11 @@ fn next_free_seq(dir: &Path, prefix: &str) -> Result<u64, EvidenceError> {
     let mut next = 0;
     for entry in entries {
         let entry = entry.map_err(|e| EvidenceError::io(dir, e))?;
-        if let Some(seq) = entry.file_name().to_str().and_then(|n| parse_seq(n, prefix)) {
+        if let Some(seq) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| parse_seq(n, prefix))
+        {
             next = next.max(seq.saturating_add(1));
         }
     }
@@ -414,11 +423,26 @@ mod tests {
 
     #[test]
     fn seq_parsing_is_strict_about_the_prefix() {
-        assert_eq!(parse_seq("sweep-3-20261130084444-00007.warc.gz", "sweep-3"), Some(7));
-        assert_eq!(parse_seq("sweep-30-20261130084444-00007.warc.gz", "sweep-3"), None);
-        assert_eq!(parse_seq("sweep-3-2026113008444-00007.warc.gz", "sweep-3"), None);
-        assert_eq!(parse_seq("sweep-3-20261130084444-00007.warc", "sweep-3"), None);
-        assert_eq!(parse_seq("sweep-3-20261130084444-123456.warc.gz", "sweep-3"), Some(123456));
+        assert_eq!(
+            parse_seq("sweep-3-20261130084444-00007.warc.gz", "sweep-3"),
+            Some(7)
+        );
+        assert_eq!(
+            parse_seq("sweep-30-20261130084444-00007.warc.gz", "sweep-3"),
+            None
+        );
+        assert_eq!(
+            parse_seq("sweep-3-2026113008444-00007.warc.gz", "sweep-3"),
+            None
+        );
+        assert_eq!(
+            parse_seq("sweep-3-20261130084444-00007.warc", "sweep-3"),
+            None
+        );
+        assert_eq!(
+            parse_seq("sweep-3-20261130084444-123456.warc.gz", "sweep-3"),
+            Some(123456)
+        );
     }
 
     #[test]

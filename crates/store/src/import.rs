@@ -422,7 +422,11 @@ fn validate(fields: Fields, table: &DistrictTable) -> Result<EntityInput, Vec<St
     });
     let mut domains: Vec<String> = Vec::new();
     if let Some(list) = map.remove("domains") {
-        for d in list.split([';', '；']).map(str::trim).filter(|d| !d.is_empty()) {
+        for d in list
+            .split([';', '；'])
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
             match SiteAddress::parse(d) {
                 Ok(a) => {
                     let a = a.to_string();
@@ -654,7 +658,10 @@ mod tests {
         let e = &o.rows[0].1;
         assert_eq!(e.district.to_string(), "450105");
         assert_eq!(e.kind, SiteKind::Platform);
-        assert_eq!(e.extra.get("tax_status").map(String::as_str), Some("normal"));
+        assert_eq!(
+            e.extra.get("tax_status").map(String::as_str),
+            Some("normal")
+        );
     }
 
     #[test]
@@ -683,7 +690,11 @@ mod tests {
         assert!(reasons[2].starts_with("kind"), "{}", reasons[2]);
         assert!(reasons[3].starts_with("icp"), "{}", reasons[3]);
         assert_eq!(reasons[4], "name is missing");
-        assert!(reasons[5].contains("4 fields"), "{}", reasons[5]);
+        assert!(
+            reasons[5].contains("has 3 fields, the header has 5"),
+            "{}",
+            reasons[5]
+        );
         assert!(o.rejected[0].raw.starts_with("9111000060003IOZSV,bad code"));
     }
 
@@ -707,7 +718,10 @@ mod tests {
         );
         let o = csv(&text);
         assert_eq!(lines_of(&o), (vec![2, 6], vec![5]));
-        assert_eq!(o.rows[0].1.address.as_deref(), Some("line one\nline two\nline three"));
+        assert_eq!(
+            o.rows[0].1.address.as_deref(),
+            Some("line one\nline two\nline three")
+        );
     }
 
     #[test]
@@ -767,9 +781,18 @@ mod tests {
 
     #[test]
     fn format_detection() {
-        assert_eq!(Format::detect(Path::new("x.NDJSON"), b"uscc"), Format::JsonLines);
-        assert_eq!(Format::detect(Path::new("x.txt"), b" \n{"), Format::JsonLines);
-        assert_eq!(Format::detect(Path::new("x"), b"\xEF\xBB\xBFuscc"), Format::Csv);
+        assert_eq!(
+            Format::detect(Path::new("x.NDJSON"), b"uscc"),
+            Format::JsonLines
+        );
+        assert_eq!(
+            Format::detect(Path::new("x.txt"), b" \n{"),
+            Format::JsonLines
+        );
+        assert_eq!(
+            Format::detect(Path::new("x"), b"\xEF\xBB\xBFuscc"),
+            Format::Csv
+        );
         assert_eq!("GBK".parse(), Ok(SourceEncoding::Gbk));
     }
 
@@ -783,6 +806,9 @@ mod tests {
             rejected: 1,
             ..ImportSummary::default()
         };
-        assert_eq!(s.to_string(), "1 created, 2 updated, 1 unchanged, 1 rejected");
+        assert_eq!(
+            s.to_string(),
+            "1 created, 2 updated, 1 unchanged, 1 rejected"
+        );
     }
 }

@@ -1,7 +1,9 @@
 //! Rows and inputs the store reads and writes. Plain data; the SQL lives in the backends.
 
 use chrono::{DateTime, Utc};
-use domain::{Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
+use domain::{
+    Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -71,7 +73,11 @@ pub struct Site {
 impl Site {
     /// The start URL of a crawl: `http://host/prefix`.
     pub fn start_url(&self) -> String {
-        format!("http://{}{}/", self.host, self.path_prefix.trim_end_matches('/'))
+        format!(
+            "http://{}{}/",
+            self.host,
+            self.path_prefix.trim_end_matches('/')
+        )
     }
 }
 
@@ -257,8 +263,7 @@ impl SiteAddress {
                 return Err(format!("{s:?} is not a valid hostname (label {l:?})"));
             }
         }
-        if path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace() || c.is_control())
-        {
+        if path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(format!(
                 "{s:?}: a shop path may not hold spaces, a query or a fragment"
             ));
@@ -319,7 +324,10 @@ mod tests {
         check(" Shop.A.Test. ", Ok(("shop.a.test", "")));
         check("a.test/", Ok(("a.test", "")));
         check("waimai.test/shop/8812", Ok(("waimai.test", "/shop/8812")));
-        check("HTTPS://Waimai.test/Shop/8812/", Ok(("waimai.test", "/Shop/8812")));
+        check(
+            "HTTPS://Waimai.test/Shop/8812/",
+            Ok(("waimai.test", "/Shop/8812")),
+        );
         check("localhost", Err("fully qualified"));
         check("a_b.test", Err("label"));
         check("-a.test", Err("label"));

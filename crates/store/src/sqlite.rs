@@ -10,7 +10,9 @@ use crate::model::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
+use domain::{
+    Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
     SqliteSynchronous,
@@ -94,6 +96,13 @@ impl SqliteStore {
 
     fn now(&self) -> DateTime<Utc> {
         (self.clock)()
+    }
+
+    /// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front: a deferred
+    /// transaction that reads and then writes fails at once with `SQLITE_BUSY` when another
+    /// writer committed in between, where an immediate one waits out the busy timeout.
+    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
 
@@ -314,7 +323,10 @@ fn push_page(q: &mut QueryBuilder<Sqlite>, limit: i64, offset: i64) {
         }
     } else if offset > 0 {
         // Both backends accept a large LIMIT; SQLite needs one before OFFSET.
-        q.push(" LIMIT ").push_bind(i64::MAX).push(" OFFSET ").push_bind(offset);
+        q.push(" LIMIT ")
+            .push_bind(i64::MAX)
+            .push(" OFFSET ")
+            .push_bind(offset);
     }
 }
 
@@ -432,7 +444,11 @@ impl SqliteStore {
         .bind(sweep.0)
         .fetch_one(&self.pool)
         .await?;
-        Ok((r.try_get("sites")?, r.try_get("pages")?, r.try_get("findings")?))
+        Ok((
+            r.try_get("sites")?,
+            r.try_get("pages")?,
+            r.try_get("findings")?,
+        ))
     }
 }
 
@@ -440,7 +456,7 @@ impl SqliteStore {
 impl Store for SqliteStore {
     async fn upsert_entities(&self, batch: &[EntityInput]) -> Result<Vec<Upsert>> {
         let now = self.now();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let mut out = Vec::with_capacity(batch.len());
         for input in batch {
             let existing = sqlx::query(concat!(
@@ -534,7 +550,12 @@ impl Store for SqliteStore {
     }
 
     async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>> {
-        let mut q = QueryBuilder::new(concat!("SELECT ", site_cols!(), site_from!(), " WHERE 1 = 1"));
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            site_cols!(),
+            site_from!(),
+            " WHERE 1 = 1"
+        ));
         push_scope(&mut q, scope);
         if let Some(d) = filter.district {
             q.push(" AND e.district = ").push_bind(d.to_string());
@@ -562,7 +583,12 @@ impl Store for SqliteStore {
     }
 
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>> {
-        let mut q = QueryBuilder::new(concat!("SELECT ", site_cols!(), site_from!(), " WHERE s.id = "));
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            site_cols!(),
+            site_from!(),
+            " WHERE s.id = "
+        ));
         q.push_bind(id.0);
         push_scope(&mut q, scope);
         q.build()
@@ -605,7 +631,7 @@ impl Store for SqliteStore {
     }
 
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO sweeps (state, started_at, sites, pages, findings) \
              VALUES ($1, $2, $3, 0, 0) RETURNING id",
@@ -631,12 +657,11 @@ impl Store for SqliteStore {
     }
 
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>> {
-        let id: Option<i64> = sqlx::query_scalar(
-            "SELECT id FROM sweeps WHERE state = $1 ORDER BY id DESC LIMIT 1",
-        )
-        .bind(sweep_state_code(SweepState::Running))
-        .fetch_optional(&self.pool)
-        .await?;
+        let id: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM sweeps WHERE state = $1 ORDER BY id DESC LIMIT 1")
+                .bind(sweep_state_code(SweepState::Running))
+                .fetch_optional(&self.pool)
+                .await?;
         match id {
             Some(id) => self.sweep(SweepId(id)).await,
             None => Ok(None),
@@ -644,10 +669,14 @@ impl Store for SqliteStore {
     }
 
     async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>> {
-        let row = sqlx::query(concat!("SELECT ", sweep_cols!(), " FROM sweeps w WHERE w.id = $1"))
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            sweep_cols!(),
+            " FROM sweeps w WHERE w.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?;
         let Some(row) = row else { return Ok(None) };
         let mut sweep = sweep_from_row(&row)?;
         if sweep.state == SweepState::Running {
@@ -657,7 +686,11 @@ impl Store for SqliteStore {
     }
 
     async fn list_sweeps(&self, limit: i64) -> Result<Vec<Sweep>> {
-        let mut q = QueryBuilder::new(concat!("SELECT ", sweep_cols!(), " FROM sweeps w ORDER BY w.id DESC"));
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            sweep_cols!(),
+            " FROM sweeps w ORDER BY w.id DESC"
+        ));
         push_page(&mut q, limit, 0);
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -705,7 +738,9 @@ impl Store for SqliteStore {
         .execute(&self.pool)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound(format!("site {site} in sweep {sweep}")));
+            return Err(StoreError::NotFound(format!(
+                "site {site} in sweep {sweep}"
+            )));
         }
         Ok(())
     }
@@ -733,7 +768,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let ev = fetch.evidence.as_ref();
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
@@ -760,7 +795,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_findings(&self, findings: &[NewFinding]) -> Result<u64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write_tx().await?;
         let n = insert_findings(&mut tx, findings, None).await?;
         tx.commit().await?;
         Ok(n)

@@ -83,17 +83,27 @@ pub fn show_body(head: &Head, payload: &[u8]) -> ShownBody {
             payload[..payload.len().min(SHOWN_BODY_LIMIT)].to_vec(),
             payload.len() > SHOWN_BODY_LIMIT,
         ),
-        Some("gzip" | "x-gzip") => {
-            bounded(flate2::read::MultiGzDecoder::new(payload), &mut notes, "gzip")
-        }
+        Some("gzip" | "x-gzip") => bounded(
+            flate2::read::MultiGzDecoder::new(payload),
+            &mut notes,
+            "gzip",
+        ),
         Some("deflate") => {
             // Servers send zlib-wrapped or raw deflate under this name.
             let mut zlib_notes = Vec::new();
-            let zlib = bounded(flate2::read::ZlibDecoder::new(payload), &mut zlib_notes, "deflate");
+            let zlib = bounded(
+                flate2::read::ZlibDecoder::new(payload),
+                &mut zlib_notes,
+                "deflate",
+            );
             if zlib_notes.is_empty() {
                 zlib
             } else {
-                bounded(flate2::read::DeflateDecoder::new(payload), &mut notes, "deflate")
+                bounded(
+                    flate2::read::DeflateDecoder::new(payload),
+                    &mut notes,
+                    "deflate",
+                )
             }
         }
         Some(other) => {
@@ -140,7 +150,12 @@ fn bounded(r: impl Read, notes: &mut Vec<String>, name: &str) -> (Vec<u8>, bool)
 }
 
 fn is_binary(content_type: &str, bytes: &[u8]) -> bool {
-    let mime = content_type.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     let media = ["image/", "audio/", "video/", "font/"];
     if media.iter().any(|m| mime.starts_with(m))
         || matches!(
@@ -195,7 +210,10 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
     let needle = b"charset=";
     let at = lower.windows(needle.len()).position(|w| w == needle)?;
     let rest = &lower[at + needle.len()..];
-    let rest = rest.strip_prefix(b"\"").or_else(|| rest.strip_prefix(b"'")).unwrap_or(rest);
+    let rest = rest
+        .strip_prefix(b"\"")
+        .or_else(|| rest.strip_prefix(b"'"))
+        .unwrap_or(rest);
     let end = rest
         .iter()
         .position(|b| !(b.is_ascii_alphanumeric() || b"-_:.".contains(b)))
@@ -223,12 +241,18 @@ mod tests {
     #[test]
     fn charset_from_header_meta_or_guess() {
         let (gbk, _, _) = GB18030.encode("南宁市青秀区");
-        let b = show_body(&head("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=GBK\r\n\r\n"), &gbk);
+        let b = show_body(
+            &head("HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=GBK\r\n\r\n"),
+            &gbk,
+        );
         assert_eq!(b.text, "南宁市青秀区");
         assert_eq!(b.charset_source, "Content-Type");
         let mut page = b"<html><head><meta charset=\"gb2312\"></head>".to_vec();
         page.extend_from_slice(&gbk);
-        let b = show_body(&head("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"), &page);
+        let b = show_body(
+            &head("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"),
+            &page,
+        );
         assert!(b.text.ends_with("南宁市青秀区"), "{}", b.text);
         assert_eq!(b.charset_source, "meta");
         let b = show_body(&head("HTTP/1.1 200 OK\r\n\r\n"), &gbk);
@@ -242,7 +266,10 @@ mod tests {
         let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         enc.write_all(&vec![b'a'; SHOWN_BODY_LIMIT * 4]).unwrap();
         let gz = enc.finish().unwrap();
-        let b = show_body(&head("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"), &gz);
+        let b = show_body(
+            &head("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n\r\n"),
+            &gz,
+        );
         assert!(b.truncated);
         assert_eq!(b.text.len(), SHOWN_BODY_LIMIT);
         assert_eq!(b.stored_bytes, gz.len());
@@ -250,9 +277,15 @@ mod tests {
 
     #[test]
     fn binary_and_unknown_codings_are_not_shown() {
-        let b = show_body(&head("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n"), b"\x89PNG\0");
+        let b = show_body(
+            &head("HTTP/1.1 200 OK\r\nContent-Type: image/png\r\n\r\n"),
+            b"\x89PNG\0",
+        );
         assert!(b.binary && b.text.is_empty());
-        let b = show_body(&head("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n"), b"xx");
+        let b = show_body(
+            &head("HTTP/1.1 200 OK\r\nContent-Encoding: br\r\n\r\n"),
+            b"xx",
+        );
         assert!(b.binary && !b.notes.is_empty());
     }
 }

@@ -26,6 +26,10 @@ pub enum WebError {
     /// An evidence file could not be read. Logged; the user sees a generic message.
     #[error(transparent)]
     Evidence(#[from] evidence::EvidenceError),
+    /// A stored evidence record is corrupt or missing at its offset. Logged; shown, since it is
+    /// a fact about the evidence the user needs (the message holds no file paths).
+    #[error("evidence record unreadable: {0}")]
+    CorruptEvidence(String),
     /// A page failed to render. Logged; the user sees a generic message.
     #[error("template: {0}")]
     Render(#[from] askama::Error),
@@ -35,6 +39,7 @@ pub enum WebError {
 }
 
 impl WebError {
+    /// The HTTP status the error is answered with.
     pub fn status(&self) -> StatusCode {
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
@@ -57,6 +62,7 @@ impl WebError {
         match self {
             WebError::NotFound(what) => format!("未找到：{what}"),
             WebError::BadRequest(why) => format!("请求有误：{why}"),
+            WebError::CorruptEvidence(why) => format!("证据记录已损坏或无法解析：{why}"),
             _ => match request_id() {
                 Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
                 None => "服务器内部错误，已记录日志。".to_string(),
@@ -78,6 +84,7 @@ impl WebError {
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage {
+    active: &'static str,
     status: u16,
     title: &'static str,
     message: String,
@@ -88,10 +95,12 @@ impl IntoResponse for WebError {
         self.log();
         let status = self.status();
         let page = ErrorPage {
+            active: "",
             status: status.as_u16(),
             title: match status {
                 StatusCode::NOT_FOUND => "页面不存在",
                 StatusCode::BAD_REQUEST => "请求有误",
+                _ if matches!(self, WebError::CorruptEvidence(_)) => "证据记录不可读",
                 _ => "服务器内部错误",
             },
             message: self.public_message(),

@@ -32,17 +32,20 @@ pub(crate) fn request_id() -> Option<u64> {
 pub(crate) async fn security(req: Request, next: Next) -> Response {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
     let span = tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path());
-    let mut res = REQUEST_ID
-        .scope(id, next.run(req))
-        .instrument(span)
-        .await;
+    let mut res = REQUEST_ID.scope(id, next.run(req)).instrument(span).await;
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CONTENT_SECURITY_POLICY),
     );
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert("x-request-id", HeaderValue::from(id));
     res

@@ -60,7 +60,9 @@ pub fn district_label(table: &DistrictTable, code: Option<DistrictCode>) -> Stri
 /// Beijing time (UTC+8), to the second: what the bureau's staff read on their clocks.
 pub fn time(t: DateTime<Utc>) -> String {
     let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&cst).format("%Y-%m-%d %H:%M:%S").to_string()
+    t.with_timezone(&cst)
+        .format("%Y-%m-%d %H:%M:%S")
+        .to_string()
 }
 
 pub fn opt_time(t: Option<DateTime<Utc>>) -> String {
@@ -116,12 +118,19 @@ impl Opt {
 
 pub fn district_options(table: &DistrictTable, current: &str) -> Vec<Opt> {
     let mut v = vec![Opt::new("", "全部区域", current)];
-    v.extend(
-        table
-            .all()
-            .iter()
-            .map(|d| Opt::new(d.code.to_string(), format!("{} {}", d.name, d.code), current)),
-    );
+    v.extend(table.all().iter().map(|d| {
+        // Repealed codes stay selectable: old findings and entities still carry them.
+        let repealed = if d.valid_until.is_some() {
+            "（已撤销）"
+        } else {
+            ""
+        };
+        Opt::new(
+            d.code.to_string(),
+            format!("{} {}{repealed}", d.name, d.code),
+            current,
+        )
+    }));
     v
 }
 
@@ -146,7 +155,11 @@ impl Pager {
         total: Option<i64>,
         href: impl Fn(i64) -> String,
     ) -> Pager {
-        let first_row = if shown == 0 { 0 } else { (page - 1) * PAGE_SIZE + 1 };
+        let first_row = if shown == 0 {
+            0
+        } else {
+            (page - 1) * PAGE_SIZE + 1
+        };
         Pager {
             page,
             first_row,
@@ -186,7 +199,9 @@ pub fn api_window(limit: &Option<String>, offset: &Option<String>) -> Result<(i6
     let limit: i64 = param("limit", limit)?.unwrap_or(100);
     let offset: i64 = param("offset", offset)?.unwrap_or(0);
     if !(1..=API_MAX_LIMIT).contains(&limit) {
-        return Err(WebError::BadRequest(format!("参数 limit 应在 1 到 {API_MAX_LIMIT} 之间")));
+        return Err(WebError::BadRequest(format!(
+            "参数 limit 应在 1 到 {API_MAX_LIMIT} 之间"
+        )));
     }
     if offset < 0 {
         return Err(WebError::BadRequest("参数 offset 不能为负".into()));
@@ -239,7 +254,9 @@ impl SiteParams {
             Some("yes" | "true" | "1") => Some(true),
             Some("no" | "false" | "0") => Some(false),
             Some(_) => {
-                return Err(WebError::BadRequest("参数 registered 应为 yes 或 no".into()))
+                return Err(WebError::BadRequest(
+                    "参数 registered 应为 yes 或 no".into(),
+                ))
             }
         };
         Ok(SiteFilter {
@@ -285,7 +302,10 @@ mod tests {
                 ("q", "a b&c=中".into()),
             ],
         );
-        assert_eq!(l, "/findings?category=ad.absolute_term&q=a%20b%26c%3D%E4%B8%AD");
+        assert_eq!(
+            l,
+            "/findings?category=ad.absolute_term&q=a%20b%26c%3D%E4%B8%AD"
+        );
         assert_eq!(link("/sites", &[("kind", String::new())]), "/sites");
     }
 
@@ -315,7 +335,9 @@ mod tests {
 
     #[test]
     fn beijing_time() {
-        let t = DateTime::parse_from_rfc3339("2017-06-01T16:30:00Z").unwrap().with_timezone(&Utc);
+        let t = DateTime::parse_from_rfc3339("2017-06-01T16:30:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
         assert_eq!(time(t), "2017-06-02 00:30:00");
     }
 }

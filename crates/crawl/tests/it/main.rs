@@ -1,1 +1,5 @@
-//! Integration tests of `crawl` against real sockets on loopback.
+//! Integration tests of `crawl` against real servers on loopback (nothing leaves 127.0.0.1).
+
+mod crawl;
+mod fetch;
+mod server;

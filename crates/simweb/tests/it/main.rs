@@ -1,1 +1,9 @@
+//! Integration tests of simweb: determinism, truth coverage, reachability, encodings, register
+//! and the socket server.
 
+mod common;
+mod determinism;
+mod gbk;
+mod register;
+mod server;
+mod truth;

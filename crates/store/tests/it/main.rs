@@ -40,7 +40,13 @@ pub fn district(code: &str) -> DistrictCode {
     DistrictCode::parse(code).unwrap()
 }
 
-pub fn entity(org_body: &str, name: &str, kind: SiteKind, dist: &str, domains: &[&str]) -> ::store::EntityInput {
+pub fn entity(
+    org_body: &str,
+    name: &str,
+    kind: SiteKind,
+    dist: &str,
+    domains: &[&str],
+) -> ::store::EntityInput {
     ::store::EntityInput {
         uscc: uscc(org_body),
         needs_review: None,

@@ -21,10 +21,34 @@ fn addresses(sites: &[Site]) -> Vec<String> {
 async fn register(store: &dyn Store) {
     let got = store
         .upsert_entities(&[
-            entity("MA5K0001", "甲商行", SiteKind::TradingSite, "450103", &["a.test"]),
-            entity("MA5K0002", "外卖平台", SiteKind::Platform, "450102", &["waimai.test"]),
-            entity("MA5K0003", "某某小吃店", SiteKind::PlatformShop, "450105", &["waimai.test/shop/8812"]),
-            entity("MA5K0004", "乙商城", SiteKind::TradingSite, "450107", &["b.test"]),
+            entity(
+                "MA5K0001",
+                "甲商行",
+                SiteKind::TradingSite,
+                "450103",
+                &["a.test"],
+            ),
+            entity(
+                "MA5K0002",
+                "外卖平台",
+                SiteKind::Platform,
+                "450102",
+                &["waimai.test"],
+            ),
+            entity(
+                "MA5K0003",
+                "某某小吃店",
+                SiteKind::PlatformShop,
+                "450105",
+                &["waimai.test/shop/8812"],
+            ),
+            entity(
+                "MA5K0004",
+                "乙商城",
+                SiteKind::TradingSite,
+                "450107",
+                &["b.test"],
+            ),
         ])
         .await
         .unwrap();
@@ -35,11 +59,20 @@ async fn register(store: &dyn Store) {
 async fn upsert_created_updated_unchanged_and_sites_sync() {
     let store = backend().await;
     let store = store.as_ref();
-    let mut a = entity("MA5K0001", "甲商行", SiteKind::TradingSite, "450103", &["a.test", "shop.a.test"]);
+    let mut a = entity(
+        "MA5K0001",
+        "甲商行",
+        SiteKind::TradingSite,
+        "450103",
+        &["a.test", "shop.a.test"],
+    );
     a.extra.insert("tax_status".into(), "normal".into());
     let b = entity("MA5K0002", "乙", SiteKind::NonTradingSite, "450105", &[]);
     assert_eq!(
-        store.upsert_entities(&[a.clone(), b.clone()]).await.unwrap(),
+        store
+            .upsert_entities(&[a.clone(), b.clone()])
+            .await
+            .unwrap(),
         [Upsert::Created, Upsert::Created]
     );
     let stored = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
@@ -49,7 +82,10 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
 
     // Same data again: nothing written, not even updated_at.
     assert_eq!(
-        store.upsert_entities(&[a.clone(), b.clone()]).await.unwrap(),
+        store
+            .upsert_entities(&[a.clone(), b.clone()])
+            .await
+            .unwrap(),
         [Upsert::Unchanged, Upsert::Unchanged]
     );
     let again = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
@@ -70,7 +106,13 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
     assert_eq!(store.count_entities().await.unwrap(), 2);
 
     let registered = store
-        .list_sites(Scope::City, &SiteFilter { registered: Some(true), ..Default::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                registered: Some(true),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(addresses(&registered), ["a.test", "a2.test"]);
@@ -82,7 +124,13 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
 
     // The dropped domain is kept (its history refers to it) but no longer registered.
     let dropped = store
-        .list_sites(Scope::City, &SiteFilter { registered: Some(false), ..Default::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                registered: Some(false),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(addresses(&dropped), ["shop.a.test"]);
@@ -93,7 +141,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
         .await
         .unwrap();
     assert_eq!(addresses(&qingxiu), ["a.test", "a2.test"]);
-    assert!(store.entity_by_uscc(&uscc("MA5K0009")).await.unwrap().is_none());
+    assert!(store
+        .entity_by_uscc(&uscc("MA5K0009"))
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -106,13 +158,20 @@ async fn site_for_url_prefers_the_shop_prefix() {
     assert_eq!(shop.kind, SiteKind::PlatformShop);
     assert_eq!(shop.district, Some(district("450105")));
     assert_eq!(shop.start_url(), "http://waimai.test/shop/8812/");
-    assert_eq!(site_of(store, "WAIMAI.test", "/shop/8812").await.id, shop.id);
+    assert_eq!(
+        site_of(store, "WAIMAI.test", "/shop/8812").await.id,
+        shop.id
+    );
     // Segment-wise: another shop's longer number is the platform's page.
     let platform = site_of(store, "waimai.test", "/shop/88120").await;
     assert_eq!(platform.path_prefix, "");
     assert_eq!(platform.kind, SiteKind::Platform);
     assert_eq!(site_of(store, "waimai.test", "/").await.id, platform.id);
-    assert!(store.site_for_url("unknown.test", "/").await.unwrap().is_none());
+    assert!(store
+        .site_for_url("unknown.test", "/")
+        .await
+        .unwrap()
+        .is_none());
 }
 
 #[tokio::test]
@@ -130,10 +189,16 @@ async fn sweep_lifecycle() {
     assert_eq!(running.state, SweepState::Running);
     assert_eq!(running.sites, 2);
     assert_eq!(running.finished_at, None);
-    assert_eq!(addresses(&store.pending_sites(sweep).await.unwrap()), ["a.test", "b.test"]);
+    assert_eq!(
+        addresses(&store.pending_sites(sweep).await.unwrap()),
+        ["a.test", "b.test"]
+    );
 
     store
-        .record_fetch(&fetch(sweep, a.id, "http://a.test/", Some(200)), &[finding(sweep, a.id, "ad.absolute_term", "最好")])
+        .record_fetch(
+            &fetch(sweep, a.id, "http://a.test/", Some(200)),
+            &[finding(sweep, a.id, "ad.absolute_term", "最好")],
+        )
         .await
         .unwrap();
     store
@@ -144,15 +209,28 @@ async fn sweep_lifecycle() {
         store.fetched_urls(sweep, a.id).await.unwrap(),
         ["http://a.test/", "http://a.test/x"]
     );
-    store.finish_site(sweep, a.id, SiteSweepState::Done, None).await.unwrap();
-    assert_eq!(addresses(&store.pending_sites(sweep).await.unwrap()), ["b.test"]);
     store
-        .finish_site(sweep, b.id, SiteSweepState::Unreachable, Some("connection refused"))
+        .finish_site(sweep, a.id, SiteSweepState::Done, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        addresses(&store.pending_sites(sweep).await.unwrap()),
+        ["b.test"]
+    );
+    store
+        .finish_site(
+            sweep,
+            b.id,
+            SiteSweepState::Unreachable,
+            Some("connection refused"),
+        )
         .await
         .unwrap();
     assert!(store.pending_sites(sweep).await.unwrap().is_empty());
     assert!(matches!(
-        store.finish_site(SweepId(999), b.id, SiteSweepState::Done, None).await,
+        store
+            .finish_site(SweepId(999), b.id, SiteSweepState::Done, None)
+            .await,
         Err(StoreError::NotFound(_))
     ));
 
@@ -167,10 +245,16 @@ async fn sweep_lifecycle() {
 
     let second = store.create_sweep(&[b.id]).await.unwrap();
     let listed = store.list_sweeps(10).await.unwrap();
-    assert_eq!(listed.iter().map(|s| s.id).collect::<Vec<_>>(), [second, sweep]);
+    assert_eq!(
+        listed.iter().map(|s| s.id).collect::<Vec<_>>(),
+        [second, sweep]
+    );
     assert_eq!(store.list_sweeps(1).await.unwrap().len(), 1);
     assert_eq!(store.unfinished_sweep().await.unwrap().unwrap().id, second);
-    assert!(matches!(store.finish_sweep(SweepId(999)).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        store.finish_sweep(SweepId(999)).await,
+        Err(StoreError::NotFound(_))
+    ));
 }
 
 fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>) -> NewFetch {
@@ -228,14 +312,34 @@ async fn record_fetch_stores_findings_once() {
     ];
     let id = store.record_fetch(&new, &findings).await.unwrap();
     let stored = store.fetch(Scope::City, id).await.unwrap().unwrap();
-    assert_eq!(stored, Fetch { id, fetch: new.clone() });
-    assert!(store.fetch(Scope::District(district("450107")), id).await.unwrap().is_none());
-    assert!(store.fetch(Scope::City, FetchId(999)).await.unwrap().is_none());
+    assert_eq!(
+        stored,
+        Fetch {
+            id,
+            fetch: new.clone()
+        }
+    );
+    assert!(store
+        .fetch(Scope::District(district("450107")), id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .fetch(Scope::City, FetchId(999))
+        .await
+        .unwrap()
+        .is_none());
 
-    let listed = store.list_findings(Scope::City, &FindingFilter::default()).await.unwrap();
+    let listed = store
+        .list_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 2);
     assert!(listed.iter().all(|f| f.finding.fetch_id == Some(id)));
-    let medical = listed.iter().find(|f| f.finding.excerpt == "包治百病").unwrap();
+    let medical = listed
+        .iter()
+        .find(|f| f.finding.excerpt == "包治百病")
+        .unwrap();
     let mut expect = findings[1].clone();
     expect.fetch_id = Some(id);
     assert_eq!(medical.finding, expect);
@@ -253,9 +357,25 @@ async fn record_fetch_stores_findings_once() {
         .await
         .unwrap();
     assert_ne!(id, id2);
-    assert_eq!(store.count_findings(Scope::City, &FindingFilter::default()).await.unwrap(), 2);
-    assert_eq!(store.site_fetches(Scope::City, a.id, 10).await.unwrap().len(), 2);
-    assert_eq!(store.site_fetches(Scope::City, a.id, 1).await.unwrap()[0].id, id2);
+    assert_eq!(
+        store
+            .count_findings(Scope::City, &FindingFilter::default())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .site_fetches(Scope::City, a.id, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        store.site_fetches(Scope::City, a.id, 1).await.unwrap()[0].id,
+        id2
+    );
     assert!(store
         .site_fetches(Scope::District(district("450105")), a.id, 10)
         .await
@@ -265,10 +385,22 @@ async fn record_fetch_stores_findings_once() {
 
     // Register findings without a fetch follow the same rule.
     let register_check = finding(sweep2, a.id, "license.unregistered", "no register match");
-    assert_eq!(store.record_findings(&[register_check.clone()]).await.unwrap(), 1);
+    assert_eq!(
+        store
+            .record_findings(std::slice::from_ref(&register_check))
+            .await
+            .unwrap(),
+        1
+    );
     assert_eq!(store.record_findings(&[register_check]).await.unwrap(), 0);
     let f = store
-        .list_findings(Scope::City, &FindingFilter { category: Some(Category::LicenseUnregistered), ..Default::default() })
+        .list_findings(
+            Scope::City,
+            &FindingFilter {
+                category: Some(Category::LicenseUnregistered),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(f.len(), 1);
@@ -280,11 +412,23 @@ async fn findings_fixture(store: &dyn Store) -> SweepId {
     register(store).await;
     // A discovered site: an entity's dropped domain stays as an unregistered site.
     store
-        .upsert_entities(&[entity("MA5K0005", "丙", SiteKind::TradingSite, "450103", &["c.test"])])
+        .upsert_entities(&[entity(
+            "MA5K0005",
+            "丙",
+            SiteKind::TradingSite,
+            "450103",
+            &["c.test"],
+        )])
         .await
         .unwrap();
     store
-        .upsert_entities(&[entity("MA5K0005", "丙", SiteKind::TradingSite, "450103", &[])])
+        .upsert_entities(&[entity(
+            "MA5K0005",
+            "丙",
+            SiteKind::TradingSite,
+            "450103",
+            &[],
+        )])
         .await
         .unwrap();
     let a = site_of(store, "a.test", "/").await.id;
@@ -316,43 +460,113 @@ async fn list_findings_filters_and_scope() {
         e.sort();
         e
     };
-    let all = store.list_findings(Scope::City, &FindingFilter::default()).await.unwrap();
+    let all = store
+        .list_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
     assert_eq!(all.len(), 6);
     assert!(all.windows(2).all(|w| w[0].id > w[1].id), "newest first");
 
-    let absolute = FindingFilter { category: Some(Category::AdAbsoluteTerm), ..Default::default() };
-    assert_eq!(excerpts(store.list_findings(Scope::City, &absolute).await.unwrap()), ["最好", "第一", "顶级"]);
-    assert_eq!(store.count_findings(Scope::City, &absolute).await.unwrap(), 3);
+    let absolute = FindingFilter {
+        category: Some(Category::AdAbsoluteTerm),
+        ..Default::default()
+    };
+    assert_eq!(
+        excerpts(store.list_findings(Scope::City, &absolute).await.unwrap()),
+        ["最好", "第一", "顶级"]
+    );
+    assert_eq!(
+        store.count_findings(Scope::City, &absolute).await.unwrap(),
+        3
+    );
 
     let qingxiu = Scope::District(district("450103"));
-    assert_eq!(excerpts(store.list_findings(qingxiu, &absolute).await.unwrap()), ["最好", "第一"]);
-    assert_eq!(excerpts(store.list_findings(qingxiu, &FindingFilter::default()).await.unwrap()), ["最好", "百家乐", "第一"]);
+    assert_eq!(
+        excerpts(store.list_findings(qingxiu, &absolute).await.unwrap()),
+        ["最好", "第一"]
+    );
+    assert_eq!(
+        excerpts(
+            store
+                .list_findings(qingxiu, &FindingFilter::default())
+                .await
+                .unwrap()
+        ),
+        ["最好", "百家乐", "第一"]
+    );
 
-    let by_district = FindingFilter { district: Some(district("450107")), ..Default::default() };
-    assert_eq!(excerpts(store.list_findings(Scope::City, &by_district).await.unwrap()), ["顶级"]);
+    let by_district = FindingFilter {
+        district: Some(district("450107")),
+        ..Default::default()
+    };
+    assert_eq!(
+        excerpts(
+            store
+                .list_findings(Scope::City, &by_district)
+                .await
+                .unwrap()
+        ),
+        ["顶级"]
+    );
     // A district filter cannot widen a district scope.
-    assert!(store.list_findings(qingxiu, &by_district).await.unwrap().is_empty());
+    assert!(store
+        .list_findings(qingxiu, &by_district)
+        .await
+        .unwrap()
+        .is_empty());
 
-    let critical = FindingFilter { severity: Some(Severity::Critical), ..Default::default() };
-    assert_eq!(excerpts(store.list_findings(Scope::City, &critical).await.unwrap()), ["百家乐", "跳转"]);
+    let critical = FindingFilter {
+        severity: Some(Severity::Critical),
+        ..Default::default()
+    };
+    assert_eq!(
+        excerpts(store.list_findings(Scope::City, &critical).await.unwrap()),
+        ["百家乐", "跳转"]
+    );
     // The unregistered site's finding is city-only.
-    assert_eq!(excerpts(store.list_findings(qingxiu, &critical).await.unwrap()), ["百家乐"]);
+    assert_eq!(
+        excerpts(store.list_findings(qingxiu, &critical).await.unwrap()),
+        ["百家乐"]
+    );
 
-    let page = FindingFilter { limit: 2, offset: 1, ..Default::default() };
+    let page = FindingFilter {
+        limit: 2,
+        offset: 1,
+        ..Default::default()
+    };
     let paged = store.list_findings(Scope::City, &page).await.unwrap();
-    assert_eq!(paged.iter().map(|f| f.id).collect::<Vec<_>>(), [all[1].id, all[2].id]);
-    let only_offset = FindingFilter { offset: 5, ..Default::default() };
-    assert_eq!(store.list_findings(Scope::City, &only_offset).await.unwrap().len(), 1);
+    assert_eq!(
+        paged.iter().map(|f| f.id).collect::<Vec<_>>(),
+        [all[1].id, all[2].id]
+    );
+    let only_offset = FindingFilter {
+        offset: 5,
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_findings(Scope::City, &only_offset)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 
     let site = site_of(store, "waimai.test", "/shop/8812/").await;
-    let by_site = FindingFilter { site_id: Some(site.id), ..Default::default() };
+    let by_site = FindingFilter {
+        site_id: Some(site.id),
+        ..Default::default()
+    };
     let shop_findings = store.list_findings(Scope::City, &by_site).await.unwrap();
     assert_eq!(excerpts(shop_findings.clone()), ["no JY"]);
     assert_eq!(shop_findings[0].host, "waimai.test");
 
     // Site reads are scoped as well.
     assert!(store.site(qingxiu, site.id).await.unwrap().is_none());
-    assert_eq!(store.site(Scope::City, site.id).await.unwrap().unwrap(), site);
+    assert_eq!(
+        store.site(Scope::City, site.id).await.unwrap().unwrap(),
+        site
+    );
 }
 
 #[tokio::test]
@@ -360,8 +574,20 @@ async fn dashboard_counts_and_totals() {
     let store = backend().await;
     let store = store.as_ref();
     findings_fixture(store).await;
-    let cell = |c: &CategoryCount| (c.category.code(), c.district.map(|d| d.to_string()), c.count);
-    let counts: Vec<_> = store.finding_counts(Scope::City).await.unwrap().iter().map(cell).collect();
+    let cell = |c: &CategoryCount| {
+        (
+            c.category.code(),
+            c.district.map(|d| d.to_string()),
+            c.count,
+        )
+    };
+    let counts: Vec<_> = store
+        .finding_counts(Scope::City)
+        .await
+        .unwrap()
+        .iter()
+        .map(cell)
+        .collect();
     let s = |x: &str| Some(x.to_string());
     let mut expect = vec![
         ("ad.absolute_term", s("450103"), 2),
@@ -374,26 +600,75 @@ async fn dashboard_counts_and_totals() {
     expect.sort_by_key(|(code, d, _)| (code.parse::<Category>().unwrap(), d.clone()));
     assert_eq!(counts, expect);
     let qingxiu = Scope::District(district("450103"));
-    let counts: Vec<_> = store.finding_counts(qingxiu).await.unwrap().iter().map(cell).collect();
-    assert_eq!(counts, [("ad.absolute_term", s("450103"), 2), ("content.gambling", s("450103"), 1)]);
+    let counts: Vec<_> = store
+        .finding_counts(qingxiu)
+        .await
+        .unwrap()
+        .iter()
+        .map(cell)
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("ad.absolute_term", s("450103"), 2),
+            ("content.gambling", s("450103"), 1)
+        ]
+    );
 
     let city = store.totals(Scope::City).await.unwrap();
-    assert_eq!(city, Totals { entities: 5, sites: 5, fetches: 0, findings: 6, sweeps: 1 });
+    assert_eq!(
+        city,
+        Totals {
+            entities: 5,
+            sites: 5,
+            fetches: 0,
+            findings: 6,
+            sweeps: 1
+        }
+    );
     let district_totals = store.totals(qingxiu).await.unwrap();
-    assert_eq!(district_totals, Totals { entities: 2, sites: 1, fetches: 0, findings: 3, sweeps: 1 });
+    assert_eq!(
+        district_totals,
+        Totals {
+            entities: 2,
+            sites: 1,
+            fetches: 0,
+            findings: 3,
+            sweeps: 1
+        }
+    );
 
     let kinds = store
-        .list_sites(Scope::City, &SiteFilter { kind: Some(SiteKind::Platform), ..Default::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                kind: Some(SiteKind::Platform),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(addresses(&kinds), ["waimai.test"]);
     let by_district = store
-        .list_sites(Scope::City, &SiteFilter { district: Some(district("450105")), ..Default::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                district: Some(district("450105")),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(addresses(&by_district), ["waimai.test/shop/8812"]);
     let page = store
-        .list_sites(Scope::City, &SiteFilter { limit: 2, offset: 1, ..Default::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                limit: 2,
+                offset: 1,
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     assert_eq!(addresses(&page), ["b.test", "c.test"]);
@@ -405,17 +680,63 @@ async fn file_database_persists_and_migrates_once() {
     let path = dir.path().join("wangjian.db");
     {
         let s = SqliteStore::open(&path).await.unwrap();
-        s.upsert_entities(&[entity("MA5K0001", "甲", SiteKind::TradingSite, "450103", &["a.test"])])
-            .await
-            .unwrap();
+        s.upsert_entities(&[entity(
+            "MA5K0001",
+            "甲",
+            SiteKind::TradingSite,
+            "450103",
+            &["a.test"],
+        )])
+        .await
+        .unwrap();
         s.close().await;
     }
     let s = SqliteStore::open(&path).await.unwrap();
     assert_eq!(s.count_entities().await.unwrap(), 1);
     assert_eq!(
-        s.upsert_entities(&[entity("MA5K0001", "甲", SiteKind::TradingSite, "450103", &["a.test"])])
-            .await
-            .unwrap(),
+        s.upsert_entities(&[entity(
+            "MA5K0001",
+            "甲",
+            SiteKind::TradingSite,
+            "450103",
+            &["a.test"]
+        )])
+        .await
+        .unwrap(),
         [Upsert::Unchanged]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writers_wait_for_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
+    register(store.as_ref()).await;
+    let a = site_of(store.as_ref(), "a.test", "/").await;
+    let sweep = store.create_sweep(&[a.id]).await.unwrap();
+    let mut tasks = Vec::new();
+    for t in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..10 {
+                let url = format!("http://a.test/{t}/{i}");
+                let f = finding(sweep, a.id, "ad.absolute_term", &url);
+                store
+                    .record_fetch(&fetch(sweep, a.id, &url, Some(200)), &[f])
+                    .await
+                    .unwrap();
+                let body = format!("MB{t:02}{i:02}00");
+                store
+                    .upsert_entities(&[entity(&body, "x", SiteKind::TradingSite, "450103", &[])])
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let done = store.finish_sweep(sweep).await.unwrap();
+    assert_eq!((done.pages, done.findings), (60, 60));
+    assert_eq!(store.count_entities().await.unwrap(), 4 + 60);
 }

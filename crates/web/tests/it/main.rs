@@ -1,1 +1,318 @@
+//! Integration tests of the console: the router over an in-memory SQLite store filled through
+//! the `Store` trait, and a real WARC file written with `evidence::WarcWriter` into a temporary
+//! evidence directory. Requests go through `tower::ServiceExt::oneshot` (no socket), except in
+//! `socket`, which serves on 127.0.0.1.
 
+mod api;
+mod evidence_page;
+mod pages;
+mod socket;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use axum::Router;
+use chrono::{DateTime, TimeZone, Utc};
+use domain::{Category, DistrictCode, DistrictTable, FetchId, SiteId, SiteKind, SweepId, Uscc};
+use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
+use store::{
+    EntityInput, EvidencePointer, NewFetch, NewFinding, SiteFilter, SiteSweepState, SqliteStore,
+    Store,
+};
+use tower::ServiceExt;
+use web::AppState;
+
+/// The body of the captured page: hostile on purpose.
+pub const HOSTILE_BODY: &str = "<html><head><meta charset=\"utf-8\"><title>最佳商城</title></head>\
+    <body><script>alert(1)</script><p>全网最佳，假一赔十</p></body></html>";
+
+/// `<script>` as the pages escape it: askama writes numeric character references (`&#60;` for
+/// `<`), which browsers read exactly as `&lt;`.
+pub const ESCAPED_SCRIPT: &str = "&#60;script&#62;";
+
+/// A fixture: the state's parts plus the ids tests link to.
+pub struct Fixture {
+    pub router: Router,
+    pub state: AppState,
+    /// Keeps the evidence directory alive.
+    pub _dir: tempfile::TempDir,
+    /// 青秀区 trading site with a fetch, WARC evidence and an `ad.absolute_term` finding.
+    pub shop: SiteId,
+    /// 江南区 site with a `content.gambling` finding.
+    pub casino: SiteId,
+    /// The fetch whose response record is in the WARC file.
+    pub fetch: FetchId,
+    /// A fetch whose stored pointer tries to leave the evidence directory.
+    pub evil_fetch: FetchId,
+    /// A fetch that failed: no evidence pointer.
+    pub failed_fetch: FetchId,
+}
+
+pub fn at(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_496_275_200 + secs, 0).unwrap() // 2017-06-01T00:00:00Z
+}
+
+fn entity(org: &str, name: &str, kind: SiteKind, district: &str, domains: &[&str]) -> EntityInput {
+    let prefix = format!("9145{}", &district[2..]);
+    EntityInput {
+        uscc: Uscc::complete(&prefix, org)
+            .expect("valid test USCC")
+            .to_string(),
+        needs_review: None,
+        name: name.to_string(),
+        kind,
+        district: DistrictCode::parse(district).unwrap(),
+        address: None,
+        domains: domains.iter().map(|d| d.to_string()).collect(),
+        icp: None,
+        food_permit: None,
+        legal_rep: None,
+        phone: None,
+        extra: BTreeMap::new(),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    sweep: SweepId,
+    site: SiteId,
+    fetch: Option<FetchId>,
+    url: &str,
+    category: Category,
+    excerpt: &str,
+    location: &str,
+    evidence: Option<EvidencePointer>,
+) -> NewFinding {
+    NewFinding {
+        sweep_id: sweep,
+        site_id: site,
+        fetch_id: fetch,
+        url: url.to_string(),
+        category,
+        rule_id: format!("{}.r1", category.code()),
+        rule_pack: "core-2017".to_string(),
+        severity: category.severity(),
+        excerpt: excerpt.to_string(),
+        location: location.to_string(),
+        evidence,
+        found_at: at(60),
+    }
+}
+
+pub async fn fixture() -> Fixture {
+    let store = SqliteStore::open_in_memory()
+        .await
+        .expect("in-memory store");
+    store
+        .upsert_entities(&[
+            entity(
+                "MA5K1234",
+                "南宁最佳商贸有限公司",
+                SiteKind::TradingSite,
+                "450103",
+                &["shop.example"],
+            ),
+            entity(
+                "MA5K5678",
+                "江南娱乐有限公司",
+                SiteKind::NonTradingSite,
+                "450105",
+                &["casino.example"],
+            ),
+        ])
+        .await
+        .expect("entities");
+    let sites = store
+        .list_sites(store::Scope::City, &SiteFilter::default())
+        .await
+        .unwrap();
+    let id_of = |host: &str| sites.iter().find(|s| s.host == host).expect(host).id;
+    let (shop, casino) = (id_of("shop.example"), id_of("casino.example"));
+    let sweep = store.create_sweep(&[shop, casino]).await.unwrap();
+
+    // The evidence: one exchange written as a real WARC file.
+    let dir = tempfile::tempdir().unwrap();
+    let evidence_dir = dir.path().join("evidence");
+    let url = "http://shop.example/";
+    let response_head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+        HOSTILE_BODY.len()
+    );
+    let mut writer = WarcWriter::open(WriterConfig::new(&evidence_dir, "test-sweep")).unwrap();
+    let refs = writer
+        .write_exchange(&ExchangeRecord {
+            target_uri: url,
+            date: at(30),
+            request_head: b"GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n",
+            response_head: Some(response_head.as_bytes()),
+            response_body: HOSTILE_BODY.as_bytes(),
+            remote_ip: None,
+            metadata: Vec::new(),
+        })
+        .unwrap();
+    writer.flush().unwrap();
+    let response = refs.response.expect("response record");
+    let pointer = EvidencePointer {
+        warc_file: response.file.clone(),
+        offset: response.offset as i64,
+        digest: response.block_digest.clone(),
+    };
+    // A WARC file outside the evidence directory, which a tampered pointer names.
+    std::fs::copy(
+        evidence_dir.join(&response.file),
+        dir.path().join("outside.warc.gz"),
+    )
+    .unwrap();
+
+    let new_fetch = |site: SiteId, url: &str, evidence: Option<EvidencePointer>| NewFetch {
+        sweep_id: sweep,
+        site_id: site,
+        url: url.to_string(),
+        fetched_at: at(30),
+        status: Some(200),
+        content_type: Some("text/html; charset=utf-8".into()),
+        bytes: HOSTILE_BODY.len() as i64,
+        payload_digest: response.payload_digest.clone(),
+        error: None,
+        evidence,
+    };
+    let fetch = store
+        .record_fetch(
+            &new_fetch(shop, url, Some(pointer.clone())),
+            &[finding(
+                sweep,
+                shop,
+                None,
+                url,
+                Category::AdAbsoluteTerm,
+                "全网最佳，假一赔十",
+                "text",
+                Some(pointer.clone()),
+            )],
+        )
+        .await
+        .unwrap();
+    // A register check: no fetch, no evidence record.
+    store
+        .record_findings(&[finding(
+            sweep,
+            shop,
+            None,
+            url,
+            Category::LicenseNotDisplayed,
+            "首页未见营业执照信息",
+            "register",
+            None,
+        )])
+        .await
+        .unwrap();
+    let evil_pointer = EvidencePointer {
+        warc_file: "../outside.warc.gz".into(),
+        ..pointer.clone()
+    };
+    let evil_fetch = store
+        .record_fetch(
+            &new_fetch(casino, "http://casino.example/", Some(evil_pointer.clone())),
+            &[finding(
+                sweep,
+                casino,
+                None,
+                "http://casino.example/",
+                Category::ContentGambling,
+                "真人荷官 在线下注",
+                "text",
+                Some(evil_pointer),
+            )],
+        )
+        .await
+        .unwrap();
+    let failed_fetch = store
+        .record_fetch(
+            &NewFetch {
+                status: None,
+                bytes: 0,
+                error: Some("connection refused".into()),
+                ..new_fetch(casino, "http://casino.example/about", None)
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .finish_site(sweep, shop, SiteSweepState::Done, None)
+        .await
+        .unwrap();
+    store
+        .finish_site(sweep, casino, SiteSweepState::Done, None)
+        .await
+        .unwrap();
+    store.finish_sweep(sweep).await.unwrap();
+
+    let state = AppState {
+        store: Arc::new(store),
+        evidence_dir,
+        districts: DistrictTable::nanning(),
+    };
+    Fixture {
+        router: web::router(state.clone()),
+        state,
+        _dir: dir,
+        shop,
+        casino,
+        fetch,
+        evil_fetch,
+        failed_fetch,
+    }
+}
+
+/// A response as the tests look at it.
+pub struct Got {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Got {
+    #[track_caller]
+    pub fn ok(self) -> Got {
+        assert_eq!(self.status, StatusCode::OK, "{}", self.body);
+        self
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).expect("JSON body")
+    }
+}
+
+pub async fn get(router: &Router, uri: &str) -> Got {
+    let res = router
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Got {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+    }
+}
+
+/// Every response must carry these, whatever its status.
+#[track_caller]
+pub fn assert_security_headers(headers: &HeaderMap) {
+    assert_eq!(
+        headers["content-security-policy"],
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; \
+         frame-ancestors 'none'; base-uri 'none'"
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["referrer-policy"], "no-referrer");
+    assert!(headers.contains_key("x-request-id"));
+}

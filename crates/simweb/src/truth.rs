@@ -1,0 +1,51 @@
+//! Ground truth: for every site, every crawlable page and the exact set of categories seeded on
+//! it. Serialised as JSON for the evaluation harness.
+
+use domain::{Category, SiteKind};
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The truth of a whole world.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Truth {
+    pub seed: u64,
+    /// Keyed by `host` for a site, `host/shop/<n>` for a platform shop.
+    pub sites: BTreeMap<String, SiteTruth>,
+}
+
+/// The truth of one site or shop.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteTruth {
+    pub host: String,
+    /// `""` for a site, `/shop/<n>` for a platform shop.
+    pub path_prefix: String,
+    pub kind: SiteKind,
+    /// Whether the register CSV lists this site's operator.
+    pub registered: bool,
+    /// `utf-8` or `gbk`.
+    pub encoding: String,
+    /// Every crawlable page (absolute path on the host, starting with `path_prefix`) and the
+    /// categories seeded on it; `[]` when clean. robots.txt and sitemap.xml are not pages, and
+    /// pages disallowed by robots.txt are left out.
+    pub pages: BTreeMap<String, BTreeSet<Category>>,
+}
+
+impl Truth {
+    /// Number of pages carrying each category.
+    pub fn category_counts(&self) -> BTreeMap<Category, usize> {
+        let mut m: BTreeMap<Category, usize> = Category::ALL.iter().map(|&c| (c, 0)).collect();
+        for s in self.sites.values() {
+            for cats in s.pages.values() {
+                for c in cats {
+                    *m.entry(*c).or_default() += 1;
+                }
+            }
+        }
+        m
+    }
+
+    /// Total number of pages listed.
+    pub fn page_count(&self) -> usize {
+        self.sites.values().map(|s| s.pages.len()).sum()
+    }
+}

@@ -1,0 +1,50 @@
+use crate::common::truth;
+use simweb::{start, GenParams, World};
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+async fn exchange(addr: std::net::SocketAddr, raw: &str) -> Vec<u8> {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    s.write_all(raw.as_bytes()).await.unwrap();
+    let mut out = Vec::new();
+    s.read_to_end(&mut out).await.unwrap();
+    out
+}
+
+#[tokio::test]
+async fn serves_by_host_over_a_real_socket() {
+    let world = Arc::new(World::generate(&GenParams { sites: 200, seed: 1 }));
+    let running = start(world.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = running.addr;
+    let site = truth().sites.values().find(|s| s.encoding == "utf-8" && s.path_prefix.is_empty() && s.kind.code() == "trading_site").unwrap();
+
+    // Two requests on one keep-alive connection, the second closing it.
+    let path = site.pages.keys().nth(1).unwrap();
+    let raw = format!(
+        "GET / HTTP/1.1\r\nHost: {h}:{p}\r\n\r\nGET {path} HTTP/1.1\r\nHost: {h}\r\nConnection: close\r\n\r\n",
+        h = site.host,
+        p = addr.port()
+    );
+    let resp = String::from_utf8_lossy(&exchange(addr, &raw).await).to_string();
+    assert_eq!(resp.matches("HTTP/1.1 200 OK").count(), 2, "{}", &resp[..resp.len().min(400)]);
+    assert!(resp.contains("content-type: text/html; charset=utf-8"));
+    let expected = world.response(&site.host, "/").unwrap();
+    assert!(resp.contains(&format!("content-length: {}", expected.body.len())));
+    assert!(resp.contains("首页"));
+
+    let resp = exchange(addr, "GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n").await;
+    assert!(String::from_utf8_lossy(&resp).starts_with("HTTP/1.1 404"));
+
+    let resp = exchange(
+        addr,
+        &format!("HEAD /robots.txt HTTP/1.1\r\nHost: waimai.test\r\nConnection: close\r\n\r\n"),
+    )
+    .await;
+    let resp = String::from_utf8_lossy(&resp).to_string();
+    assert!(resp.starts_with("HTTP/1.1 200"), "{resp}");
+    assert!(resp.ends_with("\r\n\r\n"), "HEAD has no body");
+
+    running.shutdown().await;
+    assert!(TcpStream::connect(addr).await.is_err(), "stopped");
+}

@@ -1,0 +1,260 @@
+//! The register import end to end: files on disk, applied through a `Store`, reject files.
+
+use crate::{backend, uscc};
+use ::store::import::{
+    import_entities, reject_file_path, ImportError, ImportOptions, SourceEncoding,
+};
+use domain::SiteKind;
+use std::path::{Path, PathBuf};
+
+fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn opts() -> ImportOptions {
+    ImportOptions {
+        batch_size: 2,
+        ..ImportOptions::default()
+    }
+}
+
+fn rejects(path: &Path) -> Vec<(String, String, String)> {
+    let mut r = csv::Reader::from_path(reject_file_path(path)).unwrap();
+    assert_eq!(r.headers().unwrap(), vec!["line", "reason", "raw"]);
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (rec[0].to_string(), rec[1].to_string(), rec[2].to_string())
+        })
+        .collect()
+}
+
+/// Five data rows over seven physical lines: a multi-line address (lines 3-5), a bad district
+/// (line 6), a duplicate of line 2 (line 7), and a row with an unknown column value.
+fn register_csv() -> String {
+    let (a, b, c) = (uscc("MA5K0001"), uscc("MA5K0002"), uscc("MA5K0003"));
+    format!(
+        "\u{FEFF}uscc,name,kind,district,address,domains,icp,source_dept\n\
+         {a},甲商行,trading_site,450103,青秀区民族大道1号,a.test,桂ICP备2017001234号-1,telecom\n\
+         {b},外卖平台,platform,450102,\"兴宁区\n朝阳路\n2号\",waimai.test,,\n\
+         {c},坏区号,trading_site,450999,,c.test,,\n\
+         {a},重复,trading_site,450103,,,,\n\
+         {c},某某小吃店,platform_shop,450105,,waimai.test/shop/8812,,market\n"
+    )
+}
+
+#[tokio::test]
+async fn csv_import_with_rejects_then_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "register.csv", register_csv());
+    let store = backend().await;
+    let store = store.as_ref();
+
+    let first = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        first.to_string(),
+        "3 created, 0 updated, 0 unchanged, 2 rejected"
+    );
+    assert_eq!(first.read, 5);
+    assert_eq!(
+        first.reject_file.as_deref(),
+        Some(reject_file_path(&path).as_path())
+    );
+    assert_eq!(
+        reject_file_path(&path),
+        dir.path().join("register.csv.rejects.csv")
+    );
+
+    let r = rejects(&path);
+    assert_eq!(r.len(), 2);
+    assert_eq!(r[0].0, "6");
+    assert!(r[0].1.contains("450999"), "{}", r[0].1);
+    assert!(r[0].2.contains("坏区号"));
+    assert_eq!(r[1].0, "7");
+    assert!(r[1].1.contains("line 2"), "{}", r[1].1);
+    assert!(r[1].2.contains("重复"));
+
+    let a = store
+        .entity_by_uscc(&uscc("MA5K0001"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(a.input.name, "甲商行");
+    assert_eq!(a.input.icp.as_deref(), Some("桂ICP备2017001234号-1"));
+    assert_eq!(
+        a.input.extra.get("source_dept").map(String::as_str),
+        Some("telecom")
+    );
+    let b = store
+        .entity_by_uscc(&uscc("MA5K0002"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.input.address.as_deref(), Some("兴宁区\n朝阳路\n2号"));
+    assert!(b.input.extra.is_empty());
+    let shop = store
+        .site_for_url("waimai.test", "/shop/8812/item/3")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shop.kind, SiteKind::PlatformShop);
+    assert_eq!(shop.entity_name.as_deref(), Some("某某小吃店"));
+
+    let second = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        second.to_string(),
+        "0 created, 0 updated, 3 unchanged, 2 rejected"
+    );
+    assert_eq!(store.count_entities().await.unwrap(), 3);
+    assert_eq!(
+        store
+            .entity_by_uscc(&uscc("MA5K0001"))
+            .await
+            .unwrap()
+            .unwrap(),
+        a
+    );
+}
+
+#[tokio::test]
+async fn changed_rows_update_and_stale_rejects_go() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = backend().await;
+    let store = store.as_ref();
+    let path = write(dir.path(), "register.csv", register_csv());
+    import_entities(store, &path, &opts()).await.unwrap();
+    assert!(reject_file_path(&path).exists());
+
+    // The corrected export: other column order, one name changed, no bad rows.
+    let (a, b, c) = (uscc("MA5K0001"), uscc("MA5K0002"), uscc("MA5K0003"));
+    let fixed = format!(
+        "kind,district,name,uscc,domains,address,icp,source_dept\n\
+         trading_site,450103,甲商行,{a},a.test,青秀区民族大道1号,桂ICP备2017001234号-1,telecom\n\
+         platform,450102,外卖平台（南宁）,{b},waimai.test,\"兴宁区\n朝阳路\n2号\",,\n\
+         platform_shop,450105,某某小吃店,{c},waimai.test/shop/8812,,,market\n"
+    );
+    let path = write(dir.path(), "register.csv", fixed);
+    let s = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        s.to_string(),
+        "0 created, 1 updated, 2 unchanged, 0 rejected"
+    );
+    assert_eq!(s.reject_file, None);
+    assert!(
+        !reject_file_path(&path).exists(),
+        "stale reject file removed"
+    );
+}
+
+#[tokio::test]
+async fn json_lines_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = backend().await;
+    let store = store.as_ref();
+    let text = format!(
+        "{{\"uscc\":\"{}\",\"name\":\"丙\",\"kind\":\"trading_site\",\"district\":450107,\"domains\":[\"C.test\",\"d.test\"],\"phone\":\"0771-1234567\",\"rating\":\"A\"}}\n\
+         {{\"uscc\":\"{}\",\"name\":\"丁\",\"kind\":\"trading_site\"}}\n",
+        uscc("MA5K0011"),
+        uscc("MA5K0012")
+    );
+    // No extension: sniffed.
+    let path = write(dir.path(), "register-export", text);
+    let s = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        s.to_string(),
+        "1 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+    let e = store
+        .entity_by_uscc(&uscc("MA5K0011"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.input.domains, ["c.test", "d.test"]);
+    assert_eq!(e.input.phone.as_deref(), Some("0771-1234567"));
+    assert_eq!(e.input.extra.get("rating").map(String::as_str), Some("A"));
+    let r = rejects(&path);
+    assert_eq!(r[0].0, "2");
+    assert_eq!(r[0].1, "district is missing");
+    assert_eq!(
+        import_entities(store, &path, &opts())
+            .await
+            .unwrap()
+            .to_string(),
+        "0 created, 0 updated, 1 unchanged, 1 rejected"
+    );
+}
+
+#[tokio::test]
+async fn gbk_import_needs_the_encoding_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = backend().await;
+    let store = store.as_ref();
+    let text = format!(
+        "uscc,name,kind,district,address\n{},南宁市西乡塘区某某商行,trading_site,450107,西乡塘区大学路\n",
+        uscc("MA5K0021")
+    );
+    let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
+    assert!(!unmappable);
+    let path = write(dir.path(), "gbk.csv", &gbk);
+
+    let wrong = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        wrong.to_string(),
+        "0 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+    assert!(rejects(&path)[0].1.contains("--encoding gbk"));
+
+    let gbk_opts = ImportOptions {
+        encoding: SourceEncoding::Gbk,
+        ..opts()
+    };
+    let right = import_entities(store, &path, &gbk_opts).await.unwrap();
+    assert_eq!(
+        right.to_string(),
+        "1 created, 0 updated, 0 unchanged, 0 rejected"
+    );
+    let e = store
+        .entity_by_uscc(&uscc("MA5K0021"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.input.name, "南宁市西乡塘区某某商行");
+    assert_eq!(e.input.address.as_deref(), Some("西乡塘区大学路"));
+}
+
+#[tokio::test]
+async fn legacy_codes_are_kept_for_review() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = backend().await;
+    let store = store.as_ref();
+    let path = write(
+        dir.path(),
+        "legacy.csv",
+        "uscc,name,kind,district\n91110000600037341N,旧企业,non_trading_site,450127\n",
+    );
+    let s = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!((s.created, s.needs_review), (1, 1));
+    let e = store
+        .entity_by_uscc("91110000600037341N")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(e.input.needs_review.unwrap().contains("check"));
+}
+
+#[tokio::test]
+async fn unreadable_files_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = backend().await;
+    let store = store.as_ref();
+    let path = write(dir.path(), "bad.csv", "uscc,name\n1,2\n");
+    let e = import_entities(store, &path, &opts()).await.unwrap_err();
+    assert!(matches!(e, ImportError::Unreadable { .. }));
+    assert!(e.to_string().contains("kind, district"), "{e}");
+    let e = import_entities(store, &dir.path().join("missing.csv"), &opts())
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ImportError::Io { .. }));
+}

@@ -1,0 +1,32 @@
+//! The HTML pages of the console, one module per page family. Handlers read through the store
+//! with the viewer's scope, turn rows into small view structs of display strings, and render
+//! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
+
+pub(crate) mod dashboard;
+pub(crate) mod evidence;
+pub(crate) mod findings;
+pub(crate) mod sites;
+
+use askama::Template;
+use axum::http::header;
+use axum::response::{Html, IntoResponse};
+
+use crate::WebError;
+
+const STYLE: &str = include_str!("../../static/style.css");
+
+/// Renders a page template.
+pub(crate) fn render(page: &impl Template) -> Result<Html<String>, WebError> {
+    Ok(Html(page.render()?))
+}
+
+/// `/static/style.css`, compiled into the binary.
+pub(crate) async fn style_css() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLE,
+    )
+}

@@ -1,0 +1,206 @@
+//! `/sites` (the register's sites, filtered by district, kind and registration, paged) and
+//! `/sites/{id}` (one site: its facts, recent fetches and findings, each linked to evidence).
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::response::Html;
+use domain::{SiteId, SiteKind};
+use store::{Fetch, FindingFilter, Site, SiteFilter};
+
+use super::findings::FindingRow;
+use super::render;
+use crate::view::{self, link, Opt, Pager, SiteParams, PAGE_SIZE};
+use crate::{Shared, Viewer, WebError};
+
+/// Fetches shown on a site page.
+const SITE_FETCHES: i64 = 50;
+/// Findings shown on a site page (the full list is one link away).
+const SITE_FINDINGS: i64 = 200;
+
+struct SiteRow {
+    href: String,
+    host: String,
+    prefix: String,
+    kind_label: &'static str,
+    kind_code: &'static str,
+    entity: String,
+    registered: bool,
+    district: String,
+}
+
+impl SiteRow {
+    fn new(s: &Site, app: &crate::AppState) -> SiteRow {
+        SiteRow {
+            href: format!("/sites/{}", s.id),
+            host: s.host.clone(),
+            prefix: s.path_prefix.clone(),
+            kind_label: view::kind_label(s.kind),
+            kind_code: s.kind.code(),
+            entity: s.entity_name.clone().unwrap_or_default(),
+            registered: s.entity_id.is_some(),
+            district: view::district_label(&app.districts, s.district),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "sites.html")]
+struct SitesPage {
+    active: &'static str,
+    districts: Vec<Opt>,
+    kinds: Vec<Opt>,
+    registered: Vec<Opt>,
+    rows: Vec<SiteRow>,
+    pager: Pager,
+}
+
+pub(crate) async fn list(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<SiteParams>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = params.filter()?;
+    let page = view::page_param(&params.page)?;
+    // One row more than shown tells whether a next page exists.
+    let mut sites = app
+        .store
+        .list_sites(
+            viewer.scope(),
+            &SiteFilter {
+                limit: PAGE_SIZE + 1,
+                offset: (page - 1) * PAGE_SIZE,
+                ..filter
+            },
+        )
+        .await?;
+    let more = sites.len() as i64 > PAGE_SIZE;
+    sites.truncate(PAGE_SIZE as usize);
+
+    let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
+    let (dist, kind, reg) = (
+        current(&params.district),
+        current(&params.kind),
+        current(&params.registered),
+    );
+    let page_href = |p: i64| {
+        link(
+            "/sites",
+            &[
+                ("district", dist.clone()),
+                ("kind", kind.clone()),
+                ("registered", reg.clone()),
+                ("page", if p > 1 { p.to_string() } else { String::new() }),
+            ],
+        )
+    };
+    let pager = Pager::new(page, sites.len(), more, None, page_href);
+    let mut kinds = vec![Opt::new("", "全部类型", &kind)];
+    kinds.extend(SiteKind::ALL.iter().map(|k| {
+        Opt::new(
+            k.code(),
+            format!("{} {}", view::kind_label(*k), k.code()),
+            &kind,
+        )
+    }));
+    let registered = vec![
+        Opt::new("", "全部", &reg),
+        Opt::new("yes", "已登记", &reg),
+        Opt::new("no", "未登记（发现）", &reg),
+    ];
+    render(&SitesPage {
+        active: "sites",
+        districts: view::district_options(&app.districts, &dist),
+        kinds,
+        registered,
+        rows: sites.iter().map(|s| SiteRow::new(s, &app)).collect(),
+        pager,
+    })
+}
+
+struct FetchRow {
+    url: String,
+    status: String,
+    failed: bool,
+    time: String,
+    bytes: i64,
+    content_type: String,
+    error: String,
+    evidence_href: Option<String>,
+}
+
+impl FetchRow {
+    fn new(f: &Fetch) -> FetchRow {
+        let n = &f.fetch;
+        FetchRow {
+            url: n.url.clone(),
+            status: n
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".into()),
+            failed: n.error.is_some() || n.status.is_none_or(|s| s >= 400),
+            time: view::time(n.fetched_at),
+            bytes: n.bytes,
+            content_type: n.content_type.clone().unwrap_or_default(),
+            error: n.error.clone().unwrap_or_default(),
+            evidence_href: n.evidence.as_ref().map(|_| format!("/evidence/{}", f.id)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "site.html")]
+struct SitePage {
+    active: &'static str,
+    site: SiteRow,
+    id: i64,
+    start_url: String,
+    fetches: Vec<FetchRow>,
+    findings: Vec<FindingRow>,
+    findings_total: i64,
+    findings_href: String,
+}
+
+pub(crate) async fn detail(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let id = SiteId(view::path_id(&raw, "网站")?);
+    let scope = viewer.scope();
+    let site = app
+        .store
+        .site(scope, id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("网站 {id}")))?;
+    let fetches = app.store.site_fetches(scope, id, SITE_FETCHES).await?;
+    let filter = FindingFilter {
+        site_id: Some(id),
+        ..FindingFilter::default()
+    };
+    let findings_total = app.store.count_findings(scope, &filter).await?;
+    let findings = app
+        .store
+        .list_findings(
+            scope,
+            &FindingFilter {
+                limit: SITE_FINDINGS,
+                ..filter
+            },
+        )
+        .await?;
+    render(&SitePage {
+        active: "sites",
+        id: id.0,
+        start_url: site.start_url(),
+        site: SiteRow::new(&site, &app),
+        fetches: fetches.iter().map(FetchRow::new).collect(),
+        findings: findings
+            .iter()
+            .map(|f| FindingRow::new(f, &app.districts))
+            .collect(),
+        findings_total,
+        findings_href: link("/findings", &[("site", id.to_string())]),
+    })
+}

@@ -1,0 +1,150 @@
+//! The evidence page: a captured hostile page is shown escaped under the CSP, digests are
+//! checked, and no path outside the evidence directory can be reached.
+
+use axum::http::StatusCode;
+use store::{EvidencePointer, NewFetch, Scope};
+
+use crate::{assert_security_headers, at, fixture, get};
+
+#[tokio::test]
+async fn captured_page_is_escaped_text_with_verified_digests() {
+    let fx = fixture().await;
+    let got = get(&fx.router, &format!("/evidence/{}", fx.fetch))
+        .await
+        .ok();
+    assert_security_headers(&got.headers);
+    let b = &got.body;
+    // The hostile body is text, never markup.
+    assert!(
+        b.contains(&format!("{}alert(1)", crate::ESCAPED_SCRIPT)),
+        "{b}"
+    );
+    assert!(!b.contains("<script"));
+    assert!(!b.contains("<title>最佳商城"));
+    assert!(b.contains("全网最佳，假一赔十"));
+    // WARC headers, digest check, HTTP head.
+    assert!(b.contains("WARC-Type") && b.contains("response"));
+    assert!(b.contains("WARC-Block-Digest"));
+    assert!(b.contains("校验通过"));
+    assert!(b.contains("HTTP/1.1 200 OK"));
+    assert!(b.contains("text/html; charset=utf-8"));
+    assert!(b.contains(".warc.gz"));
+}
+
+#[tokio::test]
+async fn tampered_record_fails_the_digest_check_and_gbk_is_decoded() {
+    let fx = fixture().await;
+    let (body, _, _) = encoding_rs::GBK.encode("<p>南宁市青秀区</p>");
+    let mut block = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=gbk\r\n\r\n".to_vec();
+    block.extend_from_slice(&body);
+    let zeros = format!("sha256:{}", "0".repeat(64));
+    let mut warc = format!(
+        "WARC/1.1\r\nWARC-Type: response\r\n\
+         WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-000000000001>\r\n\
+         WARC-Date: 2017-06-01T00:00:30Z\r\nWARC-Target-URI: http://shop.example/tampered\r\n\
+         Content-Type: application/http;msgtype=response\r\nWARC-Block-Digest: {zeros}\r\n\
+         Content-Length: {}\r\n\r\n",
+        block.len()
+    )
+    .into_bytes();
+    warc.extend_from_slice(&block);
+    warc.extend_from_slice(b"\r\n\r\n");
+    std::fs::write(fx.state.evidence_dir.join("tampered.warc"), &warc).unwrap();
+
+    let original = fx
+        .state
+        .store
+        .fetch(Scope::City, fx.fetch)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = fx
+        .state
+        .store
+        .record_fetch(
+            &NewFetch {
+                url: "http://shop.example/tampered".into(),
+                fetched_at: at(90),
+                evidence: Some(EvidencePointer {
+                    warc_file: "tampered.warc".into(),
+                    offset: 0,
+                    digest: zeros.clone(),
+                }),
+                ..original.fetch
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let got = get(&fx.router, &format!("/evidence/{id}")).await.ok();
+    assert!(got.body.contains("校验未通过"), "{}", got.body);
+    assert!(got.body.contains("WARC-Block-Digest mismatch"));
+    assert!(got.body.contains("南宁市青秀区"));
+    assert!(got.body.contains("&#60;p&#62;南宁市青秀区"));
+}
+
+#[tokio::test]
+async fn path_traversal_is_refused() {
+    let fx = fixture().await;
+    // A stored pointer naming a file outside the evidence directory (which exists there).
+    let got = get(&fx.router, &format!("/evidence/{}", fx.evil_fetch)).await;
+    assert_eq!(got.status, StatusCode::NOT_FOUND);
+    assert!(!got.body.contains("alert"));
+    assert_security_headers(&got.headers);
+    // Paths from the user never reach the file system.
+    for uri in [
+        "/evidence/..%2F..%2Fetc%2Fpasswd",
+        "/evidence/..%2Foutside.warc.gz",
+        "/evidence/../outside.warc.gz",
+        "/evidence/%2e%2e/outside.warc.gz",
+        "/static/..%2F..%2FCargo.toml",
+        "/static/../Cargo.toml",
+    ] {
+        let got = get(&fx.router, uri).await;
+        assert_eq!(got.status, StatusCode::NOT_FOUND, "{uri}");
+        assert!(
+            !got.body.contains("alert") && !got.body.contains("[package]"),
+            "{uri}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fetch_without_evidence_is_404() {
+    let fx = fixture().await;
+    let got = get(&fx.router, &format!("/evidence/{}", fx.failed_fetch)).await;
+    assert_eq!(got.status, StatusCode::NOT_FOUND);
+    assert!(got.body.contains("证据"));
+}
+
+#[tokio::test]
+async fn a_pointer_past_the_record_says_the_evidence_is_unreadable() {
+    let fx = fixture().await;
+    let original = fx
+        .state
+        .store
+        .fetch(Scope::City, fx.fetch)
+        .await
+        .unwrap()
+        .unwrap();
+    let mut pointer = original.fetch.evidence.clone().unwrap();
+    pointer.offset += 1; // inside a gzip member: not a record
+    let id = fx
+        .state
+        .store
+        .record_fetch(
+            &NewFetch {
+                url: "http://shop.example/shifted".into(),
+                evidence: Some(pointer),
+                ..original.fetch
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let got = get(&fx.router, &format!("/evidence/{id}")).await;
+    assert_eq!(got.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(got.body.contains("证据记录已损坏"), "{}", got.body);
+    assert!(!got.body.contains(fx.state.evidence_dir.to_str().unwrap()));
+    assert_security_headers(&got.headers);
+}
