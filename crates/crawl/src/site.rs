@@ -65,6 +65,12 @@ async fn walk(
         Robots::allow_all()
     };
 
+    if !robots.is_allowed(&path_and_query(&start)) {
+        report.unreachable = Some("start URL disallowed by robots.txt".to_owned());
+        return Ok(());
+    }
+    // Invariant: every queued URL is in scope, allowed by robots.txt and will be fetched, so
+    // the queue never needs to hold more than the remaining page budget (bounded memory).
     let mut queue: VecDeque<(Url, u32)> = VecDeque::new();
     let mut seen: HashSet<String> = HashSet::new();
     seen.insert(start.as_str().to_owned());
@@ -76,13 +82,6 @@ async fn walk(
             break;
         }
         let is_homepage = std::mem::replace(&mut homepage, false);
-        if !robots.is_allowed(&path_and_query(&url)) {
-            tracing::debug!(%url, "disallowed by robots.txt");
-            if is_homepage {
-                report.unreachable = Some("start URL disallowed by robots.txt".to_owned());
-            }
-            continue;
-        }
         let ex = fetcher
             .fetch(
                 report.site_key,
@@ -128,10 +127,20 @@ async fn walk(
             _ => {}
         }
         send(events, ex).await?;
+        let room = config.max_pages_per_site.saturating_sub(report.pages);
         for (u, d) in next {
-            if in_scope(&u, &start, scope) && seen.insert(u.as_str().to_owned()) {
-                queue.push_back((u, d));
+            if queue.len() >= room {
+                break;
             }
+            if !in_scope(&u, &start, scope) || seen.contains(u.as_str()) {
+                continue;
+            }
+            if !robots.is_allowed(&path_and_query(&u)) {
+                tracing::debug!(url = %u, "disallowed by robots.txt");
+                continue;
+            }
+            seen.insert(u.as_str().to_owned());
+            queue.push_back((u, d));
         }
     }
     tracing::debug!(

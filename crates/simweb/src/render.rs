@@ -97,7 +97,7 @@ impl Ctx<'_> {
         match self.page.kind {
             PageKind::Home if s.biz == Biz::Gov => format!("{}门户网站", s.name),
             PageKind::Home if s.biz.trades() && s.platform.is_none() => {
-                format!("{}官网 - {}{}", s.brand, s.biz.noun(), self.tagline())
+                format!("{}官网 - {}", s.brand, self.tagline())
             }
             PageKind::Home => suffix,
             PageKind::List(l) => format!("{}_{}", s.lists[l].0, suffix),
@@ -562,7 +562,11 @@ impl Ctx<'_> {
         } else if let (true, Some(permit)) = (self.page.food && s.permit_shown, s.food_permit.as_ref()) {
             let _ = writeln!(h, "<p>食品经营许可证：{permit}</p>");
         }
-        let _ = writeln!(h, "<p>Copyright © 2017-2024 {} 版权所有 客服电话：{}</p>", s.brand, s.phone);
+        if s.biz == Biz::Gov {
+            let _ = writeln!(h, "<p>版权所有：{}</p>", s.name);
+        } else {
+            let _ = writeln!(h, "<p>Copyright © 2017-2024 {} 版权所有 客服电话：{}</p>", s.brand, s.phone);
+        }
         h.push_str("</div>\n");
         h
     }

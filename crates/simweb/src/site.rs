@@ -886,6 +886,10 @@ impl Gen {
                     }
                     Biz::Gov | Biz::Waimai | Biz::Mall => (String::new(), None, "", vec![]),
                 };
+            if out.iter().any(|p: &Product| p.name == name) && rng.below(20) != 0 {
+                // Prefer distinct names; allow a rare repeat so tiny vocabularies still finish.
+                continue;
+            }
             out.push(Product {
                 id,
                 name,
@@ -1020,11 +1024,11 @@ impl Gen {
     /// records them on its start page.
     fn structural(&mut self, rng: &mut Rng, s: &mut Site, k: usize, shop: bool) {
         let trades = s.biz.trades();
-        s.registered = k % 11 != 3;
-        let not_displayed = trades && s.biz != Biz::Estate && k % 9 == 4;
-        let invalid = !not_displayed && k % 10 == 6;
-        let mismatch = s.registered && !not_displayed && !invalid && k % 10 == 8;
-        let bad_badge = !not_displayed && !invalid && !mismatch && k % 8 == 5;
+        s.registered = k % 13 != 3;
+        let not_displayed = trades && s.biz != Biz::Estate && k % 11 == 4;
+        let invalid = !not_displayed && k % 12 == 6;
+        let mismatch = s.registered && !not_displayed && !invalid && k % 12 == 8;
+        let bad_badge = !not_displayed && !invalid && !mismatch && k % 10 == 5;
         let good_badge = !not_displayed && !invalid && !mismatch && !bad_badge && rng.chance(45);
         let icp_missing = !shop && k % 9 == 7;
         let icp_mismatch = !shop && s.registered && !icp_missing && k % 10 == 2;
@@ -1071,10 +1075,10 @@ impl Gen {
         if s.biz.sells_food() {
             self.c.food += 1;
             let f = self.c.food;
-            if f % 5 == 2 {
+            if f % 7 == 2 {
                 s.permit_shown = false;
             }
-            if s.registered && f % 5 == 4 {
+            if s.registered && f % 6 == 4 {
                 let core = s
                     .address_register
                     .trim_start_matches("广西壮族自治区")
@@ -1381,6 +1385,16 @@ impl Gen {
             "11",
         );
         self.maybe_gbk(&mut s);
+        // A government body sits in its own district and shows a landline.
+        s.district = ROADS[g % GOV_UNITS.len()].0;
+        s.uscc = self.uscc(rng, "11", s.district);
+        s.uscc_register = s.uscc;
+        let (full, _) = self.address(rng, s.district);
+        s.address_register = full.clone();
+        s.address_shown = full;
+        s.psb = format!("桂公网安备{}{:08}号", s.district, rng.range(0, 99_999_999));
+        s.phone = format!("0771-{}{:06}", rng.range(2, 6), rng.range(0, 999_999));
+        s.license_shown = None;
         s.badge = None;
         let news_n = rng.range(3, 5) as usize;
         for k in 0..news_n {
@@ -1458,9 +1472,9 @@ impl Gen {
         }
         let (name, company, prefix2) = if biz == Biz::Restaurant {
             let dish = *rng.pick(DISHES);
-            let road = ROADS[rng.below(ROADS.len())].1[0];
+            let sign = *rng.pick(&["店", "馆", "·南宁店", "（总店）"]);
             (
-                format!("{brand}{dish}（{road}店）"),
+                format!("{brand}{dish}{sign}"),
                 format!("南宁市{brand}{dish}店"),
                 "92",
             )

@@ -197,7 +197,7 @@ pub fn investment_guarantee(rng: &mut Rng, s: &Subject<'_>) -> String {
 
 pub fn real_estate_promise(rng: &mut Rng, s: &Subject<'_>) -> String {
     const T: &[(&str, &[&str])] = &[
-        ("距{L}仅{N}{T}", &["分钟车程", "分钟", "分钟步行"]),
+        ("距{L}仅{N}{T}", &["分钟车程", "分钟", "分钟路程"]),
         ("{N}{T}{L}", &["分钟直达", "分钟畅达", "分钟抵达"]),
         ("{P}，{T}{N}%", &["未来升值", "年升值", "投资回报率高达"]),
         ("{T}，{P}", &["买到就是赚到", "坐享升值", "升值潜力无限", "一年回本"]),

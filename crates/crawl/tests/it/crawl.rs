@@ -306,3 +306,21 @@ async fn dropping_the_receiver_stops_the_crawl() {
     task.await.unwrap();
     assert!(server.seen().len() < 10, "the crawl stopped early");
 }
+
+#[tokio::test]
+async fn robots_group_is_chosen_by_product_token() {
+    let server = start_shops().await;
+    // shop-a's robots.txt has "User-agent: otherbot / Disallow: /".
+    let config = CrawlConfig {
+        user_agent: "OtherBot/2.0 (+http://example.org)".into(),
+        ..config(&[server.entry("shop-a.test")])
+    };
+    let events = run(config, vec![seed(4, "http://shop-a.test/")]).await;
+    let r = report(&events, 4);
+    assert_eq!(r.pages, 0);
+    assert_eq!(
+        r.unreachable.as_deref(),
+        Some("start URL disallowed by robots.txt")
+    );
+    assert_eq!(server.seen().len(), 1, "only robots.txt was requested");
+}
