@@ -16,8 +16,7 @@ fn main() {
         (Some(h), Some(p)) => {
             let r = w.response(h, p).expect("unknown host");
             eprintln!("{} {} {:?}", r.status, r.content_type, r.headers);
-            let gbk = r.content_type.contains("gbk")
-                || String::from_utf8(r.body.clone()).is_err();
+            let gbk = r.content_type.contains("gbk") || String::from_utf8(r.body.clone()).is_err();
             if gbk {
                 print!("{}", encoding_rs::GBK.decode(&r.body).0);
             } else {

@@ -169,7 +169,11 @@ impl World {
             };
             if tail.is_empty() && !rest.ends_with('/') {
                 let loc = format!("/shop/{no}/");
-                let mut r = text(301, "text/html; charset=utf-8", format!("<a href=\"{loc}\">moved</a>"));
+                let mut r = text(
+                    301,
+                    "text/html; charset=utf-8",
+                    format!("<a href=\"{loc}\">moved</a>"),
+                );
                 r.headers.push(("Location".into(), loc));
                 return Some(r);
             }

@@ -36,7 +36,7 @@ pub fn page(sites: &[Site], site: &Site, page: &Page) -> String {
     match site.enc {
         Enc::Utf8 => h.push_str("<meta charset=\"utf-8\">\n"),
         Enc::Gbk { meta: true, .. } => {
-            if site.seed % 2 == 0 {
+            if site.seed.is_multiple_of(2) {
                 h.push_str("<meta charset=\"gbk\">\n");
             } else {
                 h.push_str(
@@ -155,9 +155,18 @@ impl Ctx<'_> {
         let mut desc = if s.biz == Biz::Gov {
             format!("{}门户网站，发布政务信息、通知公告和办事指南。", s.name)
         } else if s.platform.is_some() {
-            format!("{}，{}在线商家，提供{}。", s.name, self.platform().map_or("", |p| p.name.as_str()), s.biz.noun())
+            format!(
+                "{}，{}在线商家，提供{}。",
+                s.name,
+                self.platform().map_or("", |p| p.name.as_str()),
+                s.biz.noun()
+            )
         } else {
-            format!("{}位于南宁，提供{}相关服务。", s.company_or_brand(), s.biz.noun())
+            format!(
+                "{}位于南宁，提供{}相关服务。",
+                s.company_or_brand(),
+                s.biz.noun()
+            )
         };
         if let Some(extra) = &self.page.meta_extra {
             desc.push('，');
@@ -202,7 +211,11 @@ impl Ctx<'_> {
                     s.name
                 );
             } else {
-                let _ = writeln!(h, "<div class=\"top\"><h1>{}</h1></div>", s.company_or_brand());
+                let _ = writeln!(
+                    h,
+                    "<div class=\"top\"><h1>{}</h1></div>",
+                    s.company_or_brand()
+                );
             }
             h.push_str("<div class=\"nav\"><a href=\"/\">首页</a>");
             for (l, (name, _)) in s.lists.iter().enumerate() {
@@ -225,7 +238,9 @@ impl Ctx<'_> {
             h.push_str("</div>\n");
         }
         if s.biz == Biz::HealthFood && self.page.disclaimer {
-            h.push_str("<div class=\"notice\">保健食品不是药物，本品不能代替药物治疗疾病。</div>\n");
+            h.push_str(
+                "<div class=\"notice\">保健食品不是药物，本品不能代替药物治疗疾病。</div>\n",
+            );
         }
         h
     }
@@ -235,7 +250,9 @@ impl Ctx<'_> {
             Biz::Finance => "<button class=\"buy\">立即投资</button>",
             Biz::Estate => "<button class=\"buy\">预约看房</button>",
             Biz::Training => "<button class=\"buy\">立即报名</button>",
-            Biz::Restaurant => "<button class=\"buy\">加入购物车</button> <button class=\"buy\">立即下单</button>",
+            Biz::Restaurant => {
+                "<button class=\"buy\">加入购物车</button> <button class=\"buy\">立即下单</button>"
+            }
             _ => "<button class=\"cart\">加入购物车</button>",
         }
     }
@@ -285,7 +302,11 @@ impl Ctx<'_> {
                     h,
                     "<h1>{}</h1><p>{}，汇集南宁本地商家。</p><h2>人气商家</h2><ul>",
                     s.name,
-                    if s.biz == Biz::Waimai { "在线点餐，送餐上门" } else { "广西特色好物" }
+                    if s.biz == Biz::Waimai {
+                        "在线点餐，送餐上门"
+                    } else {
+                        "广西特色好物"
+                    }
                 );
                 for &i in s.shops.iter().take(12) {
                     let shop = &self.sites[i];
@@ -389,7 +410,11 @@ impl Ctx<'_> {
             }
             PageKind::About => {
                 let year = 2008 + s.seed % 15;
-                let what = if s.biz.trades() { "销售与服务" } else { "研发与服务" };
+                let what = if s.biz.trades() {
+                    "销售与服务"
+                } else {
+                    "研发与服务"
+                };
                 let _ = writeln!(
                     h,
                     "<h1>关于我们</h1><p>{}成立于{year}年，主要从事{}的{what}。公司秉持诚信经营的理念，为客户提供放心的产品和周到的服务。</p><p>联系电话：{}</p>",
@@ -401,8 +426,19 @@ impl Ctx<'_> {
             }
             PageKind::Terms => {
                 let name = s.company_or_brand();
-                let _ = writeln!(h, "<h1>{}</h1>", if s.biz.trades() { "用户协议" } else { "服务条款" });
-                let _ = writeln!(h, "<p>欢迎使用{name}提供的服务。请您在使用前仔细阅读本协议。</p>");
+                let _ = writeln!(
+                    h,
+                    "<h1>{}</h1>",
+                    if s.biz.trades() {
+                        "用户协议"
+                    } else {
+                        "服务条款"
+                    }
+                );
+                let _ = writeln!(
+                    h,
+                    "<p>欢迎使用{name}提供的服务。请您在使用前仔细阅读本协议。</p>"
+                );
                 h.push_str("<p>一、用户注册：用户应当提供真实、准确的注册信息，并妥善保管账号和密码。</p>\n");
                 if s.biz.trades() {
                     h.push_str("<p>二、购物流程：第一步，注册账号；第二步，选择商品并提交订单；第三步，完成支付。</p>\n");
@@ -424,14 +460,30 @@ impl Ctx<'_> {
                 );
             }
             PageKind::Form => {
-                let privacy = self.link_of(PageKind::Privacy).unwrap_or("/privacy.html").to_string();
+                let privacy = self
+                    .link_of(PageKind::Privacy)
+                    .unwrap_or("/privacy.html")
+                    .to_string();
                 let _ = writeln!(h, "<h1>{}</h1>", self.form_title());
                 let brand = s.brand.clone();
-                h.push_str(&v::pi_form(&mut self.rng, &brand, &privacy, self.page.consent));
+                h.push_str(&v::pi_form(
+                    &mut self.rng,
+                    &brand,
+                    &privacy,
+                    self.page.consent,
+                ));
                 h.push('\n');
             }
             PageKind::NewsList => {
-                let _ = writeln!(h, "<h1>{}</h1><ul>", if s.biz == Biz::Gov { "通知公告" } else { "新闻动态" });
+                let _ = writeln!(
+                    h,
+                    "<h1>{}</h1><ul>",
+                    if s.biz == Biz::Gov {
+                        "通知公告"
+                    } else {
+                        "新闻动态"
+                    }
+                );
                 for (k, n) in s.news.iter().enumerate() {
                     if let Some(p) = self.link_of(PageKind::News(k)) {
                         let _ = writeln!(h, "<li><a href=\"{p}\">{}</a></li>", n.title);
@@ -450,9 +502,19 @@ impl Ctx<'_> {
             }
             PageKind::Directory(d) => {
                 let _ = writeln!(h, "<h1>商家列表 第{}页</h1><ul>", d + 1);
-                for &i in s.shops.iter().skip(d * SHOPS_PER_DIRECTORY_PAGE).take(SHOPS_PER_DIRECTORY_PAGE) {
+                for &i in s
+                    .shops
+                    .iter()
+                    .skip(d * SHOPS_PER_DIRECTORY_PAGE)
+                    .take(SHOPS_PER_DIRECTORY_PAGE)
+                {
                     let shop = &self.sites[i];
-                    let _ = writeln!(h, "<li><a href=\"{}\">{}</a></li>", shop.home_path(), shop.name);
+                    let _ = writeln!(
+                        h,
+                        "<li><a href=\"{}\">{}</a></li>",
+                        shop.home_path(),
+                        shop.name
+                    );
                 }
                 h.push_str("</ul>\n");
             }
@@ -476,9 +538,16 @@ impl Ctx<'_> {
         if let Some(permit) = s.food_permit.as_ref().filter(|_| s.permit_shown) {
             let _ = write!(h, "<p>食品经营许可证：{permit}</p>");
         }
-        let _ = write!(h, "<p>商家地址：{}</p><p>联系电话：{}</p>", s.address_shown, s.phone);
+        let _ = write!(
+            h,
+            "<p>商家地址：{}</p><p>联系电话：{}</p>",
+            s.address_shown, s.phone
+        );
         if let Some(b) = &s.badge {
-            let _ = write!(h, "<p><a class=\"badge\" href=\"{b}\" target=\"_blank\">电子营业执照亮照标识</a></p>");
+            let _ = write!(
+                h,
+                "<p><a class=\"badge\" href=\"{b}\" target=\"_blank\">电子营业执照亮照标识</a></p>"
+            );
         }
         h.push_str("</div>\n");
         h
@@ -487,14 +556,35 @@ impl Ctx<'_> {
     fn filler(&mut self) -> String {
         let s = self.site;
         let opts: &[&str] = match s.biz {
-            Biz::Tea => &["选用当季鲜叶，传统工艺制作，汤色明亮，口感醇和。", "适合日常冲泡，也适合馈赠亲友。"],
+            Biz::Tea => &[
+                "选用当季鲜叶，传统工艺制作，汤色明亮，口感醇和。",
+                "适合日常冲泡，也适合馈赠亲友。",
+            ],
             Biz::Restaurant => &["现点现做，新鲜出炉。", "本店支持到店自取和外卖配送。"],
-            Biz::Snack => &["广西本地原料，独立小包装，方便携带。", "产地直发，发货前逐件检查。"],
-            Biz::Finance => &["产品详情请阅读产品说明书和风险揭示书。", "市场有风险，投资需谨慎。"],
-            Biz::Estate => &["项目周边配套学校、医院和商业街区。", "欢迎到售楼部实地了解，具体以合同约定为准。"],
-            Biz::Agri => &["请按照标签规定的剂量和方法使用。", "如有疑问请咨询当地农技部门。"],
-            Biz::Training => &["课程内容依据考试大纲编排，配套练习题和模拟测试。", "学习效果因人而异，请合理安排学习时间。"],
-            _ => &["商品以实物为准，如有疑问请联系客服。", "下单后48小时内发货，全国包邮（偏远地区除外）。"],
+            Biz::Snack => &[
+                "广西本地原料，独立小包装，方便携带。",
+                "产地直发，发货前逐件检查。",
+            ],
+            Biz::Finance => &[
+                "产品详情请阅读产品说明书和风险揭示书。",
+                "市场有风险，投资需谨慎。",
+            ],
+            Biz::Estate => &[
+                "项目周边配套学校、医院和商业街区。",
+                "欢迎到售楼部实地了解，具体以合同约定为准。",
+            ],
+            Biz::Agri => &[
+                "请按照标签规定的剂量和方法使用。",
+                "如有疑问请咨询当地农技部门。",
+            ],
+            Biz::Training => &[
+                "课程内容依据考试大纲编排，配套练习题和模拟测试。",
+                "学习效果因人而异，请合理安排学习时间。",
+            ],
+            _ => &[
+                "商品以实物为准，如有疑问请联系客服。",
+                "下单后48小时内发货，全国包邮（偏远地区除外）。",
+            ],
         };
         self.rng.pick(opts).to_string()
     }
@@ -503,9 +593,32 @@ impl Ctx<'_> {
         let s = self.site;
         let mut h = String::from("<div class=\"footer\">\n<p>");
         let links = [
-            (PageKind::About, if s.biz == Biz::Gov { "机构职能" } else { "关于我们" }),
-            (PageKind::Terms, if s.biz == Biz::Gov { "网站声明" } else if s.biz.trades() { "用户协议" } else { "服务条款" }),
-            (PageKind::Privacy, if s.biz == Biz::Gov { "隐私保护" } else { "隐私政策" }),
+            (
+                PageKind::About,
+                if s.biz == Biz::Gov {
+                    "机构职能"
+                } else {
+                    "关于我们"
+                },
+            ),
+            (
+                PageKind::Terms,
+                if s.biz == Biz::Gov {
+                    "网站声明"
+                } else if s.biz.trades() {
+                    "用户协议"
+                } else {
+                    "服务条款"
+                },
+            ),
+            (
+                PageKind::Privacy,
+                if s.biz == Biz::Gov {
+                    "隐私保护"
+                } else {
+                    "隐私政策"
+                },
+            ),
         ];
         let no_privacy = self.page.kind == PageKind::Form && !self.page.consent;
         let owner = self.platform().unwrap_or(s);
@@ -521,7 +634,8 @@ impl Ctx<'_> {
         let start = self.page.kind == PageKind::Home;
         if let Some(p) = self.platform() {
             // Platform chrome: the platform's own identifiers on every page.
-            if let (true, Some(permit)) = (self.page.food && s.permit_shown, s.food_permit.as_ref()) {
+            if let (true, Some(permit)) = (self.page.food && s.permit_shown, s.food_permit.as_ref())
+            {
                 if !start {
                     let _ = writeln!(h, "<p>本店食品经营许可证：{permit}</p>");
                 }
@@ -537,35 +651,58 @@ impl Ctx<'_> {
         }
         if start {
             if s.biz == Biz::Gov {
-                let _ = writeln!(h, "<p>主办单位：{} 地址：{} 电话：{}</p>", s.name, s.address_shown, s.phone);
-                let _ = writeln!(h, "<p>政府网站标识码：{}{:04}</p>", s.district, s.seed % 10_000);
+                let _ = writeln!(
+                    h,
+                    "<p>主办单位：{} 地址：{} 电话：{}</p>",
+                    s.name, s.address_shown, s.phone
+                );
+                let _ = writeln!(
+                    h,
+                    "<p>政府网站标识码：{}{:04}</p>",
+                    s.district,
+                    s.seed % 10_000
+                );
             } else {
                 if let Some((label, code)) = &s.license_shown {
                     let _ = writeln!(h, "<p>{} {label}：{code}</p>", s.company);
                 }
                 let _ = writeln!(h, "<p>地址：{} 电话：{}</p>", s.address_shown, s.phone);
             }
-            if let (true, Some(permit)) = (self.page.food && s.permit_shown, s.food_permit.as_ref()) {
+            if let (true, Some(permit)) = (self.page.food && s.permit_shown, s.food_permit.as_ref())
+            {
                 let _ = writeln!(h, "<p>食品经营许可证：{permit}</p>");
             }
             h.push_str("<p>");
             if let Some(icp) = &s.icp_shown {
-                let _ = write!(h, "<a href=\"https://beian.miit.gov.cn/\" target=\"_blank\">{icp}</a> ");
+                let _ = write!(
+                    h,
+                    "<a href=\"https://beian.miit.gov.cn/\" target=\"_blank\">{icp}</a> "
+                );
             }
             if s.biz == Biz::Waimai || s.biz == Biz::Mall {
-                let _ = write!(h, "增值电信业务经营许可证：桂B2-2017{:04} ", s.seed % 10_000);
+                let _ = write!(
+                    h,
+                    "增值电信业务经营许可证：桂B2-2017{:04} ",
+                    s.seed % 10_000
+                );
             }
             let _ = writeln!(h, "{}</p>", s.psb);
             if let Some(b) = &s.badge {
                 let _ = writeln!(h, "<p><a class=\"badge\" href=\"{b}\" target=\"_blank\">工商网监 电子标识</a></p>");
             }
-        } else if let (true, Some(permit)) = (self.page.food && s.permit_shown, s.food_permit.as_ref()) {
+        } else if let (true, Some(permit)) =
+            (self.page.food && s.permit_shown, s.food_permit.as_ref())
+        {
             let _ = writeln!(h, "<p>食品经营许可证：{permit}</p>");
         }
         if s.biz == Biz::Gov {
             let _ = writeln!(h, "<p>版权所有：{}</p>", s.name);
         } else {
-            let _ = writeln!(h, "<p>Copyright © 2017-2024 {} 版权所有 客服电话：{}</p>", s.brand, s.phone);
+            let _ = writeln!(
+                h,
+                "<p>Copyright © 2017-2024 {} 版权所有 客服电话：{}</p>",
+                s.brand, s.phone
+            );
         }
         h.push_str("</div>\n");
         h

@@ -58,8 +58,10 @@ fn simple(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
         header::CONTENT_TYPE,
         header::HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    r.headers_mut()
-        .insert(header::CONTENT_LENGTH, header::HeaderValue::from(body.len()));
+    r.headers_mut().insert(
+        header::CONTENT_LENGTH,
+        header::HeaderValue::from(body.len()),
+    );
     r
 }
 
@@ -86,7 +88,11 @@ fn handle(world: &World, req: Request<Incoming>) -> Response<Full<Bytes>> {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
     let len = sr.body.len();
-    let body = if head { Bytes::new() } else { Bytes::from(sr.body) };
+    let body = if head {
+        Bytes::new()
+    } else {
+        Bytes::from(sr.body)
+    };
     let mut r = Response::new(Full::new(body));
     *r.status_mut() = StatusCode::from_u16(sr.status).unwrap_or(StatusCode::OK);
     let h = r.headers_mut();

@@ -135,7 +135,10 @@ impl Biz {
 pub enum Enc {
     Utf8,
     /// GBK; `header`: charset in the Content-Type header; `meta`: `<meta charset>` in the page.
-    Gbk { header: bool, meta: bool },
+    Gbk {
+        header: bool,
+        meta: bool,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -415,7 +418,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Site> {
                 sites[pi].shops.push(idx);
                 s
             }
-            Role::Indie(b) if b == Biz::Company => g.company(&mut rng),
+            Role::Indie(Biz::Company) => g.company(&mut rng),
             Role::Indie(b) => g.indie(&mut rng, b),
             Role::Gov => g.gov(&mut rng),
         };
@@ -738,7 +741,11 @@ impl Gen {
                         vec![
                             format!("规格：{}ml", rng.range(3, 20) * 10),
                             "适用肤质：所有肤质".into(),
-                            format!("备案编号：桂G妆网备字{}{:06}", rng.range(2018, 2024), rng.range(1, 99_999)),
+                            format!(
+                                "备案编号：桂G妆网备字{}{:06}",
+                                rng.range(2018, 2024),
+                                rng.range(1, 99_999)
+                            ),
                         ],
                     ),
                     Biz::Electronics => (
@@ -766,7 +773,11 @@ impl Gen {
                         Some(rng.range(68, 899) * 100),
                         "瓶",
                         vec![
-                            format!("批准文号：国食健注G{}{:04}", rng.range(2015, 2023), rng.range(1, 9999)),
+                            format!(
+                                "批准文号：国食健注G{}{:04}",
+                                rng.range(2015, 2023),
+                                rng.range(1, 9999)
+                            ),
                             "保健功能：增强免疫力".into(),
                             "不适宜人群：少年儿童、孕妇、乳母".into(),
                             format!("规格：{}粒/瓶", rng.range(3, 12) * 10),
@@ -777,7 +788,11 @@ impl Gen {
                         Some(rng.range(19, 2999) * 100),
                         "台",
                         vec![
-                            format!("注册证编号：桂械注准{}{:08}", rng.range(2016, 2023), rng.range(1, 99_999)),
+                            format!(
+                                "注册证编号：桂械注准{}{:08}",
+                                rng.range(2016, 2023),
+                                rng.range(1, 99_999)
+                            ),
                             "请仔细阅读产品说明书或者在医务人员的指导下购买和使用".into(),
                             "禁忌内容或者注意事项详见说明书".into(),
                         ],
@@ -841,7 +856,11 @@ impl Gen {
                             vec![
                                 format!("建筑面积：约{area}㎡"),
                                 format!("项目地址：{}", s.address_shown),
-                                format!("预售许可证：南宁市房预售证第{}{:04}号", rng.range(2019, 2024), rng.range(1, 999)),
+                                format!(
+                                    "预售许可证：南宁市房预售证第{}{:04}号",
+                                    rng.range(2019, 2024),
+                                    rng.range(1, 999)
+                                ),
                                 format!("开发商：{}", s.company),
                             ],
                         )
@@ -851,7 +870,11 @@ impl Gen {
                         Some(rng.range(15, 320) * 100),
                         "袋",
                         vec![
-                            format!("登记证号：PD{}{:04}", rng.range(2012, 2022), rng.range(1, 9999)),
+                            format!(
+                                "登记证号：PD{}{:04}",
+                                rng.range(2012, 2022),
+                                rng.range(1, 9999)
+                            ),
                             "使用方法：按标签说明兑水喷施".into(),
                             format!("安全间隔期：{}天", rng.range(7, 21)),
                             "请仔细阅读标签，按说明使用".into(),
@@ -1226,8 +1249,10 @@ impl Gen {
                     Self::seed_content(rng, &s, &mut page, &name, 35);
                     if rng.chance(4) {
                         let subj = s.subject(&name);
-                        page.body
-                            .push(format!("<p class=\"note\">{}</p>", v::unfair_clause(rng, &subj)));
+                        page.body.push(format!(
+                            "<p class=\"note\">{}</p>",
+                            v::unfair_clause(rng, &subj)
+                        ));
                         page.truth.insert(Category::ContractUnfairClause);
                     }
                 }
@@ -1245,7 +1270,7 @@ impl Gen {
         }
         self.c.trading += 1;
         let t = self.c.trading;
-        if t % 3 == 0 {
+        if t.is_multiple_of(3) {
             let subj = s.subject("");
             let clauses: Vec<String> = (0..rng.range(1, 2))
                 .map(|_| format!("<p>{}</p>", v::unfair_clause(rng, &subj)))
@@ -1299,8 +1324,10 @@ impl Gen {
         }
         s.pages.push(Page::new("/news/".into(), PageKind::NewsList));
         for k in 0..news_n {
-            s.pages
-                .push(Page::new(format!("/news/{}.html", k + 1), PageKind::News(k)));
+            s.pages.push(Page::new(
+                format!("/news/{}.html", k + 1),
+                PageKind::News(k),
+            ));
         }
         for (kind, what) in [
             (PageKind::About, "about"),
@@ -1408,12 +1435,15 @@ impl Gen {
                 PageKind::News(k),
             ));
         }
-        s.pages.push(Page::new("/jgzn.html".into(), PageKind::About));
-        s.pages.push(Page::new("/wzsm.html".into(), PageKind::Terms));
-        s.pages.push(Page::new("/yszc.html".into(), PageKind::Privacy));
+        s.pages
+            .push(Page::new("/jgzn.html".into(), PageKind::About));
+        s.pages
+            .push(Page::new("/wzsm.html".into(), PageKind::Terms));
+        s.pages
+            .push(Page::new("/yszc.html".into(), PageKind::Privacy));
         Self::robots(rng, &mut s, false);
         if g % 3 != 1 {
-            let target = if g % 2 == 0 { 0 } else { 2 };
+            let target = if g.is_multiple_of(2) { 0 } else { 2 };
             let p = &mut s.pages[target];
             p.hijack = Some(v::hijack(rng));
             p.truth.insert(Category::SiteHijacked);
@@ -1445,9 +1475,12 @@ impl Gen {
         s.style = 0;
         s.robots = Some("User-agent: *\nDisallow: /cart/\nDisallow: /admin/\n".into());
         s.pages.push(Page::new("/".into(), PageKind::Home));
-        s.pages.push(Page::new("/about.html".into(), PageKind::About));
-        s.pages.push(Page::new("/terms.html".into(), PageKind::Terms));
-        s.pages.push(Page::new("/privacy.html".into(), PageKind::Privacy));
+        s.pages
+            .push(Page::new("/about.html".into(), PageKind::About));
+        s.pages
+            .push(Page::new("/terms.html".into(), PageKind::Terms));
+        s.pages
+            .push(Page::new("/privacy.html".into(), PageKind::Privacy));
         s
     }
 
@@ -1487,7 +1520,11 @@ impl Gen {
             )
         } else {
             (
-                format!("{brand}{}{}", biz.noun(), rng.pick(&["旗舰店", "专营店", "官方店"])),
+                format!(
+                    "{brand}{}{}",
+                    biz.noun(),
+                    rng.pick(&["旗舰店", "专营店", "官方店"])
+                ),
                 format!("南宁{brand}{}有限公司", biz.industry()),
                 "91",
             )
@@ -1564,15 +1601,27 @@ fn company_news(rng: &mut Rng, s: &Site, k: usize, travel: bool) -> News {
         };
     }
     let topics = [
-        ("顺利通过年度质量管理体系审核", "公司将继续完善质量管理制度。"),
-        ("参加中国—东盟博览会", "展会期间，公司与多家企业达成合作意向。"),
-        ("开展消防安全演练", "演练共分三个环节，第一步为疏散逃生，第二步为灭火器实操。"),
+        (
+            "顺利通过年度质量管理体系审核",
+            "公司将继续完善质量管理制度。",
+        ),
+        (
+            "参加中国—东盟博览会",
+            "展会期间，公司与多家企业达成合作意向。",
+        ),
+        (
+            "开展消防安全演练",
+            "演练共分三个环节，第一步为疏散逃生，第二步为灭火器实操。",
+        ),
         ("新办公场所正式启用", "欢迎新老客户莅临参观指导。"),
     ];
     let (t, p) = topics[rng.below(topics.len())];
     News {
         title: format!("{}{t}", s.brand),
-        paras: vec![format!("{}月{}日，{}{t}。", month, rng.range(1, 28), s.company), p.into()],
+        paras: vec![
+            format!("{}月{}日，{}{t}。", month, rng.range(1, 28), s.company),
+            p.into(),
+        ],
     }
 }
 
@@ -1603,7 +1652,8 @@ fn gov_notice(rng: &mut Rng, s: &Site, k: usize) -> News {
         paras: vec![
             "各乡镇（街道）、各有关单位：".into(),
             format!("为切实做好{year}年{topic}工作，现将有关事项通知如下。"),
-            "一、提高认识，加强组织领导。二、明确任务，压实工作责任。三、加强宣传，营造良好氛围。".into(),
+            "一、提高认识，加强组织领导。二、明确任务，压实工作责任。三、加强宣传，营造良好氛围。"
+                .into(),
             format!("联系电话：{}", s.phone),
         ],
     }

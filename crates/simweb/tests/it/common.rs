@@ -9,7 +9,12 @@ pub const SITES: usize = 200;
 /// The 200-site, seed-1 world, generated once per test binary.
 pub fn world() -> &'static World {
     static W: OnceLock<World> = OnceLock::new();
-    W.get_or_init(|| World::generate(&GenParams { sites: SITES, seed: 1 }))
+    W.get_or_init(|| {
+        World::generate(&GenParams {
+            sites: SITES,
+            seed: 1,
+        })
+    })
 }
 
 pub fn truth() -> &'static Truth {
@@ -20,7 +25,8 @@ pub fn truth() -> &'static Truth {
 /// Decodes a body by the charset the response declares (header, then meta), as a crawler would.
 pub fn decode(content_type: &str, body: &[u8]) -> String {
     let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-    let gbk = content_type.to_ascii_lowercase().contains("gbk") || head.contains("charset=gbk")
+    let gbk = content_type.to_ascii_lowercase().contains("gbk")
+        || head.contains("charset=gbk")
         || head.contains("charset=\"gbk\"");
     if gbk {
         encoding_rs::GBK.decode(body).0.into_owned()
@@ -37,7 +43,12 @@ pub fn hrefs(html: &str) -> Vec<String> {
 
 /// Follows same-host `href`s from `start`, staying under `prefix`; returns the paths that
 /// answered 200, and every same-host link that answered something else.
-pub fn walk(world: &World, host: &str, prefix: &str, start: &str) -> (BTreeSet<String>, Vec<String>) {
+pub fn walk(
+    world: &World,
+    host: &str,
+    prefix: &str,
+    start: &str,
+) -> (BTreeSet<String>, Vec<String>) {
     let mut seen = BTreeSet::new();
     let mut ok = BTreeSet::new();
     let mut broken = Vec::new();

@@ -15,7 +15,10 @@ fn all_pages(w: &World) -> Vec<u8> {
 
 #[test]
 fn same_seed_same_world_different_seed_different_world() {
-    let p = GenParams { sites: 120, seed: 42 };
+    let p = GenParams {
+        sites: 120,
+        seed: 42,
+    };
     let (a, b) = (World::generate(&p), World::generate(&p));
     let ja = serde_json::to_string(&a.truth()).unwrap();
     assert_eq!(ja, serde_json::to_string(&b.truth()).unwrap());
@@ -23,7 +26,10 @@ fn same_seed_same_world_different_seed_different_world() {
     assert_eq!(a.hosts(), b.hosts());
     assert_eq!(all_pages(&a), all_pages(&b));
 
-    let c = World::generate(&GenParams { sites: 120, seed: 43 });
+    let c = World::generate(&GenParams {
+        sites: 120,
+        seed: 43,
+    });
     assert_ne!(ja, serde_json::to_string(&c.truth()).unwrap());
     assert_ne!(a.register_csv(), c.register_csv());
 }
@@ -49,14 +55,22 @@ fn scales_from_one_to_ten_thousand_sites() {
             }
         }
     }
-    let w = World::generate(&GenParams { sites: 10_000, seed: 9 });
+    let w = World::generate(&GenParams {
+        sites: 10_000,
+        seed: 9,
+    });
     let t = w.truth();
     assert_eq!(t.sites.len(), 10_000);
     assert!(w.page_count() > 50_000, "{}", w.page_count());
     // Spot-check pages across the world, including the deepest directory pages.
     for (i, s) in t.sites.values().enumerate().step_by(97) {
         for p in s.pages.keys() {
-            assert_eq!(w.response(&s.host, p).unwrap().status, 200, "{i} {}{p}", s.host);
+            assert_eq!(
+                w.response(&s.host, p).unwrap().status,
+                200,
+                "{i} {}{p}",
+                s.host
+            );
         }
     }
 }

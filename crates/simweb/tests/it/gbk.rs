@@ -8,10 +8,18 @@ fn gbk_sites_are_really_gbk_and_declare_it() {
     for s in truth().sites.values().filter(|s| s.encoding == "gbk") {
         let r = w.response(&s.host, "/").unwrap();
         assert_eq!(r.status, 200);
-        assert!(String::from_utf8(r.body.clone()).is_err(), "{}: body is not UTF-8", s.host);
+        assert!(
+            String::from_utf8(r.body.clone()).is_err(),
+            "{}: body is not UTF-8",
+            s.host
+        );
         let (text, _, bad) = encoding_rs::GBK.decode(&r.body);
         assert!(!bad, "{}", s.host);
-        assert!(text.contains("首页") && text.contains("版权所有"), "{}", s.host);
+        assert!(
+            text.contains("首页") && text.contains("版权所有"),
+            "{}",
+            s.host
+        );
         let in_header = r.content_type.contains("charset=gbk");
         let in_meta = text.contains("charset=gbk") || text.contains("charset=\"gbk\"");
         assert!(in_header || in_meta, "{}: undeclared", s.host);
@@ -26,8 +34,14 @@ fn gbk_sites_are_really_gbk_and_declare_it() {
 #[test]
 fn utf8_pages_say_so() {
     let w = world();
-    let s = truth().sites.values().find(|s| s.encoding == "utf-8").unwrap();
+    let s = truth()
+        .sites
+        .values()
+        .find(|s| s.encoding == "utf-8")
+        .unwrap();
     let r = w.response(&s.host, &format!("{}/", s.path_prefix)).unwrap();
     assert_eq!(r.content_type, "text/html; charset=utf-8");
-    assert!(String::from_utf8(r.body).unwrap().contains("<meta charset=\"utf-8\">"));
+    assert!(String::from_utf8(r.body)
+        .unwrap()
+        .contains("<meta charset=\"utf-8\">"));
 }

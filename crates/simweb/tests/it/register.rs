@@ -41,7 +41,10 @@ fn register_parses_and_matches_the_truth() {
         if let Some(k) = listed {
             assert_eq!(*k, s.kind, "{key}");
         }
-        if s.pages.values().any(|c| c.contains(&Category::LicenseUsccMismatch)) {
+        if s.pages
+            .values()
+            .any(|c| c.contains(&Category::LicenseUsccMismatch))
+        {
             mismatches += 1;
         }
     }

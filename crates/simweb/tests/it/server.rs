@@ -14,10 +14,21 @@ async fn exchange(addr: std::net::SocketAddr, raw: &str) -> Vec<u8> {
 
 #[tokio::test]
 async fn serves_by_host_over_a_real_socket() {
-    let world = Arc::new(World::generate(&GenParams { sites: 200, seed: 1 }));
-    let running = start(world.clone(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let world = Arc::new(World::generate(&GenParams {
+        sites: 200,
+        seed: 1,
+    }));
+    let running = start(world.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
     let addr = running.addr;
-    let site = truth().sites.values().find(|s| s.encoding == "utf-8" && s.path_prefix.is_empty() && s.kind.code() == "trading_site").unwrap();
+    let site = truth()
+        .sites
+        .values()
+        .find(|s| {
+            s.encoding == "utf-8" && s.path_prefix.is_empty() && s.kind.code() == "trading_site"
+        })
+        .unwrap();
 
     // Two requests on one keep-alive connection, the second closing it.
     let path = site.pages.keys().nth(1).unwrap();
@@ -27,18 +38,27 @@ async fn serves_by_host_over_a_real_socket() {
         p = addr.port()
     );
     let resp = String::from_utf8_lossy(&exchange(addr, &raw).await).to_string();
-    assert_eq!(resp.matches("HTTP/1.1 200 OK").count(), 2, "{}", &resp[..resp.len().min(400)]);
+    assert_eq!(
+        resp.matches("HTTP/1.1 200 OK").count(),
+        2,
+        "{}",
+        &resp[..resp.len().min(400)]
+    );
     assert!(resp.contains("content-type: text/html; charset=utf-8"));
     let expected = world.response(&site.host, "/").unwrap();
     assert!(resp.contains(&format!("content-length: {}", expected.body.len())));
     assert!(resp.contains("首页"));
 
-    let resp = exchange(addr, "GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n").await;
+    let resp = exchange(
+        addr,
+        "GET / HTTP/1.1\r\nHost: example.com\r\nConnection: close\r\n\r\n",
+    )
+    .await;
     assert!(String::from_utf8_lossy(&resp).starts_with("HTTP/1.1 404"));
 
     let resp = exchange(
         addr,
-        &format!("HEAD /robots.txt HTTP/1.1\r\nHost: waimai.test\r\nConnection: close\r\n\r\n"),
+        "HEAD /robots.txt HTTP/1.1\r\nHost: waimai.test\r\nConnection: close\r\n\r\n",
     )
     .await;
     let resp = String::from_utf8_lossy(&resp).to_string();

@@ -57,11 +57,17 @@ fn unknown_hosts_and_paths_are_404_and_shop_roots_redirect() {
     assert!(w.response("nowhere.test", "/").is_none());
     let r = w.response("WAIMAI.test:8080", "/no/such/page").unwrap();
     assert_eq!(r.status, 404);
-    let shop = truth().sites.values().find(|s| !s.path_prefix.is_empty()).unwrap();
+    let shop = truth()
+        .sites
+        .values()
+        .find(|s| !s.path_prefix.is_empty())
+        .unwrap();
     let r = w.response(&shop.host, &shop.path_prefix).unwrap();
     assert_eq!(r.status, 301);
     assert_eq!(r.headers[0].1, format!("{}/", shop.path_prefix));
-    let r = w.response(&shop.host, &format!("{}/?utm=1", shop.path_prefix)).unwrap();
+    let r = w
+        .response(&shop.host, &format!("{}/?utm=1", shop.path_prefix))
+        .unwrap();
     assert_eq!(r.status, 200);
     assert!(w.response("waimai.test", "/shop/1/").unwrap().status == 404);
 }
@@ -71,7 +77,9 @@ fn robots_disallowed_pages_carry_no_truth() {
     let w = world();
     let mut disallowed = 0;
     for s in truth().sites.values().filter(|s| s.path_prefix.is_empty()) {
-        let Some(r) = w.response(&s.host, "/robots.txt") else { continue };
+        let Some(r) = w.response(&s.host, "/robots.txt") else {
+            continue;
+        };
         if r.status != 200 {
             continue;
         }
@@ -233,6 +241,18 @@ fn site_level_findings_sit_on_start_pages() {
         }
         if !s.registered && s.kind.trades() {
             assert!(s.pages[&start].contains(&LicenseUnregistered), "{key}");
+        }
+    }
+}
+
+#[test]
+fn coverage_does_not_depend_on_the_seed() {
+    for seed in [0, 2, 3, 7, 1234, u64::MAX] {
+        let t = simweb::World::generate(&simweb::GenParams { sites: 200, seed }).truth();
+        assert!(t.page_count() > 1000, "seed {seed}: {}", t.page_count());
+        let counts = t.category_counts();
+        for c in Category::ALL {
+            assert!(counts[c] > 0, "seed {seed}: {} never seeded", c.code());
         }
     }
 }
