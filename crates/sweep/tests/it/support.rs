@@ -50,6 +50,7 @@ impl Fixture {
             max_depth: 10,
             concurrency: 8,
             request_timeout: Duration::from_secs(10),
+            delay_per_host: Duration::ZERO,
             ..crawl::CrawlConfig::default()
         };
         crawl
