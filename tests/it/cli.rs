@@ -32,7 +32,7 @@ fn import_rejects_bad_rows_with_line_and_is_idempotent() {
         &file,
         "\u{feff}uscc,name,kind,district,domains\n\
          91110000600037341L,南宁绿源茶业有限公司,trading_site,450103,www.lvyuan.test\n\
-         91110000600037341N,坏代码公司,trading_site,450103,bad.test\n\
+         9111000060003IOZSV,坏代码公司,trading_site,450103,bad.test\n\
          91340600MA2PBM9HXD,青秀美食店,platform_shop,450103,waimai.test/shop/8812\n\
          9135052155323005XL,无效区县公司,trading_site,999999,x.test\n",
     )
@@ -43,6 +43,7 @@ fn import_rejects_bad_rows_with_line_and_is_idempotent() {
     assert!(first.contains("2 created, 0 updated, 0 unchanged, 2 rejected"), "{first}");
     let rejects = std::fs::read_to_string(dir.path().join("register.csv.rejects.csv")).unwrap();
     assert!(rejects.contains("\n3,"), "line 3 rejected: {rejects}");
+    assert!(rejects.contains("alphabet"), "the reason is given: {rejects}");
     assert!(rejects.contains("\n5,"), "line 5 rejected: {rejects}");
 
     let out = run(wangjian(dir.path()).args(["import", "entities"]).arg(&file));
