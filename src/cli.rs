@@ -9,7 +9,12 @@ use std::path::PathBuf;
 #[command(name = "wangjian", version, about)]
 pub struct Cli {
     /// The data directory: database, WARC evidence, generated simweb files.
-    #[arg(long, global = true, env = "WANGJIAN_DATA", default_value = "wangjian-data")]
+    #[arg(
+        long,
+        global = true,
+        env = "WANGJIAN_DATA",
+        default_value = "wangjian-data"
+    )]
     pub data: PathBuf,
     #[command(subcommand)]
     pub command: Command,

@@ -35,7 +35,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn crawl_config(args: &CrawlArgs, extra_resolve: &[String]) -> anyhow::Result<crawl::CrawlConfig> {
     let mut config = crawl::CrawlConfig {
-        user_agent: format!("Mozilla/5.0 (compatible; wangjian/{}; +https://wangjian.example/bot)", env!("CARGO_PKG_VERSION")),
+        user_agent: format!(
+            "Mozilla/5.0 (compatible; wangjian/{}; +https://wangjian.example/bot)",
+            env!("CARGO_PKG_VERSION")
+        ),
         max_pages_per_site: args.max_pages,
         max_depth: args.max_depth,
         concurrency: args.concurrency.max(1),
@@ -122,7 +125,11 @@ async fn sites(data: &DataDir, args: SitesArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(data: &DataDir, store: Arc<dyn Store>, addr: std::net::SocketAddr) -> anyhow::Result<ExitCode> {
+async fn serve(
+    data: &DataDir,
+    store: Arc<dyn Store>,
+    addr: std::net::SocketAddr,
+) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
@@ -166,7 +173,11 @@ async fn simweb(args: SimwebArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_simweb_files(world: &simweb::World, truth: Option<&Path>, register: Option<&Path>) -> anyhow::Result<()> {
+fn write_simweb_files(
+    world: &simweb::World,
+    truth: Option<&Path>,
+    register: Option<&Path>,
+) -> anyhow::Result<()> {
     if let Some(path) = truth {
         let json = serde_json::to_vec_pretty(&world.truth())?;
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
@@ -244,7 +255,10 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let listener = match tokio::net::TcpListener::bind(args.addr).await {
         Ok(l) => l,
         Err(e) => {
-            eprintln!("demo: {} is not available ({e}); using a free port", args.addr);
+            eprintln!(
+                "demo: {} is not available ({e}); using a free port",
+                args.addr
+            );
             tokio::net::TcpListener::bind((args.addr.ip(), 0)).await?
         }
     };
@@ -254,7 +268,8 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
 async fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let detector = detect::Detector::builtin();
     let (html, url) = if args.target.starts_with("http://") || args.target.starts_with("https://") {
-        let url = url::Url::parse(&args.target).with_context(|| format!("bad URL {}", args.target))?;
+        let url =
+            url::Url::parse(&args.target).with_context(|| format!("bad URL {}", args.target))?;
         let config = crawl_config(&args.crawl, &[])?;
         let ex = crawl::fetch_one(&config, &url).await;
         if let Some(err) = &ex.error {
@@ -266,14 +281,17 @@ async fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         (decoded.text, args.url.unwrap_or_else(|| url.to_string()))
     } else {
         let path = Path::new(&args.target);
-        let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let decoded = crawl::decode_html(&bytes, None);
         let url = args
             .url
             .unwrap_or_else(|| format!("file://{}", path.display()));
         (decoded.text, url)
     };
-    let is_home = url::Url::parse(&url).map(|u| u.path() == "/").unwrap_or(false);
+    let is_home = url::Url::parse(&url)
+        .map(|u| u.path() == "/")
+        .unwrap_or(false);
     let ctx = detect::PageContext {
         url: &url,
         is_site_home: is_home,

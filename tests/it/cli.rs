@@ -40,10 +40,16 @@ fn import_rejects_bad_rows_with_line_and_is_idempotent() {
     let out = run(wangjian(dir.path()).args(["import", "entities"]).arg(&file));
     assert!(out.status.success());
     let first = stdout(&out);
-    assert!(first.contains("2 created, 0 updated, 0 unchanged, 2 rejected"), "{first}");
+    assert!(
+        first.contains("2 created, 0 updated, 0 unchanged, 2 rejected"),
+        "{first}"
+    );
     let rejects = std::fs::read_to_string(dir.path().join("register.csv.rejects.csv")).unwrap();
     assert!(rejects.contains("\n3,"), "line 3 rejected: {rejects}");
-    assert!(rejects.contains("alphabet"), "the reason is given: {rejects}");
+    assert!(
+        rejects.contains("alphabet"),
+        "the reason is given: {rejects}"
+    );
     assert!(rejects.contains("\n5,"), "line 5 rejected: {rejects}");
 
     let out = run(wangjian(dir.path()).args(["import", "entities"]).arg(&file));
@@ -52,7 +58,12 @@ fn import_rejects_bad_rows_with_line_and_is_idempotent() {
     let out = run(wangjian(dir.path()).args(["sites", "--format", "json"]));
     let hosts: Vec<String> = stdout(&out)
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["host"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["host"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
     assert!(hosts.contains(&"www.lvyuan.test".to_string()));
     assert!(hosts.contains(&"waimai.test".to_string()));
@@ -69,15 +80,28 @@ fn scan_prints_json_lines_and_fails_clearly_on_unreadable_input() {
     )
     .unwrap();
     let out = run(wangjian(dir.path())
-        .args(["scan", "--format", "json", "--url", "http://www.lvyuan.test/item/1.html"])
+        .args([
+            "scan",
+            "--format",
+            "json",
+            "--url",
+            "http://www.lvyuan.test/item/1.html",
+        ])
         .arg(&page));
     assert!(out.status.success());
     let lines: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let cats: Vec<&str> = lines.iter().map(|l| l["category"].as_str().unwrap()).collect();
-    for want in ["ad.absolute_term", "contract.unfair_clause", "license.uscc_invalid"] {
+    let cats: Vec<&str> = lines
+        .iter()
+        .map(|l| l["category"].as_str().unwrap())
+        .collect();
+    for want in [
+        "ad.absolute_term",
+        "contract.unfair_clause",
+        "license.uscc_invalid",
+    ] {
         assert!(cats.contains(&want), "{want} in {cats:?}");
     }
     for l in &lines {
@@ -88,7 +112,9 @@ fn scan_prints_json_lines_and_fails_clearly_on_unreadable_input() {
 
     let clean = dir.path().join("clean.html");
     std::fs::write(&clean, "<p>第一次购买请先注册</p>").unwrap();
-    let out = run(wangjian(dir.path()).args(["scan", "--format", "json"]).arg(&clean));
+    let out = run(wangjian(dir.path())
+        .args(["scan", "--format", "json"])
+        .arg(&clean));
     assert!(out.status.success());
     assert_eq!(stdout(&out).trim(), "");
 
@@ -110,7 +136,18 @@ fn demo_sweeps_and_a_killed_demo_continues() {
     let dir = tempfile::tempdir().unwrap();
     // Slow the sweep down (one site at a time, a politeness delay) so the kill lands mid-sweep.
     let mut child = wangjian(dir.path())
-        .args(["demo", "--sites", "12", "--seed", "4", "--no-serve", "--concurrency", "1", "--delay-ms", "100"])
+        .args([
+            "demo",
+            "--sites",
+            "12",
+            "--seed",
+            "4",
+            "--no-serve",
+            "--concurrency",
+            "1",
+            "--delay-ms",
+            "100",
+        ])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -130,7 +167,10 @@ fn demo_sweeps_and_a_killed_demo_continues() {
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(killed_mid_sweep, "the demo made progress within the polling window");
+    assert!(
+        killed_mid_sweep,
+        "the demo made progress within the polling window"
+    );
 
     let out = run(wangjian(dir.path()).args(["demo", "--no-serve", "--concurrency", "4"]));
     assert!(out.status.success());
@@ -176,7 +216,10 @@ fn sites_done(db: &Path) -> i64 {
                 let all = store::Store::list_sites(
                     &store,
                     store::Scope::City,
-                    &store::SiteFilter { limit: 10_000, ..Default::default() },
+                    &store::SiteFilter {
+                        limit: 10_000,
+                        ..Default::default()
+                    },
                 )
                 .await
                 .map(|v| v.len() as i64)

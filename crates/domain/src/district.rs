@@ -163,10 +163,7 @@ mod tests {
         assert!(t.resolve(DistrictCode::parse("110101").unwrap()).is_err());
         assert!(DistrictCode::parse("45010").is_err());
         assert!(DistrictCode::parse("45010a").is_err());
-        assert_eq!(
-            DistrictCode::parse("450103").unwrap().to_string(),
-            "450103"
-        );
+        assert_eq!(DistrictCode::parse("450103").unwrap().to_string(), "450103");
     }
 
     #[test]

@@ -177,11 +177,23 @@ mod tests {
     #[test]
     fn forms() {
         let f = Icp::parse("桂ICP备2017001234号-1").unwrap();
-        assert_eq!((f.kind(), f.serial(), f.site()), (IcpKind::Filing, "2017001234", Some(1)));
+        assert_eq!(
+            (f.kind(), f.serial(), f.site()),
+            (IcpKind::Filing, "2017001234", Some(1))
+        );
         assert_eq!(f.to_string(), "桂ICP备2017001234号-1");
-        assert_eq!(Icp::parse("京ICP备 12345678号").unwrap().to_string(), "京ICP备12345678号");
-        assert_eq!(Icp::parse("粤ＩＣＰ证１２３４５６号").unwrap().kind(), IcpKind::License);
-        assert_eq!(Icp::parse("桂B2-20170012").unwrap().kind(), IcpKind::ValueAdded);
+        assert_eq!(
+            Icp::parse("京ICP备 12345678号").unwrap().to_string(),
+            "京ICP备12345678号"
+        );
+        assert_eq!(
+            Icp::parse("粤ＩＣＰ证１２３４５６号").unwrap().kind(),
+            IcpKind::License
+        );
+        assert_eq!(
+            Icp::parse("桂B2-20170012").unwrap().kind(),
+            IcpKind::ValueAdded
+        );
         assert_eq!(
             Icp::parse("桂公网安备45010202000123号").unwrap().kind(),
             IcpKind::PublicSecurity

@@ -156,8 +156,14 @@ impl Uscc {
     /// Facts worth a reviewer's attention that do not make the code invalid.
     pub fn warnings(&self) -> Vec<String> {
         let mut w = Vec::new();
-        if !matches!(self.authority(), '1' | '5' | '9' | 'Y' | '2'..='8' | 'A' | 'N') {
-            w.push(format!("unknown registration authority {}", self.authority()));
+        if !matches!(
+            self.authority(),
+            '1' | '5' | '9' | 'Y' | '2'..='8' | 'A' | 'N'
+        ) {
+            w.push(format!(
+                "unknown registration authority {}",
+                self.authority()
+            ));
         }
         if self.authority() == '9' && !matches!(self.category(), '1' | '2' | '3') {
             w.push(format!(

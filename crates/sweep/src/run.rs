@@ -10,7 +10,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use store::{EvidencePointer, NewFetch, NewFinding, Scope, Site, SiteFilter, SiteSweepState, Store};
+use store::{
+    EvidencePointer, NewFetch, NewFinding, Scope, Site, SiteFilter, SiteSweepState, Store,
+};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 
@@ -170,8 +172,10 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
     }
     let bar = ProgressBar::new(sites);
     bar.set_style(
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sites {msg}")
-            .expect("valid template"),
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} sites {msg}",
+        )
+        .expect("valid template"),
     );
     bar.enable_steady_tick(Duration::from_millis(200));
     bar
@@ -298,7 +302,10 @@ impl Capture {
             status: ex.response.as_ref().map(|r| r.status as i32),
             content_type: ex.content_type().map(str::to_string),
             bytes: ex.body.len() as i64,
-            payload_digest: refs.response.as_ref().and_then(|r| r.payload_digest.clone()),
+            payload_digest: refs
+                .response
+                .as_ref()
+                .and_then(|r| r.payload_digest.clone()),
             error: ex.error.as_ref().map(|e| e.to_string()),
             evidence: Some(pointer),
         };

@@ -2,8 +2,12 @@ use domain::{Uscc, UsccError};
 use proptest::prelude::*;
 
 fn valid_codes() -> Vec<String> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata/uscc/valid.txt");
-    let text = std::fs::read_to_string(path).expect("shared/testdata/uscc/valid.txt beside the repo");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../../shared/testdata/uscc/valid.txt"
+    );
+    let text =
+        std::fs::read_to_string(path).expect("shared/testdata/uscc/valid.txt beside the repo");
     let codes: Vec<String> = text
         .lines()
         .map(str::trim)
@@ -36,7 +40,10 @@ fn every_single_substitution_is_rejected() {
                 }
                 chars[pos] = c;
                 let changed: String = chars.into_iter().collect();
-                assert!(Uscc::parse(&changed).is_err(), "{changed} (from {code}) accepted");
+                assert!(
+                    Uscc::parse(&changed).is_err(),
+                    "{changed} (from {code}) accepted"
+                );
             }
         }
     }

@@ -19,8 +19,11 @@ impl Fixture {
         let server = simweb::start(world.clone(), ([127, 0, 0, 1], 0).into())
             .await
             .unwrap();
-        let store: Arc<dyn Store> =
-            Arc::new(SqliteStore::open(&dir.path().join("wangjian.db")).await.unwrap());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("wangjian.db"))
+                .await
+                .unwrap(),
+        );
         let register = dir.path().join("register.csv");
         std::fs::write(&register, world.register_csv()).unwrap();
         let opts = store::import::ImportOptions {
@@ -31,7 +34,10 @@ impl Fixture {
         let summary = store::import::import_entities(store.as_ref(), &register, &opts)
             .await
             .unwrap();
-        assert_eq!(summary.rejected, 0, "simweb's register imports cleanly: {summary}");
+        assert_eq!(
+            summary.rejected, 0,
+            "simweb's register imports cleanly: {summary}"
+        );
         Fixture {
             world,
             server,

@@ -52,13 +52,24 @@ async fn sweep_matches_ground_truth_and_points_at_evidence() {
     let truth = fx.world.truth();
     let sites = fx
         .store
-        .list_sites(Scope::City, &SiteFilter { limit: 10_000, ..SiteFilter::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                limit: 10_000,
+                ..SiteFilter::default()
+            },
+        )
         .await
         .unwrap();
     let mut expected = BTreeSet::new();
     let mut fetched = BTreeSet::new();
     for site in &sites {
-        for fetch in fx.store.site_fetches(Scope::City, site.id, 10_000).await.unwrap() {
+        for fetch in fx
+            .store
+            .site_fetches(Scope::City, site.id, 10_000)
+            .await
+            .unwrap()
+        {
             if fetch.fetch.status == Some(200) {
                 fetched.insert(fetch.fetch.url.clone());
             }
@@ -96,7 +107,10 @@ async fn sweep_matches_ground_truth_and_points_at_evidence() {
             "the world seeds {c} on a fetched page"
         );
     }
-    assert!(precision >= 0.95, "precision {precision:.3}; false positives: {fp:?}");
+    assert!(
+        precision >= 0.95,
+        "precision {precision:.3}; false positives: {fp:?}"
+    );
     assert!(recall >= 0.90, "recall {recall:.3}; missed: {missed:?}");
 }
 
@@ -105,7 +119,13 @@ async fn an_unfinished_sweep_continues_with_pending_sites() {
     let fx = Fixture::new(12, 3).await;
     let sites = fx
         .store
-        .list_sites(Scope::City, &SiteFilter { limit: 1000, ..SiteFilter::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                limit: 1000,
+                ..SiteFilter::default()
+            },
+        )
         .await
         .unwrap();
     let ids: Vec<_> = sites.iter().map(|s| s.id).collect();
@@ -125,12 +145,23 @@ async fn an_unfinished_sweep_continues_with_pending_sites() {
     assert!(summary.resumed);
     assert_eq!(summary.sweep_id, sweep_id);
     for id in done {
-        let n = fx.store.site_fetches(Scope::City, *id, 10).await.unwrap().len();
+        let n = fx
+            .store
+            .site_fetches(Scope::City, *id, 10)
+            .await
+            .unwrap()
+            .len();
         assert_eq!(n, 0, "a site done before the kill is not fetched again");
     }
     let mut fetched_pending = 0;
     for id in pending {
-        if !fx.store.site_fetches(Scope::City, *id, 10).await.unwrap().is_empty() {
+        if !fx
+            .store
+            .site_fetches(Scope::City, *id, 10)
+            .await
+            .unwrap()
+            .is_empty()
+        {
             fetched_pending += 1;
         }
     }
@@ -148,7 +179,13 @@ async fn an_unreachable_site_is_recorded_and_the_sweep_goes_on() {
     drop(closed);
     let first = fx
         .store
-        .list_sites(Scope::City, &SiteFilter { limit: 1, ..SiteFilter::default() })
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                limit: 1,
+                ..SiteFilter::default()
+            },
+        )
         .await
         .unwrap()
         .remove(0);
