@@ -1,6 +1,6 @@
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn wangjian(data: &Path) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangjian"));
@@ -153,24 +153,19 @@ fn demo_sweeps_and_a_killed_demo_continues() {
         .spawn()
         .unwrap();
     let db = dir.path().join("wangjian.db");
-    let deadline = Instant::now() + Duration::from_secs(120);
-    let mut killed_mid_sweep = false;
-    while Instant::now() < deadline {
+    // Wait until two sites are done, then kill. No deadline: the demo either makes progress
+    // or ends (which fails the test).
+    loop {
         if let Some(status) = child.try_wait().unwrap() {
             panic!("demo ended before it was killed: {status}");
         }
         if sites_done(&db) >= 2 {
             child.kill().unwrap();
             child.wait().unwrap();
-            killed_mid_sweep = true;
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert!(
-        killed_mid_sweep,
-        "the demo made progress within the polling window"
-    );
 
     let out = run(wangjian(dir.path()).args(["demo", "--no-serve", "--concurrency", "4"]));
     assert!(out.status.success());
