@@ -38,6 +38,23 @@ pub enum Command {
     Sites(SitesArgs),
     /// Runs the simulated web alone.
     Simweb(SimwebArgs),
+    /// Evidence: verification.
+    #[command(subcommand)]
+    Evidence(EvidenceCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvidenceCommand {
+    /// Checks WARC files offline: reads every record and recomputes every digest; prints a
+    /// verdict per file and the exact place of any failure; exits 0 only if all holds.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// A WARC file (.warc, .warc.gz) or a directory of them; by default all evidence in the
+    /// data directory.
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Sites(args) => sites(&data, args).await,
         Command::Simweb(args) => simweb(args).await,
+        Command::Evidence(EvidenceCommand::Verify(args)) => verify(&data, args),
     }
 }
 
@@ -327,4 +328,58 @@ async fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
         writeln!(out, "{} findings in {url}", findings.len())?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let path = args.path.unwrap_or_else(|| data.evidence());
+    let files = if path.is_dir() {
+        evidence::warc_files(&path).with_context(|| format!("cannot list {}", path.display()))?
+    } else if path.exists() {
+        vec![path.clone()]
+    } else {
+        bail!("{} does not exist", path.display());
+    };
+    if files.is_empty() {
+        bail!("no WARC files in {}", path.display());
+    }
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for file in &files {
+        let verdict = evidence::verify_warc(file);
+        if verdict.ok() {
+            writeln!(
+                out,
+                "ok    {} ({} records, {} with digests)",
+                file.display(),
+                verdict.records,
+                verdict.digests_checked
+            )?;
+        } else {
+            failed += 1;
+            writeln!(
+                out,
+                "FAIL  {} ({} records read)",
+                file.display(),
+                verdict.records
+            )?;
+            for f in &verdict.failures {
+                writeln!(
+                    out,
+                    "      at offset {}{}: {}",
+                    f.offset,
+                    f.record_id
+                        .as_deref()
+                        .map(|id| format!(" record {id}"))
+                        .unwrap_or_default(),
+                    f.problem
+                )?;
+            }
+        }
+    }
+    writeln!(out, "verify: {} files, {} failed", files.len(), failed)?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -16,10 +16,12 @@ pub mod digest;
 mod error;
 pub mod reader;
 pub mod record;
+pub mod verify;
 pub mod writer;
 
 pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
 pub use reader::{open_reader, read_record_at, WarcReader};
 pub use record::{CaptureRefs, ExchangeRecord, Record, RecordRef};
+pub use verify::{verify_warc, warc_files, Failure, WarcVerdict};
 pub use writer::{WarcWriter, WriterConfig, DEFAULT_MAX_FILE_BYTES};
