@@ -346,6 +346,25 @@ fn push_finding_filter(q: &mut QueryBuilder<Sqlite>, scope: Scope, f: &FindingFi
     }
 }
 
+/// Binds an entity's fields as `$2` to `$13` (after the key bound as `$1`), in the column order
+/// both the INSERT and the UPDATE of `upsert_entities` use.
+macro_rules! bind_entity_fields {
+    ($q:expr, $input:expr, $now:expr) => {
+        $q.bind($input.needs_review.clone())
+            .bind($input.name.clone())
+            .bind($input.kind.code())
+            .bind($input.district.to_string())
+            .bind($input.address.clone())
+            .bind(json(&$input.domains))
+            .bind($input.icp.clone())
+            .bind($input.food_permit.clone())
+            .bind($input.legal_rep.clone())
+            .bind($input.phone.clone())
+            .bind(json(&$input.extra))
+            .bind($now)
+    };
+}
+
 fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).expect("strings serialise")
 }
@@ -473,52 +492,28 @@ impl Store for SqliteStore {
             let outcome = match existing {
                 Some(e) if e.input == *input => Upsert::Unchanged,
                 Some(e) => {
-                    sqlx::query(
+                    let update = sqlx::query(
                         "UPDATE entities SET needs_review = $2, name = $3, kind = $4, \
                          district = $5, address = $6, domains = $7, icp = $8, food_permit = $9, \
                          legal_rep = $10, phone = $11, extra = $12, updated_at = $13 \
                          WHERE id = $1",
-                    )
-                    .bind(e.id.0)
-                    .bind(&input.needs_review)
-                    .bind(&input.name)
-                    .bind(input.kind.code())
-                    .bind(input.district.to_string())
-                    .bind(&input.address)
-                    .bind(json(&input.domains))
-                    .bind(&input.icp)
-                    .bind(&input.food_permit)
-                    .bind(&input.legal_rep)
-                    .bind(&input.phone)
-                    .bind(json(&input.extra))
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
+                    );
+                    bind_entity_fields!(update.bind(e.id.0), input, now)
+                        .execute(&mut *tx)
+                        .await?;
                     sync_sites(&mut tx, e.id, input, now).await?;
                     Upsert::Updated
                 }
                 None => {
-                    let id: i64 = sqlx::query_scalar(
+                    let insert = sqlx::query_scalar(
                         "INSERT INTO entities (uscc, needs_review, name, kind, district, address, \
                          domains, icp, food_permit, legal_rep, phone, extra, created_at, updated_at) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
                          RETURNING id",
-                    )
-                    .bind(&input.uscc)
-                    .bind(&input.needs_review)
-                    .bind(&input.name)
-                    .bind(input.kind.code())
-                    .bind(input.district.to_string())
-                    .bind(&input.address)
-                    .bind(json(&input.domains))
-                    .bind(&input.icp)
-                    .bind(&input.food_permit)
-                    .bind(&input.legal_rep)
-                    .bind(&input.phone)
-                    .bind(json(&input.extra))
-                    .bind(now)
-                    .fetch_one(&mut *tx)
-                    .await?;
+                    );
+                    let id: i64 = bind_entity_fields!(insert.bind(&input.uscc), input, now)
+                        .fetch_one(&mut *tx)
+                        .await?;
                     sync_sites(&mut tx, EntityId(id), input, now).await?;
                     Upsert::Created
                 }
