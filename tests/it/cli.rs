@@ -225,3 +225,66 @@ fn sites_done(db: &Path) -> i64 {
         }
     })
 }
+
+#[test]
+fn scan_fetches_a_url_through_an_explicit_resolve_mapping() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let truth_path = dir.path().join("truth.json");
+    let mut sim = wangjian(dir.path())
+        .args([
+            "simweb", "--sites", "20", "--seed", "9", "--port", "0", "--truth",
+        ])
+        .arg(&truth_path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(sim.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    // "simweb: N hosts, P pages on http://127.0.0.1:PORT (...)"
+    let addr = first
+        .split("http://")
+        .nth(1)
+        .and_then(|s| s.split_whitespace().next())
+        .unwrap_or_else(|| panic!("address in {first:?}"))
+        .to_string();
+    let truth: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&truth_path).unwrap()).unwrap();
+    // A page the truth says carries an absolute-term claim.
+    let (host, path) = truth["sites"]
+        .as_object()
+        .unwrap()
+        .values()
+        .find_map(|s| {
+            s["pages"]
+                .as_object()
+                .unwrap()
+                .iter()
+                .find_map(|(p, cats)| {
+                    cats.as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|c| c == "ad.absolute_term")
+                        .then(|| (s["host"].as_str().unwrap().to_string(), p.clone()))
+                })
+        })
+        .expect("the world seeds an absolute term");
+    let url = format!("http://{host}{path}");
+    let out = run(wangjian(dir.path())
+        .args(["scan", "--format", "json", "--resolve"])
+        .arg(format!("*:80:{addr}"))
+        .arg(&url));
+    let _ = sim.kill();
+    let _ = sim.wait();
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("\"ad.absolute_term\""), "{url}: {text}");
+
+    // Without the mapping the simulated host does not resolve: a clear error, non-zero exit.
+    let out = wangjian(dir.path()).args(["scan", &url]).output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fetch"));
+}
