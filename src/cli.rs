@@ -38,9 +38,31 @@ pub enum Command {
     Sites(SitesArgs),
     /// Runs the simulated web alone.
     Simweb(SimwebArgs),
+    /// Measures detection against simweb's ground truth (precision and recall per category).
+    Eval(EvalArgs),
     /// Evidence: verification.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// The transparency log of every stored WARC record: checkpoints and proofs.
+    #[command(subcommand)]
+    Log(LogCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Signs a checkpoint of the log as it stands (sweeps sign one at their end).
+    Checkpoint,
+    /// Prints the inclusion proof of a stored record under the latest checkpoint.
+    Prove(ProveArgs),
+    /// Prints the public key that verifies the log's checkpoints.
+    Key,
+}
+
+#[derive(Debug, Args)]
+pub struct ProveArgs {
+    /// The record as `FILE:OFFSET` (a WARC file name in the data directory's evidence and the
+    /// record's offset, as the console and findings show them).
+    pub record: String,
 }
 
 #[derive(Debug, Subcommand)]
@@ -48,10 +70,35 @@ pub enum EvidenceCommand {
     /// Checks WARC files offline: reads every record and recomputes every digest; prints a
     /// verdict per file and the exact place of any failure; exits 0 only if all holds.
     Verify(VerifyArgs),
+    /// Exports the evidence of a site or a sweep as a signed WACZ 1.1.1 package (the WARC
+    /// records copied byte for byte, a CDXJ index, pages, hashes; signed with the key in
+    /// DATA/keys, created on first use).
+    Export(ExportArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["site", "sweep"])))]
+pub struct ExportArgs {
+    /// Every fetch of one site: a host (`shop.test`) or a platform shop (`mall.test/shop/12`).
+    #[arg(long, value_name = "HOST")]
+    pub site: Option<String>,
+    /// Every fetch of one sweep, by id.
+    #[arg(long, value_name = "ID")]
+    pub sweep: Option<i64>,
+    /// The package to write (`.wacz`); an existing file is replaced.
+    #[arg(short = 'o', long = "output", value_name = "FILE.wacz")]
+    pub output: PathBuf,
+    /// Title of the package; by default it names the selection.
+    #[arg(long)]
+    pub title: Option<String>,
 }
 
 #[derive(Debug, Args)]
 pub struct VerifyArgs {
+    /// The log's public key (`name+id+key`, as `wangjian log key` prints and the console
+    /// publishes); by default the data directory's own.
+    #[arg(long)]
+    pub key: Option<String>,
     /// A WARC file (.warc, .warc.gz) or a directory of them; by default all evidence in the
     /// data directory.
     pub path: Option<PathBuf>,
@@ -189,4 +236,17 @@ pub struct SimwebArgs {
     /// Where to write the register CSV.
     #[arg(long)]
     pub register: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Number of simulated sites.
+    #[arg(long, default_value_t = 200)]
+    pub sites: usize,
+    /// Seed of the simulated web.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Print every false positive and false negative on stderr.
+    #[arg(long)]
+    pub show_errors: bool,
 }

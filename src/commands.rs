@@ -23,14 +23,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Scan(args) => scan(args).await,
+        Command::Scan(args) => scan(&data, args).await,
         Command::Serve(args) => {
             let store = data.open_store().await?;
             serve(&data, store, args.addr).await
         }
         Command::Sites(args) => sites(&data, args).await,
         Command::Simweb(args) => simweb(args).await,
-        Command::Evidence(EvidenceCommand::Verify(args)) => verify(&data, args),
+        Command::Eval(args) => crate::eval::eval(args),
+        Command::Evidence(EvidenceCommand::Verify(args)) => {
+            crate::evidence_cmd::verify(&data, args)
+        }
+        Command::Log(cmd) => crate::evidence_cmd::log(&data, cmd),
+        Command::Evidence(EvidenceCommand::Export(args)) => export(&data, args).await,
     }
 }
 
@@ -68,6 +73,12 @@ async fn sweep(
         warc_max_bytes: 1 << 30,
         software: SOFTWARE.to_string(),
         progress: true,
+        log: Some(sweep::LogConfig {
+            dir: data.log(),
+            keys_dir: data.keys(),
+            key_name: crate::evidence_cmd::LOG_KEY_NAME.to_string(),
+            origin: crate::evidence_cmd::LOG_ORIGIN.to_string(),
+        }),
     };
     let detector = Arc::new(detect::Detector::builtin());
     Ok(sweep::run_sweep(store, detector, config).await?)
@@ -266,7 +277,41 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     serve_on(data, store, listener).await
 }
 
-async fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+/// The register's facts for the site of `url`, when the data directory holds a register:
+/// `Ok(None)` without one (register checks off), `Some(None)` when no site matches.
+async fn scan_register(
+    data: &DataDir,
+    url: &str,
+) -> anyhow::Result<Option<(Option<detect::RegisterFacts>, bool)>> {
+    if !data.database().exists() {
+        return Ok(None);
+    }
+    let store = data.open_store().await?;
+    if store.count_entities().await? == 0 {
+        return Ok(None);
+    }
+    let Ok(u) = url::Url::parse(url) else {
+        return Ok(Some((None, false)));
+    };
+    let host = u.host_str().unwrap_or_default().to_ascii_lowercase();
+    let bare = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    for h in [host.clone(), bare.clone(), format!("www.{bare}")] {
+        if let Some(site) = store.site_for_url(&h, u.path()).await? {
+            let home = format!("{}/", site.path_prefix.trim_end_matches('/'));
+            let facts = match site.entity_id {
+                Some(id) => store
+                    .entity(id)
+                    .await?
+                    .map(|e| sweep::register::facts(&e.input)),
+                None => None,
+            };
+            return Ok(Some((facts, u.path() == home)));
+        }
+    }
+    Ok(Some((None, u.path() == "/")))
+}
+
+async fn scan(data: &DataDir, args: ScanArgs) -> anyhow::Result<ExitCode> {
     let detector = detect::Detector::builtin();
     let (html, url) = if args.target.starts_with("http://") || args.target.starts_with("https://") {
         let url =
@@ -293,10 +338,18 @@ async fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     let is_home = url::Url::parse(&url)
         .map(|u| u.path() == "/")
         .unwrap_or(false);
+    // With a register in the data directory, the page is judged against it as a sweep would.
+    let register = scan_register(data, &url).await?;
+    let (register, is_home) = match &register {
+        None => (detect::RegisterView::NotLoaded, is_home),
+        Some((None, home)) => (detect::RegisterView::Unmatched, *home),
+        Some((Some(f), home)) => (detect::RegisterView::Matched(f), *home),
+    };
     let ctx = detect::PageContext {
         url: &url,
         is_site_home: is_home,
-        site_kind: None,
+        site_kind: register.facts().and_then(|f| f.kind),
+        register,
     };
     let findings = detect::Detector::scan_html(&detector, &html, &ctx);
     let mut out = std::io::stdout().lock();
@@ -330,56 +383,72 @@ async fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
-    let path = args.path.unwrap_or_else(|| data.evidence());
-    let files = if path.is_dir() {
-        evidence::warc_files(&path).with_context(|| format!("cannot list {}", path.display()))?
-    } else if path.exists() {
-        vec![path.clone()]
-    } else {
-        bail!("{} does not exist", path.display());
-    };
-    if files.is_empty() {
-        bail!("no WARC files in {}", path.display());
-    }
-    let mut out = std::io::stdout().lock();
-    let mut failed = 0;
-    for file in &files {
-        let verdict = evidence::verify_warc(file);
-        if verdict.ok() {
-            writeln!(
-                out,
-                "ok    {} ({} records, {} with digests)",
-                file.display(),
-                verdict.records,
-                verdict.digests_checked
-            )?;
-        } else {
-            failed += 1;
-            writeln!(
-                out,
-                "FAIL  {} ({} records read)",
-                file.display(),
-                verdict.records
-            )?;
-            for f in &verdict.failures {
-                writeln!(
-                    out,
-                    "      at offset {}{}: {}",
-                    f.offset,
-                    f.record_id
-                        .as_deref()
-                        .map(|id| format!(" record {id}"))
-                        .unwrap_or_default(),
-                    f.problem
-                )?;
-            }
+/// Page titles for `pages.jsonl`: the body decoded by its charset, the `<title>` extracted.
+fn page_title(body: &[u8], content_type: Option<&str>) -> Option<String> {
+    let decoded = crawl::decode_html(body, content_type);
+    Some(detect::extract(&decoded.text).title)
+}
+
+async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let store = data.open_store().await?;
+    let (fetches, what) = match (&args.site, args.sweep) {
+        (Some(site), _) => {
+            let (host, path) = match site.find('/') {
+                Some(i) => site.split_at(i),
+                None => (site.as_str(), "/"),
+            };
+            let found = store
+                .site_for_url(&host.to_ascii_lowercase(), path)
+                .await?
+                .with_context(|| format!("no registered site {site}"))?;
+            let fetches = store.site_fetches(Scope::City, found.id, 0).await?;
+            (fetches, format!("site {}{}", found.host, found.path_prefix))
         }
+        (None, Some(id)) => {
+            let sweep_id = domain::SweepId(id);
+            store
+                .sweep(sweep_id)
+                .await?
+                .with_context(|| format!("no sweep {id}"))?;
+            let fetches = store.sweep_fetches(Scope::City, sweep_id).await?;
+            (fetches, format!("sweep {id}"))
+        }
+        (None, None) => bail!("give --site HOST or --sweep ID"),
+    };
+    let evidence_dir = data.evidence();
+    let mut selections: Vec<evidence::wacz::Selection> = fetches
+        .iter()
+        .filter_map(|f| f.fetch.evidence.as_ref())
+        .map(|p| evidence::wacz::Selection {
+            warc: evidence_dir.join(&p.warc_file),
+            offset: p.offset.max(0) as u64,
+        })
+        .collect();
+    selections.sort();
+    selections.dedup();
+    if selections.is_empty() {
+        bail!("{what} has no recorded evidence to export");
     }
-    writeln!(out, "verify: {} files, {} failed", files.len(), failed)?;
-    Ok(if failed == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
-    })
+    let signer = evidence::wacz::WaczSigner::load_or_create(&data.keys())?;
+    let mut params = evidence::wacz::WaczParams::new(
+        args.title
+            .clone()
+            .unwrap_or_else(|| format!("wangjian evidence: {what}")),
+    );
+    params.software = SOFTWARE.to_string();
+    params.extra_info = vec![("export-selection".to_string(), what.clone())];
+    params.page_title = Some(&page_title);
+    let summary = evidence::wacz::write_wacz(&args.output, &selections, &params, Some(&signer))
+        .with_context(|| format!("cannot export {what}"))?;
+    println!(
+        "export: {what}: {} fetches, {} records, {} indexed, {} pages -> {} ({} bytes, datapackage {})",
+        selections.len(),
+        summary.records,
+        summary.indexed,
+        summary.pages,
+        summary.path.display(),
+        summary.bytes,
+        summary.datapackage_hash
+    );
+    Ok(ExitCode::SUCCESS)
 }

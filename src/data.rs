@@ -26,6 +26,16 @@ impl DataDir {
         self.root.join("warc")
     }
 
+    /// The transparency log of every stored WARC record.
+    pub fn log(&self) -> PathBuf {
+        self.root.join("log")
+    }
+
+    /// Signing keys (private halves mode 0600; public halves are published by the console).
+    pub fn keys(&self) -> PathBuf {
+        self.root.join("keys")
+    }
+
     pub fn simweb(&self) -> PathBuf {
         self.root.join("simweb")
     }

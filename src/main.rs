@@ -5,6 +5,8 @@
 mod cli;
 mod commands;
 mod data;
+mod eval;
+mod evidence_cmd;
 
 use clap::Parser;
 

@@ -22,6 +22,9 @@ pub struct Decoded {
     pub text: String,
     /// The encoding used, by its encoding_rs name (`"UTF-8"`, `"GBK"`, `"gb18030"`, `"Big5"`...).
     pub charset: &'static str,
+    /// True when decompression stopped at its cap (the text is only the start of the body).
+    /// [`decode_html`] itself never truncates and leaves this `false`.
+    pub truncated: bool,
 }
 
 /// Decodes an HTML (or other text) document.
@@ -46,6 +49,7 @@ pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> Decoded {
     Decoded {
         text: text.into_owned(),
         charset: encoding.name(),
+        truncated: false,
     }
 }
 
@@ -127,12 +131,18 @@ pub enum Decompressed {
 /// Removes a `Content-Encoding` (gzip, x-gzip, deflate — zlib-wrapped or raw — or identity),
 /// producing at most [`MAX_DECOMPRESSED_BYTES`]. A truncated stream yields what could be read.
 pub fn decompress(body: &[u8], content_encoding: Option<&str>) -> Decompressed {
+    decompress_capped(body, content_encoding, MAX_DECOMPRESSED_BYTES)
+}
+
+/// [`decompress`] with a caller-chosen cap: at most `cap` bytes are produced (and held in
+/// memory), however much the stream would expand.
+pub fn decompress_capped(body: &[u8], content_encoding: Option<&str>, cap: usize) -> Decompressed {
     let coding = content_encoding
         .map(|c| c.trim().to_ascii_lowercase())
         .unwrap_or_default();
-    let cap = MAX_DECOMPRESSED_BYTES as u64;
+    let cap = cap as u64;
     match coding.as_str() {
-        "" | "identity" => Decompressed::Bytes(body.to_vec()),
+        "" | "identity" => Decompressed::Bytes(body[..body.len().min(cap as usize)].to_vec()),
         "gzip" | "x-gzip" => Decompressed::Bytes(read_lossy(
             flate2::read::MultiGzDecoder::new(body).take(cap),
         )),
@@ -310,6 +320,10 @@ mod tests {
         );
 
         assert_eq!(decompress(b"x", Some("br")), Decompressed::Unsupported);
+        assert_eq!(
+            decompress_capped(b"abcdef", None, 4),
+            Decompressed::Bytes(b"abcd".to_vec())
+        );
         assert_eq!(decompress(b"x", None), Decompressed::Bytes(b"x".to_vec()));
     }
 }

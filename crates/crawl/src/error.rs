@@ -46,6 +46,15 @@ pub enum FetchError {
     /// Any other connect failure (unreachable network, reset...).
     #[error("connect failed: {0}")]
     Connect(String),
+    /// No response head arrived within `header_timeout` of sending the request.
+    #[error("no response head within {}", HumanDuration(*.0))]
+    HeaderTimeout(Duration),
+    /// The host answered 429/503 too often; the crawl gave up on it (the reason says why).
+    #[error("{0}")]
+    GaveUp(String),
+    /// A redirect chain was longer than the limit.
+    #[error("more than {0} redirects")]
+    TooManyRedirects(usize),
     /// The request (head and body) did not complete within `request_timeout`.
     #[error("timeout after {}", HumanDuration(*.0))]
     Timeout(Duration),

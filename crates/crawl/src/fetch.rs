@@ -1,14 +1,16 @@
 //! One HTTP/1.1 exchange over hyper client connections, recorded as evidence.
 //!
-//! Owns the [`Exchange`] record, the exact request head we send, the reconstructed response
-//! head, the body cap, timeouts, and a small per-crawl connection pool ([`Fetcher`]: one
-//! keep-alive connection per host, reconnect when it closes). It resolves and safety-checks
-//! addresses through [`crate::resolve`] before every new connection. It must not decide *what*
-//! to fetch (robots, scope and the frontier live in [`crate::site`]) and must not remove the
-//! content-coding of a body: evidence keeps the bytes as they came off the wire.
+//! Owns the [`Exchange`] record, the exact request head we send (user agent or fetch profile,
+//! referer, conditional-GET validators), the reconstructed response head, the body cap, and
+//! the connect / response-head / total timeouts. Connections and politeness come from
+//! [`crate::hosts`] (one keep-alive connection per host, shared by all sites of a crawl); every
+//! new connection is resolved and safety-checked through [`crate::resolve`], so a redirect to a
+//! private address is refused like any other URL. It must not decide *what* to fetch (robots,
+//! scope and the frontier live in [`crate::site`]) and must not remove the content-coding of a
+//! body: evidence keeps the bytes as they came off the wire.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use chrono::{DateTime, Utc};
@@ -18,8 +20,13 @@ use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::decode::{decode_html, decompress, Decoded, Decompressed};
+use crate::decode::{
+    decode_html, decompress_capped, Decoded, Decompressed, MAX_DECOMPRESSED_BYTES,
+};
 use crate::error::FetchError;
+use crate::frontier::Validators;
+use crate::hosts::{HostKey, Hosts};
+use crate::profile::Profile;
 use crate::CrawlConfig;
 
 /// What an exchange was fetched for.
@@ -27,8 +34,10 @@ use crate::CrawlConfig;
 pub enum PageKind {
     /// The site's `/robots.txt` (does not count against the page budget).
     Robots,
-    /// A page of the site (homepage, followed link or redirect target).
+    /// A page of the site (homepage, followed link, sitemap entry or redirect target).
     Page,
+    /// A sitemap or sitemap index (does not count against the page budget).
+    Sitemap,
 }
 
 /// The head of a response as received (header names as hyper reports them: lower case).
@@ -81,6 +90,12 @@ pub struct Exchange {
     pub remote_addr: Option<SocketAddr>,
     /// Set when the fetch failed (before or after the response head).
     pub error: Option<FetchError>,
+    /// The fetch profile used (cloaking probes); `None` for ordinary crawling.
+    pub profile: Option<Profile>,
+    /// The validators sent for a conditional GET (`If-None-Match` / `If-Modified-Since`).
+    pub sent_validators: Option<Validators>,
+    /// The sitemap's `<lastmod>` for this URL, when it was queued from a sitemap.
+    pub lastmod: Option<String>,
 }
 
 impl Exchange {
@@ -92,6 +107,29 @@ impl Exchange {
     /// The HTTP status, if a response arrived.
     pub fn status(&self) -> Option<u16> {
         self.response.as_ref().map(|r| r.status)
+    }
+
+    /// The response's `ETag`, for a later conditional GET.
+    pub fn etag(&self) -> Option<&str> {
+        self.response.as_ref()?.header("etag")
+    }
+
+    /// The response's `Last-Modified`, for a later conditional GET.
+    pub fn last_modified(&self) -> Option<&str> {
+        self.response.as_ref()?.header("last-modified")
+    }
+
+    /// Both validators of the response (what to keep for the next sweep).
+    pub fn validators(&self) -> Validators {
+        Validators {
+            etag: self.etag().map(str::to_owned),
+            last_modified: self.last_modified().map(str::to_owned),
+        }
+    }
+
+    /// True for a `304 Not Modified` answer to a conditional GET.
+    pub fn not_modified(&self) -> bool {
+        self.status() == Some(304)
     }
 
     /// True for `text/html` and `application/xhtml+xml`, or — without a `Content-Type` — a
@@ -131,33 +169,79 @@ impl Exchange {
     /// decoded by [`decode_html`]. `None` without a response or for a content-coding this
     /// crate cannot decode (br, zstd...).
     pub fn decoded_body(&self) -> Option<Decoded> {
+        self.decoded_body_capped(MAX_DECOMPRESSED_BYTES)
+    }
+
+    /// [`decoded_body`](Self::decoded_body) producing at most `cap` decompressed bytes; the
+    /// result's `truncated` is set when the cap cut it (a gzip bomb stops here).
+    pub fn decoded_body_capped(&self, cap: usize) -> Option<Decoded> {
         let head = self.response.as_ref()?;
-        match decompress(&self.body, head.header("content-encoding")) {
-            Decompressed::Bytes(b) => Some(decode_html(&b, self.content_type())),
+        match decompress_capped(&self.body, head.header("content-encoding"), cap) {
+            Decompressed::Bytes(b) => {
+                let cut = b.len() >= cap;
+                let mut d = decode_html(&b, self.content_type());
+                d.truncated = cut;
+                Some(d)
+            }
             Decompressed::Unsupported => None,
         }
     }
 }
 
+/// What to send besides the URL: who we claim to be and what we already have.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct RequestOptions {
+    /// Fetch profile (User-Agent and Referer); `None`: the crawler's own User-Agent.
+    pub(crate) profile: Option<Profile>,
+    /// Validators for a conditional GET.
+    pub(crate) validators: Option<Validators>,
+    /// Sitemap `<lastmod>` to carry on the exchange.
+    pub(crate) lastmod: Option<String>,
+}
+
 /// Request headers in the order sent. Names are written exactly so (hyper is told to
 /// title-case, which yields the same bytes), so `request_head` is what went on the wire.
-fn request_headers(config: &CrawlConfig, url: &Url) -> Vec<(&'static str, String)> {
+fn request_headers(
+    config: &CrawlConfig,
+    url: &Url,
+    options: &RequestOptions,
+) -> Vec<(&'static str, String)> {
     let host = url.host_str().unwrap_or("");
     let host = match url.port() {
         Some(p) => format!("{host}:{p}"),
         None => host.to_owned(),
     };
-    vec![
+    let user_agent = match &options.profile {
+        Some(p) => p.user_agent().to_owned(),
+        None => config.user_agent.clone(),
+    };
+    let mut headers = vec![
         ("Host", host),
-        ("User-Agent", config.user_agent.clone()),
+        ("User-Agent", user_agent),
         (
             "Accept",
             "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8".to_owned(),
         ),
+    ];
+    if let Some(referer) = options.profile.as_ref().and_then(|p| p.referer(url)) {
+        headers.push(("Referer", referer));
+    }
+    if let Some(v) = &options.validators {
+        // Header values must be visible ASCII; a stored validator that is not is not sent.
+        let ok = |s: &&String| s.bytes().all(|b| b == b' ' || b.is_ascii_graphic());
+        if let Some(etag) = v.etag.as_ref().filter(ok) {
+            headers.push(("If-None-Match", etag.clone()));
+        }
+        if let Some(lm) = v.last_modified.as_ref().filter(ok) {
+            headers.push(("If-Modified-Since", lm.clone()));
+        }
+    }
+    headers.extend([
         ("Accept-Language", "zh-CN,zh;q=0.9".to_owned()),
         ("Accept-Encoding", "gzip".to_owned()),
         ("Connection", "keep-alive".to_owned()),
-    ]
+    ]);
+    headers
 }
 
 pub(crate) fn path_and_query(url: &Url) -> String {
@@ -193,45 +277,83 @@ fn build_request(
         .map_err(|e| FetchError::InvalidUrl(e.to_string()))
 }
 
-struct Conn {
+/// A keep-alive HTTP/1.1 connection and the address it goes to.
+pub(crate) struct Conn {
     sender: SendRequest<Empty<Bytes>>,
     remote: SocketAddr,
 }
 
-/// Key of the connection pool and of the politeness clock.
-type HostKey = (String, u16);
+impl Conn {
+    pub(crate) fn is_closed(&self) -> bool {
+        self.sender.is_closed()
+    }
+}
 
-/// Fetches URLs for one crawl (one site, or one `fetch_one`), keeping one keep-alive
-/// connection per host and the time of the last request to each host.
+/// The host key (name, port) of an http URL.
+pub(crate) fn host_key(url: &Url) -> Option<HostKey> {
+    Some((url.host_str()?.to_owned(), url.port_or_known_default()?))
+}
+
+/// Fetches URLs for one crawl (or one `fetch_one` / `fetch_profiles`), taking turns and
+/// connections from the shared [`Hosts`].
+#[derive(Clone)]
 pub(crate) struct Fetcher<'a> {
     config: &'a CrawlConfig,
-    conns: HashMap<HostKey, Conn>,
-    last_request: HashMap<HostKey, Instant>,
-    /// Number of TCP connections opened (for logs and tests of connection reuse).
-    pub(crate) connections_opened: usize,
+    pub(crate) hosts: Arc<Hosts>,
 }
 
 impl<'a> Fetcher<'a> {
+    /// A fetcher with its own host table (not shared with any crawl).
     pub(crate) fn new(config: &'a CrawlConfig) -> Self {
         Fetcher {
             config,
-            conns: HashMap::new(),
-            last_request: HashMap::new(),
-            connections_opened: 0,
+            hosts: Arc::new(Hosts::new(config)),
         }
+    }
+
+    /// A fetcher on a shared host table.
+    pub(crate) fn with_hosts(config: &'a CrawlConfig, hosts: Arc<Hosts>) -> Self {
+        Fetcher { config, hosts }
     }
 
     /// Fetches `url` with GET, reading at most `body_cap` bytes of body.
     pub(crate) async fn fetch(
-        &mut self,
+        &self,
         site_key: i64,
         url: &Url,
         depth: u32,
         kind: PageKind,
         body_cap: usize,
     ) -> Exchange {
+        self.fetch_with(
+            site_key,
+            url,
+            depth,
+            kind,
+            body_cap,
+            RequestOptions::default(),
+        )
+        .await
+    }
+
+    /// [`fetch`](Self::fetch) with a profile, validators or sitemap data.
+    pub(crate) async fn fetch_with(
+        &self,
+        site_key: i64,
+        url: &Url,
+        depth: u32,
+        kind: PageKind,
+        body_cap: usize,
+        options: RequestOptions,
+    ) -> Exchange {
         let target = path_and_query(url);
-        let headers = request_headers(self.config, url);
+        let headers = request_headers(self.config, url, &options);
+        let sent_validators = options.validators.clone().filter(|v| {
+            headers
+                .iter()
+                .any(|(k, _)| *k == "If-None-Match" || *k == "If-Modified-Since")
+                && !v.is_empty()
+        });
         let mut ex = Exchange {
             site_key,
             url: url.clone(),
@@ -244,6 +366,9 @@ impl<'a> Fetcher<'a> {
             truncated: false,
             remote_addr: None,
             error: None,
+            profile: options.profile,
+            sent_validators,
+            lastmod: options.lastmod,
         };
         if let Err(e) = self.fetch_into(&mut ex, &target, &headers, body_cap).await {
             ex.error = Some(e);
@@ -252,7 +377,7 @@ impl<'a> Fetcher<'a> {
     }
 
     async fn fetch_into(
-        &mut self,
+        &self,
         ex: &mut Exchange,
         target: &str,
         headers: &[(&'static str, String)],
@@ -264,44 +389,42 @@ impl<'a> Fetcher<'a> {
                 scheme: url.scheme().to_owned(),
             });
         }
-        let host = url
-            .host_str()
-            .ok_or_else(|| FetchError::InvalidUrl("no host".to_owned()))?
-            .to_owned();
-        let port = url.port_or_known_default().unwrap_or(80);
-        let key: HostKey = (host.clone(), port);
+        let key = host_key(url).ok_or_else(|| FetchError::InvalidUrl("no host".to_owned()))?;
         // Validate the request before touching the network.
         build_request(target, headers)?;
 
-        if !self.config.delay_per_host.is_zero() {
-            if let Some(last) = self.last_request.get(&key) {
-                tokio::time::sleep_until(*last + self.config.delay_per_host).await;
-            }
-        }
-        self.last_request.insert(key.clone(), Instant::now());
+        let turn = self.hosts.turn(&key).await;
         ex.started_at = Utc::now();
-        let deadline = Instant::now() + self.config.request_timeout;
+        let config = self.config;
+        let deadline = Instant::now() + config.request_timeout;
+        let head_deadline = deadline.min(Instant::now() + config.header_timeout);
+        let head_timeout = || {
+            if config.header_timeout < config.request_timeout {
+                FetchError::HeaderTimeout(config.header_timeout)
+            } else {
+                FetchError::Timeout(config.request_timeout)
+            }
+        };
 
         // A pooled connection may have been closed by the server while idle; then the request
         // fails without a response and is retried once on a fresh connection.
         let mut reused = false;
         let response = loop {
-            let mut conn = match self.conns.remove(&key) {
-                Some(mut c) if !c.sender.is_closed() => {
-                    match tokio::time::timeout_at(deadline, c.sender.ready()).await {
-                        Ok(Ok(())) => {
-                            reused = true;
-                            c
-                        }
-                        _ => self.connect(&host, port).await?,
+            let mut conn = match turn.take_idle() {
+                Some(mut c) => match tokio::time::timeout_at(head_deadline, c.sender.ready()).await
+                {
+                    Ok(Ok(())) => {
+                        reused = true;
+                        c
                     }
-                }
-                _ => self.connect(&host, port).await?,
+                    _ => self.connect(&key.0, key.1).await?,
+                },
+                None => self.connect(&key.0, key.1).await?,
             };
             ex.remote_addr = Some(conn.remote);
             let req = build_request(target, headers)?;
-            match tokio::time::timeout_at(deadline, conn.sender.send_request(req)).await {
-                Err(_) => return Err(FetchError::Timeout(self.config.request_timeout)),
+            match tokio::time::timeout_at(head_deadline, conn.sender.send_request(req)).await {
+                Err(_) => return Err(head_timeout()),
                 Ok(Ok(resp)) => break (resp, conn),
                 // No response arrived, and GET is idempotent: one retry on a fresh connection
                 // is safe whatever way the stale connection failed (reset, EOF, broken pipe).
@@ -326,7 +449,7 @@ impl<'a> Fetcher<'a> {
         let mut complete = false;
         let result = loop {
             match tokio::time::timeout_at(deadline, body.frame()).await {
-                Err(_) => break Err(FetchError::Timeout(self.config.request_timeout)),
+                Err(_) => break Err(FetchError::Timeout(config.request_timeout)),
                 Ok(None) => {
                     complete = true;
                     break Ok(());
@@ -349,12 +472,12 @@ impl<'a> Fetcher<'a> {
         ex.body = buf.freeze();
         // Only a connection whose response was read to its end can carry the next request.
         if complete {
-            self.conns.insert(key, conn);
+            turn.put_idle(conn);
         }
         result
     }
 
-    async fn connect(&mut self, host: &str, port: u16) -> Result<Conn, FetchError> {
+    async fn connect(&self, host: &str, port: u16) -> Result<Conn, FetchError> {
         let config = self.config;
         let addr =
             crate::resolve::resolve(&config.resolve, config.allow_private, host, port).await?;
@@ -383,7 +506,6 @@ impl<'a> Fetcher<'a> {
         let sender = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| FetchError::ConnectTimeout(timeout))??;
-        self.connections_opened += 1;
         Ok(Conn {
             sender,
             remote: addr,
@@ -439,7 +561,10 @@ mod tests {
         };
         let url = Url::parse("http://Shop.test:8080/a%20b?x=1#frag").unwrap();
         let target = path_and_query(&url);
-        let head = render_request_head(&target, &request_headers(&config, &url));
+        let head = render_request_head(
+            &target,
+            &request_headers(&config, &url, &RequestOptions::default()),
+        );
         let head = String::from_utf8(head).unwrap();
         assert!(head.starts_with(
             "GET /a%20b?x=1 HTTP/1.1\r\nHost: shop.test:8080\r\nUser-Agent: wangjian/0.1\r\n"
@@ -447,10 +572,37 @@ mod tests {
         assert!(head.contains("\r\nAccept-Language: zh-CN,zh;q=0.9\r\nAccept-Encoding: gzip\r\nConnection: keep-alive\r\n\r\n"));
         assert!(head.ends_with("\r\n\r\n") && head.matches("\r\n\r\n").count() == 1);
         let url = Url::parse("http://shop.test:80/").unwrap();
+        assert!(render_request_head(
+            &path_and_query(&url),
+            &request_headers(&config, &url, &RequestOptions::default())
+        )
+        .starts_with(b"GET / HTTP/1.1\r\nHost: shop.test\r\n"));
+    }
+
+    #[test]
+    fn profile_and_validators_headers() {
+        let config = CrawlConfig::default();
+        let url = Url::parse("http://gov.test/").unwrap();
+        let options = RequestOptions {
+            profile: Some(Profile::SearchReferral {
+                engine: crate::SearchEngine::Baidu,
+            }),
+            validators: Some(Validators {
+                etag: Some("\"v1\"".into()),
+                last_modified: Some("Wed, 21 Oct 2015 07:28:00 GMT".into()),
+            }),
+            lastmod: None,
+        };
+        let head = render_request_head("/", &request_headers(&config, &url, &options));
+        let head = String::from_utf8(head).unwrap();
+        assert!(head.contains(&format!("User-Agent: {}\r\n", crate::profile::CHROME_UA)));
         assert!(
-            render_request_head(&path_and_query(&url), &request_headers(&config, &url))
-                .starts_with(b"GET / HTTP/1.1\r\nHost: shop.test\r\n")
+            head.contains("\r\nReferer: https://www.baidu.com/link?url="),
+            "{head}"
         );
+        assert!(head.contains(
+            "\r\nIf-None-Match: \"v1\"\r\nIf-Modified-Since: Wed, 21 Oct 2015 07:28:00 GMT\r\n"
+        ));
     }
 
     #[test]

@@ -58,7 +58,8 @@ pub fn extract_links(html: &str, page: &Url) -> Vec<Url> {
 }
 
 /// Resolves `href` against `base` into a canonical http(s) URL: host lower-cased, default port
-/// removed, dot segments resolved, fragment stripped. `None` for non-page links.
+/// removed, dot segments resolved, fragment stripped, tracking parameters removed (see
+/// [`canonical`]). `None` for non-page links.
 pub fn canonicalize(base: &Url, href: &str) -> Option<Url> {
     let href = href.trim();
     if href.is_empty() {
@@ -76,13 +77,56 @@ pub fn canonicalize(base: &Url, href: &str) -> Option<Url> {
 }
 
 /// Canonicalises `url` in place; false when it is not an http(s) URL with a host.
+///
+/// `Url` already lower-cases the host, drops the scheme's default port and resolves dot
+/// segments; this also strips the fragment and the tracking parameters of [`is_tracking`]
+/// (an empty query is removed). The order of the remaining parameters is kept: the URL is
+/// what gets fetched and recorded as evidence, and some servers care about order. Order is
+/// ignored only for dedup, by [`dedup_key`].
 pub fn canonical(url: &mut Url) -> bool {
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return false;
     }
     url.set_fragment(None);
-    // `Url` already lower-cases the host and drops the scheme's default port.
+    if let Some(q) = url.query() {
+        // Work on the raw query so that the bytes of the kept parameters are not re-encoded.
+        let kept: Vec<&str> = q
+            .split('&')
+            .filter(|p| !is_tracking(p.split('=').next().unwrap_or("")))
+            .collect();
+        if kept.len() != q.split('&').count() || q.is_empty() {
+            let kept = kept.join("&");
+            url.set_query((!kept.is_empty()).then_some(kept.as_str()));
+        }
+    }
     true
+}
+
+/// Parameters that only track the visitor and never change the page: `utm_*` (Google
+/// Analytics), `spm` (Alibaba/Taobao), `gclid`, `fbclid`, `msclkid`, `bd_vid` (Baidu ads).
+pub fn is_tracking(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    key.starts_with("utm_")
+        || matches!(
+            key.as_str(),
+            "spm" | "gclid" | "fbclid" | "msclkid" | "bd_vid"
+        )
+}
+
+/// The dedup key of a canonical URL: the URL with its query parameters sorted (and empty ones
+/// dropped), so `?a=1&b=2` and `?b=2&a=1` are one page.
+pub fn dedup_key(url: &Url) -> String {
+    match url.query() {
+        None => url.as_str().to_owned(),
+        Some(q) => {
+            let mut params: Vec<&str> = q.split('&').filter(|p| !p.is_empty()).collect();
+            params.sort_unstable();
+            let mut u = url.clone();
+            let q = params.join("&");
+            u.set_query((!q.is_empty()).then_some(q.as_str()));
+            u.into()
+        }
+    }
 }
 
 /// Is `url` part of the site started at `start`? Same host (http or https), and, when a
@@ -214,6 +258,29 @@ mod tests {
         ] {
             assert_eq!(canon(b, skip), None, "{skip}");
         }
+    }
+
+    #[test]
+    fn tracking_parameters_and_dedup_key() {
+        let b = "http://s.test/";
+        assert_eq!(
+            canon(b, "/p?utm_source=x&id=3&UTM_medium=y&spm=a1.b2").as_deref(),
+            Some("http://s.test/p?id=3")
+        );
+        assert_eq!(
+            canon(b, "/p?utm_source=x").as_deref(),
+            Some("http://s.test/p")
+        );
+        assert_eq!(canon(b, "/p?").as_deref(), Some("http://s.test/p"));
+        assert_eq!(
+            canon(b, "/p?b=%E4%B8%AD&a=1").as_deref(),
+            Some("http://s.test/p?b=%E4%B8%AD&a=1")
+        );
+        assert_eq!(
+            dedup_key(&url("http://s.test/p?b=2&a=1&")),
+            "http://s.test/p?a=1&b=2"
+        );
+        assert_eq!(dedup_key(&url("http://s.test/p")), "http://s.test/p");
     }
 
     #[test]

@@ -4,9 +4,19 @@
 //! answering "may this path be fetched?". Basics of RFC 9309: groups chosen by the product
 //! token (case-insensitive; all groups naming it are merged, else all `*` groups), `Allow` /
 //! `Disallow` with longest-match precedence (`Allow` wins ties), `*` and `$` wildcards,
-//! `/robots.txt` always allowed, at least [`MAX_ROBOTS_BYTES`] parsed. It must not fetch
-//! anything or know about HTTP status codes beyond the [`Robots::allow_all`] /
-//! [`Robots::disallow_all`] constructors the crawler picks from.
+//! `/robots.txt` always allowed, at least [`MAX_ROBOTS_BYTES`] parsed. Also the two common
+//! extensions a polite crawler needs: `Crawl-delay` of the chosen group and the file's
+//! `Sitemap:` lines. And [`RobotsCache`]: parsed robots.txt per origin, kept at most 24 hours
+//! (RFC 9309 §2.4), shared by the seeds of one crawl and reusable across crawls.
+//! It must not fetch anything (the crawler fetches and hands the outcome to the cache) or know
+//! about HTTP status codes beyond the [`Robots::allow_all`] / [`Robots::disallow_all`]
+//! constructors the crawler picks from.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 /// How much of a robots.txt body is parsed (RFC 9309 asks for at least 500 KiB).
 pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
@@ -24,7 +34,15 @@ struct Rule {
 pub struct Robots {
     rules: Vec<Rule>,
     disallow_all: bool,
+    /// `Crawl-delay` of the chosen group (uncapped; the crawler caps it).
+    crawl_delay: Option<Duration>,
+    /// `Sitemap:` URLs as written (absolute per the sitemaps protocol), in file order, at most
+    /// [`MAX_SITEMAP_LINES`].
+    sitemaps: Vec<String>,
 }
+
+/// How many `Sitemap:` lines are kept from one robots.txt.
+pub const MAX_SITEMAP_LINES: usize = 64;
 
 impl Robots {
     /// No restrictions (robots.txt missing: 4xx).
@@ -32,6 +50,8 @@ impl Robots {
         Robots {
             rules: Vec::new(),
             disallow_all: false,
+            crawl_delay: None,
+            sitemaps: Vec::new(),
         }
     }
 
@@ -40,6 +60,8 @@ impl Robots {
         Robots {
             rules: Vec::new(),
             disallow_all: true,
+            crawl_delay: None,
+            sitemaps: Vec::new(),
         }
     }
 
@@ -53,7 +75,9 @@ impl Robots {
         struct Group {
             agents: Vec<String>,
             rules: Vec<Rule>,
+            crawl_delay: Option<Duration>,
         }
+        let mut sitemaps = Vec::new();
         let mut groups: Vec<Group> = Vec::new();
         // True while consecutive user-agent lines are still extending the current group.
         let mut in_agent_lines = false;
@@ -70,6 +94,7 @@ impl Robots {
                         groups.push(Group {
                             agents: Vec::new(),
                             rules: Vec::new(),
+                            crawl_delay: None,
                         });
                     }
                     in_agent_lines = true;
@@ -101,24 +126,32 @@ impl Robots {
                         anchored,
                     });
                 }
-                // Other records (sitemap, crawl-delay...) neither belong to nor end a group's
-                // user-agent run in practice; treat them as ending it, like rules do.
+                "crawl-delay" => {
+                    in_agent_lines = false;
+                    if let (Some(group), Some(d)) = (groups.last_mut(), parse_delay(value)) {
+                        group.crawl_delay.get_or_insert(d);
+                    }
+                }
+                // Sitemap lines are not tied to any group (sitemaps.org).
+                "sitemap" => {
+                    if !value.is_empty() && sitemaps.len() < MAX_SITEMAP_LINES {
+                        sitemaps.push(value.to_owned());
+                    }
+                }
+                // Other records neither belong to nor end a group's user-agent run in
+                // practice; treat them as ending it, like rules do.
                 _ => in_agent_lines = false,
             }
         }
         let token = token.to_ascii_lowercase();
-        let pick = |name: &str| -> Vec<Rule> {
-            groups
-                .iter()
-                .filter(|g| g.agents.iter().any(|a| a == name))
-                .flat_map(|g| g.rules.iter().cloned())
-                .collect()
-        };
         let any_named = !token.is_empty() && groups.iter().any(|g| g.agents.contains(&token));
-        let rules = if any_named { pick(&token) } else { pick("*") };
+        let name = if any_named { token.as_str() } else { "*" };
+        let chosen = || groups.iter().filter(|g| g.agents.iter().any(|a| a == name));
         Robots {
-            rules,
+            rules: chosen().flat_map(|g| g.rules.iter().cloned()).collect(),
             disallow_all: false,
+            crawl_delay: chosen().find_map(|g| g.crawl_delay),
+            sitemaps,
         }
     }
 
@@ -148,12 +181,152 @@ impl Robots {
     pub fn is_disallow_all(&self) -> bool {
         self.disallow_all
     }
+
+    /// The `Crawl-delay` of the group that applies to us, as written (not capped).
+    pub fn crawl_delay(&self) -> Option<Duration> {
+        self.crawl_delay
+    }
+
+    /// The `Sitemap:` URLs listed in the file, as written.
+    pub fn sitemaps(&self) -> &[String] {
+        &self.sitemaps
+    }
 }
 
-/// The product token of a User-Agent string: `wangjian/0.1 (+https://x)` → `wangjian`.
+/// `Crawl-delay: 2`, `Crawl-delay: 0.5` → a duration; garbage, negative or absurd → `None`.
+fn parse_delay(value: &str) -> Option<Duration> {
+    let secs: f64 = value.parse().ok()?;
+    (secs.is_finite() && (0.0..=86_400.0).contains(&secs)).then(|| Duration::from_secs_f64(secs))
+}
+
+/// The robots.txt product token of a User-Agent string: `wangjian/0.1 (+https://x)` →
+/// `wangjian`. A browser-style string names the crawler in its `compatible;` comment:
+/// `Mozilla/5.0 (compatible; Baiduspider/2.0; +http://...)` → `Baiduspider`.
 pub fn product_token(user_agent: &str) -> &str {
+    if let Some(rest) = user_agent.split_once("(compatible;").map(|(_, r)| r) {
+        let token = rest
+            .split([';', ')'])
+            .next()
+            .unwrap_or("")
+            .trim()
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .trim();
+        if !token.is_empty() {
+            return token;
+        }
+    }
     let first = user_agent.split_whitespace().next().unwrap_or("");
     first.split('/').next().unwrap_or("")
+}
+
+/// The origin robots.txt belongs to: scheme, host and port (RFC 9309 §2.3).
+pub type Origin = (String, String, u16);
+
+/// The origin of `url`, or `None` for a URL without a host.
+pub fn origin_of(url: &url::Url) -> Option<Origin> {
+    Some((
+        url.scheme().to_owned(),
+        url.host_str()?.to_owned(),
+        url.port_or_known_default()?,
+    ))
+}
+
+/// What the crawler concluded from fetching an origin's robots.txt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RobotsOutcome {
+    /// Rules to obey (a parsed file, or allow-all for a 4xx).
+    Rules(Robots),
+    /// robots.txt was unreachable or 5xx: nothing may be crawled; the reason for the report.
+    Unavailable(String),
+}
+
+#[derive(Debug)]
+struct CacheEntry {
+    outcome: Option<(RobotsOutcome, Instant)>,
+}
+
+/// robots.txt outcomes per origin (scheme, host, port), each kept at most `ttl` (24 hours by
+/// default, the RFC 9309 limit). Cloning shares the cache, so one cache can serve the seeds of
+/// one crawl (a platform and its shops fetch robots.txt once) and later crawls too.
+#[derive(Debug, Clone)]
+pub struct RobotsCache {
+    entries: Arc<Mutex<HashMap<Origin, Arc<tokio::sync::Mutex<CacheEntry>>>>>,
+    ttl: Duration,
+}
+
+impl Default for RobotsCache {
+    fn default() -> Self {
+        Self::with_ttl(Duration::from_secs(24 * 3600))
+    }
+}
+
+impl RobotsCache {
+    /// An empty cache whose entries expire after 24 hours.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// An empty cache whose entries expire after `ttl` (capped at 24 hours).
+    pub fn with_ttl(ttl: Duration) -> Self {
+        RobotsCache {
+            entries: Arc::default(),
+            ttl: ttl.min(Duration::from_secs(24 * 3600)),
+        }
+    }
+
+    /// The cached outcome for `origin` if still fresh, else runs `fetch` and caches its result.
+    /// Concurrent callers for the same origin wait for the one fetch instead of repeating it.
+    /// Returns the outcome and whether it came from the cache.
+    pub(crate) async fn get_or_fetch<F, Fut, E>(
+        &self,
+        origin: Origin,
+        fetch: F,
+    ) -> Result<(RobotsOutcome, bool), E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: std::future::Future<Output = Result<RobotsOutcome, E>>,
+    {
+        let entry = {
+            let mut map = self.entries.lock().expect("robots cache lock");
+            map.entry(origin)
+                .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(CacheEntry { outcome: None })))
+                .clone()
+        };
+        let mut entry = entry.lock().await;
+        if let Some((outcome, at)) = &entry.outcome {
+            if at.elapsed() < self.ttl {
+                return Ok((outcome.clone(), true));
+            }
+        }
+        let outcome = fetch().await?;
+        entry.outcome = Some((outcome.clone(), Instant::now()));
+        Ok((outcome, false))
+    }
+
+    /// Drops every entry older than the TTL (call between crawls to bound memory).
+    pub fn purge_expired(&self) {
+        let ttl = self.ttl;
+        self.entries
+            .lock()
+            .expect("robots cache lock")
+            .retain(|_, e| {
+                e.try_lock()
+                    .map(|e| e.outcome.as_ref().is_some_and(|(_, at)| at.elapsed() < ttl))
+                    .unwrap_or(true)
+            });
+    }
+
+    /// Number of origins held.
+    pub fn len(&self) -> usize {
+        self.entries.lock().expect("robots cache lock").len()
+    }
+
+    /// True when nothing is cached.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 /// Percent-encodes what is not printable ASCII and upper-cases existing `%xx` escapes, so
@@ -221,7 +394,37 @@ mod tests {
     }
 
     #[test]
+    fn crawl_delay_and_sitemaps() {
+        let r = "Sitemap: http://s.test/a.xml\nUser-agent: *\nCrawl-delay: 2.5\nDisallow: /x\n\nUser-agent: wangjian\nCrawl-delay: 7\nDisallow: /y\nSitemap: http://s.test/b.xml\n";
+        let w = Robots::parse(r.as_bytes(), "wangjian");
+        assert_eq!(w.crawl_delay(), Some(Duration::from_secs(7)));
+        assert_eq!(w.sitemaps(), ["http://s.test/a.xml", "http://s.test/b.xml"]);
+        let other = Robots::parse(r.as_bytes(), "other");
+        assert_eq!(other.crawl_delay(), Some(Duration::from_millis(2500)));
+        assert!(!other.is_allowed("/x"));
+        for bad in ["abc", "-1", "NaN", "1e9"] {
+            let r = format!("User-agent: *\nCrawl-delay: {bad}\n");
+            assert_eq!(
+                Robots::parse(r.as_bytes(), "w").crawl_delay(),
+                None,
+                "{bad}"
+            );
+        }
+        assert_eq!(Robots::allow_all().crawl_delay(), None);
+    }
+
+    #[test]
     fn product_token_of_user_agent() {
+        assert_eq!(
+            product_token(
+                "Mozilla/5.0 (compatible; Baiduspider/2.0; +http://www.baidu.com/search/spider.html)"
+            ),
+            "Baiduspider"
+        );
+        assert_eq!(
+            product_token("Mozilla/5.0 (compatible; wangjian/0.1; +https://x/bot)"),
+            "wangjian"
+        );
         assert_eq!(
             product_token("wangjian/0.1 (+https://example.org/bot)"),
             "wangjian"

@@ -6,10 +6,14 @@
 //! values are entity-decoded here ([`crate::entities`]). Content of `script`, `style`,
 //! `noscript`, `template` (and other raw-text elements) is not visible text.
 //!
-//! Not here (later work): CSS-hidden blocks (`display:none`, off-screen), which need their own
-//! analysis for `site.hijacked`; the text is what a reader of the markup would see.
+//! Hidden content ([`crate::hidden`]): text inside blocks that inline styles, the `hidden`
+//! attribute or simple `<style>` rules hide or move off screen goes to [`Extracted::hidden`],
+//! not to the visible text; links inside them are marked [`Link::hidden`]. HTML that scripts
+//! write into the document (`document.write`, `innerHTML`, with JS escapes and `atob` base64
+//! decoded) is extracted as if it were in the page, one level deep.
 
 use crate::entities::decode;
+use crate::hidden::{script_html, style_hides, StyleSheet};
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{doc_text, element, end_tag, HtmlRewriter, MemorySettings, Settings};
 use serde::Serialize;
@@ -26,6 +30,8 @@ pub struct Extracted {
     pub metas: Vec<(String, String)>,
     /// Visible text; block elements are separated by newlines.
     pub text: String,
+    /// Text of hidden or off-screen blocks (see the module docs); blocks separated by newlines.
+    pub hidden: String,
     /// Links (`<a href>`), in document order.
     pub links: Vec<Link>,
     /// Forms; inputs outside any `<form>` are collected in one last form.
@@ -41,6 +47,8 @@ pub struct Link {
     /// Visible text of the link (whitespace collapsed, at most [`MAX_ANCHOR`] bytes); for an
     /// image link, the image's alt text.
     pub anchor: String,
+    /// Inside a hidden or off-screen block.
+    pub hidden: bool,
 }
 
 /// A form, as the inputs that ask a visitor for something.
@@ -72,15 +80,47 @@ struct State {
     open_label: Option<String>,
     open_form: Option<usize>,
     loose_form: Option<usize>,
+    /// Open elements that hide their content.
+    hidden_depth: usize,
+    sheet: StyleSheet,
+    in_style: bool,
+    /// Raw text of the current `<style>` or `<script>` element.
+    raw: String,
+    /// HTML written by scripts, and whether the script sat in a hidden block.
+    written: Vec<(String, bool)>,
+    written_bytes: usize,
 }
+
+/// Script-written HTML kept per page, in bytes; past it, scripts are not read.
+const MAX_WRITTEN: usize = 1 << 20;
 
 impl State {
     fn newline(&mut self) {
-        if !self.out.text.is_empty() && !self.out.text.ends_with('\n') {
+        let text = if self.hidden_depth > 0 {
+            &mut self.out.hidden
+        } else {
+            &mut self.out.text
+        };
+        if !text.is_empty() && !text.ends_with('\n') {
             // Trailing spaces of the line are noise.
-            let trimmed = self.out.text.trim_end_matches(' ').len();
-            self.out.text.truncate(trimmed);
-            self.out.text.push('\n');
+            let trimmed = text.trim_end_matches(' ').len();
+            text.truncate(trimmed);
+            text.push('\n');
+        }
+    }
+
+    fn raw_end(&mut self, script: bool) {
+        let raw = std::mem::take(&mut self.raw);
+        if script {
+            if self.template_depth > 0 || self.written_bytes > MAX_WRITTEN {
+                return;
+            }
+            if let Some(html) = script_html(&raw) {
+                self.written_bytes += html.len();
+                self.written.push((html, self.hidden_depth > 0));
+            }
+        } else if self.in_style {
+            self.sheet.add(&raw);
         }
     }
 
@@ -96,7 +136,11 @@ impl State {
         if self.template_depth > 0 {
             return;
         }
-        push_collapsed(&mut self.out.text, &decoded, usize::MAX);
+        if self.hidden_depth > 0 {
+            push_collapsed(&mut self.out.hidden, &decoded, usize::MAX);
+        } else {
+            push_collapsed(&mut self.out.text, &decoded, usize::MAX);
+        }
         if let Some(i) = self.open_link {
             push_collapsed(&mut self.out.links[i].anchor, &decoded, MAX_ANCHOR);
         }
@@ -140,9 +184,43 @@ fn attr(el: &Element, name: &str) -> Option<String> {
 
 type Shared = Rc<RefCell<State>>;
 
-/// Extracts title, metas, visible text, links, forms and images. Never panics; on markup the
-/// tokenizer gives up on, returns what was read up to there.
+/// Extracts title, metas, visible text, hidden text, links, forms and images. Never panics; on
+/// markup the tokenizer gives up on, returns what was read up to there.
 pub fn extract(html: &str) -> Extracted {
+    let mut out = extract_one(html);
+    for (fragment, hidden) in std::mem::take(&mut out.1) {
+        // One level deep: scripts inside written HTML are not read again.
+        let (sub, _) = extract_one(&fragment);
+        merge(&mut out.0, sub, hidden);
+    }
+    out.0
+}
+
+fn merge(out: &mut Extracted, sub: Extracted, hidden: bool) {
+    let append = |dst: &mut String, src: &str| {
+        if src.is_empty() {
+            return;
+        }
+        if !dst.is_empty() && !dst.ends_with('\n') {
+            dst.push('\n');
+        }
+        dst.push_str(src);
+    };
+    if hidden {
+        append(&mut out.hidden, &sub.text);
+    } else {
+        append(&mut out.text, &sub.text);
+    }
+    append(&mut out.hidden, &sub.hidden);
+    out.links.extend(sub.links.into_iter().map(|mut l| {
+        l.hidden |= hidden;
+        l
+    }));
+    out.images.extend(sub.images);
+    out.forms.extend(sub.forms);
+}
+
+fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
     let st: Shared = Rc::new(RefCell::new(State::default()));
     {
         let s = st.clone();
@@ -158,7 +236,17 @@ pub fn extract(html: &str) -> Extracted {
                         s.text_node_end();
                     }
                 }
-                TextType::RawText | TextType::ScriptData => {}
+                TextType::RawText | TextType::ScriptData => {
+                    let script = matches!(t.text_type(), TextType::ScriptData);
+                    if script || s.in_style {
+                        if s.raw.len() < MAX_WRITTEN {
+                            s.raw.push_str(t.as_str());
+                        }
+                        if t.last_in_text_node() {
+                            s.raw_end(script);
+                        }
+                    }
+                }
             }
             Ok(())
         });
@@ -174,7 +262,43 @@ pub fn extract(html: &str) -> Extracted {
             st.clone(),
             st.clone(),
         );
+        let (h1, h2) = (st.clone(), st.clone());
         let handlers = vec![
+            // First, so that the handlers below see the element's own hiding.
+            element!("*", move |el| {
+                let hides = {
+                    let s = h1.borrow();
+                    el.has_attribute("hidden")
+                        || el.get_attribute("style").is_some_and(|v| style_hides(&v))
+                        || s.sheet.hides(
+                            el.get_attribute("class").as_deref(),
+                            el.get_attribute("id").as_deref(),
+                        )
+                };
+                if hides {
+                    if let Some(h) = el.end_tag_handlers() {
+                        h1.borrow_mut().hidden_depth += 1;
+                        let s = h1.clone();
+                        h.push(end_tag!(move |_| {
+                            let mut s = s.borrow_mut();
+                            s.hidden_depth = s.hidden_depth.saturating_sub(1);
+                            Ok(())
+                        }));
+                    }
+                }
+                Ok(())
+            }),
+            element!("style", move |el| {
+                h2.borrow_mut().in_style = true;
+                let s = h2.clone();
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        s.borrow_mut().in_style = false;
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
             element!(BLOCKS, move |el| {
                 s1.borrow_mut().newline();
                 let s = s1.clone();
@@ -239,9 +363,11 @@ pub fn extract(html: &str) -> Extracted {
                 // A new <a> closes any open one (nested links are not valid HTML).
                 s.open_link = None;
                 if let Some(href) = attr(el, "href") {
+                    let hidden = s.hidden_depth > 0;
                     s.out.links.push(Link {
                         href,
                         anchor: String::new(),
+                        hidden,
                     });
                     let i = s.out.links.len() - 1;
                     s.open_link = Some(i);
@@ -375,16 +501,19 @@ pub fn extract(html: &str) -> Extracted {
     if !s.pending.is_empty() {
         s.text_node_end();
     }
+    let written = std::mem::take(&mut s.written);
     let mut out = std::mem::take(&mut s.out);
     let t = out.text.trim_end().len();
     out.text.truncate(t);
+    let t = out.hidden.trim_end().len();
+    out.hidden.truncate(t);
     let t = out.title.trim_end().len();
     out.title.truncate(t);
     for l in &mut out.links {
         let t = l.anchor.trim_end().len();
         l.anchor.truncate(t);
     }
-    out
+    (out, written)
 }
 
 #[cfg(test)]

@@ -1,9 +1,11 @@
 //! Detection: HTML → text → findings.
 //!
-//! Pipeline: [`extract`] (lol_html, entity decoding) → [`normalize`] (invisible characters,
-//! width, case, traditional → simplified, whitespace inside Chinese; offsets kept) → the
-//! [`matcher`] (one Aho-Corasick pass per page field, per-rule confirmation) and the
-//! [`structure`] checks → [`Finding`]s whose excerpts are ORIGINAL text.
+//! Pipeline: [`extract`] (lol_html, entity decoding, hidden blocks, script-written HTML) →
+//! [`normalize`] (invisible characters, width, case, traditional → simplified, whitespace and
+//! separators inside Chinese; offsets kept) → the [`matcher`] (one Aho-Corasick pass per page
+//! field, per-rule confirmation), the [`structure`] and [`register`] checks and the hijack
+//! signals → [`Finding`]s whose excerpts are ORIGINAL text. [`cloaking`] compares two captures
+//! of one URL.
 //!
 //! Rules are data ([`rules`], `rules/*.toml`), each citing its legal basis.
 //!
@@ -11,22 +13,26 @@
 //! it depends only on `domain`. It never panics on page input, and its work is linear in the
 //! page size.
 
+pub mod cloaking;
 pub mod entities;
 pub mod extract;
+pub mod hidden;
 mod matcher;
 pub mod normalize;
+pub mod register;
 pub mod rules;
 pub mod structure;
 
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
+pub use register::{RegisterFacts, RegisterIndex, RegisterView};
 pub use rules::{Pattern, Rule, RuleError, RulePack, Scope};
 pub use structure::trading_page;
 
 use matcher::Matcher;
 use normalize::Normalized;
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
 /// What the caller knows about the page being scanned.
@@ -37,6 +43,20 @@ pub struct PageContext<'a> {
     pub is_site_home: bool,
     /// The register's classification of the site, when known.
     pub site_kind: Option<SiteKind>,
+    /// What the register says about the site's operator; register checks run only when loaded.
+    pub register: RegisterView<'a>,
+}
+
+impl<'a> PageContext<'a> {
+    /// A page that is not a site's homepage, with nothing known about its site.
+    pub const fn new(url: &'a str) -> PageContext<'a> {
+        PageContext {
+            url,
+            is_site_home: false,
+            site_kind: None,
+            register: RegisterView::NotLoaded,
+        }
+    }
 }
 
 /// Where in the page a finding was made.
@@ -47,8 +67,12 @@ pub enum Location {
     Meta,
     Text,
     Link,
+    /// Hidden or off-screen text and links.
+    Hidden,
     /// An attribute such as an image's `alt`.
     Attribute,
+    /// The capture of another profile (spider, search referral) that differs from a visitor's.
+    SpiderView,
     /// A fact about the page as a whole (e.g. no license shown).
     Structure,
 }
@@ -60,6 +84,8 @@ impl Location {
             Location::Meta => "meta",
             Location::Text => "text",
             Location::Link => "link",
+            Location::Hidden => "hidden",
+            Location::SpiderView => "spider",
             Location::Attribute => "attribute",
             Location::Structure => "structure",
         }
@@ -87,9 +113,9 @@ pub const EXCERPT_CONTEXT: usize = 20;
 pub const EXCERPT_MAX: usize = 200;
 
 /// Rule id of the structural USCC check.
-pub const RULE_USCC_INVALID: &str = "structure.uscc-invalid-001";
+pub const RULE_USCC_INVALID: &str = structure::ids::USCC_INVALID;
 /// Rule id of the structural license-display check.
-pub const RULE_LICENSE_NOT_DISPLAYED: &str = "structure.license-not-displayed-001";
+pub const RULE_LICENSE_NOT_DISPLAYED: &str = structure::ids::LICENSE_NOT_DISPLAYED;
 
 /// Meta tags that carry no advertising text.
 const TECHNICAL_METAS: &[&str] = &[
@@ -141,13 +167,28 @@ impl Detector {
         self.scan_extracted(&extract(html), ctx)
     }
 
-    /// Scans an extracted page: rules over title, metas, text, links and alt texts, then the
-    /// structural checks. Findings are deduplicated per (rule, excerpt).
+    /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and
+    /// alt texts, then the structural and register checks and the hijack signals. Findings are
+    /// deduplicated per (rule, excerpt).
     pub fn scan_extracted(&self, page: &Extracted, ctx: &PageContext) -> Vec<Finding> {
+        let text = Normalized::new(&page.text);
+        let head = {
+            let mut h = normalize::normalize(&page.title);
+            for (name, content) in &page.metas {
+                if !TECHNICAL_METAS.contains(&name.as_str()) {
+                    h.push('\n');
+                    h.push_str(&normalize::normalize(content));
+                }
+            }
+            h
+        };
         let mut out = Findings {
             list: Vec::new(),
             seen: HashSet::new(),
             version: &self.pack.version,
+            head: &head,
+            text: &text.text,
+            conditions: HashMap::new(),
         };
         self.scan_field(&page.title, Scope::Title, Location::Title, &mut out);
         for (name, content) in &page.metas {
@@ -155,40 +196,69 @@ impl Detector {
                 self.scan_field(content, Scope::Meta, Location::Meta, &mut out);
             }
         }
-        let text = Normalized::new(&page.text);
         self.scan_normalized(&page.text, &text, Scope::Text, Location::Text, &mut out);
+        self.scan_field(&page.hidden, Scope::Hidden, Location::Hidden, &mut out);
         for l in &page.links {
-            self.scan_field(&l.anchor, Scope::Link, Location::Link, &mut out);
-            self.scan_field(&l.href, Scope::Link, Location::Link, &mut out);
+            let (scope, loc) = if l.hidden {
+                (Scope::Hidden, Location::Hidden)
+            } else {
+                (Scope::Link, Location::Link)
+            };
+            // Link rules look at hidden links too; hidden-scope rules at their anchors.
+            self.scan_field(&l.anchor, Scope::Link, loc, &mut out);
+            self.scan_field(&l.href, Scope::Link, loc, &mut out);
+            if scope == Scope::Hidden {
+                self.scan_field(&l.anchor, Scope::Hidden, loc, &mut out);
+            }
         }
         for (_, alt) in &page.images {
             self.scan_field(alt, Scope::Alt, Location::Attribute, &mut out);
         }
-        for s in structure::check(
-            page,
-            &text,
-            ctx.is_site_home,
-            ctx.site_kind,
-            &self.pack.badge_hosts,
-        ) {
-            let (cat, id, span, loc) = match s {
-                structure::Structural::UsccInvalid(span) => (
-                    Category::LicenseUsccInvalid,
-                    RULE_USCC_INVALID,
-                    span,
-                    Location::Text,
-                ),
-                structure::Structural::LicenseNotDisplayed(span) => (
-                    Category::LicenseNotDisplayed,
-                    RULE_LICENSE_NOT_DISPLAYED,
-                    span,
-                    Location::Structure,
-                ),
+        for s in structure::check(page, &text, ctx, &self.pack.badge_hosts) {
+            let (excerpt_text, loc) = match s.evidence {
+                structure::Evidence::Text(span) => {
+                    let orig = text.to_original(&page.text, span);
+                    (excerpt(&page.text, orig), Location::Structure)
+                }
+                structure::Evidence::Raw(raw) => (excerpt(&raw, 0..raw.len()), Location::Structure),
             };
-            let orig = text.to_original(&page.text, span);
-            out.push(cat, id, cat.severity(), excerpt(&page.text, orig), loc);
+            out.push(s.category, s.rule, s.category.severity(), excerpt_text, loc);
         }
+        self.hijack_signals(page, &mut out);
         out.list
+    }
+
+    /// `site.hijacked` from what the rules found: gambling in the title or metas over a body
+    /// that has none (the kit rewrote the head), or gambling in hidden blocks and links (a
+    /// hidden link farm).
+    fn hijack_signals(&self, page: &Extracted, out: &mut Findings) {
+        let gambling = |loc: &[Location]| {
+            out.list
+                .iter()
+                .find(|f| f.category == Category::ContentGambling && loc.contains(&f.location))
+                .map(|f| f.excerpt.clone())
+        };
+        let head = gambling(&[Location::Title, Location::Meta]);
+        let body = gambling(&[Location::Text, Location::Link, Location::Attribute]);
+        let hidden = gambling(&[Location::Hidden]);
+        if let Some(e) = hidden {
+            let links = page.links.iter().filter(|l| l.hidden).count();
+            out.push(
+                Category::SiteHijacked,
+                structure::ids::HIJACK_HIDDEN,
+                Category::SiteHijacked.severity(),
+                format!("{e} ({links} hidden links)"),
+                Location::Hidden,
+            );
+        } else if let (Some(e), None) = (head, body) {
+            out.push(
+                Category::SiteHijacked,
+                structure::ids::HIJACK_TITLE,
+                Category::SiteHijacked.severity(),
+                e,
+                Location::Title,
+            );
+        }
     }
 
     fn scan_field(&self, orig: &str, scope: Scope, loc: Location, out: &mut Findings) {
@@ -209,6 +279,9 @@ impl Detector {
     ) {
         for hit in self.matcher.scan(&self.pack.rules, &norm.text, scope) {
             let rule = &self.pack.rules[hit.rule];
+            if !out.page_allows(hit.rule, rule) {
+                continue;
+            }
             let span = norm.to_original(orig, hit.span);
             out.push(
                 rule.category,
@@ -225,9 +298,27 @@ struct Findings<'a> {
     list: Vec<Finding>,
     seen: HashSet<(String, String)>,
     version: &'a str,
+    /// Normalised title and metas, and visible text, for rules' page conditions.
+    head: &'a str,
+    text: &'a str,
+    /// Page-condition results per rule index, computed at the rule's first hit.
+    conditions: HashMap<usize, bool>,
 }
 
 impl Findings<'_> {
+    /// Whether the rule's page conditions (`page_any`, `page_none`) hold on this page.
+    fn page_allows(&mut self, index: usize, rule: &Rule) -> bool {
+        if rule.page_any.is_empty() && rule.page_none.is_empty() {
+            return true;
+        }
+        let (head, text) = (self.head, self.text);
+        *self.conditions.entry(index).or_insert_with(|| {
+            let on_page = |w: &String| head.contains(w.as_str()) || text.contains(w.as_str());
+            (rule.page_any.is_empty() || rule.page_any.iter().any(on_page))
+                && !rule.page_none.iter().any(on_page)
+        })
+    }
+
     fn push(
         &mut self,
         category: Category,

@@ -119,13 +119,18 @@ fn merge(mut hits: Vec<Hit>) -> Vec<Hit> {
 }
 
 /// True when an exclusion occurs within `rule.window` characters of `span` (0: overlapping
-/// or touching).
+/// or touching), on the same line: a block's neighbour does not excuse it.
 fn excluded(rule: &Rule, text: &str, span: &Range<usize>) -> bool {
+    let line_start = text[..span.start].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[span.end..]
+        .find('\n')
+        .map_or(text.len(), |i| span.end + i);
+    let text = &text[..line_end];
     rule.exclude.iter().any(|ex| {
         let found: Vec<Range<usize>> = match ex {
             Pattern::Literal(l) => {
                 let reach = rule.window + l.chars().count();
-                let lo = back(text, span.start, reach);
+                let lo = back(text, span.start, reach).max(line_start);
                 let hi = fwd(text, span.end, reach);
                 let v = text[lo..hi]
                     .match_indices(l.as_str())
@@ -135,7 +140,7 @@ fn excluded(rule: &Rule, text: &str, span: &Range<usize>) -> bool {
             }
             Pattern::Regex { regex, .. } => {
                 let reach = rule.window + REGEX_EXCLUDE_REACH;
-                let lo = back(text, span.start, reach);
+                let lo = back(text, span.start, reach).max(line_start);
                 let hi = fwd(text, span.end, reach);
                 let v = regex
                     .find_iter(&text[lo..hi])

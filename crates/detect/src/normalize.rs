@@ -36,37 +36,94 @@ impl Normalized {
             text: String::with_capacity(orig.len()),
             anchors: Vec::new(),
         };
-        // Start of a pending whitespace run in `orig`, and whether it holds a line break.
-        let mut pending_ws: Option<(usize, bool)> = None;
+        // The pending run of whitespace and separators: `(original offset, folded char)`.
+        let mut run: Vec<(usize, char)> = Vec::new();
         let mut last_han = false;
+        let mut last_alnum = false;
         for (o, c) in orig.char_indices() {
             if is_invisible(c) {
                 continue;
             }
             let c = fold_width(c);
-            if c.is_whitespace() {
-                let nl = matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}');
-                pending_ws = Some(match pending_ws {
-                    None => (o, nl),
-                    Some((p, had)) => (p, had || nl),
-                });
+            if c.is_whitespace() || is_separator(c) {
+                if run.len() < MAX_RUN {
+                    run.push((o, c));
+                } else {
+                    // A long run is content (a divider line), not a separator: flush it.
+                    out.flush_run(&mut run, false, false);
+                    run.push((o, c));
+                }
                 continue;
             }
             let c = t2s(c.to_ascii_lowercase());
             let han = is_han(c);
-            if let Some((p, nl)) = pending_ws.take() {
-                if !out.text.is_empty() {
-                    if nl {
-                        out.emit('\n', p);
-                    } else if !(last_han && han) {
-                        out.emit(' ', p);
-                    }
-                }
+            let alnum = c.is_ascii_alphanumeric();
+            if !run.is_empty() {
+                out.flush_run(&mut run, last_han && han, last_alnum && alnum);
             }
             out.emit(c, o);
             last_han = han;
+            last_alnum = alnum;
         }
+        // Trailing whitespace goes; trailing separators stay.
+        while run.last().is_some_and(|&(_, c)| c.is_whitespace()) {
+            run.pop();
+        }
+        out.flush_run(&mut run, false, false);
         out
+    }
+
+    /// Emits a run of whitespace and separators. A lone separator between two Han characters
+    /// (`han_pair`: 全·网 → 全网), or a lone [`is_joining_mark`] between two ASCII letters or
+    /// digits (`alnum_pair`: TOP*1 → top1), is dropped. Otherwise whitespace collapses (one
+    /// newline if the run holds a line break, else one space, none between Han characters) and
+    /// separators are kept: a separator with spaces around it (`A - B`) divides.
+    fn flush_run(&mut self, run: &mut Vec<(usize, char)>, han_pair: bool, alnum_pair: bool) {
+        let nl = run
+            .iter()
+            .any(|&(_, c)| matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}'));
+        let seps = run.iter().filter(|&&(_, c)| !c.is_whitespace()).count();
+        let joined = han_pair;
+        if let [(_, c)] = run.as_slice() {
+            if !c.is_whitespace() && (han_pair || alnum_pair && is_joining_mark(*c)) {
+                run.clear();
+                return;
+            }
+        }
+        if seps == 0 && joined && !nl {
+            run.clear();
+            return;
+        }
+        let mut ws: Option<(usize, bool)> = None;
+        for &(o, c) in run.iter() {
+            if c.is_whitespace() {
+                let isnl = matches!(c, '\n' | '\r' | '\u{2028}' | '\u{2029}');
+                ws = Some(match ws {
+                    None => (o, isnl),
+                    Some((p, had)) => (p, had || isnl),
+                });
+                continue;
+            }
+            if let Some((p, isnl)) = ws.take() {
+                self.emit_ws(p, isnl, false);
+            }
+            self.emit(c, o);
+        }
+        if let Some((p, isnl)) = ws {
+            self.emit_ws(p, isnl, joined && seps == 0);
+        }
+        run.clear();
+    }
+
+    fn emit_ws(&mut self, at: usize, newline: bool, between_han: bool) {
+        if self.text.is_empty() {
+            return;
+        }
+        if newline {
+            self.emit('\n', at);
+        } else if !between_han {
+            self.emit(' ', at);
+        }
     }
 
     fn emit(&mut self, c: char, orig_at: usize) {
@@ -105,6 +162,61 @@ impl Normalized {
             .map_or(0, char::len_utf8);
         start..(last_orig + len).max(start)
     }
+}
+
+/// Longest run of whitespace and separators held back; longer runs are content.
+const MAX_RUN: usize = 8;
+/// Punctuation that pages put between the characters of a term to dodge filters
+/// (全·网·最·低, 最*佳); after width folding.
+pub fn is_separator(c: char) -> bool {
+    matches!(
+        c,
+        '·' | '•'
+            | '・'
+            | '‧'
+            | '∙'
+            | '⋅'
+            | '˙'
+            | '*'
+            | '~'
+            | '|'
+            | '^'
+            | '`'
+            | '/'
+            | '\\'
+            | '+'
+            | '-'
+            | '.'
+            | '★'
+            | '☆'
+            | '♥'
+            | '❤'
+            | '♡'
+            | '※'
+            | '丶'
+            | '、'
+    )
+}
+
+/// Separators that never belong inside an ASCII word or number: dropped between two ASCII
+/// letters or digits too (`1*00%`, `TOP·1`).
+pub fn is_joining_mark(c: char) -> bool {
+    matches!(
+        c,
+        '·' | '•'
+            | '・'
+            | '‧'
+            | '∙'
+            | '⋅'
+            | '˙'
+            | '*'
+            | '★'
+            | '☆'
+            | '♥'
+            | '❤'
+            | '♡'
+            | '※'
+    )
 }
 
 /// Normalises text without keeping the map (rule literals, labels).
@@ -208,6 +320,12 @@ mod tests {
         assert_eq!(normalize("ＮＯ．１ ＴＯＰ１"), "no.1 top1");
         assert_eq!(normalize("  a  b \n\n c 中 d "), "a b\nc 中 d");
         assert_eq!(normalize("第一\n次"), "第一\n次");
+        assert_eq!(normalize("全·网*最-低"), "全网最低");
+        assert_eq!(normalize("最 - 低 第一_天"), "最 - 低第一_天");
+        assert_eq!(normalize("TOP*1 1*00% 3*"), "top1 100% 3*");
+        assert_eq!(normalize("no.1 a-b 3.5元 一·二·三"), "no.1 a-b 3.5元一二三");
+        assert_eq!(normalize("甲——————————乙"), "甲——————————乙");
+        assert_eq!(normalize("价格: ¥1.00 -"), "价格: ¥1.00 -");
         assert_eq!(orig_of("本店 ＮＯ．１ 品质", "no.1"), "ＮＯ．１");
         assert_eq!(
             orig_of("x全 网\u{200B} 最低价y", "全网最低"),

@@ -47,15 +47,18 @@ pub enum Scope {
     Link,
     /// Image `alt` text.
     Alt,
+    /// Text and link anchors inside hidden or off-screen blocks.
+    Hidden,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::Title,
         Scope::Meta,
         Scope::Text,
         Scope::Link,
         Scope::Alt,
+        Scope::Hidden,
     ];
 
     pub fn code(self) -> &'static str {
@@ -65,6 +68,7 @@ impl Scope {
             Scope::Text => "text",
             Scope::Link => "link",
             Scope::Alt => "alt",
+            Scope::Hidden => "hidden",
         }
     }
 }
@@ -75,7 +79,7 @@ impl FromStr for Scope {
         Scope::ALL
             .into_iter()
             .find(|x| x.code() == s)
-            .ok_or_else(|| format!("unknown scope {s:?} (title, meta, text, link, alt)"))
+            .ok_or_else(|| format!("unknown scope {s:?} (title, meta, text, link, alt, hidden)"))
     }
 }
 
@@ -118,6 +122,11 @@ pub struct Rule {
     /// When true (the default), a literal that starts or ends with an ASCII letter or digit
     /// only matches at an ASCII word boundary (`top1` does not match in `top10`).
     pub ascii_boundary: bool,
+    /// The rule applies only on pages whose title, metas or text contain one of these
+    /// (normalised); empty: any page.
+    pub page_any: Vec<String>,
+    /// The rule does not apply on pages whose title, metas or text contain one of these.
+    pub page_none: Vec<String>,
     /// The file the rule came from.
     pub file: String,
 }
@@ -169,6 +178,10 @@ struct RuleToml {
     window: Option<usize>,
     context: Option<usize>,
     ascii_boundary: Option<bool>,
+    #[serde(default)]
+    page_any: Vec<String>,
+    #[serde(default)]
+    page_none: Vec<String>,
     #[serde(default)]
     note: Option<String>,
 }
@@ -371,8 +384,24 @@ fn compile_rule(file: &str, r: RuleToml) -> Result<Rule, String> {
         window,
         context,
         ascii_boundary: r.ascii_boundary.unwrap_or(true),
+        page_any: page_words(&r.page_any)?,
+        page_none: page_words(&r.page_none)?,
         file: file.to_string(),
     })
+}
+
+fn page_words(words: &[String]) -> Result<Vec<String>, String> {
+    words
+        .iter()
+        .map(|w| {
+            let n = normalize(w);
+            if n.is_empty() {
+                Err(format!("page word {w:?} is empty after normalisation"))
+            } else {
+                Ok(n)
+            }
+        })
+        .collect()
 }
 
 fn compile_pattern(

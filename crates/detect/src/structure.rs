@@ -4,14 +4,24 @@
 //! - `license.not_displayed`: a trading page on a site's homepage (or a shop's main page)
 //!   shows neither business name + labelled USCC nor a license badge link.
 //!
-//! [`trading_page`] and [`uscc_candidates`] are public: later checks (food permit, privacy,
-//! register match) reuse them. Checks that need the register live elsewhere (`sweep`).
+//! - `icp.not_displayed`: a site's homepage shows no ICP filing or license number.
+//! - `food.permit_not_displayed`: a trading page that sells food shows no JY/SC license.
+//! - `privacy.no_policy`: a form asks for ID number, phone, address or bank card and the page
+//!   has no privacy policy link or consent.
+//! - `badge.invalid`: a license badge link whose host is not the issuer's, or whose serial
+//!   carries another USCC than the one shown or registered.
+//! - With a register view ([`crate::register`]): `license.uscc_mismatch`,
+//!   `license.unregistered`, `icp.mismatch`, `food.address_mismatch`.
+//!
+//! [`trading_page`] and [`uscc_candidates`] are public for other checks to reuse.
 
 use crate::extract::Extracted;
 use crate::normalize::{normalize, Normalized};
+use crate::register::{same_address, RegisterView};
 use crate::rules::NATIONAL_BADGE_HOST;
+use crate::PageContext;
 use domain::text::compact_upper;
-use domain::{SiteKind, Uscc, UsccError};
+use domain::{Category, FoodLicense, Icp, IcpKind, SiteKind, Uscc, UsccError};
 use regex::Regex;
 use std::ops::Range;
 use std::sync::OnceLock;
@@ -164,6 +174,11 @@ const BUY: &[&str] = &[
     "结算",
     "立即订购",
     "在线订购",
+    "立即投资",
+    "立即报名",
+    "在线报名",
+    "立即预订",
+    "在线预订",
     "buy now",
     "add to cart",
 ];
@@ -204,7 +219,8 @@ const NAME_MARKS: &[&str] = &[
 /// Link or image texts that point to the license itself (a badge or the license image).
 const LICENSE_LINK_MARKS: &[&str] = &["营业执照", "亮照", "电子执照", "工商执照", "证照信息"];
 
-fn host_of(href: &str) -> Option<String> {
+/// The lower-cased host of an absolute (or scheme-relative) URL.
+pub fn host_of(href: &str) -> Option<String> {
     let rest = href.trim().split_once("//")?.1;
     let host = rest.split(['/', '?', '#']).next()?;
     let host = host.rsplit('@').next()?;
@@ -239,35 +255,439 @@ pub fn license_displayed(
     })
 }
 
-/// What the structural checks report, before it becomes a `Finding`.
+/// Where a structural finding's excerpt comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Structural {
-    /// An invalid code at this span of the normalised text.
-    UsccInvalid(Range<usize>),
-    /// The page trades without showing its license; the span is the price that shows it
-    /// trades.
-    LicenseNotDisplayed(Range<usize>),
+pub(crate) enum Evidence {
+    /// A span of the normalised visible text.
+    Text(Range<usize>),
+    /// Text given as is (a link, the title).
+    Raw(String),
 }
 
-/// Runs the structural checks over a page whose text is already normalised.
+/// What the structural checks report, before it becomes a `Finding`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Structural {
+    pub category: Category,
+    pub rule: &'static str,
+    pub evidence: Evidence,
+}
+
+/// Rule ids of the structural checks.
+pub mod ids {
+    pub const USCC_INVALID: &str = "structure.uscc-invalid-001";
+    pub const LICENSE_NOT_DISPLAYED: &str = "structure.license-not-displayed-001";
+    pub const ICP_NOT_DISPLAYED: &str = "structure.icp-not-displayed-001";
+    pub const FOOD_PERMIT_NOT_DISPLAYED: &str = "structure.food-permit-not-displayed-001";
+    pub const PRIVACY_NO_POLICY: &str = "structure.privacy-no-policy-001";
+    pub const HEALTH_FOOD_NOTICE: &str = "structure.health-food-notice-001";
+    pub const BADGE_INVALID: &str = "structure.badge-invalid-001";
+    pub const USCC_MISMATCH: &str = "register.uscc-mismatch-001";
+    pub const UNREGISTERED: &str = "register.unregistered-001";
+    pub const ICP_MISMATCH: &str = "register.icp-mismatch-001";
+    pub const ADDRESS_MISMATCH: &str = "register.address-mismatch-001";
+    pub const HIJACK_TITLE: &str = "hijack.title-spam-001";
+    pub const HIJACK_HIDDEN: &str = "hijack.hidden-links-001";
+    pub const HIJACK_CLOAKING: &str = "hijack.cloaking-001";
+}
+
+fn icp_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        let provinces: String = domain::icp::PROVINCES.iter().collect();
+        Regex::new(&format!(
+            r"[{provinces}] ?icp ?(?:备|证) ?[0-9]{{6,10}} ?号(?: ?- ?[0-9]{{1,3}})?|[{provinces}] ?b2 ?- ?[0-9]{{8}}"
+        ))
+        .expect("static regex")
+    })
+}
+
+/// ICP filing and license numbers shown in normalised text (valid forms only).
+pub fn icp_numbers(norm: &str) -> Vec<(Range<usize>, Icp)> {
+    icp_re()
+        .find_iter(norm)
+        .filter_map(|m| Icp::parse(m.as_str()).ok().map(|i| (m.range(), i)))
+        .filter(|(_, i)| i.kind() != IcpKind::PublicSecurity)
+        .collect()
+}
+
+fn food_license_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"(?:jy|sc) ?[0-9](?: ?[0-9]){13}").expect("static regex"))
+}
+
+/// Food licenses (JY/SC + 14 digits, valid form) shown in normalised text.
+pub fn food_licenses(norm: &str) -> Vec<FoodLicense> {
+    food_license_re()
+        .find_iter(norm)
+        .filter_map(|m| FoodLicense::parse(m.as_str()).ok())
+        .collect()
+}
+
+/// Words that show a page is about food (normalised). A food seller's pages name what they sell.
+const FOOD_WORDS: &[&str] = &[
+    "食品",
+    "茶叶",
+    "美食",
+    "外卖",
+    "零食",
+    "餐饮",
+    "点餐",
+    "小吃",
+    "糕点",
+    "熟食",
+    "生鲜",
+    "饮品",
+    "茶饮",
+    "奶茶",
+    "粮油",
+    "酒水",
+    "白酒",
+    "米粉",
+    "特产",
+    "菜品",
+    "套餐饭",
+];
+
+/// True when the page's title, metas or text show it is about food.
+fn food_signal(page: &Extracted, norm_text: &str) -> bool {
+    page_has(page, norm_text, FOOD_WORDS)
+}
+
+/// Words that show a page advertises health food (保健食品, its approval numbers).
+const HEALTH_FOOD_WORDS: &[&str] = &["保健食品", "国食健注", "国食健字", "卫食健字", "食健备"];
+
+/// The notice a health food advertisement must carry (Advertising Law Art. 18).
+const HEALTH_FOOD_NOTICE: &[&str] = &[
+    "不能代替药物",
+    "不可代替药物",
+    "不能替代药物",
+    "不能代替药品",
+    "不可替代药物",
+];
+
+/// True when one of `words` (normalised) is in the title, the keywords/description or the text.
+fn page_has(page: &Extracted, norm_text: &str, words: &[&str]) -> bool {
+    let has = |s: &str| words.iter().any(|w| s.contains(w));
+    has(norm_text)
+        || has(&normalize(&page.title))
+        || page
+            .metas
+            .iter()
+            .any(|(n, c)| matches!(n.as_str(), "description" | "keywords") && has(&normalize(c)))
+}
+
+/// Input descriptors (names, placeholders, labels) that ask for personal information.
+const PI_FIELDS: &[&str] = &[
+    "身份证",
+    "证件号",
+    "手机",
+    "电话",
+    "银行卡",
+    "银行账户",
+    "银行账号",
+    "收款账户",
+    "住址",
+    "地址",
+    "idcard",
+    "id_card",
+    "idno",
+    "id_no",
+    "sfz",
+    "identity",
+    "mobile",
+    "phone",
+    "tel",
+    "bankcard",
+    "bank_card",
+    "cardno",
+    "card_no",
+    "bank",
+    "address",
+    "addr",
+];
+
+/// Text or link anchors that give a privacy notice or ask for consent.
+const PRIVACY_MARKS: &[&str] = &[
+    "隐私政策",
+    "隐私保护",
+    "隐私条款",
+    "隐私权",
+    "个人信息保护",
+    "个人信息处理规则",
+    "privacy",
+    "我已阅读并同意",
+    "同意收集",
+];
+
+fn privacy_missing(page: &Extracted, norm_text: &str) -> Option<String> {
+    let field = page.forms.iter().flat_map(|f| &f.inputs).find(|i| {
+        let n = normalize(i);
+        PI_FIELDS.iter().any(|w| n.contains(w))
+    })?;
+    let marks = |s: &str| PRIVACY_MARKS.iter().any(|m| s.contains(m));
+    let noticed = marks(norm_text)
+        || page.links.iter().any(|l| {
+            marks(&normalize(&l.anchor)) || l.href.to_ascii_lowercase().contains("privacy")
+        });
+    (!noticed).then(|| field.clone())
+}
+
+/// Link texts that present a license badge.
+const BADGE_MARKS: &[&str] = &["亮照", "电子标识", "工商网监", "电子营业执照", "红盾"];
+
+/// The USCC inside a national badge serial `<USCC>-SAIC_SHOW_<6 digits><USCC><13 digits>`,
+/// when both copies agree; `Err(())` when the serial has that form and they differ.
+fn serial_uscc(href: &str) -> Option<Result<String, ()>> {
+    let at = href.find("serial=")? + "serial=".len();
+    let serial: String = href[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .collect();
+    let (first, rest) = serial.split_once("-SAIC_SHOW_")?;
+    let second = rest.get(6..24)?;
+    if first.len() != 18 {
+        return None;
+    }
+    Some(if first.eq_ignore_ascii_case(second) {
+        Ok(first.to_ascii_uppercase())
+    } else {
+        Err(())
+    })
+}
+
+fn badge_problem(
+    page: &Extracted,
+    badge_hosts: &[String],
+    shown: &[&Uscc],
+    register: Option<&str>,
+) -> Option<String> {
+    for l in &page.links {
+        let Some(host) = host_of(&l.href) else {
+            continue;
+        };
+        let official = is_badge_host(&host, badge_hosts);
+        let lower = l.href.to_ascii_lowercase();
+        let anchor = normalize(&l.anchor);
+        let looks = lower.contains("businesscheck")
+            || lower.contains("verifkey")
+            || lower.contains("saic_show")
+            || host.contains("gsxt")
+            || BADGE_MARKS.iter().any(|m| anchor.contains(m));
+        if !looks {
+            continue;
+        }
+        if !official {
+            return Some(l.href.clone());
+        }
+        match serial_uscc(&l.href) {
+            Some(Err(())) => return Some(l.href.clone()),
+            Some(Ok(u)) => {
+                let differs_shown = !shown.is_empty() && shown.iter().all(|s| s.as_str() != u);
+                let differs_reg = register.is_some_and(|r| compact_upper(r) != u);
+                if differs_shown || differs_reg {
+                    return Some(l.href.clone());
+                }
+            }
+            None => {}
+        }
+    }
+    None
+}
+
+/// Labels before a shown address (normalised).
+const ADDRESS_LABELS: &[&str] = &["商家地址", "经营地址", "门店地址", "店铺地址", "地址"];
+
+/// Addresses shown after an address label, as spans of the normalised text.
+fn shown_addresses(norm: &str) -> Vec<Range<usize>> {
+    let mut out: Vec<Range<usize>> = Vec::new();
+    for label in ADDRESS_LABELS {
+        for (at, _) in norm.match_indices(label) {
+            let mut start = at + label.len();
+            let rest = &norm[start..];
+            let skip = rest.len() - rest.trim_start_matches([':', ' ']).len();
+            start += skip;
+            if out.iter().any(|r| r.start == start) {
+                continue;
+            }
+            let rest = &norm[start..];
+            let mut end = rest.len();
+            for stop in [
+                "电话",
+                "联系",
+                "邮编",
+                "营业时间",
+                "办公时间",
+                "\n",
+                " ",
+                ",",
+                "。",
+                ";",
+            ] {
+                if let Some(i) = rest.find(stop) {
+                    end = end.min(i);
+                }
+            }
+            // Bounded: an address is short.
+            let end = rest[..end].char_indices().nth(60).map_or(end, |(i, _)| i);
+            if rest[..end].chars().count() >= 4 {
+                out.push(start..start + end);
+            }
+        }
+    }
+    out
+}
+
+/// Runs the structural and register checks over a page whose text is already normalised.
 pub(crate) fn check(
     page: &Extracted,
     text: &Normalized,
-    is_site_home: bool,
-    site_kind: Option<SiteKind>,
+    ctx: &PageContext,
     badge_hosts: &[String],
 ) -> Vec<Structural> {
-    let candidates = uscc_candidates(&text.text);
-    let mut out: Vec<Structural> = candidates
-        .iter()
-        .filter(|c| c.is_invalid_uscc())
-        .map(|c| Structural::UsccInvalid(c.span.clone()))
-        .collect();
-    let subject = is_site_home && site_kind.is_none_or(SiteKind::trades);
+    let norm = text.text.as_str();
+    let mut out = Vec::new();
+    let mut push = |category, rule, evidence| {
+        out.push(Structural {
+            category,
+            rule,
+            evidence,
+        })
+    };
+    let candidates = uscc_candidates(norm);
+    for c in candidates.iter().filter(|c| c.is_invalid_uscc()) {
+        push(
+            Category::LicenseUsccInvalid,
+            ids::USCC_INVALID,
+            Evidence::Text(c.span.clone()),
+        );
+    }
+    let facts = ctx.register.facts();
+    let kind = ctx.site_kind.or(facts.and_then(|f| f.kind));
+    let trading = trading_evidence(page, norm);
+    let subject = ctx.is_site_home && kind.is_none_or(SiteKind::trades);
     if subject {
-        if let Some(price) = trading_evidence(page, &text.text) {
-            if !license_displayed(page, &text.text, &candidates, badge_hosts) {
-                out.push(Structural::LicenseNotDisplayed(price));
+        if let Some(price) = &trading {
+            if !license_displayed(page, norm, &candidates, badge_hosts) {
+                push(
+                    Category::LicenseNotDisplayed,
+                    ids::LICENSE_NOT_DISPLAYED,
+                    Evidence::Text(price.clone()),
+                );
+            }
+        }
+    }
+
+    // ICP: on a site's homepage (a platform shop shows its platform's).
+    let icps = icp_numbers(norm);
+    let shop = kind == Some(SiteKind::PlatformShop);
+    if ctx.is_site_home && !shop && icps.is_empty() {
+        let last = norm.trim_end().rfind('\n').map_or(0, |i| i + 1);
+        push(
+            Category::IcpNotDisplayed,
+            ids::ICP_NOT_DISPLAYED,
+            Evidence::Text(last..norm.trim_end().len()),
+        );
+    }
+
+    // Food: a trading page about food needs a license number on it.
+    if let Some(price) = &trading {
+        let sells_food = facts.is_some_and(|f| f.food_permit.is_some()) || food_signal(page, norm);
+        if sells_food && food_licenses(norm).is_empty() && !norm.contains("仅销售预包装食品")
+        {
+            push(
+                Category::FoodPermitNotDisplayed,
+                ids::FOOD_PERMIT_NOT_DISPLAYED,
+                Evidence::Text(price.clone()),
+            );
+        }
+    }
+
+    // Health food: an advertisement (a trading page) without the mandatory notice.
+    if let Some(price) = &trading {
+        if page_has(page, norm, HEALTH_FOOD_WORDS)
+            && !HEALTH_FOOD_NOTICE.iter().any(|n| norm.contains(n))
+        {
+            push(
+                Category::AdHealthFoodClaim,
+                ids::HEALTH_FOOD_NOTICE,
+                Evidence::Text(price.clone()),
+            );
+        }
+    }
+
+    if let Some(field) = privacy_missing(page, norm) {
+        push(
+            Category::PrivacyNoPolicy,
+            ids::PRIVACY_NO_POLICY,
+            Evidence::Raw(field),
+        );
+    }
+
+    let shown: Vec<&Uscc> = candidates
+        .iter()
+        .filter_map(|c| c.parsed.as_ref().ok())
+        .collect();
+    if let Some(href) = badge_problem(page, badge_hosts, &shown, facts.map(|f| f.uscc.as_str())) {
+        push(
+            Category::BadgeInvalid,
+            ids::BADGE_INVALID,
+            Evidence::Raw(href),
+        );
+    }
+
+    match ctx.register {
+        RegisterView::NotLoaded => {}
+        RegisterView::Unmatched => {
+            if ctx.is_site_home {
+                if let Some(price) = &trading {
+                    push(
+                        Category::LicenseUnregistered,
+                        ids::UNREGISTERED,
+                        Evidence::Text(price.clone()),
+                    );
+                }
+            }
+        }
+        RegisterView::Matched(f) => {
+            let registered = compact_upper(&f.uscc);
+            if let Some(c) = candidates
+                .iter()
+                .find(|c| c.parsed.as_ref().is_ok_and(|u| u.as_str() != registered))
+            {
+                push(
+                    Category::LicenseUsccMismatch,
+                    ids::USCC_MISMATCH,
+                    Evidence::Text(c.span.clone()),
+                );
+            }
+            if let Some(reg) = f.icp.as_deref().and_then(|i| Icp::parse(i).ok()) {
+                let filings: Vec<_> = icps
+                    .iter()
+                    .filter(|(_, i)| i.kind() == reg.kind())
+                    .collect();
+                if !filings.is_empty() && !filings.iter().any(|(_, i)| i.same_filing(&reg)) {
+                    push(
+                        Category::IcpMismatch,
+                        ids::ICP_MISMATCH,
+                        Evidence::Text(filings[0].0.clone()),
+                    );
+                }
+            }
+            if let Some(reg_addr) = f.address.as_deref() {
+                let food =
+                    f.food_permit.is_some() || (trading.is_some() && food_signal(page, norm));
+                if food {
+                    if let Some(r) = shown_addresses(norm)
+                        .into_iter()
+                        .find(|r| !same_address(reg_addr, &norm[r.clone()]))
+                    {
+                        push(
+                            Category::FoodAddressMismatch,
+                            ids::ADDRESS_MISMATCH,
+                            Evidence::Text(r),
+                        );
+                    }
+                }
             }
         }
     }

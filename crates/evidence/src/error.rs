@@ -28,6 +28,9 @@ pub enum EvidenceError {
     /// Random access found end of file instead of a record.
     #[error("no WARC record at offset {offset}")]
     NoRecord { offset: u64 },
+    /// The transparency log refused a record's leaf; the record was not written.
+    #[error("transparency log: {0}")]
+    Log(#[from] crate::tlog::LogError),
     /// A value handed to the writer cannot be written safely (it would corrupt or inject fields).
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: &'static str },

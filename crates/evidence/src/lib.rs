@@ -12,16 +12,22 @@
 //!
 //! Modules: [`record`] (record model and header building), [`writer`], [`reader`], [`digest`].
 
+pub mod cdxj;
 pub mod digest;
 mod error;
 pub mod reader;
 pub mod record;
+pub mod tlog;
 pub mod verify;
+pub mod wacz;
 pub mod writer;
 
 pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
 pub use reader::{open_reader, read_record_at, WarcReader};
 pub use record::{CaptureRefs, ExchangeRecord, Record, RecordRef};
-pub use verify::{verify_warc, warc_files, Failure, WarcVerdict};
+pub use verify::{
+    stored_record_leaf, verify_warc, verify_warc_logged, warc_files, Failure, LogIndex,
+    LogIndexError, WarcVerdict,
+};
 pub use writer::{WarcWriter, WriterConfig, DEFAULT_MAX_FILE_BYTES};

@@ -1038,6 +1038,10 @@ impl Gen {
             match rng.below(10) {
                 0 | 1 if plain && page.title_extra.is_none() => page.title_extra = Some(text),
                 2 if plain && page.meta_extra.is_none() => page.meta_extra = Some(text),
+                3 => page.body.push(format!(
+                    "<p class=\"promo\">{}</p>",
+                    v::script_written(rng, &text)
+                )),
                 _ => page.body.push(format!("<p class=\"promo\">{text}</p>")),
             }
         }

@@ -18,6 +18,171 @@ pub enum Obfuscation {
     DecEntities,
     ZeroWidth,
     Space,
+    /// Traditional characters (網 for 网).
+    Traditional,
+    /// Punctuation between characters (全·网, 最*佳).
+    Punct,
+}
+
+/// Simplified → traditional for the characters of the key terms (a small table: enough to
+/// make the terms traditional; the detector uses OpenCC's full table the other way).
+const S2T: &[(char, char)] = &[
+    ('网', '網'),
+    ('销', '銷'),
+    ('价', '價'),
+    ('质', '質'),
+    ('级', '級'),
+    ('顶', '頂'),
+    ('国', '國'),
+    ('监', '監'),
+    ('证', '證'),
+    ('药', '藥'),
+    ('疗', '療'),
+    ('险', '險'),
+    ('赚', '賺'),
+    ('赔', '賠'),
+    ('过', '過'),
+    ('门', '門'),
+    ('场', '場'),
+    ('娱', '娛'),
+    ('乐', '樂'),
+    ('体', '體'),
+    ('发', '發'),
+    ('权', '權'),
+    ('归', '歸'),
+    ('换', '換'),
+    ('无', '無'),
+    ('残', '殘'),
+    ('产', '產'),
+    ('钟', '鐘'),
+    ('车', '車'),
+    ('达', '達'),
+    ('时', '時'),
+    ('赌', '賭'),
+    ('枪', '槍'),
+    ('开', '開'),
+    ('办', '辦'),
+    ('业', '業'),
+    ('荐', '薦'),
+    ('认', '認'),
+    ('检', '檢'),
+    ('总', '總'),
+    ('专', '專'),
+    ('试', '試'),
+    ('师', '師'),
+    ('训', '訓'),
+    ('题', '題'),
+    ('组', '組'),
+    ('亲', '親'),
+    ('课', '課'),
+    ('压', '壓'),
+    ('种', '種'),
+    ('亩', '畝'),
+    ('广', '廣'),
+    ('优', '優'),
+    ('兑', '兌'),
+    ('负', '負'),
+    ('责', '責'),
+    ('损', '損'),
+    ('剂', '劑'),
+    ('杀', '殺'),
+    ('虫', '蟲'),
+    ('让', '讓'),
+    ('买', '買'),
+    ('卖', '賣'),
+    ('这', '這'),
+    ('说', '說'),
+    ('对', '對'),
+    ('会', '會'),
+    ('员', '員'),
+    ('废', '廢'),
+    ('预', '預'),
+    ('违', '違'),
+    ('约', '約'),
+    ('护', '護'),
+    ('肤', '膚'),
+    ('汤', '湯'),
+    ('认', '認'),
+    ('值', '值'),
+    ('风', '風'),
+    ('愈', '癒'),
+    ('复', '複'),
+    ('确', '確'),
+    ('实', '實'),
+    ('惠', '惠'),
+    ('独', '獨'),
+    ('无', '無'),
+    ('伦', '倫'),
+    ('举', '舉'),
+    ('双', '雙'),
+    ('军', '軍'),
+    ('队', '隊'),
+    ('宴', '宴'),
+    ('会', '會'),
+    ('坛', '壇'),
+    ('庄', '莊'),
+    ('彩', '彩'),
+    ('签', '簽'),
+];
+
+/// The traditional form of a term, as far as [`S2T`] knows it.
+pub fn traditional(s: &str) -> String {
+    s.chars()
+        .map(|c| S2T.iter().find(|(a, _)| *a == c).map_or(c, |&(_, t)| t))
+        .collect()
+}
+
+/// A JS string literal body that writes `s`: every non-ASCII character as `\uXXXX`, markup
+/// characters as `\xXX`.
+pub fn js_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 6);
+    for c in s.chars() {
+        match c {
+            '<' | '>' | '"' | '\'' | '\\' | '&' => out.push_str(&format!("\\x{:02x}", c as u32)),
+            c if c.is_ascii() => out.push(c),
+            c => {
+                let mut buf = [0u16; 2];
+                for u in c.encode_utf16(&mut buf) {
+                    out.push_str(&format!("\\u{u:04x}"));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Standard base64 with padding.
+pub fn base64(bytes: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// An HTML block that a script writes into the page: JS-escaped, or base64 behind `atob`.
+pub fn script_written(rng: &mut Rng, html: &str) -> String {
+    if rng.chance(50) {
+        format!("<script>document.write(\"{}\");</script>", js_escape(html))
+    } else {
+        format!(
+            "<script>document.write(decodeURIComponent(escape(atob('{}'))));</script>",
+            base64(html.as_bytes())
+        )
+    }
 }
 
 /// Folds ASCII letters, digits and punctuation to their full-width forms (`NO.1` → `ＮＯ．１`).
@@ -42,8 +207,30 @@ pub fn obfuscate_with(rng: &mut Rng, term: &str) -> (String, Obfuscation) {
         return (term.to_string(), Obfuscation::Plain);
     }
     let has_ascii = chars.iter().any(|c| c.is_ascii_alphanumeric());
-    match rng.below(12) {
+    match rng.below(14) {
         0..=5 => (term.to_string(), Obfuscation::Plain),
+        12 => {
+            let t = traditional(term);
+            if t == term {
+                (term.to_string(), Obfuscation::Plain)
+            } else {
+                (t, Obfuscation::Traditional)
+            }
+        }
+        13 => {
+            // Between two Chinese characters, as pages do (全·网最低).
+            let spots: Vec<usize> = (1..chars.len())
+                .filter(|&i| !chars[i - 1].is_ascii() && !chars[i].is_ascii())
+                .collect();
+            if spots.is_empty() {
+                return (term.to_string(), Obfuscation::Plain);
+            }
+            let at = spots[rng.below(spots.len())];
+            let mut s: String = chars[..at].iter().collect();
+            s.push(*rng.pick(&['·', '*', '-', '•']));
+            s.extend(&chars[at..]);
+            (s, Obfuscation::Punct)
+        }
         6 if has_ascii => (full_width(term), Obfuscation::FullWidth),
         6 | 7 => {
             // Entity-encode every non-ASCII character (or one of them, at random).
@@ -450,6 +637,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn encoders() {
+        assert_eq!(base64("体育投注".as_bytes()), "5L2T6IKy5oqV5rOo");
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(js_escape("<b>最</b>"), "\\x3cb\\x3e\\u6700\\x3c/b\\x3e");
+        assert_eq!(traditional("全网最低"), "全網最低");
+    }
+
+    #[test]
     fn full_width_folds_ascii() {
         assert_eq!(full_width("NO.1"), "ＮＯ．１");
         assert_eq!(full_width("第一"), "第一");
@@ -462,7 +657,7 @@ mod tests {
         for _ in 0..400 {
             seen.insert(format!("{:?}", obfuscate_with(&mut rng, "全网最低NO.1").1));
         }
-        assert_eq!(seen.len(), 6, "{seen:?}");
+        assert_eq!(seen.len(), 8, "{seen:?}");
     }
 
     #[test]

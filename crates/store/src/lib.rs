@@ -14,7 +14,7 @@ pub use model::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
-use domain::{FetchId, SiteId, SweepId};
+use domain::{EntityId, FetchId, SiteId, SweepId};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +40,8 @@ pub trait Store: Send + Sync {
     /// keyed by USCC; a re-import of identical data is `Unchanged` and writes nothing.
     async fn upsert_entities(&self, batch: &[EntityInput]) -> Result<Vec<Upsert>>;
     async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>>;
+    /// The entity with this id (a site's `entity_id`).
+    async fn entity(&self, id: EntityId) -> Result<Option<Entity>>;
     async fn count_entities(&self) -> Result<i64>;
 
     // --- sites ---
@@ -78,6 +80,8 @@ pub trait Store: Send + Sync {
     /// URLs already fetched for a site in a sweep (for resuming).
     async fn fetched_urls(&self, sweep: SweepId, site: SiteId) -> Result<Vec<String>>;
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>>;
+    /// Fetches of a sweep in scope, in the order they were recorded (for evidence export).
+    async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>>;
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
     async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;

@@ -538,6 +538,20 @@ impl Store for SqliteStore {
         .transpose()
     }
 
+    async fn entity(&self, id: EntityId) -> Result<Option<Entity>> {
+        sqlx::query(concat!(
+            "SELECT ",
+            entity_cols!(),
+            " FROM entities e WHERE e.id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(entity_from_row)
+        .transpose()
+    }
+
     async fn count_entities(&self) -> Result<i64> {
         Ok(sqlx::query_scalar("SELECT COUNT(*) FROM entities")
             .fetch_one(&self.pool)
@@ -817,6 +831,24 @@ impl Store for SqliteStore {
         push_scope(&mut q, scope);
         q.push(" ORDER BY f.fetched_at DESC, f.id DESC");
         push_page(&mut q, limit, 0);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(fetch_from_row)
+            .collect()
+    }
+
+    async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.sweep_id = "
+        ));
+        q.push_bind(sweep.0);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.id");
         q.build()
             .fetch_all(&self.pool)
             .await?

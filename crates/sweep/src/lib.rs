@@ -8,6 +8,7 @@
 //! Resumption is per site: a sweep lists its sites as pending in the store and marks each done
 //! when its crawl ends, so a sweep that was killed continues with the sites still pending.
 
+pub mod register;
 mod run;
 
-pub use run::{run_sweep, SweepConfig, SweepError, SweepSummary};
+pub use run::{run_sweep, LogConfig, SweepConfig, SweepError, SweepSummary};

@@ -2,8 +2,9 @@
 
 use chrono::Utc;
 use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
-use detect::{Detector, PageContext};
+use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
+use evidence::tlog::{sign_and_store, Log, Signer};
 use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
@@ -29,6 +30,18 @@ pub struct SweepConfig {
     pub software: String,
     /// Draw a progress bar on stderr (only when it is a terminal).
     pub progress: bool,
+    /// The transparency log every record is appended to; `None` writes WARC only.
+    pub log: Option<LogConfig>,
+}
+
+/// Where the transparency log and its signing key live, and how checkpoints are named.
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub dir: PathBuf,
+    pub keys_dir: PathBuf,
+    pub key_name: String,
+    /// The checkpoints' origin line.
+    pub origin: String,
 }
 
 /// The totals of a sweep, for the summary line.
@@ -41,6 +54,8 @@ pub struct SweepSummary {
     pub pages: i64,
     pub findings: i64,
     pub unreachable: i64,
+    /// The size of the log's checkpoint signed at the end of the sweep.
+    pub checkpoint: Option<u64>,
     pub elapsed: Duration,
 }
 
@@ -65,6 +80,8 @@ pub enum SweepError {
     Evidence(#[from] evidence::EvidenceError),
     #[error("bad start URL {url}: {reason}")]
     StartUrl { url: String, reason: String },
+    #[error("transparency log: {0}")]
+    Log(String),
     #[error("the capture worker stopped: {0}")]
     Worker(String),
 }
@@ -101,23 +118,38 @@ pub async fn run_sweep(
     }
 
     let bar = progress_bar(config.progress, sites.len() as u64);
-    let writer = WarcWriter::open(WriterConfig {
-        dir: config.evidence_dir.clone(),
-        prefix: format!("wangjian-sweep{}", sweep_id.0),
-        max_file_bytes: config.warc_max_bytes,
-        software: config.software.clone(),
-        operator: None,
-        hostname: None,
-        extra_info: vec![("sweep-id".into(), sweep_id.to_string())],
-    })?;
+    let log = match &config.log {
+        Some(lc) => {
+            let log = Log::open(&lc.dir).map_err(|e| SweepError::Log(e.to_string()))?;
+            for repair in log.repairs() {
+                tracing::warn!(%repair, "transparency log repaired on open");
+            }
+            Some(log)
+        }
+        None => None,
+    };
+    let writer = WarcWriter::open_with_log(
+        WriterConfig {
+            dir: config.evidence_dir.clone(),
+            prefix: format!("wangjian-sweep{}", sweep_id.0),
+            max_file_bytes: config.warc_max_bytes,
+            software: config.software.clone(),
+            operator: None,
+            hostname: None,
+            extra_info: vec![("sweep-id".into(), sweep_id.to_string())],
+        },
+        log,
+    )?;
 
     let (tx, rx) = mpsc::channel::<CrawlEvent>(256);
     let crawl_config = Arc::new(config.crawl.clone());
     let crawler = tokio::spawn(crawl::crawl(crawl_config, seeds, tx));
 
+    let register = register_facts(store.as_ref(), &sites).await?;
     let capture = Capture {
         store: store.clone(),
         detector,
+        register,
         sweep_id,
         sites: sites.into_iter().map(|s| (s.id, s)).collect(),
         writer,
@@ -131,10 +163,14 @@ pub async fn run_sweep(
     crawler
         .await
         .map_err(|e| SweepError::Worker(e.to_string()))?;
-    let unreachable = worker
+    let (unreachable, writer) = worker
         .await
         .map_err(|e| SweepError::Worker(e.to_string()))??;
     bar.finish_and_clear();
+    let checkpoint = match (&config.log, writer.log()) {
+        (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
+        _ => None,
+    };
 
     let sweep = store.finish_sweep(sweep_id).await?;
     Ok(SweepSummary {
@@ -144,8 +180,44 @@ pub async fn run_sweep(
         pages: sweep.pages,
         findings: sweep.findings,
         unreachable,
+        checkpoint,
         elapsed: started.elapsed(),
     })
+}
+
+/// Signs a checkpoint of the log as the sweep leaves it; returns its size.
+fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<u64, SweepError> {
+    let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name)
+        .map_err(|e| SweepError::Log(e.to_string()))?;
+    let stored = sign_and_store(log, &signer, &lc.origin, Utc::now())
+        .map_err(|e| SweepError::Log(e.to_string()))?;
+    Ok(stored.checkpoint.size)
+}
+
+/// The register's facts per site; `None` when no entities are loaded (register checks off).
+async fn register_facts(
+    store: &dyn Store,
+    sites: &[Site],
+) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {
+    if store.count_entities().await? == 0 {
+        return Ok(None);
+    }
+    let mut by_entity = HashMap::new();
+    let mut out = HashMap::new();
+    for site in sites {
+        let Some(id) = site.entity_id else { continue };
+        if let std::collections::hash_map::Entry::Vacant(slot) = by_entity.entry(id) {
+            let facts = store
+                .entity(id)
+                .await?
+                .map(|e| crate::register::facts(&e.input));
+            slot.insert(facts);
+        }
+        if let Some(Some(f)) = by_entity.get(&id) {
+            out.insert(site.id, f.clone());
+        }
+    }
+    Ok(Some(out))
 }
 
 async fn all_sites(store: &dyn Store) -> Result<Vec<Site>, SweepError> {
@@ -185,6 +257,8 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
 struct Capture {
     store: Arc<dyn Store>,
     detector: Arc<Detector>,
+    /// Register facts per site; `None`: no register loaded.
+    register: Option<HashMap<SiteId, RegisterFacts>>,
     sweep_id: SweepId,
     sites: HashMap<SiteId, Site>,
     writer: WarcWriter,
@@ -194,7 +268,7 @@ struct Capture {
 }
 
 impl Capture {
-    fn run(mut self, mut rx: mpsc::Receiver<CrawlEvent>) -> Result<i64, SweepError> {
+    fn run(mut self, mut rx: mpsc::Receiver<CrawlEvent>) -> Result<(i64, WarcWriter), SweepError> {
         let (mut pages, mut findings) = (0u64, 0u64);
         while let Some(event) = rx.blocking_recv() {
             match event {
@@ -229,7 +303,7 @@ impl Capture {
             }
         }
         self.writer.flush()?;
-        Ok(self.unreachable)
+        Ok((self.unreachable, self.writer))
     }
 
     /// Writes one exchange as evidence, scans it, records it. Returns the number of findings.
@@ -267,10 +341,17 @@ impl Capture {
                 let decoded = ex.decoded_body();
                 let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
                 let home_path = format!("{}/", site.path_prefix.trim_end_matches('/'));
+                let register = match &self.register {
+                    None => RegisterView::NotLoaded,
+                    Some(m) => m
+                        .get(&site_id)
+                        .map_or(RegisterView::Unmatched, RegisterView::Matched),
+                };
                 let ctx = PageContext {
                     url: ex.url.as_str(),
                     is_site_home: ex.url.path() == home_path,
                     site_kind: Some(site.kind),
+                    register,
                 };
                 let now = Utc::now();
                 self.detector

@@ -74,6 +74,7 @@ async fn reconnects_when_the_server_closes_a_kept_connection() {
     let raw = start_raw(CHUNKED, true).await;
     let config = CrawlConfig {
         obey_robots: false,
+        use_sitemaps: false,
         max_pages_per_site: 3,
         ..mapped(&[format!("shop.test:80:{}", raw.addr)])
     };
@@ -86,8 +87,9 @@ async fn reconnects_when_the_server_closes_a_kept_connection() {
     let task = tokio::spawn(crawl::crawl(std::sync::Arc::new(config), vec![seed], tx));
     let mut pages = Vec::new();
     while let Some(e) = rx.recv().await {
-        if let crawl::CrawlEvent::Exchange(x) = e {
-            pages.push(x);
+        match e {
+            crawl::CrawlEvent::Exchange(x) if x.kind == crawl::PageKind::Page => pages.push(x),
+            _ => {}
         }
     }
     task.await.unwrap();
@@ -170,4 +172,55 @@ async fn loopback_is_refused_unless_allowed_or_mapped() {
 async fn https_is_unsupported_for_now() {
     let ex = fetch_one(&config(), &Url::parse("https://shop.test/").unwrap()).await;
     assert!(matches!(ex.error, Some(FetchError::Unsupported { ref scheme }) if scheme == "https"));
+}
+
+#[tokio::test]
+async fn gzip_bomb_is_bounded() {
+    use crate::server::{respond, start_fn};
+    use std::io::Write;
+    // 48 MiB of zeros compress to about 48 KiB.
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1024 * 1024];
+    for _ in 0..48 {
+        gz.write_all(&zeros).unwrap();
+    }
+    let bomb = bytes::Bytes::from(gz.finish().unwrap());
+    assert!(bomb.len() < 100 * 1024, "{}", bomb.len());
+    let server = start_fn(Duration::ZERO, move |_, _| {
+        respond(
+            200,
+            &[("content-type", "text/html"), ("content-encoding", "gzip")],
+            bomb.clone(),
+        )
+    })
+    .await;
+    let config = mapped(&[server.entry("bomb.test")]);
+    let ex = fetch_one(&config, &Url::parse("http://bomb.test/").unwrap()).await;
+    assert_eq!(ex.error, None);
+    assert!(!ex.truncated, "the compressed body itself is small");
+    let small = ex.decoded_body_capped(1024 * 1024).unwrap();
+    assert!(small.truncated);
+    assert_eq!(small.text.len(), 1024 * 1024);
+    let full = ex.decoded_body().unwrap();
+    assert!(full.truncated);
+    assert_eq!(full.text.len(), crawl::MAX_DECOMPRESSED_BYTES);
+}
+
+#[tokio::test]
+async fn header_timeout_is_separate_from_the_total_timeout() {
+    let raw = start_raw(b"", false).await;
+    let config = CrawlConfig {
+        header_timeout: Duration::from_millis(100),
+        request_timeout: Duration::from_secs(30),
+        ..mapped(&[format!("slow.test:80:{}", raw.addr)])
+    };
+    let ex = fetch_one(&config, &Url::parse("http://slow.test/").unwrap()).await;
+    assert_eq!(
+        ex.error,
+        Some(FetchError::HeaderTimeout(Duration::from_millis(100)))
+    );
+    assert_eq!(
+        ex.error.unwrap().to_string(),
+        "no response head within 100ms"
+    );
 }

@@ -235,3 +235,154 @@ pub async fn dead_addr() -> SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     listener.local_addr().unwrap()
 }
+
+/// One request as seen by a [`FnServer`].
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub host: String,
+    pub path: String,
+    pub headers: hyper::HeaderMap,
+    pub at: std::time::Instant,
+    /// Which connection (0, 1, ...) carried the request.
+    pub conn: usize,
+}
+
+impl Hit {
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+}
+
+pub type Handler = Arc<dyn Fn(&Hit, usize) -> Response<Full<Bytes>> + Send + Sync>;
+
+/// A hyper server answering with a closure (given the request and how many requests for the
+/// same path came before it); records every request, and the largest number of requests
+/// being handled at once (each handled request takes `hold` so overlaps are visible).
+pub struct FnServer {
+    pub addr: SocketAddr,
+    pub hits: Arc<Mutex<Vec<Hit>>>,
+    pub connections: Arc<AtomicUsize>,
+    pub max_in_flight: Arc<AtomicUsize>,
+}
+
+impl FnServer {
+    pub fn hits(&self) -> Vec<Hit> {
+        self.hits.lock().unwrap().clone()
+    }
+    pub fn paths(&self) -> Vec<String> {
+        self.hits().into_iter().map(|h| h.path).collect()
+    }
+    pub fn count(&self, path: &str) -> usize {
+        self.hits().iter().filter(|h| h.path == path).count()
+    }
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+    pub fn entry(&self, host: &str) -> String {
+        format!("{host}:80:{}", self.addr)
+    }
+}
+
+pub async fn start_fn(
+    hold: std::time::Duration,
+    handler: impl Fn(&Hit, usize) -> Response<Full<Bytes>> + Send + Sync + 'static,
+) -> FnServer {
+    let handler: Handler = Arc::new(handler);
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = Arc::new(Mutex::new(Vec::<Hit>::new()));
+    let connections = Arc::new(AtomicUsize::new(0));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let max_in_flight = Arc::new(AtomicUsize::new(0));
+    let (h, c, f, m) = (
+        hits.clone(),
+        connections.clone(),
+        in_flight.clone(),
+        max_in_flight.clone(),
+    );
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
+            let conn = c.fetch_add(1, Ordering::SeqCst);
+            let (h, f, m, handler) = (h.clone(), f.clone(), m.clone(), handler.clone());
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |req: Request<Incoming>| {
+                    let (h, f, m, handler) = (h.clone(), f.clone(), m.clone(), handler.clone());
+                    async move {
+                        let now = f.fetch_add(1, Ordering::SeqCst) + 1;
+                        m.fetch_max(now, Ordering::SeqCst);
+                        let hit = Hit {
+                            host: req
+                                .headers()
+                                .get("host")
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_owned(),
+                            path: req
+                                .uri()
+                                .path_and_query()
+                                .map(|p| p.as_str().to_owned())
+                                .unwrap_or_default(),
+                            headers: req.headers().clone(),
+                            at: std::time::Instant::now(),
+                            conn,
+                        };
+                        let before = {
+                            let mut hits = h.lock().unwrap();
+                            let n = hits
+                                .iter()
+                                .filter(|x| x.path == hit.path && x.host == hit.host)
+                                .count();
+                            hits.push(hit.clone());
+                            n
+                        };
+                        if !hold.is_zero() {
+                            tokio::time::sleep(hold).await;
+                        }
+                        let resp = handler(&hit, before);
+                        f.fetch_sub(1, Ordering::SeqCst);
+                        Ok::<_, Infallible>(resp)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    FnServer {
+        addr,
+        hits,
+        connections,
+        max_in_flight,
+    }
+}
+
+pub fn respond(
+    status: u16,
+    headers: &[(&str, &str)],
+    body: impl Into<Bytes>,
+) -> Response<Full<Bytes>> {
+    let mut r = Response::builder().status(status);
+    for (k, v) in headers {
+        r = r.header(*k, *v);
+    }
+    r.body(Full::new(body.into())).unwrap()
+}
+
+pub fn page(body: impl Into<String>) -> Response<Full<Bytes>> {
+    respond(
+        200,
+        &[("content-type", "text/html; charset=utf-8")],
+        body.into(),
+    )
+}
+
+pub fn not_found() -> Response<Full<Bytes>> {
+    respond(404, &[], "not found")
+}

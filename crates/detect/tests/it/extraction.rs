@@ -30,16 +30,16 @@ fn title_meta_text_links_forms_images() {
     assert_eq!(p.metas[2].0, "refresh");
     assert_eq!(
         p.text,
-        "欢迎\n第一行\n第二行\n甲\n乙\n品名 价格\n龙井 ￥128\n关于 我们\n手机号码 提交"
+        "欢迎\n第一行\n第二行\n甲\n乙\n品名 价格\n龙井 ￥128\n关于 我们\n手机号码 提交\n全网最低",
+        "text that a script writes into the page is read after the page"
     );
-    assert!(
-        !p.text.contains("全网最低") && !p.text.contains("模板") && !p.text.contains("开启脚本")
-    );
+    assert!(!p.text.contains("模板") && !p.text.contains("开启脚本"));
     assert_eq!(
         p.links,
         [Link {
             href: "https://a.example/?x=1&y=2".into(),
-            anchor: "关于 我们".into()
+            anchor: "关于 我们".into(),
+            hidden: false,
         }]
     );
     assert_eq!(p.forms.len(), 2);

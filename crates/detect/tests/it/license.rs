@@ -6,6 +6,7 @@ const SHOP: &str = r#"<html><head><title>小明茶叶店</title></head><body>
   <div class="item"><h2>明前龙井 250g</h2><span class="price">￥128.00</span>
   <button>加入购物车</button><a href="/buy/1">立即购买</a></div>
   FOOTER
+  <p>桂ICP备2017001234号-1 食品经营许可证：JY14501030012345</p>
 </body></html>"#;
 
 fn shop(footer: &str) -> String {
@@ -55,14 +56,23 @@ fn only_trading_home_pages_are_subject() {
         ..HOME
     };
     check_ctx(&shop(""), &ctx, &[]);
-    // A homepage without prices or without a way to buy is not a trading page.
+    // A homepage without prices or without a way to buy is not a trading page (it still owes
+    // an ICP number, as every site's homepage does).
     check_ctx(
         "<p>公司简介：我们专注茶叶二十年。</p><a href='/about'>关于我们</a>",
         &HOME,
+        &["icp.not_displayed"],
+    );
+    check_ctx(
+        "<p>价格：￥128</p><p>欢迎来电咨询</p><p>桂ICP备12345678号</p>",
+        &HOME,
         &[],
     );
-    check_ctx("<p>价格：￥128</p><p>欢迎来电咨询</p>", &HOME, &[]);
-    check_ctx("<p>立即购买</p><p>2024年元旦放假通知</p>", &HOME, &[]);
+    check_ctx(
+        "<p>立即购买</p><p>2024年元旦放假通知</p><p>桂ICP备12345678号</p>",
+        &HOME,
+        &[],
+    );
 }
 
 #[test]

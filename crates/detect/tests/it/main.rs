@@ -8,8 +8,9 @@ mod license;
 mod other;
 mod robustness;
 mod rulepack;
+mod structural;
 
-use detect::{Detector, Finding, PageContext};
+use detect::{Detector, Finding, PageContext, RegisterView};
 use std::sync::OnceLock;
 
 pub fn detector() -> &'static Detector {
@@ -21,12 +22,14 @@ pub const PAGE: PageContext<'static> = PageContext {
     url: "https://shop.example.cn/item/1",
     is_site_home: false,
     site_kind: None,
+    register: RegisterView::NotLoaded,
 };
 
 pub const HOME: PageContext<'static> = PageContext {
     url: "https://shop.example.cn/",
     is_site_home: true,
     site_kind: None,
+    register: RegisterView::NotLoaded,
 };
 
 pub fn scan(html: &str, ctx: &PageContext) -> Vec<Finding> {

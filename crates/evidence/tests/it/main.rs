@@ -1,8 +1,13 @@
 //! Integration tests for `evidence`: one binary, one module per concern, shared helpers here.
 
+mod cdxj;
 mod corrupt;
 mod rolling;
 mod roundtrip;
+mod tlog_log;
+mod tlog_vectors;
+mod verify_log;
+mod wacz;
 mod warcio_files;
 
 use std::net::{IpAddr, Ipv4Addr};

@@ -101,6 +101,13 @@ async fn csv_import_with_rejects_then_idempotent() {
         .unwrap();
     assert_eq!(shop.kind, SiteKind::PlatformShop);
     assert_eq!(shop.entity_name.as_deref(), Some("某某小吃店"));
+    let owner = store
+        .entity(shop.entity_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(owner.input.name, "某某小吃店");
+    assert_eq!(store.entity(domain::EntityId(-1)).await.unwrap(), None);
 
     let second = import_entities(store, &path, &opts()).await.unwrap();
     assert_eq!(

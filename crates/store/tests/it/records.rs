@@ -740,3 +740,47 @@ async fn concurrent_writers_wait_for_each_other() {
     assert_eq!((done.pages, done.findings), (60, 60));
     assert_eq!(store.count_entities().await.unwrap(), 4 + 60);
 }
+
+#[tokio::test]
+async fn sweep_fetches_in_recording_order_and_scope() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let sweep = store.create_sweep(&[a.id]).await.unwrap();
+    let other = store.create_sweep(&[a.id]).await.unwrap();
+    let mut ids = Vec::new();
+    for url in ["http://a.test/z", "http://a.test/a", "http://a.test/m"] {
+        ids.push(
+            store
+                .record_fetch(&fetch(sweep, a.id, url, Some(200)), &[])
+                .await
+                .unwrap(),
+        );
+    }
+    let elsewhere = store
+        .record_fetch(&fetch(other, a.id, "http://a.test/", Some(200)), &[])
+        .await
+        .unwrap();
+    let of = |fetches: Vec<Fetch>| fetches.into_iter().map(|f| f.id).collect::<Vec<_>>();
+    assert_eq!(
+        of(store.sweep_fetches(Scope::City, sweep).await.unwrap()),
+        ids
+    );
+    assert_eq!(
+        of(store.sweep_fetches(Scope::City, other).await.unwrap()),
+        [elsewhere]
+    );
+    assert!(store
+        .sweep_fetches(Scope::District(district("450105")), sweep)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        of(store
+            .sweep_fetches(Scope::District(district("450103")), sweep)
+            .await
+            .unwrap()),
+        ids
+    );
+}

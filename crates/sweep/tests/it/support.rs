@@ -69,6 +69,12 @@ impl Fixture {
             warc_max_bytes: 1 << 20,
             software: "wangjian-test".into(),
             progress: false,
+            log: Some(sweep::LogConfig {
+                dir: self.dir.path().join("log"),
+                keys_dir: self.dir.path().join("keys"),
+                key_name: "wangjian-test".into(),
+                origin: "wangjian.test/log".into(),
+            }),
         }
     }
 }

@@ -1,0 +1,347 @@
+//! Signed checkpoints of the transparency log (C2SP tlog-checkpoint) and their files.
+//!
+//! A checkpoint is the text
+//! ```text
+//! <origin>
+//! <tree size, decimal>
+//! <root hash, base64>
+//! [extension lines]
+//! ```
+//! signed as a C2SP signed note ([`super::note`]). wangjian adds one extension line,
+//! `time <RFC 3339 UTC, seconds>`, the moment the checkpoint was made (by the signer's clock;
+//! the trusted time, where one is needed, is an RFC 3161 token over the note).
+//!
+//! Owns the checkpoint text, signing a log's current state and storing the notes append-only as
+//! `<log dir>/checkpoints/<size>-<unix seconds>.note`. Must not change the log.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+use super::hash::Hash;
+use super::note::{self, NoteError, Signer, Verifier};
+use super::tree::{Log, LogError};
+
+/// The prefix of wangjian's time extension line.
+const TIME_PREFIX: &str = "time ";
+/// The folder of a log directory that holds its signed checkpoints.
+pub const CHECKPOINTS_DIR: &str = "checkpoints";
+
+/// Everything checkpoints can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// Signing or opening the note failed, or the signature does not verify.
+    #[error(transparent)]
+    Note(#[from] NoteError),
+    /// The signed text is not a checkpoint, or a checkpoint field cannot be written.
+    #[error("malformed checkpoint: {0}")]
+    Malformed(&'static str),
+    /// The log holds fewer leaves than the checkpoint: leaves were removed.
+    #[error("the checkpoint covers {checkpoint_size} leaves but the log holds only {log_size}")]
+    LogTooShort { checkpoint_size: u64, log_size: u64 },
+    /// The log's root at the checkpoint's size is not the signed root: the log was altered.
+    #[error("the log's root at size {size} is {log_root}, but the checkpoint signs {signed_root}")]
+    RootMismatch {
+        size: u64,
+        log_root: Hash,
+        signed_root: Hash,
+    },
+    /// Reading the log failed.
+    #[error(transparent)]
+    Log(#[from] LogError),
+    /// A file-system operation on a known path failed.
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: io::Error,
+    },
+}
+
+/// A checkpoint: the log's origin line, a tree size, its root and extension lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Identifies the log, a schema-less URL such as `wangjian.example/nanning`. Non-empty.
+    pub origin: String,
+    /// Number of leaves.
+    pub size: u64,
+    /// Root hash of the tree of `size` leaves.
+    pub root: Hash,
+    /// Extension lines, in order (non-empty, no newlines); see [`Checkpoint::with_time`].
+    pub extensions: Vec<String>,
+}
+
+impl Checkpoint {
+    /// A checkpoint without extensions.
+    pub fn new(origin: impl Into<String>, size: u64, root: Hash) -> Checkpoint {
+        Checkpoint {
+            origin: origin.into(),
+            size,
+            root,
+            extensions: Vec::new(),
+        }
+    }
+
+    /// Adds the extension line `time <RFC 3339>` (UTC, whole seconds).
+    pub fn with_time(mut self, time: DateTime<Utc>) -> Checkpoint {
+        self.extensions.push(format!(
+            "{TIME_PREFIX}{}",
+            time.to_rfc3339_opts(SecondsFormat::Secs, true)
+        ));
+        self
+    }
+
+    /// The time from the first `time` extension line, if any parses.
+    pub fn time(&self) -> Option<DateTime<Utc>> {
+        self.extensions.iter().find_map(|e| {
+            DateTime::parse_from_rfc3339(e.strip_prefix(TIME_PREFIX)?)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        })
+    }
+
+    /// The checkpoint text (the note body), ending in a newline.
+    pub fn to_text(&self) -> Result<String, CheckpointError> {
+        let bad_line = |s: &str| s.is_empty() || s.chars().any(|c| c.is_control());
+        if bad_line(&self.origin) {
+            return Err(CheckpointError::Malformed(
+                "empty origin or control character",
+            ));
+        }
+        if self.extensions.iter().any(|e| bad_line(e)) {
+            return Err(CheckpointError::Malformed(
+                "empty extension line or control character",
+            ));
+        }
+        let mut text = format!(
+            "{}\n{}\n{}\n",
+            self.origin,
+            self.size,
+            self.root.to_base64()
+        );
+        for e in &self.extensions {
+            text.push_str(e);
+            text.push('\n');
+        }
+        Ok(text)
+    }
+
+    /// Parses a checkpoint text (a note body whose signature was already checked).
+    pub fn parse_text(text: &str) -> Result<Checkpoint, CheckpointError> {
+        let body = text
+            .strip_suffix('\n')
+            .ok_or(CheckpointError::Malformed("text does not end in a newline"))?;
+        let mut lines = body.split('\n');
+        let origin = lines.next().unwrap_or_default();
+        let size = lines
+            .next()
+            .ok_or(CheckpointError::Malformed("no tree size"))?;
+        let root = lines
+            .next()
+            .ok_or(CheckpointError::Malformed("no root hash"))?;
+        if origin.is_empty() {
+            return Err(CheckpointError::Malformed("empty origin"));
+        }
+        // Decimal without sign or leading zeros, as the format requires.
+        let canonical = !size.is_empty()
+            && size.bytes().all(|b| b.is_ascii_digit())
+            && (size == "0" || !size.starts_with('0'));
+        let size =
+            size.parse::<u64>()
+                .ok()
+                .filter(|_| canonical)
+                .ok_or(CheckpointError::Malformed(
+                    "tree size is not a decimal number",
+                ))?;
+        let root = Hash::from_base64(root).ok_or(CheckpointError::Malformed(
+            "root is not a base64 SHA-256 hash",
+        ))?;
+        let extensions: Vec<String> = lines.map(str::to_string).collect();
+        if extensions.iter().any(String::is_empty) {
+            return Err(CheckpointError::Malformed("empty line"));
+        }
+        Ok(Checkpoint {
+            origin: origin.to_string(),
+            size,
+            root,
+            extensions,
+        })
+    }
+
+    /// Signs the checkpoint: the signed note, ready to publish or store.
+    pub fn to_note(&self, signer: &Signer) -> Result<String, CheckpointError> {
+        Ok(signer.sign(&self.to_text()?)?)
+    }
+
+    /// Checks `note`'s signature by the key `verifier_key` (a verifier key string
+    /// `<name>+<hex ID>+<base64>`) and parses the checkpoint it signs. The caller compares
+    /// `origin` with the log it expects.
+    pub fn verify_note(note: &str, verifier_key: &str) -> Result<Checkpoint, CheckpointError> {
+        let verifier = Verifier::parse(verifier_key)?;
+        Checkpoint::verify_note_with(note, &verifier)
+    }
+
+    /// [`Checkpoint::verify_note`] with a parsed verifier.
+    pub fn verify_note_with(
+        note: &str,
+        verifier: &Verifier,
+    ) -> Result<Checkpoint, CheckpointError> {
+        Checkpoint::parse_text(note::open(note, verifier)?)
+    }
+
+    /// Checks that `log` still holds this checkpoint's tree: at least `size` leaves, and the
+    /// root of its first `size` leaves is the signed root. Uses the stored subtree hashes;
+    /// run [`Log::audit`] as well to tie them to the leaves.
+    pub fn check_log(&self, log: &Log) -> Result<(), CheckpointError> {
+        if log.size() < self.size {
+            return Err(CheckpointError::LogTooShort {
+                checkpoint_size: self.size,
+                log_size: log.size(),
+            });
+        }
+        let log_root = log.root_at(self.size)?;
+        if log_root != self.root {
+            return Err(CheckpointError::RootMismatch {
+                size: self.size,
+                log_root,
+                signed_root: self.root,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A checkpoint signed and stored by [`sign_and_store`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredCheckpoint {
+    /// What was signed.
+    pub checkpoint: Checkpoint,
+    /// The signed note, as stored.
+    pub note: String,
+    /// `<log dir>/checkpoints/<size>-<unix seconds>.note`.
+    pub path: PathBuf,
+}
+
+/// Makes the log durable ([`Log::sync`]), signs its current size and root with `time` as the
+/// time extension and stores the note as a new file; an existing file is never overwritten
+/// (two checkpoints of one size in the same second are refused).
+pub fn sign_and_store(
+    log: &Log,
+    signer: &Signer,
+    origin: &str,
+    time: DateTime<Utc>,
+) -> Result<StoredCheckpoint, CheckpointError> {
+    log.sync()?;
+    let checkpoint = Checkpoint::new(origin, log.size(), log.root()).with_time(time);
+    let note = checkpoint.to_note(signer)?;
+    let dir = log.dir().join(CHECKPOINTS_DIR);
+    fs::create_dir_all(&dir).map_err(|source| CheckpointError::Io {
+        path: dir.clone(),
+        source,
+    })?;
+    let path = dir.join(format!("{}-{}.note", checkpoint.size, time.timestamp()));
+    let io = |source| CheckpointError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(io)?;
+    file.write_all(note.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(io)?;
+    Ok(StoredCheckpoint {
+        checkpoint,
+        note,
+        path,
+    })
+}
+
+/// The stored checkpoint notes of the log in `log_dir`, oldest first (by size, then time).
+pub fn stored_notes(log_dir: &Path) -> Result<Vec<PathBuf>, CheckpointError> {
+    let dir = log_dir.join(CHECKPOINTS_DIR);
+    let entries = match fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(source) => return Err(CheckpointError::Io { path: dir, source }),
+    };
+    let mut notes: Vec<(u64, i64, PathBuf)> = Vec::new();
+    for entry in entries {
+        let path = entry
+            .map_err(|source| CheckpointError::Io {
+                path: dir.clone(),
+                source,
+            })?
+            .path();
+        let Some(stem) = path
+            .file_name()
+            .and_then(|n| n.to_str()?.strip_suffix(".note"))
+        else {
+            continue;
+        };
+        let Some((size, time)) = stem.split_once('-') else {
+            continue;
+        };
+        if let (Ok(size), Ok(time)) = (size.parse(), time.parse()) {
+            notes.push((size, time, path));
+        }
+    }
+    notes.sort();
+    Ok(notes.into_iter().map(|(_, _, p)| p).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn root() -> Hash {
+        crate::tlog::hash::leaf_hash(b"root")
+    }
+
+    #[test]
+    fn text_round_trips_with_time() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 8, 44, 44).unwrap();
+        let cp = Checkpoint::new("wangjian.example/nanning", 70, root()).with_time(t);
+        let text = cp.to_text().unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "wangjian.example/nanning\n70\n{}\ntime 2026-11-30T08:44:44Z\n",
+                root().to_base64()
+            )
+        );
+        let back = Checkpoint::parse_text(&text).unwrap();
+        assert_eq!(back, cp);
+        assert_eq!(back.time(), Some(t));
+    }
+
+    #[test]
+    fn malformed_texts_are_rejected() {
+        let r = root().to_base64();
+        for text in [
+            String::new(),
+            format!("\n1\n{r}\n"),
+            format!("o\n01\n{r}\n"),
+            format!("o\n+1\n{r}\n"),
+            format!("o\n-1\n{r}\n"),
+            format!("o\n18446744073709551616\n{r}\n"),
+            "o\n1\nAAAA\n".to_string(),
+            format!("o\n1\n{r}"),
+            format!("o\n1\n{r}\n\next\n"),
+            "o\n1\n".to_string(),
+        ] {
+            assert!(Checkpoint::parse_text(&text).is_err(), "{text:?} accepted");
+        }
+        assert!(Checkpoint::parse_text(&format!("o\n0\n{r}\n")).is_ok());
+        let mut cp = Checkpoint::new("o", 1, root());
+        cp.extensions.push("two\nlines".into());
+        assert!(cp.to_text().is_err());
+        assert!(Checkpoint::new("", 1, root()).to_text().is_err());
+    }
+}

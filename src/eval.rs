@@ -1,0 +1,135 @@
+//! `wangjian eval`: detection quality against simweb's ground truth.
+//!
+//! Generates a world, scans every truth page exactly as a sweep would (the served bytes decoded
+//! with `crawl::decode_html`, the same page context, the register view built from the world's
+//! register CSV through `store::import::parse` and `sweep::register`), and compares the set of
+//! categories found on each page with the truth. Per page, never deduplicated across pages.
+//!
+//! Output: one line per category `<category> tp fp fn precision recall`, then last
+//! `eval: precision <P> recall <R>`, micro-averaged over (page, category) pairs.
+
+use crate::cli::EvalArgs;
+use detect::{Category, Detector, PageContext};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Counts of one category.
+#[derive(Debug, Default, Clone, Copy)]
+struct Counts {
+    tp: u64,
+    fp: u64,
+    fn_: u64,
+}
+
+fn ratio(num: u64, den: u64) -> f64 {
+    if den == 0 {
+        1.0
+    } else {
+        num as f64 / den as f64
+    }
+}
+
+pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let world = simweb::World::generate(&simweb::GenParams {
+        sites: args.sites,
+        seed: args.seed,
+    });
+    let truth = world.truth();
+    let csv = world.register_csv();
+    let parsed = store::import::parse(
+        csv.as_bytes(),
+        store::import::Format::Csv,
+        store::import::SourceEncoding::Utf8,
+    );
+    if let Some(fatal) = &parsed.fatal {
+        anyhow::bail!("the world's register does not parse: {fatal}");
+    }
+    let register = sweep::register::index(parsed.rows.iter().map(|(_, e)| e));
+    let detector = Detector::builtin();
+
+    let mut counts: BTreeMap<Category, Counts> = Category::ALL
+        .iter()
+        .map(|&c| (c, Counts::default()))
+        .collect();
+    let mut err = std::io::stderr().lock();
+    let mut pages = 0u64;
+    let started = std::time::Instant::now();
+    for st in truth.sites.values() {
+        let view = register.view(&st.host, &st.path_prefix);
+        let site_kind = view.facts().and_then(|f| f.kind);
+        let home = format!("{}/", st.path_prefix.trim_end_matches('/'));
+        for (path, expected) in &st.pages {
+            let Some(resp) = world.response(&st.host, path) else {
+                anyhow::bail!("simweb does not serve its truth page {}{path}", st.host);
+            };
+            let decoded = crawl::decode_html(&resp.body, Some(&resp.content_type));
+            let url = format!("http://{}{path}", st.host);
+            let ctx = PageContext {
+                url: &url,
+                is_site_home: *path == home,
+                site_kind,
+                register: view,
+            };
+            let findings = detector.scan_html(&decoded.text, &ctx);
+            pages += 1;
+            let found: BTreeSet<Category> = findings.iter().map(|f| f.category).collect();
+            for &c in found.union(expected) {
+                let e = counts.entry(c).or_default();
+                match (found.contains(&c), expected.contains(&c)) {
+                    (true, true) => e.tp += 1,
+                    (true, false) => {
+                        e.fp += 1;
+                        if args.show_errors {
+                            let ex: Vec<&str> = findings
+                                .iter()
+                                .filter(|f| f.category == c)
+                                .map(|f| f.excerpt.as_str())
+                                .collect();
+                            writeln!(err, "FP {} {url} {ex:?}", c.code())?;
+                        }
+                    }
+                    (false, true) => {
+                        e.fn_ += 1;
+                        if args.show_errors {
+                            writeln!(err, "FN {} {url}", c.code())?;
+                        }
+                    }
+                    (false, false) => {}
+                }
+            }
+        }
+    }
+    let elapsed = started.elapsed();
+    let mut out = std::io::stdout().lock();
+    let mut total = Counts::default();
+    for (c, n) in &counts {
+        total.tp += n.tp;
+        total.fp += n.fp;
+        total.fn_ += n.fn_;
+        writeln!(
+            out,
+            "{} {} {} {} {:.3} {:.3}",
+            c.code(),
+            n.tp,
+            n.fp,
+            n.fn_,
+            ratio(n.tp, n.tp + n.fp),
+            ratio(n.tp, n.tp + n.fn_)
+        )?;
+    }
+    writeln!(
+        err,
+        "eval: {} sites, {pages} pages, seed {}, {:.2} s",
+        truth.sites.len(),
+        args.seed,
+        elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "eval: precision {:.3} recall {:.3}",
+        ratio(total.tp, total.tp + total.fp),
+        ratio(total.tp, total.tp + total.fn_)
+    )?;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,268 @@
+//! Evidence commands: offline verification of WARC files and the transparency log's
+//! checkpoints and proofs.
+
+use crate::cli::{LogCommand, ProveArgs, VerifyArgs};
+use crate::data::DataDir;
+use anyhow::{bail, Context};
+use chrono::Utc;
+use evidence::tlog::{self, checkpoint::stored_notes, Checkpoint, Log, Signer};
+use evidence::LogIndex;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The name of the deployment's log key (its files are `keys/<name>.key|.pub`).
+pub const LOG_KEY_NAME: &str = "wangjian-evidence";
+/// The origin line of the log's checkpoints.
+pub const LOG_ORIGIN: &str = "wangjian/evidence-log";
+
+/// Opens the data directory's log and signing key, creating both on first use.
+pub fn open_log(data: &DataDir) -> anyhow::Result<(Log, Signer)> {
+    let log = Log::open(data.log()).with_context(|| {
+        format!(
+            "cannot open the transparency log {} (is a sweep running?)",
+            data.log().display()
+        )
+    })?;
+    for repair in log.repairs() {
+        eprintln!("log: repaired on open: {repair}");
+    }
+    let signer = Signer::load_or_create(&data.keys(), LOG_KEY_NAME)
+        .with_context(|| format!("cannot load the log key from {}", data.keys().display()))?;
+    Ok((log, signer))
+}
+
+pub fn log(data: &DataDir, cmd: LogCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        LogCommand::Checkpoint => {
+            let (log, signer) = open_log(data)?;
+            let stored = tlog::sign_and_store(&log, &signer, LOG_ORIGIN, Utc::now())?;
+            println!("{}", stored.note.trim_end());
+            eprintln!(
+                "checkpoint: {} leaves -> {}",
+                log.size(),
+                stored.path.display()
+            );
+        }
+        LogCommand::Key => {
+            let (_, signer) = open_log(data)?;
+            println!("{}", signer.verifier_key());
+        }
+        LogCommand::Prove(args) => prove(data, args)?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The verifier key: the one given, or the data directory's published one.
+fn verifier_key(data: &DataDir, given: Option<&str>) -> anyhow::Result<String> {
+    if let Some(k) = given {
+        return Ok(k.trim().to_string());
+    }
+    let path = data.keys().join(format!("{LOG_KEY_NAME}.pub"));
+    Ok(std::fs::read_to_string(&path)
+        .with_context(|| format!("no log key at {} (give --key)", path.display()))?
+        .trim()
+        .to_string())
+}
+
+/// Every stored checkpoint verified with the key, each consistent with the next; returns the
+/// latest, or the list of problems.
+fn checked_checkpoints(log: &Log, key: &str) -> anyhow::Result<(Checkpoint, Vec<String>)> {
+    let mut problems = Vec::new();
+    let mut checkpoints: Vec<(PathBuf, Checkpoint)> = Vec::new();
+    for path in stored_notes(log.dir())? {
+        let note = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        match Checkpoint::verify_note(&note, key) {
+            Ok(cp) => checkpoints.push((path, cp)),
+            Err(e) => problems.push(format!("checkpoint {}: {e}", path.display())),
+        }
+    }
+    checkpoints.sort_by_key(|(_, cp)| cp.size);
+    for pair in checkpoints.windows(2) {
+        let ((p1, a), (p2, b)) = (&pair[0], &pair[1]);
+        if a.size == 0 {
+            continue;
+        }
+        let consistent = log
+            .consistency_proof(a.size, b.size)
+            .map_err(|e| e.to_string())
+            .and_then(|proof| {
+                tlog::verify_consistency(a.size, b.size, &proof, a.root, b.root)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(e) = consistent {
+            problems.push(format!(
+                "checkpoints {} and {} are not consistent: {e}",
+                p1.display(),
+                p2.display()
+            ));
+        }
+    }
+    match checkpoints.pop() {
+        Some((_, latest)) => Ok((latest, problems)),
+        None => bail!(
+            "no valid signed checkpoint in {} ({})",
+            log.dir().display(),
+            problems.join("; ")
+        ),
+    }
+}
+
+fn prove(data: &DataDir, args: ProveArgs) -> anyhow::Result<()> {
+    let (file, offset) = args
+        .record
+        .rsplit_once(':')
+        .and_then(|(f, o)| Some((f, o.parse::<u64>().ok()?)))
+        .with_context(|| format!("expected FILE:OFFSET, got {:?}", args.record))?;
+    if file.contains('/') || file.contains('\\') || file.starts_with('.') {
+        bail!("{file:?} is not a WARC file name of the data directory");
+    }
+    let path = data.evidence().join(file);
+    let stored = stored_member(&path, offset)?;
+    let (log, _) = open_log(data)?;
+    let key = verifier_key(data, None)?;
+    let (checkpoint, _) = checked_checkpoints(&log, &key)?;
+    let size = checkpoint.size;
+    let index = LogIndex::new(&log, checkpoint.clone())?;
+    let leaf_index = index
+        .prove(&log, &stored)
+        .map_err(|e| anyhow::anyhow!("{file}:{offset}: {e}"))?;
+    let proof = log.inclusion_proof(leaf_index, size)?;
+    let out = serde_json::json!({
+        "record": format!("{file}:{offset}"),
+        "leaf_data": evidence::sha256_label(&stored),
+        "leaf_hash": evidence::stored_record_leaf(&stored).to_hex(),
+        "leaf_index": leaf_index,
+        "tree_size": size,
+        "root": checkpoint.root.to_base64(),
+        "proof": proof.iter().map(|h| h.to_base64()).collect::<Vec<_>>(),
+        "verifier_key": key,
+        "checkpoint": std::fs::read_to_string(latest_note_path(log.dir(), size)?)?,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn latest_note_path(log_dir: &Path, size: u64) -> anyhow::Result<PathBuf> {
+    stored_notes(log_dir)?
+        .into_iter()
+        .rev()
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(&format!("{size}-")))
+        })
+        .with_context(|| format!("no stored note for size {size}"))
+}
+
+/// The bytes of the stored record (its gzip member) at `offset`.
+fn stored_member(path: &Path, offset: u64) -> anyhow::Result<Vec<u8>> {
+    use std::os::unix::fs::FileExt;
+    let rec = evidence::read_record_at(path, offset)
+        .with_context(|| format!("no record at {}:{offset}", path.display()))?;
+    let file = std::fs::File::open(path)?;
+    let mut stored = vec![0u8; rec.length as usize];
+    file.read_exact_at(&mut stored, offset)?;
+    Ok(stored)
+}
+
+pub fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let default = args.path.is_none();
+    let path = args.path.unwrap_or_else(|| data.evidence());
+    let files = if path.is_dir() {
+        evidence::warc_files(&path).with_context(|| format!("cannot list {}", path.display()))?
+    } else if path.exists() {
+        vec![path.clone()]
+    } else {
+        bail!("{} does not exist", path.display());
+    };
+    if files.is_empty() {
+        bail!("no WARC files in {}", path.display());
+    }
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    // The data directory's own evidence is checked against its transparency log as well.
+    let in_data = default || same_dir(&path, &data.evidence());
+    let logged = if in_data && data.log().exists() {
+        let log = Log::open(data.log()).with_context(|| {
+            format!(
+                "cannot open the log {} (is a sweep running?)",
+                data.log().display()
+            )
+        })?;
+        let key = verifier_key(data, args.key.as_deref())?;
+        let (checkpoint, problems) = checked_checkpoints(&log, &key)?;
+        for p in &problems {
+            writeln!(out, "FAIL  {p}")?;
+        }
+        failed += problems.len();
+        writeln!(
+            out,
+            "log   checkpoint of {} leaves, signed by {}, root {}",
+            checkpoint.size,
+            key.split('+').next().unwrap_or("?"),
+            checkpoint.root.to_base64()
+        )?;
+        match LogIndex::new(&log, checkpoint) {
+            Ok(index) => Some((log, index)),
+            Err(e) => {
+                writeln!(out, "FAIL  the log does not hold the signed tree: {e}")?;
+                writeln!(out, "verify: {} files, log failed", files.len())?;
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    } else {
+        None
+    };
+    for file in &files {
+        let verdict = evidence::verify_warc_logged(file, logged.as_ref().map(|(l, i)| (l, i)));
+        if verdict.ok() {
+            let logged_note = if logged.is_some() {
+                format!(", {} in the log", verdict.logged)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "ok    {} ({} records, {} with digests{logged_note})",
+                file.display(),
+                verdict.records,
+                verdict.digests_checked
+            )?;
+        } else {
+            failed += 1;
+            writeln!(
+                out,
+                "FAIL  {} ({} records read)",
+                file.display(),
+                verdict.records
+            )?;
+            for f in &verdict.failures {
+                writeln!(
+                    out,
+                    "      at offset {}{}: {}",
+                    f.offset,
+                    f.record_id
+                        .as_deref()
+                        .map(|id| format!(" record {id}"))
+                        .unwrap_or_default(),
+                    f.problem
+                )?;
+            }
+        }
+    }
+    writeln!(out, "verify: {} files, {} failed", files.len(), failed)?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}

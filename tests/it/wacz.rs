@@ -1,0 +1,347 @@
+//! `evidence export`: a WACZ of a real demo sweep, checked by third-party tools — py-wacz
+//! (`wacz validate`), warcio (`warcio check`), cdxj-indexer, pywb replay — and the signature by
+//! Python's `cryptography`. The tools live in a virtualenv that `.ci/run` creates; a missing
+//! tool is a failure, never a skip.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn wangjian(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangjian"));
+    cmd.arg("--data").arg(data).env_remove("WANGJIAN_DATA");
+    cmd
+}
+
+/// Run wangjian; print its output when it fails (the caller asserts).
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("wangjian runs");
+    if !out.status.success() {
+        eprintln!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The directory holding `wacz`, `warcio`, `cdxj-indexer`, `wb-manager`, `wayback`, `python`.
+fn pytools() -> PathBuf {
+    let dir = std::env::var_os("WANGJIAN_PYTOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-ci/bin"));
+    for tool in [
+        "wacz",
+        "warcio",
+        "cdxj-indexer",
+        "wb-manager",
+        "wayback",
+        "python",
+    ] {
+        assert!(
+            dir.join(tool).is_file(),
+            "{tool} not found in {}: run .ci/run, or create the virtualenv: \
+             python3 -m venv .venv-ci && .venv-ci/bin/pip install wacz warcio pywb cryptography \
+             (or set WANGJIAN_PYTOOLS to a directory holding these tools)",
+            dir.display()
+        );
+    }
+    dir
+}
+
+/// Run a tool; panic with its output unless it exits 0. Returns stdout + stderr.
+fn tool(cmd: &mut Command) -> String {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{cmd:?} failed:\n{text}");
+    text
+}
+
+fn demo_with_export(dir: &Path) -> (PathBuf, String) {
+    let out = run(wangjian(dir).args(["demo", "--sites", "6", "--no-serve"]));
+    assert!(out.status.success());
+    let wacz = dir.join("sweep-1.wacz");
+    let out = run(wangjian(dir)
+        .args(["evidence", "export", "--sweep", "1", "-o"])
+        .arg(&wacz));
+    assert!(out.status.success());
+    (wacz, stdout(&out))
+}
+
+/// GET over loopback with HTTP/1.0; returns status and body.
+fn http_get(port: u16, path: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").unwrap();
+    let mut resp = Vec::new();
+    s.read_to_end(&mut resp).unwrap();
+    let split = resp
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP response");
+    let head = String::from_utf8_lossy(&resp[..split]).into_owned();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap();
+    (status, resp[split + 4..].to_vec())
+}
+
+/// pywb's `wayback`, stopped (by its own process id) when dropped.
+struct Wayback(Child);
+
+impl Drop for Wayback {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_wayback(tools: &Path, root: &Path) -> (Wayback, u16) {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = std::fs::File::create(root.join("wayback.log")).unwrap();
+    let child = Command::new(tools.join("wayback"))
+        .args(["-b", "127.0.0.1", "-p", &port.to_string()])
+        .current_dir(root)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .expect("wayback starts");
+    let server = Wayback(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "wayback did not listen on {port}: {}",
+            std::fs::read_to_string(root.join("wayback.log")).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    (server, port)
+}
+
+const CHECK_SIGNATURE: &str = r#"
+import base64, hashlib, json, sys, zipfile
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+z = zipfile.ZipFile(sys.argv[1])
+digest = json.loads(z.read("datapackage-digest.json"))
+package = json.loads(z.read("datapackage.json"))
+assert digest["hash"] == "sha256:" + hashlib.sha256(z.read("datapackage.json")).hexdigest()
+signed = digest["signedData"]
+assert signed["hash"] == digest["hash"] and signed["created"] == package["created"]
+key = serialization.load_der_public_key(base64.b64decode(signed["publicKey"]))
+assert isinstance(key.curve, ec.SECP384R1), key.curve
+raw = base64.b64decode(signed["signature"])
+assert len(raw) == 96, len(raw)
+der = encode_dss_signature(int.from_bytes(raw[:48], "big"), int.from_bytes(raw[48:], "big"))
+key.verify(der, signed["hash"].encode("ascii"), ec.ECDSA(hashes.SHA256()))
+for info in z.infolist():
+    stored = info.compress_type == zipfile.ZIP_STORED
+    assert stored == info.filename.endswith(".gz"), (info.filename, info.compress_type)
+print("signature ok:", signed["hash"])
+"#;
+
+#[test]
+fn export_of_a_demo_sweep_passes_third_party_validators_and_replays_in_pywb() {
+    let tools = pytools();
+    let dir = tempfile::tempdir().unwrap();
+    let (wacz, summary) = demo_with_export(dir.path());
+    assert!(summary.starts_with("export: sweep 1: "), "{summary}");
+
+    // py-wacz: structure, frictionless data package, file hashes, datapackage digest.
+    let out = tool(
+        Command::new(tools.join("wacz"))
+            .args(["validate", "-f"])
+            .arg(&wacz),
+    );
+    assert!(out.contains("Validation succeeded"), "{out}");
+    // The anonymous signature (py-wacz's --verify-auth only knows domain certificates).
+    let out = tool(
+        Command::new(tools.join("python"))
+            .args(["-c", CHECK_SIGNATURE])
+            .arg(&wacz),
+    );
+    assert!(out.contains("signature ok"), "{out}");
+
+    // Unpack with Python's zipfile; warcio checks every digest of the package's WARC and of
+    // the sweep's own files.
+    let unpacked = dir.path().join("unpacked");
+    tool(
+        Command::new(tools.join("python"))
+            .args(["-m", "zipfile", "-e"])
+            .arg(&wacz)
+            .arg(&unpacked),
+    );
+    let data_warc = unpacked.join("archive/data.warc.gz");
+    let out = tool(
+        Command::new(tools.join("warcio"))
+            .args(["check", "-v"])
+            .arg(&data_warc),
+    );
+    assert!(out.contains("digest pass"), "{out}");
+    assert!(!out.contains("digest failed"), "{out}");
+    let sweep_warcs = evidence::warc_files(&dir.path().join("warc")).unwrap();
+    assert!(!sweep_warcs.is_empty());
+    tool(
+        Command::new(tools.join("warcio"))
+            .arg("check")
+            .args(&sweep_warcs),
+    );
+
+    // Our CDXJ is exactly what pywb's indexer makes of the package's WARC.
+    let ours = tool(
+        Command::new(tools.join("python"))
+            .args([
+                "-c",
+                "import gzip, sys; sys.stdout.write(gzip.open(sys.argv[1]).read().decode())",
+            ])
+            .arg(unpacked.join("indexes/index.cdx.gz")),
+    );
+    let theirs = tool(
+        Command::new(tools.join("cdxj-indexer"))
+            .arg("--sort")
+            .arg(&data_warc),
+    );
+    assert_eq!(
+        ours, theirs,
+        "index.cdx.gz differs from cdxj-indexer --sort"
+    );
+    let first =
+        evidence::cdxj::CdxjEntry::parse(ours.lines().find(|l| l.contains("text/html")).unwrap())
+            .unwrap();
+
+    // pywb: the package added as pywb adds WACZ files, and the WARC with our own index.
+    let root = dir.path().join("pywb");
+    std::fs::create_dir_all(&root).unwrap();
+    let manager = || {
+        let mut c = Command::new(tools.join("wb-manager"));
+        c.current_dir(&root);
+        c
+    };
+    tool(manager().args(["init", "fromwacz"]));
+    tool(
+        manager()
+            .args(["add", "--unpack-wacz", "fromwacz"])
+            .arg(&wacz),
+    );
+    tool(manager().args(["init", "ourindex"]));
+    let coll = root.join("collections/ourindex");
+    std::fs::copy(&data_warc, coll.join("archive/data.warc.gz")).unwrap();
+    std::fs::write(coll.join("indexes/index.cdxj"), &ours).unwrap();
+
+    // The original body of that page, from the sweep's own evidence.
+    let original = {
+        let rec = evidence::read_record_at(&data_warc, first.offset).unwrap();
+        let (_, body) = rec.http_parts().unwrap();
+        body.to_vec()
+    };
+    let (_server, port) = start_wayback(&tools, &root);
+    for coll in ["fromwacz", "ourindex"] {
+        let path = format!("/{coll}/{}id_/{}", first.timestamp, first.url);
+        let (status, body) = http_get(port, &path);
+        assert_eq!(status, 200, "{path}");
+        assert!(
+            body == original,
+            "{path}: the replayed body differs from the capture"
+        );
+    }
+    let (status, _) = http_get(port, "/ourindex/20000101000000id_/http://nowhere.test/");
+    assert_eq!(status, 404, "pywb answers what it does not hold with 404");
+}
+
+#[test]
+fn export_by_site_and_bad_selections() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(wangjian(dir.path()).args(["demo", "--sites", "6", "--no-serve"]));
+    assert!(out.status.success());
+    let out = run(wangjian(dir.path()).args(["sites", "--format", "json"]));
+    let sites: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let address = |kind: &str| {
+        let s = sites.iter().find(|s| s["kind"] == kind).unwrap();
+        format!(
+            "{}{}",
+            s["host"].as_str().unwrap(),
+            s["path_prefix"].as_str().unwrap()
+        )
+    };
+    // A whole host, and a shop on a platform (host and path prefix).
+    for site in [address("platform"), address("platform_shop")] {
+        let wacz = dir.path().join("site.wacz");
+        let out = run(wangjian(dir.path())
+            .args(["evidence", "export", "--site", &site, "-o"])
+            .arg(&wacz));
+        assert!(out.status.success());
+        let text = stdout(&out);
+        assert!(text.contains(&format!("export: site {site}: ")), "{text}");
+        assert!(wacz.is_file());
+    }
+    let host = address("platform");
+    let key = dir
+        .path()
+        .join("keys")
+        .join(evidence::wacz::SIGNING_KEY_FILE);
+    let key_bytes = std::fs::read(&key).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    // A second export reuses the key.
+    let out = run(wangjian(dir.path())
+        .args(["evidence", "export", "--sweep", "1", "-o"])
+        .arg(dir.path().join("sweep.wacz")));
+    assert!(out.status.success());
+    assert_eq!(std::fs::read(&key).unwrap(), key_bytes);
+
+    let fails = |args: &[&str]| -> Output {
+        let out = wangjian(dir.path()).args(args).output().unwrap();
+        assert!(!out.status.success(), "{args:?} should fail");
+        out
+    };
+    let err = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    let o = fails(&["evidence", "export", "--sweep", "99", "-o", "x.wacz"]);
+    assert!(err(&o).contains("no sweep 99"), "{}", err(&o));
+    let o = fails(&[
+        "evidence",
+        "export",
+        "--site",
+        "nowhere.test",
+        "-o",
+        "x.wacz",
+    ]);
+    assert!(
+        err(&o).contains("no registered site nowhere.test"),
+        "{}",
+        err(&o)
+    );
+    fails(&["evidence", "export", "-o", "x.wacz"]);
+    fails(&[
+        "evidence", "export", "--site", &host, "--sweep", "1", "-o", "x.wacz",
+    ]);
+}
