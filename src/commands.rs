@@ -159,6 +159,12 @@ async fn serve_on(
         store,
         evidence_dir: data.evidence(),
         districts: domain::DistrictTable::nanning(),
+        log: Some(web::LogPublication {
+            dir: data.log(),
+            public_key_file: data
+                .keys()
+                .join(format!("{}.pub", crate::evidence_cmd::LOG_KEY_NAME)),
+        }),
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,

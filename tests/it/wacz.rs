@@ -32,24 +32,52 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-/// The directory holding `wacz`, `warcio`, `cdxj-indexer`, `wb-manager`, `wayback`, `python`.
+/// The directory holding `wacz`, `warcio`, `cdxj-indexer`, `wb-manager`, `wayback`, `python`:
+/// `WANGJIAN_PYTOOLS` if set, else the repository's `.venv-ci/bin`, which is created from
+/// `tests/python-tools.txt` (PyPI) the first time it is needed, so that `cargo test` alone sets
+/// up a fresh machine. A tool that cannot be had fails the test; it never skips it.
 fn pytools() -> PathBuf {
-    let dir = std::env::var_os("WANGJIAN_PYTOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv-ci/bin"));
-    for tool in [
+    static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    const TOOLS: [&str; 6] = [
         "wacz",
         "warcio",
         "cdxj-indexer",
         "wb-manager",
         "wayback",
         "python",
-    ] {
+    ];
+    let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = match std::env::var_os("WANGJIAN_PYTOOLS") {
+        Some(d) => PathBuf::from(d),
+        None => {
+            let venv = root.join(".venv-ci");
+            let bin = venv.join("bin");
+            if !TOOLS.iter().all(|t| bin.join(t).is_file()) {
+                let ok = Command::new("python3")
+                    .args(["-m", "venv"])
+                    .arg(&venv)
+                    .status()
+                    .is_ok_and(|s| s.success())
+                    && Command::new(bin.join("pip"))
+                        .args(["install", "-q", "--disable-pip-version-check", "-r"])
+                        .arg(root.join("tests/python-tools.txt"))
+                        .status()
+                        .is_ok_and(|s| s.success());
+                assert!(
+                    ok,
+                    "cannot install tests/python-tools.txt into {}",
+                    venv.display()
+                );
+            }
+            bin
+        }
+    };
+    for tool in TOOLS {
         assert!(
             dir.join(tool).is_file(),
-            "{tool} not found in {}: run .ci/run, or create the virtualenv: \
-             python3 -m venv .venv-ci && .venv-ci/bin/pip install wacz warcio pywb cryptography \
-             (or set WANGJIAN_PYTOOLS to a directory holding these tools)",
+            "{tool} not found in {}: unset WANGJIAN_PYTOOLS to let the tests install \
+             tests/python-tools.txt into .venv-ci, or point it at a directory holding these tools",
             dir.display()
         );
     }

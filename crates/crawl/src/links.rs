@@ -132,7 +132,7 @@ pub fn dedup_key(url: &Url) -> String {
 /// Is `url` part of the site started at `start`? Same host (http or https), and, when a
 /// `scope_prefix` is given, a path equal to it or below it (`/shop/88` does not cover `/shop/881`).
 pub fn in_scope(url: &Url, start: &Url, scope_prefix: Option<&str>) -> bool {
-    if !matches!(url.scheme(), "http" | "https") || url.host_str() != start.host_str() {
+    if !matches!(url.scheme(), "http" | "https") || !same_site_host(url, start) {
         return false;
     }
     match scope_prefix {
@@ -147,6 +147,16 @@ pub fn in_scope(url: &Url, start: &Url, scope_prefix: Option<&str>) -> bool {
                     .is_some_and(|rest| rest.starts_with('/'))
         }
     }
+}
+
+/// True when both URLs are on one host, counting `www.example.test` and `example.test` as the
+/// same site (registers often list the bare domain of a site served on `www.`, and bare domains
+/// commonly redirect there).
+fn same_site_host(a: &Url, b: &Url) -> bool {
+    fn strip(h: Option<&str>) -> Option<&str> {
+        h.map(|h| h.strip_prefix("www.").unwrap_or(h))
+    }
+    a.host_str() == b.host_str() || strip(a.host_str()) == strip(b.host_str())
 }
 
 /// Decodes the character references that commonly appear in URLs inside attributes.
@@ -296,6 +306,11 @@ mod tests {
         assert!(s("http://shop.test/shop/88/item", Some("/shop/88/")));
         assert!(!s("http://shop.test/shop/881", Some("/shop/88")));
         assert!(!s("http://shop.test/", Some("/shop/88")));
+        // The bare domain and its www. name are one site, in both directions.
+        assert!(s("http://www.shop.test/anything", None));
+        let bare = url("http://www.lvyuan.test/");
+        assert!(in_scope(&url("http://lvyuan.test/a"), &bare, None));
+        assert!(!in_scope(&url("http://www2.lvyuan.test/a"), &bare, None));
     }
 
     #[test]

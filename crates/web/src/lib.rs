@@ -49,6 +49,17 @@ pub struct AppState {
     pub evidence_dir: PathBuf,
     /// The deployment's districts, for names and dashboard columns.
     pub districts: DistrictTable,
+    /// The transparency log whose checkpoints and public key the console publishes.
+    pub log: Option<LogPublication>,
+}
+
+/// Where the console finds what it publishes about the transparency log.
+#[derive(Debug, Clone)]
+pub struct LogPublication {
+    /// The log directory (its `checkpoints/` hold the signed notes).
+    pub dir: PathBuf,
+    /// The file holding the verifier key (`name+id+base64`).
+    pub public_key_file: PathBuf,
 }
 
 impl std::fmt::Debug for AppState {
@@ -72,6 +83,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/findings", get(pages::findings::list))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
+        .route("/transparency", get(pages::transparency::page))
+        .route("/transparency/key", get(pages::transparency::key))
         .route("/api/findings", get(api::findings))
         .route("/api/sites", get(api::sites))
         .route("/static/style.css", get(pages::style_css))

@@ -6,6 +6,7 @@ pub(crate) mod dashboard;
 pub(crate) mod evidence;
 pub(crate) mod findings;
 pub(crate) mod sites;
+pub(crate) mod transparency;
 
 use askama::Template;
 use axum::http::header;

@@ -7,6 +7,7 @@ mod api;
 mod evidence_page;
 mod pages;
 mod socket;
+mod transparency;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -250,10 +251,26 @@ pub async fn fixture() -> Fixture {
         .unwrap();
     store.finish_sweep(sweep).await.unwrap();
 
+    // A transparency log with one signed checkpoint, as a sweep leaves it.
+    let log_dir = dir.path().join("log");
+    let keys_dir = dir.path().join("keys");
+    {
+        let mut log = evidence::tlog::Log::open(&log_dir).unwrap();
+        for i in 0..5u8 {
+            log.append(format!("sha256:{i:064}").as_bytes()).unwrap();
+        }
+        let signer = evidence::tlog::Signer::load_or_create(&keys_dir, "console-test").unwrap();
+        evidence::tlog::sign_and_store(&log, &signer, "wangjian.test/log", chrono::Utc::now())
+            .unwrap();
+    }
     let state = AppState {
         store: Arc::new(store),
         evidence_dir,
         districts: DistrictTable::nanning(),
+        log: Some(web::LogPublication {
+            dir: log_dir,
+            public_key_file: keys_dir.join("console-test.pub"),
+        }),
     };
     Fixture {
         router: web::router(state.clone()),
