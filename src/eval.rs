@@ -4,6 +4,9 @@
 //! with `crawl::decode_html`, the same page context, the register view built from the world's
 //! register CSV through `store::import::parse` and `sweep::register`), and compares the set of
 //! categories found on each page with the truth. Per page, never deduplicated across pages.
+//! Only the plain browser view is scanned (`World::response`, the truth's `pages`): cloaking
+//! (the truth's `cloaked`, seen only by spiders or search visitors) is left out here and
+//! measured by the sweep's probe tests (`crates/sweep/tests/it/cloaking.rs`).
 //!
 //! Output: one line per category `<category> tp fp fn precision recall`, then last
 //! `eval: precision <P> recall <R>`, micro-averaged over (page, category) pairs.

@@ -162,6 +162,28 @@ impl Detector {
         &self.pack
     }
 
+    /// The distinct literals compiled into the automaton, in automaton pattern order (each
+    /// rule pattern's literal; a regex contributes its required literal).
+    pub fn literals(&self) -> Vec<&str> {
+        let mut seen = HashSet::new();
+        let mut out = Vec::new();
+        for rule in &self.pack.rules {
+            for p in &rule.patterns {
+                if seen.insert(p.literal()) {
+                    out.push(p.literal());
+                }
+            }
+        }
+        out
+    }
+
+    /// The number of raw hits of the one Aho-Corasick pass the detector runs over normalised
+    /// text (same automaton, overlapping iteration, before per-rule confirmation). Exposed
+    /// for bench/match.sh.
+    pub fn count_literal_hits(&self, normalised: &str) -> usize {
+        self.matcher.count_literal_hits(normalised)
+    }
+
     /// Extracts and scans a page.
     pub fn scan_html(&self, html: &str, ctx: &PageContext) -> Vec<Finding> {
         self.scan_extracted(&extract(html), ctx)

@@ -63,6 +63,12 @@ impl Matcher {
         Ok(Matcher { ac, uses })
     }
 
+    /// Every raw literal hit of the automaton in `text` (overlapping, as [`Matcher::scan`]
+    /// iterates them), before any confirmation. For benchmarks (bench/match.sh).
+    pub fn count_literal_hits(&self, text: &str) -> usize {
+        self.ac.find_overlapping_iter(text).count()
+    }
+
     /// Confirmed hits of the rules that look at `scope`, merged per rule where they overlap.
     pub fn scan(&self, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> {
         let mut hits = Vec::new();

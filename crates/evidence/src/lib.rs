@@ -7,7 +7,8 @@
 //! tools'); and recomputing declared digests.
 //!
 //! Architecture invariants: this crate stands alone. It must not depend on any other wangjian
-//! crate, a database or an async runtime; it never rewrites or appends to an existing file; and
+//! crate, a database or an async runtime; it never rewrites or appends to an existing file
+//! (one exception: [`repair_torn_tail`] cuts the torn last record a killed writer left); and
 //! it never panics on broken input: corrupt records are reported with their file offset.
 //!
 //! Modules: [`record`] (record model and header building), [`writer`], [`reader`], [`digest`].
@@ -17,6 +18,7 @@ pub mod digest;
 mod error;
 pub mod reader;
 pub mod record;
+pub mod repair;
 pub mod tlog;
 pub mod verify;
 pub mod wacz;
@@ -26,6 +28,7 @@ pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
 pub use reader::{open_reader, read_record_at, WarcReader};
 pub use record::{CaptureRefs, ExchangeRecord, Record, RecordRef};
+pub use repair::{repair_torn_tail, TornTail};
 pub use verify::{
     stored_record_leaf, verify_warc, verify_warc_logged, warc_files, Failure, LogIndex,
     LogIndexError, WarcVerdict,

@@ -8,6 +8,11 @@
 //! exactly which categories were seeded there; [`World::register_csv`] is the matching register
 //! (spec/registry-import.md) with its deliberate omissions and mismatches.
 //!
+//! A few sites cloak (`cloak.rs`): they answer spiders or search visitors differently (spam
+//! title and hidden links, a redirect to a casino, 404 to everyone else), recorded in the
+//! truth's `cloaked` apart from `pages`, which is always the plain browser view; one honest
+//! site per kind serves phones another layout of the same content (`mobile_layout`).
+//!
 //! Pages are rendered on request from small per-site specs; [`serve`] answers them over HTTP on
 //! one loopback port, dispatching by `Host`. Every host is under the reserved `.test` TLD, so a
 //! misconfigured crawler cannot reach a real site.
@@ -15,6 +20,7 @@
 //! Invariants: output is a pure function of `GenParams` (own SplitMix64, no `rand`, no clock, no
 //! hash-map iteration order in output); simweb never opens a connection itself.
 
+mod cloak;
 mod prng;
 mod register;
 mod render;
@@ -25,8 +31,10 @@ mod violations;
 mod vocab;
 
 pub use server::{serve, start, Running};
-pub use truth::{SiteTruth, Truth};
+pub use truth::{CloakTruth, SiteTruth, Truth};
 
+use cloak::Cloak;
+use domain::Category;
 use site::{Enc, Site};
 use std::collections::{BTreeMap, HashMap};
 
@@ -89,12 +97,19 @@ impl World {
             .sites
             .iter()
             .map(|s| {
+                // A site that is 404 to browsers has no page in the browser view.
+                let hidden = matches!(s.cloak, Some(Cloak::NotFound(_)));
                 let pages = s
                     .pages
                     .iter()
-                    .filter(|p| p.listed)
+                    .filter(|p| p.listed && !hidden)
                     .map(|p| (p.path.clone(), p.truth.clone()))
                     .collect();
+                let cloaked = s.cloak.as_ref().filter(|c| c.is_kit()).map(|c| CloakTruth {
+                    kind: c.kind().to_string(),
+                    page: s.home_path(),
+                    categories: [Category::SiteHijacked].into(),
+                });
                 let st = SiteTruth {
                     host: s.host.clone(),
                     path_prefix: s.prefix.clone(),
@@ -105,6 +120,8 @@ impl World {
                         Enc::Gbk { .. } => "gbk".into(),
                     },
                     pages,
+                    cloaked,
+                    mobile_layout: matches!(s.cloak, Some(Cloak::MobileLayout)),
                 };
                 (s.key.clone(), st)
             })
@@ -131,13 +148,28 @@ impl World {
     pub fn page_count(&self) -> usize {
         self.sites
             .iter()
+            .filter(|s| !matches!(s.cloak, Some(Cloak::NotFound(_))))
             .map(|s| s.pages.iter().filter(|p| p.listed).count())
             .sum()
     }
 
-    /// The response for a request; `None` for an unknown host. `host` may carry a port;
-    /// the query string is ignored.
+    /// The response a desktop browser arriving directly gets (no `Referer`): the view the
+    /// truth's `pages` describe. See [`World::response_as`].
     pub fn response(&self, host: &str, path_and_query: &str) -> Option<SimResponse> {
+        self.response_as(host, path_and_query, None, None)
+    }
+
+    /// The response for a request; `None` for an unknown host. `host` may carry a port;
+    /// the query string is ignored. `user_agent` and `referer` matter only to the cloaking
+    /// kits and the mobile layout of a few sites (see the truth's `cloaked` and
+    /// `mobile_layout`); every other site answers the same to everyone.
+    pub fn response_as(
+        &self,
+        host: &str,
+        path_and_query: &str,
+        user_agent: Option<&str>,
+        referer: Option<&str>,
+    ) -> Option<SimResponse> {
         let host = normalise_host(host);
         let &si = self.by_host.get(&host)?;
         let site = &self.sites[si];
@@ -146,6 +178,35 @@ impl World {
             .next()
             .filter(|p| !p.is_empty())
             .unwrap_or("/");
+        let spider = cloak::is_spider(user_agent);
+        let home = path == "/";
+        match &site.cloak {
+            Some(Cloak::NotFound(_)) if !spider => return Some(not_found()),
+            Some(Cloak::UaOnly(h) | Cloak::NotFound(h)) if spider && home => {
+                let mut page = site.page(path)?.clone();
+                page.hijack = Some(h.clone());
+                return Some(encode(site, render::page(&self.sites, site, &page)));
+            }
+            Some(Cloak::RefererRedirect { target, meta })
+                if home && !spider && cloak::from_search(referer) =>
+            {
+                if *meta {
+                    return Some(text(
+                        200,
+                        "text/html; charset=utf-8",
+                        cloak::refresh_page(target),
+                    ));
+                }
+                let mut r = text(
+                    302,
+                    "text/html; charset=utf-8",
+                    format!("<a href=\"{target}\">moved</a>"),
+                );
+                r.headers.push(("Location".into(), target.clone()));
+                return Some(r);
+            }
+            _ => {}
+        }
         match path {
             "/robots.txt" => {
                 return Some(match &site.robots {
@@ -185,20 +246,28 @@ impl World {
         let Some(page) = page else {
             return Some(not_found());
         };
-        let html = render::page(&self.sites, owner, page);
-        Some(match owner.enc {
-            Enc::Utf8 => text(200, "text/html; charset=utf-8", html),
-            Enc::Gbk { header, .. } => SimResponse {
-                status: 200,
-                content_type: if header {
-                    "text/html; charset=gbk".into()
-                } else {
-                    "text/html".into()
-                },
-                body: encoding_rs::GBK.encode(&html).0.into_owned(),
-                headers: Vec::new(),
+        let mut html = render::page(&self.sites, owner, page);
+        if matches!(owner.cloak, Some(Cloak::MobileLayout)) && cloak::is_mobile(user_agent) {
+            html = cloak::mobile_layout(&html);
+        }
+        Some(encode(owner, html))
+    }
+}
+
+/// A rendered page as the site serves it: UTF-8, or GBK with or without a header charset.
+fn encode(owner: &Site, html: String) -> SimResponse {
+    match owner.enc {
+        Enc::Utf8 => text(200, "text/html; charset=utf-8", html),
+        Enc::Gbk { header, .. } => SimResponse {
+            status: 200,
+            content_type: if header {
+                "text/html; charset=gbk".into()
+            } else {
+                "text/html".into()
             },
-        })
+            body: encoding_rs::GBK.encode(&html).0.into_owned(),
+            headers: Vec::new(),
+        },
     }
 }
 

@@ -1,5 +1,5 @@
 //! The loopback HTTP server: one port, dispatch by `Host`. It owns sockets and HTTP framing
-//! only; what a URL returns is `World::response`.
+//! only; what a URL returns is `World::response_as` (given the User-Agent and Referer).
 
 use crate::World;
 use bytes::Bytes;
@@ -84,7 +84,14 @@ fn handle(world: &World, req: Request<Incoming>) -> Response<Full<Bytes>> {
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
-    let Some(sr) = world.response(&host, pq) else {
+    let header_str = |name: header::HeaderName| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    };
+    let (ua, referer) = (header_str(header::USER_AGENT), header_str(header::REFERER));
+    let Some(sr) = world.response_as(&host, pq, ua.as_deref(), referer.as_deref()) else {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
     let len = sr.body.len();

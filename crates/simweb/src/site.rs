@@ -263,6 +263,8 @@ pub struct Site {
     pub seed: u64,
     /// Path style 0..3 for product/list/about URLs.
     pub style: usize,
+    /// A cloaking kit (or the honest mobile layout) answering by User-Agent / Referer.
+    pub cloak: Option<crate::cloak::Cloak>,
 }
 
 impl Site {
@@ -427,6 +429,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Site> {
     for pi in platform_index {
         finish_platform(&mut sites, pi);
     }
+    crate::cloak::assign(&mut sites, seed);
     sites
 }
 
@@ -703,6 +706,7 @@ impl Gen {
             shop_no: 0,
             seed: rng.next_u64(),
             style: rng.below(3),
+            cloak: None,
         }
     }
 

@@ -28,6 +28,28 @@ pub struct SiteTruth {
     /// categories seeded on it; `[]` when clean. robots.txt and sitemap.xml are not pages, and
     /// pages disallowed by robots.txt are left out.
     pub pages: BTreeMap<String, BTreeSet<Category>>,
+    /// A cloaking kit on this site: what only spiders or search visitors see. `pages` above is
+    /// the browser view (what `World::response` serves and `wangjian eval` scans), so a
+    /// cloaked homepage is clean there and its `site.hijacked` is listed here instead; a
+    /// detector sees it only by fetching in several profiles (sweep's probe).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloaked: Option<CloakTruth>,
+    /// Honest look-alike: mobile clients get another layout of the same content. Probing must
+    /// not flag it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub mobile_layout: bool,
+}
+
+/// The truth of a cloaking kit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CloakTruth {
+    /// `ua-only` (spiders see spam), `referer-redirect` (search visitors are sent to a casino)
+    /// or `not-found-to-browsers` (404 to all but spiders; `pages` is then empty).
+    pub kind: String,
+    /// The cloaked page (the homepage).
+    pub page: String,
+    /// The categories of the cloaked view of that page (`site.hijacked`).
+    pub categories: BTreeSet<Category>,
 }
 
 impl Truth {

@@ -69,7 +69,21 @@ pub trait Store: Send + Sync {
         state: SiteSweepState,
         reason: Option<&str>,
     ) -> Result<()>;
-    /// Closes a sweep and stores its totals.
+    /// The saved crawl frontier of a site in progress within a sweep (JSON), if any.
+    async fn frontier(&self, sweep: SweepId, site: SiteId) -> Result<Option<serde_json::Value>>;
+    /// Saves (replaces) the crawl frontier of a site in progress within a sweep.
+    async fn save_frontier(
+        &self,
+        sweep: SweepId,
+        site: SiteId,
+        state: &serde_json::Value,
+    ) -> Result<()>;
+    /// Deletes the saved crawl frontier of a site (no error when there is none).
+    async fn clear_frontier(&self, sweep: SweepId, site: SiteId) -> Result<()>;
+    /// Records a site's fetches and findings, updates its frontier and optionally finishes it,
+    /// all in one transaction. Returns the ids of the fetches recorded, in order.
+    async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>>;
+    /// Closes a sweep and stores its totals (and drops any frontier it left).
     async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep>;
 
     // --- fetches and findings ---

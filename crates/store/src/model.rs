@@ -108,6 +108,31 @@ pub enum SiteSweepState {
     Unreachable,
 }
 
+/// What a [`SiteProgress`] commit does with the site's saved crawl frontier.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FrontierUpdate {
+    /// Leave the saved frontier as it is.
+    Keep,
+    /// Replace it with this snapshot (the crawler's JSON; the store does not look inside).
+    Save(serde_json::Value),
+    /// Delete it (the site is finished).
+    Clear,
+}
+
+/// A site's progress within a sweep, committed in one transaction so that the fetches recorded
+/// and the saved frontier always agree: after a crash, a page is either recorded *and* marked
+/// fetched in the frontier, or neither (and is fetched again on resume).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SiteProgress {
+    pub sweep: SweepId,
+    pub site: SiteId,
+    /// Fetches since the last commit, each with its findings, in capture order.
+    pub fetches: Vec<(NewFetch, Vec<NewFinding>)>,
+    pub frontier: FrontierUpdate,
+    /// Marks the site done or unreachable (with the reason) in the same transaction.
+    pub finish: Option<(SiteSweepState, Option<String>)>,
+}
+
 /// Where a WARC record lives: the evidence pointer every fetch and finding carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidencePointer {

@@ -369,6 +369,53 @@ fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).expect("strings serialise")
 }
 
+/// Inserts one fetch row.
+async fn insert_fetch(tx: &mut Transaction<'static, Sqlite>, fetch: &NewFetch) -> Result<FetchId> {
+    let ev = fetch.evidence.as_ref();
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
+         payload_digest, error, warc_file, warc_offset, warc_digest) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(fetch.sweep_id.0)
+    .bind(fetch.site_id.0)
+    .bind(&fetch.url)
+    .bind(fetch.fetched_at)
+    .bind(fetch.status)
+    .bind(&fetch.content_type)
+    .bind(fetch.bytes)
+    .bind(&fetch.payload_digest)
+    .bind(&fetch.error)
+    .bind(ev.map(|e| e.warc_file.clone()))
+    .bind(ev.map(|e| e.offset))
+    .bind(ev.map(|e| e.digest.clone()))
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(FetchId(id))
+}
+
+/// Inserts or replaces a site's saved frontier.
+async fn upsert_frontier(
+    tx: &mut Transaction<'static, Sqlite>,
+    sweep: SweepId,
+    site: SiteId,
+    state: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO frontier (sweep_id, site_id, state, updated_at) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (sweep_id, site_id) DO UPDATE SET state = excluded.state, \
+         updated_at = excluded.updated_at",
+    )
+    .bind(sweep.0)
+    .bind(site.0)
+    .bind(json(state))
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Inserts findings, skipping those already stored for the same site, rule and excerpt.
 /// Returns how many were new.
 async fn insert_findings(
@@ -754,7 +801,86 @@ impl Store for SqliteStore {
         Ok(())
     }
 
+    async fn frontier(&self, sweep: SweepId, site: SiteId) -> Result<Option<serde_json::Value>> {
+        let text: Option<String> =
+            sqlx::query_scalar("SELECT state FROM frontier WHERE sweep_id = $1 AND site_id = $2")
+                .bind(sweep.0)
+                .bind(site.0)
+                .fetch_optional(&self.pool)
+                .await?;
+        text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt("frontier state", &t, e)))
+            .transpose()
+    }
+
+    async fn save_frontier(
+        &self,
+        sweep: SweepId,
+        site: SiteId,
+        state: &serde_json::Value,
+    ) -> Result<()> {
+        let mut tx = self.write_tx().await?;
+        upsert_frontier(&mut tx, sweep, site, state, self.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn clear_frontier(&self, sweep: SweepId, site: SiteId) -> Result<()> {
+        sqlx::query("DELETE FROM frontier WHERE sweep_id = $1 AND site_id = $2")
+            .bind(sweep.0)
+            .bind(site.0)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>> {
+        let mut tx = self.write_tx().await?;
+        let mut ids = Vec::with_capacity(progress.fetches.len());
+        for (fetch, findings) in &progress.fetches {
+            let id = insert_fetch(&mut tx, fetch).await?;
+            insert_findings(&mut tx, findings, Some(id)).await?;
+            ids.push(id);
+        }
+        match &progress.frontier {
+            FrontierUpdate::Keep => {}
+            FrontierUpdate::Save(state) => {
+                upsert_frontier(&mut tx, progress.sweep, progress.site, state, self.now()).await?;
+            }
+            FrontierUpdate::Clear => {
+                sqlx::query("DELETE FROM frontier WHERE sweep_id = $1 AND site_id = $2")
+                    .bind(progress.sweep.0)
+                    .bind(progress.site.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        if let Some((state, reason)) = &progress.finish {
+            let done = sqlx::query(
+                "UPDATE sweep_sites SET state = $3, reason = $4 \
+                 WHERE sweep_id = $1 AND site_id = $2",
+            )
+            .bind(progress.sweep.0)
+            .bind(progress.site.0)
+            .bind(site_state_code(*state))
+            .bind(reason.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "site {} in sweep {}",
+                    progress.site, progress.sweep
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
     async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep> {
+        sqlx::query("DELETE FROM frontier WHERE sweep_id = $1")
+            .bind(sweep.0)
+            .execute(&self.pool)
+            .await?;
         let (sites, pages, findings) = self.sweep_totals(sweep).await?;
         let done = sqlx::query(
             "UPDATE sweeps SET state = $2, finished_at = $3, sites = $4, pages = $5, findings = $6 \
@@ -778,29 +904,10 @@ impl Store for SqliteStore {
 
     async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId> {
         let mut tx = self.write_tx().await?;
-        let ev = fetch.evidence.as_ref();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
-             payload_digest, error, warc_file, warc_offset, warc_digest) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
-        )
-        .bind(fetch.sweep_id.0)
-        .bind(fetch.site_id.0)
-        .bind(&fetch.url)
-        .bind(fetch.fetched_at)
-        .bind(fetch.status)
-        .bind(&fetch.content_type)
-        .bind(fetch.bytes)
-        .bind(&fetch.payload_digest)
-        .bind(&fetch.error)
-        .bind(ev.map(|e| e.warc_file.clone()))
-        .bind(ev.map(|e| e.offset))
-        .bind(ev.map(|e| e.digest.clone()))
-        .fetch_one(&mut *tx)
-        .await?;
-        insert_findings(&mut tx, findings, Some(FetchId(id))).await?;
+        let id = insert_fetch(&mut tx, fetch).await?;
+        insert_findings(&mut tx, findings, Some(id)).await?;
         tx.commit().await?;
-        Ok(FetchId(id))
+        Ok(id)
     }
 
     async fn record_findings(&self, findings: &[NewFinding]) -> Result<u64> {

@@ -5,9 +5,16 @@
 //! and findings, each finding pointing at its WARC record (`store`). This is the only crate that
 //! knows all four; they do not know each other.
 //!
-//! Resumption is per site: a sweep lists its sites as pending in the store and marks each done
-//! when its crawl ends, so a sweep that was killed continues with the sites still pending.
+//! Resumption works within a site: a sweep lists its sites as pending in the store; while a
+//! site is crawled, its frontier is saved every few pages together with the fetch rows of the
+//! pages it covers, in one transaction and only after their WARC records are synced to disk;
+//! a finished site is marked done. A killed sweep cuts the torn tail of its last WARC file,
+//! then continues each site from its saved frontier, so no page is fetched twice.
+//!
+//! Before the crawl, every homepage is probed in several fetch profiles to unmask cloaking
+//! (`probe`); the probes' evidence goes through the same WARC writer.
 
+pub mod probe;
 pub mod register;
 mod run;
 

@@ -1,4 +1,12 @@
 //! Running one sweep.
+//!
+//! Resumption: a sweep lists its sites as pending in the store; a site in progress keeps its
+//! crawl frontier in the store ([`frontier`]), committed together with the fetches it covers and
+//! only after their WARC records were flushed. A killed sweep, run again, repairs the torn tail
+//! of its WARC files, continues each unfinished site from its saved frontier (pages recorded are
+//! not fetched again) and starts the sites it had not reached.
+
+mod frontier;
 
 use chrono::Utc;
 use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
@@ -8,14 +16,17 @@ use evidence::tlog::{sign_and_store, Log, Signer};
 use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{
-    EvidencePointer, NewFetch, NewFinding, Scope, Site, SiteFilter, SiteSweepState, Store,
+    EvidencePointer, FrontierUpdate, NewFetch, NewFinding, Scope, Site, SiteFilter, SiteProgress,
+    SiteSweepState, Store,
 };
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
+
+use frontier::SweepFrontier;
 
 /// What a sweep needs besides the store and the detector.
 #[derive(Debug, Clone)]
@@ -102,6 +113,9 @@ pub async fn run_sweep(
         }
     };
     tracing::info!(sweep = %sweep_id, resumed, sites = sites.len(), "sweep starting");
+    if resumed {
+        repair_warc_tails(&config.evidence_dir, sweep_id);
+    }
 
     let mut seeds = Vec::with_capacity(sites.len());
     for site in &sites {
@@ -141,8 +155,22 @@ pub async fn run_sweep(
         log,
     )?;
 
+    // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
+    // crawl and through the same writer, flushed before the crawl marks any site done.
+    let (writer, probed) =
+        crate::probe::probe_sites(&store, &detector, &config.crawl, sweep_id, &seeds, writer)
+            .await?;
+    tracing::info!(
+        sites = probed.sites,
+        cloaked = probed.cloaked,
+        "homepages probed"
+    );
+
     let (tx, rx) = mpsc::channel::<CrawlEvent>(256);
-    let crawl_config = Arc::new(config.crawl.clone());
+    let frontier = Arc::new(SweepFrontier::new(store.clone(), sweep_id));
+    let mut crawl_config = config.crawl.clone();
+    crawl_config.frontier_store = frontier.clone();
+    let crawl_config = Arc::new(crawl_config);
     let crawler = tokio::spawn(crawl::crawl(crawl_config, seeds, tx));
 
     let register = register_facts(store.as_ref(), &sites).await?;
@@ -153,6 +181,8 @@ pub async fn run_sweep(
         sweep_id,
         sites: sites.into_iter().map(|s| (s.id, s)).collect(),
         writer,
+        frontier,
+        pending: HashMap::new(),
         bar: bar.clone(),
         handle: Handle::current(),
         unreachable: 0,
@@ -183,6 +213,38 @@ pub async fn run_sweep(
         checkpoint,
         elapsed: started.elapsed(),
     })
+}
+
+/// Cuts the torn last record a killed run of this sweep may have left in its WARC files
+/// (`wangjian-sweep<ID>-*.warc.gz`), so that the evidence verifies. Those bytes were never
+/// reported as a record, so nothing refers to them. Damage that is not a torn tail is logged and
+/// left alone (`wangjian evidence verify` reports it); it does not stop the sweep.
+fn repair_warc_tails(dir: &Path, sweep: SweepId) {
+    let prefix = format!("wangjian-sweep{}-", sweep.0);
+    let files = match evidence::warc_files(dir) {
+        Ok(files) => files,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::error!(dir = %dir.display(), error = %e, "cannot list the evidence files");
+            return;
+        }
+    };
+    let ours = files.into_iter().filter(|p| {
+        p.file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".warc.gz"))
+    });
+    for path in ours {
+        match evidence::repair_torn_tail(&path) {
+            Ok(None) => {}
+            Ok(Some(cut)) => {
+                tracing::warn!(file = %path.display(), %cut, "repaired the WARC file a killed sweep left");
+            }
+            Err(e) => {
+                tracing::error!(file = %path.display(), error = %e, "WARC file is damaged beyond a torn tail; left as it is");
+            }
+        }
+    }
 }
 
 /// Signs a checkpoint of the log as the sweep leaves it; returns its size.
@@ -262,6 +324,11 @@ struct Capture {
     sweep_id: SweepId,
     sites: HashMap<SiteId, Site>,
     writer: WarcWriter,
+    /// Crawl frontiers saved by the crawler, waiting for their pages to be captured.
+    frontier: Arc<SweepFrontier>,
+    /// Fetches (with findings) captured but not yet committed, per site: they are committed
+    /// with the site's next frontier checkpoint or when it is done, after a flush.
+    pending: HashMap<SiteId, Vec<(NewFetch, Vec<NewFinding>)>>,
     bar: ProgressBar,
     handle: Handle,
     unreachable: i64,
@@ -273,8 +340,19 @@ impl Capture {
         while let Some(event) = rx.blocking_recv() {
             match event {
                 CrawlEvent::Exchange(ex) => {
+                    let is_page = matches!(ex.kind, PageKind::Page);
+                    if is_page {
+                        // Every exchange the crawler had sent when it saved this state has
+                        // been captured: make it durable before the next page.
+                        if let Some(state) = self.frontier.due(ex.site_key) {
+                            self.checkpoint(SiteId(ex.site_key), state)?;
+                        }
+                    }
                     let n = self.capture(&ex)?;
-                    if matches!(ex.kind, PageKind::Page) && ex.response.is_some() {
+                    if is_page {
+                        self.frontier.page_captured(ex.site_key);
+                    }
+                    if is_page && ex.response.is_some() {
                         pages += 1;
                     }
                     findings += n as u64;
@@ -292,18 +370,47 @@ impl Capture {
                         }
                         None => (SiteSweepState::Done, None),
                     };
-                    self.handle.block_on(self.store.finish_site(
-                        self.sweep_id,
-                        SiteId(report.site_key),
-                        state,
-                        reason,
-                    ))?;
+                    let site = SiteId(report.site_key);
+                    self.frontier.forget(report.site_key);
+                    self.handle
+                        .block_on(self.store.commit_progress(&SiteProgress {
+                            sweep: self.sweep_id,
+                            site,
+                            fetches: self.pending.remove(&site).unwrap_or_default(),
+                            frontier: FrontierUpdate::Clear,
+                            finish: Some((state, reason.map(str::to_owned))),
+                        }))?;
                     self.bar.inc(1);
                 }
             }
         }
+        // Fetches still pending belong to sites the crawl did not finish (it was stopped):
+        // they are not committed, so that a rerun fetches those pages again with the frontier
+        // it saved.
         self.writer.flush()?;
         Ok((self.unreachable, self.writer))
+    }
+
+    /// Makes a site's frontier checkpoint durable: flushes the evidence, then commits the state
+    /// with the fetches it covers in one transaction.
+    fn checkpoint(&mut self, site: SiteId, state: crawl::FrontierState) -> Result<(), SweepError> {
+        let json = match serde_json::to_value(&state) {
+            Ok(json) => json,
+            Err(e) => {
+                tracing::warn!(%site, error = %e, "cannot serialise the frontier; not saved");
+                return Ok(());
+            }
+        };
+        self.writer.flush()?;
+        self.handle
+            .block_on(self.store.commit_progress(&SiteProgress {
+                sweep: self.sweep_id,
+                site,
+                fetches: self.pending.remove(&site).unwrap_or_default(),
+                frontier: FrontierUpdate::Save(json),
+                finish: None,
+            }))?;
+        Ok(())
     }
 
     /// Writes one exchange as evidence, scans it, records it. Returns the number of findings.
@@ -390,8 +497,11 @@ impl Capture {
             error: ex.error.as_ref().map(|e| e.to_string()),
             evidence: Some(pointer),
         };
-        self.handle
-            .block_on(self.store.record_fetch(&fetch, &findings))?;
-        Ok(findings.len())
+        let n = findings.len();
+        self.pending
+            .entry(site_id)
+            .or_default()
+            .push((fetch, findings));
+        Ok(n)
     }
 }

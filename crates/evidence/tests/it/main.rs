@@ -2,6 +2,7 @@
 
 mod cdxj;
 mod corrupt;
+mod repair;
 mod rolling;
 mod roundtrip;
 mod tlog_log;

@@ -41,6 +41,15 @@ fn every_truth_page_is_served_and_reachable_from_its_start_page() {
     let w = world();
     for (key, s) in &truth().sites {
         let start = format!("{}/", s.path_prefix);
+        if s.cloaked
+            .as_ref()
+            .is_some_and(|c| c.kind == "not-found-to-browsers")
+        {
+            // 404 to every browser: nothing is crawlable in the browser view.
+            assert!(s.pages.is_empty(), "{key}");
+            assert_eq!(w.response(&s.host, &start).unwrap().status, 404, "{key}");
+            continue;
+        }
         assert!(s.pages.contains_key(&start), "{key}: start page listed");
         let (ok, broken) = walk(w, &s.host, &s.path_prefix, &start);
         assert!(broken.is_empty(), "{key}: broken links {broken:?}");

@@ -784,3 +784,98 @@ async fn sweep_fetches_in_recording_order_and_scope() {
         ids
     );
 }
+
+#[tokio::test]
+async fn frontier_is_saved_replaced_and_cleared_per_site() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let b = site_of(store, "b.test", "/").await;
+    let sweep = store.create_sweep(&[a.id, b.id]).await.unwrap();
+    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), None);
+
+    let first = serde_json::json!({"pages": 1, "queue": ["http://a.test/x"]});
+    let second = serde_json::json!({"pages": 2, "queue": []});
+    store.save_frontier(sweep, a.id, &first).await.unwrap();
+    store.save_frontier(sweep, a.id, &second).await.unwrap();
+    store.save_frontier(sweep, b.id, &first).await.unwrap();
+    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), Some(second));
+    assert_eq!(store.frontier(sweep, b.id).await.unwrap(), Some(first));
+
+    store.clear_frontier(sweep, a.id).await.unwrap();
+    store.clear_frontier(sweep, a.id).await.unwrap();
+    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), None);
+
+    // Finishing the sweep drops what its killed sites left.
+    store.finish_sweep(sweep).await.unwrap();
+    assert_eq!(store.frontier(sweep, b.id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn commit_progress_records_fetches_frontier_and_finish_together() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let sweep = store.create_sweep(&[a.id]).await.unwrap();
+    let state = serde_json::json!({"pages": 2});
+    let ids = store
+        .commit_progress(&SiteProgress {
+            sweep,
+            site: a.id,
+            fetches: vec![
+                (
+                    fetch(sweep, a.id, "http://a.test/", Some(200)),
+                    vec![finding(sweep, a.id, "ad.absolute_term", "最好")],
+                ),
+                (fetch(sweep, a.id, "http://a.test/b", Some(200)), vec![]),
+            ],
+            frontier: FrontierUpdate::Save(state.clone()),
+            finish: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(ids.len(), 2);
+    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), Some(state));
+    assert_eq!(
+        store.fetched_urls(sweep, a.id).await.unwrap(),
+        ["http://a.test/", "http://a.test/b"]
+    );
+    let found = store
+        .list_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].finding.fetch_id, Some(ids[0]));
+    assert_eq!(
+        addresses(&store.pending_sites(sweep).await.unwrap()),
+        ["a.test"]
+    );
+
+    store
+        .commit_progress(&SiteProgress {
+            sweep,
+            site: a.id,
+            fetches: vec![(fetch(sweep, a.id, "http://a.test/c", None), vec![])],
+            frontier: FrontierUpdate::Clear,
+            finish: Some((SiteSweepState::Done, None)),
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), None);
+    assert!(store.pending_sites(sweep).await.unwrap().is_empty());
+    assert_eq!(store.fetched_urls(sweep, a.id).await.unwrap().len(), 3);
+
+    // A failed commit (unknown site) records nothing.
+    let err = store
+        .commit_progress(&SiteProgress {
+            sweep,
+            site: SiteId(999),
+            fetches: vec![],
+            frontier: FrontierUpdate::Keep,
+            finish: Some((SiteSweepState::Done, None)),
+        })
+        .await;
+    assert!(matches!(err, Err(StoreError::NotFound(_))));
+}

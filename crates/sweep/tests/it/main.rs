@@ -1,4 +1,5 @@
 //! End-to-end tests of a sweep over simweb: capture, detection against ground truth, resume.
 
+mod cloaking;
 mod support;
 mod sweep;

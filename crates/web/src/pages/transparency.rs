@@ -67,7 +67,7 @@ pub(crate) async fn page(State(app): State<Shared>) -> Result<Html<String>, WebE
             if let Some(cp) = parsed {
                 rows.push(CheckpointRow {
                     size: cp.size,
-                    time: cp.time().map(|t| crate::view::time(t)).unwrap_or_default(),
+                    time: cp.time().map(crate::view::time).unwrap_or_default(),
                     root: cp.root.to_base64(),
                     file: path
                         .file_name()
