@@ -21,6 +21,7 @@
 //! hash-map iteration order in output); simweb never opens a connection itself.
 
 mod cloak;
+mod hostile;
 mod prng;
 mod register;
 mod render;
@@ -30,6 +31,10 @@ mod truth;
 mod violations;
 mod vocab;
 
+pub use hostile::{
+    HostileStats, BINARY, CALENDAR, GZIP_BOMB, HANGUP, HOSTILE_HOSTS, HUGE, HUGE_BYTES, RATE_LIMIT,
+    REDIRECT_LOOP, RETRY_AFTER_SECS, ROBOTS_DENY, SLOWLORIS,
+};
 pub use server::{serve, start, Running};
 pub use truth::{CloakTruth, SiteTruth, Truth};
 
@@ -66,6 +71,8 @@ pub struct World {
     by_host: HashMap<String, usize>,
     /// (platform index, shop number) → shop index.
     shops: HashMap<(usize, u32), usize>,
+    /// The hostile hosts, when asked for ([`World::with_hostile_sites`]).
+    hostile: Option<hostile::Hostile>,
 }
 
 impl World {
@@ -88,7 +95,27 @@ impl World {
             sites,
             by_host,
             shops,
+            hostile: None,
         }
+    }
+
+    /// The same world plus the hostile web (`hostile.rs`): nine `*.hostile.test` sites that
+    /// misbehave (slow-loris, gzip bomb, redirect loops, a 1 GiB page, an endless calendar,
+    /// 429/503 with `Retry-After`, a mid-body hang-up, robots.txt disallowing everything,
+    /// non-HTML pages). They are served by [`serve`] and listed in the register, but carry no
+    /// truth: [`World::truth`] and [`World::page_count`] do not change.
+    pub fn with_hostile_sites(mut self) -> World {
+        self.hostile = Some(hostile::Hostile::default());
+        self
+    }
+
+    /// What a hostile host has seen so far (all zero for another host or without the
+    /// hostile web).
+    pub fn hostile_stats(&self, host: &str) -> HostileStats {
+        self.hostile
+            .as_ref()
+            .map(|h| h.stats(host))
+            .unwrap_or_default()
     }
 
     /// The ground truth for every site and page.
@@ -134,12 +161,19 @@ impl World {
 
     /// The register CSV (spec/registry-import.md).
     pub fn register_csv(&self) -> String {
-        register::csv(&self.sites)
+        let mut csv = register::csv(&self.sites);
+        if self.hostile.is_some() {
+            register::hostile_rows(&mut csv);
+        }
+        csv
     }
 
     /// Every distinct host served, sorted.
     pub fn hosts(&self) -> Vec<String> {
         let mut h: Vec<String> = self.by_host.keys().cloned().collect();
+        if self.hostile.is_some() {
+            h.extend(HOSTILE_HOSTS.iter().map(|s| s.to_string()));
+        }
         h.sort();
         h
     }

@@ -51,3 +51,19 @@ pub fn csv(sites: &[Site]) -> String {
     }
     out
 }
+
+/// Register rows for the hostile hosts: ordinary registered trading sites, so a sweep crawls
+/// them.
+pub fn hostile_rows(out: &mut String) {
+    for (i, host) in crate::hostile::HOSTILE_HOSTS.iter().enumerate() {
+        let uscc = domain::Uscc::complete("91450103", &format!("MAHX00{i:02}"))
+            .expect("fixed parts are in the alphabet");
+        let _ = writeln!(
+            out,
+            "{},广西恶意测试{i}号网络有限公司,trading_site,450103,南宁市青秀区民族大道{}号,{host},,,测试员,1380000{:04}",
+            uscc.as_str(),
+            100 + i,
+            i
+        );
+    }
+}

@@ -1,10 +1,11 @@
 //! The loopback HTTP server: one port, dispatch by `Host`. It owns sockets and HTTP framing
-//! only; what a URL returns is `World::response_as` (given the User-Agent and Referer).
+//! only; what a URL returns is `World::response_as` (given the User-Agent and Referer), or,
+//! for the hostile hosts, `hostile.rs` (whose bodies may be streamed, stalled or cut).
 
+use crate::hostile::{boxed_full, ServerBody};
 use crate::World;
 use bytes::Bytes;
 use http::{header, Request, Response, StatusCode};
-use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -38,7 +39,7 @@ pub async fn serve(world: Arc<World>, listener: TcpListener) -> std::io::Result<
         conns.spawn(async move {
             let svc = service_fn(move |req| {
                 let world = world.clone();
-                async move { Ok::<_, Infallible>(handle(&world, req)) }
+                async move { Ok::<_, Infallible>(handle(&world, req).await) }
             });
             if let Err(e) = http1::Builder::new()
                 .keep_alive(true)
@@ -51,8 +52,8 @@ pub async fn serve(world: Arc<World>, listener: TcpListener) -> std::io::Result<
     }
 }
 
-fn simple(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from_static(body.as_bytes())));
+fn simple(status: StatusCode, body: &'static str) -> Response<ServerBody> {
+    let mut r = Response::new(boxed_full(Bytes::from_static(body.as_bytes())));
     *r.status_mut() = status;
     r.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -65,7 +66,7 @@ fn simple(status: StatusCode, body: &'static str) -> Response<Full<Bytes>> {
     r
 }
 
-fn handle(world: &World, req: Request<Incoming>) -> Response<Full<Bytes>> {
+async fn handle(world: &World, req: Request<Incoming>) -> Response<ServerBody> {
     let head = req.method() == http::Method::HEAD;
     if req.method() != http::Method::GET && !head {
         return simple(StatusCode::METHOD_NOT_ALLOWED, "method not allowed\n");
@@ -90,6 +91,16 @@ fn handle(world: &World, req: Request<Incoming>) -> Response<Full<Bytes>> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_string)
     };
+    if let Some(hostile) = &world.hostile {
+        let path = pq
+            .split(['?', '#'])
+            .next()
+            .filter(|p| !p.is_empty())
+            .unwrap_or("/");
+        if let Some(r) = hostile.respond(&crate::normalise_host(&host), path).await {
+            return r;
+        }
+    }
     let (ua, referer) = (header_str(header::USER_AGENT), header_str(header::REFERER));
     let Some(sr) = world.response_as(&host, pq, ua.as_deref(), referer.as_deref()) else {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
@@ -100,7 +111,7 @@ fn handle(world: &World, req: Request<Incoming>) -> Response<Full<Bytes>> {
     } else {
         Bytes::from(sr.body)
     };
-    let mut r = Response::new(Full::new(body));
+    let mut r = Response::new(boxed_full(body));
     *r.status_mut() = StatusCode::from_u16(sr.status).unwrap_or(StatusCode::OK);
     let h = r.headers_mut();
     if let Ok(v) = header::HeaderValue::from_str(&sr.content_type) {

@@ -96,6 +96,18 @@ pub trait Store: Send + Sync {
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>>;
     /// Fetches of a sweep in scope, in the order they were recorded (for evidence export).
     async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>>;
+    /// What earlier sweeps (before `before`) knew of the site's pages: per URL, its newest
+    /// fetch with a response (validators for a conditional GET, status and payload digest to
+    /// tell an unchanged page), by URL.
+    async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>>;
+    /// A site's change history, newest sweep first: each fetch classified against the previous
+    /// fetch of its URL ([`PageChange::classify`]). A limit of 0 or less means no limit.
+    async fn site_history(
+        &self,
+        scope: Scope,
+        site: SiteId,
+        limit: i64,
+    ) -> Result<Vec<PageHistory>>;
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
     async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;

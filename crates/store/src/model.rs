@@ -153,18 +153,121 @@ pub struct NewFetch {
     pub content_type: Option<String>,
     /// Body length as received.
     pub bytes: i64,
-    /// SHA-256 of the payload (`sha256:<hex>`), for change detection.
+    /// SHA-256 of the payload (`sha256:<hex>`), for change detection. For a `304 Not
+    /// Modified` it is the digest of the earlier payload the answer confirms (the 304 itself
+    /// has none), so that the next sweep compares against the content the page still has.
     pub payload_digest: Option<String>,
     /// Why the fetch failed, when it did.
     pub error: Option<String>,
     /// The response record (or the request record when no response came).
     pub evidence: Option<EvidencePointer>,
+    /// The response's `ETag`, sent back as `If-None-Match` on the next sweep.
+    pub etag: Option<String>,
+    /// The response's `Last-Modified`, sent back as `If-Modified-Since` on the next sweep.
+    pub last_modified: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fetch {
     pub id: FetchId,
     pub fetch: NewFetch,
+}
+
+/// What an earlier sweep knew of a page: its last fetch with a response, for a conditional GET
+/// and to tell an unchanged payload from a changed one.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KnownPage {
+    pub url: String,
+    pub status: i32,
+    pub content_type: Option<String>,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    pub payload_digest: Option<String>,
+}
+
+/// How a fetch compares with the previous fetch of the same URL of the site (the most recent
+/// one *with a response* in an earlier sweep). One definition, used by the sweep to decide what
+/// to scan ([`PageChange::classify`]) and by the store to show a site's change history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PageChange {
+    /// No earlier sweep fetched this URL with a response.
+    New,
+    /// Status or payload differ from the previous fetch.
+    Changed,
+    /// Same status and the same payload digest as the previous fetch.
+    Unchanged,
+    /// The server answered a conditional GET with `304 Not Modified`.
+    NotModified,
+    /// `404`/`410` where the previous fetch had the page (2xx or 304).
+    Gone,
+    /// No response (the fetch failed).
+    Failed,
+}
+
+impl PageChange {
+    pub const ALL: [PageChange; 6] = [
+        PageChange::New,
+        PageChange::Changed,
+        PageChange::Unchanged,
+        PageChange::NotModified,
+        PageChange::Gone,
+        PageChange::Failed,
+    ];
+
+    /// Classifies a fetch (`status`, `digest`) against the previous one, if any (its status
+    /// and digest). A previous `304` counts as the `200` it confirmed.
+    pub fn classify(
+        status: Option<i32>,
+        digest: Option<&str>,
+        previous: Option<(i32, Option<&str>)>,
+    ) -> PageChange {
+        let Some(status) = status else {
+            return PageChange::Failed;
+        };
+        if status == 304 {
+            return PageChange::NotModified;
+        }
+        let Some((prev_status, prev_digest)) = previous else {
+            return PageChange::New;
+        };
+        let prev_status = if prev_status == 304 { 200 } else { prev_status };
+        let had_page = (200..300).contains(&prev_status);
+        if matches!(status, 404 | 410) && had_page {
+            PageChange::Gone
+        } else if status == prev_status && digest.is_some() && digest == prev_digest {
+            PageChange::Unchanged
+        } else {
+            PageChange::Changed
+        }
+    }
+
+    /// Stable code (URLs, JSON, tests).
+    pub fn code(self) -> &'static str {
+        match self {
+            PageChange::New => "new",
+            PageChange::Changed => "changed",
+            PageChange::Unchanged => "unchanged",
+            PageChange::NotModified => "not_modified",
+            PageChange::Gone => "gone",
+            PageChange::Failed => "failed",
+        }
+    }
+}
+
+/// One entry of a site's change history: a fetch and how it compares with the previous fetch
+/// of the same URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageHistory {
+    pub fetch_id: FetchId,
+    pub url: String,
+    pub sweep_id: SweepId,
+    pub fetched_at: DateTime<Utc>,
+    pub status: Option<i32>,
+    pub payload_digest: Option<String>,
+    pub change: PageChange,
+    /// True when the fetch points at a WARC record.
+    pub has_evidence: bool,
 }
 
 /// Where on a page a finding was made.
@@ -361,6 +464,31 @@ mod tests {
         check("例子.test", Err("punycode"));
         check("a.test/shop?id=1", Err("query"));
         check("", Err("no hostname"));
+    }
+
+    #[test]
+    fn page_change_compares_with_the_previous_fetch() {
+        use PageChange::*;
+        let check = |status, digest, prev, want: PageChange| {
+            assert_eq!(
+                PageChange::classify(status, digest, prev),
+                want,
+                "{status:?} {digest:?} {prev:?}"
+            );
+        };
+        check(None, None, Some((200, Some("a"))), Failed);
+        check(Some(304), None, Some((200, Some("a"))), NotModified);
+        check(Some(304), None, None, NotModified);
+        check(Some(200), Some("a"), None, New);
+        check(Some(200), Some("a"), Some((200, Some("a"))), Unchanged);
+        check(Some(200), Some("a"), Some((304, Some("a"))), Unchanged);
+        check(Some(200), Some("b"), Some((200, Some("a"))), Changed);
+        check(Some(200), None, Some((200, None)), Changed);
+        check(Some(500), Some("a"), Some((200, Some("a"))), Changed);
+        check(Some(404), Some("x"), Some((200, Some("a"))), Gone);
+        check(Some(410), Some("x"), Some((304, Some("a"))), Gone);
+        check(Some(404), Some("x"), Some((404, Some("x"))), Unchanged);
+        check(Some(200), Some("a"), Some((404, Some("a"))), Changed);
     }
 
     #[test]

@@ -130,7 +130,8 @@ macro_rules! site_from {
 macro_rules! fetch_cols {
     () => {
         "f.id, f.sweep_id, f.site_id, f.url, f.fetched_at, f.status, f.content_type, f.bytes, \
-         f.payload_digest, f.error, f.warc_file, f.warc_offset, f.warc_digest"
+         f.payload_digest, f.error, f.warc_file, f.warc_offset, f.warc_digest, f.etag, \
+         f.last_modified"
     };
 }
 
@@ -258,6 +259,8 @@ fn fetch_from_row(r: &SqliteRow) -> Result<Fetch> {
                 r.try_get("warc_offset")?,
                 r.try_get("warc_digest")?,
             ),
+            etag: r.try_get("etag")?,
+            last_modified: r.try_get("last_modified")?,
         },
     })
 }
@@ -374,8 +377,8 @@ async fn insert_fetch(tx: &mut Transaction<'static, Sqlite>, fetch: &NewFetch) -
     let ev = fetch.evidence.as_ref();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
-         payload_digest, error, warc_file, warc_offset, warc_digest) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         payload_digest, error, warc_file, warc_offset, warc_digest, etag, last_modified) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
     )
     .bind(fetch.sweep_id.0)
     .bind(fetch.site_id.0)
@@ -389,6 +392,8 @@ async fn insert_fetch(tx: &mut Transaction<'static, Sqlite>, fetch: &NewFetch) -
     .bind(ev.map(|e| e.warc_file.clone()))
     .bind(ev.map(|e| e.offset))
     .bind(ev.map(|e| e.digest.clone()))
+    .bind(&fetch.etag)
+    .bind(&fetch.last_modified)
     .fetch_one(&mut **tx)
     .await?;
     Ok(FetchId(id))
@@ -962,6 +967,83 @@ impl Store for SqliteStore {
             .iter()
             .map(fetch_from_row)
             .collect()
+    }
+
+    async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>> {
+        // Per URL, the newest fetch with a response in an earlier sweep.
+        let rows = sqlx::query(
+            "SELECT f.url, f.status, f.content_type, f.etag, f.last_modified, f.payload_digest \
+             FROM fetches f \
+             WHERE f.site_id = $1 AND f.sweep_id < $2 AND f.status IS NOT NULL \
+               AND f.id = (SELECT MAX(p.id) FROM fetches p WHERE p.site_id = f.site_id \
+                           AND p.url = f.url AND p.sweep_id < $2 AND p.status IS NOT NULL) \
+             ORDER BY f.url",
+        )
+        .bind(site.0)
+        .bind(before.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KnownPage {
+                    url: r.try_get("url")?,
+                    status: r.try_get("status")?,
+                    content_type: r.try_get("content_type")?,
+                    etag: r.try_get("etag")?,
+                    last_modified: r.try_get("last_modified")?,
+                    payload_digest: r.try_get("payload_digest")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn site_history(
+        &self,
+        scope: Scope,
+        site: SiteId,
+        limit: i64,
+    ) -> Result<Vec<PageHistory>> {
+        // Each fetch with the previous fetch of its URL: the newest one with a response in an
+        // earlier sweep (the definition `PageChange::classify` documents).
+        let mut q = QueryBuilder::new(
+            "SELECT f.id, f.url, f.sweep_id, f.fetched_at, f.status, f.payload_digest, \
+                    f.warc_file, \
+                    p.status AS prev_status, p.payload_digest AS prev_digest \
+             FROM fetches f JOIN sites s ON s.id = f.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id \
+             LEFT JOIN fetches p ON p.id = (SELECT MAX(q.id) FROM fetches q \
+                 WHERE q.site_id = f.site_id AND q.url = f.url AND q.sweep_id < f.sweep_id \
+                   AND q.status IS NOT NULL) \
+             WHERE f.site_id = ",
+        );
+        q.push_bind(site.0);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.sweep_id DESC, f.id DESC");
+        push_page(&mut q, limit, 0);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let status: Option<i32> = r.try_get("status")?;
+            let digest: Option<String> = r.try_get("payload_digest")?;
+            let prev_status: Option<i32> = r.try_get("prev_status")?;
+            let prev_digest: Option<String> = r.try_get("prev_digest")?;
+            let change = PageChange::classify(
+                status,
+                digest.as_deref(),
+                prev_status.map(|s| (s, prev_digest.as_deref())),
+            );
+            out.push(PageHistory {
+                fetch_id: FetchId(r.try_get("id")?),
+                url: r.try_get("url")?,
+                sweep_id: SweepId(r.try_get("sweep_id")?),
+                fetched_at: r.try_get("fetched_at")?,
+                status,
+                payload_digest: digest,
+                change,
+                has_evidence: r.try_get::<Option<String>, _>("warc_file")?.is_some(),
+            });
+        }
+        Ok(out)
     }
 
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>> {

@@ -226,6 +226,8 @@ fn write_batch(
                 .and_then(|r| r.payload_digest.clone()),
             error: proof.error.as_ref().map(|e| e.to_string()),
             evidence: Some(pointer.clone()),
+            etag: proof.etag().map(str::to_owned),
+            last_modified: proof.last_modified().map(str::to_owned),
         };
         let finding = NewFinding {
             sweep_id,

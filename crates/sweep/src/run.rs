@@ -5,6 +5,14 @@
 //! only after their WARC records were flushed. A killed sweep, run again, repairs the torn tail
 //! of its WARC files, continues each unfinished site from its saved frontier (pages recorded are
 //! not fetched again) and starts the sites it had not reached.
+//!
+//! Recrawl: each page is compared with its previous fetch in an earlier sweep
+//! ([`store::PageChange::classify`]). The crawler sends the earlier validators as a conditional
+//! GET; a `304` is recorded as such (with the earlier validators and payload digest it
+//! confirms) and not scanned, and neither is a `200` whose payload digest equals the earlier
+//! one: that page's findings were recorded when it was scanned (findings are kept once per
+//! site, rule and excerpt). New and changed pages are scanned. Every exchange, a `304`
+//! included, is still written as evidence.
 
 mod frontier;
 
@@ -20,8 +28,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{
-    EvidencePointer, FrontierUpdate, NewFetch, NewFinding, Scope, Site, SiteFilter, SiteProgress,
-    SiteSweepState, Store,
+    EvidencePointer, FrontierUpdate, NewFetch, NewFinding, PageChange, Scope, Site, SiteFilter,
+    SiteProgress, SiteSweepState, Store,
 };
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
@@ -65,6 +73,11 @@ pub struct SweepSummary {
     pub pages: i64,
     pub findings: i64,
     pub unreachable: i64,
+    /// Pages scanned by the detector (new or changed since the previous sweep).
+    pub scanned: i64,
+    /// Pages not scanned because an earlier sweep saw them as they are: `304 Not Modified`, or
+    /// a `200` with the same payload digest.
+    pub unchanged: i64,
     /// The size of the log's checkpoint signed at the end of the sweep.
     pub checkpoint: Option<u64>,
     pub elapsed: Duration,
@@ -173,11 +186,15 @@ pub async fn run_sweep(
     let crawl_config = Arc::new(crawl_config);
     let crawler = tokio::spawn(crawl::crawl(crawl_config, seeds, tx));
 
-    let register = register_facts(store.as_ref(), &sites).await?;
+    // Pages are judged as pages of the most specific registered site (a platform's crawl also
+    // reaches its shops' pages): every site, not only those this run crawls.
+    let owners = all_sites(store.as_ref()).await?;
+    let register = register_facts(store.as_ref(), &owners).await?;
     let capture = Capture {
         store: store.clone(),
         detector,
         register,
+        owners,
         sweep_id,
         sites: sites.into_iter().map(|s| (s.id, s)).collect(),
         writer,
@@ -185,7 +202,7 @@ pub async fn run_sweep(
         pending: HashMap::new(),
         bar: bar.clone(),
         handle: Handle::current(),
-        unreachable: 0,
+        counts: CaptureCounts::default(),
     };
     // WARC compression and detection are CPU work: they run on a blocking thread, off the
     // runtime's workers, and write to the store through the runtime handle.
@@ -193,7 +210,7 @@ pub async fn run_sweep(
     crawler
         .await
         .map_err(|e| SweepError::Worker(e.to_string()))?;
-    let (unreachable, writer) = worker
+    let (counts, writer) = worker
         .await
         .map_err(|e| SweepError::Worker(e.to_string()))??;
     bar.finish_and_clear();
@@ -209,7 +226,9 @@ pub async fn run_sweep(
         sites: sweep.sites,
         pages: sweep.pages,
         findings: sweep.findings,
-        unreachable,
+        unreachable: counts.unreachable,
+        scanned: counts.scanned,
+        unchanged: counts.unchanged,
         checkpoint,
         elapsed: started.elapsed(),
     })
@@ -315,12 +334,37 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
     bar
 }
 
+/// The site a page belongs to: among the sites on the page's host (a bare domain and its
+/// `www.` name are one), the one whose path prefix covers the page's path, the longest prefix
+/// winning (a platform shop `waimai.test/shop/8812` over the platform `waimai.test`).
+fn owner<'a>(sites: &'a [Site], url: &url::Url) -> Option<&'a Site> {
+    fn bare(h: &str) -> &str {
+        h.strip_prefix("www.").unwrap_or(h)
+    }
+    let host = bare(url.host_str()?);
+    let path = url.path();
+    sites
+        .iter()
+        .filter(|s| bare(&s.host) == host)
+        .filter(|s| {
+            let prefix = s.path_prefix.trim_end_matches('/');
+            prefix.is_empty()
+                || path == prefix
+                || path
+                    .strip_prefix(prefix)
+                    .is_some_and(|r| r.starts_with('/'))
+        })
+        .max_by_key(|s| s.path_prefix.trim_end_matches('/').len())
+}
+
 /// The capture side of a sweep: evidence, detection, records.
 struct Capture {
     store: Arc<dyn Store>,
     detector: Arc<Detector>,
     /// Register facts per site; `None`: no register loaded.
     register: Option<HashMap<SiteId, RegisterFacts>>,
+    /// Every site of the register, to find the owner of a page (see [`owner`]).
+    owners: Vec<Site>,
     sweep_id: SweepId,
     sites: HashMap<SiteId, Site>,
     writer: WarcWriter,
@@ -331,11 +375,22 @@ struct Capture {
     pending: HashMap<SiteId, Vec<(NewFetch, Vec<NewFinding>)>>,
     bar: ProgressBar,
     handle: Handle,
+    counts: CaptureCounts,
+}
+
+/// What the capture counted, for the summary.
+#[derive(Debug, Default, Clone, Copy)]
+struct CaptureCounts {
     unreachable: i64,
+    scanned: i64,
+    unchanged: i64,
 }
 
 impl Capture {
-    fn run(mut self, mut rx: mpsc::Receiver<CrawlEvent>) -> Result<(i64, WarcWriter), SweepError> {
+    fn run(
+        mut self,
+        mut rx: mpsc::Receiver<CrawlEvent>,
+    ) -> Result<(CaptureCounts, WarcWriter), SweepError> {
         let (mut pages, mut findings) = (0u64, 0u64);
         while let Some(event) = rx.blocking_recv() {
             match event {
@@ -365,7 +420,7 @@ impl Capture {
                     self.writer.flush()?;
                     let (state, reason) = match &report.unreachable {
                         Some(reason) => {
-                            self.unreachable += 1;
+                            self.counts.unreachable += 1;
                             (SiteSweepState::Unreachable, Some(reason.as_str()))
                         }
                         None => (SiteSweepState::Done, None),
@@ -388,7 +443,7 @@ impl Capture {
         // they are not committed, so that a rerun fetches those pages again with the frontier
         // it saved.
         self.writer.flush()?;
-        Ok((self.unreachable, self.writer))
+        Ok((self.counts, self.writer))
     }
 
     /// Makes a site's frontier checkpoint durable: flushes the evidence, then commits the state
@@ -442,18 +497,57 @@ impl Capture {
             offset: record.offset as i64,
             digest: record.block_digest.clone(),
         };
-        let site = self.sites.get(&site_id);
+        let known = self
+            .handle
+            .block_on(self.frontier.known_pages(ex.site_key))?;
+        let previous = known.get(ex.url.as_str());
+        let status = ex.status().map(i32::from);
+        // A 304 has no payload of its own: it confirms the earlier one, whose digest (and
+        // validators, when the 304 does not repeat them) it carries forward.
+        let (payload_digest, etag, last_modified) = if ex.not_modified() {
+            (
+                previous.and_then(|p| p.payload_digest.clone()),
+                ex.etag()
+                    .map(str::to_owned)
+                    .or_else(|| previous.and_then(|p| p.etag.clone())),
+                ex.last_modified()
+                    .map(str::to_owned)
+                    .or_else(|| previous.and_then(|p| p.last_modified.clone())),
+            )
+        } else {
+            (
+                refs.response
+                    .as_ref()
+                    .and_then(|r| r.payload_digest.clone()),
+                ex.etag().map(str::to_owned),
+                ex.last_modified().map(str::to_owned),
+            )
+        };
+        let change = PageChange::classify(
+            status,
+            payload_digest.as_deref(),
+            previous.map(|p| (p.status, p.payload_digest.as_deref())),
+        );
+        let is_page = matches!(ex.kind, PageKind::Page);
+        if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
+            self.counts.unchanged += 1;
+        }
+        let site = owner(&self.owners, &ex.url).or_else(|| self.sites.get(&site_id));
         let findings = match (&ex.response, site) {
-            (Some(resp), Some(site)) if resp.status == 200 && ex.is_html() => {
+            (Some(resp), Some(site))
+                if resp.status == 200 && ex.is_html() && change != PageChange::Unchanged =>
+            {
+                self.counts.scanned += 1;
                 let decoded = ex.decoded_body();
                 let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
                 let home_path = format!("{}/", site.path_prefix.trim_end_matches('/'));
                 let register = match &self.register {
                     None => RegisterView::NotLoaded,
                     Some(m) => m
-                        .get(&site_id)
+                        .get(&site.id)
                         .map_or(RegisterView::Unmatched, RegisterView::Matched),
                 };
+                let owner_id = site.id;
                 let ctx = PageContext {
                     url: ex.url.as_str(),
                     is_site_home: ex.url.path() == home_path,
@@ -466,7 +560,7 @@ impl Capture {
                     .into_iter()
                     .map(|f| NewFinding {
                         sweep_id: self.sweep_id,
-                        site_id,
+                        site_id: owner_id,
                         fetch_id: None,
                         url: ex.url.to_string(),
                         category: f.category,
@@ -487,15 +581,14 @@ impl Capture {
             site_id,
             url: ex.url.to_string(),
             fetched_at: ex.started_at,
-            status: ex.response.as_ref().map(|r| r.status as i32),
+            status,
             content_type: ex.content_type().map(str::to_string),
             bytes: ex.body.len() as i64,
-            payload_digest: refs
-                .response
-                .as_ref()
-                .and_then(|r| r.payload_digest.clone()),
+            payload_digest,
             error: ex.error.as_ref().map(|e| e.to_string()),
             evidence: Some(pointer),
+            etag,
+            last_modified,
         };
         let n = findings.len();
         self.pending

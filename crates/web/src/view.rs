@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 use domain::{Category, DistrictCode, DistrictTable, Severity, SiteId, SiteKind};
-use store::{FindingFilter, SiteFilter};
+use store::{FindingFilter, PageChange, SiteFilter};
 
 use crate::WebError;
 
@@ -19,6 +19,18 @@ pub fn kind_label(kind: SiteKind) -> &'static str {
         SiteKind::TradingSite => "自建交易网站",
         SiteKind::NonTradingSite => "非交易类网站",
         SiteKind::PlatformShop => "平台内店铺",
+    }
+}
+
+/// How a fetch compares with the previous fetch of its URL, in Chinese.
+pub fn change_label(c: PageChange) -> &'static str {
+    match c {
+        PageChange::New => "新页面",
+        PageChange::Changed => "已变更",
+        PageChange::Unchanged => "未变更",
+        PageChange::NotModified => "未修改（304）",
+        PageChange::Gone => "已失效",
+        PageChange::Failed => "抓取失败",
     }
 }
 

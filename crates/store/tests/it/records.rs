@@ -273,6 +273,8 @@ fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>) -> NewFet
             offset: 4096,
             digest: "sha1:ABCDEF".into(),
         }),
+        etag: None,
+        last_modified: None,
     }
 }
 
@@ -878,4 +880,157 @@ async fn commit_progress_records_fetches_frontier_and_finish_together() {
         })
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))));
+}
+
+/// A fetch with a response, its validators and payload digest.
+fn page(
+    sweep: SweepId,
+    site: SiteId,
+    url: &str,
+    status: i32,
+    digest: &str,
+    etag: Option<&str>,
+) -> NewFetch {
+    NewFetch {
+        payload_digest: Some(digest.to_string()),
+        etag: etag.map(str::to_string),
+        last_modified: etag.map(|_| "Wed, 21 Oct 2015 07:28:00 GMT".to_string()),
+        ..fetch(sweep, site, url, Some(status))
+    }
+}
+
+#[tokio::test]
+async fn validators_and_change_history_across_sweeps() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let b = site_of(store, "b.test", "/").await;
+
+    let s1 = store.create_sweep(&[a.id, b.id]).await.unwrap();
+    for f in [
+        page(s1, a.id, "http://a.test/", 200, "sha256:01", Some("\"h1\"")),
+        page(s1, a.id, "http://a.test/same", 200, "sha256:02", None),
+        page(
+            s1,
+            a.id,
+            "http://a.test/edit",
+            200,
+            "sha256:03",
+            Some("\"e1\""),
+        ),
+        page(s1, a.id, "http://a.test/gone", 200, "sha256:04", None),
+        page(s1, b.id, "http://b.test/", 200, "sha256:05", Some("\"b1\"")),
+    ] {
+        store.record_fetch(&f, &[]).await.unwrap();
+    }
+    store
+        .record_fetch(&fetch(s1, a.id, "http://a.test/down", None), &[])
+        .await
+        .unwrap();
+    store.finish_sweep(s1).await.unwrap();
+
+    let s2 = store.create_sweep(&[a.id, b.id]).await.unwrap();
+    assert!(
+        store.last_validators(a.id, s1).await.unwrap().is_empty(),
+        "nothing before the first sweep"
+    );
+    let known = store.last_validators(a.id, s2).await.unwrap();
+    let urls: Vec<&str> = known.iter().map(|k| k.url.as_str()).collect();
+    assert_eq!(
+        urls,
+        [
+            "http://a.test/",
+            "http://a.test/edit",
+            "http://a.test/gone",
+            "http://a.test/same"
+        ],
+        "per URL of the site, fetches without a response left out"
+    );
+    assert_eq!(
+        known[0],
+        KnownPage {
+            url: "http://a.test/".into(),
+            status: 200,
+            content_type: Some("text/html; charset=utf-8".into()),
+            etag: Some("\"h1\"".into()),
+            last_modified: Some("Wed, 21 Oct 2015 07:28:00 GMT".into()),
+            payload_digest: Some("sha256:01".into()),
+        }
+    );
+
+    for f in [
+        page(s2, a.id, "http://a.test/", 304, "sha256:01", Some("\"h1\"")),
+        page(s2, a.id, "http://a.test/same", 200, "sha256:02", None),
+        page(
+            s2,
+            a.id,
+            "http://a.test/edit",
+            200,
+            "sha256:33",
+            Some("\"e2\""),
+        ),
+        page(s2, a.id, "http://a.test/gone", 404, "sha256:44", None),
+        page(s2, a.id, "http://a.test/down", 200, "sha256:06", None),
+        page(s2, a.id, "http://a.test/fresh", 200, "sha256:07", None),
+    ] {
+        store.record_fetch(&f, &[]).await.unwrap();
+    }
+    store.finish_sweep(s2).await.unwrap();
+
+    // The newest fetch per URL wins once a later sweep is asked about.
+    let s3 = store.create_sweep(&[a.id]).await.unwrap();
+    let known = store.last_validators(a.id, s3).await.unwrap();
+    let edit = known
+        .iter()
+        .find(|k| k.url == "http://a.test/edit")
+        .unwrap();
+    assert_eq!(edit.etag.as_deref(), Some("\"e2\""));
+    assert_eq!(edit.payload_digest.as_deref(), Some("sha256:33"));
+    assert_eq!(known.len(), 6);
+
+    let history = store.site_history(Scope::City, a.id, 0).await.unwrap();
+    let got: Vec<(i64, &str, &str)> = history
+        .iter()
+        .map(|h| (h.sweep_id.0, h.url.as_str(), h.change.code()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (s2.0, "http://a.test/fresh", "new"),
+            (s2.0, "http://a.test/down", "new"),
+            (s2.0, "http://a.test/gone", "gone"),
+            (s2.0, "http://a.test/edit", "changed"),
+            (s2.0, "http://a.test/same", "unchanged"),
+            (s2.0, "http://a.test/", "not_modified"),
+            (s1.0, "http://a.test/down", "failed"),
+            (s1.0, "http://a.test/gone", "new"),
+            (s1.0, "http://a.test/edit", "new"),
+            (s1.0, "http://a.test/same", "new"),
+            (s1.0, "http://a.test/", "new"),
+        ]
+    );
+    assert_eq!(history[0].status, Some(200));
+    assert_eq!(
+        store
+            .site_history(Scope::City, a.id, 2)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    // Scoped like every district-owned read: a.test belongs to 青秀 (450103).
+    assert!(store
+        .site_history(Scope::District(district("450107")), a.id, 0)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .site_history(Scope::District(district("450103")), a.id, 0)
+            .await
+            .unwrap()
+            .len(),
+        11
+    );
 }

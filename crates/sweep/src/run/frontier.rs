@@ -9,14 +9,23 @@
 //! transaction ([`store::Store::commit_progress`]). After a `kill -9`, the saved frontier and the
 //! recorded fetches therefore agree, and every page they mark fetched has its records on disk.
 //!
+//! It also answers, per site, what earlier sweeps knew of its pages ([`SweepFrontier::known_pages`]:
+//! validators for the crawler's conditional GETs, payload digests for the capture to skip
+//! unchanged pages), loaded once per site and shared by both sides.
+//!
 //! Must not write evidence or decide when to flush: that is the capture's job.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use crawl::{FrontierState, FrontierStore, FrontierStoreError};
+use crawl::{FrontierState, FrontierStore, FrontierStoreError, Validators};
 use domain::{SiteId, SweepId};
-use store::Store;
+use store::{KnownPage, Store, StoreError};
+use url::Url;
+
+/// A site's pages as earlier sweeps left them, by URL (as recorded: the crawler's canonical
+/// form).
+pub(crate) type KnownPages = Arc<HashMap<String, KnownPage>>;
 
 /// Per site: page exchanges captured so far (counting the pages of a resumed frontier), and the
 /// newest state the crawler saved that is not yet in the store.
@@ -31,6 +40,7 @@ pub(crate) struct SweepFrontier {
     store: Arc<dyn Store>,
     sweep: SweepId,
     sites: Mutex<HashMap<i64, SiteCheckpoint>>,
+    known: Mutex<HashMap<i64, KnownPages>>,
 }
 
 impl std::fmt::Debug for SweepFrontier {
@@ -47,7 +57,28 @@ impl SweepFrontier {
             store,
             sweep,
             sites: Mutex::new(HashMap::new()),
+            known: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// What sweeps before this one knew of the site's pages (loaded on first use).
+    pub(crate) async fn known_pages(&self, site_key: i64) -> Result<KnownPages, StoreError> {
+        if let Some(k) = self.known.lock().expect("known lock").get(&site_key) {
+            return Ok(k.clone());
+        }
+        let pages = self
+            .store
+            .last_validators(SiteId(site_key), self.sweep)
+            .await?;
+        let map: KnownPages = Arc::new(pages.into_iter().map(|p| (p.url.clone(), p)).collect());
+        // Two loads racing store the same rows; keep the first.
+        Ok(self
+            .known
+            .lock()
+            .expect("known lock")
+            .entry(site_key)
+            .or_insert(map)
+            .clone())
     }
 
     /// The parked state of a site that the captured pages now cover, if any (taken). Call it
@@ -74,6 +105,7 @@ impl SweepFrontier {
     /// The site is finished: forget it (the capture clears its row with the last commit).
     pub(crate) fn forget(&self, site_key: i64) {
         self.sites.lock().expect("frontier lock").remove(&site_key);
+        self.known.lock().expect("known lock").remove(&site_key);
     }
 }
 
@@ -112,6 +144,38 @@ impl FrontierStore for SweepFrontier {
             .or_default()
             .parked = Some(state.clone());
         Ok(())
+    }
+
+    async fn known_validators(
+        &self,
+        site_key: i64,
+    ) -> Result<Vec<(Url, Validators)>, FrontierStoreError> {
+        let known = self.known_pages(site_key).await.map_err(store_error)?;
+        // The pages the site had (HTML, or confirmed by a 304), validators or not: the crawler
+        // queues them all, so that a 304 homepage, which has no links to follow, does not hide
+        // the rest of the site. Sitemaps and failed URLs are left to the crawl to find again.
+        let mut out: Vec<(Url, Validators)> = known
+            .values()
+            .filter(|p| {
+                p.status == 304
+                    || ((200..300).contains(&p.status)
+                        && p.content_type
+                            .as_deref()
+                            .is_some_and(|ct| ct.to_ascii_lowercase().contains("html")))
+            })
+            .filter_map(|p| {
+                let url = Url::parse(&p.url).ok()?;
+                Some((
+                    url,
+                    Validators {
+                        etag: p.etag.clone(),
+                        last_modified: p.last_modified.clone(),
+                    },
+                ))
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
+        Ok(out)
     }
 
     async fn finish(&self, _site_key: i64) -> Result<(), FrontierStoreError> {

@@ -14,8 +14,13 @@ pub struct Fixture {
 
 impl Fixture {
     pub async fn new(sites: usize, seed: u64) -> Fixture {
+        Fixture::with_world(simweb::World::generate(&simweb::GenParams { sites, seed })).await
+    }
+
+    /// A fixture over `world` as given (e.g. with the hostile sites added).
+    pub async fn with_world(world: simweb::World) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
-        let world = Arc::new(simweb::World::generate(&simweb::GenParams { sites, seed }));
+        let world = Arc::new(world);
         let server = simweb::start(world.clone(), ([127, 0, 0, 1], 0).into())
             .await
             .unwrap();

@@ -1,12 +1,13 @@
 //! `/sites` (the register's sites, filtered by district, kind and registration, paged) and
-//! `/sites/{id}` (one site: its facts, recent fetches and findings, each linked to evidence).
+//! `/sites/{id}` (one site: its facts, findings, change history across sweeps and recent
+//! fetches, each linked to evidence).
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use domain::{SiteId, SiteKind};
-use store::{Fetch, FindingFilter, Site, SiteFilter};
+use store::{Fetch, FindingFilter, PageChange, PageHistory, Site, SiteFilter};
 
 use super::findings::FindingRow;
 use super::render;
@@ -17,6 +18,8 @@ use crate::{Shared, Viewer, WebError};
 const SITE_FETCHES: i64 = 50;
 /// Findings shown on a site page (the full list is one link away).
 const SITE_FINDINGS: i64 = 200;
+/// Change history entries shown on a site page (newest sweep first).
+const SITE_HISTORY: i64 = 100;
 
 struct SiteRow {
     href: String,
@@ -149,6 +152,40 @@ impl FetchRow {
     }
 }
 
+/// One line of a site's change history.
+struct HistoryRow {
+    url: String,
+    sweep: i64,
+    time: String,
+    status: String,
+    change_label: &'static str,
+    change_code: &'static str,
+    /// Worth the reader's eye: the page changed, vanished or could not be fetched.
+    notable: bool,
+    evidence_href: Option<String>,
+}
+
+impl HistoryRow {
+    fn new(h: &PageHistory) -> HistoryRow {
+        HistoryRow {
+            url: h.url.clone(),
+            sweep: h.sweep_id.0,
+            time: view::time(h.fetched_at),
+            status: h
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".into()),
+            change_label: view::change_label(h.change),
+            change_code: h.change.code(),
+            notable: matches!(
+                h.change,
+                PageChange::Changed | PageChange::Gone | PageChange::Failed
+            ),
+            evidence_href: h.has_evidence.then(|| format!("/evidence/{}", h.fetch_id)),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "site.html")]
 struct SitePage {
@@ -157,6 +194,7 @@ struct SitePage {
     id: i64,
     start_url: String,
     fetches: Vec<FetchRow>,
+    history: Vec<HistoryRow>,
     findings: Vec<FindingRow>,
     findings_total: i64,
     findings_href: String,
@@ -175,6 +213,7 @@ pub(crate) async fn detail(
         .await?
         .ok_or_else(|| WebError::NotFound(format!("网站 {id}")))?;
     let fetches = app.store.site_fetches(scope, id, SITE_FETCHES).await?;
+    let history = app.store.site_history(scope, id, SITE_HISTORY).await?;
     let filter = FindingFilter {
         site_id: Some(id),
         ..FindingFilter::default()
@@ -196,6 +235,7 @@ pub(crate) async fn detail(
         start_url: site.start_url(),
         site: SiteRow::new(&site, &app),
         fetches: fetches.iter().map(FetchRow::new).collect(),
+        history: history.iter().map(HistoryRow::new).collect(),
         findings: findings
             .iter()
             .map(|f| FindingRow::new(f, &app.districts))

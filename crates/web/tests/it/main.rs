@@ -178,6 +178,8 @@ pub async fn fixture() -> Fixture {
         payload_digest: response.payload_digest.clone(),
         error: None,
         evidence,
+        etag: None,
+        last_modified: None,
     };
     let fetch = store
         .record_fetch(

@@ -186,3 +186,81 @@ async fn stylesheet_is_served() {
     assert_security_headers(&got.headers);
     assert!(got.body.contains("pre.capture"));
 }
+
+#[tokio::test]
+async fn site_page_shows_change_history_across_sweeps() {
+    let fx = fixture().await;
+    let store = fx.state.store.clone();
+    let first = store
+        .site_fetches(store::Scope::City, fx.shop, 0)
+        .await
+        .unwrap()
+        .remove(0)
+        .fetch;
+    let second = store.create_sweep(&[fx.shop]).await.unwrap();
+    let hostile = "http://shop.example/<script>alert(1)</script>";
+    let refetch = |url: &str, status: i32, digest: &str| store::NewFetch {
+        sweep_id: second,
+        url: url.to_string(),
+        status: Some(status),
+        payload_digest: Some(digest.to_string()),
+        ..first.clone()
+    };
+    for f in [
+        store::NewFetch {
+            etag: Some("\"v1\"".into()),
+            ..refetch(&first.url, 304, first.payload_digest.as_deref().unwrap())
+        },
+        refetch(hostile, 200, "sha256:01"),
+    ] {
+        store.record_fetch(&f, &[]).await.unwrap();
+    }
+    store.finish_sweep(second).await.unwrap();
+    let third = store.create_sweep(&[fx.shop]).await.unwrap();
+    store
+        .record_fetch(
+            &store::NewFetch {
+                sweep_id: third,
+                ..refetch(hostile, 200, "sha256:02")
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    store
+        .record_fetch(
+            &store::NewFetch {
+                sweep_id: third,
+                ..refetch(&first.url, 200, first.payload_digest.as_deref().unwrap())
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let got = get(&fx.router, &format!("/sites/{}", fx.shop)).await.ok();
+    let b = &got.body;
+    assert!(b.contains("变更记录"), "{b}");
+    for label in [
+        "新页面 <code>new</code>",
+        "未修改（304） <code>not_modified</code>",
+        "<span class=\"tag warn\">已变更</span> <code>changed</code>",
+        "未变更 <code>unchanged</code>",
+    ] {
+        assert!(b.contains(label), "{label}: {b}");
+    }
+    assert!(b.contains(&format!("#{}", third.0)));
+    // The URL a site chose is shown escaped, never as markup.
+    assert!(!b.contains("<script>alert(1)"));
+    assert!(b.contains(crate::ESCAPED_SCRIPT));
+
+    // A failed fetch is labelled as such and has no evidence link.
+    let casino = get(&fx.router, &format!("/sites/{}", fx.casino)).await.ok();
+    assert!(
+        casino
+            .body
+            .contains("<span class=\"tag warn\">抓取失败</span> <code>failed</code>"),
+        "{}",
+        casino.body
+    );
+}

@@ -1,0 +1,263 @@
+//! Recrawl: two sweeps over a tiny server that honours `If-None-Match`. The second sweep sends
+//! the validators the first recorded, records the `304`s as such, skips the page whose payload
+//! did not change, scans only the page that did, and the site's history says so.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use domain::{SiteKind, Uscc};
+use store::{FindingFilter, PageChange, Scope, SiteFilter, SqliteStore, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const HOST: &str = "recrawl.test";
+
+/// The server's pages and what it was asked.
+#[derive(Default)]
+struct Server {
+    /// 1 in the first sweep, 2 in the second: `/b` changes with it.
+    version: AtomicU32,
+    /// (path, If-None-Match sent, status answered) per request.
+    log: Mutex<Vec<(String, Option<String>, u16)>>,
+}
+
+impl Server {
+    /// `(etag, body)` of a page, `None` for a 404.
+    fn page(&self, path: &str) -> Option<(Option<&'static str>, String)> {
+        let html = |title: &str, text: &str| {
+            format!(
+                "<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>\
+                 <body><p>{text}</p><a href=\"/a\">a</a> <a href=\"/b\">b</a> \
+                 <a href=\"/c\">c</a></body></html>"
+            )
+        };
+        match path {
+            "/" => Some((Some("\"home-1\""), html("茶叶商行", "全网最低价"))),
+            "/a" => Some((Some("\"a-1\""), html("绿茶", "史上最低价"))),
+            "/b" => Some(match self.version.load(Ordering::SeqCst) {
+                1 => (None, html("红茶", "本店茶叶全国第一")),
+                _ => (None, html("红茶", "销量冠军")),
+            }),
+            "/c" => Some((None, html("白茶", "顶级工艺"))),
+            _ => None,
+        }
+    }
+
+    fn answer(&self, path: &str, if_none_match: Option<String>) -> Vec<u8> {
+        let (status, head, body) = match self.page(path) {
+            None => (404, "HTTP/1.1 404 Not Found\r\n".to_string(), String::new()),
+            Some((Some(etag), _)) if if_none_match.as_deref() == Some(etag) => (
+                304,
+                format!("HTTP/1.1 304 Not Modified\r\nETag: {etag}\r\n"),
+                String::new(),
+            ),
+            Some((etag, body)) => {
+                let mut head =
+                    "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n".to_string();
+                if let Some(etag) = etag {
+                    head.push_str(&format!("ETag: {etag}\r\n"));
+                }
+                (200, head, body)
+            }
+        };
+        self.log
+            .lock()
+            .unwrap()
+            .push((path.to_string(), if_none_match, status));
+        let mut out = head;
+        if status != 304 {
+            out.push_str(&format!("Content-Length: {}\r\n", body.len()));
+        }
+        out.push_str("\r\n");
+        out.push_str(&body);
+        out.into_bytes()
+    }
+
+    /// Answers the requests of one connection (keep-alive) until the client closes it.
+    async fn connection(self: Arc<Self>, mut sock: TcpStream) {
+        let mut buf = Vec::new();
+        loop {
+            let end = loop {
+                if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                    break i + 4;
+                }
+                let mut chunk = [0u8; 4096];
+                match sock.read(&mut chunk).await {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                }
+            };
+            let head = String::from_utf8_lossy(&buf[..end]).into_owned();
+            buf.drain(..end);
+            let mut lines = head.split("\r\n");
+            let path = lines
+                .next()
+                .and_then(|l| l.split(' ').nth(1))
+                .unwrap_or("/")
+                .to_string();
+            let if_none_match = lines.find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("if-none-match")
+                    .then(|| v.trim().to_string())
+            });
+            let answer = self.answer(&path, if_none_match);
+            if sock.write_all(&answer).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+async fn start(server: Arc<Server>) -> std::net::SocketAddr {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((sock, _)) = listener.accept().await {
+            tokio::spawn(server.clone().connection(sock));
+        }
+    });
+    addr
+}
+
+fn config(addr: std::net::SocketAddr, dir: &std::path::Path) -> sweep::SweepConfig {
+    let mut crawl = crawl::CrawlConfig {
+        max_pages_per_site: 50,
+        max_depth: 5,
+        concurrency: 2,
+        request_timeout: Duration::from_secs(10),
+        delay_per_host: Duration::ZERO,
+        ..crawl::CrawlConfig::default()
+    };
+    crawl.resolve.parse_entry(&format!("*:80:{addr}")).unwrap();
+    sweep::SweepConfig {
+        crawl,
+        evidence_dir: dir.join("warc"),
+        warc_max_bytes: 1 << 20,
+        software: "wangjian-test".into(),
+        progress: false,
+        log: None,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn second_sweep_sends_validators_records_304s_and_scans_only_changed_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Arc::new(Server::default());
+    server.version.store(1, Ordering::SeqCst);
+    let addr = start(server.clone()).await;
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open(&dir.path().join("wangjian.db"))
+            .await
+            .unwrap(),
+    );
+    store
+        .upsert_entities(&[store::EntityInput {
+            uscc: Uscc::complete("91450103", "MA5K0001").unwrap().to_string(),
+            needs_review: None,
+            name: "茶叶商行".into(),
+            kind: SiteKind::TradingSite,
+            district: domain::DistrictCode::parse("450103").unwrap(),
+            address: None,
+            domains: vec![HOST.into()],
+            icp: None,
+            food_permit: None,
+            legal_rep: None,
+            phone: None,
+            extra: BTreeMap::new(),
+        }])
+        .await
+        .unwrap();
+    let site = store
+        .list_sites(Scope::City, &SiteFilter::default())
+        .await
+        .unwrap()
+        .remove(0);
+    let detector = Arc::new(detect::Detector::builtin());
+    let url = |p: &str| format!("http://{HOST}{p}");
+
+    let first = sweep::run_sweep(store.clone(), detector.clone(), config(addr, dir.path()))
+        .await
+        .unwrap();
+    assert_eq!((first.scanned, first.unchanged), (4, 0), "{first:?}");
+    let first_findings = store
+        .count_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
+    assert!(first_findings > 0);
+
+    server.version.store(2, Ordering::SeqCst);
+    server.log.lock().unwrap().clear();
+    let second = sweep::run_sweep(store.clone(), detector, config(addr, dir.path()))
+        .await
+        .unwrap();
+    assert_eq!(
+        (second.scanned, second.unchanged),
+        (1, 3),
+        "only /b changed: {second:?}"
+    );
+
+    // The crawler sent the ETags the first sweep recorded, and got 304s for them.
+    let log = server.log.lock().unwrap().clone();
+    for (path, etag) in [("/", "\"home-1\""), ("/a", "\"a-1\"")] {
+        assert!(
+            log.iter()
+                .any(|(p, inm, st)| p == path && inm.as_deref() == Some(etag) && *st == 304),
+            "{path}: {log:?}"
+        );
+    }
+
+    // The findings first found in the second sweep all come from the changed page.
+    let all = store
+        .list_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
+    let new: Vec<&store::Finding> = all
+        .iter()
+        .filter(|f| f.finding.sweep_id == second.sweep_id)
+        .collect();
+    assert!(
+        new.iter().any(|f| f.finding.excerpt.contains("销量冠军")),
+        "{new:?}"
+    );
+    assert!(new.iter().all(|f| f.finding.url == url("/b")), "{new:?}");
+
+    // 304s are recorded as such, with the validators and payload digest they confirm.
+    let fetches = store
+        .sweep_fetches(Scope::City, second.sweep_id)
+        .await
+        .unwrap();
+    let home = fetches
+        .iter()
+        .find(|f| f.fetch.url == url("/") && f.fetch.status == Some(304))
+        .expect("the homepage's 304 is recorded");
+    assert_eq!(home.fetch.etag.as_deref(), Some("\"home-1\""));
+    assert!(home.fetch.evidence.is_some(), "a 304 is evidence too");
+    let before = store
+        .sweep_fetches(Scope::City, first.sweep_id)
+        .await
+        .unwrap();
+    let home_before = before.iter().find(|f| f.fetch.url == url("/")).unwrap();
+    assert_eq!(home.fetch.payload_digest, home_before.fetch.payload_digest);
+
+    let history = store.site_history(Scope::City, site.id, 0).await.unwrap();
+    let second_changes: BTreeMap<String, PageChange> = history
+        .iter()
+        .filter(|h| h.sweep_id == second.sweep_id && h.url != url("/sitemap.xml"))
+        .map(|h| (h.url.clone(), h.change))
+        .collect();
+    assert_eq!(
+        second_changes,
+        BTreeMap::from([
+            (url("/"), PageChange::NotModified),
+            (url("/a"), PageChange::NotModified),
+            (url("/b"), PageChange::Changed),
+            (url("/c"), PageChange::Unchanged),
+        ])
+    );
+    assert!(history
+        .iter()
+        .filter(|h| h.sweep_id == first.sweep_id && h.url != url("/sitemap.xml"))
+        .all(|h| h.change == PageChange::New));
+}
