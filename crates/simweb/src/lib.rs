@@ -205,7 +205,20 @@ impl World {
         referer: Option<&str>,
     ) -> Option<SimResponse> {
         let host = normalise_host(host);
-        let &si = self.by_host.get(&host)?;
+        let Some(&si) = self.by_host.get(&host) else {
+            // A bare domain answers with a redirect to its www. site, as most sites do (the
+            // register often lists the bare domain).
+            let www = format!("www.{host}");
+            self.by_host.get(&www)?;
+            let loc = format!("http://{www}{path_and_query}");
+            let mut r = text(
+                301,
+                "text/html; charset=utf-8",
+                format!("<a href=\"{loc}\">moved</a>"),
+            );
+            r.headers.push(("Location".into(), loc));
+            return Some(r);
+        };
         let site = &self.sites[si];
         let path = path_and_query
             .split(['?', '#'])

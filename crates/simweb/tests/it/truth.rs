@@ -79,6 +79,17 @@ fn unknown_hosts_and_paths_are_404_and_shop_roots_redirect() {
         .unwrap();
     assert_eq!(r.status, 200);
     assert!(w.response("waimai.test", "/shop/1/").unwrap().status == 404);
+    // A bare domain redirects to its www. site.
+    let www = truth()
+        .sites
+        .values()
+        .find(|s| s.host.starts_with("www."))
+        .unwrap()
+        .host
+        .clone();
+    let r = w.response(&www["www.".len()..], "/about.html?x=1").unwrap();
+    assert_eq!(r.status, 301);
+    assert_eq!(r.headers[0].1, format!("http://{www}/about.html?x=1"));
 }
 
 #[test]
