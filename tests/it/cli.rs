@@ -1,28 +1,7 @@
+use crate::{run, stdout, wangjian};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
-
-fn wangjian(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangjian"));
-    cmd.arg("--data").arg(data).env_remove("WANGJIAN_DATA");
-    cmd
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("wangjian runs");
-    if !out.status.success() {
-        eprintln!(
-            "stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 #[test]
 fn import_rejects_bad_rows_with_line_and_is_idempotent() {

@@ -3,3 +3,30 @@
 mod cli;
 mod eval;
 mod wacz;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+/// `wangjian --data DATA`, with `WANGJIAN_DATA` cleared so the test's directory is used.
+pub fn wangjian(data: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangjian"));
+    cmd.arg("--data").arg(data).env_remove("WANGJIAN_DATA");
+    cmd
+}
+
+/// Runs wangjian; prints its output when it fails (the caller asserts).
+pub fn run(cmd: &mut Command) -> Output {
+    let out = cmd.output().expect("wangjian runs");
+    if !out.status.success() {
+        eprintln!(
+            "stdout:\n{}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    out
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

@@ -3,34 +3,12 @@
 //! Python's `cryptography`. The tools live in a virtualenv that `.ci/run` creates; a missing
 //! tool is a failure, never a skip.
 
+use crate::{run, stdout, wangjian};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn wangjian(data: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_wangjian"));
-    cmd.arg("--data").arg(data).env_remove("WANGJIAN_DATA");
-    cmd
-}
-
-/// Run wangjian; print its output when it fails (the caller asserts).
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd.output().expect("wangjian runs");
-    if !out.status.success() {
-        eprintln!(
-            "stdout:\n{}\nstderr:\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    out
-}
-
-fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
 
 /// The directory holding `wacz`, `warcio`, `cdxj-indexer`, `wb-manager`, `wayback`, `python`:
 /// `WANGJIAN_PYTOOLS` if set, else the repository's `.venv-ci/bin`, which is created from

@@ -211,13 +211,7 @@ impl World {
             let www = format!("www.{host}");
             self.by_host.get(&www)?;
             let loc = format!("http://{www}{path_and_query}");
-            let mut r = text(
-                301,
-                "text/html; charset=utf-8",
-                format!("<a href=\"{loc}\">moved</a>"),
-            );
-            r.headers.push(("Location".into(), loc));
-            return Some(r);
+            return Some(moved(loc));
         };
         let site = &self.sites[si];
         let path = path_and_query
@@ -277,13 +271,7 @@ impl World {
             };
             if tail.is_empty() && !rest.ends_with('/') {
                 let loc = format!("/shop/{no}/");
-                let mut r = text(
-                    301,
-                    "text/html; charset=utf-8",
-                    format!("<a href=\"{loc}\">moved</a>"),
-                );
-                r.headers.push(("Location".into(), loc));
-                return Some(r);
+                return Some(moved(loc));
             }
             let s = &self.sites[shop];
             (s, s.page(path))
@@ -334,6 +322,17 @@ fn text(status: u16, content_type: &str, body: String) -> SimResponse {
         body: body.into_bytes(),
         headers: Vec::new(),
     }
+}
+
+/// A permanent redirect to `loc`.
+fn moved(loc: String) -> SimResponse {
+    let mut r = text(
+        301,
+        "text/html; charset=utf-8",
+        format!("<a href=\"{loc}\">moved</a>"),
+    );
+    r.headers.push(("Location".into(), loc));
+    r
 }
 
 fn not_found() -> SimResponse {
