@@ -51,7 +51,12 @@ pub enum Command {
 #[derive(Debug, Subcommand)]
 pub enum LogCommand {
     /// Signs a checkpoint of the log as it stands (sweeps sign one at their end).
-    Checkpoint,
+    Checkpoint {
+        /// Also asks this RFC 3161 Time-Stamping Authority (`http://` URL) for a time-stamp
+        /// token over the note, stored beside it as `<name>.tsr`; fails if the TSA does.
+        #[arg(long, value_name = "URL")]
+        tsa: Option<String>,
+    },
     /// Prints the inclusion proof of a stored record under the latest checkpoint.
     Prove(ProveArgs),
     /// Prints the public key that verifies the log's checkpoints.
@@ -67,7 +72,8 @@ pub struct ProveArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum EvidenceCommand {
-    /// Checks WARC files offline: reads every record and recomputes every digest; prints a
+    /// Checks WARC files or a WACZ package offline: reads every record and recomputes every
+    /// digest (and for a package its hashes, signature and log proofs); prints a
     /// verdict per file and the exact place of any failure; exits 0 only if all holds.
     Verify(VerifyArgs),
     /// Exports the evidence of a site or a sweep as a signed WACZ 1.1.1 package (the WARC
@@ -91,6 +97,9 @@ pub struct ExportArgs {
     /// Title of the package; by default it names the selection.
     #[arg(long)]
     pub title: Option<String>,
+    /// Why the evidence is exported, for the chain of custody (default "未说明").
+    #[arg(long)]
+    pub reason: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -99,8 +108,10 @@ pub struct VerifyArgs {
     /// publishes); by default the data directory's own.
     #[arg(long)]
     pub key: Option<String>,
-    /// A WARC file (.warc, .warc.gz) or a directory of them; by default all evidence in the
-    /// data directory.
+    /// A WARC file (.warc, .warc.gz), a directory of them, or a WACZ package (.wacz: zip
+    /// structure, hashes, signature, digests and every record's log proof; its checkpoint is
+    /// verified with --key, else with the key the package carries); by default all evidence in
+    /// the data directory.
     pub path: Option<PathBuf>,
 }
 

@@ -78,6 +78,7 @@ async fn sweep(
             keys_dir: data.keys(),
             key_name: crate::evidence_cmd::LOG_KEY_NAME.to_string(),
             origin: crate::evidence_cmd::LOG_ORIGIN.to_string(),
+            tsa_url: None,
         }),
     };
     let detector = Arc::new(detect::Detector::builtin());
@@ -444,17 +445,43 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     params.software = SOFTWARE.to_string();
     params.extra_info = vec![("export-selection".to_string(), what.clone())];
     params.page_title = Some(&page_title);
-    let summary = evidence::wacz::write_wacz(&args.output, &selections, &params, Some(&signer))
-        .with_context(|| format!("cannot export {what}"))?;
+    // Every stored record goes with its inclusion proof under a signed checkpoint.
+    let log = crate::evidence_cmd::export_log(data)?;
+    let proofs = evidence::wacz::LogProofSource {
+        log: &log.log,
+        index: &log.index,
+        note: log.note.clone(),
+        verifier_key: log.key.clone(),
+    };
+    let summary = evidence::wacz::write_wacz_with_proofs(
+        &args.output,
+        &selections,
+        &params,
+        Some(&signer),
+        Some(&proofs),
+    )
+    .with_context(|| format!("cannot export {what}"))?;
+    if summary.unproved > 0 {
+        let _ = std::fs::remove_file(&summary.path);
+        bail!(
+            "{what}: {} stored records are not in the transparency log under its checkpoint of {} \
+             leaves; no package written",
+            summary.unproved,
+            log.index.checkpoint().size
+        );
+    }
     println!(
-        "export: {what}: {} fetches, {} records, {} indexed, {} pages -> {} ({} bytes, datapackage {})",
+        "export: {what}: {} fetches, {} records ({} proven in the log under checkpoint {}), {} indexed, {} pages -> {} ({} bytes, datapackage {})",
         selections.len(),
         summary.records,
+        summary.proved,
+        log.index.checkpoint().size,
         summary.indexed,
         summary.pages,
         summary.path.display(),
         summary.bytes,
         summary.datapackage_hash
     );
+    crate::record_cmd::log_export(store.as_ref(), &what, args.reason.as_deref()).await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -34,7 +34,7 @@ pub fn open_log(data: &DataDir) -> anyhow::Result<(Log, Signer)> {
 
 pub fn log(data: &DataDir, cmd: LogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        LogCommand::Checkpoint => {
+        LogCommand::Checkpoint { tsa } => {
             let (log, signer) = open_log(data)?;
             let stored = tlog::sign_and_store(&log, &signer, LOG_ORIGIN, Utc::now())?;
             println!("{}", stored.note.trim_end());
@@ -43,6 +43,21 @@ pub fn log(data: &DataDir, cmd: LogCommand) -> anyhow::Result<ExitCode> {
                 log.size(),
                 stored.path.display()
             );
+            if let Some(url) = tsa {
+                let token =
+                    evidence::tsa::timestamp_note(&url, &stored.path).with_context(|| {
+                        format!(
+                            "checkpoint {} is signed and stored, but the TSA {url} gave no token",
+                            stored.path.display()
+                        )
+                    })?;
+                eprintln!(
+                    "time-stamp: {} by {} -> {}",
+                    token.info.gen_time.to_rfc3339(),
+                    token.info.tsa_name.as_deref().unwrap_or(url.as_str()),
+                    token.path.display()
+                );
+            }
         }
         LogCommand::Key => {
             let (_, signer) = open_log(data)?;
@@ -144,6 +159,34 @@ fn prove(data: &DataDir, args: ProveArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// What an export proves its records against: the data directory's log, its index up to the
+/// latest signed checkpoint (a fresh one is signed when the latest does not cover the whole
+/// log), that checkpoint's note and the verifier key.
+pub struct ExportLog {
+    pub log: Log,
+    pub index: LogIndex,
+    pub note: String,
+    pub key: String,
+}
+
+pub fn export_log(data: &DataDir) -> anyhow::Result<ExportLog> {
+    let (log, signer) = open_log(data)?;
+    let key = verifier_key(data, None)?;
+    let latest = checked_checkpoints(&log, &key).ok().map(|(cp, _)| cp);
+    let checkpoint = match latest {
+        Some(cp) if cp.size == log.size() => cp,
+        _ => tlog::sign_and_store(&log, &signer, LOG_ORIGIN, Utc::now())?.checkpoint,
+    };
+    let note = std::fs::read_to_string(latest_note_path(log.dir(), checkpoint.size)?)?;
+    let index = LogIndex::new(&log, checkpoint)?;
+    Ok(ExportLog {
+        log,
+        index,
+        note,
+        key,
+    })
+}
+
 fn latest_note_path(log_dir: &Path, size: u64) -> anyhow::Result<PathBuf> {
     stored_notes(log_dir)?
         .into_iter()
@@ -170,6 +213,13 @@ fn stored_member(path: &Path, offset: u64) -> anyhow::Result<Vec<u8>> {
 pub fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let default = args.path.is_none();
     let path = args.path.unwrap_or_else(|| data.evidence());
+    if path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wacz"))
+    {
+        return verify_wacz(&path, args.key.as_deref());
+    }
     let files = if path.is_dir() {
         evidence::warc_files(&path).with_context(|| format!("cannot list {}", path.display()))?
     } else if path.exists() {
@@ -265,4 +315,46 @@ fn same_dir(a: &Path, b: &Path) -> bool {
         (Ok(a), Ok(b)) => a == b,
         _ => false,
     }
+}
+
+/// `evidence verify FILE.wacz`: a verdict per item, the exact place of any failure.
+fn verify_wacz(path: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
+    use evidence::wacz::KeySource;
+    let verdict = evidence::wacz::verify_wacz(path, key);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wacz  {}", path.display())?;
+    if let Some(k) = &verdict.key {
+        match verdict.key_source {
+            KeySource::Given => writeln!(out, "key   log key given with --key: {k}")?,
+            KeySource::Package => writeln!(
+                out,
+                "key   log key carried by the package: {k} (this shows the package is consistent, \
+                 not who signed it: give the bureau's published key with --key)"
+            )?,
+        }
+    }
+    for item in &verdict.items {
+        writeln!(
+            out,
+            "{}  {}: {}",
+            if item.ok { "ok  " } else { "FAIL" },
+            item.item,
+            item.detail
+        )?;
+    }
+    let failed = verdict.failures().count();
+    writeln!(
+        out,
+        "verify: {}: {} items, {} records, {} in the log, {} failed",
+        path.display(),
+        verdict.items.len(),
+        verdict.records,
+        verdict.logged,
+        failed
+    )?;
+    Ok(if verdict.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

@@ -7,6 +7,7 @@ mod commands;
 mod data;
 mod eval;
 mod evidence_cmd;
+mod record_cmd;
 
 use clap::Parser;
 

@@ -1,6 +1,7 @@
 //! Tests of the `wangjian` binary as a user runs it.
 
 mod cli;
+mod custody;
 mod eval;
 mod wacz;
 

@@ -20,6 +20,7 @@ pub mod reader;
 pub mod record;
 pub mod repair;
 pub mod tlog;
+pub mod tsa;
 pub mod verify;
 pub mod wacz;
 pub mod writer;

@@ -8,6 +8,10 @@
 //!   and `indexes/index.idx`: the secondary index (`!meta 0 {"format": "cdxj-gzip-1.0", …}`
 //!   then one line per block with its offset, length and SHA-256);
 //! - `pages/pages.jsonl`: the HTML pages (2xx `text/html` responses);
+//! - `proofs/log-proofs.json` ([`LogProofs`], when exported with a log): the signed checkpoint
+//!   note, its verifier key, and for every stored record (gzip member) of the package's WARC its
+//!   offset, leaf data (`sha256:<hex>` of the member, see [`crate::stored_record_leaf`]), leaf
+//!   index and inclusion proof; the package's own fresh `warcinfo` is marked as not logged;
 //! - `datapackage.json` with the SHA-256 and size of every file, and `datapackage-digest.json`
 //!   with the hash of `datapackage.json` and its `signedData` (ECDSA P-384 over that hash
 //!   string with SHA-256, the form ArchiveWeb.page writes and ReplayWeb.page verifies).
@@ -17,6 +21,12 @@
 //! by `WARC-Concurrent-To` / `WARC-Refers-To` within the same file) come along, and so does the
 //! original a revisit refers to when it is in the same file. Must not read a database: callers
 //! resolve which records to export.
+//!
+//! Every zip entry is STORED (no compression): then every byte of an entry's data is covered by
+//! a hash (see [`verify_wacz`] for how the zip structure itself is checked).
+
+mod check;
+pub use check::{verify_wacz, KeySource, WaczItem, WaczVerdict};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fs::{self, File, OpenOptions};
@@ -39,6 +49,8 @@ use zip::CompressionMethod;
 use crate::cdxj::{sort_entries, CdxjEntry};
 use crate::digest::{http_payload, sha256_label};
 use crate::record::{new_record_id, warc_date, warc_fields, HeaderBlock, Record, WARC_1_1_SPEC};
+use crate::tlog::Log;
+use crate::verify::{stored_record_leaf, LogIndex};
 use crate::{open_reader, EvidenceError};
 
 /// The WACZ version this module writes.
@@ -159,6 +171,73 @@ pub struct WaczSummary {
     pub datapackage_hash: String,
     /// Whether `signedData` was written.
     pub signed: bool,
+    /// Stored records (gzip members) with an inclusion proof in `proofs/log-proofs.json`.
+    pub proved: usize,
+    /// Stored records that should be in the log but are not under its checkpoint (besides the
+    /// package's own `warcinfo`); such a package fails verification.
+    pub unproved: usize,
+}
+
+/// Path of the log proofs in a package.
+pub const LOG_PROOFS_PATH: &str = "proofs/log-proofs.json";
+/// `format` of [`LogProofs`].
+pub const LOG_PROOFS_FORMAT: &str = "wangjian-log-proofs-1";
+/// Why the package's own `warcinfo` record has no proof.
+pub const PACKAGE_WARCINFO_NOTE: &str =
+    "the package's own warcinfo record, written at export: not in the log";
+
+/// The transparency log an export proves its records against: the log, its index up to a signed
+/// checkpoint, that checkpoint's signed note and the key that verifies it.
+pub struct LogProofSource<'a> {
+    pub log: &'a Log,
+    pub index: &'a LogIndex,
+    /// The signed checkpoint note (text) of `index.checkpoint()`.
+    pub note: String,
+    /// The verifier key (`name+id+key`) of the note.
+    pub verifier_key: String,
+}
+
+/// `proofs/log-proofs.json`: the log proofs of every stored record of `archive/data.warc.gz`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogProofs {
+    /// [`LOG_PROOFS_FORMAT`].
+    pub format: String,
+    /// The WARC of the package the offsets refer to.
+    pub warc: String,
+    /// How a leaf is computed, for the reader.
+    pub leaf: String,
+    /// The signed checkpoint note the proofs lead to.
+    pub checkpoint: String,
+    /// The note's verifier key as the exporter had it; a court should use the bureau's published
+    /// key instead.
+    pub verifier_key: String,
+    pub tree_size: u64,
+    /// Root of the checkpoint, Base64.
+    pub root: String,
+    pub records: Vec<RecordProof>,
+}
+
+/// The proof of one stored record (gzip member) of the package's WARC.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordProof {
+    /// Offset of the gzip member in the package's WARC.
+    pub offset: u64,
+    pub length: u64,
+    /// `sha256:<hex>` of the member's bytes: the data of its leaf.
+    pub leaf_data: String,
+    /// `FILE:OFFSET` of the source file it was copied from, byte for byte.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub leaf_index: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tree_size: Option<u64>,
+    /// Inclusion proof, Base64 hashes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<String>,
+    /// Why there is no proof (the package's own `warcinfo`, or not in the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_logged: Option<String>,
 }
 
 /// An entry of `datapackage.json`'s `resources`.
@@ -439,6 +518,18 @@ pub fn write_wacz(
     params: &WaczParams<'_>,
     signer: Option<&WaczSigner>,
 ) -> Result<WaczSummary, WaczError> {
+    write_wacz_with_proofs(out, selections, params, signer, None)
+}
+
+/// [`write_wacz`], and with a log, `proofs/log-proofs.json` with the inclusion proof of every
+/// stored record under the log's signed checkpoint.
+pub fn write_wacz_with_proofs(
+    out: &Path,
+    selections: &[Selection],
+    params: &WaczParams<'_>,
+    signer: Option<&WaczSigner>,
+    log: Option<&LogProofSource<'_>>,
+) -> Result<WaczSummary, WaczError> {
     if selections.is_empty() {
         return Err(WaczError::Empty);
     }
@@ -472,6 +563,14 @@ pub fn write_wacz(
         .collect();
     let info = warcinfo_member(params, &sources).map_err(io_err(&tmp_warc.0))?;
     warc.write_all(&info).map_err(io_err(&tmp_warc.0))?;
+    // (offset in the package, length, source) of every member written.
+    let mut written: Vec<(u64, u64, Option<String>)> = vec![(0, info.len() as u64, None)];
+    let mut position = info.len() as u64;
+    let source_name = |p: &Path| {
+        p.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
     let mut copied = 0;
     let mut plan = Vec::new();
     for (path, offsets) in &by_file {
@@ -507,11 +606,23 @@ pub fn write_wacz(
     for source in &plan {
         if let Some((offset, length)) = source.warcinfo {
             copy_member(source.path, offset, length, &mut warc)?;
+            written.push((
+                position,
+                length,
+                Some(format!("{}:{offset}", source_name(source.path))),
+            ));
+            position += length;
         }
     }
     for source in &plan {
         for &(offset, length) in &source.members {
             copy_member(source.path, offset, length, &mut warc)?;
+            written.push((
+                position,
+                length,
+                Some(format!("{}:{offset}", source_name(source.path))),
+            ));
+            position += length;
             copied += 1;
         }
     }
@@ -543,6 +654,15 @@ pub fn write_wacz(
     let (cdx_gz, idx) =
         compressed_index(&entries, params.cdxj_block_lines.max(1)).map_err(io_err(&tmp_zip.0))?;
     let pages_jsonl = pages_jsonl(&pages);
+    let (proofs_json, proved, unproved) = match log {
+        Some(source) => {
+            let (proofs, proved, unproved) = log_proofs(&tmp_warc.0, &written, source)?;
+            let json =
+                serde_json::to_vec_pretty(&proofs).map_err(|e| WaczError::Zip(e.to_string()))?;
+            (Some(json), proved, unproved)
+        }
+        None => (None, 0, 0),
+    };
 
     // 3. datapackage.json and its digest.
     let created = warc_date(params.created);
@@ -586,6 +706,15 @@ pub fn write_wacz(
             ),
         ],
     };
+    let mut package = package;
+    if let Some(json) = &proofs_json {
+        package.resources.push(resource(
+            "log-proofs.json",
+            LOG_PROOFS_PATH,
+            sha256_label(json),
+            json.len() as u64,
+        ));
+    }
     let package_json =
         serde_json::to_vec_pretty(&package).map_err(|e| WaczError::Zip(e.to_string()))?;
     let package_hash = sha256_label(&package_json);
@@ -599,7 +728,7 @@ pub fn write_wacz(
     let digest_json =
         serde_json::to_vec_pretty(&digest).map_err(|e| WaczError::Zip(e.to_string()))?;
 
-    // 4. The zip: gzip data stored, text deflated.
+    // 4. The zip, every entry stored (see the module documentation).
     let zip_file = File::create(&tmp_zip.0).map_err(io_err(&tmp_zip.0))?;
     let mut zip = zip::ZipWriter::new(BufWriter::new(zip_file));
     let time = zip_time(params.created);
@@ -607,7 +736,6 @@ pub fn write_wacz(
         .compression_method(CompressionMethod::Stored)
         .last_modified_time(time)
         .unix_permissions(0o644);
-    let deflated = stored.compression_method(CompressionMethod::Deflated);
     let zerr = |e: zip::result::ZipError| WaczError::Zip(e.to_string());
     zip.start_file(
         "archive/data.warc.gz",
@@ -616,13 +744,16 @@ pub fn write_wacz(
     .map_err(zerr)?;
     let mut src = File::open(&tmp_warc.0).map_err(io_err(&tmp_warc.0))?;
     io::copy(&mut src, &mut zip).map_err(io_err(&tmp_zip.0))?;
-    let small: [(&str, &[u8], SimpleFileOptions); 5] = [
+    let mut small: Vec<(&str, &[u8], SimpleFileOptions)> = vec![
         ("indexes/index.cdx.gz", &cdx_gz, stored),
-        ("indexes/index.idx", idx.as_bytes(), deflated),
-        ("pages/pages.jsonl", pages_jsonl.as_bytes(), deflated),
-        ("datapackage.json", &package_json, deflated),
-        ("datapackage-digest.json", &digest_json, deflated),
+        ("indexes/index.idx", idx.as_bytes(), stored),
+        ("pages/pages.jsonl", pages_jsonl.as_bytes(), stored),
     ];
+    if let Some(json) = &proofs_json {
+        small.push((LOG_PROOFS_PATH, json, stored));
+    }
+    small.push(("datapackage.json", &package_json, stored));
+    small.push(("datapackage-digest.json", &digest_json, stored));
     for (name, data, options) in small {
         zip.start_file(name, options).map_err(zerr)?;
         zip.write_all(data).map_err(io_err(&tmp_zip.0))?;
@@ -647,7 +778,72 @@ pub fn write_wacz(
         bytes,
         datapackage_hash: package_hash,
         signed: digest.signed_data.is_some(),
+        proved,
+        unproved,
     })
+}
+
+/// The proofs of the members written to the package's WARC at `warc`.
+fn log_proofs(
+    warc: &Path,
+    written: &[(u64, u64, Option<String>)],
+    source: &LogProofSource<'_>,
+) -> Result<(LogProofs, usize, usize), WaczError> {
+    use std::os::unix::fs::FileExt;
+    let checkpoint = source.index.checkpoint();
+    let file = File::open(warc).map_err(io_err(warc))?;
+    let mut records = Vec::with_capacity(written.len());
+    let (mut proved, mut unproved) = (0, 0);
+    for (offset, length, from) in written {
+        let mut stored = vec![0u8; *length as usize];
+        file.read_exact_at(&mut stored, *offset)
+            .map_err(io_err(warc))?;
+        let mut proof = RecordProof {
+            offset: *offset,
+            length: *length,
+            leaf_data: sha256_label(&stored),
+            source: from.clone(),
+            leaf_index: None,
+            tree_size: None,
+            proof: Vec::new(),
+            not_logged: None,
+        };
+        if from.is_none() {
+            proof.not_logged = Some(PACKAGE_WARCINFO_NOTE.into());
+        } else if let Some(index) = source.index.find(&stored_record_leaf(&stored)) {
+            let hashes = source
+                .log
+                .inclusion_proof(index, checkpoint.size)
+                .map_err(|e| {
+                    WaczError::Signature(format!("inclusion proof of leaf {index}: {e}"))
+                })?;
+            proof.leaf_index = Some(index);
+            proof.tree_size = Some(checkpoint.size);
+            proof.proof = hashes.iter().map(|h| h.to_base64()).collect();
+            proved += 1;
+        } else {
+            proof.not_logged = Some(format!(
+                "not in the transparency log under the checkpoint of {} leaves",
+                checkpoint.size
+            ));
+            unproved += 1;
+        }
+        records.push(proof);
+    }
+    Ok((
+        LogProofs {
+            format: LOG_PROOFS_FORMAT.into(),
+            warc: "archive/data.warc.gz".into(),
+            leaf: "RFC 6962 leaf hash of the ASCII leaf_data, the sha256:<hex> of the record's gzip member as stored".into(),
+            checkpoint: source.note.clone(),
+            verifier_key: source.verifier_key.clone(),
+            tree_size: checkpoint.size,
+            root: checkpoint.root.to_base64(),
+            records,
+        },
+        proved,
+        unproved,
+    ))
 }
 
 /// The fresh `warcinfo` record of a package, as one gzip member, in the writer's conventions.

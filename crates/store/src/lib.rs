@@ -4,12 +4,15 @@
 //!
 //! Every read that returns district-owned rows takes the caller's `Scope`. Writes that change
 //! the register or casework are audited in the same transaction (later issues add the audit
-//! log; the trait is shaped for it). Timestamps are UTC; ids are integers.
+//! log; the trait is shaped for it). Views and exports of evidence go to the chain of custody
+//! ([`custody`]): append-only and hash-chained. Timestamps are UTC; ids are integers.
 
+pub mod custody;
 pub mod import;
 pub mod model;
 mod sqlite;
 
+pub use custody::*;
 pub use model::*;
 pub use sqlite::{Clock, SqliteStore};
 
@@ -114,4 +117,13 @@ pub trait Store: Send + Sync {
     /// Findings per category and district, for the dashboard.
     async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>>;
     async fn totals(&self, scope: Scope) -> Result<Totals>;
+
+    // --- chain of custody ---
+    /// Appends a custody row in one write transaction: reads the last row's hash, computes the
+    /// new row's hash ([`custody_hash`], time from the store's clock to the second), inserts.
+    /// Writers are serialised, so the chain never forks.
+    async fn append_custody(&self, entry: &NewCustody) -> Result<CustodyRecord>;
+    /// Custody rows, oldest first (see [`CustodyFilter`]). Check them with
+    /// [`verify_custody_chain`]; an unfiltered read is the whole chain.
+    async fn custody(&self, filter: &CustodyFilter) -> Result<Vec<CustodyRecord>>;
 }

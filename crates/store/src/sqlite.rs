@@ -6,6 +6,7 @@
 //! built with `QueryBuilder`, which writes each backend's own placeholders. Nothing here knows
 //! about HTTP, crawling or the import file formats.
 
+use crate::custody::*;
 use crate::model::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
@@ -292,6 +293,21 @@ fn finding_from_row(r: &SqliteRow) -> Result<Finding> {
         },
         host: r.try_get("host")?,
         district: opt_district(r.try_get("district")?)?,
+    })
+}
+
+fn custody_from_row(r: &SqliteRow) -> Result<CustodyRecord> {
+    let action: String = r.try_get("action")?;
+    Ok(CustodyRecord {
+        id: r.try_get("id")?,
+        at: r.try_get("at")?,
+        actor: r.try_get("actor")?,
+        action: CustodyAction::parse(&action)
+            .ok_or_else(|| corrupt("custody action", &action, "unknown"))?,
+        subject: r.try_get("subject")?,
+        reason: r.try_get("reason")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
     })
 }
 
@@ -1151,5 +1167,80 @@ impl Store for SqliteStore {
                 .fetch_one(&self.pool)
                 .await?,
         })
+    }
+
+    async fn append_custody(&self, entry: &NewCustody) -> Result<CustodyRecord> {
+        // BEGIN IMMEDIATE: the read of the last hash and the insert hold the write lock
+        // together, so two writers cannot chain onto the same row.
+        let mut tx = self.write_tx().await?;
+        let last: Option<(i64, String)> =
+            sqlx::query_as("SELECT id, hash FROM custody ORDER BY id DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+        let (id, prev_hash) = match last {
+            Some((id, hash)) => (id + 1, hash),
+            None => (1, GENESIS_HASH.to_string()),
+        };
+        let at = custody_time(self.now());
+        let hash = custody_hash(
+            id,
+            at,
+            &entry.actor,
+            entry.action,
+            &entry.subject,
+            &entry.reason,
+            &prev_hash,
+        );
+        sqlx::query(
+            "INSERT INTO custody (id, at, actor, action, subject, reason, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(id)
+        .bind(at)
+        .bind(&entry.actor)
+        .bind(entry.action.code())
+        .bind(&entry.subject)
+        .bind(&entry.reason)
+        .bind(&prev_hash)
+        .bind(&hash)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(CustodyRecord {
+            id,
+            at,
+            actor: entry.actor.clone(),
+            action: entry.action,
+            subject: entry.subject.clone(),
+            reason: entry.reason.clone(),
+            prev_hash,
+            hash,
+        })
+    }
+
+    async fn custody(&self, filter: &CustodyFilter) -> Result<Vec<CustodyRecord>> {
+        let mut q = QueryBuilder::new(
+            "SELECT id, at, actor, action, subject, reason, prev_hash, hash FROM custody \
+             WHERE 1 = 1",
+        );
+        if !filter.subjects.is_empty() {
+            q.push(" AND subject IN (");
+            let mut list = q.separated(", ");
+            for s in &filter.subjects {
+                list.push_bind(s.clone());
+            }
+            q.push(")");
+        }
+        q.push(" ORDER BY id DESC");
+        push_page(&mut q, filter.limit, 0);
+        let mut rows = q
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(custody_from_row)
+            .collect::<Result<Vec<_>>>()?;
+        rows.reverse();
+        Ok(rows)
     }
 }

@@ -20,7 +20,7 @@ use chrono::Utc;
 use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
-use evidence::tlog::{sign_and_store, Log, Signer};
+use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
 use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::HashMap;
@@ -61,6 +61,10 @@ pub struct LogConfig {
     pub key_name: String,
     /// The checkpoints' origin line.
     pub origin: String,
+    /// An RFC 3161 TSA (`http://` URL) asked for a time-stamp token over each checkpoint the
+    /// sweep signs, stored beside the note ([`evidence::tsa`]). `None` (the default): off. A
+    /// TSA failure is logged as a warning; it does not fail the sweep.
+    pub tsa_url: Option<String>,
 }
 
 /// The totals of a sweep, for the summary line.
@@ -214,10 +218,15 @@ pub async fn run_sweep(
         .await
         .map_err(|e| SweepError::Worker(e.to_string()))??;
     bar.finish_and_clear();
-    let checkpoint = match (&config.log, writer.log()) {
+    let stored = match (&config.log, writer.log()) {
         (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
         _ => None,
     };
+    let tsa_url = config.log.as_ref().and_then(|lc| lc.tsa_url.clone());
+    if let (Some(stored), Some(url)) = (&stored, tsa_url) {
+        timestamp_checkpoint(url, stored.path.clone()).await;
+    }
+    let checkpoint = stored.map(|s| s.checkpoint.size);
 
     let sweep = store.finish_sweep(sweep_id).await?;
     Ok(SweepSummary {
@@ -266,13 +275,37 @@ fn repair_warc_tails(dir: &Path, sweep: SweepId) {
     }
 }
 
-/// Signs a checkpoint of the log as the sweep leaves it; returns its size.
-fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<u64, SweepError> {
+/// Signs a checkpoint of the log as the sweep leaves it.
+fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<StoredCheckpoint, SweepError> {
     let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name)
         .map_err(|e| SweepError::Log(e.to_string()))?;
-    let stored = sign_and_store(log, &signer, &lc.origin, Utc::now())
-        .map_err(|e| SweepError::Log(e.to_string()))?;
-    Ok(stored.checkpoint.size)
+    sign_and_store(log, &signer, &lc.origin, Utc::now()).map_err(|e| SweepError::Log(e.to_string()))
+}
+
+/// Asks the TSA at `url` for a time-stamp token over the checkpoint note at `note` and stores
+/// it beside the note. Trusted time is optional: a failure is logged as a warning (the
+/// checkpoint stays valid without a token; `wangjian log checkpoint --tsa` can add a new
+/// checkpoint with one) and does not fail the sweep.
+async fn timestamp_checkpoint(url: String, note: PathBuf) {
+    let task = {
+        let (url, note) = (url.clone(), note.clone());
+        tokio::task::spawn_blocking(move || evidence::tsa::timestamp_note(&url, &note))
+    };
+    match task.await {
+        Ok(Ok(token)) => tracing::info!(
+            tsa = %url,
+            token = %token.path.display(),
+            gen_time = %token.info.gen_time,
+            "checkpoint time-stamped"
+        ),
+        Ok(Err(e)) => tracing::warn!(
+            tsa = %url,
+            note = %note.display(),
+            error = %e,
+            "cannot time-stamp the checkpoint; it stays without a token"
+        ),
+        Err(e) => tracing::warn!(tsa = %url, error = %e, "the time-stamp task failed"),
+    }
 }
 
 /// The register's facts per site; `None` when no entities are loaded (register checks off).

@@ -3,9 +3,10 @@
 //!
 //! Owns everything HTTP of the console: routes, request parsing, page rendering, the error page,
 //! and the security headers every response carries. It must not know SQL (it talks to
-//! [`store::Store`] only), must not write records, and must never render captured content as
-//! live HTML: captured pages are hostile, so they are shown as escaped text in a `<pre>`, and the
-//! Content-Security-Policy forbids scripts altogether.
+//! [`store::Store`] only), must not write records other than the chain of custody (a view of
+//! evidence is logged before it is shown: `pages::evidence`), and must never render captured
+//! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
+//! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
 //! Access: the console has no login yet and is meant to be bound to 127.0.0.1. Every handler gets
 //! its [`Scope`](store::Scope) from one place, [`Viewer::scope`], which today always answers
@@ -24,6 +25,7 @@ mod capture;
 pub mod error;
 mod headers;
 mod pages;
+mod record;
 mod view;
 mod viewer;
 
@@ -81,12 +83,14 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(pages::dashboard::page))
         .route("/sites", get(pages::sites::list))
         .route("/sites/{id}", get(pages::sites::detail))
+        .route("/sites/{id}/record", get(pages::record::page))
         .route("/findings", get(pages::findings::list))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
         .route("/transparency", get(pages::transparency::page))
         .route("/transparency/key", get(pages::transparency::key))
         .route("/api/findings", get(api::findings))
         .route("/api/sites", get(api::sites))
+        .route("/api/sites/{id}/record", get(pages::record::json))
         .route("/static/style.css", get(pages::style_css))
         .fallback(error::fallback)
         .with_state(shared)
@@ -107,7 +111,9 @@ pub async fn serve_until(
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "console listening");
     }
-    axum::serve(listener, router(state))
+    // Connect info gives the custody log the peer address (`Viewer::actor`).
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

@@ -2,11 +2,13 @@
 //! decided: handlers take a [`Viewer`] and call [`Viewer::scope`], never build a `Scope`
 //! themselves. Today there is no login (the console is bound to 127.0.0.1) and every viewer is
 //! city staff; the later users-and-districts issue replaces the body of `from_request_parts`
-//! (session cookie → user → scope) without touching a handler.
+//! (session cookie → user → scope) without touching a handler. The same goes for
+//! [`Viewer::actor`], the "who" of the chain of custody.
 
 use std::convert::Infallible;
+use std::net::SocketAddr;
 
-use axum::extract::FromRequestParts;
+use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use store::Scope;
 
@@ -14,6 +16,8 @@ use store::Scope;
 #[derive(Debug, Clone, Copy)]
 pub struct Viewer {
     scope: Scope,
+    /// The peer address, when the server was started with connect info (`serve` is).
+    remote: Option<SocketAddr>,
 }
 
 impl Viewer {
@@ -21,13 +25,29 @@ impl Viewer {
     pub fn scope(&self) -> Scope {
         self.scope
     }
+
+    /// Who this viewer is for the custody log: `console` and the peer address when known
+    /// (`console 127.0.0.1:50412`). With logins this becomes the user.
+    pub fn actor(&self) -> String {
+        match self.remote {
+            Some(addr) => format!("console {addr}"),
+            None => "console".to_string(),
+        }
+    }
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for Viewer {
     type Rejection = Infallible;
 
-    async fn from_request_parts(_parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         // No authentication yet: see the module docs.
-        Ok(Viewer { scope: Scope::City })
+        let remote = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr);
+        Ok(Viewer {
+            scope: Scope::City,
+            remote,
+        })
     }
 }

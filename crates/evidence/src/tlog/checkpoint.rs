@@ -12,7 +12,8 @@
 //! the trusted time, where one is needed, is an RFC 3161 token over the note).
 //!
 //! Owns the checkpoint text, signing a log's current state and storing the notes append-only as
-//! `<log dir>/checkpoints/<size>-<unix seconds>.note`. Must not change the log.
+//! `<log dir>/checkpoints/<size>-<unix seconds>.note`, and an optional RFC 3161 token over a
+//! note beside it as `<size>-<unix seconds>.tsr` ([`store_token`]). Must not change the log.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -260,6 +261,34 @@ pub fn sign_and_store(
         note,
         path,
     })
+}
+
+/// The extension of an RFC 3161 time-stamp token stored beside a note ([`crate::tsa`]).
+pub const TOKEN_EXTENSION: &str = "tsr";
+
+/// Where the time-stamp token of the note at `note_path` is kept: the same name with
+/// `.tsr` (`<size>-<unix seconds>.tsr`).
+pub fn token_path(note_path: &Path) -> PathBuf {
+    note_path.with_extension(TOKEN_EXTENSION)
+}
+
+/// Stores `token` (DER) beside the note at `note_path` as a new file ([`token_path`]); an
+/// existing token is never overwritten. Returns its path.
+pub fn store_token(note_path: &Path, token: &[u8]) -> Result<PathBuf, CheckpointError> {
+    let path = token_path(note_path);
+    let io = |source| CheckpointError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(io)?;
+    file.write_all(token)
+        .and_then(|()| file.sync_all())
+        .map_err(io)?;
+    Ok(path)
 }
 
 /// The stored checkpoint notes of the log in `log_dir`, oldest first (by size, then time).

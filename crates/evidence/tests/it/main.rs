@@ -9,6 +9,7 @@ mod tlog_log;
 mod tlog_vectors;
 mod verify_log;
 mod wacz;
+mod wacz_verify;
 mod warcio_files;
 
 use std::net::{IpAddr, Ipv4Addr};

@@ -2,6 +2,7 @@
 //! same suite: `backend()` builds the one under test (SQLite in memory; the PostgreSQL backend
 //! adds its own constructor here).
 
+mod custody;
 mod import;
 mod records;
 

@@ -79,6 +79,7 @@ impl Fixture {
                 keys_dir: self.dir.path().join("keys"),
                 key_name: "wangjian-test".into(),
                 origin: "wangjian.test/log".into(),
+                tsa_url: None,
             }),
         }
     }

@@ -302,3 +302,25 @@ fn a_sweep_stopped_mid_site_continues_from_its_frontier() {
         assert!(verdict.ok(), "{}: {:?}", file.display(), verdict.failures);
     }
 }
+
+/// Trusted time is optional: a configured TSA that cannot be reached is a warning, not a failed
+/// sweep; the checkpoint is signed and stored without a token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_tsa_does_not_fail_the_sweep() {
+    let fx = Fixture::new(2, 9).await;
+    let mut config = fx.config();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_addr = closed.local_addr().unwrap();
+    drop(closed);
+    let log = config.log.as_mut().unwrap();
+    log.tsa_url = Some(format!("http://{closed_addr}/tsa"));
+    let log_dir = log.dir.clone();
+    let detector = Arc::new(detect::Detector::builtin());
+    let summary = sweep::run_sweep(fx.store.clone(), detector, config)
+        .await
+        .unwrap();
+    assert!(summary.checkpoint.is_some(), "{summary:?}");
+    let notes = evidence::tlog::checkpoint::stored_notes(&log_dir).unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(!evidence::tlog::checkpoint::token_path(&notes[0]).exists());
+}

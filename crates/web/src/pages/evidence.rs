@@ -5,14 +5,21 @@
 //! pointer, and even that pointer is distrusted: its file name must be a bare WARC file name
 //! (`^[A-Za-z0-9._-]+\.warc(\.gz)?$`) that resolves to a regular file directly inside the
 //! evidence directory. Captured pages are hostile and are never rendered as HTML.
+//!
+//! Chain of custody: every view that shows a record appends a custody row (who: the viewer's
+//! actor; why: `?reason=`, else "未说明") before the page renders, and the page shows the
+//! record's custody trail, this view included.
 
 use std::path::{Path as FsPath, PathBuf};
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use domain::FetchId;
 use evidence::{verify_record, DigestField};
+use serde::Deserialize;
+use store::{custody_subject_for_record, CustodyAction, CustodyFilter, NewCustody};
 
 use super::render;
 use crate::capture::{self, Head, ShownBody, SHOWN_BODY_LIMIT};
@@ -23,6 +30,54 @@ struct HttpView {
     start_line: String,
     fields: Vec<(String, String)>,
     body: ShownBody,
+}
+
+/// Custody rows shown on a page, newest last.
+pub(crate) const CUSTODY_SHOWN: i64 = 50;
+
+/// The longest reason kept, in characters; longer ones are cut.
+const MAX_REASON_CHARS: usize = 500;
+
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct EvidenceParams {
+    /// Why the record is viewed (chain of custody).
+    reason: Option<String>,
+}
+
+/// A stated reason, trimmed and bounded; [`store::NO_REASON`] when none was given.
+pub(crate) fn reason(raw: Option<&str>) -> String {
+    let r = raw.map(str::trim).unwrap_or_default();
+    if r.is_empty() {
+        store::NO_REASON.to_string()
+    } else {
+        r.chars().take(MAX_REASON_CHARS).collect()
+    }
+}
+
+/// A custody row as the pages show it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct CustodyRow {
+    pub id: i64,
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub reason: String,
+    pub hash: String,
+}
+
+impl From<&store::CustodyRecord> for CustodyRow {
+    fn from(r: &store::CustodyRecord) -> Self {
+        CustodyRow {
+            id: r.id,
+            at: view::time(r.at),
+            actor: r.actor.clone(),
+            action: r.action.label().to_string(),
+            subject: r.subject.clone(),
+            reason: r.reason.clone(),
+            hash: r.hash.clone(),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -46,13 +101,18 @@ struct EvidencePage {
     warnings: Vec<String>,
     http: Option<HttpView>,
     limit_kib: usize,
+    /// This view's stated reason.
+    reason: String,
+    custody: Vec<CustodyRow>,
 }
 
 pub(crate) async fn page(
     State(app): State<Shared>,
     viewer: Viewer,
     Path(raw): Path<String>,
+    params: Result<Query<EvidenceParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let id = FetchId(view::path_id(&raw, "抓取记录")?);
     let fetch = app
         .store
@@ -125,6 +185,28 @@ pub(crate) async fn page(
         warnings.push("该记录不是 HTTP 报文（application/http），未显示正文。".to_string());
     }
 
+    // The record is about to be shown: log the view first, so no view goes unlogged.
+    let subject = custody_subject_for_record(&pointer.warc_file, pointer.offset);
+    let reason = reason(params.reason.as_deref());
+    app.store
+        .append_custody(&NewCustody {
+            actor: viewer.actor(),
+            action: CustodyAction::View,
+            subject: subject.clone(),
+            reason: reason.clone(),
+        })
+        .await?;
+    let custody = app
+        .store
+        .custody(&CustodyFilter {
+            subjects: vec![subject],
+            limit: CUSTODY_SHOWN,
+        })
+        .await?
+        .iter()
+        .map(CustodyRow::from)
+        .collect();
+
     render(&EvidencePage {
         active: "",
         fetch_id: id.0,
@@ -146,6 +228,8 @@ pub(crate) async fn page(
         warnings,
         http,
         limit_kib: SHOWN_BODY_LIMIT / 1024,
+        reason,
+        custody,
     })
 }
 

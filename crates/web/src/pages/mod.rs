@@ -5,6 +5,7 @@
 pub(crate) mod dashboard;
 pub(crate) mod evidence;
 pub(crate) mod findings;
+pub(crate) mod record;
 pub(crate) mod sites;
 pub(crate) mod transparency;
 

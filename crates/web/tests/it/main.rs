@@ -4,6 +4,7 @@
 //! `socket`, which serves on 127.0.0.1.
 
 mod api;
+mod custody;
 mod evidence_page;
 mod pages;
 mod socket;
@@ -146,10 +147,11 @@ pub async fn fixture() -> Fixture {
         .write_exchange(&ExchangeRecord {
             target_uri: url,
             date: at(30),
-            request_head: b"GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n",
+            request_head:
+                b"GET / HTTP/1.1\r\nHost: shop.example\r\nUser-Agent: wangjian-test/1.0\r\n\r\n",
             response_head: Some(response_head.as_bytes()),
             response_body: HOSTILE_BODY.as_bytes(),
-            remote_ip: None,
+            remote_ip: Some(std::net::Ipv4Addr::new(203, 0, 113, 7).into()),
             metadata: Vec::new(),
         })
         .unwrap();
