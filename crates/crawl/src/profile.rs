@@ -220,7 +220,11 @@ pub async fn fetch_profiles(
     let mut start = url.clone();
     start.set_fragment(None);
     let mut out = Vec::with_capacity(profiles.len());
-    for &profile in profiles {
+    for (i, &profile) in profiles.iter().enumerate() {
+        // The profiles are several visits to one host: keep the politeness delay between them.
+        if i > 0 && !config.delay_per_host.is_zero() {
+            tokio::time::sleep(config.delay_per_host).await;
+        }
         out.push(probe(config, &fetcher, &start, profile).await);
     }
     out

@@ -47,9 +47,46 @@ impl ProbeResult {
 /// browser's. When the browser's fetch got no answer at all, nothing is compared (an
 /// unreachable site is not a cloaked one).
 pub async fn probe_homepage(config: &CrawlConfig, url: &Url, detector: &Detector) -> ProbeResult {
+    if config.obey_robots && !robots_allow(config, url).await {
+        // A site that does not let wangjian fetch its homepage is not probed either.
+        return ProbeResult {
+            captures: Vec::new(),
+            findings: Vec::new(),
+        };
+    }
     let captures = crawl::fetch_profiles(config, url, &Profile::STANDARD).await;
     let findings = compare(&captures, detector);
     ProbeResult { captures, findings }
+}
+
+/// Whether robots.txt lets wangjian's token fetch `url` (RFC 9309: 2xx is parsed, 4xx allows
+/// everything, 5xx or no answer disallows everything; up to five redirects are followed).
+async fn robots_allow(config: &CrawlConfig, url: &Url) -> bool {
+    let Ok(mut robots_url) = url.join("/robots.txt") else {
+        return false;
+    };
+    for _ in 0..=5 {
+        let ex = crawl::fetch_one(config, &robots_url).await;
+        let Some(resp) = ex.response.as_ref() else {
+            return false;
+        };
+        match resp.status {
+            200..=299 => {
+                let robots = crawl::robots::Robots::parse(&ex.body, config.robots_token());
+                return robots.is_allowed(url.path());
+            }
+            300..=399 => match resp
+                .header("location")
+                .and_then(|l| robots_url.join(l).ok())
+            {
+                Some(next) => robots_url = next,
+                None => return true,
+            },
+            400..=499 => return true,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// Compares every non-browser capture with the browser capture.

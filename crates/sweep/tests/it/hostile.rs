@@ -130,9 +130,9 @@ async fn a_sweep_survives_the_hostile_web() {
     // before the wait was over, and the host saw no more than the budget plus robots.txt.
     let limited = simweb::World::hostile_stats(&fx.world, simweb::RATE_LIMIT);
     assert!(limited.throttled >= 2, "{limited:?}");
-    // OPEN: simweb sees requests arrive less than Retry-After after a 429/503 (`impolite` > 0);
-    // not yet explained (crawl's back-off clock or simweb's measurement). Reported, not asserted
-    // until investigated.
+    // OPEN: simweb sees requests arrive less than Retry-After after a 429/503 (`impolite` > 0).
+    // Likely cause: the homepage probes (several profiles, one after another) are separate
+    // visits that do not share the crawler's per-host back-off. Reported, not asserted yet.
     eprintln!("ratelimit host: {limited:?}");
     assert!(limited.requests <= PAGE_BUDGET as u64 + 1, "{limited:?}");
     let limited_fetches = fetches(simweb::RATE_LIMIT);
@@ -163,9 +163,8 @@ async fn a_sweep_survives_the_hostile_web() {
     // it as evidence, not as a page fetch.
     assert!(fetches(simweb::ROBOTS_DENY).is_empty());
     let denied = simweb::World::hostile_stats(&fx.world, simweb::ROBOTS_DENY);
-    // OPEN: simweb counts page requests on this host (seen: 8 requests, 7 pages) although no
-    // page fetch is recorded for it; not yet explained. Reported, not asserted.
-    eprintln!("robots-deny host: {denied:?}");
+    // The homepage probes ask robots.txt too: no page of this host is requested at all.
+    assert_eq!(denied.page_requests, 0, "{denied:?}");
     assert!(summary.unreachable >= 1, "{summary}");
 
     // Pages that are not HTML are fetched and recorded with their type, without error.
@@ -211,16 +210,11 @@ async fn a_sweep_survives_the_hostile_web() {
             }
         }
     }
-    // OPEN: one normal site (www.jiajia-tech.test, seed 11) gets no page fetched in this sweep;
-    // not yet explained (robots.txt of the site, or the register's bare-domain row). Until it
-    // is, at least half of the normal pages must be fetched.
-    eprintln!(
-        "normal pages not fetched: {} of {total}: {missing:?}",
-        missing.len()
-    );
+    // (A site the register lists by its bare domain is reached through the bare domain's
+    // redirect to www.)
     assert!(
-        missing.len() * 2 <= total,
-        "{} of {total} normal pages not fetched",
+        missing.is_empty(),
+        "{} of {total} normal pages not fetched: {missing:?}",
         missing.len()
     );
 
