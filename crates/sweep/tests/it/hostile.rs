@@ -7,7 +7,7 @@ use crate::support::Fixture;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{Fetch, Scope, SiteFilter};
+use store::{Fetch, Scope};
 
 const PAGE_BUDGET: usize = 40;
 const BODY_CAP: usize = 2 << 20;
@@ -51,17 +51,7 @@ async fn a_sweep_survives_the_hostile_web() {
     eprintln!("{summary}");
 
     // Every fetch of every site, by host.
-    let sites = fx
-        .store
-        .list_sites(
-            Scope::City,
-            &SiteFilter {
-                limit: 10_000,
-                ..SiteFilter::default()
-            },
-        )
-        .await
-        .unwrap();
+    let sites = fx.all_sites().await;
     let mut by_host: BTreeMap<String, Vec<Fetch>> = BTreeMap::new();
     for site in &sites {
         let fetches = fx

@@ -51,6 +51,18 @@ impl Fixture {
         }
     }
 
+    /// Every site of the store (the register's and discovered ones).
+    pub async fn all_sites(&self) -> Vec<store::Site> {
+        let filter = store::SiteFilter {
+            limit: 10_000,
+            ..store::SiteFilter::default()
+        };
+        self.store
+            .list_sites(store::Scope::City, &filter)
+            .await
+            .unwrap()
+    }
+
     pub fn evidence_dir(&self) -> PathBuf {
         self.dir.path().join("warc")
     }

@@ -47,17 +47,7 @@ async fn sweep_matches_ground_truth_and_points_at_evidence() {
 
     // Compare (page, category) pairs with the ground truth, over the pages the sweep fetched.
     let truth = fx.world.truth();
-    let sites = fx
-        .store
-        .list_sites(
-            Scope::City,
-            &SiteFilter {
-                limit: 10_000,
-                ..SiteFilter::default()
-            },
-        )
-        .await
-        .unwrap();
+    let sites = fx.all_sites().await;
     let mut expected = BTreeSet::new();
     let mut fetched = BTreeSet::new();
     for site in &sites {
