@@ -32,7 +32,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Simweb(args) => simweb(args).await,
         Command::Eval(args) => crate::eval::eval(args),
         Command::Evidence(EvidenceCommand::Verify(args)) => {
-            crate::evidence_cmd::verify(&data, args)
+            crate::evidence_cmd::verify(&data, args).await
         }
         Command::Log(cmd) => crate::evidence_cmd::log(&data, cmd),
         Command::Evidence(EvidenceCommand::Export(args)) => export(&data, args).await,

@@ -210,7 +210,22 @@ fn stored_member(path: &Path, offset: u64) -> anyhow::Result<Vec<u8>> {
     Ok(stored)
 }
 
-pub fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+/// The data directory's chain of custody: every row's hash recomputed and linked to the row
+/// before. `None` when the directory has no database (nothing was ever recorded).
+async fn check_custody(data: &DataDir) -> anyhow::Result<Option<Result<usize, String>>> {
+    if !data.database().exists() {
+        return Ok(None);
+    }
+    let store = data.open_store().await?;
+    let rows = store.custody(&store::CustodyFilter::default()).await?;
+    Ok(Some(
+        store::verify_custody_chain(&rows)
+            .map(|()| rows.len())
+            .map_err(|b| format!("entry {}: {}", b.id, b.problem)),
+    ))
+}
+
+pub async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let default = args.path.is_none();
     let path = args.path.unwrap_or_else(|| data.evidence());
     if path.is_file()
@@ -230,10 +245,24 @@ pub fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         bail!("no WARC files in {}", path.display());
     }
+    // The data directory's own evidence is checked against its transparency log and its chain
+    // of custody as well.
+    let in_data = default || same_dir(&path, &data.evidence());
+    let custody = if in_data {
+        check_custody(data).await?
+    } else {
+        None
+    };
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
-    // The data directory's own evidence is checked against its transparency log as well.
-    let in_data = default || same_dir(&path, &data.evidence());
+    match custody {
+        Some(Ok(n)) => writeln!(out, "ok    chain of custody: {n} entries, every hash holds")?,
+        Some(Err(problem)) => {
+            failed += 1;
+            writeln!(out, "FAIL  chain of custody broken at {problem}")?;
+        }
+        None => {}
+    }
     let logged = if in_data && data.log().exists() {
         let log = Log::open(data.log()).with_context(|| {
             format!(

@@ -48,4 +48,13 @@ async fn exports_are_logged_in_the_chain_of_custody() {
         ("cli", "未说明")
     );
     assert_eq!(verify_custody_chain(&rows), Ok(()));
+
+    // `evidence verify` of the data directory checks the chain as well.
+    let out = run(wangjian(dir.path()).args(["evidence", "verify"]));
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("ok    chain of custody: 2 entries"),
+        "{}",
+        stdout(&out)
+    );
 }
