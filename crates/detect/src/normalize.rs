@@ -169,33 +169,11 @@ const MAX_RUN: usize = 8;
 /// Punctuation that pages put between the characters of a term to dodge filters
 /// (全·网·最·低, 最*佳); after width folding.
 pub fn is_separator(c: char) -> bool {
-    matches!(
-        c,
-        '·' | '•'
-            | '・'
-            | '‧'
-            | '∙'
-            | '⋅'
-            | '˙'
-            | '*'
-            | '~'
-            | '|'
-            | '^'
-            | '`'
-            | '/'
-            | '\\'
-            | '+'
-            | '-'
-            | '.'
-            | '★'
-            | '☆'
-            | '♥'
-            | '❤'
-            | '♡'
-            | '※'
-            | '丶'
-            | '、'
-    )
+    is_joining_mark(c)
+        || matches!(
+            c,
+            '~' | '|' | '^' | '`' | '/' | '\\' | '+' | '-' | '.' | '丶' | '、'
+        )
 }
 
 /// Separators that never belong inside an ASCII word or number: dropped between two ASCII
