@@ -6,6 +6,7 @@
 //! at the boundary (`Uscc::parse`) and passed inward as those types, never as raw strings.
 
 pub mod district;
+pub mod entity;
 pub mod food;
 pub mod icp;
 pub mod ids;
@@ -15,6 +16,7 @@ pub mod text;
 pub mod uscc;
 
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
+pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
 pub use ids::{EntityId, FetchId, FindingId, SiteId, SweepId};

@@ -8,7 +8,10 @@
 
 use crate::model::{EntityInput, SiteAddress, Upsert};
 use crate::{Store, StoreError};
-use domain::{DistrictCode, DistrictTable, FoodLicense, Icp, SiteKind, Uscc, UsccError};
+use domain::{
+    DistrictCode, DistrictTable, EntityStatus, FoodLicense, Icp, LegalForm, SiteKind, Uscc,
+    UsccError,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -91,7 +94,7 @@ pub struct ParseOutcome {
 }
 
 const REQUIRED: [&str; 4] = ["uscc", "name", "kind", "district"];
-const KNOWN: [&str; 10] = [
+const KNOWN: [&str; 16] = [
     "uscc",
     "name",
     "kind",
@@ -102,6 +105,12 @@ const KNOWN: [&str; 10] = [
     "food_permit",
     "legal_rep",
     "phone",
+    "former_names",
+    "legal_form",
+    "status",
+    "business_address",
+    "registered_capital",
+    "established",
 ];
 
 const UTF8_HINT: &str =
@@ -122,7 +131,7 @@ pub fn parse_with_table(
 ) -> ParseOutcome {
     let decoded = decode(bytes, encoding);
     let records = match format {
-        Format::Csv => csv_records(&decoded),
+        Format::Csv => csv_records(&decoded, &REQUIRED),
         Format::JsonLines => Ok(json_records(&decoded)),
     };
     let records = match records {
@@ -167,18 +176,18 @@ pub fn parse_with_table(
     out
 }
 
-fn strip_bom(bytes: &[u8]) -> &[u8] {
+pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
 /// The file as text, and the (1-based) lines that did not decode cleanly.
-struct Decoded {
+pub(crate) struct Decoded {
     text: String,
     bad_lines: BTreeSet<usize>,
     hint: &'static str,
 }
 
-fn decode(bytes: &[u8], encoding: SourceEncoding) -> Decoded {
+pub(crate) fn decode(bytes: &[u8], encoding: SourceEncoding) -> Decoded {
     let bytes = strip_bom(bytes);
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
     let mut bad_lines = BTreeSet::new();
@@ -216,16 +225,17 @@ fn decode(bytes: &[u8], encoding: SourceEncoding) -> Decoded {
 }
 
 /// Field name (lower case) and trimmed, non-empty value, in column order.
-type Fields = Vec<(String, String)>;
+pub(crate) type Fields = Vec<(String, String)>;
 
 /// One data record of either format.
-struct Record {
-    line: usize,
-    raw: String,
-    fields: Result<Fields, String>,
+pub(crate) struct Record {
+    pub(crate) line: usize,
+    pub(crate) raw: String,
+    pub(crate) fields: Result<Fields, String>,
 }
 
-fn csv_records(d: &Decoded) -> Result<Vec<Record>, String> {
+/// The data records of a CSV file whose header must name every column of `required`.
+pub(crate) fn csv_records(d: &Decoded, required: &[&str]) -> Result<Vec<Record>, String> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -250,8 +260,9 @@ fn csv_records(d: &Decoded) -> Result<Vec<Record>, String> {
             return Err(format!("column {n:?} appears twice in the header"));
         }
     }
-    let missing: Vec<&str> = REQUIRED
-        .into_iter()
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
         .filter(|r| !names.iter().any(|n| n == r))
         .collect();
     if !missing.is_empty() {
@@ -310,7 +321,7 @@ fn csv_records(d: &Decoded) -> Result<Vec<Record>, String> {
     Ok(out)
 }
 
-fn json_records(d: &Decoded) -> Vec<Record> {
+pub(crate) fn json_records(d: &Decoded) -> Vec<Record> {
     let mut out = Vec::new();
     for (i, line) in d.text.split('\n').enumerate() {
         let line_no = i + 1;
@@ -438,20 +449,57 @@ fn validate(fields: Fields, table: &DistrictTable) -> Result<EntityInput, Vec<St
             }
         }
     }
+    let legal_form = map.remove("legal_form").and_then(|s| {
+        LegalForm::from_str(&s)
+            .map_err(|e| errors.push(format!("legal_form: {e}")))
+            .ok()
+    });
+    let status = map.remove("status").and_then(|s| {
+        EntityStatus::from_str(&s)
+            .map_err(|e| errors.push(format!("status: {e}")))
+            .ok()
+    });
+    let established = map.remove("established").and_then(|s| {
+        domain::parse_date(&s)
+            .map_err(|e| errors.push(format!("established: {e}")))
+            .ok()
+    });
+    let mut former_names: Vec<String> = Vec::new();
+    for n in map
+        .remove("former_names")
+        .iter()
+        .flat_map(|l| l.split([';', '；']))
+        .map(str::trim)
+        .filter(|n| !n.is_empty())
+    {
+        if !former_names.iter().any(|f| f == n) {
+            former_names.push(n.to_string());
+        }
+    }
+
     let address = map.remove("address");
+    let business_address = map.remove("business_address");
+    let registered_capital = map.remove("registered_capital");
     let legal_rep = map.remove("legal_rep");
     let phone = map.remove("phone");
     debug_assert!(KNOWN.iter().all(|k| !map.contains_key(*k)));
 
     match (uscc, name, kind, district) {
         (Some(uscc), Some(name), Some(kind), Some(district)) if errors.is_empty() => {
+            former_names.retain(|f| *f != name);
             Ok(EntityInput {
+                legal_form: legal_form.unwrap_or_else(|| LegalForm::from_uscc(&uscc)),
+                status: status.unwrap_or(EntityStatus::Active),
                 uscc,
                 needs_review,
                 name,
+                former_names,
                 kind,
                 district,
                 address,
+                business_address,
+                registered_capital,
+                established,
                 domains,
                 icp,
                 food_permit,
@@ -556,6 +604,10 @@ pub async fn import_entities(
             reason,
         });
     }
+    let source = format!(
+        "import entities {}",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
     let mut summary = ImportSummary {
         read: parsed.rows.len() + parsed.rejected.len(),
         rejected: parsed.rejected.len(),
@@ -568,7 +620,7 @@ pub async fn import_entities(
     };
     for chunk in parsed.rows.chunks(opts.batch_size.max(1)) {
         let batch: Vec<EntityInput> = chunk.iter().map(|(_, e)| e.clone()).collect();
-        for outcome in store.upsert_entities(&batch).await? {
+        for outcome in store.upsert_entities(&batch, &source).await? {
             match outcome {
                 Upsert::Created => summary.created += 1,
                 Upsert::Updated => summary.updated += 1,
@@ -601,7 +653,7 @@ pub async fn import_entities(
 }
 
 /// Writes `line,reason,raw` (UTF-8, whatever the input's encoding).
-fn write_rejects(path: &Path, rejected: &[Rejected]) -> std::io::Result<()> {
+pub(crate) fn write_rejects(path: &Path, rejected: &[Rejected]) -> std::io::Result<()> {
     let mut w = csv::Writer::from_path(path)?;
     w.write_record(["line", "reason", "raw"])?;
     for r in rejected {

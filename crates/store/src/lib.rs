@@ -8,12 +8,15 @@
 //! ([`custody`]): append-only and hash-chained. Timestamps are UTC; ids are integers.
 
 pub mod custody;
+pub mod filings;
 pub mod import;
 pub mod model;
+pub mod register;
 mod sqlite;
 
 pub use custody::*;
 pub use model::*;
+pub use register::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
@@ -40,12 +43,55 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub trait Store: Send + Sync {
     // --- register ---
     /// Inserts or updates a batch of entities and their sites in one transaction. An entity is
-    /// keyed by USCC; a re-import of identical data is `Unchanged` and writes nothing.
-    async fn upsert_entities(&self, batch: &[EntityInput]) -> Result<Vec<Upsert>>;
+    /// keyed by USCC; a re-import of identical data is `Unchanged` and writes nothing. Every
+    /// change is kept in the entity's history with `source`; a changed name joins the former
+    /// names.
+    async fn upsert_entities(&self, batch: &[EntityInput], source: &str) -> Result<Vec<Upsert>>;
     async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>>;
     /// The entity with this id (a site's `entity_id`).
     async fn entity(&self, id: EntityId) -> Result<Option<Entity>>;
     async fn count_entities(&self) -> Result<i64>;
+    /// Entities in scope, by id.
+    async fn list_entities(&self, scope: Scope, filter: &EntityFilter) -> Result<Vec<Entity>>;
+    /// Entities changed after revision `rev`, in revision order, with their revision (for
+    /// keeping derived data such as the search index in step).
+    async fn entities_since(&self, rev: i64, limit: i64) -> Result<Vec<(i64, Entity)>>;
+    /// Entities with this ICP filing number (the `-n` site suffix ignored).
+    async fn entities_by_icp(&self, icp: &str) -> Result<Vec<Entity>>;
+    /// Entities with this name or former name, exactly.
+    async fn entities_by_name(&self, name: &str) -> Result<Vec<Entity>>;
+    /// An entity's changes, oldest first.
+    async fn entity_history(&self, id: EntityId) -> Result<Vec<HistoryEntry>>;
+    /// The sites of an entity (registered or confirmed discoveries).
+    async fn entity_sites(&self, id: EntityId) -> Result<Vec<Site>>;
+
+    // --- other departments' filings ---
+    /// Inserts or updates a batch of filings in one transaction, each joined to its entity by
+    /// USCC, else by domain. Keyed by source and record key; identical data is `Unchanged`.
+    /// Returns each filing as stored, with its join.
+    async fn upsert_filings(&self, batch: &[FilingInput]) -> Result<Vec<(Upsert, Filing)>>;
+    /// The filings joined to an entity, by source and key.
+    async fn entity_filings(&self, id: EntityId) -> Result<Vec<Filing>>;
+
+    // --- discovered sites ---
+    async fn list_discovered(&self, scope: Scope, filter: &DiscoveryFilter)
+        -> Result<Vec<Discovered>>;
+    async fn discovered(&self, id: i64) -> Result<Option<Discovered>>;
+    /// Turns the sweep's new discoveries (neither promoted nor rejected) into sites to crawl
+    /// (entity unknown, origin `discovered`) and adds them to the sweep as pending. Returns the
+    /// sites added.
+    async fn promote_discoveries(&self, sweep: SweepId) -> Result<Vec<Site>>;
+    /// Records (or clears) the matcher's proposal.
+    async fn set_proposal(&self, id: i64, proposal: Option<&Proposal>) -> Result<()>;
+    /// A person's decision: `Confirmed` attaches the site to `entity`; `Rejected` stops it
+    /// being crawled as a discovery.
+    async fn decide_discovery(
+        &self,
+        id: i64,
+        state: DiscoveryState,
+        entity: Option<EntityId>,
+        by: &str,
+    ) -> Result<Discovered>;
 
     // --- sites ---
     /// Sites in scope, by host.

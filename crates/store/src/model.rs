@@ -1,9 +1,11 @@
 //! Rows and inputs the store reads and writes. Plain data; the SQL lives in the backends.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId,
+    Category, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Severity, SiteId,
+    SiteKind, SweepId,
 };
+use crate::register::{NewDiscovery, Shown};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -25,9 +27,22 @@ pub struct EntityInput {
     pub uscc: String,
     pub needs_review: Option<String>,
     pub name: String,
+    /// Names the entity was registered under before, oldest first. An import that changes
+    /// `name` adds the old one here (the store does; an import file may also list them).
+    pub former_names: Vec<String>,
+    /// The kind of online business the register records (the sites' kind).
     pub kind: SiteKind,
+    /// Given by the register, else read from the USCC's first two characters.
+    pub legal_form: LegalForm,
+    pub status: EntityStatus,
     pub district: DistrictCode,
+    /// Registered address (住所).
     pub address: Option<String>,
+    /// Where it actually does business (经营场所), when it differs.
+    pub business_address: Option<String>,
+    /// Registered capital as the register writes it (e.g. `100万元人民币`).
+    pub registered_capital: Option<String>,
+    pub established: Option<NaiveDate>,
     /// Hostnames, or shop URL prefixes (`waimai.example/shop/8812`) for platform shops.
     pub domains: Vec<String>,
     pub icp: Option<String>,
@@ -36,6 +51,109 @@ pub struct EntityInput {
     pub phone: Option<String>,
     /// Unknown columns, kept as attributes.
     pub extra: BTreeMap<String, String>,
+}
+
+impl EntityInput {
+    /// An entity with its required fields and nothing else: the legal form from the USCC,
+    /// status active.
+    pub fn new(uscc: &str, name: &str, kind: SiteKind, district: DistrictCode) -> EntityInput {
+        EntityInput {
+            uscc: uscc.to_string(),
+            needs_review: None,
+            name: name.to_string(),
+            former_names: Vec::new(),
+            kind,
+            legal_form: LegalForm::from_uscc(uscc),
+            status: EntityStatus::Active,
+            district,
+            address: None,
+            business_address: None,
+            registered_capital: None,
+            established: None,
+            domains: Vec::new(),
+            icp: None,
+            food_permit: None,
+            legal_rep: None,
+            phone: None,
+            extra: BTreeMap::new(),
+        }
+    }
+
+    /// Every field as its import column name and text value (lists `;`-joined, unknown
+    /// columns last as `extra.<name>`), in import column order: the one definition behind the
+    /// change history and the exports.
+    pub fn columns(&self) -> Vec<(String, Option<String>)> {
+        fn list(v: &[String]) -> Option<String> {
+            (!v.is_empty()).then(|| v.join(";"))
+        }
+        let mut out: Vec<(String, Option<String>)> = vec![
+            ("uscc".into(), Some(self.uscc.clone())),
+            ("name".into(), Some(self.name.clone())),
+            ("former_names".into(), list(&self.former_names)),
+            ("kind".into(), Some(self.kind.code().into())),
+            ("legal_form".into(), Some(self.legal_form.code().into())),
+            ("status".into(), Some(self.status.code().into())),
+            ("district".into(), Some(self.district.to_string())),
+            ("address".into(), self.address.clone()),
+            ("business_address".into(), self.business_address.clone()),
+            ("registered_capital".into(), self.registered_capital.clone()),
+            (
+                "established".into(),
+                self.established.map(|d| d.to_string()),
+            ),
+            ("domains".into(), list(&self.domains)),
+            ("icp".into(), self.icp.clone()),
+            ("food_permit".into(), self.food_permit.clone()),
+            ("legal_rep".into(), self.legal_rep.clone()),
+            ("phone".into(), self.phone.clone()),
+            ("needs_review".into(), self.needs_review.clone()),
+        ];
+        out.extend(
+            self.extra
+                .iter()
+                .map(|(k, v)| (format!("extra.{k}"), Some(v.clone()))),
+        );
+        out
+    }
+
+    /// The fields that differ from `earlier`: `(column, old, new)`.
+    pub fn changes_from(&self, earlier: &EntityInput) -> Vec<(String, Option<String>, Option<String>)> {
+        let old: BTreeMap<String, Option<String>> = earlier.columns().into_iter().collect();
+        let mut out = Vec::new();
+        let mut seen = std::collections::BTreeSet::new();
+        for (k, v) in self.columns() {
+            let was = old.get(&k).cloned().flatten();
+            if was != v {
+                out.push((k.clone(), was, v));
+            }
+            seen.insert(k);
+        }
+        for (k, v) in old {
+            if !seen.contains(&k) && v.is_some() {
+                out.push((k, v, None));
+            }
+        }
+        out
+    }
+
+    /// This input applied over the stored `earlier`: former names accumulate (the earlier
+    /// name joins them when it changes), so that re-importing a file that does not list former
+    /// names changes nothing.
+    pub fn merged_over(&self, earlier: &EntityInput) -> EntityInput {
+        let mut merged = self.clone();
+        let mut former = earlier.former_names.clone();
+        if earlier.name != self.name && !former.contains(&earlier.name) {
+            former.push(earlier.name.clone());
+        }
+        for n in &self.former_names {
+            if !former.contains(n) {
+                former.push(n.clone());
+            }
+        }
+        former.retain(|n| *n != self.name);
+        merged.former_names = former;
+        merged
+    }
 }
 
 /// What an upsert did.
@@ -68,6 +186,36 @@ pub struct Site {
     /// The owning entity's district (the site's district for a discovered site, when known).
     pub district: Option<DistrictCode>,
     pub entity_name: Option<String>,
+    /// Whether the register lists it or a sweep found it.
+    pub origin: SiteOrigin,
+    /// What its pages show it to be, as of the last sweep that scanned them.
+    pub classified: Option<SiteClass>,
+}
+
+/// Where a site row came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SiteOrigin {
+    /// A domain of a register entity.
+    Register,
+    /// Linked from a registered site's page and matching no register entry.
+    Discovered,
+}
+
+impl SiteOrigin {
+    pub fn code(self) -> &'static str {
+        match self {
+            SiteOrigin::Register => "register",
+            SiteOrigin::Discovered => "discovered",
+        }
+    }
+}
+
+/// The kind a site's pages show, and why (the classifier's plain-text reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SiteClass {
+    pub kind: SiteKind,
+    pub reason: String,
 }
 
 impl Site {
@@ -78,6 +226,18 @@ impl Site {
             self.host,
             self.path_prefix.trim_end_matches('/')
         )
+    }
+
+    /// The address as the register writes it: `host` or `host/prefix`.
+    pub fn address(&self) -> String {
+        format!("{}{}", self.host, self.path_prefix.trim_end_matches('/'))
+    }
+
+    /// True when the pages show another kind than the register records: a flag for a person
+    /// (a "non-trading" site that sells, a "shop" that hosts merchants).
+    pub fn kind_disagrees(&self) -> bool {
+        self.origin == SiteOrigin::Register
+            && self.classified.as_ref().is_some_and(|c| c.kind != self.kind)
     }
 }
 
@@ -131,6 +291,12 @@ pub struct SiteProgress {
     pub frontier: FrontierUpdate,
     /// Marks the site done or unreachable (with the reason) in the same transaction.
     pub finish: Option<(SiteSweepState, Option<String>)>,
+    /// Sites linked from these pages that match no known site (recorded with their evidence).
+    pub discoveries: Vec<NewDiscovery>,
+    /// What the site's pages show it to be (set when it is done and pages were scanned).
+    pub classified: Option<SiteClass>,
+    /// For a discovered site: what its pages show of its operator, for the matcher.
+    pub shown: Option<Shown>,
 }
 
 /// Where a WARC record lives: the evidence pointer every fetch and finding carries.
@@ -315,6 +481,28 @@ pub struct SiteFilter {
     pub district: Option<DistrictCode>,
     pub kind: Option<SiteKind>,
     pub registered: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Which entities a list returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EntityFilter {
+    pub district: Option<DistrictCode>,
+    pub kind: Option<SiteKind>,
+    pub status: Option<EntityStatus>,
+    pub legal_form: Option<LegalForm>,
+    /// Only entities flagged for review (legacy USCC failing its check).
+    pub needs_review: bool,
+    /// 0 or less: no limit.
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Which discovered sites a list returns.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DiscoveryFilter {
+    pub state: Option<crate::register::DiscoveryState>,
     pub limit: i64,
     pub offset: i64,
 }

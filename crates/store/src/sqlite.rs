@@ -8,11 +8,13 @@
 
 use crate::custody::*;
 use crate::model::*;
+use crate::register::*;
 use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, DistrictCode, EntityId, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId,
+    Category, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Severity,
+    SiteId, SiteKind, SweepId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -31,7 +33,7 @@ pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 /// The SQLite implementation of [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
     clock: Clock,
 }
 
@@ -95,14 +97,14 @@ impl SqliteStore {
         self.pool.close().await;
     }
 
-    fn now(&self) -> DateTime<Utc> {
+    pub(crate) fn now(&self) -> DateTime<Utc> {
         (self.clock)()
     }
 
     /// A write transaction. `BEGIN IMMEDIATE` takes the write lock up front: a deferred
     /// transaction that reads and then writes fails at once with `SQLITE_BUSY` when another
     /// writer committed in between, where an immediate one waits out the busy timeout.
-    async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
+    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Sqlite>> {
         Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
     }
 }
@@ -112,13 +114,15 @@ impl SqliteStore {
 macro_rules! entity_cols {
     () => {
         "e.id, e.uscc, e.needs_review, e.name, e.kind, e.district, e.address, e.domains, e.icp, \
-         e.food_permit, e.legal_rep, e.phone, e.extra, e.created_at, e.updated_at"
+         e.food_permit, e.legal_rep, e.phone, e.extra, e.created_at, e.updated_at, e.legal_form, \
+         e.former_names, e.business_address, e.registered_capital, e.established, e.status, e.rev"
     };
 }
 
 macro_rules! site_cols {
     () => {
-        "s.id, s.entity_id, s.host, s.path_prefix, s.kind, e.district, e.name AS entity_name"
+        "s.id, s.entity_id, s.host, s.path_prefix, s.kind, e.district, e.name AS entity_name, \
+         s.origin, s.classified_kind, s.class_reason"
     };
 }
 
@@ -150,13 +154,17 @@ macro_rules! sweep_cols {
     };
 }
 
+// The register's queries (entities in bulk, history, filings, discoveries); after the column
+// macros, which it uses.
+mod register;
+
 // --- decoding ---
 
-fn corrupt(what: &str, value: &str, why: impl std::fmt::Display) -> StoreError {
+pub(crate) fn corrupt(what: &str, value: &str, why: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("{what} {value:?}: {why}"))
 }
 
-fn district(s: &str) -> Result<DistrictCode> {
+pub(crate) fn district(s: &str) -> Result<DistrictCode> {
     DistrictCode::parse(s).map_err(|e| corrupt("district", s, e))
 }
 
@@ -164,7 +172,7 @@ fn opt_district(s: Option<String>) -> Result<Option<DistrictCode>> {
     s.as_deref().map(district).transpose()
 }
 
-fn site_kind(s: &str) -> Result<SiteKind> {
+pub(crate) fn site_kind(s: &str) -> Result<SiteKind> {
     SiteKind::from_str(s).map_err(|e| corrupt("site kind", s, e))
 }
 
@@ -191,7 +199,7 @@ fn site_state_code(s: SiteSweepState) -> &'static str {
     }
 }
 
-fn evidence(
+pub(crate) fn evidence(
     file: Option<String>,
     offset: Option<i64>,
     digest: Option<String>,
@@ -203,20 +211,34 @@ fn evidence(
     })
 }
 
-fn entity_from_row(r: &SqliteRow) -> Result<Entity> {
+pub(crate) fn entity_from_row(r: &SqliteRow) -> Result<Entity> {
     let domains: String = r.try_get("domains")?;
     let extra: String = r.try_get("extra")?;
     let kind: String = r.try_get("kind")?;
     let dist: String = r.try_get("district")?;
+    let former: String = r.try_get("former_names")?;
+    let form: String = r.try_get("legal_form")?;
+    let status: String = r.try_get("status")?;
+    let established: Option<String> = r.try_get("established")?;
     Ok(Entity {
         id: EntityId(r.try_get("id")?),
         input: EntityInput {
             uscc: r.try_get("uscc")?,
             needs_review: r.try_get("needs_review")?,
             name: r.try_get("name")?,
+            former_names: serde_json::from_str(&former)
+                .map_err(|e| corrupt("former_names", &former, e))?,
             kind: site_kind(&kind)?,
+            legal_form: LegalForm::from_str(&form).map_err(|e| corrupt("legal_form", &form, e))?,
+            status: EntityStatus::from_str(&status)
+                .map_err(|e| corrupt("status", &status, e))?,
             district: district(&dist)?,
             address: r.try_get("address")?,
+            business_address: r.try_get("business_address")?,
+            registered_capital: r.try_get("registered_capital")?,
+            established: established
+                .map(|d| NaiveDate::from_str(&d).map_err(|e| corrupt("established", &d, e)))
+                .transpose()?,
             domains: serde_json::from_str(&domains).map_err(|e| corrupt("domains", &domains, e))?,
             icp: r.try_get("icp")?,
             food_permit: r.try_get("food_permit")?,
@@ -229,8 +251,10 @@ fn entity_from_row(r: &SqliteRow) -> Result<Entity> {
     })
 }
 
-fn site_from_row(r: &SqliteRow) -> Result<Site> {
+pub(crate) fn site_from_row(r: &SqliteRow) -> Result<Site> {
     let kind: String = r.try_get("kind")?;
+    let origin: String = r.try_get("origin")?;
+    let classified: Option<String> = r.try_get("classified_kind")?;
     Ok(Site {
         id: SiteId(r.try_get("id")?),
         entity_id: r.try_get::<Option<i64>, _>("entity_id")?.map(EntityId),
@@ -239,6 +263,18 @@ fn site_from_row(r: &SqliteRow) -> Result<Site> {
         kind: site_kind(&kind)?,
         district: opt_district(r.try_get("district")?)?,
         entity_name: r.try_get("entity_name")?,
+        origin: match origin.as_str() {
+            "register" => SiteOrigin::Register,
+            "discovered" => SiteOrigin::Discovered,
+            other => return Err(corrupt("site origin", other, "unknown")),
+        },
+        classified: match classified {
+            Some(k) => Some(SiteClass {
+                kind: site_kind(&k)?,
+                reason: r.try_get::<Option<String>, _>("class_reason")?.unwrap_or_default(),
+            }),
+            None => None,
+        },
     })
 }
 
@@ -327,14 +363,14 @@ fn sweep_from_row(r: &SqliteRow) -> Result<Sweep> {
 // --- query helpers ---
 
 /// Appends the scope restriction; the query must join `entities e` (through `sites s`).
-fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: Scope) {
+pub(crate) fn push_scope(q: &mut QueryBuilder<Sqlite>, scope: Scope) {
     if let Scope::District(d) = scope {
         q.push(" AND e.district = ").push_bind(d.to_string());
     }
 }
 
 /// Appends `LIMIT`/`OFFSET`; a limit of 0 or less means no limit.
-fn push_page(q: &mut QueryBuilder<Sqlite>, limit: i64, offset: i64) {
+pub(crate) fn push_page(q: &mut QueryBuilder<Sqlite>, limit: i64, offset: i64) {
     if limit > 0 {
         q.push(" LIMIT ").push_bind(limit);
         if offset > 0 {
@@ -365,26 +401,7 @@ fn push_finding_filter(q: &mut QueryBuilder<Sqlite>, scope: Scope, f: &FindingFi
     }
 }
 
-/// Binds an entity's fields as `$2` to `$13` (after the key bound as `$1`), in the column order
-/// both the INSERT and the UPDATE of `upsert_entities` use.
-macro_rules! bind_entity_fields {
-    ($q:expr, $input:expr, $now:expr) => {
-        $q.bind($input.needs_review.clone())
-            .bind($input.name.clone())
-            .bind($input.kind.code())
-            .bind($input.district.to_string())
-            .bind($input.address.clone())
-            .bind(json(&$input.domains))
-            .bind($input.icp.clone())
-            .bind($input.food_permit.clone())
-            .bind($input.legal_rep.clone())
-            .bind($input.phone.clone())
-            .bind(json(&$input.extra))
-            .bind($now)
-    };
-}
-
-fn json(v: &impl serde::Serialize) -> String {
+pub(crate) fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).expect("strings serialise")
 }
 
@@ -476,7 +493,7 @@ async fn insert_findings(
 
 /// Makes the entity's sites exactly its register domains: inserts or claims the listed
 /// addresses and detaches (not deletes: fetches and findings refer to them) the others.
-async fn sync_sites(
+pub(crate) async fn sync_sites(
     tx: &mut Transaction<'static, Sqlite>,
     entity: EntityId,
     input: &EntityInput,
@@ -490,10 +507,11 @@ async fn sync_sites(
     }
     for (host, prefix) in &wanted {
         sqlx::query(
-            "INSERT INTO sites (entity_id, host, path_prefix, kind, created_at) \
-             VALUES ($1, $2, $3, $4, $5) \
+            "INSERT INTO sites (entity_id, host, path_prefix, kind, created_at, origin) \
+             VALUES ($1, $2, $3, $4, $5, 'register') \
              ON CONFLICT (host, path_prefix) \
-             DO UPDATE SET entity_id = excluded.entity_id, kind = excluded.kind",
+             DO UPDATE SET entity_id = excluded.entity_id, kind = excluded.kind, \
+             origin = 'register'",
         )
         .bind(entity.0)
         .bind(host)
@@ -503,7 +521,10 @@ async fn sync_sites(
         .execute(&mut **tx)
         .await?;
     }
-    let current = sqlx::query("SELECT id, host, path_prefix FROM sites WHERE entity_id = $1")
+    // Sites a person attached after discovery are the person's decision, not the register's.
+    let current = sqlx::query(
+        "SELECT id, host, path_prefix FROM sites WHERE entity_id = $1 AND origin = 'register'",
+    )
         .bind(entity.0)
         .fetch_all(&mut **tx)
         .await?;
@@ -541,55 +562,70 @@ impl SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert_entities(&self, batch: &[EntityInput]) -> Result<Vec<Upsert>> {
-        let now = self.now();
-        let mut tx = self.write_tx().await?;
-        let mut out = Vec::with_capacity(batch.len());
-        for input in batch {
-            let existing = sqlx::query(concat!(
-                "SELECT ",
-                entity_cols!(),
-                " FROM entities e WHERE e.uscc = $1"
-            ))
-            .bind(&input.uscc)
-            .fetch_optional(&mut *tx)
-            .await?
-            .as_ref()
-            .map(entity_from_row)
-            .transpose()?;
-            let outcome = match existing {
-                Some(e) if e.input == *input => Upsert::Unchanged,
-                Some(e) => {
-                    let update = sqlx::query(
-                        "UPDATE entities SET needs_review = $2, name = $3, kind = $4, \
-                         district = $5, address = $6, domains = $7, icp = $8, food_permit = $9, \
-                         legal_rep = $10, phone = $11, extra = $12, updated_at = $13 \
-                         WHERE id = $1",
-                    );
-                    bind_entity_fields!(update.bind(e.id.0), input, now)
-                        .execute(&mut *tx)
-                        .await?;
-                    sync_sites(&mut tx, e.id, input, now).await?;
-                    Upsert::Updated
-                }
-                None => {
-                    let insert = sqlx::query_scalar(
-                        "INSERT INTO entities (uscc, needs_review, name, kind, district, address, \
-                         domains, icp, food_permit, legal_rep, phone, extra, created_at, updated_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) \
-                         RETURNING id",
-                    );
-                    let id: i64 = bind_entity_fields!(insert.bind(&input.uscc), input, now)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                    sync_sites(&mut tx, EntityId(id), input, now).await?;
-                    Upsert::Created
-                }
-            };
-            out.push(outcome);
-        }
-        tx.commit().await?;
-        Ok(out)
+    async fn upsert_entities(&self, batch: &[EntityInput], source: &str) -> Result<Vec<Upsert>> {
+        self.upsert_entities_impl(batch, source).await
+    }
+
+    async fn list_entities(&self, scope: Scope, filter: &EntityFilter) -> Result<Vec<Entity>> {
+        self.list_entities_impl(scope, filter).await
+    }
+
+    async fn entities_since(&self, rev: i64, limit: i64) -> Result<Vec<(i64, Entity)>> {
+        self.entities_since_impl(rev, limit).await
+    }
+
+    async fn entities_by_icp(&self, icp: &str) -> Result<Vec<Entity>> {
+        self.entities_by_icp_impl(icp).await
+    }
+
+    async fn entities_by_name(&self, name: &str) -> Result<Vec<Entity>> {
+        self.entities_by_name_impl(name).await
+    }
+
+    async fn entity_history(&self, id: EntityId) -> Result<Vec<HistoryEntry>> {
+        self.entity_history_impl(id).await
+    }
+
+    async fn entity_sites(&self, id: EntityId) -> Result<Vec<Site>> {
+        self.entity_sites_impl(id).await
+    }
+
+    async fn upsert_filings(&self, batch: &[FilingInput]) -> Result<Vec<(Upsert, Filing)>> {
+        self.upsert_filings_impl(batch).await
+    }
+
+    async fn entity_filings(&self, id: EntityId) -> Result<Vec<Filing>> {
+        self.entity_filings_impl(id).await
+    }
+
+    async fn list_discovered(
+        &self,
+        scope: Scope,
+        filter: &DiscoveryFilter,
+    ) -> Result<Vec<Discovered>> {
+        self.list_discovered_impl(scope, filter).await
+    }
+
+    async fn discovered(&self, id: i64) -> Result<Option<Discovered>> {
+        self.discovered_impl(id).await
+    }
+
+    async fn promote_discoveries(&self, sweep: SweepId) -> Result<Vec<Site>> {
+        self.promote_discoveries_impl(sweep).await
+    }
+
+    async fn set_proposal(&self, id: i64, proposal: Option<&Proposal>) -> Result<()> {
+        self.set_proposal_impl(id, proposal).await
+    }
+
+    async fn decide_discovery(
+        &self,
+        id: i64,
+        state: DiscoveryState,
+        entity: Option<EntityId>,
+        by: &str,
+    ) -> Result<Discovered> {
+        self.decide_discovery_impl(id, state, entity, by).await
     }
 
     async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>> {
@@ -874,6 +910,29 @@ impl Store for SqliteStore {
                     .execute(&mut *tx)
                     .await?;
             }
+        }
+        let now = self.now();
+        for d in &progress.discoveries {
+            register::record_discovery(&mut tx, progress.sweep, d, now).await?;
+        }
+        if let Some(class) = &progress.classified {
+            sqlx::query(
+                "UPDATE sites SET classified_kind = $2, class_reason = $3, classified_sweep = $4 \
+                 WHERE id = $1",
+            )
+            .bind(progress.site.0)
+            .bind(class.kind.code())
+            .bind(&class.reason)
+            .bind(progress.sweep.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some(shown) = &progress.shown {
+            sqlx::query("UPDATE discovered_sites SET shown = $2 WHERE site_id = $1")
+                .bind(progress.site.0)
+                .bind(json(shown))
+                .execute(&mut *tx)
+                .await?;
         }
         if let Some((state, reason)) = &progress.finish {
             let done = sqlx::query(

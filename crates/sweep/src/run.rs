@@ -467,6 +467,9 @@ impl Capture {
                             fetches: self.pending.remove(&site).unwrap_or_default(),
                             frontier: FrontierUpdate::Clear,
                             finish: Some((state, reason.map(str::to_owned))),
+                            discoveries: Vec::new(),
+                            classified: None,
+                            shown: None,
                         }))?;
                     self.bar.inc(1);
                 }
@@ -497,6 +500,9 @@ impl Capture {
                 fetches: self.pending.remove(&site).unwrap_or_default(),
                 frontier: FrontierUpdate::Save(json),
                 finish: None,
+                discoveries: Vec::new(),
+                classified: None,
+                shown: None,
             }))?;
         Ok(())
     }

@@ -9,7 +9,6 @@ mod records;
 use ::store::{SqliteStore, Store};
 use chrono::{DateTime, TimeZone, Utc};
 use domain::{DistrictCode, SiteKind, Uscc};
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
@@ -49,17 +48,7 @@ pub fn entity(
     domains: &[&str],
 ) -> ::store::EntityInput {
     ::store::EntityInput {
-        uscc: uscc(org_body),
-        needs_review: None,
-        name: name.to_string(),
-        kind,
-        district: district(dist),
-        address: None,
         domains: domains.iter().map(|d| d.to_string()).collect(),
-        icp: None,
-        food_permit: None,
-        legal_rep: None,
-        phone: None,
-        extra: BTreeMap::new(),
+        ..::store::EntityInput::new(&uscc(org_body), name, kind, district(dist))
     }
 }

@@ -49,7 +49,7 @@ async fn register(store: &dyn Store) {
                 "450107",
                 &["b.test"],
             ),
-        ])
+        ], "test")
         .await
         .unwrap();
     assert_eq!(got, vec![Upsert::Created; 4]);
@@ -70,7 +70,7 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
     let b = entity("MA5K0002", "乙", SiteKind::NonTradingSite, "450105", &[]);
     assert_eq!(
         store
-            .upsert_entities(&[a.clone(), b.clone()])
+            .upsert_entities(&[a.clone(), b.clone()], "test")
             .await
             .unwrap(),
         [Upsert::Created, Upsert::Created]
@@ -83,7 +83,7 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
     // Same data again: nothing written, not even updated_at.
     assert_eq!(
         store
-            .upsert_entities(&[a.clone(), b.clone()])
+            .upsert_entities(&[a.clone(), b.clone()], "test")
             .await
             .unwrap(),
         [Upsert::Unchanged, Upsert::Unchanged]
@@ -96,12 +96,53 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
     a2.name = "甲商行（新）".into();
     a2.domains = vec!["a.test".into(), "a2.test".into()];
     assert_eq!(
-        store.upsert_entities(&[a2.clone(), b]).await.unwrap(),
+        store.upsert_entities(&[a2.clone(), b], "test").await.unwrap(),
         [Upsert::Updated, Upsert::Unchanged]
     );
     let updated = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
-    assert_eq!(updated.input, a2);
+    // The old name is kept as a former name; the rest is the import's.
+    assert_eq!(updated.input.former_names, ["甲商行"]);
+    assert_eq!(
+        EntityInput {
+            former_names: vec![],
+            ..updated.input.clone()
+        },
+        a2
+    );
     assert_eq!(updated.created_at, stored.created_at);
+    // Re-importing the file (which lists no former names) changes nothing.
+    assert_eq!(
+        store.upsert_entities(&[a2.clone()], "test").await.unwrap(),
+        [Upsert::Unchanged]
+    );
+    // Every change is in the history, with its source.
+    let history = store.entity_history(updated.id).await.unwrap();
+    let fields: Vec<(&str, Option<&str>, Option<&str>)> = history
+        .iter()
+        .map(|h| {
+            (
+                h.field.as_str(),
+                h.old_value.as_deref(),
+                h.new_value.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("created", None, Some("甲商行")),
+            ("name", Some("甲商行"), Some("甲商行（新）")),
+            ("former_names", None, Some("甲商行")),
+            ("domains", Some("a.test;shop.a.test"), Some("a.test;a2.test")),
+        ]
+    );
+    assert!(history.iter().all(|h| h.source == "test"));
+    // The same change found by name: the new name and the former one.
+    for name in ["甲商行（新）", "甲商行"] {
+        let found = store.entities_by_name(name).await.unwrap();
+        assert_eq!(found.len(), 1, "{name}");
+        assert_eq!(found[0].id, updated.id);
+    }
     assert!(updated.updated_at > stored.updated_at);
     assert_eq!(store.count_entities().await.unwrap(), 2);
 
@@ -420,7 +461,7 @@ async fn findings_fixture(store: &dyn Store) -> SweepId {
             SiteKind::TradingSite,
             "450103",
             &["c.test"],
-        )])
+        )], "test")
         .await
         .unwrap();
     store
@@ -430,7 +471,7 @@ async fn findings_fixture(store: &dyn Store) -> SweepId {
             SiteKind::TradingSite,
             "450103",
             &[],
-        )])
+        )], "test")
         .await
         .unwrap();
     let a = site_of(store, "a.test", "/").await.id;
@@ -688,7 +729,7 @@ async fn file_database_persists_and_migrates_once() {
             SiteKind::TradingSite,
             "450103",
             &["a.test"],
-        )])
+        )], "test")
         .await
         .unwrap();
         s.close().await;
@@ -702,7 +743,7 @@ async fn file_database_persists_and_migrates_once() {
             SiteKind::TradingSite,
             "450103",
             &["a.test"]
-        )])
+        )], "test")
         .await
         .unwrap(),
         [Upsert::Unchanged]
@@ -729,7 +770,7 @@ async fn concurrent_writers_wait_for_each_other() {
                     .unwrap();
                 let body = format!("MB{t:02}{i:02}00");
                 store
-                    .upsert_entities(&[entity(&body, "x", SiteKind::TradingSite, "450103", &[])])
+                    .upsert_entities(&[entity(&body, "x", SiteKind::TradingSite, "450103", &[])], "test")
                     .await
                     .unwrap();
             }
@@ -835,6 +876,9 @@ async fn commit_progress_records_fetches_frontier_and_finish_together() {
             ],
             frontier: FrontierUpdate::Save(state.clone()),
             finish: None,
+            discoveries: Vec::new(),
+            classified: None,
+            shown: None,
         })
         .await
         .unwrap();
@@ -862,6 +906,9 @@ async fn commit_progress_records_fetches_frontier_and_finish_together() {
             fetches: vec![(fetch(sweep, a.id, "http://a.test/c", None), vec![])],
             frontier: FrontierUpdate::Clear,
             finish: Some((SiteSweepState::Done, None)),
+            discoveries: Vec::new(),
+            classified: None,
+            shown: None,
         })
         .await
         .unwrap();
@@ -877,6 +924,9 @@ async fn commit_progress_records_fetches_frontier_and_finish_together() {
             fetches: vec![],
             frontier: FrontierUpdate::Keep,
             finish: Some((SiteSweepState::Done, None)),
+            discoveries: Vec::new(),
+            classified: None,
+            shown: None,
         })
         .await;
     assert!(matches!(err, Err(StoreError::NotFound(_))));

@@ -153,20 +153,18 @@ async fn second_sweep_sends_validators_records_304s_and_scans_only_changed_pages
             .unwrap(),
     );
     store
-        .upsert_entities(&[store::EntityInput {
-            uscc: Uscc::complete("91450103", "MA5K0001").unwrap().to_string(),
-            needs_review: None,
-            name: "茶叶商行".into(),
-            kind: SiteKind::TradingSite,
-            district: domain::DistrictCode::parse("450103").unwrap(),
-            address: None,
-            domains: vec![HOST.into()],
-            icp: None,
-            food_permit: None,
-            legal_rep: None,
-            phone: None,
-            extra: BTreeMap::new(),
-        }])
+        .upsert_entities(
+            &[store::EntityInput {
+                domains: vec![HOST.into()],
+                ..store::EntityInput::new(
+                    &Uscc::complete("91450103", "MA5K0001").unwrap().to_string(),
+                    "茶叶商行",
+                    SiteKind::TradingSite,
+                    domain::DistrictCode::parse("450103").unwrap(),
+                )
+            }],
+            "test",
+        )
         .await
         .unwrap();
     let site = store

@@ -58,21 +58,12 @@ pub fn at(secs: i64) -> DateTime<Utc> {
 
 fn entity(org: &str, name: &str, kind: SiteKind, district: &str, domains: &[&str]) -> EntityInput {
     let prefix = format!("9145{}", &district[2..]);
+    let uscc = Uscc::complete(&prefix, org)
+        .expect("valid test USCC")
+        .to_string();
     EntityInput {
-        uscc: Uscc::complete(&prefix, org)
-            .expect("valid test USCC")
-            .to_string(),
-        needs_review: None,
-        name: name.to_string(),
-        kind,
-        district: DistrictCode::parse(district).unwrap(),
-        address: None,
         domains: domains.iter().map(|d| d.to_string()).collect(),
-        icp: None,
-        food_permit: None,
-        legal_rep: None,
-        phone: None,
-        extra: BTreeMap::new(),
+        ..EntityInput::new(&uscc, name, kind, DistrictCode::parse(district).unwrap())
     }
 }
 
@@ -123,7 +114,7 @@ pub async fn fixture() -> Fixture {
                 "450105",
                 &["casino.example"],
             ),
-        ])
+        ], "test")
         .await
         .expect("entities");
     let sites = store
