@@ -192,6 +192,7 @@ pub struct Sighting {
 
 /// What a site's own pages show of its operator.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Shown {
     pub usccs: Vec<String>,
     pub icps: Vec<String>,

@@ -5,6 +5,7 @@
 mod custody;
 mod import;
 mod records;
+mod register;
 
 use ::store::{SqliteStore, Store};
 use chrono::{DateTime, TimeZone, Utc};
