@@ -46,6 +46,99 @@ pub enum Command {
     /// The transparency log of every stored WARC record: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
+    /// Sites that sweeps found linked from registered sites: list, confirm, reject.
+    #[command(subcommand)]
+    Discovered(DiscoveredCommand),
+    /// Writes entities or sites, filtered, as CSV or XLSX.
+    Export(TableExportArgs),
+    /// The search index (entities by name, USCC, domain, ICP, address, phone; pages by text).
+    #[command(subcommand)]
+    Search(SearchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DiscoveredCommand {
+    /// Lists discovered sites with the matcher's proposal.
+    List {
+        /// Only those in this state.
+        #[arg(long, value_enum)]
+        state: Option<DiscoveryStateArg>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Attaches a discovered site to an entity (by default the proposed one).
+    Confirm {
+        id: i64,
+        /// The entity's USCC, when it is not the proposed one.
+        #[arg(long)]
+        entity: Option<String>,
+        /// Who decides (recorded with the decision).
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
+    },
+    /// Marks a discovered site as not to be followed.
+    Reject {
+        id: i64,
+        #[arg(long, env = "USER", default_value = "operator")]
+        by: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiscoveryStateArg {
+    New,
+    Confirmed,
+    Rejected,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TableKind {
+    Entities,
+    Sites,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum TableFormat {
+    Csv,
+    Xlsx,
+}
+
+#[derive(Debug, Args)]
+pub struct TableExportArgs {
+    /// What to export.
+    #[arg(value_enum)]
+    pub what: TableKind,
+    /// Output file.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// By default from the output file's extension (.csv or .xlsx).
+    #[arg(long, value_enum)]
+    pub format: Option<TableFormat>,
+    /// Only this district (6-digit code).
+    #[arg(long)]
+    pub district: Option<String>,
+    /// Only this kind (platform, trading_site, non_trading_site, platform_shop).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Entities: only this status (active, abnormal, serious_violation, deregistered).
+    #[arg(long)]
+    pub status: Option<String>,
+    /// Sites: only registered (true) or only discovered/unregistered (false) ones.
+    #[arg(long)]
+    pub registered: Option<bool>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SearchCommand {
+    /// Brings the index up to date with the database and the evidence (the console does this
+    /// when it starts; imports and sweeps leave it behind).
+    Sync,
+    /// Searches from the command line.
+    Query {
+        text: String,
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -137,6 +230,27 @@ pub struct DemoArgs {
 pub enum ImportCommand {
     /// Imports entities (CSV or JSON Lines) as spec/registry-import.md describes.
     Entities(ImportEntitiesArgs),
+    /// Imports another department's records (telecom filings, food permits, finance licenses,
+    /// tax status) with the source's column mapping (mappings/README.md).
+    Filings(ImportFilingsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("mapping_from").required(true).args(["source", "mapping"])))]
+pub struct ImportFilingsArgs {
+    /// The source: `<data dir>/mappings/NAME.toml`, else a built-in mapping (telecom, food,
+    /// finance, tax).
+    #[arg(long)]
+    pub source: Option<String>,
+    /// A mapping file to use instead.
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
+    /// The file to import (.csv, .jsonl).
+    pub file: PathBuf,
+    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+    pub encoding: EncodingArg,
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
 }
 
 #[derive(Debug, Args)]

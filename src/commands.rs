@@ -17,6 +17,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Demo(args) => demo(&data, args).await,
         Command::Import(ImportCommand::Entities(args)) => import_entities(&data, args).await,
+        Command::Import(ImportCommand::Filings(args)) => {
+            crate::register_cmd::import_filings(&data, args).await
+        }
+        Command::Discovered(cmd) => crate::register_cmd::discovered(&data, cmd).await,
+        Command::Export(args) => crate::register_cmd::export(&data, args).await,
+        Command::Search(cmd) => crate::register_cmd::search(&data, cmd).await,
         Command::Sweep(args) => {
             let store = data.open_store().await?;
             let summary = sweep(&data, store, &args.crawl, Vec::new()).await?;
@@ -87,17 +93,7 @@ async fn sweep(
 
 async fn import_entities(data: &DataDir, args: ImportEntitiesArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_store().await?;
-    let opts = store::import::ImportOptions {
-        encoding: match args.encoding {
-            EncodingArg::Utf8 => store::import::SourceEncoding::Utf8,
-            EncodingArg::Gbk => store::import::SourceEncoding::Gbk,
-        },
-        format: args.format.map(|f| match f {
-            FormatArg::Csv => store::import::Format::Csv,
-            FormatArg::JsonLines => store::import::Format::JsonLines,
-        }),
-        batch_size: 1000,
-    };
+    let opts = crate::register_cmd::import_options(args.encoding, args.format);
     let summary = store::import::import_entities(store.as_ref(), &args.file, &opts)
         .await
         .with_context(|| format!("cannot import {}", args.file.display()))?;
@@ -155,6 +151,10 @@ async fn serve_on(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
+    let search = crate::register_cmd::open_search(data, store.as_ref()).await;
+    if let Some(index) = &search {
+        crate::register_cmd::keep_in_step(data, store.clone(), index.clone());
+    }
     println!("console: http://{addr}/");
     let state = web::AppState {
         store,
@@ -166,6 +166,7 @@ async fn serve_on(
                 .keys()
                 .join(format!("{}.pub", crate::evidence_cmd::LOG_KEY_NAME)),
         }),
+        search,
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,

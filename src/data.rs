@@ -36,6 +36,16 @@ impl DataDir {
         self.root.join("keys")
     }
 
+    /// The deployment's own source mappings for `import filings` (`NAME.toml`).
+    pub fn mappings(&self) -> PathBuf {
+        self.root.join("mappings")
+    }
+
+    /// The search index (derived from the database and the evidence; rebuilt when missing).
+    pub fn search(&self) -> PathBuf {
+        self.root.join("search")
+    }
+
     pub fn simweb(&self) -> PathBuf {
         self.root.join("simweb")
     }

@@ -8,6 +8,7 @@ mod data;
 mod eval;
 mod evidence_cmd;
 mod record_cmd;
+mod register_cmd;
 
 use clap::Parser;
 

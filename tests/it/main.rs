@@ -3,6 +3,7 @@
 mod cli;
 mod custody;
 mod eval;
+mod register;
 mod wacz;
 
 use std::path::Path;

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 /// `WANGJIAN_PYTOOLS` if set, else the repository's `.venv-ci/bin`, which is created from
 /// `tests/python-tools.txt` (PyPI) the first time it is needed, so that `cargo test` alone sets
 /// up a fresh machine. A tool that cannot be had fails the test; it never skips it.
-fn pytools() -> PathBuf {
+pub(crate) fn pytools() -> PathBuf {
     static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
     const TOOLS: [&str; 6] = [
         "wacz",
@@ -31,7 +31,13 @@ fn pytools() -> PathBuf {
         None => {
             let venv = root.join(".venv-ci");
             let bin = venv.join("bin");
-            if !TOOLS.iter().all(|t| bin.join(t).is_file()) {
+            let has_modules = || {
+                Command::new(bin.join("python"))
+                    .args(["-c", "import openpyxl"])
+                    .status()
+                    .is_ok_and(|s| s.success())
+            };
+            if !TOOLS.iter().all(|t| bin.join(t).is_file()) || !has_modules() {
                 let ok = Command::new("python3")
                     .args(["-m", "venv"])
                     .arg(&venv)

@@ -16,6 +16,7 @@
 pub mod cloaking;
 pub mod entities;
 pub mod extract;
+pub mod facts;
 pub mod hidden;
 mod matcher;
 pub mod normalize;
@@ -25,6 +26,7 @@ pub mod structure;
 
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
+pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
 pub use register::{RegisterFacts, RegisterIndex, RegisterView};
 pub use rules::{Pattern, Rule, RuleError, RulePack, Scope};
 pub use structure::trading_page;
@@ -189,11 +191,39 @@ impl Detector {
         self.scan_extracted(&extract(html), ctx)
     }
 
+    /// Extracts a page once and returns both its findings and its [`PageFacts`] (for site
+    /// discovery and classification); the facts reuse the scan's normalised text, USCC and
+    /// ICP matches and trading evidence. The findings equal [`Detector::scan_html`]'s.
+    pub fn scan_html_with_facts(&self, html: &str, ctx: &PageContext) -> (Vec<Finding>, PageFacts) {
+        self.scan_extracted_with_facts(&extract(html), ctx)
+    }
+
+    /// [`Detector::scan_html_with_facts`] for a page already extracted.
+    pub fn scan_extracted_with_facts(
+        &self,
+        page: &Extracted,
+        ctx: &PageContext,
+    ) -> (Vec<Finding>, PageFacts) {
+        let (findings, text, basics) = self.scan_inner(page, ctx);
+        let facts = facts::facts_of(page, &text, &basics, ctx.url);
+        (findings, facts)
+    }
+
     /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and
     /// alt texts, then the structural and register checks and the hijack signals. Findings are
     /// deduplicated per (rule, excerpt).
     pub fn scan_extracted(&self, page: &Extracted, ctx: &PageContext) -> Vec<Finding> {
+        self.scan_inner(page, ctx).0
+    }
+
+    /// The scan, returning also the normalised text and the structural basics it computed.
+    fn scan_inner(
+        &self,
+        page: &Extracted,
+        ctx: &PageContext,
+    ) -> (Vec<Finding>, Normalized, structure::Basics) {
         let text = Normalized::new(&page.text);
+        let basics = structure::Basics::new(page, &text.text);
         let head = {
             let mut h = normalize::normalize(&page.title);
             for (name, content) in &page.metas {
@@ -236,7 +266,7 @@ impl Detector {
         for (_, alt) in &page.images {
             self.scan_field(alt, Scope::Alt, Location::Attribute, &mut out);
         }
-        for s in structure::check(page, &text, ctx, &self.pack.badge_hosts) {
+        for s in structure::check(page, &text, &basics, ctx, &self.pack.badge_hosts) {
             let (excerpt_text, loc) = match s.evidence {
                 structure::Evidence::Text(span) => {
                     let orig = text.to_original(&page.text, span);
@@ -247,7 +277,8 @@ impl Detector {
             out.push(s.category, s.rule, s.category.severity(), excerpt_text, loc);
         }
         self.hijack_signals(page, &mut out);
-        out.list
+        let list = out.list;
+        (list, text, basics)
     }
 
     /// `site.hijacked` from what the rules found: gambling in the title or metas over a body

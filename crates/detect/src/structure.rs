@@ -189,14 +189,31 @@ pub fn trading_page(page: &Extracted) -> bool {
     trading_evidence(page, &normalize(&page.text)).is_some()
 }
 
-/// The byte span (in normalised text) of the first price, when the page trades.
-fn trading_evidence(page: &Extracted, norm_text: &str) -> Option<Range<usize>> {
+/// Why a page is a trading page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Trading {
+    /// The byte span (in normalised text) of the first price (the currency mark or label and
+    /// its first digit, as the price pattern matched it).
+    pub price: Range<usize>,
+    /// The way to buy that was found (an entry of [`BUY`], normalised).
+    pub buy: &'static str,
+}
+
+/// The first price and the way to buy, when the page trades.
+pub(crate) fn trading_evidence(page: &Extracted, norm_text: &str) -> Option<Trading> {
     let price = price_re().find(norm_text)?;
-    let buys = |s: &str| BUY.iter().any(|b| s.contains(b));
-    let can_buy = buys(norm_text)
-        || page.links.iter().any(|l| buys(&normalize(&l.anchor)))
-        || page.images.iter().any(|(_, alt)| buys(&normalize(alt)));
-    can_buy.then(|| price.range())
+    let buys = |s: &str| BUY.iter().find(|b| s.contains(*b)).copied();
+    let buy = buys(norm_text)
+        .or_else(|| page.links.iter().find_map(|l| buys(&normalize(&l.anchor))))
+        .or_else(|| {
+            page.images
+                .iter()
+                .find_map(|(_, alt)| buys(&normalize(alt)))
+        })?;
+    Some(Trading {
+        price: price.range(),
+        buy,
+    })
 }
 
 /// Words that show a business name is given next to the code.
@@ -537,10 +554,30 @@ fn shown_addresses(norm: &str) -> Vec<Range<usize>> {
     out
 }
 
+/// What the structural checks and the page facts ([`crate::facts`]) both read from a page's
+/// normalised text, computed once per page.
+#[derive(Debug, Clone)]
+pub(crate) struct Basics {
+    pub candidates: Vec<UsccCandidate>,
+    pub icps: Vec<(Range<usize>, Icp)>,
+    pub trading: Option<Trading>,
+}
+
+impl Basics {
+    pub fn new(page: &Extracted, norm: &str) -> Basics {
+        Basics {
+            candidates: uscc_candidates(norm),
+            icps: icp_numbers(norm),
+            trading: trading_evidence(page, norm),
+        }
+    }
+}
+
 /// Runs the structural and register checks over a page whose text is already normalised.
 pub(crate) fn check(
     page: &Extracted,
     text: &Normalized,
+    basics: &Basics,
     ctx: &PageContext,
     badge_hosts: &[String],
 ) -> Vec<Structural> {
@@ -553,7 +590,7 @@ pub(crate) fn check(
             evidence,
         })
     };
-    let candidates = uscc_candidates(norm);
+    let candidates = &basics.candidates;
     for c in candidates.iter().filter(|c| c.is_invalid_uscc()) {
         push(
             Category::LicenseUsccInvalid,
@@ -563,11 +600,11 @@ pub(crate) fn check(
     }
     let facts = ctx.register.facts();
     let kind = ctx.site_kind.or(facts.and_then(|f| f.kind));
-    let trading = trading_evidence(page, norm);
+    let trading = basics.trading.as_ref().map(|t| t.price.clone());
     let subject = ctx.is_site_home && kind.is_none_or(SiteKind::trades);
     if subject {
         if let Some(price) = &trading {
-            if !license_displayed(page, norm, &candidates, badge_hosts) {
+            if !license_displayed(page, norm, candidates, badge_hosts) {
                 push(
                     Category::LicenseNotDisplayed,
                     ids::LICENSE_NOT_DISPLAYED,
@@ -578,7 +615,7 @@ pub(crate) fn check(
     }
 
     // ICP: on a site's homepage (a platform shop shows its platform's).
-    let icps = icp_numbers(norm);
+    let icps = &basics.icps;
     let shop = kind == Some(SiteKind::PlatformShop);
     if ctx.is_site_home && !shop && icps.is_empty() {
         let last = norm.trim_end().rfind('\n').map_or(0, |i| i + 1);

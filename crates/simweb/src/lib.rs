@@ -120,10 +120,17 @@ impl World {
 
     /// The ground truth for every site and page.
     pub fn truth(&self) -> Truth {
+        let mut linked_from: HashMap<usize, Vec<String>> = HashMap::new();
+        for s in &self.sites {
+            for &f in &s.friends {
+                linked_from.entry(f).or_default().push(s.host.clone());
+            }
+        }
         let sites = self
             .sites
             .iter()
-            .map(|s| {
+            .enumerate()
+            .map(|(i, s)| {
                 // A site that is 404 to browsers has no page in the browser view.
                 let hidden = matches!(s.cloak, Some(Cloak::NotFound(_)));
                 let pages = s
@@ -149,6 +156,7 @@ impl World {
                     pages,
                     cloaked,
                     mobile_layout: matches!(s.cloak, Some(Cloak::MobileLayout)),
+                    linked_from: linked_from.remove(&i).unwrap_or_default(),
                 };
                 (s.key.clone(), st)
             })

@@ -695,6 +695,18 @@ impl Ctx<'_> {
             if let Some(b) = &s.badge {
                 let _ = writeln!(h, "<p><a class=\"badge\" href=\"{b}\" target=\"_blank\">工商网监 电子标识</a></p>");
             }
+            if !s.friends.is_empty() {
+                h.push_str("<p class=\"friends\">友情链接：");
+                for &f in &s.friends {
+                    let other = &self.sites[f];
+                    let _ = write!(
+                        h,
+                        "<a href=\"http://{}/\" target=\"_blank\">{}官网</a> ",
+                        other.host, other.brand
+                    );
+                }
+                h.push_str("</p>\n");
+            }
         } else if let (true, Some(permit)) =
             (self.page.food && s.permit_shown, s.food_permit.as_ref())
         {

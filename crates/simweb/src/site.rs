@@ -265,6 +265,9 @@ pub struct Site {
     pub style: usize,
     /// A cloaking kit (or the honest mobile layout) answering by User-Agent / Referer.
     pub cloak: Option<crate::cloak::Cloak>,
+    /// Sites (indexes into the world's site list) that this site's homepage links to in its
+    /// footer's 友情链接 block ([`friend_links`]).
+    pub friends: Vec<usize>,
 }
 
 impl Site {
@@ -430,7 +433,53 @@ pub fn generate(n: usize, seed: u64) -> Vec<Site> {
         finish_platform(&mut sites, pi);
     }
     crate::cloak::assign(&mut sites, seed);
+    friend_links(&mut sites, seed);
     sites
+}
+
+/// Whether a site's homepage may carry a 友情链接 block: a registered independent site or
+/// company site (not a platform, shop or government site) whose homepage is served the same to
+/// everyone and is not hijacked.
+fn can_link(s: &Site) -> bool {
+    s.registered
+        && matches!(s.kind, SiteKind::TradingSite | SiteKind::NonTradingSite)
+        && s.biz != Biz::Gov
+        && s.prefix.is_empty()
+        && s.cloak.is_none()
+        && s.pages.first().is_some_and(|p| p.hijack.is_none())
+}
+
+/// Friend links (友情链接) in the footer of some registered sites' homepages, so that a sweep,
+/// which crawls only registered sites, can discover the unregistered ones: every unregistered
+/// independent or company site is linked from one registered homepage, and about a third of
+/// the linking homepages also link to a registered site. Platform shops need none: their
+/// platform's directory pages list every shop. Deterministic for a seed (its own generator,
+/// so no other draw moves). Tiny worlds without a site that may link get no links.
+fn friend_links(sites: &mut [Site], seed: u64) {
+    let linkers: Vec<usize> = (0..sites.len()).filter(|&i| can_link(&sites[i])).collect();
+    if linkers.is_empty() {
+        return;
+    }
+    let mut rng = Rng::new(mix(seed, 0x4652_4945_4E44));
+    let independent =
+        |s: &Site| s.prefix.is_empty() && s.biz != Biz::Gov && s.kind != SiteKind::Platform;
+    for t in 0..sites.len() {
+        if !sites[t].registered && independent(&sites[t]) {
+            let l = linkers[rng.below(linkers.len())];
+            sites[l].friends.push(t);
+        }
+    }
+    let known: Vec<usize> = (0..sites.len())
+        .filter(|&i| sites[i].registered && independent(&sites[i]))
+        .collect();
+    for &l in &linkers {
+        if rng.chance(35) {
+            let r = known[rng.below(known.len())];
+            if r != l && !sites[l].friends.contains(&r) {
+                sites[l].friends.push(r);
+            }
+        }
+    }
 }
 
 impl Gen {
@@ -707,6 +756,7 @@ impl Gen {
             seed: rng.next_u64(),
             style: rng.below(3),
             cloak: None,
+            friends: Vec::new(),
         }
     }
 

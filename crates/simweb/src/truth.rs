@@ -38,6 +38,13 @@ pub struct SiteTruth {
     /// not flag it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mobile_layout: bool,
+    /// Hosts of the registered sites whose homepage links to this site's homepage (a 友情链接
+    /// block in the footer, `http://<host>/`), in world order: how a sweep of the registered
+    /// sites discovers an unregistered one. Every unregistered site that is not a platform
+    /// shop has at least one (in worlds with a site that may link); an unregistered platform
+    /// shop is found on its platform's directory pages (`/shops/<n>.html`) instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub linked_from: Vec<String>,
 }
 
 /// The truth of a cloaking kit.
@@ -64,6 +71,11 @@ impl Truth {
             }
         }
         m
+    }
+
+    /// The sites missing from the register, by key: what discovery should find.
+    pub fn unregistered(&self) -> impl Iterator<Item = (&String, &SiteTruth)> {
+        self.sites.iter().filter(|(_, s)| !s.registered)
     }
 
     /// Total number of pages listed.

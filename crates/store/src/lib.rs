@@ -20,7 +20,7 @@ pub use register::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
-use domain::{EntityId, FetchId, SiteId, SweepId};
+use domain::{DistrictCode, EntityId, FetchId, SiteId, SweepId};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -158,6 +158,13 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> Result<Vec<PageHistory>>;
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
+    /// HTML pages fetched with status 200 after fetch `after`, by id, at most `limit`, each with
+    /// its site's district (for keeping the search index in step).
+    async fn pages_after(
+        &self,
+        after: FetchId,
+        limit: i64,
+    ) -> Result<Vec<(Fetch, Option<DistrictCode>)>>;
     async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;
     /// Findings per category and district, for the dashboard.

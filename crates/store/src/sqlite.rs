@@ -1044,6 +1044,28 @@ impl Store for SqliteStore {
             .collect()
     }
 
+    async fn pages_after(
+        &self,
+        after: FetchId,
+        limit: i64,
+    ) -> Result<Vec<(Fetch, Option<DistrictCode>)>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            ", e.district FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id \
+              WHERE f.id > $1 AND f.status = 200 AND f.content_type LIKE 'text/html%' \
+              ORDER BY f.id LIMIT $2"
+        ))
+        .bind(after.0)
+        .bind(limit.max(1))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((fetch_from_row(r)?, opt_district(r.try_get("district")?)?)))
+            .collect()
+    }
+
     async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>> {
         // Per URL, the newest fetch with a response in an earlier sweep.
         let rows = sqlx::query(

@@ -13,7 +13,13 @@
 //!
 //! Before the crawl, every homepage is probed in several fetch profiles to unmask cloaking
 //! (`probe`); the probes' evidence goes through the same WARC writer.
+//!
+//! Sweeps also discover and classify sites (`discover`): links from registered sites to
+//! addresses no site covers become discovered sites, crawled in a second wave of the same
+//! sweep; every finished site is classified from its pages.
 
+pub mod discover;
+pub mod index;
 pub mod probe;
 pub mod register;
 mod run;

@@ -23,13 +23,13 @@ use domain::{SiteId, SweepId};
 use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
 use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{
     EvidencePointer, FrontierUpdate, NewFetch, NewFinding, PageChange, Scope, Site, SiteFilter,
-    SiteProgress, SiteSweepState, Store,
+    SiteOrigin, SiteProgress, SiteSweepState, Store,
 };
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
@@ -134,21 +134,6 @@ pub async fn run_sweep(
         repair_warc_tails(&config.evidence_dir, sweep_id);
     }
 
-    let mut seeds = Vec::with_capacity(sites.len());
-    for site in &sites {
-        let start_url = site.start_url();
-        let start = url::Url::parse(&start_url).map_err(|e| SweepError::StartUrl {
-            url: start_url.clone(),
-            reason: e.to_string(),
-        })?;
-        seeds.push(SiteSeed {
-            site_key: site.id.0,
-            start,
-            scope_prefix: (!site.path_prefix.is_empty()).then(|| site.path_prefix.clone()),
-        });
-    }
-
-    let bar = progress_bar(config.progress, sites.len() as u64);
     let log = match &config.log {
         Some(lc) => {
             let log = Log::open(&lc.dir).map_err(|e| SweepError::Log(e.to_string()))?;
@@ -172,52 +157,23 @@ pub async fn run_sweep(
         log,
     )?;
 
-    // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
-    // crawl and through the same writer, flushed before the crawl marks any site done.
-    let (writer, probed) =
-        crate::probe::probe_sites(&store, &detector, &config.crawl, sweep_id, &seeds, writer)
-            .await?;
-    tracing::info!(
-        sites = probed.sites,
-        cloaked = probed.cloaked,
-        "homepages probed"
-    );
-
-    let (tx, rx) = mpsc::channel::<CrawlEvent>(256);
-    let frontier = Arc::new(SweepFrontier::new(store.clone(), sweep_id));
-    let mut crawl_config = config.crawl.clone();
-    crawl_config.frontier_store = frontier.clone();
-    let crawl_config = Arc::new(crawl_config);
-    let crawler = tokio::spawn(crawl::crawl(crawl_config, seeds, tx));
-
-    // Pages are judged as pages of the most specific registered site (a platform's crawl also
-    // reaches its shops' pages): every site, not only those this run crawls.
-    let owners = all_sites(store.as_ref()).await?;
-    let register = register_facts(store.as_ref(), &owners).await?;
-    let capture = Capture {
-        store: store.clone(),
-        detector,
-        register,
-        owners,
-        sweep_id,
-        sites: sites.into_iter().map(|s| (s.id, s)).collect(),
-        writer,
-        frontier,
-        pending: HashMap::new(),
-        bar: bar.clone(),
-        handle: Handle::current(),
-        counts: CaptureCounts::default(),
+    // Wave one: the sites of the sweep. Pages of registered sites name the sites they link to;
+    // those that match no known site are recorded as discovered (crate::discover) and, in wave
+    // two, crawled like any other site of the sweep. Discovered sites' own links are recorded
+    // but not followed further: discovery reaches one hop from the register.
+    let (mut counts, writer) =
+        crawl_wave(&store, &detector, &config, sweep_id, sites, writer).await?;
+    let found = store.promote_discoveries(sweep_id).await?;
+    let writer = if found.is_empty() {
+        writer
+    } else {
+        tracing::info!(sites = found.len(), "crawling discovered sites");
+        let (more, writer) =
+            crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
+        counts.add(more);
+        writer
     };
-    // WARC compression and detection are CPU work: they run on a blocking thread, off the
-    // runtime's workers, and write to the store through the runtime handle.
-    let worker = tokio::task::spawn_blocking(move || capture.run(rx));
-    crawler
-        .await
-        .map_err(|e| SweepError::Worker(e.to_string()))?;
-    let (counts, writer) = worker
-        .await
-        .map_err(|e| SweepError::Worker(e.to_string()))??;
-    bar.finish_and_clear();
+    crate::discover::propose(store.as_ref()).await?;
     let stored = match (&config.log, writer.log()) {
         (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
         _ => None,
@@ -241,6 +197,83 @@ pub async fn run_sweep(
         checkpoint,
         elapsed: started.elapsed(),
     })
+}
+
+/// Crawls `sites` within the sweep: homepage probes, then the crawl with capture. Returns the
+/// capture's counts and the writer for the next wave.
+async fn crawl_wave(
+    store: &Arc<dyn Store>,
+    detector: &Arc<Detector>,
+    config: &SweepConfig,
+    sweep_id: SweepId,
+    sites: Vec<Site>,
+    writer: WarcWriter,
+) -> Result<(CaptureCounts, WarcWriter), SweepError> {
+    let mut seeds = Vec::with_capacity(sites.len());
+    for site in &sites {
+        let start_url = site.start_url();
+        let start = url::Url::parse(&start_url).map_err(|e| SweepError::StartUrl {
+            url: start_url.clone(),
+            reason: e.to_string(),
+        })?;
+        seeds.push(SiteSeed {
+            site_key: site.id.0,
+            start,
+            scope_prefix: (!site.path_prefix.is_empty()).then(|| site.path_prefix.clone()),
+        });
+    }
+    let bar = progress_bar(config.progress, sites.len() as u64);
+
+    // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
+    // crawl and through the same writer, flushed before the crawl marks any site done.
+    let (writer, probed) =
+        crate::probe::probe_sites(store, detector, &config.crawl, sweep_id, &seeds, writer)
+            .await?;
+    tracing::info!(
+        sites = probed.sites,
+        cloaked = probed.cloaked,
+        "homepages probed"
+    );
+
+    let (tx, rx) = mpsc::channel::<CrawlEvent>(256);
+    let frontier = Arc::new(SweepFrontier::new(store.clone(), sweep_id));
+    let mut crawl_config = config.crawl.clone();
+    crawl_config.frontier_store = frontier.clone();
+    let crawl_config = Arc::new(crawl_config);
+    let crawler = tokio::spawn(crawl::crawl(crawl_config, seeds, tx));
+
+    // Pages are judged as pages of the most specific known site (a platform's crawl also
+    // reaches its shops' pages): every site, not only those this run crawls.
+    let owners = all_sites(store.as_ref()).await?;
+    let register = register_facts(store.as_ref(), &owners).await?;
+    let capture = Capture {
+        store: store.clone(),
+        detector: detector.clone(),
+        register,
+        owners,
+        sweep_id,
+        sites: sites.into_iter().map(|s| (s.id, s)).collect(),
+        writer,
+        frontier,
+        pending: HashMap::new(),
+        seen: HashMap::new(),
+        found: HashMap::new(),
+        reported: HashSet::new(),
+        bar: bar.clone(),
+        handle: Handle::current(),
+        counts: CaptureCounts::default(),
+    };
+    // WARC compression and detection are CPU work: they run on a blocking thread, off the
+    // runtime's workers, and write to the store through the runtime handle.
+    let worker = tokio::task::spawn_blocking(move || capture.run(rx));
+    crawler
+        .await
+        .map_err(|e| SweepError::Worker(e.to_string()))?;
+    let done = worker
+        .await
+        .map_err(|e| SweepError::Worker(e.to_string()))??;
+    bar.finish_and_clear();
+    Ok(done)
 }
 
 /// Cuts the torn last record a killed run of this sweep may have left in its WARC files
@@ -406,6 +439,13 @@ struct Capture {
     /// Fetches (with findings) captured but not yet committed, per site: they are committed
     /// with the site's next frontier checkpoint or when it is done, after a flush.
     pending: HashMap<SiteId, Vec<(NewFetch, Vec<NewFinding>)>>,
+    /// What the scanned pages showed, per site that owns them, for discovery and
+    /// classification (crate::discover).
+    seen: HashMap<SiteId, crate::discover::SiteSeen>,
+    /// Discoveries per crawled site, committed with its next progress.
+    found: HashMap<SiteId, Vec<store::NewDiscovery>>,
+    /// Addresses already reported as discovered in this wave.
+    reported: HashSet<(String, String)>,
     bar: ProgressBar,
     handle: Handle,
     counts: CaptureCounts,
@@ -417,6 +457,14 @@ struct CaptureCounts {
     unreachable: i64,
     scanned: i64,
     unchanged: i64,
+}
+
+impl CaptureCounts {
+    fn add(&mut self, other: CaptureCounts) {
+        self.unreachable += other.unreachable;
+        self.scanned += other.scanned;
+        self.unchanged += other.unchanged;
+    }
 }
 
 impl Capture {
@@ -460,6 +508,12 @@ impl Capture {
                     };
                     let site = SiteId(report.site_key);
                     self.frontier.forget(report.site_key);
+                    let seen = self.seen.remove(&site).unwrap_or_default();
+                    let known = self.sites.get(&site);
+                    let classified = known.and_then(|s| seen.classification(s));
+                    let shown = known
+                        .filter(|s| s.origin == SiteOrigin::Discovered)
+                        .map(|_| seen.shown());
                     self.handle
                         .block_on(self.store.commit_progress(&SiteProgress {
                             sweep: self.sweep_id,
@@ -467,9 +521,9 @@ impl Capture {
                             fetches: self.pending.remove(&site).unwrap_or_default(),
                             frontier: FrontierUpdate::Clear,
                             finish: Some((state, reason.map(str::to_owned))),
-                            discoveries: Vec::new(),
-                            classified: None,
-                            shown: None,
+                            discoveries: self.found.remove(&site).unwrap_or_default(),
+                            classified,
+                            shown,
                         }))?;
                     self.bar.inc(1);
                 }
@@ -500,7 +554,7 @@ impl Capture {
                 fetches: self.pending.remove(&site).unwrap_or_default(),
                 frontier: FrontierUpdate::Save(json),
                 finish: None,
-                discoveries: Vec::new(),
+                discoveries: self.found.remove(&site).unwrap_or_default(),
                 classified: None,
                 shown: None,
             }))?;
@@ -572,6 +626,11 @@ impl Capture {
             self.counts.unchanged += 1;
         }
         let site = owner(&self.owners, &ex.url).or_else(|| self.sites.get(&site_id));
+        if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
+            if let Some(site) = site {
+                self.seen.entry(site.id).or_default().unchanged();
+            }
+        }
         let findings = match (&ex.response, site) {
             (Some(resp), Some(site))
                 if resp.status == 200 && ex.is_html() && change != PageChange::Unchanged =>
@@ -594,8 +653,25 @@ impl Capture {
                     register,
                 };
                 let now = Utc::now();
-                self.detector
-                    .scan_html(html, &ctx)
+                let (findings, facts) = self.detector.scan_html_with_facts(html, &ctx);
+                if site.entity_id.is_some() {
+                    let owners = &self.owners;
+                    let found = crate::discover::discoveries(
+                        &ex.url,
+                        &facts,
+                        |u| owner(owners, u).cloned(),
+                        &pointer,
+                        &mut self.reported,
+                    );
+                    if !found.is_empty() {
+                        self.found.entry(site_id).or_default().extend(found);
+                    }
+                }
+                self.seen
+                    .entry(owner_id)
+                    .or_default()
+                    .scanned(ex.url.as_str(), facts);
+                findings
                     .into_iter()
                     .map(|f| NewFinding {
                         sweep_id: self.sweep_id,

@@ -33,6 +33,10 @@ pub enum WebError {
     /// A page failed to render. Logged; the user sees a generic message.
     #[error("template: {0}")]
     Render(#[from] askama::Error),
+    /// A part of the console is not available (the search index is off or failed); the
+    /// message says which (shown to the user).
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// Anything else that is our fault. Logged; the user sees a generic message.
     #[error("internal: {0}")]
     Internal(String),
@@ -44,6 +48,7 @@ impl WebError {
         match self {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -53,6 +58,7 @@ impl WebError {
         match self {
             WebError::NotFound(_) => "not_found",
             WebError::BadRequest(_) => "bad_request",
+            WebError::Unavailable(_) => "unavailable",
             _ => "internal",
         }
     }
@@ -63,6 +69,7 @@ impl WebError {
             WebError::NotFound(what) => format!("未找到：{what}"),
             WebError::BadRequest(why) => format!("请求有误：{why}"),
             WebError::CorruptEvidence(why) => format!("证据记录已损坏或无法解析：{why}"),
+            WebError::Unavailable(what) => format!("暂不可用：{what}"),
             _ => match request_id() {
                 Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
                 None => "服务器内部错误，已记录日志。".to_string(),
@@ -100,6 +107,7 @@ impl IntoResponse for WebError {
             title: match status {
                 StatusCode::NOT_FOUND => "页面不存在",
                 StatusCode::BAD_REQUEST => "请求有误",
+                StatusCode::SERVICE_UNAVAILABLE => "暂不可用",
                 _ if matches!(self, WebError::CorruptEvidence(_)) => "证据记录不可读",
                 _ => "服务器内部错误",
             },

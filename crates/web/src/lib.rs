@@ -23,9 +23,11 @@
 mod api;
 mod capture;
 pub mod error;
+pub mod exports;
 mod headers;
 mod pages;
 mod record;
+pub mod table;
 mod view;
 mod viewer;
 
@@ -53,6 +55,8 @@ pub struct AppState {
     pub districts: DistrictTable,
     /// The transparency log whose checkpoints and public key the console publishes.
     pub log: Option<LogPublication>,
+    /// The search index (`None`: search answers 503).
+    pub search: Option<search::SearchIndex>,
 }
 
 /// Where the console finds what it publishes about the transparency log.
@@ -81,6 +85,14 @@ pub fn router(state: AppState) -> Router {
     let shared: Shared = Arc::new(state);
     Router::new()
         .route("/", get(pages::dashboard::page))
+        .route("/entities", get(pages::entities::list))
+        .route("/entities/{id}", get(pages::entities::profile))
+        .route("/export/entities", get(pages::entities::export_entities))
+        .route("/export/sites", get(pages::entities::export_sites))
+        .route("/search", get(pages::entities::search_page))
+        .route("/discovered", get(pages::entities::discovered))
+        .route("/api/entities/{id}", get(pages::entities::profile_json))
+        .route("/api/search", get(pages::entities::search_json))
         .route("/sites", get(pages::sites::list))
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))

@@ -1,9 +1,10 @@
-//! Integration tests of simweb: determinism, truth coverage, reachability, encodings, register
-//! and the socket server.
+//! Integration tests of simweb: determinism, truth coverage, reachability, encodings, register,
+//! discoverability of unregistered sites and the socket server.
 
 mod cloak;
 mod common;
 mod determinism;
+mod discovery;
 mod gbk;
 mod register;
 mod server;

@@ -3,6 +3,7 @@
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
 pub(crate) mod dashboard;
+pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;
 pub(crate) mod record;

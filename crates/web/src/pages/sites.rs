@@ -28,7 +28,12 @@ struct SiteRow {
     kind_label: &'static str,
     kind_code: &'static str,
     entity: String,
+    entity_href: String,
     registered: bool,
+    discovered: bool,
+    class_label: String,
+    class_reason: String,
+    disagrees: bool,
     district: String,
 }
 
@@ -41,7 +46,23 @@ impl SiteRow {
             kind_label: view::kind_label(s.kind),
             kind_code: s.kind.code(),
             entity: s.entity_name.clone().unwrap_or_default(),
+            entity_href: s
+                .entity_id
+                .map(|e| format!("/entities/{e}"))
+                .unwrap_or_default(),
             registered: s.entity_id.is_some(),
+            discovered: s.origin == store::SiteOrigin::Discovered,
+            class_label: s
+                .classified
+                .as_ref()
+                .map(|c| view::kind_label(c.kind).to_string())
+                .unwrap_or_default(),
+            class_reason: s
+                .classified
+                .as_ref()
+                .map(|c| c.reason.clone())
+                .unwrap_or_default(),
+            disagrees: s.kind_disagrees(),
             district: view::district_label(&app.districts, s.district),
         }
     }

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Register scale: `wangjian import entities` of a generated Nanning register (default 1,000,000
+# entities) against sqlite3's own `.import` of the SAME CSV file (the storage floor: the CSV
+# parsed by the sqlite3 shell and inserted into one table with the UNIQUE uscc index, nothing
+# validated), then search latency and profile-page latency of `wangjian serve` on the imported
+# register under an open-loop constant-rate load. Prints each run and the medians (seconds,
+# records/s, peak RSS; the two sides alternating), p50/p99 of both HTTP loads, and as its LAST
+# line `ratio sqlite-import: <x>`, x = median wangjian seconds ÷ median sqlite3 seconds (lower
+# is better; goal <= 3 with wangjian's validation on, which it always is).
+#
+#   bench/register.sh [--quick] [--entities N] [--runs N] [--rate R] [--duration SECS] [--seed S]
+#                     [--import-only]
+#   WANGJIAN_BIN=path/to/wangjian bench/register.sh   # skip the build, bench that binary
+#   SEARCH_WAIT=SECS   how long to wait for GET /api/search to answer 200 (default 600)
+#
+# --quick: 50,000 entities, one run per side, 5 s of load per endpoint. --import-only: skip the
+# search and profile loads (the ratio line still comes last).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/.." && pwd)"
+ENTITIES=1000000 RUNS=3 RATE=200 DURATION=20 SEED=1 QUICK=0 QUERIES=10000 IMPORT_ONLY=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) QUICK=1; ENTITIES=50000; RUNS=1; DURATION=5 ;;
+        --entities) ENTITIES="$2"; shift ;;
+        --runs) RUNS="$2"; shift ;;
+        --rate) RATE="$2"; shift ;;
+        --duration) DURATION="$2"; shift ;;
+        --seed) SEED="$2"; shift ;;
+        --import-only) IMPORT_ONLY=1 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        *) echo "unknown argument: $1" >&2; exit 2 ;;
+    esac
+    shift
+done
+SEARCH_WAIT="${SEARCH_WAIT:-600}"
+log() { echo "register.sh: $*" >&2; }
+die() { echo "register.sh: FAILED: $*" >&2; exit 1; }
+
+# --- what the bench needs ---------------------------------------------------------------
+if [ ! -x /usr/bin/time ]; then
+    log "installing GNU time"
+    apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time; }
+fi
+if ! command -v sqlite3 >/dev/null; then
+    log "installing sqlite3"
+    apt-get install -y -qq sqlite3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq sqlite3; }
+fi
+command -v curl >/dev/null || die "curl is needed to poll the console"
+if [ -n "${WANGJIAN_BIN:-}" ]; then
+    WJ="$WANGJIAN_BIN"   # a prebuilt binary (e.g. to bench a fixed commit while the tree moves)
+else
+    log "building wangjian (cargo build --release)"
+    (cd "$ROOT" && cargo build --release -q --bin wangjian)
+    WJ="$ROOT/target/release/wangjian"
+fi
+log "building bench/registerbench (cargo build --release)"
+(cd "$HERE/registerbench" && cargo build --release -q)
+RB="$HERE/registerbench/target/release/registerbench"
+
+TMP="$(mktemp -d /tmp/wj-register-bench.XXXXXX)"
+SERVE_PID=""
+cleanup() {
+    if [ -n "$SERVE_PID" ]; then
+        kill "$SERVE_PID" 2>/dev/null || true
+        wait "$SERVE_PID" 2>/dev/null || true
+    fi
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# --- the register -----------------------------------------------------------------------
+log "generating $ENTITIES entities (seed $SEED) and $QUERIES name queries"
+"$RB" gen --entities "$ENTITIES" --seed "$SEED" -o "$TMP/register.csv" \
+    --queries "$TMP/queries.txt" --query-count "$QUERIES" >&2
+CSV_MB="$(du -m "$TMP/register.csv" | cut -f1)"
+
+# `time -v` field of a file, e.g. tv FILE 'Maximum resident set size (kbytes)'.
+tv() { grep -F "$2" "$1" | head -1 | awk -F': ' '{print $2}'; }
+# "m:ss.ss" or "h:mm:ss" -> seconds
+wall_secs() { echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'; }
+cpu_secs() { echo "$(tv "$1" 'User time') + $(tv "$1" 'System time')" | bc; }
+
+# The floor: the sqlite3 shell's CSV import into one table shaped like the file, with the
+# UNIQUE uscc index wangjian also maintains (an upsert by USCC needs it), in WAL mode with
+# synchronous=NORMAL like wangjian's database. `.import` runs as one transaction.
+cat >"$TMP/floor.sql" <<EOF
+PRAGMA journal_mode=WAL;
+PRAGMA synchronous=NORMAL;
+CREATE TABLE entities (uscc TEXT NOT NULL UNIQUE, name TEXT, kind TEXT, district TEXT,
+    address TEXT, domains TEXT, icp TEXT, food_permit TEXT, legal_rep TEXT, phone TEXT);
+.import --csv --skip 1 $TMP/register.csv entities
+EOF
+
+: >"$TMP/wj.txt"
+: >"$TMP/sq.txt"
+# run_sqlite N: appends "secs cpu rss_kb" to $TMP/sq.txt
+run_sqlite() {
+    local db="$TMP/floor-$1.db" t="$TMP/sq-time-$1"
+    rm -f "$db" "$db-wal" "$db-shm"
+    /usr/bin/time -v -o "$t" sqlite3 -bail "$db" <"$TMP/floor.sql" >"$TMP/sq-out-$1" 2>&1 \
+        || { cat "$TMP/sq-out-$1" >&2; die "sqlite3 .import failed"; }
+    local n
+    n="$(sqlite3 "$db" 'SELECT count(*) FROM entities')"
+    [ "$n" = "$ENTITIES" ] || die "sqlite3 imported $n rows, expected $ENTITIES"
+    local secs
+    secs="$(wall_secs "$(tv "$t" 'Elapsed (wall clock)')")"
+    echo "$secs $(cpu_secs "$t") $(tv "$t" 'Maximum resident set size')" >>"$TMP/sq.txt"
+    log "sqlite3  run $1: $n rows in $secs s, $(cpu_secs "$t") CPU s, $(( $(tv "$t" 'Maximum resident set size') / 1024 )) MB peak RSS"
+    rm -f "$db" "$db-wal" "$db-shm"
+}
+# run_wangjian N: a fresh data directory; appends "secs cpu rss_kb" to $TMP/wj.txt. The last
+# run's data directory stays for the search part.
+run_wangjian() {
+    local d="$TMP/wj-data-$1" t="$TMP/wj-time-$1"
+    rm -rf "$d"
+    /usr/bin/time -v -o "$t" "$WJ" --data "$d" import entities "$TMP/register.csv" \
+        >"$TMP/wj-out-$1" 2>"$TMP/wj-err-$1" \
+        || { cat "$TMP/wj-err-$1" "$TMP/wj-out-$1" >&2; die "wangjian import failed"; }
+    local line
+    line="$(tail -1 "$TMP/wj-out-$1")"
+    # "<c> created, <u> updated, <n> unchanged, <r> rejected"
+    echo "$line" | grep -q "^$ENTITIES created, 0 updated, 0 unchanged, 0 rejected" \
+        || { cat "$TMP/wj-err-$1" >&2; die "wangjian import: '$line', expected $ENTITIES created and nothing rejected"; }
+    local secs
+    secs="$(wall_secs "$(tv "$t" 'Elapsed (wall clock)')")"
+    echo "$secs $(cpu_secs "$t") $(tv "$t" 'Maximum resident set size')" >>"$TMP/wj.txt"
+    log "wangjian run $1: $line in $secs s, $(cpu_secs "$t") CPU s, $(( $(tv "$t" 'Maximum resident set size') / 1024 )) MB peak RSS"
+    if [ -n "$LAST_DATA" ]; then rm -rf "$LAST_DATA"; fi
+    LAST_DATA="$d"
+    rm -f "$TMP/register.csv.rejects.csv"
+}
+
+LAST_DATA=""
+for r in $(seq 1 "$RUNS"); do
+    if [ $((r % 2)) -eq 1 ]; then run_wangjian "$r"; run_sqlite "$r"; else run_sqlite "$r"; run_wangjian "$r"; fi
+done
+
+python3 - "$TMP" "$ENTITIES" "$RUNS" "$CSV_MB" >"$TMP/import-summary.txt" <<'EOF'
+import statistics as st, sys
+tmp, n, runs, mb = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def rows(name):
+    return [[float(x) for x in l.split()] for l in open(f"{tmp}/{name}") if l.strip()]
+wj, sq = rows("wj.txt"), rows("sq.txt")
+med = lambda rs, i: st.median(r[i] for r in rs)
+print(f"register import: {n} entities, {mb} MB CSV, median of {runs} run(s), wall time of the whole process")
+for name, rs, what in (("wangjian", wj, "import entities (parse, validate, upsert in batches of 1000)"),
+                       ("sqlite3", sq, ".import --csv into one table + UNIQUE(uscc), no validation")):
+    print(f"{name:9s} {med(rs,0):8.2f} s  {n / med(rs,0):9.0f} records/s  {med(rs,1):7.2f} CPU s  "
+          f"{med(rs,2) / 1024:6.0f} MB peak RSS  {what}  (runs: {', '.join('%.2f s' % r[0] for r in rs)})")
+print(f"WJ_MEDIAN={med(wj,0):.4f} SQ_MEDIAN={med(sq,0):.4f}")
+EOF
+grep -v '^WJ_MEDIAN' "$TMP/import-summary.txt"
+eval "$(grep '^WJ_MEDIAN' "$TMP/import-summary.txt")"
+
+ratio_line() { printf 'ratio sqlite-import: %.2f\n' "$(echo "$WJ_MEDIAN / $SQ_MEDIAN" | bc -l)"; }
+if [ "$IMPORT_ONLY" = 1 ]; then
+    ratio_line
+    exit 0
+fi
+
+# --- search and profile latency ---------------------------------------------------------
+D="$LAST_DATA"
+if "$WJ" search --help 2>/dev/null | grep -qw sync; then
+    log "wangjian search sync (building the search index from the database)"
+    /usr/bin/time -v -o "$TMP/sync-time" "$WJ" --data "$D" search sync >"$TMP/sync-out" 2>&1 \
+        || { cat "$TMP/sync-out" >&2; die "wangjian search sync failed"; }
+    echo "search sync: $(wall_secs "$(tv "$TMP/sync-time" 'Elapsed (wall clock)')") s, $(( $(tv "$TMP/sync-time" 'Maximum resident set size') / 1024 )) MB peak RSS ($ENTITIES entities)"
+else
+    log "this wangjian has no 'search sync': the console syncs its index when it starts"
+fi
+
+"$WJ" --data "$D" serve --addr 127.0.0.1:0 >"$TMP/serve.out" 2>&1 &
+SERVE_PID=$!
+PORT=""
+for _ in $(seq 1 600); do
+    PORT="$(grep -o 'http://127.0.0.1:[0-9]*' "$TMP/serve.out" 2>/dev/null | head -1 | sed 's/.*://')" || true
+    [ -n "$PORT" ] && break
+    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$TMP/serve.out" >&2; die "wangjian serve exited"; }
+    sleep 0.1
+done
+[ -n "$PORT" ] || { cat "$TMP/serve.out" >&2; die "wangjian serve printed no address"; }
+log "console on 127.0.0.1:$PORT; waiting (up to $SEARCH_WAIT s) for GET /api/search?q=x to answer 200"
+T0="$(date +%s.%N)"
+STATUS=""
+while :; do
+    STATUS="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "http://127.0.0.1:$PORT/api/search?q=x" || true)"
+    [ "$STATUS" = 200 ] && break
+    if [ "$STATUS" = 404 ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/sites?limit=1" || true)" = 200 ]; then
+        die "GET /api/search?q=x answers 404 while /api/sites answers 200: this wangjian has no search endpoint; no search latency measured"
+    fi
+    kill -0 "$SERVE_PID" 2>/dev/null || { cat "$TMP/serve.out" >&2; die "wangjian serve exited while waiting for /api/search"; }
+    if [ "$(echo "$(date +%s.%N) - $T0 > $SEARCH_WAIT" | bc)" = 1 ]; then
+        tail -20 "$TMP/serve.out" >&2
+        die "GET /api/search?q=x never answered 200 within $SEARCH_WAIT s (last status: ${STATUS:-none}); no search latency measured"
+    fi
+    sleep 0.5
+done
+echo "search ready: GET /api/search answered 200 $(echo "$(date +%s.%N) - $T0" | bc | xargs printf '%.1f') s after the console listened"
+
+# field NAME LINE: the value after NAME in a `key value ...` line
+field() { echo "$2" | awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
+# load_report LABEL LINE: one summary line; fails on errors, non-2xx or unsent requests
+load_report() {
+    local l="$2"
+    echo "$1: p50 $(field p50_ms "$l") ms  p99 $(field p99_ms "$l") ms  (p90 $(field p90_ms "$l"), max $(field max_ms "$l") ms) at $(field rate "$l") req/s for $DURATION s: sent $(field sent "$l"), completed $(field completed "$l"), non-2xx $(field non2xx "$l"), errors $(field errors "$l"), unsent $(field unsent "$l"), achieved $(field achieved_rps "$l") req/s"
+    if [ "$(field errors "$l")" != 0 ] || [ "$(field non2xx "$l")" != 0 ] || [ "$(field unsent "$l")" != 0 ]; then
+        log "WARNING: $1 had errors, non-2xx answers or unsent requests: its latencies are not a clean measurement"
+    fi
+}
+
+log "name search: $RATE req/s for $DURATION s, $QUERIES queries (partial and full names) cycled"
+SEARCH_LINE="$("$RB" load --url-template "http://127.0.0.1:$PORT/api/search?q={q}" \
+    --queries "$TMP/queries.txt" --rate "$RATE" --duration "$DURATION")"
+log "$SEARCH_LINE"
+log "profile pages: $RATE req/s for $DURATION s, ids uniform in 1..$ENTITIES"
+PROFILE_LINE="$("$RB" load --url-template "http://127.0.0.1:$PORT/entities/{id}" \
+    --ids "1..$ENTITIES" --rate "$RATE" --duration "$DURATION")"
+log "$PROFILE_LINE"
+echo "wangjian serve: $(awk '/^VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVE_PID/status") peak RSS after both loads"
+load_report "name search /api/search ($ENTITIES entities)" "$SEARCH_LINE"
+load_report "profile /entities/{id}" "$PROFILE_LINE"
+echo "goal: name search p99 <= 20 ms on 1,000,000 entities"
+
+ratio_line

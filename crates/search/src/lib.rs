@@ -1,0 +1,566 @@
+//! Full-text search over the register (market entities) and captured pages.
+//!
+//! # Design
+//!
+//! The index is a *derived cache*: the database stays the source of truth and the caller
+//! feeds changed records through an [`IndexWriter`], committing with an opaque watermark
+//! (for instance the last change id it indexed) that [`SearchIndex::watermark`] returns later,
+//! so synchronisation can resume incrementally. Because it can always be rebuilt, the index
+//! on disk carries a schema version file; an index of another version (or one that cannot be
+//! opened) is wiped and recreated empty, and its watermark is then `None`, telling the caller
+//! to rebuild from scratch.
+//!
+//! Entities and pages live in one tantivy index but use disjoint fields, so a query over
+//! entity fields can never match a page and vice versa. Every document carries one packed
+//! `i64` key (`id * 2 + kind`) that is indexed (upserts delete by that one term), a fast
+//! field (ties in score are broken by id ascending without touching stored documents) and
+//! identifies the hit. Entities store nothing else; pages store url, title, site id and the
+//! text for snippets.
+//!
+//! ## One search box
+//!
+//! The query text is classified, first rule wins:
+//!
+//! 1. 18 letters/digits after [`domain::text::compact_upper`] → exact USCC lookup;
+//! 2. contains `ICP` (or parses as an ICP / public-security number) → exact lookup on the ICP
+//!    keywords; a filing is indexed both with and without its `-n` site suffix, so a query
+//!    without the suffix finds every site of the filing;
+//! 3. 7–13 digits with only phone punctuation → phone lookup. Phones are indexed as national
+//!    digits (country code removed) and, for landlines with an area code, also as their last
+//!    8 and last 7 digits, so the bare local number finds them; mobiles are indexed whole;
+//! 4. a dotted ASCII host, optionally with scheme, `www.` and path → host lookup. Hosts are
+//!    indexed without scheme, `www.`, port and trailing slash, plus every prefix ending at a
+//!    path segment (`waimai.test/shop/8812` is found by `waimai.test`);
+//! 5. anything else is free text.
+//!
+//! Free text is analysed by the crate's own CJK analyzer (see [`analysis`]): overlapping
+//! bigrams for Chinese, lower-cased words for letters and digits. Every query token must
+//! occur in the same field (name, former names, legal representative or address) for an
+//! entity to match, so `青秀区某` and `商行` both find `南宁市青秀区某某商行`. The name field
+//! is boosted most, former names next; a phrase bonus rewards contiguous matches and an exact
+//! keyword on the whole normalised name puts whole-name matches first. Single characters are
+//! indexed as unigrams at the position of the bigram they start, so a one-character query is
+//! a single term lookup and phrases over bigrams are unaffected. Pages are matched the same
+//! way over title (boosted) and text, and identifier queries search page text as words too.
+//!
+//! A district scope is a zero-scoring required clause inside the query, so `limit` and
+//! `offset` stay exact. Results are ordered by score, then by id ascending.
+//!
+//! User text never reaches tantivy's query-parser syntax: queries are built from terms.
+//!
+//! ## Performance
+//!
+//! The reader is opened once and reloaded explicitly after each commit; a search builds a
+//! handful of term queries, collects `offset + limit` hits, and reads stored fields only for
+//! returned page hits. The writer uses at most two threads and a 96 MB heap.
+//! `examples/index_bench.rs` indexes synthetic entities and reports throughput and query
+//! latency; see the crate README for figures measured on the project machine.
+
+pub mod analysis;
+mod ident;
+mod query;
+mod schema;
+mod snippet;
+
+use crate::query::{plan, Attribution};
+use crate::schema::{DocKey, Fields, KEY_FIELD, SCHEMA_VERSION};
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
+use tantivy::collector::TopDocs;
+use tantivy::directory::MmapDirectory;
+use tantivy::query::{EnableScoring, Weight};
+use tantivy::schema::Value;
+use tantivy::{
+    DocAddress, DocSet, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument,
+};
+
+/// Name of the schema version file kept next to the index files.
+const VERSION_FILE: &str = "wangjian-search.version";
+/// Total indexing heap of a writer, shared by its threads.
+const WRITER_HEAP_BYTES: usize = 96 * 1024 * 1024;
+/// Upper bound on `limit` and on `offset` (deep paging is not a use case; this bounds the
+/// memory a single query can ask for).
+pub const MAX_WINDOW: usize = 10_000;
+
+/// Errors of the search index.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The index files could not be read or written.
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// The index directory could not be opened.
+    #[error("search index directory: {0}")]
+    Directory(#[from] tantivy::directory::error::OpenDirectoryError),
+    /// Filesystem error on the index directory.
+    #[error("search index directory {path}: {source}")]
+    Io {
+        /// The path concerned.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// Another writer (in this or another process) holds the index.
+    #[error("the search index is already being written")]
+    WriterBusy,
+}
+
+/// Result type of this crate.
+pub type Result<T> = std::result::Result<T, Error>;
+
+fn io_error(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+    move |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A market entity from the register, as indexed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EntityDoc {
+    /// Database id.
+    pub id: i64,
+    /// Unified social credit code (any spacing or width).
+    pub uscc: String,
+    /// Current registered name.
+    pub name: String,
+    /// Earlier registered names.
+    pub former_names: Vec<String>,
+    /// Hosts and shop addresses (`shop.test`, `waimai.test/shop/8812`, with or without scheme).
+    pub domains: Vec<String>,
+    /// ICP filing / license numbers.
+    pub icps: Vec<String>,
+    /// Business and operating addresses.
+    pub addresses: Vec<String>,
+    /// Phone numbers in any common notation.
+    pub phones: Vec<String>,
+    /// Legal representative or operator.
+    pub legal_rep: Option<String>,
+    /// 6-digit administrative division code.
+    pub district: String,
+}
+
+/// A captured page, as indexed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PageDoc {
+    /// Id of the fetch that captured the page.
+    pub fetch_id: i64,
+    /// Id of the site the page belongs to.
+    pub site_id: i64,
+    /// Address of the page.
+    pub url: String,
+    /// Page title.
+    pub title: String,
+    /// Extracted plain text.
+    pub text: String,
+    /// District of the site, when known.
+    pub district: Option<String>,
+}
+
+/// Which kinds of documents a query searches.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub enum What {
+    /// Register entities only.
+    Entities,
+    /// Captured pages only.
+    Pages,
+    /// Both.
+    #[default]
+    Both,
+}
+
+/// A search request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Query {
+    /// The search box text.
+    pub text: String,
+    /// Which kinds of documents to search.
+    pub what: What,
+    /// Only documents of this district (6-digit code); `None` searches the whole city.
+    pub district: Option<String>,
+    /// Maximum number of hits (capped at [`MAX_WINDOW`]).
+    pub limit: usize,
+    /// Number of hits to skip (capped at [`MAX_WINDOW`]).
+    pub offset: usize,
+}
+
+impl Query {
+    /// A query for `text` over entities and pages, whole city, first 20 hits.
+    pub fn new(text: impl Into<String>) -> Query {
+        Query {
+            text: text.into(),
+            what: What::Both,
+            district: None,
+            limit: 20,
+            offset: 0,
+        }
+    }
+
+    /// Restricts the kinds of documents searched.
+    pub fn what(mut self, what: What) -> Query {
+        self.what = what;
+        self
+    }
+
+    /// Restricts the search to one district.
+    pub fn district(mut self, district: impl Into<String>) -> Query {
+        self.district = Some(district.into());
+        self
+    }
+
+    /// Sets the page window.
+    pub fn page(mut self, offset: usize, limit: usize) -> Query {
+        self.offset = offset;
+        self.limit = limit;
+        self
+    }
+}
+
+/// The entity field that matched a query best.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Field {
+    /// Unified social credit code.
+    Uscc,
+    /// Current name.
+    Name,
+    /// A former name.
+    FormerName,
+    /// A host or shop address.
+    Domain,
+    /// An ICP number.
+    Icp,
+    /// An address.
+    Address,
+    /// A phone number.
+    Phone,
+    /// The legal representative.
+    LegalRep,
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Hit {
+    /// A register entity.
+    Entity {
+        /// Database id of the entity.
+        id: i64,
+        /// Relevance score (higher is better).
+        score: f32,
+        /// The field that matched best.
+        matched: Field,
+    },
+    /// A captured page.
+    Page {
+        /// Id of the fetch.
+        fetch_id: i64,
+        /// Id of the site.
+        site_id: i64,
+        /// Page address.
+        url: String,
+        /// Page title.
+        title: String,
+        /// Plain text around the first match (never HTML).
+        snippet: String,
+        /// Relevance score (higher is better).
+        score: f32,
+    },
+}
+
+impl Hit {
+    /// The relevance score of the hit.
+    pub fn score(&self) -> f32 {
+        match self {
+            Hit::Entity { score, .. } | Hit::Page { score, .. } => *score,
+        }
+    }
+}
+
+struct Inner {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+/// A search index on local disk (or in memory), cheap to clone and safe to share between
+/// threads. Searches run concurrently with a writer and see its changes after it commits.
+#[derive(Clone)]
+pub struct SearchIndex {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex")
+            .field("num_docs", &self.num_docs())
+            .finish_non_exhaustive()
+    }
+}
+
+fn version_stamp() -> String {
+    format!("wangjian-search schema {SCHEMA_VERSION}\n")
+}
+
+/// Removes everything inside `dir` (the directory itself stays).
+fn wipe(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).map_err(io_error(dir))? {
+        let path = entry.map_err(io_error(dir))?.path();
+        let removed = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        removed.map_err(io_error(&path))?;
+    }
+    Ok(())
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating the directory and an empty index if needed.
+    ///
+    /// An index written under another schema version, or one that cannot be opened, is wiped
+    /// and recreated empty (its [`watermark`](Self::watermark) is then `None`).
+    pub fn open(dir: &Path) -> Result<SearchIndex> {
+        fs::create_dir_all(dir).map_err(io_error(dir))?;
+        let version_path = dir.join(VERSION_FILE);
+        let stamp = version_stamp();
+        let current = fs::read_to_string(&version_path).ok();
+        if current.as_deref() != Some(stamp.as_str()) {
+            wipe(dir)?;
+        }
+        let (schema, _) = schema::build();
+        let index = match Index::open_or_create(MmapDirectory::open(dir)?, schema.clone()) {
+            Ok(index) => index,
+            Err(_) => {
+                wipe(dir)?;
+                Index::create_in_dir(dir, schema)?
+            }
+        };
+        fs::write(&version_path, stamp).map_err(io_error(&version_path))?;
+        SearchIndex::from_index(index)
+    }
+
+    /// A fresh index held in memory (for tests and tools).
+    pub fn in_memory() -> Result<SearchIndex> {
+        let (schema, _) = schema::build();
+        SearchIndex::from_index(Index::create_in_ram(schema))
+    }
+
+    fn from_index(index: Index) -> Result<SearchIndex> {
+        let (_, fields) = schema::build();
+        index.tokenizers().register(
+            analysis::ANALYZER,
+            analysis::CjkAnalyzer::new(analysis::Mode::Index),
+        );
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(SearchIndex {
+            inner: Arc::new(Inner {
+                index,
+                reader,
+                fields,
+            }),
+        })
+    }
+
+    /// Starts writing. Only one writer may exist at a time (across processes too); a second
+    /// attempt fails with [`Error::WriterBusy`]. Changes become visible on
+    /// [`IndexWriter::commit`] and are discarded if the writer is dropped instead.
+    pub fn writer(&self) -> Result<IndexWriter> {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .clamp(1, 2);
+        let writer = self
+            .inner
+            .index
+            .writer_with_num_threads(threads, WRITER_HEAP_BYTES)
+            .map_err(|e| match e {
+                tantivy::TantivyError::LockFailure(..) => Error::WriterBusy,
+                e => Error::Index(e),
+            })?;
+        Ok(IndexWriter {
+            writer,
+            inner: Arc::clone(&self.inner),
+        })
+    }
+
+    /// The watermark stored with the last commit, `None` for an index never committed to.
+    pub fn watermark(&self) -> Result<Option<String>> {
+        Ok(self.inner.index.load_metas()?.payload)
+    }
+
+    /// Number of searchable documents (entities and pages).
+    pub fn num_docs(&self) -> u64 {
+        self.inner.reader.searcher().num_docs()
+    }
+
+    /// Runs a search. Empty or whitespace-only text, text without any searchable character,
+    /// and `limit == 0` give no hits; no query text is ever an error.
+    pub fn search(&self, q: &Query) -> Result<Vec<Hit>> {
+        let limit = q.limit.min(MAX_WINDOW);
+        let offset = q.offset.min(MAX_WINDOW);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let f = &self.inner.fields;
+        let Some(plan) = plan(f, &q.text, q.what, q.district.as_deref()) else {
+            return Ok(Vec::new());
+        };
+        let searcher = self.inner.reader.searcher();
+        let collector = TopDocs::with_limit(limit).and_offset(offset).order_by((
+            (SortBySimilarityScore, Order::Desc),
+            (
+                SortByStaticFastValue::<i64>::for_field(KEY_FIELD),
+                Order::Asc,
+            ),
+        ));
+        let top: Vec<((f32, Option<i64>), DocAddress)> =
+            searcher.search(&plan.query, &collector)?;
+
+        let matcher = FieldMatcher::new(&plan.attribution, &searcher)?;
+        let mut hits = Vec::with_capacity(top.len());
+        for ((score, key), address) in top {
+            let Some(key) = key else { continue };
+            match DocKey::unpack(key) {
+                DocKey::Entity(id) => {
+                    let matched = matcher.matched(&searcher, address)?;
+                    hits.push(Hit::Entity { id, score, matched });
+                }
+                DocKey::Page(fetch_id) => {
+                    let doc: TantivyDocument = searcher.doc(address)?;
+                    let text_of = |field| {
+                        doc.get_first(field)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default()
+                            .to_string()
+                    };
+                    hits.push(Hit::Page {
+                        fetch_id,
+                        site_id: doc
+                            .get_first(f.site_id)
+                            .and_then(|v| v.as_i64())
+                            .unwrap_or_default(),
+                        url: text_of(f.url),
+                        title: text_of(f.title),
+                        snippet: snippet::snippet(
+                            doc.get_first(f.text)
+                                .and_then(|v| v.as_str())
+                                .unwrap_or_default(),
+                            &plan.terms,
+                        ),
+                        score,
+                    });
+                }
+            }
+        }
+        Ok(hits)
+    }
+}
+
+/// Finds out which entity field matched a hit best.
+enum FieldMatcher {
+    /// The query only looks at one field.
+    Fixed(Field),
+    /// Per-field sub-queries; the one scoring highest on the hit wins.
+    Scored(Vec<(Field, Box<dyn Weight>)>),
+}
+
+impl FieldMatcher {
+    fn new(attribution: &Attribution, searcher: &Searcher) -> Result<FieldMatcher> {
+        Ok(match attribution {
+            Attribution::Fixed(field) => FieldMatcher::Fixed(*field),
+            Attribution::ByScore(groups) => {
+                let scoring = EnableScoring::enabled_from_searcher(searcher);
+                FieldMatcher::Scored(
+                    groups
+                        .iter()
+                        .map(|(field, query)| Ok((*field, query.weight(scoring)?)))
+                        .collect::<tantivy::Result<_>>()?,
+                )
+            }
+        })
+    }
+
+    /// Only called for returned hits, so the cost is a few scorers per hit.
+    fn matched(&self, searcher: &Searcher, address: DocAddress) -> Result<Field> {
+        let weights = match self {
+            FieldMatcher::Fixed(field) => return Ok(*field),
+            FieldMatcher::Scored(weights) => weights,
+        };
+        let segment = searcher.segment_reader(address.segment_ord);
+        let doc = address.doc_id;
+        let mut best = (f32::MIN, Field::Name);
+        for (field, weight) in weights {
+            let mut scorer = weight.scorer(segment, 1.0)?;
+            // A fresh scorer already sits on its first match, which may lie past the hit;
+            // `seek` only moves forward.
+            if scorer.doc() <= doc && scorer.seek(doc) == doc && scorer.score() > best.0 {
+                best = (scorer.score(), *field);
+            }
+        }
+        Ok(best.1)
+    }
+}
+
+/// The single writer of a [`SearchIndex`].
+pub struct IndexWriter {
+    writer: tantivy::IndexWriter<TantivyDocument>,
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for IndexWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexWriter").finish_non_exhaustive()
+    }
+}
+
+impl IndexWriter {
+    /// Adds an entity, replacing any earlier document with the same id.
+    pub fn upsert_entity(&mut self, doc: &EntityDoc) -> Result<()> {
+        let f = &self.inner.fields;
+        self.writer.delete_term(f.key_term(DocKey::Entity(doc.id)));
+        self.writer.add_document(f.entity_document(doc))?;
+        Ok(())
+    }
+
+    /// Adds a page, replacing any earlier document with the same fetch id.
+    pub fn upsert_page(&mut self, doc: &PageDoc) -> Result<()> {
+        let f = &self.inner.fields;
+        self.writer
+            .delete_term(f.key_term(DocKey::Page(doc.fetch_id)));
+        self.writer.add_document(f.page_document(doc))?;
+        Ok(())
+    }
+
+    /// Removes an entity.
+    pub fn delete_entity(&mut self, id: i64) {
+        let term = self.inner.fields.key_term(DocKey::Entity(id));
+        self.writer.delete_term(term);
+    }
+
+    /// Removes a page.
+    pub fn delete_page(&mut self, fetch_id: i64) {
+        let term = self.inner.fields.key_term(DocKey::Page(fetch_id));
+        self.writer.delete_term(term);
+    }
+
+    /// Removes every document (for a full rebuild; takes effect on commit).
+    pub fn clear(&mut self) -> Result<()> {
+        self.writer.delete_all_documents()?;
+        Ok(())
+    }
+
+    /// Commits all changes with `watermark` as the commit payload, makes them visible to
+    /// searches, and waits for background segment merges to finish.
+    pub fn commit(mut self, watermark: &str) -> Result<()> {
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(watermark);
+        prepared.commit()?;
+        self.inner.reader.reload()?;
+        self.writer.wait_merging_threads()?;
+        self.inner.reader.reload()?;
+        Ok(())
+    }
+}

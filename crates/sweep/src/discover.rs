@@ -1,0 +1,283 @@
+//! Site discovery and classification within a sweep.
+//!
+//! Every scanned page yields [`detect::PageFacts`]. For a page of a **registered** site, its
+//! links to hosts that are no known site, and its links to merchant shops (`/shop/8812`) on its
+//! own host that are no known shop, become discoveries with the page as evidence
+//! ([`store::NewDiscovery`]). The store promotes them to sites after the sweep's first wave and
+//! the sweep crawls them in a second; what their pages show of their operator (USCC, ICP
+//! number, names) lets [`propose`] suggest an entity for a person to confirm. Discovery stops
+//! one hop from the register: discovered sites' own links are not followed.
+//!
+//! Each site that finishes is classified from its scanned pages ([`detect::classify_site`]):
+//! platform, independent trading site, non-trading site or platform shop, with the reason. A
+//! site with pages left unscanned because they had not changed keeps its earlier class (a
+//! class from part of the pages could be wrong).
+
+use crate::run::SweepError;
+use detect::PageFacts;
+use std::collections::HashSet;
+use store::{
+    DiscoveryFilter, DiscoveryState, EvidencePointer, NewDiscovery, Proposal, Scope, Shown, Sighting,
+    Site, SiteClass, Store,
+};
+
+/// What a sweep saw of one site's pages.
+#[derive(Debug, Default)]
+pub(crate) struct SiteSeen {
+    /// The scanned pages' URLs and facts.
+    pages: Vec<(String, PageFacts)>,
+    /// Some page was left unscanned as unchanged: the pages seen are not the whole site.
+    partial: bool,
+}
+
+impl SiteSeen {
+    pub(crate) fn scanned(&mut self, url: &str, facts: PageFacts) {
+        self.pages.push((url.to_string(), facts));
+    }
+
+    pub(crate) fn unchanged(&mut self) {
+        self.partial = true;
+    }
+
+    /// The site's class from its pages, unless some were not scanned.
+    pub(crate) fn classification(&self, site: &Site) -> Option<SiteClass> {
+        if self.partial {
+            return None;
+        }
+        let shop = !site.path_prefix.is_empty();
+        detect::classify_site(self.pages.iter().map(|(u, f)| (u.as_str(), f)), shop).map(|c| {
+            SiteClass {
+                kind: c.kind,
+                reason: c.reason,
+            }
+        })
+    }
+
+    /// What the pages show of the operator, deduplicated in page order.
+    pub(crate) fn shown(&self) -> Shown {
+        fn add(into: &mut Vec<String>, from: &[String]) {
+            for v in from {
+                if !into.contains(v) {
+                    into.push(v.clone());
+                }
+            }
+        }
+        let mut shown = Shown::default();
+        for (_, f) in &self.pages {
+            add(&mut shown.usccs, &f.usccs);
+            add(&mut shown.icps, &f.icps);
+            add(&mut shown.names, &f.operator_names);
+        }
+        shown
+    }
+}
+
+/// The addresses a page of `page_site` links to that no known site covers. `known` answers
+/// for a URL whether a site covers it (the sweep's owner lookup); `reported` keeps the sweep
+/// from reporting an address twice for the same crawl.
+pub(crate) fn discoveries(
+    page_url: &url::Url,
+    facts: &PageFacts,
+    known: impl Fn(&url::Url) -> Option<Site>,
+    evidence: &EvidencePointer,
+    reported: &mut HashSet<(String, String)>,
+) -> Vec<NewDiscovery> {
+    let mut out = Vec::new();
+    let mut push = |host: &str, prefix: &str, anchor: &str, hidden: bool| {
+        let key = (
+            host.strip_prefix("www.").unwrap_or(host).to_string(),
+            prefix.to_string(),
+        );
+        if reported.insert(key) {
+            out.push(NewDiscovery {
+                host: host.to_string(),
+                path_prefix: prefix.to_string(),
+                sighting: Sighting {
+                    from_url: page_url.to_string(),
+                    anchor: anchor.to_string(),
+                    hidden,
+                    evidence: Some(evidence.clone()),
+                },
+            });
+        }
+    };
+    for link in &facts.outbound {
+        let Ok(url) = url::Url::parse(&format!("http://{}/", link.host)) else {
+            continue;
+        };
+        if known(&url).is_none() {
+            push(&link.host, "", &link.anchor, link.hidden);
+        }
+    }
+    if let Some(host) = page_url.host_str() {
+        for prefix in &facts.merchants {
+            let Ok(url) = page_url.join(&format!("{}/", prefix.trim_end_matches('/'))) else {
+                continue;
+            };
+            // A shop is known when a site with that prefix (not only the platform) covers it.
+            let covered = known(&url).is_some_and(|s| !s.path_prefix.is_empty());
+            if !covered {
+                push(host, prefix, "", false);
+            }
+        }
+    }
+    out
+}
+
+/// Proposes an entity for every new discovered site that has none yet, from what its pages
+/// show: a USCC of the register first, then an ICP filing of the register, then an operator
+/// name that is an entity's name or former name. A person confirms or rejects.
+pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
+    let open = store
+        .list_discovered(
+            Scope::City,
+            &DiscoveryFilter {
+                state: Some(DiscoveryState::New),
+                ..DiscoveryFilter::default()
+            },
+        )
+        .await?;
+    let mut proposed = 0;
+    for d in open.iter().filter(|d| d.proposed_entity.is_none()) {
+        if let Some(p) = proposal(store, &d.shown).await? {
+            store.set_proposal(d.id, Some(&p)).await?;
+            proposed += 1;
+        }
+    }
+    Ok(proposed)
+}
+
+async fn proposal(store: &dyn Store, shown: &Shown) -> Result<Option<Proposal>, SweepError> {
+    for uscc in &shown.usccs {
+        if let Some(e) = store.entity_by_uscc(uscc).await? {
+            return Ok(Some(Proposal {
+                entity: e.id,
+                reason: format!("its pages show USCC {uscc}, registered to {}", e.input.name),
+            }));
+        }
+    }
+    for icp in &shown.icps {
+        if let Some(e) = store.entities_by_icp(icp).await?.first() {
+            return Ok(Some(Proposal {
+                entity: e.id,
+                reason: format!(
+                    "its pages show ICP number {icp}, filed in the register by {}",
+                    e.input.name
+                ),
+            }));
+        }
+    }
+    for name in &shown.names {
+        if let Some(e) = store.entities_by_name(name).await?.first() {
+            let how = if e.input.name == *name {
+                "the name"
+            } else {
+                "a former name"
+            };
+            return Ok(Some(Proposal {
+                entity: e.id,
+                reason: format!(
+                    "its pages name the operator {name}, {how} of {} ({})",
+                    e.input.name, e.input.uscc
+                ),
+            }));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use detect::OutLink;
+    use domain::{SiteId, SiteKind};
+    use store::SiteOrigin;
+
+    fn site(host: &str, prefix: &str) -> Site {
+        Site {
+            id: SiteId(1),
+            entity_id: None,
+            host: host.into(),
+            path_prefix: prefix.into(),
+            kind: SiteKind::Platform,
+            district: None,
+            entity_name: None,
+            origin: SiteOrigin::Register,
+            classified: None,
+        }
+    }
+
+    #[test]
+    fn unknown_hosts_and_shops_are_discovered_once() {
+        let known = [site("mall.test", ""), site("mall.test", "/shop/1"), site("a.test", "")];
+        let lookup = |u: &url::Url| {
+            let host = u.host_str().unwrap().trim_start_matches("www.");
+            known
+                .iter()
+                .filter(|s| s.host == host && u.path().starts_with(&s.path_prefix))
+                .max_by_key(|s| s.path_prefix.len())
+                .cloned()
+        };
+        let facts = PageFacts {
+            outbound: vec![
+                OutLink {
+                    host: "www.a.test".into(),
+                    href: "http://www.a.test/".into(),
+                    anchor: "甲".into(),
+                    hidden: false,
+                },
+                OutLink {
+                    host: "b.test".into(),
+                    href: "http://b.test/".into(),
+                    anchor: "乙".into(),
+                    hidden: true,
+                },
+            ],
+            merchants: ["/shop/1".to_string(), "/shop/2".to_string()]
+                .into_iter()
+                .collect(),
+            ..PageFacts::default()
+        };
+        let page = url::Url::parse("http://mall.test/list").unwrap();
+        let ev = EvidencePointer {
+            warc_file: "w.warc.gz".into(),
+            offset: 0,
+            digest: "sha256:x".into(),
+        };
+        let mut reported = HashSet::new();
+        let found = discoveries(&page, &facts, lookup, &ev, &mut reported);
+        let addrs: Vec<(String, String, bool)> = found
+            .iter()
+            .map(|d| (d.host.clone(), d.path_prefix.clone(), d.sighting.hidden))
+            .collect();
+        assert_eq!(
+            addrs,
+            [
+                ("b.test".into(), "".into(), true),
+                ("mall.test".into(), "/shop/2".into(), false)
+            ]
+        );
+        assert!(discoveries(&page, &facts, lookup, &ev, &mut reported).is_empty());
+    }
+
+    #[test]
+    fn partial_sites_keep_their_class() {
+        let mut seen = SiteSeen::default();
+        seen.scanned(
+            "http://a.test/",
+            PageFacts {
+                trading: Some("¥12 立即购买".into()),
+                usccs: vec!["91450103MA5K00012X".into()],
+                ..PageFacts::default()
+            },
+        );
+        let s = site("a.test", "");
+        assert_eq!(
+            seen.classification(&s).map(|c| c.kind),
+            Some(SiteKind::TradingSite)
+        );
+        assert_eq!(seen.shown().usccs, ["91450103MA5K00012X"]);
+        seen.unchanged();
+        assert_eq!(seen.classification(&s), None);
+    }
+}

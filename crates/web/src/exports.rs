@@ -1,0 +1,143 @@
+//! The register's tables as people export them (CSV, XLSX; [`crate::table`]): entities with
+//! every register column, and sites with their class. One definition for the console's export
+//! links and `wangjian export`.
+
+use crate::table::{Cell, Table};
+use crate::view;
+use domain::DistrictTable;
+use store::{Entity, EntityFilter, Scope, Site, SiteFilter, Store, StoreError};
+
+/// Rows read per round trip while collecting an export.
+const CHUNK: i64 = 5000;
+
+/// Entities as a table: the import's columns (so an export re-imports), then the district's
+/// name and the row's times.
+pub fn entities_table(entities: &[Entity], districts: &DistrictTable) -> Table {
+    let mut columns: Vec<String> = match entities.first() {
+        Some(e) => e
+            .input
+            .columns()
+            .into_iter()
+            .map(|(k, _)| k)
+            .filter(|k| !k.starts_with("extra."))
+            .collect(),
+        None => store::EntityInput::new(
+            "",
+            "",
+            domain::SiteKind::TradingSite,
+            domain::DistrictCode::parse("450100").expect("valid code"),
+        )
+        .columns()
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect(),
+    };
+    let base = columns.len();
+    columns.extend(["district_name", "created_at", "updated_at", "id"].map(String::from));
+    let mut table = Table::new("entities", columns);
+    for e in entities {
+        let mut row: Vec<Cell> = e
+            .input
+            .columns()
+            .into_iter()
+            .take(base)
+            .map(|(_, v)| Cell::from(v))
+            .collect();
+        row.push(Cell::from(
+            districts
+                .name(e.input.district)
+                .map(str::to_string)
+                .unwrap_or_default(),
+        ));
+        row.push(Cell::from(view::time(e.created_at)));
+        row.push(Cell::from(view::time(e.updated_at)));
+        row.push(Cell::Int(e.id.0));
+        table.rows.push(row);
+    }
+    table
+}
+
+/// Sites as a table, with the class their pages show and whether it disagrees with the
+/// register.
+pub fn sites_table(sites: &[Site]) -> Table {
+    let mut table = Table::new(
+        "sites",
+        [
+            "address",
+            "kind",
+            "origin",
+            "entity",
+            "district",
+            "classified_kind",
+            "class_reason",
+            "kind_disagrees",
+            "id",
+        ],
+    );
+    for s in sites {
+        table.rows.push(vec![
+            Cell::from(s.address()),
+            Cell::from(s.kind.code()),
+            Cell::from(s.origin.code()),
+            Cell::from(s.entity_name.clone()),
+            Cell::from(s.district.map(|d| d.to_string())),
+            Cell::from(s.classified.as_ref().map(|c| c.kind.code())),
+            Cell::from(s.classified.as_ref().map(|c| c.reason.clone())),
+            Cell::from(if s.kind_disagrees() { "yes" } else { "" }),
+            Cell::Int(s.id.0),
+        ]);
+    }
+    table
+}
+
+/// Every entity in scope that the filter selects (its limit and offset are ignored).
+pub async fn all_entities(
+    store: &dyn Store,
+    scope: Scope,
+    filter: &EntityFilter,
+) -> Result<Vec<Entity>, StoreError> {
+    let mut out = Vec::new();
+    loop {
+        let page = store
+            .list_entities(
+                scope,
+                &EntityFilter {
+                    limit: CHUNK,
+                    offset: out.len() as i64,
+                    ..filter.clone()
+                },
+            )
+            .await?;
+        let n = page.len() as i64;
+        out.extend(page);
+        if n < CHUNK {
+            return Ok(out);
+        }
+    }
+}
+
+/// Every site in scope that the filter selects (its limit and offset are ignored).
+pub async fn all_sites(
+    store: &dyn Store,
+    scope: Scope,
+    filter: &SiteFilter,
+) -> Result<Vec<Site>, StoreError> {
+    let mut out = Vec::new();
+    loop {
+        let page = store
+            .list_sites(
+                scope,
+                &SiteFilter {
+                    limit: CHUNK,
+                    offset: out.len() as i64,
+                    ..filter.clone()
+                },
+            )
+            .await?;
+        let n = page.len() as i64;
+        out.extend(page);
+        if n < CHUNK {
+            return Ok(out);
+        }
+    }
+}

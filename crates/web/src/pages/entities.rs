@@ -1,0 +1,852 @@
+//! The register in the console: `/entities` (filtered, paged, exportable), the profile
+//! ("portrait", 全景画像) `/entities/{id}` and its JSON twin `/api/entities/{id}`, the exports
+//! `/export/entities` and `/export/sites` (CSV or XLSX), search (`/search`, `/api/search`) and
+//! the discovered sites (`/discovered`).
+//!
+//! The profile has one query path, [`Profile::load`]: the HTML page and the JSON document are
+//! two renderings of the same value.
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use chrono::Utc;
+use domain::{EntityId, EntityStatus, SiteKind};
+use serde::Serialize;
+use store::{
+    conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, Fetch, Filing,
+    FindingFilter, HistoryEntry, Scope, Site,
+};
+
+use super::render;
+use crate::exports;
+use crate::table::Table;
+use crate::view::{self, link, Opt, Pager, PAGE_SIZE};
+use crate::{ApiError, Shared, Viewer, WebError};
+
+/// Captures listed on a profile.
+const PROFILE_CAPTURES: usize = 20;
+/// Findings listed per site on a profile (the site page has them all).
+const PROFILE_FINDINGS: i64 = 20;
+
+/// The filter parameters of the entity list and its exports.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct EntityParams {
+    pub district: Option<String>,
+    pub kind: Option<String>,
+    pub status: Option<String>,
+    pub page: Option<String>,
+    pub format: Option<String>,
+}
+
+fn param<T: std::str::FromStr>(name: &str, raw: &Option<String>) -> Result<Option<T>, WebError>
+where
+    T::Err: std::fmt::Display,
+{
+    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(s) => s
+            .parse()
+            .map(Some)
+            .map_err(|e| WebError::BadRequest(format!("参数 {name} 无效（{e}）"))),
+    }
+}
+
+impl EntityParams {
+    fn filter(&self) -> Result<EntityFilter, WebError> {
+        Ok(EntityFilter {
+            district: param::<i64>("district", &self.district)?
+                .map(|d| {
+                    domain::DistrictCode::parse(&d.to_string())
+                        .map_err(|e| WebError::BadRequest(format!("参数 district 无效（{e}）")))
+                })
+                .transpose()?,
+            kind: param::<SiteKind>("kind", &self.kind)?,
+            status: param::<EntityStatus>("status", &self.status)?,
+            ..EntityFilter::default()
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        let v = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
+        vec![
+            ("district", v(&self.district)),
+            ("kind", v(&self.kind)),
+            ("status", v(&self.status)),
+        ]
+    }
+}
+
+struct EntityRow {
+    href: String,
+    uscc: String,
+    name: String,
+    status_label: &'static str,
+    status_warn: bool,
+    form: &'static str,
+    kind_label: &'static str,
+    district: String,
+}
+
+impl EntityRow {
+    fn new(e: &Entity, app: &crate::AppState) -> EntityRow {
+        EntityRow {
+            href: format!("/entities/{}", e.id),
+            uscc: e.input.uscc.clone(),
+            name: e.input.name.clone(),
+            status_label: e.input.status.title(),
+            status_warn: e.input.status != EntityStatus::Active,
+            form: e.input.legal_form.title(),
+            kind_label: view::kind_label(e.input.kind),
+            district: view::district_label(&app.districts, Some(e.input.district)),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "entities.html")]
+struct EntitiesPage {
+    active: &'static str,
+    districts: Vec<Opt>,
+    kinds: Vec<Opt>,
+    statuses: Vec<Opt>,
+    rows: Vec<EntityRow>,
+    pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
+}
+
+pub(crate) async fn list(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<EntityParams>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = params.filter()?;
+    let page = view::page_param(&params.page)?;
+    let mut rows = app
+        .store
+        .list_entities(
+            viewer.scope(),
+            &EntityFilter {
+                limit: PAGE_SIZE + 1,
+                offset: (page - 1) * PAGE_SIZE,
+                ..filter
+            },
+        )
+        .await?;
+    let more = rows.len() as i64 > PAGE_SIZE;
+    rows.truncate(PAGE_SIZE as usize);
+    let pairs = params.pairs();
+    let page_href = |p: i64| {
+        let mut q = pairs.clone();
+        q.push(("page", if p > 1 { p.to_string() } else { String::new() }));
+        link("/entities", &q)
+    };
+    let pager = Pager::new(page, rows.len(), more, None, page_href);
+    let current = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| *n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let kind = current("kind");
+    let mut kinds = vec![Opt::new("", "全部类型", &kind)];
+    kinds.extend(
+        SiteKind::ALL
+            .iter()
+            .map(|k| Opt::new(k.code(), view::kind_label(*k), &kind)),
+    );
+    let status = current("status");
+    let mut statuses = vec![Opt::new("", "全部状态", &status)];
+    statuses.extend(
+        EntityStatus::ALL
+            .iter()
+            .map(|s| Opt::new(s.code(), s.title(), &status)),
+    );
+    let export = |format: &str| {
+        let mut q = pairs.clone();
+        q.push(("format", format.to_string()));
+        link("/export/entities", &q)
+    };
+    render(&EntitiesPage {
+        active: "entities",
+        districts: view::district_options(&app.districts, &current("district")),
+        kinds,
+        statuses,
+        rows: rows.iter().map(|e| EntityRow::new(e, &app)).collect(),
+        pager,
+        csv_href: export("csv"),
+        xlsx_href: export("xlsx"),
+    })
+}
+
+/// A filing with its conflicts as of today.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct FilingView {
+    #[serde(flatten)]
+    pub filing: Filing,
+    pub conflicts: Vec<Conflict>,
+}
+
+/// A permit or license of the entity, from the register or a department's filing.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Permit {
+    pub kind: String,
+    pub number: String,
+    pub scope: Option<String>,
+    pub valid_from: Option<chrono::NaiveDate>,
+    pub valid_until: Option<chrono::NaiveDate>,
+    /// `register`, or the filing's source.
+    pub source: String,
+    pub expired: bool,
+}
+
+/// One of the entity's sites with its latest findings.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SiteView {
+    #[serde(flatten)]
+    pub site: Site,
+    pub kind_disagrees: bool,
+    pub findings_total: i64,
+    pub findings: Vec<store::Finding>,
+}
+
+/// A section later features fill (cases, credit, complaints): present in the profile so that
+/// its shape does not change when they arrive.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Placeholder {
+    pub section: &'static str,
+    pub title: &'static str,
+    pub available: bool,
+}
+
+/// Everything the console knows about one entity ("portrait").
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Profile {
+    pub entity: Entity,
+    pub permits: Vec<Permit>,
+    pub filings: Vec<FilingView>,
+    pub sites: Vec<SiteView>,
+    pub captures: Vec<Fetch>,
+    pub history: Vec<HistoryEntry>,
+    pub placeholders: Vec<Placeholder>,
+}
+
+impl Profile {
+    /// The profile of entity `id` as `scope` may see it (`None`: no such entity in scope).
+    pub(crate) async fn load(
+        app: &crate::AppState,
+        scope: Scope,
+        id: EntityId,
+    ) -> Result<Option<Profile>, store::StoreError> {
+        let Some(entity) = app.store.entity(id).await? else {
+            return Ok(None);
+        };
+        if let Scope::District(d) = scope {
+            if entity.input.district != d {
+                return Ok(None);
+            }
+        }
+        let today = Utc::now().date_naive();
+        let filings: Vec<FilingView> = app
+            .store
+            .entity_filings(id)
+            .await?
+            .into_iter()
+            .map(|f| FilingView {
+                conflicts: conflicts(&f, Some(&entity), today),
+                filing: f,
+            })
+            .collect();
+        let mut permits = Vec::new();
+        if let Some(n) = &entity.input.food_permit {
+            permits.push(Permit {
+                kind: "food_permit".into(),
+                number: n.clone(),
+                scope: None,
+                valid_from: None,
+                valid_until: None,
+                source: "register".into(),
+                expired: false,
+            });
+        }
+        for f in &filings {
+            let i = &f.filing.input;
+            if let Some(number) = &i.number {
+                permits.push(Permit {
+                    kind: i.kind.clone(),
+                    number: number.clone(),
+                    scope: i.scope.clone(),
+                    valid_from: i.valid_from,
+                    valid_until: i.valid_until,
+                    source: i.source.clone(),
+                    expired: i.valid_until.is_some_and(|u| u < today),
+                });
+            }
+        }
+        let mut sites = Vec::new();
+        let mut captures = Vec::new();
+        for site in app.store.entity_sites(id).await? {
+            let filter = FindingFilter {
+                site_id: Some(site.id),
+                ..FindingFilter::default()
+            };
+            let findings_total = app.store.count_findings(scope, &filter).await?;
+            let findings = app
+                .store
+                .list_findings(
+                    scope,
+                    &FindingFilter {
+                        limit: PROFILE_FINDINGS,
+                        ..filter
+                    },
+                )
+                .await?;
+            captures.extend(
+                app.store
+                    .site_fetches(scope, site.id, PROFILE_CAPTURES as i64)
+                    .await?,
+            );
+            sites.push(SiteView {
+                kind_disagrees: site.kind_disagrees(),
+                site,
+                findings_total,
+                findings,
+            });
+        }
+        captures.sort_by(|a, b| b.fetch.fetched_at.cmp(&a.fetch.fetched_at));
+        captures.truncate(PROFILE_CAPTURES);
+        let history = app.store.entity_history(id).await?;
+        Ok(Some(Profile {
+            entity,
+            permits,
+            filings,
+            sites,
+            captures,
+            history,
+            placeholders: vec![
+                Placeholder {
+                    section: "cases",
+                    title: "线索与案件",
+                    available: false,
+                },
+                Placeholder {
+                    section: "credit",
+                    title: "信用评价",
+                    available: false,
+                },
+                Placeholder {
+                    section: "complaints",
+                    title: "投诉举报",
+                    available: false,
+                },
+            ],
+        }))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "entity.html")]
+struct EntityPage {
+    active: &'static str,
+    p: Profile,
+    status_warn: bool,
+    form: &'static str,
+    kind_label: &'static str,
+    district: String,
+    established: String,
+    extra: Vec<(String, String)>,
+    sites: Vec<SiteLine>,
+    captures: Vec<CaptureLine>,
+    history: Vec<HistoryLine>,
+    filings: Vec<FilingLine>,
+}
+
+struct SiteLine {
+    href: String,
+    address: String,
+    kind_label: &'static str,
+    origin_discovered: bool,
+    class_label: String,
+    class_reason: String,
+    disagrees: bool,
+    findings_total: i64,
+    findings_href: String,
+    findings: Vec<(String, String, String)>,
+}
+
+struct CaptureLine {
+    url: String,
+    time: String,
+    status: String,
+    evidence_href: Option<String>,
+}
+
+struct HistoryLine {
+    time: String,
+    source: String,
+    field: String,
+    old: String,
+    new: String,
+}
+
+struct FilingLine {
+    source: String,
+    kind: String,
+    key: String,
+    name: String,
+    domain: String,
+    status: String,
+    joined: &'static str,
+    validity: String,
+    conflicts: Vec<String>,
+    other: String,
+}
+
+fn opt(s: &Option<String>) -> String {
+    s.clone().unwrap_or_default()
+}
+
+pub(crate) async fn profile(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let id = EntityId(view::path_id(&raw, "经营主体")?);
+    let p = Profile::load(&app, viewer.scope(), id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("经营主体 {id}")))?;
+    let e = &p.entity.input;
+    let sites = p
+        .sites
+        .iter()
+        .map(|s| SiteLine {
+            href: format!("/sites/{}", s.site.id),
+            address: s.site.address(),
+            kind_label: view::kind_label(s.site.kind),
+            origin_discovered: s.site.origin == store::SiteOrigin::Discovered,
+            class_label: s
+                .site
+                .classified
+                .as_ref()
+                .map(|c| view::kind_label(c.kind).to_string())
+                .unwrap_or_else(|| "未分类".into()),
+            class_reason: s
+                .site
+                .classified
+                .as_ref()
+                .map(|c| c.reason.clone())
+                .unwrap_or_default(),
+            disagrees: s.kind_disagrees,
+            findings_total: s.findings_total,
+            findings_href: link("/findings", &[("site", s.site.id.to_string())]),
+            findings: s
+                .findings
+                .iter()
+                .map(|f| {
+                    (
+                        f.finding.category.code().to_string(),
+                        f.finding.excerpt.clone(),
+                        f.finding.fetch_id
+                            .map(|id| format!("/evidence/{id}"))
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        })
+        .collect();
+    let captures = p
+        .captures
+        .iter()
+        .map(|f| CaptureLine {
+            url: f.fetch.url.clone(),
+            time: view::time(f.fetch.fetched_at),
+            status: f
+                .fetch
+                .status
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| "—".into()),
+            evidence_href: f
+                .fetch
+                .evidence
+                .as_ref()
+                .map(|_| format!("/evidence/{}", f.id)),
+        })
+        .collect();
+    let history = p
+        .history
+        .iter()
+        .rev()
+        .map(|h| HistoryLine {
+            time: view::time(h.changed_at),
+            source: h.source.clone(),
+            field: h.field.clone(),
+            old: opt(&h.old_value),
+            new: opt(&h.new_value),
+        })
+        .collect();
+    let filings = p
+        .filings
+        .iter()
+        .map(|f| {
+            let i = &f.filing.input;
+            let mapped: Vec<String> = [&i.name, &i.uscc, &i.domain, &i.number, &i.status]
+                .iter()
+                .filter_map(|v| v.as_ref().cloned())
+                .collect();
+            let other: Vec<String> = i
+                .fields
+                .iter()
+                .filter(|(_, v)| !mapped.contains(v))
+                .map(|(k, v)| format!("{k}：{v}"))
+                .collect();
+            FilingLine {
+                source: i.source.clone(),
+                kind: i.kind.clone(),
+                key: i.record_key.clone(),
+                name: opt(&i.name),
+                domain: opt(&i.domain),
+                status: opt(&i.status),
+                joined: match f.filing.joined_by {
+                    Some(store::JoinedBy::Uscc) => "按信用代码",
+                    Some(store::JoinedBy::Domain) => "按域名",
+                    None => "未关联",
+                },
+                validity: match (i.valid_from, i.valid_until) {
+                    (None, None) => String::new(),
+                    (a, b) => format!(
+                        "{} 至 {}",
+                        a.map(|d| d.to_string()).unwrap_or_default(),
+                        b.map(|d| d.to_string()).unwrap_or_else(|| "—".into())
+                    ),
+                },
+                conflicts: f.conflicts.iter().map(|c| c.to_string()).collect(),
+                other: other.join("；"),
+            }
+        })
+        .collect();
+    render(&EntityPage {
+        active: "entities",
+        status_warn: e.status != EntityStatus::Active,
+        form: e.legal_form.title(),
+        kind_label: view::kind_label(e.kind),
+        district: view::district_label(&app.districts, Some(e.district)),
+        established: e.established.map(|d| d.to_string()).unwrap_or_default(),
+        extra: e.extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        sites,
+        captures,
+        history,
+        filings,
+        p,
+    })
+}
+
+pub(crate) async fn profile_json(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Json<Profile>, ApiError> {
+    let id = EntityId(view::path_id(&raw, "entity")?);
+    let p = Profile::load(&app, viewer.scope(), id)
+        .await
+        .map_err(WebError::from)?
+        .ok_or_else(|| WebError::NotFound(format!("entity {id}")))?;
+    Ok(Json(p))
+}
+
+/// The format asked for by `?format=`: CSV (default) or XLSX.
+fn table_response(table: &Table, format: &Option<String>) -> Result<Response, WebError> {
+    let xlsx = match format.as_deref().map(str::trim) {
+        None | Some("") | Some("csv") => false,
+        Some("xlsx") => true,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "参数 format 应为 csv 或 xlsx，而不是 {other:?}"
+            )))
+        }
+    };
+    let name = format!(
+        "wangjian-{}-{}",
+        table.title,
+        Utc::now().format("%Y%m%d-%H%M%S")
+    );
+    let (body, mime, ext) = if xlsx {
+        let mut cursor = std::io::Cursor::new(Vec::new());
+        table
+            .write_xlsx(&mut cursor)
+            .map_err(|e| WebError::BadRequest(format!("导出失败：{e}")))?;
+        (
+            cursor.into_inner(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "xlsx",
+        )
+    } else {
+        let mut out = Vec::new();
+        table
+            .write_csv(&mut out)
+            .map_err(|e| WebError::BadRequest(format!("导出失败：{e}")))?;
+        (out, "text/csv; charset=utf-8", "csv")
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}.{ext}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+pub(crate) async fn export_entities(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<EntityParams>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let entities =
+        exports::all_entities(app.store.as_ref(), viewer.scope(), &params.filter()?).await?;
+    table_response(
+        &exports::entities_table(&entities, &app.districts),
+        &params.format,
+    )
+}
+
+/// The sites list's filters plus `format`.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct SiteExportParams {
+    #[serde(flatten)]
+    pub sites: view::SiteParams,
+    pub format: Option<String>,
+}
+
+pub(crate) async fn export_sites(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<SiteExportParams>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let sites =
+        exports::all_sites(app.store.as_ref(), viewer.scope(), &params.sites.filter()?).await?;
+    table_response(&exports::sites_table(&sites), &params.format)
+}
+
+// --- search ---
+
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct SearchParams {
+    pub q: Option<String>,
+    pub limit: Option<String>,
+    pub offset: Option<String>,
+}
+
+/// A search hit as the console shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub(crate) enum SearchHit {
+    Entity {
+        id: i64,
+        uscc: String,
+        name: String,
+        matched: String,
+        href: String,
+    },
+    Page {
+        fetch_id: i64,
+        site_id: i64,
+        url: String,
+        title: String,
+        snippet: String,
+        href: String,
+    },
+}
+
+async fn run_search(
+    app: &crate::AppState,
+    scope: Scope,
+    text: &str,
+    limit: usize,
+    offset: usize,
+) -> Result<Vec<SearchHit>, WebError> {
+    let Some(index) = &app.search else {
+        return Err(WebError::Unavailable("搜索索引未启用".into()));
+    };
+    let mut q = search::Query::new(text).page(offset, limit);
+    if let Scope::District(d) = scope {
+        q = q.district(d.to_string());
+    }
+    let index = index.clone();
+    let hits = tokio::task::spawn_blocking(move || index.search(&q))
+        .await
+        .map_err(|e| WebError::Unavailable(format!("搜索失败：{e}")))?
+        .map_err(|e| WebError::Unavailable(format!("搜索失败：{e}")))?;
+    let mut out = Vec::with_capacity(hits.len());
+    for h in hits {
+        match h {
+            search::Hit::Entity { id, matched, .. } => {
+                // The index may lag the database: a hit no longer there is skipped.
+                if let Some(e) = app.store.entity(EntityId(id)).await? {
+                    out.push(SearchHit::Entity {
+                        id,
+                        uscc: e.input.uscc,
+                        name: e.input.name,
+                        matched: format!("{matched:?}").to_lowercase(),
+                        href: format!("/entities/{id}"),
+                    });
+                }
+            }
+            search::Hit::Page {
+                fetch_id,
+                site_id,
+                url,
+                title,
+                snippet,
+                ..
+            } => out.push(SearchHit::Page {
+                fetch_id,
+                site_id,
+                url,
+                title,
+                snippet,
+                href: format!("/evidence/{fetch_id}"),
+            }),
+        }
+    }
+    Ok(out)
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    active: &'static str,
+    q: String,
+    hits: Vec<SearchHit>,
+    searched: bool,
+}
+
+pub(crate) async fn search_page(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let q = params.q.unwrap_or_default().trim().to_string();
+    let hits = if q.is_empty() {
+        Vec::new()
+    } else {
+        run_search(&app, viewer.scope(), &q, 50, 0).await?
+    };
+    render(&SearchPage {
+        active: "search",
+        searched: !q.is_empty(),
+        q,
+        hits,
+    })
+}
+
+pub(crate) async fn search_json(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<Vec<SearchHit>>, ApiError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let (limit, offset) = view::api_window(&params.limit, &params.offset)?;
+    let q = params.q.unwrap_or_default();
+    if q.trim().is_empty() {
+        return Ok(Json(Vec::new()));
+    }
+    let hits = run_search(&app, viewer.scope(), &q, limit as usize, offset as usize).await?;
+    Ok(Json(hits))
+}
+
+// --- discovered sites ---
+
+#[derive(Template)]
+#[template(path = "discovered.html")]
+struct DiscoveredPage {
+    active: &'static str,
+    rows: Vec<DiscoveredLine>,
+}
+
+struct DiscoveredLine {
+    id: i64,
+    address: String,
+    state: &'static str,
+    first_seen: String,
+    sightings: i64,
+    evidence: Vec<(String, String, bool, Option<String>)>,
+    site_href: Option<String>,
+    class_label: String,
+    proposal: Option<(String, String)>,
+    shown: String,
+}
+
+pub(crate) async fn discovered(
+    State(app): State<Shared>,
+    viewer: Viewer,
+) -> Result<Html<String>, WebError> {
+    let list: Vec<Discovered> = app
+        .store
+        .list_discovered(viewer.scope(), &DiscoveryFilter::default())
+        .await?;
+    let mut rows = Vec::with_capacity(list.len());
+    for d in list {
+        let site = match d.site_id {
+            Some(id) => app.store.site(Scope::City, id).await?,
+            None => None,
+        };
+        rows.push(DiscoveredLine {
+            id: d.id,
+            address: d.address(),
+            state: match d.state {
+                store::DiscoveryState::New => "待确认",
+                store::DiscoveryState::Confirmed => "已确认",
+                store::DiscoveryState::Rejected => "已排除",
+            },
+            first_seen: view::time(d.first_seen),
+            sightings: d.sightings,
+            evidence: d
+                .evidence
+                .iter()
+                .map(|s| {
+                    (
+                        s.from_url.clone(),
+                        s.anchor.clone(),
+                        s.hidden,
+                        s.evidence
+                            .as_ref()
+                            .map(|e| format!("{}:{}", e.warc_file, e.offset)),
+                    )
+                })
+                .collect(),
+            site_href: d.site_id.map(|id| format!("/sites/{id}")),
+            class_label: site
+                .and_then(|s| s.classified)
+                .map(|c| format!("{}（{}）", view::kind_label(c.kind), c.reason))
+                .unwrap_or_default(),
+            proposal: d
+                .proposed_entity
+                .map(|e| (format!("/entities/{e}"), d.proposal_reason.clone().unwrap_or_default())),
+            shown: [
+                d.shown.usccs.join(" "),
+                d.shown.icps.join(" "),
+                d.shown.names.join(" "),
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" · "),
+        });
+    }
+    render(&DiscoveredPage {
+        active: "discovered",
+        rows,
+    })
+}

@@ -1,0 +1,190 @@
+//! The register end to end, as a user runs it: a demo sweep over simweb discovers the
+//! unregistered sites that registered ones link to and classifies every site; filings from
+//! another department join the register; search finds entities by partial name and pages by
+//! text; exports open in openpyxl (a real XLSX reader).
+
+use crate::{run, stdout, wangjian};
+use std::collections::BTreeSet;
+
+#[test]
+fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let sites = "60";
+    let out = run(wangjian(&data).args([
+        "demo",
+        "--no-serve",
+        "--sites",
+        sites,
+        "--seed",
+        "7",
+        "--concurrency",
+        "8",
+    ]));
+    assert!(out.status.success());
+
+    // The truth the demo wrote: every unregistered site linked from a registered homepage (or
+    // listed on its platform's directory) must be discovered, with evidence.
+    let truth: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(data.join("simweb/truth.json")).unwrap()).unwrap();
+    let mut expected = BTreeSet::new();
+    for site in truth["sites"].as_object().unwrap().values() {
+        if site["registered"].as_bool() == Some(false) {
+            let host = site["host"].as_str().unwrap();
+            let prefix = site["path_prefix"].as_str().unwrap_or_default();
+            let linked = site["linked_from"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty());
+            if linked || !prefix.is_empty() {
+                expected.insert(format!(
+                    "{}{}",
+                    host.trim_start_matches("www."),
+                    prefix.trim_end_matches('/')
+                ));
+            }
+        }
+    }
+    assert!(!expected.is_empty(), "the world has unregistered sites");
+    let out = run(wangjian(&data).args(["discovered", "list", "--format", "json"]));
+    assert!(out.status.success());
+    let discovered: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let found: BTreeSet<String> = discovered
+        .iter()
+        .map(|d| {
+            format!(
+                "{}{}",
+                d["host"].as_str().unwrap().trim_start_matches("www."),
+                d["path_prefix"].as_str().unwrap()
+            )
+        })
+        .collect();
+    let missing: Vec<&String> = expected.difference(&found).collect();
+    assert!(missing.is_empty(), "not discovered: {missing:?}");
+    for d in &discovered {
+        let ev = d["evidence"].as_array().unwrap();
+        assert!(!ev.is_empty(), "{d}");
+        assert!(ev[0]["from_url"].as_str().unwrap().starts_with("http://"));
+        assert!(ev[0]["evidence"]["warc_file"].is_string(), "{d}");
+        // Promoted and crawled in the same sweep.
+        assert!(d["site_id"].is_number(), "{d}");
+    }
+
+    // Every site the sweep finished has a class; discovered sites show the kind their pages
+    // show, with a reason.
+    let out = run(wangjian(&data).args(["sites", "--format", "json"]));
+    let sites: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let classified = sites
+        .iter()
+        .filter(|s| s["classified"]["reason"].is_string())
+        .count();
+    assert!(
+        classified * 10 >= sites.len() * 9,
+        "{classified} of {} sites classified",
+        sites.len()
+    );
+    assert!(sites
+        .iter()
+        .any(|s| s["origin"] == "discovered" && s["classified"]["kind"] == "trading_site"));
+
+    // Another department's filings: a registered entity's ICP filing joins by USCC, one of its
+    // domains filed under another name is a conflict, a domain of nobody joins nothing.
+    let out = run(wangjian(&data).args(["export", "entities", "-o"]).arg(dir.path().join("e.csv")));
+    assert!(out.status.success());
+    let csv = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
+    let mut lines = csv.trim_start_matches('\u{FEFF}').lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    let first: Vec<String> = lines
+        .find(|l| !l.contains('"'))
+        .unwrap()
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let (uscc, name, domains) = (
+        first[col("uscc")].clone(),
+        first[col("name")].clone(),
+        first[col("domains")].clone(),
+    );
+    let domain = domains.split(';').next().unwrap().to_string();
+    let filings = dir.path().join("telecom.csv");
+    std::fs::write(
+        &filings,
+        format!(
+            "网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期\n\
+             桂ICP备2016000001号-1,{name},{uscc},{domain},2016-05-01\n\
+             桂ICP备2016000002号-1,另一家公司,,{domain},2016-05-02\n\
+             桂ICP备2016000003号-1,无名网站,,nobody-registered.test,2016-05-03\n\
+             桂ICP备2016000004号-1,坏行,{uscc},{domain},2016-13-01\n"
+        ),
+    )
+    .unwrap();
+    let out = run(wangjian(&data)
+        .args(["import", "filings", "--source", "telecom"])
+        .arg(&filings));
+    assert!(out.status.success());
+    let said = stdout(&out);
+    assert!(
+        said.contains("3 created, 0 updated, 0 unchanged, 1 rejected; 1 not joined to an entity, 2 conflicts"),
+        "{said}"
+    );
+    let again = run(wangjian(&data)
+        .args(["import", "filings", "--source", "telecom"])
+        .arg(&filings));
+    assert!(stdout(&again).contains("0 created, 0 updated, 3 unchanged, 1 rejected"));
+    let conflicts =
+        std::fs::read_to_string(dir.path().join("telecom.csv.conflicts.csv")).unwrap();
+    assert!(conflicts.contains("name_differs") && conflicts.contains("no_entity"));
+
+    // Search: a partial name (4 characters from the middle) finds the entity; its USCC too.
+    let chars: Vec<char> = name.chars().collect();
+    let part: String = chars[chars.len() / 2 - 2..chars.len() / 2 + 2].iter().collect();
+    for q in [part.as_str(), uscc.as_str(), domain.as_str()] {
+        let out = run(wangjian(&data).args(["search", "query", q, "--limit", "50"]));
+        assert!(out.status.success());
+        assert!(
+            stdout(&out).lines().any(|l| l.contains(&uscc)),
+            "{q}: {}",
+            stdout(&out)
+        );
+    }
+    // Pages by their text: the word every simweb homepage footer carries.
+    let out = run(wangjian(&data).args(["search", "query", "版权所有", "--limit", "5"]));
+    assert!(stdout(&out).lines().any(|l| l.starts_with("page\t")), "{}", stdout(&out));
+
+    // XLSX exports open in openpyxl with the same rows as the CSV.
+    let xlsx = dir.path().join("sites.xlsx");
+    let out = run(wangjian(&data).args(["export", "sites", "-o"]).arg(&xlsx));
+    assert!(out.status.success());
+    let python = crate::wacz::pytools().join("python");
+    let check = std::process::Command::new(python)
+        .args([
+            "-c",
+            "import sys, openpyxl\n\
+             wb = openpyxl.load_workbook(sys.argv[1], read_only=True)\n\
+             ws = wb.active\n\
+             rows = list(ws.iter_rows(values_only=True))\n\
+             print(len(rows) - 1, rows[0][0], rows[1][0])",
+        ])
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let said = String::from_utf8_lossy(&check.stdout);
+    let mut parts = said.split_whitespace();
+    assert_eq!(
+        parts.next().unwrap().parse::<usize>().unwrap(),
+        sites.len(),
+        "{said}"
+    );
+    assert_eq!(parts.next(), Some("address"));
+}
