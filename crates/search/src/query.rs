@@ -175,18 +175,23 @@ fn field_group(
     }
 }
 
+/// The score of an entity found by an identifier (see `entity_query`).
+const IDENT_SCORE: f32 = 1.0e6;
+
 fn entity_query(
     f: &Fields,
     kind: &Kind,
     text: &str,
     toks: &[Tok],
 ) -> Option<(Box<dyn TantivyQuery>, Attribution)> {
-    // Identifier lookups are yes/no: a constant score leaves the order to the id.
+    // Identifier lookups are yes/no: a constant score leaves the order to the id. The constant
+    // is above any page's score, so that the entity an identifier names comes before the pages
+    // that merely mention it (or, for a host, lie on it).
     let keyword = |field: IndexField, key: &str, matched: Field| {
         Some((
             Box::new(ConstScoreQuery::new(
                 term_query(field, key, IndexRecordOption::Basic),
-                1.0,
+                IDENT_SCORE,
             )) as Box<dyn TantivyQuery>,
             Attribution::Fixed(matched),
         ))

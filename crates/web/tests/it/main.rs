@@ -266,6 +266,7 @@ pub async fn fixture() -> Fixture {
             dir: log_dir,
             public_key_file: keys_dir.join("console-test.pub"),
         }),
+        search: None,
     };
     Fixture {
         router: web::router(state.clone()),
