@@ -10,7 +10,7 @@
 //! reported (`<file>.conflicts.csv`) and shown on the profile — never resolved by overwriting.
 
 use crate::import::{
-    csv_records, decode, json_records, reject_file_path, write_rejects, Format, ImportError,
+    decode, parse_rows, reject_file_path, write_rejects, Format, ImportError,
     ImportOptions, Rejected,
 };
 use crate::model::{SiteAddress, Upsert};
@@ -146,50 +146,23 @@ pub fn parse(
         .filter_map(|k| mapping.header(k))
         .collect();
     let required: Vec<&str> = required.iter().map(String::as_str).collect();
-    let records = match format {
-        Format::Csv => csv_records(&decoded, &required),
-        Format::JsonLines => Ok(json_records(&decoded)),
-    };
-    let records = match records {
-        Ok(r) => r,
-        Err(fatal) => {
-            return ParsedFilings {
-                fatal: Some(fatal),
-                ..ParsedFilings::default()
-            }
-        }
-    };
-    let mut out = ParsedFilings::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for rec in records {
-        let reject = |reason: String| Rejected {
-            line: rec.line,
-            reason,
-            raw: rec.raw.clone(),
-        };
-        let fields = match rec.fields {
-            Ok(f) => f,
-            Err(reason) => {
-                out.rejected.push(reject(reason));
-                continue;
-            }
-        };
-        match validate(fields, mapping) {
-            Err(reasons) => out.rejected.push(reject(reasons.join("; "))),
-            Ok(f) => {
-                if let Some(first) = seen.get(&f.record_key) {
-                    out.rejected.push(reject(format!(
-                        "key {} already appears on line {first}",
-                        f.record_key
-                    )));
-                } else {
-                    seen.insert(f.record_key.clone(), rec.line);
-                    out.rows.push((rec.line, f));
-                }
-            }
-        }
+    match parse_rows(
+        &decoded,
+        format,
+        &required,
+        |fields| validate(fields, mapping),
+        |f: &FilingInput| format!("key {}", f.record_key),
+    ) {
+        Ok((rows, rejected)) => ParsedFilings {
+            rows,
+            rejected,
+            fatal: None,
+        },
+        Err(fatal) => ParsedFilings {
+            fatal: Some(fatal),
+            ..ParsedFilings::default()
+        },
     }
-    out
 }
 
 fn validate(fields: Vec<(String, String)>, m: &Mapping) -> Result<FilingInput, Vec<String>> {

@@ -130,50 +130,65 @@ pub fn parse_with_table(
     table: &DistrictTable,
 ) -> ParseOutcome {
     let decoded = decode(bytes, encoding);
-    let records = match format {
-        Format::Csv => csv_records(&decoded, &REQUIRED),
-        Format::JsonLines => Ok(json_records(&decoded)),
-    };
-    let records = match records {
-        Ok(r) => r,
-        Err(fatal) => {
-            return ParseOutcome {
-                fatal: Some(fatal),
-                ..ParseOutcome::default()
-            }
-        }
-    };
-    let mut out = ParseOutcome::default();
+    match parse_rows(
+        &decoded,
+        format,
+        &REQUIRED,
+        |fields| validate(fields, table),
+        |e: &EntityInput| format!("uscc {}", e.uscc),
+    ) {
+        Ok((rows, rejected)) => ParseOutcome {
+            rows,
+            rejected,
+            fatal: None,
+        },
+        Err(fatal) => ParseOutcome {
+            fatal: Some(fatal),
+            ..ParseOutcome::default()
+        },
+    }
+}
+
+/// Rows validated from the file's records, and the rejected ones with line and reason; a row
+/// whose `key` repeats an earlier row's is rejected naming that row's line. The error is a
+/// file that cannot be read at all.
+pub(crate) type Parsed<T> = (Vec<(usize, T)>, Vec<Rejected>);
+
+pub(crate) fn parse_rows<T>(
+    decoded: &Decoded,
+    format: Format,
+    required: &[&str],
+    validate: impl Fn(Fields) -> Result<T, Vec<String>>,
+    key: impl Fn(&T) -> String,
+) -> Result<Parsed<T>, String> {
+    let mut rows = Vec::new();
+    let mut rejected = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for rec in records {
-        let reject = |reason: String| Rejected {
-            line: rec.line,
-            reason,
-            raw: rec.raw.clone(),
-        };
-        let fields = match rec.fields {
-            Ok(f) => f,
-            Err(reason) => {
-                out.rejected.push(reject(reason));
-                continue;
-            }
-        };
-        match validate(fields, table) {
-            Err(reasons) => out.rejected.push(reject(reasons.join("; "))),
-            Ok(input) => {
-                if let Some(first) = seen.get(&input.uscc) {
-                    out.rejected.push(reject(format!(
-                        "uscc {} already appears on line {first}",
-                        input.uscc
-                    )));
+    for_each_record(decoded, format, required, |rec| {
+        let Record { line, raw, fields } = rec;
+        let outcome = fields.map_err(|r| vec![r]).and_then(&validate);
+        match outcome {
+            Err(reasons) => rejected.push(Rejected {
+                line,
+                reason: reasons.join("; "),
+                raw,
+            }),
+            Ok(row) => {
+                let k = key(&row);
+                if let Some(first) = seen.get(&k) {
+                    rejected.push(Rejected {
+                        line,
+                        reason: format!("{k} already appears on line {first}"),
+                        raw,
+                    });
                 } else {
-                    seen.insert(input.uscc.clone(), rec.line);
-                    out.rows.push((rec.line, input));
+                    seen.insert(k, line);
+                    rows.push((line, row));
                 }
             }
         }
-    }
-    out
+    })?;
+    Ok((rows, rejected))
 }
 
 pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
@@ -234,8 +249,25 @@ pub(crate) struct Record {
     pub(crate) fields: Result<Fields, String>,
 }
 
-/// The data records of a CSV file whose header must name every column of `required`.
-pub(crate) fn csv_records(d: &Decoded, required: &[&str]) -> Result<Vec<Record>, String> {
+/// Hands each data record of the file to `each`, in file order, one at a time (a register of a
+/// million rows is never held twice in memory). A CSV header must name every column of
+/// `required`; a file that cannot be read at all is the error.
+pub(crate) fn for_each_record(
+    d: &Decoded,
+    format: Format,
+    required: &[&str],
+    each: impl FnMut(Record),
+) -> Result<(), String> {
+    match format {
+        Format::Csv => csv_records(d, required, each),
+        Format::JsonLines => {
+            json_records(d, each);
+            Ok(())
+        }
+    }
+}
+
+fn csv_records(d: &Decoded, required: &[&str], mut each: impl FnMut(Record)) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -273,7 +305,6 @@ pub(crate) fn csv_records(d: &Decoded, required: &[&str]) -> Result<Vec<Record>,
         ));
     }
 
-    let mut out = Vec::new();
     loop {
         let start = rdr.position().clone();
         let read = rdr.read_record(&mut rec);
@@ -287,7 +318,7 @@ pub(crate) fn csv_records(d: &Decoded, required: &[&str]) -> Result<Vec<Record>,
             Ok(false) => break,
             Err(e) => {
                 let line = e.position().map_or(start.line(), |p| p.line()) as usize;
-                out.push(Record {
+                each(Record {
                     line,
                     raw: raw_of(start.byte() as usize),
                     fields: Err(format!("unreadable CSV: {e}")),
@@ -314,15 +345,14 @@ pub(crate) fn csv_records(d: &Decoded, required: &[&str]) -> Result<Vec<Record>,
                         .filter(|(_, v)| !v.is_empty())
                         .collect())
                 };
-                out.push(Record { line, raw, fields });
+                each(Record { line, raw, fields });
             }
         }
     }
-    Ok(out)
+    Ok(())
 }
 
-pub(crate) fn json_records(d: &Decoded) -> Vec<Record> {
-    let mut out = Vec::new();
+fn json_records(d: &Decoded, mut each: impl FnMut(Record)) {
     for (i, line) in d.text.split('\n').enumerate() {
         let line_no = i + 1;
         let raw = line.trim_end_matches('\r');
@@ -334,13 +364,12 @@ pub(crate) fn json_records(d: &Decoded) -> Vec<Record> {
         } else {
             json_fields(raw)
         };
-        out.push(Record {
+        each(Record {
             line: line_no,
             raw: raw.to_string(),
             fields,
         });
     }
-    out
 }
 
 fn json_fields(line: &str) -> Result<Fields, String> {

@@ -7,6 +7,7 @@ mod api;
 mod custody;
 mod evidence_page;
 mod pages;
+mod register;
 mod socket;
 mod transparency;
 
