@@ -142,10 +142,7 @@ const SEARCH_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30
 
 /// Opens the data directory's search index and brings it up to date; `None` (said on stderr)
 /// when it cannot be, so that the console still serves everything else.
-pub async fn open_search(
-    data: &DataDir,
-    store: &dyn store::Store,
-) -> Option<search::SearchIndex> {
+pub async fn open_search(data: &DataDir, store: &dyn store::Store) -> Option<search::SearchIndex> {
     let started = std::time::Instant::now();
     match sweep::index::open_and_sync(store, &data.evidence(), &data.search()).await {
         Ok((index, summary)) => {
@@ -204,7 +201,10 @@ pub async fn search(data: &DataDir, cmd: SearchCommand) -> anyhow::Result<ExitCo
                         writeln!(out, "entity\t{id}\t{name}\t{matched:?}")?;
                     }
                     search::Hit::Page {
-                        fetch_id, url, snippet, ..
+                        fetch_id,
+                        url,
+                        snippet,
+                        ..
                     } => writeln!(out, "page\t{fetch_id}\t{url}\t{snippet}")?,
                 }
             }
@@ -278,9 +278,7 @@ pub async fn export(data: &DataDir, args: TableExportArgs) -> anyhow::Result<Exi
         TableFormat::Csv => table.write_csv(&mut w)?,
         TableFormat::Xlsx => table.write_xlsx(&mut w)?,
     }
-    w.into_inner()
-        .map_err(|e| e.into_error())?
-        .sync_all()?;
+    w.into_inner().map_err(|e| e.into_error())?.sync_all()?;
     println!(
         "{} {} rows written to {}",
         table.rows.len(),

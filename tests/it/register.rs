@@ -119,7 +119,9 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
 
     // Another department's filings: a registered entity's ICP filing joins by USCC, one of its
     // domains filed under another name is a conflict, a domain of nobody joins nothing.
-    let out = run(wangjian(&data).args(["export", "entities", "-o"]).arg(dir.path().join("e.csv")));
+    let out = run(wangjian(&data)
+        .args(["export", "entities", "-o"])
+        .arg(dir.path().join("e.csv")));
     assert!(out.status.success());
     let csv = std::fs::read_to_string(dir.path().join("e.csv")).unwrap();
     let mut lines = csv.trim_start_matches('\u{FEFF}').lines();
@@ -155,20 +157,23 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
     assert!(out.status.success());
     let said = stdout(&out);
     assert!(
-        said.contains("3 created, 0 updated, 0 unchanged, 1 rejected; 1 not joined to an entity, 2 conflicts"),
+        said.contains(
+            "3 created, 0 updated, 0 unchanged, 1 rejected; 1 not joined to an entity, 2 conflicts"
+        ),
         "{said}"
     );
     let again = run(wangjian(&data)
         .args(["import", "filings", "--source", "telecom"])
         .arg(&filings));
     assert!(stdout(&again).contains("0 created, 0 updated, 3 unchanged, 1 rejected"));
-    let conflicts =
-        std::fs::read_to_string(dir.path().join("telecom.csv.conflicts.csv")).unwrap();
+    let conflicts = std::fs::read_to_string(dir.path().join("telecom.csv.conflicts.csv")).unwrap();
     assert!(conflicts.contains("name_differs") && conflicts.contains("no_entity"));
 
     // Search: a partial name (4 characters from the middle) finds the entity; its USCC too.
     let chars: Vec<char> = name.chars().collect();
-    let part: String = chars[chars.len() / 2 - 2..chars.len() / 2 + 2].iter().collect();
+    let part: String = chars[chars.len() / 2 - 2..chars.len() / 2 + 2]
+        .iter()
+        .collect();
     for q in [part.as_str(), uscc.as_str(), domain.as_str()] {
         let out = run(wangjian(&data).args(["search", "query", q, "--limit", "50"]));
         assert!(out.status.success());
@@ -180,7 +185,11 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
     }
     // Pages by their text: the word every simweb homepage footer carries.
     let out = run(wangjian(&data).args(["search", "query", "版权所有", "--limit", "5"]));
-    assert!(stdout(&out).lines().any(|l| l.starts_with("page\t")), "{}", stdout(&out));
+    assert!(
+        stdout(&out).lines().any(|l| l.starts_with("page\t")),
+        "{}",
+        stdout(&out)
+    );
 
     // XLSX exports open in openpyxl with the same rows as the CSV.
     let xlsx = dir.path().join("sites.xlsx");

@@ -79,7 +79,9 @@ impl FromStr for LegalForm {
             .or(match s {
                 "个体" | "个体户" => Some(LegalForm::Individual),
                 "合作社" => Some(LegalForm::Cooperative),
-                "公司" | "有限责任公司" | "股份有限公司" => Some(LegalForm::Enterprise),
+                "公司" | "有限责任公司" | "股份有限公司" => {
+                    Some(LegalForm::Enterprise)
+                }
                 _ => None,
             })
             .ok_or_else(|| UnknownCode {
@@ -182,8 +184,9 @@ pub fn parse_date(s: &str) -> Result<NaiveDate, String> {
         _ => return Err(format!("{t:?} is not a date (expected YYYY-MM-DD)")),
     };
     match ymd {
-        (Ok(y), Ok(m), Ok(d)) => NaiveDate::from_ymd_opt(y, m, d)
-            .ok_or_else(|| format!("{t:?} is not a calendar date")),
+        (Ok(y), Ok(m), Ok(d)) => {
+            NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| format!("{t:?} is not a calendar date"))
+        }
         _ => Err(format!("{t:?} is not a date (expected YYYY-MM-DD)")),
     }
 }

@@ -10,8 +10,8 @@
 //! reported (`<file>.conflicts.csv`) and shown on the profile — never resolved by overwriting.
 
 use crate::import::{
-    decode, parse_rows, reject_file_path, write_rejects, Format, ImportError,
-    ImportOptions, Rejected,
+    decode, parse_rows, reject_file_path, write_rejects, Format, ImportError, ImportOptions,
+    Rejected,
 };
 use crate::model::{SiteAddress, Upsert};
 use crate::register::{conflicts, Conflict, FilingInput};
@@ -236,7 +236,10 @@ fn validate(fields: Vec<(String, String)>, m: &Mapping) -> Result<FilingInput, V
         };
         match v {
             Some(v) => key_parts.push(v),
-            None => errors.push(format!("{} ({k}) is missing: it is part of the key", col(k))),
+            None => errors.push(format!(
+                "{} ({k}) is missing: it is part of the key",
+                col(k)
+            )),
         }
     }
     if !errors.is_empty() {
@@ -478,12 +481,7 @@ mod tests {
 
     #[test]
     fn missing_key_column_is_fatal() {
-        let p = parse(
-            b"a,b\n1,2\n",
-            Format::Csv,
-            SourceEncoding::Utf8,
-            &telecom(),
-        );
+        let p = parse(b"a,b\n1,2\n", Format::Csv, SourceEncoding::Utf8, &telecom());
         assert!(p.fatal.unwrap().contains("missing required column"));
     }
 }

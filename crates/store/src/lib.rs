@@ -74,8 +74,11 @@ pub trait Store: Send + Sync {
     async fn entity_filings(&self, id: EntityId) -> Result<Vec<Filing>>;
 
     // --- discovered sites ---
-    async fn list_discovered(&self, scope: Scope, filter: &DiscoveryFilter)
-        -> Result<Vec<Discovered>>;
+    async fn list_discovered(
+        &self,
+        scope: Scope,
+        filter: &DiscoveryFilter,
+    ) -> Result<Vec<Discovered>>;
     async fn discovered(&self, id: i64) -> Result<Option<Discovered>>;
     /// Turns the sweep's new discoveries (neither promoted nor rejected) into sites to crawl
     /// (entity unknown, origin `discovered`) and adds them to the sweep as pending. Returns the

@@ -1,11 +1,11 @@
 //! Rows and inputs the store reads and writes. Plain data; the SQL lives in the backends.
 
+use crate::register::{NewDiscovery, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Severity, SiteId,
-    SiteKind, SweepId,
+    Category, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Severity,
+    SiteId, SiteKind, SweepId,
 };
-use crate::register::{NewDiscovery, Shown};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -117,7 +117,10 @@ impl EntityInput {
     }
 
     /// The fields that differ from `earlier`: `(column, old, new)`.
-    pub fn changes_from(&self, earlier: &EntityInput) -> Vec<(String, Option<String>, Option<String>)> {
+    pub fn changes_from(
+        &self,
+        earlier: &EntityInput,
+    ) -> Vec<(String, Option<String>, Option<String>)> {
         let old: BTreeMap<String, Option<String>> = earlier.columns().into_iter().collect();
         let mut out = Vec::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -237,7 +240,10 @@ impl Site {
     /// (a "non-trading" site that sells, a "shop" that hosts merchants).
     pub fn kind_disagrees(&self) -> bool {
         self.origin == SiteOrigin::Register
-            && self.classified.as_ref().is_some_and(|c| c.kind != self.kind)
+            && self
+                .classified
+                .as_ref()
+                .is_some_and(|c| c.kind != self.kind)
     }
 }
 

@@ -100,7 +100,10 @@ impl fmt::Display for Conflict {
         match self {
             Conflict::NoEntity => f.write_str("no register entity has this USCC or domain"),
             Conflict::NameDiffers { filing, register } => {
-                write!(f, "name {filing:?} differs from the register's {register:?}")
+                write!(
+                    f,
+                    "name {filing:?} differs from the register's {register:?}"
+                )
             }
             Conflict::Expired { valid_until } => write!(f, "expired on {valid_until}"),
             Conflict::DomainOfOther { domain, name, .. } => {

@@ -54,7 +54,12 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
+            .busy_timeout(Duration::from_secs(10))
+            // A large batch (a register import) touches many index pages: with SQLite's 2 MB
+            // default cache they spill to the WAL mid-transaction. 64 MB per connection, and
+            // statement journals in memory.
+            .pragma("cache_size", "-65536")
+            .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(opts)
@@ -230,8 +235,7 @@ pub(crate) fn entity_from_row(r: &SqliteRow) -> Result<Entity> {
                 .map_err(|e| corrupt("former_names", &former, e))?,
             kind: site_kind(&kind)?,
             legal_form: LegalForm::from_str(&form).map_err(|e| corrupt("legal_form", &form, e))?,
-            status: EntityStatus::from_str(&status)
-                .map_err(|e| corrupt("status", &status, e))?,
+            status: EntityStatus::from_str(&status).map_err(|e| corrupt("status", &status, e))?,
             district: district(&dist)?,
             address: r.try_get("address")?,
             business_address: r.try_get("business_address")?,
@@ -271,7 +275,9 @@ pub(crate) fn site_from_row(r: &SqliteRow) -> Result<Site> {
         classified: match classified {
             Some(k) => Some(SiteClass {
                 kind: site_kind(&k)?,
-                reason: r.try_get::<Option<String>, _>("class_reason")?.unwrap_or_default(),
+                reason: r
+                    .try_get::<Option<String>, _>("class_reason")?
+                    .unwrap_or_default(),
             }),
             None => None,
         },
@@ -525,9 +531,9 @@ pub(crate) async fn sync_sites(
     let current = sqlx::query(
         "SELECT id, host, path_prefix FROM sites WHERE entity_id = $1 AND origin = 'register'",
     )
-        .bind(entity.0)
-        .fetch_all(&mut **tx)
-        .await?;
+    .bind(entity.0)
+    .fetch_all(&mut **tx)
+    .await?;
     for r in current {
         let key: (String, String) = (r.try_get("host")?, r.try_get("path_prefix")?);
         if !wanted.contains(&key) {

@@ -17,8 +17,8 @@ use crate::run::SweepError;
 use detect::PageFacts;
 use std::collections::HashSet;
 use store::{
-    DiscoveryFilter, DiscoveryState, EvidencePointer, NewDiscovery, Proposal, Scope, Shown, Sighting,
-    Site, SiteClass, Store,
+    DiscoveryFilter, DiscoveryState, EvidencePointer, NewDiscovery, Proposal, Scope, Shown,
+    Sighting, Site, SiteClass, Store,
 };
 
 /// What a sweep saw of one site's pages.
@@ -209,7 +209,11 @@ mod tests {
 
     #[test]
     fn unknown_hosts_and_shops_are_discovered_once() {
-        let known = [site("mall.test", ""), site("mall.test", "/shop/1"), site("a.test", "")];
+        let known = [
+            site("mall.test", ""),
+            site("mall.test", "/shop/1"),
+            site("a.test", ""),
+        ];
         let lookup = |u: &url::Url| {
             let host = u.host_str().unwrap().trim_start_matches("www.");
             known

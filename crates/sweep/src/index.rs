@@ -160,8 +160,10 @@ fn page_doc(dir: &Path, f: &store::Fetch, district: Option<String>) -> Option<Pa
         tracing::warn!(fetch = %f.id, file = %pointer.warc_file, "evidence pointer is not a file name");
         return None;
     }
-    let record = match evidence::read_record_at(&dir.join(&pointer.warc_file), pointer.offset as u64)
-    {
+    let record = match evidence::read_record_at(
+        &dir.join(&pointer.warc_file),
+        pointer.offset as u64,
+    ) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(fetch = %f.id, error = %e, "cannot read the page's evidence for the index");

@@ -227,8 +227,7 @@ async fn crawl_wave(
     // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
     // crawl and through the same writer, flushed before the crawl marks any site done.
     let (writer, probed) =
-        crate::probe::probe_sites(store, detector, &config.crawl, sweep_id, &seeds, writer)
-            .await?;
+        crate::probe::probe_sites(store, detector, &config.crawl, sweep_id, &seeds, writer).await?;
     tracing::info!(
         sites = probed.sites,
         cloaked = probed.cloaked,

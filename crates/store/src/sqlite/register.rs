@@ -85,8 +85,7 @@ fn discovered_from_row(r: &SqliteRow) -> Result<Discovered> {
         first_sweep: SweepId(r.try_get("first_sweep")?),
         first_seen: r.try_get("first_seen")?,
         last_seen: r.try_get("last_seen")?,
-        evidence: serde_json::from_str(&evidence)
-            .map_err(|e| corrupt("evidence", &evidence, e))?,
+        evidence: serde_json::from_str(&evidence).map_err(|e| corrupt("evidence", &evidence, e))?,
         sightings: r.try_get("sightings")?,
         shown: serde_json::from_str(&shown).map_err(|e| corrupt("shown", &shown, e))?,
         site_id: r.try_get::<Option<i64>, _>("site_id")?.map(SiteId),

@@ -20,36 +20,39 @@ fn addresses(sites: &[Site]) -> Vec<String> {
 /// a shop on it (江南 450105), and another trading site (西乡塘 450107).
 async fn register(store: &dyn Store) {
     let got = store
-        .upsert_entities(&[
-            entity(
-                "MA5K0001",
-                "甲商行",
-                SiteKind::TradingSite,
-                "450103",
-                &["a.test"],
-            ),
-            entity(
-                "MA5K0002",
-                "外卖平台",
-                SiteKind::Platform,
-                "450102",
-                &["waimai.test"],
-            ),
-            entity(
-                "MA5K0003",
-                "某某小吃店",
-                SiteKind::PlatformShop,
-                "450105",
-                &["waimai.test/shop/8812"],
-            ),
-            entity(
-                "MA5K0004",
-                "乙商城",
-                SiteKind::TradingSite,
-                "450107",
-                &["b.test"],
-            ),
-        ], "test")
+        .upsert_entities(
+            &[
+                entity(
+                    "MA5K0001",
+                    "甲商行",
+                    SiteKind::TradingSite,
+                    "450103",
+                    &["a.test"],
+                ),
+                entity(
+                    "MA5K0002",
+                    "外卖平台",
+                    SiteKind::Platform,
+                    "450102",
+                    &["waimai.test"],
+                ),
+                entity(
+                    "MA5K0003",
+                    "某某小吃店",
+                    SiteKind::PlatformShop,
+                    "450105",
+                    &["waimai.test/shop/8812"],
+                ),
+                entity(
+                    "MA5K0004",
+                    "乙商城",
+                    SiteKind::TradingSite,
+                    "450107",
+                    &["b.test"],
+                ),
+            ],
+            "test",
+        )
         .await
         .unwrap();
     assert_eq!(got, vec![Upsert::Created; 4]);
@@ -96,7 +99,10 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
     a2.name = "甲商行（新）".into();
     a2.domains = vec!["a.test".into(), "a2.test".into()];
     assert_eq!(
-        store.upsert_entities(&[a2.clone(), b], "test").await.unwrap(),
+        store
+            .upsert_entities(&[a2.clone(), b], "test")
+            .await
+            .unwrap(),
         [Upsert::Updated, Upsert::Unchanged]
     );
     let updated = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
@@ -133,7 +139,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
             ("created", None, Some("甲商行")),
             ("name", Some("甲商行"), Some("甲商行（新）")),
             ("former_names", None, Some("甲商行")),
-            ("domains", Some("a.test;shop.a.test"), Some("a.test;a2.test")),
+            (
+                "domains",
+                Some("a.test;shop.a.test"),
+                Some("a.test;a2.test")
+            ),
         ]
     );
     assert!(history.iter().all(|h| h.source == "test"));
@@ -455,23 +465,29 @@ async fn findings_fixture(store: &dyn Store) -> SweepId {
     register(store).await;
     // A discovered site: an entity's dropped domain stays as an unregistered site.
     store
-        .upsert_entities(&[entity(
-            "MA5K0005",
-            "丙",
-            SiteKind::TradingSite,
-            "450103",
-            &["c.test"],
-        )], "test")
+        .upsert_entities(
+            &[entity(
+                "MA5K0005",
+                "丙",
+                SiteKind::TradingSite,
+                "450103",
+                &["c.test"],
+            )],
+            "test",
+        )
         .await
         .unwrap();
     store
-        .upsert_entities(&[entity(
-            "MA5K0005",
-            "丙",
-            SiteKind::TradingSite,
-            "450103",
-            &[],
-        )], "test")
+        .upsert_entities(
+            &[entity(
+                "MA5K0005",
+                "丙",
+                SiteKind::TradingSite,
+                "450103",
+                &[],
+            )],
+            "test",
+        )
         .await
         .unwrap();
     let a = site_of(store, "a.test", "/").await.id;
@@ -723,13 +739,16 @@ async fn file_database_persists_and_migrates_once() {
     let path = dir.path().join("wangjian.db");
     {
         let s = SqliteStore::open(&path).await.unwrap();
-        s.upsert_entities(&[entity(
-            "MA5K0001",
-            "甲",
-            SiteKind::TradingSite,
-            "450103",
-            &["a.test"],
-        )], "test")
+        s.upsert_entities(
+            &[entity(
+                "MA5K0001",
+                "甲",
+                SiteKind::TradingSite,
+                "450103",
+                &["a.test"],
+            )],
+            "test",
+        )
         .await
         .unwrap();
         s.close().await;
@@ -737,13 +756,16 @@ async fn file_database_persists_and_migrates_once() {
     let s = SqliteStore::open(&path).await.unwrap();
     assert_eq!(s.count_entities().await.unwrap(), 1);
     assert_eq!(
-        s.upsert_entities(&[entity(
-            "MA5K0001",
-            "甲",
-            SiteKind::TradingSite,
-            "450103",
-            &["a.test"]
-        )], "test")
+        s.upsert_entities(
+            &[entity(
+                "MA5K0001",
+                "甲",
+                SiteKind::TradingSite,
+                "450103",
+                &["a.test"]
+            )],
+            "test"
+        )
         .await
         .unwrap(),
         [Upsert::Unchanged]
@@ -770,7 +792,10 @@ async fn concurrent_writers_wait_for_each_other() {
                     .unwrap();
                 let body = format!("MB{t:02}{i:02}00");
                 store
-                    .upsert_entities(&[entity(&body, "x", SiteKind::TradingSite, "450103", &[])], "test")
+                    .upsert_entities(
+                        &[entity(&body, "x", SiteKind::TradingSite, "450103", &[])],
+                        "test",
+                    )
                     .await
                     .unwrap();
             }

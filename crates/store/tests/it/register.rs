@@ -49,10 +49,7 @@ async fn entity_import_reads_the_full_model() {
         Some("南宁市青秀区民族大道1号")
     );
     assert_eq!(e.input.registered_capital.as_deref(), Some("100万元"));
-    assert_eq!(
-        e.input.established,
-        NaiveDate::from_ymd_opt(2017, 3, 8)
-    );
+    assert_eq!(e.input.established, NaiveDate::from_ymd_opt(2017, 3, 8));
     // Filters of the list (and the exports).
     let abnormal = store
         .list_entities(
@@ -70,7 +67,11 @@ async fn entity_import_reads_the_full_model() {
     // The revision feed starts with it.
     let since = store.entities_since(0, 10).await.unwrap();
     assert_eq!(since.len(), 1);
-    assert!(store.entities_since(since[0].0, 10).await.unwrap().is_empty());
+    assert!(store
+        .entities_since(since[0].0, 10)
+        .await
+        .unwrap()
+        .is_empty());
 }
 
 /// A register of three entities with sites, and a telecom file about them.
@@ -150,7 +151,10 @@ async fn filings_join_report_conflicts_and_reimport_changes_nothing() {
     assert_eq!(fa.len(), 2);
     assert_eq!(fa[0].joined_by, Some(JoinedBy::Uscc));
     // Unmapped columns are kept with the record.
-    assert_eq!(fa[0].input.fields.get("备注").map(String::as_str), Some("旧名"));
+    assert_eq!(
+        fa[0].input.fields.get("备注").map(String::as_str),
+        Some("旧名")
+    );
     // A former name is not a conflict.
     assert!(conflicts_of(&fa[0], &a).is_empty());
     let fb = store.entity_filings(b.id).await.unwrap();
@@ -164,7 +168,12 @@ async fn filings_join_report_conflicts_and_reimport_changes_nothing() {
         .await
         .unwrap();
     assert_eq!(
-        (again.created, again.updated, again.unchanged, again.rejected),
+        (
+            again.created,
+            again.updated,
+            again.unchanged,
+            again.rejected
+        ),
         (0, 0, 4, 1)
     );
     assert_eq!(
@@ -215,7 +224,10 @@ async fn food_permits_expire_and_a_custom_mapping_needs_no_code() {
     let path = dir.path().join("pharmacy.csv");
     std::fs::write(
         &path,
-        format!("证号,信用代码,有效期\n桂AA7710001,{},2031-01-01\n", uscc("MA5K0202")),
+        format!(
+            "证号,信用代码,有效期\n桂AA7710001,{},2031-01-01\n",
+            uscc("MA5K0202")
+        ),
     )
     .unwrap();
     let s = import_filings(
@@ -327,7 +339,7 @@ async fn discoveries_are_recorded_promoted_and_decided() {
         .await
         .unwrap();
     let d = store.discovered(new.id).await.unwrap().unwrap();
-    assert_eq!(d.shown.usccs, [a.input.uscc.clone()]);
+    assert_eq!(d.shown.usccs, std::slice::from_ref(&a.input.uscc));
 
     // The matcher proposes, a person confirms: the site joins the entity, and a later
     // register import (which does not list it) leaves it there.
@@ -363,14 +375,21 @@ async fn discoveries_are_recorded_promoted_and_decided() {
         .await
         .unwrap();
     assert_eq!(other.state, DiscoveryState::Rejected);
-    assert!(store.decide_discovery(999, DiscoveryState::Rejected, None, "x").await.is_err());
+    assert!(store
+        .decide_discovery(999, DiscoveryState::Rejected, None, "x")
+        .await
+        .is_err());
 }
 
 #[tokio::test]
 async fn icp_lookup_ignores_the_site_suffix() {
     let store = backend().await;
     filings_fixture(store.as_ref()).await;
-    for q in ["桂ICP备2017001234号-1", "桂ICP备2017001234号-2", "桂ICP备2017001234号"] {
+    for q in [
+        "桂ICP备2017001234号-1",
+        "桂ICP备2017001234号-2",
+        "桂ICP备2017001234号",
+    ] {
         let found = store.entities_by_icp(q).await.unwrap();
         assert_eq!(found.len(), 1, "{q}");
     }

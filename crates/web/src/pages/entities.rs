@@ -318,7 +318,7 @@ impl Profile {
                 findings,
             });
         }
-        captures.sort_by(|a, b| b.fetch.fetched_at.cmp(&a.fetch.fetched_at));
+        captures.sort_by_key(|c| std::cmp::Reverse(c.fetch.fetched_at));
         captures.truncate(PROFILE_CAPTURES);
         let history = app.store.entity_history(id).await?;
         Ok(Some(Profile {
@@ -451,7 +451,8 @@ pub(crate) async fn profile(
                     (
                         f.finding.category.code().to_string(),
                         f.finding.excerpt.clone(),
-                        f.finding.fetch_id
+                        f.finding
+                            .fetch_id
                             .map(|id| format!("/evidence/{id}"))
                             .unwrap_or_default(),
                     )
@@ -536,7 +537,11 @@ pub(crate) async fn profile(
         kind_label: view::kind_label(e.kind),
         district: view::district_label(&app.districts, Some(e.district)),
         established: e.established.map(|d| d.to_string()).unwrap_or_default(),
-        extra: e.extra.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        extra: e
+            .extra
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         sites,
         captures,
         history,
@@ -830,9 +835,12 @@ pub(crate) async fn discovered(
                 .and_then(|s| s.classified)
                 .map(|c| format!("{}（{}）", view::kind_label(c.kind), c.reason))
                 .unwrap_or_default(),
-            proposal: d
-                .proposed_entity
-                .map(|e| (format!("/entities/{e}"), d.proposal_reason.clone().unwrap_or_default())),
+            proposal: d.proposed_entity.map(|e| {
+                (
+                    format!("/entities/{e}"),
+                    d.proposal_reason.clone().unwrap_or_default(),
+                )
+            }),
             shown: [
                 d.shown.usccs.join(" "),
                 d.shown.icps.join(" "),

@@ -11,7 +11,6 @@ mod register;
 mod socket;
 mod transparency;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::body::Body;
@@ -100,22 +99,25 @@ pub async fn fixture() -> Fixture {
         .await
         .expect("in-memory store");
     store
-        .upsert_entities(&[
-            entity(
-                "MA5K1234",
-                "南宁最佳商贸有限公司",
-                SiteKind::TradingSite,
-                "450103",
-                &["shop.example"],
-            ),
-            entity(
-                "MA5K5678",
-                "江南娱乐有限公司",
-                SiteKind::NonTradingSite,
-                "450105",
-                &["casino.example"],
-            ),
-        ], "test")
+        .upsert_entities(
+            &[
+                entity(
+                    "MA5K1234",
+                    "南宁最佳商贸有限公司",
+                    SiteKind::TradingSite,
+                    "450103",
+                    &["shop.example"],
+                ),
+                entity(
+                    "MA5K5678",
+                    "江南娱乐有限公司",
+                    SiteKind::NonTradingSite,
+                    "450105",
+                    &["casino.example"],
+                ),
+            ],
+            "test",
+        )
         .await
         .expect("entities");
     let sites = store

@@ -7,7 +7,7 @@ use crate::{assert_security_headers, fixture, get, Fixture};
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use chrono::NaiveDate;
-use store::{FilingInput, NewDiscovery, Scope, SiteClass, Sighting, SiteProgress, Store};
+use store::{FilingInput, NewDiscovery, Scope, Sighting, SiteClass, SiteProgress};
 use tower::ServiceExt;
 
 /// The fixture plus a filing with a conflict, a food permit from the food department that has
@@ -46,7 +46,10 @@ async fn joined() -> (Fixture, i64) {
     store.upsert_filings(&[icp, food]).await.unwrap();
     let mut changed = e.input.clone();
     changed.phone = Some("0771-5551234".into());
-    store.upsert_entities(&[changed], "import entities 2017.csv").await.unwrap();
+    store
+        .upsert_entities(&[changed], "import entities 2017.csv")
+        .await
+        .unwrap();
 
     let sweep = store.create_sweep(&[f.shop]).await.unwrap();
     store
@@ -115,7 +118,10 @@ async fn the_profile_shows_everything_joined_to_the_entity() {
     }
 
     // The JSON twin is the same value.
-    let json = get(&f.router, &format!("/api/entities/{id}")).await.ok().json();
+    let json = get(&f.router, &format!("/api/entities/{id}"))
+        .await
+        .ok()
+        .json();
     assert_eq!(json["entity"]["input"]["name"], "南宁最佳商贸有限公司");
     assert_eq!(json["filings"].as_array().unwrap().len(), 2);
     let codes: Vec<&str> = json["filings"]
@@ -125,12 +131,21 @@ async fn the_profile_shows_everything_joined_to_the_entity() {
         .flat_map(|f| f["conflicts"].as_array().unwrap())
         .map(|c| c["kind"].as_str().unwrap())
         .collect();
-    assert!(codes.contains(&"expired") && codes.contains(&"name_differs"), "{codes:?}");
+    assert!(
+        codes.contains(&"expired") && codes.contains(&"name_differs"),
+        "{codes:?}"
+    );
     assert_eq!(json["sites"][0]["kind_disagrees"], true);
     assert_eq!(json["placeholders"].as_array().unwrap().len(), 3);
 
-    assert_eq!(get(&f.router, "/entities/999").await.status, StatusCode::NOT_FOUND);
-    assert_eq!(get(&f.router, "/entities/x").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        get(&f.router, "/entities/999").await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        get(&f.router, "/entities/x").await.status,
+        StatusCode::NOT_FOUND
+    );
 }
 
 #[tokio::test]
@@ -139,14 +154,18 @@ async fn the_list_filters_and_exports() {
     let page = get(&f.router, "/entities?district=450105").await.ok().body;
     assert!(page.contains("江南娱乐有限公司"));
     assert!(!page.contains("南宁最佳商贸有限公司"));
-    assert!(page.contains("/export/entities?district=450105&amp;format=xlsx")
-        || page.contains("/export/entities?district=450105&#38;format=xlsx"));
+    assert!(
+        page.contains("/export/entities?district=450105&amp;format=xlsx")
+            || page.contains("/export/entities?district=450105&#38;format=xlsx")
+    );
     assert_eq!(
         get(&f.router, "/entities?status=closed").await.status,
         StatusCode::BAD_REQUEST
     );
 
-    let csv = get(&f.router, "/export/entities?district=450103").await.ok();
+    let csv = get(&f.router, "/export/entities?district=450103")
+        .await
+        .ok();
     assert!(csv.headers["content-disposition"]
         .to_str()
         .unwrap()
@@ -211,7 +230,11 @@ async fn search_and_discovered_sites() {
     assert_eq!(hits[0]["href"], format!("/entities/{id}"));
     let page = get(&router, "/search?q=%3Cscript%3E").await.ok().body;
     assert!(!page.contains("<script>"));
-    assert!(get(&router, "/search?q=最佳").await.ok().body.contains("南宁最佳商贸有限公司"));
+    assert!(get(&router, "/search?q=最佳")
+        .await
+        .ok()
+        .body
+        .contains("南宁最佳商贸有限公司"));
 
     let page = get(&f.router, "/discovered").await.ok().body;
     assert!(page.contains("hidden-shop.example"));
