@@ -90,30 +90,38 @@ pub fn sites_table(sites: &[Site]) -> Table {
     table
 }
 
+/// Every row of a paged list: asks `page(offset, limit)` until a page comes back short.
+async fn all_rows<T, F, Fut>(mut page: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(i64, i64) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+{
+    let mut out = Vec::new();
+    loop {
+        let rows = page(out.len() as i64, CHUNK).await?;
+        let n = rows.len() as i64;
+        out.extend(rows);
+        if n < CHUNK {
+            return Ok(out);
+        }
+    }
+}
+
 /// Every entity in scope that the filter selects (its limit and offset are ignored).
 pub async fn all_entities(
     store: &dyn Store,
     scope: Scope,
     filter: &EntityFilter,
 ) -> Result<Vec<Entity>, StoreError> {
-    let mut out = Vec::new();
-    loop {
-        let page = store
-            .list_entities(
-                scope,
-                &EntityFilter {
-                    limit: CHUNK,
-                    offset: out.len() as i64,
-                    ..filter.clone()
-                },
-            )
-            .await?;
-        let n = page.len() as i64;
-        out.extend(page);
-        if n < CHUNK {
-            return Ok(out);
-        }
-    }
+    all_rows(|offset, limit| {
+        let filter = EntityFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        async move { store.list_entities(scope, &filter).await }
+    })
+    .await
 }
 
 /// Every site in scope that the filter selects (its limit and offset are ignored).
@@ -122,22 +130,13 @@ pub async fn all_sites(
     scope: Scope,
     filter: &SiteFilter,
 ) -> Result<Vec<Site>, StoreError> {
-    let mut out = Vec::new();
-    loop {
-        let page = store
-            .list_sites(
-                scope,
-                &SiteFilter {
-                    limit: CHUNK,
-                    offset: out.len() as i64,
-                    ..filter.clone()
-                },
-            )
-            .await?;
-        let n = page.len() as i64;
-        out.extend(page);
-        if n < CHUNK {
-            return Ok(out);
-        }
-    }
+    all_rows(|offset, limit| {
+        let filter = SiteFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        async move { store.list_sites(scope, &filter).await }
+    })
+    .await
 }

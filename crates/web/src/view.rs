@@ -184,7 +184,10 @@ impl Pager {
 }
 
 /// Reads an optional parameter: absent or blank is `None`.
-fn param<T: std::str::FromStr>(name: &str, raw: &Option<String>) -> Result<Option<T>, WebError>
+pub(crate) fn param<T: std::str::FromStr>(
+    name: &str,
+    raw: &Option<String>,
+) -> Result<Option<T>, WebError>
 where
     T::Err: std::fmt::Display,
 {

@@ -23,7 +23,7 @@ use store::{
 use super::render;
 use crate::exports;
 use crate::table::Table;
-use crate::view::{self, link, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, link, param, Opt, Pager, PAGE_SIZE};
 use crate::{ApiError, Shared, Viewer, WebError};
 
 /// Captures listed on a profile.
@@ -39,19 +39,6 @@ pub(crate) struct EntityParams {
     pub status: Option<String>,
     pub page: Option<String>,
     pub format: Option<String>,
-}
-
-fn param<T: std::str::FromStr>(name: &str, raw: &Option<String>) -> Result<Option<T>, WebError>
-where
-    T::Err: std::fmt::Display,
-{
-    match raw.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        None => Ok(None),
-        Some(s) => s
-            .parse()
-            .map(Some)
-            .map_err(|e| WebError::BadRequest(format!("参数 {name} 无效（{e}）"))),
-    }
 }
 
 impl EntityParams {
