@@ -56,9 +56,10 @@ impl SqliteStore {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(10))
             // A large batch (a register import) touches many index pages: with SQLite's 2 MB
-            // default cache they spill to the WAL mid-transaction. 64 MB per connection, and
-            // statement journals in memory.
-            .pragma("cache_size", "-65536")
+            // default cache they spill to the WAL mid-transaction, and a register of a million
+            // entities has a few hundred MB of indexes. Up to 256 MB per connection (pages are
+            // only cached as they are read), and statement journals in memory.
+            .pragma("cache_size", "-262144")
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
