@@ -260,6 +260,17 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     };
     let imported = store::import::import_entities(store.as_ref(), &register, &opts).await?;
     eprintln!("demo: register import: {imported}");
+    // Two departments' data about the same businesses, joined to the register.
+    let (telecom, food) = world.department_csvs();
+    let today = chrono::Utc::now().date_naive();
+    for (source, text) in [("telecom", telecom), ("food", food)] {
+        let path = simdir.join(format!("{source}.csv"));
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        let mapping = store::filings::Mapping::builtin(source).expect("built-in mapping");
+        let s =
+            store::filings::import_filings(store.as_ref(), &path, &mapping, &opts, today).await?;
+        eprintln!("demo: {source} filings: {s}");
+    }
 
     let resolve = vec![format!("*:80:{}", running.addr)];
     let summary = sweep(data, store.clone(), &args.crawl, resolve).await?;

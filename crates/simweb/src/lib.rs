@@ -176,6 +176,12 @@ impl World {
         csv
     }
 
+    /// Other departments' files about the world: (ICP filings, food business licenses) as
+    /// CSV in the formats of the built-in `telecom` and `food` mappings.
+    pub fn department_csvs(&self) -> (String, String) {
+        register::department_files(&self.sites)
+    }
+
     /// Every distinct host served, sorted.
     pub fn hosts(&self) -> Vec<String> {
         let mut h: Vec<String> = self.by_host.keys().cloned().collect();

@@ -67,3 +67,69 @@ pub fn hostile_rows(out: &mut String) {
         );
     }
 }
+
+/// Other departments' files about the world (the formats of the built-in mappings in
+/// `mappings/`): the communications administration's ICP filings of every site that has one,
+/// and the food administration's food business licenses. They hold what the departments know:
+/// the operator's real USCC and name, so a site whose register entry is wrong joins by domain
+/// instead. Some filings keep an operator's older trade name, and some licenses have expired,
+/// as real department data does.
+pub fn department_files(sites: &[Site]) -> (String, String) {
+    let mut telecom =
+        String::from("网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期,备案状态\n");
+    let mut food = String::from("许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至\n");
+    for (k, s) in sites.iter().enumerate() {
+        if !s.prefix.is_empty() {
+            continue;
+        }
+        let icp = s
+            .icp_register
+            .as_deref()
+            .or(s.icp_shown.as_deref())
+            .and_then(|i| domain::Icp::parse(i).ok());
+        if let Some(icp) = icp {
+            let name = if k % 9 == 4 {
+                format!("南宁市{}网络工作室", s.brand)
+            } else {
+                s.company.clone()
+            };
+            let row = [
+                icp.to_string(),
+                name,
+                s.uscc.as_str().to_string(),
+                s.host.trim_start_matches("www.").to_string(),
+                format!("{}-{:02}-{:02}", 2016 + k % 6, 1 + k % 12, 1 + k % 28),
+                "正常".to_string(),
+            ];
+            push_row(&mut telecom, &row);
+        }
+        if let Some(permit) = s
+            .food_permit
+            .as_deref()
+            .and_then(|p| domain::FoodLicense::parse(p).ok())
+        {
+            let issued = 2018 + k % 5;
+            let until = if k % 4 == 1 { 2024 } else { issued + 5 };
+            let row = [
+                permit.to_string(),
+                s.uscc.as_str().to_string(),
+                s.company.clone(),
+                "预包装食品（含冷藏冷冻食品）销售,热食类食品制售".to_string(),
+                format!("{issued}-03-01"),
+                format!("{until}-02-28"),
+            ];
+            push_row(&mut food, &row);
+        }
+    }
+    (telecom, food)
+}
+
+fn push_row(out: &mut String, cols: &[String]) {
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        field(out, c);
+    }
+    out.push('\n');
+}
