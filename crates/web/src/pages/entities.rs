@@ -261,7 +261,8 @@ impl Profile {
                 expired: false,
             });
         }
-        for f in &filings {
+        // Licenses and permits; ICP filings are filings, listed with the other records.
+        for f in filings.iter().filter(|f| f.filing.input.kind != "icp") {
             let i = &f.filing.input;
             if let Some(number) = &i.number {
                 permits.push(Permit {
