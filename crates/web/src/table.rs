@@ -688,39 +688,4 @@ mod tests {
         assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
         assert!(err.to_string().contains("1048576"), "{err}");
     }
-
-    /// Writes sample workbooks for a check with a third-party reader (openpyxl), when
-    /// `WANGJIAN_TABLE_SAMPLES` names a directory. Not run by default.
-    #[test]
-    #[ignore]
-    fn table_write_samples() {
-        let Some(dir) = std::env::var_os("WANGJIAN_TABLE_SAMPLES") else {
-            return;
-        };
-        let dir = std::path::PathBuf::from(dir);
-        let mut t = sample();
-        t.write_xlsx(std::fs::File::create(dir.join("sample.xlsx")).unwrap())
-            .unwrap();
-        t.write_csv(std::fs::File::create(dir.join("sample.csv")).unwrap())
-            .unwrap();
-        let cols: Vec<String> = (0..30)
-            .map(|i| format!("列{}", column_letters(i)))
-            .collect();
-        t = Table::new("宽表 30 列", cols);
-        for r in 0..50i64 {
-            t.rows.push(
-                (0..30i64)
-                    .map(|c| {
-                        if c % 2 == 0 {
-                            Cell::Int(r * 1000 + c)
-                        } else {
-                            Cell::Text(format!("南宁{r}-{c}"))
-                        }
-                    })
-                    .collect(),
-            );
-        }
-        t.write_xlsx(std::fs::File::create(dir.join("wide.xlsx")).unwrap())
-            .unwrap();
-    }
 }
