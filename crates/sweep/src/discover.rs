@@ -75,10 +75,10 @@ impl SiteSeen {
 /// The addresses a page of `page_site` links to that no known site covers. `known` answers
 /// for a URL whether a site covers it (the sweep's owner lookup); `reported` keeps the sweep
 /// from reporting an address twice for the same crawl.
-pub(crate) fn discoveries(
+pub(crate) fn discoveries<'a>(
     page_url: &url::Url,
     facts: &PageFacts,
-    known: impl Fn(&url::Url) -> Option<Site>,
+    known: impl Fn(&url::Url) -> Option<&'a Site>,
     evidence: &EvidencePointer,
     reported: &mut HashSet<(String, String)>,
 ) -> Vec<NewDiscovery> {
@@ -220,7 +220,6 @@ mod tests {
                 .iter()
                 .filter(|s| s.host == host && u.path().starts_with(&s.path_prefix))
                 .max_by_key(|s| s.path_prefix.len())
-                .cloned()
         };
         let facts = PageFacts {
             outbound: vec![

@@ -658,7 +658,7 @@ impl Capture {
                     let found = crate::discover::discoveries(
                         &ex.url,
                         &facts,
-                        |u| owner(owners, u).cloned(),
+                        |u| owner(owners, u),
                         &pointer,
                         &mut self.reported,
                     );

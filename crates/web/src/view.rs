@@ -285,7 +285,7 @@ impl SiteParams {
 }
 
 /// `DistrictCode` through `FromStr`, for [`param`].
-struct DistrictCodeParam(DistrictCode);
+pub(crate) struct DistrictCodeParam(pub DistrictCode);
 
 impl std::str::FromStr for DistrictCodeParam {
     type Err = domain::DistrictError;

@@ -295,12 +295,19 @@ impl SqliteStore {
 
     pub(super) async fn entities_by_name_impl(&self, name: &str) -> Result<Vec<Entity>> {
         let name = name.trim();
-        // Former names are a JSON array: a quoted exact element is a substring of it.
-        let needle = json(&name);
+        // Former names are a JSON array: a quoted exact element is a substring of it, found
+        // with LIKE (portable SQL), its wildcards escaped.
+        let needle = format!(
+            "%{}%",
+            json(&name)
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         let rows = sqlx::query(concat!(
             "SELECT ",
             entity_cols!(),
-            " FROM entities e WHERE e.name = $1 OR instr(e.former_names, $2) > 0 ORDER BY e.id"
+            " FROM entities e WHERE e.name = $1 OR e.former_names LIKE $2 ESCAPE '\\' ORDER BY e.id"
         ))
         .bind(name)
         .bind(needle)

@@ -44,12 +44,7 @@ pub(crate) struct EntityParams {
 impl EntityParams {
     fn filter(&self) -> Result<EntityFilter, WebError> {
         Ok(EntityFilter {
-            district: param::<i64>("district", &self.district)?
-                .map(|d| {
-                    domain::DistrictCode::parse(&d.to_string())
-                        .map_err(|e| WebError::BadRequest(format!("参数 district 无效（{e}）")))
-                })
-                .transpose()?,
+            district: param::<view::DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             kind: param::<SiteKind>("kind", &self.kind)?,
             status: param::<EntityStatus>("status", &self.status)?,
             ..EntityFilter::default()
