@@ -173,6 +173,35 @@ pub enum EvidenceCommand {
     /// records copied byte for byte, a CDXJ index, pages, hashes; signed with the key in
     /// DATA/keys, created on first use).
     Export(ExportArgs),
+    /// Captures one URL as evidence for an inspector (电子数据提取): fetched as a browser with
+    /// every redirect, a full-page screenshot through headless Chromium when one is installed
+    /// (else the capture says that none was taken), all written as WARC records, logged, and a
+    /// checkpoint signed. The capture is a sweep of its own (kind "capture"): export it with
+    /// `evidence export --sweep ID`.
+    Capture(CaptureArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CaptureArgs {
+    /// The page to capture (its site must be registered or discovered).
+    pub url: String,
+    /// An inspector taking the evidence; give two or more.
+    #[arg(long = "operator", value_name = "NAME", required = true)]
+    pub operators: Vec<String>,
+    /// Why the evidence is taken (a clue, a complaint, a case).
+    #[arg(long)]
+    pub reason: String,
+    /// The browser for the screenshot (default: $WANGJIAN_CHROMIUM, else chromium on PATH).
+    #[arg(long, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
+    /// Take no screenshot.
+    #[arg(long, conflicts_with = "browser")]
+    pub no_screenshot: bool,
+    /// Time-stamp the checkpoint signed after the capture with this RFC 3161 TSA (http URL).
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
 }
 
 #[derive(Debug, Args)]
@@ -307,6 +336,10 @@ pub struct CrawlArgs {
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
+    /// Time-stamp the checkpoint signed at the end of the sweep with this RFC 3161 TSA (http
+    /// URL); a TSA failure is a warning, not a failed sweep.
+    #[arg(long, value_name = "URL")]
+    pub tsa: Option<String>,
     #[command(flatten)]
     pub crawl: CrawlArgs,
 }

@@ -25,7 +25,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(cmd) => crate::register_cmd::search(&data, cmd).await,
         Command::Sweep(args) => {
             let store = data.open_store().await?;
-            let summary = sweep(&data, store, &args.crawl, Vec::new()).await?;
+            let summary = sweep(&data, store, &args.crawl, Vec::new(), args.tsa).await?;
             println!("{summary}");
             Ok(ExitCode::SUCCESS)
         }
@@ -42,6 +42,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Log(cmd) => crate::evidence_cmd::log(&data, cmd),
         Command::Evidence(EvidenceCommand::Export(args)) => export(&data, args).await,
+        Command::Evidence(EvidenceCommand::Capture(args)) => capture(&data, args).await,
     }
 }
 
@@ -72,9 +73,22 @@ async fn sweep(
     store: Arc<dyn Store>,
     crawl: &CrawlArgs,
     extra_resolve: Vec<String>,
+    tsa_url: Option<String>,
 ) -> anyhow::Result<sweep::SweepSummary> {
-    let config = sweep::SweepConfig {
-        crawl: crawl_config(crawl, &extra_resolve)?,
+    let config = sweep_config(data, crawl, &extra_resolve, tsa_url)?;
+    let detector = Arc::new(detect::Detector::builtin());
+    Ok(sweep::run_sweep(store, detector, config).await?)
+}
+
+/// How sweeps and captures fetch and where their evidence and log go.
+fn sweep_config(
+    data: &DataDir,
+    crawl: &CrawlArgs,
+    extra_resolve: &[String],
+    tsa_url: Option<String>,
+) -> anyhow::Result<sweep::SweepConfig> {
+    Ok(sweep::SweepConfig {
+        crawl: crawl_config(crawl, extra_resolve)?,
         evidence_dir: data.evidence(),
         warc_max_bytes: 1 << 30,
         software: SOFTWARE.to_string(),
@@ -84,11 +98,77 @@ async fn sweep(
             keys_dir: data.keys(),
             key_name: crate::evidence_cmd::LOG_KEY_NAME.to_string(),
             origin: crate::evidence_cmd::LOG_ORIGIN.to_string(),
-            tsa_url: None,
+            tsa_url,
         }),
+    })
+}
+
+async fn capture(data: &DataDir, args: CaptureArgs) -> anyhow::Result<ExitCode> {
+    let store = data.open_store().await?;
+    let url = url::Url::parse(&args.url).with_context(|| format!("bad URL {:?}", args.url))?;
+    let mut config = sweep_config(data, &args.crawl, &[], args.tsa.clone())?;
+    config.progress = false;
+    let browser = if args.no_screenshot {
+        Err("no screenshot was asked for".to_string())
+    } else {
+        args.browser
+            .clone()
+            .or_else(crawl::browser::find_browser)
+            .map(|p| crawl::browser::BrowserConfig::new(p).with_resolve_map(&config.crawl.resolve))
+            .ok_or_else(|| "no browser (chromium) is installed".to_string())
     };
-    let detector = Arc::new(detect::Detector::builtin());
-    Ok(sweep::run_sweep(store, detector, config).await?)
+    let outcome = sweep::capture::capture_url(
+        store.clone(),
+        &config,
+        sweep::capture::CaptureRequest {
+            url,
+            operators: args.operators.clone(),
+            reason: args.reason.clone(),
+            browser,
+        },
+    )
+    .await?;
+    let actor = args.operators.join(", ");
+    let row = store
+        .append_custody(&store::NewCustody {
+            actor,
+            action: store::CustodyAction::Capture,
+            subject: format!("sweep:{}", outcome.sweep_id),
+            reason: args.reason.trim().to_string(),
+        })
+        .await?;
+    println!(
+        "capture: sweep {} ({}{}), {} fetches, final {} {}",
+        outcome.sweep_id,
+        outcome.site.host,
+        outcome.site.path_prefix,
+        outcome.fetches.len(),
+        outcome
+            .final_status
+            .map_or_else(|| "no response".to_string(), |s| s.to_string()),
+        outcome.final_url
+    );
+    match &outcome.screenshot {
+        Ok(s) => println!(
+            "screenshot: {}x{}{} by {}, record {}:{}",
+            s.width,
+            s.height,
+            if s.cut {
+                " (cut at the height limit)"
+            } else {
+                ""
+            },
+            s.browser,
+            s.record.file,
+            s.record.offset
+        ),
+        Err(why) => println!("screenshot: none taken ({why})"),
+    }
+    if let Some(size) = outcome.checkpoint {
+        println!("checkpoint: tree size {size}");
+    }
+    println!("custody: logged capture as entry {} ({})", row.id, row.hash);
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn import_entities(data: &DataDir, args: ImportEntitiesArgs) -> anyhow::Result<ExitCode> {
@@ -273,7 +353,7 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let resolve = vec![format!("*:80:{}", running.addr)];
-    let summary = sweep(data, store.clone(), &args.crawl, resolve).await?;
+    let summary = sweep(data, store.clone(), &args.crawl, resolve, None).await?;
     println!("{summary}");
     if summary.pages == 0 {
         bail!("the sweep fetched no pages");
@@ -434,9 +514,29 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => bail!("give --site HOST or --sweep ID"),
     };
+    // A revisit's payload is in its original's response record, usually from an earlier
+    // sweep: the original goes into the package too, so the revisit can be replayed.
+    let mut originals = Vec::new();
+    let selected: std::collections::HashSet<domain::FetchId> =
+        fetches.iter().map(|f| f.id).collect();
+    let mut wanted: Vec<domain::FetchId> = fetches
+        .iter()
+        .filter_map(|f| f.fetch.revisit_of)
+        .filter(|id| !selected.contains(id))
+        .collect();
+    wanted.sort();
+    wanted.dedup();
+    for id in wanted {
+        let original = store
+            .fetch(Scope::City, id)
+            .await?
+            .with_context(|| format!("fetch {id}, the original of a revisit, is missing"))?;
+        originals.push(original);
+    }
     let evidence_dir = data.evidence();
     let mut selections: Vec<evidence::wacz::Selection> = fetches
         .iter()
+        .chain(&originals)
         .filter_map(|f| f.fetch.evidence.as_ref())
         .map(|p| evidence::wacz::Selection {
             warc: evidence_dir.join(&p.warc_file),

@@ -1,5 +1,6 @@
 //! Tests of the `wangjian` binary as a user runs it.
 
+mod capture;
 mod cli;
 mod custody;
 mod eval;

@@ -27,6 +27,7 @@ use crate::error::FetchError;
 use crate::frontier::Validators;
 use crate::hosts::{HostKey, Hosts};
 use crate::profile::Profile;
+use crate::resolve::DnsAnswer;
 use crate::CrawlConfig;
 
 /// What an exchange was fetched for.
@@ -88,6 +89,9 @@ pub struct Exchange {
     pub truncated: bool,
     /// The address actually connected to.
     pub remote_addr: Option<SocketAddr>,
+    /// What name resolution answered when the connection used was opened (a kept-alive
+    /// connection carries the answer it was opened with).
+    pub dns: Option<Arc<DnsAnswer>>,
     /// Set when the fetch failed (before or after the response head).
     pub error: Option<FetchError>,
     /// The fetch profile used (cloaking probes); `None` for ordinary crawling.
@@ -281,6 +285,7 @@ fn build_request(
 pub(crate) struct Conn {
     sender: SendRequest<Empty<Bytes>>,
     remote: SocketAddr,
+    dns: Arc<DnsAnswer>,
 }
 
 impl Conn {
@@ -365,6 +370,7 @@ impl<'a> Fetcher<'a> {
             body: Bytes::new(),
             truncated: false,
             remote_addr: None,
+            dns: None,
             error: None,
             profile: options.profile,
             sent_validators,
@@ -422,6 +428,7 @@ impl<'a> Fetcher<'a> {
                 None => self.connect(&key.0, key.1).await?,
             };
             ex.remote_addr = Some(conn.remote);
+            ex.dns = Some(conn.dns.clone());
             let req = build_request(target, headers)?;
             match tokio::time::timeout_at(head_deadline, conn.sender.send_request(req)).await {
                 Err(_) => return Err(head_timeout()),
@@ -479,7 +486,7 @@ impl<'a> Fetcher<'a> {
 
     async fn connect(&self, host: &str, port: u16) -> Result<Conn, FetchError> {
         let config = self.config;
-        let addr =
+        let (addr, dns) =
             crate::resolve::resolve(&config.resolve, config.allow_private, host, port).await?;
         let timeout = config.connect_timeout;
         let connect = async {
@@ -509,6 +516,7 @@ impl<'a> Fetcher<'a> {
         Ok(Conn {
             sender,
             remote: addr,
+            dns: Arc::new(dns),
         })
     }
 }

@@ -24,6 +24,7 @@
 //! - `decode`: content-coding and charset decoding;
 //! - `site`: the per-site walk; this file: configuration and scheduling of sites over hosts.
 
+pub mod browser;
 mod decode;
 mod error;
 mod fetch;
@@ -61,7 +62,7 @@ pub use profile::{
     BAIDUSPIDER_MOBILE_UA, BAIDUSPIDER_PC_UA, BINGBOT_UA, BYTESPIDER_UA, CHROME_UA,
     MAX_PROFILE_REDIRECTS, SOGOU_SPIDER_UA, SPIDER_360_UA,
 };
-pub use resolve::{non_public_class, ResolveMap};
+pub use resolve::{non_public_class, DnsAnswer, DnsSource, ResolveMap};
 pub use robots::{RobotsCache, RobotsOutcome};
 pub use sitemap::{
     parse_sitemap, Sitemap, SitemapEntry, SitemapKind, MAX_SITEMAP_BYTES, MAX_SITEMAP_URLS,

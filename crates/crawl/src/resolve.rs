@@ -87,6 +87,18 @@ impl ResolveMap {
     }
 
     /// True when no entry was added.
+    /// Every explicit entry: `(host or "*", port, address)`, sorted.
+    pub fn entries(&self) -> Vec<(&str, u16, SocketAddr)> {
+        let mut v: Vec<_> = self
+            .entries
+            .iter()
+            .map(|((h, p), a)| (h.as_str(), *p, *a))
+            .collect();
+        // Exact hosts before `*`, as lookup prefers them.
+        v.sort_by_key(|(h, p, _)| (*h == "*", h.to_string(), *p));
+        v
+    }
+
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
@@ -105,38 +117,99 @@ fn parse_address(addr: &str, default_port: u16) -> Option<SocketAddr> {
         .map(|ip| SocketAddr::new(ip, default_port))
 }
 
-/// Resolves `host:port` to the address to connect to and applies the safety check.
+/// What name resolution answered for a host when a connection was opened: kept as evidence
+/// (the `dns-answer` of a capture's metadata record).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DnsAnswer {
+    /// The host name as the URL gave it.
+    pub host: String,
+    /// Where the answer came from.
+    pub source: DnsSource,
+    /// Every address the answer held, in the order given; the first one is connected to.
+    pub addresses: Vec<SocketAddr>,
+}
+
+/// Where a [`DnsAnswer`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DnsSource {
+    /// An operator's `--resolve` entry.
+    Override,
+    /// The system resolver.
+    System,
+    /// The URL's host is an IP address: nothing was resolved.
+    Literal,
+}
+
+impl DnsSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsSource::Override => "override",
+            DnsSource::System => "system",
+            DnsSource::Literal => "literal",
+        }
+    }
+}
+
+impl std::fmt::Display for DnsAnswer {
+    /// `HOST SOURCE ADDR [ADDR...]`, e.g. `shop.test system 203.0.113.5:80 [2001:db8::5]:80`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.host, self.source.as_str())?;
+        for a in &self.addresses {
+            write!(f, " {a}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Resolves `host:port` to the address to connect to and applies the safety check; returns the
+/// whole answer with it.
 pub(crate) async fn resolve(
     map: &ResolveMap,
     allow_private: bool,
     host: &str,
     port: u16,
-) -> Result<SocketAddr, FetchError> {
-    let addr = if let Some(a) = map.lookup(host, port) {
-        a
+) -> Result<(SocketAddr, DnsAnswer), FetchError> {
+    let answer = if let Some(a) = map.lookup(host, port) {
+        DnsAnswer {
+            host: host.to_owned(),
+            source: DnsSource::Override,
+            addresses: vec![a],
+        }
     } else {
         let bare = host
             .strip_prefix('[')
             .and_then(|h| h.strip_suffix(']'))
             .unwrap_or(host);
         if let Ok(ip) = bare.parse::<IpAddr>() {
-            SocketAddr::new(ip, port)
+            DnsAnswer {
+                host: host.to_owned(),
+                source: DnsSource::Literal,
+                addresses: vec![SocketAddr::new(ip, port)],
+            }
         } else {
-            let mut addrs =
+            let addrs =
                 tokio::net::lookup_host((bare, port))
                     .await
                     .map_err(|e| FetchError::Resolve {
                         host: host.to_owned(),
                         reason: e.to_string(),
                     })?;
-            addrs.next().ok_or_else(|| FetchError::Resolve {
+            DnsAnswer {
                 host: host.to_owned(),
-                reason: "no address".to_owned(),
-            })?
+                source: DnsSource::System,
+                addresses: addrs.collect(),
+            }
         }
     };
+    let addr = *answer
+        .addresses
+        .first()
+        .ok_or_else(|| FetchError::Resolve {
+            host: host.to_owned(),
+            reason: "no address".to_owned(),
+        })?;
     check_address(map, allow_private, addr)?;
-    Ok(addr)
+    Ok((addr, answer))
 }
 
 /// Refuses non-public addresses unless `allow_private` or the exact address+port is allow-listed.

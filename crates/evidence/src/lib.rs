@@ -28,7 +28,9 @@ pub mod writer;
 pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
 pub use reader::{open_reader, read_record_at, WarcReader};
-pub use record::{CaptureRefs, ExchangeRecord, Record, RecordRef};
+pub use record::{
+    CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD,
+};
 pub use repair::{repair_torn_tail, TornTail};
 pub use verify::{
     stored_record_leaf, verify_warc, verify_warc_logged, warc_files, Failure, LogIndex,

@@ -39,6 +39,25 @@ pub struct ExchangeRecord<'a> {
     pub metadata: Vec<(String, String)>,
 }
 
+/// The WARC 1.1 profile of a `revisit` record whose payload is identical to an earlier one's.
+pub const REVISIT_IDENTICAL_PAYLOAD: &str =
+    "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
+
+/// An earlier `response` record whose payload a new response may repeat: then the new response
+/// is written as a `revisit` record referring to it (see
+/// [`crate::WarcWriter::write_exchange_or_revisit`]).
+#[derive(Clone, Debug)]
+pub struct RevisitOf<'a> {
+    /// The earlier record's `WARC-Record-ID` (`<urn:uuid:…>`): written as `WARC-Refers-To`.
+    pub record_id: &'a str,
+    /// Its `WARC-Target-URI`: written as `WARC-Refers-To-Target-URI`.
+    pub target_uri: &'a str,
+    /// Its `WARC-Date`: written as `WARC-Refers-To-Date`.
+    pub date: DateTime<Utc>,
+    /// Its `WARC-Payload-Digest` (`sha256:<hex>`).
+    pub payload_digest: &'a str,
+}
+
 /// Where a record landed and what it hashes to. Enough to find it again and to log it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RecordRef {

@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::digest::{http_payload, sha256_label};
 use crate::record::{
     check_field_name, check_field_value, new_record_id, warc_date, warc_fields, CaptureRefs,
-    ExchangeRecord, HeaderBlock, RecordRef, WARC_1_1_SPEC,
+    ExchangeRecord, HeaderBlock, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD, WARC_1_1_SPEC,
 };
 use crate::tlog::Log;
 use crate::{stored_record_leaf, EvidenceError};
@@ -181,13 +181,32 @@ impl WarcWriter {
         &mut self,
         ex: &ExchangeRecord<'_>,
     ) -> Result<CaptureRefs, EvidenceError> {
+        self.write_exchange_or_revisit(ex, None)
+            .map(|(refs, _)| refs)
+    }
+
+    /// [`WarcWriter::write_exchange`], except that when the response's payload digest equals
+    /// `earlier.payload_digest`, the response is written as a `revisit` record (profile
+    /// [`REVISIT_IDENTICAL_PAYLOAD`], block = the HTTP head only, `WARC-Payload-Digest` the
+    /// shared digest, `WARC-Refers-To`, `-Target-URI` and `-Date` naming the earlier record).
+    /// The writer computes the digest itself, so a revisit is only ever written for a payload
+    /// that really is identical. Returns the records and whether the response became a revisit
+    /// (its [`RecordRef`] is in `response` either way).
+    pub fn write_exchange_or_revisit(
+        &mut self,
+        ex: &ExchangeRecord<'_>,
+        earlier: Option<&RevisitOf<'_>>,
+    ) -> Result<(CaptureRefs, bool), EvidenceError> {
         check_exchange(ex)?;
+        if let Some(of) = earlier {
+            check_revisit(of)?;
+        }
         self.roll_if_needed()?;
-        let prepared = prepare_exchange(ex, &self.warcinfo_id)
+        let (prepared, revisit) = prepare_exchange(ex, &self.warcinfo_id, earlier)
             .map_err(|e| EvidenceError::io(&self.path, e))?;
         let mut out = Vec::with_capacity(1);
         self.append_exchanges(vec![prepared], &mut out)?;
-        Ok(out.pop().expect("one exchange appended"))
+        Ok((out.pop().expect("one exchange appended"), revisit))
     }
 
     /// Write many exchanges: the same records, files and [`CaptureRefs`] (in input order) as
@@ -227,7 +246,24 @@ impl WarcWriter {
         content_type: &str,
         data: &[u8],
     ) -> Result<RecordRef, EvidenceError> {
+        self.write_resource_concurrent(target_uri, date, content_type, data, None)
+    }
+
+    /// [`WarcWriter::write_resource`], linked with `WARC-Concurrent-To` to a record captured
+    /// at the same time (a screenshot to the response of the page it shows), so that
+    /// selecting the one brings the other along.
+    pub fn write_resource_concurrent(
+        &mut self,
+        target_uri: &str,
+        date: DateTime<Utc>,
+        content_type: &str,
+        data: &[u8],
+        concurrent_to: Option<&str>,
+    ) -> Result<RecordRef, EvidenceError> {
         check_target_uri(target_uri)?;
+        if let Some(id) = concurrent_to {
+            check_field_value("concurrent_to", id)?;
+        }
         check_field_value("content_type", content_type)?;
         if content_type.trim().is_empty() {
             return Err(EvidenceError::invalid("content_type", "must not be empty"));
@@ -237,8 +273,11 @@ impl WarcWriter {
         let mut header = HeaderBlock::new("resource", &id, &warc_date(date));
         header
             .push("WARC-Target-URI", target_uri)
-            .push("WARC-Warcinfo-ID", self.warcinfo_id.clone())
-            .push("Content-Type", content_type.trim());
+            .push("WARC-Warcinfo-ID", self.warcinfo_id.clone());
+        if let Some(id) = concurrent_to {
+            header.push("WARC-Concurrent-To", id);
+        }
+        header.push("Content-Type", content_type.trim());
         let member = compress(Pending {
             header,
             block: &[data],
@@ -432,7 +471,13 @@ fn check_exchange(ex: &ExchangeRecord<'_>) -> Result<(), EvidenceError> {
 
 /// Build, hash and compress the records of one exchange. Pure: no file, no writer state but
 /// the `warcinfo` id the records refer to.
-fn prepare_exchange(ex: &ExchangeRecord<'_>, warcinfo_id: &str) -> io::Result<PreparedExchange> {
+/// With `earlier`, a response whose payload digest equals the earlier one's becomes a
+/// `revisit` record (second value `true`).
+fn prepare_exchange(
+    ex: &ExchangeRecord<'_>,
+    warcinfo_id: &str,
+    earlier: Option<&RevisitOf<'_>>,
+) -> io::Result<(PreparedExchange, bool)> {
     let date = warc_date(ex.date);
     let request_id = new_record_id();
     let mut header = HeaderBlock::new("request", &request_id, &date);
@@ -447,26 +492,42 @@ fn prepare_exchange(ex: &ExchangeRecord<'_>, warcinfo_id: &str) -> io::Result<Pr
         payload_digest: Some(sha256_label(&http_payload(ex.request_head))),
     })?;
 
+    let mut revisit = false;
     let response = match ex.response_head {
         None => None,
         Some(head) => {
+            let payload_digest = response_payload_digest(head, ex.response_body);
+            let of = earlier.filter(|of| of.payload_digest.eq_ignore_ascii_case(&payload_digest));
+            revisit = of.is_some();
             let response_id = new_record_id();
-            let mut header = HeaderBlock::new("response", &response_id, &date);
+            let warc_type = if revisit { "revisit" } else { "response" };
+            let mut header = HeaderBlock::new(warc_type, &response_id, &date);
             header
                 .push("WARC-Target-URI", ex.target_uri)
                 .push("WARC-Warcinfo-ID", warcinfo_id);
             if let Some(ip) = ex.remote_ip {
                 header.push("WARC-IP-Address", ip.to_string());
             }
-            header
-                .push("WARC-Concurrent-To", request_id.clone())
-                .push("Content-Type", "application/http;msgtype=response");
-            let payload_digest = Some(response_payload_digest(head, ex.response_body));
+            header.push("WARC-Concurrent-To", request_id.clone());
+            if let Some(of) = of {
+                header
+                    .push("WARC-Profile", REVISIT_IDENTICAL_PAYLOAD)
+                    .push("WARC-Refers-To", of.record_id)
+                    .push("WARC-Refers-To-Target-URI", of.target_uri)
+                    .push("WARC-Refers-To-Date", warc_date(of.date));
+            }
+            header.push("Content-Type", "application/http;msgtype=response");
+            // A revisit keeps the HTTP head only: the payload is the earlier record's.
+            let block: &[&[u8]] = if revisit {
+                &[head]
+            } else {
+                &[head, ex.response_body]
+            };
             Some(compress(Pending {
                 header,
-                block: &[head, ex.response_body],
+                block,
                 record_id: response_id,
-                payload_digest,
+                payload_digest: Some(payload_digest),
             })?)
         }
     };
@@ -490,11 +551,34 @@ fn prepare_exchange(ex: &ExchangeRecord<'_>, warcinfo_id: &str) -> io::Result<Pr
             payload_digest: None,
         })?)
     };
-    Ok(PreparedExchange {
-        request,
-        response,
-        metadata,
-    })
+    Ok((
+        PreparedExchange {
+            request,
+            response,
+            metadata,
+        },
+        revisit,
+    ))
+}
+
+/// The checks on an earlier record before a revisit may refer to it.
+fn check_revisit(of: &RevisitOf<'_>) -> Result<(), EvidenceError> {
+    check_field_value("refers_to", of.record_id)?;
+    check_target_uri(of.target_uri)?;
+    if !(of.record_id.starts_with('<') && of.record_id.ends_with('>')) {
+        return Err(EvidenceError::invalid(
+            "refers_to",
+            "must be a record id in angle brackets",
+        ));
+    }
+    let hex = of.payload_digest.strip_prefix("sha256:").unwrap_or("");
+    if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(EvidenceError::invalid(
+            "payload_digest",
+            "must be sha256:<64 hex digits>",
+        ));
+    }
+    Ok(())
 }
 
 /// The payload digest of a response block `head + body`: the body (de-chunked when the head
@@ -518,7 +602,7 @@ fn prepare_parallel(
     if threads <= 1 {
         return exs
             .iter()
-            .map(|ex| prepare_exchange(ex, warcinfo_id))
+            .map(|ex| prepare_exchange(ex, warcinfo_id, None).map(|(p, _)| p))
             .collect();
     }
     let next = AtomicUsize::new(0);
@@ -529,7 +613,7 @@ fn prepare_parallel(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(ex) = exs.get(i) else { break };
-                let prepared = prepare_exchange(ex, warcinfo_id);
+                let prepared = prepare_exchange(ex, warcinfo_id, None).map(|(p, _)| p);
                 *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(prepared);
             });
         }

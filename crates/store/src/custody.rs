@@ -47,6 +47,8 @@ pub enum CustodyAction {
     Export,
     /// Checked (`evidence verify`).
     Verify,
+    /// Captured by an inspector (`evidence capture`): the evidence came into being.
+    Capture,
 }
 
 impl CustodyAction {
@@ -56,6 +58,7 @@ impl CustodyAction {
             CustodyAction::View => "view",
             CustodyAction::Export => "export",
             CustodyAction::Verify => "verify",
+            CustodyAction::Capture => "capture",
         }
     }
 
@@ -65,6 +68,7 @@ impl CustodyAction {
             CustodyAction::View => "查看",
             CustodyAction::Export => "导出",
             CustodyAction::Verify => "校验",
+            CustodyAction::Capture => "取证",
         }
     }
 
@@ -73,6 +77,7 @@ impl CustodyAction {
             CustodyAction::View,
             CustodyAction::Export,
             CustodyAction::Verify,
+            CustodyAction::Capture,
         ]
         .into_iter()
         .find(|a| a.code() == code)

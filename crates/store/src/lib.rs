@@ -107,7 +107,9 @@ pub trait Store: Send + Sync {
     // --- sweeps ---
     /// Starts a sweep over the given sites (each `Pending`).
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId>;
-    /// The most recent sweep that has not finished, if any.
+    /// A sweep of kind [`SweepKind::Capture`] over one site: an inspector's evidence capture.
+    async fn create_capture(&self, site: SiteId) -> Result<SweepId>;
+    /// The most recent sweep (of kind [`SweepKind::Sweep`]) that has not finished, if any.
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>>;
     async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>>;
     async fn list_sweeps(&self, limit: i64) -> Result<Vec<Sweep>>;

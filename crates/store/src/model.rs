@@ -263,6 +263,35 @@ pub struct Sweep {
     pub sites: i64,
     pub pages: i64,
     pub findings: i64,
+    pub kind: SweepKind,
+}
+
+/// What a sweep row is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SweepKind {
+    /// A crawl of the register's sites (resumable).
+    Sweep,
+    /// An inspector's evidence capture of one URL of one site (never resumed as a crawl).
+    Capture,
+}
+
+impl SweepKind {
+    /// Stable code, as stored.
+    pub fn code(self) -> &'static str {
+        match self {
+            SweepKind::Sweep => "sweep",
+            SweepKind::Capture => "capture",
+        }
+    }
+
+    /// Chinese label for the console.
+    pub fn label(self) -> &'static str {
+        match self {
+            SweepKind::Sweep => "巡查",
+            SweepKind::Capture => "取证",
+        }
+    }
 }
 
 /// The state of one site within one sweep, so that an interrupted sweep resumes.
@@ -337,6 +366,11 @@ pub struct NewFetch {
     pub etag: Option<String>,
     /// The response's `Last-Modified`, sent back as `If-Modified-Since` on the next sweep.
     pub last_modified: Option<String>,
+    /// The `WARC-Record-ID` of the evidence record.
+    pub record_id: Option<String>,
+    /// When the evidence record is a `revisit` (the payload was identical to an earlier
+    /// capture's): the fetch whose `response` record holds that payload.
+    pub revisit_of: Option<FetchId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,6 +388,22 @@ pub struct KnownPage {
     pub content_type: Option<String>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    pub payload_digest: Option<String>,
+    /// The `response` record holding this page's current payload (the fetch itself, or the
+    /// original its revisit refers to), when it is a `200` recorded with its record id: what
+    /// the next identical capture is written as a revisit of.
+    pub original: Option<OriginalCapture>,
+}
+
+/// An earlier `200` response record that a revisit may refer to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OriginalCapture {
+    pub fetch: FetchId,
+    /// Its `WARC-Record-ID`.
+    pub record_id: String,
+    /// Its fetch time (the record's `WARC-Date`, to the second).
+    pub fetched_at: DateTime<Utc>,
+    /// Its payload digest.
     pub payload_digest: Option<String>,
 }
 

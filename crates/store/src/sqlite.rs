@@ -142,7 +142,7 @@ macro_rules! fetch_cols {
     () => {
         "f.id, f.sweep_id, f.site_id, f.url, f.fetched_at, f.status, f.content_type, f.bytes, \
          f.payload_digest, f.error, f.warc_file, f.warc_offset, f.warc_digest, f.etag, \
-         f.last_modified"
+         f.last_modified, f.warc_record_id, f.revisit_of"
     };
 }
 
@@ -156,7 +156,7 @@ macro_rules! finding_cols {
 
 macro_rules! sweep_cols {
     () => {
-        "w.id, w.state, w.started_at, w.finished_at, w.sites, w.pages, w.findings"
+        "w.id, w.state, w.started_at, w.finished_at, w.sites, w.pages, w.findings, w.kind"
     };
 }
 
@@ -305,6 +305,8 @@ fn fetch_from_row(r: &SqliteRow) -> Result<Fetch> {
             ),
             etag: r.try_get("etag")?,
             last_modified: r.try_get("last_modified")?,
+            record_id: r.try_get("warc_record_id")?,
+            revisit_of: r.try_get::<Option<i64>, _>("revisit_of")?.map(FetchId),
         },
     })
 }
@@ -364,6 +366,10 @@ fn sweep_from_row(r: &SqliteRow) -> Result<Sweep> {
         sites: r.try_get("sites")?,
         pages: r.try_get("pages")?,
         findings: r.try_get("findings")?,
+        kind: match r.try_get::<String, _>("kind")?.as_str() {
+            "capture" => SweepKind::Capture,
+            _ => SweepKind::Sweep,
+        },
     })
 }
 
@@ -417,8 +423,10 @@ async fn insert_fetch(tx: &mut Transaction<'static, Sqlite>, fetch: &NewFetch) -
     let ev = fetch.evidence.as_ref();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
-         payload_digest, error, warc_file, warc_offset, warc_digest, etag, last_modified) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+         payload_digest, error, warc_file, warc_offset, warc_digest, etag, last_modified, \
+         warc_record_id, revisit_of) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
+         RETURNING id",
     )
     .bind(fetch.sweep_id.0)
     .bind(fetch.site_id.0)
@@ -434,6 +442,8 @@ async fn insert_fetch(tx: &mut Transaction<'static, Sqlite>, fetch: &NewFetch) -
     .bind(ev.map(|e| e.digest.clone()))
     .bind(&fetch.etag)
     .bind(&fetch.last_modified)
+    .bind(&fetch.record_id)
+    .bind(fetch.revisit_of.map(|f| f.0))
     .fetch_one(&mut **tx)
     .await?;
     Ok(FetchId(id))
@@ -548,6 +558,34 @@ pub(crate) async fn sync_sites(
 }
 
 impl SqliteStore {
+    /// A new running sweep of `kind` over `sites`, each site pending.
+    async fn create_sweep_of_kind(&self, sites: &[SiteId], kind: SweepKind) -> Result<SweepId> {
+        let mut tx = self.write_tx().await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO sweeps (state, started_at, sites, pages, findings, kind) \
+             VALUES ($1, $2, $3, 0, 0, $4) RETURNING id",
+        )
+        .bind(sweep_state_code(SweepState::Running))
+        .bind(self.now())
+        .bind(sites.len() as i64)
+        .bind(kind.code())
+        .fetch_one(&mut *tx)
+        .await?;
+        for s in sites {
+            sqlx::query(
+                "INSERT INTO sweep_sites (sweep_id, site_id, state) VALUES ($1, $2, $3) \
+                 ON CONFLICT (sweep_id, site_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(s.0)
+            .bind(site_state_code(SiteSweepState::Pending))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(SweepId(id))
+    }
+
     /// Live totals of a sweep: sites, fetches with a status, findings first found in it.
     async fn sweep_totals(&self, sweep: SweepId) -> Result<(i64, i64, i64)> {
         let r = sqlx::query(
@@ -751,37 +789,20 @@ impl Store for SqliteStore {
     }
 
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId> {
-        let mut tx = self.write_tx().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sweeps (state, started_at, sites, pages, findings) \
-             VALUES ($1, $2, $3, 0, 0) RETURNING id",
-        )
-        .bind(sweep_state_code(SweepState::Running))
-        .bind(self.now())
-        .bind(sites.len() as i64)
-        .fetch_one(&mut *tx)
-        .await?;
-        for s in sites {
-            sqlx::query(
-                "INSERT INTO sweep_sites (sweep_id, site_id, state) VALUES ($1, $2, $3) \
-                 ON CONFLICT (sweep_id, site_id) DO NOTHING",
-            )
-            .bind(id)
-            .bind(s.0)
-            .bind(site_state_code(SiteSweepState::Pending))
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(SweepId(id))
+        self.create_sweep_of_kind(sites, SweepKind::Sweep).await
+    }
+
+    async fn create_capture(&self, site: SiteId) -> Result<SweepId> {
+        self.create_sweep_of_kind(&[site], SweepKind::Capture).await
     }
 
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>> {
-        let id: Option<i64> =
-            sqlx::query_scalar("SELECT id FROM sweeps WHERE state = $1 ORDER BY id DESC LIMIT 1")
-                .bind(sweep_state_code(SweepState::Running))
-                .fetch_optional(&self.pool)
-                .await?;
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM sweeps WHERE state = $1 AND kind = 'sweep' ORDER BY id DESC LIMIT 1",
+        )
+        .bind(sweep_state_code(SweepState::Running))
+        .fetch_optional(&self.pool)
+        .await?;
         match id {
             Some(id) => self.sweep(SweepId(id)).await,
             None => Ok(None),
@@ -1062,6 +1083,7 @@ impl Store for SqliteStore {
             ", e.district FROM fetches f JOIN sites s ON s.id = f.site_id \
               LEFT JOIN entities e ON e.id = s.entity_id \
               WHERE f.id > $1 AND f.status = 200 AND f.content_type LIKE 'text/html%' \
+                AND f.revisit_of IS NULL \
               ORDER BY f.id LIMIT $2"
         ))
         .bind(after.0)
@@ -1076,8 +1098,12 @@ impl Store for SqliteStore {
     async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>> {
         // Per URL, the newest fetch with a response in an earlier sweep.
         let rows = sqlx::query(
-            "SELECT f.url, f.status, f.content_type, f.etag, f.last_modified, f.payload_digest \
+            "SELECT f.url, f.status, f.content_type, f.etag, f.last_modified, f.payload_digest, \
+                    o.id AS o_id, o.warc_record_id AS o_record_id, o.fetched_at AS o_fetched_at, \
+                    o.payload_digest AS o_payload_digest \
              FROM fetches f \
+             LEFT JOIN fetches o ON o.id = COALESCE(f.revisit_of, f.id) \
+                  AND o.status = 200 AND o.warc_record_id IS NOT NULL \
              WHERE f.site_id = $1 AND f.sweep_id < $2 AND f.status IS NOT NULL \
                AND f.id = (SELECT MAX(p.id) FROM fetches p WHERE p.site_id = f.site_id \
                            AND p.url = f.url AND p.sweep_id < $2 AND p.status IS NOT NULL) \
@@ -1096,6 +1122,15 @@ impl Store for SqliteStore {
                     etag: r.try_get("etag")?,
                     last_modified: r.try_get("last_modified")?,
                     payload_digest: r.try_get("payload_digest")?,
+                    original: match r.try_get::<Option<i64>, _>("o_id")? {
+                        None => None,
+                        Some(id) => Some(OriginalCapture {
+                            fetch: FetchId(id),
+                            record_id: r.try_get("o_record_id")?,
+                            fetched_at: r.try_get("o_fetched_at")?,
+                            payload_digest: r.try_get("o_payload_digest")?,
+                        }),
+                    },
                 })
             })
             .collect()

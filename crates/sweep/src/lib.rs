@@ -18,8 +18,10 @@
 //! addresses no site covers become discovered sites, crawled in a second wave of the same
 //! sweep; every finished site is classified from its pages.
 
+pub mod capture;
 pub mod discover;
 pub mod index;
+mod observed;
 pub mod probe;
 pub mod register;
 mod run;

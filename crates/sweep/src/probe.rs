@@ -220,7 +220,7 @@ fn write_batch(
     let mut records = Vec::new();
     for (si, (_, result)) in results.iter().enumerate() {
         for capture in &result.captures {
-            let chain = redirect_chain(capture);
+            let chain = crate::observed::redirect_chain(capture);
             for ex in &capture.exchanges {
                 owners.push((si, ex));
                 records.push(ExchangeRecord {
@@ -230,7 +230,7 @@ fn write_batch(
                     response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
                     response_body: &ex.body,
                     remote_ip: ex.remote_addr.map(|a| a.ip()),
-                    metadata: hop_metadata(capture, ex, &chain),
+                    metadata: crate::observed::hop_metadata(capture, ex, &chain),
                 });
             }
         }
@@ -265,6 +265,8 @@ fn write_batch(
             evidence: Some(pointer.clone()),
             etag: proof.etag().map(str::to_owned),
             last_modified: proof.last_modified().map(str::to_owned),
+            record_id: Some(record.record_id.clone()),
+            revisit_of: None,
         };
         let finding = NewFinding {
             sweep_id,
@@ -283,38 +285,4 @@ fn write_batch(
         out.push((fetch, finding));
     }
     Ok((writer, out))
-}
-
-/// `url status -> url status -> final` for a capture that was redirected; empty otherwise.
-fn redirect_chain(c: &ProfiledCapture) -> String {
-    if c.redirect_chain.is_empty() {
-        return String::new();
-    }
-    let mut s: Vec<String> = c
-        .redirect_chain
-        .iter()
-        .map(|(u, st)| format!("{u} {st}"))
-        .collect();
-    s.push(c.final_url.to_string());
-    s.join(" -> ")
-}
-
-fn hop_metadata(c: &ProfiledCapture, ex: &Exchange, chain: &str) -> Vec<(String, String)> {
-    let mut m = vec![("fetch-profile".to_string(), c.profile.name())];
-    if !chain.is_empty() {
-        m.push(("redirect-chain".to_string(), chain.to_string()));
-    }
-    if let Some(r) = c.meta_refresh.as_ref().filter(|_| ex.url == c.final_url) {
-        m.push((
-            "meta-refresh".to_string(),
-            format!("{} {}", r.delay_secs, r.target),
-        ));
-    }
-    if let Some(err) = &ex.error {
-        m.push(("fetch-error".to_string(), err.to_string()));
-    }
-    if ex.truncated {
-        m.push(("truncated".to_string(), "length".to_string()));
-    }
-    m
 }

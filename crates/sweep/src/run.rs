@@ -21,7 +21,7 @@ use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
 use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
-use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
+use evidence::{ExchangeRecord, RevisitOf, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -112,6 +112,8 @@ pub enum SweepError {
     Log(String),
     #[error("the capture worker stopped: {0}")]
     Worker(String),
+    #[error("{0}")]
+    Capture(String),
 }
 
 /// Runs a sweep over every registered site, or continues the unfinished one.
@@ -134,28 +136,7 @@ pub async fn run_sweep(
         repair_warc_tails(&config.evidence_dir, sweep_id);
     }
 
-    let log = match &config.log {
-        Some(lc) => {
-            let log = Log::open(&lc.dir).map_err(|e| SweepError::Log(e.to_string()))?;
-            for repair in log.repairs() {
-                tracing::warn!(%repair, "transparency log repaired on open");
-            }
-            Some(log)
-        }
-        None => None,
-    };
-    let writer = WarcWriter::open_with_log(
-        WriterConfig {
-            dir: config.evidence_dir.clone(),
-            prefix: format!("wangjian-sweep{}", sweep_id.0),
-            max_file_bytes: config.warc_max_bytes,
-            software: config.software.clone(),
-            operator: None,
-            hostname: None,
-            extra_info: vec![("sweep-id".into(), sweep_id.to_string())],
-        },
-        log,
-    )?;
+    let writer = open_writer(&config, sweep_id, &format!("wangjian-sweep{}", sweep_id.0))?;
 
     // Wave one: the sites of the sweep. Pages of registered sites name the sites they link to;
     // those that match no known site are recorded as discovered (crate::discover) and, in wave
@@ -174,15 +155,7 @@ pub async fn run_sweep(
         writer
     };
     crate::discover::propose(store.as_ref()).await?;
-    let stored = match (&config.log, writer.log()) {
-        (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
-        _ => None,
-    };
-    let tsa_url = config.log.as_ref().and_then(|lc| lc.tsa_url.clone());
-    if let (Some(stored), Some(url)) = (&stored, tsa_url) {
-        timestamp_checkpoint(url, stored.path.clone()).await;
-    }
-    let checkpoint = stored.map(|s| s.checkpoint.size);
+    let checkpoint = close_log(&config, &writer).await?;
 
     let sweep = store.finish_sweep(sweep_id).await?;
     Ok(SweepSummary {
@@ -305,6 +278,54 @@ fn repair_warc_tails(dir: &Path, sweep: SweepId) {
             }
         }
     }
+}
+
+/// Opens the transparency log (repairing what a crash left) and a WARC writer appending to it,
+/// its files named `PREFIX-NNNNN.warc.gz` and its warcinfo naming the sweep.
+pub(crate) fn open_writer(
+    config: &SweepConfig,
+    sweep_id: SweepId,
+    prefix: &str,
+) -> Result<WarcWriter, SweepError> {
+    let log = match &config.log {
+        Some(lc) => {
+            let log = Log::open(&lc.dir).map_err(|e| SweepError::Log(e.to_string()))?;
+            for repair in log.repairs() {
+                tracing::warn!(%repair, "transparency log repaired on open");
+            }
+            Some(log)
+        }
+        None => None,
+    };
+    Ok(WarcWriter::open_with_log(
+        WriterConfig {
+            dir: config.evidence_dir.clone(),
+            prefix: prefix.to_string(),
+            max_file_bytes: config.warc_max_bytes,
+            software: config.software.clone(),
+            operator: None,
+            hostname: None,
+            extra_info: vec![("sweep-id".into(), sweep_id.to_string())],
+        },
+        log,
+    )?)
+}
+
+/// Signs a checkpoint of the log as `writer` leaves it, time-stamped when a TSA is configured;
+/// returns the checkpoint's tree size (`None` without a log).
+pub(crate) async fn close_log(
+    config: &SweepConfig,
+    writer: &WarcWriter,
+) -> Result<Option<u64>, SweepError> {
+    let stored = match (&config.log, writer.log()) {
+        (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
+        _ => None,
+    };
+    let tsa_url = config.log.as_ref().and_then(|lc| lc.tsa_url.clone());
+    if let (Some(stored), Some(url)) = (&stored, tsa_url) {
+        timestamp_checkpoint(url, stored.path.clone()).await;
+    }
+    Ok(stored.map(|s| s.checkpoint.size))
 }
 
 /// Signs a checkpoint of the log as the sweep leaves it.
@@ -563,22 +584,35 @@ impl Capture {
     /// Writes one exchange as evidence, scans it, records it. Returns the number of findings.
     fn capture(&mut self, ex: &Exchange) -> Result<usize, SweepError> {
         let site_id = SiteId(ex.site_key);
-        let mut metadata = Vec::new();
-        if let Some(err) = &ex.error {
-            metadata.push(("fetch-error".to_string(), err.to_string()));
-        }
-        if ex.truncated {
-            metadata.push(("truncated".to_string(), "length".to_string()));
-        }
-        let refs = self.writer.write_exchange(&ExchangeRecord {
-            target_uri: ex.url.as_str(),
-            date: ex.started_at,
-            request_head: &ex.request_head,
-            response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
-            response_body: &ex.body,
-            remote_ip: ex.remote_addr.map(|a| a.ip()),
-            metadata,
-        })?;
+        let known = self
+            .handle
+            .block_on(self.frontier.known_pages(ex.site_key))?;
+        let previous = known.get(ex.url.as_str());
+        // A complete 200 may repeat the payload of the page's last original response: then the
+        // writer (which checks the digest itself) stores a revisit record instead.
+        let original = previous
+            .and_then(|p| p.original.as_ref())
+            .filter(|_| ex.status() == Some(200) && ex.error.is_none() && !ex.truncated);
+        let earlier = original.and_then(|o| {
+            Some(RevisitOf {
+                record_id: &o.record_id,
+                target_uri: ex.url.as_str(),
+                date: o.fetched_at,
+                payload_digest: o.payload_digest.as_deref()?,
+            })
+        });
+        let (refs, revisit) = self.writer.write_exchange_or_revisit(
+            &ExchangeRecord {
+                target_uri: ex.url.as_str(),
+                date: ex.started_at,
+                request_head: &ex.request_head,
+                response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
+                response_body: &ex.body,
+                remote_ip: ex.remote_addr.map(|a| a.ip()),
+                metadata: crate::observed::exchange_metadata(ex),
+            },
+            earlier.as_ref(),
+        )?;
         if matches!(ex.kind, PageKind::Robots) {
             // robots.txt is kept as evidence but is not a page of the site.
             return Ok(0);
@@ -589,10 +623,8 @@ impl Capture {
             offset: record.offset as i64,
             digest: record.block_digest.clone(),
         };
-        let known = self
-            .handle
-            .block_on(self.frontier.known_pages(ex.site_key))?;
-        let previous = known.get(ex.url.as_str());
+        let record_id = Some(record.record_id.clone());
+        let revisit_of = original.filter(|_| revisit).map(|o| o.fetch);
         let status = ex.status().map(i32::from);
         // A 304 has no payload of its own: it confirms the earlier one, whose digest (and
         // validators, when the 304 does not repeat them) it carries forward.
@@ -703,6 +735,8 @@ impl Capture {
             evidence: Some(pointer),
             etag,
             last_modified,
+            record_id,
+            revisit_of,
         };
         let n = findings.len();
         self.pending

@@ -4,7 +4,7 @@ use std::io::Read;
 
 use evidence::{
     read_record_at, verify_record, DigestField, DigestProblem, EvidenceError, ExchangeRecord,
-    Record, RecordRef, WarcWriter,
+    Record, RecordRef, RevisitOf, WarcWriter, REVISIT_IDENTICAL_PAYLOAD,
 };
 
 use crate::*;
@@ -285,4 +285,83 @@ fn unsafe_input_is_rejected_before_anything_is_written() {
     // The writer is still usable.
     write_exchanges(&mut w, 1);
     assert_eq!(read_all(w.current_file()).len(), 4);
+}
+
+#[test]
+fn an_identical_payload_is_written_as_a_revisit_and_a_changed_one_is_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = WarcWriter::open(config(dir.path())).unwrap();
+    let uri = "http://shop.example/shop/item?id=7";
+    let ex = |body: &'static [u8]| ExchangeRecord {
+        target_uri: uri,
+        date: date(),
+        request_head: REQUEST,
+        response_head: Some(RESPONSE_HEAD),
+        response_body: body,
+        remote_ip: Some(ip()),
+        metadata: vec![("fetch-profile".into(), "crawler".into())],
+    };
+    let first = w.write_exchange(&ex(RESPONSE_BODY)).unwrap();
+    let original = first.response.clone().unwrap();
+    let digest = original.payload_digest.clone().unwrap();
+    let earlier = RevisitOf {
+        record_id: &original.record_id,
+        target_uri: uri,
+        date: date(),
+        payload_digest: &digest,
+    };
+    let (again, revisit) = w
+        .write_exchange_or_revisit(&ex(RESPONSE_BODY), Some(&earlier))
+        .unwrap();
+    assert!(revisit);
+    let (changed, changed_is_revisit) = w
+        .write_exchange_or_revisit(&ex(b"<html>changed</html>"), Some(&earlier))
+        .unwrap();
+    assert!(!changed_is_revisit);
+    let path = dir.path().join(&original.file);
+
+    let r = again.response.unwrap();
+    let rec = read_record_at(&path, r.offset).unwrap();
+    check_ref(&rec, &r);
+    assert_eq!(rec.warc_type(), Some("revisit"));
+    assert_eq!(rec.header("WARC-Profile"), Some(REVISIT_IDENTICAL_PAYLOAD));
+    assert_eq!(
+        rec.header("WARC-Refers-To"),
+        Some(original.record_id.as_str())
+    );
+    assert_eq!(rec.header("WARC-Refers-To-Target-URI"), Some(uri));
+    assert_eq!(
+        rec.header("WARC-Refers-To-Date"),
+        read_record_at(&path, original.offset)
+            .unwrap()
+            .header("WARC-Date")
+    );
+    assert_eq!(rec.header("WARC-Payload-Digest"), Some(digest.as_str()));
+    assert_eq!(
+        rec.header("WARC-Concurrent-To"),
+        Some(again.request.record_id.as_str())
+    );
+    // The block is the HTTP head alone, and its digest holds.
+    assert_eq!(rec.block, RESPONSE_HEAD);
+    assert!(verify_record(&rec).is_empty());
+    // The metadata record refers to the revisit.
+    let meta = read_record_at(&path, again.metadata.unwrap().offset).unwrap();
+    assert_eq!(meta.header("WARC-Refers-To"), Some(r.record_id.as_str()));
+
+    let rec = read_record_at(&path, changed.response.unwrap().offset).unwrap();
+    assert_eq!(rec.warc_type(), Some("response"));
+    assert!(rec.header("WARC-Refers-To").is_none());
+    assert!(verify_record(&rec).is_empty());
+
+    // A malformed earlier record is refused before anything is written.
+    let before = std::fs::metadata(&path).unwrap().len();
+    let bad = RevisitOf {
+        record_id: "urn:uuid:no-brackets",
+        ..earlier.clone()
+    };
+    assert!(matches!(
+        w.write_exchange_or_revisit(&ex(RESPONSE_BODY), Some(&bad)),
+        Err(EvidenceError::InvalidInput { .. })
+    ));
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), before);
 }

@@ -326,6 +326,8 @@ fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>) -> NewFet
         }),
         etag: None,
         last_modified: None,
+        record_id: None,
+        revisit_of: None,
     }
 }
 
@@ -1031,6 +1033,7 @@ async fn validators_and_change_history_across_sweeps() {
             etag: Some("\"h1\"".into()),
             last_modified: Some("Wed, 21 Oct 2015 07:28:00 GMT".into()),
             payload_digest: Some("sha256:01".into()),
+            original: None,
         }
     );
 
@@ -1108,4 +1111,55 @@ async fn validators_and_change_history_across_sweeps() {
             .len(),
         11
     );
+}
+
+#[tokio::test]
+async fn a_revisit_points_at_its_original_and_is_not_a_new_page() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+
+    let s1 = store.create_sweep(&[a.id]).await.unwrap();
+    let first = NewFetch {
+        record_id: Some("<urn:uuid:00000000-0000-4000-8000-000000000001>".into()),
+        ..page(s1, a.id, "http://a.test/", 200, "sha256:01", None)
+    };
+    let first_id = store.record_fetch(&first, &[]).await.unwrap();
+    store.finish_sweep(s1).await.unwrap();
+
+    let s2 = store.create_sweep(&[a.id]).await.unwrap();
+    let known = store.last_validators(a.id, s2).await.unwrap();
+    let original = known[0]
+        .original
+        .clone()
+        .expect("a 200 with a record id is an original");
+    assert_eq!(original.fetch, first_id);
+    assert_eq!(original.record_id, first.record_id.clone().unwrap());
+    assert_eq!(original.fetched_at, first.fetched_at);
+    assert_eq!(original.payload_digest.as_deref(), Some("sha256:01"));
+    let again = NewFetch {
+        record_id: Some("<urn:uuid:00000000-0000-4000-8000-000000000002>".into()),
+        revisit_of: Some(first_id),
+        ..page(s2, a.id, "http://a.test/", 200, "sha256:01", None)
+    };
+    let again_id = store.record_fetch(&again, &[]).await.unwrap();
+    store.finish_sweep(s2).await.unwrap();
+    let stored = store.fetch(Scope::City, again_id).await.unwrap().unwrap();
+    assert_eq!(stored.fetch.revisit_of, Some(first_id));
+    assert_eq!(stored.fetch.record_id, again.record_id);
+
+    // After a revisit, the original is still the one a next revisit refers to.
+    let s3 = store.create_sweep(&[a.id]).await.unwrap();
+    let known = store.last_validators(a.id, s3).await.unwrap();
+    assert_eq!(known[0].original.as_ref().map(|o| o.fetch), Some(first_id));
+    // A revisit brings no new page text to index.
+    let pages: Vec<FetchId> = store
+        .pages_after(FetchId(0), 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(f, _)| f.id)
+        .collect();
+    assert_eq!(pages, [first_id]);
 }

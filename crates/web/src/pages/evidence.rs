@@ -99,6 +99,8 @@ struct EvidencePage {
     declared_digests: Vec<(String, String)>,
     digest_problems: Vec<String>,
     warnings: Vec<String>,
+    /// For a `revisit` record: the fetch whose response record holds the (identical) payload.
+    revisit_of: Option<i64>,
     http: Option<HttpView>,
     limit_kib: usize,
     /// This view's stated reason.
@@ -226,6 +228,7 @@ pub(crate) async fn page(
         declared_digests,
         digest_problems,
         warnings,
+        revisit_of: f.revisit_of.map(|r| r.0),
         http,
         limit_kib: SHOWN_BODY_LIMIT / 1024,
         reason,

@@ -176,6 +176,8 @@ pub async fn fixture() -> Fixture {
         evidence,
         etag: None,
         last_modified: None,
+        record_id: None,
+        revisit_of: None,
     };
     let fetch = store
         .record_fetch(

@@ -1,0 +1,496 @@
+//! Full-page screenshots through a headless Chromium (Debian's `chromium`), driven over the
+//! DevTools protocol on a pipe: `--remote-debugging-pipe` makes the browser read commands from
+//! its fd 3 and write replies and events to its fd 4, each a JSON text ended by a NUL byte. No
+//! port is opened and no WebDriver is needed.
+//!
+//! Owns finding the browser, its command line, the protocol exchange (open a tab, set the
+//! viewport, navigate, wait for `load`, measure the page, capture it beyond the viewport) and
+//! the deadline over all of it. The browser runs with a fresh profile directory, no extensions,
+//! no background networking and downloads denied; as root (where Chromium's sandbox cannot
+//! start) it runs with `--no-sandbox`. It must not write evidence: it returns the PNG and what
+//! the browser reported, and the caller stores them.
+//!
+//! Addresses: the page's host is pinned to the address the evidence fetch connected to, and the
+//! operator's `--resolve` entries are handed to the browser as host resolver rules, so the
+//! screenshot shows the same server as the WARC records and a simulated web stays on loopback.
+//! Other hosts a page loads from are resolved by the browser itself; the crawler's refusal of
+//! private addresses does not reach inside the browser, which is why screenshots are taken for
+//! an inspector's evidence capture, not on every page of a sweep.
+
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::SocketAddr;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::time::{Duration, Instant};
+
+use base64::Engine as _;
+use serde_json::{json, Value};
+use url::Url;
+
+use crate::resolve::ResolveMap;
+
+/// Names tried on `PATH` when no browser is configured.
+const BROWSER_NAMES: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
+
+/// How a screenshot is taken.
+#[derive(Debug, Clone)]
+pub struct BrowserConfig {
+    /// The browser executable.
+    pub program: PathBuf,
+    /// Viewport width in CSS pixels (the page is laid out at this width).
+    pub width: u32,
+    /// The first viewport height; the capture then covers the whole page up to `max_height`.
+    pub height: u32,
+    /// Longest page captured, in CSS pixels; a longer page is cut there (and said so).
+    pub max_height: u32,
+    /// Deadline for the whole screenshot, browser start included.
+    pub timeout: Duration,
+    /// Host resolver rules: `(pattern, address)`, pattern `host`, `host:port` or `*:port`.
+    pub host_rules: Vec<(String, SocketAddr)>,
+}
+
+impl BrowserConfig {
+    /// Defaults (1280 × 800 viewport, pages up to 16,384 px, 30 s) for `program`.
+    pub fn new(program: PathBuf) -> Self {
+        BrowserConfig {
+            program,
+            width: 1280,
+            height: 800,
+            max_height: 16_384,
+            timeout: Duration::from_secs(30),
+            host_rules: Vec::new(),
+        }
+    }
+
+    /// The operator's `--resolve` entries as host resolver rules.
+    pub fn with_resolve_map(mut self, map: &ResolveMap) -> Self {
+        for (host, port, addr) in map.entries() {
+            self.host_rules.push((format!("{host}:{port}"), addr));
+        }
+        self
+    }
+
+    /// Pins `host:port` to `addr` (the address the evidence fetch connected to); it takes
+    /// precedence over the other rules.
+    pub fn pin(mut self, host: &str, port: u16, addr: SocketAddr) -> Self {
+        self.host_rules.insert(0, (format!("{host}:{port}"), addr));
+        self
+    }
+
+    fn resolver_rules(&self) -> String {
+        self.host_rules
+            .iter()
+            .map(|(pattern, addr)| format!("MAP {pattern} {addr}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The browser to use: `WANGJIAN_CHROMIUM` when set (an empty value means none), else the
+/// first of `chromium`, `chromium-browser`, `google-chrome` on `PATH`.
+pub fn find_browser() -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os("WANGJIAN_CHROMIUM") {
+        return (!p.is_empty()).then(|| PathBuf::from(p));
+    }
+    BROWSER_NAMES
+        .iter()
+        .find_map(|name| executable(Path::new(name)))
+}
+
+/// `program` as a path to an executable file: itself when it names a path, else the first
+/// match on `PATH`.
+fn executable(program: &Path) -> Option<PathBuf> {
+    if program.components().count() > 1 || program.is_absolute() {
+        return is_executable(program).then(|| program.to_path_buf());
+    }
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| is_executable(p))
+}
+
+fn is_executable(p: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+/// A full-page screenshot and what the browser said about it.
+#[derive(Debug, Clone)]
+pub struct Screenshot {
+    /// The image, `image/png`.
+    pub png: Vec<u8>,
+    /// Captured size in CSS pixels (device scale 1).
+    pub width: u32,
+    pub height: u32,
+    /// The page was longer than `max_height` and is cut there.
+    pub cut: bool,
+    /// The URL the tab showed when captured (after redirects).
+    pub final_url: String,
+    /// The browser's product and version (`Chrome/156.0.8078.114`).
+    pub browser: String,
+    /// The User-Agent the browser sent.
+    pub user_agent: String,
+}
+
+/// Why no screenshot was taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ScreenshotError {
+    #[error("cannot start the browser {program}: {source}")]
+    Launch {
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the browser did not answer {step} within {timeout:?}")]
+    Timeout {
+        step: &'static str,
+        timeout: Duration,
+    },
+    #[error("the browser closed the connection during {0}")]
+    Closed(&'static str),
+    #[error("the browser refused {method}: {message}")]
+    Command { method: String, message: String },
+    #[error("the page could not be loaded: {0}")]
+    Navigation(String),
+    #[error("unexpected browser reply to {method}: {detail}")]
+    Protocol { method: String, detail: String },
+}
+
+/// Opens `url` in a fresh headless browser and captures the whole page as PNG. Blocking: call
+/// it from a blocking thread.
+pub fn screenshot(config: &BrowserConfig, url: &Url) -> Result<Screenshot, ScreenshotError> {
+    let deadline = Instant::now() + config.timeout;
+    let profile = tempfile::Builder::new()
+        .prefix("wangjian-browser-")
+        .tempdir()
+        .map_err(|source| ScreenshotError::Launch {
+            program: config.program.display().to_string(),
+            source,
+        })?;
+    let mut cdp = Cdp::launch(config, profile.path(), deadline)?;
+    let result = take(&mut cdp, config, url);
+    cdp.close();
+    result
+}
+
+fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, ScreenshotError> {
+    let version = cdp.call("Browser.getVersion", json!({}), None)?;
+    let browser = str_field(&version, "product", "Browser.getVersion")?;
+    let user_agent = str_field(&version, "userAgent", "Browser.getVersion")?;
+    cdp.call(
+        "Browser.setDownloadBehavior",
+        json!({"behavior": "deny"}),
+        None,
+    )?;
+    let target = cdp.call("Target.createTarget", json!({"url": "about:blank"}), None)?;
+    let target = str_field(&target, "targetId", "Target.createTarget")?;
+    let attached = cdp.call(
+        "Target.attachToTarget",
+        json!({"targetId": target, "flatten": true}),
+        None,
+    )?;
+    let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
+    let s = Some(session.as_str());
+    cdp.call("Page.enable", json!({}), s)?;
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": config.width, "height": config.height, "deviceScaleFactor": 1, "mobile": false}),
+        s,
+    )?;
+    let nav = cdp.call("Page.navigate", json!({"url": url.as_str()}), s)?;
+    if let Some(err) = nav.get("errorText").and_then(Value::as_str) {
+        return Err(ScreenshotError::Navigation(err.to_string()));
+    }
+    cdp.wait_event("Page.loadEventFired", s, "the page load")?;
+
+    let metrics = cdp.call("Page.getLayoutMetrics", json!({}), s)?;
+    let size = metrics
+        .get("cssContentSize")
+        .or_else(|| metrics.get("contentSize"))
+        .ok_or_else(|| protocol("Page.getLayoutMetrics", "no content size"))?;
+    let dim = |k: &str| size.get(k).and_then(Value::as_f64).unwrap_or(0.0).ceil() as u32;
+    let width = dim("width").clamp(1, config.width.max(1));
+    let full = dim("height").max(1);
+    let height = full.min(config.max_height.max(1));
+    let shot = cdp.call(
+        "Page.captureScreenshot",
+        json!({
+            "format": "png",
+            "captureBeyondViewport": true,
+            "clip": {"x": 0, "y": 0, "width": width, "height": height, "scale": 1}
+        }),
+        s,
+    )?;
+    let data = str_field(&shot, "data", "Page.captureScreenshot")?;
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|e| protocol("Page.captureScreenshot", &e.to_string()))?;
+    if !png.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(protocol("Page.captureScreenshot", "not a PNG"));
+    }
+    let history = cdp.call("Page.getNavigationHistory", json!({}), s)?;
+    let final_url = history
+        .get("currentIndex")
+        .and_then(Value::as_u64)
+        .and_then(|i| history.get("entries")?.get(i as usize))
+        .and_then(|e| e.get("url"))
+        .and_then(Value::as_str)
+        .unwrap_or(url.as_str())
+        .to_string();
+    Ok(Screenshot {
+        png,
+        width,
+        height,
+        cut: full > height,
+        final_url,
+        browser,
+        user_agent,
+    })
+}
+
+fn protocol(method: &str, detail: &str) -> ScreenshotError {
+    ScreenshotError::Protocol {
+        method: method.to_string(),
+        detail: detail.to_string(),
+    }
+}
+
+fn str_field(v: &Value, key: &str, method: &str) -> Result<String, ScreenshotError> {
+    v.get(key)
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+        .ok_or_else(|| protocol(method, &format!("no {key}")))
+}
+
+/// A browser process and its protocol pipe.
+struct Cdp {
+    child: Child,
+    to_browser: io::PipeWriter,
+    from_browser: Receiver<Value>,
+    next_id: u64,
+    /// Events that arrived while waiting for a reply, kept for `wait_event`.
+    events: Vec<Value>,
+    deadline: Instant,
+    timeout: Duration,
+}
+
+impl Cdp {
+    fn launch(
+        config: &BrowserConfig,
+        profile: &Path,
+        deadline: Instant,
+    ) -> Result<Cdp, ScreenshotError> {
+        let launch_error = |source| ScreenshotError::Launch {
+            program: config.program.display().to_string(),
+            source,
+        };
+        let program = executable(&config.program).ok_or_else(|| {
+            launch_error(io::Error::new(
+                io::ErrorKind::NotFound,
+                "no such executable file",
+            ))
+        })?;
+        let (child_reads, to_browser) = io::pipe().map_err(launch_error)?;
+        let (from_browser, child_writes) = io::pipe().map_err(launch_error)?;
+        // The pipe ends become the browser's fds 3 and 4 through a shell's redirections (std
+        // only sets up 0, 1 and 2): the shell gets them as stdin and stdout, moves them, puts
+        // /dev/null in their place and execs the browser with its arguments.
+        let mut cmd = Command::new("/bin/sh");
+        cmd.arg("-c")
+            .arg(r#"exec "$0" "$@" 3<&0 4>&1 </dev/null >/dev/null"#)
+            .arg(&program);
+        cmd.args([
+            "--headless",
+            "--remote-debugging-pipe",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--mute-audio",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-default-apps",
+            "--disable-extensions",
+            "--disable-sync",
+            "--disable-breakpad",
+            "--metrics-recording-only",
+            "--password-store=basic",
+            "--use-mock-keychain",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()));
+        let rules = config.resolver_rules();
+        if !rules.is_empty() {
+            cmd.arg(format!("--host-resolver-rules={rules}"));
+        }
+        if running_as_root() {
+            cmd.arg("--no-sandbox");
+        }
+        cmd.arg("about:blank")
+            .stdin(Stdio::from(OwnedFd::from(child_reads)))
+            .stdout(Stdio::from(OwnedFd::from(child_writes)))
+            .stderr(Stdio::null());
+        // The command (holding the child's pipe ends) is dropped right after the spawn, so
+        // the browser's exit closes the reply pipe and ends the reader thread.
+        let child = cmd.spawn().map_err(launch_error)?;
+        drop(cmd);
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut reader = BufReader::new(from_browser);
+            let mut buf = Vec::new();
+            loop {
+                buf.clear();
+                match reader.read_until(0, &mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {
+                        if buf.last() == Some(&0) {
+                            buf.pop();
+                        }
+                        let Ok(v) = serde_json::from_slice::<Value>(&buf) else {
+                            continue;
+                        };
+                        if tx.send(v).is_err() {
+                            break;
+                        }
+                    }
+                }
+            }
+        });
+        Ok(Cdp {
+            child,
+            to_browser,
+            from_browser: rx,
+            next_id: 0,
+            events: Vec::new(),
+            deadline,
+            timeout: config.timeout,
+        })
+    }
+
+    fn recv(&mut self, step: &'static str) -> Result<Value, ScreenshotError> {
+        let left = self.deadline.saturating_duration_since(Instant::now());
+        match self.from_browser.recv_timeout(left) {
+            Ok(v) => Ok(v),
+            Err(RecvTimeoutError::Timeout) => Err(ScreenshotError::Timeout {
+                step,
+                timeout: self.timeout,
+            }),
+            Err(RecvTimeoutError::Disconnected) => Err(ScreenshotError::Closed(step)),
+        }
+    }
+
+    /// Sends one command and waits for its reply; returns its `result`.
+    fn call(
+        &mut self,
+        method: &'static str,
+        params: Value,
+        session: Option<&str>,
+    ) -> Result<Value, ScreenshotError> {
+        self.next_id += 1;
+        let id = self.next_id;
+        let mut msg = json!({"id": id, "method": method, "params": params});
+        if let Some(s) = session {
+            msg["sessionId"] = json!(s);
+        }
+        let mut bytes = serde_json::to_vec(&msg).expect("a JSON value serialises");
+        bytes.push(0);
+        self.to_browser
+            .write_all(&bytes)
+            .map_err(|_| ScreenshotError::Closed(method))?;
+        loop {
+            let v = self.recv(method)?;
+            if v.get("id").and_then(Value::as_u64) == Some(id) {
+                if let Some(err) = v.get("error") {
+                    return Err(ScreenshotError::Command {
+                        method: method.to_string(),
+                        message: err
+                            .get("message")
+                            .and_then(Value::as_str)
+                            .unwrap_or("error")
+                            .to_string(),
+                    });
+                }
+                return Ok(v.get("result").cloned().unwrap_or(Value::Null));
+            }
+            if v.get("method").is_some() {
+                self.events.push(v);
+            }
+        }
+    }
+
+    /// Waits for the event `method` on `session` (or one that already arrived).
+    fn wait_event(
+        &mut self,
+        method: &str,
+        session: Option<&str>,
+        step: &'static str,
+    ) -> Result<(), ScreenshotError> {
+        let matches = |v: &Value| {
+            v.get("method").and_then(Value::as_str) == Some(method)
+                && v.get("sessionId").and_then(Value::as_str) == session
+        };
+        if let Some(i) = self.events.iter().position(matches) {
+            self.events.remove(i);
+            return Ok(());
+        }
+        loop {
+            let v = self.recv(step)?;
+            if matches(&v) {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Asks the browser to close, then makes sure it is gone.
+    fn close(&mut self) {
+        self.next_id += 1;
+        let msg = json!({"id": self.next_id, "method": "Browser.close", "params": {}});
+        let mut bytes = serde_json::to_vec(&msg).expect("a JSON value serialises");
+        bytes.push(0);
+        let _ = self.to_browser.write_all(&bytes);
+        let until = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < until {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Cdp {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Chromium's sandbox cannot start as root: then it must run with `--no-sandbox`. (`/proc/self`
+/// belongs to the process's effective user.)
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_rules_pin_first() {
+        let mut map = ResolveMap::new();
+        map.parse_entry("*:80:127.0.0.1:45123").unwrap();
+        let c = BrowserConfig::new("chromium".into())
+            .with_resolve_map(&map)
+            .pin("shop.test", 80, "127.0.0.1:45123".parse().unwrap());
+        assert_eq!(
+            c.resolver_rules(),
+            "MAP shop.test:80 127.0.0.1:45123, MAP *:80 127.0.0.1:45123"
+        );
+    }
+}

@@ -1,0 +1,260 @@
+//! An inspector's evidence capture (电子数据提取) of one URL, with a full-page screenshot.
+//!
+//! The URL is fetched as a browser (following redirects, each hop recorded), and, when a
+//! browser is available, opened in headless Chromium pinned to the same server address and
+//! captured as a PNG. Everything is written through the sweep's WARC writer, so it is logged
+//! in the transparency log like any capture: per hop a `request`, a `response` and a `metadata`
+//! record (profile, DNS answer, server address, redirect chain; on the final hop also the
+//! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
+//! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
+//! response). A checkpoint is signed at the end.
+//!
+//! In the store a capture is a sweep of kind `capture` over the URL's site, so its fetches show
+//! in the console and export with `evidence export --sweep ID` like any other; it is never
+//! resumed as a crawl. Without a browser the capture still succeeds and says that no
+//! screenshot was taken. Must not know HTTP of the console or SQL.
+
+use std::sync::Arc;
+
+use chrono::Utc;
+use crawl::browser::{BrowserConfig, Screenshot};
+use crawl::{Exchange, Profile};
+use domain::{FetchId, SweepId};
+use evidence::{ExchangeRecord, RecordRef};
+use store::{EvidencePointer, NewFetch, Site, Store};
+use url::Url;
+
+use crate::run::{close_log, open_writer};
+use crate::{SweepConfig, SweepError};
+
+/// What to capture, and who asks.
+#[derive(Debug, Clone)]
+pub struct CaptureRequest {
+    pub url: Url,
+    /// The inspectors taking the evidence: at least two for an enforcement extraction.
+    pub operators: Vec<String>,
+    /// Why (a clue, a complaint, a case).
+    pub reason: String,
+    /// The browser for the screenshot, or why there is none (no screenshot is taken).
+    pub browser: Result<BrowserConfig, String>,
+}
+
+/// What a capture wrote.
+#[derive(Debug, Clone)]
+pub struct CaptureOutcome {
+    /// The capture's sweep (kind `capture`).
+    pub sweep_id: SweepId,
+    pub site: Site,
+    /// The fetch rows of the hops, first request first.
+    pub fetches: Vec<FetchId>,
+    /// The last URL fetched and its status.
+    pub final_url: Url,
+    pub final_status: Option<u16>,
+    /// The screenshot's record and size, or why none was taken.
+    pub screenshot: Result<ShotRecord, String>,
+    /// Tree size of the checkpoint signed after the capture.
+    pub checkpoint: Option<u64>,
+}
+
+/// A stored screenshot.
+#[derive(Debug, Clone)]
+pub struct ShotRecord {
+    pub record: RecordRef,
+    pub width: u32,
+    pub height: u32,
+    pub cut: bool,
+    pub browser: String,
+}
+
+/// Least number of distinct operators of an enforcement extraction.
+pub const MIN_OPERATORS: usize = 2;
+
+/// Captures `req.url` as evidence (see the module documentation).
+pub async fn capture_url(
+    store: Arc<dyn Store>,
+    config: &SweepConfig,
+    req: CaptureRequest,
+) -> Result<CaptureOutcome, SweepError> {
+    let operators = operators(&req.operators)?;
+    let host = req
+        .url
+        .host_str()
+        .ok_or_else(|| SweepError::Capture(format!("{} has no host", req.url)))?
+        .to_ascii_lowercase();
+    let site = store
+        .site_for_url(&host, req.url.path())
+        .await?
+        .ok_or_else(|| {
+            SweepError::Capture(format!(
+                "{} belongs to no known site; register it (or let a sweep discover it) first",
+                req.url
+            ))
+        })?;
+    let sweep_id = store.create_capture(site.id).await?;
+    let mut writer = open_writer(config, sweep_id, &format!("wangjian-capture{}", sweep_id.0))?;
+
+    let capture = crawl::fetch_profiles(&config.crawl, &req.url, &[Profile::Browser])
+        .await
+        .pop()
+        .expect("one capture per profile");
+    let last = capture.final_exchange();
+    let shot = match (&req.browser, last.and_then(|ex| ex.remote_addr)) {
+        (Err(why), _) => Err(why.clone()),
+        (Ok(_), None) => Err("the page could not be reached".to_string()),
+        (Ok(browser), Some(addr)) => {
+            let port = req.url.port_or_known_default().unwrap_or(80);
+            let browser = browser.clone().pin(&host, port, addr);
+            let url = req.url.clone();
+            tokio::task::spawn_blocking(move || crawl::browser::screenshot(&browser, &url))
+                .await
+                .map_err(|e| SweepError::Worker(e.to_string()))?
+                .map_err(|e| format!("the browser failed: {e}"))
+        }
+    };
+    let shot_at = Utc::now();
+
+    let chain = crate::observed::redirect_chain(&capture);
+    let n = capture.exchanges.len();
+    let records: Vec<ExchangeRecord<'_>> = capture
+        .exchanges
+        .iter()
+        .enumerate()
+        .map(|(i, ex)| {
+            let mut metadata = crate::observed::hop_metadata(&capture, ex, &chain);
+            if i + 1 == n {
+                metadata.push(("operators".to_string(), operators.join(", ")));
+                metadata.push(("capture-reason".to_string(), one_line(&req.reason)));
+                metadata.push(("screenshot".to_string(), shot_note(&shot)));
+            }
+            record(ex, metadata)
+        })
+        .collect();
+    let refs = writer.write_exchanges(&records)?;
+    let screenshot = match shot {
+        Ok(s) => {
+            let concurrent = refs
+                .last()
+                .map(|r| r.response.as_ref().unwrap_or(&r.request).record_id.clone());
+            let record = writer.write_resource_concurrent(
+                req.url.as_str(),
+                shot_at,
+                "image/png",
+                &s.png,
+                concurrent.as_deref(),
+            )?;
+            Ok(ShotRecord {
+                record,
+                width: s.width,
+                height: s.height,
+                cut: s.cut,
+                browser: s.browser,
+            })
+        }
+        Err(why) => Err(why),
+    };
+    writer.flush()?;
+
+    let mut fetches = Vec::with_capacity(n);
+    for (ex, refs) in capture.exchanges.iter().zip(&refs) {
+        let record = refs.response.as_ref().unwrap_or(&refs.request);
+        let fetch = NewFetch {
+            sweep_id,
+            site_id: site.id,
+            url: ex.url.to_string(),
+            fetched_at: ex.started_at,
+            status: ex.status().map(i32::from),
+            content_type: ex.content_type().map(str::to_string),
+            bytes: ex.body.len() as i64,
+            payload_digest: refs
+                .response
+                .as_ref()
+                .and_then(|r| r.payload_digest.clone()),
+            error: ex.error.as_ref().map(|e| e.to_string()),
+            evidence: Some(EvidencePointer {
+                warc_file: record.file.clone(),
+                offset: record.offset as i64,
+                digest: record.block_digest.clone(),
+            }),
+            etag: ex.etag().map(str::to_owned),
+            last_modified: ex.last_modified().map(str::to_owned),
+            record_id: Some(record.record_id.clone()),
+            revisit_of: None,
+        };
+        fetches.push(store.record_fetch(&fetch, &[]).await?);
+    }
+    store.finish_sweep(sweep_id).await?;
+    let checkpoint = close_log(config, &writer).await?;
+    Ok(CaptureOutcome {
+        sweep_id,
+        site,
+        fetches,
+        final_url: capture.final_url.clone(),
+        final_status: capture.final_status,
+        screenshot,
+        checkpoint,
+    })
+}
+
+/// The distinct, non-empty operator names; at least [`MIN_OPERATORS`].
+fn operators(given: &[String]) -> Result<Vec<String>, SweepError> {
+    let mut out: Vec<String> = Vec::new();
+    for o in given {
+        let o = one_line(o);
+        if !o.is_empty() && !out.contains(&o) {
+            out.push(o);
+        }
+    }
+    if out.len() < MIN_OPERATORS {
+        return Err(SweepError::Capture(format!(
+            "an evidence capture needs at least {MIN_OPERATORS} different operators (--operator), got {}",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// `s` on one line, trimmed (metadata fields are single lines).
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn shot_note(shot: &Result<Screenshot, String>) -> String {
+    match shot {
+        Ok(s) => format!(
+            "taken {}x{}{} by {} ({})",
+            s.width,
+            s.height,
+            if s.cut { " (cut)" } else { "" },
+            s.browser,
+            s.final_url
+        ),
+        Err(why) => format!("not taken: {why}"),
+    }
+}
+
+fn record(ex: &Exchange, metadata: Vec<(String, String)>) -> ExchangeRecord<'_> {
+    ExchangeRecord {
+        target_uri: ex.url.as_str(),
+        date: ex.started_at,
+        request_head: &ex.request_head,
+        response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
+        response_body: &ex.body,
+        remote_ip: ex.remote_addr.map(|a| a.ip()),
+        metadata,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_distinct_operators_are_required() {
+        assert!(operators(&["张三".into()]).is_err());
+        assert!(operators(&["张三".into(), " 张三 ".into(), "".into()]).is_err());
+        assert_eq!(
+            operators(&["张三".into(), "李\n四".into()]).unwrap(),
+            ["张三", "李 四"]
+        );
+    }
+}

@@ -1,0 +1,78 @@
+//! What a fetch observed besides the HTTP messages, as the fields of its WARC `metadata` record
+//! (`application/warc-fields`). One definition for the crawl and the probes:
+//!
+//! - `fetch-profile`: `crawler` (the crawler's own User-Agent) or the probe's profile name
+//!   (`browser`, `baiduspider-pc`, `search-referral:baidu`, …);
+//! - `dns-answer`: `HOST SOURCE ADDRESS…` as name resolution answered when the connection was
+//!   opened (`SOURCE` is `system`, `override` for an operator's `--resolve` entry, or `literal`
+//!   for an IP address in the URL);
+//! - `server-ip`: the address and port connected to (also the response's `WARC-IP-Address`);
+//! - for a fetch in a profile that follows redirects (probes, captures): `redirect-chain`
+//!   (`URL STATUS -> URL STATUS -> FINAL`) and `meta-refresh` (`DELAY TARGET`) on the final page;
+//! - `fetch-error`, `truncated`: why the exchange is incomplete, when it is.
+//!
+//! No TLS fields: the crawler speaks plain HTTP only (an `https` URL is refused as an
+//! unsupported scheme, and that refusal is what the record shows).
+
+use crawl::{Exchange, ProfiledCapture};
+
+/// The metadata fields of one exchange, in the order above.
+pub(crate) fn exchange_metadata(ex: &Exchange) -> Vec<(String, String)> {
+    let profile = ex
+        .profile
+        .as_ref()
+        .map_or_else(|| "crawler".to_string(), |p| p.name());
+    let mut m = vec![("fetch-profile".to_string(), profile)];
+    if let Some(dns) = &ex.dns {
+        m.push(("dns-answer".to_string(), dns.to_string()));
+    }
+    if let Some(addr) = ex.remote_addr {
+        m.push(("server-ip".to_string(), addr.to_string()));
+    }
+    if let Some(err) = &ex.error {
+        m.push(("fetch-error".to_string(), err.to_string()));
+    }
+    if ex.truncated {
+        m.push(("truncated".to_string(), "length".to_string()));
+    }
+    m
+}
+
+/// `url status -> url status -> final` for a capture that was redirected; empty otherwise.
+pub(crate) fn redirect_chain(c: &ProfiledCapture) -> String {
+    if c.redirect_chain.is_empty() {
+        return String::new();
+    }
+    let mut s: Vec<String> = c
+        .redirect_chain
+        .iter()
+        .map(|(u, st)| format!("{u} {st}"))
+        .collect();
+    s.push(c.final_url.to_string());
+    s.join(" -> ")
+}
+
+pub(crate) fn hop_metadata(
+    c: &ProfiledCapture,
+    ex: &Exchange,
+    chain: &str,
+) -> Vec<(String, String)> {
+    let mut m = crate::observed::exchange_metadata(ex);
+    // The probe's own observations go after the profile, before any error.
+    let at = m
+        .iter()
+        .position(|(k, _)| k == "fetch-error" || k == "truncated")
+        .unwrap_or(m.len());
+    let mut extra = Vec::new();
+    if !chain.is_empty() {
+        extra.push(("redirect-chain".to_string(), chain.to_string()));
+    }
+    if let Some(r) = c.meta_refresh.as_ref().filter(|_| ex.url == c.final_url) {
+        extra.push((
+            "meta-refresh".to_string(),
+            format!("{} {}", r.delay_secs, r.target),
+        ));
+    }
+    m.splice(at..at, extra);
+    m
+}

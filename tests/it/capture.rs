@@ -1,0 +1,263 @@
+//! `wangjian evidence capture`: an inspector's capture of one URL with a full-page screenshot
+//! through Debian's Chromium, written as WARC records, logged, verifiable and exportable.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use crate::wacz::pytools;
+use crate::{run, stdout, wangjian};
+
+/// Debian's Chromium and a CJK font (Chinese pages are otherwise drawn as empty boxes),
+/// installed with apt when missing, as `.ci/run` does; a machine where they cannot be installed
+/// fails here rather than skipping the screenshots.
+fn chromium() -> PathBuf {
+    let found = || {
+        ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+            .iter()
+            .map(PathBuf::from)
+            .find(|p| p.is_file())
+    };
+    let cjk_font = || {
+        Command::new("fc-list")
+            .arg(":lang=zh")
+            .output()
+            .is_ok_and(|o| !o.stdout.trim_ascii().is_empty())
+    };
+    if found().is_none() || !cjk_font() {
+        let root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+        let apt = |args: &[&str]| {
+            let mut c = Command::new(if root { "apt-get" } else { "sudo" });
+            if !root {
+                c.arg("apt-get");
+            }
+            c.args(args)
+                .env("DEBIAN_FRONTEND", "noninteractive")
+                .status()
+                .is_ok_and(|s| s.success())
+        };
+        let install = ["install", "-y", "-qq", "chromium", "fonts-wqy-zenhei"];
+        if !apt(&install) {
+            apt(&["update", "-qq"]);
+            apt(&install);
+        }
+    }
+    assert!(
+        cjk_font(),
+        "a CJK font is needed: apt-get install fonts-wqy-zenhei"
+    );
+    found().expect("Debian's chromium is needed for the screenshot tests: apt-get install chromium")
+}
+
+/// `wangjian simweb` in the background; killed on drop.
+struct Simweb {
+    child: Child,
+    addr: String,
+}
+
+impl Drop for Simweb {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_simweb(data: &Path) -> Simweb {
+    let mut child = wangjian(data)
+        .args(["simweb", "--sites", "6", "--seed", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("simweb starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .split("http://")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_string();
+    Simweb { child, addr }
+}
+
+/// A trading site's homepage from the demo's register.
+fn trading_home(data: &Path) -> String {
+    let out = run(wangjian(data).args(["sites", "--format", "json"]));
+    let site = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|s| s["kind"] == "trading_site" && s["path_prefix"] == "")
+        .expect("a trading site with its own host");
+    format!("http://{}/", site["host"].as_str().unwrap())
+}
+
+/// `record FILE:OFFSET` in the capture's output.
+fn screenshot_record(out: &str) -> (String, u64) {
+    let at = out
+        .lines()
+        .find(|l| l.starts_with("screenshot: "))
+        .and_then(|l| l.rsplit("record ").next())
+        .unwrap_or_else(|| panic!("no screenshot record in {out}"));
+    let (file, offset) = at.trim().rsplit_once(':').unwrap();
+    (file.to_string(), offset.parse().unwrap())
+}
+
+fn png_size(png: &[u8]) -> (u32, u32) {
+    assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
+    assert_eq!(&png[12..16], b"IHDR");
+    let be = |b: &[u8]| u32::from_be_bytes([b[0], b[1], b[2], b[3]]);
+    (be(&png[16..20]), be(&png[20..24]))
+}
+
+#[test]
+fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
+    let browser = chromium();
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path();
+    assert!(
+        run(wangjian(data).args(["demo", "--sites", "6", "--no-serve"]))
+            .status
+            .success()
+    );
+    let web = start_simweb(&dir.path().join("simweb-only"));
+    let url = trading_home(data);
+    let resolve = format!("*:80:{}", web.addr);
+    let capture = |extra: &[&str]| {
+        let mut c = wangjian(data);
+        c.args(["evidence", "capture", &url, "--resolve", &resolve])
+            .args(["--operator", "张三", "--operator", "李四"])
+            .args(["--reason", "线索 7 的取证"])
+            .args(extra);
+        run(&mut c)
+    };
+
+    let out = capture(&["--browser", browser.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("custody: logged capture"), "{text}");
+    let (file, offset) = screenshot_record(&text);
+    let path = data.join("warc").join(&file);
+    let shot = evidence::read_record_at(&path, offset).unwrap();
+    assert_eq!(shot.warc_type(), Some("resource"));
+    assert_eq!(shot.header("Content-Type"), Some("image/png"));
+    assert_eq!(shot.target_uri(), Some(url.as_str()));
+    assert!(evidence::verify_record(&shot).is_empty());
+    let (w, h) = png_size(&shot.block);
+    assert!(text.contains(&format!("screenshot: {w}x{h}")), "{text}");
+    assert!(w > 0 && w <= 1280 && h > 100, "{w}x{h}");
+    assert!(
+        shot.block.len() > 2_000,
+        "a page with text is no blank image"
+    );
+
+    // The screenshot is concurrent to the final response, whose metadata record says who took
+    // the evidence, why, what name resolution answered and that a screenshot was taken.
+    let records: Vec<evidence::Record> = evidence::open_reader(&path)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let response = records
+        .iter()
+        .find(|r| r.record_id() == shot.header("WARC-Concurrent-To"))
+        .expect("the screenshot names a record of the same file");
+    assert_eq!(response.warc_type(), Some("response"));
+    let meta = records
+        .iter()
+        .find(|r| {
+            r.warc_type() == Some("metadata") && r.header("WARC-Refers-To") == response.record_id()
+        })
+        .unwrap();
+    let fields = String::from_utf8_lossy(&meta.block).into_owned();
+    for want in [
+        "fetch-profile: browser",
+        "operators: 张三, 李四",
+        "capture-reason: 线索 7 的取证",
+        "screenshot: taken ",
+        &format!(" override {}", web.addr),
+        &format!("server-ip: {}", web.addr),
+    ] {
+        assert!(fields.contains(want), "{want:?} not in\n{fields}");
+    }
+
+    // Everything is in the log, and the capture exports as a sweep of its own.
+    let out = run(wangjian(data).args(["evidence", "verify"]));
+    assert!(out.status.success(), "{}", stdout(&out));
+    let sweep = text
+        .split("capture: sweep ")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let wacz = data.join("capture.wacz");
+    let out = run(wangjian(data)
+        .args(["evidence", "export", "--sweep", &sweep, "-o"])
+        .arg(&wacz));
+    assert!(out.status.success());
+    let out = run(wangjian(data).args(["evidence", "verify"]).arg(&wacz));
+    assert!(out.status.success(), "{}", stdout(&out));
+    let tools = pytools();
+    let v = Command::new(tools.join("wacz"))
+        .args(["validate", "-f"])
+        .arg(&wacz)
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&v.stdout).contains("Validation succeeded")
+            || String::from_utf8_lossy(&v.stderr).contains("Validation succeeded"),
+        "{v:?}"
+    );
+    let listing = Command::new(tools.join("python"))
+        .args([
+            "-c",
+            "import sys, zipfile, io\n\
+             from warcio.archiveiterator import ArchiveIterator\n\
+             z = zipfile.ZipFile(sys.argv[1])\n\
+             for r in ArchiveIterator(io.BytesIO(z.read('archive/data.warc.gz'))):\n\
+             \x20   print(r.rec_type, r.rec_headers.get_header('Content-Type'))",
+        ])
+        .arg(&wacz)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("resource image/png"), "{listing}");
+
+    // Without a working browser the capture still succeeds and says why there is no
+    // screenshot; so does a capture that asks for none.
+    let out = capture(&["--browser", "/nonexistent/chromium"]);
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).contains("screenshot: none taken (the browser failed: cannot start"),
+        "{}",
+        stdout(&out)
+    );
+    let out = capture(&["--no-screenshot"]);
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("screenshot: none taken (no screenshot was asked for)"));
+
+    // One operator is not enough; an unknown site is refused.
+    let out = wangjian(data)
+        .args(["evidence", "capture", &url, "--resolve", &resolve])
+        .args(["--operator", "张三", "--reason", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 2 different operators"));
+    let out = wangjian(data)
+        .args([
+            "evidence",
+            "capture",
+            "http://nowhere.test/",
+            "--resolve",
+            &resolve,
+        ])
+        .args(["--operator", "张三", "--operator", "李四", "--reason", "x"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to no known site"));
+}
