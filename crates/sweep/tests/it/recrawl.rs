@@ -1,6 +1,7 @@
 //! Recrawl: two sweeps over a tiny server that honours `If-None-Match`. The second sweep sends
 //! the validators the first recorded, records the `304`s as such, skips the page whose payload
-//! did not change, scans only the page that did, and the site's history says so.
+//! did not change, scans only the page that did, and the site's history says so. A page served
+//! again in full with the same payload is stored as a WARC `revisit` of its first capture.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -258,4 +259,58 @@ async fn second_sweep_sends_validators_records_304s_and_scans_only_changed_pages
         .iter()
         .filter(|h| h.sweep_id == first.sweep_id && h.url != url("/sitemap.xml"))
         .all(|h| h.change == PageChange::New));
+
+    // /c came again in full with the same payload: a revisit of the first sweep's response,
+    // with the HTTP head only. /b changed: a full response.
+    let warc = dir.path().join("warc");
+    let record = |f: &store::Fetch| {
+        let p = f.fetch.evidence.as_ref().unwrap();
+        evidence::read_record_at(&warc.join(&p.warc_file), p.offset as u64).unwrap()
+    };
+    let c_before = before.iter().find(|f| f.fetch.url == url("/c")).unwrap();
+    let c_again = fetches.iter().find(|f| f.fetch.url == url("/c")).unwrap();
+    assert_eq!(c_again.fetch.revisit_of, Some(c_before.id));
+    assert_eq!(c_again.fetch.payload_digest, c_before.fetch.payload_digest);
+    let original = record(c_before);
+    let revisit = record(c_again);
+    assert_eq!(original.warc_type(), Some("response"));
+    assert_eq!(revisit.warc_type(), Some("revisit"));
+    assert_eq!(revisit.header("WARC-Refers-To"), original.record_id());
+    assert_eq!(c_before.fetch.record_id.as_deref(), original.record_id());
+    assert_eq!(c_again.fetch.record_id.as_deref(), revisit.record_id());
+    assert_eq!(
+        revisit.header("WARC-Refers-To-Date"),
+        original.header("WARC-Date")
+    );
+    assert_eq!(
+        revisit.header("WARC-Payload-Digest"),
+        original.header("WARC-Payload-Digest")
+    );
+    let (_, body) = revisit.http_parts().unwrap();
+    assert!(body.is_empty(), "a revisit stores no payload");
+    assert!(evidence::verify_record(&revisit).is_empty());
+    let b_again = fetches.iter().find(|f| f.fetch.url == url("/b")).unwrap();
+    assert_eq!(b_again.fetch.revisit_of, None);
+    assert_eq!(record(b_again).warc_type(), Some("response"));
+
+    // A third sweep revisits the original again, not the second sweep's revisit.
+    let third = sweep::run_sweep(
+        store.clone(),
+        Arc::new(detect::Detector::builtin()),
+        config(addr, dir.path()),
+    )
+    .await
+    .unwrap();
+    let fetches = store
+        .sweep_fetches(Scope::City, third.sweep_id)
+        .await
+        .unwrap();
+    let c_third = fetches.iter().find(|f| f.fetch.url == url("/c")).unwrap();
+    assert_eq!(c_third.fetch.revisit_of, Some(c_before.id));
+    assert_eq!(
+        record(c_third).header("WARC-Refers-To"),
+        original.record_id()
+    );
+    let b_third = fetches.iter().find(|f| f.fetch.url == url("/b")).unwrap();
+    assert_eq!(b_third.fetch.revisit_of, Some(b_again.id));
 }
