@@ -148,3 +148,67 @@ async fn a_pointer_past_the_record_says_the_evidence_is_unreadable() {
     assert!(!got.body.contains(fx.state.evidence_dir.to_str().unwrap()));
     assert_security_headers(&got.headers);
 }
+
+#[tokio::test]
+async fn a_revisit_says_so_and_links_to_its_original() {
+    let fx = fixture().await;
+    let original = fx
+        .state
+        .store
+        .fetch(Scope::City, fx.fetch)
+        .await
+        .unwrap()
+        .unwrap();
+    let pointer = original.fetch.evidence.clone().unwrap();
+    let dir = &fx.state.evidence_dir;
+    let first =
+        evidence::read_record_at(&dir.join(&pointer.warc_file), pointer.offset as u64).unwrap();
+    let (head, body) = first.http_parts().unwrap();
+    let digest = first.header("WARC-Payload-Digest").unwrap().to_string();
+    let mut w = evidence::WarcWriter::open(evidence::WriterConfig::new(dir, "revisit")).unwrap();
+    let (refs, revisit) = w
+        .write_exchange_or_revisit(
+            &evidence::ExchangeRecord {
+                target_uri: &original.fetch.url,
+                date: at(200),
+                request_head: b"GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n",
+                response_head: Some(head),
+                response_body: body,
+                remote_ip: None,
+                metadata: vec![],
+            },
+            Some(&evidence::RevisitOf {
+                record_id: first.record_id().unwrap(),
+                target_uri: &original.fetch.url,
+                date: at(0),
+                payload_digest: &digest,
+            }),
+        )
+        .unwrap();
+    assert!(revisit);
+    let r = refs.response.unwrap();
+    let id = fx
+        .state
+        .store
+        .record_fetch(
+            &NewFetch {
+                fetched_at: at(200),
+                evidence: Some(EvidencePointer {
+                    warc_file: r.file.clone(),
+                    offset: r.offset as i64,
+                    digest: r.block_digest.clone(),
+                }),
+                record_id: Some(r.record_id.clone()),
+                revisit_of: Some(fx.fetch),
+                ..original.fetch.clone()
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    let got = get(&fx.router, &format!("/evidence/{id}")).await.ok();
+    let b = &got.body;
+    assert!(b.contains("校验通过"), "{b}");
+    assert!(b.contains("revisit"));
+    assert!(b.contains(&format!("<a href=\"/evidence/{}\">", fx.fetch)), "{b}");
+}
