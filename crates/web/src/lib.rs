@@ -98,6 +98,10 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{id}/record", get(pages::record::page))
         .route("/findings", get(pages::findings::list))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
+        .route(
+            "/evidence/{fetch_id}/screenshot",
+            get(pages::evidence::screenshot),
+        )
         .route("/transparency", get(pages::transparency::page))
         .route("/transparency/key", get(pages::transparency::key))
         .route("/api/findings", get(api::findings))

@@ -93,10 +93,26 @@ pub(crate) struct RecordEntry {
     pub profile: Option<FetchProfile>,
     /// The response's `Location`, for a redirect.
     pub location: Option<String>,
-    /// Fields of the exchange's `metadata` record (fetch errors, truncation).
+    /// Fields of the exchange's `metadata` record (profile, DNS answer, server address,
+    /// redirect chain, fetch errors; for an inspector's capture the operators, the reason and
+    /// whether a screenshot was taken).
     pub metadata: Vec<(String, String)>,
+    /// The full-page screenshot taken with this response (a `resource` record concurrent to
+    /// it), when there is one.
+    pub screenshot: Option<ShotEntry>,
     /// Why some of the above could not be read.
     pub problems: Vec<String>,
+}
+
+/// A screenshot's `resource` record.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ShotEntry {
+    pub warc_file: String,
+    pub offset: u64,
+    pub warc_record_id: Option<String>,
+    pub warc_date: Option<String>,
+    pub content_type: Option<String>,
+    pub block_digest: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -163,11 +179,14 @@ struct FileFacts {
     profiles: HashMap<String, FetchProfile>,
     /// Metadata fields, by the record id they refer to.
     metadata: HashMap<String, Vec<(String, String)>>,
+    /// Screenshots (`resource` records), by the record id they are concurrent to.
+    shots: HashMap<String, ShotEntry>,
     problem: Option<String>,
 }
 
-/// Reads `path` from the start through the record after the last wanted offset.
-fn scan_file(path: &Path, wanted: &BTreeSet<u64>) -> FileFacts {
+/// Reads `path` from the start through the records that follow the last wanted offset as part
+/// of its exchange (its `metadata`, a screenshot).
+fn scan_file(path: &Path, wanted: &BTreeSet<u64>, file: &str) -> FileFacts {
     let mut facts = FileFacts::default();
     let last = wanted.iter().next_back().copied().unwrap_or(0);
     let reader = match evidence::open_reader(path) {
@@ -211,16 +230,33 @@ fn scan_file(path: &Path, wanted: &BTreeSet<u64>) -> FileFacts {
                         .insert(to.to_string(), warc_fields(&rec.block));
                 }
             }
+            Some("resource") => {
+                if let Some(to) = rec.header("WARC-Concurrent-To") {
+                    facts.shots.insert(to.to_string(), shot_entry(&rec, file));
+                }
+            }
             _ => {}
         }
         if wanted.contains(&rec.offset) {
             facts.at.insert(rec.offset, rec);
-        } else if past {
-            // The record after the last wanted one (its metadata, if any) has been read.
+        } else if past && !matches!(rec.warc_type(), Some("metadata" | "resource")) {
+            // The last wanted record's exchange (its metadata, a screenshot) has been read.
             break;
         }
     }
     facts
+}
+
+fn shot_entry(rec: &evidence::Record, file: &str) -> ShotEntry {
+    let h = |n: &str| rec.header(n).map(str::to_string);
+    ShotEntry {
+        warc_file: file.to_string(),
+        offset: rec.offset,
+        warc_record_id: h("WARC-Record-ID"),
+        warc_date: h("WARC-Date"),
+        content_type: h("Content-Type"),
+        block_digest: h("WARC-Block-Digest"),
+    }
 }
 
 fn entry(f: &Fetch, facts: Option<&FileFacts>) -> Option<RecordEntry> {
@@ -241,6 +277,7 @@ fn entry(f: &Fetch, facts: Option<&FileFacts>) -> Option<RecordEntry> {
         profile: None,
         location: None,
         metadata: Vec::new(),
+        screenshot: None,
         problems: Vec::new(),
     };
     let Some(facts) = facts else {
@@ -271,6 +308,7 @@ fn entry(f: &Fetch, facts: Option<&FileFacts>) -> Option<RecordEntry> {
     if let Some(m) = rec.record_id().and_then(|id| facts.metadata.get(id)) {
         e.metadata = m.clone();
     }
+    e.screenshot = rec.record_id().and_then(|id| facts.shots.get(id)).cloned();
     if !p.digest.is_empty() && e.block_digest.as_deref() != Some(p.digest.as_str()) {
         e.problems
             .push("数据库登记的摘要与记录的 WARC-Block-Digest 不符".into());
@@ -387,7 +425,10 @@ pub(crate) async fn build(
     let facts: HashMap<String, FileFacts> = tokio::task::spawn_blocking(move || {
         files
             .into_iter()
-            .filter_map(|(name, path, offsets)| Some((name, scan_file(&path?, &offsets))))
+            .filter_map(|(name, path, offsets)| {
+                let facts = scan_file(&path?, &offsets, &name);
+                Some((name, facts))
+            })
             .collect()
     })
     .await

@@ -9,13 +9,19 @@
 //! Chain of custody: every view that shows a record appends a custody row (who: the viewer's
 //! actor; why: `?reason=`, else "未说明") before the page renders, and the page shows the
 //! record's custody trail, this view included.
+//!
+//! `/evidence/{fetch_id}/screenshot` serves the full-page screenshot taken with a fetch's
+//! response (the `resource` record concurrent to it, right after the exchange in its file) as
+//! `image/png`, only after its digests hold and its bytes start as a PNG; the view is logged in
+//! the chain of custody like any other.
 
 use std::path::{Path as FsPath, PathBuf};
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use domain::FetchId;
 use evidence::{verify_record, DigestField};
 use serde::Deserialize;
@@ -307,4 +313,84 @@ mod tests {
             assert!(resolve_warc(&dir, "l.warc.gz").is_none());
         }
     }
+}
+
+/// `/evidence/{fetch_id}/screenshot` (see the module documentation).
+pub(crate) async fn screenshot(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    params: Result<Query<EvidenceParams>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let id = FetchId(view::path_id(&raw, "抓取记录")?);
+    let missing = || WebError::NotFound(format!("抓取记录 {id} 的截图"));
+    let fetch = app
+        .store
+        .fetch(viewer.scope(), id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("抓取记录 {id}")))?;
+    let pointer = fetch.fetch.evidence.clone().ok_or_else(missing)?;
+    let path = resolve_warc(&app.evidence_dir, &pointer.warc_file).ok_or_else(missing)?;
+    let offset = u64::try_from(pointer.offset).map_err(|_| missing())?;
+    let shot = tokio::task::spawn_blocking(move || find_screenshot(&path, offset))
+        .await
+        .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))??
+        .ok_or_else(missing)?;
+    let problems = verify_record(&shot);
+    if !problems.is_empty() || !shot.block.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Err(WebError::CorruptEvidence(format!(
+            "截图记录（{} · {}）未通过校验",
+            pointer.warc_file, shot.offset
+        )));
+    }
+    app.store
+        .append_custody(&NewCustody {
+            actor: viewer.actor(),
+            action: CustodyAction::View,
+            subject: custody_subject_for_record(&pointer.warc_file, shot.offset as i64),
+            reason: reason(params.reason.as_deref()),
+        })
+        .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "image/png"),
+            (header::CACHE_CONTROL, "no-store"),
+        ],
+        shot.block,
+    )
+        .into_response())
+}
+
+/// The screenshot `resource` record concurrent to the record at `offset`: read from there
+/// through the rest of its exchange.
+fn find_screenshot(path: &FsPath, offset: u64) -> Result<Option<evidence::Record>, WebError> {
+    use std::io::{BufReader, Seek, SeekFrom};
+    let unreadable = |e: std::io::Error| WebError::Internal(format!("evidence file: {e}"));
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    file.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
+    let corrupt = |e: evidence::EvidenceError| match e {
+        evidence::EvidenceError::Corrupt { .. } | evidence::EvidenceError::NoRecord { .. } => {
+            WebError::CorruptEvidence(e.to_string())
+        }
+        other => WebError::Evidence(other),
+    };
+    let mut records = evidence::WarcReader::with_offset(BufReader::new(file), offset);
+    let Some(first) = records.next().transpose().map_err(corrupt)? else {
+        return Ok(None);
+    };
+    let id = first.record_id().map(str::to_owned);
+    for rec in records {
+        let rec = rec.map_err(corrupt)?;
+        match rec.warc_type() {
+            Some("resource")
+                if id.is_some() && rec.header("WARC-Concurrent-To") == id.as_deref() =>
+            {
+                return Ok(Some(rec));
+            }
+            Some("metadata" | "resource") => {}
+            _ => break,
+        }
+    }
+    Ok(None)
 }

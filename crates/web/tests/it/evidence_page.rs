@@ -210,5 +210,110 @@ async fn a_revisit_says_so_and_links_to_its_original() {
     let b = &got.body;
     assert!(b.contains("校验通过"), "{b}");
     assert!(b.contains("revisit"));
-    assert!(b.contains(&format!("<a href=\"/evidence/{}\">", fx.fetch)), "{b}");
+    assert!(
+        b.contains(&format!("<a href=\"/evidence/{}\">", fx.fetch)),
+        "{b}"
+    );
+}
+
+#[tokio::test]
+async fn a_screenshot_is_served_as_png_after_its_digests_hold_and_the_view_is_logged() {
+    let fx = fixture().await;
+    let original = fx
+        .state
+        .store
+        .fetch(Scope::City, fx.fetch)
+        .await
+        .unwrap()
+        .unwrap();
+    let dir = &fx.state.evidence_dir;
+    // Not a real picture: the page checks the PNG signature and the record's digests.
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[7u8; 300]].concat();
+    let mut w = evidence::WarcWriter::open(evidence::WriterConfig::new(dir, "capture")).unwrap();
+    let refs = w
+        .write_exchange(&evidence::ExchangeRecord {
+            target_uri: &original.fetch.url,
+            date: at(300),
+            request_head: b"GET / HTTP/1.1\r\nHost: shop.example\r\n\r\n",
+            response_head: Some(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n"),
+            response_body: b"<p>shop</p>",
+            remote_ip: None,
+            metadata: vec![("screenshot".into(), "taken 1280x800".into())],
+        })
+        .unwrap();
+    let response = refs.response.unwrap();
+    let shot = w
+        .write_resource_concurrent(
+            &original.fetch.url,
+            at(301),
+            "image/png",
+            &png,
+            Some(&response.record_id),
+        )
+        .unwrap();
+    let id = fx
+        .state
+        .store
+        .record_fetch(
+            &NewFetch {
+                fetched_at: at(300),
+                evidence: Some(EvidencePointer {
+                    warc_file: response.file.clone(),
+                    offset: response.offset as i64,
+                    digest: response.block_digest.clone(),
+                }),
+                ..original.fetch.clone()
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let res = tower::ServiceExt::oneshot(
+        fx.router.clone(),
+        axum::http::Request::get(format!(
+            "/evidence/{id}/screenshot?reason=%E6%A0%B8%E6%9F%A5"
+        ))
+        .body(axum::body::Body::empty())
+        .unwrap(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(res.headers()["content-type"], "image/png");
+    assert_security_headers(res.headers());
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(body.as_ref(), png.as_slice());
+    let logged = fx
+        .state
+        .store
+        .custody(&store::CustodyFilter {
+            subjects: vec![store::custody_subject_for_record(
+                &shot.file,
+                shot.offset as i64,
+            )],
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    assert_eq!(logged.len(), 1);
+    assert_eq!(logged[0].reason, "核查");
+
+    // The extraction record shows it with its record.
+    let page = get(&fx.router, &format!("/sites/{}/record", fx.shop))
+        .await
+        .ok();
+    assert!(
+        page.body
+            .contains(&format!("<img src=\"/evidence/{id}/screenshot\"")),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains(&shot.block_digest));
+
+    // A fetch without a screenshot has none to serve.
+    let got = get(&fx.router, &format!("/evidence/{}/screenshot", fx.fetch)).await;
+    assert_eq!(got.status, StatusCode::NOT_FOUND);
 }
