@@ -6,6 +6,7 @@
 //! naming its offset and ends the iteration; nothing here panics on bad bytes. Must not check
 //! digests (that is [`crate::verify_record`]) nor interpret blocks beyond the framing.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -29,6 +30,8 @@ pub struct WarcReader<R> {
     /// tolerated on input); they share the member's offset and length.
     pending: VecDeque<Record>,
     done: bool,
+    /// Scratch buffer for header lines, kept between records.
+    line: Vec<u8>,
 }
 
 impl<R: BufRead> WarcReader<R> {
@@ -44,6 +47,7 @@ impl<R: BufRead> WarcReader<R> {
             inner: Counting { inner, pos: offset },
             pending: VecDeque::new(),
             done: false,
+            line: Vec::with_capacity(256),
         }
     }
 
@@ -94,7 +98,7 @@ impl<R: BufRead> WarcReader<R> {
             if cur.is_empty() {
                 return Ok(());
             }
-            let parsed = parse_record(&mut cur);
+            let parsed = parse_record(&mut cur, &mut self.line);
             let at_end = cur.is_empty();
             match parsed {
                 Ok((headers, block)) => {
@@ -145,7 +149,7 @@ impl<R: BufRead> WarcReader<R> {
                 })
             }
         }
-        match parse_record(&mut self.inner) {
+        match parse_record(&mut self.inner, &mut self.line) {
             Ok((headers, block)) => Ok(Some(Record {
                 headers,
                 block,
@@ -276,18 +280,17 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 }
 
 /// Parse one record: version line, fields, block and trailer.
-fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
+fn parse_record<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> Result<Parsed, ParseError> {
     let corrupt = |c| Err(ParseError::Corrupt(c));
-    let mut line = Vec::new();
-    read_line(r, &mut line)?;
-    if !trim_eol(&line).starts_with(b"WARC/") {
+    read_line(r, line)?;
+    if !trim_eol(line).starts_with(b"WARC/") {
         return corrupt(Corruption::NotWarc);
     }
 
-    let mut headers: Vec<(String, String)> = Vec::new();
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(12);
     let mut header_bytes = line.len();
     loop {
-        read_line(r, &mut line)?;
+        read_line(r, line)?;
         header_bytes += line.len();
         if header_bytes > MAX_HEADER {
             return corrupt(Corruption::HeaderTooLarge);
@@ -295,7 +298,7 @@ fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
         if line.is_empty() || !line.ends_with(b"\n") {
             return corrupt(Corruption::TruncatedHeader);
         }
-        let text = String::from_utf8_lossy(trim_eol(&line));
+        let text = text_of(trim_eol(line));
         if text.is_empty() {
             break;
         }
@@ -303,15 +306,15 @@ fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
             match headers.last_mut() {
                 Some((_, value)) => {
                     value.push(' ');
-                    value.push_str(text.trim());
+                    value.push_str(trim(&text));
                 }
                 None => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
             }
             continue;
         }
         match text.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                headers.push((name.trim().to_string(), value.trim().to_string()));
+            Some((name, value)) if !trim(name).is_empty() => {
+                headers.push((trim(name).to_string(), trim(value).to_string()));
             }
             _ => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
         }
@@ -327,20 +330,86 @@ fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
             Err(_) => return corrupt(Corruption::BadContentLength(shorten(v))),
         },
     };
-    let mut block = Vec::with_capacity(length.min(MAX_PREALLOC) as usize);
-    r.take(length).read_to_end(&mut block)?;
+    let block = read_block(r, length)?;
     if (block.len() as u64) < length {
         return corrupt(Corruption::TruncatedBlock {
             expected: length,
             got: block.len() as u64,
         });
     }
-    let mut trailer = Vec::with_capacity(4);
-    r.take(4).read_to_end(&mut trailer)?;
-    if trailer != b"\r\n\r\n" {
+    let mut trailer = [0u8; 4];
+    if read_up_to(r, &mut trailer)? != trailer.len() || &trailer != b"\r\n\r\n" {
         return corrupt(Corruption::BadTrailer);
     }
     Ok((headers, block))
+}
+
+/// A header line as text: borrowed when it is UTF-8 (the usual case, checked by the fast
+/// validator), else with invalid bytes replaced.
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// [`str::trim`], with a fast path for the usual field: at most spaces and tabs around ASCII
+/// text that starts and ends with a non-whitespace character.
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(b.len());
+    let end = b[start..]
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(start, |i| start + i + 1);
+    // Spaces and tabs are ASCII, so these are char boundaries.
+    let t = &s[start..end];
+    let plain =
+        |c: Option<&u8>| c.is_none_or(|&c| c.is_ascii() && !(c == b' ' || (9..=13).contains(&c)));
+    if plain(t.as_bytes().first()) && plain(t.as_bytes().last()) {
+        t
+    } else {
+        t.trim()
+    }
+}
+
+/// Read a block of `length` bytes, or fewer if the stream ends first, copying straight out of
+/// the reader's buffer.
+fn read_block<R: BufRead>(r: &mut R, length: u64) -> io::Result<Vec<u8>> {
+    let mut block = Vec::with_capacity(length.min(MAX_PREALLOC) as usize);
+    let mut left = length;
+    while left > 0 {
+        let buf = match r.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        block.extend_from_slice(&buf[..n]);
+        r.consume(n);
+        left -= n as u64;
+    }
+    Ok(block)
+}
+
+/// Fill `out` from the stream as far as it goes; the number of bytes read.
+fn read_up_to<R: BufRead>(r: &mut R, out: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < out.len() {
+        match r.read(&mut out[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 fn shorten(s: &str) -> String {

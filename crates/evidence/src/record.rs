@@ -146,6 +146,10 @@ pub(crate) fn http_body(msg: &[u8]) -> (&[u8], &[u8]) {
 
 /// Whether an HTTP head declares `Transfer-Encoding: chunked`.
 pub(crate) fn is_chunked(head: &[u8]) -> bool {
+    // Fast path: without the letters of "chunked" (in any ASCII case) nothing below can match.
+    if !head.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked")) {
+        return false;
+    }
     let text = String::from_utf8_lossy(head);
     text.lines().skip(1).any(|line| {
         let Some((name, value)) = line.split_once(':') else {
