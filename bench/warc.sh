@@ -38,7 +38,12 @@ fi
 command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl; }; }
 log "building bench/warcbench (cargo build --release)"
 (cd "$HERE/warcbench" && cargo build --release -q)
-WB="$HERE/warcbench/target/release/warcbench"
+# Where cargo put it: CARGO_TARGET_DIR (relative to warcbench/ when relative) if set.
+case "${CARGO_TARGET_DIR:-}" in
+    "") WB="$HERE/warcbench/target/release/warcbench" ;;
+    /*) WB="$CARGO_TARGET_DIR/release/warcbench" ;;
+    *) WB="$HERE/warcbench/$CARGO_TARGET_DIR/release/warcbench" ;;
+esac
 
 TMP="$(mktemp -d /tmp/wj-warc-bench.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
