@@ -291,7 +291,7 @@ fn check_in_order<R: BufRead>(
 }
 
 /// Files are checked in parallel in segments of this many bytes (smaller files in order).
-const SEGMENT: u64 = 4 << 20;
+const SEGMENT: u64 = 1 << 20;
 
 /// How the records read in one segment end.
 enum SegmentEnd {

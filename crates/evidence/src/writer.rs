@@ -539,9 +539,10 @@ fn prepare_parallel(
     exs: &[ExchangeRecord<'_>],
     warcinfo_id: &str,
 ) -> io::Result<Vec<PreparedExchange>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(exs.len());
+    // Asked once: std reads the cgroup CPU quota files on every call.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = cores.min(exs.len());
     if threads <= 1 {
         return exs
             .iter()
@@ -652,7 +653,9 @@ fn gzip_member(head: &[u8], block: &[&[u8]]) -> io::Result<Vec<u8>> {
         let mut slot = cell.borrow_mut();
         let deflate = slot.get();
         deflate.reset();
-        let mut out = Vec::with_capacity(len / 2 + 1024);
+        // Level 1 seldom gets below half of a page; room for all of it saves the reallocations
+        // (and copies) of growing from half.
+        let mut out = Vec::with_capacity(len + 1024);
         out.extend_from_slice(&GZIP_HEADER);
         let mut crc = Crc::new();
         let trailer: &[u8] = b"\r\n\r\n";
