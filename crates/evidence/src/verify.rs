@@ -9,6 +9,7 @@
 use crate::tlog::{self, Checkpoint, CheckpointError, Hash, Log, LogError};
 use crate::{open_reader, sha256_label, verify_record, EvidenceError, Record, WarcReader};
 use serde::Serialize;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -293,6 +294,10 @@ fn check_in_order<R: BufRead>(
 /// Files are checked in parallel in segments of this many bytes (smaller files in order).
 const SEGMENT: u64 = 1 << 20;
 
+/// How far past its segment, in segments, a worker reads from a guessed start before leaving
+/// the record there to be read again from a known start.
+const SPILL_SEGMENTS: u64 = 4;
+
 /// How the records read in one segment end.
 enum SegmentEnd {
     /// The next record (or the read error at it) starts at this offset, at or after the
@@ -302,6 +307,9 @@ enum SegmentEnd {
     Eof,
     /// Reading stopped at this error, inside the segment.
     Error(EvidenceError),
+    /// The record at this offset reaches past what a guessed start may read: to be read again
+    /// from there without a limit.
+    Resume(u64),
 }
 
 /// The checked records of one segment, read from `start` (a record start or a guess).
@@ -311,35 +319,56 @@ struct Segment {
     end: SegmentEnd,
 }
 
-/// Reads a file at positions of its own (workers share the file, not a cursor).
+/// Reads a file at positions of its own (workers share the file, not a cursor), up to `limit`.
 struct ReadAt<'a> {
     file: &'a File,
     pos: u64,
+    limit: u64,
+    /// Set when reading stopped at `limit` rather than at the end of the file.
+    capped: &'a Cell<bool>,
 }
 
 impl Read for ReadAt<'_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.file.read_at(buf, self.pos)?;
+        let room = usize::try_from(self.limit.saturating_sub(self.pos)).unwrap_or(usize::MAX);
+        if room == 0 && !buf.is_empty() {
+            self.capped.set(true);
+            return Ok(0);
+        }
+        let len = buf.len().min(room);
+        let n = self.file.read_at(&mut buf[..len], self.pos)?;
         self.pos += n as u64;
         Ok(n)
     }
 }
 
-fn segment_reader(file: &File, start: u64) -> WarcReader<BufReader<ReadAt<'_>>> {
-    let inner = BufReader::with_capacity(64 * 1024, ReadAt { file, pos: start });
-    WarcReader::with_offset(inner, start)
-}
-
-/// Read and check the records starting at `start` whose offsets are before `end`.
-fn check_segment(file: &File, start: u64, end: u64, log: Option<&LogCheck<'_>>) -> Segment {
+/// Read and check the records starting at `start` whose offsets are before `end`, reading no
+/// further than `limit` (a guessed start may be inside a block, where a look-alike record can
+/// declare any length).
+fn check_segment(
+    file: &File,
+    start: u64,
+    end: u64,
+    limit: u64,
+    log: Option<&LogCheck<'_>>,
+) -> Segment {
+    let capped = Cell::new(false);
+    let inner = ReadAt {
+        file,
+        pos: start,
+        limit,
+        capped: &capped,
+    };
+    let reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, inner), start);
     let mut checks = Vec::new();
     let mut members = Members(None);
-    for item in segment_reader(file, start) {
+    for item in reader {
         let rec = match item {
             Ok(rec) => rec,
             Err(e) => {
                 let end = match e.offset() {
                     Some(at) if at >= end => SegmentEnd::Next(at),
+                    Some(at) if capped.get() => SegmentEnd::Resume(at),
                     _ => SegmentEnd::Error(e),
                 };
                 return Segment { checks, end };
@@ -354,10 +383,11 @@ fn check_segment(file: &File, start: u64, end: u64, log: Option<&LogCheck<'_>>) 
         let first = members.first(&rec);
         checks.push((rec.offset, check_record(&rec, log, first)));
     }
-    Segment {
-        checks,
-        end: SegmentEnd::Eof,
-    }
+    let end = match capped.get() {
+        true => SegmentEnd::Resume(limit),
+        false => SegmentEnd::Eof,
+    };
+    Segment { checks, end }
 }
 
 /// The first place at or after `from` where a record may start: `WARC/` at the start of a line,
@@ -426,9 +456,15 @@ fn check_in_parallel(
                 } else {
                     guess_record_start(file, j * segment_len)
                 };
+                // A guessed start reads at most a few segments' worth past its own.
+                let limit = if j == 0 {
+                    u64::MAX
+                } else {
+                    seg_end(j).saturating_add(SPILL_SEGMENTS * segment_len)
+                };
                 let segment = match start {
                     Some(start) if start < seg_end(j) => {
-                        check_segment(file, start, seg_end(j), log)
+                        check_segment(file, start, seg_end(j), limit, log)
                     }
                     _ => Segment {
                         checks: Vec::new(),
@@ -460,22 +496,32 @@ fn check_in_parallel(
                 let found = segment.checks.iter().position(|(offset, _)| *offset == at);
                 let error_at =
                     matches!(&segment.end, SegmentEnd::Error(e) if e.offset() == Some(at));
-                let checks = match found {
-                    Some(i) => segment.checks.drain(i..).collect(),
+                let (checks, end) = match found {
+                    Some(i) => (segment.checks.drain(i..).collect(), segment.end),
                     // The first record is broken: only the error counts.
-                    None if error_at || start == Some(at) => Vec::new(),
+                    None if error_at || start == Some(at) => (Vec::new(), segment.end),
+                    // The guess was not a record start: read the segment again from `at`.
                     None => {
-                        // The guess was not a record start: read the segment again from `at`.
-                        segment = check_segment(file, at, seg_end(j), log);
-                        std::mem::take(&mut segment.checks)
+                        let again = check_segment(file, at, seg_end(j), u64::MAX, log);
+                        (again.checks, again.end)
                     }
                 };
                 for (_, check) in checks {
                     add(verdict, check);
                 }
-                pos = match segment.end {
+                let end = match end {
+                    SegmentEnd::Resume(from) => {
+                        let rest = check_segment(file, from, seg_end(j), u64::MAX, log);
+                        for (_, check) in rest.checks {
+                            add(verdict, check);
+                        }
+                        rest.end
+                    }
+                    end => end,
+                };
+                pos = match end {
                     SegmentEnd::Next(n) => Some(n),
-                    SegmentEnd::Eof => None,
+                    SegmentEnd::Eof | SegmentEnd::Resume(_) => None,
                     SegmentEnd::Error(e) => {
                         read_error = Some(e);
                         None
