@@ -253,20 +253,33 @@ fn decode_digest(value: &str, len: usize) -> Option<Vec<u8>> {
 
 /// Hex, either case; `None` on an odd length or a non-hex character.
 fn hex_decode(hex: &[u8]) -> Option<Vec<u8>> {
-    let nibble = |c: u8| match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
+    /// Value of each byte as a hex digit; 0xff for the others.
+    const NIBBLE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
     };
     if !hex.len().is_multiple_of(2) {
         return None;
     }
     let mut out = Vec::with_capacity(hex.len() / 2);
+    let mut bad = 0u8;
     for pair in hex.chunks_exact(2) {
-        out.push(nibble(pair[0])? << 4 | nibble(pair[1])?);
+        let (hi, lo) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
+        bad |= (hi | lo) & 0xf0;
+        out.push(hi << 4 | (lo & 0x0f));
     }
-    Some(out)
+    (bad == 0).then_some(out)
 }
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -422,6 +435,11 @@ mod tests {
             );
         }
         assert_eq!(decode_digest("1112H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", 20), None);
+        assert_eq!(hex_decode(b"00ff7fA0bC"), Some(vec![0, 255, 127, 160, 188]));
+        assert_eq!(hex_decode(b"0g"), None);
+        assert_eq!(hex_decode(b"g0"), None);
+        assert_eq!(hex_decode(b"abc"), None);
+        assert_eq!(hex_decode(b""), Some(vec![]));
     }
 
     #[test]
