@@ -274,6 +274,27 @@ fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<(), ParseError>
     Ok(())
 }
 
+/// Hand the next line (with its terminator; as [`read_line`] reads it) to `f`: straight from
+/// the reader's buffer when the whole line is there, else read into `scratch`.
+fn with_line<R: BufRead, T>(
+    r: &mut R,
+    scratch: &mut Vec<u8>,
+    f: impl FnOnce(&[u8]) -> T,
+) -> Result<T, ParseError> {
+    if let Ok(buf) = r.fill_buf() {
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            if i < MAX_LINE as usize {
+                let out = f(&buf[..=i]);
+                r.consume(i + 1);
+                return Ok(out);
+            }
+        }
+    }
+    // A line across the buffer's end, a long line, the end of the stream or an error.
+    read_line(r, scratch)?;
+    Ok(f(scratch))
+}
+
 fn trim_eol(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
@@ -282,41 +303,50 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 /// Parse one record: version line, fields, block and trailer.
 fn parse_record<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> Result<Parsed, ParseError> {
     let corrupt = |c| Err(ParseError::Corrupt(c));
-    read_line(r, line)?;
-    if !trim_eol(line).starts_with(b"WARC/") {
+    let (first_len, is_warc) =
+        with_line(r, line, |l| (l.len(), trim_eol(l).starts_with(b"WARC/")))?;
+    if !is_warc {
         return corrupt(Corruption::NotWarc);
     }
 
     let mut headers: Vec<(String, String)> = Vec::with_capacity(12);
-    let mut header_bytes = line.len();
+    let mut header_bytes = first_len;
     loop {
-        read_line(r, line)?;
-        header_bytes += line.len();
-        if header_bytes > MAX_HEADER {
-            return corrupt(Corruption::HeaderTooLarge);
-        }
-        if line.is_empty() || !line.ends_with(b"\n") {
-            return corrupt(Corruption::TruncatedHeader);
-        }
-        let text = text_of(trim_eol(line));
-        if text.is_empty() {
-            break;
-        }
-        if text.starts_with([' ', '\t']) {
-            match headers.last_mut() {
-                Some((_, value)) => {
-                    value.push(' ');
-                    value.push_str(trim(&text));
+        // Ok(true) at the blank line ending the header.
+        let step = with_line(r, line, |l| {
+            header_bytes += l.len();
+            if header_bytes > MAX_HEADER {
+                return Err(Corruption::HeaderTooLarge);
+            }
+            if l.is_empty() || !l.ends_with(b"\n") {
+                return Err(Corruption::TruncatedHeader);
+            }
+            let text = text_of(trim_eol(l));
+            if text.is_empty() {
+                return Ok(true);
+            }
+            if text.starts_with([' ', '\t']) {
+                match headers.last_mut() {
+                    Some((_, value)) => {
+                        value.push(' ');
+                        value.push_str(trim(&text));
+                    }
+                    None => return Err(Corruption::BadHeaderLine(shorten(&text))),
                 }
-                None => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
+                return Ok(false);
             }
-            continue;
-        }
-        match text.split_once(':') {
-            Some((name, value)) if !trim(name).is_empty() => {
-                headers.push((trim(name).to_string(), trim(value).to_string()));
+            match text.split_once(':') {
+                Some((name, value)) if !trim(name).is_empty() => {
+                    headers.push((trim(name).to_string(), trim(value).to_string()));
+                    Ok(false)
+                }
+                _ => Err(Corruption::BadHeaderLine(shorten(&text))),
             }
-            _ => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
+        })?;
+        match step {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(c) => return corrupt(c),
         }
     }
 
@@ -488,6 +518,17 @@ mod tests {
         // Every prefix of a valid record: no panic, and an error unless empty.
         for n in 1..REC.len() {
             assert!(read_all(&REC[..n]).last().unwrap().is_err(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn lines_across_buffer_ends_read_the_same() {
+        let data = [REC, b"\r\n", REC, &REC[..REC.len() - 3]].concat();
+        let whole = read_all(&data);
+        for cap in [1, 2, 7, 16, 33] {
+            let small: Vec<_> =
+                WarcReader::new(io::BufReader::with_capacity(cap, &data[..])).collect();
+            assert_eq!(format!("{small:?}"), format!("{whole:?}"), "capacity {cap}");
         }
     }
 
