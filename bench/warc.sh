@@ -4,7 +4,7 @@
 # one gzip member per record, in one run. Prints records/s, output bytes and deflate level of
 # each (median of --runs runs, the two alternating), validates both outputs with `warcio check`
 # (every member read and every digest recomputed by a third-party reader), then measures verify
-# throughput (evidence::open_reader + verify_record over an uncompressed .warc) against the
+# throughput (evidence::verify_warc, what `wangjian evidence verify` runs, over an uncompressed .warc) against the
 # machine's single-core SHA-256 speed (openssl speed). Last line: `ratio warcio: <x>`, x =
 # wangjian records/s ÷ warcio records/s.
 #
@@ -38,7 +38,12 @@ fi
 command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl; }; }
 log "building bench/warcbench (cargo build --release)"
 (cd "$HERE/warcbench" && cargo build --release -q)
-WB="$HERE/warcbench/target/release/warcbench"
+# Where cargo put it: CARGO_TARGET_DIR (relative to warcbench/ when relative) if set.
+case "${CARGO_TARGET_DIR:-}" in
+    "") WB="$HERE/warcbench/target/release/warcbench" ;;
+    /*) WB="$CARGO_TARGET_DIR/release/warcbench" ;;
+    *) WB="$HERE/warcbench/$CARGO_TARGET_DIR/release/warcbench" ;;
+esac
 
 TMP="$(mktemp -d /tmp/wj-warc-bench.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
@@ -97,7 +102,7 @@ print(f"wangjian  {med(wj,0):9.0f} records/s  {med(wj,1)/1e6:7.2f} MB out  defla
 print(f"warcio    {med(wa,0):9.0f} records/s  {med(wa,1)/1e6:7.2f} MB out  deflate level 9 (zlib), sha1 digests  (runs: {', '.join('%.0f' % r[0] for r in wa)})")
 print(f"warcio check: both outputs pass; warcio index lists {wj_idx} (wangjian) and {wa_idx} (warcio) records")
 vm, sm = st.median(ver), st.median(sha)
-print(f"verify (open_reader + verify_record, uncompressed .warc): {vm:.0f} MB/s; openssl sha256 one core: {sm:.0f} MB/s")
+print(f"verify (evidence::verify_warc, uncompressed .warc): {vm:.0f} MB/s; openssl sha256 one core: {sm:.0f} MB/s")
 print(f"verify/sha256 ratio: {vm / sm:.2f}")
 print(f"ratio warcio: {med(wj,0) / med(wa,0):.2f}")
 EOF

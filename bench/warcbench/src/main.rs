@@ -7,7 +7,7 @@
 //!   `evidence::WarcWriter`; MODE is `seq` (one `write_exchange` per exchange) or `batch:K`
 //!   (`write_exchanges` with K exchanges per call). Times only the writing (input is in memory).
 //! - `unzip IN.warc.gz OUT.warc`: decompress all members into a plain WARC.
-//! - `verify FILE`: `open_reader` + `verify_record` over every record; times it.
+//! - `verify FILE`: `evidence::verify_warc` (what `wangjian evidence verify` runs); times it.
 //! - `sha256 MB`: single-core SHA-256 (sha2 crate) over 16 KiB buffers, MB/s.
 //! - `levels DUMP`: one gzip member per response (head + body), single core, at each deflate
 //!   level with the flate2 backend the evidence crate uses: MB/s and output size.
@@ -17,7 +17,7 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::Instant;
 
-use evidence::{open_reader, verify_record, ExchangeRecord, WarcWriter, WriterConfig};
+use evidence::{verify_warc, ExchangeRecord, WarcWriter, WriterConfig};
 use simweb::{GenParams, World};
 
 struct Exchange {
@@ -209,23 +209,24 @@ fn unzip(input: &Path, out: &Path) -> io::Result<()> {
 }
 
 fn verify(file: &Path) -> io::Result<()> {
+    // The library path of `wangjian evidence verify`: evidence::verify_warc (read every record,
+    // recompute every declared digest, failures in file order).
     let bytes = fs::metadata(file)?.len();
     let started = Instant::now();
-    let (mut records, mut problems, mut hashed) = (0usize, 0usize, 0usize);
-    for rec in open_reader(file).map_err(io::Error::other)? {
-        let rec = rec.map_err(io::Error::other)?;
-        problems += verify_record(&rec).len();
-        hashed += rec.block.len();
-        records += 1;
-    }
+    let verdict = verify_warc(file);
     let secs = started.elapsed().as_secs_f64();
+    let problems = verdict.failures.len();
     println!(
-        "records {records} problems {problems} secs {secs:.4} file_mb_per_s {:.1} block_mb_per_s {:.1}",
+        "records {} problems {problems} digests_checked {} secs {secs:.4} file_mb_per_s {:.1}",
+        verdict.records,
+        verdict.digests_checked,
         bytes as f64 / secs / 1e6,
-        hashed as f64 / secs / 1e6
     );
     if problems > 0 {
-        return Err(io::Error::other(format!("{problems} digest problems")));
+        return Err(io::Error::other(format!(
+            "{problems} problems, first: {:?}",
+            verdict.failures[0]
+        )));
     }
     Ok(())
 }

@@ -16,7 +16,19 @@ use crate::record::{http_body, is_chunked, Record};
 
 /// `sha256:<lowercase hex>` of `data`, the form this crate writes.
 pub fn sha256_label(data: &[u8]) -> String {
-    format!("sha256:{}", hex::encode(Sha256::digest(data)))
+    label_hex("sha256:", &Sha256::digest(data))
+}
+
+/// `prefix` followed by `digest` in lowercase hex.
+pub(crate) fn label_hex(prefix: &str, digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(prefix.len() + digest.len() * 2);
+    out.push_str(prefix);
+    for &b in digest {
+        out.push(HEX[usize::from(b >> 4)] as char);
+        out.push(HEX[usize::from(b & 15)] as char);
+    }
+    out
 }
 
 /// The payload of an HTTP message (head + body) under the WARC rule: the body after the head,
@@ -24,6 +36,11 @@ pub fn sha256_label(data: &[u8]) -> String {
 /// A body that claims to be chunked but is not (seen in the wild) counts as-is.
 pub fn http_payload(message: &[u8]) -> Cow<'_, [u8]> {
     let (head, body) = http_body(message);
+    payload_of(head, body)
+}
+
+/// The payload of an HTTP message already split into head and body (see [`http_payload`]).
+fn payload_of<'a>(head: &[u8], body: &'a [u8]) -> Cow<'a, [u8]> {
     if is_chunked(head) {
         if let Some(plain) = dechunk(body) {
             return Cow::Owned(plain);
@@ -117,8 +134,8 @@ pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
         .is_some_and(|t| t.eq_ignore_ascii_case("revisit"));
     if let (Some(declared), false) = (rec.header(DigestField::Payload.header_name()), is_revisit) {
         let problem = if rec.is_http() {
-            let (_, raw) = http_body(&rec.block);
-            let payload = http_payload(&rec.block);
+            let (head, raw) = http_body(&rec.block);
+            let payload = payload_of(head, raw);
             check(DigestField::Payload, declared, &[&payload, raw])
         } else {
             check(DigestField::Payload, declared, &[&rec.block])
@@ -136,13 +153,23 @@ enum Algorithm {
 }
 
 impl Algorithm {
+    /// The algorithm of a label such as `sha256` or `SHA-1` (ASCII case and `-` ignored).
     fn from_label(label: &str) -> Option<Self> {
-        match label.trim().to_ascii_lowercase().replace('-', "").as_str() {
-            "sha1" => Some(Algorithm::Sha1),
-            "sha256" => Some(Algorithm::Sha256),
-            "sha512" => Some(Algorithm::Sha512),
-            _ => None,
-        }
+        let is = |name: &str| {
+            label
+                .trim()
+                .bytes()
+                .filter(|&b| b != b'-')
+                .map(|b| b.to_ascii_lowercase())
+                .eq(name.bytes())
+        };
+        [
+            ("sha1", Algorithm::Sha1),
+            ("sha256", Algorithm::Sha256),
+            ("sha512", Algorithm::Sha512),
+        ]
+        .into_iter()
+        .find_map(|(name, alg)| is(name).then_some(alg))
     }
 
     fn len(self) -> usize {
@@ -166,8 +193,8 @@ impl Algorithm {
     fn label(self, digest: &[u8]) -> String {
         match self {
             Algorithm::Sha1 => format!("sha1:{}", base32_encode(digest)),
-            Algorithm::Sha256 => format!("sha256:{}", hex::encode(digest)),
-            Algorithm::Sha512 => format!("sha512:{}", hex::encode(digest)),
+            Algorithm::Sha256 => label_hex("sha256:", digest),
+            Algorithm::Sha512 => label_hex("sha512:", digest),
         }
     }
 }
@@ -214,7 +241,7 @@ fn check(field: DigestField, declared: &str, candidates: &[&[u8]]) -> Option<Dig
 /// one decoding yields `len` bytes.
 fn decode_digest(value: &str, len: usize) -> Option<Vec<u8>> {
     if value.len() == len * 2 {
-        if let Ok(bytes) = hex::decode(value) {
+        if let Some(bytes) = hex_decode(value.as_bytes()) {
             return Some(bytes);
         }
     }
@@ -222,6 +249,37 @@ fn decode_digest(value: &str, len: usize) -> Option<Vec<u8>> {
         .into_iter()
         .flatten()
         .find(|bytes| bytes.len() == len)
+}
+
+/// Hex, either case; `None` on an odd length or a non-hex character.
+fn hex_decode(hex: &[u8]) -> Option<Vec<u8>> {
+    /// Value of each byte as a hex digit; 0xff for the others.
+    const NIBBLE: [u8; 256] = {
+        let mut t = [0xffu8; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            t[b'A' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    if !hex.len().is_multiple_of(2) {
+        return None;
+    }
+    let mut out = Vec::with_capacity(hex.len() / 2);
+    let mut bad = 0u8;
+    for pair in hex.chunks_exact(2) {
+        let (hi, lo) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
+        bad |= (hi | lo) & 0xf0;
+        out.push(hi << 4 | (lo & 0x0f));
+    }
+    (bad == 0).then_some(out)
 }
 
 const BASE32: &[u8; 32] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
@@ -377,6 +435,11 @@ mod tests {
             );
         }
         assert_eq!(decode_digest("1112H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", 20), None);
+        assert_eq!(hex_decode(b"00ff7fA0bC"), Some(vec![0, 255, 127, 160, 188]));
+        assert_eq!(hex_decode(b"0g"), None);
+        assert_eq!(hex_decode(b"g0"), None);
+        assert_eq!(hex_decode(b"abc"), None);
+        assert_eq!(hex_decode(b""), Some(vec![]));
     }
 
     #[test]

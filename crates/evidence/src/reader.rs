@@ -6,6 +6,7 @@
 //! naming its offset and ends the iteration; nothing here panics on bad bytes. Must not check
 //! digests (that is [`crate::verify_record`]) nor interpret blocks beyond the framing.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
@@ -29,6 +30,8 @@ pub struct WarcReader<R> {
     /// tolerated on input); they share the member's offset and length.
     pending: VecDeque<Record>,
     done: bool,
+    /// Scratch buffer for header lines, kept between records.
+    line: Vec<u8>,
 }
 
 impl<R: BufRead> WarcReader<R> {
@@ -44,6 +47,7 @@ impl<R: BufRead> WarcReader<R> {
             inner: Counting { inner, pos: offset },
             pending: VecDeque::new(),
             done: false,
+            line: Vec::with_capacity(256),
         }
     }
 
@@ -94,7 +98,7 @@ impl<R: BufRead> WarcReader<R> {
             if cur.is_empty() {
                 return Ok(());
             }
-            let parsed = parse_record(&mut cur);
+            let parsed = parse_record(&mut cur, &mut self.line);
             let at_end = cur.is_empty();
             match parsed {
                 Ok((headers, block)) => {
@@ -145,7 +149,7 @@ impl<R: BufRead> WarcReader<R> {
                 })
             }
         }
-        match parse_record(&mut self.inner) {
+        match parse_record(&mut self.inner, &mut self.line) {
             Ok((headers, block)) => Ok(Some(Record {
                 headers,
                 block,
@@ -270,50 +274,79 @@ fn read_line<R: BufRead>(r: &mut R, buf: &mut Vec<u8>) -> Result<(), ParseError>
     Ok(())
 }
 
+/// Hand the next line (with its terminator; as [`read_line`] reads it) to `f`: straight from
+/// the reader's buffer when the whole line is there, else read into `scratch`.
+fn with_line<R: BufRead, T>(
+    r: &mut R,
+    scratch: &mut Vec<u8>,
+    f: impl FnOnce(&[u8]) -> T,
+) -> Result<T, ParseError> {
+    if let Ok(buf) = r.fill_buf() {
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            if i < MAX_LINE as usize {
+                let out = f(&buf[..=i]);
+                r.consume(i + 1);
+                return Ok(out);
+            }
+        }
+    }
+    // A line across the buffer's end, a long line, the end of the stream or an error.
+    read_line(r, scratch)?;
+    Ok(f(scratch))
+}
+
 fn trim_eol(line: &[u8]) -> &[u8] {
     let line = line.strip_suffix(b"\n").unwrap_or(line);
     line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 /// Parse one record: version line, fields, block and trailer.
-fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
+fn parse_record<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> Result<Parsed, ParseError> {
     let corrupt = |c| Err(ParseError::Corrupt(c));
-    let mut line = Vec::new();
-    read_line(r, &mut line)?;
-    if !trim_eol(&line).starts_with(b"WARC/") {
+    let (first_len, is_warc) =
+        with_line(r, line, |l| (l.len(), trim_eol(l).starts_with(b"WARC/")))?;
+    if !is_warc {
         return corrupt(Corruption::NotWarc);
     }
 
-    let mut headers: Vec<(String, String)> = Vec::new();
-    let mut header_bytes = line.len();
+    let mut headers: Vec<(String, String)> = Vec::with_capacity(12);
+    let mut header_bytes = first_len;
     loop {
-        read_line(r, &mut line)?;
-        header_bytes += line.len();
-        if header_bytes > MAX_HEADER {
-            return corrupt(Corruption::HeaderTooLarge);
-        }
-        if line.is_empty() || !line.ends_with(b"\n") {
-            return corrupt(Corruption::TruncatedHeader);
-        }
-        let text = String::from_utf8_lossy(trim_eol(&line));
-        if text.is_empty() {
-            break;
-        }
-        if text.starts_with([' ', '\t']) {
-            match headers.last_mut() {
-                Some((_, value)) => {
-                    value.push(' ');
-                    value.push_str(text.trim());
+        // Ok(true) at the blank line ending the header.
+        let step = with_line(r, line, |l| {
+            header_bytes += l.len();
+            if header_bytes > MAX_HEADER {
+                return Err(Corruption::HeaderTooLarge);
+            }
+            if l.is_empty() || !l.ends_with(b"\n") {
+                return Err(Corruption::TruncatedHeader);
+            }
+            let text = text_of(trim_eol(l));
+            if text.is_empty() {
+                return Ok(true);
+            }
+            if text.starts_with([' ', '\t']) {
+                match headers.last_mut() {
+                    Some((_, value)) => {
+                        value.push(' ');
+                        value.push_str(trim(&text));
+                    }
+                    None => return Err(Corruption::BadHeaderLine(shorten(&text))),
                 }
-                None => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
+                return Ok(false);
             }
-            continue;
-        }
-        match text.split_once(':') {
-            Some((name, value)) if !name.trim().is_empty() => {
-                headers.push((name.trim().to_string(), value.trim().to_string()));
+            match text.split_once(':') {
+                Some((name, value)) if !trim(name).is_empty() => {
+                    headers.push((trim(name).to_string(), trim(value).to_string()));
+                    Ok(false)
+                }
+                _ => Err(Corruption::BadHeaderLine(shorten(&text))),
             }
-            _ => return corrupt(Corruption::BadHeaderLine(shorten(&text))),
+        })?;
+        match step {
+            Ok(true) => break,
+            Ok(false) => {}
+            Err(c) => return corrupt(c),
         }
     }
 
@@ -327,20 +360,86 @@ fn parse_record<R: BufRead>(r: &mut R) -> Result<Parsed, ParseError> {
             Err(_) => return corrupt(Corruption::BadContentLength(shorten(v))),
         },
     };
-    let mut block = Vec::with_capacity(length.min(MAX_PREALLOC) as usize);
-    r.take(length).read_to_end(&mut block)?;
+    let block = read_block(r, length)?;
     if (block.len() as u64) < length {
         return corrupt(Corruption::TruncatedBlock {
             expected: length,
             got: block.len() as u64,
         });
     }
-    let mut trailer = Vec::with_capacity(4);
-    r.take(4).read_to_end(&mut trailer)?;
-    if trailer != b"\r\n\r\n" {
+    let mut trailer = [0u8; 4];
+    if read_up_to(r, &mut trailer)? != trailer.len() || &trailer != b"\r\n\r\n" {
         return corrupt(Corruption::BadTrailer);
     }
     Ok((headers, block))
+}
+
+/// A header line as text: borrowed when it is UTF-8 (the usual case, checked by the fast
+/// validator), else with invalid bytes replaced.
+fn text_of(bytes: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
+}
+
+/// [`str::trim`], with a fast path for the usual field: at most spaces and tabs around ASCII
+/// text that starts and ends with a non-whitespace character.
+fn trim(s: &str) -> &str {
+    let b = s.as_bytes();
+    let start = b
+        .iter()
+        .position(|&c| c != b' ' && c != b'\t')
+        .unwrap_or(b.len());
+    let end = b[start..]
+        .iter()
+        .rposition(|&c| c != b' ' && c != b'\t')
+        .map_or(start, |i| start + i + 1);
+    // Spaces and tabs are ASCII, so these are char boundaries.
+    let t = &s[start..end];
+    let plain =
+        |c: Option<&u8>| c.is_none_or(|&c| c.is_ascii() && !(c == b' ' || (9..=13).contains(&c)));
+    if plain(t.as_bytes().first()) && plain(t.as_bytes().last()) {
+        t
+    } else {
+        t.trim()
+    }
+}
+
+/// Read a block of `length` bytes, or fewer if the stream ends first, copying straight out of
+/// the reader's buffer.
+fn read_block<R: BufRead>(r: &mut R, length: u64) -> io::Result<Vec<u8>> {
+    let mut block = Vec::with_capacity(length.min(MAX_PREALLOC) as usize);
+    let mut left = length;
+    while left > 0 {
+        let buf = match r.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            break;
+        }
+        let n = buf.len().min(usize::try_from(left).unwrap_or(usize::MAX));
+        block.extend_from_slice(&buf[..n]);
+        r.consume(n);
+        left -= n as u64;
+    }
+    Ok(block)
+}
+
+/// Fill `out` from the stream as far as it goes; the number of bytes read.
+fn read_up_to<R: BufRead>(r: &mut R, out: &mut [u8]) -> io::Result<usize> {
+    let mut got = 0;
+    while got < out.len() {
+        match r.read(&mut out[got..]) {
+            Ok(0) => break,
+            Ok(n) => got += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(got)
 }
 
 fn shorten(s: &str) -> String {
@@ -419,6 +518,17 @@ mod tests {
         // Every prefix of a valid record: no panic, and an error unless empty.
         for n in 1..REC.len() {
             assert!(read_all(&REC[..n]).last().unwrap().is_err(), "prefix {n}");
+        }
+    }
+
+    #[test]
+    fn lines_across_buffer_ends_read_the_same() {
+        let data = [REC, b"\r\n", REC, &REC[..REC.len() - 3]].concat();
+        let whole = read_all(&data);
+        for cap in [1, 2, 7, 16, 33] {
+            let small: Vec<_> =
+                WarcReader::new(io::BufReader::with_capacity(cap, &data[..])).collect();
+            assert_eq!(format!("{small:?}"), format!("{whole:?}"), "capacity {cap}");
         }
     }
 

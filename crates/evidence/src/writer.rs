@@ -7,7 +7,7 @@
 
 use std::cell::RefCell;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -17,7 +17,7 @@ use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 
 use sha2::{Digest, Sha256};
 
-use crate::digest::{http_payload, sha256_label};
+use crate::digest::{http_payload, label_hex, sha256_label};
 use crate::record::{
     check_field_name, check_field_value, new_record_id, warc_date, warc_fields, CaptureRefs,
     ExchangeRecord, HeaderBlock, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD, WARC_1_1_SPEC,
@@ -394,7 +394,6 @@ impl WarcWriter {
         prepared: Vec<PreparedExchange>,
         out: &mut Vec<CaptureRefs>,
     ) -> Result<(), EvidenceError> {
-        let mut buf: Vec<u8> = Vec::new();
         let mut leaves = Vec::new();
         let logged = self.log.is_some();
         let mut placed = Vec::with_capacity(prepared.len());
@@ -403,16 +402,11 @@ impl WarcWriter {
             if i > 0 && position >= self.config.max_file_bytes {
                 break;
             }
-            let mut place = |mut m: Member| {
+            let mut place = |m: Member| {
                 let offset = position;
                 position += m.bytes.len() as u64;
                 if logged {
                     leaves.push(stored_record_leaf(&m.bytes));
-                }
-                if buf.is_empty() {
-                    buf = std::mem::take(&mut m.bytes);
-                } else {
-                    buf.extend_from_slice(&m.bytes);
                 }
                 (offset, position - offset, m)
             };
@@ -426,7 +420,13 @@ impl WarcWriter {
                 log.append_leaf_hash(leaf)?;
             }
         }
-        if let Err(e) = self.file.write_all(&buf) {
+        let members = placed.iter().flat_map(|(request, response, metadata)| {
+            std::iter::once(request)
+                .chain(response)
+                .chain(metadata)
+                .map(|(_, _, m)| &m.bytes[..])
+        });
+        if let Err(e) = write_all_parts(&mut self.file, members) {
             self.broken = true;
             return Err(EvidenceError::io(&self.path, e));
         }
@@ -453,6 +453,33 @@ impl WarcWriter {
         Ok(())
     }
 }
+
+/// Write `parts` one after the other, as `write_all` of their concatenation would, with
+/// vectored writes of up to [`MAX_IOV`] parts instead of copying them into one buffer.
+fn write_all_parts<'a>(
+    w: &mut impl Write,
+    parts: impl Iterator<Item = &'a [u8]>,
+) -> io::Result<()> {
+    let mut parts = parts.peekable();
+    let mut slices: Vec<IoSlice<'a>> = Vec::with_capacity(MAX_IOV);
+    while parts.peek().is_some() {
+        slices.clear();
+        slices.extend(parts.by_ref().take(MAX_IOV).map(IoSlice::new));
+        let mut rest = &mut slices[..];
+        while !rest.is_empty() {
+            match w.write_vectored(rest) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => IoSlice::advance_slices(&mut rest, n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Parts per vectored write (Linux's `IOV_MAX` is 1024).
+const MAX_IOV: usize = 512;
 
 /// The checks [`WarcWriter::write_exchange`] makes before writing anything.
 fn check_exchange(ex: &ExchangeRecord<'_>) -> Result<(), EvidenceError> {
@@ -596,9 +623,10 @@ fn prepare_parallel(
     exs: &[ExchangeRecord<'_>],
     warcinfo_id: &str,
 ) -> io::Result<Vec<PreparedExchange>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(exs.len());
+    // Asked once: std reads the cgroup CPU quota files on every call.
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let cores = *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads = cores.min(exs.len());
     if threads <= 1 {
         return exs
             .iter()
@@ -608,15 +636,18 @@ fn prepare_parallel(
     let next = AtomicUsize::new(0);
     let slots: Vec<Mutex<Option<io::Result<PreparedExchange>>>> =
         exs.iter().map(|_| Mutex::new(None)).collect();
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(ex) = exs.get(i) else { break };
+        let prepared = prepare_exchange(ex, warcinfo_id, None).map(|(p, _)| p);
+        *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(prepared);
+    };
     std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(ex) = exs.get(i) else { break };
-                let prepared = prepare_exchange(ex, warcinfo_id, None).map(|(p, _)| p);
-                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(prepared);
-            });
+        // The calling thread is one of the workers.
+        for _ in 1..threads {
+            scope.spawn(work);
         }
+        work();
     });
     slots
         .into_iter()
@@ -636,7 +667,7 @@ fn compress(rec: Pending<'_>) -> io::Result<Member> {
         hasher.update(part);
         block_len += part.len();
     }
-    let block_digest = format!("sha256:{}", hex::encode(hasher.finalize()));
+    let block_digest = label_hex("sha256:", &hasher.finalize());
     let mut header = rec.header;
     header.push("WARC-Block-Digest", block_digest.clone());
     if let Some(p) = &rec.payload_digest {
@@ -662,7 +693,41 @@ const GZIP_HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
 thread_local! {
     /// A raw deflate state per thread, reset for every member: setting up a fresh one (hundreds
     /// of KiB of tables) costs more than compressing a typical page.
-    static DEFLATE: RefCell<Option<Compress>> = const { RefCell::new(None) };
+    static DEFLATE: RefCell<Lent> = const { RefCell::new(Lent(None)) };
+}
+
+/// Deflate states of finished threads, for the next ones: [`prepare_parallel`] starts threads
+/// for every batch, and a fresh state per thread (allocated, page-faulted in, freed) cost more
+/// than the compression of a small batch.
+static SPARE_DEFLATE: Mutex<Vec<Compress>> = Mutex::new(Vec::new());
+
+/// Spare states kept at most.
+const MAX_SPARE_DEFLATE: usize = 16;
+
+/// A thread's deflate state; given back to [`SPARE_DEFLATE`] when the thread ends.
+struct Lent(Option<Compress>);
+
+impl Lent {
+    fn get(&mut self) -> &mut Compress {
+        self.0.get_or_insert_with(|| {
+            let spare = SPARE_DEFLATE
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop();
+            spare.unwrap_or_else(|| Compress::new(Compression::new(GZIP_LEVEL), false))
+        })
+    }
+}
+
+impl Drop for Lent {
+    fn drop(&mut self) {
+        if let Some(c) = self.0.take() {
+            let mut spare = SPARE_DEFLATE.lock().unwrap_or_else(|e| e.into_inner());
+            if spare.len() < MAX_SPARE_DEFLATE {
+                spare.push(c);
+            }
+        }
+    }
 }
 
 /// One record as one gzip member: header block, block, `\r\n\r\n`.
@@ -670,10 +735,11 @@ fn gzip_member(head: &[u8], block: &[&[u8]]) -> io::Result<Vec<u8>> {
     let len: usize = head.len() + block.iter().map(|p| p.len()).sum::<usize>();
     DEFLATE.with(|cell| {
         let mut slot = cell.borrow_mut();
-        let deflate =
-            slot.get_or_insert_with(|| Compress::new(Compression::new(GZIP_LEVEL), false));
+        let deflate = slot.get();
         deflate.reset();
-        let mut out = Vec::with_capacity(len / 2 + 1024);
+        // Level 1 seldom gets below half of a page; room for all of it saves the reallocations
+        // (and copies) of growing from half.
+        let mut out = Vec::with_capacity(len + 1024);
         out.extend_from_slice(&GZIP_HEADER);
         let mut crc = Crc::new();
         let trailer: &[u8] = b"\r\n\r\n";
@@ -833,6 +899,38 @@ mod tests {
             .read_to_end(&mut out)
             .unwrap();
         assert_eq!(out, b"WARC/1.1\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n");
+    }
+
+    /// Takes at most 7 bytes per call and is interrupted every third call.
+    struct Trickle(Vec<u8>, usize);
+
+    impl Write for Trickle {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.1 += 1;
+            if self.1.is_multiple_of(3) {
+                return Err(io::ErrorKind::Interrupted.into());
+            }
+            let n = buf.len().min(7);
+            self.0.extend_from_slice(&buf[..n]);
+            Ok(n)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn vectored_writes_put_every_part_in_order() {
+        let parts: Vec<Vec<u8>> = (0..2000u32)
+            .map(|i| i.to_string().repeat(i as usize % 5).into_bytes())
+            .collect();
+        let mut w = Trickle(Vec::new(), 0);
+        write_all_parts(&mut w, parts.iter().map(|p| &p[..])).unwrap();
+        assert_eq!(w.0, parts.concat());
+        let mut v = Vec::new();
+        write_all_parts(&mut v, parts.iter().map(|p| &p[..])).unwrap();
+        assert_eq!(v, parts.concat());
     }
 
     fn exchange<'a>(uri: &'a str, body: &'a [u8], metadata: bool) -> ExchangeRecord<'a> {
