@@ -266,55 +266,6 @@ pub(crate) fn resolve_warc(dir: &FsPath, name: &str) -> Option<PathBuf> {
     (path.parent() == Some(dir.as_path()) && path.is_file()).then_some(path)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn warc_names() {
-        for ok in [
-            "a.warc",
-            "wangjian-sweep-3-20170601000000-00001.warc.gz",
-            "x_y.z.warc",
-        ] {
-            assert!(is_warc_name(ok), "{ok}");
-        }
-        for bad in [
-            "../a.warc",
-            "..",
-            ".warc",
-            ".hidden.warc.gz",
-            "a/b.warc",
-            "a\\b.warc",
-            "/etc/passwd",
-            "a.warc.gz.txt",
-            "a.warc ",
-            "中.warc",
-            "",
-        ] {
-            assert!(!is_warc_name(bad), "{bad}");
-        }
-    }
-
-    #[test]
-    fn resolution_stays_inside_the_directory() {
-        let outer = tempfile::tempdir().unwrap();
-        let dir = outer.path().join("evidence");
-        std::fs::create_dir(&dir).unwrap();
-        std::fs::write(dir.join("a.warc.gz"), b"x").unwrap();
-        std::fs::write(outer.path().join("outside.warc.gz"), b"x").unwrap();
-        assert!(resolve_warc(&dir, "a.warc.gz").is_some());
-        assert!(resolve_warc(&dir, "missing.warc.gz").is_none());
-        assert!(resolve_warc(&dir, "../outside.warc.gz").is_none());
-        #[cfg(unix)]
-        {
-            std::os::unix::fs::symlink(outer.path().join("outside.warc.gz"), dir.join("l.warc.gz"))
-                .unwrap();
-            assert!(resolve_warc(&dir, "l.warc.gz").is_none());
-        }
-    }
-}
-
 /// `/evidence/{fetch_id}/screenshot` (see the module documentation).
 pub(crate) async fn screenshot(
     State(app): State<Shared>,
@@ -393,4 +344,53 @@ fn find_screenshot(path: &FsPath, offset: u64) -> Result<Option<evidence::Record
         }
     }
     Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn warc_names() {
+        for ok in [
+            "a.warc",
+            "wangjian-sweep-3-20170601000000-00001.warc.gz",
+            "x_y.z.warc",
+        ] {
+            assert!(is_warc_name(ok), "{ok}");
+        }
+        for bad in [
+            "../a.warc",
+            "..",
+            ".warc",
+            ".hidden.warc.gz",
+            "a/b.warc",
+            "a\\b.warc",
+            "/etc/passwd",
+            "a.warc.gz.txt",
+            "a.warc ",
+            "中.warc",
+            "",
+        ] {
+            assert!(!is_warc_name(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn resolution_stays_inside_the_directory() {
+        let outer = tempfile::tempdir().unwrap();
+        let dir = outer.path().join("evidence");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join("a.warc.gz"), b"x").unwrap();
+        std::fs::write(outer.path().join("outside.warc.gz"), b"x").unwrap();
+        assert!(resolve_warc(&dir, "a.warc.gz").is_some());
+        assert!(resolve_warc(&dir, "missing.warc.gz").is_none());
+        assert!(resolve_warc(&dir, "../outside.warc.gz").is_none());
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(outer.path().join("outside.warc.gz"), dir.join("l.warc.gz"))
+                .unwrap();
+            assert!(resolve_warc(&dir, "l.warc.gz").is_none());
+        }
+    }
 }
