@@ -14,7 +14,8 @@ struct Logged {
     key: String,
 }
 
-/// A WARC of a few exchanges written with the log, and a signed checkpoint over it.
+/// A WARC of a few exchanges (one batch, a revisit, a screenshot) written with the log, and a
+/// signed checkpoint over it.
 fn logged_warc() -> Logged {
     let dir = tempfile::tempdir().unwrap();
     let log_dir = dir.path().join("log");
@@ -38,7 +39,32 @@ fn logged_warc() -> Logged {
             metadata: vec![],
         })
         .collect();
-    writer.write_exchanges(&batch).unwrap();
+    let refs = writer.write_exchanges(&batch).unwrap();
+    // A revisit of the first batch page, and a screenshot concurrent to it.
+    let original = refs[0].response.clone().unwrap();
+    let digest = original.payload_digest.clone().unwrap();
+    let (again, revisit) = writer
+        .write_exchange_or_revisit(
+            &batch[0],
+            Some(&evidence::RevisitOf {
+                record_id: &original.record_id,
+                target_uri: &uris[0],
+                date: date(),
+                payload_digest: &digest,
+            }),
+        )
+        .unwrap();
+    assert!(revisit);
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[1u8; 64]].concat();
+    writer
+        .write_resource_concurrent(
+            &uris[0],
+            date(),
+            "image/png",
+            &png,
+            Some(&again.response.unwrap().record_id),
+        )
+        .unwrap();
     writer.flush().unwrap();
     let warc = writer.current_file().to_path_buf();
     let signer = Signer::load_or_create(&dir.path().join("keys"), "test-log").unwrap();
@@ -70,7 +96,8 @@ fn every_stored_record_is_in_the_log() {
     let v = verify(&l.warc, &l.log_dir, &l.key);
     assert!(v.ok(), "{:?}", v.failures);
     // warcinfo + 4 × (request, response, metadata) + 3 × (request, response)
-    assert_eq!(v.records, 1 + 12 + 6);
+    // + (request, revisit) + the screenshot
+    assert_eq!(v.records, 1 + 12 + 6 + 2 + 1);
     assert_eq!(v.logged, v.records);
 }
 
