@@ -103,6 +103,37 @@ fn sweep_config(
     })
 }
 
+/// The browser for screenshots: `program`, else one found on the system; or why there is none.
+fn browser_config(
+    program: Option<std::path::PathBuf>,
+    crawl: &crawl::CrawlConfig,
+) -> Result<crawl::browser::BrowserConfig, String> {
+    program
+        .or_else(crawl::browser::find_browser)
+        .map(|p| crawl::browser::BrowserConfig::new(p).with_resolve_map(&crawl.resolve))
+        .ok_or_else(|| "no browser (chromium) is installed".to_string())
+}
+
+/// Runs an evidence capture and enters it in the chain of custody (the operators as actor).
+async fn capture_and_log(
+    store: Arc<dyn Store>,
+    config: &sweep::SweepConfig,
+    req: sweep::capture::CaptureRequest,
+) -> anyhow::Result<(sweep::capture::CaptureOutcome, store::CustodyRecord)> {
+    let reason = req.reason.trim().to_string();
+    let actor = req.operators.join(", ");
+    let outcome = sweep::capture::capture_url(store.clone(), config, req).await?;
+    let row = store
+        .append_custody(&store::NewCustody {
+            actor,
+            action: store::CustodyAction::Capture,
+            subject: format!("sweep:{}", outcome.sweep_id),
+            reason,
+        })
+        .await?;
+    Ok((outcome, row))
+}
+
 async fn capture(data: &DataDir, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_store().await?;
     let url = url::Url::parse(&args.url).with_context(|| format!("bad URL {:?}", args.url))?;
@@ -111,14 +142,10 @@ async fn capture(data: &DataDir, args: CaptureArgs) -> anyhow::Result<ExitCode> 
     let browser = if args.no_screenshot {
         Err("no screenshot was asked for".to_string())
     } else {
-        args.browser
-            .clone()
-            .or_else(crawl::browser::find_browser)
-            .map(|p| crawl::browser::BrowserConfig::new(p).with_resolve_map(&config.crawl.resolve))
-            .ok_or_else(|| "no browser (chromium) is installed".to_string())
+        browser_config(args.browser.clone(), &config.crawl)
     };
-    let outcome = sweep::capture::capture_url(
-        store.clone(),
+    let (outcome, row) = capture_and_log(
+        store,
         &config,
         sweep::capture::CaptureRequest {
             url,
@@ -128,15 +155,6 @@ async fn capture(data: &DataDir, args: CaptureArgs) -> anyhow::Result<ExitCode> 
         },
     )
     .await?;
-    let actor = args.operators.join(", ");
-    let row = store
-        .append_custody(&store::NewCustody {
-            actor,
-            action: store::CustodyAction::Capture,
-            subject: format!("sweep:{}", outcome.sweep_id),
-            reason: args.reason.trim().to_string(),
-        })
-        .await?;
     println!(
         "capture: sweep {} ({}{}), {} fetches, final {} {}",
         outcome.sweep_id,
@@ -353,11 +371,12 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
 
     let resolve = vec![format!("*:80:{}", running.addr)];
-    let summary = sweep(data, store.clone(), &args.crawl, resolve, None).await?;
+    let summary = sweep(data, store.clone(), &args.crawl, resolve.clone(), None).await?;
     println!("{summary}");
     if summary.pages == 0 {
         bail!("the sweep fetched no pages");
     }
+    demo_capture(data, store.clone(), &args.crawl, &resolve).await?;
     drop(running);
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
@@ -374,6 +393,56 @@ async fn demo(data: &DataDir, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     serve_on(data, store, listener).await
+}
+
+/// The demo's evidence capture: the homepage of the first registered trading site, with a
+/// screenshot when a browser is installed, by two demonstration operators.
+async fn demo_capture(
+    data: &DataDir,
+    store: Arc<dyn Store>,
+    crawl: &CrawlArgs,
+    resolve: &[String],
+) -> anyhow::Result<()> {
+    let sites = store
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                kind: Some(domain::SiteKind::TradingSite),
+                limit: 50,
+                ..SiteFilter::default()
+            },
+        )
+        .await?;
+    let Some(site) = sites.iter().find(|s| s.path_prefix.is_empty()) else {
+        eprintln!("demo: no trading site to capture as evidence");
+        return Ok(());
+    };
+    let mut config = sweep_config(data, crawl, resolve, None)?;
+    config.progress = false;
+    let url = url::Url::parse(&format!("http://{}/", site.host))?;
+    let browser = browser_config(None, &config.crawl);
+    let (outcome, _) = capture_and_log(
+        store,
+        &config,
+        sweep::capture::CaptureRequest {
+            url: url.clone(),
+            operators: vec!["演示取证员甲".into(), "演示取证员乙".into()],
+            reason: "演示：交易网站首页的电子数据提取".into(),
+            browser,
+        },
+    )
+    .await?;
+    match &outcome.screenshot {
+        Ok(s) => eprintln!(
+            "demo: evidence capture of {url} (sweep {}): screenshot {}x{} in {}",
+            outcome.sweep_id, s.width, s.height, s.record.file
+        ),
+        Err(why) => eprintln!(
+            "demo: evidence capture of {url} (sweep {}): no screenshot ({why})",
+            outcome.sweep_id
+        ),
+    }
+    Ok(())
 }
 
 /// The register's facts for the site of `url`, when the data directory holds a register:

@@ -83,15 +83,19 @@ fn tool(cmd: &mut Command) -> String {
 }
 
 /// Two demo sweeps of the same world (the second stores unchanged pages as revisits of the
-/// first's responses) and the export of the second.
+/// first's responses) and the export of the second. Each demo ends with an evidence capture,
+/// a sweep of its own: the crawls are sweeps 1 and 3.
 fn demo_with_export(dir: &Path) -> (PathBuf, String) {
-    for _ in 0..2 {
+    for capture in ["(sweep 2)", "(sweep 4)"] {
         let out = run(wangjian(dir).args(["demo", "--sites", "6", "--no-serve"]));
         assert!(out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("demo: evidence capture of http://"), "{err}");
+        assert!(err.contains(capture), "{err}");
     }
-    let wacz = dir.join("sweep-2.wacz");
+    let wacz = dir.join("sweep-3.wacz");
     let out = run(wangjian(dir)
-        .args(["evidence", "export", "--sweep", "2", "-o"])
+        .args(["evidence", "export", "--sweep", "3", "-o"])
         .arg(&wacz));
     assert!(out.status.success());
     (wacz, stdout(&out))
@@ -183,7 +187,7 @@ fn export_of_a_demo_sweep_passes_third_party_validators_and_replays_in_pywb() {
     let tools = pytools();
     let dir = tempfile::tempdir().unwrap();
     let (wacz, summary) = demo_with_export(dir.path());
-    assert!(summary.starts_with("export: sweep 2: "), "{summary}");
+    assert!(summary.starts_with("export: sweep 3: "), "{summary}");
 
     // py-wacz: structure, frictionless data package, file hashes, datapackage digest.
     let out = tool(
