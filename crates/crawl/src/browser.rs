@@ -318,6 +318,9 @@ impl Cdp {
             "--metrics-recording-only",
             "--password-store=basic",
             "--use-mock-keychain",
+            // Show the page an untrusted certificate would hide behind a warning: the
+            // evidence fetch has already recorded the certificate and its verdict.
+            "--ignore-certificate-errors",
         ])
         .arg(format!("--user-data-dir={}", profile.display()));
         let rules = config.resolver_rules();

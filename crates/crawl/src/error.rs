@@ -12,8 +12,8 @@ use std::time::Duration;
 /// Why a single fetch failed. `Display` is a short human reason suitable for a report.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FetchError {
-    /// The URL's scheme cannot be fetched by this version (e.g. `https` before TLS support).
-    #[error("unsupported scheme {scheme}: only plain http is supported in this version")]
+    /// The URL's scheme cannot be fetched (only `http` and `https` can).
+    #[error("unsupported scheme {scheme}: only http and https are fetched")]
     Unsupported {
         /// The scheme that was refused.
         scheme: String,
@@ -46,6 +46,10 @@ pub enum FetchError {
     /// Any other connect failure (unreachable network, reset...).
     #[error("connect failed: {0}")]
     Connect(String),
+    /// The TLS handshake failed (no common protocol, bad handshake signature, reset…). An
+    /// untrusted certificate is not a failure: it is recorded with the capture.
+    #[error("TLS handshake failed: {0}")]
+    Tls(String),
     /// No response head arrived within `header_timeout` of sending the request.
     #[error("no response head within {}", HumanDuration(*.0))]
     HeaderTimeout(Duration),
@@ -77,6 +81,7 @@ impl FetchError {
                 | FetchError::ConnectRefused
                 | FetchError::ConnectTimeout(_)
                 | FetchError::Connect(_)
+                | FetchError::Tls(_)
                 | FetchError::Unsupported { .. }
                 | FetchError::InvalidUrl(_)
         )

@@ -1,4 +1,5 @@
-//! One HTTP/1.1 exchange over hyper client connections, recorded as evidence.
+//! One HTTP/1.1 exchange over hyper client connections (plain, or TLS through [`crate::tls`]),
+//! recorded as evidence.
 //!
 //! Owns the [`Exchange`] record, the exact request head we send (user agent or fetch profile,
 //! referer, conditional-GET validators), the reconstructed response head, the body cap, and
@@ -28,6 +29,7 @@ use crate::frontier::Validators;
 use crate::hosts::{HostKey, Hosts};
 use crate::profile::Profile;
 use crate::resolve::DnsAnswer;
+use crate::tls::TlsInfo;
 use crate::CrawlConfig;
 
 /// What an exchange was fetched for.
@@ -92,6 +94,8 @@ pub struct Exchange {
     /// What name resolution answered when the connection used was opened (a kept-alive
     /// connection carries the answer it was opened with).
     pub dns: Option<Arc<DnsAnswer>>,
+    /// What the TLS handshake of that connection showed (`https` only).
+    pub tls: Option<Arc<TlsInfo>>,
     /// Set when the fetch failed (before or after the response head).
     pub error: Option<FetchError>,
     /// The fetch profile used (cloaking probes); `None` for ordinary crawling.
@@ -286,6 +290,7 @@ pub(crate) struct Conn {
     sender: SendRequest<Empty<Bytes>>,
     remote: SocketAddr,
     dns: Arc<DnsAnswer>,
+    tls: Option<Arc<TlsInfo>>,
 }
 
 impl Conn {
@@ -371,6 +376,7 @@ impl<'a> Fetcher<'a> {
             truncated: false,
             remote_addr: None,
             dns: None,
+            tls: None,
             error: None,
             profile: options.profile,
             sent_validators,
@@ -390,12 +396,13 @@ impl<'a> Fetcher<'a> {
         body_cap: usize,
     ) -> Result<(), FetchError> {
         let url = &ex.url;
-        if url.scheme() != "http" {
+        if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::Unsupported {
                 scheme: url.scheme().to_owned(),
             });
         }
         let key = host_key(url).ok_or_else(|| FetchError::InvalidUrl("no host".to_owned()))?;
+        let https = url.scheme() == "https";
         // Validate the request before touching the network.
         build_request(target, headers)?;
 
@@ -423,12 +430,13 @@ impl<'a> Fetcher<'a> {
                         reused = true;
                         c
                     }
-                    _ => self.connect(&key.0, key.1).await?,
+                    _ => self.connect(&key.0, key.1, https).await?,
                 },
-                None => self.connect(&key.0, key.1).await?,
+                None => self.connect(&key.0, key.1, https).await?,
             };
             ex.remote_addr = Some(conn.remote);
             ex.dns = Some(conn.dns.clone());
+            ex.tls = conn.tls.clone();
             let req = build_request(target, headers)?;
             match tokio::time::timeout_at(head_deadline, conn.sender.send_request(req)).await {
                 Err(_) => return Err(head_timeout()),
@@ -484,7 +492,8 @@ impl<'a> Fetcher<'a> {
         result
     }
 
-    async fn connect(&self, host: &str, port: u16) -> Result<Conn, FetchError> {
+    /// A new connection to `host:port`, through TLS when `https`.
+    async fn connect(&self, host: &str, port: u16, https: bool) -> Result<Conn, FetchError> {
         let config = self.config;
         let (addr, dns) =
             crate::resolve::resolve(&config.resolve, config.allow_private, host, port).await?;
@@ -498,27 +507,41 @@ impl<'a> Fetcher<'a> {
                         _ => FetchError::Connect(e.to_string()),
                     })?;
             let _ = stream.set_nodelay(true);
-            let (sender, connection) = hyper::client::conn::http1::Builder::new()
-                .title_case_headers(true)
-                .handshake(TokioIo::new(stream))
-                .await
-                .map_err(|e| FetchError::Connect(e.to_string()))?;
-            tokio::spawn(async move {
-                if let Err(e) = connection.await {
-                    tracing::debug!(error = %e, "connection ended with an error");
-                }
-            });
-            Ok::<_, FetchError>(sender)
+            if https {
+                let (tls, info) = self.hosts.tls()?.connect(host, stream).await?;
+                Ok::<_, FetchError>((http1(tls).await?, Some(Arc::new(info))))
+            } else {
+                Ok((http1(stream).await?, None))
+            }
         };
-        let sender = tokio::time::timeout(timeout, connect)
+        let (sender, tls) = tokio::time::timeout(timeout, connect)
             .await
             .map_err(|_| FetchError::ConnectTimeout(timeout))??;
         Ok(Conn {
             sender,
             remote: addr,
             dns: Arc::new(dns),
+            tls,
         })
     }
+}
+
+/// An HTTP/1.1 client connection over `io`, its driver spawned.
+async fn http1<T>(io: T) -> Result<SendRequest<Empty<Bytes>>, FetchError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .title_case_headers(true)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| FetchError::Connect(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    });
+    Ok(sender)
 }
 
 fn response_head(parts: &http::response::Parts) -> ResponseHead {

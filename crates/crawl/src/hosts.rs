@@ -61,6 +61,8 @@ pub(crate) struct Hosts {
     max_crawl_delay: Duration,
     max_retry_after: Duration,
     max_backoff_tries: u32,
+    /// The TLS client for `https` (or why it could not be set up).
+    tls: Result<Arc<crate::tls::TlsClient>, String>,
 }
 
 /// A turn to send one request to one host: holds the host's connection slot and a global slot.
@@ -98,7 +100,15 @@ impl Hosts {
             max_crawl_delay: config.max_crawl_delay,
             max_retry_after: config.max_retry_after,
             max_backoff_tries: config.max_backoff_tries.max(1),
+            tls: crate::tls::TlsClient::new(&config.tls_roots).map(Arc::new),
         }
+    }
+
+    /// The TLS client of the crawl.
+    pub(crate) fn tls(&self) -> Result<&crate::tls::TlsClient, crate::FetchError> {
+        self.tls
+            .as_deref()
+            .map_err(|why| crate::FetchError::Tls(format!("TLS is not available: {why}")))
     }
 
     fn host(&self, key: &HostKey) -> Arc<Host> {

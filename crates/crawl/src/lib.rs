@@ -11,11 +11,13 @@
 //! It stands alone: it must not depend on other wangjian crates, use a database, or hold a
 //! whole crawl in memory (exchanges are streamed to a bounded channel, each site's frontier is
 //! bounded by its page budget). Persistence goes through the [`FrontierStore`] trait, which
-//! `store` implements and `sweep` wires in. It speaks plain HTTP/1.1 over hyper client
-//! connections; `https` is reported as [`FetchError::Unsupported`] until TLS lands. Module map:
+//! `store` implements and `sweep` wires in. It speaks HTTP/1.1 over hyper client
+//! connections, plain or TLS (`https`, with the handshake kept as [`TlsInfo`]). Module map:
 //! - [`resolve`](ResolveMap): `--resolve` overrides and the private-address check;
 //! - `hosts`: per-host politeness, connection budget, back-off, global request limit;
 //! - `fetch`: one exchange, timeouts, body cap, conditional GET;
+//! - `tls`: the `https` client and what a handshake showed ([`TlsInfo`]);
+//! - [`browser`]: full-page screenshots through headless Chromium;
 //! - [`robots`]: robots.txt rules, `Crawl-delay`, `Sitemap:` lines, [`RobotsCache`];
 //! - `frontier`: [`Frontier`], trap guards, [`FrontierStore`];
 //! - `sitemap`: sitemap and sitemap index parsing;
@@ -36,6 +38,7 @@ mod resolve;
 pub mod robots;
 mod site;
 mod sitemap;
+mod tls;
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -67,6 +70,7 @@ pub use robots::{RobotsCache, RobotsOutcome};
 pub use sitemap::{
     parse_sitemap, Sitemap, SitemapEntry, SitemapKind, MAX_SITEMAP_BYTES, MAX_SITEMAP_URLS,
 };
+pub use tls::TlsInfo;
 
 /// How a crawl behaves. Build one, wrap it in an `Arc`, share it across sites.
 #[derive(Debug, Clone)]
@@ -130,6 +134,9 @@ pub struct CrawlConfig {
     /// `false`: refuse private, loopback, link-local, CGNAT, ULA, metadata... addresses unless
     /// the exact address and port is the target of a [`ResolveMap`] entry.
     pub allow_private: bool,
+    /// Extra trusted root certificates (DER) for `https`, besides Mozilla's (webpki-roots). A
+    /// chain that does not verify is still captured; the capture says so.
+    pub tls_roots: Vec<Vec<u8>>,
 }
 
 impl Default for CrawlConfig {
@@ -160,6 +167,7 @@ impl Default for CrawlConfig {
             checkpoint_every: 20,
             resolve: ResolveMap::default(),
             allow_private: false,
+            tls_roots: Vec::new(),
         }
     }
 }

@@ -7,12 +7,13 @@
 //!   opened (`SOURCE` is `system`, `override` for an operator's `--resolve` entry, or `literal`
 //!   for an IP address in the URL);
 //! - `server-ip`: the address and port connected to (also the response's `WARC-IP-Address`);
+//! - for `https`: `tls-version`, `tls-cipher-suite`, `tls-server-name`,
+//!   `tls-certificate-sha256` (the server's certificate), `tls-chain-sha256` (every certificate
+//!   presented) and `tls-verified` (`yes`, or `no (why)`: an untrusted chain is captured and
+//!   said so);
 //! - for a fetch in a profile that follows redirects (probes, captures): `redirect-chain`
 //!   (`URL STATUS -> URL STATUS -> FINAL`) and `meta-refresh` (`DELAY TARGET`) on the final page;
 //! - `fetch-error`, `truncated`: why the exchange is incomplete, when it is.
-//!
-//! No TLS fields: the crawler speaks plain HTTP only (an `https` URL is refused as an
-//! unsupported scheme, and that refusal is what the record shows).
 
 use crawl::{Exchange, ProfiledCapture};
 
@@ -28,6 +29,9 @@ pub(crate) fn exchange_metadata(ex: &Exchange) -> Vec<(String, String)> {
     }
     if let Some(addr) = ex.remote_addr {
         m.push(("server-ip".to_string(), addr.to_string()));
+    }
+    if let Some(tls) = &ex.tls {
+        m.extend(tls.metadata());
     }
     if let Some(err) = &ex.error {
         m.push(("fetch-error".to_string(), err.to_string()));

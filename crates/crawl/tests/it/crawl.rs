@@ -89,6 +89,8 @@ async fn crawls_sites_obeys_robots_and_survives_a_dead_site() {
         server.entry("shop-a.test"),
         server.entry("shop-b.test"),
         format!("dead.test:80:{dead}"),
+        // The https link goes to the same plain-HTTP server: the TLS handshake fails there.
+        format!("shop-a.test:443:{}", server.addr),
     ]);
     let events = run(
         config,
@@ -160,7 +162,7 @@ async fn crawls_sites_obeys_robots_and_survives_a_dead_site() {
     assert!(home.is_html());
     assert_eq!(by_path(&a, "/p3").depth, 2);
 
-    // Redirect recorded and followed; 404 recorded; https reported as unsupported.
+    // Redirect recorded and followed; 404 recorded; a failed TLS handshake reported.
     let old = by_path(&a, "/old");
     assert_eq!(old.response.as_ref().unwrap().status, 301);
     assert_eq!(
@@ -172,10 +174,11 @@ async fn crawls_sites_obeys_robots_and_survives_a_dead_site() {
         404
     );
     let secure = by_path(&a, "/secure");
-    assert!(matches!(
-        secure.error,
-        Some(crawl::FetchError::Unsupported { .. })
-    ));
+    assert!(
+        matches!(secure.error, Some(crawl::FetchError::Tls(_))),
+        "{:?}",
+        secure.error
+    );
     assert!(secure.response.is_none());
 
     // GBK page decoded via <meta charset>.
@@ -204,8 +207,8 @@ async fn crawls_sites_obeys_robots_and_survives_a_dead_site() {
     );
     assert!(paths(&b).contains(&"/item/1".to_owned()));
 
-    // One keep-alive connection per live site.
-    assert_eq!(server.connections(), 2);
+    // One keep-alive connection per live site, and the one the failed TLS handshake took.
+    assert_eq!(server.connections(), 3);
 }
 
 #[tokio::test]

@@ -169,9 +169,9 @@ async fn loopback_is_refused_unless_allowed_or_mapped() {
 }
 
 #[tokio::test]
-async fn https_is_unsupported_for_now() {
-    let ex = fetch_one(&config(), &Url::parse("https://shop.test/").unwrap()).await;
-    assert!(matches!(ex.error, Some(FetchError::Unsupported { ref scheme }) if scheme == "https"));
+async fn schemes_other_than_http_and_https_are_unsupported() {
+    let ex = fetch_one(&config(), &Url::parse("ftp://shop.test/").unwrap()).await;
+    assert!(matches!(ex.error, Some(FetchError::Unsupported { ref scheme }) if scheme == "ftp"));
 }
 
 #[tokio::test]

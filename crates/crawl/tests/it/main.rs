@@ -6,3 +6,4 @@ mod fetch;
 mod frontier;
 mod profiles;
 mod server;
+mod tls;
