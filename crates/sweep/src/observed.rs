@@ -80,3 +80,54 @@ pub(crate) fn hop_metadata(
     m.splice(at..at, extra);
     m
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn metadata_names_profile_dns_server_and_tls() {
+        let addr: std::net::SocketAddr = "203.0.113.5:443".parse().unwrap();
+        let ex = Exchange {
+            site_key: 1,
+            url: url::Url::parse("https://shop.test/").unwrap(),
+            depth: 0,
+            kind: crawl::PageKind::Page,
+            started_at: chrono::Utc::now(),
+            request_head: Vec::new(),
+            response: None,
+            body: Default::default(),
+            truncated: true,
+            remote_addr: Some(addr),
+            dns: Some(Arc::new(crawl::DnsAnswer {
+                host: "shop.test".into(),
+                source: crawl::DnsSource::System,
+                addresses: vec![addr],
+            })),
+            tls: Some(Arc::new(crawl::TlsInfo {
+                server_name: "shop.test".into(),
+                version: "TLSv1_3".into(),
+                cipher_suite: "TLS13_AES_128_GCM_SHA256".into(),
+                chain_sha256: vec!["sha256:aa".into(), "sha256:bb".into()],
+                verified: Err("invalid peer certificate: UnknownIssuer".into()),
+            })),
+            error: None,
+            profile: None,
+            sent_validators: None,
+            lastmod: None,
+        };
+        let m = exchange_metadata(&ex);
+        let get = |k: &str| m.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("fetch-profile"), Some("crawler"));
+        assert_eq!(get("dns-answer"), Some("shop.test system 203.0.113.5:443"));
+        assert_eq!(get("server-ip"), Some("203.0.113.5:443"));
+        assert_eq!(get("tls-certificate-sha256"), Some("sha256:aa"));
+        assert_eq!(get("tls-chain-sha256"), Some("sha256:aa sha256:bb"));
+        assert_eq!(
+            get("tls-verified"),
+            Some("no (invalid peer certificate: UnknownIssuer)")
+        );
+        assert_eq!(m.last().map(|(k, _)| k.as_str()), Some("truncated"));
+    }
+}
