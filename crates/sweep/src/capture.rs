@@ -18,10 +18,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use crawl::browser::{BrowserConfig, Screenshot};
-use crawl::{Exchange, Profile};
+use crawl::Profile;
 use domain::{FetchId, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
-use store::{EvidencePointer, NewFetch, Site, Store};
+use store::{Site, Store};
 use url::Url;
 
 use crate::run::{close_log, open_writer};
@@ -126,7 +126,7 @@ pub async fn capture_url(
                 metadata.push(("capture-reason".to_string(), one_line(&req.reason)));
                 metadata.push(("screenshot".to_string(), shot_note(&shot)));
             }
-            record(ex, metadata)
+            crate::observed::record(ex, metadata)
         })
         .collect();
     let refs = writer.write_exchanges(&records)?;
@@ -156,30 +156,7 @@ pub async fn capture_url(
 
     let mut fetches = Vec::with_capacity(n);
     for (ex, refs) in capture.exchanges.iter().zip(&refs) {
-        let record = refs.response.as_ref().unwrap_or(&refs.request);
-        let fetch = NewFetch {
-            sweep_id,
-            site_id: site.id,
-            url: ex.url.to_string(),
-            fetched_at: ex.started_at,
-            status: ex.status().map(i32::from),
-            content_type: ex.content_type().map(str::to_string),
-            bytes: ex.body.len() as i64,
-            payload_digest: refs
-                .response
-                .as_ref()
-                .and_then(|r| r.payload_digest.clone()),
-            error: ex.error.as_ref().map(|e| e.to_string()),
-            evidence: Some(EvidencePointer {
-                warc_file: record.file.clone(),
-                offset: record.offset as i64,
-                digest: record.block_digest.clone(),
-            }),
-            etag: ex.etag().map(str::to_owned),
-            last_modified: ex.last_modified().map(str::to_owned),
-            record_id: Some(record.record_id.clone()),
-            revisit_of: None,
-        };
+        let fetch = crate::observed::fetch_row(sweep_id, site.id, ex, refs);
         fetches.push(store.record_fetch(&fetch, &[]).await?);
     }
     store.finish_sweep(sweep_id).await?;
@@ -229,18 +206,6 @@ fn shot_note(shot: &Result<Screenshot, String>) -> String {
             s.final_url
         ),
         Err(why) => format!("not taken: {why}"),
-    }
-}
-
-fn record(ex: &Exchange, metadata: Vec<(String, String)>) -> ExchangeRecord<'_> {
-    ExchangeRecord {
-        target_uri: ex.url.as_str(),
-        date: ex.started_at,
-        request_head: &ex.request_head,
-        response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
-        response_body: &ex.body,
-        remote_ip: ex.remote_addr.map(|a| a.ip()),
-        metadata,
     }
 }
 

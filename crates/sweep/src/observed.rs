@@ -1,5 +1,7 @@
-//! What a fetch observed besides the HTTP messages, as the fields of its WARC `metadata` record
-//! (`application/warc-fields`). One definition for the crawl and the probes:
+//! What a fetch becomes as evidence: its WARC records ([`record`]), the store's fetch row of a
+//! capture written without change detection ([`fetch_row`]: probes and inspectors' captures),
+//! and what it observed besides the HTTP messages, as the fields of its WARC `metadata` record
+//! (`application/warc-fields`). One definition for the crawl, the probes and the captures:
 //!
 //! - `fetch-profile`: `crawler` (the crawler's own User-Agent) or the probe's profile name
 //!   (`browser`, `baiduspider-pc`, `search-referral:baidu`, …);
@@ -16,6 +18,63 @@
 //! - `fetch-error`, `truncated`: why the exchange is incomplete, when it is.
 
 use crawl::{Exchange, ProfiledCapture};
+use domain::{SiteId, SweepId};
+use evidence::{CaptureRefs, ExchangeRecord};
+use store::{EvidencePointer, NewFetch};
+
+/// The WARC records of `ex`, with `metadata`.
+pub(crate) fn record(ex: &Exchange, metadata: Vec<(String, String)>) -> ExchangeRecord<'_> {
+    ExchangeRecord {
+        target_uri: ex.url.as_str(),
+        date: ex.started_at,
+        request_head: &ex.request_head,
+        response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
+        response_body: &ex.body,
+        remote_ip: ex.remote_addr.map(|a| a.ip()),
+        metadata,
+    }
+}
+
+/// The pointer to the record a fetch row names: the response, or the request when no
+/// response came.
+pub(crate) fn pointer(refs: &CaptureRefs) -> EvidencePointer {
+    let record = refs.response.as_ref().unwrap_or(&refs.request);
+    EvidencePointer {
+        warc_file: record.file.clone(),
+        offset: record.offset as i64,
+        digest: record.block_digest.clone(),
+    }
+}
+
+/// The fetch row of `ex` written as `refs`, taken as it came (no comparison with earlier
+/// sweeps: never a revisit).
+pub(crate) fn fetch_row(
+    sweep_id: SweepId,
+    site_id: SiteId,
+    ex: &Exchange,
+    refs: &CaptureRefs,
+) -> NewFetch {
+    let record = refs.response.as_ref().unwrap_or(&refs.request);
+    NewFetch {
+        sweep_id,
+        site_id,
+        url: ex.url.to_string(),
+        fetched_at: ex.started_at,
+        status: ex.status().map(i32::from),
+        content_type: ex.content_type().map(str::to_string),
+        bytes: ex.body.len() as i64,
+        payload_digest: refs
+            .response
+            .as_ref()
+            .and_then(|r| r.payload_digest.clone()),
+        error: ex.error.as_ref().map(|e| e.to_string()),
+        evidence: Some(pointer(refs)),
+        etag: ex.etag().map(str::to_owned),
+        last_modified: ex.last_modified().map(str::to_owned),
+        record_id: Some(record.record_id.clone()),
+        revisit_of: None,
+    }
+}
 
 /// The metadata fields of one exchange, in the order above.
 pub(crate) fn exchange_metadata(ex: &Exchange) -> Vec<(String, String)> {

@@ -13,10 +13,10 @@ use chrono::Utc;
 use crawl::{CrawlConfig, Exchange, Profile, ProfiledCapture};
 use detect::{Detector, Extracted, Finding};
 use domain::{SiteId, SweepId};
-use evidence::{ExchangeRecord, RecordRef, WarcWriter};
+use evidence::WarcWriter;
 use futures::StreamExt;
 use std::sync::Arc;
-use store::{EvidencePointer, NewFetch, NewFinding, Store};
+use store::{NewFetch, NewFinding, Store};
 use url::Url;
 
 /// A meta refresh at most this many seconds away counts as a redirect.
@@ -223,15 +223,10 @@ fn write_batch(
             let chain = crate::observed::redirect_chain(capture);
             for ex in &capture.exchanges {
                 owners.push((si, ex));
-                records.push(ExchangeRecord {
-                    target_uri: ex.url.as_str(),
-                    date: ex.started_at,
-                    request_head: &ex.request_head,
-                    response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
-                    response_body: &ex.body,
-                    remote_ip: ex.remote_addr.map(|a| a.ip()),
-                    metadata: crate::observed::hop_metadata(capture, ex, &chain),
-                });
+                records.push(crate::observed::record(
+                    ex,
+                    crate::observed::hop_metadata(capture, ex, &chain),
+                ));
             }
         }
     }
@@ -243,31 +238,8 @@ fn write_batch(
         };
         let (site_id, result) = &results[si];
         let finding = &result.findings[0].0;
-        let record: &RecordRef = refs.response.as_ref().unwrap_or(&refs.request);
-        let pointer = EvidencePointer {
-            warc_file: record.file.clone(),
-            offset: record.offset as i64,
-            digest: record.block_digest.clone(),
-        };
-        let fetch = NewFetch {
-            sweep_id,
-            site_id: *site_id,
-            url: proof.url.to_string(),
-            fetched_at: proof.started_at,
-            status: proof.response.as_ref().map(|r| r.status as i32),
-            content_type: proof.content_type().map(str::to_string),
-            bytes: proof.body.len() as i64,
-            payload_digest: refs
-                .response
-                .as_ref()
-                .and_then(|r| r.payload_digest.clone()),
-            error: proof.error.as_ref().map(|e| e.to_string()),
-            evidence: Some(pointer.clone()),
-            etag: proof.etag().map(str::to_owned),
-            last_modified: proof.last_modified().map(str::to_owned),
-            record_id: Some(record.record_id.clone()),
-            revisit_of: None,
-        };
+        let pointer = crate::observed::pointer(&refs);
+        let fetch = crate::observed::fetch_row(sweep_id, *site_id, proof, &refs);
         let finding = NewFinding {
             sweep_id,
             site_id: *site_id,

@@ -21,15 +21,15 @@ use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
 use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
-use evidence::{ExchangeRecord, RevisitOf, WarcWriter, WriterConfig};
+use evidence::{RevisitOf, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::{
-    EvidencePointer, FrontierUpdate, NewFetch, NewFinding, PageChange, Scope, Site, SiteFilter,
-    SiteOrigin, SiteProgress, SiteSweepState, Store,
+    FrontierUpdate, NewFetch, NewFinding, PageChange, Scope, Site, SiteFilter, SiteOrigin,
+    SiteProgress, SiteSweepState, Store,
 };
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
@@ -602,28 +602,21 @@ impl Capture {
             })
         });
         let (refs, revisit) = self.writer.write_exchange_or_revisit(
-            &ExchangeRecord {
-                target_uri: ex.url.as_str(),
-                date: ex.started_at,
-                request_head: &ex.request_head,
-                response_head: ex.response.as_ref().map(|r| r.raw.as_slice()),
-                response_body: &ex.body,
-                remote_ip: ex.remote_addr.map(|a| a.ip()),
-                metadata: crate::observed::exchange_metadata(ex),
-            },
+            &crate::observed::record(ex, crate::observed::exchange_metadata(ex)),
             earlier.as_ref(),
         )?;
         if matches!(ex.kind, PageKind::Robots) {
             // robots.txt is kept as evidence but is not a page of the site.
             return Ok(0);
         }
-        let record = refs.response.as_ref().unwrap_or(&refs.request);
-        let pointer = EvidencePointer {
-            warc_file: record.file.clone(),
-            offset: record.offset as i64,
-            digest: record.block_digest.clone(),
-        };
-        let record_id = Some(record.record_id.clone());
+        let pointer = crate::observed::pointer(&refs);
+        let record_id = Some(
+            refs.response
+                .as_ref()
+                .unwrap_or(&refs.request)
+                .record_id
+                .clone(),
+        );
         let revisit_of = original.filter(|_| revisit).map(|o| o.fetch);
         let status = ex.status().map(i32::from);
         // A 304 has no payload of its own: it confirms the earlier one, whose digest (and
