@@ -1,8 +1,8 @@
 //! An inspector's evidence capture (电子数据提取) of one URL, with a full-page screenshot.
 //!
 //! The URL is fetched as a browser (following redirects, each hop recorded), and, when a
-//! browser is available, opened in headless Chromium pinned to the same server address and
-//! captured as a PNG. Everything is written through the sweep's WARC writer, so it is logged
+//! browser is available, opened in headless Chromium with every host of the chain pinned to
+//! the address its hop connected to, and captured as a PNG. Everything is written through the sweep's WARC writer, so it is logged
 //! in the transparency log like any capture: per hop a `request`, a `response` and a `metadata`
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
 //! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
@@ -101,9 +101,19 @@ pub async fn capture_url(
     let shot = match (&req.browser, last.and_then(|ex| ex.remote_addr)) {
         (Err(why), _) => Err(why.clone()),
         (Ok(_), None) => Err("the page could not be reached".to_string()),
-        (Ok(browser), Some(addr)) => {
-            let port = req.url.port_or_known_default().unwrap_or(80);
-            let browser = browser.clone().pin(&host, port, addr);
+        (Ok(browser), Some(_)) => {
+            // Every host of the redirect chain goes to the address its hop connected to.
+            let mut browser = browser.clone();
+            for ex in &capture.exchanges {
+                let (Some(h), Some(port), Some(addr)) = (
+                    ex.url.host_str(),
+                    ex.url.port_or_known_default(),
+                    ex.remote_addr,
+                ) else {
+                    continue;
+                };
+                browser = browser.pin(h, port, addr);
+            }
             let url = req.url.clone();
             tokio::task::spawn_blocking(move || crawl::browser::screenshot(&browser, &url))
                 .await
