@@ -40,9 +40,12 @@ pub enum Command {
     Simweb(SimwebArgs),
     /// Measures detection against simweb's ground truth (precision and recall per category).
     Eval(EvalArgs),
-    /// Evidence: verification.
+    /// Evidence: verification, export, an inspector's capture.
     #[command(subcommand)]
     Evidence(EvidenceCommand),
+    /// Clues: findings of one site grouped and handed on for work.
+    #[command(subcommand)]
+    Clue(ClueCommand),
     /// The transparency log of every stored WARC record: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
@@ -181,10 +184,32 @@ pub enum EvidenceCommand {
     Capture(CaptureArgs),
 }
 
+#[derive(Debug, Subcommand)]
+pub enum ClueCommand {
+    /// Groups findings of one site into a clue; prints its id.
+    Create {
+        /// A finding (its id, as the console and `/api/findings` show it); repeatable, all of
+        /// one site.
+        #[arg(long = "finding", value_name = "ID", required = true)]
+        findings: Vec<i64>,
+        /// What the clue is about (default: the findings' categories).
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Prints a clue as JSON: its findings and the evidence captures taken for it.
+    Show { id: i64 },
+}
+
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).args(["url", "clue"]).multiple(true)))]
 pub struct CaptureArgs {
-    /// The page to capture (its site must be registered or discovered).
-    pub url: String,
+    /// The page to capture (its site must be registered or discovered); with --clue, by
+    /// default the page of the clue's first finding.
+    pub url: Option<String>,
+    /// The clue the evidence is taken for; the capture is listed with it and exported with
+    /// `evidence export --clue ID`.
+    #[arg(long, value_name = "ID")]
+    pub clue: Option<i64>,
     /// An inspector taking the evidence; give two or more.
     #[arg(long = "operator", value_name = "NAME", required = true)]
     pub operators: Vec<String>,
@@ -205,7 +230,7 @@ pub struct CaptureArgs {
 }
 
 #[derive(Debug, Args)]
-#[command(group(clap::ArgGroup::new("selection").required(true).args(["site", "sweep"])))]
+#[command(group(clap::ArgGroup::new("selection").required(true).args(["site", "sweep", "clue"])))]
 pub struct ExportArgs {
     /// Every fetch of one site: a host (`shop.test`) or a platform shop (`mall.test/shop/12`).
     #[arg(long, value_name = "HOST")]
@@ -213,6 +238,10 @@ pub struct ExportArgs {
     /// Every fetch of one sweep, by id.
     #[arg(long, value_name = "ID")]
     pub sweep: Option<i64>,
+    /// The evidence of one clue: the records its findings point at and the captures taken
+    /// for it (with their screenshots).
+    #[arg(long, value_name = "ID")]
+    pub clue: Option<i64>,
     /// The package to write (`.wacz`); an existing file is replaced.
     #[arg(short = 'o', long = "output", value_name = "FILE.wacz")]
     pub output: PathBuf,

@@ -43,6 +43,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(cmd) => crate::evidence_cmd::log(&data, cmd),
         Command::Evidence(EvidenceCommand::Export(args)) => export(&data, args).await,
         Command::Evidence(EvidenceCommand::Capture(args)) => capture(&data, args).await,
+        Command::Clue(cmd) => clue(&data, cmd).await,
     }
 }
 
@@ -103,6 +104,56 @@ fn sweep_config(
     })
 }
 
+async fn clue(data: &DataDir, cmd: ClueCommand) -> anyhow::Result<ExitCode> {
+    let store = data.open_store().await?;
+    match cmd {
+        ClueCommand::Create { findings, summary } => {
+            let mut found = Vec::with_capacity(findings.len());
+            for id in &findings {
+                let f = store
+                    .finding(Scope::City, domain::FindingId(*id))
+                    .await?
+                    .with_context(|| format!("no finding {id}"))?;
+                found.push(f);
+            }
+            let site = found[0].finding.site_id;
+            if found.iter().any(|f| f.finding.site_id != site) {
+                bail!("the findings of a clue must all be of one site");
+            }
+            let summary = summary.unwrap_or_else(|| {
+                let mut cats: Vec<&str> =
+                    found.iter().map(|f| f.finding.category.title()).collect();
+                cats.dedup();
+                cats.join("、")
+            });
+            let actor = std::env::var("USER")
+                .ok()
+                .filter(|u| !u.trim().is_empty())
+                .unwrap_or_else(|| "cli".to_string());
+            let id = store
+                .create_clue(&store::NewClue {
+                    site_id: site,
+                    findings: found.iter().map(|f| f.id).collect(),
+                    created_by: actor,
+                    summary: summary.clone(),
+                })
+                .await?;
+            println!(
+                "clue {id}: site {site}, {} findings: {summary}",
+                found.len()
+            );
+        }
+        ClueCommand::Show { id } => {
+            let clue = store
+                .clue(Scope::City, domain::ClueId(id))
+                .await?
+                .with_context(|| format!("no clue {id}"))?;
+            println!("{}", serde_json::to_string_pretty(&clue)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The browser for screenshots: `program`, else one found on the system; or why there is none.
 fn browser_config(
     program: Option<std::path::PathBuf>,
@@ -136,7 +187,29 @@ async fn capture_and_log(
 
 async fn capture(data: &DataDir, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_store().await?;
-    let url = url::Url::parse(&args.url).with_context(|| format!("bad URL {:?}", args.url))?;
+    let clue = match args.clue {
+        Some(id) => Some(
+            store
+                .clue(Scope::City, domain::ClueId(id))
+                .await?
+                .with_context(|| format!("no clue {id}"))?,
+        ),
+        None => None,
+    };
+    let url = match (&args.url, &clue) {
+        (Some(u), _) => u.clone(),
+        (None, Some(c)) => {
+            let first = c.findings.first().context("the clue has no findings")?;
+            store
+                .finding(Scope::City, *first)
+                .await?
+                .with_context(|| format!("finding {first} of clue {}", c.id))?
+                .finding
+                .url
+        }
+        (None, None) => bail!("give a URL or --clue ID"),
+    };
+    let url = url::Url::parse(&url).with_context(|| format!("bad URL {url:?}"))?;
     let mut config = sweep_config(data, &args.crawl, &[], args.tsa.clone())?;
     config.progress = false;
     let browser = if args.no_screenshot {
@@ -152,6 +225,7 @@ async fn capture(data: &DataDir, args: CaptureArgs) -> anyhow::Result<ExitCode> 
             operators: args.operators.clone(),
             reason: args.reason.clone(),
             browser,
+            clue: clue.as_ref().map(|c| c.id),
         },
     )
     .await?;
@@ -429,6 +503,7 @@ async fn demo_capture(
             operators: vec!["演示取证员甲".into(), "演示取证员乙".into()],
             reason: "演示：交易网站首页的电子数据提取".into(),
             browser,
+            clue: None,
         },
     )
     .await?;
@@ -559,8 +634,17 @@ fn page_title(body: &[u8], content_type: Option<&str>) -> Option<String> {
 
 async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_store().await?;
-    let (fetches, what) = match (&args.site, args.sweep) {
-        (Some(site), _) => {
+    let (fetches, what) = match (&args.site, args.sweep, args.clue) {
+        (_, _, Some(id)) => {
+            let clue = domain::ClueId(id);
+            store
+                .clue(Scope::City, clue)
+                .await?
+                .with_context(|| format!("no clue {id}"))?;
+            let fetches = store.clue_fetches(Scope::City, clue).await?;
+            (fetches, format!("clue {id}"))
+        }
+        (Some(site), _, None) => {
             let (host, path) = match site.find('/') {
                 Some(i) => site.split_at(i),
                 None => (site.as_str(), "/"),
@@ -572,7 +656,7 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let fetches = store.site_fetches(Scope::City, found.id, 0).await?;
             (fetches, format!("site {}{}", found.host, found.path_prefix))
         }
-        (None, Some(id)) => {
+        (None, Some(id), None) => {
             let sweep_id = domain::SweepId(id);
             store
                 .sweep(sweep_id)
@@ -581,7 +665,7 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
             let fetches = store.sweep_fetches(Scope::City, sweep_id).await?;
             (fetches, format!("sweep {id}"))
         }
-        (None, None) => bail!("give --site HOST or --sweep ID"),
+        (None, None, None) => bail!("give --site HOST, --sweep ID or --clue ID"),
     };
     // A revisit's payload is in its original's response record, usually from an earlier
     // sweep: the original goes into the package too, so the revisit can be replayed.

@@ -52,6 +52,14 @@ fn chromium() -> PathBuf {
     found().expect("Debian's chromium is needed for the screenshot tests: apt-get install chromium")
 }
 
+/// Prints each record of a WACZ's WARC as `TYPE CONTENT-TYPE TARGET-URI` (warcio).
+const LIST_RECORDS: &str = "import sys, zipfile, io
+from warcio.archiveiterator import ArchiveIterator
+z = zipfile.ZipFile(sys.argv[1])
+for r in ArchiveIterator(io.BytesIO(z.read('archive/data.warc.gz'))):
+    print(r.rec_type, r.rec_headers.get_header('Content-Type'), r.rec_headers.get_header('WARC-Target-URI'))
+";
+
 /// `wangjian simweb` in the background; killed on drop.
 struct Simweb {
     child: Child,
@@ -212,14 +220,7 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
         "{v:?}"
     );
     let listing = Command::new(tools.join("python"))
-        .args([
-            "-c",
-            "import sys, zipfile, io\n\
-             from warcio.archiveiterator import ArchiveIterator\n\
-             z = zipfile.ZipFile(sys.argv[1])\n\
-             for r in ArchiveIterator(io.BytesIO(z.read('archive/data.warc.gz'))):\n\
-             \x20   print(r.rec_type, r.rec_headers.get_header('Content-Type'))",
-        ])
+        .args(["-c", LIST_RECORDS])
         .arg(&wacz)
         .output()
         .unwrap();
@@ -238,6 +239,94 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
     let out = capture(&["--no-screenshot"]);
     assert!(out.status.success());
     assert!(stdout(&out).contains("screenshot: none taken (no screenshot was asked for)"));
+
+    // Evidence for a clue: findings grouped, a capture taken for it (of its first finding's
+    // page by default), and the clue's evidence exported and verified.
+    let finding = {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let store = store::SqliteStore::open(&data.join("wangjian.db"))
+                .await
+                .unwrap();
+            let f = store::Store::list_findings(
+                &store,
+                store::Scope::City,
+                &store::FindingFilter {
+                    limit: 1,
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap()
+            .remove(0);
+            store.close().await;
+            f
+        })
+    };
+    let out = run(wangjian(data).args([
+        "clue",
+        "create",
+        "--finding",
+        &finding.id.to_string(),
+        "--summary",
+        "首页疑似违法",
+    ]));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    let clue = text
+        .strip_prefix("clue ")
+        .and_then(|r| r.split(':').next())
+        .unwrap_or_else(|| panic!("{text}"))
+        .to_string();
+    let out = run(wangjian(data)
+        .args([
+            "evidence",
+            "capture",
+            "--clue",
+            &clue,
+            "--resolve",
+            &resolve,
+        ])
+        .args([
+            "--operator",
+            "张三",
+            "--operator",
+            "李四",
+            "--reason",
+            "线索取证",
+        ])
+        .args(["--browser", browser.to_str().unwrap()]));
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("capture: sweep "), "{text}");
+    assert!(text.contains("screenshot: 1280x"), "{text}");
+    let out = run(wangjian(data).args(["clue", "show", &clue]));
+    let shown: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(shown["findings"], serde_json::json!([finding.id.0]));
+    assert_eq!(shown["captures"].as_array().unwrap().len(), 1);
+    let clue_wacz = data.join("clue.wacz");
+    let out = run(wangjian(data)
+        .args([
+            "evidence", "export", "--clue", &clue, "--reason", "移送", "-o",
+        ])
+        .arg(&clue_wacz));
+    assert!(out.status.success());
+    assert!(
+        stdout(&out).starts_with(&format!("export: clue {clue}: ")),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(wangjian(data).args(["evidence", "verify"]).arg(&clue_wacz));
+    assert!(out.status.success(), "{}", stdout(&out));
+    let listing = Command::new(tools.join("python"))
+        .args(["-c", LIST_RECORDS])
+        .arg(&clue_wacz)
+        .output()
+        .unwrap();
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(listing.contains("resource image/png"), "{listing}");
+    // The finding's own record is in the package, at its URL.
+    assert!(listing.contains(&finding.finding.url), "{listing}");
 
     // One operator is not enough; an unknown site is refused.
     let out = wangjian(data)

@@ -29,4 +29,6 @@ id_type!(
     FetchId,
     /// One suspected violation found on a fetched page.
     FindingId,
+    /// Findings of one site grouped and handed on for work (线索).
+    ClueId,
 );

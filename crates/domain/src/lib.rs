@@ -19,7 +19,7 @@ pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
-pub use ids::{EntityId, FetchId, FindingId, SiteId, SweepId};
+pub use ids::{ClueId, EntityId, FetchId, FindingId, SiteId, SweepId};
 pub use site::{SiteKind, SiteKindError};
 pub use taxonomy::{Category, CategoryError, Severity};
 pub use uscc::{Uscc, UsccError};

@@ -20,7 +20,7 @@ pub use register::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
-use domain::{DistrictCode, EntityId, FetchId, SiteId, SweepId};
+use domain::{ClueId, DistrictCode, EntityId, FetchId, FindingId, SiteId, SweepId};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -107,8 +107,9 @@ pub trait Store: Send + Sync {
     // --- sweeps ---
     /// Starts a sweep over the given sites (each `Pending`).
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId>;
-    /// A sweep of kind [`SweepKind::Capture`] over one site: an inspector's evidence capture.
-    async fn create_capture(&self, site: SiteId) -> Result<SweepId>;
+    /// A sweep of kind [`SweepKind::Capture`] over one site: an inspector's evidence capture,
+    /// taken for `clue` when given (which must be a clue of that site).
+    async fn create_capture(&self, site: SiteId, clue: Option<ClueId>) -> Result<SweepId>;
     /// The most recent sweep (of kind [`SweepKind::Sweep`]) that has not finished, if any.
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>>;
     async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>>;
@@ -150,6 +151,13 @@ pub trait Store: Send + Sync {
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>>;
     /// Fetches of a sweep in scope, in the order they were recorded (for evidence export).
     async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>>;
+    /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
+    /// when there is none.
+    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
+    async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
+    /// The evidence of a clue: the fetches whose records its findings point at, and the
+    /// fetches of the captures taken for it, oldest first.
+    async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>>;
     /// What earlier sweeps (before `before`) knew of the site's pages: per URL, its newest
     /// fetch with a response (validators for a conditional GET, status and payload digest to
     /// tell an unchanged page), by URL.
@@ -163,6 +171,7 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> Result<Vec<PageHistory>>;
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
+    async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>>;
     /// HTML pages fetched with status 200 after fetch `after`, by id, at most `limit`, each with
     /// its site's district (for keeping the search index in step).
     async fn pages_after(

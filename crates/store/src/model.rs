@@ -3,8 +3,8 @@
 use crate::register::{NewDiscovery, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Severity,
-    SiteId, SiteKind, SweepId,
+    Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm,
+    Severity, SiteId, SiteKind, SweepId,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -264,6 +264,30 @@ pub struct Sweep {
     pub pages: i64,
     pub findings: i64,
     pub kind: SweepKind,
+}
+
+/// A clue to create: findings of one site, grouped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewClue {
+    pub site_id: SiteId,
+    /// At least one; every one a finding of `site_id`.
+    pub findings: Vec<FindingId>,
+    /// Who created it.
+    pub created_by: String,
+    pub summary: String,
+}
+
+/// A stored clue, with its findings and the evidence captures taken for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Clue {
+    pub id: ClueId,
+    pub site_id: SiteId,
+    pub created_at: DateTime<Utc>,
+    pub created_by: String,
+    pub summary: String,
+    pub findings: Vec<FindingId>,
+    /// Sweeps of kind [`SweepKind::Capture`] taken for this clue, oldest first.
+    pub captures: Vec<SweepId>,
 }
 
 /// What a sweep row is.

@@ -13,8 +13,8 @@ use crate::{Result, Store, StoreError};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Severity,
-    SiteId, SiteKind, SweepId,
+    Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm,
+    Severity, SiteId, SiteKind, SweepId,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -162,6 +162,7 @@ macro_rules! sweep_cols {
 
 // The register's queries (entities in bulk, history, filings, discoveries); after the column
 // macros, which it uses.
+mod clues;
 mod register;
 
 // --- decoding ---
@@ -559,16 +560,22 @@ pub(crate) async fn sync_sites(
 
 impl SqliteStore {
     /// A new running sweep of `kind` over `sites`, each site pending.
-    async fn create_sweep_of_kind(&self, sites: &[SiteId], kind: SweepKind) -> Result<SweepId> {
+    async fn create_sweep_of_kind(
+        &self,
+        sites: &[SiteId],
+        kind: SweepKind,
+        clue: Option<ClueId>,
+    ) -> Result<SweepId> {
         let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sweeps (state, started_at, sites, pages, findings, kind) \
-             VALUES ($1, $2, $3, 0, 0, $4) RETURNING id",
+            "INSERT INTO sweeps (state, started_at, sites, pages, findings, kind, clue_id) \
+             VALUES ($1, $2, $3, 0, 0, $4, $5) RETURNING id",
         )
         .bind(sweep_state_code(SweepState::Running))
         .bind(self.now())
         .bind(sites.len() as i64)
         .bind(kind.code())
+        .bind(clue.map(|c| c.0))
         .fetch_one(&mut *tx)
         .await?;
         for s in sites {
@@ -789,11 +796,34 @@ impl Store for SqliteStore {
     }
 
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId> {
-        self.create_sweep_of_kind(sites, SweepKind::Sweep).await
+        self.create_sweep_of_kind(sites, SweepKind::Sweep, None)
+            .await
     }
 
-    async fn create_capture(&self, site: SiteId) -> Result<SweepId> {
-        self.create_sweep_of_kind(&[site], SweepKind::Capture).await
+    async fn create_capture(&self, site: SiteId, clue: Option<ClueId>) -> Result<SweepId> {
+        if let Some(c) = clue {
+            let of: Option<i64> = sqlx::query_scalar("SELECT site_id FROM clues WHERE id = $1")
+                .bind(c.0)
+                .fetch_optional(&self.pool)
+                .await?;
+            if of != Some(site.0) {
+                return Err(StoreError::NotFound(format!("clue {c} of site {site}")));
+            }
+        }
+        self.create_sweep_of_kind(&[site], SweepKind::Capture, clue)
+            .await
+    }
+
+    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId> {
+        self.insert_clue(clue).await
+    }
+
+    async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>> {
+        self.load_clue(scope, id).await
+    }
+
+    async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>> {
+        self.load_clue_fetches(scope, id).await
     }
 
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>> {
@@ -1199,6 +1229,23 @@ impl Store for SqliteStore {
             .await?
             .as_ref()
             .map(fetch_from_row)
+            .transpose()
+    }
+
+    async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(finding_from_row)
             .transpose()
     }
 

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use chrono::Utc;
 use crawl::browser::{BrowserConfig, Screenshot};
 use crawl::Profile;
-use domain::{FetchId, SweepId};
+use domain::{ClueId, FetchId, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
 use store::{Site, Store};
 use url::Url;
@@ -37,6 +37,8 @@ pub struct CaptureRequest {
     pub reason: String,
     /// The browser for the screenshot, or why there is none (no screenshot is taken).
     pub browser: Result<BrowserConfig, String>,
+    /// The clue the evidence is taken for (a clue of the URL's site).
+    pub clue: Option<ClueId>,
 }
 
 /// What a capture wrote.
@@ -90,7 +92,7 @@ pub async fn capture_url(
                 req.url
             ))
         })?;
-    let sweep_id = store.create_capture(site.id).await?;
+    let sweep_id = store.create_capture(site.id, req.clue).await?;
     let mut writer = open_writer(config, sweep_id, &format!("wangjian-capture{}", sweep_id.0))?;
 
     let capture = crawl::fetch_profiles(&config.crawl, &req.url, &[Profile::Browser])

@@ -96,6 +96,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sites", get(pages::sites::list))
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
+        .route("/clues/{id}/record", get(pages::record::clue_page))
+        .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
         .route(

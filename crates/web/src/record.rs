@@ -38,7 +38,10 @@ pub(crate) struct ExtractionRecord {
     pub host: String,
     pub path_prefix: String,
     pub entity_name: Option<String>,
-    /// The URL the extraction started from (the site's start URL).
+    /// The clue this record is drawn up for (else it is the site's record).
+    pub clue: Option<ClueEntry>,
+    /// The URL the extraction started from (the site's start URL; for a clue, the page of its
+    /// oldest record).
     pub target_url: String,
     /// Where the recorded redirects from the target URL end.
     pub final_url: String,
@@ -58,6 +61,18 @@ pub(crate) struct ExtractionRecord {
     pub operators: Vec<String>,
     pub operators_note: &'static str,
     pub custody: Vec<CustodyRecord>,
+}
+
+/// The clue an extraction record is drawn up for.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ClueEntry {
+    pub id: i64,
+    pub summary: String,
+    pub created_by: String,
+    pub created_at: String,
+    pub findings: Vec<i64>,
+    /// The evidence captures (sweeps of kind `capture`) taken for it.
+    pub captures: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -402,6 +417,7 @@ fn latest_checkpoint(app: &Shared) -> Option<CheckpointEntry> {
 pub(crate) async fn build(
     app: &Shared,
     site: &Site,
+    clue: Option<&store::Clue>,
     fetches: Vec<Fetch>,
     operators_raw: Option<&str>,
     now: DateTime<Utc>,
@@ -441,7 +457,14 @@ pub(crate) async fn build(
             entry(f, facts.get(file))
         })
         .collect();
-    let target_url = site.start_url();
+    let target_url = match clue {
+        // Records are newest first: the clue's oldest record is where it started.
+        Some(_) => records
+            .last()
+            .map(|r| r.url.clone())
+            .unwrap_or_else(|| site.start_url()),
+        None => site.start_url(),
+    };
     let (final_url, redirects) = redirect_chain(&target_url, &records);
     let capture_tools: Vec<String> = facts
         .values()
@@ -462,6 +485,9 @@ pub(crate) async fn build(
         .map(|r| custody_subject_for_record(&r.warc_file, r.offset))
         .collect();
     subjects.insert(format!("site:{}{}", site.host, site.path_prefix));
+    if let Some(c) = clue {
+        subjects.insert(format!("clue:{}", c.id));
+    }
     for f in &fetches {
         subjects.insert(format!("sweep:{}", f.fetch.sweep_id));
     }
@@ -479,6 +505,14 @@ pub(crate) async fn build(
         host: site.host.clone(),
         path_prefix: site.path_prefix.clone(),
         entity_name: site.entity_name.clone(),
+        clue: clue.map(|c| ClueEntry {
+            id: c.id.0,
+            summary: c.summary.clone(),
+            created_by: c.created_by.clone(),
+            created_at: rfc3339(c.created_at),
+            findings: c.findings.iter().map(|f| f.0).collect(),
+            captures: c.captures.iter().map(|s| s.0).collect(),
+        }),
         target_url,
         final_url,
         redirects,

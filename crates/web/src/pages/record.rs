@@ -1,5 +1,7 @@
 //! `/sites/{id}/record` and `/api/sites/{id}/record`: a site's extraction record
-//! (电子数据提取记录, built in `crate::record`) as a printable page and as JSON.
+//! (电子数据提取记录, built in `crate::record`) as a printable page and as JSON; and
+//! `/clues/{id}/record`, `/api/clues/{id}/record`: a clue's, over the records its findings
+//! point at and the evidence captures taken for it.
 //! `?operators=张三,李四` names the operators; without it the record carries "未填写"
 //! placeholders and says that an enforcement extraction needs two.
 //!
@@ -11,7 +13,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use axum::Json;
-use domain::SiteId;
+use domain::{ClueId, SiteId};
 use serde::Deserialize;
 
 use super::evidence::CustodyRow;
@@ -51,6 +53,41 @@ async fn load(
     record::build(
         app,
         &site,
+        None,
+        fetches,
+        params.operators.as_deref(),
+        chrono::Utc::now(),
+    )
+    .await
+}
+
+/// A clue's record: the evidence its findings point at and the captures taken for it.
+async fn load_clue(
+    app: &Shared,
+    viewer: Viewer,
+    raw: &str,
+    params: Result<Query<RecordParams>, QueryRejection>,
+) -> Result<ExtractionRecord, WebError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let id = ClueId(view::path_id(raw, "线索")?);
+    let scope = viewer.scope();
+    let clue = app
+        .store
+        .clue(scope, id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("线索 {id}")))?;
+    let site = app
+        .store
+        .site(scope, clue.site_id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("线索 {id} 的网站")))?;
+    let mut fetches = app.store.clue_fetches(scope, id).await?;
+    fetches.reverse();
+    fetches.truncate(MAX_RECORDS as usize);
+    record::build(
+        app,
+        &site,
+        Some(&clue),
         fetches,
         params.operators.as_deref(),
         chrono::Utc::now(),
@@ -65,9 +102,36 @@ pub(crate) async fn page(
     params: Result<Query<RecordParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     let r = load(&app, viewer, &raw, params).await?;
+    render_record(r)
+}
+
+pub(crate) async fn clue_page(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    params: Result<Query<RecordParams>, QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let r = load_clue(&app, viewer, &raw, params).await?;
+    render_record(r)
+}
+
+pub(crate) async fn clue_json(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+    params: Result<Query<RecordParams>, QueryRejection>,
+) -> Result<Json<ExtractionRecord>, ApiError> {
+    Ok(Json(load_clue(&app, viewer, &raw, params).await?))
+}
+
+fn render_record(r: ExtractionRecord) -> Result<Html<String>, WebError> {
     let custody = r.custody.iter().map(CustodyRow::from).collect();
+    let api = match &r.clue {
+        Some(c) => format!("/api/clues/{}/record", c.id),
+        None => format!("/api/sites/{}/record", r.site_id),
+    };
     let json_href = view::link(
-        &format!("/api/sites/{}/record", r.site_id),
+        &api,
         &[(
             "operators",
             r.operators

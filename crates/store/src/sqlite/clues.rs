@@ -1,0 +1,110 @@
+//! Clues on SQLite: findings of one site grouped, and the evidence captures taken for them.
+//! Portable SQL, as in the parent module.
+
+use super::*;
+
+impl SqliteStore {
+    pub(super) async fn insert_clue(&self, clue: &NewClue) -> Result<ClueId> {
+        if clue.findings.is_empty() {
+            return Err(StoreError::NotFound(
+                "a clue needs at least one finding".into(),
+            ));
+        }
+        let mut tx = self.write_tx().await?;
+        for f in &clue.findings {
+            let site: Option<i64> =
+                sqlx::query_scalar("SELECT site_id FROM findings WHERE id = $1")
+                    .bind(f.0)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if site != Some(clue.site_id.0) {
+                return Err(StoreError::NotFound(format!(
+                    "finding {f} of site {}",
+                    clue.site_id
+                )));
+            }
+        }
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO clues (site_id, created_at, created_by, summary) \
+             VALUES ($1, $2, $3, $4) RETURNING id",
+        )
+        .bind(clue.site_id.0)
+        .bind(self.now())
+        .bind(&clue.created_by)
+        .bind(&clue.summary)
+        .fetch_one(&mut *tx)
+        .await?;
+        for f in &clue.findings {
+            sqlx::query(
+                "INSERT INTO clue_findings (clue_id, finding_id) VALUES ($1, $2) \
+                 ON CONFLICT (clue_id, finding_id) DO NOTHING",
+            )
+            .bind(id)
+            .bind(f.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(ClueId(id))
+    }
+
+    pub(super) async fn load_clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>> {
+        let mut q = QueryBuilder::new(
+            "SELECT c.id, c.site_id, c.created_at, c.created_by, c.summary FROM clues c \
+             JOIN sites s ON s.id = c.site_id LEFT JOIN entities e ON e.id = s.entity_id \
+             WHERE c.id = ",
+        );
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        let Some(r) = q.build().fetch_optional(&self.pool).await? else {
+            return Ok(None);
+        };
+        let findings: Vec<i64> = sqlx::query_scalar(
+            "SELECT finding_id FROM clue_findings WHERE clue_id = $1 ORDER BY finding_id",
+        )
+        .bind(id.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let captures: Vec<i64> =
+            sqlx::query_scalar("SELECT id FROM sweeps WHERE clue_id = $1 ORDER BY id")
+                .bind(id.0)
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(Some(Clue {
+            id: ClueId(r.try_get("id")?),
+            site_id: SiteId(r.try_get("site_id")?),
+            created_at: r.try_get("created_at")?,
+            created_by: r.try_get("created_by")?,
+            summary: r.try_get("summary")?,
+            findings: findings.into_iter().map(FindingId).collect(),
+            captures: captures.into_iter().map(SweepId).collect(),
+        }))
+    }
+
+    pub(super) async fn load_clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id \
+              WHERE (f.sweep_id IN (SELECT w.id FROM sweeps w WHERE w.clue_id = "
+        ));
+        q.push_bind(id.0);
+        q.push(
+            ") OR f.id IN (SELECT p.id FROM clue_findings cf \
+               JOIN findings g ON g.id = cf.finding_id \
+               JOIN fetches p ON p.warc_file = g.warc_file AND p.warc_offset = g.warc_offset \
+               WHERE cf.clue_id = ",
+        );
+        q.push_bind(id.0);
+        q.push("))");
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.fetched_at, f.id");
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(fetch_from_row)
+            .collect()
+    }
+}
