@@ -3,7 +3,7 @@
 
 use crate::{at, backend, district, entity, uscc, T0};
 use ::store::*;
-use domain::{Category, FetchId, Severity, SiteId, SiteKind, SweepId};
+use domain::{Category, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
 
 async fn site_of(store: &dyn Store, host: &str, path: &str) -> Site {
     store.site_for_url(host, path).await.unwrap().expect(host)
@@ -1162,4 +1162,114 @@ async fn a_revisit_points_at_its_original_and_is_not_a_new_page() {
         .map(|(f, _)| f.id)
         .collect();
     assert_eq!(pages, [first_id]);
+}
+
+#[tokio::test]
+async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captures() {
+    let store = backend().await;
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let b = site_of(store, "b.test", "/").await;
+    let sweep = store.create_sweep(&[a.id, b.id]).await.unwrap();
+    // The finding points at the record of a.test's page (sweep-1.warc.gz at 4096).
+    let page = store
+        .record_fetch(
+            &fetch(sweep, a.id, "http://a.test/", Some(200)),
+            &[finding(sweep, a.id, "ad.absolute_term", "全网最低价")],
+        )
+        .await
+        .unwrap();
+    let other = NewFetch {
+        evidence: Some(EvidencePointer {
+            warc_file: "sweep-1.warc.gz".into(),
+            offset: 8192,
+            digest: "sha1:ABCDEF".into(),
+        }),
+        ..fetch(sweep, a.id, "http://a.test/other", Some(200))
+    };
+    store.record_fetch(&other, &[]).await.unwrap();
+    store
+        .record_fetch(
+            &NewFetch {
+                evidence: Some(EvidencePointer {
+                    warc_file: "sweep-1.warc.gz".into(),
+                    offset: 12288,
+                    digest: "sha1:ABCDEF".into(),
+                }),
+                ..fetch(sweep, b.id, "http://b.test/", Some(200))
+            },
+            &[finding(sweep, b.id, "ad.absolute_term", "全国第一")],
+        )
+        .await
+        .unwrap();
+    store.finish_sweep(sweep).await.unwrap();
+    let findings = store
+        .list_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
+    let of = |site: SiteId| {
+        findings
+            .iter()
+            .find(|f| f.finding.site_id == site)
+            .unwrap()
+            .id
+    };
+
+    // Findings of another site, or none, make no clue.
+    let new = |findings: Vec<FindingId>| NewClue {
+        site_id: a.id,
+        findings,
+        created_by: "inspector-li".into(),
+        summary: "首页绝对化用语".into(),
+    };
+    assert!(matches!(
+        store.create_clue(&new(vec![of(a.id), of(b.id)])).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.create_clue(&new(vec![])).await.is_err());
+    let id = store.create_clue(&new(vec![of(a.id)])).await.unwrap();
+
+    // A capture for the clue must be of its site.
+    assert!(store.create_capture(b.id, Some(id)).await.is_err());
+    let capture = store.create_capture(a.id, Some(id)).await.unwrap();
+    let shot = store
+        .record_fetch(
+            &NewFetch {
+                evidence: Some(EvidencePointer {
+                    warc_file: "capture-2.warc.gz".into(),
+                    offset: 0,
+                    digest: "sha256:00".into(),
+                }),
+                ..fetch(capture, a.id, "http://a.test/", Some(200))
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    store.finish_sweep(capture).await.unwrap();
+
+    let clue = store.clue(Scope::City, id).await.unwrap().unwrap();
+    assert_eq!(clue.site_id, a.id);
+    assert_eq!(clue.findings, [of(a.id)]);
+    assert_eq!(clue.captures, [capture]);
+    assert_eq!(clue.created_by, "inspector-li");
+    let evidence: Vec<FetchId> = store
+        .clue_fetches(Scope::City, id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|f| f.id)
+        .collect();
+    assert_eq!(
+        evidence,
+        [page, shot],
+        "the finding's page and the capture, not a.test/other"
+    );
+    // Scoped like the site: another district sees no clue.
+    let elsewhere = Scope::District(district("450107"));
+    assert!(store.clue(elsewhere, id).await.unwrap().is_none());
+    assert!(store.clue_fetches(elsewhere, id).await.unwrap().is_empty());
+    // Captures are never resumed as sweeps.
+    assert!(store.unfinished_sweep().await.unwrap().is_none());
 }

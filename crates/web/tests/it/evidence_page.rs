@@ -317,3 +317,59 @@ async fn a_screenshot_is_served_as_png_after_its_digests_hold_and_the_view_is_lo
     let got = get(&fx.router, &format!("/evidence/{}/screenshot", fx.fetch)).await;
     assert_eq!(got.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_clue_has_its_own_extraction_record() {
+    let fx = fixture().await;
+    let store = &fx.state.store;
+    let findings = store
+        .list_findings(
+            Scope::City,
+            &store::FindingFilter {
+                site_id: Some(fx.shop),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    let finding = findings
+        .iter()
+        .find(|f| f.finding.evidence.is_some())
+        .expect("the fixture's shop has a finding with evidence");
+    let id = store
+        .create_clue(&store::NewClue {
+            site_id: fx.shop,
+            findings: vec![finding.id],
+            created_by: "inspector-li".into(),
+            summary: "首页绝对化用语".into(),
+        })
+        .await
+        .unwrap();
+    let got = get(
+        &fx.router,
+        &format!("/clues/{id}/record?operators=张三,李四"),
+    )
+    .await
+    .ok();
+    assert_security_headers(&got.headers);
+    let b = &got.body;
+    assert!(b.contains(&format!("线索 #{id}")), "{b}");
+    assert!(b.contains("首页绝对化用语"));
+    assert!(b.contains("张三") && b.contains("李四"));
+    let json = get(&fx.router, &format!("/api/clues/{id}/record"))
+        .await
+        .ok()
+        .json();
+    assert_eq!(json["clue"]["id"], id.0);
+    assert_eq!(json["clue"]["findings"], serde_json::json!([finding.id.0]));
+    let pointer = finding.finding.evidence.clone().unwrap();
+    let records = json["records"].as_array().unwrap();
+    assert!(!records.is_empty(), "{json}");
+    assert!(records
+        .iter()
+        .all(|r| r["warc_file"] == pointer.warc_file.as_str() && r["offset"] == pointer.offset));
+    assert_eq!(
+        get(&fx.router, "/clues/999/record").await.status,
+        StatusCode::NOT_FOUND
+    );
+}
