@@ -167,7 +167,7 @@ async fn an_https_fetch_records_its_handshake_and_whether_the_chain_verified() {
     assert!(String::from_utf8_lossy(&ex.body).contains("加密商店"));
     let tls = ex.tls.as_deref().expect("the handshake is recorded");
     let leaf_sha = format!("sha256:{}", hex::encode(Sha256::digest(&leaf)));
-    assert_eq!(tls.chain_sha256, [leaf_sha.clone()]);
+    assert_eq!(tls.chain_sha256, std::slice::from_ref(&leaf_sha));
     assert_eq!(tls.server_name, "tls.test");
     assert!(tls.version.starts_with("TLSv1_"), "{}", tls.version);
     assert!(!tls.cipher_suite.is_empty());
