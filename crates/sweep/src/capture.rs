@@ -7,7 +7,9 @@
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
 //! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
 //! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
-//! response). A checkpoint is signed at the end.
+//! response). A checkpoint is signed at the end. Replay tools index the screenshot under the
+//! page's URL like the page itself (the WARC target is the page, as spec/evidence.md asks), so
+//! pywb asked for that URL at the very second of the screenshot may show the image.
 //!
 //! In the store a capture is a sweep of kind `capture` over the URL's site, so its fetches show
 //! in the console and export with `evidence export --sweep ID` like any other; it is never
