@@ -35,25 +35,48 @@ struct RecordPage {
     json_href: String,
 }
 
+/// Whose record: a site's, or a clue's.
+enum Subject {
+    Site(SiteId),
+    Clue(ClueId),
+}
+
 async fn load(
     app: &Shared,
     viewer: Viewer,
-    raw: &str,
+    subject: Subject,
     params: Result<Query<RecordParams>, QueryRejection>,
 ) -> Result<ExtractionRecord, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let id = SiteId(view::path_id(raw, "网站")?);
     let scope = viewer.scope();
+    let (site_id, clue, fetches) = match subject {
+        Subject::Site(id) => (
+            id,
+            None,
+            app.store.site_fetches(scope, id, MAX_RECORDS).await?,
+        ),
+        Subject::Clue(id) => {
+            let clue = app
+                .store
+                .clue(scope, id)
+                .await?
+                .ok_or_else(|| WebError::NotFound(format!("线索 {id}")))?;
+            // Newest first, as a site's record lists them.
+            let mut fetches = app.store.clue_fetches(scope, id).await?;
+            fetches.reverse();
+            fetches.truncate(MAX_RECORDS as usize);
+            (clue.site_id, Some(clue), fetches)
+        }
+    };
     let site = app
         .store
-        .site(scope, id)
+        .site(scope, site_id)
         .await?
-        .ok_or_else(|| WebError::NotFound(format!("网站 {id}")))?;
-    let fetches = app.store.site_fetches(scope, id, MAX_RECORDS).await?;
+        .ok_or_else(|| WebError::NotFound(format!("网站 {site_id}")))?;
     record::build(
         app,
         &site,
-        None,
+        clue.as_ref(),
         fetches,
         params.operators.as_deref(),
         chrono::Utc::now(),
@@ -61,38 +84,12 @@ async fn load(
     .await
 }
 
-/// A clue's record: the evidence its findings point at and the captures taken for it.
-async fn load_clue(
-    app: &Shared,
-    viewer: Viewer,
-    raw: &str,
-    params: Result<Query<RecordParams>, QueryRejection>,
-) -> Result<ExtractionRecord, WebError> {
-    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let id = ClueId(view::path_id(raw, "线索")?);
-    let scope = viewer.scope();
-    let clue = app
-        .store
-        .clue(scope, id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("线索 {id}")))?;
-    let site = app
-        .store
-        .site(scope, clue.site_id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("线索 {id} 的网站")))?;
-    let mut fetches = app.store.clue_fetches(scope, id).await?;
-    fetches.reverse();
-    fetches.truncate(MAX_RECORDS as usize);
-    record::build(
-        app,
-        &site,
-        Some(&clue),
-        fetches,
-        params.operators.as_deref(),
-        chrono::Utc::now(),
-    )
-    .await
+fn site(raw: &str) -> Result<Subject, WebError> {
+    Ok(Subject::Site(SiteId(view::path_id(raw, "网站")?)))
+}
+
+fn clue(raw: &str) -> Result<Subject, WebError> {
+    Ok(Subject::Clue(ClueId(view::path_id(raw, "线索")?)))
 }
 
 pub(crate) async fn page(
@@ -101,7 +98,7 @@ pub(crate) async fn page(
     Path(raw): Path<String>,
     params: Result<Query<RecordParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
-    let r = load(&app, viewer, &raw, params).await?;
+    let r = load(&app, viewer, site(&raw)?, params).await?;
     render_record(r)
 }
 
@@ -111,7 +108,7 @@ pub(crate) async fn clue_page(
     Path(raw): Path<String>,
     params: Result<Query<RecordParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
-    let r = load_clue(&app, viewer, &raw, params).await?;
+    let r = load(&app, viewer, clue(&raw)?, params).await?;
     render_record(r)
 }
 
@@ -121,7 +118,7 @@ pub(crate) async fn clue_json(
     Path(raw): Path<String>,
     params: Result<Query<RecordParams>, QueryRejection>,
 ) -> Result<Json<ExtractionRecord>, ApiError> {
-    Ok(Json(load_clue(&app, viewer, &raw, params).await?))
+    Ok(Json(load(&app, viewer, clue(&raw)?, params).await?))
 }
 
 fn render_record(r: ExtractionRecord) -> Result<Html<String>, WebError> {
@@ -156,5 +153,5 @@ pub(crate) async fn json(
     Path(raw): Path<String>,
     params: Result<Query<RecordParams>, QueryRejection>,
 ) -> Result<Json<ExtractionRecord>, ApiError> {
-    Ok(Json(load(&app, viewer, &raw, params).await?))
+    Ok(Json(load(&app, viewer, site(&raw)?, params).await?))
 }
