@@ -7,20 +7,29 @@
 //! log; the trait is shaped for it). Views and exports of evidence go to the chain of custody
 //! ([`custody`]): append-only and hash-chained. Timestamps are UTC; ids are integers.
 
+// `sql/` is compiled twice on purpose, once per backend (`sqlite.rs` and `postgres.rs` each
+// include it with their own database type): the queries are written once and type-checked
+// against both.
+#![allow(clippy::duplicate_mod)]
+
 pub mod custody;
 pub mod filings;
 pub mod import;
 pub mod model;
+mod open;
+mod postgres;
 pub mod register;
 mod sqlite;
 
 pub use custody::*;
 pub use model::*;
+pub use open::{open, DatabaseUrl};
+pub use postgres::{connect_options as pg_connect_options, PgStore};
 pub use register::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
-use domain::{ClueId, DistrictCode, EntityId, FetchId, FindingId, SiteId, SweepId};
+use domain::{ClueId, EntityId, FetchId, FindingId, SiteId, SweepId};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +38,18 @@ pub enum StoreError {
     Db(#[from] sqlx::Error),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database's schema has a migration this build does not know: it was written by a
+    /// newer wangjian. Nothing was changed.
+    #[error("the database schema has migration {found}, which this build does not know (it knows up to {known}): it was written by a newer wangjian")]
+    SchemaNewer { found: i64, known: i64 },
+    #[error("cannot connect to the database at {url}: {source}")]
+    Connect {
+        url: String,
+        #[source]
+        source: sqlx::Error,
+    },
+    #[error("not a database URL: {0:?} (expected sqlite://PATH, a file path, or postgres://…)")]
+    BadUrl(String),
     #[error("not found: {0}")]
     NotFound(String),
     #[error("stored data is corrupt: {0}")]
@@ -37,11 +58,45 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
-/// The operations wangjian needs from its records. Implemented once per backend; the same test
-/// suite runs against every implementation.
+/// Everything wangjian needs from its records: one trait per aggregate, implemented once per
+/// backend ([`SqliteStore`], [`PgStore`]); the same test suite runs against every
+/// implementation. Callers hold an `Arc<dyn Store>` and bring the aggregate traits they use
+/// into scope (`use store::prelude::*`).
+pub trait Store:
+    EntityStore
+    + FilingStore
+    + DiscoveryStore
+    + SiteStore
+    + SweepStore
+    + FetchStore
+    + ClueStore
+    + CustodyStore
+{
+}
+
+impl<T> Store for T where
+    T: EntityStore
+        + FilingStore
+        + DiscoveryStore
+        + SiteStore
+        + SweepStore
+        + FetchStore
+        + ClueStore
+        + CustodyStore
+{
+}
+
+/// The store's traits, for `use store::prelude::*`.
+pub mod prelude {
+    pub use crate::{
+        ClueStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore, SiteStore,
+        Store, SweepStore,
+    };
+}
+
+/// The register: entities keyed by USCC, their history and their sites.
 #[async_trait]
-pub trait Store: Send + Sync {
-    // --- register ---
+pub trait EntityStore: Send + Sync {
     /// Inserts or updates a batch of entities and their sites in one transaction. An entity is
     /// keyed by USCC; a re-import of identical data is `Unchanged` and writes nothing. Every
     /// change is kept in the entity's history with `source`; a changed name joins the former
@@ -64,16 +119,22 @@ pub trait Store: Send + Sync {
     async fn entity_history(&self, id: EntityId) -> Result<Vec<HistoryEntry>>;
     /// The sites of an entity (registered or confirmed discoveries).
     async fn entity_sites(&self, id: EntityId) -> Result<Vec<Site>>;
+}
 
-    // --- other departments' filings ---
+/// Other departments' filings, joined to entities by USCC, else by domain.
+#[async_trait]
+pub trait FilingStore: Send + Sync {
     /// Inserts or updates a batch of filings in one transaction, each joined to its entity by
     /// USCC, else by domain. Keyed by source and record key; identical data is `Unchanged`.
     /// Returns each filing as stored, with its join.
     async fn upsert_filings(&self, batch: &[FilingInput]) -> Result<Vec<(Upsert, Filing)>>;
     /// The filings joined to an entity, by source and key.
     async fn entity_filings(&self, id: EntityId) -> Result<Vec<Filing>>;
+}
 
-    // --- discovered sites ---
+/// Sites that sweeps found linked from registered sites, and the decisions on them.
+#[async_trait]
+pub trait DiscoveryStore: Send + Sync {
     async fn list_discovered(
         &self,
         scope: Scope,
@@ -95,16 +156,22 @@ pub trait Store: Send + Sync {
         entity: Option<EntityId>,
         by: &str,
     ) -> Result<Discovered>;
+}
 
-    // --- sites ---
+/// Sites (hosts, and shops on a platform) in scope.
+#[async_trait]
+pub trait SiteStore: Send + Sync {
     /// Sites in scope, by host.
     async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>>;
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>>;
     /// The site for a host and URL path: a platform shop whose prefix matches the path wins
     /// over the platform's own host.
     async fn site_for_url(&self, host: &str, path: &str) -> Result<Option<Site>>;
+}
 
-    // --- sweeps ---
+/// Sweeps and captures, the state of each site within them, their saved frontiers.
+#[async_trait]
+pub trait SweepStore: Send + Sync {
     /// Starts a sweep over the given sites (each `Pending`).
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId>;
     /// A sweep of kind [`SweepKind::Capture`] over one site: an inspector's evidence capture,
@@ -140,8 +207,11 @@ pub trait Store: Send + Sync {
     async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>>;
     /// Closes a sweep and stores its totals (and drops any frontier it left).
     async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep>;
+}
 
-    // --- fetches and findings ---
+/// Fetches (each pointing at its evidence record) and the findings on them.
+#[async_trait]
+pub trait FetchStore: Send + Sync {
     /// Records one fetch and its findings in one transaction.
     async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId>;
     /// Findings (without fetch) such as register checks, deduplicated per site, rule and excerpt.
@@ -151,13 +221,6 @@ pub trait Store: Send + Sync {
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>>;
     /// Fetches of a sweep in scope, in the order they were recorded (for evidence export).
     async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>>;
-    /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
-    /// when there is none.
-    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
-    async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
-    /// The evidence of a clue: the fetches whose records its findings point at, and the
-    /// fetches of the captures taken for it, oldest first.
-    async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>>;
     /// What earlier sweeps (before `before`) knew of the site's pages: per URL, its newest
     /// fetch with a response (validators for a conditional GET, status and payload digest to
     /// tell an unchanged page), by URL.
@@ -172,20 +235,32 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<PageHistory>>;
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
     async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>>;
-    /// HTML pages fetched with status 200 after fetch `after`, by id, at most `limit`, each with
-    /// its site's district (for keeping the search index in step).
-    async fn pages_after(
-        &self,
-        after: FetchId,
-        limit: i64,
-    ) -> Result<Vec<(Fetch, Option<DistrictCode>)>>;
+    /// HTML pages fetched with status 200 (revisits left out) recorded after the watermark
+    /// `after`, in commit order, at most `limit`, each with its site's district (for keeping
+    /// the search index in step; see [`IndexedPage::seq`]).
+    async fn pages_after(&self, after: i64, limit: i64) -> Result<Vec<IndexedPage>>;
     async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;
     /// Findings per category and district, for the dashboard.
     async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>>;
     async fn totals(&self, scope: Scope) -> Result<Totals>;
+}
 
-    // --- chain of custody ---
+/// Clues: findings of one site grouped, with the evidence captures taken for them.
+#[async_trait]
+pub trait ClueStore: Send + Sync {
+    /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
+    /// when there is none.
+    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
+    async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
+    /// The evidence of a clue: the fetches whose records its findings point at, and the
+    /// fetches of the captures taken for it, oldest first.
+    async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>>;
+}
+
+/// The chain of custody: who viewed or exported which evidence, when and why.
+#[async_trait]
+pub trait CustodyStore: Send + Sync {
     /// Appends a custody row in one write transaction: reads the last row's hash, computes the
     /// new row's hash ([`custody_hash`], time from the store's clock to the second), inserts.
     /// Writers are serialised, so the chain never forks.

@@ -595,6 +595,17 @@ pub struct CategoryCount {
     pub count: i64,
 }
 
+/// An HTML page to index, with its place in commit order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexedPage {
+    /// The fetch's place in the order fetches were committed: a watermark that only grows,
+    /// so a reader that has seen `seq` has seen every page committed before it.
+    pub seq: i64,
+    pub fetch: Fetch,
+    /// The district of the site's entity, if it has one.
+    pub district: Option<DistrictCode>,
+}
+
 /// Totals shown at the top of the dashboard.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Totals {

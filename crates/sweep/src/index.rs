@@ -7,7 +7,6 @@
 //! so a sync only does what is new, and an index that is lost or of another version is rebuilt
 //! from scratch. Nothing here writes records.
 
-use domain::FetchId;
 use search::{EntityDoc, PageDoc, SearchIndex};
 use std::path::Path;
 use store::{Entity, Store};
@@ -119,7 +118,7 @@ pub async fn sync(
         w.commit(&watermark(rev, fetch))?;
     }
     loop {
-        let batch = store.pages_after(FetchId(fetch), BATCH / 10).await?;
+        let batch = store.pages_after(fetch, BATCH / 10).await?;
         if batch.is_empty() {
             break;
         }
@@ -129,7 +128,10 @@ pub async fn sync(
             tokio::task::spawn_blocking(move || {
                 batch
                     .iter()
-                    .map(|(f, d)| (f.id.0, page_doc(&dir, f, d.map(|d| d.to_string()))))
+                    .map(|p| {
+                        let district = p.district.map(|d| d.to_string());
+                        (p.seq, page_doc(&dir, &p.fetch, district))
+                    })
                     .collect::<Vec<_>>()
             })
             .await

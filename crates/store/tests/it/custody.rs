@@ -2,12 +2,12 @@
 //! the store's back is named by `verify_custody_chain`.
 
 use ::store::{
-    custody_hash, verify_custody_chain, CustodyAction, CustodyFilter, NewCustody, SqliteStore,
-    Store, GENESIS_HASH,
+    custody_hash, verify_custody_chain, CustodyAction, CustodyFilter, NewCustody, Store,
+    GENESIS_HASH,
 };
 use std::sync::Arc;
 
-use crate::{at, backend, T0};
+use crate::{at, Backend, TestStore, T0};
 
 fn entry(action: CustodyAction, subject: &str, reason: &str) -> NewCustody {
     NewCustody {
@@ -18,9 +18,7 @@ fn entry(action: CustodyAction, subject: &str, reason: &str) -> NewCustody {
     }
 }
 
-#[tokio::test]
-async fn appends_chain_and_filter_by_subject() {
-    let store = backend().await;
+async fn appends_chain_and_filter_by_subject(store: TestStore) {
     let a = store
         .append_custody(&entry(CustodyAction::View, "warc:a.warc.gz@0", "立案审查"))
         .await
@@ -75,11 +73,8 @@ async fn appends_chain_and_filter_by_subject() {
     assert_eq!(newest.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
 }
 
-#[tokio::test]
-async fn concurrent_writers_never_fork_the_chain() {
-    let dir = tempfile::tempdir().unwrap();
-    let store: Arc<dyn Store> =
-        Arc::new(SqliteStore::open(&dir.path().join("c.db")).await.unwrap());
+async fn concurrent_writers_never_fork_the_chain(test: TestStore) {
+    let store: Arc<dyn Store> = test.shared();
     let tasks: Vec<_> = (0..8)
         .map(|i| {
             let store = store.clone();
@@ -99,41 +94,40 @@ async fn concurrent_writers_never_fork_the_chain() {
     assert_eq!(verify_custody_chain(&all), Ok(()));
 }
 
-#[tokio::test]
-async fn rows_are_append_only_and_tampering_is_located() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.db");
-    let store = SqliteStore::open(&path).await.unwrap();
+async fn rows_are_append_only_and_tampering_is_located(store: TestStore) {
     for reason in ["一", "二", "三"] {
         store
             .append_custody(&entry(CustodyAction::View, "warc:a.warc.gz@0", reason))
             .await
             .unwrap();
     }
-    let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
-        .await
-        .unwrap();
     // Through SQL, rows cannot be changed or removed.
-    let refused = sqlx::query("UPDATE custody SET reason = 'x' WHERE id = 2")
-        .execute(&raw)
+    let refused = store
+        .exec_raw("UPDATE custody SET reason = 'x' WHERE id = 2")
         .await;
     assert!(refused.is_err());
-    assert!(sqlx::query("DELETE FROM custody WHERE id = 3")
-        .execute(&raw)
+    assert!(store
+        .exec_raw("DELETE FROM custody WHERE id = 3")
         .await
         .is_err());
     // Someone who bypasses that (here: drops the trigger) is caught by the chain.
-    sqlx::query("DROP TRIGGER custody_no_update")
-        .execute(&raw)
+    let drop = match store.backend() {
+        Backend::Sqlite => "DROP TRIGGER custody_no_update",
+        Backend::Postgres => "DROP TRIGGER custody_no_update ON custody",
+    };
+    store.exec_raw(drop).await.unwrap();
+    store
+        .exec_raw("UPDATE custody SET reason = '改过的理由' WHERE id = 2")
         .await
         .unwrap();
-    sqlx::query("UPDATE custody SET reason = '改过的理由' WHERE id = 2")
-        .execute(&raw)
-        .await
-        .unwrap();
-    raw.close().await;
     let all = store.custody(&CustodyFilter::default()).await.unwrap();
     let broken = verify_custody_chain(&all).unwrap_err();
     assert_eq!(broken.id, 2, "{broken}");
     assert!(broken.to_string().contains("row 2"), "{broken}");
 }
+
+crate::on_every_backend!(
+    appends_chain_and_filter_by_subject,
+    concurrent_writers_never_fork_the_chain,
+    rows_are_append_only_and_tampering_is_located,
+);

@@ -1,6 +1,6 @@
 //! The register import end to end: files on disk, applied through a `Store`, reject files.
 
-use crate::{backend, uscc};
+use crate::{uscc, TestStore};
 use ::store::import::{
     import_entities, reject_file_path, ImportError, ImportOptions, SourceEncoding,
 };
@@ -45,11 +45,9 @@ fn register_csv() -> String {
     )
 }
 
-#[tokio::test]
-async fn csv_import_with_rejects_then_idempotent() {
+async fn csv_import_with_rejects_then_idempotent(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
     let path = write(dir.path(), "register.csv", register_csv());
-    let store = backend().await;
     let store = store.as_ref();
 
     let first = import_entities(store, &path, &opts()).await.unwrap();
@@ -125,10 +123,8 @@ async fn csv_import_with_rejects_then_idempotent() {
     );
 }
 
-#[tokio::test]
-async fn changed_rows_update_and_stale_rejects_go() {
+async fn changed_rows_update_and_stale_rejects_go(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = backend().await;
     let store = store.as_ref();
     let path = write(dir.path(), "register.csv", register_csv());
     import_entities(store, &path, &opts()).await.unwrap();
@@ -155,10 +151,8 @@ async fn changed_rows_update_and_stale_rejects_go() {
     );
 }
 
-#[tokio::test]
-async fn json_lines_import() {
+async fn json_lines_import(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = backend().await;
     let store = store.as_ref();
     let text = format!(
         "{{\"uscc\":\"{}\",\"name\":\"丙\",\"kind\":\"trading_site\",\"district\":450107,\"domains\":[\"C.test\",\"d.test\"],\"phone\":\"0771-1234567\",\"rating\":\"A\"}}\n\
@@ -193,10 +187,8 @@ async fn json_lines_import() {
     );
 }
 
-#[tokio::test]
-async fn gbk_import_needs_the_encoding_flag() {
+async fn gbk_import_needs_the_encoding_flag(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = backend().await;
     let store = store.as_ref();
     let text = format!(
         "uscc,name,kind,district,address\n{},南宁市西乡塘区某某商行,trading_site,450107,西乡塘区大学路\n",
@@ -231,10 +223,8 @@ async fn gbk_import_needs_the_encoding_flag() {
     assert_eq!(e.input.address.as_deref(), Some("西乡塘区大学路"));
 }
 
-#[tokio::test]
-async fn legacy_codes_are_kept_for_review() {
+async fn legacy_codes_are_kept_for_review(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = backend().await;
     let store = store.as_ref();
     let path = write(
         dir.path(),
@@ -251,10 +241,8 @@ async fn legacy_codes_are_kept_for_review() {
     assert!(e.input.needs_review.unwrap().contains("check"));
 }
 
-#[tokio::test]
-async fn unreadable_files_are_errors() {
+async fn unreadable_files_are_errors(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = backend().await;
     let store = store.as_ref();
     let path = write(dir.path(), "bad.csv", "uscc,name\n1,2\n");
     let e = import_entities(store, &path, &opts()).await.unwrap_err();
@@ -265,3 +253,12 @@ async fn unreadable_files_are_errors() {
         .unwrap_err();
     assert!(matches!(e, ImportError::Io { .. }));
 }
+
+crate::on_every_backend!(
+    csv_import_with_rejects_then_idempotent,
+    changed_rows_update_and_stale_rejects_go,
+    json_lines_import,
+    gbk_import_needs_the_encoding_flag,
+    legacy_codes_are_kept_for_review,
+    unreadable_files_are_errors,
+);

@@ -1,11 +1,11 @@
 //! The `Store` contract: register upserts and site sync, URL matching, sweeps, fetches,
 //! findings, scopes and dashboard counts.
 
-use crate::{at, backend, district, entity, uscc, T0};
+use crate::{at, district, entity, uscc, TestStore, T0};
 use ::store::*;
 use domain::{Category, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
 
-async fn site_of(store: &dyn Store, host: &str, path: &str) -> Site {
+pub(crate) async fn site_of(store: &dyn Store, host: &str, path: &str) -> Site {
     store.site_for_url(host, path).await.unwrap().expect(host)
 }
 
@@ -18,7 +18,7 @@ fn addresses(sites: &[Site]) -> Vec<String> {
 
 /// Four entities in three districts: a trading site (青秀 450103), a platform (兴宁 450102),
 /// a shop on it (江南 450105), and another trading site (西乡塘 450107).
-async fn register(store: &dyn Store) {
+pub(crate) async fn register(store: &dyn Store) {
     let got = store
         .upsert_entities(
             &[
@@ -58,9 +58,7 @@ async fn register(store: &dyn Store) {
     assert_eq!(got, vec![Upsert::Created; 4]);
 }
 
-#[tokio::test]
-async fn upsert_created_updated_unchanged_and_sites_sync() {
-    let store = backend().await;
+async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
     let store = store.as_ref();
     let mut a = entity(
         "MA5K0001",
@@ -199,9 +197,7 @@ async fn upsert_created_updated_unchanged_and_sites_sync() {
         .is_none());
 }
 
-#[tokio::test]
-async fn site_for_url_prefers_the_shop_prefix() {
-    let store = backend().await;
+async fn site_for_url_prefers_the_shop_prefix(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let shop = site_of(store, "waimai.test", "/shop/8812/menu").await;
@@ -225,9 +221,7 @@ async fn site_for_url_prefers_the_shop_prefix() {
         .is_none());
 }
 
-#[tokio::test]
-async fn sweep_lifecycle() {
-    let store = backend().await;
+async fn sweep_lifecycle(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     assert!(store.unfinished_sweep().await.unwrap().is_none());
@@ -308,7 +302,7 @@ async fn sweep_lifecycle() {
     ));
 }
 
-fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>) -> NewFetch {
+pub(crate) fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>) -> NewFetch {
     NewFetch {
         sweep_id: sweep,
         site_id: site,
@@ -353,9 +347,7 @@ fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &str) -> NewFi
     }
 }
 
-#[tokio::test]
-async fn record_fetch_stores_findings_once() {
-    let store = backend().await;
+async fn record_fetch_stores_findings_once(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -511,9 +503,7 @@ async fn findings_fixture(store: &dyn Store) -> SweepId {
     sweep
 }
 
-#[tokio::test]
-async fn list_findings_filters_and_scope() {
-    let store = backend().await;
+async fn list_findings_filters_and_scope(store: TestStore) {
     let store = store.as_ref();
     findings_fixture(store).await;
     let excerpts = |v: Vec<Finding>| {
@@ -630,9 +620,7 @@ async fn list_findings_filters_and_scope() {
     );
 }
 
-#[tokio::test]
-async fn dashboard_counts_and_totals() {
-    let store = backend().await;
+async fn dashboard_counts_and_totals(store: TestStore) {
     let store = store.as_ref();
     findings_fixture(store).await;
     let cell = |c: &CategoryCount| {
@@ -735,49 +723,28 @@ async fn dashboard_counts_and_totals() {
     assert_eq!(addresses(&page), ["b.test", "c.test"]);
 }
 
-#[tokio::test]
-async fn file_database_persists_and_migrates_once() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("wangjian.db");
-    {
-        let s = SqliteStore::open(&path).await.unwrap();
-        s.upsert_entities(
-            &[entity(
-                "MA5K0001",
-                "甲",
-                SiteKind::TradingSite,
-                "450103",
-                &["a.test"],
-            )],
-            "test",
+async fn file_database_persists_and_migrates_once(test: TestStore) {
+    let e = || {
+        entity(
+            "MA5K0001",
+            "甲",
+            SiteKind::TradingSite,
+            "450103",
+            &["a.test"],
         )
-        .await
-        .unwrap();
-        s.close().await;
-    }
-    let s = SqliteStore::open(&path).await.unwrap();
+    };
+    test.upsert_entities(&[e()], "test").await.unwrap();
+    // Opened again, as by a restarted process: the data is there, migrations run once.
+    let s = test.open().await.unwrap();
     assert_eq!(s.count_entities().await.unwrap(), 1);
     assert_eq!(
-        s.upsert_entities(
-            &[entity(
-                "MA5K0001",
-                "甲",
-                SiteKind::TradingSite,
-                "450103",
-                &["a.test"]
-            )],
-            "test"
-        )
-        .await
-        .unwrap(),
+        s.upsert_entities(&[e()], "test").await.unwrap(),
         [Upsert::Unchanged]
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_writers_wait_for_each_other() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = std::sync::Arc::new(SqliteStore::open(&dir.path().join("w.db")).await.unwrap());
+async fn concurrent_writers_wait_for_each_other(test: TestStore) {
+    let store = test.shared();
     register(store.as_ref()).await;
     let a = site_of(store.as_ref(), "a.test", "/").await;
     let sweep = store.create_sweep(&[a.id]).await.unwrap();
@@ -811,9 +778,7 @@ async fn concurrent_writers_wait_for_each_other() {
     assert_eq!(store.count_entities().await.unwrap(), 4 + 60);
 }
 
-#[tokio::test]
-async fn sweep_fetches_in_recording_order_and_scope() {
-    let store = backend().await;
+async fn sweep_fetches_in_recording_order_and_scope(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -855,9 +820,7 @@ async fn sweep_fetches_in_recording_order_and_scope() {
     );
 }
 
-#[tokio::test]
-async fn frontier_is_saved_replaced_and_cleared_per_site() {
-    let store = backend().await;
+async fn frontier_is_saved_replaced_and_cleared_per_site(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -882,9 +845,7 @@ async fn frontier_is_saved_replaced_and_cleared_per_site() {
     assert_eq!(store.frontier(sweep, b.id).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn commit_progress_records_fetches_frontier_and_finish_together() {
-    let store = backend().await;
+async fn commit_progress_records_fetches_frontier_and_finish_together(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -976,9 +937,7 @@ fn page(
     }
 }
 
-#[tokio::test]
-async fn validators_and_change_history_across_sweeps() {
-    let store = backend().await;
+async fn validators_and_change_history_across_sweeps(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -1113,9 +1072,7 @@ async fn validators_and_change_history_across_sweeps() {
     );
 }
 
-#[tokio::test]
-async fn a_revisit_points_at_its_original_and_is_not_a_new_page() {
-    let store = backend().await;
+async fn a_revisit_points_at_its_original_and_is_not_a_new_page(store: TestStore) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -1155,18 +1112,18 @@ async fn a_revisit_points_at_its_original_and_is_not_a_new_page() {
     assert_eq!(known[0].original.as_ref().map(|o| o.fetch), Some(first_id));
     // A revisit brings no new page text to index.
     let pages: Vec<FetchId> = store
-        .pages_after(FetchId(0), 100)
+        .pages_after(0, 100)
         .await
         .unwrap()
         .into_iter()
-        .map(|(f, _)| f.id)
+        .map(|p| p.fetch.id)
         .collect();
     assert_eq!(pages, [first_id]);
 }
 
-#[tokio::test]
-async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captures() {
-    let store = backend().await;
+async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captures(
+    store: TestStore,
+) {
     let store = store.as_ref();
     register(store).await;
     let a = site_of(store, "a.test", "/").await;
@@ -1273,3 +1230,20 @@ async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captu
     // Captures are never resumed as sweeps.
     assert!(store.unfinished_sweep().await.unwrap().is_none());
 }
+
+crate::on_every_backend!(
+    upsert_created_updated_unchanged_and_sites_sync,
+    site_for_url_prefers_the_shop_prefix,
+    sweep_lifecycle,
+    record_fetch_stores_findings_once,
+    list_findings_filters_and_scope,
+    dashboard_counts_and_totals,
+    file_database_persists_and_migrates_once,
+    concurrent_writers_wait_for_each_other,
+    sweep_fetches_in_recording_order_and_scope,
+    frontier_is_saved_replaced_and_cleared_per_site,
+    commit_progress_records_fetches_frontier_and_finish_together,
+    validators_and_change_history_across_sweeps,
+    a_revisit_points_at_its_original_and_is_not_a_new_page,
+    a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captures,
+);

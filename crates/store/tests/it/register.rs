@@ -1,7 +1,7 @@
 //! The register beyond entities: the full entity columns on import, other departments' filings
 //! (mapping, join, conflicts, rejects, idempotence), discovered sites and site classes.
 
-use crate::{backend, entity, uscc};
+use crate::{entity, uscc, TestStore};
 use ::store::filings::{import_filings, Mapping};
 use ::store::import::{import_entities, ImportOptions};
 use ::store::*;
@@ -12,9 +12,7 @@ fn today() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 11, 30).unwrap()
 }
 
-#[tokio::test]
-async fn entity_import_reads_the_full_model() {
-    let store = backend().await;
+async fn entity_import_reads_the_full_model(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("register.csv");
     std::fs::write(
@@ -95,9 +93,7 @@ async fn filings_fixture(store: &dyn Store) {
     store.upsert_entities(&[a, b], "test").await.unwrap();
 }
 
-#[tokio::test]
-async fn filings_join_report_conflicts_and_reimport_changes_nothing() {
-    let store = backend().await;
+async fn filings_join_report_conflicts_and_reimport_changes_nothing(store: TestStore) {
     filings_fixture(store.as_ref()).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("telecom.csv");
@@ -186,9 +182,7 @@ fn conflicts_of(f: &Filing, e: &Entity) -> Vec<Conflict> {
     conflicts(f, Some(e), today())
 }
 
-#[tokio::test]
-async fn food_permits_expire_and_a_custom_mapping_needs_no_code() {
-    let store = backend().await;
+async fn food_permits_expire_and_a_custom_mapping_needs_no_code(store: TestStore) {
     filings_fixture(store.as_ref()).await;
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("food.jsonl");
@@ -250,9 +244,7 @@ async fn food_permits_expire_and_a_custom_mapping_needs_no_code() {
     assert_eq!(f[0].input.kind, "drug_license");
 }
 
-#[tokio::test]
-async fn discoveries_are_recorded_promoted_and_decided() {
-    let store = backend().await;
+async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
     filings_fixture(store.as_ref()).await;
     let a = store
         .entity_by_uscc(&uscc("MA5K0201"))
@@ -381,9 +373,7 @@ async fn discoveries_are_recorded_promoted_and_decided() {
         .is_err());
 }
 
-#[tokio::test]
-async fn icp_lookup_ignores_the_site_suffix() {
-    let store = backend().await;
+async fn icp_lookup_ignores_the_site_suffix(store: TestStore) {
     filings_fixture(store.as_ref()).await;
     for q in [
         "桂ICP备2017001234号-1",
@@ -399,3 +389,11 @@ async fn icp_lookup_ignores_the_site_suffix() {
         .unwrap()
         .is_empty());
 }
+
+crate::on_every_backend!(
+    entity_import_reads_the_full_model,
+    filings_join_report_conflicts_and_reimport_changes_nothing,
+    food_permits_expire_and_a_custom_mapping_needs_no_code,
+    discoveries_are_recorded_promoted_and_decided,
+    icp_lookup_ignores_the_site_suffix,
+);

@@ -1,10 +1,12 @@
-//! Clues on SQLite: findings of one site grouped, and the evidence captures taken for them.
-//! Portable SQL, as in the parent module.
+//! Clues: findings of one site grouped, and the evidence captures taken for them.
 
 use super::*;
+use crate::ClueStore;
+use async_trait::async_trait;
 
-impl SqliteStore {
-    pub(super) async fn insert_clue(&self, clue: &NewClue) -> Result<ClueId> {
+#[async_trait]
+impl ClueStore for SqlStore {
+    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId> {
         if clue.findings.is_empty() {
             return Err(StoreError::NotFound(
                 "a clue needs at least one finding".into(),
@@ -48,7 +50,7 @@ impl SqliteStore {
         Ok(ClueId(id))
     }
 
-    pub(super) async fn load_clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>> {
+    async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>> {
         let mut q = QueryBuilder::new(
             "SELECT c.id, c.site_id, c.created_at, c.created_by, c.summary FROM clues c \
              JOIN sites s ON s.id = c.site_id LEFT JOIN entities e ON e.id = s.entity_id \
@@ -81,7 +83,7 @@ impl SqliteStore {
         }))
     }
 
-    pub(super) async fn load_clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>> {
+    async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>> {
         let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             fetch_cols!(),

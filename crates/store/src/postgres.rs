@@ -1,0 +1,117 @@
+//! The PostgreSQL backend, for a province that outgrows one machine: a connection pool on a
+//! server, versioned migrations from `migrations/postgres/` (the same versions as SQLite's,
+//! with PostgreSQL's types: identity ids, `TIMESTAMPTZ`, `DATE`, `BIGINT` counters, text in
+//! the "C" collation so that every order is by code point, as on SQLite). The queries are the
+//! shared ones in `sql/`.
+
+use crate::open::schema_error;
+use crate::{Result, StoreError};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+use std::str::FromStr;
+use std::time::Duration;
+
+/// The database type the shared queries are compiled for in this module.
+type Db = Postgres;
+
+#[path = "sql/mod.rs"]
+mod sql;
+
+/// The PostgreSQL implementation of the store's traits.
+pub type PgStore = sql::SqlStore;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+/// A write transaction, at PostgreSQL's default READ COMMITTED. What must be serialised takes
+/// its own lock: the counters their row (`take_counter`), the chain of custody its table
+/// (`serialize_custody`).
+async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
+    Ok(pool.begin().await?)
+}
+
+/// Locks the custody table against other appenders (readers go on) until the transaction
+/// ends, so that reading the last row's hash and inserting the next row are one step and the
+/// chain never forks.
+async fn serialize_custody(tx: &mut Transaction<'static, Postgres>) -> Result<()> {
+    sqlx::query("LOCK TABLE custody IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+impl PgStore {
+    /// Connects to the server at `url` (`postgres://…`; a `?options=-c search_path=S`
+    /// parameter selects a schema) and brings the schema up to date. An unreachable server is
+    /// one error naming the URL (without its password); nothing is changed.
+    pub async fn connect(url: &str) -> Result<PgStore> {
+        let shown = redact(url);
+        let opts = connect_options(url)?;
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(opts)
+            .await
+            .map_err(|source| StoreError::Connect { url: shown, source })?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| schema_error(e, known_version()))?;
+        Ok(PgStore::from_pool(pool))
+    }
+}
+
+/// The connection options a `postgres://` URL names. A URL without a user connects as the
+/// operating system's user, as libpq does.
+pub fn connect_options(url: &str) -> Result<PgConnectOptions> {
+    let mut opts = PgConnectOptions::from_str(url).map_err(|_| StoreError::BadUrl(redact(url)))?;
+    if !url_names_user(url) && std::env::var_os("PGUSER").is_none() {
+        if let Some(user) = os_user() {
+            opts = opts.username(&user);
+        }
+    }
+    Ok(opts)
+}
+
+/// The URL with any password replaced, for messages.
+pub(crate) fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
+
+/// The newest migration this build knows.
+fn known_version() -> i64 {
+    MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
+}
+
+/// Whether the URL names a user (`postgres://user@host/…` or `?user=`).
+fn url_names_user(url: &str) -> bool {
+    url::Url::parse(url)
+        .is_ok_and(|u| !u.username().is_empty() || u.query_pairs().any(|(k, _)| k == "user"))
+}
+
+/// The operating system's name of the user running this process, which libpq (and `psql`)
+/// use when a URL names no user: `$USER`, `$LOGNAME`, else the password database's entry for
+/// the process's uid.
+fn os_user() -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    for var in ["USER", "LOGNAME"] {
+        if let Ok(v) = std::env::var(var) {
+            if !v.is_empty() {
+                return Some(v);
+            }
+        }
+    }
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let mut f = line.split(':');
+        let name = f.next()?;
+        let _password = f.next()?;
+        (f.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
+    })
+}

@@ -1,0 +1,399 @@
+//! Fetches and the findings on them.
+
+use super::*;
+
+/// The counter of fetches in commit order (`fetches.seq`).
+const FETCH_SEQ: &str = "fetch_seq";
+use crate::FetchStore;
+use async_trait::async_trait;
+
+#[async_trait]
+impl FetchStore for SqlStore {
+    async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId> {
+        let mut tx = self.write_tx().await?;
+        let id = insert_fetch(&mut tx, fetch).await?;
+        insert_findings(&mut tx, findings, Some(id)).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn record_findings(&self, findings: &[NewFinding]) -> Result<u64> {
+        let mut tx = self.write_tx().await?;
+        let n = insert_findings(&mut tx, findings, None).await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    async fn fetched_urls(&self, sweep: SweepId, site: SiteId) -> Result<Vec<String>> {
+        Ok(sqlx::query_scalar(
+            "SELECT url FROM fetches WHERE sweep_id = $1 AND site_id = $2 ORDER BY id",
+        )
+        .bind(sweep.0)
+        .bind(site.0)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.site_id = "
+        ));
+        q.push_bind(site.0);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.fetched_at DESC, f.id DESC");
+        push_page(&mut q, limit, 0);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(fetch_from_row)
+            .collect()
+    }
+
+    async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.sweep_id = "
+        ));
+        q.push_bind(sweep.0);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.id");
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(fetch_from_row)
+            .collect()
+    }
+
+    async fn pages_after(&self, after: i64, limit: i64) -> Result<Vec<IndexedPage>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            ", f.seq, e.district FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id \
+              WHERE f.seq > $1 AND f.status = 200 \
+                AND LOWER(f.content_type) LIKE 'text/html%' AND f.revisit_of IS NULL \
+              ORDER BY f.seq LIMIT $2"
+        ))
+        .bind(after)
+        .bind(limit.max(1))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(IndexedPage {
+                    seq: r.try_get("seq")?,
+                    fetch: fetch_from_row(r)?,
+                    district: opt_district(r.try_get("district")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>> {
+        // Per URL, the newest fetch with a response in an earlier sweep.
+        let rows = sqlx::query(
+            "SELECT f.url, f.status, f.content_type, f.etag, f.last_modified, f.payload_digest, \
+                    o.id AS o_id, o.warc_record_id AS o_record_id, o.fetched_at AS o_fetched_at, \
+                    o.payload_digest AS o_payload_digest \
+             FROM fetches f \
+             LEFT JOIN fetches o ON o.id = COALESCE(f.revisit_of, f.id) \
+                  AND o.status = 200 AND o.warc_record_id IS NOT NULL \
+             WHERE f.site_id = $1 AND f.sweep_id < $2 AND f.status IS NOT NULL \
+               AND f.id = (SELECT MAX(p.id) FROM fetches p WHERE p.site_id = f.site_id \
+                           AND p.url = f.url AND p.sweep_id < $2 AND p.status IS NOT NULL) \
+             ORDER BY f.url",
+        )
+        .bind(site.0)
+        .bind(before.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(KnownPage {
+                    url: r.try_get("url")?,
+                    status: r.try_get("status")?,
+                    content_type: r.try_get("content_type")?,
+                    etag: r.try_get("etag")?,
+                    last_modified: r.try_get("last_modified")?,
+                    payload_digest: r.try_get("payload_digest")?,
+                    original: match r.try_get::<Option<i64>, _>("o_id")? {
+                        None => None,
+                        Some(id) => Some(OriginalCapture {
+                            fetch: FetchId(id),
+                            record_id: r.try_get("o_record_id")?,
+                            fetched_at: r.try_get("o_fetched_at")?,
+                            payload_digest: r.try_get("o_payload_digest")?,
+                        }),
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn site_history(
+        &self,
+        scope: Scope,
+        site: SiteId,
+        limit: i64,
+    ) -> Result<Vec<PageHistory>> {
+        // Each fetch with the previous fetch of its URL: the newest one with a response in an
+        // earlier sweep (the definition `PageChange::classify` documents).
+        let mut q = QueryBuilder::new(
+            "SELECT f.id, f.url, f.sweep_id, f.fetched_at, f.status, f.payload_digest, \
+                    f.warc_file, \
+                    p.status AS prev_status, p.payload_digest AS prev_digest \
+             FROM fetches f JOIN sites s ON s.id = f.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id \
+             LEFT JOIN fetches p ON p.id = (SELECT MAX(q.id) FROM fetches q \
+                 WHERE q.site_id = f.site_id AND q.url = f.url AND q.sweep_id < f.sweep_id \
+                   AND q.status IS NOT NULL) \
+             WHERE f.site_id = ",
+        );
+        q.push_bind(site.0);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY f.sweep_id DESC, f.id DESC");
+        push_page(&mut q, limit, 0);
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let status: Option<i32> = r.try_get("status")?;
+            let digest: Option<String> = r.try_get("payload_digest")?;
+            let prev_status: Option<i32> = r.try_get("prev_status")?;
+            let prev_digest: Option<String> = r.try_get("prev_digest")?;
+            let change = PageChange::classify(
+                status,
+                digest.as_deref(),
+                prev_status.map(|s| (s, prev_digest.as_deref())),
+            );
+            out.push(PageHistory {
+                fetch_id: FetchId(r.try_get("id")?),
+                url: r.try_get("url")?,
+                sweep_id: SweepId(r.try_get("sweep_id")?),
+                fetched_at: r.try_get("fetched_at")?,
+                status,
+                payload_digest: digest,
+                change,
+                has_evidence: r.try_get::<Option<String>, _>("warc_file")?.is_some(),
+            });
+        }
+        Ok(out)
+    }
+
+    async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            fetch_cols!(),
+            " FROM fetches f JOIN sites s ON s.id = f.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(fetch_from_row)
+            .transpose()
+    }
+
+    async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(finding_from_row)
+            .transpose()
+    }
+
+    async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1"
+        ));
+        push_finding_filter(&mut q, scope, filter);
+        q.push(" ORDER BY g.id DESC");
+        push_page(&mut q, filter.limit, filter.offset);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(finding_from_row)
+            .collect()
+    }
+
+    async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new(
+            "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+        );
+        push_finding_filter(&mut q, scope, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+    }
+
+    async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>> {
+        let mut q = QueryBuilder::new(
+            "SELECT g.category, e.district, COUNT(*) AS n FROM findings g \
+             JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
+             WHERE 1 = 1",
+        );
+        push_scope(&mut q, scope);
+        q.push(" GROUP BY g.category, e.district ORDER BY g.category, e.district");
+        let rows = q.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let category: String = r.try_get("category")?;
+            out.push(CategoryCount {
+                category: Category::from_str(&category)
+                    .map_err(|e| corrupt("category", &category, e))?,
+                district: opt_district(r.try_get("district")?)?,
+                count: r.try_get("n")?,
+            });
+        }
+        // Order by the taxonomy's order, not the codes' spelling.
+        out.sort_by_key(|c| (c.category, c.district));
+        Ok(out)
+    }
+
+    async fn totals(&self, scope: Scope) -> Result<Totals> {
+        let d = match scope {
+            Scope::City => None,
+            Scope::District(d) => Some(d.to_string()),
+        };
+        let count = |sql: &'static str| {
+            let d = d.clone();
+            async move {
+                let mut q = QueryBuilder::<Db>::new(sql);
+                if let Some(d) = d {
+                    q.push(" AND e.district = ").push_bind(d);
+                }
+                let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+                Ok::<_, StoreError>(n)
+            }
+        };
+        Ok(Totals {
+            entities: count("SELECT COUNT(*) FROM entities e WHERE 1 = 1").await?,
+            sites: count(
+                "SELECT COUNT(*) FROM sites s LEFT JOIN entities e ON e.id = s.entity_id \
+                 WHERE 1 = 1",
+            )
+            .await?,
+            fetches: count(
+                "SELECT COUNT(*) FROM fetches f JOIN sites s ON s.id = f.site_id \
+                 LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+            )
+            .await?,
+            findings: count(
+                "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
+                 LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+            )
+            .await?,
+            sweeps: sqlx::query_scalar("SELECT COUNT(*) FROM sweeps")
+                .fetch_one(&self.pool)
+                .await?,
+        })
+    }
+}
+
+fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter) {
+    push_scope(q, scope);
+    if let Some(c) = f.category {
+        q.push(" AND g.category = ").push_bind(c.code());
+    }
+    if let Some(d) = f.district {
+        q.push(" AND e.district = ").push_bind(d.to_string());
+    }
+    if let Some(s) = f.severity {
+        q.push(" AND g.severity = ").push_bind(s.code());
+    }
+    if let Some(s) = f.site_id {
+        q.push(" AND g.site_id = ").push_bind(s.0);
+    }
+}
+
+/// Inserts one fetch row.
+pub(super) async fn insert_fetch(tx: &mut Tx, fetch: &NewFetch) -> Result<FetchId> {
+    let ev = fetch.evidence.as_ref();
+    // The fetch's place in commit order (see `IndexedPage::seq`).
+    let seq = advance_counter(tx, FETCH_SEQ, 1).await?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
+         payload_digest, error, warc_file, warc_offset, warc_digest, etag, last_modified, \
+         warc_record_id, revisit_of, seq) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
+         RETURNING id",
+    )
+    .bind(fetch.sweep_id.0)
+    .bind(fetch.site_id.0)
+    .bind(&fetch.url)
+    .bind(fetch.fetched_at)
+    .bind(fetch.status)
+    .bind(&fetch.content_type)
+    .bind(fetch.bytes)
+    .bind(&fetch.payload_digest)
+    .bind(&fetch.error)
+    .bind(ev.map(|e| e.warc_file.clone()))
+    .bind(ev.map(|e| e.offset))
+    .bind(ev.map(|e| e.digest.clone()))
+    .bind(&fetch.etag)
+    .bind(&fetch.last_modified)
+    .bind(&fetch.record_id)
+    .bind(fetch.revisit_of.map(|f| f.0))
+    .bind(seq)
+    .fetch_one(&mut **tx)
+    .await?;
+    Ok(FetchId(id))
+}
+
+/// Inserts findings, skipping those already stored for the same site, rule and excerpt.
+/// Returns how many were new.
+pub(super) async fn insert_findings(
+    tx: &mut Tx,
+    findings: &[NewFinding],
+    fetch_id: Option<FetchId>,
+) -> Result<u64> {
+    let mut inserted = 0;
+    for f in findings {
+        let ev = f.evidence.as_ref();
+        let done = sqlx::query(
+            "INSERT INTO findings (sweep_id, site_id, fetch_id, url, category, rule_id, \
+             rule_pack, severity, excerpt, location, warc_file, warc_offset, warc_digest, found_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             ON CONFLICT (site_id, rule_id, excerpt) DO NOTHING",
+        )
+        .bind(f.sweep_id.0)
+        .bind(f.site_id.0)
+        .bind(fetch_id.or(f.fetch_id).map(|i| i.0))
+        .bind(&f.url)
+        .bind(f.category.code())
+        .bind(&f.rule_id)
+        .bind(&f.rule_pack)
+        .bind(f.severity.code())
+        .bind(&f.excerpt)
+        .bind(&f.location)
+        .bind(ev.map(|e| e.warc_file.clone()))
+        .bind(ev.map(|e| e.offset))
+        .bind(ev.map(|e| e.digest.clone()))
+        .bind(f.found_at)
+        .execute(&mut **tx)
+        .await?;
+        inserted += done.rows_affected();
+    }
+    Ok(inserted)
+}
