@@ -248,7 +248,7 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
             let store = store::SqliteStore::open(&data.join("wangjian.db"))
                 .await
                 .unwrap();
-            let f = store::Store::list_findings(
+            let f = store::FetchStore::list_findings(
                 &store,
                 store::Scope::City,
                 &store::FindingFilter {

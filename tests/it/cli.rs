@@ -176,9 +176,9 @@ fn refetched(db: &Path) -> Vec<String> {
         .unwrap();
     rt.block_on(async {
         let store = store::SqliteStore::open(db).await.unwrap();
-        let sweep = store::Store::list_sweeps(&store, 1).await.unwrap()[0].id;
+        let sweep = store::SweepStore::list_sweeps(&store, 1).await.unwrap()[0].id;
         let mut seen = std::collections::BTreeMap::<(i64, String), usize>::new();
-        for f in store::Store::sweep_fetches(&store, store::Scope::City, sweep)
+        for f in store::FetchStore::sweep_fetches(&store, store::Scope::City, sweep)
             .await
             .unwrap()
         {
@@ -218,13 +218,13 @@ fn sites_done(db: &Path) -> i64 {
         let Ok(store) = store::SqliteStore::open(db).await else {
             return 0;
         };
-        match store::Store::unfinished_sweep(&store).await {
+        match store::SweepStore::unfinished_sweep(&store).await {
             Ok(Some(s)) => {
-                let pending = store::Store::pending_sites(&store, s.id)
+                let pending = store::SweepStore::pending_sites(&store, s.id)
                     .await
                     .map(|p| p.len() as i64)
                     .unwrap_or(0);
-                let all = store::Store::list_sites(
+                let all = store::SiteStore::list_sites(
                     &store,
                     store::Scope::City,
                     &store::SiteFilter {

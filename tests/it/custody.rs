@@ -2,7 +2,7 @@
 //! selection) and why (`--reason`, else "未说明"), hash-chained; so does an evidence capture
 //! (the demo makes one), with its operators.
 
-use store::{verify_custody_chain, CustodyAction, CustodyFilter, SqliteStore, Store};
+use store::{verify_custody_chain, CustodyAction, CustodyFilter, CustodyStore, SqliteStore};
 
 use crate::{run, stdout, wangjian};
 

@@ -13,12 +13,11 @@ use crate::import::{
     decode, parse_rows, reject_file_path, write_rejects, Format, ImportError, ImportOptions,
     Rejected,
 };
-use crate::model::{SiteAddress, Upsert};
-use crate::register::{conflicts, Conflict, FilingInput};
+use crate::model::{Entity, SiteAddress, Upsert};
 use crate::Store;
-use chrono::NaiveDate;
-use domain::{FoodLicense, Icp, Uscc, UsccError};
-use serde::Deserialize;
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{EntityId, FoodLicense, Icp, Uscc, UsccError};
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -404,6 +403,159 @@ fn write_conflicts(
     w.flush()
 }
 
+// --- filings as stored, and their conflicts with the register ---
+
+/// One record of another department, as its source's mapping reads it, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilingInput {
+    /// The source named on import (`telecom`, `food`, …).
+    pub source: String,
+    /// The record's key within the source (the mapping says which columns make it).
+    pub record_key: String,
+    /// What the record is (`icp`, `food_permit`, `finance_license`, `tax_status`, …).
+    pub kind: String,
+    pub uscc: Option<String>,
+    /// Hostname or shop address (`host[/prefix]`), canonical.
+    pub domain: Option<String>,
+    /// The entity's name as the source has it.
+    pub name: Option<String>,
+    /// Permit, license or filing number.
+    pub number: Option<String>,
+    pub scope: Option<String>,
+    pub valid_from: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub status: Option<String>,
+    pub address: Option<String>,
+    /// Every non-empty column of the row, mapped or not, by its header in the source file.
+    pub fields: BTreeMap<String, String>,
+}
+
+/// How a filing found its entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JoinedBy {
+    Uscc,
+    Domain,
+}
+
+impl JoinedBy {
+    pub fn code(self) -> &'static str {
+        match self {
+            JoinedBy::Uscc => "uscc",
+            JoinedBy::Domain => "domain",
+        }
+    }
+}
+
+/// A stored filing and what it is joined to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filing {
+    pub id: i64,
+    pub input: FilingInput,
+    pub entity_id: Option<EntityId>,
+    pub joined_by: Option<JoinedBy>,
+    /// The registered entity whose site is the filing's domain, when there is one.
+    pub domain_entity: Option<(EntityId, String)>,
+    pub imported_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Something a filing says that disagrees with the register. Shown on the profile and in the
+/// import's conflict report; never resolved by overwriting either side.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Conflict {
+    /// Neither the USCC nor the domain matches a register entity.
+    NoEntity,
+    /// The source names the entity differently (and not by one of its former names).
+    NameDiffers { filing: String, register: String },
+    /// The permit or license is past its validity.
+    Expired { valid_until: NaiveDate },
+    /// The filed domain is a site of another registered entity.
+    DomainOfOther {
+        domain: String,
+        entity: EntityId,
+        name: String,
+    },
+}
+
+impl fmt::Display for Conflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Conflict::NoEntity => f.write_str("no register entity has this USCC or domain"),
+            Conflict::NameDiffers { filing, register } => {
+                write!(
+                    f,
+                    "name {filing:?} differs from the register's {register:?}"
+                )
+            }
+            Conflict::Expired { valid_until } => write!(f, "expired on {valid_until}"),
+            Conflict::DomainOfOther { domain, name, .. } => {
+                write!(f, "domain {domain} is a registered site of {name}")
+            }
+        }
+    }
+}
+
+impl Conflict {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Conflict::NoEntity => "no_entity",
+            Conflict::NameDiffers { .. } => "name_differs",
+            Conflict::Expired { .. } => "expired",
+            Conflict::DomainOfOther { .. } => "domain_of_other",
+        }
+    }
+}
+
+/// Names compare equal when they differ only in spaces, width and the brackets' form.
+fn same_name(a: &str, b: &str) -> bool {
+    fn key(s: &str) -> String {
+        s.chars()
+            .map(domain::text::fold_width)
+            .filter(|c| !c.is_whitespace())
+            .collect()
+    }
+    key(a) == key(b)
+}
+
+/// The conflicts of a filing with the register as of `today`. `entity` is the filing's
+/// joined entity (`filing.entity_id`), when there is one.
+pub fn conflicts(filing: &Filing, entity: Option<&Entity>, today: NaiveDate) -> Vec<Conflict> {
+    let mut out = Vec::new();
+    match entity {
+        None => out.push(Conflict::NoEntity),
+        Some(e) => {
+            if let Some(name) = &filing.input.name {
+                let known = std::iter::once(&e.input.name).chain(&e.input.former_names);
+                if !known.clone().any(|n| same_name(n, name)) {
+                    out.push(Conflict::NameDiffers {
+                        filing: name.clone(),
+                        register: e.input.name.clone(),
+                    });
+                }
+            }
+            if let (Some(domain), Some((owner, owner_name))) =
+                (&filing.input.domain, &filing.domain_entity)
+            {
+                if *owner != e.id {
+                    out.push(Conflict::DomainOfOther {
+                        domain: domain.clone(),
+                        entity: *owner,
+                        name: owner_name.clone(),
+                    });
+                }
+            }
+        }
+    }
+    if let Some(until) = filing.input.valid_until {
+        if until < today {
+            out.push(Conflict::Expired { valid_until: until });
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -483,5 +635,76 @@ mod tests {
     fn missing_key_column_is_fatal() {
         let p = parse(b"a,b\n1,2\n", Format::Csv, SourceEncoding::Utf8, &telecom());
         assert!(p.fatal.unwrap().contains("missing required column"));
+    }
+}
+
+#[cfg(test)]
+mod conflict_tests {
+    use super::*;
+    use crate::model::EntityInput;
+    use domain::{DistrictCode, SiteKind};
+
+    fn entity(id: i64, name: &str, former: &[&str]) -> Entity {
+        let mut input = EntityInput::new(
+            "91450103MA5K00012X",
+            name,
+            SiteKind::TradingSite,
+            DistrictCode::parse("450103").unwrap(),
+        );
+        input.former_names = former.iter().map(|s| s.to_string()).collect();
+        Entity {
+            id: EntityId(id),
+            input,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    fn filing(name: Option<&str>, domain_entity: Option<i64>, until: Option<&str>) -> Filing {
+        Filing {
+            id: 1,
+            input: FilingInput {
+                source: "telecom".into(),
+                record_key: "k".into(),
+                kind: "icp".into(),
+                uscc: None,
+                domain: Some("a.test".into()),
+                name: name.map(str::to_string),
+                number: None,
+                scope: None,
+                valid_from: None,
+                valid_until: until.map(|u| u.parse().unwrap()),
+                status: None,
+                address: None,
+                fields: BTreeMap::new(),
+            },
+            entity_id: Some(EntityId(1)),
+            joined_by: Some(JoinedBy::Uscc),
+            domain_entity: domain_entity.map(|id| (EntityId(id), "别家公司".to_string())),
+            imported_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn conflicts_name_former_name_domain_and_expiry() {
+        let today: NaiveDate = "2026-11-30".parse().unwrap();
+        let e = entity(1, "南宁市甲商贸有限公司", &["南宁市旧名商行"]);
+        let ok = filing(Some("南宁市甲商贸有限公司 "), Some(1), Some("2027-01-01"));
+        assert_eq!(conflicts(&ok, Some(&e), today), vec![]);
+        let former = filing(Some("南宁市旧名商行"), None, None);
+        assert_eq!(conflicts(&former, Some(&e), today), vec![]);
+        let bad = filing(Some("南宁市乙公司"), Some(2), Some("2025-12-31"));
+        let c = conflicts(&bad, Some(&e), today);
+        let codes: Vec<&str> = c.iter().map(Conflict::code).collect();
+        assert_eq!(codes, ["name_differs", "domain_of_other", "expired"]);
+        assert!(c[1].to_string().contains("别家公司"));
+        assert_eq!(
+            conflicts(&ok, None, today)
+                .iter()
+                .map(Conflict::code)
+                .collect::<Vec<_>>(),
+            ["no_entity"]
+        );
     }
 }

@@ -13,19 +13,22 @@
 #![allow(clippy::duplicate_mod)]
 
 pub mod custody;
+pub mod discovery;
 pub mod filings;
 pub mod import;
 pub mod model;
 mod open;
 mod postgres;
-pub mod register;
 mod sqlite;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use custody::*;
+pub use discovery::*;
+pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
 pub use model::*;
 pub use open::{open, DatabaseUrl};
 pub use postgres::{connect_options as pg_connect_options, PgStore};
-pub use register::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;

@@ -1,6 +1,6 @@
 //! Rows and inputs the store reads and writes. Plain data; the SQL lives in the backends.
 
-use crate::register::{NewDiscovery, Shown};
+use crate::discovery::{NewDiscovery, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
     Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm,
@@ -582,7 +582,7 @@ pub struct EntityFilter {
 /// Which discovered sites a list returns.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscoveryFilter {
-    pub state: Option<crate::register::DiscoveryState>,
+    pub state: Option<crate::discovery::DiscoveryState>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -782,4 +782,16 @@ mod tests {
             "w.test/shop/88"
         );
     }
+}
+
+/// One changed field of an entity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistoryEntry {
+    pub changed_at: DateTime<Utc>,
+    /// Where the change came from (`import entities <file>`).
+    pub source: String,
+    /// The field's import column name; `created` for the row's creation.
+    pub field: String,
+    pub old_value: Option<String>,
+    pub new_value: Option<String>,
 }

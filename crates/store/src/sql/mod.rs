@@ -14,8 +14,9 @@
 
 use super::{begin_write, serialize_custody, Db};
 use crate::custody::*;
+use crate::discovery::*;
+use crate::filings::{Filing, FilingInput, JoinedBy};
 use crate::model::*;
-use crate::register::*;
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use domain::{

@@ -1,34 +1,44 @@
-//! A small world: simweb on loopback, its register imported into a fresh SQLite store.
+//! A small world: simweb on loopback, its register imported into a fresh store (SQLite by
+//! default, or on any backend).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use store::{SqliteStore, Store};
+use store::testing::{Backend, TestDb};
+use store::Store;
 
 pub struct Fixture {
     pub world: Arc<simweb::World>,
     pub server: simweb::Running,
     pub store: Arc<dyn Store>,
+    pub db: TestDb,
     pub dir: tempfile::TempDir,
 }
 
 impl Fixture {
     pub async fn new(sites: usize, seed: u64) -> Fixture {
-        Fixture::with_world(simweb::World::generate(&simweb::GenParams { sites, seed })).await
+        Fixture::on(Backend::Sqlite, sites, seed).await
+    }
+
+    /// A fixture whose store is on `backend`.
+    pub async fn on(backend: Backend, sites: usize, seed: u64) -> Fixture {
+        let world = simweb::World::generate(&simweb::GenParams { sites, seed });
+        Fixture::with_world_on(backend, world).await
     }
 
     /// A fixture over `world` as given (e.g. with the hostile sites added).
     pub async fn with_world(world: simweb::World) -> Fixture {
+        Fixture::with_world_on(Backend::Sqlite, world).await
+    }
+
+    async fn with_world_on(backend: Backend, world: simweb::World) -> Fixture {
         let dir = tempfile::tempdir().unwrap();
         let world = Arc::new(world);
         let server = simweb::start(world.clone(), ([127, 0, 0, 1], 0).into())
             .await
             .unwrap();
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("wangjian.db"))
-                .await
-                .unwrap(),
-        );
+        let db = TestDb::new(backend).await;
+        let store = db.open(None).await.unwrap();
         let register = dir.path().join("register.csv");
         std::fs::write(&register, world.register_csv()).unwrap();
         let opts = store::import::ImportOptions {
@@ -47,6 +57,7 @@ impl Fixture {
             world,
             server,
             store,
+            db,
             dir,
         }
     }

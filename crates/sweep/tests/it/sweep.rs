@@ -2,6 +2,7 @@ use crate::support::{warc_path, Fixture};
 use domain::Category;
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use store::testing::Backend;
 use store::{FindingFilter, Scope, SiteFilter, SiteSweepState};
 
 /// The categories the sweep's findings are checked for against simweb's ground truth: all but
@@ -20,8 +21,17 @@ async fn all_findings(store: &dyn store::Store) -> Vec<store::Finding> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sweep_matches_ground_truth_and_points_at_evidence() {
-    let fx = Fixture::new(40, 7).await;
+async fn sweep_matches_ground_truth_and_points_at_evidence_on_sqlite() {
+    sweep_matches_ground_truth_and_points_at_evidence(Backend::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sweep_matches_ground_truth_and_points_at_evidence_on_postgres() {
+    sweep_matches_ground_truth_and_points_at_evidence(Backend::Postgres).await
+}
+
+async fn sweep_matches_ground_truth_and_points_at_evidence(backend: Backend) {
+    let fx = Fixture::on(backend, 40, 7).await;
     let detector = Arc::new(detect::Detector::builtin());
     let summary = sweep::run_sweep(fx.store.clone(), detector, fx.config())
         .await
@@ -216,27 +226,34 @@ pub async fn refetched(store: &dyn store::Store, sweep: domain::SweepId) -> Vec<
 /// the store) continues that site from the checkpoint: no page is fetched twice across the two
 /// runs, every site ends done, and every WARC file verifies.
 #[test]
-fn a_sweep_stopped_mid_site_continues_from_its_frontier() {
+fn a_sweep_stopped_mid_site_continues_from_its_frontier_on_sqlite() {
+    a_sweep_stopped_mid_site_continues_from_its_frontier(Backend::Sqlite)
+}
+
+#[test]
+fn a_sweep_stopped_mid_site_continues_from_its_frontier_on_postgres() {
+    a_sweep_stopped_mid_site_continues_from_its_frontier(Backend::Postgres)
+}
+
+fn a_sweep_stopped_mid_site_continues_from_its_frontier(backend: Backend) {
     let home = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let fx = home.block_on(Fixture::new(6, 11));
+    let fx = home.block_on(Fixture::on(backend, 6, 11));
     let mut config = fx.config();
     // One site at a time, slowly, checkpointing every other page: the stop lands mid-site.
     config.crawl.concurrency = 1;
     config.crawl.checkpoint_every = 2;
     config.crawl.delay_per_host = std::time::Duration::from_millis(30);
-    let db = fx.dir.path().join("wangjian.db");
 
     let first = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
-    let store1: Arc<dyn store::Store> =
-        Arc::new(first.block_on(store::SqliteStore::open(&db)).unwrap());
+    let store1 = first.block_on(fx.db.open(None)).unwrap();
     let run = first.spawn(sweep::run_sweep(
         store1,
         Arc::new(detect::Detector::builtin()),

@@ -12,6 +12,7 @@ mod socket;
 mod transparency;
 
 use std::sync::Arc;
+use store::prelude::*;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
@@ -21,7 +22,6 @@ use domain::{Category, DistrictCode, DistrictTable, FetchId, SiteId, SiteKind, S
 use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
 use store::{
     EntityInput, EvidencePointer, NewFetch, NewFinding, SiteFilter, SiteSweepState, SqliteStore,
-    Store,
 };
 use tower::ServiceExt;
 use web::AppState;

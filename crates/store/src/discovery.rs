@@ -1,0 +1,97 @@
+//! Sites that sweeps discovered: linked from registered sites' pages and matching no known
+//! site, with the evidence of each sighting, what their own pages show, the entity a matcher
+//! proposes and a person's decision. Plain data; the SQL lives in the backends.
+
+use crate::model::EvidencePointer;
+use chrono::{DateTime, Utc};
+use domain::{EntityId, SiteId, SweepId};
+use serde::{Deserialize, Serialize};
+
+/// A site linked from a scanned page that matches no known site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewDiscovery {
+    /// Lower-case host (`www.` kept as linked; `www.x` and `x` are one site).
+    pub host: String,
+    /// A shop's path prefix on a platform (`/shop/8812`), else empty.
+    pub path_prefix: String,
+    pub sighting: Sighting,
+}
+
+/// Where a discovered site was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sighting {
+    pub from_url: String,
+    pub anchor: String,
+    /// The link was in a hidden block (a link farm's mark).
+    pub hidden: bool,
+    /// The WARC record of the page that links to it.
+    pub evidence: Option<EvidencePointer>,
+}
+
+/// What a site's own pages show of its operator.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Shown {
+    pub usccs: Vec<String>,
+    pub icps: Vec<String>,
+    pub names: Vec<String>,
+}
+
+/// A person's decision on a discovered site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DiscoveryState {
+    New,
+    Confirmed,
+    Rejected,
+}
+
+impl DiscoveryState {
+    pub fn code(self) -> &'static str {
+        match self {
+            DiscoveryState::New => "new",
+            DiscoveryState::Confirmed => "confirmed",
+            DiscoveryState::Rejected => "rejected",
+        }
+    }
+}
+
+/// A discovered site with its evidence and the matcher's proposal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Discovered {
+    pub id: i64,
+    pub host: String,
+    pub path_prefix: String,
+    pub first_sweep: SweepId,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// The first sightings (at most [`MAX_SIGHTINGS`]).
+    pub evidence: Vec<Sighting>,
+    /// How many times it was seen in all.
+    pub sightings: i64,
+    pub shown: Shown,
+    /// The site row it was promoted to (crawled from then on).
+    pub site_id: Option<SiteId>,
+    pub proposed_entity: Option<EntityId>,
+    pub proposal_reason: Option<String>,
+    pub state: DiscoveryState,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<DateTime<Utc>>,
+}
+
+impl Discovered {
+    /// `host` or `host/prefix`.
+    pub fn address(&self) -> String {
+        format!("{}{}", self.host, self.path_prefix.trim_end_matches('/'))
+    }
+}
+
+/// Sightings kept per discovered site; later ones only count.
+pub const MAX_SIGHTINGS: usize = 5;
+
+/// The matcher's proposal for a discovered site.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Proposal {
+    pub entity: EntityId,
+    pub reason: String,
+}
