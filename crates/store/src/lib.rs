@@ -7,6 +7,7 @@
 //! log; the trait is shaped for it). Views and exports of evidence go to the chain of custody
 //! ([`custody`]): append-only and hash-chained. Timestamps are UTC; ids are integers.
 
+pub mod clue;
 pub mod custody;
 pub mod filings;
 pub mod import;
