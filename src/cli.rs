@@ -16,6 +16,11 @@ pub struct Cli {
         default_value = "wangjian-data"
     )]
     pub data: PathBuf,
+    /// The database: a SQLite file (path or `sqlite://PATH`) or a PostgreSQL URL
+    /// (`postgres://…`); by default `wangjian.db` in the data directory. Also `database` in
+    /// `DATA/wangjian.toml` and the environment variable WANGJIAN_DATABASE (this flag wins).
+    #[arg(long, global = true, value_name = "URL")]
+    pub database: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -32,7 +37,7 @@ pub enum Command {
     Sweep(SweepArgs),
     /// Scans a saved page or a URL and prints its findings.
     Scan(ScanArgs),
-    /// Serves the console on 127.0.0.1.
+    /// Serves the console (by default on 127.0.0.1:8080, the `listen` setting).
     Serve(ServeArgs),
     /// Lists registered sites.
     Sites(SitesArgs),
@@ -57,6 +62,19 @@ pub enum Command {
     /// The search index (entities by name, USCC, domain, ICP, address, phone; pages by text).
     #[command(subcommand)]
     Search(SearchCommand),
+    /// The configuration (`DATA/wangjian.toml`, `WANGJIAN_*` variables, flags).
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Prints the effective configuration and where each value came from (default, file,
+    /// environment variable or flag).
+    Show,
+    /// Writes `DATA/wangjian.toml` with every setting at its default and a comment (an existing
+    /// file is left alone).
+    Init,
 }
 
 #[derive(Debug, Subcommand)]
@@ -149,7 +167,8 @@ pub enum LogCommand {
     /// Signs a checkpoint of the log as it stands (sweeps sign one at their end).
     Checkpoint {
         /// Also asks this RFC 3161 Time-Stamping Authority (`http://` URL) for a time-stamp
-        /// token over the note, stored beside it as `<name>.tsr`; fails if the TSA does.
+        /// token over the note, stored beside it as `<name>.tsr` (default: the `tsa_url`
+        /// setting); fails if the TSA does.
         #[arg(long, value_name = "URL")]
         tsa: Option<String>,
     },
@@ -222,7 +241,8 @@ pub struct CaptureArgs {
     /// Take no screenshot.
     #[arg(long, conflicts_with = "browser")]
     pub no_screenshot: bool,
-    /// Time-stamp the checkpoint signed after the capture with this RFC 3161 TSA (http URL).
+    /// Time-stamp the checkpoint signed after the capture with this RFC 3161 TSA (http URL;
+    /// default: the `tsa_url` setting).
     #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
     #[command(flatten)]
@@ -277,16 +297,16 @@ pub struct DemoArgs {
     /// Exit after the sweep instead of serving the console.
     #[arg(long)]
     pub no_serve: bool,
-    /// Address of the console.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
+    /// Address of the console (default: the `listen` setting, 127.0.0.1:8080).
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
     #[command(flatten)]
     pub crawl: CrawlArgs,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum ImportCommand {
-    /// Imports entities (CSV or JSON Lines) as spec/registry-import.md describes.
+    /// Imports entities (CSV or JSON Lines) as docs/spec/registry-import.md describes.
     Entities(ImportEntitiesArgs),
     /// Imports another department's records (telecom filings, food permits, finance licenses,
     /// tax status) with the source's column mapping (mappings/README.md).
@@ -338,7 +358,8 @@ pub enum FormatArg {
     JsonLines,
 }
 
-/// How the crawler behaves; shared by `sweep`, `scan` and `demo`.
+/// How the crawler behaves; shared by `sweep`, `scan`, `demo` and `evidence capture`. Each flag
+/// overrides its `crawl.*` setting (`wangjian config show`).
 #[derive(Debug, Clone, Args)]
 pub struct CrawlArgs {
     /// Connect HOST:PORT to ADDRESS (curl's --resolve; HOST may be `*`; ADDRESS may carry a
@@ -346,27 +367,28 @@ pub struct CrawlArgs {
     /// allow-lists it.
     #[arg(long = "resolve", value_name = "HOST:PORT:ADDRESS")]
     pub resolve: Vec<String>,
-    /// Page budget per site.
-    #[arg(long, default_value_t = 50)]
-    pub max_pages: usize,
-    /// Link depth limit per site.
-    #[arg(long, default_value_t = 5)]
-    pub max_depth: u32,
-    /// Sites crawled at once.
-    #[arg(long, default_value_t = 32)]
-    pub concurrency: usize,
-    /// Politeness delay between two requests to one host, in milliseconds.
-    #[arg(long, default_value_t = 0)]
-    pub delay_ms: u64,
-    /// Total timeout of one request, in seconds.
-    #[arg(long, default_value_t = 20)]
-    pub timeout: u64,
+    /// Page budget per site (default 50).
+    #[arg(long)]
+    pub max_pages: Option<usize>,
+    /// Link depth limit per site (default 5).
+    #[arg(long)]
+    pub max_depth: Option<u32>,
+    /// Sites crawled at once (default 32).
+    #[arg(long)]
+    pub concurrency: Option<usize>,
+    /// Politeness delay between two requests to one host, in milliseconds (default 1000; the
+    /// demo, crawling its own simulated web on this machine, defaults to 0).
+    #[arg(long)]
+    pub delay_ms: Option<u64>,
+    /// Total timeout of one request, in seconds (default 20).
+    #[arg(long)]
+    pub timeout: Option<u64>,
 }
 
 #[derive(Debug, Args)]
 pub struct SweepArgs {
     /// Time-stamp the checkpoint signed at the end of the sweep with this RFC 3161 TSA (http
-    /// URL); a TSA failure is a warning, not a failed sweep.
+    /// URL; default: the `tsa_url` setting); a TSA failure is a warning, not a failed sweep.
     #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
     #[command(flatten)]
@@ -395,9 +417,10 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    pub addr: SocketAddr,
+    /// Address to listen on (default: the `listen` setting, 127.0.0.1:8080). The console has no
+    /// login yet: an address other than loopback is warned about.
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -1,14 +1,12 @@
-//! The `wangjian` binary: command line, configuration and wiring. It owns no domain logic: each
-//! command parses its arguments, opens what it needs from the data directory and calls the
-//! library crates.
+//! The `wangjian` binary: command line (`cli`), configuration (`config`), the data directory
+//! (`data`) and one module per command group (`cmd`). It owns no domain logic: each command
+//! parses its arguments, opens what it needs from the data directory and calls the library
+//! crates.
 
 mod cli;
-mod commands;
+mod cmd;
+mod config;
 mod data;
-mod eval;
-mod evidence_cmd;
-mod record_cmd;
-mod register_cmd;
 
 use clap::Parser;
 
@@ -31,11 +29,97 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(cmd::run(cli)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", report(&e));
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// An error and its causes on one line, each said once. Library errors often put their source
+/// into their own message as well as returning it as `source()` (`"{path}: {source}"`), and a
+/// context often names what the next cause names first: a cause already said is skipped, and
+/// a cause that begins with what the text so far ends with continues it instead of repeating.
+fn report(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let msg = cause.to_string();
+        let msg = msg.trim();
+        if msg.is_empty() || text.contains(msg) {
+            continue;
+        }
+        if text.is_empty() {
+            text.push_str(msg);
+            continue;
+        }
+        match overlap(&text, msg) {
+            Some(n) => text.push_str(&msg[n..]),
+            None => {
+                text.push_str(": ");
+                text.push_str(msg);
+            }
+        }
+    }
+    text
+}
+
+/// The length of the longest start of `next` that `text` ends with, when it is a whole part
+/// of both: a word boundary before it in `text`, a `:` (or the end) after it in `next`.
+fn overlap(text: &str, next: &str) -> Option<usize> {
+    next.char_indices()
+        .map(|(i, _)| i)
+        .chain([next.len()])
+        .filter(|&n| n >= 2)
+        .filter(|&n| next[n..].is_empty() || next[n..].starts_with(':'))
+        .filter(|&n| text.ends_with(&next[..n]))
+        .filter(|&n| {
+            let before = &text[..text.len() - n];
+            before.is_empty() || before.ends_with(|c: char| c.is_whitespace() || c == ':')
+        })
+        .max()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::report;
+    use std::io;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct PathError {
+        path: String,
+        #[source]
+        source: io::Error,
+    }
+
+    #[test]
+    fn an_error_names_its_cause_once() {
+        let missing = || io::Error::new(io::ErrorKind::NotFound, "No such file or directory");
+        let e = anyhow::Error::new(PathError {
+            path: "x.csv".into(),
+            source: missing(),
+        })
+        .context("cannot import x.csv");
+        assert_eq!(report(&e), "cannot import x.csv: No such file or directory");
+        let e = anyhow::Error::new(PathError {
+            path: "x.csv".into(),
+            source: missing(),
+        })
+        .context("import entities");
+        assert_eq!(
+            report(&e),
+            "import entities: x.csv: No such file or directory"
+        );
+        // Causes that repeat nothing are all said.
+        let e = anyhow::Error::new(missing()).context("cannot read mapping m.toml");
+        assert_eq!(
+            report(&e),
+            "cannot read mapping m.toml: No such file or directory"
+        );
+        // A word that merely ends the same is no overlap.
+        let e = anyhow::anyhow!("sv: bad").context("cannot import x.csv");
+        assert_eq!(report(&e), "cannot import x.csv: sv: bad");
     }
 }

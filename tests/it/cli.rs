@@ -304,3 +304,106 @@ fn scan_fetches_a_url_through_an_explicit_resolve_mapping() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fetch"));
 }
+
+#[test]
+fn lists_print_a_header_and_say_when_they_are_empty() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(wangjian(dir.path()).args(["sites"]));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).trim(), "no sites (import entities first)");
+    let out = run(wangjian(dir.path()).args(["discovered", "list"]));
+    assert_eq!(stdout(&out).trim(), "no discovered sites");
+    let out = run(wangjian(dir.path()).args(["search", "query", "绿源"]));
+    assert!(out.status.success());
+    assert_eq!(stdout(&out).trim(), "nothing found for \"绿源\"");
+    // JSON Lines stay bare: no header, no sentence.
+    let out = run(wangjian(dir.path()).args(["sites", "--format", "json"]));
+    assert_eq!(stdout(&out), "");
+
+    let file = dir.path().join("register.csv");
+    std::fs::write(
+        &file,
+        "uscc,name,kind,district,domains\n\
+         91110000600037341L,南宁绿源茶业有限公司,trading_site,450103,www.lvyuan.test\n",
+    )
+    .unwrap();
+    assert!(
+        run(wangjian(dir.path()).args(["import", "entities"]).arg(&file))
+            .status
+            .success()
+    );
+    let out = run(wangjian(dir.path()).args(["sites"]));
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "SITE\tKIND\tDISTRICT\tENTITY", "{text}");
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[1].starts_with("www.lvyuan.test\t"), "{text}");
+    let out = run(wangjian(dir.path()).args(["search", "query", "绿源"]));
+    let text = stdout(&out);
+    assert!(text.starts_with("KIND\tID\t"), "{text}");
+    assert!(
+        text.contains("91110000600037341L 南宁绿源茶业有限公司"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_sweep_of_an_empty_register_warns_and_signs_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(wangjian(dir.path()).args(["sweep"]));
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("warning: the register has no sites"), "{err}");
+    assert!(!stdout(&out).contains("sweep:"), "{}", stdout(&out));
+    assert!(
+        !dir.path().join("log").exists(),
+        "no log opened, no checkpoint signed"
+    );
+}
+
+#[test]
+fn an_error_names_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = wangjian(dir.path())
+        .current_dir(dir.path())
+        .args(["import", "entities", "x.csv"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.matches("x.csv").count(), 1, "{err}");
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+    assert!(err.starts_with("error: "), "{err}");
+}
+
+#[test]
+fn an_import_that_rejects_every_row_fails_and_names_the_reject_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.csv");
+    std::fs::write(
+        &file,
+        "uscc,name,kind,district,domains\n\
+         9111000060003IOZSV,坏代码公司,trading_site,450103,bad.test\n\
+         9135052155323005XL,无效区县公司,trading_site,999999,x.test\n",
+    )
+    .unwrap();
+    let out = wangjian(dir.path())
+        .args(["import", "entities"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let rejects = dir.path().join("bad.csv.rejects.csv");
+    assert!(rejects.exists());
+    let text = stdout(&out);
+    assert!(
+        text.contains("0 created, 0 updated, 0 unchanged, 2 rejected"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!("rejected rows: {}", rejects.display())),
+        "{text}"
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("every row (2) was rejected"), "{err}");
+}

@@ -2,6 +2,7 @@
 
 mod capture;
 mod cli;
+mod config;
 mod custody;
 mod eval;
 mod register;

@@ -1,4 +1,4 @@
-//! Fetch profiles for unmasking cloaking (see `/work/shared/spec/hijack.md`).
+//! Fetch profiles for unmasking cloaking (see `docs/spec/hijack.md`).
 //!
 //! Owns [`Profile`] (who we claim to be: a desktop browser, Baiduspider PC or mobile, other
 //! search spiders, or a browser arriving from a search result) with the exact User-Agent and

@@ -1,5 +1,5 @@
 //! Cloaking: comparing two captures of one URL fetched in different profiles (a visitor's
-//! browser vs a search spider or a visitor arriving from a search result; spec/hijack.md).
+//! browser vs a search spider or a visitor arriving from a search result; docs/spec/hijack.md).
 //!
 //! A difference alone is not a finding (sites vary by device, ads rotate); a difference that
 //! brings gambling or other spam terms, new outbound hosts carrying them, or a redirect to an

@@ -3,8 +3,10 @@
 //! small window around each hit: ASCII word boundaries, the regex, the exclusions.
 //!
 //! No `RegexSet`: at a thousand rules it is three orders of magnitude slower than a literal
-//! prefilter (DESIGN.md, "Facts measured"). Work per page is linear in the text plus the hits
-//! times the rules' windows, which are bounded (`rules::MAX_REACH`).
+//! prefilter (measured on a 2-core machine: 0.1 MB/s for 1,000 regex rules in one `RegexSet`
+//! with default limits, about 250 MB/s for the prefilter and confirmation). Work per page is
+//! linear in the text plus the hits times the rules' windows, which are bounded
+//! (`rules::MAX_REACH`).
 
 use crate::rules::{Pattern, Rule, Scope};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};

@@ -141,7 +141,7 @@ pub struct RulePack {
     pub badge_hosts: Vec<String>,
 }
 
-/// The national license-badge host (spec/identifiers.md).
+/// The national license-badge host (docs/spec/identifiers.md).
 pub const NATIONAL_BADGE_HOST: &str = "zzlz.gsxt.gov.cn";
 
 #[derive(Deserialize)]

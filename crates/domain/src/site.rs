@@ -1,4 +1,4 @@
-//! How the register classifies a site (spec/registry-import.md `kind`).
+//! How the register classifies a site (docs/spec/registry-import.md `kind`).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,4 +1,4 @@
-//! The violation taxonomy (spec/taxonomy.md): a closed set of 22 categories with stable codes,
+//! The violation taxonomy (docs/spec/taxonomy.md): a closed set of 22 categories with stable codes,
 //! severities and legal bases. Reports, credit indicators, campaigns and exports key on the
 //! codes, so a code, once published, never changes.
 
@@ -55,7 +55,7 @@ impl FromStr for Severity {
 /// An unknown category or severity code.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CategoryError {
-    #[error("unknown violation category {0:?} (see spec/taxonomy.md)")]
+    #[error("unknown violation category {0:?} (see docs/spec/taxonomy.md)")]
     Unknown(String),
     #[error("unknown severity {0:?} (low, medium, high, critical)")]
     UnknownSeverity(String),
@@ -68,7 +68,7 @@ macro_rules! taxonomy {
         pub enum Category { $($variant,)* }
 
         impl Category {
-            /// All categories, in the order of spec/taxonomy.md.
+            /// All categories, in the order of docs/spec/taxonomy.md.
             pub const ALL: &'static [Category] = &[$(Category::$variant,)*];
 
             /// The stable code, e.g. `ad.absolute_term`.

@@ -16,6 +16,7 @@
 pub mod cdxj;
 pub mod digest;
 mod error;
+mod member;
 pub mod reader;
 pub mod record;
 pub mod repair;
@@ -27,6 +28,7 @@ pub mod writer;
 
 pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
+pub use member::read_stored_member;
 pub use reader::{open_reader, read_record_at, WarcReader};
 pub use record::{
     CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD,

@@ -1,4 +1,4 @@
-//! Cloaking kits (spec/hijack.md, "How the kits hide") and an honest look-alike.
+//! Cloaking kits (docs/spec/hijack.md, "How the kits hide") and an honest look-alike.
 //!
 //! A few sites answer differently by who asks: [`Cloak::UaOnly`] shows a gambling title, meta
 //! and hidden casino links to search spiders only; [`Cloak::RefererRedirect`] sends a browser
@@ -47,7 +47,7 @@ impl Cloak {
     }
 }
 
-/// Spider product tokens the kits look for (spec/hijack.md).
+/// Spider product tokens the kits look for (docs/spec/hijack.md).
 const SPIDERS: [&str; 5] = ["baiduspider", "sogou", "360spider", "bytespider", "bingbot"];
 /// Search engines whose `Referer` the redirect kits look for.
 const ENGINES: [&str; 4] = ["baidu.com", "sogou.com", "so.com", "bing.com"];

@@ -1,4 +1,4 @@
-//! The register CSV (spec/registry-import.md) for a world: every registered operator, with the
+//! The register CSV (docs/spec/registry-import.md) for a world: every registered operator, with the
 //! deliberate mismatches (USCC, ICP, address) that the truth records, and without the
 //! unregistered ones.
 

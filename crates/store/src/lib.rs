@@ -12,6 +12,7 @@
 // against both.
 #![allow(clippy::duplicate_mod)]
 
+pub mod clue;
 pub mod custody;
 pub mod discovery;
 pub mod filings;

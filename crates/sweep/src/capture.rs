@@ -8,7 +8,7 @@
 //! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
 //! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
 //! response). A checkpoint is signed at the end. Replay tools index the screenshot under the
-//! page's URL like the page itself (the WARC target is the page, as spec/evidence.md asks), so
+//! page's URL like the page itself (the WARC target is the page, as docs/spec/evidence.md asks), so
 //! pywb asked for that URL at the very second of the screenshot may show the image.
 //!
 //! In the store a capture is a sweep of kind `capture` over the URL's site, so its fetches show

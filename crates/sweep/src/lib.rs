@@ -20,7 +20,9 @@
 
 pub mod capture;
 pub mod discover;
+pub mod export;
 pub mod index;
+pub mod lookup;
 mod observed;
 pub mod probe;
 pub mod register;

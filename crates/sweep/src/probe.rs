@@ -1,4 +1,4 @@
-//! Cloaking probes (spec/hijack.md, "Probing"): each homepage fetched as a desktop browser, as
+//! Cloaking probes (docs/spec/hijack.md, "Probing"): each homepage fetched as a desktop browser, as
 //! Baiduspider (PC and mobile) and as a browser arriving from each engine's result page; every
 //! view compared with the browser's by `detect::cloaking`. A difference that brings spam, or a
 //! redirect off the site, is `site.hijacked`, proven by the other profile's capture.

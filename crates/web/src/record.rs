@@ -1,4 +1,4 @@
-//! The extraction record (电子数据提取记录) of a site: what `spec/evidence.md` ("The evidence
+//! The extraction record (电子数据提取记录) of a site: what `docs/spec/evidence.md` ("The evidence
 //! record") asks for and the records hold today — target and final URL with the redirect chain
 //! as recorded, the fetch profile (the request records' `User-Agent` and `Referer`), the time
 //! and its source, the server IP (`WARC-IP-Address`), the tool (`warcinfo` `software`), every

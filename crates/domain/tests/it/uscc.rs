@@ -2,12 +2,8 @@ use domain::{Uscc, UsccError};
 use proptest::prelude::*;
 
 fn valid_codes() -> Vec<String> {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/testdata/uscc/valid.txt"
-    );
-    let text =
-        std::fs::read_to_string(path).expect("shared/testdata/uscc/valid.txt beside the repo");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/uscc/valid.txt");
+    let text = std::fs::read_to_string(path).expect("testdata/uscc/valid.txt in the repository");
     let codes: Vec<String> = text
         .lines()
         .map(str::trim)

@@ -6,11 +6,13 @@
 //! Modules: [`hash`] (leaf and node hashes, the [`Hash`] type), [`proof`] (verifying inclusion
 //! and consistency proofs, needing nothing but the values handed in), [`tree`] (the stored log:
 //! append, roots, proofs, crash repair), [`note`] (signed notes and the signing key on disk),
-//! [`checkpoint`] (checkpoint text, signing and storing).
+//! [`checkpoint`] (checkpoint text, signing and storing), [`audit`] (every stored checkpoint
+//! verified and checked for consistency with the next).
 //!
 //! Must not: know WARC records (the caller hands in each record's digest label), touch a
 //! database, or rewrite a stored hash.
 
+pub mod audit;
 pub mod checkpoint;
 pub mod hash;
 pub mod note;

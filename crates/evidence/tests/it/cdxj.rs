@@ -10,7 +10,7 @@ use crate::*;
 
 fn testdata(name: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata/warc")
+        .join("../../testdata/warc")
         .join(name)
 }
 

@@ -1,4 +1,4 @@
-//! The transparency-dev Merkle proof vectors (shared/testdata/merkle): every inclusion and
+//! The transparency-dev Merkle proof vectors (testdata/merkle at the repository root): every inclusion and
 //! consistency case must be accepted or rejected as its `wantErr` says.
 
 use std::path::{Path, PathBuf};
@@ -8,10 +8,7 @@ use base64::Engine as _;
 use evidence::tlog::{verify_consistency, verify_inclusion, Hash};
 use serde::Deserialize;
 
-const MERKLE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../../shared/testdata/merkle"
-);
+const MERKLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/merkle");
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

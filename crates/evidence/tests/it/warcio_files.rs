@@ -9,7 +9,7 @@ use evidence::{
 use crate::*;
 
 fn testdata() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata/warc")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../testdata/warc")
 }
 
 /// Read a valid file: every record reads, every declared digest holds, random access agrees.

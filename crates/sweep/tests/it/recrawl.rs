@@ -313,4 +313,59 @@ async fn second_sweep_sends_validators_records_304s_and_scans_only_changed_pages
     );
     let b_third = fetches.iter().find(|f| f.fetch.url == url("/b")).unwrap();
     assert_eq!(b_third.fetch.revisit_of, Some(b_again.id));
+
+    // An export of the third sweep brings the originals of its revisits along (from the first
+    // and second sweeps), each once; an export of the site holds them already.
+    use sweep::export::{select, Selection, SelectionError};
+    let set = select(
+        store.as_ref(),
+        Scope::City,
+        &Selection::Sweep(third.sweep_id),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        set.selected.to_string(),
+        format!("sweep {}", third.sweep_id)
+    );
+    assert_eq!(
+        set.selected.custody_subject(),
+        format!("sweep:{}", third.sweep_id)
+    );
+    let mut originals: Vec<_> = set.originals.iter().map(|f| f.id).collect();
+    originals.sort();
+    let mut want: Vec<_> = fetches.iter().filter_map(|f| f.fetch.revisit_of).collect();
+    want.sort();
+    want.dedup();
+    assert_eq!(originals, want);
+    assert!(originals.contains(&c_before.id) && originals.contains(&b_again.id));
+    let records = set.records(&warc);
+    assert_eq!(
+        records.len(),
+        set.fetches
+            .iter()
+            .chain(&set.originals)
+            .filter(|f| f.fetch.evidence.is_some())
+            .count()
+    );
+    let site_set = select(store.as_ref(), Scope::City, &Selection::Site(HOST.into()))
+        .await
+        .unwrap();
+    assert!(site_set.originals.is_empty(), "{:?}", site_set.originals);
+    assert_eq!(site_set.selected.to_string(), format!("site {HOST}"));
+    // Another district sees no such site; an unknown sweep is named.
+    let elsewhere = Scope::District(domain::DistrictCode::parse("450102").unwrap());
+    assert!(matches!(
+        select(store.as_ref(), elsewhere, &Selection::Site(HOST.into())).await,
+        Err(SelectionError::NoSite(_))
+    ));
+    assert!(matches!(
+        select(
+            store.as_ref(),
+            Scope::City,
+            &Selection::Sweep(domain::SweepId(99))
+        )
+        .await,
+        Err(SelectionError::NoSweep(domain::SweepId(99)))
+    ));
 }

@@ -1,0 +1,108 @@
+//! The register's view of one page outside a sweep (`wangjian scan`): which known site a URL
+//! belongs to and what the register says of its entity, so that a page scanned alone is judged
+//! as a sweep would judge it.
+//!
+//! A bare domain and its `www.` name are one site: the page's own host is tried first, then the
+//! bare name, then the `www.` name. Must not: write anything.
+
+use store::{Store, StoreError};
+
+/// What the register says about the page at a URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageRegister {
+    /// The register is empty: register checks are off.
+    NotLoaded,
+    /// No known site covers the URL (or the URL has no host).
+    Unmatched { is_site_home: bool },
+    /// A known site covers it; `facts` is `None` when the site has no entity (discovered).
+    Matched {
+        facts: Option<detect::RegisterFacts>,
+        is_site_home: bool,
+    },
+}
+
+impl PageRegister {
+    /// The view detection takes.
+    pub fn view(&self) -> detect::RegisterView<'_> {
+        match self {
+            PageRegister::NotLoaded => detect::RegisterView::NotLoaded,
+            PageRegister::Unmatched { .. } | PageRegister::Matched { facts: None, .. } => {
+                detect::RegisterView::Unmatched
+            }
+            PageRegister::Matched { facts: Some(f), .. } => detect::RegisterView::Matched(f),
+        }
+    }
+
+    /// Whether the page is its site's homepage (`/`, or the shop's prefix); `None` when the
+    /// register is not loaded (the caller judges by the path alone).
+    pub fn is_site_home(&self) -> Option<bool> {
+        match self {
+            PageRegister::NotLoaded => None,
+            PageRegister::Unmatched { is_site_home }
+            | PageRegister::Matched { is_site_home, .. } => Some(*is_site_home),
+        }
+    }
+}
+
+/// The host names a site of `host` may be registered under, in the order to try them: the
+/// host itself, its bare name, its `www.` name (each once, lower case).
+pub fn host_variants(host: &str) -> Vec<String> {
+    let host = host.to_ascii_lowercase();
+    let bare = host.strip_prefix("www.").unwrap_or(&host).to_string();
+    let mut out = vec![host.clone()];
+    for h in [bare.clone(), format!("www.{bare}")] {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+    }
+    out
+}
+
+/// The register's view of the page at `url`.
+pub async fn page_register(store: &dyn Store, url: &url::Url) -> Result<PageRegister, StoreError> {
+    if store.count_entities().await? == 0 {
+        return Ok(PageRegister::NotLoaded);
+    }
+    let Some(host) = url.host_str() else {
+        return Ok(PageRegister::Unmatched {
+            is_site_home: false,
+        });
+    };
+    for h in host_variants(host) {
+        if let Some(site) = store.site_for_url(&h, url.path()).await? {
+            let home = format!("{}/", site.path_prefix.trim_end_matches('/'));
+            let facts = match site.entity_id {
+                Some(id) => store
+                    .entity(id)
+                    .await?
+                    .map(|e| crate::register::facts(&e.input)),
+                None => None,
+            };
+            return Ok(PageRegister::Matched {
+                facts,
+                is_site_home: url.path() == home,
+            });
+        }
+    }
+    Ok(PageRegister::Unmatched {
+        is_site_home: url.path() == "/",
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::host_variants;
+
+    #[test]
+    fn a_bare_domain_and_its_www_name_are_tried_each_once() {
+        assert_eq!(host_variants("Shop.Test"), ["shop.test", "www.shop.test"]);
+        assert_eq!(
+            host_variants("www.shop.test"),
+            ["www.shop.test", "shop.test"]
+        );
+        assert_eq!(
+            host_variants("m.shop.test"),
+            ["m.shop.test", "www.m.shop.test"]
+        );
+    }
+}

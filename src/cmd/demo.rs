@@ -1,0 +1,155 @@
+//! `wangjian demo`: simweb, its register and two departments' filings imported, a sweep, an
+//! evidence capture, then the console. Run again on the same data directory, it continues an
+//! unfinished sweep over the same world. The simulated web is on this machine, so the crawler's
+//! politeness delay is 0 unless `--delay-ms` says otherwise.
+
+use super::Ctx;
+use crate::cli::DemoArgs;
+use anyhow::{bail, Context};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+use store::{Scope, SiteFilter, Store};
+
+/// What a demo data directory was made with, so that a second run continues the same world.
+#[derive(Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+struct DemoParams {
+    sites: usize,
+    seed: u64,
+}
+
+pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let simdir = ctx.data.simweb();
+    std::fs::create_dir_all(&simdir)
+        .with_context(|| format!("cannot create {}", simdir.display()))?;
+    let params_path = simdir.join("params.json");
+    let mut params = DemoParams {
+        sites: args.sites,
+        seed: args.seed,
+    };
+    let store = ctx.data.open_store().await?;
+    if let Some(unfinished) = store.unfinished_sweep().await? {
+        // Continue the same world the unfinished sweep was crawling.
+        if let Ok(text) = std::fs::read_to_string(&params_path) {
+            params = serde_json::from_str(&text)
+                .with_context(|| format!("cannot read {}", params_path.display()))?;
+        }
+        eprintln!(
+            "demo: continuing sweep {} over the earlier world ({} sites, seed {})",
+            unfinished.id, params.sites, params.seed
+        );
+    }
+    std::fs::write(&params_path, serde_json::to_vec(&params)?)
+        .with_context(|| format!("cannot write {}", params_path.display()))?;
+
+    let world = Arc::new(simweb::World::generate(&simweb::GenParams {
+        sites: params.sites,
+        seed: params.seed,
+    }));
+    let register = simdir.join("register.csv");
+    super::simweb::write_files(&world, Some(&simdir.join("truth.json")), Some(&register))?;
+    let running = simweb::start(world.clone(), ([127, 0, 0, 1], 0).into()).await?;
+    eprintln!(
+        "demo: simweb serves {} hosts ({} pages) on {}",
+        world.hosts().len(),
+        world.page_count(),
+        running.addr
+    );
+
+    let opts = store::import::ImportOptions {
+        encoding: store::import::SourceEncoding::Utf8,
+        format: Some(store::import::Format::Csv),
+        batch_size: 1000,
+    };
+    let imported = store::import::import_entities(store.as_ref(), &register, &opts).await?;
+    eprintln!("demo: register import: {imported}");
+    // Two departments' data about the same businesses, joined to the register.
+    let (telecom, food) = world.department_csvs();
+    let today = chrono::Utc::now().date_naive();
+    for (source, text) in [("telecom", telecom), ("food", food)] {
+        let path = simdir.join(format!("{source}.csv"));
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        let mapping = store::filings::Mapping::builtin(source).expect("built-in mapping");
+        let s =
+            store::filings::import_filings(store.as_ref(), &path, &mapping, &opts, today).await?;
+        eprintln!("demo: {source} filings: {s}");
+    }
+
+    let resolve = vec![format!("*:80:{}", running.addr)];
+    let mut crawl = super::crawl_config(&ctx.config, &args.crawl, &resolve)?;
+    if args.crawl.delay_ms.is_none() {
+        crawl.delay_per_host = Duration::ZERO;
+    }
+    let summary = super::sweep::run(ctx, store.clone(), crawl.clone(), None).await?;
+    println!("{summary}");
+    if summary.pages == 0 {
+        bail!("the sweep fetched no pages");
+    }
+    demo_capture(ctx, store.clone(), crawl).await?;
+    drop(running);
+    if args.no_serve {
+        return Ok(ExitCode::SUCCESS);
+    }
+    // The console's usual port may be taken on a shared machine: fall back to a free one.
+    let addr = ctx.config.listen.value;
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("demo: {addr} is not available ({e}); using a free port");
+            tokio::net::TcpListener::bind((addr.ip(), 0))
+                .await
+                .with_context(|| format!("cannot listen on {}", addr.ip()))?
+        }
+    };
+    super::serve::serve_on(ctx, store, listener).await
+}
+
+/// The demo's evidence capture: the homepage of the first registered trading site, with a
+/// screenshot when a browser is installed, by two demonstration operators.
+async fn demo_capture(
+    ctx: &Ctx,
+    store: Arc<dyn Store>,
+    crawl: crawl::CrawlConfig,
+) -> anyhow::Result<()> {
+    let sites = store
+        .list_sites(
+            Scope::City,
+            &SiteFilter {
+                kind: Some(domain::SiteKind::TradingSite),
+                limit: 50,
+                ..SiteFilter::default()
+            },
+        )
+        .await?;
+    let Some(site) = sites.iter().find(|s| s.path_prefix.is_empty()) else {
+        eprintln!("demo: no trading site to capture as evidence");
+        return Ok(());
+    };
+    let mut config = super::sweep_config(ctx, crawl, None);
+    config.progress = false;
+    let url = url::Url::parse(&format!("http://{}/", site.host))?;
+    let browser = super::evidence::browser_config(None, &config.crawl);
+    let (outcome, _) = super::evidence::capture_and_log(
+        store,
+        &config,
+        sweep::capture::CaptureRequest {
+            url: url.clone(),
+            operators: vec!["演示取证员甲".into(), "演示取证员乙".into()],
+            reason: "演示：交易网站首页的电子数据提取".into(),
+            browser,
+            clue: None,
+        },
+    )
+    .await?;
+    match &outcome.screenshot {
+        Ok(s) => eprintln!(
+            "demo: evidence capture of {url} (sweep {}): screenshot {}x{} in {}",
+            outcome.sweep_id, s.width, s.height, s.record.file
+        ),
+        Err(why) => eprintln!(
+            "demo: evidence capture of {url} (sweep {}): no screenshot ({why})",
+            outcome.sweep_id
+        ),
+    }
+    Ok(())
+}

@@ -1,0 +1,408 @@
+//! `wangjian evidence verify|export|capture`: offline verification of WARC files and WACZ
+//! packages (against the transparency log and the chain of custody when they are the data
+//! directory's own), signed WACZ exports logged in the chain of custody, and an inspector's
+//! capture of one URL.
+
+use super::{log, Ctx};
+use crate::cli::*;
+use crate::data::DataDir;
+use anyhow::{bail, Context};
+use evidence::LogIndex;
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use store::{Scope, Store};
+
+pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        EvidenceCommand::Verify(args) => verify(&ctx.data, args).await,
+        EvidenceCommand::Export(args) => export(ctx, args).await,
+        EvidenceCommand::Capture(args) => capture(ctx, args).await,
+    }
+}
+
+/// Page titles for `pages.jsonl`: the body decoded by its charset, the `<title>` extracted.
+fn page_title(body: &[u8], content_type: Option<&str>) -> Option<String> {
+    let decoded = crawl::decode_html(body, content_type);
+    Some(detect::extract(&decoded.text).title)
+}
+
+async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitCode> {
+    let data = &ctx.data;
+    let store = ctx.data.open_store().await?;
+    let selection = match (&args.site, args.sweep, args.clue) {
+        (_, _, Some(id)) => sweep::export::Selection::Clue(domain::ClueId(id)),
+        (Some(site), _, None) => sweep::export::Selection::Site(site.clone()),
+        (None, Some(id), None) => sweep::export::Selection::Sweep(domain::SweepId(id)),
+        (None, None, None) => bail!("give --site HOST, --sweep ID or --clue ID"),
+    };
+    let set = sweep::export::select(store.as_ref(), Scope::City, &selection).await?;
+    let what = set.selected.to_string();
+    let records = set.records(&data.evidence());
+    let signer = evidence::wacz::WaczSigner::load_or_create(&data.keys())?;
+    let mut params = evidence::wacz::WaczParams::new(
+        args.title
+            .clone()
+            .unwrap_or_else(|| format!("wangjian evidence: {what}")),
+    );
+    params.software = super::SOFTWARE.to_string();
+    params.extra_info = vec![("export-selection".to_string(), what.clone())];
+    params.page_title = Some(&page_title);
+    // Every stored record goes with its inclusion proof under a signed checkpoint that covers
+    // the whole log (signed now when the latest does not).
+    let (log, signer_log) = log::open_log(data)?;
+    let key = log::verifier_key(data, None)?;
+    let covering = evidence::tlog::audit::covering_checkpoint(
+        &log,
+        &signer_log,
+        log::LOG_ORIGIN,
+        &key,
+        chrono::Utc::now(),
+    )?;
+    let index = LogIndex::new(&log, covering.checkpoint.clone())?;
+    let proofs = evidence::wacz::LogProofSource {
+        log: &log,
+        index: &index,
+        note: covering.note.clone(),
+        verifier_key: key.clone(),
+    };
+    let summary = evidence::wacz::write_wacz_with_proofs(
+        &args.output,
+        &records,
+        &params,
+        Some(&signer),
+        Some(&proofs),
+    )
+    .with_context(|| format!("cannot export {what}"))?;
+    if summary.unproved > 0 {
+        let _ = std::fs::remove_file(&summary.path);
+        bail!(
+            "{what}: {} stored records are not in the transparency log under its checkpoint of {} \
+             leaves; no package written",
+            summary.unproved,
+            index.checkpoint().size
+        );
+    }
+    println!(
+        "export: {what}: {} fetches, {} records ({} proven in the log under checkpoint {}), {} indexed, {} pages -> {} ({} bytes, datapackage {})",
+        records.len(),
+        summary.records,
+        summary.proved,
+        index.checkpoint().size,
+        summary.indexed,
+        summary.pages,
+        summary.path.display(),
+        summary.bytes,
+        summary.datapackage_hash
+    );
+    log_export(store.as_ref(), &set.selected, args.reason.as_deref()).await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Logs an export in the chain of custody (who: `$USER`, else `cli`; why: `--reason`, else
+/// "未说明") under the subject the console's extraction record looks for.
+async fn log_export(
+    store: &dyn Store,
+    selected: &sweep::export::Selected,
+    reason: Option<&str>,
+) -> anyhow::Result<()> {
+    let reason = reason
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(store::NO_REASON);
+    let row = store
+        .append_custody(&store::NewCustody {
+            actor: super::cli_actor(),
+            action: store::CustodyAction::Export,
+            subject: selected.custody_subject(),
+            reason: reason.to_string(),
+        })
+        .await?;
+    println!("custody: logged export as entry {} ({})", row.id, row.hash);
+    Ok(())
+}
+
+/// The browser for screenshots: `program`, else one found on the system; or why there is none.
+pub fn browser_config(
+    program: Option<std::path::PathBuf>,
+    crawl: &crawl::CrawlConfig,
+) -> Result<crawl::browser::BrowserConfig, String> {
+    program
+        .or_else(crawl::browser::find_browser)
+        .map(|p| crawl::browser::BrowserConfig::new(p).with_resolve_map(&crawl.resolve))
+        .ok_or_else(|| "no browser (chromium) is installed".to_string())
+}
+
+/// Runs an evidence capture and enters it in the chain of custody (the operators as actor).
+pub async fn capture_and_log(
+    store: Arc<dyn Store>,
+    config: &sweep::SweepConfig,
+    req: sweep::capture::CaptureRequest,
+) -> anyhow::Result<(sweep::capture::CaptureOutcome, store::CustodyRecord)> {
+    let reason = req.reason.trim().to_string();
+    let actor = req.operators.join(", ");
+    let outcome = sweep::capture::capture_url(store.clone(), config, req).await?;
+    let row = store
+        .append_custody(&store::NewCustody {
+            actor,
+            action: store::CustodyAction::Capture,
+            subject: format!("sweep:{}", outcome.sweep_id),
+            reason,
+        })
+        .await?;
+    Ok((outcome, row))
+}
+
+async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.data.open_store().await?;
+    let clue = match args.clue {
+        Some(id) => Some(
+            store
+                .clue(Scope::City, domain::ClueId(id))
+                .await?
+                .with_context(|| format!("no clue {id}"))?,
+        ),
+        None => None,
+    };
+    let url = match (&args.url, &clue) {
+        (Some(u), _) => u.clone(),
+        (None, Some(c)) => {
+            let first = c.findings.first().context("the clue has no findings")?;
+            store
+                .finding(Scope::City, *first)
+                .await?
+                .with_context(|| format!("finding {first} of clue {}", c.id))?
+                .finding
+                .url
+        }
+        (None, None) => bail!("give a URL or --clue ID"),
+    };
+    let url = url::Url::parse(&url).with_context(|| format!("bad URL {url:?}"))?;
+    let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
+    let mut config = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+    config.progress = false;
+    let browser = if args.no_screenshot {
+        Err("no screenshot was asked for".to_string())
+    } else {
+        browser_config(args.browser.clone(), &config.crawl)
+    };
+    let (outcome, row) = capture_and_log(
+        store,
+        &config,
+        sweep::capture::CaptureRequest {
+            url,
+            operators: args.operators.clone(),
+            reason: args.reason.clone(),
+            browser,
+            clue: clue.as_ref().map(|c| c.id),
+        },
+    )
+    .await?;
+    println!(
+        "capture: sweep {} ({}{}), {} fetches, final {} {}",
+        outcome.sweep_id,
+        outcome.site.host,
+        outcome.site.path_prefix,
+        outcome.fetches.len(),
+        outcome
+            .final_status
+            .map_or_else(|| "no response".to_string(), |s| s.to_string()),
+        outcome.final_url
+    );
+    match &outcome.screenshot {
+        Ok(s) => println!(
+            "screenshot: {}x{}{} by {}, record {}:{}",
+            s.width,
+            s.height,
+            if s.cut {
+                " (cut at the height limit)"
+            } else {
+                ""
+            },
+            s.browser,
+            s.record.file,
+            s.record.offset
+        ),
+        Err(why) => println!("screenshot: none taken ({why})"),
+    }
+    if let Some(size) = outcome.checkpoint {
+        println!("checkpoint: tree size {size}");
+    }
+    println!("custody: logged capture as entry {} ({})", row.id, row.hash);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The data directory's chain of custody: every row's hash recomputed and linked to the row
+/// before. `None` when the directory has no database (nothing was ever recorded).
+async fn check_custody(data: &DataDir) -> anyhow::Result<Option<Result<usize, String>>> {
+    if !data.has_database() {
+        return Ok(None);
+    }
+    let store = data.open_store().await?;
+    let rows = store.custody(&store::CustodyFilter::default()).await?;
+    Ok(Some(
+        store::verify_custody_chain(&rows)
+            .map(|()| rows.len())
+            .map_err(|b| format!("entry {}: {}", b.id, b.problem)),
+    ))
+}
+
+async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    let default = args.path.is_none();
+    let path = args.path.unwrap_or_else(|| data.evidence());
+    if path.is_file()
+        && path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("wacz"))
+    {
+        return verify_wacz(&path, args.key.as_deref());
+    }
+    let files = if path.is_dir() {
+        evidence::warc_files(&path).with_context(|| format!("cannot list {}", path.display()))?
+    } else if path.exists() {
+        vec![path.clone()]
+    } else {
+        bail!("{} does not exist", path.display());
+    };
+    if files.is_empty() {
+        bail!("no WARC files in {}", path.display());
+    }
+    // The data directory's own evidence is checked against its transparency log and its chain
+    // of custody as well.
+    let in_data = default || same_dir(&path, &data.evidence());
+    let custody = if in_data {
+        check_custody(data).await?
+    } else {
+        None
+    };
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    match custody {
+        Some(Ok(n)) => writeln!(out, "ok    chain of custody: {n} entries, every hash holds")?,
+        Some(Err(problem)) => {
+            failed += 1;
+            writeln!(out, "FAIL  chain of custody broken at {problem}")?;
+        }
+        None => {}
+    }
+    let logged = if in_data && data.log().exists() {
+        let log = log::open_log_only(data)?;
+        let key = log::verifier_key(data, args.key.as_deref())?;
+        let (latest, audit) = log::latest_checkpoint(&log, &key)?;
+        for p in &audit.problems {
+            writeln!(out, "FAIL  {p}")?;
+        }
+        failed += audit.problems.len();
+        let checkpoint = latest.checkpoint;
+        writeln!(
+            out,
+            "log   checkpoint of {} leaves, signed by {}, root {}",
+            checkpoint.size,
+            key.split('+').next().unwrap_or("?"),
+            checkpoint.root.to_base64()
+        )?;
+        match LogIndex::new(&log, checkpoint) {
+            Ok(index) => Some((log, index)),
+            Err(e) => {
+                writeln!(out, "FAIL  the log does not hold the signed tree: {e}")?;
+                writeln!(out, "verify: {} files, log failed", files.len())?;
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+    } else {
+        None
+    };
+    for file in &files {
+        let verdict = evidence::verify_warc_logged(file, logged.as_ref().map(|(l, i)| (l, i)));
+        if verdict.ok() {
+            let logged_note = if logged.is_some() {
+                format!(", {} in the log", verdict.logged)
+            } else {
+                String::new()
+            };
+            writeln!(
+                out,
+                "ok    {} ({} records, {} with digests{logged_note})",
+                file.display(),
+                verdict.records,
+                verdict.digests_checked
+            )?;
+        } else {
+            failed += 1;
+            writeln!(
+                out,
+                "FAIL  {} ({} records read)",
+                file.display(),
+                verdict.records
+            )?;
+            for f in &verdict.failures {
+                writeln!(
+                    out,
+                    "      at offset {}{}: {}",
+                    f.offset,
+                    f.record_id
+                        .as_deref()
+                        .map(|id| format!(" record {id}"))
+                        .unwrap_or_default(),
+                    f.problem
+                )?;
+            }
+        }
+    }
+    writeln!(out, "verify: {} files, {} failed", files.len(), failed)?;
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn same_dir(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
+}
+
+/// `evidence verify FILE.wacz`: a verdict per item, the exact place of any failure.
+fn verify_wacz(path: &Path, key: Option<&str>) -> anyhow::Result<ExitCode> {
+    use evidence::wacz::KeySource;
+    let verdict = evidence::wacz::verify_wacz(path, key);
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "wacz  {}", path.display())?;
+    if let Some(k) = &verdict.key {
+        match verdict.key_source {
+            KeySource::Given => writeln!(out, "key   log key given with --key: {k}")?,
+            KeySource::Package => writeln!(
+                out,
+                "key   log key carried by the package: {k} (this shows the package is consistent, \
+                 not who signed it: give the bureau's published key with --key)"
+            )?,
+        }
+    }
+    for item in &verdict.items {
+        writeln!(
+            out,
+            "{}  {}: {}",
+            if item.ok { "ok  " } else { "FAIL" },
+            item.item,
+            item.detail
+        )?;
+    }
+    let failed = verdict.failures().count();
+    writeln!(
+        out,
+        "verify: {}: {} items, {} records, {} in the log, {} failed",
+        path.display(),
+        verdict.items.len(),
+        verdict.records,
+        verdict.logged,
+        failed
+    )?;
+    Ok(if verdict.ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

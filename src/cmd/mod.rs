@@ -1,0 +1,155 @@
+//! One module per command group of the CLI tree (`wangjian <group> …`), each turning parsed
+//! arguments into calls of the library crates; what several share (the configuration, the
+//! crawler's and the sweep's settings, the actor of a custody entry) is here.
+
+mod clue;
+mod config;
+mod demo;
+mod discovered;
+mod eval;
+mod evidence;
+mod export;
+mod import;
+mod log;
+mod scan;
+mod search;
+mod serve;
+mod simweb;
+mod sites;
+mod sweep;
+
+use crate::cli::*;
+use crate::config::{Config, Flags};
+use crate::data::DataDir;
+use anyhow::Context;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// The software that writes WARC records and packages.
+pub const SOFTWARE: &str = concat!("wangjian/", env!("CARGO_PKG_VERSION"));
+
+/// What every command gets: the data directory and the effective configuration.
+pub struct Ctx {
+    pub data: DataDir,
+    pub config: Config,
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let flags = flags(&cli);
+    let config = Config::load(&cli.data, &flags, &|k| std::env::var(k).ok())?;
+    let data = DataDir::new(&cli.data, &config)?;
+    let ctx = Ctx { data, config };
+    match cli.command {
+        Command::Demo(args) => demo::demo(&ctx, args).await,
+        Command::Import(cmd) => import::import(&ctx, cmd).await,
+        Command::Sweep(args) => sweep::sweep(&ctx, args).await,
+        Command::Scan(args) => scan::scan(&ctx, args).await,
+        Command::Serve(args) => serve::serve(&ctx, args).await,
+        Command::Sites(args) => sites::sites(&ctx, args).await,
+        Command::Simweb(args) => simweb::simweb(args).await,
+        Command::Eval(args) => eval::eval(args),
+        Command::Evidence(cmd) => evidence::evidence(&ctx, cmd).await,
+        Command::Clue(cmd) => clue::clue(&ctx, cmd).await,
+        Command::Log(cmd) => log::log(&ctx, cmd),
+        Command::Discovered(cmd) => discovered::discovered(&ctx, cmd).await,
+        Command::Export(args) => export::export(&ctx, args).await,
+        Command::Search(cmd) => search::search(&ctx, cmd).await,
+        Command::Config(cmd) => config::config(&ctx, cmd),
+    }
+}
+
+/// The configured values the command line sets.
+fn flags(cli: &Cli) -> Flags {
+    let mut flags = Flags {
+        database: cli.database.clone(),
+        ..Flags::default()
+    };
+    let crawl = match &cli.command {
+        Command::Demo(a) => {
+            flags.listen = a.addr;
+            Some(&a.crawl)
+        }
+        Command::Serve(a) => {
+            flags.listen = a.addr;
+            None
+        }
+        Command::Sweep(a) => {
+            flags.tsa_url = a.tsa.clone();
+            Some(&a.crawl)
+        }
+        Command::Scan(a) => Some(&a.crawl),
+        Command::Evidence(EvidenceCommand::Capture(a)) => {
+            flags.tsa_url = a.tsa.clone();
+            Some(&a.crawl)
+        }
+        Command::Log(LogCommand::Checkpoint { tsa }) => {
+            flags.tsa_url = tsa.clone();
+            None
+        }
+        _ => None,
+    };
+    if let Some(c) = crawl {
+        flags.delay_ms = c.delay_ms;
+        flags.concurrency = c.concurrency;
+        flags.max_pages = c.max_pages;
+        flags.max_depth = c.max_depth;
+        flags.timeout_secs = c.timeout;
+    }
+    flags
+}
+
+/// The crawler's settings from the configuration, with the `--resolve` mappings given and
+/// `extra_resolve` (the demo's mapping of simweb's hosts).
+pub fn crawl_config(
+    config: &Config,
+    args: &CrawlArgs,
+    extra_resolve: &[String],
+) -> anyhow::Result<crawl::CrawlConfig> {
+    let mut crawl = crawl::CrawlConfig {
+        user_agent: config.user_agent(),
+        max_pages_per_site: config.max_pages.value,
+        max_depth: config.max_depth.value,
+        concurrency: config.concurrency.value,
+        request_timeout: Duration::from_secs(config.timeout_secs.value),
+        delay_per_host: Duration::from_millis(config.delay_ms.value),
+        ..crawl::CrawlConfig::default()
+    };
+    for entry in args.resolve.iter().chain(extra_resolve) {
+        crawl
+            .resolve
+            .parse_entry(entry)
+            .with_context(|| format!("bad --resolve {entry:?}"))?;
+    }
+    Ok(crawl)
+}
+
+/// How sweeps and captures fetch, where their evidence and log go, and which TSA time-stamps
+/// their checkpoints.
+pub fn sweep_config(
+    ctx: &Ctx,
+    crawl: crawl::CrawlConfig,
+    tsa_url: Option<String>,
+) -> ::sweep::SweepConfig {
+    ::sweep::SweepConfig {
+        crawl,
+        evidence_dir: ctx.data.evidence(),
+        warc_max_bytes: 1 << 30,
+        software: SOFTWARE.to_string(),
+        progress: true,
+        log: Some(::sweep::LogConfig {
+            dir: ctx.data.log(),
+            keys_dir: ctx.data.keys(),
+            key_name: log::LOG_KEY_NAME.to_string(),
+            origin: log::LOG_ORIGIN.to_string(),
+            tsa_url,
+        }),
+    }
+}
+
+/// Who a custody entry made on the command line names: `$USER`, else `cli`.
+pub fn cli_actor() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.trim().is_empty())
+        .unwrap_or_else(|| "cli".to_string())
+}

@@ -1,0 +1,96 @@
+//! `wangjian scan`: one saved page or URL through the detector, judged against the register
+//! when the data directory has one (as a sweep would judge it).
+
+use super::Ctx;
+use crate::cli::{OutputFormat, ScanArgs};
+use anyhow::{bail, Context};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+use sweep::lookup::PageRegister;
+
+pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let detector = detect::Detector::builtin();
+    let (html, url) = if args.target.starts_with("http://") || args.target.starts_with("https://") {
+        let url =
+            url::Url::parse(&args.target).with_context(|| format!("bad URL {}", args.target))?;
+        let config = super::crawl_config(&ctx.config, &args.crawl, &[])?;
+        let ex = crawl::fetch_one(&config, &url).await;
+        if let Some(err) = &ex.error {
+            bail!("cannot fetch {url}: {err}");
+        }
+        let decoded = ex
+            .decoded_body()
+            .with_context(|| format!("{url} returned no decodable body"))?;
+        (decoded.text, args.url.unwrap_or_else(|| url.to_string()))
+    } else {
+        let path = Path::new(&args.target);
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let decoded = crawl::decode_html(&bytes, None);
+        let url = args
+            .url
+            .unwrap_or_else(|| format!("file://{}", path.display()));
+        (decoded.text, url)
+    };
+    let parsed = url::Url::parse(&url).ok();
+    // With a register in the data directory, the page is judged against it as a sweep would.
+    let register = match &parsed {
+        Some(u) if ctx.data.has_database() => {
+            let store = ctx.data.open_store().await?;
+            sweep::lookup::page_register(store.as_ref(), u).await?
+        }
+        Some(_) => PageRegister::NotLoaded,
+        None if ctx.data.has_database() => PageRegister::Unmatched {
+            is_site_home: false,
+        },
+        None => PageRegister::NotLoaded,
+    };
+    let is_home = register
+        .is_site_home()
+        .unwrap_or_else(|| parsed.as_ref().is_some_and(|u| u.path() == "/"));
+    let view = register.view();
+    let ctx = detect::PageContext {
+        url: &url,
+        is_site_home: is_home,
+        site_kind: view.facts().and_then(|f| f.kind),
+        register: view,
+    };
+    let findings = detect::Detector::scan_html(&detector, &html, &ctx);
+    let mut out = std::io::stdout().lock();
+    if args.format == OutputFormat::Text && !findings.is_empty() {
+        writeln!(
+            out,
+            "{:<8} {:<24} {:<10} EXCERPT",
+            "SEVERITY", "CATEGORY", "LOCATION"
+        )?;
+    }
+    for f in &findings {
+        match args.format {
+            OutputFormat::Json => {
+                let line = serde_json::json!({
+                    "category": f.category.code(),
+                    "rule": f.rule_id,
+                    "severity": f.severity.code(),
+                    "url": url,
+                    "excerpt": f.excerpt,
+                    "location": f.location.as_str(),
+                    "rule_pack": f.rule_pack,
+                });
+                writeln!(out, "{line}")?;
+            }
+            OutputFormat::Text => writeln!(
+                out,
+                "{:<8} {:<24} {:<10} {}",
+                f.severity.code(),
+                f.category.code(),
+                f.location.as_str(),
+                f.excerpt
+            )?,
+        }
+    }
+    if args.format == OutputFormat::Text {
+        writeln!(out, "{} findings in {url}", findings.len())?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

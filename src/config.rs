@@ -1,0 +1,612 @@
+//! The one configuration of a run: defaults, then `wangjian.toml` in the data directory, then
+//! `WANGJIAN_*` environment variables, then command-line flags, the later winning. Loaded once
+//! in `cmd::run` and passed down; every value remembers where it came from (`config show`).
+//!
+//! The file is written with every setting at its default and a comment on first use (when a
+//! command first opens the data directory's database) or by `wangjian config init`. A key the
+//! file does not know is an error naming the key and the file, before anything is changed.
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+/// The file's name in the data directory.
+pub const FILE_NAME: &str = "wangjian.toml";
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    Default,
+    File(PathBuf),
+    Env(String),
+    Flag(&'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Default => f.write_str("default"),
+            Source::File(p) => write!(f, "file {}", p.display()),
+            Source::Env(v) => write!(f, "env {v}"),
+            Source::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// A value and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Setting<T> {
+    pub value: T,
+    pub source: Source,
+}
+
+/// The file as written: every key optional (absent means "not set here").
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    database: Option<String>,
+    listen: Option<String>,
+    tsa_url: Option<String>,
+    crawl: Option<FileCrawl>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCrawl {
+    contact_url: Option<String>,
+    user_agent: Option<String>,
+    delay_ms: Option<u64>,
+    concurrency: Option<usize>,
+    max_pages: Option<usize>,
+    max_depth: Option<u32>,
+    timeout_secs: Option<u64>,
+}
+
+/// What the command line says about configured values (each `None` when the flag is absent).
+#[derive(Debug, Default, Clone)]
+pub struct Flags {
+    pub database: Option<String>,
+    pub listen: Option<SocketAddr>,
+    pub tsa_url: Option<String>,
+    pub delay_ms: Option<u64>,
+    pub concurrency: Option<usize>,
+    pub max_pages: Option<usize>,
+    pub max_depth: Option<u32>,
+    pub timeout_secs: Option<u64>,
+}
+
+/// The effective configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (whether or not it exists).
+    pub file: PathBuf,
+    /// Whether the file exists.
+    pub file_exists: bool,
+    /// The database: a `sqlite://` URL or a file path, or a `postgres://` URL; by default the
+    /// SQLite file in the data directory.
+    pub database: Setting<String>,
+    /// Where the console listens.
+    pub listen: Setting<SocketAddr>,
+    /// The RFC 3161 Time-Stamping Authority that time-stamps signed checkpoints; none when empty.
+    pub tsa_url: Setting<Option<String>>,
+    /// The bureau's page about its crawler, named in the User-Agent.
+    pub contact_url: Setting<Option<String>>,
+    /// The User-Agent, when set in full; else built from `contact_url`.
+    pub user_agent: Setting<Option<String>>,
+    /// Politeness: the delay between two requests to one host, in milliseconds.
+    pub delay_ms: Setting<u64>,
+    /// Sites crawled at once.
+    pub concurrency: Setting<usize>,
+    /// Page budget per site.
+    pub max_pages: Setting<usize>,
+    /// Link depth limit per site.
+    pub max_depth: Setting<u32>,
+    /// Total timeout of one request, in seconds.
+    pub timeout_secs: Setting<u64>,
+}
+
+/// Defaults (also written into the default file).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_DELAY_MS: u64 = 1000;
+pub const DEFAULT_CONCURRENCY: usize = 32;
+pub const DEFAULT_MAX_PAGES: usize = 50;
+pub const DEFAULT_MAX_DEPTH: u32 = 5;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
+
+impl Config {
+    /// Reads `<data>/wangjian.toml` (when present), the environment through `env`, and `flags`.
+    pub fn load(
+        data: &Path,
+        flags: &Flags,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Config> {
+        let file = data.join(FILE_NAME);
+        let (parsed, file_exists) = match std::fs::read_to_string(&file) {
+            Ok(text) => {
+                let parsed: FileConfig = toml::from_str(&text)
+                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
+                (parsed, true)
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileConfig::default(), false),
+            Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
+        };
+        let crawl = parsed.crawl.unwrap_or_default();
+        let layer = Layer { file: &file, env };
+        let default_db = format!("sqlite://{}", data.join("wangjian.db").display());
+        Ok(Config {
+            database: layer.pick(
+                "database",
+                flags.database.clone().map(|v| (v, "--database")),
+                parsed.database,
+                default_db,
+            )?,
+            listen: layer.pick(
+                "listen",
+                flags.listen.map(|v| (v, "--addr")),
+                parsed
+                    .listen
+                    .map(|s| parse_value::<SocketAddr>(&s, "listen", &file))
+                    .transpose()?,
+                DEFAULT_LISTEN.parse().expect("valid default"),
+            )?,
+            tsa_url: optional(layer.pick(
+                "tsa_url",
+                flags.tsa_url.clone().map(|v| (v, "--tsa")),
+                parsed.tsa_url,
+                String::new(),
+            )?),
+            contact_url: optional(layer.pick(
+                "crawl.contact_url",
+                None,
+                crawl.contact_url,
+                String::new(),
+            )?),
+            user_agent: optional(layer.pick(
+                "crawl.user_agent",
+                None,
+                crawl.user_agent,
+                String::new(),
+            )?),
+            delay_ms: layer.pick(
+                "crawl.delay_ms",
+                flags.delay_ms.map(|v| (v, "--delay-ms")),
+                crawl.delay_ms,
+                DEFAULT_DELAY_MS,
+            )?,
+            concurrency: layer.pick(
+                "crawl.concurrency",
+                flags.concurrency.map(|v| (v, "--concurrency")),
+                crawl.concurrency,
+                DEFAULT_CONCURRENCY,
+            )?,
+            max_pages: layer.pick(
+                "crawl.max_pages",
+                flags.max_pages.map(|v| (v, "--max-pages")),
+                crawl.max_pages,
+                DEFAULT_MAX_PAGES,
+            )?,
+            max_depth: layer.pick(
+                "crawl.max_depth",
+                flags.max_depth.map(|v| (v, "--max-depth")),
+                crawl.max_depth,
+                DEFAULT_MAX_DEPTH,
+            )?,
+            timeout_secs: layer.pick(
+                "crawl.timeout_secs",
+                flags.timeout_secs.map(|v| (v, "--timeout")),
+                crawl.timeout_secs,
+                DEFAULT_TIMEOUT_SECS,
+            )?,
+            file,
+            file_exists,
+        })
+        .and_then(Config::checked)
+    }
+
+    /// Values no layer may give.
+    fn checked(self) -> anyhow::Result<Config> {
+        for (name, value, source) in [
+            (
+                "crawl.concurrency",
+                self.concurrency.value as u64,
+                &self.concurrency.source,
+            ),
+            (
+                "crawl.max_pages",
+                self.max_pages.value as u64,
+                &self.max_pages.source,
+            ),
+            (
+                "crawl.timeout_secs",
+                self.timeout_secs.value,
+                &self.timeout_secs.source,
+            ),
+        ] {
+            if value == 0 {
+                bail!("{name} must be at least 1 (0 given by {source})");
+            }
+        }
+        for (name, setting) in [
+            ("crawl.contact_url", &self.contact_url),
+            ("tsa_url", &self.tsa_url),
+        ] {
+            if let Some(url) = &setting.value {
+                let parsed = url::Url::parse(url).map_err(|e| {
+                    anyhow::anyhow!("{name} {url:?} (from {}) is not a URL: {e}", setting.source)
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    bail!(
+                        "{name} {url:?} (from {}) is not an http(s) URL",
+                        setting.source
+                    );
+                }
+            }
+        }
+        if let Some(ua) = &self.user_agent.value {
+            if ua.chars().any(|c| c.is_control() || !c.is_ascii()) {
+                bail!(
+                    "crawl.user_agent (from {}) must be printable ASCII",
+                    self.user_agent.source
+                );
+            }
+        }
+        Ok(self)
+    }
+
+    /// The User-Agent the crawler sends: `crawl.user_agent` when set, else a compatible browser
+    /// token naming wangjian's version and the bureau's contact page.
+    pub fn user_agent(&self) -> String {
+        if let Some(ua) = &self.user_agent.value {
+            return ua.clone();
+        }
+        match &self.contact_url.value {
+            Some(url) => format!(
+                "Mozilla/5.0 (compatible; wangjian/{}; +{url})",
+                env!("CARGO_PKG_VERSION")
+            ),
+            None => format!(
+                "Mozilla/5.0 (compatible; wangjian/{})",
+                env!("CARGO_PKG_VERSION")
+            ),
+        }
+    }
+
+    /// `key = value  # source` lines, in the file's order.
+    pub fn show(&self) -> String {
+        let q = |s: &str| toml::Value::String(s.to_string()).to_string();
+        let opt = |s: &Option<String>| q(s.as_deref().unwrap_or(""));
+        let lines: Vec<(&str, String, &Source)> = vec![
+            ("database", q(&self.database.value), &self.database.source),
+            (
+                "listen",
+                q(&self.listen.value.to_string()),
+                &self.listen.source,
+            ),
+            ("tsa_url", opt(&self.tsa_url.value), &self.tsa_url.source),
+            (
+                "crawl.contact_url",
+                opt(&self.contact_url.value),
+                &self.contact_url.source,
+            ),
+            (
+                "crawl.user_agent",
+                opt(&self.user_agent.value),
+                &self.user_agent.source,
+            ),
+            (
+                "crawl.delay_ms",
+                self.delay_ms.value.to_string(),
+                &self.delay_ms.source,
+            ),
+            (
+                "crawl.concurrency",
+                self.concurrency.value.to_string(),
+                &self.concurrency.source,
+            ),
+            (
+                "crawl.max_pages",
+                self.max_pages.value.to_string(),
+                &self.max_pages.source,
+            ),
+            (
+                "crawl.max_depth",
+                self.max_depth.value.to_string(),
+                &self.max_depth.source,
+            ),
+            (
+                "crawl.timeout_secs",
+                self.timeout_secs.value.to_string(),
+                &self.timeout_secs.source,
+            ),
+        ];
+        let mut out = format!(
+            "# effective configuration; file {}{}\n",
+            self.file.display(),
+            if self.file_exists {
+                ""
+            } else {
+                " (not written yet)"
+            }
+        );
+        for (key, value, source) in lines {
+            out.push_str(&format!("{key:<20} = {value:<40} # {source}\n"));
+        }
+        out.push_str(&format!("# User-Agent sent: {}\n", self.user_agent()));
+        out
+    }
+}
+
+/// The environment variable of a key: `WANGJIAN_` and the key in capitals, `.` as `_`.
+pub fn env_var(key: &str) -> String {
+    format!("WANGJIAN_{}", key.to_ascii_uppercase().replace('.', "_"))
+}
+
+/// Reads one key through the layers.
+struct Layer<'a> {
+    file: &'a Path,
+    env: &'a dyn Fn(&str) -> Option<String>,
+}
+
+impl Layer<'_> {
+    fn pick<T>(
+        &self,
+        key: &str,
+        flag: Option<(T, &'static str)>,
+        file: Option<T>,
+        default: T,
+    ) -> anyhow::Result<Setting<T>>
+    where
+        T: FromStr,
+        T::Err: fmt::Display,
+    {
+        if let Some((value, flag)) = flag {
+            return Ok(Setting {
+                value,
+                source: Source::Flag(flag),
+            });
+        }
+        let var = env_var(key);
+        if let Some(text) = (self.env)(&var) {
+            let value = text
+                .trim()
+                .parse::<T>()
+                .map_err(|e| anyhow::anyhow!("{var}={text:?} is not a valid {key}: {e}"))?;
+            return Ok(Setting {
+                value,
+                source: Source::Env(var),
+            });
+        }
+        Ok(match file {
+            Some(value) => Setting {
+                value,
+                source: Source::File(self.file.to_path_buf()),
+            },
+            None => Setting {
+                value: default,
+                source: Source::Default,
+            },
+        })
+    }
+}
+
+fn parse_value<T>(text: &str, key: &str, file: &Path) -> anyhow::Result<T>
+where
+    T: FromStr,
+    T::Err: fmt::Display,
+{
+    text.trim()
+        .parse()
+        .map_err(|e| anyhow::anyhow!("{}: {key} = {text:?}: {e}", file.display()))
+}
+
+/// An empty string means "not set".
+fn optional(s: Setting<String>) -> Setting<Option<String>> {
+    let value = Some(s.value.trim().to_string()).filter(|v| !v.is_empty());
+    Setting {
+        value,
+        source: s.source,
+    }
+}
+
+/// The file `config init` and first use write: every setting at its default, commented.
+pub fn default_file_text() -> String {
+    format!(
+        r#"# wangjian configuration. Every setting is shown at its default; uncomment to change.
+# Environment variables override this file (WANGJIAN_ and the key in capitals, a dot as an
+# underscore: WANGJIAN_DATABASE, WANGJIAN_CRAWL_DELAY_MS ...), and command-line flags override
+# both. `wangjian config show` prints the effective values and where each came from.
+
+# The database: a SQLite file (a path or sqlite:///path) or a PostgreSQL URL
+# (postgres://user@host/db). Default: wangjian.db in this directory.
+# database = "sqlite://wangjian.db"
+
+# Where the console listens. The console has no login yet: keep it on a loopback address.
+# listen = "{DEFAULT_LISTEN}"
+
+# An RFC 3161 Time-Stamping Authority (http:// URL) that time-stamps every checkpoint a sweep,
+# a capture or `log checkpoint` signs. Empty: none.
+# tsa_url = ""
+
+[crawl]
+# The bureau's page about its crawler (who runs it, how to reach them). The crawler names it
+# in its User-Agent so that site operators can find out who is fetching their pages.
+# contact_url = ""
+
+# The full User-Agent, when the built one does not suit. Empty: built from contact_url as
+# "Mozilla/5.0 (compatible; wangjian/VERSION; +CONTACT_URL)".
+# user_agent = ""
+
+# Politeness: milliseconds between two requests to one host (robots.txt Crawl-delay, when
+# longer, wins).
+# delay_ms = {DEFAULT_DELAY_MS}
+
+# Sites crawled at once.
+# concurrency = {DEFAULT_CONCURRENCY}
+
+# Page budget per site.
+# max_pages = {DEFAULT_MAX_PAGES}
+
+# Link depth limit per site.
+# max_depth = {DEFAULT_MAX_DEPTH}
+
+# Total timeout of one request, in seconds.
+# timeout_secs = {DEFAULT_TIMEOUT_SECS}
+"#
+    )
+}
+
+/// Writes the default file unless one exists; `true` when written.
+pub fn write_default(data: &Path) -> anyhow::Result<bool> {
+    let path = data.join(FILE_NAME);
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+    {
+        Ok(mut file) => {
+            use std::io::Write;
+            file.write_all(default_file_text().as_bytes())
+                .and_then(|()| file.sync_all())
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(e).with_context(|| format!("cannot write {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(file: Option<&str>, env: &[(&str, &str)], flags: &Flags) -> anyhow::Result<Config> {
+        let dir = tempfile::tempdir().unwrap();
+        if let Some(text) = file {
+            std::fs::write(dir.path().join(FILE_NAME), text).unwrap();
+        }
+        let env: Vec<(String, String)> = env
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::load(dir.path(), flags, &|k| {
+            env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_default_file_parses_to_the_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(write_default(dir.path()).unwrap());
+        assert!(!write_default(dir.path()).unwrap(), "never overwritten");
+        let c = Config::load(dir.path(), &Flags::default(), &|_| None).unwrap();
+        assert!(c.file_exists);
+        assert_eq!(c.delay_ms.value, DEFAULT_DELAY_MS);
+        assert_eq!(c.delay_ms.source, Source::Default);
+        assert_eq!(c.listen.value.to_string(), DEFAULT_LISTEN);
+        assert_eq!(c.tsa_url.value, None);
+        assert!(
+            c.database.value.ends_with("wangjian.db"),
+            "{}",
+            c.database.value
+        );
+        assert_eq!(
+            c.user_agent(),
+            format!(
+                "Mozilla/5.0 (compatible; wangjian/{})",
+                env!("CARGO_PKG_VERSION")
+            )
+        );
+        // Every key the file mentions (commented) is one the parser knows: uncommented, the
+        // file still loads.
+        let uncommented: String = default_file_text()
+            .lines()
+            .map(|l| {
+                l.strip_prefix("# ")
+                    .filter(|r| r.contains(" = "))
+                    .unwrap_or(l)
+            })
+            .collect::<Vec<_>>()
+            .join("\n");
+        let uncommented = uncommented.replace(
+            "database = \"sqlite://wangjian.db\"",
+            "database = \"sqlite:///tmp/x.db\"",
+        );
+        let c = load(Some(&uncommented), &[], &Flags::default()).unwrap();
+        assert_eq!(c.concurrency.value, DEFAULT_CONCURRENCY);
+        assert!(matches!(c.concurrency.source, Source::File(_)));
+    }
+
+    #[test]
+    fn flags_beat_env_and_env_beats_the_file() {
+        let file = "[crawl]\ndelay_ms = 500\nconcurrency = 4\nmax_pages = 9\n\
+                    contact_url = \"https://scjg.example.gov.cn/crawler\"\n";
+        let flags = Flags {
+            delay_ms: Some(0),
+            ..Flags::default()
+        };
+        let c = load(
+            Some(file),
+            &[
+                ("WANGJIAN_CRAWL_DELAY_MS", "7"),
+                ("WANGJIAN_CRAWL_CONCURRENCY", "2"),
+            ],
+            &flags,
+        )
+        .unwrap();
+        assert_eq!(c.delay_ms.value, 0);
+        assert_eq!(c.delay_ms.source, Source::Flag("--delay-ms"));
+        assert_eq!(c.concurrency.value, 2);
+        assert_eq!(
+            c.concurrency.source,
+            Source::Env("WANGJIAN_CRAWL_CONCURRENCY".into())
+        );
+        assert_eq!(c.max_pages.value, 9);
+        assert!(matches!(c.max_pages.source, Source::File(_)));
+        assert_eq!(c.max_depth.source, Source::Default);
+        assert!(c
+            .user_agent()
+            .ends_with("; +https://scjg.example.gov.cn/crawler)"));
+        let shown = c.show();
+        assert!(shown.contains("# flag --delay-ms"), "{shown}");
+        assert!(
+            shown.contains("# env WANGJIAN_CRAWL_CONCURRENCY"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn bad_input_names_its_cause() {
+        let e = load(Some("colour = 1\n"), &[], &Flags::default()).unwrap_err();
+        let text = format!("{e:#}");
+        assert!(
+            text.contains("colour") && text.contains(FILE_NAME),
+            "{text}"
+        );
+        let e = load(Some("[crawl]\ndelay = 1\n"), &[], &Flags::default()).unwrap_err();
+        assert!(format!("{e:#}").contains("delay"), "{e:#}");
+        let e = load(
+            None,
+            &[("WANGJIAN_CRAWL_DELAY_MS", "soon")],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(
+            format!("{e:#}").contains("WANGJIAN_CRAWL_DELAY_MS"),
+            "{e:#}"
+        );
+        let e = load(Some("listen = \"everywhere\"\n"), &[], &Flags::default()).unwrap_err();
+        assert!(format!("{e:#}").contains("listen"), "{e:#}");
+        let e = load(Some("tsa_url = \"ftp://tsa\"\n"), &[], &Flags::default()).unwrap_err();
+        assert!(format!("{e:#}").contains("tsa_url"), "{e:#}");
+        let e = load(
+            None,
+            &[("WANGJIAN_CRAWL_CONCURRENCY", "0")],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("crawl.concurrency"), "{e:#}");
+    }
+}
