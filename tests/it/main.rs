@@ -4,6 +4,7 @@ mod capture;
 mod cli;
 mod config;
 mod custody;
+mod engines;
 mod eval;
 mod register;
 mod wacz;

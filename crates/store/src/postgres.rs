@@ -6,7 +6,8 @@
 
 use crate::open::schema_error;
 use crate::{Result, StoreError};
-use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgPool, PgPoolOptions};
+use sqlx::Connection;
 use sqlx::{Postgres, Transaction};
 use std::str::FromStr;
 use std::time::Duration;
@@ -46,9 +47,19 @@ impl PgStore {
     pub async fn connect(url: &str) -> Result<PgStore> {
         let shown = redact(url);
         let opts = connect_options(url)?;
+        // One connection first: a pool that cannot connect reports only that it timed out,
+        // where a connection says why (refused, unknown host, authentication).
+        let probe =
+            PgConnection::connect_with(&opts)
+                .await
+                .map_err(|source| StoreError::Connect {
+                    url: shown.clone(),
+                    source,
+                })?;
+        probe.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(8)
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(Duration::from_secs(30))
             .connect_with(opts)
             .await
             .map_err(|source| StoreError::Connect { url: shown, source })?;
