@@ -126,8 +126,8 @@ impl Config {
         let file = data.join(FILE_NAME);
         let (parsed, file_exists) = match std::fs::read_to_string(&file) {
             Ok(text) => {
-                let parsed: FileConfig = toml::from_str(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
+                let parsed: FileConfig =
+                    toml::from_str(&text).map_err(|e| file_error(&file, &text, &e))?;
                 (parsed, true)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileConfig::default(), false),
@@ -400,6 +400,17 @@ where
     text.trim()
         .parse()
         .map_err(|e| anyhow::anyhow!("{}: {key} = {text:?}: {e}", file.display()))
+}
+
+/// A parse error of the file on one line: the file, the line, what is wrong.
+fn file_error(file: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let line = e
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    match line {
+        Some(line) => anyhow::anyhow!("{} line {line}: {}", file.display(), e.message().trim()),
+        None => anyhow::anyhow!("{}: {}", file.display(), e.message().trim()),
+    }
 }
 
 /// An empty string means "not set".

@@ -107,19 +107,22 @@ impl DataDir {
 
     /// Creates the directory (with a commented `wangjian.toml` when it has none) and opens (and
     /// migrates) the store.
+    /// Nothing is created when the database cannot be opened.
     pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
-        std::fs::create_dir_all(&self.root)
-            .with_context(|| format!("cannot create data directory {}", self.root.display()))?;
-        crate::config::write_default(&self.root)?;
-        match &self.database {
+        let store: Arc<dyn Store> = match &self.database {
             Database::Sqlite(path) => {
+                std::fs::create_dir_all(&self.root).with_context(|| {
+                    format!("cannot create data directory {}", self.root.display())
+                })?;
                 let store = SqliteStore::open(path)
                     .await
                     .with_context(|| format!("cannot open database {}", path.display()))?;
-                Ok(Arc::new(store))
+                Arc::new(store)
             }
             Database::Postgres(_) => bail!("PostgreSQL backend not built in this binary"),
-        }
+        };
+        crate::config::write_default(&self.root)?;
+        Ok(store)
     }
 }
 

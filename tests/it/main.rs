@@ -6,6 +6,7 @@ mod config;
 mod custody;
 mod eval;
 mod register;
+mod validation;
 mod wacz;
 
 use std::path::Path;
