@@ -78,8 +78,9 @@ pub struct Flags {
     pub timeout_secs: Option<u64>,
 }
 
-/// The effective configuration.
-#[derive(Debug, Clone)]
+/// The effective configuration. `Debug` and [`Config::show`] hide a password in the database
+/// URL.
+#[derive(Clone)]
 pub struct Config {
     /// The file it was read from (whether or not it exists).
     pub file: PathBuf,
@@ -115,6 +116,34 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 pub const DEFAULT_MAX_PAGES: usize = 50;
 pub const DEFAULT_MAX_DEPTH: u32 = 5;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("file", &self.file)
+            .field("database", &redact_password(&self.database.value))
+            .field("listen", &self.listen.value)
+            .field("tsa_url", &self.tsa_url.value)
+            .field("user_agent", &self.user_agent())
+            .field("delay_ms", &self.delay_ms.value)
+            .field("concurrency", &self.concurrency.value)
+            .field("max_pages", &self.max_pages.value)
+            .field("max_depth", &self.max_depth.value)
+            .field("timeout_secs", &self.timeout_secs.value)
+            .finish()
+    }
+}
+
+/// A database URL with its password, if any, replaced by `***`.
+pub fn redact_password(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        _ => url.to_string(),
+    }
+}
 
 impl Config {
     /// Reads `<data>/wangjian.toml` (when present), the environment through `env`, and `flags`.
@@ -279,7 +308,11 @@ impl Config {
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
         let opt = |s: &Option<String>| q(s.as_deref().unwrap_or(""));
         let lines: Vec<(&str, String, &Source)> = vec![
-            ("database", q(&self.database.value), &self.database.source),
+            (
+                "database",
+                q(&redact_password(&self.database.value)),
+                &self.database.source,
+            ),
             (
                 "listen",
                 q(&self.listen.value.to_string()),
@@ -586,6 +619,26 @@ mod tests {
             shown.contains("# env WANGJIAN_CRAWL_CONCURRENCY"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_database_password_is_never_shown() {
+        let flags = Flags {
+            database: Some("postgres://wangjian:s3cret@db.internal/wangjian".into()),
+            ..Flags::default()
+        };
+        let c = load(None, &[], &flags).unwrap();
+        assert_eq!(
+            c.database.value,
+            "postgres://wangjian:s3cret@db.internal/wangjian"
+        );
+        for text in [c.show(), format!("{c:?}")] {
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(
+                text.contains("postgres://wangjian:***@db.internal/wangjian"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

@@ -36,8 +36,9 @@ impl Database {
             rest
         } else if let Some((scheme, _)) = value.split_once("://") {
             bail!(
-                "the database URL {value:?} (from {source}) has scheme {scheme:?}: use sqlite:// \
-                 or postgres://"
+                "the database URL {:?} (from {source}) has scheme {scheme:?}: use sqlite:// or \
+                 postgres://",
+                crate::config::redact_password(value)
             );
         } else {
             value
