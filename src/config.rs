@@ -78,8 +78,9 @@ pub struct Flags {
     pub timeout_secs: Option<u64>,
 }
 
-/// The effective configuration.
-#[derive(Debug, Clone)]
+/// The effective configuration. `Debug` and [`Config::show`] hide a password in the database
+/// URL.
+#[derive(Clone)]
 pub struct Config {
     /// The file it was read from (whether or not it exists).
     pub file: PathBuf,
@@ -116,6 +117,23 @@ pub const DEFAULT_MAX_PAGES: usize = 50;
 pub const DEFAULT_MAX_DEPTH: u32 = 5;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
 
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("file", &self.file)
+            .field("database", &store::redact_password(&self.database.value))
+            .field("listen", &self.listen.value)
+            .field("tsa_url", &self.tsa_url.value)
+            .field("user_agent", &self.user_agent())
+            .field("delay_ms", &self.delay_ms.value)
+            .field("concurrency", &self.concurrency.value)
+            .field("max_pages", &self.max_pages.value)
+            .field("max_depth", &self.max_depth.value)
+            .field("timeout_secs", &self.timeout_secs.value)
+            .finish()
+    }
+}
+
 impl Config {
     /// Reads `<data>/wangjian.toml` (when present), the environment through `env`, and `flags`.
     pub fn load(
@@ -126,8 +144,8 @@ impl Config {
         let file = data.join(FILE_NAME);
         let (parsed, file_exists) = match std::fs::read_to_string(&file) {
             Ok(text) => {
-                let parsed: FileConfig = toml::from_str(&text)
-                    .map_err(|e| anyhow::anyhow!("{}: {}", file.display(), e.to_string().trim()))?;
+                let parsed: FileConfig =
+                    toml::from_str(&text).map_err(|e| file_error(&file, &text, &e))?;
                 (parsed, true)
             }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => (FileConfig::default(), false),
@@ -279,7 +297,11 @@ impl Config {
         let q = |s: &str| toml::Value::String(s.to_string()).to_string();
         let opt = |s: &Option<String>| q(s.as_deref().unwrap_or(""));
         let lines: Vec<(&str, String, &Source)> = vec![
-            ("database", q(&self.database.value), &self.database.source),
+            (
+                "database",
+                q(&store::redact_password(&self.database.value)),
+                &self.database.source,
+            ),
             (
                 "listen",
                 q(&self.listen.value.to_string()),
@@ -400,6 +422,17 @@ where
     text.trim()
         .parse()
         .map_err(|e| anyhow::anyhow!("{}: {key} = {text:?}: {e}", file.display()))
+}
+
+/// A parse error of the file on one line: the file, the line, what is wrong.
+fn file_error(file: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
+    let line = e
+        .span()
+        .map(|span| text[..span.start.min(text.len())].matches('\n').count() + 1);
+    match line {
+        Some(line) => anyhow::anyhow!("{} line {line}: {}", file.display(), e.message().trim()),
+        None => anyhow::anyhow!("{}: {}", file.display(), e.message().trim()),
+    }
 }
 
 /// An empty string means "not set".
@@ -575,6 +608,26 @@ mod tests {
             shown.contains("# env WANGJIAN_CRAWL_CONCURRENCY"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_database_password_is_never_shown() {
+        let flags = Flags {
+            database: Some("postgres://wangjian:s3cret@db.internal/wangjian".into()),
+            ..Flags::default()
+        };
+        let c = load(None, &[], &flags).unwrap();
+        assert_eq!(
+            c.database.value,
+            "postgres://wangjian:s3cret@db.internal/wangjian"
+        );
+        for text in [c.show(), format!("{c:?}")] {
+            assert!(!text.contains("s3cret"), "{text}");
+            assert!(
+                text.contains("postgres://wangjian:***@db.internal/wangjian"),
+                "{text}"
+            );
+        }
     }
 
     #[test]

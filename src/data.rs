@@ -76,18 +76,27 @@ impl DataDir {
 
     /// Creates the directory (with a commented `wangjian.toml` when it has none) and opens (and
     /// migrates) the store.
+    /// Nothing is created when the database cannot be opened.
     pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        // Nothing is created before the database opened: a SQLite file needs its directory,
+        // a server does not.
+        if let DatabaseUrl::Sqlite(path) = &self.database {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("cannot create directory {}", dir.display()))?;
+            }
+        }
+        let store = match &self.database {
+            // The server's errors name its URL already.
+            DatabaseUrl::Postgres(_) => store::open(&self.database).await?,
+            DatabaseUrl::Sqlite(path) => store::open(&self.database)
+                .await
+                .with_context(|| format!("cannot open database {}", path.display()))?,
+        };
         std::fs::create_dir_all(&self.root)
             .with_context(|| format!("cannot create data directory {}", self.root.display()))?;
         crate::config::write_default(&self.root)?;
-        let store = store::open(&self.database).await;
-        match &self.database {
-            // The server's errors name its URL already.
-            DatabaseUrl::Postgres(_) => Ok(store?),
-            DatabaseUrl::Sqlite(path) => {
-                store.with_context(|| format!("cannot open database {}", path.display()))
-            }
-        }
+        Ok(store)
     }
 }
 

@@ -7,6 +7,7 @@ mod custody;
 mod engines;
 mod eval;
 mod register;
+mod validation;
 mod wacz;
 
 use std::path::Path;

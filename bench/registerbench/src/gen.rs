@@ -481,10 +481,9 @@ mod tests {
         ]
         .map(String::from)
         .to_vec();
-        let path = std::env::var("USCC_VECTORS")
-            .unwrap_or_else(|_| {
-                concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/uscc/valid.txt").into()
-            });
+        let path = std::env::var("USCC_VECTORS").unwrap_or_else(|_| {
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata/uscc/valid.txt").into()
+        });
         match std::fs::read_to_string(&path) {
             Ok(text) => vectors.extend(
                 text.lines()

@@ -6,9 +6,9 @@
 //!                    [--connections C] [--seed S] [--timeout SECS]
 //! ```
 //!
-//! `gen` writes a register in the import format of docs/spec/registry-import.md, deterministic for a
-//! seed (every entity is generated from `(seed, index)` alone, so the queries can re-create any
-//! entity without holding the register in memory). `load` is an open-loop constant-rate HTTP/1.1
+//! `gen` writes a register in the import format of docs/spec/registry-import.md, deterministic
+//! for a seed (every entity is generated from `(seed, index)` alone, so the queries can re-create
+//! any entity without holding the register in memory). `load` is an open-loop constant-rate HTTP/1.1
 //! load generator (see [`load`]).
 
 mod gen;

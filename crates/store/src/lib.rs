@@ -29,7 +29,7 @@ pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
 pub use model::*;
 pub use open::{open, DatabaseUrl};
-pub use postgres::{connect_options as pg_connect_options, PgStore};
+pub use postgres::{connect_options as pg_connect_options, redact as redact_password, PgStore};
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;

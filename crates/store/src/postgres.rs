@@ -83,8 +83,8 @@ pub fn connect_options(url: &str) -> Result<PgConnectOptions> {
     Ok(opts)
 }
 
-/// The URL with any password replaced, for messages.
-pub(crate) fn redact(url: &str) -> String {
+/// The URL with any password replaced, for messages and `config show`.
+pub fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut u) if u.password().is_some() => {
             let _ = u.set_password(Some("***"));

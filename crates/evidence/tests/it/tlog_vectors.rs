@@ -1,5 +1,5 @@
-//! The transparency-dev Merkle proof vectors (testdata/merkle at the repository root): every inclusion and
-//! consistency case must be accepted or rejected as its `wantErr` says.
+//! The transparency-dev Merkle proof vectors (`testdata/merkle` at the repository root): every
+//! inclusion and consistency case must be accepted or rejected as its `wantErr` says.
 
 use std::path::{Path, PathBuf};
 
