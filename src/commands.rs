@@ -572,7 +572,7 @@ async fn scan(data: &DataDir, args: ScanArgs) -> anyhow::Result<ExitCode> {
         let path = Path::new(&args.target);
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let decoded = crawl::decode_html(&bytes, None);
+        let decoded = http_msg::decode_text(&bytes, None);
         let url = args
             .url
             .unwrap_or_else(|| format!("file://{}", path.display()));
@@ -626,10 +626,9 @@ async fn scan(data: &DataDir, args: ScanArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Page titles for `pages.jsonl`: the body decoded by its charset, the `<title>` extracted.
-fn page_title(body: &[u8], content_type: Option<&str>) -> Option<String> {
-    let decoded = crawl::decode_html(body, content_type);
-    Some(detect::extract(&decoded.text).title)
+/// Page titles for `pages.jsonl`: the `<title>` of the decoded page.
+fn page_title(text: &str) -> Option<String> {
+    Some(detect::extract(text).title)
 }
 
 async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
