@@ -1041,9 +1041,11 @@ impl Gen {
         self.c.gbk += 1;
         if self.c.gbk % 10 == 5 {
             s.enc = match (self.c.gbk / 10) % 4 {
+                // Declared nowhere: a reader has to recognise GBK from the bytes. First, so
+                // that small worlds have one too.
                 0 => Enc::Gbk {
-                    header: true,
-                    meta: true,
+                    header: false,
+                    meta: false,
                 },
                 1 => Enc::Gbk {
                     header: false,
@@ -1053,10 +1055,9 @@ impl Gen {
                     header: true,
                     meta: false,
                 },
-                // Declared nowhere: a reader has to recognise GBK from the bytes.
                 _ => Enc::Gbk {
-                    header: false,
-                    meta: false,
+                    header: true,
+                    meta: true,
                 },
             };
         }
