@@ -12,8 +12,8 @@ async fn exchange(addr: std::net::SocketAddr, raw: &str) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn serves_by_host_over_a_real_socket() {
+/// The 200-site, seed-1 world (the one `truth()` describes) served on a loopback port.
+async fn serve_the_test_world() -> (Arc<World>, simweb::Running) {
     let world = Arc::new(World::generate(&GenParams {
         sites: 200,
         seed: 1,
@@ -21,6 +21,12 @@ async fn serves_by_host_over_a_real_socket() {
     let running = start(world.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    (world, running)
+}
+
+#[tokio::test]
+async fn serves_by_host_over_a_real_socket() {
+    let (world, running) = serve_the_test_world().await;
     let addr = running.addr;
     let site = truth()
         .sites
@@ -71,13 +77,7 @@ async fn serves_by_host_over_a_real_socket() {
 
 #[tokio::test]
 async fn some_sites_send_gzip_to_clients_that_accept_it() {
-    let world = Arc::new(World::generate(&GenParams {
-        sites: 200,
-        seed: 1,
-    }));
-    let running = start(world.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let (world, running) = serve_the_test_world().await;
     let sites: Vec<_> = truth()
         .sites
         .values()

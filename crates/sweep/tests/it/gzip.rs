@@ -87,17 +87,20 @@ async fn gzip_encoded_pages_are_searchable_and_titled_in_a_wacz() {
             .await
             .unwrap();
     assert_eq!(summary.unreadable, 0);
-    for (url, (title, text, _)) in &expected {
-        assert!(!title.is_empty() && !text.is_empty(), "{url}");
-        let hits = index
+    let pages_matching = |text: &str| {
+        index
             .search(&search::Query {
-                text: title.clone(),
+                text: text.to_string(),
                 what: search::What::Pages,
                 district: None,
                 limit: 200,
                 offset: 0,
             })
-            .unwrap();
+            .unwrap()
+    };
+    for (url, (title, text, _)) in &expected {
+        assert!(!title.is_empty() && !text.is_empty(), "{url}");
+        let hits = pages_matching(title);
         let hit = hits.iter().find_map(|h| match h {
             search::Hit::Page {
                 url: u, title: t, ..
@@ -113,15 +116,7 @@ async fn gzip_encoded_pages_are_searchable_and_titled_in_a_wacz() {
             .chars()
             .take(8)
             .collect();
-        let hits = index
-            .search(&search::Query {
-                text: phrase.clone(),
-                what: search::What::Pages,
-                district: None,
-                limit: 200,
-                offset: 0,
-            })
-            .unwrap();
+        let hits = pages_matching(&phrase);
         assert!(
             hits.iter()
                 .any(|h| matches!(h, search::Hit::Page { url: u, .. } if u == url)),
