@@ -1,7 +1,7 @@
 //! `wangjian eval`: detection quality against simweb's ground truth.
 //!
 //! Generates a world, scans every truth page exactly as a sweep would (the served bytes decoded
-//! with `crawl::decode_html`, the same page context, the register view built from the world's
+//! with `http_msg::decode_text`, the same page context, the register view built from the world's
 //! register CSV through `store::import::parse` and `sweep::register`), and compares the set of
 //! categories found on each page with the truth. Per page, never deduplicated across pages.
 //! Only the plain browser view is scanned (`World::response`, the truth's `pages`): cloaking
@@ -66,7 +66,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             let Some(resp) = world.response(&st.host, path) else {
                 anyhow::bail!("simweb does not serve its truth page {}{path}", st.host);
             };
-            let decoded = crawl::decode_html(&resp.body, Some(&resp.content_type));
+            let decoded = http_msg::decode_text(&resp.body, Some(&resp.content_type));
             let url = format!("http://{}{path}", st.host);
             let ctx = PageContext {
                 url: &url,

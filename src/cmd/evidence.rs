@@ -22,10 +22,9 @@ pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCod
     }
 }
 
-/// Page titles for `pages.jsonl`: the body decoded by its charset, the `<title>` extracted.
-fn page_title(body: &[u8], content_type: Option<&str>) -> Option<String> {
-    let decoded = crawl::decode_html(body, content_type);
-    Some(detect::extract(&decoded.text).title)
+/// Page titles for `pages.jsonl`: the `<title>` of the decoded page.
+fn page_title(text: &str) -> Option<String> {
+    Some(detect::extract(text).title)
 }
 
 async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitCode> {

@@ -27,7 +27,7 @@ pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
         let path = Path::new(&args.target);
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-        let decoded = crawl::decode_html(&bytes, None);
+        let decoded = http_msg::decode_text(&bytes, None);
         let url = args
             .url
             .unwrap_or_else(|| format!("file://{}", path.display()));

@@ -21,9 +21,8 @@ use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 use url::Url;
 
-use crate::decode::{
-    decode_html, decompress_capped, Decoded, Decompressed, MAX_DECOMPRESSED_BYTES,
-};
+use http_msg::{Decoded, MAX_DECODED_BYTES};
+
 use crate::error::FetchError;
 use crate::frontier::Validators;
 use crate::hosts::{HostKey, Hosts};
@@ -144,15 +143,10 @@ impl Exchange {
     /// body that starts like HTML.
     pub fn is_html(&self) -> bool {
         match self.content_type() {
-            Some(ct) => {
-                let mime = ct
-                    .split(';')
-                    .next()
-                    .unwrap_or("")
-                    .trim()
-                    .to_ascii_lowercase();
-                mime == "text/html" || mime == "application/xhtml+xml"
-            }
+            Some(ct) => matches!(
+                http_msg::media_type(ct).as_str(),
+                "text/html" | "application/xhtml+xml"
+            ),
             None if self.response.is_some() => {
                 let encoded = self
                     .response
@@ -173,26 +167,24 @@ impl Exchange {
         }
     }
 
-    /// The body as text: content-coding (gzip/deflate) removed with a cap, then the charset
-    /// decoded by [`decode_html`]. `None` without a response or for a content-coding this
-    /// crate cannot decode (br, zstd...).
+    /// The body as text, read by `http_msg`: content-coding removed (at most
+    /// [`MAX_DECODED_BYTES`]), then the charset found and decoded. `None` without a response or
+    /// for a content-coding `http_msg` does not decode (zstd, compress...).
     pub fn decoded_body(&self) -> Option<Decoded> {
-        self.decoded_body_capped(MAX_DECOMPRESSED_BYTES)
+        self.decoded_body_capped(MAX_DECODED_BYTES)
     }
 
-    /// [`decoded_body`](Self::decoded_body) producing at most `cap` decompressed bytes; the
-    /// result's `truncated` is set when the cap cut it (a gzip bomb stops here).
+    /// [`decoded_body`](Self::decoded_body) producing at most `cap` decoded bytes; the
+    /// result's `truncated` is set when the cap cut it (a decompression bomb stops here).
     pub fn decoded_body_capped(&self, cap: usize) -> Option<Decoded> {
         let head = self.response.as_ref()?;
-        match decompress_capped(&self.body, head.header("content-encoding"), cap) {
-            Decompressed::Bytes(b) => {
-                let cut = b.len() >= cap;
-                let mut d = decode_html(&b, self.content_type());
-                d.truncated = cut;
-                Some(d)
-            }
-            Decompressed::Unsupported => None,
-        }
+        http_msg::decode_body(
+            &self.body,
+            self.content_type(),
+            head.header("content-encoding"),
+            cap,
+        )
+        .ok()
     }
 }
 

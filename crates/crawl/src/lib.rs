@@ -4,7 +4,7 @@
 //! homepage over same-site links and sitemap entries, robots.txt (RFC 9309, cached per
 //! origin), per-host politeness shared by all seeds of a crawl, 429/503 back-off, spider-trap
 //! guards, conditional GET for recrawls, fetch profiles that unmask cloaking, timeouts, a body
-//! cap, curl-style address overrides with an SSRF guard, and charset decoding. Each fetch is
+//! cap, curl-style address overrides with an SSRF guard. Each fetch is
 //! reported as an [`Exchange`] carrying the exact request bytes, the response head and the
 //! body as received (content-coding kept), ready to be written as WARC by `evidence`.
 //!
@@ -23,11 +23,9 @@
 //! - `sitemap`: sitemap and sitemap index parsing;
 //! - `links`: link extraction, URL canonicalisation, scope;
 //! - `profile`: [`Profile`] and [`fetch_profiles`];
-//! - `decode`: content-coding and charset decoding;
 //! - `site`: the per-site walk; this file: configuration and scheduling of sites over hosts.
 
 pub mod browser;
-mod decode;
 mod error;
 mod fetch;
 mod frontier;
@@ -48,9 +46,6 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinSet;
 use url::Url;
 
-pub use decode::{
-    decode_html, decompress, decompress_capped, Decoded, Decompressed, MAX_DECOMPRESSED_BYTES,
-};
 pub use error::{CrawlError, FetchError};
 pub use fetch::{Exchange, PageKind, ResponseHead};
 pub use frontier::{

@@ -16,7 +16,6 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 use url::Url;
 
-use crate::decode::{decompress_capped, Decompressed};
 use crate::fetch::{host_key, path_and_query, Exchange, Fetcher, PageKind, RequestOptions};
 use crate::frontier::{Frontier, FrontierStore, UrlSource, Validators};
 use crate::hosts::{AfterResponse, Hosts};
@@ -315,10 +314,9 @@ async fn sitemaps(
                     .response
                     .as_ref()
                     .and_then(|r| r.header("content-encoding"));
-                match decompress_capped(&page.body, coding, MAX_SITEMAP_BYTES) {
-                    Decompressed::Bytes(b) => Some(parse_sitemap(&b)),
-                    Decompressed::Unsupported => None,
-                }
+                http_msg::decode_content(&page.body, coding, MAX_SITEMAP_BYTES)
+                    .ok()
+                    .map(|plain| parse_sitemap(&plain.bytes))
             })
             .await
             .ok()

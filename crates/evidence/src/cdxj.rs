@@ -99,15 +99,16 @@ impl CdxjEntry {
         let http = if kind == "resource" {
             None
         } else {
-            rec.http_parts().map(|(head, _)| parse_http_head(head))
+            rec.http_parts()
+                .map(|(head, _)| http_msg::Head::parse(head))
         };
         let mime = if kind == "revisit" {
             "warc/revisit".to_string()
         } else if let Some(h) = &http {
-            h.content_type.clone().unwrap_or_else(|| "unk".into())
+            h.media_type().unwrap_or_else(|| "unk".into())
         } else {
             rec.header("Content-Type")
-                .map(media_type)
+                .map(http_msg::media_type)
                 .unwrap_or_else(|| "unk".into())
         };
         Some(CdxjEntry {
@@ -115,7 +116,7 @@ impl CdxjEntry {
             timestamp,
             url: url.to_string(),
             mime,
-            status: http.and_then(|h| h.status),
+            status: http.and_then(|h| h.status()),
             digest: rec.header("WARC-Payload-Digest").map(str::to_string),
             length: rec.length,
             offset: rec.offset,
@@ -389,40 +390,6 @@ fn minimal_escape(bytes: &[u8]) -> String {
         }
     }
     out
-}
-
-struct HttpHead {
-    status: Option<u16>,
-    content_type: Option<String>,
-}
-
-fn parse_http_head(head: &[u8]) -> HttpHead {
-    let text = String::from_utf8_lossy(head);
-    let mut lines = text.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|s| s.parse().ok());
-    let content_type = lines.find_map(|l| {
-        let (name, value) = l.split_once(':')?;
-        name.trim()
-            .eq_ignore_ascii_case("content-type")
-            .then(|| media_type(value))
-    });
-    HttpHead {
-        status,
-        content_type,
-    }
-}
-
-/// `text/html; charset=gbk` → `text/html`.
-fn media_type(value: &str) -> String {
-    value
-        .split(';')
-        .next()
-        .unwrap_or("")
-        .trim()
-        .to_ascii_lowercase()
 }
 
 #[cfg(test)]

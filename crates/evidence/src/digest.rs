@@ -1,18 +1,17 @@
 //! Digests: the `sha256:<lowercase hex>` labels the writer stamps on records, and checking of any
 //! digest a WARC declares (`sha256`, `sha1`, `sha512`; hex, Base32 or Base64 values, since other
-//! tools write all of these). Owns the payload rule: the HTTP entity body after the head, with the
-//! chunked transfer-coding removed when the head declares it.
+//! tools write all of these). The payload of an HTTP block is `http_msg`'s: the body after the
+//! head, with the chunked transfer-coding removed when the head declares it.
 //!
 //! Must not do I/O or parse WARC framing: it works on bytes and [`Record`]s handed to it.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::record::{http_body, is_chunked, Record};
+use crate::record::Record;
 
 /// `sha256:<lowercase hex>` of `data`, the form this crate writes.
 pub fn sha256_label(data: &[u8]) -> String {
@@ -34,20 +33,7 @@ pub(crate) fn label_hex(prefix: &str, digest: &[u8]) -> String {
 /// The payload of an HTTP message (head + body) under the WARC rule: the body after the head,
 /// de-chunked when the head says `Transfer-Encoding: chunked` and the body really is chunked.
 /// A body that claims to be chunked but is not (seen in the wild) counts as-is.
-pub fn http_payload(message: &[u8]) -> Cow<'_, [u8]> {
-    let (head, body) = http_body(message);
-    payload_of(head, body)
-}
-
-/// The payload of an HTTP message already split into head and body (see [`http_payload`]).
-fn payload_of<'a>(head: &[u8], body: &'a [u8]) -> Cow<'a, [u8]> {
-    if is_chunked(head) {
-        if let Some(plain) = dechunk(body) {
-            return Cow::Owned(plain);
-        }
-    }
-    Cow::Borrowed(body)
-}
+pub use http_msg::message_payload as http_payload;
 
 /// Which declared digest a problem is about.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -134,8 +120,8 @@ pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
         .is_some_and(|t| t.eq_ignore_ascii_case("revisit"));
     if let (Some(declared), false) = (rec.header(DigestField::Payload.header_name()), is_revisit) {
         let problem = if rec.is_http() {
-            let (head, raw) = http_body(&rec.block);
-            let payload = payload_of(head, raw);
+            let (head, raw) = http_msg::split_message(&rec.block).unwrap_or((&rec.block, &[]));
+            let payload = http_msg::payload(head, raw);
             check(DigestField::Payload, declared, &[&payload, raw])
         } else {
             check(DigestField::Payload, declared, &[&rec.block])
@@ -342,36 +328,6 @@ fn decode_bits(s: &str, width: u32, sym: impl Fn(u8) -> Option<u8>) -> Option<Ve
     Some(out)
 }
 
-/// Remove the chunked transfer-coding (RFC 9112 §7.1). `None` if `body` is not validly chunked
-/// up to and including the last (zero-size) chunk; trailer fields are dropped.
-pub(crate) fn dechunk(body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(body.len());
-    let mut pos = 0;
-    loop {
-        let nl = body[pos..].iter().position(|&b| b == b'\n')?;
-        let line = std::str::from_utf8(&body[pos..pos + nl]).ok()?;
-        pos += nl + 1;
-        let size_text = line.split(';').next()?.trim();
-        if size_text.is_empty() {
-            return None;
-        }
-        let size = usize::from_str_radix(size_text, 16).ok()?;
-        if size == 0 {
-            return Some(out);
-        }
-        let end = pos.checked_add(size)?;
-        out.extend_from_slice(body.get(pos..end)?);
-        pos = end;
-        if body[pos..].starts_with(b"\r\n") {
-            pos += 2;
-        } else if body[pos..].starts_with(b"\n") {
-            pos += 1;
-        } else {
-            return None;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -480,29 +436,5 @@ mod tests {
             ),
             None
         );
-    }
-
-    #[test]
-    fn dechunk_cases() {
-        assert_eq!(
-            dechunk(b"4\r\nWiki\r\n5;ext=1\r\npedia\r\n0\r\nTrailer: x\r\n\r\n").unwrap(),
-            b"Wikipedia"
-        );
-        assert_eq!(dechunk(b"0\r\n\r\n").unwrap(), b"");
-        assert_eq!(dechunk(b"4\r\nWiki\r\n"), None, "missing last chunk");
-        assert_eq!(dechunk(b"10\r\nshort\r\n0\r\n\r\n"), None);
-        assert_eq!(dechunk(b"<html>\r\n"), None);
-        assert_eq!(dechunk(b"ffffffffffffffff\r\nx"), None);
-    }
-
-    #[test]
-    fn payload_follows_transfer_encoding() {
-        let chunked = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
-        assert_eq!(&*http_payload(chunked), b"abc");
-        let not_really = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n<html>";
-        assert_eq!(&*http_payload(not_really), b"<html>");
-        let plain = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n3\r\nab";
-        assert_eq!(&*http_payload(plain), b"3\r\nab");
-        assert_eq!(&*http_payload(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), b"");
     }
 }

@@ -122,11 +122,8 @@ impl Record {
 
     /// Whether the block is an HTTP message (`Content-Type: application/http…`).
     pub fn is_http(&self) -> bool {
-        self.header("Content-Type").is_some_and(|ct| {
-            ct.split(';')
-                .next()
-                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/http"))
-        })
+        self.header("Content-Type")
+            .is_some_and(|ct| http_msg::media_type(ct) == "application/http")
     }
 
     /// For `application/http` blocks: the head (start line and headers, including the blank
@@ -136,49 +133,8 @@ impl Record {
         if !self.is_http() {
             return None;
         }
-        split_http(&self.block)
+        http_msg::split_message(&self.block)
     }
-}
-
-/// Split an HTTP message at the first empty line (CRLF, or a bare LF from lenient writers).
-pub(crate) fn split_http(msg: &[u8]) -> Option<(&[u8], &[u8])> {
-    let mut line_start = 0;
-    while line_start < msg.len() {
-        let end = match msg[line_start..].iter().position(|&b| b == b'\n') {
-            Some(i) => line_start + i + 1,
-            None => return None,
-        };
-        let line = &msg[line_start..end];
-        if line_start > 0 && (line == b"\r\n" || line == b"\n") {
-            return Some((&msg[..end], &msg[end..]));
-        }
-        line_start = end;
-    }
-    None
-}
-
-/// Head and body of an HTTP message; when no blank line ends the head, the whole message is head
-/// and the body (hence the payload) is empty.
-pub(crate) fn http_body(msg: &[u8]) -> (&[u8], &[u8]) {
-    split_http(msg).unwrap_or((msg, &[]))
-}
-
-/// Whether an HTTP head declares `Transfer-Encoding: chunked`.
-pub(crate) fn is_chunked(head: &[u8]) -> bool {
-    // Fast path: without the letters of "chunked" (in any ASCII case) nothing below can match.
-    if !head.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked")) {
-        return false;
-    }
-    let text = String::from_utf8_lossy(head);
-    text.lines().skip(1).any(|line| {
-        let Some((name, value)) = line.split_once(':') else {
-            return false;
-        };
-        name.trim().eq_ignore_ascii_case("transfer-encoding")
-            && value
-                .split(',')
-                .any(|coding| coding.trim().eq_ignore_ascii_case("chunked"))
-    })
 }
 
 /// `WARC-Date` format: UTC to the second, e.g. `2026-11-30T08:44:44Z`.
@@ -319,27 +275,6 @@ impl HeaderBlock {
 mod tests {
     use super::*;
     use chrono::TimeZone;
-
-    #[test]
-    fn split_http_finds_first_blank_line() {
-        let msg = b"HTTP/1.1 200 OK\r\nA: b\r\n\r\nbody\r\n\r\nmore";
-        let (head, body) = split_http(msg).unwrap();
-        assert_eq!(head, b"HTTP/1.1 200 OK\r\nA: b\r\n\r\n");
-        assert_eq!(body, b"body\r\n\r\nmore");
-        assert_eq!(split_http(b"GET / HTTP/1.1\r\nHost: x\r\n"), None);
-        assert_eq!(split_http(b"A\n\nb").unwrap(), (&b"A\n\n"[..], &b"b"[..]));
-    }
-
-    #[test]
-    fn chunked_detection() {
-        assert!(is_chunked(
-            b"HTTP/1.1 200 OK\r\ntransfer-encoding: gzip, Chunked\r\n\r\n"
-        ));
-        assert!(!is_chunked(b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n"));
-        assert!(!is_chunked(
-            b"HTTP/1.1 200 OK\r\nX-Note: Transfer-Encoding: chunked\r\n\r\n"
-        ));
-    }
 
     #[test]
     fn date_is_utc_seconds() {

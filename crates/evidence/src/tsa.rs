@@ -570,38 +570,12 @@ fn http_post(url: &str, body: &[u8]) -> Result<Vec<u8>, TsaError> {
 /// The body of a `200` HTTP/1.x response read to its end; errors carry the status, if any.
 fn parse_http_response(raw: &[u8]) -> Result<Vec<u8>, (Option<u16>, String)> {
     let bad = |r: &str| (None, r.to_string());
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .ok_or_else(|| bad("no complete HTTP response head"))?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| bad("HTTP head is not UTF-8"))?;
-    let rest = &raw[end + 4..];
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    if !parts.next().unwrap_or_default().starts_with("HTTP/1.") {
-        return Err(bad("not an HTTP/1.x response"));
-    }
-    let status: u16 = parts
-        .next()
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(|| bad("bad HTTP status line"))?;
-    let reason = parts.next().unwrap_or_default().to_string();
-    let mut length = None;
-    let mut chunked = false;
-    let mut content_type = String::new();
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let value = value.trim();
-        match name.trim().to_ascii_lowercase().as_str() {
-            "content-length" => length = value.parse::<usize>().ok(),
-            "transfer-encoding" => chunked = value.to_ascii_lowercase().contains("chunked"),
-            "content-type" => content_type = value.to_ascii_lowercase(),
-            _ => {}
-        }
-    }
+    let (head, rest) =
+        http_msg::split_message(raw).ok_or_else(|| bad("no complete HTTP response head"))?;
+    let head = http_msg::Head::parse(head);
+    let http_msg::StatusLine { status, reason, .. } =
+        head.status_line().map_err(|e| bad(&e.to_string()))?;
+    let content_type = head.content_type().unwrap_or_default().to_ascii_lowercase();
     if status != 200 {
         return Err((Some(status), reason));
     }
@@ -611,32 +585,13 @@ fn parse_http_response(raw: &[u8]) -> Result<Vec<u8>, (Option<u16>, String)> {
             format!("content type {content_type:?}, not {REPLY_CONTENT_TYPE}"),
         ));
     }
-    if chunked {
-        return dechunk(rest).ok_or_else(|| bad("bad chunked body"));
+    if head.is_chunked() {
+        return http_msg::dechunk(rest).ok_or_else(|| bad("bad chunked body"));
     }
-    match length {
-        Some(n) if rest.len() >= n => Ok(rest[..n].to_vec()),
+    match head.content_length() {
+        Some(n) if rest.len() as u64 >= n => Ok(rest[..n as usize].to_vec()),
         Some(_) => Err(bad("response body shorter than its Content-Length")),
         None => Ok(rest.to_vec()),
-    }
-}
-
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let eol = rest.windows(2).position(|w| w == b"\r\n")?;
-        let size_line = std::str::from_utf8(&rest[..eol]).ok()?;
-        let size_hex = size_line.split(';').next()?.trim();
-        let size = usize::from_str_radix(size_hex, 16).ok()?;
-        rest = &rest[eol + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        if rest.len() < size + 2 {
-            return None;
-        }
-        out.extend_from_slice(&rest[..size]);
-        rest = &rest[size + 2..];
     }
 }
 

@@ -47,7 +47,7 @@ use zip::write::SimpleFileOptions;
 use zip::CompressionMethod;
 
 use crate::cdxj::{sort_entries, CdxjEntry};
-use crate::digest::{http_payload, sha256_label};
+use crate::digest::sha256_label;
 use crate::record::{new_record_id, warc_date, warc_fields, HeaderBlock, Record, WARC_1_1_SPEC};
 use crate::tlog::Log;
 use crate::verify::{stored_record_leaf, LogIndex};
@@ -124,12 +124,16 @@ pub struct WaczParams<'a> {
     pub extra_info: Vec<(String, String)>,
     /// CDXJ lines per compressed block; [`CDXJ_BLOCK_LINES`] unless testing.
     pub cdxj_block_lines: usize,
-    /// Title of an HTML page from its payload and `Content-Type`; pages get no title without it.
+    /// Title of an HTML page from its decoded text; pages get no title without it.
     pub page_title: Option<&'a PageTitle>,
 }
 
-/// Gives the title of an HTML page from its payload and its `Content-Type` header value.
-pub type PageTitle = dyn Fn(&[u8], Option<&str>) -> Option<String>;
+/// Gives the title of an HTML page from its text (the payload with its content-coding removed
+/// and its charset decoded by `http_msg`).
+pub type PageTitle = dyn Fn(&str) -> Option<String>;
+
+/// How much of a page's decoded body [`PageTitle`] is given at most (a title is at its start).
+pub const PAGE_TITLE_SOURCE_BYTES: usize = 1024 * 1024;
 
 /// The members to copy from one source file: `(offset, length)` in file order, and its
 /// `warcinfo` member.
@@ -924,14 +928,12 @@ fn page_of(rec: &Record, entry: &CdxjEntry, params: &WaczParams<'_>) -> Option<P
         })
         .unwrap_or_else(|| sha256_label(format!("{ts} {}", entry.url).as_bytes())[7..39].into());
     let title = params.page_title.and_then(|f| {
-        let (head, _) = rec.http_parts()?;
-        let content_type = String::from_utf8_lossy(head).lines().find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.trim()
-                .eq_ignore_ascii_case("content-type")
-                .then(|| v.trim().to_string())
-        });
-        f(&http_payload(&rec.block), content_type.as_deref())
+        rec.http_parts()?;
+        // The page as its visitors read it: de-chunked, content-coding removed, charset found.
+        let body = http_msg::Message::parse(&rec.block)
+            .decode_body(PAGE_TITLE_SOURCE_BYTES)
+            .ok()?;
+        f(&body.text)
             .map(|t| t.trim().to_string())
             .filter(|t| !t.is_empty())
     });

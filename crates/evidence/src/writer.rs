@@ -611,8 +611,8 @@ fn check_revisit(of: &RevisitOf<'_>) -> Result<(), EvidenceError> {
 /// The payload digest of a response block `head + body`: the body (de-chunked when the head
 /// says so), found without concatenating when `head` is exactly the HTTP head.
 fn response_payload_digest(head: &[u8], body: &[u8]) -> String {
-    let head_is_exact = matches!(crate::record::split_http(head), Some((h, rest)) if h.len() == head.len() && rest.is_empty());
-    if head_is_exact && !crate::record::is_chunked(head) {
+    let head_is_exact = matches!(http_msg::split_message(head), Some((h, rest)) if h.len() == head.len() && rest.is_empty());
+    if head_is_exact && !http_msg::declares_chunked(head) {
         return sha256_label(body);
     }
     sha256_label(&http_payload(&[head, body].concat()))

@@ -60,6 +60,9 @@ pub struct SimResponse {
     pub body: Vec<u8>,
     /// Extra headers (e.g. `Location` on a redirect).
     pub headers: Vec<(String, String)>,
+    /// The server sends `body` gzip-encoded (`Content-Encoding: gzip`) to a client whose
+    /// `Accept-Encoding` allows gzip; `body` itself is never encoded.
+    pub gzip: bool,
 }
 
 /// A generated world: the site specs and an index by host.
@@ -153,6 +156,7 @@ impl World {
                         Enc::Utf8 => "utf-8".into(),
                         Enc::Gbk { .. } => "gbk".into(),
                     },
+                    gzip: s.gzip,
                     pages,
                     cloaked,
                     mobile_layout: matches!(s.cloak, Some(Cloak::MobileLayout)),
@@ -305,7 +309,7 @@ impl World {
 
 /// A rendered page as the site serves it: UTF-8, or GBK with or without a header charset.
 fn encode(owner: &Site, html: String) -> SimResponse {
-    match owner.enc {
+    let mut r = match owner.enc {
         Enc::Utf8 => text(200, "text/html; charset=utf-8", html),
         Enc::Gbk { header, .. } => SimResponse {
             status: 200,
@@ -316,8 +320,11 @@ fn encode(owner: &Site, html: String) -> SimResponse {
             },
             body: encoding_rs::GBK.encode(&html).0.into_owned(),
             headers: Vec::new(),
+            gzip: false,
         },
-    }
+    };
+    r.gzip = owner.gzip;
+    r
 }
 
 fn normalise_host(host: &str) -> String {
@@ -335,6 +342,7 @@ fn text(status: u16, content_type: &str, body: String) -> SimResponse {
         content_type: content_type.into(),
         body: body.into_bytes(),
         headers: Vec::new(),
+        gzip: false,
     }
 }
 

@@ -1,5 +1,5 @@
 //! The loopback HTTP server: one port, dispatch by `Host`. It owns sockets and HTTP framing
-//! only; what a URL returns is `World::response_as` (given the User-Agent and Referer), or,
+//! only (with gzip for the sites that compress, when the client accepts it); what a URL returns is `World::response_as` (given the User-Agent and Referer), or,
 //! for the hostile hosts, `hostile.rs` (whose bodies may be streamed, stalled or cut).
 
 use crate::hostile::{boxed_full, ServerBody};
@@ -105,11 +105,13 @@ async fn handle(world: &World, req: Request<Incoming>) -> Response<ServerBody> {
     let Some(sr) = world.response_as(&host, pq, ua.as_deref(), referer.as_deref()) else {
         return simple(StatusCode::NOT_FOUND, "unknown host\n");
     };
-    let len = sr.body.len();
+    let gzip = sr.gzip && header_str(header::ACCEPT_ENCODING).is_some_and(|v| accepts_gzip(&v));
+    let sent = if gzip { gzip_bytes(&sr.body) } else { sr.body };
+    let len = sent.len();
     let body = if head {
         Bytes::new()
     } else {
-        Bytes::from(sr.body)
+        Bytes::from(sent)
     };
     let mut r = Response::new(boxed_full(body));
     *r.status_mut() = StatusCode::from_u16(sr.status).unwrap_or(StatusCode::OK);
@@ -118,6 +120,18 @@ async fn handle(world: &World, req: Request<Incoming>) -> Response<ServerBody> {
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CONTENT_LENGTH, header::HeaderValue::from(len));
+    if sr.gzip {
+        h.insert(
+            header::VARY,
+            header::HeaderValue::from_static("Accept-Encoding"),
+        );
+    }
+    if gzip {
+        h.insert(
+            header::CONTENT_ENCODING,
+            header::HeaderValue::from_static("gzip"),
+        );
+    }
     for (k, v) in sr.headers {
         if let (Ok(k), Ok(v)) = (
             header::HeaderName::from_bytes(k.as_bytes()),
@@ -127,6 +141,32 @@ async fn handle(world: &World, req: Request<Incoming>) -> Response<ServerBody> {
         }
     }
     r
+}
+
+/// Whether an `Accept-Encoding` value allows gzip: `gzip`, `x-gzip` or `*` with a non-zero
+/// `q` (RFC 9110 §12.5.3).
+fn accepts_gzip(value: &str) -> bool {
+    value.split(',').any(|item| {
+        let mut parts = item.split(';');
+        let coding = parts.next().unwrap_or_default().trim();
+        let refused = parts.any(|p| {
+            p.trim()
+                .strip_prefix("q=")
+                .and_then(|q| q.trim().parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        ["gzip", "x-gzip", "*"]
+            .iter()
+            .any(|c| coding.eq_ignore_ascii_case(c))
+            && !refused
+    })
+}
+
+fn gzip_bytes(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(body).expect("writing to memory");
+    gz.finish().expect("writing to memory")
 }
 
 /// A server running in a background task; stops when dropped or shut down.
@@ -156,4 +196,33 @@ pub async fn start(world: Arc<World>, addr: SocketAddr) -> std::io::Result<Runni
     let addr = listener.local_addr()?;
     let handle = tokio::spawn(serve(world, listener));
     Ok(Running { addr, handle })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::accepts_gzip;
+
+    #[test]
+    fn accept_encoding() {
+        for yes in [
+            "gzip",
+            "GZIP",
+            "deflate, gzip;q=0.5",
+            "x-gzip",
+            "*",
+            "br, * ;q=0.1",
+        ] {
+            assert!(accepts_gzip(yes), "{yes}");
+        }
+        for no in [
+            "",
+            "identity",
+            "deflate, br",
+            "gzip;q=0",
+            "gzip; q=0.0",
+            "gzipx",
+        ] {
+            assert!(!accepts_gzip(no), "{no}");
+        }
+    }
 }

@@ -134,7 +134,8 @@ impl Biz {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enc {
     Utf8,
-    /// GBK; `header`: charset in the Content-Type header; `meta`: `<meta charset>` in the page.
+    /// GBK; `header`: charset in the Content-Type header; `meta`: `<meta charset>` in the page
+    /// (neither: undeclared).
     Gbk {
         header: bool,
         meta: bool,
@@ -268,6 +269,8 @@ pub struct Site {
     /// Sites (indexes into the world's site list) that this site's homepage links to in its
     /// footer's 友情链接 block ([`friend_links`]).
     pub friends: Vec<usize>,
+    /// Pages are sent gzip-encoded to a client that accepts gzip ([`compression`]).
+    pub gzip: bool,
 }
 
 impl Site {
@@ -434,7 +437,30 @@ pub fn generate(n: usize, seed: u64) -> Vec<Site> {
     }
     crate::cloak::assign(&mut sites, seed);
     friend_links(&mut sites, seed);
+    compression(&mut sites);
     sites
+}
+
+/// Which sites send their pages gzip-encoded (to clients that accept gzip): every third site,
+/// and every site whose GBK pages declare no charset at all, so that a page that is both
+/// compressed and undeclared is met by every reader of evidence. A shop is served as its
+/// platform is. Draws nothing from a generator, so no other part of the world moves.
+fn compression(sites: &mut [Site]) {
+    for (i, s) in sites.iter_mut().enumerate() {
+        s.gzip = i % 3 == 1
+            || matches!(
+                s.enc,
+                Enc::Gbk {
+                    header: false,
+                    meta: false
+                }
+            );
+    }
+    for i in 0..sites.len() {
+        if let Some(p) = sites[i].platform {
+            sites[i].gzip = sites[p].gzip;
+        }
+    }
 }
 
 /// Whether a site's homepage may carry a 友情链接 block: a registered independent site or
@@ -727,6 +753,7 @@ impl Gen {
             biz,
             registered: true,
             enc: Enc::Utf8,
+            gzip: false,
             brand,
             name,
             company,
@@ -1013,18 +1040,24 @@ impl Gen {
     fn maybe_gbk(&mut self, s: &mut Site) {
         self.c.gbk += 1;
         if self.c.gbk % 10 == 5 {
-            s.enc = match (self.c.gbk / 10) % 3 {
+            s.enc = match (self.c.gbk / 10) % 4 {
+                // Declared nowhere: a reader has to recognise GBK from the bytes. First, so
+                // that small worlds have one too.
                 0 => Enc::Gbk {
-                    header: true,
-                    meta: true,
+                    header: false,
+                    meta: false,
                 },
                 1 => Enc::Gbk {
                     header: false,
                     meta: true,
                 },
-                _ => Enc::Gbk {
+                2 => Enc::Gbk {
                     header: true,
                     meta: false,
+                },
+                _ => Enc::Gbk {
+                    header: true,
+                    meta: true,
                 },
             };
         }

@@ -22,8 +22,12 @@ pub struct SiteTruth {
     pub kind: SiteKind,
     /// Whether the register CSV lists this site's operator.
     pub registered: bool,
-    /// `utf-8` or `gbk`.
+    /// `utf-8` or `gbk` (a GBK site may declare it in the header, in a `<meta>`, both or
+    /// nowhere).
     pub encoding: String,
+    /// Pages are sent gzip-encoded to clients that accept gzip.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub gzip: bool,
     /// Every crawlable page (absolute path on the host, starting with `path_prefix`) and the
     /// categories seeded on it; `[]` when clean. robots.txt and sitemap.xml are not pages, and
     /// pages disallowed by robots.txt are left out.

@@ -7,6 +7,7 @@
 //! so a sync only does what is new, and an index that is lost or of another version is rebuilt
 //! from scratch. Nothing here writes records.
 
+use http_msg::MAX_DECODED_BYTES;
 use search::{EntityDoc, PageDoc, SearchIndex};
 use std::path::Path;
 use store::{Entity, Store};
@@ -172,8 +173,15 @@ fn page_doc(dir: &Path, f: &store::Fetch, district: Option<String>) -> Option<Pa
             return None;
         }
     };
-    let payload = evidence::digest::http_payload(&record.block);
-    let decoded = crawl::decode_html(&payload, f.fetch.content_type.as_deref());
+    // The page as the sweep scanned it: de-chunked, content-coding removed, charset found
+    // (the record keeps the body as it came off the wire, gzip included).
+    let decoded = match http_msg::Message::parse(&record.block).decode_body(MAX_DECODED_BYTES) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::warn!(fetch = %f.id, error = %e, "cannot decode the page's evidence for the index");
+            return None;
+        }
+    };
     let page = detect::extract(&decoded.text);
     let mut text = page.text;
     if text.len() > MAX_PAGE_TEXT {

@@ -176,12 +176,7 @@ fn warc_fields(block: &[u8]) -> Vec<(String, String)> {
 
 /// A header of an HTTP head (case-insensitive), from the raw head bytes.
 fn http_header(head: &[u8], name: &str) -> Option<String> {
-    String::from_utf8_lossy(head).lines().skip(1).find_map(|l| {
-        let (k, v) = l.split_once(':')?;
-        k.trim()
-            .eq_ignore_ascii_case(name)
-            .then(|| v.trim().to_string())
-    })
+    http_msg::Head::parse(head).field(name).map(str::to_string)
 }
 
 /// What one WARC file says about the records the site needs.

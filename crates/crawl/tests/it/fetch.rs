@@ -203,7 +203,7 @@ async fn gzip_bomb_is_bounded() {
     assert_eq!(small.text.len(), 1024 * 1024);
     let full = ex.decoded_body().unwrap();
     assert!(full.truncated);
-    assert_eq!(full.text.len(), crawl::MAX_DECOMPRESSED_BYTES);
+    assert_eq!(full.text.len(), http_msg::MAX_DECODED_BYTES);
 }
 
 #[tokio::test]

@@ -61,6 +61,18 @@ fn page(url: &str) -> Vec<u8> {
     format!("<html><head><title>页面 {url}</title></head><body>x</body></html>").into_bytes()
 }
 
+/// The page of `url` as a server may send it to a crawler that accepts gzip: GBK without a
+/// charset anywhere, gzip-encoded (the WARC keeps these bytes).
+fn gzip_gbk_page(url: &str) -> Vec<u8> {
+    let html = format!(
+        "<html><head><title>页面 {url}</title></head><body><p>本店销售各类预包装食品，\
+         营业执照与食品经营许可证已在首页公示，欢迎选购。</p></body></html>"
+    );
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    std::io::Write::write_all(&mut gz, &encoding_rs::GBK.encode(&html).0).unwrap();
+    gz.finish().unwrap()
+}
+
 /// Two source files of 4 exchanges each (one a failed fetch).
 fn sources(dir: &Path) -> Vec<(std::path::PathBuf, Vec<CaptureRefs>)> {
     let mut out = Vec::new();
@@ -71,9 +83,17 @@ fn sources(dir: &Path) -> Vec<(std::path::PathBuf, Vec<CaptureRefs>)> {
         let mut refs = Vec::new();
         for i in 0..3 {
             let uri = format!("http://{prefix}.test/page/{i}");
-            let body = page(&uri);
+            // Page 2 comes gzip-encoded and undeclared GBK; its title must still be read.
+            let (body, fields) = if i == 2 {
+                (
+                    gzip_gbk_page(&uri),
+                    "Content-Type: text/html\r\nContent-Encoding: gzip",
+                )
+            } else {
+                (page(&uri), "Content-Type: text/html; charset=utf-8")
+            };
             let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+                "HTTP/1.1 200 OK\r\n{fields}\r\nContent-Length: {}\r\n\r\n",
                 body.len()
             );
             refs.push(
@@ -107,8 +127,7 @@ fn sources(dir: &Path) -> Vec<(std::path::PathBuf, Vec<CaptureRefs>)> {
     out
 }
 
-fn title_of(body: &[u8], _content_type: Option<&str>) -> Option<String> {
-    let text = std::str::from_utf8(body).ok()?;
+fn title_of(text: &str) -> Option<String> {
     let start = text.find("<title>")? + 7;
     let end = text[start..].find("</title>")? + start;
     Some(text[start..end].to_string())
@@ -324,6 +343,11 @@ fn package_layout_hashes_signature_and_byte_exact_records() {
     assert_eq!(
         pages[0]["title"],
         "页面 http://wangjian-sweep-1.test/page/0"
+    );
+    assert_eq!(pages[1]["url"], "http://wangjian-sweep-1.test/page/2");
+    assert_eq!(
+        pages[1]["title"], "页面 http://wangjian-sweep-1.test/page/2",
+        "a gzip-encoded GBK page without a charset is titled from its text"
     );
     assert!(f1[0]
         .response

@@ -22,17 +22,9 @@ pub fn truth() -> &'static Truth {
     T.get_or_init(|| world().truth())
 }
 
-/// Decodes a body by the charset the response declares (header, then meta), as a crawler would.
+/// Decodes a body as a crawler does (`http_msg`: header, BOM, meta, else sniffed).
 pub fn decode(content_type: &str, body: &[u8]) -> String {
-    let head = String::from_utf8_lossy(&body[..body.len().min(1024)]).to_ascii_lowercase();
-    let gbk = content_type.to_ascii_lowercase().contains("gbk")
-        || head.contains("charset=gbk")
-        || head.contains("charset=\"gbk\"");
-    if gbk {
-        encoding_rs::GBK.decode(body).0.into_owned()
-    } else {
-        String::from_utf8(body.to_vec()).expect("UTF-8 body")
-    }
+    http_msg::decode_text(body, Some(content_type)).text
 }
 
 pub fn hrefs(html: &str) -> Vec<String> {

@@ -12,8 +12,8 @@ async fn exchange(addr: std::net::SocketAddr, raw: &str) -> Vec<u8> {
     out
 }
 
-#[tokio::test]
-async fn serves_by_host_over_a_real_socket() {
+/// The 200-site, seed-1 world (the one `truth()` describes) served on a loopback port.
+async fn serve_the_test_world() -> (Arc<World>, simweb::Running) {
     let world = Arc::new(World::generate(&GenParams {
         sites: 200,
         seed: 1,
@@ -21,6 +21,12 @@ async fn serves_by_host_over_a_real_socket() {
     let running = start(world.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
+    (world, running)
+}
+
+#[tokio::test]
+async fn serves_by_host_over_a_real_socket() {
+    let (world, running) = serve_the_test_world().await;
     let addr = running.addr;
     let site = truth()
         .sites
@@ -67,4 +73,71 @@ async fn serves_by_host_over_a_real_socket() {
 
     running.shutdown().await;
     assert!(TcpStream::connect(addr).await.is_err(), "stopped");
+}
+
+#[tokio::test]
+async fn some_sites_send_gzip_to_clients_that_accept_it() {
+    let (world, running) = serve_the_test_world().await;
+    let sites: Vec<_> = truth()
+        .sites
+        .values()
+        .filter(|s| s.path_prefix.is_empty() && s.cloaked.is_none() && !s.pages.is_empty())
+        .collect();
+    let gz = sites.iter().filter(|s| s.gzip).count();
+    assert!(
+        gz > 0 && gz < sites.len(),
+        "some sites compress, not all: {gz}"
+    );
+    let gbk_gz = sites
+        .iter()
+        .find(|s| s.gzip && s.encoding == "gbk")
+        .expect("a gzip-encoded GBK site");
+    let plain = sites.iter().find(|s| !s.gzip).unwrap();
+    for (site, accept) in [
+        (gbk_gz, "gzip, deflate"),
+        (gbk_gz, "identity"),
+        (gbk_gz, ""),
+        (plain, "gzip"),
+    ] {
+        let accept = if accept.is_empty() {
+            String::new()
+        } else {
+            format!("Accept-Encoding: {accept}\r\n")
+        };
+        let raw = format!(
+            "GET / HTTP/1.1\r\nHost: {}\r\n{accept}Connection: close\r\n\r\n",
+            site.host
+        );
+        let bytes = exchange(running.addr, &raw).await;
+        let msg = http_msg::Message::parse(&bytes);
+        let expected = world.response(&site.host, "/").unwrap();
+        let compressed = site.gzip && accept.contains("gzip");
+        assert_eq!(
+            msg.head.content_encoding(),
+            compressed.then_some("gzip"),
+            "{} {accept:?}",
+            site.host
+        );
+        assert_eq!(msg.head.field("vary").is_some(), site.gzip, "{}", site.host);
+        assert_eq!(
+            msg.head.content_length(),
+            Some(msg.body.len() as u64),
+            "{}",
+            site.host
+        );
+        if compressed {
+            assert_eq!(&msg.body[..2], &[0x1f, 0x8b]);
+        } else {
+            assert_eq!(msg.body, &expected.body[..]);
+        }
+        let text = msg.decode_body(http_msg::MAX_DECODED_BYTES).unwrap().text;
+        assert_eq!(
+            text,
+            crate::common::decode(&expected.content_type, &expected.body),
+            "{}",
+            site.host
+        );
+        assert!(text.contains("首页"), "{}", site.host);
+    }
+    running.shutdown().await;
 }

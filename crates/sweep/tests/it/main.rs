@@ -1,6 +1,7 @@
 //! End-to-end tests of a sweep over simweb: capture, detection against ground truth, resume.
 
 mod cloaking;
+mod gzip;
 mod hostile;
 mod recrawl;
 mod support;

@@ -28,9 +28,10 @@ use serde::Deserialize;
 use store::{custody_subject_for_record, CustodyAction, CustodyFilter, NewCustody};
 
 use super::render;
-use crate::capture::{self, Head, ShownBody, SHOWN_BODY_LIMIT};
+use crate::capture::{self, ShownBody, SHOWN_BODY_LIMIT};
 use crate::view;
 use crate::{Shared, Viewer, WebError};
+use http_msg::Message;
 
 struct HttpView {
     start_line: String,
@@ -179,13 +180,12 @@ pub(crate) async fn page(
     if record.target_uri().is_some_and(|u| u != f.url) {
         warnings.push("记录的 WARC-Target-URI 与抓取记录的 URL 不同。".to_string());
     }
-    let http = record.http_parts().map(|(head, _)| {
-        let head = Head::parse(head);
-        let payload = evidence::digest::http_payload(&record.block);
-        let body = capture::show_body(&head, &payload);
+    let http = record.http_parts().map(|_| {
+        let msg = Message::parse(&record.block);
+        let body = capture::show_body(&msg.head, &msg.payload());
         HttpView {
-            start_line: head.start_line.clone(),
-            fields: head.fields.clone(),
+            start_line: msg.head.start_line,
+            fields: msg.head.fields,
             body,
         }
     });
