@@ -134,7 +134,7 @@ impl Detector {
 /// The registrable part of a host, approximately (last two labels; three under a two-level
 /// public suffix such as `com.cn`, `gov.cn`).
 fn site_of(host: &str) -> String {
-    let host = host.strip_prefix("www.").unwrap_or(host);
+    let host = domain::address::bare_host(host);
     let labels: Vec<&str> = host.split('.').collect();
     let n = labels.len();
     let second_level = ["com", "net", "org", "gov", "edu", "ac"];

@@ -40,6 +40,7 @@ use crate::normalize::{is_han, normalize, Normalized};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::structure::{Basics, Trading};
 use aho_corasick::{AhoCorasick, MatchKind};
+use domain::address::{bare_host, same_site_host};
 use domain::SiteKind;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
@@ -158,7 +159,7 @@ pub(crate) fn facts_of(
         let Some(target) = resolve(href, base.as_ref()) else {
             continue;
         };
-        if same_host(&target.host, page_host) {
+        if same_site_host(&target.host, page_host) {
             if !l.hidden {
                 if let Some(prefix) = merchant_prefix(&target.path) {
                     merchants.insert(prefix);
@@ -166,7 +167,7 @@ pub(crate) fn facts_of(
             }
         } else if target.absolute
             && !is_infrastructure_host(&target.host)
-            && seen_hosts.insert(bare(&target.host).to_string())
+            && seen_hosts.insert(bare_host(&target.host).to_string())
         {
             outbound.push(OutLink {
                 host: target.host,
@@ -323,16 +324,6 @@ fn resolve(href: &str, base: Option<&Target>) -> Option<Target> {
         path,
         absolute: false,
     })
-}
-
-/// The host without a leading `www.`.
-fn bare(host: &str) -> &str {
-    host.strip_prefix("www.").unwrap_or(host)
-}
-
-/// One host, a bare domain and its `www.` name being the same.
-fn same_host(a: &str, b: &str) -> bool {
-    bare(a) == bare(b)
 }
 
 /// `/shop/8812` for `/shop/8812/…` or `/shop/8812.html`.

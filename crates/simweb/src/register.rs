@@ -25,7 +25,7 @@ pub fn csv(sites: &[Site]) -> String {
             format!("{}{}", s.host, s.prefix)
         } else if s.seed % 4 == 0 && s.host.starts_with("www.") {
             // Registers often hold the bare domain; matchers must treat www. as the same site.
-            s.host.trim_start_matches("www.").to_string()
+            domain::address::bare_host(&s.host).to_string()
         } else {
             s.host.clone()
         };
@@ -97,7 +97,7 @@ pub fn department_files(sites: &[Site]) -> (String, String) {
                 icp.to_string(),
                 name,
                 s.uscc.as_str().to_string(),
-                s.host.trim_start_matches("www.").to_string(),
+                domain::address::bare_host(&s.host).to_string(),
                 format!("{}-{:02}-{:02}", 2016 + k % 6, 1 + k % 12, 1 + k % 28),
                 "正常".to_string(),
             ];

@@ -420,27 +420,16 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
     bar
 }
 
-/// The site a page belongs to: among the sites on the page's host (a bare domain and its
-/// `www.` name are one), the one whose path prefix covers the page's path, the longest prefix
-/// winning (a platform shop `waimai.test/shop/8812` over the platform `waimai.test`).
+/// The site a page belongs to, by `domain::address::owner`'s rule (a bare domain and its `www.`
+/// name are one host; the longest covering path prefix wins, so a platform shop
+/// `waimai.test/shop/8812` over the platform `waimai.test`).
 fn owner<'a>(sites: &'a [Site], url: &url::Url) -> Option<&'a Site> {
-    fn bare(h: &str) -> &str {
-        h.strip_prefix("www.").unwrap_or(h)
-    }
-    let host = bare(url.host_str()?);
-    let path = url.path();
-    sites
-        .iter()
-        .filter(|s| bare(&s.host) == host)
-        .filter(|s| {
-            let prefix = s.path_prefix.trim_end_matches('/');
-            prefix.is_empty()
-                || path == prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|r| r.starts_with('/'))
-        })
-        .max_by_key(|s| s.path_prefix.trim_end_matches('/').len())
+    domain::address::owner(
+        sites,
+        |s| (s.host.as_str(), s.path_prefix.as_str()),
+        url.host_str()?,
+        url.path(),
+    )
 }
 
 /// The capture side of a sweep: evidence, detection, records.
@@ -465,7 +454,7 @@ struct Capture {
     /// Discoveries per crawled site, committed with its next progress.
     found: HashMap<SiteId, Vec<store::NewDiscovery>>,
     /// Addresses already reported as discovered in this wave.
-    reported: HashSet<(String, String)>,
+    reported: HashSet<domain::SiteAddress>,
     bar: ProgressBar,
     handle: Handle,
     counts: CaptureCounts,
