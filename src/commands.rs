@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use store::{Scope, SiteFilter, Store};
+use store::{CustodySubject, Scope, SiteAddress, SiteFilter, Store};
 
 const SOFTWARE: &str = concat!("wangjian/", env!("CARGO_PKG_VERSION"));
 
@@ -175,12 +175,12 @@ async fn capture_and_log(
     let actor = req.operators.join(", ");
     let outcome = sweep::capture::capture_url(store.clone(), config, req).await?;
     let row = store
-        .append_custody(&store::NewCustody {
+        .append_custody(&store::NewCustody::new(
             actor,
-            action: store::CustodyAction::Capture,
-            subject: format!("sweep:{}", outcome.sweep_id),
+            store::CustodyAction::Capture,
+            &store::CustodySubject::Sweep(outcome.sweep_id),
             reason,
-        })
+        ))
         .await?;
     Ok((outcome, row))
 }
@@ -634,7 +634,7 @@ fn page_title(body: &[u8], content_type: Option<&str>) -> Option<String> {
 
 async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let store = data.open_store().await?;
-    let (fetches, what) = match (&args.site, args.sweep, args.clue) {
+    let (fetches, subject) = match (&args.site, args.sweep, args.clue) {
         (_, _, Some(id)) => {
             let clue = domain::ClueId(id);
             store
@@ -642,7 +642,7 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .await?
                 .with_context(|| format!("no clue {id}"))?;
             let fetches = store.clue_fetches(Scope::City, clue).await?;
-            (fetches, format!("clue {id}"))
+            (fetches, CustodySubject::Clue(clue))
         }
         (Some(site), _, None) => {
             let (host, path) = match site.find('/') {
@@ -654,7 +654,8 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .await?
                 .with_context(|| format!("no registered site {site}"))?;
             let fetches = store.site_fetches(Scope::City, found.id, 0).await?;
-            (fetches, format!("site {}{}", found.host, found.path_prefix))
+            let address = SiteAddress::from_parts(&found.host, &found.path_prefix);
+            (fetches, CustodySubject::Site(address))
         }
         (None, Some(id), None) => {
             let sweep_id = domain::SweepId(id);
@@ -663,10 +664,12 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
                 .await?
                 .with_context(|| format!("no sweep {id}"))?;
             let fetches = store.sweep_fetches(Scope::City, sweep_id).await?;
-            (fetches, format!("sweep {id}"))
+            (fetches, CustodySubject::Sweep(sweep_id))
         }
         (None, None, None) => bail!("give --site HOST, --sweep ID or --clue ID"),
     };
+    // `site x.test`, `sweep 3`, `clue 2`: the subject's text with a space.
+    let what = subject.to_string().replacen(':', " ", 1);
     // A revisit's payload is in its original's response record, usually from an earlier
     // sweep: the original goes into the package too, so the revisit can be replayed.
     let mut originals = Vec::new();
@@ -747,6 +750,6 @@ async fn export(data: &DataDir, args: ExportArgs) -> anyhow::Result<ExitCode> {
         summary.bytes,
         summary.datapackage_hash
     );
-    crate::record_cmd::log_export(store.as_ref(), &what, args.reason.as_deref()).await?;
+    crate::record_cmd::log_export(store.as_ref(), &subject, args.reason.as_deref()).await?;
     Ok(ExitCode::SUCCESS)
 }
