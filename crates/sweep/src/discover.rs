@@ -13,7 +13,7 @@
 //! site with pages left unscanned because they had not changed keeps its earlier class (a
 //! class from part of the pages could be wrong).
 
-use crate::run::SweepError;
+use crate::error::SweepError;
 use detect::PageFacts;
 use domain::SiteAddress;
 use std::collections::HashSet;

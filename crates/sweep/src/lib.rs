@@ -20,10 +20,12 @@
 
 pub mod capture;
 pub mod discover;
+mod error;
 pub mod index;
 mod observed;
 pub mod probe;
 pub mod register;
 mod run;
 
-pub use run::{run_sweep, LogConfig, SweepConfig, SweepError, SweepSummary};
+pub use error::{CaptureRefusal, SweepError};
+pub use run::{run_sweep, LogConfig, SweepConfig, SweepSummary};

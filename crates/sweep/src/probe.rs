@@ -8,7 +8,7 @@
 //! to WARC (metadata `fetch-profile`, `redirect-chain`, `meta-refresh`) and records, for a site
 //! found cloaked, one fetch (the proving capture) with its finding.
 
-use crate::run::SweepError;
+use crate::error::SweepError;
 use chrono::Utc;
 use crawl::{CrawlConfig, Exchange, Profile, ProfiledCapture};
 use detect::{Detector, Extracted, Finding};
@@ -190,9 +190,7 @@ pub async fn probe_sites(
         totals.sites += results.len() as u64;
         // Compression is CPU work: off the runtime's workers.
         let (w, proofs) =
-            tokio::task::spawn_blocking(move || write_batch(writer, results, sweep_id))
-                .await
-                .map_err(|e| SweepError::Worker(e.to_string()))??;
+            tokio::task::spawn_blocking(move || write_batch(writer, results, sweep_id)).await??;
         writer = w;
         for (fetch, finding) in proofs {
             store.record_fetch(&fetch, &[finding]).await?;

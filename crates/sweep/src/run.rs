@@ -16,6 +16,7 @@
 
 mod frontier;
 
+use crate::error::SweepError;
 use chrono::Utc;
 use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
@@ -100,22 +101,6 @@ impl std::fmt::Display for SweepSummary {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    #[error("evidence: {0}")]
-    Evidence(#[from] evidence::EvidenceError),
-    #[error("bad start URL {url}: {reason}")]
-    StartUrl { url: String, reason: String },
-    #[error("transparency log: {0}")]
-    Log(String),
-    #[error("the capture worker stopped: {0}")]
-    Worker(String),
-    #[error("{0}")]
-    Capture(String),
-}
-
 /// Runs a sweep over every registered site, or continues the unfinished one.
 pub async fn run_sweep(
     store: Arc<dyn Store>,
@@ -185,9 +170,9 @@ async fn crawl_wave(
     let mut seeds = Vec::with_capacity(sites.len());
     for site in &sites {
         let start_url = site.start_url();
-        let start = url::Url::parse(&start_url).map_err(|e| SweepError::StartUrl {
+        let start = url::Url::parse(&start_url).map_err(|source| SweepError::StartUrl {
             url: start_url.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         seeds.push(SiteSeed {
             site_key: site.id.0,
@@ -238,12 +223,8 @@ async fn crawl_wave(
     // WARC compression and detection are CPU work: they run on a blocking thread, off the
     // runtime's workers, and write to the store through the runtime handle.
     let worker = tokio::task::spawn_blocking(move || capture.run(rx));
-    crawler
-        .await
-        .map_err(|e| SweepError::Worker(e.to_string()))?;
-    let done = worker
-        .await
-        .map_err(|e| SweepError::Worker(e.to_string()))??;
+    crawler.await?;
+    let done = worker.await??;
     bar.finish_and_clear();
     Ok(done)
 }
@@ -289,7 +270,7 @@ pub(crate) fn open_writer(
 ) -> Result<WarcWriter, SweepError> {
     let log = match &config.log {
         Some(lc) => {
-            let log = Log::open(&lc.dir).map_err(|e| SweepError::Log(e.to_string()))?;
+            let log = Log::open(&lc.dir).map_err(SweepError::Log)?;
             for repair in log.repairs() {
                 tracing::warn!(%repair, "transparency log repaired on open");
             }
@@ -330,9 +311,8 @@ pub(crate) async fn close_log(
 
 /// Signs a checkpoint of the log as the sweep leaves it.
 fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<StoredCheckpoint, SweepError> {
-    let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name)
-        .map_err(|e| SweepError::Log(e.to_string()))?;
-    sign_and_store(log, &signer, &lc.origin, Utc::now()).map_err(|e| SweepError::Log(e.to_string()))
+    let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(SweepError::LogKey)?;
+    sign_and_store(log, &signer, &lc.origin, Utc::now()).map_err(SweepError::Checkpoint)
 }
 
 /// Asks the TSA at `url` for a time-stamp token over the checkpoint note at `note` and stores
