@@ -545,7 +545,7 @@ async fn scan_register(
                 Some(id) => store
                     .entity(id)
                     .await?
-                    .map(|e| sweep::register::facts(&e.input)),
+                    .map(|e| sweep::register_facts::facts(&e.input)),
                 None => None,
             };
             return Ok(Some((facts, u.path() == home)));

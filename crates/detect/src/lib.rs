@@ -3,7 +3,7 @@
 //! Pipeline: [`extract`] (lol_html, entity decoding, hidden blocks, script-written HTML) →
 //! [`normalize`] (invisible characters, width, case, traditional → simplified, whitespace and
 //! separators inside Chinese; offsets kept) → the [`matcher`] (one Aho-Corasick pass per page
-//! field, per-rule confirmation), the [`structure`] and [`register`] checks and the hijack
+//! field, per-rule confirmation), the [`structure`] checks, the [`register_checks`] and the hijack
 //! signals → [`Finding`]s whose excerpts are ORIGINAL text. [`cloaking`] compares two captures
 //! of one URL.
 //!
@@ -20,14 +20,14 @@ pub mod facts;
 pub mod hidden;
 mod matcher;
 pub mod normalize;
-pub mod register;
+pub mod register_checks;
 pub mod rules;
 pub mod structure;
 
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
-pub use register::{RegisterFacts, RegisterIndex, RegisterView};
+pub use register_checks::{RegisterFacts, RegisterIndex, RegisterView};
 pub use rules::{Pattern, Rule, RuleError, RulePack, Scope};
 pub use structure::trading_page;
 

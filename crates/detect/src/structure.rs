@@ -10,14 +10,14 @@
 //!   has no privacy policy link or consent.
 //! - `badge.invalid`: a license badge link whose host is not the issuer's, or whose serial
 //!   carries another USCC than the one shown or registered.
-//! - With a register view ([`crate::register`]): `license.uscc_mismatch`,
+//! - With a register view ([`crate::register_checks`]): `license.uscc_mismatch`,
 //!   `license.unregistered`, `icp.mismatch`, `food.address_mismatch`.
 //!
 //! [`trading_page`] and [`uscc_candidates`] are public for other checks to reuse.
 
 use crate::extract::Extracted;
 use crate::normalize::{normalize, Normalized};
-use crate::register::{same_address, RegisterView};
+use crate::register_checks::{same_address, RegisterView};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::PageContext;
 use domain::text::compact_upper;

@@ -23,7 +23,7 @@
 mod cloak;
 mod hostile;
 mod prng;
-mod register;
+mod register_files;
 mod render;
 mod server;
 mod site;
@@ -169,9 +169,9 @@ impl World {
 
     /// The register CSV (spec/registry-import.md).
     pub fn register_csv(&self) -> String {
-        let mut csv = register::csv(&self.sites);
+        let mut csv = register_files::csv(&self.sites);
         if self.hostile.is_some() {
-            register::hostile_rows(&mut csv);
+            register_files::hostile_rows(&mut csv);
         }
         csv
     }
@@ -179,7 +179,7 @@ impl World {
     /// Other departments' files about the world: (ICP filings, food business licenses) as
     /// CSV in the formats of the built-in `telecom` and `food` mappings.
     pub fn department_csvs(&self) -> (String, String) {
-        register::department_files(&self.sites)
+        register_files::department_files(&self.sites)
     }
 
     /// Every distinct host served, sorted.

@@ -24,7 +24,7 @@ mod error;
 pub mod index;
 mod observed;
 pub mod probe;
-pub mod register;
+pub mod register_facts;
 mod run;
 
 pub use error::{CaptureRefusal, SweepError};

@@ -202,7 +202,7 @@ async fn crawl_wave(
     // Pages are judged as pages of the most specific known site (a platform's crawl also
     // reaches its shops' pages): every site, not only those this run crawls.
     let owners = all_sites(store.as_ref()).await?;
-    let register = register_facts(store.as_ref(), &owners).await?;
+    let register = site_register_facts(store.as_ref(), &owners).await?;
     let capture = Capture {
         store: store.clone(),
         detector: detector.clone(),
@@ -342,7 +342,7 @@ async fn timestamp_checkpoint(url: String, note: PathBuf) {
 }
 
 /// The register's facts per site; `None` when no entities are loaded (register checks off).
-async fn register_facts(
+async fn site_register_facts(
     store: &dyn Store,
     sites: &[Site],
 ) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {
@@ -357,7 +357,7 @@ async fn register_facts(
             let facts = store
                 .entity(id)
                 .await?
-                .map(|e| crate::register::facts(&e.input));
+                .map(|e| crate::register_facts::facts(&e.input));
             slot.insert(facts);
         }
         if let Some(Some(f)) = by_entity.get(&id) {

@@ -1,6 +1,7 @@
-//! The register CSV (spec/registry-import.md) for a world: every registered operator, with the
-//! deliberate mismatches (USCC, ICP, address) that the truth records, and without the
-//! unregistered ones.
+//! The files a world hands to the bureau: the register CSV (spec/registry-import.md), with every
+//! registered operator, the deliberate mismatches (USCC, ICP, address) that the truth records,
+//! and without the unregistered ones; and other departments' filings (telecom ICP, food
+//! licenses) to join to it.
 
 use crate::site::Site;
 use std::fmt::Write;
