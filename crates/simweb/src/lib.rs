@@ -40,7 +40,7 @@ pub use truth::{CloakTruth, SiteTruth, Truth};
 
 use cloak::Cloak;
 use domain::Category;
-use site::{Enc, Site};
+use site::{Enc, SimSite};
 use std::collections::{BTreeMap, HashMap};
 
 /// What to generate.
@@ -66,7 +66,7 @@ pub struct SimResponse {
 #[derive(Debug)]
 pub struct World {
     seed: u64,
-    sites: Vec<Site>,
+    sites: Vec<SimSite>,
     /// Host → index of the site owning the host (a platform for shop hosts).
     by_host: HashMap<String, usize>,
     /// (platform index, shop number) → shop index.
@@ -304,7 +304,7 @@ impl World {
 }
 
 /// A rendered page as the site serves it: UTF-8, or GBK with or without a header charset.
-fn encode(owner: &Site, html: String) -> SimResponse {
+fn encode(owner: &SimSite, html: String) -> SimResponse {
     match owner.enc {
         Enc::Utf8 => text(200, "text/html; charset=utf-8", html),
         Enc::Gbk { header, .. } => SimResponse {

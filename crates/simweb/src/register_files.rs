@@ -3,7 +3,7 @@
 //! and without the unregistered ones; and other departments' filings (telecom ICP, food
 //! licenses) to join to it.
 
-use crate::site::Site;
+use crate::site::SimSite;
 use std::fmt::Write;
 
 const HEADER: &str = "uscc,name,kind,district,address,domains,icp,food_permit,legal_rep,phone";
@@ -18,7 +18,7 @@ fn field(out: &mut String, s: &str) {
     }
 }
 
-pub fn csv(sites: &[Site]) -> String {
+pub fn csv(sites: &[SimSite]) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for s in sites.iter().filter(|s| s.registered) {
@@ -75,7 +75,7 @@ pub fn hostile_rows(out: &mut String) {
 /// the operator's real USCC and name, so a site whose register entry is wrong joins by domain
 /// instead. Some filings keep an operator's older trade name, and some licenses have expired,
 /// as real department data does.
-pub fn department_files(sites: &[Site]) -> (String, String) {
+pub fn department_files(sites: &[SimSite]) -> (String, String) {
     let mut telecom =
         String::from("网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期,备案状态\n");
     let mut food = String::from("许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至\n");
