@@ -17,7 +17,7 @@ use tokio::sync::mpsc::Sender;
 use url::Url;
 
 use crate::decode::{decompress_capped, Decompressed};
-use crate::fetch::{host_key, path_and_query, Exchange, Fetcher, PageKind, RequestOptions};
+use crate::fetch::{host_key, path_and_query, Exchange, FetchKind, Fetcher, RequestOptions};
 use crate::frontier::{Frontier, FrontierStore, UrlSource, Validators};
 use crate::hosts::{AfterResponse, Hosts};
 use crate::links::{canonical, canonicalize, dedup_key, extract_links};
@@ -146,7 +146,7 @@ async fn walk(
                 site_key,
                 &url,
                 queued.depth,
-                PageKind::Page,
+                FetchKind::Page,
                 config.max_body_bytes,
                 options,
             )
@@ -306,7 +306,7 @@ async fn sitemaps(
         }
         fetched += 1;
         let ex = fetcher
-            .fetch(site_key, &url, 0, PageKind::Sitemap, MAX_SITEMAP_BYTES)
+            .fetch(site_key, &url, 0, FetchKind::Sitemap, MAX_SITEMAP_BYTES)
             .await;
         let parsed = if ex.status() == Some(200) {
             let page = ex.clone();
@@ -393,7 +393,13 @@ async fn fetch_robots(
     let token = config.robots_token();
     for _ in 0..=MAX_ROBOTS_REDIRECTS {
         let ex = fetcher
-            .fetch(report.site_key, &url, 0, PageKind::Robots, MAX_ROBOTS_BYTES)
+            .fetch(
+                report.site_key,
+                &url,
+                0,
+                FetchKind::Robots,
+                MAX_ROBOTS_BYTES,
+            )
             .await;
         let status = ex.status();
         let outcome = match (&ex.error, status) {

@@ -18,7 +18,7 @@ mod frontier;
 
 use crate::error::SweepError;
 use chrono::Utc;
-use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
+use crawl::{CrawlConfig, CrawlEvent, Exchange, FetchKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
 use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
@@ -465,7 +465,7 @@ impl Capture {
         while let Some(event) = rx.blocking_recv() {
             match event {
                 CrawlEvent::Exchange(ex) => {
-                    let is_page = matches!(ex.kind, PageKind::Page);
+                    let is_page = matches!(ex.kind, FetchKind::Page);
                     if is_page {
                         // Every exchange the crawler had sent when it saved this state has
                         // been captured: make it durable before the next page.
@@ -574,7 +574,7 @@ impl Capture {
             &crate::observed::record(ex, crate::observed::exchange_metadata(ex)),
             earlier.as_ref(),
         )?;
-        if matches!(ex.kind, PageKind::Robots) {
+        if matches!(ex.kind, FetchKind::Robots) {
             // robots.txt is kept as evidence but is not a page of the site.
             return Ok(0);
         }
@@ -614,7 +614,7 @@ impl Capture {
             payload_digest.as_deref(),
             previous.map(|p| (p.status, p.payload_digest.as_deref())),
         );
-        let is_page = matches!(ex.kind, PageKind::Page);
+        let is_page = matches!(ex.kind, FetchKind::Page);
         if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
             self.counts.unchanged += 1;
         }
