@@ -285,7 +285,7 @@ pub(crate) enum Evidence {
     Raw(String),
 }
 
-/// What the structural checks report, before it becomes a `Finding`.
+/// What the structural checks report, before it becomes a `Detection`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Structural {
     pub category: Category,

@@ -11,7 +11,7 @@
 use crate::error::SweepError;
 use chrono::Utc;
 use crawl::{CrawlConfig, Exchange, Profile, ProfiledCapture};
-use detect::{Detector, Extracted, Finding};
+use detect::{Detection, Detector, Extracted};
 use domain::{SiteId, SweepId};
 use evidence::WarcWriter;
 use futures::StreamExt;
@@ -32,7 +32,7 @@ pub struct ProbeResult {
     pub captures: Vec<ProfiledCapture>,
     /// Each `site.hijacked` finding (location `spider`), with the index in `captures` of the
     /// capture that proves it; at most one per non-browser profile.
-    pub findings: Vec<(Finding, usize)>,
+    pub findings: Vec<(Detection, usize)>,
 }
 
 impl ProbeResult {
@@ -90,7 +90,7 @@ async fn robots_allow(config: &CrawlConfig, url: &Url) -> bool {
 }
 
 /// Compares every non-browser capture with the browser capture.
-pub fn compare(captures: &[ProfiledCapture], detector: &Detector) -> Vec<(Finding, usize)> {
+pub fn compare(captures: &[ProfiledCapture], detector: &Detector) -> Vec<(Detection, usize)> {
     let Some(browser) = captures.iter().find(|c| c.profile == Profile::Browser) else {
         return Vec::new();
     };
