@@ -28,7 +28,7 @@ pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
 pub use register_checks::{RegisterFacts, RegisterIndex, RegisterView};
-pub use rules::{Pattern, Rule, RuleError, RulePack, Scope};
+pub use rules::{Pattern, Rule, RuleError, RulePack, RuleScope};
 pub use structure::trading_page;
 
 use matcher::Matcher;
@@ -247,29 +247,29 @@ impl Detector {
             text: &text.text,
             conditions: HashMap::new(),
         };
-        self.scan_field(&page.title, Scope::Title, Location::Title, &mut out);
+        self.scan_field(&page.title, RuleScope::Title, Location::Title, &mut out);
         for (name, content) in &page.metas {
             if !TECHNICAL_METAS.contains(&name.as_str()) {
-                self.scan_field(content, Scope::Meta, Location::Meta, &mut out);
+                self.scan_field(content, RuleScope::Meta, Location::Meta, &mut out);
             }
         }
-        self.scan_normalized(&page.text, &text, Scope::Text, Location::Text, &mut out);
-        self.scan_field(&page.hidden, Scope::Hidden, Location::Hidden, &mut out);
+        self.scan_normalized(&page.text, &text, RuleScope::Text, Location::Text, &mut out);
+        self.scan_field(&page.hidden, RuleScope::Hidden, Location::Hidden, &mut out);
         for l in &page.links {
             let (scope, loc) = if l.hidden {
-                (Scope::Hidden, Location::Hidden)
+                (RuleScope::Hidden, Location::Hidden)
             } else {
-                (Scope::Link, Location::Link)
+                (RuleScope::Link, Location::Link)
             };
             // Link rules look at hidden links too; hidden-scope rules at their anchors.
-            self.scan_field(&l.anchor, Scope::Link, loc, &mut out);
-            self.scan_field(&l.href, Scope::Link, loc, &mut out);
-            if scope == Scope::Hidden {
-                self.scan_field(&l.anchor, Scope::Hidden, loc, &mut out);
+            self.scan_field(&l.anchor, RuleScope::Link, loc, &mut out);
+            self.scan_field(&l.href, RuleScope::Link, loc, &mut out);
+            if scope == RuleScope::Hidden {
+                self.scan_field(&l.anchor, RuleScope::Hidden, loc, &mut out);
             }
         }
         for (_, alt) in &page.images {
-            self.scan_field(alt, Scope::Alt, Location::Attribute, &mut out);
+            self.scan_field(alt, RuleScope::Alt, Location::Attribute, &mut out);
         }
         for s in structure::check(page, &text, &basics, ctx, &self.pack.badge_hosts) {
             let (excerpt_text, loc) = match s.evidence {
@@ -319,7 +319,7 @@ impl Detector {
         }
     }
 
-    fn scan_field(&self, orig: &str, scope: Scope, loc: Location, out: &mut Detections) {
+    fn scan_field(&self, orig: &str, scope: RuleScope, loc: Location, out: &mut Detections) {
         if orig.is_empty() {
             return;
         }
@@ -331,7 +331,7 @@ impl Detector {
         &self,
         orig: &str,
         norm: &Normalized,
-        scope: Scope,
+        scope: RuleScope,
         loc: Location,
         out: &mut Detections,
     ) {
