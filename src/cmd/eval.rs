@@ -2,7 +2,7 @@
 //!
 //! Generates a world, scans every truth page exactly as a sweep would (the served bytes decoded
 //! with `http_msg::decode_text`, the same page context, the register view built from the world's
-//! register CSV through `store::import::parse` and `sweep::register`), and compares the set of
+//! register CSV through `store::import::parse` and `sweep::register_facts`), and compares the set of
 //! categories found on each page with the truth. Per page, never deduplicated across pages.
 //! Only the plain browser view is scanned (`World::response`, the truth's `pages`): cloaking
 //! (the truth's `cloaked`, seen only by spiders or search visitors) is left out here and
@@ -48,7 +48,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     if let Some(fatal) = &parsed.fatal {
         anyhow::bail!("the world's register does not parse: {fatal}");
     }
-    let register = sweep::register::index(parsed.rows.iter().map(|(_, e)| e));
+    let register = sweep::register_facts::index(parsed.rows.iter().map(|(_, e)| e));
     let detector = Detector::builtin();
 
     let mut counts: BTreeMap<Category, Counts> = Category::ALL

@@ -111,12 +111,12 @@ async fn log_export(
         .filter(|r| !r.is_empty())
         .unwrap_or(store::NO_REASON);
     let row = store
-        .append_custody(&store::NewCustody {
-            actor: super::cli_actor(),
-            action: store::CustodyAction::Export,
-            subject: selected.custody_subject(),
-            reason: reason.to_string(),
-        })
+        .append_custody(&store::NewCustody::new(
+            super::cli_actor(),
+            store::CustodyAction::Export,
+            selected.custody_subject(),
+            reason,
+        ))
         .await?;
     println!("custody: logged export as entry {} ({})", row.id, row.hash);
     Ok(())
@@ -143,12 +143,12 @@ pub async fn capture_and_log(
     let actor = req.operators.join(", ");
     let outcome = sweep::capture::capture_url(store.clone(), config, req).await?;
     let row = store
-        .append_custody(&store::NewCustody {
+        .append_custody(&store::NewCustody::new(
             actor,
-            action: store::CustodyAction::Capture,
-            subject: format!("sweep:{}", outcome.sweep_id),
+            store::CustodyAction::Capture,
+            &store::CustodySubject::Sweep(outcome.sweep_id),
             reason,
-        })
+        ))
         .await?;
     Ok((outcome, row))
 }

@@ -33,7 +33,7 @@ use crate::CrawlConfig;
 
 /// What an exchange was fetched for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum PageKind {
+pub enum FetchKind {
     /// The site's `/robots.txt` (does not count against the page budget).
     Robots,
     /// A page of the site (homepage, followed link, sitemap entry or redirect target).
@@ -77,7 +77,7 @@ pub struct Exchange {
     /// Link depth from the start URL (robots.txt: 0).
     pub depth: u32,
     /// Why it was fetched.
-    pub kind: PageKind,
+    pub kind: FetchKind,
     /// When the fetch started.
     pub started_at: DateTime<Utc>,
     /// Exact request bytes as sent: `GET /path HTTP/1.1\r\nHost: ...\r\n...\r\n\r\n`.
@@ -324,7 +324,7 @@ impl<'a> Fetcher<'a> {
         site_key: i64,
         url: &Url,
         depth: u32,
-        kind: PageKind,
+        kind: FetchKind,
         body_cap: usize,
     ) -> Exchange {
         self.fetch_with(
@@ -344,7 +344,7 @@ impl<'a> Fetcher<'a> {
         site_key: i64,
         url: &Url,
         depth: u32,
-        kind: PageKind,
+        kind: FetchKind,
         body_cap: usize,
         options: RequestOptions,
     ) -> Exchange {

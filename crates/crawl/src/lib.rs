@@ -47,7 +47,7 @@ use tokio::task::JoinSet;
 use url::Url;
 
 pub use error::{CrawlError, FetchError};
-pub use fetch::{Exchange, PageKind, ResponseHead};
+pub use fetch::{Exchange, FetchKind, ResponseHead};
 pub use frontier::{
     repeated_segments, shape, Frontier, FrontierLimits, FrontierState, FrontierStore,
     FrontierStoreError, MemoryFrontierStore, QueuedUrl, Refused, TrapGuard, TrapHit, UrlSource,
@@ -363,6 +363,6 @@ pub async fn fetch_one(config: &CrawlConfig, url: &Url) -> Exchange {
     let mut url = url.clone();
     url.set_fragment(None);
     fetch::Fetcher::new(config)
-        .fetch(0, &url, 0, PageKind::Page, config.max_body_bytes)
+        .fetch(0, &url, 0, FetchKind::Page, config.max_body_bytes)
         .await
 }

@@ -7,6 +7,7 @@
 
 use std::cell::RefCell;
 
+use domain::address::{prefix_covers, same_site_host};
 use lol_html::{element, HtmlRewriter, Settings};
 use url::Url;
 
@@ -129,34 +130,17 @@ pub fn dedup_key(url: &Url) -> String {
     }
 }
 
-/// Is `url` part of the site started at `start`? Same host (http or https), and, when a
-/// `scope_prefix` is given, a path equal to it or below it (`/shop/88` does not cover `/shop/881`).
+/// Is `url` part of the site started at `start`? An `http` or `https` URL on the same site's
+/// host (a bare domain and its `www.` name are one site), and, when a `scope_prefix` is given,
+/// a path equal to it or below it (`/shop/88` does not cover `/shop/881`): the rule is
+/// `domain::address`'s.
 pub fn in_scope(url: &Url, start: &Url, scope_prefix: Option<&str>) -> bool {
-    if !matches!(url.scheme(), "http" | "https") || !same_site_host(url, start) {
+    let (Some(host), Some(start_host)) = (url.host_str(), start.host_str()) else {
         return false;
-    }
-    match scope_prefix {
-        None => true,
-        Some(prefix) => {
-            let path = url.path();
-            let prefix = prefix.strip_suffix('/').unwrap_or(prefix);
-            prefix.is_empty()
-                || path == prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|rest| rest.starts_with('/'))
-        }
-    }
-}
-
-/// True when both URLs are on one host, counting `www.example.test` and `example.test` as the
-/// same site (registers often list the bare domain of a site served on `www.`, and bare domains
-/// commonly redirect there).
-fn same_site_host(a: &Url, b: &Url) -> bool {
-    fn strip(h: Option<&str>) -> Option<&str> {
-        h.map(|h| h.strip_prefix("www.").unwrap_or(h))
-    }
-    a.host_str() == b.host_str() || strip(a.host_str()) == strip(b.host_str())
+    };
+    matches!(url.scheme(), "http" | "https")
+        && same_site_host(host, start_host)
+        && prefix_covers(scope_prefix.unwrap_or(""), url.path())
 }
 
 /// Decodes the character references that commonly appear in URLs inside attributes.

@@ -16,7 +16,7 @@ use lol_html::{element, HtmlRewriter, Settings};
 use url::Url;
 
 use crate::error::FetchError;
-use crate::fetch::{Exchange, Fetcher, PageKind, RequestOptions};
+use crate::fetch::{Exchange, FetchKind, Fetcher, RequestOptions};
 use crate::links::canonicalize;
 use crate::CrawlConfig;
 
@@ -252,7 +252,7 @@ async fn probe(
             ..RequestOptions::default()
         };
         let ex = fetcher
-            .fetch_with(0, &url, 0, PageKind::Page, config.max_body_bytes, options)
+            .fetch_with(0, &url, 0, FetchKind::Page, config.max_body_bytes, options)
             .await;
         capture.final_url = url.clone();
         capture.final_status = ex.status();

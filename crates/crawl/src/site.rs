@@ -16,7 +16,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc::Sender;
 use url::Url;
 
-use crate::fetch::{host_key, path_and_query, Exchange, Fetcher, PageKind, RequestOptions};
+use crate::fetch::{host_key, path_and_query, Exchange, FetchKind, Fetcher, RequestOptions};
 use crate::frontier::{Frontier, FrontierStore, UrlSource, Validators};
 use crate::hosts::{AfterResponse, Hosts};
 use crate::links::{canonical, canonicalize, dedup_key, extract_links};
@@ -145,7 +145,7 @@ async fn walk(
                 site_key,
                 &url,
                 queued.depth,
-                PageKind::Page,
+                FetchKind::Page,
                 config.max_body_bytes,
                 options,
             )
@@ -305,7 +305,7 @@ async fn sitemaps(
         }
         fetched += 1;
         let ex = fetcher
-            .fetch(site_key, &url, 0, PageKind::Sitemap, MAX_SITEMAP_BYTES)
+            .fetch(site_key, &url, 0, FetchKind::Sitemap, MAX_SITEMAP_BYTES)
             .await;
         let parsed = if ex.status() == Some(200) {
             let page = ex.clone();
@@ -391,7 +391,13 @@ async fn fetch_robots(
     let token = config.robots_token();
     for _ in 0..=MAX_ROBOTS_REDIRECTS {
         let ex = fetcher
-            .fetch(report.site_key, &url, 0, PageKind::Robots, MAX_ROBOTS_BYTES)
+            .fetch(
+                report.site_key,
+                &url,
+                0,
+                FetchKind::Robots,
+                MAX_ROBOTS_BYTES,
+            )
             .await;
         let status = ex.status();
         let outcome = match (&ex.error, status) {

@@ -10,7 +10,7 @@
 use crate::extract::Extracted;
 use crate::normalize::normalize;
 use crate::structure::{host_of, ids};
-use crate::{Category, Detector, Finding, Location, PageContext};
+use crate::{Category, Detection, Detector, Location, PageContext};
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
@@ -24,7 +24,7 @@ fn builtin() -> &'static Detector {
 
 /// Decides whether `other` (fetched as `other_profile`, e.g. `baiduspider`) cloaks `browser`,
 /// using the builtin rule pack's spam vocabulary.
-pub fn compare(browser: &Extracted, other: &Extracted, other_profile: &str) -> Option<Finding> {
+pub fn compare(browser: &Extracted, other: &Extracted, other_profile: &str) -> Option<Detection> {
     builtin().compare_captures(browser, other, other_profile, None)
 }
 
@@ -36,7 +36,7 @@ pub fn compare_with_urls(
     other_profile: &str,
     browser_final: &str,
     other_final: &str,
-) -> Option<Finding> {
+) -> Option<Detection> {
     builtin().compare_captures(
         browser,
         other,
@@ -78,9 +78,9 @@ impl Detector {
         other: &Extracted,
         other_profile: &str,
         finals: Option<(&str, &str)>,
-    ) -> Option<Finding> {
+    ) -> Option<Detection> {
         let profile = other_profile.trim();
-        let finding = |excerpt: String| Finding {
+        let finding = |excerpt: String| Detection {
             category: Category::SiteHijacked,
             rule_id: ids::HIJACK_CLOAKING.to_string(),
             severity: Category::SiteHijacked.severity(),
@@ -134,7 +134,7 @@ impl Detector {
 /// The registrable part of a host, approximately (last two labels; three under a two-level
 /// public suffix such as `com.cn`, `gov.cn`).
 fn site_of(host: &str) -> String {
-    let host = host.strip_prefix("www.").unwrap_or(host);
+    let host = domain::address::bare_host(host);
     let labels: Vec<&str> = host.split('.').collect();
     let n = labels.len();
     let second_level = ["com", "net", "org", "gov", "edu", "ac"];

@@ -40,10 +40,12 @@ use crate::normalize::{is_han, normalize, Normalized};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::structure::{Basics, Trading};
 use aho_corasick::{AhoCorasick, MatchKind};
+use domain::address::{bare_host, same_site_host};
 use domain::SiteKind;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::OnceLock;
+use url::Url;
 
 /// What one HTML page shows that matters for discovery and classification.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -148,8 +150,8 @@ pub(crate) fn facts_of(
     page_url: &str,
 ) -> PageFacts {
     let norm = text.text.as_str();
-    let base = parse_url(page_url);
-    let page_host = base.as_ref().map(|b| b.host.as_str()).unwrap_or("");
+    let base = Url::parse(page_url.trim()).ok();
+    let page_host = base.as_ref().and_then(Url::host_str).unwrap_or("");
     let mut merchants = BTreeSet::new();
     let mut outbound: Vec<OutLink> = Vec::new();
     let mut seen_hosts = HashSet::new();
@@ -158,7 +160,7 @@ pub(crate) fn facts_of(
         let Some(target) = resolve(href, base.as_ref()) else {
             continue;
         };
-        if same_host(&target.host, page_host) {
+        if same_site_host(&target.host, page_host) {
             if !l.hidden {
                 if let Some(prefix) = merchant_prefix(&target.path) {
                     merchants.insert(prefix);
@@ -166,7 +168,7 @@ pub(crate) fn facts_of(
             }
         } else if target.absolute
             && !is_infrastructure_host(&target.host)
-            && seen_hosts.insert(bare(&target.host).to_string())
+            && seen_hosts.insert(bare_host(&target.host).to_string())
         {
             outbound.push(OutLink {
                 host: target.host,
@@ -248,91 +250,46 @@ fn cart_offered(page: &Extracted, norm: &str) -> bool {
         || page.forms.iter().flat_map(|f| &f.inputs).any(|i| marks(i))
 }
 
-/// A URL taken apart, as far as the facts need it.
+/// Where a link goes, as far as the facts need it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Target {
+    /// Lower case, without a trailing dot.
     host: String,
-    /// The path, without query and fragment; `/` when empty.
+    /// The resolved path, without query and fragment.
     path: String,
     /// Written with a scheme or as `//host` (not relative to the page).
     absolute: bool,
 }
 
-/// Splits an absolute `http(s)://` or scheme-relative `//` URL.
-fn parse_url(url: &str) -> Option<Target> {
-    let url = url.trim();
-    let rest = if let Some(r) = url.strip_prefix("//") {
-        r
-    } else {
-        let (scheme, r) = url.split_once("://")?;
-        if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-            return None;
-        }
-        r
-    };
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let host = authority.rsplit('@').next().unwrap_or("");
-    let host = match host.rsplit_once(':') {
-        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
-    let valid = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_');
-    if host.is_empty() || !host.bytes().all(valid) {
-        return None;
-    }
-    let tail = &rest[end..];
-    let path = tail.split(['?', '#']).next().unwrap_or("");
-    Some(Target {
-        host,
-        path: if path.is_empty() {
-            "/".into()
-        } else {
-            path.into()
-        },
-        absolute: true,
-    })
-}
-
-/// Resolves a link against the page's URL (`..` segments are not resolved).
-fn resolve(href: &str, base: Option<&Target>) -> Option<Target> {
-    if href.starts_with("//") || href.contains("://") {
-        return parse_url(href);
-    }
-    let base = base?;
+/// Resolves a link against the page's URL (when it parsed); `None` for a link to the page
+/// itself (`#…`, `?…`), to another scheme than `http(s)` (`mailto:`, `javascript:`, `ftp:`)
+/// or that is no URL.
+fn resolve(href: &str, base: Option<&Url>) -> Option<Target> {
     if href.is_empty() || href.starts_with(['#', '?']) {
         return None;
     }
-    // Another scheme (mailto:, javascript:, tel:, data:).
-    if let Some((scheme, _)) = href.split_once(':') {
-        if !scheme.contains(['/', '?', '#']) {
-            return None;
+    let (url, absolute) = match Url::parse(href) {
+        Ok(url) => (url, true),
+        Err(url::ParseError::RelativeUrlWithoutBase) => {
+            let scheme_relative = href.starts_with("//");
+            let url = match base {
+                Some(base) => base.join(href).ok()?,
+                None if scheme_relative => Url::parse(&format!("http:{href}")).ok()?,
+                None => return None,
+            };
+            (url, scheme_relative)
         }
-    }
-    let rel = href.split(['?', '#']).next().unwrap_or("");
-    let path = if rel.starts_with('/') {
-        rel.to_string()
-    } else {
-        let dir = &base.path[..base.path.rfind('/').map_or(0, |i| i + 1)];
-        let dir = if dir.is_empty() { "/" } else { dir };
-        format!("{dir}{}", rel.trim_start_matches("./"))
+        Err(_) => return None,
     };
-    Some(Target {
-        host: base.host.clone(),
-        path,
-        absolute: false,
+    if !matches!(url.scheme(), "http" | "https") {
+        return None;
+    }
+    let host = url.host_str()?.trim_end_matches('.');
+    (!host.is_empty()).then(|| Target {
+        host: host.to_string(),
+        path: url.path().to_string(),
+        absolute,
     })
-}
-
-/// The host without a leading `www.`.
-fn bare(host: &str) -> &str {
-    host.strip_prefix("www.").unwrap_or(host)
-}
-
-/// One host, a bare domain and its `www.` name being the same.
-fn same_host(a: &str, b: &str) -> bool {
-    bare(a) == bare(b)
 }
 
 /// `/shop/8812` for `/shop/8812/…` or `/shop/8812.html`.
@@ -705,6 +662,15 @@ mod tests {
         );
         let m: Vec<&str> = f.merchants.iter().map(String::as_str).collect();
         assert_eq!(m, ["/store/77"]);
+        // Links resolve as a browser resolves them: `..`, `./`, a scheme-relative link to the
+        // same host, a link to the page itself.
+        let f = facts(
+            "http://mall.test/cat/list/page.html?p=2",
+            r##"<a href="../../shop/9/">a</a><a href="./x">b</a><a href="//WWW.mall.test/store/3.html">c</a><a href="#top">d</a><a href="?p=3">e</a>"##,
+        );
+        let m: Vec<&str> = f.merchants.iter().map(String::as_str).collect();
+        assert_eq!(m, ["/shop/9", "/store/3"]);
+        assert!(f.outbound.is_empty());
         assert_eq!(merchant_prefix("/shops/1.html"), None);
         assert_eq!(merchant_prefix("/shop/"), None);
         assert_eq!(merchant_prefix("/Shop/ab-9"), Some("/shop/ab-9".into()));
@@ -736,6 +702,14 @@ mod tests {
         );
         let hosts: Vec<&str> = f.outbound.iter().map(|o| o.host.as_str()).collect();
         assert_eq!(hosts, ["cdn.b.test"]);
+        // A page whose URL does not parse still names the hosts it links to absolutely.
+        let f = facts(
+            "not a url",
+            r#"<a href="/shop/1/">a</a><a href="//c.test/">c</a><a href="http://d.test./">d</a><a href="http://exa mple.test/">x</a>"#,
+        );
+        let hosts: Vec<&str> = f.outbound.iter().map(|o| o.host.as_str()).collect();
+        assert_eq!(hosts, ["c.test", "d.test"]);
+        assert!(f.merchants.is_empty());
     }
 
     #[test]

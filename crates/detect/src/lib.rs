@@ -3,8 +3,8 @@
 //! Pipeline: [`extract`] (lol_html, entity decoding, hidden blocks, script-written HTML) →
 //! [`normalize`] (invisible characters, width, case, traditional → simplified, whitespace and
 //! separators inside Chinese; offsets kept) → the [`matcher`] (one Aho-Corasick pass per page
-//! field, per-rule confirmation), the [`structure`] and [`register`] checks and the hijack
-//! signals → [`Finding`]s whose excerpts are ORIGINAL text. [`cloaking`] compares two captures
+//! field, per-rule confirmation), the [`structure`] checks, the [`register_checks`] and the hijack
+//! signals → [`Detection`]s whose excerpts are ORIGINAL text. [`cloaking`] compares two captures
 //! of one URL.
 //!
 //! Rules are data ([`rules`], `rules/*.toml`), each citing its legal basis.
@@ -20,15 +20,15 @@ pub mod facts;
 pub mod hidden;
 mod matcher;
 pub mod normalize;
-pub mod register;
+pub mod register_checks;
 pub mod rules;
 pub mod structure;
 
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
-pub use register::{RegisterFacts, RegisterIndex, RegisterView};
-pub use rules::{Pattern, Rule, RuleError, RulePack, Scope};
+pub use register_checks::{RegisterFacts, RegisterIndex, RegisterView};
+pub use rules::{Pattern, Rule, RuleError, RulePack, RuleScope};
 pub use structure::trading_page;
 
 use matcher::Matcher;
@@ -94,9 +94,10 @@ impl Location {
     }
 }
 
-/// A suspected violation on one page.
+/// A suspected violation on one page, as detection reports it. The sweep records it as a
+/// `store::Finding` with the evidence it was found in.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Finding {
+pub struct Detection {
     pub category: Category,
     /// Stable rule id from the pack (structural checks use `structure.*` ids).
     pub rule_id: String,
@@ -187,14 +188,18 @@ impl Detector {
     }
 
     /// Extracts and scans a page.
-    pub fn scan_html(&self, html: &str, ctx: &PageContext) -> Vec<Finding> {
+    pub fn scan_html(&self, html: &str, ctx: &PageContext) -> Vec<Detection> {
         self.scan_extracted(&extract(html), ctx)
     }
 
     /// Extracts a page once and returns both its findings and its [`PageFacts`] (for site
     /// discovery and classification); the facts reuse the scan's normalised text, USCC and
     /// ICP matches and trading evidence. The findings equal [`Detector::scan_html`]'s.
-    pub fn scan_html_with_facts(&self, html: &str, ctx: &PageContext) -> (Vec<Finding>, PageFacts) {
+    pub fn scan_html_with_facts(
+        &self,
+        html: &str,
+        ctx: &PageContext,
+    ) -> (Vec<Detection>, PageFacts) {
         self.scan_extracted_with_facts(&extract(html), ctx)
     }
 
@@ -203,16 +208,16 @@ impl Detector {
         &self,
         page: &Extracted,
         ctx: &PageContext,
-    ) -> (Vec<Finding>, PageFacts) {
+    ) -> (Vec<Detection>, PageFacts) {
         let (findings, text, basics) = self.scan_inner(page, ctx);
         let facts = facts::facts_of(page, &text, &basics, ctx.url);
         (findings, facts)
     }
 
     /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and
-    /// alt texts, then the structural and register checks and the hijack signals. Findings are
+    /// alt texts, then the structural and register checks and the hijack signals. Detections are
     /// deduplicated per (rule, excerpt).
-    pub fn scan_extracted(&self, page: &Extracted, ctx: &PageContext) -> Vec<Finding> {
+    pub fn scan_extracted(&self, page: &Extracted, ctx: &PageContext) -> Vec<Detection> {
         self.scan_inner(page, ctx).0
     }
 
@@ -221,7 +226,7 @@ impl Detector {
         &self,
         page: &Extracted,
         ctx: &PageContext,
-    ) -> (Vec<Finding>, Normalized, structure::Basics) {
+    ) -> (Vec<Detection>, Normalized, structure::Basics) {
         let text = Normalized::new(&page.text);
         let basics = structure::Basics::new(page, &text.text);
         let head = {
@@ -234,7 +239,7 @@ impl Detector {
             }
             h
         };
-        let mut out = Findings {
+        let mut out = Detections {
             list: Vec::new(),
             seen: HashSet::new(),
             version: &self.pack.version,
@@ -242,29 +247,29 @@ impl Detector {
             text: &text.text,
             conditions: HashMap::new(),
         };
-        self.scan_field(&page.title, Scope::Title, Location::Title, &mut out);
+        self.scan_field(&page.title, RuleScope::Title, Location::Title, &mut out);
         for (name, content) in &page.metas {
             if !TECHNICAL_METAS.contains(&name.as_str()) {
-                self.scan_field(content, Scope::Meta, Location::Meta, &mut out);
+                self.scan_field(content, RuleScope::Meta, Location::Meta, &mut out);
             }
         }
-        self.scan_normalized(&page.text, &text, Scope::Text, Location::Text, &mut out);
-        self.scan_field(&page.hidden, Scope::Hidden, Location::Hidden, &mut out);
+        self.scan_normalized(&page.text, &text, RuleScope::Text, Location::Text, &mut out);
+        self.scan_field(&page.hidden, RuleScope::Hidden, Location::Hidden, &mut out);
         for l in &page.links {
             let (scope, loc) = if l.hidden {
-                (Scope::Hidden, Location::Hidden)
+                (RuleScope::Hidden, Location::Hidden)
             } else {
-                (Scope::Link, Location::Link)
+                (RuleScope::Link, Location::Link)
             };
             // Link rules look at hidden links too; hidden-scope rules at their anchors.
-            self.scan_field(&l.anchor, Scope::Link, loc, &mut out);
-            self.scan_field(&l.href, Scope::Link, loc, &mut out);
-            if scope == Scope::Hidden {
-                self.scan_field(&l.anchor, Scope::Hidden, loc, &mut out);
+            self.scan_field(&l.anchor, RuleScope::Link, loc, &mut out);
+            self.scan_field(&l.href, RuleScope::Link, loc, &mut out);
+            if scope == RuleScope::Hidden {
+                self.scan_field(&l.anchor, RuleScope::Hidden, loc, &mut out);
             }
         }
         for (_, alt) in &page.images {
-            self.scan_field(alt, Scope::Alt, Location::Attribute, &mut out);
+            self.scan_field(alt, RuleScope::Alt, Location::Attribute, &mut out);
         }
         for s in structure::check(page, &text, &basics, ctx, &self.pack.badge_hosts) {
             let (excerpt_text, loc) = match s.evidence {
@@ -284,7 +289,7 @@ impl Detector {
     /// `site.hijacked` from what the rules found: gambling in the title or metas over a body
     /// that has none (the kit rewrote the head), or gambling in hidden blocks and links (a
     /// hidden link farm).
-    fn hijack_signals(&self, page: &Extracted, out: &mut Findings) {
+    fn hijack_signals(&self, page: &Extracted, out: &mut Detections) {
         let gambling = |loc: &[Location]| {
             out.list
                 .iter()
@@ -314,7 +319,7 @@ impl Detector {
         }
     }
 
-    fn scan_field(&self, orig: &str, scope: Scope, loc: Location, out: &mut Findings) {
+    fn scan_field(&self, orig: &str, scope: RuleScope, loc: Location, out: &mut Detections) {
         if orig.is_empty() {
             return;
         }
@@ -326,9 +331,9 @@ impl Detector {
         &self,
         orig: &str,
         norm: &Normalized,
-        scope: Scope,
+        scope: RuleScope,
         loc: Location,
-        out: &mut Findings,
+        out: &mut Detections,
     ) {
         for hit in self.matcher.scan(&self.pack.rules, &norm.text, scope) {
             let rule = &self.pack.rules[hit.rule];
@@ -347,8 +352,9 @@ impl Detector {
     }
 }
 
-struct Findings<'a> {
-    list: Vec<Finding>,
+/// The detections of one page scan, deduplicated per (rule, excerpt).
+struct Detections<'a> {
+    list: Vec<Detection>,
     seen: HashSet<(String, String)>,
     version: &'a str,
     /// Normalised title and metas, and visible text, for rules' page conditions.
@@ -358,7 +364,7 @@ struct Findings<'a> {
     conditions: HashMap<usize, bool>,
 }
 
-impl Findings<'_> {
+impl Detections<'_> {
     /// Whether the rule's page conditions (`page_any`, `page_none`) hold on this page.
     fn page_allows(&mut self, index: usize, rule: &Rule) -> bool {
         if rule.page_any.is_empty() && rule.page_none.is_empty() {
@@ -381,7 +387,7 @@ impl Findings<'_> {
         location: Location,
     ) {
         if self.seen.insert((rule_id.to_string(), excerpt.clone())) {
-            self.list.push(Finding {
+            self.list.push(Detection {
                 category,
                 rule_id: rule_id.to_string(),
                 severity,

@@ -8,7 +8,7 @@
 //! linear in the text plus the hits times the rules' windows, which are bounded
 //! (`rules::MAX_REACH`).
 
-use crate::rules::{Pattern, Rule, Scope};
+use crate::rules::{Pattern, Rule, RuleScope};
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use std::collections::HashMap;
 use std::ops::Range;
@@ -77,7 +77,7 @@ impl Matcher {
     }
 
     /// Confirmed hits of the rules that look at `scope`, merged per rule where they overlap.
-    pub fn scan(&self, rules: &[Rule], text: &str, scope: Scope) -> Vec<Hit> {
+    pub fn scan(&self, rules: &[Rule], text: &str, scope: RuleScope) -> Vec<Hit> {
         let mut hits = Vec::new();
         for m in self.ac.find_overlapping_iter(text) {
             for u in &self.uses[m.pattern().as_usize()] {
@@ -217,7 +217,7 @@ mod tests {
         let pack = RulePack::from_toml_str("t.toml", rules_toml).unwrap();
         let m = Matcher::new(&pack.rules).unwrap();
         let norm = normalize(text);
-        m.scan(&pack.rules, &norm, Scope::Text)
+        m.scan(&pack.rules, &norm, RuleScope::Text)
             .into_iter()
             .map(|h| format!("{}:{}", pack.rules[h.rule].id, &norm[h.span]))
             .collect()

@@ -35,9 +35,10 @@ impl fmt::Display for RuleError {
     }
 }
 
-/// Where in a page a rule looks.
+/// Where in a page a rule looks (a rule's `scope` in its pack; not the store's `Scope`, which
+/// is whose rows a read may return).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Scope {
+pub enum RuleScope {
     Title,
     /// Contents of `<meta>` tags.
     Meta,
@@ -51,32 +52,32 @@ pub enum Scope {
     Hidden,
 }
 
-impl Scope {
-    pub const ALL: [Scope; 6] = [
-        Scope::Title,
-        Scope::Meta,
-        Scope::Text,
-        Scope::Link,
-        Scope::Alt,
-        Scope::Hidden,
+impl RuleScope {
+    pub const ALL: [RuleScope; 6] = [
+        RuleScope::Title,
+        RuleScope::Meta,
+        RuleScope::Text,
+        RuleScope::Link,
+        RuleScope::Alt,
+        RuleScope::Hidden,
     ];
 
     pub fn code(self) -> &'static str {
         match self {
-            Scope::Title => "title",
-            Scope::Meta => "meta",
-            Scope::Text => "text",
-            Scope::Link => "link",
-            Scope::Alt => "alt",
-            Scope::Hidden => "hidden",
+            RuleScope::Title => "title",
+            RuleScope::Meta => "meta",
+            RuleScope::Text => "text",
+            RuleScope::Link => "link",
+            RuleScope::Alt => "alt",
+            RuleScope::Hidden => "hidden",
         }
     }
 }
 
-impl FromStr for Scope {
+impl FromStr for RuleScope {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Scope::ALL
+        RuleScope::ALL
             .into_iter()
             .find(|x| x.code() == s)
             .ok_or_else(|| format!("unknown scope {s:?} (title, meta, text, link, alt, hidden)"))
@@ -111,7 +112,7 @@ pub struct Rule {
     pub severity: Severity,
     /// Legal basis as cited in findings (defaults to the category's).
     pub basis: String,
-    pub scope: Vec<Scope>,
+    pub scope: Vec<RuleScope>,
     pub patterns: Vec<Pattern>,
     /// Patterns that cancel a hit when they occur within `window` characters of it (0: they
     /// must overlap or touch it).
@@ -193,7 +194,7 @@ enum PatternToml {
     Regex { re: String, literal: String },
 }
 
-const DEFAULT_SCOPE: [Scope; 3] = [Scope::Title, Scope::Meta, Scope::Text];
+const DEFAULT_SCOPE: [RuleScope; 3] = [RuleScope::Title, RuleScope::Meta, RuleScope::Text];
 const DEFAULT_CONTEXT: usize = 32;
 /// Bounds a rule's reach so that one rule cannot make matching quadratic.
 const MAX_REACH: usize = 200;
@@ -349,7 +350,7 @@ fn compile_rule(file: &str, r: RuleToml) -> Result<Rule, String> {
         Some(list) => list
             .iter()
             .map(|s| s.parse())
-            .collect::<Result<Vec<Scope>, String>>()?,
+            .collect::<Result<Vec<RuleScope>, String>>()?,
     };
     if r.patterns.is_empty() {
         return Err("no patterns".into());

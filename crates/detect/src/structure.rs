@@ -10,14 +10,14 @@
 //!   has no privacy policy link or consent.
 //! - `badge.invalid`: a license badge link whose host is not the issuer's, or whose serial
 //!   carries another USCC than the one shown or registered.
-//! - With a register view ([`crate::register`]): `license.uscc_mismatch`,
+//! - With a register view ([`crate::register_checks`]): `license.uscc_mismatch`,
 //!   `license.unregistered`, `icp.mismatch`, `food.address_mismatch`.
 //!
 //! [`trading_page`] and [`uscc_candidates`] are public for other checks to reuse.
 
 use crate::extract::Extracted;
 use crate::normalize::{normalize, Normalized};
-use crate::register::{same_address, RegisterView};
+use crate::register_checks::{same_address, RegisterView};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::PageContext;
 use domain::text::compact_upper;
@@ -25,6 +25,7 @@ use domain::{Category, FoodLicense, Icp, IcpKind, SiteKind, Uscc, UsccError};
 use regex::Regex;
 use std::ops::Range;
 use std::sync::OnceLock;
+use url::Url;
 
 /// Labels that precede a business identifier on pages, normalised, most specific first.
 const LABELS: &[(&str, LabelKind)] = &[
@@ -236,13 +237,16 @@ const NAME_MARKS: &[&str] = &[
 /// Link or image texts that point to the license itself (a badge or the license image).
 const LICENSE_LINK_MARKS: &[&str] = &["营业执照", "亮照", "电子执照", "工商执照", "证照信息"];
 
-/// The lower-cased host of an absolute (or scheme-relative) URL.
+/// The lower-cased host of an absolute (or scheme-relative) URL; `None` for a relative one or
+/// one without a host.
 pub fn host_of(href: &str) -> Option<String> {
-    let rest = href.trim().split_once("//")?.1;
-    let host = rest.split(['/', '?', '#']).next()?;
-    let host = host.rsplit('@').next()?;
-    let host = host.split(':').next()?;
-    Some(host.to_ascii_lowercase())
+    let href = href.trim();
+    let url = match href.strip_prefix("//") {
+        Some(_) => Url::parse(&format!("http:{href}")),
+        None => Url::parse(href),
+    };
+    let host = url.ok()?.host_str()?.trim_end_matches('.').to_string();
+    (!host.is_empty()).then_some(host)
 }
 
 fn is_badge_host(host: &str, extra: &[String]) -> bool {
@@ -281,7 +285,7 @@ pub(crate) enum Evidence {
     Raw(String),
 }
 
-/// What the structural checks report, before it becomes a `Finding`.
+/// What the structural checks report, before it becomes a `Detection`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Structural {
     pub category: Category,
@@ -775,6 +779,16 @@ mod tests {
             Some("zzlz.gsxt.gov.cn")
         );
         assert_eq!(host_of("/local").as_deref(), None);
+        assert_eq!(host_of("/a//b.test/x").as_deref(), None);
+        assert_eq!(
+            host_of(" //CDN.b.test:8080/x.js").as_deref(),
+            Some("cdn.b.test")
+        );
+        assert_eq!(
+            host_of("https://user@WWW.Shop.test./p?q=//x.test").as_deref(),
+            Some("www.shop.test")
+        );
+        assert_eq!(host_of("mailto:a@b.test").as_deref(), None);
         assert!(is_badge_host("zzlz.gsxt.gov.cn", &[]));
         assert!(!is_badge_host("evilzzlz.gsxt.gov.cn.example", &[]));
     }

@@ -1,10 +1,12 @@
 //! Pure domain types of wangjian: validated identifiers (USCC, ICP, food licenses, district
-//! codes), the violation taxonomy, site kinds and newtype ids.
+//! codes), the violation taxonomy, site kinds, site addresses (which site owns a URL) and newtype
+//! ids.
 //!
 //! This crate does no IO and has no async: everything here is a function of its inputs, so it
 //! cannot fail by IO and is tested with plain data. Identifiers are parsed into validated types
 //! at the boundary (`Uscc::parse`) and passed inward as those types, never as raw strings.
 
+pub mod address;
 pub mod district;
 pub mod entity;
 pub mod food;
@@ -15,6 +17,7 @@ pub mod taxonomy;
 pub mod text;
 pub mod uscc;
 
+pub use address::{SiteAddress, SiteAddressError, SiteAddressProblem};
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};

@@ -5,6 +5,7 @@
 //! so both sides are guaranteed to agree.
 
 use domain::text::compact_upper;
+use domain::SiteAddress;
 
 /// The key of a USCC: compact, upper-case.
 pub(crate) fn uscc_key(s: &str) -> String {
@@ -60,8 +61,9 @@ pub(crate) fn looks_like_icp(text: &str, compact: &str) -> bool {
     compact.contains("ICP") || domain::Icp::parse(text).is_ok()
 }
 
-/// The canonical form of a host or shop address: lower-case, without scheme, `www.`, port,
-/// query, fragment or trailing slash. `None` when nothing host-like is left.
+/// The canonical form of a host or shop address: lower-case, without scheme, port, query or
+/// fragment, and then the site's key as `domain` defines it (no `www.`, trailing dot or
+/// trailing slash). `None` when nothing host-like is left.
 pub(crate) fn host_key(s: &str) -> Option<String> {
     let s = s.trim().to_lowercase();
     let s = s
@@ -75,15 +77,8 @@ pub(crate) fn host_key(s: &str) -> Option<String> {
         None => (s, ""),
     };
     let host = host.split(':').next().unwrap_or_default();
-    let host = host
-        .strip_prefix("www.")
-        .unwrap_or(host)
-        .trim_end_matches('.');
-    if host.is_empty() {
-        return None;
-    }
-    let path = path.trim_end_matches('/');
-    Some(format!("{host}{path}"))
+    let key = SiteAddress::from_parts(host, path).site_key();
+    (!key.host.is_empty()).then(|| key.to_string())
 }
 
 /// Index keywords for a host or shop address: the canonical form and every shorter prefix

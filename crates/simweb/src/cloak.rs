@@ -12,7 +12,7 @@
 //! request classification; the HTML is still rendered by `render.rs`.
 
 use crate::prng::{mix, Rng};
-use crate::site::Site;
+use crate::site::SimSite;
 use crate::violations::{self as v, Hijack};
 
 /// What a cloaked (or honestly varying) site does.
@@ -90,11 +90,11 @@ fn per_kind(n: usize) -> usize {
     }
 }
 
-/// Chooses the cloaked sites and sets `Site::cloak`. Candidates are registered sites (so a
+/// Chooses the cloaked sites and sets `SimSite::cloak`. Candidates are registered sites (so a
 /// sweep, which crawls the register, meets them) with their own host (no platform, no shop)
 /// whose pages carry no hijack already. The 404 kit hides the whole site
 /// from the browser view, so it goes to the candidates with the fewest seeded violations.
-pub fn assign(sites: &mut [Site], seed: u64) {
+pub fn assign(sites: &mut [SimSite], seed: u64) {
     let k = per_kind(sites.len());
     if k == 0 {
         return;
@@ -115,7 +115,7 @@ pub fn assign(sites: &mut [Site], seed: u64) {
         let j = rng.below(i + 1);
         candidates.swap(i, j);
     }
-    let seeded = |s: &Site| -> usize { s.pages.iter().map(|p| p.truth.len()).sum() };
+    let seeded = |s: &SimSite| -> usize { s.pages.iter().map(|p| p.truth.len()).sum() };
     let mut by_count = candidates.clone();
     by_count.sort_by_key(|&i| seeded(&sites[i])); // stable: ties keep the shuffled order
     let not_found: Vec<usize> = by_count.into_iter().take(k).collect();

@@ -23,7 +23,7 @@
 mod cloak;
 mod hostile;
 mod prng;
-mod register;
+mod register_files;
 mod render;
 mod server;
 mod site;
@@ -40,7 +40,7 @@ pub use truth::{CloakTruth, SiteTruth, Truth};
 
 use cloak::Cloak;
 use domain::Category;
-use site::{Enc, Site};
+use site::{Enc, SimSite};
 use std::collections::{BTreeMap, HashMap};
 
 /// What to generate.
@@ -69,7 +69,7 @@ pub struct SimResponse {
 #[derive(Debug)]
 pub struct World {
     seed: u64,
-    sites: Vec<Site>,
+    sites: Vec<SimSite>,
     /// Host → index of the site owning the host (a platform for shop hosts).
     by_host: HashMap<String, usize>,
     /// (platform index, shop number) → shop index.
@@ -173,9 +173,9 @@ impl World {
 
     /// The register CSV (spec/registry-import.md).
     pub fn register_csv(&self) -> String {
-        let mut csv = register::csv(&self.sites);
+        let mut csv = register_files::csv(&self.sites);
         if self.hostile.is_some() {
-            register::hostile_rows(&mut csv);
+            register_files::hostile_rows(&mut csv);
         }
         csv
     }
@@ -183,7 +183,7 @@ impl World {
     /// Other departments' files about the world: (ICP filings, food business licenses) as
     /// CSV in the formats of the built-in `telecom` and `food` mappings.
     pub fn department_csvs(&self) -> (String, String) {
-        register::department_files(&self.sites)
+        register_files::department_files(&self.sites)
     }
 
     /// Every distinct host served, sorted.
@@ -308,7 +308,7 @@ impl World {
 }
 
 /// A rendered page as the site serves it: UTF-8, or GBK with or without a header charset.
-fn encode(owner: &Site, html: String) -> SimResponse {
+fn encode(owner: &SimSite, html: String) -> SimResponse {
     let mut r = match owner.enc {
         Enc::Utf8 => text(200, "text/html; charset=utf-8", html),
         Enc::Gbk { header, .. } => SimResponse {

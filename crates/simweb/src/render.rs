@@ -5,7 +5,7 @@
 //! contain a violation; `tests::clean_pages_carry_no_trigger_words` holds it to that.
 
 use crate::prng::{hash_str, mix, Rng};
-use crate::site::{Biz, Enc, Page, PageKind, Site, SHOPS_PER_DIRECTORY_PAGE};
+use crate::site::{Biz, Enc, Page, PageKind, SimSite, SHOPS_PER_DIRECTORY_PAGE};
 use crate::violations as v;
 use std::fmt::Write;
 
@@ -14,15 +14,15 @@ fn yuan(fen: u64) -> String {
 }
 
 struct Ctx<'a> {
-    sites: &'a [Site],
-    site: &'a Site,
+    sites: &'a [SimSite],
+    site: &'a SimSite,
     page: &'a Page,
     rng: Rng,
 }
 
 /// Renders one page. `sites` is the whole world (shops need their platform, platforms their
 /// shops).
-pub fn page(sites: &[Site], site: &Site, page: &Page) -> String {
+pub fn page(sites: &[SimSite], site: &SimSite, page: &Page) -> String {
     let mut cx = Ctx {
         sites,
         site,
@@ -72,7 +72,7 @@ pub fn page(sites: &[Site], site: &Site, page: &Page) -> String {
 }
 
 impl Ctx<'_> {
-    fn platform(&self) -> Option<&Site> {
+    fn platform(&self) -> Option<&SimSite> {
         self.site.platform.map(|i| &self.sites[i])
     }
 
@@ -726,7 +726,7 @@ impl Ctx<'_> {
     }
 }
 
-impl Site {
+impl SimSite {
     /// The company name where the site shows it; non-trading sites without license info show
     /// only the brand.
     pub fn company_or_brand(&self) -> &str {
@@ -739,11 +739,11 @@ impl Site {
 }
 
 /// sitemap.xml for a host: every listed page of the site (and, for a platform, of its shops).
-pub fn sitemap(sites: &[Site], site: &Site) -> String {
+pub fn sitemap(sites: &[SimSite], site: &SimSite) -> String {
     let mut x = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    let mut add = |s: &Site| {
+    let mut add = |s: &SimSite| {
         for p in s.pages.iter().filter(|p| p.listed) {
             let _ = writeln!(x, "<url><loc>http://{}{}</loc></url>", s.host, p.path);
         }

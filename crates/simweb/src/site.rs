@@ -218,9 +218,10 @@ pub struct News {
     pub paras: Vec<String>,
 }
 
-/// Everything needed to render a site's pages and its register row.
+/// One site of the simulated web: everything needed to render its pages and its register row
+/// (not the store's `Site`, the record of a registered site).
 #[derive(Debug, Clone)]
-pub struct Site {
+pub struct SimSite {
     pub key: String,
     pub host: String,
     pub prefix: String,
@@ -273,7 +274,7 @@ pub struct Site {
     pub gzip: bool,
 }
 
-impl Site {
+impl SimSite {
     pub fn page(&self, path: &str) -> Option<&Page> {
         self.pages.iter().find(|p| p.path == path)
     }
@@ -400,7 +401,7 @@ struct Gen {
 }
 
 /// Generates every site of a world.
-pub fn generate(n: usize, seed: u64) -> Vec<Site> {
+pub fn generate(n: usize, seed: u64) -> Vec<SimSite> {
     let roles = plan(n, seed);
     let mut g = Gen {
         rng: Rng::new(mix(seed, 0x5157_5745_4200)),
@@ -409,7 +410,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Site> {
         districts: DistrictTable::nanning(),
         c: Counters::default(),
     };
-    let mut sites: Vec<Site> = Vec::with_capacity(n);
+    let mut sites: Vec<SimSite> = Vec::with_capacity(n);
     let mut platform_index = Vec::new();
     for (i, role) in roles.iter().enumerate() {
         let mut rng = g.rng.fork(i as u64);
@@ -445,7 +446,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<Site> {
 /// and every site whose GBK pages declare no charset at all, so that a page that is both
 /// compressed and undeclared is met by every reader of evidence. A shop is served as its
 /// platform is. Draws nothing from a generator, so no other part of the world moves.
-fn compression(sites: &mut [Site]) {
+fn compression(sites: &mut [SimSite]) {
     for (i, s) in sites.iter_mut().enumerate() {
         s.gzip = i % 3 == 1
             || matches!(
@@ -466,7 +467,7 @@ fn compression(sites: &mut [Site]) {
 /// Whether a site's homepage may carry a 友情链接 block: a registered independent site or
 /// company site (not a platform, shop or government site) whose homepage is served the same to
 /// everyone and is not hijacked.
-fn can_link(s: &Site) -> bool {
+fn can_link(s: &SimSite) -> bool {
     s.registered
         && matches!(s.kind, SiteKind::TradingSite | SiteKind::NonTradingSite)
         && s.biz != Biz::Gov
@@ -481,14 +482,14 @@ fn can_link(s: &Site) -> bool {
 /// the linking homepages also link to a registered site. Platform shops need none: their
 /// platform's directory pages list every shop. Deterministic for a seed (its own generator,
 /// so no other draw moves). Tiny worlds without a site that may link get no links.
-fn friend_links(sites: &mut [Site], seed: u64) {
+fn friend_links(sites: &mut [SimSite], seed: u64) {
     let linkers: Vec<usize> = (0..sites.len()).filter(|&i| can_link(&sites[i])).collect();
     if linkers.is_empty() {
         return;
     }
     let mut rng = Rng::new(mix(seed, 0x4652_4945_4E44));
     let independent =
-        |s: &Site| s.prefix.is_empty() && s.biz != Biz::Gov && s.kind != SiteKind::Platform;
+        |s: &SimSite| s.prefix.is_empty() && s.biz != Biz::Gov && s.kind != SiteKind::Platform;
     for t in 0..sites.len() {
         if !sites[t].registered && independent(&sites[t]) {
             let l = linkers[rng.below(linkers.len())];
@@ -733,7 +734,7 @@ impl Gen {
         name: String,
         company: String,
         uscc_prefix: &str,
-    ) -> Site {
+    ) -> SimSite {
         let district = ROADS[rng.below(ROADS.len())].0;
         let uscc = self.uscc(rng, uscc_prefix, district);
         let (full, core) = self.address(rng, district);
@@ -745,7 +746,7 @@ impl Gen {
             .sells_food()
             .then(|| Self::food_permit(rng, biz, district));
         let key = format!("{host}{prefix}");
-        Site {
+        SimSite {
             key,
             host,
             prefix,
@@ -787,7 +788,7 @@ impl Gen {
         }
     }
 
-    fn products(rng: &mut Rng, s: &Site, count: usize) -> Vec<Product> {
+    fn products(rng: &mut Rng, s: &SimSite, count: usize) -> Vec<Product> {
         let mut ids = HashSet::new();
         let mut out = Vec::new();
         while out.len() < count {
@@ -1005,7 +1006,7 @@ impl Gen {
         out
     }
 
-    fn robots(rng: &mut Rng, s: &mut Site, linkable: bool) {
+    fn robots(rng: &mut Rng, s: &mut SimSite, linkable: bool) {
         let r = rng.below(10);
         let mut body = match r {
             0 => {
@@ -1037,7 +1038,7 @@ impl Gen {
         s.robots = Some(body);
     }
 
-    fn maybe_gbk(&mut self, s: &mut Site) {
+    fn maybe_gbk(&mut self, s: &mut SimSite) {
         self.c.gbk += 1;
         if self.c.gbk % 10 == 5 {
             s.enc = match (self.c.gbk / 10) % 4 {
@@ -1084,7 +1085,7 @@ impl Gen {
     }
 
     /// Seeds the business's typical content violations on a page.
-    fn seed_content(rng: &mut Rng, s: &Site, page: &mut Page, product: &str, percent: usize) {
+    fn seed_content(rng: &mut Rng, s: &SimSite, page: &mut Page, product: &str, percent: usize) {
         let natural = s.biz.natural();
         if natural.is_empty() || !rng.chance(percent) {
             return;
@@ -1136,7 +1137,7 @@ impl Gen {
 
     /// Applies the structural license/ICP/food/register faults to a trading site or shop and
     /// records them on its start page.
-    fn structural(&mut self, rng: &mut Rng, s: &mut Site, k: usize, shop: bool) {
+    fn structural(&mut self, rng: &mut Rng, s: &mut SimSite, k: usize, shop: bool) {
         let trades = s.biz.trades();
         s.registered = k % 13 != 3;
         let not_displayed = trades && s.biz != Biz::Estate && k % 11 == 4;
@@ -1216,7 +1217,7 @@ impl Gen {
         }
     }
 
-    fn form_page(&mut self, s: &mut Site, path: &str) {
+    fn form_page(&mut self, s: &mut SimSite, path: &str) {
         self.c.form += 1;
         let mut p = Page::new(path.into(), PageKind::Form);
         if self.c.form % 3 == 1 {
@@ -1226,7 +1227,7 @@ impl Gen {
         s.pages.push(p);
     }
 
-    fn ordinary_extras(&mut self, rng: &mut Rng, s: &mut Site) {
+    fn ordinary_extras(&mut self, rng: &mut Rng, s: &mut SimSite) {
         self.c.ordinary += 1;
         if self.c.ordinary % 23 == 11 {
             let candidates: Vec<usize> = (0..s.pages.len())
@@ -1264,7 +1265,7 @@ impl Gen {
     }
 
     /// An independent trading site.
-    fn indie(&mut self, rng: &mut Rng, biz: Biz) -> Site {
+    fn indie(&mut self, rng: &mut Rng, biz: Biz) -> SimSite {
         let (brand, slug) = self.brand(rng);
         let host = self.unique_host(&format!("www.{slug}-{}", biz.slug()), ".test");
         let city = *rng.pick(&["南宁", "南宁市", "广西"]);
@@ -1376,7 +1377,7 @@ impl Gen {
         s
     }
 
-    fn company(&mut self, rng: &mut Rng) -> Site {
+    fn company(&mut self, rng: &mut Rng) -> SimSite {
         let (brand, slug) = self.brand(rng);
         let (trade, _) = *rng.pick(COMPANY_TRADES);
         let host = self.unique_host(&format!("www.{slug}-{}", Biz::Company.slug()), ".test");
@@ -1475,7 +1476,7 @@ impl Gen {
         s
     }
 
-    fn gov(&mut self, rng: &mut Rng) -> Site {
+    fn gov(&mut self, rng: &mut Rng) -> SimSite {
         let g = self.c.gov;
         self.c.gov += 1;
         let (unit, abbr) = GOV_UNITS[g % GOV_UNITS.len()];
@@ -1543,7 +1544,7 @@ impl Gen {
         s
     }
 
-    fn platform(&mut self, rng: &mut Rng, biz: Biz) -> Site {
+    fn platform(&mut self, rng: &mut Rng, biz: Biz) -> SimSite {
         let (host, brand, name) = if biz == Biz::Waimai {
             ("waimai.test", "邕城", "邕城外卖")
         } else {
@@ -1575,7 +1576,7 @@ impl Gen {
         s
     }
 
-    fn shop_number(&mut self, rng: &mut Rng, platform: &Site) -> u32 {
+    fn shop_number(&mut self, rng: &mut Rng, platform: &SimSite) -> u32 {
         loop {
             let n = rng.range(1000, 99_999) as u32;
             let taken = self.hosts.contains(&format!("{}/shop/{n}", platform.host));
@@ -1586,7 +1587,7 @@ impl Gen {
         }
     }
 
-    fn shop(&mut self, rng: &mut Rng, biz: Biz, platform: &Site, pi: usize, no: u32) -> Site {
+    fn shop(&mut self, rng: &mut Rng, biz: Biz, platform: &SimSite, pi: usize, no: u32) -> SimSite {
         let (mut brand, _) = self.brand(rng);
         let mut special = false;
         if biz == Biz::Snack {
@@ -1665,7 +1666,7 @@ impl Gen {
 }
 
 /// Adds the directory pages once a platform's shops are known.
-fn finish_platform(sites: &mut [Site], pi: usize) {
+fn finish_platform(sites: &mut [SimSite], pi: usize) {
     let n = sites[pi].shops.len();
     let pages = n.div_ceil(SHOPS_PER_DIRECTORY_PAGE);
     for d in 0..pages {
@@ -1679,7 +1680,7 @@ fn finish_platform(sites: &mut [Site], pi: usize) {
 /// Shops listed per platform directory page.
 pub const SHOPS_PER_DIRECTORY_PAGE: usize = 40;
 
-fn company_news(rng: &mut Rng, s: &Site, k: usize, travel: bool) -> News {
+fn company_news(rng: &mut Rng, s: &SimSite, k: usize, travel: bool) -> News {
     let month = rng.range(1, 12);
     if travel || (k == 1 && rng.chance(25)) {
         return News {
@@ -1716,7 +1717,7 @@ fn company_news(rng: &mut Rng, s: &Site, k: usize, travel: bool) -> News {
     }
 }
 
-fn gov_notice(rng: &mut Rng, s: &Site, k: usize) -> News {
+fn gov_notice(rng: &mut Rng, s: &SimSite, k: usize) -> News {
     let year = rng.range(2019, 2024);
     if k == 1 && rng.chance(60) {
         return News {

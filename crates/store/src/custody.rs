@@ -22,14 +22,19 @@
 //! newlines included, without ambiguity — `id` is the row id in decimal, `at` the UTC time to
 //! the second as `YYYY-MM-DDTHH:MM:SSZ`, `action` the code (`view`, `export`, `verify`), and
 //! `prev_hash` the previous row's `hash`, or 64 zeros ([`GENESIS_HASH`]) for the first row.
+//! `subject` is a [`CustodySubject`] as its `Display` writes it (`warc:<file>@<offset>`,
+//! `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`); that text is what is stored and hashed.
 //!
 //! What the chain proves: no row was changed, inserted or removed in the middle. Cutting rows
 //! off the end is not detectable from the rows alone; anchoring the head in the transparency
 //! log's checkpoints closes that gap (a later issue).
 
 use chrono::{DateTime, SubsecRound, Utc};
+use domain::{ClueId, SiteAddress, SiteAddressError, SweepId};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+use std::fmt;
+use std::str::FromStr;
 
 /// `prev_hash` of the first row.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -91,8 +96,8 @@ pub struct NewCustody {
     /// the CLI.
     pub actor: String,
     pub action: CustodyAction,
-    /// What: [`custody_subject_for_record`] for one WARC record, `site:<host><prefix>` or
-    /// `sweep:<id>` for an export selection.
+    /// What: a [`CustodySubject`]'s text (`CustodySubject::to_string`), the form that is
+    /// stored and hashed.
     pub subject: String,
     /// Why, as the person stated it ([`NO_REASON`] when they did not).
     pub reason: String,
@@ -106,6 +111,7 @@ pub struct CustodyRecord {
     pub at: DateTime<Utc>,
     pub actor: String,
     pub action: CustodyAction,
+    /// The subject's text as stored and hashed; [`CustodyRecord::subject`] reads it.
     pub subject: String,
     pub reason: String,
     pub prev_hash: String,
@@ -115,15 +121,96 @@ pub struct CustodyRecord {
 /// Which custody rows to read, oldest first.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustodyFilter {
-    /// Rows about any of these subjects; empty: all rows.
+    /// Rows about any of these subjects (a [`CustodySubject`]'s text each, see
+    /// [`CustodyFilter::about`]); empty: all rows.
     pub subjects: Vec<String>,
     /// The newest `limit` rows (still returned oldest first); 0 or less: all.
     pub limit: i64,
 }
 
-/// The custody subject of one WARC record: `warc:<file>@<offset>`.
-pub fn custody_subject_for_record(warc_file: &str, offset: i64) -> String {
-    format!("warc:{warc_file}@{offset}")
+impl CustodyFilter {
+    /// Every row about any of `subjects`.
+    pub fn about(subjects: impl IntoIterator<Item = CustodySubject>) -> CustodyFilter {
+        CustodyFilter {
+            subjects: subjects.into_iter().map(|s| s.to_string()).collect(),
+            limit: 0,
+        }
+    }
+}
+
+/// What a custody row is about. Its text (`Display`, read back by `FromStr`) is the stored and
+/// hashed form, so it never changes for a kind that exists: `warc:<file>@<offset>`,
+/// `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum CustodySubject {
+    /// One WARC record (viewed, its screenshot shown): the file's name and the record's offset.
+    Record { warc_file: String, offset: i64 },
+    /// A site's evidence (an export of the site).
+    Site(SiteAddress),
+    /// A sweep's evidence (an export of the sweep, an inspector's capture).
+    Sweep(SweepId),
+    /// A clue's evidence (an export of the clue).
+    Clue(ClueId),
+}
+
+/// Why a text is not a custody subject.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CustodySubjectError {
+    #[error("custody subject {0:?}: expected warc:, site:, sweep: or clue: before the name")]
+    Kind(String),
+    #[error("custody subject {0:?}: expected warc:<file>@<offset>")]
+    Record(String),
+    #[error("custody subject: {0}")]
+    Site(#[from] SiteAddressError),
+    #[error("custody subject {0:?}: the id is not a number")]
+    Id(String),
+}
+
+impl CustodySubject {
+    /// The subject of the WARC record at `offset` of `warc_file`.
+    pub fn record(warc_file: &str, offset: i64) -> CustodySubject {
+        CustodySubject::Record {
+            warc_file: warc_file.to_string(),
+            offset,
+        }
+    }
+}
+
+impl fmt::Display for CustodySubject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CustodySubject::Record { warc_file, offset } => write!(f, "warc:{warc_file}@{offset}"),
+            CustodySubject::Site(a) => write!(f, "site:{a}"),
+            CustodySubject::Sweep(id) => write!(f, "sweep:{id}"),
+            CustodySubject::Clue(id) => write!(f, "clue:{id}"),
+        }
+    }
+}
+
+impl FromStr for CustodySubject {
+    type Err = CustodySubjectError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let id = |v: &str| {
+            v.parse::<i64>()
+                .map_err(|_| CustodySubjectError::Id(s.to_string()))
+        };
+        match s.split_once(':') {
+            Some(("warc", rest)) => {
+                let (file, offset) = rest
+                    .rsplit_once('@')
+                    .filter(|(file, _)| !file.is_empty())
+                    .ok_or_else(|| CustodySubjectError::Record(s.to_string()))?;
+                let offset = offset
+                    .parse::<i64>()
+                    .map_err(|_| CustodySubjectError::Record(s.to_string()))?;
+                Ok(CustodySubject::record(file, offset))
+            }
+            Some(("site", rest)) => Ok(CustodySubject::Site(SiteAddress::parse(rest)?)),
+            Some(("sweep", rest)) => Ok(CustodySubject::Sweep(SweepId(id(rest)?))),
+            Some(("clue", rest)) => Ok(CustodySubject::Clue(ClueId(id(rest)?))),
+            _ => Err(CustodySubjectError::Kind(s.to_string())),
+        }
+    }
 }
 
 /// The time as the hash sees it (and as the store keeps it): UTC, whole seconds.
@@ -159,7 +246,29 @@ pub fn custody_hash(
     hex::encode(Sha256::digest(text.as_bytes()))
 }
 
+impl NewCustody {
+    /// An entry about `subject`.
+    pub fn new(
+        actor: impl Into<String>,
+        action: CustodyAction,
+        subject: &CustodySubject,
+        reason: impl Into<String>,
+    ) -> NewCustody {
+        NewCustody {
+            actor: actor.into(),
+            action,
+            subject: subject.to_string(),
+            reason: reason.into(),
+        }
+    }
+}
+
 impl CustodyRecord {
+    /// What the row is about, read from its stored text.
+    pub fn subject(&self) -> Result<CustodySubject, CustodySubjectError> {
+        self.subject.parse()
+    }
+
     /// The hash this row should carry.
     pub fn expected_hash(&self) -> String {
         custody_hash(
@@ -276,6 +385,67 @@ mod tests {
                 GENESIS_HASH
             ),
             custody_hash(1, at, "a", CustodyAction::View, "s", "b", GENESIS_HASH),
+        );
+    }
+
+    #[test]
+    fn subjects_keep_their_stored_text() {
+        let subjects = [
+            (
+                "warc:wangjian-20240101-0001.warc.gz@1234",
+                CustodySubject::record("wangjian-20240101-0001.warc.gz", 1234),
+            ),
+            (
+                "warc:a@b.warc.gz@0",
+                CustodySubject::record("a@b.warc.gz", 0),
+            ),
+            (
+                "site:shop.example",
+                CustodySubject::Site(SiteAddress::parse("shop.example").unwrap()),
+            ),
+            (
+                "site:www.waimai.test/shop/8812",
+                CustodySubject::Site(SiteAddress::parse("www.waimai.test/shop/8812").unwrap()),
+            ),
+            ("sweep:7", CustodySubject::Sweep(SweepId(7))),
+            ("clue:12", CustodySubject::Clue(ClueId(12))),
+        ];
+        for (text, subject) in subjects {
+            assert_eq!(subject.to_string(), text);
+            assert_eq!(text.parse::<CustodySubject>(), Ok(subject), "{text}");
+        }
+        for bad in [
+            "s",
+            "",
+            "warc:",
+            "warc:a.warc.gz",
+            "warc:@1",
+            "warc:a@x",
+            "sweep:x",
+            "clue:",
+            "site:",
+            "case:1",
+        ] {
+            assert!(bad.parse::<CustodySubject>().is_err(), "{bad}");
+        }
+        assert_eq!(
+            "report:1".parse::<CustodySubject>(),
+            Err(CustodySubjectError::Kind("report:1".into()))
+        );
+        let row = NewCustody::new(
+            "cli",
+            CustodyAction::Export,
+            &CustodySubject::Sweep(SweepId(3)),
+            NO_REASON,
+        );
+        assert_eq!(row.subject, "sweep:3");
+        assert_eq!(
+            CustodyFilter::about([
+                CustodySubject::Clue(ClueId(1)),
+                CustodySubject::record("f", 9)
+            ])
+            .subjects,
+            ["clue:1", "warc:f@9"]
         );
     }
 

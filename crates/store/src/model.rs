@@ -9,6 +9,9 @@ use domain::{
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
+/// Where a registered site lives; the rule of which site owns a URL is `domain`'s.
+pub use domain::SiteAddress;
+
 /// Whose rows a read may return. Every read of district-owned rows takes one; there is no
 /// unscoped read path for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -616,134 +619,9 @@ pub struct Totals {
     pub sweeps: i64,
 }
 
-/// Where a registered site lives: a host, and for a platform shop the path prefix of the shop
-/// on that host. The register's `domains` column holds these in canonical form
-/// (`a.example`, `waimai.example/shop/8812`): lower-case host without scheme, port or trailing
-/// dot; a prefix starting with `/`, without trailing `/`, query or fragment.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub struct SiteAddress {
-    pub host: String,
-    /// Empty for a whole host.
-    pub path_prefix: String,
-}
-
-impl SiteAddress {
-    /// Parses `host` or `host/path` as a register shows it; an `http://` or `https://` scheme
-    /// is tolerated and dropped. The error says what is wrong, for reject files.
-    pub fn parse(s: &str) -> Result<SiteAddress, String> {
-        let t = s.trim();
-        let lower = t.to_ascii_lowercase();
-        let rest = ["http://", "https://"]
-            .iter()
-            .find_map(|p| lower.starts_with(p).then(|| &t[p.len()..]))
-            .unwrap_or(t);
-        let (host, path) = match rest.find('/') {
-            Some(i) => (&rest[..i], &rest[i..]),
-            None => (rest, ""),
-        };
-        let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
-        if host.is_empty() {
-            return Err(format!("{s:?} has no hostname"));
-        }
-        if host.contains(':') {
-            return Err(format!("{s:?}: give the hostname without a port"));
-        }
-        if !host.is_ascii() {
-            return Err(format!(
-                "{s:?}: write an internationalised hostname in its xn-- (punycode) form"
-            ));
-        }
-        if host.len() > 253 {
-            return Err(format!("{s:?}: hostname longer than 253 characters"));
-        }
-        let labels: Vec<&str> = host.split('.').collect();
-        if labels.len() < 2 {
-            return Err(format!("{s:?} is not a fully qualified hostname"));
-        }
-        for l in &labels {
-            let ok = !l.is_empty()
-                && l.len() <= 63
-                && l.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-                && !l.starts_with('-')
-                && !l.ends_with('-');
-            if !ok {
-                return Err(format!("{s:?} is not a valid hostname (label {l:?})"));
-            }
-        }
-        if path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return Err(format!(
-                "{s:?}: a shop path may not hold spaces, a query or a fragment"
-            ));
-        }
-        if path.contains("//") {
-            return Err(format!("{s:?}: empty path segment"));
-        }
-        let path_prefix = path.trim_end_matches('/').to_string();
-        Ok(SiteAddress { host, path_prefix })
-    }
-
-    /// True when a URL path lies under this address's prefix (segment-wise: `/shop/88` does
-    /// not cover `/shop/8812`).
-    pub fn covers(&self, path: &str) -> bool {
-        self.path_prefix.is_empty()
-            || path == self.path_prefix
-            || path
-                .strip_prefix(self.path_prefix.as_str())
-                .is_some_and(|rest| rest.starts_with('/'))
-    }
-}
-
-impl std::fmt::Display for SiteAddress {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}{}", self.host, self.path_prefix)
-    }
-}
-
-impl std::str::FromStr for SiteAddress {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        SiteAddress::parse(s)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[track_caller]
-    fn check(input: &str, expect: Result<(&str, &str), &str>) {
-        let got = SiteAddress::parse(input);
-        match expect {
-            Ok((h, p)) => {
-                let a = got.unwrap();
-                assert_eq!((a.host.as_str(), a.path_prefix.as_str()), (h, p), "{input}");
-            }
-            Err(frag) => {
-                let e = got.unwrap_err();
-                assert!(e.contains(frag), "{input}: {e}");
-            }
-        }
-    }
-
-    #[test]
-    fn site_addresses() {
-        check("a.test", Ok(("a.test", "")));
-        check(" Shop.A.Test. ", Ok(("shop.a.test", "")));
-        check("a.test/", Ok(("a.test", "")));
-        check("waimai.test/shop/8812", Ok(("waimai.test", "/shop/8812")));
-        check(
-            "HTTPS://Waimai.test/Shop/8812/",
-            Ok(("waimai.test", "/Shop/8812")),
-        );
-        check("localhost", Err("fully qualified"));
-        check("a_b.test", Err("label"));
-        check("-a.test", Err("label"));
-        check("a..test", Err("label"));
-        check("a.test:8080", Err("port"));
-        check("例子.test", Err("punycode"));
-        check("a.test/shop?id=1", Err("query"));
-        check("", Err("no hostname"));
-    }
 
     #[test]
     fn page_change_compares_with_the_previous_fetch() {
@@ -768,19 +646,6 @@ mod tests {
         check(Some(410), Some("x"), Some((304, Some("a"))), Gone);
         check(Some(404), Some("x"), Some((404, Some("x"))), Unchanged);
         check(Some(200), Some("a"), Some((404, Some("a"))), Changed);
-    }
-
-    #[test]
-    fn prefix_cover_is_segment_wise() {
-        let a = SiteAddress::parse("w.test/shop/88").unwrap();
-        assert!(a.covers("/shop/88"));
-        assert!(a.covers("/shop/88/item/1"));
-        assert!(!a.covers("/shop/8812"));
-        assert!(SiteAddress::parse("w.test").unwrap().covers("/anything"));
-        assert_eq!(
-            SiteAddress::parse("w.test/shop/88/").unwrap().to_string(),
-            "w.test/shop/88"
-        );
     }
 }
 

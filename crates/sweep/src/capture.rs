@@ -26,8 +26,8 @@ use evidence::{ExchangeRecord, RecordRef};
 use store::{Site, Store};
 use url::Url;
 
-use crate::run::{close_log, open_writer};
-use crate::{SweepConfig, SweepError};
+use crate::error::{CaptureRefusal, SweepError};
+use crate::run::{close_log, open_writer, SweepConfig};
 
 /// What to capture, and who asks.
 #[derive(Debug, Clone)]
@@ -83,16 +83,15 @@ pub async fn capture_url(
     let host = req
         .url
         .host_str()
-        .ok_or_else(|| SweepError::Capture(format!("{} has no host", req.url)))?
+        .ok_or_else(|| CaptureRefusal::NoHost {
+            url: req.url.to_string(),
+        })?
         .to_ascii_lowercase();
     let site = store
         .site_for_url(&host, req.url.path())
         .await?
-        .ok_or_else(|| {
-            SweepError::Capture(format!(
-                "{} belongs to no known site; register it (or let a sweep discover it) first",
-                req.url
-            ))
+        .ok_or_else(|| CaptureRefusal::UnknownSite {
+            url: req.url.to_string(),
         })?;
     let sweep_id = store.create_capture(site.id, req.clue).await?;
     let mut writer = open_writer(config, sweep_id, &format!("wangjian-capture{}", sweep_id.0))?;
@@ -120,8 +119,7 @@ pub async fn capture_url(
             }
             let url = req.url.clone();
             tokio::task::spawn_blocking(move || crawl::browser::screenshot(&browser, &url))
-                .await
-                .map_err(|e| SweepError::Worker(e.to_string()))?
+                .await?
                 .map_err(|e| format!("the browser failed: {e}"))
         }
     };
@@ -187,7 +185,7 @@ pub async fn capture_url(
 }
 
 /// The distinct, non-empty operator names; at least [`MIN_OPERATORS`].
-fn operators(given: &[String]) -> Result<Vec<String>, SweepError> {
+fn operators(given: &[String]) -> Result<Vec<String>, CaptureRefusal> {
     let mut out: Vec<String> = Vec::new();
     for o in given {
         let o = one_line(o);
@@ -196,10 +194,10 @@ fn operators(given: &[String]) -> Result<Vec<String>, SweepError> {
         }
     }
     if out.len() < MIN_OPERATORS {
-        return Err(SweepError::Capture(format!(
-            "an evidence capture needs at least {MIN_OPERATORS} different operators (--operator), got {}",
-            out.len()
-        )));
+        return Err(CaptureRefusal::TooFewOperators {
+            needed: MIN_OPERATORS,
+            got: out.len(),
+        });
     }
     Ok(out)
 }
@@ -229,8 +227,18 @@ mod tests {
 
     #[test]
     fn two_distinct_operators_are_required() {
-        assert!(operators(&["张三".into()]).is_err());
-        assert!(operators(&["张三".into(), " 张三 ".into(), "".into()]).is_err());
+        let too_few = |got| {
+            Err(CaptureRefusal::TooFewOperators {
+                needed: MIN_OPERATORS,
+                got,
+            })
+        };
+        assert_eq!(operators(&["张三".into()]), too_few(1));
+        assert_eq!(
+            operators(&["张三".into(), " 张三 ".into(), "".into()]),
+            too_few(1)
+        );
+        assert_eq!(operators(&[]), too_few(0));
         assert_eq!(
             operators(&["张三".into(), "李\n四".into()]).unwrap(),
             ["张三", "李 四"]

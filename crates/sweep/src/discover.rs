@@ -13,8 +13,9 @@
 //! site with pages left unscanned because they had not changed keeps its earlier class (a
 //! class from part of the pages could be wrong).
 
-use crate::run::SweepError;
+use crate::error::SweepError;
 use detect::PageFacts;
+use domain::SiteAddress;
 use std::collections::HashSet;
 use store::{
     DiscoveryFilter, DiscoveryState, EvidencePointer, NewDiscovery, Proposal, Scope, Shown,
@@ -80,15 +81,11 @@ pub(crate) fn discoveries<'a>(
     facts: &PageFacts,
     known: impl Fn(&url::Url) -> Option<&'a Site>,
     evidence: &EvidencePointer,
-    reported: &mut HashSet<(String, String)>,
+    reported: &mut HashSet<SiteAddress>,
 ) -> Vec<NewDiscovery> {
     let mut out = Vec::new();
     let mut push = |host: &str, prefix: &str, anchor: &str, hidden: bool| {
-        let key = (
-            host.strip_prefix("www.").unwrap_or(host).to_string(),
-            prefix.to_string(),
-        );
-        if reported.insert(key) {
+        if reported.insert(SiteAddress::from_parts(host, prefix).site_key()) {
             out.push(NewDiscovery {
                 host: host.to_string(),
                 path_prefix: prefix.to_string(),
@@ -215,11 +212,12 @@ mod tests {
             site("a.test", ""),
         ];
         let lookup = |u: &url::Url| {
-            let host = u.host_str().unwrap().trim_start_matches("www.");
-            known
-                .iter()
-                .filter(|s| s.host == host && u.path().starts_with(&s.path_prefix))
-                .max_by_key(|s| s.path_prefix.len())
+            domain::address::owner(
+                &known,
+                |s| (s.host.as_str(), s.path_prefix.as_str()),
+                u.host_str().unwrap(),
+                u.path(),
+            )
         };
         let facts = PageFacts {
             outbound: vec![

@@ -10,7 +10,7 @@ use std::fmt;
 use std::path::Path;
 
 use domain::{ClueId, FetchId, SweepId};
-use store::{Fetch, Scope, Store, StoreError};
+use store::{CustodySubject, Fetch, Scope, SiteAddress, Store, StoreError};
 
 /// What to export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,22 +42,21 @@ pub enum SelectionError {
     Store(#[from] StoreError),
 }
 
-/// What a selection resolved to, as the package and the chain of custody name it:
-/// `site <host><prefix>`, `sweep <id>` or `clue <id>`.
+/// What a selection resolved to: the custody subject of its export (a site, a sweep or a
+/// clue). Shown as the package names it: `site <host><prefix>`, `sweep <id>`, `clue <id>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Selected(String);
+pub struct Selected(CustodySubject);
 
 impl Selected {
-    /// The custody subject of an export of this selection: `site:<host><prefix>`,
-    /// `sweep:<id>`, `clue:<id>`.
-    pub fn custody_subject(&self) -> String {
-        self.0.replacen(' ', ":", 1)
+    /// The custody subject of an export of this selection.
+    pub fn custody_subject(&self) -> &CustodySubject {
+        &self.0
     }
 }
 
 impl fmt::Display for Selected {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&self.0.to_string().replacen(':', " ", 1))
     }
 }
 
@@ -104,7 +103,10 @@ pub async fn select(
                 .clue(scope, *id)
                 .await?
                 .ok_or(SelectionError::NoClue(*id))?;
-            (store.clue_fetches(scope, *id).await?, format!("clue {id}"))
+            (
+                store.clue_fetches(scope, *id).await?,
+                CustodySubject::Clue(*id),
+            )
         }
         Selection::Site(site) => {
             let (host, path) = match site.find('/') {
@@ -118,7 +120,7 @@ pub async fn select(
                 .ok_or_else(|| SelectionError::NoSite(site.clone()))?;
             (
                 store.site_fetches(scope, found.id, 0).await?,
-                format!("site {}{}", found.host, found.path_prefix),
+                CustodySubject::Site(SiteAddress::from_parts(&found.host, &found.path_prefix)),
             )
         }
         Selection::Sweep(id) => {
@@ -128,7 +130,7 @@ pub async fn select(
                 .ok_or(SelectionError::NoSweep(*id))?;
             (
                 store.sweep_fetches(scope, *id).await?,
-                format!("sweep {id}"),
+                CustodySubject::Sweep(*id),
             )
         }
     };

@@ -20,12 +20,14 @@
 
 pub mod capture;
 pub mod discover;
+mod error;
 pub mod export;
 pub mod index;
 pub mod lookup;
 mod observed;
 pub mod probe;
-pub mod register;
+pub mod register_facts;
 mod run;
 
-pub use run::{run_sweep, LogConfig, SweepConfig, SweepError, SweepSummary};
+pub use error::{CaptureRefusal, SweepError};
+pub use run::{run_sweep, LogConfig, SweepConfig, SweepSummary};

@@ -2,8 +2,8 @@
 //! belongs to and what the register says of its entity, so that a page scanned alone is judged
 //! as a sweep would judge it.
 //!
-//! A bare domain and its `www.` name are one site: the page's own host is tried first, then the
-//! bare name, then the `www.` name. Must not: write anything.
+//! Which site owns the URL is the store's `site_for_url` (a bare domain and its `www.` name are
+//! one site, the longest shop prefix wins: `domain::address`). Must not: write anything.
 
 use store::{Store, StoreError};
 
@@ -44,20 +44,6 @@ impl PageRegister {
     }
 }
 
-/// The host names a site of `host` may be registered under, in the order to try them: the
-/// host itself, its bare name, its `www.` name (each once, lower case).
-pub fn host_variants(host: &str) -> Vec<String> {
-    let host = host.to_ascii_lowercase();
-    let bare = host.strip_prefix("www.").unwrap_or(&host).to_string();
-    let mut out = vec![host.clone()];
-    for h in [bare.clone(), format!("www.{bare}")] {
-        if !out.contains(&h) {
-            out.push(h);
-        }
-    }
-    out
-}
-
 /// The register's view of the page at `url`.
 pub async fn page_register(store: &dyn Store, url: &url::Url) -> Result<PageRegister, StoreError> {
     if store.count_entities().await? == 0 {
@@ -68,41 +54,21 @@ pub async fn page_register(store: &dyn Store, url: &url::Url) -> Result<PageRegi
             is_site_home: false,
         });
     };
-    for h in host_variants(host) {
-        if let Some(site) = store.site_for_url(&h, url.path()).await? {
-            let home = format!("{}/", site.path_prefix.trim_end_matches('/'));
-            let facts = match site.entity_id {
-                Some(id) => store
-                    .entity(id)
-                    .await?
-                    .map(|e| crate::register::facts(&e.input)),
-                None => None,
-            };
-            return Ok(PageRegister::Matched {
-                facts,
-                is_site_home: url.path() == home,
-            });
-        }
+    if let Some(site) = store.site_for_url(host, url.path()).await? {
+        let home = format!("{}/", site.path_prefix.trim_end_matches('/'));
+        let facts = match site.entity_id {
+            Some(id) => store
+                .entity(id)
+                .await?
+                .map(|e| crate::register_facts::facts(&e.input)),
+            None => None,
+        };
+        return Ok(PageRegister::Matched {
+            facts,
+            is_site_home: url.path() == home,
+        });
     }
     Ok(PageRegister::Unmatched {
         is_site_home: url.path() == "/",
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::host_variants;
-
-    #[test]
-    fn a_bare_domain_and_its_www_name_are_tried_each_once() {
-        assert_eq!(host_variants("Shop.Test"), ["shop.test", "www.shop.test"]);
-        assert_eq!(
-            host_variants("www.shop.test"),
-            ["www.shop.test", "shop.test"]
-        );
-        assert_eq!(
-            host_variants("m.shop.test"),
-            ["m.shop.test", "www.m.shop.test"]
-        );
-    }
 }

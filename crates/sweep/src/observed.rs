@@ -152,7 +152,7 @@ mod tests {
             site_key: 1,
             url: url::Url::parse("https://shop.test/").unwrap(),
             depth: 0,
-            kind: crawl::PageKind::Page,
+            kind: crawl::FetchKind::Page,
             started_at: chrono::Utc::now(),
             request_head: Vec::new(),
             response: None,

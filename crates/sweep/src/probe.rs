@@ -8,10 +8,10 @@
 //! to WARC (metadata `fetch-profile`, `redirect-chain`, `meta-refresh`) and records, for a site
 //! found cloaked, one fetch (the proving capture) with its finding.
 
-use crate::run::SweepError;
+use crate::error::SweepError;
 use chrono::Utc;
 use crawl::{CrawlConfig, Exchange, Profile, ProfiledCapture};
-use detect::{Detector, Extracted, Finding};
+use detect::{Detection, Detector, Extracted};
 use domain::{SiteId, SweepId};
 use evidence::WarcWriter;
 use futures::StreamExt;
@@ -32,7 +32,7 @@ pub struct ProbeResult {
     pub captures: Vec<ProfiledCapture>,
     /// Each `site.hijacked` finding (location `spider`), with the index in `captures` of the
     /// capture that proves it; at most one per non-browser profile.
-    pub findings: Vec<(Finding, usize)>,
+    pub findings: Vec<(Detection, usize)>,
 }
 
 impl ProbeResult {
@@ -90,7 +90,7 @@ async fn robots_allow(config: &CrawlConfig, url: &Url) -> bool {
 }
 
 /// Compares every non-browser capture with the browser capture.
-pub fn compare(captures: &[ProfiledCapture], detector: &Detector) -> Vec<(Finding, usize)> {
+pub fn compare(captures: &[ProfiledCapture], detector: &Detector) -> Vec<(Detection, usize)> {
     let Some(browser) = captures.iter().find(|c| c.profile == Profile::Browser) else {
         return Vec::new();
     };
@@ -190,9 +190,7 @@ pub async fn probe_sites(
         totals.sites += results.len() as u64;
         // Compression is CPU work: off the runtime's workers.
         let (w, proofs) =
-            tokio::task::spawn_blocking(move || write_batch(writer, results, sweep_id))
-                .await
-                .map_err(|e| SweepError::Worker(e.to_string()))??;
+            tokio::task::spawn_blocking(move || write_batch(writer, results, sweep_id)).await??;
         writer = w;
         for (fetch, finding) in proofs {
             store.record_fetch(&fetch, &[finding]).await?;

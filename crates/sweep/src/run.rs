@@ -16,8 +16,9 @@
 
 mod frontier;
 
+use crate::error::SweepError;
 use chrono::Utc;
-use crawl::{CrawlConfig, CrawlEvent, Exchange, PageKind, SiteSeed};
+use crawl::{CrawlConfig, CrawlEvent, Exchange, FetchKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
 use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
@@ -100,22 +101,6 @@ impl std::fmt::Display for SweepSummary {
     }
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum SweepError {
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
-    #[error("evidence: {0}")]
-    Evidence(#[from] evidence::EvidenceError),
-    #[error("bad start URL {url}: {reason}")]
-    StartUrl { url: String, reason: String },
-    #[error("transparency log: {0}")]
-    Log(String),
-    #[error("the capture worker stopped: {0}")]
-    Worker(String),
-    #[error("{0}")]
-    Capture(String),
-}
-
 /// Runs a sweep over every registered site, or continues the unfinished one.
 pub async fn run_sweep(
     store: Arc<dyn Store>,
@@ -185,9 +170,9 @@ async fn crawl_wave(
     let mut seeds = Vec::with_capacity(sites.len());
     for site in &sites {
         let start_url = site.start_url();
-        let start = url::Url::parse(&start_url).map_err(|e| SweepError::StartUrl {
+        let start = url::Url::parse(&start_url).map_err(|source| SweepError::StartUrl {
             url: start_url.clone(),
-            reason: e.to_string(),
+            source,
         })?;
         seeds.push(SiteSeed {
             site_key: site.id.0,
@@ -217,7 +202,7 @@ async fn crawl_wave(
     // Pages are judged as pages of the most specific known site (a platform's crawl also
     // reaches its shops' pages): every site, not only those this run crawls.
     let owners = all_sites(store.as_ref()).await?;
-    let register = register_facts(store.as_ref(), &owners).await?;
+    let register = site_register_facts(store.as_ref(), &owners).await?;
     let capture = Capture {
         store: store.clone(),
         detector: detector.clone(),
@@ -238,12 +223,8 @@ async fn crawl_wave(
     // WARC compression and detection are CPU work: they run on a blocking thread, off the
     // runtime's workers, and write to the store through the runtime handle.
     let worker = tokio::task::spawn_blocking(move || capture.run(rx));
-    crawler
-        .await
-        .map_err(|e| SweepError::Worker(e.to_string()))?;
-    let done = worker
-        .await
-        .map_err(|e| SweepError::Worker(e.to_string()))??;
+    crawler.await?;
+    let done = worker.await??;
     bar.finish_and_clear();
     Ok(done)
 }
@@ -289,7 +270,7 @@ pub(crate) fn open_writer(
 ) -> Result<WarcWriter, SweepError> {
     let log = match &config.log {
         Some(lc) => {
-            let log = Log::open(&lc.dir).map_err(|e| SweepError::Log(e.to_string()))?;
+            let log = Log::open(&lc.dir).map_err(SweepError::Log)?;
             for repair in log.repairs() {
                 tracing::warn!(%repair, "transparency log repaired on open");
             }
@@ -330,9 +311,8 @@ pub(crate) async fn close_log(
 
 /// Signs a checkpoint of the log as the sweep leaves it.
 fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<StoredCheckpoint, SweepError> {
-    let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name)
-        .map_err(|e| SweepError::Log(e.to_string()))?;
-    sign_and_store(log, &signer, &lc.origin, Utc::now()).map_err(|e| SweepError::Log(e.to_string()))
+    let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(SweepError::LogKey)?;
+    sign_and_store(log, &signer, &lc.origin, Utc::now()).map_err(SweepError::Checkpoint)
 }
 
 /// Asks the TSA at `url` for a time-stamp token over the checkpoint note at `note` and stores
@@ -362,7 +342,7 @@ async fn timestamp_checkpoint(url: String, note: PathBuf) {
 }
 
 /// The register's facts per site; `None` when no entities are loaded (register checks off).
-async fn register_facts(
+async fn site_register_facts(
     store: &dyn Store,
     sites: &[Site],
 ) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {
@@ -377,7 +357,7 @@ async fn register_facts(
             let facts = store
                 .entity(id)
                 .await?
-                .map(|e| crate::register::facts(&e.input));
+                .map(|e| crate::register_facts::facts(&e.input));
             slot.insert(facts);
         }
         if let Some(Some(f)) = by_entity.get(&id) {
@@ -420,27 +400,16 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
     bar
 }
 
-/// The site a page belongs to: among the sites on the page's host (a bare domain and its
-/// `www.` name are one), the one whose path prefix covers the page's path, the longest prefix
-/// winning (a platform shop `waimai.test/shop/8812` over the platform `waimai.test`).
+/// The site a page belongs to, by `domain::address::owner`'s rule (a bare domain and its `www.`
+/// name are one host; the longest covering path prefix wins, so a platform shop
+/// `waimai.test/shop/8812` over the platform `waimai.test`).
 fn owner<'a>(sites: &'a [Site], url: &url::Url) -> Option<&'a Site> {
-    fn bare(h: &str) -> &str {
-        h.strip_prefix("www.").unwrap_or(h)
-    }
-    let host = bare(url.host_str()?);
-    let path = url.path();
-    sites
-        .iter()
-        .filter(|s| bare(&s.host) == host)
-        .filter(|s| {
-            let prefix = s.path_prefix.trim_end_matches('/');
-            prefix.is_empty()
-                || path == prefix
-                || path
-                    .strip_prefix(prefix)
-                    .is_some_and(|r| r.starts_with('/'))
-        })
-        .max_by_key(|s| s.path_prefix.trim_end_matches('/').len())
+    domain::address::owner(
+        sites,
+        |s| (s.host.as_str(), s.path_prefix.as_str()),
+        url.host_str()?,
+        url.path(),
+    )
 }
 
 /// The capture side of a sweep: evidence, detection, records.
@@ -465,7 +434,7 @@ struct Capture {
     /// Discoveries per crawled site, committed with its next progress.
     found: HashMap<SiteId, Vec<store::NewDiscovery>>,
     /// Addresses already reported as discovered in this wave.
-    reported: HashSet<(String, String)>,
+    reported: HashSet<domain::SiteAddress>,
     bar: ProgressBar,
     handle: Handle,
     counts: CaptureCounts,
@@ -496,7 +465,7 @@ impl Capture {
         while let Some(event) = rx.blocking_recv() {
             match event {
                 CrawlEvent::Exchange(ex) => {
-                    let is_page = matches!(ex.kind, PageKind::Page);
+                    let is_page = matches!(ex.kind, FetchKind::Page);
                     if is_page {
                         // Every exchange the crawler had sent when it saved this state has
                         // been captured: make it durable before the next page.
@@ -605,7 +574,7 @@ impl Capture {
             &crate::observed::record(ex, crate::observed::exchange_metadata(ex)),
             earlier.as_ref(),
         )?;
-        if matches!(ex.kind, PageKind::Robots) {
+        if matches!(ex.kind, FetchKind::Robots) {
             // robots.txt is kept as evidence but is not a page of the site.
             return Ok(0);
         }
@@ -645,7 +614,7 @@ impl Capture {
             payload_digest.as_deref(),
             previous.map(|p| (p.status, p.payload_digest.as_deref())),
         );
-        let is_page = matches!(ex.kind, PageKind::Page);
+        let is_page = matches!(ex.kind, FetchKind::Page);
         if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
             self.counts.unchanged += 1;
         }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use evidence::tlog::{checkpoint::stored_notes, Checkpoint};
 use serde::Serialize;
-use store::{custody_subject_for_record, CustodyFilter, CustodyRecord, Fetch, Site};
+use store::{CustodyFilter, CustodyRecord, CustodySubject, Fetch, Site, SiteAddress};
 
 use crate::pages::evidence::resolve_warc;
 use crate::{Shared, WebError};
@@ -475,24 +475,21 @@ pub(crate) async fn build(
         .collect();
 
     // Custody: views of these records, and exports of the site or of its sweeps.
-    let mut subjects: BTreeSet<String> = records
+    let mut subjects: BTreeSet<CustodySubject> = records
         .iter()
-        .map(|r| custody_subject_for_record(&r.warc_file, r.offset))
+        .map(|r| CustodySubject::record(&r.warc_file, r.offset))
         .collect();
-    subjects.insert(format!("site:{}{}", site.host, site.path_prefix));
+    subjects.insert(CustodySubject::Site(SiteAddress::from_parts(
+        &site.host,
+        &site.path_prefix,
+    )));
     if let Some(c) = clue {
-        subjects.insert(format!("clue:{}", c.id));
+        subjects.insert(CustodySubject::Clue(c.id));
     }
     for f in &fetches {
-        subjects.insert(format!("sweep:{}", f.fetch.sweep_id));
+        subjects.insert(CustodySubject::Sweep(f.fetch.sweep_id));
     }
-    let custody = app
-        .store
-        .custody(&CustodyFilter {
-            subjects: subjects.into_iter().collect(),
-            limit: 0,
-        })
-        .await?;
+    let custody = app.store.custody(&CustodyFilter::about(subjects)).await?;
 
     Ok(ExtractionRecord {
         title: "电子数据提取记录",

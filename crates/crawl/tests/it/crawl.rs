@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use crawl::{crawl, CrawlConfig, CrawlEvent, Exchange, PageKind, ResolveMap, SiteReport, SiteSeed};
+use crawl::{
+    crawl, CrawlConfig, CrawlEvent, Exchange, FetchKind, ResolveMap, SiteReport, SiteSeed,
+};
 use url::Url;
 
 use crate::server::{dead_addr, start_shops, GBK_TEXT};
@@ -68,7 +70,7 @@ pub fn report(events: &[CrawlEvent], site_key: i64) -> SiteReport {
 pub fn paths(xs: &[&Exchange]) -> Vec<String> {
     let mut p: Vec<String> = xs
         .iter()
-        .filter(|x| x.kind == PageKind::Page)
+        .filter(|x| x.kind == FetchKind::Page)
         .map(|x| x.url.path().to_owned())
         .collect();
     p.sort();
@@ -109,7 +111,7 @@ async fn crawls_sites_obeys_robots_and_survives_a_dead_site() {
             CrawlEvent::SiteDone(r) => r.site_key == key,
         });
         assert!(
-            matches!(first, Some(CrawlEvent::Exchange(x)) if x.kind == PageKind::Robots && x.url.path() == "/robots.txt")
+            matches!(first, Some(CrawlEvent::Exchange(x)) if x.kind == FetchKind::Robots && x.url.path() == "/robots.txt")
         );
         let last = events.iter().rev().find(|e| match e {
             CrawlEvent::Exchange(x) => x.site_key == key,
@@ -220,7 +222,7 @@ async fn page_budget_is_honoured_and_robots_is_not_counted() {
     };
     let events = run(config, vec![seed(7, "http://shop-b.test/")]).await;
     let b = exchanges(&events, 7);
-    assert_eq!(b.iter().filter(|x| x.kind == PageKind::Robots).count(), 1);
+    assert_eq!(b.iter().filter(|x| x.kind == FetchKind::Robots).count(), 1);
     assert_eq!(paths(&b), ["/", "/item/1", "/item/2"]);
     assert_eq!(report(&events, 7).pages, 3);
 }
@@ -236,7 +238,7 @@ async fn depth_limit_stops_link_following() {
     let events = run(config, vec![seed(7, "http://shop-b.test/")]).await;
     let b = exchanges(&events, 7);
     assert!(
-        b.iter().all(|x| x.kind != PageKind::Robots),
+        b.iter().all(|x| x.kind != FetchKind::Robots),
         "robots.txt not fetched when not obeyed"
     );
     assert_eq!(paths(&b), ["/", "/item/1", "/item/2", "/item/3"]);

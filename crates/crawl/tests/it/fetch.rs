@@ -88,7 +88,7 @@ async fn reconnects_when_the_server_closes_a_kept_connection() {
     let mut pages = Vec::new();
     while let Some(e) = rx.recv().await {
         match e {
-            crawl::CrawlEvent::Exchange(x) if x.kind == crawl::PageKind::Page => pages.push(x),
+            crawl::CrawlEvent::Exchange(x) if x.kind == crawl::FetchKind::Page => pages.push(x),
             _ => {}
         }
     }

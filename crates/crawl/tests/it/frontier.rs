@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crawl::{
-    CrawlConfig, FrontierState, MemoryFrontierStore, PageKind, QueuedUrl, RobotsCache, SiteSeed,
+    CrawlConfig, FetchKind, FrontierState, MemoryFrontierStore, QueuedUrl, RobotsCache, SiteSeed,
     TrapGuard, UrlSource,
 };
 
@@ -149,7 +149,7 @@ async fn robots_cache_is_reused_across_crawls_and_expires() {
     );
     assert!(exchanges(&events, 2)
         .iter()
-        .all(|x| x.kind != PageKind::Robots));
+        .all(|x| x.kind != FetchKind::Robots));
     assert_eq!(cache.len(), 1);
 
     let expired = CrawlConfig {
@@ -219,7 +219,7 @@ async fn robots_status_codes_per_rfc_9309() {
     assert_eq!(paths(&exchanges(&events, 4)), ["/", "/open"]);
     // More than five redirects: treated as no robots.txt, after exactly 1 + 5 robots fetches.
     let lp = exchanges(&events, 5);
-    assert_eq!(lp.iter().filter(|x| x.kind == PageKind::Robots).count(), 6);
+    assert_eq!(lp.iter().filter(|x| x.kind == FetchKind::Robots).count(), 6);
     assert_eq!(paths(&lp), ["/", "/open", "/secret"]);
 }
 
@@ -309,7 +309,7 @@ async fn sitemap_index_feeds_unlinked_urls_with_lastmod() {
     assert_eq!(paths(&xs), ["/", "/hidden1", "/hidden2"]);
     let maps: Vec<&str> = xs
         .iter()
-        .filter(|x| x.kind == PageKind::Sitemap)
+        .filter(|x| x.kind == FetchKind::Sitemap)
         .map(|x| x.url.path())
         .collect();
     assert_eq!(

@@ -10,7 +10,7 @@ mod robustness;
 mod rulepack;
 mod structural;
 
-use detect::{Detector, Finding, PageContext, RegisterView};
+use detect::{Detection, Detector, PageContext, RegisterView};
 use std::sync::OnceLock;
 
 pub fn detector() -> &'static Detector {
@@ -32,11 +32,11 @@ pub const HOME: PageContext<'static> = PageContext {
     register: RegisterView::NotLoaded,
 };
 
-pub fn scan(html: &str, ctx: &PageContext) -> Vec<Finding> {
+pub fn scan(html: &str, ctx: &PageContext) -> Vec<Detection> {
     detector().scan_html(html, ctx)
 }
 
-fn codes(findings: &[Finding]) -> Vec<&'static str> {
+fn codes(findings: &[Detection]) -> Vec<&'static str> {
     let mut v: Vec<_> = findings.iter().map(|f| f.category.code()).collect();
     v.sort_unstable();
     v.dedup();

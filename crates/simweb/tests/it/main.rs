@@ -6,6 +6,6 @@ mod common;
 mod determinism;
 mod discovery;
 mod gbk;
-mod register;
+mod register_files;
 mod server;
 mod truth;

@@ -1,9 +1,9 @@
 //! Sites found by sweeps, and the decisions on them.
 
-use super::entities::bare;
 use super::*;
 use crate::{DiscoveryStore, SiteStore};
 use async_trait::async_trait;
+use domain::address::bare_host;
 
 macro_rules! discovered_cols {
     () => {
@@ -221,7 +221,7 @@ pub(super) async fn record_discovery(
     d: &NewDiscovery,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    let host = bare(&d.host).to_string();
+    let host = bare_host(&d.host).to_string();
     let www = format!("www.{host}");
     let known: Option<i64> = sqlx::query_scalar(
         "SELECT id FROM sites WHERE (host = $1 OR host = $2) AND path_prefix = $3 \

@@ -205,11 +205,6 @@ pub(crate) async fn sync_sites(
     Ok(())
 }
 
-/// The bare form of a host: `www.x` and `x` are one site.
-pub(super) fn bare(host: &str) -> &str {
-    host.strip_prefix("www.").unwrap_or(host)
-}
-
 #[async_trait]
 impl EntityStore for SqlStore {
     async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>> {

@@ -1,9 +1,9 @@
 //! Other departments' filings and their joins to entities.
 
-use super::entities::bare;
 use super::*;
 use crate::FilingStore;
 use async_trait::async_trait;
+use domain::address::bare_host;
 
 macro_rules! filing_cols {
     () => {
@@ -177,7 +177,7 @@ where
     let Ok(a) = SiteAddress::parse(domain) else {
         return Ok(None);
     };
-    let host = bare(&a.host);
+    let host = bare_host(&a.host);
     let row = sqlx::query(
         "SELECT e.id, e.name FROM sites s JOIN entities e ON e.id = s.entity_id \
          WHERE (s.host = $1 OR s.host = $2) AND s.path_prefix = $3 ORDER BY s.id LIMIT 1",

@@ -58,32 +58,28 @@ impl SiteStore for SqlStore {
 
     async fn site_for_url(&self, host: &str, path: &str) -> Result<Option<Site>> {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
-        // A host's sites: the host itself and its shops. Prefix matching is segment-wise and
-        // done here rather than with LIKE, which would need escaping per backend.
-        let rows = sqlx::query(concat!(
+        let bare = domain::address::bare_host(&host).to_string();
+        // The host's sites (`www.` or not) with their shops; which one owns the path is
+        // `domain::address::owner`'s decision, not SQL's.
+        let sites = sqlx::query(concat!(
             "SELECT ",
             site_cols!(),
             site_from!(),
-            " WHERE s.host = $1"
+            " WHERE s.host = $1 OR s.host = $2"
         ))
-        .bind(&host)
+        .bind(&bare)
+        .bind(format!("www.{bare}"))
         .fetch_all(&self.pool)
-        .await?;
-        let mut best: Option<Site> = None;
-        for r in &rows {
-            let site = site_from_row(r)?;
-            let addr = SiteAddress {
-                host: site.host.clone(),
-                path_prefix: site.path_prefix.clone(),
-            };
-            if addr.covers(path)
-                && best
-                    .as_ref()
-                    .is_none_or(|b| b.path_prefix.len() < site.path_prefix.len())
-            {
-                best = Some(site);
-            }
-        }
-        Ok(best)
+        .await?
+        .iter()
+        .map(site_from_row)
+        .collect::<Result<Vec<Site>>>()?;
+        Ok(domain::address::owner(
+            &sites,
+            |s| (s.host.as_str(), s.path_prefix.as_str()),
+            &host,
+            path,
+        )
+        .cloned())
     }
 }

@@ -214,6 +214,11 @@ async fn site_for_url_prefers_the_shop_prefix(store: TestStore) {
     assert_eq!(platform.path_prefix, "");
     assert_eq!(platform.kind, SiteKind::Platform);
     assert_eq!(site_of(store, "waimai.test", "/").await.id, platform.id);
+    // A bare domain and its `www.` name are one site.
+    assert_eq!(
+        site_of(store, "www.waimai.test", "/shop/8812/").await.id,
+        shop.id
+    );
     assert!(store
         .site_for_url("unknown.test", "/")
         .await

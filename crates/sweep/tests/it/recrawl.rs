@@ -329,7 +329,7 @@ async fn second_sweep_sends_validators_records_304s_and_scans_only_changed_pages
         format!("sweep {}", third.sweep_id)
     );
     assert_eq!(
-        set.selected.custody_subject(),
+        set.selected.custody_subject().to_string(),
         format!("sweep:{}", third.sweep_id)
     );
     let mut originals: Vec<_> = set.originals.iter().map(|f| f.id).collect();

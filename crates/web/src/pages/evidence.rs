@@ -25,7 +25,7 @@ use axum::response::{Html, IntoResponse, Response};
 use domain::FetchId;
 use evidence::{verify_record, DigestField};
 use serde::Deserialize;
-use store::{custody_subject_for_record, CustodyAction, CustodyFilter, NewCustody};
+use store::{CustodyAction, CustodyFilter, CustodySubject, NewCustody};
 
 use super::render;
 use crate::capture::{self, ShownBody, SHOWN_BODY_LIMIT};
@@ -194,21 +194,21 @@ pub(crate) async fn page(
     }
 
     // The record is about to be shown: log the view first, so no view goes unlogged.
-    let subject = custody_subject_for_record(&pointer.warc_file, pointer.offset);
+    let subject = CustodySubject::record(&pointer.warc_file, pointer.offset);
     let reason = reason(params.reason.as_deref());
     app.store
-        .append_custody(&NewCustody {
-            actor: viewer.actor(),
-            action: CustodyAction::View,
-            subject: subject.clone(),
-            reason: reason.clone(),
-        })
+        .append_custody(&NewCustody::new(
+            viewer.actor(),
+            CustodyAction::View,
+            &subject,
+            reason.clone(),
+        ))
         .await?;
     let custody = app
         .store
         .custody(&CustodyFilter {
-            subjects: vec![subject],
             limit: CUSTODY_SHOWN,
+            ..CustodyFilter::about([subject])
         })
         .await?
         .iter()
@@ -296,12 +296,12 @@ pub(crate) async fn screenshot(
         )));
     }
     app.store
-        .append_custody(&NewCustody {
-            actor: viewer.actor(),
-            action: CustodyAction::View,
-            subject: custody_subject_for_record(&pointer.warc_file, shot.offset as i64),
-            reason: reason(params.reason.as_deref()),
-        })
+        .append_custody(&NewCustody::new(
+            viewer.actor(),
+            CustodyAction::View,
+            &CustodySubject::record(&pointer.warc_file, shot.offset as i64),
+            reason(params.reason.as_deref()),
+        ))
         .await?;
     Ok((
         [

@@ -41,6 +41,10 @@ async fn viewing_evidence_appends_a_custody_entry_and_shows_the_trail() {
     for r in &rows {
         assert_eq!(r.action, CustodyAction::View);
         assert_eq!(r.subject, subject);
+        assert_eq!(
+            r.subject(),
+            Ok(store::CustodySubject::record(&p.warc_file, p.offset))
+        );
         // No socket, so no peer address: the console alone.
         assert_eq!(r.actor, "console");
     }

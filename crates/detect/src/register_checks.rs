@@ -11,7 +11,7 @@
 //! loaded is not evidence that an operator is unregistered.
 
 use domain::text::{compact_upper, fold_width};
-use domain::SiteKind;
+use domain::{SiteAddress, SiteKind};
 use std::collections::HashMap;
 
 /// The register's facts about one entity, as far as the checks need them.
@@ -53,13 +53,14 @@ impl<'a> RegisterView<'a> {
 
 /// An in-memory register index by site address.
 ///
-/// A site is a host (`www.` ignored: registers often list the bare domain) or a host plus a
-/// shop prefix (`waimai.test/shop/8812`). Lookup is by the site's exact address, never by a
-/// covering prefix: an unlisted shop on a listed platform is unmatched, not the platform.
+/// A site is a host or a host plus a shop prefix (`waimai.test/shop/8812`), keyed by its
+/// [`SiteAddress::site_key`] (`www.` ignored: registers often list the bare domain). Lookup is
+/// by the site's exact address, never by a covering prefix: an unlisted shop on a listed
+/// platform is unmatched, not the platform.
 #[derive(Debug, Clone, Default)]
 pub struct RegisterIndex {
     facts: Vec<RegisterFacts>,
-    by_site: HashMap<(String, String), usize>,
+    by_site: HashMap<SiteAddress, usize>,
 }
 
 impl RegisterIndex {
@@ -67,24 +68,16 @@ impl RegisterIndex {
         RegisterIndex::default()
     }
 
-    /// Adds an entity listed under `domains` (hosts or `host/path/prefix`).
+    /// Adds an entity listed under `domains` (hosts or `host/path/prefix`, as
+    /// [`SiteAddress::parse`] reads them; one that does not parse names no site and is left
+    /// out).
     pub fn insert<S: AsRef<str>>(&mut self, domains: &[S], facts: RegisterFacts) {
         let i = self.facts.len();
         self.facts.push(facts);
         for d in domains {
-            let d = d.as_ref().trim();
-            let d = d
-                .strip_prefix("https://")
-                .or_else(|| d.strip_prefix("http://"))
-                .unwrap_or(d);
-            let (host, prefix) = match d.find('/') {
-                Some(at) => (&d[..at], &d[at..]),
-                None => (d, ""),
-            };
-            if host.is_empty() {
-                continue;
+            if let Ok(address) = SiteAddress::parse(d.as_ref()) {
+                self.by_site.entry(address.site_key()).or_insert(i);
             }
-            self.by_site.entry(site_key(host, prefix)).or_insert(i);
         }
     }
 
@@ -102,21 +95,14 @@ impl RegisterIndex {
         if self.facts.is_empty() {
             return RegisterView::NotLoaded;
         }
-        match self.by_site.get(&site_key(host, path_prefix)) {
+        match self
+            .by_site
+            .get(&SiteAddress::from_parts(host, path_prefix).site_key())
+        {
             Some(&i) => RegisterView::Matched(&self.facts[i]),
             None => RegisterView::Unmatched,
         }
     }
-}
-
-fn site_key(host: &str, prefix: &str) -> (String, String) {
-    let h = host.trim().trim_end_matches('.').to_ascii_lowercase();
-    let h = match h.rsplit_once(':') {
-        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name.to_string(),
-        _ => h,
-    };
-    let h = h.strip_prefix("www.").map(str::to_string).unwrap_or(h);
-    (h, prefix.trim().trim_end_matches('/').to_string())
 }
 
 /// Division prefixes that a shown address may add or leave out.
@@ -221,9 +207,9 @@ mod tests {
             ..RegisterFacts::default()
         };
         ix.insert(&["lvyuan-tea.test"], f.clone());
-        ix.insert(&["waimai.test/shop/8812"], f);
+        ix.insert(&["waimai.test/shop/8812", "not a site"], f);
         assert!(ix.view("www.lvyuan-tea.test", "").facts().is_some());
-        assert!(ix.view("LVYUAN-TEA.test:80", "").facts().is_some());
+        assert!(ix.view("LVYUAN-TEA.test.", "").facts().is_some());
         assert!(ix.view("waimai.test", "/shop/8812/").facts().is_some());
         assert_eq!(ix.view("waimai.test", "/shop/9"), RegisterView::Unmatched);
         assert_eq!(ix.view("waimai.test", ""), RegisterView::Unmatched);

@@ -1,8 +1,9 @@
-//! The register CSV (docs/spec/registry-import.md) for a world: every registered operator, with the
-//! deliberate mismatches (USCC, ICP, address) that the truth records, and without the
-//! unregistered ones.
+//! The files a world hands to the bureau: the register CSV (docs/spec/registry-import.md), with every
+//! registered operator, the deliberate mismatches (USCC, ICP, address) that the truth records,
+//! and without the unregistered ones; and other departments' filings (telecom ICP, food
+//! licenses) to join to it.
 
-use crate::site::Site;
+use crate::site::SimSite;
 use std::fmt::Write;
 
 const HEADER: &str = "uscc,name,kind,district,address,domains,icp,food_permit,legal_rep,phone";
@@ -17,7 +18,7 @@ fn field(out: &mut String, s: &str) {
     }
 }
 
-pub fn csv(sites: &[Site]) -> String {
+pub fn csv(sites: &[SimSite]) -> String {
     let mut out = String::from(HEADER);
     out.push('\n');
     for s in sites.iter().filter(|s| s.registered) {
@@ -25,7 +26,7 @@ pub fn csv(sites: &[Site]) -> String {
             format!("{}{}", s.host, s.prefix)
         } else if s.seed % 4 == 0 && s.host.starts_with("www.") {
             // Registers often hold the bare domain; matchers must treat www. as the same site.
-            s.host.trim_start_matches("www.").to_string()
+            domain::address::bare_host(&s.host).to_string()
         } else {
             s.host.clone()
         };
@@ -74,7 +75,7 @@ pub fn hostile_rows(out: &mut String) {
 /// the operator's real USCC and name, so a site whose register entry is wrong joins by domain
 /// instead. Some filings keep an operator's older trade name, and some licenses have expired,
 /// as real department data does.
-pub fn department_files(sites: &[Site]) -> (String, String) {
+pub fn department_files(sites: &[SimSite]) -> (String, String) {
     let mut telecom =
         String::from("网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期,备案状态\n");
     let mut food = String::from("许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至\n");
@@ -97,7 +98,7 @@ pub fn department_files(sites: &[Site]) -> (String, String) {
                 icp.to_string(),
                 name,
                 s.uscc.as_str().to_string(),
-                s.host.trim_start_matches("www.").to_string(),
+                domain::address::bare_host(&s.host).to_string(),
                 format!("{}-{:02}-{:02}", 2016 + k % 6, 1 + k % 12, 1 + k % 28),
                 "正常".to_string(),
             ];

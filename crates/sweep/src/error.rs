@@ -1,0 +1,50 @@
+//! What a sweep or an evidence capture can fail with. Every part of the crate returns these;
+//! this module depends on no other module of the crate, so it is no reason for one to import
+//! another. Errors keep their causes as sources: a variant's text adds only what the cause
+//! does not say, so a printed chain names each cause once.
+
+use evidence::tlog::{CheckpointError, LogError, NoteError};
+
+/// A sweep (or capture) that could not go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    Evidence(#[from] evidence::EvidenceError),
+    /// A site's start URL (from the store) does not parse.
+    #[error("bad start URL {url}")]
+    StartUrl {
+        url: String,
+        #[source]
+        source: url::ParseError,
+    },
+    /// The transparency log could not be opened.
+    #[error("transparency log")]
+    Log(#[source] LogError),
+    /// The log's signing key could not be loaded or created.
+    #[error("transparency log signing key")]
+    LogKey(#[source] NoteError),
+    /// The checkpoint that closes the sweep could not be signed or stored.
+    #[error("transparency log checkpoint")]
+    Checkpoint(#[source] CheckpointError),
+    /// A task of the sweep panicked or was cancelled.
+    #[error("the capture worker stopped")]
+    Worker(#[from] tokio::task::JoinError),
+    /// An evidence capture was refused before anything was fetched.
+    #[error(transparent)]
+    Capture(#[from] CaptureRefusal),
+}
+
+/// Why an evidence capture was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaptureRefusal {
+    #[error("{url} has no host")]
+    NoHost { url: String },
+    #[error("{url} belongs to no known site; register it (or let a sweep discover it) first")]
+    UnknownSite { url: String },
+    #[error(
+        "an evidence capture needs at least {needed} different operators (--operator), got {got}"
+    )]
+    TooFewOperators { needed: usize, got: usize },
+}
