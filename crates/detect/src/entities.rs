@@ -50,9 +50,8 @@ fn decode_in(s: &str, attribute: bool) -> Cow<'_, str> {
 /// What browsers make of the numeric references 0x80–0x9F (the HTML standard's table; the
 /// five holes stay as the C1 control they name).
 const WINDOWS_1252: [char; 32] = [
-    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž',
-    '\u{8F}', '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}',
-    'ž', 'Ÿ',
+    '€', '\u{81}', '‚', 'ƒ', '„', '…', '†', '‡', 'ˆ', '‰', 'Š', '‹', 'Œ', '\u{8D}', 'Ž', '\u{8F}',
+    '\u{90}', '‘', '’', '“', '”', '•', '–', '—', '˜', '™', 'š', '›', 'œ', '\u{9D}', 'ž', 'Ÿ',
 ];
 
 /// Parses the reference that follows an `&`, appends what it stands for to `out` and returns
@@ -121,7 +120,10 @@ fn reference(after: &str, attribute: bool, out: &mut String) -> Option<usize> {
     for len in (1..=name_len.min(BARE_ENTITY_MAX_LENGTH - 1)).rev() {
         key[1..=len].copy_from_slice(&b[..len]);
         if let Some(value) = ENTITIES.get(&key[..=len]) {
-            if attribute && b.get(len).is_some_and(|&c| c == b'=' || c.is_ascii_alphanumeric()) {
+            if attribute
+                && b.get(len)
+                    .is_some_and(|&c| c == b'=' || c.is_ascii_alphanumeric())
+            {
                 return None;
             }
             out.push_str(std::str::from_utf8(value).ok()?);
