@@ -40,7 +40,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Evidence(EvidenceCommand::Verify(args)) => {
             crate::evidence_cmd::verify(&data, args).await
         }
-        Command::Log(cmd) => crate::evidence_cmd::log(&data, cmd),
+        Command::Log(cmd) => crate::evidence_cmd::log(&data, cmd).await,
         Command::Evidence(EvidenceCommand::Export(args)) => export(&data, args).await,
         Command::Evidence(EvidenceCommand::Capture(args)) => capture(&data, args).await,
         Command::Clue(cmd) => clue(&data, cmd).await,
@@ -100,6 +100,7 @@ fn sweep_config(
             key_name: crate::evidence_cmd::LOG_KEY_NAME.to_string(),
             origin: crate::evidence_cmd::LOG_ORIGIN.to_string(),
             tsa_url,
+            tsa_root: crate::evidence_cmd::tsa_root(data),
         }),
     })
 }
@@ -269,7 +270,17 @@ async fn import_entities(data: &DataDir, args: ImportEntitiesArgs) -> anyhow::Re
     let summary = store::import::import_entities(store.as_ref(), &args.file, &opts)
         .await
         .with_context(|| format!("cannot import {}", args.file.display()))?;
-    println!("{summary}");
+    match summary.encoding {
+        Some((name, true)) => println!("{summary} (encoding detected: {name})"),
+        _ => println!("{summary}"),
+    }
+    if let Some(file) = &summary.reject_file {
+        println!("rejected rows: {}", file.display());
+    }
+    if summary.all_rejected() {
+        eprintln!("error: every row was rejected; nothing was imported");
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -15,12 +15,14 @@ pub fn import_options(
 ) -> store::import::ImportOptions {
     store::import::ImportOptions {
         encoding: match encoding {
+            EncodingArg::Auto => store::import::SourceEncoding::Auto,
             EncodingArg::Utf8 => store::import::SourceEncoding::Utf8,
             EncodingArg::Gbk => store::import::SourceEncoding::Gbk,
         },
         format: format.map(|f| match f {
             FormatArg::Csv => store::import::Format::Csv,
             FormatArg::JsonLines => store::import::Format::JsonLines,
+            FormatArg::Xlsx => store::import::Format::Xlsx,
         }),
         batch_size: 2000,
     }
@@ -69,6 +71,10 @@ pub async fn import_filings(data: &DataDir, args: ImportFilingsArgs) -> anyhow::
         if let Some(file) = file {
             println!("{what}: {}", file.display());
         }
+    }
+    if summary.read > 0 && summary.rejected == summary.read {
+        eprintln!("error: every row was rejected; nothing was imported");
+        return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -25,5 +25,6 @@ mod observed;
 pub mod probe;
 pub mod register;
 mod run;
+pub mod tsa;
 
 pub use run::{run_sweep, LogConfig, SweepConfig, SweepError, SweepSummary};

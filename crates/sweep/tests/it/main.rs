@@ -5,3 +5,4 @@ mod hostile;
 mod recrawl;
 mod support;
 mod sweep;
+mod tsa;
