@@ -166,11 +166,15 @@ pub enum SearchCommand {
 pub enum LogCommand {
     /// Signs a checkpoint of the log as it stands (sweeps sign one at their end).
     Checkpoint {
-        /// Also asks this RFC 3161 Time-Stamping Authority (`http://` URL) for a time-stamp
-        /// token over the note, stored beside it as `<name>.tsr` (default: the `tsa_url`
-        /// setting); fails if the TSA does.
+        /// Also asks this RFC 3161 Time-Stamping Authority for a time-stamp token over the
+        /// note, verified (against `keys/tsa-root.pem` when the data directory has one) and
+        /// stored beside it as `<name>.tsr`; fails if the TSA does.
         #[arg(long, value_name = "URL")]
         tsa: Option<String>,
+        /// Connect HOST:PORT to ADDRESS for the TSA (curl's --resolve); a TSA on a private or
+        /// loopback address must be allow-listed so. Repeatable.
+        #[arg(long = "resolve", value_name = "HOST:PORT:ADDRESS")]
+        resolve: Vec<String>,
     },
     /// Prints the inclusion proof of a stored record under the latest checkpoint.
     Prove(ProveArgs),
@@ -323,9 +327,9 @@ pub struct ImportFilingsArgs {
     /// A mapping file to use instead.
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
-    /// The file to import (.csv, .jsonl).
+    /// The file to import (.csv, .jsonl, .xlsx).
     pub file: PathBuf,
-    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
     pub encoding: EncodingArg,
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
@@ -333,10 +337,10 @@ pub struct ImportFilingsArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportEntitiesArgs {
-    /// The file to import (.csv, .jsonl).
+    /// The file to import (.csv, .jsonl, .xlsx).
     pub file: PathBuf,
     /// The file's text encoding.
-    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8)]
+    #[arg(long, value_enum, default_value_t = EncodingArg::Auto)]
     pub encoding: EncodingArg,
     /// The file's format; by default from its extension or content.
     #[arg(long, value_enum)]
@@ -345,6 +349,8 @@ pub struct ImportEntitiesArgs {
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum EncodingArg {
+    /// Detected: BOM, then UTF-8, then the bytes' statistics (GBK for most Chinese files).
+    Auto,
     #[value(name = "utf-8", alias = "utf8")]
     Utf8,
     #[value(name = "gbk", alias = "gb18030")]
@@ -356,6 +362,7 @@ pub enum FormatArg {
     Csv,
     #[value(alias = "jsonl", name = "json-lines")]
     JsonLines,
+    Xlsx,
 }
 
 /// How the crawler behaves; shared by `sweep`, `scan`, `demo` and `evidence capture`. Each flag

@@ -20,12 +20,14 @@ pub async fn import(ctx: &Ctx, cmd: ImportCommand) -> anyhow::Result<ExitCode> {
 fn options(encoding: EncodingArg, format: Option<FormatArg>) -> store::import::ImportOptions {
     store::import::ImportOptions {
         encoding: match encoding {
+            EncodingArg::Auto => store::import::SourceEncoding::Auto,
             EncodingArg::Utf8 => store::import::SourceEncoding::Utf8,
             EncodingArg::Gbk => store::import::SourceEncoding::Gbk,
         },
         format: format.map(|f| match f {
             FormatArg::Csv => store::import::Format::Csv,
             FormatArg::JsonLines => store::import::Format::JsonLines,
+            FormatArg::Xlsx => store::import::Format::Xlsx,
         }),
         batch_size: 2000,
     }
@@ -56,7 +58,10 @@ async fn entities(ctx: &Ctx, args: ImportEntitiesArgs) -> anyhow::Result<ExitCod
     let summary = store::import::import_entities(store.as_ref(), &args.file, &opts)
         .await
         .context("import entities")?;
-    println!("{summary}");
+    match summary.encoding {
+        Some((name, true)) => println!("{summary} (encoding detected: {name})"),
+        _ => println!("{summary}"),
+    }
     Ok(verdict(
         summary.read,
         summary.rejected,

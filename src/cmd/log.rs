@@ -14,10 +14,10 @@ pub const LOG_KEY_NAME: &str = "wangjian-evidence";
 /// The origin line of the log's checkpoints.
 pub const LOG_ORIGIN: &str = "wangjian/evidence-log";
 
-pub fn log(ctx: &Ctx, cmd: LogCommand) -> anyhow::Result<ExitCode> {
+pub async fn log(ctx: &Ctx, cmd: LogCommand) -> anyhow::Result<ExitCode> {
     let data = &ctx.data;
     match cmd {
-        LogCommand::Checkpoint { .. } => {
+        LogCommand::Checkpoint { resolve, .. } => {
             let (log, signer) = open_log(data)?;
             let stored = tlog::sign_and_store(&log, &signer, LOG_ORIGIN, Utc::now())?;
             println!("{}", stored.note.trim_end());
@@ -27,10 +27,21 @@ pub fn log(ctx: &Ctx, cmd: LogCommand) -> anyhow::Result<ExitCode> {
                 stored.path.display()
             );
             if let Some(url) = &ctx.config.tsa_url.value {
-                let token =
-                    evidence::tsa::timestamp_note(url, &stored.path).with_context(|| {
+                let mut crawl = crawl::CrawlConfig::default();
+                for entry in &resolve {
+                    crawl
+                        .resolve
+                        .parse_entry(entry)
+                        .with_context(|| format!("bad --resolve {entry:?}"))?;
+                }
+                let root = tsa_root(data)
+                    .map(|p| ::sweep::tsa::load_root(&p))
+                    .transpose()?;
+                let token = ::sweep::tsa::stamp_note(&crawl, url, &stored.path, root.as_ref())
+                    .await
+                    .with_context(|| {
                         format!(
-                            "checkpoint {} is signed and stored, but the TSA {url} gave no token",
+                            "checkpoint {} is signed and stored, but got no time-stamp token",
                             stored.path.display()
                         )
                     })?;
@@ -49,6 +60,12 @@ pub fn log(ctx: &Ctx, cmd: LogCommand) -> anyhow::Result<ExitCode> {
         LogCommand::Prove(args) => prove(data, args)?,
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The trusted root certificate of the deployment's TSA, when the data directory has one
+/// (`keys/tsa-root.pem`): time-stamp tokens must then chain to it.
+pub fn tsa_root(data: &DataDir) -> Option<std::path::PathBuf> {
+    Some(data.keys().join("tsa-root.pem")).filter(|p| p.exists())
 }
 
 /// Opens the data directory's log and signing key, creating both on first use.

@@ -50,7 +50,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::eval(args),
         Command::Evidence(cmd) => evidence::evidence(&ctx, cmd).await,
         Command::Clue(cmd) => clue::clue(&ctx, cmd).await,
-        Command::Log(cmd) => log::log(&ctx, cmd),
+        Command::Log(cmd) => log::log(&ctx, cmd).await,
         Command::Discovered(cmd) => discovered::discovered(&ctx, cmd).await,
         Command::Export(args) => export::export(&ctx, args).await,
         Command::Search(cmd) => search::search(&ctx, cmd).await,
@@ -82,7 +82,7 @@ fn flags(cli: &Cli) -> Flags {
             flags.tsa_url = a.tsa.clone();
             Some(&a.crawl)
         }
-        Command::Log(LogCommand::Checkpoint { tsa }) => {
+        Command::Log(LogCommand::Checkpoint { tsa, .. }) => {
             flags.tsa_url = tsa.clone();
             None
         }
@@ -142,6 +142,7 @@ pub fn sweep_config(
             key_name: log::LOG_KEY_NAME.to_string(),
             origin: log::LOG_ORIGIN.to_string(),
             tsa_url,
+            tsa_root: log::tsa_root(&ctx.data),
         }),
     }
 }

@@ -49,6 +49,32 @@ fn import_rejects_bad_rows_with_line_and_is_idempotent() {
 }
 
 #[test]
+fn an_import_that_rejects_every_row_fails_and_names_the_reject_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gbk.csv");
+    let text =
+        "uscc,name,kind,district\n91110000600037341L,南宁绿源茶业有限公司,trading_site,450103\n";
+    let (gbk, _, _) = encoding_rs::GBK.encode(text);
+    std::fs::write(&file, &gbk).unwrap();
+    // Forced to UTF-8, every row is rejected: a failure, and the reject file is named.
+    let out = run(wangjian(dir.path())
+        .args(["import", "entities", "--encoding", "utf-8"])
+        .arg(&file));
+    assert!(!out.status.success());
+    let said = stdout(&out);
+    assert!(
+        said.contains("0 created, 0 updated, 0 unchanged, 1 rejected"),
+        "{said}"
+    );
+    assert!(said.contains("gbk.csv.rejects.csv"), "{said}");
+    // Detected, it imports.
+    let out = run(wangjian(dir.path()).args(["import", "entities"]).arg(&file));
+    assert!(out.status.success());
+    let said = stdout(&out);
+    assert!(said.contains("1 created") && said.contains("GBK"), "{said}");
+}
+
+#[test]
 fn scan_prints_json_lines_and_fails_clearly_on_unreadable_input() {
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("page.html");

@@ -191,21 +191,36 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
         stdout(&out)
     );
 
-    // XLSX exports open in openpyxl with the same rows as the CSV.
+    // XLSX exports open in openpyxl with the same rows as the CSV, a Chinese header row, an
+    // autofilter over the table, and real dates.
     let xlsx = dir.path().join("sites.xlsx");
     let out = run(wangjian(&data).args(["export", "sites", "-o"]).arg(&xlsx));
     assert!(out.status.success());
+    let entities_xlsx = dir.path().join("entities.xlsx");
+    let out = run(wangjian(&data)
+        .args(["export", "entities", "-o"])
+        .arg(&entities_xlsx));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let python = crate::wacz::pytools().join("python");
     let check = std::process::Command::new(python)
         .args([
             "-c",
-            "import sys, openpyxl\n\
-             wb = openpyxl.load_workbook(sys.argv[1], read_only=True)\n\
+            "import sys, datetime, openpyxl\n\
+             wb = openpyxl.load_workbook(sys.argv[1])\n\
              ws = wb.active\n\
              rows = list(ws.iter_rows(values_only=True))\n\
-             print(len(rows) - 1, rows[0][0], rows[1][0])",
+             print(len(rows) - 1, rows[0][0], ws.auto_filter.ref, ws.freeze_panes)\n\
+             ws = openpyxl.load_workbook(sys.argv[2]).active\n\
+             header = [c.value for c in ws[1]]\n\
+             created = ws.cell(row=2, column=header.index('创建时间') + 1)\n\
+             print(header[0], type(created.value).__name__, created.is_date, created.number_format)",
         ])
         .arg(&xlsx)
+        .arg(&entities_xlsx)
         .output()
         .unwrap();
     assert!(
@@ -214,11 +229,23 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
         String::from_utf8_lossy(&check.stderr)
     );
     let said = String::from_utf8_lossy(&check.stdout);
-    let mut parts = said.split_whitespace();
+    let mut lines = said.lines();
+    let mut parts = lines.next().unwrap().split_whitespace();
     assert_eq!(
         parts.next().unwrap().parse::<usize>().unwrap(),
         sites.len(),
         "{said}"
     );
-    assert_eq!(parts.next(), Some("address"));
+    assert_eq!(parts.next(), Some("网站地址"), "{said}");
+    assert_eq!(
+        parts.next(),
+        Some(format!("A1:I{}", sites.len() + 1).as_str()),
+        "{said}"
+    );
+    assert_eq!(parts.next(), Some("A2"), "{said}");
+    assert_eq!(
+        lines.next(),
+        Some("统一社会信用代码 datetime True yyyy-mm-dd hh:mm:ss"),
+        "{said}"
+    );
 }

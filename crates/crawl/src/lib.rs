@@ -17,6 +17,7 @@
 //! - `hosts`: per-host politeness, connection budget, back-off, global request limit;
 //! - `fetch`: one exchange, timeouts, body cap, conditional GET;
 //! - `tls`: the `https` client and what a handshake showed ([`TlsInfo`]);
+//! - `post`: one `POST` under the same rules ([`post`]), for services such as a TSA;
 //! - [`browser`]: full-page screenshots through headless Chromium;
 //! - [`robots`]: robots.txt rules, `Crawl-delay`, `Sitemap:` lines, [`RobotsCache`];
 //! - `frontier`: [`Frontier`], trap guards, [`FrontierStore`];
@@ -31,6 +32,7 @@ mod fetch;
 mod frontier;
 mod hosts;
 mod links;
+mod post;
 mod profile;
 mod resolve;
 pub mod robots;
@@ -55,6 +57,7 @@ pub use frontier::{
 };
 pub use hosts::parse_retry_after;
 pub use links::{canonical, canonicalize, dedup_key, extract_links, in_scope, is_tracking};
+pub use post::{post, PostResponse};
 pub use profile::{
     fetch_profiles, meta_refresh, MetaRefresh, Profile, ProfiledCapture, SearchEngine,
     BAIDUSPIDER_MOBILE_UA, BAIDUSPIDER_PC_UA, BINGBOT_UA, BYTESPIDER_UA, CHROME_UA,

@@ -12,7 +12,7 @@
 //! write into the document (`document.write`, `innerHTML`, with JS escapes and `atob` base64
 //! decoded) is extracted as if it were in the page, one level deep.
 
-use crate::entities::decode;
+use crate::entities::{decode, decode_attribute};
 use crate::hidden::{script_html, style_hides, StyleSheet};
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{doc_text, element, end_tag, HtmlRewriter, MemorySettings, Settings};
@@ -179,7 +179,7 @@ fn push_collapsed(out: &mut String, s: &str, limit: usize) {
 
 fn attr(el: &Element, name: &str) -> Option<String> {
     el.get_attribute(name)
-        .map(|v| decode(v.trim()).into_owned())
+        .map(|v| decode_attribute(v.trim()).into_owned())
 }
 
 type Shared = Rc<RefCell<State>>;

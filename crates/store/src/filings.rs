@@ -10,8 +10,8 @@
 //! reported (`<file>.conflicts.csv`) and shown on the profile — never resolved by overwriting.
 
 use crate::import::{
-    decode, parse_rows, reject_file_path, write_rejects, Format, ImportError, ImportOptions,
-    Rejected,
+    no_alias, parse_rows, read_input, reject_file_path, write_rejects, Format, ImportError,
+    ImportOptions, Rejected,
 };
 use crate::model::{Entity, SiteAddress, Upsert};
 use crate::Store;
@@ -138,7 +138,7 @@ pub fn parse(
     encoding: crate::import::SourceEncoding,
     mapping: &Mapping,
 ) -> ParsedFilings {
-    let decoded = decode(bytes, encoding);
+    let input = read_input(bytes, format, encoding);
     let required: Vec<String> = mapping
         .key
         .iter()
@@ -146,9 +146,9 @@ pub fn parse(
         .collect();
     let required: Vec<&str> = required.iter().map(String::as_str).collect();
     match parse_rows(
-        &decoded,
-        format,
+        &input,
         &required,
+        no_alias,
         |fields| validate(fields, mapping),
         |f: &FilingInput| format!("key {}", f.record_key),
     ) {

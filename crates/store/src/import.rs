@@ -3,8 +3,17 @@
 //! batches and leaves a reject file next to the input.
 //!
 //! The parser does no IO and never fails as a whole on a bad row: broken input is data (a
-//! [`Rejected`] with the physical line number a person sees in an editor). Only a file that
-//! cannot be read at all (no header, missing required columns) is `fatal`.
+//! [`Rejected`] with the physical line number a person sees in an editor, or the sheet's row
+//! number in an XLSX file). Only a file that cannot be read at all (no header, missing required
+//! columns, not a workbook) is `fatal`.
+//!
+//! Inputs: CSV and JSON Lines as text, XLSX (the first sheet, through `calamine`). The text's
+//! encoding is detected unless one is forced ([`SourceEncoding`]): a UTF-8 byte-order mark,
+//! else UTF-8 when most lines with non-ASCII bytes are valid UTF-8 (the others are rejected
+//! line by line, not guessed), else what `chardetng` makes of the bytes (GBK for a Chinese
+//! export from Excel). Column names may be the codes (`uscc`, `name`, …) or their official
+//! Chinese names ([`COLUMN_NAMES`]: 统一社会信用代码, 名称, …); the site kind also reads its
+//! Chinese names (平台内经营者, 自建网站经营者, …).
 
 use crate::model::{EntityInput, SiteAddress, Upsert};
 use crate::{Store, StoreError};
@@ -23,21 +32,28 @@ pub enum Format {
     Csv,
     /// One JSON object per line, with the CSV column names as keys.
     JsonLines,
+    /// An Excel workbook: the first sheet, its first row the header.
+    Xlsx,
 }
 
 impl Format {
-    /// The format named by a file extension (`.csv`, `.jsonl`, `.ndjson`), if any.
+    /// The format named by a file extension (`.csv`, `.jsonl`, `.ndjson`, `.xlsx`), if any.
     pub fn from_extension(path: &Path) -> Option<Format> {
         let ext = path.extension()?.to_str()?.to_ascii_lowercase();
         match ext.as_str() {
             "csv" => Some(Format::Csv),
             "jsonl" | "ndjson" => Some(Format::JsonLines),
+            "xlsx" | "xlsm" => Some(Format::Xlsx),
             _ => None,
         }
     }
 
-    /// Guesses from content: JSON Lines when the first non-space character is `{`.
+    /// Guesses from content: XLSX for a zip file, JSON Lines when the first non-space
+    /// character is `{`, else CSV.
     pub fn sniff(bytes: &[u8]) -> Format {
+        if bytes.starts_with(b"PK\x03\x04") {
+            return Format::Xlsx;
+        }
         let bytes = strip_bom(bytes);
         match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
             Some(b'{') => Format::JsonLines,
@@ -51,10 +67,13 @@ impl Format {
     }
 }
 
-/// The character encoding of the input file. UTF-8 (with or without BOM) unless told otherwise.
+/// The character encoding of a text input file (CSV, JSON Lines; an XLSX file has none).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SourceEncoding {
+    /// Detected: BOM, then UTF-8, then `chardetng` (see the module documentation).
     #[default]
+    Auto,
+    /// UTF-8, with or without BOM; lines that are not valid UTF-8 are rejected.
     Utf8,
     /// GBK, decoded as GB18030 (its superset).
     Gbk,
@@ -64,11 +83,81 @@ impl FromStr for SourceEncoding {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.trim().to_ascii_lowercase().as_str() {
+            "auto" => Ok(SourceEncoding::Auto),
             "utf8" | "utf-8" => Ok(SourceEncoding::Utf8),
             "gbk" | "gb2312" | "gb18030" | "cp936" => Ok(SourceEncoding::Gbk),
-            other => Err(format!("unknown encoding {other:?}: expected utf-8 or gbk")),
+            other => Err(format!(
+                "unknown encoding {other:?}: expected auto, utf-8 or gbk"
+            )),
         }
     }
+}
+
+/// The register's columns and the Chinese names they are also read under: the official name
+/// first (the one the console's XLSX export writes in its header row), then other names in use
+/// in registration data.
+pub const COLUMN_NAMES: [(&str, &[&str]); 16] = [
+    ("uscc", &["统一社会信用代码", "社会信用代码", "信用代码"]),
+    (
+        "name",
+        &["名称", "企业名称", "主体名称", "市场主体名称", "经营者名称"],
+    ),
+    ("kind", &["经营者类型", "电子商务经营者类型", "网站类型"]),
+    (
+        "district",
+        &["行政区划代码", "行政区划", "区划代码", "所属区县"],
+    ),
+    ("address", &["住所", "注册地址", "住所地址"]),
+    ("domains", &["网站域名", "域名", "网址", "网店地址"]),
+    ("icp", &["ICP备案号", "网站备案号", "备案号"]),
+    ("food_permit", &["食品经营许可证编号", "食品经营许可证"]),
+    ("legal_rep", &["法定代表人", "负责人", "经营者"]),
+    ("phone", &["联系电话", "电话"]),
+    ("former_names", &["曾用名"]),
+    (
+        "legal_form",
+        &["类型", "企业类型", "主体类型", "市场主体类型", "组织形式"],
+    ),
+    ("status", &["登记状态", "经营状态"]),
+    (
+        "business_address",
+        &["经营场所", "经营地址", "实际经营地址"],
+    ),
+    ("registered_capital", &["注册资本", "出资额"]),
+    ("established", &["成立日期", "注册日期"]),
+];
+
+/// The column code a header name stands for: a code as is (any case), a Chinese name of
+/// [`COLUMN_NAMES`] (also with a full-width or no `ICP` case difference), else `None`.
+pub fn column_code(header: &str) -> Option<&'static str> {
+    let h = header.trim();
+    COLUMN_NAMES.iter().find_map(|(code, names)| {
+        (code.eq_ignore_ascii_case(h) || names.iter().any(|n| n.eq_ignore_ascii_case(h)))
+            .then_some(*code)
+    })
+}
+
+/// The official Chinese name of a register column, for the header row people read.
+pub fn column_label(code: &str) -> Option<&'static str> {
+    COLUMN_NAMES
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map(|(_, names)| names[0])
+}
+
+/// A site kind by its code or one of its Chinese names (the E-Commerce Law's and the
+/// console's).
+fn site_kind(value: &str) -> Result<SiteKind, domain::SiteKindError> {
+    let kind = match value.trim() {
+        "电子商务平台经营者" | "平台经营者" | "网络交易平台" | "平台" => {
+            SiteKind::Platform
+        }
+        "自建网站经营者" | "自建交易网站" | "自建网站" => SiteKind::TradingSite,
+        "非交易类网站" | "非交易网站" => SiteKind::NonTradingSite,
+        "平台内经营者" | "平台内店铺" | "网店" => SiteKind::PlatformShop,
+        other => return SiteKind::from_str(other),
+    };
+    Ok(kind)
 }
 
 /// A row the import did not accept.
@@ -115,7 +204,6 @@ const KNOWN: [&str; 16] = [
 
 const UTF8_HINT: &str =
     "not valid UTF-8 (if the file is GBK-encoded, import it with --encoding gbk)";
-const GBK_HINT: &str = "not valid GBK";
 
 /// Parses a register export against Nanning's district table.
 pub fn parse(bytes: &[u8], format: Format, encoding: SourceEncoding) -> ParseOutcome {
@@ -129,11 +217,14 @@ pub fn parse_with_table(
     encoding: SourceEncoding,
     table: &DistrictTable,
 ) -> ParseOutcome {
-    let decoded = decode(bytes, encoding);
+    parse_input(&read_input(bytes, format, encoding), table)
+}
+
+fn parse_input(input: &Input, table: &DistrictTable) -> ParseOutcome {
     match parse_rows(
-        &decoded,
-        format,
+        input,
         &REQUIRED,
+        column_code,
         |fields| validate(fields, table),
         |e: &EntityInput| format!("uscc {}", e.uscc),
     ) {
@@ -155,16 +246,16 @@ pub fn parse_with_table(
 pub(crate) type Parsed<T> = (Vec<(usize, T)>, Vec<Rejected>);
 
 pub(crate) fn parse_rows<T>(
-    decoded: &Decoded,
-    format: Format,
+    input: &Input,
     required: &[&str],
+    alias: Alias,
     validate: impl Fn(Fields) -> Result<T, Vec<String>>,
     key: impl Fn(&T) -> String,
 ) -> Result<Parsed<T>, String> {
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
-    for_each_record(decoded, format, required, |rec| {
+    for_each_record(input, required, alias, |rec| {
         let Record { line, raw, fields } = rec;
         let outcome = fields.map_err(|r| vec![r]).and_then(&validate);
         match outcome {
@@ -195,48 +286,172 @@ pub(crate) fn strip_bom(bytes: &[u8]) -> &[u8] {
     bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes)
 }
 
+/// What a header name stands for: the column's code, or `None` to keep the name (lower case).
+pub(crate) type Alias = fn(&str) -> Option<&'static str>;
+
+/// No aliases: every header name is kept as written (lower case).
+pub(crate) fn no_alias(_: &str) -> Option<&'static str> {
+    None
+}
+
+/// An input file read for its records.
+pub(crate) enum Input {
+    /// CSV or JSON Lines, decoded.
+    Text(Decoded, Format),
+    /// An XLSX file's first sheet, or why it cannot be read.
+    Sheet(Result<Sheet, String>),
+}
+
+/// Reads the file's bytes as `format`.
+pub(crate) fn read_input(bytes: &[u8], format: Format, encoding: SourceEncoding) -> Input {
+    match format {
+        Format::Xlsx => Input::Sheet(read_sheet(bytes)),
+        Format::Csv | Format::JsonLines => Input::Text(decode(bytes, encoding), format),
+    }
+}
+
+impl Input {
+    /// The text encoding used (`None` for a workbook) and whether it was detected.
+    pub(crate) fn encoding(&self) -> Option<(&'static str, bool)> {
+        match self {
+            Input::Text(d, _) => Some((d.encoding.name(), d.detected)),
+            Input::Sheet(_) => None,
+        }
+    }
+}
+
 /// The file as text, and the (1-based) lines that did not decode cleanly.
 pub(crate) struct Decoded {
     text: String,
     bad_lines: BTreeSet<usize>,
-    hint: &'static str,
+    hint: String,
+    encoding: &'static encoding_rs::Encoding,
+    detected: bool,
+}
+
+/// Bytes of the file that `chardetng` looks at, at most.
+const SNIFF_BYTES: usize = 4 << 20;
+
+/// The encoding of a text file whose encoding was not given (see the module documentation).
+pub fn detect_encoding(bytes: &[u8]) -> &'static encoding_rs::Encoding {
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        return encoding_rs::UTF_8;
+    }
+    let (mut utf8, mut other) = (0usize, 0usize);
+    for line in bytes.split(|&b| b == b'\n').filter(|l| !l.is_ascii()) {
+        if std::str::from_utf8(line).is_ok() {
+            utf8 += 1;
+        } else {
+            other += 1;
+        }
+    }
+    if other == 0 || utf8 > other {
+        return encoding_rs::UTF_8;
+    }
+    // A file, not a page: no ISO-2022-JP (a register is never in it), and UTF-8 was decided
+    // above line by line (a file with a few broken lines is still UTF-8, its broken lines
+    // rejected), which a page's sniffing (`http_msg`) does not do.
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    let sample = &bytes[..bytes.len().min(SNIFF_BYTES)];
+    detector.feed(sample, sample.len() == bytes.len());
+    // Registers here are Chinese: the `.cn` hint weighs GBK against its look-alikes.
+    detector.guess(Some(b"cn"), chardetng::Utf8Detection::Deny)
 }
 
 pub(crate) fn decode(bytes: &[u8], encoding: SourceEncoding) -> Decoded {
-    let bytes = strip_bom(bytes);
+    let (enc, detected) = match encoding {
+        SourceEncoding::Auto => (detect_encoding(bytes), true),
+        SourceEncoding::Utf8 => (encoding_rs::UTF_8, false),
+        // GBK is decoded as GB18030, its superset.
+        SourceEncoding::Gbk => (encoding_rs::GB18030, false),
+    };
+    let bytes = if enc == encoding_rs::UTF_8 {
+        strip_bom(bytes)
+    } else {
+        bytes
+    };
     let mut text = String::with_capacity(bytes.len() + bytes.len() / 2);
     let mut bad_lines = BTreeSet::new();
-    // Line by line, so that one bad byte spoils one line only. Neither UTF-8 nor GBK uses
-    // 0x0A inside a multi-byte character, so splitting the bytes on it is safe.
+    // Line by line, so that one bad byte spoils one line only. No encoding chardetng names
+    // uses 0x0A inside a multi-byte character, so splitting the bytes on it is safe.
     for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
         if i > 0 {
             text.push('\n');
         }
-        match encoding {
-            SourceEncoding::Utf8 => match std::str::from_utf8(line) {
-                Ok(s) => text.push_str(s),
-                Err(_) => {
-                    bad_lines.insert(i + 1);
-                    text.push_str(&String::from_utf8_lossy(line));
-                }
-            },
-            SourceEncoding::Gbk => {
-                let (s, had_errors) = encoding_rs::GB18030.decode_without_bom_handling(line);
-                if had_errors {
-                    bad_lines.insert(i + 1);
-                }
-                text.push_str(&s);
-            }
+        let (s, had_errors) = enc.decode_without_bom_handling(line);
+        if had_errors {
+            bad_lines.insert(i + 1);
         }
+        text.push_str(&s);
     }
+    let hint = match (enc == encoding_rs::UTF_8, detected) {
+        (true, _) => UTF8_HINT.to_string(),
+        (false, true) => format!(
+            "not valid {} (the encoding detected; name the file's encoding with --encoding)",
+            enc.name()
+        ),
+        (false, false) => format!("not valid {}", enc.name()),
+    };
     Decoded {
         text,
         bad_lines,
-        hint: match encoding {
-            SourceEncoding::Utf8 => UTF8_HINT,
-            SourceEncoding::Gbk => GBK_HINT,
-        },
+        hint,
+        encoding: enc,
+        detected,
     }
+}
+
+/// A sheet's non-empty rows as text, each with its row number in the sheet (1-based).
+pub(crate) struct Sheet {
+    rows: Vec<(usize, Vec<Result<String, String>>)>,
+}
+
+/// Reads the first sheet of an XLSX workbook.
+fn read_sheet(bytes: &[u8]) -> Result<Sheet, String> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes))
+        .map_err(|e| format!("not an XLSX workbook: {e}"))?;
+    let first = book
+        .sheet_names()
+        .first()
+        .cloned()
+        .ok_or("the workbook has no sheet")?;
+    let range = book
+        .worksheet_range(&first)
+        .map_err(|e| format!("sheet {first:?} cannot be read: {e}"))?;
+    let top = range.start().map_or(0, |(row, _)| row as usize);
+    let rows = range
+        .rows()
+        .enumerate()
+        .map(|(i, cells)| (top + i + 1, cells.iter().map(cell_text).collect::<Vec<_>>()))
+        .filter(|(_, cells)| {
+            cells
+                .iter()
+                .any(|c| !matches!(c, Ok(s) if s.trim().is_empty()))
+        })
+        .collect();
+    Ok(Sheet { rows })
+}
+
+/// A cell as the text a CSV export of it would hold: whole numbers without a decimal point (a
+/// district code typed as a number is still `450103`), dates as `2024-05-31`; an error cell
+/// (`#N/A`) is the error.
+fn cell_text(cell: &calamine::Data) -> Result<String, String> {
+    use calamine::Data;
+    Ok(match cell {
+        Data::Empty => String::new(),
+        Data::String(s) | Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Int(v) => v.to_string(),
+        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{f:.0}"),
+        Data::Float(f) => f.to_string(),
+        Data::Bool(b) => b.to_string(),
+        Data::DateTime(d) => match d.as_datetime() {
+            Some(t) if t.time() == chrono::NaiveTime::MIN => t.date().to_string(),
+            Some(t) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+            None => d.as_f64().to_string(),
+        },
+        Data::Error(e) => return Err(format!("cell error {e}")),
+    })
 }
 
 /// Field name (lower case) and trimmed, non-empty value, in column order.
@@ -250,24 +465,132 @@ pub(crate) struct Record {
 }
 
 /// Hands each data record of the file to `each`, in file order, one at a time (a register of a
-/// million rows is never held twice in memory). A CSV header must name every column of
-/// `required`; a file that cannot be read at all is the error.
+/// million rows is never held twice in memory). A header must name every column of `required`
+/// (after `alias`); a file that cannot be read at all is the error.
 pub(crate) fn for_each_record(
-    d: &Decoded,
-    format: Format,
+    input: &Input,
     required: &[&str],
-    each: impl FnMut(Record),
+    alias: Alias,
+    mut each: impl FnMut(Record),
 ) -> Result<(), String> {
-    match format {
-        Format::Csv => csv_records(d, required, each),
-        Format::JsonLines => {
-            json_records(d, each);
+    match input {
+        Input::Text(d, Format::JsonLines) => {
+            json_records(d, alias, each);
+            Ok(())
+        }
+        Input::Text(d, _) => csv_records(d, required, alias, each),
+        Input::Sheet(Err(e)) => Err(e.clone()),
+        Input::Sheet(Ok(sheet)) => {
+            let Some(((_, header), data)) = sheet.rows.split_first() else {
+                return Err("the sheet is empty: expected a header row".into());
+            };
+            let mut header: Vec<&str> = header
+                .iter()
+                .map(|c| c.as_deref().unwrap_or_default())
+                .collect();
+            // The sheet is as wide as its widest row: empty cells right of the header are no
+            // columns.
+            while header.last().is_some_and(|h| h.trim().is_empty()) {
+                header.pop();
+            }
+            let names = header_names(&header, required, alias)?;
+            for (row, cells) in data {
+                let raw = raw_row(cells);
+                let fields = if let Some(e) = cells.iter().find_map(|c| c.as_ref().err()) {
+                    Err(e.clone())
+                } else if cells.len() > names.len()
+                    && cells[names.len()..]
+                        .iter()
+                        .any(|c| matches!(c, Ok(s) if !s.trim().is_empty()))
+                {
+                    Err(format!(
+                        "has a value beyond the header's {} columns",
+                        names.len()
+                    ))
+                } else {
+                    Ok(names
+                        .iter()
+                        .zip(cells.iter())
+                        .filter_map(|(n, v)| {
+                            let v = v.as_deref().unwrap_or_default().trim();
+                            (!v.is_empty()).then(|| (n.clone(), v.to_string()))
+                        })
+                        .collect())
+                };
+                each(Record {
+                    line: *row,
+                    raw,
+                    fields,
+                });
+            }
             Ok(())
         }
     }
 }
 
-fn csv_records(d: &Decoded, required: &[&str], mut each: impl FnMut(Record)) -> Result<(), String> {
+/// A sheet row as one CSV line, for the reject file.
+fn raw_row(cells: &[Result<String, String>]) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let record: Vec<&str> = cells
+        .iter()
+        .map(|c| match c {
+            Ok(s) => s.as_str(),
+            Err(e) => e.as_str(),
+        })
+        .collect();
+    let _ = w.write_record(&record);
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes).trim_end().to_string()
+}
+
+/// The header's column names (aliases resolved, else lower case), checked: none empty, none
+/// twice, every required one there.
+fn header_names(header: &[&str], required: &[&str], alias: Alias) -> Result<Vec<String>, String> {
+    let names: Vec<String> = header
+        .iter()
+        .map(|h| alias(h).map_or_else(|| h.trim().to_lowercase(), str::to_owned))
+        .collect();
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, n) in names.iter().enumerate() {
+        if n.is_empty() {
+            return Err("the header has an empty column name".into());
+        }
+        if let Some(first) = seen.insert(n, i) {
+            let (a, b) = (header[first].trim(), header[i].trim());
+            return Err(if a == b {
+                format!("column {n:?} appears twice in the header")
+            } else {
+                format!("columns {a:?} and {b:?} of the header both mean {n:?}")
+            });
+        }
+    }
+    let missing: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|r| !names.iter().any(|n| n == r))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "missing required column(s) {} (the header has: {})",
+            missing.join(", "),
+            header
+                .iter()
+                .map(|h| h.trim().to_lowercase())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    Ok(names)
+}
+
+fn csv_records(
+    d: &Decoded,
+    required: &[&str],
+    alias: Alias,
+    mut each: impl FnMut(Record),
+) -> Result<(), String> {
     let mut rdr = csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
@@ -282,28 +605,8 @@ fn csv_records(d: &Decoded, required: &[&str], mut each: impl FnMut(Record)) -> 
     if d.bad_lines.contains(&header_line) {
         return Err(format!("header line {header_line}: {}", d.hint));
     }
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
-    let mut dup = BTreeSet::new();
-    for n in &names {
-        if n.is_empty() {
-            return Err("the header has an empty column name".into());
-        }
-        if !dup.insert(n) {
-            return Err(format!("column {n:?} appears twice in the header"));
-        }
-    }
-    let missing: Vec<&str> = required
-        .iter()
-        .copied()
-        .filter(|r| !names.iter().any(|n| n == r))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "missing required column(s) {} (the header has: {})",
-            missing.join(", "),
-            names.join(", ")
-        ));
-    }
+    let header: Vec<&str> = header.iter().collect();
+    let names = header_names(&header, required, alias)?;
 
     loop {
         let start = rdr.position().clone();
@@ -330,7 +633,7 @@ fn csv_records(d: &Decoded, required: &[&str], mut each: impl FnMut(Record)) -> 
                 let raw = raw_of(pos.byte() as usize);
                 let last = line + raw.matches('\n').count();
                 let fields = if (line..=last).any(|l| d.bad_lines.contains(&l)) {
-                    Err(d.hint.to_string())
+                    Err(d.hint.clone())
                 } else if rec.len() != names.len() {
                     Err(format!(
                         "has {} fields, the header has {}",
@@ -352,7 +655,7 @@ fn csv_records(d: &Decoded, required: &[&str], mut each: impl FnMut(Record)) -> 
     Ok(())
 }
 
-fn json_records(d: &Decoded, mut each: impl FnMut(Record)) {
+fn json_records(d: &Decoded, alias: Alias, mut each: impl FnMut(Record)) {
     for (i, line) in d.text.split('\n').enumerate() {
         let line_no = i + 1;
         let raw = line.trim_end_matches('\r');
@@ -360,9 +663,9 @@ fn json_records(d: &Decoded, mut each: impl FnMut(Record)) {
             continue;
         }
         let fields = if d.bad_lines.contains(&line_no) {
-            Err(d.hint.to_string())
+            Err(d.hint.clone())
         } else {
-            json_fields(raw)
+            json_fields(raw, alias)
         };
         each(Record {
             line: line_no,
@@ -372,7 +675,7 @@ fn json_records(d: &Decoded, mut each: impl FnMut(Record)) {
     }
 }
 
-fn json_fields(line: &str) -> Result<Fields, String> {
+fn json_fields(line: &str, alias: Alias) -> Result<Fields, String> {
     let v: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
     let serde_json::Value::Object(map) = v else {
@@ -380,7 +683,7 @@ fn json_fields(line: &str) -> Result<Fields, String> {
     };
     let mut fields = Fields::new();
     for (k, v) in map {
-        let key = k.trim().to_lowercase();
+        let key = alias(&k).map_or_else(|| k.trim().to_lowercase(), str::to_owned);
         let value = match v {
             serde_json::Value::Null => continue,
             serde_json::Value::String(s) => s,
@@ -438,7 +741,7 @@ fn validate(fields: Fields, table: &DistrictTable) -> Result<EntityInput, Vec<St
         norm
     });
     let kind = kind_raw.and_then(|k| {
-        SiteKind::from_str(&k)
+        site_kind(&k)
             .map_err(|e| errors.push(format!("kind: {e}")))
             .ok()
     });
@@ -554,7 +857,7 @@ pub struct ImportOptions {
 impl Default for ImportOptions {
     fn default() -> Self {
         ImportOptions {
-            encoding: SourceEncoding::Utf8,
+            encoding: SourceEncoding::Auto,
             format: None,
             batch_size: 500,
         }
@@ -574,6 +877,16 @@ pub struct ImportSummary {
     pub needs_review: usize,
     /// The reject file written, when there were rejects.
     pub reject_file: Option<PathBuf>,
+    /// The text encoding read (`None` for a workbook) and whether it was detected rather than
+    /// given.
+    pub encoding: Option<(&'static str, bool)>,
+}
+
+impl ImportSummary {
+    /// True when the file had rows and every one was rejected: nothing it holds was imported.
+    pub fn all_rejected(&self) -> bool {
+        self.read > 0 && self.rejected == self.read
+    }
 }
 
 impl fmt::Display for ImportSummary {
@@ -626,7 +939,9 @@ pub async fn import_entities(
     };
     let bytes = std::fs::read(path).map_err(io)?;
     let format = opts.format.unwrap_or_else(|| Format::detect(path, &bytes));
-    let parsed = parse(&bytes, format, opts.encoding);
+    let input = read_input(&bytes, format, opts.encoding);
+    let encoding = input.encoding();
+    let parsed = parse_input(&input, &DistrictTable::nanning());
     if let Some(reason) = parsed.fatal {
         return Err(ImportError::Unreadable {
             path: path.to_path_buf(),
@@ -640,6 +955,7 @@ pub async fn import_entities(
     let mut summary = ImportSummary {
         read: parsed.rows.len() + parsed.rejected.len(),
         rejected: parsed.rejected.len(),
+        encoding,
         needs_review: parsed
             .rows
             .iter()
@@ -830,6 +1146,172 @@ mod tests {
         assert_eq!(o.rows.len(), 0);
         assert!(o.rejected[0].reason.contains("--encoding gbk"));
         assert_eq!(o.rejected[0].line, 2);
+    }
+
+    #[test]
+    fn encoding_is_detected() {
+        let text = format!(
+            "uscc,name,kind,district,address\n\
+             {},南宁市青秀区某某商行,trading_site,450103,青秀区民族大道100号\n\
+             {},南宁市兴宁区某某百货店,trading_site,450102,兴宁区朝阳路8号\n",
+            uscc("MA5K0014"),
+            uscc("MA5K0015")
+        );
+        let (gbk, _, _) = encoding_rs::GBK.encode(&text);
+        let o = parse(&gbk, Format::Csv, SourceEncoding::Auto);
+        assert_eq!(o.rejected, []);
+        assert_eq!(o.rows[0].1.name, "南宁市青秀区某某商行");
+        assert_eq!(o.rows[1].1.address.as_deref(), Some("兴宁区朝阳路8号"));
+        assert_eq!(detect_encoding(&gbk), encoding_rs::GBK);
+        // UTF-8 with and without BOM, and pure ASCII, are UTF-8.
+        assert_eq!(detect_encoding(text.as_bytes()), encoding_rs::UTF_8);
+        assert_eq!(detect_encoding(b"\xEF\xBB\xBFuscc"), encoding_rs::UTF_8);
+        assert_eq!(detect_encoding(b"uscc,name"), encoding_rs::UTF_8);
+        // A UTF-8 file with one broken line stays UTF-8: that line is rejected, not the file
+        // reread in a guessed encoding.
+        let mut mixed = text.clone().into_bytes();
+        mixed.extend_from_slice(format!("{},", uscc("MA5K0016")).as_bytes());
+        mixed.extend_from_slice(b"\xC4\xCF\xC4\xFE,trading_site,450103\n");
+        let o = parse(&mixed, Format::Csv, SourceEncoding::Auto);
+        assert_eq!(o.rows.len(), 2);
+        assert_eq!(o.rejected.len(), 1);
+        assert_eq!(o.rejected[0].line, 4);
+        assert!(
+            o.rejected[0].reason.contains("UTF-8"),
+            "{}",
+            o.rejected[0].reason
+        );
+        assert_eq!("auto".parse(), Ok(SourceEncoding::Auto));
+    }
+
+    #[test]
+    fn chinese_column_names_and_kinds() {
+        let text = format!(
+            "统一社会信用代码,企业名称,经营者类型,行政区划代码,住所,网站域名,成立日期,登记状态,备注\n\
+             {},南宁市某某商贸有限公司,自建网站经营者,450103,青秀区1号,shop.test,2019-03-01,在业,甲\n\
+             {},某某小吃店,平台内经营者,450105,,waimai.test/shop/8812,,,\n\
+             {},某某平台,电子商务平台经营者,450102,,waimai.test,,,\n\
+             {},坏类型,网吧,450102,,,,,\n",
+            uscc("MA5K0031"),
+            uscc("MA5K0032"),
+            uscc("MA5K0033"),
+            uscc("MA5K0034"),
+        );
+        let o = csv(&text);
+        assert_eq!(o.fatal, None);
+        let kinds: Vec<SiteKind> = o.rows.iter().map(|(_, e)| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                SiteKind::TradingSite,
+                SiteKind::PlatformShop,
+                SiteKind::Platform
+            ]
+        );
+        let e = &o.rows[0].1;
+        assert_eq!(e.name, "南宁市某某商贸有限公司");
+        assert_eq!(e.address.as_deref(), Some("青秀区1号"));
+        assert_eq!(e.domains, ["shop.test"]);
+        assert_eq!(e.established.unwrap().to_string(), "2019-03-01");
+        // An unknown Chinese column is kept as an extra attribute.
+        assert_eq!(e.extra.get("备注").map(String::as_str), Some("甲"));
+        assert_eq!(o.rejected.len(), 1);
+        assert!(
+            o.rejected[0].reason.contains("kind"),
+            "{}",
+            o.rejected[0].reason
+        );
+        // The official names are what the XLSX export writes.
+        assert_eq!(column_label("uscc"), Some("统一社会信用代码"));
+        assert_eq!(column_code("ICP备案号"), Some("icp"));
+        assert_eq!(column_code("Name"), Some("name"));
+        assert_eq!(column_code("备注"), None);
+        // A code and its Chinese name together are one column twice.
+        let o = csv("uscc,name,名称,kind,district\n");
+        let fatal = o.fatal.unwrap();
+        assert!(fatal.contains("both mean \"name\""), "{fatal}");
+        // Missing required columns are named by code.
+        let o = csv("统一社会信用代码,名称\n");
+        assert!(o.fatal.unwrap().contains("kind, district"));
+    }
+
+    /// An XLSX register as an office would keep it: a title row above the header is not
+    /// there, numbers typed as numbers, dates as dates.
+    fn register_xlsx() -> Vec<u8> {
+        use rust_xlsxwriter::{ExcelDateTime, Format as CellFormat, Workbook};
+        let mut book = Workbook::new();
+        let sheet = book.add_worksheet();
+        let date = CellFormat::new().set_num_format("yyyy-mm-dd");
+        for (c, h) in [
+            "统一社会信用代码",
+            "名称",
+            "类型",
+            "经营者类型",
+            "行政区划代码",
+            "成立日期",
+            "联系电话",
+        ]
+        .iter()
+        .enumerate()
+        {
+            sheet.write_string(0, c as u16, *h).unwrap();
+        }
+        let rows: [(&str, &str, &str, f64); 3] = [
+            (
+                "MA5K0041",
+                "南宁市某某科技有限公司",
+                "自建网站经营者",
+                450103.0,
+            ),
+            ("MA5K0042", "区号错了", "自建网站经营者", 450999.0),
+            ("MA5K0043", "某某网店", "平台内经营者", 450105.0),
+        ];
+        for (i, (org, name, kind, district)) in rows.iter().enumerate() {
+            let r = (i + 1) as u32;
+            sheet.write_string(r, 0, uscc(org)).unwrap();
+            sheet.write_string(r, 1, *name).unwrap();
+            sheet.write_string(r, 2, "有限责任公司").unwrap();
+            sheet.write_string(r, 3, *kind).unwrap();
+            sheet.write_number(r, 4, *district).unwrap();
+            sheet
+                .write_date_with_format(r, 5, ExcelDateTime::from_ymd(2020, 6, 15).unwrap(), &date)
+                .unwrap();
+            sheet.write_number(r, 6, 7715551234.0).unwrap();
+        }
+        // An empty row, then a row of a different shape.
+        sheet.write_string(5, 0, uscc("MA5K0044")).unwrap();
+        sheet.write_string(5, 1, "只有名称").unwrap();
+        book.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn xlsx_first_sheet_with_row_numbers() {
+        let bytes = register_xlsx();
+        assert_eq!(Format::sniff(&bytes), Format::Xlsx);
+        assert_eq!(
+            Format::detect(Path::new("x.XLSX"), b"anything"),
+            Format::Xlsx
+        );
+        let o = parse(&bytes, Format::Xlsx, SourceEncoding::Auto);
+        assert_eq!(o.fatal, None);
+        assert_eq!(lines_of(&o), (vec![2, 4], vec![3, 6]));
+        let e = &o.rows[0].1;
+        assert_eq!(e.name, "南宁市某某科技有限公司");
+        assert_eq!(e.kind, SiteKind::TradingSite);
+        assert_eq!(e.legal_form, LegalForm::from_str("有限责任公司").unwrap());
+        assert_eq!(e.district.to_string(), "450103");
+        assert_eq!(e.established.unwrap().to_string(), "2020-06-15");
+        assert_eq!(e.phone.as_deref(), Some("7715551234"));
+        assert!(o.rejected[0].reason.contains("district"));
+        assert!(
+            o.rejected[0].raw.contains("区号错了"),
+            "{}",
+            o.rejected[0].raw
+        );
+        assert!(o.rejected[1].reason.contains("kind is missing"));
+        // Not a workbook.
+        let o = parse(b"PK\x03\x04 broken", Format::Xlsx, SourceEncoding::Auto);
+        assert!(o.fatal.unwrap().contains("not an XLSX workbook"));
     }
 
     #[test]

@@ -28,6 +28,7 @@ mod observed;
 pub mod probe;
 pub mod register_facts;
 mod run;
+pub mod tsa;
 
 pub use error::{CaptureRefusal, SweepError};
 pub use run::{run_sweep, LogConfig, SweepConfig, SweepSummary};

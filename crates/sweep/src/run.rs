@@ -62,10 +62,14 @@ pub struct LogConfig {
     pub key_name: String,
     /// The checkpoints' origin line.
     pub origin: String,
-    /// An RFC 3161 TSA (`http://` URL) asked for a time-stamp token over each checkpoint the
-    /// sweep signs, stored beside the note ([`evidence::tsa`]). `None` (the default): off. A
-    /// TSA failure is logged as a warning; it does not fail the sweep.
+    /// An RFC 3161 TSA (`http://` or `https://` URL) asked for a time-stamp token over each
+    /// checkpoint the sweep signs, through the crawler's client, verified and stored beside the
+    /// note ([`crate::tsa`]). `None` (the default): off. A TSA failure is logged as a warning;
+    /// it does not fail the sweep.
     pub tsa_url: Option<String>,
+    /// The TSA's trusted root certificate (PEM or DER): tokens must chain to it. `None`: the
+    /// token's signature and certificate are checked, not who issued the certificate.
+    pub tsa_root: Option<PathBuf>,
 }
 
 /// The totals of a sweep, for the summary line.
@@ -302,9 +306,10 @@ pub(crate) async fn close_log(
         (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
         _ => None,
     };
-    let tsa_url = config.log.as_ref().and_then(|lc| lc.tsa_url.clone());
-    if let (Some(stored), Some(url)) = (&stored, tsa_url) {
-        timestamp_checkpoint(url, stored.path.clone()).await;
+    if let (Some(stored), Some(lc)) = (&stored, &config.log) {
+        if let Some(url) = &lc.tsa_url {
+            timestamp_checkpoint(&config.crawl, url, lc.tsa_root.as_deref(), &stored.path).await;
+        }
     }
     Ok(stored.map(|s| s.checkpoint.size))
 }
@@ -319,26 +324,45 @@ fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<StoredCheckpoint, SweepE
 /// it beside the note. Trusted time is optional: a failure is logged as a warning (the
 /// checkpoint stays valid without a token; `wangjian log checkpoint --tsa` can add a new
 /// checkpoint with one) and does not fail the sweep.
-async fn timestamp_checkpoint(url: String, note: PathBuf) {
-    let task = {
-        let (url, note) = (url.clone(), note.clone());
-        tokio::task::spawn_blocking(move || evidence::tsa::timestamp_note(&url, &note))
+async fn timestamp_checkpoint(
+    crawl: &crawl::CrawlConfig,
+    url: &str,
+    root: Option<&std::path::Path>,
+    note: &std::path::Path,
+) {
+    let root = match root.map(crate::tsa::load_root).transpose() {
+        Ok(root) => root,
+        Err(e) => {
+            tracing::warn!(tsa = %url, error = %error_chain(&e), "cannot time-stamp the checkpoint");
+            return;
+        }
     };
-    match task.await {
-        Ok(Ok(token)) => tracing::info!(
+    match crate::tsa::stamp_note(crawl, url, note, root.as_ref()).await {
+        Ok(token) => tracing::info!(
             tsa = %url,
             token = %token.path.display(),
             gen_time = %token.info.gen_time,
             "checkpoint time-stamped"
         ),
-        Ok(Err(e)) => tracing::warn!(
+        Err(e) => tracing::warn!(
             tsa = %url,
             note = %note.display(),
-            error = %e,
+            error = %error_chain(&e),
             "cannot time-stamp the checkpoint; it stays without a token"
         ),
-        Err(e) => tracing::warn!(tsa = %url, error = %e, "the time-stamp task failed"),
     }
+}
+
+/// An error with its sources, `: `-separated.
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
 }
 
 /// The register's facts per site; `None` when no entities are loaded (register checks off).

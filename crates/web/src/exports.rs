@@ -3,15 +3,21 @@
 //! links and `wangjian export`.
 
 use crate::table::{Cell, Table};
-use crate::view;
 use domain::DistrictTable;
 use store::{Entity, EntityFilter, Scope, Site, SiteFilter, Store, StoreError};
 
 /// Rows read per round trip while collecting an export.
 const CHUNK: i64 = 5000;
 
-/// Entities as a table: the import's columns (so an export re-imports), then the district's
-/// name and the row's times.
+/// Beijing time, as the console shows times.
+fn beijing(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
+    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
+    t.with_timezone(&cst).naive_local()
+}
+
+/// Entities as a table: the import's columns (so an export re-imports; the XLSX header shows
+/// their official Chinese names, which the import also reads), then the district's name and
+/// the row's times (Beijing time).
 pub fn entities_table(entities: &[Entity], districts: &DistrictTable) -> Table {
     let mut columns: Vec<String> = match entities.first() {
         Some(e) => e
@@ -34,14 +40,33 @@ pub fn entities_table(entities: &[Entity], districts: &DistrictTable) -> Table {
     };
     let base = columns.len();
     columns.extend(["district_name", "created_at", "updated_at", "id"].map(String::from));
-    let mut table = Table::new("entities", columns);
+    let labels: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            store::import::column_label(c)
+                .or(match c.as_str() {
+                    "needs_review" => Some("待核实原因"),
+                    "district_name" => Some("行政区划名称"),
+                    "created_at" => Some("创建时间"),
+                    "updated_at" => Some("更新时间"),
+                    "id" => Some("编号"),
+                    _ => None,
+                })
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect();
+    let mut table = Table::new("entities", columns).with_labels(labels);
     for e in entities {
         let mut row: Vec<Cell> = e
             .input
             .columns()
             .into_iter()
             .take(base)
-            .map(|(_, v)| Cell::from(v))
+            .map(|(k, v)| match (k.as_str(), e.input.established) {
+                ("established", Some(d)) => Cell::Date(d),
+                _ => Cell::from(v),
+            })
             .collect();
         row.push(Cell::from(
             districts
@@ -49,8 +74,8 @@ pub fn entities_table(entities: &[Entity], districts: &DistrictTable) -> Table {
                 .map(str::to_string)
                 .unwrap_or_default(),
         ));
-        row.push(Cell::from(view::time(e.created_at)));
-        row.push(Cell::from(view::time(e.updated_at)));
+        row.push(Cell::DateTime(beijing(e.created_at)));
+        row.push(Cell::DateTime(beijing(e.updated_at)));
         row.push(Cell::Int(e.id.0));
         table.rows.push(row);
     }
@@ -73,7 +98,18 @@ pub fn sites_table(sites: &[Site]) -> Table {
             "kind_disagrees",
             "id",
         ],
-    );
+    )
+    .with_labels([
+        "网站地址",
+        "登记类型",
+        "来源",
+        "经营主体",
+        "行政区划代码",
+        "识别类型",
+        "识别依据",
+        "类型与登记不符",
+        "编号",
+    ]);
     for s in sites {
         table.rows.push(vec![
             Cell::from(s.address()),

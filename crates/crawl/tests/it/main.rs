@@ -4,6 +4,7 @@ mod backoff;
 mod crawl;
 mod fetch;
 mod frontier;
+mod post;
 mod profiles;
 mod server;
 mod tls;

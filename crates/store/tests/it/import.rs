@@ -187,32 +187,46 @@ async fn json_lines_import(store: TestStore) {
     );
 }
 
-async fn gbk_import_needs_the_encoding_flag(store: TestStore) {
+async fn gbk_is_detected_and_a_forced_encoding_is_obeyed(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = store.as_ref();
     let text = format!(
-        "uscc,name,kind,district,address\n{},南宁市西乡塘区某某商行,trading_site,450107,西乡塘区大学路\n",
+        "uscc,name,kind,district,address\n\
+         {},南宁市西乡塘区某某商行,自建网站经营者,450107,西乡塘区大学路\n",
         uscc("MA5K0021")
     );
     let (gbk, _, unmappable) = encoding_rs::GBK.encode(&text);
     assert!(!unmappable);
     let path = write(dir.path(), "gbk.csv", &gbk);
 
-    let wrong = import_entities(store, &path, &opts()).await.unwrap();
+    // Forced UTF-8: every row rejected, the reject file says why.
+    let forced = ImportOptions {
+        encoding: SourceEncoding::Utf8,
+        ..opts()
+    };
+    let wrong = import_entities(store, &path, &forced).await.unwrap();
     assert_eq!(
         wrong.to_string(),
         "0 created, 0 updated, 0 unchanged, 1 rejected"
     );
+    assert!(wrong.all_rejected());
+    assert_eq!(
+        wrong.reject_file.as_deref(),
+        Some(reject_file_path(&path).as_path())
+    );
     assert!(rejects(&path)[0].1.contains("--encoding gbk"));
 
-    let gbk_opts = ImportOptions {
-        encoding: SourceEncoding::Gbk,
-        ..opts()
-    };
-    let right = import_entities(store, &path, &gbk_opts).await.unwrap();
+    // By default the encoding is detected.
+    let right = import_entities(store, &path, &opts()).await.unwrap();
     assert_eq!(
         right.to_string(),
         "1 created, 0 updated, 0 unchanged, 0 rejected"
+    );
+    assert_eq!(right.encoding, Some(("GBK", true)));
+    assert!(!right.all_rejected());
+    assert!(
+        !reject_file_path(&path).exists(),
+        "stale reject file removed"
     );
     let e = store
         .entity_by_uscc(&uscc("MA5K0021"))
@@ -220,7 +234,71 @@ async fn gbk_import_needs_the_encoding_flag(store: TestStore) {
         .unwrap()
         .unwrap();
     assert_eq!(e.input.name, "南宁市西乡塘区某某商行");
+    assert_eq!(e.input.kind, SiteKind::TradingSite);
     assert_eq!(e.input.address.as_deref(), Some("西乡塘区大学路"));
+}
+
+async fn xlsx_import_with_a_reject_file_by_row(store: TestStore) {
+    use rust_xlsxwriter::Workbook;
+    let dir = tempfile::tempdir().unwrap();
+    let store = store.as_ref();
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (c, h) in ["uscc", "name", "kind", "district", "domains"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(0, c as u16, *h).unwrap();
+    }
+    let rows = [
+        (
+            uscc("MA5K0051"),
+            "甲公司",
+            "trading_site",
+            450103.0,
+            "jia.test",
+        ),
+        (uscc("MA5K0052"), "乙公司", "nonsense", 450103.0, ""),
+        (
+            uscc("MA5K0053"),
+            "丙网店",
+            "platform_shop",
+            450105.0,
+            "waimai.test/shop/1",
+        ),
+    ];
+    for (i, (u, n, k, d, dom)) in rows.iter().enumerate() {
+        let r = (i + 1) as u32;
+        sheet.write_string(r, 0, u).unwrap();
+        sheet.write_string(r, 1, *n).unwrap();
+        sheet.write_string(r, 2, *k).unwrap();
+        sheet.write_number(r, 3, *d).unwrap();
+        sheet.write_string(r, 4, *dom).unwrap();
+    }
+    let path = write(dir.path(), "register.xlsx", book.save_to_buffer().unwrap());
+    let s = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        s.to_string(),
+        "2 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+    assert_eq!(s.encoding, None);
+    let r = rejects(&path);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].0, "3", "the sheet's row number");
+    assert!(r[0].1.contains("kind"), "{}", r[0].1);
+    assert!(r[0].2.contains("乙公司"), "{}", r[0].2);
+    let e = store
+        .entity_by_uscc(&uscc("MA5K0053"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e.input.district.to_string(), "450105");
+    assert_eq!(e.input.domains, ["waimai.test/shop/1"]);
+
+    // A file named .xlsx that is no workbook cannot be read at all.
+    let bad = write(dir.path(), "bad.xlsx", b"uscc,name\n");
+    let e = import_entities(store, &bad, &opts()).await.unwrap_err();
+    assert!(matches!(e, ImportError::Unreadable { .. }), "{e}");
 }
 
 async fn legacy_codes_are_kept_for_review(store: TestStore) {
@@ -258,7 +336,8 @@ crate::on_every_backend!(
     csv_import_with_rejects_then_idempotent,
     changed_rows_update_and_stale_rejects_go,
     json_lines_import,
-    gbk_import_needs_the_encoding_flag,
+    gbk_is_detected_and_a_forced_encoding_is_obeyed,
+    xlsx_import_with_a_reject_file_by_row,
     legacy_codes_are_kept_for_review,
     unreadable_files_are_errors,
 );

@@ -6,3 +6,4 @@ mod hostile;
 mod recrawl;
 mod support;
 mod sweep;
+mod tsa;

@@ -103,6 +103,7 @@ impl Fixture {
                 key_name: "wangjian-test".into(),
                 origin: "wangjian.test/log".into(),
                 tsa_url: None,
+                tsa_root: None,
             }),
         }
     }

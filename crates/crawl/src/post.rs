@@ -1,0 +1,166 @@
+//! One HTTP `POST` under the crawler's rules, for services the platform calls (an RFC 3161
+//! time-stamping authority): the same address policy as every fetch (each connection resolved
+//! and checked through [`crate::resolve`], so a private address must be allow-listed with
+//! `--resolve`), the same connect / response-head / total timeouts, TLS for `https` through
+//! the crawler's client, and a cap on the response body. Nothing here is evidence: the answer
+//! is returned, not recorded. It must not follow redirects (a `POST` is not replayed).
+
+use std::net::SocketAddr;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::{BodyExt, Full};
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::TokioIo;
+use tokio::time::Instant;
+use url::Url;
+
+use crate::error::FetchError;
+use crate::fetch::path_and_query;
+use crate::CrawlConfig;
+
+/// The answer to a [`post`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostResponse {
+    /// The HTTP status code.
+    pub status: u16,
+    /// The `Content-Type` header, if any.
+    pub content_type: Option<String>,
+    /// The body, de-chunked, at most the cap given.
+    pub body: Bytes,
+    /// The body was longer than the cap (and `body` holds its first bytes).
+    pub truncated: bool,
+    /// The address the request went to.
+    pub remote_addr: SocketAddr,
+}
+
+/// POSTs `body` (of type `content_type`, asking for `accept`) to `url` with the crawler's
+/// User-Agent, address policy and timeouts, reading at most `body_cap` bytes of the answer.
+pub async fn post(
+    config: &CrawlConfig,
+    url: &Url,
+    content_type: &str,
+    accept: &str,
+    body: Bytes,
+    body_cap: usize,
+) -> Result<PostResponse, FetchError> {
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(FetchError::Unsupported {
+            scheme: url.scheme().to_owned(),
+        });
+    }
+    let host = url
+        .host_str()
+        .ok_or_else(|| FetchError::InvalidUrl("no host".to_owned()))?;
+    let port = url
+        .port_or_known_default()
+        .ok_or_else(|| FetchError::InvalidUrl("no port".to_owned()))?;
+    let host_header = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    };
+    let request = http::Request::post(path_and_query(url))
+        .header(http::header::HOST, host_header)
+        .header(http::header::USER_AGENT, config.user_agent.as_str())
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(http::header::ACCEPT, accept)
+        .header(http::header::CONTENT_LENGTH, body.len())
+        .header(http::header::CONNECTION, "close")
+        .body(Full::new(body))
+        .map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+
+    let deadline = Instant::now() + config.request_timeout;
+    let (mut sender, remote_addr) = connect(config, host, port, url.scheme() == "https").await?;
+    let head_deadline = deadline.min(Instant::now() + config.header_timeout);
+    let response = match tokio::time::timeout_at(head_deadline, sender.send_request(request)).await
+    {
+        Err(_) if config.header_timeout < config.request_timeout => {
+            return Err(FetchError::HeaderTimeout(config.header_timeout))
+        }
+        Err(_) => return Err(FetchError::Timeout(config.request_timeout)),
+        Ok(Err(e)) => return Err(FetchError::Http(e.to_string())),
+        Ok(Ok(r)) => r,
+    };
+    let (parts, mut incoming) = response.into_parts();
+    let mut buf = BytesMut::new();
+    let mut truncated = false;
+    loop {
+        match tokio::time::timeout_at(deadline, incoming.frame()).await {
+            Err(_) => return Err(FetchError::Timeout(config.request_timeout)),
+            Ok(None) => break,
+            Ok(Some(Err(e))) => return Err(FetchError::Body(e.to_string())),
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                let room = body_cap - buf.len();
+                if data.len() > room {
+                    buf.extend_from_slice(&data[..room]);
+                    truncated = true;
+                    break;
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+    }
+    Ok(PostResponse {
+        status: parts.status.as_u16(),
+        content_type: parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+        body: buf.freeze(),
+        truncated,
+        remote_addr,
+    })
+}
+
+/// A new connection to `host:port` (resolved and checked), through TLS when `https`.
+async fn connect(
+    config: &CrawlConfig,
+    host: &str,
+    port: u16,
+    https: bool,
+) -> Result<(SendRequest<Full<Bytes>>, SocketAddr), FetchError> {
+    let (addr, _dns) =
+        crate::resolve::resolve(&config.resolve, config.allow_private, host, port).await?;
+    let timeout = config.connect_timeout;
+    let connect = async {
+        let stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .map_err(|e| match e.kind() {
+                std::io::ErrorKind::ConnectionRefused => FetchError::ConnectRefused,
+                _ => FetchError::Connect(e.to_string()),
+            })?;
+        let _ = stream.set_nodelay(true);
+        if https {
+            let hosts = crate::hosts::Hosts::new(config);
+            let (tls, _info) = hosts.tls()?.connect(host, stream).await?;
+            handshake(tls).await
+        } else {
+            handshake(stream).await
+        }
+    };
+    let sender = tokio::time::timeout(timeout, connect)
+        .await
+        .map_err(|_| FetchError::ConnectTimeout(timeout))??;
+    Ok((sender, addr))
+}
+
+/// An HTTP/1.1 client connection over `io`, its driver spawned.
+async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, FetchError>
+where
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .title_case_headers(true)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| FetchError::Connect(e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "connection ended with an error");
+        }
+    });
+    Ok(sender)
+}
