@@ -49,7 +49,7 @@ fn import_rejects_bad_rows_with_line_and_is_idempotent() {
 }
 
 #[test]
-fn an_import_that_rejects_every_row_fails_and_names_the_reject_file() {
+fn a_gbk_register_is_detected_and_forced_utf8_rejects_every_row() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("gbk.csv");
     let text =

@@ -1,6 +1,7 @@
-//! The records of wangjian: entities, sites, sweeps, fetches and findings, behind one `Store`
-//! trait with a backend per database (SQLite by default, PostgreSQL to scale out), each with its
-//! own versioned migrations. Only this crate knows SQL.
+//! The records of wangjian: entities, sites, sweeps, fetches and findings, behind one trait per
+//! aggregate ([`Store`] is all of them), on two engines (SQLite by default, PostgreSQL to scale
+//! out: [`open`] takes a [`DatabaseUrl`]), each with its own versioned migrations. Only this
+//! crate knows SQL.
 //!
 //! Every read that returns district-owned rows takes the caller's `Scope`. Writes that change
 //! the register or casework are audited in the same transaction (later issues add the audit
