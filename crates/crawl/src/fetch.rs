@@ -518,10 +518,13 @@ impl<'a> Fetcher<'a> {
     }
 }
 
-/// An HTTP/1.1 client connection over `io`, its driver spawned.
-async fn http1<T>(io: T) -> Result<SendRequest<Empty<Bytes>>, FetchError>
+/// An HTTP/1.1 client connection over `io` sending bodies of type `B`, its driver spawned.
+pub(crate) async fn http1<T, B>(io: T) -> Result<SendRequest<B>, FetchError>
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    B: hyper::body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (sender, connection) = hyper::client::conn::http1::Builder::new()
         .title_case_headers(true)

@@ -10,7 +10,6 @@ use std::net::SocketAddr;
 use bytes::{Bytes, BytesMut};
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::TokioIo;
 use tokio::time::Instant;
 use url::Url;
 
@@ -136,31 +135,13 @@ async fn connect(
         if https {
             let hosts = crate::hosts::Hosts::new(config);
             let (tls, _info) = hosts.tls()?.connect(host, stream).await?;
-            handshake(tls).await
+            crate::fetch::http1(tls).await
         } else {
-            handshake(stream).await
+            crate::fetch::http1(stream).await
         }
     };
     let sender = tokio::time::timeout(timeout, connect)
         .await
         .map_err(|_| FetchError::ConnectTimeout(timeout))??;
     Ok((sender, addr))
-}
-
-/// An HTTP/1.1 client connection over `io`, its driver spawned.
-async fn handshake<T>(io: T) -> Result<SendRequest<Full<Bytes>>, FetchError>
-where
-    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
-{
-    let (sender, connection) = hyper::client::conn::http1::Builder::new()
-        .title_case_headers(true)
-        .handshake(TokioIo::new(io))
-        .await
-        .map_err(|e| FetchError::Connect(e.to_string()))?;
-    tokio::spawn(async move {
-        if let Err(e) = connection.await {
-            tracing::debug!(error = %e, "connection ended with an error");
-        }
-    });
-    Ok(sender)
 }

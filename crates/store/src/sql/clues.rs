@@ -87,9 +87,8 @@ impl ClueStore for SqlStore {
         let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             fetch_cols!(),
-            " FROM fetches f JOIN sites s ON s.id = f.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id \
-              WHERE (f.sweep_id IN (SELECT w.id FROM sweeps w WHERE w.clue_id = "
+            fetch_from!(),
+            " WHERE (f.sweep_id IN (SELECT w.id FROM sweeps w WHERE w.clue_id = "
         ));
         q.push_bind(id.0);
         q.push(

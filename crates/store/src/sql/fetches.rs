@@ -35,49 +35,28 @@ impl FetchStore for SqlStore {
     }
 
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            fetch_cols!(),
-            " FROM fetches f JOIN sites s ON s.id = f.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.site_id = "
-        ));
-        q.push_bind(site.0);
-        push_scope(&mut q, scope);
-        q.push(" ORDER BY f.fetched_at DESC, f.id DESC");
-        push_page(&mut q, limit, 0);
-        q.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(fetch_from_row)
-            .collect()
+        self.fetches_where(
+            "f.site_id",
+            site.0,
+            scope,
+            "f.fetched_at DESC, f.id DESC",
+            limit,
+        )
+        .await
     }
 
     async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            fetch_cols!(),
-            " FROM fetches f JOIN sites s ON s.id = f.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.sweep_id = "
-        ));
-        q.push_bind(sweep.0);
-        push_scope(&mut q, scope);
-        q.push(" ORDER BY f.id");
-        q.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(fetch_from_row)
-            .collect()
+        self.fetches_where("f.sweep_id", sweep.0, scope, "f.id", 0)
+            .await
     }
 
     async fn pages_after(&self, after: i64, limit: i64) -> Result<Vec<IndexedPage>> {
         let rows = sqlx::query(concat!(
             "SELECT ",
             fetch_cols!(),
-            ", f.seq, e.district FROM fetches f JOIN sites s ON s.id = f.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id \
-              WHERE f.seq > $1 AND f.status = 200 \
+            ", f.seq, e.district",
+            fetch_from!(),
+            " WHERE f.seq > $1 AND f.status = 200 \
                 AND LOWER(f.content_type) LIKE 'text/html%' AND f.revisit_of IS NULL \
               ORDER BY f.seq LIMIT $2"
         ))
@@ -187,20 +166,10 @@ impl FetchStore for SqlStore {
     }
 
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            fetch_cols!(),
-            " FROM fetches f JOIN sites s ON s.id = f.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE f.id = "
-        ));
-        q.push_bind(id.0);
-        push_scope(&mut q, scope);
-        q.build()
-            .fetch_optional(&self.pool)
+        Ok(self
+            .fetches_where("f.id", id.0, scope, "f.id", 1)
             .await?
-            .as_ref()
-            .map(fetch_from_row)
-            .transpose()
+            .pop())
     }
 
     async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>> {
@@ -308,6 +277,31 @@ impl FetchStore for SqlStore {
                 .fetch_one(&self.pool)
                 .await?,
         })
+    }
+}
+
+impl SqlStore {
+    /// The fetches in `scope` whose `column` is `value`, ordered by `order`, at most `limit`
+    /// (0: all).
+    async fn fetches_where(
+        &self,
+        column: &'static str,
+        value: i64,
+        scope: Scope,
+        order: &'static str,
+        limit: i64,
+    ) -> Result<Vec<Fetch>> {
+        let mut q = QueryBuilder::new(concat!("SELECT ", fetch_cols!(), fetch_from!(), " WHERE "));
+        q.push(column).push(" = ").push_bind(value);
+        push_scope(&mut q, scope);
+        q.push(" ORDER BY ").push(order);
+        push_page(&mut q, limit, 0);
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(fetch_from_row)
+            .collect()
     }
 }
 

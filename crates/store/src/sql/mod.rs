@@ -133,6 +133,12 @@ macro_rules! fetch_cols {
     };
 }
 
+macro_rules! fetch_from {
+    () => {
+        " FROM fetches f JOIN sites s ON s.id = f.site_id LEFT JOIN entities e ON e.id = s.entity_id"
+    };
+}
+
 macro_rules! finding_cols {
     () => {
         "g.id, g.sweep_id, g.site_id, g.fetch_id, g.url, g.category, g.rule_id, g.rule_pack, \
