@@ -62,8 +62,9 @@ pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
     })
 }
 
-/// Runs the migrations; a database holding a migration this build does not know (written by
-/// a newer wangjian) is [`StoreError::SchemaNewer`], checked before anything is applied.
+/// The store's error for a failed migration run: a database holding a migration this build
+/// does not know (written by a newer wangjian) is [`StoreError::SchemaNewer`] (the migrator
+/// checks that before it applies anything).
 pub(crate) fn schema_error(e: sqlx::migrate::MigrateError, known: i64) -> StoreError {
     match e {
         sqlx::migrate::MigrateError::VersionMissing(found) => {
