@@ -452,36 +452,23 @@ impl<'a> Fetcher<'a> {
             .get(http::header::CONTENT_LENGTH)
             .and_then(|v| v.to_str().ok()?.parse::<usize>().ok())
             .unwrap_or(0);
-        let mut buf = BytesMut::with_capacity(hint.min(body_cap).min(1024 * 1024));
-        let mut complete = false;
-        let result = loop {
-            match tokio::time::timeout_at(deadline, body.frame()).await {
-                Err(_) => break Err(FetchError::Timeout(config.request_timeout)),
-                Ok(None) => {
-                    complete = true;
-                    break Ok(());
-                }
-                Ok(Some(Err(e))) => break Err(FetchError::Body(e.to_string())),
-                Ok(Some(Ok(frame))) => {
-                    let Ok(data) = frame.into_data() else {
-                        continue;
-                    };
-                    let room = body_cap - buf.len();
-                    if data.len() > room {
-                        buf.extend_from_slice(&data[..room]);
-                        ex.truncated = true;
-                        break Ok(());
-                    }
-                    buf.extend_from_slice(&data);
-                }
-            }
-        };
-        ex.body = buf.freeze();
+        let read = read_body(
+            &mut body,
+            deadline,
+            body_cap,
+            hint.min(1024 * 1024),
+            config.request_timeout,
+        )
+        .await;
+        if read.truncated {
+            ex.truncated = true;
+        }
+        ex.body = read.bytes;
         // Only a connection whose response was read to its end can carry the next request.
-        if complete {
+        if read.complete {
             turn.put_idle(conn);
         }
-        result
+        read.result
     }
 
     /// A new connection to `host:port`, through TLS when `https`.
@@ -515,6 +502,59 @@ impl<'a> Fetcher<'a> {
             dns: Arc::new(dns),
             tls,
         })
+    }
+}
+
+/// A response body as read: at most the cap, and how the reading ended.
+pub(crate) struct BodyRead {
+    pub bytes: Bytes,
+    /// The body was longer than the cap (`bytes` is its start).
+    pub truncated: bool,
+    /// The body was read to its end (the connection may carry another request).
+    pub complete: bool,
+    /// A timeout or a broken body; `bytes` is what arrived before it.
+    pub result: Result<(), FetchError>,
+}
+
+/// Reads `body` until its end, `cap` bytes or `deadline` (`timeout` is the limit it stands
+/// for, named in the error), starting with room for `capacity` bytes.
+pub(crate) async fn read_body(
+    body: &mut hyper::body::Incoming,
+    deadline: Instant,
+    cap: usize,
+    capacity: usize,
+    timeout: std::time::Duration,
+) -> BodyRead {
+    let mut buf = BytesMut::with_capacity(capacity.min(cap));
+    let mut truncated = false;
+    let mut complete = false;
+    let result = loop {
+        match tokio::time::timeout_at(deadline, body.frame()).await {
+            Err(_) => break Err(FetchError::Timeout(timeout)),
+            Ok(None) => {
+                complete = true;
+                break Ok(());
+            }
+            Ok(Some(Err(e))) => break Err(FetchError::Body(e.to_string())),
+            Ok(Some(Ok(frame))) => {
+                let Ok(data) = frame.into_data() else {
+                    continue;
+                };
+                let room = cap - buf.len();
+                if data.len() > room {
+                    buf.extend_from_slice(&data[..room]);
+                    truncated = true;
+                    break Ok(());
+                }
+                buf.extend_from_slice(&data);
+            }
+        }
+    };
+    BodyRead {
+        bytes: buf.freeze(),
+        truncated,
+        complete,
+        result,
     }
 }
 

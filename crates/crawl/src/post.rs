@@ -7,8 +7,8 @@
 
 use std::net::SocketAddr;
 
-use bytes::{Bytes, BytesMut};
-use http_body_util::{BodyExt, Full};
+use bytes::Bytes;
+use http_body_util::Full;
 use hyper::client::conn::http1::SendRequest;
 use tokio::time::Instant;
 use url::Url;
@@ -80,27 +80,9 @@ pub async fn post(
         Ok(Ok(r)) => r,
     };
     let (parts, mut incoming) = response.into_parts();
-    let mut buf = BytesMut::new();
-    let mut truncated = false;
-    loop {
-        match tokio::time::timeout_at(deadline, incoming.frame()).await {
-            Err(_) => return Err(FetchError::Timeout(config.request_timeout)),
-            Ok(None) => break,
-            Ok(Some(Err(e))) => return Err(FetchError::Body(e.to_string())),
-            Ok(Some(Ok(frame))) => {
-                let Ok(data) = frame.into_data() else {
-                    continue;
-                };
-                let room = body_cap - buf.len();
-                if data.len() > room {
-                    buf.extend_from_slice(&data[..room]);
-                    truncated = true;
-                    break;
-                }
-                buf.extend_from_slice(&data);
-            }
-        }
-    }
+    let read =
+        crate::fetch::read_body(&mut incoming, deadline, body_cap, 0, config.request_timeout).await;
+    read.result?;
     Ok(PostResponse {
         status: parts.status.as_u16(),
         content_type: parts
@@ -108,8 +90,8 @@ pub async fn post(
             .get(http::header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
-        body: buf.freeze(),
-        truncated,
+        body: read.bytes,
+        truncated: read.truncated,
         remote_addr,
     })
 }
