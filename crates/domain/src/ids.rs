@@ -31,4 +31,6 @@ id_type!(
     FindingId,
     /// Findings of one site grouped and handed on for work (线索).
     ClueId,
+    /// A person who logs in to the console (bureau staff or an evaluator).
+    UserId,
 );

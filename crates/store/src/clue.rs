@@ -50,7 +50,7 @@ pub async fn draft_clue(
     let mut found: Vec<Finding> = Vec::with_capacity(unique.len());
     for id in &unique {
         let finding = store
-            .finding(scope, *id)
+            .finding(scope.clone(), *id)
             .await?
             .ok_or(ClueError::MissingFinding(*id))?;
         found.push(finding);
@@ -123,6 +123,8 @@ mod tests {
             },
             host: "a.test".into(),
             district: None,
+            triage: domain::Triage::Open,
+            triage_reason: None,
         }
     }
 

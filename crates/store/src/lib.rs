@@ -20,6 +20,7 @@ pub mod filings;
 pub mod import;
 pub mod model;
 mod open;
+pub mod people;
 mod postgres;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -30,11 +31,13 @@ pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
 pub use model::*;
 pub use open::{open, DatabaseUrl};
+pub use people::*;
 pub use postgres::{connect_options as pg_connect_options, redact as redact_password, PgStore};
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
-use domain::{ClueId, EntityId, FetchId, FindingId, SiteId, SweepId};
+use chrono::{DateTime, Utc};
+use domain::{ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +62,9 @@ pub enum StoreError {
     NotFound(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// The change would break a uniqueness rule (a username taken, …).
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -76,6 +82,8 @@ pub trait Store:
     + FetchStore
     + ClueStore
     + CustodyStore
+    + PeopleStore
+    + AuditStore
 {
 }
 
@@ -88,14 +96,16 @@ impl<T> Store for T where
         + FetchStore
         + ClueStore
         + CustodyStore
+        + PeopleStore
+        + AuditStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        ClueStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore, SiteStore,
-        Store, SweepStore,
+        AuditStore, ClueStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore,
+        PeopleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -249,6 +259,17 @@ pub trait FetchStore: Send + Sync {
     /// Findings per category and district, for the dashboard.
     async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>>;
     async fn totals(&self, scope: Scope) -> Result<Totals>;
+    /// A person's triage decision on a finding in scope (audited with the old and new
+    /// decision); `NotFound` when the finding is not in scope.
+    async fn triage_finding(
+        &self,
+        scope: Scope,
+        id: FindingId,
+        decision: &TriageDecision,
+        by: &Actor,
+    ) -> Result<Finding>;
+    /// Triage decisions per rule over the findings in scope, by rule id.
+    async fn rule_triage(&self, scope: Scope) -> Result<Vec<RuleTriage>>;
 }
 
 /// Clues: findings of one site grouped, with the evidence captures taken for them.
@@ -273,4 +294,64 @@ pub trait CustodyStore: Send + Sync {
     /// Custody rows, oldest first (see [`CustodyFilter`]). Check them with
     /// [`verify_custody_chain`]; an unfiltered read is the whole chain.
     async fn custody(&self, filter: &CustodyFilter) -> Result<Vec<CustodyRecord>>;
+}
+
+/// Users, sessions, failed logins and API tokens. Every change of a user is audited.
+#[async_trait]
+pub trait PeopleStore: Send + Sync {
+    /// Adds a user; `Conflict` when the username is taken.
+    async fn create_user(&self, user: &NewUser, by: &Actor) -> Result<User>;
+    async fn user(&self, id: UserId) -> Result<Option<User>>;
+    async fn user_by_name(&self, username: &str) -> Result<Option<User>>;
+    /// The user and their password hash (for logging in).
+    async fn user_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+    /// Every user, by id.
+    async fn list_users(&self) -> Result<Vec<User>>;
+    async fn count_users(&self) -> Result<i64>;
+    /// Changes a user (audited); a disabled user or a new password ends their sessions.
+    async fn change_user(&self, id: UserId, change: &UserChange, by: &Actor) -> Result<User>;
+    /// Records a wrong password for `username` from `client`.
+    async fn record_login_failure(&self, username: &str, client: &str) -> Result<()>;
+    /// Wrong passwords for `username` and from `client` since `since`.
+    async fn login_failures_since(
+        &self,
+        username: &str,
+        client: &str,
+        since: DateTime<Utc>,
+    ) -> Result<(i64, i64)>;
+    /// Forgets the wrong passwords of `username` (after a good login).
+    async fn clear_login_failures(&self, username: &str) -> Result<()>;
+    /// Opens a session, keyed by the hash of its id.
+    async fn create_session(
+        &self,
+        id_hash: &str,
+        user: UserId,
+        csrf: &str,
+        client: &str,
+    ) -> Result<()>;
+    async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>>;
+    /// Marks a session used now.
+    async fn touch_session(&self, id_hash: &str) -> Result<()>;
+    async fn delete_session(&self, id_hash: &str) -> Result<()>;
+    /// Stores a new API token (by its hash) for a user.
+    async fn create_api_token(
+        &self,
+        user: UserId,
+        name: &str,
+        token_hash: &str,
+        by: &Actor,
+    ) -> Result<ApiToken>;
+    /// The user of a live (not revoked) token.
+    async fn token_user(&self, token_hash: &str) -> Result<Option<User>>;
+    async fn list_api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>>;
+    async fn revoke_api_token(&self, id: i64, by: &Actor) -> Result<()>;
+}
+
+/// The audit log: append-only; written by the store in the same transaction as each change.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// The audit rows of one object (`user:7`, `finding:12`, …), oldest first.
+    async fn audit_of(&self, object: &str) -> Result<Vec<AuditEntry>>;
+    /// The newest audit rows, newest first.
+    async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
 }

@@ -4,22 +4,43 @@ use crate::discovery::{NewDiscovery, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
     Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm,
-    Severity, SiteId, SiteKind, SweepId,
+    Severity, SiteId, SiteKind, SweepId, Triage,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 /// Where a registered site lives; the rule of which site owns a URL is `domain`'s.
 pub use domain::SiteAddress;
 
 /// Whose rows a read may return. Every read of district-owned rows takes one; there is no
-/// unscoped read path for them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// unscoped read path for them. A person's scope comes from their role (`people`); processes
+/// that act for the whole bureau (a sweep, an import) read with [`Scope::City`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Scope {
     /// City bureau staff: every district.
     City,
-    /// A district bureau: its own district only.
-    District(DistrictCode),
+    /// District bureau staff: the entities of these districts (none: nothing).
+    Districts(Arc<[DistrictCode]>),
+    /// A third-party evaluator: the entities assigned to them (none: nothing).
+    Entities(Arc<[EntityId]>),
+}
+
+impl Scope {
+    /// One district's scope.
+    pub fn district(d: DistrictCode) -> Scope {
+        Scope::Districts(Arc::from([d]))
+    }
+
+    /// Whether a row owned by an entity of `district` (and with id `entity`) is in scope. A row
+    /// with no entity (a discovered site not yet attached) is the city's only.
+    pub fn allows(&self, district: Option<DistrictCode>, entity: Option<EntityId>) -> bool {
+        match self {
+            Scope::City => true,
+            Scope::Districts(ds) => district.is_some_and(|d| ds.contains(&d)),
+            Scope::Entities(ids) => entity.is_some_and(|e| ids.contains(&e)),
+        }
+    }
 }
 
 /// One entity as the register import delivers it, validated.
@@ -545,12 +566,17 @@ pub struct Finding {
     pub finding: NewFinding,
     pub host: String,
     pub district: Option<DistrictCode>,
+    /// People's latest decision on it (`Open` until someone decides).
+    pub triage: Triage,
+    /// Why, for a dismissal or a false positive.
+    pub triage_reason: Option<String>,
 }
 
 /// Filter for the findings list. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingFilter {
     pub category: Option<Category>,
+    pub triage: Option<Triage>,
     pub district: Option<DistrictCode>,
     pub severity: Option<Severity>,
     pub site_id: Option<SiteId>,

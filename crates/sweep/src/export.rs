@@ -100,11 +100,11 @@ pub async fn select(
     let (fetches, selected) = match selection {
         Selection::Clue(id) => {
             store
-                .clue(scope, *id)
+                .clue(scope.clone(), *id)
                 .await?
                 .ok_or(SelectionError::NoClue(*id))?;
             (
-                store.clue_fetches(scope, *id).await?,
+                store.clue_fetches(scope.clone(), *id).await?,
                 CustodySubject::Clue(*id),
             )
         }
@@ -116,10 +116,10 @@ pub async fn select(
             let found = store
                 .site_for_url(&host.to_ascii_lowercase(), path)
                 .await?
-                .filter(|s| site_in_scope(scope, s))
+                .filter(|s| site_in_scope(&scope, s))
                 .ok_or_else(|| SelectionError::NoSite(site.clone()))?;
             (
-                store.site_fetches(scope, found.id, 0).await?,
+                store.site_fetches(scope.clone(), found.id, 0).await?,
                 CustodySubject::Site(SiteAddress::from_parts(&found.host, &found.path_prefix)),
             )
         }
@@ -129,7 +129,7 @@ pub async fn select(
                 .await?
                 .ok_or(SelectionError::NoSweep(*id))?;
             (
-                store.sweep_fetches(scope, *id).await?,
+                store.sweep_fetches(scope.clone(), *id).await?,
                 CustodySubject::Sweep(*id),
             )
         }
@@ -147,7 +147,7 @@ pub async fn select(
     for id in wanted {
         originals.push(
             store
-                .fetch(scope, id)
+                .fetch(scope.clone(), id)
                 .await?
                 .ok_or(SelectionError::MissingOriginal(id))?,
         );
@@ -169,9 +169,6 @@ pub async fn select(
 }
 
 /// `site_for_url` is not scoped (the crawler needs every site); an export is.
-fn site_in_scope(scope: Scope, site: &store::Site) -> bool {
-    match scope {
-        Scope::City => true,
-        Scope::District(d) => site.district == Some(d),
-    }
+fn site_in_scope(scope: &Scope, site: &store::Site) -> bool {
+    scope.allows(site.district, site.entity_id)
 }

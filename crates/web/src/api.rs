@@ -41,11 +41,11 @@ pub(crate) async fn findings(
     let filter = params.filter()?;
     let (limit, offset) = view::api_window(&params.limit, &params.offset)?;
     let scope = viewer.scope();
-    let total = app.store.count_findings(scope, &filter).await?;
+    let total = app.store.count_findings(scope.clone(), &filter).await?;
     let items = app
         .store
         .list_findings(
-            scope,
+            scope.clone(),
             &FindingFilter {
                 limit,
                 offset,

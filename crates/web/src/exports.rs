@@ -155,6 +155,7 @@ pub async fn all_entities(
             offset,
             ..filter.clone()
         };
+        let scope = scope.clone();
         async move { store.list_entities(scope, &filter).await }
     })
     .await
@@ -172,6 +173,7 @@ pub async fn all_sites(
             offset,
             ..filter.clone()
         };
+        let scope = scope.clone();
         async move { store.list_sites(scope, &filter).await }
     })
     .await

@@ -231,6 +231,8 @@ pub struct FindingParams {
     pub district: Option<String>,
     pub severity: Option<String>,
     pub site: Option<String>,
+    /// A triage state (`open`, `confirmed`, `dismissed`, `false_positive`).
+    pub triage: Option<String>,
     pub page: Option<String>,
     pub limit: Option<String>,
     pub offset: Option<String>,
@@ -244,6 +246,7 @@ impl FindingParams {
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             severity: param::<Severity>("severity", &self.severity)?,
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
+            triage: param::<domain::Triage>("triage", &self.triage)?,
             limit: 0,
             offset: 0,
         })

@@ -13,7 +13,7 @@ use axum::http::request::Parts;
 use store::Scope;
 
 /// The person behind a request, as far as the console knows.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Viewer {
     scope: Scope,
     /// The peer address, when the server was started with connect info (`serve` is).
@@ -23,7 +23,7 @@ pub struct Viewer {
 impl Viewer {
     /// The rows this viewer may read. Every store read of district-owned rows takes this.
     pub fn scope(&self) -> Scope {
-        self.scope
+        self.scope.clone()
     }
 
     /// Who this viewer is for the custody log: `console` and the peer address when known

@@ -57,7 +57,7 @@ impl ClueStore for SqlStore {
              WHERE c.id = ",
         );
         q.push_bind(id.0);
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         let Some(r) = q.build().fetch_optional(&self.pool).await? else {
             return Ok(None);
         };
@@ -99,7 +99,7 @@ impl ClueStore for SqlStore {
         );
         q.push_bind(id.0);
         q.push("))");
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         q.push(" ORDER BY f.fetched_at, f.id");
         q.build()
             .fetch_all(&self.pool)

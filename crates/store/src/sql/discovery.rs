@@ -56,7 +56,7 @@ impl DiscoveryStore for SqlStore {
             " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id \
              WHERE 1 = 1"
         ));
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         if let Some(s) = filter.state {
             q.push(" AND d.state = ").push_bind(s.code());
         }

@@ -370,7 +370,7 @@ impl EntityStore for SqlStore {
             entity_cols!(),
             " FROM entities e WHERE 1 = 1"
         ));
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         if let Some(d) = filter.district {
             q.push(" AND e.district = ").push_bind(d.to_string());
         }

@@ -136,7 +136,7 @@ impl FetchStore for SqlStore {
              WHERE f.site_id = ",
         );
         q.push_bind(site.0);
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         q.push(" ORDER BY f.sweep_id DESC, f.id DESC");
         push_page(&mut q, limit, 0);
         let rows = q.build().fetch_all(&self.pool).await?;
@@ -180,7 +180,7 @@ impl FetchStore for SqlStore {
               LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
         ));
         q.push_bind(id.0);
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         q.build()
             .fetch_optional(&self.pool)
             .await?
@@ -222,7 +222,7 @@ impl FetchStore for SqlStore {
              JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
              WHERE 1 = 1",
         );
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         q.push(" GROUP BY g.category, e.district ORDER BY g.category, e.district");
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
@@ -240,18 +240,100 @@ impl FetchStore for SqlStore {
         Ok(out)
     }
 
+    async fn triage_finding(
+        &self,
+        scope: Scope,
+        id: FindingId,
+        decision: &TriageDecision,
+        by: &Actor,
+    ) -> Result<Finding> {
+        let mut tx = self.write_tx().await?;
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, &scope);
+        let before = q
+            .build()
+            .fetch_optional(&mut *tx)
+            .await?
+            .as_ref()
+            .map(finding_from_row)
+            .transpose()?
+            .ok_or_else(|| StoreError::NotFound(format!("finding {id}")))?;
+        let now = self.now();
+        sqlx::query(
+            "UPDATE findings SET triage = $1, triage_reason = $2, triaged_by = $3, \
+             triaged_at = $4 WHERE id = $5",
+        )
+        .bind(decision.decision.code())
+        .bind(&decision.reason)
+        .bind(by.user.map(|u| u.0))
+        .bind(now)
+        .bind(id.0)
+        .execute(&mut *tx)
+        .await?;
+        let value = |t: Triage, r: &Option<String>| serde_json::json!({ "triage": t, "reason": r });
+        super::people::audit(
+            &mut tx,
+            now,
+            by,
+            &format!("finding:{id}"),
+            "triage",
+            Some(value(before.triage, &before.triage_reason)),
+            Some(value(decision.decision, &decision.reason)),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Finding {
+            triage: decision.decision,
+            triage_reason: decision.reason.clone(),
+            ..before
+        })
+    }
+
+    async fn rule_triage(&self, scope: Scope) -> Result<Vec<RuleTriage>> {
+        let mut q = QueryBuilder::new(
+            "SELECT g.rule_id, g.triage, COUNT(*) AS n FROM findings g \
+             JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
+             WHERE 1 = 1",
+        );
+        push_scope(&mut q, &scope);
+        q.push(" GROUP BY g.rule_id, g.triage ORDER BY g.rule_id");
+        let mut out: Vec<RuleTriage> = Vec::new();
+        for r in q.build().fetch_all(&self.pool).await? {
+            let rule: String = r.try_get("rule_id")?;
+            let triage: String = r.try_get("triage")?;
+            let n: i64 = r.try_get("n")?;
+            if out.last().is_none_or(|l| l.rule_id != rule) {
+                out.push(RuleTriage {
+                    rule_id: rule,
+                    open: 0,
+                    confirmed: 0,
+                    dismissed: 0,
+                    false_positive: 0,
+                });
+            }
+            let row = out.last_mut().expect("pushed above");
+            match Triage::from_str(&triage).map_err(|e| corrupt("triage", &triage, e))? {
+                Triage::Open => row.open += n,
+                Triage::Confirmed => row.confirmed += n,
+                Triage::Dismissed => row.dismissed += n,
+                Triage::FalsePositive => row.false_positive += n,
+            }
+        }
+        Ok(out)
+    }
+
     async fn totals(&self, scope: Scope) -> Result<Totals> {
-        let d = match scope {
-            Scope::City => None,
-            Scope::District(d) => Some(d.to_string()),
-        };
         let count = |sql: &'static str| {
-            let d = d.clone();
+            let scope = &scope;
             async move {
                 let mut q = QueryBuilder::<Db>::new(sql);
-                if let Some(d) = d {
-                    q.push(" AND e.district = ").push_bind(d);
-                }
+                push_scope(&mut q, scope);
                 let n: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
                 Ok::<_, StoreError>(n)
             }
@@ -293,7 +375,7 @@ impl SqlStore {
     ) -> Result<Vec<Fetch>> {
         let mut q = QueryBuilder::new(concat!("SELECT ", fetch_cols!(), fetch_from!(), " WHERE "));
         q.push(column).push(" = ").push_bind(value);
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         q.push(" ORDER BY ").push(order);
         push_page(&mut q, limit, 0);
         q.build()
@@ -306,7 +388,7 @@ impl SqlStore {
 }
 
 fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter) {
-    push_scope(q, scope);
+    push_scope(q, &scope);
     if let Some(c) = f.category {
         q.push(" AND g.category = ").push_bind(c.code());
     }
@@ -318,6 +400,9 @@ fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter
     }
     if let Some(s) = f.site_id {
         q.push(" AND g.site_id = ").push_bind(s.0);
+    }
+    if let Some(t) = f.triage {
+        q.push(" AND g.triage = ").push_bind(t.code());
     }
 }
 

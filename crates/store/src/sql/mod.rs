@@ -17,11 +17,12 @@ use crate::custody::*;
 use crate::discovery::*;
 use crate::filings::{Filing, FilingInput, JoinedBy};
 use crate::model::*;
+use crate::people::*;
 use crate::{Result, StoreError};
 use chrono::{DateTime, Utc};
 use domain::{
-    Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm,
-    Severity, SiteId, SiteKind, SweepId,
+    Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Role,
+    Severity, SiteId, SiteKind, SweepId, Triage, UserId,
 };
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use std::collections::BTreeSet;
@@ -143,7 +144,7 @@ macro_rules! finding_cols {
     () => {
         "g.id, g.sweep_id, g.site_id, g.fetch_id, g.url, g.category, g.rule_id, g.rule_pack, \
          g.severity, g.excerpt, g.location, g.warc_file, g.warc_offset, g.warc_digest, \
-         g.found_at, s.host, e.district"
+         g.found_at, s.host, e.district, g.triage, g.triage_reason"
     };
 }
 
@@ -160,6 +161,7 @@ mod discovery;
 mod entities;
 mod fetches;
 mod filings;
+mod people;
 mod sites;
 mod sweeps;
 
@@ -334,6 +336,11 @@ fn finding_from_row(r: &DbRow) -> Result<Finding> {
         },
         host: r.try_get("host")?,
         district: opt_district(r.try_get("district")?)?,
+        triage: {
+            let t: String = r.try_get("triage")?;
+            Triage::from_str(&t).map_err(|e| corrupt("triage", &t, e))?
+        },
+        triage_reason: r.try_get("triage_reason")?,
     })
 }
 
@@ -371,10 +378,33 @@ fn sweep_from_row(r: &DbRow) -> Result<Sweep> {
 
 // --- query helpers ---
 
-/// Appends the scope restriction; the query must join `entities e` (through `sites s`).
-pub(crate) fn push_scope(q: &mut QueryBuilder<Db>, scope: Scope) {
-    if let Scope::District(d) = scope {
-        q.push(" AND e.district = ").push_bind(d.to_string());
+/// Appends the scope restriction; the query must join `entities e` (through `sites s`). Rows
+/// without an entity (`e` null through a `LEFT JOIN`) are in the city's scope only.
+pub(crate) fn push_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
+    match scope {
+        Scope::City => {}
+        Scope::Districts(ds) if ds.is_empty() => {
+            q.push(" AND 1 = 0");
+        }
+        Scope::Districts(ds) => {
+            q.push(" AND e.district IN (");
+            let mut list = q.separated(", ");
+            for d in ds.iter() {
+                list.push_bind(d.to_string());
+            }
+            q.push(")");
+        }
+        Scope::Entities(ids) if ids.is_empty() => {
+            q.push(" AND 1 = 0");
+        }
+        Scope::Entities(ids) => {
+            q.push(" AND e.id IN (");
+            let mut list = q.separated(", ");
+            for id in ids.iter() {
+                list.push_bind(id.0);
+            }
+            q.push(")");
+        }
     }
 }
 

@@ -13,7 +13,7 @@ impl SiteStore for SqlStore {
             site_from!(),
             " WHERE 1 = 1"
         ));
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         if let Some(d) = filter.district {
             q.push(" AND e.district = ").push_bind(d.to_string());
         }
@@ -47,7 +47,7 @@ impl SiteStore for SqlStore {
             " WHERE s.id = "
         ));
         q.push_bind(id.0);
-        push_scope(&mut q, scope);
+        push_scope(&mut q, &scope);
         q.build()
             .fetch_optional(&self.pool)
             .await?

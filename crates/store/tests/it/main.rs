@@ -8,6 +8,7 @@
 mod backends;
 mod custody;
 mod import;
+mod people;
 mod records;
 mod register;
 

@@ -186,7 +186,7 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
     assert_eq!(dropped[0].district, None);
     // ... and a district bureau does not see it.
     let qingxiu = store
-        .list_sites(Scope::District(district("450103")), &SiteFilter::default())
+        .list_sites(Scope::district(district("450103")), &SiteFilter::default())
         .await
         .unwrap();
     assert_eq!(addresses(&qingxiu), ["a.test", "a2.test"]);
@@ -372,7 +372,7 @@ async fn record_fetch_stores_findings_once(store: TestStore) {
         }
     );
     assert!(store
-        .fetch(Scope::District(district("450107")), id)
+        .fetch(Scope::district(district("450107")), id)
         .await
         .unwrap()
         .is_none());
@@ -429,7 +429,7 @@ async fn record_fetch_stores_findings_once(store: TestStore) {
         id2
     );
     assert!(store
-        .site_fetches(Scope::District(district("450105")), a.id, 10)
+        .site_fetches(Scope::district(district("450105")), a.id, 10)
         .await
         .unwrap()
         .is_empty());
@@ -460,7 +460,7 @@ async fn record_fetch_stores_findings_once(store: TestStore) {
 }
 
 /// Findings on a.test (450103), the shop (450105), b.test (450107) and an unregistered site.
-async fn findings_fixture(store: &dyn Store) -> SweepId {
+pub(crate) async fn findings_fixture(store: &dyn Store) -> SweepId {
     register(store).await;
     // A discovered site: an entity's dropped domain stays as an unregistered site.
     store
@@ -536,15 +536,20 @@ async fn list_findings_filters_and_scope(store: TestStore) {
         3
     );
 
-    let qingxiu = Scope::District(district("450103"));
+    let qingxiu = Scope::district(district("450103"));
     assert_eq!(
-        excerpts(store.list_findings(qingxiu, &absolute).await.unwrap()),
+        excerpts(
+            store
+                .list_findings(qingxiu.clone(), &absolute)
+                .await
+                .unwrap()
+        ),
         ["最好", "第一"]
     );
     assert_eq!(
         excerpts(
             store
-                .list_findings(qingxiu, &FindingFilter::default())
+                .list_findings(qingxiu.clone(), &FindingFilter::default())
                 .await
                 .unwrap()
         ),
@@ -566,7 +571,7 @@ async fn list_findings_filters_and_scope(store: TestStore) {
     );
     // A district filter cannot widen a district scope.
     assert!(store
-        .list_findings(qingxiu, &by_district)
+        .list_findings(qingxiu.clone(), &by_district)
         .await
         .unwrap()
         .is_empty());
@@ -581,7 +586,12 @@ async fn list_findings_filters_and_scope(store: TestStore) {
     );
     // The unregistered site's finding is city-only.
     assert_eq!(
-        excerpts(store.list_findings(qingxiu, &critical).await.unwrap()),
+        excerpts(
+            store
+                .list_findings(qingxiu.clone(), &critical)
+                .await
+                .unwrap()
+        ),
         ["百家乐"]
     );
 
@@ -618,7 +628,11 @@ async fn list_findings_filters_and_scope(store: TestStore) {
     assert_eq!(shop_findings[0].host, "waimai.test");
 
     // Site reads are scoped as well.
-    assert!(store.site(qingxiu, site.id).await.unwrap().is_none());
+    assert!(store
+        .site(qingxiu.clone(), site.id)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         store.site(Scope::City, site.id).await.unwrap().unwrap(),
         site
@@ -653,9 +667,9 @@ async fn dashboard_counts_and_totals(store: TestStore) {
     // Taxonomy order, as `Category::ALL` lists it.
     expect.sort_by_key(|(code, d, _)| (code.parse::<Category>().unwrap(), d.clone()));
     assert_eq!(counts, expect);
-    let qingxiu = Scope::District(district("450103"));
+    let qingxiu = Scope::district(district("450103"));
     let counts: Vec<_> = store
-        .finding_counts(qingxiu)
+        .finding_counts(qingxiu.clone())
         .await
         .unwrap()
         .iter()
@@ -680,7 +694,7 @@ async fn dashboard_counts_and_totals(store: TestStore) {
             sweeps: 1
         }
     );
-    let district_totals = store.totals(qingxiu).await.unwrap();
+    let district_totals = store.totals(qingxiu.clone()).await.unwrap();
     assert_eq!(
         district_totals,
         Totals {
@@ -812,13 +826,13 @@ async fn sweep_fetches_in_recording_order_and_scope(store: TestStore) {
         [elsewhere]
     );
     assert!(store
-        .sweep_fetches(Scope::District(district("450105")), sweep)
+        .sweep_fetches(Scope::district(district("450105")), sweep)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
         of(store
-            .sweep_fetches(Scope::District(district("450103")), sweep)
+            .sweep_fetches(Scope::district(district("450103")), sweep)
             .await
             .unwrap()),
         ids
@@ -1063,13 +1077,13 @@ async fn validators_and_change_history_across_sweeps(store: TestStore) {
     );
     // Scoped like every district-owned read: a.test belongs to 青秀 (450103).
     assert!(store
-        .site_history(Scope::District(district("450107")), a.id, 0)
+        .site_history(Scope::district(district("450107")), a.id, 0)
         .await
         .unwrap()
         .is_empty());
     assert_eq!(
         store
-            .site_history(Scope::District(district("450103")), a.id, 0)
+            .site_history(Scope::district(district("450103")), a.id, 0)
             .await
             .unwrap()
             .len(),
@@ -1229,9 +1243,13 @@ async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captu
         "the finding's page and the capture, not a.test/other"
     );
     // Scoped like the site: another district sees no clue.
-    let elsewhere = Scope::District(district("450107"));
-    assert!(store.clue(elsewhere, id).await.unwrap().is_none());
-    assert!(store.clue_fetches(elsewhere, id).await.unwrap().is_empty());
+    let elsewhere = Scope::district(district("450107"));
+    assert!(store.clue(elsewhere.clone(), id).await.unwrap().is_none());
+    assert!(store
+        .clue_fetches(elsewhere.clone(), id)
+        .await
+        .unwrap()
+        .is_empty());
     // Captures are never resumed as sweeps.
     assert!(store.unfinished_sweep().await.unwrap().is_none());
 }

@@ -354,7 +354,7 @@ async fn second_sweep_sends_validators_records_304s_and_scans_only_changed_pages
     assert!(site_set.originals.is_empty(), "{:?}", site_set.originals);
     assert_eq!(site_set.selected.to_string(), format!("site {HOST}"));
     // Another district sees no such site; an unknown sweep is named.
-    let elsewhere = Scope::District(domain::DistrictCode::parse("450102").unwrap());
+    let elsewhere = Scope::district(domain::DistrictCode::parse("450102").unwrap());
     assert!(matches!(
         select(store.as_ref(), elsewhere, &Selection::Site(HOST.into())).await,
         Err(SelectionError::NoSite(_))

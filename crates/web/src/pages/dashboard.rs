@@ -66,8 +66,8 @@ pub(crate) async fn page(
     viewer: Viewer,
 ) -> Result<Html<String>, WebError> {
     let scope = viewer.scope();
-    let totals = app.store.totals(scope).await?;
-    let counts = app.store.finding_counts(scope).await?;
+    let totals = app.store.totals(scope.clone()).await?;
+    let counts = app.store.finding_counts(scope.clone()).await?;
     let sweeps = app.store.list_sweeps(RECENT_SWEEPS).await?;
 
     // Columns: the districts in force, then any other code findings were counted under

@@ -228,10 +228,8 @@ impl Profile {
         let Some(entity) = app.store.entity(id).await? else {
             return Ok(None);
         };
-        if let Scope::District(d) = scope {
-            if entity.input.district != d {
-                return Ok(None);
-            }
+        if !scope.allows(Some(entity.input.district), Some(entity.id)) {
+            return Ok(None);
         }
         let today = Utc::now().date_naive();
         let filings: Vec<FilingView> = app
@@ -278,11 +276,11 @@ impl Profile {
                 site_id: Some(site.id),
                 ..FindingFilter::default()
             };
-            let findings_total = app.store.count_findings(scope, &filter).await?;
+            let findings_total = app.store.count_findings(scope.clone(), &filter).await?;
             let findings = app
                 .store
                 .list_findings(
-                    scope,
+                    scope.clone(),
                     &FindingFilter {
                         limit: PROFILE_FINDINGS,
                         ..filter
@@ -291,7 +289,7 @@ impl Profile {
                 .await?;
             captures.extend(
                 app.store
-                    .site_fetches(scope, site.id, PROFILE_CAPTURES as i64)
+                    .site_fetches(scope.clone(), site.id, PROFILE_CAPTURES as i64)
                     .await?,
             );
             sites.push(SiteView {
@@ -666,8 +664,12 @@ async fn run_search(
         return Err(WebError::Unavailable("搜索索引未启用".into()));
     };
     let mut q = search::Query::new(text).page(offset, limit);
-    if let Scope::District(d) = scope {
-        q = q.district(d.to_string());
+    // The index narrows a one-district scope; every hit is checked against the database
+    // below all the same.
+    if let Scope::Districts(ds) = &scope {
+        if let [d] = &ds[..] {
+            q = q.district(d.to_string());
+        }
     }
     let index = index.clone();
     let hits = tokio::task::spawn_blocking(move || index.search(&q))

@@ -77,11 +77,11 @@ pub(crate) async fn list(
     let filter = params.filter()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
-    let total = app.store.count_findings(scope, &filter).await?;
+    let total = app.store.count_findings(scope.clone(), &filter).await?;
     let rows = app
         .store
         .list_findings(
-            scope,
+            scope.clone(),
             &FindingFilter {
                 limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,

@@ -53,16 +53,18 @@ async fn load(
         Subject::Site(id) => (
             id,
             None,
-            app.store.site_fetches(scope, id, MAX_RECORDS).await?,
+            app.store
+                .site_fetches(scope.clone(), id, MAX_RECORDS)
+                .await?,
         ),
         Subject::Clue(id) => {
             let clue = app
                 .store
-                .clue(scope, id)
+                .clue(scope.clone(), id)
                 .await?
                 .ok_or_else(|| WebError::NotFound(format!("线索 {id}")))?;
             // Newest first, as a site's record lists them.
-            let mut fetches = app.store.clue_fetches(scope, id).await?;
+            let mut fetches = app.store.clue_fetches(scope.clone(), id).await?;
             fetches.reverse();
             fetches.truncate(MAX_RECORDS as usize);
             (clue.site_id, Some(clue), fetches)
@@ -70,7 +72,7 @@ async fn load(
     };
     let site = app
         .store
-        .site(scope, site_id)
+        .site(scope.clone(), site_id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("网站 {site_id}")))?;
     record::build(

@@ -230,20 +230,26 @@ pub(crate) async fn detail(
     let scope = viewer.scope();
     let site = app
         .store
-        .site(scope, id)
+        .site(scope.clone(), id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("网站 {id}")))?;
-    let fetches = app.store.site_fetches(scope, id, SITE_FETCHES).await?;
-    let history = app.store.site_history(scope, id, SITE_HISTORY).await?;
+    let fetches = app
+        .store
+        .site_fetches(scope.clone(), id, SITE_FETCHES)
+        .await?;
+    let history = app
+        .store
+        .site_history(scope.clone(), id, SITE_HISTORY)
+        .await?;
     let filter = FindingFilter {
         site_id: Some(id),
         ..FindingFilter::default()
     };
-    let findings_total = app.store.count_findings(scope, &filter).await?;
+    let findings_total = app.store.count_findings(scope.clone(), &filter).await?;
     let findings = app
         .store
         .list_findings(
-            scope,
+            scope.clone(),
             &FindingFilter {
                 limit: SITE_FINDINGS,
                 ..filter
