@@ -65,6 +65,86 @@ pub enum Command {
     /// The configuration (`DATA/wangjian.toml`, `WANGJIAN_*` variables, flags).
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// The people who log in to the console: add, list, disable, passwords, roles, API tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+/// A role on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// City administrator (市局管理员): users, and everything staff do.
+    Admin,
+    /// City supervisor (市局监管人员): city-wide reads and actions.
+    Supervisor,
+    /// District inspector (区局执法人员): their districts (`--district`, one or more).
+    Inspector,
+    /// Third-party evaluator (第三方评价机构): assigned entities (`--entity`) only, read-only.
+    Evaluator,
+    /// Read-only auditor (审计人员).
+    Auditor,
+}
+
+/// A role and where it applies.
+#[derive(Debug, Args)]
+pub struct RoleSpec {
+    /// The role (`--admin` is `--role admin`).
+    #[arg(long, value_enum, required_unless_present = "admin")]
+    pub role: Option<RoleArg>,
+    /// Shorthand for `--role admin`.
+    #[arg(long, conflicts_with = "role")]
+    pub admin: bool,
+    /// A district code of an inspector (repeat for several).
+    #[arg(long = "district", value_name = "CODE")]
+    pub districts: Vec<String>,
+    /// The USCC of an entity assigned to an evaluator (repeat for several).
+    #[arg(long = "entity", value_name = "USCC")]
+    pub entities: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Adds a user. The password is read from stdin with `--password-stdin`, else generated
+    /// and printed once.
+    Add {
+        username: String,
+        #[command(flatten)]
+        role: RoleSpec,
+        /// The name shown in the console (by default the username).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Lists users (a header row, or `no users`).
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Disables a user (their sessions end; they are kept for the records that name them).
+    Disable { username: String },
+    /// Enables a disabled user again.
+    Enable { username: String },
+    /// Sets a new password (from stdin with `--password-stdin`, else generated and printed);
+    /// ends the user's sessions and lifts a lock.
+    Passwd {
+        username: String,
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Gives a user another role.
+    Role {
+        username: String,
+        #[command(flatten)]
+        role: RoleSpec,
+    },
+    /// Makes an API token acting as the user (printed once; `Authorization: Bearer TOKEN`).
+    Token {
+        username: String,
+        /// What the token is for.
+        #[arg(long, default_value = "api")]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

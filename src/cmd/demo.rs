@@ -6,6 +6,7 @@
 use super::Ctx;
 use crate::cli::DemoArgs;
 use anyhow::{bail, Context};
+use domain::Role;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,6 +87,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         bail!("the sweep fetched no pages");
     }
     demo_capture(ctx, store.clone(), crawl).await?;
+    demo_users(store.as_ref()).await?;
     drop(running);
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
@@ -150,6 +152,69 @@ async fn demo_capture(
             "demo: evidence capture of {url} (sweep {}): no screenshot ({why})",
             outcome.sweep_id
         ),
+    }
+    Ok(())
+}
+
+/// The demo's people, one of each role (two inspectors of 兴宁区, so that one can confirm the
+/// other's evidence capture), added on the first run with generated passwords, which are
+/// printed; a later run leaves existing users alone.
+async fn demo_users(store: &dyn store::Store) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let xingning = domain::DistrictCode::parse("450102")?;
+    let evaluated: Vec<domain::EntityId> = store
+        .list_entities(
+            store::Scope::district(xingning),
+            &store::EntityFilter {
+                limit: 5,
+                ..store::EntityFilter::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    let by = store::Actor::system("demo");
+    let users = [
+        ("admin", "市局管理员", Role::Admin, vec![], vec![]),
+        ("supervisor", "市局监管科", Role::Supervisor, vec![], vec![]),
+        (
+            "xingning1",
+            "兴宁区执法一",
+            Role::Inspector,
+            vec![xingning],
+            vec![],
+        ),
+        (
+            "xingning2",
+            "兴宁区执法二",
+            Role::Inspector,
+            vec![xingning],
+            vec![],
+        ),
+        (
+            "evaluator",
+            "第三方评价",
+            Role::Evaluator,
+            vec![],
+            evaluated,
+        ),
+        ("auditor", "审计", Role::Auditor, vec![], vec![]),
+    ];
+    println!("demo users (log in at the console; passwords are shown once):");
+    for (username, name, role, districts, entities) in users {
+        let password = super::user::generate_password()?;
+        let spec = people::UserSpec {
+            username: username.to_string(),
+            display_name: name.to_string(),
+            role,
+            districts,
+            entities,
+        };
+        people::add_user(store, &spec, &password, &by).await?;
+        println!("  {username}\t{password}\t{}", role.title());
     }
     Ok(())
 }

@@ -17,6 +17,7 @@ mod serve;
 mod simweb;
 mod sites;
 mod sweep;
+mod user;
 
 use crate::cli::*;
 use crate::config::{Config, Flags};
@@ -55,6 +56,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export(args) => export::export(&ctx, args).await,
         Command::Search(cmd) => search::search(&ctx, cmd).await,
         Command::Config(cmd) => config::config(&ctx, cmd),
+        Command::User(cmd) => user::user(&ctx, cmd).await,
     }
 }
 

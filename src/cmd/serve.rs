@@ -26,10 +26,10 @@ pub async fn serve_on(
     listener: tokio::net::TcpListener,
 ) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
-    if !addr.ip().is_loopback() {
+    if store.count_users().await? == 0 {
         eprintln!(
-            "warning: the console has no login yet: anyone who can reach {addr} sees the register \
-             and the evidence"
+            "warning: there are no users yet: add an administrator with \
+             `wangjian user add NAME --admin` to log in"
         );
     }
     let data = &ctx.data;
@@ -49,6 +49,8 @@ pub async fn serve_on(
                 .join(format!("{}.pub", super::log::LOG_KEY_NAME)),
         }),
         search,
+        people: people::Policy::default(),
+        secure_cookies: false,
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,

@@ -7,6 +7,7 @@ mod custody;
 mod engines;
 mod eval;
 mod register;
+mod users;
 mod validation;
 mod wacz;
 

@@ -279,6 +279,9 @@ pub trait ClueStore: Send + Sync {
     /// when there is none.
     async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
     async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
+    /// Clues in scope, newest first.
+    async fn list_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<Vec<Clue>>;
+    async fn count_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<i64>;
     /// The evidence of a clue: the fetches whose records its findings point at, and the
     /// fetches of the captures taken for it, oldest first.
     async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>>;

@@ -306,12 +306,25 @@ pub struct NewClue {
 pub struct Clue {
     pub id: ClueId,
     pub site_id: SiteId,
+    /// The site's host and path prefix (`shop.test/`, `waimai.test/shop/8812`).
+    pub site: String,
+    /// The district of the site's entity (none for a site not yet attached to one).
+    pub district: Option<DistrictCode>,
     pub created_at: DateTime<Utc>,
     pub created_by: String,
     pub summary: String,
     pub findings: Vec<FindingId>,
     /// Sweeps of kind [`SweepKind::Capture`] taken for this clue, oldest first.
     pub captures: Vec<SweepId>,
+}
+
+/// Filter for the clue list. Empty fields match everything.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClueFilter {
+    pub site_id: Option<SiteId>,
+    pub district: Option<DistrictCode>,
+    pub limit: i64,
+    pub offset: i64,
 }
 
 /// What a sweep row is.

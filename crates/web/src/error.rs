@@ -40,6 +40,24 @@ pub enum WebError {
     /// Anything else that is our fault. Logged; the user sees a generic message.
     #[error("internal: {0}")]
     Internal(String),
+    /// No live session or API token.
+    #[error("not logged in")]
+    Unauthenticated,
+    /// The viewer's role does not grant this.
+    #[error("forbidden: {0:?}")]
+    Forbidden(domain::Permission),
+    /// A state-changing request that a browser says came from another site.
+    #[error("cross-site request")]
+    CrossSite,
+    /// A form without its session's CSRF token (missing, stale or forged).
+    #[error("CSRF token missing or stale")]
+    Csrf,
+    /// A request body over the limit.
+    #[error("request body too large")]
+    TooLarge,
+    /// The action conflicts with the record's state; the message says how (shown).
+    #[error("conflict: {0}")]
+    Conflict(String),
 }
 
 impl WebError {
@@ -49,6 +67,10 @@ impl WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            WebError::Forbidden(_) | WebError::CrossSite | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            WebError::Conflict(_) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,6 +81,12 @@ impl WebError {
             WebError::NotFound(_) => "not_found",
             WebError::BadRequest(_) => "bad_request",
             WebError::Unavailable(_) => "unavailable",
+            WebError::Unauthenticated => "unauthenticated",
+            WebError::Forbidden(_) => "forbidden",
+            WebError::CrossSite => "cross_site",
+            WebError::Csrf => "csrf",
+            WebError::TooLarge => "too_large",
+            WebError::Conflict(_) => "conflict",
             _ => "internal",
         }
     }
@@ -70,6 +98,14 @@ impl WebError {
             WebError::BadRequest(why) => format!("请求有误：{why}"),
             WebError::CorruptEvidence(why) => format!("证据记录已损坏或无法解析：{why}"),
             WebError::Unavailable(what) => format!("暂不可用：{what}"),
+            WebError::Unauthenticated => "请先登录（会话不存在或已过期）。".to_string(),
+            WebError::Forbidden(p) => format!("您的角色无权执行此操作：{}。", permission_title(*p)),
+            WebError::CrossSite => "拒绝来自其他网站的提交请求。".to_string(),
+            WebError::Csrf => {
+                "表单已过期或来源不明（CSRF 校验未通过），请刷新页面后重新提交。".to_string()
+            }
+            WebError::TooLarge => "提交的内容过大。".to_string(),
+            WebError::Conflict(why) => format!("无法执行：{why}"),
             _ => match request_id() {
                 Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
                 None => "服务器内部错误，已记录日志。".to_string(),
@@ -80,11 +116,31 @@ impl WebError {
     /// Logs server-side failures; client errors are not worth an error line.
     fn log(&self) {
         match self {
-            WebError::NotFound(_) | WebError::BadRequest(_) => {
+            WebError::NotFound(_)
+            | WebError::BadRequest(_)
+            | WebError::Unauthenticated
+            | WebError::Forbidden(_)
+            | WebError::CrossSite
+            | WebError::Csrf
+            | WebError::TooLarge
+            | WebError::Conflict(_) => {
                 tracing::debug!(error = %self, "request refused")
             }
             _ => tracing::error!(error = %self, "request failed"),
         }
+    }
+}
+
+/// A permission's name for people.
+pub fn permission_title(p: domain::Permission) -> &'static str {
+    use domain::Permission::*;
+    match p {
+        Read => "查阅",
+        Triage => "研判与线索",
+        Capture => "证据提取",
+        Export => "证据导出",
+        ViewEvidence => "查看证据",
+        ManageUsers => "用户管理",
     }
 }
 
@@ -108,6 +164,10 @@ impl IntoResponse for WebError {
                 StatusCode::NOT_FOUND => "页面不存在",
                 StatusCode::BAD_REQUEST => "请求有误",
                 StatusCode::SERVICE_UNAVAILABLE => "暂不可用",
+                StatusCode::UNAUTHORIZED => "请先登录",
+                StatusCode::FORBIDDEN => "无权操作",
+                StatusCode::PAYLOAD_TOO_LARGE => "内容过大",
+                StatusCode::CONFLICT => "无法执行",
                 _ if matches!(self, WebError::CorruptEvidence(_)) => "证据记录不可读",
                 _ => "服务器内部错误",
             },

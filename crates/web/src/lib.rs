@@ -24,6 +24,7 @@ mod api;
 mod capture;
 pub mod error;
 pub mod exports;
+mod forms;
 mod headers;
 mod pages;
 mod record;
@@ -35,13 +36,18 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use domain::DistrictTable;
 use store::Store;
 
 pub use error::{ApiError, WebError};
-pub use viewer::Viewer;
+pub use viewer::{Viewer, SESSION_COOKIE};
+
+/// Percent-encodes a form or query value (for clients and tests that build forms).
+pub fn encode_form_value(value: &str) -> String {
+    view::encode(value)
+}
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -57,6 +63,11 @@ pub struct AppState {
     pub log: Option<LogPublication>,
     /// The search index (`None`: search answers 503).
     pub search: Option<search::SearchIndex>,
+    /// Login throttling and session expiry.
+    pub people: people::Policy,
+    /// Whether cookies are marked `Secure` (the console is served over TLS, by itself or by a
+    /// trusted proxy in front of it).
+    pub secure_cookies: bool,
 }
 
 /// Where the console finds what it publishes about the transparency log.
@@ -83,7 +94,8 @@ pub(crate) type Shared = Arc<AppState>;
 /// security headers.
 pub fn router(state: AppState) -> Router {
     let shared: Shared = Arc::new(state);
-    Router::new()
+    // Everything a person reads or does: behind a login.
+    let protected = Router::new()
         .route("/", get(pages::dashboard::page))
         .route("/entities", get(pages::entities::list))
         .route("/entities/{id}", get(pages::entities::profile))
@@ -104,14 +116,26 @@ pub fn router(state: AppState) -> Router {
             "/evidence/{fetch_id}/screenshot",
             get(pages::evidence::screenshot),
         )
-        .route("/transparency", get(pages::transparency::page))
-        .route("/transparency/key", get(pages::transparency::key))
         .route("/api/findings", get(api::findings))
         .route("/api/sites", get(api::sites))
         .route("/api/sites/{id}/record", get(pages::record::json))
-        .route("/static/style.css", get(pages::style_css))
+        .route("/logout", post(pages::login::logout))
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            viewer::authenticate,
+        ));
+    // What anyone may read: the login form, the stylesheet, and what the bureau publishes so
+    // that evidence can be checked without an account (the log's checkpoints and key).
+    let public = Router::new()
+        .route("/login", get(pages::login::page).post(pages::login::submit))
+        .route("/transparency", get(pages::transparency::page))
+        .route("/transparency/key", get(pages::transparency::key))
+        .route("/static/style.css", get(pages::style_css));
+    protected
+        .merge(public)
         .fallback(error::fallback)
         .with_state(shared)
+        .layer(axum::middleware::from_fn(viewer::same_origin))
         .layer(axum::middleware::from_fn(headers::security))
 }
 

@@ -175,7 +175,7 @@ pub(crate) fn district(s: &str) -> Result<DistrictCode> {
     DistrictCode::parse(s).map_err(|e| corrupt("district", s, e))
 }
 
-fn opt_district(s: Option<String>) -> Result<Option<DistrictCode>> {
+pub(crate) fn opt_district(s: Option<String>) -> Result<Option<DistrictCode>> {
     s.as_deref().map(district).transpose()
 }
 

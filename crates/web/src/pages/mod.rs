@@ -6,6 +6,7 @@ pub(crate) mod dashboard;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;
+pub(crate) mod login;
 pub(crate) mod record;
 pub(crate) mod sites;
 pub(crate) mod transparency;

@@ -45,8 +45,8 @@ async fn viewing_evidence_appends_a_custody_entry_and_shows_the_trail() {
             r.subject(),
             Ok(store::CustodySubject::record(&p.warc_file, p.offset))
         );
-        // No socket, so no peer address: the console alone.
-        assert_eq!(r.actor, "console");
+        // The logged-in user.
+        assert_eq!(r.actor, "user:supervisor");
     }
     assert_eq!(rows[0].reason, "立案审查");
     assert_eq!(rows[1].reason, "未说明");
@@ -74,7 +74,7 @@ async fn a_hostile_reason_is_escaped() {
 }
 
 #[tokio::test]
-async fn over_a_socket_the_actor_names_the_peer() {
+async fn over_a_socket_the_actor_is_the_logged_in_user() {
     let fx = fixture().await;
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -84,8 +84,9 @@ async fn over_a_socket_the_actor_names_the_peer() {
     }));
     let mut conn = TcpStream::connect(addr).await.unwrap();
     let req = format!(
-        "GET /evidence/{}?reason=check HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-        fx.fetch
+        "GET /evidence/{}?reason=check HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\n\
+         Connection: close\r\n\r\n",
+        fx.fetch, fx.cookie
     );
     conn.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
@@ -93,10 +94,7 @@ async fn over_a_socket_the_actor_names_the_peer() {
     assert!(String::from_utf8_lossy(&raw).starts_with("HTTP/1.1 200 OK"));
     let rows = all_custody(fx.state.store.as_ref()).await;
     assert_eq!(rows.len(), 1);
-    assert_eq!(
-        rows[0].actor,
-        format!("console {}", conn.local_addr().unwrap())
-    );
+    assert_eq!(rows[0].actor, "user:supervisor");
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }

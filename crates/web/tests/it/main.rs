@@ -18,7 +18,9 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use axum::Router;
 use chrono::{DateTime, TimeZone, Utc};
-use domain::{Category, DistrictCode, DistrictTable, FetchId, SiteId, SiteKind, SweepId, Uscc};
+use domain::{
+    Category, DistrictCode, DistrictTable, FetchId, Role, SiteId, SiteKind, SweepId, Uscc,
+};
 use evidence::{ExchangeRecord, WarcWriter, WriterConfig};
 use store::{
     EntityInput, EvidencePointer, NewFetch, NewFinding, SiteFilter, SiteSweepState, SqliteStore,
@@ -36,7 +38,12 @@ pub const ESCAPED_SCRIPT: &str = "&#60;script&#62;";
 
 /// A fixture: the state's parts plus the ids tests link to.
 pub struct Fixture {
+    /// The console as a logged-in city supervisor's browser sees it.
     pub router: Router,
+    /// That session's CSRF token.
+    pub csrf: String,
+    /// That session's `Cookie` header value.
+    pub cookie: String,
     pub state: AppState,
     /// Keeps the evidence directory alive.
     pub _dir: tempfile::TempDir,
@@ -272,9 +279,15 @@ pub async fn fixture() -> Fixture {
             public_key_file: keys_dir.join("console-test.pub"),
         }),
         search: None,
+        people: people::Policy::default(),
+        secure_cookies: false,
     };
+    let (router, csrf, cookie) =
+        logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;
     Fixture {
-        router: web::router(state.clone()),
+        router,
+        csrf,
+        cookie,
         state,
         _dir: dir,
         shop,
@@ -286,6 +299,96 @@ pub async fn fixture() -> Fixture {
 }
 
 /// A response as the tests look at it.
+/// The password of every test user.
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Adds a user with `role` (and districts) and logs them in: the console as their browser sees
+/// it (every request carries the session cookie), and the session's CSRF token.
+pub async fn logged_in(
+    state: &AppState,
+    username: &str,
+    role: Role,
+    districts: &[&str],
+) -> (Router, String) {
+    let (router, csrf, _) = logged_in_with_cookie(state, username, role, districts).await;
+    (router, csrf)
+}
+
+/// [`logged_in`], and the `Cookie` header value of the session (for raw sockets).
+pub async fn logged_in_with_cookie(
+    state: &AppState,
+    username: &str,
+    role: Role,
+    districts: &[&str],
+) -> (Router, String, String) {
+    let spec = people::UserSpec {
+        username: username.into(),
+        display_name: username.into(),
+        role,
+        districts: districts
+            .iter()
+            .map(|d| DistrictCode::parse(d).unwrap())
+            .collect(),
+        entities: vec![],
+    };
+    let store = state.store.as_ref();
+    people::add_user(store, &spec, PASSWORD, &store::Actor::system("test"))
+        .await
+        .expect("a test user");
+    let session = people::login(
+        store,
+        &people::Policy::default(),
+        username,
+        PASSWORD,
+        "127.0.0.1",
+    )
+    .await
+    .unwrap()
+    .expect("the test user logs in");
+    let cookie = format!("{}={}", web::SESSION_COOKIE, session.token);
+    let sent = cookie.clone();
+    let router = web::router(state.clone()).layer(axum::middleware::map_request(
+        move |mut req: Request<Body>| {
+            let cookie = sent.clone();
+            async move {
+                req.headers_mut().insert("cookie", cookie.parse().unwrap());
+                req
+            }
+        },
+    ));
+    (router, session.csrf, cookie)
+}
+
+/// POSTs a URL-encoded form (with the browser's same-origin header).
+pub async fn post_form(router: &Router, uri: &str, form: &[(&str, &str)]) -> Got {
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{k}={}", web::encode_form_value(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let res = router
+        .clone()
+        .oneshot(
+            Request::post(uri)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("sec-fetch-site", "same-origin")
+                .body(Body::from(body))
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    Got {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+    }
+}
+
 pub struct Got {
     pub status: StatusCode,
     pub headers: HeaderMap,

@@ -223,7 +223,7 @@ async fn search_and_discovered_sites() {
         search: Some(index),
         ..f.state.clone()
     };
-    let router = web::router(state);
+    let (router, _) = crate::logged_in(&state, "searcher", domain::Role::Supervisor, &[]).await;
     let hits = get(&router, "/api/search?q=最佳商贸").await.ok().json();
     assert_eq!(hits[0]["type"], "entity");
     assert_eq!(hits[0]["id"], id);

@@ -17,9 +17,11 @@ async fn serves_the_dashboard_over_tcp() {
     }));
 
     let mut conn = TcpStream::connect(addr).await.unwrap();
-    conn.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .await
-        .unwrap();
+    let req = format!(
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: {}\r\nConnection: close\r\n\r\n",
+        fx.cookie
+    );
+    conn.write_all(req.as_bytes()).await.unwrap();
     let mut raw = Vec::new();
     conn.read_to_end(&mut raw).await.unwrap();
     let text = String::from_utf8(raw).unwrap();
