@@ -33,4 +33,6 @@ id_type!(
     ClueId,
     /// A person who logs in to the console (bureau staff or an evaluator).
     UserId,
+    /// An evidence capture asked for by one inspector, to be confirmed by a second.
+    CaptureRequestId,
 );

@@ -13,6 +13,7 @@
 // against both.
 #![allow(clippy::duplicate_mod)]
 
+pub mod capture;
 pub mod clue;
 pub mod custody;
 pub mod discovery;
@@ -26,6 +27,9 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use capture::{
+    CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
+};
 pub use custody::*;
 pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
@@ -37,7 +41,7 @@ pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
+use domain::{CaptureRequestId, ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -62,9 +66,13 @@ pub enum StoreError {
     NotFound(String),
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-    /// The change would break a uniqueness rule (a username taken, …).
+    /// The change would break a uniqueness rule (a username taken, …), or the row changed
+    /// meanwhile.
     #[error("conflict: {0}")]
     Conflict(String),
+    /// A step on a capture request that its state or its people do not allow.
+    #[error("capture request: {0}")]
+    Step(#[from] StepRefusal),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -84,6 +92,7 @@ pub trait Store:
     + CustodyStore
     + PeopleStore
     + AuditStore
+    + CaptureRequestStore
 {
 }
 
@@ -98,14 +107,15 @@ impl<T> Store for T where
         + CustodyStore
         + PeopleStore
         + AuditStore
+        + CaptureRequestStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, ClueStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore,
-        PeopleStore, SiteStore, Store, SweepStore,
+        AuditStore, CaptureRequestStore, ClueStore, CustodyStore, DiscoveryStore, EntityStore,
+        FetchStore, FilingStore, PeopleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -348,6 +358,42 @@ pub trait PeopleStore: Send + Sync {
     async fn token_user(&self, token_hash: &str) -> Result<Option<User>>;
     async fn list_api_tokens(&self, user: UserId) -> Result<Vec<ApiToken>>;
     async fn revoke_api_token(&self, id: i64, by: &Actor) -> Result<()>;
+}
+
+/// Two-person evidence capture requests ([`capture`]): every step goes through
+/// [`CaptureState::after`] and is audited in its transaction.
+#[async_trait]
+pub trait CaptureRequestStore: Send + Sync {
+    /// Stores a pending request (audited as `request`); `NotFound` when the clue is not a clue
+    /// of the site.
+    async fn create_capture_request(
+        &self,
+        new: &NewCaptureRequest,
+        by: &Actor,
+    ) -> Result<CaptureRequest>;
+    /// The request, when its site is in scope.
+    async fn capture_request(
+        &self,
+        scope: Scope,
+        id: CaptureRequestId,
+    ) -> Result<Option<CaptureRequest>>;
+    /// Requests in scope, newest first.
+    async fn list_capture_requests(
+        &self,
+        scope: Scope,
+        filter: &CaptureRequestFilter,
+    ) -> Result<Vec<CaptureRequest>>;
+    /// Takes `step` on the request in scope (`NotFound` outside it) by `by`, audited with the
+    /// request before and after: `Step` when the transition refuses it (the requester
+    /// confirming their own request, a step its state does not allow), `Conflict` when another
+    /// step got there first.
+    async fn step_capture_request(
+        &self,
+        scope: Scope,
+        id: CaptureRequestId,
+        step: &CaptureStep,
+        by: &Actor,
+    ) -> Result<CaptureRequest>;
 }
 
 /// The audit log: append-only; written by the store in the same transaction as each change.

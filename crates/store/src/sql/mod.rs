@@ -155,6 +155,7 @@ macro_rules! sweep_cols {
 }
 
 // One file per aggregate trait; after the column macros, which they use.
+mod captures;
 mod clues;
 mod custody;
 mod discovery;
