@@ -86,9 +86,8 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     if summary.pages == 0 {
         bail!("the sweep fetched no pages");
     }
-    demo_capture(ctx, store.clone(), crawl).await?;
     demo_users(store.as_ref()).await?;
-    drop(running);
+    demo_capture(ctx, store.clone(), crawl).await?;
     if args.no_serve {
         return Ok(ExitCode::SUCCESS);
     }
@@ -103,11 +102,15 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot listen on {}", addr.ip()))?
         }
     };
-    super::serve::serve_on(ctx, store, listener).await
+    // simweb stays up while the console runs: its captures fetch from it.
+    let served = super::serve::serve_on(ctx, store, listener, &resolve).await;
+    drop(running);
+    served
 }
 
 /// The demo's evidence capture: the homepage of the first registered trading site, with a
-/// screenshot when a browser is installed, by two demonstration operators.
+/// screenshot when a browser is installed, by two of the demo's users who may capture it
+/// (city-wide staff before the administrator).
 async fn demo_capture(
     ctx: &Ctx,
     store: Arc<dyn Store>,
@@ -127,16 +130,35 @@ async fn demo_capture(
         eprintln!("demo: no trading site to capture as evidence");
         return Ok(());
     };
+    let mut users: Vec<store::User> = store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| {
+            !u.disabled
+                && u.role.may(domain::Permission::Capture)
+                && u.scope().allows(site.district, site.entity_id)
+        })
+        .collect();
+    users.sort_by_key(|u| (u.role == Role::Admin, u.id));
+    if users.len() < sweep::capture::MIN_OPERATORS {
+        eprintln!(
+            "demo: fewer than two users may capture {}; no evidence capture",
+            site.host
+        );
+        return Ok(());
+    }
+    let operators = users.iter().take(2).map(|u| u.username.clone()).collect();
     let mut config = super::sweep_config(ctx, crawl, None);
     config.progress = false;
     let url = url::Url::parse(&format!("http://{}/", site.host))?;
     let browser = super::evidence::browser_config(None, &config.crawl);
-    let (outcome, _) = super::evidence::capture_and_log(
+    let (outcome, _) = sweep::capture::capture_and_log(
         store,
         &config,
         sweep::capture::CaptureRequest {
             url: url.clone(),
-            operators: vec!["演示取证员甲".into(), "演示取证员乙".into()],
+            operators,
             reason: "演示：交易网站首页的电子数据提取".into(),
             browser,
             clue: None,

@@ -11,8 +11,7 @@ use evidence::LogIndex;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
-use std::sync::Arc;
-use store::{Scope, Store};
+use store::Scope;
 
 pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCode> {
     match cmd {
@@ -22,13 +21,7 @@ pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCod
     }
 }
 
-/// Page titles for `pages.jsonl`: the `<title>` of the decoded page.
-fn page_title(text: &str) -> Option<String> {
-    Some(detect::extract(text).title)
-}
-
 async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitCode> {
-    let data = &ctx.data;
     let store = ctx.data.open_store().await?;
     let selection = match (&args.site, args.sweep, args.clue) {
         (_, _, Some(id)) => sweep::export::Selection::Clue(domain::ClueId(id)),
@@ -36,90 +29,45 @@ async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitCode> {
         (None, Some(id), None) => sweep::export::Selection::Sweep(domain::SweepId(id)),
         (None, None, None) => bail!("give --site HOST, --sweep ID or --clue ID"),
     };
-    let set = sweep::export::select(store.as_ref(), Scope::City, &selection).await?;
-    let what = set.selected.to_string();
-    let records = set.records(&data.evidence());
-    let signer = evidence::wacz::WaczSigner::load_or_create(&data.keys())?;
-    let mut params = evidence::wacz::WaczParams::new(
-        args.title
-            .clone()
-            .unwrap_or_else(|| format!("wangjian evidence: {what}")),
-    );
-    params.software = super::SOFTWARE.to_string();
-    params.extra_info = vec![("export-selection".to_string(), what.clone())];
-    params.page_title = Some(&page_title);
-    // Every stored record goes with its inclusion proof under a signed checkpoint that covers
-    // the whole log (signed now when the latest does not).
-    let (log, signer_log) = log::open_log(data)?;
-    let key = log::verifier_key(data, None)?;
-    let covering = evidence::tlog::audit::covering_checkpoint(
-        &log,
-        &signer_log,
-        log::LOG_ORIGIN,
-        &key,
-        chrono::Utc::now(),
-    )?;
-    let index = LogIndex::new(&log, covering.checkpoint.clone())?;
-    let proofs = evidence::wacz::LogProofSource {
-        log: &log,
-        index: &index,
-        note: covering.note.clone(),
-        verifier_key: key.clone(),
-    };
-    let summary = evidence::wacz::write_wacz_with_proofs(
-        &args.output,
-        &records,
-        &params,
-        Some(&signer),
-        Some(&proofs),
+    let reason = args
+        .reason
+        .as_deref()
+        .map(str::trim)
+        .filter(|r| !r.is_empty())
+        .unwrap_or(store::NO_REASON);
+    // Who: `$USER`, else `cli`; why: `--reason`, else "未说明".
+    let done = sweep::export::export_wacz(
+        store.as_ref(),
+        Scope::City,
+        &super::export_config(ctx),
+        &sweep::export::ExportRequest {
+            selection,
+            title: args.title.clone(),
+            output: args.output.clone(),
+            actor: super::cli_actor(),
+            reason: reason.to_string(),
+        },
     )
-    .with_context(|| format!("cannot export {what}"))?;
-    if summary.unproved > 0 {
-        let _ = std::fs::remove_file(&summary.path);
-        bail!(
-            "{what}: {} stored records are not in the transparency log under its checkpoint of {} \
-             leaves; no package written",
-            summary.unproved,
-            index.checkpoint().size
-        );
-    }
+    .await?;
+    let summary = &done.summary;
     println!(
-        "export: {what}: {} fetches, {} records ({} proven in the log under checkpoint {}), {} indexed, {} pages -> {} ({} bytes, datapackage {})",
-        records.len(),
+        "export: {}: {} fetches, {} records ({} proven in the log under checkpoint {}), {} indexed, {} pages -> {} ({} bytes, datapackage {})",
+        done.selected,
+        done.records,
         summary.records,
         summary.proved,
-        index.checkpoint().size,
+        done.checkpoint_size,
         summary.indexed,
         summary.pages,
         summary.path.display(),
         summary.bytes,
         summary.datapackage_hash
     );
-    log_export(store.as_ref(), &set.selected, args.reason.as_deref()).await?;
+    println!(
+        "custody: logged export as entry {} ({})",
+        done.custody.id, done.custody.hash
+    );
     Ok(ExitCode::SUCCESS)
-}
-
-/// Logs an export in the chain of custody (who: `$USER`, else `cli`; why: `--reason`, else
-/// "未说明") under the subject the console's extraction record looks for.
-async fn log_export(
-    store: &dyn Store,
-    selected: &sweep::export::Selected,
-    reason: Option<&str>,
-) -> anyhow::Result<()> {
-    let reason = reason
-        .map(str::trim)
-        .filter(|r| !r.is_empty())
-        .unwrap_or(store::NO_REASON);
-    let row = store
-        .append_custody(&store::NewCustody::new(
-            super::cli_actor(),
-            store::CustodyAction::Export,
-            selected.custody_subject(),
-            reason,
-        ))
-        .await?;
-    println!("custody: logged export as entry {} ({})", row.id, row.hash);
-    Ok(())
 }
 
 /// The browser for screenshots: `program`, else one found on the system; or why there is none.
@@ -133,51 +81,15 @@ pub fn browser_config(
         .ok_or_else(|| "no browser (chromium) is installed".to_string())
 }
 
-/// Runs an evidence capture and enters it in the chain of custody (the operators as actor).
-pub async fn capture_and_log(
-    store: Arc<dyn Store>,
-    config: &sweep::SweepConfig,
-    req: sweep::capture::CaptureRequest,
-) -> anyhow::Result<(sweep::capture::CaptureOutcome, store::CustodyRecord)> {
-    let reason = req.reason.trim().to_string();
-    let actor = req.operators.join(", ");
-    let outcome = sweep::capture::capture_url(store.clone(), config, req).await?;
-    let row = store
-        .append_custody(&store::NewCustody::new(
-            actor,
-            store::CustodyAction::Capture,
-            &store::CustodySubject::Sweep(outcome.sweep_id),
-            reason,
-        ))
-        .await?;
-    Ok((outcome, row))
-}
-
 async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.data.open_store().await?;
-    let clue = match args.clue {
-        Some(id) => Some(
-            store
-                .clue(Scope::City, domain::ClueId(id))
-                .await?
-                .with_context(|| format!("no clue {id}"))?,
-        ),
-        None => None,
-    };
-    let url = match (&args.url, &clue) {
-        (Some(u), _) => u.clone(),
-        (None, Some(c)) => {
-            let first = c.findings.first().context("the clue has no findings")?;
-            store
-                .finding(Scope::City, *first)
-                .await?
-                .with_context(|| format!("finding {first} of clue {}", c.id))?
-                .finding
-                .url
-        }
-        (None, None) => bail!("give a URL or --clue ID"),
-    };
-    let url = url::Url::parse(&url).with_context(|| format!("bad URL {url:?}"))?;
+    let target = sweep::capture::target(
+        store.as_ref(),
+        Scope::City,
+        args.url.as_deref(),
+        args.clue.map(domain::ClueId),
+    )
+    .await?;
     let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
     let mut config = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
     config.progress = false;
@@ -186,23 +98,24 @@ async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     } else {
         browser_config(args.browser.clone(), &config.crawl)
     };
-    let (outcome, row) = capture_and_log(
+    let (outcome, row) = sweep::capture::capture_and_log(
         store,
         &config,
         sweep::capture::CaptureRequest {
-            url,
+            url: target.url,
             operators: args.operators.clone(),
             reason: args.reason.clone(),
             browser,
-            clue: clue.as_ref().map(|c| c.id),
+            clue: target.clue.as_ref().map(|c| c.id),
         },
     )
     .await?;
     println!(
-        "capture: sweep {} ({}{}), {} fetches, final {} {}",
+        "capture: sweep {} ({}{}) by {}, {} fetches, final {} {}",
         outcome.sweep_id,
         outcome.site.host,
         outcome.site.path_prefix,
+        outcome.operators.join(", "),
         outcome.fetches.len(),
         outcome
             .final_status

@@ -138,14 +138,29 @@ pub fn sweep_config(
         warc_max_bytes: 1 << 30,
         software: SOFTWARE.to_string(),
         progress: true,
-        log: Some(::sweep::LogConfig {
-            dir: ctx.data.log(),
-            keys_dir: ctx.data.keys(),
-            key_name: log::LOG_KEY_NAME.to_string(),
-            origin: log::LOG_ORIGIN.to_string(),
-            tsa_url,
-            tsa_root: log::tsa_root(&ctx.data),
-        }),
+        log: Some(log_config(ctx, tsa_url)),
+    }
+}
+
+/// Where evidence exports find the evidence, the log and the keys.
+pub fn export_config(ctx: &Ctx) -> ::sweep::export::ExportConfig {
+    ::sweep::export::ExportConfig {
+        evidence_dir: ctx.data.evidence(),
+        log: log_config(ctx, None),
+        software: SOFTWARE.to_string(),
+    }
+}
+
+/// The data directory's transparency log, its key and origin, and the TSA asked to
+/// time-stamp new checkpoints.
+fn log_config(ctx: &Ctx, tsa_url: Option<String>) -> ::sweep::LogConfig {
+    ::sweep::LogConfig {
+        dir: ctx.data.log(),
+        keys_dir: ctx.data.keys(),
+        key_name: log::LOG_KEY_NAME.to_string(),
+        origin: log::LOG_ORIGIN.to_string(),
+        tsa_url,
+        tsa_root: log::tsa_root(&ctx.data),
     }
 }
 

@@ -16,14 +16,16 @@ pub async fn serve(ctx: &Ctx, _args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    serve_on(ctx, store, listener).await
+    serve_on(ctx, store, listener, &[]).await
 }
 
-/// Serves the console on `listener` until Ctrl-C.
+/// Serves the console on `listener` until Ctrl-C; its evidence captures map hosts with
+/// `resolve` (curl-style entries: the demo's simulated web) besides the usual resolution.
 pub async fn serve_on(
     ctx: &Ctx,
     store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
+    resolve: &[String],
 ) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     if store.count_users().await? == 0 {
@@ -38,6 +40,7 @@ pub async fn serve_on(
         keep_in_step(ctx, store.clone(), index.clone());
     }
     println!("console: http://{addr}/");
+    let capture = capture_settings(ctx, resolve)?;
     let state = web::AppState {
         store,
         evidence_dir: data.evidence(),
@@ -51,12 +54,32 @@ pub async fn serve_on(
         search,
         people: people::Policy::default(),
         secure_cookies: false,
+        export: Some(super::export_config(ctx)),
+        capture: Some(capture),
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,
         _ = tokio::signal::ctrl_c() => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How the console takes the evidence captures its users confirm: the crawler's settings, the
+/// data directory's evidence and log, the configured TSA, and the browser when one is installed.
+fn capture_settings(ctx: &Ctx, resolve: &[String]) -> anyhow::Result<web::CaptureSettings> {
+    let args = crate::cli::CrawlArgs {
+        resolve: Vec::new(),
+        max_pages: None,
+        max_depth: None,
+        concurrency: None,
+        delay_ms: None,
+        timeout: None,
+    };
+    let crawl = super::crawl_config(&ctx.config, &args, resolve)?;
+    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+    sweep.progress = false;
+    let browser = super::evidence::browser_config(None, &sweep.crawl);
+    Ok(web::CaptureSettings { sweep, browser })
 }
 
 /// Opens the data directory's search index and brings it up to date; `None` (said on stderr)

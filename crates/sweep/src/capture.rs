@@ -15,15 +15,22 @@
 //! in the console and export with `evidence export --sweep ID` like any other; it is never
 //! resumed as a crawl. Without a browser the capture still succeeds and says that no
 //! screenshot was taken. Must not know HTTP of the console or SQL.
+//!
+//! Every front end (`wangjian evidence capture`, the console's two-person capture) goes through
+//! the same functions: [`target`] finds the page and its site (a URL, or a clue's first
+//! finding) in the caller's scope; [`capture_and_log`] checks the operators
+//! ([`check_operators`]: once users exist, each must be an active user who may capture that
+//! site, and is named `user:NAME`), takes the capture and appends it to the chain of custody
+//! with the operators as actor.
 
 use std::sync::Arc;
 
 use chrono::Utc;
 use crawl::browser::{BrowserConfig, Screenshot};
 use crawl::Profile;
-use domain::{ClueId, FetchId, SweepId};
+use domain::{ClueId, FetchId, Permission, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
-use store::{Site, Store};
+use store::{Clue, CustodyAction, CustodyRecord, CustodySubject, NewCustody, Scope, Site, Store};
 use url::Url;
 
 use crate::error::{CaptureRefusal, SweepError};
@@ -48,6 +55,8 @@ pub struct CaptureRequest {
 pub struct CaptureOutcome {
     /// The capture's sweep (kind `capture`).
     pub sweep_id: SweepId,
+    /// The operators as the evidence names them ([`check_operators`]).
+    pub operators: Vec<String>,
     pub site: Site,
     /// The fetch rows of the hops, first request first.
     pub fetches: Vec<FetchId>,
@@ -79,20 +88,8 @@ pub async fn capture_url(
     config: &SweepConfig,
     req: CaptureRequest,
 ) -> Result<CaptureOutcome, SweepError> {
-    let operators = operators(&req.operators)?;
-    let host = req
-        .url
-        .host_str()
-        .ok_or_else(|| CaptureRefusal::NoHost {
-            url: req.url.to_string(),
-        })?
-        .to_ascii_lowercase();
-    let site = store
-        .site_for_url(&host, req.url.path())
-        .await?
-        .ok_or_else(|| CaptureRefusal::UnknownSite {
-            url: req.url.to_string(),
-        })?;
+    let site = site_of(store.as_ref(), &req.url).await?;
+    let operators = check_operators(store.as_ref(), &req.operators, &site).await?;
     let sweep_id = store.create_capture(site.id, req.clue).await?;
     let mut writer = open_writer(config, sweep_id, &format!("wangjian-capture{}", sweep_id.0))?;
 
@@ -175,6 +172,7 @@ pub async fn capture_url(
     let checkpoint = close_log(config, &writer).await?;
     Ok(CaptureOutcome {
         sweep_id,
+        operators,
         site,
         fetches,
         final_url: capture.final_url.clone(),
@@ -182,6 +180,157 @@ pub async fn capture_url(
         screenshot,
         checkpoint,
     })
+}
+
+/// Where a capture goes: the page, its site, and the clue it is taken for.
+#[derive(Debug, Clone)]
+pub struct CaptureTarget {
+    pub url: Url,
+    pub site: Site,
+    pub clue: Option<Clue>,
+}
+
+/// The known site `url` belongs to.
+async fn site_of(store: &dyn Store, url: &Url) -> Result<Site, SweepError> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| CaptureRefusal::NoHost {
+            url: url.to_string(),
+        })?
+        .to_ascii_lowercase();
+    Ok(store
+        .site_for_url(&host, url.path())
+        .await?
+        .ok_or_else(|| CaptureRefusal::UnknownSite {
+            url: url.to_string(),
+        })?)
+}
+
+/// The page to capture, read in `scope`: `url`, else the page of the clue's first finding; its
+/// known site (which must be in scope, and the clue's when a clue is given).
+pub async fn target(
+    store: &dyn Store,
+    scope: Scope,
+    url: Option<&str>,
+    clue: Option<ClueId>,
+) -> Result<CaptureTarget, SweepError> {
+    let clue = match clue {
+        Some(id) => Some(
+            store
+                .clue(scope.clone(), id)
+                .await?
+                .ok_or(CaptureRefusal::NoClue { clue: id })?,
+        ),
+        None => None,
+    };
+    let raw = match (url.map(str::trim).filter(|u| !u.is_empty()), &clue) {
+        (Some(u), _) => u.to_string(),
+        (None, Some(c)) => {
+            let first = c
+                .findings
+                .first()
+                .ok_or(CaptureRefusal::EmptyClue { clue: c.id })?;
+            store
+                .finding(scope.clone(), *first)
+                .await?
+                .ok_or(CaptureRefusal::EmptyClue { clue: c.id })?
+                .finding
+                .url
+        }
+        (None, None) => return Err(CaptureRefusal::NoTarget.into()),
+    };
+    let url = Url::parse(&raw)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or(CaptureRefusal::BadUrl { url: raw })?;
+    let site = site_of(store, &url).await?;
+    if !scope.allows(site.district, site.entity_id) {
+        return Err(CaptureRefusal::OutOfScope {
+            url: url.to_string(),
+        }
+        .into());
+    }
+    if let Some(c) = &clue {
+        if c.site_id != site.id {
+            return Err(CaptureRefusal::NotTheCluesSite {
+                url: url.to_string(),
+                clue: c.id,
+            }
+            .into());
+        }
+    }
+    Ok(CaptureTarget { url, site, clue })
+}
+
+/// The operators of a capture of `site`, as the evidence names them: the distinct names given
+/// (at least [`MIN_OPERATORS`]); once the store has users, each must be one (`NAME` or
+/// `user:NAME`), active, with a role that may capture and the site in their scope, and is named
+/// `user:NAME`. Before any user exists (a fresh installation, the command line alone) the
+/// names are taken as given.
+pub async fn check_operators(
+    store: &dyn Store,
+    names: &[String],
+    site: &Site,
+) -> Result<Vec<String>, SweepError> {
+    let names = operators(names)?;
+    if store.count_users().await? == 0 {
+        return Ok(names);
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for name in names {
+        let username = name.strip_prefix("user:").unwrap_or(&name).to_string();
+        let user = store.user_by_name(&username).await?.ok_or_else(|| {
+            CaptureRefusal::UnknownOperator {
+                name: username.clone(),
+            }
+        })?;
+        if user.disabled {
+            return Err(CaptureRefusal::OperatorDisabled { name: username }.into());
+        }
+        if !user.role.may(Permission::Capture) {
+            return Err(CaptureRefusal::OperatorMayNotCapture { name: username }.into());
+        }
+        if !user.scope().allows(site.district, site.entity_id) {
+            return Err(CaptureRefusal::OperatorOutOfScope {
+                name: username,
+                site: format!("{}{}", site.host, site.path_prefix),
+            }
+            .into());
+        }
+        let actor = user.actor();
+        if !out.contains(&actor) {
+            out.push(actor);
+        }
+    }
+    if out.len() < MIN_OPERATORS {
+        return Err(CaptureRefusal::TooFewOperators {
+            needed: MIN_OPERATORS,
+            got: out.len(),
+        }
+        .into());
+    }
+    Ok(out)
+}
+
+/// Takes the capture ([`capture_url`]) and appends it to the chain of custody: the operators
+/// (as [`check_operators`] names them) as actor, the stated reason, the capture's sweep as
+/// subject.
+pub async fn capture_and_log(
+    store: Arc<dyn Store>,
+    config: &SweepConfig,
+    req: CaptureRequest,
+) -> Result<(CaptureOutcome, CustodyRecord), SweepError> {
+    let reason = one_line(&req.reason);
+    let outcome = capture_url(store.clone(), config, req).await?;
+    let row = store
+        .append_custody(&NewCustody::new(
+            outcome.operators.join(", "),
+            CustodyAction::Capture,
+            &CustodySubject::Sweep(outcome.sweep_id),
+            reason,
+        ))
+        .await?;
+    Ok((outcome, row))
 }
 
 /// The distinct, non-empty operator names; at least [`MIN_OPERATORS`].

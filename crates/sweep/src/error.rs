@@ -3,6 +3,7 @@
 //! another. Errors keep their causes as sources: a variant's text adds only what the cause
 //! does not say, so a printed chain names each cause once.
 
+use domain::ClueId;
 use evidence::tlog::{CheckpointError, LogError, NoteError};
 
 /// A sweep (or capture) that could not go on.
@@ -47,4 +48,30 @@ pub enum CaptureRefusal {
         "an evidence capture needs at least {needed} different operators (--operator), got {got}"
     )]
     TooFewOperators { needed: usize, got: usize },
+    #[error("{url:?} is not a URL")]
+    BadUrl { url: String },
+    #[error("give a URL or a clue")]
+    NoTarget,
+    /// The clue does not exist, or not in the caller's scope.
+    #[error("no clue {clue}")]
+    NoClue { clue: ClueId },
+    #[error("clue {clue} has no findings to take a URL from")]
+    EmptyClue { clue: ClueId },
+    /// The URL's site is not the clue's.
+    #[error("{url} is not a page of the site of clue {clue}")]
+    NotTheCluesSite { url: String, clue: ClueId },
+    /// The URL's site is outside the caller's scope.
+    #[error("{url} belongs to a site outside your scope")]
+    OutOfScope { url: String },
+    /// Users exist, and an operator is none of them.
+    #[error("operator {name:?} is not a user")]
+    UnknownOperator { name: String },
+    #[error("operator {name:?} is disabled")]
+    OperatorDisabled { name: String },
+    /// The operator's role does not grant evidence capture.
+    #[error("operator {name:?} may not take evidence captures")]
+    OperatorMayNotCapture { name: String },
+    /// The site is outside the operator's scope.
+    #[error("the site {site} is outside the scope of operator {name:?}")]
+    OperatorOutOfScope { name: String, site: String },
 }

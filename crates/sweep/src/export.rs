@@ -2,15 +2,26 @@
 //! evidence, plus the original `response` of every revisit among them that the selection does
 //! not hold itself (usually from an earlier sweep), so that the package can replay each revisit.
 //!
-//! Owns the selection only: packing it (`evidence::wacz`) and logging the export in the chain
-//! of custody are the caller's. Must not: write anything.
+//! [`select`] decides the selection and writes nothing. [`export_wacz`] is the one export that
+//! every front end calls (`wangjian evidence export`, the console's `POST /exports`): it packs
+//! the selection into a signed WACZ (`evidence::wacz`) with every record's inclusion proof under
+//! a checkpoint covering the whole log (signed then, when the latest does not), and appends the
+//! export to the chain of custody right after the package is written, naming who and why.
 
 use std::collections::HashSet;
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use domain::{ClueId, FetchId, SweepId};
-use store::{CustodySubject, Fetch, Scope, SiteAddress, Store, StoreError};
+use evidence::tlog::{CheckpointError, Log, LogError, NoteError, Signer};
+use evidence::wacz::{WaczError, WaczSummary};
+use evidence::{LogIndex, LogIndexError};
+use store::{
+    CustodyAction, CustodyRecord, CustodySubject, Fetch, NewCustody, Scope, SiteAddress, Store,
+    StoreError,
+};
+
+use crate::run::LogConfig;
 
 /// What to export.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,4 +182,181 @@ pub async fn select(
 /// `site_for_url` is not scoped (the crawler needs every site); an export is.
 fn site_in_scope(scope: &Scope, site: &store::Site) -> bool {
     scope.allows(site.district, site.entity_id)
+}
+
+/// Where an export finds the evidence and the transparency log, and what it says it is.
+#[derive(Debug, Clone)]
+pub struct ExportConfig {
+    /// The directory of the WARC files the store's pointers name.
+    pub evidence_dir: PathBuf,
+    /// The log (and its signing key) the records are proven in; the package's own signing
+    /// key (`evidence::wacz::SIGNING_KEY_FILE`) lives in its `keys_dir` too.
+    pub log: LogConfig,
+    /// `name/version` written into the package.
+    pub software: String,
+}
+
+/// One export: what, where to, by whom and why.
+#[derive(Debug, Clone)]
+pub struct ExportRequest {
+    pub selection: Selection,
+    /// The package's title; by default it names the selection.
+    pub title: Option<String>,
+    /// The file to write (replaced when it exists).
+    pub output: PathBuf,
+    /// Who exports, as the chain of custody names them (`user:NAME`, or the OS user).
+    pub actor: String,
+    /// Why ([`store::NO_REASON`] when the person gave none).
+    pub reason: String,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone)]
+pub struct Exported {
+    pub selected: Selected,
+    /// Stored records selected (fetches with a record, originals of revisits included).
+    pub records: usize,
+    pub summary: WaczSummary,
+    /// Tree size of the checkpoint the package proves its records under.
+    pub checkpoint_size: u64,
+    /// The export's custody row.
+    pub custody: CustodyRecord,
+}
+
+/// Why an export wrote no package.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    #[error(transparent)]
+    Selection(#[from] SelectionError),
+    /// The transparency log could not be opened (`LogError::Locked`: a sweep or another
+    /// export holds it).
+    #[error("transparency log")]
+    Log(#[source] LogError),
+    #[error("transparency log signing key")]
+    LogKey(#[source] NoteError),
+    #[error("transparency log checkpoint")]
+    Checkpoint(#[source] CheckpointError),
+    #[error("the log does not hold the signed tree")]
+    LogIndex(#[source] LogIndexError),
+    #[error("cannot write the package")]
+    Wacz(#[source] WaczError),
+    /// Some stored records are not in the log under the covering checkpoint: no package.
+    #[error("{selected}: {unproved} stored records are not in the transparency log under its checkpoint of {size} leaves; no package written")]
+    Unproved {
+        selected: Selected,
+        unproved: usize,
+        size: u64,
+    },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the export worker stopped")]
+    Worker(#[from] tokio::task::JoinError),
+}
+
+/// Exports `req.selection` read in `scope` as a signed WACZ at `req.output` and logs the
+/// export in the chain of custody (see the module documentation). On any failure no package
+/// is left at `req.output` and nothing is logged.
+pub async fn export_wacz(
+    store: &dyn Store,
+    scope: Scope,
+    config: &ExportConfig,
+    req: &ExportRequest,
+) -> Result<Exported, ExportError> {
+    let set = select(store, scope, &req.selection).await?;
+    let selected = set.selected.clone();
+    let records = set.records(&config.evidence_dir);
+    let config = config.clone();
+    let (title, output) = (req.title.clone(), req.output.clone());
+    let what = selected.clone();
+    let (summary, checkpoint_size) =
+        tokio::task::spawn_blocking(move || pack(&config, &records, &what, title, &output))
+            .await??;
+    let custody = match store
+        .append_custody(&NewCustody::new(
+            req.actor.clone(),
+            CustodyAction::Export,
+            selected.custody_subject(),
+            req.reason.clone(),
+        ))
+        .await
+    {
+        Ok(row) => row,
+        Err(e) => {
+            // An export that is not in the chain of custody must not leave a package.
+            let _ = std::fs::remove_file(&summary.path);
+            return Err(e.into());
+        }
+    };
+    Ok(Exported {
+        selected,
+        records: set.fetches.len() + set.originals.len(),
+        summary,
+        checkpoint_size,
+        custody,
+    })
+}
+
+/// Page titles for `pages.jsonl`: the `<title>` of the decoded page.
+fn page_title(text: &str) -> Option<String> {
+    Some(detect::extract(text).title)
+}
+
+/// Writes the package (blocking: files and hashing).
+fn pack(
+    config: &ExportConfig,
+    records: &[evidence::wacz::Selection],
+    what: &Selected,
+    title: Option<String>,
+    output: &Path,
+) -> Result<(WaczSummary, u64), ExportError> {
+    let lc = &config.log;
+    let signer =
+        evidence::wacz::WaczSigner::load_or_create(&lc.keys_dir).map_err(ExportError::Wacz)?;
+    let mut params = evidence::wacz::WaczParams::new(
+        title.unwrap_or_else(|| format!("wangjian evidence: {what}")),
+    );
+    params.software = config.software.clone();
+    params.extra_info = vec![("export-selection".to_string(), what.to_string())];
+    params.page_title = Some(&page_title);
+    // Every stored record goes with its inclusion proof under a signed checkpoint that covers
+    // the whole log (signed now when the latest does not).
+    let log = Log::open(&lc.dir).map_err(ExportError::Log)?;
+    for repair in log.repairs() {
+        tracing::warn!(%repair, "transparency log repaired on open");
+    }
+    let log_signer =
+        Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(ExportError::LogKey)?;
+    let key = log_signer.verifier_key();
+    let covering = evidence::tlog::audit::covering_checkpoint(
+        &log,
+        &log_signer,
+        &lc.origin,
+        &key,
+        chrono::Utc::now(),
+    )
+    .map_err(ExportError::Checkpoint)?;
+    let index = LogIndex::new(&log, covering.checkpoint.clone()).map_err(ExportError::LogIndex)?;
+    let proofs = evidence::wacz::LogProofSource {
+        log: &log,
+        index: &index,
+        note: covering.note.clone(),
+        verifier_key: key.clone(),
+    };
+    let summary = evidence::wacz::write_wacz_with_proofs(
+        output,
+        records,
+        &params,
+        Some(&signer),
+        Some(&proofs),
+    )
+    .map_err(ExportError::Wacz)?;
+    if summary.unproved > 0 {
+        let _ = std::fs::remove_file(&summary.path);
+        return Err(ExportError::Unproved {
+            selected: what.clone(),
+            unproved: summary.unproved,
+            size: index.checkpoint().size,
+        });
+    }
+    Ok((summary, index.checkpoint().size))
 }

@@ -58,6 +58,10 @@ pub enum WebError {
     /// The action conflicts with the record's state; the message says how (shown).
     #[error("conflict: {0}")]
     Conflict(String),
+    /// The viewer may not do this to this record (e.g. confirm their own capture request);
+    /// the message says why (shown).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 impl WebError {
@@ -68,7 +72,10 @@ impl WebError {
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            WebError::Forbidden(_) | WebError::CrossSite | WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Forbidden(_)
+            | WebError::CrossSite
+            | WebError::Csrf
+            | WebError::Refused(_) => StatusCode::FORBIDDEN,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -87,6 +94,7 @@ impl WebError {
             WebError::Csrf => "csrf",
             WebError::TooLarge => "too_large",
             WebError::Conflict(_) => "conflict",
+            WebError::Refused(_) => "refused",
             _ => "internal",
         }
     }
@@ -106,6 +114,7 @@ impl WebError {
             }
             WebError::TooLarge => "提交的内容过大。".to_string(),
             WebError::Conflict(why) => format!("无法执行：{why}"),
+            WebError::Refused(why) => format!("不能执行此操作：{why}"),
             _ => match request_id() {
                 Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
                 None => "服务器内部错误，已记录日志。".to_string(),
@@ -123,7 +132,8 @@ impl WebError {
             | WebError::CrossSite
             | WebError::Csrf
             | WebError::TooLarge
-            | WebError::Conflict(_) => {
+            | WebError::Conflict(_)
+            | WebError::Refused(_) => {
                 tracing::debug!(error = %self, "request refused")
             }
             _ => tracing::error!(error = %self, "request failed"),

@@ -8,13 +8,16 @@
 //! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
 //! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
-//! Access: the console has no login yet and is meant to be bound to 127.0.0.1. Every handler gets
-//! its [`Scope`](store::Scope) from one place, [`Viewer::scope`], which today always answers
-//! `Scope::City`; users and district scopes slot in there (a later issue), and no handler reads
-//! district-owned rows any other way.
+//! Access: every handler gets its [`Scope`](store::Scope) from one place, [`Viewer::scope`], and
+//! no handler reads district-owned rows any other way.
 //!
 //! Evidence is looked up through the fetch id (`/evidence/{fetch_id}`): no file path ever comes
 //! from the user, and the stored pointer is checked again before a file is opened.
+//!
+//! A GET (or HEAD) never writes: evidence views, exports and captures are forms posted with a
+//! stated reason (`pages::evidence`, `pages::packages`, `pages::captures`); the evidence they
+//! act on goes through the same crate functions as the command line (`sweep::export`,
+//! `sweep::capture`).
 //!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `headers`
 //! (security headers and request ids), `pages` (HTML), `api` (JSON), `capture` (decoding a
@@ -28,6 +31,7 @@ mod forms;
 mod headers;
 mod pages;
 mod record;
+mod runtime;
 pub mod table;
 mod view;
 mod viewer;
@@ -42,6 +46,7 @@ use domain::DistrictTable;
 use store::Store;
 
 pub use error::{ApiError, WebError};
+pub use pages::captures::fail_interrupted as fail_interrupted_captures;
 pub use viewer::{Viewer, SESSION_COOKIE};
 
 /// Percent-encodes a form or query value (for clients and tests that build forms).
@@ -49,7 +54,8 @@ pub fn encode_form_value(value: &str) -> String {
     view::encode(value)
 }
 
-/// What every handler can reach.
+/// What every handler can reach (the configuration of a console; its runtime state is
+/// `runtime::App`'s).
 #[derive(Clone)]
 pub struct AppState {
     /// The records.
@@ -68,6 +74,20 @@ pub struct AppState {
     /// Whether cookies are marked `Secure` (the console is served over TLS, by itself or by a
     /// trusted proxy in front of it).
     pub secure_cookies: bool,
+    /// Where evidence exports (`POST /exports`) find the evidence, the log and the keys
+    /// (`None`: exports answer 503).
+    pub export: Option<sweep::export::ExportConfig>,
+    /// How confirmed evidence captures are taken (`None`: capture requests can be listed, not
+    /// made or confirmed).
+    pub capture: Option<CaptureSettings>,
+}
+
+/// How the console takes an evidence capture: the sweep's settings (crawler, evidence and log
+/// directories, TSA) and the browser for the screenshot, or why there is none.
+#[derive(Debug, Clone)]
+pub struct CaptureSettings {
+    pub sweep: sweep::SweepConfig,
+    pub browser: Result<crawl::browser::BrowserConfig, String>,
 }
 
 /// Where the console finds what it publishes about the transparency log.
@@ -87,13 +107,13 @@ impl std::fmt::Debug for AppState {
     }
 }
 
-/// Shared state as handlers receive it.
-pub(crate) type Shared = Arc<AppState>;
+/// Shared state as handlers receive it (the configuration through `Deref`).
+pub(crate) type Shared = Arc<runtime::App>;
 
 /// The console's routes (see the crate docs); every response, including 404s, carries the
 /// security headers.
 pub fn router(state: AppState) -> Router {
-    let shared: Shared = Arc::new(state);
+    let shared: Shared = Arc::new(runtime::App::new(state));
     // Everything a person reads or does: behind a login.
     let protected = Router::new()
         .route("/", get(pages::dashboard::page))
@@ -112,10 +132,22 @@ pub fn router(state: AppState) -> Router {
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
+        .route("/evidence/{fetch_id}/view", post(pages::evidence::view))
         .route(
             "/evidence/{fetch_id}/screenshot",
             get(pages::evidence::screenshot),
         )
+        .route(
+            "/exports",
+            get(pages::packages::page).post(pages::packages::export),
+        )
+        .route(
+            "/captures",
+            get(pages::captures::list).post(pages::captures::request),
+        )
+        .route("/captures/{id}", get(pages::captures::detail))
+        .route("/captures/{id}/confirm", post(pages::captures::confirm))
+        .route("/captures/{id}/cancel", post(pages::captures::cancel))
         .route("/api/findings", get(api::findings))
         .route("/api/sites", get(api::sites))
         .route("/api/sites/{id}/record", get(pages::record::json))
@@ -152,6 +184,15 @@ pub async fn serve_until(
 ) -> std::io::Result<()> {
     if let Ok(addr) = listener.local_addr() {
         tracing::info!(%addr, "console listening");
+    }
+    // A capture cut off by the last stop is failed, never left "running".
+    match fail_interrupted_captures(state.store.as_ref()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            n,
+            "evidence captures interrupted by the last stop marked failed"
+        ),
+        Err(e) => tracing::error!(error = %e, "cannot close interrupted evidence captures"),
     }
     // Connect info gives the custody log the peer address (`Viewer::actor`).
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();

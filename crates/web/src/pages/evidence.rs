@@ -6,30 +6,36 @@
 //! (`^[A-Za-z0-9._-]+\.warc(\.gz)?$`) that resolves to a regular file directly inside the
 //! evidence directory. Captured pages are hostile and are never rendered as HTML.
 //!
-//! Chain of custody: every view that shows a record appends a custody row (who: the viewer's
-//! actor; why: `?reason=`, else "未说明") before the page renders, and the page shows the
+//! Chain of custody: a view is a form. `GET /evidence/{id}` writes nothing: it asks why the
+//! record is to be viewed. `POST /evidence/{id}/view` (a session's form, its CSRF token
+//! checked, [`Permission::ViewEvidence`]) with a non-empty reason appends a custody row (who:
+//! the user, `user:NAME`; why: the reason) before the record renders, and the page shows the
 //! record's custody trail, this view included.
 //!
-//! `/evidence/{fetch_id}/screenshot` serves the full-page screenshot taken with a fetch's
-//! response (the `resource` record concurrent to it, right after the exchange in its file) as
-//! `image/png`, only after its digests hold and its bytes start as a PNG; the view is logged in
-//! the chain of custody like any other.
+//! The full-page screenshot taken with a fetch's response (the `resource` record concurrent to
+//! it, right after the exchange in its file) is part of that view: it is shown only after its
+//! digests hold and its bytes start as a PNG, its own custody row is appended with the view's,
+//! and the page's `<img>` carries a short-lived grant of the view
+//! (`/evidence/{id}/screenshot?view=TOKEN`, see `crate::runtime`). That GET writes nothing;
+//! without a live grant of the session it answers the reason form instead of the image.
 
 use std::path::{Path as FsPath, PathBuf};
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
-use domain::FetchId;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use domain::{FetchId, Permission};
 use evidence::{verify_record, DigestField};
 use serde::Deserialize;
-use store::{CustodyAction, CustodyFilter, CustodySubject, NewCustody};
+use store::{CustodyAction, CustodyFilter, CustodySubject, Fetch, NewCustody};
 
 use super::render;
 use crate::capture::{self, ShownBody, SHOWN_BODY_LIMIT};
+use crate::forms::Posted;
 use crate::view;
+use crate::viewer::Via;
 use crate::{Shared, Viewer, WebError};
 use http_msg::Message;
 
@@ -45,20 +51,10 @@ pub(crate) const CUSTODY_SHOWN: i64 = 50;
 /// The longest reason kept, in characters; longer ones are cut.
 const MAX_REASON_CHARS: usize = 500;
 
-#[derive(Debug, Default, Deserialize)]
-pub(crate) struct EvidenceParams {
-    /// Why the record is viewed (chain of custody).
-    reason: Option<String>,
-}
-
-/// A stated reason, trimmed and bounded; [`store::NO_REASON`] when none was given.
-pub(crate) fn reason(raw: Option<&str>) -> String {
+/// A stated reason, trimmed and bounded; `None` when there is none.
+pub(crate) fn stated_reason(raw: Option<&str>) -> Option<String> {
     let r = raw.map(str::trim).unwrap_or_default();
-    if r.is_empty() {
-        store::NO_REASON.to_string()
-    } else {
-        r.chars().take(MAX_REASON_CHARS).collect()
-    }
+    (!r.is_empty()).then(|| r.chars().take(MAX_REASON_CHARS).collect())
 }
 
 /// A custody row as the pages show it.
@@ -87,6 +83,19 @@ impl From<&store::CustodyRecord> for CustodyRow {
     }
 }
 
+/// The form that asks why a record is to be viewed.
+#[derive(Template)]
+#[template(path = "evidence_reason.html")]
+struct ReasonPage {
+    active: &'static str,
+    fetch_id: i64,
+    url: String,
+    site_href: String,
+    fetched_at: String,
+    /// Why the form is shown again (a missing reason, a stale screenshot grant).
+    message: Option<String>,
+}
+
 #[derive(Template)]
 #[template(path = "evidence.html")]
 struct EvidencePage {
@@ -112,43 +121,103 @@ struct EvidencePage {
     limit_kib: usize,
     /// This view's stated reason.
     reason: String,
+    /// The screenshot of this view: its image URL (with the view's grant) and its record.
+    screenshot: Option<ShotView>,
     custody: Vec<CustodyRow>,
 }
 
-pub(crate) async fn page(
-    State(app): State<Shared>,
-    viewer: Viewer,
-    Path(raw): Path<String>,
-    params: Result<Query<EvidenceParams>, QueryRejection>,
-) -> Result<Html<String>, WebError> {
-    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let id = FetchId(view::path_id(&raw, "抓取记录")?);
+struct ShotView {
+    src: String,
+    warc_file: String,
+    offset: u64,
+    digest: String,
+}
+
+/// The fetch `raw` names, in the viewer's scope, with its evidence pointer.
+async fn fetch_with_evidence(
+    app: &Shared,
+    viewer: &Viewer,
+    raw: &str,
+) -> Result<(Fetch, store::EvidencePointer), WebError> {
+    let id = FetchId(view::path_id(raw, "抓取记录")?);
     let fetch = app
         .store
         .fetch(viewer.scope(), id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("抓取记录 {id}")))?;
-    let f = &fetch.fetch;
-    let pointer = f
+    let pointer = fetch
+        .fetch
         .evidence
         .clone()
         .ok_or_else(|| WebError::NotFound(format!("抓取记录 {id} 的证据记录")))?;
+    Ok((fetch, pointer))
+}
+
+fn reason_page(
+    fetch: &Fetch,
+    status: StatusCode,
+    message: Option<String>,
+) -> Result<Response, WebError> {
+    let mut res = render(&ReasonPage {
+        active: "",
+        fetch_id: fetch.id.0,
+        url: fetch.fetch.url.clone(),
+        site_href: format!("/sites/{}", fetch.fetch.site_id),
+        fetched_at: view::time(fetch.fetch.fetched_at),
+        message,
+    })?
+    .into_response();
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+/// `GET /evidence/{fetch_id}`: the form asking why (writes nothing).
+pub(crate) async fn page(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Response, WebError> {
+    viewer.require(Permission::ViewEvidence)?;
+    let (fetch, _) = fetch_with_evidence(&app, &viewer, &raw).await?;
+    reason_page(&fetch, StatusCode::OK, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ViewForm {
+    reason: Option<String>,
+}
+
+/// `POST /evidence/{fetch_id}/view`: a logged view (see the module documentation).
+pub(crate) async fn view(
+    State(app): State<Shared>,
+    Path(raw): Path<String>,
+    posted: Posted<ViewForm>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    viewer.require(Permission::ViewEvidence)?;
+    let (fetch, pointer) = fetch_with_evidence(&app, &viewer, &raw).await?;
+    let id = fetch.id;
+    let Some(reason) = stated_reason(posted.form.reason.as_deref()) else {
+        return reason_page(
+            &fetch,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some("请填写查看事由：每次查看证据都记入保管链。".to_string()),
+        );
+    };
+    let f = &fetch.fetch;
     let Some(path) = resolve_warc(&app.evidence_dir, &pointer.warc_file) else {
         tracing::warn!(fetch = id.0, file = %pointer.warc_file, "evidence pointer refused");
         return Err(WebError::NotFound(format!("抓取记录 {id} 的证据文件")));
     };
     let offset = u64::try_from(pointer.offset)
         .map_err(|_| WebError::Internal(format!("negative evidence offset for fetch {id}")))?;
-    let record = tokio::task::spawn_blocking(move || evidence::read_record_at(&path, offset))
-        .await
-        .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))?
-        .map_err(|e| match e {
-            // Facts about the record, without paths: worth showing.
-            evidence::EvidenceError::Corrupt { .. } | evidence::EvidenceError::NoRecord { .. } => {
-                WebError::CorruptEvidence(e.to_string())
-            }
-            other => WebError::Evidence(other),
-        })?;
+    let (record, shot) = tokio::task::spawn_blocking(move || {
+        let record = evidence::read_record_at(&path, offset).map_err(evidence_error)?;
+        let shot = find_screenshot(&path, offset)?;
+        Ok::<_, WebError>((record, shot))
+    })
+    .await
+    .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))??;
 
     let mut digest_problems: Vec<String> = verify_record(&record)
         .iter()
@@ -192,30 +261,65 @@ pub(crate) async fn page(
     if http.is_none() {
         warnings.push("该记录不是 HTTP 报文（application/http），未显示正文。".to_string());
     }
+    // The screenshot is shown only when its record holds.
+    let shot = shot.filter(|s| {
+        let ok = shot_holds(s);
+        if !ok {
+            warnings.push(format!(
+                "截图记录（{} · {}）未通过校验，不予显示。",
+                pointer.warc_file, s.offset
+            ));
+        }
+        ok
+    });
 
-    // The record is about to be shown: log the view first, so no view goes unlogged.
+    // The record (and its screenshot) is about to be shown: log the view first, so no view
+    // goes unlogged.
     let subject = CustodySubject::record(&pointer.warc_file, pointer.offset);
-    let reason = reason(params.reason.as_deref());
-    app.store
-        .append_custody(&NewCustody::new(
-            viewer.actor(),
-            CustodyAction::View,
-            &subject,
-            reason.clone(),
-        ))
-        .await?;
+    let mut subjects = vec![subject.clone()];
+    if let Some(s) = &shot {
+        subjects.push(CustodySubject::record(&pointer.warc_file, s.offset as i64));
+    }
+    for s in &subjects {
+        app.store
+            .append_custody(&NewCustody::new(
+                viewer.actor(),
+                CustodyAction::View,
+                s,
+                reason.clone(),
+            ))
+            .await?;
+    }
+    let screenshot = match (&shot, viewer.via()) {
+        (Some(s), Via::Session { id_hash, .. }) => {
+            let token = app
+                .shots
+                .issue(id, &pointer.warc_file, s.offset, id_hash)
+                .map_err(|e| WebError::Internal(format!("screenshot grant: {e}")))?;
+            Some(ShotView {
+                src: view::link(&format!("/evidence/{id}/screenshot"), &[("view", token)]),
+                warc_file: pointer.warc_file.clone(),
+                offset: s.offset,
+                digest: s
+                    .header(DigestField::Block.header_name())
+                    .unwrap_or_default()
+                    .to_string(),
+            })
+        }
+        _ => None,
+    };
     let custody = app
         .store
         .custody(&CustodyFilter {
             limit: CUSTODY_SHOWN,
-            ..CustodyFilter::about([subject])
+            ..CustodyFilter::about(subjects)
         })
         .await?
         .iter()
         .map(CustodyRow::from)
         .collect();
 
-    render(&EvidencePage {
+    let mut res = render(&EvidencePage {
         active: "",
         fetch_id: id.0,
         url: f.url.clone(),
@@ -238,8 +342,31 @@ pub(crate) async fn page(
         http,
         limit_kib: SHOWN_BODY_LIMIT / 1024,
         reason,
+        screenshot,
         custody,
-    })
+    })?
+    .into_response();
+    // A logged view is not kept by the browser or a proxy.
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    Ok(res)
+}
+
+/// Facts about a record, without paths, are worth showing; other failures are not.
+fn evidence_error(e: evidence::EvidenceError) -> WebError {
+    match e {
+        evidence::EvidenceError::Corrupt { .. } | evidence::EvidenceError::NoRecord { .. } => {
+            WebError::CorruptEvidence(e.to_string())
+        }
+        other => WebError::Evidence(other),
+    }
+}
+
+/// Whether a screenshot record's digests hold and its block is a PNG.
+fn shot_holds(shot: &evidence::Record) -> bool {
+    verify_record(shot).is_empty() && shot.block.starts_with(b"\x89PNG\r\n\x1a\n")
 }
 
 /// Whether `name` is a bare WARC file name: `^[A-Za-z0-9._-]+\.warc(\.gz)?$`, no leading dot.
@@ -266,43 +393,54 @@ pub(crate) fn resolve_warc(dir: &FsPath, name: &str) -> Option<PathBuf> {
     (path.parent() == Some(dir.as_path()) && path.is_file()).then_some(path)
 }
 
-/// `/evidence/{fetch_id}/screenshot` (see the module documentation).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct ShotParams {
+    /// The grant of a logged view.
+    view: Option<String>,
+}
+
+/// `GET /evidence/{fetch_id}/screenshot?view=TOKEN` (see the module documentation): the image
+/// for a live grant of this session's view, else the reason form. Writes nothing.
 pub(crate) async fn screenshot(
     State(app): State<Shared>,
     viewer: Viewer,
     Path(raw): Path<String>,
-    params: Result<Query<EvidenceParams>, QueryRejection>,
+    params: Result<Query<ShotParams>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let id = FetchId(view::path_id(&raw, "抓取记录")?);
-    let missing = || WebError::NotFound(format!("抓取记录 {id} 的截图"));
-    let fetch = app
-        .store
-        .fetch(viewer.scope(), id)
-        .await?
-        .ok_or_else(|| WebError::NotFound(format!("抓取记录 {id}")))?;
-    let pointer = fetch.fetch.evidence.clone().ok_or_else(missing)?;
-    let path = resolve_warc(&app.evidence_dir, &pointer.warc_file).ok_or_else(missing)?;
-    let offset = u64::try_from(pointer.offset).map_err(|_| missing())?;
-    let shot = tokio::task::spawn_blocking(move || find_screenshot(&path, offset))
+    viewer.require(Permission::ViewEvidence)?;
+    let (fetch, _) = fetch_with_evidence(&app, &viewer, &raw).await?;
+    let session = match viewer.via() {
+        Via::Session { id_hash, .. } => id_hash.as_str(),
+        Via::Token => "",
+    };
+    let grant = params
+        .view
+        .as_deref()
+        .and_then(|t| app.shots.find(t, fetch.id, session));
+    let Some(grant) = grant else {
+        let (status, message) = match params.view {
+            None => (StatusCode::OK, "截图须在说明事由、记入保管链的查看中显示。"),
+            Some(_) => (
+                StatusCode::FORBIDDEN,
+                "截图查看凭证无效或已过期，请重新说明事由。",
+            ),
+        };
+        return reason_page(&fetch, status, Some(message.to_string()));
+    };
+    let missing = || WebError::NotFound(format!("抓取记录 {} 的截图", fetch.id));
+    let path = resolve_warc(&app.evidence_dir, &grant.warc_file).ok_or_else(missing)?;
+    let offset = grant.offset;
+    let shot = tokio::task::spawn_blocking(move || evidence::read_record_at(&path, offset))
         .await
-        .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))??
-        .ok_or_else(missing)?;
-    let problems = verify_record(&shot);
-    if !problems.is_empty() || !shot.block.starts_with(b"\x89PNG\r\n\x1a\n") {
+        .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))?
+        .map_err(evidence_error)?;
+    if !shot_holds(&shot) {
         return Err(WebError::CorruptEvidence(format!(
             "截图记录（{} · {}）未通过校验",
-            pointer.warc_file, shot.offset
+            grant.warc_file, grant.offset
         )));
     }
-    app.store
-        .append_custody(&NewCustody::new(
-            viewer.actor(),
-            CustodyAction::View,
-            &CustodySubject::record(&pointer.warc_file, shot.offset as i64),
-            reason(params.reason.as_deref()),
-        ))
-        .await?;
     Ok((
         [
             (header::CONTENT_TYPE, "image/png"),
@@ -320,12 +458,7 @@ fn find_screenshot(path: &FsPath, offset: u64) -> Result<Option<evidence::Record
     let unreadable = |e: std::io::Error| WebError::Internal(format!("evidence file: {e}"));
     let mut file = std::fs::File::open(path).map_err(unreadable)?;
     file.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
-    let corrupt = |e: evidence::EvidenceError| match e {
-        evidence::EvidenceError::Corrupt { .. } | evidence::EvidenceError::NoRecord { .. } => {
-            WebError::CorruptEvidence(e.to_string())
-        }
-        other => WebError::Evidence(other),
-    };
+    let corrupt = evidence_error;
     let mut records = evidence::WarcReader::with_offset(BufReader::new(file), offset);
     let Some(first) = records.next().transpose().map_err(corrupt)? else {
         return Ok(None);

@@ -2,11 +2,13 @@
 //! with the viewer's scope, turn rows into small view structs of display strings, and render
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
+pub(crate) mod captures;
 pub(crate) mod dashboard;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;
 pub(crate) mod login;
+pub(crate) mod packages;
 pub(crate) mod record;
 pub(crate) mod sites;
 pub(crate) mod transparency;
