@@ -138,7 +138,7 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
     let capture = |extra: &[&str]| {
         let mut c = wangjian(data);
         c.args(["evidence", "capture", &url, "--resolve", &resolve])
-            .args(["--operator", "张三", "--operator", "李四"])
+            .args(["--operator", "supervisor", "--operator", "user:admin"])
             .args(["--reason", "线索 7 的取证"])
             .args(extra);
         run(&mut c)
@@ -183,7 +183,7 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
     let fields = String::from_utf8_lossy(&meta.block).into_owned();
     for want in [
         "fetch-profile: browser",
-        "operators: 张三, 李四",
+        "operators: user:supervisor, user:admin",
         "capture-reason: 线索 7 的取证",
         "screenshot: taken ",
         &format!(" override {}", web.addr),
@@ -289,9 +289,9 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
         ])
         .args([
             "--operator",
-            "张三",
+            "supervisor",
             "--operator",
-            "李四",
+            "admin",
             "--reason",
             "线索取证",
         ])
@@ -349,4 +349,22 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("belongs to no known site"));
+    // Once users exist, every operator must be one who may capture the site.
+    for (operator, says) in [
+        ("张三", "operator \"张三\" is not a user"),
+        (
+            "auditor",
+            "operator \"auditor\" may not take evidence captures",
+        ),
+    ] {
+        let out = wangjian(data)
+            .args(["evidence", "capture", &url, "--resolve", &resolve])
+            .args(["--operator", "supervisor", "--operator", operator])
+            .args(["--reason", "x", "--no-screenshot"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+    }
 }

@@ -38,14 +38,17 @@ async fn exports_are_logged_in_the_chain_of_custody() {
     let rows = store.custody(&CustodyFilter::default()).await.unwrap();
     store.close().await;
     assert_eq!(verify_custody_chain(&rows), Ok(()));
-    // The demo's own evidence capture comes first, entered by its two operators.
+    // The demo's own evidence capture comes first, entered by two of its users.
     let captures = rows
         .iter()
         .take_while(|r| r.action == CustodyAction::Capture)
         .count();
     assert!(captures <= 1);
     if let Some(c) = rows.first().filter(|_| captures == 1) {
-        assert_eq!(c.actor, "演示取证员甲, 演示取证员乙");
+        let operators: Vec<&str> = c.actor.split(", ").collect();
+        assert_eq!(operators.len(), 2, "{}", c.actor);
+        assert_eq!(operators[0], "user:supervisor");
+        assert!(operators[1].starts_with("user:"), "{}", c.actor);
         assert_eq!(c.subject, "sweep:2");
     }
     let entries = rows.len();

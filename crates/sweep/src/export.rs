@@ -49,6 +49,10 @@ pub enum SelectionError {
     /// The selection holds no fetch with a stored record.
     #[error("{0} has no recorded evidence to export")]
     NoEvidence(Selected),
+    /// A fetch's stored pointer names no bare file of the evidence directory (a tampered
+    /// row): nothing outside the directory is ever read.
+    #[error("fetch {0} points outside the evidence directory")]
+    BadPointer(FetchId),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -176,7 +180,20 @@ pub async fn select(
     {
         return Err(SelectionError::NoEvidence(set.selected));
     }
+    if let Some(f) = set.fetches.iter().chain(&set.originals).find(|f| {
+        f.fetch
+            .evidence
+            .as_ref()
+            .is_some_and(|p| !is_bare_file_name(&p.warc_file))
+    }) {
+        return Err(SelectionError::BadPointer(f.id));
+    }
     Ok(set)
+}
+
+/// Whether `name` is a plain file name (no directory part, not hidden): what the sweep writes.
+fn is_bare_file_name(name: &str) -> bool {
+    !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
 }
 
 /// `site_for_url` is not scoped (the crawler needs every site); an export is.

@@ -215,6 +215,9 @@ fn export_error(e: ExportError) -> WebError {
         ExportError::Selection(SelectionError::NoEvidence(_)) => {
             WebError::Conflict("所选范围内没有可导出的证据记录。".to_string())
         }
+        ExportError::Selection(SelectionError::BadPointer(id)) => WebError::Conflict(format!(
+            "抓取记录 {id} 的证据指针异常（不在证据目录内），未生成导出包，请联系管理员核查。"
+        )),
         ExportError::Selection(SelectionError::MissingOriginal(id)) => WebError::Conflict(format!(
             "重复抓取记录所引用的原始抓取记录 {id} 不在您的权限范围内或已缺失，无法导出。"
         )),

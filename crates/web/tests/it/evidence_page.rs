@@ -4,14 +4,12 @@
 use axum::http::StatusCode;
 use store::{EvidencePointer, NewFetch, Scope};
 
-use crate::{assert_security_headers, at, fixture, get};
+use crate::{assert_security_headers, at, bytes, fixture, get, logged_in, view_evidence};
 
 #[tokio::test]
 async fn captured_page_is_escaped_text_with_verified_digests() {
     let fx = fixture().await;
-    let got = get(&fx.router, &format!("/evidence/{}", fx.fetch))
-        .await
-        .ok();
+    let got = view_evidence(&fx, fx.fetch, "核查").await.ok();
     assert_security_headers(&got.headers);
     let b = &got.body;
     // The hostile body is text, never markup.
@@ -76,7 +74,7 @@ async fn tampered_record_fails_the_digest_check_and_gbk_is_decoded() {
         )
         .await
         .unwrap();
-    let got = get(&fx.router, &format!("/evidence/{id}")).await.ok();
+    let got = view_evidence(&fx, id, "核查").await.ok();
     assert!(got.body.contains("校验未通过"), "{}", got.body);
     assert!(got.body.contains("WARC-Block-Digest mismatch"));
     assert!(got.body.contains("南宁市青秀区"));
@@ -87,7 +85,7 @@ async fn tampered_record_fails_the_digest_check_and_gbk_is_decoded() {
 async fn path_traversal_is_refused() {
     let fx = fixture().await;
     // A stored pointer naming a file outside the evidence directory (which exists there).
-    let got = get(&fx.router, &format!("/evidence/{}", fx.evil_fetch)).await;
+    let got = view_evidence(&fx, fx.evil_fetch, "核查").await;
     assert_eq!(got.status, StatusCode::NOT_FOUND);
     assert!(!got.body.contains("alert"));
     assert_security_headers(&got.headers);
@@ -142,7 +140,7 @@ async fn a_pointer_past_the_record_says_the_evidence_is_unreadable() {
         )
         .await
         .unwrap();
-    let got = get(&fx.router, &format!("/evidence/{id}")).await;
+    let got = view_evidence(&fx, id, "核查").await;
     assert_eq!(got.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(got.body.contains("证据记录已损坏"), "{}", got.body);
     assert!(!got.body.contains(fx.state.evidence_dir.to_str().unwrap()));
@@ -206,7 +204,7 @@ async fn a_revisit_says_so_and_links_to_its_original() {
         )
         .await
         .unwrap();
-    let got = get(&fx.router, &format!("/evidence/{id}")).await.ok();
+    let got = view_evidence(&fx, id, "核查").await.ok();
     let b = &got.body;
     assert!(b.contains("校验通过"), "{b}");
     assert!(b.contains("revisit"));
@@ -217,7 +215,7 @@ async fn a_revisit_says_so_and_links_to_its_original() {
 }
 
 #[tokio::test]
-async fn a_screenshot_is_served_as_png_after_its_digests_hold_and_the_view_is_logged() {
+async fn a_screenshot_is_shown_within_a_logged_view_only() {
     let fx = fixture().await;
     let original = fx
         .state
@@ -269,49 +267,102 @@ async fn a_screenshot_is_served_as_png_after_its_digests_hold_and_the_view_is_lo
         .await
         .unwrap();
 
-    let res = tower::ServiceExt::oneshot(
-        fx.router.clone(),
-        axum::http::Request::get(format!(
-            "/evidence/{id}/screenshot?reason=%E6%A0%B8%E6%9F%A5"
-        ))
-        .body(axum::body::Body::empty())
-        .unwrap(),
-    )
-    .await
-    .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    assert_eq!(res.headers()["content-type"], "image/png");
-    assert_security_headers(res.headers());
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+    // The logged view shows the screenshot through a grant of the view, and logs both records.
+    let page = view_evidence(&fx, id, "核查").await.ok();
+    let src = page
+        .body
+        .split("<img src=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
+        .unwrap_or_else(|| panic!("no screenshot in {}", page.body))
+        .replace("&#61;", "=");
+    assert!(
+        src.starts_with(&format!("/evidence/{id}/screenshot?view=")),
+        "{src}"
+    );
+    assert!(page.body.contains(&shot.block_digest));
+    let store = &fx.state.store;
+    let logged = |offset: u64, file: String| {
+        let store = store.clone();
+        async move {
+            store
+                .custody(&store::CustodyFilter::about([
+                    store::CustodySubject::record(&file, offset as i64),
+                ]))
+                .await
+                .unwrap()
+        }
+    };
+    let shot_rows = logged(shot.offset, shot.file.clone()).await;
+    assert_eq!(shot_rows.len(), 1);
+    assert_eq!(shot_rows[0].reason, "核查");
+    assert_eq!(shot_rows[0].actor, "user:supervisor");
+    assert_eq!(
+        logged(response.offset, response.file.clone()).await.len(),
+        1
+    );
+    let custody_rows = store
+        .custody(&store::CustodyFilter::default())
         .await
-        .unwrap();
-    assert_eq!(body.as_ref(), png.as_slice());
-    let logged = fx
-        .state
-        .store
-        .custody(&store::CustodyFilter::about([
-            store::CustodySubject::record(&shot.file, shot.offset as i64),
-        ]))
-        .await
-        .unwrap();
-    assert_eq!(logged.len(), 1);
-    assert_eq!(logged[0].reason, "核查");
+        .unwrap()
+        .len();
 
-    // The extraction record shows it with its record.
+    let get_image = |router: axum::Router, uri: String| async move {
+        bytes(
+            &router,
+            axum::http::Request::get(uri)
+                .body(axum::body::Body::empty())
+                .unwrap(),
+        )
+        .await
+    };
+    let (status, headers, body) = get_image(fx.router.clone(), src.clone()).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-type"], "image/png");
+    assert_eq!(headers["cache-control"], "no-store");
+    assert_security_headers(&headers);
+    assert_eq!(body, png);
+    // Serving the image writes nothing: the view was logged when it was posted.
+    assert_eq!(
+        store
+            .custody(&store::CustodyFilter::default())
+            .await
+            .unwrap()
+            .len(),
+        custody_rows
+    );
+    // The grant is this session's, for this fetch only; without one the reason is asked.
+    let (other, _) = logged_in(&fx.state, "auditor", domain::Role::Auditor, &[]).await;
+    let (status, _, body) = get_image(other, src.clone()).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(String::from_utf8_lossy(&body).contains("凭证无效或已过期"));
+    let token = src.rsplit('=').next().unwrap();
+    let (status, _, _) = get_image(
+        fx.router.clone(),
+        format!("/evidence/{}/screenshot?view={token}", fx.fetch),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, headers, body) =
+        get_image(fx.router.clone(), format!("/evidence/{id}/screenshot")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(String::from_utf8_lossy(&body).contains("查看事由"));
+
+    // The extraction record lists it and sends the reader to a logged view to see it.
     let page = get(&fx.router, &format!("/sites/{}/record", fx.shop))
         .await
         .ok();
-    assert!(
-        page.body
-            .contains(&format!("<img src=\"/evidence/{id}/screenshot\"")),
-        "{}",
-        page.body
-    );
+    assert!(!page.body.contains("<img"), "{}", page.body);
     assert!(page.body.contains(&shot.block_digest));
+    assert!(page.body.contains(&format!("<a href=\"/evidence/{id}\">")));
 
-    // A fetch without a screenshot has none to serve.
-    let got = get(&fx.router, &format!("/evidence/{}/screenshot", fx.fetch)).await;
-    assert_eq!(got.status, StatusCode::NOT_FOUND);
+    // A fetch without a screenshot shows none.
+    let page = view_evidence(&fx, fx.fetch, "核查").await.ok();
+    assert!(!page.body.contains("<img"));
 }
 
 #[tokio::test]

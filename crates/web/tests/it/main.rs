@@ -4,8 +4,10 @@
 //! `socket`, which serves on 127.0.0.1.
 
 mod api;
+mod captures;
 mod custody;
 mod evidence_page;
+mod exports;
 mod pages;
 mod register;
 mod socket;
@@ -275,12 +277,18 @@ pub async fn fixture() -> Fixture {
         evidence_dir,
         districts: DistrictTable::nanning(),
         log: Some(web::LogPublication {
-            dir: log_dir,
+            dir: log_dir.clone(),
             public_key_file: keys_dir.join("console-test.pub"),
         }),
         search: None,
         people: people::Policy::default(),
         secure_cookies: false,
+        export: Some(sweep::export::ExportConfig {
+            evidence_dir: dir.path().join("evidence"),
+            log: log_config(&log_dir, &keys_dir),
+            software: "wangjian-test".into(),
+        }),
+        capture: None,
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;
@@ -298,7 +306,28 @@ pub async fn fixture() -> Fixture {
     }
 }
 
-/// A response as the tests look at it.
+/// The transparency log of a test console (key `console-test`).
+pub fn log_config(log_dir: &std::path::Path, keys_dir: &std::path::Path) -> sweep::LogConfig {
+    sweep::LogConfig {
+        dir: log_dir.to_path_buf(),
+        keys_dir: keys_dir.to_path_buf(),
+        key_name: "console-test".into(),
+        origin: "wangjian.test/log".into(),
+        tsa_url: None,
+        tsa_root: None,
+    }
+}
+
+/// A logged view of the evidence of `fetch` by the fixture's user, with `reason`.
+pub async fn view_evidence(fx: &Fixture, fetch: FetchId, reason: &str) -> Got {
+    post_form(
+        &fx.router,
+        &format!("/evidence/{fetch}/view"),
+        &[("csrf", &fx.csrf), ("reason", reason)],
+    )
+    .await
+}
+
 /// The password of every test user.
 pub const PASSWORD: &str = "correct horse battery";
 
@@ -408,11 +437,12 @@ impl Got {
 }
 
 pub async fn get(router: &Router, uri: &str) -> Got {
-    let res = router
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    request(router, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// Sends `req`; the body as text (lossy: a download's bytes are looked at with [`bytes`]).
+pub async fn request(router: &Router, req: Request<Body>) -> Got {
+    let res = router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
@@ -421,8 +451,19 @@ pub async fn get(router: &Router, uri: &str) -> Got {
     Got {
         status,
         headers,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
     }
+}
+
+/// Sends `req`; the status, headers and body bytes.
+pub async fn bytes(router: &Router, req: Request<Body>) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let res = router.clone().oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, headers, body.to_vec())
 }
 
 /// Every response must carry these, whatever its status.
