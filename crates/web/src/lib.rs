@@ -3,8 +3,9 @@
 //!
 //! Owns everything HTTP of the console: routes, request parsing, page rendering, the error page,
 //! and the security headers every response carries. It must not know SQL (it talks to
-//! [`store::Store`] only), must not write records other than the chain of custody (a view of
-//! evidence is logged before it is shown: `pages::evidence`), and must never render captured
+//! [`store::Store`] only), must not write records except through store methods, posted forms
+//! and the crate functions the command line uses (a view of evidence is logged before it is
+//! shown: `pages::evidence`), and must never render captured
 //! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
 //! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
@@ -19,9 +20,10 @@
 //! act on goes through the same crate functions as the command line (`sweep::export`,
 //! `sweep::capture`).
 //!
-//! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `headers`
-//! (security headers and request ids), `pages` (HTML), `api` (JSON), `capture` (decoding a
-//! captured body for display), `view` (labels and formatting shared by the pages).
+//! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `forms` (posted
+//! forms), `headers` (security headers and request ids), `pages` (HTML), `api` (JSON),
+//! `capture` (decoding a captured body for display), `view` (labels and formatting shared by
+//! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 
 mod api;
 mod capture;
