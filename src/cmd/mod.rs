@@ -9,6 +9,7 @@ mod discovered;
 mod eval;
 mod evidence;
 mod export;
+mod finding;
 mod import;
 mod log;
 mod scan;
@@ -57,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(cmd) => search::search(&ctx, cmd).await,
         Command::Config(cmd) => config::config(&ctx, cmd),
         Command::User(cmd) => user::user(&ctx, cmd).await,
+        Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
     }
 }
 

@@ -169,7 +169,7 @@ pub trait DiscoveryStore: Send + Sync {
         id: i64,
         state: DiscoveryState,
         entity: Option<EntityId>,
-        by: &str,
+        by: &Actor,
     ) -> Result<Discovered>;
 }
 
@@ -277,7 +277,7 @@ pub trait FetchStore: Send + Sync {
 pub trait ClueStore: Send + Sync {
     /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
     /// when there is none.
-    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
+    async fn create_clue(&self, clue: &NewClue, by: &Actor) -> Result<ClueId>;
     async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
     /// Clues in scope, newest first.
     async fn list_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<Vec<Clue>>;

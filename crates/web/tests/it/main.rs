@@ -4,8 +4,10 @@
 //! `socket`, which serves on 127.0.0.1.
 
 mod api;
+mod auth;
 mod custody;
 mod evidence_page;
+mod forms;
 mod pages;
 mod register;
 mod socket;
