@@ -33,6 +33,10 @@ pub enum WebError {
     /// A page failed to render. Logged; the user sees a generic message.
     #[error("template: {0}")]
     Render(#[from] askama::Error),
+    /// The request named a host the console does not answer to (DNS rebinding defence); the
+    /// message is the host as sent (shown to the user, escaped).
+    #[error("misdirected: {0}")]
+    Misdirected(String),
     /// A part of the console is not available (the search index is off or failed); the
     /// message says which (shown to the user).
     #[error("unavailable: {0}")]
@@ -49,6 +53,7 @@ impl WebError {
             WebError::NotFound(_) => StatusCode::NOT_FOUND,
             WebError::BadRequest(_) => StatusCode::BAD_REQUEST,
             WebError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            WebError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -59,6 +64,7 @@ impl WebError {
             WebError::NotFound(_) => "not_found",
             WebError::BadRequest(_) => "bad_request",
             WebError::Unavailable(_) => "unavailable",
+            WebError::Misdirected(_) => "misdirected",
             _ => "internal",
         }
     }
@@ -70,6 +76,10 @@ impl WebError {
             WebError::BadRequest(why) => format!("请求有误：{why}"),
             WebError::CorruptEvidence(why) => format!("证据记录已损坏或无法解析：{why}"),
             WebError::Unavailable(what) => format!("暂不可用：{what}"),
+            WebError::Misdirected(host) => format!(
+                "本控制台不接受发往主机名“{host}”的请求（防 DNS 重绑定）。请使用管理员公布的地址访问；\
+                 管理员可在 wangjian.toml 的 [console] hosts 中添加该主机名。"
+            ),
             _ => match request_id() {
                 Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
                 None => "服务器内部错误，已记录日志。".to_string(),
@@ -80,7 +90,7 @@ impl WebError {
     /// Logs server-side failures; client errors are not worth an error line.
     fn log(&self) {
         match self {
-            WebError::NotFound(_) | WebError::BadRequest(_) => {
+            WebError::NotFound(_) | WebError::BadRequest(_) | WebError::Misdirected(_) => {
                 tracing::debug!(error = %self, "request refused")
             }
             _ => tracing::error!(error = %self, "request failed"),
@@ -108,6 +118,7 @@ impl IntoResponse for WebError {
                 StatusCode::NOT_FOUND => "页面不存在",
                 StatusCode::BAD_REQUEST => "请求有误",
                 StatusCode::SERVICE_UNAVAILABLE => "暂不可用",
+                StatusCode::MISDIRECTED_REQUEST => "主机名不符",
                 _ if matches!(self, WebError::CorruptEvidence(_)) => "证据记录不可读",
                 _ => "服务器内部错误",
             },

@@ -1,7 +1,7 @@
 //! Integration tests of the console: the router over an in-memory SQLite store filled through
 //! the `Store` trait, and a real WARC file written with `evidence::WarcWriter` into a temporary
 //! evidence directory. Requests go through `tower::ServiceExt::oneshot` (no socket), except in
-//! `socket`, which serves on 127.0.0.1.
+//! `socket` and `transport`, which serve on 127.0.0.1.
 
 mod api;
 mod custody;
@@ -10,6 +10,7 @@ mod pages;
 mod register;
 mod socket;
 mod transparency;
+mod transport;
 
 use std::sync::Arc;
 use store::prelude::*;
@@ -272,6 +273,7 @@ pub async fn fixture() -> Fixture {
             public_key_file: keys_dir.join("console-test.pub"),
         }),
         search: None,
+        transport: web::Transport::default(),
     };
     Fixture {
         router: web::router(state.clone()),
