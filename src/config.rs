@@ -337,7 +337,13 @@ impl Config {
                 None,
                 console
                     .hosts
-                    .map(|hosts| parse_value::<HostList>(&hosts.join(","), "console.hosts", &file))
+                    .map(|hosts| {
+                        hosts
+                            .iter()
+                            .map(|h| parse_value(h, "console.hosts", &file))
+                            .collect::<anyhow::Result<Vec<_>>>()
+                            .map(HostList)
+                    })
                     .transpose()?,
                 HostList::default(),
             )?,
@@ -960,6 +966,7 @@ mod tests {
 
         for (text, key) in [
             ("[console]\nhosts = [\"evil/x\"]\n", "console.hosts"),
+            ("[console]\nhosts = [\"a.example,b.example\"]\n", "console.hosts"),
             (
                 "[console]\ntrusted_proxy = \"proxy\"\n",
                 "console.trusted_proxy",
