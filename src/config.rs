@@ -966,7 +966,10 @@ mod tests {
 
         for (text, key) in [
             ("[console]\nhosts = [\"evil/x\"]\n", "console.hosts"),
-            ("[console]\nhosts = [\"a.example,b.example\"]\n", "console.hosts"),
+            (
+                "[console]\nhosts = [\"a.example,b.example\"]\n",
+                "console.hosts",
+            ),
             (
                 "[console]\ntrusted_proxy = \"proxy\"\n",
                 "console.trusted_proxy",
