@@ -531,10 +531,17 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (default: the `listen` setting, 127.0.0.1:8080). The console has no
-    /// login yet: an address other than loopback is warned about.
+    /// Address to listen on (default: the `listen` setting, 127.0.0.1:8080). An address other
+    /// than loopback needs TLS (`--tls-cert`/`--tls-key`, `[console] tls_cert`/`tls_key`) or a
+    /// trusted reverse proxy (`[console] trusted_proxy`).
     #[arg(long)]
     pub addr: Option<SocketAddr>,
+    /// The console's TLS certificate chain, a PEM file (the `console.tls_cert` setting).
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert`, a PEM file (the `console.tls_key` setting).
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -75,6 +75,8 @@ fn flags(cli: &Cli) -> Flags {
         }
         Command::Serve(a) => {
             flags.listen = a.addr;
+            flags.tls_cert = a.tls_cert.clone();
+            flags.tls_key = a.tls_key.clone();
             None
         }
         Command::Sweep(a) => {

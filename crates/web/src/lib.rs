@@ -8,6 +8,10 @@
 //! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
 //! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
+//! Transport (`transport`): plain HTTP on loopback only; beyond it TLS or a trusted reverse
+//! proxy, a `Host` allow-list (421 otherwise), header-read and request timeouts and a
+//! connection limit. [`AppState::transport`] tells handlers whether the browser speaks https.
+//!
 //! Access: the console has no login yet and is meant to be bound to 127.0.0.1. Every handler gets
 //! its [`Scope`](store::Scope) from one place, [`Viewer::scope`], which today always answers
 //! `Scope::City`; users and district scopes slot in there (a later issue), and no handler reads
@@ -17,7 +21,8 @@
 //! from the user, and the stored pointer is checked again before a file is opened.
 //!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `headers`
-//! (security headers and request ids), `pages` (HTML), `api` (JSON), `capture` (decoding a
+//! (security headers, `Cache-Control`, request ids), [`transport`] (the accept loop, TLS, host
+//! allow-list, timeouts, connection limit), `pages` (HTML), `api` (JSON), `capture` (decoding a
 //! captured body for display), `view` (labels and formatting shared by the pages).
 
 mod api;
@@ -29,6 +34,7 @@ mod headers;
 mod pages;
 mod record;
 pub mod table;
+pub mod transport;
 mod view;
 mod viewer;
 
@@ -42,6 +48,7 @@ use domain::DistrictTable;
 use store::Store;
 
 pub use error::{ApiError, WebError};
+pub use transport::{Limits, Tls, Transport};
 pub use viewer::{Viewer, SESSION_COOKIE};
 
 /// Percent-encodes a form or query value (for clients and tests that build forms).
@@ -65,9 +72,9 @@ pub struct AppState {
     pub search: Option<search::SearchIndex>,
     /// Login throttling and session expiry.
     pub people: people::Policy,
-    /// Whether cookies are marked `Secure` (the console is served over TLS, by itself or by a
-    /// trusted proxy in front of it).
-    pub secure_cookies: bool,
+    /// How the console is served (TLS, trusted proxy, allowed hosts, limits);
+    /// [`Transport::https`] says whether cookies must carry `Secure`.
+    pub transport: Transport,
 }
 
 /// Where the console finds what it publishes about the transparency log.
@@ -83,6 +90,7 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("evidence_dir", &self.evidence_dir)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -150,18 +158,15 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     serve_until(state, listener, std::future::pending()).await
 }
 
-/// Serves the console until `shutdown` completes, then finishes the requests in flight.
+/// Serves the console until `shutdown` completes, then finishes the requests in flight. The
+/// transport is `state.transport` (see [`transport`]): a listener beyond loopback without TLS
+/// or a trusted proxy is refused (`PermissionDenied`, the source an
+/// [`ExposureRefusal`](transport::ExposureRefusal)); handlers get the peer address as
+/// `ConnectInfo<SocketAddr>` (the custody log's `Viewer::actor`).
 pub async fn serve_until(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "console listening");
-    }
-    // Connect info gives the custody log the peer address (`Viewer::actor`).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    transport::serve(state, listener, shutdown).await
 }

@@ -115,9 +115,12 @@ async fn a_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
     .await;
     assert_eq!(got.status, StatusCode::SEE_OTHER, "the session has ended");
 
-    // Under TLS the cookie is Secure.
+    // Behind a TLS-terminating proxy (or under TLS) the cookie is Secure.
     let tls = web::router(web::AppState {
-        secure_cookies: true,
+        transport: web::Transport {
+            trusted_proxy: Some([127, 0, 0, 1].into()),
+            ..web::Transport::default()
+        },
         ..fx.state.clone()
     });
     let got = send(&tls, login_request("supervisor", PASSWORD)).await;

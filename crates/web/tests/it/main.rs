@@ -1,7 +1,7 @@
 //! Integration tests of the console: the router over an in-memory SQLite store filled through
 //! the `Store` trait, and a real WARC file written with `evidence::WarcWriter` into a temporary
 //! evidence directory. Requests go through `tower::ServiceExt::oneshot` (no socket), except in
-//! `socket`, which serves on 127.0.0.1.
+//! `socket` and `transport`, which serve on 127.0.0.1.
 
 mod api;
 mod auth;
@@ -12,6 +12,7 @@ mod pages;
 mod register;
 mod socket;
 mod transparency;
+mod transport;
 
 use std::sync::Arc;
 use store::prelude::*;
@@ -282,7 +283,7 @@ pub async fn fixture() -> Fixture {
         }),
         search: None,
         people: people::Policy::default(),
-        secure_cookies: false,
+        transport: web::Transport::default(),
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;
