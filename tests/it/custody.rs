@@ -122,6 +122,17 @@ fn a_rewritten_or_cut_chain_of_custody_fails_verify() {
             )),
             "{backend:?}: {note}"
         );
+        // The demo's capture (when it made one) entered its row before signing the checkpoint
+        // that closes it, so that checkpoint commits to it.
+        if rows[0].action == CustodyAction::Capture {
+            let line = format!("\nwangjian-custody 1 {}\n", rows[0].hash);
+            let notes = std::fs::read_dir(dir.path().join("log/checkpoints")).unwrap();
+            let committing = notes
+                .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap_or_default())
+                .filter(|note| note.contains(&line))
+                .count();
+            assert_eq!(committing, 1, "{backend:?}");
+        }
         let out = run(cmd()
             .args(["evidence", "export", "--sweep", "1", "-o"])
             .arg(dir.path().join("c.wacz")));
