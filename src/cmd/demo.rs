@@ -139,7 +139,7 @@ async fn demo_capture(
     config.progress = false;
     let url = url::Url::parse(&format!("http://{}/", site.host))?;
     let browser = super::evidence::browser_config(None, &config.crawl);
-    let (outcome, _) = super::evidence::capture_and_log(
+    let outcome = sweep::capture::capture_url(
         store,
         &config,
         sweep::capture::CaptureRequest {

@@ -297,6 +297,10 @@ pub trait CustodyStore: Send + Sync {
     /// Custody rows, oldest first (see [`CustodyFilter`]). Check them with
     /// [`verify_custody_chain`]; an unfiltered read is the whole chain.
     async fn custody(&self, filter: &CustodyFilter) -> Result<Vec<CustodyRecord>>;
+    /// The chain's head as it stands ([`CustodyHead`]: the number of rows and the last row's
+    /// hash, [`GENESIS_HASH`] when there is none), read in one statement so that the two agree.
+    /// What a signed checkpoint commits to.
+    async fn custody_head(&self) -> Result<CustodyHead>;
 }
 
 /// Users, sessions, failed logins and API tokens. Every change of a user is audited.

@@ -270,8 +270,14 @@ pub async fn fixture() -> Fixture {
             log.append(format!("sha256:{i:064}").as_bytes()).unwrap();
         }
         let signer = evidence::tlog::Signer::load_or_create(&keys_dir, "console-test").unwrap();
-        evidence::tlog::sign_and_store(&log, &signer, "wangjian.test/log", chrono::Utc::now())
-            .unwrap();
+        evidence::tlog::sign_and_store(
+            &log,
+            &signer,
+            "wangjian.test/log",
+            chrono::Utc::now(),
+            None,
+        )
+        .unwrap();
     }
     let state = AppState {
         store: Arc::new(store),
