@@ -162,15 +162,9 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     }
 }
 
-/// 16 characters from an alphabet without look-alikes (about 90 bits).
+/// A generated password (see `people::generate_password`).
 pub fn generate_password() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let token = people::random_token()?;
-    Ok(token
-        .bytes()
-        .take(16)
-        .map(|b| ALPHABET[b as usize % ALPHABET.len()] as char)
-        .collect())
+    Ok(people::generate_password()?)
 }
 
 fn scope_text(districts: &[DistrictCode], entities: &[EntityId]) -> String {

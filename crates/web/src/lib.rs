@@ -134,6 +134,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sites", get(api::sites))
         .route("/api/sites/{id}/record", get(pages::record::json))
         .route("/logout", post(pages::login::logout))
+        .route("/users", get(pages::users::list).post(pages::users::add))
+        .route("/users/{id}", get(pages::users::page))
+        .route("/users/{id}/disable", post(pages::users::disable))
+        .route("/users/{id}/enable", post(pages::users::enable))
+        .route("/users/{id}/password", post(pages::users::password))
+        .route("/users/{id}/role", post(pages::users::role))
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             viewer::authenticate,

@@ -13,6 +13,7 @@ pub(crate) mod record;
 pub(crate) mod sites;
 pub(crate) mod transparency;
 pub(crate) mod triage;
+pub(crate) mod users;
 
 use askama::Template;
 use axum::http::header;

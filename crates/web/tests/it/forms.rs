@@ -289,3 +289,90 @@ async fn a_discovered_site_is_confirmed_or_rejected_from_the_console() {
     let page = get(&fx.router, "/discovered").await.ok().body;
     assert!(!page.contains(&format!("/discovered/{}/confirm", d.id)));
 }
+
+#[tokio::test]
+async fn an_administrator_manages_users_from_the_console() {
+    let fx = fixture().await;
+    // A supervisor may not.
+    assert_eq!(
+        get(&fx.router, "/users").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert!(!get(&fx.router, "/")
+        .await
+        .ok()
+        .body
+        .contains("href=\"/users\""));
+
+    let (admin, csrf) = logged_in(&fx.state, "chief", Role::Admin, &[]).await;
+    assert!(get(&admin, "/").await.ok().body.contains("href=\"/users\""));
+    let got = post_form(
+        &admin,
+        "/users",
+        &[
+            ("csrf", &csrf),
+            ("username", "zhang"),
+            ("display_name", "张三"),
+            ("role", "inspector"),
+            ("district", "450102"),
+            ("district", "450103"),
+        ],
+    )
+    .await
+    .ok();
+    assert!(
+        got.body.contains("新密码"),
+        "a generated password is shown once"
+    );
+    let store = fx.state.store.as_ref();
+    let zhang = store.user_by_name("zhang").await.unwrap().unwrap();
+    assert_eq!(zhang.role, Role::Inspector);
+    assert_eq!(zhang.districts.len(), 2);
+    // An inspector without a district, a taken name: refused.
+    let got = post_form(
+        &admin,
+        "/users",
+        &[("csrf", &csrf), ("username", "wang"), ("role", "inspector")],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
+    assert!(got.body.contains("辖区"));
+    let got = post_form(
+        &admin,
+        "/users",
+        &[("csrf", &csrf), ("username", "zhang"), ("role", "auditor")],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::CONFLICT);
+
+    let id = zhang.id;
+    let got = post_form(&admin, &format!("/users/{id}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    assert!(store.user(id).await.unwrap().unwrap().disabled);
+    let got = post_form(&admin, &format!("/users/{id}/enable"), &[("csrf", &csrf)]).await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER);
+    let got = post_form(&admin, &format!("/users/{id}/password"), &[("csrf", &csrf)])
+        .await
+        .ok();
+    assert!(got.body.contains("zhang"));
+    let got = post_form(
+        &admin,
+        &format!("/users/{id}/role"),
+        &[("csrf", &csrf), ("role", "auditor"), ("district", "")],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER, "{}", got.body);
+    let zhang = store.user(id).await.unwrap().unwrap();
+    assert_eq!(zhang.role, Role::Auditor);
+    assert!(zhang.districts.is_empty());
+    // The user's page shows every change, with who made it.
+    let page = get(&admin, &format!("/users/{id}")).await.ok().body;
+    for action in ["创建", "停用", "启用", "重设密码", "变更角色"] {
+        assert!(page.contains(action), "{action}: {page}");
+    }
+    assert!(page.contains("user:chief"));
+    // The administrator cannot lock themselves out.
+    let me = store.user_by_name("chief").await.unwrap().unwrap().id;
+    let got = post_form(&admin, &format!("/users/{me}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(got.status, StatusCode::CONFLICT);
+}
