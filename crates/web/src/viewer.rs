@@ -243,7 +243,11 @@ pub(crate) async fn authenticate(
         Via::Token => None,
     };
     req.extensions_mut().insert(Viewer { user, via, remote });
-    NAV_USER.scope(nav, next.run(req)).await
+    let mut res = NAV_USER.scope(nav, next.run(req)).await;
+    // What a logged-in person sees is theirs: never kept by a browser or a shared cache.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// Middleware on every route: a state-changing request (anything but GET, HEAD, OPTIONS) that

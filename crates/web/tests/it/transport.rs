@@ -386,7 +386,7 @@ async fn plain_http_beyond_loopback_is_refused_before_serving() {
 }
 
 #[tokio::test]
-async fn evidence_and_api_responses_are_not_stored() {
+async fn evidence_api_and_logged_in_responses_are_not_stored() {
     let fx = fixture().await;
     let no_store = |path: &str| {
         let router = fx.router.clone();
@@ -408,8 +408,12 @@ async fn evidence_and_api_responses_are_not_stored() {
     ] {
         assert_eq!(no_store(&path).await.as_deref(), Some("no-store"), "{path}");
     }
-    // Other pages keep their own caching (the stylesheet may be cached).
-    for path in ["/", "/sites", "/evidencex"] {
+    // Every page a logged-in person sees is theirs alone.
+    for path in ["/", "/sites", "/findings"] {
+        assert_eq!(no_store(path).await.as_deref(), Some("no-store"), "{path}");
+    }
+    // What is public keeps its own caching (the stylesheet may be cached).
+    for path in ["/transparency", "/evidencex"] {
         assert_eq!(no_store(path).await, None, "{path}");
     }
     assert_eq!(
