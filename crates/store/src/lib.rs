@@ -328,7 +328,7 @@ pub trait PeopleStore: Send + Sync {
     ) -> Result<(i64, i64)>;
     /// Forgets the wrong passwords of `username` (after a good login).
     async fn clear_login_failures(&self, username: &str) -> Result<()>;
-    /// Opens a session, keyed by the hash of its id.
+    /// Opens a session, keyed by the hash of its id (audited as the user's `login`).
     async fn create_session(
         &self,
         id_hash: &str,

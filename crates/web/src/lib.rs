@@ -150,6 +150,10 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login::page).post(pages::login::submit))
         .route("/transparency", get(pages::transparency::page))
         .route("/transparency/key", get(pages::transparency::key))
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            viewer::identify,
+        ))
         .route("/static/style.css", get(pages::style_css));
     protected
         .merge(public)

@@ -347,6 +347,7 @@ pub fn audit_action_label(code: &str) -> &'static str {
         "lock" => "锁定",
         "token" => "签发令牌",
         "revoke_token" => "吊销令牌",
+        "login" => "登录",
         _ => "变更",
     }
 }
