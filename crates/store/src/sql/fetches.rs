@@ -173,14 +173,7 @@ impl FetchStore for SqlStore {
     }
 
     async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            finding_cols!(),
-            " FROM findings g JOIN sites s ON s.id = g.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
-        ));
-        q.push_bind(id.0);
-        push_scope(&mut q, &scope);
+        let mut q = finding_query(id, &scope);
         q.build()
             .fetch_optional(&self.pool)
             .await?
@@ -248,14 +241,7 @@ impl FetchStore for SqlStore {
         by: &Actor,
     ) -> Result<Finding> {
         let mut tx = self.write_tx().await?;
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            finding_cols!(),
-            " FROM findings g JOIN sites s ON s.id = g.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
-        ));
-        q.push_bind(id.0);
-        push_scope(&mut q, &scope);
+        let mut q = finding_query(id, &scope);
         let before = q
             .build()
             .fetch_optional(&mut *tx)
@@ -385,6 +371,19 @@ impl SqlStore {
             .map(fetch_from_row)
             .collect()
     }
+}
+
+/// The finding `id` if it is in `scope`.
+fn finding_query(id: FindingId, scope: &Scope) -> QueryBuilder<Db> {
+    let mut q = QueryBuilder::new(concat!(
+        "SELECT ",
+        finding_cols!(),
+        " FROM findings g JOIN sites s ON s.id = g.site_id \
+          LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
+    ));
+    q.push_bind(id.0);
+    push_scope(&mut q, scope);
+    q
 }
 
 fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter) {

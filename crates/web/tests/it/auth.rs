@@ -4,23 +4,8 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use domain::Role;
-use tower::ServiceExt;
 
-use crate::{fixture, get, logged_in, post_form, Got, PASSWORD};
-
-async fn send(router: &axum::Router, req: Request<Body>) -> Got {
-    let res = router.clone().oneshot(req).await.unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Got {
-        status,
-        headers,
-        body: String::from_utf8_lossy(&bytes).into_owned(),
-    }
-}
+use crate::{fixture, get, logged_in, post_form, send, PASSWORD};
 
 fn login_request(username: &str, password: &str) -> Request<Body> {
     Request::post("/login")

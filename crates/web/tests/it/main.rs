@@ -375,27 +375,15 @@ pub async fn post_form(router: &Router, uri: &str, form: &[(&str, &str)]) -> Got
         .map(|(k, v)| format!("{k}={}", web::encode_form_value(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let res = router
-        .clone()
-        .oneshot(
-            Request::post(uri)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("sec-fetch-site", "same-origin")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Got {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
-    }
+    send(
+        router,
+        Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
 }
 
 pub struct Got {
@@ -417,11 +405,12 @@ impl Got {
 }
 
 pub async fn get(router: &Router, uri: &str) -> Got {
-    let res = router
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
+    send(router, Request::get(uri).body(Body::empty()).unwrap()).await
+}
+
+/// Sends one request through the router; the body must be UTF-8.
+pub async fn send(router: &Router, req: Request<Body>) -> Got {
+    let res = router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();
     let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
