@@ -48,13 +48,13 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
             }
         }
         DiscoveredCommand::Confirm { id, entity, by } => {
-            let Some(d) = store.discovered(id).await? else {
+            let Some(d) = store.discovered(Scope::City, id).await? else {
                 bail!("no discovered site {id}");
             };
             let entity = match entity {
                 Some(uscc) => {
                     let norm = domain::text::compact_upper(&uscc);
-                    match store.entity_by_uscc(&norm).await? {
+                    match store.entity_by_uscc(Scope::City, &norm).await? {
                         Some(e) => e.id,
                         None => bail!("no entity with USCC {norm}"),
                     }

@@ -239,7 +239,7 @@ async fn check_custody(data: &DataDir) -> anyhow::Result<Option<Result<usize, St
         return Ok(None);
     }
     let store = data.open_store().await?;
-    let rows = store.custody(&store::CustodyFilter::default()).await?;
+    let rows = store.custody(&store::CustodyFilter::chain()).await?;
     Ok(Some(
         store::verify_custody_chain(&rows)
             .map(|()| rows.len())

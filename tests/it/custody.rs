@@ -35,7 +35,7 @@ async fn exports_are_logged_in_the_chain_of_custody() {
     let store = SqliteStore::open(&dir.path().join("wangjian.db"))
         .await
         .unwrap();
-    let rows = store.custody(&CustodyFilter::default()).await.unwrap();
+    let rows = store.custody(&CustodyFilter::chain()).await.unwrap();
     store.close().await;
     assert_eq!(verify_custody_chain(&rows), Ok(()));
     // The demo's own evidence capture comes first, entered by its two operators.
