@@ -294,8 +294,7 @@ pub trait FetchStore: Send + Sync {
     /// HTML pages in scope fetched with status 200 (revisits left out) recorded after the
     /// watermark `after`, in commit order, at most `limit`, each with its site's district (for
     /// keeping the search index in step; see [`IndexedPage::seq`]).
-    async fn pages_after(&self, scope: Scope, after: i64, limit: i64)
-        -> Result<Vec<IndexedPage>>;
+    async fn pages_after(&self, scope: Scope, after: i64, limit: i64) -> Result<Vec<IndexedPage>>;
     async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;
     /// Findings per category and district, for the dashboard.

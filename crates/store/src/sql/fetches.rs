@@ -30,7 +30,11 @@ impl FetchStore for SqlStore {
         sweep: SweepId,
         site: SiteId,
     ) -> Result<Vec<String>> {
-        let mut q = QueryBuilder::new(concat!("SELECT f.url", fetch_from!(), " WHERE f.sweep_id = "));
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT f.url",
+            fetch_from!(),
+            " WHERE f.sweep_id = "
+        ));
         q.push_bind(sweep.0)
             .push(" AND f.site_id = ")
             .push_bind(site.0);

@@ -135,10 +135,7 @@ impl SweepStore for SqlStore {
             .push(" AND r.site_id = ")
             .push_bind(site.0);
         push_scope(&mut q, &scope);
-        let text: Option<String> = q
-            .build_query_scalar()
-            .fetch_optional(&self.pool)
-            .await?;
+        let text: Option<String> = q.build_query_scalar().fetch_optional(&self.pool).await?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt("frontier state", &t, e)))
             .transpose()
     }

@@ -106,7 +106,13 @@ async fn csv_import_with_rejects_then_idempotent(store: TestStore) {
         .unwrap()
         .unwrap();
     assert_eq!(owner.input.name, "某某小吃店");
-    assert_eq!(store.entity(Scope::City, domain::EntityId(-1)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .entity(Scope::City, domain::EntityId(-1))
+            .await
+            .unwrap(),
+        None
+    );
 
     let second = import_entities(store, &path, &opts()).await.unwrap();
     assert_eq!(

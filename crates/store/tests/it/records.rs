@@ -6,7 +6,11 @@ use ::store::*;
 use domain::{Category, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
 
 pub(crate) async fn site_of(store: &dyn Store, host: &str, path: &str) -> Site {
-    store.site_for_url(Scope::City, host, path).await.unwrap().expect(host)
+    store
+        .site_for_url(Scope::City, host, path)
+        .await
+        .unwrap()
+        .expect(host)
 }
 
 fn addresses(sites: &[Site]) -> Vec<String> {
@@ -76,7 +80,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
             .unwrap(),
         [Upsert::Created, Upsert::Created]
     );
-    let stored = store.entity_by_uscc(Scope::City, &a.uscc).await.unwrap().unwrap();
+    let stored = store
+        .entity_by_uscc(Scope::City, &a.uscc)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.input, a);
     assert_eq!(stored.created_at, stored.updated_at);
     assert!(stored.created_at >= at(T0));
@@ -89,7 +97,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
             .unwrap(),
         [Upsert::Unchanged, Upsert::Unchanged]
     );
-    let again = store.entity_by_uscc(Scope::City, &a.uscc).await.unwrap().unwrap();
+    let again = store
+        .entity_by_uscc(Scope::City, &a.uscc)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again, stored);
 
     // A changed name and domain list: updated, sites follow.
@@ -103,7 +115,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
             .unwrap(),
         [Upsert::Updated, Upsert::Unchanged]
     );
-    let updated = store.entity_by_uscc(Scope::City, &a.uscc).await.unwrap().unwrap();
+    let updated = store
+        .entity_by_uscc(Scope::City, &a.uscc)
+        .await
+        .unwrap()
+        .unwrap();
     // The old name is kept as a former name; the rest is the import's.
     assert_eq!(updated.input.former_names, ["甲商行"]);
     assert_eq!(
@@ -276,7 +292,11 @@ async fn sweep_lifecycle(store: TestStore) {
         )
         .await
         .unwrap();
-    assert!(store.pending_sites(Scope::City, sweep).await.unwrap().is_empty());
+    assert!(store
+        .pending_sites(Scope::City, sweep)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         store
             .finish_site(SweepId(999), b.id, SiteSweepState::Done, None)
@@ -845,23 +865,38 @@ async fn frontier_is_saved_replaced_and_cleared_per_site(store: TestStore) {
     let a = site_of(store, "a.test", "/").await;
     let b = site_of(store, "b.test", "/").await;
     let sweep = store.create_sweep(&[a.id, b.id]).await.unwrap();
-    assert_eq!(store.frontier(Scope::City, sweep, a.id).await.unwrap(), None);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        None
+    );
 
     let first = serde_json::json!({"pages": 1, "queue": ["http://a.test/x"]});
     let second = serde_json::json!({"pages": 2, "queue": []});
     store.save_frontier(sweep, a.id, &first).await.unwrap();
     store.save_frontier(sweep, a.id, &second).await.unwrap();
     store.save_frontier(sweep, b.id, &first).await.unwrap();
-    assert_eq!(store.frontier(Scope::City, sweep, a.id).await.unwrap(), Some(second));
-    assert_eq!(store.frontier(Scope::City, sweep, b.id).await.unwrap(), Some(first));
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        Some(second)
+    );
+    assert_eq!(
+        store.frontier(Scope::City, sweep, b.id).await.unwrap(),
+        Some(first)
+    );
 
     store.clear_frontier(sweep, a.id).await.unwrap();
     store.clear_frontier(sweep, a.id).await.unwrap();
-    assert_eq!(store.frontier(Scope::City, sweep, a.id).await.unwrap(), None);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        None
+    );
 
     // Finishing the sweep drops what its killed sites left.
     store.finish_sweep(sweep).await.unwrap();
-    assert_eq!(store.frontier(Scope::City, sweep, b.id).await.unwrap(), None);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, b.id).await.unwrap(),
+        None
+    );
 }
 
 async fn commit_progress_records_fetches_frontier_and_finish_together(store: TestStore) {
@@ -890,7 +925,10 @@ async fn commit_progress_records_fetches_frontier_and_finish_together(store: Tes
         .await
         .unwrap();
     assert_eq!(ids.len(), 2);
-    assert_eq!(store.frontier(Scope::City, sweep, a.id).await.unwrap(), Some(state));
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        Some(state)
+    );
     assert_eq!(
         store.fetched_urls(Scope::City, sweep, a.id).await.unwrap(),
         ["http://a.test/", "http://a.test/b"]
@@ -919,9 +957,23 @@ async fn commit_progress_records_fetches_frontier_and_finish_together(store: Tes
         })
         .await
         .unwrap();
-    assert_eq!(store.frontier(Scope::City, sweep, a.id).await.unwrap(), None);
-    assert!(store.pending_sites(Scope::City, sweep).await.unwrap().is_empty());
-    assert_eq!(store.fetched_urls(Scope::City, sweep, a.id).await.unwrap().len(), 3);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        None
+    );
+    assert!(store
+        .pending_sites(Scope::City, sweep)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .fetched_urls(Scope::City, sweep, a.id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     // A failed commit (unknown site) records nothing.
     let err = store
@@ -987,7 +1039,11 @@ async fn validators_and_change_history_across_sweeps(store: TestStore) {
 
     let s2 = store.create_sweep(&[a.id, b.id]).await.unwrap();
     assert!(
-        store.last_validators(Scope::City, a.id, s1).await.unwrap().is_empty(),
+        store
+            .last_validators(Scope::City, a.id, s1)
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing before the first sweep"
     );
     let known = store.last_validators(Scope::City, a.id, s2).await.unwrap();

@@ -60,7 +60,10 @@ async fn entity_import_reads_the_full_model(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(abnormal.len(), 1);
-    let by_former = store.entities_by_name(Scope::City, "南宁甲店").await.unwrap();
+    let by_former = store
+        .entities_by_name(Scope::City, "南宁甲店")
+        .await
+        .unwrap();
     assert_eq!(by_former[0].id, e.id);
     // The revision feed starts with it.
     let since = store.entities_since(Scope::City, 0, 10).await.unwrap();
@@ -330,7 +333,11 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         })
         .await
         .unwrap();
-    let d = store.discovered(Scope::City, new.id).await.unwrap().unwrap();
+    let d = store
+        .discovered(Scope::City, new.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d.shown.usccs, std::slice::from_ref(&a.input.uscc));
 
     // The matcher proposes, a person confirms: the site joins the entity, and a later

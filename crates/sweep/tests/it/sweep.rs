@@ -275,7 +275,13 @@ fn a_sweep_stopped_mid_site_continues_from_its_frontier(backend: Backend) {
         let found = home.block_on(async {
             let sweep = fx.store.unfinished_sweep().await.unwrap()?;
             for s in &sites {
-                if fx.store.frontier(Scope::City, sweep.id, s.id).await.unwrap().is_some() {
+                if fx
+                    .store
+                    .frontier(Scope::City, sweep.id, s.id)
+                    .await
+                    .unwrap()
+                    .is_some()
+                {
                     return Some(sweep.id);
                 }
             }
