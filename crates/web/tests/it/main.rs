@@ -8,6 +8,7 @@ mod custody;
 mod evidence_page;
 mod pages;
 mod register;
+mod scope;
 mod socket;
 mod transparency;
 
