@@ -20,6 +20,14 @@ struct DemoParams {
 }
 
 pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    // The console's transport is checked first: a refusal should not wait for the sweep.
+    let transport = match args.no_serve {
+        true => None,
+        false => Some(super::serve::transport(
+            &ctx.config,
+            ctx.config.listen.value,
+        )?),
+    };
     let simdir = ctx.data.simweb();
     std::fs::create_dir_all(&simdir)
         .with_context(|| format!("cannot create {}", simdir.display()))?;
@@ -89,9 +97,9 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     demo_capture(ctx, store.clone(), crawl).await?;
     demo_users(store.as_ref()).await?;
     drop(running);
-    if args.no_serve {
+    let Some(transport) = transport else {
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     // The console's usual port may be taken on a shared machine: fall back to a free one.
     let addr = ctx.config.listen.value;
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -103,7 +111,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot listen on {}", addr.ip()))?
         }
     };
-    super::serve::serve_on(ctx, store, listener).await
+    super::serve::serve_on(ctx, store, listener, transport).await
 }
 
 /// The demo's evidence capture: the homepage of the first registered trading site, with a
@@ -131,7 +139,7 @@ async fn demo_capture(
     config.progress = false;
     let url = url::Url::parse(&format!("http://{}/", site.host))?;
     let browser = super::evidence::browser_config(None, &config.crawl);
-    let (outcome, _) = super::evidence::capture_and_log(
+    let outcome = sweep::capture::capture_url(
         store,
         &config,
         sweep::capture::CaptureRequest {

@@ -197,7 +197,7 @@ pub trait DiscoveryStore: Send + Sync {
         id: i64,
         state: DiscoveryState,
         entity: Option<EntityId>,
-        by: &str,
+        by: &Actor,
     ) -> Result<Discovered>;
 }
 
@@ -318,7 +318,7 @@ pub trait FetchStore: Send + Sync {
 pub trait ClueStore: Send + Sync {
     /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
     /// when there is none.
-    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
+    async fn create_clue(&self, clue: &NewClue, by: &Actor) -> Result<ClueId>;
     async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
     /// Clues in scope, newest first.
     async fn list_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<Vec<Clue>>;
@@ -339,6 +339,10 @@ pub trait CustodyStore: Send + Sync {
     /// subjects a scope covers). Check them with [`verify_custody_chain`]; a read of
     /// [`CustodyFilter::chain`] (the city's scope, no subject filter) is the whole chain.
     async fn custody(&self, filter: &CustodyFilter) -> Result<Vec<CustodyRecord>>;
+    /// The chain's head as it stands ([`CustodyHead`]: the number of rows and the last row's
+    /// hash, [`GENESIS_HASH`] when there is none), read in one statement so that the two agree.
+    /// What a signed checkpoint commits to.
+    async fn custody_head(&self) -> Result<CustodyHead>;
 }
 
 /// Users, sessions, failed logins and API tokens. Every change of a user is audited.

@@ -7,7 +7,9 @@
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
 //! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
 //! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
-//! response). A checkpoint is signed at the end. Replay tools index the screenshot under the
+//! response). The capture is entered in the chain of custody (action `capture`, the operators
+//! as actor, the reason, the capture's sweep as subject), then a checkpoint is signed, so it
+//! commits to that entry as well. Replay tools index the screenshot under the
 //! page's URL like the page itself (the WARC target is the page, as docs/spec/evidence.md asks), so
 //! pywb asked for that URL at the very second of the screenshot may show the image.
 //!
@@ -23,7 +25,7 @@ use crawl::browser::{BrowserConfig, Screenshot};
 use crawl::Profile;
 use domain::{ClueId, FetchId, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
-use store::{Scope, Site, Store};
+use store::{CustodyAction, CustodyRecord, CustodySubject, NewCustody, Scope, Site, Store};
 use url::Url;
 
 use crate::error::{CaptureRefusal, SweepError};
@@ -58,6 +60,8 @@ pub struct CaptureOutcome {
     pub screenshot: Result<ShotRecord, String>,
     /// Tree size of the checkpoint signed after the capture.
     pub checkpoint: Option<u64>,
+    /// The capture's entry in the chain of custody (committed to by that checkpoint).
+    pub custody: CustodyRecord,
 }
 
 /// A stored screenshot.
@@ -172,7 +176,15 @@ pub async fn capture_url(
         fetches.push(store.record_fetch(&fetch, &[]).await?);
     }
     store.finish_sweep(sweep_id).await?;
-    let checkpoint = close_log(config, &writer).await?;
+    let custody = store
+        .append_custody(&NewCustody::new(
+            operators.join(", "),
+            CustodyAction::Capture,
+            &CustodySubject::Sweep(sweep_id),
+            req.reason.trim(),
+        ))
+        .await?;
+    let checkpoint = close_log(store.as_ref(), config, &writer).await?;
     Ok(CaptureOutcome {
         sweep_id,
         site,
@@ -181,6 +193,7 @@ pub async fn capture_url(
         final_status: capture.final_status,
         screenshot,
         checkpoint,
+        custody,
     })
 }
 

@@ -28,6 +28,12 @@ pub enum SweepError {
     /// The checkpoint that closes the sweep could not be signed or stored.
     #[error("transparency log checkpoint")]
     Checkpoint(#[source] CheckpointError),
+    /// The chain of custody's last hash (from the store) is not a lowercase hex SHA-256 hash,
+    /// so no checkpoint can commit to it: the database was altered.
+    #[error(
+        "the chain of custody's head ({count} rows, last hash {hash:?}) is not a SHA-256 hash"
+    )]
+    CustodyHead { count: u64, hash: String },
     /// A task of the sweep panicked or was cancelled.
     #[error("the capture worker stopped")]
     Worker(#[from] tokio::task::JoinError),

@@ -8,6 +8,10 @@
 //! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
 //! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
+//! Transport (`transport`): plain HTTP on loopback only; beyond it TLS or a trusted reverse
+//! proxy, a `Host` allow-list (421 otherwise), header-read and request timeouts and a
+//! connection limit. [`AppState::transport`] tells handlers whether the browser speaks https.
+//!
 //! Access: every route but the login page, the stylesheet and the transparency log's
 //! publications is behind a login (`viewer`). Every handler gets its [`Scope`](store::Scope)
 //! from one place, [`Viewer::scope`] (the logged-in user's), and passes it to every store read
@@ -18,7 +22,8 @@
 //! from the user, and the stored pointer is checked again before a file is opened.
 //!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `headers`
-//! (security headers and request ids), `pages` (HTML), `api` (JSON), `capture` (decoding a
+//! (security headers, `Cache-Control`, request ids), [`transport`] (the accept loop, TLS, host
+//! allow-list, timeouts, connection limit), `pages` (HTML), `api` (JSON), `capture` (decoding a
 //! captured body for display), `view` (labels and formatting shared by the pages).
 
 mod api;
@@ -30,6 +35,7 @@ mod headers;
 mod pages;
 mod record;
 pub mod table;
+pub mod transport;
 mod view;
 mod viewer;
 
@@ -43,6 +49,7 @@ use domain::DistrictTable;
 use store::Store;
 
 pub use error::{ApiError, WebError};
+pub use transport::{Limits, Tls, Transport};
 pub use viewer::{Viewer, SESSION_COOKIE};
 
 /// Percent-encodes a form or query value (for clients and tests that build forms).
@@ -66,9 +73,9 @@ pub struct AppState {
     pub search: Option<search::SearchIndex>,
     /// Login throttling and session expiry.
     pub people: people::Policy,
-    /// Whether cookies are marked `Secure` (the console is served over TLS, by itself or by a
-    /// trusted proxy in front of it).
-    pub secure_cookies: bool,
+    /// How the console is served (TLS, trusted proxy, allowed hosts, limits);
+    /// [`Transport::https`] says whether cookies must carry `Secure`.
+    pub transport: Transport,
 }
 
 /// Where the console finds what it publishes about the transparency log.
@@ -84,6 +91,7 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("evidence_dir", &self.evidence_dir)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -104,14 +112,20 @@ pub fn router(state: AppState) -> Router {
         .route("/export/sites", get(pages::entities::export_sites))
         .route("/search", get(pages::entities::search_page))
         .route("/discovered", get(pages::entities::discovered))
+        .route("/discovered/{id}/confirm", post(pages::discovered::confirm))
+        .route("/discovered/{id}/reject", post(pages::discovered::reject))
         .route("/api/entities/{id}", get(pages::entities::profile_json))
         .route("/api/search", get(pages::entities::search_json))
         .route("/sites", get(pages::sites::list))
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
+        .route("/clues", get(pages::clues::list).post(pages::clues::create))
         .route("/clues/{id}/record", get(pages::record::clue_page))
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
+        .route("/findings/{id}", get(pages::triage::page))
+        .route("/findings/{id}/triage", post(pages::triage::submit))
+        .route("/rules", get(pages::triage::rules))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
         .route(
             "/evidence/{fetch_id}/screenshot",
@@ -145,18 +159,15 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     serve_until(state, listener, std::future::pending()).await
 }
 
-/// Serves the console until `shutdown` completes, then finishes the requests in flight.
+/// Serves the console until `shutdown` completes, then finishes the requests in flight. The
+/// transport is `state.transport` (see [`transport`]): a listener beyond loopback without TLS
+/// or a trusted proxy is refused (`PermissionDenied`, the source an
+/// [`ExposureRefusal`](transport::ExposureRefusal)); handlers get the peer address as
+/// `ConnectInfo<SocketAddr>` (the custody log's `Viewer::actor`).
 pub async fn serve_until(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "console listening");
-    }
-    // Connect info gives the custody log the peer address (`Viewer::actor`).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    transport::serve(state, listener, shutdown).await
 }

@@ -118,6 +118,8 @@ pub struct NavUser {
     pub role: &'static str,
     pub csrf: String,
     pub admin: bool,
+    /// May triage findings and make clues (the forms are shown).
+    pub may_triage: bool,
 }
 
 tokio::task_local! {
@@ -127,6 +129,16 @@ tokio::task_local! {
 /// The logged-in user of the request being rendered (for the top bar), if any.
 pub fn nav_user() -> Option<NavUser> {
     NAV_USER.try_with(|u| u.clone()).ok().flatten()
+}
+
+/// Whether the logged-in user of the page being rendered may triage (forms are shown).
+pub fn may_triage() -> bool {
+    nav_user().is_some_and(|u| u.may_triage)
+}
+
+/// The CSRF token of the page being rendered (empty without a session).
+pub fn csrf_token() -> String {
+    nav_user().map(|u| u.csrf).unwrap_or_default()
 }
 
 /// The client address of a request: the connection's peer (a trusted proxy's
@@ -226,6 +238,7 @@ pub(crate) async fn authenticate(
             role: user.role.title(),
             csrf: csrf.clone(),
             admin: user.role.may(Permission::ManageUsers),
+            may_triage: user.role.may(Permission::Triage),
         }),
         Via::Token => None,
     };

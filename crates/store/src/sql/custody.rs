@@ -99,6 +99,22 @@ impl CustodyStore for SqlStore {
         kept.reverse();
         Ok(kept)
     }
+
+    async fn custody_head(&self) -> Result<CustodyHead> {
+        // One statement: one snapshot on either engine, so the count and the hash agree.
+        let (count, hash): (i64, Option<String>) = sqlx::query_as(
+            "SELECT COUNT(*), (SELECT hash FROM custody ORDER BY id DESC LIMIT 1) FROM custody",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(match hash {
+            Some(hash) if count > 0 => CustodyHead {
+                count: count as u64,
+                hash,
+            },
+            _ => CustodyHead::empty(),
+        })
+    }
 }
 
 /// Rows read per page when a scope filters custody rows.

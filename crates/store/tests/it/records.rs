@@ -1252,15 +1252,15 @@ async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captu
     let new = |findings: Vec<FindingId>| NewClue {
         site_id: a.id,
         findings,
-        created_by: "inspector-li".into(),
         summary: "首页绝对化用语".into(),
     };
+    let li = Actor::system("inspector-li");
     assert!(matches!(
-        store.create_clue(&new(vec![of(a.id), of(b.id)])).await,
+        store.create_clue(&new(vec![of(a.id), of(b.id)]), &li).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.create_clue(&new(vec![])).await.is_err());
-    let id = store.create_clue(&new(vec![of(a.id)])).await.unwrap();
+    assert!(store.create_clue(&new(vec![]), &li).await.is_err());
+    let id = store.create_clue(&new(vec![of(a.id)]), &li).await.unwrap();
 
     // A capture for the clue must be of its site.
     assert!(store.create_capture(b.id, Some(id)).await.is_err());

@@ -353,7 +353,12 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         .await
         .unwrap();
     let decided = store
-        .decide_discovery(d.id, DiscoveryState::Confirmed, Some(a.id), "inspector 7")
+        .decide_discovery(
+            d.id,
+            DiscoveryState::Confirmed,
+            Some(a.id),
+            &Actor::system("inspector 7"),
+        )
         .await
         .unwrap();
     assert_eq!(decided.state, DiscoveryState::Confirmed);
@@ -370,12 +375,17 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         .collect();
     assert_eq!(sites, ["a.test", "www.new.test"]);
     let other = store
-        .decide_discovery(found[0].id, DiscoveryState::Rejected, None, "inspector 7")
+        .decide_discovery(
+            found[0].id,
+            DiscoveryState::Rejected,
+            None,
+            &Actor::system("inspector 7"),
+        )
         .await
         .unwrap();
     assert_eq!(other.state, DiscoveryState::Rejected);
     assert!(store
-        .decide_discovery(999, DiscoveryState::Rejected, None, "x")
+        .decide_discovery(999, DiscoveryState::Rejected, None, &Actor::system("x"))
         .await
         .is_err());
 }

@@ -252,12 +252,14 @@ async fn fixture(store: &dyn Store) -> Fixture {
             findings.push(finding);
             clues.push(
                 store
-                    .create_clue(&NewClue {
-                        site_id: site.id,
-                        findings: vec![finding],
-                        created_by: "test".into(),
-                        summary: "绝对化用语".into(),
-                    })
+                    .create_clue(
+                        &NewClue {
+                            site_id: site.id,
+                            findings: vec![finding],
+                            summary: "绝对化用语".into(),
+                        },
+                        &Actor::system("test"),
+                    )
                     .await
                     .unwrap(),
             );

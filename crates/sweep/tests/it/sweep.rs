@@ -337,3 +337,48 @@ async fn an_unreachable_tsa_does_not_fail_the_sweep() {
     assert_eq!(notes.len(), 1);
     assert!(!evidence::tlog::checkpoint::token_path(&notes[0]).exists());
 }
+
+/// The checkpoint that closes a sweep commits to the chain of custody's head as it stood: the
+/// number of entries and the last one's hash, under the log key's signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_closing_checkpoint_commits_to_the_custody_head() {
+    let fx = Fixture::new(2, 9).await;
+    let config = fx.config();
+    let log = config.log.clone().unwrap();
+    let mut last = None;
+    for reason in ["立案审查", "复核"] {
+        last = Some(
+            fx.store
+                .append_custody(&store::NewCustody::new(
+                    "console 127.0.0.1:5000",
+                    store::CustodyAction::View,
+                    &store::CustodySubject::record("a.warc.gz", 0),
+                    reason,
+                ))
+                .await
+                .unwrap(),
+        );
+    }
+    let last = last.unwrap();
+    let detector = Arc::new(detect::Detector::builtin());
+    let summary = sweep::run_sweep(fx.store.clone(), detector, config)
+        .await
+        .unwrap();
+    assert!(summary.checkpoint.is_some(), "{summary:?}");
+    let notes = evidence::tlog::checkpoint::stored_notes(&log.dir).unwrap();
+    assert_eq!(notes.len(), 1);
+    let signer = evidence::tlog::Signer::load_or_create(&log.keys_dir, &log.key_name).unwrap();
+    let note = std::fs::read_to_string(&notes[0]).unwrap();
+    let checkpoint =
+        evidence::tlog::Checkpoint::verify_note(&note, &signer.verifier_key()).unwrap();
+    let head = checkpoint.custody().expect("a custody line");
+    assert_eq!(head.count, 2);
+    assert_eq!(head.hash.to_hex(), last.hash);
+    assert_eq!(
+        store::CustodyHead {
+            count: head.count,
+            hash: head.hash.to_hex()
+        },
+        fx.store.custody_head().await.unwrap()
+    );
+}

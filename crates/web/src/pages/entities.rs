@@ -776,6 +776,8 @@ struct DiscoveredLine {
     class_label: String,
     proposal: Option<(String, String)>,
     shown: String,
+    /// Still to be decided (the confirm and reject forms are shown).
+    open: bool,
 }
 
 pub(crate) async fn discovered(
@@ -793,6 +795,7 @@ pub(crate) async fn discovered(
             None => None,
         };
         rows.push(DiscoveredLine {
+            open: d.state == store::DiscoveryState::New,
             id: d.id,
             address: d.address(),
             state: match d.state {

@@ -2,7 +2,9 @@
 //! with the viewer's scope, turn rows into small view structs of display strings, and render
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
+pub(crate) mod clues;
 pub(crate) mod dashboard;
+pub(crate) mod discovered;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;
@@ -10,6 +12,7 @@ pub(crate) mod login;
 pub(crate) mod record;
 pub(crate) mod sites;
 pub(crate) mod transparency;
+pub(crate) mod triage;
 
 use askama::Template;
 use axum::http::header;

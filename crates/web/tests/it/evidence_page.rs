@@ -337,12 +337,14 @@ async fn a_clue_has_its_own_extraction_record() {
         .find(|f| f.finding.evidence.is_some())
         .expect("the fixture's shop has a finding with evidence");
     let id = store
-        .create_clue(&store::NewClue {
-            site_id: fx.shop,
-            findings: vec![finding.id],
-            created_by: "inspector-li".into(),
-            summary: "首页绝对化用语".into(),
-        })
+        .create_clue(
+            &store::NewClue {
+                site_id: fx.shop,
+                findings: vec![finding.id],
+                summary: "首页绝对化用语".into(),
+            },
+            &store::Actor::system("inspector-li"),
+        )
         .await
         .unwrap();
     let got = get(

@@ -1,16 +1,19 @@
 //! Integration tests of the console: the router over an in-memory SQLite store filled through
 //! the `Store` trait, and a real WARC file written with `evidence::WarcWriter` into a temporary
 //! evidence directory. Requests go through `tower::ServiceExt::oneshot` (no socket), except in
-//! `socket`, which serves on 127.0.0.1.
+//! `socket` and `transport`, which serve on 127.0.0.1.
 
 mod api;
+mod auth;
 mod custody;
 mod evidence_page;
+mod forms;
 mod pages;
 mod register;
 mod scope;
 mod socket;
 mod transparency;
+mod transport;
 
 use std::sync::Arc;
 use store::prelude::*;
@@ -268,8 +271,14 @@ pub async fn fixture() -> Fixture {
             log.append(format!("sha256:{i:064}").as_bytes()).unwrap();
         }
         let signer = evidence::tlog::Signer::load_or_create(&keys_dir, "console-test").unwrap();
-        evidence::tlog::sign_and_store(&log, &signer, "wangjian.test/log", chrono::Utc::now())
-            .unwrap();
+        evidence::tlog::sign_and_store(
+            &log,
+            &signer,
+            "wangjian.test/log",
+            chrono::Utc::now(),
+            None,
+        )
+        .unwrap();
     }
     let state = AppState {
         store: Arc::new(store),
@@ -281,7 +290,7 @@ pub async fn fixture() -> Fixture {
         }),
         search: None,
         people: people::Policy::default(),
-        secure_cookies: false,
+        transport: web::Transport::default(),
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;

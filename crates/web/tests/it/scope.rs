@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use axum::http::StatusCode;
 use axum::Router;
-use domain::{ClueId, EntityId, FetchId, Role, SiteId};
+use domain::{ClueId, EntityId, FetchId, FindingId, Role, SiteId};
 use store::{EntityFilter, EvidencePointer, FindingFilter, NewClue, NewFetch, NewFinding, Scope};
 
 use crate::{at, fixture, get, logged_in, post_form, Fixture, Got};
@@ -24,6 +24,8 @@ enum Object {
     Site,
     Clue,
     Fetch,
+    Finding,
+    Discovered,
 }
 
 /// How a route is asked.
@@ -31,7 +33,6 @@ enum Object {
 enum Method {
     Get,
     /// A form post (the session's CSRF token is added to these fields).
-    #[allow(dead_code)]
     Post(&'static [(&'static str, &'static str)]),
 }
 
@@ -60,15 +61,34 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/evidence/{fetch_id}/screenshot",
         Object::Fetch,
     ),
+    (Method::Get, "/findings/{id}", Object::Finding),
+    (
+        Method::Post(&[("decision", "confirmed")]),
+        "/findings/{id}/triage",
+        Object::Finding,
+    ),
+    (
+        Method::Post(&[]),
+        "/discovered/{id}/confirm",
+        Object::Discovered,
+    ),
+    (
+        Method::Post(&[]),
+        "/discovered/{id}/reject",
+        Object::Discovered,
+    ),
 ];
 
 /// A district's objects, each with evidence that a supervisor can open (a WARC record with a
-/// screenshot), a finding on it and a clue of it.
+/// screenshot), a finding on it, a clue of it and a site it links to, proposed as the
+/// entity's.
 struct Objects {
     entity: EntityId,
     site: SiteId,
     fetch: FetchId,
+    finding: FindingId,
     clue: ClueId,
+    discovered: i64,
 }
 
 impl Objects {
@@ -78,12 +98,25 @@ impl Objects {
             Object::Site => self.site.0,
             Object::Clue => self.clue.0,
             Object::Fetch => self.fetch.0,
+            Object::Finding => self.finding.0,
+            Object::Discovered => self.discovered,
         }
     }
 }
 
 /// Text that gives the 江南区 casino away: its host, its name, its finding, its page.
 const CASINO_MARKS: [&str; 4] = ["casino.example", "江南娱乐", "真人荷官", "网上赌场"];
+
+/// A request done: a page, or a form's redirect.
+#[track_caller]
+fn assert_done(what: &str, got: &Got) {
+    assert!(
+        matches!(got.status, StatusCode::OK | StatusCode::SEE_OTHER),
+        "{what}: {} {}",
+        got.status,
+        got.body
+    );
+}
 
 /// Writes `host`'s page (with `text`) and a screenshot to a WARC file of their own, records
 /// the fetch with a finding, and makes a clue of it.
@@ -94,7 +127,7 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
     let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[9u8; 64]].concat();
     let mut w = evidence::WarcWriter::open(evidence::WriterConfig::new(
         &fx.state.evidence_dir,
-        &format!("capture-{host}"),
+        format!("capture-{host}"),
     ))
     .unwrap();
     let request = format!("GET / HTTP/1.1\r\nHost: {host}\r\n\r\n");
@@ -170,12 +203,14 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .find(|f| f.finding.fetch_id == Some(fetch))
         .unwrap();
     let clue = store
-        .create_clue(&NewClue {
-            site_id: site,
-            findings: vec![finding.id],
-            created_by: "test".into(),
-            summary: format!("{text}（线索）"),
-        })
+        .create_clue(
+            &NewClue {
+                site_id: site,
+                findings: vec![finding.id],
+                summary: format!("{text}（线索）"),
+            },
+            &store::Actor::system("test"),
+        )
         .await
         .unwrap();
     let entity = store
@@ -186,11 +221,54 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .find(|e| e.input.name == name)
         .unwrap()
         .id;
+    // A site its page links to, which the matcher proposed as the entity's.
+    store
+        .commit_progress(&store::SiteProgress {
+            sweep,
+            site,
+            fetches: vec![],
+            frontier: store::FrontierUpdate::Keep,
+            finish: None,
+            discoveries: vec![store::NewDiscovery {
+                host: format!("linked-from-{host}"),
+                path_prefix: String::new(),
+                sighting: store::Sighting {
+                    from_url: url.clone(),
+                    anchor: "友情链接".into(),
+                    hidden: false,
+                    evidence: None,
+                },
+            }],
+            classified: None,
+            shown: None,
+        })
+        .await
+        .unwrap();
+    let discovered = store
+        .list_discovered(Scope::City, &store::DiscoveryFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.host == format!("linked-from-{host}"))
+        .unwrap()
+        .id;
+    store
+        .set_proposal(
+            discovered,
+            Some(&store::Proposal {
+                entity,
+                reason: "its pages show the USCC".into(),
+            }),
+        )
+        .await
+        .unwrap();
     Objects {
         entity,
         site,
         fetch,
+        finding: finding.id,
         clue,
+        discovered,
     }
 }
 
@@ -282,20 +360,74 @@ async fn another_districts_ids_are_not_found_on_every_route_that_takes_one() {
         assert_no_casino(path, &got);
         // The inspector's own district answers; so does the casino to the city.
         let own = ask(&inspector, &csrf, method, &uri(&shop)).await;
-        assert_eq!(
-            own.status,
-            StatusCode::OK,
-            "{path} with the shop's id: {}",
-            own.body
-        );
+        assert_done(&format!("{path} with the shop's id"), &own);
         let city = ask(&fx.router, &fx.csrf, method, &uri(&casino)).await;
-        assert_eq!(
-            city.status,
-            StatusCode::OK,
-            "{path} for the city: {}",
-            city.body
-        );
+        assert_done(&format!("{path} for the city"), &city);
     }
+}
+
+/// Forms that name another district's objects change nothing: a clue of the casino's finding,
+/// its triage and the decision on its discovery stay as they were until the city acts.
+#[tokio::test]
+async fn another_districts_ids_in_a_form_change_nothing() {
+    let (fx, _shop, casino) = two_districts().await;
+    let (inspector, csrf) =
+        logged_in(&fx.state, "inspector-qx", Role::Inspector, &["450103"]).await;
+    let store = &fx.state.store;
+    let clues = || async {
+        store
+            .count_clues(Scope::City, &store::ClueFilter::default())
+            .await
+            .unwrap()
+    };
+    let before = clues().await;
+    let finding = casino.finding.to_string();
+    let got = post_form(
+        &inspector,
+        "/clues",
+        &[("csrf", &csrf), ("finding", &finding), ("summary", "越权")],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::NOT_FOUND, "{}", got.body);
+    assert_no_casino("POST /clues", &got);
+    assert_eq!(clues().await, before);
+    for (method, path, object) in ID_ROUTES {
+        if let Method::Post(_) = method {
+            let id = casino.id(*object).to_string();
+            let got = ask(&inspector, &csrf, *method, &path.replace("{id}", &id)).await;
+            assert_eq!(got.status, StatusCode::NOT_FOUND, "{path}: {}", got.body);
+            assert_no_casino(path, &got);
+        }
+    }
+    let f = store
+        .finding(Scope::City, casino.finding)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(f.triage, domain::Triage::Open);
+    let d = store
+        .discovered(Scope::City, casino.discovered)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(d.state, store::DiscoveryState::New);
+    assert!(store
+        .audit_of(&format!("finding:{}", casino.finding))
+        .await
+        .unwrap()
+        .is_empty());
+    let got = post_form(
+        &fx.router,
+        "/clues",
+        &[
+            ("csrf", &fx.csrf),
+            ("finding", &finding),
+            ("summary", "市局立案"),
+        ],
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::SEE_OTHER, "{}", got.body);
+    assert_eq!(clues().await, before + 1);
 }
 
 #[tokio::test]
