@@ -13,7 +13,8 @@
 //! attached) is the city's only. A row out of scope is answered exactly as a missing one
 //! (`None`, an empty list, a smaller count, `NotFound`), so an id of another district tells
 //! nothing. Sweeps themselves (`sweep`, `list_sweeps`), users, sessions and the audit log are
-//! the bureau's, not a district's.
+//! the bureau's, not a district's (an object's audit rows are read for a person only after the
+//! object itself was found in their scope).
 //!
 //! People pass their own scope (`User::scope`); system processes that act for the whole bureau
 //! — a sweep, the register import, the matcher, the search index's sync, the command line —
