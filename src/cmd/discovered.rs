@@ -56,7 +56,7 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
         }
         DiscoveredCommand::Reject { id, by } => {
             let by = store::Actor::system(by);
-            let d = store::reject_discovered(store.as_ref(), id, &by).await?;
+            let d = store::reject_discovered(store.as_ref(), Scope::City, id, &by).await?;
             println!("{} rejected", d.address());
         }
     }

@@ -221,7 +221,7 @@ async fn custody_rows(data: &DataDir) -> anyhow::Result<Option<Vec<store::Custod
         return Ok(None);
     }
     let store = data.open_store().await?;
-    Ok(Some(store.custody(&store::CustodyFilter::default()).await?))
+    Ok(Some(store.custody(&store::CustodyFilter::chain()).await?))
 }
 
 /// Reports the chain of custody checked link by link and against the custody head of every

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use domain::{DistrictCode, EntityId, Role};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use store::{Actor, Store};
+use store::{Actor, Scope, Store};
 
 pub async fn user(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let store = ctx.data.open_store().await?;
@@ -136,7 +136,7 @@ async fn spec(
     for u in &role.entities {
         let norm = domain::text::compact_upper(u);
         let e = store
-            .entity_by_uscc(&norm)
+            .entity_by_uscc(Scope::City, &norm)
             .await?
             .with_context(|| format!("no entity with USCC {norm}"))?;
         entities.push(e.id);

@@ -39,7 +39,7 @@ async fn exports_are_logged_in_the_chain_of_custody() {
     let store = SqliteStore::open(&dir.path().join("wangjian.db"))
         .await
         .unwrap();
-    let rows = store.custody(&CustodyFilter::default()).await.unwrap();
+    let rows = store.custody(&CustodyFilter::chain()).await.unwrap();
     store.close().await;
     assert_eq!(verify_custody_chain(&rows), Ok(()));
     // The demo's own evidence capture comes first, entered by its two operators.
@@ -109,9 +109,7 @@ fn a_rewritten_or_cut_chain_of_custody_fails_verify() {
         let out = run(cmd().args(["log", "checkpoint"]));
         assert!(out.status.success(), "{backend:?}");
         let store = rt.block_on(db.open(None)).unwrap();
-        let rows = rt
-            .block_on(store.custody(&CustodyFilter::default()))
-            .unwrap();
+        let rows = rt.block_on(store.custody(&CustodyFilter::chain())).unwrap();
         let committed = rows.len();
         assert!(committed >= 2, "{backend:?}: {committed}");
         let note = stdout(&out);
@@ -137,9 +135,7 @@ fn a_rewritten_or_cut_chain_of_custody_fails_verify() {
             .args(["evidence", "export", "--sweep", "1", "-o"])
             .arg(dir.path().join("c.wacz")));
         assert!(out.status.success(), "{backend:?}");
-        let rows = rt
-            .block_on(store.custody(&CustodyFilter::default()))
-            .unwrap();
+        let rows = rt.block_on(store.custody(&CustodyFilter::chain())).unwrap();
         assert_eq!(rows.len(), committed + 1);
 
         let (ok, text) = verify();
@@ -184,9 +180,7 @@ fn a_rewritten_or_cut_chain_of_custody_fails_verify() {
             set_row(&rt, &db, row.id, reason, &prev, &hash);
             prev = hash;
         }
-        let rewritten = rt
-            .block_on(store.custody(&CustodyFilter::default()))
-            .unwrap();
+        let rewritten = rt.block_on(store.custody(&CustodyFilter::chain())).unwrap();
         assert_eq!(verify_custody_chain(&rewritten), Ok(()));
         let (ok, text) = verify();
         assert!(!ok, "{backend:?}: {text}");

@@ -49,6 +49,7 @@
 //! checkpoint` signs one at any time). Checkpoints signed before the line existed commit to
 //! nothing about custody.
 
+use crate::model::Scope;
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::{ClueId, SiteAddress, SiteAddressError, SweepId};
 use serde::{Deserialize, Serialize};
@@ -138,23 +139,64 @@ pub struct CustodyRecord {
     pub hash: String,
 }
 
-/// Which custody rows to read, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Which custody rows to read, oldest first. There is no default: every read names its scope
+/// ([`CustodyFilter::chain`] is the city's whole chain, for verification).
+///
+/// # Which rows a scope covers
+///
+/// A row is in a scope when its subject is (rows whose subject does not parse are the city's
+/// only):
+/// - `warc:<file>@<offset>`: when fetches point at exactly that record, when any of them is in
+///   scope. A record no fetch points at (a screenshot, a metadata record, a request before its
+///   response) is judged by its file: in scope when the file has fetches and every fetch
+///   pointing into it is in scope. A capture's file holds one site, so its screenshot follows
+///   the site; a sweep's file mixes districts, so such a record of it is the city's.
+/// - `site:<address>`: when the site with that host and path prefix is in scope.
+/// - `clue:<id>`: when the clue's site is in scope.
+/// - `sweep:<id>`: when the sweep has sites and every one of them is in scope. A capture (one
+///   site) follows its site; a sweep over several districts' sites is the city's, because its
+///   evidence is theirs too.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustodyFilter {
+    /// Whose rows (see above).
+    pub scope: Scope,
     /// Rows about any of these subjects (a [`CustodySubject`]'s text each, see
-    /// [`CustodyFilter::about`]); empty: all rows.
+    /// [`CustodyFilter::about`]); empty: all rows in scope.
     pub subjects: Vec<String>,
-    /// The newest `limit` rows (still returned oldest first); 0 or less: all.
+    /// The newest `limit` rows in scope (still returned oldest first); 0 or less: all.
     pub limit: i64,
 }
 
 impl CustodyFilter {
-    /// Every row about any of `subjects`.
-    pub fn about(subjects: impl IntoIterator<Item = CustodySubject>) -> CustodyFilter {
+    /// Every row: the whole chain, as verification reads it (the city's scope).
+    pub fn chain() -> CustodyFilter {
+        CustodyFilter::all(Scope::City)
+    }
+
+    /// Every row in `scope`.
+    pub fn all(scope: Scope) -> CustodyFilter {
         CustodyFilter {
+            scope,
+            subjects: Vec::new(),
+            limit: 0,
+        }
+    }
+
+    /// Every row in `scope` about any of `subjects`.
+    pub fn about(
+        scope: Scope,
+        subjects: impl IntoIterator<Item = CustodySubject>,
+    ) -> CustodyFilter {
+        CustodyFilter {
+            scope,
             subjects: subjects.into_iter().map(|s| s.to_string()).collect(),
             limit: 0,
         }
+    }
+
+    /// The newest `limit` rows of this filter.
+    pub fn newest(self, limit: i64) -> CustodyFilter {
+        CustodyFilter { limit, ..self }
     }
 }
 
@@ -623,10 +665,13 @@ mod tests {
         );
         assert_eq!(row.subject, "sweep:3");
         assert_eq!(
-            CustodyFilter::about([
-                CustodySubject::Clue(ClueId(1)),
-                CustodySubject::record("f", 9)
-            ])
+            CustodyFilter::about(
+                Scope::City,
+                [
+                    CustodySubject::Clue(ClueId(1)),
+                    CustodySubject::record("f", 9)
+                ]
+            )
             .subjects,
             ["clue:1", "warc:f@9"]
         );

@@ -99,7 +99,7 @@ pub struct Proposal {
 /// Why a decision on a discovered site cannot be taken.
 #[derive(Debug, thiserror::Error)]
 pub enum DecisionError {
-    /// No such discovered site.
+    /// No such discovered site (in the caller's scope).
     #[error("no discovered site {0}")]
     NoDiscovered(i64),
     /// No entity with this USCC (in the caller's scope).
@@ -113,7 +113,9 @@ pub enum DecisionError {
 }
 
 /// A person confirms a discovered site as a site of an entity: the one given by USCC (looked
-/// up in `scope`), else the matcher's proposal. The one way every front end confirms.
+/// up in `scope`), else the matcher's proposal. The discovered site itself is looked up in
+/// `scope` too: one the person may not see is `NoDiscovered`. The one way every front end
+/// confirms.
 pub async fn confirm_discovered(
     store: &dyn crate::Store,
     scope: crate::Scope,
@@ -122,7 +124,7 @@ pub async fn confirm_discovered(
     by: &crate::Actor,
 ) -> Result<Discovered, DecisionError> {
     let d = store
-        .discovered(id)
+        .discovered(scope.clone(), id)
         .await?
         .ok_or(DecisionError::NoDiscovered(id))?;
     let entity = match uscc
@@ -130,16 +132,14 @@ pub async fn confirm_discovered(
         .filter(|u| !u.is_empty())
     {
         Some(norm) => store
-            .entity_by_uscc(&norm)
+            .entity_by_uscc(scope.clone(), &norm)
             .await?
-            .filter(|e| scope.allows(Some(e.input.district), Some(e.id)))
             .ok_or(DecisionError::NoEntity(norm))?,
         None => {
             let proposed = d.proposed_entity.ok_or(DecisionError::NoProposal(id))?;
             store
-                .entity(proposed)
+                .entity(scope, proposed)
                 .await?
-                .filter(|e| scope.allows(Some(e.input.district), Some(e.id)))
                 .ok_or(DecisionError::NoProposal(id))?
         }
     };
@@ -148,14 +148,15 @@ pub async fn confirm_discovered(
         .await?)
 }
 
-/// A person rejects a discovered site: it is no longer crawled as a discovery.
+/// A person rejects a discovered site in `scope`: it is no longer crawled as a discovery.
 pub async fn reject_discovered(
     store: &dyn crate::Store,
+    scope: crate::Scope,
     id: i64,
     by: &crate::Actor,
 ) -> Result<Discovered, DecisionError> {
     store
-        .discovered(id)
+        .discovered(scope, id)
         .await?
         .ok_or(DecisionError::NoDiscovered(id))?;
     Ok(store

@@ -25,7 +25,7 @@ use crawl::browser::{BrowserConfig, Screenshot};
 use crawl::Profile;
 use domain::{ClueId, FetchId, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
-use store::{CustodyAction, CustodyRecord, CustodySubject, NewCustody, Site, Store};
+use store::{CustodyAction, CustodyRecord, CustodySubject, NewCustody, Scope, Site, Store};
 use url::Url;
 
 use crate::error::{CaptureRefusal, SweepError};
@@ -92,7 +92,7 @@ pub async fn capture_url(
         })?
         .to_ascii_lowercase();
     let site = store
-        .site_for_url(&host, req.url.path())
+        .site_for_url(Scope::City, &host, req.url.path())
         .await?
         .ok_or_else(|| CaptureRefusal::UnknownSite {
             url: req.url.to_string(),

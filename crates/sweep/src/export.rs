@@ -114,9 +114,8 @@ pub async fn select(
                 None => (site.as_str(), "/"),
             };
             let found = store
-                .site_for_url(&host.to_ascii_lowercase(), path)
+                .site_for_url(scope.clone(), &host.to_ascii_lowercase(), path)
                 .await?
-                .filter(|s| site_in_scope(&scope, s))
                 .ok_or_else(|| SelectionError::NoSite(site.clone()))?;
             (
                 store.site_fetches(scope.clone(), found.id, 0).await?,
@@ -166,9 +165,4 @@ pub async fn select(
         return Err(SelectionError::NoEvidence(set.selected));
     }
     Ok(set)
-}
-
-/// `site_for_url` is not scoped (the crawler needs every site); an export is.
-fn site_in_scope(scope: &Scope, site: &store::Site) -> bool {
-    scope.allows(site.district, site.entity_id)
 }

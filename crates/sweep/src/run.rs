@@ -113,7 +113,12 @@ pub async fn run_sweep(
 ) -> Result<SweepSummary, SweepError> {
     let started = Instant::now();
     let (sweep_id, resumed, sites) = match store.unfinished_sweep().await? {
-        Some(sweep) => (sweep.id, true, store.pending_sites(sweep.id).await?),
+        // A sweep acts for the whole bureau: it reads in the city's scope.
+        Some(sweep) => (
+            sweep.id,
+            true,
+            store.pending_sites(Scope::City, sweep.id).await?,
+        ),
         None => {
             let sites = all_sites(store.as_ref()).await?;
             let ids: Vec<SiteId> = sites.iter().map(|s| s.id).collect();
@@ -376,7 +381,7 @@ async fn site_register_facts(
     store: &dyn Store,
     sites: &[Site],
 ) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {
-    if store.count_entities().await? == 0 {
+    if store.count_entities(Scope::City).await? == 0 {
         return Ok(None);
     }
     let mut by_entity = HashMap::new();
@@ -385,7 +390,7 @@ async fn site_register_facts(
         let Some(id) = site.entity_id else { continue };
         if let std::collections::hash_map::Entry::Vacant(slot) = by_entity.entry(id) {
             let facts = store
-                .entity(id)
+                .entity(Scope::City, id)
                 .await?
                 .map(|e| crate::register_facts::facts(&e.input));
             slot.insert(facts);

@@ -12,10 +12,11 @@
 //! proxy, a `Host` allow-list (421 otherwise), header-read and request timeouts and a
 //! connection limit. [`AppState::transport`] tells handlers whether the browser speaks https.
 //!
-//! Access: the console has no login yet and is meant to be bound to 127.0.0.1. Every handler gets
-//! its [`Scope`](store::Scope) from one place, [`Viewer::scope`], which today always answers
-//! `Scope::City`; users and district scopes slot in there (a later issue), and no handler reads
-//! district-owned rows any other way.
+//! Access: every route but the login page, the stylesheet and the transparency log's
+//! publications is behind a login (`viewer`). Every handler gets its [`Scope`](store::Scope)
+//! from one place, [`Viewer::scope`] (the logged-in user's), and passes it to every store read
+//! of district-owned rows; no handler builds a scope itself. An object outside the viewer's
+//! scope answers 404 exactly like a missing one, and search re-checks every hit in the store.
 //!
 //! Evidence is looked up through the fetch id (`/evidence/{fetch_id}`): no file path ever comes
 //! from the user, and the stored pointer is checked again before a file is opened.

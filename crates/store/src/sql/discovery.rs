@@ -70,18 +70,21 @@ impl DiscoveryStore for SqlStore {
             .collect()
     }
 
-    async fn discovered(&self, id: i64) -> Result<Option<Discovered>> {
-        sqlx::query(concat!(
+    async fn discovered(&self, scope: Scope, id: i64) -> Result<Option<Discovered>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             discovered_cols!(),
-            " FROM discovered_sites d WHERE d.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(discovered_from_row)
-        .transpose()
+            " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id \
+             WHERE d.id = "
+        ));
+        q.push_bind(id);
+        push_scope(&mut q, &scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(discovered_from_row)
+            .transpose()
     }
 
     async fn promote_discoveries(&self, sweep: SweepId) -> Result<Vec<Site>> {
@@ -219,7 +222,8 @@ impl DiscoveryStore for SqlStore {
         )
         .await?;
         tx.commit().await?;
-        self.discovered(id)
+        // The row just written, whoever may read it later.
+        self.discovered(Scope::City, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("discovered site {id}")))
     }

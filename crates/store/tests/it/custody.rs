@@ -47,7 +47,7 @@ async fn appends_chain_and_filter_by_subject(store: TestStore) {
         .await
         .unwrap();
 
-    let all = store.custody(&CustodyFilter::default()).await.unwrap();
+    let all = store.custody(&CustodyFilter::chain()).await.unwrap();
     assert_eq!(all.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 2, 3]);
     assert_eq!(all[0], a);
     assert_eq!(verify_custody_chain(&all), Ok(()));
@@ -55,7 +55,7 @@ async fn appends_chain_and_filter_by_subject(store: TestStore) {
     let of_a = store
         .custody(&CustodyFilter {
             subjects: vec!["warc:a.warc.gz@0".into()],
-            limit: 0,
+            ..CustodyFilter::chain()
         })
         .await
         .unwrap();
@@ -64,10 +64,7 @@ async fn appends_chain_and_filter_by_subject(store: TestStore) {
         ["立案审查", "复核"]
     );
     let newest = store
-        .custody(&CustodyFilter {
-            subjects: Vec::new(),
-            limit: 2,
-        })
+        .custody(&CustodyFilter::chain().newest(2))
         .await
         .unwrap();
     assert_eq!(newest.iter().map(|r| r.id).collect::<Vec<_>>(), [2, 3]);
@@ -89,7 +86,7 @@ async fn concurrent_writers_never_fork_the_chain(test: TestStore) {
     for t in tasks {
         t.await.unwrap();
     }
-    let all = store.custody(&CustodyFilter::default()).await.unwrap();
+    let all = store.custody(&CustodyFilter::chain()).await.unwrap();
     assert_eq!(all.len(), 8);
     assert_eq!(verify_custody_chain(&all), Ok(()));
 }
@@ -120,7 +117,7 @@ async fn rows_are_append_only_and_tampering_is_located(store: TestStore) {
         .exec_raw("UPDATE custody SET reason = '改过的理由' WHERE id = 2")
         .await
         .unwrap();
-    let all = store.custody(&CustodyFilter::default()).await.unwrap();
+    let all = store.custody(&CustodyFilter::chain()).await.unwrap();
     let broken = verify_custody_chain(&all).unwrap_err();
     assert_eq!(broken.id, 2, "{broken}");
     assert!(broken.to_string().contains("row 2"), "{broken}");
@@ -151,7 +148,7 @@ async fn the_head_is_the_count_and_the_last_hash(store: TestStore) {
         );
         last = Some(row);
     }
-    let all = store.custody(&CustodyFilter::default()).await.unwrap();
+    let all = store.custody(&CustodyFilter::chain()).await.unwrap();
     assert_eq!(store.custody_head().await.unwrap(), CustodyHead::of(&all));
     assert_eq!(all.last(), last.as_ref());
 }
@@ -171,7 +168,7 @@ async fn committed_heads_catch_rewrites_and_truncation(store: TestStore) {
         .append_custody(&entry(CustodyAction::Export, "sweep:1", "五"))
         .await
         .unwrap();
-    let rows = store.custody(&CustodyFilter::default()).await.unwrap();
+    let rows = store.custody(&CustodyFilter::chain()).await.unwrap();
     let audit = audit_custody(&rows, std::slice::from_ref(&committed));
     assert!(audit.ok(), "{audit:?}");
     assert_eq!((audit.committed, audit.uncommitted()), (4, 1));
@@ -214,7 +211,7 @@ async fn committed_heads_catch_rewrites_and_truncation(store: TestStore) {
             .unwrap();
         prev = hash;
     }
-    let rewritten = store.custody(&CustodyFilter::default()).await.unwrap();
+    let rewritten = store.custody(&CustodyFilter::chain()).await.unwrap();
     assert_eq!(rewritten[1].reason, "改过的理由");
     assert_eq!(verify_custody_chain(&rewritten), Ok(()));
     let audit = audit_custody(&rewritten, std::slice::from_ref(&committed));
@@ -232,7 +229,7 @@ async fn committed_heads_catch_rewrites_and_truncation(store: TestStore) {
         .exec_raw("DELETE FROM custody WHERE id >= 4")
         .await
         .unwrap();
-    let cut = store.custody(&CustodyFilter::default()).await.unwrap();
+    let cut = store.custody(&CustodyFilter::chain()).await.unwrap();
     assert_eq!(store.custody_head().await.unwrap().count, 3);
     let audit = audit_custody(&cut, std::slice::from_ref(&committed));
     assert_eq!(audit.broken, None);

@@ -11,6 +11,7 @@ mod import;
 mod people;
 mod records;
 mod register;
+mod scope;
 
 use ::store::testing::TestDb;
 use ::store::Store;

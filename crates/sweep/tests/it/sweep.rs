@@ -275,7 +275,13 @@ fn a_sweep_stopped_mid_site_continues_from_its_frontier(backend: Backend) {
         let found = home.block_on(async {
             let sweep = fx.store.unfinished_sweep().await.unwrap()?;
             for s in &sites {
-                if fx.store.frontier(sweep.id, s.id).await.unwrap().is_some() {
+                if fx
+                    .store
+                    .frontier(Scope::City, sweep.id, s.id)
+                    .await
+                    .unwrap()
+                    .is_some()
+                {
                     return Some(sweep.id);
                 }
             }
@@ -301,7 +307,7 @@ fn a_sweep_stopped_mid_site_continues_from_its_frontier(backend: Backend) {
     let twice = home.block_on(refetched(fx.store.as_ref(), sweep_id));
     assert!(twice.is_empty(), "fetched twice: {twice:?}");
     assert!(home
-        .block_on(fx.store.pending_sites(sweep_id))
+        .block_on(fx.store.pending_sites(Scope::City, sweep_id))
         .unwrap()
         .is_empty());
     for file in evidence::warc_files(&fx.evidence_dir()).unwrap() {

@@ -63,8 +63,13 @@ pub(crate) async fn reject(
     let viewer = posted.viewer;
     viewer.require(Permission::Triage)?;
     let id = view::path_id(&raw, "发现网站")?;
-    store::reject_discovered(app.store.as_ref(), id, &viewer.audit_actor())
-        .await
-        .map_err(refusal)?;
+    store::reject_discovered(
+        app.store.as_ref(),
+        viewer.scope(),
+        id,
+        &viewer.audit_actor(),
+    )
+    .await
+    .map_err(refusal)?;
     Ok(Redirect::to("/discovered").into_response())
 }

@@ -208,7 +208,7 @@ pub(crate) async fn page(
         .store
         .custody(&CustodyFilter {
             limit: CUSTODY_SHOWN,
-            ..CustodyFilter::about([subject])
+            ..CustodyFilter::about(viewer.scope(), [subject])
         })
         .await?
         .iter()

@@ -9,7 +9,7 @@ use tokio::net::{TcpListener, TcpStream};
 use crate::{assert_security_headers, fixture, get};
 
 async fn all_custody(store: &dyn Store) -> Vec<store::CustodyRecord> {
-    store.custody(&CustodyFilter::default()).await.unwrap()
+    store.custody(&CustodyFilter::chain()).await.unwrap()
 }
 
 #[tokio::test]

@@ -289,9 +289,13 @@ async fn a_screenshot_is_served_as_png_after_its_digests_hold_and_the_view_is_lo
     let logged = fx
         .state
         .store
-        .custody(&store::CustodyFilter::about([
-            store::CustodySubject::record(&shot.file, shot.offset as i64),
-        ]))
+        .custody(&store::CustodyFilter::about(
+            store::Scope::City,
+            [store::CustodySubject::record(
+                &shot.file,
+                shot.offset as i64,
+            )],
+        ))
         .await
         .unwrap();
     assert_eq!(logged.len(), 1);

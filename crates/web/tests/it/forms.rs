@@ -265,7 +265,7 @@ async fn a_discovered_site_is_confirmed_or_rejected_from_the_console() {
     let e = fx
         .state
         .store
-        .entity(domain::EntityId(entity))
+        .entity(Scope::City, domain::EntityId(entity))
         .await
         .unwrap()
         .unwrap();
@@ -276,7 +276,13 @@ async fn a_discovered_site_is_confirmed_or_rejected_from_the_console() {
     )
     .await;
     assert_eq!(got.status, StatusCode::SEE_OTHER, "{}", got.body);
-    let d = fx.state.store.discovered(d.id).await.unwrap().unwrap();
+    let d = fx
+        .state
+        .store
+        .discovered(Scope::City, d.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d.state, store::DiscoveryState::Confirmed);
     let audit = fx
         .state

@@ -10,6 +10,7 @@ mod evidence_page;
 mod forms;
 mod pages;
 mod register;
+mod scope;
 mod socket;
 mod transparency;
 mod transport;

@@ -212,7 +212,7 @@ async fn search_and_discovered_sites() {
     let e = f
         .state
         .store
-        .entity(domain::EntityId(id))
+        .entity(Scope::City, domain::EntityId(id))
         .await
         .unwrap()
         .unwrap();
