@@ -184,10 +184,12 @@ async fn spec_of(
         .filter(|s| !s.is_empty())
     {
         let norm = domain::text::compact_upper(uscc);
-        let e =
-            app.store.entity_by_uscc(&norm).await?.ok_or_else(|| {
-                WebError::BadRequest(format!("没有统一社会信用代码为 {norm} 的主体"))
-            })?;
+        // Only an administrator (city-wide) reaches this form.
+        let e = app
+            .store
+            .entity_by_uscc(store::Scope::City, &norm)
+            .await?
+            .ok_or_else(|| WebError::BadRequest(format!("没有统一社会信用代码为 {norm} 的主体")))?;
         entities.push(e.id);
     }
     // Districts and entities picked by mistake for another role on the shared form are

@@ -79,6 +79,17 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
     ),
 ];
 
+/// Routes with an id of something no district owns (users: for city administrators only,
+/// checked by `an_administrator_manages_users_from_the_console` and
+/// `user_pages_are_for_administrators_only`).
+const UNOWNED_ID_ROUTES: &[(&str, &str)] = &[
+    ("get", "/users/{id}"),
+    ("post", "/users/{id}/disable"),
+    ("post", "/users/{id}/enable"),
+    ("post", "/users/{id}/password"),
+    ("post", "/users/{id}/role"),
+];
+
 /// A district's objects, each with evidence that a supervisor can open (a WARC record with a
 /// screenshot), a finding on it, a clue of it and a site it links to, proposed as the
 /// entity's.
@@ -691,9 +702,32 @@ fn the_table_holds_every_route_with_an_id() {
     let table: BTreeSet<(String, String)> = ID_ROUTES
         .iter()
         .map(|(m, p, _)| (m.code().to_string(), p.to_string()))
+        .chain(
+            UNOWNED_ID_ROUTES
+                .iter()
+                .map(|(m, p)| (m.to_string(), p.to_string())),
+        )
         .collect();
     assert_eq!(
         declared, table,
-        "ID_ROUTES must list every route with an id (method, path) and the object it names"
+        "ID_ROUTES (or UNOWNED_ID_ROUTES) must list every route with an id (method, path)"
     );
+}
+
+#[tokio::test]
+async fn user_pages_are_for_administrators_only() {
+    let fx = fixture().await;
+    let (inspector, csrf) = logged_in(&fx.state, "qx", Role::Inspector, &["450103"]).await;
+    let me = fx.state.store.user_by_name("qx").await.unwrap().unwrap().id;
+    for (m, p) in UNOWNED_ID_ROUTES {
+        let path = p.replace("{id}", &me.to_string());
+        let got = match *m {
+            "get" => get(&inspector, &path).await,
+            _ => post_form(&inspector, &path, &[("csrf", &csrf), ("role", "admin")]).await,
+        };
+        assert_eq!(got.status, StatusCode::FORBIDDEN, "{m} {path}");
+    }
+    let u = fx.state.store.user(me).await.unwrap().unwrap();
+    assert_eq!(u.role, Role::Inspector, "nothing changed");
+    assert!(!u.disabled);
 }
