@@ -68,6 +68,9 @@ pub enum Command {
     /// The people who log in to the console: add, list, disable, passwords, roles, API tokens.
     #[command(subcommand)]
     User(UserCommand),
+    /// Findings: a person's triage decision, and per-rule precision.
+    #[command(subcommand)]
+    Finding(FindingCommand),
 }
 
 /// A role on the command line.
@@ -301,6 +304,30 @@ pub enum ClueCommand {
     },
     /// Prints a clue as JSON: its findings and the evidence captures taken for it.
     Show { id: i64 },
+    /// Lists clues, newest first (a header row, or `no clues`).
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FindingCommand {
+    /// A person's triage decision on a finding (recorded in the audit log).
+    Triage {
+        id: i64,
+        /// confirmed, dismissed or false_positive.
+        #[arg(long)]
+        decision: String,
+        /// Why (required to dismiss; for a false positive, what the rule got wrong).
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+    /// Triage decisions per rule and the precision they give (a header row, or `no findings`).
+    Rules {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -504,10 +531,17 @@ pub struct ScanArgs {
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (default: the `listen` setting, 127.0.0.1:8080). The console has no
-    /// login yet: an address other than loopback is warned about.
+    /// Address to listen on (default: the `listen` setting, 127.0.0.1:8080). An address other
+    /// than loopback needs TLS (`--tls-cert`/`--tls-key`, `[console] tls_cert`/`tls_key`) or a
+    /// trusted reverse proxy (`[console] trusted_proxy`).
     #[arg(long)]
     pub addr: Option<SocketAddr>,
+    /// The console's TLS certificate chain, a PEM file (the `console.tls_cert` setting).
+    #[arg(long, value_name = "PEM")]
+    pub tls_cert: Option<PathBuf>,
+    /// The private key of `--tls-cert`, a PEM file (the `console.tls_key` setting).
+    #[arg(long, value_name = "PEM")]
+    pub tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -9,7 +9,7 @@
 use anyhow::{bail, Context};
 use serde::Deserialize;
 use std::fmt;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -51,6 +51,19 @@ struct FileConfig {
     listen: Option<String>,
     tsa_url: Option<String>,
     crawl: Option<FileCrawl>,
+    console: Option<FileConsole>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConsole {
+    tls_cert: Option<String>,
+    tls_key: Option<String>,
+    trusted_proxy: Option<String>,
+    hosts: Option<Vec<String>>,
+    header_timeout_secs: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    max_connections: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -76,6 +89,8 @@ pub struct Flags {
     pub max_pages: Option<usize>,
     pub max_depth: Option<u32>,
     pub timeout_secs: Option<u64>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
 }
 
 /// The effective configuration. `Debug` and [`Config::show`] hide a password in the database
@@ -107,6 +122,46 @@ pub struct Config {
     pub max_depth: Setting<u32>,
     /// Total timeout of one request, in seconds.
     pub timeout_secs: Setting<u64>,
+    /// The console's TLS certificate chain (PEM); a relative path in the file is read from the
+    /// data directory.
+    pub tls_cert: Setting<Option<PathBuf>>,
+    /// The private key of `tls_cert` (PEM).
+    pub tls_key: Setting<Option<PathBuf>>,
+    /// The reverse proxy that terminates TLS in front of the console (the only peer allowed
+    /// then).
+    pub trusted_proxy: Setting<Option<IpAddr>>,
+    /// `Host` values the console answers to besides its address and the loopback names.
+    pub hosts: Setting<HostList>,
+    /// Seconds a client may take to send a request head (and a TLS handshake).
+    pub header_timeout_secs: Setting<u64>,
+    /// Seconds a request may take to be answered.
+    pub request_timeout_secs: Setting<u64>,
+    /// Connections the console serves at once.
+    pub max_connections: Setting<usize>,
+}
+
+/// The `Host` values of `console.hosts`: in the file a list of strings, in the environment
+/// separated by commas.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostList(pub Vec<web::transport::HostEntry>);
+
+impl FromStr for HostList {
+    type Err = web::transport::HostEntryError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        s.split(',')
+            .filter(|h| !h.trim().is_empty())
+            .map(web::transport::HostEntry::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(HostList)
+    }
+}
+
+impl fmt::Display for HostList {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let all: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        f.write_str(&all.join(","))
+    }
 }
 
 /// Defaults (also written into the default file).
@@ -116,6 +171,9 @@ pub const DEFAULT_CONCURRENCY: usize = 32;
 pub const DEFAULT_MAX_PAGES: usize = 50;
 pub const DEFAULT_MAX_DEPTH: u32 = 5;
 pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
+pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = web::transport::DEFAULT_HEADER_READ_TIMEOUT.as_secs();
+pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = web::transport::DEFAULT_REQUEST_TIMEOUT.as_secs();
+pub const DEFAULT_MAX_CONNECTIONS: usize = web::transport::DEFAULT_MAX_CONNECTIONS;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -130,6 +188,13 @@ impl fmt::Debug for Config {
             .field("max_pages", &self.max_pages.value)
             .field("max_depth", &self.max_depth.value)
             .field("timeout_secs", &self.timeout_secs.value)
+            .field("tls_cert", &self.tls_cert.value)
+            .field("tls_key", &self.tls_key.value)
+            .field("trusted_proxy", &self.trusted_proxy.value)
+            .field("hosts", &self.hosts.value)
+            .field("header_timeout_secs", &self.header_timeout_secs.value)
+            .field("request_timeout_secs", &self.request_timeout_secs.value)
+            .field("max_connections", &self.max_connections.value)
             .finish()
     }
 }
@@ -152,7 +217,21 @@ impl Config {
             Err(e) => return Err(e).with_context(|| format!("cannot read {}", file.display())),
         };
         let crawl = parsed.crawl.unwrap_or_default();
+        let console = parsed.console.unwrap_or_default();
         let layer = Layer { file: &file, env };
+        let path_in_data = |s: Setting<String>| {
+            let mut s = optional(s);
+            if let (Some(path), Source::File(_)) = (&s.value, &s.source) {
+                s.value = Some(data.join(path).display().to_string());
+            }
+            Setting {
+                value: s.value.map(PathBuf::from),
+                source: s.source,
+            }
+        };
+        let flag_path = |p: &Option<PathBuf>, flag: &'static str| {
+            p.as_ref().map(|p| (p.display().to_string(), flag))
+        };
         let default_db = format!("sqlite://{}", data.join("wangjian.db").display());
         Ok(Config {
             database: layer.pick(
@@ -218,6 +297,74 @@ impl Config {
                 crawl.timeout_secs,
                 DEFAULT_TIMEOUT_SECS,
             )?,
+            tls_cert: path_in_data(layer.pick(
+                "console.tls_cert",
+                flag_path(&flags.tls_cert, "--tls-cert"),
+                console.tls_cert,
+                String::new(),
+            )?),
+            tls_key: path_in_data(layer.pick(
+                "console.tls_key",
+                flag_path(&flags.tls_key, "--tls-key"),
+                console.tls_key,
+                String::new(),
+            )?),
+            trusted_proxy: {
+                let s = optional(layer.pick(
+                    "console.trusted_proxy",
+                    None,
+                    console.trusted_proxy,
+                    String::new(),
+                )?);
+                let value = s
+                    .value
+                    .map(|v| {
+                        v.parse::<IpAddr>().map_err(|e| {
+                            anyhow::anyhow!(
+                                "console.trusted_proxy {v:?} (from {}) is not an IP address: {e}",
+                                s.source
+                            )
+                        })
+                    })
+                    .transpose()?;
+                Setting {
+                    value,
+                    source: s.source,
+                }
+            },
+            hosts: layer.pick(
+                "console.hosts",
+                None,
+                console
+                    .hosts
+                    .map(|hosts| {
+                        hosts
+                            .iter()
+                            .map(|h| parse_value(h, "console.hosts", &file))
+                            .collect::<anyhow::Result<Vec<_>>>()
+                            .map(HostList)
+                    })
+                    .transpose()?,
+                HostList::default(),
+            )?,
+            header_timeout_secs: layer.pick(
+                "console.header_timeout_secs",
+                None,
+                console.header_timeout_secs,
+                DEFAULT_HEADER_TIMEOUT_SECS,
+            )?,
+            request_timeout_secs: layer.pick(
+                "console.request_timeout_secs",
+                None,
+                console.request_timeout_secs,
+                DEFAULT_REQUEST_TIMEOUT_SECS,
+            )?,
+            max_connections: layer.pick(
+                "console.max_connections",
+                None,
+                console.max_connections,
+                DEFAULT_MAX_CONNECTIONS,
+            )?,
             file,
             file_exists,
         })
@@ -241,6 +388,21 @@ impl Config {
                 "crawl.timeout_secs",
                 self.timeout_secs.value,
                 &self.timeout_secs.source,
+            ),
+            (
+                "console.header_timeout_secs",
+                self.header_timeout_secs.value,
+                &self.header_timeout_secs.source,
+            ),
+            (
+                "console.request_timeout_secs",
+                self.request_timeout_secs.value,
+                &self.request_timeout_secs.source,
+            ),
+            (
+                "console.max_connections",
+                self.max_connections.value as u64,
+                &self.max_connections.source,
             ),
         ] {
             if value == 0 {
@@ -343,6 +505,53 @@ impl Config {
                 self.timeout_secs.value.to_string(),
                 &self.timeout_secs.source,
             ),
+            (
+                "console.tls_cert",
+                q(&path_text(&self.tls_cert.value)),
+                &self.tls_cert.source,
+            ),
+            (
+                "console.tls_key",
+                q(&path_text(&self.tls_key.value)),
+                &self.tls_key.source,
+            ),
+            (
+                "console.trusted_proxy",
+                q(&self
+                    .trusted_proxy
+                    .value
+                    .map(|ip| ip.to_string())
+                    .unwrap_or_default()),
+                &self.trusted_proxy.source,
+            ),
+            (
+                "console.hosts",
+                toml::Value::Array(
+                    self.hosts
+                        .value
+                        .0
+                        .iter()
+                        .map(|h| toml::Value::String(h.to_string()))
+                        .collect(),
+                )
+                .to_string(),
+                &self.hosts.source,
+            ),
+            (
+                "console.header_timeout_secs",
+                self.header_timeout_secs.value.to_string(),
+                &self.header_timeout_secs.source,
+            ),
+            (
+                "console.request_timeout_secs",
+                self.request_timeout_secs.value.to_string(),
+                &self.request_timeout_secs.source,
+            ),
+            (
+                "console.max_connections",
+                self.max_connections.value.to_string(),
+                &self.max_connections.source,
+            ),
         ];
         let mut out = format!(
             "# effective configuration; file {}{}\n",
@@ -354,7 +563,7 @@ impl Config {
             }
         );
         for (key, value, source) in lines {
-            out.push_str(&format!("{key:<20} = {value:<40} # {source}\n"));
+            out.push_str(&format!("{key:<28} = {value:<40} # {source}\n"));
         }
         out.push_str(&format!("# User-Agent sent: {}\n", self.user_agent()));
         out
@@ -435,6 +644,12 @@ fn file_error(file: &Path, text: &str, e: &toml::de::Error) -> anyhow::Error {
     }
 }
 
+fn path_text(p: &Option<PathBuf>) -> String {
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default()
+}
+
 /// An empty string means "not set".
 fn optional(s: Setting<String>) -> Setting<Option<String>> {
     let value = Some(s.value.trim().to_string()).filter(|v| !v.is_empty());
@@ -456,7 +671,9 @@ pub fn default_file_text() -> String {
 # (postgres://user@host/db). Default: wangjian.db in this directory.
 # database = "sqlite://wangjian.db"
 
-# Where the console listens. The console has no login yet: keep it on a loopback address.
+# Where the console listens. Plain HTTP is served on a loopback address only (127.0.0.1,
+# ::1); any other address needs TLS (console.tls_cert and tls_key) or a trusted reverse proxy
+# (console.trusted_proxy), else `serve` refuses to start.
 # listen = "{DEFAULT_LISTEN}"
 
 # An RFC 3161 Time-Stamping Authority (http:// URL) that time-stamps every checkpoint a sweep,
@@ -487,6 +704,34 @@ pub fn default_file_text() -> String {
 
 # Total timeout of one request, in seconds.
 # timeout_secs = {DEFAULT_TIMEOUT_SECS}
+
+[console]
+# TLS for the console: the certificate chain and its private key, PEM files (a relative path
+# is read from this directory; --tls-cert and --tls-key override). Both or neither. With
+# them the console speaks https only.
+# tls_cert = ""
+# tls_key = ""
+
+# The address of a reverse proxy that terminates TLS in front of the console. When set, the
+# console may listen beyond loopback without TLS of its own, and only this address may
+# connect. Empty: none.
+# trusted_proxy = ""
+
+# Host names (with or without :port) browsers use to reach the console, besides its listen
+# address and, when it listens on loopback, 127.0.0.1, [::1] and localhost. A request naming
+# any other host is answered 421 (DNS rebinding defence).
+# hosts = []
+
+# Seconds a client may take to send a request head (or finish the TLS handshake); slow or
+# idle connections are closed after it.
+# header_timeout_secs = {DEFAULT_HEADER_TIMEOUT_SECS}
+
+# Seconds a request may take to be answered (503 after it); a client that stops reading a
+# response is cut off after as long.
+# request_timeout_secs = {DEFAULT_REQUEST_TIMEOUT_SECS}
+
+# Connections served at once; further clients wait until one ends.
+# max_connections = {DEFAULT_MAX_CONNECTIONS}
 "#
     )
 }
@@ -661,5 +906,86 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{e:#}").contains("crawl.concurrency"), "{e:#}");
+    }
+
+    #[test]
+    fn console_settings_come_from_every_layer() {
+        let file =
+            "[console]\ntls_cert = \"tls/console.crt\"\ntls_key = \"/etc/wangjian/console.key\"\n\
+                    hosts = [\"Console.Nanning.example\", \"192.168.1.10:8443\"]\n\
+                    header_timeout_secs = 5\n";
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(FILE_NAME), file).unwrap();
+        let env = |k: &str| match k {
+            "WANGJIAN_CONSOLE_TRUSTED_PROXY" => Some("10.0.0.5".to_string()),
+            "WANGJIAN_CONSOLE_MAX_CONNECTIONS" => Some("32".to_string()),
+            _ => None,
+        };
+        let flags = Flags {
+            tls_key: Some("/run/key.pem".into()),
+            ..Flags::default()
+        };
+        let c = Config::load(dir.path(), &flags, &env).unwrap();
+        assert_eq!(
+            c.tls_cert.value,
+            Some(dir.path().join("tls/console.crt")),
+            "a relative path in the file is read from the data directory"
+        );
+        assert_eq!(c.tls_key.value, Some(PathBuf::from("/run/key.pem")));
+        assert_eq!(c.tls_key.source, Source::Flag("--tls-key"));
+        assert_eq!(c.trusted_proxy.value, Some("10.0.0.5".parse().unwrap()));
+        assert_eq!(
+            c.hosts.value.to_string(),
+            "console.nanning.example,192.168.1.10:8443"
+        );
+        assert_eq!(c.header_timeout_secs.value, 5);
+        assert_eq!(c.request_timeout_secs.value, DEFAULT_REQUEST_TIMEOUT_SECS);
+        assert_eq!(c.max_connections.value, 32);
+        let shown = c.show();
+        assert!(
+            shown.contains("[\"console.nanning.example\", \"192.168.1.10:8443\"]"),
+            "{shown}"
+        );
+        assert!(
+            shown.contains("# env WANGJIAN_CONSOLE_TRUSTED_PROXY"),
+            "{shown}"
+        );
+
+        let c = load(
+            None,
+            &[("WANGJIAN_CONSOLE_HOSTS", "a.example, b.example:8443")],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(c.hosts.value.to_string(), "a.example,b.example:8443");
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(c.hosts.value, HostList::default());
+        assert_eq!(c.trusted_proxy.value, None);
+        assert_eq!(c.tls_cert.value, None);
+        assert_eq!(c.max_connections.value, DEFAULT_MAX_CONNECTIONS);
+
+        for (text, key) in [
+            ("[console]\nhosts = [\"evil/x\"]\n", "console.hosts"),
+            (
+                "[console]\nhosts = [\"a.example,b.example\"]\n",
+                "console.hosts",
+            ),
+            (
+                "[console]\ntrusted_proxy = \"proxy\"\n",
+                "console.trusted_proxy",
+            ),
+            (
+                "[console]\nmax_connections = 0\n",
+                "console.max_connections",
+            ),
+            (
+                "[console]\nheader_timeout_secs = 0\n",
+                "console.header_timeout_secs",
+            ),
+            ("[console]\nlogin = true\n", "login"),
+        ] {
+            let e = load(Some(text), &[], &Flags::default()).unwrap_err();
+            assert!(format!("{e:#}").contains(key), "{key}: {e:#}");
+        }
     }
 }

@@ -20,6 +20,14 @@ struct DemoParams {
 }
 
 pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
+    // The console's transport is checked first: a refusal should not wait for the sweep.
+    let transport = match args.no_serve {
+        true => None,
+        false => Some(super::serve::transport(
+            &ctx.config,
+            ctx.config.listen.value,
+        )?),
+    };
     let simdir = ctx.data.simweb();
     std::fs::create_dir_all(&simdir)
         .with_context(|| format!("cannot create {}", simdir.display()))?;
@@ -88,9 +96,9 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     demo_users(store.as_ref()).await?;
     demo_capture(ctx, store.clone(), crawl).await?;
-    if args.no_serve {
+    let Some(transport) = transport else {
         return Ok(ExitCode::SUCCESS);
-    }
+    };
     // The console's usual port may be taken on a shared machine: fall back to a free one.
     let addr = ctx.config.listen.value;
     let listener = match tokio::net::TcpListener::bind(addr).await {
@@ -103,7 +111,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     // simweb stays up while the console runs: its captures fetch from it.
-    let served = super::serve::serve_on(ctx, store, listener, &resolve).await;
+    let served = super::serve::serve_on(ctx, store, listener, transport, &resolve).await;
     drop(running);
     served
 }
@@ -153,7 +161,7 @@ async fn demo_capture(
     config.progress = false;
     let url = url::Url::parse(&format!("http://{}/", site.host))?;
     let browser = super::evidence::browser_config(None, &config.crawl);
-    let (outcome, _) = sweep::capture::capture_and_log(
+    let outcome = sweep::capture::capture_url(
         store,
         &config,
         sweep::capture::CaptureRequest {

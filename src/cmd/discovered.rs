@@ -3,7 +3,6 @@
 
 use super::Ctx;
 use crate::cli::*;
-use anyhow::bail;
 use std::io::Write;
 use std::process::ExitCode;
 use store::{DiscoveryFilter, DiscoveryState, Scope};
@@ -48,31 +47,16 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
             }
         }
         DiscoveredCommand::Confirm { id, entity, by } => {
-            let Some(d) = store.discovered(id).await? else {
-                bail!("no discovered site {id}");
-            };
-            let entity = match entity {
-                Some(uscc) => {
-                    let norm = domain::text::compact_upper(&uscc);
-                    match store.entity_by_uscc(&norm).await? {
-                        Some(e) => e.id,
-                        None => bail!("no entity with USCC {norm}"),
-                    }
-                }
-                None => match d.proposed_entity {
-                    Some(e) => e,
-                    None => bail!("discovered site {id} has no proposal: give --entity USCC"),
-                },
-            };
-            let d = store
-                .decide_discovery(id, DiscoveryState::Confirmed, Some(entity), &by)
-                .await?;
+            let by = store::Actor::system(by);
+            let d =
+                store::confirm_discovered(store.as_ref(), Scope::City, id, entity.as_deref(), &by)
+                    .await?;
+            let entity = d.proposed_entity.map(|e| e.to_string()).unwrap_or_default();
             println!("{} confirmed as a site of entity {entity}", d.address());
         }
         DiscoveredCommand::Reject { id, by } => {
-            let d = store
-                .decide_discovery(id, DiscoveryState::Rejected, None, &by)
-                .await?;
+            let by = store::Actor::system(by);
+            let d = store::reject_discovered(store.as_ref(), Scope::City, id, &by).await?;
             println!("{} rejected", d.address());
         }
     }

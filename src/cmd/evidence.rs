@@ -98,7 +98,7 @@ async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     } else {
         browser_config(args.browser.clone(), &config.crawl)
     };
-    let (outcome, row) = sweep::capture::capture_and_log(
+    let outcome = sweep::capture::capture_url(
         store,
         &config,
         sweep::capture::CaptureRequest {
@@ -141,23 +141,111 @@ async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     if let Some(size) = outcome.checkpoint {
         println!("checkpoint: tree size {size}");
     }
+    let row = &outcome.custody;
     println!("custody: logged capture as entry {} ({})", row.id, row.hash);
     Ok(ExitCode::SUCCESS)
 }
 
-/// The data directory's chain of custody: every row's hash recomputed and linked to the row
-/// before. `None` when the directory has no database (nothing was ever recorded).
-async fn check_custody(data: &DataDir) -> anyhow::Result<Option<Result<usize, String>>> {
+/// The data directory's chain of custody, every row oldest first; `None` when the directory
+/// has no database (nothing was ever recorded).
+async fn custody_rows(data: &DataDir) -> anyhow::Result<Option<Vec<store::CustodyRecord>>> {
     if !data.has_database() {
         return Ok(None);
     }
     let store = data.open_store().await?;
-    let rows = store.custody(&store::CustodyFilter::default()).await?;
-    Ok(Some(
-        store::verify_custody_chain(&rows)
-            .map(|()| rows.len())
-            .map_err(|b| format!("entry {}: {}", b.id, b.problem)),
-    ))
+    Ok(Some(store.custody(&store::CustodyFilter::chain()).await?))
+}
+
+/// Reports the chain of custody checked link by link and against the custody head of every
+/// verified checkpoint that carries one (`store::audit_custody`); returns how many problems
+/// were found.
+fn report_custody(
+    out: &mut impl Write,
+    rows: &[store::CustodyRecord],
+    checkpoints: &[evidence::tlog::audit::VerifiedCheckpoint],
+) -> std::io::Result<usize> {
+    let committing: Vec<(&Path, store::CustodyHead)> = checkpoints
+        .iter()
+        .filter_map(|v| {
+            let head = v.checkpoint.custody()?;
+            Some((
+                v.path.as_path(),
+                store::CustodyHead {
+                    count: head.count,
+                    hash: head.hash.to_hex(),
+                },
+            ))
+        })
+        .collect();
+    let heads: Vec<store::CustodyHead> = committing.iter().map(|(_, h)| h.clone()).collect();
+    let audit = store::audit_custody(rows, &heads);
+    let mut failed = 0;
+    if let Some(b) = &audit.broken {
+        failed += 1;
+        writeln!(
+            out,
+            "FAIL  chain of custody broken (custody-broken) at entry {}: {}",
+            b.id, b.problem
+        )?;
+    }
+    for ((path, _), verdict) in committing.iter().zip(&audit.heads) {
+        let Err(problem) = verdict else { continue };
+        failed += 1;
+        let name = path
+            .file_name()
+            .unwrap_or(path.as_os_str())
+            .to_string_lossy();
+        match problem {
+            store::CommitmentBreak::Truncated { committed, rows } => writeln!(
+                out,
+                "FAIL  chain of custody cut short (custody-truncated): checkpoint {name} \
+                 commits to {committed} entries, the database holds {rows}"
+            )?,
+            store::CommitmentBreak::Rewritten {
+                committed,
+                committed_hash,
+                stored,
+                intact_to,
+            } => writeln!(
+                out,
+                "FAIL  chain of custody rewritten (custody-rewritten): checkpoint {name} \
+                 commits to {committed} entries ending in hash {committed_hash}, but entry \
+                 {committed} has hash {stored} (an entry from {} to {committed} was changed \
+                 and the hashes recomputed)",
+                intact_to + 1
+            )?,
+        }
+    }
+    if failed == 0 {
+        let older = checkpoints.len() - committing.len();
+        let older = if older > 0 {
+            format!(" ({older} older checkpoints commit to nothing about custody)")
+        } else {
+            String::new()
+        };
+        let commitments = if committing.is_empty() {
+            "no signed checkpoint commits to it yet".to_string()
+        } else if audit.committed == 0 {
+            format!(
+                "{} signed checkpoints commit to it, all from before its first entry",
+                committing.len()
+            )
+        } else {
+            format!(
+                "committed up to entry {} by {} signed checkpoints",
+                audit.committed,
+                committing.len()
+            )
+        };
+        writeln!(
+            out,
+            "ok    chain of custody: {} entries, every hash holds; {commitments}; entries not \
+             yet committed: {}{older}",
+            audit.rows,
+            audit.uncommitted()
+        )?;
+    }
+    Ok(failed)
 }
 
 async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
@@ -181,23 +269,15 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         bail!("no WARC files in {}", path.display());
     }
     // The data directory's own evidence is checked against its transparency log and its chain
-    // of custody as well.
+    // of custody as well, and the chain against the custody heads the checkpoints commit to.
     let in_data = default || same_dir(&path, &data.evidence());
     let custody = if in_data {
-        check_custody(data).await?
+        custody_rows(data).await?
     } else {
         None
     };
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
-    match custody {
-        Some(Ok(n)) => writeln!(out, "ok    chain of custody: {n} entries, every hash holds")?,
-        Some(Err(problem)) => {
-            failed += 1;
-            writeln!(out, "FAIL  chain of custody broken at {problem}")?;
-        }
-        None => {}
-    }
     let logged = if in_data && data.log().exists() {
         let log = log::open_log_only(data)?;
         let key = log::verifier_key(data, args.key.as_deref())?;
@@ -214,6 +294,9 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             key.split('+').next().unwrap_or("?"),
             checkpoint.root.to_base64()
         )?;
+        if let Some(rows) = &custody {
+            failed += report_custody(&mut out, rows, &audit.verified)?;
+        }
         match LogIndex::new(&log, checkpoint) {
             Ok(index) => Some((log, index)),
             Err(e) => {
@@ -223,6 +306,9 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
+        if let Some(rows) = &custody {
+            failed += report_custody(&mut out, rows, &[])?;
+        }
         None
     };
     for file in &files {

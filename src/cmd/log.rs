@@ -5,7 +5,7 @@ use crate::cli::{LogCommand, ProveArgs};
 use crate::data::DataDir;
 use anyhow::{bail, Context};
 use chrono::Utc;
-use evidence::tlog::{self, audit, Log, Signer};
+use evidence::tlog::{audit, Log, Signer};
 use evidence::LogIndex;
 use std::process::ExitCode;
 
@@ -19,10 +19,14 @@ pub async fn log(ctx: &Ctx, cmd: LogCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         LogCommand::Checkpoint { resolve, .. } => {
             let (log, signer) = open_log(data)?;
-            let stored = tlog::sign_and_store(&log, &signer, LOG_ORIGIN, Utc::now())?;
+            let store = data.open_store().await?;
+            let stored =
+                ::sweep::checkpoint::sign(store.as_ref(), &log, &signer, LOG_ORIGIN, Utc::now())
+                    .await?;
             println!("{}", stored.note.trim_end());
+            let custody = stored.checkpoint.custody().map_or(0, |head| head.count);
             eprintln!(
-                "checkpoint: {} leaves -> {}",
+                "checkpoint: {} leaves, {custody} custody entries -> {}",
                 log.size(),
                 stored.path.display()
             );

@@ -9,6 +9,7 @@ mod discovered;
 mod eval;
 mod evidence;
 mod export;
+mod finding;
 mod import;
 mod log;
 mod scan;
@@ -57,6 +58,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Search(cmd) => search::search(&ctx, cmd).await,
         Command::Config(cmd) => config::config(&ctx, cmd),
         Command::User(cmd) => user::user(&ctx, cmd).await,
+        Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
     }
 }
 
@@ -73,6 +75,8 @@ fn flags(cli: &Cli) -> Flags {
         }
         Command::Serve(a) => {
             flags.listen = a.addr;
+            flags.tls_cert = a.tls_cert.clone();
+            flags.tls_key = a.tls_key.clone();
             None
         }
         Command::Sweep(a) => {

@@ -30,7 +30,10 @@ pub async fn search(ctx: &Ctx, cmd: SearchCommand) -> anyhow::Result<ExitCode> {
             for h in hits {
                 match h {
                     search::Hit::Entity { id, matched, .. } => {
-                        let name = match store.entity(domain::EntityId(id)).await? {
+                        let name = match store
+                            .entity(store::Scope::City, domain::EntityId(id))
+                            .await?
+                        {
                             Some(e) => format!("{} {}", e.input.uscc, e.input.name),
                             None => "-".into(),
                         };

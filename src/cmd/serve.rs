@@ -1,22 +1,89 @@
-//! `wangjian serve`: the console, with the search index kept in step in the background.
+//! `wangjian serve`: the console, with the search index kept in step in the background. The
+//! transport (TLS, trusted proxy, allowed hosts, limits) comes from the `[console]` settings;
+//! plain HTTP beyond loopback is refused before anything listens.
 
 use super::Ctx;
 use crate::cli::ServeArgs;
-use anyhow::Context;
+use crate::config::Config;
+use anyhow::{bail, Context};
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 use store::Store;
+use web::transport::{ExposureRefusal, TlsError};
 
 /// How often the console brings its search index up to date with imports and sweeps.
 const SEARCH_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
 pub async fn serve(ctx: &Ctx, _args: ServeArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.data.open_store().await?;
     let addr = ctx.config.listen.value;
+    let transport = transport(&ctx.config, addr)?;
+    let store = ctx.data.open_store().await?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    serve_on(ctx, store, listener, &[]).await
+    serve_on(ctx, store, listener, transport, &[]).await
+}
+
+/// The console's transport from the `[console]` settings, for serving on `addr`: TLS loaded,
+/// limits set, and plain HTTP beyond loopback refused (in Chinese, naming the settings).
+pub fn transport(config: &Config, addr: SocketAddr) -> anyhow::Result<web::Transport> {
+    let tls = match (&config.tls_cert.value, &config.tls_key.value) {
+        (None, None) => None,
+        (Some(cert), Some(key)) => {
+            Some(web::Tls::from_pem_files(cert, key).map_err(|e| anyhow::anyhow!(tls_error(&e)))?)
+        }
+        (Some(_), None) => bail!(
+            "已配置 TLS 证书（console.tls_cert，来自 {}）却未配置私钥：请同时设置 [console] \
+             tls_key（或 --tls-key）",
+            config.tls_cert.source
+        ),
+        (None, Some(_)) => bail!(
+            "已配置 TLS 私钥（console.tls_key，来自 {}）却未配置证书：请同时设置 [console] \
+             tls_cert（或 --tls-cert）",
+            config.tls_key.source
+        ),
+    };
+    let transport = web::Transport {
+        tls,
+        trusted_proxy: config.trusted_proxy.value,
+        hosts: config.hosts.value.0.clone(),
+        limits: web::Limits {
+            header_read_timeout: Duration::from_secs(config.header_timeout_secs.value),
+            request_timeout: Duration::from_secs(config.request_timeout_secs.value),
+            max_connections: config.max_connections.value,
+        },
+    };
+    match transport.check_exposure(addr.ip()) {
+        Ok(()) => Ok(transport),
+        Err(ExposureRefusal::PlainBeyondLoopback(_)) => bail!(
+            "控制台不能以明文 HTTP 在非回环地址 {addr} 上提供服务：请在 wangjian.toml 的 [console] \
+             中配置 tls_cert 与 tls_key（PEM 文件路径，或用 --tls-cert/--tls-key 指定），或以 \
+             trusted_proxy 声明终止 TLS 的反向代理地址；仅供本机使用时请监听 127.0.0.1（listen \
+             或 --addr）"
+        ),
+    }
+}
+
+/// A certificate or key that cannot be used, said in Chinese with the file named.
+fn tls_error(e: &TlsError) -> String {
+    match e {
+        TlsError::Read { path, source } => {
+            format!("无法读取 TLS 文件 {}：{source}", path.display())
+        }
+        TlsError::NoCertificate { path } => format!(
+            "{} 中没有可用的 PEM 证书（console.tls_cert）",
+            path.display()
+        ),
+        TlsError::NoKey { path } => format!(
+            "{} 中没有可用的 PEM 私钥（console.tls_key：PKCS#8、PKCS#1 或 SEC1）",
+            path.display()
+        ),
+        TlsError::Refused(e) => format!(
+            "TLS 证书与私钥不可用（{e}）：请检查 console.tls_key 是否为 console.tls_cert 的私钥"
+        ),
+    }
 }
 
 /// Serves the console on `listener` until Ctrl-C; its evidence captures map hosts with
@@ -25,6 +92,7 @@ pub async fn serve_on(
     ctx: &Ctx,
     store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
+    transport: web::Transport,
     resolve: &[String],
 ) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
@@ -39,8 +107,13 @@ pub async fn serve_on(
     if let Some(index) = &search {
         keep_in_step(ctx, store.clone(), index.clone());
     }
-    println!("console: http://{addr}/");
     let capture = capture_settings(ctx, resolve)?;
+    let scheme = if transport.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
+    println!("console: {scheme}://{addr}/");
     let state = web::AppState {
         store,
         evidence_dir: data.evidence(),
@@ -53,7 +126,7 @@ pub async fn serve_on(
         }),
         search,
         people: people::Policy::default(),
-        secure_cookies: false,
+        transport,
         export: Some(super::export_config(ctx)),
         capture: Some(capture),
     };

@@ -7,7 +7,7 @@ use anyhow::{bail, Context};
 use domain::{DistrictCode, EntityId, Role};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
-use store::{Actor, Store};
+use store::{Actor, Scope, Store};
 
 pub async fn user(ctx: &Ctx, cmd: UserCommand) -> anyhow::Result<ExitCode> {
     let store = ctx.data.open_store().await?;
@@ -136,7 +136,7 @@ async fn spec(
     for u in &role.entities {
         let norm = domain::text::compact_upper(u);
         let e = store
-            .entity_by_uscc(&norm)
+            .entity_by_uscc(Scope::City, &norm)
             .await?
             .with_context(|| format!("no entity with USCC {norm}"))?;
         entities.push(e.id);
@@ -162,15 +162,9 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
     }
 }
 
-/// 16 characters from an alphabet without look-alikes (about 90 bits).
+/// A generated password (see `people::generate_password`).
 pub fn generate_password() -> anyhow::Result<String> {
-    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-    let token = people::random_token()?;
-    Ok(token
-        .bytes()
-        .take(16)
-        .map(|b| ALPHABET[b as usize % ALPHABET.len()] as char)
-        .collect())
+    Ok(people::generate_password()?)
 }
 
 fn scope_text(districts: &[DistrictCode], entities: &[EntityId]) -> String {

@@ -246,7 +246,7 @@ fn sites_done(db: &Path) -> i64 {
         };
         match store::SweepStore::unfinished_sweep(&store).await {
             Ok(Some(s)) => {
-                let pending = store::SweepStore::pending_sites(&store, s.id)
+                let pending = store::SweepStore::pending_sites(&store, store::Scope::City, s.id)
                     .await
                     .map(|p| p.len() as i64)
                     .unwrap_or(0);

@@ -57,6 +57,13 @@ fn config_show_names_the_source_of_every_value() {
         "user_agent",
         "delay_ms",
         "concurrency",
+        "tls_cert",
+        "tls_key",
+        "trusted_proxy",
+        "hosts",
+        "header_timeout_secs",
+        "request_timeout_secs",
+        "max_connections",
     ] {
         assert!(text.contains(&format!("# {key} = ")), "{key} in\n{text}");
     }
@@ -161,10 +168,9 @@ fn an_unknown_key_or_bad_value_is_one_clear_error_and_changes_nothing() {
     assert!(!dir.path().join("wangjian.db").exists(), "nothing changed");
 }
 
-/// Starts `serve` with `args`, waits for its address line, stops it; returns stderr.
-fn serve_stderr(data: &std::path::Path, addr: &str) -> String {
-    let mut child = clean(data)
-        .args(["serve", "--addr", addr])
+/// Runs `cmd` (a `serve`), waits for its address line, stops it; returns the line and stderr.
+fn serve_started(cmd: &mut Command) -> (String, String) {
+    let mut child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -173,19 +179,87 @@ fn serve_stderr(data: &std::path::Path, addr: &str) -> String {
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    assert!(line.starts_with("console: http://"), "{line}");
     child.kill().unwrap();
     let out = child.wait_with_output().unwrap();
+    (line, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// Runs `cmd` (a `serve` that must not start); returns stderr.
+fn serve_refused(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success());
+    assert!(out.stdout.is_empty(), "{}", stdout(&out));
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 #[test]
-fn serving_beyond_loopback_warns_that_the_console_has_no_login() {
+fn serving_beyond_loopback_needs_tls_or_a_trusted_proxy() {
     let dir = tempfile::tempdir().unwrap();
-    let err = serve_stderr(dir.path(), "0.0.0.0:0");
-    let warnings: Vec<&str> = err.lines().filter(|l| l.contains("no login")).collect();
-    assert_eq!(warnings.len(), 1, "{err}");
-    assert!(warnings[0].starts_with("warning: "), "{err}");
-    let err = serve_stderr(dir.path(), "127.0.0.1:0");
-    assert!(!err.contains("no login"), "{err}");
+    let data = dir.path();
+    // Plain HTTP beyond loopback: refused before anything listens, in one Chinese line that
+    // names the settings.
+    for addr in ["0.0.0.0:0", "192.168.1.10:8080"] {
+        let err = serve_refused(clean(data).args(["serve", "--addr", addr]));
+        assert_eq!(err.lines().count(), 1, "{err}");
+        for needle in [
+            "非回环地址",
+            "[console]",
+            "tls_cert",
+            "tls_key",
+            "--tls-cert",
+            "trusted_proxy",
+            addr,
+        ] {
+            assert!(err.contains(needle), "{needle} in {err}");
+        }
+    }
+    // On loopback it serves, without a word on stderr.
+    let (line, err) = serve_started(clean(data).args(["serve", "--addr", "127.0.0.1:0"]));
+    assert!(line.starts_with("console: http://127.0.0.1:"), "{line}");
+    assert!(!err.contains("error"), "{err}");
+
+    // With TLS it serves beyond loopback, over https.
+    let generated = rcgen::generate_simple_self_signed(vec!["localhost".into()]).unwrap();
+    std::fs::write(data.join("console.crt"), generated.cert.pem()).unwrap();
+    std::fs::write(
+        data.join("console.key"),
+        generated.signing_key.serialize_pem(),
+    )
+    .unwrap();
+    let (line, _) = serve_started(
+        clean(data)
+            .args(["serve", "--addr", "0.0.0.0:0", "--tls-cert"])
+            .arg(data.join("console.crt"))
+            .arg("--tls-key")
+            .arg(data.join("console.key")),
+    );
+    assert!(line.starts_with("console: https://0.0.0.0:"), "{line}");
+    // The same from the file, whose relative paths are read from the data directory.
+    let file = data.join("wangjian.toml");
+    std::fs::write(
+        &file,
+        "listen = \"127.0.0.1:0\"\n[console]\ntls_cert = \"console.crt\"\ntls_key = \"console.key\"\n",
+    )
+    .unwrap();
+    let (line, _) = serve_started(clean(data).args(["serve"]));
+    assert!(line.starts_with("console: https://127.0.0.1:"), "{line}");
+    // A certificate without its key, or a key that is not one, is refused by name.
+    std::fs::write(&file, "[console]\ntls_cert = \"console.crt\"\n").unwrap();
+    let err = serve_refused(clean(data).args(["serve"]));
+    assert!(
+        err.contains("tls_key") && err.contains("未配置私钥"),
+        "{err}"
+    );
+    std::fs::write(
+        &file,
+        "[console]\ntls_cert = \"console.crt\"\ntls_key = \"console.crt\"\n",
+    )
+    .unwrap();
+    let err = serve_refused(clean(data).args(["serve"]));
+    assert!(err.contains("没有可用的 PEM 私钥"), "{err}");
+
+    // Behind a trusted proxy that terminates TLS, plain HTTP beyond loopback is allowed.
+    std::fs::write(&file, "[console]\ntrusted_proxy = \"127.0.0.1\"\n").unwrap();
+    let (line, _) = serve_started(clean(data).args(["serve", "--addr", "0.0.0.0:0"]));
+    assert!(line.starts_with("console: http://0.0.0.0:"), "{line}");
 }

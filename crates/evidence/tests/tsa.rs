@@ -218,7 +218,7 @@ fn checkpoint(dir: &Path) -> PathBuf {
         log.append(format!("sha256:{i:064x}").as_bytes()).unwrap();
     }
     let signer = Signer::load_or_create(&dir.join("keys"), "wangjian-test").unwrap();
-    sign_and_store(&log, &signer, "wangjian.test/log", Utc::now())
+    sign_and_store(&log, &signer, "wangjian.test/log", Utc::now(), None)
         .unwrap()
         .path
 }

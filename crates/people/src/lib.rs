@@ -119,6 +119,21 @@ pub fn random_token() -> Result<String, PeopleError> {
     Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b))
 }
 
+/// A password for a person to be handed: 16 characters from an alphabet without look-alikes
+/// (56 symbols, about 90 bits from the 256 random bits drawn).
+pub fn generate_password() -> Result<String, PeopleError> {
+    const ALPHABET: &[u8] = b"abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut b = [0u8; 32];
+    getrandom::fill(&mut b).map_err(|e| PeopleError::Random(e.to_string()))?;
+    // Two bytes per character keep the modulo bias below 0.1%.
+    Ok(b.chunks(2)
+        .map(|c| {
+            let n = u16::from_be_bytes([c[0], c[1]]) as usize;
+            ALPHABET[n % ALPHABET.len()] as char
+        })
+        .collect())
+}
+
 /// How a session id or API token is stored: SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
     hex::encode(sha2::Sha256::digest(token.as_bytes()))
@@ -368,4 +383,143 @@ pub async fn token_user(store: &dyn Store, token: &str) -> Result<Option<User>, 
         .token_user(&token_hash(token))
         .await?
         .filter(|u| !u.disabled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::Arc;
+    use store::testing::{Backend, TestDb};
+
+    /// A store whose clock is `offset` seconds from now (sessions are stamped with it).
+    async fn store_at(db: &TestDb, offset: Arc<AtomicI64>) -> Arc<dyn Store> {
+        db.open(Some(Arc::new(move || {
+            Utc::now() + Duration::seconds(offset.load(Ordering::SeqCst))
+        })))
+        .await
+        .unwrap()
+    }
+
+    fn spec(name: &str) -> UserSpec {
+        UserSpec {
+            username: name.into(),
+            display_name: String::new(),
+            role: Role::Supervisor,
+            districts: vec![],
+            entities: vec![],
+        }
+    }
+
+    const PW: &str = "correct horse battery";
+
+    #[tokio::test]
+    async fn sessions_end_when_idle_or_too_old() {
+        for backend in Backend::ALL {
+            let db = TestDb::new(backend).await;
+            let offset = Arc::new(AtomicI64::new(0));
+            let store = store_at(&db, offset.clone()).await;
+            let store = store.as_ref();
+            let policy = Policy::default();
+            add_user(store, &spec("li"), PW, &Actor::system("test"))
+                .await
+                .unwrap();
+            let s = login(store, &policy, "li", PW, "10.0.0.1")
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(session(store, &policy, &s.token).await.unwrap().is_some());
+            assert!(session(store, &policy, "not-a-token")
+                .await
+                .unwrap()
+                .is_none());
+
+            // Last used 31 minutes ago: idle, ended and deleted.
+            offset.store(-31 * 60, Ordering::SeqCst);
+            let idle = login(store, &policy, "li", PW, "10.0.0.1")
+                .await
+                .unwrap()
+                .unwrap();
+            offset.store(0, Ordering::SeqCst);
+            assert!(session(store, &policy, &idle.token)
+                .await
+                .unwrap()
+                .is_none());
+            assert!(store
+                .session(&token_hash(&idle.token))
+                .await
+                .unwrap()
+                .is_none());
+
+            // Opened 13 hours ago but used a minute ago: past the absolute limit.
+            offset.store(-13 * 3600, Ordering::SeqCst);
+            let old = login(store, &policy, "li", PW, "10.0.0.1")
+                .await
+                .unwrap()
+                .unwrap();
+            offset.store(-60, Ordering::SeqCst);
+            store.touch_session(&token_hash(&old.token)).await.unwrap();
+            offset.store(0, Ordering::SeqCst);
+            assert!(session(store, &policy, &old.token).await.unwrap().is_none());
+
+            // The first session is still live; logout ends it.
+            let live = session(store, &policy, &s.token).await.unwrap().unwrap();
+            logout(store, &live).await.unwrap();
+            assert!(session(store, &policy, &s.token).await.unwrap().is_none());
+        }
+    }
+
+    #[tokio::test]
+    async fn a_client_address_with_too_many_failures_is_refused_for_every_account() {
+        let db = TestDb::new(Backend::Sqlite).await;
+        let store = db.open(None).await.unwrap();
+        let store = store.as_ref();
+        let policy = Policy {
+            max_client_failures: 3,
+            ..Policy::default()
+        };
+        add_user(store, &spec("li"), PW, &Actor::system("test"))
+            .await
+            .unwrap();
+        // Wrong passwords for three different (unknown) names from one address.
+        for name in ["a1", "a2", "a3"] {
+            assert_eq!(
+                login(store, &policy, name, "guess guess", "10.9.9.9")
+                    .await
+                    .unwrap()
+                    .unwrap_err(),
+                LoginRefusal::BadCredentials
+            );
+        }
+        assert_eq!(
+            login(store, &policy, "li", PW, "10.9.9.9")
+                .await
+                .unwrap()
+                .unwrap_err(),
+            LoginRefusal::Throttled
+        );
+        // Another address is not affected.
+        assert!(login(store, &policy, "li", PW, "10.0.0.2")
+            .await
+            .unwrap()
+            .is_ok());
+    }
+
+    #[test]
+    fn hashes_verify_and_secrets_compare() {
+        let h = hash_password(PW).unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password(PW, &h));
+        assert!(!verify_password("wrong password", &h));
+        assert!(!verify_password(PW, "not a hash"));
+        assert!(matches!(
+            hash_password("short"),
+            Err(PeopleError::WeakPassword)
+        ));
+        assert!(secrets_equal("abc", "abc"));
+        assert!(!secrets_equal("abc", "abd") && !secrets_equal("abc", "ab"));
+        let p = generate_password().unwrap();
+        assert_eq!(p.chars().count(), 16);
+        assert_ne!(p, generate_password().unwrap());
+    }
 }

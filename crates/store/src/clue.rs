@@ -1,5 +1,5 @@
 //! Making a clue from findings: the checks a request must pass before [`Store::create_clue`] is
-//! asked, shared by every front end (the command line today, the console's casework later).
+//! asked, shared by every front end ([`make_clue`]: the command line and the console).
 //!
 //! A clue groups findings of one site. [`draft_clue`] looks every finding up in the caller's
 //! scope (so a district cannot group another district's findings), names the first one that is
@@ -8,8 +8,8 @@
 //! anything (the draft is handed to `create_clue`, which checks the same again in its
 //! transaction).
 
-use crate::{Finding, NewClue, Scope, Store, StoreError};
-use domain::{FindingId, SiteId};
+use crate::{Actor, Finding, NewClue, Scope, Store, StoreError};
+use domain::{ClueId, FindingId, SiteId};
 
 /// Why no clue can be made of the findings asked for.
 #[derive(Debug, thiserror::Error)]
@@ -32,14 +32,27 @@ pub enum ClueError {
     Store(#[from] StoreError),
 }
 
-/// The clue the findings `ids` make, created by `created_by`: the findings looked up in
-/// `scope`, in the order given, each once; `summary` (trimmed), else [`default_summary`].
+/// Makes a clue of the findings `ids` (looked up in `scope`) for `by`: [`draft_clue`], then
+/// [`Store::create_clue`] (audited). The one way a front end makes a clue.
+pub async fn make_clue(
+    store: &dyn Store,
+    scope: Scope,
+    ids: &[FindingId],
+    summary: Option<&str>,
+    by: &Actor,
+) -> Result<(ClueId, NewClue), ClueError> {
+    let draft = draft_clue(store, scope, ids, summary).await?;
+    let id = store.create_clue(&draft, by).await?;
+    Ok((id, draft))
+}
+
+/// The clue the findings `ids` make: the findings looked up in `scope`, in the order given,
+/// each once; `summary` (trimmed), else [`default_summary`].
 pub async fn draft_clue(
     store: &dyn Store,
     scope: Scope,
     ids: &[FindingId],
     summary: Option<&str>,
-    created_by: &str,
 ) -> Result<NewClue, ClueError> {
     let mut unique: Vec<FindingId> = Vec::with_capacity(ids.len());
     for id in ids {
@@ -64,7 +77,6 @@ pub async fn draft_clue(
     Ok(NewClue {
         site_id: site,
         findings: unique,
-        created_by: created_by.to_string(),
         summary,
     })
 }

@@ -1,7 +1,9 @@
 //! The chain of custody: every view and export of evidence, with who, when and why, in an
 //! append-only log whose rows are hash-chained. This module is pure: the entry types, the
-//! canonical hash ([`custody_hash`]) and the chain check ([`verify_custody_chain`]); the
-//! backends store the rows (`append_custody` computes the hash inside the write transaction).
+//! canonical hash ([`custody_hash`]), the chain check ([`verify_custody_chain`]), the chain's
+//! head ([`CustodyHead`]) and the check of the whole chain against the heads that signed
+//! checkpoints committed to ([`audit_custody`]); the backends store the rows (`append_custody`
+//! computes the hash inside the write transaction, `custody_head` reads the head).
 //!
 //! # The hash, so that a third party can recompute it
 //!
@@ -25,10 +27,29 @@
 //! `subject` is a [`CustodySubject`] as its `Display` writes it (`warc:<file>@<offset>`,
 //! `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`); that text is what is stored and hashed.
 //!
-//! What the chain proves: no row was changed, inserted or removed in the middle. Cutting rows
-//! off the end is not detectable from the rows alone; anchoring the head in the transparency
-//! log's checkpoints closes that gap (a later issue).
+//! What the chain proves alone: no row was changed, inserted or removed in the middle without
+//! recomputing the hashes after it. Whoever can write the database can do that, though: change
+//! a row and recompute every hash from there on, or cut rows off the end, and the chain still
+//! holds. So the chain's head is anchored outside the database.
+//!
+//! # The head, committed in every signed checkpoint
+//!
+//! The head of the chain ([`CustodyHead`]) is the number of rows and the `hash` of the last
+//! row — for the empty chain, 0 and [`GENESIS_HASH`]. Every checkpoint of the transparency log
+//! that wangjian signs carries the head read just before signing, as the extension line
+//! `wangjian-custody <count> <hash>` under the log key's signature (`evidence::tlog::checkpoint`;
+//! the signers read it in one place, `sweep::checkpoint`). [`audit_custody`] checks the chain
+//! against every such head: the row at position `count` (oldest first, so the row with id
+//! `count`) must exist and carry exactly that hash, and the chain's links must hold from row 1
+//! up to it. A chain rewritten with recomputed hashes changes the hash of every row from the
+//! changed one on, so the next committed head no longer matches ([`CommitmentBreak::Rewritten`]);
+//! a chain cut below a committed count lacks the committed row
+//! ([`CommitmentBreak::Truncated`]). Rows after the last committed head are checked by their
+//! links only: they are "not yet committed" until the next checkpoint is signed (`wangjian log
+//! checkpoint` signs one at any time). Checkpoints signed before the line existed commit to
+//! nothing about custody.
 
+use crate::model::Scope;
 use chrono::{DateTime, SubsecRound, Utc};
 use domain::{ClueId, SiteAddress, SiteAddressError, SweepId};
 use serde::{Deserialize, Serialize};
@@ -118,23 +139,64 @@ pub struct CustodyRecord {
     pub hash: String,
 }
 
-/// Which custody rows to read, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Which custody rows to read, oldest first. There is no default: every read names its scope
+/// ([`CustodyFilter::chain`] is the city's whole chain, for verification).
+///
+/// # Which rows a scope covers
+///
+/// A row is in a scope when its subject is (rows whose subject does not parse are the city's
+/// only):
+/// - `warc:<file>@<offset>`: when fetches point at exactly that record, when any of them is in
+///   scope. A record no fetch points at (a screenshot, a metadata record, a request before its
+///   response) is judged by its file: in scope when the file has fetches and every fetch
+///   pointing into it is in scope. A capture's file holds one site, so its screenshot follows
+///   the site; a sweep's file mixes districts, so such a record of it is the city's.
+/// - `site:<address>`: when the site with that host and path prefix is in scope.
+/// - `clue:<id>`: when the clue's site is in scope.
+/// - `sweep:<id>`: when the sweep has sites and every one of them is in scope. A capture (one
+///   site) follows its site; a sweep over several districts' sites is the city's, because its
+///   evidence is theirs too.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustodyFilter {
+    /// Whose rows (see above).
+    pub scope: Scope,
     /// Rows about any of these subjects (a [`CustodySubject`]'s text each, see
-    /// [`CustodyFilter::about`]); empty: all rows.
+    /// [`CustodyFilter::about`]); empty: all rows in scope.
     pub subjects: Vec<String>,
-    /// The newest `limit` rows (still returned oldest first); 0 or less: all.
+    /// The newest `limit` rows in scope (still returned oldest first); 0 or less: all.
     pub limit: i64,
 }
 
 impl CustodyFilter {
-    /// Every row about any of `subjects`.
-    pub fn about(subjects: impl IntoIterator<Item = CustodySubject>) -> CustodyFilter {
+    /// Every row: the whole chain, as verification reads it (the city's scope).
+    pub fn chain() -> CustodyFilter {
+        CustodyFilter::all(Scope::City)
+    }
+
+    /// Every row in `scope`.
+    pub fn all(scope: Scope) -> CustodyFilter {
         CustodyFilter {
+            scope,
+            subjects: Vec::new(),
+            limit: 0,
+        }
+    }
+
+    /// Every row in `scope` about any of `subjects`.
+    pub fn about(
+        scope: Scope,
+        subjects: impl IntoIterator<Item = CustodySubject>,
+    ) -> CustodyFilter {
+        CustodyFilter {
+            scope,
             subjects: subjects.into_iter().map(|s| s.to_string()).collect(),
             limit: 0,
         }
+    }
+
+    /// The newest `limit` rows of this filter.
+    pub fn newest(self, limit: i64) -> CustodyFilter {
+        CustodyFilter { limit, ..self }
     }
 }
 
@@ -288,7 +350,27 @@ impl CustodyRecord {
 #[error("custody row {id}: {problem}")]
 pub struct CustodyBreak {
     pub id: i64,
-    pub problem: String,
+    pub problem: BreakKind,
+}
+
+/// What is wrong with the row where a chain breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum BreakKind {
+    /// Row 1 does not start from [`GENESIS_HASH`].
+    #[error("the first row does not start from the genesis hash")]
+    NotFromGenesis,
+    /// The whole log does not begin with row 1: rows were removed from its start.
+    #[error("the log begins with this row, not with row 1 (rows removed from its start)")]
+    StartsLate,
+    /// Rows are missing between the row `after` and this one.
+    #[error("follows row {after} (rows missing in between)")]
+    Gap { after: i64 },
+    /// `prev_hash` is not the hash of the row `prev` before it.
+    #[error("prev_hash does not match the hash of row {prev}")]
+    PrevHash { prev: i64 },
+    /// The row's fields do not give its hash: it was changed after it was written.
+    #[error("its fields do not match its hash (changed after it was written)")]
+    Hash,
 }
 
 /// Checks a run of consecutive custody rows, oldest first: every row's hash recomputes, and
@@ -298,7 +380,7 @@ pub struct CustodyBreak {
 pub fn verify_custody_chain(rows: &[CustodyRecord]) -> Result<(), CustodyBreak> {
     let mut prev: Option<&CustodyRecord> = None;
     for row in rows {
-        let fail = |problem: String| {
+        let fail = |problem: BreakKind| {
             Err(CustodyBreak {
                 id: row.id,
                 problem,
@@ -306,24 +388,167 @@ pub fn verify_custody_chain(rows: &[CustodyRecord]) -> Result<(), CustodyBreak> 
         };
         match prev {
             None if row.id == 1 && row.prev_hash != GENESIS_HASH => {
-                return fail("the first row does not start from the genesis hash".into());
+                return fail(BreakKind::NotFromGenesis);
             }
             None => {}
             Some(p) => {
                 if row.id != p.id + 1 {
-                    return fail(format!("follows row {} (rows missing in between)", p.id));
+                    return fail(BreakKind::Gap { after: p.id });
                 }
                 if row.prev_hash != p.hash {
-                    return fail(format!("prev_hash does not match the hash of row {}", p.id));
+                    return fail(BreakKind::PrevHash { prev: p.id });
                 }
             }
         }
         if row.expected_hash() != row.hash {
-            return fail("its fields do not match its hash (changed after it was written)".into());
+            return fail(BreakKind::Hash);
         }
         prev = Some(row);
     }
     Ok(())
+}
+
+/// The head of the chain of custody: how many rows it has and the hash of the last one. A
+/// signed checkpoint commits to it (see the module docs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustodyHead {
+    /// Number of rows.
+    pub count: u64,
+    /// The last row's `hash` (lowercase hex); [`GENESIS_HASH`] for the empty chain.
+    pub hash: String,
+}
+
+impl CustodyHead {
+    /// The head of the empty chain: 0 rows, [`GENESIS_HASH`].
+    pub fn empty() -> CustodyHead {
+        CustodyHead {
+            count: 0,
+            hash: GENESIS_HASH.to_string(),
+        }
+    }
+
+    /// The head of the whole chain `rows` (oldest first, as [`CustodyStore::custody`] reads an
+    /// unfiltered log): their number and the last row's hash.
+    ///
+    /// [`CustodyStore::custody`]: crate::CustodyStore::custody
+    pub fn of(rows: &[CustodyRecord]) -> CustodyHead {
+        match rows.last() {
+            Some(last) => CustodyHead {
+                count: rows.len() as u64,
+                hash: last.hash.clone(),
+            },
+            None => CustodyHead::empty(),
+        }
+    }
+}
+
+/// Why the chain does not hold a head that a signed checkpoint committed to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommitmentBreak {
+    /// The chain has fewer rows than the head counted: rows were cut off its end.
+    #[error(
+        "the log holds {rows} rows, fewer than the {committed} committed to (rows cut off its end)"
+    )]
+    Truncated { committed: u64, rows: u64 },
+    /// The row at the committed count carries another hash than the one committed to: a row
+    /// up to it was changed and the hashes recomputed. Every row up to `intact_to` (the largest
+    /// committed count below this one that holds; 0 if none) is as committed, so the change is
+    /// in rows `intact_to + 1 ..= committed`.
+    #[error(
+        "row {committed} has hash {stored}, but {committed} rows were committed with hash \
+         {committed_hash} (a row from {} to {committed} was rewritten)",
+        .intact_to + 1
+    )]
+    Rewritten {
+        committed: u64,
+        committed_hash: String,
+        stored: String,
+        intact_to: u64,
+    },
+}
+
+/// The whole chain checked against the heads that signed checkpoints committed to
+/// ([`audit_custody`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CustodyAudit {
+    /// Rows in the chain.
+    pub rows: u64,
+    /// Where the links break, if they do (the first row that fails).
+    pub broken: Option<CustodyBreak>,
+    /// One verdict per head, in the order the heads were given.
+    pub heads: Vec<Result<(), CommitmentBreak>>,
+    /// The largest count among the heads that hold (0 when none does): rows up to it are
+    /// committed.
+    pub committed: u64,
+}
+
+impl CustodyAudit {
+    /// True when the links hold and every head does.
+    pub fn ok(&self) -> bool {
+        self.broken.is_none() && self.heads.iter().all(Result::is_ok)
+    }
+
+    /// Rows after the last committed one: checked by their links only, until a checkpoint
+    /// commits to them.
+    pub fn uncommitted(&self) -> u64 {
+        self.rows.saturating_sub(self.committed)
+    }
+}
+
+/// Checks the whole chain of custody `rows` (an unfiltered read, oldest first) and each of
+/// `heads` against it: the links from row 1 ([`verify_custody_chain`], and the chain must begin
+/// with row 1), and for each head of `count` rows, the chain's row at position `count` must
+/// exist and carry the head's hash (for `count` 0, the hash must be [`GENESIS_HASH`]).
+pub fn audit_custody(rows: &[CustodyRecord], heads: &[CustodyHead]) -> CustodyAudit {
+    let broken = match rows.first() {
+        Some(first) if first.id != 1 => Some(CustodyBreak {
+            id: first.id,
+            problem: BreakKind::StartsLate,
+        }),
+        _ => verify_custody_chain(rows).err(),
+    };
+    let stored = |count: u64| -> Option<&str> {
+        match count {
+            0 => Some(GENESIS_HASH),
+            n => rows
+                .get(usize::try_from(n - 1).ok()?)
+                .map(|r| r.hash.as_str()),
+        }
+    };
+    let holds = |h: &CustodyHead| stored(h.count) == Some(h.hash.as_str());
+    let committed = heads
+        .iter()
+        .filter(|h| holds(h))
+        .map(|h| h.count)
+        .max()
+        .unwrap_or(0);
+    let verdicts = heads
+        .iter()
+        .map(|h| match stored(h.count) {
+            None => Err(CommitmentBreak::Truncated {
+                committed: h.count,
+                rows: rows.len() as u64,
+            }),
+            Some(hash) if hash == h.hash => Ok(()),
+            Some(hash) => Err(CommitmentBreak::Rewritten {
+                committed: h.count,
+                committed_hash: h.hash.clone(),
+                stored: hash.to_string(),
+                intact_to: heads
+                    .iter()
+                    .filter(|o| o.count < h.count && holds(o))
+                    .map(|o| o.count)
+                    .max()
+                    .unwrap_or(0),
+            }),
+        })
+        .collect();
+    CustodyAudit {
+        rows: rows.len() as u64,
+        broken,
+        heads: verdicts,
+        committed,
+    }
 }
 
 #[cfg(test)]
@@ -440,10 +665,13 @@ mod tests {
         );
         assert_eq!(row.subject, "sweep:3");
         assert_eq!(
-            CustodyFilter::about([
-                CustodySubject::Clue(ClueId(1)),
-                CustodySubject::record("f", 9)
-            ])
+            CustodyFilter::about(
+                Scope::City,
+                [
+                    CustodySubject::Clue(ClueId(1)),
+                    CustodySubject::record("f", 9)
+                ]
+            )
             .subjects,
             ["clue:1", "warc:f@9"]
         );
@@ -467,6 +695,128 @@ mod tests {
         let mut first = rows;
         first[0].prev_hash = "1".repeat(64);
         first[0].hash = first[0].expected_hash();
-        assert_eq!(verify_custody_chain(&first).unwrap_err().id, 1);
+        let broken = verify_custody_chain(&first).unwrap_err();
+        assert_eq!((broken.id, broken.problem), (1, BreakKind::NotFromGenesis));
+    }
+
+    /// Recomputes every hash from row `from` (0-based) on, as someone who rewrites the database
+    /// would, so that the links hold again.
+    fn rehash_from(rows: &mut [CustodyRecord], from: usize) {
+        for i in from..rows.len() {
+            if i > 0 {
+                rows[i].prev_hash = rows[i - 1].hash.clone();
+            }
+            rows[i].hash = rows[i].expected_hash();
+        }
+    }
+
+    #[test]
+    fn the_head_is_the_count_and_the_last_hash() {
+        assert_eq!(
+            CustodyHead::of(&[]),
+            CustodyHead {
+                count: 0,
+                hash: GENESIS_HASH.into()
+            }
+        );
+        assert_eq!(CustodyHead::of(&[]), CustodyHead::empty());
+        let rows = chain(3);
+        assert_eq!(
+            CustodyHead::of(&rows),
+            CustodyHead {
+                count: 3,
+                hash: rows[2].hash.clone()
+            }
+        );
+    }
+
+    #[test]
+    fn heads_catch_rewritten_and_truncated_chains() {
+        let rows = chain(6);
+        let heads: Vec<CustodyHead> = [0, 2, 4]
+            .iter()
+            .map(|&n| CustodyHead::of(&rows[..n]))
+            .collect();
+
+        // Untouched: every head holds; the rows after the last one are not yet committed.
+        let audit = audit_custody(&rows, &heads);
+        assert!(audit.ok(), "{audit:?}");
+        assert_eq!(
+            (audit.rows, audit.committed, audit.uncommitted()),
+            (6, 4, 2)
+        );
+        // No head at all (checkpoints from before the custody line): links only.
+        let audit = audit_custody(&rows, &[]);
+        assert!(audit.ok());
+        assert_eq!((audit.committed, audit.uncommitted()), (0, 6));
+
+        // Row 3 changed and every hash from there recomputed: the links hold, the head of 4
+        // rows does not, and the change is located after the last head that holds (2 rows).
+        let mut rewritten = rows.clone();
+        rewritten[2].reason = "改过".into();
+        rehash_from(&mut rewritten, 2);
+        assert_eq!(verify_custody_chain(&rewritten), Ok(()));
+        let audit = audit_custody(&rewritten, &heads);
+        assert!(!audit.ok());
+        assert_eq!(audit.broken, None);
+        assert_eq!(audit.heads[..2], [Ok(()), Ok(())]);
+        assert_eq!(
+            audit.heads[2],
+            Err(CommitmentBreak::Rewritten {
+                committed: 4,
+                committed_hash: rows[3].hash.clone(),
+                stored: rewritten[3].hash.clone(),
+                intact_to: 2,
+            })
+        );
+        assert_eq!(audit.committed, 2);
+        let text = audit.heads[2].clone().unwrap_err().to_string();
+        assert!(text.contains("a row from 3 to 4 was rewritten"), "{text}");
+        // A rewrite after the last head is beyond what the checkpoints can show.
+        let mut late = rows.clone();
+        late[5].reason = "改过".into();
+        rehash_from(&mut late, 5);
+        assert!(audit_custody(&late, &heads).ok());
+
+        // Rows cut off the end below a committed count: that head names the cut.
+        let audit = audit_custody(&rows[..3], &heads);
+        assert_eq!(audit.broken, None);
+        assert_eq!(
+            audit.heads[2],
+            Err(CommitmentBreak::Truncated {
+                committed: 4,
+                rows: 3
+            })
+        );
+        assert_eq!(audit.heads[..2], [Ok(()), Ok(())]);
+        // Cut to nothing: every head but the empty one fails.
+        let audit = audit_custody(&[], &heads);
+        assert_eq!(audit.heads.iter().filter(|v| v.is_err()).count(), 2);
+        // Cut above the last head: not detectable, and those rows were never committed.
+        assert!(audit_custody(&rows[..5], &heads).ok());
+
+        // Rows removed from the start (and the rest re-chained onto genesis, so that the links
+        // hold from the first remaining row): the log must begin with row 1.
+        let mut tail = rows[2..].to_vec();
+        tail[0].prev_hash = GENESIS_HASH.into();
+        rehash_from(&mut tail, 0);
+        let audit = audit_custody(&tail, &[]);
+        assert_eq!(
+            audit.broken,
+            Some(CustodyBreak {
+                id: 3,
+                problem: BreakKind::StartsLate
+            })
+        );
+
+        // A head of the empty chain must carry the genesis hash.
+        let bad_empty = CustodyHead {
+            count: 0,
+            hash: "1".repeat(64),
+        };
+        assert!(matches!(
+            audit_custody(&rows, &[bad_empty]).heads[0],
+            Err(CommitmentBreak::Rewritten { committed: 0, .. })
+        ));
     }
 }

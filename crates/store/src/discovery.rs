@@ -95,3 +95,71 @@ pub struct Proposal {
     pub entity: EntityId,
     pub reason: String,
 }
+
+/// Why a decision on a discovered site cannot be taken.
+#[derive(Debug, thiserror::Error)]
+pub enum DecisionError {
+    /// No such discovered site (in the caller's scope).
+    #[error("no discovered site {0}")]
+    NoDiscovered(i64),
+    /// No entity with this USCC (in the caller's scope).
+    #[error("no entity with USCC {0}")]
+    NoEntity(String),
+    /// Neither an entity was given nor is one proposed.
+    #[error("discovered site {0} has no proposal: give the entity's USCC")]
+    NoProposal(i64),
+    #[error(transparent)]
+    Store(#[from] crate::StoreError),
+}
+
+/// A person confirms a discovered site as a site of an entity: the one given by USCC (looked
+/// up in `scope`), else the matcher's proposal. The discovered site itself is looked up in
+/// `scope` too: one the person may not see is `NoDiscovered`. The one way every front end
+/// confirms.
+pub async fn confirm_discovered(
+    store: &dyn crate::Store,
+    scope: crate::Scope,
+    id: i64,
+    uscc: Option<&str>,
+    by: &crate::Actor,
+) -> Result<Discovered, DecisionError> {
+    let d = store
+        .discovered(scope.clone(), id)
+        .await?
+        .ok_or(DecisionError::NoDiscovered(id))?;
+    let entity = match uscc
+        .map(domain::text::compact_upper)
+        .filter(|u| !u.is_empty())
+    {
+        Some(norm) => store
+            .entity_by_uscc(scope.clone(), &norm)
+            .await?
+            .ok_or(DecisionError::NoEntity(norm))?,
+        None => {
+            let proposed = d.proposed_entity.ok_or(DecisionError::NoProposal(id))?;
+            store
+                .entity(scope, proposed)
+                .await?
+                .ok_or(DecisionError::NoProposal(id))?
+        }
+    };
+    Ok(store
+        .decide_discovery(id, DiscoveryState::Confirmed, Some(entity.id), by)
+        .await?)
+}
+
+/// A person rejects a discovered site in `scope`: it is no longer crawled as a discovery.
+pub async fn reject_discovered(
+    store: &dyn crate::Store,
+    scope: crate::Scope,
+    id: i64,
+    by: &crate::Actor,
+) -> Result<Discovered, DecisionError> {
+    store
+        .discovered(scope, id)
+        .await?
+        .ok_or(DecisionError::NoDiscovered(id))?;
+    Ok(store
+        .decide_discovery(id, DiscoveryState::Rejected, None, by)
+        .await?)
+}

@@ -13,7 +13,7 @@ use crate::import::{
     no_alias, parse_rows, read_input, reject_file_path, write_rejects, Format, ImportError,
     ImportOptions, Rejected,
 };
-use crate::model::{Entity, SiteAddress, Upsert};
+use crate::model::{Entity, Scope, SiteAddress, Upsert};
 use crate::Store;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{EntityId, FoodLicense, Icp, Uscc, UsccError};
@@ -339,7 +339,8 @@ pub async fn import_filings(
                 None => None,
                 Some(id) => {
                     if let std::collections::hash_map::Entry::Vacant(v) = entities.entry(id) {
-                        v.insert(store.entity(id).await?);
+                        // The import acts for the whole bureau.
+                        v.insert(store.entity(Scope::City, id).await?);
                     }
                     entities.get(&id).cloned().flatten()
                 }

@@ -3,10 +3,26 @@
 //! out: [`open`] takes a [`DatabaseUrl`]), each with its own versioned migrations. Only this
 //! crate knows SQL.
 //!
-//! Every read that returns district-owned rows takes the caller's `Scope`. Writes that change
-//! the register or casework are audited in the same transaction (later issues add the audit
-//! log; the trait is shaped for it). Views and exports of evidence go to the chain of custody
-//! ([`custody`]): append-only and hash-chained. Timestamps are UTC; ids are integers.
+//! # Scope: no read without one
+//!
+//! Every read method that returns district-owned rows takes a [`Scope`]: there is no read of
+//! them without one. District-owned rows are the register's entities and what hangs off them —
+//! their history, filings and sites; the fetches and findings of those sites and people's triage
+//! of them; clues; discovered sites (through the entity proposed for them); and custody rows
+//! about any of these (see [`CustodyFilter`]). A row with no entity (a discovered site not yet
+//! attached) is the city's only. A row out of scope is answered exactly as a missing one
+//! (`None`, an empty list, a smaller count, `NotFound`), so an id of another district tells
+//! nothing. Sweeps themselves (`sweep`, `list_sweeps`), users, sessions and the audit log are
+//! the bureau's, not a district's (an object's audit rows are read for a person only after the
+//! object itself was found in their scope).
+//!
+//! People pass their own scope (`User::scope`); system processes that act for the whole bureau
+//! — a sweep, the register import, the matcher, the search index's sync, the command line —
+//! pass [`Scope::City`] explicitly, so every unrestricted read is visible at its call site.
+//!
+//! Writes that change the register or casework are audited in the same transaction. Views and
+//! exports of evidence go to the chain of custody ([`custody`]): append-only and hash-chained.
+//! Timestamps are UTC; ids are integers.
 
 // `sql/` is compiled twice on purpose, once per backend (`sqlite.rs` and `postgres.rs` each
 // include it with their own database type): the queries are written once and type-checked
@@ -127,23 +143,31 @@ pub trait EntityStore: Send + Sync {
     /// change is kept in the entity's history with `source`; a changed name joins the former
     /// names.
     async fn upsert_entities(&self, batch: &[EntityInput], source: &str) -> Result<Vec<Upsert>>;
-    async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>>;
-    /// The entity with this id (a site's `entity_id`).
-    async fn entity(&self, id: EntityId) -> Result<Option<Entity>>;
-    async fn count_entities(&self) -> Result<i64>;
+    /// The entity in scope with this USCC.
+    async fn entity_by_uscc(&self, scope: Scope, uscc: &str) -> Result<Option<Entity>>;
+    /// The entity in scope with this id (a site's `entity_id`).
+    async fn entity(&self, scope: Scope, id: EntityId) -> Result<Option<Entity>>;
+    /// How many entities are in scope.
+    async fn count_entities(&self, scope: Scope) -> Result<i64>;
     /// Entities in scope, by id.
     async fn list_entities(&self, scope: Scope, filter: &EntityFilter) -> Result<Vec<Entity>>;
-    /// Entities changed after revision `rev`, in revision order, with their revision (for
-    /// keeping derived data such as the search index in step).
-    async fn entities_since(&self, rev: i64, limit: i64) -> Result<Vec<(i64, Entity)>>;
-    /// Entities with this ICP filing number (the `-n` site suffix ignored).
-    async fn entities_by_icp(&self, icp: &str) -> Result<Vec<Entity>>;
-    /// Entities with this name or former name, exactly.
-    async fn entities_by_name(&self, name: &str) -> Result<Vec<Entity>>;
-    /// An entity's changes, oldest first.
-    async fn entity_history(&self, id: EntityId) -> Result<Vec<HistoryEntry>>;
-    /// The sites of an entity (registered or confirmed discoveries).
-    async fn entity_sites(&self, id: EntityId) -> Result<Vec<Site>>;
+    /// Entities in scope changed after revision `rev`, in revision order, with their revision
+    /// (for keeping derived data such as the search index in step).
+    async fn entities_since(
+        &self,
+        scope: Scope,
+        rev: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, Entity)>>;
+    /// Entities in scope with this ICP filing number (the `-n` site suffix ignored).
+    async fn entities_by_icp(&self, scope: Scope, icp: &str) -> Result<Vec<Entity>>;
+    /// Entities in scope with this name or former name, exactly.
+    async fn entities_by_name(&self, scope: Scope, name: &str) -> Result<Vec<Entity>>;
+    /// An entity's changes, oldest first (none when the entity is not in scope).
+    async fn entity_history(&self, scope: Scope, id: EntityId) -> Result<Vec<HistoryEntry>>;
+    /// The sites of an entity (registered or confirmed discoveries); none when the entity is
+    /// not in scope.
+    async fn entity_sites(&self, scope: Scope, id: EntityId) -> Result<Vec<Site>>;
 }
 
 /// Other departments' filings, joined to entities by USCC, else by domain.
@@ -153,19 +177,24 @@ pub trait FilingStore: Send + Sync {
     /// USCC, else by domain. Keyed by source and record key; identical data is `Unchanged`.
     /// Returns each filing as stored, with its join.
     async fn upsert_filings(&self, batch: &[FilingInput]) -> Result<Vec<(Upsert, Filing)>>;
-    /// The filings joined to an entity, by source and key.
-    async fn entity_filings(&self, id: EntityId) -> Result<Vec<Filing>>;
+    /// The filings joined to an entity in scope, by source and key (none when the entity is
+    /// not in scope). A filing's [`Filing::domain_entity`] is looked up in the same scope: an
+    /// owner of its domain outside the scope is not named.
+    async fn entity_filings(&self, scope: Scope, id: EntityId) -> Result<Vec<Filing>>;
 }
 
 /// Sites that sweeps found linked from registered sites, and the decisions on them.
 #[async_trait]
 pub trait DiscoveryStore: Send + Sync {
+    /// Discovered sites in scope: a discovery belongs to the entity it is proposed for (or
+    /// confirmed as); one with no proposal is the city's only.
     async fn list_discovered(
         &self,
         scope: Scope,
         filter: &DiscoveryFilter,
     ) -> Result<Vec<Discovered>>;
-    async fn discovered(&self, id: i64) -> Result<Option<Discovered>>;
+    /// A discovered site in scope (the rule of [`DiscoveryStore::list_discovered`]).
+    async fn discovered(&self, scope: Scope, id: i64) -> Result<Option<Discovered>>;
     /// Turns the sweep's new discoveries (neither promoted nor rejected) into sites to crawl
     /// (entity unknown, origin `discovered`) and adds them to the sweep as pending. Returns the
     /// sites added.
@@ -179,7 +208,7 @@ pub trait DiscoveryStore: Send + Sync {
         id: i64,
         state: DiscoveryState,
         entity: Option<EntityId>,
-        by: &str,
+        by: &Actor,
     ) -> Result<Discovered>;
 }
 
@@ -190,8 +219,10 @@ pub trait SiteStore: Send + Sync {
     async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>>;
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>>;
     /// The site for a host and URL path: a platform shop whose prefix matches the path wins
-    /// over the platform's own host.
-    async fn site_for_url(&self, host: &str, path: &str) -> Result<Option<Site>>;
+    /// over the platform's own host. The owner is decided among all sites and then answered
+    /// only when it is in scope (a shop outside the scope never hands its URLs to the
+    /// platform's site).
+    async fn site_for_url(&self, scope: Scope, host: &str, path: &str) -> Result<Option<Site>>;
 }
 
 /// Sweeps and captures, the state of each site within them, their saved frontiers.
@@ -206,8 +237,8 @@ pub trait SweepStore: Send + Sync {
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>>;
     async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>>;
     async fn list_sweeps(&self, limit: i64) -> Result<Vec<Sweep>>;
-    /// Sites of a sweep still `Pending`.
-    async fn pending_sites(&self, sweep: SweepId) -> Result<Vec<Site>>;
+    /// Sites of a sweep still `Pending`, in scope.
+    async fn pending_sites(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Site>>;
     /// Marks a site done (or unreachable, with the reason) within a sweep.
     async fn finish_site(
         &self,
@@ -216,8 +247,13 @@ pub trait SweepStore: Send + Sync {
         state: SiteSweepState,
         reason: Option<&str>,
     ) -> Result<()>;
-    /// The saved crawl frontier of a site in progress within a sweep (JSON), if any.
-    async fn frontier(&self, sweep: SweepId, site: SiteId) -> Result<Option<serde_json::Value>>;
+    /// The saved crawl frontier of a site in scope in progress within a sweep (JSON), if any.
+    async fn frontier(
+        &self,
+        scope: Scope,
+        sweep: SweepId,
+        site: SiteId,
+    ) -> Result<Option<serde_json::Value>>;
     /// Saves (replaces) the crawl frontier of a site in progress within a sweep.
     async fn save_frontier(
         &self,
@@ -241,15 +277,21 @@ pub trait FetchStore: Send + Sync {
     async fn record_fetch(&self, fetch: &NewFetch, findings: &[NewFinding]) -> Result<FetchId>;
     /// Findings (without fetch) such as register checks, deduplicated per site, rule and excerpt.
     async fn record_findings(&self, findings: &[NewFinding]) -> Result<u64>;
-    /// URLs already fetched for a site in a sweep (for resuming).
-    async fn fetched_urls(&self, sweep: SweepId, site: SiteId) -> Result<Vec<String>>;
+    /// URLs already fetched for a site in scope in a sweep (for resuming).
+    async fn fetched_urls(&self, scope: Scope, sweep: SweepId, site: SiteId)
+        -> Result<Vec<String>>;
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>>;
     /// Fetches of a sweep in scope, in the order they were recorded (for evidence export).
     async fn sweep_fetches(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Fetch>>;
     /// What earlier sweeps (before `before`) knew of the site's pages: per URL, its newest
     /// fetch with a response (validators for a conditional GET, status and payload digest to
-    /// tell an unchanged page), by URL.
-    async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>>;
+    /// tell an unchanged page), by URL. None when the site is not in scope.
+    async fn last_validators(
+        &self,
+        scope: Scope,
+        site: SiteId,
+        before: SweepId,
+    ) -> Result<Vec<KnownPage>>;
     /// A site's change history, newest sweep first: each fetch classified against the previous
     /// fetch of its URL ([`PageChange::classify`]). A limit of 0 or less means no limit.
     async fn site_history(
@@ -260,10 +302,10 @@ pub trait FetchStore: Send + Sync {
     ) -> Result<Vec<PageHistory>>;
     async fn fetch(&self, scope: Scope, id: FetchId) -> Result<Option<Fetch>>;
     async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>>;
-    /// HTML pages fetched with status 200 (revisits left out) recorded after the watermark
-    /// `after`, in commit order, at most `limit`, each with its site's district (for keeping
-    /// the search index in step; see [`IndexedPage::seq`]).
-    async fn pages_after(&self, after: i64, limit: i64) -> Result<Vec<IndexedPage>>;
+    /// HTML pages in scope fetched with status 200 (revisits left out) recorded after the
+    /// watermark `after`, in commit order, at most `limit`, each with its site's district (for
+    /// keeping the search index in step; see [`IndexedPage::seq`]).
+    async fn pages_after(&self, scope: Scope, after: i64, limit: i64) -> Result<Vec<IndexedPage>>;
     async fn list_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<Vec<Finding>>;
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64>;
     /// Findings per category and district, for the dashboard.
@@ -287,7 +329,7 @@ pub trait FetchStore: Send + Sync {
 pub trait ClueStore: Send + Sync {
     /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
     /// when there is none.
-    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId>;
+    async fn create_clue(&self, clue: &NewClue, by: &Actor) -> Result<ClueId>;
     async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
     /// Clues in scope, newest first.
     async fn list_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<Vec<Clue>>;
@@ -304,9 +346,14 @@ pub trait CustodyStore: Send + Sync {
     /// new row's hash ([`custody_hash`], time from the store's clock to the second), inserts.
     /// Writers are serialised, so the chain never forks.
     async fn append_custody(&self, entry: &NewCustody) -> Result<CustodyRecord>;
-    /// Custody rows, oldest first (see [`CustodyFilter`]). Check them with
-    /// [`verify_custody_chain`]; an unfiltered read is the whole chain.
+    /// Custody rows in the filter's scope, oldest first (see [`CustodyFilter`] for which
+    /// subjects a scope covers). Check them with [`verify_custody_chain`]; a read of
+    /// [`CustodyFilter::chain`] (the city's scope, no subject filter) is the whole chain.
     async fn custody(&self, filter: &CustodyFilter) -> Result<Vec<CustodyRecord>>;
+    /// The chain's head as it stands ([`CustodyHead`]: the number of rows and the last row's
+    /// hash, [`GENESIS_HASH`] when there is none), read in one statement so that the two agree.
+    /// What a signed checkpoint commits to.
+    async fn custody_head(&self) -> Result<CustodyHead>;
 }
 
 /// Users, sessions, failed logins and API tokens. Every change of a user is audited.
@@ -334,7 +381,7 @@ pub trait PeopleStore: Send + Sync {
     ) -> Result<(i64, i64)>;
     /// Forgets the wrong passwords of `username` (after a good login).
     async fn clear_login_failures(&self, username: &str) -> Result<()>;
-    /// Opens a session, keyed by the hash of its id.
+    /// Opens a session, keyed by the hash of its id (audited as the user's `login`).
     async fn create_session(
         &self,
         id_hash: &str,

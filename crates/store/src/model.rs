@@ -296,8 +296,6 @@ pub struct NewClue {
     pub site_id: SiteId,
     /// At least one; every one a finding of `site_id`.
     pub findings: Vec<FindingId>,
-    /// Who created it.
-    pub created_by: String,
     pub summary: String,
 }
 
@@ -311,6 +309,7 @@ pub struct Clue {
     /// The district of the site's entity (none for a site not yet attached to one).
     pub district: Option<DistrictCode>,
     pub created_at: DateTime<Utc>,
+    /// Who created it (the actor's name: `user:NAME`, or the command line's operator).
     pub created_by: String,
     pub summary: String,
     pub findings: Vec<FindingId>,

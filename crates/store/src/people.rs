@@ -152,6 +152,45 @@ pub struct TriageDecision {
     pub reason: Option<String>,
 }
 
+/// Why a triage request is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TriageProblem {
+    #[error("a decision is confirmed, dismissed or false_positive")]
+    NoDecision,
+    #[error("a dismissal or a false positive needs a reason")]
+    NoReason,
+    #[error("a reason has at most 500 characters")]
+    LongReason,
+}
+
+impl TriageDecision {
+    /// A person's decision (`confirmed`, `dismissed`, `false_positive`, or their Chinese
+    /// titles) with its reason, checked: a dismissal or a false positive says why.
+    pub fn new(decision: &str, reason: &str) -> Result<TriageDecision, TriageProblem> {
+        let decision: domain::Triage = decision
+            .parse()
+            .ok()
+            .filter(|d| *d != domain::Triage::Open)
+            .ok_or(TriageProblem::NoDecision)?;
+        let reason = reason.trim();
+        if reason.chars().count() > 500 {
+            return Err(TriageProblem::LongReason);
+        }
+        if reason.is_empty()
+            && matches!(
+                decision,
+                domain::Triage::Dismissed | domain::Triage::FalsePositive
+            )
+        {
+            return Err(TriageProblem::NoReason);
+        }
+        Ok(TriageDecision {
+            decision,
+            reason: (!reason.is_empty()).then(|| reason.to_string()),
+        })
+    }
+}
+
 /// Per-rule precision from people's triage decisions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct RuleTriage {

@@ -7,7 +7,9 @@
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
 //! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
 //! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
-//! response). A checkpoint is signed at the end. Replay tools index the screenshot under the
+//! response). The capture is entered in the chain of custody (action `capture`, the operators
+//! as actor, the reason, the capture's sweep as subject), then a checkpoint is signed, so it
+//! commits to that entry as well. Replay tools index the screenshot under the
 //! page's URL like the page itself (the WARC target is the page, as docs/spec/evidence.md asks), so
 //! pywb asked for that URL at the very second of the screenshot may show the image.
 //!
@@ -18,10 +20,10 @@
 //!
 //! Every front end (`wangjian evidence capture`, the console's two-person capture) goes through
 //! the same functions: [`target`] finds the page and its site (a URL, or a clue's first
-//! finding) in the caller's scope; [`capture_and_log`] checks the operators
-//! ([`check_operators`]: once users exist, each must be an active user who may capture that
-//! site, and is named `user:NAME`), takes the capture and appends it to the chain of custody
-//! with the operators as actor.
+//! finding) in the caller's scope; [`capture_url`] checks the operators ([`check_operators`]:
+//! once users exist, each must be an active user who may capture that site, and is named
+//! `user:NAME`), takes the capture, appends it to the chain of custody with the operators as
+//! actor and then signs the checkpoint that commits to that entry.
 
 use std::sync::Arc;
 
@@ -67,6 +69,8 @@ pub struct CaptureOutcome {
     pub screenshot: Result<ShotRecord, String>,
     /// Tree size of the checkpoint signed after the capture.
     pub checkpoint: Option<u64>,
+    /// The capture's entry in the chain of custody (committed to by that checkpoint).
+    pub custody: CustodyRecord,
 }
 
 /// A stored screenshot.
@@ -88,7 +92,9 @@ pub async fn capture_url(
     config: &SweepConfig,
     req: CaptureRequest,
 ) -> Result<CaptureOutcome, SweepError> {
-    let site = site_of(store.as_ref(), &req.url).await?;
+    // A capture acts for the bureau: the site is read in the city's scope (front ends check
+    // the caller's scope first, with `target`).
+    let site = site_of(store.as_ref(), Scope::City, &req.url).await?;
     let operators = check_operators(store.as_ref(), &req.operators, &site).await?;
     let sweep_id = store.create_capture(site.id, req.clue).await?;
     let mut writer = open_writer(config, sweep_id, &format!("wangjian-capture{}", sweep_id.0))?;
@@ -169,7 +175,15 @@ pub async fn capture_url(
         fetches.push(store.record_fetch(&fetch, &[]).await?);
     }
     store.finish_sweep(sweep_id).await?;
-    let checkpoint = close_log(config, &writer).await?;
+    let custody = store
+        .append_custody(&NewCustody::new(
+            operators.join(", "),
+            CustodyAction::Capture,
+            &CustodySubject::Sweep(sweep_id),
+            req.reason.trim(),
+        ))
+        .await?;
+    let checkpoint = close_log(store.as_ref(), config, &writer).await?;
     Ok(CaptureOutcome {
         sweep_id,
         operators,
@@ -179,6 +193,7 @@ pub async fn capture_url(
         final_status: capture.final_status,
         screenshot,
         checkpoint,
+        custody,
     })
 }
 
@@ -190,8 +205,8 @@ pub struct CaptureTarget {
     pub clue: Option<Clue>,
 }
 
-/// The known site `url` belongs to.
-async fn site_of(store: &dyn Store, url: &Url) -> Result<Site, SweepError> {
+/// The known site `url` belongs to, read in `scope` (a site outside it is not known).
+async fn site_of(store: &dyn Store, scope: Scope, url: &Url) -> Result<Site, SweepError> {
     let host = url
         .host_str()
         .ok_or_else(|| CaptureRefusal::NoHost {
@@ -199,7 +214,7 @@ async fn site_of(store: &dyn Store, url: &Url) -> Result<Site, SweepError> {
         })?
         .to_ascii_lowercase();
     Ok(store
-        .site_for_url(&host, url.path())
+        .site_for_url(scope, &host, url.path())
         .await?
         .ok_or_else(|| CaptureRefusal::UnknownSite {
             url: url.to_string(),
@@ -207,7 +222,8 @@ async fn site_of(store: &dyn Store, url: &Url) -> Result<Site, SweepError> {
 }
 
 /// The page to capture, read in `scope`: `url`, else the page of the clue's first finding; its
-/// known site (which must be in scope, and the clue's when a clue is given).
+/// known site (which must be in scope — outside it the site is unknown — and the clue's when a
+/// clue is given).
 pub async fn target(
     store: &dyn Store,
     scope: Scope,
@@ -243,13 +259,8 @@ pub async fn target(
         .ok()
         .filter(|u| matches!(u.scheme(), "http" | "https"))
         .ok_or(CaptureRefusal::BadUrl { url: raw })?;
-    let site = site_of(store, &url).await?;
-    if !scope.allows(site.district, site.entity_id) {
-        return Err(CaptureRefusal::OutOfScope {
-            url: url.to_string(),
-        }
-        .into());
-    }
+    // A site outside the caller's scope is refused exactly like an unknown one.
+    let site = site_of(store, scope, &url).await?;
     if let Some(c) = &clue {
         if c.site_id != site.id {
             return Err(CaptureRefusal::NotTheCluesSite {
@@ -310,27 +321,6 @@ pub async fn check_operators(
         .into());
     }
     Ok(out)
-}
-
-/// Takes the capture ([`capture_url`]) and appends it to the chain of custody: the operators
-/// (as [`check_operators`] names them) as actor, the stated reason, the capture's sweep as
-/// subject.
-pub async fn capture_and_log(
-    store: Arc<dyn Store>,
-    config: &SweepConfig,
-    req: CaptureRequest,
-) -> Result<(CaptureOutcome, CustodyRecord), SweepError> {
-    let reason = one_line(&req.reason);
-    let outcome = capture_url(store.clone(), config, req).await?;
-    let row = store
-        .append_custody(&NewCustody::new(
-            outcome.operators.join(", "),
-            CustodyAction::Capture,
-            &CustodySubject::Sweep(outcome.sweep_id),
-            reason,
-        ))
-        .await?;
-    Ok((outcome, row))
 }
 
 /// The distinct, non-empty operator names; at least [`MIN_OPERATORS`].

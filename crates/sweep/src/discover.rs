@@ -146,7 +146,7 @@ pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
 
 async fn proposal(store: &dyn Store, shown: &Shown) -> Result<Option<Proposal>, SweepError> {
     for uscc in &shown.usccs {
-        if let Some(e) = store.entity_by_uscc(uscc).await? {
+        if let Some(e) = store.entity_by_uscc(Scope::City, uscc).await? {
             return Ok(Some(Proposal {
                 entity: e.id,
                 reason: format!("its pages show USCC {uscc}, registered to {}", e.input.name),
@@ -154,7 +154,7 @@ async fn proposal(store: &dyn Store, shown: &Shown) -> Result<Option<Proposal>, 
         }
     }
     for icp in &shown.icps {
-        if let Some(e) = store.entities_by_icp(icp).await?.first() {
+        if let Some(e) = store.entities_by_icp(Scope::City, icp).await?.first() {
             return Ok(Some(Proposal {
                 entity: e.id,
                 reason: format!(
@@ -165,7 +165,7 @@ async fn proposal(store: &dyn Store, shown: &Shown) -> Result<Option<Proposal>, 
         }
     }
     for name in &shown.names {
-        if let Some(e) = store.entities_by_name(name).await?.first() {
+        if let Some(e) = store.entities_by_name(Scope::City, name).await?.first() {
             let how = if e.input.name == *name {
                 "the name"
             } else {

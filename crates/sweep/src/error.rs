@@ -29,6 +29,12 @@ pub enum SweepError {
     /// The checkpoint that closes the sweep could not be signed or stored.
     #[error("transparency log checkpoint")]
     Checkpoint(#[source] CheckpointError),
+    /// The chain of custody's last hash (from the store) is not a lowercase hex SHA-256 hash,
+    /// so no checkpoint can commit to it: the database was altered.
+    #[error(
+        "the chain of custody's head ({count} rows, last hash {hash:?}) is not a SHA-256 hash"
+    )]
+    CustodyHead { count: u64, hash: String },
     /// A task of the sweep panicked or was cancelled.
     #[error("the capture worker stopped")]
     Worker(#[from] tokio::task::JoinError),
@@ -42,6 +48,7 @@ pub enum SweepError {
 pub enum CaptureRefusal {
     #[error("{url} has no host")]
     NoHost { url: String },
+    /// No known site holds the URL (in the caller's scope: outside it a site is not known).
     #[error("{url} belongs to no known site; register it (or let a sweep discover it) first")]
     UnknownSite { url: String },
     #[error(
@@ -60,9 +67,6 @@ pub enum CaptureRefusal {
     /// The URL's site is not the clue's.
     #[error("{url} is not a page of the site of clue {clue}")]
     NotTheCluesSite { url: String, clue: ClueId },
-    /// The URL's site is outside the caller's scope.
-    #[error("{url} belongs to a site outside your scope")]
-    OutOfScope { url: String },
     /// Users exist, and an operator is none of them.
     #[error("operator {name:?} is not a user")]
     UnknownOperator { name: String },

@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use domain::{ClueId, FetchId, SweepId};
-use evidence::tlog::{CheckpointError, Log, LogError, NoteError, Signer};
+use evidence::tlog::{Log, LogError, NoteError, Signer};
 use evidence::wacz::{WaczError, WaczSummary};
 use evidence::{LogIndex, LogIndexError};
 use store::{
@@ -21,6 +21,7 @@ use store::{
     StoreError,
 };
 
+use crate::error::SweepError;
 use crate::run::LogConfig;
 
 /// What to export.
@@ -129,9 +130,8 @@ pub async fn select(
                 None => (site.as_str(), "/"),
             };
             let found = store
-                .site_for_url(&host.to_ascii_lowercase(), path)
+                .site_for_url(scope.clone(), &host.to_ascii_lowercase(), path)
                 .await?
-                .filter(|s| site_in_scope(&scope, s))
                 .ok_or_else(|| SelectionError::NoSite(site.clone()))?;
             (
                 store.site_fetches(scope.clone(), found.id, 0).await?,
@@ -196,11 +196,6 @@ fn is_bare_file_name(name: &str) -> bool {
     !name.is_empty() && !name.starts_with('.') && !name.contains(['/', '\\', '\0'])
 }
 
-/// `site_for_url` is not scoped (the crawler needs every site); an export is.
-fn site_in_scope(scope: &Scope, site: &store::Site) -> bool {
-    scope.allows(site.district, site.entity_id)
-}
-
 /// Where an export finds the evidence and the transparency log, and what it says it is.
 #[derive(Debug, Clone)]
 pub struct ExportConfig {
@@ -251,8 +246,10 @@ pub enum ExportError {
     Log(#[source] LogError),
     #[error("transparency log signing key")]
     LogKey(#[source] NoteError),
+    /// No checkpoint covering the log could be verified or signed (`SweepError::Checkpoint`),
+    /// or the chain of custody's head it must commit to is unusable.
     #[error("transparency log checkpoint")]
-    Checkpoint(#[source] CheckpointError),
+    Checkpoint(#[source] SweepError),
     #[error("the log does not hold the signed tree")]
     LogIndex(#[source] LogIndexError),
     #[error("cannot write the package")]
@@ -282,11 +279,12 @@ pub async fn export_wacz(
     let set = select(store, scope, &req.selection).await?;
     let selected = set.selected.clone();
     let records = set.records(&config.evidence_dir);
+    let proof = prove(store, &config.log).await?;
     let config = config.clone();
     let (title, output) = (req.title.clone(), req.output.clone());
     let what = selected.clone();
     let (summary, checkpoint_size) =
-        tokio::task::spawn_blocking(move || pack(&config, &records, &what, title, &output))
+        tokio::task::spawn_blocking(move || pack(&config, proof, &records, &what, title, &output))
             .await??;
     let custody = match store
         .append_custody(&NewCustody::new(
@@ -318,46 +316,70 @@ fn page_title(text: &str) -> Option<String> {
     Some(detect::extract(text).title)
 }
 
-/// Writes the package (blocking: files and hashing).
-fn pack(
-    config: &ExportConfig,
-    records: &[evidence::wacz::Selection],
-    what: &Selected,
-    title: Option<String>,
-    output: &Path,
-) -> Result<(WaczSummary, u64), ExportError> {
-    let lc = &config.log;
-    let signer =
-        evidence::wacz::WaczSigner::load_or_create(&lc.keys_dir).map_err(ExportError::Wacz)?;
-    let mut params = evidence::wacz::WaczParams::new(
-        title.unwrap_or_else(|| format!("wangjian evidence: {what}")),
-    );
-    params.software = config.software.clone();
-    params.extra_info = vec![("export-selection".to_string(), what.to_string())];
-    params.page_title = Some(&page_title);
-    // Every stored record goes with its inclusion proof under a signed checkpoint that covers
-    // the whole log (signed now when the latest does not).
+/// The log and the checkpoint the package proves its records under: one that covers the whole
+/// log, signed now (committing to the chain of custody's head, [`crate::checkpoint`]) when the
+/// latest does not.
+struct Proof {
+    log: Log,
+    index: LogIndex,
+    covering: evidence::tlog::audit::VerifiedCheckpoint,
+    verifier_key: String,
+}
+
+async fn prove(store: &dyn Store, lc: &LogConfig) -> Result<Proof, ExportError> {
     let log = Log::open(&lc.dir).map_err(ExportError::Log)?;
     for repair in log.repairs() {
         tracing::warn!(%repair, "transparency log repaired on open");
     }
     let log_signer =
         Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(ExportError::LogKey)?;
-    let key = log_signer.verifier_key();
-    let covering = evidence::tlog::audit::covering_checkpoint(
+    let verifier_key = log_signer.verifier_key();
+    let covering = crate::checkpoint::covering(
+        store,
         &log,
         &log_signer,
         &lc.origin,
-        &key,
+        &verifier_key,
         chrono::Utc::now(),
     )
-    .map_err(ExportError::Checkpoint)?;
+    .await
+    .map_err(|e| match e {
+        SweepError::Store(e) => ExportError::Store(e),
+        e => ExportError::Checkpoint(e),
+    })?;
     let index = LogIndex::new(&log, covering.checkpoint.clone()).map_err(ExportError::LogIndex)?;
+    Ok(Proof {
+        log,
+        index,
+        covering,
+        verifier_key,
+    })
+}
+
+/// Writes the package (blocking: files and hashing).
+fn pack(
+    config: &ExportConfig,
+    proof: Proof,
+    records: &[evidence::wacz::Selection],
+    what: &Selected,
+    title: Option<String>,
+    output: &Path,
+) -> Result<(WaczSummary, u64), ExportError> {
+    let signer = evidence::wacz::WaczSigner::load_or_create(&config.log.keys_dir)
+        .map_err(ExportError::Wacz)?;
+    let mut params = evidence::wacz::WaczParams::new(
+        title.unwrap_or_else(|| format!("wangjian evidence: {what}")),
+    );
+    params.software = config.software.clone();
+    params.extra_info = vec![("export-selection".to_string(), what.to_string())];
+    params.page_title = Some(&page_title);
+    // Every stored record goes with its inclusion proof under the covering checkpoint.
+    let index = &proof.index;
     let proofs = evidence::wacz::LogProofSource {
-        log: &log,
-        index: &index,
-        note: covering.note.clone(),
-        verifier_key: key.clone(),
+        log: &proof.log,
+        index,
+        note: proof.covering.note.clone(),
+        verifier_key: proof.verifier_key.clone(),
     };
     let summary = evidence::wacz::write_wacz_with_proofs(
         output,

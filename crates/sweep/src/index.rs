@@ -10,7 +10,7 @@
 use http_msg::MAX_DECODED_BYTES;
 use search::{EntityDoc, PageDoc, SearchIndex};
 use std::path::Path;
-use store::{Entity, Store};
+use store::{Entity, Scope, Store};
 
 /// Rows read from the store per round trip.
 const BATCH: i64 = 5000;
@@ -106,7 +106,7 @@ pub async fn sync(
     let (mut rev, mut fetch) = parse_watermark(index.watermark()?.as_deref());
     let mut summary = SyncSummary::default();
     loop {
-        let batch = store.entities_since(rev, BATCH).await?;
+        let batch = store.entities_since(Scope::City, rev, BATCH).await?;
         if batch.is_empty() {
             break;
         }
@@ -119,7 +119,7 @@ pub async fn sync(
         w.commit(&watermark(rev, fetch))?;
     }
     loop {
-        let batch = store.pages_after(fetch, BATCH / 10).await?;
+        let batch = store.pages_after(Scope::City, fetch, BATCH / 10).await?;
         if batch.is_empty() {
             break;
         }

@@ -19,6 +19,7 @@
 //! sweep; every finished site is classified from its pages.
 
 pub mod capture;
+pub mod checkpoint;
 pub mod discover;
 mod error;
 pub mod export;

@@ -5,7 +5,7 @@
 //! Which site owns the URL is the store's `site_for_url` (a bare domain and its `www.` name are
 //! one site, the longest shop prefix wins: `domain::address`). Must not: write anything.
 
-use store::{Store, StoreError};
+use store::{Scope, Store, StoreError};
 
 /// What the register says about the page at a URL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,9 +44,9 @@ impl PageRegister {
     }
 }
 
-/// The register's view of the page at `url`.
+/// The register's view of the page at `url` (read for the whole bureau: a scan acts for it).
 pub async fn page_register(store: &dyn Store, url: &url::Url) -> Result<PageRegister, StoreError> {
-    if store.count_entities().await? == 0 {
+    if store.count_entities(Scope::City).await? == 0 {
         return Ok(PageRegister::NotLoaded);
     }
     let Some(host) = url.host_str() else {
@@ -54,11 +54,11 @@ pub async fn page_register(store: &dyn Store, url: &url::Url) -> Result<PageRegi
             is_site_home: false,
         });
     };
-    if let Some(site) = store.site_for_url(host, url.path()).await? {
+    if let Some(site) = store.site_for_url(Scope::City, host, url.path()).await? {
         let home = format!("{}/", site.path_prefix.trim_end_matches('/'));
         let facts = match site.entity_id {
             Some(id) => store
-                .entity(id)
+                .entity(Scope::City, id)
                 .await?
                 .map(|e| crate::register_facts::facts(&e.input)),
             None => None,

@@ -21,7 +21,7 @@ use chrono::Utc;
 use crawl::{CrawlConfig, CrawlEvent, Exchange, FetchKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
 use domain::{SiteId, SweepId};
-use evidence::tlog::{sign_and_store, Log, Signer, StoredCheckpoint};
+use evidence::tlog::{Log, Signer, StoredCheckpoint};
 use evidence::{RevisitOf, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::collections::{HashMap, HashSet};
@@ -113,7 +113,12 @@ pub async fn run_sweep(
 ) -> Result<SweepSummary, SweepError> {
     let started = Instant::now();
     let (sweep_id, resumed, sites) = match store.unfinished_sweep().await? {
-        Some(sweep) => (sweep.id, true, store.pending_sites(sweep.id).await?),
+        // A sweep acts for the whole bureau: it reads in the city's scope.
+        Some(sweep) => (
+            sweep.id,
+            true,
+            store.pending_sites(Scope::City, sweep.id).await?,
+        ),
         None => {
             let sites = all_sites(store.as_ref()).await?;
             let ids: Vec<SiteId> = sites.iter().map(|s| s.id).collect();
@@ -144,7 +149,7 @@ pub async fn run_sweep(
         writer
     };
     crate::discover::propose(store.as_ref()).await?;
-    let checkpoint = close_log(&config, &writer).await?;
+    let checkpoint = close_log(store.as_ref(), &config, &writer).await?;
 
     let sweep = store.finish_sweep(sweep_id).await?;
     Ok(SweepSummary {
@@ -296,14 +301,16 @@ pub(crate) fn open_writer(
     )?)
 }
 
-/// Signs a checkpoint of the log as `writer` leaves it, time-stamped when a TSA is configured;
-/// returns the checkpoint's tree size (`None` without a log).
+/// Signs a checkpoint of the log as `writer` leaves it, committing to the chain of custody's
+/// head in `store` ([`crate::checkpoint`]), time-stamped when a TSA is configured; returns the
+/// checkpoint's tree size (`None` without a log).
 pub(crate) async fn close_log(
+    store: &dyn Store,
     config: &SweepConfig,
     writer: &WarcWriter,
 ) -> Result<Option<u64>, SweepError> {
     let stored = match (&config.log, writer.log()) {
-        (Some(lc), Some(log)) => Some(sign_checkpoint(lc, log)?),
+        (Some(lc), Some(log)) => Some(sign_checkpoint(store, lc, log).await?),
         _ => None,
     };
     if let (Some(stored), Some(lc)) = (&stored, &config.log) {
@@ -315,9 +322,13 @@ pub(crate) async fn close_log(
 }
 
 /// Signs a checkpoint of the log as the sweep leaves it.
-fn sign_checkpoint(lc: &LogConfig, log: &Log) -> Result<StoredCheckpoint, SweepError> {
+async fn sign_checkpoint(
+    store: &dyn Store,
+    lc: &LogConfig,
+    log: &Log,
+) -> Result<StoredCheckpoint, SweepError> {
     let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(SweepError::LogKey)?;
-    sign_and_store(log, &signer, &lc.origin, Utc::now()).map_err(SweepError::Checkpoint)
+    crate::checkpoint::sign(store, log, &signer, &lc.origin, Utc::now()).await
 }
 
 /// Asks the TSA at `url` for a time-stamp token over the checkpoint note at `note` and stores
@@ -370,7 +381,7 @@ async fn site_register_facts(
     store: &dyn Store,
     sites: &[Site],
 ) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {
-    if store.count_entities().await? == 0 {
+    if store.count_entities(Scope::City).await? == 0 {
         return Ok(None);
     }
     let mut by_entity = HashMap::new();
@@ -379,7 +390,7 @@ async fn site_register_facts(
         let Some(id) = site.entity_id else { continue };
         if let std::collections::hash_map::Entry::Vacant(slot) = by_entity.entry(id) {
             let facts = store
-                .entity(id)
+                .entity(Scope::City, id)
                 .await?
                 .map(|e| crate::register_facts::facts(&e.input));
             slot.insert(facts);

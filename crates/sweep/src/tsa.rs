@@ -75,7 +75,7 @@ pub enum StampError {
 pub struct StoredToken {
     /// The token (DER `ContentInfo`), as stored.
     pub token: Vec<u8>,
-    /// Beside the note: `<size>-<unix seconds>.tsr`.
+    /// Beside the note: its name with `.tsr` (`<size>-<unix seconds>.tsr`).
     pub path: PathBuf,
     pub info: TokenInfo,
 }

@@ -33,6 +33,10 @@ pub enum WebError {
     /// A page failed to render. Logged; the user sees a generic message.
     #[error("template: {0}")]
     Render(#[from] askama::Error),
+    /// The request named a host the console does not answer to (DNS rebinding defence); the
+    /// message is the host as sent (shown to the user, escaped).
+    #[error("misdirected: {0}")]
+    Misdirected(String),
     /// A part of the console is not available (the search index is off or failed); the
     /// message says which (shown to the user).
     #[error("unavailable: {0}")]
@@ -78,6 +82,7 @@ impl WebError {
             | WebError::Refused(_) => StatusCode::FORBIDDEN,
             WebError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             WebError::Conflict(_) => StatusCode::CONFLICT,
+            WebError::Misdirected(_) => StatusCode::MISDIRECTED_REQUEST,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -95,6 +100,7 @@ impl WebError {
             WebError::TooLarge => "too_large",
             WebError::Conflict(_) => "conflict",
             WebError::Refused(_) => "refused",
+            WebError::Misdirected(_) => "misdirected",
             _ => "internal",
         }
     }
@@ -115,6 +121,10 @@ impl WebError {
             WebError::TooLarge => "提交的内容过大。".to_string(),
             WebError::Conflict(why) => format!("无法执行：{why}"),
             WebError::Refused(why) => format!("不能执行此操作：{why}"),
+            WebError::Misdirected(host) => format!(
+                "本控制台不接受发往主机名“{host}”的请求（防 DNS 重绑定）。请使用管理员公布的地址访问；\
+                 管理员可在 wangjian.toml 的 [console] hosts 中添加该主机名。"
+            ),
             _ => match request_id() {
                 Some(id) => format!("服务器内部错误，已记录日志（请求编号 {id}）。"),
                 None => "服务器内部错误，已记录日志。".to_string(),
@@ -133,7 +143,8 @@ impl WebError {
             | WebError::Csrf
             | WebError::TooLarge
             | WebError::Conflict(_)
-            | WebError::Refused(_) => {
+            | WebError::Refused(_)
+            | WebError::Misdirected(_) => {
                 tracing::debug!(error = %self, "request refused")
             }
             _ => tracing::error!(error = %self, "request failed"),
@@ -178,6 +189,7 @@ impl IntoResponse for WebError {
                 StatusCode::FORBIDDEN => "无权操作",
                 StatusCode::PAYLOAD_TOO_LARGE => "内容过大",
                 StatusCode::CONFLICT => "无法执行",
+                StatusCode::MISDIRECTED_REQUEST => "主机名不符",
                 _ if matches!(self, WebError::CorruptEvidence(_)) => "证据记录不可读",
                 _ => "服务器内部错误",
             },

@@ -1,6 +1,8 @@
 //! Headers every response carries, and the request id that ties a logged error to the page a
 //! user saw. Owns the Content-Security-Policy: no scripts, no inline styles, no frames, forms
-//! only to this origin. Nothing here looks at what a handler returned beyond adding headers.
+//! only to this origin, and `Cache-Control: no-store` on evidence and API responses (records
+//! and their custody trail must not linger in a browser's or a proxy's cache). Nothing here
+//! looks at what a handler returned beyond adding headers.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -27,10 +29,18 @@ pub(crate) fn request_id() -> Option<u64> {
     REQUEST_ID.try_with(|id| *id).ok()
 }
 
+/// Whether responses to `path` must not be stored by any cache: the evidence views
+/// (`/evidence/...`, screenshots included) and the whole API (`/api/...`), errors included.
+pub(crate) fn no_store(path: &str) -> bool {
+    path.starts_with("/evidence/") || path == "/api" || path.starts_with("/api/")
+}
+
 /// Middleware: numbers the request, runs it inside a tracing span and the id's task-local, and
-/// adds the security headers and `X-Request-Id` to the response.
+/// adds the security headers, `Cache-Control: no-store` where [`no_store`] says so, and
+/// `X-Request-Id` to the response.
 pub(crate) async fn security(req: Request, next: Next) -> Response {
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    let no_store = no_store(req.uri().path());
     let span = tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path());
     let mut res = REQUEST_ID.scope(id, next.run(req)).instrument(span).await;
     let h = res.headers_mut();
@@ -47,6 +57,9 @@ pub(crate) async fn security(req: Request, next: Next) -> Response {
         HeaderValue::from_static("no-referrer"),
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if no_store {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     h.insert("x-request-id", HeaderValue::from(id));
     res
 }

@@ -9,8 +9,15 @@
 //! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
 //! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
-//! Access: every handler gets its [`Scope`](store::Scope) from one place, [`Viewer::scope`], and
-//! no handler reads district-owned rows any other way.
+//! Transport (`transport`): plain HTTP on loopback only; beyond it TLS or a trusted reverse
+//! proxy, a `Host` allow-list (421 otherwise), header-read and request timeouts and a
+//! connection limit. [`AppState::transport`] tells handlers whether the browser speaks https.
+//!
+//! Access: every route but the login page, the stylesheet and the transparency log's
+//! publications is behind a login (`viewer`). Every handler gets its [`Scope`](store::Scope)
+//! from one place, [`Viewer::scope`] (the logged-in user's), and passes it to every store read
+//! of district-owned rows; no handler builds a scope itself. An object outside the viewer's
+//! scope answers 404 exactly like a missing one, and search re-checks every hit in the store.
 //!
 //! Evidence is looked up through the fetch id (`/evidence/{fetch_id}`): no file path ever comes
 //! from the user, and the stored pointer is checked again before a file is opened.
@@ -21,7 +28,8 @@
 //! `sweep::capture`).
 //!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `forms` (posted
-//! forms), `headers` (security headers and request ids), `pages` (HTML), `api` (JSON),
+//! forms), `headers` (security headers, `Cache-Control`, request ids), [`transport`] (the accept
+//! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML), `api` (JSON),
 //! `capture` (decoding a captured body for display), `view` (labels and formatting shared by
 //! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 
@@ -35,6 +43,7 @@ mod pages;
 mod record;
 mod runtime;
 pub mod table;
+pub mod transport;
 mod view;
 mod viewer;
 
@@ -49,6 +58,7 @@ use store::Store;
 
 pub use error::{ApiError, WebError};
 pub use pages::captures::fail_interrupted as fail_interrupted_captures;
+pub use transport::{Limits, Tls, Transport};
 pub use viewer::{Viewer, SESSION_COOKIE};
 
 /// Percent-encodes a form or query value (for clients and tests that build forms).
@@ -73,9 +83,9 @@ pub struct AppState {
     pub search: Option<search::SearchIndex>,
     /// Login throttling and session expiry.
     pub people: people::Policy,
-    /// Whether cookies are marked `Secure` (the console is served over TLS, by itself or by a
-    /// trusted proxy in front of it).
-    pub secure_cookies: bool,
+    /// How the console is served (TLS, trusted proxy, allowed hosts, limits);
+    /// [`Transport::https`] says whether cookies must carry `Secure`.
+    pub transport: Transport,
     /// Where evidence exports (`POST /exports`) find the evidence, the log and the keys
     /// (`None`: exports answer 503).
     pub export: Option<sweep::export::ExportConfig>,
@@ -105,6 +115,7 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("evidence_dir", &self.evidence_dir)
+            .field("transport", &self.transport)
             .finish_non_exhaustive()
     }
 }
@@ -125,14 +136,20 @@ pub fn router(state: AppState) -> Router {
         .route("/export/sites", get(pages::entities::export_sites))
         .route("/search", get(pages::entities::search_page))
         .route("/discovered", get(pages::entities::discovered))
+        .route("/discovered/{id}/confirm", post(pages::discovered::confirm))
+        .route("/discovered/{id}/reject", post(pages::discovered::reject))
         .route("/api/entities/{id}", get(pages::entities::profile_json))
         .route("/api/search", get(pages::entities::search_json))
         .route("/sites", get(pages::sites::list))
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
+        .route("/clues", get(pages::clues::list).post(pages::clues::create))
         .route("/clues/{id}/record", get(pages::record::clue_page))
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
+        .route("/findings/{id}", get(pages::triage::page))
+        .route("/findings/{id}/triage", post(pages::triage::submit))
+        .route("/rules", get(pages::triage::rules))
         .route("/evidence/{fetch_id}", get(pages::evidence::page))
         .route("/evidence/{fetch_id}/view", post(pages::evidence::view))
         .route(
@@ -154,6 +171,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/sites", get(api::sites))
         .route("/api/sites/{id}/record", get(pages::record::json))
         .route("/logout", post(pages::login::logout))
+        .route("/users", get(pages::users::list).post(pages::users::add))
+        .route("/users/{id}", get(pages::users::page))
+        .route("/users/{id}/disable", post(pages::users::disable))
+        .route("/users/{id}/enable", post(pages::users::enable))
+        .route("/users/{id}/password", post(pages::users::password))
+        .route("/users/{id}/role", post(pages::users::role))
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             viewer::authenticate,
@@ -164,6 +187,10 @@ pub fn router(state: AppState) -> Router {
         .route("/login", get(pages::login::page).post(pages::login::submit))
         .route("/transparency", get(pages::transparency::page))
         .route("/transparency/key", get(pages::transparency::key))
+        .route_layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            viewer::identify,
+        ))
         .route("/static/style.css", get(pages::style_css));
     protected
         .merge(public)
@@ -178,15 +205,16 @@ pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::i
     serve_until(state, listener, std::future::pending()).await
 }
 
-/// Serves the console until `shutdown` completes, then finishes the requests in flight.
+/// Serves the console until `shutdown` completes, then finishes the requests in flight. The
+/// transport is `state.transport` (see [`transport`]): a listener beyond loopback without TLS
+/// or a trusted proxy is refused (`PermissionDenied`, the source an
+/// [`ExposureRefusal`](transport::ExposureRefusal)); handlers get the peer address as
+/// `ConnectInfo<SocketAddr>` (the custody log's `Viewer::actor`).
 pub async fn serve_until(
     state: AppState,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    if let Ok(addr) = listener.local_addr() {
-        tracing::info!(%addr, "console listening");
-    }
     // A capture cut off by the last stop is failed, never left "running".
     match fail_interrupted_captures(state.store.as_ref()).await {
         Ok(0) => {}
@@ -196,9 +224,5 @@ pub async fn serve_until(
         ),
         Err(e) => tracing::error!(error = %e, "cannot close interrupted evidence captures"),
     }
-    // Connect info gives the custody log the peer address (`Viewer::actor`).
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    transport::serve(state, listener, shutdown).await
 }

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, SecondsFormat, Utc};
 use evidence::tlog::{checkpoint::stored_notes, Checkpoint};
 use serde::Serialize;
-use store::{CustodyFilter, CustodyRecord, CustodySubject, Fetch, Site, SiteAddress};
+use store::{CustodyFilter, CustodyRecord, CustodySubject, Fetch, Scope, Site, SiteAddress};
 
 use crate::pages::evidence::resolve_warc;
 use crate::{Shared, WebError};
@@ -408,9 +408,11 @@ fn latest_checkpoint(app: &Shared) -> Option<CheckpointEntry> {
     })
 }
 
-/// Draws up the extraction record of `site` from its newest [`MAX_RECORDS`] fetches.
+/// Draws up the extraction record of `site` from its newest [`MAX_RECORDS`] fetches, with the
+/// custody rows `scope` may read.
 pub(crate) async fn build(
     app: &Shared,
+    scope: Scope,
     site: &Site,
     clue: Option<&store::Clue>,
     fetches: Vec<Fetch>,
@@ -489,7 +491,10 @@ pub(crate) async fn build(
     for f in &fetches {
         subjects.insert(CustodySubject::Sweep(f.fetch.sweep_id));
     }
-    let custody = app.store.custody(&CustodyFilter::about(subjects)).await?;
+    let custody = app
+        .store
+        .custody(&CustodyFilter::about(scope, subjects))
+        .await?;
 
     Ok(ExtractionRecord {
         title: "电子数据提取记录",

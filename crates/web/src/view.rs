@@ -306,6 +306,52 @@ pub fn path_id(raw: &str, what: &str) -> Result<i64, WebError> {
         .ok_or_else(|| WebError::NotFound(what.to_string()))
 }
 
+/// One row of an object's history (the audit log), for display.
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub at: String,
+    pub actor: String,
+    pub action: &'static str,
+    pub action_code: String,
+    pub old: String,
+    pub new: String,
+    pub request: String,
+}
+
+impl AuditRow {
+    pub fn new(a: &store::AuditEntry) -> AuditRow {
+        let text =
+            |v: &Option<serde_json::Value>| v.as_ref().map(|v| v.to_string()).unwrap_or_default();
+        AuditRow {
+            at: time(a.at),
+            actor: a.actor.clone(),
+            action: audit_action_label(&a.action),
+            action_code: a.action.clone(),
+            old: text(&a.old_value),
+            new: text(&a.new_value),
+            request: a.request_id.clone().unwrap_or_default(),
+        }
+    }
+}
+
+/// The Chinese name of an audit action code.
+pub fn audit_action_label(code: &str) -> &'static str {
+    match code {
+        "create" => "创建",
+        "triage" => "研判",
+        "decide" => "确认/驳回",
+        "disable" => "停用",
+        "enable" => "启用",
+        "password" => "重设密码",
+        "role" => "变更角色",
+        "lock" => "锁定",
+        "token" => "签发令牌",
+        "revoke_token" => "吊销令牌",
+        "login" => "登录",
+        _ => "变更",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

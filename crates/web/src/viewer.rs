@@ -118,6 +118,8 @@ pub struct NavUser {
     pub role: &'static str,
     pub csrf: String,
     pub admin: bool,
+    /// May triage findings and make clues (the forms are shown).
+    pub may_triage: bool,
 }
 
 tokio::task_local! {
@@ -127,6 +129,16 @@ tokio::task_local! {
 /// The logged-in user of the request being rendered (for the top bar), if any.
 pub fn nav_user() -> Option<NavUser> {
     NAV_USER.try_with(|u| u.clone()).ok().flatten()
+}
+
+/// Whether the logged-in user of the page being rendered may triage (forms are shown).
+pub fn may_triage() -> bool {
+    nav_user().is_some_and(|u| u.may_triage)
+}
+
+/// The CSRF token of the page being rendered (empty without a session).
+pub fn csrf_token() -> String {
+    nav_user().map(|u| u.csrf).unwrap_or_default()
 }
 
 /// The client address of a request: the connection's peer (a trusted proxy's
@@ -162,6 +174,55 @@ pub(crate) fn is_api(path: &str) -> bool {
     path == "/api" || path.starts_with("/api/")
 }
 
+/// The user of a request's API token or session cookie (a session is marked used).
+async fn find_user(
+    app: &Shared,
+    headers: &HeaderMap,
+) -> Result<Option<(User, Via)>, people::PeopleError> {
+    match bearer(headers) {
+        Some(token) => Ok(people::token_user(app.store.as_ref(), token)
+            .await?
+            .map(|user| (user, Via::Token))),
+        None => match cookie(headers, SESSION_COOKIE) {
+            Some(token) => Ok(people::session(app.store.as_ref(), &app.people, token)
+                .await?
+                .map(|s| {
+                    let via = Via::Session {
+                        csrf: s.csrf,
+                        id_hash: s.id_hash,
+                    };
+                    (s.user, via)
+                })),
+            None => Ok(None),
+        },
+    }
+}
+
+/// What the top bar shows of a user logged in with a session (nothing for an API token).
+fn nav_of(user: &User, via: &Via) -> Option<NavUser> {
+    match via {
+        Via::Session { csrf, .. } => Some(NavUser {
+            display_name: user.display_name.clone(),
+            username: user.username.clone(),
+            role: user.role.title(),
+            csrf: csrf.clone(),
+            admin: user.role.may(Permission::ManageUsers),
+            may_triage: user.role.may(Permission::Triage),
+        }),
+        Via::Token => None,
+    }
+}
+
+/// Middleware of the public pages: a logged-in visitor still gets their top bar; nobody is
+/// sent anywhere.
+pub(crate) async fn identify(State(app): State<Shared>, req: Request, next: Next) -> Response {
+    let nav = match find_user(&app, req.headers()).await {
+        Ok(Some((user, via))) => nav_of(&user, &via),
+        _ => None,
+    };
+    NAV_USER.scope(nav, next.run(req)).await
+}
+
 /// Middleware: the viewer of the request, from its session cookie or API token; without one,
 /// HTML requests are sent to the login page and API requests answered 401.
 pub(crate) async fn authenticate(
@@ -171,25 +232,7 @@ pub(crate) async fn authenticate(
 ) -> Response {
     let api = is_api(req.uri().path());
     let remote = client_of(req.extensions());
-    let found = match bearer(req.headers()) {
-        Some(token) => people::token_user(app.store.as_ref(), token)
-            .await
-            .map(|u| u.map(|user| (user, Via::Token))),
-        None => match cookie(req.headers(), SESSION_COOKIE) {
-            Some(token) => people::session(app.store.as_ref(), &app.people, token)
-                .await
-                .map(|s| {
-                    s.map(|s| {
-                        let via = Via::Session {
-                            csrf: s.csrf,
-                            id_hash: s.id_hash,
-                        };
-                        (s.user, via)
-                    })
-                }),
-            None => Ok(None),
-        },
-    };
+    let found = find_user(&app, req.headers()).await;
     let (user, via) = match found {
         Ok(Some(found)) => found,
         Ok(None) if api => return ApiError(WebError::Unauthenticated).into_response(),
@@ -219,18 +262,13 @@ pub(crate) async fn authenticate(
             };
         }
     };
-    let nav = match &via {
-        Via::Session { csrf, .. } => Some(NavUser {
-            display_name: user.display_name.clone(),
-            username: user.username.clone(),
-            role: user.role.title(),
-            csrf: csrf.clone(),
-            admin: user.role.may(Permission::ManageUsers),
-        }),
-        Via::Token => None,
-    };
+    let nav = nav_of(&user, &via);
     req.extensions_mut().insert(Viewer { user, via, remote });
-    NAV_USER.scope(nav, next.run(req)).await
+    let mut res = NAV_USER.scope(nav, next.run(req)).await;
+    // What a logged-in person sees is theirs: never kept by a browser or a shared cache.
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// Middleware on every route: a state-changing request (anything but GET, HEAD, OPTIONS) that

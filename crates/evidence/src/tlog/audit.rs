@@ -13,7 +13,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 
-use super::checkpoint::{sign_and_store, stored_notes, Checkpoint, CheckpointError};
+use super::checkpoint::{sign_and_store, stored_notes, Checkpoint, CheckpointError, CustodyHead};
 use super::note::Signer;
 use super::proof::{verify_consistency, ProofError};
 use super::tree::{Log, LogError};
@@ -25,7 +25,7 @@ pub struct VerifiedCheckpoint {
     pub checkpoint: Checkpoint,
     /// The signed note as stored.
     pub note: String,
-    /// `<log dir>/checkpoints/<size>-<unix seconds>.note`.
+    /// `<log dir>/checkpoints/<size>-<unix seconds>[-<n>].note`.
     pub path: PathBuf,
 }
 
@@ -160,13 +160,16 @@ pub fn audit_checkpoints(
 
 /// The checkpoint that covers the whole log as it stands: the latest stored one whose
 /// signature holds with `verifier_key`, if it is of the log's size; else a new one signed with
-/// `signer` at `now` and stored.
+/// `signer` at `now`, committing to `custody` when given ([`sign_and_store`]), and stored. A
+/// checkpoint found is not re-signed for custody entries made since: it proves the records,
+/// and the next signed checkpoint commits to those entries.
 pub fn covering_checkpoint(
     log: &Log,
     signer: &Signer,
     origin: &str,
     verifier_key: &str,
     now: DateTime<Utc>,
+    custody: Option<CustodyHead>,
 ) -> Result<VerifiedCheckpoint, CheckpointError> {
     let audit = audit_checkpoints(log, verifier_key)?;
     if let Some(latest) = audit.latest() {
@@ -174,7 +177,7 @@ pub fn covering_checkpoint(
             return Ok(latest.clone());
         }
     }
-    let stored = sign_and_store(log, signer, origin, now)?;
+    let stored = sign_and_store(log, signer, origin, now, custody)?;
     Ok(VerifiedCheckpoint {
         checkpoint: stored.checkpoint,
         note: stored.note,
@@ -207,9 +210,9 @@ mod tests {
         let signer = Signer::load_or_create(&keys, "test").unwrap();
         let key = signer.verifier_key();
         let mut log = log_with(dir.path(), 3);
-        sign_and_store(&log, &signer, "test/log", at(1)).unwrap();
+        sign_and_store(&log, &signer, "test/log", at(1), None).unwrap();
         log.append(b"leaf 3").unwrap();
-        let second = sign_and_store(&log, &signer, "test/log", at(2)).unwrap();
+        let second = sign_and_store(&log, &signer, "test/log", at(2), None).unwrap();
 
         let audit = audit_checkpoints(&log, &key).unwrap();
         assert!(audit.ok(), "{:?}", audit.problems);
@@ -220,7 +223,7 @@ mod tests {
         // count.
         let other = Signer::load_or_create(&keys, "other").unwrap();
         log.append(b"leaf 4").unwrap();
-        let forged = sign_and_store(&log, &other, "test/log", at(3)).unwrap();
+        let forged = sign_and_store(&log, &other, "test/log", at(3), None).unwrap();
         let audit = audit_checkpoints(&log, &key).unwrap();
         assert_eq!(audit.problems.len(), 1);
         let problem = audit.problems[0].to_string();
@@ -231,11 +234,11 @@ mod tests {
         assert_eq!(audit.latest().unwrap().path, second.path);
 
         // An export needs a checkpoint of the whole log: a new one is signed.
-        let covering = covering_checkpoint(&log, &signer, "test/log", &key, at(4)).unwrap();
+        let covering = covering_checkpoint(&log, &signer, "test/log", &key, at(4), None).unwrap();
         assert_eq!(covering.checkpoint.size, 5);
         assert_ne!(covering.path, forged.path);
         // Asked again, the same one is found, not another signed.
-        let again = covering_checkpoint(&log, &signer, "test/log", &key, at(5)).unwrap();
+        let again = covering_checkpoint(&log, &signer, "test/log", &key, at(5), None).unwrap();
         assert_eq!(again.path, covering.path);
     }
 
@@ -245,9 +248,9 @@ mod tests {
         let signer = Signer::load_or_create(&dir.path().join("keys"), "test").unwrap();
         let key = signer.verifier_key();
         let mut log = log_with(dir.path(), 2);
-        sign_and_store(&log, &signer, "test/log", at(1)).unwrap();
+        sign_and_store(&log, &signer, "test/log", at(1), None).unwrap();
         log.append(b"leaf 2").unwrap();
-        sign_and_store(&log, &signer, "test/log", at(2)).unwrap();
+        sign_and_store(&log, &signer, "test/log", at(2), None).unwrap();
         // A checkpoint of size 2 over another tree, signed by the right key: it verifies alone,
         // but the log cannot lead from it to the larger one.
         let foreign = Checkpoint::new("test/log", 2, leaf_hash(b"another tree")).with_time(at(3));

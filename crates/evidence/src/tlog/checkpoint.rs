@@ -7,13 +7,31 @@
 //! <root hash, base64>
 //! [extension lines]
 //! ```
-//! signed as a C2SP signed note ([`super::note`]). wangjian adds one extension line,
-//! `time <RFC 3339 UTC, seconds>`, the moment the checkpoint was made (by the signer's clock;
-//! the trusted time, where one is needed, is an RFC 3161 token over the note).
+//! signed as a C2SP signed note ([`super::note`]). wangjian adds two extension lines, in this
+//! order:
+//!
+//! - `time <RFC 3339 UTC, seconds>`, the moment the checkpoint was made (by the signer's clock;
+//!   the trusted time, where one is needed, is an RFC 3161 token over the note);
+//! - `wangjian-custody <count> <hash>`, the head of the chain of custody when the checkpoint
+//!   was signed ([`CustodyHead`]): the number of custody entries (decimal, no leading zeros)
+//!   and the hash of the last one (64 lowercase hex digits; 64 zeros when there is none, the
+//!   chain's genesis value). The chain itself lives in the database (`store::custody`); this
+//!   line puts its head under the log key's signature, so that entries rewritten (hashes
+//!   recomputed) or cut off the end below a committed count show when the chain is compared
+//!   with the checkpoints.
+//!
+//! Extension lines are opaque to other C2SP tools (tlog-checkpoint allows them after the root
+//! hash); the Ed25519 signature of the signed note covers the whole text, so both lines are
+//! signed, as is any RFC 3161 token over the note. (A tlog-cosignature by a witness would not
+//! cover them: witnesses cosign the first three lines only.) Checkpoints signed before the
+//! custody line existed carry only `time`: they stay valid and commit to nothing about
+//! custody. A note whose `wangjian-custody` line is malformed, or that has two, does not parse.
 //!
 //! Owns the checkpoint text, signing a log's current state and storing the notes append-only as
-//! `<log dir>/checkpoints/<size>-<unix seconds>.note`, and an optional RFC 3161 token over a
-//! note beside it as `<size>-<unix seconds>.tsr` ([`store_token`]). Must not change the log.
+//! `<log dir>/checkpoints/<size>-<unix seconds>.note` (a further checkpoint of the same size
+//! in the same second, which may commit to a later custody head, as
+//! `<size>-<unix seconds>-<n>.note`, n = 2, 3, …), and an optional RFC 3161 token over a note
+//! beside it with the extension `.tsr` ([`store_token`]). Must not change the log.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -27,6 +45,8 @@ use super::tree::{Log, LogError};
 
 /// The prefix of wangjian's time extension line.
 const TIME_PREFIX: &str = "time ";
+/// The first word of wangjian's custody extension line.
+const CUSTODY_KEYWORD: &str = "wangjian-custody";
 /// The folder of a log directory that holds its signed checkpoints.
 pub const CHECKPOINTS_DIR: &str = "checkpoints";
 
@@ -62,6 +82,62 @@ pub enum CheckpointError {
     },
 }
 
+/// The head of the chain of custody that a checkpoint commits to (see the module docs). The
+/// evidence crate does not know the entries: it carries the head the caller read as signed
+/// data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CustodyHead {
+    /// Number of custody entries.
+    pub count: u64,
+    /// SHA-256 hash of the last entry (all zeros when `count` is 0).
+    pub hash: Hash,
+}
+
+impl CustodyHead {
+    /// The extension line `wangjian-custody <count> <hex hash>`.
+    pub fn to_line(&self) -> String {
+        format!("{CUSTODY_KEYWORD} {} {}", self.count, self.hash.to_hex())
+    }
+
+    /// Parses an extension line: `None` when it is not a custody line at all, `Some(Err)` when
+    /// it is one but malformed.
+    fn parse_line(line: &str) -> Option<Result<CustodyHead, CheckpointError>> {
+        let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+        if word != CUSTODY_KEYWORD {
+            return None;
+        }
+        let head = rest.split_once(' ').and_then(|(count, hash)| {
+            let count = canonical_decimal(count)?;
+            let lower_hex =
+                hash.len() == 64 && hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+            let hash = Hash::from_hex(hash).filter(|_| lower_hex)?;
+            Some(CustodyHead { count, hash })
+        });
+        Some(head.ok_or(CheckpointError::Malformed(
+            "wangjian-custody line is not <count> <hex hash>",
+        )))
+    }
+}
+
+/// A decimal number without sign or leading zeros, as checkpoints write numbers.
+fn canonical_decimal(s: &str) -> Option<u64> {
+    let canonical =
+        !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) && (s == "0" || !s.starts_with('0'));
+    s.parse().ok().filter(|_| canonical)
+}
+
+/// Checks wangjian's own extension lines: at most one custody line, and that one well formed.
+fn check_extensions(extensions: &[String]) -> Result<(), CheckpointError> {
+    let mut heads = extensions.iter().filter_map(|e| CustodyHead::parse_line(e));
+    if let Some(head) = heads.next() {
+        head?;
+    }
+    if heads.next().is_some() {
+        return Err(CheckpointError::Malformed("two wangjian-custody lines"));
+    }
+    Ok(())
+}
+
 /// A checkpoint: the log's origin line, a tree size, its root and extension lines.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkpoint {
@@ -95,6 +171,22 @@ impl Checkpoint {
         self
     }
 
+    /// Adds the extension line `wangjian-custody <count> <hex hash>`: the checkpoint commits
+    /// to the chain of custody's head.
+    pub fn with_custody(mut self, head: CustodyHead) -> Checkpoint {
+        self.extensions.push(head.to_line());
+        self
+    }
+
+    /// The custody head the checkpoint commits to; `None` for a checkpoint without the line
+    /// (signed before it existed, or by a signer without a chain of custody), which commits to
+    /// nothing about custody.
+    pub fn custody(&self) -> Option<CustodyHead> {
+        self.extensions
+            .iter()
+            .find_map(|e| CustodyHead::parse_line(e)?.ok())
+    }
+
     /// The time from the first `time` extension line, if any parses.
     pub fn time(&self) -> Option<DateTime<Utc>> {
         self.extensions.iter().find_map(|e| {
@@ -117,6 +209,7 @@ impl Checkpoint {
                 "empty extension line or control character",
             ));
         }
+        check_extensions(&self.extensions)?;
         let mut text = format!(
             "{}\n{}\n{}\n",
             self.origin,
@@ -147,16 +240,9 @@ impl Checkpoint {
             return Err(CheckpointError::Malformed("empty origin"));
         }
         // Decimal without sign or leading zeros, as the format requires.
-        let canonical = !size.is_empty()
-            && size.bytes().all(|b| b.is_ascii_digit())
-            && (size == "0" || !size.starts_with('0'));
-        let size =
-            size.parse::<u64>()
-                .ok()
-                .filter(|_| canonical)
-                .ok_or(CheckpointError::Malformed(
-                    "tree size is not a decimal number",
-                ))?;
+        let size = canonical_decimal(size).ok_or(CheckpointError::Malformed(
+            "tree size is not a decimal number",
+        ))?;
         let root = Hash::from_base64(root).ok_or(CheckpointError::Malformed(
             "root is not a base64 SHA-256 hash",
         ))?;
@@ -164,6 +250,7 @@ impl Checkpoint {
         if extensions.iter().any(String::is_empty) {
             return Err(CheckpointError::Malformed("empty line"));
         }
+        check_extensions(&extensions)?;
         Ok(Checkpoint {
             origin: origin.to_string(),
             size,
@@ -227,32 +314,46 @@ pub struct StoredCheckpoint {
 }
 
 /// Makes the log durable ([`Log::sync`]), signs its current size and root with `time` as the
-/// time extension and stores the note as a new file; an existing file is never overwritten
-/// (two checkpoints of one size in the same second are refused).
+/// time extension and `custody` as the custody line (when given) and stores the note as a new
+/// file; an existing file is never overwritten (a second checkpoint of one size in the same
+/// second is stored as `<size>-<unix seconds>-2.note`, and so on). A deployment with a chain of
+/// custody always gives its head, read just before (wangjian's signers go through
+/// `sweep::checkpoint`).
 pub fn sign_and_store(
     log: &Log,
     signer: &Signer,
     origin: &str,
     time: DateTime<Utc>,
+    custody: Option<CustodyHead>,
 ) -> Result<StoredCheckpoint, CheckpointError> {
     log.sync()?;
-    let checkpoint = Checkpoint::new(origin, log.size(), log.root()).with_time(time);
+    let mut checkpoint = Checkpoint::new(origin, log.size(), log.root()).with_time(time);
+    if let Some(head) = custody {
+        checkpoint = checkpoint.with_custody(head);
+    }
     let note = checkpoint.to_note(signer)?;
     let dir = log.dir().join(CHECKPOINTS_DIR);
     fs::create_dir_all(&dir).map_err(|source| CheckpointError::Io {
         path: dir.clone(),
         source,
     })?;
-    let path = dir.join(format!("{}-{}.note", checkpoint.size, time.timestamp()));
+    let stem = format!("{}-{}", checkpoint.size, time.timestamp());
+    let mut n = 1u32;
+    let (path, mut file) = loop {
+        let path = match n {
+            1 => dir.join(format!("{stem}.note")),
+            n => dir.join(format!("{stem}-{n}.note")),
+        };
+        match OpenOptions::new().write(true).create_new(true).open(&path) {
+            Ok(file) => break (path, file),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && n < MAX_SAME_SECOND => n += 1,
+            Err(source) => return Err(CheckpointError::Io { path, source }),
+        }
+    };
     let io = |source| CheckpointError::Io {
         path: path.clone(),
         source,
     };
-    let mut file = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&path)
-        .map_err(io)?;
     file.write_all(note.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(io)?;
@@ -263,11 +364,14 @@ pub fn sign_and_store(
     })
 }
 
+/// How many checkpoints of one size may be stored in one second; more are refused.
+const MAX_SAME_SECOND: u32 = 1000;
+
 /// The extension of an RFC 3161 time-stamp token stored beside a note ([`crate::tsa`]).
 pub const TOKEN_EXTENSION: &str = "tsr";
 
 /// Where the time-stamp token of the note at `note_path` is kept: the same name with
-/// `.tsr` (`<size>-<unix seconds>.tsr`).
+/// `.tsr` (`<size>-<unix seconds>.tsr`, or `<size>-<unix seconds>-<n>.tsr`).
 pub fn token_path(note_path: &Path) -> PathBuf {
     note_path.with_extension(TOKEN_EXTENSION)
 }
@@ -291,7 +395,8 @@ pub fn store_token(note_path: &Path, token: &[u8]) -> Result<PathBuf, Checkpoint
     Ok(path)
 }
 
-/// The stored checkpoint notes of the log in `log_dir`, oldest first (by size, then time).
+/// The stored checkpoint notes of the log in `log_dir`, oldest first (by size, then time, then
+/// the number of a further note of the same size and second).
 pub fn stored_notes(log_dir: &Path) -> Result<Vec<PathBuf>, CheckpointError> {
     let dir = log_dir.join(CHECKPOINTS_DIR);
     let entries = match fs::read_dir(&dir) {
@@ -299,7 +404,7 @@ pub fn stored_notes(log_dir: &Path) -> Result<Vec<PathBuf>, CheckpointError> {
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(source) => return Err(CheckpointError::Io { path: dir, source }),
     };
-    let mut notes: Vec<(u64, i64, PathBuf)> = Vec::new();
+    let mut notes: Vec<(u64, i64, u32, PathBuf)> = Vec::new();
     for entry in entries {
         let path = entry
             .map_err(|source| CheckpointError::Io {
@@ -313,15 +418,19 @@ pub fn stored_notes(log_dir: &Path) -> Result<Vec<PathBuf>, CheckpointError> {
         else {
             continue;
         };
-        let Some((size, time)) = stem.split_once('-') else {
+        let Some((size, rest)) = stem.split_once('-') else {
             continue;
         };
-        if let (Ok(size), Ok(time)) = (size.parse(), time.parse()) {
-            notes.push((size, time, path));
+        let (time, n) = match rest.split_once('-') {
+            Some((time, n)) => (time, n.parse().ok().filter(|&n| n >= 2)),
+            None => (rest, Some(1)),
+        };
+        if let (Ok(size), Ok(time), Some(n)) = (size.parse(), time.parse(), n) {
+            notes.push((size, time, n, path));
         }
     }
     notes.sort();
-    Ok(notes.into_iter().map(|(_, _, p)| p).collect())
+    Ok(notes.into_iter().map(|(_, _, _, p)| p).collect())
 }
 
 #[cfg(test)]
@@ -372,5 +481,72 @@ mod tests {
         cp.extensions.push("two\nlines".into());
         assert!(cp.to_text().is_err());
         assert!(Checkpoint::new("", 1, root()).to_text().is_err());
+    }
+
+    #[test]
+    fn the_custody_line_round_trips_and_old_checkpoints_commit_to_nothing() {
+        let t = Utc.with_ymd_and_hms(2026, 11, 30, 8, 44, 44).unwrap();
+        let head = CustodyHead {
+            count: 12,
+            hash: crate::tlog::hash::leaf_hash(b"entry 12"),
+        };
+        let cp = Checkpoint::new("wangjian.example/nanning", 70, root())
+            .with_time(t)
+            .with_custody(head);
+        let text = cp.to_text().unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "wangjian.example/nanning\n70\n{}\ntime 2026-11-30T08:44:44Z\n\
+                 wangjian-custody 12 {}\n",
+                root().to_base64(),
+                head.hash.to_hex()
+            )
+        );
+        let back = Checkpoint::parse_text(&text).unwrap();
+        assert_eq!(back, cp);
+        assert_eq!(back.custody(), Some(head));
+        assert_eq!(back.time(), Some(t));
+        // The empty chain: count 0 and the genesis hash, 64 zeros.
+        let empty = CustodyHead {
+            count: 0,
+            hash: Hash([0; 32]),
+        };
+        assert_eq!(
+            empty.to_line(),
+            format!("wangjian-custody 0 {}", "0".repeat(64))
+        );
+        // A checkpoint signed before the line existed parses and commits to nothing.
+        let old = format!("o\n3\n{}\ntime 2026-11-30T08:44:44Z\n", root().to_base64());
+        assert_eq!(Checkpoint::parse_text(&old).unwrap().custody(), None);
+    }
+
+    #[test]
+    fn malformed_custody_lines_are_rejected() {
+        let r = root().to_base64();
+        let h = root().to_hex();
+        let z = "0".repeat(64);
+        for line in [
+            "wangjian-custody".to_string(),
+            "wangjian-custody ".to_string(),
+            "wangjian-custody 1".to_string(),
+            format!("wangjian-custody 01 {h}"),
+            format!("wangjian-custody -1 {h}"),
+            format!("wangjian-custody 1  {h}"),
+            format!("wangjian-custody 1 {h} extra"),
+            format!("wangjian-custody 1 {}", h.to_uppercase()),
+            format!("wangjian-custody 1 {}", &h[..62]),
+            format!("wangjian-custody x {h}"),
+            format!("wangjian-custody 0 {z}\nwangjian-custody 0 {z}"),
+        ] {
+            let text = format!("o\n1\n{r}\n{line}\n");
+            assert!(Checkpoint::parse_text(&text).is_err(), "{text:?} accepted");
+            let mut cp = Checkpoint::new("o", 1, root());
+            cp.extensions = line.split('\n').map(str::to_string).collect();
+            assert!(cp.to_text().is_err(), "{line:?} written");
+        }
+        // Another extension that merely starts with the word is not a custody line.
+        let other = format!("o\n1\n{r}\nwangjian-custodian 1 {h}\n");
+        assert_eq!(Checkpoint::parse_text(&other).unwrap().custody(), None);
     }
 }

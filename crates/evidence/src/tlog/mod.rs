@@ -19,7 +19,7 @@ pub mod note;
 pub mod proof;
 pub mod tree;
 
-pub use checkpoint::{sign_and_store, Checkpoint, CheckpointError, StoredCheckpoint};
+pub use checkpoint::{sign_and_store, Checkpoint, CheckpointError, CustodyHead, StoredCheckpoint};
 pub use hash::Hash;
 pub use note::{NoteError, Signer, Verifier};
 pub use proof::{verify_consistency, verify_inclusion, ProofError};

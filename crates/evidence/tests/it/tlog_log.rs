@@ -295,7 +295,7 @@ fn a_flipped_leaf_byte_breaks_the_signed_checkpoint() {
     let signer = Signer::load_or_create(keys.path(), ORIGIN).unwrap();
     let vkey = signer.verifier_key();
     let log = build(dir.path(), 70);
-    let stored = sign_and_store(&log, &signer, ORIGIN, time(0)).unwrap();
+    let stored = sign_and_store(&log, &signer, ORIGIN, time(0), None).unwrap();
     let leaf5 = log.leaf_hash(5).unwrap();
     let proof5 = log.inclusion_proof(5, 70).unwrap();
     drop(log);
@@ -342,7 +342,7 @@ fn removed_leaves_break_the_signed_checkpoint() {
     let dir = tempfile::tempdir().unwrap();
     let signer = Signer::from_seed(ORIGIN, &[3; 32]).unwrap();
     let log = build(dir.path(), 20);
-    let stored = sign_and_store(&log, &signer, ORIGIN, time(0)).unwrap();
+    let stored = sign_and_store(&log, &signer, ORIGIN, time(0), None).unwrap();
     drop(log);
     OpenOptions::new()
         .write(true)
@@ -371,11 +371,11 @@ fn checkpoint_notes_round_trip_and_chain_by_consistency() {
     assert_eq!(vkey, signer.verifier_key());
 
     let mut log = build(dir.path(), 13);
-    let first = sign_and_store(&log, &signer, ORIGIN, time(0)).unwrap();
+    let first = sign_and_store(&log, &signer, ORIGIN, time(0), None).unwrap();
     for d in &leaves(40)[13..] {
         log.append(d).unwrap();
     }
-    let second = sign_and_store(&log, &signer, ORIGIN, time(60)).unwrap();
+    let second = sign_and_store(&log, &signer, ORIGIN, time(60), None).unwrap();
 
     let cp1 = Checkpoint::verify_note(&first.note, vkey).unwrap();
     let cp2 = Checkpoint::verify_note(&second.note, vkey).unwrap();
@@ -405,12 +405,15 @@ fn checkpoint_notes_round_trip_and_chain_by_consistency() {
         ]
     );
     assert_eq!(fs::read_to_string(&notes[1]).unwrap(), second.note);
-    // The same size and second again is refused rather than overwriting.
-    assert!(matches!(
-        sign_and_store(&log, &signer, ORIGIN, time(60)),
-        Err(CheckpointError::Io { .. })
-    ));
+    // The same size and second again gets a name of its own rather than overwriting, and is
+    // listed after the first.
+    let third = sign_and_store(&log, &signer, ORIGIN, time(60), None).unwrap();
     assert_eq!(fs::read_to_string(&notes[1]).unwrap(), second.note);
+    let again = format!("40-{}-2.note", time(60).timestamp());
+    assert_eq!(third.path.file_name().unwrap().to_string_lossy(), again);
+    let notes = stored_notes(dir.path()).unwrap();
+    assert_eq!(notes.len(), 3);
+    assert_eq!(notes[2], third.path);
 }
 
 #[test]

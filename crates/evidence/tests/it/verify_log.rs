@@ -68,7 +68,14 @@ fn logged_warc() -> Logged {
     writer.flush().unwrap();
     let warc = writer.current_file().to_path_buf();
     let signer = Signer::load_or_create(&dir.path().join("keys"), "test-log").unwrap();
-    sign_and_store(writer.log().unwrap(), &signer, "wangjian.test/log", date()).unwrap();
+    sign_and_store(
+        writer.log().unwrap(),
+        &signer,
+        "wangjian.test/log",
+        date(),
+        None,
+    )
+    .unwrap();
     drop(writer);
     Logged {
         key: signer.verifier_key(),

@@ -34,7 +34,14 @@ fn exported() -> &'static Exported {
         writer.flush().unwrap();
         let warc = writer.current_file().to_path_buf();
         let signer = Signer::load_or_create(&dir.path().join("keys"), "test-log").unwrap();
-        sign_and_store(writer.log().unwrap(), &signer, "wangjian.test/log", date()).unwrap();
+        sign_and_store(
+            writer.log().unwrap(),
+            &signer,
+            "wangjian.test/log",
+            date(),
+            None,
+        )
+        .unwrap();
         drop(writer);
         let log = Log::open(&log_dir).unwrap();
         let note_path = stored_notes(&log_dir).unwrap().pop().unwrap();

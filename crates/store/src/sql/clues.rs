@@ -55,7 +55,7 @@ impl SqlStore {
 
 #[async_trait]
 impl ClueStore for SqlStore {
-    async fn create_clue(&self, clue: &NewClue) -> Result<ClueId> {
+    async fn create_clue(&self, clue: &NewClue, by: &Actor) -> Result<ClueId> {
         if clue.findings.is_empty() {
             return Err(StoreError::NotFound(
                 "a clue needs at least one finding".into(),
@@ -81,7 +81,7 @@ impl ClueStore for SqlStore {
         )
         .bind(clue.site_id.0)
         .bind(self.now())
-        .bind(&clue.created_by)
+        .bind(&by.name)
         .bind(&clue.summary)
         .fetch_one(&mut *tx)
         .await?;
@@ -95,6 +95,20 @@ impl ClueStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
+        super::people::audit(
+            &mut tx,
+            self.now(),
+            by,
+            &format!("clue:{id}"),
+            "create",
+            None,
+            Some(serde_json::json!({
+                "site": clue.site_id,
+                "findings": clue.findings,
+                "summary": clue.summary,
+            })),
+        )
+        .await?;
         tx.commit().await?;
         Ok(ClueId(id))
     }

@@ -70,18 +70,21 @@ impl DiscoveryStore for SqlStore {
             .collect()
     }
 
-    async fn discovered(&self, id: i64) -> Result<Option<Discovered>> {
-        sqlx::query(concat!(
+    async fn discovered(&self, scope: Scope, id: i64) -> Result<Option<Discovered>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             discovered_cols!(),
-            " FROM discovered_sites d WHERE d.id = $1"
-        ))
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(discovered_from_row)
-        .transpose()
+            " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id \
+             WHERE d.id = "
+        ));
+        q.push_bind(id);
+        push_scope(&mut q, &scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(discovered_from_row)
+            .transpose()
     }
 
     async fn promote_discoveries(&self, sweep: SweepId) -> Result<Vec<Site>> {
@@ -171,17 +174,18 @@ impl DiscoveryStore for SqlStore {
         id: i64,
         state: DiscoveryState,
         entity: Option<EntityId>,
-        by: &str,
+        by: &Actor,
     ) -> Result<Discovered> {
         let mut tx = self.write_tx().await?;
-        let site: Option<Option<i64>> =
-            sqlx::query_scalar("SELECT site_id FROM discovered_sites WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        let Some(site) = site else {
+        let row = sqlx::query("SELECT site_id, state FROM discovered_sites WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
             return Err(StoreError::NotFound(format!("discovered site {id}")));
         };
+        let site: Option<i64> = row.try_get("site_id")?;
+        let before_state: String = row.try_get("state")?;
         if state == DiscoveryState::Confirmed {
             let Some(entity) = entity else {
                 return Err(StoreError::NotFound(
@@ -202,13 +206,24 @@ impl DiscoveryStore for SqlStore {
         )
         .bind(id)
         .bind(state.code())
-        .bind(by)
+        .bind(&by.name)
         .bind(self.now())
         .bind(entity.map(|e| e.0))
         .execute(&mut *tx)
         .await?;
+        super::people::audit(
+            &mut tx,
+            self.now(),
+            by,
+            &format!("discovered:{id}"),
+            "decide",
+            Some(serde_json::json!({ "state": before_state })),
+            Some(serde_json::json!({ "state": state.code(), "entity": entity })),
+        )
+        .await?;
         tx.commit().await?;
-        self.discovered(id)
+        // The row just written, whoever may read it later.
+        self.discovered(Scope::City, id)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("discovered site {id}")))
     }

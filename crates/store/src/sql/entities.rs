@@ -207,38 +207,42 @@ pub(crate) async fn sync_sites(
 
 #[async_trait]
 impl EntityStore for SqlStore {
-    async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>> {
-        sqlx::query(concat!(
+    async fn entity_by_uscc(&self, scope: Scope, uscc: &str) -> Result<Option<Entity>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             entity_cols!(),
-            " FROM entities e WHERE e.uscc = $1"
-        ))
-        .bind(uscc)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(entity_from_row)
-        .transpose()
+            " FROM entities e WHERE e.uscc = "
+        ));
+        q.push_bind(uscc);
+        push_scope(&mut q, &scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(entity_from_row)
+            .transpose()
     }
 
-    async fn entity(&self, id: EntityId) -> Result<Option<Entity>> {
-        sqlx::query(concat!(
+    async fn entity(&self, scope: Scope, id: EntityId) -> Result<Option<Entity>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             entity_cols!(),
-            " FROM entities e WHERE e.id = $1"
-        ))
-        .bind(id.0)
-        .fetch_optional(&self.pool)
-        .await?
-        .as_ref()
-        .map(entity_from_row)
-        .transpose()
+            " FROM entities e WHERE e.id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, &scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(entity_from_row)
+            .transpose()
     }
 
-    async fn count_entities(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM entities")
-            .fetch_one(&self.pool)
-            .await?)
+    async fn count_entities(&self, scope: Scope) -> Result<i64> {
+        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM entities e WHERE 1 = 1");
+        push_scope(&mut q, &scope);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
     /// See [`Store::upsert_entities`]. New entities go in with multi-row INSERTs (a register
@@ -396,58 +400,74 @@ impl EntityStore for SqlStore {
             .collect()
     }
 
-    async fn entities_since(&self, rev: i64, limit: i64) -> Result<Vec<(i64, Entity)>> {
-        sqlx::query(concat!(
+    async fn entities_since(
+        &self,
+        scope: Scope,
+        rev: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, Entity)>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             entity_cols!(),
-            " FROM entities e WHERE e.rev > $1 ORDER BY e.rev LIMIT $2"
-        ))
-        .bind(rev)
-        .bind(limit.max(1))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| Ok((r.try_get("rev")?, entity_from_row(r)?)))
-        .collect()
+            " FROM entities e WHERE e.rev > "
+        ));
+        q.push_bind(rev);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY e.rev LIMIT ").push_bind(limit.max(1));
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get("rev")?, entity_from_row(r)?)))
+            .collect()
     }
 
-    async fn entities_by_icp(&self, icp: &str) -> Result<Vec<Entity>> {
+    async fn entities_by_icp(&self, scope: Scope, icp: &str) -> Result<Vec<Entity>> {
         // The filing is the part before `-n`; its sites are `-1`, `-2`, …
         let filing = icp.split_once('-').map_or(icp, |(f, _)| f);
-        let rows = sqlx::query(concat!(
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             entity_cols!(),
-            " FROM entities e WHERE e.icp = $1 OR (e.icp >= $2 AND e.icp < $3) ORDER BY e.id"
-        ))
-        .bind(filing)
-        .bind(format!("{filing}-"))
-        .bind(format!("{filing}."))
-        .fetch_all(&self.pool)
-        .await?;
+            " FROM entities e WHERE (e.icp = "
+        ));
+        q.push_bind(filing)
+            .push(" OR (e.icp >= ")
+            .push_bind(format!("{filing}-"))
+            .push(" AND e.icp < ")
+            .push_bind(format!("{filing}."))
+            .push("))");
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY e.id");
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter().map(entity_from_row).collect()
     }
 
-    async fn entities_by_name(&self, name: &str) -> Result<Vec<Entity>> {
-        let rows = sqlx::query(concat!(
+    async fn entities_by_name(&self, scope: Scope, name: &str) -> Result<Vec<Entity>> {
+        let name = name.trim();
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             entity_cols!(),
-            " FROM entities e WHERE e.name = $1 \
-              OR e.id IN (SELECT n.entity_id FROM entity_names n WHERE n.name = $1) ORDER BY e.id"
-        ))
-        .bind(name.trim())
-        .fetch_all(&self.pool)
-        .await?;
+            " FROM entities e WHERE (e.name = "
+        ));
+        q.push_bind(name)
+            .push(" OR e.id IN (SELECT n.entity_id FROM entity_names n WHERE n.name = ")
+            .push_bind(name)
+            .push("))");
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY e.id");
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter().map(entity_from_row).collect()
     }
 
-    async fn entity_history(&self, id: EntityId) -> Result<Vec<HistoryEntry>> {
-        let rows = sqlx::query(
-            "SELECT changed_at, source, field, old_value, new_value FROM entity_history \
-             WHERE entity_id = $1 ORDER BY id",
-        )
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
+    async fn entity_history(&self, scope: Scope, id: EntityId) -> Result<Vec<HistoryEntry>> {
+        let mut q = QueryBuilder::new(
+            "SELECT h.changed_at, h.source, h.field, h.old_value, h.new_value \
+             FROM entity_history h JOIN entities e ON e.id = h.entity_id WHERE h.entity_id = ",
+        );
+        q.push_bind(id.0);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY h.id");
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(HistoryEntry {
@@ -461,18 +481,21 @@ impl EntityStore for SqlStore {
             .collect()
     }
 
-    async fn entity_sites(&self, id: EntityId) -> Result<Vec<Site>> {
-        sqlx::query(concat!(
+    async fn entity_sites(&self, scope: Scope, id: EntityId) -> Result<Vec<Site>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             site_cols!(),
             site_from!(),
-            " WHERE s.entity_id = $1 ORDER BY s.host, s.path_prefix"
-        ))
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(site_from_row)
-        .collect()
+            " WHERE s.entity_id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY s.host, s.path_prefix");
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(site_from_row)
+            .collect()
     }
 }

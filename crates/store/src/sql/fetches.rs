@@ -24,14 +24,23 @@ impl FetchStore for SqlStore {
         Ok(n)
     }
 
-    async fn fetched_urls(&self, sweep: SweepId, site: SiteId) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
-            "SELECT url FROM fetches WHERE sweep_id = $1 AND site_id = $2 ORDER BY id",
-        )
-        .bind(sweep.0)
-        .bind(site.0)
-        .fetch_all(&self.pool)
-        .await?)
+    async fn fetched_urls(
+        &self,
+        scope: Scope,
+        sweep: SweepId,
+        site: SiteId,
+    ) -> Result<Vec<String>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT f.url",
+            fetch_from!(),
+            " WHERE f.sweep_id = "
+        ));
+        q.push_bind(sweep.0)
+            .push(" AND f.site_id = ")
+            .push_bind(site.0);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY f.id");
+        Ok(q.build_query_scalar().fetch_all(&self.pool).await?)
     }
 
     async fn site_fetches(&self, scope: Scope, site: SiteId, limit: i64) -> Result<Vec<Fetch>> {
@@ -50,20 +59,19 @@ impl FetchStore for SqlStore {
             .await
     }
 
-    async fn pages_after(&self, after: i64, limit: i64) -> Result<Vec<IndexedPage>> {
-        let rows = sqlx::query(concat!(
+    async fn pages_after(&self, scope: Scope, after: i64, limit: i64) -> Result<Vec<IndexedPage>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             fetch_cols!(),
             ", f.seq, e.district",
             fetch_from!(),
-            " WHERE f.seq > $1 AND f.status = 200 \
-                AND LOWER(f.content_type) LIKE 'text/html%' AND f.revisit_of IS NULL \
-              ORDER BY f.seq LIMIT $2"
-        ))
-        .bind(after)
-        .bind(limit.max(1))
-        .fetch_all(&self.pool)
-        .await?;
+            " WHERE f.status = 200 AND LOWER(f.content_type) LIKE 'text/html%' \
+                AND f.revisit_of IS NULL AND f.seq > "
+        ));
+        q.push_bind(after);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY f.seq LIMIT ").push_bind(limit.max(1));
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(IndexedPage {
@@ -75,24 +83,33 @@ impl FetchStore for SqlStore {
             .collect()
     }
 
-    async fn last_validators(&self, site: SiteId, before: SweepId) -> Result<Vec<KnownPage>> {
+    async fn last_validators(
+        &self,
+        scope: Scope,
+        site: SiteId,
+        before: SweepId,
+    ) -> Result<Vec<KnownPage>> {
         // Per URL, the newest fetch with a response in an earlier sweep.
-        let rows = sqlx::query(
+        let mut q = QueryBuilder::new(
             "SELECT f.url, f.status, f.content_type, f.etag, f.last_modified, f.payload_digest, \
                     o.id AS o_id, o.warc_record_id AS o_record_id, o.fetched_at AS o_fetched_at, \
                     o.payload_digest AS o_payload_digest \
-             FROM fetches f \
+             FROM fetches f JOIN sites s ON s.id = f.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id \
              LEFT JOIN fetches o ON o.id = COALESCE(f.revisit_of, f.id) \
                   AND o.status = 200 AND o.warc_record_id IS NOT NULL \
-             WHERE f.site_id = $1 AND f.sweep_id < $2 AND f.status IS NOT NULL \
+             WHERE f.status IS NOT NULL \
                AND f.id = (SELECT MAX(p.id) FROM fetches p WHERE p.site_id = f.site_id \
-                           AND p.url = f.url AND p.sweep_id < $2 AND p.status IS NOT NULL) \
-             ORDER BY f.url",
-        )
-        .bind(site.0)
-        .bind(before.0)
-        .fetch_all(&self.pool)
-        .await?;
+                           AND p.url = f.url AND p.sweep_id < ",
+        );
+        q.push_bind(before.0)
+            .push(" AND p.status IS NOT NULL) AND f.site_id = ")
+            .push_bind(site.0)
+            .push(" AND f.sweep_id < ")
+            .push_bind(before.0);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY f.url");
+        let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(KnownPage {
@@ -173,14 +190,7 @@ impl FetchStore for SqlStore {
     }
 
     async fn finding(&self, scope: Scope, id: FindingId) -> Result<Option<Finding>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            finding_cols!(),
-            " FROM findings g JOIN sites s ON s.id = g.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
-        ));
-        q.push_bind(id.0);
-        push_scope(&mut q, &scope);
+        let mut q = finding_query(id, &scope);
         q.build()
             .fetch_optional(&self.pool)
             .await?
@@ -248,14 +258,7 @@ impl FetchStore for SqlStore {
         by: &Actor,
     ) -> Result<Finding> {
         let mut tx = self.write_tx().await?;
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            finding_cols!(),
-            " FROM findings g JOIN sites s ON s.id = g.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
-        ));
-        q.push_bind(id.0);
-        push_scope(&mut q, &scope);
+        let mut q = finding_query(id, &scope);
         let before = q
             .build()
             .fetch_optional(&mut *tx)
@@ -385,6 +388,19 @@ impl SqlStore {
             .map(fetch_from_row)
             .collect()
     }
+}
+
+/// The finding `id` if it is in `scope`.
+fn finding_query(id: FindingId, scope: &Scope) -> QueryBuilder<Db> {
+    let mut q = QueryBuilder::new(concat!(
+        "SELECT ",
+        finding_cols!(),
+        " FROM findings g JOIN sites s ON s.id = g.site_id \
+          LEFT JOIN entities e ON e.id = s.entity_id WHERE g.id = "
+    ));
+    q.push_bind(id.0);
+    push_scope(&mut q, scope);
+    q
 }
 
 fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter) {

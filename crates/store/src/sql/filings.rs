@@ -120,7 +120,7 @@ impl FilingStore for SqlStore {
             .await?;
             let mut stored = filing_from_row(&stored)?;
             if let Some(d) = &f.domain {
-                stored.domain_entity = domain_owner(&mut *tx, d).await?;
+                stored.domain_entity = domain_owner(&mut *tx, &Scope::City, d).await?;
             }
             out.push((outcome, stored));
         }
@@ -128,20 +128,21 @@ impl FilingStore for SqlStore {
         Ok(out)
     }
 
-    async fn entity_filings(&self, id: EntityId) -> Result<Vec<Filing>> {
-        let rows = sqlx::query(concat!(
+    async fn entity_filings(&self, scope: Scope, id: EntityId) -> Result<Vec<Filing>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             filing_cols!(),
-            " FROM filings f WHERE f.entity_id = $1 ORDER BY f.source, f.record_key"
-        ))
-        .bind(id.0)
-        .fetch_all(&self.pool)
-        .await?;
+            " FROM filings f JOIN entities e ON e.id = f.entity_id WHERE f.entity_id = "
+        ));
+        q.push_bind(id.0);
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY f.source, f.record_key");
+        let rows = q.build().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {
             let mut f = filing_from_row(r)?;
             if let Some(d) = &f.input.domain {
-                f.domain_entity = domain_owner(&self.pool, d).await?;
+                f.domain_entity = domain_owner(&self.pool, &scope, d).await?;
             }
             out.push(f);
         }
@@ -161,7 +162,8 @@ async fn join_filing(tx: &mut Tx, f: &FilingInput) -> Result<(Option<EntityId>, 
         }
     }
     if let Some(domain) = &f.domain {
-        if let Some((id, _)) = domain_owner(&mut **tx, domain).await? {
+        // The import joins for the whole bureau.
+        if let Some((id, _)) = domain_owner(&mut **tx, &Scope::City, domain).await? {
             return Ok((Some(id), Some(JoinedBy::Domain)));
         }
     }
@@ -169,8 +171,12 @@ async fn join_filing(tx: &mut Tx, f: &FilingInput) -> Result<(Option<EntityId>, 
 }
 
 /// The registered entity whose site is `domain` (`host[/prefix]`; `www.` ignored), with its
-/// name.
-async fn domain_owner<'e, E>(ex: E, domain: &str) -> Result<Option<(EntityId, String)>>
+/// name, when it is in `scope`.
+async fn domain_owner<'e, E>(
+    ex: E,
+    scope: &Scope,
+    domain: &str,
+) -> Result<Option<(EntityId, String)>>
 where
     E: sqlx::Executor<'e, Database = Db>,
 {
@@ -178,15 +184,18 @@ where
         return Ok(None);
     };
     let host = bare_host(&a.host);
-    let row = sqlx::query(
+    let mut q = QueryBuilder::new(
         "SELECT e.id, e.name FROM sites s JOIN entities e ON e.id = s.entity_id \
-         WHERE (s.host = $1 OR s.host = $2) AND s.path_prefix = $3 ORDER BY s.id LIMIT 1",
-    )
-    .bind(host)
-    .bind(format!("www.{host}"))
-    .bind(&a.path_prefix)
-    .fetch_optional(ex)
-    .await?;
+         WHERE (s.host = ",
+    );
+    q.push_bind(host)
+        .push(" OR s.host = ")
+        .push_bind(format!("www.{host}"))
+        .push(") AND s.path_prefix = ")
+        .push_bind(&a.path_prefix);
+    push_scope(&mut q, scope);
+    q.push(" ORDER BY s.id LIMIT 1");
+    let row = q.build().fetch_optional(ex).await?;
     row.map(|r| Ok((EntityId(r.try_get("id")?), r.try_get("name")?)))
         .transpose()
 }

@@ -376,6 +376,8 @@ impl PeopleStore for SqlStore {
         client: &str,
     ) -> Result<()> {
         let now = self.now();
+        let mut tx = self.write_tx().await?;
+        let who = self.user_in(&mut tx, user).await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, csrf, client, created_at, last_seen_at) \
              VALUES ($1, $2, $3, $4, $5, $5)",
@@ -385,8 +387,20 @@ impl PeopleStore for SqlStore {
         .bind(csrf)
         .bind(client)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        // A login is in the user's history, with the address it came from.
+        audit(
+            &mut tx,
+            now,
+            &Actor::user(&who, None),
+            &format!("user:{user}"),
+            "login",
+            None,
+            Some(serde_json::json!({ "client": client })),
+        )
+        .await?;
+        tx.commit().await?;
         Ok(())
     }
 

@@ -56,11 +56,13 @@ impl SiteStore for SqlStore {
             .transpose()
     }
 
-    async fn site_for_url(&self, host: &str, path: &str) -> Result<Option<Site>> {
+    async fn site_for_url(&self, scope: Scope, host: &str, path: &str) -> Result<Option<Site>> {
         let host = host.trim().trim_end_matches('.').to_ascii_lowercase();
         let bare = domain::address::bare_host(&host).to_string();
         // The host's sites (`www.` or not) with their shops; which one owns the path is
-        // `domain::address::owner`'s decision, not SQL's.
+        // `domain::address::owner`'s decision, not SQL's. The owner is chosen among all of
+        // them and only then checked against the scope: a shop outside the scope must not
+        // hand its URLs to the platform's site.
         let sites = sqlx::query(concat!(
             "SELECT ",
             site_cols!(),
@@ -80,6 +82,7 @@ impl SiteStore for SqlStore {
             &host,
             path,
         )
+        .filter(|s| scope.allows(s.district, s.entity_id))
         .cloned())
     }
 }

@@ -77,21 +77,24 @@ impl SweepStore for SqlStore {
         Ok(out)
     }
 
-    async fn pending_sites(&self, sweep: SweepId) -> Result<Vec<Site>> {
-        sqlx::query(concat!(
+    async fn pending_sites(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Site>> {
+        let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             site_cols!(),
             " FROM sweep_sites ss JOIN sites s ON s.id = ss.site_id \
-              LEFT JOIN entities e ON e.id = s.entity_id \
-              WHERE ss.sweep_id = $1 AND ss.state = $2 ORDER BY s.id"
-        ))
-        .bind(sweep.0)
-        .bind(site_state_code(SiteSweepState::Pending))
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(site_from_row)
-        .collect()
+              LEFT JOIN entities e ON e.id = s.entity_id WHERE ss.sweep_id = "
+        ));
+        q.push_bind(sweep.0)
+            .push(" AND ss.state = ")
+            .push_bind(site_state_code(SiteSweepState::Pending));
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY s.id");
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(site_from_row)
+            .collect()
     }
 
     async fn finish_site(
@@ -118,13 +121,21 @@ impl SweepStore for SqlStore {
         Ok(())
     }
 
-    async fn frontier(&self, sweep: SweepId, site: SiteId) -> Result<Option<serde_json::Value>> {
-        let text: Option<String> =
-            sqlx::query_scalar("SELECT state FROM frontier WHERE sweep_id = $1 AND site_id = $2")
-                .bind(sweep.0)
-                .bind(site.0)
-                .fetch_optional(&self.pool)
-                .await?;
+    async fn frontier(
+        &self,
+        scope: Scope,
+        sweep: SweepId,
+        site: SiteId,
+    ) -> Result<Option<serde_json::Value>> {
+        let mut q = QueryBuilder::new(
+            "SELECT r.state FROM frontier r JOIN sites s ON s.id = r.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE r.sweep_id = ",
+        );
+        q.push_bind(sweep.0)
+            .push(" AND r.site_id = ")
+            .push_bind(site.0);
+        push_scope(&mut q, &scope);
+        let text: Option<String> = q.build_query_scalar().fetch_optional(&self.pool).await?;
         text.map(|t| serde_json::from_str(&t).map_err(|e| corrupt("frontier state", &t, e)))
             .transpose()
     }

@@ -64,7 +64,7 @@ async fn a_newer_schema_is_refused_and_left_alone(test: TestStore) {
         "{err}"
     );
     assert!(err.to_string().contains("9999"), "{err}");
-    assert_eq!(test.count_entities().await.unwrap(), 0);
+    assert_eq!(test.count_entities(Scope::City).await.unwrap(), 0);
 }
 
 fn checksum_literal(test: &TestStore) -> &'static str {
@@ -106,7 +106,7 @@ async fn a_reader_following_the_page_watermark_misses_nothing(test: TestStore) {
                 // Read after the writers finished: everything is committed, one more pass
                 // from the watermark gets whatever is left.
                 let last_pass = done.load(std::sync::atomic::Ordering::SeqCst);
-                let batch = store.pages_after(mark, 7).await.unwrap();
+                let batch = store.pages_after(Scope::City, mark, 7).await.unwrap();
                 if batch.is_empty() && last_pass {
                     return seen;
                 }

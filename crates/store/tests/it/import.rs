@@ -4,6 +4,7 @@ use crate::{uscc, TestStore};
 use ::store::import::{
     import_entities, reject_file_path, ImportError, ImportOptions, SourceEncoding,
 };
+use ::store::Scope;
 use domain::SiteKind;
 use std::path::{Path, PathBuf};
 
@@ -75,7 +76,7 @@ async fn csv_import_with_rejects_then_idempotent(store: TestStore) {
     assert!(r[1].2.contains("重复"));
 
     let a = store
-        .entity_by_uscc(&uscc("MA5K0001"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0001"))
         .await
         .unwrap()
         .unwrap();
@@ -86,36 +87,42 @@ async fn csv_import_with_rejects_then_idempotent(store: TestStore) {
         Some("telecom")
     );
     let b = store
-        .entity_by_uscc(&uscc("MA5K0002"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0002"))
         .await
         .unwrap()
         .unwrap();
     assert_eq!(b.input.address.as_deref(), Some("兴宁区\n朝阳路\n2号"));
     assert!(b.input.extra.is_empty());
     let shop = store
-        .site_for_url("waimai.test", "/shop/8812/item/3")
+        .site_for_url(Scope::City, "waimai.test", "/shop/8812/item/3")
         .await
         .unwrap()
         .unwrap();
     assert_eq!(shop.kind, SiteKind::PlatformShop);
     assert_eq!(shop.entity_name.as_deref(), Some("某某小吃店"));
     let owner = store
-        .entity(shop.entity_id.unwrap())
+        .entity(Scope::City, shop.entity_id.unwrap())
         .await
         .unwrap()
         .unwrap();
     assert_eq!(owner.input.name, "某某小吃店");
-    assert_eq!(store.entity(domain::EntityId(-1)).await.unwrap(), None);
+    assert_eq!(
+        store
+            .entity(Scope::City, domain::EntityId(-1))
+            .await
+            .unwrap(),
+        None
+    );
 
     let second = import_entities(store, &path, &opts()).await.unwrap();
     assert_eq!(
         second.to_string(),
         "0 created, 0 updated, 3 unchanged, 2 rejected"
     );
-    assert_eq!(store.count_entities().await.unwrap(), 3);
+    assert_eq!(store.count_entities(Scope::City).await.unwrap(), 3);
     assert_eq!(
         store
-            .entity_by_uscc(&uscc("MA5K0001"))
+            .entity_by_uscc(Scope::City, &uscc("MA5K0001"))
             .await
             .unwrap()
             .unwrap(),
@@ -168,7 +175,7 @@ async fn json_lines_import(store: TestStore) {
         "1 created, 0 updated, 0 unchanged, 1 rejected"
     );
     let e = store
-        .entity_by_uscc(&uscc("MA5K0011"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0011"))
         .await
         .unwrap()
         .unwrap();
@@ -229,7 +236,7 @@ async fn gbk_is_detected_and_a_forced_encoding_is_obeyed(store: TestStore) {
         "stale reject file removed"
     );
     let e = store
-        .entity_by_uscc(&uscc("MA5K0021"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0021"))
         .await
         .unwrap()
         .unwrap();
@@ -288,7 +295,7 @@ async fn xlsx_import_with_a_reject_file_by_row(store: TestStore) {
     assert!(r[0].1.contains("kind"), "{}", r[0].1);
     assert!(r[0].2.contains("乙公司"), "{}", r[0].2);
     let e = store
-        .entity_by_uscc(&uscc("MA5K0053"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0053"))
         .await
         .unwrap()
         .unwrap();
@@ -312,7 +319,7 @@ async fn legacy_codes_are_kept_for_review(store: TestStore) {
     let s = import_entities(store, &path, &opts()).await.unwrap();
     assert_eq!((s.created, s.needs_review), (1, 1));
     let e = store
-        .entity_by_uscc("91110000600037341N")
+        .entity_by_uscc(Scope::City, "91110000600037341N")
         .await
         .unwrap()
         .unwrap();

@@ -12,6 +12,7 @@ mod import;
 mod people;
 mod records;
 mod register;
+mod scope;
 
 use ::store::testing::TestDb;
 use ::store::Store;

@@ -110,6 +110,13 @@ async fn sessions_and_tokens_are_found_by_hash_only(store: TestStore) {
         .unwrap();
     let s = store.session("hash-1").await.unwrap().unwrap();
     assert_eq!(s.user.id, li.id);
+    let login = store.audit_of(&format!("user:{}", li.id)).await.unwrap();
+    assert_eq!(login.last().unwrap().action, "login");
+    assert_eq!(login.last().unwrap().user_id, Some(li.id));
+    assert_eq!(
+        login.last().unwrap().new_value.as_ref().unwrap()["client"],
+        "127.0.0.1"
+    );
     assert_eq!(s.csrf, "csrf-1");
     store.touch_session("hash-1").await.unwrap();
     let touched = store.session("hash-1").await.unwrap().unwrap();

@@ -6,7 +6,11 @@ use ::store::*;
 use domain::{Category, FetchId, FindingId, Severity, SiteId, SiteKind, SweepId};
 
 pub(crate) async fn site_of(store: &dyn Store, host: &str, path: &str) -> Site {
-    store.site_for_url(host, path).await.unwrap().expect(host)
+    store
+        .site_for_url(Scope::City, host, path)
+        .await
+        .unwrap()
+        .expect(host)
 }
 
 fn addresses(sites: &[Site]) -> Vec<String> {
@@ -76,7 +80,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
             .unwrap(),
         [Upsert::Created, Upsert::Created]
     );
-    let stored = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
+    let stored = store
+        .entity_by_uscc(Scope::City, &a.uscc)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(stored.input, a);
     assert_eq!(stored.created_at, stored.updated_at);
     assert!(stored.created_at >= at(T0));
@@ -89,7 +97,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
             .unwrap(),
         [Upsert::Unchanged, Upsert::Unchanged]
     );
-    let again = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
+    let again = store
+        .entity_by_uscc(Scope::City, &a.uscc)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(again, stored);
 
     // A changed name and domain list: updated, sites follow.
@@ -103,7 +115,11 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
             .unwrap(),
         [Upsert::Updated, Upsert::Unchanged]
     );
-    let updated = store.entity_by_uscc(&a.uscc).await.unwrap().unwrap();
+    let updated = store
+        .entity_by_uscc(Scope::City, &a.uscc)
+        .await
+        .unwrap()
+        .unwrap();
     // The old name is kept as a former name; the rest is the import's.
     assert_eq!(updated.input.former_names, ["甲商行"]);
     assert_eq!(
@@ -120,7 +136,7 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
         [Upsert::Unchanged]
     );
     // Every change is in the history, with its source.
-    let history = store.entity_history(updated.id).await.unwrap();
+    let history = store.entity_history(Scope::City, updated.id).await.unwrap();
     let fields: Vec<(&str, Option<&str>, Option<&str>)> = history
         .iter()
         .map(|h| {
@@ -147,12 +163,12 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
     assert!(history.iter().all(|h| h.source == "test"));
     // The same change found by name: the new name and the former one.
     for name in ["甲商行（新）", "甲商行"] {
-        let found = store.entities_by_name(name).await.unwrap();
+        let found = store.entities_by_name(Scope::City, name).await.unwrap();
         assert_eq!(found.len(), 1, "{name}");
         assert_eq!(found[0].id, updated.id);
     }
     assert!(updated.updated_at > stored.updated_at);
-    assert_eq!(store.count_entities().await.unwrap(), 2);
+    assert_eq!(store.count_entities(Scope::City).await.unwrap(), 2);
 
     let registered = store
         .list_sites(
@@ -191,7 +207,7 @@ async fn upsert_created_updated_unchanged_and_sites_sync(store: TestStore) {
         .unwrap();
     assert_eq!(addresses(&qingxiu), ["a.test", "a2.test"]);
     assert!(store
-        .entity_by_uscc(&uscc("MA5K0009"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0009"))
         .await
         .unwrap()
         .is_none());
@@ -220,7 +236,7 @@ async fn site_for_url_prefers_the_shop_prefix(store: TestStore) {
         shop.id
     );
     assert!(store
-        .site_for_url("unknown.test", "/")
+        .site_for_url(Scope::City, "unknown.test", "/")
         .await
         .unwrap()
         .is_none());
@@ -240,7 +256,7 @@ async fn sweep_lifecycle(store: TestStore) {
     assert_eq!(running.sites, 2);
     assert_eq!(running.finished_at, None);
     assert_eq!(
-        addresses(&store.pending_sites(sweep).await.unwrap()),
+        addresses(&store.pending_sites(Scope::City, sweep).await.unwrap()),
         ["a.test", "b.test"]
     );
 
@@ -256,7 +272,7 @@ async fn sweep_lifecycle(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(
-        store.fetched_urls(sweep, a.id).await.unwrap(),
+        store.fetched_urls(Scope::City, sweep, a.id).await.unwrap(),
         ["http://a.test/", "http://a.test/x"]
     );
     store
@@ -264,7 +280,7 @@ async fn sweep_lifecycle(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(
-        addresses(&store.pending_sites(sweep).await.unwrap()),
+        addresses(&store.pending_sites(Scope::City, sweep).await.unwrap()),
         ["b.test"]
     );
     store
@@ -276,7 +292,11 @@ async fn sweep_lifecycle(store: TestStore) {
         )
         .await
         .unwrap();
-    assert!(store.pending_sites(sweep).await.unwrap().is_empty());
+    assert!(store
+        .pending_sites(Scope::City, sweep)
+        .await
+        .unwrap()
+        .is_empty());
     assert!(matches!(
         store
             .finish_site(SweepId(999), b.id, SiteSweepState::Done, None)
@@ -755,7 +775,7 @@ async fn file_database_persists_and_migrates_once(test: TestStore) {
     test.upsert_entities(&[e()], "test").await.unwrap();
     // Opened again, as by a restarted process: the data is there, migrations run once.
     let s = test.open().await.unwrap();
-    assert_eq!(s.count_entities().await.unwrap(), 1);
+    assert_eq!(s.count_entities(Scope::City).await.unwrap(), 1);
     assert_eq!(
         s.upsert_entities(&[e()], "test").await.unwrap(),
         [Upsert::Unchanged]
@@ -794,7 +814,7 @@ async fn concurrent_writers_wait_for_each_other(test: TestStore) {
     }
     let done = store.finish_sweep(sweep).await.unwrap();
     assert_eq!((done.pages, done.findings), (60, 60));
-    assert_eq!(store.count_entities().await.unwrap(), 4 + 60);
+    assert_eq!(store.count_entities(Scope::City).await.unwrap(), 4 + 60);
 }
 
 async fn sweep_fetches_in_recording_order_and_scope(store: TestStore) {
@@ -845,23 +865,38 @@ async fn frontier_is_saved_replaced_and_cleared_per_site(store: TestStore) {
     let a = site_of(store, "a.test", "/").await;
     let b = site_of(store, "b.test", "/").await;
     let sweep = store.create_sweep(&[a.id, b.id]).await.unwrap();
-    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), None);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        None
+    );
 
     let first = serde_json::json!({"pages": 1, "queue": ["http://a.test/x"]});
     let second = serde_json::json!({"pages": 2, "queue": []});
     store.save_frontier(sweep, a.id, &first).await.unwrap();
     store.save_frontier(sweep, a.id, &second).await.unwrap();
     store.save_frontier(sweep, b.id, &first).await.unwrap();
-    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), Some(second));
-    assert_eq!(store.frontier(sweep, b.id).await.unwrap(), Some(first));
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        Some(second)
+    );
+    assert_eq!(
+        store.frontier(Scope::City, sweep, b.id).await.unwrap(),
+        Some(first)
+    );
 
     store.clear_frontier(sweep, a.id).await.unwrap();
     store.clear_frontier(sweep, a.id).await.unwrap();
-    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), None);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        None
+    );
 
     // Finishing the sweep drops what its killed sites left.
     store.finish_sweep(sweep).await.unwrap();
-    assert_eq!(store.frontier(sweep, b.id).await.unwrap(), None);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, b.id).await.unwrap(),
+        None
+    );
 }
 
 async fn commit_progress_records_fetches_frontier_and_finish_together(store: TestStore) {
@@ -890,9 +925,12 @@ async fn commit_progress_records_fetches_frontier_and_finish_together(store: Tes
         .await
         .unwrap();
     assert_eq!(ids.len(), 2);
-    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), Some(state));
     assert_eq!(
-        store.fetched_urls(sweep, a.id).await.unwrap(),
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        Some(state)
+    );
+    assert_eq!(
+        store.fetched_urls(Scope::City, sweep, a.id).await.unwrap(),
         ["http://a.test/", "http://a.test/b"]
     );
     let found = store
@@ -902,7 +940,7 @@ async fn commit_progress_records_fetches_frontier_and_finish_together(store: Tes
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].finding.fetch_id, Some(ids[0]));
     assert_eq!(
-        addresses(&store.pending_sites(sweep).await.unwrap()),
+        addresses(&store.pending_sites(Scope::City, sweep).await.unwrap()),
         ["a.test"]
     );
 
@@ -919,9 +957,23 @@ async fn commit_progress_records_fetches_frontier_and_finish_together(store: Tes
         })
         .await
         .unwrap();
-    assert_eq!(store.frontier(sweep, a.id).await.unwrap(), None);
-    assert!(store.pending_sites(sweep).await.unwrap().is_empty());
-    assert_eq!(store.fetched_urls(sweep, a.id).await.unwrap().len(), 3);
+    assert_eq!(
+        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
+        None
+    );
+    assert!(store
+        .pending_sites(Scope::City, sweep)
+        .await
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        store
+            .fetched_urls(Scope::City, sweep, a.id)
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
 
     // A failed commit (unknown site) records nothing.
     let err = store
@@ -987,10 +1039,14 @@ async fn validators_and_change_history_across_sweeps(store: TestStore) {
 
     let s2 = store.create_sweep(&[a.id, b.id]).await.unwrap();
     assert!(
-        store.last_validators(a.id, s1).await.unwrap().is_empty(),
+        store
+            .last_validators(Scope::City, a.id, s1)
+            .await
+            .unwrap()
+            .is_empty(),
         "nothing before the first sweep"
     );
-    let known = store.last_validators(a.id, s2).await.unwrap();
+    let known = store.last_validators(Scope::City, a.id, s2).await.unwrap();
     let urls: Vec<&str> = known.iter().map(|k| k.url.as_str()).collect();
     assert_eq!(
         urls,
@@ -1036,7 +1092,7 @@ async fn validators_and_change_history_across_sweeps(store: TestStore) {
 
     // The newest fetch per URL wins once a later sweep is asked about.
     let s3 = store.create_sweep(&[a.id]).await.unwrap();
-    let known = store.last_validators(a.id, s3).await.unwrap();
+    let known = store.last_validators(Scope::City, a.id, s3).await.unwrap();
     let edit = known
         .iter()
         .find(|k| k.url == "http://a.test/edit")
@@ -1105,7 +1161,7 @@ async fn a_revisit_points_at_its_original_and_is_not_a_new_page(store: TestStore
     store.finish_sweep(s1).await.unwrap();
 
     let s2 = store.create_sweep(&[a.id]).await.unwrap();
-    let known = store.last_validators(a.id, s2).await.unwrap();
+    let known = store.last_validators(Scope::City, a.id, s2).await.unwrap();
     let original = known[0]
         .original
         .clone()
@@ -1127,11 +1183,11 @@ async fn a_revisit_points_at_its_original_and_is_not_a_new_page(store: TestStore
 
     // After a revisit, the original is still the one a next revisit refers to.
     let s3 = store.create_sweep(&[a.id]).await.unwrap();
-    let known = store.last_validators(a.id, s3).await.unwrap();
+    let known = store.last_validators(Scope::City, a.id, s3).await.unwrap();
     assert_eq!(known[0].original.as_ref().map(|o| o.fetch), Some(first_id));
     // A revisit brings no new page text to index.
     let pages: Vec<FetchId> = store
-        .pages_after(0, 100)
+        .pages_after(Scope::City, 0, 100)
         .await
         .unwrap()
         .into_iter()
@@ -1196,15 +1252,15 @@ async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captu
     let new = |findings: Vec<FindingId>| NewClue {
         site_id: a.id,
         findings,
-        created_by: "inspector-li".into(),
         summary: "首页绝对化用语".into(),
     };
+    let li = Actor::system("inspector-li");
     assert!(matches!(
-        store.create_clue(&new(vec![of(a.id), of(b.id)])).await,
+        store.create_clue(&new(vec![of(a.id), of(b.id)]), &li).await,
         Err(StoreError::NotFound(_))
     ));
-    assert!(store.create_clue(&new(vec![])).await.is_err());
-    let id = store.create_clue(&new(vec![of(a.id)])).await.unwrap();
+    assert!(store.create_clue(&new(vec![]), &li).await.is_err());
+    let id = store.create_clue(&new(vec![of(a.id)]), &li).await.unwrap();
 
     // A capture for the clue must be of its site.
     assert!(store.create_capture(b.id, Some(id)).await.is_err());

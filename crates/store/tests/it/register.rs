@@ -35,7 +35,7 @@ async fn entity_import_reads_the_full_model(store: TestStore) {
     assert!(rejects.contains("status"), "{rejects}");
     assert!(rejects.contains("established"), "{rejects}");
     let e = store
-        .entity_by_uscc(&uscc("MA5K0101"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0101"))
         .await
         .unwrap()
         .unwrap();
@@ -60,13 +60,16 @@ async fn entity_import_reads_the_full_model(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(abnormal.len(), 1);
-    let by_former = store.entities_by_name("南宁甲店").await.unwrap();
+    let by_former = store
+        .entities_by_name(Scope::City, "南宁甲店")
+        .await
+        .unwrap();
     assert_eq!(by_former[0].id, e.id);
     // The revision feed starts with it.
-    let since = store.entities_since(0, 10).await.unwrap();
+    let since = store.entities_since(Scope::City, 0, 10).await.unwrap();
     assert_eq!(since.len(), 1);
     assert!(store
-        .entities_since(since[0].0, 10)
+        .entities_since(Scope::City, since[0].0, 10)
         .await
         .unwrap()
         .is_empty());
@@ -134,16 +137,16 @@ async fn filings_join_report_conflicts_and_reimport_changes_nothing(store: TestS
     assert!(conflicts[2].starts_with("5,") && conflicts[2].contains("no_entity"));
 
     let a = store
-        .entity_by_uscc(&uscc("MA5K0201"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0201"))
         .await
         .unwrap()
         .unwrap();
     let b = store
-        .entity_by_uscc(&uscc("MA5K0202"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0202"))
         .await
         .unwrap()
         .unwrap();
-    let fa = store.entity_filings(a.id).await.unwrap();
+    let fa = store.entity_filings(Scope::City, a.id).await.unwrap();
     assert_eq!(fa.len(), 2);
     assert_eq!(fa[0].joined_by, Some(JoinedBy::Uscc));
     // Unmapped columns are kept with the record.
@@ -153,7 +156,7 @@ async fn filings_join_report_conflicts_and_reimport_changes_nothing(store: TestS
     );
     // A former name is not a conflict.
     assert!(conflicts_of(&fa[0], &a).is_empty());
-    let fb = store.entity_filings(b.id).await.unwrap();
+    let fb = store.entity_filings(Scope::City, b.id).await.unwrap();
     assert_eq!(fb.len(), 1);
     assert_eq!(fb[0].joined_by, Some(JoinedBy::Domain));
     // The entity itself is untouched by its filings.
@@ -236,22 +239,22 @@ async fn food_permits_expire_and_a_custom_mapping_needs_no_code(store: TestStore
     assert_eq!((s.created, s.conflicts, s.rejected), (1, 0, 0), "{s}");
     assert!(s.conflict_file.is_none());
     let b = store
-        .entity_by_uscc(&uscc("MA5K0202"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0202"))
         .await
         .unwrap()
         .unwrap();
-    let f = store.entity_filings(b.id).await.unwrap();
+    let f = store.entity_filings(Scope::City, b.id).await.unwrap();
     assert_eq!(f[0].input.kind, "drug_license");
 }
 
 async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
     filings_fixture(store.as_ref()).await;
     let a = store
-        .entity_by_uscc(&uscc("MA5K0201"))
+        .entity_by_uscc(Scope::City, &uscc("MA5K0201"))
         .await
         .unwrap()
         .unwrap();
-    let site_a = store.entity_sites(a.id).await.unwrap()[0].clone();
+    let site_a = store.entity_sites(Scope::City, a.id).await.unwrap()[0].clone();
     let sweep = store.create_sweep(&[site_a.id]).await.unwrap();
     let seen = |host: &str, prefix: &str, from: &str| NewDiscovery {
         host: host.into(),
@@ -310,7 +313,7 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
     assert!(promoted.iter().all(|s| s.origin == SiteOrigin::Discovered));
     assert!(promoted.iter().any(|s| s.kind == SiteKind::PlatformShop));
     assert!(store.promote_discoveries(sweep).await.unwrap().is_empty());
-    let pending = store.pending_sites(sweep).await.unwrap();
+    let pending = store.pending_sites(Scope::City, sweep).await.unwrap();
     assert_eq!(pending.len(), 2);
     let new_site = promoted.iter().find(|s| s.host == "www.new.test").unwrap();
     store
@@ -330,7 +333,11 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         })
         .await
         .unwrap();
-    let d = store.discovered(new.id).await.unwrap().unwrap();
+    let d = store
+        .discovered(Scope::City, new.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(d.shown.usccs, std::slice::from_ref(&a.input.uscc));
 
     // The matcher proposes, a person confirms: the site joins the entity, and a later
@@ -346,7 +353,12 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         .await
         .unwrap();
     let decided = store
-        .decide_discovery(d.id, DiscoveryState::Confirmed, Some(a.id), "inspector 7")
+        .decide_discovery(
+            d.id,
+            DiscoveryState::Confirmed,
+            Some(a.id),
+            &Actor::system("inspector 7"),
+        )
         .await
         .unwrap();
     assert_eq!(decided.state, DiscoveryState::Confirmed);
@@ -355,7 +367,7 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
     a2.phone = Some("0771-5550000".into());
     store.upsert_entities(&[a2], "test").await.unwrap();
     let sites: Vec<String> = store
-        .entity_sites(a.id)
+        .entity_sites(Scope::City, a.id)
         .await
         .unwrap()
         .iter()
@@ -363,12 +375,17 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         .collect();
     assert_eq!(sites, ["a.test", "www.new.test"]);
     let other = store
-        .decide_discovery(found[0].id, DiscoveryState::Rejected, None, "inspector 7")
+        .decide_discovery(
+            found[0].id,
+            DiscoveryState::Rejected,
+            None,
+            &Actor::system("inspector 7"),
+        )
         .await
         .unwrap();
     assert_eq!(other.state, DiscoveryState::Rejected);
     assert!(store
-        .decide_discovery(999, DiscoveryState::Rejected, None, "x")
+        .decide_discovery(999, DiscoveryState::Rejected, None, &Actor::system("x"))
         .await
         .is_err());
 }
@@ -380,11 +397,11 @@ async fn icp_lookup_ignores_the_site_suffix(store: TestStore) {
         "桂ICP备2017001234号-2",
         "桂ICP备2017001234号",
     ] {
-        let found = store.entities_by_icp(q).await.unwrap();
+        let found = store.entities_by_icp(Scope::City, q).await.unwrap();
         assert_eq!(found.len(), 1, "{q}");
     }
     assert!(store
-        .entities_by_icp("桂ICP备2017001235号")
+        .entities_by_icp(Scope::City, "桂ICP备2017001235号")
         .await
         .unwrap()
         .is_empty());

@@ -20,7 +20,7 @@ use std::sync::{Arc, Mutex};
 
 use crawl::{FrontierState, FrontierStore, FrontierStoreError, Validators};
 use domain::{SiteId, SweepId};
-use store::{KnownPage, Store, StoreError};
+use store::{KnownPage, Scope, Store, StoreError};
 use url::Url;
 
 /// A site's pages as earlier sweeps left them, by URL (as recorded: the crawler's canonical
@@ -68,7 +68,7 @@ impl SweepFrontier {
         }
         let pages = self
             .store
-            .last_validators(SiteId(site_key), self.sweep)
+            .last_validators(Scope::City, SiteId(site_key), self.sweep)
             .await?;
         let map: KnownPages = Arc::new(pages.into_iter().map(|p| (p.url.clone(), p)).collect());
         // Two loads racing store the same rows; keep the first.
@@ -118,7 +118,7 @@ impl FrontierStore for SweepFrontier {
     async fn load(&self, site_key: i64) -> Result<Option<FrontierState>, FrontierStoreError> {
         let saved = self
             .store
-            .frontier(self.sweep, SiteId(site_key))
+            .frontier(Scope::City, self.sweep, SiteId(site_key))
             .await
             .map_err(store_error)?;
         let state = match saved {

@@ -130,9 +130,10 @@ async fn operators_and_targets_are_checked() {
         Err(SweepError::Capture(c)) => c,
         other => panic!("expected a refusal, got {other:?}"),
     };
+    // Outside the caller's scope the site is not known.
     assert_eq!(
         refused(target(store, Scope::district(other), Some(&url), None).await),
-        CaptureRefusal::OutOfScope { url: url.clone() }
+        CaptureRefusal::UnknownSite { url: url.clone() }
     );
     assert_eq!(
         refused(target(store, Scope::City, Some("http://nowhere.test/"), None).await),

@@ -275,7 +275,13 @@ fn a_sweep_stopped_mid_site_continues_from_its_frontier(backend: Backend) {
         let found = home.block_on(async {
             let sweep = fx.store.unfinished_sweep().await.unwrap()?;
             for s in &sites {
-                if fx.store.frontier(sweep.id, s.id).await.unwrap().is_some() {
+                if fx
+                    .store
+                    .frontier(Scope::City, sweep.id, s.id)
+                    .await
+                    .unwrap()
+                    .is_some()
+                {
                     return Some(sweep.id);
                 }
             }
@@ -301,7 +307,7 @@ fn a_sweep_stopped_mid_site_continues_from_its_frontier(backend: Backend) {
     let twice = home.block_on(refetched(fx.store.as_ref(), sweep_id));
     assert!(twice.is_empty(), "fetched twice: {twice:?}");
     assert!(home
-        .block_on(fx.store.pending_sites(sweep_id))
+        .block_on(fx.store.pending_sites(Scope::City, sweep_id))
         .unwrap()
         .is_empty());
     for file in evidence::warc_files(&fx.evidence_dir()).unwrap() {
@@ -330,4 +336,49 @@ async fn an_unreachable_tsa_does_not_fail_the_sweep() {
     let notes = evidence::tlog::checkpoint::stored_notes(&log_dir).unwrap();
     assert_eq!(notes.len(), 1);
     assert!(!evidence::tlog::checkpoint::token_path(&notes[0]).exists());
+}
+
+/// The checkpoint that closes a sweep commits to the chain of custody's head as it stood: the
+/// number of entries and the last one's hash, under the log key's signature.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_closing_checkpoint_commits_to_the_custody_head() {
+    let fx = Fixture::new(2, 9).await;
+    let config = fx.config();
+    let log = config.log.clone().unwrap();
+    let mut last = None;
+    for reason in ["立案审查", "复核"] {
+        last = Some(
+            fx.store
+                .append_custody(&store::NewCustody::new(
+                    "console 127.0.0.1:5000",
+                    store::CustodyAction::View,
+                    &store::CustodySubject::record("a.warc.gz", 0),
+                    reason,
+                ))
+                .await
+                .unwrap(),
+        );
+    }
+    let last = last.unwrap();
+    let detector = Arc::new(detect::Detector::builtin());
+    let summary = sweep::run_sweep(fx.store.clone(), detector, config)
+        .await
+        .unwrap();
+    assert!(summary.checkpoint.is_some(), "{summary:?}");
+    let notes = evidence::tlog::checkpoint::stored_notes(&log.dir).unwrap();
+    assert_eq!(notes.len(), 1);
+    let signer = evidence::tlog::Signer::load_or_create(&log.keys_dir, &log.key_name).unwrap();
+    let note = std::fs::read_to_string(&notes[0]).unwrap();
+    let checkpoint =
+        evidence::tlog::Checkpoint::verify_note(&note, &signer.verifier_key()).unwrap();
+    let head = checkpoint.custody().expect("a custody line");
+    assert_eq!(head.count, 2);
+    assert_eq!(head.hash.to_hex(), last.hash);
+    assert_eq!(
+        store::CustodyHead {
+            count: head.count,
+            hash: head.hash.to_hex()
+        },
+        fx.store.custody_head().await.unwrap()
+    );
 }

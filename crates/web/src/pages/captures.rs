@@ -11,9 +11,9 @@
 //!    it too). Both users are checked as operators (`sweep::capture::check_operators`: active,
 //!    allowed to capture, the site in their scope) before the request changes.
 //! 3. The capture then runs in a background task of the console through
-//!    `sweep::capture::capture_and_log` (the command line's function), with the two users'
-//!    `user:NAME` as operators, so the WARC metadata, the custody row and the audit log name
-//!    them; the request becomes `done` with its sweep, or `failed` with the reason, and the page
+//!    `sweep::capture::capture_url` (the command line's function), with the two users'
+//!    `user:NAME` as operators, so the WARC metadata, the custody row (written before the
+//!    capture's checkpoint, which commits to it) and the audit log name them; the request becomes `done` with its sweep, or `failed` with the reason, and the page
 //!    shows it. A console stopped mid-capture marks such requests failed when it starts again
 //!    ([`fail_interrupted`]).
 //!
@@ -243,8 +243,8 @@ pub(crate) async fn confirm(
 ) -> Result<Response, WebError> {
     let viewer = posted.viewer;
     viewer.require(Permission::Capture)?;
-    let settings = app.capture.clone().ok_or_else(unconfigured)?;
     let r = request_in_scope(&app, &viewer, request_id(&raw)?).await?;
+    let settings = app.capture.clone().ok_or_else(unconfigured)?;
     if r.requested_by == viewer.user().id {
         return Err(WebError::Refused(OWN_REQUEST.to_string()));
     }
@@ -257,7 +257,7 @@ pub(crate) async fn confirm(
     // Both people must still be able to take this evidence.
     let site = app
         .store
-        .site(Scope::City, r.site_id)
+        .site(viewer.scope(), r.site_id)
         .await?
         .ok_or_else(|| WebError::NotFound(format!("网站 {}", r.site_id)))?;
     let operators = sweep::capture::check_operators(
@@ -279,7 +279,7 @@ pub(crate) async fn confirm(
         .map_err(step_error)?;
     let url = url::Url::parse(&confirmed.url)
         .map_err(|e| WebError::Internal(format!("stored capture URL: {e}")))?;
-    let by = viewer.audit_actor();
+    let (by, scope) = (viewer.audit_actor(), viewer.scope());
     let task_app = app.clone();
     tokio::spawn(async move {
         let req = sweep::capture::CaptureRequest {
@@ -291,10 +291,10 @@ pub(crate) async fn confirm(
         };
         let result = {
             let _log = task_app.log_lock.lock().await;
-            sweep::capture::capture_and_log(task_app.store.clone(), &settings.sweep, req).await
+            sweep::capture::capture_url(task_app.store.clone(), &settings.sweep, req).await
         };
         let step = match result {
-            Ok((outcome, _)) => CaptureStep::Done(outcome.sweep_id),
+            Ok(outcome) => CaptureStep::Done(outcome.sweep_id),
             Err(e) => {
                 tracing::warn!(request = %confirmed.id, error = %super::packages::error_chain(&e), "evidence capture failed");
                 CaptureStep::Fail(failure_text(&e))
@@ -302,7 +302,7 @@ pub(crate) async fn confirm(
         };
         if let Err(e) = task_app
             .store
-            .step_capture_request(Scope::City, confirmed.id, &step, &by)
+            .step_capture_request(scope, confirmed.id, &step, &by)
             .await
         {
             tracing::error!(request = %confirmed.id, error = %e, "capture request not closed");
@@ -400,7 +400,9 @@ fn refusal_text(r: &CaptureRefusal) -> String {
             format!("“{url}”不是有效的网址（须以 http:// 或 https:// 开头）。")
         }
         CaptureRefusal::UnknownSite { url } => {
-            format!("{url} 不属于任何已知网站：请先登记该网站（或由巡查发现）后再取证。")
+            format!(
+                "{url} 不属于您权限范围内的任何已知网站：请先登记该网站（或由巡查发现）后再取证。"
+            )
         }
         CaptureRefusal::NoTarget => "请填写要取证的网址，或选择线索。".to_string(),
         CaptureRefusal::NoClue { clue } => format!("线索 {clue} 不存在或不在您的权限范围内。"),
@@ -410,7 +412,6 @@ fn refusal_text(r: &CaptureRefusal) -> String {
         CaptureRefusal::NotTheCluesSite { url, clue } => {
             format!("{url} 不是线索 {clue} 所属网站的页面。")
         }
-        CaptureRefusal::OutOfScope { url } => format!("{url} 所属网站不在您的辖区内。"),
         CaptureRefusal::TooFewOperators { needed, got } => {
             format!("电子数据提取须至少 {needed} 名不同的提取人，现有 {got} 名。")
         }

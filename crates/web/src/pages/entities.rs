@@ -13,7 +13,7 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use chrono::Utc;
-use domain::{EntityId, EntityStatus, SiteKind};
+use domain::{EntityId, EntityStatus, FetchId, SiteKind};
 use serde::Serialize;
 use store::{
     conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, Fetch, Filing,
@@ -225,16 +225,13 @@ impl Profile {
         scope: Scope,
         id: EntityId,
     ) -> Result<Option<Profile>, store::StoreError> {
-        let Some(entity) = app.store.entity(id).await? else {
+        let Some(entity) = app.store.entity(scope.clone(), id).await? else {
             return Ok(None);
         };
-        if !scope.allows(Some(entity.input.district), Some(entity.id)) {
-            return Ok(None);
-        }
         let today = Utc::now().date_naive();
         let filings: Vec<FilingView> = app
             .store
-            .entity_filings(id)
+            .entity_filings(scope.clone(), id)
             .await?
             .into_iter()
             .map(|f| FilingView {
@@ -271,7 +268,7 @@ impl Profile {
         }
         let mut sites = Vec::new();
         let mut captures = Vec::new();
-        for site in app.store.entity_sites(id).await? {
+        for site in app.store.entity_sites(scope.clone(), id).await? {
             let filter = FindingFilter {
                 site_id: Some(site.id),
                 ..FindingFilter::default()
@@ -301,7 +298,7 @@ impl Profile {
         }
         captures.sort_by_key(|c| std::cmp::Reverse(c.fetch.fetched_at));
         captures.truncate(PROFILE_CAPTURES);
-        let history = app.store.entity_history(id).await?;
+        let history = app.store.entity_history(scope, id).await?;
         Ok(Some(Profile {
             entity,
             permits,
@@ -664,8 +661,8 @@ async fn run_search(
         return Err(WebError::Unavailable("搜索索引未启用".into()));
     };
     let mut q = search::Query::new(text).page(offset, limit);
-    // The index narrows a one-district scope; every hit is checked against the database
-    // below all the same.
+    // The index narrows a one-district scope; every hit is checked against the database in
+    // the viewer's scope below all the same, and dropped when it is not there.
     if let Scope::Districts(ds) = &scope {
         if let [d] = &ds[..] {
             q = q.district(d.to_string());
@@ -680,8 +677,9 @@ async fn run_search(
     for h in hits {
         match h {
             search::Hit::Entity { id, matched, .. } => {
-                // The index may lag the database: a hit no longer there is skipped.
-                if let Some(e) = app.store.entity(EntityId(id)).await? {
+                // The index may lag the database, and holds the whole city: a hit not there
+                // in scope is skipped.
+                if let Some(e) = app.store.entity(scope.clone(), EntityId(id)).await? {
                     out.push(SearchHit::Entity {
                         id,
                         uscc: e.input.uscc,
@@ -693,19 +691,22 @@ async fn run_search(
             }
             search::Hit::Page {
                 fetch_id,
-                site_id,
                 url,
                 title,
                 snippet,
                 ..
-            } => out.push(SearchHit::Page {
-                fetch_id,
-                site_id,
-                url,
-                title,
-                snippet,
-                href: format!("/evidence/{fetch_id}"),
-            }),
+            } => {
+                if let Some(f) = app.store.fetch(scope.clone(), FetchId(fetch_id)).await? {
+                    out.push(SearchHit::Page {
+                        fetch_id,
+                        site_id: f.fetch.site_id.0,
+                        url,
+                        title,
+                        snippet,
+                        href: format!("/evidence/{fetch_id}"),
+                    });
+                }
+            }
         }
     }
     Ok(out)
@@ -775,6 +776,8 @@ struct DiscoveredLine {
     class_label: String,
     proposal: Option<(String, String)>,
     shown: String,
+    /// Still to be decided (the confirm and reject forms are shown).
+    open: bool,
 }
 
 pub(crate) async fn discovered(
@@ -788,10 +791,11 @@ pub(crate) async fn discovered(
     let mut rows = Vec::with_capacity(list.len());
     for d in list {
         let site = match d.site_id {
-            Some(id) => app.store.site(Scope::City, id).await?,
+            Some(id) => app.store.site(viewer.scope(), id).await?,
             None => None,
         };
         rows.push(DiscoveredLine {
+            open: d.state == store::DiscoveryState::New,
             id: d.id,
             address: d.address(),
             state: match d.state {

@@ -312,7 +312,7 @@ pub(crate) async fn view(
         .store
         .custody(&CustodyFilter {
             limit: CUSTODY_SHOWN,
-            ..CustodyFilter::about(subjects)
+            ..CustodyFilter::about(viewer.scope(), subjects)
         })
         .await?
         .iter()

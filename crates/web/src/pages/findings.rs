@@ -30,6 +30,12 @@ pub(crate) struct FindingRow {
     /// The evidence page of the fetch the finding was made in; `None` for register checks.
     pub evidence_href: Option<String>,
     pub found_at: String,
+    /// The finding's own page (details, triage, history).
+    pub href: String,
+    pub id: i64,
+    pub triage_code: &'static str,
+    pub triage_label: &'static str,
+    pub triage_reason: String,
 }
 
 impl FindingRow {
@@ -51,6 +57,11 @@ impl FindingRow {
             rule_pack: n.rule_pack.clone(),
             evidence_href: n.fetch_id.map(|id| format!("/evidence/{id}")),
             found_at: view::time(n.found_at),
+            href: format!("/findings/{}", f.id),
+            id: f.id.0,
+            triage_code: f.triage.code(),
+            triage_label: f.triage.title(),
+            triage_reason: f.triage_reason.clone().unwrap_or_default(),
         }
     }
 }

@@ -73,7 +73,7 @@ pub(crate) async fn submit(State(app): State<Shared>, req: Request) -> Result<Re
             let mut res = Redirect::to(&next).into_response();
             res.headers_mut().insert(
                 header::SET_COOKIE,
-                session_cookie(&session.token, app.secure_cookies),
+                session_cookie(&session.token, app.transport.https()),
             );
             Ok(res)
         }
@@ -126,6 +126,6 @@ pub(crate) async fn logout(
     }
     let mut res = Redirect::to("/login").into_response();
     res.headers_mut()
-        .insert(header::SET_COOKIE, cleared_cookie(app.secure_cookies));
+        .insert(header::SET_COOKIE, cleared_cookie(app.transport.https()));
     Ok(res)
 }

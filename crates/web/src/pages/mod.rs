@@ -3,7 +3,9 @@
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
 pub(crate) mod captures;
+pub(crate) mod clues;
 pub(crate) mod dashboard;
+pub(crate) mod discovered;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;
@@ -12,6 +14,8 @@ pub(crate) mod packages;
 pub(crate) mod record;
 pub(crate) mod sites;
 pub(crate) mod transparency;
+pub(crate) mod triage;
+pub(crate) mod users;
 
 use askama::Template;
 use axum::http::header;

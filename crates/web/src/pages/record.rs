@@ -77,6 +77,7 @@ async fn load(
         .ok_or_else(|| WebError::NotFound(format!("网站 {site_id}")))?;
     record::build(
         app,
+        scope,
         &site,
         clue.as_ref(),
         fetches,

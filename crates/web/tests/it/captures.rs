@@ -118,7 +118,7 @@ async fn world() -> World {
         log: None,
         search: None,
         people: people::Policy::default(),
-        secure_cookies: false,
+        transport: web::Transport::default(),
         export: Some(sweep::export::ExportConfig {
             evidence_dir: evidence_dir.clone(),
             log: log_config(&log_dir, &keys_dir),
@@ -193,7 +193,11 @@ async fn a_capture_is_asked_by_one_inspector_and_confirmed_by_another() {
     )
     .await;
     assert_eq!(got.status, StatusCode::BAD_REQUEST);
-    assert!(got.body.contains("不属于任何已知网站"), "{}", got.body);
+    assert!(
+        got.body.contains("不属于您权限范围内的任何已知网站"),
+        "{}",
+        got.body
+    );
 
     let id = request_of(
         &post_form(
@@ -266,7 +270,10 @@ async fn a_capture_is_asked_by_one_inspector_and_confirmed_by_another() {
 
     // Custody and audit name the two users.
     let custody = store
-        .custody(&CustodyFilter::about([store::CustodySubject::Sweep(sweep)]))
+        .custody(&CustodyFilter::about(
+            Scope::City,
+            [store::CustodySubject::Sweep(sweep)],
+        ))
         .await
         .unwrap();
     assert_eq!(custody.len(), 1);
@@ -359,7 +366,7 @@ async fn a_capture_is_asked_by_one_inspector_and_confirmed_by_another() {
     );
     assert!(said.contains("Validation succeeded"), "{said}");
     let exported = store
-        .custody(&CustodyFilter::default())
+        .custody(&CustodyFilter::chain())
         .await
         .unwrap()
         .into_iter()
@@ -388,8 +395,13 @@ async fn a_pending_request_is_cancelled_and_scope_is_kept() {
         &[("csrf", &other_csrf), ("url", &w.url), ("reason", "核查")],
     )
     .await;
-    assert_eq!(got.status, StatusCode::FORBIDDEN);
-    assert!(got.body.contains("不在您的辖区内"), "{}", got.body);
+    // Outside their scope the site is not known to them: refused like an unknown site.
+    assert_eq!(got.status, StatusCode::BAD_REQUEST);
+    assert!(
+        got.body.contains("不属于您权限范围内的任何已知网站"),
+        "{}",
+        got.body
+    );
 
     let id = request_of(
         &post_form(
@@ -428,7 +440,7 @@ async fn a_pending_request_is_cancelled_and_scope_is_kept() {
     assert!(w
         .state
         .store
-        .custody(&CustodyFilter::default())
+        .custody(&CustodyFilter::chain())
         .await
         .unwrap()
         .is_empty());

@@ -10,10 +10,10 @@ use store::{verify_custody_chain, CustodyAction, CustodyFilter, NewCustody, Scop
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-use crate::{assert_security_headers, fixture, get, logged_in, post_form, request, view_evidence};
+use crate::{assert_security_headers, fixture, get, logged_in, post_form, send, view_evidence};
 
 async fn all_custody(store: &dyn Store) -> Vec<store::CustodyRecord> {
-    store.custody(&CustodyFilter::default()).await.unwrap()
+    store.custody(&CustodyFilter::chain()).await.unwrap()
 }
 
 #[tokio::test]
@@ -72,7 +72,7 @@ async fn a_posted_view_appends_a_custody_entry_and_shows_the_trail() {
     )
     .await;
     assert_eq!(got.status, StatusCode::FORBIDDEN);
-    let got = request(
+    let got = send(
         &fx.router,
         Request::post(format!("/evidence/{}/view", fx.fetch))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -104,7 +104,7 @@ async fn a_get_never_writes_custody() {
         "/captures".to_string(),
     ] {
         for method in ["GET", "HEAD"] {
-            let got = request(
+            let got = send(
                 &fx.router,
                 Request::builder()
                     .method(method)

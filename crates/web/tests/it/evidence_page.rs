@@ -286,9 +286,10 @@ async fn a_screenshot_is_shown_within_a_logged_view_only() {
         let store = store.clone();
         async move {
             store
-                .custody(&store::CustodyFilter::about([
-                    store::CustodySubject::record(&file, offset as i64),
-                ]))
+                .custody(&store::CustodyFilter::about(
+                    store::Scope::City,
+                    [store::CustodySubject::record(&file, offset as i64)],
+                ))
                 .await
                 .unwrap()
         }
@@ -302,7 +303,7 @@ async fn a_screenshot_is_shown_within_a_logged_view_only() {
         1
     );
     let custody_rows = store
-        .custody(&store::CustodyFilter::default())
+        .custody(&store::CustodyFilter::chain())
         .await
         .unwrap()
         .len();
@@ -325,7 +326,7 @@ async fn a_screenshot_is_shown_within_a_logged_view_only() {
     // Serving the image writes nothing: the view was logged when it was posted.
     assert_eq!(
         store
-            .custody(&store::CustodyFilter::default())
+            .custody(&store::CustodyFilter::chain())
             .await
             .unwrap()
             .len(),
@@ -384,12 +385,14 @@ async fn a_clue_has_its_own_extraction_record() {
         .find(|f| f.finding.evidence.is_some())
         .expect("the fixture's shop has a finding with evidence");
     let id = store
-        .create_clue(&store::NewClue {
-            site_id: fx.shop,
-            findings: vec![finding.id],
-            created_by: "inspector-li".into(),
-            summary: "首页绝对化用语".into(),
-        })
+        .create_clue(
+            &store::NewClue {
+                site_id: fx.shop,
+                findings: vec![finding.id],
+                summary: "首页绝对化用语".into(),
+            },
+            &store::Actor::system("inspector-li"),
+        )
         .await
         .unwrap();
     let got = get(

@@ -71,7 +71,7 @@ async fn logged_sweep(fx: &Fixture) -> SweepId {
 async fn exports(fx: &Fixture) -> Vec<store::CustodyRecord> {
     fx.state
         .store
-        .custody(&CustodyFilter::default())
+        .custody(&CustodyFilter::chain())
         .await
         .unwrap()
         .into_iter()

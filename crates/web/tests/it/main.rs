@@ -1,17 +1,21 @@
 //! Integration tests of the console: the router over an in-memory SQLite store filled through
 //! the `Store` trait, and a real WARC file written with `evidence::WarcWriter` into a temporary
 //! evidence directory. Requests go through `tower::ServiceExt::oneshot` (no socket), except in
-//! `socket`, which serves on 127.0.0.1.
+//! `socket` and `transport`, which serve on 127.0.0.1.
 
 mod api;
+mod auth;
 mod captures;
 mod custody;
 mod evidence_page;
 mod exports;
+mod forms;
 mod pages;
 mod register;
+mod scope;
 mod socket;
 mod transparency;
+mod transport;
 
 use std::sync::Arc;
 use store::prelude::*;
@@ -269,8 +273,14 @@ pub async fn fixture() -> Fixture {
             log.append(format!("sha256:{i:064}").as_bytes()).unwrap();
         }
         let signer = evidence::tlog::Signer::load_or_create(&keys_dir, "console-test").unwrap();
-        evidence::tlog::sign_and_store(&log, &signer, "wangjian.test/log", chrono::Utc::now())
-            .unwrap();
+        evidence::tlog::sign_and_store(
+            &log,
+            &signer,
+            "wangjian.test/log",
+            chrono::Utc::now(),
+            None,
+        )
+        .unwrap();
     }
     let state = AppState {
         store: Arc::new(store),
@@ -282,7 +292,7 @@ pub async fn fixture() -> Fixture {
         }),
         search: None,
         people: people::Policy::default(),
-        secure_cookies: false,
+        transport: web::Transport::default(),
         export: Some(sweep::export::ExportConfig {
             evidence_dir: dir.path().join("evidence"),
             log: log_config(&log_dir, &keys_dir),
@@ -395,27 +405,15 @@ pub async fn post_form(router: &Router, uri: &str, form: &[(&str, &str)]) -> Got
         .map(|(k, v)| format!("{k}={}", web::encode_form_value(v)))
         .collect::<Vec<_>>()
         .join("&");
-    let res = router
-        .clone()
-        .oneshot(
-            Request::post(uri)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .header("sec-fetch-site", "same-origin")
-                .body(Body::from(body))
-                .unwrap(),
-        )
-        .await
-        .unwrap();
-    let status = res.status();
-    let headers = res.headers().clone();
-    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    Got {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).expect("UTF-8 body"),
-    }
+    send(
+        router,
+        Request::post(uri)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("sec-fetch-site", "same-origin")
+            .body(Body::from(body))
+            .unwrap(),
+    )
+    .await
 }
 
 pub struct Got {
@@ -437,11 +435,12 @@ impl Got {
 }
 
 pub async fn get(router: &Router, uri: &str) -> Got {
-    request(router, Request::get(uri).body(Body::empty()).unwrap()).await
+    send(router, Request::get(uri).body(Body::empty()).unwrap()).await
 }
 
-/// Sends `req`; the body as text (lossy: a download's bytes are looked at with [`bytes`]).
-pub async fn request(router: &Router, req: Request<Body>) -> Got {
+/// Sends one request through the router; the body as text (lossy: a download's bytes are
+/// looked at with [`bytes`]).
+pub async fn send(router: &Router, req: Request<Body>) -> Got {
     let res = router.clone().oneshot(req).await.unwrap();
     let status = res.status();
     let headers = res.headers().clone();

@@ -12,7 +12,7 @@ use tower::ServiceExt;
 
 /// The fixture plus a filing with a conflict, a food permit from the food department that has
 /// expired, a class for the shop that disagrees with the register, and a discovered site.
-async fn joined() -> (Fixture, i64) {
+pub(crate) async fn joined() -> (Fixture, i64) {
     let f = fixture().await;
     let store = f.state.store.clone();
     let e = store
@@ -212,7 +212,7 @@ async fn search_and_discovered_sites() {
     let e = f
         .state
         .store
-        .entity(domain::EntityId(id))
+        .entity(Scope::City, domain::EntityId(id))
         .await
         .unwrap()
         .unwrap();

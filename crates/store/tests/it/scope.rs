@@ -1,0 +1,1044 @@
+//! Scope: every read method of district-owned rows, asked in several scopes, sees exactly the
+//! rows of that scope, and another district's id answers like a missing one.
+//!
+//! The records belong to five owners: `a` (1 entity in 青秀区), `b` (2 entities in 兴宁区), `c`
+//! (4 entities in 江南区, an evaluator's), `d` (8 entities in 江南区, not the evaluator's) and
+//! `x` (16 discovered sites attached to no entity: the city's only). Each site has one fetch,
+//! one finding and one clue, so counts differ per owner. Custody rows are about each owner's
+//! record, screenshot (a record no fetch points at, in the owner's capture file), site, clue
+//! and capture; each owner's first site has a two-person capture request; the city's own rows (`z`) are about the sweep over everyone, a record no fetch
+//! points at in that sweep's file, a file without fetches and a subject that does not parse.
+//!
+//! The table in [`seen`] has one entry per read method with a scope, and
+//! [`every_scoped_read_method_is_in_the_table`] reads the traits' source so that a new one
+//! cannot be left out.
+
+use crate::{entity, TestStore, T0};
+use ::store::*;
+use domain::{
+    CaptureRequestId, Category, ClueId, EntityId, FetchId, FindingId, SiteId, SiteKind, SweepId,
+    Triage,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// The owners of the records; `z` is the city's own custody rows.
+const OWNERS: [char; 5] = ['a', 'b', 'c', 'd', 'x'];
+/// How many entities (for `x`: unattached sites) each owner has.
+fn weight(owner: char) -> i64 {
+    match owner {
+        'a' => 1,
+        'b' => 2,
+        'c' => 4,
+        'd' => 8,
+        'x' => 16,
+        _ => 0,
+    }
+}
+
+fn district_of(owner: char) -> &'static str {
+    match owner {
+        'a' => "450103",
+        'b' => "450102",
+        _ => "450105",
+    }
+}
+
+/// The shared ICP filing of every entity (each site its own `-n`), and a former name they all
+/// once had: lookups by them find every entity.
+const ICP_FILING: &str = "桂ICP备2099000001号";
+const SHARED_FORMER_NAME: &str = "南宁市共同旧名商行";
+/// The file every sweep fetch's record is in (a sweep's file mixes districts).
+const SWEEP_FILE: &str = "scope-sweep.warc.gz";
+
+struct Owner {
+    tag: char,
+    entities: Vec<Entity>,
+    sites: Vec<Site>,
+    /// The sweep fetch of each site, in site order.
+    fetches: Vec<FetchId>,
+    findings: Vec<FindingId>,
+    clues: Vec<ClueId>,
+    /// The capture taken of the first site for its clue.
+    capture: SweepId,
+    /// A two-person capture request for the first site's clue.
+    capture_request: CaptureRequestId,
+    /// A discovered site proposed for the first entity (for `x`: one of its discoveries).
+    discovered: i64,
+}
+
+struct Fixture {
+    sweep: SweepId,
+    owners: Vec<Owner>,
+    /// Whose each site, entity and custody subject is.
+    site_owner: BTreeMap<SiteId, char>,
+    entity_owner: BTreeMap<EntityId, char>,
+    subject_owner: BTreeMap<String, char>,
+}
+
+impl Fixture {
+    fn owner(&self, tag: char) -> &Owner {
+        self.owners.iter().find(|o| o.tag == tag).expect("an owner")
+    }
+
+    fn of_site(&self, id: SiteId) -> char {
+        *self.site_owner.get(&id).expect("a site of the fixture")
+    }
+
+    fn of_entity(&self, id: EntityId) -> char {
+        *self
+            .entity_owner
+            .get(&id)
+            .expect("an entity of the fixture")
+    }
+}
+
+fn fetch(sweep: SweepId, site: &Site, file: &str, offset: i64) -> NewFetch {
+    NewFetch {
+        sweep_id: sweep,
+        site_id: site.id,
+        url: format!("http://{}/", site.host),
+        fetched_at: crate::at(T0 + 100),
+        status: Some(200),
+        content_type: Some("text/html; charset=utf-8".into()),
+        bytes: 100,
+        payload_digest: Some(format!("sha256:{offset:064}")),
+        error: None,
+        evidence: Some(EvidencePointer {
+            warc_file: file.into(),
+            offset,
+            digest: format!("sha256:{offset:064}"),
+        }),
+        etag: None,
+        last_modified: None,
+        record_id: Some(format!("<urn:uuid:{file}-{offset}>")),
+        revisit_of: None,
+    }
+}
+
+async fn fixture(store: &dyn Store) -> Fixture {
+    // The register: every owner but `x`, one site per entity.
+    let mut inputs = Vec::new();
+    let mut n = 0;
+    for o in ['a', 'b', 'c', 'd'] {
+        for i in 0..weight(o) {
+            n += 1;
+            inputs.push(EntityInput {
+                former_names: vec![SHARED_FORMER_NAME.into()],
+                icp: Some(format!("{ICP_FILING}-{n}")),
+                ..entity(
+                    &format!("MA6K{n:04}"),
+                    &format!("南宁市范围{o}{i}商行"),
+                    SiteKind::TradingSite,
+                    district_of(o),
+                    &[&format!("{o}{i}.scope.test")],
+                )
+            });
+        }
+    }
+    store.upsert_entities(&inputs, "test").await.unwrap();
+    let entities = store
+        .list_entities(Scope::City, &EntityFilter::default())
+        .await
+        .unwrap();
+    let sites = store
+        .list_sites(Scope::City, &SiteFilter::default())
+        .await
+        .unwrap();
+    let tag_of_host = |host: &str| host.chars().next().unwrap();
+    let sweep = store
+        .create_sweep(&sites.iter().map(|s| s.id).collect::<Vec<_>>())
+        .await
+        .unwrap();
+
+    // `x`: sites linked from `a`'s site, promoted into the sweep, attached to nobody.
+    let seen = |host: String| NewDiscovery {
+        host,
+        path_prefix: String::new(),
+        sighting: Sighting {
+            from_url: "http://a0.scope.test/".into(),
+            anchor: "友情链接".into(),
+            hidden: false,
+            evidence: None,
+        },
+    };
+    let progress = |discoveries: Vec<NewDiscovery>| SiteProgress {
+        sweep,
+        site: sites[0].id,
+        fetches: vec![],
+        frontier: FrontierUpdate::Keep,
+        finish: None,
+        discoveries,
+        classified: None,
+        shown: None,
+    };
+    store
+        .commit_progress(&progress(
+            (0..weight('x'))
+                .map(|i| seen(format!("x{i}.found.test")))
+                .collect(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.promote_discoveries(sweep).await.unwrap().len() as i64,
+        weight('x')
+    );
+    // A discovery per owner, proposed for its first entity.
+    store
+        .commit_progress(&progress(
+            ['a', 'b', 'c', 'd']
+                .iter()
+                .map(|o| seen(format!("found-{o}.test")))
+                .collect(),
+        ))
+        .await
+        .unwrap();
+    let discovered = store
+        .list_discovered(Scope::City, &DiscoveryFilter::default())
+        .await
+        .unwrap();
+    let sites = store
+        .list_sites(Scope::City, &SiteFilter::default())
+        .await
+        .unwrap();
+
+    let mut fx = Fixture {
+        sweep,
+        owners: Vec::new(),
+        site_owner: BTreeMap::new(),
+        entity_owner: BTreeMap::new(),
+        subject_owner: BTreeMap::new(),
+    };
+    // The city's supervisor asks for every owner's capture request.
+    let requester = store
+        .create_user(
+            &NewUser {
+                username: "requester".into(),
+                display_name: "requester".into(),
+                role: domain::Role::Supervisor,
+                districts: vec![],
+                entities: vec![],
+                password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+            },
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
+    let mut offset = 1000;
+    for tag in OWNERS {
+        let own_sites: Vec<Site> = sites
+            .iter()
+            .filter(|s| tag_of_host(&s.host) == tag)
+            .cloned()
+            .collect();
+        assert_eq!(own_sites.len() as i64, weight(tag), "sites of {tag}");
+        let own_entities: Vec<Entity> = entities
+            .iter()
+            .filter(|e| e.input.name.starts_with(&format!("南宁市范围{tag}")))
+            .cloned()
+            .collect();
+        let (mut fetches, mut findings, mut clues) = (Vec::new(), Vec::new(), Vec::new());
+        for site in &own_sites {
+            fx.site_owner.insert(site.id, tag);
+            offset += 10;
+            let f = fetch(sweep, site, SWEEP_FILE, offset);
+            let finding = NewFinding {
+                sweep_id: sweep,
+                site_id: site.id,
+                fetch_id: None,
+                url: f.url.clone(),
+                category: Category::AdAbsoluteTerm,
+                rule_id: format!("scope.{tag}"),
+                rule_pack: "core@1".into(),
+                severity: Category::AdAbsoluteTerm.severity(),
+                excerpt: format!("{} 全网最低价", site.host),
+                location: "text".into(),
+                evidence: f.evidence.clone(),
+                found_at: crate::at(T0 + 101),
+            };
+            fetches.push(store.record_fetch(&f, &[finding]).await.unwrap());
+            let finding = store
+                .list_findings(
+                    Scope::City,
+                    &FindingFilter {
+                        site_id: Some(site.id),
+                        ..FindingFilter::default()
+                    },
+                )
+                .await
+                .unwrap()[0]
+                .id;
+            findings.push(finding);
+            clues.push(
+                store
+                    .create_clue(
+                        &NewClue {
+                            site_id: site.id,
+                            findings: vec![finding],
+                            summary: "绝对化用语".into(),
+                        },
+                        &Actor::system("test"),
+                    )
+                    .await
+                    .unwrap(),
+            );
+            store
+                .save_frontier(sweep, site.id, &serde_json::json!({ "site": site.host }))
+                .await
+                .unwrap();
+        }
+        for e in &own_entities {
+            fx.entity_owner.insert(e.id, tag);
+        }
+        // An inspector's capture of the first site, for its clue, in a file of its own.
+        let first = &own_sites[0];
+        let capture = store
+            .create_capture(first.id, Some(clues[0]))
+            .await
+            .unwrap();
+        let capture_file = format!("capture-{tag}.warc.gz");
+        store
+            .record_fetch(&fetch(capture, first, &capture_file, 0), &[])
+            .await
+            .unwrap();
+        let discovered = match own_entities.first() {
+            Some(e) => {
+                let d = discovered
+                    .iter()
+                    .find(|d| d.host == format!("found-{tag}.test"))
+                    .expect("the owner's discovery");
+                store
+                    .set_proposal(
+                        d.id,
+                        Some(&Proposal {
+                            entity: e.id,
+                            reason: "its pages show the USCC".into(),
+                        }),
+                    )
+                    .await
+                    .unwrap();
+                d.id
+            }
+            None => {
+                discovered
+                    .iter()
+                    .find(|d| d.site_id == Some(first.id))
+                    .expect("x's discovery")
+                    .id
+            }
+        };
+        for subject in [
+            CustodySubject::record(SWEEP_FILE, offset - 10 * (weight(tag) - 1)),
+            CustodySubject::record(&capture_file, 5000),
+            CustodySubject::Site(SiteAddress::from_parts(&first.host, &first.path_prefix)),
+            CustodySubject::Clue(clues[0]),
+            CustodySubject::Sweep(capture),
+        ] {
+            fx.subject_owner.insert(subject.to_string(), tag);
+        }
+        let capture_request = store
+            .create_capture_request(
+                &NewCaptureRequest {
+                    url: format!("http://{}{}", first.host, first.path_prefix),
+                    site_id: first.id,
+                    clue_id: Some(clues[0]),
+                    reason: "scope".into(),
+                    requested_by: requester.id,
+                },
+                &Actor::system("test"),
+            )
+            .await
+            .unwrap()
+            .id;
+        fx.owners.push(Owner {
+            tag,
+            entities: own_entities,
+            sites: own_sites,
+            fetches,
+            findings,
+            clues,
+            capture,
+            capture_request,
+            discovered,
+        });
+    }
+    // The first fetch of each owner is the record its custody row names.
+    for o in &fx.owners {
+        let f = store
+            .fetch(Scope::City, o.fetches[0])
+            .await
+            .unwrap()
+            .unwrap();
+        let p = f.fetch.evidence.unwrap();
+        assert_eq!(
+            fx.subject_owner
+                .get(&CustodySubject::record(&p.warc_file, p.offset).to_string()),
+            Some(&o.tag)
+        );
+    }
+    for subject in [
+        CustodySubject::Sweep(sweep).to_string(),
+        CustodySubject::record(SWEEP_FILE, 999_999).to_string(),
+        CustodySubject::record("no-fetches.warc.gz", 0).to_string(),
+        "not a subject".to_string(),
+    ] {
+        fx.subject_owner.insert(subject, 'z');
+    }
+    for (subject, _) in fx.subject_owner.clone() {
+        store
+            .append_custody(&NewCustody {
+                actor: "user:test".into(),
+                action: CustodyAction::View,
+                subject,
+                reason: NO_REASON.into(),
+            })
+            .await
+            .unwrap();
+    }
+
+    // Filings, joined by USCC, naming the entity's own domain; `a`'s second filing names the
+    // domain of `b`'s site (a conflict whose other party only a scope with `b` may see).
+    let mut filings = Vec::new();
+    for o in &fx.owners {
+        for (e, s) in o.entities.iter().zip(&o.sites) {
+            filings.push(FilingInput {
+                source: "telecom".into(),
+                record_key: format!("own-{}", e.id),
+                kind: "icp".into(),
+                uscc: Some(e.input.uscc.clone()),
+                domain: Some(s.host.clone()),
+                name: None,
+                number: None,
+                scope: None,
+                valid_from: None,
+                valid_until: None,
+                status: None,
+                address: None,
+                fields: BTreeMap::new(),
+            });
+        }
+    }
+    filings.push(FilingInput {
+        record_key: "other-domain".into(),
+        domain: Some(fx.owner('b').sites[0].host.clone()),
+        ..filings[0].clone()
+    });
+    store.upsert_filings(&filings).await.unwrap();
+    fx
+}
+
+/// The scopes asked, and the owners each may see.
+fn scopes(fx: &Fixture) -> Vec<(&'static str, Scope, &'static str)> {
+    let d = |code: &str| domain::DistrictCode::parse(code).unwrap();
+    vec![
+        ("city", Scope::City, "abcdxz"),
+        ("one district", Scope::district(d("450103")), "a"),
+        (
+            "two districts",
+            Scope::Districts(Arc::from([d("450103"), d("450102")])),
+            "ab",
+        ),
+        (
+            "an evaluator's entities",
+            Scope::Entities(fx.owner('c').entities.iter().map(|e| e.id).collect()),
+            "c",
+        ),
+        ("no districts", Scope::Districts(Arc::from([])), ""),
+        ("no entities", Scope::Entities(Arc::from([])), ""),
+    ]
+}
+
+/// How many rows each owner contributes to a count.
+type PerOwner = fn(char) -> i64;
+
+/// What a method returned: the owners of its rows, or counts (each with how many rows every
+/// owner contributes).
+enum Seen {
+    Owners(BTreeSet<char>),
+    Counts(Vec<(i64, PerOwner)>),
+}
+
+fn owners(it: impl IntoIterator<Item = char>) -> Seen {
+    Seen::Owners(it.into_iter().collect())
+}
+
+/// The owners whose id answers (`$body` true), asking each owner's id in turn.
+macro_rules! per_owner {
+    ($fx:expr, |$o:ident| $body:expr) => {{
+        let mut out = BTreeSet::new();
+        for $o in &$fx.owners {
+            if $body {
+                out.insert($o.tag);
+            }
+        }
+        Seen::Owners(out)
+    }};
+}
+
+/// Every read method with a scope: what it returns in `scope`, and which owners it can return
+/// at all.
+const METHODS: &[&str] = &[
+    "entity_by_uscc",
+    "entity",
+    "count_entities",
+    "list_entities",
+    "entities_since",
+    "entities_by_icp",
+    "entities_by_name",
+    "entity_history",
+    "entity_sites",
+    "entity_filings",
+    "list_discovered",
+    "discovered",
+    "list_sites",
+    "site",
+    "site_for_url",
+    "pending_sites",
+    "frontier",
+    "fetched_urls",
+    "site_fetches",
+    "sweep_fetches",
+    "last_validators",
+    "site_history",
+    "fetch",
+    "finding",
+    "pages_after",
+    "list_findings",
+    "count_findings",
+    "finding_counts",
+    "totals",
+    "triage_finding",
+    "rule_triage",
+    "clue",
+    "list_clues",
+    "count_clues",
+    "clue_fetches",
+    "custody",
+    "capture_request",
+    "list_capture_requests",
+    "step_capture_request",
+];
+
+fn entities_weight(o: char) -> i64 {
+    if o == 'x' {
+        0
+    } else {
+        weight(o)
+    }
+}
+
+/// Every site has one sweep fetch; each owner's first site also one capture fetch.
+fn fetches_weight(o: char) -> i64 {
+    weight(o) + 1
+}
+
+async fn seen(
+    store: &dyn Store,
+    fx: &Fixture,
+    scope: &Scope,
+    method: &str,
+) -> (&'static str, Seen) {
+    let sc = || scope.clone();
+    const REGISTER: &str = "abcd";
+    const ALL: &str = "abcdx";
+    match method {
+        "entity_by_uscc" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                store
+                    .entity_by_uscc(sc(), &e.input.uscc)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }),
+        ),
+        "entity" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                store.entity(sc(), e.id).await.unwrap().is_some()
+            }),
+        ),
+        "count_entities" => (
+            REGISTER,
+            Seen::Counts(vec![(
+                store.count_entities(sc()).await.unwrap(),
+                entities_weight,
+            )]),
+        ),
+        "list_entities" => {
+            let list = store
+                .list_entities(sc(), &EntityFilter::default())
+                .await
+                .unwrap();
+            (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
+        }
+        "entities_since" => {
+            let list = store.entities_since(sc(), 0, 1000).await.unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|(_, e)| fx.of_entity(e.id))),
+            )
+        }
+        "entities_by_icp" => {
+            let list = store.entities_by_icp(sc(), ICP_FILING).await.unwrap();
+            (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
+        }
+        "entities_by_name" => {
+            let list = store
+                .entities_by_name(sc(), SHARED_FORMER_NAME)
+                .await
+                .unwrap();
+            (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
+        }
+        "entity_history" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                !store.entity_history(sc(), e.id).await.unwrap().is_empty()
+            }),
+        ),
+        "entity_sites" => {
+            let mut out = BTreeSet::new();
+            for o in &fx.owners {
+                for e in o.entities.iter().take(1) {
+                    for s in store.entity_sites(sc(), e.id).await.unwrap() {
+                        out.insert(fx.of_site(s.id));
+                    }
+                }
+            }
+            (REGISTER, Seen::Owners(out))
+        }
+        "entity_filings" => {
+            let mut out = BTreeSet::new();
+            for o in &fx.owners {
+                for e in o.entities.iter().take(1) {
+                    for f in store.entity_filings(sc(), e.id).await.unwrap() {
+                        out.insert(fx.of_entity(f.entity_id.expect("joined")));
+                        if let Some((other, _)) = f.domain_entity {
+                            out.insert(fx.of_entity(other));
+                        }
+                    }
+                }
+            }
+            (REGISTER, Seen::Owners(out))
+        }
+        "list_discovered" => {
+            let list = store
+                .list_discovered(sc(), &DiscoveryFilter::default())
+                .await
+                .unwrap();
+            (
+                ALL,
+                owners(
+                    list.iter()
+                        .map(|d| d.proposed_entity.map_or('x', |e| fx.of_entity(e))),
+                ),
+            )
+        }
+        "discovered" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store
+                    .discovered(sc(), o.discovered)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }),
+        ),
+        "list_sites" => {
+            let list = store
+                .list_sites(sc(), &SiteFilter::default())
+                .await
+                .unwrap();
+            (ALL, owners(list.iter().map(|s| fx.of_site(s.id))))
+        }
+        "site" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store.site(sc(), o.sites[0].id).await.unwrap().is_some()
+            }),
+        ),
+        "site_for_url" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store
+                    .site_for_url(sc(), &o.sites[0].host, "/index.html")
+                    .await
+                    .unwrap()
+                    .is_some()
+            }),
+        ),
+        "pending_sites" => {
+            let list = store.pending_sites(sc(), fx.sweep).await.unwrap();
+            (ALL, owners(list.iter().map(|s| fx.of_site(s.id))))
+        }
+        "frontier" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store
+                    .frontier(sc(), fx.sweep, o.sites[0].id)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }),
+        ),
+        "fetched_urls" => (
+            ALL,
+            per_owner!(fx, |o| {
+                !store
+                    .fetched_urls(sc(), fx.sweep, o.sites[0].id)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            }),
+        ),
+        "site_fetches" => {
+            let mut out = BTreeSet::new();
+            for o in &fx.owners {
+                for f in store.site_fetches(sc(), o.sites[0].id, 10).await.unwrap() {
+                    out.insert(fx.of_site(f.fetch.site_id));
+                }
+            }
+            (ALL, Seen::Owners(out))
+        }
+        "sweep_fetches" => {
+            let list = store.sweep_fetches(sc(), fx.sweep).await.unwrap();
+            let mut out: BTreeSet<char> =
+                list.iter().map(|f| fx.of_site(f.fetch.site_id)).collect();
+            for o in &fx.owners {
+                for f in store.sweep_fetches(sc(), o.capture).await.unwrap() {
+                    out.insert(fx.of_site(f.fetch.site_id));
+                }
+            }
+            (ALL, Seen::Owners(out))
+        }
+        "last_validators" => (
+            ALL,
+            per_owner!(fx, |o| {
+                !store
+                    .last_validators(sc(), o.sites[0].id, SweepId(i64::MAX))
+                    .await
+                    .unwrap()
+                    .is_empty()
+            }),
+        ),
+        "site_history" => (
+            ALL,
+            per_owner!(fx, |o| {
+                !store
+                    .site_history(sc(), o.sites[0].id, 0)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            }),
+        ),
+        "fetch" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store.fetch(sc(), o.fetches[0]).await.unwrap().is_some()
+            }),
+        ),
+        "finding" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store.finding(sc(), o.findings[0]).await.unwrap().is_some()
+            }),
+        ),
+        "pages_after" => {
+            let list = store.pages_after(sc(), 0, 1000).await.unwrap();
+            (
+                ALL,
+                owners(list.iter().map(|p| fx.of_site(p.fetch.fetch.site_id))),
+            )
+        }
+        "list_findings" => {
+            let list = store
+                .list_findings(sc(), &FindingFilter::default())
+                .await
+                .unwrap();
+            (
+                ALL,
+                owners(list.iter().map(|f| fx.of_site(f.finding.site_id))),
+            )
+        }
+        "count_findings" => (
+            ALL,
+            Seen::Counts(vec![(
+                store
+                    .count_findings(sc(), &FindingFilter::default())
+                    .await
+                    .unwrap(),
+                weight,
+            )]),
+        ),
+        "finding_counts" => {
+            let cells = store.finding_counts(sc()).await.unwrap();
+            (
+                ALL,
+                Seen::Counts(vec![(cells.iter().map(|c| c.count).sum(), weight)]),
+            )
+        }
+        "totals" => {
+            let t = store.totals(sc()).await.unwrap();
+            (
+                ALL,
+                Seen::Counts(vec![
+                    (t.entities, entities_weight),
+                    (t.sites, weight),
+                    (t.fetches, fetches_weight),
+                    (t.findings, weight),
+                ]),
+            )
+        }
+        "triage_finding" => (
+            ALL,
+            per_owner!(fx, |o| {
+                let decision = TriageDecision {
+                    decision: Triage::Confirmed,
+                    reason: None,
+                };
+                match store
+                    .triage_finding(sc(), o.findings[0], &decision, &Actor::system("test"))
+                    .await
+                {
+                    Ok(f) => {
+                        assert_eq!(f.id, o.findings[0]);
+                        true
+                    }
+                    Err(StoreError::NotFound(_)) => false,
+                    Err(e) => panic!("triage_finding: {e}"),
+                }
+            }),
+        ),
+        "rule_triage" => {
+            let rules = store.rule_triage(sc()).await.unwrap();
+            let tags = rules.iter().map(|r| {
+                r.rule_id
+                    .strip_prefix("scope.")
+                    .and_then(|t| t.chars().next())
+                    .expect("a rule of the fixture")
+            });
+            (ALL, owners(tags))
+        }
+        "clue" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store.clue(sc(), o.clues[0]).await.unwrap().is_some()
+            }),
+        ),
+        "list_clues" => {
+            let list = store
+                .list_clues(sc(), &ClueFilter::default())
+                .await
+                .unwrap();
+            (ALL, owners(list.iter().map(|c| fx.of_site(c.site_id))))
+        }
+        "count_clues" => (
+            ALL,
+            Seen::Counts(vec![(
+                store
+                    .count_clues(sc(), &ClueFilter::default())
+                    .await
+                    .unwrap(),
+                weight,
+            )]),
+        ),
+        "clue_fetches" => {
+            let mut out = BTreeSet::new();
+            for o in &fx.owners {
+                for f in store.clue_fetches(sc(), o.clues[0]).await.unwrap() {
+                    out.insert(fx.of_site(f.fetch.site_id));
+                }
+            }
+            (ALL, Seen::Owners(out))
+        }
+        "capture_request" => (
+            ALL,
+            per_owner!(fx, |o| {
+                store
+                    .capture_request(sc(), o.capture_request)
+                    .await
+                    .unwrap()
+                    .is_some()
+            }),
+        ),
+        "list_capture_requests" => {
+            let list = store
+                .list_capture_requests(sc(), &CaptureRequestFilter::default())
+                .await
+                .unwrap();
+            (ALL, owners(list.iter().map(|r| fx.of_site(r.site_id))))
+        }
+        // The first scope in scope cancels the request; later ones are refused by its state,
+        // which also says it was found.
+        "step_capture_request" => (
+            ALL,
+            per_owner!(fx, |o| {
+                match store
+                    .step_capture_request(
+                        sc(),
+                        o.capture_request,
+                        &CaptureStep::Cancel,
+                        &Actor::system("test"),
+                    )
+                    .await
+                {
+                    Ok(r) => {
+                        assert_eq!(r.id, o.capture_request);
+                        true
+                    }
+                    Err(StoreError::Step(_)) => true,
+                    Err(StoreError::NotFound(_)) => false,
+                    Err(e) => panic!("step_capture_request: {e}"),
+                }
+            }),
+        ),
+        "custody" => {
+            let all = store.custody(&CustodyFilter::all(sc())).await.unwrap();
+            // About given subjects, and only the newest: the same rows, narrowed.
+            let subjects: Vec<CustodySubject> = fx
+                .subject_owner
+                .keys()
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            let about = store
+                .custody(&CustodyFilter::about(sc(), subjects.clone()))
+                .await
+                .unwrap();
+            let parsed: Vec<&CustodyRecord> = all
+                .iter()
+                .filter(|r| r.subject.parse::<CustodySubject>().is_ok())
+                .collect();
+            assert_eq!(about.iter().collect::<Vec<_>>(), parsed, "custody about");
+            let newest = store
+                .custody(&CustodyFilter::all(sc()).newest(3))
+                .await
+                .unwrap();
+            assert_eq!(newest, all[all.len().saturating_sub(3)..], "custody newest");
+            let one = store
+                .custody(&CustodyFilter::about(sc(), subjects.into_iter().take(1)).newest(1))
+                .await
+                .unwrap();
+            assert!(one.len() <= 1);
+            (
+                "abcdxz",
+                owners(all.iter().map(|r| fx.subject_owner[&r.subject])),
+            )
+        }
+        other => panic!("no table entry for {other}"),
+    }
+}
+
+fn expected_owners(possible: &str, allowed: &str) -> BTreeSet<char> {
+    possible.chars().filter(|c| allowed.contains(*c)).collect()
+}
+
+async fn every_read_sees_exactly_its_scope(store: TestStore) {
+    let fx = fixture(&*store).await;
+    let mut wrong = Vec::new();
+    for (name, scope, allowed) in scopes(&fx) {
+        for method in METHODS {
+            let (possible, got) = seen(&*store, &fx, &scope, method).await;
+            let want = expected_owners(possible, allowed);
+            match got {
+                Seen::Owners(got) if got != want => wrong.push(format!(
+                    "{method} in {name}: saw the rows of {got:?}, expected {want:?}"
+                )),
+                Seen::Owners(_) => {}
+                Seen::Counts(counts) => {
+                    for (i, (got, per_owner)) in counts.into_iter().enumerate() {
+                        let want: i64 = want.iter().map(|&o| per_owner(o)).sum();
+                        if got != want {
+                            wrong.push(format!(
+                                "{method} in {name}: count {i} is {got}, expected {want}"
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "reads that ignore their scope:\n{}",
+        wrong.join("\n")
+    );
+}
+
+/// The table above names every read method of the store's traits that takes a `Scope` (or a
+/// `CustodyFilter`, which carries one): a new one must be added to it.
+#[test]
+fn every_scoped_read_method_is_in_the_table() {
+    let source = include_str!("../../src/lib.rs");
+    let mut scoped = BTreeSet::new();
+    for chunk in source.split("async fn ").skip(1) {
+        let name = chunk.split('(').next().unwrap().trim();
+        let params = &chunk[..chunk.find(')').unwrap()];
+        if params.contains(": Scope") || params.contains("CustodyFilter") {
+            scoped.insert(name.to_string());
+        }
+    }
+    let table: BTreeSet<String> = METHODS.iter().map(|m| m.to_string()).collect();
+    assert_eq!(scoped, table);
+}
+
+/// Which site owns a URL is decided among all sites before the scope is asked: a shop outside
+/// the scope does not hand its URLs to the platform's site, which is in it.
+async fn a_shop_out_of_scope_is_not_answered_as_its_platform(store: TestStore) {
+    store
+        .upsert_entities(
+            &[
+                entity(
+                    "MA6K9001",
+                    "南宁市平台有限公司",
+                    SiteKind::Platform,
+                    "450103",
+                    &["mall.scope.test"],
+                ),
+                entity(
+                    "MA6K9002",
+                    "南宁市兴宁某店",
+                    SiteKind::PlatformShop,
+                    "450102",
+                    &["mall.scope.test/shop/7"],
+                ),
+            ],
+            "test",
+        )
+        .await
+        .unwrap();
+    let qingxiu = Scope::district(domain::DistrictCode::parse("450103").unwrap());
+    let of = |scope: Scope, path: &'static str| {
+        let store = &store;
+        async move {
+            store
+                .site_for_url(scope, "mall.scope.test", path)
+                .await
+                .unwrap()
+                .map(|s| s.address())
+        }
+    };
+    assert_eq!(
+        of(Scope::City, "/shop/7/item/1").await.as_deref(),
+        Some("mall.scope.test/shop/7")
+    );
+    assert_eq!(of(qingxiu.clone(), "/shop/7/item/1").await, None);
+    assert_eq!(
+        of(qingxiu, "/about").await.as_deref(),
+        Some("mall.scope.test")
+    );
+}
+
+crate::on_every_backend!(
+    every_read_sees_exactly_its_scope,
+    a_shop_out_of_scope_is_not_answered_as_its_platform
+);
