@@ -113,14 +113,22 @@ async fn serves_the_console_over_tls() {
     let name = rustls::pki_types::ServerName::try_from("localhost").unwrap();
     let tcp = TcpStream::connect(server.addr).await.unwrap();
     let mut conn = connector.connect(name, tcp).await.unwrap();
-    let text = exchange_on(&mut conn, &get_request("/login", &format!("localhost:{port}"))).await;
+    let text = exchange_on(
+        &mut conn,
+        &get_request("/login", &format!("localhost:{port}")),
+    )
+    .await;
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     let (head, body) = split(&text);
     assert!(head.contains("content-security-policy: default-src 'none'"));
     assert!(body.contains("登录"));
 
     // Plain HTTP to the TLS port gets no HTTP answer.
-    let text = exchange(server.addr, &get_request("/login", &format!("localhost:{port}"))).await;
+    let text = exchange(
+        server.addr,
+        &get_request("/login", &format!("localhost:{port}")),
+    )
+    .await;
     assert!(!text.contains("HTTP/1.1"), "{text}");
 
     // A client that never starts the handshake is closed after the header-read timeout.
