@@ -8,7 +8,7 @@
 //! The harness ([`Console`], [`Driver`], [`Browser`]) is shared by every scenario; a scenario is
 //! a sequence of `login`, `goto`, `fill`, `check`, `click_button` and `page_text`.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::time::Duration;
@@ -74,6 +74,21 @@ fn read_until<T>(out: ChildStdout, what: &str, find: impl Fn(&str) -> Option<T>)
 struct Driver {
     _process: Killed,
     url: String,
+}
+
+/// chromedriver's `/shutdown` ends its sessions and their browsers too, also those of a test
+/// that failed before closing its [`Browser`]; killing the driver alone would leave them.
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let addr = self.url.trim_start_matches("http://");
+        if let Ok(mut conn) = std::net::TcpStream::connect(addr) {
+            let request =
+                format!("GET /shutdown HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
+            if conn.write_all(request.as_bytes()).is_ok() {
+                let _ = conn.read_to_end(&mut Vec::new());
+            }
+        }
+    }
 }
 
 impl Driver {
@@ -594,7 +609,7 @@ async fn auditor_reads_but_cannot_triage(b: &Browser, console: &Console, seen: &
     assert_eq!(console.rule_counts(), before, "nothing changed");
 }
 
-/// Wrong passwords through the form: four are told apart from nothing, the fifth locks the
+/// Wrong passwords through the form: the first four are refused as wrong, the fifth locks the
 /// account, and the right password then is refused with 账户已锁定 and no session.
 async fn five_wrong_passwords_lock_the_account(b: &Browser) {
     // The password is right to begin with.
