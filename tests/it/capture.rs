@@ -8,10 +8,34 @@ use std::process::{Child, Command, Stdio};
 use crate::wacz::pytools;
 use crate::{run, stdout, wangjian};
 
+/// Installs Debian packages with apt (as root, or through sudo), refreshing the package lists
+/// once when the first attempt fails; the caller checks that what it needs is there.
+pub(crate) fn apt_install(packages: &[&str]) {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
+    let apt = |args: &[&str]| {
+        let mut c = Command::new(if root { "apt-get" } else { "sudo" });
+        if !root {
+            c.arg("apt-get");
+        }
+        c.args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let install = [&["install", "-y", "-qq"][..], packages].concat();
+    if !apt(&install) {
+        apt(&["update", "-qq"]);
+        apt(&install);
+    }
+}
+
 /// Debian's Chromium and a CJK font (Chinese pages are otherwise drawn as empty boxes),
 /// installed with apt when missing, as `.ci/run` does; a machine where they cannot be installed
 /// fails here rather than skipping the screenshots.
-fn chromium() -> PathBuf {
+pub(crate) fn chromium() -> PathBuf {
     let found = || {
         ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
             .iter()
@@ -25,25 +49,7 @@ fn chromium() -> PathBuf {
             .is_ok_and(|o| !o.stdout.trim_ascii().is_empty())
     };
     if found().is_none() || !cjk_font() {
-        let root = Command::new("id")
-            .arg("-u")
-            .output()
-            .is_ok_and(|o| o.stdout.trim_ascii() == b"0");
-        let apt = |args: &[&str]| {
-            let mut c = Command::new(if root { "apt-get" } else { "sudo" });
-            if !root {
-                c.arg("apt-get");
-            }
-            c.args(args)
-                .env("DEBIAN_FRONTEND", "noninteractive")
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let install = ["install", "-y", "-qq", "chromium", "fonts-wqy-zenhei"];
-        if !apt(&install) {
-            apt(&["update", "-qq"]);
-            apt(&install);
-        }
+        apt_install(&["chromium", "fonts-wqy-zenhei"]);
     }
     assert!(
         cjk_font(),

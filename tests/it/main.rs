@@ -1,5 +1,6 @@
 //! Tests of the `wangjian` binary as a user runs it.
 
+mod browser;
 mod capture;
 mod cli;
 mod config;
