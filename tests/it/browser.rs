@@ -150,6 +150,46 @@ impl Console {
         }
     }
 
+    /// `wangjian demo --sites 16` serving: simweb stays up while the console runs, so that a
+    /// confirmed capture can fetch its page (the console listens on a free loopback port).
+    fn start_demo() -> Console {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path();
+        let log = std::fs::File::create(data.join("demo.log")).unwrap();
+        let mut child = wangjian(data)
+            .args(["demo", "--sites", "16"])
+            .env("WANGJIAN_LISTEN", "127.0.0.1:0")
+            .stdout(Stdio::piped())
+            .stderr(log)
+            .spawn()
+            .expect("wangjian demo starts");
+        let out = child.stdout.take().unwrap();
+        let process = Killed(child);
+        let base = read_until(out, "wangjian demo", |l| {
+            l.strip_prefix("console: ")
+                .map(|u| u.trim().trim_end_matches('/').to_string())
+        });
+        Console {
+            _process: process,
+            dir,
+            base,
+        }
+    }
+
+    /// The address of a registered 兴宁区 site's homepage (`wangjian sites --format json`).
+    fn xingning_homepage(&self) -> String {
+        let out = run(wangjian(self.data()).args(["sites", "--format", "json"]));
+        assert!(out.status.success());
+        stdout(&out)
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap())
+            .find(|s| {
+                s["district"] == XINGNING && s["path_prefix"] == "" && s["origin"] == "register"
+            })
+            .map(|s| format!("http://{}/", s["host"].as_str().unwrap()))
+            .expect("a 兴宁区 site")
+    }
+
     fn data(&self) -> &Path {
         self.dir.path()
     }
@@ -640,10 +680,11 @@ async fn five_wrong_passwords_lock_the_account(b: &Browser) {
 /// Two inspectors of 兴宁区 in two browsers at once, each with a session of their own: the
 /// ground for the console's two-person steps (one inspector starts, a second confirms).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_inspectors_work_side_by_side_in_two_browsers() {
-    let console = Console::start();
+async fn two_inspectors_take_an_evidence_capture_in_two_browsers() {
+    let console = Console::start_demo();
     console.add_user("first", "inspector", &[XINGNING]);
     console.add_user("second", "inspector", &[XINGNING]);
+    let url = console.xingning_homepage();
     let driver = Driver::start();
     let one = Browser::start(&driver, &console.base).await;
     let two = Browser::start(&driver, &console.base).await;
@@ -654,6 +695,48 @@ async fn two_inspectors_work_side_by_side_in_two_browsers() {
         let who = b.script("return document.querySelector('form.me .who').title;");
         assert_eq!(who.await, json!(name), "each browser keeps its own session");
     }
+
+    // The first inspector asks for a capture of a 兴宁区 page.
+    one.goto("/captures").await;
+    one.fill("url", &url).await;
+    one.fill("reason", "浏览器测试取证").await;
+    one.click_button("发起申请").await;
+    let request = one.path().await;
+    assert!(
+        request.starts_with("/captures/"),
+        "{request}: {}",
+        one.page_text().await
+    );
+    let text = one.page_text().await;
+    assert!(text.contains("须由另一名有取证权限的人员确认"), "{text}");
+    assert!(
+        one.button("确认并取证").await.is_none(),
+        "no confirming one's own request"
+    );
+
+    // The second confirms it; the capture runs with both as operators.
+    two.goto(&request).await;
+    two.click_button("确认并取证").await;
+    let mut state = String::new();
+    for _ in 0..600 {
+        two.goto(&request).await;
+        state = two
+            .script("return document.getElementById('state').dataset.state;")
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        if state == "done" || state == "failed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let text = two.page_text().await;
+    assert_eq!(state, "done", "{text}");
+    assert!(
+        text.contains("first ·") && text.contains("second ·"),
+        "{text}"
+    );
     one.close().await;
     two.close().await;
 }
