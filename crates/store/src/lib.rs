@@ -120,9 +120,12 @@ pub trait EntityStore: Send + Sync {
     async fn entity_by_uscc(&self, uscc: &str) -> Result<Option<Entity>>;
     /// The entity with this id (a site's `entity_id`).
     async fn entity(&self, id: EntityId) -> Result<Option<Entity>>;
+    /// Every entity of the register, whatever the scope (for processes acting for the bureau).
     async fn count_entities(&self) -> Result<i64>;
     /// Entities in scope, by id.
     async fn list_entities(&self, scope: Scope, filter: &EntityFilter) -> Result<Vec<Entity>>;
+    /// How many entities in scope [`EntityStore::list_entities`] would return without paging.
+    async fn count_entities_in(&self, scope: Scope, filter: &EntityFilter) -> Result<i64>;
     /// Entities changed after revision `rev`, in revision order, with their revision (for
     /// keeping derived data such as the search index in step).
     async fn entities_since(&self, rev: i64, limit: i64) -> Result<Vec<(i64, Entity)>>;
@@ -155,6 +158,9 @@ pub trait DiscoveryStore: Send + Sync {
         scope: Scope,
         filter: &DiscoveryFilter,
     ) -> Result<Vec<Discovered>>;
+    /// How many discovered sites [`DiscoveryStore::list_discovered`] would return without
+    /// paging.
+    async fn count_discovered(&self, scope: Scope, filter: &DiscoveryFilter) -> Result<i64>;
     async fn discovered(&self, id: i64) -> Result<Option<Discovered>>;
     /// Turns the sweep's new discoveries (neither promoted nor rejected) into sites to crawl
     /// (entity unknown, origin `discovered`) and adds them to the sweep as pending. Returns the
@@ -178,6 +184,8 @@ pub trait DiscoveryStore: Send + Sync {
 pub trait SiteStore: Send + Sync {
     /// Sites in scope, by host.
     async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>>;
+    /// How many sites in scope [`SiteStore::list_sites`] would return without paging.
+    async fn count_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<i64>;
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>>;
     /// The site for a host and URL path: a platform shop whose prefix matches the path wins
     /// over the platform's own host.

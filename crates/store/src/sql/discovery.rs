@@ -13,6 +13,21 @@ macro_rules! discovered_cols {
     };
 }
 
+/// A discovered site is in the scope of the entity the matcher proposes (none: the city's).
+macro_rules! discovered_from {
+    () => {
+        " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id"
+    };
+}
+
+/// The `WHERE` conditions of a discovery list (after `WHERE 1 = 1`): scope, then the filter.
+fn push_discovery_filter(q: &mut QueryBuilder<Db>, scope: &Scope, filter: &DiscoveryFilter) {
+    push_scope(q, scope);
+    if let Some(s) = filter.state {
+        q.push(" AND d.state = ").push_bind(s.code());
+    }
+}
+
 fn discovered_from_row(r: &DbRow) -> Result<Discovered> {
     let evidence: String = r.try_get("evidence")?;
     let shown: String = r.try_get("shown")?;
@@ -53,13 +68,10 @@ impl DiscoveryStore for SqlStore {
         let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             discovered_cols!(),
-            " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id \
-             WHERE 1 = 1"
+            discovered_from!(),
+            " WHERE 1 = 1"
         ));
-        push_scope(&mut q, &scope);
-        if let Some(s) = filter.state {
-            q.push(" AND d.state = ").push_bind(s.code());
-        }
+        push_discovery_filter(&mut q, &scope, filter);
         q.push(" ORDER BY d.host, d.path_prefix");
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
@@ -68,6 +80,16 @@ impl DiscoveryStore for SqlStore {
             .iter()
             .map(discovered_from_row)
             .collect()
+    }
+
+    async fn count_discovered(&self, scope: Scope, filter: &DiscoveryFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT COUNT(*)",
+            discovered_from!(),
+            " WHERE 1 = 1"
+        ));
+        push_discovery_filter(&mut q, &scope, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
     async fn discovered(&self, id: i64) -> Result<Option<Discovered>> {
