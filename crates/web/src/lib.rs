@@ -1,5 +1,6 @@
 //! The console of wangjian (`wangjian serve`): server-rendered pages over the records (askama
-//! templates, one small CSS file, no JavaScript) and a small JSON API for scripts.
+//! templates, one small CSS file, no JavaScript) and the JSON API for scripts and other systems
+//! (`/api/v1/`, described by its OpenAPI document at `/api/v1/openapi.json`).
 //!
 //! Owns everything HTTP of the console: routes, request parsing, page rendering, the error page,
 //! and the security headers every response carries. It must not know SQL (it talks to
@@ -8,16 +9,18 @@
 //! content as live HTML: captured pages are hostile, so they are shown as escaped text in a
 //! `<pre>`, and the Content-Security-Policy forbids scripts altogether.
 //!
-//! Access: the console has no login yet and is meant to be bound to 127.0.0.1. Every handler gets
-//! its [`Scope`](store::Scope) from one place, [`Viewer::scope`], which today always answers
-//! `Scope::City`; users and district scopes slot in there (a later issue), and no handler reads
+//! Access: everything but the login form, the stylesheet, the transparency log's publications
+//! and the API's document needs a login (a session cookie, or an API token as `Authorization:
+//! Bearer`). Every handler gets its [`Scope`](store::Scope) from one place, [`Viewer::scope`]
+//! (the user's role: the city, their districts, or their entities), and no handler reads
 //! district-owned rows any other way.
 //!
 //! Evidence is looked up through the fetch id (`/evidence/{fetch_id}`): no file path ever comes
 //! from the user, and the stored pointer is checked again before a file is opened.
 //!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `headers`
-//! (security headers and request ids), `pages` (HTML), `api` (JSON), `capture` (decoding a
+//! (security headers and request ids), `pages` (HTML, and the JSON twins of the profile, the
+//! search and the extraction records), `api` (the v1 JSON API), `capture` (decoding a
 //! captured body for display), `view` (labels and formatting shared by the pages).
 
 mod api;
@@ -116,21 +119,22 @@ pub fn router(state: AppState) -> Router {
             "/evidence/{fetch_id}/screenshot",
             get(pages::evidence::screenshot),
         )
-        .route("/api/findings", get(api::findings))
-        .route("/api/sites", get(api::sites))
         .route("/api/sites/{id}/record", get(pages::record::json))
+        .merge(api::routes())
         .route("/logout", post(pages::login::logout))
         .route_layer(axum::middleware::from_fn_with_state(
             shared.clone(),
             viewer::authenticate,
         ));
-    // What anyone may read: the login form, the stylesheet, and what the bureau publishes so
-    // that evidence can be checked without an account (the log's checkpoints and key).
+    // What anyone may read: the login form, the stylesheet, what the bureau publishes so that
+    // evidence can be checked without an account (the log's checkpoints and key), and the API's
+    // OpenAPI document (its shape, no data).
     let public = Router::new()
         .route("/login", get(pages::login::page).post(pages::login::submit))
         .route("/transparency", get(pages::transparency::page))
         .route("/transparency/key", get(pages::transparency::key))
-        .route("/static/style.css", get(pages::style_css));
+        .route("/static/style.css", get(pages::style_css))
+        .route(api::OPENAPI_PATH, get(api::openapi));
     protected
         .merge(public)
         .fallback(error::fallback)

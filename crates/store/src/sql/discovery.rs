@@ -47,12 +47,9 @@ fn discovered_from_row(r: &DbRow) -> Result<Discovered> {
             .try_get::<Option<i64>, _>("proposed_entity_id")?
             .map(EntityId),
         proposal_reason: r.try_get("proposal_reason")?,
-        state: match state.as_str() {
-            "new" => DiscoveryState::New,
-            "confirmed" => DiscoveryState::Confirmed,
-            "rejected" => DiscoveryState::Rejected,
-            other => return Err(corrupt("discovery state", other, "unknown")),
-        },
+        state: state
+            .parse()
+            .map_err(|e| corrupt("discovery state", &state, e))?,
         decided_by: r.try_get("decided_by")?,
         decided_at: r.try_get("decided_at")?,
     })
