@@ -115,12 +115,7 @@ impl Drop for Console {
 /// Makes a clue of the first finding of the list (so that clues have rows to test).
 fn clue_of_first_finding(dir: &Path, findings: &[Value]) -> Value {
     let first = findings.first().expect("the demo has findings");
-    let out = run(wangjian(dir).args([
-        "clue",
-        "create",
-        "--finding",
-        &first["id"].to_string(),
-    ]));
+    let out = run(wangjian(dir).args(["clue", "create", "--finding", &first["id"].to_string()]));
     assert!(out.status.success());
     first.clone()
 }
@@ -228,7 +223,10 @@ fn an_inspectors_token_sees_only_their_district() {
     // A filter cannot widen the scope.
     let (status, v) = console.get(
         &inspector,
-        &format!("/api/v1/findings?district={}", clued["district"].as_str().unwrap()),
+        &format!(
+            "/api/v1/findings?district={}",
+            clued["district"].as_str().unwrap()
+        ),
     );
     assert_eq!(status, 200);
     assert_eq!(v["total"], 0, "{v}");
