@@ -110,7 +110,7 @@ fn users_are_added_listed_changed_and_refused_with_reasons() {
             "at least 10 characters",
         ),
     ] {
-        let out = with_stdin(&mut wangjian(d).args(&args), stdin);
+        let out = with_stdin(wangjian(d).args(&args), stdin);
         assert!(!out.status.success(), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(why), "{args:?}: {err}");

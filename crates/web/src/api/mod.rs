@@ -205,8 +205,8 @@ pub(crate) mod schema {
     use store::{DiscoveryState, SiteOrigin};
     use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 
-    /// A string that is one of `codes`, or also `null` when `nullable`.
-    fn codes<'a>(codes: impl IntoIterator<Item = &'a str>, nullable: bool) -> Object {
+    /// A string that is one of `codes` (what they are: `what`), or also `null` when `nullable`.
+    fn codes<'a>(what: &str, codes: impl IntoIterator<Item = &'a str>, nullable: bool) -> Object {
         let mut values: Vec<Value> = codes.into_iter().map(Value::from).collect();
         let ty = if nullable {
             values.push(Value::Null);
@@ -216,6 +216,7 @@ pub(crate) mod schema {
         };
         ObjectBuilder::new()
             .schema_type(ty)
+            .description(Some(what))
             .enum_values(Some(values))
             .build()
     }
@@ -229,43 +230,71 @@ pub(crate) mod schema {
         };
         ObjectBuilder::new()
             .schema_type(ty)
+            .description(Some(
+                "A district: its six-digit administrative division code (GB/T 2260)",
+            ))
             .pattern(Some("^[1-9][0-9]{5}$"))
             .examples(["450103"])
             .build()
     }
 
     pub fn category() -> Object {
-        codes(Category::ALL.iter().map(|c| c.code()), false)
+        codes(
+            "A violation category's stable code",
+            Category::ALL.iter().map(|c| c.code()),
+            false,
+        )
     }
     pub fn severity() -> Object {
-        codes(Severity::ALL.iter().map(|s| s.code()), false)
+        codes("Severity", Severity::ALL.iter().map(|s| s.code()), false)
     }
     pub fn triage() -> Object {
-        codes(Triage::ALL.iter().map(|t| t.code()), false)
+        codes(
+            "People's triage decision",
+            Triage::ALL.iter().map(|t| t.code()),
+            false,
+        )
     }
     pub fn site_kind() -> Object {
-        codes(SiteKind::ALL.iter().map(|k| k.code()), false)
+        codes(
+            "A kind of site (online business)",
+            SiteKind::ALL.iter().map(|k| k.code()),
+            false,
+        )
     }
     pub fn site_kind_or_null() -> Object {
-        codes(SiteKind::ALL.iter().map(|k| k.code()), true)
+        codes(
+            "A kind of site (online business)",
+            SiteKind::ALL.iter().map(|k| k.code()),
+            true,
+        )
     }
     pub fn entity_status() -> Object {
-        codes(EntityStatus::ALL.iter().map(|s| s.code()), false)
+        codes(
+            "Registration status",
+            EntityStatus::ALL.iter().map(|s| s.code()),
+            false,
+        )
     }
     pub fn legal_form() -> Object {
-        codes(LegalForm::ALL.iter().map(|f| f.code()), false)
+        codes("Legal form", LegalForm::ALL.iter().map(|f| f.code()), false)
     }
     pub fn site_origin() -> Object {
         codes(
+            "Whether the register lists the site or a sweep found it",
             [SiteOrigin::Register, SiteOrigin::Discovered].map(SiteOrigin::code),
             false,
         )
     }
     pub fn discovery_state() -> Object {
-        codes(DiscoveryState::ALL.map(DiscoveryState::code), false)
+        codes(
+            "A person's decision on a discovered site",
+            DiscoveryState::ALL.map(DiscoveryState::code),
+            false,
+        )
     }
     pub fn yes_no() -> Object {
-        codes(["yes", "no"], false)
+        codes("Yes or no", ["yes", "no"], false)
     }
     pub fn district() -> Object {
         district_code(false)
