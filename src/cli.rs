@@ -294,7 +294,7 @@ pub enum EvidenceCommand {
 pub enum ClueCommand {
     /// Groups findings of one site into a clue; prints its id.
     Create {
-        /// A finding (its id, as the console and `/api/findings` show it); repeatable, all of
+        /// A finding (its id, as the console and `/api/v1/findings` show it); repeatable, all of
         /// one site.
         #[arg(long = "finding", value_name = "ID", required = true)]
         findings: Vec<i64>,

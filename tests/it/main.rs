@@ -1,5 +1,6 @@
 //! Tests of the `wangjian` binary as a user runs it.
 
+mod api;
 mod browser;
 mod capture;
 mod cli;

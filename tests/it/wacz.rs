@@ -10,18 +10,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-/// The directory holding `wacz`, `warcio`, `cdxj-indexer`, `wb-manager`, `wayback`, `python`:
+/// The directory holding `wacz`, `warcio`, `cdxj-indexer`, `wb-manager`, `wayback`,
+/// `schemathesis`, `python` (with `openpyxl`):
 /// `WANGJIAN_PYTOOLS` if set, else the repository's `.venv-ci/bin`, which is created from
 /// `tests/python-tools.txt` (PyPI) the first time it is needed, so that `cargo test` alone sets
 /// up a fresh machine. A tool that cannot be had fails the test; it never skips it.
 pub(crate) fn pytools() -> PathBuf {
     static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    const TOOLS: [&str; 6] = [
+    const TOOLS: [&str; 7] = [
         "wacz",
         "warcio",
         "cdxj-indexer",
         "wb-manager",
         "wayback",
+        "schemathesis",
         "python",
     ];
     let _guard = SETUP.lock().unwrap_or_else(|e| e.into_inner());
@@ -33,7 +35,7 @@ pub(crate) fn pytools() -> PathBuf {
             let bin = venv.join("bin");
             let has_modules = || {
                 Command::new(bin.join("python"))
-                    .args(["-c", "import openpyxl"])
+                    .args(["-c", "import openpyxl, schemathesis"])
                     .status()
                     .is_ok_and(|s| s.success())
             };

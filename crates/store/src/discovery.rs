@@ -47,12 +47,34 @@ pub enum DiscoveryState {
 }
 
 impl DiscoveryState {
+    pub const ALL: [DiscoveryState; 3] = [
+        DiscoveryState::New,
+        DiscoveryState::Confirmed,
+        DiscoveryState::Rejected,
+    ];
+
     pub fn code(self) -> &'static str {
         match self {
             DiscoveryState::New => "new",
             DiscoveryState::Confirmed => "confirmed",
             DiscoveryState::Rejected => "rejected",
         }
+    }
+}
+
+/// A code that is not a [`DiscoveryState`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown discovery state {0:?} (new, confirmed, rejected)")]
+pub struct UnknownDiscoveryState(pub String);
+
+impl std::str::FromStr for DiscoveryState {
+    type Err = UnknownDiscoveryState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DiscoveryState::ALL
+            .into_iter()
+            .find(|d| d.code() == s)
+            .ok_or_else(|| UnknownDiscoveryState(s.to_string()))
     }
 }
 

@@ -151,6 +151,8 @@ pub trait EntityStore: Send + Sync {
     async fn count_entities(&self, scope: Scope) -> Result<i64>;
     /// Entities in scope, by id.
     async fn list_entities(&self, scope: Scope, filter: &EntityFilter) -> Result<Vec<Entity>>;
+    /// How many entities in scope [`EntityStore::list_entities`] would return without paging.
+    async fn count_entities_in(&self, scope: Scope, filter: &EntityFilter) -> Result<i64>;
     /// Entities in scope changed after revision `rev`, in revision order, with their revision
     /// (for keeping derived data such as the search index in step).
     async fn entities_since(
@@ -193,6 +195,9 @@ pub trait DiscoveryStore: Send + Sync {
         scope: Scope,
         filter: &DiscoveryFilter,
     ) -> Result<Vec<Discovered>>;
+    /// How many discovered sites [`DiscoveryStore::list_discovered`] would return without
+    /// paging.
+    async fn count_discovered(&self, scope: Scope, filter: &DiscoveryFilter) -> Result<i64>;
     /// A discovered site in scope (the rule of [`DiscoveryStore::list_discovered`]).
     async fn discovered(&self, scope: Scope, id: i64) -> Result<Option<Discovered>>;
     /// Turns the sweep's new discoveries (neither promoted nor rejected) into sites to crawl
@@ -217,6 +222,8 @@ pub trait DiscoveryStore: Send + Sync {
 pub trait SiteStore: Send + Sync {
     /// Sites in scope, by host.
     async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>>;
+    /// How many sites in scope [`SiteStore::list_sites`] would return without paging.
+    async fn count_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<i64>;
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>>;
     /// The site for a host and URL path: a platform shop whose prefix matches the path wins
     /// over the platform's own host. The owner is decided among all sites and then answered

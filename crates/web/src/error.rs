@@ -216,14 +216,30 @@ impl<E: Into<WebError>> From<E> for ApiError {
     }
 }
 
+/// The JSON error envelope of every `/api/` response that is not a success.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"error": "not_found", "message": "未找到：网站 7"}))]
+pub struct ErrorBody {
+    /// A stable code: `bad_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`,
+    /// `too_large`, `cross_site`, `csrf`, `unavailable` or `internal`.
+    pub error: String,
+    /// What happened, in Chinese, for people (never internal details).
+    pub message: String,
+}
+
+impl From<&WebError> for ErrorBody {
+    fn from(e: &WebError) -> ErrorBody {
+        ErrorBody {
+            error: e.code().to_string(),
+            message: e.public_message(),
+        }
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.0.log();
-        let body = serde_json::json!({
-            "error": self.0.code(),
-            "message": self.0.public_message(),
-        });
-        (self.0.status(), Json(body)).into_response()
+        (self.0.status(), Json(ErrorBody::from(&self.0))).into_response()
     }
 }
 

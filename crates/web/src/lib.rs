@@ -1,5 +1,6 @@
 //! The console of wangjian (`wangjian serve`): server-rendered pages over the records (askama
-//! templates, one small CSS file, no JavaScript) and a small JSON API for scripts.
+//! templates, one small CSS file, no JavaScript) and the JSON API for scripts and other systems
+//! (`/api/v1/`, described by its OpenAPI document at `/api/v1/openapi.json`).
 //!
 //! Owns everything HTTP of the console: routes, request parsing, page rendering, the error page,
 //! and the security headers every response carries. It must not know SQL (it talks to
@@ -13,8 +14,9 @@
 //! proxy, a `Host` allow-list (421 otherwise), header-read and request timeouts and a
 //! connection limit. [`AppState::transport`] tells handlers whether the browser speaks https.
 //!
-//! Access: every route but the login page, the stylesheet and the transparency log's
-//! publications is behind a login (`viewer`). Every handler gets its [`Scope`](store::Scope)
+//! Access: every route but the login page, the stylesheet, the transparency log's publications
+//! and the API's OpenAPI document is behind a login (`viewer`: a session cookie, or an API
+//! token as `Authorization: Bearer`). Every handler gets its [`Scope`](store::Scope)
 //! from one place, [`Viewer::scope`] (the logged-in user's), and passes it to every store read
 //! of district-owned rows; no handler builds a scope itself. An object outside the viewer's
 //! scope answers 404 exactly like a missing one, and search re-checks every hit in the store.
@@ -29,7 +31,8 @@
 //!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `forms` (posted
 //! forms), `headers` (security headers, `Cache-Control`, request ids), [`transport`] (the accept
-//! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML), `api` (JSON),
+//! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML, and the JSON twins of the profile, the search and the extraction records),
+//! `api` (the v1 JSON API and its OpenAPI document),
 //! `capture` (decoding a captured body for display), `view` (labels and formatting shared by
 //! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 
@@ -167,9 +170,8 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}", get(pages::captures::detail))
         .route("/captures/{id}/confirm", post(pages::captures::confirm))
         .route("/captures/{id}/cancel", post(pages::captures::cancel))
-        .route("/api/findings", get(api::findings))
-        .route("/api/sites", get(api::sites))
         .route("/api/sites/{id}/record", get(pages::record::json))
+        .merge(api::routes())
         .route("/logout", post(pages::login::logout))
         .route("/users", get(pages::users::list).post(pages::users::add))
         .route("/users/{id}", get(pages::users::page))
@@ -181,8 +183,9 @@ pub fn router(state: AppState) -> Router {
             shared.clone(),
             viewer::authenticate,
         ));
-    // What anyone may read: the login form, the stylesheet, and what the bureau publishes so
-    // that evidence can be checked without an account (the log's checkpoints and key).
+    // What anyone may read: the login form, the stylesheet, what the bureau publishes so that
+    // evidence can be checked without an account (the log's checkpoints and key), and the API's
+    // OpenAPI document (its shape, no data).
     let public = Router::new()
         .route("/login", get(pages::login::page).post(pages::login::submit))
         .route("/transparency", get(pages::transparency::page))
@@ -191,7 +194,8 @@ pub fn router(state: AppState) -> Router {
             shared.clone(),
             viewer::identify,
         ))
-        .route("/static/style.css", get(pages::style_css));
+        .route("/static/style.css", get(pages::style_css))
+        .route(api::OPENAPI_PATH, get(api::openapi));
     protected
         .merge(public)
         .fallback(error::fallback)

@@ -10,8 +10,10 @@ use crate::WebError;
 
 /// Rows per page of the HTML lists.
 pub const PAGE_SIZE: i64 = 50;
+/// Items per page of the JSON API when the request names no `limit`.
+pub const API_DEFAULT_LIMIT: i64 = 50;
 /// Largest page the JSON API hands out.
-pub const API_MAX_LIMIT: i64 = 1000;
+pub const API_MAX_LIMIT: i64 = 500;
 
 pub fn kind_label(kind: SiteKind) -> &'static str {
     match kind {
@@ -209,9 +211,10 @@ pub fn page_param(raw: &Option<String>) -> Result<i64, WebError> {
     Ok(page)
 }
 
-/// `limit`/`offset` of the JSON API: limit defaults to 100 and is capped.
+/// `limit`/`offset` of the JSON API: limit defaults to [`API_DEFAULT_LIMIT`] and is capped at
+/// [`API_MAX_LIMIT`]; offset defaults to 0.
 pub fn api_window(limit: &Option<String>, offset: &Option<String>) -> Result<(i64, i64), WebError> {
-    let limit: i64 = param("limit", limit)?.unwrap_or(100);
+    let limit: i64 = param("limit", limit)?.unwrap_or(API_DEFAULT_LIMIT);
     let offset: i64 = param("offset", offset)?.unwrap_or(0);
     if !(1..=API_MAX_LIMIT).contains(&limit) {
         return Err(WebError::BadRequest(format!(
@@ -224,18 +227,30 @@ pub fn api_window(limit: &Option<String>, offset: &Option<String>) -> Result<(i6
     Ok((limit, offset))
 }
 
-/// The filter parameters of the findings list (HTML and JSON).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// The filter parameters of the findings list (HTML and JSON). Values are read as text and
+/// parsed here, so that a bad one is a 400 naming the parameter; the API's OpenAPI document
+/// gives each its type (`#[param]`).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FindingParams {
+    /// Violation category (its code).
+    #[param(schema_with = crate::api::schema::category)]
     pub category: Option<String>,
+    /// District code of the site's entity.
+    #[param(schema_with = crate::api::schema::district)]
     pub district: Option<String>,
+    /// Severity.
+    #[param(schema_with = crate::api::schema::severity)]
     pub severity: Option<String>,
+    /// Site id.
+    #[param(value_type = Option<i64>)]
     pub site: Option<String>,
-    /// A triage state (`open`, `confirmed`, `dismissed`, `false_positive`).
+    /// People's triage decision (`open` until someone decides).
+    #[param(schema_with = crate::api::schema::triage)]
     pub triage: Option<String>,
+    /// Page of the HTML list (not an API parameter).
+    #[param(ignore)]
     pub page: Option<String>,
-    pub limit: Option<String>,
-    pub offset: Option<String>,
 }
 
 impl FindingParams {
@@ -254,15 +269,21 @@ impl FindingParams {
 }
 
 /// The filter parameters of the sites list (HTML and JSON).
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SiteParams {
+    /// District code of the site's entity.
+    #[param(schema_with = crate::api::schema::district)]
     pub district: Option<String>,
+    /// Site kind as the register records it.
+    #[param(schema_with = crate::api::schema::site_kind)]
     pub kind: Option<String>,
-    /// `yes` or `no`.
+    /// `yes`: sites of a register entity; `no`: sites not attached to one.
+    #[param(schema_with = crate::api::schema::yes_no)]
     pub registered: Option<String>,
+    /// Page of the HTML list (not an API parameter).
+    #[param(ignore)]
     pub page: Option<String>,
-    pub limit: Option<String>,
-    pub offset: Option<String>,
 }
 
 impl SiteParams {

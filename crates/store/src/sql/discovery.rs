@@ -13,6 +13,21 @@ macro_rules! discovered_cols {
     };
 }
 
+/// A discovered site is in the scope of the entity the matcher proposes (none: the city's).
+macro_rules! discovered_from {
+    () => {
+        " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id"
+    };
+}
+
+/// The `WHERE` conditions of a discovery list (after `WHERE 1 = 1`): scope, then the filter.
+fn push_discovery_filter(q: &mut QueryBuilder<Db>, scope: &Scope, filter: &DiscoveryFilter) {
+    push_scope(q, scope);
+    if let Some(s) = filter.state {
+        q.push(" AND d.state = ").push_bind(s.code());
+    }
+}
+
 fn discovered_from_row(r: &DbRow) -> Result<Discovered> {
     let evidence: String = r.try_get("evidence")?;
     let shown: String = r.try_get("shown")?;
@@ -32,12 +47,9 @@ fn discovered_from_row(r: &DbRow) -> Result<Discovered> {
             .try_get::<Option<i64>, _>("proposed_entity_id")?
             .map(EntityId),
         proposal_reason: r.try_get("proposal_reason")?,
-        state: match state.as_str() {
-            "new" => DiscoveryState::New,
-            "confirmed" => DiscoveryState::Confirmed,
-            "rejected" => DiscoveryState::Rejected,
-            other => return Err(corrupt("discovery state", other, "unknown")),
-        },
+        state: state
+            .parse()
+            .map_err(|e| corrupt("discovery state", &state, e))?,
         decided_by: r.try_get("decided_by")?,
         decided_at: r.try_get("decided_at")?,
     })
@@ -53,13 +65,10 @@ impl DiscoveryStore for SqlStore {
         let mut q = QueryBuilder::new(concat!(
             "SELECT ",
             discovered_cols!(),
-            " FROM discovered_sites d LEFT JOIN entities e ON e.id = d.proposed_entity_id \
-             WHERE 1 = 1"
+            discovered_from!(),
+            " WHERE 1 = 1"
         ));
-        push_scope(&mut q, &scope);
-        if let Some(s) = filter.state {
-            q.push(" AND d.state = ").push_bind(s.code());
-        }
+        push_discovery_filter(&mut q, &scope, filter);
         q.push(" ORDER BY d.host, d.path_prefix");
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
@@ -68,6 +77,16 @@ impl DiscoveryStore for SqlStore {
             .iter()
             .map(discovered_from_row)
             .collect()
+    }
+
+    async fn count_discovered(&self, scope: Scope, filter: &DiscoveryFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT COUNT(*)",
+            discovered_from!(),
+            " WHERE 1 = 1"
+        ));
+        push_discovery_filter(&mut q, &scope, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
     async fn discovered(&self, scope: Scope, id: i64) -> Result<Option<Discovered>> {

@@ -205,6 +205,26 @@ pub(crate) async fn sync_sites(
     Ok(())
 }
 
+/// The `WHERE` conditions of an entity list (after `WHERE 1 = 1`): scope, then the filter.
+fn push_entity_filter(q: &mut QueryBuilder<Db>, scope: &Scope, filter: &EntityFilter) {
+    push_scope(q, scope);
+    if let Some(d) = filter.district {
+        q.push(" AND e.district = ").push_bind(d.to_string());
+    }
+    if let Some(k) = filter.kind {
+        q.push(" AND e.kind = ").push_bind(k.code());
+    }
+    if let Some(s) = filter.status {
+        q.push(" AND e.status = ").push_bind(s.code());
+    }
+    if let Some(f) = filter.legal_form {
+        q.push(" AND e.legal_form = ").push_bind(f.code());
+    }
+    if filter.needs_review {
+        q.push(" AND e.needs_review IS NOT NULL");
+    }
+}
+
 #[async_trait]
 impl EntityStore for SqlStore {
     async fn entity_by_uscc(&self, scope: Scope, uscc: &str) -> Result<Option<Entity>> {
@@ -242,6 +262,12 @@ impl EntityStore for SqlStore {
     async fn count_entities(&self, scope: Scope) -> Result<i64> {
         let mut q = QueryBuilder::new("SELECT COUNT(*) FROM entities e WHERE 1 = 1");
         push_scope(&mut q, &scope);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+    }
+
+    async fn count_entities_in(&self, scope: Scope, filter: &EntityFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM entities e WHERE 1 = 1");
+        push_entity_filter(&mut q, &scope, filter);
         Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
@@ -374,22 +400,7 @@ impl EntityStore for SqlStore {
             entity_cols!(),
             " FROM entities e WHERE 1 = 1"
         ));
-        push_scope(&mut q, &scope);
-        if let Some(d) = filter.district {
-            q.push(" AND e.district = ").push_bind(d.to_string());
-        }
-        if let Some(k) = filter.kind {
-            q.push(" AND e.kind = ").push_bind(k.code());
-        }
-        if let Some(s) = filter.status {
-            q.push(" AND e.status = ").push_bind(s.code());
-        }
-        if let Some(f) = filter.legal_form {
-            q.push(" AND e.legal_form = ").push_bind(f.code());
-        }
-        if filter.needs_review {
-            q.push(" AND e.needs_review IS NOT NULL");
-        }
+        push_entity_filter(&mut q, &scope, filter);
         q.push(" ORDER BY e.id");
         push_page(&mut q, filter.limit, filter.offset);
         q.build()

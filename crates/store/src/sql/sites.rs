@@ -4,6 +4,26 @@ use super::*;
 use crate::SiteStore;
 use async_trait::async_trait;
 
+/// The `WHERE` conditions of a site list (after `WHERE 1 = 1`): scope, then the filter.
+fn push_site_filter(q: &mut QueryBuilder<Db>, scope: &Scope, filter: &SiteFilter) {
+    push_scope(q, scope);
+    if let Some(d) = filter.district {
+        q.push(" AND e.district = ").push_bind(d.to_string());
+    }
+    if let Some(k) = filter.kind {
+        q.push(" AND s.kind = ").push_bind(k.code());
+    }
+    match filter.registered {
+        Some(true) => {
+            q.push(" AND s.entity_id IS NOT NULL");
+        }
+        Some(false) => {
+            q.push(" AND s.entity_id IS NULL");
+        }
+        None => {}
+    }
+}
+
 #[async_trait]
 impl SiteStore for SqlStore {
     async fn list_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<Vec<Site>> {
@@ -13,22 +33,7 @@ impl SiteStore for SqlStore {
             site_from!(),
             " WHERE 1 = 1"
         ));
-        push_scope(&mut q, &scope);
-        if let Some(d) = filter.district {
-            q.push(" AND e.district = ").push_bind(d.to_string());
-        }
-        if let Some(k) = filter.kind {
-            q.push(" AND s.kind = ").push_bind(k.code());
-        }
-        match filter.registered {
-            Some(true) => {
-                q.push(" AND s.entity_id IS NOT NULL");
-            }
-            Some(false) => {
-                q.push(" AND s.entity_id IS NULL");
-            }
-            None => {}
-        }
+        push_site_filter(&mut q, &scope, filter);
         q.push(" ORDER BY s.host, s.path_prefix");
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
@@ -37,6 +42,12 @@ impl SiteStore for SqlStore {
             .iter()
             .map(site_from_row)
             .collect()
+    }
+
+    async fn count_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<i64> {
+        let mut q = QueryBuilder::new(concat!("SELECT COUNT(*)", site_from!(), " WHERE 1 = 1"));
+        push_site_filter(&mut q, &scope, filter);
+        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>> {

@@ -390,6 +390,188 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
         .is_err());
 }
 
+async fn counts_agree_with_the_lists_in_scope(store: TestStore) {
+    filings_fixture(store.as_ref()).await;
+    let a = store
+        .entity_by_uscc(Scope::City, &uscc("MA5K0201"))
+        .await
+        .unwrap()
+        .unwrap();
+    let site_a = store.entity_sites(Scope::City, a.id).await.unwrap()[0].clone();
+    let sweep = store.create_sweep(&[site_a.id]).await.unwrap();
+    let seen = |host: &str| NewDiscovery {
+        host: host.into(),
+        path_prefix: String::new(),
+        sighting: Sighting {
+            from_url: "http://a.test/".into(),
+            anchor: "友情链接".into(),
+            hidden: false,
+            evidence: None,
+        },
+    };
+    store
+        .commit_progress(&SiteProgress {
+            sweep,
+            site: site_a.id,
+            fetches: vec![],
+            frontier: FrontierUpdate::Keep,
+            finish: Some((SiteSweepState::Done, None)),
+            discoveries: vec![seen("x.test"), seen("y.test"), seen("z.test")],
+            classified: None,
+            shown: None,
+        })
+        .await
+        .unwrap();
+    let found = store
+        .list_discovered(Scope::City, &DiscoveryFilter::default())
+        .await
+        .unwrap();
+    // x.test is proposed for entity a (青秀区), y.test rejected, z.test nobody's yet.
+    store
+        .set_proposal(
+            found[0].id,
+            Some(&Proposal {
+                entity: a.id,
+                reason: "its pages show the USCC".into(),
+            }),
+        )
+        .await
+        .unwrap();
+    store
+        .decide_discovery(
+            found[1].id,
+            DiscoveryState::Rejected,
+            None,
+            &Actor::system("inspector 7"),
+        )
+        .await
+        .unwrap();
+    store.promote_discoveries(sweep).await.unwrap();
+
+    let qingxiu = Scope::district(crate::district("450103"));
+    let jiangnan = Scope::district(crate::district("450105"));
+    let nobody = Scope::Districts(std::sync::Arc::from([]));
+    for (scope, entities, sites, discovered) in [
+        (Scope::City, 2, 4, 3),
+        (qingxiu.clone(), 1, 1, 1),
+        (jiangnan.clone(), 1, 1, 0),
+        (nobody.clone(), 0, 0, 0),
+    ] {
+        let all = EntityFilter::default();
+        assert_eq!(
+            store.count_entities_in(scope.clone(), &all).await.unwrap(),
+            entities,
+            "{scope:?}"
+        );
+        assert_eq!(
+            store
+                .count_sites(scope.clone(), &SiteFilter::default())
+                .await
+                .unwrap(),
+            sites,
+            "{scope:?}"
+        );
+        assert_eq!(
+            store
+                .count_discovered(scope.clone(), &DiscoveryFilter::default())
+                .await
+                .unwrap(),
+            discovered,
+            "{scope:?}"
+        );
+        // A count ignores paging: it is the length of the unpaged list.
+        for (limit, offset) in [(1, 0), (1, 1), (0, 0)] {
+            let f = EntityFilter {
+                limit,
+                offset,
+                ..EntityFilter::default()
+            };
+            assert_eq!(
+                store.count_entities_in(scope.clone(), &f).await.unwrap(),
+                entities
+            );
+            let f = SiteFilter {
+                limit,
+                offset,
+                ..SiteFilter::default()
+            };
+            assert_eq!(store.count_sites(scope.clone(), &f).await.unwrap(), sites);
+            let listed = store.list_sites(scope.clone(), &f).await.unwrap().len() as i64;
+            let want = if limit == 0 {
+                sites
+            } else {
+                (sites - offset).clamp(0, limit)
+            };
+            assert_eq!(listed, want, "{scope:?} {limit} {offset}");
+        }
+    }
+    // The filters count as they list.
+    let kind = EntityFilter {
+        kind: Some(SiteKind::NonTradingSite),
+        ..EntityFilter::default()
+    };
+    assert_eq!(
+        store.count_entities_in(Scope::City, &kind).await.unwrap(),
+        1
+    );
+    let district = EntityFilter {
+        district: Some(crate::district("450105")),
+        ..EntityFilter::default()
+    };
+    assert_eq!(
+        store
+            .count_entities_in(qingxiu.clone(), &district)
+            .await
+            .unwrap(),
+        0
+    );
+    let unregistered = SiteFilter {
+        registered: Some(false),
+        ..SiteFilter::default()
+    };
+    assert_eq!(
+        store.count_sites(Scope::City, &unregistered).await.unwrap(),
+        2
+    );
+    let trading = SiteFilter {
+        kind: Some(SiteKind::TradingSite),
+        ..SiteFilter::default()
+    };
+    assert_eq!(store.count_sites(Scope::City, &trading).await.unwrap(), 1);
+    for (state, n) in [
+        (DiscoveryState::New, 2),
+        (DiscoveryState::Rejected, 1),
+        (DiscoveryState::Confirmed, 0),
+    ] {
+        let f = DiscoveryFilter {
+            state: Some(state),
+            ..DiscoveryFilter::default()
+        };
+        assert_eq!(store.count_discovered(Scope::City, &f).await.unwrap(), n);
+        assert_eq!(
+            store.list_discovered(Scope::City, &f).await.unwrap().len() as i64,
+            n
+        );
+    }
+    let paged = DiscoveryFilter {
+        limit: 2,
+        offset: 2,
+        ..DiscoveryFilter::default()
+    };
+    assert_eq!(
+        store.count_discovered(Scope::City, &paged).await.unwrap(),
+        3
+    );
+    assert_eq!(
+        store
+            .list_discovered(Scope::City, &paged)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
 async fn icp_lookup_ignores_the_site_suffix(store: TestStore) {
     filings_fixture(store.as_ref()).await;
     for q in [
@@ -412,5 +594,6 @@ crate::on_every_backend!(
     filings_join_report_conflicts_and_reimport_changes_nothing,
     food_permits_expire_and_a_custom_mapping_needs_no_code,
     discoveries_are_recorded_promoted_and_decided,
+    counts_agree_with_the_lists_in_scope,
     icp_lookup_ignores_the_site_suffix,
 );

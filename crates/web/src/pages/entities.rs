@@ -31,18 +31,29 @@ const PROFILE_CAPTURES: usize = 20;
 /// Findings listed per site on a profile (the site page has them all).
 const PROFILE_FINDINGS: i64 = 20;
 
-/// The filter parameters of the entity list and its exports.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
+/// The filter parameters of the entity list, its exports and the API's list.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct EntityParams {
+    /// District code.
+    #[param(schema_with = crate::api::schema::district)]
     pub district: Option<String>,
+    /// Kind of online business the register records.
+    #[param(schema_with = crate::api::schema::site_kind)]
     pub kind: Option<String>,
+    /// Registration status.
+    #[param(schema_with = crate::api::schema::entity_status)]
     pub status: Option<String>,
+    /// Page of the HTML list (not an API parameter).
+    #[param(ignore)]
     pub page: Option<String>,
+    /// Export format (not an API parameter).
+    #[param(ignore)]
     pub format: Option<String>,
 }
 
 impl EntityParams {
-    fn filter(&self) -> Result<EntityFilter, WebError> {
+    pub(crate) fn filter(&self) -> Result<EntityFilter, WebError> {
         Ok(EntityFilter {
             district: param::<view::DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             kind: param::<SiteKind>("kind", &self.kind)?,

@@ -118,7 +118,12 @@ pub(crate) async fn logout(
     State(app): State<Shared>,
     posted: Posted<LogoutForm>,
 ) -> Result<Response, WebError> {
-    if let Via::Session { id_hash, .. } = posted.viewer.via() {
+    // The form has no field but its CSRF token, which `Posted` checked.
+    let Posted {
+        viewer,
+        form: LogoutForm {},
+    } = posted;
+    if let Via::Session { id_hash, .. } = viewer.via() {
         app.store
             .delete_session(id_hash)
             .await

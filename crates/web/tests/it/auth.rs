@@ -261,7 +261,7 @@ async fn an_api_token_acts_as_its_user_without_a_cookie() {
     let anon = web::router(fx.state.clone());
     let got = send(
         &anon,
-        Request::get("/api/findings")
+        Request::get("/api/v1/findings")
             .header("authorization", format!("Bearer {token}"))
             .body(Body::empty())
             .unwrap(),
@@ -280,7 +280,7 @@ async fn an_api_token_acts_as_its_user_without_a_cookie() {
     );
     let got = send(
         &anon,
-        Request::get("/api/findings")
+        Request::get("/api/v1/findings")
             .header("authorization", "Bearer wj_revoked-or-made-up")
             .body(Body::empty())
             .unwrap(),
