@@ -195,7 +195,7 @@ pub fn router(state: AppState) -> Router {
             viewer::identify,
         ))
         .route("/static/style.css", get(pages::style_css))
-        .route(api::OPENAPI_PATH, get(api::openapi));
+        .route("/api/v1/openapi.json", get(api::openapi));
     protected
         .merge(public)
         .fallback(error::fallback)

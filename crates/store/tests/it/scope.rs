@@ -483,6 +483,7 @@ const METHODS: &[&str] = &[
     "entity",
     "count_entities",
     "list_entities",
+    "count_entities_in",
     "entities_since",
     "entities_by_icp",
     "entities_by_name",
@@ -490,8 +491,10 @@ const METHODS: &[&str] = &[
     "entity_sites",
     "entity_filings",
     "list_discovered",
+    "count_discovered",
     "discovered",
     "list_sites",
+    "count_sites",
     "site",
     "site_for_url",
     "pending_sites",
@@ -579,6 +582,20 @@ async fn seen(
                 .unwrap();
             (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
         }
+        // A count must be its scoped list's length (so it cannot ignore the scope the list
+        // keeps); the list's owners are what the scope is checked on.
+        "count_entities_in" => {
+            let list = store
+                .list_entities(sc(), &EntityFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_entities_in(sc(), &EntityFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_entities_in");
+            (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
+        }
         "entities_since" => {
             let list = store.entities_since(sc(), 0, 1000).await.unwrap();
             (
@@ -644,6 +661,24 @@ async fn seen(
                 ),
             )
         }
+        "count_discovered" => {
+            let list = store
+                .list_discovered(sc(), &DiscoveryFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_discovered(sc(), &DiscoveryFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_discovered");
+            (
+                ALL,
+                owners(
+                    list.iter()
+                        .map(|d| d.proposed_entity.map_or('x', |e| fx.of_entity(e))),
+                ),
+            )
+        }
         "discovered" => (
             ALL,
             per_owner!(fx, |o| {
@@ -659,6 +694,18 @@ async fn seen(
                 .list_sites(sc(), &SiteFilter::default())
                 .await
                 .unwrap();
+            (ALL, owners(list.iter().map(|s| fx.of_site(s.id))))
+        }
+        "count_sites" => {
+            let list = store
+                .list_sites(sc(), &SiteFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_sites(sc(), &SiteFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_sites");
             (ALL, owners(list.iter().map(|s| fx.of_site(s.id))))
         }
         "site" => (

@@ -51,9 +51,6 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/discovered", get(discovered::list))
 }
 
-/// The path of the OpenAPI document (public).
-pub(crate) const OPENAPI_PATH: &str = "/api/v1/openapi.json";
-
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
 pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(ApiDoc::openapi())

@@ -30,7 +30,7 @@ async fn without_a_session_pages_go_to_the_login_and_the_api_answers_401() {
     );
     let got = get(&anon, &format!("/evidence/{}", fx.fetch)).await;
     assert_eq!(got.status, StatusCode::SEE_OTHER);
-    let got = get(&anon, "/api/findings").await;
+    let got = get(&anon, "/api/v1/findings").await;
     assert_eq!(got.status, StatusCode::UNAUTHORIZED);
     assert_eq!(got.json()["error"], "unauthenticated");
     // What the bureau publishes stays public.

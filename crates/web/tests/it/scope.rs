@@ -69,6 +69,10 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         Object::Fetch,
     ),
     (Method::Get, "/findings/{id}", Object::Finding),
+    (Method::Get, "/api/v1/entities/{id}", Object::Entity),
+    (Method::Get, "/api/v1/sites/{id}", Object::Site),
+    (Method::Get, "/api/v1/findings/{id}", Object::Finding),
+    (Method::Get, "/api/v1/clues/{id}", Object::Clue),
     (
         Method::Post(&[("decision", "confirmed")]),
         "/findings/{id}/triage",
@@ -607,18 +611,18 @@ async fn lists_filtered_to_another_district_are_empty() {
             city.body
         );
     }
-    let findings = get(&inspector, &format!("/api/findings?site={site}"))
+    let findings = get(&inspector, &format!("/api/v1/findings?site={site}"))
         .await
         .ok()
         .json();
     assert_eq!(findings["total"], 0);
     assert_eq!(findings["items"], serde_json::json!([]));
-    let sites = get(&inspector, "/api/sites?district=450105")
+    let sites = get(&inspector, "/api/v1/sites?district=450105")
         .await
         .ok()
         .json();
     assert_eq!(sites["items"], serde_json::json!([]));
-    let city = get(&fx.router, &format!("/api/findings?site={site}"))
+    let city = get(&fx.router, &format!("/api/v1/findings?site={site}"))
         .await
         .ok()
         .json();

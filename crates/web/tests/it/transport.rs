@@ -402,8 +402,8 @@ async fn evidence_api_and_logged_in_responses_are_not_stored() {
         format!("/evidence/{}?reason=check", fx.fetch),
         format!("/evidence/{}/screenshot?reason=check", fx.fetch),
         "/evidence/999999".to_string(),
-        "/api/sites".to_string(),
-        "/api/findings".to_string(),
+        "/api/v1/sites".to_string(),
+        "/api/v1/findings".to_string(),
         "/api/nothing-here".to_string(),
     ] {
         assert_eq!(no_store(&path).await.as_deref(), Some("no-store"), "{path}");
