@@ -127,45 +127,32 @@ impl Console {
     /// port.
     fn start() -> Console {
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path();
-        let out = run(wangjian(data).args(["demo", "--sites", "16", "--no-serve"]));
+        let out = run(wangjian(dir.path()).args(["demo", "--sites", "16", "--no-serve"]));
         assert!(out.status.success());
-        let log = std::fs::File::create(data.join("serve.log")).unwrap();
-        let mut child = wangjian(data)
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(log)
-            .spawn()
-            .expect("wangjian serve starts");
-        let out = child.stdout.take().unwrap();
-        let process = Killed(child);
-        let base = read_until(out, "wangjian serve", |l| {
-            l.strip_prefix("console: ")
-                .map(|u| u.trim().trim_end_matches('/').to_string())
-        });
-        Console {
-            _process: process,
-            dir,
-            base,
-        }
+        Console::serving(dir, &["serve", "--addr", "127.0.0.1:0"])
     }
 
     /// `wangjian demo --sites 16` serving: simweb stays up while the console runs, so that a
     /// confirmed capture can fetch its page (the console listens on a free loopback port).
     fn start_demo() -> Console {
         let dir = tempfile::tempdir().unwrap();
+        Console::serving(dir, &["demo", "--sites", "16"])
+    }
+
+    /// Runs `wangjian ARGS` on `dir` (stderr to a log there) until its `console: URL` line.
+    fn serving(dir: tempfile::TempDir, args: &[&str]) -> Console {
         let data = dir.path();
-        let log = std::fs::File::create(data.join("demo.log")).unwrap();
+        let log = std::fs::File::create(data.join("console.log")).unwrap();
         let mut child = wangjian(data)
-            .args(["demo", "--sites", "16"])
+            .args(args)
             .env("WANGJIAN_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::piped())
             .stderr(log)
             .spawn()
-            .expect("wangjian demo starts");
+            .expect("wangjian starts");
         let out = child.stdout.take().unwrap();
         let process = Killed(child);
-        let base = read_until(out, "wangjian demo", |l| {
+        let base = read_until(out, &format!("wangjian {}", args[0]), |l| {
             l.strip_prefix("console: ")
                 .map(|u| u.trim().trim_end_matches('/').to_string())
         });
