@@ -329,8 +329,8 @@ pub async fn login(
     Ok(Ok(NewSession { token, csrf, user }))
 }
 
-/// The live session of a cookie's token, marked used now; `None` when there is none, or it has
-/// ended (idle or absolute expiry, a disabled user): an ended session is deleted.
+/// The live session of a cookie's token, marked used (at most once a minute); `None` when
+/// there is none, or it has ended (idle or absolute expiry, a disabled user): an ended session is deleted.
 pub async fn session(
     store: &dyn Store,
     policy: &Policy,
@@ -348,7 +348,11 @@ pub async fn session(
         store.delete_session(&id_hash).await?;
         return Ok(None);
     }
-    store.touch_session(&id_hash).await?;
+    // Marking a session used is a write; once a minute is precise enough for a 30-minute
+    // idle limit and spares the database a write per page.
+    if now - row.last_seen_at > Duration::seconds(60) {
+        store.touch_session(&id_hash).await?;
+    }
     Ok(Some(Session {
         user: row.user,
         csrf: row.csrf,
