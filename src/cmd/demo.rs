@@ -235,7 +235,7 @@ async fn demo_users(store: &dyn store::Store) -> anyhow::Result<()> {
     ];
     println!("demo users (log in at the console; passwords are shown once):");
     for (username, name, role, districts, entities) in users {
-        let password = super::user::generate_password()?;
+        let password = people::generate_password()?;
         let spec = people::UserSpec {
             username: username.to_string(),
             display_name: name.to_string(),

@@ -158,13 +158,8 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
         let pw = line.trim_end_matches(['\r', '\n']).to_string();
         Ok((pw, false))
     } else {
-        Ok((generate_password()?, true))
+        Ok((people::generate_password()?, true))
     }
-}
-
-/// A generated password (see `people::generate_password`).
-pub fn generate_password() -> anyhow::Result<String> {
-    Ok(people::generate_password()?)
 }
 
 fn scope_text(districts: &[DistrictCode], entities: &[EntityId]) -> String {

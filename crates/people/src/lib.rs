@@ -301,15 +301,16 @@ pub async fn login(
     let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
         .await
         .unwrap_or(false);
+    let known = found.as_ref().map(|(u, _)| u.id);
     let Some((user, _)) = found.filter(|_| ok) else {
         store.record_login_failure(username, client).await?;
         let (by_user, _) = store.login_failures_since(username, client, since).await?;
         if by_user >= policy.max_account_failures {
-            if let Some(u) = store.user_by_name(username).await? {
+            if let Some(id) = known {
                 let until = now + policy.lock_for;
                 let by = Actor::system("login throttling");
                 store
-                    .change_user(u.id, &UserChange::LockedUntil(Some(until)), &by)
+                    .change_user(id, &UserChange::LockedUntil(Some(until)), &by)
                     .await?;
                 store.clear_login_failures(username).await?;
                 return Ok(Err(LoginRefusal::Locked { until }));

@@ -42,8 +42,6 @@ pub enum Via {
 pub struct Viewer {
     user: User,
     via: Via,
-    /// The peer address, when the server was started with connect info (`serve` is).
-    remote: Option<SocketAddr>,
 }
 
 impl Viewer {
@@ -76,11 +74,6 @@ impl Viewer {
             Via::Session { csrf, .. } => Some(csrf),
             Via::Token => None,
         }
-    }
-
-    /// The client address, for throttling and logs.
-    pub fn remote(&self) -> Option<SocketAddr> {
-        self.remote
     }
 
     /// Whether the viewer's role grants `p`.
@@ -231,7 +224,6 @@ pub(crate) async fn authenticate(
     next: Next,
 ) -> Response {
     let api = is_api(req.uri().path());
-    let remote = client_of(req.extensions());
     let found = find_user(&app, req.headers()).await;
     let (user, via) = match found {
         Ok(Some(found)) => found,
@@ -263,7 +255,7 @@ pub(crate) async fn authenticate(
         }
     };
     let nav = nav_of(&user, &via);
-    req.extensions_mut().insert(Viewer { user, via, remote });
+    req.extensions_mut().insert(Viewer { user, via });
     let mut res = NAV_USER.scope(nav, next.run(req)).await;
     // What a logged-in person sees is theirs: never kept by a browser or a shared cache.
     res.headers_mut()
