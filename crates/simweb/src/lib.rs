@@ -41,7 +41,8 @@ pub use truth::{CloakTruth, SiteTruth, Truth};
 use cloak::Cloak;
 use domain::Category;
 use site::{Enc, SimSite};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::RwLock;
 
 /// What to generate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -76,6 +77,8 @@ pub struct World {
     shops: HashMap<(usize, u32), usize>,
     /// The hostile hosts, when asked for ([`World::with_hostile_sites`]).
     hostile: Option<hostile::Hostile>,
+    /// Keys of the sites that have rectified their pages ([`World::rectify`]).
+    rectified: RwLock<BTreeSet<String>>,
 }
 
 impl World {
@@ -99,7 +102,33 @@ impl World {
             by_host,
             shops,
             hostile: None,
+            rectified: RwLock::new(BTreeSet::new()),
         }
+    }
+
+    /// The site `key` (host and path prefix, as in the truth) rectifies its pages, as a
+    /// merchant does after an order to correct: from now on its pages are served without the
+    /// content seeded on them (the snippets in the body, the additions to title and description,
+    /// a hijacker's injection), and forms gain their consent box and health food its
+    /// disclaimer. What the footer shows (license, ICP number, badge) stays as it was, and the
+    /// truth keeps describing the world as generated. False for an unknown key.
+    pub fn rectify(&self, key: &str) -> bool {
+        if !self.sites.iter().any(|s| s.key == key) {
+            return false;
+        }
+        self.rectified
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.to_string());
+        true
+    }
+
+    /// Whether the site `key` has rectified its pages.
+    pub fn is_rectified(&self, key: &str) -> bool {
+        self.rectified
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(key)
     }
 
     /// The same world plus the hostile web (`hostile.rs`): nine `*.hostile.test` sites that
@@ -298,6 +327,13 @@ impl World {
         };
         let Some(page) = page else {
             return Some(not_found());
+        };
+        let rectified;
+        let page = if self.is_rectified(&owner.key) {
+            rectified = page.rectified();
+            &rectified
+        } else {
+            page
         };
         let mut html = render::page(&self.sites, owner, page);
         if matches!(owner.cloak, Some(Cloak::MobileLayout)) && cloak::is_mobile(user_agent) {

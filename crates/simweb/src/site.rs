@@ -195,6 +195,20 @@ pub struct Page {
 }
 
 impl Page {
+    /// The page as its site serves it after rectification ([`crate::World::rectify`]): the
+    /// seeded content removed, consent box and disclaimer shown.
+    pub fn rectified(&self) -> Page {
+        Page {
+            body: Vec::new(),
+            title_extra: None,
+            meta_extra: None,
+            hijack: None,
+            consent: true,
+            disclaimer: true,
+            ..self.clone()
+        }
+    }
+
     fn new(path: String, kind: PageKind) -> Page {
         Page {
             path,
