@@ -1,5 +1,5 @@
-//! A document and the evidence it rests on, in one ZIP: the printed document (PDF), the clue's
-//! WACZ as it was exported (byte for byte, stored uncompressed — it is itself a ZIP), and a
+//! A document and the evidence it rests on, in one ZIP: the printed document (PDF), the WACZ of
+//! each of its clues as exported (byte for byte, stored uncompressed — each is itself a ZIP), and a
 //! manifest of every file's SHA-256, as JSON (`manifest.json`) and in the format `sha256sum -c`
 //! reads (`SHA256SUMS`), so the receiver can check the package with standard tools. The
 //! document's own text names the WACZ and its SHA-256 (see [`crate::Attachment`]), so the paper
@@ -77,8 +77,8 @@ pub struct BundleInput<'a> {
     /// The document's file name in the package (`…pdf`) and its bytes.
     pub document_name: &'a str,
     pub document: &'a [u8],
-    /// The WACZ to attach; its name in the package is its file name.
-    pub wacz: &'a Path,
+    /// The WACZ packages to attach; each one's name in the package is its file name.
+    pub waczs: &'a [&'a Path],
 }
 
 /// SHA-256 of a file, lowercase hex, and its length (read in blocks).
@@ -104,43 +104,44 @@ fn is_bare_name(name: &str) -> bool {
 
 /// Writes the bundle of `input` at `output` (replaced when it exists).
 pub fn write_bundle(output: &Path, input: &BundleInput<'_>) -> Result<Bundle, BundleError> {
-    let wacz_name = input
-        .wacz
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or_default()
-        .to_string();
-    for name in [input.document_name, wacz_name.as_str()] {
-        if !is_bare_name(name) || name == "manifest.json" || name == "SHA256SUMS" {
-            return Err(BundleError::BadName(name.to_string()));
-        }
-    }
-    if input.document_name == wacz_name {
-        return Err(BundleError::BadName(wacz_name));
-    }
     let io_err = |path: &Path| {
         let path = path.to_path_buf();
         move |source| BundleError::Io { path, source }
     };
-    let (wacz_sha, wacz_bytes) = sha256_file(input.wacz).map_err(io_err(input.wacz))?;
+    let mut files = vec![BundleFile {
+        name: input.document_name.to_string(),
+        sha256: hex::encode(Sha256::digest(input.document)),
+        bytes: input.document.len() as u64,
+    }];
+    for wacz in input.waczs {
+        let name = wacz
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
+        let (sha256, bytes) = sha256_file(wacz).map_err(io_err(wacz))?;
+        files.push(BundleFile {
+            name,
+            sha256,
+            bytes,
+        });
+    }
+    for (i, f) in files.iter().enumerate() {
+        if !is_bare_name(&f.name)
+            || f.name == "manifest.json"
+            || f.name == "SHA256SUMS"
+            || files[..i].iter().any(|g| g.name == f.name)
+        {
+            return Err(BundleError::BadName(f.name.clone()));
+        }
+    }
     let manifest = Manifest {
         format: MANIFEST_FORMAT,
         kind: input.kind,
         title: input.kind.title(),
         number: input.number.to_string(),
         case_number: input.case_number.to_string(),
-        files: vec![
-            BundleFile {
-                name: input.document_name.to_string(),
-                sha256: hex::encode(Sha256::digest(input.document)),
-                bytes: input.document.len() as u64,
-            },
-            BundleFile {
-                name: wacz_name.clone(),
-                sha256: wacz_sha,
-                bytes: wacz_bytes,
-            },
-        ],
+        files,
     };
     let manifest_json =
         serde_json::to_vec_pretty(&manifest).map_err(|e| BundleError::Zip(e.to_string()))?;
@@ -169,13 +170,15 @@ pub fn write_bundle(output: &Path, input: &BundleInput<'_>) -> Result<Bundle, Bu
     zip.start_file(input.document_name, deflated)
         .map_err(zerr)?;
     zip.write_all(input.document).map_err(io_err(tmp.path()))?;
-    zip.start_file(
-        wacz_name.as_str(),
-        stored.large_file(wacz_bytes >= u64::from(u32::MAX)),
-    )
-    .map_err(zerr)?;
-    let mut src = File::open(input.wacz).map_err(io_err(input.wacz))?;
-    io::copy(&mut src, &mut zip).map_err(io_err(tmp.path()))?;
+    for (wacz, file) in input.waczs.iter().zip(&manifest.files[1..]) {
+        zip.start_file(
+            file.name.as_str(),
+            stored.large_file(file.bytes >= u64::from(u32::MAX)),
+        )
+        .map_err(zerr)?;
+        let mut src = File::open(wacz).map_err(io_err(wacz))?;
+        io::copy(&mut src, &mut zip).map_err(io_err(tmp.path()))?;
+    }
     zip.start_file("manifest.json", deflated).map_err(zerr)?;
     zip.write_all(&manifest_json).map_err(io_err(tmp.path()))?;
     zip.start_file("SHA256SUMS", deflated).map_err(zerr)?;

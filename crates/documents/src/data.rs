@@ -36,8 +36,8 @@ pub struct DocumentData {
     pub outcomes: Vec<OutcomeLine>,
     /// The evidence records the case rests on.
     pub evidence: Vec<EvidenceItem>,
-    /// The clue's evidence package attached to the document.
-    pub attachment: Option<Attachment>,
+    /// The evidence packages attached to the document: the WACZ of each of the case's clues.
+    pub attachments: Vec<Attachment>,
 }
 
 /// The party a document is addressed to.

@@ -25,6 +25,8 @@ fn bundles_the_pdf_and_the_wacz_with_their_digests() {
     let wacz = dir.path().join("clue-3.wacz");
     let wacz_bytes: Vec<u8> = (0..200_000u32).map(|i| (i * 7 % 251) as u8).collect();
     std::fs::write(&wacz, &wacz_bytes).unwrap();
+    let wacz4 = dir.path().join("clue-4.wacz");
+    std::fs::write(&wacz4, b"PK second package").unwrap();
     let pdf = b"%PDF-1.4 a document".to_vec();
     let out = dir.path().join("notice.zip");
     let bundle = write_bundle(
@@ -35,7 +37,7 @@ fn bundles_the_pdf_and_the_wacz_with_their_digests() {
             case_number: "南市监网案〔2026〕7号",
             document_name: "rectification.pdf",
             document: &pdf,
-            wacz: &wacz,
+            waczs: &[&wacz, &wacz4],
         },
     )
     .unwrap();
@@ -55,13 +57,16 @@ fn bundles_the_pdf_and_the_wacz_with_their_digests() {
         [
             "rectification.pdf",
             "clue-3.wacz",
+            "clue-4.wacz",
             "manifest.json",
             "SHA256SUMS"
         ]
     );
     assert_eq!(m[0].1, pdf);
     assert_eq!(m[1].1, wacz_bytes);
-    let manifest: serde_json::Value = serde_json::from_slice(&m[2].1).unwrap();
+    assert_eq!(m[2].1, b"PK second package");
+    let wacz4_sha = hex::encode(Sha256::digest(b"PK second package"));
+    let manifest: serde_json::Value = serde_json::from_slice(&m[3].1).unwrap();
     assert_eq!(manifest["format"], "wangjian-document-bundle-1");
     assert_eq!(manifest["kind"], "rectification");
     assert_eq!(manifest["title"], "责令改正通知书");
@@ -69,8 +74,10 @@ fn bundles_the_pdf_and_the_wacz_with_their_digests() {
     assert_eq!(manifest["files"][1]["sha256"], wacz_sha.as_str());
     assert_eq!(manifest["files"][1]["bytes"], 200_000);
     assert_eq!(
-        String::from_utf8(m[3].1.clone()).unwrap(),
-        format!("{pdf_sha}  rectification.pdf\n{wacz_sha}  clue-3.wacz\n")
+        String::from_utf8(m[4].1.clone()).unwrap(),
+        format!(
+            "{pdf_sha}  rectification.pdf\n{wacz_sha}  clue-3.wacz\n{wacz4_sha}  clue-4.wacz\n"
+        )
     );
 
     // `sha256sum -c` accepts the unpacked bundle.
@@ -93,23 +100,26 @@ fn bad_names_and_missing_files_write_nothing() {
     let wacz = dir.path().join("clue-3.wacz");
     std::fs::write(&wacz, b"PK").unwrap();
     let out = dir.path().join("b.zip");
-    fn input<'a>(name: &'a str, wacz: &'a Path) -> BundleInput<'a> {
+    fn input<'a>(name: &'a str, waczs: &'a [&'a Path]) -> BundleInput<'a> {
         BundleInput {
             kind: DocumentKind::Warning,
             number: "n",
             case_number: "c",
             document_name: name,
             document: b"%PDF",
-            wacz,
+            waczs,
         }
     }
     for name in ["../x.pdf", "manifest.json", "clue-3.wacz", ""] {
-        let err = write_bundle(&out, &input(name, &wacz)).unwrap_err();
+        let err = write_bundle(&out, &input(name, &[&wacz])).unwrap_err();
         assert!(matches!(err, BundleError::BadName(_)), "{name}: {err:?}");
     }
     let missing = dir.path().join("none.wacz");
-    let err = write_bundle(&out, &input("w.pdf", &missing)).unwrap_err();
+    let err = write_bundle(&out, &input("w.pdf", &[&missing])).unwrap_err();
     assert!(matches!(err, BundleError::Io { .. }), "{err:?}");
+    // Two packages of one name cannot both be in the bundle.
+    let err = write_bundle(&out, &input("w.pdf", &[&wacz, &wacz])).unwrap_err();
+    assert!(matches!(err, BundleError::BadName(_)), "{err:?}");
     assert!(!out.exists());
     // No temporary file is left behind either.
     let left: Vec<_> = std::fs::read_dir(dir.path())

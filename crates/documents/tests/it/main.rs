@@ -62,9 +62,9 @@ pub fn sample() -> DocumentData {
                 "sha256:0000000000000000000000000000000000000000000000000000000000000001".into(),
             ),
         }],
-        attachment: Some(Attachment {
+        attachments: vec![Attachment {
             file_name: "clue-3.wacz".into(),
             sha256: WACZ_SHA.into(),
-        }),
+        }],
     }
 }

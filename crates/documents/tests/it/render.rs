@@ -64,7 +64,7 @@ fn optional_fields_may_be_absent() {
     data.reason = None;
     data.outcomes.clear();
     data.evidence.clear();
-    data.attachment = None;
+    data.attachments.clear();
     for kind in DocumentKind::ALL {
         let html = templates.render(kind, &data).unwrap();
         assert!(!html.contains("none"), "{kind}: {html}");
