@@ -100,11 +100,28 @@ pub struct Referral {
     pub reason: String,
 }
 
-/// One outcome of the case as a line of the cover: its Chinese title and its detail.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One outcome of the case, as the cover lists it: its kind (code and Chinese title) and the
+/// fields of that kind (others `None`); the template words them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct OutcomeLine {
+    /// `penalty`, `rectification`, `referral`, `warning`, `abnormal_listing`, `dismissal`.
+    pub kind: String,
     pub title: String,
-    pub detail: String,
+    /// Penalty: decision number, legal basis, fine in yuan (`5738.00`), confiscation.
+    pub decision_no: Option<String>,
+    pub legal_basis: Option<String>,
+    pub fine_yuan: Option<String>,
+    pub confiscation: Option<String>,
+    /// Rectification: the deadline and the re-check's verdict, once re-checked.
+    pub due_on: Option<NaiveDate>,
+    pub compliant: Option<bool>,
+    /// Referral: to whom.
+    pub to: Option<String>,
+    /// Referral, warning, dismissal: why.
+    pub reason: Option<String>,
+    /// Abnormal-operations listing: the cause's title and the day it was removed.
+    pub cause: Option<String>,
+    pub removed_on: Option<NaiveDate>,
 }
 
 /// One evidence record: the page, when it was fetched, the WARC record and its digests.

@@ -47,10 +47,29 @@ pub fn sample() -> DocumentData {
             reason: "网站未取得ICP备案".into(),
         }),
         reason: Some("首次发现，情节轻微".into()),
-        outcomes: vec![OutcomeLine {
-            title: "责令改正".into(),
-            detail: "限2026年3月20日前改正".into(),
-        }],
+        outcomes: vec![
+            OutcomeLine {
+                kind: "rectification".into(),
+                title: "责令改正".into(),
+                due_on: NaiveDate::from_ymd_opt(2026, 3, 20),
+                compliant: Some(false),
+                ..OutcomeLine::default()
+            },
+            OutcomeLine {
+                kind: "penalty".into(),
+                title: "行政处罚".into(),
+                decision_no: Some("南市监网罚〔2026〕3号".into()),
+                legal_basis: Some("E-commerce Law Art. 76".into()),
+                fine_yuan: Some("5000.00".into()),
+                ..OutcomeLine::default()
+            },
+            OutcomeLine {
+                kind: "abnormal_listing".into(),
+                title: "列入经营异常名录".into(),
+                cause: Some("公示信息隐瞒真实情况、弄虚作假".into()),
+                ..OutcomeLine::default()
+            },
+        ],
         evidence: vec![EvidenceItem {
             url: "http://shop.example.cn/".into(),
             fetched_at: Utc.with_ymd_and_hms(2026, 2, 18, 2, 30, 0).unwrap(),

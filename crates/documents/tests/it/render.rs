@@ -48,7 +48,13 @@ fn every_kind_renders_with_its_title_case_and_evidence() {
     let warning = templates.render(DocumentKind::Warning, &data).unwrap();
     assert!(warning.contains("首次发现，情节轻微"));
     let cover = templates.render(DocumentKind::Cover, &data).unwrap();
-    assert!(cover.contains("李明、王芳") && cover.contains("责令改正：限2026年3月20日前改正"));
+    assert!(cover.contains("李明、王芳"));
+    assert!(
+        cover.contains("责令改正：限2026年3月20日前改正，复查未改正"),
+        "{cover}"
+    );
+    assert!(cover.contains("行政处罚：南市监网罚〔2026〕3号，罚款5000.00元</div>"));
+    assert!(cover.contains("列入经营异常名录：公示信息隐瞒真实情况、弄虚作假</div>"));
 }
 
 #[test]
