@@ -1,14 +1,15 @@
-//! Full-page screenshots through a headless Chromium (Debian's `chromium`), driven over the
-//! DevTools protocol on a pipe: `--remote-debugging-pipe` makes the browser read commands from
-//! its fd 3 and write replies and events to its fd 4, each a JSON text ended by a NUL byte. No
-//! port is opened and no WebDriver is needed.
+//! Full-page screenshots and printed documents through a headless Chromium (Debian's
+//! `chromium`), driven over the DevTools protocol on a pipe: `--remote-debugging-pipe` makes the
+//! browser read commands from its fd 3 and write replies and events to its fd 4, each a JSON
+//! text ended by a NUL byte. No port is opened and no WebDriver is needed.
 //!
 //! Owns finding the browser, its command line, the protocol exchange (open a tab, set the
-//! viewport, navigate, wait for `load`, measure the page, capture it beyond the viewport) and
-//! the deadline over all of it. The browser runs with a fresh profile directory, no extensions,
-//! no background networking and downloads denied; as root (where Chromium's sandbox cannot
-//! start) it runs with `--no-sandbox`. It must not write evidence: it returns the PNG and what
-//! the browser reported, and the caller stores them.
+//! viewport, navigate, wait for `load`, measure the page, capture it beyond the viewport; or
+//! set a document's content and print it) and the deadline over all of it. The browser runs
+//! with a fresh profile directory, no extensions, no background networking and downloads
+//! denied; as root (where Chromium's sandbox cannot start) it runs with `--no-sandbox`. It must
+//! not write evidence: it returns the PNG (or PDF) and what the browser reported, and the
+//! caller stores them.
 //!
 //! Addresses: the page's host is pinned to the address the evidence fetch connected to, and the
 //! operator's `--resolve` entries are handed to the browser as host resolver rules, so the
@@ -16,6 +17,11 @@
 //! Other hosts a page loads from are resolved by the browser itself; the crawler's refusal of
 //! private addresses does not reach inside the browser, which is why screenshots are taken for
 //! an inspector's evidence capture, not on every page of a sweep.
+//!
+//! Printing ([`print_pdf`]) loads no URL at all: the document is set into a blank tab
+//! (`Page.setDocumentContent`) with every request blocked (`Network.setBlockedURLs`) and every
+//! host name unresolvable, so a document (whose template an administrator may edit) cannot
+//! reach the network; it must be self-contained (inline CSS, system fonts).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -134,9 +140,9 @@ pub struct Screenshot {
     pub user_agent: String,
 }
 
-/// Why no screenshot was taken.
+/// Why no screenshot (or PDF) was made.
 #[derive(Debug, thiserror::Error)]
-pub enum ScreenshotError {
+pub enum BrowserError {
     #[error("cannot start the browser {program}: {source}")]
     Launch {
         program: String,
@@ -160,22 +166,144 @@ pub enum ScreenshotError {
 
 /// Opens `url` in a fresh headless browser and captures the whole page as PNG. Blocking: call
 /// it from a blocking thread.
-pub fn screenshot(config: &BrowserConfig, url: &Url) -> Result<Screenshot, ScreenshotError> {
+pub fn screenshot(config: &BrowserConfig, url: &Url) -> Result<Screenshot, BrowserError> {
+    with_browser(config, &config.resolver_rules(), |cdp| {
+        take(cdp, config, url)
+    })
+}
+
+/// Runs `f` against a fresh browser (its own profile directory, `rules` as host resolver
+/// rules) under `config`'s deadline, and closes the browser afterwards.
+fn with_browser<T>(
+    config: &BrowserConfig,
+    rules: &str,
+    f: impl FnOnce(&mut Cdp) -> Result<T, BrowserError>,
+) -> Result<T, BrowserError> {
     let deadline = Instant::now() + config.timeout;
     let profile = tempfile::Builder::new()
         .prefix("wangjian-browser-")
         .tempdir()
-        .map_err(|source| ScreenshotError::Launch {
+        .map_err(|source| BrowserError::Launch {
             program: config.program.display().to_string(),
             source,
         })?;
-    let mut cdp = Cdp::launch(config, profile.path(), deadline)?;
-    let result = take(&mut cdp, config, url);
+    let mut cdp = Cdp::launch(config, rules, profile.path(), deadline)?;
+    let result = f(&mut cdp);
     cdp.close();
     result
 }
 
-fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, ScreenshotError> {
+/// A4 paper in inches, as `Page.printToPDF` takes it.
+const A4_INCHES: (f64, f64) = (8.27, 11.69);
+
+/// Page margins of a printed document in millimetres: top, right, bottom, left. The defaults
+/// are those of GB/T 9704 for official documents (37 mm top, 26 mm right, 35 mm bottom, 28 mm
+/// left, which leave the standard 156 × 225 mm text block on A4).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Margins {
+    pub top_mm: f64,
+    pub right_mm: f64,
+    pub bottom_mm: f64,
+    pub left_mm: f64,
+}
+
+impl Default for Margins {
+    fn default() -> Self {
+        Margins {
+            top_mm: 37.0,
+            right_mm: 26.0,
+            bottom_mm: 35.0,
+            left_mm: 28.0,
+        }
+    }
+}
+
+/// Host resolver rules of a print: no name resolves.
+const NO_HOSTS: &str = "MAP * ~NOTFOUND";
+
+/// Prints the self-contained HTML document `html` to an A4 PDF with `margins` (page numbers at
+/// the foot of each page) and returns the PDF's bytes. Nothing is fetched: the document is set
+/// into a blank tab, every request it would make is blocked and no host name resolves (see the
+/// module documentation), so styles must be inline and fonts the system's (a CJK font such as
+/// `fonts-wqy-zenhei` for Chinese text). `config` gives the program and the deadline; its host
+/// rules and viewport are not used. Blocking: call it from a blocking thread.
+pub fn print_pdf(
+    config: &BrowserConfig,
+    html: &str,
+    margins: Margins,
+) -> Result<Vec<u8>, BrowserError> {
+    with_browser(config, NO_HOSTS, |cdp| print(cdp, html, margins))
+}
+
+fn print(cdp: &mut Cdp, html: &str, margins: Margins) -> Result<Vec<u8>, BrowserError> {
+    cdp.call(
+        "Browser.setDownloadBehavior",
+        json!({"behavior": "deny"}),
+        None,
+    )?;
+    let target = cdp.call("Target.createTarget", json!({"url": "about:blank"}), None)?;
+    let target = str_field(&target, "targetId", "Target.createTarget")?;
+    let attached = cdp.call(
+        "Target.attachToTarget",
+        json!({"targetId": target, "flatten": true}),
+        None,
+    )?;
+    let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
+    let s = Some(session.as_str());
+    cdp.call("Network.enable", json!({}), s)?;
+    cdp.call("Network.setBlockedURLs", json!({"urls": ["*"]}), s)?;
+    cdp.call("Page.enable", json!({}), s)?;
+    let tree = cdp.call("Page.getFrameTree", json!({}), s)?;
+    let frame = tree
+        .get("frameTree")
+        .and_then(|t| t.get("frame"))
+        .and_then(|f| f.get("id"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| protocol("Page.getFrameTree", "no frame id"))?
+        .to_string();
+    cdp.call(
+        "Page.setDocumentContent",
+        json!({"frameId": frame, "html": html}),
+        s,
+    )?;
+    // Layout waits for the fonts the document uses (system fonts, but loaded lazily).
+    cdp.call(
+        "Runtime.evaluate",
+        json!({"expression": "document.fonts.ready.then(() => true)", "awaitPromise": true}),
+        s,
+    )?;
+    let inches = |mm: f64| mm / 25.4;
+    let pdf = cdp.call(
+        "Page.printToPDF",
+        json!({
+            "paperWidth": A4_INCHES.0,
+            "paperHeight": A4_INCHES.1,
+            "marginTop": inches(margins.top_mm),
+            "marginRight": inches(margins.right_mm),
+            "marginBottom": inches(margins.bottom_mm),
+            "marginLeft": inches(margins.left_mm),
+            "printBackground": true,
+            "displayHeaderFooter": true,
+            "headerTemplate": "<span></span>",
+            "footerTemplate": FOOTER,
+        }),
+        s,
+    )?;
+    let data = str_field(&pdf, "data", "Page.printToPDF")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.as_bytes())
+        .map_err(|e| protocol("Page.printToPDF", &e.to_string()))?;
+    if !bytes.starts_with(b"%PDF-") {
+        return Err(protocol("Page.printToPDF", "not a PDF"));
+    }
+    Ok(bytes)
+}
+
+/// The page number at the foot of each printed page, `- 1 -` as official documents number
+/// them (the header and footer templates are rendered by the browser with their own styles).
+const FOOTER: &str = r#"<div style="width:100%;text-align:center;font-size:10pt;font-family:serif">- <span class="pageNumber"></span> -</div>"#;
+
+fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, BrowserError> {
     let version = cdp.call("Browser.getVersion", json!({}), None)?;
     let browser = str_field(&version, "product", "Browser.getVersion")?;
     let user_agent = str_field(&version, "userAgent", "Browser.getVersion")?;
@@ -201,7 +329,7 @@ fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, 
     )?;
     let nav = cdp.call("Page.navigate", json!({"url": url.as_str()}), s)?;
     if let Some(err) = nav.get("errorText").and_then(Value::as_str) {
-        return Err(ScreenshotError::Navigation(err.to_string()));
+        return Err(BrowserError::Navigation(err.to_string()));
     }
     cdp.wait_event("Page.loadEventFired", s, "the page load")?;
 
@@ -250,14 +378,14 @@ fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, 
     })
 }
 
-fn protocol(method: &str, detail: &str) -> ScreenshotError {
-    ScreenshotError::Protocol {
+fn protocol(method: &str, detail: &str) -> BrowserError {
+    BrowserError::Protocol {
         method: method.to_string(),
         detail: detail.to_string(),
     }
 }
 
-fn str_field(v: &Value, key: &str, method: &str) -> Result<String, ScreenshotError> {
+fn str_field(v: &Value, key: &str, method: &str) -> Result<String, BrowserError> {
     v.get(key)
         .and_then(Value::as_str)
         .map(str::to_owned)
@@ -279,10 +407,11 @@ struct Cdp {
 impl Cdp {
     fn launch(
         config: &BrowserConfig,
+        rules: &str,
         profile: &Path,
         deadline: Instant,
-    ) -> Result<Cdp, ScreenshotError> {
-        let launch_error = |source| ScreenshotError::Launch {
+    ) -> Result<Cdp, BrowserError> {
+        let launch_error = |source| BrowserError::Launch {
             program: config.program.display().to_string(),
             source,
         };
@@ -323,7 +452,6 @@ impl Cdp {
             "--ignore-certificate-errors",
         ])
         .arg(format!("--user-data-dir={}", profile.display()));
-        let rules = config.resolver_rules();
         if !rules.is_empty() {
             cmd.arg(format!("--host-resolver-rules={rules}"));
         }
@@ -371,15 +499,15 @@ impl Cdp {
         })
     }
 
-    fn recv(&mut self, step: &'static str) -> Result<Value, ScreenshotError> {
+    fn recv(&mut self, step: &'static str) -> Result<Value, BrowserError> {
         let left = self.deadline.saturating_duration_since(Instant::now());
         match self.from_browser.recv_timeout(left) {
             Ok(v) => Ok(v),
-            Err(RecvTimeoutError::Timeout) => Err(ScreenshotError::Timeout {
+            Err(RecvTimeoutError::Timeout) => Err(BrowserError::Timeout {
                 step,
                 timeout: self.timeout,
             }),
-            Err(RecvTimeoutError::Disconnected) => Err(ScreenshotError::Closed(step)),
+            Err(RecvTimeoutError::Disconnected) => Err(BrowserError::Closed(step)),
         }
     }
 
@@ -389,7 +517,7 @@ impl Cdp {
         method: &'static str,
         params: Value,
         session: Option<&str>,
-    ) -> Result<Value, ScreenshotError> {
+    ) -> Result<Value, BrowserError> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -400,12 +528,12 @@ impl Cdp {
         bytes.push(0);
         self.to_browser
             .write_all(&bytes)
-            .map_err(|_| ScreenshotError::Closed(method))?;
+            .map_err(|_| BrowserError::Closed(method))?;
         loop {
             let v = self.recv(method)?;
             if v.get("id").and_then(Value::as_u64) == Some(id) {
                 if let Some(err) = v.get("error") {
-                    return Err(ScreenshotError::Command {
+                    return Err(BrowserError::Command {
                         method: method.to_string(),
                         message: err
                             .get("message")
@@ -428,7 +556,7 @@ impl Cdp {
         method: &str,
         session: Option<&str>,
         step: &'static str,
-    ) -> Result<(), ScreenshotError> {
+    ) -> Result<(), BrowserError> {
         let matches = |v: &Value| {
             v.get("method").and_then(Value::as_str) == Some(method)
                 && v.get("sessionId").and_then(Value::as_str) == session

@@ -5,6 +5,7 @@ mod crawl;
 mod fetch;
 mod frontier;
 mod post;
+mod print;
 mod profiles;
 mod server;
 mod tls;
