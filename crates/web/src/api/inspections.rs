@@ -47,6 +47,7 @@ pub(crate) struct InspectionItem {
     pub inspected_at: DateTime<Utc>,
     pub place: String,
     /// `compliant`, `violation`, `not_contactable` or `other`.
+    #[schema(schema_with = super::schema::inspection_result)]
     pub result: String,
     pub notes: String,
     /// Usernames of the inspectors.
@@ -96,7 +97,7 @@ pub(crate) struct InspectionParams {
     #[param(schema_with = super::schema::district)]
     pub district: Option<String>,
     /// `compliant`, `violation`, `not_contactable` or `other`.
-    #[param(value_type = Option<String>)]
+    #[param(schema_with = super::schema::inspection_result)]
     pub result: Option<String>,
 }
 

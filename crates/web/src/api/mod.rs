@@ -305,6 +305,15 @@ pub(crate) mod schema {
     pub fn district_or_null() -> Object {
         district_code(true)
     }
+
+    /// A field inspection's result code.
+    pub fn inspection_result() -> Object {
+        codes(
+            "inspection result",
+            domain::InspectionResult::ALL.iter().map(|r| r.code()),
+            false,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -320,7 +329,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 9);
+        assert_eq!(paths.len(), 11);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];
