@@ -71,6 +71,69 @@ pub enum Command {
     /// Findings: a person's triage decision, and per-rule precision.
     #[command(subcommand)]
     Finding(FindingCommand),
+    /// Field inspections (现场检查): record an on-site check with its photos and scans, list,
+    /// show.
+    #[command(subcommand)]
+    Inspection(InspectionCommand),
+}
+
+/// What an inspector found on site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InspectionResultArg {
+    /// Nothing wrong (未发现问题).
+    Compliant,
+    /// A violation found (发现违法行为).
+    Violation,
+    /// Nobody at the address (无法联系).
+    #[value(name = "not_contactable", alias = "not-contactable")]
+    NotContactable,
+    /// Anything else (其他), said in the notes.
+    Other,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum InspectionCommand {
+    /// Records an on-site check of an entity (optionally for one of its cases) with photos
+    /// and scans attached (JPEG, PNG, PDF, TIFF, HEIC/HEIF, each at most
+    /// `casework.max_attachment_mb`); prints its id. The first inspector is the recorder.
+    Add {
+        /// The entity: its id or its USCC.
+        #[arg(long, value_name = "ID|USCC")]
+        entity: String,
+        /// Where the check took place.
+        #[arg(long)]
+        place: String,
+        #[arg(long, value_enum)]
+        result: InspectionResultArg,
+        /// A user who inspected (their username); repeatable, at least one.
+        #[arg(long = "inspector", value_name = "NAME", required = true)]
+        inspectors: Vec<String>,
+        /// The case the check was made for (a case of the entity).
+        #[arg(long, value_name = "ID")]
+        case: Option<i64>,
+        /// When: `YYYY-MM-DD HH:MM` in Beijing time, or RFC 3339 (default: now).
+        #[arg(long, value_name = "TIME")]
+        at: Option<String>,
+        /// What was found.
+        #[arg(long, default_value = "")]
+        notes: String,
+        /// A photo or scan to attach; repeatable.
+        #[arg(long = "attach", value_name = "FILE")]
+        attach: Vec<PathBuf>,
+    },
+    /// Lists inspections, the newest check first (a header row, or `no inspections`).
+    List {
+        /// Of this entity (id or USCC).
+        #[arg(long, value_name = "ID|USCC")]
+        entity: Option<String>,
+        /// Made for this case.
+        #[arg(long, value_name = "ID")]
+        case: Option<i64>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Prints an inspection as JSON with its attachments.
+    Show { id: i64 },
 }
 
 /// A role on the command line.

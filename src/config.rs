@@ -52,6 +52,13 @@ struct FileConfig {
     tsa_url: Option<String>,
     crawl: Option<FileCrawl>,
     console: Option<FileConsole>,
+    casework: Option<FileCasework>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileCasework {
+    max_attachment_mb: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,6 +145,8 @@ pub struct Config {
     pub request_timeout_secs: Setting<u64>,
     /// Connections the console serves at once.
     pub max_connections: Setting<usize>,
+    /// The largest photo or scan attached to a field inspection, in MiB.
+    pub max_attachment_mb: Setting<u64>,
 }
 
 /// The `Host` values of `console.hosts`: in the file a list of strings, in the environment
@@ -174,6 +183,7 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = web::transport::DEFAULT_HEADER_READ_TIMEOUT.as_secs();
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = web::transport::DEFAULT_REQUEST_TIMEOUT.as_secs();
 pub const DEFAULT_MAX_CONNECTIONS: usize = web::transport::DEFAULT_MAX_CONNECTIONS;
+pub const DEFAULT_MAX_ATTACHMENT_MB: u64 = casework::inspection::DEFAULT_MAX_ATTACHMENT_MB;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,6 +205,7 @@ impl fmt::Debug for Config {
             .field("header_timeout_secs", &self.header_timeout_secs.value)
             .field("request_timeout_secs", &self.request_timeout_secs.value)
             .field("max_connections", &self.max_connections.value)
+            .field("max_attachment_mb", &self.max_attachment_mb.value)
             .finish()
     }
 }
@@ -218,6 +229,7 @@ impl Config {
         };
         let crawl = parsed.crawl.unwrap_or_default();
         let console = parsed.console.unwrap_or_default();
+        let casework = parsed.casework.unwrap_or_default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
             let mut s = optional(s);
@@ -365,6 +377,12 @@ impl Config {
                 console.max_connections,
                 DEFAULT_MAX_CONNECTIONS,
             )?,
+            max_attachment_mb: layer.pick(
+                "casework.max_attachment_mb",
+                None,
+                casework.max_attachment_mb,
+                DEFAULT_MAX_ATTACHMENT_MB,
+            )?,
             file,
             file_exists,
         })
@@ -403,6 +421,11 @@ impl Config {
                 "console.max_connections",
                 self.max_connections.value as u64,
                 &self.max_connections.source,
+            ),
+            (
+                "casework.max_attachment_mb",
+                self.max_attachment_mb.value,
+                &self.max_attachment_mb.source,
             ),
         ] {
             if value == 0 {
@@ -551,6 +574,11 @@ impl Config {
                 "console.max_connections",
                 self.max_connections.value.to_string(),
                 &self.max_connections.source,
+            ),
+            (
+                "casework.max_attachment_mb",
+                self.max_attachment_mb.value.to_string(),
+                &self.max_attachment_mb.source,
             ),
         ];
         let mut out = format!(
@@ -732,6 +760,11 @@ pub fn default_file_text() -> String {
 
 # Connections served at once; further clients wait until one ends.
 # max_connections = {DEFAULT_MAX_CONNECTIONS}
+
+[casework]
+# The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,
+# HEIC/HEIF; larger files and other types are refused).
+# max_attachment_mb = {DEFAULT_MAX_ATTACHMENT_MB}
 "#
     )
 }
@@ -963,8 +996,21 @@ mod tests {
         assert_eq!(c.trusted_proxy.value, None);
         assert_eq!(c.tls_cert.value, None);
         assert_eq!(c.max_connections.value, DEFAULT_MAX_CONNECTIONS);
+        assert_eq!(c.max_attachment_mb.value, 20);
+        let c = load(
+            Some("[casework]\nmax_attachment_mb = 5\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(c.max_attachment_mb.value, 5);
 
         for (text, key) in [
+            (
+                "[casework]\nmax_attachment_mb = 0\n",
+                "casework.max_attachment_mb",
+            ),
+            ("[casework]\nmax_attachment = 5\n", "max_attachment"),
             ("[console]\nhosts = [\"evil/x\"]\n", "console.hosts"),
             (
                 "[console]\nhosts = [\"a.example,b.example\"]\n",

@@ -74,6 +74,11 @@ impl DataDir {
         self.root.join("simweb")
     }
 
+    /// Field inspections' photos and scans, each under its SHA-256 (`<aa>/<hex>`).
+    pub fn attachments(&self) -> PathBuf {
+        self.root.join("attachments")
+    }
+
     /// Creates the directory (with a commented `wangjian.toml` when it has none) and opens (and
     /// migrates) the store.
     /// Nothing is created when the database cannot be opened.

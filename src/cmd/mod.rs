@@ -11,6 +11,7 @@ mod evidence;
 mod export;
 mod finding;
 mod import;
+mod inspection;
 mod log;
 mod scan;
 mod search;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::config(&ctx, cmd),
         Command::User(cmd) => user::user(&ctx, cmd).await,
         Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
+        Command::Inspection(cmd) => inspection::inspection(&ctx, cmd).await,
     }
 }
 

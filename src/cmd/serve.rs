@@ -129,6 +129,12 @@ pub async fn serve_on(
         transport,
         export: Some(super::export_config(ctx)),
         capture: Some(capture),
+        inspections: Some(web::InspectionSettings {
+            attachments_dir: data.attachments(),
+            limits: casework::inspection::AttachmentLimits::from_mb(
+                ctx.config.max_attachment_mb.value,
+            ),
+        }),
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,

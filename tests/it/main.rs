@@ -8,6 +8,7 @@ mod config;
 mod custody;
 mod engines;
 mod eval;
+mod inspections;
 mod register;
 mod users;
 mod validation;

@@ -7,3 +7,5 @@
 //! from a constant in the code. Every change is written by the store with its audit row.
 //! Must not: know HTTP or HTML, or fetch anything (a rectification re-check's sweep is run by
 //! the scheduler, which hands the result here).
+
+pub mod inspection;

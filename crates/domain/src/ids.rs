@@ -36,3 +36,12 @@ id_type!(
     /// An evidence capture asked for by one inspector, to be confirmed by a second.
     CaptureRequestId,
 );
+
+id_type!(
+    /// An on-site check of an entity by inspectors (现场检查).
+    InspectionId,
+    /// A photo or scan attached to a field inspection.
+    AttachmentId,
+    /// A case (案件) opened from clues.
+    CaseId,
+);

@@ -22,10 +22,12 @@
 //!
 //! where `<len>` is the value's length in bytes (decimal) — so a value may hold any character,
 //! newlines included, without ambiguity — `id` is the row id in decimal, `at` the UTC time to
-//! the second as `YYYY-MM-DDTHH:MM:SSZ`, `action` the code (`view`, `export`, `verify`), and
+//! the second as `YYYY-MM-DDTHH:MM:SSZ`, `action` the code (`view`, `export`, `verify`,
+//! `capture`, `store`), and
 //! `prev_hash` the previous row's `hash`, or 64 zeros ([`GENESIS_HASH`]) for the first row.
 //! `subject` is a [`CustodySubject`] as its `Display` writes it (`warc:<file>@<offset>`,
-//! `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`); that text is what is stored and hashed.
+//! `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`, `attachment:<sha256>`); that text is what
+//! is stored and hashed.
 //!
 //! What the chain proves alone: no row was changed, inserted or removed in the middle without
 //! recomputing the hashes after it. Whoever can write the database can do that, though: change
@@ -75,6 +77,9 @@ pub enum CustodyAction {
     Verify,
     /// Captured by an inspector (`evidence capture`): the evidence came into being.
     Capture,
+    /// Taken into the evidence store from outside (a field inspection's photo or scan, its
+    /// bytes kept under their SHA-256).
+    Store,
 }
 
 impl CustodyAction {
@@ -85,6 +90,7 @@ impl CustodyAction {
             CustodyAction::Export => "export",
             CustodyAction::Verify => "verify",
             CustodyAction::Capture => "capture",
+            CustodyAction::Store => "store",
         }
     }
 
@@ -95,6 +101,7 @@ impl CustodyAction {
             CustodyAction::Export => "导出",
             CustodyAction::Verify => "校验",
             CustodyAction::Capture => "取证",
+            CustodyAction::Store => "入库",
         }
     }
 
@@ -104,6 +111,7 @@ impl CustodyAction {
             CustodyAction::Export,
             CustodyAction::Verify,
             CustodyAction::Capture,
+            CustodyAction::Store,
         ]
         .into_iter()
         .find(|a| a.code() == code)
@@ -156,6 +164,8 @@ pub struct CustodyRecord {
 /// - `sweep:<id>`: when the sweep has sites and every one of them is in scope. A capture (one
 ///   site) follows its site; a sweep over several districts' sites is the city's, because its
 ///   evidence is theirs too.
+/// - `attachment:<sha256>`: when an inspection in scope has an attachment with those bytes
+///   (the same photo attached twice is one subject, seen by whoever may see either).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustodyFilter {
     /// Whose rows (see above).
@@ -202,7 +212,7 @@ impl CustodyFilter {
 
 /// What a custody row is about. Its text (`Display`, read back by `FromStr`) is the stored and
 /// hashed form, so it never changes for a kind that exists: `warc:<file>@<offset>`,
-/// `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`.
+/// `site:<host><prefix>`, `sweep:<id>`, `clue:<id>`, `attachment:<sha256>`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CustodySubject {
     /// One WARC record (viewed, its screenshot shown): the file's name and the record's offset.
@@ -213,13 +223,20 @@ pub enum CustodySubject {
     Sweep(SweepId),
     /// A clue's evidence (an export of the clue).
     Clue(ClueId),
+    /// A field inspection's attachment: its bytes, by their SHA-256 (64 lowercase hex digits;
+    /// build it with [`CustodySubject::attachment`]).
+    Attachment(String),
 }
 
 /// Why a text is not a custody subject.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CustodySubjectError {
-    #[error("custody subject {0:?}: expected warc:, site:, sweep: or clue: before the name")]
+    #[error(
+        "custody subject {0:?}: expected warc:, site:, sweep:, clue: or attachment: before the name"
+    )]
     Kind(String),
+    #[error("custody subject {0:?}: expected attachment:<64 lowercase hex digits>")]
+    Attachment(String),
     #[error("custody subject {0:?}: expected warc:<file>@<offset>")]
     Record(String),
     #[error("custody subject: {0}")]
@@ -236,6 +253,17 @@ impl CustodySubject {
             offset,
         }
     }
+
+    /// The subject of the attachment bytes with this SHA-256 (lowercase hex), `None` when the
+    /// text is not one.
+    pub fn attachment(sha256: &str) -> Option<CustodySubject> {
+        is_sha256_hex(sha256).then(|| CustodySubject::Attachment(sha256.to_string()))
+    }
+}
+
+/// Whether `s` is a SHA-256 as wangjian writes it: 64 lowercase hex digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 impl fmt::Display for CustodySubject {
@@ -245,6 +273,7 @@ impl fmt::Display for CustodySubject {
             CustodySubject::Site(a) => write!(f, "site:{a}"),
             CustodySubject::Sweep(id) => write!(f, "sweep:{id}"),
             CustodySubject::Clue(id) => write!(f, "clue:{id}"),
+            CustodySubject::Attachment(sha) => write!(f, "attachment:{sha}"),
         }
     }
 }
@@ -270,6 +299,8 @@ impl FromStr for CustodySubject {
             Some(("site", rest)) => Ok(CustodySubject::Site(SiteAddress::parse(rest)?)),
             Some(("sweep", rest)) => Ok(CustodySubject::Sweep(SweepId(id(rest)?))),
             Some(("clue", rest)) => Ok(CustodySubject::Clue(ClueId(id(rest)?))),
+            Some(("attachment", rest)) => CustodySubject::attachment(rest)
+                .ok_or_else(|| CustodySubjectError::Attachment(s.to_string())),
             _ => Err(CustodySubjectError::Kind(s.to_string())),
         }
     }
@@ -634,6 +665,12 @@ mod tests {
             ),
             ("sweep:7", CustodySubject::Sweep(SweepId(7))),
             ("clue:12", CustodySubject::Clue(ClueId(12))),
+            (
+                "attachment:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                CustodySubject::Attachment(
+                    "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+                ),
+            ),
         ];
         for (text, subject) in subjects {
             assert_eq!(subject.to_string(), text);
@@ -650,6 +687,10 @@ mod tests {
             "clue:",
             "site:",
             "case:1",
+            "attachment:",
+            "attachment:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08",
+            "attachment:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0",
+            "attachment:../../etc/passwd",
         ] {
             assert!(bad.parse::<CustodySubject>().is_err(), "{bad}");
         }

@@ -35,6 +35,7 @@ pub mod custody;
 pub mod discovery;
 pub mod filings;
 pub mod import;
+pub mod inspection;
 pub mod model;
 mod open;
 pub mod people;
@@ -49,6 +50,9 @@ pub use capture::{
 pub use custody::*;
 pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
+pub use inspection::{
+    Attachment, CaseRef, Inspection, InspectionFilter, NewAttachment, NewInspection, Officer,
+};
 pub use model::*;
 pub use open::{open, DatabaseUrl};
 pub use people::*;
@@ -57,7 +61,10 @@ pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use domain::{CaptureRequestId, ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
+use domain::{
+    AttachmentId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, InspectionId,
+    SiteId, SweepId, UserId,
+};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -109,6 +116,7 @@ pub trait Store:
     + PeopleStore
     + AuditStore
     + CaptureRequestStore
+    + InspectionStore
 {
 }
 
@@ -124,6 +132,7 @@ impl<T> Store for T where
         + PeopleStore
         + AuditStore
         + CaptureRequestStore
+        + InspectionStore
 {
 }
 
@@ -131,7 +140,7 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AuditStore, CaptureRequestStore, ClueStore, CustodyStore, DiscoveryStore, EntityStore,
-        FetchStore, FilingStore, PeopleStore, SiteStore, Store, SweepStore,
+        FetchStore, FilingStore, InspectionStore, PeopleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -448,6 +457,44 @@ pub trait CaptureRequestStore: Send + Sync {
         step: &CaptureStep,
         by: &Actor,
     ) -> Result<CaptureRequest>;
+}
+
+/// Field inspections ([`inspection`]) and their attachments' rows. An inspection is in a
+/// scope by its own district (a district scope) or its entity (an evaluator's scope).
+#[async_trait]
+pub trait InspectionStore: Send + Sync {
+    /// Records an inspection with its officers and attachments in one transaction, audited as
+    /// `inspection:<id>` (`record`). Its district is the case's when `case_id` is given, else
+    /// the entity's. `NotFound` when the entity or the case is not in `scope`, or the case is
+    /// another entity's; `Conflict` when it names no officer.
+    async fn record_inspection(
+        &self,
+        scope: Scope,
+        new: &NewInspection,
+        by: &Actor,
+    ) -> Result<Inspection>;
+    /// The inspection, when it is in scope.
+    async fn inspection(&self, scope: Scope, id: InspectionId) -> Result<Option<Inspection>>;
+    /// Inspections in scope, the newest check first.
+    async fn list_inspections(
+        &self,
+        scope: Scope,
+        filter: &InspectionFilter,
+    ) -> Result<Vec<Inspection>>;
+    /// How many inspections [`InspectionStore::list_inspections`] would return without paging.
+    async fn count_inspections(&self, scope: Scope, filter: &InspectionFilter) -> Result<i64>;
+    /// The attachments of an inspection in scope, in the order they were stored (none when
+    /// it is not in scope).
+    async fn inspection_attachments(
+        &self,
+        scope: Scope,
+        id: InspectionId,
+    ) -> Result<Vec<Attachment>>;
+    /// One attachment, when its inspection is in scope.
+    async fn attachment(&self, scope: Scope, id: AttachmentId) -> Result<Option<Attachment>>;
+    /// A case as an inspection needs it, when the case is in scope (by its district, or its
+    /// entity for an evaluator).
+    async fn case_ref(&self, scope: Scope, id: CaseId) -> Result<Option<CaseRef>>;
 }
 
 /// The audit log: append-only; written by the store in the same transaction as each change.

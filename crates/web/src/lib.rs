@@ -95,6 +95,17 @@ pub struct AppState {
     /// How confirmed evidence captures are taken (`None`: capture requests can be listed, not
     /// made or confirmed).
     pub capture: Option<CaptureSettings>,
+    /// Where field inspections' attachments are kept and how large one may be (`None`:
+    /// inspections can be listed, not recorded, and their files not downloaded).
+    pub inspections: Option<InspectionSettings>,
+}
+
+/// Where the console keeps and finds field inspections' photos and scans.
+#[derive(Debug, Clone)]
+pub struct InspectionSettings {
+    /// The data directory's `attachments/` (bytes under their SHA-256).
+    pub attachments_dir: PathBuf,
+    pub limits: casework::inspection::AttachmentLimits,
 }
 
 /// How the console takes an evidence capture: the sweep's settings (crawler, evidence and log
@@ -170,6 +181,18 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}", get(pages::captures::detail))
         .route("/captures/{id}/confirm", post(pages::captures::confirm))
         .route("/captures/{id}/cancel", post(pages::captures::cancel))
+        .route(
+            "/inspections",
+            get(pages::inspections::list)
+                .post(pages::inspections::create)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/inspections/new", get(pages::inspections::new_form))
+        .route("/inspections/{id}", get(pages::inspections::detail))
+        .route(
+            "/attachments/{id}/download",
+            post(pages::inspections::download),
+        )
         .route("/api/sites/{id}/record", get(pages::record::json))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))

@@ -222,6 +222,16 @@ impl SqlStore {
                     .await?;
                 all > 0 && mine == all
             }
+            CustodySubject::Attachment(sha) => {
+                let mut q = QueryBuilder::<Db>::new(
+                    "SELECT COUNT(*) FROM attachments a JOIN inspections i \
+                     ON i.id = a.inspection_id WHERE a.sha256 = ",
+                );
+                q.push_bind(sha);
+                super::inspections::push_inspection_scope(&mut q, scope);
+                let mine: i64 = q.build_query_scalar().fetch_one(&self.pool).await?;
+                mine > 0
+            }
         })
     }
 

@@ -162,6 +162,7 @@ mod discovery;
 mod entities;
 mod fetches;
 mod filings;
+mod inspections;
 mod people;
 mod sites;
 mod sweeps;

@@ -9,6 +9,7 @@ mod backends;
 mod captures;
 mod custody;
 mod import;
+mod inspections;
 mod people;
 mod records;
 mod register;

@@ -8,6 +8,8 @@
 //! record, screenshot (a record no fetch points at, in the owner's capture file), site, clue
 //! and capture; each owner's first site has a two-person capture request; the city's own rows (`z`) are about the sweep over everyone, a record no fetch
 //! points at in that sweep's file, a file without fetches and a subject that does not parse.
+//! Each registered owner's first entity also has a case of its district and a field inspection
+//! for it with one attachment (custody rows about its bytes), and one more without a case.
 //!
 //! The table in [`seen`] has one entry per read method with a scope, and
 //! [`every_scoped_read_method_is_in_the_table`] reads the traits' source so that a new one
@@ -16,8 +18,8 @@
 use crate::{entity, TestStore, T0};
 use ::store::*;
 use domain::{
-    CaptureRequestId, Category, ClueId, EntityId, FetchId, FindingId, SiteId, SiteKind, SweepId,
-    Triage,
+    AttachmentId, CaptureRequestId, CaseId, Category, ClueId, EntityId, FetchId, FindingId,
+    InspectionId, InspectionResult, SiteId, SiteKind, SweepId, Triage, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -65,10 +67,17 @@ struct Owner {
     capture_request: CaptureRequestId,
     /// A discovered site proposed for the first entity (for `x`: one of its discoveries).
     discovered: i64,
+    /// A case of the first entity, its inspections (for the case, and without one) and the
+    /// first one's attachment (none for `x`).
+    case: Option<CaseId>,
+    inspections: Vec<InspectionId>,
+    attachment: Option<AttachmentId>,
 }
 
 struct Fixture {
     sweep: SweepId,
+    /// A city-wide user (requests captures, records and inspects).
+    user: UserId,
     owners: Vec<Owner>,
     /// Whose each site, entity and custody subject is.
     site_owner: BTreeMap<SiteId, char>,
@@ -116,7 +125,8 @@ fn fetch(sweep: SweepId, site: &Site, file: &str, offset: i64) -> NewFetch {
     }
 }
 
-async fn fixture(store: &dyn Store) -> Fixture {
+async fn fixture(test: &TestStore) -> Fixture {
+    let store: &dyn Store = &**test;
     // The register: every owner but `x`, one site per entity.
     let mut inputs = Vec::new();
     let mut n = 0;
@@ -205,6 +215,7 @@ async fn fixture(store: &dyn Store) -> Fixture {
 
     let mut fx = Fixture {
         sweep,
+        user: UserId(0),
         owners: Vec::new(),
         site_owner: BTreeMap::new(),
         entity_owner: BTreeMap::new(),
@@ -225,6 +236,7 @@ async fn fixture(store: &dyn Store) -> Fixture {
         )
         .await
         .unwrap();
+    fx.user = requester.id;
     let mut offset = 1000;
     for tag in OWNERS {
         let own_sites: Vec<Site> = sites
@@ -351,6 +363,76 @@ async fn fixture(store: &dyn Store) -> Fixture {
             .await
             .unwrap()
             .id;
+        // A case of the first entity (opened here by hand: only the columns an inspection
+        // reads matter), an inspection for it with an attachment, and one without a case.
+        let (mut case, mut inspections, mut attachment) = (None, Vec::new(), None);
+        if let Some(e) = own_entities.first() {
+            let number = format!("scope-case-{tag}");
+            test.exec_raw(&format!(
+                "INSERT INTO cases (number, site_id, entity_id, district, summary, opened_at, \
+                 opened_by, decide_by) VALUES ('{number}', {}, {}, '{}', 'scope', \
+                 '2024-03-01T00:00:00Z', {}, '2024-06-01')",
+                first.id,
+                e.id,
+                district_of(tag),
+                requester.id
+            ))
+            .await
+            .unwrap();
+            let k = (1..100)
+                .map(CaseId)
+                .find(|k| fx.owners.iter().all(|o| o.case != Some(*k)))
+                .expect("a case id");
+            assert_eq!(
+                store
+                    .case_ref(Scope::City, k)
+                    .await
+                    .unwrap()
+                    .map(|c| c.number),
+                Some(number)
+            );
+            case = Some(k);
+            let sha = format!("{:0>64}", format!("{:x}", u32::from(tag)));
+            for case_id in [Some(k), None] {
+                let got = store
+                    .record_inspection(
+                        Scope::City,
+                        &NewInspection {
+                            entity_id: e.id,
+                            case_id,
+                            inspected_at: crate::at(T0 + 50),
+                            place: "现场".into(),
+                            result: InspectionResult::Violation,
+                            notes: "scope".into(),
+                            officers: vec![requester.id],
+                            attachments: if case_id.is_some() {
+                                vec![NewAttachment {
+                                    sha256: sha.clone(),
+                                    size: 10,
+                                    media_type: "image/png".into(),
+                                    file_name: format!("{tag}.png"),
+                                }]
+                            } else {
+                                vec![]
+                            },
+                            created_by: requester.id,
+                        },
+                        &Actor::system("test"),
+                    )
+                    .await
+                    .unwrap();
+                inspections.push(got.id);
+            }
+            attachment = Some(
+                store
+                    .inspection_attachments(Scope::City, inspections[0])
+                    .await
+                    .unwrap()[0]
+                    .id,
+            );
+            fx.subject_owner
+                .insert(CustodySubject::attachment(&sha).unwrap().to_string(), tag);
+        }
         fx.owners.push(Owner {
             tag,
             entities: own_entities,
@@ -361,6 +443,9 @@ async fn fixture(store: &dyn Store) -> Fixture {
             capture,
             capture_request,
             discovered,
+            case,
+            inspections,
+            attachment,
         });
     }
     // The first fetch of each owner is the record its custody row names.
@@ -378,6 +463,9 @@ async fn fixture(store: &dyn Store) -> Fixture {
         );
     }
     for subject in [
+        CustodySubject::attachment(&"f".repeat(64))
+            .unwrap()
+            .to_string(),
         CustodySubject::Sweep(sweep).to_string(),
         CustodySubject::record(SWEEP_FILE, 999_999).to_string(),
         CustodySubject::record("no-fetches.warc.gz", 0).to_string(),
@@ -521,6 +609,13 @@ const METHODS: &[&str] = &[
     "capture_request",
     "list_capture_requests",
     "step_capture_request",
+    "record_inspection",
+    "inspection",
+    "list_inspections",
+    "count_inspections",
+    "inspection_attachments",
+    "attachment",
+    "case_ref",
 ];
 
 fn entities_weight(o: char) -> i64 {
@@ -949,6 +1044,102 @@ async fn seen(
                 }
             }),
         ),
+        "record_inspection" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let (Some(e), Some(k)) = (o.entities.first(), o.case) else {
+                    continue;
+                };
+                let new = NewInspection {
+                    entity_id: e.id,
+                    case_id: Some(k),
+                    inspected_at: crate::at(T0),
+                    place: "现场".into(),
+                    result: InspectionResult::Other,
+                    notes: String::new(),
+                    officers: vec![fx.user],
+                    attachments: vec![],
+                    created_by: fx.user,
+                };
+                match store
+                    .record_inspection(sc(), &new, &Actor::system("test"))
+                    .await
+                {
+                    // It adds an inspection without files: the reads below count by their
+                    // lists, so it changes no owner they see.
+                    Ok(i) => {
+                        assert_eq!(i.entity_id, e.id);
+                        true
+                    }
+                    Err(StoreError::NotFound(_)) => false,
+                    Err(e) => panic!("record_inspection: {e}"),
+                }
+            }),
+        ),
+        "inspection" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(&i) = o.inspections.first() else {
+                    continue;
+                };
+                store.inspection(sc(), i).await.unwrap().is_some()
+            }),
+        ),
+        "list_inspections" => {
+            let list = store
+                .list_inspections(sc(), &InspectionFilter::default())
+                .await
+                .unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|i| fx.of_entity(i.entity_id))),
+            )
+        }
+        "count_inspections" => {
+            let list = store
+                .list_inspections(sc(), &InspectionFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_inspections(sc(), &InspectionFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_inspections");
+            (
+                REGISTER,
+                owners(list.iter().map(|i| fx.of_entity(i.entity_id))),
+            )
+        }
+        "inspection_attachments" => {
+            let mut out = BTreeSet::new();
+            for o in &fx.owners {
+                for &i in &o.inspections {
+                    for a in store.inspection_attachments(sc(), i).await.unwrap() {
+                        assert_eq!(a.inspection_id, i);
+                        out.insert(o.tag);
+                    }
+                }
+            }
+            (REGISTER, Seen::Owners(out))
+        }
+        "attachment" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(a) = o.attachment else {
+                    continue;
+                };
+                store.attachment(sc(), a).await.unwrap().is_some()
+            }),
+        ),
+        "case_ref" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(k) = o.case else {
+                    continue;
+                };
+                store.case_ref(sc(), k).await.unwrap().is_some()
+            }),
+        ),
         "custody" => {
             let all = store.custody(&CustodyFilter::all(sc())).await.unwrap();
             // About given subjects, and only the newest: the same rows, narrowed.
@@ -990,7 +1181,7 @@ fn expected_owners(possible: &str, allowed: &str) -> BTreeSet<char> {
 }
 
 async fn every_read_sees_exactly_its_scope(store: TestStore) {
-    let fx = fixture(&*store).await;
+    let fx = fixture(&store).await;
     let mut wrong = Vec::new();
     for (name, scope, allowed) in scopes(&fx) {
         for method in METHODS {

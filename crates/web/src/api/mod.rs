@@ -24,6 +24,7 @@ mod clues;
 mod discovered;
 mod entities;
 mod findings;
+mod inspections;
 mod sites;
 
 use axum::extract::rejection::QueryRejection;
@@ -49,6 +50,8 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/clues", get(clues::list))
         .route("/api/v1/clues/{id}", get(clues::item))
         .route("/api/v1/discovered", get(discovered::list))
+        .route("/api/v1/inspections", get(inspections::list))
+        .route("/api/v1/inspections/{id}", get(inspections::item))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -63,7 +66,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         title = "wangjian API",
         version = "1",
         description = "The records of wangjian (网监) as JSON: the register's entities and sites, \
-            findings of sweeps, clues and discovered sites. Every operation needs an API token \
+            findings of sweeps, clues, discovered sites and field inspections. Every operation needs an API token \
             (`wangjian user token USERNAME`) sent as `Authorization: Bearer wj_…`, and answers \
             only the rows of the token's user's scope (their districts, or the city). Lists \
             answer `{\"items\", \"total\", \"limit\", \"offset\"}`; failures answer \
@@ -79,6 +82,8 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         clues::list,
         clues::item,
         discovered::list,
+        inspections::list,
+        inspections::item,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -89,6 +94,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "findings", description = "Suspected violations found by sweeps"),
         (name = "clues", description = "Findings of one site grouped as a clue (线索)"),
         (name = "discovered", description = "Sites linked from registered sites that match no register entry"),
+        (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
     )
 )]
 pub struct ApiDoc;
@@ -299,6 +305,15 @@ pub(crate) mod schema {
     pub fn district_or_null() -> Object {
         district_code(true)
     }
+
+    /// A field inspection's result code.
+    pub fn inspection_result() -> Object {
+        codes(
+            "inspection result",
+            domain::InspectionResult::ALL.iter().map(|r| r.code()),
+            false,
+        )
+    }
 }
 
 #[cfg(test)]
@@ -314,7 +329,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 9);
+        assert_eq!(paths.len(), 11);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

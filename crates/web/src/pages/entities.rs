@@ -226,8 +226,14 @@ pub(crate) struct Profile {
     pub sites: Vec<SiteView>,
     pub captures: Vec<Fetch>,
     pub history: Vec<HistoryEntry>,
+    /// Its field inspections in scope, the newest check first (at most
+    /// `PROFILE_INSPECTIONS`).
+    pub inspections: Vec<store::Inspection>,
     pub placeholders: Vec<Placeholder>,
 }
+
+/// Inspections shown on a profile.
+const PROFILE_INSPECTIONS: i64 = 20;
 
 impl Profile {
     /// The profile of entity `id` as `scope` may see it (`None`: no such entity in scope).
@@ -309,8 +315,20 @@ impl Profile {
         }
         captures.sort_by_key(|c| std::cmp::Reverse(c.fetch.fetched_at));
         captures.truncate(PROFILE_CAPTURES);
-        let history = app.store.entity_history(scope, id).await?;
+        let history = app.store.entity_history(scope.clone(), id).await?;
+        let inspections = app
+            .store
+            .list_inspections(
+                scope,
+                &store::InspectionFilter {
+                    entity: Some(id),
+                    limit: PROFILE_INSPECTIONS,
+                    ..store::InspectionFilter::default()
+                },
+            )
+            .await?;
         Ok(Some(Profile {
+            inspections,
             entity,
             permits,
             filings,
@@ -353,6 +371,8 @@ struct EntityPage {
     captures: Vec<CaptureLine>,
     history: Vec<HistoryLine>,
     filings: Vec<FilingLine>,
+    rows: Vec<super::inspections::InspectionRow>,
+    may_inspect: bool,
 }
 
 struct SiteLine {
@@ -519,7 +539,14 @@ pub(crate) async fn profile(
             }
         })
         .collect();
+    let rows = p
+        .inspections
+        .iter()
+        .map(|i| super::inspections::InspectionRow::new(&app, i))
+        .collect();
     render(&EntityPage {
+        rows,
+        may_inspect: viewer.may(domain::Permission::Triage) && app.inspections.is_some(),
         active: "entities",
         status_warn: e.status != EntityStatus::Active,
         form: e.legal_form.title(),

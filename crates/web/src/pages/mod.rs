@@ -9,6 +9,7 @@ pub(crate) mod discovered;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;
+pub(crate) mod inspections;
 pub(crate) mod login;
 pub(crate) mod packages;
 pub(crate) mod record;

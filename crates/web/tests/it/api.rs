@@ -536,6 +536,35 @@ async fn rows_outside_the_viewers_scope_are_404() {
 async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     let fx = fixture().await;
     casework(&fx).await;
+    // A field inspection, so that its list and item answer too.
+    let settings = fx.state.inspections.clone().unwrap();
+    let store = fx.state.store.as_ref();
+    let supervisor = store.user_by_name("supervisor").await.unwrap().unwrap();
+    let entity = store
+        .list_entities(store::Scope::City, &store::EntityFilter::default())
+        .await
+        .unwrap()[0]
+        .id;
+    casework::inspection::record_inspection(
+        store,
+        &settings.attachments_dir,
+        &settings.limits,
+        &store::Scope::City,
+        &casework::inspection::InspectionInput {
+            entity,
+            case: None,
+            inspected_at: chrono::Utc::now(),
+            place: "现场".into(),
+            result: domain::InspectionResult::Compliant,
+            notes: String::new(),
+            inspectors: vec!["supervisor".into()],
+        },
+        &[],
+        &store::Actor::user(&supervisor, None),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap();
     let anonymous = web::router(fx.state.clone());
     let doc = ok_json(get(&anonymous, "/api/v1/openapi.json").await);
     assert_eq!(doc["openapi"], "3.1.0");
@@ -558,6 +587,8 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/entities/{id}",
         "/api/v1/findings",
         "/api/v1/findings/{id}",
+        "/api/v1/inspections",
+        "/api/v1/inspections/{id}",
         "/api/v1/sites",
         "/api/v1/sites/{id}",
     ];
@@ -572,6 +603,8 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "Finding",
         "Clue",
         "Discovered",
+        "Inspection",
+        "Attachment",
         "ErrorBody",
     ] {
         assert!(schemas.contains_key(name), "{name}: {:?}", schemas.keys());

@@ -135,6 +135,7 @@ async fn world() -> World {
             },
             browser: Err("no screenshot in this test".into()),
         }),
+        inspections: None,
     };
     World {
         _server: server,

@@ -10,6 +10,7 @@ mod custody;
 mod evidence_page;
 mod exports;
 mod forms;
+mod inspections;
 mod pages;
 mod register;
 mod scope;
@@ -299,6 +300,10 @@ pub async fn fixture() -> Fixture {
             software: "wangjian-test".into(),
         }),
         capture: None,
+        inspections: Some(web::InspectionSettings {
+            attachments_dir: dir.path().join("attachments"),
+            limits: casework::inspection::AttachmentLimits::from_mb(1),
+        }),
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;

@@ -28,6 +28,10 @@ enum Object {
     Discovered,
     /// A two-person capture request.
     CaptureRequest,
+    /// A field inspection.
+    Inspection,
+    /// An inspection's attachment.
+    Attachment,
 }
 
 /// How a route is asked.
@@ -101,6 +105,13 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/captures/{id}/cancel",
         Object::CaptureRequest,
     ),
+    (Method::Get, "/inspections/{id}", Object::Inspection),
+    (Method::Get, "/api/v1/inspections/{id}", Object::Inspection),
+    (
+        Method::Post(&[("reason", "核查")]),
+        "/attachments/{id}/download",
+        Object::Attachment,
+    ),
 ];
 
 /// Routes with an id of something no district owns (users: for city administrators only,
@@ -125,6 +136,8 @@ struct Objects {
     clue: ClueId,
     discovered: i64,
     capture: CaptureRequestId,
+    inspection: domain::InspectionId,
+    attachment: domain::AttachmentId,
 }
 
 impl Objects {
@@ -137,6 +150,8 @@ impl Objects {
             Object::Finding => self.finding.0,
             Object::Discovered => self.discovered,
             Object::CaptureRequest => self.capture.0,
+            Object::Inspection => self.inspection.0,
+            Object::Attachment => self.attachment.0,
         }
     }
 }
@@ -337,6 +352,41 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .await
         .unwrap()
         .id;
+    // A field inspection of the entity with a photo, recorded by the city's supervisor.
+    let settings = fx
+        .state
+        .inspections
+        .clone()
+        .expect("the fixture keeps attachments");
+    let inspection = casework::inspection::record_inspection(
+        store.as_ref(),
+        &settings.attachments_dir,
+        &settings.limits,
+        &Scope::City,
+        &casework::inspection::InspectionInput {
+            entity,
+            case: None,
+            inspected_at: at(300),
+            place: format!("{name}经营场所"),
+            result: domain::InspectionResult::Violation,
+            notes: text.into(),
+            inspectors: vec!["supervisor".into()],
+        },
+        &[casework::inspection::AttachmentFile {
+            name: format!("{host}.png"),
+            bytes: png.clone(),
+        }],
+        &store::Actor::user(&supervisor, None),
+        at(500),
+    )
+    .await
+    .unwrap()
+    .id;
+    let attachment = store
+        .inspection_attachments(Scope::City, inspection)
+        .await
+        .unwrap()[0]
+        .id;
     Objects {
         entity,
         site,
@@ -345,6 +395,8 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         clue,
         discovered,
         capture,
+        inspection,
+        attachment,
     }
 }
 
