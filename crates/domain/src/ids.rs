@@ -35,6 +35,10 @@ id_type!(
     UserId,
     /// An evidence capture asked for by one inspector, to be confirmed by a second.
     CaptureRequestId,
+    /// A case (案件) opened from one or more clues.
+    CaseId,
+    /// One outcome of a case (a penalty, a rectification order, …).
+    OutcomeId,
 );
 
 id_type!(
@@ -42,6 +46,4 @@ id_type!(
     InspectionId,
     /// A photo or scan attached to a field inspection.
     AttachmentId,
-    /// A case (案件) opened from clues.
-    CaseId,
 );

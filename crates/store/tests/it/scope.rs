@@ -18,8 +18,9 @@
 use crate::{entity, TestStore, T0};
 use ::store::*;
 use domain::{
-    AttachmentId, CaptureRequestId, CaseId, Category, ClueId, EntityId, FetchId, FindingId,
-    InspectionId, InspectionResult, SiteId, SiteKind, SweepId, Triage, UserId,
+    AttachmentId, CaptureRequestId, CaseId, CaseStage, Category, ClueId, ClueState, EntityId,
+    FetchId, FindingId, InspectionId, InspectionResult, OutcomeId, SiteId, SiteKind, SweepId,
+    Triage, UserId,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -67,9 +68,11 @@ struct Owner {
     capture_request: CaptureRequestId,
     /// A discovered site proposed for the first entity (for `x`: one of its discoveries).
     discovered: i64,
-    /// A case of the first entity, its inspections (for the case, and without one) and the
-    /// first one's attachment (none for `x`).
-    case: Option<CaseId>,
+    /// A case opened from the first clue, with a rectification order due on the first day
+    /// (none for `x`: a case belongs to a district).
+    case: Option<(CaseId, OutcomeId)>,
+    /// The first entity's inspections (for the case, and without one) and the first one's
+    /// attachment (none for `x`).
     inspections: Vec<InspectionId>,
     attachment: Option<AttachmentId>,
 }
@@ -363,35 +366,47 @@ async fn fixture(test: &TestStore) -> Fixture {
             .await
             .unwrap()
             .id;
-        // A case of the first entity (opened here by hand: only the columns an inspection
-        // reads matter), an inspection for it with an attachment, and one without a case.
-        let (mut case, mut inspections, mut attachment) = (None, Vec::new(), None);
-        if let Some(e) = own_entities.first() {
-            let number = format!("scope-case-{tag}");
-            test.exec_raw(&format!(
-                "INSERT INTO cases (number, site_id, entity_id, district, summary, opened_at, \
-                 opened_by, decide_by) VALUES ('{number}', {}, {}, '{}', 'scope', \
-                 '2024-03-01T00:00:00Z', {}, '2024-06-01')",
-                first.id,
-                e.id,
-                district_of(tag),
-                requester.id
-            ))
-            .await
-            .unwrap();
-            let k = (1..100)
-                .map(CaseId)
-                .find(|k| fx.owners.iter().all(|o| o.case != Some(*k)))
-                .expect("a case id");
-            assert_eq!(
-                store
-                    .case_ref(Scope::City, k)
+        let case = match own_entities.first() {
+            Some(e) => {
+                let id = store
+                    .open_case(
+                        &NewCase {
+                            site_id: first.id,
+                            entity_id: Some(e.id),
+                            district: domain::DistrictCode::parse(district_of(tag)).unwrap(),
+                            summary: "scope".into(),
+                            clues: vec![(clues[0], ClueState::New)],
+                            officers: vec![],
+                            number_prefix: format!("scope-{tag}-"),
+                            decide_by: chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+                        },
+                        &Actor::system("test"),
+                    )
                     .await
-                    .unwrap()
-                    .map(|c| c.number),
-                Some(number)
-            );
-            case = Some(k);
+                    .unwrap();
+                let outcome = store
+                    .add_outcome(
+                        id,
+                        CaseStage::Registered,
+                        &OutcomeDetail::Rectification {
+                            due_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                            urls: vec![format!("http://{}/", first.host)],
+                            recheck_sweep: None,
+                            rechecked_at: None,
+                            compliant: None,
+                        },
+                        &Actor::system("test"),
+                    )
+                    .await
+                    .unwrap();
+                Some((id, outcome))
+            }
+            None => None,
+        };
+        // An inspection for the first entity's case with an attachment, and one without a
+        // case.
+        let (mut inspections, mut attachment) = (Vec::new(), None);
+        if let (Some(e), Some((k, _))) = (own_entities.first(), case) {
             let sha = format!("{:0>64}", format!("{:x}", u32::from(tag)));
             for case_id in [Some(k), None] {
                 let got = store
@@ -605,6 +620,13 @@ const METHODS: &[&str] = &[
     "list_clues",
     "count_clues",
     "clue_fetches",
+    "sweep_findings",
+    "case",
+    "list_cases",
+    "count_cases",
+    "case_outcomes",
+    "outcome",
+    "due_rectifications",
     "custody",
     "capture_request",
     "list_capture_requests",
@@ -1003,6 +1025,51 @@ async fn seen(
             }
             (ALL, Seen::Owners(out))
         }
+        "sweep_findings" => {
+            let list = store.sweep_findings(sc(), fx.sweep).await.unwrap();
+            (
+                ALL,
+                owners(list.iter().map(|f| fx.of_site(f.finding.site_id))),
+            )
+        }
+        "case" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((case, _)) = o.case else { continue };
+                store.case(sc(), case).await.unwrap().is_some()
+            }),
+        ),
+        "list_cases" | "count_cases" => {
+            let list = store
+                .list_cases(sc(), &CaseFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_cases(sc(), &CaseFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_cases");
+            (REGISTER, owners(list.iter().map(|c| fx.of_site(c.site_id))))
+        }
+        "case_outcomes" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((case, _)) = o.case else { continue };
+                !store.case_outcomes(sc(), case).await.unwrap().is_empty()
+            }),
+        ),
+        "outcome" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((_, outcome)) = o.case else { continue };
+                store.outcome(sc(), outcome).await.unwrap().is_some()
+            }),
+        ),
+        "due_rectifications" => {
+            let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+            let list = store.due_rectifications(sc(), day).await.unwrap();
+            (REGISTER, owners(list.iter().map(|d| fx.of_site(d.site_id))))
+        }
         "capture_request" => (
             ALL,
             per_owner!(fx, |o| {
@@ -1047,7 +1114,7 @@ async fn seen(
         "record_inspection" => (
             REGISTER,
             per_owner!(fx, |o| {
-                let (Some(e), Some(k)) = (o.entities.first(), o.case) else {
+                let (Some(e), Some((k, _))) = (o.entities.first(), o.case) else {
                     continue;
                 };
                 let new = NewInspection {
@@ -1134,7 +1201,7 @@ async fn seen(
         "case_ref" => (
             REGISTER,
             per_owner!(fx, |o| {
-                let Some(k) = o.case else {
+                let Some((k, _)) = o.case else {
                     continue;
                 };
                 store.case_ref(sc(), k).await.unwrap().is_some()
