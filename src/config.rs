@@ -52,13 +52,50 @@ struct FileConfig {
     tsa_url: Option<String>,
     crawl: Option<FileCrawl>,
     console: Option<FileConsole>,
-    casework: Option<FileCasework>,
+    /// `max_attachment_mb` and the keys of [`casework::Limits`] (read in [`FileCasework::read`]).
+    casework: Option<toml::Table>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// The `[casework]` table: the attachment size (a setting like the others, with a source and
+/// an environment variable) and the procedure's limits (the file only: lists of dates do not fit
+/// an environment variable).
+#[derive(Debug, Default)]
 struct FileCasework {
     max_attachment_mb: Option<u64>,
+    limits: Option<casework::Limits>,
+}
+
+impl FileCasework {
+    fn read(table: Option<toml::Table>, file: &Path) -> anyhow::Result<FileCasework> {
+        let Some(mut table) = table else {
+            return Ok(FileCasework::default());
+        };
+        let max_attachment_mb = match table.remove("max_attachment_mb") {
+            None => None,
+            Some(v) => Some(
+                v.as_integer()
+                    .and_then(|n| u64::try_from(n).ok())
+                    .ok_or_else(|| {
+                        anyhow::anyhow!(
+                            "{}: casework.max_attachment_mb must be a whole number, not {v}",
+                            file.display()
+                        )
+                    })?,
+            ),
+        };
+        if table.is_empty() {
+            return Ok(FileCasework {
+                max_attachment_mb,
+                limits: None,
+            });
+        }
+        let limits = casework::Limits::deserialize(toml::Value::Table(table))
+            .map_err(|e| anyhow::anyhow!("{}: [casework]: {e}", file.display()))?;
+        Ok(FileCasework {
+            max_attachment_mb,
+            limits: Some(limits),
+        })
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -147,6 +184,9 @@ pub struct Config {
     pub max_connections: Setting<usize>,
     /// The largest photo or scan attached to a field inspection, in MiB.
     pub max_attachment_mb: Setting<u64>,
+    /// Casework's time limits and working-day calendar (the `[casework]` table; the file
+    /// only, no environment variables: lists of dates do not fit one).
+    pub casework: Setting<casework::Limits>,
 }
 
 /// The `Host` values of `console.hosts`: in the file a list of strings, in the environment
@@ -229,7 +269,7 @@ impl Config {
         };
         let crawl = parsed.crawl.unwrap_or_default();
         let console = parsed.console.unwrap_or_default();
-        let casework = parsed.casework.unwrap_or_default();
+        let casework = FileCasework::read(parsed.casework, &file)?;
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
             let mut s = optional(s);
@@ -383,6 +423,16 @@ impl Config {
                 casework.max_attachment_mb,
                 DEFAULT_MAX_ATTACHMENT_MB,
             )?,
+            casework: match casework.limits {
+                Some(limits) => Setting {
+                    value: limits,
+                    source: Source::File(file.clone()),
+                },
+                None => Setting {
+                    value: casework::Limits::default(),
+                    source: Source::Default,
+                },
+            },
             file,
             file_exists,
         })
@@ -447,6 +497,9 @@ impl Config {
                     );
                 }
             }
+        }
+        if let Err(e) = self.casework.value.validate() {
+            bail!("{e} (from {})", self.casework.source);
         }
         if let Some(ua) = &self.user_agent.value {
             if ua.chars().any(|c| c.is_control() || !c.is_ascii()) {
@@ -765,6 +818,29 @@ pub fn default_file_text() -> String {
 # The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,
 # HEIC/HEIF; larger files and other types are refused).
 # max_attachment_mb = {DEFAULT_MAX_ATTACHMENT_MB}
+# Time limits of the procedure (../spec/casework.md). A limit is applied when a clue is
+# dispatched or a case opened and stored as a date: changing one moves no deadline already set.
+# Working days to verify a clue, and the one extension of that limit.
+# verify_working_days = 15
+# verify_extension_working_days = 15
+# Days from opening a case to its decision, and an extension with approval.
+# decide_days = 90
+# decide_extension_days = 30
+# Days of a grouping window: a site's findings of one category group within one window feed
+# one clue.
+# group_window_days = 30
+# The bureau's case number prefix: <prefix>〔<year>〕<serial>号.
+# case_number_prefix = "南市监网案"
+# Public holidays and the weekend days that are working days (调休), YYYY-MM-DD.
+# holidays = []
+# workdays = []
+
+# Working days a district has to answer a dispatched clue, by severity.
+[casework.dispatch_working_days]
+# critical = 1
+# high = 3
+# medium = 10
+# low = 15
 "#
     )
 }
@@ -906,6 +982,37 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn the_casework_table_sets_limits_and_refuses_unknown_keys() {
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(c.casework.value, casework::Limits::default());
+        let c = load(
+            Some("[casework]\nverify_working_days = 10\nholidays = [\"2024-10-01\"]\n\n[casework.dispatch_working_days]\nhigh = 2\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(c.casework.value.verify_working_days, 10);
+        assert_eq!(c.casework.value.dispatch_working_days.high, 2);
+        assert_eq!(c.casework.value.dispatch_working_days.low, 15);
+        assert_eq!(c.casework.value.holidays.len(), 1);
+        assert!(matches!(c.casework.source, Source::File(_)));
+        let e = load(
+            Some("[casework]\nverify_days = 1\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("verify_days"), "{e:#}");
+        let e = load(
+            Some("[casework]\ndecide_days = 0\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("decide_days"), "{e:#}");
     }
 
     #[test]
