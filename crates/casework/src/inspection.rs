@@ -387,7 +387,7 @@ async fn check_inspectors(
             });
         }
         // Inspecting is casework: the roles that act on clues and findings may do it.
-        if !user.role.may(Permission::Triage) {
+        if !user.role.may(Permission::Casework) {
             return Err(InspectionError::InspectorMayNotInspect {
                 name: user.username,
             });

@@ -546,7 +546,7 @@ pub(crate) async fn profile(
         .collect();
     render(&EntityPage {
         rows,
-        may_inspect: viewer.may(domain::Permission::Triage) && app.inspections.is_some(),
+        may_inspect: viewer.may(domain::Permission::Casework) && app.inspections.is_some(),
         active: "entities",
         status_warn: e.status != EntityStatus::Active,
         form: e.legal_form.title(),

@@ -115,7 +115,7 @@ pub(crate) async fn list(
         results,
         entity: p.entity.unwrap_or_default(),
         case: p.case.unwrap_or_default(),
-        may_record: viewer.may(Permission::Triage) && app.inspections.is_some(),
+        may_record: viewer.may(Permission::Casework) && app.inspections.is_some(),
     })
 }
 
@@ -142,7 +142,7 @@ pub(crate) async fn new_form(
     viewer: Viewer,
     Query(p): Query<NewParams>,
 ) -> Result<Html<String>, WebError> {
-    viewer.require(Permission::Triage)?;
+    viewer.require(Permission::Casework)?;
     let settings = app
         .inspections
         .as_ref()
@@ -233,7 +233,7 @@ pub(crate) async fn create(State(app): State<Shared>, req: Request) -> Result<Re
         }
     };
     let viewer = &form.viewer;
-    viewer.require(Permission::Triage)?;
+    viewer.require(Permission::Casework)?;
     let text = |name: &str| form.field(name).unwrap_or_default().trim().to_string();
     let id = |name: &str, what: &str| -> Result<Option<i64>, WebError> {
         match text(name).as_str() {
