@@ -35,4 +35,6 @@ id_type!(
     UserId,
     /// An evidence capture asked for by one inspector, to be confirmed by a second.
     CaptureRequestId,
+    /// A special campaign (专项行动): targets, rule packs and a sweep schedule of its own.
+    CampaignId,
 );

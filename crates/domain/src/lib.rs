@@ -23,7 +23,9 @@ pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
-pub use ids::{CaptureRequestId, ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
+pub use ids::{
+    CampaignId, CaptureRequestId, ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId,
+};
 pub use people::{Permission, Role, Triage};
 pub use site::{SiteKind, SiteKindError};
 pub use taxonomy::{Category, CategoryError, Severity};

@@ -40,6 +40,8 @@ pub enum Permission {
     ViewEvidence,
     /// Add, disable and change users.
     ManageUsers,
+    /// Plan special campaigns (create and close them, run their sweeps by hand).
+    Campaigns,
 }
 
 impl Role {
@@ -83,9 +85,13 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Supervisor | Role::Inspector => {
-                matches!(p, Read | Triage | Capture | Export | ViewEvidence)
+            Role::Supervisor => {
+                matches!(
+                    p,
+                    Read | Triage | Capture | Export | ViewEvidence | Campaigns
+                )
             }
+            Role::Inspector => matches!(p, Read | Triage | Capture | Export | ViewEvidence),
             Role::Evaluator => matches!(p, Read),
             Role::Auditor => matches!(p, Read | ViewEvidence),
         }
