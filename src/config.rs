@@ -52,6 +52,15 @@ struct FileConfig {
     tsa_url: Option<String>,
     crawl: Option<FileCrawl>,
     console: Option<FileConsole>,
+    schedule: Option<FileSchedule>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSchedule {
+    city_sweep: Option<String>,
+    rechecks: Option<String>,
+    timezone_offset_hours: Option<i32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,6 +147,12 @@ pub struct Config {
     pub request_timeout_secs: Setting<u64>,
     /// Connections the console serves at once.
     pub max_connections: Setting<usize>,
+    /// When `serve` sweeps the whole city (cron, the bureau's time zone); none: never.
+    pub city_sweep: Setting<Option<String>>,
+    /// When `serve` re-checks the rectification orders due (cron); none: never.
+    pub rechecks: Setting<Option<String>>,
+    /// The bureau's time zone as hours east of UTC (schedules and campaign periods).
+    pub timezone_offset_hours: Setting<i32>,
 }
 
 /// The `Host` values of `console.hosts`: in the file a list of strings, in the environment
@@ -174,6 +189,9 @@ pub const DEFAULT_TIMEOUT_SECS: u64 = 20;
 pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = web::transport::DEFAULT_HEADER_READ_TIMEOUT.as_secs();
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = web::transport::DEFAULT_REQUEST_TIMEOUT.as_secs();
 pub const DEFAULT_MAX_CONNECTIONS: usize = web::transport::DEFAULT_MAX_CONNECTIONS;
+pub const DEFAULT_CITY_SWEEP: &str = "0 2 * * *";
+pub const DEFAULT_RECHECKS: &str = "30 6 * * *";
+pub const DEFAULT_TIMEZONE_OFFSET_HOURS: i32 = 8;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -195,6 +213,9 @@ impl fmt::Debug for Config {
             .field("header_timeout_secs", &self.header_timeout_secs.value)
             .field("request_timeout_secs", &self.request_timeout_secs.value)
             .field("max_connections", &self.max_connections.value)
+            .field("city_sweep", &self.city_sweep.value)
+            .field("rechecks", &self.rechecks.value)
+            .field("timezone_offset_hours", &self.timezone_offset_hours.value)
             .finish()
     }
 }
@@ -218,6 +239,7 @@ impl Config {
         };
         let crawl = parsed.crawl.unwrap_or_default();
         let console = parsed.console.unwrap_or_default();
+        let schedule = parsed.schedule.unwrap_or_default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
             let mut s = optional(s);
@@ -365,6 +387,24 @@ impl Config {
                 console.max_connections,
                 DEFAULT_MAX_CONNECTIONS,
             )?,
+            city_sweep: optional(layer.pick(
+                "schedule.city_sweep",
+                None,
+                schedule.city_sweep,
+                DEFAULT_CITY_SWEEP.to_string(),
+            )?),
+            rechecks: optional(layer.pick(
+                "schedule.rechecks",
+                None,
+                schedule.rechecks,
+                DEFAULT_RECHECKS.to_string(),
+            )?),
+            timezone_offset_hours: layer.pick(
+                "schedule.timezone_offset_hours",
+                None,
+                schedule.timezone_offset_hours,
+                DEFAULT_TIMEZONE_OFFSET_HOURS,
+            )?,
             file,
             file_exists,
         })
@@ -424,6 +464,23 @@ impl Config {
                     );
                 }
             }
+        }
+        for (name, setting) in [
+            ("schedule.city_sweep", &self.city_sweep),
+            ("schedule.rechecks", &self.rechecks),
+        ] {
+            if let Some(text) = &setting.value {
+                if let Err(e) = schedule::Cron::parse(text) {
+                    bail!("{name} {text:?} (from {}): {e}", setting.source);
+                }
+            }
+        }
+        if !(-12..=14).contains(&self.timezone_offset_hours.value) {
+            bail!(
+                "schedule.timezone_offset_hours must be between -12 and 14 ({} given by {})",
+                self.timezone_offset_hours.value,
+                self.timezone_offset_hours.source
+            );
         }
         if let Some(ua) = &self.user_agent.value {
             if ua.chars().any(|c| c.is_control() || !c.is_ascii()) {
@@ -551,6 +608,21 @@ impl Config {
                 "console.max_connections",
                 self.max_connections.value.to_string(),
                 &self.max_connections.source,
+            ),
+            (
+                "schedule.city_sweep",
+                opt(&self.city_sweep.value),
+                &self.city_sweep.source,
+            ),
+            (
+                "schedule.rechecks",
+                opt(&self.rechecks.value),
+                &self.rechecks.source,
+            ),
+            (
+                "schedule.timezone_offset_hours",
+                self.timezone_offset_hours.value.to_string(),
+                &self.timezone_offset_hours.source,
             ),
         ];
         let mut out = format!(
@@ -732,6 +804,19 @@ pub fn default_file_text() -> String {
 
 # Connections served at once; further clients wait until one ends.
 # max_connections = {DEFAULT_MAX_CONNECTIONS}
+
+[schedule]
+# What `serve` runs by itself, as cron expressions (minute hour day-of-month month
+# day-of-week; *, lists, ranges and steps) read in the bureau's time zone. Empty: never.
+# Campaigns carry their own schedules. One sweep runs at a time per data directory.
+# The whole-city sweep.
+# city_sweep = "{DEFAULT_CITY_SWEEP}"
+
+# The re-check of rectification orders whose deadline has come.
+# rechecks = "{DEFAULT_RECHECKS}"
+
+# The bureau's time zone, in hours east of UTC (no daylight saving).
+# timezone_offset_hours = {DEFAULT_TIMEZONE_OFFSET_HOURS}
 "#
     )
 }

@@ -162,6 +162,7 @@ pub fn permission_title(p: domain::Permission) -> &'static str {
         Export => "证据导出",
         ViewEvidence => "查看证据",
         ManageUsers => "用户管理",
+        Campaigns => "专项行动管理",
     }
 }
 

@@ -95,6 +95,9 @@ pub struct AppState {
     /// How confirmed evidence captures are taken (`None`: capture requests can be listed, not
     /// made or confirmed).
     pub capture: Option<CaptureSettings>,
+    /// The scheduler `serve` runs beside the console (`None`: none runs; `/schedule` shows
+    /// only a sweep running in another process).
+    pub schedule: Option<schedule::Scheduler>,
 }
 
 /// How the console takes an evidence capture: the sweep's settings (crawler, evidence and log
@@ -171,6 +174,14 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}/confirm", post(pages::captures::confirm))
         .route("/captures/{id}/cancel", post(pages::captures::cancel))
         .route("/api/sites/{id}/record", get(pages::record::json))
+        .route(
+            "/campaigns",
+            get(pages::campaigns::list).post(pages::campaigns::create),
+        )
+        .route("/campaigns/{id}", get(pages::campaigns::detail))
+        .route("/campaigns/{id}/records", get(pages::campaigns::records))
+        .route("/campaigns/{id}/close", post(pages::campaigns::close))
+        .route("/schedule", get(pages::schedule::page))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))
         .route("/users", get(pages::users::list).post(pages::users::add))

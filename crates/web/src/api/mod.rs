@@ -20,6 +20,7 @@
 //!
 //! Must not: know SQL (it reads through [`store::Store`]), or answer anything but JSON.
 
+mod campaigns;
 mod clues;
 mod discovered;
 mod entities;
@@ -49,6 +50,9 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/clues", get(clues::list))
         .route("/api/v1/clues/{id}", get(clues::item))
         .route("/api/v1/discovered", get(discovered::list))
+        .route("/api/v1/campaigns", get(campaigns::list))
+        .route("/api/v1/campaigns/{id}", get(campaigns::item))
+        .route("/api/v1/schedule", get(campaigns::schedule))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -79,6 +83,9 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         clues::list,
         clues::item,
         discovered::list,
+        campaigns::list,
+        campaigns::item,
+        campaigns::schedule,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -89,6 +96,8 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "findings", description = "Suspected violations found by sweeps"),
         (name = "clues", description = "Findings of one site grouped as a clue (线索)"),
         (name = "discovered", description = "Sites linked from registered sites that match no register entry"),
+        (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
+        (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
     )
 )]
 pub struct ApiDoc;
@@ -314,7 +323,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 9);
+        assert_eq!(paths.len(), 12);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

@@ -135,6 +135,7 @@ async fn world() -> World {
             },
             browser: Err("no screenshot in this test".into()),
         }),
+        schedule: None,
     };
     World {
         _server: server,

@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod campaigns;
 mod captures;
 mod custody;
 mod evidence_page;
@@ -299,6 +300,7 @@ pub async fn fixture() -> Fixture {
             software: "wangjian-test".into(),
         }),
         capture: None,
+        schedule: None,
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;
