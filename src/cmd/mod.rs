@@ -3,6 +3,7 @@
 //! crawler's and the sweep's settings, the actor of a custody entry) is here.
 
 mod campaign;
+mod case;
 mod clue;
 mod config;
 mod demo;
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::eval(args),
         Command::Evidence(cmd) => evidence::evidence(&ctx, cmd).await,
         Command::Clue(cmd) => clue::clue(&ctx, cmd).await,
+        Command::Case(cmd) => case::case(&ctx, cmd).await,
         Command::Log(cmd) => log::log(&ctx, cmd).await,
         Command::Discovered(cmd) => discovered::discovered(&ctx, cmd).await,
         Command::Export(args) => export::export(&ctx, args).await,
@@ -194,6 +196,6 @@ pub fn schedule_config(ctx: &Ctx) -> ::schedule::ScheduleConfig {
         city_sweep: cron(&ctx.config.city_sweep.value),
         rechecks: cron(&ctx.config.rechecks.value),
         offset: bureau_offset(ctx),
-        limits: ::casework::Limits::default(),
+        limits: ctx.config.casework.value.clone(),
     }
 }

@@ -4,6 +4,7 @@ mod api;
 mod browser;
 mod campaign;
 mod capture;
+mod casework;
 mod cli;
 mod config;
 mod custody;

@@ -35,6 +35,10 @@ id_type!(
     UserId,
     /// An evidence capture asked for by one inspector, to be confirmed by a second.
     CaptureRequestId,
+    /// A case (案件) opened from one or more clues.
+    CaseId,
+    /// One outcome of a case (a penalty, a rectification order, …).
+    OutcomeId,
     /// A special campaign (专项行动): targets, rule packs and a sweep schedule of its own.
     CampaignId,
 );

@@ -40,7 +40,17 @@ pub enum Permission {
     ViewEvidence,
     /// Add, disable and change users.
     ManageUsers,
-    /// Plan special campaigns (create and close them, run their sweeps by hand).
+    /// Send a clue to a district (or to another), extend a verification limit: the city's
+    /// job (supervisors and administrators).
+    Dispatch,
+    /// Work clues and cases in scope: a district's feedback on a clue, open a case, move it
+    /// through its stages, record outcomes (inspectors in their districts; supervisors
+    /// city-wide).
+    Casework,
+    /// Reopen a decided or closed case (the head's approval: supervisors and administrators).
+    Reopen,
+    /// Plan special campaigns (create and close them): the city's job (supervisors and
+    /// administrators).
     Campaigns,
 }
 
@@ -85,13 +95,23 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Supervisor => {
+            Role::Supervisor => matches!(
+                p,
+                Read | Triage
+                    | Capture
+                    | Export
+                    | ViewEvidence
+                    | Dispatch
+                    | Casework
+                    | Reopen
+                    | Campaigns
+            ),
+            Role::Inspector => {
                 matches!(
                     p,
-                    Read | Triage | Capture | Export | ViewEvidence | Campaigns
+                    Read | Triage | Capture | Export | ViewEvidence | Casework
                 )
             }
-            Role::Inspector => matches!(p, Read | Triage | Capture | Export | ViewEvidence),
             Role::Evaluator => matches!(p, Read),
             Role::Auditor => matches!(p, Read | ViewEvidence),
         }
@@ -214,5 +234,11 @@ mod tests {
             assert!(Role::Inspector.may(p));
         }
         assert!(Role::Auditor.may(Permission::Read));
+        for p in [Permission::Dispatch, Permission::Reopen] {
+            assert!(Role::Admin.may(p) && Role::Supervisor.may(p));
+            assert!(!Role::Inspector.may(p) && !Role::Auditor.may(p));
+        }
+        assert!(Role::Inspector.may(Permission::Casework));
+        assert!(!Role::Evaluator.may(Permission::Casework));
     }
 }

@@ -8,6 +8,7 @@
 mod backends;
 mod campaigns;
 mod captures;
+mod casework;
 mod custody;
 mod import;
 mod people;

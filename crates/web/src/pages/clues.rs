@@ -55,8 +55,7 @@ pub(crate) async fn list(
     let filter = ClueFilter {
         district: param::<DistrictCodeParam>("district", &params.district)?.map(|d| d.0),
         site_id: param::<i64>("site", &params.site)?.map(SiteId),
-        limit: 0,
-        offset: 0,
+        ..ClueFilter::default()
     };
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
@@ -150,6 +149,9 @@ pub(crate) async fn create(
         ClueError::MixedSites { site, other, .. } => WebError::BadRequest(format!(
             "所选发现须属于同一网站（网站 #{site} 与 #{other}）"
         )),
+        ClueError::Store(store::StoreError::Conflict(_)) => {
+            WebError::Conflict("所选发现已在一条未办结的线索中".into())
+        }
         ClueError::Store(e) => WebError::Store(e),
     })?;
     Ok(Redirect::to(&format!("/clues/{id}/record")).into_response())
