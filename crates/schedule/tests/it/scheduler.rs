@@ -3,6 +3,7 @@
 //! once, a missed one outside the catch-up window is skipped, and the sweep lock.
 
 use crate::support::{config, refetched, utc, Fixture};
+use chrono::Utc;
 use schedule::{Job, Scheduler};
 use store::testing::Backend;
 use store::{Scope, SweepState};
@@ -177,4 +178,147 @@ async fn a_sweep_by_hand_is_refused_while_another_holds_the_lock() {
     assert_eq!(done.len(), 1);
     assert!(done[0].pages > 0);
     assert_eq!(done[0].campaign, None);
+}
+
+/// The nightly sweep's findings become clues; a case opened from one orders the page fixed by
+/// today; the scheduled re-check fetches the page again, sees the violation still there
+/// (simweb serves the same page), records not compliant and puts the decided case back to
+/// investigation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_scheduled_recheck_finds_the_page_not_fixed_and_reopens_the_case() {
+    use chrono::TimeZone;
+    use domain::{CaseStage, ClueState, Role};
+    use store::{NewUser, OutcomeDetail};
+
+    let fx = Fixture::on(Backend::Sqlite, 8, 5).await;
+    let store = fx.store.clone();
+    let offset = crate::support::plus8();
+    let today = Utc::now().with_timezone(&offset).date_naive();
+    let local = |h: u32, m: u32| {
+        offset
+            .from_local_datetime(&today.and_hms_opt(h, m, 30).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let scheduler = Scheduler::new(
+        store.clone(),
+        config(Some("0 2 * * *"), Some("30 6 * * *")),
+        fx.settings(),
+    );
+    // 02:00: the city sweep, its findings grouped into clues sent to the districts.
+    let report = scheduler.tick(local(2, 0)).await.unwrap();
+    assert_eq!(report.runs.len(), 1, "{report:?}");
+    assert_eq!(report.runs[0].0, "city");
+    let clues = store
+        .list_clues(Scope::City, &store::ClueFilter::default())
+        .await
+        .unwrap();
+    let clue = clues
+        .iter()
+        .find(|c| c.state == ClueState::Dispatched)
+        .unwrap_or_else(|| panic!("a dispatched clue among {clues:?}"));
+    let district = clue.district.expect("dispatched to a district");
+    let by = store::Actor::system("test");
+    for name in ["li", "wang"] {
+        store
+            .create_user(
+                &NewUser {
+                    username: name.into(),
+                    display_name: name.into(),
+                    role: Role::Inspector,
+                    districts: vec![district],
+                    entities: vec![],
+                    password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA".into(),
+                },
+                &by,
+            )
+            .await
+            .unwrap();
+    }
+    let limits = casework::Limits::default();
+    let case = casework::open_case(
+        store.as_ref(),
+        Scope::City,
+        &[clue.id],
+        &["li".into(), "wang".into()],
+        None,
+        &limits,
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
+    casework::advance(
+        store.as_ref(),
+        Scope::City,
+        case,
+        CaseStage::Registered,
+        &by,
+    )
+    .await
+    .unwrap();
+    let finding = store
+        .finding(Scope::City, clue.findings[0])
+        .await
+        .unwrap()
+        .unwrap();
+    let url = finding.finding.url.clone();
+    let order = casework::add_outcome(
+        store.as_ref(),
+        Scope::City,
+        case,
+        casework::OutcomeInput::Rectification {
+            due_on: today,
+            urls: vec![url.clone()],
+        },
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
+    casework::advance(
+        store.as_ref(),
+        Scope::City,
+        case,
+        CaseStage::Investigating,
+        &by,
+    )
+    .await
+    .unwrap();
+
+    // 06:30: the re-checks.
+    let report = scheduler.tick(local(6, 30)).await.unwrap();
+    assert_eq!(report.runs.len(), 1, "{report:?}");
+    assert_eq!(report.runs[0].0, "recheck");
+    let sweeps = &report.runs[0].2;
+    assert_eq!(sweeps.len(), 1);
+    let recheck = store.sweep(sweeps[0]).await.unwrap().unwrap();
+    assert_eq!(recheck.kind, store::SweepKind::Recheck);
+    let fetched: Vec<String> = store
+        .sweep_fetches(Scope::City, recheck.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.fetch.url)
+        .collect();
+    assert_eq!(fetched, vec![url.clone()], "exactly the order's URL");
+    let o = store.outcome(Scope::City, order).await.unwrap().unwrap();
+    match o.detail {
+        OutcomeDetail::Rectification {
+            recheck_sweep,
+            compliant,
+            rechecked_at,
+            ..
+        } => {
+            assert_eq!(recheck_sweep, Some(recheck.id));
+            assert_eq!(compliant, Some(false), "{url} still shows the violation");
+            assert!(rechecked_at.is_some());
+        }
+        other => panic!("{other:?}"),
+    }
+    let c = store.case(Scope::City, case).await.unwrap().unwrap();
+    assert_eq!(c.stage, CaseStage::Investigating, "not compliant reopens");
+    // Re-checked once: the next tick has nothing due.
+    let report = scheduler.tick(local(6, 45)).await.unwrap();
+    assert_eq!(report, schedule::TickReport::default());
 }
