@@ -78,6 +78,9 @@ pub enum Command {
     /// show.
     #[command(subcommand)]
     Inspection(InspectionCommand),
+    /// Special campaigns (专项行动): create, list, show with their figures, close.
+    #[command(subcommand)]
+    Campaign(CampaignCommand),
 }
 
 /// What an inspector found on site.
@@ -137,6 +140,60 @@ pub enum InspectionCommand {
     },
     /// Prints an inspection as JSON with its attachments.
     Show { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CampaignCommand {
+    /// Creates a campaign; its targets are resolved to sites now (a target that matches no site
+    /// is refused). Prints its id.
+    Create(Box<CampaignCreateArgs>),
+    /// Lists campaigns, newest first.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Shows a campaign and its figures by district.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Ends a campaign (its sweeps stop being scheduled).
+    Close { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct CampaignCreateArgs {
+    /// The campaign's name (e.g. 房地产网络广告专项整治).
+    #[arg(long)]
+    pub name: String,
+    /// First day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub starts: String,
+    /// Last day (YYYY-MM-DD).
+    #[arg(long, value_name = "DATE")]
+    pub ends: String,
+    /// Sites of this kind (platform, trading_site, …); repeatable.
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// Sites of entities in this district (code, e.g. 450103); repeatable.
+    #[arg(long = "district", value_name = "CODE")]
+    pub districts: Vec<String>,
+    /// Sites with findings of this category (code); repeatable.
+    #[arg(long = "category", value_name = "CODE")]
+    pub categories: Vec<String>,
+    /// Sites whose captured pages contain this word (search index); repeatable.
+    #[arg(long = "keyword", value_name = "WORD")]
+    pub keywords: Vec<String>,
+    /// This site (id), whatever the other targets say; repeatable.
+    #[arg(long = "site", value_name = "ID")]
+    pub sites: Vec<String>,
+    /// A rule pack its sweeps scan with (default: every shipped pack); repeatable.
+    #[arg(long = "pack", value_name = "NAME")]
+    pub packs: Vec<String>,
+    /// Its sweeps' cron schedule (five fields, the bureau's time zone); default: by hand.
+    #[arg(long, value_name = "CRON", default_value = "")]
+    pub schedule: String,
 }
 
 /// A role on the command line.
@@ -706,6 +763,9 @@ pub struct SweepArgs {
     /// URL; default: the `tsa_url` setting); a TSA failure is a warning, not a failed sweep.
     #[arg(long, value_name = "URL")]
     pub tsa: Option<String>,
+    /// Sweep a campaign's sites with its rule packs (after continuing an unfinished sweep).
+    #[arg(long, value_name = "ID")]
+    pub campaign: Option<i64>,
     #[command(flatten)]
     pub crawl: CrawlArgs,
 }

@@ -54,6 +54,7 @@ struct FileConfig {
     console: Option<FileConsole>,
     /// `max_attachment_mb` and the keys of [`casework::Limits`] (read in [`FileCasework::read`]).
     casework: Option<toml::Table>,
+    schedule: Option<FileSchedule>,
 }
 
 /// The `[casework]` table: the attachment size (a setting like the others, with a source and
@@ -96,6 +97,14 @@ impl FileCasework {
             limits: Some(limits),
         })
     }
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSchedule {
+    city_sweep: Option<String>,
+    rechecks: Option<String>,
+    timezone_offset_hours: Option<i32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -184,6 +193,12 @@ pub struct Config {
     pub max_connections: Setting<usize>,
     /// The largest photo or scan attached to a field inspection, in MiB.
     pub max_attachment_mb: Setting<u64>,
+    /// When `serve` sweeps the whole city (cron, the bureau's time zone); none: never.
+    pub city_sweep: Setting<Option<String>>,
+    /// When `serve` re-checks the rectification orders due (cron); none: never.
+    pub rechecks: Setting<Option<String>>,
+    /// The bureau's time zone as hours east of UTC (schedules and campaign periods).
+    pub timezone_offset_hours: Setting<i32>,
     /// Casework's time limits and working-day calendar (the `[casework]` table; the file
     /// only, no environment variables: lists of dates do not fit one).
     pub casework: Setting<casework::Limits>,
@@ -224,6 +239,9 @@ pub const DEFAULT_HEADER_TIMEOUT_SECS: u64 = web::transport::DEFAULT_HEADER_READ
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = web::transport::DEFAULT_REQUEST_TIMEOUT.as_secs();
 pub const DEFAULT_MAX_CONNECTIONS: usize = web::transport::DEFAULT_MAX_CONNECTIONS;
 pub const DEFAULT_MAX_ATTACHMENT_MB: u64 = casework::inspection::DEFAULT_MAX_ATTACHMENT_MB;
+pub const DEFAULT_CITY_SWEEP: &str = "0 2 * * *";
+pub const DEFAULT_RECHECKS: &str = "30 6 * * *";
+pub const DEFAULT_TIMEZONE_OFFSET_HOURS: i32 = 8;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -246,6 +264,9 @@ impl fmt::Debug for Config {
             .field("request_timeout_secs", &self.request_timeout_secs.value)
             .field("max_connections", &self.max_connections.value)
             .field("max_attachment_mb", &self.max_attachment_mb.value)
+            .field("city_sweep", &self.city_sweep.value)
+            .field("rechecks", &self.rechecks.value)
+            .field("timezone_offset_hours", &self.timezone_offset_hours.value)
             .finish()
     }
 }
@@ -270,6 +291,7 @@ impl Config {
         let crawl = parsed.crawl.unwrap_or_default();
         let console = parsed.console.unwrap_or_default();
         let casework = FileCasework::read(parsed.casework, &file)?;
+        let schedule = parsed.schedule.unwrap_or_default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
             let mut s = optional(s);
@@ -423,6 +445,24 @@ impl Config {
                 casework.max_attachment_mb,
                 DEFAULT_MAX_ATTACHMENT_MB,
             )?,
+            city_sweep: optional(layer.pick(
+                "schedule.city_sweep",
+                None,
+                schedule.city_sweep,
+                DEFAULT_CITY_SWEEP.to_string(),
+            )?),
+            rechecks: optional(layer.pick(
+                "schedule.rechecks",
+                None,
+                schedule.rechecks,
+                DEFAULT_RECHECKS.to_string(),
+            )?),
+            timezone_offset_hours: layer.pick(
+                "schedule.timezone_offset_hours",
+                None,
+                schedule.timezone_offset_hours,
+                DEFAULT_TIMEZONE_OFFSET_HOURS,
+            )?,
             casework: match casework.limits {
                 Some(limits) => Setting {
                     value: limits,
@@ -497,6 +537,23 @@ impl Config {
                     );
                 }
             }
+        }
+        for (name, setting) in [
+            ("schedule.city_sweep", &self.city_sweep),
+            ("schedule.rechecks", &self.rechecks),
+        ] {
+            if let Some(text) = &setting.value {
+                if let Err(e) = schedule::Cron::parse(text) {
+                    bail!("{name} {text:?} (from {}): {e}", setting.source);
+                }
+            }
+        }
+        if !(-12..=14).contains(&self.timezone_offset_hours.value) {
+            bail!(
+                "schedule.timezone_offset_hours must be between -12 and 14 ({} given by {})",
+                self.timezone_offset_hours.value,
+                self.timezone_offset_hours.source
+            );
         }
         if let Err(e) = self.casework.value.validate() {
             bail!("{e} (from {})", self.casework.source);
@@ -632,6 +689,21 @@ impl Config {
                 "casework.max_attachment_mb",
                 self.max_attachment_mb.value.to_string(),
                 &self.max_attachment_mb.source,
+            ),
+            (
+                "schedule.city_sweep",
+                opt(&self.city_sweep.value),
+                &self.city_sweep.source,
+            ),
+            (
+                "schedule.rechecks",
+                opt(&self.rechecks.value),
+                &self.rechecks.source,
+            ),
+            (
+                "schedule.timezone_offset_hours",
+                self.timezone_offset_hours.value.to_string(),
+                &self.timezone_offset_hours.source,
             ),
         ];
         let mut out = format!(
@@ -813,6 +885,19 @@ pub fn default_file_text() -> String {
 
 # Connections served at once; further clients wait until one ends.
 # max_connections = {DEFAULT_MAX_CONNECTIONS}
+
+[schedule]
+# What `serve` runs by itself, as cron expressions (minute hour day-of-month month
+# day-of-week; *, lists, ranges and steps) read in the bureau's time zone. Empty: never.
+# Campaigns carry their own schedules. One sweep runs at a time per data directory.
+# The whole-city sweep.
+# city_sweep = "{DEFAULT_CITY_SWEEP}"
+
+# The re-check of rectification orders whose deadline has come.
+# rechecks = "{DEFAULT_RECHECKS}"
+
+# The bureau's time zone, in hours east of UTC (no daylight saving).
+# timezone_offset_hours = {DEFAULT_TIMEZONE_OFFSET_HOURS}
 
 [casework]
 # The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,

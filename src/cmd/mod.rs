@@ -2,6 +2,7 @@
 //! arguments into calls of the library crates; what several share (the configuration, the
 //! crawler's and the sweep's settings, the actor of a custody entry) is here.
 
+mod campaign;
 mod case;
 mod clue;
 mod config;
@@ -63,6 +64,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::User(cmd) => user::user(&ctx, cmd).await,
         Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
         Command::Inspection(cmd) => inspection::inspection(&ctx, cmd).await,
+        Command::Campaign(cmd) => campaign::campaign(&ctx, cmd).await,
     }
 }
 
@@ -178,4 +180,24 @@ pub fn cli_actor() -> String {
         .ok()
         .filter(|u| !u.trim().is_empty())
         .unwrap_or_else(|| "cli".to_string())
+}
+
+/// The bureau's time zone (`schedule.timezone_offset_hours`).
+pub fn bureau_offset(ctx: &Ctx) -> chrono::FixedOffset {
+    chrono::FixedOffset::east_opt(ctx.config.timezone_offset_hours.value * 3600)
+        .expect("checked when the configuration was loaded")
+}
+
+/// The scheduler's configuration from the `[schedule]` and `[casework]` settings.
+pub fn schedule_config(ctx: &Ctx) -> ::schedule::ScheduleConfig {
+    let cron = |s: &Option<String>| {
+        s.as_deref()
+            .map(|t| ::schedule::Cron::parse(t).expect("checked when the configuration was loaded"))
+    };
+    ::schedule::ScheduleConfig {
+        city_sweep: cron(&ctx.config.city_sweep.value),
+        rechecks: cron(&ctx.config.rechecks.value),
+        offset: bureau_offset(ctx),
+        limits: ctx.config.casework.value.clone(),
+    }
 }

@@ -16,6 +16,9 @@ use web::transport::{ExposureRefusal, TlsError};
 /// How often the console brings its search index up to date with imports and sweeps.
 const SEARCH_SYNC_EVERY: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// How often the scheduler looks for due jobs (cron's resolution is a minute).
+const SCHEDULE_EVERY: std::time::Duration = std::time::Duration::from_secs(20);
+
 pub async fn serve(ctx: &Ctx, _args: ServeArgs) -> anyhow::Result<ExitCode> {
     let addr = ctx.config.listen.value;
     let transport = transport(&ctx.config, addr)?;
@@ -108,6 +111,12 @@ pub async fn serve_on(
         keep_in_step(ctx, store.clone(), index.clone());
     }
     let capture = capture_settings(ctx, resolve)?;
+    let scheduler = scheduler(ctx, store.clone(), resolve)?;
+    tokio::spawn(
+        scheduler
+            .clone()
+            .run_until(SCHEDULE_EVERY, std::future::pending()),
+    );
     let scheme = if transport.tls.is_some() {
         "https"
     } else {
@@ -135,6 +144,7 @@ pub async fn serve_on(
                 ctx.config.max_attachment_mb.value,
             ),
         }),
+        schedule: Some(scheduler),
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,
@@ -159,6 +169,34 @@ fn capture_settings(ctx: &Ctx, resolve: &[String]) -> anyhow::Result<web::Captur
     sweep.progress = false;
     let browser = super::evidence::browser_config(None, &sweep.crawl);
     Ok(web::CaptureSettings { sweep, browser })
+}
+
+/// The scheduler `serve` runs beside the console (`[schedule]`), sweeping with the crawler's
+/// settings and `resolve` (the demo's simulated web).
+fn scheduler(
+    ctx: &Ctx,
+    store: Arc<dyn Store>,
+    resolve: &[String],
+) -> anyhow::Result<schedule::Scheduler> {
+    let args = crate::cli::CrawlArgs {
+        resolve: Vec::new(),
+        max_pages: None,
+        max_depth: None,
+        concurrency: None,
+        delay_ms: None,
+        timeout: None,
+    };
+    let crawl = super::crawl_config(&ctx.config, &args, resolve)?;
+    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+    sweep.progress = false;
+    Ok(schedule::Scheduler::new(
+        store,
+        super::schedule_config(ctx),
+        schedule::SweepSettings {
+            sweep,
+            data_dir: ctx.data.root.clone(),
+        },
+    ))
 }
 
 /// Opens the data directory's search index and brings it up to date; `None` (said on stderr)

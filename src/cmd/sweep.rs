@@ -1,11 +1,12 @@
-//! `wangjian sweep`: one sweep over every known site, or the continuation of the unfinished
-//! one. An empty register is warned about and nothing is swept (no empty checkpoint is
-//! signed).
+//! `wangjian sweep [--campaign ID]`: one sweep over every known site, or a campaign's sites
+//! with its rule packs; an unfinished sweep is continued first. Refused while another sweep
+//! runs in the data directory (the scheduler of `serve`, or another `wangjian sweep`). An empty
+//! register is warned about and nothing is swept (no empty checkpoint is signed). Each sweep's
+//! findings are grouped into clues afterwards.
 
 use super::Ctx;
 use crate::cli::SweepArgs;
 use std::process::ExitCode;
-use std::sync::Arc;
 use store::{Scope, SiteFilter, Store};
 
 pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
@@ -25,8 +26,30 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
     let tsa = ctx.config.tsa_url.value.clone();
-    let summary = run(ctx, store, crawl, tsa).await?;
-    println!("{summary}");
+    let settings = schedule::SweepSettings {
+        sweep: super::sweep_config(ctx, crawl, tsa),
+        data_dir: ctx.data.root.clone(),
+    };
+    let config = super::schedule_config(ctx);
+    let by = store::Actor::system(super::cli_actor());
+    let campaign = args.campaign.map(domain::CampaignId);
+    let summaries = match schedule::sweep_by_hand(store, &settings, &config, campaign, &by).await {
+        Ok(s) => s,
+        Err(schedule::ScheduleError::Lock(schedule::LockError::Busy { holder })) => {
+            anyhow::bail!(
+                "another sweep is running in {} ({holder}); wait for it to end, or stop it \
+                 and run `wangjian sweep` again to continue it",
+                ctx.data.root.display()
+            )
+        }
+        Err(e) => return Err(e.into()),
+    };
+    for summary in summaries {
+        match summary.campaign {
+            Some(c) => println!("campaign {c} {summary}"),
+            None => println!("{summary}"),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -39,14 +62,22 @@ async fn has_sites(store: &dyn Store) -> anyhow::Result<bool> {
     Ok(!store.list_sites(Scope::City, &filter).await?.is_empty())
 }
 
-/// Runs a sweep with the built-in detector.
+/// Runs a city sweep (or continues the unfinished one) as `wangjian sweep` does, for the demo;
+/// returns the last sweep's summary.
 pub async fn run(
     ctx: &Ctx,
-    store: Arc<dyn Store>,
+    store: std::sync::Arc<dyn Store>,
     crawl: crawl::CrawlConfig,
     tsa_url: Option<String>,
-) -> anyhow::Result<sweep::SweepSummary> {
-    let config = super::sweep_config(ctx, crawl, tsa_url);
-    let detector = Arc::new(detect::Detector::builtin());
-    Ok(sweep::run_sweep(store, detector, config).await?)
+) -> anyhow::Result<::sweep::SweepSummary> {
+    let settings = schedule::SweepSettings {
+        sweep: super::sweep_config(ctx, crawl, tsa_url),
+        data_dir: ctx.data.root.clone(),
+    };
+    let config = super::schedule_config(ctx);
+    let by = store::Actor::system(super::cli_actor());
+    schedule::sweep_by_hand(store, &settings, &config, None, &by)
+        .await?
+        .pop()
+        .ok_or_else(|| anyhow::anyhow!("no sweep ran"))
 }

@@ -65,6 +65,31 @@ fn a_clue_becomes_a_case_with_every_outcome() {
         "450102"
     };
 
+    // The demo's sweep grouped its findings into clues and sent them to the districts: the
+    // district answers the finding's clue (no violation), which frees the finding for a clue
+    // made by hand.
+    let auto = json_lines(&ok(dir, &["clue", "list", "--format", "json"]))
+        .into_iter()
+        .find(|c| {
+            c["findings"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|x| x.as_i64() == Some(finding)))
+        })
+        .expect("the sweep made a clue of the finding");
+    assert_eq!(auto["source"], "monitoring");
+    let auto_id = auto["id"].to_string();
+    ok(
+        dir,
+        &[
+            "clue",
+            "feedback",
+            &auto_id,
+            "not-verified",
+            "--reason",
+            "no_violation",
+        ],
+    );
+
     let out = ok(dir, &["clue", "create", "--finding", &finding.to_string()]);
     let clue: i64 = out
         .strip_prefix("clue ")

@@ -2,6 +2,7 @@
 
 mod api;
 mod browser;
+mod campaign;
 mod capture;
 mod casework;
 mod cli;

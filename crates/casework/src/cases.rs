@@ -518,7 +518,7 @@ pub async fn record_recheck(
             })
         }
     };
-    store
+    let recheck = store
         .sweep(sweep)
         .await?
         .ok_or(CaseworkError::NoSweep(sweep))?;
@@ -536,9 +536,14 @@ pub async fn record_recheck(
         }
     }
     let categories = case_categories(store, &c).await?;
-    let findings: Vec<FindingId> = store
-        .sweep_findings(Scope::City, sweep)
-        .await?
+    // A re-check sweep (`sweep::recheck`) links every finding its pages show, also one stored
+    // before (findings are kept once per site, rule and excerpt): a violation still there.
+    let seen = if recheck.kind == store::SweepKind::Recheck {
+        store.recheck_findings(Scope::City, sweep).await?
+    } else {
+        store.sweep_findings(Scope::City, sweep).await?
+    };
+    let findings: Vec<FindingId> = seen
         .into_iter()
         .filter(|f| categories.contains(&f.finding.category))
         .filter(|f| urls.iter().any(|u| same_url(&f.finding.url, u)))

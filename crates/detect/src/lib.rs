@@ -28,7 +28,7 @@ pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
 pub use register_checks::{RegisterFacts, RegisterIndex, RegisterView};
-pub use rules::{Pattern, Rule, RuleError, RulePack, RuleScope};
+pub use rules::{Pattern, Rule, RuleError, RulePack, RuleScope, UnknownPack};
 pub use structure::trading_page;
 
 use matcher::Matcher;

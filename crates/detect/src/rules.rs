@@ -35,6 +35,14 @@ impl fmt::Display for RuleError {
     }
 }
 
+/// A rule pack name that wangjian does not ship.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown rule pack {name:?} (known: {})", known.join(", "))]
+pub struct UnknownPack {
+    pub name: String,
+    pub known: Vec<String>,
+}
+
 /// Where in a page a rule looks (a rule's `scope` in its pack; not the store's `Scope`, which
 /// is whose rows a read may return).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -204,6 +212,34 @@ impl RulePack {
     pub fn builtin() -> RulePack {
         Self::from_files(BUILTIN.iter().map(|&(n, s)| (n.to_string(), s.to_string())))
             .expect("builtin rules are validated by the crate's tests")
+    }
+
+    /// The names of the packs shipped with wangjian: the stems of `rules/*.toml` (`core`).
+    pub fn builtin_names() -> Vec<&'static str> {
+        BUILTIN
+            .iter()
+            .map(|(n, _)| n.strip_suffix(".toml").unwrap_or(n))
+            .collect()
+    }
+
+    /// The shipped packs named (see [`RulePack::builtin_names`]) as one pack, in the order
+    /// they are shipped; an empty list is every pack. An unknown name is refused.
+    pub fn builtin_named(names: &[String]) -> Result<RulePack, UnknownPack> {
+        let known = Self::builtin_names();
+        if let Some(bad) = names.iter().find(|n| !known.contains(&n.as_str())) {
+            return Err(UnknownPack {
+                name: bad.clone(),
+                known: known.iter().map(|k| k.to_string()).collect(),
+            });
+        }
+        let files = BUILTIN.iter().filter(|(n, _)| {
+            let stem = n.strip_suffix(".toml").unwrap_or(n);
+            names.is_empty() || names.iter().any(|x| x == stem)
+        });
+        Ok(
+            Self::from_files(files.map(|&(n, s)| (n.to_string(), s.to_string())))
+                .expect("builtin rules are validated by the crate's tests"),
+        )
     }
 
     /// Parses one rule file's text; `file` names it in errors.
@@ -533,6 +569,16 @@ pub fn required_literal(re: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shipped_packs_are_chosen_by_name() {
+        assert_eq!(RulePack::builtin_names(), vec!["core"]);
+        let core = RulePack::builtin_named(&["core".to_string()]).unwrap();
+        assert_eq!(core.rules.len(), RulePack::builtin().rules.len());
+        let err = RulePack::builtin_named(&["core".into(), "fangchan".into()]).unwrap_err();
+        assert_eq!(err.name, "fangchan");
+        assert_eq!(err.known, vec!["core".to_string()]);
+    }
 
     #[test]
     fn derives_required_literals() {

@@ -39,6 +39,8 @@ id_type!(
     CaseId,
     /// One outcome of a case (a penalty, a rectification order, …).
     OutcomeId,
+    /// A special campaign (专项行动): targets, rule packs and a sweep schedule of its own.
+    CampaignId,
 );
 
 id_type!(

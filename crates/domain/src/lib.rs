@@ -31,8 +31,8 @@ pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
 pub use ids::{AttachmentId, InspectionId};
 pub use ids::{
-    CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId, SweepId,
-    UserId,
+    CampaignId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId,
+    SweepId, UserId,
 };
 pub use inspection::{AttachmentKind, InspectionResult};
 pub use people::{Permission, Role, Triage};

@@ -49,6 +49,9 @@ pub enum Permission {
     Casework,
     /// Reopen a decided or closed case (the head's approval: supervisors and administrators).
     Reopen,
+    /// Plan special campaigns (create and close them): the city's job (supervisors and
+    /// administrators).
+    Campaigns,
 }
 
 impl Role {
@@ -94,7 +97,14 @@ impl Role {
             Role::Admin => true,
             Role::Supervisor => matches!(
                 p,
-                Read | Triage | Capture | Export | ViewEvidence | Dispatch | Casework | Reopen
+                Read | Triage
+                    | Capture
+                    | Export
+                    | ViewEvidence
+                    | Dispatch
+                    | Casework
+                    | Reopen
+                    | Campaigns
             ),
             Role::Inspector => {
                 matches!(

@@ -29,6 +29,7 @@
 // against both.
 #![allow(clippy::duplicate_mod)]
 
+pub mod campaign;
 pub mod capture;
 pub mod cases;
 pub mod clue;
@@ -45,6 +46,10 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use campaign::{
+    Campaign, CampaignState, CampaignTargets, Figure, FigureCount, FigureRecord, NewCampaign,
+    Period, ScheduleRun, SiteSelection,
+};
 pub use capture::{
     CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
 };
@@ -64,8 +69,8 @@ pub use sqlite::{Clock, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    AttachmentId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, EntityId, FetchId, FindingId, InspectionId,
-    OutcomeId, SiteId, SweepId, UserId,
+    AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState,
+    DistrictCode, EntityId, FetchId, FindingId, InspectionId, OutcomeId, SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
@@ -120,6 +125,8 @@ pub trait Store:
     + AuditStore
     + CaptureRequestStore
     + InspectionStore
+    + CampaignStore
+    + ScheduleStore
 {
 }
 
@@ -137,14 +144,17 @@ impl<T> Store for T where
         + AuditStore
         + CaptureRequestStore
         + InspectionStore
+        + CampaignStore
+        + ScheduleStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore, DiscoveryStore,
-        EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore, SiteStore, Store, SweepStore,
+        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore,
+        DiscoveryStore, EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore,
+        ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -253,7 +263,27 @@ pub trait SweepStore: Send + Sync {
     /// A sweep of kind [`SweepKind::Capture`] over one site: an inspector's evidence capture,
     /// taken for `clue` when given (which must be a clue of that site).
     async fn create_capture(&self, site: SiteId, clue: Option<ClueId>) -> Result<SweepId>;
-    /// The most recent sweep (of kind [`SweepKind::Sweep`]) that has not finished, if any.
+    /// Starts a campaign's sweep over its sites (each `Pending`), recorded with the campaign.
+    async fn create_campaign_sweep(
+        &self,
+        sites: &[SiteId],
+        campaign: CampaignId,
+    ) -> Result<SweepId>;
+    /// A sweep of kind [`SweepKind::Recheck`] over one site: a rectification re-check.
+    async fn create_recheck(&self, site: SiteId) -> Result<SweepId>;
+    /// Records one fetch of a re-check sweep with the findings its page showed: new findings
+    /// are stored as usual, and every finding shown (new or stored before, same site, rule and
+    /// excerpt) is linked to the re-check, so that it says what the page shows now.
+    async fn record_recheck_fetch(
+        &self,
+        fetch: &NewFetch,
+        findings: &[NewFinding],
+    ) -> Result<FetchId>;
+    /// The findings a re-check sweep's pages showed (see
+    /// [`SweepStore::record_recheck_fetch`]), in scope, by id.
+    async fn recheck_findings(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Finding>>;
+    /// The most recent sweep of kind [`SweepKind::Sweep`] (a city sweep or a campaign's) that
+    /// has not finished, if any: the one to continue before any other is started.
     async fn unfinished_sweep(&self) -> Result<Option<Sweep>>;
     async fn sweep(&self, id: SweepId) -> Result<Option<Sweep>>;
     async fn list_sweeps(&self, limit: i64) -> Result<Vec<Sweep>>;
@@ -590,6 +620,64 @@ pub trait InspectionStore: Send + Sync {
     /// A case as an inspection needs it, when the case is in scope (by its district, or its
     /// entity for an evaluator).
     async fn case_ref(&self, scope: Scope, id: CaseId) -> Result<Option<CaseRef>>;
+}
+
+/// Special campaigns (专项行动, [`campaign`]): the bureau's, not a district's; their figures
+/// are read in the caller's scope. Every change is audited as `campaign:<id>`.
+#[async_trait]
+pub trait CampaignStore: Send + Sync {
+    /// Stores a campaign with the sites its targets resolved to (audited as `create`).
+    async fn create_campaign(
+        &self,
+        campaign: &NewCampaign,
+        sites: &[SiteId],
+        by: &Actor,
+    ) -> Result<Campaign>;
+    async fn campaign(&self, id: CampaignId) -> Result<Option<Campaign>>;
+    /// Every campaign, newest first.
+    async fn list_campaigns(&self) -> Result<Vec<Campaign>>;
+    /// Ends a campaign (audited as `close`); `Conflict` when it is closed already.
+    async fn close_campaign(&self, id: CampaignId, by: &Actor) -> Result<Campaign>;
+    /// The sites a campaign covers, by id.
+    async fn campaign_sites(&self, id: CampaignId) -> Result<Vec<SiteId>>;
+    /// The sites in scope that a selection takes, by id.
+    async fn select_sites(&self, scope: Scope, selection: &SiteSelection) -> Result<Vec<SiteId>>;
+    /// Every figure of the campaign per district, over the rows in scope, in one query (see
+    /// [`Figure`] for what each counts within `period`). Figures without records are absent.
+    async fn campaign_figures(
+        &self,
+        scope: Scope,
+        id: CampaignId,
+        period: Period,
+    ) -> Result<Vec<FigureCount>>;
+    /// The records behind one figure (all districts, or one; `Some(None)`: the sites without
+    /// an entity), in scope, by id.
+    async fn campaign_records(
+        &self,
+        scope: Scope,
+        id: CampaignId,
+        period: Period,
+        figure: Figure,
+        district: Option<Option<DistrictCode>>,
+    ) -> Result<Vec<FigureRecord>>;
+}
+
+/// The scheduler's runs: one per job and due time.
+#[async_trait]
+pub trait ScheduleStore: Send + Sync {
+    /// Starts the run of `job` due at `due_at`; `None` when that run exists already (it ran, or
+    /// runs, or was cut off: see [`ScheduleStore::unfinished_runs`]).
+    async fn begin_run(&self, job: &str, due_at: DateTime<Utc>) -> Result<Option<ScheduleRun>>;
+    /// Notes the sweep a run started (or continues).
+    async fn set_run_sweep(&self, run: i64, sweep: SweepId) -> Result<()>;
+    /// Ends a run, with the error that ended it, if any.
+    async fn finish_run(&self, run: i64, error: Option<&str>) -> Result<ScheduleRun>;
+    /// Runs started and not finished (cut off by a stop), oldest first.
+    async fn unfinished_runs(&self) -> Result<Vec<ScheduleRun>>;
+    /// The newest run of a job.
+    async fn last_run(&self, job: &str) -> Result<Option<ScheduleRun>>;
+    /// The newest runs, newest first.
+    async fn list_runs(&self, limit: i64) -> Result<Vec<ScheduleRun>>;
 }
 
 /// The audit log: append-only; written by the store in the same transaction as each change.

@@ -288,6 +288,8 @@ pub struct Sweep {
     pub pages: i64,
     pub findings: i64,
     pub kind: SweepKind,
+    /// The campaign a sweep of kind [`SweepKind::Sweep`] was run for (none: the whole city).
+    pub campaign: Option<domain::CampaignId>,
 }
 
 /// A clue to create: findings of one site, grouped.
@@ -445,6 +447,9 @@ pub enum SweepKind {
     Sweep,
     /// An inspector's evidence capture of one URL of one site (never resumed as a crawl).
     Capture,
+    /// A rectification re-check: exactly the given URLs of one site fetched again (no link
+    /// following), never resumed as a crawl.
+    Recheck,
 }
 
 impl SweepKind {
@@ -453,6 +458,7 @@ impl SweepKind {
         match self {
             SweepKind::Sweep => "sweep",
             SweepKind::Capture => "capture",
+            SweepKind::Recheck => "recheck",
         }
     }
 
@@ -461,6 +467,7 @@ impl SweepKind {
         match self {
             SweepKind::Sweep => "巡查",
             SweepKind::Capture => "取证",
+            SweepKind::Recheck => "整改复查",
         }
     }
 }

@@ -27,9 +27,14 @@ pub mod index;
 pub mod lookup;
 mod observed;
 pub mod probe;
+mod recheck;
 pub mod register_facts;
 mod run;
 pub mod tsa;
 
 pub use error::{CaptureRefusal, SweepError};
-pub use run::{run_sweep, LogConfig, SweepConfig, SweepSummary};
+pub use recheck::{recheck, RecheckOutcome};
+pub use run::{
+    plan_sweep, resume_sweep, run_existing, run_sweep, start_sweep, LogConfig, SweepConfig,
+    SweepPlan, SweepSummary,
+};

@@ -20,7 +20,7 @@ use crate::error::SweepError;
 use chrono::Utc;
 use crawl::{CrawlConfig, CrawlEvent, Exchange, FetchKind, SiteSeed};
 use detect::{Detector, PageContext, RegisterFacts, RegisterView};
-use domain::{SiteId, SweepId};
+use domain::{CampaignId, SiteId, SweepId};
 use evidence::tlog::{Log, Signer, StoredCheckpoint};
 use evidence::{RevisitOf, WarcWriter, WriterConfig};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -76,6 +76,8 @@ pub struct LogConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SweepSummary {
     pub sweep_id: SweepId,
+    /// The campaign the sweep was run for (none: the whole city).
+    pub campaign: Option<CampaignId>,
     /// True when this run continued an unfinished sweep.
     pub resumed: bool,
     pub sites: i64,
@@ -105,48 +107,132 @@ impl std::fmt::Display for SweepSummary {
     }
 }
 
-/// Runs a sweep over every registered site, or continues the unfinished one.
+/// What a new sweep covers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SweepPlan {
+    /// Every known site, then the sites their pages link to (discovery): the nightly sweep.
+    City,
+    /// A campaign's sites, recorded with the campaign; no discovery wave.
+    Campaign { id: CampaignId, sites: Vec<SiteId> },
+}
+
+/// Runs a sweep over every registered site, or continues the unfinished one (whichever it is,
+/// with `detector`: a caller that runs campaigns picks the unfinished sweep's detector itself
+/// and calls [`resume_sweep`]).
 pub async fn run_sweep(
     store: Arc<dyn Store>,
     detector: Arc<Detector>,
     config: SweepConfig,
 ) -> Result<SweepSummary, SweepError> {
-    let started = Instant::now();
-    let (sweep_id, resumed, sites) = match store.unfinished_sweep().await? {
-        // A sweep acts for the whole bureau: it reads in the city's scope.
-        Some(sweep) => (
-            sweep.id,
-            true,
-            store.pending_sites(Scope::City, sweep.id).await?,
-        ),
-        None => {
-            let sites = all_sites(store.as_ref()).await?;
-            let ids: Vec<SiteId> = sites.iter().map(|s| s.id).collect();
-            (store.create_sweep(&ids).await?, false, sites)
-        }
-    };
-    tracing::info!(sweep = %sweep_id, resumed, sites = sites.len(), "sweep starting");
-    if resumed {
-        repair_warc_tails(&config.evidence_dir, sweep_id);
+    match store.unfinished_sweep().await? {
+        Some(sweep) => resume_sweep(store, detector, config, sweep).await,
+        None => start_sweep(store, detector, config, SweepPlan::City).await,
     }
+}
+
+/// Starts a new sweep of `plan` and runs it to the end.
+pub async fn start_sweep(
+    store: Arc<dyn Store>,
+    detector: Arc<Detector>,
+    config: SweepConfig,
+    plan: SweepPlan,
+) -> Result<SweepSummary, SweepError> {
+    let sweep = plan_sweep(store.as_ref(), plan).await?;
+    run_existing(store, detector, config, sweep, false).await
+}
+
+/// Creates the rows of a new sweep of `plan` (each site pending), to be run with
+/// [`run_existing`]; a caller that records which sweep it runs (the scheduler) notes the id
+/// before the crawl starts.
+pub async fn plan_sweep(store: &dyn Store, plan: SweepPlan) -> Result<store::Sweep, SweepError> {
+    let id = match plan {
+        SweepPlan::City => {
+            let sites = all_sites(store).await?;
+            let ids: Vec<SiteId> = sites.iter().map(|s| s.id).collect();
+            store.create_sweep(&ids).await?
+        }
+        SweepPlan::Campaign { id, sites } => store.create_campaign_sweep(&sites, id).await?,
+    };
+    Ok(store
+        .sweep(id)
+        .await?
+        .ok_or_else(|| store::StoreError::NotFound(format!("sweep {id}")))?)
+}
+
+/// Continues `sweep`, an unfinished sweep of kind `sweep` (a city sweep or a campaign's):
+/// its pending sites, each from its saved frontier.
+pub async fn resume_sweep(
+    store: Arc<dyn Store>,
+    detector: Arc<Detector>,
+    config: SweepConfig,
+    sweep: store::Sweep,
+) -> Result<SweepSummary, SweepError> {
+    run_existing(store, detector, config, sweep, true).await
+}
+
+/// Runs the pending sites of `sweep` to the end (`resumed`: it ran before and was cut off, so
+/// the torn tails of its WARC files are repaired first).
+pub async fn run_existing(
+    store: Arc<dyn Store>,
+    detector: Arc<Detector>,
+    config: SweepConfig,
+    sweep: store::Sweep,
+    resumed: bool,
+) -> Result<SweepSummary, SweepError> {
+    let started = Instant::now();
+    // A sweep acts for the whole bureau: it reads in the city's scope.
+    let sites = store.pending_sites(Scope::City, sweep.id).await?;
+    if resumed {
+        repair_warc_tails(&config.evidence_dir, sweep.id);
+    }
+    run_inner(
+        store,
+        detector,
+        config,
+        sweep.id,
+        sweep.campaign,
+        resumed,
+        sites,
+        started,
+    )
+    .await
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn run_inner(
+    store: Arc<dyn Store>,
+    detector: Arc<Detector>,
+    config: SweepConfig,
+    sweep_id: SweepId,
+    campaign: Option<CampaignId>,
+    resumed: bool,
+    sites: Vec<Site>,
+    started: Instant,
+) -> Result<SweepSummary, SweepError> {
+    tracing::info!(sweep = %sweep_id, resumed, ?campaign, sites = sites.len(), "sweep starting");
 
     let writer = open_writer(&config, sweep_id, &format!("wangjian-sweep{}", sweep_id.0))?;
 
     // Wave one: the sites of the sweep. Pages of registered sites name the sites they link to;
     // those that match no known site are recorded as discovered (crate::discover) and, in wave
     // two, crawled like any other site of the sweep. Discovered sites' own links are recorded
-    // but not followed further: discovery reaches one hop from the register.
+    // but not followed further: discovery reaches one hop from the register. A campaign's
+    // sweep covers its sites only: no second wave.
     let (mut counts, writer) =
         crawl_wave(&store, &detector, &config, sweep_id, sites, writer).await?;
-    let found = store.promote_discoveries(sweep_id).await?;
-    let writer = if found.is_empty() {
+    let writer = if campaign.is_some() {
         writer
     } else {
-        tracing::info!(sites = found.len(), "crawling discovered sites");
-        let (more, writer) =
-            crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
-        counts.add(more);
-        writer
+        let found = store.promote_discoveries(sweep_id).await?;
+        if found.is_empty() {
+            writer
+        } else {
+            tracing::info!(sites = found.len(), "crawling discovered sites");
+            let (more, writer) =
+                crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
+            counts.add(more);
+            writer
+        }
     };
     crate::discover::propose(store.as_ref()).await?;
     let checkpoint = close_log(store.as_ref(), &config, &writer).await?;
@@ -154,6 +240,7 @@ pub async fn run_sweep(
     let sweep = store.finish_sweep(sweep_id).await?;
     Ok(SweepSummary {
         sweep_id,
+        campaign,
         resumed,
         sites: sweep.sites,
         pages: sweep.pages,
@@ -377,7 +464,7 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 }
 
 /// The register's facts per site; `None` when no entities are loaded (register checks off).
-async fn site_register_facts(
+pub(crate) async fn site_register_facts(
     store: &dyn Store,
     sites: &[Site],
 ) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {

@@ -165,6 +165,7 @@ pub fn permission_title(p: domain::Permission) -> &'static str {
         Dispatch => "线索派发",
         Casework => "线索核查与办案",
         Reopen => "重新立案调查",
+        Campaigns => "专项行动管理",
     }
 }
 

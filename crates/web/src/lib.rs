@@ -95,6 +95,9 @@ pub struct AppState {
     /// How confirmed evidence captures are taken (`None`: capture requests can be listed, not
     /// made or confirmed).
     pub capture: Option<CaptureSettings>,
+    /// The scheduler `serve` runs beside the console (`None`: none runs; `/schedule` shows
+    /// only a sweep running in another process).
+    pub schedule: Option<schedule::Scheduler>,
     /// Where field inspections' attachments are kept and how large one may be (`None`:
     /// inspections can be listed, not recorded, and their files not downloaded).
     pub inspections: Option<InspectionSettings>,
@@ -194,6 +197,14 @@ pub fn router(state: AppState) -> Router {
             post(pages::inspections::download),
         )
         .route("/api/sites/{id}/record", get(pages::record::json))
+        .route(
+            "/campaigns",
+            get(pages::campaigns::list).post(pages::campaigns::create),
+        )
+        .route("/campaigns/{id}", get(pages::campaigns::detail))
+        .route("/campaigns/{id}/records", get(pages::campaigns::records))
+        .route("/campaigns/{id}/close", post(pages::campaigns::close))
+        .route("/schedule", get(pages::schedule::page))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))
         .route("/users", get(pages::users::list).post(pages::users::add))

@@ -13,6 +13,7 @@
 //! Nothing here knows about HTTP, crawling or the import file formats.
 
 use super::{begin_write, serialize_custody, Db};
+use crate::campaign::*;
 use crate::cases::*;
 use crate::custody::*;
 use crate::discovery::*;
@@ -152,11 +153,13 @@ macro_rules! finding_cols {
 
 macro_rules! sweep_cols {
     () => {
-        "w.id, w.state, w.started_at, w.finished_at, w.sites, w.pages, w.findings, w.kind"
+        "w.id, w.state, w.started_at, w.finished_at, w.sites, w.pages, w.findings, w.kind, \
+         w.campaign_id"
     };
 }
 
 // One file per aggregate trait; after the column macros, which they use.
+mod campaigns;
 mod captures;
 mod cases;
 mod clues;
@@ -376,8 +379,12 @@ fn sweep_from_row(r: &DbRow) -> Result<Sweep> {
         findings: r.try_get("findings")?,
         kind: match r.try_get::<String, _>("kind")?.as_str() {
             "capture" => SweepKind::Capture,
+            "recheck" => SweepKind::Recheck,
             _ => SweepKind::Sweep,
         },
+        campaign: r
+            .try_get::<Option<i64>, _>("campaign_id")?
+            .map(domain::CampaignId),
     })
 }
 

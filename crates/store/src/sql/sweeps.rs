@@ -10,8 +10,68 @@ use super::fetches::{insert_fetch, insert_findings};
 #[async_trait]
 impl SweepStore for SqlStore {
     async fn create_sweep(&self, sites: &[SiteId]) -> Result<SweepId> {
-        self.create_sweep_of_kind(sites, SweepKind::Sweep, None)
+        self.create_sweep_of_kind(sites, SweepKind::Sweep, None, None)
             .await
+    }
+
+    async fn create_campaign_sweep(
+        &self,
+        sites: &[SiteId],
+        campaign: domain::CampaignId,
+    ) -> Result<SweepId> {
+        self.create_sweep_of_kind(sites, SweepKind::Sweep, None, Some(campaign))
+            .await
+    }
+
+    async fn create_recheck(&self, site: SiteId) -> Result<SweepId> {
+        self.create_sweep_of_kind(&[site], SweepKind::Recheck, None, None)
+            .await
+    }
+
+    async fn record_recheck_fetch(
+        &self,
+        fetch: &NewFetch,
+        findings: &[NewFinding],
+    ) -> Result<FetchId> {
+        let mut tx = self.write_tx().await?;
+        let id = insert_fetch(&mut tx, fetch).await?;
+        insert_findings(&mut tx, findings, Some(id)).await?;
+        for f in findings {
+            sqlx::query(
+                "INSERT INTO recheck_findings (sweep_id, finding_id, fetch_id) \
+                 SELECT $1, g.id, $2 FROM findings g \
+                 WHERE g.site_id = $3 AND g.rule_id = $4 AND g.excerpt = $5 \
+                 ON CONFLICT (sweep_id, finding_id, fetch_id) DO NOTHING",
+            )
+            .bind(fetch.sweep_id.0)
+            .bind(id.0)
+            .bind(f.site_id.0)
+            .bind(&f.rule_id)
+            .bind(&f.excerpt)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn recheck_findings(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+              LEFT JOIN entities e ON e.id = s.entity_id \
+              WHERE g.id IN (SELECT r.finding_id FROM recheck_findings r WHERE r.sweep_id = "
+        ));
+        q.push_bind(sweep.0).push(")");
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY g.id");
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(finding_from_row)
+            .collect()
     }
 
     async fn create_capture(&self, site: SiteId, clue: Option<ClueId>) -> Result<SweepId> {
@@ -24,7 +84,7 @@ impl SweepStore for SqlStore {
                 return Err(StoreError::NotFound(format!("clue {c} of site {site}")));
             }
         }
-        self.create_sweep_of_kind(&[site], SweepKind::Capture, clue)
+        self.create_sweep_of_kind(&[site], SweepKind::Capture, clue, None)
             .await
     }
 
@@ -261,17 +321,19 @@ impl SqlStore {
         sites: &[SiteId],
         kind: SweepKind,
         clue: Option<ClueId>,
+        campaign: Option<domain::CampaignId>,
     ) -> Result<SweepId> {
         let mut tx = self.write_tx().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO sweeps (state, started_at, sites, pages, findings, kind, clue_id) \
-             VALUES ($1, $2, $3, 0, 0, $4, $5) RETURNING id",
+            "INSERT INTO sweeps (state, started_at, sites, pages, findings, kind, clue_id, \
+             campaign_id) VALUES ($1, $2, $3, 0, 0, $4, $5, $6) RETURNING id",
         )
         .bind(sweep_state_code(SweepState::Running))
         .bind(self.now())
         .bind(sites.len() as i64)
         .bind(kind.code())
         .bind(clue.map(|c| c.0))
+        .bind(campaign.map(|c| c.0))
         .fetch_one(&mut *tx)
         .await?;
         for s in sites {

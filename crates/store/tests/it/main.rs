@@ -6,6 +6,7 @@
 //! cannot be reached fails the PostgreSQL tests; they never skip.
 
 mod backends;
+mod campaigns;
 mod captures;
 mod casework;
 mod custody;

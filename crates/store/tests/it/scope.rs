@@ -86,6 +86,10 @@ struct Fixture {
     site_owner: BTreeMap<SiteId, char>,
     entity_owner: BTreeMap<EntityId, char>,
     subject_owner: BTreeMap<String, char>,
+    /// A campaign over every site.
+    campaign: Option<domain::CampaignId>,
+    /// A re-check that saw every finding again.
+    recheck: Option<SweepId>,
 }
 
 impl Fixture {
@@ -223,6 +227,8 @@ async fn fixture(test: &TestStore) -> Fixture {
         site_owner: BTreeMap::new(),
         entity_owner: BTreeMap::new(),
         subject_owner: BTreeMap::new(),
+        campaign: None,
+        recheck: None,
     };
     // The city's supervisor asks for every owner's capture request.
     let requester = store
@@ -528,6 +534,51 @@ async fn fixture(test: &TestStore) -> Fixture {
         ..filings[0].clone()
     });
     store.upsert_filings(&filings).await.unwrap();
+    // A campaign over every site, its period around the test clock, and a re-check of every
+    // site that saw each site's finding again.
+    let all: Vec<SiteId> = fx.site_owner.keys().copied().collect();
+    fx.campaign = Some(
+        store
+            .create_campaign(
+                &NewCampaign {
+                    name: "scope".into(),
+                    starts_on: chrono::NaiveDate::from_ymd_opt(2023, 1, 1).unwrap(),
+                    ends_on: chrono::NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+                    targets: CampaignTargets {
+                        sites: all.clone(),
+                        ..CampaignTargets::default()
+                    },
+                    packs: vec![],
+                    schedule: String::new(),
+                },
+                &all,
+                &Actor::system("test"),
+            )
+            .await
+            .unwrap()
+            .id,
+    );
+    let recheck = store.create_recheck(all[0]).await.unwrap();
+    for o in &fx.owners {
+        let site = &o.sites[0];
+        let mut seen = Vec::new();
+        for f in &o.findings {
+            let mut again = store
+                .finding(Scope::City, *f)
+                .await
+                .unwrap()
+                .unwrap()
+                .finding;
+            again.sweep_id = recheck;
+            seen.push(again);
+        }
+        // Not reached (no status, no record): not a page, no evidence.
+        let mut f = fetch(recheck, site, SWEEP_FILE, 0);
+        f.status = None;
+        f.evidence = None;
+        store.record_recheck_fetch(&f, &seen).await.unwrap();
+    }
+    fx.recheck = Some(recheck);
     fx
 }
 
@@ -638,6 +689,10 @@ const METHODS: &[&str] = &[
     "inspection_attachments",
     "attachment",
     "case_ref",
+    "recheck_findings",
+    "select_sites",
+    "campaign_figures",
+    "campaign_records",
 ];
 
 fn entities_weight(o: char) -> i64 {
@@ -648,9 +703,10 @@ fn entities_weight(o: char) -> i64 {
     }
 }
 
-/// Every site has one sweep fetch; each owner's first site also one capture fetch.
+/// Every site has one sweep fetch; each owner's first site also one capture fetch and one
+/// re-check fetch.
 fn fetches_weight(o: char) -> i64 {
-    weight(o) + 1
+    weight(o) + 2
 }
 
 async fn seen(
@@ -1005,6 +1061,58 @@ async fn seen(
                 .await
                 .unwrap();
             (ALL, owners(list.iter().map(|c| fx.of_site(c.site_id))))
+        }
+        "recheck_findings" => {
+            let list = store
+                .recheck_findings(sc(), fx.recheck.unwrap())
+                .await
+                .unwrap();
+            (
+                ALL,
+                owners(list.iter().map(|f| fx.of_site(f.finding.site_id))),
+            )
+        }
+        "select_sites" => {
+            let list = store
+                .select_sites(sc(), &SiteSelection::default())
+                .await
+                .unwrap();
+            (ALL, owners(list.iter().map(|s| fx.of_site(*s))))
+        }
+        "campaign_figures" => {
+            let period = Period {
+                from: crate::at(T0 - 86_400 * 365),
+                until: crate::at(T0 + 86_400 * 365),
+            };
+            let clues: i64 = store
+                .campaign_figures(sc(), fx.campaign.unwrap(), period)
+                .await
+                .unwrap()
+                .iter()
+                .filter(|f| f.figure == Figure::Clues)
+                .map(|f| f.value)
+                .sum();
+            (ALL, Seen::Counts(vec![(clues, weight)]))
+        }
+        "campaign_records" => {
+            let period = Period {
+                from: crate::at(T0 - 86_400 * 365),
+                until: crate::at(T0 + 86_400 * 365),
+            };
+            let list = store
+                .campaign_records(sc(), fx.campaign.unwrap(), period, Figure::Clues, None)
+                .await
+                .unwrap();
+            let mut out = BTreeSet::new();
+            for r in &list {
+                let c = store
+                    .clue(Scope::City, ClueId(r.id))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                out.insert(fx.of_site(c.site_id));
+            }
+            (ALL, Seen::Owners(out))
         }
         "count_clues" => (
             ALL,

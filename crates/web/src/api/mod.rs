@@ -20,6 +20,7 @@
 //!
 //! Must not: know SQL (it reads through [`store::Store`]), or answer anything but JSON.
 
+mod campaigns;
 mod clues;
 mod discovered;
 mod entities;
@@ -52,6 +53,9 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/discovered", get(discovered::list))
         .route("/api/v1/inspections", get(inspections::list))
         .route("/api/v1/inspections/{id}", get(inspections::item))
+        .route("/api/v1/campaigns", get(campaigns::list))
+        .route("/api/v1/campaigns/{id}", get(campaigns::item))
+        .route("/api/v1/schedule", get(campaigns::schedule))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -84,6 +88,9 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         discovered::list,
         inspections::list,
         inspections::item,
+        campaigns::list,
+        campaigns::item,
+        campaigns::schedule,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -95,6 +102,8 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "clues", description = "Findings of one site grouped as a clue (线索)"),
         (name = "discovered", description = "Sites linked from registered sites that match no register entry"),
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
+        (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
+        (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
     )
 )]
 pub struct ApiDoc;
@@ -329,7 +338,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 11);
+        assert_eq!(paths.len(), 14);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

@@ -2,6 +2,7 @@
 //! with the viewer's scope, turn rows into small view structs of display strings, and render
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
+pub(crate) mod campaigns;
 pub(crate) mod captures;
 pub(crate) mod clues;
 pub(crate) mod dashboard;
@@ -13,6 +14,7 @@ pub(crate) mod inspections;
 pub(crate) mod login;
 pub(crate) mod packages;
 pub(crate) mod record;
+pub(crate) mod schedule;
 pub(crate) mod sites;
 pub(crate) mod transparency;
 pub(crate) mod triage;

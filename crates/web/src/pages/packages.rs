@@ -18,7 +18,6 @@ use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use domain::{ClueId, Permission, SiteId, SweepId};
 use serde::Deserialize;
-use store::SweepKind;
 use sweep::export::{ExportError, ExportRequest, Selection, SelectionError};
 use tokio::io::AsyncReadExt;
 
@@ -57,10 +56,7 @@ pub(crate) async fn page(
             label: format!(
                 "#{} · {} · {} · {} 页",
                 s.id,
-                match s.kind {
-                    SweepKind::Sweep => "巡查",
-                    SweepKind::Capture => "取证",
-                },
+                s.kind.label(),
                 view::time(s.started_at),
                 s.pages
             ),

@@ -580,6 +580,9 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     assert_eq!(doc["security"], serde_json::json!([{"bearer": []}]));
     let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
     let mut want = vec![
+        "/api/v1/campaigns",
+        "/api/v1/campaigns/{id}",
+        "/api/v1/schedule",
         "/api/v1/clues",
         "/api/v1/clues/{id}",
         "/api/v1/discovered",
@@ -605,10 +608,31 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "Discovered",
         "Inspection",
         "Attachment",
+        "Campaign",
         "ErrorBody",
     ] {
         assert!(schemas.contains_key(name), "{name}: {:?}", schemas.keys());
     }
+    // A campaign, so that its item answers too.
+    fx.state
+        .store
+        .create_campaign(
+            &store::NewCampaign {
+                name: "专项".into(),
+                starts_on: chrono::NaiveDate::from_ymd_opt(2017, 1, 1).unwrap(),
+                ends_on: chrono::NaiveDate::from_ymd_opt(2017, 12, 31).unwrap(),
+                targets: store::CampaignTargets {
+                    sites: vec![fx.shop],
+                    ..store::CampaignTargets::default()
+                },
+                packs: vec![],
+                schedule: String::new(),
+            },
+            &[fx.shop],
+            &store::Actor::system("test"),
+        )
+        .await
+        .unwrap();
     for path in paths {
         let op = &doc["paths"][path]["get"];
         for status in ["200", "400", "401", "404"] {

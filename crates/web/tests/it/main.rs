@@ -5,6 +5,7 @@
 
 mod api;
 mod auth;
+mod campaigns;
 mod captures;
 mod custody;
 mod evidence_page;
@@ -304,6 +305,7 @@ pub async fn fixture() -> Fixture {
             attachments_dir: dir.path().join("attachments"),
             limits: casework::inspection::AttachmentLimits::from_mb(1),
         }),
+        schedule: None,
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;

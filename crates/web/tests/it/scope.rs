@@ -125,6 +125,16 @@ const UNOWNED_ID_ROUTES: &[(&str, &str)] = &[
     ("post", "/users/{id}/role"),
 ];
 
+/// Routes with the id of a campaign: the bureau's, readable by every role, its figures and
+/// records read in the viewer's scope and closing it for those who plan campaigns (checked by
+/// `campaigns::the_campaign_page_counts_by_district_in_the_viewer_s_scope`).
+const CAMPAIGN_ID_ROUTES: &[(&str, &str)] = &[
+    ("get", "/campaigns/{id}"),
+    ("get", "/campaigns/{id}/records"),
+    ("post", "/campaigns/{id}/close"),
+    ("get", "/api/v1/campaigns/{id}"),
+];
+
 /// A district's objects, each with evidence that a supervisor can open (a WARC record with a
 /// screenshot), a finding on it, a clue of it and a site it links to, proposed as the
 /// entity's.
@@ -866,12 +876,13 @@ fn the_table_holds_every_route_with_an_id() {
         .chain(
             UNOWNED_ID_ROUTES
                 .iter()
+                .chain(CAMPAIGN_ID_ROUTES)
                 .map(|(m, p)| (m.to_string(), p.to_string())),
         )
         .collect();
     assert_eq!(
         declared, table,
-        "ID_ROUTES (or UNOWNED_ID_ROUTES) must list every route with an id (method, path)"
+        "ID_ROUTES (or UNOWNED_ID_ROUTES, CAMPAIGN_ID_ROUTES) must list every route with an id (method, path)"
     );
 }
 
