@@ -135,6 +135,7 @@ pub async fn serve_on(
                 ctx.config.max_attachment_mb.value,
             ),
         }),
+        casework: ctx.config.casework.value.clone(),
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,

@@ -38,6 +38,7 @@
 
 mod api;
 mod capture;
+mod casework_words;
 pub mod error;
 pub mod exports;
 mod forms;
@@ -98,6 +99,9 @@ pub struct AppState {
     /// Where field inspections' attachments are kept and how large one may be (`None`:
     /// inspections can be listed, not recorded, and their files not downloaded).
     pub inspections: Option<InspectionSettings>,
+    /// The time limits of casework (the `[casework]` table): deadlines the console's clue and
+    /// case forms set are counted with them.
+    pub casework: casework::Limits,
 }
 
 /// Where the console keeps and finds field inspections' photos and scans.
@@ -158,7 +162,20 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
         .route("/clues", get(pages::clues::list).post(pages::clues::create))
+        .route("/clues/{id}", get(pages::clues::page))
+        .route("/clues/{id}/dispatch", post(pages::clues::dispatch))
+        .route("/clues/{id}/feedback", post(pages::clues::feedback))
+        .route("/clues/{id}/extend", post(pages::clues::extend))
+        .route("/clues/{id}/case", post(pages::clues::open_case))
         .route("/clues/{id}/record", get(pages::record::clue_page))
+        .route("/cases", get(pages::cases::list))
+        .route("/cases/{id}", get(pages::cases::page))
+        .route("/cases/{id}/advance", post(pages::cases::advance))
+        .route("/cases/{id}/officer", post(pages::cases::officer))
+        .route("/cases/{id}/outcome", post(pages::cases::outcome))
+        .route("/cases/{id}/extend", post(pages::cases::extend))
+        .route("/cases/{id}/reopen", post(pages::cases::reopen))
+        .route("/outcomes/{id}/unlist", post(pages::cases::unlist))
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
         .route("/findings/{id}", get(pages::triage::page))

@@ -3,6 +3,7 @@
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
 pub(crate) mod captures;
+pub(crate) mod cases;
 pub(crate) mod clues;
 pub(crate) mod dashboard;
 pub(crate) mod discovered;

@@ -136,6 +136,7 @@ async fn world() -> World {
             browser: Err("no screenshot in this test".into()),
         }),
         inspections: None,
+        casework: casework::Limits::default(),
     };
     World {
         _server: server,

@@ -304,6 +304,7 @@ pub async fn fixture() -> Fixture {
             attachments_dir: dir.path().join("attachments"),
             limits: casework::inspection::AttachmentLimits::from_mb(1),
         }),
+        casework: casework::Limits::default(),
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;
