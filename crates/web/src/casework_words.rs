@@ -99,9 +99,9 @@ pub(crate) fn refusal(e: CaseworkError) -> WebError {
         )),
         E::Transition(t) => conflict(transition_words(&t)),
         E::StageChanged { case, seen, now } => conflict(format!(
-            "案件 {case} 已由“{}”变为“{}”（他人已先行操作），请刷新页面后再试",
-            seen.title(),
-            now.title()
+            "案件 {case} 现处于“{}”阶段，而不是页面所示的“{}”阶段（可能已有他人操作；阶段须依次推进，不能跳过），请刷新页面后再试",
+            now.title(),
+            seen.title()
         )),
         E::TooFewOfficers { case, have } => conflict(format!(
             "案件 {case} 只有 {have} 名办案人员，作出决定须至少两名"

@@ -50,6 +50,7 @@ pub(crate) struct ClueRow {
     pub overdue: bool,
     pub summary: String,
     pub findings: usize,
+    pub created_by: String,
     pub created_at: String,
 }
 
@@ -70,6 +71,7 @@ impl ClueRow {
             overdue: c.overdue,
             summary: c.summary.clone(),
             findings: c.findings.len(),
+            created_by: c.created_by.clone(),
             created_at: view::time(c.created_at),
         }
     }

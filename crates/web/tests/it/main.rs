@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod captures;
+mod cases;
 mod custody;
 mod evidence_page;
 mod exports;
