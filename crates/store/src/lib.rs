@@ -64,8 +64,8 @@ pub use sqlite::{Clock, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    AttachmentId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, EntityId, FetchId, FindingId, InspectionId,
-    OutcomeId, SiteId, SweepId, UserId,
+    AttachmentId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, EntityId, FetchId,
+    FindingId, InspectionId, OutcomeId, SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
@@ -144,7 +144,8 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AuditStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore, DiscoveryStore,
-        EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore, SiteStore, Store, SweepStore,
+        EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore, SiteStore, Store,
+        SweepStore,
     };
 }
 
