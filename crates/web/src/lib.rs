@@ -33,6 +33,7 @@
 //! forms), `headers` (security headers, `Cache-Control`, request ids), [`transport`] (the accept
 //! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML, and the JSON twins of the profile, the search and the extraction records),
 //! `api` (the v1 JSON API and its OpenAPI document),
+//! `casework_words` (every refused casework step in Chinese, with its status),
 //! `capture` (decoding a captured body for display), `view` (labels and formatting shared by
 //! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 

@@ -1,6 +1,6 @@
 //! The JSON API, version 1 (`/api/v1/…`), for scripts and other systems: the register's
-//! entities, sites, findings, clues and discovered sites, each as a list and (but discovered
-//! sites) one by id. Its OpenAPI 3.1 document is generated from the handlers (`utoipa`) and
+//! entities, sites, findings, clues, cases, discovered sites and field inspections, each as a
+//! list and (but discovered sites) one by id. Its OpenAPI 3.1 document is generated from the handlers (`utoipa`) and
 //! served at `/api/v1/openapi.json`.
 //!
 //! Owns the v1 routes, their response types and the document. Every list answers one envelope,
