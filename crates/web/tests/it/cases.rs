@@ -141,6 +141,7 @@ async fn the_forms_walk_a_clue_to_a_decided_case() {
     let (inspector, csrf) =
         logged_in(&fx.state, "inspector-qx", Role::Inspector, &["450103"]).await;
     add_user(&fx, "inspector-qx2", Role::Inspector, &["450103"]).await;
+    add_user(&fx, "inspector-jn", Role::Inspector, &["450105"]).await;
 
     // The city makes a clue of the shop's findings and dispatches it to 青秀区.
     let mut form: Vec<(&str, String)> = vec![("csrf", fx.csrf.clone())];
@@ -199,6 +200,10 @@ async fn the_forms_walk_a_clue_to_a_decided_case() {
         page.body.contains("value=\"inspector-qx2\""),
         "{}",
         page.body
+    );
+    assert!(
+        !page.body.contains("value=\"inspector-jn\""),
+        "only officers who may work 青秀区 are offered"
     );
     assert!(
         !page.body.contains("/dispatch\""),
