@@ -145,6 +145,7 @@ pub async fn serve_on(
             ),
         }),
         schedule: Some(scheduler),
+        casework: ctx.config.casework.value.clone(),
     };
     tokio::select! {
         r = web::serve(state, listener) => r.context("console server failed")?,

@@ -33,11 +33,13 @@
 //! forms), `headers` (security headers, `Cache-Control`, request ids), [`transport`] (the accept
 //! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML, and the JSON twins of the profile, the search and the extraction records),
 //! `api` (the v1 JSON API and its OpenAPI document),
+//! `casework_words` (every refused casework step in Chinese, with its status),
 //! `capture` (decoding a captured body for display), `view` (labels and formatting shared by
 //! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 
 mod api;
 mod capture;
+mod casework_words;
 pub mod error;
 pub mod exports;
 mod forms;
@@ -101,6 +103,9 @@ pub struct AppState {
     /// Where field inspections' attachments are kept and how large one may be (`None`:
     /// inspections can be listed, not recorded, and their files not downloaded).
     pub inspections: Option<InspectionSettings>,
+    /// The time limits of casework (the `[casework]` table): deadlines the console's clue and
+    /// case forms set are counted with them.
+    pub casework: casework::Limits,
 }
 
 /// Where the console keeps and finds field inspections' photos and scans.
@@ -161,7 +166,20 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
         .route("/clues", get(pages::clues::list).post(pages::clues::create))
+        .route("/clues/{id}", get(pages::clues::page))
+        .route("/clues/{id}/dispatch", post(pages::clues::dispatch))
+        .route("/clues/{id}/feedback", post(pages::clues::feedback))
+        .route("/clues/{id}/extend", post(pages::clues::extend))
+        .route("/clues/{id}/case", post(pages::clues::open_case))
         .route("/clues/{id}/record", get(pages::record::clue_page))
+        .route("/cases", get(pages::cases::list))
+        .route("/cases/{id}", get(pages::cases::page))
+        .route("/cases/{id}/advance", post(pages::cases::advance))
+        .route("/cases/{id}/officer", post(pages::cases::officer))
+        .route("/cases/{id}/outcome", post(pages::cases::outcome))
+        .route("/cases/{id}/extend", post(pages::cases::extend))
+        .route("/cases/{id}/reopen", post(pages::cases::reopen))
+        .route("/outcomes/{id}/unlist", post(pages::cases::unlist))
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
         .route("/findings/{id}", get(pages::triage::page))

@@ -308,6 +308,106 @@ impl SiteParams {
     }
 }
 
+/// The filter parameters of the clue list (HTML and JSON).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ClueParams {
+    /// Site id.
+    #[param(value_type = Option<i64>)]
+    pub site: Option<String>,
+    /// The district the clue belongs to (dispatched to, else its entity's).
+    #[param(schema_with = crate::api::schema::district)]
+    pub district: Option<String>,
+    /// The clue's state.
+    #[param(schema_with = crate::api::schema::clue_state)]
+    pub state: Option<String>,
+    /// `yes`: only clues open and past their deadline or verification limit; `no`: the others.
+    #[param(schema_with = crate::api::schema::yes_no)]
+    pub overdue: Option<String>,
+    /// Severity (the highest of its findings).
+    #[param(schema_with = crate::api::schema::severity)]
+    pub severity: Option<String>,
+    /// Page of the HTML list (not an API parameter).
+    #[param(ignore)]
+    pub page: Option<String>,
+}
+
+impl ClueParams {
+    /// The filter without paging.
+    pub fn filter(&self) -> Result<store::ClueFilter, WebError> {
+        Ok(store::ClueFilter {
+            site_id: param::<i64>("site", &self.site)?.map(SiteId),
+            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
+            state: param::<domain::ClueState>("state", &self.state)?,
+            overdue: yes_no("overdue", &self.overdue)?,
+            severity: param::<Severity>("severity", &self.severity)?,
+            limit: 0,
+            offset: 0,
+        })
+    }
+}
+
+/// The filter parameters of the case list (HTML and JSON).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CaseParams {
+    /// The case's stage.
+    #[param(schema_with = crate::api::schema::case_stage)]
+    pub stage: Option<String>,
+    /// The case's district.
+    #[param(schema_with = crate::api::schema::district)]
+    pub district: Option<String>,
+    /// Site id.
+    #[param(value_type = Option<i64>)]
+    pub site: Option<String>,
+    /// Page of the HTML list (not an API parameter).
+    #[param(ignore)]
+    pub page: Option<String>,
+}
+
+impl CaseParams {
+    /// The filter without paging.
+    pub fn filter(&self) -> Result<store::CaseFilter, WebError> {
+        Ok(store::CaseFilter {
+            stage: param::<domain::CaseStage>("stage", &self.stage)?,
+            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
+            site_id: param::<i64>("site", &self.site)?.map(SiteId),
+            limit: 0,
+            offset: 0,
+        })
+    }
+}
+
+/// A `yes`/`no` parameter (absent or blank: none).
+pub(crate) fn yes_no(name: &str, raw: &Option<String>) -> Result<Option<bool>, WebError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("yes" | "true" | "1") => Ok(Some(true)),
+        Some("no" | "false" | "0") => Ok(Some(false)),
+        Some(_) => Err(WebError::BadRequest(format!("参数 {name} 应为 yes 或 no"))),
+    }
+}
+
+/// An amount in fen as yuan: `573,800.00`.
+pub fn yuan(fen: i64) -> String {
+    let sign = if fen < 0 { "-" } else { "" };
+    let fen = fen.unsigned_abs();
+    let whole = (fen / 100).to_string();
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped}.{:02}", fen % 100)
+}
+
+/// A date, `—` for none.
+pub fn opt_date(d: Option<chrono::NaiveDate>) -> String {
+    d.map(|d| d.to_string()).unwrap_or_else(|| "—".to_string())
+}
+
 /// `DistrictCode` through `FromStr`, for [`param`].
 pub(crate) struct DistrictCodeParam(pub DistrictCode);
 
@@ -369,6 +469,18 @@ pub fn audit_action_label(code: &str) -> &'static str {
         "token" => "签发令牌",
         "revoke_token" => "吊销令牌",
         "login" => "登录",
+        "dispatch" => "派发",
+        "feedback" => "核查反馈",
+        "extend" => "延长期限",
+        "open_case" | "open" => "立案",
+        "stage" => "阶段变更",
+        "outcome" => "处理结果",
+        "add_officer" => "增加办案人员",
+        "add_findings" => "并入发现",
+        "decide_by" => "决定期限",
+        "recheck" => "整改复查",
+        "remove_listing" => "移出经营异常名录",
+        "reopen" => "重新调查",
         _ => "变更",
     }
 }
@@ -416,6 +528,17 @@ mod tests {
         assert!(path_id("../etc", "x").is_err());
         assert!(path_id("-3", "x").is_err());
         assert_eq!(path_id("7", "x").unwrap(), 7);
+    }
+
+    #[test]
+    fn fen_read_as_yuan() {
+        assert_eq!(yuan(57_380_000), "573,800.00");
+        assert_eq!(yuan(1250), "12.50");
+        assert_eq!(yuan(5), "0.05");
+        assert_eq!(yuan(100_000), "1,000.00");
+        assert_eq!(yuan(99_999), "999.99");
+        assert!(yes_no("overdue", &Some("maybe".into())).is_err());
+        assert_eq!(yes_no("overdue", &Some("yes".into())).unwrap(), Some(true));
     }
 
     #[test]

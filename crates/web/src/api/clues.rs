@@ -1,17 +1,18 @@
 //! `/api/v1/clues` and `/api/v1/clues/{id}`: clues (线索, findings of one site grouped) in the
-//! caller's scope, filtered by site and district.
+//! caller's scope with their state, district and deadlines, filtered like the console's list
+//! (`view::ClueParams`: site, district, state, overdue, severity).
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::Json;
-use chrono::{DateTime, Utc};
-use domain::{ClueId, SiteId};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::ClueId;
 use serde::{Deserialize, Serialize};
 use store::ClueFilter;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use super::{path_id, query, Page, Paging};
-use crate::view::{param, DistrictCodeParam};
+use crate::view::ClueParams;
 use crate::{ApiError, Shared, Viewer, WebError};
 
 /// A clue: findings of one site grouped, with the evidence captures taken for it.
@@ -22,9 +23,27 @@ pub(crate) struct ClueItem {
     pub site_id: i64,
     /// The site's host and path prefix.
     pub site: String,
-    /// The district of the site's entity.
+    /// The district it belongs to: the one it was dispatched to, else its entity's (`null`:
+    /// the city's alone).
     #[schema(schema_with = super::schema::district_or_null)]
     pub district: Option<String>,
+    /// Where it stands.
+    #[schema(schema_with = super::schema::clue_state)]
+    pub state: String,
+    /// The highest severity of its findings.
+    #[schema(schema_with = super::schema::severity)]
+    pub severity: String,
+    /// Where it came from.
+    #[schema(schema_with = super::schema::clue_source)]
+    pub source: String,
+    /// The district's deadline to answer (by severity), once dispatched.
+    pub due_on: Option<NaiveDate>,
+    /// The statutory verification limit.
+    pub verify_by: Option<NaiveDate>,
+    /// Open and past its deadline or its verification limit.
+    pub overdue: bool,
+    /// The case opened from it.
+    pub case_id: Option<i64>,
     pub created_at: DateTime<Utc>,
     /// Who made it (`user:NAME`, or the command line's operator).
     pub created_by: String,
@@ -42,34 +61,19 @@ impl From<store::Clue> for ClueItem {
             site_id: c.site_id.0,
             site: c.site,
             district: c.district.map(|d| d.to_string()),
+            state: c.state.code().to_string(),
+            severity: c.severity.code().to_string(),
+            source: c.source.code().to_string(),
+            due_on: c.due_on,
+            verify_by: c.verify_by,
+            overdue: c.overdue,
+            case_id: c.case_id.map(|id| id.0),
             created_at: c.created_at,
             created_by: c.created_by,
             summary: c.summary,
             findings: c.findings.into_iter().map(|f| f.0).collect(),
             captures: c.captures.into_iter().map(|s| s.0).collect(),
         }
-    }
-}
-
-/// The filters of the clue list.
-#[derive(Debug, Clone, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub(crate) struct ClueParams {
-    /// Site id.
-    #[param(value_type = Option<i64>)]
-    pub site: Option<String>,
-    /// District code of the site's entity.
-    #[param(schema_with = super::schema::district)]
-    pub district: Option<String>,
-}
-
-impl ClueParams {
-    fn filter(&self) -> Result<ClueFilter, WebError> {
-        Ok(ClueFilter {
-            site_id: param::<i64>("site", &self.site)?.map(SiteId),
-            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
-            ..ClueFilter::default()
-        })
     }
 }
 

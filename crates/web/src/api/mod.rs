@@ -1,6 +1,6 @@
 //! The JSON API, version 1 (`/api/v1/…`), for scripts and other systems: the register's
-//! entities, sites, findings, clues and discovered sites, each as a list and (but discovered
-//! sites) one by id. Its OpenAPI 3.1 document is generated from the handlers (`utoipa`) and
+//! entities, sites, findings, clues, cases, discovered sites and field inspections, each as a
+//! list and (but discovered sites) one by id. Its OpenAPI 3.1 document is generated from the handlers (`utoipa`) and
 //! served at `/api/v1/openapi.json`.
 //!
 //! Owns the v1 routes, their response types and the document. Every list answers one envelope,
@@ -21,6 +21,7 @@
 //! Must not: know SQL (it reads through [`store::Store`]), or answer anything but JSON.
 
 mod campaigns;
+mod cases;
 mod clues;
 mod discovered;
 mod entities;
@@ -50,6 +51,8 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/findings/{id}", get(findings::item))
         .route("/api/v1/clues", get(clues::list))
         .route("/api/v1/clues/{id}", get(clues::item))
+        .route("/api/v1/cases", get(cases::list))
+        .route("/api/v1/cases/{id}", get(cases::item))
         .route("/api/v1/discovered", get(discovered::list))
         .route("/api/v1/inspections", get(inspections::list))
         .route("/api/v1/inspections/{id}", get(inspections::item))
@@ -70,7 +73,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         title = "wangjian API",
         version = "1",
         description = "The records of wangjian (网监) as JSON: the register's entities and sites, \
-            findings of sweeps, clues, discovered sites and field inspections. Every operation needs an API token \
+            findings of sweeps, clues, cases with their outcomes, discovered sites and field inspections. Every operation needs an API token \
             (`wangjian user token USERNAME`) sent as `Authorization: Bearer wj_…`, and answers \
             only the rows of the token's user's scope (their districts, or the city). Lists \
             answer `{\"items\", \"total\", \"limit\", \"offset\"}`; failures answer \
@@ -85,6 +88,8 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         findings::item,
         clues::list,
         clues::item,
+        cases::list,
+        cases::item,
         discovered::list,
         inspections::list,
         inspections::item,
@@ -100,6 +105,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "sites", description = "Sites of the register's entities and sites sweeps found"),
         (name = "findings", description = "Suspected violations found by sweeps"),
         (name = "clues", description = "Findings of one site grouped as a clue (线索)"),
+        (name = "cases", description = "Cases (案件) opened from clues, with their stage, officers and outcomes"),
         (name = "discovered", description = "Sites linked from registered sites that match no register entry"),
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
@@ -315,6 +321,35 @@ pub(crate) mod schema {
         district_code(true)
     }
 
+    pub fn clue_state() -> Object {
+        codes(
+            "A clue's state",
+            domain::ClueState::ALL.iter().map(|s| s.code()),
+            false,
+        )
+    }
+    pub fn clue_source() -> Object {
+        codes(
+            "Where a clue came from",
+            domain::ClueSource::ALL.iter().map(|s| s.code()),
+            false,
+        )
+    }
+    pub fn case_stage() -> Object {
+        codes(
+            "A case's stage",
+            domain::CaseStage::ALL.iter().map(|s| s.code()),
+            false,
+        )
+    }
+    pub fn listing_cause() -> Object {
+        codes(
+            "Why an entity is listed for abnormal operations",
+            domain::ListingCause::ALL.iter().map(|c| c.code()),
+            false,
+        )
+    }
+
     /// A field inspection's result code.
     pub fn inspection_result() -> Object {
         codes(
@@ -338,7 +373,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 14);
+        assert_eq!(paths.len(), 16);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];
@@ -366,6 +401,31 @@ mod tests {
         let v = serde_json::to_value(schema::site_kind_or_null()).unwrap();
         assert!(v["enum"].as_array().unwrap().contains(&Value::Null));
         assert_eq!(v["type"], serde_json::json!(["string", "null"]));
+    }
+
+    #[test]
+    fn outcome_types_are_the_domain_kinds() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let detail = &doc["components"]["schemas"]["OutcomeDetail"];
+        let mut types: Vec<String> = detail["oneOf"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{detail}"))
+            .iter()
+            .flat_map(|v| {
+                v["properties"]["type"]["enum"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default()
+            })
+            .map(|t| t.as_str().unwrap().to_string())
+            .collect();
+        types.sort();
+        let mut want: Vec<String> = domain::OutcomeKind::ALL
+            .iter()
+            .map(|k| k.code().to_string())
+            .collect();
+        want.sort();
+        assert_eq!(types, want, "{detail}");
     }
 
     use serde_json::Value;

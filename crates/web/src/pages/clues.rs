@@ -1,38 +1,80 @@
-//! `/clues`: the clue list (filtered by district and site, paged), and `POST /clues`, which
-//! makes a clue of findings selected on the findings list or a site page: a thin call of
-//! `store::clue::make_clue`, the function `wangjian clue create` calls.
+//! Clues (线索). `/clues`: the list (state, district, severity, the district's deadline and the
+//! verification limit with an overdue mark; filtered by state, district, overdue, severity and
+//! site, paged), and `POST /clues`, which makes a clue of findings selected on the findings
+//! list or a site page (`store::clue::make_clue`, as `wangjian clue create`).
+//!
+//! `/clues/{id}`: one clue with its findings, its evidence (the extraction record), its history
+//! (the audit log) and the forms the viewer's permissions allow, each a thin call of the
+//! `casework` function the command line calls too: dispatch or re-dispatch
+//! (`casework::dispatch`, [`Permission::Dispatch`]), the district's feedback
+//! (`casework::feedback`, [`Permission::Casework`]), extending the verification limit
+//! (`casework::extend_verification`, `Dispatch`) and opening a case (`casework::open_case`,
+//! `Casework`). Every action first looks the clue up in the viewer's scope (another
+//! district's clue is 404, like a missing one), then checks the permission (403); a refusal
+//! is worded by `casework_words` and changes nothing.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Query, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use domain::{FindingId, Permission, SiteId};
+use casework::Feedback;
+use domain::{ClueId, ClueState, DistrictCode, FindingId, NotVerifiedReason, Permission};
 use store::clue::ClueError;
-use store::ClueFilter;
+use store::{Clue, ClueFilter, Scope};
 
+use super::findings::FindingRow;
 use super::render;
+use crate::casework_words::refusal;
 use crate::forms::Posted;
-use crate::view::{self, link, param, DistrictCodeParam, Opt, Pager, PAGE_SIZE};
-use crate::{Shared, Viewer, WebError};
+use crate::view::{self, link, AuditRow, ClueParams, Opt, Pager, PAGE_SIZE};
+use crate::{AppState, Shared, Viewer, WebError};
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub(crate) struct ClueParams {
-    district: Option<String>,
-    site: Option<String>,
-    page: Option<String>,
+/// Today, from which the console's deadlines are counted (UTC, like the command line's).
+pub(crate) fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
 }
 
-struct ClueRow {
-    id: i64,
-    site: String,
-    site_href: String,
-    district: String,
-    summary: String,
-    findings: usize,
-    captures: usize,
-    created_by: String,
-    created_at: String,
-    record_href: String,
+/// A clue as the lists show it.
+pub(crate) struct ClueRow {
+    pub id: i64,
+    pub href: String,
+    pub site: String,
+    pub site_href: String,
+    pub state: &'static str,
+    pub state_code: &'static str,
+    pub district: String,
+    pub severity_code: &'static str,
+    pub severity_label: &'static str,
+    pub due_on: String,
+    pub verify_by: String,
+    pub overdue: bool,
+    pub summary: String,
+    pub findings: usize,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl ClueRow {
+    pub(crate) fn new(app: &AppState, c: &Clue) -> ClueRow {
+        ClueRow {
+            id: c.id.0,
+            href: format!("/clues/{}", c.id),
+            site: c.site.clone(),
+            site_href: format!("/sites/{}", c.site_id),
+            state: c.state.title(),
+            state_code: c.state.code(),
+            district: view::district_label(&app.districts, c.district),
+            severity_code: c.severity.code(),
+            severity_label: view::severity_label(c.severity),
+            due_on: view::opt_date(c.due_on),
+            verify_by: view::opt_date(c.verify_by),
+            overdue: c.overdue,
+            summary: c.summary.clone(),
+            findings: c.findings.len(),
+            created_by: c.created_by.clone(),
+            created_at: view::time(c.created_at),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -40,23 +82,22 @@ struct ClueRow {
 struct CluesPage {
     active: &'static str,
     districts: Vec<Opt>,
+    states: Vec<Opt>,
+    overdue: Vec<Opt>,
     site: String,
     filtered: bool,
     clues: Vec<ClueRow>,
     pager: Pager,
 }
 
+/// `GET /clues`.
 pub(crate) async fn list(
     State(app): State<Shared>,
     viewer: Viewer,
     params: Result<Query<ClueParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let filter = ClueFilter {
-        district: param::<DistrictCodeParam>("district", &params.district)?.map(|d| d.0),
-        site_id: param::<i64>("site", &params.site)?.map(SiteId),
-        ..ClueFilter::default()
-    };
+    let filter = params.filter()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
     let total = app.store.count_clues(scope.clone(), &filter).await?;
@@ -72,7 +113,13 @@ pub(crate) async fn list(
         )
         .await?;
     let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
-    let (dist, site) = (current(&params.district), current(&params.site));
+    let (dist, site, state, overdue, severity) = (
+        current(&params.district),
+        current(&params.site),
+        current(&params.state),
+        current(&params.overdue),
+        current(&params.severity),
+    );
     let pager = Pager::new(
         page,
         rows.len(),
@@ -82,37 +129,39 @@ pub(crate) async fn list(
             link(
                 "/clues",
                 &[
+                    ("state", state.clone()),
                     ("district", dist.clone()),
+                    ("overdue", overdue.clone()),
+                    ("severity", severity.clone()),
                     ("site", site.clone()),
                     ("page", if p > 1 { p.to_string() } else { String::new() }),
                 ],
             )
         },
     );
+    let mut states = vec![Opt::new("", "全部状态", &state)];
+    states.extend(
+        ClueState::ALL
+            .iter()
+            .map(|s| Opt::new(s.code(), s.title(), &state)),
+    );
     render(&CluesPage {
         active: "clues",
         districts: view::district_options(&app.districts, &dist),
+        states,
+        overdue: vec![
+            Opt::new("", "不限期限", &overdue),
+            Opt::new("yes", "仅逾期", &overdue),
+            Opt::new("no", "未逾期", &overdue),
+        ],
         filtered: filter != ClueFilter::default(),
         site,
-        clues: rows
-            .iter()
-            .map(|c| ClueRow {
-                id: c.id.0,
-                site: c.site.clone(),
-                site_href: format!("/sites/{}", c.site_id),
-                district: view::district_label(&app.districts, c.district),
-                summary: c.summary.clone(),
-                findings: c.findings.len(),
-                captures: c.captures.len(),
-                created_by: c.created_by.clone(),
-                created_at: view::time(c.created_at),
-                record_href: format!("/clues/{}/record", c.id),
-            })
-            .collect(),
+        clues: rows.iter().map(|c| ClueRow::new(&app, c)).collect(),
         pager,
     })
 }
 
+/// `POST /clues`: a clue of findings selected on a list.
 pub(crate) async fn create(
     State(app): State<Shared>,
     posted: Posted<Vec<(String, String)>>,
@@ -155,4 +204,360 @@ pub(crate) async fn create(
         ClueError::Store(e) => WebError::Store(e),
     })?;
     Ok(Redirect::to(&format!("/clues/{id}/record")).into_response())
+}
+
+/// A person who may be chosen as an officer of a case.
+pub(crate) struct OfficerOpt {
+    pub username: String,
+    pub label: String,
+    pub checked: bool,
+}
+
+/// Active users who may work cases of `district` (entity `entity`): the officers a case form
+/// offers (`casework` checks the choice again).
+pub(crate) async fn officer_options(
+    app: &AppState,
+    district: DistrictCode,
+    entity: Option<domain::EntityId>,
+    me: &str,
+    exclude: &[domain::UserId],
+) -> Result<Vec<OfficerOpt>, WebError> {
+    Ok(app
+        .store
+        .list_users()
+        .await?
+        .into_iter()
+        .filter(|u| {
+            !u.disabled
+                && u.role.may(Permission::Casework)
+                && u.role != domain::Role::Evaluator
+                && u.scope().allows(Some(district), entity)
+                && !exclude.contains(&u.id)
+        })
+        .map(|u| OfficerOpt {
+            checked: u.username == me,
+            label: format!("{}（{}，{}）", u.display_name, u.username, u.role.title()),
+            username: u.username,
+        })
+        .collect())
+}
+
+/// Another open clue of the same site that a case may be opened from together with this one.
+struct OtherClue {
+    id: i64,
+    summary: String,
+    state: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "clue.html")]
+struct CluePage {
+    active: &'static str,
+    c: ClueRow,
+    source: &'static str,
+    group_key: String,
+    entity_district: String,
+    extended: bool,
+    created_by: String,
+    dispatched_at: String,
+    closed_at: String,
+    close_reason: String,
+    close_note: String,
+    case_id: Option<i64>,
+    findings: Vec<FindingRow>,
+    record_href: String,
+    audit: Vec<AuditRow>,
+    csrf: String,
+    may_dispatch: bool,
+    redispatch: bool,
+    dispatch_districts: Vec<Opt>,
+    may_feedback: bool,
+    reasons: Vec<Opt>,
+    may_extend: bool,
+    may_open: bool,
+    officers: Vec<OfficerOpt>,
+    other_clues: Vec<OtherClue>,
+}
+
+/// The clue `raw` names, in the viewer's scope (404 otherwise).
+async fn find(app: &AppState, scope: Scope, raw: &str) -> Result<Clue, WebError> {
+    let id = ClueId(view::path_id(raw, "线索")?);
+    app.store
+        .clue(scope, id)
+        .await?
+        .ok_or_else(|| WebError::NotFound(format!("线索 {id}")))
+}
+
+/// `GET /clues/{id}`.
+pub(crate) async fn page(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    Path(raw): Path<String>,
+) -> Result<Html<String>, WebError> {
+    let scope = viewer.scope();
+    let c = find(&app, scope.clone(), &raw).await?;
+    let mut findings = Vec::new();
+    for f in &c.findings {
+        if let Some(f) = app.store.finding(scope.clone(), *f).await? {
+            findings.push(FindingRow::new(&f, &app.districts));
+        }
+    }
+    let audit = app
+        .store
+        .audit_of(&format!("clue:{}", c.id))
+        .await?
+        .iter()
+        .map(AuditRow::new)
+        .collect();
+    let session = viewer.csrf().is_some();
+    let may_open = session
+        && viewer.may(Permission::Casework)
+        && matches!(c.state, ClueState::Verified | ClueState::Dispatched)
+        && c.district.is_some();
+    let (officers, other_clues) = match (may_open, c.district) {
+        (true, Some(d)) => {
+            let officers =
+                officer_options(&app, d, c.entity_id, &viewer.user().username, &[]).await?;
+            let others = app
+                .store
+                .list_clues(
+                    scope.clone(),
+                    &ClueFilter {
+                        site_id: Some(c.site_id),
+                        ..ClueFilter::default()
+                    },
+                )
+                .await?
+                .into_iter()
+                .filter(|o| {
+                    o.id != c.id
+                        && o.district == c.district
+                        && matches!(o.state, ClueState::Verified | ClueState::Dispatched)
+                })
+                .map(|o| OtherClue {
+                    id: o.id.0,
+                    summary: o.summary,
+                    state: o.state.title(),
+                })
+                .collect();
+            (officers, others)
+        }
+        _ => (Vec::new(), Vec::new()),
+    };
+    let current = c.district.map(|d| d.to_string()).unwrap_or_default();
+    let close_reason = match (c.state, c.close_reason.as_deref()) {
+        (ClueState::NotVerified, Some(r)) => r
+            .parse::<NotVerifiedReason>()
+            .map(|r| r.title().to_string())
+            .unwrap_or_else(|_| r.to_string()),
+        (ClueState::Transferred, Some(to)) => format!("移送至 {to}"),
+        (_, r) => r.unwrap_or_default().to_string(),
+    };
+    render(&CluePage {
+        active: "clues",
+        c: ClueRow::new(&app, &c),
+        source: c.source.title(),
+        group_key: c.group_key.clone().unwrap_or_default(),
+        entity_district: view::district_label(&app.districts, c.entity_district),
+        extended: c.extended,
+        created_by: c.created_by.clone(),
+        dispatched_at: view::opt_time(c.dispatched_at),
+        closed_at: view::opt_time(c.closed_at),
+        close_reason,
+        close_note: c.close_note.clone().unwrap_or_default(),
+        case_id: c.case_id.map(|id| id.0),
+        findings,
+        record_href: format!("/clues/{}/record", c.id),
+        audit,
+        csrf: viewer.csrf().unwrap_or_default().to_string(),
+        may_dispatch: session
+            && viewer.may(Permission::Dispatch)
+            && matches!(c.state, ClueState::New | ClueState::Dispatched),
+        redispatch: c.state == ClueState::Dispatched,
+        dispatch_districts: app
+            .districts
+            .current(today())
+            .filter(|d| d.code.as_u32() % 100 != 0)
+            .map(|d| {
+                Opt::new(
+                    d.code.to_string(),
+                    format!("{} {}", d.name, d.code),
+                    &current,
+                )
+            })
+            .collect(),
+        may_feedback: session
+            && viewer.may(Permission::Casework)
+            && c.state == ClueState::Dispatched,
+        reasons: NotVerifiedReason::ALL
+            .iter()
+            .map(|r| Opt::new(r.code(), r.title(), ""))
+            .collect(),
+        may_extend: session && viewer.may(Permission::Dispatch) && c.state.is_open() && !c.extended,
+        may_open,
+        officers,
+        other_clues,
+    })
+}
+
+fn to_clue(id: ClueId) -> Response {
+    Redirect::to(&format!("/clues/{id}")).into_response()
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct DispatchForm {
+    #[serde(default)]
+    district: String,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /clues/{id}/dispatch`: send (or send again, with a reason) to a district.
+pub(crate) async fn dispatch(
+    State(app): State<Shared>,
+    Path(raw): Path<String>,
+    posted: Posted<DispatchForm>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    let c = find(&app, viewer.scope(), &raw).await?;
+    viewer.require(Permission::Dispatch)?;
+    let district = DistrictCode::parse(posted.form.district.trim()).map_err(|_| {
+        WebError::BadRequest(format!(
+            "请选择承办区域（“{}”不是区县代码）",
+            posted.form.district.trim()
+        ))
+    })?;
+    casework::dispatch(
+        app.store.as_ref(),
+        viewer.scope(),
+        c.id,
+        district,
+        Some(posted.form.reason.as_str()),
+        &app.casework,
+        today(),
+        &viewer.audit_actor(),
+    )
+    .await
+    .map_err(refusal)?;
+    Ok(to_clue(c.id))
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct FeedbackForm {
+    #[serde(default)]
+    answer: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    note: String,
+}
+
+/// `POST /clues/{id}/feedback`: the district's answer.
+pub(crate) async fn feedback(
+    State(app): State<Shared>,
+    Path(raw): Path<String>,
+    posted: Posted<FeedbackForm>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    let c = find(&app, viewer.scope(), &raw).await?;
+    viewer.require(Permission::Casework)?;
+    let f = posted.form;
+    let note = Some(f.note).filter(|n| !n.trim().is_empty());
+    let answer = match f.answer.trim() {
+        "verified" => Feedback::Verified { note },
+        "not_verified" => Feedback::NotVerified {
+            reason: f.reason.parse::<NotVerifiedReason>().map_err(|_| {
+                WebError::BadRequest(
+                    "不予立案须选择理由（无违法事实、证据不足、首违不罚、超过追责时效）".into(),
+                )
+            })?,
+            note,
+        },
+        "transferred" => Feedback::Transferred { to: f.to, note },
+        _ => {
+            return Err(WebError::BadRequest(
+                "请选择核查结果：属实、不予立案或移送".into(),
+            ))
+        }
+    };
+    casework::feedback(
+        app.store.as_ref(),
+        viewer.scope(),
+        c.id,
+        answer,
+        &viewer.audit_actor(),
+    )
+    .await
+    .map_err(refusal)?;
+    Ok(to_clue(c.id))
+}
+
+#[derive(serde::Deserialize)]
+pub(crate) struct EmptyForm {}
+
+/// `POST /clues/{id}/extend`: the one extension of the verification limit.
+pub(crate) async fn extend(
+    State(app): State<Shared>,
+    Path(raw): Path<String>,
+    posted: Posted<EmptyForm>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    let c = find(&app, viewer.scope(), &raw).await?;
+    viewer.require(Permission::Dispatch)?;
+    casework::extend_verification(
+        app.store.as_ref(),
+        viewer.scope(),
+        c.id,
+        &app.casework,
+        today(),
+        &viewer.audit_actor(),
+    )
+    .await
+    .map_err(refusal)?;
+    Ok(to_clue(c.id))
+}
+
+/// `POST /clues/{id}/case`: opens a case from this clue (and other clues of the site ticked
+/// as `clue`) with the officers ticked as `officer` and a summary.
+pub(crate) async fn open_case(
+    State(app): State<Shared>,
+    Path(raw): Path<String>,
+    posted: Posted<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    let c = find(&app, viewer.scope(), &raw).await?;
+    viewer.require(Permission::Casework)?;
+    let mut clues = vec![c.id];
+    let mut officers = Vec::new();
+    let mut summary = None;
+    for (k, v) in &posted.form {
+        match k.as_str() {
+            "clue" => {
+                clues.push(ClueId(v.trim().parse().map_err(|_| {
+                    WebError::BadRequest(format!("线索编号 {v:?} 无效"))
+                })?))
+            }
+            "officer" if !v.trim().is_empty() => officers.push(v.trim().to_string()),
+            "summary" => summary = Some(v.as_str()),
+            _ => {}
+        }
+    }
+    if officers.is_empty() {
+        return Err(WebError::BadRequest("请至少选择一名办案人员".into()));
+    }
+    let id = casework::open_case(
+        app.store.as_ref(),
+        viewer.scope(),
+        &clues,
+        &officers,
+        summary,
+        &app.casework,
+        today(),
+        &viewer.audit_actor(),
+    )
+    .await
+    .map_err(refusal)?;
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }

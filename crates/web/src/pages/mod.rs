@@ -4,6 +4,7 @@
 
 pub(crate) mod campaigns;
 pub(crate) mod captures;
+pub(crate) mod cases;
 pub(crate) mod clues;
 pub(crate) mod dashboard;
 pub(crate) mod discovered;

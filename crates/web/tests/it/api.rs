@@ -535,7 +535,38 @@ async fn rows_outside_the_viewers_scope_are_404() {
 #[tokio::test]
 async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     let fx = fixture().await;
-    casework(&fx).await;
+    let (shop_clue, _) = casework(&fx).await;
+    // A case of the shop's clue, so that the case list and item answer too.
+    {
+        let store = fx.state.store.as_ref();
+        let (limits, today) = (casework::Limits::default(), chrono::Utc::now().date_naive());
+        let by = store::Actor::system("test");
+        let clue = domain::ClueId(shop_clue);
+        casework::dispatch(
+            store,
+            Scope::City,
+            clue,
+            domain::DistrictCode::parse("450103").unwrap(),
+            None,
+            &limits,
+            today,
+            &by,
+        )
+        .await
+        .unwrap();
+        casework::open_case(
+            store,
+            Scope::City,
+            &[clue],
+            &["supervisor".to_string()],
+            None,
+            &limits,
+            today,
+            &by,
+        )
+        .await
+        .unwrap();
+    }
     // A field inspection, so that its list and item answer too.
     let settings = fx.state.inspections.clone().unwrap();
     let store = fx.state.store.as_ref();
@@ -583,6 +614,8 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/campaigns",
         "/api/v1/campaigns/{id}",
         "/api/v1/schedule",
+        "/api/v1/cases",
+        "/api/v1/cases/{id}",
         "/api/v1/clues",
         "/api/v1/clues/{id}",
         "/api/v1/discovered",
@@ -609,6 +642,10 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "Inspection",
         "Attachment",
         "Campaign",
+        "Case",
+        "Outcome",
+        "OutcomeDetail",
+        "Officer",
         "ErrorBody",
     ] {
         assert!(schemas.contains_key(name), "{name}: {:?}", schemas.keys());

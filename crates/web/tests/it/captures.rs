@@ -137,6 +137,7 @@ async fn world() -> World {
         }),
         inspections: None,
         schedule: None,
+        casework: casework::Limits::default(),
     };
     World {
         _server: server,

@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod campaigns;
 mod captures;
+mod cases;
 mod custody;
 mod evidence_page;
 mod exports;
@@ -306,6 +307,7 @@ pub async fn fixture() -> Fixture {
             limits: casework::inspection::AttachmentLimits::from_mb(1),
         }),
         schedule: None,
+        casework: casework::Limits::default(),
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;

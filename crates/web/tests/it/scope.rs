@@ -32,6 +32,10 @@ enum Object {
     Inspection,
     /// An inspection's attachment.
     Attachment,
+    /// A case.
+    Case,
+    /// An outcome of a case.
+    Outcome,
 }
 
 /// How a route is asked.
@@ -112,6 +116,62 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/attachments/{id}/download",
         Object::Attachment,
     ),
+    // A clue's life, in the order it is lived (each step acts on what the one before left).
+    (Method::Get, "/clues/{id}", Object::Clue),
+    (
+        Method::Post(&[("district", "450105"), ("reason", "改派复核")]),
+        "/clues/{id}/dispatch",
+        Object::Clue,
+    ),
+    (
+        Method::Post(&[("answer", "verified")]),
+        "/clues/{id}/feedback",
+        Object::Clue,
+    ),
+    (Method::Post(&[]), "/clues/{id}/extend", Object::Clue),
+    (
+        Method::Post(&[("officer", "supervisor")]),
+        "/clues/{id}/case",
+        Object::Clue,
+    ),
+    // A case's, likewise.
+    (Method::Get, "/cases/{id}", Object::Case),
+    (Method::Get, "/api/v1/cases/{id}", Object::Case),
+    (
+        Method::Post(&[("name", "supervisor2")]),
+        "/cases/{id}/officer",
+        Object::Case,
+    ),
+    (
+        Method::Post(&[("stage", "investigating")]),
+        "/cases/{id}/advance",
+        Object::Case,
+    ),
+    (
+        Method::Post(&[("reason", "复查")]),
+        "/cases/{id}/reopen",
+        Object::Case,
+    ),
+    (
+        Method::Post(&[("kind", "warning"), ("reason", "提醒告诫")]),
+        "/cases/{id}/outcome",
+        Object::Case,
+    ),
+    (Method::Post(&[]), "/cases/{id}/extend", Object::Case),
+    (
+        Method::Post(&[("reason", "已改正")]),
+        "/outcomes/{id}/unlist",
+        Object::Outcome,
+    ),
+];
+
+/// Routes whose step needs a permission a district's inspector lacks (the city's dispatch,
+/// the head's approval): on their own district's objects they answer 403.
+const CITY_ONLY: &[&str] = &[
+    "/clues/{id}/dispatch",
+    "/clues/{id}/extend",
+    "/cases/{id}/reopen",
+    "/cases/{id}/extend",
 ];
 
 /// Routes with an id of something no district owns (users: for city administrators only,
@@ -148,6 +208,8 @@ struct Objects {
     capture: CaptureRequestId,
     inspection: domain::InspectionId,
     attachment: domain::AttachmentId,
+    case: domain::CaseId,
+    outcome: domain::OutcomeId,
 }
 
 impl Objects {
@@ -162,6 +224,8 @@ impl Objects {
             Object::CaptureRequest => self.capture.0,
             Object::Inspection => self.inspection.0,
             Object::Attachment => self.attachment.0,
+            Object::Case => self.case.0,
+            Object::Outcome => self.outcome.0,
         }
     }
 }
@@ -397,6 +461,116 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .await
         .unwrap()[0]
         .id;
+    // The clue is dispatched to its district; a second clue of the site (another finding) is
+    // opened as a case, investigated, and has the entity listed for abnormal operations.
+    let limits = casework::Limits::default();
+    let today = chrono::Utc::now().date_naive();
+    let by = store::Actor::system("test");
+    let district = store
+        .clue(Scope::City, clue)
+        .await
+        .unwrap()
+        .unwrap()
+        .district
+        .unwrap();
+    casework::dispatch(
+        store.as_ref(),
+        Scope::City,
+        clue,
+        district,
+        None,
+        &limits,
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
+    store
+        .record_findings(&[NewFinding {
+            sweep_id: sweep,
+            site_id: site,
+            fetch_id: None,
+            url: url.clone(),
+            category: domain::Category::LicenseNotDisplayed,
+            rule_id: "structure.license.case".into(),
+            rule_pack: "core-2017".into(),
+            severity: domain::Category::LicenseNotDisplayed.severity(),
+            excerpt: format!("{name} 未亮照"),
+            location: "structure".into(),
+            evidence: None,
+            found_at: at(402),
+        }])
+        .await
+        .unwrap();
+    let second = store
+        .list_findings(
+            Scope::City,
+            &FindingFilter {
+                site_id: Some(site),
+                ..FindingFilter::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|f| f.finding.rule_id == "structure.license.case")
+        .unwrap();
+    let second_clue = store
+        .create_clue(
+            &NewClue {
+                site_id: site,
+                findings: vec![second.id],
+                summary: format!("{name} 未亮照（立案）"),
+            },
+            &by,
+        )
+        .await
+        .unwrap();
+    casework::dispatch(
+        store.as_ref(),
+        Scope::City,
+        second_clue,
+        district,
+        None,
+        &limits,
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
+    let case = casework::open_case(
+        store.as_ref(),
+        Scope::City,
+        &[second_clue],
+        &["supervisor".to_string()],
+        None,
+        &limits,
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
+    casework::advance(
+        store.as_ref(),
+        Scope::City,
+        case,
+        domain::CaseStage::Registered,
+        &by,
+    )
+    .await
+    .unwrap();
+    let outcome = casework::add_outcome(
+        store.as_ref(),
+        Scope::City,
+        case,
+        casework::OutcomeInput::AbnormalListing {
+            cause: domain::ListingCause::NotContactable,
+        },
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
     Objects {
         entity,
         site,
@@ -407,6 +581,8 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         capture,
         inspection,
         attachment,
+        case,
+        outcome,
     }
 }
 
@@ -414,6 +590,21 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
 /// 青秀区 shop's objects, the 江南区 casino's).
 async fn two_districts() -> (Fixture, Objects, Objects) {
     let fx = fixture().await;
+    // A second city-wide officer, so that cases can be decided.
+    people::add_user(
+        fx.state.store.as_ref(),
+        &people::UserSpec {
+            username: "supervisor2".into(),
+            display_name: "supervisor2".into(),
+            role: Role::Supervisor,
+            districts: vec![],
+            entities: vec![],
+        },
+        crate::PASSWORD,
+        &store::Actor::system("test"),
+    )
+    .await
+    .unwrap();
     let shop = objects(
         &fx,
         fx.shop,
@@ -496,9 +687,14 @@ async fn another_districts_ids_are_not_found_on_every_route_that_takes_one() {
             got.body
         );
         assert_no_casino(path, &got);
-        // The inspector's own district answers; so does the casino to the city.
+        // The inspector's own district answers (but for the city's own steps, refused by
+        // permission); so does the casino to the city.
         let own = ask(&inspector, &csrf, method, &uri(&shop)).await;
-        assert_found(path, &format!("{path} with the shop's id"), &own);
+        if CITY_ONLY.contains(&path) {
+            assert_eq!(own.status, StatusCode::FORBIDDEN, "{path}: {}", own.body);
+        } else {
+            assert_found(path, &format!("{path} with the shop's id"), &own);
+        }
         let city = ask(&fx.router, &fx.csrf, method, &uri(&casino)).await;
         assert_found(path, &format!("{path} for the city"), &city);
     }
