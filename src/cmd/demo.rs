@@ -1,5 +1,6 @@
-//! `wangjian demo`: simweb, its register and two departments' filings imported, a sweep, an
-//! evidence capture, then the console. Run again on the same data directory, it continues an
+//! `wangjian demo`: simweb, its register and two departments' filings imported, a sweep (its
+//! findings grouped into clues and dispatched), a month of casework (`demo_month`), an evidence
+//! capture, then the console. Run again on the same data directory, it continues an
 //! unfinished sweep over the same world. The simulated web is on this machine, so the crawler's
 //! politeness delay is 0 unless `--delay-ms` says otherwise.
 
@@ -95,6 +96,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         bail!("the sweep fetched no pages");
     }
     demo_users(store.as_ref()).await?;
+    super::demo_month::month(ctx, store.clone(), &world, crawl.clone()).await?;
     demo_capture(ctx, store.clone(), crawl).await?;
     let Some(transport) = transport else {
         return Ok(ExitCode::SUCCESS);

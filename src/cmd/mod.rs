@@ -7,6 +7,7 @@ mod case;
 mod clue;
 mod config;
 mod demo;
+mod demo_month;
 mod discovered;
 mod eval;
 mod evidence;

@@ -69,8 +69,8 @@ pub use sqlite::{Clock, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState,
-    DistrictCode, EntityId, FetchId, FindingId, InspectionId, OutcomeId, SiteId, SweepId, UserId,
+    AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, DistrictCode,
+    EntityId, FetchId, FindingId, InspectionId, OutcomeId, SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
