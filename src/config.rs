@@ -52,6 +52,16 @@ struct FileConfig {
     tsa_url: Option<String>,
     crawl: Option<FileCrawl>,
     console: Option<FileConsole>,
+    documents: Option<FileDocuments>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDocuments {
+    bureau: Option<String>,
+    rectification_prefix: Option<String>,
+    warning_prefix: Option<String>,
+    referral_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -138,6 +148,32 @@ pub struct Config {
     pub request_timeout_secs: Setting<u64>,
     /// Connections the console serves at once.
     pub max_connections: Setting<usize>,
+    /// The casework documents' issuing bureau and number prefixes.
+    pub documents: DocumentsConfig,
+}
+
+/// The `[documents]` table: who issues casework documents and how they are numbered
+/// (`documents::DocumentSettings`).
+#[derive(Debug, Clone)]
+pub struct DocumentsConfig {
+    /// The issuing bureau (发文机关).
+    pub bureau: Setting<String>,
+    /// 文号 prefixes of rectification notices, warning letters and referral letters.
+    pub rectification_prefix: Setting<String>,
+    pub warning_prefix: Setting<String>,
+    pub referral_prefix: Setting<String>,
+}
+
+impl DocumentsConfig {
+    /// The settings the documents are made with.
+    pub fn settings(&self) -> documents::DocumentSettings {
+        documents::DocumentSettings {
+            bureau: self.bureau.value.clone(),
+            rectification_prefix: self.rectification_prefix.value.clone(),
+            warning_prefix: self.warning_prefix.value.clone(),
+            referral_prefix: self.referral_prefix.value.clone(),
+        }
+    }
 }
 
 /// The `Host` values of `console.hosts`: in the file a list of strings, in the environment
@@ -195,6 +231,7 @@ impl fmt::Debug for Config {
             .field("header_timeout_secs", &self.header_timeout_secs.value)
             .field("request_timeout_secs", &self.request_timeout_secs.value)
             .field("max_connections", &self.max_connections.value)
+            .field("documents", &self.documents.settings())
             .finish()
     }
 }
@@ -218,6 +255,8 @@ impl Config {
         };
         let crawl = parsed.crawl.unwrap_or_default();
         let console = parsed.console.unwrap_or_default();
+        let docs = parsed.documents.unwrap_or_default();
+        let doc_defaults = documents::DocumentSettings::default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
             let mut s = optional(s);
@@ -365,6 +404,27 @@ impl Config {
                 console.max_connections,
                 DEFAULT_MAX_CONNECTIONS,
             )?,
+            documents: DocumentsConfig {
+                bureau: layer.pick("documents.bureau", None, docs.bureau, doc_defaults.bureau)?,
+                rectification_prefix: layer.pick(
+                    "documents.rectification_prefix",
+                    None,
+                    docs.rectification_prefix,
+                    doc_defaults.rectification_prefix,
+                )?,
+                warning_prefix: layer.pick(
+                    "documents.warning_prefix",
+                    None,
+                    docs.warning_prefix,
+                    doc_defaults.warning_prefix,
+                )?,
+                referral_prefix: layer.pick(
+                    "documents.referral_prefix",
+                    None,
+                    docs.referral_prefix,
+                    doc_defaults.referral_prefix,
+                )?,
+            },
             file,
             file_exists,
         })
@@ -423,6 +483,19 @@ impl Config {
                         setting.source
                     );
                 }
+            }
+        }
+        for (name, setting) in [
+            ("documents.bureau", &self.documents.bureau),
+            (
+                "documents.rectification_prefix",
+                &self.documents.rectification_prefix,
+            ),
+            ("documents.warning_prefix", &self.documents.warning_prefix),
+            ("documents.referral_prefix", &self.documents.referral_prefix),
+        ] {
+            if setting.value.trim().is_empty() {
+                bail!("{name} must not be empty (from {})", setting.source);
             }
         }
         if let Some(ua) = &self.user_agent.value {
@@ -551,6 +624,26 @@ impl Config {
                 "console.max_connections",
                 self.max_connections.value.to_string(),
                 &self.max_connections.source,
+            ),
+            (
+                "documents.bureau",
+                q(&self.documents.bureau.value),
+                &self.documents.bureau.source,
+            ),
+            (
+                "documents.rectification_prefix",
+                q(&self.documents.rectification_prefix.value),
+                &self.documents.rectification_prefix.source,
+            ),
+            (
+                "documents.warning_prefix",
+                q(&self.documents.warning_prefix.value),
+                &self.documents.warning_prefix.source,
+            ),
+            (
+                "documents.referral_prefix",
+                q(&self.documents.referral_prefix.value),
+                &self.documents.referral_prefix.source,
             ),
         ];
         let mut out = format!(
@@ -732,6 +825,19 @@ pub fn default_file_text() -> String {
 
 # Connections served at once; further clients wait until one ends.
 # max_connections = {DEFAULT_MAX_CONNECTIONS}
+
+[documents]
+# Casework documents (rectification notices, warning letters, referral letters, case-file
+# covers). Their templates are in templates/documents/ in this directory, written on first use
+# and never overwritten: edit them there.
+# The issuing bureau, printed at the head of each document and above its date.
+# bureau = "南宁市市场监督管理局"
+
+# Document number prefixes: a number is <prefix>〔<year>〕<serial>号 with the year and serial of
+# the case number (a cover carries the case number itself).
+# rectification_prefix = "南市监网责改"
+# warning_prefix = "南市监网警"
+# referral_prefix = "南市监网移"
 "#
     )
 }
@@ -872,6 +978,35 @@ mod tests {
                 text.contains("postgres://wangjian:***@db.internal/wangjian"),
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn document_settings_come_from_the_file_and_the_environment() {
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(
+            c.documents.settings(),
+            documents::DocumentSettings::default()
+        );
+        let c = load(
+            Some("[documents]\nbureau = \"青秀区市场监督管理局\"\nwarning_prefix = \"青市监警\"\n"),
+            &[("WANGJIAN_DOCUMENTS_REFERRAL_PREFIX", "青市监移")],
+            &Flags::default(),
+        )
+        .unwrap();
+        let s = c.documents.settings();
+        assert_eq!(s.bureau, "青秀区市场监督管理局");
+        assert_eq!(s.warning_prefix, "青市监警");
+        assert_eq!(s.referral_prefix, "青市监移");
+        assert_eq!(s.rectification_prefix, "南市监网责改");
+        assert!(matches!(c.documents.bureau.source, Source::File(_)));
+        assert!(c.show().contains("documents.bureau"));
+        for (file, key) in [
+            ("[documents]\nseal = \"x\"\n", "seal"),
+            ("[documents]\nbureau = \" \"\n", "documents.bureau"),
+        ] {
+            let e = load(Some(file), &[], &Flags::default()).unwrap_err();
+            assert!(format!("{e:#}").contains(key), "{file}: {e:#}");
         }
     }
 
