@@ -18,7 +18,10 @@
 //!   infrastructure every Chinese site links to ([`is_infrastructure_host`]) is left out;
 //! - `usccs` and `icps`: the identifiers shown, as [`crate::structure`] finds them;
 //! - `operator_names`: company and business names the visible text states (see
-//!   [`operator_names`]).
+//!   [`operator_names`]);
+//! - `addresses`: addresses shown after an address label (`地址：`, `商家地址：`, …), as the
+//!   structural checks read them (casework sends an unregistered site's clue to the district
+//!   its address names).
 //!
 //! [`classify_site`] decides a site's [`SiteKind`] from the facts of its pages, first rule that
 //! holds:
@@ -69,6 +72,9 @@ pub struct PageFacts {
     /// Operator names the page states (company and individual business names), deduplicated,
     /// in page order, as written.
     pub operator_names: Vec<String>,
+    /// Addresses shown after an address label, in normalised text, deduplicated, in page
+    /// order.
+    pub addresses: Vec<String>,
 }
 
 /// A link to another host.
@@ -202,6 +208,16 @@ pub(crate) fn facts_of(
         usccs,
         icps,
         operator_names: operator_names(&page.text),
+        addresses: {
+            let mut out: Vec<String> = Vec::new();
+            for r in crate::structure::shown_addresses(norm) {
+                let a = norm[r].to_string();
+                if !out.contains(&a) {
+                    out.push(a);
+                }
+            }
+            out
+        },
     }
 }
 
@@ -722,6 +738,15 @@ mod tests {
             "<p>信用代码：9145 0103 ma5k3xq27b</p><p>社会信用代码 91450103MA5K3XQ27B</p><p>注册号：450100000012345</p>",
         );
         assert_eq!(f.usccs, ["91450103MA5K3XQ27B"]);
+    }
+
+    #[test]
+    fn addresses_after_their_label() {
+        let f = facts("http://waimai.test/shop/4521/", SHOP_HOME);
+        assert_eq!(f.addresses, ["南宁市青秀区民族大道1号"]);
+        let f = facts("http://qx.gov.test/", GOV_HOME);
+        assert_eq!(f.addresses, ["南宁市青秀区民族大道1号"]);
+        assert!(facts("http://x.test/", PRODUCT).addresses.is_empty());
     }
 
     #[test]

@@ -519,7 +519,7 @@ fn badge_problem(
 const ADDRESS_LABELS: &[&str] = &["商家地址", "经营地址", "门店地址", "店铺地址", "地址"];
 
 /// Addresses shown after an address label, as spans of the normalised text.
-fn shown_addresses(norm: &str) -> Vec<Range<usize>> {
+pub(crate) fn shown_addresses(norm: &str) -> Vec<Range<usize>> {
     let mut out: Vec<Range<usize>> = Vec::new();
     for label in ADDRESS_LABELS {
         for (at, _) in norm.match_indices(label) {

@@ -35,4 +35,8 @@ id_type!(
     UserId,
     /// An evidence capture asked for by one inspector, to be confirmed by a second.
     CaptureRequestId,
+    /// A case (案件) opened from one or more clues.
+    CaseId,
+    /// One outcome of a case (a penalty, a rectification order, …).
+    OutcomeId,
 );

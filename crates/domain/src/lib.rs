@@ -7,6 +7,7 @@
 //! at the boundary (`Uscc::parse`) and passed inward as those types, never as raw strings.
 
 pub mod address;
+pub mod casework;
 pub mod district;
 pub mod entity;
 pub mod food;
@@ -19,11 +20,18 @@ pub mod text;
 pub mod uscc;
 
 pub use address::{SiteAddress, SiteAddressError, SiteAddressProblem};
+pub use casework::{
+    category_group, CaseStage, ClueSource, ClueState, ListingCause, NotVerifiedReason, OutcomeKind,
+    TransitionError,
+};
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
-pub use ids::{CaptureRequestId, ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
+pub use ids::{
+    CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId, SweepId,
+    UserId,
+};
 pub use people::{Permission, Role, Triage};
 pub use site::{SiteKind, SiteKindError};
 pub use taxonomy::{Category, CategoryError, Severity};

@@ -40,6 +40,15 @@ pub enum Permission {
     ViewEvidence,
     /// Add, disable and change users.
     ManageUsers,
+    /// Send a clue to a district (or to another), extend a verification limit: the city's
+    /// job (supervisors and administrators).
+    Dispatch,
+    /// Work clues and cases in scope: a district's feedback on a clue, open a case, move it
+    /// through its stages, record outcomes (inspectors in their districts; supervisors
+    /// city-wide).
+    Casework,
+    /// Reopen a decided or closed case (the head's approval: supervisors and administrators).
+    Reopen,
 }
 
 impl Role {
@@ -83,8 +92,15 @@ impl Role {
         use Permission::*;
         match self {
             Role::Admin => true,
-            Role::Supervisor | Role::Inspector => {
-                matches!(p, Read | Triage | Capture | Export | ViewEvidence)
+            Role::Supervisor => matches!(
+                p,
+                Read | Triage | Capture | Export | ViewEvidence | Dispatch | Casework | Reopen
+            ),
+            Role::Inspector => {
+                matches!(
+                    p,
+                    Read | Triage | Capture | Export | ViewEvidence | Casework
+                )
             }
             Role::Evaluator => matches!(p, Read),
             Role::Auditor => matches!(p, Read | ViewEvidence),
@@ -208,5 +224,11 @@ mod tests {
             assert!(Role::Inspector.may(p));
         }
         assert!(Role::Auditor.may(Permission::Read));
+        for p in [Permission::Dispatch, Permission::Reopen] {
+            assert!(Role::Admin.may(p) && Role::Supervisor.may(p));
+            assert!(!Role::Inspector.may(p) && !Role::Auditor.may(p));
+        }
+        assert!(Role::Inspector.may(Permission::Casework));
+        assert!(!Role::Evaluator.may(Permission::Casework));
     }
 }

@@ -35,6 +35,8 @@ pub struct Shown {
     pub usccs: Vec<String>,
     pub icps: Vec<String>,
     pub names: Vec<String>,
+    /// Addresses shown after an address label (older rows have none).
+    pub addresses: Vec<String>,
 }
 
 /// A person's decision on a discovered site.

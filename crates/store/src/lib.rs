@@ -30,6 +30,7 @@
 #![allow(clippy::duplicate_mod)]
 
 pub mod capture;
+pub mod cases;
 pub mod clue;
 pub mod custody;
 pub mod discovery;
@@ -46,6 +47,7 @@ pub mod testing;
 pub use capture::{
     CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
 };
+pub use cases::{Case, CaseFilter, DueRectification, NewCase, Outcome, OutcomeDetail, Recheck};
 pub use custody::*;
 pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
@@ -56,8 +58,11 @@ pub use postgres::{connect_options as pg_connect_options, redact as redact_passw
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
-use chrono::{DateTime, Utc};
-use domain::{CaptureRequestId, ClueId, EntityId, FetchId, FindingId, SiteId, SweepId, UserId};
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{
+    CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, EntityId, FetchId, FindingId,
+    OutcomeId, SiteId, SweepId, UserId,
+};
 
 /// A store error. Database details are for logs, never for end users.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +110,7 @@ pub trait Store:
     + SweepStore
     + FetchStore
     + ClueStore
+    + CaseStore
     + CustodyStore
     + PeopleStore
     + AuditStore
@@ -120,6 +126,7 @@ impl<T> Store for T where
         + SweepStore
         + FetchStore
         + ClueStore
+        + CaseStore
         + CustodyStore
         + PeopleStore
         + AuditStore
@@ -130,8 +137,8 @@ impl<T> Store for T where
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, CaptureRequestStore, ClueStore, CustodyStore, DiscoveryStore, EntityStore,
-        FetchStore, FilingStore, PeopleStore, SiteStore, Store, SweepStore,
+        AuditStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore, DiscoveryStore,
+        EntityStore, FetchStore, FilingStore, PeopleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -331,19 +338,110 @@ pub trait FetchStore: Send + Sync {
     async fn rule_triage(&self, scope: Scope) -> Result<Vec<RuleTriage>>;
 }
 
-/// Clues: findings of one site grouped, with the evidence captures taken for them.
+/// Clues: findings of one site grouped, with the evidence captures taken for them, and their
+/// life (dispatch to a district, deadlines, the district's feedback). A clue is in a district's
+/// scope when the district it belongs to — the one it was dispatched to, else its site's
+/// entity's — is in the scope; in an evaluator's when its site's entity is. Changes of state
+/// are compare-and-set on the state the caller read (`Conflict` when it moved meanwhile), and
+/// audited as `clue:<id>`.
 #[async_trait]
 pub trait ClueStore: Send + Sync {
-    /// Creates a clue; `NotFound` when a finding is missing or belongs to another site, or
-    /// when there is none.
+    /// Creates a clue by hand (source `manual`, state `new`); `NotFound` when a finding is
+    /// missing or belongs to another site, or when there is none; `Conflict` when a finding
+    /// already feeds an open clue.
     async fn create_clue(&self, clue: &NewClue, by: &Actor) -> Result<ClueId>;
     async fn clue(&self, scope: Scope, id: ClueId) -> Result<Option<Clue>>;
     /// Clues in scope, newest first.
     async fn list_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<Vec<Clue>>;
     async fn count_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<i64>;
-    /// The evidence of a clue: the fetches whose records its findings point at, and the
-    /// fetches of the captures taken for it, oldest first.
+    /// The evidence of a clue in scope: the fetches whose records its findings point at, and
+    /// the fetches of the captures taken for it, oldest first.
     async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>>;
+    /// The findings of a sweep in scope (by their site's entity), by id.
+    async fn sweep_findings(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Finding>>;
+    /// In one transaction: adds the findings (those not already in an open clue) to the open
+    /// clue of the group, or makes the group's next clue (and dispatches it when asked).
+    /// `None` when every finding already feeds an open clue.
+    async fn group_clue(&self, group: &GroupedClue, by: &Actor) -> Result<Option<Grouped>>;
+    /// Sends a clue in state `from` (`new` or `dispatched`) to a district.
+    async fn dispatch_clue(
+        &self,
+        id: ClueId,
+        from: ClueState,
+        dispatch: &ClueDispatch,
+        by: &Actor,
+    ) -> Result<()>;
+    /// The district's feedback on a clue in state `from`.
+    async fn close_clue(
+        &self,
+        id: ClueId,
+        from: ClueState,
+        closing: &ClueClosing,
+        by: &Actor,
+    ) -> Result<()>;
+    /// Moves an open clue's verification limit to `verify_by`, once (`Conflict` the second
+    /// time).
+    async fn extend_clue(&self, id: ClueId, verify_by: NaiveDate, by: &Actor) -> Result<()>;
+}
+
+/// Cases opened from clues, their officers, stages and outcomes ([`cases`]). A case is in a
+/// district's scope when its district is, in an evaluator's when its entity is. Stage changes
+/// are compare-and-set on the stage the caller read; every change is audited as `case:<id>`
+/// (and `clue:<id>` for the clues it closes).
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    /// Opens a case: the case row with the year's next number, its clues (each moved from the
+    /// state given to `case_opened`, else `Conflict`), its officers, in one transaction.
+    async fn open_case(&self, case: &NewCase, by: &Actor) -> Result<CaseId>;
+    async fn case(&self, scope: Scope, id: CaseId) -> Result<Option<Case>>;
+    /// Cases in scope, newest first.
+    async fn list_cases(&self, scope: Scope, filter: &CaseFilter) -> Result<Vec<Case>>;
+    async fn count_cases(&self, scope: Scope, filter: &CaseFilter) -> Result<i64>;
+    /// The outcomes of a case in scope, oldest first (none out of scope).
+    async fn case_outcomes(&self, scope: Scope, id: CaseId) -> Result<Vec<Outcome>>;
+    /// One outcome, when its case is in scope.
+    async fn outcome(&self, scope: Scope, id: OutcomeId) -> Result<Option<Outcome>>;
+    /// Moves a case from `from` to `to` (compare-and-set): `decided` and `closed` stamp their
+    /// time; back to `investigating` from `decided` or `closed` counts a reopening.
+    async fn set_case_stage(
+        &self,
+        id: CaseId,
+        from: CaseStage,
+        to: CaseStage,
+        reason: Option<&str>,
+        by: &Actor,
+    ) -> Result<()>;
+    /// Adds an officer (no change when already one).
+    async fn add_officer(&self, id: CaseId, user: UserId, by: &Actor) -> Result<()>;
+    /// Extends the decision limit to `decide_by` (`days` added), while the case is at `at`.
+    async fn extend_case(
+        &self,
+        id: CaseId,
+        at: CaseStage,
+        days: i64,
+        decide_by: NaiveDate,
+        by: &Actor,
+    ) -> Result<()>;
+    /// Records an outcome while the case is at stage `at` (`Conflict` when it moved).
+    async fn add_outcome(
+        &self,
+        id: CaseId,
+        at: CaseStage,
+        detail: &OutcomeDetail,
+        by: &Actor,
+    ) -> Result<OutcomeId>;
+    /// Rectification orders in scope due on or before `on` and not yet re-checked, by due
+    /// date (the scheduler reads them with the city's scope).
+    async fn due_rectifications(
+        &self,
+        scope: Scope,
+        on: NaiveDate,
+    ) -> Result<Vec<DueRectification>>;
+    /// Records a re-check on a rectification order not yet re-checked; not compliant with
+    /// `reopen_from` sends the case back to investigation, in the same transaction.
+    async fn record_recheck(&self, recheck: &Recheck, by: &Actor) -> Result<()>;
+    /// Removes an abnormal-operations listing not yet removed.
+    async fn remove_listing(&self, id: OutcomeId, reason: &str, by: &Actor) -> Result<()>;
 }
 
 /// The chain of custody: who viewed or exported which evidence, when and why.

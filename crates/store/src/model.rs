@@ -3,8 +3,8 @@
 use crate::discovery::{NewDiscovery, Shown};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm,
-    Severity, SiteId, SiteKind, SweepId, Triage,
+    CaseId, Category, ClueId, ClueSource, ClueState, DistrictCode, EntityId, EntityStatus, FetchId,
+    FindingId, LegalForm, NotVerifiedReason, Severity, SiteId, SiteKind, SweepId, Triage,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -299,15 +299,20 @@ pub struct NewClue {
     pub summary: String,
 }
 
-/// A stored clue, with its findings and the evidence captures taken for it.
+/// A stored clue, with its findings, the evidence captures taken for it, and its life: where
+/// it came from, where it was sent, by when it must be verified and how it ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Clue {
     pub id: ClueId,
     pub site_id: SiteId,
     /// The site's host and path prefix (`shop.test/`, `waimai.test/shop/8812`).
     pub site: String,
-    /// The district of the site's entity (none for a site not yet attached to one).
+    /// The district the clue belongs to: the one it was dispatched to, else the district of
+    /// the site's entity (none: the city's only).
     pub district: Option<DistrictCode>,
+    /// The district of the site's entity (none for a site not attached to one).
+    pub entity_district: Option<DistrictCode>,
+    pub entity_id: Option<EntityId>,
     pub created_at: DateTime<Utc>,
     /// Who created it (the actor's name: `user:NAME`, or the command line's operator).
     pub created_by: String,
@@ -315,15 +320,121 @@ pub struct Clue {
     pub findings: Vec<FindingId>,
     /// Sweeps of kind [`SweepKind::Capture`] taken for this clue, oldest first.
     pub captures: Vec<SweepId>,
+    pub source: ClueSource,
+    /// The grouping key of a clue made from a sweep's findings (`<site>:<group>:<window
+    /// start>`, then `#2`, … for the window's later clues); none for clues made by hand.
+    pub group_key: Option<String>,
+    pub severity: Severity,
+    pub state: ClueState,
+    /// When it was (last) dispatched to [`Clue::district`].
+    pub dispatched_at: Option<DateTime<Utc>>,
+    /// The district's deadline (by severity).
+    pub due_on: Option<NaiveDate>,
+    /// The statutory verification limit.
+    pub verify_by: Option<NaiveDate>,
+    /// The verification limit was extended (once).
+    pub extended: bool,
+    /// Handed beyond the bureau (transferred to another authority).
+    pub escalated: bool,
+    pub closed_at: Option<DateTime<Utc>>,
+    /// For `not_verified`: a [`domain::NotVerifiedReason`] code; for `transferred`: to whom.
+    pub close_reason: Option<String>,
+    pub close_note: Option<String>,
+    /// The case opened from it.
+    pub case_id: Option<CaseId>,
+    /// Open and past a deadline on the store's today ([`Clue::is_overdue`]).
+    pub overdue: bool,
+}
+
+impl Clue {
+    /// Whether the clue is open and `today` is after its deadline or its verification limit.
+    pub fn is_overdue(&self, today: NaiveDate) -> bool {
+        self.state.is_open()
+            && (self.due_on.is_some_and(|d| today > d) || self.verify_by.is_some_and(|d| today > d))
+    }
 }
 
 /// Filter for the clue list. Empty fields match everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClueFilter {
     pub site_id: Option<SiteId>,
+    /// The district the clue belongs to ([`Clue::district`]).
     pub district: Option<DistrictCode>,
+    pub state: Option<ClueState>,
+    /// Only overdue clues (true) or only those not overdue (false), on the store's today.
+    pub overdue: Option<bool>,
+    pub severity: Option<Severity>,
     pub limit: i64,
     pub offset: i64,
+}
+
+/// Findings of a sweep grouped for one clue ([`ClueStore::group_clue`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupedClue {
+    pub site_id: SiteId,
+    /// `<site>:<group>:<window start>`: the group's clues are keyed by it (the first) and by
+    /// `…#2`, `…#3` (later ones, each made after the one before was closed).
+    pub group_base: String,
+    /// Findings of the site and group; those already in an open clue are left out.
+    pub findings: Vec<FindingId>,
+    /// The highest severity of the findings.
+    pub severity: Severity,
+    /// The summary of a new clue.
+    pub summary: String,
+    /// The statutory verification limit of a new clue.
+    pub verify_by: NaiveDate,
+    /// Where a new clue goes at once (the district of the site's entity, or of its shown
+    /// address); none: it stays `new` for the city.
+    pub dispatch: Option<ClueDispatch>,
+}
+
+/// What [`ClueStore::group_clue`] did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grouped {
+    pub clue: ClueId,
+    /// A new clue was made (else findings joined an open one).
+    pub created: bool,
+    /// Findings added to the clue.
+    pub added: usize,
+    /// The new clue was dispatched.
+    pub dispatched: bool,
+}
+
+/// Sending a clue to a district.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClueDispatch {
+    pub district: DistrictCode,
+    /// The district's deadline.
+    pub due_on: NaiveDate,
+    /// The verification limit, when the clue has none yet.
+    pub verify_by: NaiveDate,
+    /// Why (required to send a clue again).
+    pub reason: Option<String>,
+}
+
+/// How a district's feedback ends a clue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClueClosing {
+    /// A violation was verified: the clue stays open for a case.
+    Verified { note: Option<String> },
+    /// Not opened as a case, with the reason.
+    NotVerified {
+        reason: NotVerifiedReason,
+        note: Option<String>,
+    },
+    /// Handed to another authority (escalated).
+    Transferred { to: String, note: Option<String> },
+}
+
+impl ClueClosing {
+    /// The state the clue takes.
+    pub fn state(&self) -> ClueState {
+        match self {
+            ClueClosing::Verified { .. } => ClueState::Verified,
+            ClueClosing::NotVerified { .. } => ClueState::NotVerified,
+            ClueClosing::Transferred { .. } => ClueState::Transferred,
+        }
+    }
 }
 
 /// What a sweep row is.

@@ -68,6 +68,7 @@ impl SiteSeen {
             add(&mut shown.usccs, &f.usccs);
             add(&mut shown.icps, &f.icps);
             add(&mut shown.names, &f.operator_names);
+            add(&mut shown.addresses, &f.addresses);
         }
         shown
     }
@@ -269,6 +270,7 @@ mod tests {
             PageFacts {
                 trading: Some("¥12 立即购买".into()),
                 usccs: vec!["91450103MA5K00012X".into()],
+                addresses: vec!["南宁市青秀区民族大道1号".into()],
                 ..PageFacts::default()
             },
         );
@@ -278,6 +280,7 @@ mod tests {
             Some(SiteKind::TradingSite)
         );
         assert_eq!(seen.shown().usccs, ["91450103MA5K00012X"]);
+        assert_eq!(seen.shown().addresses, ["南宁市青秀区民族大道1号"]);
         seen.unchanged();
         assert_eq!(seen.classification(&s), None);
     }

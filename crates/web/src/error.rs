@@ -162,6 +162,9 @@ pub fn permission_title(p: domain::Permission) -> &'static str {
         Export => "证据导出",
         ViewEvidence => "查看证据",
         ManageUsers => "用户管理",
+        Dispatch => "线索派发",
+        Casework => "线索核查与办案",
+        Reopen => "重新立案调查",
     }
 }
 

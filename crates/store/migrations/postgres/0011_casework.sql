@@ -29,7 +29,7 @@ CREATE TABLE cases (
         CHECK (stage IN ('registered', 'investigating', 'decided', 'closed')),
     summary         TEXT NOT NULL,
     opened_at       TIMESTAMPTZ NOT NULL,
-    opened_by       BIGINT NOT NULL REFERENCES users (id),
+    opened_by       TEXT NOT NULL,
     decide_by       DATE NOT NULL,
     extended_days   INTEGER NOT NULL DEFAULT 0 CHECK (extended_days >= 0),
     decided_at      TIMESTAMPTZ,
@@ -57,7 +57,7 @@ CREATE TABLE outcomes (
     kind             TEXT COLLATE "C" NOT NULL
         CHECK (kind IN ('penalty', 'rectification', 'referral', 'warning', 'abnormal_listing', 'dismissal')),
     created_at       TIMESTAMPTZ NOT NULL,
-    created_by       BIGINT NOT NULL REFERENCES users (id),
+    created_by       TEXT NOT NULL,
     decision_no      TEXT,
     legal_basis      TEXT,
     fine_fen         BIGINT CHECK (fine_fen IS NULL OR fine_fen >= 0),

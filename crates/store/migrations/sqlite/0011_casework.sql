@@ -45,7 +45,9 @@ CREATE TABLE cases (
         CHECK (stage IN ('registered', 'investigating', 'decided', 'closed')),
     summary         TEXT NOT NULL,
     opened_at       TEXT NOT NULL,
-    opened_by       INTEGER NOT NULL REFERENCES users (id),
+    -- Who opened it: the actor's name (`user:NAME`, or the command line's operator), like
+    -- `clues.created_by`.
+    opened_by       TEXT NOT NULL,
     -- Decision within the limit from opening; extended with approval (days added).
     decide_by       TEXT NOT NULL,
     extended_days   INTEGER NOT NULL DEFAULT 0 CHECK (extended_days >= 0),
@@ -83,7 +85,7 @@ CREATE TABLE outcomes (
     kind             TEXT NOT NULL
         CHECK (kind IN ('penalty', 'rectification', 'referral', 'warning', 'abnormal_listing', 'dismissal')),
     created_at       TEXT NOT NULL,
-    created_by       INTEGER NOT NULL REFERENCES users (id),
+    created_by       TEXT NOT NULL,
     decision_no      TEXT,
     legal_basis      TEXT,
     fine_fen         INTEGER CHECK (fine_fen IS NULL OR fine_fen >= 0),

@@ -13,16 +13,18 @@
 //! Nothing here knows about HTTP, crawling or the import file formats.
 
 use super::{begin_write, serialize_custody, Db};
+use crate::cases::*;
 use crate::custody::*;
 use crate::discovery::*;
 use crate::filings::{Filing, FilingInput, JoinedBy};
 use crate::model::*;
 use crate::people::*;
 use crate::{Result, StoreError};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    Category, ClueId, DistrictCode, EntityId, EntityStatus, FetchId, FindingId, LegalForm, Role,
-    Severity, SiteId, SiteKind, SweepId, Triage, UserId,
+    CaseId, CaseStage, Category, ClueId, ClueSource, ClueState, DistrictCode, EntityId,
+    EntityStatus, FetchId, FindingId, LegalForm, OutcomeId, Role, Severity, SiteId, SiteKind,
+    SweepId, Triage, UserId,
 };
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use std::collections::BTreeSet;
@@ -156,6 +158,7 @@ macro_rules! sweep_cols {
 
 // One file per aggregate trait; after the column macros, which they use.
 mod captures;
+mod cases;
 mod clues;
 mod custody;
 mod discovery;
@@ -382,13 +385,34 @@ fn sweep_from_row(r: &DbRow) -> Result<Sweep> {
 /// Appends the scope restriction; the query must join `entities e` (through `sites s`). Rows
 /// without an entity (`e` null through a `LEFT JOIN`) are in the city's scope only.
 pub(crate) fn push_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
+    push_scope_on(q, scope, "e.district", "e.id");
+}
+
+/// The district a clue belongs to: the one it was dispatched to, else its site's entity's
+/// (the query joins `clues c`, `sites s` and `entities e`).
+pub(crate) const CLUE_DISTRICT: &str = "COALESCE(c.district, e.district)";
+
+/// Appends the scope restriction of a clue ([`CLUE_DISTRICT`]; an evaluator's by the site's
+/// entity).
+pub(crate) fn push_clue_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
+    push_scope_on(q, scope, CLUE_DISTRICT, "e.id");
+}
+
+/// Appends a scope restriction on the given SQL expressions of a row's district and entity
+/// id (a null one is in the city's scope only).
+pub(crate) fn push_scope_on(
+    q: &mut QueryBuilder<Db>,
+    scope: &Scope,
+    district: &'static str,
+    entity: &'static str,
+) {
     match scope {
         Scope::City => {}
         Scope::Districts(ds) if ds.is_empty() => {
             q.push(" AND 1 = 0");
         }
         Scope::Districts(ds) => {
-            q.push(" AND e.district IN (");
+            q.push(" AND ").push(district).push(" IN (");
             let mut list = q.separated(", ");
             for d in ds.iter() {
                 list.push_bind(d.to_string());
@@ -399,7 +423,7 @@ pub(crate) fn push_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
             q.push(" AND 1 = 0");
         }
         Scope::Entities(ids) => {
-            q.push(" AND e.id IN (");
+            q.push(" AND ").push(entity).push(" IN (");
             let mut list = q.separated(", ");
             for id in ids.iter() {
                 list.push_bind(id.0);

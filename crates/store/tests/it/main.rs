@@ -7,6 +7,7 @@
 
 mod backends;
 mod captures;
+mod casework;
 mod custody;
 mod import;
 mod people;

@@ -329,6 +329,7 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
                 usccs: vec![a.input.uscc.clone()],
                 icps: vec![],
                 names: vec![],
+                addresses: vec!["南宁市青秀区民族大道1号".into()],
             }),
         })
         .await

@@ -16,8 +16,8 @@
 use crate::{entity, TestStore, T0};
 use ::store::*;
 use domain::{
-    CaptureRequestId, Category, ClueId, EntityId, FetchId, FindingId, SiteId, SiteKind, SweepId,
-    Triage,
+    CaptureRequestId, CaseId, CaseStage, Category, ClueId, ClueState, EntityId, FetchId, FindingId,
+    OutcomeId, SiteId, SiteKind, SweepId, Triage,
 };
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -65,6 +65,9 @@ struct Owner {
     capture_request: CaptureRequestId,
     /// A discovered site proposed for the first entity (for `x`: one of its discoveries).
     discovered: i64,
+    /// A case opened from the first clue, with a rectification order due on the first day
+    /// (none for `x`: a case belongs to a district).
+    case: Option<(CaseId, OutcomeId)>,
 }
 
 struct Fixture {
@@ -351,7 +354,45 @@ async fn fixture(store: &dyn Store) -> Fixture {
             .await
             .unwrap()
             .id;
+        let case = match own_entities.first() {
+            Some(e) => {
+                let id = store
+                    .open_case(
+                        &NewCase {
+                            site_id: first.id,
+                            entity_id: Some(e.id),
+                            district: domain::DistrictCode::parse(district_of(tag)).unwrap(),
+                            summary: "scope".into(),
+                            clues: vec![(clues[0], ClueState::New)],
+                            officers: vec![],
+                            number_prefix: format!("scope-{tag}-"),
+                            decide_by: chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+                        },
+                        &Actor::system("test"),
+                    )
+                    .await
+                    .unwrap();
+                let outcome = store
+                    .add_outcome(
+                        id,
+                        CaseStage::Registered,
+                        &OutcomeDetail::Rectification {
+                            due_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap(),
+                            urls: vec![format!("http://{}/", first.host)],
+                            recheck_sweep: None,
+                            rechecked_at: None,
+                            compliant: None,
+                        },
+                        &Actor::system("test"),
+                    )
+                    .await
+                    .unwrap();
+                Some((id, outcome))
+            }
+            None => None,
+        };
         fx.owners.push(Owner {
+            case,
             tag,
             entities: own_entities,
             sites: own_sites,
@@ -517,6 +558,13 @@ const METHODS: &[&str] = &[
     "list_clues",
     "count_clues",
     "clue_fetches",
+    "sweep_findings",
+    "case",
+    "list_cases",
+    "count_cases",
+    "case_outcomes",
+    "outcome",
+    "due_rectifications",
     "custody",
     "capture_request",
     "list_capture_requests",
@@ -907,6 +955,51 @@ async fn seen(
                 }
             }
             (ALL, Seen::Owners(out))
+        }
+        "sweep_findings" => {
+            let list = store.sweep_findings(sc(), fx.sweep).await.unwrap();
+            (
+                ALL,
+                owners(list.iter().map(|f| fx.of_site(f.finding.site_id))),
+            )
+        }
+        "case" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((case, _)) = o.case else { continue };
+                store.case(sc(), case).await.unwrap().is_some()
+            }),
+        ),
+        "list_cases" | "count_cases" => {
+            let list = store
+                .list_cases(sc(), &CaseFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_cases(sc(), &CaseFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_cases");
+            (REGISTER, owners(list.iter().map(|c| fx.of_site(c.site_id))))
+        }
+        "case_outcomes" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((case, _)) = o.case else { continue };
+                !store.case_outcomes(sc(), case).await.unwrap().is_empty()
+            }),
+        ),
+        "outcome" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((_, outcome)) = o.case else { continue };
+                store.outcome(sc(), outcome).await.unwrap().is_some()
+            }),
+        ),
+        "due_rectifications" => {
+            let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+            let list = store.due_rectifications(sc(), day).await.unwrap();
+            (REGISTER, owners(list.iter().map(|d| fx.of_site(d.site_id))))
         }
         "capture_request" => (
             ALL,

@@ -68,8 +68,7 @@ impl ClueParams {
         Ok(ClueFilter {
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
-            limit: 0,
-            offset: 0,
+            ..ClueFilter::default()
         })
     }
 }

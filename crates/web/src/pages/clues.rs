@@ -55,8 +55,7 @@ pub(crate) async fn list(
     let filter = ClueFilter {
         district: param::<DistrictCodeParam>("district", &params.district)?.map(|d| d.0),
         site_id: param::<i64>("site", &params.site)?.map(SiteId),
-        limit: 0,
-        offset: 0,
+        ..ClueFilter::default()
     };
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
