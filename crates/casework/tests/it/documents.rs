@@ -138,7 +138,7 @@ async fn documents_of_a_case(backend: Backend) {
     let notice = data(DocumentKind::Rectification).await.unwrap().data;
     assert_eq!(notice.number, "南市监网责改〔2024〕1号之2");
     assert_eq!(notice.deadline, Some(day("2024-03-18")));
-    assert_eq!(notice.urls, [url.clone()]);
+    assert_eq!(notice.urls, vec![url]);
     assert_eq!(notice.date, date);
     let referral = data(DocumentKind::Referral).await.unwrap().data;
     assert_eq!(referral.number, "南市监网移〔2024〕1号");
