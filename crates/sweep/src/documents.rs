@@ -15,9 +15,11 @@
 
 use std::path::{Path, PathBuf};
 
+use casework::documents::DocumentRefusal;
+use chrono::NaiveDate;
 use crawl::browser::{BrowserConfig, BrowserError, Margins};
-use documents::{Attachment, BundleError, DocumentData, DocumentKind, Templates};
-use domain::ClueId;
+use documents::{Attachment, BundleError, DocumentData, DocumentKind, DocumentSettings, Templates};
+use domain::{CaseId, ClueId};
 use store::{Scope, Store};
 
 use crate::export::{ExportConfig, ExportError, ExportRequest, Exported, Selection};
@@ -69,6 +71,9 @@ pub struct CaseDocument {
 /// Why no document was made.
 #[derive(Debug, thiserror::Error)]
 pub enum CaseDocumentError {
+    /// No such case in scope, or not the outcome the kind speaks for.
+    #[error(transparent)]
+    Refused(#[from] DocumentRefusal),
     /// A PDF was asked for and there is no browser (why).
     #[error("no browser to print with: {0}")]
     NoBrowser(String),
@@ -91,6 +96,24 @@ pub enum CaseDocumentError {
     },
     #[error("the print worker stopped")]
     Worker(#[from] tokio::task::JoinError),
+}
+
+/// Makes the document `req.kind` of case `case` dated `date`, read in `scope` with `settings`
+/// (`casework::documents::document_data`), attaching its clues' packages: the one function of
+/// the command line and the console.
+pub async fn case_document(
+    store: &dyn Store,
+    scope: Scope,
+    setup: &DocumentSetup<'_>,
+    settings: &DocumentSettings,
+    case: CaseId,
+    date: NaiveDate,
+    req: &DocumentRequest,
+) -> Result<CaseDocument, CaseDocumentError> {
+    let read =
+        casework::documents::document_data(store, scope.clone(), case, req.kind, settings, date)
+            .await?;
+    make_document(store, scope, setup, read.data, &read.clues, req).await
 }
 
 /// Makes `req` from `data` (read in `scope`), attaching the WACZ of each of `clues`: exports
