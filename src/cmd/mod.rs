@@ -6,6 +6,7 @@ mod clue;
 mod config;
 mod demo;
 mod discovered;
+mod document;
 mod eval;
 mod evidence;
 mod export;
@@ -59,6 +60,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::config(&ctx, cmd),
         Command::User(cmd) => user::user(&ctx, cmd).await,
         Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
+        Command::Case(CaseCommand::Document(args)) => document::document(&ctx, args).await,
     }
 }
 

@@ -95,6 +95,17 @@ pub struct AppState {
     /// How confirmed evidence captures are taken (`None`: capture requests can be listed, not
     /// made or confirmed).
     pub capture: Option<CaptureSettings>,
+    /// How casework documents are made (`None`: documents answer 503).
+    pub documents: Option<DocumentsSettings>,
+}
+
+/// How the console makes a case's documents: the data directory's templates, the issuing
+/// bureau and numbering, and the browser that prints (or why there is none).
+#[derive(Debug, Clone)]
+pub struct DocumentsSettings {
+    pub templates: documents::Templates,
+    pub settings: documents::DocumentSettings,
+    pub browser: Result<crawl::browser::BrowserConfig, String>,
 }
 
 /// How the console takes an evidence capture: the sweep's settings (crawler, evidence and log
@@ -170,6 +181,7 @@ pub fn router(state: AppState) -> Router {
         .route("/captures/{id}", get(pages::captures::detail))
         .route("/captures/{id}/confirm", post(pages::captures::confirm))
         .route("/captures/{id}/cancel", post(pages::captures::cancel))
+        .route("/cases/{id}/documents/{kind}", post(pages::documents::make))
         .route("/api/sites/{id}/record", get(pages::record::json))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))

@@ -6,6 +6,7 @@ pub(crate) mod captures;
 pub(crate) mod clues;
 pub(crate) mod dashboard;
 pub(crate) mod discovered;
+pub(crate) mod documents;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;

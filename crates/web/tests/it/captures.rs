@@ -135,6 +135,7 @@ async fn world() -> World {
             },
             browser: Err("no screenshot in this test".into()),
         }),
+        documents: None,
     };
     World {
         _server: server,

@@ -299,6 +299,7 @@ pub async fn fixture() -> Fixture {
             software: "wangjian-test".into(),
         }),
         capture: None,
+        documents: None,
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;

@@ -28,6 +28,8 @@ enum Object {
     Discovered,
     /// A two-person capture request.
     CaptureRequest,
+    /// A case (opened from the district's clue).
+    Case,
 }
 
 /// How a route is asked.
@@ -101,6 +103,11 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/captures/{id}/cancel",
         Object::CaptureRequest,
     ),
+    (
+        Method::Post(&[("format", "html")]),
+        "/cases/{id}/documents/{kind}",
+        Object::Case,
+    ),
 ];
 
 /// Routes with an id of something no district owns (users: for city administrators only,
@@ -125,6 +132,7 @@ struct Objects {
     clue: ClueId,
     discovered: i64,
     capture: CaptureRequestId,
+    case: domain::CaseId,
 }
 
 impl Objects {
@@ -137,6 +145,7 @@ impl Objects {
             Object::Finding => self.finding.0,
             Object::Discovered => self.discovered,
             Object::CaptureRequest => self.capture.0,
+            Object::Case => self.case.0,
         }
     }
 }
@@ -160,7 +169,20 @@ fn assert_done(what: &str, got: &Got) {
 /// settings; `captures.rs` confirms over a real simulated web).
 #[track_caller]
 fn assert_found(path: &str, what: &str, got: &Got) {
-    if path == "/captures/{id}/confirm" {
+    if path == "/cases/{id}/documents/{kind}" {
+        // Found, and then refused: this fixture's console makes no documents.
+        assert_eq!(
+            got.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{what}: {}",
+            got.body
+        );
+        assert!(
+            got.body.contains("本控制台未配置文书模板"),
+            "{what}: {}",
+            got.body
+        );
+    } else if path == "/captures/{id}/confirm" {
         assert_eq!(
             got.status,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -337,6 +359,30 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .await
         .unwrap()
         .id;
+    // A case opened from the clue, in the entity's district.
+    let district = store
+        .entity(Scope::City, entity)
+        .await
+        .unwrap()
+        .unwrap()
+        .input
+        .district;
+    let case = store
+        .open_case(
+            &store::NewCase {
+                site_id: site,
+                entity_id: Some(entity),
+                district,
+                summary: format!("{text}（案件）"),
+                clues: vec![(clue, domain::ClueState::New)],
+                officers: vec![supervisor.id],
+                number_prefix: "南市监网案〔2024〕".into(),
+                decide_by: chrono::NaiveDate::from_ymd_opt(2024, 6, 1).unwrap(),
+            },
+            &store::Actor::user(&supervisor, None),
+        )
+        .await
+        .unwrap();
     Objects {
         entity,
         site,
@@ -345,6 +391,7 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         clue,
         discovered,
         capture,
+        case,
     }
 }
 
@@ -423,7 +470,9 @@ async fn another_districts_ids_are_not_found_on_every_route_that_takes_one() {
     for &(method, path, object) in ID_ROUTES {
         let uri = |o: &Objects| {
             let id = o.id(object).to_string();
-            path.replace("{id}", &id).replace("{fetch_id}", &id)
+            path.replace("{id}", &id)
+                .replace("{fetch_id}", &id)
+                .replace("{kind}", "cover")
         };
         let got = ask(&inspector, &csrf, method, &uri(&casino)).await;
         assert_eq!(
@@ -470,7 +519,10 @@ async fn another_districts_ids_in_a_form_change_nothing() {
     for (method, path, object) in ID_ROUTES {
         if let Method::Post(_) = method {
             let id = casino.id(*object).to_string();
-            let uri = path.replace("{id}", &id).replace("{fetch_id}", &id);
+            let uri = path
+                .replace("{id}", &id)
+                .replace("{fetch_id}", &id)
+                .replace("{kind}", "cover");
             let got = ask(&inspector, &csrf, *method, &uri).await;
             assert_eq!(got.status, StatusCode::NOT_FOUND, "{path}: {}", got.body);
             assert_no_casino(path, &got);
