@@ -7,6 +7,7 @@ mod api;
 mod auth;
 mod captures;
 mod custody;
+mod documents;
 mod evidence_page;
 mod exports;
 mod forms;
