@@ -10,8 +10,11 @@
 //! manifest of SHA-256s, `documents::write_bundle`). For HTML and PDF the packages are written
 //! beside the document, named `<document stem>-clue-<id>.wacz` as the document names them; in a
 //! bundle they are inside it under those names. Everything is checked before the first export
-//! (the case and the outcome the kind speaks for, in scope; a browser for a PDF), so a refused
-//! document logs nothing. The caller holds the transparency log's lock as for any export.
+//! (the case and the outcome the kind speaks for, in scope; a clue to attach; a browser for a
+//! PDF; the template, rendered once without the packages), so a refused document logs nothing;
+//! a failure after an export (printing) leaves the logged packages beside an HTML or PDF
+//! output, and nothing of a bundle. The caller holds the transparency log's lock as for any
+//! export.
 
 use std::path::{Path, PathBuf};
 
@@ -139,6 +142,8 @@ pub async fn make_document(
                 .clone(),
         ),
     };
+    // A broken template is found before anything is exported.
+    setup.templates.render(req.kind, &data)?;
     let stem = req
         .output
         .file_stem()

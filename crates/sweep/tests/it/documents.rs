@@ -168,6 +168,32 @@ async fn a_document_attaches_each_clue_package_logged_in_custody() {
     .await
     .unwrap_err();
     assert!(matches!(err, CaseDocumentError::NoBrowser(_)), "{err:?}");
+    // A broken template (the bureau's edit of the warning letter) is found before any export.
+    std::fs::write(
+        templates.path(DocumentKind::Warning),
+        "<h1>警示函</h1>\n{{ entity.fax }}\n",
+    )
+    .unwrap();
+    let err = make_document(
+        store,
+        Scope::City,
+        &setup,
+        data("南市监网案〔2026〕3号"),
+        &[clue],
+        &DocumentRequest {
+            kind: DocumentKind::Warning,
+            ..request(DocumentFormat::Html, "warning.html")
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            CaseDocumentError::Template(documents::DocumentError::Template { line: Some(2), .. })
+        ),
+        "{err:?}"
+    );
     assert!(custody().await.is_empty());
     assert!(files_in(&out_dir).is_empty());
 
