@@ -51,6 +51,9 @@ pub enum Command {
     /// Clues: findings of one site grouped and handed on for work.
     #[command(subcommand)]
     Clue(ClueCommand),
+    /// Cases opened from clues: open, list, show, advance, outcomes, reopen, documents.
+    #[command(subcommand)]
+    Case(CaseCommand),
     /// The transparency log of every stored WARC record: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
@@ -71,9 +74,6 @@ pub enum Command {
     /// Findings: a person's triage decision, and per-rule precision.
     #[command(subcommand)]
     Finding(FindingCommand),
-    /// Cases: the documents of a case.
-    #[command(subcommand)]
-    Case(CaseCommand),
 }
 
 /// A role on the command line.
@@ -307,10 +307,150 @@ pub enum ClueCommand {
     },
     /// Prints a clue as JSON: its findings and the evidence captures taken for it.
     Show { id: i64 },
-    /// Lists clues, newest first (a header row, or `no clues`).
+    /// Lists clues, newest first (a header row, or `no clues`), with their state, district,
+    /// deadline and an overdue mark.
     List {
+        /// Only clues in this state (new, dispatched, verified, case_opened, not_verified,
+        /// transferred).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only open clues past their deadline or verification limit.
+        #[arg(long)]
+        overdue: bool,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
+    },
+    /// Sends a clue to a district (a clue already sent needs --reason).
+    Dispatch {
+        id: i64,
+        /// The district's code, e.g. 450102.
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Records a district's answer on a dispatched clue.
+    Feedback {
+        id: i64,
+        /// verified, not-verified (with --reason) or transferred (with --to).
+        answer: String,
+        /// For not-verified: no_violation, insufficient_evidence, first_minor_corrected or
+        /// time_barred.
+        #[arg(long)]
+        reason: Option<String>,
+        /// For transferred: the authority it goes to.
+        #[arg(long)]
+        to: Option<String>,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Extends a clue's verification limit (once).
+    Extend { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CaseCommand {
+    /// Opens a case from verified or dispatched clues of one site; prints its id and number.
+    Open {
+        #[arg(long = "clue", value_name = "ID", required = true)]
+        clues: Vec<i64>,
+        /// An officer's username; repeatable (two are needed before a decision).
+        #[arg(long = "officer", value_name = "NAME")]
+        officers: Vec<String>,
+        #[arg(long)]
+        summary: Option<String>,
+    },
+    /// Lists cases, newest first (a header row, or `no cases`); JSON Lines carry each case's
+    /// stage and its outcomes with their `type`.
+    List {
+        /// Only cases at this stage (registered, investigating, decided, closed).
+        #[arg(long)]
+        stage: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Shows one case with its clues, officers and outcomes.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Moves a case to its next stage (registered → investigating → decided → closed).
+    Advance { id: i64 },
+    /// Adds an officer to a case.
+    Officer { id: i64, name: String },
+    /// Records an outcome.
+    Outcome {
+        id: i64,
+        #[command(subcommand)]
+        outcome: OutcomeCommand,
+    },
+    /// Removes an abnormal-operations listing (an outcome of a case) once its cause is
+    /// corrected.
+    Unlist {
+        /// The listing's outcome id.
+        outcome: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reopens a decided or closed case (back to investigation).
+    Reopen {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Writes a document of a case — rectification (责令改正通知书), warning (警示函), referral
+    /// (案件移送函) or cover (案卷封面) — from the templates in DATA/templates/documents/, with
+    /// each of its clues' evidence exported as a signed WACZ (logged in the chain of custody)
+    /// and named with its SHA-256 in the document.
+    Document(DocumentArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OutcomeCommand {
+    /// An administrative penalty; the legal basis comes from the case's findings.
+    Penalty {
+        #[arg(long)]
+        decision_no: String,
+        /// The fine in fen (integer).
+        #[arg(long, conflicts_with = "fine_yuan")]
+        fine_fen: Option<i64>,
+        /// The fine in yuan, at most two decimals (e.g. 573800.00).
+        #[arg(long)]
+        fine_yuan: Option<String>,
+        #[arg(long)]
+        confiscation: Option<String>,
+    },
+    /// An order to correct by a deadline; the URLs are re-checked then.
+    Rectification {
+        /// YYYY-MM-DD, not in the past.
+        #[arg(long)]
+        due: String,
+        #[arg(long = "url", required = true)]
+        urls: Vec<String>,
+    },
+    /// A referral to another department.
+    Referral {
+        #[arg(long)]
+        to: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// An administrative-guidance warning.
+    Warning {
+        #[arg(long)]
+        reason: String,
+    },
+    /// A listing in the abnormal-operations list.
+    AbnormalListing {
+        /// no_annual_report, information_not_published, false_information or not_contactable.
+        #[arg(long)]
+        cause: String,
+    },
+    /// A dismissal.
+    Dismissal {
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -583,15 +723,6 @@ pub struct EvalArgs {
     /// Print every false positive and false negative on stderr.
     #[arg(long)]
     pub show_errors: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum CaseCommand {
-    /// Writes a document of a case — rectification (责令改正通知书), warning (警示函), referral
-    /// (案件移送函) or cover (案卷封面) — from the templates in DATA/templates/documents/, with
-    /// each of its clues' evidence exported as a signed WACZ (logged in the chain of custody)
-    /// and named with its SHA-256 in the document.
-    Document(DocumentArgs),
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,7 @@ struct FileConfig {
     tsa_url: Option<String>,
     crawl: Option<FileCrawl>,
     console: Option<FileConsole>,
+    casework: Option<casework::Limits>,
     documents: Option<FileDocuments>,
 }
 
@@ -148,6 +149,9 @@ pub struct Config {
     pub request_timeout_secs: Setting<u64>,
     /// Connections the console serves at once.
     pub max_connections: Setting<usize>,
+    /// Casework's time limits and working-day calendar (the `[casework]` table; the file
+    /// only, no environment variables: lists of dates do not fit one).
+    pub casework: Setting<casework::Limits>,
     /// The casework documents' issuing bureau and number prefixes.
     pub documents: DocumentsConfig,
 }
@@ -404,6 +408,16 @@ impl Config {
                 console.max_connections,
                 DEFAULT_MAX_CONNECTIONS,
             )?,
+            casework: match parsed.casework {
+                Some(limits) => Setting {
+                    value: limits,
+                    source: Source::File(file.clone()),
+                },
+                None => Setting {
+                    value: casework::Limits::default(),
+                    source: Source::Default,
+                },
+            },
             documents: DocumentsConfig {
                 bureau: layer.pick("documents.bureau", None, docs.bureau, doc_defaults.bureau)?,
                 rectification_prefix: layer.pick(
@@ -484,6 +498,9 @@ impl Config {
                     );
                 }
             }
+        }
+        if let Err(e) = self.casework.value.validate() {
+            bail!("{e} (from {})", self.casework.source);
         }
         for (name, setting) in [
             ("documents.bureau", &self.documents.bureau),
@@ -826,6 +843,31 @@ pub fn default_file_text() -> String {
 # Connections served at once; further clients wait until one ends.
 # max_connections = {DEFAULT_MAX_CONNECTIONS}
 
+[casework]
+# Time limits of the procedure (../spec/casework.md). A limit is applied when a clue is
+# dispatched or a case opened and stored as a date: changing one moves no deadline already set.
+# Working days to verify a clue, and the one extension of that limit.
+# verify_working_days = 15
+# verify_extension_working_days = 15
+# Days from opening a case to its decision, and an extension with approval.
+# decide_days = 90
+# decide_extension_days = 30
+# Days of a grouping window: a site's findings of one category group within one window feed
+# one clue.
+# group_window_days = 30
+# The bureau's case number prefix: <prefix>〔<year>〕<serial>号.
+# case_number_prefix = "南市监网案"
+# Public holidays and the weekend days that are working days (调休), YYYY-MM-DD.
+# holidays = []
+# workdays = []
+
+# Working days a district has to answer a dispatched clue, by severity.
+[casework.dispatch_working_days]
+# critical = 1
+# high = 3
+# medium = 10
+# low = 15
+
 [documents]
 # Casework documents (rectification notices, warning letters, referral letters, case-file
 # covers). Their templates are in templates/documents/ in this directory, written on first use
@@ -979,6 +1021,37 @@ mod tests {
                 "{text}"
             );
         }
+    }
+
+    #[test]
+    fn the_casework_table_sets_limits_and_refuses_unknown_keys() {
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(c.casework.value, casework::Limits::default());
+        let c = load(
+            Some("[casework]\nverify_working_days = 10\nholidays = [\"2024-10-01\"]\n\n[casework.dispatch_working_days]\nhigh = 2\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(c.casework.value.verify_working_days, 10);
+        assert_eq!(c.casework.value.dispatch_working_days.high, 2);
+        assert_eq!(c.casework.value.dispatch_working_days.low, 15);
+        assert_eq!(c.casework.value.holidays.len(), 1);
+        assert!(matches!(c.casework.source, Source::File(_)));
+        let e = load(
+            Some("[casework]\nverify_days = 1\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("verify_days"), "{e:#}");
+        let e = load(
+            Some("[casework]\ndecide_days = 0\n"),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("decide_days"), "{e:#}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! arguments into calls of the library crates; what several share (the configuration, the
 //! crawler's and the sweep's settings, the actor of a custody entry) is here.
 
+mod case;
 mod clue;
 mod config;
 mod demo;
@@ -53,6 +54,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::eval(args),
         Command::Evidence(cmd) => evidence::evidence(&ctx, cmd).await,
         Command::Clue(cmd) => clue::clue(&ctx, cmd).await,
+        Command::Case(cmd) => case::case(&ctx, cmd).await,
         Command::Log(cmd) => log::log(&ctx, cmd).await,
         Command::Discovered(cmd) => discovered::discovered(&ctx, cmd).await,
         Command::Export(args) => export::export(&ctx, args).await,
@@ -60,7 +62,6 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => config::config(&ctx, cmd),
         Command::User(cmd) => user::user(&ctx, cmd).await,
         Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
-        Command::Case(CaseCommand::Document(args)) => document::document(&ctx, args).await,
     }
 }
 

@@ -3,6 +3,7 @@
 mod api;
 mod browser;
 mod capture;
+mod casework;
 mod cli;
 mod config;
 mod custody;

@@ -149,6 +149,9 @@ pub(crate) async fn create(
         ClueError::MixedSites { site, other, .. } => WebError::BadRequest(format!(
             "所选发现须属于同一网站（网站 #{site} 与 #{other}）"
         )),
+        ClueError::Store(store::StoreError::Conflict(_)) => {
+            WebError::Conflict("所选发现已在一条未办结的线索中".into())
+        }
         ClueError::Store(e) => WebError::Store(e),
     })?;
     Ok(Redirect::to(&format!("/clues/{id}/record")).into_response())

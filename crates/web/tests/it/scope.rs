@@ -551,6 +551,31 @@ async fn another_districts_ids_in_a_form_change_nothing() {
         .await
         .unwrap()
         .is_empty());
+    // A finding feeds one open clue at most: the casino's own clue is closed first.
+    let own = store
+        .list_clues(
+            Scope::City,
+            &store::ClueFilter {
+                site_id: Some(f.finding.site_id),
+                ..store::ClueFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    for c in own.iter().filter(|c| c.state.is_open()) {
+        store
+            .close_clue(
+                c.id,
+                c.state,
+                &store::ClueClosing::NotVerified {
+                    reason: domain::NotVerifiedReason::NoViolation,
+                    note: None,
+                },
+                &store::Actor::system("test"),
+            )
+            .await
+            .unwrap();
+    }
     let got = post_form(
         &fx.router,
         "/clues",
