@@ -51,7 +51,7 @@ pub enum Command {
     /// Clues: findings of one site grouped and handed on for work.
     #[command(subcommand)]
     Clue(ClueCommand),
-    /// Cases opened from clues: open, list, show, advance, outcomes, reopen.
+    /// Cases opened from clues: open, list, show, advance, outcomes, reopen, documents.
     #[command(subcommand)]
     Case(CaseCommand),
     /// The transparency log of every stored WARC record: checkpoints and proofs.
@@ -519,6 +519,11 @@ pub enum CaseCommand {
         #[arg(long)]
         reason: String,
     },
+    /// Writes a document of a case — rectification (责令改正通知书), warning (警示函), referral
+    /// (案件移送函) or cover (案卷封面) — from the templates in DATA/templates/documents/, with
+    /// each of its clues' evidence exported as a signed WACZ (logged in the chain of custody)
+    /// and named with its SHA-256 in the document.
+    Document(DocumentArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -841,4 +846,37 @@ pub struct EvalArgs {
     /// Print every false positive and false negative on stderr.
     #[arg(long)]
     pub show_errors: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("form").required(true).args(["pdf", "html", "bundle"])))]
+pub struct DocumentArgs {
+    /// The case id.
+    pub id: i64,
+    /// rectification, warning, referral or cover.
+    #[arg(value_parser = parse_document_kind)]
+    pub kind: documents::DocumentKind,
+    /// The PDF (printed through Chromium); the packages are written beside it.
+    #[arg(long)]
+    pub pdf: bool,
+    /// The HTML document; the packages are written beside it.
+    #[arg(long)]
+    pub html: bool,
+    /// One ZIP: the PDF, the packages and a manifest of their SHA-256s.
+    #[arg(long)]
+    pub bundle: bool,
+    /// The file to write; each package is `<its stem>-clue-<id>.wacz` in the same directory.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Why, for the chain of custody (by default: the document's title).
+    #[arg(long)]
+    pub reason: Option<String>,
+    /// The browser that prints (by default `chromium` on PATH, or WANGJIAN_CHROMIUM).
+    #[arg(long, value_name = "PATH")]
+    pub browser: Option<PathBuf>,
+}
+
+fn parse_document_kind(s: &str) -> Result<documents::DocumentKind, String> {
+    s.parse()
+        .map_err(|_| "expected rectification, warning, referral or cover".to_string())
 }

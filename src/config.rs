@@ -55,6 +55,7 @@ struct FileConfig {
     /// `max_attachment_mb` and the keys of [`casework::Limits`] (read in [`FileCasework::read`]).
     casework: Option<toml::Table>,
     schedule: Option<FileSchedule>,
+    documents: Option<FileDocuments>,
 }
 
 /// The `[casework]` table: the attachment size (a setting like the others, with a source and
@@ -105,6 +106,15 @@ struct FileSchedule {
     city_sweep: Option<String>,
     rechecks: Option<String>,
     timezone_offset_hours: Option<i32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDocuments {
+    bureau: Option<String>,
+    rectification_prefix: Option<String>,
+    warning_prefix: Option<String>,
+    referral_prefix: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -202,6 +212,32 @@ pub struct Config {
     /// Casework's time limits and working-day calendar (the `[casework]` table; the file
     /// only, no environment variables: lists of dates do not fit one).
     pub casework: Setting<casework::Limits>,
+    /// The casework documents' issuing bureau and number prefixes.
+    pub documents: DocumentsConfig,
+}
+
+/// The `[documents]` table: who issues casework documents and how they are numbered
+/// (`documents::DocumentSettings`).
+#[derive(Debug, Clone)]
+pub struct DocumentsConfig {
+    /// The issuing bureau (发文机关).
+    pub bureau: Setting<String>,
+    /// 文号 prefixes of rectification notices, warning letters and referral letters.
+    pub rectification_prefix: Setting<String>,
+    pub warning_prefix: Setting<String>,
+    pub referral_prefix: Setting<String>,
+}
+
+impl DocumentsConfig {
+    /// The settings the documents are made with.
+    pub fn settings(&self) -> documents::DocumentSettings {
+        documents::DocumentSettings {
+            bureau: self.bureau.value.clone(),
+            rectification_prefix: self.rectification_prefix.value.clone(),
+            warning_prefix: self.warning_prefix.value.clone(),
+            referral_prefix: self.referral_prefix.value.clone(),
+        }
+    }
 }
 
 /// The `Host` values of `console.hosts`: in the file a list of strings, in the environment
@@ -267,6 +303,7 @@ impl fmt::Debug for Config {
             .field("city_sweep", &self.city_sweep.value)
             .field("rechecks", &self.rechecks.value)
             .field("timezone_offset_hours", &self.timezone_offset_hours.value)
+            .field("documents", &self.documents.settings())
             .finish()
     }
 }
@@ -292,6 +329,8 @@ impl Config {
         let console = parsed.console.unwrap_or_default();
         let casework = FileCasework::read(parsed.casework, &file)?;
         let schedule = parsed.schedule.unwrap_or_default();
+        let docs = parsed.documents.unwrap_or_default();
+        let doc_defaults = documents::DocumentSettings::default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
             let mut s = optional(s);
@@ -473,6 +512,27 @@ impl Config {
                     source: Source::Default,
                 },
             },
+            documents: DocumentsConfig {
+                bureau: layer.pick("documents.bureau", None, docs.bureau, doc_defaults.bureau)?,
+                rectification_prefix: layer.pick(
+                    "documents.rectification_prefix",
+                    None,
+                    docs.rectification_prefix,
+                    doc_defaults.rectification_prefix,
+                )?,
+                warning_prefix: layer.pick(
+                    "documents.warning_prefix",
+                    None,
+                    docs.warning_prefix,
+                    doc_defaults.warning_prefix,
+                )?,
+                referral_prefix: layer.pick(
+                    "documents.referral_prefix",
+                    None,
+                    docs.referral_prefix,
+                    doc_defaults.referral_prefix,
+                )?,
+            },
             file,
             file_exists,
         })
@@ -557,6 +617,19 @@ impl Config {
         }
         if let Err(e) = self.casework.value.validate() {
             bail!("{e} (from {})", self.casework.source);
+        }
+        for (name, setting) in [
+            ("documents.bureau", &self.documents.bureau),
+            (
+                "documents.rectification_prefix",
+                &self.documents.rectification_prefix,
+            ),
+            ("documents.warning_prefix", &self.documents.warning_prefix),
+            ("documents.referral_prefix", &self.documents.referral_prefix),
+        ] {
+            if setting.value.trim().is_empty() {
+                bail!("{name} must not be empty (from {})", setting.source);
+            }
         }
         if let Some(ua) = &self.user_agent.value {
             if ua.chars().any(|c| c.is_control() || !c.is_ascii()) {
@@ -704,6 +777,26 @@ impl Config {
                 "schedule.timezone_offset_hours",
                 self.timezone_offset_hours.value.to_string(),
                 &self.timezone_offset_hours.source,
+            ),
+            (
+                "documents.bureau",
+                q(&self.documents.bureau.value),
+                &self.documents.bureau.source,
+            ),
+            (
+                "documents.rectification_prefix",
+                q(&self.documents.rectification_prefix.value),
+                &self.documents.rectification_prefix.source,
+            ),
+            (
+                "documents.warning_prefix",
+                q(&self.documents.warning_prefix.value),
+                &self.documents.warning_prefix.source,
+            ),
+            (
+                "documents.referral_prefix",
+                q(&self.documents.referral_prefix.value),
+                &self.documents.referral_prefix.source,
             ),
         ];
         let mut out = format!(
@@ -926,6 +1019,19 @@ pub fn default_file_text() -> String {
 # high = 3
 # medium = 10
 # low = 15
+
+[documents]
+# Casework documents (rectification notices, warning letters, referral letters, case-file
+# covers). Their templates are in templates/documents/ in this directory, written on first use
+# and never overwritten: edit them there.
+# The issuing bureau, printed at the head of each document and above its date.
+# bureau = "南宁市市场监督管理局"
+
+# Document number prefixes: a number is <prefix>〔<year>〕<serial>号 with the year and serial of
+# the case number (a cover carries the case number itself).
+# rectification_prefix = "南市监网责改"
+# warning_prefix = "南市监网警"
+# referral_prefix = "南市监网移"
 "#
     )
 }
@@ -1098,6 +1204,35 @@ mod tests {
         )
         .unwrap_err();
         assert!(format!("{e:#}").contains("decide_days"), "{e:#}");
+    }
+
+    #[test]
+    fn document_settings_come_from_the_file_and_the_environment() {
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(
+            c.documents.settings(),
+            documents::DocumentSettings::default()
+        );
+        let c = load(
+            Some("[documents]\nbureau = \"青秀区市场监督管理局\"\nwarning_prefix = \"青市监警\"\n"),
+            &[("WANGJIAN_DOCUMENTS_REFERRAL_PREFIX", "青市监移")],
+            &Flags::default(),
+        )
+        .unwrap();
+        let s = c.documents.settings();
+        assert_eq!(s.bureau, "青秀区市场监督管理局");
+        assert_eq!(s.warning_prefix, "青市监警");
+        assert_eq!(s.referral_prefix, "青市监移");
+        assert_eq!(s.rectification_prefix, "南市监网责改");
+        assert!(matches!(c.documents.bureau.source, Source::File(_)));
+        assert!(c.show().contains("documents.bureau"));
+        for (file, key) in [
+            ("[documents]\nseal = \"x\"\n", "seal"),
+            ("[documents]\nbureau = \" \"\n", "documents.bureau"),
+        ] {
+            let e = load(Some(file), &[], &Flags::default()).unwrap_err();
+            assert!(format!("{e:#}").contains(key), "{file}: {e:#}");
+        }
     }
 
     #[test]

@@ -167,6 +167,7 @@ pub async fn case(ctx: &Ctx, cmd: CaseCommand) -> anyhow::Result<ExitCode> {
             let to = casework::reopen(store, Scope::City, CaseId(id), &reason, &by).await?;
             println!("case {id}: {to}");
         }
+        CaseCommand::Document(args) => return super::document::document(ctx, args).await,
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,6 +9,7 @@ mod config;
 mod demo;
 mod demo_month;
 mod discovered;
+mod document;
 mod eval;
 mod evidence;
 mod export;

@@ -137,6 +137,11 @@ pub async fn serve_on(
         people: people::Policy::default(),
         transport,
         export: Some(super::export_config(ctx)),
+        documents: Some(web::DocumentsSettings {
+            templates: documents::Templates::open(&data.root)?,
+            settings: ctx.config.documents.settings(),
+            browser: capture.browser.clone(),
+        }),
         capture: Some(capture),
         inspections: Some(web::InspectionSettings {
             attachments_dir: data.attachments(),

@@ -1,6 +1,7 @@
 //! Casework from the command line: a clue of a demo's findings dispatched and answered, a case
 //! opened, worked through its stages with an outcome of every kind, listed as JSON Lines;
-//! every refusal fails with its cause and changes nothing; the `[casework]` table is checked.
+//! every refusal fails with its cause and changes nothing; the `[casework]` table is checked;
+//! the rectification notice printed with its clue's package.
 
 use crate::{run, stdout, wangjian};
 use serde_json::Value;
@@ -270,6 +271,48 @@ fn a_clue_becomes_a_case_with_every_outcome() {
     assert!(!penalty["legal_basis"].as_str().unwrap().is_empty());
     let shown = json_lines(&ok(dir, &["case", "show", &cid, "--format", "json"]));
     assert_eq!(shown[0]["clues"], serde_json::json!([clue]));
+
+    // The rectification notice as a PDF printed through Chromium, its clue's package beside
+    // it, named in it with its SHA-256; the package verifies like any export.
+    let pdf = dir.join("notice.pdf");
+    let out = ok(
+        dir,
+        &[
+            "case",
+            "document",
+            &cid,
+            "rectification",
+            "--pdf",
+            "-o",
+            pdf.to_str().unwrap(),
+        ],
+    );
+    assert!(out.contains("责令改正通知书"), "{out}");
+    let wacz = dir.join(format!("notice-clue-{clue}.wacz"));
+    let sums = std::process::Command::new("sha256sum")
+        .arg(&wacz)
+        .output()
+        .unwrap();
+    let sha = String::from_utf8_lossy(&sums.stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(out.contains(&format!("sha256:{sha}")), "{out}");
+    let text = std::process::Command::new("pdftotext")
+        .args(["-enc", "UTF-8"])
+        .arg(&pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext is needed: apt-get install poppler-utils");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("责令改正通知书"), "{text}");
+    assert!(
+        text.contains(cases[0]["number"].as_str().unwrap()),
+        "{text}"
+    );
+    assert!(text.contains(&sha), "{text}");
+    ok(dir, &["evidence", "verify", wacz.to_str().unwrap()]);
 
     // Decided; closing waits for the re-check; reopening goes back to investigation.
     ok(dir, &["case", "advance", &cid]);

@@ -433,3 +433,40 @@ fn an_import_that_rejects_every_row_fails_and_names_the_reject_file() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("every row (2) was rejected"), "{err}");
 }
+
+#[test]
+fn a_case_document_refuses_a_missing_case_and_a_bad_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = dir.path().join("notice.html");
+    let out = run(wangjian(dir.path())
+        .args(["case", "document", "99", "warning", "--html", "-o"])
+        .arg(&output));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no case 99"), "{err}");
+    assert!(!output.exists());
+    // The templates are in the data directory, for the bureau to edit.
+    for name in [
+        "rectification.html",
+        "warning.html",
+        "referral.html",
+        "cover.html",
+    ] {
+        assert!(dir.path().join("templates/documents").join(name).is_file());
+    }
+    let out = run(wangjian(dir.path())
+        .args(["case", "document", "99", "notice", "--pdf", "-o"])
+        .arg(&output));
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("rectification, warning, referral or cover"),
+        "{err}"
+    );
+    // One form must be chosen.
+    let out = run(wangjian(dir.path())
+        .args(["case", "document", "99", "cover", "-o"])
+        .arg(&output));
+    assert!(!out.status.success());
+    assert!(!output.exists());
+}

@@ -13,6 +13,7 @@
 pub mod calendar;
 pub mod cases;
 pub mod clues;
+pub mod documents;
 pub mod error;
 pub mod inspection;
 pub mod limits;

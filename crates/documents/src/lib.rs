@@ -15,6 +15,7 @@ mod bundle;
 mod data;
 mod kind;
 mod render;
+mod settings;
 
 pub use bundle::{
     sha256_file, write_bundle, Bundle, BundleError, BundleFile, BundleInput, Manifest,
@@ -26,3 +27,4 @@ pub use data::{
 };
 pub use kind::{DocumentKind, UnknownKind};
 pub use render::{render_source, DocumentError, TemplateProblem, Templates, TEMPLATES_SUBDIR};
+pub use settings::DocumentSettings;

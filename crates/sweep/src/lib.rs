@@ -21,6 +21,7 @@
 pub mod capture;
 pub mod checkpoint;
 pub mod discover;
+pub mod documents;
 mod error;
 pub mod export;
 pub mod index;

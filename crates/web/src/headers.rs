@@ -1,6 +1,7 @@
 //! Headers every response carries, and the request id that ties a logged error to the page a
 //! user saw. Owns the Content-Security-Policy: no scripts, no inline styles, no frames, forms
-//! only to this origin, and `Cache-Control: no-store` on evidence and API responses (records
+//! only to this origin (a handler may set a stricter-in-kind policy of its own: a casework
+//! document allows its inline styles and nothing else, `pages::documents`), and `Cache-Control: no-store` on evidence and API responses (records
 //! and their custody trail must not linger in a browser's or a proxy's cache). Nothing here
 //! looks at what a handler returned beyond adding headers.
 
@@ -44,10 +45,10 @@ pub(crate) async fn security(req: Request, next: Next) -> Response {
     let span = tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path());
     let mut res = REQUEST_ID.scope(id, next.run(req)).instrument(span).await;
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
-    );
+    // A handler may set a policy of its own (a casework document's inline styles); every
+    // other response gets the strict one.
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CONTENT_SECURITY_POLICY));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

@@ -106,6 +106,8 @@ pub struct AppState {
     /// The time limits of casework (the `[casework]` table): deadlines the console's clue and
     /// case forms set are counted with them.
     pub casework: casework::Limits,
+    /// How casework documents are made (`None`: documents answer 503).
+    pub documents: Option<DocumentsSettings>,
 }
 
 /// Where the console keeps and finds field inspections' photos and scans.
@@ -114,6 +116,15 @@ pub struct InspectionSettings {
     /// The data directory's `attachments/` (bytes under their SHA-256).
     pub attachments_dir: PathBuf,
     pub limits: casework::inspection::AttachmentLimits,
+}
+
+/// How the console makes a case's documents: the data directory's templates, the issuing
+/// bureau and numbering, and the browser that prints (or why there is none).
+#[derive(Debug, Clone)]
+pub struct DocumentsSettings {
+    pub templates: documents::Templates,
+    pub settings: documents::DocumentSettings,
+    pub browser: Result<crawl::browser::BrowserConfig, String>,
 }
 
 /// How the console takes an evidence capture: the sweep's settings (crawler, evidence and log
@@ -214,6 +225,7 @@ pub fn router(state: AppState) -> Router {
             "/attachments/{id}/download",
             post(pages::inspections::download),
         )
+        .route("/cases/{id}/documents/{kind}", post(pages::documents::make))
         .route("/api/sites/{id}/record", get(pages::record::json))
         .route(
             "/campaigns",

@@ -3,6 +3,8 @@
 //! stage and kind of outcome, a rectification re-checked (not compliant, then compliant),
 //! and every refusal changing nothing.
 
+mod documents;
+
 use casework::*;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use domain::{

@@ -2,6 +2,7 @@
 
 mod capture;
 mod cloaking;
+mod documents;
 mod gzip;
 mod hostile;
 mod recrawl;

@@ -8,6 +8,7 @@ pub(crate) mod cases;
 pub(crate) mod clues;
 pub(crate) mod dashboard;
 pub(crate) mod discovered;
+pub(crate) mod documents;
 pub(crate) mod entities;
 pub(crate) mod evidence;
 pub(crate) mod findings;

@@ -197,7 +197,7 @@ fn safe_name(name: &str) -> String {
 }
 
 /// An export's failure as the person is told it.
-fn export_error(e: ExportError) -> WebError {
+pub(crate) fn export_error(e: ExportError) -> WebError {
     match e {
         ExportError::Selection(SelectionError::NoSite(s)) => {
             WebError::NotFound(format!("网站 {s}"))

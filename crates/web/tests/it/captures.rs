@@ -138,6 +138,7 @@ async fn world() -> World {
         inspections: None,
         schedule: None,
         casework: casework::Limits::default(),
+        documents: None,
     };
     World {
         _server: server,

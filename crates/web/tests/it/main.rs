@@ -9,6 +9,7 @@ mod campaigns;
 mod captures;
 mod cases;
 mod custody;
+mod documents;
 mod evidence_page;
 mod exports;
 mod forms;
@@ -308,6 +309,7 @@ pub async fn fixture() -> Fixture {
         }),
         schedule: None,
         casework: casework::Limits::default(),
+        documents: None,
     };
     let (router, csrf, cookie) =
         logged_in_with_cookie(&state, "supervisor", Role::Supervisor, &[]).await;

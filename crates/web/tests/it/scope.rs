@@ -163,6 +163,11 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/outcomes/{id}/unlist",
         Object::Outcome,
     ),
+    (
+        Method::Post(&[("format", "html")]),
+        "/cases/{id}/documents/{kind}",
+        Object::Case,
+    ),
 ];
 
 /// Routes whose step needs a permission a district's inspector lacks (the city's dispatch,
@@ -249,7 +254,20 @@ fn assert_done(what: &str, got: &Got) {
 /// settings; `captures.rs` confirms over a real simulated web).
 #[track_caller]
 fn assert_found(path: &str, what: &str, got: &Got) {
-    if path == "/captures/{id}/confirm" {
+    if path == "/cases/{id}/documents/{kind}" {
+        // Found, and then refused: this fixture's console makes no documents.
+        assert_eq!(
+            got.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{what}: {}",
+            got.body
+        );
+        assert!(
+            got.body.contains("本控制台未配置文书模板"),
+            "{what}: {}",
+            got.body
+        );
+    } else if path == "/captures/{id}/confirm" {
         assert_eq!(
             got.status,
             StatusCode::SERVICE_UNAVAILABLE,
@@ -676,7 +694,9 @@ async fn another_districts_ids_are_not_found_on_every_route_that_takes_one() {
     for &(method, path, object) in ID_ROUTES {
         let uri = |o: &Objects| {
             let id = o.id(object).to_string();
-            path.replace("{id}", &id).replace("{fetch_id}", &id)
+            path.replace("{id}", &id)
+                .replace("{fetch_id}", &id)
+                .replace("{kind}", "cover")
         };
         let got = ask(&inspector, &csrf, method, &uri(&casino)).await;
         assert_eq!(
@@ -728,7 +748,10 @@ async fn another_districts_ids_in_a_form_change_nothing() {
     for (method, path, object) in ID_ROUTES {
         if let Method::Post(_) = method {
             let id = casino.id(*object).to_string();
-            let uri = path.replace("{id}", &id).replace("{fetch_id}", &id);
+            let uri = path
+                .replace("{id}", &id)
+                .replace("{fetch_id}", &id)
+                .replace("{kind}", "cover");
             let got = ask(&inspector, &csrf, *method, &uri).await;
             assert_eq!(got.status, StatusCode::NOT_FOUND, "{path}: {}", got.body);
             assert_no_casino(path, &got);
