@@ -291,6 +291,8 @@ struct CasePage {
     min_due: String,
     may_extend: bool,
     may_reopen: bool,
+    /// The documents the viewer may make (`/cases/{id}/documents/{kind}`): code and title.
+    documents: Vec<Opt>,
 }
 
 /// The case `raw` names, in the viewer's scope (404 otherwise).
@@ -391,6 +393,17 @@ pub(crate) async fn page(
         may_extend: may_approve
             && matches!(c.stage, CaseStage::Registered | CaseStage::Investigating),
         may_reopen: may_approve && matches!(c.stage, CaseStage::Decided | CaseStage::Closed),
+        documents: match session
+            && app.documents.is_some()
+            && viewer.may(domain::Permission::Casework)
+            && viewer.may(domain::Permission::Export)
+        {
+            true => documents::DocumentKind::ALL
+                .iter()
+                .map(|k| Opt::new(k.code(), k.title(), ""))
+                .collect(),
+            false => Vec::new(),
+        },
         c: CaseRow::new(&app, &c, outcomes.len()),
     })
 }

@@ -170,6 +170,13 @@ async fn a_cases_documents_come_with_their_logged_packages() {
     let (router, csrf) = logged_in(&state, "doc-inspector", Role::Inspector, &["450103"]).await;
     let base = format!("/cases/{case}/documents");
 
+    // The case page offers every document, to read or to download.
+    let page = crate::get(&router, &format!("/cases/{case}")).await.ok();
+    for kind in documents::DocumentKind::ALL {
+        let action = format!("action=\"{base}/{}\"", kind.code());
+        assert!(page.body.contains(&action), "{action}: {}", page.body);
+    }
+
     // The cover as HTML: its own policy, the case, the evidence, the package it names.
     let got = post_form(
         &router,
