@@ -38,11 +38,8 @@ pub async fn month(
         .date_naive();
     let xingning = DistrictCode::parse(XINGNING)?;
     let district = Scope::district(xingning);
-    let (one, two) = (
-        inspector(store.as_ref(), "xingning1").await?,
-        inspector(store.as_ref(), "xingning2").await?,
-    );
-    let officers = [one.name.clone(), two.name.clone()];
+    let one = inspector(store.as_ref(), "xingning1").await?;
+    let officers = ["xingning1".to_string(), "xingning2".to_string()];
 
     // Clues the first sweep dispatched to 兴宁区, one per site.
     let mut clues = store

@@ -112,11 +112,22 @@ impl Drop for Console {
     }
 }
 
-/// Makes a clue of the first finding of the list (so that clues have rows to test).
+/// The first finding of the list, which the sweep grouped into a clue (so that clues have rows
+/// to test).
 fn clue_of_first_finding(dir: &Path, findings: &[Value]) -> Value {
     let first = findings.first().expect("the demo has findings");
-    let out = run(wangjian(dir).args(["clue", "create", "--finding", &first["id"].to_string()]));
+    let out = run(wangjian(dir).args(["clue", "list", "--format", "json"]));
     assert!(out.status.success());
+    assert!(
+        stdout(&out).lines().any(|l| {
+            let c: Value = serde_json::from_str(l).unwrap();
+            c["findings"]
+                .as_array()
+                .is_some_and(|f| f.contains(&first["id"]))
+        }),
+        "a clue holds finding {}",
+        first["id"]
+    );
     first.clone()
 }
 

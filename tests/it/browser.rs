@@ -135,16 +135,26 @@ impl Console {
     /// `wangjian demo --sites 16` serving: simweb stays up while the console runs, so that a
     /// confirmed capture can fetch its page (the console listens on a free loopback port).
     fn start_demo() -> Console {
+        Console::start_demo_with(&[])
+    }
+
+    /// [`Console::start_demo`] with settings from the environment (`WANGJIAN_*`).
+    fn start_demo_with(env: &[(&str, &str)]) -> Console {
         let dir = tempfile::tempdir().unwrap();
-        Console::serving(dir, &["demo", "--sites", "16"])
+        Console::serving_with(dir, &["demo", "--sites", "16"], env)
     }
 
     /// Runs `wangjian ARGS` on `dir` (stderr to a log there) until its `console: URL` line.
     fn serving(dir: tempfile::TempDir, args: &[&str]) -> Console {
+        Console::serving_with(dir, args, &[])
+    }
+
+    fn serving_with(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Console {
         let data = dir.path();
         let log = std::fs::File::create(data.join("console.log")).unwrap();
         let mut child = wangjian(data)
             .args(args)
+            .envs(env.iter().copied())
             .env("WANGJIAN_LISTEN", "127.0.0.1:0")
             .stdout(Stdio::piped())
             .stderr(log)
@@ -427,7 +437,7 @@ async fn the_console_in_a_browser_scopes_triages_makes_clues_and_refuses() {
     let driver = Driver::start();
     let b = Browser::start(&driver, &console.base).await;
 
-    let seen = inspector_scope_triage_and_clue(&b).await;
+    let seen = inspector_scope_triage_and_clue(&b, &console).await;
     form_without_its_token_is_refused(&b, seen.confirmed, seen.clue[0]).await;
     b.logout().await;
     auditor_reads_but_cannot_triage(&b, &console, &seen).await;
@@ -448,7 +458,7 @@ struct Seen {
 
 /// An inspector of 兴宁区 logs in through the form, sees only 兴宁区's findings, confirms one and
 /// makes a clue of two findings of one site.
-async fn inspector_scope_triage_and_clue(b: &Browser) -> Seen {
+async fn inspector_scope_triage_and_clue(b: &Browser, console: &Console) -> Seen {
     // Not logged in: the console sends the browser to the login form, which comes back.
     b.goto("/findings").await;
     assert!(b.path().await.starts_with("/login"), "{}", b.path().await);
@@ -497,6 +507,43 @@ async fn inspector_scope_triage_and_clue(b: &Browser) -> Seen {
         b.page_text().await.contains("页面含绝对化用语，属实"),
         "the reason is shown"
     );
+
+    // The sweep grouped the findings into clues dispatched to 兴宁区: the district answers
+    // those holding the pair "not verified" (insufficient evidence), which frees the findings
+    // for a clue of the inspector's own.
+    let out = run(wangjian(console.data()).args([
+        "clue",
+        "list",
+        "--state",
+        "dispatched",
+        "--format",
+        "json",
+    ]));
+    assert!(out.status.success());
+    let mut holding: Vec<i64> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|c| {
+            c["findings"]
+                .as_array()
+                .is_some_and(|f| f.iter().any(|f| pair.contains(&f.as_i64().unwrap())))
+        })
+        .map(|c| c["id"].as_i64().unwrap())
+        .collect();
+    holding.dedup();
+    assert!(!holding.is_empty(), "the sweep's clues hold the pair");
+    for c in holding {
+        b.goto(&format!("/clues/{c}")).await;
+        b.check("answer", "not_verified").await;
+        b.script(
+            "document.querySelector('select[name=reason]').value = 'insufficient_evidence'; \
+             return true;",
+        )
+        .await;
+        b.click_button("提交反馈").await;
+        let text = b.page_text().await;
+        assert!(text.contains("不予立案"), "clue {c}: {text}");
+    }
 
     // A clue from two selected findings of one site, on the page that lists them.
     b.goto(&format!(
@@ -726,4 +773,140 @@ async fn two_inspectors_take_an_evidence_capture_in_two_browsers() {
     );
     one.close().await;
     two.close().await;
+}
+
+/// The casework path in the browser, as a district lives it: the sweep's findings were grouped
+/// into a clue and dispatched to 兴宁区; its inspector verifies it and opens a case with a
+/// colleague, orders the page corrected by today; the console's scheduler (re-checks every
+/// minute here) re-crawls the ordered page over simweb, whose site did not correct it: not
+/// compliant. A penalty is decided, the rectification notice is read and printed to PDF (its
+/// text checked with `pdftotext`), and the case is closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_finding_becomes_a_closed_case_through_a_scheduled_recheck() {
+    let console = Console::start_demo_with(&[
+        ("WANGJIAN_SCHEDULE_RECHECKS", "* * * * *"),
+        ("WANGJIAN_SCHEDULE_CITY_SWEEP", ""),
+    ]);
+    console.add_user("first", "inspector", &[XINGNING]);
+    console.add_user("second", "inspector", &[XINGNING]);
+    // Finding → clue → dispatched to 兴宁区, by the sweep.
+    let out = run(wangjian(console.data()).args([
+        "clue",
+        "list",
+        "--state",
+        "dispatched",
+        "--format",
+        "json",
+    ]));
+    assert!(out.status.success());
+    // One of 兴宁区's, preferably of advertising (words on the page, which a re-check reads
+    // again as the sweep did).
+    let clues: Vec<Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|c| c["district"] == XINGNING && c["case_id"].is_null())
+        .collect();
+    let clue = clues
+        .iter()
+        .find(|c| c["group_key"].as_str().is_some_and(|k| k.contains(":ad:")))
+        .or(clues.first())
+        .expect("a clue the sweep dispatched to 兴宁区");
+    let clue_id = clue["id"].as_i64().unwrap();
+
+    let driver = Driver::start();
+    let b = Browser::start(&driver, &console.base).await;
+    b.login("first", PASSWORD).await;
+    b.goto("/clues?state=dispatched").await;
+    let text = b.page_text().await;
+    assert!(text.contains("兴宁区") && text.contains("已派发"), "{text}");
+    b.goto(&format!("/clues/{clue_id}")).await;
+    let url = b
+        .script("return document.querySelector('td.url').textContent.trim();")
+        .await
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(url.starts_with("http://"), "{url}");
+
+    // The district verifies it and opens a case with two officers.
+    b.check("answer", "verified").await;
+    b.click_button("提交反馈").await;
+    b.script(
+        "document.querySelectorAll('input[name=officer]').forEach(i => { \
+         i.checked = i.value === 'first' || i.value === 'second'; }); return true;",
+    )
+    .await;
+    b.click_button("立案").await;
+    let case_path = b.path().await;
+    assert!(
+        case_path.starts_with("/cases/"),
+        "{case_path}: {}",
+        b.page_text().await
+    );
+    let case_id: i64 = case_path["/cases/".len()..].parse().unwrap();
+    b.click_button("进入下一阶段：调查").await;
+
+    // A rectification order due today, for the page the finding was on.
+    b.script(
+        "const d = document.querySelector('input[name=due]'); d.value = d.min; return d.value;",
+    )
+    .await;
+    b.fill("urls", &url).await;
+    b.click_button("录入责令整改").await;
+    let text = b.page_text().await;
+    assert!(text.contains("责令整改") && text.contains(&url), "{text}");
+
+    // The console's scheduler re-checks it within the next minutes: still there.
+    let mut text = String::new();
+    for _ in 0..600 {
+        b.goto(&case_path).await;
+        text = b.page_text().await;
+        if text.contains("复查不合格") || text.contains("复查合格") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    assert!(text.contains("复查不合格"), "{text}");
+
+    // A penalty with a fine; the case is decided.
+    b.fill("decision_no", "南市监网罚〔2026〕9号").await;
+    b.fill("fine", "5000.00").await;
+    b.click_button("录入行政处罚").await;
+    let text = b.page_text().await;
+    assert!(text.contains("5,000.00 元"), "{text}");
+    b.click_button("进入下一阶段：决定").await;
+    assert!(b.page_text().await.contains("决定"));
+
+    // The rectification notice, read in the console, then printed to PDF.
+    b.click_button("查看").await;
+    let text = b.page_text().await;
+    assert!(text.contains("责令改正通知书"), "{text}");
+    let pdf = console.data().join("notice.pdf");
+    let out = run(wangjian(console.data()).args([
+        "case",
+        "document",
+        &case_id.to_string(),
+        "rectification",
+        "--pdf",
+        "-o",
+        pdf.to_str().unwrap(),
+    ]));
+    assert!(out.status.success(), "{out:?}");
+    let text = Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("责令改正通知书"), "{text}");
+
+    // Closed: every order re-checked, so nothing holds it.
+    b.goto(&case_path).await;
+    b.click_button("进入下一阶段：结案").await;
+    let text = b.page_text().await;
+    assert!(text.contains("结案"), "{text}");
+    assert!(b.button("进入下一阶段：结案").await.is_none(), "{text}");
+    let out = run(wangjian(console.data()).args(["case", "show", &case_id.to_string()]));
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("closed"), "{}", stdout(&out));
+    b.close().await;
 }

@@ -269,21 +269,19 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
             f
         })
     };
-    let out = run(wangjian(data).args([
-        "clue",
-        "create",
-        "--finding",
-        &finding.id.to_string(),
-        "--summary",
-        "首页疑似违法",
-    ]));
+    // The sweep grouped it into a clue.
+    let out = run(wangjian(data).args(["clue", "list", "--format", "json"]));
     assert!(out.status.success());
-    let text = stdout(&out);
-    let clue = text
-        .strip_prefix("clue ")
-        .and_then(|r| r.split(':').next())
-        .unwrap_or_else(|| panic!("{text}"))
-        .to_string();
+    let clue = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|c| {
+            c["findings"]
+                .as_array()
+                .is_some_and(|f| f.contains(&serde_json::json!(finding.id.0)))
+        })
+        .map(|c| c["id"].to_string())
+        .unwrap_or_else(|| panic!("no clue holds finding {}", finding.id));
     let out = run(wangjian(data)
         .args([
             "evidence",
