@@ -140,7 +140,7 @@ fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     let token = user_with_token(&data, "apitest", &["--role", "supervisor"]);
     let console = Console::start(&data);
     clue_of_first_finding(&data, &console.all(&token, "findings"));
-    assert_eq!(console.all(&token, "clues").len(), 1);
+    assert!(!console.all(&token, "clues").is_empty());
 
     let out = Command::new(tools.join("schemathesis"))
         .arg("run")
@@ -173,7 +173,7 @@ fn schemathesis_finds_no_server_error_and_no_answer_off_the_document() {
     );
     assert!(out.status.success(), "schemathesis failed:\n{text}");
     // It tested every operation of the document, and every case passed.
-    assert!(text.contains("Tested: 9"), "{text}");
+    assert!(text.contains("Tested: 16"), "{text}");
     let cases = text
         .lines()
         .find(|l| l.trim_end().ends_with(" passed") && l.contains(" generated, "))

@@ -844,7 +844,7 @@ async fn a_finding_becomes_a_closed_case_through_a_scheduled_recheck() {
         b.page_text().await
     );
     let case_id: i64 = case_path["/cases/".len()..].parse().unwrap();
-    b.click_button("进入下一阶段：调查").await;
+    b.click_button("进入下一阶段：调查中").await;
 
     // A rectification order due today, for the page the finding was on.
     b.script(
@@ -874,7 +874,7 @@ async fn a_finding_becomes_a_closed_case_through_a_scheduled_recheck() {
     b.click_button("录入行政处罚").await;
     let text = b.page_text().await;
     assert!(text.contains("5,000.00 元"), "{text}");
-    b.click_button("进入下一阶段：决定").await;
+    b.click_button("进入下一阶段：已决定").await;
     assert!(b.page_text().await.contains("决定"));
 
     // The rectification notice, read in the console, then printed to PDF.
@@ -901,10 +901,10 @@ async fn a_finding_becomes_a_closed_case_through_a_scheduled_recheck() {
 
     // Closed: every order re-checked, so nothing holds it.
     b.goto(&case_path).await;
-    b.click_button("进入下一阶段：结案").await;
+    b.click_button("进入下一阶段：已结案").await;
     let text = b.page_text().await;
     assert!(text.contains("结案"), "{text}");
-    assert!(b.button("进入下一阶段：结案").await.is_none(), "{text}");
+    assert!(b.button("进入下一阶段：已结案").await.is_none(), "{text}");
     let out = run(wangjian(console.data()).args(["case", "show", &case_id.to_string()]));
     assert!(out.status.success());
     assert!(stdout(&out).contains("closed"), "{}", stdout(&out));
