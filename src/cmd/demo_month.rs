@@ -284,7 +284,22 @@ pub async fn month(
         };
         match schedule::campaign::create(store.as_ref(), index.as_ref(), &input, &supervisor).await
         {
-            Ok(c) => eprintln!("demo: campaign {} {name}", c.id),
+            Ok(c) => {
+                // Its first sweep, by hand, so that its figures have records behind them.
+                let swept = schedule::sweep_by_hand(
+                    store.clone(),
+                    &scheduler.settings,
+                    &scheduler.config,
+                    Some(c.id),
+                    &supervisor,
+                )
+                .await?;
+                let pages: i64 = swept.iter().map(|s| s.pages).sum();
+                eprintln!(
+                    "demo: campaign {} {name}: {} sites, {pages} pages swept",
+                    c.id, c.sites
+                );
+            }
             Err(e) => eprintln!("demo: campaign {name} not created: {e}"),
         }
     }
