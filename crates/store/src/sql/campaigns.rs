@@ -59,36 +59,6 @@ fn run_from_row(r: &DbRow) -> Result<ScheduleRun> {
     })
 }
 
-/// Restricts a figure's rows to `scope`: `district` is the SQL expression of a row's district,
-/// `entity` of its entity.
-fn push_scope_on(q: &mut QueryBuilder<Db>, scope: &Scope, district: &str, entity: &str) {
-    match scope {
-        Scope::City => {}
-        Scope::Districts(ds) if ds.is_empty() => {
-            q.push(" AND 1 = 0");
-        }
-        Scope::Districts(ds) => {
-            q.push(format!(" AND {district} IN ("));
-            let mut list = q.separated(", ");
-            for d in ds.iter() {
-                list.push_bind(d.to_string());
-            }
-            q.push(")");
-        }
-        Scope::Entities(ids) if ids.is_empty() => {
-            q.push(" AND 1 = 0");
-        }
-        Scope::Entities(ids) => {
-            q.push(format!(" AND {entity} IN ("));
-            let mut list = q.separated(", ");
-            for id in ids.iter() {
-                list.push_bind(id.0);
-            }
-            q.push(")");
-        }
-    }
-}
-
 /// The records of one figure, as rows `figure, id, district, label, case_id, value` (the
 /// definitions are [`Figure`]'s docs).
 fn push_records(
@@ -150,7 +120,7 @@ fn push_records(
             q.push_bind(period.from);
             q.push(" AND c.created_at < ");
             q.push_bind(period.until);
-            push_scope_on(q, scope, "COALESCE(c.district, e.district)", "e.id");
+            push_scope_on(q, scope, CLUE_DISTRICT, "e.id");
         }
         Figure::FieldChecks => {
             q.push(

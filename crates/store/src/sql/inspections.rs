@@ -30,31 +30,7 @@ macro_rules! attachment_select {
 /// Appends the scope of inspections (the query names `inspections i`): a district scope by the
 /// inspection's own district, an evaluator's by its entity.
 pub(crate) fn push_inspection_scope(q: &mut QueryBuilder<Db>, scope: &Scope) {
-    match scope {
-        Scope::City => {}
-        Scope::Districts(ds) if ds.is_empty() => {
-            q.push(" AND 1 = 0");
-        }
-        Scope::Districts(ds) => {
-            q.push(" AND i.district IN (");
-            let mut list = q.separated(", ");
-            for d in ds.iter() {
-                list.push_bind(d.to_string());
-            }
-            q.push(")");
-        }
-        Scope::Entities(ids) if ids.is_empty() => {
-            q.push(" AND 1 = 0");
-        }
-        Scope::Entities(ids) => {
-            q.push(" AND i.entity_id IN (");
-            let mut list = q.separated(", ");
-            for id in ids.iter() {
-                list.push_bind(id.0);
-            }
-            q.push(")");
-        }
-    }
+    push_scope_on(q, scope, "i.district", "i.entity_id");
 }
 
 fn inspection_from_row(r: &DbRow) -> Result<Inspection> {
@@ -343,23 +319,7 @@ where
         "SELECT k.id, k.number, k.entity_id, k.district FROM cases k WHERE k.id = ",
     );
     q.push_bind(id.0);
-    match scope {
-        Scope::City => {}
-        Scope::Districts(ds) => {
-            q.push(" AND k.district IN ('-'");
-            for d in ds.iter() {
-                q.push(", ").push_bind(d.to_string());
-            }
-            q.push(")");
-        }
-        Scope::Entities(ids) => {
-            q.push(" AND k.entity_id IN (-1");
-            for e in ids.iter() {
-                q.push(", ").push_bind(e.0);
-            }
-            q.push(")");
-        }
-    }
+    push_scope_on(&mut q, scope, "k.district", "k.entity_id");
     let Some(r) = q.build().fetch_optional(exec).await? else {
         return Ok(None);
     };
