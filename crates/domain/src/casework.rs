@@ -61,6 +61,7 @@ macro_rules! coded {
         }
     };
 }
+pub(crate) use coded;
 
 coded! {
     /// Where a clue stands. `New` and `Dispatched` and `Verified` are open; the others are

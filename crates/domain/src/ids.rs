@@ -49,3 +49,18 @@ id_type!(
     /// A photo or scan attached to a field inspection.
     AttachmentId,
 );
+
+id_type!(
+    /// An entity's entry on a credit list (经营异常名录 or 严重违法失信名单).
+    ListingId,
+    /// An entity's application for credit repair (信用修复申请) of one listing.
+    RepairId,
+    /// A third-party evaluator's evaluation of one entity (第三方评价).
+    EvaluationId,
+    /// An entity's honest-operation commitment (诚信经营承诺).
+    CommitmentId,
+    /// A random-inspection plan (双随机抽查计划).
+    SamplingPlanId,
+    /// One draw of a random-inspection plan, reproducible from its published seed.
+    DrawId,
+);

@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod casework;
+pub mod credit;
 pub mod district;
 pub mod entity;
 pub mod food;
@@ -25,6 +26,7 @@ pub use casework::{
     category_group, CaseStage, ClueSource, ClueState, ListingCause, NotVerifiedReason, OutcomeKind,
     TransitionError,
 };
+pub use credit::{CreditClass, ListKind, RemovalReason, RepairState};
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
@@ -34,6 +36,7 @@ pub use ids::{
     CampaignId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId,
     SweepId, UserId,
 };
+pub use ids::{CommitmentId, DrawId, EvaluationId, ListingId, RepairId, SamplingPlanId};
 pub use inspection::{AttachmentKind, InspectionResult};
 pub use people::{Permission, Role, Triage};
 pub use site::{SiteKind, SiteKindError};

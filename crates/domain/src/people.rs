@@ -52,6 +52,14 @@ pub enum Permission {
     /// Plan special campaigns (create and close them): the city's job (supervisors and
     /// administrators).
     Campaigns,
+    /// Credit: load the index system, re-score, put entities on and take them off the
+    /// dishonesty lists, decide credit-repair applications, record commitments (the city's
+    /// job: supervisors and administrators).
+    Credit,
+    /// Enter third-party evaluations of the entities assigned (evaluators).
+    Evaluate,
+    /// Plan random inspections and draw them (双随机: supervisors and administrators).
+    Sampling,
 }
 
 impl Role {
@@ -105,6 +113,8 @@ impl Role {
                     | Casework
                     | Reopen
                     | Campaigns
+                    | Credit
+                    | Sampling
             ),
             Role::Inspector => {
                 matches!(
@@ -112,7 +122,7 @@ impl Role {
                     Read | Triage | Capture | Export | ViewEvidence | Casework
                 )
             }
-            Role::Evaluator => matches!(p, Read),
+            Role::Evaluator => matches!(p, Read | Evaluate),
             Role::Auditor => matches!(p, Read | ViewEvidence),
         }
     }

@@ -166,6 +166,9 @@ pub fn permission_title(p: domain::Permission) -> &'static str {
         Casework => "线索核查与办案",
         Reopen => "重新立案调查",
         Campaigns => "专项行动管理",
+        Credit => "信用管理",
+        Evaluate => "第三方评价",
+        Sampling => "双随机抽查",
     }
 }
 

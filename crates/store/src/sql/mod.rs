@@ -106,6 +106,69 @@ async fn set_counter(tx: &mut Tx, name: &str, value: i64) -> Result<()> {
     Ok(())
 }
 
+/// Marks entities as needing a new credit score (`credit_stale`) inside the transaction that
+/// changes their records; the re-scoring empties the mark. Every write of a record an index
+/// source reads (findings and their triage, cases and outcomes, listings, evaluations,
+/// commitments, the register's facts, filings) calls one of these.
+#[allow(dead_code)]
+pub(crate) async fn mark_credit_stale(
+    tx: &mut Tx,
+    entities: &[EntityId],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in entities.chunks(500) {
+        let mut q = QueryBuilder::<Db>::new("INSERT INTO credit_stale (entity_id, since) ");
+        q.push_values(chunk, |mut b, e| {
+            b.push_bind(e.0).push_bind(now);
+        });
+        q.push(" ON CONFLICT (entity_id) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// [`mark_credit_stale`] for the entities owning `sites` (a site without an entity has no
+/// credit).
+#[allow(dead_code)]
+pub(crate) async fn mark_credit_stale_sites(
+    tx: &mut Tx,
+    sites: &[SiteId],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    for chunk in sites.chunks(500) {
+        let mut q = QueryBuilder::<Db>::new(
+            "INSERT INTO credit_stale (entity_id, since) SELECT DISTINCT entity_id, ",
+        );
+        q.push_bind(now);
+        q.push(" FROM sites WHERE entity_id IS NOT NULL AND id IN (");
+        let mut sep = q.separated(", ");
+        for s in chunk {
+            sep.push_bind(s.0);
+        }
+        q.push(") ON CONFLICT (entity_id) DO NOTHING");
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// [`mark_credit_stale`] for the entity of a case.
+#[allow(dead_code)]
+pub(crate) async fn mark_credit_stale_case(
+    tx: &mut Tx,
+    case: CaseId,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO credit_stale (entity_id, since) SELECT entity_id, $2 FROM cases \
+         WHERE id = $1 AND entity_id IS NOT NULL ON CONFLICT (entity_id) DO NOTHING",
+    )
+    .bind(case.0)
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 // --- column lists, shared by the queries below (macros so that `concat!` keeps them static) ---
 
 macro_rules! entity_cols {

@@ -1,0 +1,1 @@
+//! The credit crate's one integration-test binary.
