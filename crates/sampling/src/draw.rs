@@ -90,7 +90,9 @@ impl Ratio {
         let units = int * 10u64.pow(scale) + f;
         // Percentages are in hundredths of a percent: units of 1/10000 too.
         let per_10000 = units;
-        u32::try_from(per_10000).ok().and_then(Ratio::from_per_10000)
+        u32::try_from(per_10000)
+            .ok()
+            .and_then(Ratio::from_per_10000)
     }
 }
 
@@ -121,9 +123,8 @@ impl Serialize for Ratio {
 impl<'de> Deserialize<'de> for Ratio {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Ratio::parse(&text).ok_or_else(|| {
-            serde::de::Error::custom(format!("{text:?} is not a ratio in (0, 1]"))
-        })
+        Ratio::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("{text:?} is not a ratio in (0, 1]")))
     }
 }
 
@@ -257,7 +258,11 @@ pub enum DrawError {
     #[error("an entity needs at least one inspector")]
     NoInspectorsPerEntity,
     #[error("{uscc} has {have} inspector(s) without a conflict, {need} needed")]
-    TooFewInspectors { uscc: String, have: usize, need: u32 },
+    TooFewInspectors {
+        uscc: String,
+        have: usize,
+        need: u32,
+    },
     #[error("the algorithm {0:?} is not {ALGORITHM}")]
     UnknownAlgorithm(String),
 }
@@ -309,9 +314,7 @@ pub fn select(population: &[Entry], ratios: &Ratios, seed: &str) -> Result<Vec<E
     }
     let mut selected = Vec::new();
     for (class, mut entries) in by_class {
-        let ratio = ratios
-            .get(class)
-            .ok_or(DrawError::MissingRatio { class })?;
+        let ratio = ratios.get(class).ok_or(DrawError::MissingRatio { class })?;
         entries.sort_by(|(ka, a), (kb, b)| ka.cmp(kb).then_with(|| a.uscc.cmp(&b.uscc)));
         let n = ratio.take(entries.len());
         selected.extend(entries.into_iter().take(n).map(|(_, e)| e.clone()));
@@ -451,7 +454,9 @@ mod tests {
         assert_eq!(Ratio::parse("1"), Some(Ratio(10_000)));
         assert_eq!(Ratio::parse("100%"), Some(Ratio(10_000)));
         assert_eq!(Ratio::parse("0.0001"), Some(Ratio(1)));
-        for bad in ["0", "0.0", "1.01", "-0.1", "0.00001", "abc", "", "%", ".", "1e-2", "0.1.2"] {
+        for bad in [
+            "0", "0.0", "1.01", "-0.1", "0.00001", "abc", "", "%", ".", "1e-2", "0.1.2",
+        ] {
             assert_eq!(Ratio::parse(bad), None, "{bad}");
         }
         assert_eq!(Ratio(300).to_string(), "0.03");
@@ -474,10 +479,7 @@ mod tests {
     #[test]
     fn keys_are_sha256_of_the_parts_joined_by_a_zero_byte() {
         // printf 'S\0U' | sha256sum
-        assert_eq!(
-            entity_key("S", "U"),
-            hex::encode(Sha256::digest(b"S\0U"))
-        );
+        assert_eq!(entity_key("S", "U"), hex::encode(Sha256::digest(b"S\0U")));
         assert_eq!(
             inspector_key("S", "U", "li"),
             hex::encode(Sha256::digest(b"S\0U\0li"))
@@ -513,8 +515,20 @@ mod tests {
             "083141f5a5a40089b13b71e938797e1378a74f4d7518aa27be208a465ef03bf3"
         );
         assert_eq!(selected.len(), 2);
-        assert_eq!(selected.iter().filter(|e| e.class == CreditClass::A).count(), 1);
-        assert_eq!(selected.iter().filter(|e| e.class == CreditClass::C).count(), 1);
+        assert_eq!(
+            selected
+                .iter()
+                .filter(|e| e.class == CreditClass::A)
+                .count(),
+            1
+        );
+        assert_eq!(
+            selected
+                .iter()
+                .filter(|e| e.class == CreditClass::C)
+                .count(),
+            1
+        );
         assert_eq!(
             selected.iter().map(|e| e.uscc.as_str()).collect::<Vec<_>>(),
             EXAMPLE_SELECTED

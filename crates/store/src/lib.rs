@@ -42,6 +42,7 @@ pub mod model;
 mod open;
 pub mod people;
 mod postgres;
+pub mod sampling;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -64,6 +65,10 @@ pub use model::*;
 pub use open::{open, DatabaseUrl};
 pub use people::*;
 pub use postgres::{connect_options as pg_connect_options, redact as redact_password, PgStore};
+pub use sampling::{
+    Draw, DrawEntity, DrawInspector, DrawResult, DrawSummary, NewDraw, NewDrawEntity,
+    NewSamplingPlan, PlanState, PoolInspector, PopulationFilter, PopulationRow, SamplingPlan,
+};
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
@@ -127,6 +132,7 @@ pub trait Store:
     + InspectionStore
     + CampaignStore
     + ScheduleStore
+    + SamplingStore
 {
 }
 
@@ -146,6 +152,7 @@ impl<T> Store for T where
         + InspectionStore
         + CampaignStore
         + ScheduleStore
+        + SamplingStore
 {
 }
 
@@ -154,7 +161,7 @@ pub mod prelude {
     pub use crate::{
         AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore,
         DiscoveryStore, EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore,
-        ScheduleStore, SiteStore, Store, SweepStore,
+        SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -678,6 +685,62 @@ pub trait ScheduleStore: Send + Sync {
     async fn last_run(&self, job: &str) -> Result<Option<ScheduleRun>>;
     /// The newest runs, newest first.
     async fn list_runs(&self, limit: i64) -> Result<Vec<ScheduleRun>>;
+}
+
+/// Random inspections ([`sampling`]): plans and draws are the city's; a draw's selected
+/// entities are read in the caller's scope (by their district, or their entity for an
+/// evaluator). Every change is audited as `sampling_plan:<id>` or `sampling_draw:<id>`.
+#[async_trait]
+pub trait SamplingStore: Send + Sync {
+    /// Stores a plan with its pool (audited as `create`); `NotFound` when a pool member is not
+    /// a user.
+    async fn create_sampling_plan(
+        &self,
+        plan: &NewSamplingPlan,
+        by: &Actor,
+    ) -> Result<SamplingPlan>;
+    async fn sampling_plan(&self, id: domain::SamplingPlanId) -> Result<Option<SamplingPlan>>;
+    /// Every plan, newest first.
+    async fn list_sampling_plans(&self) -> Result<Vec<SamplingPlan>>;
+    /// Ends a plan (audited as `close`); `Conflict` when it is closed already.
+    async fn close_sampling_plan(
+        &self,
+        id: domain::SamplingPlanId,
+        by: &Actor,
+    ) -> Result<SamplingPlan>;
+    /// The population of a filter in scope, by USCC: entities not deregistered, each with its
+    /// class (`credit_scores.class`; B when never scored).
+    async fn sampling_population(
+        &self,
+        scope: Scope,
+        filter: &PopulationFilter,
+    ) -> Result<Vec<PopulationRow>>;
+    /// The officers of every case on these entities (a conflict for inspecting them), as
+    /// (entity, user) pairs ordered by both.
+    async fn case_officers_of(&self, entities: &[EntityId]) -> Result<Vec<(EntityId, UserId)>>;
+    /// Stores a draw with its entities and their inspectors in one transaction (audited as
+    /// `draw`); `Conflict` when the plan is closed, `NotFound` when it does not exist.
+    async fn save_draw(&self, draw: &NewDraw, by: &Actor) -> Result<Draw>;
+    /// A draw with its selected entities in scope.
+    async fn sampling_draw(&self, scope: Scope, id: domain::DrawId) -> Result<Option<Draw>>;
+    /// Draws (of one plan, or all), newest first, with the counts of their entities in scope.
+    async fn list_draws(
+        &self,
+        scope: Scope,
+        plan: Option<domain::SamplingPlanId>,
+    ) -> Result<Vec<DrawSummary>>;
+    /// Records that `inspection` (of the same entity, in scope) is the result of the drawn
+    /// entity (audited on the draw as `result`). `NotFound` when the drawn entity or the
+    /// inspection is not in scope or the inspection is another entity's; `Conflict` when the
+    /// entity has another inspection linked already.
+    async fn link_draw_inspection(
+        &self,
+        scope: Scope,
+        draw: domain::DrawId,
+        entity: EntityId,
+        inspection: InspectionId,
+        by: &Actor,
+    ) -> Result<DrawEntity>;
 }
 
 /// The audit log: append-only; written by the store in the same transaction as each change.

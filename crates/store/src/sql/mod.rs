@@ -233,6 +233,7 @@ mod fetches;
 mod filings;
 mod inspections;
 mod people;
+mod sampling;
 mod sites;
 mod sweeps;
 

@@ -15,6 +15,7 @@ mod inspections;
 mod people;
 mod records;
 mod register;
+mod sampling;
 mod scope;
 
 use ::store::testing::TestDb;
