@@ -81,6 +81,116 @@ pub enum Command {
     /// Special campaigns (专项行动): create, list, show with their figures, close.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Random inspections (双随机、一公开): plans, draws from a published seed, their
+    /// publication, its replay, results.
+    #[command(subcommand)]
+    Sample(SampleCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SampleCommand {
+    /// Sampling plans: create, list, show, close.
+    #[command(subcommand)]
+    Plan(SamplePlanCommand),
+    /// Draws entities and inspectors for a plan with a seed (algorithm wangjian-draw-1);
+    /// prints the draw's id and the selected entities with their inspectors.
+    Draw {
+        /// The plan's id.
+        #[arg(long, value_name = "ID")]
+        plan: i64,
+        /// The seed to publish (any text, e.g. the numbers of a public lottery); omitted: a
+        /// random one, printed.
+        #[arg(long, value_name = "SEED")]
+        seed: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Lists draws (of one plan, or all), newest first.
+    List {
+        #[arg(long, value_name = "ID")]
+        plan: Option<i64>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Shows a draw; `--format json` prints its publication (the file `sample replay` reads).
+    Show {
+        draw: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Recomputes a published draw from its JSON file alone (no database) and says whether
+    /// it matches; exits with 1 when it does not.
+    Replay {
+        /// The publication (`sample show DRAW --format json`); `-` reads standard input.
+        file: std::path::PathBuf,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Records a field inspection (`wangjian inspection add`) as the result of a drawn entity.
+    Result {
+        #[arg(long, value_name = "ID")]
+        draw: i64,
+        /// The drawn entity's USCC.
+        #[arg(long)]
+        uscc: String,
+        /// The inspection's id.
+        #[arg(long, value_name = "ID")]
+        inspection: i64,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SamplePlanCommand {
+    /// Creates a plan; prints its id.
+    Create(Box<SamplePlanCreateArgs>),
+    /// Lists plans, newest first.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Shows a plan with its pool and draws.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Closes a plan: it draws no more.
+    Close { id: i64 },
+}
+
+#[derive(Debug, Args)]
+pub struct SamplePlanCreateArgs {
+    /// The plan's name (e.g. 2026年第四季度网络交易双随机抽查).
+    #[arg(long)]
+    pub name: String,
+    /// An inspection item (检查事项); repeatable, at least one.
+    #[arg(long = "item", value_name = "TEXT")]
+    pub items: Vec<String>,
+    /// Entities of this district (code); repeatable; none: every district.
+    #[arg(long = "district", value_name = "CODE")]
+    pub districts: Vec<String>,
+    /// Entities of this kind (platform, trading_site, …); repeatable.
+    #[arg(long = "kind", value_name = "KIND")]
+    pub kinds: Vec<String>,
+    /// Entities of this legal form (enterprise, individual, cooperative, other); repeatable.
+    #[arg(long = "legal-form", value_name = "FORM")]
+    pub legal_forms: Vec<String>,
+    /// Entities of this credit class (A–D); repeatable; none: every class.
+    #[arg(long = "class", value_name = "CLASS")]
+    pub classes: Vec<String>,
+    /// A class's sampling ratio, `CLASS=RATIO` (`C=0.3`, `D=70%`); repeatable. Classes not
+    /// given take the local scheme's: A 3 %, B 10 %, C 30 %, D 70 %.
+    #[arg(long = "ratio", value_name = "CLASS=RATIO")]
+    pub ratios: Vec<String>,
+    /// Allow inspectors of the entity's own district (excluded by default).
+    #[arg(long)]
+    pub allow_same_district: bool,
+    /// Inspectors per selected entity (default 2).
+    #[arg(long, value_name = "N")]
+    pub inspectors_per_entity: Option<i64>,
+    /// A username of the pool of inspectors; repeatable.
+    #[arg(long = "inspector", value_name = "USER")]
+    pub inspectors: Vec<String>,
 }
 
 /// What an inspector found on site.

@@ -17,6 +17,7 @@ mod finding;
 mod import;
 mod inspection;
 mod log;
+mod sample;
 mod scan;
 mod search;
 mod serve;
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
         Command::Inspection(cmd) => inspection::inspection(&ctx, cmd).await,
         Command::Campaign(cmd) => campaign::campaign(&ctx, cmd).await,
+        Command::Sample(cmd) => sample::sample(&ctx, cmd).await,
     }
 }
 

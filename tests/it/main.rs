@@ -12,6 +12,7 @@ mod engines;
 mod eval;
 mod inspections;
 mod register;
+mod sample;
 mod users;
 mod validation;
 mod wacz;

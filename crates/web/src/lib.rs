@@ -34,6 +34,7 @@
 //! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML, and the JSON twins of the profile, the search and the extraction records),
 //! `api` (the v1 JSON API and its OpenAPI document),
 //! `casework_words` (every refused casework step in Chinese, with its status),
+//! `sampling_words` (every refused random-inspection step likewise),
 //! `capture` (decoding a captured body for display), `view` (labels and formatting shared by
 //! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 
@@ -47,6 +48,7 @@ mod headers;
 mod pages;
 mod record;
 mod runtime;
+mod sampling_words;
 pub mod table;
 pub mod transport;
 mod view;
@@ -234,6 +236,15 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}", get(pages::campaigns::detail))
         .route("/campaigns/{id}/records", get(pages::campaigns::records))
         .route("/campaigns/{id}/close", post(pages::campaigns::close))
+        .route(
+            "/sampling",
+            get(pages::sampling::list).post(pages::sampling::create),
+        )
+        .route("/sampling/plans/{id}", get(pages::sampling::plan))
+        .route("/sampling/plans/{id}/draw", post(pages::sampling::draw))
+        .route("/sampling/plans/{id}/close", post(pages::sampling::close))
+        .route("/sampling/draws/{id}", get(pages::sampling::draw_detail))
+        .route("/sampling/draws/{id}/result", post(pages::sampling::result))
         .route("/schedule", get(pages::schedule::page))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))

@@ -27,6 +27,7 @@ mod discovered;
 mod entities;
 mod findings;
 mod inspections;
+mod sampling;
 mod sites;
 
 use axum::extract::rejection::QueryRejection;
@@ -59,6 +60,9 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/campaigns", get(campaigns::list))
         .route("/api/v1/campaigns/{id}", get(campaigns::item))
         .route("/api/v1/schedule", get(campaigns::schedule))
+        .route("/api/v1/sampling/plans", get(sampling::plans))
+        .route("/api/v1/sampling/draws", get(sampling::draws))
+        .route("/api/v1/sampling/draws/{id}", get(sampling::draw))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -96,6 +100,9 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         campaigns::list,
         campaigns::item,
         campaigns::schedule,
+        sampling::plans,
+        sampling::draws,
+        sampling::draw,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -110,6 +117,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
+        (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
     )
 )]
 pub struct ApiDoc;

@@ -16,6 +16,7 @@ pub(crate) mod inspections;
 pub(crate) mod login;
 pub(crate) mod packages;
 pub(crate) mod record;
+pub(crate) mod sampling;
 pub(crate) mod schedule;
 pub(crate) mod sites;
 pub(crate) mod transparency;
