@@ -68,7 +68,8 @@ pub async fn create(
     };
     let mut ratios = BTreeMap::new();
     for (class, text) in &input.ratios {
-        if text.trim().is_empty() && !needed.contains(class) {
+        // A blank ratio is no ratio (refused below when the class needs one).
+        if text.trim().is_empty() {
             continue;
         }
         let r = Ratio::parse(text).ok_or_else(|| SamplingError::BadRatio {

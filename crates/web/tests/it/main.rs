@@ -16,6 +16,7 @@ mod forms;
 mod inspections;
 mod pages;
 mod register;
+mod sampling;
 mod scope;
 mod socket;
 mod transparency;

@@ -200,6 +200,19 @@ const CAMPAIGN_ID_ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/campaigns/{id}"),
 ];
 
+/// Routes with the id of a sampling plan or draw: the bureau's, readable by every role; a
+/// draw's selected entities are read in the viewer's scope, planning and drawing are for
+/// those with the sampling permission (checked by
+/// `sampling::a_draw_shows_each_viewer_the_entities_of_their_scope`).
+const SAMPLING_ID_ROUTES: &[(&str, &str)] = &[
+    ("get", "/sampling/plans/{id}"),
+    ("post", "/sampling/plans/{id}/draw"),
+    ("post", "/sampling/plans/{id}/close"),
+    ("get", "/sampling/draws/{id}"),
+    ("post", "/sampling/draws/{id}/result"),
+    ("get", "/api/v1/sampling/draws/{id}"),
+];
+
 /// A district's objects, each with evidence that a supervisor can open (a WARC record with a
 /// screenshot), a finding on it, a clue of it and a site it links to, proposed as the
 /// entity's.
@@ -1096,12 +1109,13 @@ fn the_table_holds_every_route_with_an_id() {
             UNOWNED_ID_ROUTES
                 .iter()
                 .chain(CAMPAIGN_ID_ROUTES)
+                .chain(SAMPLING_ID_ROUTES)
                 .map(|(m, p)| (m.to_string(), p.to_string())),
         )
         .collect();
     assert_eq!(
         declared, table,
-        "ID_ROUTES (or UNOWNED_ID_ROUTES, CAMPAIGN_ID_ROUTES) must list every route with an id (method, path)"
+        "ID_ROUTES (or UNOWNED_ID_ROUTES, CAMPAIGN_ID_ROUTES, SAMPLING_ID_ROUTES) must list every route with an id (method, path)"
     );
 }
 
