@@ -90,6 +90,8 @@ struct Fixture {
     campaign: Option<domain::CampaignId>,
     /// A re-check that saw every finding again.
     recheck: Option<SweepId>,
+    /// A random-inspection draw that selected each registered owner's first entity.
+    draw: Option<domain::DrawId>,
 }
 
 impl Fixture {
@@ -229,6 +231,7 @@ async fn fixture(test: &TestStore) -> Fixture {
         subject_owner: BTreeMap::new(),
         campaign: None,
         recheck: None,
+        draw: None,
     };
     // The city's supervisor asks for every owner's capture request.
     let requester = store
@@ -579,6 +582,53 @@ async fn fixture(test: &TestStore) -> Fixture {
         store.record_recheck_fetch(&f, &seen).await.unwrap();
     }
     fx.recheck = Some(recheck);
+    // A sampling plan and a draw of each registered owner's first entity.
+    let plan = store
+        .create_sampling_plan(
+            &NewSamplingPlan {
+                name: "scope".into(),
+                items: vec!["亮照经营".into()],
+                filter: PopulationFilter::default(),
+                ratios: BTreeMap::from([(domain::CreditClass::B, "1".to_string())]),
+                exclude_same_district: false,
+                inspectors_per_entity: 1,
+                inspectors: vec![fx.user],
+            },
+            &Actor::system("test"),
+        )
+        .await
+        .unwrap();
+    let drawn: Vec<NewDrawEntity> = fx
+        .owners
+        .iter()
+        .filter_map(|o| o.entities.first())
+        .map(|e| NewDrawEntity {
+            entity_id: e.id,
+            uscc: e.input.uscc.clone(),
+            class: domain::CreditClass::B,
+            district: e.input.district,
+            excluded: "[]".into(),
+            inspectors: vec![fx.user],
+        })
+        .collect();
+    fx.draw = Some(
+        store
+            .save_draw(
+                &NewDraw {
+                    plan: plan.id,
+                    seed: "scope".into(),
+                    algorithm: "wangjian-draw-1".into(),
+                    ratios: "{}".into(),
+                    population: "[]".into(),
+                    pool: "[]".into(),
+                    entities: drawn,
+                },
+                &Actor::system("test"),
+            )
+            .await
+            .unwrap()
+            .id,
+    );
     fx
 }
 
@@ -693,6 +743,10 @@ const METHODS: &[&str] = &[
     "select_sites",
     "campaign_figures",
     "campaign_records",
+    "sampling_population",
+    "sampling_draw",
+    "list_draws",
+    "link_draw_inspection",
 ];
 
 fn entities_weight(o: char) -> i64 {
@@ -1079,6 +1133,61 @@ async fn seen(
                 .unwrap();
             (ALL, owners(list.iter().map(|s| fx.of_site(*s))))
         }
+        "sampling_population" => {
+            let list = store
+                .sampling_population(sc(), &PopulationFilter::default())
+                .await
+                .unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|r| fx.of_entity(r.entity_id))),
+            )
+        }
+        "sampling_draw" => {
+            let d = store
+                .sampling_draw(sc(), fx.draw.unwrap())
+                .await
+                .unwrap()
+                .expect("a draw is the city's: every scope finds it");
+            (
+                REGISTER,
+                owners(d.entities.iter().map(|e| fx.of_entity(e.entity_id))),
+            )
+        }
+        "list_draws" => {
+            let d = store
+                .sampling_draw(sc(), fx.draw.unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            let list = store.list_draws(sc(), None).await.unwrap();
+            assert_eq!(list.len(), 1, "list_draws");
+            assert_eq!(list[0].selected, d.entities.len() as i64, "list_draws");
+            (
+                REGISTER,
+                owners(d.entities.iter().map(|e| fx.of_entity(e.entity_id))),
+            )
+        }
+        "link_draw_inspection" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let (Some(e), Some(&i)) = (o.entities.first(), o.inspections.first()) else {
+                    continue;
+                };
+                // The same inspection again changes nothing: every scope may ask.
+                match store
+                    .link_draw_inspection(sc(), fx.draw.unwrap(), e.id, i, &Actor::system("test"))
+                    .await
+                {
+                    Ok(linked) => {
+                        assert_eq!(linked.result.map(|r| r.inspection), Some(i));
+                        true
+                    }
+                    Err(StoreError::NotFound(_)) => false,
+                    Err(e) => panic!("link_draw_inspection: {e}"),
+                }
+            }),
+        ),
         "campaign_figures" => {
             let period = Period {
                 from: crate::at(T0 - 86_400 * 365),
