@@ -625,6 +625,9 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/findings/{id}",
         "/api/v1/inspections",
         "/api/v1/inspections/{id}",
+        "/api/v1/sampling/plans",
+        "/api/v1/sampling/draws",
+        "/api/v1/sampling/draws/{id}",
         "/api/v1/sites",
         "/api/v1/sites/{id}",
     ];
@@ -646,6 +649,9 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "Outcome",
         "OutcomeDetail",
         "Officer",
+        "SamplingPlan",
+        "SamplingDraw",
+        "SamplingPublication",
         "ErrorBody",
     ] {
         assert!(schemas.contains_key(name), "{name}: {:?}", schemas.keys());
@@ -668,6 +674,31 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
             &[fx.shop],
             &store::Actor::system("test"),
         )
+        .await
+        .unwrap();
+    // A sampling plan and a draw, so that the draw's publication answers too (its inspector
+    // has worked no case of the fixture's).
+    let _sampler = crate::logged_in(&fx.state, "sampler", domain::Role::Supervisor, &[]).await;
+    let operator = sampling::Who::operator("test");
+    let plan = sampling::plan::create(
+        fx.state.store.as_ref(),
+        &operator,
+        &sampling::plan::PlanInput {
+            name: "双随机".into(),
+            items: vec!["亮照经营".into()],
+            filter: store::PopulationFilter::default(),
+            ratios: domain::CreditClass::ALL
+                .iter()
+                .map(|c| (*c, "1".to_string()))
+                .collect(),
+            exclude_same_district: false,
+            inspectors_per_entity: Some(1),
+            inspectors: vec!["sampler".into()],
+        },
+    )
+    .await
+    .unwrap();
+    sampling::run(fx.state.store.as_ref(), &operator, plan.id, "seed")
         .await
         .unwrap();
     for path in paths {
