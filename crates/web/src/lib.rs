@@ -40,6 +40,7 @@
 mod api;
 mod capture;
 mod casework_words;
+mod credit_words;
 pub mod error;
 pub mod exports;
 mod forms;
@@ -234,6 +235,39 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}", get(pages::campaigns::detail))
         .route("/campaigns/{id}/records", get(pages::campaigns::records))
         .route("/campaigns/{id}/close", post(pages::campaigns::close))
+        .route(
+            "/credit/lists",
+            get(pages::credit_lists::lists).post(pages::credit_lists::add_listing),
+        )
+        .route("/credit/listings/{id}", get(pages::credit_lists::listing))
+        .route(
+            "/credit/listings/{id}/remove",
+            post(pages::credit_lists::remove),
+        )
+        .route(
+            "/credit/listings/{id}/repair",
+            post(pages::credit_lists::apply),
+        )
+        .route(
+            "/credit/listings/{id}/decide",
+            post(pages::credit_lists::decide),
+        )
+        .route(
+            "/credit/commitments",
+            get(pages::credit_lists::commitments_page).post(pages::credit_lists::add_commitment),
+        )
+        .route(
+            "/credit/commitments/{id}/break",
+            post(pages::credit_lists::break_commitment),
+        )
+        .route(
+            "/evaluations",
+            get(pages::credit_lists::evaluations_page).post(pages::credit_lists::add_evaluation),
+        )
+        .route(
+            "/entities/{id}/public",
+            get(pages::credit_lists::public_preview),
+        )
         .route("/schedule", get(pages::schedule::page))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))

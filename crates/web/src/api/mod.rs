@@ -23,6 +23,7 @@
 mod campaigns;
 mod cases;
 mod clues;
+mod credit;
 mod discovered;
 mod entities;
 mod findings;
@@ -59,6 +60,9 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/campaigns", get(campaigns::list))
         .route("/api/v1/campaigns/{id}", get(campaigns::item))
         .route("/api/v1/schedule", get(campaigns::schedule))
+        .route("/api/v1/credit/listings", get(credit::listings))
+        .route("/api/v1/credit/listings/{id}", get(credit::listing))
+        .route("/api/v1/credit/evaluations", get(credit::evaluations))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -96,6 +100,9 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         campaigns::list,
         campaigns::item,
         campaigns::schedule,
+        credit::listings,
+        credit::listing,
+        credit::evaluations,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -110,6 +117,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
+        (name = "credit", description = "The dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
 )]
 pub struct ApiDoc;
