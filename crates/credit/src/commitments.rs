@@ -41,10 +41,8 @@ pub async fn mark_broken(
     by.require(Permission::Credit)?;
     let reason = required(Field::Reason, reason)?;
     let found = store
-        .commitments(by.scope.clone(), None)
+        .commitment(by.scope.clone(), id)
         .await?
-        .into_iter()
-        .find(|c| c.id == id)
         .ok_or(ListError::NoCommitment(id))?;
     if broken_on < found.made_on {
         return Err(ListError::DateBefore {

@@ -766,6 +766,8 @@ pub trait CreditListStore: Send + Sync {
         reason: &str,
         by: &Actor,
     ) -> Result<Commitment>;
+    /// The commitment, when its entity is in scope.
+    async fn commitment(&self, scope: Scope, id: CommitmentId) -> Result<Option<Commitment>>;
     /// Commitments in scope (of one entity, when given), the newest first.
     async fn commitments(&self, scope: Scope, entity: Option<EntityId>) -> Result<Vec<Commitment>>;
     /// The penalties of decided cases on an entity in scope, by decision date.

@@ -725,6 +725,18 @@ impl CreditListStore for SqlStore {
         Ok(c)
     }
 
+    async fn commitment(&self, scope: Scope, id: CommitmentId) -> Result<Option<Commitment>> {
+        let mut q = QueryBuilder::new(concat!(commitment_select!(), " WHERE m.id = "));
+        q.push_bind(id.0);
+        push_scope(&mut q, &scope);
+        q.build()
+            .fetch_optional(&self.pool)
+            .await?
+            .as_ref()
+            .map(commitment_from_row)
+            .transpose()
+    }
+
     async fn commitments(&self, scope: Scope, entity: Option<EntityId>) -> Result<Vec<Commitment>> {
         let mut q = QueryBuilder::new(concat!(commitment_select!(), " WHERE 1 = 1"));
         push_scope(&mut q, &scope);

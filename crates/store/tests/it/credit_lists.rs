@@ -519,8 +519,17 @@ async fn commitments_are_broken_once(store: TestStore) {
     ));
     assert_eq!(
         store.commitments(Scope::City, Some(a.id)).await.unwrap(),
-        vec![broken]
+        vec![broken.clone()]
     );
+    assert_eq!(
+        store.commitment(Scope::City, c.id).await.unwrap(),
+        Some(broken)
+    );
+    assert!(store
+        .commitment(Scope::district(district("450102")), c.id)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
         store
             .audit_of(&format!("commitment:{}", c.id))

@@ -680,13 +680,7 @@ pub(crate) async fn break_commitment(
     let id = CommitmentId(view::path_id(&raw, "信用承诺")?);
     // In scope first: another district's id is a 404 whatever the viewer's role.
     let by = caller(&viewer);
-    let seen = app
-        .store
-        .commitments(viewer.scope(), None)
-        .await?
-        .into_iter()
-        .any(|c| c.id == id);
-    if !seen {
+    if app.store.commitment(viewer.scope(), id).await?.is_none() {
         return Err(WebError::NotFound(format!("信用承诺 {id}")));
     }
     commitments::mark_broken(
