@@ -994,6 +994,10 @@ pub enum RepairCommand {
         /// Why (a refusal's reason, or a grant's note).
         #[arg(long)]
         reason: Option<String>,
+        /// The decision's date, YYYY-MM-DD: a grant removes the listing on it (default:
+        /// today, UTC).
+        #[arg(long)]
+        on: Option<String>,
     },
     /// Lists applications, the newest first.
     List {

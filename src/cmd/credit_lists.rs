@@ -304,6 +304,7 @@ async fn repairs(
             approve,
             refuse: _,
             reason,
+            on,
         } => {
             let r = repair::decide(
                 store,
@@ -311,7 +312,7 @@ async fn repairs(
                 RepairId(id),
                 approve,
                 reason.as_deref(),
-                date(None)?,
+                date(on.as_deref())?,
             )
             .await?;
             writeln!(out, "repair {}: {}", r.id, r.state)?;

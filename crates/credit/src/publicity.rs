@@ -186,7 +186,9 @@ pub async fn public_view(
         .iter()
         .filter(|l| l.listed_on <= as_of)
         .filter_map(|l| {
-            let ends = rules.listing_ends(l);
+            // A removal after `as_of` is not known on that day: the listing was open then.
+            let removed = l.removed_on.is_some_and(|d| d <= as_of);
+            let ends = if removed { rules.listing_ends(l) } else { None };
             if ends.is_some_and(|d| as_of >= d) {
                 return None;
             }
@@ -195,8 +197,8 @@ pub async fn public_view(
                 cause: l.cause.clone(),
                 decision_no: l.decision_no.clone(),
                 listed_on: l.listed_on,
-                removed_on: l.removed_on.filter(|d| *d <= as_of),
-                removed_reason: l.removed_reason.filter(|_| l.removed_on <= Some(as_of)),
+                removed_on: l.removed_on.filter(|_| removed),
+                removed_reason: l.removed_reason.filter(|_| removed),
                 publicity_ends: ends,
             })
         })

@@ -503,6 +503,12 @@ async fn publicity_periods_and_a_repair_ending_them() {
         .unwrap();
     assert_eq!(nos(&v), vec![("罚3号".to_string(), day("2024-09-10"))]);
     assert!(v.penalties[0].repaired);
+    // The day before the grant the listing was open: its removal is not known yet.
+    assert_eq!(v.listings.len(), 1);
+    assert_eq!(
+        (v.listings[0].removed_on, v.listings[0].publicity_ends),
+        (None, None)
+    );
     let v = public_view(&*store, plain, day("2024-09-10"), &rules)
         .await
         .unwrap();

@@ -299,6 +299,7 @@ struct ListingPage {
     may_credit: bool,
     today: String,
     removals: Vec<Opt>,
+    audit: Vec<view::AuditRow>,
 }
 
 /// The listing in the viewer's scope (404 otherwise), before any permission is checked.
@@ -329,6 +330,12 @@ pub(crate) async fn listing(
     .await
     .map_err(refusal)?;
     let entity = app.store.entity(Scope::City, l.entity_id).await?;
+    // The listing's history, and each application's (found in scope above).
+    let mut audit = app.store.audit_of(&format!("listing:{}", l.id)).await?;
+    for r in &rs {
+        audit.extend(app.store.audit_of(&format!("repair:{}", r.id)).await?);
+    }
+    audit.sort_by_key(|a| a.id);
     let food = entity.as_ref().is_some_and(repair::food_or_drugs);
     render(&ListingPage {
         active: "credit_lists",
@@ -360,6 +367,7 @@ pub(crate) async fn listing(
             .iter()
             .map(|r| Opt::new(r.code(), r.title(), "corrected"))
             .collect(),
+        audit: audit.iter().map(view::AuditRow::new).collect(),
     })
 }
 

@@ -178,6 +178,14 @@ async fn a_supervisor_lists_an_entity_and_grants_its_repair() {
     let l = get(&fx.router, &page).await.ok();
     assert!(l.body.contains("准予修复"), "{}", l.body);
     assert!(l.body.contains("（信用修复）"), "{}", l.body);
+    // Its history: listed, applied for, decided, removed.
+    for action in ["list", "apply", "decide", "remove"] {
+        assert!(
+            l.body.contains(&format!("<code>{action}</code>")),
+            "{action}: {}",
+            l.body
+        );
+    }
     let got = post_form(
         &fx.router,
         &format!("{page}/remove"),
