@@ -81,6 +81,10 @@ pub enum Command {
     /// Special campaigns (专项行动): create, list, show with their figures, close.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Credit: the dishonesty lists, credit repair, third-party evaluations, commitments and
+    /// the public view of an entity.
+    #[command(subcommand)]
+    Credit(CreditCommand),
     /// Random inspections (双随机、一公开): plans, draws from a published seed, their
     /// publication, its replay, results.
     #[command(subcommand)]
@@ -989,4 +993,184 @@ pub struct DocumentArgs {
 fn parse_document_kind(s: &str) -> Result<documents::DocumentKind, String> {
     s.parse()
         .map_err(|_| "expected rectification, warning, referral or cover".to_string())
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditCommand {
+    /// The dishonesty lists (经营异常名录, 严重违法失信名单): add, remove, list, show.
+    #[command(subcommand)]
+    Listing(ListingCommand),
+    /// Credit-repair applications (信用修复): apply, decide, list.
+    #[command(subcommand)]
+    Repair(RepairCommand),
+    /// Third-party evaluations (第三方评价): add (as an evaluator), list.
+    #[command(subcommand)]
+    Evaluation(EvaluationCommand),
+    /// Honest-operation commitments (诚信经营承诺): add, break, list.
+    #[command(subcommand)]
+    Commitment(CommitmentCommand),
+    /// What the public may see of an entity (信用信息公示) on a day.
+    Public {
+        uscc: String,
+        /// YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        as_of: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ListingCommand {
+    /// Puts an entity on a list; prints the listing's id.
+    Add {
+        uscc: String,
+        /// abnormal or serious_violation.
+        #[arg(long)]
+        list: String,
+        /// abnormal: no_annual_report, information_not_published, false_information or
+        /// not_contactable; serious_violation: the decision's words.
+        #[arg(long)]
+        cause: String,
+        #[arg(long)]
+        decision_no: Option<String>,
+        /// The listing date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Takes a listing off its list: corrected or mistaken (repaired comes from `credit
+    /// repair decide`, expired from the list's term).
+    Remove {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        #[arg(long)]
+        note: Option<String>,
+        /// YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Lists listings, the newest first (a header row, or `no listings`).
+    List {
+        /// abnormal or serious_violation.
+        #[arg(long)]
+        list: Option<String>,
+        /// Only listings still open.
+        #[arg(long, conflicts_with = "removed")]
+        open: bool,
+        /// Only removed listings.
+        #[arg(long)]
+        removed: bool,
+        #[arg(long)]
+        district: Option<String>,
+        #[arg(long)]
+        uscc: Option<String>,
+        #[arg(long, default_value_t = 0)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Shows one listing with its repair applications.
+    Show {
+        id: i64,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RepairCommand {
+    /// Records an application to repair a listing; prints its id.
+    Apply {
+        listing: i64,
+        #[arg(long)]
+        applicant: String,
+        #[arg(long)]
+        statement: String,
+        /// The application date, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Decides a pending application: --approve (the listing is removed as repaired) or
+    /// --refuse with --reason.
+    Decide {
+        id: i64,
+        #[arg(long, conflicts_with = "refuse", required_unless_present = "refuse")]
+        approve: bool,
+        #[arg(long)]
+        refuse: bool,
+        /// Why (a refusal's reason, or a grant's note).
+        #[arg(long)]
+        reason: Option<String>,
+        /// The decision's date, YYYY-MM-DD: a grant removes the listing on it (default:
+        /// today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Lists applications, the newest first.
+    List {
+        #[arg(long)]
+        listing: Option<i64>,
+        /// pending, approved or refused.
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EvaluationCommand {
+    /// Records an evaluation as the evaluator NAME (of an entity assigned to them).
+    Add {
+        uscc: String,
+        #[arg(long, value_name = "NAME")]
+        evaluator: String,
+        /// 0–100.
+        #[arg(long)]
+        score: i64,
+        #[arg(long)]
+        summary: String,
+        /// YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Lists evaluations, the newest first.
+    List {
+        #[arg(long)]
+        uscc: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CommitmentCommand {
+    /// Records a commitment; prints its id.
+    Add {
+        uscc: String,
+        #[arg(long)]
+        text: String,
+        /// The day it was made, YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Marks a commitment broken.
+    Break {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+        /// YYYY-MM-DD (default: today, UTC).
+        #[arg(long)]
+        on: Option<String>,
+    },
+    /// Lists commitments, the newest first.
+    List {
+        #[arg(long)]
+        uscc: Option<String>,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }

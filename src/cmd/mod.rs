@@ -6,6 +6,7 @@ mod campaign;
 mod case;
 mod clue;
 mod config;
+mod credit_lists;
 mod demo;
 mod demo_month;
 mod discovered;
@@ -69,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Inspection(cmd) => inspection::inspection(&ctx, cmd).await,
         Command::Campaign(cmd) => campaign::campaign(&ctx, cmd).await,
         Command::Sample(cmd) => sample::sample(&ctx, cmd).await,
+        Command::Credit(cmd) => credit_lists::credit(&ctx, cmd).await,
     }
 }
 

@@ -363,8 +363,23 @@ pub async fn add_outcome(
             reason: required(Field::Reason, &reason)?,
         },
         OutcomeInput::AbnormalListing { cause } => {
-            if c.entity_id.is_none() {
+            let Some(entity) = c.entity_id else {
                 return Err(CaseworkError::NoEntity(case));
+            };
+            // The list is the one truth of who is listed: an entity is on it once.
+            let open = store
+                .count_credit_listings(
+                    Scope::City,
+                    &store::ListingFilter {
+                        entity_id: Some(entity),
+                        list: Some(domain::ListKind::Abnormal),
+                        open: Some(true),
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            if open > 0 {
+                return Err(CaseworkError::AlreadyListed(entity));
             }
             OutcomeDetail::AbnormalListing {
                 cause,

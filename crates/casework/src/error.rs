@@ -97,6 +97,10 @@ pub enum CaseworkError {
     /// An abnormal-operations listing needs a registered entity.
     #[error("case {0} has no registered entity to list")]
     NoEntity(CaseId),
+    /// The entity is on the abnormal-operations list already (an open listing, from a case or
+    /// the bureau's list management): it is listed once.
+    #[error("entity {0} is on the abnormal-operations list already")]
+    AlreadyListed(domain::EntityId),
     /// The outcome is not of the kind the step needs, or is done already.
     #[error("outcome {outcome} is a {kind}, or was settled already")]
     WrongOutcome {

@@ -33,6 +33,7 @@ pub mod campaign;
 pub mod capture;
 pub mod cases;
 pub mod clue;
+pub mod credit_lists;
 pub mod custody;
 pub mod discovery;
 pub mod filings;
@@ -55,6 +56,10 @@ pub use capture::{
     CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
 };
 pub use cases::{Case, CaseFilter, DueRectification, NewCase, Outcome, OutcomeDetail, Recheck};
+pub use credit_lists::{
+    Commitment, CurrentClass, Evaluation, Listing, ListingFilter, ListingInput, NewCommitment,
+    NewEvaluation, NewRepair, PenaltyRecord, Removal, Repair, RepairDecision, RepairFilter,
+};
 pub use custody::*;
 pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
@@ -74,8 +79,9 @@ pub use sqlite::{Clock, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, DistrictCode,
-    EntityId, FetchId, FindingId, InspectionId, OutcomeId, SiteId, SweepId, UserId,
+    AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, CommitmentId,
+    DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId, OutcomeId, RepairId,
+    SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
@@ -133,6 +139,7 @@ pub trait Store:
     + CampaignStore
     + ScheduleStore
     + SamplingStore
+    + CreditListStore
 {
 }
 
@@ -153,15 +160,16 @@ impl<T> Store for T where
         + CampaignStore
         + ScheduleStore
         + SamplingStore
+        + CreditListStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore,
-        DiscoveryStore, EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore,
-        SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CreditListStore,
+        CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore, InspectionStore,
+        PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -741,6 +749,92 @@ pub trait SamplingStore: Send + Sync {
         inspection: InspectionId,
         by: &Actor,
     ) -> Result<DrawEntity>;
+/// The dishonesty lists, credit repair, third-party evaluations and commitments
+/// ([`credit_lists`]). Every row is read in a scope through its entity; a row out of scope is
+/// answered like a missing one. Every write is audited (`listing:<id>`, `repair:<id>`,
+/// `evaluation:<id>`, `commitment:<id>`) and marks its entity for re-scoring, in its
+/// transaction.
+#[async_trait]
+pub trait CreditListStore: Send + Sync {
+    /// Puts an entity in scope on a list (`NotFound` outside the scope); `Conflict` when it
+    /// is on that list already.
+    async fn add_listing(&self, scope: Scope, input: &ListingInput, by: &Actor) -> Result<Listing>;
+    /// Takes a listing in scope off its list (`NotFound` outside the scope; `Conflict` when it
+    /// was removed already). A listing made by a case's outcome has the outcome marked removed
+    /// too.
+    async fn remove_credit_listing(
+        &self,
+        scope: Scope,
+        id: ListingId,
+        removal: &Removal,
+        by: &Actor,
+    ) -> Result<Listing>;
+    /// The listing, when its entity is in scope.
+    async fn credit_listing(&self, scope: Scope, id: ListingId) -> Result<Option<Listing>>;
+    /// Listings in scope, the newest listing first.
+    async fn credit_listings(&self, scope: Scope, filter: &ListingFilter) -> Result<Vec<Listing>>;
+    /// How many listings [`CreditListStore::credit_listings`] would return without paging.
+    async fn count_credit_listings(&self, scope: Scope, filter: &ListingFilter) -> Result<i64>;
+    /// Records a pending credit-repair application of an open listing in scope (`NotFound`
+    /// outside the scope; `Conflict` when the listing is removed or has a pending
+    /// application already).
+    async fn add_repair(&self, scope: Scope, new: &NewRepair, by: &Actor) -> Result<Repair>;
+    /// Decides a pending application in scope (compare-and-set on `pending`: `Conflict` when
+    /// it was decided meanwhile); a grant removes the listing with reason `repaired` in the
+    /// same transaction.
+    async fn decide_repair(
+        &self,
+        scope: Scope,
+        id: RepairId,
+        decision: &RepairDecision,
+        by: &Actor,
+    ) -> Result<Repair>;
+    async fn repair(&self, scope: Scope, id: RepairId) -> Result<Option<Repair>>;
+    /// Applications in scope, the newest first.
+    async fn repairs(&self, scope: Scope, filter: &RepairFilter) -> Result<Vec<Repair>>;
+    /// Records an evaluation by `evaluator` of an entity in scope (`NotFound` outside it: an
+    /// evaluator's scope is their assigned entities).
+    async fn add_evaluation(
+        &self,
+        scope: Scope,
+        evaluator: UserId,
+        new: &NewEvaluation,
+        by: &Actor,
+    ) -> Result<Evaluation>;
+    /// Evaluations in scope (of one entity, when given), the newest first.
+    async fn evaluations(
+        &self,
+        scope: Scope,
+        entity: Option<EntityId>,
+        limit: i64,
+        offset: i64,
+    ) -> Result<Vec<Evaluation>>;
+    /// How many evaluations [`CreditListStore::evaluations`] would return without paging.
+    async fn count_evaluations(&self, scope: Scope, entity: Option<EntityId>) -> Result<i64>;
+    /// Records a commitment of an entity in scope (`NotFound` outside it).
+    async fn add_commitment(
+        &self,
+        scope: Scope,
+        new: &NewCommitment,
+        by: &Actor,
+    ) -> Result<Commitment>;
+    /// Marks a commitment in scope broken (`Conflict` when it is broken already).
+    async fn break_commitment(
+        &self,
+        scope: Scope,
+        id: CommitmentId,
+        broken_on: NaiveDate,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<Commitment>;
+    /// The commitment, when its entity is in scope.
+    async fn commitment(&self, scope: Scope, id: CommitmentId) -> Result<Option<Commitment>>;
+    /// Commitments in scope (of one entity, when given), the newest first.
+    async fn commitments(&self, scope: Scope, entity: Option<EntityId>) -> Result<Vec<Commitment>>;
+    /// The penalties of decided cases on an entity in scope, by decision date.
+    async fn entity_penalties(&self, scope: Scope, entity: EntityId) -> Result<Vec<PenaltyRecord>>;
+    /// The entity's current class (`credit_scores`), when it is in scope and was scored.
+    async fn current_class(&self, scope: Scope, entity: EntityId) -> Result<Option<CurrentClass>>;
 }
 
 /// The audit log: append-only; written by the store in the same transaction as each change.

@@ -122,6 +122,9 @@ pub(crate) fn refusal(e: CaseworkError) -> WebError {
         E::NoEntity(case) => conflict(format!(
             "案件 {case} 的网站没有登记的经营主体，不能列入经营异常名录"
         )),
+        E::AlreadyListed(entity) => conflict(format!(
+            "经营主体 {entity} 已在经营异常名录中（见名录管理），须先移出才能再次列入"
+        )),
         E::WrongOutcome { outcome, kind } => conflict(format!(
             "处理结果 {outcome} 是“{}”，或已办结，不能进行此操作",
             kind.title()

@@ -41,6 +41,7 @@
 mod api;
 mod capture;
 mod casework_words;
+mod credit_words;
 pub mod error;
 pub mod exports;
 mod forms;
@@ -245,6 +246,38 @@ pub fn router(state: AppState) -> Router {
         .route("/sampling/plans/{id}/close", post(pages::sampling::close))
         .route("/sampling/draws/{id}", get(pages::sampling::draw_detail))
         .route("/sampling/draws/{id}/result", post(pages::sampling::result))
+            "/credit/lists",
+            get(pages::credit_lists::lists).post(pages::credit_lists::add_listing),
+        )
+        .route("/credit/listings/{id}", get(pages::credit_lists::listing))
+        .route(
+            "/credit/listings/{id}/remove",
+            post(pages::credit_lists::remove),
+        )
+        .route(
+            "/credit/listings/{id}/repair",
+            post(pages::credit_lists::apply),
+        )
+        .route(
+            "/credit/listings/{id}/decide",
+            post(pages::credit_lists::decide),
+        )
+        .route(
+            "/credit/commitments",
+            get(pages::credit_lists::commitments_page).post(pages::credit_lists::add_commitment),
+        )
+        .route(
+            "/credit/commitments/{id}/break",
+            post(pages::credit_lists::break_commitment),
+        )
+        .route(
+            "/evaluations",
+            get(pages::credit_lists::evaluations_page).post(pages::credit_lists::add_evaluation),
+        )
+        .route(
+            "/entities/{id}/public",
+            get(pages::credit_lists::public_preview),
+        )
         .route("/schedule", get(pages::schedule::page))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))

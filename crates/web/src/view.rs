@@ -480,6 +480,12 @@ pub fn audit_action_label(code: &str) -> &'static str {
         "decide_by" => "决定期限",
         "recheck" => "整改复查",
         "remove_listing" => "移出经营异常名录",
+        "list" => "列入名录",
+        "remove" => "移出名录",
+        "apply" => "信用修复申请",
+        "evaluate" => "第三方评价",
+        "commit" => "信用承诺",
+        "break" => "违背承诺",
         "reopen" => "重新调查",
         _ => "变更",
     }

@@ -632,6 +632,21 @@ async fn the_whole_procedure(backend: Backend) {
     )
     .await
     .unwrap();
+    // Listed once: a second abnormal listing while the first is open is refused.
+    assert!(matches!(
+        add_outcome(
+            store,
+            qingxiu.clone(),
+            case,
+            OutcomeInput::AbnormalListing {
+                cause: ListingCause::NoAnnualReport,
+            },
+            today,
+            &cli,
+        )
+        .await,
+        Err(CaseworkError::AlreadyListed(_))
+    ));
     for input in [
         OutcomeInput::Referral {
             to: "南宁市通信管理局".into(),

@@ -1,1 +1,3 @@
 //! The credit crate's one integration-test binary.
+
+mod lists;

@@ -530,6 +530,26 @@ impl CaseStore for SqlStore {
         new["outcome"] = serde_json::json!(oid);
         self.audit_case(&mut tx, id, "outcome", None, new, by)
             .await?;
+        if let OutcomeDetail::AbnormalListing { cause, .. } = detail {
+            // The list table is the one truth of who is listed: the outcome's listing.
+            let entity: Option<i64> =
+                sqlx::query_scalar("SELECT entity_id FROM cases WHERE id = $1")
+                    .bind(id.0)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            if let Some(entity) = entity {
+                let now = self.now();
+                let input = crate::ListingInput {
+                    entity_id: EntityId(entity),
+                    list: domain::ListKind::Abnormal,
+                    cause: cause.code().to_string(),
+                    decision_no: None,
+                    listed_on: now.date_naive(),
+                };
+                super::credit_lists::insert_listing(&mut tx, &input, Some(OutcomeId(oid)), now, by)
+                    .await?;
+            }
+        }
         tx.commit().await?;
         Ok(OutcomeId(oid))
     }
@@ -672,6 +692,7 @@ impl CaseStore for SqlStore {
             by,
         )
         .await?;
+        super::credit_lists::close_outcome_listing(&mut tx, id, reason, self.now(), by).await?;
         tx.commit().await?;
         Ok(())
     }

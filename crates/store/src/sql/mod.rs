@@ -226,6 +226,7 @@ mod campaigns;
 mod captures;
 mod cases;
 mod clues;
+mod credit_lists;
 mod custody;
 mod discovery;
 mod entities;

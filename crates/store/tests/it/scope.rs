@@ -75,6 +75,9 @@ struct Owner {
     /// attachment (none for `x`).
     inspections: Vec<InspectionId>,
     attachment: Option<AttachmentId>,
+    /// The first entity's serious-violation listing with a pending repair application, its
+    /// commitment (none for `x`); it also has an evaluation, a decided penalty and a score.
+    credit: Option<(domain::ListingId, domain::RepairId, domain::CommitmentId)>,
 }
 
 struct Fixture {
@@ -457,7 +460,101 @@ async fn fixture(test: &TestStore) -> Fixture {
             fx.subject_owner
                 .insert(CustodySubject::attachment(&sha).unwrap().to_string(), tag);
         }
+        let credit = match (own_entities.first(), case) {
+            (Some(e), Some((k, _))) => {
+                let sys = Actor::system("test");
+                let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+                let listing = store
+                    .add_listing(
+                        Scope::City,
+                        &ListingInput {
+                            entity_id: e.id,
+                            list: domain::ListKind::SeriousViolation,
+                            cause: "scope".into(),
+                            decision_no: Some(format!("scope-{tag}")),
+                            listed_on: day,
+                        },
+                        &sys,
+                    )
+                    .await
+                    .unwrap()
+                    .id;
+                let repair = store
+                    .add_repair(
+                        Scope::City,
+                        &NewRepair {
+                            listing_id: listing,
+                            applicant: "scope".into(),
+                            statement: "scope".into(),
+                            applied_on: day,
+                        },
+                        &sys,
+                    )
+                    .await
+                    .unwrap()
+                    .id;
+                let commitment = store
+                    .add_commitment(
+                        Scope::City,
+                        &NewCommitment {
+                            entity_id: e.id,
+                            made_on: day,
+                            text: "scope".into(),
+                        },
+                        &sys,
+                    )
+                    .await
+                    .unwrap()
+                    .id;
+                store
+                    .add_evaluation(
+                        Scope::City,
+                        requester.id,
+                        &NewEvaluation {
+                            entity_id: e.id,
+                            score: 80,
+                            evaluated_on: day,
+                            summary: "scope".into(),
+                        },
+                        &sys,
+                    )
+                    .await
+                    .unwrap();
+                store
+                    .add_outcome(
+                        k,
+                        CaseStage::Registered,
+                        &OutcomeDetail::Penalty {
+                            decision_no: format!("scope-{tag}"),
+                            legal_basis: "scope".into(),
+                            fine_fen: 100,
+                            confiscation: None,
+                        },
+                        &sys,
+                    )
+                    .await
+                    .unwrap();
+                // Decided (its penalty public) without moving its stage; and scored.
+                test.exec_raw(&format!(
+                    "UPDATE cases SET decided_at = opened_at WHERE id = {}",
+                    k.0
+                ))
+                .await
+                .unwrap();
+                test.exec_raw(&format!(
+                    "INSERT INTO credit_scores (entity_id, score, score_class, class, override, \
+                     index_version, points, computed_at) VALUES ({}, 80.0, 'B', 'B', NULL, \
+                     'scope', '{{}}', '2024-03-01T00:00:00+00:00')",
+                    e.id.0
+                ))
+                .await
+                .unwrap();
+                Some((listing, repair, commitment))
+            }
+            _ => None,
+        };
         fx.owners.push(Owner {
+            credit,
             tag,
             entities: own_entities,
             sites: own_sites,
@@ -747,6 +844,24 @@ const METHODS: &[&str] = &[
     "sampling_draw",
     "list_draws",
     "link_draw_inspection",
+    "add_listing",
+    "remove_credit_listing",
+    "credit_listing",
+    "credit_listings",
+    "count_credit_listings",
+    "add_repair",
+    "decide_repair",
+    "repair",
+    "repairs",
+    "add_evaluation",
+    "evaluations",
+    "count_evaluations",
+    "add_commitment",
+    "break_commitment",
+    "commitment",
+    "commitments",
+    "entity_penalties",
+    "current_class",
 ];
 
 fn entities_weight(o: char) -> i64 {
@@ -1456,7 +1571,216 @@ async fn seen(
                 owners(all.iter().map(|r| fx.subject_owner[&r.subject])),
             )
         }
+        // The lists: a write in scope succeeds or is refused by the row's state (which also
+        // says it was found); outside the scope it is `NotFound`.
+        "add_listing" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                let input = ListingInput {
+                    entity_id: e.id,
+                    list: domain::ListKind::SeriousViolation,
+                    cause: "again".into(),
+                    decision_no: None,
+                    listed_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 2).unwrap(),
+                };
+                found(
+                    "add_listing",
+                    store
+                        .add_listing(sc(), &input, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "remove_credit_listing" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((l, _, _)) = o.credit else { continue };
+                let removal = Removal {
+                    reason: domain::RemovalReason::Mistaken,
+                    removed_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 3).unwrap(),
+                    note: None,
+                };
+                found(
+                    "remove_credit_listing",
+                    store
+                        .remove_credit_listing(sc(), l, &removal, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "credit_listing" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((l, _, _)) = o.credit else { continue };
+                store.credit_listing(sc(), l).await.unwrap().is_some()
+            }),
+        ),
+        "credit_listings" | "count_credit_listings" => {
+            let f = ListingFilter::default();
+            let list = store.credit_listings(sc(), &f).await.unwrap();
+            let n = store.count_credit_listings(sc(), &f).await.unwrap();
+            assert_eq!(n, list.len() as i64, "count_credit_listings");
+            (
+                REGISTER,
+                owners(list.iter().map(|l| fx.of_entity(l.entity_id))),
+            )
+        }
+        "add_repair" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((l, _, _)) = o.credit else { continue };
+                let new = NewRepair {
+                    listing_id: l,
+                    applicant: "again".into(),
+                    statement: "again".into(),
+                    applied_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 2).unwrap(),
+                };
+                found(
+                    "add_repair",
+                    store.add_repair(sc(), &new, &Actor::system("test")).await,
+                )
+            }),
+        ),
+        "decide_repair" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((_, r, _)) = o.credit else { continue };
+                let d = RepairDecision::Refuse {
+                    reason: "scope".into(),
+                };
+                found(
+                    "decide_repair",
+                    store
+                        .decide_repair(sc(), r, &d, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "repair" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((_, r, _)) = o.credit else { continue };
+                store.repair(sc(), r).await.unwrap().is_some()
+            }),
+        ),
+        "repairs" => {
+            let list = store.repairs(sc(), &RepairFilter::default()).await.unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|r| fx.of_entity(r.entity_id))),
+            )
+        }
+        "add_evaluation" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                let new = NewEvaluation {
+                    entity_id: e.id,
+                    score: 70,
+                    evaluated_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 2).unwrap(),
+                    summary: "again".into(),
+                };
+                found(
+                    "add_evaluation",
+                    store
+                        .add_evaluation(sc(), fx.user, &new, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "evaluations" | "count_evaluations" => {
+            let list = store.evaluations(sc(), None, 0, 0).await.unwrap();
+            let n = store.count_evaluations(sc(), None).await.unwrap();
+            assert_eq!(n, list.len() as i64, "count_evaluations");
+            (
+                REGISTER,
+                owners(list.iter().map(|v| fx.of_entity(v.entity_id))),
+            )
+        }
+        "add_commitment" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                let new = NewCommitment {
+                    entity_id: e.id,
+                    made_on: chrono::NaiveDate::from_ymd_opt(2024, 3, 2).unwrap(),
+                    text: "again".into(),
+                };
+                found(
+                    "add_commitment",
+                    store
+                        .add_commitment(sc(), &new, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "break_commitment" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((_, _, c)) = o.credit else { continue };
+                found(
+                    "break_commitment",
+                    store
+                        .break_commitment(
+                            sc(),
+                            c,
+                            chrono::NaiveDate::from_ymd_opt(2024, 3, 4).unwrap(),
+                            "scope",
+                            &Actor::system("test"),
+                        )
+                        .await,
+                )
+            }),
+        ),
+        "commitment" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((_, _, c)) = o.credit else { continue };
+                store.commitment(sc(), c).await.unwrap().is_some()
+            }),
+        ),
+        "commitments" => {
+            let list = store.commitments(sc(), None).await.unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|c| fx.of_entity(c.entity_id))),
+            )
+        }
+        "entity_penalties" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                !store.entity_penalties(sc(), e.id).await.unwrap().is_empty()
+            }),
+        ),
+        "current_class" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                store.current_class(sc(), e.id).await.unwrap().is_some()
+            }),
+        ),
         other => panic!("no table entry for {other}"),
+    }
+}
+
+/// A write's answer: done or refused by the row's state (found), or `NotFound`.
+fn found<T>(what: &str, r: Result<T>) -> bool {
+    match r {
+        Ok(_) | Err(StoreError::Conflict(_)) => true,
+        Err(StoreError::NotFound(_)) => false,
+        Err(e) => panic!("{what}: {e}"),
     }
 }
 

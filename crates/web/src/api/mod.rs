@@ -23,6 +23,7 @@
 mod campaigns;
 mod cases;
 mod clues;
+mod credit;
 mod discovered;
 mod entities;
 mod findings;
@@ -63,6 +64,9 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/sampling/plans", get(sampling::plans))
         .route("/api/v1/sampling/draws", get(sampling::draws))
         .route("/api/v1/sampling/draws/{id}", get(sampling::draw))
+        .route("/api/v1/credit/listings", get(credit::listings))
+        .route("/api/v1/credit/listings/{id}", get(credit::listing))
+        .route("/api/v1/credit/evaluations", get(credit::evaluations))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -103,6 +107,9 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         sampling::plans,
         sampling::draws,
         sampling::draw,
+        credit::listings,
+        credit::listing,
+        credit::evaluations,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -118,6 +125,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
         (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
+        (name = "credit", description = "The dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
 )]
 pub struct ApiDoc;
@@ -381,7 +389,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 19);
+        assert_eq!(paths.len(), 22);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

@@ -630,6 +630,9 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/sampling/draws/{id}",
         "/api/v1/sites",
         "/api/v1/sites/{id}",
+        "/api/v1/credit/listings",
+        "/api/v1/credit/listings/{id}",
+        "/api/v1/credit/evaluations",
     ];
     want.sort();
     let mut got = paths.clone();
@@ -652,6 +655,8 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "SamplingPlan",
         "SamplingDraw",
         "SamplingPublication",
+        "Listing",
+        "Evaluation",
         "ErrorBody",
     ] {
         assert!(schemas.contains_key(name), "{name}: {:?}", schemas.keys());
@@ -699,6 +704,31 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     .await
     .unwrap();
     sampling::run(fx.state.store.as_ref(), &operator, plan.id, "seed")
+        .await
+        .unwrap();
+    // A listing, likewise.
+    let shop_entity = fx
+        .state
+        .store
+        .site(store::Scope::City, fx.shop)
+        .await
+        .unwrap()
+        .unwrap()
+        .entity_id
+        .unwrap();
+    fx.state
+        .store
+        .add_listing(
+            store::Scope::City,
+            &store::ListingInput {
+                entity_id: shop_entity,
+                list: domain::ListKind::Abnormal,
+                cause: "not_contactable".into(),
+                decision_no: None,
+                listed_on: chrono::NaiveDate::from_ymd_opt(2017, 6, 1).unwrap(),
+            },
+            &store::Actor::system("test"),
+        )
         .await
         .unwrap();
     for path in paths {

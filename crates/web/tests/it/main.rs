@@ -8,6 +8,7 @@ mod auth;
 mod campaigns;
 mod captures;
 mod cases;
+mod credit_lists;
 mod custody;
 mod documents;
 mod evidence_page;

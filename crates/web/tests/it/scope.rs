@@ -36,6 +36,10 @@ enum Object {
     Case,
     /// An outcome of a case.
     Outcome,
+    /// An entity's listing on a dishonesty list (serious violation, listed a year ago).
+    Listing,
+    /// An honest-operation commitment.
+    Commitment,
 }
 
 /// How a route is asked.
@@ -168,6 +172,30 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/cases/{id}/documents/{kind}",
         Object::Case,
     ),
+    // The lists: a listing's page, then a repair applied for, refused, and the listing removed.
+    (Method::Get, "/credit/listings/{id}", Object::Listing),
+    (Method::Get, "/api/v1/credit/listings/{id}", Object::Listing),
+    (
+        Method::Post(&[("applicant", "法定代表人"), ("statement", "已改正")]),
+        "/credit/listings/{id}/repair",
+        Object::Listing,
+    ),
+    (
+        Method::Post(&[("decision", "refuse"), ("reason", "未改正")]),
+        "/credit/listings/{id}/decide",
+        Object::Listing,
+    ),
+    (
+        Method::Post(&[("reason", "corrected")]),
+        "/credit/listings/{id}/remove",
+        Object::Listing,
+    ),
+    (
+        Method::Post(&[("reason", "售假")]),
+        "/credit/commitments/{id}/break",
+        Object::Commitment,
+    ),
+    (Method::Get, "/entities/{id}/public", Object::Entity),
 ];
 
 /// Routes whose step needs a permission a district's inspector lacks (the city's dispatch,
@@ -177,6 +205,10 @@ const CITY_ONLY: &[&str] = &[
     "/clues/{id}/extend",
     "/cases/{id}/reopen",
     "/cases/{id}/extend",
+    "/credit/listings/{id}/repair",
+    "/credit/listings/{id}/decide",
+    "/credit/listings/{id}/remove",
+    "/credit/commitments/{id}/break",
 ];
 
 /// Routes with an id of something no district owns (users: for city administrators only,
@@ -228,6 +260,8 @@ struct Objects {
     attachment: domain::AttachmentId,
     case: domain::CaseId,
     outcome: domain::OutcomeId,
+    listing: domain::ListingId,
+    commitment: domain::CommitmentId,
 }
 
 impl Objects {
@@ -244,6 +278,8 @@ impl Objects {
             Object::Attachment => self.attachment.0,
             Object::Case => self.case.0,
             Object::Outcome => self.outcome.0,
+            Object::Listing => self.listing.0,
+            Object::Commitment => self.commitment.0,
         }
     }
 }
@@ -602,8 +638,40 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
     )
     .await
     .unwrap();
+    // A serious-violation listing of its own (the outcome's abnormal listing is the
+    // casework routes' to remove).
+    let listing = store
+        .add_listing(
+            Scope::City,
+            &store::ListingInput {
+                entity_id: entity,
+                list: domain::ListKind::SeriousViolation,
+                cause: format!("{name} 严重违法"),
+                decision_no: None,
+                listed_on: today - chrono::Months::new(12),
+            },
+            &by,
+        )
+        .await
+        .unwrap()
+        .id;
+    let commitment = store
+        .add_commitment(
+            Scope::City,
+            &store::NewCommitment {
+                entity_id: entity,
+                made_on: today,
+                text: format!("{name} 诚信经营承诺"),
+            },
+            &by,
+        )
+        .await
+        .unwrap()
+        .id;
     Objects {
         entity,
+        listing,
+        commitment,
         site,
         fetch,
         finding: finding.id,
@@ -920,6 +988,9 @@ async fn lists_filtered_to_another_district_are_empty() {
         "/entities?district=450105".to_string(),
         "/export/entities?district=450105".to_string(),
         "/export/sites?district=450105".to_string(),
+        "/credit/lists?district=450105".to_string(),
+        "/credit/commitments".to_string(),
+        "/api/v1/credit/listings?district=450105".to_string(),
     ] {
         let got = get(&inspector, &uri).await.ok();
         assert_no_casino(&uri, &got);
