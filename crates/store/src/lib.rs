@@ -749,6 +749,8 @@ pub trait SamplingStore: Send + Sync {
         inspection: InspectionId,
         by: &Actor,
     ) -> Result<DrawEntity>;
+}
+
 /// The dishonesty lists, credit repair, third-party evaluations and commitments
 /// ([`credit_lists`]). Every row is read in a scope through its entity; a row out of scope is
 /// answered like a missing one. Every write is audited (`listing:<id>`, `repair:<id>`,

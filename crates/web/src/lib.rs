@@ -246,6 +246,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sampling/plans/{id}/close", post(pages::sampling::close))
         .route("/sampling/draws/{id}", get(pages::sampling::draw_detail))
         .route("/sampling/draws/{id}/result", post(pages::sampling::result))
+        .route(
             "/credit/lists",
             get(pages::credit_lists::lists).post(pages::credit_lists::add_listing),
         )
