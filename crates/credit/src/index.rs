@@ -476,6 +476,8 @@ pub struct Leaf {
     pub source: Source,
     pub score: ScoreFn,
     pub missing: f64,
+    /// The source's position in [`IndexSystem::sources`] (what the facts are aligned to).
+    pub slot: usize,
 }
 
 /// One class's threshold and consequences.
@@ -540,6 +542,8 @@ pub struct IndexSystem {
     pub indicators: Vec<Indicator>,
     pub families: Vec<Family>,
     pub leaves: Vec<Leaf>,
+    /// The distinct sources the leaves read (with their parameters), in first-use order.
+    pub sources: Vec<Source>,
     /// The file's text and its SHA-256.
     #[serde(skip)]
     pub text: String,
@@ -651,6 +655,17 @@ impl IndexSystem {
         if !out.is_empty() {
             return Err(out);
         }
+        let mut leaves = leaves;
+        let mut sources: Vec<Source> = Vec::new();
+        for l in &mut leaves {
+            l.slot = match sources.iter().position(|s| *s == l.source) {
+                Some(i) => i,
+                None => {
+                    sources.push(l.source.clone());
+                    sources.len() - 1
+                }
+            };
+        }
         Ok(IndexSystem {
             version,
             name,
@@ -658,6 +673,7 @@ impl IndexSystem {
             indicators,
             families,
             leaves,
+            sources,
             text: text.to_string(),
             sha256: sha256_hex(text),
         })
@@ -915,6 +931,7 @@ impl IndexSystem {
                     source: source.clone(),
                     score: score.clone(),
                     missing: r.missing.unwrap_or(0.0),
+                    slot: 0,
                 });
             }
             indicators.push(Indicator {
@@ -1151,17 +1168,6 @@ impl IndexSystem {
             }
         };
         (out.len() == start).then_some(f)
-    }
-
-    /// The distinct sources the leaves read, in first-use order.
-    pub fn sources(&self) -> Vec<Source> {
-        let mut seen = Vec::new();
-        for l in &self.leaves {
-            if !seen.contains(&l.source) {
-                seen.push(l.source.clone());
-            }
-        }
-        seen
     }
 
     pub fn indicator(&self, code: &str) -> Option<&Indicator> {
