@@ -136,9 +136,7 @@ pub async fn credit_of(
         None => None,
     };
     let sys = index_version(store, &grade.index_version).await?;
-    let events = store
-        .credit_events(scope, entity, EVENTS_PER_KIND)
-        .await?;
+    let events = store.credit_events(scope, entity, EVENTS_PER_KIND).await?;
     let points = parse_points(&grade.points);
     let (indicators, families, index_name) = match &sys {
         Some(sys) => {

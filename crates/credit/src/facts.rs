@@ -119,7 +119,8 @@ pub fn capital_wan(text: &str) -> Option<f64> {
         .trim_end_matches("人民币")
         .trim_end_matches("(人民币)")
         .trim_end_matches("（人民币）");
-    let (num, factor) = if let Some(n) = t.strip_suffix("万元").or_else(|| t.strip_suffix('万')) {
+    let (num, factor) = if let Some(n) = t.strip_suffix("万元").or_else(|| t.strip_suffix('万'))
+    {
         (n, 1.0)
     } else if let Some(n) = t.strip_suffix("亿元").or_else(|| t.strip_suffix('亿')) {
         (n, 10_000.0)
@@ -204,7 +205,6 @@ fn merge(batch: &FactBatch, plans: &[Plan], as_of: NaiveDate) -> Vec<Facts> {
     }
     out
 }
-
 
 #[cfg(test)]
 mod tests {

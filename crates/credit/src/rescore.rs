@@ -11,8 +11,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{EntityId, Permission, Role};
 use std::time::{Duration, Instant};
 use store::{
-    Actor, CreditStore, FactSelect, IndexLoad, IndexVersion, NewGrade, NewIndexVersion,
-    StoreError,
+    Actor, CreditStore, FactSelect, IndexLoad, IndexVersion, NewGrade, NewIndexVersion, StoreError,
 };
 
 /// Entities per batch of a full re-scoring.

@@ -148,8 +148,17 @@ mod tests {
             hard_rules(CreditClass::A, true, false),
             (CreditClass::C, Some(ListKind::Abnormal))
         );
-        assert_eq!(hard_rules(CreditClass::D, true, true), (CreditClass::D, None));
-        assert_eq!(hard_rules(CreditClass::C, true, false), (CreditClass::C, None));
-        assert_eq!(hard_rules(CreditClass::B, false, false), (CreditClass::B, None));
+        assert_eq!(
+            hard_rules(CreditClass::D, true, true),
+            (CreditClass::D, None)
+        );
+        assert_eq!(
+            hard_rules(CreditClass::C, true, false),
+            (CreditClass::C, None)
+        );
+        assert_eq!(
+            hard_rules(CreditClass::B, false, false),
+            (CreditClass::B, None)
+        );
     }
 }
