@@ -234,6 +234,96 @@ pub enum IndexProblem {
     },
 }
 
+impl std::fmt::Display for IndexProblem {
+    /// One line for the command line and logs (the console has its own Chinese words).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use IndexProblem::*;
+        match self {
+            Syntax {
+                line,
+                column,
+                message,
+            } => write!(f, "line {line}, column {column}: not TOML: {message}"),
+            Shape { at, message } => write!(f, "{at}: {message}"),
+            EmptyField { field } => write!(f, "{field} is empty"),
+            UnknownClass { class } => write!(f, "classes.{class}: no such class (A, B, C, D)"),
+            MissingClass { class } => write!(f, "classes.{class} is missing"),
+            MissingThreshold { class } => write!(f, "classes.{class} needs min_score"),
+            ThresholdOnD => write!(f, "classes.D has no min_score (it is below C)"),
+            ThresholdOutOfRange { class, min_score } => {
+                write!(f, "classes.{class}: min_score {min_score} is not within 0–100")
+            }
+            ThresholdsNotDescending {
+                class,
+                min_score,
+                above,
+            } => write!(
+                f,
+                "classes.{class}: min_score {min_score} is not below the better class's {above}"
+            ),
+            RatioOutOfRange { class, ratio } => {
+                write!(f, "classes.{class}: sampling_ratio {ratio} is not within (0, 1]")
+            }
+            SweepHoursOutOfRange { class, hours } => {
+                write!(f, "classes.{class}: sweep_every_hours {hours} is below 1")
+            }
+            NoIndicators => write!(f, "no [[indicator]]"),
+            BadCode { code, parent } => match parent {
+                None => write!(f, "{code}: a family's code is one capital letter"),
+                Some(p) => write!(
+                    f,
+                    "{code}: a child of {p} is coded {p} followed by {}two digits",
+                    if p.len() == 1 { "" } else { "a dot and " }
+                ),
+            },
+            DuplicateCode { code } => write!(f, "{code}: code used twice"),
+            UnknownParent { code, parent } => write!(f, "{code}: no parent {parent}"),
+            Cycle { codes } => write!(f, "{}: parents form a cycle", codes.join(" → ")),
+            WeightOutOfRange { code, weight } => {
+                write!(f, "{code}: weight {weight} is not within (0, 1]")
+            }
+            WeightsNotSummingToOne { parent, sum } => match parent {
+                None => write!(f, "the families' weights sum to {sum}, not 1"),
+                Some(p) => write!(f, "the weights of {p}'s children sum to {sum}, not 1"),
+            },
+            LeafWithoutSource { code } => write!(f, "{code}: a leaf needs a source"),
+            LeafWithoutScore { code } => write!(f, "{code}: a leaf needs a score"),
+            InternalWithSource { code } => {
+                write!(f, "{code}: has children, so no source of its own")
+            }
+            InternalWithScore { code } => {
+                write!(f, "{code}: has children, so no score or missing of its own")
+            }
+            UnknownSource { code, source } => write!(f, "{code}: unknown source {source:?}"),
+            ParamNotAllowed {
+                code,
+                source,
+                param,
+            } => write!(f, "{code}: source {source:?} takes no {param}"),
+            ParamMissing {
+                code,
+                source,
+                param,
+            } => write!(f, "{code}: source {source:?} needs {param}"),
+            BadParam { code, param, value } => write!(f, "{code}: bad {param} {value:?}"),
+            ScoreKindCount { code, kinds } => write!(
+                f,
+                "{code}: a score has exactly one kind (steps, decay, yes/no, value, map), not {kinds}"
+            ),
+            ScoreIncomplete { code, missing } => write!(f, "{code}: the score lacks {missing}"),
+            ScoreKindMismatch { code, source, kind } => {
+                write!(f, "{code}: a {kind} score does not fit source {source:?}")
+            }
+            StepsEmpty { code } => write!(f, "{code}: steps are empty"),
+            StepsNotAscending { code } => write!(f, "{code}: steps are not ascending"),
+            PointsOutOfRange { code, points } => {
+                write!(f, "{code}: points {points} are not within 0–100")
+            }
+            DecayNegative { code, decay } => write!(f, "{code}: decay {decay} is negative"),
+        }
+    }
+}
+
 // --- the compiled system ---
 
 /// What a source gives for an entity.
@@ -567,7 +657,7 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 fn shape(at: impl Into<String>, e: impl std::fmt::Display) -> IndexProblem {
     IndexProblem::Shape {
         at: at.into(),
-        message: e.to_string(),
+        message: e.to_string().trim().to_string(),
     }
 }
 
