@@ -132,19 +132,10 @@ async fn required_index(store: &dyn CreditStore) -> Result<IndexSystem, CreditEr
     Ok(index_in_force(store).await?.ok_or(CreditError::NoIndex)?.1)
 }
 
-/// Scores a batch and writes it; returns (scored, archived).
-async fn score_batch(
-    store: &dyn CreditStore,
-    sys: &IndexSystem,
-    select: &FactSelect,
-    as_of: NaiveDate,
-) -> Result<(u64, u64, Option<EntityId>), CreditError> {
-    let read_at: DateTime<Utc> = Utc::now();
-    let all = facts::load(store, sys, select, as_of).await?;
-    let last = all.last().map(|f| f.entity);
+/// Scores facts into the grades to write.
+fn grades_of(sys: &IndexSystem, all: &[facts::Facts]) -> Vec<NewGrade> {
     let now = Utc::now();
-    let grades: Vec<NewGrade> = all
-        .iter()
+    all.iter()
         .map(|f| {
             let g = score(sys, f);
             NewGrade {
@@ -158,12 +149,25 @@ async fn score_batch(
                 computed_at: now,
             }
         })
-        .collect();
-    let w = store.write_credit_grades(&grades, read_at).await?;
-    Ok((grades.len() as u64, w.archived, last))
+        .collect()
 }
 
-/// Re-scores every entity with the version in force, as of a date.
+/// Scores a batch and writes it; returns (scored, archived).
+async fn score_batch(
+    store: &dyn CreditStore,
+    sys: &IndexSystem,
+    select: &FactSelect,
+    as_of: NaiveDate,
+) -> Result<(u64, u64), CreditError> {
+    let read_at: DateTime<Utc> = Utc::now();
+    let all = facts::load(store, sys, select, as_of).await?;
+    let grades = grades_of(sys, &all);
+    let w = store.write_credit_grades(&grades, read_at).await?;
+    Ok((grades.len() as u64, w.archived))
+}
+
+/// Re-scores every entity with the version in force, as of a date. Batches by id; each
+/// batch's grades are written while the next batch's facts are read.
 pub async fn rescore_all(
     store: &dyn CreditStore,
     as_of: NaiveDate,
@@ -176,23 +180,39 @@ pub async fn rescore_all(
         version: sys.version.clone(),
         elapsed: Duration::ZERO,
     };
-    let mut after = 0;
-    loop {
-        let (n, archived, last) = score_batch(
-            store,
-            &sys,
-            &FactSelect::After {
+    let read = |after: i64| {
+        let sys = &sys;
+        async move {
+            let read_at: DateTime<Utc> = Utc::now();
+            let select = FactSelect::After {
                 after,
                 limit: BATCH,
-            },
-            as_of,
-        )
-        .await?;
-        report.entities += n;
-        report.archived += archived;
-        match last {
-            Some(e) if n == BATCH as u64 => after = e.0,
-            _ => break,
+            };
+            let all = facts::load(store, sys, &select, as_of).await?;
+            Ok::<_, CreditError>((read_at, all))
+        }
+    };
+    let mut current = read(0).await?;
+    loop {
+        let (read_at, all) = current;
+        if all.is_empty() {
+            break;
+        }
+        let grades = grades_of(&sys, &all);
+        let full = all.len() as i64 == BATCH;
+        let next_after = all.last().map_or(0, |f| f.entity.0);
+        let write = store.write_credit_grades(&grades, read_at);
+        let (written, next) = if full {
+            let (w, n) = futures::join!(write, read(next_after));
+            (w?, Some(n?))
+        } else {
+            (write.await?, None)
+        };
+        report.entities += grades.len() as u64;
+        report.archived += written.archived;
+        match next {
+            Some(n) => current = n,
+            None => break,
         }
     }
     report.elapsed = started.elapsed();
@@ -225,7 +245,7 @@ pub async fn rescore_stale(
         if ids.is_empty() {
             break;
         }
-        let (n, archived, _) = score_batch(store, &sys, &FactSelect::Ids(ids), as_of).await?;
+        let (n, archived) = score_batch(store, &sys, &FactSelect::Ids(ids), as_of).await?;
         report.entities += n;
         report.archived += archived;
     }

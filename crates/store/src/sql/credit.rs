@@ -128,7 +128,9 @@ fn fact_query(
                 .map(|s| s.code())
                 .collect();
             if severities.len() < domain::Severity::ALL.len() {
-                q.push(" AND g.severity IN (");
+                // `|| ''`: not through the severity index (SQLite would scan every
+                // finding of that severity for each batch); the batch's sites lead.
+                q.push(" AND g.severity || '' IN (");
                 let mut sep = q.separated(", ");
                 for s in severities {
                     sep.push_bind(s);
