@@ -40,6 +40,7 @@
 mod api;
 mod capture;
 mod casework_words;
+mod credit_words;
 pub mod error;
 pub mod exports;
 mod forms;
@@ -235,6 +236,9 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}/records", get(pages::campaigns::records))
         .route("/campaigns/{id}/close", post(pages::campaigns::close))
         .route("/schedule", get(pages::schedule::page))
+        .route("/credit", get(pages::credit::page))
+        .route("/credit/load", post(pages::credit::load))
+        .route("/credit/rescore", post(pages::credit::rescore_all))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))
         .route("/users", get(pages::users::list).post(pages::users::add))
