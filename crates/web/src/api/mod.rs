@@ -23,6 +23,7 @@
 mod campaigns;
 mod cases;
 mod clues;
+mod credit;
 mod discovered;
 mod entities;
 mod findings;
@@ -59,6 +60,8 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/campaigns", get(campaigns::list))
         .route("/api/v1/campaigns/{id}", get(campaigns::item))
         .route("/api/v1/schedule", get(campaigns::schedule))
+        .route("/api/v1/credit/scores", get(credit::list))
+        .route("/api/v1/entities/{id}/credit", get(credit::entity))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -96,6 +99,8 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         campaigns::list,
         campaigns::item,
         campaigns::schedule,
+        credit::list,
+        credit::entity,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -110,6 +115,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
+        (name = "credit", description = "Credit grades (信用风险分类 A–D) with the indicators behind them"),
     )
 )]
 pub struct ApiDoc;
@@ -351,6 +357,22 @@ pub(crate) mod schema {
     }
 
     /// A field inspection's result code.
+    pub fn credit_class() -> Object {
+        codes(
+            "Credit risk class: A (low) … D (high)",
+            domain::CreditClass::ALL.iter().map(|c| c.code()),
+            false,
+        )
+    }
+
+    pub fn credit_override() -> Object {
+        codes(
+            "The hard rule that set the class",
+            domain::ListKind::ALL.iter().map(|c| c.code()),
+            true,
+        )
+    }
+
     pub fn inspection_result() -> Object {
         codes(
             "inspection result",
