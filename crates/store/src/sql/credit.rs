@@ -93,6 +93,68 @@ fn push_select(q: &mut QueryBuilder<Db>, col: &str, lo_hi: Option<(i64, i64)>, i
     }
 }
 
+/// The condition of one findings fact on a row of `findings g` (window, severity, categories).
+fn push_findings_condition(
+    q: &mut QueryBuilder<Db>,
+    as_of: NaiveDate,
+    days: i64,
+    min_severity: domain::Severity,
+    categories: &[String],
+) {
+    q.push("g.found_at >= ");
+    q.push_bind(window_start_at(as_of, days));
+    let severities: Vec<&str> = domain::Severity::ALL
+        .iter()
+        .filter(|s| **s >= min_severity)
+        .map(|s| s.code())
+        .collect();
+    if severities.len() < domain::Severity::ALL.len() {
+        q.push(" AND g.severity IN (");
+        let mut sep = q.separated(", ");
+        for s in severities {
+            sep.push_bind(s);
+        }
+        q.push(")");
+    }
+    if !categories.is_empty() {
+        q.push(" AND (");
+        for (i, c) in categories.iter().enumerate() {
+            if i > 0 {
+                q.push(" OR ");
+            }
+            if c.contains('.') {
+                q.push("g.category = ").push_bind(c.clone());
+            } else {
+                q.push("g.category LIKE ").push_bind(format!("{c}.%"));
+            }
+        }
+        q.push(")");
+    }
+}
+
+/// One grouped query for every findings fact of a batch: the widest window, then a
+/// conditional count per fact (`v0`, `v1`, …). The batch's sites lead (no severity index).
+fn findings_query(
+    facts: &[(usize, i64, domain::Severity, &[String])],
+    as_of: NaiveDate,
+    lo_hi: Option<(i64, i64)>,
+    ids: &[i64],
+) -> QueryBuilder<Db> {
+    let mut q: QueryBuilder<Db> = QueryBuilder::new("SELECT s.entity_id");
+    for (n, (_, days, sev, cats)) in facts.iter().enumerate() {
+        q.push(", SUM(CASE WHEN ");
+        push_findings_condition(&mut q, as_of, *days, *sev, cats);
+        q.push(format!(" THEN 1 ELSE 0 END) AS v{n}"));
+    }
+    let widest = facts.iter().map(|f| f.1).max().unwrap_or(0);
+    q.push(" FROM findings g JOIN sites s ON s.id = g.site_id WHERE g.found_at >= ");
+    q.push_bind(window_start_at(as_of, widest));
+    q.push(" AND g.triage NOT IN ('dismissed', 'false_positive')");
+    push_select(&mut q, "s.entity_id", lo_hi, ids);
+    q.push(" GROUP BY s.entity_id");
+    q
+}
+
 /// The grouped query of one fact: rows of (entity_id, value).
 fn fact_query(
     query: &FactQuery,
@@ -111,48 +173,8 @@ fn fact_query(
             push_select(&mut q, "entity_id", lo_hi, ids);
             q.push(" GROUP BY entity_id");
         }
-        FactQuery::Findings {
-            days,
-            min_severity,
-            categories,
-        } => {
-            q = QueryBuilder::new(
-                "SELECT s.entity_id, COUNT(*) AS v FROM findings g \
-                 JOIN sites s ON s.id = g.site_id WHERE g.found_at >= ",
-            );
-            q.push_bind(window_start_at(as_of, *days));
-            q.push(" AND g.triage NOT IN ('dismissed', 'false_positive')");
-            let severities: Vec<&str> = domain::Severity::ALL
-                .iter()
-                .filter(|s| *s >= min_severity)
-                .map(|s| s.code())
-                .collect();
-            if severities.len() < domain::Severity::ALL.len() {
-                // `|| ''`: not through the severity index (SQLite would scan every
-                // finding of that severity for each batch); the batch's sites lead.
-                q.push(" AND g.severity || '' IN (");
-                let mut sep = q.separated(", ");
-                for s in severities {
-                    sep.push_bind(s);
-                }
-                q.push(")");
-            }
-            if !categories.is_empty() {
-                q.push(" AND (");
-                for (i, c) in categories.iter().enumerate() {
-                    if i > 0 {
-                        q.push(" OR ");
-                    }
-                    if c.contains('.') {
-                        q.push("g.category = ").push_bind(c.clone());
-                    } else {
-                        q.push("g.category LIKE ").push_bind(format!("{c}.%"));
-                    }
-                }
-                q.push(")");
-            }
-            push_select(&mut q, "s.entity_id", lo_hi, ids);
-            q.push(" GROUP BY s.entity_id");
+        FactQuery::Findings { .. } => {
+            unreachable!("findings facts are read together (findings_query)")
         }
         FactQuery::Cases { days } => {
             q = QueryBuilder::new(
@@ -237,7 +259,41 @@ impl SqlStore {
         if register.is_empty() {
             return Ok(());
         }
+        let findings: Vec<(usize, i64, domain::Severity, &[String])> = queries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, q)| match q {
+                FactQuery::Findings {
+                    days,
+                    min_severity,
+                    categories,
+                } => Some((i, *days, *min_severity, categories.as_slice())),
+                _ => None,
+            })
+            .collect();
+        if !findings.is_empty() {
+            let mut q = findings_query(&findings, as_of, lo_hi, ids);
+            for r in q.build().fetch_all(&self.pool).await? {
+                let e = EntityId(r.try_get("entity_id")?);
+                for (n, (i, ..)) in findings.iter().enumerate() {
+                    let v = r
+                        .try_get::<Option<i64>, _>(format!("v{n}").as_str())?
+                        .unwrap_or(0);
+                    if v > 0 {
+                        out.values[*i].push((e, v as f64));
+                    }
+                }
+            }
+            if lo_hi.is_none() {
+                for (i, ..) in &findings {
+                    out.values[*i].sort_by_key(|(e, _)| *e);
+                }
+            }
+        }
         for (i, query) in queries.iter().enumerate() {
+            if matches!(query, FactQuery::Findings { .. }) {
+                continue;
+            }
             let mut q = fact_query(query, as_of, lo_hi, ids);
             let rows = q.build().fetch_all(&self.pool).await?;
             let list = &mut out.values[i];
