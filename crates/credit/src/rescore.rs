@@ -6,7 +6,7 @@
 
 use crate::facts;
 use crate::index::{IndexProblem, IndexSystem};
-use crate::score::{points_json, score};
+use crate::score::{points_json_of, score_points};
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{EntityId, Permission, Role};
 use std::time::{Duration, Instant};
@@ -135,17 +135,19 @@ async fn required_index(store: &dyn CreditStore) -> Result<IndexSystem, CreditEr
 /// Scores facts into the grades to write.
 fn grades_of(sys: &IndexSystem, all: &[facts::Facts]) -> Vec<NewGrade> {
     let now = Utc::now();
+    let codes: Vec<&str> = sys.leaves.iter().map(|l| l.code.as_str()).collect();
+    let mut points = Vec::with_capacity(codes.len());
     all.iter()
         .map(|f| {
-            let g = score(sys, f);
+            let (score, score_class, class, overridden) = score_points(sys, f, &mut points);
             NewGrade {
                 entity: f.entity,
-                score: g.score,
-                score_class: g.score_class,
-                class: g.class,
-                overridden: g.overridden,
+                score,
+                score_class,
+                class,
+                overridden,
                 index_version: sys.version.clone(),
-                points: points_json(&g.points),
+                points: points_json_of(&codes, &points),
                 computed_at: now,
             }
         })

@@ -35,27 +35,43 @@ pub struct Grade {
 /// the class by the thresholds; then the hard rules (serious-violation list → D, abnormal
 /// list → at least C).
 pub fn score(sys: &IndexSystem, facts: &Facts) -> Grade {
-    let mut total = 0.0;
     let mut points = Vec::with_capacity(sys.leaves.len());
-    for leaf in &sys.leaves {
-        let value = facts.values.get(leaf.slot).and_then(Option::as_ref);
-        let p = leaf.score.points(value, leaf.missing);
-        total += leaf.weight * p;
-        points.push(LeafPoints {
-            code: leaf.code.clone(),
-            points: p,
-        });
-    }
-    let score = total.clamp(0.0, 100.0);
-    let score_class = sys.classes.class_for(score);
-    let (class, overridden) = hard_rules(score_class, facts.abnormal, facts.serious);
+    let (score, score_class, class, overridden) = score_points(sys, facts, &mut points);
     Grade {
         score,
         score_class,
         class,
         overridden,
-        points,
+        points: sys
+            .leaves
+            .iter()
+            .zip(points)
+            .map(|(l, p)| LeafPoints {
+                code: l.code.clone(),
+                points: p,
+            })
+            .collect(),
     }
+}
+
+/// [`score`] without allocating names: the leaves' points (in leaf order) go to `points`.
+pub fn score_points(
+    sys: &IndexSystem,
+    facts: &Facts,
+    points: &mut Vec<f64>,
+) -> (f64, CreditClass, CreditClass, Option<ListKind>) {
+    points.clear();
+    let mut total = 0.0;
+    for leaf in &sys.leaves {
+        let value = facts.values.get(leaf.slot).and_then(Option::as_ref);
+        let p = leaf.score.points(value, leaf.missing);
+        total += leaf.weight * p;
+        points.push(p);
+    }
+    let score = total.clamp(0.0, 100.0);
+    let score_class = sys.classes.class_for(score);
+    let (class, overridden) = hard_rules(score_class, facts.abnormal, facts.serious);
+    (score, score_class, class, overridden)
 }
 
 /// The class after the hard rules, and which rule changed it (none when the score's class
@@ -76,20 +92,28 @@ pub fn hard_rules(
 
 /// The points as stored (`credit_scores.points`): a JSON object of leaf code → points.
 pub fn points_json(points: &[LeafPoints]) -> String {
+    let codes: Vec<&str> = points.iter().map(|p| p.code.as_str()).collect();
+    let values: Vec<f64> = points.iter().map(|p| p.points).collect();
+    points_json_of(&codes, &values)
+}
+
+/// [`points_json`] from the leaves' codes and points in the same order.
+pub fn points_json_of(codes: &[&str], points: &[f64]) -> String {
+    use std::fmt::Write;
     let mut s = String::with_capacity(points.len() * 12 + 2);
     s.push('{');
-    for (i, p) in points.iter().enumerate() {
+    for (i, (code, p)) in codes.iter().zip(points).enumerate() {
         if i > 0 {
             s.push(',');
         }
         // Codes are letters, digits and dots: no escaping needed.
         s.push('"');
-        s.push_str(&p.code);
+        s.push_str(code);
         s.push_str("\":");
-        if p.points.fract() == 0.0 && p.points.abs() < 1e15 {
-            s.push_str(&format!("{}", p.points as i64));
+        if p.fract() == 0.0 && p.abs() < 1e15 {
+            let _ = write!(s, "{}", *p as i64);
         } else {
-            s.push_str(&format!("{}", p.points));
+            let _ = write!(s, "{p}");
         }
     }
     s.push('}');
