@@ -7,6 +7,7 @@ mod capture;
 mod casework;
 mod cli;
 mod config;
+mod credit;
 mod custody;
 mod engines;
 mod eval;
