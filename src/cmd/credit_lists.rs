@@ -5,7 +5,7 @@
 
 use super::Ctx;
 use crate::cli::{
-    CommitmentCommand, CreditCommand, EvaluationCommand, ListingCommand, OutputFormat,
+    CommitmentCommand, CreditListsCommand, EvaluationCommand, ListingCommand, OutputFormat,
     RepairCommand,
 };
 use anyhow::Context;
@@ -54,17 +54,17 @@ fn json_line(out: &mut impl Write, v: &impl serde::Serialize) -> anyhow::Result<
     Ok(())
 }
 
-pub async fn credit(ctx: &Ctx, cmd: CreditCommand) -> anyhow::Result<ExitCode> {
+pub async fn credit(ctx: &Ctx, cmd: CreditListsCommand) -> anyhow::Result<ExitCode> {
     let store = ctx.data.open_store().await?;
     let store = store.as_ref();
     let by = caller();
     let mut out = std::io::stdout().lock();
     match cmd {
-        CreditCommand::Listing(cmd) => listing(store, &by, cmd, &mut out).await?,
-        CreditCommand::Repair(cmd) => repairs(store, &by, cmd, &mut out).await?,
-        CreditCommand::Evaluation(cmd) => evaluation(store, cmd, &mut out).await?,
-        CreditCommand::Commitment(cmd) => commitment(store, &by, cmd, &mut out).await?,
-        CreditCommand::Public {
+        CreditListsCommand::Listing(cmd) => listing(store, &by, cmd, &mut out).await?,
+        CreditListsCommand::Repair(cmd) => repairs(store, &by, cmd, &mut out).await?,
+        CreditListsCommand::Evaluation(cmd) => evaluation(store, cmd, &mut out).await?,
+        CreditListsCommand::Commitment(cmd) => commitment(store, &by, cmd, &mut out).await?,
+        CreditListsCommand::Public {
             uscc,
             as_of,
             format,

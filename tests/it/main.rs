@@ -7,6 +7,7 @@ mod capture;
 mod casework;
 mod cli;
 mod config;
+mod credit;
 mod credit_lists;
 mod custody;
 mod engines;

@@ -41,6 +41,7 @@
 mod api;
 mod capture;
 mod casework_words;
+mod credit_list_words;
 mod credit_words;
 pub mod error;
 pub mod exports;
@@ -280,6 +281,9 @@ pub fn router(state: AppState) -> Router {
             get(pages::credit_lists::public_preview),
         )
         .route("/schedule", get(pages::schedule::page))
+        .route("/credit", get(pages::credit::page))
+        .route("/credit/load", post(pages::credit::load))
+        .route("/credit/rescore", post(pages::credit::rescore_all))
         .merge(api::routes())
         .route("/logout", post(pages::login::logout))
         .route("/users", get(pages::users::list).post(pages::users::add))

@@ -3,5 +3,6 @@
 //! their sites and packs, refusals that write nothing, the sweep lock, and re-checks.
 
 mod campaigns;
+mod credit;
 mod scheduler;
 mod support;

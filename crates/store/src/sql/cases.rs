@@ -275,6 +275,7 @@ impl CaseStore for SqlStore {
             by,
         )
         .await?;
+        mark_credit_stale_case(&mut tx, CaseId(id), now).await?;
         tx.commit().await?;
         Ok(CaseId(id))
     }
@@ -550,6 +551,7 @@ impl CaseStore for SqlStore {
                     .await?;
             }
         }
+        mark_credit_stale_case(&mut tx, id, self.now()).await?;
         tx.commit().await?;
         Ok(OutcomeId(oid))
     }
@@ -654,6 +656,7 @@ impl CaseStore for SqlStore {
             )
             .await?;
         }
+        mark_credit_stale_case(&mut tx, case, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -693,6 +696,7 @@ impl CaseStore for SqlStore {
         )
         .await?;
         super::credit_lists::close_outcome_listing(&mut tx, id, reason, self.now(), by).await?;
+        mark_credit_stale_case(&mut tx, case, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }

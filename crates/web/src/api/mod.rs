@@ -24,6 +24,7 @@ mod campaigns;
 mod cases;
 mod clues;
 mod credit;
+mod credit_lists;
 mod discovered;
 mod entities;
 mod findings;
@@ -64,9 +65,11 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/sampling/plans", get(sampling::plans))
         .route("/api/v1/sampling/draws", get(sampling::draws))
         .route("/api/v1/sampling/draws/{id}", get(sampling::draw))
-        .route("/api/v1/credit/listings", get(credit::listings))
-        .route("/api/v1/credit/listings/{id}", get(credit::listing))
-        .route("/api/v1/credit/evaluations", get(credit::evaluations))
+        .route("/api/v1/credit/listings", get(credit_lists::listings))
+        .route("/api/v1/credit/listings/{id}", get(credit_lists::listing))
+        .route("/api/v1/credit/evaluations", get(credit_lists::evaluations))
+        .route("/api/v1/credit/scores", get(credit::list))
+        .route("/api/v1/entities/{id}/credit", get(credit::entity))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -107,9 +110,11 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         sampling::plans,
         sampling::draws,
         sampling::draw,
-        credit::listings,
-        credit::listing,
-        credit::evaluations,
+        credit_lists::listings,
+        credit_lists::listing,
+        credit_lists::evaluations,
+        credit::list,
+        credit::entity,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -125,7 +130,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
         (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
-        (name = "credit", description = "The dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
+        (name = "credit", description = "Credit grades (信用风险分类 A–D) with the indicators behind them, the dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
 )]
 pub struct ApiDoc;
@@ -367,6 +372,22 @@ pub(crate) mod schema {
     }
 
     /// A field inspection's result code.
+    pub fn credit_class() -> Object {
+        codes(
+            "Credit risk class: A (low) … D (high)",
+            domain::CreditClass::ALL.iter().map(|c| c.code()),
+            false,
+        )
+    }
+
+    pub fn credit_override() -> Object {
+        codes(
+            "The hard rule that set the class",
+            domain::ListKind::ALL.iter().map(|c| c.code()),
+            true,
+        )
+    }
+
     pub fn inspection_result() -> Object {
         codes(
             "inspection result",
@@ -389,7 +410,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 22);
+        assert_eq!(paths.len(), 24);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

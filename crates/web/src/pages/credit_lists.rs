@@ -1,7 +1,7 @@
 //! The dishonesty lists in the console (名录管理), credit repair, third-party evaluations,
 //! commitments and the public view's preview. Each form is one `credit` function — the one
 //! the command line's `wangjian credit …` calls — with the viewer as caller; refusals are put
-//! in words by [`crate::credit_words`].
+//! in words by [`crate::credit_list_words`].
 //!
 //! - `/credit/lists`: listings in scope, filtered (list, open or removed, district); the form
 //!   to list an entity (`POST /credit/lists`).
@@ -31,7 +31,7 @@ use serde::Deserialize;
 use store::{Listing, ListingFilter, RepairFilter, Scope};
 
 use super::render;
-use crate::credit_words::refusal;
+use crate::credit_list_words::refusal;
 use crate::forms::Posted;
 use crate::view::{self, link, param, DistrictCodeParam, Opt, Pager, PAGE_SIZE};
 use crate::{AppState, Shared, Viewer, WebError};

@@ -229,6 +229,10 @@ pub(crate) struct Profile {
     /// Its field inspections in scope, the newest check first (at most
     /// `PROFILE_INSPECTIONS`).
     pub inspections: Vec<store::Inspection>,
+    /// Its credit: the current grade explained (none before it is first scored).
+    pub credit: Option<credit::archive::CreditView>,
+    /// Its credit archive, newest first.
+    pub credit_history: Vec<store::StoredGrade>,
     pub placeholders: Vec<Placeholder>,
 }
 
@@ -319,7 +323,7 @@ impl Profile {
         let inspections = app
             .store
             .list_inspections(
-                scope,
+                scope.clone(),
                 &store::InspectionFilter {
                     entity: Some(id),
                     limit: PROFILE_INSPECTIONS,
@@ -327,8 +331,17 @@ impl Profile {
                 },
             )
             .await?;
+        let credit = match credit::archive::credit_of(app.store.as_ref(), scope.clone(), id).await {
+            Ok(v) => Some(v),
+            Err(credit::CreditError::NotFound) => None,
+            Err(credit::CreditError::Store(e)) => return Err(e),
+            Err(e) => return Err(store::StoreError::Corrupt(e.to_string())),
+        };
+        let credit_history = app.store.credit_history(scope.clone(), id).await?;
         Ok(Some(Profile {
             inspections,
+            credit,
+            credit_history,
             entity,
             permits,
             filings,
@@ -339,11 +352,6 @@ impl Profile {
                 Placeholder {
                     section: "cases",
                     title: "线索与案件",
-                    available: false,
-                },
-                Placeholder {
-                    section: "credit",
-                    title: "信用评价",
                     available: false,
                 },
                 Placeholder {

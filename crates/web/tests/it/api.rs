@@ -621,6 +621,8 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/discovered",
         "/api/v1/entities",
         "/api/v1/entities/{id}",
+        "/api/v1/entities/{id}/credit",
+        "/api/v1/credit/scores",
         "/api/v1/findings",
         "/api/v1/findings/{id}",
         "/api/v1/inspections",
@@ -731,6 +733,18 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         )
         .await
         .unwrap();
+    // Every entity graded, so that its credit answers.
+    credit::rescore::load_index(
+        store,
+        credit::index::DEFAULT_INDEX,
+        &store::Actor::system("test"),
+        None,
+    )
+    .await
+    .unwrap();
+    credit::rescore::rescore_all(store, chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
     for path in paths {
         let op = &doc["paths"][path]["get"];
         for status in ["200", "400", "401", "404"] {
@@ -739,6 +753,12 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         // Every path the document lists answers: a list its envelope, an item (the first of
         // its list) the item.
         let uri = match path.strip_suffix("/{id}") {
+            // A sub-resource of an item: the first of its list.
+            None if path.contains("/{id}/") => {
+                let list = &path[..path.find("/{id}/").unwrap()];
+                let first = json(&fx.router, list).await;
+                path.replace("{id}", &items(&first)[0]["id"].to_string())
+            }
             None => path.clone(),
             Some(list) => {
                 let first = json(&fx.router, list).await;

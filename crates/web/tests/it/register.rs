@@ -136,7 +136,8 @@ async fn the_profile_shows_everything_joined_to_the_entity() {
         "{codes:?}"
     );
     assert_eq!(json["sites"][0]["kind_disagrees"], true);
-    assert_eq!(json["placeholders"].as_array().unwrap().len(), 3);
+    assert_eq!(json["placeholders"].as_array().unwrap().len(), 2);
+    assert!(json["credit"].is_null(), "not scored yet");
 
     assert_eq!(
         get(&f.router, "/entities/999").await.status,

@@ -82,6 +82,7 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
     ),
     (Method::Get, "/findings/{id}", Object::Finding),
     (Method::Get, "/api/v1/entities/{id}", Object::Entity),
+    (Method::Get, "/api/v1/entities/{id}/credit", Object::Entity),
     (Method::Get, "/api/v1/sites/{id}", Object::Site),
     (Method::Get, "/api/v1/findings/{id}", Object::Finding),
     (Method::Get, "/api/v1/clues/{id}", Object::Clue),
@@ -720,6 +721,19 @@ async fn two_districts() -> (Fixture, Objects, Objects) {
         "网上赌场 真人荷官",
     )
     .await;
+    // Every entity graded, so that its credit answers.
+    let store = fx.state.store.as_ref();
+    credit::rescore::load_index(
+        store,
+        credit::index::DEFAULT_INDEX,
+        &store::Actor::system("test"),
+        None,
+    )
+    .await
+    .unwrap();
+    credit::rescore::rescore_all(store, chrono::Utc::now().date_naive())
+        .await
+        .unwrap();
     (fx, shop, casino)
 }
 
