@@ -1,7 +1,8 @@
 //! The scheduler's credit work: every tick the entities marked stale are re-scored; the
 //! nightly run reloads `DATA/credit/index.toml` when its SHA-256 differs from the version in
 //! force (an invalid file is refused and the run records its problems; the version in force
-//! stays) and re-scores every entity.
+//! stays), takes off the serious-violation list every listing whose term ended
+//! (`credit::lists::expire_due`) and re-scores every entity.
 
 use crate::scheduler::Scheduler;
 use crate::ScheduleError;
@@ -38,6 +39,10 @@ pub async fn nightly(s: &Scheduler, as_of: NaiveDate) -> Result<RescoreReport, S
             Err(CreditError::Invalid(problems)) => refused = Some(problems),
             Err(e) => return Err(e.into()),
         }
+    }
+    let expired = credit::lists::expire_due(store, as_of).await?;
+    if !expired.is_empty() {
+        tracing::info!(listings = expired.len(), "serious-violation listings expired");
     }
     let report = match rescore::rescore_all(store, as_of).await {
         Err(CreditError::NoIndex) if refused.is_some() => None,

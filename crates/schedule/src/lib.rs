@@ -37,6 +37,8 @@ pub enum ScheduleError {
     Casework(#[from] casework::CaseworkError),
     #[error(transparent)]
     Credit(#[from] ::credit::CreditError),
+    #[error(transparent)]
+    CreditLists(#[from] ::credit::lists::ListError),
     /// The credit index file changed but is invalid: the version in force stays (and
     /// everyone was re-scored with it).
     #[error("{path} is refused, the version in force stays: {}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
