@@ -228,7 +228,8 @@ pub struct SamplePlanCreateArgs {
     #[arg(long = "class", value_name = "CLASS")]
     pub classes: Vec<String>,
     /// A class's sampling ratio, `CLASS=RATIO` (`C=0.3`, `D=70%`); repeatable. Classes not
-    /// given take the local scheme's: A 3 %, B 10 %, C 30 %, D 70 %.
+    /// given take the class's `sampling_ratio` in the credit index system in force (without
+    /// one, the local scheme's: A 3 %, B 10 %, C 30 %, D 70 %).
     #[arg(long = "ratio", value_name = "CLASS=RATIO")]
     pub ratios: Vec<String>,
     /// Allow inspectors of the entity's own district (excluded by default).

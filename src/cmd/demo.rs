@@ -97,6 +97,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     }
     demo_users(store.as_ref()).await?;
     super::demo_month::month(ctx, store.clone(), &world, crawl.clone()).await?;
+    super::demo_credit::credit(ctx, store.as_ref()).await?;
     demo_capture(ctx, store.clone(), crawl).await?;
     let Some(transport) = transport else {
         return Ok(ExitCode::SUCCESS);

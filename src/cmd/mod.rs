@@ -9,6 +9,7 @@ mod config;
 mod credit;
 mod credit_lists;
 mod demo;
+mod demo_credit;
 mod demo_month;
 mod discovered;
 mod document;

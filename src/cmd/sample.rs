@@ -7,7 +7,7 @@ use crate::cli::{OutputFormat, SampleCommand, SamplePlanCommand, SamplePlanCreat
 use anyhow::{bail, Context};
 use domain::{CreditClass, DrawId, InspectionId, SamplingPlanId};
 use sampling::plan::PlanInput;
-use sampling::{Ratios, Who};
+use sampling::Who;
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::process::ExitCode;
@@ -27,7 +27,7 @@ pub async fn sample(ctx: &Ctx, cmd: SampleCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         SampleCommand::Replay { .. } => unreachable!("handled above"),
         SampleCommand::Plan(SamplePlanCommand::Create(args)) => {
-            let input = plan_input(*args)?;
+            let input = plan_input(s, *args).await?;
             let p = sampling::plan::create(s, &operator(), &input).await?;
             writeln!(out, "sampling plan {}: {}", p.id, p.name)?;
         }
@@ -290,7 +290,10 @@ fn replay(file: &std::path::Path, format: OutputFormat) -> anyhow::Result<ExitCo
     })
 }
 
-fn plan_input(args: SamplePlanCreateArgs) -> anyhow::Result<PlanInput> {
+async fn plan_input(
+    store: &dyn store::Store,
+    args: SamplePlanCreateArgs,
+) -> anyhow::Result<PlanInput> {
     // Repeatable flags also take comma-separated lists.
     let codes = |list: &[String]| -> Vec<String> {
         list.iter()
@@ -320,7 +323,8 @@ fn plan_input(args: SamplePlanCreateArgs) -> anyhow::Result<PlanInput> {
             .classes
             .push(c.parse().with_context(|| format!("--class {c}"))?);
     }
-    let mut ratios: BTreeMap<CreditClass, String> = Ratios::local_scheme()
+    let mut ratios: BTreeMap<CreditClass, String> = sampling::plan::default_ratios(store)
+        .await
         .0
         .into_iter()
         .map(|(c, r)| (c, r.to_string()))

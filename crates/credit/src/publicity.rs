@@ -141,7 +141,7 @@ pub async fn public_view(
         .await?
         .ok_or(ListError::NoEntity(entity))?;
     let class = store
-        .current_class(Scope::City, entity)
+        .credit_grade(Scope::City, entity)
         .await?
         .map(|c| c.class);
     let all = store

@@ -150,3 +150,21 @@ pub async fn close(
         Err(e) => Err(e.into()),
     }
 }
+
+/// The ratios a new plan starts from: each class's `sampling_ratio` in the credit index system
+/// in force (the class's consequence, so a riskier class is sampled more), else the published
+/// local scheme ([`Ratios::local_scheme`]) when no index is in force or a ratio does not read.
+pub async fn default_ratios(store: &dyn store::Store) -> Ratios {
+    let Ok(Some((_, index))) = credit::rescore::index_in_force(store).await else {
+        return Ratios::local_scheme();
+    };
+    let mut out = BTreeMap::new();
+    for c in CreditClass::ALL {
+        let r = index.classes.get(*c).sampling_ratio;
+        match Ratio::parse(&format!("{:.4}", r)) {
+            Some(r) => out.insert(*c, r),
+            None => return Ratios::local_scheme(),
+        };
+    }
+    Ratios(out)
+}

@@ -42,7 +42,10 @@ pub async fn nightly(s: &Scheduler, as_of: NaiveDate) -> Result<RescoreReport, S
     }
     let expired = credit::lists::expire_due(store, as_of).await?;
     if !expired.is_empty() {
-        tracing::info!(listings = expired.len(), "serious-violation listings expired");
+        tracing::info!(
+            listings = expired.len(),
+            "serious-violation listings expired"
+        );
     }
     let report = match rescore::rescore_all(store, as_of).await {
         Err(CreditError::NoIndex) if refused.is_some() => None,

@@ -10,8 +10,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    CommitmentId, CreditClass, DistrictCode, EntityId, EvaluationId, ListKind, ListingId,
-    OutcomeId, RemovalReason, RepairId, RepairState, UserId,
+    CommitmentId, DistrictCode, EntityId, EvaluationId, ListKind, ListingId, OutcomeId,
+    RemovalReason, RepairId, RepairState, UserId,
 };
 use serde::{Deserialize, Serialize};
 
@@ -189,13 +189,4 @@ pub struct PenaltyRecord {
     pub confiscation: Option<String>,
     /// The UTC date the case was decided.
     pub decided_on: NaiveDate,
-}
-
-/// An entity's current class as the re-scoring wrote it (`credit_scores`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CurrentClass {
-    pub class: CreditClass,
-    pub score: f64,
-    pub index_version: String,
-    pub computed_at: DateTime<Utc>,
 }

@@ -59,8 +59,8 @@ pub use capture::{
 pub use cases::{Case, CaseFilter, DueRectification, NewCase, Outcome, OutcomeDetail, Recheck};
 pub use credit::*;
 pub use credit_lists::{
-    Commitment, CurrentClass, Evaluation, Listing, ListingFilter, ListingInput, NewCommitment,
-    NewEvaluation, NewRepair, PenaltyRecord, Removal, Repair, RepairDecision, RepairFilter,
+    Commitment, Evaluation, Listing, ListingFilter, ListingInput, NewCommitment, NewEvaluation,
+    NewRepair, PenaltyRecord, Removal, Repair, RepairDecision, RepairFilter,
 };
 pub use custody::*;
 pub use discovery::*;
@@ -839,8 +839,6 @@ pub trait CreditListStore: Send + Sync {
     async fn commitments(&self, scope: Scope, entity: Option<EntityId>) -> Result<Vec<Commitment>>;
     /// The penalties of decided cases on an entity in scope, by decision date.
     async fn entity_penalties(&self, scope: Scope, entity: EntityId) -> Result<Vec<PenaltyRecord>>;
-    /// The entity's current class (`credit_scores`), when it is in scope and was scored.
-    async fn current_class(&self, scope: Scope, entity: EntityId) -> Result<Option<CurrentClass>>;
 }
 
 /// Credit: the index system's versions, the facts scoring reads, grades and their archive

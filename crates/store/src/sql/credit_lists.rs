@@ -7,8 +7,7 @@ use crate::credit_lists::*;
 use crate::CreditListStore;
 use async_trait::async_trait;
 use domain::{
-    CommitmentId, CreditClass, EvaluationId, ListKind, ListingId, RemovalReason, RepairId,
-    RepairState,
+    CommitmentId, EvaluationId, ListKind, ListingId, RemovalReason, RepairId, RepairState,
 };
 
 macro_rules! listing_select {
@@ -783,27 +782,5 @@ impl CreditListStore for SqlStore {
                 })
             })
             .collect()
-    }
-
-    async fn current_class(&self, scope: Scope, entity: EntityId) -> Result<Option<CurrentClass>> {
-        let mut q = QueryBuilder::new(
-            "SELECT c.class, c.score, c.index_version, c.computed_at FROM credit_scores c \
-             JOIN entities e ON e.id = c.entity_id WHERE c.entity_id = ",
-        );
-        q.push_bind(entity.0);
-        push_scope(&mut q, &scope);
-        match q.build().fetch_optional(&self.pool).await? {
-            None => Ok(None),
-            Some(r) => {
-                let class: String = r.try_get("class")?;
-                Ok(Some(CurrentClass {
-                    class: CreditClass::from_str(&class)
-                        .map_err(|e| corrupt("credit class", &class, e))?,
-                    score: r.try_get("score")?,
-                    index_version: r.try_get("index_version")?,
-                    computed_at: r.try_get("computed_at")?,
-                }))
-            }
-        }
     }
 }

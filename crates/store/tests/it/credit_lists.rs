@@ -733,7 +733,7 @@ async fn casework_listing_is_the_list_row(store: TestStore) {
         .unwrap()
         .is_empty());
     assert!(store
-        .current_class(Scope::City, a.id)
+        .credit_grade(Scope::City, a.id)
         .await
         .unwrap()
         .is_none());

@@ -881,7 +881,6 @@ const METHODS: &[&str] = &[
     "commitment",
     "commitments",
     "entity_penalties",
-    "current_class",
     "credit_grade",
     "credit_history",
     "credit_events",
@@ -1848,15 +1847,6 @@ async fn seen(
                     continue;
                 };
                 !store.entity_penalties(sc(), e.id).await.unwrap().is_empty()
-            }),
-        ),
-        "current_class" => (
-            REGISTER,
-            per_owner!(fx, |o| {
-                let Some(e) = o.entities.first() else {
-                    continue;
-                };
-                store.current_class(sc(), e.id).await.unwrap().is_some()
             }),
         ),
         other => panic!("no table entry for {other}"),

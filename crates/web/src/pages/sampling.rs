@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::{CreditClass, DrawId, InspectionId, LegalForm, Permission, SamplingPlanId, SiteKind};
 use sampling::drawing::Publication;
 use sampling::plan::PlanInput;
-use sampling::{Ratios, Who};
+use sampling::Who;
 use store::{DrawSummary, PlanState, PopulationFilter, SamplingPlan};
 
 use super::render;
@@ -129,7 +129,7 @@ async fn list_page(
 ) -> Result<Html<String>, WebError> {
     let plans = app.store.list_sampling_plans().await?;
     let draws = app.store.list_draws(viewer.scope(), None).await?;
-    let scheme = Ratios::local_scheme();
+    let scheme = sampling::plan::default_ratios(app.store.as_ref()).await;
     let pool = if viewer.may(Permission::Sampling) {
         app.store
             .list_users()
