@@ -26,6 +26,29 @@ struct CsrfField {
 }
 
 /// Reads a form body up to the limit.
+/// A posted form's fields in order, where a name may repeat (checkboxes, several of a kind).
+pub(crate) struct Fields<'a>(pub &'a [(String, String)]);
+
+impl Fields<'_> {
+    /// Every value of `name`, in the order posted.
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    /// The first value of `name`, or empty.
+    pub(crate) fn one(&self, name: &str) -> String {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    }
+}
+
 pub(crate) async fn form_bytes(req: Request) -> Result<Bytes, WebError> {
     axum::body::to_bytes(req.into_body(), FORM_LIMIT)
         .await

@@ -175,14 +175,9 @@ pub(crate) async fn create(
     let viewer = posted.viewer;
     viewer.require(Permission::Campaigns)?;
     let fields = posted.form;
-    let all = |name: &str| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    let one = |name: &str| all(name).into_iter().next().unwrap_or_default();
+    let fields = crate::forms::Fields(&fields);
+    let all = |name: &str| fields.all(name);
+    let one = |name: &str| fields.one(name);
     // Keywords and sites may be typed several to a box, separated by commas or spaces.
     let split = |name: &str| -> Vec<String> {
         all(name)

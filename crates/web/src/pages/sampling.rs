@@ -222,14 +222,9 @@ pub(crate) async fn create(
     let viewer = posted.viewer;
     viewer.require(Permission::Sampling)?;
     let fields = posted.form;
-    let all = |name: &str| -> Vec<String> {
-        fields
-            .iter()
-            .filter(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .collect()
-    };
-    let one = |name: &str| all(name).into_iter().next().unwrap_or_default();
+    let fields = crate::forms::Fields(&fields);
+    let all = |name: &str| fields.all(name);
+    let one = |name: &str| fields.one(name);
     let input = (|| -> Result<PlanInput, String> {
         let mut filter = PopulationFilter::default();
         for d in all("district") {
