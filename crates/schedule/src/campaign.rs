@@ -257,6 +257,7 @@ pub async fn resolve(
             kinds: targets.kinds.clone(),
             districts: targets.districts.clone(),
             categories: targets.categories.clone(),
+            classes: Vec::new(),
             only,
         };
         out.extend(store.select_sites(Scope::City, &selection).await?);

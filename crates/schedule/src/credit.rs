@@ -2,15 +2,20 @@
 //! nightly run reloads `DATA/credit/index.toml` when its SHA-256 differs from the version in
 //! force (an invalid file is refused and the run records its problems; the version in force
 //! stays), takes off the serious-violation list every listing whose term ended
-//! (`credit::lists::expire_due`) and re-scores every entity.
+//! (`credit::lists::expire_due`), re-scores every entity and keeps the classes' closer sweeps
+//! in step (`class_sweeps`).
 
+use crate::campaign::CampaignInput;
 use crate::scheduler::Scheduler;
 use crate::ScheduleError;
 use chrono::NaiveDate;
+use credit::index::ClassRules;
 use credit::index::{ensure_file, sha256_hex};
 use credit::rescore::{self, load_index, RescoreReport};
 use credit::CreditError;
+use domain::{CampaignId, CreditClass};
 use store::Store;
+use store::{Actor, CampaignState, CampaignTargets, Scope, SiteSelection};
 
 /// Re-scores the stale entities (nothing when none is stale).
 pub async fn rescore_stale(
@@ -58,6 +63,9 @@ pub async fn nightly(s: &Scheduler, as_of: NaiveDate) -> Result<RescoreReport, S
         });
     }
     let report = report.expect("re-scored when nothing was refused");
+    if let Some((_, index)) = credit::rescore::index_in_force(store).await? {
+        class_sweeps(store, &index.classes, as_of, &s.actor).await?;
+    }
     tracing::info!(
         entities = report.entities,
         archived = report.archived,
@@ -65,4 +73,71 @@ pub async fn nightly(s: &Scheduler, as_of: NaiveDate) -> Result<RescoreReport, S
         "credit re-scored"
     );
     Ok(report)
+}
+
+/// The campaign that sweeps a class's sites more often than the nightly city sweep.
+pub fn class_campaign_name(class: CreditClass) -> String {
+    format!("{}主体加密巡查", class.title())
+}
+
+/// The consequence "sweep frequency raised": every class whose `sweep_every_hours` in the
+/// index system is under 24 (the city sweep's once a night) has an active campaign of its
+/// entities' sites swept every that many hours (`0 */N * * *`, bureau time), named by
+/// [`class_campaign_name`]. Run after each nightly re-scoring: when a class's sites or
+/// interval changed, its campaign is closed and a new one made with the sites of today (so a
+/// campaign's figures speak of one fixed set of sites); a class with no site, or one swept
+/// nightly, has none. Returns the campaigns made.
+pub async fn class_sweeps(
+    store: &dyn Store,
+    rules: &ClassRules,
+    today: NaiveDate,
+    by: &Actor,
+) -> Result<Vec<CampaignId>, ScheduleError> {
+    let campaigns = store.list_campaigns().await?;
+    let mut made = Vec::new();
+    for rule in &rules.rules {
+        let name = class_campaign_name(rule.class);
+        let hours = rule.sweep_every_hours;
+        let (sites, schedule) = if (1..24).contains(&hours) {
+            let selection = SiteSelection {
+                classes: vec![rule.class],
+                ..SiteSelection::default()
+            };
+            (
+                store.select_sites(Scope::City, &selection).await?,
+                format!("0 */{hours} * * *"),
+            )
+        } else {
+            (Vec::new(), String::new())
+        };
+        let active = campaigns
+            .iter()
+            .find(|c| c.name == name && c.state == CampaignState::Active);
+        if let Some(c) = active {
+            if !sites.is_empty()
+                && c.schedule == schedule
+                && c.ends_on >= today
+                && store.campaign_sites(c.id).await? == sites
+            {
+                continue;
+            }
+            store.close_campaign(c.id, by).await?;
+        }
+        if sites.is_empty() {
+            continue;
+        }
+        let input = CampaignInput {
+            name,
+            starts_on: today,
+            ends_on: today + chrono::Duration::days(365),
+            targets: CampaignTargets {
+                sites,
+                ..CampaignTargets::default()
+            },
+            packs: Vec::new(),
+            schedule,
+        };
+        made.push(crate::campaign::create(store, None, &input, by).await?.id);
+    }
+    Ok(made)
 }

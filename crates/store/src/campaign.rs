@@ -57,6 +57,8 @@ pub struct SiteSelection {
     pub kinds: Vec<SiteKind>,
     pub districts: Vec<DistrictCode>,
     pub categories: Vec<Category>,
+    /// Sites whose entity's current credit class (`credit_scores.class`) is one of these.
+    pub classes: Vec<domain::CreditClass>,
     /// Only these sites (`None`: any).
     pub only: Option<Vec<SiteId>>,
 }

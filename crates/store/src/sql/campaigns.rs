@@ -327,6 +327,17 @@ impl CampaignStore for SqlStore {
             }
             q.push("))");
         }
+        if !sel.classes.is_empty() {
+            q.push(
+                " AND EXISTS (SELECT 1 FROM credit_scores cs WHERE cs.entity_id = s.entity_id \
+                 AND cs.class IN (",
+            );
+            let mut list = q.separated(", ");
+            for c in &sel.classes {
+                list.push_bind(c.code());
+            }
+            q.push("))");
+        }
         if let Some(only) = &sel.only {
             if only.is_empty() {
                 q.push(" AND 1 = 0");
