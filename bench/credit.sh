@@ -97,6 +97,7 @@ log "generating $ENTITIES entities and their records (as of $AS_OF; untimed)"
 T0="$(date +%s.%N)"
 sqlite3 -bail "$DB" <"$TMP/gen.sql" >"$TMP/gen-out" 2>&1 || { cat "$TMP/gen-out" >&2; die "the generator failed"; }
 rm -f "$DB-wal" "$DB-shm"
+sync
 COUNTS="$(sqlite3 -separator ' ' "$DB" "SELECT
     (SELECT count(*) FROM entities), (SELECT count(*) FROM sites), (SELECT count(*) FROM findings),
     (SELECT count(*) FROM cases), (SELECT count(*) FROM outcomes),
@@ -188,6 +189,7 @@ for r in $(seq 1 "$RUNS"); do
     d="$TMP/run-$r"
     rm -rf "$d"
     cp -a "$BASE" "$d"    # a fresh copy of the generated data (untimed): empty credit_scores
+    sync                  # its written pages flushed before anything is timed
     if [ "$PEER_ONLY" = 1 ]; then
         run_peer "$r" "$d"
     elif [ $((r % 2)) -eq 1 ]; then
