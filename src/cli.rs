@@ -81,6 +81,51 @@ pub enum Command {
     /// Special campaigns (专项行动): create, list, show with their figures, close.
     #[command(subcommand)]
     Campaign(CampaignCommand),
+    /// Credit (信用): an entity's grade, re-scoring, the index system file.
+    #[command(subcommand)]
+    Credit(CreditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditCommand {
+    /// Shows an entity's grade (by USCC or id): score, class, the hard rule, the index
+    /// version and every indicator's contribution.
+    Show {
+        entity: String,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Re-scores the entities marked stale (or all with --all) with the index version in
+    /// force; with none in force, loads DATA/credit/index.toml first and re-scores all.
+    Rescore {
+        #[arg(long)]
+        all: bool,
+        /// The date the windows count back from (YYYY-MM-DD; default today, UTC).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// The index system file: check, load, list versions.
+    #[command(subcommand)]
+    Index(CreditIndexCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CreditIndexCommand {
+    /// Validates an index system file and prints every problem (exit status 1 if any).
+    Check { file: PathBuf },
+    /// Loads an index system file (default DATA/credit/index.toml, written from the shipped
+    /// default if absent) as the version in force, then re-scores every entity.
+    Load {
+        file: Option<PathBuf>,
+        /// The date the windows count back from (YYYY-MM-DD; default today, UTC).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Lists the versions loaded, newest (the one in force) first.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 /// What an inspector found on site.

@@ -105,6 +105,7 @@ impl FileCasework {
 struct FileSchedule {
     city_sweep: Option<String>,
     rechecks: Option<String>,
+    credit: Option<String>,
     timezone_offset_hours: Option<i32>,
 }
 
@@ -207,6 +208,9 @@ pub struct Config {
     pub city_sweep: Setting<Option<String>>,
     /// When `serve` re-checks the rectification orders due (cron); none: never.
     pub rechecks: Setting<Option<String>>,
+    /// When `serve` reloads the credit index file (if it changed) and re-scores every entity
+    /// (cron); none: never (stale entities are still re-scored every tick).
+    pub credit: Setting<Option<String>>,
     /// The bureau's time zone as hours east of UTC (schedules and campaign periods).
     pub timezone_offset_hours: Setting<i32>,
     /// Casework's time limits and working-day calendar (the `[casework]` table; the file
@@ -277,6 +281,7 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = web::transport::DEFAULT_MAX_CONNECTIO
 pub const DEFAULT_MAX_ATTACHMENT_MB: u64 = casework::inspection::DEFAULT_MAX_ATTACHMENT_MB;
 pub const DEFAULT_CITY_SWEEP: &str = "0 2 * * *";
 pub const DEFAULT_RECHECKS: &str = "30 6 * * *";
+pub const DEFAULT_CREDIT: &str = "0 5 * * *";
 pub const DEFAULT_TIMEZONE_OFFSET_HOURS: i32 = 8;
 
 impl fmt::Debug for Config {
@@ -496,6 +501,12 @@ impl Config {
                 schedule.rechecks,
                 DEFAULT_RECHECKS.to_string(),
             )?),
+            credit: optional(layer.pick(
+                "schedule.credit",
+                None,
+                schedule.credit,
+                DEFAULT_CREDIT.to_string(),
+            )?),
             timezone_offset_hours: layer.pick(
                 "schedule.timezone_offset_hours",
                 None,
@@ -601,6 +612,7 @@ impl Config {
         for (name, setting) in [
             ("schedule.city_sweep", &self.city_sweep),
             ("schedule.rechecks", &self.rechecks),
+            ("schedule.credit", &self.credit),
         ] {
             if let Some(text) = &setting.value {
                 if let Err(e) = schedule::Cron::parse(text) {
@@ -772,6 +784,11 @@ impl Config {
                 "schedule.rechecks",
                 opt(&self.rechecks.value),
                 &self.rechecks.source,
+            ),
+            (
+                "schedule.credit",
+                opt(&self.credit.value),
+                &self.credit.source,
             ),
             (
                 "schedule.timezone_offset_hours",
@@ -988,6 +1005,10 @@ pub fn default_file_text() -> String {
 
 # The re-check of rectification orders whose deadline has come.
 # rechecks = "{DEFAULT_RECHECKS}"
+
+# Credit: reload DATA/credit/index.toml when it changed, then re-score every entity. Entities
+# whose records changed are re-scored every minute whatever this says.
+# credit = "{DEFAULT_CREDIT}"
 
 # The bureau's time zone, in hours east of UTC (no daylight saving).
 # timezone_offset_hours = {DEFAULT_TIMEZONE_OFFSET_HOURS}

@@ -6,6 +6,7 @@ mod campaign;
 mod case;
 mod clue;
 mod config;
+mod credit;
 mod demo;
 mod demo_month;
 mod discovered;
@@ -67,6 +68,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Finding(cmd) => finding::finding(&ctx, cmd).await,
         Command::Inspection(cmd) => inspection::inspection(&ctx, cmd).await,
         Command::Campaign(cmd) => campaign::campaign(&ctx, cmd).await,
+        Command::Credit(cmd) => credit::credit(&ctx, cmd).await,
     }
 }
 
@@ -199,6 +201,7 @@ pub fn schedule_config(ctx: &Ctx) -> ::schedule::ScheduleConfig {
     ::schedule::ScheduleConfig {
         city_sweep: cron(&ctx.config.city_sweep.value),
         rechecks: cron(&ctx.config.rechecks.value),
+        credit: cron(&ctx.config.credit.value),
         offset: bureau_offset(ctx),
         limits: ctx.config.casework.value.clone(),
     }

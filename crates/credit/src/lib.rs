@@ -14,6 +14,9 @@ pub mod index;
 pub mod rescore;
 pub mod score;
 
+pub use index::{ClassRule, ClassRules, IndexProblem, IndexSystem};
+pub use rescore::CreditError;
+
 // Lists, repair, evaluations, commitments and what the public sees.
 pub mod commitments;
 pub mod evaluations;

@@ -9,6 +9,7 @@
 
 mod after;
 pub mod campaign;
+pub mod credit;
 pub mod cron;
 pub mod lock;
 pub mod scheduler;
@@ -34,6 +35,15 @@ pub enum ScheduleError {
     Campaign(#[from] CampaignError),
     #[error(transparent)]
     Casework(#[from] casework::CaseworkError),
+    #[error(transparent)]
+    Credit(#[from] ::credit::CreditError),
+    /// The credit index file changed but is invalid: the version in force stays (and
+    /// everyone was re-scored with it).
+    #[error("{path} is refused, the version in force stays: {}", problems.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    CreditIndexRefused {
+        path: String,
+        problems: Vec<::credit::IndexProblem>,
+    },
 }
 
 /// An error with its sources, `: `-separated (for the run's record and the log).

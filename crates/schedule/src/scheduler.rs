@@ -38,6 +38,8 @@ pub enum Job {
     Campaign(CampaignId),
     /// The rectification re-checks due.
     Rechecks,
+    /// Credit: reload the index file when it changed, re-score every entity.
+    Credit,
 }
 
 impl Job {
@@ -47,6 +49,7 @@ impl Job {
             Job::City => "city".to_string(),
             Job::Campaign(id) => format!("campaign:{id}"),
             Job::Rechecks => "recheck".to_string(),
+            Job::Credit => "credit".to_string(),
         }
     }
 
@@ -54,6 +57,7 @@ impl Job {
         match key {
             "city" => Some(Job::City),
             "recheck" => Some(Job::Rechecks),
+            "credit" => Some(Job::Credit),
             _ => key
                 .strip_prefix("campaign:")
                 .and_then(|id| id.parse().ok())
@@ -69,6 +73,8 @@ pub struct ScheduleConfig {
     pub city_sweep: Option<Cron>,
     /// The rectification re-checks; `None`: off.
     pub rechecks: Option<Cron>,
+    /// The nightly credit run (reload the index file if changed, re-score all); `None`: off.
+    pub credit: Option<Cron>,
     /// The bureau's time zone (cron expressions and campaign periods are read in it).
     pub offset: FixedOffset,
     /// Casework's time limits (clues made after each sweep get their deadlines from them).
@@ -121,6 +127,8 @@ pub struct TickReport {
     pub runs: Vec<(String, DateTime<Utc>, Vec<SweepId>)>,
     /// Unfinished sweeps continued that no run had recorded (a sweep by hand, cut off).
     pub continued: Vec<SweepId>,
+    /// Entities re-scored because their records changed (`credit_stale`).
+    pub rescored: u64,
 }
 
 /// The default catch-up window.
@@ -195,6 +203,13 @@ impl Scheduler {
             let sweeps = self.execute(job, &run).await?;
             report.runs.push((run.job.clone(), run.due_at, sweeps));
         }
+        // Entities whose records changed since they were scored, every tick.
+        if self.store.current_credit_index().await?.is_some() {
+            let today = now.with_timezone(&self.config.offset).date_naive();
+            report.rescored = crate::credit::rescore_stale(self.store.as_ref(), today)
+                .await?
+                .entities;
+        }
         Ok(report)
     }
 
@@ -253,6 +268,15 @@ impl Scheduler {
 
     /// Runs `job` for `run` and records its end.
     async fn execute(&self, job: Job, run: &ScheduleRun) -> Result<Vec<SweepId>, ScheduleError> {
+        if job == Job::Credit {
+            // No sweep: the sweep lock is not needed.
+            self.mark_running(job, run, None);
+            let today = run.due_at.with_timezone(&self.config.offset).date_naive();
+            let r = crate::credit::nightly(self, today).await;
+            self.set_running(None);
+            self.end_run(run, r.as_ref().err()).await?;
+            return r.map(|_| Vec::new());
+        }
         let lock = self.lock(&run.job).await?;
         self.mark_running(job, run, None);
         let r = self.execute_locked(job, run, &lock).await;
@@ -293,6 +317,7 @@ impl Scheduler {
                 let today = run.due_at.with_timezone(&self.config.offset).date_naive();
                 crate::after::rechecks(self, today, lock).await
             }
+            Job::Credit => unreachable!("run without the sweep lock in execute"),
         }
     }
 
@@ -395,6 +420,9 @@ pub async fn crons(
     }
     if let Some(c) = &config.rechecks {
         out.push((Job::Rechecks, c.clone()));
+    }
+    if let Some(c) = &config.credit {
+        out.push((Job::Credit, c.clone()));
     }
     out.sort_by_key(|(j, _)| *j);
     Ok(out)

@@ -33,6 +33,7 @@ pub mod campaign;
 pub mod capture;
 pub mod cases;
 pub mod clue;
+pub mod credit;
 pub mod custody;
 pub mod discovery;
 pub mod filings;
@@ -54,6 +55,7 @@ pub use capture::{
     CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
 };
 pub use cases::{Case, CaseFilter, DueRectification, NewCase, Outcome, OutcomeDetail, Recheck};
+pub use credit::*;
 pub use custody::*;
 pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
@@ -127,6 +129,7 @@ pub trait Store:
     + InspectionStore
     + CampaignStore
     + ScheduleStore
+    + CreditStore
 {
 }
 
@@ -146,15 +149,16 @@ impl<T> Store for T where
         + InspectionStore
         + CampaignStore
         + ScheduleStore
+        + CreditStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CustodyStore,
-        DiscoveryStore, EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore,
-        ScheduleStore, SiteStore, Store, SweepStore,
+        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CreditStore,
+        CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore, InspectionStore,
+        PeopleStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -678,6 +682,60 @@ pub trait ScheduleStore: Send + Sync {
     async fn last_run(&self, job: &str) -> Result<Option<ScheduleRun>>;
     /// The newest runs, newest first.
     async fn list_runs(&self, limit: i64) -> Result<Vec<ScheduleRun>>;
+}
+
+/// Credit: the index system's versions, the facts scoring reads, grades and their archive
+/// (`credit.rs`).
+#[async_trait]
+pub trait CreditStore: Send + Sync {
+    /// Stores a validated index system as the version in force, with its audit row. The same
+    /// version with other text is a `Conflict`; the same text as the version in force is
+    /// [`IndexLoad::AlreadyInForce`] and writes nothing; a version used before (not in force)
+    /// is a `Conflict` too (a version names one content for ever; give the file a new one).
+    async fn load_credit_index(&self, index: &NewIndexVersion, by: &Actor) -> Result<IndexLoad>;
+    /// The version in force (the latest loaded).
+    async fn current_credit_index(&self) -> Result<Option<IndexVersion>>;
+    /// Every version, newest first.
+    async fn credit_index_versions(&self) -> Result<Vec<IndexVersion>>;
+    /// The facts of a batch of entities for `queries`, as of a date: the register's row of
+    /// each entity and one grouped query per fact.
+    async fn credit_facts(
+        &self,
+        select: &FactSelect,
+        queries: &[FactQuery],
+        as_of: NaiveDate,
+    ) -> Result<FactBatch>;
+    /// Entities marked for re-scoring, oldest mark first, at most `limit`.
+    async fn credit_stale(&self, limit: i64) -> Result<Vec<(EntityId, DateTime<Utc>)>>;
+    async fn count_credit_stale(&self) -> Result<i64>;
+    /// Writes grades in one transaction: the current scores; an archive row for each whose
+    /// score, class or version changed; and deletes the stale marks of these entities made
+    /// at or before `read_at` (the time their facts were read: a later mark stays).
+    async fn write_credit_grades(
+        &self,
+        grades: &[NewGrade],
+        read_at: DateTime<Utc>,
+    ) -> Result<GradeWrite>;
+    /// An entity's current grade.
+    async fn credit_grade(&self, scope: Scope, entity: EntityId) -> Result<Option<StoredGrade>>;
+    /// An entity's archive, newest first.
+    async fn credit_history(&self, scope: Scope, entity: EntityId) -> Result<Vec<StoredGrade>>;
+    /// The number of entities per district, kind and class (current grades).
+    async fn credit_distribution(&self, scope: Scope) -> Result<Vec<ClassCount>>;
+    /// Scored entities, worst score first.
+    async fn list_credit_scores(
+        &self,
+        scope: Scope,
+        filter: &CreditFilter,
+    ) -> Result<Vec<ScoredEntity>>;
+    async fn count_credit_scores(&self, scope: Scope, filter: &CreditFilter) -> Result<i64>;
+    /// The records behind an entity's credit, up to `limit` of each, newest first.
+    async fn credit_events(
+        &self,
+        scope: Scope,
+        entity: EntityId,
+        limit: i64,
+    ) -> Result<CreditEvents>;
 }
 
 /// The audit log: append-only; written by the store in the same transaction as each change.

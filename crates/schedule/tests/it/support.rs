@@ -99,6 +99,7 @@ pub fn config(city: Option<&str>, rechecks: Option<&str>) -> schedule::ScheduleC
     schedule::ScheduleConfig {
         city_sweep: city.map(|c| schedule::Cron::parse(c).unwrap()),
         rechecks: rechecks.map(|c| schedule::Cron::parse(c).unwrap()),
+        credit: None,
         offset: plus8(),
         limits: casework::Limits::default(),
     }

@@ -275,6 +275,7 @@ impl CaseStore for SqlStore {
             by,
         )
         .await?;
+        mark_credit_stale_case(&mut tx, CaseId(id), now).await?;
         tx.commit().await?;
         Ok(CaseId(id))
     }
@@ -530,6 +531,7 @@ impl CaseStore for SqlStore {
         new["outcome"] = serde_json::json!(oid);
         self.audit_case(&mut tx, id, "outcome", None, new, by)
             .await?;
+        mark_credit_stale_case(&mut tx, id, self.now()).await?;
         tx.commit().await?;
         Ok(OutcomeId(oid))
     }
@@ -634,6 +636,7 @@ impl CaseStore for SqlStore {
             )
             .await?;
         }
+        mark_credit_stale_case(&mut tx, case, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -672,6 +675,7 @@ impl CaseStore for SqlStore {
             by,
         )
         .await?;
+        mark_credit_stale_case(&mut tx, case, self.now()).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -306,6 +306,8 @@ impl EntityStore for SqlStore {
                 let changes = merged.changes_from(&e.input);
                 insert_history(&mut tx, e.id, now, source, &changes).await?;
                 sync_sites(&mut tx, e.id, &merged, now).await?;
+                // The register's facts (age, capital, form, status) are credit sources.
+                mark_credit_stale(&mut tx, &[e.id], now).await?;
                 if merged.former_names != e.input.former_names {
                     sqlx::query("DELETE FROM entity_names WHERE entity_id = $1")
                         .bind(e.id.0)
@@ -371,6 +373,8 @@ impl EntityStore for SqlStore {
                     former.extend(e.former_names.iter().map(|n| (id, n.as_str())));
                     out[i] = Upsert::Created;
                 }
+                let new_ids: Vec<EntityId> = ids.values().map(|i| EntityId(*i)).collect();
+                mark_credit_stale(&mut tx, &new_ids, now).await?;
                 insert_sites(&mut tx, &sites, now).await?;
                 insert_former_names(&mut tx, &former).await?;
                 let mut q = QueryBuilder::new(

@@ -279,6 +279,7 @@ impl FetchStore for SqlStore {
         .bind(id.0)
         .execute(&mut *tx)
         .await?;
+        mark_credit_stale_sites(&mut tx, &[before.finding.site_id], now).await?;
         let value = |t: Triage, r: &Option<String>| serde_json::json!({ "triage": t, "reason": r });
         super::people::audit(
             &mut tx,
@@ -464,6 +465,8 @@ pub(super) async fn insert_findings(
     fetch_id: Option<FetchId>,
 ) -> Result<u64> {
     let mut inserted = 0;
+    let mut sites: Vec<SiteId> = Vec::new();
+    let mut latest: Option<DateTime<Utc>> = None;
     for f in findings {
         let ev = f.evidence.as_ref();
         let done = sqlx::query(
@@ -488,7 +491,17 @@ pub(super) async fn insert_findings(
         .bind(f.found_at)
         .execute(&mut **tx)
         .await?;
-        inserted += done.rows_affected();
+        if done.rows_affected() > 0 {
+            inserted += done.rows_affected();
+            if !sites.contains(&f.site_id) {
+                sites.push(f.site_id);
+            }
+            latest = latest.max(Some(f.found_at));
+        }
+    }
+    // A new finding changes the `findings` source of the site's entity.
+    if let Some(at) = latest {
+        mark_credit_stale_sites(tx, &sites, at).await?;
     }
     Ok(inserted)
 }

@@ -67,6 +67,7 @@ impl FilingStore for SqlStore {
             .as_ref()
             .map(filing_from_row)
             .transpose()?;
+            let before_entity = existing.as_ref().and_then(|e| e.entity_id);
             let outcome = match existing {
                 Some(e) if e.input == *f && e.entity_id == entity_id => Upsert::Unchanged,
                 Some(e) => {
@@ -119,6 +120,14 @@ impl FilingStore for SqlStore {
             .fetch_one(&mut *tx)
             .await?;
             let mut stored = filing_from_row(&stored)?;
+            if outcome != Upsert::Unchanged {
+                // `permits.expired` reads filings: the entity joined now and the one before.
+                let mut touched: Vec<EntityId> = stored.entity_id.into_iter().collect();
+                if let Some(before) = before_entity.filter(|b| Some(*b) != stored.entity_id) {
+                    touched.push(before);
+                }
+                mark_credit_stale(&mut tx, &touched, now).await?;
+            }
             if let Some(d) = &f.domain {
                 stored.domain_entity = domain_owner(&mut *tx, &Scope::City, d).await?;
             }

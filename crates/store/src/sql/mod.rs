@@ -110,7 +110,6 @@ async fn set_counter(tx: &mut Tx, name: &str, value: i64) -> Result<()> {
 /// changes their records; the re-scoring empties the mark. Every write of a record an index
 /// source reads (findings and their triage, cases and outcomes, listings, evaluations,
 /// commitments, the register's facts, filings) calls one of these.
-#[allow(dead_code)]
 pub(crate) async fn mark_credit_stale(
     tx: &mut Tx,
     entities: &[EntityId],
@@ -129,7 +128,6 @@ pub(crate) async fn mark_credit_stale(
 
 /// [`mark_credit_stale`] for the entities owning `sites` (a site without an entity has no
 /// credit).
-#[allow(dead_code)]
 pub(crate) async fn mark_credit_stale_sites(
     tx: &mut Tx,
     sites: &[SiteId],
@@ -152,7 +150,6 @@ pub(crate) async fn mark_credit_stale_sites(
 }
 
 /// [`mark_credit_stale`] for the entity of a case.
-#[allow(dead_code)]
 pub(crate) async fn mark_credit_stale_case(
     tx: &mut Tx,
     case: CaseId,
@@ -226,6 +223,7 @@ mod campaigns;
 mod captures;
 mod cases;
 mod clues;
+mod credit;
 mod custody;
 mod discovery;
 mod entities;

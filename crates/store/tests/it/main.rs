@@ -9,6 +9,7 @@ mod backends;
 mod campaigns;
 mod captures;
 mod casework;
+mod credit;
 mod custody;
 mod import;
 mod inspections;

@@ -579,6 +579,26 @@ async fn fixture(test: &TestStore) -> Fixture {
         store.record_recheck_fetch(&f, &seen).await.unwrap();
     }
     fx.recheck = Some(recheck);
+    // Every registered entity has a grade (class A), archived once.
+    let grades: Vec<NewGrade> = fx
+        .owners
+        .iter()
+        .flat_map(|o| o.entities.iter())
+        .map(|e| NewGrade {
+            entity: e.id,
+            score: 90.0,
+            score_class: domain::CreditClass::A,
+            class: domain::CreditClass::A,
+            overridden: None,
+            index_version: "1".into(),
+            points: "{}".into(),
+            computed_at: crate::at(T0),
+        })
+        .collect();
+    store
+        .write_credit_grades(&grades, crate::at(T0))
+        .await
+        .unwrap();
     fx
 }
 
@@ -693,6 +713,12 @@ const METHODS: &[&str] = &[
     "select_sites",
     "campaign_figures",
     "campaign_records",
+    "credit_grade",
+    "credit_history",
+    "credit_events",
+    "credit_distribution",
+    "list_credit_scores",
+    "count_credit_scores",
 ];
 
 fn entities_weight(o: char) -> i64 {
@@ -787,6 +813,68 @@ async fn seen(
                 .unwrap();
             (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
         }
+        "credit_grade" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                store.credit_grade(sc(), e.id).await.unwrap().is_some()
+            }),
+        ),
+        "credit_history" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                !store.credit_history(sc(), e.id).await.unwrap().is_empty()
+            }),
+        ),
+        "credit_events" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                !store
+                    .credit_events(sc(), e.id, 5)
+                    .await
+                    .unwrap()
+                    .findings
+                    .is_empty()
+            }),
+        ),
+        "credit_distribution" => {
+            let n: i64 = store
+                .credit_distribution(sc())
+                .await
+                .unwrap()
+                .iter()
+                .map(|c| c.count)
+                .sum();
+            (REGISTER, Seen::Counts(vec![(n, entities_weight)]))
+        }
+        "list_credit_scores" => {
+            let list = store
+                .list_credit_scores(sc(), &CreditFilter::default())
+                .await
+                .unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|g| fx.of_entity(g.entity))),
+            )
+        }
+        "count_credit_scores" => (
+            REGISTER,
+            Seen::Counts(vec![(
+                store
+                    .count_credit_scores(sc(), &CreditFilter::default())
+                    .await
+                    .unwrap(),
+                entities_weight,
+            )]),
+        ),
         "entity_history" => (
             REGISTER,
             per_owner!(fx, |o| {

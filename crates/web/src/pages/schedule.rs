@@ -53,6 +53,7 @@ pub(crate) fn job_title(j: &JobStatus) -> String {
     match j.job {
         Job::City => "全市巡查".to_string(),
         Job::Rechecks => "整改复查".to_string(),
+        Job::Credit => "信用评分".to_string(),
         Job::Campaign(id) => format!(
             "专项行动巡查：{}",
             j.name.clone().unwrap_or_else(|| format!("#{id}"))
