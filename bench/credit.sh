@@ -133,11 +133,11 @@ run_peer() {
     local n
     n="$(sqlite3 "$2/wangjian.db" 'SELECT count(*) FROM peer_scores')"
     [ "$n" = "$ENTITIES" ] || die "the peer scored $n entities, expected $ENTITIES"
-    local f
+    local f s c rss
     f="$(figures "$t")"
     echo "$f" >>"$TMP/sq.txt"
-    read -r s c r <<<"$f"
-    log "sqlite3  run $1: $n entities scored in $s s, $c CPU s, $((r / 1024)) MB peak RSS"
+    read -r s c rss <<<"$f"
+    log "sqlite3  run $1: $n entities scored in $s s, $c CPU s, $((rss / 1024)) MB peak RSS"
 }
 # run_wangjian K DIR OUT LABEL: `credit rescore --all`; appends "secs cpu rss_kb" to OUT
 run_wangjian() {
@@ -145,11 +145,11 @@ run_wangjian() {
     /usr/bin/time -v -o "$t" "$WJ" --data "$2" credit rescore --all --as-of "$AS_OF" \
         >"$TMP/wj-out-$1-$4" 2>"$TMP/wj-err-$1-$4" \
         || { cat "$TMP/wj-err-$1-$4" "$TMP/wj-out-$1-$4" >&2; die "wangjian credit rescore failed"; }
-    local f
+    local f s c rss
     f="$(figures "$t")"
     echo "$f" >>"$3"
-    read -r s c r <<<"$f"
-    log "wangjian run $1 ($4): $(tail -1 "$TMP/wj-out-$1-$4" | cut -c1-160) — $s s, $c CPU s, $((r / 1024)) MB peak RSS"
+    read -r s c rss <<<"$f"
+    log "wangjian run $1 ($4): $(tail -1 "$TMP/wj-out-$1-$4" | cut -c1-160) — $s s, $c CPU s, $((rss / 1024)) MB peak RSS"
 }
 # wangjian_pair K DIR: the first full scoring (empty credit_scores), then the nightly one
 wangjian_pair() {
