@@ -1,6 +1,8 @@
 -- bench/credit.sh's agreement check: the peer's scores (peer_scores, made by peer.sql) against
 -- wangjian's (credit_scores, written by `wangjian credit rescore --all`) in the same database.
 -- Prints `key value` lines, then up to 5 example rows of each kind of disagreement.
+-- The peer's table has no index of its own (CREATE TABLE … AS): one for the lookups below.
+CREATE INDEX IF NOT EXISTS peer_scores_entity ON peer_scores (entity_id);
 .mode list
 .separator ' '
 SELECT 'peer_rows', count(*) FROM peer_scores;
