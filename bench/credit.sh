@@ -175,7 +175,7 @@ check() {
     op="$(kv only_peer)" ow="$(kv only_wangjian)" md="$(kv max_score_diff)"
     log "check run $1: $(kv wangjian_rows) wangjian scores, $(kv peer_rows) peer scores; class mismatches $cm, score-class mismatches $sm, scores > 1e-6 apart $so (max |difference| $md), only peer $op, only wangjian $ow"
     if [ "$1" = 1 ]; then
-        echo "agreement (run 1): $(kv wangjian_rows) entities, class mismatches $cm, max |score difference| $md; wangjian classes $(kv classes), peer $(kv peer_classes); overrides $(kv overrides); index version $(kv index_versions)"
+        echo "agreement (run 1): $(kv wangjian_rows) entities, class mismatches $cm, max |score difference| $md, override mismatches $(kv override_mismatches) (not failed on); wangjian classes $(kv classes), peer $(kv peer_classes); overrides $(kv overrides); index version $(kv index_versions)"
     fi
     if [ "$cm" != 0 ] || [ "$sm" != 0 ] || [ "$so" != 0 ] || [ "$op" != 0 ] || [ "$ow" != 0 ]; then
         echo "DISAGREEMENT between wangjian and the SQL peer (run $1):" >&2
