@@ -271,31 +271,43 @@ impl SqlStore {
                 _ => None,
             })
             .collect();
-        if !findings.is_empty() {
-            let mut q = findings_query(&findings, as_of, lo_hi, ids);
-            for r in q.build().fetch_all(&self.pool).await? {
-                let e = EntityId(r.try_get("entity_id")?);
-                for (n, (i, ..)) in findings.iter().enumerate() {
-                    let v = r
-                        .try_get::<Option<i64>, _>(format!("v{n}").as_str())?
-                        .unwrap_or(0);
-                    if v > 0 {
-                        out.values[*i].push((e, v as f64));
-                    }
-                }
+        // The batch's queries run at once, each on a connection of the pool (readers do not
+        // wait for each other, nor for the writer of the previous batch).
+        let findings_rows = async {
+            if findings.is_empty() {
+                return Ok(Vec::new());
             }
-            if lo_hi.is_none() {
-                for (i, ..) in &findings {
-                    out.values[*i].sort_by_key(|(e, _)| *e);
+            let mut q = findings_query(&findings, as_of, lo_hi, ids);
+            q.build().fetch_all(&self.pool).await
+        };
+        let other_rows = futures::future::try_join_all(
+            queries
+                .iter()
+                .enumerate()
+                .filter(|(_, query)| !matches!(query, FactQuery::Findings { .. }))
+                .map(|(i, query)| async move {
+                    let mut q = fact_query(query, as_of, lo_hi, ids);
+                    Ok::<_, sqlx::Error>((i, q.build().fetch_all(&self.pool).await?))
+                }),
+        );
+        let (findings_rows, other_rows) = futures::try_join!(findings_rows, other_rows)?;
+        for r in findings_rows {
+            let e = EntityId(r.try_get("entity_id")?);
+            for (n, (i, ..)) in findings.iter().enumerate() {
+                let v = r
+                    .try_get::<Option<i64>, _>(format!("v{n}").as_str())?
+                    .unwrap_or(0);
+                if v > 0 {
+                    out.values[*i].push((e, v as f64));
                 }
             }
         }
-        for (i, query) in queries.iter().enumerate() {
-            if matches!(query, FactQuery::Findings { .. }) {
-                continue;
+        if lo_hi.is_none() {
+            for (i, ..) in &findings {
+                out.values[*i].sort_by_key(|(e, _)| *e);
             }
-            let mut q = fact_query(query, as_of, lo_hi, ids);
-            let rows = q.build().fetch_all(&self.pool).await?;
+        }
+        for (i, rows) in other_rows {
             let list = &mut out.values[i];
             for r in &rows {
                 let e = EntityId(r.try_get("entity_id")?);
