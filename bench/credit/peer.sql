@@ -159,14 +159,18 @@ sc AS MATERIALIZED (
            0.15 * 0.4 * a01 + 0.15 * 0.3 * a02 + 0.15 * 0.3 * a03
            + 0.35 * 0.5 * b01 + 0.35 * 0.3 * b02 + 0.35 * 0.2 * b03
            + 0.35 * 0.25 * c01 + 0.35 * 0.2 * c02 + 0.35 * 0.2 * c03 + 0.35 * 0.2 * c04 + 0.35 * 0.15 * c05
-           + 0.15 * 0.7 * d01 + 0.15 * 0.3 * d02 AS score
+           + 0.15 * 0.7 * d01 + 0.15 * 0.3 * d02 AS raw
     FROM pts
+),
+rounded AS MATERIALIZED (
+    -- Rounded to 9 decimals, as wangjian does, so that a score on a threshold reaches it.
+    SELECT id, abnormal, serious, ROUND(MIN(MAX(raw, 0.0), 100.0), 9) AS score FROM sc
 ),
 cl AS (
     SELECT id AS entity_id, score, serious, abnormal,
            CASE WHEN score >= 85.0 THEN 'A' WHEN score >= 70.0 THEN 'B'
                 WHEN score >= 55.0 THEN 'C' ELSE 'D' END AS score_class
-    FROM sc
+    FROM rounded
 )
 SELECT entity_id, score, score_class,
        CASE WHEN serious THEN 'D'

@@ -31,8 +31,8 @@ pub struct Grade {
     pub points: Vec<LeafPoints>,
 }
 
-/// Scores one entity: Σ over the leaves of (product of the weights root → leaf) × points;
-/// the class by the thresholds; then the hard rules (serious-violation list → D, abnormal
+/// Scores one entity: Σ over the leaves of (product of the weights root → leaf) × points,
+/// rounded to 9 decimals; the class by the thresholds; then the hard rules (serious-violation list → D, abnormal
 /// list → at least C).
 pub fn score(sys: &IndexSystem, facts: &Facts) -> Grade {
     let mut points = Vec::with_capacity(sys.leaves.len());
@@ -68,7 +68,9 @@ pub fn score_points(
         total += leaf.weight * p;
         points.push(p);
     }
-    let score = total.clamp(0.0, 100.0);
+    // Rounded to 9 decimals, so that a score on a threshold in exact arithmetic (85 from
+    // weights that floating point sums to 84.99999999999998) reaches it.
+    let score = (total.clamp(0.0, 100.0) * 1e9).round() / 1e9;
     let score_class = sys.classes.class_for(score);
     let (class, overridden) = hard_rules(score_class, facts.abnormal, facts.serious);
     (score, score_class, class, overridden)
