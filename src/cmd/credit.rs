@@ -5,24 +5,14 @@
 use super::Ctx;
 use crate::cli::{CreditCommand, CreditIndexCommand, OutputFormat};
 use anyhow::Context;
-use chrono::NaiveDate;
 use credit::archive::credit_of;
 use credit::index::{ensure_file, IndexSystem};
 use credit::rescore::{self, load_index, Loaded, RescoreReport};
 use credit::CreditError;
-use domain::EntityId;
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use store::{Scope, Store};
-
-fn as_of(text: Option<&str>) -> anyhow::Result<NaiveDate> {
-    match text {
-        None => Ok(chrono::Utc::now().date_naive()),
-        Some(t) => NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
-            .with_context(|| format!("--as-of {t:?} is not a date (YYYY-MM-DD)")),
-    }
-}
 
 /// An error of the credit crate for the command line: the file's problems one per line.
 fn explain(e: CreditError) -> anyhow::Error {
@@ -49,19 +39,6 @@ fn print_report(r: &RescoreReport) {
         "index version {}; {} grade(s) changed and archived",
         r.version, r.archived
     );
-}
-
-/// An entity named on the command line: its id (digits, shorter than a USCC) or its USCC.
-async fn entity_id(store: &dyn Store, text: &str) -> anyhow::Result<EntityId> {
-    let t = text.trim();
-    if !t.is_empty() && t.len() < 18 && t.bytes().all(|b| b.is_ascii_digit()) {
-        return Ok(EntityId(t.parse()?));
-    }
-    Ok(store
-        .entity_by_uscc(Scope::City, t)
-        .await?
-        .with_context(|| format!("no entity with USCC {t}"))?
-        .id)
 }
 
 /// Loads a file as the version in force (the caller re-scores).
@@ -131,7 +108,7 @@ pub async fn credit(ctx: &Ctx, cmd: CreditCommand) -> anyhow::Result<ExitCode> {
             unreachable!("answered above")
         }
         CreditCommand::Index(CreditIndexCommand::Load { file, as_of: day }) => {
-            let day = as_of(day.as_deref())?;
+            let day = super::date_or_today(day.as_deref())?;
             let path = match file {
                 Some(p) => p,
                 None => ensure_file(&ctx.data.root)
@@ -177,7 +154,7 @@ pub async fn credit(ctx: &Ctx, cmd: CreditCommand) -> anyhow::Result<ExitCode> {
             }
         }
         CreditCommand::Rescore { all, as_of: day } => {
-            let day = as_of(day.as_deref())?;
+            let day = super::date_or_today(day.as_deref())?;
             let mut all = all;
             if store.current_credit_index().await?.is_none() {
                 let path = ensure_file(&ctx.data.root)
@@ -194,7 +171,7 @@ pub async fn credit(ctx: &Ctx, cmd: CreditCommand) -> anyhow::Result<ExitCode> {
             print_report(&report);
         }
         CreditCommand::Show { entity, format } => {
-            let id = entity_id(store, &entity).await?;
+            let id = super::entity_id(store, &entity).await?;
             let e = store
                 .entity(Scope::City, id)
                 .await?

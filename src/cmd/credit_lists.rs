@@ -14,32 +14,14 @@ use credit::lists::Caller;
 use credit::publicity::PublicityRules;
 use credit::{commitments, evaluations, lists, publicity, repair};
 use domain::{
-    CommitmentId, DistrictCode, EntityId, ListKind, ListingId, RemovalReason, RepairId, RepairState,
+    CommitmentId, DistrictCode, ListKind, ListingId, RemovalReason, RepairId, RepairState,
 };
 use std::io::Write;
 use std::process::ExitCode;
-use store::{ListingFilter, RepairFilter, Scope, Store};
+use store::{ListingFilter, RepairFilter, Store};
 
 fn caller() -> Caller {
     Caller::system(format!("cli:{}", super::cli_actor()))
-}
-
-/// A date argument, or today (UTC).
-fn date(s: Option<&str>) -> anyhow::Result<NaiveDate> {
-    match s {
-        Some(s) => NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-            .with_context(|| format!("{s:?} is not a date (YYYY-MM-DD)")),
-        None => Ok(chrono::Utc::now().date_naive()),
-    }
-}
-
-async fn entity(store: &dyn Store, uscc: &str) -> anyhow::Result<EntityId> {
-    let u = uscc.trim().to_uppercase();
-    Ok(store
-        .entity_by_uscc(Scope::City, &u)
-        .await?
-        .with_context(|| format!("no entity with USCC {u}"))?
-        .id)
 }
 
 fn parse<T: std::str::FromStr>(s: &str) -> anyhow::Result<T>
@@ -69,11 +51,11 @@ pub async fn credit(ctx: &Ctx, cmd: CreditListsCommand) -> anyhow::Result<ExitCo
             as_of,
             format,
         } => {
-            let id = entity(store, &uscc).await?;
+            let id = super::entity_id(store, &uscc).await?;
             let v = publicity::public_view(
                 store,
                 id,
-                date(as_of.as_deref())?,
+                super::date_or_today(as_of.as_deref())?,
                 &PublicityRules::default(),
             )
             .await?;
@@ -131,7 +113,7 @@ async fn listing(
             decision_no,
             on,
         } => {
-            let id = entity(store, &uscc).await?;
+            let id = super::entity_id(store, &uscc).await?;
             let l = lists::add(
                 store,
                 by,
@@ -139,7 +121,7 @@ async fn listing(
                 parse::<ListKind>(&list)?,
                 &cause,
                 decision_no.as_deref(),
-                date(on.as_deref())?,
+                super::date_or_today(on.as_deref())?,
             )
             .await?;
             writeln!(out, "listing {}: {} on {}", l.id, l.entity_name, l.list)?;
@@ -156,7 +138,7 @@ async fn listing(
                 ListingId(id),
                 parse::<RemovalReason>(&reason)?,
                 note.as_deref(),
-                date(on.as_deref())?,
+                super::date_or_today(on.as_deref())?,
             )
             .await?;
             writeln!(
@@ -188,7 +170,7 @@ async fn listing(
                     .map(|d| DistrictCode::parse(d).map_err(|e| anyhow::anyhow!("{e}")))
                     .transpose()?,
                 entity_id: match uscc {
-                    Some(u) => Some(entity(store, &u).await?),
+                    Some(u) => Some(super::entity_id(store, &u).await?),
                     None => None,
                 },
                 listed_on_or_before: None,
@@ -290,7 +272,7 @@ async fn repairs(
                 ListingId(listing),
                 &applicant,
                 &statement,
-                date(on.as_deref())?,
+                super::date_or_today(on.as_deref())?,
             )
             .await?;
             writeln!(
@@ -312,7 +294,7 @@ async fn repairs(
                 RepairId(id),
                 approve,
                 reason.as_deref(),
-                date(on.as_deref())?,
+                super::date_or_today(on.as_deref())?,
             )
             .await?;
             writeln!(out, "repair {}: {}", r.id, r.state)?;
@@ -379,7 +361,15 @@ async fn evaluation(
                 Some(e) => e.id,
                 None => anyhow::bail!("no entity with USCC {uscc} assigned to {evaluator}"),
             };
-            let v = evaluations::add(store, &by, id, score, date(on.as_deref())?, &summary).await?;
+            let v = evaluations::add(
+                store,
+                &by,
+                id,
+                score,
+                super::date_or_today(on.as_deref())?,
+                &summary,
+            )
+            .await?;
             writeln!(
                 out,
                 "evaluation {}: {} scored {}",
@@ -389,7 +379,7 @@ async fn evaluation(
         EvaluationCommand::List { uscc, format } => {
             let by = caller();
             let id = match uscc {
-                Some(u) => Some(entity(store, &u).await?),
+                Some(u) => Some(super::entity_id(store, &u).await?),
                 None => None,
             };
             let (items, _) = evaluations::list(store, &by, id, 0, 0).await?;
@@ -423,8 +413,9 @@ async fn commitment(
 ) -> anyhow::Result<()> {
     match cmd {
         CommitmentCommand::Add { uscc, text, on } => {
-            let id = entity(store, &uscc).await?;
-            let c = commitments::add(store, by, id, date(on.as_deref())?, &text).await?;
+            let id = super::entity_id(store, &uscc).await?;
+            let c = commitments::add(store, by, id, super::date_or_today(on.as_deref())?, &text)
+                .await?;
             writeln!(out, "commitment {}: {}", c.id, c.entity_name)?;
         }
         CommitmentCommand::Break { id, reason, on } => {
@@ -432,7 +423,7 @@ async fn commitment(
                 store,
                 by,
                 CommitmentId(id),
-                date(on.as_deref())?,
+                super::date_or_today(on.as_deref())?,
                 &reason,
             )
             .await?;
@@ -445,7 +436,7 @@ async fn commitment(
         }
         CommitmentCommand::List { uscc, format } => {
             let id = match uscc {
-                Some(u) => Some(entity(store, &u).await?),
+                Some(u) => Some(super::entity_id(store, &u).await?),
                 None => None,
             };
             let items = commitments::list(store, by, id).await?;

@@ -5,10 +5,10 @@ use super::Ctx;
 use crate::cli::{InspectionCommand, InspectionResultArg, OutputFormat};
 use anyhow::Context;
 use casework::inspection::{self as inspection, AttachmentLimits, InspectionInput};
-use domain::{CaseId, EntityId, InspectionId, InspectionResult};
+use domain::{CaseId, InspectionId, InspectionResult};
 use std::io::Write;
 use std::process::ExitCode;
-use store::{Actor, InspectionFilter, Scope, Store};
+use store::{Actor, InspectionFilter, Scope};
 
 impl From<InspectionResultArg> for InspectionResult {
     fn from(r: InspectionResultArg) -> Self {
@@ -19,26 +19,6 @@ impl From<InspectionResultArg> for InspectionResult {
             InspectionResultArg::Other => InspectionResult::Other,
         }
     }
-}
-
-/// An entity named on the command line: its id (digits, shorter than a USCC) or its USCC.
-async fn entity_id(store: &dyn Store, text: &str) -> anyhow::Result<EntityId> {
-    let t = text.trim();
-    if !t.is_empty() && t.len() < 18 && t.bytes().all(|b| b.is_ascii_digit()) {
-        let id = EntityId(t.parse()?);
-        store
-            .entity(Scope::City, id)
-            .await?
-            .with_context(|| format!("no entity {id}"))?;
-        return Ok(id);
-    }
-    let uscc = domain::Uscc::parse(t)
-        .with_context(|| format!("{t:?} is neither an entity id nor a USCC"))?;
-    Ok(store
-        .entity_by_uscc(Scope::City, uscc.as_str())
-        .await?
-        .with_context(|| format!("no entity with USCC {uscc}"))?
-        .id)
 }
 
 pub async fn inspection(ctx: &Ctx, cmd: InspectionCommand) -> anyhow::Result<ExitCode> {
@@ -68,7 +48,7 @@ pub async fn inspection(ctx: &Ctx, cmd: InspectionCommand) -> anyhow::Result<Exi
                 files.push(file);
             }
             let input = InspectionInput {
-                entity: entity_id(store.as_ref(), &entity).await?,
+                entity: super::entity_id(store.as_ref(), &entity).await?,
                 case: case.map(CaseId),
                 inspected_at,
                 place,
@@ -117,7 +97,7 @@ pub async fn inspection(ctx: &Ctx, cmd: InspectionCommand) -> anyhow::Result<Exi
         } => {
             let filter = InspectionFilter {
                 entity: match entity {
-                    Some(e) => Some(entity_id(store.as_ref(), &e).await?),
+                    Some(e) => Some(super::entity_id(store.as_ref(), &e).await?),
                     None => None,
                 },
                 case: case.map(CaseId),

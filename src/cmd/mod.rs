@@ -182,6 +182,39 @@ fn log_config(ctx: &Ctx, tsa_url: Option<String>) -> ::sweep::LogConfig {
     }
 }
 
+/// An entity named on the command line: its id (digits, shorter than a USCC) or its USCC; an
+/// error when there is none.
+pub async fn entity_id(store: &dyn store::Store, text: &str) -> anyhow::Result<domain::EntityId> {
+    use anyhow::Context;
+    let t = text.trim();
+    if !t.is_empty() && t.len() < 18 && t.bytes().all(|b| b.is_ascii_digit()) {
+        let id = domain::EntityId(t.parse()?);
+        store
+            .entity(store::Scope::City, id)
+            .await?
+            .with_context(|| format!("no entity {id}"))?;
+        return Ok(id);
+    }
+    // A code the register holds for review (failing its check characters) is looked up as
+    // written, upper case.
+    let uscc = domain::Uscc::parse(t).map_or_else(|_| t.to_uppercase(), |u| u.as_str().to_string());
+    Ok(store
+        .entity_by_uscc(store::Scope::City, &uscc)
+        .await?
+        .with_context(|| format!("no entity with USCC {uscc}"))?
+        .id)
+}
+
+/// A date argument (YYYY-MM-DD), or today (UTC) when none is given.
+pub fn date_or_today(text: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
+    use anyhow::Context;
+    match text {
+        None => Ok(chrono::Utc::now().date_naive()),
+        Some(t) => chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .with_context(|| format!("{t:?} is not a date (YYYY-MM-DD)")),
+    }
+}
+
 /// Who a custody entry made on the command line names: `$USER`, else `cli`.
 pub fn cli_actor() -> String {
     std::env::var("USER")
