@@ -1030,6 +1030,13 @@ pub fn default_file_text() -> String {
 # group_window_days = 30
 # The bureau's case number prefix: <prefix>〔<year>〕<serial>号.
 # case_number_prefix = "南市监网案"
+# Complaints and reports: working days to accept or refuse a complaint, working days from
+# acceptance after which mediation without agreement ends, working days to verify a report,
+# and the minutes within which the same complaint again is refused as a duplicate.
+# complaint_accept_days = 7
+# mediation_days = 45
+# report_verification_days = 15
+# complaint_duplicate_minutes = 10
 # Public holidays and the weekend days that are working days (调休), YYYY-MM-DD.
 # holidays = []
 # workdays = []

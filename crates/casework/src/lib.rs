@@ -1,7 +1,8 @@
 //! Casework: what happens to a suspected violation after it is found, following the procedure
 //! market regulators work under (`../shared/spec/casework.md`): findings grouped into clues,
 //! clues dispatched to districts with deadlines and closed by the district's feedback, cases
-//! opened from clues and moved through their stages to outcomes, and field inspections.
+//! opened from clues and moved through their stages to outcomes, field inspections, and
+//! complaints and reports from the public (`complaints`).
 //!
 //! Every time limit comes from [`Limits`] (the `[casework]` table of `wangjian.toml`), never
 //! from a constant in the code. Every change is written by the store with its audit row.
@@ -13,6 +14,7 @@
 pub mod calendar;
 pub mod cases;
 pub mod clues;
+pub mod complaints;
 pub mod documents;
 pub mod error;
 pub mod inspection;
@@ -23,6 +25,7 @@ pub use cases::{
     record_recheck, remove_listing, reopen, Compliance, DueRecheck, OutcomeInput,
 };
 pub use clues::{dispatch, extend_verification, feedback, group_sweep, Feedback, GroupReport};
+pub use complaints::{ComplaintError, IntakeField, IntakeForm, IntakeProblem, Problem, StepField};
 pub use error::{CaseworkError, ClueStep, FenError, Field};
 pub use limits::{DispatchDays, Limits, LimitsError};
 

@@ -31,6 +31,15 @@ pub struct Limits {
     pub workdays: Vec<NaiveDate>,
     /// The bureau's case number prefix; a case number is `<prefix>〔<year>〕<serial>号`.
     pub case_number_prefix: String,
+    /// Working days to accept or refuse a complaint from its receipt (spec: 7).
+    pub complaint_accept_days: u32,
+    /// Working days from a complaint's acceptance after which mediation without agreement
+    /// ends (spec: 45).
+    pub mediation_days: u32,
+    /// Working days to verify a report from its receipt (spec: 15, a clue's limit).
+    pub report_verification_days: u32,
+    /// Minutes within which the same contact, subject and text is refused as a duplicate.
+    pub complaint_duplicate_minutes: u32,
 }
 
 /// A district's answer deadline per severity, in working days. The defaults follow urgency:
@@ -68,6 +77,10 @@ impl Default for Limits {
             holidays: Vec::new(),
             workdays: Vec::new(),
             case_number_prefix: "南市监网案".into(),
+            complaint_accept_days: 7,
+            mediation_days: 45,
+            report_verification_days: 15,
+            complaint_duplicate_minutes: 10,
         }
     }
 }
@@ -107,6 +120,10 @@ impl Limits {
                 self.dispatch_working_days.medium,
             ),
             ("dispatch_working_days.low", self.dispatch_working_days.low),
+            ("complaint_accept_days", self.complaint_accept_days),
+            ("mediation_days", self.mediation_days),
+            ("report_verification_days", self.report_verification_days),
+            ("complaint_duplicate_minutes", self.complaint_duplicate_minutes),
         ] {
             if v == 0 {
                 return Err(LimitsError::Zero(name));

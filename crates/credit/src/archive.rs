@@ -105,7 +105,13 @@ fn family_events(sys: &IndexSystem, family: &str, all: &CreditEvents) -> CreditE
             Source::ListAbnormal | Source::ListSerious => out.listings.clone_from(&all.listings),
             Source::EvaluationScore { .. } => out.evaluations.clone_from(&all.evaluations),
             Source::CommitmentKept => out.commitments.clone_from(&all.commitments),
-            Source::AgeYears | Source::CapitalWan | Source::LegalForm | Source::PermitsExpired => {}
+            // Complaints are not among the records a grade lists (their complainants' data
+            // stays with the complaint); the profile lists an entity's complaints to staff.
+            Source::AgeYears
+            | Source::CapitalWan
+            | Source::LegalForm
+            | Source::PermitsExpired
+            | Source::ComplaintsUpheld { .. } => {}
         }
     }
     out

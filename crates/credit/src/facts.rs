@@ -102,6 +102,9 @@ fn plan(sys: &IndexSystem) -> (Vec<FactQuery>, Vec<Plan>) {
                 absent: None,
             },
             Source::CommitmentKept => flag(at(FactQuery::CommitmentKept)),
+            Source::ComplaintsUpheld { days } => {
+                count(at(FactQuery::ComplaintsUpheld { days: *days }))
+            }
         })
         .collect();
     (queries, plans)

@@ -373,6 +373,8 @@ pub enum Source {
     EvaluationScore { days: i64 },
     /// `commitment.kept`
     CommitmentKept,
+    /// `complaints.upheld`: complaints and reports closed as upheld within `days`.
+    ComplaintsUpheld { days: i64 },
 }
 
 /// The source names of the file, with their kind and the parameters each takes (required,
@@ -397,6 +399,7 @@ const SOURCES: &[(&str, SourceKind, &[&str], &[&str])] = &[
     ("list.serious", SourceKind::Flag, &[], &[]),
     ("evaluation.score", SourceKind::Number, &["days"], &[]),
     ("commitment.kept", SourceKind::Flag, &[], &[]),
+    ("complaints.upheld", SourceKind::Count, &["days"], &[]),
 ];
 
 /// Every source name the file may use.
@@ -422,6 +425,7 @@ impl Source {
             Source::ListSerious => "list.serious",
             Source::EvaluationScore { .. } => "evaluation.score",
             Source::CommitmentKept => "commitment.kept",
+            Source::ComplaintsUpheld { .. } => "complaints.upheld",
         }
     }
 
@@ -438,7 +442,8 @@ impl Source {
             | Source::Warnings { days }
             | Source::RectificationsMet { days }
             | Source::RectificationsMissed { days }
-            | Source::EvaluationScore { days } => Some(*days),
+            | Source::EvaluationScore { days }
+            | Source::ComplaintsUpheld { days } => Some(*days),
             _ => None,
         }
     }
@@ -1175,6 +1180,7 @@ impl IndexSystem {
             "list.serious" => Source::ListSerious,
             "evaluation.score" => Source::EvaluationScore { days },
             "commitment.kept" => Source::CommitmentKept,
+            "complaints.upheld" => Source::ComplaintsUpheld { days },
             _ => unreachable!("SOURCES and this match list the same names"),
         })
     }
@@ -1300,7 +1306,7 @@ suspend_badge = true
     #[test]
     fn the_default_file_is_valid_and_its_leaves_weigh_one() {
         let sys = IndexSystem::parse(DEFAULT_INDEX).expect("default valid");
-        assert_eq!(sys.version, "2026.1");
+        assert_eq!(sys.version, "2026.2");
         assert_eq!(sys.families.len(), 4);
         assert_eq!(sys.leaves.len(), 13);
         let total: f64 = sys.leaves.iter().map(|l| l.weight).sum();

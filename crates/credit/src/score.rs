@@ -155,13 +155,13 @@ mod tests {
         });
         let g = score(&sys, &f);
         // Everything 100 but B03 (70: nothing rectified) and D01 (missing: 70).
-        let want = 100.0 - 0.35 * 0.2 * 30.0 - 0.15 * 0.7 * 30.0;
+        let want = 100.0 - 0.35 * 0.2 * 30.0 - 0.15 * 0.5 * 30.0;
         assert!((g.score - want).abs() < 1e-9, "{} vs {want}", g.score);
         assert_eq!(g.class, CreditClass::A);
         assert_eq!(g.overridden, None);
         let json = points_json(&g.points);
         assert_eq!(parse_points(&json).get("B03"), Some(&70.0));
-        assert_eq!(parse_points(&json).len(), 13);
+        assert_eq!(parse_points(&json).len(), 14);
     }
 
     #[test]

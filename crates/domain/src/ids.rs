@@ -64,3 +64,8 @@ id_type!(
     /// One draw of a random-inspection plan, reproducible from its published seed.
     DrawId,
 );
+
+id_type!(
+    /// A complaint or report (投诉举报) from the public or the hotline.
+    ComplaintId,
+);

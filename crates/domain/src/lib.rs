@@ -8,6 +8,7 @@
 
 pub mod address;
 pub mod casework;
+pub mod complaint;
 pub mod credit;
 pub mod district;
 pub mod entity;
@@ -26,6 +27,10 @@ pub use casework::{
     category_group, CaseStage, ClueSource, ClueState, ListingCause, NotVerifiedReason, OutcomeKind,
     TransitionError,
 };
+pub use complaint::{
+    ComplaintChannel, ComplaintKind, ComplaintOutcome, ComplaintState, ComplaintStep, ComplaintTransitionError,
+    TrackingNumber, TrackingNumberError,
+};
 pub use credit::{CreditClass, ListKind, RemovalReason, RepairState};
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
@@ -36,6 +41,7 @@ pub use ids::{
     CampaignId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId,
     SweepId, UserId,
 };
+pub use ids::ComplaintId;
 pub use ids::{CommitmentId, DrawId, EvaluationId, ListingId, RepairId, SamplingPlanId};
 pub use inspection::{AttachmentKind, InspectionResult};
 pub use people::{Permission, Role, Triage};

@@ -71,6 +71,8 @@ pub enum FactQuery {
     Evaluation { days: i64 },
     /// A commitment on record that is not broken: 1 when there is one.
     CommitmentKept,
+    /// Complaints of the entity closed as upheld within `days`: a count.
+    ComplaintsUpheld { days: i64 },
 }
 
 /// The register's facts of an entity.

@@ -33,6 +33,7 @@ pub mod campaign;
 pub mod capture;
 pub mod cases;
 pub mod clue;
+pub mod complaint;
 pub mod credit;
 pub mod credit_lists;
 pub mod custody;
@@ -57,6 +58,10 @@ pub use capture::{
     CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
 };
 pub use cases::{Case, CaseFilter, DueRectification, NewCase, Outcome, OutcomeDetail, Recheck};
+pub use complaint::{
+    Complainant, Complaint, ComplaintChange, ComplaintCounts, ComplaintEvent, ComplaintFilter,
+    ComplaintLinks, Intake, NewComplaint, PublicComplaint, Subject,
+};
 pub use credit::*;
 pub use credit_lists::{
     Commitment, Evaluation, Listing, ListingFilter, ListingInput, NewCommitment, NewEvaluation,
@@ -143,6 +148,7 @@ pub trait Store:
     + SamplingStore
     + CreditListStore
     + CreditStore
+    + ComplaintStore
 {
 }
 
@@ -165,13 +171,15 @@ impl<T> Store for T where
         + SamplingStore
         + CreditListStore
         + CreditStore
+    + ComplaintStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CreditListStore,
+        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, ComplaintStore,
+        CreditListStore,
         CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore,
         InspectionStore, PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
@@ -902,4 +910,62 @@ pub trait AuditStore: Send + Sync {
     async fn audit_of(&self, object: &str) -> Result<Vec<AuditEntry>>;
     /// The newest audit rows, newest first.
     async fn recent_audit(&self, limit: i64) -> Result<Vec<AuditEntry>>;
+}
+
+/// Complaints and reports (投诉举报): intake, the staff's steps with their audit and history
+/// rows, and the public's read by tracking number (`complaint.rs`).
+#[async_trait]
+pub trait ComplaintStore: Send + Sync {
+    /// Stores a complaint with its first history row and its audit row, unless a complaint
+    /// with the same `dedup_hash` was received within `window` before now: then nothing is
+    /// stored ([`Intake::Duplicate`]).
+    async fn file_complaint(
+        &self,
+        new: &NewComplaint,
+        window: chrono::Duration,
+        by: &Actor,
+    ) -> Result<Intake>;
+    /// The complaint in scope with this id.
+    async fn complaint(&self, scope: Scope, id: domain::ComplaintId) -> Result<Option<Complaint>>;
+    /// What the public sees of the complaint with this tracking number (no scope: the number
+    /// is the key; no personal data).
+    async fn public_complaint(
+        &self,
+        tracking: &domain::TrackingNumber,
+    ) -> Result<Option<PublicComplaint>>;
+    /// Complaints in scope, newest first.
+    async fn list_complaints(&self, scope: Scope, filter: &ComplaintFilter)
+        -> Result<Vec<Complaint>>;
+    async fn count_complaints(&self, scope: Scope, filter: &ComplaintFilter) -> Result<i64>;
+    /// The history of a complaint in scope (oldest first).
+    async fn complaint_events(
+        &self,
+        scope: Scope,
+        id: domain::ComplaintId,
+    ) -> Result<Vec<ComplaintEvent>>;
+    /// A step, as a compare-and-set on `change.from` (`Conflict` when the state moved),
+    /// audited as `complaint:<id>`; an `upheld` change marks the entity's credit stale.
+    async fn step_complaint(
+        &self,
+        id: domain::ComplaintId,
+        change: &ComplaintChange,
+        by: &Actor,
+    ) -> Result<()>;
+    /// Links an entity, a clue or a case (checked in scope by the caller), audited.
+    async fn link_complaint(
+        &self,
+        id: domain::ComplaintId,
+        links: &ComplaintLinks,
+        by: &Actor,
+    ) -> Result<()>;
+    /// Assigns an open complaint to another district, audited with the reason.
+    async fn dispatch_complaint(
+        &self,
+        id: domain::ComplaintId,
+        district: DistrictCode,
+        reason: &str,
+        by: &Actor,
+    ) -> Result<()>;
+    /// The dashboard's figures in scope as of `today`.
+    async fn complaint_counts(&self, scope: Scope, today: NaiveDate) -> Result<ComplaintCounts>;
 }

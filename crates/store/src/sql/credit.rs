@@ -235,6 +235,17 @@ fn fact_query(
             push_select(&mut q, "entity_id", lo_hi, ids);
             q.push(" ORDER BY entity_id, evaluated_on, id");
         }
+        FactQuery::ComplaintsUpheld { days } => {
+            q = QueryBuilder::new(
+                "SELECT entity_id, COUNT(*) AS v FROM complaints WHERE entity_id IS NOT NULL \
+                 AND upheld = ",
+            );
+            q.push_bind(true);
+            q.push(" AND closed_at >= ");
+            q.push_bind(window_start_at(as_of, *days));
+            push_select(&mut q, "entity_id", lo_hi, ids);
+            q.push(" GROUP BY entity_id");
+        }
         FactQuery::CommitmentKept => {
             q = QueryBuilder::new(
                 "SELECT entity_id, COUNT(*) AS v FROM credit_commitments WHERE broken_on IS NULL",

@@ -223,6 +223,7 @@ mod campaigns;
 mod captures;
 mod cases;
 mod clues;
+mod complaints;
 mod credit;
 mod credit_lists;
 mod custody;

@@ -9,6 +9,7 @@ mod backends;
 mod campaigns;
 mod captures;
 mod casework;
+mod complaints;
 mod credit;
 mod credit_lists;
 mod custody;
