@@ -3,6 +3,7 @@
 //! stage and kind of outcome, a rectification re-checked (not compliant, then compliant),
 //! and every refusal changing nothing.
 
+mod complaints;
 mod documents;
 
 use casework::*;
