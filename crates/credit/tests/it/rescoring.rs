@@ -512,7 +512,7 @@ async fn an_invalid_file_is_refused_whole(db: Db) {
         .replace("code = \"D02\"", "code = \"D01\"")
         .replace(
             "weight = 0.5\nsource = \"evaluation.score\"",
-            "weight = 0.7\nsource = \"evaluation.score\"",
+            "weight = 0.3\nsource = \"evaluation.score\"",
         );
     let Err(CreditError::Invalid(problems)) = load_index(store, &bad, &cli(), None).await else {
         panic!("refused")
