@@ -54,6 +54,9 @@ pub enum Command {
     /// Cases opened from clues: open, list, show, advance, outcomes, reopen, documents.
     #[command(subcommand)]
     Case(CaseCommand),
+    /// Complaints and reports (投诉举报): the hotline's intake, list, show and every step.
+    #[command(subcommand)]
+    Complaint(ComplaintCommand),
     /// The transparency log of every stored WARC record: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
@@ -626,6 +629,111 @@ pub enum ClueCommand {
     },
     /// Extends a clue's verification limit (once).
     Extend { id: i64 },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ComplaintCommand {
+    /// The hotline's intake (12315): stores a complaint or report; prints its id and
+    /// tracking number.
+    File {
+        /// complaint, report or both.
+        #[arg(long)]
+        kind: String,
+        /// The business's name as the caller gave it.
+        #[arg(long, default_value = "")]
+        subject: String,
+        /// Its unified social credit code.
+        #[arg(long, default_value = "")]
+        uscc: String,
+        /// Its website or shop address.
+        #[arg(long, default_value = "")]
+        url: String,
+        /// Its address (names the district when no entity matches).
+        #[arg(long, default_value = "")]
+        address: String,
+        /// What happened.
+        #[arg(long)]
+        text: String,
+        /// The caller's name.
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "")]
+        email: String,
+    },
+    /// Lists complaints, newest first (a header row, or `no complaints`).
+    List {
+        /// Only complaints in this state (received, accepted, refused, mediating, mediated,
+        /// mediation_failed, verified, not_verified, closed).
+        #[arg(long)]
+        state: Option<String>,
+        /// Only complaints past a deadline with its step not taken.
+        #[arg(long)]
+        overdue: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Prints a complaint with its history as JSON (personal data included: staff only).
+    Show { id: i64 },
+    /// Accepts a received complaint.
+    Accept {
+        id: i64,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Refuses a received complaint; the reason is published to the complainant.
+    Refuse {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Mediation: `start`, or its end: `agreed` or `failed`.
+    Mediate {
+        id: i64,
+        /// start, agreed or failed.
+        step: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// A report's verification: `verified` or `not-verified`.
+    Verify {
+        id: i64,
+        answer: String,
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// Links an entity, a clue or a case.
+    Link {
+        id: i64,
+        #[arg(long)]
+        entity: Option<i64>,
+        #[arg(long)]
+        clue: Option<i64>,
+        #[arg(long)]
+        case: Option<i64>,
+    },
+    /// Closes a complaint with the outcome published to the complainant.
+    Close {
+        id: i64,
+        /// mediated, not_mediated, case_opened, corrected, no_violation or transferred.
+        #[arg(long)]
+        outcome: String,
+        /// The published text (no personal data).
+        #[arg(long)]
+        text: String,
+        /// The complaint or report was upheld (counts in the entity's credit).
+        #[arg(long)]
+        upheld: bool,
+    },
+    /// Assigns an open complaint to another district.
+    Dispatch {
+        id: i64,
+        #[arg(long)]
+        district: String,
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -5,6 +5,7 @@
 mod campaign;
 mod case;
 mod clue;
+mod complaint;
 mod config;
 mod credit;
 mod credit_lists;
@@ -61,6 +62,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Eval(args) => eval::eval(args),
         Command::Evidence(cmd) => evidence::evidence(&ctx, cmd).await,
         Command::Clue(cmd) => clue::clue(&ctx, cmd).await,
+        Command::Complaint(cmd) => complaint::complaint(&ctx, cmd).await,
         Command::Case(cmd) => case::case(&ctx, cmd).await,
         Command::Log(cmd) => log::log(&ctx, cmd).await,
         Command::Discovered(cmd) => discovered::discovered(&ctx, cmd).await,

@@ -41,6 +41,7 @@
 mod api;
 mod capture;
 mod casework_words;
+mod complaint_words;
 mod credit_list_words;
 mod credit_words;
 pub mod error;
@@ -187,6 +188,19 @@ pub fn router(state: AppState) -> Router {
         .route("/clues/{id}/extend", post(pages::clues::extend))
         .route("/clues/{id}/case", post(pages::clues::open_case))
         .route("/clues/{id}/record", get(pages::record::clue_page))
+        .route("/complaints", get(pages::complaints::list))
+        .route("/complaints/{id}", get(pages::complaints::page))
+        .route("/complaints/{id}/accept", post(pages::complaints::accept))
+        .route("/complaints/{id}/refuse", post(pages::complaints::refuse))
+        .route("/complaints/{id}/mediate", post(pages::complaints::mediate))
+        .route(
+            "/complaints/{id}/mediation",
+            post(pages::complaints::end_mediation),
+        )
+        .route("/complaints/{id}/verify", post(pages::complaints::verify))
+        .route("/complaints/{id}/link", post(pages::complaints::link_to))
+        .route("/complaints/{id}/close", post(pages::complaints::close))
+        .route("/complaints/{id}/dispatch", post(pages::complaints::dispatch))
         .route("/cases", get(pages::cases::list))
         .route("/cases/{id}", get(pages::cases::page))
         .route("/cases/{id}/advance", post(pages::cases::advance))

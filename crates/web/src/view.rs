@@ -378,6 +378,43 @@ impl CaseParams {
     }
 }
 
+/// The filter parameters of the complaint list (HTML and JSON).
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ComplaintParams {
+    /// The complaint's state.
+    #[param(schema_with = crate::api::schema::complaint_state)]
+    pub state: Option<String>,
+    /// Complaint, report or both.
+    #[param(schema_with = crate::api::schema::complaint_kind)]
+    pub kind: Option<String>,
+    /// The district it belongs to (assigned, else its entity's).
+    #[param(schema_with = crate::api::schema::district)]
+    pub district: Option<String>,
+    /// `yes`: only those past a deadline with its step not taken; `no`: the others.
+    #[param(schema_with = crate::api::schema::yes_no)]
+    pub overdue: Option<String>,
+    /// Page of the HTML list (not an API parameter).
+    #[param(ignore)]
+    pub page: Option<String>,
+}
+
+impl ComplaintParams {
+    /// The filter without paging, overdue counted as of `today`.
+    pub fn filter(&self, today: chrono::NaiveDate) -> Result<store::ComplaintFilter, WebError> {
+        Ok(store::ComplaintFilter {
+            state: param::<domain::ComplaintState>("state", &self.state)?,
+            kind: param::<domain::ComplaintKind>("kind", &self.kind)?,
+            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
+            entity: None,
+            overdue: yes_no("overdue", &self.overdue)?,
+            today: Some(today),
+            limit: 0,
+            offset: 0,
+        })
+    }
+}
+
 /// A `yes`/`no` parameter (absent or blank: none).
 pub(crate) fn yes_no(name: &str, raw: &Option<String>) -> Result<Option<bool>, WebError> {
     match raw.as_deref().map(str::trim) {
@@ -487,6 +524,14 @@ pub fn audit_action_label(code: &str) -> &'static str {
         "commit" => "信用承诺",
         "break" => "违背承诺",
         "reopen" => "重新调查",
+        "file" => "登记",
+        "accept" => "受理",
+        "refuse" => "不予受理",
+        "mediate" => "开始调解",
+        "end_mediation" => "调解结束",
+        "verify" => "核查",
+        "link" => "关联",
+        "close" => "办结",
         _ => "变更",
     }
 }

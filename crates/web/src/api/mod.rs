@@ -23,6 +23,7 @@
 mod campaigns;
 mod cases;
 mod clues;
+mod complaints;
 mod credit;
 mod credit_lists;
 mod discovered;
@@ -54,6 +55,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/findings/{id}", get(findings::item))
         .route("/api/v1/clues", get(clues::list))
         .route("/api/v1/clues/{id}", get(clues::item))
+        .route("/api/v1/complaints", get(complaints::list))
         .route("/api/v1/cases", get(cases::list))
         .route("/api/v1/cases/{id}", get(cases::item))
         .route("/api/v1/discovered", get(discovered::list))
@@ -99,6 +101,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         findings::item,
         clues::list,
         clues::item,
+        complaints::list,
         cases::list,
         cases::item,
         discovered::list,
@@ -124,6 +127,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "sites", description = "Sites of the register's entities and sites sweeps found"),
         (name = "findings", description = "Suspected violations found by sweeps"),
         (name = "clues", description = "Findings of one site grouped as a clue (线索)"),
+        (name = "complaints", description = "Complaints and reports (投诉举报) with their state, deadlines and published outcome (the complainant's contact is shown to staff in scope)"),
         (name = "cases", description = "Cases (案件) opened from clues, with their stage, officers and outcomes"),
         (name = "discovered", description = "Sites linked from registered sites that match no register entry"),
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
@@ -342,6 +346,27 @@ pub(crate) mod schema {
         district_code(true)
     }
 
+    pub fn complaint_state() -> Object {
+        codes(
+            "A complaint's state",
+            domain::ComplaintState::ALL.iter().map(|s| s.code()),
+            false,
+        )
+    }
+    pub fn complaint_kind() -> Object {
+        codes(
+            "Complaint, report or both",
+            domain::ComplaintKind::ALL.iter().map(|s| s.code()),
+            false,
+        )
+    }
+    pub fn complaint_outcome_or_null() -> Object {
+        codes(
+            "The outcome published to the complainant",
+            domain::ComplaintOutcome::ALL.iter().map(|s| s.code()),
+            true,
+        )
+    }
     pub fn clue_state() -> Object {
         codes(
             "A clue's state",
@@ -410,7 +435,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 24);
+        assert_eq!(paths.len(), 25);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

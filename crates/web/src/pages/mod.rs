@@ -6,6 +6,7 @@ pub(crate) mod campaigns;
 pub(crate) mod captures;
 pub(crate) mod cases;
 pub(crate) mod clues;
+pub(crate) mod complaints;
 pub(crate) mod credit;
 pub(crate) mod credit_lists;
 pub(crate) mod dashboard;
