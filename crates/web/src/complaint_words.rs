@@ -146,3 +146,46 @@ pub(crate) fn intake_problem(p: IntakeProblem) -> (String, String) {
         ),
     }
 }
+
+/// A complaint kind for the public: Chinese and English.
+pub(crate) fn kind_words(k: domain::ComplaintKind) -> (&'static str, &'static str) {
+    use domain::ComplaintKind::*;
+    match k {
+        Complaint => ("投诉", "Complaint"),
+        Report => ("举报", "Report"),
+        Both => ("投诉并举报", "Complaint and report"),
+    }
+}
+
+/// A complaint's state for the public: Chinese and English.
+pub(crate) fn state_words(s: domain::ComplaintState) -> (&'static str, &'static str) {
+    use domain::ComplaintState::*;
+    match s {
+        Received => ("已登记，待受理", "Received, awaiting acceptance"),
+        Accepted => ("已受理", "Accepted"),
+        Refused => ("不予受理", "Not accepted"),
+        Mediating => ("调解中", "In mediation"),
+        Mediated => ("调解达成协议", "Mediation reached an agreement"),
+        MediationFailed => ("终止调解", "Mediation ended without agreement"),
+        Verified => ("举报经核查属实", "Report verified"),
+        NotVerified => ("举报经核查不实", "Report not verified"),
+        Closed => ("已办结", "Closed"),
+    }
+}
+
+/// A published outcome for the public: Chinese and English.
+pub(crate) fn outcome_words(o: domain::ComplaintOutcome) -> (&'static str, &'static str) {
+    use domain::ComplaintOutcome::*;
+    match o {
+        Mediated => ("调解达成协议", "Mediation reached an agreement"),
+        NotMediated => (
+            "调解未达成协议（可依法申请仲裁或提起诉讼）",
+            "No agreement in mediation (arbitration or court remain open)",
+        ),
+        CaseOpened => ("已立案查处", "A case was opened"),
+        Corrected => ("已责令改正", "Ordered to correct"),
+        NoViolation => ("未发现违法行为", "No violation found"),
+        Transferred => ("已移送有关部门", "Transferred to the competent authority"),
+        Refused => ("不予受理", "Not accepted"),
+    }
+}

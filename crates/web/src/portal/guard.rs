@@ -61,7 +61,8 @@ pub struct GuardSettings {
 impl Default for GuardSettings {
     fn default() -> Self {
         GuardSettings {
-            form_limit: 16 * 1024,
+            // A complaint of 5,000 Chinese characters is about 45 KB once percent-encoded.
+            form_limit: 64 * 1024,
             burst: 5,
             per_minute: 2,
             min_fill: Duration::from_secs(2),
@@ -197,8 +198,9 @@ pub struct Challenge {
 
 impl Challenge {
     /// The question in `lang`.
-    pub fn question(&self, lang: Lang) -> &str {
-        lang.pick(&self.question_zh, &self.question_en)
+    /// (A template hands its `lang` over by reference, code by value: both are taken.)
+    pub fn question(&self, lang: impl std::borrow::Borrow<Lang>) -> &str {
+        lang.borrow().pick(&self.question_zh, &self.question_en)
     }
 }
 

@@ -71,6 +71,8 @@ pub struct PortalSettings {
     pub public_url: String,
     /// The public forms' limits.
     pub guard: GuardSettings,
+    /// The time limits complaints are filed with (the `[casework]` table).
+    pub complaints: casework::Limits,
 }
 
 impl PortalSettings {
@@ -79,6 +81,7 @@ impl PortalSettings {
         PortalSettings {
             public_url: public_url.into().trim_end_matches('/').to_string(),
             guard: GuardSettings::default(),
+            complaints: casework::Limits::default(),
         }
     }
 }
