@@ -8,6 +8,7 @@ mod auth;
 mod campaigns;
 mod captures;
 mod cases;
+mod complaints;
 mod credit_lists;
 mod custody;
 mod documents;

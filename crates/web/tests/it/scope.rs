@@ -40,6 +40,10 @@ enum Object {
     Listing,
     /// An honest-operation commitment.
     Commitment,
+    /// A complaint (kind both), taken through every step by the table's order.
+    Complaint,
+    /// A complaint left received, for the refusal.
+    ReceivedComplaint,
 }
 
 /// How a route is asked.
@@ -197,6 +201,44 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         Object::Commitment,
     ),
     (Method::Get, "/entities/{id}/public", Object::Entity),
+    (Method::Get, "/complaints/{id}", Object::Complaint),
+    (
+        Method::Post(&[("district", "450105"), ("reason", "改派")]),
+        "/complaints/{id}/dispatch",
+        Object::Complaint,
+    ),
+    (
+        Method::Post(&[("note", "受理")]),
+        "/complaints/{id}/accept",
+        Object::Complaint,
+    ),
+    (Method::Post(&[]), "/complaints/{id}/mediate", Object::Complaint),
+    (
+        Method::Post(&[("answer", "failed")]),
+        "/complaints/{id}/mediation",
+        Object::Complaint,
+    ),
+    (
+        Method::Post(&[("answer", "verified")]),
+        "/complaints/{id}/verify",
+        Object::Complaint,
+    ),
+    // Entity 1 is the 青秀区 shop's, in both viewers' scope.
+    (
+        Method::Post(&[("entity", "1")]),
+        "/complaints/{id}/link",
+        Object::Complaint,
+    ),
+    (
+        Method::Post(&[("outcome", "corrected"), ("text", "已责令改正"), ("upheld", "yes")]),
+        "/complaints/{id}/close",
+        Object::Complaint,
+    ),
+    (
+        Method::Post(&[("reason", "不属于本部门管辖")]),
+        "/complaints/{id}/refuse",
+        Object::ReceivedComplaint,
+    ),
 ];
 
 /// Routes whose step needs a permission a district's inspector lacks (the city's dispatch,
@@ -210,6 +252,7 @@ const CITY_ONLY: &[&str] = &[
     "/credit/listings/{id}/decide",
     "/credit/listings/{id}/remove",
     "/credit/commitments/{id}/break",
+    "/complaints/{id}/dispatch",
 ];
 
 /// Routes with an id of something no district owns (users: for city administrators only,
@@ -263,6 +306,8 @@ struct Objects {
     outcome: domain::OutcomeId,
     listing: domain::ListingId,
     commitment: domain::CommitmentId,
+    complaint: domain::ComplaintId,
+    received_complaint: domain::ComplaintId,
 }
 
 impl Objects {
@@ -281,6 +326,8 @@ impl Objects {
             Object::Outcome => self.outcome.0,
             Object::Listing => self.listing.0,
             Object::Commitment => self.commitment.0,
+            Object::Complaint => self.complaint.0,
+            Object::ReceivedComplaint => self.received_complaint.0,
         }
     }
 }
@@ -669,10 +716,47 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .await
         .unwrap()
         .id;
+    let complaint = |n: u64| {
+        let today = chrono::Utc::now().date_naive();
+        store::NewComplaint {
+            tracking_number: domain::TrackingNumber::new(today, entity.0 as u64 * 10 + n),
+            kind: domain::ComplaintKind::Both,
+            channel: domain::ComplaintChannel::Hotline,
+            subject: store::Subject {
+                name: name.to_string(),
+                ..store::Subject::default()
+            },
+            entity_id: Some(entity),
+            site_id: Some(site),
+            district: None,
+            body: format!("{name} 投诉 {n}"),
+            complainant: store::Complainant {
+                name: "投诉人".into(),
+                phone: Some("13800000000".into()),
+                email: None,
+            },
+            dedup_hash: format!("{}-{n}", entity.0),
+            accept_by: today,
+            verify_by: Some(today),
+        }
+    };
+    let mut complaints = Vec::new();
+    for n in [1, 2] {
+        match store
+            .file_complaint(&complaint(n), chrono::Duration::minutes(10), &by)
+            .await
+            .unwrap()
+        {
+            store::Intake::Filed(c) => complaints.push(c.id),
+            store::Intake::Duplicate => panic!("filed"),
+        }
+    }
     Objects {
         entity,
         listing,
         commitment,
+        complaint: complaints[0],
+        received_complaint: complaints[1],
         site,
         fetch,
         finding: finding.id,
