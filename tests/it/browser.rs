@@ -22,10 +22,10 @@ use crate::users::with_stdin;
 use crate::{run, stdout, wangjian};
 
 /// 兴宁区, the district the inspectors of these tests work in.
-const XINGNING: &str = "450102";
+pub(crate) const XINGNING: &str = "450102";
 const XINGNING_LABEL: &str = "兴宁区 450102";
 /// The password every test user gets.
-const PASSWORD: &str = "browser test password";
+pub(crate) const PASSWORD: &str = "browser test password";
 
 /// Debian's chromedriver (package chromium-driver, the same version as chromium), installed
 /// with apt when missing; fails when it cannot be.
@@ -71,7 +71,7 @@ fn read_until<T>(out: ChildStdout, what: &str, find: impl Fn(&str) -> Option<T>)
 }
 
 /// chromedriver on a loopback port of its own choosing.
-struct Driver {
+pub(crate) struct Driver {
     _process: Killed,
     url: String,
 }
@@ -92,7 +92,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let mut child = Command::new(chromedriver())
             .args(["--port=0", "--allowed-ips=127.0.0.1"])
             .stdout(Stdio::piped())
@@ -114,18 +114,18 @@ impl Driver {
 }
 
 /// A demo data directory with users added through the CLI, served by `wangjian serve`.
-struct Console {
+pub(crate) struct Console {
     _process: Killed,
     dir: tempfile::TempDir,
     /// `http://127.0.0.1:PORT`, no trailing slash.
-    base: String,
+    pub(crate) base: String,
 }
 
 impl Console {
     /// `wangjian demo --no-serve` with enough sites that 兴宁区 has findings (16 give two of its
     /// sites findings, among a dozen sites in other districts), then `serve` on a free loopback
     /// port.
-    fn start() -> Console {
+    pub(crate) fn start() -> Console {
         let dir = tempfile::tempdir().unwrap();
         let out = run(wangjian(dir.path()).args(["demo", "--sites", "16", "--no-serve"]));
         assert!(out.status.success());
@@ -174,7 +174,7 @@ impl Console {
     }
 
     /// The address of a registered 兴宁区 site's homepage (`wangjian sites --format json`).
-    fn xingning_homepage(&self) -> String {
+    pub(crate) fn xingning_homepage(&self) -> String {
         let out = run(wangjian(self.data()).args(["sites", "--format", "json"]));
         assert!(out.status.success());
         stdout(&out)
@@ -187,12 +187,12 @@ impl Console {
             .expect("a 兴宁区 site")
     }
 
-    fn data(&self) -> &Path {
+    pub(crate) fn data(&self) -> &Path {
         self.dir.path()
     }
 
     /// `wangjian user add NAME --role ROLE [--district D]… --password-stdin`.
-    fn add_user(&self, name: &str, role: &str, districts: &[&str]) {
+    pub(crate) fn add_user(&self, name: &str, role: &str, districts: &[&str]) {
         let mut cmd = wangjian(self.data());
         cmd.args(["user", "add", name, "--role", role, "--password-stdin"]);
         for d in districts {
@@ -212,14 +212,14 @@ impl Console {
 
 /// One headless Chromium (its own temporary profile) in a WebDriver session, pointed at a
 /// console.
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     base: String,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start(driver: &Driver, base: &str) -> Browser {
+    pub(crate) async fn start(driver: &Driver, base: &str) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({
             "browserName": "chrome",
@@ -252,7 +252,7 @@ impl Browser {
     }
 
     /// Opens a path of the console (`/findings`).
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
             .await
@@ -260,7 +260,7 @@ impl Browser {
     }
 
     /// The current path and query (`/findings/3`).
-    async fn path(&self) -> String {
+    pub(crate) async fn path(&self) -> String {
         let url = self.client.current_url().await.unwrap();
         match url.query() {
             Some(q) => format!("{}?{q}", url.path()),
@@ -270,7 +270,7 @@ impl Browser {
 
     /// Logs in through the login form (the one shown, which may carry a page to return to,
     /// else `/login`); the caller checks where that led.
-    async fn login(&self, user: &str, password: &str) {
+    pub(crate) async fn login(&self, user: &str, password: &str) {
         if !self.path().await.starts_with("/login") {
             self.goto("/login").await;
         }
@@ -280,13 +280,13 @@ impl Browser {
     }
 
     /// Logs out with the top bar's button; the login page follows.
-    async fn logout(&self) {
+    pub(crate) async fn logout(&self) {
         self.click_button("退出登录").await;
         assert_eq!(self.path().await, "/login", "{}", self.page_text().await);
     }
 
     /// Types `value` into the form field named `name` (emptied first).
-    async fn fill(&self, name: &str, value: &str) {
+    pub(crate) async fn fill(&self, name: &str, value: &str) {
         let field = self
             .client
             .find(Locator::Css(&format!("[name='{name}']")))
@@ -297,7 +297,7 @@ impl Browser {
     }
 
     /// Ticks the radio button or checkbox named `name` with this `value`.
-    async fn check(&self, name: &str, value: &str) {
+    pub(crate) async fn check(&self, name: &str, value: &str) {
         self.client
             .find(Locator::Css(&format!(
                 "input[name='{name}'][value='{value}']"
@@ -312,7 +312,7 @@ impl Browser {
     /// Clicks the button whose text is `text` (every button of the console submits a form) and
     /// waits until the page the form leads to has loaded. chromedriver alone does not wait for
     /// a POST's redirect.
-    async fn click_button(&self, text: &str) {
+    pub(crate) async fn click_button(&self, text: &str) {
         let Some(button) = self.button(text).await else {
             panic!("no button {text:?} on {}", self.path().await)
         };
@@ -327,7 +327,7 @@ impl Browser {
     }
 
     /// The button whose text is `text`, if the page has one.
-    async fn button(&self, text: &str) -> Option<fantoccini::elements::Element> {
+    pub(crate) async fn button(&self, text: &str) -> Option<fantoccini::elements::Element> {
         let xpath = format!("//button[normalize-space()='{text}']");
         self.client
             .find_all(Locator::XPath(&xpath))
@@ -338,7 +338,7 @@ impl Browser {
     }
 
     /// What the page shows, as a person reads it.
-    async fn page_text(&self) -> String {
+    pub(crate) async fn page_text(&self) -> String {
         self.client
             .find(Locator::Css("body"))
             .await
@@ -349,7 +349,7 @@ impl Browser {
     }
 
     /// The HTTP status of the page shown (Navigation Timing's `responseStatus`).
-    async fn status(&self) -> u64 {
+    pub(crate) async fn status(&self) -> u64 {
         let v = self
             .script("return performance.getEntriesByType('navigation')[0].responseStatus;")
             .await;
@@ -358,14 +358,14 @@ impl Browser {
     }
 
     /// Runs JavaScript in the page; a returned promise is awaited.
-    async fn script(&self, js: &str) -> Value {
+    pub(crate) async fn script(&self, js: &str) -> Value {
         self.client
             .execute(js, vec![])
             .await
             .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.client.close().await.unwrap();
     }
 }
