@@ -54,6 +54,8 @@ struct SweepRow {
 struct Dashboard {
     active: &'static str,
     totals: Totals,
+    /// Complaints and reports in scope: received, accepted, overdue, upheld.
+    complaints: store::ComplaintCounts,
     columns: Vec<Column>,
     rows: Vec<Row>,
     grand_total: i64,
@@ -143,9 +145,14 @@ pub(crate) async fn page(
     }
     let grand_total = rows.iter().map(|r| r.total).sum();
 
+    let complaints = app
+        .store
+        .complaint_counts(scope.clone(), super::clues::today())
+        .await?;
     render(&Dashboard {
         active: "dashboard",
         totals,
+        complaints,
         columns,
         rows,
         grand_total,

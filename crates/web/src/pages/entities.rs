@@ -381,6 +381,8 @@ struct EntityPage {
     filings: Vec<FilingLine>,
     rows: Vec<super::inspections::InspectionRow>,
     may_inspect: bool,
+    /// Its complaints and reports in scope (staff only: an evaluator's scope holds none).
+    complaints: Vec<super::complaints::ComplaintRow>,
 }
 
 struct SiteLine {
@@ -552,7 +554,22 @@ pub(crate) async fn profile(
         .iter()
         .map(|i| super::inspections::InspectionRow::new(&app, i))
         .collect();
+    let complaints = app
+        .store
+        .list_complaints(
+            viewer.scope(),
+            &store::ComplaintFilter {
+                entity: Some(id),
+                limit: PROFILE_INSPECTIONS,
+                ..store::ComplaintFilter::default()
+            },
+        )
+        .await?
+        .iter()
+        .map(|c| super::complaints::ComplaintRow::new(&app, c))
+        .collect();
     render(&EntityPage {
+        complaints,
         rows,
         may_inspect: viewer.may(domain::Permission::Casework) && app.inspections.is_some(),
         active: "entities",
