@@ -156,7 +156,9 @@ pub async fn complaint(ctx: &Ctx, cmd: ComplaintCommand) -> anyhow::Result<ExitC
             let id = ComplaintId(id);
             let state = match step.trim() {
                 "start" => complaints::start_mediation(s, city, id, limits, today(), &by).await,
-                "agreed" => complaints::end_mediation(s, city, id, true, note.as_deref(), &by).await,
+                "agreed" => {
+                    complaints::end_mediation(s, city, id, true, note.as_deref(), &by).await
+                }
                 "failed" => {
                     complaints::end_mediation(s, city, id, false, note.as_deref(), &by).await
                 }
@@ -199,10 +201,9 @@ pub async fn complaint(ctx: &Ctx, cmd: ComplaintCommand) -> anyhow::Result<ExitC
             upheld,
         } => {
             let outcome = outcome.parse::<ComplaintOutcome>()?;
-            let state =
-                complaints::close(s, city, ComplaintId(id), outcome, &text, upheld, &by)
-                    .await
-                    .map_err(explain)?;
+            let state = complaints::close(s, city, ComplaintId(id), outcome, &text, upheld, &by)
+                .await
+                .map_err(explain)?;
             println!("complaint {id}: {state}");
         }
         ComplaintCommand::Dispatch {

@@ -16,9 +16,11 @@ use crate::{run, stdout, wangjian};
 /// The portal on a free loopback port, over the console's database (SQLite, shared with the
 /// `serve` process), with no minimum time to fill a form.
 async fn portal(console: &Console) -> String {
-    let store = store::open(&store::DatabaseUrl::Sqlite(console.data().join("wangjian.db")))
-        .await
-        .expect("the data directory's database");
+    let store = store::open(&store::DatabaseUrl::Sqlite(
+        console.data().join("wangjian.db"),
+    ))
+    .await
+    .expect("the data directory's database");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let mut settings = web::PortalSettings::new(&base);
@@ -47,10 +49,7 @@ async fn answer(b: &Browser) -> String {
     let words = [
         "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
     ];
-    let parts: Vec<&str> = q
-        .trim_start_matches("What is ")
-        .split(['?', ' '])
-        .collect();
+    let parts: Vec<&str> = q.trim_start_matches("What is ").split(['?', ' ']).collect();
     let n = |w: &str| words.iter().position(|x| *x == w).unwrap() as i64;
     let (a, op, c) = (n(parts[0]), parts[1], n(parts[2]));
     (if op == "plus" { a + c } else { a - c }).to_string()
@@ -82,7 +81,9 @@ async fn a_portal_complaint_reaches_its_district_is_handled_and_its_outcome_is_p
     public.goto("/complaints?lang=en").await;
     public.check("kind", "complaint").await;
     public.fill("subject_url", &site).await;
-    public.fill("body", "Paid 200 yuan, no goods delivered, no refund.").await;
+    public
+        .fill("body", "Paid 200 yuan, no goods delivered, no refund.")
+        .await;
     public.fill("name", "Zhang San").await;
     public.fill("phone", "13800000000").await;
     let a = answer(&public).await;
@@ -113,7 +114,10 @@ async fn a_portal_complaint_reaches_its_district_is_handled_and_its_outcome_is_p
     assert!(staff.page_text().await.contains(&tracking));
     staff.goto(&format!("/complaints/{id}")).await;
     let text = staff.page_text().await;
-    assert!(text.contains("Zhang San") && text.contains("13800000000"), "{text}");
+    assert!(
+        text.contains("Zhang San") && text.contains("13800000000"),
+        "{text}"
+    );
 
     // Handled to a published outcome.
     staff.click_button("受理").await;
@@ -127,7 +131,10 @@ async fn a_portal_complaint_reaches_its_district_is_handled_and_its_outcome_is_p
     staff.check("upheld", "yes").await;
     staff.click_button("办结").await;
     let text = staff.page_text().await;
-    assert!(text.contains("已办结") && text.contains("经调解，商家同意全额退款。"), "{text}");
+    assert!(
+        text.contains("已办结") && text.contains("经调解，商家同意全额退款。"),
+        "{text}"
+    );
 
     // The public status page shows the outcome (the number typed in lower case), no personal
     // data.
@@ -135,9 +142,15 @@ async fn a_portal_complaint_reaches_its_district_is_handled_and_its_outcome_is_p
     public.fill("number", &tracking.to_lowercase()).await;
     public.click_button("查询").await;
     let text = public.page_text().await;
-    assert!(text.contains("已办结") && text.contains("经调解，商家同意全额退款。"), "{text}");
+    assert!(
+        text.contains("已办结") && text.contains("经调解，商家同意全额退款。"),
+        "{text}"
+    );
     assert!(text.contains("调解达成协议"), "{text}");
-    assert!(!text.contains("Zhang San") && !text.contains("13800000000"), "{text}");
+    assert!(
+        !text.contains("Zhang San") && !text.contains("13800000000"),
+        "{text}"
+    );
     assert!(!text.contains("xn-inspector"), "{text}");
     // A number that does not exist: not found.
     public.goto("/complaints/status").await;

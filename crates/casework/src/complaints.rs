@@ -16,9 +16,9 @@
 
 use chrono::NaiveDate;
 use domain::{
-    CaseId, ClueId, ComplaintChannel, ComplaintId, ComplaintKind, ComplaintOutcome,
-    ComplaintState, ComplaintStep, ComplaintTransitionError, DistrictCode, DistrictTable,
-    EntityId, TrackingNumber, Uscc,
+    CaseId, ClueId, ComplaintChannel, ComplaintId, ComplaintKind, ComplaintOutcome, ComplaintState,
+    ComplaintStep, ComplaintTransitionError, DistrictCode, DistrictTable, EntityId, TrackingNumber,
+    Uscc,
 };
 use sha2::{Digest, Sha256};
 use store::{
@@ -61,7 +61,9 @@ pub enum IntakeField {
 #[serde(rename_all = "snake_case")]
 pub enum Problem {
     Missing,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     /// Not a valid value of its kind (a USCC, a phone number, an e-mail, a URL), or it holds
     /// control characters.
     Invalid,
@@ -242,9 +244,27 @@ pub fn check_intake(form: &IntakeForm) -> Result<CheckedIntake, ComplaintError> 
         problem: Problem::Missing,
     };
     let kind = form.kind;
-    let name = field(&mut problems, F::SubjectName, &form.subject_name, MAX_NAME, false);
-    let uscc_text = field(&mut problems, F::SubjectUscc, &form.subject_uscc, 18 + 8, false);
-    let url_text = field(&mut problems, F::SubjectUrl, &form.subject_url, MAX_LINE, false);
+    let name = field(
+        &mut problems,
+        F::SubjectName,
+        &form.subject_name,
+        MAX_NAME,
+        false,
+    );
+    let uscc_text = field(
+        &mut problems,
+        F::SubjectUscc,
+        &form.subject_uscc,
+        18 + 8,
+        false,
+    );
+    let url_text = field(
+        &mut problems,
+        F::SubjectUrl,
+        &form.subject_url,
+        MAX_LINE,
+        false,
+    );
     let address = field(
         &mut problems,
         F::SubjectAddress,
@@ -346,7 +366,12 @@ fn dedup(mut problems: Vec<IntakeProblem>) -> Vec<IntakeProblem> {
 /// The SHA-256 of the normalized contact, subject and text: case folded, runs of whitespace
 /// made one space, fields separated by NUL.
 pub fn dedup_hash(c: &CheckedIntake) -> String {
-    let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
+    let norm = |s: &str| {
+        s.split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+            .to_lowercase()
+    };
     let mut h = Sha256::new();
     for part in [
         c.complainant.name.as_str(),
@@ -470,7 +495,11 @@ async fn find(
         .ok_or(ComplaintError::NotFound(id))
 }
 
-fn text(field: StepField, value: Option<&str>, max: usize) -> Result<Option<String>, ComplaintError> {
+fn text(
+    field: StepField,
+    value: Option<&str>,
+    max: usize,
+) -> Result<Option<String>, ComplaintError> {
     let Some(v) = value.map(str::trim).filter(|v| !v.is_empty()) else {
         return Ok(None);
     };
@@ -512,7 +541,14 @@ pub async fn accept(
 ) -> Result<ComplaintState, ComplaintError> {
     let c = find(store, scope, id).await?;
     let note = text(StepField::Note, note, MAX_LINE)?;
-    step(store, &c, ComplaintStep::Accept, |ch| ComplaintChange { note, ..ch }, by).await
+    step(
+        store,
+        &c,
+        ComplaintStep::Accept,
+        |ch| ComplaintChange { note, ..ch },
+        by,
+    )
+    .await
 }
 
 /// Refuses a received complaint (不予受理): the reason is published to the complainant.
@@ -524,8 +560,8 @@ pub async fn refuse(
     by: &Actor,
 ) -> Result<ComplaintState, ComplaintError> {
     let c = find(store, scope, id).await?;
-    let reason =
-        text(StepField::Reason, Some(reason), MAX_LINE)?.ok_or(ComplaintError::Missing(StepField::Reason))?;
+    let reason = text(StepField::Reason, Some(reason), MAX_LINE)?
+        .ok_or(ComplaintError::Missing(StepField::Reason))?;
     step(
         store,
         &c,
@@ -693,12 +729,14 @@ pub async fn dispatch(
     {
         return Err(ComplaintError::UnknownDistrict(district));
     }
-    let reason =
-        text(StepField::Reason, Some(reason), MAX_LINE)?.ok_or(ComplaintError::Missing(StepField::Reason))?;
+    let reason = text(StepField::Reason, Some(reason), MAX_LINE)?
+        .ok_or(ComplaintError::Missing(StepField::Reason))?;
     if !c.state.is_open() {
         return Err(ComplaintError::Closed(id));
     }
-    store.dispatch_complaint(c.id, district, &reason, by).await?;
+    store
+        .dispatch_complaint(c.id, district, &reason, by)
+        .await?;
     Ok(())
 }
 

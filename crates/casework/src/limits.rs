@@ -123,7 +123,10 @@ impl Limits {
             ("complaint_accept_days", self.complaint_accept_days),
             ("mediation_days", self.mediation_days),
             ("report_verification_days", self.report_verification_days),
-            ("complaint_duplicate_minutes", self.complaint_duplicate_minutes),
+            (
+                "complaint_duplicate_minutes",
+                self.complaint_duplicate_minutes,
+            ),
         ] {
             if v == 0 {
                 return Err(LimitsError::Zero(name));

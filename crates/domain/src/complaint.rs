@@ -189,9 +189,7 @@ impl ComplaintState {
             // A report is closed only once verified; a complaint once accepted and not in
             // the middle of a mediation.
             (Verified | NotVerified, ComplaintStep::Close) => Ok(Closed),
-            (Accepted | Mediated | MediationFailed, ComplaintStep::Close)
-                if !kind.has_report() =>
-            {
+            (Accepted | Mediated | MediationFailed, ComplaintStep::Close) if !kind.has_report() => {
                 Ok(Closed)
             }
             _ => Err(refused),
@@ -294,11 +292,16 @@ mod tests {
         let n = TrackingNumber::new(day, 0x0FFF_FFFF_FFFF_FFFF);
         assert_eq!(n.as_str(), "TS20261205-ZZZZ-ZZZZ-ZZZZ");
         let n = TrackingNumber::new(day, 0x0123_4567_89AB_CDEF);
-        assert_eq!(TrackingNumber::parse(&n.as_str().to_lowercase()), Ok(n.clone()));
+        assert_eq!(
+            TrackingNumber::parse(&n.as_str().to_lowercase()),
+            Ok(n.clone())
+        );
         let compact = n.as_str().replace('-', "");
         assert_eq!(TrackingNumber::parse(&compact), Ok(n.clone()));
         assert_eq!(
-            TrackingNumber::parse("ts20261205-oooo-llll-iiii").unwrap().as_str(),
+            TrackingNumber::parse("ts20261205-oooo-llll-iiii")
+                .unwrap()
+                .as_str(),
             "TS20261205-0000-1111-1111"
         );
         for bad in [
@@ -310,7 +313,11 @@ mod tests {
             "TS20261205-0000-0000-00000",
             "TS20261205-0000-0000-0<0>",
         ] {
-            assert_eq!(TrackingNumber::parse(bad), Err(TrackingNumberError), "{bad}");
+            assert_eq!(
+                TrackingNumber::parse(bad),
+                Err(TrackingNumberError),
+                "{bad}"
+            );
         }
     }
 

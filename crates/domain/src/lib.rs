@@ -28,20 +28,20 @@ pub use casework::{
     TransitionError,
 };
 pub use complaint::{
-    ComplaintChannel, ComplaintKind, ComplaintOutcome, ComplaintState, ComplaintStep, ComplaintTransitionError,
-    TrackingNumber, TrackingNumberError,
+    ComplaintChannel, ComplaintKind, ComplaintOutcome, ComplaintState, ComplaintStep,
+    ComplaintTransitionError, TrackingNumber, TrackingNumberError,
 };
 pub use credit::{CreditClass, ListKind, RemovalReason, RepairState};
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
+pub use ids::ComplaintId;
 pub use ids::{AttachmentId, InspectionId};
 pub use ids::{
     CampaignId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId,
     SweepId, UserId,
 };
-pub use ids::ComplaintId;
 pub use ids::{CommitmentId, DrawId, EvaluationId, ListingId, RepairId, SamplingPlanId};
 pub use inspection::{AttachmentKind, InspectionResult};
 pub use people::{Permission, Role, Triage};

@@ -12,8 +12,8 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    CaseId, ClueId, ComplaintChannel, ComplaintId, ComplaintKind, ComplaintOutcome,
-    ComplaintState, DistrictCode, EntityId, SiteId, TrackingNumber,
+    CaseId, ClueId, ComplaintChannel, ComplaintId, ComplaintKind, ComplaintOutcome, ComplaintState,
+    DistrictCode, EntityId, SiteId, TrackingNumber,
 };
 use serde::Serialize;
 

@@ -171,7 +171,7 @@ impl<T> Store for T where
         + SamplingStore
         + CreditListStore
         + CreditStore
-    + ComplaintStore
+        + ComplaintStore
 {
 }
 
@@ -179,9 +179,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, ComplaintStore,
-        CreditListStore,
-        CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore,
-        InspectionStore, PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore,
+        FilingStore, InspectionStore, PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store,
+        SweepStore,
     };
 }
 
@@ -934,8 +934,11 @@ pub trait ComplaintStore: Send + Sync {
         tracking: &domain::TrackingNumber,
     ) -> Result<Option<PublicComplaint>>;
     /// Complaints in scope, newest first.
-    async fn list_complaints(&self, scope: Scope, filter: &ComplaintFilter)
-        -> Result<Vec<Complaint>>;
+    async fn list_complaints(
+        &self,
+        scope: Scope,
+        filter: &ComplaintFilter,
+    ) -> Result<Vec<Complaint>>;
     async fn count_complaints(&self, scope: Scope, filter: &ComplaintFilter) -> Result<i64>;
     /// The history of a complaint in scope (oldest first).
     async fn complaint_events(

@@ -39,9 +39,9 @@ pub(crate) fn refusal(e: ComplaintError) -> WebError {
                 .collect::<Vec<_>>()
                 .join("；"),
         ),
-        ComplaintError::Duplicate => WebError::Conflict(
-            "同一投诉刚刚已经登记，未重复登记（请勿在几分钟内重复提交）".into(),
-        ),
+        ComplaintError::Duplicate => {
+            WebError::Conflict("同一投诉刚刚已经登记，未重复登记（请勿在几分钟内重复提交）".into())
+        }
         ComplaintError::NotFound(id) => WebError::NotFound(format!("投诉举报 {id}")),
         ComplaintError::Transition(t) => WebError::Conflict(format!(
             "该{}处于“{}”状态，不能{}{}",
@@ -63,9 +63,9 @@ pub(crate) fn refusal(e: ComplaintError) -> WebError {
         ComplaintError::TooLong { field, max } => {
             WebError::BadRequest(format!("{}不能超过 {max} 字", step_field(field)))
         }
-        ComplaintError::RefusedIsNotAClosing => WebError::BadRequest(
-            "“不予受理”须在受理前作出，办结时请选择其他处理结果".into(),
-        ),
+        ComplaintError::RefusedIsNotAClosing => {
+            WebError::BadRequest("“不予受理”须在受理前作出，办结时请选择其他处理结果".into())
+        }
         ComplaintError::NoEntity(id) => WebError::NotFound(format!("经营主体 {id}")),
         ComplaintError::NoClue(id) => WebError::NotFound(format!("线索 {id}")),
         ComplaintError::NoCase(id) => WebError::NotFound(format!("案件 {id}")),

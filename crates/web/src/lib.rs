@@ -202,7 +202,10 @@ pub fn router(state: AppState) -> Router {
         .route("/complaints/{id}/verify", post(pages::complaints::verify))
         .route("/complaints/{id}/link", post(pages::complaints::link_to))
         .route("/complaints/{id}/close", post(pages::complaints::close))
-        .route("/complaints/{id}/dispatch", post(pages::complaints::dispatch))
+        .route(
+            "/complaints/{id}/dispatch",
+            post(pages::complaints::dispatch),
+        )
         .route("/cases", get(pages::cases::list))
         .route("/cases/{id}", get(pages::cases::page))
         .route("/cases/{id}/advance", post(pages::cases::advance))

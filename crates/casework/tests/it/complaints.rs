@@ -42,7 +42,12 @@ impl World {
                 &[
                     EntityInput {
                         domains: vec!["a.cp.test".into()],
-                        ..EntityInput::new(&uscc_a, "南宁市甲商行", SiteKind::TradingSite, code("450103"))
+                        ..EntityInput::new(
+                            &uscc_a,
+                            "南宁市甲商行",
+                            SiteKind::TradingSite,
+                            code("450103"),
+                        )
                     },
                     EntityInput {
                         domains: vec!["b.cp.test".into()],
@@ -53,8 +58,18 @@ impl World {
             )
             .await
             .unwrap();
-        let a = store.entity_by_uscc(Scope::City, &uscc_a).await.unwrap().unwrap().id;
-        let b = store.entity_by_uscc(Scope::City, &uscc_b).await.unwrap().unwrap().id;
+        let a = store
+            .entity_by_uscc(Scope::City, &uscc_a)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let b = store
+            .entity_by_uscc(Scope::City, &uscc_b)
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
         World {
             store,
             db,
@@ -155,7 +170,10 @@ async fn matching_and_duplicates(backend: Backend) {
     assert!(c.site_id.is_some());
     assert_eq!(c.verify_by, Some(day("2024-03-22")), "15 working days");
 
-    let c = w.file(&form(ComplaintKind::Both, "南宁市甲商行", "按名称")).await.unwrap();
+    let c = w
+        .file(&form(ComplaintKind::Both, "南宁市甲商行", "按名称"))
+        .await
+        .unwrap();
     assert_eq!(c.entity_id, Some(w.a));
 
     let mut by_address = form(ComplaintKind::Complaint, "无名小店", "按地址");
@@ -163,7 +181,10 @@ async fn matching_and_duplicates(backend: Backend) {
     let c = w.file(&by_address).await.unwrap();
     assert_eq!((c.entity_id, c.district), (None, Some(code("450102"))));
 
-    let c = w.file(&form(ComplaintKind::Complaint, "无名小店", "无从匹配")).await.unwrap();
+    let c = w
+        .file(&form(ComplaintKind::Complaint, "无名小店", "无从匹配"))
+        .await
+        .unwrap();
     assert_eq!((c.entity_id, c.district), (None, None), "the city's");
 
     // The same contact, subject and text again (spacing and case aside): refused, nothing
@@ -171,13 +192,19 @@ async fn matching_and_duplicates(backend: Backend) {
     let all = ComplaintFilter::default();
     let before = w.store.count_complaints(Scope::City, &all).await.unwrap();
     let again = form(ComplaintKind::Complaint, "无名小店", "  无从匹配 ");
-    assert!(matches!(w.file(&again).await, Err(ComplaintError::Duplicate)));
+    assert!(matches!(
+        w.file(&again).await,
+        Err(ComplaintError::Duplicate)
+    ));
     // Bad input stores nothing either.
     assert!(matches!(
         w.file(&IntakeForm::default()).await,
         Err(ComplaintError::Intake(_))
     ));
-    assert_eq!(w.store.count_complaints(Scope::City, &all).await.unwrap(), before);
+    assert_eq!(
+        w.store.count_complaints(Scope::City, &all).await.unwrap(),
+        before
+    );
 }
 
 async fn steps_deadlines_and_credit(backend: Backend) {
@@ -206,92 +233,225 @@ async fn steps_deadlines_and_credit(backend: Backend) {
         complaints::start_mediation(s, city.clone(), c.id, &limits, today, &by).await,
         Err(ComplaintError::Transition(_))
     ));
-    assert_eq!(complaints::accept(s, city.clone(), c.id, Some("受理"), &by).await.unwrap(), Accepted);
+    assert_eq!(
+        complaints::accept(s, city.clone(), c.id, Some("受理"), &by)
+            .await
+            .unwrap(),
+        Accepted
+    );
     assert!(matches!(
         complaints::refuse(s, city.clone(), c.id, "晚了", &by).await,
         Err(ComplaintError::Transition(_))
     ));
     assert_eq!(
-        complaints::start_mediation(s, city.clone(), c.id, &limits, today, &by).await.unwrap(),
+        complaints::start_mediation(s, city.clone(), c.id, &limits, today, &by)
+            .await
+            .unwrap(),
         Mediating
     );
     let got = s.complaint(city.clone(), c.id).await.unwrap().unwrap();
-    assert_eq!(got.mediation_ends_by, Some(day("2024-05-03")), "45 working days");
+    assert_eq!(
+        got.mediation_ends_by,
+        Some(day("2024-05-03")),
+        "45 working days"
+    );
     assert!(got.overdue(day("2024-05-06")));
     assert!(matches!(
-        complaints::close(s, city.clone(), c.id, ComplaintOutcome::Mediated, "协议", true, &by).await,
+        complaints::close(
+            s,
+            city.clone(),
+            c.id,
+            ComplaintOutcome::Mediated,
+            "协议",
+            true,
+            &by
+        )
+        .await,
         Err(ComplaintError::Transition(_))
     ));
     assert_eq!(
-        complaints::end_mediation(s, city.clone(), c.id, true, None, &by).await.unwrap(),
+        complaints::end_mediation(s, city.clone(), c.id, true, None, &by)
+            .await
+            .unwrap(),
         Mediated
     );
     assert!(matches!(
-        complaints::close(s, city.clone(), c.id, ComplaintOutcome::Refused, "x", false, &by).await,
+        complaints::close(
+            s,
+            city.clone(),
+            c.id,
+            ComplaintOutcome::Refused,
+            "x",
+            false,
+            &by
+        )
+        .await,
         Err(ComplaintError::RefusedIsNotAClosing)
     ));
     assert!(matches!(
-        complaints::close(s, city.clone(), c.id, ComplaintOutcome::Mediated, "  ", false, &by).await,
+        complaints::close(
+            s,
+            city.clone(),
+            c.id,
+            ComplaintOutcome::Mediated,
+            "  ",
+            false,
+            &by
+        )
+        .await,
         Err(ComplaintError::Missing(_))
     ));
     // The register's import marked every entity; start from none.
     w.db.exec_raw("DELETE FROM credit_stale").await.unwrap();
     assert_eq!(
-        complaints::close(s, city.clone(), c.id, ComplaintOutcome::Mediated, "双方达成退款协议", true, &by)
-            .await
-            .unwrap(),
+        complaints::close(
+            s,
+            city.clone(),
+            c.id,
+            ComplaintOutcome::Mediated,
+            "双方达成退款协议",
+            true,
+            &by
+        )
+        .await
+        .unwrap(),
         Closed
     );
     let stale = s.credit_stale(1000).await.unwrap();
-    assert!(stale.iter().any(|(e, _)| *e == w.a), "upheld marks credit stale");
-    let public = s.public_complaint(&c.tracking_number).await.unwrap().unwrap();
+    assert!(
+        stale.iter().any(|(e, _)| *e == w.a),
+        "upheld marks credit stale"
+    );
+    let public = s
+        .public_complaint(&c.tracking_number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(public.outcome_text.as_deref(), Some("双方达成退款协议"));
     assert_eq!(public.steps.last().map(|s| s.1), Some(Closed));
     // Closed: no dispatch.
     assert!(matches!(
-        complaints::dispatch(s, city.clone(), c.id, code("450107"), &DistrictTable::nanning(), "改派", today, &by).await,
+        complaints::dispatch(
+            s,
+            city.clone(),
+            c.id,
+            code("450107"),
+            &DistrictTable::nanning(),
+            "改派",
+            today,
+            &by
+        )
+        .await,
         Err(ComplaintError::Closed(_))
     ));
 
     // A report: refused needs a reason, verify then close; links in scope only.
-    let r = w.file(&form(ComplaintKind::Report, "乙商城", "虚假宣传")).await.unwrap();
+    let r = w
+        .file(&form(ComplaintKind::Report, "乙商城", "虚假宣传"))
+        .await
+        .unwrap();
     assert!(matches!(
         complaints::refuse(s, city.clone(), r.id, " ", &by).await,
         Err(ComplaintError::Missing(_))
     ));
     assert!(matches!(
-        complaints::dispatch(s, city.clone(), r.id, code("450100"), &DistrictTable::nanning(), "x", today, &by).await,
+        complaints::dispatch(
+            s,
+            city.clone(),
+            r.id,
+            code("450100"),
+            &DistrictTable::nanning(),
+            "x",
+            today,
+            &by
+        )
+        .await,
         Err(ComplaintError::UnknownDistrict(_))
     ));
-    complaints::dispatch(s, city.clone(), r.id, code("450107"), &DistrictTable::nanning(), "属西乡塘区", today, &by)
+    complaints::dispatch(
+        s,
+        city.clone(),
+        r.id,
+        code("450107"),
+        &DistrictTable::nanning(),
+        "属西乡塘区",
+        today,
+        &by,
+    )
+    .await
+    .unwrap();
+    complaints::accept(s, city.clone(), r.id, None, &by)
         .await
         .unwrap();
-    complaints::accept(s, city.clone(), r.id, None, &by).await.unwrap();
-    assert!(matches!(
-        complaints::close(s, city.clone(), r.id, ComplaintOutcome::NoViolation, "x", false, &by).await,
-        Err(ComplaintError::Transition(_))
-    ), "a report is verified before it is closed");
+    assert!(
+        matches!(
+            complaints::close(
+                s,
+                city.clone(),
+                r.id,
+                ComplaintOutcome::NoViolation,
+                "x",
+                false,
+                &by
+            )
+            .await,
+            Err(ComplaintError::Transition(_))
+        ),
+        "a report is verified before it is closed"
+    );
     let xixiangtang = Scope::district(code("450107"));
     assert!(matches!(
-        complaints::link(s, xixiangtang.clone(), r.id, ComplaintLinks { entity: Some(w.a), ..Default::default() }, &by).await,
+        complaints::link(
+            s,
+            xixiangtang.clone(),
+            r.id,
+            ComplaintLinks {
+                entity: Some(w.a),
+                ..Default::default()
+            },
+            &by
+        )
+        .await,
         Err(ComplaintError::NoEntity(_))
     ));
     assert!(matches!(
         complaints::link(s, xixiangtang.clone(), r.id, ComplaintLinks::default(), &by).await,
         Err(ComplaintError::NothingToLink)
     ));
-    complaints::link(s, xixiangtang.clone(), r.id, ComplaintLinks { entity: Some(w.b), ..Default::default() }, &by)
-        .await
-        .unwrap();
+    complaints::link(
+        s,
+        xixiangtang.clone(),
+        r.id,
+        ComplaintLinks {
+            entity: Some(w.b),
+            ..Default::default()
+        },
+        &by,
+    )
+    .await
+    .unwrap();
     assert_eq!(
-        complaints::verify(s, xixiangtang.clone(), r.id, false, Some("未发现"), &by).await.unwrap(),
+        complaints::verify(s, xixiangtang.clone(), r.id, false, Some("未发现"), &by)
+            .await
+            .unwrap(),
         NotVerified
     );
-    complaints::close(s, xixiangtang.clone(), r.id, ComplaintOutcome::NoViolation, "经核查未发现违法行为", false, &by)
-        .await
-        .unwrap();
+    complaints::close(
+        s,
+        xixiangtang.clone(),
+        r.id,
+        ComplaintOutcome::NoViolation,
+        "经核查未发现违法行为",
+        false,
+        &by,
+    )
+    .await
+    .unwrap();
     let got = s.complaint(xixiangtang, r.id).await.unwrap().unwrap();
-    assert_eq!((got.state, got.upheld, got.entity_id), (Closed, false, Some(w.b)));
+    assert_eq!(
+        (got.state, got.upheld, got.entity_id),
+        (Closed, false, Some(w.b))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

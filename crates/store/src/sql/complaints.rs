@@ -320,7 +320,10 @@ impl ComplaintStore for SqlStore {
         .iter()
         .map(|r| {
             let state: String = r.try_get("state")?;
-            Ok((r.try_get("at")?, code::<ComplaintState>("complaint state", &state)?))
+            Ok((
+                r.try_get("at")?,
+                code::<ComplaintState>("complaint state", &state)?,
+            ))
         })
         .collect::<Result<Vec<_>>>()?;
         Ok(Some(PublicComplaint {

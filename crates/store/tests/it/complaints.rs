@@ -57,7 +57,12 @@ fn minutes(m: i64) -> chrono::Duration {
 async fn a_complaint_is_filed_once_within_the_window(store: TestStore) {
     let store = store.as_ref();
     let by = Actor::system("portal");
-    let c = filed(store.file_complaint(&new(None, None, 1, "假货"), minutes(10), &by).await.unwrap());
+    let c = filed(
+        store
+            .file_complaint(&new(None, None, 1, "假货"), minutes(10), &by)
+            .await
+            .unwrap(),
+    );
     assert_eq!(c.state, ComplaintState::Received);
     assert_eq!(c.complainant.name, "张三");
     // The same hash again within the window: nothing stored.
@@ -69,21 +74,38 @@ async fn a_complaint_is_filed_once_within_the_window(store: TestStore) {
     let all = ComplaintFilter::default();
     assert_eq!(store.count_complaints(Scope::City, &all).await.unwrap(), 1);
     // Outside the window (0 minutes: only this instant), it is a new complaint.
-    filed(store.file_complaint(&new(None, None, 3, "真货"), minutes(0), &by).await.unwrap());
+    filed(
+        store
+            .file_complaint(&new(None, None, 3, "真货"), minutes(0), &by)
+            .await
+            .unwrap(),
+    );
     assert_eq!(store.count_complaints(Scope::City, &all).await.unwrap(), 2);
-    let public = store.public_complaint(&c.tracking_number).await.unwrap().unwrap();
+    let public = store
+        .public_complaint(&c.tracking_number)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(public.state, ComplaintState::Received);
     assert_eq!(public.steps.len(), 1);
     let unknown = TrackingNumber::new(day("2024-03-01"), 99);
     assert_eq!(store.public_complaint(&unknown).await.unwrap(), None);
     let json = serde_json::to_string(&public).unwrap();
-    assert!(!json.contains("张三") && !json.contains("13800000000"), "{json}");
+    assert!(
+        !json.contains("张三") && !json.contains("13800000000"),
+        "{json}"
+    );
 }
 
 async fn steps_are_compare_and_set_with_history_and_audit(store: TestStore) {
     let store = store.as_ref();
     let by = Actor::system("test");
-    let c = filed(store.file_complaint(&new(None, None, 1, "x"), minutes(10), &by).await.unwrap());
+    let c = filed(
+        store
+            .file_complaint(&new(None, None, 1, "x"), minutes(10), &by)
+            .await
+            .unwrap(),
+    );
     let change = |from, to, action| ComplaintChange {
         from,
         to,
@@ -130,12 +152,18 @@ async fn steps_are_compare_and_set_with_history_and_audit(store: TestStore) {
         today: Some(day("2024-05-07")),
         ..ComplaintFilter::default()
     };
-    assert_eq!(store.count_complaints(Scope::City, &overdue).await.unwrap(), 1);
+    assert_eq!(
+        store.count_complaints(Scope::City, &overdue).await.unwrap(),
+        1
+    );
     let events = store.complaint_events(Scope::City, c.id).await.unwrap();
     let actions: Vec<_> = events.iter().map(|e| e.action.as_str()).collect();
     assert_eq!(actions, ["file", "accept", "mediate", "dispatch"]);
     assert_eq!(events[3].note.as_deref(), Some("属乙区管辖"));
-    let audit = store.audit_of(&format!("complaint:{}", c.id)).await.unwrap();
+    let audit = store
+        .audit_of(&format!("complaint:{}", c.id))
+        .await
+        .unwrap();
     assert_eq!(audit.len(), 4);
     // The audit log keeps no personal data.
     assert!(audit
@@ -149,9 +177,24 @@ async fn complaints_are_scoped_by_their_district(store: TestStore) {
     let a = site_of(store, "a.test", "/").await.entity_id.unwrap();
     let by = Actor::system("test");
     // By its entity (青秀区 450103), by its assigned district (450107), and the city's.
-    let of_entity = filed(store.file_complaint(&new(Some(a), None, 1, "a"), minutes(10), &by).await.unwrap());
-    let assigned = filed(store.file_complaint(&new(None, Some("450107"), 2, "bb"), minutes(10), &by).await.unwrap());
-    let city = filed(store.file_complaint(&new(None, None, 3, "ccc"), minutes(10), &by).await.unwrap());
+    let of_entity = filed(
+        store
+            .file_complaint(&new(Some(a), None, 1, "a"), minutes(10), &by)
+            .await
+            .unwrap(),
+    );
+    let assigned = filed(
+        store
+            .file_complaint(&new(None, Some("450107"), 2, "bb"), minutes(10), &by)
+            .await
+            .unwrap(),
+    );
+    let city = filed(
+        store
+            .file_complaint(&new(None, None, 3, "ccc"), minutes(10), &by)
+            .await
+            .unwrap(),
+    );
     let qingxiu = Scope::district(district("450103"));
     let all = ComplaintFilter::default();
     let ids = |l: Vec<Complaint>| l.into_iter().map(|c| c.id).collect::<Vec<_>>();
@@ -159,19 +202,45 @@ async fn complaints_are_scoped_by_their_district(store: TestStore) {
         ids(store.list_complaints(qingxiu.clone(), &all).await.unwrap()),
         [of_entity.id]
     );
-    assert!(store.complaint(qingxiu.clone(), assigned.id).await.unwrap().is_none());
-    assert!(store.complaint(qingxiu.clone(), city.id).await.unwrap().is_none());
-    assert!(store.complaint_events(qingxiu.clone(), city.id).await.unwrap().is_empty());
+    assert!(store
+        .complaint(qingxiu.clone(), assigned.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .complaint(qingxiu.clone(), city.id)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .complaint_events(qingxiu.clone(), city.id)
+        .await
+        .unwrap()
+        .is_empty());
     assert_eq!(store.count_complaints(Scope::City, &all).await.unwrap(), 3);
     let evaluator = Scope::Entities(std::sync::Arc::from([a]));
-    assert_eq!(store.count_complaints(evaluator.clone(), &all).await.unwrap(), 0);
-    assert!(store.complaint(evaluator, of_entity.id).await.unwrap().is_none());
+    assert_eq!(
+        store
+            .count_complaints(evaluator.clone(), &all)
+            .await
+            .unwrap(),
+        0
+    );
+    assert!(store
+        .complaint(evaluator, of_entity.id)
+        .await
+        .unwrap()
+        .is_none());
     // Dispatched elsewhere, it leaves the entity's district.
     store
         .dispatch_complaint(of_entity.id, district("450107"), "改派", &by)
         .await
         .unwrap();
-    assert!(store.complaint(qingxiu, of_entity.id).await.unwrap().is_none());
+    assert!(store
+        .complaint(qingxiu, of_entity.id)
+        .await
+        .unwrap()
+        .is_none());
 }
 
 async fn upheld_marks_credit_stale_and_counts(store: TestStore) {
@@ -179,9 +248,21 @@ async fn upheld_marks_credit_stale_and_counts(store: TestStore) {
     register(store).await;
     let a = site_of(store, "a.test", "/").await.entity_id.unwrap();
     let by = Actor::system("test");
-    let c = filed(store.file_complaint(&new(None, None, 1, "a"), minutes(10), &by).await.unwrap());
+    let c = filed(
+        store
+            .file_complaint(&new(None, None, 1, "a"), minutes(10), &by)
+            .await
+            .unwrap(),
+    );
     store
-        .link_complaint(c.id, &ComplaintLinks { entity: Some(a), ..ComplaintLinks::default() }, &by)
+        .link_complaint(
+            c.id,
+            &ComplaintLinks {
+                entity: Some(a),
+                ..ComplaintLinks::default()
+            },
+            &by,
+        )
         .await
         .unwrap();
     // Linking before anything is upheld marks nothing.

@@ -54,7 +54,10 @@ impl ComplaintRow {
             kind: c.kind.title(),
             state: c.state.title(),
             state_code: c.state.code(),
-            subject: c.entity_name.clone().unwrap_or_else(|| c.subject.name.clone()),
+            subject: c
+                .entity_name
+                .clone()
+                .unwrap_or_else(|| c.subject.name.clone()),
             district: view::district_label(&app.districts, c.district),
             received_at: view::time(c.received_at),
             accept_by: c.accept_by.to_string(),
@@ -108,18 +111,24 @@ pub(crate) async fn list(
         current(&params.district),
         current(&params.overdue),
     );
-    let pager = Pager::new(page, rows.len(), page * PAGE_SIZE < total, Some(total), |p| {
-        link(
-            "/complaints",
-            &[
-                ("state", state.clone()),
-                ("kind", kind.clone()),
-                ("district", dist.clone()),
-                ("overdue", overdue.clone()),
-                ("page", if p > 1 { p.to_string() } else { String::new() }),
-            ],
-        )
-    });
+    let pager = Pager::new(
+        page,
+        rows.len(),
+        page * PAGE_SIZE < total,
+        Some(total),
+        |p| {
+            link(
+                "/complaints",
+                &[
+                    ("state", state.clone()),
+                    ("kind", kind.clone()),
+                    ("district", dist.clone()),
+                    ("overdue", overdue.clone()),
+                    ("page", if p > 1 { p.to_string() } else { String::new() }),
+                ],
+            )
+        },
+    );
     let mut states = vec![Opt::new("", "全部状态", &state)];
     states.extend(
         ComplaintState::ALL
@@ -270,7 +279,13 @@ pub(crate) async fn page(
             .districts
             .current(today())
             .filter(|d| d.code.as_u32() % 100 != 0)
-            .map(|d| Opt::new(d.code.to_string(), format!("{} {}", d.name, d.code), &current))
+            .map(|d| {
+                Opt::new(
+                    d.code.to_string(),
+                    format!("{} {}", d.name, d.code),
+                    &current,
+                )
+            })
             .collect(),
     })
 }
@@ -397,7 +412,12 @@ pub(crate) async fn end_mediation(
 ) -> Result<Response, WebError> {
     let viewer = posted.viewer;
     let c = step_on(&app, &viewer, &raw, Permission::Casework).await?;
-    let agreed = answer(&posted.form.answer, "agreed", "failed", "调解结果：达成协议或终止调解")?;
+    let agreed = answer(
+        &posted.form.answer,
+        "agreed",
+        "failed",
+        "调解结果：达成协议或终止调解",
+    )?;
     complaints::end_mediation(
         app.store.as_ref(),
         viewer.scope(),
@@ -419,7 +439,12 @@ pub(crate) async fn verify(
 ) -> Result<Response, WebError> {
     let viewer = posted.viewer;
     let c = step_on(&app, &viewer, &raw, Permission::Casework).await?;
-    let found = answer(&posted.form.answer, "verified", "not_verified", "核查结果：属实或不实")?;
+    let found = answer(
+        &posted.form.answer,
+        "verified",
+        "not_verified",
+        "核查结果：属实或不实",
+    )?;
     complaints::verify(
         app.store.as_ref(),
         viewer.scope(),

@@ -107,7 +107,12 @@ async fn intake_page(
     State(portal): State<Arc<Portal>>,
     lang: Lang,
 ) -> Result<Html<String>, PortalError> {
-    render(&IntakePage::new(&portal, lang, Fields::default(), Vec::new()))
+    render(&IntakePage::new(
+        &portal,
+        lang,
+        Fields::default(),
+        Vec::new(),
+    ))
 }
 
 #[derive(Template)]
@@ -290,10 +295,17 @@ async fn status(
         received_on: beijing_day(c.received_at),
         accept_by: c.accept_by.to_string(),
         accepted_on: opt_day(c.accepted_at),
-        mediation_ends_by: c.mediation_ends_by.map(|d| d.to_string()).unwrap_or_default(),
+        mediation_ends_by: c
+            .mediation_ends_by
+            .map(|d| d.to_string())
+            .unwrap_or_default(),
         verify_by: c.verify_by.map(|d| d.to_string()).unwrap_or_default(),
         closed_on: opt_day(c.closed_at),
-        outcome: c.outcome.map(|o| pick(outcome_words(o))).unwrap_or_default().to_string(),
+        outcome: c
+            .outcome
+            .map(|o| pick(outcome_words(o)))
+            .unwrap_or_default()
+            .to_string(),
         outcome_text: c.outcome_text.clone().unwrap_or_default(),
         published_on: opt_day(c.published_at),
         steps: c

@@ -212,7 +212,11 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         "/complaints/{id}/accept",
         Object::Complaint,
     ),
-    (Method::Post(&[]), "/complaints/{id}/mediate", Object::Complaint),
+    (
+        Method::Post(&[]),
+        "/complaints/{id}/mediate",
+        Object::Complaint,
+    ),
     (
         Method::Post(&[("answer", "failed")]),
         "/complaints/{id}/mediation",
@@ -230,7 +234,11 @@ const ID_ROUTES: &[(Method, &str, Object)] = &[
         Object::Complaint,
     ),
     (
-        Method::Post(&[("outcome", "corrected"), ("text", "已责令改正"), ("upheld", "yes")]),
+        Method::Post(&[
+            ("outcome", "corrected"),
+            ("text", "已责令改正"),
+            ("upheld", "yes"),
+        ]),
         "/complaints/{id}/close",
         Object::Complaint,
     ),
