@@ -95,6 +95,8 @@ struct Fixture {
     recheck: Option<SweepId>,
     /// A random-inspection draw that selected each registered owner's first entity.
     draw: Option<domain::DrawId>,
+    /// A complaint about each registered owner's first entity, and one about no entity (`x`).
+    complaints: BTreeMap<domain::ComplaintId, char>,
 }
 
 impl Fixture {
@@ -235,6 +237,7 @@ async fn fixture(test: &TestStore) -> Fixture {
         campaign: None,
         recheck: None,
         draw: None,
+        complaints: BTreeMap::new(),
     };
     // The city's supervisor asks for every owner's capture request.
     let requester = store
@@ -746,6 +749,40 @@ async fn fixture(test: &TestStore) -> Fixture {
         .write_credit_grades(&grades, crate::at(T0))
         .await
         .unwrap();
+    // Complaints: about each registered owner's first entity, and one matched to nothing.
+    for (n, o) in ['a', 'b', 'c', 'd', 'x'].into_iter().enumerate() {
+        let entity = (o != 'x').then(|| fx.owner(o).entities[0].id);
+        let day = chrono::NaiveDate::from_ymd_opt(2099, 1, 1).unwrap();
+        let new = NewComplaint {
+            tracking_number: domain::TrackingNumber::new(day, n as u64),
+            kind: domain::ComplaintKind::Both,
+            channel: domain::ComplaintChannel::Portal,
+            subject: Subject {
+                name: format!("{o}"),
+                ..Subject::default()
+            },
+            entity_id: entity,
+            site_id: None,
+            district: None,
+            body: format!("complaint of {o}"),
+            complainant: Complainant {
+                name: "张三".into(),
+                phone: Some("13800000000".into()),
+                email: None,
+            },
+            dedup_hash: format!("{o}"),
+            accept_by: day,
+            verify_by: Some(day),
+        };
+        let Intake::Filed(c) = store
+            .file_complaint(&new, chrono::Duration::minutes(10), &Actor::system("test"))
+            .await
+            .unwrap()
+        else {
+            panic!("filed")
+        };
+        fx.complaints.insert(c.id, o);
+    }
     fx
 }
 
@@ -800,6 +837,11 @@ macro_rules! per_owner {
 /// Every read method with a scope: what it returns in `scope`, and which owners it can return
 /// at all.
 const METHODS: &[&str] = &[
+    "complaint",
+    "list_complaints",
+    "count_complaints",
+    "complaint_events",
+    "complaint_counts",
     "entity_by_uscc",
     "entity",
     "count_entities",
@@ -912,7 +954,65 @@ async fn seen(
     let sc = || scope.clone();
     const REGISTER: &str = "abcd";
     const ALL: &str = "abcdx";
+    // An evaluator's scope holds no complaint (the complainant's data is for staff).
+    let complaints_possible = if matches!(scope, Scope::Entities(_)) {
+        ""
+    } else {
+        ALL
+    };
+    let complaint_owners = |list: &[Complaint]| {
+        owners(list.iter().map(|c| {
+            *fx.complaints
+                .get(&c.id)
+                .expect("a complaint of the fixture")
+        }))
+    };
     match method {
+        "complaint" => {
+            let mut out = BTreeSet::new();
+            for (id, o) in &fx.complaints {
+                if store.complaint(sc(), *id).await.unwrap().is_some() {
+                    out.insert(*o);
+                }
+            }
+            (complaints_possible, Seen::Owners(out))
+        }
+        "complaint_events" => {
+            let mut out = BTreeSet::new();
+            for (id, o) in &fx.complaints {
+                if !store.complaint_events(sc(), *id).await.unwrap().is_empty() {
+                    out.insert(*o);
+                }
+            }
+            (complaints_possible, Seen::Owners(out))
+        }
+        "list_complaints" => {
+            let list = store
+                .list_complaints(sc(), &ComplaintFilter::default())
+                .await
+                .unwrap();
+            (complaints_possible, complaint_owners(&list))
+        }
+        "count_complaints" => {
+            let list = store
+                .list_complaints(sc(), &ComplaintFilter::default())
+                .await
+                .unwrap();
+            let n = store
+                .count_complaints(sc(), &ComplaintFilter::default())
+                .await
+                .unwrap();
+            assert_eq!(n, list.len() as i64, "count_complaints");
+            (complaints_possible, complaint_owners(&list))
+        }
+        "complaint_counts" => {
+            let day = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+            let c = store.complaint_counts(sc(), day).await.unwrap();
+            (
+                complaints_possible,
+                Seen::Counts(vec![(c.received, |_| 1), (c.overdue, |_| 0)]),
+            )
+        }
         "entity_by_uscc" => (
             REGISTER,
             per_owner!(fx, |o| {
