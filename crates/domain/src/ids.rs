@@ -64,3 +64,8 @@ id_type!(
     /// One draw of a random-inspection plan, reproducible from its published seed.
     DrawId,
 );
+
+id_type!(
+    /// A notice the bureau published on the public portal (公告).
+    NoticeId,
+);

@@ -37,6 +37,7 @@ pub use ids::{
     SweepId, UserId,
 };
 pub use ids::{CommitmentId, DrawId, EvaluationId, ListingId, RepairId, SamplingPlanId};
+pub use ids::NoticeId;
 pub use inspection::{AttachmentKind, InspectionResult};
 pub use people::{Permission, Role, Triage};
 pub use site::{SiteKind, SiteKindError};
