@@ -118,7 +118,11 @@ pub enum NoticeCommand {
     Publish {
         #[arg(long)]
         title: String,
-        #[arg(long, conflicts_with = "body_file", required_unless_present = "body_file")]
+        #[arg(
+            long,
+            conflicts_with = "body_file",
+            required_unless_present = "body_file"
+        )]
         body: Option<String>,
         #[arg(long, value_name = "FILE")]
         body_file: Option<PathBuf>,

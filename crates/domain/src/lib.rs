@@ -31,13 +31,13 @@ pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
+pub use ids::NoticeId;
 pub use ids::{AttachmentId, InspectionId};
 pub use ids::{
     CampaignId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId,
     SweepId, UserId,
 };
 pub use ids::{CommitmentId, DrawId, EvaluationId, ListingId, RepairId, SamplingPlanId};
-pub use ids::NoticeId;
 pub use inspection::{AttachmentKind, InspectionResult};
 pub use people::{Permission, Role, Triage};
 pub use site::{SiteKind, SiteKindError};

@@ -288,12 +288,12 @@ pub fn router(state: AppState) -> Router {
             get(pages::portal_admin::page).post(pages::portal_admin::publish),
         )
         .route(
-            "/portal/notices/{id}/withdraw",
+            "/portal/notices/withdraw",
             post(pages::portal_admin::withdraw),
         )
         .route("/portal/model-sites", post(pages::portal_admin::designate))
         .route(
-            "/portal/model-sites/{id}/remove",
+            "/portal/model-sites/remove",
             post(pages::portal_admin::remove),
         )
         .route("/schedule", get(pages::schedule::page))

@@ -30,9 +30,7 @@ pub(crate) fn refusal(e: PortalError) -> WebError {
             "网站 {site} 的经营主体信用风险分类为{}，只有 A 级经营主体的网站可认定为示范网店",
             class.map_or_else(|| "尚未评定".to_string(), |c| format!(" {} 级", c.code()))
         )),
-        PortalError::AlreadyModel(id) => {
-            WebError::Conflict(format!("网站 {id} 已是示范网店"))
-        }
+        PortalError::AlreadyModel(id) => WebError::Conflict(format!("网站 {id} 已是示范网店")),
         PortalError::NotModel(id) => WebError::NotFound(format!("示范网店 {id}")),
         PortalError::Store(e) => WebError::Store(e),
     }

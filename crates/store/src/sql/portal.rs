@@ -129,7 +129,9 @@ impl PortalStore for SqlStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("notice {id}")))?;
         if !old.published() {
-            return Err(StoreError::Conflict(format!("notice {id} was withdrawn already")));
+            return Err(StoreError::Conflict(format!(
+                "notice {id} was withdrawn already"
+            )));
         }
         let now = self.now();
         let changed = sqlx::query(
@@ -144,7 +146,9 @@ impl PortalStore for SqlStore {
         .await?
         .rows_affected();
         if changed != 1 {
-            return Err(StoreError::Conflict(format!("notice {id} was withdrawn already")));
+            return Err(StoreError::Conflict(format!(
+                "notice {id} was withdrawn already"
+            )));
         }
         super::people::audit(
             &mut tx,

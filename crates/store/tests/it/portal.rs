@@ -178,7 +178,13 @@ async fn model_sites_are_designated_in_scope(store: TestStore) {
         [b.id]
     );
     assert_eq!(
-        names(store.entities_named(Scope::City, "南宁市", 1).await.unwrap()).len(),
+        names(
+            store
+                .entities_named(Scope::City, "南宁市", 1)
+                .await
+                .unwrap()
+        )
+        .len(),
         1
     );
 }
@@ -190,7 +196,10 @@ async fn visits_add_up_per_day_and_page(store: TestStore) {
         count,
     };
     store
-        .add_portal_visits(&[count("2024-03-01", "/", 3), count("2024-03-01", "/notices", 1)])
+        .add_portal_visits(&[
+            count("2024-03-01", "/", 3),
+            count("2024-03-01", "/notices", 1),
+        ])
         .await
         .unwrap();
     store
@@ -206,7 +215,10 @@ async fn visits_add_up_per_day_and_page(store: TestStore) {
             count("2024-03-02", "/", 1)
         ]
     );
-    assert_eq!(store.portal_visits(day("2024-03-02")).await.unwrap().len(), 1);
+    assert_eq!(
+        store.portal_visits(day("2024-03-02")).await.unwrap().len(),
+        1
+    );
 }
 
 crate::on_every_backend!(

@@ -3,7 +3,7 @@
 //! line calls too. The portal's own pages are in `crate::portal`.
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::{NoticeId, Permission, SiteId};
 use serde::Deserialize;
@@ -110,25 +110,38 @@ pub(crate) async fn publish(
     posted: Posted<NoticeForm>,
 ) -> Result<Response, WebError> {
     let by = caller(&posted.viewer);
-    credit::portal::publish_notice(app.store.as_ref(), &by, &posted.form.title, &posted.form.body)
-        .await
-        .map_err(refusal)?;
+    credit::portal::publish_notice(
+        app.store.as_ref(),
+        &by,
+        &posted.form.title,
+        &posted.form.body,
+    )
+    .await
+    .map_err(refusal)?;
     Ok(Redirect::to("/portal/notices").into_response())
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct WithdrawForm {
     #[serde(default)]
+    notice: String,
+    #[serde(default)]
     reason: String,
 }
 
-/// `POST /portal/notices/{id}/withdraw`.
+/// A number field naming a record (`what` names it in the error).
+fn number(text: &str, what: &str) -> Result<i64, WebError> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| WebError::BadRequest(format!("{what}编号应为数字")))
+}
+
+/// `POST /portal/notices/withdraw` (the notice's id in the form).
 pub(crate) async fn withdraw(
     State(app): State<Shared>,
-    Path(raw): Path<String>,
     posted: Posted<WithdrawForm>,
 ) -> Result<Response, WebError> {
-    let id = NoticeId(view::path_id(&raw, "公告")?);
+    let id = NoticeId(number(&posted.form.notice, "公告")?);
     let by = caller(&posted.viewer);
     credit::portal::withdraw_notice(app.store.as_ref(), &by, id, &posted.form.reason)
         .await
@@ -149,13 +162,7 @@ pub(crate) async fn designate(
     State(app): State<Shared>,
     posted: Posted<DesignateForm>,
 ) -> Result<Response, WebError> {
-    let site = posted
-        .form
-        .site
-        .trim()
-        .parse::<i64>()
-        .map(SiteId)
-        .map_err(|_| WebError::BadRequest("网站编号应为数字".into()))?;
+    let site = SiteId(number(&posted.form.site, "网站")?);
     let by = caller(&posted.viewer);
     credit::portal::designate_model_site(app.store.as_ref(), &by, site, &posted.form.note)
         .await
@@ -163,13 +170,19 @@ pub(crate) async fn designate(
     Ok(Redirect::to("/portal/notices").into_response())
 }
 
-/// `POST /portal/model-sites/{id}/remove`.
+#[derive(Debug, Deserialize)]
+pub(crate) struct RemoveForm {
+    #[serde(default)]
+    site: String,
+}
+
+/// `POST /portal/model-sites/remove` (the site's id in the form); a site outside the viewer's
+/// scope is not found.
 pub(crate) async fn remove(
     State(app): State<Shared>,
-    Path(raw): Path<String>,
-    posted: Posted<std::collections::HashMap<String, String>>,
+    posted: Posted<RemoveForm>,
 ) -> Result<Response, WebError> {
-    let site = SiteId(view::path_id(&raw, "网站")?);
+    let site = SiteId(number(&posted.form.site, "网站")?);
     let by = caller(&posted.viewer);
     credit::portal::remove_model_site(app.store.as_ref(), &by, site)
         .await

@@ -231,9 +231,16 @@ pub fn switch_href() -> String {
 /// Middleware: runs the request inside its [`PageContext`].
 async fn context(req: Request, next: Next) -> Response {
     let uri = req.uri();
+    // A path the language switch may link to: "//host…" would leave the site.
+    let path = uri.path();
+    let here = if path.starts_with("//") || path.starts_with("/\\") || !path.starts_with('/') {
+        "/".to_string()
+    } else {
+        lang::without_lang(path, uri.query())
+    };
     let page = PageContext {
         lang: Lang::from_query(uri.query()),
-        here: lang::without_lang(uri.path(), uri.query()),
+        here,
     };
     PAGE.scope(page, next.run(req)).await
 }

@@ -251,8 +251,7 @@ async fn entity(
             .name(v.entity.district)
             .map_or_else(|| v.entity.district.to_string(), str::to_string),
         class: match v.class {
-            Some(c) => lang
-                .pick(format!("{} 级", c.code()), format!("Class {}", c.code())),
+            Some(c) => lang.pick(format!("{} 级", c.code()), format!("Class {}", c.code())),
             None => lang.pick("尚未评定", "Not yet classified").to_string(),
         },
         penalties: v
@@ -279,9 +278,7 @@ async fn entity(
             .into_iter()
             .map(|l| ListingRow {
                 list: match l.list {
-                    ListKind::Abnormal => {
-                        lang.pick("经营异常名录", "List of abnormal operation")
-                    }
+                    ListKind::Abnormal => lang.pick("经营异常名录", "List of abnormal operation"),
                     ListKind::SeriousViolation => lang.pick(
                         "严重违法失信名单",
                         "List of serious violations of law and trust",
@@ -387,7 +384,10 @@ mod tests {
     fn a_body_splits_into_paragraphs_of_lines() {
         assert_eq!(
             super::paragraphs("一\n二\n\n\n三  \r\n"),
-            [vec!["一".to_string(), "二".to_string()], vec!["三".to_string()]]
+            [
+                vec!["一".to_string(), "二".to_string()],
+                vec!["三".to_string()]
+            ]
         );
     }
 }
