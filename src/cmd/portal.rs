@@ -97,10 +97,12 @@ pub async fn portal(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     });
     let console = super::serve::transport(&ctx.config, "127.0.0.1:0".parse()?)?;
     let store = ctx.data.open_store().await?;
-    let state = state(ctx, store, addr, &console)?;
+    // The exposure rule before anything listens.
+    state(ctx, store.clone(), addr, &console)?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
+    let state = state(ctx, store, listener.local_addr()?, &console)?;
     println!("portal: {}/", state.settings.public_url);
     web::serve_portal_until(state, listener, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -29,10 +29,13 @@ pub async fn serve(ctx: &Ctx, _args: ServeArgs) -> anyhow::Result<ExitCode> {
     let portal = match ctx.config.portal.listen.value {
         None => None,
         Some(public) => {
-            let state = super::portal::state(ctx, store.clone(), public, &transport)?;
+            // The exposure rule before anything listens.
+            super::portal::state(ctx, store.clone(), public, &transport)?;
             let listener = tokio::net::TcpListener::bind(public)
                 .await
                 .with_context(|| format!("cannot listen on {public} (the portal)"))?;
+            let bound = listener.local_addr()?;
+            let state = super::portal::state(ctx, store.clone(), bound, &transport)?;
             Some((state, listener))
         }
     };

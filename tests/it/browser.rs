@@ -42,7 +42,7 @@ fn chromedriver() -> PathBuf {
 }
 
 /// A child process killed when dropped.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -71,7 +71,7 @@ fn read_until<T>(out: ChildStdout, what: &str, find: impl Fn(&str) -> Option<T>)
 }
 
 /// chromedriver on a loopback port of its own choosing.
-struct Driver {
+pub(crate) struct Driver {
     _process: Killed,
     url: String,
 }
@@ -92,7 +92,7 @@ impl Drop for Driver {
 }
 
 impl Driver {
-    fn start() -> Driver {
+    pub(crate) fn start() -> Driver {
         let mut child = Command::new(chromedriver())
             .args(["--port=0", "--allowed-ips=127.0.0.1"])
             .stdout(Stdio::piped())
@@ -212,14 +212,14 @@ impl Console {
 
 /// One headless Chromium (its own temporary profile) in a WebDriver session, pointed at a
 /// console.
-struct Browser {
+pub(crate) struct Browser {
     client: Client,
     base: String,
     _profile: tempfile::TempDir,
 }
 
 impl Browser {
-    async fn start(driver: &Driver, base: &str) -> Browser {
+    pub(crate) async fn start(driver: &Driver, base: &str) -> Browser {
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({
             "browserName": "chrome",
@@ -252,7 +252,7 @@ impl Browser {
     }
 
     /// Opens a path of the console (`/findings`).
-    async fn goto(&self, path: &str) {
+    pub(crate) async fn goto(&self, path: &str) {
         self.client
             .goto(&format!("{}{path}", self.base))
             .await
@@ -358,14 +358,14 @@ impl Browser {
     }
 
     /// Runs JavaScript in the page; a returned promise is awaited.
-    async fn script(&self, js: &str) -> Value {
+    pub(crate) async fn script(&self, js: &str) -> Value {
         self.client
             .execute(js, vec![])
             .await
             .unwrap_or_else(|e| panic!("script failed: {e}\n{js}"))
     }
 
-    async fn close(self) {
+    pub(crate) async fn close(self) {
         self.client.close().await.unwrap();
     }
 }

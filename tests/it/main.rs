@@ -13,6 +13,7 @@ mod custody;
 mod engines;
 mod eval;
 mod inspections;
+mod portal;
 mod register;
 mod sample;
 mod users;
