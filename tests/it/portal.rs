@@ -179,15 +179,15 @@ async fn portal_pages_pass_the_html_validator_and_axe() {
     let mut files = Vec::new();
     for (i, page) in pages.iter().enumerate() {
         let (status, body) = fetch(base, page);
-        let expected = if page.starts_with("/badge")
-            || page.starts_with("/complaints")
-            || page.starts_with("/nowhere")
-        {
-            404
+        if page.starts_with("/nowhere") {
+            assert_eq!(status, 404, "{page}");
+        } else if page.starts_with("/badge") || page.starts_with("/complaints") {
+            // Their pages plug into the portal's router (`portal::badge`,
+            // `portal::complaints`); until then the portal's 404 page is what is checked.
+            assert!(matches!(status, 200 | 404), "{page}: {status}");
         } else {
-            200
-        };
-        assert_eq!(status, expected, "{page}");
+            assert_eq!(status, 200, "{page}");
+        }
         let file = html.path().join(format!("page{i}.html"));
         std::fs::write(&file, body).unwrap();
         files.push(file);
