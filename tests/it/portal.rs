@@ -228,6 +228,27 @@ async fn portal_pages_pass_the_html_validator_and_axe() {
 fn serve_with_a_public_address_serves_the_console_and_the_portal() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
+    // Two notices from the command line, one withdrawn again.
+    for title in ["第一则公告", "第二则公告"] {
+        let out =
+            run(wangjian(data).args(["notice", "publish", "--title", title, "--body", "正文"]));
+        assert!(out.status.success());
+    }
+    let no_reason = run(wangjian(data).args(["notice", "withdraw", "1", "--reason", " "]));
+    assert!(!no_reason.status.success());
+    assert!(String::from_utf8_lossy(&no_reason.stderr).contains("请填写撤回理由"));
+    let out = run(wangjian(data).args(["notice", "withdraw", "1", "--reason", "内容有误"]));
+    assert!(out.status.success());
+    let listed = run(wangjian(data).args(["notice", "list", "--format", "json"]));
+    let rows: Vec<serde_json::Value> = stdout(&listed)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["title"], "第二则公告");
+    assert_eq!(rows[1]["withdrawn_reason"], "内容有误");
+    let refused = run(wangjian(data).args(["model-site", "add", "99"]));
+    assert!(!refused.status.success());
     let (_server, urls) = serving(
         data,
         &[
@@ -247,6 +268,8 @@ fn serve_with_a_public_address_serves_the_console_and_the_portal() {
     let (status, body) = fetch(portal, "/");
     assert_eq!(status, 200);
     assert!(body.contains("/static/portal.css"), "{body}");
+    assert_eq!(fetch(portal, "/notices/1").0, 410);
+    assert_eq!(fetch(portal, "/notices/2").0, 200);
     for path in ["/login", "/users", "/api/v1/entities", "/transparency"] {
         let (status, body) = fetch(portal, path);
         assert_eq!(status, 404, "{path}");

@@ -21,6 +21,7 @@ use web::portal::{GuardSettings, Lang, Portal, PublicForm};
 use web::{PortalSettings, PortalState};
 
 use crate::{assert_security_headers, fixture, get, logged_in, post_form, send, Fixture, Got};
+use store::PortalStore;
 
 fn state(fx: &Fixture, guard: GuardSettings) -> PortalState {
     let mut settings = PortalSettings::new("http://127.0.0.1:8081/");
@@ -571,4 +572,47 @@ async fn the_credit_query_shows_public_facts_only() {
     assert_eq!(get(&portal, "/lookup/91450100XXXXXXXXXX").await.status, 404);
     assert_eq!(get(&portal, "/commitments").await.status, 200);
     assert_eq!(get(&portal, "/model-sites").await.status, 200);
+}
+
+#[tokio::test]
+async fn only_a_class_a_entity_s_site_becomes_a_model_site() {
+    let fx = fixture().await;
+    let site = fx.shop.to_string();
+    // The shop's entity was never scored: refused, nothing stored.
+    let got = post_form(
+        &fx.router,
+        "/portal/model-sites",
+        &[("csrf", &fx.csrf), ("site", &site), ("note", "首批")],
+    )
+    .await;
+    assert_eq!(got.status, 409, "{}", got.body);
+    assert!(got.body.contains("只有 A 级"), "{}", got.body);
+    assert!(fx
+        .state
+        .store
+        .model_sites(store::Scope::City)
+        .await
+        .unwrap()
+        .is_empty());
+    // Another district's inspector cannot name the casino's site.
+    let (inspector, csrf) = logged_in(&fx.state, "qx", Role::Inspector, &["450103"]).await;
+    let got = post_form(
+        &inspector,
+        "/portal/model-sites/remove",
+        &[("csrf", &csrf), ("site", &fx.casino.to_string())],
+    )
+    .await;
+    assert_eq!(got.status, 403);
+    let got = post_form(
+        &fx.router,
+        "/portal/model-sites/remove",
+        &[("csrf", &fx.csrf), ("site", &site)],
+    )
+    .await;
+    assert_eq!(got.status, 404);
+    let portal = web::portal_router(state(&fx, GuardSettings::default()));
+    assert!(get(&portal, "/model-sites")
+        .await
+        .body
+        .contains("暂无示范网店"));
 }
