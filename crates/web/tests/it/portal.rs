@@ -21,7 +21,6 @@ use web::portal::{GuardSettings, Lang, Portal, PublicForm};
 use web::{PortalSettings, PortalState};
 
 use crate::{assert_security_headers, fixture, get, logged_in, post_form, send, Fixture, Got};
-use store::PortalStore;
 
 fn state(fx: &Fixture, guard: GuardSettings) -> PortalState {
     let mut settings = PortalSettings::new("http://127.0.0.1:8081/");
