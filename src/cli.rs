@@ -92,6 +92,72 @@ pub enum Command {
     /// publication, its replay, results.
     #[command(subcommand)]
     Sample(SampleCommand),
+    /// Serves the public portal alone (by default on 127.0.0.1:8081, the `portal.listen`
+    /// setting): notices, the public credit query, commitments, model sites, badge checks and
+    /// complaints. No console page answers on it.
+    Portal(PortalArgs),
+    /// Notices (公告) on the public portal: publish, withdraw, list.
+    #[command(subcommand)]
+    Notice(NoticeCommand),
+    /// Model sites (示范网店) on the public portal: designate a class-A entity's site, remove,
+    /// list.
+    #[command(subcommand)]
+    ModelSite(ModelSiteCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct PortalArgs {
+    /// Address to listen on (default: the `portal.listen` setting, else 127.0.0.1:8081). An
+    /// address other than loopback needs TLS or a trusted reverse proxy (the `[console]`
+    /// settings).
+    #[arg(long)]
+    pub addr: Option<SocketAddr>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NoticeCommand {
+    /// Publishes a notice: a title and a plain-text body (paragraphs separated by blank
+    /// lines), from --body or a UTF-8 file.
+    Publish {
+        #[arg(long)]
+        title: String,
+        #[arg(
+            long,
+            conflicts_with = "body_file",
+            required_unless_present = "body_file"
+        )]
+        body: Option<String>,
+        #[arg(long, value_name = "FILE")]
+        body_file: Option<PathBuf>,
+    },
+    /// Withdraws a published notice, saying why (the portal then answers 410).
+    Withdraw {
+        id: i64,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Lists the notices, withdrawn ones too, the newest first.
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelSiteCommand {
+    /// Designates a site (by id) of a class-A entity as a model site.
+    Add {
+        site: i64,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Ends a site's designation.
+    Remove { site: i64 },
+    /// Lists the designated sites with their entity's class (public: class A only).
+    List {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1076,6 +1142,10 @@ pub struct ServeArgs {
     /// The private key of `--tls-cert`, a PEM file (the `console.tls_key` setting).
     #[arg(long, value_name = "PEM")]
     pub tls_key: Option<PathBuf>,
+    /// Also serve the public portal on this address (the `portal.listen` setting), with its own
+    /// router and listener.
+    #[arg(long, value_name = "ADDR")]
+    pub public_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -56,6 +56,19 @@ struct FileConfig {
     casework: Option<toml::Table>,
     schedule: Option<FileSchedule>,
     documents: Option<FileDocuments>,
+    portal: Option<FilePortal>,
+}
+
+/// The `[portal]` table: the public portal's listener and its forms' limits.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePortal {
+    listen: Option<String>,
+    public_url: Option<String>,
+    hosts: Option<Vec<String>>,
+    form_limit_kb: Option<u64>,
+    rate_burst: Option<u32>,
+    rate_per_minute: Option<u32>,
 }
 
 /// The `[casework]` table: the attachment size (a setting like the others, with a source and
@@ -155,6 +168,7 @@ pub struct Flags {
     pub timeout_secs: Option<u64>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
+    pub public_addr: Option<SocketAddr>,
 }
 
 /// The effective configuration. `Debug` and [`Config::show`] hide a password in the database
@@ -218,6 +232,28 @@ pub struct Config {
     pub casework: Setting<casework::Limits>,
     /// The casework documents' issuing bureau and number prefixes.
     pub documents: DocumentsConfig,
+    /// The public portal (the `[portal]` table).
+    pub portal: PortalConfig,
+}
+
+/// The `[portal]` table: where the public portal listens, the URL the public reaches it at, the
+/// hosts it answers to, and its public forms' limits. It is served with the console's TLS
+/// certificate, trusted proxy and timeouts.
+#[derive(Debug, Clone)]
+pub struct PortalConfig {
+    /// Where `serve` also serves the portal (none: not served by `serve` unless
+    /// `--public-addr`); `wangjian portal` listens here, else on [`DEFAULT_PORTAL_LISTEN`].
+    pub listen: Setting<Option<SocketAddr>>,
+    /// The portal's base URL as the public reaches it; empty: its listen address.
+    pub public_url: Setting<Option<String>>,
+    /// `Host` values the portal answers to besides its address and the loopback names.
+    pub hosts: Setting<HostList>,
+    /// The largest public form accepted, in KiB.
+    pub form_limit_kb: Setting<u64>,
+    /// Public forms one client address may post at once.
+    pub rate_burst: Setting<u32>,
+    /// Public forms per minute a client address gets back.
+    pub rate_per_minute: Setting<u32>,
 }
 
 /// The `[documents]` table: who issues casework documents and how they are numbered
@@ -283,6 +319,10 @@ pub const DEFAULT_CITY_SWEEP: &str = "0 2 * * *";
 pub const DEFAULT_RECHECKS: &str = "30 6 * * *";
 pub const DEFAULT_CREDIT: &str = "0 5 * * *";
 pub const DEFAULT_TIMEZONE_OFFSET_HOURS: i32 = 8;
+pub const DEFAULT_PORTAL_LISTEN: &str = "127.0.0.1:8081";
+pub const DEFAULT_FORM_LIMIT_KB: u64 = 16;
+pub const DEFAULT_RATE_BURST: u32 = 5;
+pub const DEFAULT_RATE_PER_MINUTE: u32 = 2;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -335,6 +375,7 @@ impl Config {
         let casework = FileCasework::read(parsed.casework, &file)?;
         let schedule = parsed.schedule.unwrap_or_default();
         let docs = parsed.documents.unwrap_or_default();
+        let portal = parsed.portal.unwrap_or_default();
         let doc_defaults = documents::DocumentSettings::default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
@@ -544,6 +585,71 @@ impl Config {
                     doc_defaults.referral_prefix,
                 )?,
             },
+            portal: PortalConfig {
+                listen: {
+                    let s = optional(layer.pick(
+                        "portal.listen",
+                        flags.public_addr.map(|a| (a.to_string(), "--public-addr")),
+                        portal.listen,
+                        String::new(),
+                    )?);
+                    let value = s
+                        .value
+                        .as_deref()
+                        .map(|v| {
+                            v.parse::<SocketAddr>().map_err(|e| {
+                                anyhow::anyhow!(
+                                    "portal.listen {v:?} (from {}) is not an address: {e}",
+                                    s.source
+                                )
+                            })
+                        })
+                        .transpose()?;
+                    Setting {
+                        value,
+                        source: s.source,
+                    }
+                },
+                public_url: optional(layer.pick(
+                    "portal.public_url",
+                    None,
+                    portal.public_url,
+                    String::new(),
+                )?),
+                hosts: layer.pick(
+                    "portal.hosts",
+                    None,
+                    portal
+                        .hosts
+                        .map(|hosts| {
+                            hosts
+                                .iter()
+                                .map(|h| parse_value(h, "portal.hosts", &file))
+                                .collect::<anyhow::Result<Vec<_>>>()
+                                .map(HostList)
+                        })
+                        .transpose()?,
+                    HostList::default(),
+                )?,
+                form_limit_kb: layer.pick(
+                    "portal.form_limit_kb",
+                    None,
+                    portal.form_limit_kb,
+                    DEFAULT_FORM_LIMIT_KB,
+                )?,
+                rate_burst: layer.pick(
+                    "portal.rate_burst",
+                    None,
+                    portal.rate_burst,
+                    DEFAULT_RATE_BURST,
+                )?,
+                rate_per_minute: layer.pick(
+                    "portal.rate_per_minute",
+                    None,
+                    portal.rate_per_minute,
+                    DEFAULT_RATE_PER_MINUTE,
+                )?,
+            },
             file,
             file_exists,
         })
@@ -588,6 +694,16 @@ impl Config {
                 self.max_attachment_mb.value,
                 &self.max_attachment_mb.source,
             ),
+            (
+                "portal.form_limit_kb",
+                self.portal.form_limit_kb.value,
+                &self.portal.form_limit_kb.source,
+            ),
+            (
+                "portal.rate_burst",
+                u64::from(self.portal.rate_burst.value),
+                &self.portal.rate_burst.source,
+            ),
         ] {
             if value == 0 {
                 bail!("{name} must be at least 1 (0 given by {source})");
@@ -596,6 +712,7 @@ impl Config {
         for (name, setting) in [
             ("crawl.contact_url", &self.contact_url),
             ("tsa_url", &self.tsa_url),
+            ("portal.public_url", &self.portal.public_url),
         ] {
             if let Some(url) = &setting.value {
                 let parsed = url::Url::parse(url).map_err(|e| {
@@ -814,6 +931,50 @@ impl Config {
                 "documents.referral_prefix",
                 q(&self.documents.referral_prefix.value),
                 &self.documents.referral_prefix.source,
+            ),
+            (
+                "portal.listen",
+                q(&self
+                    .portal
+                    .listen
+                    .value
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()),
+                &self.portal.listen.source,
+            ),
+            (
+                "portal.public_url",
+                opt(&self.portal.public_url.value),
+                &self.portal.public_url.source,
+            ),
+            (
+                "portal.hosts",
+                toml::Value::Array(
+                    self.portal
+                        .hosts
+                        .value
+                        .0
+                        .iter()
+                        .map(|h| toml::Value::String(h.to_string()))
+                        .collect(),
+                )
+                .to_string(),
+                &self.portal.hosts.source,
+            ),
+            (
+                "portal.form_limit_kb",
+                self.portal.form_limit_kb.value.to_string(),
+                &self.portal.form_limit_kb.source,
+            ),
+            (
+                "portal.rate_burst",
+                self.portal.rate_burst.value.to_string(),
+                &self.portal.rate_burst.source,
+            ),
+            (
+                "portal.rate_per_minute",
+                self.portal.rate_per_minute.value.to_string(),
+                &self.portal.rate_per_minute.source,
             ),
         ];
         let mut out = format!(
@@ -1060,6 +1221,28 @@ pub fn default_file_text() -> String {
 # rectification_prefix = "南市监网责改"
 # warning_prefix = "南市监网警"
 # referral_prefix = "南市监网移"
+
+[portal]
+# The public portal: notices, the public credit query, badge checks, complaints. It has its own
+# router (no console page answers on it) and is served with the console's TLS certificate,
+# trusted proxy and timeouts; plain HTTP on loopback only.
+# Where `serve` also serves the portal (--public-addr overrides). Empty: `serve` serves the
+# console alone; `wangjian portal` then listens on {DEFAULT_PORTAL_LISTEN}.
+# listen = ""
+
+# The portal's base URL as the public reaches it (e.g. https://gs.example.gov.cn). Empty: its
+# listen address.
+# public_url = ""
+
+# Host names the public uses to reach the portal, besides its listen address and the loopback
+# names (421 for any other).
+# hosts = []
+
+# Public forms: the largest accepted (KiB), and a token bucket per client address (the address
+# is never stored): forms posted at once, and forms per minute given back.
+# form_limit_kb = {DEFAULT_FORM_LIMIT_KB}
+# rate_burst = {DEFAULT_RATE_BURST}
+# rate_per_minute = {DEFAULT_RATE_PER_MINUTE}
 "#
     )
 }

@@ -113,8 +113,34 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
                 .with_context(|| format!("cannot listen on {}", addr.ip()))?
         }
     };
+    // The portal beside it: on `portal.listen`, else on a free port of the console's address.
+    let public = ctx
+        .config
+        .portal
+        .listen
+        .value
+        .unwrap_or_else(|| std::net::SocketAddr::new(addr.ip(), 0));
+    let portal_listener = match tokio::net::TcpListener::bind(public).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("demo: {public} is not available ({e}); using a free port");
+            tokio::net::TcpListener::bind((public.ip(), 0))
+                .await
+                .with_context(|| format!("cannot listen on {}", public.ip()))?
+        }
+    };
+    let portal_addr = portal_listener.local_addr()?;
+    let portal = super::portal::state(ctx, store.clone(), portal_addr, &transport)?;
     // simweb stays up while the console runs: its captures fetch from it.
-    let served = super::serve::serve_on(ctx, store, listener, transport, &resolve).await;
+    let served = super::serve::serve_on(
+        ctx,
+        store,
+        listener,
+        transport,
+        Some((portal, portal_listener)),
+        &resolve,
+    )
+    .await;
     drop(running);
     served
 }

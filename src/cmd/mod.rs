@@ -21,6 +21,7 @@ mod finding;
 mod import;
 mod inspection;
 mod log;
+mod portal;
 mod sample;
 mod scan;
 mod search;
@@ -75,6 +76,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Campaign(cmd) => campaign::campaign(&ctx, cmd).await,
         Command::Credit(cmd) => credit::credit(&ctx, cmd).await,
         Command::Sample(cmd) => sample::sample(&ctx, cmd).await,
+        Command::Portal(_) => portal::portal(&ctx).await,
+        Command::Notice(cmd) => portal::notice(&ctx, cmd).await,
+        Command::ModelSite(cmd) => portal::model_site(&ctx, cmd).await,
     }
 }
 
@@ -93,6 +97,11 @@ fn flags(cli: &Cli) -> Flags {
             flags.listen = a.addr;
             flags.tls_cert = a.tls_cert.clone();
             flags.tls_key = a.tls_key.clone();
+            flags.public_addr = a.public_addr;
+            None
+        }
+        Command::Portal(a) => {
+            flags.public_addr = a.addr;
             None
         }
         Command::Sweep(a) => {

@@ -26,7 +26,20 @@ pub async fn serve(ctx: &Ctx, _args: ServeArgs) -> anyhow::Result<ExitCode> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    serve_on(ctx, store, listener, transport, &[]).await
+    let portal = match ctx.config.portal.listen.value {
+        None => None,
+        Some(public) => {
+            // The exposure rule before anything listens.
+            super::portal::state(ctx, store.clone(), public, &transport)?;
+            let listener = tokio::net::TcpListener::bind(public)
+                .await
+                .with_context(|| format!("cannot listen on {public} (the portal)"))?;
+            let bound = listener.local_addr()?;
+            let state = super::portal::state(ctx, store.clone(), bound, &transport)?;
+            Some((state, listener))
+        }
+    };
+    serve_on(ctx, store, listener, transport, portal, &[]).await
 }
 
 /// The console's transport from the `[console]` settings, for serving on `addr`: TLS loaded,
@@ -89,13 +102,15 @@ fn tls_error(e: &TlsError) -> String {
     }
 }
 
-/// Serves the console on `listener` until Ctrl-C; its evidence captures map hosts with
-/// `resolve` (curl-style entries: the demo's simulated web) besides the usual resolution.
+/// Serves the console on `listener` (and the public portal beside it, on its own listener and
+/// router, when given) until Ctrl-C; its evidence captures map hosts with `resolve`
+/// (curl-style entries: the demo's simulated web) besides the usual resolution.
 pub async fn serve_on(
     ctx: &Ctx,
     store: Arc<dyn Store>,
     listener: tokio::net::TcpListener,
     transport: web::Transport,
+    portal: Option<(web::PortalState, tokio::net::TcpListener)>,
     resolve: &[String],
 ) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
@@ -152,10 +167,31 @@ pub async fn serve_on(
         schedule: Some(scheduler),
         casework: ctx.config.casework.value.clone(),
     };
-    tokio::select! {
-        r = web::serve(state, listener) => r.context("console server failed")?,
-        _ = tokio::signal::ctrl_c() => {}
+    // Ctrl-C stops both servers; the portal writes its visit counts before it ends.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let portal = portal.map(|(portal_state, portal_listener)| {
+        println!("portal: {}/", portal_state.settings.public_url);
+        let mut stopped = stopped.clone();
+        tokio::spawn(web::serve_portal_until(
+            portal_state,
+            portal_listener,
+            async move {
+                let _ = stopped.wait_for(|s| *s).await;
+            },
+        ))
+    });
+    let console = tokio::select! {
+        r = web::serve(state, listener) => r.context("console server failed"),
+        _ = tokio::signal::ctrl_c() => Ok(()),
+    };
+    let _ = stop.send(true);
+    if let Some(portal) = portal {
+        portal
+            .await
+            .context("portal server panicked")?
+            .context("portal server failed")?;
     }
+    console?;
     Ok(ExitCode::SUCCESS)
 }
 

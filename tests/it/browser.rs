@@ -42,7 +42,7 @@ fn chromedriver() -> PathBuf {
 }
 
 /// A child process killed when dropped.
-struct Killed(Child);
+pub(crate) struct Killed(pub(crate) Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {

@@ -13,6 +13,7 @@ mod custody;
 mod engines;
 mod eval;
 mod inspections;
+mod portal;
 mod portal_complaint;
 mod register;
 mod sample;

@@ -21,5 +21,6 @@ pub use rescore::CreditError;
 pub mod commitments;
 pub mod evaluations;
 pub mod lists;
+pub mod portal;
 pub mod publicity;
 pub mod repair;

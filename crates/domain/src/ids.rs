@@ -68,4 +68,6 @@ id_type!(
 id_type!(
     /// A complaint or report (投诉举报) from the public or the hotline.
     ComplaintId,
+    /// A notice the bureau published on the public portal (公告).
+    NoticeId,
 );

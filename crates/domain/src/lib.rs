@@ -37,6 +37,7 @@ pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};
 pub use food::{FoodLicense, FoodLicenseError};
 pub use icp::{Icp, IcpError, IcpKind};
 pub use ids::ComplaintId;
+pub use ids::NoticeId;
 pub use ids::{AttachmentId, InspectionId};
 pub use ids::{
     CampaignId, CaptureRequestId, CaseId, ClueId, EntityId, FetchId, FindingId, OutcomeId, SiteId,

@@ -44,6 +44,7 @@ pub mod inspection;
 pub mod model;
 mod open;
 pub mod people;
+pub mod portal;
 mod postgres;
 pub mod sampling;
 mod sqlite;
@@ -76,6 +77,7 @@ pub use inspection::{
 pub use model::*;
 pub use open::{open, DatabaseUrl};
 pub use people::*;
+pub use portal::{EntityHit, ModelSite, NewNotice, Notice, VisitCount};
 pub use postgres::{connect_options as pg_connect_options, redact as redact_password, PgStore};
 pub use sampling::{
     Draw, DrawEntity, DrawInspector, DrawResult, DrawSummary, NewDraw, NewDrawEntity,
@@ -87,8 +89,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
     AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, CommitmentId,
-    DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId, OutcomeId, RepairId,
-    SiteId, SweepId, UserId,
+    DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId, NoticeId, OutcomeId,
+    RepairId, SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
@@ -149,6 +151,7 @@ pub trait Store:
     + CreditListStore
     + CreditStore
     + ComplaintStore
+    + PortalStore
 {
 }
 
@@ -172,6 +175,7 @@ impl<T> Store for T where
         + CreditListStore
         + CreditStore
         + ComplaintStore
+        + PortalStore
 {
 }
 
@@ -180,8 +184,8 @@ pub mod prelude {
     pub use crate::{
         AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, ComplaintStore,
         CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore,
-        FilingStore, InspectionStore, PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store,
-        SweepStore,
+        FilingStore, InspectionStore, PeopleStore, PortalStore, SamplingStore, ScheduleStore,
+        SiteStore, Store, SweepStore,
     };
 }
 
@@ -971,4 +975,45 @@ pub trait ComplaintStore: Send + Sync {
     ) -> Result<()>;
     /// The dashboard's figures in scope as of `today`.
     async fn complaint_counts(&self, scope: Scope, today: NaiveDate) -> Result<ComplaintCounts>;
+}
+
+/// The public portal's records: notices, model sites, visit counts, and the name lookup of
+/// the public credit query. Publishing, withdrawing and designating are audited in their
+/// transaction (`notice:<id>`, `model_site:<site id>`).
+#[async_trait]
+pub trait PortalStore: Send + Sync {
+    /// Publishes a notice (audited `publish`).
+    async fn publish_notice(&self, new: &NewNotice, by: &Actor) -> Result<Notice>;
+    /// Withdraws a published notice (audited `withdraw`); `NotFound` when there is none,
+    /// `Conflict` when it was withdrawn already.
+    async fn withdraw_notice(&self, id: NoticeId, reason: &str, by: &Actor) -> Result<Notice>;
+    /// The notice, published or withdrawn (notices are the bureau's, not a district's).
+    async fn notice(&self, id: NoticeId) -> Result<Option<Notice>>;
+    /// Notices, the newest first; withdrawn ones too when asked.
+    async fn notices(&self, with_withdrawn: bool, limit: i64, offset: i64) -> Result<Vec<Notice>>;
+    /// Designates a site in scope that belongs to an entity as a model site (audited
+    /// `designate`); `NotFound` for a site out of scope or without an entity, `Conflict` when
+    /// it is one already.
+    async fn designate_model_site(
+        &self,
+        scope: Scope,
+        site: SiteId,
+        note: Option<&str>,
+        by: &Actor,
+    ) -> Result<ModelSite>;
+    /// Ends a designation of a site in scope (audited `remove`); `NotFound` when there is none.
+    async fn remove_model_site(&self, scope: Scope, site: SiteId, by: &Actor) -> Result<()>;
+    /// The model sites in scope with their entity's current class, by entity name and host.
+    async fn model_sites(&self, scope: Scope) -> Result<Vec<ModelSite>>;
+    /// Entities in scope whose current name holds `fragment`, by name (at most `limit`).
+    async fn entities_named(
+        &self,
+        scope: Scope,
+        fragment: &str,
+        limit: i64,
+    ) -> Result<Vec<EntityHit>>;
+    /// Adds visit counts (per day and page) to the stored ones, in one transaction.
+    async fn add_portal_visits(&self, counts: &[VisitCount]) -> Result<()>;
+    /// The stored visit counts from `since` on, by day then page.
+    async fn portal_visits(&self, since: NaiveDate) -> Result<Vec<VisitCount>>;
 }

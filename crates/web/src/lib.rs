@@ -50,6 +50,7 @@ mod forms;
 mod headers;
 mod pages;
 pub mod portal;
+mod portal_words;
 mod record;
 mod runtime;
 mod sampling_words;
@@ -298,6 +299,19 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/entities/{id}/public",
             get(pages::credit_lists::public_preview),
+        )
+        .route(
+            "/portal/notices",
+            get(pages::portal_admin::page).post(pages::portal_admin::publish),
+        )
+        .route(
+            "/portal/notices/withdraw",
+            post(pages::portal_admin::withdraw),
+        )
+        .route("/portal/model-sites", post(pages::portal_admin::designate))
+        .route(
+            "/portal/model-sites/remove",
+            post(pages::portal_admin::remove),
         )
         .route("/schedule", get(pages::schedule::page))
         .route("/credit", get(pages::credit::page))

@@ -233,6 +233,7 @@ mod fetches;
 mod filings;
 mod inspections;
 mod people;
+mod portal;
 mod sampling;
 mod sites;
 mod sweeps;

@@ -16,6 +16,7 @@ mod custody;
 mod import;
 mod inspections;
 mod people;
+mod portal;
 mod records;
 mod register;
 mod sampling;

@@ -929,6 +929,11 @@ const METHODS: &[&str] = &[
     "credit_distribution",
     "list_credit_scores",
     "count_credit_scores",
+    // In this order: a designation in scope is listed, then removed again.
+    "designate_model_site",
+    "model_sites",
+    "remove_model_site",
+    "entities_named",
 ];
 
 fn entities_weight(o: char) -> i64 {
@@ -1949,6 +1954,39 @@ async fn seen(
                 !store.entity_penalties(sc(), e.id).await.unwrap().is_empty()
             }),
         ),
+        "designate_model_site" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                found(
+                    "designate_model_site",
+                    store
+                        .designate_model_site(sc(), o.sites[0].id, None, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "model_sites" => {
+            let list = store.model_sites(sc()).await.unwrap();
+            (
+                REGISTER,
+                owners(list.iter().map(|m| fx.of_entity(m.entity_id))),
+            )
+        }
+        "remove_model_site" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                found(
+                    "remove_model_site",
+                    store
+                        .remove_model_site(sc(), o.sites[0].id, &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "entities_named" => {
+            let list = store.entities_named(sc(), "南宁市范围", 0).await.unwrap();
+            (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
+        }
         other => panic!("no table entry for {other}"),
     }
 }

@@ -30,6 +30,7 @@ mod discovered;
 mod entities;
 mod findings;
 mod inspections;
+mod notices;
 mod sampling;
 mod sites;
 
@@ -72,6 +73,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/credit/evaluations", get(credit_lists::evaluations))
         .route("/api/v1/credit/scores", get(credit::list))
         .route("/api/v1/entities/{id}/credit", get(credit::entity))
+        .route("/api/v1/notices", get(notices::list))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -118,6 +120,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         credit_lists::evaluations,
         credit::list,
         credit::entity,
+        notices::list,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -134,6 +137,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
         (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
+        (name = "portal", description = "What the public portal publishes: notices (公告)"),
         (name = "credit", description = "Credit grades (信用风险分类 A–D) with the indicators behind them, the dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
 )]
@@ -435,7 +439,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 25);
+        assert_eq!(paths.len(), 26);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

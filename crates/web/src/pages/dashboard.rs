@@ -61,6 +61,42 @@ struct Dashboard {
     grand_total: i64,
     grand_href: String,
     sweeps: Vec<SweepRow>,
+    visits: PortalVisits,
+}
+
+/// The public portal's visits of the last 30 days: the total per day (newest first) and the
+/// most visited pages (route patterns) over the period.
+#[derive(Default)]
+struct PortalVisits {
+    days: Vec<(String, i64)>,
+    top: Vec<(String, i64)>,
+}
+
+/// Days of portal visits the dashboard shows.
+const VISIT_DAYS: i64 = 30;
+/// Pages in the dashboard's top list.
+const TOP_PAGES: usize = 10;
+
+async fn portal_visits(app: &Shared) -> Result<PortalVisits, WebError> {
+    let since = crate::portal::visits::beijing_today() - chrono::Duration::days(VISIT_DAYS - 1);
+    let counts = app.store.portal_visits(since).await?;
+    let mut days = std::collections::BTreeMap::<chrono::NaiveDate, i64>::new();
+    let mut pages = std::collections::BTreeMap::<String, i64>::new();
+    for c in counts {
+        *days.entry(c.day).or_default() += c.count;
+        *pages.entry(c.page).or_default() += c.count;
+    }
+    let mut top: Vec<(String, i64)> = pages.into_iter().collect();
+    top.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    top.truncate(TOP_PAGES);
+    Ok(PortalVisits {
+        days: days
+            .into_iter()
+            .rev()
+            .map(|(d, n)| (d.to_string(), n))
+            .collect(),
+        top,
+    })
 }
 
 pub(crate) async fn page(
@@ -149,8 +185,10 @@ pub(crate) async fn page(
         .store
         .complaint_counts(scope.clone(), super::clues::today())
         .await?;
+    let visits = portal_visits(&app).await?;
     render(&Dashboard {
         active: "dashboard",
+        visits,
         totals,
         complaints,
         columns,

@@ -18,6 +18,7 @@ pub(crate) mod findings;
 pub(crate) mod inspections;
 pub(crate) mod login;
 pub(crate) mod packages;
+pub(crate) mod portal_admin;
 pub(crate) mod record;
 pub(crate) mod sampling;
 pub(crate) mod schedule;

@@ -19,6 +19,7 @@ mod complaints;
 mod error;
 pub mod guard;
 mod lang;
+mod public;
 pub mod visits;
 
 use std::future::Future;
@@ -122,7 +123,34 @@ impl Portal {
     pub fn visits(&self) -> &visits::Visits {
         &self.visits
     }
+
+    /// Writes the visits counted so far to the store (added to the stored counts); on a
+    /// failure they are kept for the next write.
+    pub async fn flush_visits(&self) -> Result<(), store::StoreError> {
+        let taken = self.visits.take();
+        if taken.is_empty() {
+            return Ok(());
+        }
+        let counts: Vec<store::VisitCount> = taken
+            .iter()
+            .map(|(day, page, count)| store::VisitCount {
+                day: *day,
+                page: page.clone(),
+                count: *count as i64,
+            })
+            .collect();
+        match self.store.add_portal_visits(&counts).await {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                self.visits.restore(taken);
+                Err(e)
+            }
+        }
+    }
 }
+
+/// How often the visit counts are written.
+pub const FLUSH_VISITS_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The portal's routes for `portal` (see the module's documentation). No console route is
 /// among them; unknown paths answer the portal's own 404.
@@ -130,6 +158,7 @@ pub fn router(portal: Arc<Portal>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/static/portal.css", get(style_css))
+        .merge(public::routes())
         .merge(badge::routes())
         .merge(complaints::routes())
         .fallback(not_found)
@@ -150,15 +179,33 @@ pub async fn serve_until(
 ) -> std::io::Result<()> {
     let transport = state.transport.clone();
     let portal = Portal::new(state);
-    transport::serve(
+    let flusher = tokio::spawn({
+        let portal = portal.clone();
+        async move {
+            let mut tick = tokio::time::interval(FLUSH_VISITS_EVERY);
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                if let Err(e) = portal.flush_visits().await {
+                    tracing::warn!(error = %e, "portal visit counts not written; retrying later");
+                }
+            }
+        }
+    });
+    let served = transport::serve(
         "portal",
-        router(portal),
+        router(portal.clone()),
         refusals(),
         &transport,
         listener,
         shutdown,
     )
-    .await
+    .await;
+    flusher.abort();
+    if let Err(e) = portal.flush_visits().await {
+        tracing::error!(error = %e, "portal visit counts lost at shutdown");
+    }
+    served
 }
 
 /// What the request being handled is: its language and its address without `lang` (for the
@@ -187,9 +234,16 @@ pub fn switch_href() -> String {
 /// Middleware: runs the request inside its [`PageContext`].
 async fn context(req: Request, next: Next) -> Response {
     let uri = req.uri();
+    // A path the language switch may link to: "//host…" would leave the site.
+    let path = uri.path();
+    let here = if path.starts_with("//") || path.starts_with("/\\") || !path.starts_with('/') {
+        "/".to_string()
+    } else {
+        lang::without_lang(path, uri.query())
+    };
     let page = PageContext {
         lang: Lang::from_query(uri.query()),
-        here: lang::without_lang(uri.path(), uri.query()),
+        here,
     };
     PAGE.scope(page, next.run(req)).await
 }

@@ -23,7 +23,7 @@ pub struct Visits {
 }
 
 /// Today in Beijing.
-pub(crate) fn beijing_today() -> NaiveDate {
+pub fn beijing_today() -> NaiveDate {
     let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
     Utc::now().with_timezone(&cst).date_naive()
 }

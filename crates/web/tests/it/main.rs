@@ -17,6 +17,7 @@ mod exports;
 mod forms;
 mod inspections;
 mod pages;
+mod portal;
 mod register;
 mod sampling;
 mod scope;
