@@ -55,7 +55,7 @@ fn credit_from_the_command_line() {
     );
     let out = run(wangjian(d).args(["credit", "index", "list", "--format", "json"]));
     let line: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(line["version"], "2026.1");
+    assert_eq!(line["version"], "2026.2");
     assert_eq!(line["in_force"], true);
 
     // Nothing stale; an import marks its entities and `credit rescore` scores them.
@@ -80,7 +80,7 @@ fn credit_from_the_command_line() {
     let out = run(wangjian(d).args(["credit", "show", "91110000600037341L", "--format", "json"]));
     assert!(out.status.success());
     let v: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
-    assert_eq!(v["index_version"], "2026.1");
+    assert_eq!(v["index_version"], "2026.2");
     assert_eq!(v["override"], serde_json::Value::Null);
     let indicators = v["indicators"].as_array().unwrap();
     assert_eq!(indicators.len(), 13);

@@ -105,7 +105,12 @@ fn family_events(sys: &IndexSystem, family: &str, all: &CreditEvents) -> CreditE
             Source::ListAbnormal | Source::ListSerious => out.listings.clone_from(&all.listings),
             Source::EvaluationScore { .. } => out.evaluations.clone_from(&all.evaluations),
             Source::CommitmentKept => out.commitments.clone_from(&all.commitments),
-            Source::AgeYears | Source::CapitalWan | Source::LegalForm | Source::PermitsExpired => {}
+            // A badge is no record of the archive's kinds: its state is on the badge page.
+            Source::AgeYears
+            | Source::CapitalWan
+            | Source::LegalForm
+            | Source::PermitsExpired
+            | Source::BadgeValid => {}
         }
     }
     out

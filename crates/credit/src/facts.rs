@@ -102,6 +102,7 @@ fn plan(sys: &IndexSystem) -> (Vec<FactQuery>, Vec<Plan>) {
                 absent: None,
             },
             Source::CommitmentKept => flag(at(FactQuery::CommitmentKept)),
+            Source::BadgeValid => flag(at(FactQuery::BadgeValid)),
         })
         .collect();
     (queries, plans)

@@ -373,6 +373,9 @@ pub enum Source {
     EvaluationScore { days: i64 },
     /// `commitment.kept`
     CommitmentKept,
+    /// `badge.valid`: the entity holds an issued license badge (亮照) that is not suspended
+    /// or revoked.
+    BadgeValid,
 }
 
 /// The source names of the file, with their kind and the parameters each takes (required,
@@ -397,6 +400,7 @@ const SOURCES: &[(&str, SourceKind, &[&str], &[&str])] = &[
     ("list.serious", SourceKind::Flag, &[], &[]),
     ("evaluation.score", SourceKind::Number, &["days"], &[]),
     ("commitment.kept", SourceKind::Flag, &[], &[]),
+    ("badge.valid", SourceKind::Flag, &[], &[]),
 ];
 
 /// Every source name the file may use.
@@ -422,6 +426,7 @@ impl Source {
             Source::ListSerious => "list.serious",
             Source::EvaluationScore { .. } => "evaluation.score",
             Source::CommitmentKept => "commitment.kept",
+            Source::BadgeValid => "badge.valid",
         }
     }
 
@@ -1175,6 +1180,7 @@ impl IndexSystem {
             "list.serious" => Source::ListSerious,
             "evaluation.score" => Source::EvaluationScore { days },
             "commitment.kept" => Source::CommitmentKept,
+            "badge.valid" => Source::BadgeValid,
             _ => unreachable!("SOURCES and this match list the same names"),
         })
     }
@@ -1300,7 +1306,7 @@ suspend_badge = true
     #[test]
     fn the_default_file_is_valid_and_its_leaves_weigh_one() {
         let sys = IndexSystem::parse(DEFAULT_INDEX).expect("default valid");
-        assert_eq!(sys.version, "2026.1");
+        assert_eq!(sys.version, "2026.2");
         assert_eq!(sys.families.len(), 4);
         assert_eq!(sys.leaves.len(), 13);
         let total: f64 = sys.leaves.iter().map(|l| l.weight).sum();

@@ -71,6 +71,8 @@ pub enum FactQuery {
     Evaluation { days: i64 },
     /// A commitment on record that is not broken: 1 when there is one.
     CommitmentKept,
+    /// An issued license badge (亮照) that is not suspended or revoked: 1 when there is one.
+    BadgeValid,
 }
 
 /// The register's facts of an entity.

@@ -368,7 +368,8 @@ fn by_hand(r: &Record, families: [f64; 4]) -> (f64, CreditClass) {
     let d02 = if r.commitment_kept { 100.0 } else { 60.0 };
     let [wa, wb, wc, wd] = families;
     let score = wa * (0.4 * a01 + 0.3 * a02 + 0.3 * a03)
-        + wb * (0.5 * b01 + 0.3 * b02 + 0.2 * b03)
+        // B04 (亮照有效): no badge in these records, 80 points.
+        + wb * (0.45 * b01 + 0.3 * b02 + 0.15 * b03 + 0.1 * 80.0)
         + wc * (0.25 * c01 + 0.2 * c02 + 0.2 * c03 + 0.2 * c04 + 0.15 * c05)
         + wd * (0.7 * d01 + 0.3 * d02);
     let mut class = if score >= 85.0 {
@@ -393,7 +394,7 @@ const CHANGED_FAMILIES: [f64; 4] = [0.05, 0.45, 0.35, 0.15];
 
 fn changed_file() -> String {
     let text = DEFAULT_INDEX
-        .replace("version = \"2026.1\"", "version = \"2026.2\"")
+        .replace("version = \"2026.2\"", "version = \"2026.8\"")
         .replace(
             "code = \"A\"\nname = \"基本属性\"\nweight = 0.15",
             "code = \"A\"\nname = \"基本属性\"\nweight = 0.05",
@@ -422,7 +423,7 @@ async fn loaded_default(db: &Db) -> Vec<(EntityId, Record)> {
     let report = rescore_all(store, as_of()).await.unwrap();
     assert_eq!(report.entities, N as u64);
     assert_eq!(report.archived, N as u64);
-    assert_eq!(report.version, "2026.1");
+    assert_eq!(report.version, "2026.2");
     records
 }
 
@@ -439,7 +440,7 @@ async fn scores_recomputed_independently(db: Db) {
             g.score
         );
         assert_eq!(g.class, class, "entity {id} ({r:?})");
-        assert_eq!(g.index_version, "2026.1");
+        assert_eq!(g.index_version, "2026.2");
         *classes.entry(class).or_insert(0) += 1;
     }
     // The sample spans the classes.
@@ -459,22 +460,22 @@ async fn a_changed_weight_rescores_everyone(db: Db) {
     else {
         panic!("a new version")
     };
-    assert_eq!(v.version, "2026.2");
+    assert_eq!(v.version, "2026.8");
     let report = rescore_all(store, as_of()).await.unwrap();
     assert_eq!(report.entities, N as u64);
-    assert_eq!(report.version, "2026.2");
+    assert_eq!(report.version, "2026.8");
     let mut moved_class = 0;
     for (id, r) in &records {
         let view = credit::archive::credit_of(store, Scope::City, *id)
             .await
             .unwrap();
-        assert_eq!(view.grade.index_version, "2026.2");
+        assert_eq!(view.grade.index_version, "2026.8");
         let (before_score, before) = by_hand(r, DEFAULT_FAMILIES);
         let (score, class) = by_hand(r, CHANGED_FAMILIES);
         assert!((view.grade.score - score).abs() < 1e-9);
         assert_eq!(view.grade.class, class);
         let prev = view.previous.as_ref().expect("the archive's earlier grade");
-        assert_eq!(prev.index_version, "2026.1");
+        assert_eq!(prev.index_version, "2026.2");
         assert_eq!(prev.class, before);
         assert!((prev.score - before_score).abs() < 1e-9);
         // Every indicator of families A and B moved (their weights changed); C's and D's
@@ -532,7 +533,7 @@ async fn an_invalid_file_is_refused_whole(db: Db) {
     // The version in force stays, and so do the grades.
     assert_eq!(
         store.current_credit_index().await.unwrap().unwrap().version,
-        "2026.1"
+        "2026.2"
     );
     assert_eq!(store.credit_index_versions().await.unwrap().len(), 1);
     let (id, _) = &records[0];
@@ -543,14 +544,14 @@ async fn an_invalid_file_is_refused_whole(db: Db) {
             .unwrap()
             .unwrap()
             .index_version,
-        "2026.1"
+        "2026.2"
     );
     // The same version with another text is refused too; a person without the permission
     // may not load.
     let other = DEFAULT_INDEX.replace("weight = 0.4\nsource", "weight = 0.40\nsource");
     assert!(matches!(
         load_index(store, &other, &cli(), None).await,
-        Err(CreditError::VersionReused { version }) if version == "2026.1"
+        Err(CreditError::VersionReused { version }) if version == "2026.2"
     ));
     assert!(matches!(
         load_index(

@@ -70,7 +70,7 @@ async fn nightly(backend: Backend) {
         credit::index::DEFAULT_INDEX
     );
     let v = fx.store.current_credit_index().await.unwrap().unwrap();
-    assert_eq!(v.version, "2026.1");
+    assert_eq!(v.version, "2026.2");
     assert_eq!(
         fx.store
             .count_credit_scores(store::Scope::City, &Default::default())
@@ -129,7 +129,7 @@ async fn nightly(backend: Backend) {
     std::fs::write(
         &path,
         credit::index::DEFAULT_INDEX
-            .replace("version = \"2026.1\"", "version = \"2026.2\"")
+            .replace("version = \"2026.2\"", "version = \"2026.8\"")
             .replace("source = \"cases\"", "source = \"cases.open\""),
     )
     .unwrap();
@@ -151,13 +151,13 @@ async fn nightly(backend: Backend) {
             .unwrap()
             .unwrap()
             .version,
-        "2026.1"
+        "2026.2"
     );
 
     // A valid change is loaded and everyone re-scored with it.
     std::fs::write(
         &path,
-        credit::index::DEFAULT_INDEX.replace("version = \"2026.1\"", "version = \"2026.3\""),
+        credit::index::DEFAULT_INDEX.replace("version = \"2026.2\"", "version = \"2026.3\""),
     )
     .unwrap();
     scheduler.tick(utc("2026-03-03T21:00:10Z")).await.unwrap();
