@@ -993,6 +993,11 @@ pub struct SimwebArgs {
     /// Where to write the register CSV.
     #[arg(long)]
     pub register: Option<PathBuf>,
+    /// A directory of what site owners publish, read at each request: `DIR/<host>/<path>` is
+    /// served before generated pages (e.g. a badge proof file), `DIR/<host>.home.html` is
+    /// inserted into the host's homepage (e.g. a badge snippet).
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
