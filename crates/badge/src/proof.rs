@@ -36,8 +36,8 @@ pub fn txt_name(domain: &str) -> String {
     format!("{DNS_LABEL}.{domain}")
 }
 
-/// Fetches the file from the domain, then from its `www.` name when the domain itself
-/// cannot be reached; the body (trimmed) must be the token.
+/// Fetches the file from the domain, then from its `www.` name when the domain itself cannot
+/// be reached or redirects (redirects are not followed); the body (trimmed) must be the token.
 pub async fn well_known(
     settings: &BadgeSettings,
     domain: &str,
@@ -58,6 +58,12 @@ pub async fn well_known(
             );
             continue;
         };
+        if (300..400).contains(&resp.status) {
+            // Redirects are not followed; the `www.` name is tried next (a bare domain
+            // commonly redirects there).
+            last = (ProofResult::NotFound, Some(format!("HTTP {}", resp.status)));
+            continue;
+        }
         if resp.status != 200 {
             return (ProofResult::NotFound, Some(format!("HTTP {}", resp.status)));
         }
