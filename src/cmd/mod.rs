@@ -156,6 +156,7 @@ pub fn sweep_config(
         warc_max_bytes: 1 << 30,
         software: SOFTWARE.to_string(),
         progress: true,
+        badges: None,
         log: Some(log_config(ctx, tsa_url)),
     }
 }
