@@ -22,8 +22,12 @@ pub struct BadgeBook {
     /// Lower case, without port.
     pub portal_host: String,
     pub states: HashMap<BadgeSerial, BadgeState>,
-    /// Site key host (no `www.`) → the badge it holds.
+    /// Site key host (no `www.`) → the badge it holds (issued or suspended): its homepage
+    /// must show it.
     pub enrolled: HashMap<String, BadgeSerial>,
+    /// Site key host → the latest badge ever issued for it (revoked ones too): a verdict on
+    /// its homepage is recorded on that badge.
+    pub held: HashMap<String, BadgeSerial>,
 }
 
 impl BadgeBook {
@@ -31,6 +35,12 @@ impl BadgeBook {
     pub fn enrolled_badge(&self, host: &str) -> Option<BadgeSerial> {
         let h = host.trim_end_matches('.').to_ascii_lowercase();
         self.enrolled.get(bare_host(&h)).copied()
+    }
+
+    /// The latest badge ever issued for the site of `host`, revoked ones included.
+    pub fn held_badge(&self, host: &str) -> Option<BadgeSerial> {
+        let h = host.trim_end_matches('.').to_ascii_lowercase();
+        self.held.get(bare_host(&h)).copied()
     }
 }
 
@@ -40,7 +50,8 @@ pub struct BadgeOnPage {
     pub verdict: BadgeVerdict,
     /// The badge link the verdict is about (none when missing).
     pub href: Option<String>,
-    /// The verdict is about the page's own site's badge (an enrolled site's homepage).
+    /// The verdict is about the page's own site's badge (the homepage of a site a badge was
+    /// issued for).
     pub enrolled: bool,
 }
 
@@ -77,8 +88,8 @@ fn verdict_of(book: &BadgeBook, token_text: &str, page_host: &str) -> BadgeVerdi
     }
 }
 
-/// The badge verdict of a page at `page_url`: for an enrolled site's homepage (`is_home`)
-/// always one (the best badge link on it, or `Missing`); for any other page only when it
+/// The badge verdict of a page at `page_url`: for an enrolled site's homepage (`is_home`, at
+/// `/`) always one (the best badge link on it, or `Missing`); for any other page only when it
 /// carries a wangjian badge link that is not valid there.
 pub fn check(
     page: &Extracted,
@@ -88,7 +99,11 @@ pub fn check(
 ) -> Option<BadgeOnPage> {
     let base = Url::parse(page_url.trim()).ok();
     let page_host = base.as_ref().and_then(Url::host_str).unwrap_or("").to_string();
-    let enrolled = is_home && book.enrolled_badge(&page_host).is_some();
+    // A badge is bound to a whole domain: its place is the domain's root page (a platform
+    // shop's main page under a path is not the platform's homepage).
+    let root = base.as_ref().is_some_and(|u| u.path() == "/");
+    let enrolled = is_home && root && book.enrolled_badge(&page_host).is_some();
+    let own = is_home && root && book.held_badge(&page_host).is_some();
     let mut worst: Option<BadgeOnPage> = None;
     let mut valid = None;
     for l in &page.links {
@@ -99,7 +114,7 @@ pub fn check(
         let found = BadgeOnPage {
             verdict,
             href: Some(l.href.clone()),
-            enrolled,
+            enrolled: own,
         };
         if verdict == BadgeVerdict::Valid {
             valid.get_or_insert(found);
@@ -110,7 +125,7 @@ pub fn check(
     match (worst, valid) {
         // A page showing another site's badge is a copy, even beside its own.
         (Some(bad), _) => Some(bad),
-        (None, Some(ok)) if enrolled => Some(ok),
+        (None, Some(ok)) if own => Some(ok),
         (None, Some(_)) => None,
         (None, None) if enrolled => Some(BadgeOnPage {
             verdict: BadgeVerdict::Missing,

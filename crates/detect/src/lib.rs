@@ -116,6 +116,15 @@ pub struct Detection {
     pub rule_pack: String,
 }
 
+/// A badge finding's excerpt: the reason's code, then the badge link (none when missing).
+fn badge_excerpt(b: &BadgeOnPage) -> String {
+    let text = match &b.href {
+        Some(href) => format!("{} {href}", b.verdict.code()),
+        None => b.verdict.code().to_string(),
+    };
+    text.chars().take(EXCERPT_MAX).collect()
+}
+
 /// Characters of context either side of a match in an excerpt.
 pub const EXCERPT_CONTEXT: usize = 20;
 /// Maximum excerpt length in characters.
@@ -227,6 +236,31 @@ impl Detector {
         (findings, facts)
     }
 
+    /// Only the wangjian badge check of a page (for a sweep's unchanged homepage of an enrolled
+    /// site, which is not scanned again): the `badge.invalid` detection [`Detector::scan_html`]
+    /// would make, and the enrolled site's verdict. Nothing without `ctx.badges`.
+    pub fn check_badge(
+        &self,
+        html: &str,
+        ctx: &PageContext,
+    ) -> (Option<Detection>, Option<domain::BadgeVerdict>) {
+        let Some(book) = ctx.badges else {
+            return (None, None);
+        };
+        let Some(b) = badge::check(&extract(html), ctx.url, ctx.is_site_home, book) else {
+            return (None, None);
+        };
+        let detection = (b.verdict != domain::BadgeVerdict::Valid).then(|| Detection {
+            category: Category::BadgeInvalid,
+            rule_id: structure::ids::WANGJIAN_BADGE_INVALID.to_string(),
+            severity: Category::BadgeInvalid.severity(),
+            excerpt: badge_excerpt(&b),
+            location: Location::Structure,
+            rule_pack: self.pack.version.clone(),
+        });
+        (detection, b.enrolled.then_some(b.verdict))
+    }
+
     /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and
     /// alt texts, then the structural and register checks and the hijack signals. Detections are
     /// deduplicated per (rule, excerpt).
@@ -316,10 +350,7 @@ impl Detector {
             .badges
             .and_then(|book| badge::check(page, ctx.url, ctx.is_site_home, book));
         if let Some(b) = badge.as_ref().filter(|b| b.verdict != domain::BadgeVerdict::Valid) {
-            let excerpt = match &b.href {
-                Some(href) => format!("{} {href}", b.verdict.code()),
-                None => b.verdict.code().to_string(),
-            };
+            let excerpt = badge_excerpt(b);
             out.push(
                 Category::BadgeInvalid,
                 structure::ids::WANGJIAN_BADGE_INVALID,

@@ -86,6 +86,8 @@ pub async fn load_badge_book(
             })
             .map(|b| (b.domain.clone(), b.serial))
             .collect(),
+        // In serial order: the latest badge of a domain is kept.
+        held: badges.iter().map(|b| (b.domain.clone(), b.serial)).collect(),
     })
 }
 
@@ -824,7 +826,7 @@ impl Capture {
                     facts.badge,
                     self.badges
                         .as_ref()
-                        .and_then(|b| b.enrolled_badge(ex.url.host_str().unwrap_or(""))),
+                        .and_then(|b| b.held_badge(ex.url.host_str().unwrap_or(""))),
                 ) {
                     self.badge_checks.push(store::BadgeCheck {
                         serial,
@@ -855,6 +857,59 @@ impl Capture {
                     .map(|f| NewFinding {
                         sweep_id: self.sweep_id,
                         site_id: owner_id,
+                        fetch_id: None,
+                        url: ex.url.to_string(),
+                        category: f.category,
+                        rule_id: f.rule_id,
+                        rule_pack: f.rule_pack,
+                        severity: f.severity,
+                        excerpt: f.excerpt,
+                        location: f.location.as_str().to_string(),
+                        evidence: Some(pointer.clone()),
+                        found_at: now,
+                    })
+                    .collect()
+            }
+            // An unchanged homepage is not scanned again, but an enrolled site's badge may
+            // have changed state since: its badge alone is checked.
+            (Some(resp), Some(site))
+                if resp.status == 200
+                    && ex.is_html()
+                    && site.path_prefix.is_empty()
+                    && ex.url.path() == "/"
+                    && self.badges.as_ref().is_some_and(|b| {
+                        b.held_badge(ex.url.host_str().unwrap_or("")).is_some()
+                    }) =>
+            {
+                let decoded = ex.decoded_body();
+                let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
+                let ctx = PageContext {
+                    url: ex.url.as_str(),
+                    is_site_home: true,
+                    site_kind: Some(site.kind),
+                    register: RegisterView::NotLoaded,
+                    badges: self.badges.as_ref(),
+                };
+                let (finding, verdict) = self.detector.check_badge(html, &ctx);
+                let now = Utc::now();
+                if let (Some(verdict), Some(serial)) = (
+                    verdict,
+                    self.badges
+                        .as_ref()
+                        .and_then(|b| b.held_badge(ex.url.host_str().unwrap_or(""))),
+                ) {
+                    self.badge_checks.push(store::BadgeCheck {
+                        serial,
+                        verdict,
+                        url: ex.url.to_string(),
+                        at: now,
+                    });
+                }
+                finding
+                    .into_iter()
+                    .map(|f| NewFinding {
+                        sweep_id: self.sweep_id,
+                        site_id: site.id,
                         fetch_id: None,
                         url: ex.url.to_string(),
                         category: f.category,

@@ -18,7 +18,13 @@ fn book(states: &[(i64, BadgeState)]) -> BadgeBook {
         key: key().verifying_key(),
         portal_host: "portal.example".into(),
         states: states.iter().map(|(s, st)| (BadgeSerial(*s), *st)).collect(),
-        enrolled: [("shop.example".to_string(), BadgeSerial(1))].into(),
+        enrolled: states
+            .iter()
+            .any(|(_, s)| matches!(s, BadgeState::Issued | BadgeState::Suspended))
+            .then(|| ("shop.example".to_string(), BadgeSerial(1)))
+            .into_iter()
+            .collect(),
+        held: [("shop.example".to_string(), BadgeSerial(1))].into(),
     }
 }
 
