@@ -48,6 +48,7 @@ pub mod exports;
 mod forms;
 mod headers;
 mod pages;
+pub mod portal;
 mod record;
 mod runtime;
 mod sampling_words;
@@ -67,6 +68,7 @@ use store::Store;
 
 pub use error::{ApiError, WebError};
 pub use pages::captures::fail_interrupted as fail_interrupted_captures;
+pub use portal::{PortalSettings, PortalState};
 pub use transport::{Limits, Tls, Transport};
 pub use viewer::{Viewer, SESSION_COOKIE};
 
@@ -341,5 +343,30 @@ pub async fn serve_until(
         ),
         Err(e) => tracing::error!(error = %e, "cannot close interrupted evidence captures"),
     }
-    transport::serve(state, listener, shutdown).await
+    let transport = state.transport.clone();
+    transport::serve(
+        "console",
+        router(state),
+        transport::console_refusals(),
+        &transport,
+        listener,
+        shutdown,
+    )
+    .await
+}
+
+/// The public portal's routes (see [`portal`]): no console route among them.
+pub fn portal_router(state: PortalState) -> Router {
+    portal::router(portal::Portal::new(state))
+}
+
+/// Serves the public portal until `shutdown` completes, with the console's transport rules
+/// (`state.transport`: plain HTTP on loopback only, TLS or a trusted proxy beyond it, the
+/// `Host` allow-list, the timeouts and connection limit).
+pub async fn serve_portal_until(
+    state: PortalState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    portal::serve_until(state, listener, shutdown).await
 }

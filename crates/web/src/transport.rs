@@ -1,7 +1,9 @@
-//! How the console is reached: the listening socket's policy, TLS, and the limits that keep a
-//! few slow or hostile clients from holding the server. [`serve`](crate::serve) and
-//! [`serve_until`](crate::serve_until) run the accept loop here; the router never sees a
-//! connection, only requests that passed this layer.
+//! How the console and the public portal are reached: the listening socket's policy, TLS, and
+//! the limits that keep a few slow or hostile clients from holding the server. One accept loop
+//! ([`serve`]) serves any router with a [`Transport`]: [`serve_until`](crate::serve_until) runs
+//! it for the console, [`serve_portal_until`](crate::serve_portal_until) for the portal, each
+//! with its own way of wording the refusals made here. The router never sees a connection, only
+//! requests that passed this layer.
 //!
 //! - **Exposure.** Plain HTTP is served on a loopback address only. Beyond loopback the console
 //!   needs TLS ([`Tls`], rustls with the ring provider) or a declared trusted reverse proxy that
@@ -49,7 +51,6 @@ use tokio_rustls::rustls;
 use tower::ServiceExt;
 
 use crate::error::{ApiError, WebError};
-use crate::AppState;
 
 /// Default of [`Limits::header_read_timeout`].
 pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -365,9 +366,10 @@ impl HostAllowList {
     }
 }
 
-/// A request this layer answers itself.
+/// A request this layer answers itself; the server's refusal router finds it in the request's
+/// extensions and words it.
 #[derive(Debug, Clone)]
-enum Refusal {
+pub(crate) enum Refusal {
     /// The host is not on the allow-list (the text as sent).
     Misdirected(String),
     /// No `Host` field and no absolute-form URI.
@@ -379,6 +381,7 @@ enum Refusal {
 }
 
 impl Refusal {
+    /// The console's error for it.
     fn error(self) -> WebError {
         match self {
             // The host as sent, cut short: it is shown back to the user.
@@ -403,10 +406,7 @@ struct Edge {
 }
 
 impl Edge {
-    fn new(app: Router, hosts: HostAllowList, limits: Limits) -> Edge {
-        let refusals = Router::new()
-            .fallback(refused)
-            .layer(axum::middleware::from_fn(crate::headers::security));
+    fn new(app: Router, refusals: Router, hosts: HostAllowList, limits: Limits) -> Edge {
         Edge {
             app,
             refusals,
@@ -450,7 +450,16 @@ impl Edge {
     }
 }
 
-/// The refusal router's only handler.
+/// The console's refusal router: [`refused`] under the security headers. A router given to
+/// [`serve`] as `refusals` answers every request it gets from the [`Refusal`] in its
+/// extensions.
+pub(crate) fn console_refusals() -> Router {
+    Router::new()
+        .fallback(refused)
+        .layer(axum::middleware::from_fn(crate::headers::security))
+}
+
+/// The console's refusal router's only handler.
 async fn refused(Extension(refusal): Extension<Refusal>, uri: Uri) -> Response {
     let err = refusal.error();
     if uri.path() == "/api" || uri.path().starts_with("/api/") {
@@ -460,21 +469,28 @@ async fn refused(Extension(refusal): Extension<Refusal>, uri: Uri) -> Response {
     }
 }
 
-/// The accept loop behind [`crate::serve_until`].
+/// The accept loop behind [`crate::serve_until`] and [`crate::serve_portal_until`]: serves
+/// `app` on `listener` with `transport` until `shutdown` completes; `refusals` answers what
+/// this layer refuses (a host not allowed, a handler out of time). `what` names the server in
+/// the log.
 pub(crate) async fn serve(
-    state: AppState,
+    what: &'static str,
+    app: Router,
+    refusals: Router,
+    transport: &Transport,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
     let local = listener.local_addr()?;
-    let transport = state.transport.clone();
+    let transport = transport.clone();
     transport
         .check_exposure(local.ip())
         .map_err(|refusal| io::Error::new(io::ErrorKind::PermissionDenied, refusal))?;
-    tracing::info!(addr = %local, tls = transport.tls.is_some(), "console listening");
+    tracing::info!(addr = %local, tls = transport.tls.is_some(), "{what} listening");
     let limits = transport.limits;
     let edge = Arc::new(Edge::new(
-        crate::router(state),
+        app,
+        refusals,
         HostAllowList::new(local, &transport.hosts),
         limits,
     ));
@@ -801,7 +817,12 @@ mod tests {
             ..Limits::default()
         };
         let local: SocketAddr = "127.0.0.1:8080".parse().unwrap();
-        let edge = Edge::new(app, HostAllowList::new(local, &[]), limits);
+        let edge = Edge::new(
+            app,
+            console_refusals(),
+            HostAllowList::new(local, &[]),
+            limits,
+        );
         let request = |path: &str| {
             Request::get(path)
                 .header(header::HOST, "127.0.0.1:8080")
