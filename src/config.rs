@@ -50,6 +50,7 @@ struct FileConfig {
     database: Option<String>,
     listen: Option<String>,
     tsa_url: Option<String>,
+    public_url: Option<String>,
     crawl: Option<FileCrawl>,
     console: Option<FileConsole>,
     /// `max_attachment_mb` and the keys of [`casework::Limits`] (read in [`FileCasework::read`]).
@@ -172,6 +173,9 @@ pub struct Config {
     pub listen: Setting<SocketAddr>,
     /// The RFC 3161 Time-Stamping Authority that time-stamps signed checkpoints; none when empty.
     pub tsa_url: Setting<Option<String>>,
+    /// The public portal's base URL as merchants and the public reach it: badge snippets link
+    /// there, and sweeps check wangjian badge links to its host; none: no badge check.
+    pub public_url: Setting<Option<String>>,
     /// The bureau's page about its crawler, named in the User-Agent.
     pub contact_url: Setting<Option<String>>,
     /// The User-Agent, when set in full; else built from `contact_url`.
@@ -291,6 +295,7 @@ impl fmt::Debug for Config {
             .field("database", &store::redact_password(&self.database.value))
             .field("listen", &self.listen.value)
             .field("tsa_url", &self.tsa_url.value)
+            .field("public_url", &self.public_url.value)
             .field("user_agent", &self.user_agent())
             .field("delay_ms", &self.delay_ms.value)
             .field("concurrency", &self.concurrency.value)
@@ -371,6 +376,12 @@ impl Config {
                 "tsa_url",
                 flags.tsa_url.clone().map(|v| (v, "--tsa")),
                 parsed.tsa_url,
+                String::new(),
+            )?),
+            public_url: optional(layer.pick(
+                "public_url",
+                None,
+                parsed.public_url,
                 String::new(),
             )?),
             contact_url: optional(layer.pick(
@@ -596,6 +607,7 @@ impl Config {
         for (name, setting) in [
             ("crawl.contact_url", &self.contact_url),
             ("tsa_url", &self.tsa_url),
+            ("public_url", &self.public_url),
         ] {
             if let Some(url) = &setting.value {
                 let parsed = url::Url::parse(url).map_err(|e| {
@@ -688,6 +700,11 @@ impl Config {
                 &self.listen.source,
             ),
             ("tsa_url", opt(&self.tsa_url.value), &self.tsa_url.source),
+            (
+                "public_url",
+                opt(&self.public_url.value),
+                &self.public_url.source,
+            ),
             (
                 "crawl.contact_url",
                 opt(&self.contact_url.value),
@@ -942,6 +959,10 @@ pub fn default_file_text() -> String {
 # An RFC 3161 Time-Stamping Authority (http:// URL) that time-stamps every checkpoint a sweep,
 # a capture or `log checkpoint` signs. Empty: none.
 # tsa_url = ""
+
+# The public portal's base URL as merchants and the public reach it (https://…): license
+# badge snippets link to it and sweeps check badge links to its host. Empty: no badge check.
+# public_url = ""
 
 [crawl]
 # The bureau's page about its crawler (who runs it, how to reach them). The crawler names it

@@ -2,6 +2,7 @@
 //! arguments into calls of the library crates; what several share (the configuration, the
 //! crawler's and the sweep's settings, the actor of a custody entry) is here.
 
+mod badge;
 mod campaign;
 mod case;
 mod clue;
@@ -73,6 +74,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Campaign(cmd) => campaign::campaign(&ctx, cmd).await,
         Command::Credit(cmd) => credit::credit(&ctx, cmd).await,
         Command::Sample(cmd) => sample::sample(&ctx, cmd).await,
+        Command::Badge(cmd) => badge::badge(&ctx, cmd).await,
     }
 }
 
@@ -156,7 +158,7 @@ pub fn sweep_config(
         warc_max_bytes: 1 << 30,
         software: SOFTWARE.to_string(),
         progress: true,
-        badges: None,
+        badges: badge::sweep_check(ctx),
         log: Some(log_config(ctx, tsa_url)),
     }
 }

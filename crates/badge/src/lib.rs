@@ -19,8 +19,8 @@ use chrono::{DateTime, Utc};
 use domain::badge::{self as token, Payload, SigningKey, VerifyingKey};
 use domain::{
     BadgeAction, BadgeCause, BadgeSerial, BadgeState, BadgeTransitionError, BadgeVerdict,
-    CreditClass, EntityStatus, Permission, ProofMethod, Role, SiteAddress,
-    SiteAddressProblem, TokenProblem, Uscc, UsccError,
+    CreditClass, EntityStatus, Permission, ProofMethod, Role, SiteAddress, SiteAddressProblem,
+    TokenProblem, Uscc, UsccError,
 };
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -148,11 +148,7 @@ fn random_text(bytes: usize) -> String {
 
 /// Records an application: every field checked first, nothing stored when one is wrong. The
 /// application gets a tracking code and a proof token (both random).
-pub async fn apply(
-    store: &dyn Store,
-    app: &Application,
-    by: &Actor,
-) -> Result<Badge, BadgeError> {
+pub async fn apply(store: &dyn Store, app: &Application, by: &Actor) -> Result<Badge, BadgeError> {
     let uscc = Uscc::parse(&app.uscc)?;
     let domain = parse_domain(&app.domain)?;
     let contact = app.contact.trim();
@@ -293,8 +289,16 @@ pub async fn refuse(
     by: &Actor,
 ) -> Result<Badge, BadgeError> {
     let note = reason(note)?;
-    step(store, scope, role, serial, BadgeAction::Refuse, |_| BadgeChange::Refuse { note }, by)
-        .await
+    step(
+        store,
+        scope,
+        role,
+        serial,
+        BadgeAction::Refuse,
+        |_| BadgeChange::Refuse { note },
+        by,
+    )
+    .await
 }
 
 /// Suspends an issued badge (staff), with a reason.

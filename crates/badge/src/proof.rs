@@ -22,7 +22,9 @@ const MAX_PROOF_BYTES: usize = 4096;
 pub async fn check(settings: &BadgeSettings, badge: &Badge) -> (ProofResult, Option<String>) {
     match badge.method {
         ProofMethod::WellKnown => well_known(settings, &badge.domain, &badge.proof_token).await,
-        ProofMethod::DnsTxt => dns_txt(&settings.name_servers, &badge.domain, &badge.proof_token).await,
+        ProofMethod::DnsTxt => {
+            dns_txt(&settings.name_servers, &badge.domain, &badge.proof_token).await
+        }
     }
 }
 

@@ -70,7 +70,10 @@ pub async fn apply_rules(
     let facts = store
         .credit_facts(
             &FactSelect::Ids(entities.clone()),
-            &[FactQuery::PermitsExpired, FactQuery::Listed(ListKind::Abnormal)],
+            &[
+                FactQuery::PermitsExpired,
+                FactQuery::Listed(ListKind::Abnormal),
+            ],
             as_of,
         )
         .await?;
@@ -91,7 +94,12 @@ pub async fn apply_rules(
         };
         causes.insert(
             *e,
-            cause_of(status.get(e).copied(), has(0, *e), has(1, *e), class_suspends),
+            cause_of(
+                status.get(e).copied(),
+                has(0, *e),
+                has(1, *e),
+                class_suspends,
+            ),
         );
     }
     for b in badges {

@@ -98,7 +98,11 @@ pub fn check(
     book: &BadgeBook,
 ) -> Option<BadgeOnPage> {
     let base = Url::parse(page_url.trim()).ok();
-    let page_host = base.as_ref().and_then(Url::host_str).unwrap_or("").to_string();
+    let page_host = base
+        .as_ref()
+        .and_then(Url::host_str)
+        .unwrap_or("")
+        .to_string();
     // A badge is bound to a whole domain: its place is the domain's root page (a platform
     // shop's main page under a path is not the platform's homepage).
     let root = base.as_ref().is_some_and(|u| u.path() == "/");

@@ -349,7 +349,10 @@ impl Detector {
         let badge = ctx
             .badges
             .and_then(|book| badge::check(page, ctx.url, ctx.is_site_home, book));
-        if let Some(b) = badge.as_ref().filter(|b| b.verdict != domain::BadgeVerdict::Valid) {
+        if let Some(b) = badge
+            .as_ref()
+            .filter(|b| b.verdict != domain::BadgeVerdict::Valid)
+        {
             let excerpt = badge_excerpt(b);
             out.push(
                 Category::BadgeInvalid,

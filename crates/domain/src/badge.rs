@@ -184,9 +184,7 @@ pub fn verify(token: &str, key: &VerifyingKey) -> Result<Payload, TokenProblem> 
     let signature = URL_SAFE_NO_PAD
         .decode(signature)
         .map_err(|_| TokenProblem::Malformed)?;
-    let signature: [u8; 64] = signature
-        .try_into()
-        .map_err(|_| TokenProblem::Malformed)?;
+    let signature: [u8; 64] = signature.try_into().map_err(|_| TokenProblem::Malformed)?;
     let text = std::str::from_utf8(&payload).map_err(|_| TokenProblem::Malformed)?;
     let parsed = Payload::decode(text)?;
     key.verify(&payload, &Signature::from_bytes(&signature))
@@ -265,7 +263,10 @@ impl BadgeState {
 
     /// A badge was issued: it has a token and is checked during sweeps.
     pub fn was_issued(self) -> bool {
-        matches!(self, BadgeState::Issued | BadgeState::Suspended | BadgeState::Revoked)
+        matches!(
+            self,
+            BadgeState::Issued | BadgeState::Suspended | BadgeState::Revoked
+        )
     }
 }
 

@@ -125,9 +125,8 @@ impl World {
     fn overlay_file(&self, host: &str, path: &str) -> Option<SimResponse> {
         let dir = self.overlay.as_ref()?;
         let rel = path.strip_prefix('/')?;
-        let safe = |seg: &str| {
-            !seg.is_empty() && seg != "." && seg != ".." && !seg.contains(['\\', '\0'])
-        };
+        let safe =
+            |seg: &str| !seg.is_empty() && seg != "." && seg != ".." && !seg.contains(['\\', '\0']);
         if host.is_empty() || !safe(host) || rel.is_empty() || !rel.split('/').all(safe) {
             return None;
         }

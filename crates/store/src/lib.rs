@@ -84,9 +84,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
     AttachmentId, BadgeSerial, BadgeState, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId,
-    ClueState, CommitmentId, ProofResult,
-    DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId, OutcomeId, RepairId,
-    SiteId, SweepId, UserId,
+    ClueState, CommitmentId, DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId,
+    OutcomeId, ProofResult, RepairId, SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
@@ -169,16 +168,17 @@ impl<T> Store for T where
         + SamplingStore
         + CreditListStore
         + CreditStore
-    + BadgeStore
+        + BadgeStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, CreditListStore,
-        CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore, FilingStore,
-        InspectionStore, PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
+        CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore,
+        FilingStore, InspectionStore, PeopleStore, SamplingStore, ScheduleStore, SiteStore, Store,
+        SweepStore,
     };
 }
 

@@ -87,7 +87,10 @@ pub async fn load_badge_book(
             .map(|b| (b.domain.clone(), b.serial))
             .collect(),
         // In serial order: the latest badge of a domain is kept.
-        held: badges.iter().map(|b| (b.domain.clone(), b.serial)).collect(),
+        held: badges
+            .iter()
+            .map(|b| (b.domain.clone(), b.serial))
+            .collect(),
     })
 }
 

@@ -69,7 +69,9 @@ async fn well_known_proof_then_issue(db: Db) {
     assert_eq!(app.state, BadgeState::Applied);
 
     // Nothing published yet: not found, stored on the application, nothing issued.
-    let failed = badge::prove(store, &settings, app.serial, &cli()).await.unwrap();
+    let failed = badge::prove(store, &settings, app.serial, &cli())
+        .await
+        .unwrap();
     assert_eq!(failed.state, BadgeState::Applied);
     assert_eq!(failed.proof_result, Some(ProofResult::NotFound));
     assert!(matches!(
@@ -80,19 +82,32 @@ async fn well_known_proof_then_issue(db: Db) {
     let dir = overlay.path().join(&www).join(".well-known/wangjian-badge");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(&app.proof_token), "something else").unwrap();
-    let wrong = badge::prove(store, &settings, app.serial, &cli()).await.unwrap();
+    let wrong = badge::prove(store, &settings, app.serial, &cli())
+        .await
+        .unwrap();
     assert_eq!(wrong.proof_result, Some(ProofResult::WrongContent));
     assert_eq!(wrong.state, BadgeState::Applied);
 
     // The token, served over the site (the bare domain redirects to www.).
     std::fs::write(dir.join(&app.proof_token), format!("{}\n", app.proof_token)).unwrap();
-    let proven = badge::prove(store, &settings, app.serial, &cli()).await.unwrap();
+    let proven = badge::prove(store, &settings, app.serial, &cli())
+        .await
+        .unwrap();
     assert_eq!(proven.proof_result, Some(ProofResult::Proven));
     assert_eq!(proven.state, BadgeState::Proven);
 
     // An inspector may not issue; a supervisor may.
     assert!(matches!(
-        badge::issue(store, &key(), Scope::City, Some(domain::Role::Inspector), app.serial, now(), &cli()).await,
+        badge::issue(
+            store,
+            &key(),
+            Scope::City,
+            Some(domain::Role::Inspector),
+            app.serial,
+            now(),
+            &cli()
+        )
+        .await,
         Err(BadgeError::NotPermitted)
     ));
     let issued = badge::issue(
@@ -120,7 +135,9 @@ async fn well_known_proof_then_issue(db: Db) {
         snippet.image_url,
         format!("https://portal.wangjian.test/badge/{}.svg", app.serial)
     );
-    assert!(snippet.html.contains(&snippet.verify_url) && snippet.html.contains(&snippet.image_url));
+    assert!(
+        snippet.html.contains(&snippet.verify_url) && snippet.html.contains(&snippet.image_url)
+    );
 
     let v = badge::verification(
         store,
@@ -133,10 +150,11 @@ async fn well_known_proof_then_issue(db: Db) {
     assert_eq!(v.entity_name, "南宁市亮照商行");
     assert_eq!(v.verdict, BadgeVerdict::Valid);
     assert_eq!(v.domain, domain);
-    let by_serial = badge::verification(store, &key().verifying_key(), &VerifyBy::Serial(app.serial))
-        .await
-        .unwrap()
-        .unwrap();
+    let by_serial =
+        badge::verification(store, &key().verifying_key(), &VerifyBy::Serial(app.serial))
+            .await
+            .unwrap()
+            .unwrap();
     assert_eq!(by_serial, v);
     // Another key's token is not a badge of ours.
     let forged = token::sign(&payload, &SigningKey::from_bytes(&[1; 32]));
@@ -172,7 +190,9 @@ async fn bad_applications_store_nothing(db: Db) {
         method: None,
     };
     let uscc = entity.input.uscc.clone();
-    let unregistered = domain::Uscc::complete("91450103", "MA6KBW99").unwrap().to_string();
+    let unregistered = domain::Uscc::complete("91450103", "MA6KBW99")
+        .unwrap()
+        .to_string();
     for (a, want) in [
         (app("91450103MA5K00000X", "bad.example", "x"), "uscc"),
         (app(&unregistered, "bad.example", "x"), "unregistered"),
@@ -185,18 +205,28 @@ async fn bad_applications_store_nothing(db: Db) {
             "uscc" => matches!(e, BadgeError::BadUscc(_)),
             "unregistered" => matches!(e, BadgeError::NotRegistered),
             "path" => matches!(e, BadgeError::DomainPath),
-            "domain" => matches!(e, BadgeError::BadDomain(SiteAddressProblem::NotQualified | SiteAddressProblem::Label(_))),
+            "domain" => matches!(
+                e,
+                BadgeError::BadDomain(
+                    SiteAddressProblem::NotQualified | SiteAddressProblem::Label(_)
+                )
+            ),
             _ => matches!(e, BadgeError::BadContact),
         };
         assert!(ok, "{want}: {e:?}");
     }
     assert_eq!(
-        store.count_badges(Scope::City, &BadgeFilter::default()).await.unwrap(),
+        store
+            .count_badges(Scope::City, &BadgeFilter::default())
+            .await
+            .unwrap(),
         0
     );
     // A domain nobody serves: unreachable (the address policy refuses private addresses and
     // this name does not resolve), nothing issued.
-    let a = badge::apply(store, &app(&uscc, "bad.example", "李四"), &cli()).await.unwrap();
+    let a = badge::apply(store, &app(&uscc, "bad.example", "李四"), &cli())
+        .await
+        .unwrap();
     let tried = badge::prove(store, &settings(None, Vec::new()), a.serial, &cli())
         .await
         .unwrap();
@@ -245,9 +275,15 @@ async fn name_server(txt: &[(&str, &str)]) -> (SocketAddr, ServerFuture<Catalog>
 }
 
 async fn dns_txt_proof(db: Db) {
-    let a = db.entity("MA6KBD01", "南宁市甲网店", "shop-a.bg.test").await;
-    let b = db.entity("MA6KBD02", "南宁市乙网店", "shop-b.bg.test").await;
-    let c = db.entity("MA6KBD03", "南宁市丙网店", "shop-c.bg.test").await;
+    let a = db
+        .entity("MA6KBD01", "南宁市甲网店", "shop-a.bg.test")
+        .await;
+    let b = db
+        .entity("MA6KBD02", "南宁市乙网店", "shop-b.bg.test")
+        .await;
+    let c = db
+        .entity("MA6KBD03", "南宁市丙网店", "shop-c.bg.test")
+        .await;
     let store = &*db.store;
     let mut apps = Vec::new();
     for e in [&a, &b, &c] {
@@ -275,7 +311,11 @@ async fn dns_txt_proof(db: Db) {
     let results: Vec<_> = {
         let mut out = Vec::new();
         for app in &apps {
-            out.push(badge::prove(store, &settings, app.serial, &cli()).await.unwrap());
+            out.push(
+                badge::prove(store, &settings, app.serial, &cli())
+                    .await
+                    .unwrap(),
+            );
         }
         out
     };
@@ -300,4 +340,8 @@ async fn dns_txt_proof(db: Db) {
     server.shutdown_gracefully().await.unwrap();
 }
 
-crate::on_every_backend!(well_known_proof_then_issue, bad_applications_store_nothing, dns_txt_proof);
+crate::on_every_backend!(
+    well_known_proof_then_issue,
+    bad_applications_store_nothing,
+    dns_txt_proof
+);

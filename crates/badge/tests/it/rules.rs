@@ -5,8 +5,8 @@
 use crate::{cli, now, Db};
 use chrono::NaiveDate;
 use domain::badge::SigningKey;
-use domain::{BadgeCause, BadgeState, ListKind, ProofResult, RemovalReason};
 use domain::BadgeSerial;
+use domain::{BadgeCause, BadgeState, ListKind, ProofResult, RemovalReason};
 use store::{ListingInput, Removal, Scope};
 
 async fn issued(db: &Db, org: &str, domain: &str) -> (store::Entity, BadgeSerial) {
@@ -52,7 +52,10 @@ async fn rules_suspend_and_reinstate(db: Db) {
     let today = day("2026-03-01");
 
     let r = badge::apply_rules(store, today, &cli()).await.unwrap();
-    assert_eq!((r.checked, r.suspended.len(), r.reinstated.len()), (3, 0, 0));
+    assert_eq!(
+        (r.checked, r.suspended.len(), r.reinstated.len()),
+        (3, 0, 0)
+    );
 
     // The abnormal-operation list suspends; off the list, reinstated.
     let listing = store
@@ -75,7 +78,10 @@ async fn rules_suspend_and_reinstate(db: Db) {
         .unwrap();
     let r = badge::apply_rules(store, today, &cli()).await.unwrap();
     assert_eq!(r.suspended, vec![(sa, BadgeCause::AbnormalListing)]);
-    assert_eq!(state(&db, sa).await, (BadgeState::Suspended, Some(BadgeCause::AbnormalListing)));
+    assert_eq!(
+        state(&db, sa).await,
+        (BadgeState::Suspended, Some(BadgeCause::AbnormalListing))
+    );
     store
         .remove_credit_listing(
             Scope::City,
@@ -92,7 +98,10 @@ async fn rules_suspend_and_reinstate(db: Db) {
     let r = badge::apply_rules(store, today, &cli()).await.unwrap();
     assert_eq!(r.reinstated, vec![sa]);
     assert_eq!(state(&db, sa).await, (BadgeState::Issued, None));
-    assert_eq!(state(&db, sc).await, (BadgeState::Suspended, Some(BadgeCause::Staff)));
+    assert_eq!(
+        state(&db, sc).await,
+        (BadgeState::Suspended, Some(BadgeCause::Staff))
+    );
 
     // Class D (a serious-violation listing) under the default index's class rule.
     credit::rescore::load_index(store, credit::index::DEFAULT_INDEX, &cli(), None)

@@ -17,7 +17,10 @@ fn book(states: &[(i64, BadgeState)]) -> BadgeBook {
     BadgeBook {
         key: key().verifying_key(),
         portal_host: "portal.example".into(),
-        states: states.iter().map(|(s, st)| (BadgeSerial(*s), *st)).collect(),
+        states: states
+            .iter()
+            .map(|(s, st)| (BadgeSerial(*s), *st))
+            .collect(),
         enrolled: states
             .iter()
             .any(|(_, s)| matches!(s, BadgeState::Issued | BadgeState::Suspended))
@@ -48,7 +51,12 @@ fn page(body: &str) -> String {
 }
 
 /// The badge findings' excerpts and the page's recorded verdict.
-fn scan(url: &str, home: bool, html: &str, book: &BadgeBook) -> (Vec<String>, Option<BadgeVerdict>) {
+fn scan(
+    url: &str,
+    home: bool,
+    html: &str,
+    book: &BadgeBook,
+) -> (Vec<String>, Option<BadgeVerdict>) {
     let ctx = PageContext {
         url,
         is_site_home: home,
@@ -106,7 +114,12 @@ fn forged_suspended_revoked_unknown() {
         (BadgeState::Suspended, BadgeVerdict::Suspended),
         (BadgeState::Revoked, BadgeVerdict::Revoked),
     ] {
-        let (found, verdict) = scan("http://shop.example/", true, &page(&own), &book(&[(1, state)]));
+        let (found, verdict) = scan(
+            "http://shop.example/",
+            true,
+            &page(&own),
+            &book(&[(1, state)]),
+        );
         assert!(found[0].starts_with(want.code()), "{found:?}");
         assert_eq!(verdict, Some(want));
     }
@@ -125,7 +138,7 @@ fn without_badges_loaded_nothing_changes() {
     assert_eq!(facts.badge, None);
     // Without the portal's host known, a 亮照 link to an unknown host is the old check's
     // foreign badge.
-    assert!(found
-        .iter()
-        .any(|d| d.category == Category::BadgeInvalid && d.rule_id == "structure.badge-invalid-001"));
+    assert!(found.iter().any(
+        |d| d.category == Category::BadgeInvalid && d.rule_id == "structure.badge-invalid-001"
+    ));
 }

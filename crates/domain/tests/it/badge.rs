@@ -45,7 +45,12 @@ fn tampered_signature_and_payload() {
         Err(TokenProblem::BadSignature)
     );
     // Another domain's payload with the first signature.
-    let other = Payload::new(BadgeSerial(12), "91450100MA5KXXXX0X", "copy.example", payload().issued_at);
+    let other = Payload::new(
+        BadgeSerial(12),
+        "91450100MA5KXXXX0X",
+        "copy.example",
+        payload().issued_at,
+    );
     let other = badge::sign(&other, &k);
     let spliced = format!("{}.{sig}", other.split_once('.').unwrap().0);
     assert_eq!(
@@ -88,7 +93,10 @@ fn public_key_text_round_trip() {
 #[test]
 fn serials_and_states() {
     assert_eq!(BadgeSerial(12).to_string(), "WJB00000012");
-    assert_eq!("WJB00000012".parse::<BadgeSerial>().unwrap(), BadgeSerial(12));
+    assert_eq!(
+        "WJB00000012".parse::<BadgeSerial>().unwrap(),
+        BadgeSerial(12)
+    );
     assert_eq!("12".parse::<BadgeSerial>().unwrap(), BadgeSerial(12));
     assert!("WJB".parse::<BadgeSerial>().is_err());
     assert!("WJB-1".parse::<BadgeSerial>().is_err());

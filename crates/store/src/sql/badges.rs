@@ -207,7 +207,9 @@ impl BadgeStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!("badge {serial} changed meanwhile")));
+            return Err(StoreError::Conflict(format!(
+                "badge {serial} changed meanwhile"
+            )));
         }
         super::people::audit(
             &mut tx,
@@ -260,7 +262,8 @@ impl BadgeStore for SqlStore {
             }
             BadgeChange::Refuse { note } => {
                 q.push(", reviewed_by = ").push_bind(by.name.clone());
-                q.push(", cause = 'staff', cause_note = ").push_bind(note.clone());
+                q.push(", cause = 'staff', cause_note = ")
+                    .push_bind(note.clone());
                 "refuse"
             }
             BadgeChange::Suspend { cause, note } => {
@@ -282,7 +285,9 @@ impl BadgeStore for SqlStore {
         q.push(" AND state = ").push_bind(from.code());
         let done = q.build().execute(&mut *tx).await?;
         if done.rows_affected() != 1 {
-            return Err(StoreError::Conflict(format!("badge {serial} changed meanwhile")));
+            return Err(StoreError::Conflict(format!(
+                "badge {serial} changed meanwhile"
+            )));
         }
         let new = badge_tx(&mut tx, &Scope::City, serial)
             .await?

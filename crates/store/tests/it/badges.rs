@@ -6,16 +6,26 @@
 use crate::{entity, TestStore};
 use ::store::*;
 use chrono::NaiveDate;
-use domain::{
-    BadgeCause, BadgeState, BadgeVerdict, EntityId, ProofMethod, ProofResult, SiteKind,
-};
+use domain::{BadgeCause, BadgeState, BadgeVerdict, EntityId, ProofMethod, ProofResult, SiteKind};
 
 async fn two(store: &dyn Store) -> (Entity, Entity) {
     store
         .upsert_entities(
             &[
-                entity("MA6KBG01", "南宁市甲商行", SiteKind::TradingSite, "450103", &["a.bg.test"]),
-                entity("MA6KBG02", "南宁市乙商行", SiteKind::TradingSite, "450102", &["b.bg.test"]),
+                entity(
+                    "MA6KBG01",
+                    "南宁市甲商行",
+                    SiteKind::TradingSite,
+                    "450103",
+                    &["a.bg.test"],
+                ),
+                entity(
+                    "MA6KBG02",
+                    "南宁市乙商行",
+                    SiteKind::TradingSite,
+                    "450102",
+                    &["b.bg.test"],
+                ),
             ],
             "test",
         )
@@ -44,7 +54,10 @@ fn new(entity: EntityId, domain: &str, tracking: &str) -> NewBadge {
 
 async fn stale(store: &TestStore, entity: EntityId) -> bool {
     store
-        .exec_raw(&format!("DELETE FROM credit_stale WHERE entity_id = {}", entity.0))
+        .exec_raw(&format!(
+            "DELETE FROM credit_stale WHERE entity_id = {}",
+            entity.0
+        ))
         .await
         .unwrap()
         == 1
@@ -57,7 +70,9 @@ async fn badge_life_in_scope(store: TestStore) {
     let xingning = Scope::district(crate::district("450102"));
 
     assert!(matches!(
-        store.add_badge(xingning.clone(), &new(a.id, "a.bg.test", "t1"), &sys).await,
+        store
+            .add_badge(xingning.clone(), &new(a.id, "a.bg.test", "t1"), &sys)
+            .await,
         Err(StoreError::NotFound(_))
     ));
     let applied = store
@@ -66,13 +81,27 @@ async fn badge_life_in_scope(store: TestStore) {
         .unwrap();
     assert_eq!(applied.state, BadgeState::Applied);
     assert_eq!(applied.entity_name, "南宁市甲商行");
-    assert!(store.badge(xingning.clone(), applied.serial).await.unwrap().is_none());
+    assert!(store
+        .badge(xingning.clone(), applied.serial)
+        .await
+        .unwrap()
+        .is_none());
     assert_eq!(
-        store.badge(qingxiu.clone(), applied.serial).await.unwrap().unwrap().tracking,
+        store
+            .badge(qingxiu.clone(), applied.serial)
+            .await
+            .unwrap()
+            .unwrap()
+            .tracking,
         "t1"
     );
     assert_eq!(
-        store.badge_by_tracking(Scope::City, "t1").await.unwrap().unwrap().serial,
+        store
+            .badge_by_tracking(Scope::City, "t1")
+            .await
+            .unwrap()
+            .unwrap()
+            .serial,
         applied.serial
     );
     // A second applicant for the same domain may apply; the domain is held by a proof.
@@ -83,7 +112,12 @@ async fn badge_life_in_scope(store: TestStore) {
 
     // A failed proof is recorded; the application stays applied.
     let failed = store
-        .record_badge_proof(applied.serial, ProofResult::NotFound, Some("HTTP 404"), &sys)
+        .record_badge_proof(
+            applied.serial,
+            ProofResult::NotFound,
+            Some("HTTP 404"),
+            &sys,
+        )
         .await
         .unwrap();
     assert_eq!(failed.state, BadgeState::Applied);
@@ -96,7 +130,9 @@ async fn badge_life_in_scope(store: TestStore) {
     assert_eq!(proven.state, BadgeState::Proven);
     // Not applied any more: a proof is refused.
     assert!(matches!(
-        store.record_badge_proof(applied.serial, ProofResult::Proven, None, &sys).await,
+        store
+            .record_badge_proof(applied.serial, ProofResult::Proven, None, &sys)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     // The rival cannot take the domain now.
@@ -112,25 +148,54 @@ async fn badge_life_in_scope(store: TestStore) {
     };
     // Out of scope, or from a state it is not in: refused, nothing changed.
     assert!(matches!(
-        store.change_badge(xingning.clone(), applied.serial, BadgeState::Proven, &issue, &sys).await,
+        store
+            .change_badge(
+                xingning.clone(),
+                applied.serial,
+                BadgeState::Proven,
+                &issue,
+                &sys
+            )
+            .await,
         Err(StoreError::NotFound(_))
     ));
     assert!(matches!(
-        store.change_badge(qingxiu.clone(), applied.serial, BadgeState::Applied, &issue, &sys).await,
+        store
+            .change_badge(
+                qingxiu.clone(),
+                applied.serial,
+                BadgeState::Applied,
+                &issue,
+                &sys
+            )
+            .await,
         Err(StoreError::Conflict(_))
     ));
     assert!(!stale(&store, a.id).await);
     let issued = store
-        .change_badge(qingxiu.clone(), applied.serial, BadgeState::Proven, &issue, &sys)
+        .change_badge(
+            qingxiu.clone(),
+            applied.serial,
+            BadgeState::Proven,
+            &issue,
+            &sys,
+        )
         .await
         .unwrap();
     assert_eq!(issued.state, BadgeState::Issued);
     assert_eq!(issued.token.as_deref(), Some("signed"));
-    assert!(stale(&store, a.id).await, "a valid badge changes the credit fact");
+    assert!(
+        stale(&store, a.id).await,
+        "a valid badge changes the credit fact"
+    );
 
     let day = NaiveDate::from_ymd_opt(2024, 3, 2).unwrap();
     let facts = store
-        .credit_facts(&FactSelect::Ids(vec![a.id, b.id]), &[FactQuery::BadgeValid], day)
+        .credit_facts(
+            &FactSelect::Ids(vec![a.id, b.id]),
+            &[FactQuery::BadgeValid],
+            day,
+        )
         .await
         .unwrap();
     assert_eq!(facts.values[0], vec![(a.id, 1.0)]);
@@ -157,19 +222,27 @@ async fn badge_life_in_scope(store: TestStore) {
         .unwrap();
     assert!(facts.values[0].is_empty());
 
-    let audit = store.audit_of(&format!("badge:{}", applied.serial)).await.unwrap();
+    let audit = store
+        .audit_of(&format!("badge:{}", applied.serial))
+        .await
+        .unwrap();
     let actions: Vec<&str> = audit.iter().map(|e| e.action.as_str()).collect();
     for want in ["apply", "prove", "issue", "suspend"] {
         assert!(actions.contains(&want), "{actions:?}");
     }
     // The contact is personal data: not in the audit log.
-    assert!(audit.iter().all(|e| !format!("{:?}", e.new_value).contains("13800000000")));
+    assert!(audit
+        .iter()
+        .all(|e| !format!("{:?}", e.new_value).contains("13800000000")));
 
     // Lists and counts in scope.
     let all = BadgeFilter::default();
     assert_eq!(store.count_badges(Scope::City, &all).await.unwrap(), 2);
     assert_eq!(store.count_badges(qingxiu.clone(), &all).await.unwrap(), 1);
-    assert_eq!(store.badges(xingning, &all).await.unwrap()[0].serial, rival.serial);
+    assert_eq!(
+        store.badges(xingning, &all).await.unwrap()[0].serial,
+        rival.serial
+    );
     let by_state = BadgeFilter {
         state: Some(BadgeState::Suspended),
         ..Default::default()
@@ -188,7 +261,11 @@ async fn badge_life_in_scope(store: TestStore) {
         }])
         .await
         .unwrap();
-    let checked = store.badge(Scope::City, applied.serial).await.unwrap().unwrap();
+    let checked = store
+        .badge(Scope::City, applied.serial)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(checked.check_verdict, Some(BadgeVerdict::Suspended));
     assert_eq!(checked.check_url.as_deref(), Some("http://a.bg.test/"));
 }

@@ -12,8 +12,11 @@ use store::{Actor, BadgeChange, FindingFilter, NewBadge, Scope};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sweep_checks_badges_on_enrolled_and_copying_sites() {
     let overlay = tempfile::tempdir().unwrap();
-    let world = simweb::World::generate(&simweb::GenParams { sites: 16, seed: 11 })
-        .with_overlay(overlay.path());
+    let world = simweb::World::generate(&simweb::GenParams {
+        sites: 16,
+        seed: 11,
+    })
+    .with_overlay(overlay.path());
     let fx = Fixture::with_world(world).await;
     let served: Vec<store::Site> = fx
         .all_sites()
@@ -22,9 +25,10 @@ async fn a_sweep_checks_badges_on_enrolled_and_copying_sites() {
         .filter(|s| {
             s.entity_id.is_some()
                 && s.path_prefix.is_empty()
-                && fx.world.response(&s.host, "/").is_some_and(|r| {
-                    r.status == 200 && r.content_type.contains("utf-8")
-                })
+                && fx
+                    .world
+                    .response(&s.host, "/")
+                    .is_some_and(|r| r.status == 200 && r.content_type.contains("utf-8"))
         })
         .collect();
     let (a, b) = (&served[0], &served[1]);
@@ -111,12 +115,20 @@ async fn a_sweep_checks_badges_on_enrolled_and_copying_sites() {
                 .await
                 .unwrap()
                 .into_iter()
-                .filter(|f| f.finding.sweep_id == sweep && f.finding.rule_id == "structure.badge-invalid-002")
+                .filter(|f| {
+                    f.finding.sweep_id == sweep
+                        && f.finding.rule_id == "structure.badge-invalid-002"
+                })
                 .map(|f| f.finding.excerpt)
                 .collect::<Vec<_>>()
         }
     };
-    let checked = fx.store.badge(Scope::City, applied.serial).await.unwrap().unwrap();
+    let checked = fx
+        .store
+        .badge(Scope::City, applied.serial)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(checked.check_verdict, Some(BadgeVerdict::Valid));
     assert!(checked.checked_at.is_some());
     assert!(badge_findings(a.id, first.sweep_id).await.is_empty());
@@ -144,6 +156,11 @@ async fn a_sweep_checks_badges_on_enrolled_and_copying_sites() {
     let revoked = badge_findings(a.id, second.sweep_id).await;
     assert_eq!(revoked.len(), 1, "{revoked:?}");
     assert!(revoked[0].starts_with("revoked "), "{revoked:?}");
-    let checked = fx.store.badge(Scope::City, applied.serial).await.unwrap().unwrap();
+    let checked = fx
+        .store
+        .badge(Scope::City, applied.serial)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(checked.check_verdict, Some(BadgeVerdict::Revoked));
 }
