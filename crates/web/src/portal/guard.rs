@@ -196,9 +196,9 @@ pub struct Challenge {
 }
 
 impl Challenge {
-    /// The question in `lang`.
-    pub fn question(&self, lang: Lang) -> &str {
-        lang.pick(&self.question_zh, &self.question_en)
+    /// The question in `lang` (a template hands its field in by reference).
+    pub fn question(&self, lang: impl std::borrow::Borrow<Lang>) -> &str {
+        lang.borrow().pick(&self.question_zh, &self.question_en)
     }
 }
 
