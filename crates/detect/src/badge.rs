@@ -56,7 +56,7 @@ pub struct BadgeOnPage {
 }
 
 /// The token of a wangjian badge link (`https://PORTAL/badge/verify?token=…`), if `href` is one.
-fn badge_link<'a>(href: &'a str, base: Option<&Url>, portal_host: &str) -> Option<(Url, String)> {
+fn badge_link(href: &str, base: Option<&Url>, portal_host: &str) -> Option<(Url, String)> {
     let url = match base {
         Some(b) => b.join(href.trim()).ok()?,
         None => Url::parse(href.trim()).ok()?,

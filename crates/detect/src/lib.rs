@@ -329,7 +329,7 @@ impl Detector {
             Some(book) => {
                 with_portal = [
                     self.pack.badge_hosts.as_slice(),
-                    &[book.portal_host.clone()],
+                    std::slice::from_ref(&book.portal_host),
                 ]
                 .concat();
                 with_portal.as_slice()
