@@ -483,7 +483,7 @@ async fn a_changed_weight_rescores_everyone(db: Db) {
         let moved: Vec<&str> = view.moved.iter().map(|m| m.code.as_str()).collect();
         assert_eq!(
             moved,
-            ["A01", "A02", "A03", "B01", "B02", "B03"],
+            ["A01", "A02", "A03", "B01", "B02", "B03", "B04"],
             "entity {id}"
         );
         let a01 = &view.moved[0];
