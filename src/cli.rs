@@ -103,6 +103,10 @@ pub enum Command {
     /// list.
     #[command(subcommand)]
     ModelSite(ModelSiteCommand),
+    /// The electronic license badge (亮照): applications, domain proofs, issue, suspension,
+    /// revocation, the rules, the signing key.
+    #[command(subcommand)]
+    Badge(BadgeCommand),
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +162,79 @@ pub enum ModelSiteCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BadgeCommand {
+    /// Records an application: the token to publish and where are printed.
+    Apply {
+        /// The applicant's USCC (a registered entity).
+        #[arg(long)]
+        uscc: String,
+        /// The domain to bind (a bare domain and its www. name are one site).
+        #[arg(long)]
+        domain: String,
+        /// The applicant's contact (shown to staff only).
+        #[arg(long)]
+        contact: String,
+        /// How control of the domain is proven.
+        #[arg(long, default_value = "well_known")]
+        method: String,
+    },
+    /// Tries the application's proof now (the well-known file, or the DNS TXT record).
+    Prove {
+        /// The badge's serial (WJB…) or number.
+        serial: String,
+        /// Name servers asked for TXT proofs (IP:PORT, UDP; repeatable); default: the system's.
+        #[arg(long = "name-server", value_name = "IP:PORT")]
+        name_servers: Vec<std::net::SocketAddr>,
+        #[command(flatten)]
+        crawl: CrawlArgs,
+    },
+    /// Issues a proven application: signs the badge and prints its snippet.
+    Issue { serial: String },
+    /// Refuses an application, with a reason.
+    Refuse {
+        serial: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Suspends an issued badge, with a reason.
+    Suspend {
+        serial: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Revokes a badge for good, with a reason.
+    Revoke {
+        serial: String,
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reinstates a suspended badge.
+    Reinstate {
+        serial: String,
+        #[arg(long, default_value = "")]
+        note: String,
+    },
+    /// Applies the rules now (class D, license problems, the abnormal-operation list).
+    Rules,
+    /// Lists applications and badges.
+    List {
+        /// Only this state (applied, proven, issued, suspended, revoked, refused).
+        #[arg(long)]
+        state: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// One application or badge, with its snippet once issued.
+    Show {
+        serial: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: OutputFormat,
+    },
+    /// Prints the badge public key (created on first use), as published on the portal.
+    Key,
 }
 
 #[derive(Debug, Subcommand)]
@@ -1071,7 +1148,7 @@ pub enum FormatArg {
 
 /// How the crawler behaves; shared by `sweep`, `scan`, `demo` and `evidence capture`. Each flag
 /// overrides its `crawl.*` setting (`wangjian config show`).
-#[derive(Debug, Clone, Args)]
+#[derive(Debug, Clone, Default, Args)]
 pub struct CrawlArgs {
     /// Connect HOST:PORT to ADDRESS (curl's --resolve; HOST may be `*`; ADDRESS may carry a
     /// port, as curl's --connect-to). Repeatable. An explicit mapping to a loopback address
@@ -1171,6 +1248,11 @@ pub struct SimwebArgs {
     /// Where to write the register CSV.
     #[arg(long)]
     pub register: Option<PathBuf>,
+    /// A directory of what site owners publish, read at each request: `DIR/<host>/<path>` is
+    /// served before generated pages (e.g. a badge proof file), `DIR/<host>.home.html` is
+    /// inserted into the host's homepage (e.g. a badge snippet).
+    #[arg(long)]
+    pub overlay: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -324,6 +324,25 @@ pub const DEFAULT_FORM_LIMIT_KB: u64 = 16;
 pub const DEFAULT_RATE_BURST: u32 = 5;
 pub const DEFAULT_RATE_PER_MINUTE: u32 = 2;
 
+impl Config {
+    /// The portal's base URL as the public reaches it: `portal.public_url`, else plain HTTP at
+    /// the portal's listen address (the default one when unset). Badge snippets link there and
+    /// sweeps check wangjian badge links against its host.
+    pub fn portal_url(&self) -> String {
+        match &self.portal.public_url.value {
+            Some(url) => url.trim_end_matches('/').to_string(),
+            None => format!(
+                "http://{}",
+                self.portal
+                    .listen
+                    .value
+                    .map(|a| a.to_string())
+                    .unwrap_or_else(|| DEFAULT_PORTAL_LISTEN.to_string())
+            ),
+        }
+    }
+}
+
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
@@ -1230,7 +1249,8 @@ pub fn default_file_text() -> String {
 # console alone; `wangjian portal` then listens on {DEFAULT_PORTAL_LISTEN}.
 # listen = ""
 
-# The portal's base URL as the public reaches it (e.g. https://gs.example.gov.cn). Empty: its
+# The portal's base URL as the public reaches it (e.g. https://gs.example.gov.cn): license
+# badge snippets link to it and sweeps check wangjian badge links to its host. Empty: its
 # listen address.
 # public_url = ""
 

@@ -130,7 +130,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
     };
     let portal_addr = portal_listener.local_addr()?;
-    let portal = super::portal::state(ctx, store.clone(), portal_addr, &transport)?;
+    let portal = super::portal::state(ctx, store.clone(), portal_addr, &transport, &resolve)?;
     // simweb stays up while the console runs: its captures fetch from it.
     let served = super::serve::serve_on(
         ctx,

@@ -73,6 +73,7 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 is_site_home: *path == home,
                 site_kind,
                 register: view,
+                badges: None,
             };
             let findings = detector.scan_html(&decoded.text, &ctx);
             pages += 1;

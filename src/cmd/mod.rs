@@ -2,6 +2,7 @@
 //! arguments into calls of the library crates; what several share (the configuration, the
 //! crawler's and the sweep's settings, the actor of a custody entry) is here.
 
+mod badge;
 mod campaign;
 mod case;
 mod clue;
@@ -79,6 +80,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Portal(_) => portal::portal(&ctx).await,
         Command::Notice(cmd) => portal::notice(&ctx, cmd).await,
         Command::ModelSite(cmd) => portal::model_site(&ctx, cmd).await,
+        Command::Badge(cmd) => badge::badge(&ctx, cmd).await,
     }
 }
 
@@ -167,6 +169,7 @@ pub fn sweep_config(
         warc_max_bytes: 1 << 30,
         software: SOFTWARE.to_string(),
         progress: true,
+        badges: badge::sweep_check(ctx),
         log: Some(log_config(ctx, tsa_url)),
     }
 }

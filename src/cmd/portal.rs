@@ -47,12 +47,15 @@ fn refused(e: PortalError) -> anyhow::Error {
 }
 
 /// The portal's configuration for a listener on `addr`: the console's transport (TLS, trusted
-/// proxy, limits) with the portal's hosts, the public URL, the forms' limits.
+/// proxy, limits) with the portal's hosts, the public URL, the forms' limits, and the badge
+/// programme (its public key, created on first use; proofs fetched with the crawler's settings
+/// and `resolve`, curl-style entries: the demo's simulated web).
 pub fn state(
     ctx: &Ctx,
     store: Arc<dyn Store>,
     addr: SocketAddr,
     console: &web::Transport,
+    resolve: &[String],
 ) -> anyhow::Result<web::PortalState> {
     let p = &ctx.config.portal;
     let transport = web::Transport {
@@ -76,16 +79,24 @@ pub fn state(
         .value
         .clone()
         .unwrap_or_else(|| format!("{scheme}://{addr}"));
-    let mut settings = web::PortalSettings::new(public_url);
+    let mut settings = web::PortalSettings::new(public_url.clone());
     settings.guard.form_limit = (p.form_limit_kb.value as usize).saturating_mul(1024);
     settings.guard.burst = p.rate_burst.value;
     settings.guard.per_minute = p.rate_per_minute.value;
     settings.complaints = ctx.config.casework.value.clone();
+    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
+    let mut badges = super::badge::settings(ctx, crawl, Vec::new());
+    badges.public_url = settings.public_url.clone();
+    let badges = web::PortalBadges {
+        key: super::badge::signing_key(ctx)?.verifying_key(),
+        settings: badges,
+    };
     Ok(web::PortalState {
         store,
         districts: domain::DistrictTable::nanning(),
         transport,
         settings,
+        badges: Some(badges),
     })
 }
 
@@ -99,11 +110,11 @@ pub async fn portal(ctx: &Ctx) -> anyhow::Result<ExitCode> {
     let console = super::serve::transport(&ctx.config, "127.0.0.1:0".parse()?)?;
     let store = ctx.data.open_store().await?;
     // The exposure rule before anything listens.
-    state(ctx, store.clone(), addr, &console)?;
+    state(ctx, store.clone(), addr, &console, &[])?;
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;
-    let state = state(ctx, store, listener.local_addr()?, &console)?;
+    let state = state(ctx, store, listener.local_addr()?, &console, &[])?;
     println!("portal: {}/", state.settings.public_url);
     web::serve_portal_until(state, listener, async {
         let _ = tokio::signal::ctrl_c().await;

@@ -55,6 +55,7 @@ pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
         is_site_home: is_home,
         site_kind: view.facts().and_then(|f| f.kind),
         register: view,
+        badges: None,
     };
     let findings = detect::Detector::scan_html(&detector, &html, &ctx);
     let mut out = std::io::stdout().lock();

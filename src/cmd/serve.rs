@@ -30,12 +30,12 @@ pub async fn serve(ctx: &Ctx, _args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => None,
         Some(public) => {
             // The exposure rule before anything listens.
-            super::portal::state(ctx, store.clone(), public, &transport)?;
+            super::portal::state(ctx, store.clone(), public, &transport, &[])?;
             let listener = tokio::net::TcpListener::bind(public)
                 .await
                 .with_context(|| format!("cannot listen on {public} (the portal)"))?;
             let bound = listener.local_addr()?;
-            let state = super::portal::state(ctx, store.clone(), bound, &transport)?;
+            let state = super::portal::state(ctx, store.clone(), bound, &transport, &[])?;
             Some((state, listener))
         }
     };
@@ -198,15 +198,7 @@ pub async fn serve_on(
 /// How the console takes the evidence captures its users confirm: the crawler's settings, the
 /// data directory's evidence and log, the configured TSA, and the browser when one is installed.
 fn capture_settings(ctx: &Ctx, resolve: &[String]) -> anyhow::Result<web::CaptureSettings> {
-    let args = crate::cli::CrawlArgs {
-        resolve: Vec::new(),
-        max_pages: None,
-        max_depth: None,
-        concurrency: None,
-        delay_ms: None,
-        timeout: None,
-    };
-    let crawl = super::crawl_config(&ctx.config, &args, resolve)?;
+    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
     let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
     sweep.progress = false;
     let browser = super::evidence::browser_config(None, &sweep.crawl);
@@ -220,15 +212,7 @@ fn scheduler(
     store: Arc<dyn Store>,
     resolve: &[String],
 ) -> anyhow::Result<schedule::Scheduler> {
-    let args = crate::cli::CrawlArgs {
-        resolve: Vec::new(),
-        max_pages: None,
-        max_depth: None,
-        concurrency: None,
-        delay_ms: None,
-        timeout: None,
-    };
-    let crawl = super::crawl_config(&ctx.config, &args, resolve)?;
+    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
     let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
     sweep.progress = false;
     Ok(schedule::Scheduler::new(

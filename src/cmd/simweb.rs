@@ -7,10 +7,14 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub async fn simweb(args: SimwebArgs) -> anyhow::Result<ExitCode> {
-    let world = Arc::new(simweb::World::generate(&simweb::GenParams {
+    let mut world = simweb::World::generate(&simweb::GenParams {
         sites: args.sites,
         seed: args.seed,
-    }));
+    });
+    if let Some(dir) = &args.overlay {
+        world = world.with_overlay(dir);
+    }
+    let world = Arc::new(world);
     write_files(&world, args.truth.as_deref(), args.register.as_deref())?;
     let running = simweb::start(world.clone(), ([127, 0, 0, 1], args.port).into()).await?;
     println!(

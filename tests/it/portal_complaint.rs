@@ -30,6 +30,7 @@ async fn portal(console: &Console) -> String {
         districts: domain::DistrictTable::nanning(),
         transport: web::Transport::default(),
         settings,
+        badges: None,
     };
     tokio::spawn(web::portal::serve_until(
         state,

@@ -107,11 +107,13 @@ fn family_events(sys: &IndexSystem, family: &str, all: &CreditEvents) -> CreditE
             Source::CommitmentKept => out.commitments.clone_from(&all.commitments),
             // Complaints are not among the records a grade lists (their complainants' data
             // stays with the complaint); the profile lists an entity's complaints to staff.
+            // A badge is no record of the archive's kinds: its state is on the badge page.
             Source::AgeYears
             | Source::CapitalWan
             | Source::LegalForm
             | Source::PermitsExpired
-            | Source::ComplaintsUpheld { .. } => {}
+            | Source::ComplaintsUpheld { .. }
+            | Source::BadgeValid => {}
         }
     }
     out

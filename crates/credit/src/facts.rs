@@ -105,6 +105,7 @@ fn plan(sys: &IndexSystem) -> (Vec<FactQuery>, Vec<Plan>) {
             Source::ComplaintsUpheld { days } => {
                 count(at(FactQuery::ComplaintsUpheld { days: *days }))
             }
+            Source::BadgeValid => flag(at(FactQuery::BadgeValid)),
         })
         .collect();
     (queries, plans)

@@ -375,6 +375,9 @@ pub enum Source {
     CommitmentKept,
     /// `complaints.upheld`: complaints and reports closed as upheld within `days`.
     ComplaintsUpheld { days: i64 },
+    /// `badge.valid`: the entity holds an issued license badge (亮照) that is not suspended
+    /// or revoked.
+    BadgeValid,
 }
 
 /// The source names of the file, with their kind and the parameters each takes (required,
@@ -400,6 +403,7 @@ const SOURCES: &[(&str, SourceKind, &[&str], &[&str])] = &[
     ("evaluation.score", SourceKind::Number, &["days"], &[]),
     ("commitment.kept", SourceKind::Flag, &[], &[]),
     ("complaints.upheld", SourceKind::Count, &["days"], &[]),
+    ("badge.valid", SourceKind::Flag, &[], &[]),
 ];
 
 /// Every source name the file may use.
@@ -426,6 +430,7 @@ impl Source {
             Source::EvaluationScore { .. } => "evaluation.score",
             Source::CommitmentKept => "commitment.kept",
             Source::ComplaintsUpheld { .. } => "complaints.upheld",
+            Source::BadgeValid => "badge.valid",
         }
     }
 
@@ -1181,6 +1186,7 @@ impl IndexSystem {
             "evaluation.score" => Source::EvaluationScore { days },
             "commitment.kept" => Source::CommitmentKept,
             "complaints.upheld" => Source::ComplaintsUpheld { days },
+            "badge.valid" => Source::BadgeValid,
             _ => unreachable!("SOURCES and this match list the same names"),
         })
     }
@@ -1312,7 +1318,7 @@ suspend_badge = true
         let total: f64 = sys.leaves.iter().map(|l| l.weight).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         let b01 = sys.leaves.iter().find(|l| l.code == "B01").unwrap();
-        assert!((b01.weight - 0.35 * 0.5).abs() < 1e-12);
+        assert!((b01.weight - 0.35 * 0.45).abs() < 1e-12);
         assert_eq!(
             b01.source,
             Source::Findings {

@@ -154,8 +154,9 @@ mod tests {
             _ => Some(FactValue::Number(0.0)),
         });
         let g = score(&sys, &f);
-        // Everything 100 but B03 (70: nothing rectified) and D01 (missing: 70).
-        let want = 100.0 - 0.35 * 0.2 * 30.0 - 0.15 * 0.5 * 30.0;
+        // Everything 100 but B03 (70: nothing rectified), B04 (80: no badge) and D01
+        // (missing: 70).
+        let want = 100.0 - 0.35 * 0.15 * 30.0 - 0.35 * 0.1 * 20.0 - 0.15 * 0.5 * 30.0;
         assert!((g.score - want).abs() < 1e-9, "{} vs {want}", g.score);
         assert_eq!(g.class, CreditClass::A);
         assert_eq!(g.overridden, None);

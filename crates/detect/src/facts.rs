@@ -75,6 +75,9 @@ pub struct PageFacts {
     /// Addresses shown after an address label, in normalised text, deduplicated, in page
     /// order.
     pub addresses: Vec<String>,
+    /// On an enrolled site's homepage (a wangjian badge held, [`crate::badge`]): what its
+    /// badge check found.
+    pub badge: Option<domain::BadgeVerdict>,
 }
 
 /// A link to another host.
@@ -218,6 +221,7 @@ pub(crate) fn facts_of(
             }
             out
         },
+        badge: None,
     }
 }
 

@@ -13,6 +13,7 @@
 //! it depends only on `domain`. It never panics on page input, and its work is linear in the
 //! page size.
 
+pub mod badge;
 pub mod cloaking;
 pub mod entities;
 pub mod extract;
@@ -24,6 +25,7 @@ pub mod register_checks;
 pub mod rules;
 pub mod structure;
 
+pub use badge::{BadgeBook, BadgeOnPage};
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
@@ -47,6 +49,9 @@ pub struct PageContext<'a> {
     pub site_kind: Option<SiteKind>,
     /// What the register says about the site's operator; register checks run only when loaded.
     pub register: RegisterView<'a>,
+    /// The wangjian badges (亮照), when loaded: badge links are checked against them and an
+    /// enrolled site's homepage must show its badge.
+    pub badges: Option<&'a BadgeBook>,
 }
 
 impl<'a> PageContext<'a> {
@@ -57,6 +62,7 @@ impl<'a> PageContext<'a> {
             is_site_home: false,
             site_kind: None,
             register: RegisterView::NotLoaded,
+            badges: None,
         }
     }
 }
@@ -108,6 +114,15 @@ pub struct Detection {
     pub location: Location,
     /// The rule pack version that produced it.
     pub rule_pack: String,
+}
+
+/// A badge finding's excerpt: the reason's code, then the badge link (none when missing).
+fn badge_excerpt(b: &BadgeOnPage) -> String {
+    let text = match &b.href {
+        Some(href) => format!("{} {href}", b.verdict.code()),
+        None => b.verdict.code().to_string(),
+    };
+    text.chars().take(EXCERPT_MAX).collect()
 }
 
 /// Characters of context either side of a match in an excerpt.
@@ -209,9 +224,41 @@ impl Detector {
         page: &Extracted,
         ctx: &PageContext,
     ) -> (Vec<Detection>, PageFacts) {
-        let (findings, text, basics) = self.scan_inner(page, ctx);
-        let facts = facts::facts_of(page, &text, &basics, ctx.url);
+        let (findings, text, basics, badge) = self.scan_inner(page, ctx);
+        let mut facts = facts::facts_of(page, &text, &basics, ctx.url);
+        facts.badge = badge.filter(|b| b.enrolled).map(|b| b.verdict);
+        if let Some(book) = ctx.badges {
+            // The portal is not a site to discover.
+            facts
+                .outbound
+                .retain(|o| !o.host.eq_ignore_ascii_case(&book.portal_host));
+        }
         (findings, facts)
+    }
+
+    /// Only the wangjian badge check of a page (for a sweep's unchanged homepage of an enrolled
+    /// site, which is not scanned again): the `badge.invalid` detection [`Detector::scan_html`]
+    /// would make, and the enrolled site's verdict. Nothing without `ctx.badges`.
+    pub fn check_badge(
+        &self,
+        html: &str,
+        ctx: &PageContext,
+    ) -> (Option<Detection>, Option<domain::BadgeVerdict>) {
+        let Some(book) = ctx.badges else {
+            return (None, None);
+        };
+        let Some(b) = badge::check(&extract(html), ctx.url, ctx.is_site_home, book) else {
+            return (None, None);
+        };
+        let detection = (b.verdict != domain::BadgeVerdict::Valid).then(|| Detection {
+            category: Category::BadgeInvalid,
+            rule_id: structure::ids::WANGJIAN_BADGE_INVALID.to_string(),
+            severity: Category::BadgeInvalid.severity(),
+            excerpt: badge_excerpt(&b),
+            location: Location::Structure,
+            rule_pack: self.pack.version.clone(),
+        });
+        (detection, b.enrolled.then_some(b.verdict))
     }
 
     /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and
@@ -226,7 +273,12 @@ impl Detector {
         &self,
         page: &Extracted,
         ctx: &PageContext,
-    ) -> (Vec<Detection>, Normalized, structure::Basics) {
+    ) -> (
+        Vec<Detection>,
+        Normalized,
+        structure::Basics,
+        Option<BadgeOnPage>,
+    ) {
         let text = Normalized::new(&page.text);
         let basics = structure::Basics::new(page, &text.text);
         let head = {
@@ -271,7 +323,20 @@ impl Detector {
         for (_, alt) in &page.images {
             self.scan_field(alt, RuleScope::Alt, Location::Attribute, &mut out);
         }
-        for s in structure::check(page, &text, &basics, ctx, &self.pack.badge_hosts) {
+        // The portal's host is the issuer of wangjian badges: its links are badge links.
+        let with_portal;
+        let badge_hosts = match ctx.badges {
+            Some(book) => {
+                with_portal = [
+                    self.pack.badge_hosts.as_slice(),
+                    std::slice::from_ref(&book.portal_host),
+                ]
+                .concat();
+                with_portal.as_slice()
+            }
+            None => self.pack.badge_hosts.as_slice(),
+        };
+        for s in structure::check(page, &text, &basics, ctx, badge_hosts) {
             let (excerpt_text, loc) = match s.evidence {
                 structure::Evidence::Text(span) => {
                     let orig = text.to_original(&page.text, span);
@@ -281,9 +346,25 @@ impl Detector {
             };
             out.push(s.category, s.rule, s.category.severity(), excerpt_text, loc);
         }
+        let badge = ctx
+            .badges
+            .and_then(|book| badge::check(page, ctx.url, ctx.is_site_home, book));
+        if let Some(b) = badge
+            .as_ref()
+            .filter(|b| b.verdict != domain::BadgeVerdict::Valid)
+        {
+            let excerpt = badge_excerpt(b);
+            out.push(
+                Category::BadgeInvalid,
+                structure::ids::WANGJIAN_BADGE_INVALID,
+                Category::BadgeInvalid.severity(),
+                excerpt,
+                Location::Structure,
+            );
+        }
         self.hijack_signals(page, &mut out);
         let list = out.list;
-        (list, text, basics)
+        (list, text, basics, badge)
     }
 
     /// `site.hijacked` from what the rules found: gambling in the title or metas over a body

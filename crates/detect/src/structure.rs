@@ -302,6 +302,9 @@ pub mod ids {
     pub const PRIVACY_NO_POLICY: &str = "structure.privacy-no-policy-001";
     pub const HEALTH_FOOD_NOTICE: &str = "structure.health-food-notice-001";
     pub const BADGE_INVALID: &str = "structure.badge-invalid-001";
+    /// A wangjian badge (亮照) missing on an enrolled site, or not valid where it is shown
+    /// ([`crate::badge`]); the excerpt starts with the `domain::BadgeVerdict` code.
+    pub const WANGJIAN_BADGE_INVALID: &str = "structure.badge-invalid-002";
     pub const USCC_MISMATCH: &str = "register.uscc-mismatch-001";
     pub const UNREGISTERED: &str = "register.unregistered-001";
     pub const ICP_MISMATCH: &str = "register.icp-mismatch-001";

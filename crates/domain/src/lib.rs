@@ -7,6 +7,7 @@
 //! at the boundary (`Uscc::parse`) and passed inward as those types, never as raw strings.
 
 pub mod address;
+pub mod badge;
 pub mod casework;
 pub mod complaint;
 pub mod credit;
@@ -23,6 +24,10 @@ pub mod text;
 pub mod uscc;
 
 pub use address::{SiteAddress, SiteAddressError, SiteAddressProblem};
+pub use badge::{
+    BadgeAction, BadgeCause, BadgeSerial, BadgeState, BadgeTransitionError, BadgeVerdict,
+    ProofMethod, ProofResult, TokenProblem,
+};
 pub use casework::{
     category_group, CaseStage, ClueSource, ClueState, ListingCause, NotVerifiedReason, OutcomeKind,
     TransitionError,

@@ -60,6 +60,9 @@ pub enum Permission {
     Evaluate,
     /// Plan random inspections and draw them (双随机: supervisors and administrators).
     Sampling,
+    /// Review, issue, suspend, revoke and reinstate license badges (亮照: supervisors and
+    /// administrators).
+    Badges,
 }
 
 impl Role {
@@ -115,6 +118,7 @@ impl Role {
                     | Campaigns
                     | Credit
                     | Sampling
+                    | Badges
             ),
             Role::Inspector => {
                 matches!(

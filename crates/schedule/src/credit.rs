@@ -3,7 +3,9 @@
 //! force (an invalid file is refused and the run records its problems; the version in force
 //! stays), takes off the serious-violation list every listing whose term ended
 //! (`credit::lists::expire_due`), re-scores every entity and keeps the classes' closer sweeps
-//! in step (`class_sweeps`).
+//! in step (`class_sweeps`), then applies the badge rules (`badge::apply_rules`: suspend the
+//! badges of class D, license problems and the abnormal-operation list; reinstate those whose
+//! cause is gone).
 
 use crate::campaign::CampaignInput;
 use crate::scheduler::Scheduler;
@@ -65,6 +67,15 @@ pub async fn nightly(s: &Scheduler, as_of: NaiveDate) -> Result<RescoreReport, S
     let report = report.expect("re-scored when nothing was refused");
     if let Some((_, index)) = credit::rescore::index_in_force(store).await? {
         class_sweeps(store, &index.classes, as_of, &s.actor).await?;
+    }
+    // The badge rules read the classes just computed.
+    let badges = badge::apply_rules(store, as_of, &s.actor).await?;
+    if !badges.suspended.is_empty() || !badges.reinstated.is_empty() {
+        tracing::info!(
+            suspended = badges.suspended.len(),
+            reinstated = badges.reinstated.len(),
+            "badge rules applied"
+        );
     }
     tracing::info!(
         entities = report.entities,

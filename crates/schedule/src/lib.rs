@@ -38,6 +38,8 @@ pub enum ScheduleError {
     #[error(transparent)]
     Credit(#[from] ::credit::CreditError),
     #[error(transparent)]
+    Badge(#[from] ::badge::BadgeError),
+    #[error(transparent)]
     CreditLists(#[from] ::credit::lists::ListError),
     /// The credit index file changed but is invalid: the version in force stays (and
     /// everyone was re-scored with it).

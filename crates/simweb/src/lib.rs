@@ -79,6 +79,8 @@ pub struct World {
     hostile: Option<hostile::Hostile>,
     /// Keys of the sites that have rectified their pages ([`World::rectify`]).
     rectified: RwLock<BTreeSet<String>>,
+    /// What site owners published themselves ([`World::with_overlay`]).
+    overlay: Option<std::path::PathBuf>,
 }
 
 impl World {
@@ -103,7 +105,55 @@ impl World {
             shops,
             hostile: None,
             rectified: RwLock::new(BTreeSet::new()),
+            overlay: None,
         }
+    }
+
+    /// The same world where site owners publish files of their own, read from `dir` at each
+    /// request (so another process may publish while the world is served): a file
+    /// `dir/<host>/<path>` is served at `http://<host>/<path>` before any generated page (a
+    /// badge proof at `/.well-known/wangjian-badge/TOKEN`, as `text/plain` unless its
+    /// extension says otherwise), and `dir/<host>.home.html` is inserted into the host's
+    /// homepage before `</body>` (a badge snippet). Paths with `.`/`..` segments or
+    /// backslashes are never looked up.
+    pub fn with_overlay(mut self, dir: impl Into<std::path::PathBuf>) -> World {
+        self.overlay = Some(dir.into());
+        self
+    }
+
+    /// The overlay's file for a request, when there is one.
+    fn overlay_file(&self, host: &str, path: &str) -> Option<SimResponse> {
+        let dir = self.overlay.as_ref()?;
+        let rel = path.strip_prefix('/')?;
+        let safe =
+            |seg: &str| !seg.is_empty() && seg != "." && seg != ".." && !seg.contains(['\\', '\0']);
+        if host.is_empty() || !safe(host) || rel.is_empty() || !rel.split('/').all(safe) {
+            return None;
+        }
+        let file = dir.join(host).join(rel);
+        let body = std::fs::read(&file).ok()?;
+        let content_type = match file.extension().and_then(|e| e.to_str()) {
+            Some("html") => "text/html; charset=utf-8",
+            Some("svg") => "image/svg+xml",
+            Some("json") => "application/json",
+            _ => "text/plain; charset=utf-8",
+        };
+        Some(SimResponse {
+            status: 200,
+            content_type: content_type.into(),
+            body,
+            headers: Vec::new(),
+            gzip: false,
+        })
+    }
+
+    /// The overlay's addition to a host's homepage, when there is one.
+    fn overlay_home(&self, host: &str) -> Option<String> {
+        let dir = self.overlay.as_ref()?;
+        if host.is_empty() || host.contains(['/', '\\']) || host.starts_with('.') {
+            return None;
+        }
+        std::fs::read_to_string(dir.join(format!("{host}.home.html"))).ok()
     }
 
     /// The site `key` (host and path prefix, as in the truth) rectifies its pages, as a
@@ -252,6 +302,13 @@ impl World {
         referer: Option<&str>,
     ) -> Option<SimResponse> {
         let host = normalise_host(host);
+        if let Some(file) = path_and_query
+            .split(['?', '#'])
+            .next()
+            .and_then(|p| self.overlay_file(&host, p))
+        {
+            return Some(file);
+        }
         let Some(&si) = self.by_host.get(&host) else {
             // A bare domain answers with a redirect to its www. site, as most sites do (the
             // register often lists the bare domain).
@@ -338,6 +395,12 @@ impl World {
         let mut html = render::page(&self.sites, owner, page);
         if matches!(owner.cloak, Some(Cloak::MobileLayout)) && cloak::is_mobile(user_agent) {
             html = cloak::mobile_layout(&html);
+        }
+        if home {
+            if let Some(extra) = self.overlay_home(&host) {
+                let at = html.rfind("</body>").unwrap_or(html.len());
+                html.insert_str(at, &extra);
+            }
         }
         Some(encode(owner, html))
     }

@@ -73,6 +73,8 @@ pub enum FactQuery {
     CommitmentKept,
     /// Complaints of the entity closed as upheld within `days`: a count.
     ComplaintsUpheld { days: i64 },
+    /// An issued license badge (亮照) that is not suspended or revoked: 1 when there is one.
+    BadgeValid,
 }
 
 /// The register's facts of an entity.

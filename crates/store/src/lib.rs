@@ -29,6 +29,7 @@
 // against both.
 #![allow(clippy::duplicate_mod)]
 
+pub mod badges;
 pub mod campaign;
 pub mod capture;
 pub mod cases;
@@ -51,6 +52,7 @@ mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
 
+pub use badges::{Badge, BadgeChange, BadgeCheck, BadgeFilter, NewBadge};
 pub use campaign::{
     Campaign, CampaignState, CampaignTargets, Figure, FigureCount, FigureRecord, NewCampaign,
     Period, ScheduleRun, SiteSelection,
@@ -88,9 +90,9 @@ pub use sqlite::{Clock, SqliteStore};
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
-    AttachmentId, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId, ClueState, CommitmentId,
-    DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId, NoticeId, OutcomeId,
-    RepairId, SiteId, SweepId, UserId,
+    AttachmentId, BadgeSerial, BadgeState, CampaignId, CaptureRequestId, CaseId, CaseStage, ClueId,
+    ClueState, CommitmentId, DistrictCode, EntityId, FetchId, FindingId, InspectionId, ListingId,
+    NoticeId, OutcomeId, ProofResult, RepairId, SiteId, SweepId, UserId,
 };
 
 /// A store error. Database details are for logs, never for end users.
@@ -152,6 +154,7 @@ pub trait Store:
     + CreditStore
     + ComplaintStore
     + PortalStore
+    + BadgeStore
 {
 }
 
@@ -176,17 +179,60 @@ impl<T> Store for T where
         + CreditStore
         + ComplaintStore
         + PortalStore
+        + BadgeStore
 {
 }
 
 /// The store's traits, for `use store::prelude::*`.
 pub mod prelude {
     pub use crate::{
-        AuditStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore, ComplaintStore,
-        CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore, FetchStore,
-        FilingStore, InspectionStore, PeopleStore, PortalStore, SamplingStore, ScheduleStore,
-        SiteStore, Store, SweepStore,
+        AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
+        ComplaintStore, CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore,
+        FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore, SamplingStore,
+        ScheduleStore, SiteStore, Store, SweepStore,
     };
+}
+
+/// License badges (亮照): applications, proofs, the badges staff issue and their changes,
+/// and the sweeps' checks. A badge is read in a scope through its entity; every change is a
+/// compare-and-set on the state read, audited as `badge:<serial>` and, when the badge's
+/// validity changes, marks its entity for re-scoring, in one transaction.
+#[async_trait]
+pub trait BadgeStore: Send + Sync {
+    /// Records an application of an entity in scope (`NotFound` outside it).
+    async fn add_badge(&self, scope: Scope, new: &NewBadge, by: &Actor) -> Result<Badge>;
+    /// Records a proof attempt on an application still `applied` (`Conflict` otherwise); a
+    /// `proven` result moves it to `proven` (`Conflict` when another badge holds the domain).
+    async fn record_badge_proof(
+        &self,
+        serial: BadgeSerial,
+        result: ProofResult,
+        detail: Option<&str>,
+        by: &Actor,
+    ) -> Result<Badge>;
+    /// Applies a change to a badge in scope whose state is still `from` (`NotFound` outside
+    /// the scope, `Conflict` when the state moved meanwhile).
+    async fn change_badge(
+        &self,
+        scope: Scope,
+        serial: BadgeSerial,
+        from: BadgeState,
+        change: &BadgeChange,
+        by: &Actor,
+    ) -> Result<Badge>;
+    /// The badge, when its entity is in scope.
+    async fn badge(&self, scope: Scope, serial: BadgeSerial) -> Result<Option<Badge>>;
+    /// The application with this tracking code, when its entity is in scope.
+    async fn badge_by_tracking(&self, scope: Scope, tracking: &str) -> Result<Option<Badge>>;
+    /// Badges in scope, the newest first.
+    async fn badges(&self, scope: Scope, filter: &BadgeFilter) -> Result<Vec<Badge>>;
+    /// How many badges [`BadgeStore::badges`] would return without paging.
+    async fn count_badges(&self, scope: Scope, filter: &BadgeFilter) -> Result<i64>;
+    /// Every badge ever issued (issued, suspended, revoked): what a sweep checks pages
+    /// against (the sweep acts for the city).
+    async fn issued_badges(&self) -> Result<Vec<Badge>>;
+    /// Records a sweep's verdicts (no audit: a system observation, like a fetch).
+    async fn record_badge_checks(&self, checks: &[BadgeCheck]) -> Result<()>;
 }
 
 /// The register: entities keyed by USCC, their history and their sites.

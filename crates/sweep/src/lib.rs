@@ -36,6 +36,6 @@ pub mod tsa;
 pub use error::{CaptureRefusal, SweepError};
 pub use recheck::{recheck, RecheckOutcome};
 pub use run::{
-    plan_sweep, resume_sweep, run_existing, run_sweep, start_sweep, LogConfig, SweepConfig,
-    SweepPlan, SweepSummary,
+    load_badge_book, plan_sweep, resume_sweep, run_existing, run_sweep, start_sweep,
+    BadgeCheckConfig, LogConfig, SweepConfig, SweepPlan, SweepSummary,
 };

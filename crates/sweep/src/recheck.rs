@@ -94,6 +94,7 @@ pub async fn recheck(
                         is_site_home: ex.url.path() == home_path,
                         site_kind: Some(site.kind),
                         register,
+                        badges: None,
                     };
                     let now = Utc::now();
                     let pointer = crate::observed::pointer(refs);

@@ -52,6 +52,46 @@ pub struct SweepConfig {
     pub progress: bool,
     /// The transparency log every record is appended to; `None` writes WARC only.
     pub log: Option<LogConfig>,
+    /// Check wangjian badges (亮照) on the pages: `None` leaves the check off.
+    pub badges: Option<BadgeCheckConfig>,
+}
+
+/// What the badge check needs besides the store: the key badges are signed with and the
+/// portal's host their links point to. The badges themselves are loaded once per sweep.
+#[derive(Debug, Clone)]
+pub struct BadgeCheckConfig {
+    pub key: domain::badge::VerifyingKey,
+    /// The host of the portal's public URL (lower case, no port).
+    pub portal_host: String,
+}
+
+/// The badges a sweep checks pages against: every issued badge's state, and the sites
+/// enrolled (a badge issued or suspended), read once.
+pub async fn load_badge_book(
+    store: &dyn Store,
+    config: &BadgeCheckConfig,
+) -> Result<detect::BadgeBook, SweepError> {
+    let badges = store.issued_badges().await?;
+    Ok(detect::BadgeBook {
+        key: config.key,
+        portal_host: config.portal_host.to_ascii_lowercase(),
+        states: badges.iter().map(|b| (b.serial, b.state)).collect(),
+        enrolled: badges
+            .iter()
+            .filter(|b| {
+                matches!(
+                    b.state,
+                    domain::BadgeState::Issued | domain::BadgeState::Suspended
+                )
+            })
+            .map(|b| (b.domain.clone(), b.serial))
+            .collect(),
+        // In serial order: the latest badge of a domain is kept.
+        held: badges
+            .iter()
+            .map(|b| (b.domain.clone(), b.serial))
+            .collect(),
+    })
 }
 
 /// Where the transparency log and its signing key live, and how checkpoints are named.
@@ -299,10 +339,16 @@ async fn crawl_wave(
     // reaches its shops' pages): every site, not only those this run crawls.
     let owners = all_sites(store.as_ref()).await?;
     let register = site_register_facts(store.as_ref(), &owners).await?;
+    let badges = match &config.badges {
+        Some(c) => Some(load_badge_book(store.as_ref(), c).await?),
+        None => None,
+    };
     let capture = Capture {
         store: store.clone(),
         detector: detector.clone(),
         register,
+        badges,
+        badge_checks: Vec::new(),
         owners,
         sweep_id,
         sites: sites.into_iter().map(|s| (s.id, s)).collect(),
@@ -540,6 +586,10 @@ struct Capture {
     detector: Arc<Detector>,
     /// Register facts per site; `None`: no register loaded.
     register: Option<HashMap<SiteId, RegisterFacts>>,
+    /// The badges pages are checked against; `None`: the check is off.
+    badges: Option<detect::BadgeBook>,
+    /// Enrolled sites' badge verdicts not yet recorded (recorded when a site is done).
+    badge_checks: Vec<store::BadgeCheck>,
     /// Every site of the register, to find the owner of a page (see [`owner`]).
     owners: Vec<Site>,
     sweep_id: SweepId,
@@ -618,6 +668,11 @@ impl Capture {
                         None => (SiteSweepState::Done, None),
                     };
                     let site = SiteId(report.site_key);
+                    if !self.badge_checks.is_empty() {
+                        let checks = std::mem::take(&mut self.badge_checks);
+                        self.handle
+                            .block_on(self.store.record_badge_checks(&checks))?;
+                    }
                     self.frontier.forget(report.site_key);
                     let seen = self.seen.remove(&site).unwrap_or_default();
                     let known = self.sites.get(&site);
@@ -766,9 +821,23 @@ impl Capture {
                     is_site_home: ex.url.path() == home_path,
                     site_kind: Some(site.kind),
                     register,
+                    badges: self.badges.as_ref(),
                 };
                 let now = Utc::now();
                 let (findings, facts) = self.detector.scan_html_with_facts(html, &ctx);
+                if let (Some(verdict), Some(serial)) = (
+                    facts.badge,
+                    self.badges
+                        .as_ref()
+                        .and_then(|b| b.held_badge(ex.url.host_str().unwrap_or(""))),
+                ) {
+                    self.badge_checks.push(store::BadgeCheck {
+                        serial,
+                        verdict,
+                        url: ex.url.to_string(),
+                        at: now,
+                    });
+                }
                 if site.entity_id.is_some() {
                     let owners = &self.owners;
                     let found = crate::discover::discoveries(
@@ -791,6 +860,59 @@ impl Capture {
                     .map(|f| NewFinding {
                         sweep_id: self.sweep_id,
                         site_id: owner_id,
+                        fetch_id: None,
+                        url: ex.url.to_string(),
+                        category: f.category,
+                        rule_id: f.rule_id,
+                        rule_pack: f.rule_pack,
+                        severity: f.severity,
+                        excerpt: f.excerpt,
+                        location: f.location.as_str().to_string(),
+                        evidence: Some(pointer.clone()),
+                        found_at: now,
+                    })
+                    .collect()
+            }
+            // An unchanged homepage is not scanned again, but an enrolled site's badge may
+            // have changed state since: its badge alone is checked.
+            (Some(resp), Some(site))
+                if resp.status == 200
+                    && ex.is_html()
+                    && site.path_prefix.is_empty()
+                    && ex.url.path() == "/"
+                    && self.badges.as_ref().is_some_and(|b| {
+                        b.held_badge(ex.url.host_str().unwrap_or("")).is_some()
+                    }) =>
+            {
+                let decoded = ex.decoded_body();
+                let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
+                let ctx = PageContext {
+                    url: ex.url.as_str(),
+                    is_site_home: true,
+                    site_kind: Some(site.kind),
+                    register: RegisterView::NotLoaded,
+                    badges: self.badges.as_ref(),
+                };
+                let (finding, verdict) = self.detector.check_badge(html, &ctx);
+                let now = Utc::now();
+                if let (Some(verdict), Some(serial)) = (
+                    verdict,
+                    self.badges
+                        .as_ref()
+                        .and_then(|b| b.held_badge(ex.url.host_str().unwrap_or(""))),
+                ) {
+                    self.badge_checks.push(store::BadgeCheck {
+                        serial,
+                        verdict,
+                        url: ex.url.to_string(),
+                        at: now,
+                    });
+                }
+                finding
+                    .into_iter()
+                    .map(|f| NewFinding {
+                        sweep_id: self.sweep_id,
+                        site_id: site.id,
                         fetch_id: None,
                         url: ex.url.to_string(),
                         category: f.category,

@@ -169,6 +169,7 @@ pub fn permission_title(p: domain::Permission) -> &'static str {
         Credit => "信用管理",
         Evaluate => "第三方评价",
         Sampling => "双随机抽查",
+        Badges => "亮照管理",
     }
 }
 

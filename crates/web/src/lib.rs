@@ -70,7 +70,7 @@ use store::Store;
 
 pub use error::{ApiError, WebError};
 pub use pages::captures::fail_interrupted as fail_interrupted_captures;
-pub use portal::{PortalSettings, PortalState};
+pub use portal::{PortalBadges, PortalSettings, PortalState};
 pub use transport::{Limits, Tls, Transport};
 pub use viewer::{Viewer, SESSION_COOKIE};
 

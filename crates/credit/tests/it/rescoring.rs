@@ -370,7 +370,8 @@ fn by_hand(r: &Record, families: [f64; 4]) -> (f64, CreditClass) {
     let d03 = 100.0;
     let [wa, wb, wc, wd] = families;
     let score = wa * (0.4 * a01 + 0.3 * a02 + 0.3 * a03)
-        + wb * (0.5 * b01 + 0.3 * b02 + 0.2 * b03)
+        // B04 (亮照有效): no badge in these records, 80 points.
+        + wb * (0.45 * b01 + 0.3 * b02 + 0.15 * b03 + 0.1 * 80.0)
         + wc * (0.25 * c01 + 0.2 * c02 + 0.2 * c03 + 0.2 * c04 + 0.15 * c05)
         + wd * (0.5 * d01 + 0.2 * d02 + 0.3 * d03);
     let mut class = if score >= 85.0 {
@@ -484,7 +485,7 @@ async fn a_changed_weight_rescores_everyone(db: Db) {
         let moved: Vec<&str> = view.moved.iter().map(|m| m.code.as_str()).collect();
         assert_eq!(
             moved,
-            ["A01", "A02", "A03", "B01", "B02", "B03"],
+            ["A01", "A02", "A03", "B01", "B02", "B03", "B04"],
             "entity {id}"
         );
         let a01 = &view.moved[0];

@@ -1,6 +1,7 @@
 //! Integration tests of `detect`: one binary, table-driven modules.
 
 mod absolute;
+mod badge;
 mod contract;
 mod extraction;
 mod gambling;
@@ -23,6 +24,7 @@ pub const PAGE: PageContext<'static> = PageContext {
     is_site_home: false,
     site_kind: None,
     register: RegisterView::NotLoaded,
+    badges: None,
 };
 
 pub const HOME: PageContext<'static> = PageContext {
@@ -30,6 +32,7 @@ pub const HOME: PageContext<'static> = PageContext {
     is_site_home: true,
     site_kind: None,
     register: RegisterView::NotLoaded,
+    badges: None,
 };
 
 pub fn scan(html: &str, ctx: &PageContext) -> Vec<Detection> {

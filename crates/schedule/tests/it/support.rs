@@ -77,6 +77,7 @@ impl Fixture {
                 warc_max_bytes: 1 << 20,
                 software: "wangjian-test".into(),
                 progress: false,
+                badges: None,
                 log: Some(sweep::LogConfig {
                     dir: d.join("log"),
                     keys_dir: d.join("keys"),

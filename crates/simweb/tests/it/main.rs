@@ -6,6 +6,7 @@ mod common;
 mod determinism;
 mod discovery;
 mod gbk;
+mod overlay;
 mod rectify;
 mod register_files;
 mod server;

@@ -253,6 +253,13 @@ fn fact_query(
             push_select(&mut q, "entity_id", lo_hi, ids);
             q.push(" GROUP BY entity_id");
         }
+        FactQuery::BadgeValid => {
+            q = QueryBuilder::new(
+                "SELECT entity_id, COUNT(*) AS v FROM badges WHERE state = 'issued'",
+            );
+            push_select(&mut q, "entity_id", lo_hi, ids);
+            q.push(" GROUP BY entity_id");
+        }
     }
     q
 }

@@ -219,6 +219,7 @@ macro_rules! sweep_cols {
 }
 
 // One file per aggregate trait; after the column macros, which they use.
+mod badges;
 mod campaigns;
 mod captures;
 mod cases;

@@ -6,6 +6,7 @@
 //! cannot be reached fails the PostgreSQL tests; they never skip.
 
 mod backends;
+mod badges;
 mod campaigns;
 mod captures;
 mod casework;

@@ -934,7 +934,53 @@ const METHODS: &[&str] = &[
     "model_sites",
     "remove_model_site",
     "entities_named",
+    "add_badge",
+    "change_badge",
+    "badge",
+    "badge_by_tracking",
+    "badges",
+    "count_badges",
 ];
+
+/// An application for the entity `e`, unique by `n`.
+fn scope_badge(e: EntityId, n: &str) -> NewBadge {
+    NewBadge {
+        entity_id: e,
+        domain: format!("b{}-{n}.scope.test", e.0),
+        contact: "x".into(),
+        method: domain::ProofMethod::WellKnown,
+        tracking: format!("scope-{}-{n}", e.0),
+        proof_token: "t".into(),
+    }
+}
+
+/// Every owner's first entity has an application (made once, in the city's scope); its
+/// serial per owner.
+async fn owner_badges(store: &dyn Store, fx: &Fixture) -> BTreeMap<char, domain::BadgeSerial> {
+    let mut out = BTreeMap::new();
+    for o in &fx.owners {
+        let Some(e) = o.entities.first() else {
+            continue;
+        };
+        let b = match store
+            .badge_by_tracking(Scope::City, &format!("scope-{}-fixed", e.id.0))
+            .await
+            .unwrap()
+        {
+            Some(b) => b,
+            None => store
+                .add_badge(
+                    Scope::City,
+                    &scope_badge(e.id, "fixed"),
+                    &Actor::system("test"),
+                )
+                .await
+                .unwrap(),
+        };
+        out.insert(o.tag, b.serial);
+    }
+    out
+}
 
 fn entities_weight(o: char) -> i64 {
     if o == 'x' {
@@ -1987,8 +2033,93 @@ async fn seen(
             let list = store.entities_named(sc(), "南宁市范围", 0).await.unwrap();
             (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
         }
+        "add_badge" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                let n = format!("add-{}", uuid_like());
+                found(
+                    "add_badge",
+                    store
+                        .add_badge(sc(), &scope_badge(e.id, &n), &Actor::system("test"))
+                        .await,
+                )
+            }),
+        ),
+        "change_badge" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some(e) = o.entities.first() else {
+                    continue;
+                };
+                let n = format!("change-{}", uuid_like());
+                let b = store
+                    .add_badge(Scope::City, &scope_badge(e.id, &n), &Actor::system("test"))
+                    .await
+                    .unwrap();
+                found(
+                    "change_badge",
+                    store
+                        .change_badge(
+                            sc(),
+                            b.serial,
+                            domain::BadgeState::Applied,
+                            &BadgeChange::Refuse {
+                                note: "scope".into(),
+                            },
+                            &Actor::system("test"),
+                        )
+                        .await,
+                )
+            }),
+        ),
+        "badge" => {
+            let serials = owner_badges(store, fx).await;
+            let mut seen = BTreeSet::new();
+            for (tag, serial) in serials {
+                if store.badge(sc(), serial).await.unwrap().is_some() {
+                    seen.insert(tag);
+                }
+            }
+            (REGISTER, Seen::Owners(seen))
+        }
+        "badge_by_tracking" => {
+            owner_badges(store, fx).await;
+            (
+                REGISTER,
+                per_owner!(fx, |o| {
+                    let Some(e) = o.entities.first() else {
+                        continue;
+                    };
+                    store
+                        .badge_by_tracking(sc(), &format!("scope-{}-fixed", e.id.0))
+                        .await
+                        .unwrap()
+                        .is_some()
+                }),
+            )
+        }
+        "badges" | "count_badges" => {
+            owner_badges(store, fx).await;
+            let all = BadgeFilter::default();
+            let list = store.badges(sc(), &all).await.unwrap();
+            let n = store.count_badges(sc(), &all).await.unwrap();
+            assert_eq!(n, list.len() as i64, "count_badges");
+            (
+                REGISTER,
+                owners(list.iter().map(|b| fx.of_entity(b.entity_id))),
+            )
+        }
         other => panic!("no table entry for {other}"),
     }
+}
+
+/// A text unique within the test process.
+fn uuid_like() -> u64 {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
 }
 
 /// A write's answer: done or refused by the row's state (found), or `NotFound`.

@@ -1,5 +1,6 @@
 //! End-to-end tests of a sweep over simweb: capture, detection against ground truth, resume.
 
+mod badge;
 mod capture;
 mod cloaking;
 mod documents;

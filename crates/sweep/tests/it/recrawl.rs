@@ -138,6 +138,7 @@ fn config(addr: std::net::SocketAddr, dir: &std::path::Path) -> sweep::SweepConf
         warc_max_bytes: 1 << 20,
         software: "wangjian-test".into(),
         progress: false,
+        badges: None,
         log: None,
     }
 }

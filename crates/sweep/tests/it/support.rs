@@ -97,6 +97,7 @@ impl Fixture {
             warc_max_bytes: 1 << 20,
             software: "wangjian-test".into(),
             progress: false,
+            badges: None,
             log: Some(sweep::LogConfig {
                 dir: self.dir.path().join("log"),
                 keys_dir: self.dir.path().join("keys"),

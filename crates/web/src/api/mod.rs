@@ -20,6 +20,7 @@
 //!
 //! Must not: know SQL (it reads through [`store::Store`]), or answer anything but JSON.
 
+mod badges;
 mod campaigns;
 mod cases;
 mod clues;
@@ -74,6 +75,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/credit/scores", get(credit::list))
         .route("/api/v1/entities/{id}/credit", get(credit::entity))
         .route("/api/v1/notices", get(notices::list))
+        .route("/api/v1/badges", get(badges::list))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -121,6 +123,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         credit::list,
         credit::entity,
         notices::list,
+        badges::list,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -138,6 +141,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
         (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
         (name = "portal", description = "What the public portal publishes: notices (公告)"),
+        (name = "badges", description = "License badges (亮照) and their applications"),
         (name = "credit", description = "Credit grades (信用风险分类 A–D) with the indicators behind them, the dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
 )]
@@ -439,7 +443,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 26);
+        assert_eq!(paths.len(), 27);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

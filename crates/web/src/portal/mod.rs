@@ -53,6 +53,16 @@ pub struct PortalState {
     pub transport: Transport,
     /// The `[portal]` settings.
     pub settings: PortalSettings,
+    /// The badge pages' key and proofs (`None`: the badge pages answer 503).
+    pub badges: Option<PortalBadges>,
+}
+
+/// What the portal's badge pages need: the public key badges are verified with, and how
+/// proofs reach sites and name servers.
+#[derive(Debug, Clone)]
+pub struct PortalBadges {
+    pub key: domain::badge::VerifyingKey,
+    pub settings: ::badge::BadgeSettings,
 }
 
 impl std::fmt::Debug for PortalState {

@@ -611,6 +611,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     assert_eq!(doc["security"], serde_json::json!([{"bearer": []}]));
     let paths: Vec<&String> = doc["paths"].as_object().unwrap().keys().collect();
     let mut want = vec![
+        "/api/v1/badges",
         "/api/v1/campaigns",
         "/api/v1/campaigns/{id}",
         "/api/v1/schedule",

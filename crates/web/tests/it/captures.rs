@@ -131,6 +131,7 @@ async fn world() -> World {
                 warc_max_bytes: 1 << 20,
                 software: "wangjian-test".into(),
                 progress: false,
+                badges: None,
                 log: Some(log_config(&log_dir, &keys_dir)),
             },
             browser: Err("no screenshot in this test".into()),

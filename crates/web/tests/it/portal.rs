@@ -30,6 +30,7 @@ fn state(fx: &Fixture, guard: GuardSettings) -> PortalState {
         districts: fx.state.districts.clone(),
         transport: web::Transport::default(),
         settings,
+        badges: None,
     }
 }
 

@@ -274,6 +274,14 @@ const UNOWNED_ID_ROUTES: &[(&str, &str)] = &[
     ("post", "/users/{id}/role"),
 ];
 
+/// Routes of the public portal (its own router, no console session): a badge's public number
+/// and an application's unguessable tracking code, never read in a district's scope.
+const PORTAL_ID_ROUTES: &[(&str, &str)] = &[
+    ("get", "/badge/applications/{tracking}"),
+    ("post", "/badge/applications/{tracking}/prove"),
+    ("get", "/badge/{file}"),
+];
+
 /// Routes with the id of a campaign: the bureau's, readable by every role, its figures and
 /// records read in the viewer's scope and closing it for those who plan campaigns (checked by
 /// `campaigns::the_campaign_page_counts_by_district_in_the_viewer_s_scope`).
@@ -1292,12 +1300,13 @@ fn the_table_holds_every_route_with_an_id() {
                 .iter()
                 .chain(CAMPAIGN_ID_ROUTES)
                 .chain(SAMPLING_ID_ROUTES)
+                .chain(PORTAL_ID_ROUTES)
                 .map(|(m, p)| (m.to_string(), p.to_string())),
         )
         .collect();
     assert_eq!(
         declared, table,
-        "ID_ROUTES (or UNOWNED_ID_ROUTES, CAMPAIGN_ID_ROUTES, SAMPLING_ID_ROUTES) must list every route with an id (method, path)"
+        "ID_ROUTES (or UNOWNED_ID_ROUTES, CAMPAIGN_ID_ROUTES, SAMPLING_ID_ROUTES, PORTAL_ID_ROUTES) must list every route with an id (method, path)"
     );
 }
 
