@@ -139,6 +139,14 @@ pub async fn serve_on(
     };
     println!("console: {scheme}://{addr}/");
     let state = web::AppState {
+        badges: Some(web::BadgeConsole {
+            key: super::badge::signing_key(ctx)?,
+            settings: {
+                let crawl =
+                    super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
+                super::badge::settings(ctx, crawl, Vec::new())
+            },
+        }),
         store,
         evidence_dir: data.evidence(),
         districts: domain::DistrictTable::nanning(),

@@ -39,6 +39,7 @@
 //! the pages), `runtime` (screenshot grants of logged views, the transparency log's lock).
 
 mod api;
+mod badge_words;
 mod capture;
 mod casework_words;
 mod complaint_words;
@@ -116,6 +117,17 @@ pub struct AppState {
     pub casework: casework::Limits,
     /// How casework documents are made (`None`: documents answer 503).
     pub documents: Option<DocumentsSettings>,
+    /// How license badges are issued (`None`: badges can be listed, refused, suspended and
+    /// revoked, not issued).
+    pub badges: Option<BadgeConsole>,
+}
+
+/// What the console issues license badges (亮照) with: the data directory's badge signing key
+/// and the settings snippets are made with (the portal's public URL).
+#[derive(Clone)]
+pub struct BadgeConsole {
+    pub key: domain::badge::SigningKey,
+    pub settings: badge::BadgeSettings,
 }
 
 /// Where the console keeps and finds field inspections' photos and scans.
@@ -313,6 +325,13 @@ pub fn router(state: AppState) -> Router {
             "/portal/model-sites/remove",
             post(pages::portal_admin::remove),
         )
+        .route("/badges", get(pages::badges::list))
+        .route("/badges/{id}", get(pages::badges::page))
+        .route("/badges/{id}/issue", post(pages::badges::issue))
+        .route("/badges/{id}/refuse", post(pages::badges::refuse))
+        .route("/badges/{id}/suspend", post(pages::badges::suspend))
+        .route("/badges/{id}/revoke", post(pages::badges::revoke))
+        .route("/badges/{id}/reinstate", post(pages::badges::reinstate))
         .route("/schedule", get(pages::schedule::page))
         .route("/credit", get(pages::credit::page))
         .route("/credit/load", post(pages::credit::load))

@@ -2,6 +2,7 @@
 //! with the viewer's scope, turn rows into small view structs of display strings, and render
 //! them with askama (autoescaping on; `|safe` is never used on anything from a capture).
 
+pub(crate) mod badges;
 pub(crate) mod campaigns;
 pub(crate) mod captures;
 pub(crate) mod cases;

@@ -291,6 +291,14 @@ pub async fn fixture() -> Fixture {
         .unwrap();
     }
     let state = AppState {
+        badges: Some(web::BadgeConsole {
+            key: domain::badge::SigningKey::from_bytes(&[7; 32]),
+            settings: badge::BadgeSettings {
+                public_url: "http://127.0.0.1:8081".into(),
+                name_servers: Vec::new(),
+                crawl: Arc::new(crawl::CrawlConfig::default()),
+            },
+        }),
         store: Arc::new(store),
         evidence_dir,
         districts: DistrictTable::nanning(),

@@ -221,6 +221,7 @@ async fn search_and_discovered_sites() {
     w.upsert_entity(&sweep::index::entity_doc(&e)).unwrap();
     w.commit("test").unwrap();
     let state = web::AppState {
+        badges: None,
         search: Some(index),
         ..f.state.clone()
     };
