@@ -138,14 +138,20 @@ pub async fn serve_on(
         "http"
     };
     println!("console: {scheme}://{addr}/");
+    // Snippets the console shows link to the portal served beside it (the address it bound),
+    // else to the configured one.
+    let mut badge_settings = super::badge::settings(
+        ctx,
+        super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?,
+        Vec::new(),
+    );
+    if let Some((p, _)) = &portal {
+        badge_settings.public_url = p.settings.public_url.clone();
+    }
     let state = web::AppState {
         badges: Some(web::BadgeConsole {
             key: super::badge::signing_key(ctx)?,
-            settings: {
-                let crawl =
-                    super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
-                super::badge::settings(ctx, crawl, Vec::new())
-            },
+            settings: badge_settings,
         }),
         store,
         evidence_dir: data.evidence(),

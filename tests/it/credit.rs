@@ -83,7 +83,7 @@ fn credit_from_the_command_line() {
     assert_eq!(v["index_version"], "2026.2");
     assert_eq!(v["override"], serde_json::Value::Null);
     let indicators = v["indicators"].as_array().unwrap();
-    assert_eq!(indicators.len(), 14);
+    assert_eq!(indicators.len(), 15);
     let a01 = indicators.iter().find(|i| i["code"] == "A01").unwrap();
     assert_eq!(a01["name"], "成立年限");
     assert_eq!(a01["family"], "A");

@@ -14,6 +14,7 @@ mod engines;
 mod eval;
 mod inspections;
 mod portal;
+mod portal_badge;
 mod portal_complaint;
 mod register;
 mod sample;

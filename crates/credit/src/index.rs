@@ -1314,7 +1314,7 @@ suspend_badge = true
         let sys = IndexSystem::parse(DEFAULT_INDEX).expect("default valid");
         assert_eq!(sys.version, "2026.2");
         assert_eq!(sys.families.len(), 4);
-        assert_eq!(sys.leaves.len(), 14);
+        assert_eq!(sys.leaves.len(), 15);
         let total: f64 = sys.leaves.iter().map(|l| l.weight).sum();
         assert!((total - 1.0).abs() < 1e-9, "{total}");
         let b01 = sys.leaves.iter().find(|l| l.code == "B01").unwrap();

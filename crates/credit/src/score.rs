@@ -162,7 +162,7 @@ mod tests {
         assert_eq!(g.overridden, None);
         let json = points_json(&g.points);
         assert_eq!(parse_points(&json).get("B03"), Some(&70.0));
-        assert_eq!(parse_points(&json).len(), 14);
+        assert_eq!(parse_points(&json).len(), 15);
     }
 
     #[test]
