@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::browser::{Browser, Console, Driver, Killed, PASSWORD};
+use crate::portal_complaint::{answer, portal_with};
 use crate::{run, stdout, wangjian};
 
 /// `wangjian simweb` over the demo's world (16 sites, seed 1) with the site owners' overlay
@@ -121,58 +122,23 @@ fn trading_sites(console: &Console, simweb: &str) -> Vec<Site> {
 /// badge key and proofs fetched from simweb at `simweb` (every host's port 80 mapped there), no
 /// minimum time to fill a form.
 async fn portal(console: &Console, simweb: &str) -> String {
-    let store = store::open(&store::DatabaseUrl::Sqlite(
-        console.data().join("wangjian.db"),
-    ))
-    .await
-    .expect("the data directory's database");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let mut settings = web::PortalSettings::new(&base);
-    settings.guard.min_fill = std::time::Duration::ZERO;
     let key = badge::load_or_create_key(&console.data().join("keys")).expect("the badge key");
     let mut crawl = crawl::CrawlConfig::default();
     crawl
         .resolve
         .parse_entry(&format!("*:80:{simweb}"))
         .expect("a resolve entry");
-    let badges = web::PortalBadges {
-        key: key.verifying_key(),
-        settings: badge::BadgeSettings {
-            public_url: base.clone(),
-            name_servers: Vec::new(),
-            crawl: Arc::new(crawl),
-        },
-    };
-    let state = web::PortalState {
-        store: store as Arc<dyn store::Store>,
-        districts: domain::DistrictTable::nanning(),
-        transport: web::Transport::default(),
-        settings,
-        badges: Some(badges),
-    };
-    tokio::spawn(web::portal::serve_until(
-        state,
-        listener,
-        std::future::pending(),
-    ));
-    base
-}
-
-/// The answer to the form's check question, as a person reads it in English ("What is three
-/// plus four? …").
-async fn answer(b: &Browser) -> String {
-    let q = b
-        .script("return document.querySelector(\"label[for='challenge-answer']\").textContent;")
-        .await;
-    let q = q.as_str().unwrap().to_string();
-    let words = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine",
-    ];
-    let parts: Vec<&str> = q.trim_start_matches("What is ").split(['?', ' ']).collect();
-    let n = |w: &str| words.iter().position(|x| *x == w).unwrap() as i64;
-    let (a, op, c) = (n(parts[0]), parts[1], n(parts[2]));
-    (if op == "plus" { a + c } else { a - c }).to_string()
+    portal_with(console, |base| {
+        Some(web::PortalBadges {
+            key: key.verifying_key(),
+            settings: badge::BadgeSettings {
+                public_url: base.to_string(),
+                name_servers: Vec::new(),
+                crawl: Arc::new(crawl),
+            },
+        })
+    })
+    .await
 }
 
 /// The text of the element with this id on the page shown (panics with the page when none).

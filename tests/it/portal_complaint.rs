@@ -16,6 +16,15 @@ use crate::{run, stdout, wangjian};
 /// The portal on a free loopback port, over the console's database (SQLite, shared with the
 /// `serve` process), with no minimum time to fill a form.
 async fn portal(console: &Console) -> String {
+    portal_with(console, |_| None).await
+}
+
+/// The portal as [`portal`] serves it, with the badge programme `badges` makes from the
+/// portal's base URL.
+pub(crate) async fn portal_with(
+    console: &Console,
+    badges: impl FnOnce(&str) -> Option<web::PortalBadges>,
+) -> String {
     let store = store::open(&store::DatabaseUrl::Sqlite(
         console.data().join("wangjian.db"),
     ))
@@ -30,7 +39,7 @@ async fn portal(console: &Console) -> String {
         districts: domain::DistrictTable::nanning(),
         transport: web::Transport::default(),
         settings,
-        badges: None,
+        badges: badges(&base),
     };
     tokio::spawn(web::portal::serve_until(
         state,
@@ -42,7 +51,7 @@ async fn portal(console: &Console) -> String {
 
 /// The answer to the form's check question, as a person reads it in English ("What is three
 /// plus four? …").
-async fn answer(b: &Browser) -> String {
+pub(crate) async fn answer(b: &Browser) -> String {
     let q = b
         .script("return document.querySelector(\"label[for='challenge-answer']\").textContent;")
         .await;
