@@ -75,6 +75,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/credit/scores", get(credit::list))
         .route("/api/v1/entities/{id}/credit", get(credit::entity))
         .route("/api/v1/notices", get(notices::list))
+        .route("/api/v1/model-sites", get(notices::model_sites))
         .route("/api/v1/badges", get(badges::list))
 }
 
@@ -123,6 +124,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         credit::list,
         credit::entity,
         notices::list,
+        notices::model_sites,
         badges::list,
     ),
     components(schemas(ErrorBody)),
@@ -140,7 +142,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
         (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
-        (name = "portal", description = "What the public portal publishes: notices (公告)"),
+        (name = "portal", description = "What the public portal publishes: notices (公告) and model sites (示范网店)"),
         (name = "badges", description = "License badges (亮照) and their applications"),
         (name = "credit", description = "Credit grades (信用风险分类 A–D) with the indicators behind them, the dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
@@ -443,7 +445,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 27);
+        assert_eq!(paths.len(), 28);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

@@ -630,6 +630,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/inspections",
         "/api/v1/inspections/{id}",
         "/api/v1/notices",
+        "/api/v1/model-sites",
         "/api/v1/sampling/plans",
         "/api/v1/sampling/draws",
         "/api/v1/sampling/draws/{id}",
