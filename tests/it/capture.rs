@@ -86,17 +86,22 @@ fn start_simweb(data: &Path) -> Simweb {
         .stderr(Stdio::null())
         .spawn()
         .expect("simweb starts");
+    let addr = simweb_address(&mut child);
+    Simweb { child, addr }
+}
+
+/// The address (`127.0.0.1:PORT`) a `wangjian simweb` process started with piped stdout says
+/// it serves on, from its first line ("simweb: N hosts, P pages on http://127.0.0.1:PORT …").
+pub(crate) fn simweb_address(child: &mut std::process::Child) -> String {
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line
-        .split("http://")
+    line.split("http://")
         .nth(1)
         .and_then(|r| r.split_whitespace().next())
         .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
-    Simweb { child, addr }
+        .to_string()
 }
 
 /// A trading site's homepage from the demo's register.

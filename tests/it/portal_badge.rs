@@ -7,7 +7,7 @@
 //! sweep over simweb records the badge valid on the merchant's site and finds `badge.invalid`
 //! (bound to another domain) on the copier's.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::process::Stdio;
@@ -16,6 +16,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::browser::{Browser, Console, Driver, Killed, PASSWORD};
+use crate::capture::simweb_address;
 use crate::portal_complaint::{answer, portal_with};
 use crate::{run, stdout, wangjian};
 
@@ -29,18 +30,8 @@ fn simweb(data: &Path, dir: &Path) -> (Killed, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("simweb starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let addr = simweb_address(&mut child);
     let process = Killed(child);
-    // "simweb: N hosts, P pages on http://127.0.0.1:PORT (...)"
-    let addr = line
-        .split("http://")
-        .nth(1)
-        .and_then(|r| r.split_whitespace().next())
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
     (process, addr)
 }
 
