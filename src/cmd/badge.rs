@@ -188,7 +188,7 @@ pub async fn badge(ctx: &Ctx, cmd: BadgeCommand) -> anyhow::Result<ExitCode> {
             writeln!(out, "badge {} {}", b.serial, b.state)?;
         }
         BadgeCommand::Rules => {
-            let today = chrono::Utc::now().date_naive();
+            let today = domain::time::beijing_date(chrono::Utc::now());
             let r = badge::apply_rules(s, today, &actor()).await?;
             writeln!(
                 out,

@@ -103,7 +103,7 @@ pub async fn campaign(ctx: &Ctx, cmd: CampaignCommand) -> anyhow::Result<ExitCod
                         .map(|(d, figures)| {
                             let mut row = serde_json::Map::new();
                             row.insert("district".into(), serde_json::json!(d));
-                            for f in Figure::ALL {
+                            for f in Figure::CAMPAIGN {
                                 row.insert(
                                     f.code().into(),
                                     serde_json::json!(figures.get(&f).copied().unwrap_or(0)),
@@ -112,7 +112,7 @@ pub async fn campaign(ctx: &Ctx, cmd: CampaignCommand) -> anyhow::Result<ExitCod
                             serde_json::Value::Object(row)
                         })
                         .collect();
-                    let total: serde_json::Map<String, serde_json::Value> = Figure::ALL
+                    let total: serde_json::Map<String, serde_json::Value> = Figure::CAMPAIGN
                         .iter()
                         .map(|f| (f.code().to_string(), serde_json::json!(table.total(*f))))
                         .collect();
@@ -135,17 +135,17 @@ pub async fn campaign(ctx: &Ctx, cmd: CampaignCommand) -> anyhow::Result<ExitCod
                             &c.schedule
                         }
                     )?;
-                    let head: Vec<&str> = Figure::ALL.iter().map(|f| f.code()).collect();
+                    let head: Vec<&str> = Figure::CAMPAIGN.iter().map(|f| f.code()).collect();
                     writeln!(out, "DISTRICT\t{}", head.join("\t"))?;
                     for d in table.rows.keys() {
-                        let cells: Vec<String> = Figure::ALL
+                        let cells: Vec<String> = Figure::CAMPAIGN
                             .iter()
                             .map(|f| table.get(*d, *f).to_string())
                             .collect();
                         let name = d.map(|d| d.to_string()).unwrap_or_else(|| "-".into());
                         writeln!(out, "{name}\t{}", cells.join("\t"))?;
                     }
-                    let cells: Vec<String> = Figure::ALL
+                    let cells: Vec<String> = Figure::CAMPAIGN
                         .iter()
                         .map(|f| table.total(*f).to_string())
                         .collect();

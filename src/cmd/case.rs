@@ -17,7 +17,7 @@ pub fn actor() -> store::Actor {
 
 /// Today's date (UTC), from which deadlines are counted.
 pub fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    domain::time::beijing_date(chrono::Utc::now())
 }
 
 /// A case with its outcomes, as a JSON line.

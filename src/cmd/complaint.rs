@@ -124,7 +124,7 @@ pub async fn complaint(ctx: &Ctx, cmd: ComplaintCommand) -> anyhow::Result<ExitC
                         c.accept_by,
                         if c.overdue(today) { " (overdue)" } else { "" },
                         c.subject.name.replace(['\t', '\n'], " "),
-                        c.received_at.format("%Y-%m-%d %H:%M")
+                        domain::time::shown(c.received_at)
                     )?,
                 }
             }

@@ -144,7 +144,7 @@ pub async fn credit(ctx: &Ctx, cmd: CreditCommand) -> anyhow::Result<ExitCode> {
                             "{}{}\t{}\t{}\t{}\t{}",
                             v.version,
                             if i == 0 { " (in force)" } else { "" },
-                            v.loaded_at.format("%Y-%m-%d %H:%M:%S"),
+                            domain::time::shown(v.loaded_at),
                             v.loaded_by,
                             &v.sha256[..12.min(v.sha256.len())],
                             v.name
@@ -240,7 +240,7 @@ pub async fn credit(ctx: &Ctx, cmd: CreditCommand) -> anyhow::Result<ExitCode> {
                         },
                         g.score_class,
                         g.index_version,
-                        g.computed_at.format("%Y-%m-%d %H:%M:%S")
+                        domain::time::shown(g.computed_at)
                     )?;
                     for f in &view.families {
                         writeln!(

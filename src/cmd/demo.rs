@@ -75,7 +75,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     eprintln!("demo: register import: {imported}");
     // Two departments' data about the same businesses, joined to the register.
     let (telecom, food) = world.department_csvs();
-    let today = chrono::Utc::now().date_naive();
+    let today = domain::time::beijing_date(chrono::Utc::now());
     for (source, text) in [("telecom", telecom), ("food", food)] {
         let path = simdir.join(format!("{source}.csv"));
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;

@@ -12,7 +12,7 @@ use domain::CreditClass;
 use store::{Actor, Scope, Store};
 
 pub async fn credit(ctx: &Ctx, store: &dyn Store) -> anyhow::Result<()> {
-    let today = chrono::Utc::now().date_naive();
+    let today = domain::time::beijing_date(chrono::Utc::now());
     // Once per data directory (the demo may run again over it).
     if !store.list_sampling_plans().await?.is_empty() {
         return Ok(());

@@ -47,7 +47,7 @@ pub async fn document(ctx: &Ctx, args: DocumentArgs) -> anyhow::Result<ExitCode>
         &setup,
         &ctx.config.documents.settings(),
         case,
-        chrono::Utc::now().date_naive(),
+        domain::time::beijing_date(chrono::Utc::now()),
         &DocumentRequest {
             kind: args.kind,
             format,

@@ -99,7 +99,7 @@ async fn filings(ctx: &Ctx, args: ImportFilingsArgs) -> anyhow::Result<ExitCode>
     let mapping = mapping(ctx, &args)?;
     let store = ctx.data.open_store().await?;
     let opts = options(args.encoding, args.format);
-    let today = chrono::Utc::now().date_naive();
+    let today = domain::time::beijing_date(chrono::Utc::now());
     let summary =
         store::filings::import_filings(store.as_ref(), &args.file, &mapping, &opts, today)
             .await

@@ -122,7 +122,7 @@ pub async fn inspection(ctx: &Ctx, cmd: InspectionCommand) -> anyhow::Result<Exi
                         out,
                         "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         i.id,
-                        i.inspected_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                        domain::time::shown(i.inspected_at),
                         i.entity_name,
                         i.district,
                         i.case_id

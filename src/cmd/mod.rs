@@ -223,7 +223,7 @@ pub async fn entity_id(store: &dyn store::Store, text: &str) -> anyhow::Result<d
 pub fn date_or_today(text: Option<&str>) -> anyhow::Result<chrono::NaiveDate> {
     use anyhow::Context;
     match text {
-        None => Ok(chrono::Utc::now().date_naive()),
+        None => Ok(domain::time::beijing_date(chrono::Utc::now())),
         Some(t) => chrono::NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
             .with_context(|| format!("{t:?} is not a date (YYYY-MM-DD)")),
     }

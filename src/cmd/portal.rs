@@ -162,7 +162,7 @@ pub async fn notice(ctx: &Ctx, cmd: NoticeCommand) -> anyhow::Result<ExitCode> {
                         out,
                         "{}\t{}\t{}\t{}",
                         n.id,
-                        n.published_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                        domain::time::shown(n.published_at),
                         if n.published() {
                             "published"
                         } else {

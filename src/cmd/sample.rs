@@ -101,7 +101,7 @@ pub async fn sample(ctx: &Ctx, cmd: SampleCommand) -> anyhow::Result<ExitCode> {
                             out,
                             "draw {}\t{}\t{} selected\t{} done\tseed {:?}",
                             d.id,
-                            d.drawn_at.format("%Y-%m-%d %H:%M:%SZ"),
+                            domain::time::shown(d.drawn_at),
                             d.selected,
                             d.done,
                             d.seed
@@ -172,7 +172,7 @@ pub async fn sample(ctx: &Ctx, cmd: SampleCommand) -> anyhow::Result<ExitCode> {
                             "{}\t{}\t{}\t{}\t{}\t{:?}",
                             d.id,
                             d.plan_id,
-                            d.drawn_at.format("%Y-%m-%d %H:%M:%SZ"),
+                            domain::time::shown(d.drawn_at),
                             d.selected,
                             d.done,
                             d.seed
@@ -192,11 +192,7 @@ pub async fn sample(ctx: &Ctx, cmd: SampleCommand) -> anyhow::Result<ExitCode> {
                         p.draw, p.plan.id, p.plan.name, p.algorithm
                     )?;
                     writeln!(out, "seed:       {:?}", p.seed)?;
-                    writeln!(
-                        out,
-                        "drawn at:   {}",
-                        p.drawn_at.format("%Y-%m-%d %H:%M:%SZ")
-                    )?;
+                    writeln!(out, "drawn at:   {}", domain::time::shown(p.drawn_at))?;
                     let sizes: Vec<String> = p
                         .population_size
                         .iter()

@@ -228,32 +228,11 @@ pub fn read_file(
     Ok(AttachmentFile { name, bytes })
 }
 
-/// The offset of Beijing time (China Standard Time, UTC+8), in which people write the time of
-/// an inspection.
-const BEIJING_SECS: i32 = 8 * 3600;
-
 /// Reads the time of an inspection as a person writes it: `YYYY-MM-DD HH:MM[:SS]` (or with a
 /// `T`, as an HTML `datetime-local` field sends it) in Beijing time, or an RFC 3339 time with
 /// its own offset.
 pub fn parse_inspected_at(text: &str) -> Result<DateTime<Utc>, InspectionError> {
-    let t = text.trim();
-    if let Ok(at) = DateTime::parse_from_rfc3339(t) {
-        return Ok(at.with_timezone(&Utc));
-    }
-    let beijing = chrono::FixedOffset::east_opt(BEIJING_SECS).expect("a valid offset");
-    for format in [
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%d %H:%M",
-        "%Y-%m-%dT%H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(local) = chrono::NaiveDateTime::parse_from_str(t, format) {
-            if let Some(at) = local.and_local_timezone(beijing).single() {
-                return Ok(at.with_timezone(&Utc));
-            }
-        }
-    }
-    Err(InspectionError::BadTime {
+    domain::time::parse_shown(text).ok_or_else(|| InspectionError::BadTime {
         text: text.to_string(),
     })
 }

@@ -7,13 +7,13 @@
 //! markup) and undefined values refused when printed or iterated (`SemiStrict`: a misspelt
 //! field is an error naming the template and line, while `{% if field %}` may test an
 //! optional one). Two filters format for Chinese readers: `cn_date` (`2026-03-05` →
-//! `2026年3月5日`) and `cn_time` (a UTC time → Beijing time, `2026-03-05 18:20:00`).
+//! `2026年3月5日`) and `cn_time` (a UTC time → Beijing time with its zone, `2026-03-05 18:20:00 北京时间`).
 
 use std::fs::OpenOptions;
 use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Datelike as _, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike as _, NaiveDate};
 use minijinja::{AutoEscape, Environment, ErrorKind, UndefinedBehavior};
 use serde::Serialize;
 
@@ -188,7 +188,7 @@ fn cn_date(value: &str) -> Result<String, minijinja::Error> {
     Ok(format!("{}年{}月{}日", d.year(), d.month(), d.day()))
 }
 
-/// A UTC time (RFC 3339) → Beijing time to the second, `2026-03-05 18:20:00`.
+/// A UTC time (RFC 3339) → Beijing time to the second with its zone, `2026-03-05 18:20:00 北京时间`.
 fn cn_time(value: &str) -> Result<String, minijinja::Error> {
     let t = DateTime::parse_from_rfc3339(value).map_err(|_| {
         minijinja::Error::new(
@@ -196,10 +196,7 @@ fn cn_time(value: &str) -> Result<String, minijinja::Error> {
             format!("cn_time needs an RFC 3339 time, got {value:?}"),
         )
     })?;
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Ok(t.with_timezone(&cst)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string())
+    Ok(domain::time::shown(t.with_timezone(&chrono::Utc)))
 }
 
 #[cfg(test)]
@@ -212,11 +209,11 @@ mod tests {
         assert!(cn_date("5.3.2026").is_err());
         assert_eq!(
             cn_time("2026-03-05T10:20:00Z").unwrap(),
-            "2026-03-05 18:20:00"
+            "2026-03-05 18:20:00 北京时间"
         );
         assert_eq!(
             cn_time("2026-03-05T23:59:59.5+00:00").unwrap(),
-            "2026-03-06 07:59:59"
+            "2026-03-06 07:59:59 北京时间"
         );
         assert!(cn_time("yesterday").is_err());
     }

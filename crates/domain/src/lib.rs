@@ -21,6 +21,7 @@ pub mod people;
 pub mod site;
 pub mod taxonomy;
 pub mod text;
+pub mod time;
 pub mod uscc;
 
 pub use address::{SiteAddress, SiteAddressError, SiteAddressProblem};

@@ -337,9 +337,11 @@ pub async fn figures(
         .campaign(id)
         .await?
         .ok_or(CampaignError::NotFound(id))?;
-    let counts = store
-        .campaign_figures(scope, id, period(&campaign, offset))
-        .await?;
+    let subject = store::ReportSubject {
+        campaign: Some(id),
+        period: period(&campaign, offset),
+    };
+    let counts = store.figures(scope, &subject, &Figure::CAMPAIGN).await?;
     Ok((campaign, FigureTable::from_counts(&counts)))
 }
 

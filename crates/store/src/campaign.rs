@@ -2,9 +2,7 @@
 //!
 //! A campaign's targets are resolved to sites once, when it is created (`schedule` resolves
 //! them; the store keeps the list), and its sweeps cover those sites with its rule packs. Its
-//! figures are counted per district by one query ([`crate::CampaignStore::campaign_figures`]),
-//! and the records behind each figure are listed by the same definition
-//! ([`crate::CampaignStore::campaign_records`]), so a figure and its list always agree.
+//! figures are the report's ([`crate::report`]) over its sites and period.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::{CampaignId, Category, DistrictCode, SiteId, SiteKind, SweepId};
@@ -123,116 +121,6 @@ pub struct Campaign {
     pub closed_at: Option<DateTime<Utc>>,
     /// How many sites its targets resolved to.
     pub sites: i64,
-}
-
-/// One figure of the campaign report (the bureau's yearly report counts these).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Figure {
-    /// Campaign sites fetched by one of its sweeps.
-    SitesChecked,
-    /// Checked sites with a finding (not a false positive) found before the campaign ended.
-    SuspectSites,
-    /// Clues about campaign sites made within the period.
-    Clues,
-    /// Field inspections of the campaign sites' entities within the period.
-    FieldChecks,
-    /// Cases about campaign sites opened within the period.
-    Cases,
-    /// Fines (in fen) of penalties decided within the period in those sites' cases.
-    Fines,
-    /// Rectification orders within the period in those sites' cases.
-    Rectifications,
-    /// Referrals to licensing or other departments.
-    Referrals,
-    /// Administrative-guidance warnings.
-    Warnings,
-    /// Abnormal-operation listings.
-    AbnormalListings,
-}
-
-impl Figure {
-    pub const ALL: [Figure; 10] = [
-        Figure::SitesChecked,
-        Figure::SuspectSites,
-        Figure::Clues,
-        Figure::FieldChecks,
-        Figure::Cases,
-        Figure::Fines,
-        Figure::Rectifications,
-        Figure::Referrals,
-        Figure::Warnings,
-        Figure::AbnormalListings,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            Figure::SitesChecked => "sites_checked",
-            Figure::SuspectSites => "suspect_sites",
-            Figure::Clues => "clues",
-            Figure::FieldChecks => "field_checks",
-            Figure::Cases => "cases",
-            Figure::Fines => "fines",
-            Figure::Rectifications => "rectifications",
-            Figure::Referrals => "referrals",
-            Figure::Warnings => "warnings",
-            Figure::AbnormalListings => "abnormal_listings",
-        }
-    }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Figure::SitesChecked => "网上检查网站",
-            Figure::SuspectSites => "涉嫌违法网站",
-            Figure::Clues => "线索",
-            Figure::FieldChecks => "实地检查",
-            Figure::Cases => "立案",
-            Figure::Fines => "罚没款（元）",
-            Figure::Rectifications => "责令整改",
-            Figure::Referrals => "移送",
-            Figure::Warnings => "行政指导告诫",
-            Figure::AbnormalListings => "列入经营异常名录",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Figure> {
-        Self::ALL.into_iter().find(|f| f.code() == s)
-    }
-}
-
-/// The records behind the campaign figures; one row per figure and district.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FigureCount {
-    pub figure: Figure,
-    /// `None`: sites not attached to an entity (the city's own).
-    pub district: Option<DistrictCode>,
-    /// A count, or for [`Figure::Fines`] the sum in fen.
-    pub value: i64,
-    /// How many records make it up.
-    pub records: i64,
-}
-
-/// The campaign's period as instants: from the start of its first day to the start of the day
-/// after its last, in the bureau's time zone (the caller converts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Period {
-    pub from: DateTime<Utc>,
-    pub until: DateTime<Utc>,
-}
-
-/// One record behind a figure: a site, clue, inspection, case or outcome.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FigureRecord {
-    pub figure: Figure,
-    /// The row's id in its table (sites, clues, inspections, cases, outcomes).
-    pub id: i64,
-    pub district: Option<DistrictCode>,
-    /// What to show: a site's address, a clue's summary, a case number, a decision number.
-    pub label: String,
-    /// The case of an outcome (for a link), else none.
-    pub case_id: Option<i64>,
-    /// 1, or for a fine its amount in fen.
-    pub value: i64,
 }
 
 /// One run of a scheduled job.

@@ -47,6 +47,7 @@ mod open;
 pub mod people;
 pub mod portal;
 mod postgres;
+pub mod report;
 pub mod sampling;
 mod sqlite;
 #[cfg(feature = "testing")]
@@ -54,8 +55,7 @@ pub mod testing;
 
 pub use badges::{Badge, BadgeChange, BadgeCheck, BadgeFilter, NewBadge};
 pub use campaign::{
-    Campaign, CampaignState, CampaignTargets, Figure, FigureCount, FigureRecord, NewCampaign,
-    Period, ScheduleRun, SiteSelection,
+    Campaign, CampaignState, CampaignTargets, NewCampaign, ScheduleRun, SiteSelection,
 };
 pub use capture::{
     CaptureRequest, CaptureRequestFilter, CaptureState, CaptureStep, NewCaptureRequest, StepRefusal,
@@ -81,6 +81,7 @@ pub use open::{open, DatabaseUrl};
 pub use people::*;
 pub use portal::{EntityHit, ModelSite, NewNotice, Notice, VisitCount};
 pub use postgres::{connect_options as pg_connect_options, redact as redact_password, PgStore};
+pub use report::{Figure, FigureCount, FigureRecord, Period, RecordKind, ReportSubject, Section};
 pub use sampling::{
     Draw, DrawEntity, DrawInspector, DrawResult, DrawSummary, NewDraw, NewDrawEntity,
     NewSamplingPlan, PlanState, PoolInspector, PopulationFilter, PopulationRow, SamplingPlan,
@@ -148,6 +149,7 @@ pub trait Store:
     + CaptureRequestStore
     + InspectionStore
     + CampaignStore
+    + ReportStore
     + ScheduleStore
     + SamplingStore
     + CreditListStore
@@ -173,6 +175,7 @@ impl<T> Store for T where
         + CaptureRequestStore
         + InspectionStore
         + CampaignStore
+        + ReportStore
         + ScheduleStore
         + SamplingStore
         + CreditListStore
@@ -188,8 +191,8 @@ pub mod prelude {
     pub use crate::{
         AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
         ComplaintStore, CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore,
-        FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore, SamplingStore,
-        ScheduleStore, SiteStore, Store, SweepStore,
+        FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore, ReportStore,
+        SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -719,21 +722,25 @@ pub trait CampaignStore: Send + Sync {
     async fn campaign_sites(&self, id: CampaignId) -> Result<Vec<SiteId>>;
     /// The sites in scope that a selection takes, by id.
     async fn select_sites(&self, scope: Scope, selection: &SiteSelection) -> Result<Vec<SiteId>>;
-    /// Every figure of the campaign per district, over the rows in scope, in one query (see
-    /// [`Figure`] for what each counts within `period`). Figures without records are absent.
-    async fn campaign_figures(
+}
+
+/// The report's figures ([`report`]): each defined once as the query of its records.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// The given figures per district over the rows in scope, in one query (see [`Figure`] for
+    /// what each counts). Figures without records are absent.
+    async fn figures(
         &self,
         scope: Scope,
-        id: CampaignId,
-        period: Period,
+        subject: &ReportSubject,
+        figures: &[Figure],
     ) -> Result<Vec<FigureCount>>;
-    /// The records behind one figure (all districts, or one; `Some(None)`: the sites without
-    /// an entity), in scope, by id.
-    async fn campaign_records(
+    /// The records behind one figure (all districts, or one; `Some(None)`: the records without
+    /// a district), in scope, by id.
+    async fn figure_records(
         &self,
         scope: Scope,
-        id: CampaignId,
-        period: Period,
+        subject: &ReportSubject,
         figure: Figure,
         district: Option<Option<DistrictCode>>,
     ) -> Result<Vec<FigureRecord>>;

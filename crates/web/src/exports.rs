@@ -9,11 +9,7 @@ use store::{Entity, EntityFilter, Scope, Site, SiteFilter, Store, StoreError};
 /// Rows read per round trip while collecting an export.
 const CHUNK: i64 = 5000;
 
-/// Beijing time, as the console shows times.
-fn beijing(t: chrono::DateTime<chrono::Utc>) -> chrono::NaiveDateTime {
-    let cst = chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&cst).naive_local()
-}
+use domain::time::to_beijing as beijing;
 
 /// Entities as a table: the import's columns (so an export re-imports; the XLSX header shows
 /// their official Chinese names, which the import also reads), then the district's name and

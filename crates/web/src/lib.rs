@@ -53,6 +53,7 @@ mod pages;
 pub mod portal;
 mod portal_words;
 mod record;
+pub mod report;
 mod runtime;
 mod sampling_words;
 pub mod table;

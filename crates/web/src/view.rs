@@ -2,7 +2,7 @@
 //! time, query strings for links, paging, and parsing of the filter parameters every list
 //! shares with its JSON twin. Pure functions; nothing here touches the store.
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Utc};
 use domain::{Category, DistrictCode, DistrictTable, Severity, SiteId, SiteKind};
 use store::{FindingFilter, PageChange, SiteFilter};
 
@@ -71,16 +71,14 @@ pub fn district_label(table: &DistrictTable, code: Option<DistrictCode>) -> Stri
     }
 }
 
-/// Beijing time (UTC+8), to the second: what the bureau's staff read on their clocks.
+/// Beijing time to the second with its zone marked (`domain::time::shown`): what the bureau's
+/// staff read on their clocks.
 pub fn time(t: DateTime<Utc>) -> String {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    t.with_timezone(&cst)
-        .format("%Y-%m-%d %H:%M:%S")
-        .to_string()
+    domain::time::shown(t)
 }
 
 pub fn opt_time(t: Option<DateTime<Utc>>) -> String {
-    t.map(time).unwrap_or_else(|| "—".to_string())
+    domain::time::shown_opt(t)
 }
 
 /// Percent-encodes a query value (everything but RFC 3986 unreserved characters).

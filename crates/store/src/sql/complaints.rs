@@ -74,7 +74,9 @@ fn push_filter(q: &mut QueryBuilder<Db>, scope: &Scope, f: &ComplaintFilter) {
         q.push(" AND k.entity_id = ").push_bind(e.0);
     }
     if let Some(overdue) = f.overdue {
-        let today = f.today.unwrap_or_else(|| Utc::now().date_naive());
+        let today = f
+            .today
+            .unwrap_or_else(|| domain::time::beijing_date(chrono::Utc::now()));
         q.push(if overdue { " AND " } else { " AND NOT " });
         push_overdue(q, today);
     }

@@ -235,6 +235,7 @@ mod filings;
 mod inspections;
 mod people;
 mod portal;
+mod report;
 mod sampling;
 mod sites;
 mod sweeps;

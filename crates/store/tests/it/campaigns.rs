@@ -321,7 +321,11 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
     want.insert((Figure::Referrals, xn), 1);
 
     let got: BTreeMap<(Figure, Option<DistrictCode>), i64> = store
-        .campaign_figures(Scope::City, c.id, period())
+        .figures(
+            Scope::City,
+            &campaign_subject(c.id, period()),
+            &Figure::CAMPAIGN,
+        )
         .await
         .unwrap()
         .into_iter()
@@ -331,7 +335,11 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
 
     // In one district's scope: only its rows.
     let got: BTreeMap<(Figure, Option<DistrictCode>), i64> = store
-        .campaign_figures(Scope::district(d("450102")), c.id, period())
+        .figures(
+            Scope::district(d("450102")),
+            &campaign_subject(c.id, period()),
+            &Figure::CAMPAIGN,
+        )
         .await
         .unwrap()
         .into_iter()
@@ -346,7 +354,12 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
 
     // The records behind a figure are the same rows.
     let fines = store
-        .campaign_records(Scope::City, c.id, period(), Figure::Fines, Some(qx))
+        .figure_records(
+            Scope::City,
+            &campaign_subject(c.id, period()),
+            Figure::Fines,
+            Some(qx),
+        )
         .await
         .unwrap();
     let ids: Vec<(i64, i64, Option<i64>)> =
@@ -354,7 +367,12 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
     assert_eq!(ids, [(1, 573_800, Some(1)), (7, 5_000, Some(1))]);
     assert_eq!(fines[0].label, "NO.1");
     let checked = store
-        .campaign_records(Scope::City, c.id, period(), Figure::SitesChecked, None)
+        .figure_records(
+            Scope::City,
+            &campaign_subject(c.id, period()),
+            Figure::SitesChecked,
+            None,
+        )
         .await
         .unwrap();
     let mut sites: Vec<i64> = checked.iter().map(|r| r.id).collect();
@@ -363,12 +381,11 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
     expect.sort();
     assert_eq!(sites, expect);
     assert!(store
-        .campaign_records(
+        .figure_records(
             Scope::district(d("450102")),
-            c.id,
-            period(),
+            &campaign_subject(c.id, period()),
             Figure::Fines,
-            None
+            None,
         )
         .await
         .unwrap()
@@ -376,13 +393,16 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
     // A campaign without rows has no figures.
     let other = store.create_campaign(&march(), &[b.id], &by).await.unwrap();
     let none = store
-        .campaign_figures(
+        .figures(
             Scope::City,
-            other.id,
-            Period {
-                from: at(T0 - 86_400 * 400),
-                until: at(T0 - 86_400 * 300),
-            },
+            &campaign_subject(
+                other.id,
+                Period {
+                    from: at(T0 - 86_400 * 400),
+                    until: at(T0 - 86_400 * 300),
+                },
+            ),
+            &Figure::CAMPAIGN,
         )
         .await
         .unwrap();
@@ -453,4 +473,11 @@ async fn a_recheck_links_the_findings_its_pages_show(store: TestStore) {
         .unwrap()
         .is_empty());
     assert_eq!(store.unfinished_sweep().await.unwrap(), None);
+}
+
+fn campaign_subject(id: CampaignId, period: Period) -> store::ReportSubject {
+    store::ReportSubject {
+        campaign: Some(id),
+        period,
+    }
 }

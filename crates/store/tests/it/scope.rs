@@ -900,8 +900,8 @@ const METHODS: &[&str] = &[
     "case_ref",
     "recheck_findings",
     "select_sites",
-    "campaign_figures",
-    "campaign_records",
+    "figures",
+    "figure_records",
     "sampling_population",
     "sampling_draw",
     "list_draws",
@@ -1541,13 +1541,20 @@ async fn seen(
                 }
             }),
         ),
-        "campaign_figures" => {
+        "figures" => {
             let period = Period {
                 from: crate::at(T0 - 86_400 * 365),
                 until: crate::at(T0 + 86_400 * 365),
             };
             let clues: i64 = store
-                .campaign_figures(sc(), fx.campaign.unwrap(), period)
+                .figures(
+                    sc(),
+                    &store::ReportSubject {
+                        campaign: fx.campaign,
+                        period,
+                    },
+                    &Figure::CAMPAIGN,
+                )
                 .await
                 .unwrap()
                 .iter()
@@ -1556,13 +1563,21 @@ async fn seen(
                 .sum();
             (ALL, Seen::Counts(vec![(clues, weight)]))
         }
-        "campaign_records" => {
+        "figure_records" => {
             let period = Period {
                 from: crate::at(T0 - 86_400 * 365),
                 until: crate::at(T0 + 86_400 * 365),
             };
             let list = store
-                .campaign_records(sc(), fx.campaign.unwrap(), period, Figure::Clues, None)
+                .figure_records(
+                    sc(),
+                    &store::ReportSubject {
+                        campaign: fx.campaign,
+                        period,
+                    },
+                    Figure::Clues,
+                    None,
+                )
                 .await
                 .unwrap();
             let mut out = BTreeSet::new();

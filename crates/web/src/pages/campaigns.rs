@@ -10,7 +10,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{FixedOffset, NaiveDate};
 use domain::{CampaignId, Category, DistrictCode, Permission, SiteKind};
 use schedule::campaign::{CampaignError, TargetKind};
-use store::{Campaign, CampaignState, Figure, FigureRecord};
+use store::{Campaign, CampaignState, Figure};
 
 use super::render;
 use crate::forms::Posted;
@@ -19,10 +19,9 @@ use crate::{Shared, Viewer, WebError};
 
 /// The bureau's time zone: the scheduler's, else UTC+8.
 pub(crate) fn offset(app: &crate::AppState) -> FixedOffset {
-    app.schedule.as_ref().map_or_else(
-        || FixedOffset::east_opt(8 * 3600).expect("valid offset"),
-        |s| s.config.offset,
-    )
+    app.schedule
+        .as_ref()
+        .map_or_else(domain::time::beijing, |s| s.config.offset)
 }
 
 struct CampaignRow {
@@ -319,7 +318,7 @@ pub(crate) async fn detail(
                 Some(_) => view::district_label(&app.districts, *d),
                 None => "未归属主体的网站".to_string(),
             },
-            cells: Figure::ALL
+            cells: Figure::CAMPAIGN
                 .iter()
                 .map(|f| cell(Some(*d), *f, table.get(*d, *f)))
                 .collect(),
@@ -369,8 +368,8 @@ pub(crate) async fn detail(
         active: "campaigns",
         may_close: viewer.may(Permission::Campaigns) && c.state == CampaignState::Active,
         csrf: viewer.csrf().unwrap_or_default().to_string(),
-        figures: Figure::ALL.iter().map(|f| f.title()).collect(),
-        total: Figure::ALL
+        figures: Figure::CAMPAIGN.iter().map(|f| f.title()).collect(),
+        total: Figure::CAMPAIGN
             .iter()
             .map(|f| cell(None, *f, table.total(*f)))
             .collect(),
@@ -425,7 +424,7 @@ impl RecordParams {
 
 struct RecordRow {
     id: i64,
-    href: String,
+    href: Option<String>,
     label: String,
     district: String,
     value: String,
@@ -443,17 +442,6 @@ struct RecordsPage {
     rows: Vec<RecordRow>,
 }
 
-/// Where a record behind a figure is shown.
-pub(crate) fn record_href(r: &FigureRecord) -> String {
-    match r.figure {
-        Figure::SitesChecked | Figure::SuspectSites => format!("/sites/{}", r.id),
-        Figure::Clues => format!("/clues/{}/record", r.id),
-        Figure::FieldChecks => format!("/inspections/{}", r.id),
-        Figure::Cases => format!("/cases/{}", r.id),
-        _ => format!("/cases/{}", r.case_id.unwrap_or(r.id)),
-    }
-}
-
 pub(crate) async fn records(
     State(app): State<Shared>,
     viewer: Viewer,
@@ -464,9 +452,13 @@ pub(crate) async fn records(
     let (figure, district) = params.parse()?;
     let c = campaign_of(&app, &raw).await?;
     let period = schedule::campaign::period(&c, offset(&app));
+    let subject = store::ReportSubject {
+        campaign: Some(c.id),
+        period,
+    };
     let rows = app
         .store
-        .campaign_records(viewer.scope(), c.id, period, figure, district)
+        .figure_records(viewer.scope(), &subject, figure, district)
         .await?;
     render(&RecordsPage {
         active: "campaigns",
@@ -483,7 +475,7 @@ pub(crate) async fn records(
             .iter()
             .map(|r| RecordRow {
                 id: r.id,
-                href: record_href(r),
+                href: crate::report::record_href(r),
                 label: r.label.clone(),
                 district: view::district_label(&app.districts, r.district),
                 value: figure_value(figure, r.value),

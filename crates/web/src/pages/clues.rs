@@ -31,7 +31,7 @@ use crate::{AppState, Shared, Viewer, WebError};
 
 /// Today, from which the console's deadlines are counted (UTC, like the command line's).
 pub(crate) fn today() -> chrono::NaiveDate {
-    chrono::Utc::now().date_naive()
+    domain::time::beijing_date(chrono::Utc::now())
 }
 
 /// A clue as the lists show it.

@@ -6,7 +6,6 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use chrono::Utc;
 use credit::index::{ensure_file, IndexSystem, ScoreFn};
 use credit::rescore::{self, load_index};
 use domain::{CreditClass, Permission, SiteKind};
@@ -251,9 +250,12 @@ pub(crate) async fn load(
     let version = match loaded {
         rescore::Loaded::New(v) | rescore::Loaded::Unchanged(v) => v.version,
     };
-    let report = rescore::rescore_all(app.store.as_ref(), Utc::now().date_naive())
-        .await
-        .map_err(credit_error)?;
+    let report = rescore::rescore_all(
+        app.store.as_ref(),
+        domain::time::beijing_date(chrono::Utc::now()),
+    )
+    .await
+    .map_err(credit_error)?;
     Ok(Redirect::to(&format!(
         "/credit?loaded={}&rescored={}",
         view::encode(&version),
@@ -270,8 +272,11 @@ pub(crate) async fn rescore_all(
     let viewer = posted.viewer;
     viewer.require(Permission::Credit)?;
     credit::rescore::require_credit(Some(viewer.user().role)).map_err(credit_error)?;
-    let report = rescore::rescore_all(app.store.as_ref(), Utc::now().date_naive())
-        .await
-        .map_err(credit_error)?;
+    let report = rescore::rescore_all(
+        app.store.as_ref(),
+        domain::time::beijing_date(chrono::Utc::now()),
+    )
+    .await
+    .map_err(credit_error)?;
     Ok(Redirect::to(&format!("/credit?rescored={}", report.entities)).into_response())
 }

@@ -48,7 +48,7 @@ pub(crate) fn caller(viewer: &Viewer) -> Caller {
 
 /// Today (UTC, like the command line's).
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    domain::time::beijing_date(chrono::Utc::now())
 }
 
 /// A date field: blank is today; anything else must be `YYYY-MM-DD`.

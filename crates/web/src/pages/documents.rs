@@ -88,7 +88,7 @@ pub(crate) async fn make(
             },
             &docs.settings,
             case,
-            chrono::Utc::now().date_naive(),
+            domain::time::beijing_date(chrono::Utc::now()),
             &DocumentRequest {
                 kind,
                 format,

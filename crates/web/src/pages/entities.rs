@@ -249,7 +249,7 @@ impl Profile {
         let Some(entity) = app.store.entity(scope.clone(), id).await? else {
             return Ok(None);
         };
-        let today = Utc::now().date_naive();
+        let today = domain::time::beijing_date(chrono::Utc::now());
         let filings: Vec<FilingView> = app
             .store
             .entity_filings(scope.clone(), id)

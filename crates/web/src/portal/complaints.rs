@@ -243,7 +243,7 @@ struct StatusView {
 
 /// A time as the public reads it: the Beijing date.
 fn beijing_day(t: chrono::DateTime<chrono::Utc>) -> String {
-    (t + chrono::Duration::hours(8)).date_naive().to_string()
+    domain::time::beijing_date(t).to_string()
 }
 
 fn opt_day(t: Option<chrono::DateTime<chrono::Utc>>) -> String {

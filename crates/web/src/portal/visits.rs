@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex};
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;
 use axum::response::Response;
-use chrono::{FixedOffset, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 
 use super::Portal;
 
@@ -24,8 +24,7 @@ pub struct Visits {
 
 /// Today in Beijing.
 pub fn beijing_today() -> NaiveDate {
-    let cst = FixedOffset::east_opt(8 * 3600).expect("valid offset");
-    Utc::now().with_timezone(&cst).date_naive()
+    domain::time::beijing_date(Utc::now())
 }
 
 impl Visits {

@@ -539,7 +539,10 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     // A case of the shop's clue, so that the case list and item answer too.
     {
         let store = fx.state.store.as_ref();
-        let (limits, today) = (casework::Limits::default(), chrono::Utc::now().date_naive());
+        let (limits, today) = (
+            casework::Limits::default(),
+            domain::time::beijing_date(chrono::Utc::now()),
+        );
         let by = store::Actor::system("test");
         let clue = domain::ClueId(shop_clue);
         casework::dispatch(
@@ -746,7 +749,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     )
     .await
     .unwrap();
-    credit::rescore::rescore_all(store, chrono::Utc::now().date_naive())
+    credit::rescore::rescore_all(store, domain::time::beijing_date(chrono::Utc::now()))
         .await
         .unwrap();
     for path in paths {

@@ -12,7 +12,7 @@ use store::{OutcomeDetail, Scope};
 use crate::{fixture, get, logged_in, post_form, Fixture, Got};
 
 fn today() -> NaiveDate {
-    chrono::Utc::now().date_naive()
+    domain::time::beijing_date(chrono::Utc::now())
 }
 
 fn by() -> store::Actor {

@@ -17,7 +17,7 @@ async fn a_hostile_complaint_is_escaped_and_isolated() {
     let store = &fx.state.store;
     let shop = store.site(Scope::City, fx.shop).await.unwrap().unwrap();
     let long = "长".repeat(10_000);
-    let today = chrono::Utc::now().date_naive();
+    let today = domain::time::beijing_date(chrono::Utc::now());
     let new = NewComplaint {
         tracking_number: domain::TrackingNumber::new(today, 42),
         kind: domain::ComplaintKind::Both,

@@ -623,7 +623,7 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
     // The clue is dispatched to its district; a second clue of the site (another finding) is
     // opened as a case, investigated, and has the entity listed for abnormal operations.
     let limits = casework::Limits::default();
-    let today = chrono::Utc::now().date_naive();
+    let today = domain::time::beijing_date(chrono::Utc::now());
     let by = store::Actor::system("test");
     let district = store
         .clue(Scope::City, clue)
@@ -761,7 +761,7 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
         .unwrap()
         .id;
     let complaint = |n: u64| {
-        let today = chrono::Utc::now().date_naive();
+        let today = domain::time::beijing_date(chrono::Utc::now());
         store::NewComplaint {
             tracking_number: domain::TrackingNumber::new(today, entity.0 as u64 * 10 + n),
             kind: domain::ComplaintKind::Both,
@@ -883,7 +883,7 @@ async fn two_districts() -> (Fixture, Objects, Objects) {
     )
     .await
     .unwrap();
-    credit::rescore::rescore_all(store, chrono::Utc::now().date_naive())
+    credit::rescore::rescore_all(store, domain::time::beijing_date(chrono::Utc::now()))
         .await
         .unwrap();
     (fx, shop, casino)
