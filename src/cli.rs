@@ -65,6 +65,10 @@ pub enum Command {
     Discovered(DiscoveredCommand),
     /// Writes entities or sites, filtered, as CSV or XLSX.
     Export(TableExportArgs),
+    /// The bureau's work report (工作报告) over a period or a campaign, every figure counted from
+    /// the records it lists: HTML (figures linked to their records), PDF (printed by headless
+    /// Chromium) or XLSX (an overview, figures per district, one sheet of records per section).
+    Report(ReportArgs),
     /// The search index (entities by name, USCC, domain, ICP, address, phone; pages by text).
     #[command(subcommand)]
     Search(SearchCommand),
@@ -634,6 +638,33 @@ pub enum TableKind {
 pub enum TableFormat {
     Csv,
     Xlsx,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("what").required(true).multiple(true).args(["campaign", "from"])))]
+pub struct ReportArgs {
+    /// A campaign's report: its sites (and its period, unless --from/--to are given).
+    #[arg(long, value_name = "ID")]
+    pub campaign: Option<i64>,
+    /// First day of the period (YYYY-MM-DD, Beijing time).
+    #[arg(long, value_name = "DATE", requires = "to")]
+    pub from: Option<chrono::NaiveDate>,
+    /// Last day of the period (YYYY-MM-DD, Beijing time; included).
+    #[arg(long, value_name = "DATE", requires = "from")]
+    pub to: Option<chrono::NaiveDate>,
+    /// Only this district's records (6-digit code).
+    #[arg(long)]
+    pub district: Option<String>,
+    /// Output file: .html, .pdf or .xlsx.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The console's URL, to link each record of the HTML and PDF to its page (default: the
+    /// records are listed without links).
+    #[arg(long, value_name = "URL")]
+    pub console_url: Option<String>,
+    /// The browser that prints the PDF (default: Debian's chromium).
+    #[arg(long)]
+    pub browser: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

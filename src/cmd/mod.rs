@@ -23,6 +23,7 @@ mod import;
 mod inspection;
 mod log;
 mod portal;
+mod report;
 mod sample;
 mod scan;
 mod search;
@@ -69,6 +70,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Log(cmd) => log::log(&ctx, cmd).await,
         Command::Discovered(cmd) => discovered::discovered(&ctx, cmd).await,
         Command::Export(args) => export::export(&ctx, args).await,
+        Command::Report(args) => report::report(&ctx, args).await,
         Command::Search(cmd) => search::search(&ctx, cmd).await,
         Command::Config(cmd) => config::config(&ctx, cmd),
         Command::User(cmd) => user::user(&ctx, cmd).await,

@@ -271,6 +271,9 @@ pub fn router(state: AppState) -> Router {
         .route("/campaigns/{id}", get(pages::campaigns::detail))
         .route("/campaigns/{id}/records", get(pages::campaigns::records))
         .route("/campaigns/{id}/close", post(pages::campaigns::close))
+        .route("/reports", get(pages::reports::page))
+        .route("/reports/records", get(pages::reports::records))
+        .route("/reports/export", get(pages::reports::export))
         .route(
             "/sampling",
             get(pages::sampling::list).post(pages::sampling::create),

@@ -168,7 +168,12 @@ impl Table {
     }
 
     /// Writes the table as a one-sheet XLSX workbook (see the module documentation).
-    pub fn write_xlsx(&self, mut w: impl Write) -> io::Result<()> {
+    pub fn write_xlsx(&self, w: impl Write) -> io::Result<()> {
+        write_workbook(&self.title, std::slice::from_ref(self), w)
+    }
+
+    /// Whether the table fits one XLSX sheet and its rows its columns.
+    fn check_xlsx(&self) -> io::Result<()> {
         if self.rows.len() + 1 > XLSX_MAX_ROWS {
             return Err(invalid(format!(
                 "table {:?} has {} data rows; an XLSX sheet holds at most {} rows including the \
@@ -187,24 +192,7 @@ impl Table {
                 XLSX_MAX_COLUMNS
             )));
         }
-        self.check_row_widths()?;
-        let bytes = self.xlsx_bytes().map_err(io::Error::other)?;
-        w.write_all(&bytes)
-    }
-
-    fn xlsx_bytes(&self) -> Result<Vec<u8>, XlsxError> {
-        let mut workbook = Workbook::new();
-        // A fixed creation date keeps the bytes a function of the table.
-        workbook.set_properties(
-            &DocProperties::new()
-                .set_title(&self.title)
-                .set_author("wangjian")
-                .set_creation_datetime(&ExcelDateTime::from_ymd(1980, 1, 1)?),
-        );
-        let sheet = workbook.add_worksheet();
-        sheet.set_name(sheet_name(&self.title))?;
-        self.write_sheet(sheet)?;
-        workbook.save_to_buffer()
+        self.check_row_widths()
     }
 
     fn write_sheet(&self, sheet: &mut Worksheet) -> Result<(), XlsxError> {
@@ -270,6 +258,45 @@ impl Table {
         }
         Ok(())
     }
+}
+
+/// Writes `tables` as one XLSX workbook titled `title`, a sheet per table in order, each sheet
+/// as [`Table::write_xlsx`] writes its one. Sheet names come from the tables' titles
+/// ([`sheet_name`]); two tables whose names would be the same are an `InvalidInput` error, as is
+/// an empty list. Checked before anything is written.
+pub fn write_workbook(title: &str, tables: &[Table], mut w: impl Write) -> io::Result<()> {
+    if tables.is_empty() {
+        return Err(invalid(format!("workbook {title:?} has no table")));
+    }
+    let mut names = std::collections::HashSet::new();
+    for t in tables {
+        t.check_xlsx()?;
+        if !names.insert(sheet_name(&t.title).to_lowercase()) {
+            return Err(invalid(format!(
+                "workbook {title:?}: two sheets would be named {:?}",
+                sheet_name(&t.title)
+            )));
+        }
+    }
+    let bytes = workbook_bytes(title, tables).map_err(io::Error::other)?;
+    w.write_all(&bytes)
+}
+
+fn workbook_bytes(title: &str, tables: &[Table]) -> Result<Vec<u8>, XlsxError> {
+    let mut workbook = Workbook::new();
+    // A fixed creation date keeps the bytes a function of the tables.
+    workbook.set_properties(
+        &DocProperties::new()
+            .set_title(title)
+            .set_author("wangjian")
+            .set_creation_datetime(&ExcelDateTime::from_ymd(1980, 1, 1)?),
+    );
+    for t in tables {
+        let sheet = workbook.add_worksheet();
+        sheet.set_name(sheet_name(&t.title))?;
+        t.write_sheet(sheet)?;
+    }
+    workbook.save_to_buffer()
 }
 
 /// Narrowest and widest XLSX column, in characters of the default font.

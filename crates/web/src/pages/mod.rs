@@ -21,6 +21,7 @@ pub(crate) mod login;
 pub(crate) mod packages;
 pub(crate) mod portal_admin;
 pub(crate) mod record;
+pub(crate) mod reports;
 pub(crate) mod sampling;
 pub(crate) mod schedule;
 pub(crate) mod sites;

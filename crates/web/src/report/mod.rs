@@ -1,9 +1,213 @@
 //! The bureau's report (the sections of its yearly review) over a period or a campaign, from
-//! the store's figures (`store::report`): assembled once here, then written as a console page,
-//! a self-contained HTML document (printed to PDF by the caller through Chromium) and an XLSX
-//! workbook with one sheet per section holding the records behind each figure.
+//! the store's figures (`store::report`): assembled once here ([`build`]), then written as the
+//! console's page (`/reports`), a self-contained HTML document ([`document_html`], which the
+//! command line also prints to PDF through Chromium) and an XLSX workbook ([`write_xlsx`]: an
+//! overview sheet of every figure, then one sheet per section holding the records behind each of
+//! its figures).
+//!
+//! Every figure is traceable: its value is computed from the same records the report lists
+//! (`ReportStore::figures` and `figure_records` share one query per figure). The HTML links each
+//! figure to its records (an anchor in the document, listing up to [`HTML_RECORDS`] of them; the
+//! console's records page lists them all) and each record to its page in the console.
 
-use store::{FigureRecord, RecordKind};
+mod charts;
+mod render;
+
+pub(crate) use render::page_html;
+pub use render::{document_html, write_xlsx};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use domain::{CampaignId, DistrictCode, DistrictTable};
+use store::{
+    Figure, FigureRecord, Period, RecordKind, ReportSubject, Scope, Section, Store, StoreError,
+};
+
+/// Records of one figure the HTML report lists inline (the XLSX and the console list all).
+pub const HTML_RECORDS: usize = 500;
+
+/// What to report on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRequest {
+    /// `Some`: the campaign's report (its sites, and its period unless `first`/`last` narrow it).
+    pub campaign: Option<CampaignId>,
+    /// First and last Beijing day of the period.
+    pub first: NaiveDate,
+    pub last: NaiveDate,
+    /// Only this district's records.
+    pub district: Option<DistrictCode>,
+}
+
+/// Why a report cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    #[error("the period ends ({last}) before it starts ({first})")]
+    Backwards { first: NaiveDate, last: NaiveDate },
+    #[error("no campaign #{0}")]
+    NoCampaign(CampaignId),
+    #[error("district {0} is not in the district table")]
+    UnknownDistrict(DistrictCode),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A figure with its value and the records behind it.
+#[derive(Debug, Clone)]
+pub struct FigureReport {
+    pub figure: Figure,
+    /// The count, or for a sum ([`Figure::is_sum`]) the sum.
+    pub value: i64,
+    /// Per district (`None`: records without one), as counted; only non-zero ones.
+    pub by_district: Vec<(Option<DistrictCode>, i64)>,
+    /// Every record behind the value, by id.
+    pub records: Vec<FigureRecord>,
+}
+
+impl FigureReport {
+    /// The value as a person reads it: fines in yuan with two decimals.
+    pub fn shown(&self) -> String {
+        if self.figure == Figure::Fines {
+            crate::view::yuan(self.value)
+        } else {
+            self.value.to_string()
+        }
+    }
+}
+
+/// One section of the report.
+#[derive(Debug, Clone)]
+pub struct SectionReport {
+    pub section: Section,
+    pub figures: Vec<FigureReport>,
+}
+
+/// The report, assembled.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub request: ReportRequest,
+    /// `南宁市网络市场监管工作报告` or the campaign's name.
+    pub title: String,
+    /// The campaign's name, for a campaign's report.
+    pub campaign: Option<String>,
+    /// The district's name and code, when narrowed to one.
+    pub district: Option<String>,
+    pub generated_at: DateTime<Utc>,
+    pub sections: Vec<SectionReport>,
+}
+
+impl Report {
+    pub fn figure(&self, f: Figure) -> Option<&FigureReport> {
+        self.sections
+            .iter()
+            .flat_map(|s| &s.figures)
+            .find(|x| x.figure == f)
+    }
+
+    /// `2026-11-01 至 2026-11-30`.
+    pub fn period_label(&self) -> String {
+        format!("{} 至 {}", self.request.first, self.request.last)
+    }
+
+    /// The query string that asks the console for this report.
+    pub fn query(&self) -> Vec<(&'static str, String)> {
+        let r = &self.request;
+        vec![
+            ("from", r.first.to_string()),
+            ("to", r.last.to_string()),
+            (
+                "district",
+                r.district.map(|d| d.to_string()).unwrap_or_default(),
+            ),
+            (
+                "campaign",
+                r.campaign.map(|c| c.0.to_string()).unwrap_or_default(),
+            ),
+        ]
+    }
+}
+
+/// The period a request covers.
+pub fn period(req: &ReportRequest) -> Period {
+    Period::days(req.first, req.last)
+}
+
+/// The store's subject of a request.
+pub fn subject(req: &ReportRequest) -> ReportSubject {
+    ReportSubject {
+        campaign: req.campaign,
+        period: period(req),
+    }
+}
+
+/// Assembles the report of `req` over the records in `scope`, at `now`.
+pub async fn build(
+    store: &dyn Store,
+    districts: &DistrictTable,
+    scope: Scope,
+    req: &ReportRequest,
+    city: &str,
+    now: DateTime<Utc>,
+) -> Result<Report, ReportError> {
+    if req.last < req.first {
+        return Err(ReportError::Backwards {
+            first: req.first,
+            last: req.last,
+        });
+    }
+    let campaign = match req.campaign {
+        Some(id) => Some(
+            store
+                .campaign(id)
+                .await?
+                .ok_or(ReportError::NoCampaign(id))?
+                .name,
+        ),
+        None => None,
+    };
+    let district = match req.district {
+        Some(d) => Some(format!(
+            "{} {d}",
+            districts.name(d).ok_or(ReportError::UnknownDistrict(d))?
+        )),
+        None => None,
+    };
+    let subject = subject(req);
+    let counts = store.figures(scope.clone(), &subject, &Figure::ALL).await?;
+    let only = req.district.map(Some);
+    let mut sections = Vec::with_capacity(Section::ALL.len());
+    for section in Section::ALL {
+        let mut figures = Vec::new();
+        for figure in section.figures() {
+            let by_district: Vec<(Option<DistrictCode>, i64)> = counts
+                .iter()
+                .filter(|c| c.figure == figure)
+                .filter(|c| only.is_none_or(|d| c.district == d))
+                .map(|c| (c.district, c.value))
+                .collect();
+            let records = store
+                .figure_records(scope.clone(), &subject, figure, only)
+                .await?;
+            figures.push(FigureReport {
+                figure,
+                value: by_district.iter().map(|(_, v)| v).sum(),
+                by_district,
+                records,
+            });
+        }
+        sections.push(SectionReport { section, figures });
+    }
+    let title = match &campaign {
+        Some(name) => format!("专项行动报告：{name}"),
+        None => format!("{city}网络市场监管工作报告"),
+    };
+    Ok(Report {
+        request: req.clone(),
+        title,
+        campaign,
+        district,
+        generated_at: now,
+        sections,
+    })
+}
 
 /// Where a record behind a figure is shown in the console; `None` for records without a page
 /// of their own (sweeps, custody events, visits, filings).
@@ -29,4 +233,29 @@ pub fn record_href(r: &FigureRecord) -> Option<String> {
             return None
         }
     })
+}
+
+/// What a record is, in words (the XLSX and HTML record tables' first column).
+pub fn record_kind_label(k: RecordKind) -> &'static str {
+    match k {
+        RecordKind::Entity => "经营主体",
+        RecordKind::Site => "网站",
+        RecordKind::Discovery => "发现的网站",
+        RecordKind::Sweep => "巡查",
+        RecordKind::Fetch => "抓取记录",
+        RecordKind::Finding => "监测发现",
+        RecordKind::Capture => "取证请求",
+        RecordKind::Custody => "保管记录",
+        RecordKind::Clue => "线索",
+        RecordKind::Inspection => "实地检查",
+        RecordKind::Case => "案件",
+        RecordKind::Outcome => "处置结果",
+        RecordKind::Campaign => "专项行动",
+        RecordKind::Listing => "名单记录",
+        RecordKind::Badge => "电子标识",
+        RecordKind::Notice => "公告",
+        RecordKind::Visits => "访问计数",
+        RecordKind::Complaint => "投诉举报",
+        RecordKind::Filing => "部门数据",
+    }
 }
