@@ -390,6 +390,51 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
         .await
         .unwrap()
         .is_empty());
+    // The city's report over March: every figure's query runs, casework counts every site (not
+    // only the campaign's), and each figure is what the records listed behind it add up to.
+    let city = ReportSubject {
+        campaign: None,
+        period: period(),
+    };
+    let all = store.figures(Scope::City, &city, &Figure::ALL).await.unwrap();
+    let total = |f: Figure| -> i64 {
+        all.iter()
+            .filter(|c| c.figure == f)
+            .map(|c| c.value)
+            .sum()
+    };
+    assert_eq!(total(Figure::Cases), 2, "cases 1 and 3 (2 opened in April)");
+    assert_eq!(total(Figure::Fines), 573_800 + 100_000 + 5_000);
+    assert_eq!(total(Figure::FieldChecks), 2, "inspection 3 was in February");
+    assert_eq!(total(Figure::SitesChecked), 3);
+    assert_eq!(total(Figure::SuspectSites), 2, "waimai's finding is a false positive");
+    assert_eq!(total(Figure::Findings), 2);
+    assert_eq!(total(Figure::Clues), 2);
+    assert_eq!(total(Figure::Campaigns), 1);
+    assert_eq!(total(Figure::Referrals), 1);
+    for f in Figure::ALL {
+        let list = store
+            .figure_records(Scope::City, &city, f, None)
+            .await
+            .unwrap();
+        assert_eq!(list.iter().map(|r| r.value).sum::<i64>(), total(f), "{f:?}");
+        let records: i64 = all
+            .iter()
+            .filter(|c| c.figure == f)
+            .map(|c| c.records)
+            .sum();
+        assert_eq!(list.len() as i64, records, "{f:?}");
+    }
+    // In a district's scope, only its records and no city-wide ones.
+    let xingning = store
+        .figures(Scope::district(d("450102")), &city, &Figure::ALL)
+        .await
+        .unwrap();
+    assert!(xingning.iter().all(|c| c.district == xn), "{xingning:?}");
+    assert!(xingning
+        .iter()
+        .any(|c| c.figure == Figure::Referrals && c.value == 1));
+
     // A campaign without rows has no figures.
     let other = store.create_campaign(&march(), &[b.id], &by).await.unwrap();
     let none = store
