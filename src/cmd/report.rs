@@ -61,10 +61,8 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<ExitCode> {
             web::report::write_xlsx(&report, &districts, &mut out)?;
             out
         }
-        "html" => {
-            web::report::document_html(&report, &districts, args.console_url.as_deref())?
-                .into_bytes()
-        }
+        "html" => web::report::document_html(&report, &districts, args.console_url.as_deref())?
+            .into_bytes(),
         _ => {
             let program = args
                 .browser

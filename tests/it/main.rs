@@ -17,6 +17,7 @@ mod portal;
 mod portal_badge;
 mod portal_complaint;
 mod register;
+mod report;
 mod sample;
 mod users;
 mod validation;

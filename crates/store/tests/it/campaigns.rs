@@ -396,18 +396,24 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
         campaign: None,
         period: period(),
     };
-    let all = store.figures(Scope::City, &city, &Figure::ALL).await.unwrap();
-    let total = |f: Figure| -> i64 {
-        all.iter()
-            .filter(|c| c.figure == f)
-            .map(|c| c.value)
-            .sum()
-    };
+    let all = store
+        .figures(Scope::City, &city, &Figure::ALL)
+        .await
+        .unwrap();
+    let total = |f: Figure| -> i64 { all.iter().filter(|c| c.figure == f).map(|c| c.value).sum() };
     assert_eq!(total(Figure::Cases), 2, "cases 1 and 3 (2 opened in April)");
     assert_eq!(total(Figure::Fines), 573_800 + 100_000 + 5_000);
-    assert_eq!(total(Figure::FieldChecks), 2, "inspection 3 was in February");
+    assert_eq!(
+        total(Figure::FieldChecks),
+        2,
+        "inspection 3 was in February"
+    );
     assert_eq!(total(Figure::SitesChecked), 3);
-    assert_eq!(total(Figure::SuspectSites), 2, "waimai's finding is a false positive");
+    assert_eq!(
+        total(Figure::SuspectSites),
+        2,
+        "waimai's finding is a false positive"
+    );
     assert_eq!(total(Figure::Findings), 2);
     assert_eq!(total(Figure::Clues), 2);
     assert_eq!(total(Figure::Campaigns), 1);

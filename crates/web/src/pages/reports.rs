@@ -94,7 +94,11 @@ fn report_error(e: ReportError) -> WebError {
     }
 }
 
-async fn build(app: &crate::AppState, viewer: &Viewer, req: &ReportRequest) -> Result<Report, WebError> {
+async fn build(
+    app: &crate::AppState,
+    viewer: &Viewer,
+    req: &ReportRequest,
+) -> Result<Report, WebError> {
     report::build(
         app.store.as_ref(),
         &app.districts,
@@ -119,13 +123,13 @@ pub(crate) async fn page(
     let district = req.district.map(|d| d.to_string()).unwrap_or_default();
     let campaign = req.campaign.map(|c| c.0.to_string()).unwrap_or_default();
     let mut campaigns = vec![Opt::new("", "（不限）", &campaign)];
-    campaigns.extend(
-        app.store
-            .list_campaigns()
-            .await?
-            .iter()
-            .map(|c| Opt::new(c.id.0.to_string(), format!("#{} {}", c.id, c.name), &campaign)),
-    );
+    campaigns.extend(app.store.list_campaigns().await?.iter().map(|c| {
+        Opt::new(
+            c.id.0.to_string(),
+            format!("#{} {}", c.id, c.name),
+            &campaign,
+        )
+    }));
     let form = Form {
         from: req.first.to_string(),
         to: req.last.to_string(),
@@ -165,8 +169,8 @@ pub(crate) async fn records(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let code = params.figure.as_deref().unwrap_or_default().trim();
-    let figure = Figure::parse(code)
-        .ok_or_else(|| WebError::BadRequest(format!("统计项 {code:?} 无效")))?;
+    let figure =
+        Figure::parse(code).ok_or_else(|| WebError::BadRequest(format!("统计项 {code:?} 无效")))?;
     let req = request(&app, &params).await?;
     if req.last < req.first {
         return Err(report_error(ReportError::Backwards {

@@ -247,7 +247,9 @@ pub fn write_xlsx(report: &Report, districts: &DistrictTable, w: impl Write) -> 
         let name = format!("{}、{}", NUMERALS[i % NUMERALS.len()], s.section.title());
         let mut sheet = Table::new(
             name.clone(),
-            ["figure", "title", "kind", "id", "district", "label", "value", "path"],
+            [
+                "figure", "title", "kind", "id", "district", "label", "value", "path",
+            ],
         )
         .with_labels([
             "指标代码",
@@ -265,7 +267,11 @@ pub fn write_xlsx(report: &Report, districts: &DistrictTable, w: impl Write) -> 
                 Cell::from(f.figure.code()),
                 Cell::from(f.figure.title()),
                 Cell::Int(f.value),
-                Cell::from(if f.figure == Figure::Fines { "分" } else { unit(f.figure) }),
+                Cell::from(if f.figure == Figure::Fines {
+                    "分"
+                } else {
+                    unit(f.figure)
+                }),
                 Cell::Int(f.records.len() as i64),
             ]);
             for (d, v) in &f.by_district {
@@ -273,7 +279,10 @@ pub fn write_xlsx(report: &Report, districts: &DistrictTable, w: impl Write) -> 
                     Cell::from(f.figure.code()),
                     Cell::from(f.figure.title()),
                     Cell::from(d.map(|c| c.to_string())),
-                    Cell::from(d.and_then(|c| districts.name(c)).unwrap_or("区域不明或全市")),
+                    Cell::from(
+                        d.and_then(|c| districts.name(c))
+                            .unwrap_or("区域不明或全市"),
+                    ),
                     Cell::Int(*v),
                 ]);
             }
