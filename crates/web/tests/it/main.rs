@@ -19,6 +19,7 @@ mod inspections;
 mod pages;
 mod portal;
 mod register;
+mod reports;
 mod sampling;
 mod scope;
 mod socket;
