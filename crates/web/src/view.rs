@@ -595,6 +595,6 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2017-06-01T16:30:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(time(t), "2017-06-02 00:30:00");
+        assert_eq!(time(t), "2017-06-02 00:30:00 北京时间");
     }
 }

@@ -11,7 +11,8 @@ use domain::Role;
 
 use crate::{bytes, fixture, get, logged_in};
 
-/// The fixture's findings were made on 2017-06-01 (UTC, 08:00 in Beijing).
+/// The fixture's findings (two of the 青秀区 shop, one of the 江南区 casino) were made on
+/// 2017-06-01 (UTC, 08:00 in Beijing).
 const PERIOD: &str = "from=2017-06-01&to=2017-06-01";
 
 #[tokio::test]
@@ -22,15 +23,15 @@ async fn the_report_page_links_every_figure_to_its_records() {
         assert!(page.contains(heading), "{heading}");
     }
     assert!(page.contains("2017-06-01 至 2017-06-01"), "{page}");
-    let link = "/reports/records?figure=findings&amp;from=2017-06-01&amp;to=2017-06-01\">2</a>";
+    let link = "/reports/records?figure=findings&#38;from=2017-06-01&#38;to=2017-06-01\">3</a>";
     assert!(page.contains(link), "{page}");
 
-    // The records behind it: both findings, each linking to its page.
+    // The records behind it: the shop's two findings and the casino's, each linking to its page.
     let records = get(&fx.router, &format!("/reports/records?figure=findings&{PERIOD}"))
         .await
         .ok()
         .body;
-    assert!(records.contains("共 2 条记录"), "{records}");
+    assert!(records.contains("共 3 条记录"), "{records}");
     assert!(records.contains("ad.absolute_term") && records.contains("content.gambling"));
     assert!(records.contains("href=\"/findings/"), "{records}");
 
@@ -40,7 +41,7 @@ async fn the_report_page_links_every_figure_to_its_records() {
         .await
         .ok()
         .body;
-    assert!(records.contains("共 1 条记录"), "{records}");
+    assert!(records.contains("共 2 条记录"), "{records}");
     assert!(!records.contains("content.gambling"), "{records}");
 
     // Another period holds none of them.
@@ -48,7 +49,7 @@ async fn the_report_page_links_every_figure_to_its_records() {
         .await
         .ok()
         .body;
-    assert!(page.contains("figure=findings&amp;from=2016-01-01&amp;to=2016-01-31\">0</a>"));
+    assert!(page.contains("figure=findings&#38;from=2016-01-01&#38;to=2016-01-31\">0</a>"));
 }
 
 #[tokio::test]
@@ -82,13 +83,13 @@ async fn the_report_is_a_workbook_and_a_document() {
         .iter()
         .find(|r| r[1] == Data::String("findings".into()))
         .unwrap();
-    assert_eq!(findings[3], Data::Float(2.0));
+    assert_eq!(findings[3], Data::Float(3.0));
     let monitoring = book.worksheet_range("二、网络监测").unwrap();
     let behind = monitoring
         .rows()
         .filter(|r| r[0] == Data::String("findings".into()))
         .count();
-    assert_eq!(behind, 2);
+    assert_eq!(behind, 3);
 
     let (status, headers, body) = bytes(
         &fx.router,
