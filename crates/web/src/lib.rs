@@ -41,6 +41,7 @@
 mod api;
 mod badge_words;
 mod capture;
+pub mod chart;
 mod casework_words;
 mod complaint_words;
 mod credit_list_words;
