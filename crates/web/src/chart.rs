@@ -99,7 +99,7 @@ fn open(out: &mut String, id: &str, class: &str, title: &str, desc: &str, w: i64
         out,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart {class}\" id=\"{id}\" \
          role=\"img\" aria-labelledby=\"{id}-title {id}-desc\" viewBox=\"0 0 {w} {h}\" \
-         preserveAspectRatio=\"xMinYMin meet\">\
+         width=\"{w}\" height=\"{h}\" preserveAspectRatio=\"xMinYMin meet\">\
          <title id=\"{id}-title\">{}</title><desc id=\"{id}-desc\">{}</desc>",
         escape(title),
         escape(desc),
@@ -199,7 +199,8 @@ fn heat_step(value: i64, max: i64) -> i64 {
     if value <= 0 || max <= 0 {
         0
     } else {
-        (1 + (value - 1) * 5 / max).min(5)
+        // Rounded up: the largest is 5, any count at least 1.
+        ((value * 5 + max - 1) / max).clamp(1, 5)
     }
 }
 
