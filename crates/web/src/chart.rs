@@ -134,7 +134,7 @@ pub fn bars(id: &str, title: &str, items: &[Bar]) -> String {
         return empty(id, "chart-bars", title);
     }
     const ROW: i64 = 26;
-    const BAR_W: i64 = 360;
+    const BAR_W: i64 = 300;
     let label_w = items
         .iter()
         .map(|b| text_width(&b.label, FONT))
@@ -557,8 +557,8 @@ mod tests {
         assert!(svg.contains("<a href=\"/x?class=c\">"), "{svg}");
         assert!(svg.contains("合计 21"), "{svg}");
         // The largest bar is the full length, the others in proportion.
-        assert!(svg.contains("width=\"360\""), "{svg}");
-        assert!(svg.contains("width=\"84\""), "{svg}");
+        assert!(svg.contains("width=\"300\""), "{svg}");
+        assert!(svg.contains("width=\"70\""), "{svg}");
     }
 
     #[test]

@@ -199,6 +199,14 @@ async fn new_findings_of_the_last_finished_sweep(store: TestStore) {
     ];
     expect.sort();
     assert_eq!(cells, expect);
+    // The findings list filtered by the sweep holds exactly those.
+    let filter = FindingFilter {
+        sweep_id: Some(second),
+        ..FindingFilter::default()
+    };
+    assert_eq!(store.count_findings(Scope::City, &filter).await.unwrap(), 2);
+    let listed = store.list_findings(Scope::City, &filter).await.unwrap();
+    assert!(listed.iter().all(|f| f.finding.sweep_id == second));
     let got = store
         .new_findings(Scope::district(district("450103")))
         .await

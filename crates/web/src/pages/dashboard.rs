@@ -470,7 +470,13 @@ async fn new_since(app: &Shared, scope: &Scope) -> Result<Option<NewSince>, WebE
         .map(|(cat, value)| Figure {
             label: format!("{}（{}）", cat.title(), view::severity_label(cat.severity())),
             value,
-            href: Some(link("/findings", &[("category", cat.code().into())])),
+            href: Some(link(
+                "/findings",
+                &[
+                    ("sweep", n.sweep.0.to_string()),
+                    ("category", cat.code().into()),
+                ],
+            )),
         })
         .collect();
     let total = rows.iter().map(|r| r.value).sum();

@@ -185,10 +185,15 @@ async fn chart_marks_link_to_the_records_they_count() {
     for (href, value) in &complaints {
         assert_eq!(total(&fx, href).await, *value, "{href}");
     }
-    // New findings link to their categories' lists, which hold them.
-    for (href, value) in links(svg(&b, "chart-new")) {
-        assert!(total(&fx, &href).await >= value, "{href}");
+    // New findings link to the sweep's findings of their category: exactly those.
+    let new = links(svg(&b, "chart-new"));
+    assert_eq!(new.len(), 3, "{new:?}");
+    for (href, value) in &new {
+        assert!(href.starts_with("/findings?sweep=1&category="), "{href}");
+        assert_eq!(total(&fx, href).await, *value, "{href}");
     }
+    assert_eq!(total(&fx, "/findings?sweep=1").await, 3);
+    assert_eq!(total(&fx, "/findings?sweep=2").await, 2);
 }
 
 #[tokio::test]
