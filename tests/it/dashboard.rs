@@ -46,7 +46,11 @@ async fn the_dashboard_shows_its_charts_in_a_browser() {
             .find(Locator::Css(&format!("svg#{id}")))
             .await
             .unwrap_or_else(|e| panic!("no chart {id}: {e}"));
-        assert_eq!(svg.attr("role").await.unwrap().as_deref(), Some("img"), "{id}");
+        assert_eq!(
+            svg.attr("role").await.unwrap().as_deref(),
+            Some("img"),
+            "{id}"
+        );
         let title = svg
             .find(Locator::Css("title"))
             .await
@@ -82,7 +86,10 @@ async fn the_dashboard_shows_its_charts_in_a_browser() {
         .await;
     let links: Vec<String> = serde_json::from_value(links).unwrap();
     assert!(!links.is_empty(), "the heat map links its counts");
-    assert!(links.iter().all(|l| l.starts_with("/findings?")), "{links:?}");
+    assert!(
+        links.iter().all(|l| l.starts_with("/findings?")),
+        "{links:?}"
+    );
 
     // What a person sees: a PNG of the window.
     let png = b.client.screenshot().await.expect("a screenshot");

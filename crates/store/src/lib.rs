@@ -195,9 +195,8 @@ pub mod prelude {
     pub use crate::{
         AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
         ComplaintStore, CreditListStore, CreditStore, CustodyStore, DashboardStore, DiscoveryStore,
-        EntityStore,
-        FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore, ReportStore,
-        SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore,
+        ReportStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 

@@ -207,7 +207,13 @@ fn heat_step(value: i64, max: i64) -> i64 {
 /// A heat map: `rows` × `cols` of counts, each cell coloured by its share of the largest
 /// (six steps, classes `heat-0` … `heat-5`), its count written in it and linked to its
 /// records. `cells[r][c]` is row `r`, column `c`; missing cells count 0.
-pub fn heatmap(id: &str, title: &str, rows: &[String], cols: &[String], cells: &[Vec<Cell>]) -> String {
+pub fn heatmap(
+    id: &str,
+    title: &str,
+    rows: &[String],
+    cols: &[String],
+    cells: &[Vec<Cell>],
+) -> String {
     let cell = |r: usize, c: usize| cells.get(r).and_then(|row| row.get(c));
     let total: i64 = cells.iter().flatten().map(|c| c.value).sum();
     if rows.is_empty() || cols.is_empty() {
@@ -467,7 +473,10 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("viewBox=\"0 0 "), "{svg}");
-        assert!(!svg.contains("style="), "the CSP forbids inline styles: {svg}");
+        assert!(
+            !svg.contains("style="),
+            "the CSP forbids inline styles: {svg}"
+        );
         assert!(!svg.contains("<script"), "{svg}");
     }
 
@@ -492,7 +501,10 @@ mod tests {
             href: Some("javascript:\"".into()),
         }]];
         let svg = heatmap("h", "t", &rows, &cols, &cells);
-        assert!(!svg.contains("<script") && !svg.contains("</svg><b>"), "{svg}");
+        assert!(
+            !svg.contains("<script") && !svg.contains("</svg><b>"),
+            "{svg}"
+        );
         assert_eq!(svg.matches("</svg>").count(), 1, "{svg}");
         assert!(svg.contains("href=\"javascript:&quot;\""), "{svg}");
 
@@ -507,7 +519,10 @@ mod tests {
                 href: None,
             }],
         );
-        assert!(!svg.contains("<script") && !svg.contains("\" onload"), "{svg}");
+        assert!(
+            !svg.contains("<script") && !svg.contains("\" onload"),
+            "{svg}"
+        );
         let svg = progress("p", evil, 1, 2);
         assert!(!svg.contains("<script"), "{svg}");
     }
@@ -551,7 +566,10 @@ mod tests {
         );
         check_frame(&svg, "credit", "信用分类");
         assert_eq!(svg.matches("<rect class=\"chart-bar\"").count(), 3, "{svg}");
-        assert!(svg.contains(">17</text>") && svg.contains(">4</text>"), "{svg}");
+        assert!(
+            svg.contains(">17</text>") && svg.contains(">4</text>"),
+            "{svg}"
+        );
         assert!(svg.contains(">0</text>"), "{svg}");
         assert!(svg.contains("<a href=\"/x?class=a\">"), "{svg}");
         assert!(svg.contains("<a href=\"/x?class=c\">"), "{svg}");
@@ -592,7 +610,10 @@ mod tests {
             "{svg}"
         );
         assert!(!svg.contains("/never"), "a zero links nowhere: {svg}");
-        assert!(svg.contains(">10</text>") && svg.contains(">1</text>"), "{svg}");
+        assert!(
+            svg.contains(">10</text>") && svg.contains(">1</text>"),
+            "{svg}"
+        );
         assert!(svg.contains("合计 11"), "{svg}");
         assert!(!svg.contains("无数据"), "{svg}");
     }
@@ -600,9 +621,7 @@ mod tests {
     #[test]
     fn weekly_stacks_series_and_writes_totals() {
         let weeks: Vec<NaiveDate> = (0..3)
-            .map(|i| {
-                NaiveDate::from_ymd_opt(2026, 11, 16).unwrap() + chrono::Duration::weeks(i)
-            })
+            .map(|i| NaiveDate::from_ymd_opt(2026, 11, 16).unwrap() + chrono::Duration::weeks(i))
             .collect();
         let svg = weekly(
             "trend",
@@ -628,9 +647,15 @@ mod tests {
         for total in [">4</text>", ">0</text>", ">12</text>"] {
             assert!(svg.contains(total), "{total} in {svg}");
         }
-        assert!(svg.contains(">11-16</text>") && svg.contains(">11-30</text>"), "{svg}");
+        assert!(
+            svg.contains(">11-16</text>") && svg.contains(">11-30</text>"),
+            "{svg}"
+        );
         assert!(svg.contains("高 8") && svg.contains("低 8"), "{svg}");
-        assert!(svg.contains("<a href=\"/findings?severity=high\">"), "{svg}");
+        assert!(
+            svg.contains("<a href=\"/findings?severity=high\">"),
+            "{svg}"
+        );
         assert!(svg.contains("合计 16"), "{svg}");
     }
 
@@ -639,7 +664,10 @@ mod tests {
         let svg = progress("sweep", "巡查进度", 3, 12);
         check_frame(&svg, "sweep", "巡查进度");
         assert!(svg.contains("3 / 12（25%）"), "{svg}");
-        assert!(svg.contains("class=\"chart-done\" x=\"0\" y=\"6\" width=\"120\""), "{svg}");
+        assert!(
+            svg.contains("class=\"chart-done\" x=\"0\" y=\"6\" width=\"120\""),
+            "{svg}"
+        );
         // More done than planned is shown as all done.
         assert!(progress("p", "t", 9, 4).contains("4 / 4（100%）"));
     }

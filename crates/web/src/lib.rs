@@ -41,8 +41,8 @@
 mod api;
 mod badge_words;
 mod capture;
-pub mod chart;
 mod casework_words;
+pub mod chart;
 mod complaint_words;
 mod credit_list_words;
 mod credit_words;

@@ -28,7 +28,9 @@ impl DashboardStore for SqlStore {
                     .push(" THEN ")
                     .push((i - 1).to_string());
             }
-            q.push(" ELSE ").push((weeks.len() - 1).to_string()).push(" END");
+            q.push(" ELSE ")
+                .push((weeks.len() - 1).to_string())
+                .push(" END");
         }
         q.push(
             " AS BIGINT) AS week, g.severity, COUNT(*) AS n FROM findings g \

@@ -72,7 +72,10 @@ async fn findings_per_beijing_week_by_severity(store: TestStore) {
         .await
         .unwrap();
     let starts = week_starts(day(2024, 3, 4), 3);
-    assert_eq!(starts, [day(2024, 2, 19), day(2024, 2, 26), day(2024, 3, 4)]);
+    assert_eq!(
+        starts,
+        [day(2024, 2, 19), day(2024, 2, 26), day(2024, 3, 4)]
+    );
     let until = domain::time::day_start(day(2024, 3, 11));
     let got: Vec<_> = store
         .findings_per_week(Scope::City, &bounds(&starts), until)
@@ -181,7 +184,12 @@ async fn new_findings_of_the_last_finished_sweep(store: TestStore) {
         .unwrap();
     // While it runs, the last finished sweep is still the first.
     assert_eq!(
-        store.new_findings(Scope::City).await.unwrap().unwrap().sweep,
+        store
+            .new_findings(Scope::City)
+            .await
+            .unwrap()
+            .unwrap()
+            .sweep,
         first
     );
     let done = store.finish_sweep(second).await.unwrap();

@@ -14,9 +14,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::Html;
 use domain::{BadgeState, CaseStage, Category, CreditClass, DistrictCode, Severity};
-use store::{
-    BadgeFilter, CaseFilter, ClueFilter, CreditFilter, Scope, Sweep, SweepState, Totals,
-};
+use store::{BadgeFilter, CaseFilter, ClueFilter, CreditFilter, Scope, Sweep, SweepState, Totals};
 
 use super::render;
 use crate::chart::{self, Bar, Series};
@@ -294,7 +292,10 @@ pub(crate) async fn page(
     let complaint_svg = chart::bars(
         "chart-complaints",
         "投诉举报",
-        &complaint_figures.iter().map(Figure::bar).collect::<Vec<_>>(),
+        &complaint_figures
+            .iter()
+            .map(Figure::bar)
+            .collect::<Vec<_>>(),
     );
     let badges = badges(&app, &scope).await?;
     let badge_svg = chart::bars(
@@ -468,7 +469,11 @@ async fn new_since(app: &Shared, scope: &Scope) -> Result<Option<NewSince>, WebE
     let rows: Vec<Figure> = per
         .into_iter()
         .map(|(cat, value)| Figure {
-            label: format!("{}（{}）", cat.title(), view::severity_label(cat.severity())),
+            label: format!(
+                "{}（{}）",
+                cat.title(),
+                view::severity_label(cat.severity())
+            ),
             value,
             href: Some(link(
                 "/findings",
@@ -495,10 +500,7 @@ async fn new_since(app: &Shared, scope: &Scope) -> Result<Option<NewSince>, WebE
 
 /// Overdue clues per severity (the clue list's own `overdue` filter) and the overdue cases
 /// (the cases' own `overdue` flag, over the stages before a decision).
-async fn overdue(
-    app: &Shared,
-    scope: &Scope,
-) -> Result<(Vec<Figure>, Vec<OverdueCase>), WebError> {
+async fn overdue(app: &Shared, scope: &Scope) -> Result<(Vec<Figure>, Vec<OverdueCase>), WebError> {
     let mut figures = Vec::new();
     for sev in SEVERITIES {
         let filter = ClueFilter {
@@ -556,7 +558,10 @@ async fn credit(app: &Shared, scope: &Scope) -> Result<Vec<Figure>, WebError> {
         };
         out.push(Figure {
             label: class.title().to_string(),
-            value: app.store.count_credit_scores(scope.clone(), &filter).await?,
+            value: app
+                .store
+                .count_credit_scores(scope.clone(), &filter)
+                .await?,
             href: Some(link(
                 "/api/v1/credit/scores",
                 &[("class", class.code().into())],

@@ -56,7 +56,10 @@ fn check_chart(body: &str, id: &str, title: &str, mark: &str) {
         s.contains(&format!("aria-labelledby=\"{id}-title {id}-desc\"")),
         "{s}"
     );
-    assert!(s.contains(&format!("<title id=\"{id}-title\">{title}")), "{s}");
+    assert!(
+        s.contains(&format!("<title id=\"{id}-title\">{title}")),
+        "{s}"
+    );
     assert!(s.contains(mark), "{mark} in {s}");
     assert!(!s.contains("style="), "{s}");
 }
@@ -107,14 +110,54 @@ async fn every_chart_is_a_labelled_svg_with_its_counts_and_table() {
     let page = get(&fx.router, "/").await.ok();
     let b = &page.body;
 
-    check_chart(b, "chart-heatmap", "按类别与区域统计的监测发现", "<rect class=\"heat heat-");
-    check_chart(b, "chart-trend", "近 12 周每周新增监测发现", "<rect class=\"chart-col sev-");
-    check_chart(b, "chart-progress", "巡查 #2 进度", "<rect class=\"chart-done\"");
-    check_chart(b, "chart-new", "巡查 #1 新发现的问题", "<rect class=\"chart-bar\"");
-    check_chart(b, "chart-overdue", "逾期线索与案件", "<rect class=\"chart-bar\"");
-    check_chart(b, "chart-credit", "信用风险分类分布", "<rect class=\"chart-bar\"");
-    check_chart(b, "chart-complaints", "投诉举报", "<rect class=\"chart-bar\"");
-    check_chart(b, "chart-badges", "电子亮照（按状态）", "<rect class=\"chart-bar\"");
+    check_chart(
+        b,
+        "chart-heatmap",
+        "按类别与区域统计的监测发现",
+        "<rect class=\"heat heat-",
+    );
+    check_chart(
+        b,
+        "chart-trend",
+        "近 12 周每周新增监测发现",
+        "<rect class=\"chart-col sev-",
+    );
+    check_chart(
+        b,
+        "chart-progress",
+        "巡查 #2 进度",
+        "<rect class=\"chart-done\"",
+    );
+    check_chart(
+        b,
+        "chart-new",
+        "巡查 #1 新发现的问题",
+        "<rect class=\"chart-bar\"",
+    );
+    check_chart(
+        b,
+        "chart-overdue",
+        "逾期线索与案件",
+        "<rect class=\"chart-bar\"",
+    );
+    check_chart(
+        b,
+        "chart-credit",
+        "信用风险分类分布",
+        "<rect class=\"chart-bar\"",
+    );
+    check_chart(
+        b,
+        "chart-complaints",
+        "投诉举报",
+        "<rect class=\"chart-bar\"",
+    );
+    check_chart(
+        b,
+        "chart-badges",
+        "电子亮照（按状态）",
+        "<rect class=\"chart-bar\"",
+    );
 
     // The heat map: 5 findings in all (3 of the first sweep, 2 of the running one), the
     // Qingxiu shop's 广告 cell holding 2 and coloured darkest.
@@ -124,7 +167,10 @@ async fn every_chart_is_a_labelled_svg_with_its_counts_and_table() {
     // The trend: this week holds the running sweep's 2 findings (the fixture's are of 2017).
     let trend = svg(b, "chart-trend");
     assert!(trend.contains("合计 2"), "{trend}");
-    assert!(trend.contains("严重 1") && trend.contains("中 1"), "{trend}");
+    assert!(
+        trend.contains("严重 1") && trend.contains("中 1"),
+        "{trend}"
+    );
     // The progress: 1 of 2 sites.
     assert!(svg(b, "chart-progress").contains("1 / 2（50%）"));
     // New in the finished sweep #1: its 3 findings, in 3 categories.
