@@ -10,6 +10,7 @@ mod config;
 mod credit;
 mod credit_lists;
 mod custody;
+mod dashboard;
 mod engines;
 mod eval;
 mod inspections;

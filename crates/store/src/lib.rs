@@ -38,6 +38,7 @@ pub mod complaint;
 pub mod credit;
 pub mod credit_lists;
 pub mod custody;
+pub mod dashboard;
 pub mod discovery;
 pub mod filings;
 pub mod import;
@@ -71,6 +72,7 @@ pub use credit_lists::{
     NewRepair, PenaltyRecord, Removal, Repair, RepairDecision, RepairFilter,
 };
 pub use custody::*;
+pub use dashboard::{NewFindingCount, NewFindings, SweepProgress, WeekCount};
 pub use discovery::*;
 pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
 pub use inspection::{
@@ -150,6 +152,7 @@ pub trait Store:
     + InspectionStore
     + CampaignStore
     + ReportStore
+    + DashboardStore
     + ScheduleStore
     + SamplingStore
     + CreditListStore
@@ -176,6 +179,7 @@ impl<T> Store for T where
         + InspectionStore
         + CampaignStore
         + ReportStore
+        + DashboardStore
         + ScheduleStore
         + SamplingStore
         + CreditListStore
@@ -190,9 +194,9 @@ impl<T> Store for T where
 pub mod prelude {
     pub use crate::{
         AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
-        ComplaintStore, CreditListStore, CreditStore, CustodyStore, DiscoveryStore, EntityStore,
-        FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore, ReportStore,
-        SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        ComplaintStore, CreditListStore, CreditStore, CustodyStore, DashboardStore, DiscoveryStore,
+        EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore,
+        ReportStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
 }
 
@@ -744,6 +748,23 @@ pub trait ReportStore: Send + Sync {
         figure: Figure,
         district: Option<Option<DistrictCode>>,
     ) -> Result<Vec<FigureRecord>>;
+}
+
+/// The dashboard's own counts ([`dashboard`]), of the rows in the caller's scope.
+#[async_trait]
+pub trait DashboardStore: Send + Sync {
+    /// Findings per week and severity: `weeks` are the weeks' first instants, in order, the
+    /// last week ending at `until`. Weeks and severities without findings are absent.
+    async fn findings_per_week(
+        &self,
+        scope: Scope,
+        weeks: &[(NaiveDate, DateTime<Utc>)],
+        until: DateTime<Utc>,
+    ) -> Result<Vec<WeekCount>>;
+    /// The progress of the running city sweep (kind `sweep`), if one runs.
+    async fn sweep_progress(&self, scope: Scope) -> Result<Option<SweepProgress>>;
+    /// The findings new in the last finished city sweep, if one finished.
+    async fn new_findings(&self, scope: Scope) -> Result<Option<NewFindings>>;
 }
 
 /// The scheduler's runs: one per job and due time.

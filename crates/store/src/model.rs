@@ -710,6 +710,9 @@ pub struct FindingFilter {
     pub district: Option<DistrictCode>,
     pub severity: Option<Severity>,
     pub site_id: Option<SiteId>,
+    /// Only the findings first found in this sweep (a finding is stored once, under the sweep
+    /// that first found it).
+    pub sweep_id: Option<SweepId>,
     pub limit: i64,
     pub offset: i64,
 }

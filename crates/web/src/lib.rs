@@ -42,6 +42,7 @@ mod api;
 mod badge_words;
 mod capture;
 mod casework_words;
+pub mod chart;
 mod complaint_words;
 mod credit_list_words;
 mod credit_words;

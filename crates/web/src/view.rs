@@ -246,6 +246,9 @@ pub struct FindingParams {
     /// People's triage decision (`open` until someone decides).
     #[param(schema_with = crate::api::schema::triage)]
     pub triage: Option<String>,
+    /// Sweep id: only the findings first found in that sweep.
+    #[param(value_type = Option<i64>)]
+    pub sweep: Option<String>,
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
@@ -260,6 +263,7 @@ impl FindingParams {
             severity: param::<Severity>("severity", &self.severity)?,
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
             triage: param::<domain::Triage>("triage", &self.triage)?,
+            sweep_id: param::<i64>("sweep", &self.sweep)?.map(domain::SweepId),
             limit: 0,
             offset: 0,
         })

@@ -421,6 +421,9 @@ fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter
     if let Some(t) = f.triage {
         q.push(" AND g.triage = ").push_bind(t.code());
     }
+    if let Some(s) = f.sweep_id {
+        q.push(" AND g.sweep_id = ").push_bind(s.0);
+    }
 }
 
 /// Inserts one fetch row.

@@ -228,6 +228,7 @@ mod complaints;
 mod credit;
 mod credit_lists;
 mod custody;
+mod dashboard;
 mod discovery;
 mod entities;
 mod fetches;

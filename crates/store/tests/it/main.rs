@@ -14,6 +14,7 @@ mod complaints;
 mod credit;
 mod credit_lists;
 mod custody;
+mod dashboard;
 mod import;
 mod inspections;
 mod people;

@@ -11,6 +11,7 @@ mod cases;
 mod complaints;
 mod credit_lists;
 mod custody;
+mod dashboard;
 mod documents;
 mod evidence_page;
 mod exports;
