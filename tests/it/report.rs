@@ -322,6 +322,19 @@ fn the_report_counts_what_the_records_hold() {
     let html = std::fs::read_to_string(file("r.html")).unwrap();
     assert!(html.contains("href=\"#fig-cases\"") && html.contains("id=\"fig-cases\""));
     assert!(!html.contains("<script"), "no script in the document");
+    // Its charts: a bar chart per section, the casework per district as a heat map, each bar
+    // linking to its figure's records.
+    for section in ["register", "monitoring", "cases", "portal", "sharing"] {
+        assert!(
+            html.contains(&format!("id=\"chart-{section}\" role=\"img\"")),
+            "chart of {section}"
+        );
+    }
+    assert!(html.contains("id=\"chart-cases-districts\" role=\"img\""));
+    assert!(
+        html.contains("<a href=\"#fig-cases\"><rect class=\"chart-bar\""),
+        "a bar links to its records"
+    );
 
     // The PDF: its headings and figures as text, and its first page drawn.
     let pdf = file("r.pdf");

@@ -35,7 +35,12 @@ use axum::response::{Html, IntoResponse};
 
 use crate::WebError;
 
-const STYLE: &str = include_str!("../../static/style.css");
+/// The console's stylesheet: its own rules, then the charts' (`static/chart.css`, shared with the
+/// report's document).
+const STYLE: &str = concat!(
+    include_str!("../../static/style.css"),
+    include_str!("../../static/chart.css")
+);
 
 /// Renders a page template.
 pub(crate) fn render(page: &impl Template) -> Result<Html<String>, WebError> {

@@ -175,8 +175,12 @@ struct Document {
     style: &'static str,
 }
 
-/// The print stylesheet of the document (inline: the document is self-contained).
-const DOCUMENT_STYLE: &str = include_str!("../../static/report.css");
+/// The stylesheet of the document, its print rules and the charts' (inline: the document is
+/// self-contained).
+const DOCUMENT_STYLE: &str = concat!(
+    include_str!("../../static/report.css"),
+    include_str!("../../static/chart.css")
+);
 
 /// The report as one self-contained HTML document (inline styles and charts, nothing fetched),
 /// every figure linked to its records listed in the document, each record to its console page

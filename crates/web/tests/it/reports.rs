@@ -18,29 +18,47 @@ const PERIOD: &str = "from=2017-06-01&to=2017-06-01";
 #[tokio::test]
 async fn the_report_page_links_every_figure_to_its_records() {
     let fx = fixture().await;
-    let page = get(&fx.router, &format!("/reports?{PERIOD}")).await.ok().body;
-    for heading in ["一、网络经营主体登记", "五、案件与处置", "十、数据共享"] {
+    let page = get(&fx.router, &format!("/reports?{PERIOD}"))
+        .await
+        .ok()
+        .body;
+    for heading in ["一、网络经营主体登记", "五、案件与处置", "十、数据共享"]
+    {
         assert!(page.contains(heading), "{heading}");
     }
     assert!(page.contains("2017-06-01 至 2017-06-01"), "{page}");
     let link = "/reports/records?figure=findings&#38;from=2017-06-01&#38;to=2017-06-01\">3</a>";
     assert!(page.contains(link), "{page}");
+    // Each section's chart, its bars linking to the records pages too.
+    assert!(
+        page.contains("id=\"chart-monitoring\" role=\"img\""),
+        "{page}"
+    );
+    assert!(page.contains(
+        "<a href=\"/reports/records?figure=findings&amp;from=2017-06-01&amp;to=2017-06-01\"><rect"
+    ));
 
     // The records behind it: the shop's two findings and the casino's, each linking to its page.
-    let records = get(&fx.router, &format!("/reports/records?figure=findings&{PERIOD}"))
-        .await
-        .ok()
-        .body;
+    let records = get(
+        &fx.router,
+        &format!("/reports/records?figure=findings&{PERIOD}"),
+    )
+    .await
+    .ok()
+    .body;
     assert!(records.contains("共 3 条记录"), "{records}");
     assert!(records.contains("ad.absolute_term") && records.contains("content.gambling"));
     assert!(records.contains("href=\"/findings/"), "{records}");
 
     // A 青秀区 inspector's report holds 青秀区's records only.
     let (qingxiu, _) = logged_in(&fx.state, "qingxiu", Role::Inspector, &["450103"]).await;
-    let records = get(&qingxiu, &format!("/reports/records?figure=findings&{PERIOD}"))
-        .await
-        .ok()
-        .body;
+    let records = get(
+        &qingxiu,
+        &format!("/reports/records?figure=findings&{PERIOD}"),
+    )
+    .await
+    .ok()
+    .body;
     assert!(records.contains("共 2 条记录"), "{records}");
     assert!(!records.contains("content.gambling"), "{records}");
 
