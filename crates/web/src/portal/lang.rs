@@ -34,6 +34,22 @@ impl Lang {
     }
 
     /// `zh` in Chinese, `en` in English.
+    /// A time as the public reads it in this language: Beijing time with its zone marked
+    /// (`domain::time::shown` in Chinese; `… Beijing time` in English), and its RFC 3339 form
+    /// for a `<time datetime>`.
+    pub fn time(self, t: chrono::DateTime<chrono::Utc>) -> Shown {
+        Shown {
+            text: match self {
+                Lang::Zh => domain::time::shown(t),
+                Lang::En => format!(
+                    "{} Beijing time",
+                    domain::time::to_beijing(t).format(domain::time::SHOWN_FORMAT)
+                ),
+            },
+            datetime: t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        }
+    }
+
     pub fn pick<T>(self, zh: T, en: T) -> T {
         match self {
             Lang::Zh => zh,
@@ -107,4 +123,13 @@ mod tests {
         assert_eq!(without_lang("/credit", Some("q=a&lang=en")), "/credit?q=a");
         assert_eq!(without_lang("/", Some("lang=en")), "/");
     }
+}
+
+/// A time shown to the public ([`Lang::time`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    /// What a person reads.
+    pub text: String,
+    /// RFC 3339, UTC: the `datetime` attribute of its `<time>` element.
+    pub datetime: String,
 }

@@ -39,7 +39,7 @@ pub(super) fn routes() -> Router<Arc<Portal>> {
 struct NoticeRow {
     href: String,
     title: String,
-    published: String,
+    published: super::lang::Shown,
 }
 
 #[derive(Template)]
@@ -61,7 +61,7 @@ async fn notices(
         .map(|n| NoticeRow {
             href: lang.href(&format!("/notices/{}", n.id)),
             title: n.title,
-            published: view::time(n.published_at),
+            published: lang.time(n.published_at),
         })
         .collect();
     render(&NoticesPage { lang, notices })
@@ -72,7 +72,7 @@ async fn notices(
 struct NoticePage {
     lang: Lang,
     title: String,
-    published: String,
+    published: super::lang::Shown,
     paragraphs: Vec<Vec<String>>,
 }
 
@@ -111,7 +111,7 @@ async fn notice(
         lang,
         paragraphs: paragraphs(&n.body),
         title: n.title,
-        published: view::time(n.published_at),
+        published: lang.time(n.published_at),
     })
 }
 
