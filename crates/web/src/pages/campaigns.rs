@@ -1,11 +1,11 @@
 //! `/campaigns`: special campaigns (专项行动) — the list with a form to create one, a
 //! campaign's page with the bureau's figures per district (行政区), each figure a link to the
-//! records behind it (`/campaigns/{id}/records?figure=…&district=…`), and closing one. Forms
-//! are thin calls of `schedule::campaign`, the functions `wangjian campaign` calls too.
+//! records behind it (the report's records page, `/reports/records?campaign=…&figure=…`), and
+//! closing one. Forms are thin calls of `schedule::campaign`, the functions `wangjian campaign`
+//! calls too.
 
 use askama::Template;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::{FixedOffset, NaiveDate};
 use domain::{CampaignId, Category, DistrictCode, Permission, SiteKind};
@@ -303,9 +303,10 @@ pub(crate) async fn detail(
     let cell = |d: Option<Option<DistrictCode>>, f: Figure, v: i64| Cell {
         value: figure_value(f, v),
         href: link(
-            &format!("/campaigns/{}/records", c.id),
+            "/reports/records",
             &[
                 ("figure", f.code().to_string()),
+                ("campaign", c.id.0.to_string()),
                 ("district", d.map(district_param).unwrap_or_default()),
             ],
         ),
@@ -397,89 +398,14 @@ pub(crate) async fn close(
     Ok(Redirect::to(&format!("/campaigns/{}", c.id)).into_response())
 }
 
-#[derive(Debug, Default, serde::Deserialize)]
-pub(crate) struct RecordParams {
-    figure: Option<String>,
-    district: Option<String>,
-}
-
-impl RecordParams {
-    /// The figure and district filter (`none`: sites without an entity; empty: all).
-    pub(crate) fn parse(&self) -> Result<(Figure, Option<Option<DistrictCode>>), WebError> {
-        let code = self.figure.as_deref().unwrap_or_default().trim();
-        let figure = Figure::parse(code)
-            .ok_or_else(|| WebError::BadRequest(format!("统计项 {code:?} 无效")))?;
-        let district = match self.district.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some("none") => Some(None),
-            Some(d) => {
-                Some(Some(DistrictCode::parse(d).map_err(|_| {
-                    WebError::BadRequest(format!("行政区代码 {d:?} 无效"))
-                })?))
-            }
-        };
-        Ok((figure, district))
-    }
-}
-
-struct RecordRow {
-    id: i64,
-    href: Option<String>,
-    label: String,
-    district: String,
-    value: String,
-}
-
-#[derive(Template)]
-#[template(path = "campaign_records.html")]
-struct RecordsPage {
-    active: &'static str,
-    campaign_href: String,
-    campaign: String,
-    figure: &'static str,
-    district: String,
-    show_value: bool,
-    rows: Vec<RecordRow>,
-}
-
+/// `GET /campaigns/{id}/records?figure=…&district=…`: the records behind a figure are the
+/// report's (`/reports/records`, over the campaign's sites and period); old links land there.
 pub(crate) async fn records(
     State(app): State<Shared>,
-    viewer: Viewer,
     Path(raw): Path<String>,
-    params: Result<Query<RecordParams>, QueryRejection>,
-) -> Result<Html<String>, WebError> {
-    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let (figure, district) = params.parse()?;
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
     let c = campaign_of(&app, &raw).await?;
-    let period = schedule::campaign::period(&c, offset(&app));
-    let subject = store::ReportSubject {
-        campaign: Some(c.id),
-        period,
-    };
-    let rows = app
-        .store
-        .figure_records(viewer.scope(), &subject, figure, district)
-        .await?;
-    render(&RecordsPage {
-        active: "campaigns",
-        campaign_href: format!("/campaigns/{}", c.id),
-        campaign: c.name.clone(),
-        figure: figure.title(),
-        district: match district {
-            None => "全部行政区".to_string(),
-            Some(None) => "未归属主体的网站".to_string(),
-            Some(d) => view::district_label(&app.districts, d),
-        },
-        show_value: figure == Figure::Fines,
-        rows: rows
-            .iter()
-            .map(|r| RecordRow {
-                id: r.id,
-                href: crate::report::record_href(r),
-                label: r.label.clone(),
-                district: view::district_label(&app.districts, r.district),
-                value: figure_value(figure, r.value),
-            })
-            .collect(),
-    })
+    let rest = query.map(|q| format!("&{q}")).unwrap_or_default();
+    Ok(Redirect::to(&format!("/reports/records?campaign={}{rest}", c.id)).into_response())
 }

@@ -49,13 +49,8 @@ fn issuer(app: &crate::AppState) -> String {
 async fn request(app: &crate::AppState, p: &ReportParams) -> Result<ReportRequest, WebError> {
     let campaign: Option<i64> = view::param("campaign", &p.campaign)?;
     let campaign = campaign.map(CampaignId);
-    let district = match p.district.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(d) => Some(
-            DistrictCode::parse(d)
-                .map_err(|_| WebError::BadRequest(format!("行政区代码 {d:?} 无效")))?,
-        ),
-    };
+    // `none` narrows a records page only (see [`district_filter`]); the report is then the city's.
+    let district = district_filter(&p.district)?.flatten();
     let from: Option<NaiveDate> = view::param("from", &p.from)?;
     let to: Option<NaiveDate> = view::param("to", &p.to)?;
     let today = domain::time::beijing_date(Utc::now());
@@ -79,6 +74,18 @@ async fn request(app: &crate::AppState, p: &ReportParams) -> Result<ReportReques
         last,
         district,
     })
+}
+
+/// The district filter of a records page: empty for all, `none` for the records without a
+/// district (sites not attached to an entity, city-wide records), else a district code.
+fn district_filter(raw: &Option<String>) -> Result<Option<Option<DistrictCode>>, WebError> {
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some("none") => Ok(Some(None)),
+        Some(d) => DistrictCode::parse(d)
+            .map(|d| Some(Some(d)))
+            .map_err(|_| WebError::BadRequest(format!("行政区代码 {d:?} 无效"))),
+    }
 }
 
 fn report_error(e: ReportError) -> WebError {
@@ -156,6 +163,8 @@ struct RecordsPage {
     code: &'static str,
     period: String,
     report_href: String,
+    /// What the back link says: the work report, or the campaign's.
+    report: String,
     district: String,
     rows: Vec<RecordRow>,
     total: String,
@@ -178,15 +187,15 @@ pub(crate) async fn records(
             last: req.last,
         }));
     }
+    let only = district_filter(&params.district)?;
     let list = app
         .store
-        .figure_records(
-            viewer.scope(),
-            &report::subject(&req),
-            figure,
-            req.district.map(Some),
-        )
+        .figure_records(viewer.scope(), &report::subject(&req), figure, only)
         .await?;
+    let campaign = match req.campaign {
+        Some(id) => app.store.campaign(id).await?.map(|c| c.name),
+        None => None,
+    };
     let shown = |v: i64| {
         if figure == Figure::Fines {
             view::yuan(v)
@@ -207,10 +216,15 @@ pub(crate) async fn records(
         code: figure.code(),
         period: format!("{} 至 {}", req.first, req.last),
         report_href: view::link("/reports", &back),
-        district: req
-            .district
-            .map(|d| view::district_label(&app.districts, Some(d)))
-            .unwrap_or_else(|| "全部区域".to_string()),
+        report: match campaign {
+            Some(name) => format!("专项行动报告：{name}"),
+            None => "工作报告".to_string(),
+        },
+        district: match only {
+            None => "全部区域".to_string(),
+            Some(None) => "无行政区的记录".to_string(),
+            Some(d) => view::district_label(&app.districts, d),
+        },
         rows: list
             .iter()
             .map(|r| RecordRow {

@@ -184,12 +184,13 @@ async fn the_campaign_page_counts_by_district_in_the_viewer_s_scope() {
         "{page}"
     );
     // Each figure links to its records (askama escapes the `&`).
-    let records = format!("/campaigns/{id}/records?figure=sites_checked&#38;district=450103");
+    let records =
+        format!("/reports/records?figure=sites_checked&#38;campaign={id}&#38;district=450103");
     assert!(page.contains(&records), "{page}");
     // The records behind 青秀区's sites checked: the shop.
     let got = get(
         &fx.router,
-        &format!("/campaigns/{id}/records?figure=sites_checked&district=450103"),
+        &format!("/reports/records?figure=sites_checked&campaign={id}&district=450103"),
     )
     .await
     .ok()
@@ -199,8 +200,24 @@ async fn the_campaign_page_counts_by_district_in_the_viewer_s_scope() {
         "{got}"
     );
     assert!(got.contains(&format!("/sites/{}", fx.shop)), "{got}");
-    let bad = get(&fx.router, &format!("/campaigns/{id}/records?figure=nope")).await;
+    assert!(got.contains("专项行动报告：网络交易专项整治"), "{got}");
+    let bad = get(
+        &fx.router,
+        &format!("/reports/records?figure=nope&campaign={id}"),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    // Old links to a campaign's records land on the report's records page.
+    let moved = get(
+        &fx.router,
+        &format!("/campaigns/{id}/records?figure=sites_checked"),
+    )
+    .await;
+    assert_eq!(moved.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        moved.headers["location"],
+        format!("/reports/records?campaign={id}&figure=sites_checked").as_str()
+    );
 
     // The JSON twin, city-wide: two sites checked, both suspect.
     let api = get(&fx.router, &format!("/api/v1/campaigns/{id}"))
@@ -229,7 +246,7 @@ async fn the_campaign_page_counts_by_district_in_the_viewer_s_scope() {
     assert_eq!(api["total"]["sites_checked"], 1, "{api}");
     let got = get(
         &jiangnan,
-        &format!("/campaigns/{id}/records?figure=sites_checked"),
+        &format!("/reports/records?figure=sites_checked&campaign={id}"),
     )
     .await
     .ok()
