@@ -873,6 +873,9 @@ const METHODS: &[&str] = &[
     "list_findings",
     "count_findings",
     "finding_counts",
+    "findings_per_week",
+    "sweep_progress",
+    "new_findings",
     "totals",
     "triage_finding",
     "rule_triage",
@@ -1413,6 +1416,32 @@ async fn seen(
                 ALL,
                 Seen::Counts(vec![(cells.iter().map(|c| c.count).sum(), weight)]),
             )
+        }
+        "findings_per_week" => {
+            // One week from long before the fixture to long after it: every finding.
+            let monday = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap();
+            let weeks = [(monday, domain::time::day_start(monday))];
+            let until = crate::at(T0 + 3650 * 86_400);
+            let cells = store.findings_per_week(sc(), &weeks, until).await.unwrap();
+            (
+                ALL,
+                Seen::Counts(vec![(cells.iter().map(|c| c.count).sum(), weight)]),
+            )
+        }
+        "sweep_progress" => {
+            // The fixture's sweep runs, none of its sites done.
+            let p = store.sweep_progress(sc()).await.unwrap().unwrap();
+            (
+                ALL,
+                Seen::Counts(vec![(p.planned, weight), (p.done, |_| 0)]),
+            )
+        }
+        "new_findings" => {
+            // No sweep finished in the fixture (the scope of the new findings themselves is
+            // checked in `dashboard`).
+            let n = store.new_findings(sc()).await.unwrap();
+            let count = n.map_or(0, |n| n.counts.iter().map(|c| c.count).sum());
+            (ALL, Seen::Counts(vec![(count, |_| 0)]))
         }
         "totals" => {
             let t = store.totals(sc()).await.unwrap();
