@@ -49,6 +49,7 @@ pub mod portal;
 mod postgres;
 pub mod report;
 pub mod sampling;
+pub mod sort;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -77,6 +78,7 @@ pub use inspection::{
     Attachment, CaseRef, Inspection, InspectionFilter, NewAttachment, NewInspection, Officer,
 };
 pub use model::*;
+pub use sort::*;
 pub use open::{open, DatabaseUrl};
 pub use people::*;
 pub use portal::{EntityHit, ModelSite, NewNotice, Notice, VisitCount};

@@ -366,6 +366,8 @@ pub struct ClueFilter {
     /// Only overdue clues (true) or only those not overdue (false), on the store's today.
     pub overdue: Option<bool>,
     pub severity: Option<Severity>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::ClueSort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -710,6 +712,8 @@ pub struct FindingFilter {
     pub district: Option<DistrictCode>,
     pub severity: Option<Severity>,
     pub site_id: Option<SiteId>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::FindingSort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -720,6 +724,8 @@ pub struct SiteFilter {
     pub district: Option<DistrictCode>,
     pub kind: Option<SiteKind>,
     pub registered: Option<bool>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::SiteSort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -734,6 +740,8 @@ pub struct EntityFilter {
     /// Only entities flagged for review (legacy USCC failing its check).
     pub needs_review: bool,
     /// 0 or less: no limit.
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::EntitySort>>,
     pub limit: i64,
     pub offset: i64,
 }

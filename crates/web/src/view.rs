@@ -260,6 +260,7 @@ impl FindingParams {
             severity: param::<Severity>("severity", &self.severity)?,
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
             triage: param::<domain::Triage>("triage", &self.triage)?,
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -300,6 +301,7 @@ impl SiteParams {
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             kind: param::<SiteKind>("kind", &self.kind)?,
             registered,
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -339,6 +341,7 @@ impl ClueParams {
             state: param::<domain::ClueState>("state", &self.state)?,
             overdue: yes_no("overdue", &self.overdue)?,
             severity: param::<Severity>("severity", &self.severity)?,
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -370,6 +373,7 @@ impl CaseParams {
             stage: param::<domain::CaseStage>("stage", &self.stage)?,
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -407,6 +411,7 @@ impl ComplaintParams {
             entity: None,
             overdue: yes_no("overdue", &self.overdue)?,
             today: Some(today),
+            sort: None,
             limit: 0,
             offset: 0,
         })
