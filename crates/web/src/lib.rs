@@ -230,6 +230,7 @@ pub fn router(state: AppState) -> Router {
         .route("/outcomes/{id}/unlist", post(pages::cases::unlist))
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
+        .route("/export/findings", get(pages::findings::export))
         .route("/findings/{id}", get(pages::triage::page))
         .route("/findings/{id}/triage", post(pages::triage::submit))
         .route("/rules", get(pages::triage::rules))

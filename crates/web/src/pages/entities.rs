@@ -604,52 +604,6 @@ pub(crate) async fn profile_json(
     Ok(Json(p))
 }
 
-/// The format asked for by `?format=`: CSV (default) or XLSX.
-fn table_response(table: &Table, format: &Option<String>) -> Result<Response, WebError> {
-    let xlsx = match format.as_deref().map(str::trim) {
-        None | Some("") | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(other) => {
-            return Err(WebError::BadRequest(format!(
-                "参数 format 应为 csv 或 xlsx，而不是 {other:?}"
-            )))
-        }
-    };
-    let name = format!(
-        "wangjian-{}-{}",
-        table.title,
-        Utc::now().format("%Y%m%d-%H%M%S")
-    );
-    let (body, mime, ext) = if xlsx {
-        let mut cursor = std::io::Cursor::new(Vec::new());
-        table
-            .write_xlsx(&mut cursor)
-            .map_err(|e| WebError::BadRequest(format!("导出失败：{e}")))?;
-        (
-            cursor.into_inner(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
-    } else {
-        let mut out = Vec::new();
-        table
-            .write_csv(&mut out)
-            .map_err(|e| WebError::BadRequest(format!("导出失败：{e}")))?;
-        (out, "text/csv; charset=utf-8", "csv")
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.{ext}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
 pub(crate) async fn export_entities(
     State(app): State<Shared>,
     viewer: Viewer,
@@ -658,7 +612,7 @@ pub(crate) async fn export_entities(
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let entities =
         exports::all_entities(app.store.as_ref(), viewer.scope(), &params.filter()?).await?;
-    table_response(
+    exports::response(
         &exports::entities_table(&entities, &app.districts),
         &params.format,
     )
@@ -680,7 +634,7 @@ pub(crate) async fn export_sites(
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let sites =
         exports::all_sites(app.store.as_ref(), viewer.scope(), &params.sites.filter()?).await?;
-    table_response(&exports::sites_table(&sites), &params.format)
+    exports::response(&exports::sites_table(&sites), &params.format)
 }
 
 // --- search ---

@@ -218,6 +218,7 @@ struct SitePage {
     history: Vec<HistoryRow>,
     findings: Vec<FindingRow>,
     findings_total: i64,
+    finding_heads: Vec<view::Head>,
     findings_href: String,
 }
 
@@ -268,6 +269,7 @@ pub(crate) async fn detail(
             .map(|f| FindingRow::new(f, &app.districts))
             .collect(),
         findings_total,
+        finding_heads: super::findings::plain_heads(),
         findings_href: link("/findings", &[("site", id.to_string())]),
     })
 }
