@@ -78,7 +78,6 @@ pub use inspection::{
     Attachment, CaseRef, Inspection, InspectionFilter, NewAttachment, NewInspection, Officer,
 };
 pub use model::*;
-pub use sort::*;
 pub use open::{open, DatabaseUrl};
 pub use people::*;
 pub use portal::{EntityHit, ModelSite, NewNotice, Notice, VisitCount};
@@ -88,6 +87,7 @@ pub use sampling::{
     Draw, DrawEntity, DrawInspector, DrawResult, DrawSummary, NewDraw, NewDrawEntity,
     NewSamplingPlan, PlanState, PoolInspector, PopulationFilter, PopulationRow, SamplingPlan,
 };
+pub use sort::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;

@@ -16,8 +16,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::Utc;
 use domain::DistrictTable;
 use store::{
-    Badge, Case, Clue, Complaint, Entity, EntityFilter, Finding, Listing, Scope, Site,
-    SiteFilter, Store, StoreError,
+    Badge, Case, Clue, Complaint, Entity, EntityFilter, Finding, Listing, Scope, Site, SiteFilter,
+    Store, StoreError,
 };
 
 use crate::WebError;
@@ -139,10 +139,10 @@ pub fn sites_table(sites: &[Site]) -> Table {
 }
 
 /// Every row of a paged list: asks `page(offset, limit)` until a page comes back short.
-pub(crate) async fn all_rows<T, F, Fut>(mut page: F) -> Result<Vec<T>, StoreError>
+pub(crate) async fn all_rows<T, E, F, Fut>(mut page: F) -> Result<Vec<T>, E>
 where
     F: FnMut(i64, i64) -> Fut,
-    Fut: std::future::Future<Output = Result<Vec<T>, StoreError>>,
+    Fut: std::future::Future<Output = Result<Vec<T>, E>>,
 {
     let mut out = Vec::new();
     loop {
@@ -318,7 +318,7 @@ pub fn cases_table(cases: &[(Case, Vec<store::Outcome>)], districts: &DistrictTa
         ],
     );
     for (c, outcomes) in cases {
-        let kinds: Vec<&str> = outcomes.iter().map(|o| o.kind().title()).collect();
+        let kinds: Vec<&str> = outcomes.iter().map(|o| o.detail.kind().title()).collect();
         t.rows.push(vec![
             Cell::from(c.number.clone()),
             Cell::from(c.site.clone()),

@@ -198,6 +198,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
         .route("/clues", get(pages::clues::list).post(pages::clues::create))
+        .route("/export/clues", get(pages::clues::export))
         .route("/clues/{id}", get(pages::clues::page))
         .route("/clues/{id}/dispatch", post(pages::clues::dispatch))
         .route("/clues/{id}/feedback", post(pages::clues::feedback))
@@ -205,6 +206,7 @@ pub fn router(state: AppState) -> Router {
         .route("/clues/{id}/case", post(pages::clues::open_case))
         .route("/clues/{id}/record", get(pages::record::clue_page))
         .route("/complaints", get(pages::complaints::list))
+        .route("/export/complaints", get(pages::complaints::export))
         .route("/complaints/{id}", get(pages::complaints::page))
         .route("/complaints/{id}/accept", post(pages::complaints::accept))
         .route("/complaints/{id}/refuse", post(pages::complaints::refuse))
@@ -221,6 +223,7 @@ pub fn router(state: AppState) -> Router {
             post(pages::complaints::dispatch),
         )
         .route("/cases", get(pages::cases::list))
+        .route("/export/cases", get(pages::cases::export))
         .route("/cases/{id}", get(pages::cases::page))
         .route("/cases/{id}/advance", post(pages::cases::advance))
         .route("/cases/{id}/officer", post(pages::cases::officer))
@@ -285,6 +288,7 @@ pub fn router(state: AppState) -> Router {
             "/credit/lists",
             get(pages::credit_lists::lists).post(pages::credit_lists::add_listing),
         )
+        .route("/export/credit-listings", get(pages::credit_lists::export))
         .route("/credit/listings/{id}", get(pages::credit_lists::listing))
         .route(
             "/credit/listings/{id}/remove",
@@ -328,6 +332,7 @@ pub fn router(state: AppState) -> Router {
             post(pages::portal_admin::remove),
         )
         .route("/badges", get(pages::badges::list))
+        .route("/export/badges", get(pages::badges::export))
         .route("/badges/{id}", get(pages::badges::page))
         .route("/badges/{id}/issue", post(pages::badges::issue))
         .route("/badges/{id}/refuse", post(pages::badges::refuse))

@@ -281,7 +281,14 @@ impl ListLinks {
     /// The list's page `page` (filters and sort kept).
     pub fn page(&self, page: i64) -> String {
         let mut q = self.pairs(self.sort);
-        q.push(("page", if page > 1 { page.to_string() } else { String::new() }));
+        q.push((
+            "page",
+            if page > 1 {
+                page.to_string()
+            } else {
+                String::new()
+            },
+        ));
         link(self.path, &q)
     }
 

@@ -552,7 +552,9 @@ pub(crate) fn push_order<K: crate::sort::SortKey>(
 pub(crate) fn rank(col: &str, codes: impl IntoIterator<Item = &'static str>) -> String {
     let mut s = format!("CASE {col}");
     for (i, c) in codes.into_iter().enumerate() {
-        debug_assert!(c.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
+        debug_assert!(c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
         s.push_str(&format!(" WHEN '{c}' THEN {i}"));
     }
     s.push_str(" END");

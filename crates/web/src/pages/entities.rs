@@ -9,21 +9,18 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use axum::Json;
-use chrono::Utc;
 use domain::{EntityId, EntityStatus, FetchId, SiteKind};
 use serde::Serialize;
 use store::{
-    conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, Fetch, Filing,
-    FindingFilter, HistoryEntry, Scope, Site,
+    conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, EntitySort, Fetch,
+    Filing, FindingFilter, HistoryEntry, Scope, Site,
 };
 
 use super::render;
 use crate::exports;
-use crate::table::Table;
-use crate::view::{self, link, param, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, link, param, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{ApiError, Shared, Viewer, WebError};
 
 /// Captures listed on a profile.
@@ -50,6 +47,12 @@ pub(crate) struct EntityParams {
     /// Export format (not an API parameter).
     #[param(ignore)]
     pub format: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl EntityParams {
@@ -60,6 +63,11 @@ impl EntityParams {
             status: param::<EntityStatus>("status", &self.status)?,
             ..EntityFilter::default()
         })
+    }
+
+    /// The order the request names (`sort`, `dir`).
+    pub(crate) fn sort(&self) -> Result<Option<store::Sort<EntitySort>>, WebError> {
+        view::sort_param(&self.sort, &self.dir)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -98,6 +106,16 @@ impl EntityRow {
     }
 }
 
+/// The entity list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<EntitySort>)] = &[
+    ("名称", Some(EntitySort::Name)),
+    ("统一社会信用代码", Some(EntitySort::Uscc)),
+    ("主体类型", Some(EntitySort::LegalForm)),
+    ("网站类型", Some(EntitySort::Kind)),
+    ("状态", Some(EntitySort::Status)),
+    ("区域", Some(EntitySort::District)),
+];
+
 #[derive(Template)]
 #[template(path = "entities.html")]
 struct EntitiesPage {
@@ -106,6 +124,7 @@ struct EntitiesPage {
     kinds: Vec<Opt>,
     statuses: Vec<Opt>,
     rows: Vec<EntityRow>,
+    heads: Vec<view::Head>,
     pager: Pager,
     csv_href: String,
     xlsx_href: String,
@@ -118,27 +137,25 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter()?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
-    let mut rows = app
+    let scope = viewer.scope();
+    let total = app.store.count_entities_in(scope.clone(), &filter).await?;
+    let rows = app
         .store
         .list_entities(
-            viewer.scope(),
+            scope,
             &EntityFilter {
-                limit: PAGE_SIZE + 1,
+                sort,
+                limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter
             },
         )
         .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
     let pairs = params.pairs();
-    let page_href = |p: i64| {
-        let mut q = pairs.clone();
-        q.push(("page", if p > 1 { p.to_string() } else { String::new() }));
-        link("/entities", &q)
-    };
-    let pager = Pager::new(page, rows.len(), more, None, page_href);
+    let links = ListLinks::new("/entities", pairs.clone(), sort);
+    let pager = links.pager(page, rows.len(), total);
     let current = |k: &str| {
         pairs
             .iter()
@@ -160,20 +177,16 @@ pub(crate) async fn list(
             .iter()
             .map(|s| Opt::new(s.code(), s.title(), &status)),
     );
-    let export = |format: &str| {
-        let mut q = pairs.clone();
-        q.push(("format", format.to_string()));
-        link("/export/entities", &q)
-    };
     render(&EntitiesPage {
         active: "entities",
         districts: view::district_options(&app.districts, &current("district")),
         kinds,
         statuses,
         rows: rows.iter().map(|e| EntityRow::new(e, &app)).collect(),
+        heads: links.heads(COLUMNS),
         pager,
-        csv_href: export("csv"),
-        xlsx_href: export("xlsx"),
+        csv_href: links.export("/export/entities", "csv"),
+        xlsx_href: links.export("/export/entities", "xlsx"),
     })
 }
 
@@ -610,30 +623,33 @@ pub(crate) async fn export_entities(
     params: Result<Query<EntityParams>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let entities =
-        exports::all_entities(app.store.as_ref(), viewer.scope(), &params.filter()?).await?;
+    let filter = EntityFilter {
+        sort: params.sort()?,
+        ..params.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_entities_in(scope.clone(), &filter).await?)?;
+    let entities = exports::all_entities(app.store.as_ref(), scope, &filter).await?;
     exports::response(
         &exports::entities_table(&entities, &app.districts),
         &params.format,
     )
 }
 
-/// The sites list's filters plus `format`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub(crate) struct SiteExportParams {
-    #[serde(flatten)]
-    pub sites: view::SiteParams,
-    pub format: Option<String>,
-}
-
+/// `GET /export/sites`: the sites list as shown (filters, sort, every page).
 pub(crate) async fn export_sites(
     State(app): State<Shared>,
     viewer: Viewer,
-    params: Result<Query<SiteExportParams>, QueryRejection>,
+    params: Result<Query<view::Export<view::SiteParams>>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let sites =
-        exports::all_sites(app.store.as_ref(), viewer.scope(), &params.sites.filter()?).await?;
+    let filter = store::SiteFilter {
+        sort: params.list.sort()?,
+        ..params.list.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_sites(scope.clone(), &filter).await?)?;
+    let sites = exports::all_sites(app.store.as_ref(), scope, &filter).await?;
     exports::response(&exports::sites_table(&sites), &params.format)
 }
 
