@@ -888,6 +888,108 @@ mod tests {
     }
 
     #[test]
+    fn pager_numbers_total_and_ends() {
+        let href = |p: i64| format!("/x?page={p}");
+        let numbers = |p: &Pager| -> Vec<String> {
+            p.numbers
+                .iter()
+                .map(|n| match (n.gap, &n.href) {
+                    (true, _) => "…".to_string(),
+                    (false, None) => format!("[{}]", n.number),
+                    (false, Some(_)) => n.number.to_string(),
+                })
+                .collect()
+        };
+        // 2.5 pages of rows.
+        let p = Pager::new(1, 50, 125, href);
+        assert_eq!((p.pages, p.total, p.first_row, p.last_row), (3, 125, 1, 50));
+        assert_eq!(numbers(&p), ["[1]", "2", "3"]);
+        assert_eq!((p.first.clone(), p.prev.clone()), (None, None));
+        assert_eq!(p.next.as_deref(), Some("/x?page=2"));
+        assert_eq!(p.last.as_deref(), Some("/x?page=3"));
+        let p = Pager::new(3, 25, 125, href);
+        assert_eq!((p.first_row, p.last_row), (101, 125));
+        assert_eq!(numbers(&p), ["1", "2", "[3]"]);
+        assert_eq!((p.next.clone(), p.last.clone()), (None, None));
+        assert_eq!(p.first.as_deref(), Some("/x?page=1"));
+        // A window around the current page, the ends beyond gaps.
+        let p = Pager::new(10, 50, 1000, href);
+        assert_eq!(numbers(&p), ["1", "…", "8", "9", "[10]", "11", "12", "…", "20"]);
+        let p = Pager::new(4, 50, 1000, href);
+        assert_eq!(numbers(&p), ["1", "2", "3", "[4]", "5", "6", "…", "20"]);
+        // No rows: one empty page.
+        let p = Pager::new(1, 0, 0, href);
+        assert_eq!((p.pages, p.first_row, p.last_row), (1, 0, 0));
+        assert_eq!(numbers(&p), ["[1]"]);
+        // A page past the end links back to the pages there are.
+        let p = Pager::new(9, 0, 60, href);
+        assert_eq!(numbers(&p), ["1", "2"]);
+        assert_eq!(p.next, None);
+    }
+
+    #[test]
+    fn sort_and_export_parameters() {
+        let s = |sort: &str, dir: &str| {
+            sort_param::<store::SiteSort>(&Some(sort.into()), &Some(dir.into()))
+        };
+        assert_eq!(s("host", "").unwrap(), Some(Sort::asc(store::SiteSort::Host)));
+        assert_eq!(
+            s("district", "desc").unwrap(),
+            Some(Sort::desc(store::SiteSort::District))
+        );
+        assert_eq!(s("", "desc").unwrap(), None);
+        match s("s.host; --", "asc") {
+            Err(WebError::BadRequest(m)) => {
+                assert!(m.starts_with("参数 sort 无效"), "{m}");
+                assert!(m.contains("host、prefix、kind、entity、district"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(s("host", "up"), Err(WebError::BadRequest(_))));
+        assert!(export_cap(EXPORT_MAX_ROWS).is_ok());
+        match export_cap(EXPORT_MAX_ROWS + 1) {
+            Err(WebError::BadRequest(m)) => assert!(m.contains("请缩小筛选范围"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_links_keep_filters_and_sort() {
+        let links = ListLinks::new(
+            "/sites",
+            vec![("district", " 450103 ".into()), ("kind", String::new())],
+            Some(Sort::desc(store::SiteSort::Host)),
+        );
+        assert_eq!(links.page(2), "/sites?district=450103&sort=host&dir=desc&page=2");
+        assert_eq!(links.page(1), "/sites?district=450103&sort=host&dir=desc");
+        assert_eq!(
+            links.export("/export/sites", "xlsx"),
+            "/export/sites?district=450103&sort=host&dir=desc&format=xlsx"
+        );
+        let heads = links.heads(&[
+            ("主机", Some(store::SiteSort::Host)),
+            ("区域", Some(store::SiteSort::District)),
+            ("", None),
+        ]);
+        assert_eq!(heads[0].aria_sort, "descending");
+        assert_eq!(
+            heads[0].href.as_deref(),
+            Some("/sites?district=450103&sort=host&dir=asc")
+        );
+        assert_eq!(heads[1].aria_sort, "");
+        assert_eq!(
+            heads[1].href.as_deref(),
+            Some("/sites?district=450103&sort=district&dir=asc")
+        );
+        assert_eq!(heads[2].href, None);
+        // Ascending: the next click reverses.
+        let links = ListLinks::new("/sites", vec![], Some(Sort::asc(store::SiteSort::Host)));
+        let heads = links.heads(&[("主机", Some(store::SiteSort::Host))]);
+        assert_eq!(heads[0].aria_sort, "ascending");
+        assert_eq!(heads[0].href.as_deref(), Some("/sites?sort=host&dir=desc"));
+    }
+
+    #[test]
     fn fen_read_as_yuan() {
         assert_eq!(yuan(57_380_000), "573,800.00");
         assert_eq!(yuan(1250), "12.50");
@@ -903,6 +1005,6 @@ mod tests {
         let t = DateTime::parse_from_rfc3339("2017-06-01T16:30:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(time(t), "2017-06-02 00:30:00");
+        assert_eq!(time(t), "2017-06-02 00:30:00 北京时间");
     }
 }

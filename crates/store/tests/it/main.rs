@@ -22,6 +22,7 @@ mod records;
 mod register;
 mod sampling;
 mod scope;
+mod sorting;
 
 use ::store::testing::TestDb;
 use ::store::Store;
