@@ -914,7 +914,10 @@ mod tests {
         assert_eq!(p.first.as_deref(), Some("/x?page=1"));
         // A window around the current page, the ends beyond gaps.
         let p = Pager::new(10, 50, 1000, href);
-        assert_eq!(numbers(&p), ["1", "…", "8", "9", "[10]", "11", "12", "…", "20"]);
+        assert_eq!(
+            numbers(&p),
+            ["1", "…", "8", "9", "[10]", "11", "12", "…", "20"]
+        );
         let p = Pager::new(4, 50, 1000, href);
         assert_eq!(numbers(&p), ["1", "2", "3", "[4]", "5", "6", "…", "20"]);
         // No rows: one empty page.
@@ -932,7 +935,10 @@ mod tests {
         let s = |sort: &str, dir: &str| {
             sort_param::<store::SiteSort>(&Some(sort.into()), &Some(dir.into()))
         };
-        assert_eq!(s("host", "").unwrap(), Some(Sort::asc(store::SiteSort::Host)));
+        assert_eq!(
+            s("host", "").unwrap(),
+            Some(Sort::asc(store::SiteSort::Host))
+        );
         assert_eq!(
             s("district", "desc").unwrap(),
             Some(Sort::desc(store::SiteSort::District))
@@ -960,7 +966,10 @@ mod tests {
             vec![("district", " 450103 ".into()), ("kind", String::new())],
             Some(Sort::desc(store::SiteSort::Host)),
         );
-        assert_eq!(links.page(2), "/sites?district=450103&sort=host&dir=desc&page=2");
+        assert_eq!(
+            links.page(2),
+            "/sites?district=450103&sort=host&dir=desc&page=2"
+        );
         assert_eq!(links.page(1), "/sites?district=450103&sort=host&dir=desc");
         assert_eq!(
             links.export("/export/sites", "xlsx"),

@@ -89,9 +89,27 @@ async fn orders_agree_on_both_engines(store: TestStore) {
     store
         .upsert_entities(
             &[
-                entity("MA5K0001", "丙公司", SiteKind::Platform, "450105", &["c.test"]),
-                entity("MA5K0002", "甲公司", SiteKind::TradingSite, "450103", &["a.test"]),
-                entity("MA5K0003", "乙公司", SiteKind::TradingSite, "450107", &["b.test"]),
+                entity(
+                    "MA5K0001",
+                    "丙公司",
+                    SiteKind::Platform,
+                    "450105",
+                    &["c.test"],
+                ),
+                entity(
+                    "MA5K0002",
+                    "甲公司",
+                    SiteKind::TradingSite,
+                    "450103",
+                    &["a.test"],
+                ),
+                entity(
+                    "MA5K0003",
+                    "乙公司",
+                    SiteKind::TradingSite,
+                    "450107",
+                    &["b.test"],
+                ),
             ],
             "test",
         )
