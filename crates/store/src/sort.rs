@@ -218,6 +218,22 @@ sort_keys! {
     }
 }
 
+sort_keys! {
+    /// The field inspections' columns.
+    InspectionSort {
+        Id => "id",
+        InspectedAt => "inspected_at",
+        Entity => "entity",
+        District => "district",
+        Case => "case",
+        /// In the order of `InspectionResult::ALL`.
+        Result => "result",
+        /// How many files are attached.
+        Attachments => "attachments",
+        Place => "place",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -460,6 +460,43 @@ pub fn listings_table(
     t
 }
 
+/// The field inspections (`/inspections`) as a table.
+pub fn inspections_table(inspections: &[store::Inspection], districts: &DistrictTable) -> Table {
+    let mut t = table(
+        "inspections",
+        &[
+            ("id", "编号"),
+            ("inspected_at", "检查时间（北京时间）"),
+            ("entity", "经营主体"),
+            ("uscc", "统一社会信用代码"),
+            ("district", "区域"),
+            ("case", "案件编号"),
+            ("result", "结果"),
+            ("result_code", "结果代码"),
+            ("officers", "检查人员"),
+            ("attachments", "附件数"),
+            ("place", "地点"),
+        ],
+    );
+    for i in inspections {
+        let officers: Vec<&str> = i.officers.iter().map(|o| o.display_name.as_str()).collect();
+        t.rows.push(vec![
+            Cell::Int(i.id.0),
+            time(i.inspected_at),
+            Cell::from(i.entity_name.clone()),
+            Cell::from(i.uscc.clone()),
+            district(districts, Some(i.district)),
+            Cell::from(i.case_id.map(|c| c.0)),
+            Cell::from(i.result.title()),
+            Cell::from(i.result.code()),
+            Cell::from(officers.join("、")),
+            Cell::Int(i.attachments),
+            Cell::from(i.place.clone()),
+        ]);
+    }
+    t
+}
+
 /// The table as the response to an export link, in `format` (`csv`, the default, or
 /// `xlsx`), as an attachment named after the table and the time.
 pub(crate) fn response(table: &Table, format: &Option<String>) -> Result<Response, WebError> {

@@ -260,6 +260,7 @@ pub fn router(state: AppState) -> Router {
                 .post(pages::inspections::create)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/export/inspections", get(pages::inspections::export))
         .route("/inspections/new", get(pages::inspections::new_form))
         .route("/inspections/{id}", get(pages::inspections::detail))
         .route(

@@ -20,7 +20,7 @@ async fn every_key_of_every_list_runs(store: TestStore) {
     let s = store.as_ref();
     let scopes = [
         Scope::City,
-        Scope::Districts(vec![DistrictCode::parse("450103").unwrap()]),
+        Scope::Districts(vec![DistrictCode::parse("450103").unwrap()].into()),
     ];
     for scope in scopes {
         for sort in both::<FindingSort>() {
@@ -81,6 +81,13 @@ async fn every_key_of_every_list_runs(store: TestStore) {
                 ..Default::default()
             };
             s.credit_listings(scope.clone(), &f).await.unwrap();
+        }
+        for sort in both::<InspectionSort>() {
+            let f = InspectionFilter {
+                sort,
+                ..Default::default()
+            };
+            s.list_inspections(scope.clone(), &f).await.unwrap();
         }
     }
 }

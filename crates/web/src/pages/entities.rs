@@ -392,6 +392,7 @@ struct EntityPage {
     captures: Vec<CaptureLine>,
     history: Vec<HistoryLine>,
     filings: Vec<FilingLine>,
+    inspection_heads: Vec<view::Head>,
     rows: Vec<super::inspections::InspectionRow>,
     may_inspect: bool,
     /// Its complaints and reports in scope (staff only: an evaluator's scope holds none).
@@ -584,6 +585,7 @@ pub(crate) async fn profile(
     render(&EntityPage {
         complaints,
         rows,
+        inspection_heads: super::inspections::plain_heads(),
         may_inspect: viewer.may(domain::Permission::Casework) && app.inspections.is_some(),
         active: "entities",
         status_warn: e.status != EntityStatus::Active,

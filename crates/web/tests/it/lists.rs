@@ -45,6 +45,11 @@ fn lists() -> Vec<(&'static str, &'static str, Vec<&'static str>)> {
             "/export/credit-listings",
             codes::<store::ListingSort>(),
         ),
+        (
+            "/inspections",
+            "/export/inspections",
+            codes::<store::InspectionSort>(),
+        ),
     ]
 }
 
@@ -119,7 +124,7 @@ fn ints(v: Vec<String>) -> Vec<i64> {
 }
 
 /// A row in every list but the badges': a clue of the shop dispatched and opened as a case,
-/// a complaint about it, and a listing.
+/// a complaint about it, an inspection of it, and a listing.
 async fn seed_every_list(fx: &Fixture) {
     let store = fx.state.store.as_ref();
     let by = store::Actor::system("test");
@@ -184,6 +189,30 @@ async fn seed_every_list(fx: &Fixture) {
                 verify_by: None,
             },
             chrono::Duration::minutes(10),
+            &by,
+        )
+        .await
+        .unwrap();
+    let supervisor = store
+        .user_by_name("supervisor")
+        .await
+        .unwrap()
+        .expect("the fixture's user")
+        .id;
+    store
+        .record_inspection(
+            Scope::City,
+            &store::NewInspection {
+                entity_id: shop.entity_id.unwrap(),
+                case_id: None,
+                inspected_at: at(90),
+                place: "南宁市青秀区民族大道1号".into(),
+                result: domain::InspectionResult::Compliant,
+                notes: String::new(),
+                officers: vec![supervisor],
+                attachments: vec![],
+                created_by: supervisor,
+            },
             &by,
         )
         .await
