@@ -219,7 +219,7 @@ async fn orders_agree_on_both_engines(store: TestStore) {
             rule_id: format!("{}.r1", c.code()),
             rule_pack: "core".into(),
             severity: c.severity(),
-            excerpt: String::new(),
+            excerpt: format!("摘录{i}"),
             location: "text".into(),
             evidence: None,
             found_at: at(crate::T0 + (i as i64 % 4)),
