@@ -750,6 +750,8 @@ pub struct EntityFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscoveryFilter {
     pub state: Option<crate::discovery::DiscoveryState>,
+    /// The order (`None`: the list's own, by address).
+    pub sort: Option<crate::sort::Sort<crate::sort::DiscoverySort>>,
     pub limit: i64,
     pub offset: i64,
 }

@@ -234,6 +234,19 @@ sort_keys! {
     }
 }
 
+sort_keys! {
+    /// The discovered sites' columns.
+    DiscoverySort {
+        Id => "id",
+        /// Host, then path prefix.
+        Address => "address",
+        /// In the order of `DiscoveryState::ALL`.
+        State => "state",
+        FirstSeen => "first_seen",
+        Sightings => "sightings",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -497,6 +497,54 @@ pub fn inspections_table(inspections: &[store::Inspection], districts: &District
     t
 }
 
+/// A discovered site with what its list row shows in words.
+pub struct DiscoveredRow {
+    pub discovered: store::Discovered,
+    pub state: &'static str,
+    /// What its pages show (codes, filings, names).
+    pub shown: String,
+    /// The class its pages show.
+    pub class: String,
+}
+
+/// The discovered sites (`/discovered`) as a table.
+pub fn discovered_table(rows: &[DiscoveredRow]) -> Table {
+    let mut t = table(
+        "discovered",
+        &[
+            ("id", "编号"),
+            ("address", "地址"),
+            ("state", "状态"),
+            ("first_seen", "首次发现（北京时间）"),
+            ("last_seen", "最近发现（北京时间）"),
+            ("sightings", "发现次数"),
+            ("linked_from", "链接来源"),
+            ("shown", "页面显示"),
+            ("class", "页面类型"),
+            ("proposed_entity", "建议主体编号"),
+            ("proposal_reason", "建议依据"),
+        ],
+    );
+    for r in rows {
+        let d = &r.discovered;
+        let from: Vec<&str> = d.evidence.iter().map(|s| s.from_url.as_str()).collect();
+        t.rows.push(vec![
+            Cell::Int(d.id),
+            Cell::from(d.address()),
+            Cell::from(r.state),
+            time(d.first_seen),
+            time(d.last_seen),
+            Cell::Int(d.sightings),
+            Cell::from(from.join(" ")),
+            Cell::from(r.shown.clone()),
+            Cell::from(r.class.clone()),
+            Cell::from(d.proposed_entity.map(|e| e.0)),
+            Cell::from(d.proposal_reason.clone()),
+        ]);
+    }
+    t
+}
+
 /// The table as the response to an export link, in `format` (`csv`, the default, or
 /// `xlsx`), as an attachment named after the table and the time.
 pub(crate) fn response(table: &Table, format: &Option<String>) -> Result<Response, WebError> {

@@ -190,6 +190,10 @@ pub fn router(state: AppState) -> Router {
         .route("/export/sites", get(pages::entities::export_sites))
         .route("/search", get(pages::entities::search_page))
         .route("/discovered", get(pages::entities::discovered))
+        .route(
+            "/export/discovered",
+            get(pages::entities::export_discovered),
+        )
         .route("/discovered/{id}/confirm", post(pages::discovered::confirm))
         .route("/discovered/{id}/reject", post(pages::discovered::reject))
         .route("/api/entities/{id}", get(pages::entities::profile_json))

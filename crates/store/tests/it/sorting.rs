@@ -82,6 +82,13 @@ async fn every_key_of_every_list_runs(store: TestStore) {
             };
             s.credit_listings(scope.clone(), &f).await.unwrap();
         }
+        for sort in both::<DiscoverySort>() {
+            let f = DiscoveryFilter {
+                sort,
+                ..Default::default()
+            };
+            s.list_discovered(scope.clone(), &f).await.unwrap();
+        }
         for sort in both::<InspectionSort>() {
             let f = InspectionFilter {
                 sort,

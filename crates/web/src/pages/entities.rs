@@ -798,6 +798,120 @@ pub(crate) async fn search_json(
 struct DiscoveredPage {
     active: &'static str,
     rows: Vec<DiscoveredLine>,
+    states: Vec<Opt>,
+    heads: Vec<view::Head>,
+    pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
+}
+
+/// The filter and order of the discovered sites (HTML list and export).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct DiscoveredParams {
+    state: Option<String>,
+    page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+impl DiscoveredParams {
+    fn filter(&self) -> Result<DiscoveryFilter, WebError> {
+        Ok(DiscoveryFilter {
+            state: param::<store::DiscoveryState>("state", &self.state)?,
+            sort: view::sort_param(&self.sort, &self.dir)?,
+            ..DiscoveryFilter::default()
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![("state", view::text(&self.state))]
+    }
+}
+
+/// The discovered sites' columns: label and the key each sorts by.
+const DISCOVERED_COLUMNS: &[(&str, Option<store::DiscoverySort>)] = &[
+    ("#", Some(store::DiscoverySort::Id)),
+    ("地址", Some(store::DiscoverySort::Address)),
+    ("状态", Some(store::DiscoverySort::State)),
+    ("首次发现", Some(store::DiscoverySort::FirstSeen)),
+    ("依据（链接来源）", Some(store::DiscoverySort::Sightings)),
+    ("页面显示", None),
+    ("页面类型", None),
+    ("关联建议", None),
+];
+
+/// A discovery's state in Chinese.
+fn discovery_state(s: store::DiscoveryState) -> &'static str {
+    match s {
+        store::DiscoveryState::New => "待确认",
+        store::DiscoveryState::Confirmed => "已确认",
+        store::DiscoveryState::Rejected => "已排除",
+    }
+}
+
+/// What a discovered site's pages show, joined for one cell.
+fn shown_text(d: &Discovered) -> String {
+    [
+        d.shown.usccs.join(" "),
+        d.shown.icps.join(" "),
+        d.shown.names.join(" "),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+/// The class a discovered site's pages show (its site's, once it has one).
+async fn discovered_class(
+    app: &crate::AppState,
+    scope: Scope,
+    d: &Discovered,
+) -> Result<String, WebError> {
+    let site = match d.site_id {
+        Some(id) => app.store.site(scope, id).await?,
+        None => None,
+    };
+    Ok(site
+        .and_then(|s| s.classified)
+        .map(|c| format!("{}（{}）", view::kind_label(c.kind), c.reason))
+        .unwrap_or_default())
+}
+
+/// `GET /export/discovered`: the discovered sites as listed (filter, sort, every page).
+pub(crate) async fn export_discovered(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<view::Export<DiscoveredParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = p.list.filter()?;
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_discovered(scope.clone(), &filter).await?)?;
+    let list = exports::all_rows(|offset, limit| {
+        let filter = DiscoveryFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_discovered(scope, &filter).await }
+    })
+    .await?;
+    let mut rows = Vec::with_capacity(list.len());
+    for d in list {
+        let class = discovered_class(&app, scope.clone(), &d).await?;
+        let state = discovery_state(d.state);
+        let shown = shown_text(&d);
+        rows.push(exports::DiscoveredRow {
+            discovered: d,
+            state,
+            shown,
+            class,
+        });
+    }
+    exports::response(&exports::discovered_table(&rows), &p.format)
 }
 
 struct DiscoveredLine {
@@ -818,26 +932,28 @@ struct DiscoveredLine {
 pub(crate) async fn discovered(
     State(app): State<Shared>,
     viewer: Viewer,
+    params: Result<Query<DiscoveredParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
-    let list: Vec<Discovered> = app
-        .store
-        .list_discovered(viewer.scope(), &DiscoveryFilter::default())
-        .await?;
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let page = view::page_param(&p.page)?;
+    let filter = DiscoveryFilter {
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+        ..p.filter()?
+    };
+    let scope = viewer.scope();
+    let total = app.store.count_discovered(scope.clone(), &filter).await?;
+    let list: Vec<Discovered> = app.store.list_discovered(scope.clone(), &filter).await?;
+    let links = ListLinks::new("/discovered", p.pairs(), filter.sort);
+    let pager = links.pager(page, list.len(), total);
     let mut rows = Vec::with_capacity(list.len());
     for d in list {
-        let site = match d.site_id {
-            Some(id) => app.store.site(viewer.scope(), id).await?,
-            None => None,
-        };
+        let class_label = discovered_class(&app, scope.clone(), &d).await?;
         rows.push(DiscoveredLine {
             open: d.state == store::DiscoveryState::New,
             id: d.id,
             address: d.address(),
-            state: match d.state {
-                store::DiscoveryState::New => "待确认",
-                store::DiscoveryState::Confirmed => "已确认",
-                store::DiscoveryState::Rejected => "已排除",
-            },
+            state: discovery_state(d.state),
             first_seen: view::time(d.first_seen),
             sightings: d.sightings,
             evidence: d
@@ -855,30 +971,30 @@ pub(crate) async fn discovered(
                 })
                 .collect(),
             site_href: d.site_id.map(|id| format!("/sites/{id}")),
-            class_label: site
-                .and_then(|s| s.classified)
-                .map(|c| format!("{}（{}）", view::kind_label(c.kind), c.reason))
-                .unwrap_or_default(),
+            class_label,
             proposal: d.proposed_entity.map(|e| {
                 (
                     format!("/entities/{e}"),
                     d.proposal_reason.clone().unwrap_or_default(),
                 )
             }),
-            shown: [
-                d.shown.usccs.join(" "),
-                d.shown.icps.join(" "),
-                d.shown.names.join(" "),
-            ]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" · "),
+            shown: shown_text(&d),
         });
     }
+    let state = view::text(&p.state);
+    let mut states = vec![Opt::new("", "全部状态", &state)];
+    states.extend(
+        store::DiscoveryState::ALL
+            .iter()
+            .map(|s| Opt::new(s.code(), discovery_state(*s), &state)),
+    );
     render(&DiscoveredPage {
         active: "discovered",
         rows,
+        states,
+        heads: links.heads(DISCOVERED_COLUMNS),
+        pager,
+        csv_href: links.export("/export/discovered", "csv"),
+        xlsx_href: links.export("/export/discovered", "xlsx"),
     })
 }
