@@ -1,6 +1,8 @@
 //! Labels and formatting shared by the pages: Chinese labels beside the stable codes, Beijing
-//! time, query strings for links, paging, and parsing of the filter parameters every list
-//! shares with its JSON twin. Pure functions; nothing here touches the store.
+//! time, query strings for links, and what every list shares (`docs/console.md`): parsing of
+//! its filter parameters (shared with its JSON twin) and of `sort`/`dir`, the pager, and the
+//! links of its column headers, pages and exports ([`ListLinks`]), each keeping the filters
+//! and the sort. Pure functions; nothing here touches the store.
 
 use chrono::{DateTime, Utc};
 use domain::{Category, DistrictCode, DistrictTable, Severity, SiteId, SiteKind};
