@@ -301,6 +301,11 @@ impl ListLinks {
         link(export_path, &q)
     }
 
+    /// The sort as form fields (`sort`, `dir`), so that the filter form keeps it.
+    pub fn sort_fields(&self) -> Vec<(&'static str, String)> {
+        self.pairs(self.sort).split_off(self.filters.len())
+    }
+
     /// The pager of page `page` showing `shown` of `total` rows.
     pub fn pager(&self, page: i64, shown: usize, total: i64) -> Pager {
         Pager::new(page, shown, total, |p| self.page(p))
@@ -993,6 +998,13 @@ mod tests {
             Some("/sites?district=450103&sort=district&dir=asc")
         );
         assert_eq!(heads[2].href, None);
+        assert_eq!(
+            links.sort_fields(),
+            [("sort", "host".to_string()), ("dir", "desc".to_string())]
+        );
+        let unsorted =
+            ListLinks::new::<store::SiteSort>("/sites", vec![("kind", "x".into())], None);
+        assert!(unsorted.sort_fields().is_empty());
         // Ascending: the next click reverses.
         let links = ListLinks::new("/sites", vec![], Some(Sort::asc(store::SiteSort::Host)));
         let heads = links.heads(&[("主机", Some(store::SiteSort::Host))]);

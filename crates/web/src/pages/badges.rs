@@ -124,6 +124,8 @@ struct ListPage {
     rows: Vec<Row>,
     states: Vec<Opt>,
     districts: Vec<Opt>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<Head>,
     pager: Pager,
     csv_href: String,
@@ -159,6 +161,7 @@ pub(crate) async fn list(
         rows: rows.iter().map(|b| Row::new(&app, b)).collect(),
         states,
         districts: view::district_options(&app.districts, &district),
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         pager: links.pager(page, rows.len(), total),
         csv_href: links.export("/export/badges", "csv"),

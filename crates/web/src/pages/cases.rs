@@ -75,6 +75,8 @@ struct CasesPage {
     site: String,
     filtered: bool,
     cases: Vec<CaseRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<Head>,
     pager: Pager,
     csv_href: String,
@@ -143,6 +145,7 @@ pub(crate) async fn list(
         filtered: filter != CaseFilter::default(),
         site,
         cases,
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         pager,
         csv_href: links.export("/export/cases", "csv"),

@@ -88,6 +88,8 @@ struct CluesPage {
     site: String,
     filtered: bool,
     clues: Vec<ClueRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<Head>,
     pager: Pager,
     csv_href: String,
@@ -160,6 +162,7 @@ pub(crate) async fn list(
         filtered: filter != ClueFilter::default(),
         site,
         clues: rows.iter().map(|c| ClueRow::new(&app, c)).collect(),
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         pager,
         csv_href: links.export("/export/clues", "csv"),

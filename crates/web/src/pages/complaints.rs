@@ -79,6 +79,8 @@ struct ComplaintsPage {
     districts: Vec<Opt>,
     overdue: Vec<Opt>,
     filtered: bool,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<view::Head>,
     csv_href: String,
     xlsx_href: String,
@@ -148,6 +150,7 @@ pub(crate) async fn list(
         ],
         filtered,
         rows: rows.iter().map(|c| ComplaintRow::new(&app, c)).collect(),
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         pager,
         csv_href: links.export("/export/complaints", "csv"),

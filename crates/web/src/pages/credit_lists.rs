@@ -137,6 +137,8 @@ struct ListsPage {
     active: &'static str,
     rows: Vec<ListingRow>,
     pager: Pager,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<view::Head>,
     csv_href: String,
     xlsx_href: String,
@@ -269,6 +271,7 @@ pub(crate) async fn lists(
     render(&ListsPage {
         active: "credit_lists",
         pager: links.pager(page, rows.len(), total),
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         csv_href: links.export("/export/credit-listings", "csv"),
         xlsx_href: links.export("/export/credit-listings", "xlsx"),

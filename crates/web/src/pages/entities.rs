@@ -124,6 +124,8 @@ struct EntitiesPage {
     kinds: Vec<Opt>,
     statuses: Vec<Opt>,
     rows: Vec<EntityRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<view::Head>,
     pager: Pager,
     csv_href: String,
@@ -183,6 +185,7 @@ pub(crate) async fn list(
         kinds,
         statuses,
         rows: rows.iter().map(|e| EntityRow::new(e, &app)).collect(),
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         pager,
         csv_href: links.export("/export/entities", "csv"),
@@ -799,6 +802,8 @@ struct DiscoveredPage {
     active: &'static str,
     rows: Vec<DiscoveredLine>,
     states: Vec<Opt>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<view::Head>,
     pager: Pager,
     csv_href: String,
@@ -992,6 +997,7 @@ pub(crate) async fn discovered(
         active: "discovered",
         rows,
         states,
+        sort_fields: links.sort_fields(),
         heads: links.heads(DISCOVERED_COLUMNS),
         pager,
         csv_href: links.export("/export/discovered", "csv"),

@@ -103,6 +103,8 @@ struct FindingsPage {
     severities: Vec<Opt>,
     site: String,
     findings: Vec<FindingRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     finding_heads: Vec<Head>,
     pager: Pager,
     filtered: bool,
@@ -167,6 +169,7 @@ pub(crate) async fn list(
             .iter()
             .map(|f| FindingRow::new(f, &app.districts))
             .collect(),
+        sort_fields: links.sort_fields(),
         finding_heads: links.heads(COLUMNS),
         pager: links.pager(page, rows.len(), total),
         csv_href: links.export("/export/findings", "csv"),

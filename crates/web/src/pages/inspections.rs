@@ -96,6 +96,8 @@ pub(crate) fn plain_heads() -> Vec<view::Head> {
 struct ListPage {
     active: &'static str,
     rows: Vec<InspectionRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     inspection_heads: Vec<view::Head>,
     pager: view::Pager,
     csv_href: String,
@@ -164,6 +166,7 @@ pub(crate) async fn list(
     render(&ListPage {
         active: "inspections",
         rows: list.iter().map(|i| InspectionRow::new(&app, i)).collect(),
+        sort_fields: links.sort_fields(),
         inspection_heads: links.heads(COLUMNS),
         pager: links.pager(page, list.len(), total),
         csv_href: links.export("/export/inspections", "csv"),

@@ -76,6 +76,8 @@ struct SitesPage {
     kinds: Vec<Opt>,
     registered: Vec<Opt>,
     rows: Vec<SiteRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
     heads: Vec<view::Head>,
     pager: Pager,
     csv_href: String,
@@ -141,6 +143,7 @@ pub(crate) async fn list(
         kinds,
         registered,
         rows: sites.iter().map(|s| SiteRow::new(s, &app)).collect(),
+        sort_fields: links.sort_fields(),
         heads: links.heads(COLUMNS),
         pager,
         csv_href: links.export("/export/sites", "csv"),

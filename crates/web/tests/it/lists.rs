@@ -544,8 +544,12 @@ async fn pages_have_numbers_and_a_total_and_keep_filters_and_sort() {
         b.contains("href=\"/entities?district=450107&#38;sort=uscc&#38;dir=asc\""),
         "{b}"
     );
-    // The filter form keeps the district selected.
+    // The filter form keeps the district selected, and the sort for the next filter.
     assert!(b.contains("<option value=\"450107\" selected>"), "{b}");
+    assert!(
+        b.contains("<input type=\"hidden\" name=\"sort\" value=\"name\"><input type=\"hidden\" name=\"dir\" value=\"desc\">"),
+        "{b}"
+    );
 
     let last = get(
         &fx.router,
