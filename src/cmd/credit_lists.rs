@@ -174,6 +174,7 @@ async fn listing(
                     None => None,
                 },
                 listed_on_or_before: None,
+                sort: None,
                 limit,
                 offset,
             };

@@ -100,6 +100,8 @@ pub struct BadgeFilter {
     pub entity_id: Option<EntityId>,
     /// Bound to this domain (a site key's host).
     pub domain: Option<String>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::BadgeSort>>,
     pub limit: i64,
     pub offset: i64,
 }

@@ -64,6 +64,8 @@ pub struct CaseFilter {
     pub stage: Option<CaseStage>,
     pub district: Option<DistrictCode>,
     pub site_id: Option<SiteId>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::CaseSort>>,
     pub limit: i64,
     pub offset: i64,
 }

@@ -186,6 +186,8 @@ pub struct ComplaintFilter {
     /// Only overdue ones (true) or only not overdue (false), as of `today`.
     pub overdue: Option<bool>,
     pub today: Option<NaiveDate>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::ComplaintSort>>,
     pub limit: i64,
     pub offset: i64,
 }

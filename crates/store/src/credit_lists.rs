@@ -75,6 +75,8 @@ pub struct ListingFilter {
     pub entity_id: Option<EntityId>,
     /// Listed on or before this date.
     pub listed_on_or_before: Option<NaiveDate>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::ListingSort>>,
     pub limit: i64,
     pub offset: i64,
 }

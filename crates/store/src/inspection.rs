@@ -97,6 +97,8 @@ pub struct InspectionFilter {
     pub from: Option<DateTime<Utc>>,
     /// Checks before this instant.
     pub until: Option<DateTime<Utc>>,
+    /// The order (`None`: the newest check first).
+    pub sort: Option<crate::sort::Sort<crate::sort::InspectionSort>>,
     /// 0 or less: no limit.
     pub limit: i64,
     pub offset: i64,

@@ -50,6 +50,7 @@ pub mod portal;
 mod postgres;
 pub mod report;
 pub mod sampling;
+pub mod sort;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -88,6 +89,7 @@ pub use sampling::{
     Draw, DrawEntity, DrawInspector, DrawResult, DrawSummary, NewDraw, NewDrawEntity,
     NewSamplingPlan, PlanState, PoolInspector, PopulationFilter, PopulationRow, SamplingPlan,
 };
+pub use sort::*;
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;

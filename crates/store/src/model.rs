@@ -366,6 +366,8 @@ pub struct ClueFilter {
     /// Only overdue clues (true) or only those not overdue (false), on the store's today.
     pub overdue: Option<bool>,
     pub severity: Option<Severity>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::ClueSort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -713,6 +715,8 @@ pub struct FindingFilter {
     /// Only the findings first found in this sweep (a finding is stored once, under the sweep
     /// that first found it).
     pub sweep_id: Option<SweepId>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::FindingSort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -723,6 +727,8 @@ pub struct SiteFilter {
     pub district: Option<DistrictCode>,
     pub kind: Option<SiteKind>,
     pub registered: Option<bool>,
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::SiteSort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -737,6 +743,8 @@ pub struct EntityFilter {
     /// Only entities flagged for review (legacy USCC failing its check).
     pub needs_review: bool,
     /// 0 or less: no limit.
+    /// The order (`None`: the list's own).
+    pub sort: Option<crate::sort::Sort<crate::sort::EntitySort>>,
     pub limit: i64,
     pub offset: i64,
 }
@@ -745,6 +753,8 @@ pub struct EntityFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscoveryFilter {
     pub state: Option<crate::discovery::DiscoveryState>,
+    /// The order (`None`: the list's own, by address).
+    pub sort: Option<crate::sort::Sort<crate::sort::DiscoverySort>>,
     pub limit: i64,
     pub offset: i64,
 }

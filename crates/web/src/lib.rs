@@ -191,6 +191,10 @@ pub fn router(state: AppState) -> Router {
         .route("/export/sites", get(pages::entities::export_sites))
         .route("/search", get(pages::entities::search_page))
         .route("/discovered", get(pages::entities::discovered))
+        .route(
+            "/export/discovered",
+            get(pages::entities::export_discovered),
+        )
         .route("/discovered/{id}/confirm", post(pages::discovered::confirm))
         .route("/discovered/{id}/reject", post(pages::discovered::reject))
         .route("/api/entities/{id}", get(pages::entities::profile_json))
@@ -199,6 +203,7 @@ pub fn router(state: AppState) -> Router {
         .route("/sites/{id}", get(pages::sites::detail))
         .route("/sites/{id}/record", get(pages::record::page))
         .route("/clues", get(pages::clues::list).post(pages::clues::create))
+        .route("/export/clues", get(pages::clues::export))
         .route("/clues/{id}", get(pages::clues::page))
         .route("/clues/{id}/dispatch", post(pages::clues::dispatch))
         .route("/clues/{id}/feedback", post(pages::clues::feedback))
@@ -206,6 +211,7 @@ pub fn router(state: AppState) -> Router {
         .route("/clues/{id}/case", post(pages::clues::open_case))
         .route("/clues/{id}/record", get(pages::record::clue_page))
         .route("/complaints", get(pages::complaints::list))
+        .route("/export/complaints", get(pages::complaints::export))
         .route("/complaints/{id}", get(pages::complaints::page))
         .route("/complaints/{id}/accept", post(pages::complaints::accept))
         .route("/complaints/{id}/refuse", post(pages::complaints::refuse))
@@ -222,6 +228,7 @@ pub fn router(state: AppState) -> Router {
             post(pages::complaints::dispatch),
         )
         .route("/cases", get(pages::cases::list))
+        .route("/export/cases", get(pages::cases::export))
         .route("/cases/{id}", get(pages::cases::page))
         .route("/cases/{id}/advance", post(pages::cases::advance))
         .route("/cases/{id}/officer", post(pages::cases::officer))
@@ -231,6 +238,7 @@ pub fn router(state: AppState) -> Router {
         .route("/outcomes/{id}/unlist", post(pages::cases::unlist))
         .route("/api/clues/{id}/record", get(pages::record::clue_json))
         .route("/findings", get(pages::findings::list))
+        .route("/export/findings", get(pages::findings::export))
         .route("/findings/{id}", get(pages::triage::page))
         .route("/findings/{id}/triage", post(pages::triage::submit))
         .route("/rules", get(pages::triage::rules))
@@ -257,6 +265,7 @@ pub fn router(state: AppState) -> Router {
                 .post(pages::inspections::create)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
+        .route("/export/inspections", get(pages::inspections::export))
         .route("/inspections/new", get(pages::inspections::new_form))
         .route("/inspections/{id}", get(pages::inspections::detail))
         .route(
@@ -288,6 +297,7 @@ pub fn router(state: AppState) -> Router {
             "/credit/lists",
             get(pages::credit_lists::lists).post(pages::credit_lists::add_listing),
         )
+        .route("/export/credit-listings", get(pages::credit_lists::export))
         .route("/credit/listings/{id}", get(pages::credit_lists::listing))
         .route(
             "/credit/listings/{id}/remove",
@@ -331,6 +341,7 @@ pub fn router(state: AppState) -> Router {
             post(pages::portal_admin::remove),
         )
         .route("/badges", get(pages::badges::list))
+        .route("/export/badges", get(pages::badges::export))
         .route("/badges/{id}", get(pages::badges::page))
         .route("/badges/{id}/issue", post(pages::badges::issue))
         .route("/badges/{id}/refuse", post(pages::badges::refuse))

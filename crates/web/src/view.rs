@@ -1,10 +1,12 @@
 //! Labels and formatting shared by the pages: Chinese labels beside the stable codes, Beijing
-//! time, query strings for links, paging, and parsing of the filter parameters every list
-//! shares with its JSON twin. Pure functions; nothing here touches the store.
+//! time, query strings for links, and what every list shares (`docs/console.md`): parsing of
+//! its filter parameters (shared with its JSON twin) and of `sort`/`dir`, the pager, and the
+//! links of its column headers, pages and exports ([`ListLinks`]), each keeping the filters
+//! and the sort. Pure functions; nothing here touches the store.
 
 use chrono::{DateTime, Utc};
 use domain::{Category, DistrictCode, DistrictTable, Severity, SiteId, SiteKind};
-use store::{FindingFilter, PageChange, SiteFilter};
+use store::{FindingFilter, PageChange, SiteFilter, Sort, SortKey};
 
 use crate::WebError;
 
@@ -146,41 +148,244 @@ pub fn district_options(table: &DistrictTable, current: &str) -> Vec<Opt> {
     v
 }
 
-/// Paging links of a list.
+/// Most rows one export holds: beyond it the export is refused (400) and asks for narrower
+/// filters, instead of building a file nobody can open.
+pub const EXPORT_MAX_ROWS: i64 = 100_000;
+
+/// Page numbers shown on either side of the current one.
+const PAGE_WINDOW: i64 = 2;
+
+/// Paging of a list: `共 N 条`, the page count, first/last, a window of page numbers around the
+/// current page, prev/next. Every link keeps the list's filters and sort.
 #[derive(Debug, Clone)]
 pub struct Pager {
     pub page: i64,
+    /// Number of pages (at least 1).
+    pub pages: i64,
     pub first_row: i64,
     pub last_row: i64,
-    /// Total rows, when the list knows it.
-    pub total: Option<i64>,
+    /// Total rows the filter matches.
+    pub total: i64,
+    pub first: Option<String>,
     pub prev: Option<String>,
     pub next: Option<String>,
+    pub last: Option<String>,
+    /// Page numbers around the current one, with gaps where numbers are left out.
+    pub numbers: Vec<PageLink>,
+}
+
+/// One entry of the pager's numbers: a page (its link; `None` for the current page), or a gap.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageLink {
+    pub number: i64,
+    pub href: Option<String>,
+    pub gap: bool,
 }
 
 impl Pager {
-    /// `shown` rows of page `page`; `more` when a further page exists. `href(page)` links a page.
-    pub fn new(
-        page: i64,
-        shown: usize,
-        more: bool,
-        total: Option<i64>,
-        href: impl Fn(i64) -> String,
-    ) -> Pager {
+    /// Page `page` showing `shown` rows of `total`; `href(page)` links a page.
+    pub fn new(page: i64, shown: usize, total: i64, href: impl Fn(i64) -> String) -> Pager {
+        let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
         let first_row = if shown == 0 {
             0
         } else {
             (page - 1) * PAGE_SIZE + 1
         };
+        let to = |n: i64| PageLink {
+            number: n,
+            href: (n != page).then(|| href(n)),
+            gap: false,
+        };
+        let gap = PageLink {
+            number: 0,
+            href: None,
+            gap: true,
+        };
+        let around = page.min(pages);
+        let (low, high) = (
+            (around - PAGE_WINDOW).max(1),
+            (around + PAGE_WINDOW).min(pages),
+        );
+        let mut numbers = Vec::new();
+        if low > 1 {
+            numbers.push(to(1));
+        }
+        if low > 2 {
+            numbers.push(gap.clone());
+        }
+        numbers.extend((low..=high).map(to));
+        if high < pages - 1 {
+            numbers.push(gap);
+        }
+        if high < pages {
+            numbers.push(to(pages));
+        }
         Pager {
             page,
+            pages,
             first_row,
             last_row: (page - 1) * PAGE_SIZE + shown as i64,
             total,
+            first: (page > 1).then(|| href(1)),
             prev: (page > 1).then(|| href(page - 1)),
-            next: more.then(|| href(page + 1)),
+            next: (page < pages).then(|| href(page + 1)),
+            last: (page < pages).then(|| href(pages)),
+            numbers,
         }
     }
+}
+
+/// One column header of a list: its label, the link that sorts by it (`None`: the column
+/// does not sort), and `aria-sort` when the list is sorted by it.
+#[derive(Debug, Clone)]
+pub struct Head {
+    pub label: &'static str,
+    pub href: Option<String>,
+    /// `ascending`, `descending`, or empty.
+    pub aria_sort: &'static str,
+}
+
+/// What every link of a list shares: its path, its filters as the request named them, and its
+/// sort. Page links, column headers and export links are made here, so each keeps the others.
+#[derive(Debug, Clone)]
+pub struct ListLinks {
+    path: &'static str,
+    filters: Vec<(&'static str, String)>,
+    /// The sort key's code and whether descending.
+    sort: Option<(&'static str, bool)>,
+}
+
+impl ListLinks {
+    pub fn new<K: SortKey>(
+        path: &'static str,
+        filters: Vec<(&'static str, String)>,
+        sort: Option<Sort<K>>,
+    ) -> ListLinks {
+        ListLinks {
+            path,
+            filters: filters
+                .into_iter()
+                .map(|(k, v)| (k, v.trim().to_string()))
+                .collect(),
+            sort: sort.map(|s| (s.key.code(), s.descending)),
+        }
+    }
+
+    fn pairs(&self, sort: Option<(&'static str, bool)>) -> Vec<(&'static str, String)> {
+        let mut q = self.filters.clone();
+        if let Some((key, desc)) = sort {
+            q.push(("sort", key.to_string()));
+            q.push(("dir", if desc { "desc" } else { "asc" }.to_string()));
+        }
+        q
+    }
+
+    /// The list's page `page` (filters and sort kept).
+    pub fn page(&self, page: i64) -> String {
+        let mut q = self.pairs(self.sort);
+        q.push((
+            "page",
+            if page > 1 {
+                page.to_string()
+            } else {
+                String::new()
+            },
+        ));
+        link(self.path, &q)
+    }
+
+    /// The export of the list as shown (filters and sort), in `format` (`csv`, `xlsx`).
+    pub fn export(&self, export_path: &str, format: &str) -> String {
+        let mut q = self.pairs(self.sort);
+        q.push(("format", format.to_string()));
+        link(export_path, &q)
+    }
+
+    /// The sort as form fields (`sort`, `dir`), so that the filter form keeps it.
+    pub fn sort_fields(&self) -> Vec<(&'static str, String)> {
+        self.pairs(self.sort).split_off(self.filters.len())
+    }
+
+    /// The pager of page `page` showing `shown` of `total` rows.
+    pub fn pager(&self, page: i64, shown: usize, total: i64) -> Pager {
+        Pager::new(page, shown, total, |p| self.page(p))
+    }
+
+    /// The header: `columns` are labels with the key each sorts by (`None`: not sortable). A
+    /// column's link sorts by it ascending, or descending when it is already sorted ascending;
+    /// a new order starts at page 1.
+    pub fn heads<K: SortKey>(&self, columns: &[(&'static str, Option<K>)]) -> Vec<Head> {
+        columns
+            .iter()
+            .map(|(label, key)| {
+                let Some(key) = key else {
+                    return Head {
+                        label,
+                        href: None,
+                        aria_sort: "",
+                    };
+                };
+                let current = self.sort.filter(|(k, _)| *k == key.code());
+                let descending = matches!(current, Some((_, false)));
+                Head {
+                    label,
+                    href: Some(link(self.path, &self.pairs(Some((key.code(), descending))))),
+                    aria_sort: match current {
+                        Some((_, false)) => "ascending",
+                        Some((_, true)) => "descending",
+                        None => "",
+                    },
+                }
+            })
+            .collect()
+    }
+}
+
+/// Reads `sort` (a key's code) and `dir` (`asc`, the default, or `desc`); no `sort` is the
+/// list's own order. A key the list does not sort by is a 400 naming the parameter.
+pub fn sort_param<K: SortKey>(
+    sort: &Option<String>,
+    dir: &Option<String>,
+) -> Result<Option<Sort<K>>, WebError> {
+    let descending = match dir.as_deref().map(str::trim) {
+        None | Some("") | Some("asc") => false,
+        Some("desc") => true,
+        Some(_) => return Err(WebError::BadRequest("参数 dir 应为 asc 或 desc".into())),
+    };
+    match sort.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(None),
+        Some(code) => match store::sort::parse_key::<K>(code) {
+            Ok(key) => Ok(Some(Sort { key, descending })),
+            Err(e) => Err(WebError::BadRequest(format!(
+                "参数 sort 无效：此列表不能按“{}”排序（可选：{}）",
+                e.given,
+                e.allowed.join("、")
+            ))),
+        },
+    }
+}
+
+/// Refuses an export of more than [`EXPORT_MAX_ROWS`] rows.
+pub fn export_cap(total: i64) -> Result<(), WebError> {
+    if total > EXPORT_MAX_ROWS {
+        return Err(WebError::BadRequest(format!(
+            "导出共 {total} 条，超过单次导出上限 {EXPORT_MAX_ROWS} 条，请缩小筛选范围后再导出"
+        )));
+    }
+    Ok(())
+}
+
+/// A parameter's text as given (trimmed; absent: empty), for links.
+pub(crate) fn text(raw: &Option<String>) -> String {
+    raw.as_deref().unwrap_or_default().trim().to_string()
+}
+
+/// A list's parameters plus `format` (`csv`, the default, or `xlsx`): an export's query.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct Export<P> {
+    #[serde(flatten)]
+    pub list: P,
+    pub format: Option<String>,
 }
 
 /// Reads an optional parameter: absent or blank is `None`.
@@ -252,9 +457,32 @@ pub struct FindingParams {
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl FindingParams {
+    /// The order the request names (`sort`, `dir`).
+    pub fn sort(&self) -> Result<Option<Sort<store::FindingSort>>, WebError> {
+        sort_param(&self.sort, &self.dir)
+    }
+
+    /// The filters as the request named them, for the list's links.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("category", text(&self.category)),
+            ("district", text(&self.district)),
+            ("severity", text(&self.severity)),
+            ("site", text(&self.site)),
+            ("triage", text(&self.triage)),
+            ("sweep", text(&self.sweep)),
+        ]
+    }
+
     /// The filter without paging.
     pub fn filter(&self) -> Result<FindingFilter, WebError> {
         Ok(FindingFilter {
@@ -264,6 +492,7 @@ impl FindingParams {
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
             triage: param::<domain::Triage>("triage", &self.triage)?,
             sweep_id: param::<i64>("sweep", &self.sweep)?.map(domain::SweepId),
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -286,9 +515,29 @@ pub struct SiteParams {
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl SiteParams {
+    /// The order the request names (`sort`, `dir`).
+    pub fn sort(&self) -> Result<Option<Sort<store::SiteSort>>, WebError> {
+        sort_param(&self.sort, &self.dir)
+    }
+
+    /// The filters as the request named them, for the list's links.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("district", text(&self.district)),
+            ("kind", text(&self.kind)),
+            ("registered", text(&self.registered)),
+        ]
+    }
+
     pub fn filter(&self) -> Result<SiteFilter, WebError> {
         let registered = match self.registered.as_deref().map(str::trim) {
             None | Some("") => None,
@@ -304,6 +553,7 @@ impl SiteParams {
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             kind: param::<SiteKind>("kind", &self.kind)?,
             registered,
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -332,9 +582,31 @@ pub struct ClueParams {
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl ClueParams {
+    /// The order the request names (`sort`, `dir`).
+    pub fn sort(&self) -> Result<Option<Sort<store::ClueSort>>, WebError> {
+        sort_param(&self.sort, &self.dir)
+    }
+
+    /// The filters as the request named them, for the list's links.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("site", text(&self.site)),
+            ("district", text(&self.district)),
+            ("state", text(&self.state)),
+            ("overdue", text(&self.overdue)),
+            ("severity", text(&self.severity)),
+        ]
+    }
+
     /// The filter without paging.
     pub fn filter(&self) -> Result<store::ClueFilter, WebError> {
         Ok(store::ClueFilter {
@@ -343,6 +615,7 @@ impl ClueParams {
             state: param::<domain::ClueState>("state", &self.state)?,
             overdue: yes_no("overdue", &self.overdue)?,
             severity: param::<Severity>("severity", &self.severity)?,
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -365,15 +638,36 @@ pub struct CaseParams {
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl CaseParams {
+    /// The order the request names (`sort`, `dir`).
+    pub fn sort(&self) -> Result<Option<Sort<store::CaseSort>>, WebError> {
+        sort_param(&self.sort, &self.dir)
+    }
+
+    /// The filters as the request named them, for the list's links.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("stage", text(&self.stage)),
+            ("district", text(&self.district)),
+            ("site", text(&self.site)),
+        ]
+    }
+
     /// The filter without paging.
     pub fn filter(&self) -> Result<store::CaseFilter, WebError> {
         Ok(store::CaseFilter {
             stage: param::<domain::CaseStage>("stage", &self.stage)?,
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -399,9 +693,30 @@ pub struct ComplaintParams {
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl ComplaintParams {
+    /// The order the request names (`sort`, `dir`).
+    pub fn sort(&self) -> Result<Option<Sort<store::ComplaintSort>>, WebError> {
+        sort_param(&self.sort, &self.dir)
+    }
+
+    /// The filters as the request named them, for the list's links.
+    pub fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("state", text(&self.state)),
+            ("kind", text(&self.kind)),
+            ("district", text(&self.district)),
+            ("overdue", text(&self.overdue)),
+        ]
+    }
+
     /// The filter without paging, overdue counted as of `today`.
     pub fn filter(&self, today: chrono::NaiveDate) -> Result<store::ComplaintFilter, WebError> {
         Ok(store::ComplaintFilter {
@@ -411,6 +726,7 @@ impl ComplaintParams {
             entity: None,
             overdue: yes_no("overdue", &self.overdue)?,
             today: Some(today),
+            sort: None,
             limit: 0,
             offset: 0,
         })
@@ -581,6 +897,124 @@ mod tests {
         assert!(path_id("../etc", "x").is_err());
         assert!(path_id("-3", "x").is_err());
         assert_eq!(path_id("7", "x").unwrap(), 7);
+    }
+
+    #[test]
+    fn pager_numbers_total_and_ends() {
+        let href = |p: i64| format!("/x?page={p}");
+        let numbers = |p: &Pager| -> Vec<String> {
+            p.numbers
+                .iter()
+                .map(|n| match (n.gap, &n.href) {
+                    (true, _) => "…".to_string(),
+                    (false, None) => format!("[{}]", n.number),
+                    (false, Some(_)) => n.number.to_string(),
+                })
+                .collect()
+        };
+        // 2.5 pages of rows.
+        let p = Pager::new(1, 50, 125, href);
+        assert_eq!((p.pages, p.total, p.first_row, p.last_row), (3, 125, 1, 50));
+        assert_eq!(numbers(&p), ["[1]", "2", "3"]);
+        assert_eq!((p.first.clone(), p.prev.clone()), (None, None));
+        assert_eq!(p.next.as_deref(), Some("/x?page=2"));
+        assert_eq!(p.last.as_deref(), Some("/x?page=3"));
+        let p = Pager::new(3, 25, 125, href);
+        assert_eq!((p.first_row, p.last_row), (101, 125));
+        assert_eq!(numbers(&p), ["1", "2", "[3]"]);
+        assert_eq!((p.next.clone(), p.last.clone()), (None, None));
+        assert_eq!(p.first.as_deref(), Some("/x?page=1"));
+        // A window around the current page, the ends beyond gaps.
+        let p = Pager::new(10, 50, 1000, href);
+        assert_eq!(
+            numbers(&p),
+            ["1", "…", "8", "9", "[10]", "11", "12", "…", "20"]
+        );
+        let p = Pager::new(4, 50, 1000, href);
+        assert_eq!(numbers(&p), ["1", "2", "3", "[4]", "5", "6", "…", "20"]);
+        // No rows: one empty page.
+        let p = Pager::new(1, 0, 0, href);
+        assert_eq!((p.pages, p.first_row, p.last_row), (1, 0, 0));
+        assert_eq!(numbers(&p), ["[1]"]);
+        // A page past the end links back to the pages there are.
+        let p = Pager::new(9, 0, 60, href);
+        assert_eq!(numbers(&p), ["1", "2"]);
+        assert_eq!(p.next, None);
+    }
+
+    #[test]
+    fn sort_and_export_parameters() {
+        let s = |sort: &str, dir: &str| {
+            sort_param::<store::SiteSort>(&Some(sort.into()), &Some(dir.into()))
+        };
+        assert_eq!(
+            s("host", "").unwrap(),
+            Some(Sort::asc(store::SiteSort::Host))
+        );
+        assert_eq!(
+            s("district", "desc").unwrap(),
+            Some(Sort::desc(store::SiteSort::District))
+        );
+        assert_eq!(s("", "desc").unwrap(), None);
+        match s("s.host; --", "asc") {
+            Err(WebError::BadRequest(m)) => {
+                assert!(m.starts_with("参数 sort 无效"), "{m}");
+                assert!(m.contains("host、prefix、kind、entity、district"), "{m}");
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(s("host", "up"), Err(WebError::BadRequest(_))));
+        assert!(export_cap(EXPORT_MAX_ROWS).is_ok());
+        match export_cap(EXPORT_MAX_ROWS + 1) {
+            Err(WebError::BadRequest(m)) => assert!(m.contains("请缩小筛选范围"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn list_links_keep_filters_and_sort() {
+        let links = ListLinks::new(
+            "/sites",
+            vec![("district", " 450103 ".into()), ("kind", String::new())],
+            Some(Sort::desc(store::SiteSort::Host)),
+        );
+        assert_eq!(
+            links.page(2),
+            "/sites?district=450103&sort=host&dir=desc&page=2"
+        );
+        assert_eq!(links.page(1), "/sites?district=450103&sort=host&dir=desc");
+        assert_eq!(
+            links.export("/export/sites", "xlsx"),
+            "/export/sites?district=450103&sort=host&dir=desc&format=xlsx"
+        );
+        let heads = links.heads(&[
+            ("主机", Some(store::SiteSort::Host)),
+            ("区域", Some(store::SiteSort::District)),
+            ("", None),
+        ]);
+        assert_eq!(heads[0].aria_sort, "descending");
+        assert_eq!(
+            heads[0].href.as_deref(),
+            Some("/sites?district=450103&sort=host&dir=asc")
+        );
+        assert_eq!(heads[1].aria_sort, "");
+        assert_eq!(
+            heads[1].href.as_deref(),
+            Some("/sites?district=450103&sort=district&dir=asc")
+        );
+        assert_eq!(heads[2].href, None);
+        assert_eq!(
+            links.sort_fields(),
+            [("sort", "host".to_string()), ("dir", "desc".to_string())]
+        );
+        let unsorted =
+            ListLinks::new::<store::SiteSort>("/sites", vec![("kind", "x".into())], None);
+        assert!(unsorted.sort_fields().is_empty());
+        // Ascending: the next click reverses.
+        let links = ListLinks::new("/sites", vec![], Some(Sort::asc(store::SiteSort::Host)));
+        let heads = links.heads(&[("主机", Some(store::SiteSort::Host))]);
+        assert_eq!(heads[0].aria_sort, "ascending");
+        assert_eq!(heads[0].href.as_deref(), Some("/sites?sort=host&dir=desc"));
     }
 
     #[test]

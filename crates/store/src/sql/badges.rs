@@ -340,7 +340,26 @@ impl BadgeStore for SqlStore {
     async fn badges(&self, scope: Scope, filter: &BadgeFilter) -> Result<Vec<Badge>> {
         let mut q = QueryBuilder::<Db>::new(concat!(badge_select!(), " WHERE 1 = 1"));
         push_badge_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY b.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::BadgeSort as K;
+                vec![match k {
+                    K::Serial => "b.id".into(),
+                    K::Entity => "e.name".into(),
+                    K::Domain => "b.domain".into(),
+                    K::Method => rank("b.method", ProofMethod::ALL.iter().map(|s| s.code())),
+                    K::State => rank("b.state", BadgeState::ALL.iter().map(|s| s.code())),
+                    K::Proof => rank("b.proof_result", ProofResult::ALL.iter().map(|s| s.code())),
+                    K::Check => "b.check_verdict".into(),
+                    K::AppliedAt => "b.applied_at".into(),
+                    K::IssuedAt => "b.issued_at".into(),
+                }]
+            },
+            "b.id",
+            "b.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

@@ -293,7 +293,24 @@ impl CaseStore for SqlStore {
     async fn list_cases(&self, scope: Scope, filter: &CaseFilter) -> Result<Vec<Case>> {
         let mut q = QueryBuilder::new(concat!(case_select!(), " WHERE 1 = 1"));
         push_case_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY k.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::CaseSort as K;
+                vec![match k {
+                    K::Number => "k.id".into(),
+                    K::Site => "s.host".into(),
+                    K::District => "k.district".into(),
+                    K::Stage => rank("k.stage", CaseStage::ALL.iter().map(|s| s.code())),
+                    K::OpenedAt => "k.opened_at".into(),
+                    K::DecideBy => "k.decide_by".into(),
+                    K::Summary => "k.summary".into(),
+                }]
+            },
+            "k.id",
+            "k.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());

@@ -288,7 +288,30 @@ impl ClueStore for SqlStore {
     async fn list_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<Vec<Clue>> {
         let mut q = QueryBuilder::new(concat!(clue_select!(), " WHERE 1 = 1"));
         push_clue_filter(&mut q, &scope, filter, self.now().date_naive());
-        q.push(" ORDER BY c.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::ClueSort as K;
+                vec![match k {
+                    K::Id => "c.id".into(),
+                    K::Site => "s.host".into(),
+                    K::State => rank("c.state", ClueState::ALL.iter().map(|s| s.code())),
+                    K::District => CLUE_DISTRICT.into(),
+                    K::Severity => rank("c.severity", Severity::ALL.iter().map(|s| s.code())),
+                    K::DueOn => "c.due_on".into(),
+                    K::VerifyBy => "c.verify_by".into(),
+                    K::Summary => "c.summary".into(),
+                    K::Findings => {
+                        "(SELECT COUNT(*) FROM clue_findings cf WHERE cf.clue_id = c.id)".into()
+                    }
+                    K::CreatedBy => "c.created_by".into(),
+                    K::CreatedAt => "c.created_at".into(),
+                }]
+            },
+            "c.id",
+            "c.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());

@@ -352,7 +352,27 @@ impl ComplaintStore for SqlStore {
     ) -> Result<Vec<Complaint>> {
         let mut q = QueryBuilder::<Db>::new(complaint_select!());
         push_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY k.received_at DESC, k.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |key| {
+                use crate::sort::ComplaintSort as K;
+                vec![match key {
+                    K::Id => "k.id".into(),
+                    K::TrackingNumber => "k.tracking_number".into(),
+                    K::Kind => rank("k.kind", ComplaintKind::ALL.iter().map(|s| s.code())),
+                    K::Subject => "COALESCE(e.name, k.subject_name)".into(),
+                    K::State => rank("k.state", ComplaintState::ALL.iter().map(|s| s.code())),
+                    K::District => COMPLAINT_DISTRICT.into(),
+                    K::AcceptBy => "k.accept_by".into(),
+                    K::MediationEndsBy => "k.mediation_ends_by".into(),
+                    K::VerifyBy => "k.verify_by".into(),
+                    K::ReceivedAt => "k.received_at".into(),
+                }]
+            },
+            "k.id",
+            "k.received_at DESC, k.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

@@ -383,7 +383,26 @@ impl CreditListStore for SqlStore {
     async fn credit_listings(&self, scope: Scope, filter: &ListingFilter) -> Result<Vec<Listing>> {
         let mut q = QueryBuilder::new(concat!(listing_select!(), " WHERE 1 = 1"));
         push_listing_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY l.listed_on DESC, l.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::ListingSort as K;
+                vec![match k {
+                    K::Id => "l.id".into(),
+                    K::List => rank("l.list", ListKind::ALL.iter().map(|s| s.code())),
+                    K::Entity => "e.name".into(),
+                    K::Uscc => "e.uscc".into(),
+                    K::District => "e.district".into(),
+                    K::Cause => "l.cause".into(),
+                    K::ListedOn => "l.listed_on".into(),
+                    K::RemovedOn => "l.removed_on".into(),
+                    K::RemovedReason => "l.removed_reason".into(),
+                }]
+            },
+            "l.id",
+            "l.listed_on DESC, l.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

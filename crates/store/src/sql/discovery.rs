@@ -69,7 +69,25 @@ impl DiscoveryStore for SqlStore {
             " WHERE 1 = 1"
         ));
         push_discovery_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY d.host, d.path_prefix");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::DiscoverySort as K;
+                match k {
+                    K::Id => vec!["d.id".into()],
+                    K::Address => vec!["d.host".into(), "d.path_prefix".into()],
+                    K::State => vec![rank(
+                        "d.state",
+                        DiscoveryState::ALL.iter().map(|s| s.code()),
+                    )],
+                    K::FirstSeen => vec!["d.first_seen".into()],
+                    K::Sightings => vec!["d.sightings".into()],
+                }
+            },
+            "d.id",
+            "d.host, d.path_prefix",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

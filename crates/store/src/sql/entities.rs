@@ -405,7 +405,23 @@ impl EntityStore for SqlStore {
             " FROM entities e WHERE 1 = 1"
         ));
         push_entity_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY e.id");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::EntitySort as K;
+                vec![match k {
+                    K::Name => "e.name".into(),
+                    K::Uscc => "e.uscc".into(),
+                    K::LegalForm => rank("e.legal_form", LegalForm::ALL.iter().map(|s| s.code())),
+                    K::Kind => rank("e.kind", SiteKind::ALL.iter().map(|s| s.code())),
+                    K::Status => rank("e.status", EntityStatus::ALL.iter().map(|s| s.code())),
+                    K::District => "e.district".into(),
+                }]
+            },
+            "e.id",
+            "e.id",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

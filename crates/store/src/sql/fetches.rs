@@ -207,7 +207,26 @@ impl FetchStore for SqlStore {
               LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1"
         ));
         push_finding_filter(&mut q, scope, filter);
-        q.push(" ORDER BY g.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::FindingSort as K;
+                vec![match k {
+                    K::Id => "g.id".into(),
+                    K::Severity => rank("g.severity", Severity::ALL.iter().map(|s| s.code())),
+                    K::Category => "g.category".into(),
+                    K::Site => "s.host".into(),
+                    K::Url => "g.url".into(),
+                    K::Location => "g.location".into(),
+                    K::Rule => "g.rule_id".into(),
+                    K::FoundAt => "g.found_at".into(),
+                    K::Triage => rank("g.triage", Triage::ALL.iter().map(|t| t.code())),
+                }]
+            },
+            "g.id",
+            "g.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

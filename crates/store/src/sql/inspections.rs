@@ -257,7 +257,30 @@ impl InspectionStore for SqlStore {
         let mut q = QueryBuilder::<Db>::new(inspection_select!());
         push_inspection_scope(&mut q, &scope);
         push_filter(&mut q, filter);
-        q.push(" ORDER BY i.inspected_at DESC, i.id DESC");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::InspectionSort as K;
+                vec![match k {
+                    K::Id => "i.id".into(),
+                    K::InspectedAt => "i.inspected_at".into(),
+                    K::Entity => "e.name".into(),
+                    K::District => "i.district".into(),
+                    K::Case => "i.case_id".into(),
+                    K::Result => rank(
+                        "i.result",
+                        domain::InspectionResult::ALL.iter().map(|r| r.code()),
+                    ),
+                    K::Attachments => {
+                        "(SELECT COUNT(*) FROM attachments a WHERE a.inspection_id = i.id)".into()
+                    }
+                    K::Place => "i.place".into(),
+                }]
+            },
+            "i.id",
+            "i.inspected_at DESC, i.id DESC",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         let list = q
             .build()

@@ -525,6 +525,43 @@ pub(crate) fn push_page(q: &mut QueryBuilder<Db>, limit: i64, offset: i64) {
     }
 }
 
+/// Appends a list's `ORDER BY`: `default` when the filter names no order, else the SQL of the
+/// key (`exprs`, a `match` on the closed key: a whitelist, never request text), empty values
+/// last in both directions (`x IS NULL` first: SQLite sorts NULL first, PostgreSQL last), and
+/// the row `id` in the same direction as the tie-breaker.
+pub(crate) fn push_order<K: crate::sort::SortKey>(
+    q: &mut QueryBuilder<Db>,
+    sort: Option<crate::sort::Sort<K>>,
+    exprs: impl Fn(K) -> Vec<String>,
+    id: &str,
+    default: &str,
+) {
+    let Some(sort) = sort else {
+        q.push(" ORDER BY ").push(default);
+        return;
+    };
+    let dir = if sort.descending { " DESC" } else { " ASC" };
+    q.push(" ORDER BY ");
+    for e in exprs(sort.key) {
+        q.push(format!("({e}) IS NULL, {e}{dir}, "));
+    }
+    q.push(id).push(dir);
+}
+
+/// A closed enum's column in the enum's own order (its `ALL`), not its codes' alphabetical
+/// one: `CASE col WHEN 'code' THEN 0 … END`. The codes are the enum's constants.
+pub(crate) fn rank(col: &str, codes: impl IntoIterator<Item = &'static str>) -> String {
+    let mut s = format!("CASE {col}");
+    for (i, c) in codes.into_iter().enumerate() {
+        debug_assert!(c
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b)));
+        s.push_str(&format!(" WHEN '{c}' THEN {i}"));
+    }
+    s.push_str(" END");
+    s
+}
+
 pub(crate) fn json(v: &impl serde::Serialize) -> String {
     serde_json::to_string(v).expect("strings serialise")
 }

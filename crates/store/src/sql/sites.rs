@@ -34,7 +34,22 @@ impl SiteStore for SqlStore {
             " WHERE 1 = 1"
         ));
         push_site_filter(&mut q, &scope, filter);
-        q.push(" ORDER BY s.host, s.path_prefix");
+        push_order(
+            &mut q,
+            filter.sort,
+            |k| {
+                use crate::sort::SiteSort as K;
+                match k {
+                    K::Host => vec!["s.host".into(), "s.path_prefix".into()],
+                    K::Prefix => vec!["s.path_prefix".into()],
+                    K::Kind => vec![rank("s.kind", SiteKind::ALL.iter().map(|s| s.code()))],
+                    K::Entity => vec!["e.name".into()],
+                    K::District => vec!["e.district".into()],
+                }
+            },
+            "s.id",
+            "s.host, s.path_prefix",
+        );
         push_page(&mut q, filter.limit, filter.offset);
         q.build()
             .fetch_all(&self.pool)

@@ -23,6 +23,7 @@ mod records;
 mod register;
 mod sampling;
 mod scope;
+mod sorting;
 
 use ::store::testing::TestDb;
 use ::store::Store;

@@ -141,6 +141,7 @@ pub(crate) async fn list(
         district: param::<DistrictCodeParam>("district", &p.district)?.map(|d| d.0),
         entity_id: param::<i64>("entity", &p.entity)?.map(EntityId),
         domain: None,
+        sort: None,
         limit,
         offset,
     };

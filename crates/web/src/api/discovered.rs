@@ -118,6 +118,7 @@ impl DiscoveredParams {
     fn filter(&self) -> Result<DiscoveryFilter, WebError> {
         Ok(DiscoveryFilter {
             state: param::<DiscoveryState>("state", &self.state)?,
+            sort: None,
             limit: 0,
             offset: 0,
         })

@@ -9,16 +9,18 @@
 //! answers 404 like a missing one, before any permission is checked.
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use domain::{BadgeSerial, BadgeState, Permission};
 use serde::Deserialize;
-use store::{Badge, BadgeFilter};
+use store::{Badge, BadgeFilter, BadgeSort};
 
 use super::render;
 use crate::badge_words::refusal;
+use crate::exports;
 use crate::forms::Posted;
-use crate::view::{self, link, param, DistrictCodeParam, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, param, DistrictCodeParam, Export, Head, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{Shared, Viewer, WebError};
 
 /// A badge as a row of the list and the head of its page.
@@ -74,12 +76,46 @@ impl Row {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 pub(crate) struct ListParams {
     state: Option<String>,
     district: Option<String>,
     page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
 }
+
+impl ListParams {
+    /// The filter without paging, sorted as the request names.
+    fn filter(&self) -> Result<BadgeFilter, WebError> {
+        Ok(BadgeFilter {
+            state: param::<BadgeState>("state", &self.state)?,
+            district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
+            sort: view::sort_param(&self.sort, &self.dir)?,
+            ..BadgeFilter::default()
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("state", view::text(&self.state)),
+            ("district", view::text(&self.district)),
+        ]
+    }
+}
+
+/// The badge list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<BadgeSort>)] = &[
+    ("编号", Some(BadgeSort::Serial)),
+    ("经营主体", Some(BadgeSort::Entity)),
+    ("域名", Some(BadgeSort::Domain)),
+    ("验证方式", Some(BadgeSort::Method)),
+    ("状态", Some(BadgeSort::State)),
+    ("验证结果", Some(BadgeSort::Proof)),
+    ("最近巡查", Some(BadgeSort::Check)),
+    ("申请时间", Some(BadgeSort::AppliedAt)),
+    ("发放时间", Some(BadgeSort::IssuedAt)),
+];
 
 #[derive(Template)]
 #[template(path = "badges.html")]
@@ -88,44 +124,32 @@ struct ListPage {
     rows: Vec<Row>,
     states: Vec<Opt>,
     districts: Vec<Opt>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<Head>,
     pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
 }
 
-/// `GET /badges`: applications and badges in scope, newest first.
+/// `GET /badges`: applications and badges in scope, newest first unless sorted.
 pub(crate) async fn list(
     State(app): State<Shared>,
     viewer: Viewer,
-    Query(p): Query<ListParams>,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let page = view::page_param(&p.page)?;
     let filter = BadgeFilter {
-        state: param::<BadgeState>("state", &p.state)?,
-        district: param::<DistrictCodeParam>("district", &p.district)?.map(|d| d.0),
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
-        ..BadgeFilter::default()
+        ..p.filter()?
     };
     let scope = viewer.scope();
     let total = app.store.count_badges(scope.clone(), &filter).await?;
     let rows = app.store.badges(scope, &filter).await?;
-    let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
-    let (state, district) = (current(&p.state), current(&p.district));
-    let pager = Pager::new(
-        page,
-        rows.len(),
-        page * PAGE_SIZE < total,
-        Some(total),
-        |n| {
-            link(
-                "/badges",
-                &[
-                    ("state", state.clone()),
-                    ("district", district.clone()),
-                    ("page", if n > 1 { n.to_string() } else { String::new() }),
-                ],
-            )
-        },
-    );
+    let (state, district) = (view::text(&p.state), view::text(&p.district));
+    let links = ListLinks::new("/badges", p.pairs(), filter.sort);
     let mut states = vec![Opt::new("", "全部状态", &state)];
     states.extend(
         BadgeState::ALL
@@ -137,8 +161,35 @@ pub(crate) async fn list(
         rows: rows.iter().map(|b| Row::new(&app, b)).collect(),
         states,
         districts: view::district_options(&app.districts, &district),
-        pager,
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
+        pager: links.pager(page, rows.len(), total),
+        csv_href: links.export("/export/badges", "csv"),
+        xlsx_href: links.export("/export/badges", "xlsx"),
     })
+}
+
+/// `GET /export/badges`: the badge list as shown (filters, sort, every page).
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<Export<ListParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = p.list.filter()?;
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_badges(scope.clone(), &filter).await?)?;
+    let rows = exports::all_rows(|offset, limit| {
+        let filter = BadgeFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.badges(scope, &filter).await }
+    })
+    .await?;
+    exports::response(&exports::badges_table(&rows, &app.districts), &p.format)
 }
 
 #[derive(Template)]

@@ -19,13 +19,14 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use casework::{CaseworkError, OutcomeInput};
 use domain::{CaseId, CaseStage, ListingCause, OutcomeId, OutcomeKind, Permission};
-use store::{Case, CaseFilter, Outcome, OutcomeDetail, Scope};
+use store::{Case, CaseFilter, CaseSort, Outcome, OutcomeDetail, Scope};
 
 use super::clues::{officer_options, today, ClueRow, EmptyForm, OfficerOpt};
 use super::render;
 use crate::casework_words::refusal;
+use crate::exports;
 use crate::forms::Posted;
-use crate::view::{self, link, AuditRow, CaseParams, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, AuditRow, CaseParams, Export, Head, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{AppState, Shared, Viewer, WebError};
 
 /// A case as the list shows it.
@@ -74,8 +75,25 @@ struct CasesPage {
     site: String,
     filtered: bool,
     cases: Vec<CaseRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<Head>,
     pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
 }
+
+/// The case list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<CaseSort>)] = &[
+    ("案号", Some(CaseSort::Number)),
+    ("网站", Some(CaseSort::Site)),
+    ("承办区", Some(CaseSort::District)),
+    ("阶段", Some(CaseSort::Stage)),
+    ("立案时间", Some(CaseSort::OpenedAt)),
+    ("决定期限", Some(CaseSort::DecideBy)),
+    ("处理结果", None),
+    ("案情摘要", Some(CaseSort::Summary)),
+];
 
 /// `GET /cases`.
 pub(crate) async fn list(
@@ -85,6 +103,7 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter()?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
     let total = app.store.count_cases(scope.clone(), &filter).await?;
@@ -93,6 +112,7 @@ pub(crate) async fn list(
         .list_cases(
             scope.clone(),
             &CaseFilter {
+                sort,
                 limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter.clone()
@@ -110,23 +130,8 @@ pub(crate) async fn list(
         current(&params.district),
         current(&params.site),
     );
-    let pager = Pager::new(
-        page,
-        rows.len(),
-        page * PAGE_SIZE < total,
-        Some(total),
-        |p| {
-            link(
-                "/cases",
-                &[
-                    ("stage", stage.clone()),
-                    ("district", dist.clone()),
-                    ("site", site.clone()),
-                    ("page", if p > 1 { p.to_string() } else { String::new() }),
-                ],
-            )
-        },
-    );
+    let links = ListLinks::new("/cases", params.pairs(), sort);
+    let pager = links.pager(page, rows.len(), total);
     let mut stages = vec![Opt::new("", "全部阶段", &stage)];
     stages.extend(
         CaseStage::ALL
@@ -140,8 +145,43 @@ pub(crate) async fn list(
         filtered: filter != CaseFilter::default(),
         site,
         cases,
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
         pager,
+        csv_href: links.export("/export/cases", "csv"),
+        xlsx_href: links.export("/export/cases", "xlsx"),
     })
+}
+
+/// `GET /export/cases`: the case list as shown (filters, sort, every page).
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<Export<CaseParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = CaseFilter {
+        sort: p.list.sort()?,
+        ..p.list.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_cases(scope.clone(), &filter).await?)?;
+    let cases = exports::all_rows(|offset, limit| {
+        let filter = CaseFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_cases(scope, &filter).await }
+    })
+    .await?;
+    let mut rows = Vec::with_capacity(cases.len());
+    for c in cases {
+        let outcomes = app.store.case_outcomes(scope.clone(), c.id).await?;
+        rows.push((c, outcomes));
+    }
+    exports::response(&exports::cases_table(&rows, &app.districts), &p.format)
 }
 
 /// One step of the stage bar.

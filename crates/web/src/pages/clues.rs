@@ -20,13 +20,14 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use casework::Feedback;
 use domain::{ClueId, ClueState, DistrictCode, FindingId, NotVerifiedReason, Permission};
 use store::clue::ClueError;
-use store::{Clue, ClueFilter, Scope};
+use store::{Clue, ClueFilter, ClueSort, Scope};
 
 use super::findings::FindingRow;
 use super::render;
 use crate::casework_words::refusal;
+use crate::exports;
 use crate::forms::Posted;
-use crate::view::{self, link, AuditRow, ClueParams, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, AuditRow, ClueParams, Export, Head, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{AppState, Shared, Viewer, WebError};
 
 /// Today, from which the console's deadlines are counted (UTC, like the command line's).
@@ -87,8 +88,28 @@ struct CluesPage {
     site: String,
     filtered: bool,
     clues: Vec<ClueRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<Head>,
     pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
 }
+
+/// The clue list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<ClueSort>)] = &[
+    ("#", Some(ClueSort::Id)),
+    ("网站", Some(ClueSort::Site)),
+    ("状态", Some(ClueSort::State)),
+    ("承办区", Some(ClueSort::District)),
+    ("等级", Some(ClueSort::Severity)),
+    ("办理期限", Some(ClueSort::DueOn)),
+    ("核查时限", Some(ClueSort::VerifyBy)),
+    ("摘要", Some(ClueSort::Summary)),
+    ("发现数", Some(ClueSort::Findings)),
+    ("创建人", Some(ClueSort::CreatedBy)),
+    ("创建时间", Some(ClueSort::CreatedAt)),
+];
 
 /// `GET /clues`.
 pub(crate) async fn list(
@@ -98,6 +119,7 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter()?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
     let total = app.store.count_clues(scope.clone(), &filter).await?;
@@ -106,6 +128,7 @@ pub(crate) async fn list(
         .list_clues(
             scope,
             &ClueFilter {
+                sort,
                 limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter.clone()
@@ -113,32 +136,14 @@ pub(crate) async fn list(
         )
         .await?;
     let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
-    let (dist, site, state, overdue, severity) = (
+    let (dist, site, state, overdue) = (
         current(&params.district),
         current(&params.site),
         current(&params.state),
         current(&params.overdue),
-        current(&params.severity),
     );
-    let pager = Pager::new(
-        page,
-        rows.len(),
-        page * PAGE_SIZE < total,
-        Some(total),
-        |p| {
-            link(
-                "/clues",
-                &[
-                    ("state", state.clone()),
-                    ("district", dist.clone()),
-                    ("overdue", overdue.clone()),
-                    ("severity", severity.clone()),
-                    ("site", site.clone()),
-                    ("page", if p > 1 { p.to_string() } else { String::new() }),
-                ],
-            )
-        },
-    );
+    let links = ListLinks::new("/clues", params.pairs(), sort);
+    let pager = links.pager(page, rows.len(), total);
     let mut states = vec![Opt::new("", "全部状态", &state)];
     states.extend(
         ClueState::ALL
@@ -157,8 +162,38 @@ pub(crate) async fn list(
         filtered: filter != ClueFilter::default(),
         site,
         clues: rows.iter().map(|c| ClueRow::new(&app, c)).collect(),
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
         pager,
+        csv_href: links.export("/export/clues", "csv"),
+        xlsx_href: links.export("/export/clues", "xlsx"),
     })
+}
+
+/// `GET /export/clues`: the clue list as shown (filters, sort, every page).
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<Export<ClueParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = ClueFilter {
+        sort: p.list.sort()?,
+        ..p.list.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_clues(scope.clone(), &filter).await?)?;
+    let rows = exports::all_rows(|offset, limit| {
+        let filter = ClueFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_clues(scope, &filter).await }
+    })
+    .await?;
+    exports::response(&exports::clues_table(&rows, &app.districts), &p.format)
 }
 
 /// `POST /clues`: a clue of findings selected on a list.

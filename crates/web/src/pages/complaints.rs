@@ -18,13 +18,14 @@ use domain::{
     CaseId, ClueId, ComplaintId, ComplaintKind, ComplaintOutcome, ComplaintState, ComplaintStep,
     DistrictCode, EntityId, Permission,
 };
-use store::{Complaint, ComplaintFilter, ComplaintLinks, Scope};
+use store::{Complaint, ComplaintFilter, ComplaintLinks, ComplaintSort, Scope};
 
 use super::clues::today;
 use super::render;
 use crate::complaint_words::refusal;
+use crate::exports;
 use crate::forms::Posted;
-use crate::view::{self, link, ComplaintParams, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, ComplaintParams, Export, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{AppState, Shared, Viewer, WebError};
 
 /// A complaint as the lists show it.
@@ -78,6 +79,11 @@ struct ComplaintsPage {
     districts: Vec<Opt>,
     overdue: Vec<Opt>,
     filtered: bool,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<view::Head>,
+    csv_href: String,
+    xlsx_href: String,
     rows: Vec<ComplaintRow>,
     pager: Pager,
 }
@@ -90,6 +96,7 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter(today())?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
     let total = app.store.count_complaints(scope.clone(), &filter).await?;
@@ -98,6 +105,7 @@ pub(crate) async fn list(
         .list_complaints(
             scope,
             &ComplaintFilter {
+                sort,
                 limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter.clone()
@@ -111,24 +119,8 @@ pub(crate) async fn list(
         current(&params.district),
         current(&params.overdue),
     );
-    let pager = Pager::new(
-        page,
-        rows.len(),
-        page * PAGE_SIZE < total,
-        Some(total),
-        |p| {
-            link(
-                "/complaints",
-                &[
-                    ("state", state.clone()),
-                    ("kind", kind.clone()),
-                    ("district", dist.clone()),
-                    ("overdue", overdue.clone()),
-                    ("page", if p > 1 { p.to_string() } else { String::new() }),
-                ],
-            )
-        },
-    );
+    let links = ListLinks::new("/complaints", params.pairs(), sort);
+    let pager = links.pager(page, rows.len(), total);
     let mut states = vec![Opt::new("", "全部状态", &state)];
     states.extend(
         ComplaintState::ALL
@@ -158,8 +150,57 @@ pub(crate) async fn list(
         ],
         filtered,
         rows: rows.iter().map(|c| ComplaintRow::new(&app, c)).collect(),
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
         pager,
+        csv_href: links.export("/export/complaints", "csv"),
+        xlsx_href: links.export("/export/complaints", "xlsx"),
     })
+}
+
+/// The complaint list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<ComplaintSort>)] = &[
+    ("#", Some(ComplaintSort::Id)),
+    ("查询码", Some(ComplaintSort::TrackingNumber)),
+    ("类别", Some(ComplaintSort::Kind)),
+    ("被投诉举报经营者", Some(ComplaintSort::Subject)),
+    ("状态", Some(ComplaintSort::State)),
+    ("承办区", Some(ComplaintSort::District)),
+    ("受理期限", Some(ComplaintSort::AcceptBy)),
+    ("调解期限", Some(ComplaintSort::MediationEndsBy)),
+    ("核查时限", Some(ComplaintSort::VerifyBy)),
+    ("登记时间", Some(ComplaintSort::ReceivedAt)),
+];
+
+/// `GET /export/complaints`: the complaint list as shown (filters, sort, every page); the
+/// complainants' personal data is not in it.
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<Export<ComplaintParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let today = today();
+    let filter = ComplaintFilter {
+        sort: p.list.sort()?,
+        ..p.list.filter(today)?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_complaints(scope.clone(), &filter).await?)?;
+    let rows = exports::all_rows(|offset, limit| {
+        let filter = ComplaintFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_complaints(scope, &filter).await }
+    })
+    .await?;
+    exports::response(
+        &exports::complaints_table(&rows, &app.districts, today),
+        &p.format,
+    )
 }
 
 /// One step of the history as the page shows it.

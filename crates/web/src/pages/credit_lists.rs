@@ -17,6 +17,7 @@
 //! checked, exactly like a missing row.
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use chrono::NaiveDate;
@@ -28,12 +29,12 @@ use domain::{
     RepairState, Role,
 };
 use serde::Deserialize;
-use store::{Listing, ListingFilter, RepairFilter, Scope};
+use store::{Listing, ListingFilter, ListingSort, RepairFilter, Scope};
 
 use super::render;
 use crate::credit_list_words::refusal;
 use crate::forms::Posted;
-use crate::view::{self, link, param, DistrictCodeParam, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, param, DistrictCodeParam, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{AppState, Shared, Viewer, WebError};
 
 /// The viewer as the `credit` crate's caller.
@@ -82,7 +83,7 @@ async fn entity_of(app: &AppState, viewer: &Viewer, raw: &str) -> Result<EntityI
 }
 
 /// The words of an abnormal listing's cause (a code) or a serious violation's (free text).
-fn cause_words(l: &Listing) -> String {
+pub(crate) fn cause_words(l: &Listing) -> String {
     match l.list {
         ListKind::Abnormal => l
             .cause
@@ -136,6 +137,11 @@ struct ListsPage {
     active: &'static str,
     rows: Vec<ListingRow>,
     pager: Pager,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<view::Head>,
+    csv_href: String,
+    xlsx_href: String,
     lists: Vec<Opt>,
     states: Vec<Opt>,
     districts: Vec<Opt>,
@@ -151,6 +157,8 @@ pub(crate) struct ListsParams {
     district: Option<String>,
     entity: Option<String>,
     page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
 }
 
 impl ListsParams {
@@ -169,9 +177,71 @@ impl ListsParams {
             },
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             entity_id: param::<i64>("entity", &self.entity)?.map(EntityId),
+            sort: view::sort_param(&self.sort, &self.dir)?,
             ..Default::default()
         })
     }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("list", view::text(&self.list)),
+            ("state", view::text(&self.state)),
+            ("district", view::text(&self.district)),
+            ("entity", view::text(&self.entity)),
+        ]
+    }
+}
+
+/// The listings' columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<ListingSort>)] = &[
+    ("#", Some(ListingSort::Id)),
+    ("名录", Some(ListingSort::List)),
+    ("经营主体", Some(ListingSort::Entity)),
+    ("统一社会信用代码", Some(ListingSort::Uscc)),
+    ("区域", Some(ListingSort::District)),
+    ("列入事由", Some(ListingSort::Cause)),
+    ("列入日期", Some(ListingSort::ListedOn)),
+    ("移出日期", Some(ListingSort::RemovedOn)),
+    ("移出原因", Some(ListingSort::RemovedReason)),
+];
+
+/// `GET /export/credit-listings`: the listings as `/credit/lists` shows them (filters, sort,
+/// every page).
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<view::Export<ListsParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = p.list.filter()?;
+    let by = caller(&viewer);
+    let store = app.store.as_ref();
+    let (_, total) = lists::list(
+        store,
+        &by,
+        &ListingFilter {
+            limit: 1,
+            ..filter.clone()
+        },
+    )
+    .await
+    .map_err(refusal)?;
+    view::export_cap(total)?;
+    let rows = crate::exports::all_rows(|offset, limit| {
+        let filter = ListingFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let by = &by;
+        async move { lists::list(store, by, &filter).await.map(|(rows, _)| rows) }
+    })
+    .await
+    .map_err(refusal)?;
+    crate::exports::response(
+        &crate::exports::listings_table(&rows, &app.districts, cause_words),
+        &p.format,
+    )
 }
 
 /// `GET /credit/lists`.
@@ -182,27 +252,14 @@ pub(crate) async fn lists(
 ) -> Result<Html<String>, WebError> {
     let page = view::page_param(&p.page)?;
     let filter = ListingFilter {
-        limit: PAGE_SIZE + 1,
+        limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
         ..p.filter()?
     };
-    let (mut rows, total) = lists::list(app.store.as_ref(), &caller(&viewer), &filter)
+    let (rows, total) = lists::list(app.store.as_ref(), &caller(&viewer), &filter)
         .await
         .map_err(refusal)?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
-    let pairs = |page: i64| {
-        link(
-            "/credit/lists",
-            &[
-                ("list", p.list.clone().unwrap_or_default()),
-                ("state", p.state.clone().unwrap_or_default()),
-                ("district", p.district.clone().unwrap_or_default()),
-                ("entity", p.entity.clone().unwrap_or_default()),
-                ("page", page.to_string()),
-            ],
-        )
-    };
+    let links = ListLinks::new("/credit/lists", p.pairs(), filter.sort);
     let cur_list = p.list.clone().unwrap_or_default();
     let mut list_opts = vec![Opt::new("", "全部名录", &cur_list)];
     list_opts.extend(
@@ -213,7 +270,11 @@ pub(crate) async fn lists(
     let cur_state = p.state.clone().unwrap_or_default();
     render(&ListsPage {
         active: "credit_lists",
-        pager: Pager::new(page, rows.len(), more, Some(total), pairs),
+        pager: links.pager(page, rows.len(), total),
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
+        csv_href: links.export("/export/credit-listings", "csv"),
+        xlsx_href: links.export("/export/credit-listings", "xlsx"),
         rows: rows.iter().map(|l| ListingRow::new(&app, l)).collect(),
         lists: list_opts,
         states: vec![

@@ -9,21 +9,18 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{Html, Response};
 use axum::Json;
-use chrono::Utc;
 use domain::{EntityId, EntityStatus, FetchId, SiteKind};
 use serde::Serialize;
 use store::{
-    conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, Fetch, Filing,
-    FindingFilter, HistoryEntry, Scope, Site,
+    conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, EntitySort, Fetch,
+    Filing, FindingFilter, HistoryEntry, Scope, Site,
 };
 
 use super::render;
 use crate::exports;
-use crate::table::Table;
-use crate::view::{self, link, param, Opt, Pager, PAGE_SIZE};
+use crate::view::{self, link, param, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{ApiError, Shared, Viewer, WebError};
 
 /// Captures listed on a profile.
@@ -50,6 +47,12 @@ pub(crate) struct EntityParams {
     /// Export format (not an API parameter).
     #[param(ignore)]
     pub format: Option<String>,
+    /// Column code the HTML list and its exports sort by (not an API parameter).
+    #[param(ignore)]
+    pub sort: Option<String>,
+    /// `asc` or `desc` (not an API parameter).
+    #[param(ignore)]
+    pub dir: Option<String>,
 }
 
 impl EntityParams {
@@ -60,6 +63,11 @@ impl EntityParams {
             status: param::<EntityStatus>("status", &self.status)?,
             ..EntityFilter::default()
         })
+    }
+
+    /// The order the request names (`sort`, `dir`).
+    pub(crate) fn sort(&self) -> Result<Option<store::Sort<EntitySort>>, WebError> {
+        view::sort_param(&self.sort, &self.dir)
     }
 
     fn pairs(&self) -> Vec<(&'static str, String)> {
@@ -98,6 +106,16 @@ impl EntityRow {
     }
 }
 
+/// The entity list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<EntitySort>)] = &[
+    ("名称", Some(EntitySort::Name)),
+    ("统一社会信用代码", Some(EntitySort::Uscc)),
+    ("主体类型", Some(EntitySort::LegalForm)),
+    ("网站类型", Some(EntitySort::Kind)),
+    ("状态", Some(EntitySort::Status)),
+    ("区域", Some(EntitySort::District)),
+];
+
 #[derive(Template)]
 #[template(path = "entities.html")]
 struct EntitiesPage {
@@ -106,6 +124,9 @@ struct EntitiesPage {
     kinds: Vec<Opt>,
     statuses: Vec<Opt>,
     rows: Vec<EntityRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<view::Head>,
     pager: Pager,
     csv_href: String,
     xlsx_href: String,
@@ -118,27 +139,25 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter()?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
-    let mut rows = app
+    let scope = viewer.scope();
+    let total = app.store.count_entities_in(scope.clone(), &filter).await?;
+    let rows = app
         .store
         .list_entities(
-            viewer.scope(),
+            scope,
             &EntityFilter {
-                limit: PAGE_SIZE + 1,
+                sort,
+                limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter
             },
         )
         .await?;
-    let more = rows.len() as i64 > PAGE_SIZE;
-    rows.truncate(PAGE_SIZE as usize);
     let pairs = params.pairs();
-    let page_href = |p: i64| {
-        let mut q = pairs.clone();
-        q.push(("page", if p > 1 { p.to_string() } else { String::new() }));
-        link("/entities", &q)
-    };
-    let pager = Pager::new(page, rows.len(), more, None, page_href);
+    let links = ListLinks::new("/entities", pairs.clone(), sort);
+    let pager = links.pager(page, rows.len(), total);
     let current = |k: &str| {
         pairs
             .iter()
@@ -160,20 +179,17 @@ pub(crate) async fn list(
             .iter()
             .map(|s| Opt::new(s.code(), s.title(), &status)),
     );
-    let export = |format: &str| {
-        let mut q = pairs.clone();
-        q.push(("format", format.to_string()));
-        link("/export/entities", &q)
-    };
     render(&EntitiesPage {
         active: "entities",
         districts: view::district_options(&app.districts, &current("district")),
         kinds,
         statuses,
         rows: rows.iter().map(|e| EntityRow::new(e, &app)).collect(),
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
         pager,
-        csv_href: export("csv"),
-        xlsx_href: export("xlsx"),
+        csv_href: links.export("/export/entities", "csv"),
+        xlsx_href: links.export("/export/entities", "xlsx"),
     })
 }
 
@@ -379,6 +395,7 @@ struct EntityPage {
     captures: Vec<CaptureLine>,
     history: Vec<HistoryLine>,
     filings: Vec<FilingLine>,
+    inspection_heads: Vec<view::Head>,
     rows: Vec<super::inspections::InspectionRow>,
     may_inspect: bool,
     /// Its complaints and reports in scope (staff only: an evaluator's scope holds none).
@@ -571,6 +588,7 @@ pub(crate) async fn profile(
     render(&EntityPage {
         complaints,
         rows,
+        inspection_heads: super::inspections::plain_heads(),
         may_inspect: viewer.may(domain::Permission::Casework) && app.inspections.is_some(),
         active: "entities",
         status_warn: e.status != EntityStatus::Active,
@@ -604,83 +622,40 @@ pub(crate) async fn profile_json(
     Ok(Json(p))
 }
 
-/// The format asked for by `?format=`: CSV (default) or XLSX.
-fn table_response(table: &Table, format: &Option<String>) -> Result<Response, WebError> {
-    let xlsx = match format.as_deref().map(str::trim) {
-        None | Some("") | Some("csv") => false,
-        Some("xlsx") => true,
-        Some(other) => {
-            return Err(WebError::BadRequest(format!(
-                "参数 format 应为 csv 或 xlsx，而不是 {other:?}"
-            )))
-        }
-    };
-    let name = format!(
-        "wangjian-{}-{}",
-        table.title,
-        Utc::now().format("%Y%m%d-%H%M%S")
-    );
-    let (body, mime, ext) = if xlsx {
-        let mut cursor = std::io::Cursor::new(Vec::new());
-        table
-            .write_xlsx(&mut cursor)
-            .map_err(|e| WebError::BadRequest(format!("导出失败：{e}")))?;
-        (
-            cursor.into_inner(),
-            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            "xlsx",
-        )
-    } else {
-        let mut out = Vec::new();
-        table
-            .write_csv(&mut out)
-            .map_err(|e| WebError::BadRequest(format!("导出失败：{e}")))?;
-        (out, "text/csv; charset=utf-8", "csv")
-    };
-    Ok((
-        [
-            (header::CONTENT_TYPE, mime.to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}.{ext}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
-}
-
 pub(crate) async fn export_entities(
     State(app): State<Shared>,
     viewer: Viewer,
     params: Result<Query<EntityParams>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let entities =
-        exports::all_entities(app.store.as_ref(), viewer.scope(), &params.filter()?).await?;
-    table_response(
+    let filter = EntityFilter {
+        sort: params.sort()?,
+        ..params.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_entities_in(scope.clone(), &filter).await?)?;
+    let entities = exports::all_entities(app.store.as_ref(), scope, &filter).await?;
+    exports::response(
         &exports::entities_table(&entities, &app.districts),
         &params.format,
     )
 }
 
-/// The sites list's filters plus `format`.
-#[derive(Debug, Clone, Default, serde::Deserialize)]
-pub(crate) struct SiteExportParams {
-    #[serde(flatten)]
-    pub sites: view::SiteParams,
-    pub format: Option<String>,
-}
-
+/// `GET /export/sites`: the sites list as shown (filters, sort, every page).
 pub(crate) async fn export_sites(
     State(app): State<Shared>,
     viewer: Viewer,
-    params: Result<Query<SiteExportParams>, QueryRejection>,
+    params: Result<Query<view::Export<view::SiteParams>>, QueryRejection>,
 ) -> Result<Response, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let sites =
-        exports::all_sites(app.store.as_ref(), viewer.scope(), &params.sites.filter()?).await?;
-    table_response(&exports::sites_table(&sites), &params.format)
+    let filter = store::SiteFilter {
+        sort: params.list.sort()?,
+        ..params.list.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_sites(scope.clone(), &filter).await?)?;
+    let sites = exports::all_sites(app.store.as_ref(), scope, &filter).await?;
+    exports::response(&exports::sites_table(&sites), &params.format)
 }
 
 // --- search ---
@@ -826,6 +801,122 @@ pub(crate) async fn search_json(
 struct DiscoveredPage {
     active: &'static str,
     rows: Vec<DiscoveredLine>,
+    states: Vec<Opt>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<view::Head>,
+    pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
+}
+
+/// The filter and order of the discovered sites (HTML list and export).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub(crate) struct DiscoveredParams {
+    state: Option<String>,
+    page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+impl DiscoveredParams {
+    fn filter(&self) -> Result<DiscoveryFilter, WebError> {
+        Ok(DiscoveryFilter {
+            state: param::<store::DiscoveryState>("state", &self.state)?,
+            sort: view::sort_param(&self.sort, &self.dir)?,
+            ..DiscoveryFilter::default()
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![("state", view::text(&self.state))]
+    }
+}
+
+/// The discovered sites' columns: label and the key each sorts by.
+const DISCOVERED_COLUMNS: &[(&str, Option<store::DiscoverySort>)] = &[
+    ("#", Some(store::DiscoverySort::Id)),
+    ("地址", Some(store::DiscoverySort::Address)),
+    ("状态", Some(store::DiscoverySort::State)),
+    ("首次发现", Some(store::DiscoverySort::FirstSeen)),
+    ("依据（链接来源）", Some(store::DiscoverySort::Sightings)),
+    ("页面显示", None),
+    ("页面类型", None),
+    ("关联建议", None),
+];
+
+/// A discovery's state in Chinese.
+fn discovery_state(s: store::DiscoveryState) -> &'static str {
+    match s {
+        store::DiscoveryState::New => "待确认",
+        store::DiscoveryState::Confirmed => "已确认",
+        store::DiscoveryState::Rejected => "已排除",
+    }
+}
+
+/// What a discovered site's pages show, joined for one cell.
+fn shown_text(d: &Discovered) -> String {
+    [
+        d.shown.usccs.join(" "),
+        d.shown.icps.join(" "),
+        d.shown.names.join(" "),
+    ]
+    .iter()
+    .filter(|s| !s.is_empty())
+    .cloned()
+    .collect::<Vec<_>>()
+    .join(" · ")
+}
+
+/// The class a discovered site's pages show (its site's, once it has one).
+async fn discovered_class(
+    app: &crate::AppState,
+    scope: Scope,
+    d: &Discovered,
+) -> Result<String, WebError> {
+    let site = match d.site_id {
+        Some(id) => app.store.site(scope, id).await?,
+        None => None,
+    };
+    Ok(site
+        .and_then(|s| s.classified)
+        .map(|c| format!("{}（{}）", view::kind_label(c.kind), c.reason))
+        .unwrap_or_default())
+}
+
+/// `GET /export/discovered`: the discovered sites as listed (filter, sort, every page).
+pub(crate) async fn export_discovered(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<view::Export<DiscoveredParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = p.list.filter()?;
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_discovered(scope.clone(), &filter).await?)?;
+    let list = exports::all_rows(|offset, limit| {
+        let filter = DiscoveryFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_discovered(scope, &filter).await }
+    })
+    .await?;
+    let mut rows = Vec::with_capacity(list.len());
+    for d in list {
+        let class = discovered_class(&app, scope.clone(), &d).await?;
+        let state = discovery_state(d.state);
+        let shown = shown_text(&d);
+        rows.push(exports::DiscoveredRow {
+            discovered: d,
+            state,
+            shown,
+            class,
+        });
+    }
+    exports::response(&exports::discovered_table(&rows), &p.format)
 }
 
 struct DiscoveredLine {
@@ -846,26 +937,28 @@ struct DiscoveredLine {
 pub(crate) async fn discovered(
     State(app): State<Shared>,
     viewer: Viewer,
+    params: Result<Query<DiscoveredParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
-    let list: Vec<Discovered> = app
-        .store
-        .list_discovered(viewer.scope(), &DiscoveryFilter::default())
-        .await?;
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let page = view::page_param(&p.page)?;
+    let filter = DiscoveryFilter {
+        limit: PAGE_SIZE,
+        offset: (page - 1) * PAGE_SIZE,
+        ..p.filter()?
+    };
+    let scope = viewer.scope();
+    let total = app.store.count_discovered(scope.clone(), &filter).await?;
+    let list: Vec<Discovered> = app.store.list_discovered(scope.clone(), &filter).await?;
+    let links = ListLinks::new("/discovered", p.pairs(), filter.sort);
+    let pager = links.pager(page, list.len(), total);
     let mut rows = Vec::with_capacity(list.len());
     for d in list {
-        let site = match d.site_id {
-            Some(id) => app.store.site(viewer.scope(), id).await?,
-            None => None,
-        };
+        let class_label = discovered_class(&app, scope.clone(), &d).await?;
         rows.push(DiscoveredLine {
             open: d.state == store::DiscoveryState::New,
             id: d.id,
             address: d.address(),
-            state: match d.state {
-                store::DiscoveryState::New => "待确认",
-                store::DiscoveryState::Confirmed => "已确认",
-                store::DiscoveryState::Rejected => "已排除",
-            },
+            state: discovery_state(d.state),
             first_seen: view::time(d.first_seen),
             sightings: d.sightings,
             evidence: d
@@ -883,30 +976,31 @@ pub(crate) async fn discovered(
                 })
                 .collect(),
             site_href: d.site_id.map(|id| format!("/sites/{id}")),
-            class_label: site
-                .and_then(|s| s.classified)
-                .map(|c| format!("{}（{}）", view::kind_label(c.kind), c.reason))
-                .unwrap_or_default(),
+            class_label,
             proposal: d.proposed_entity.map(|e| {
                 (
                     format!("/entities/{e}"),
                     d.proposal_reason.clone().unwrap_or_default(),
                 )
             }),
-            shown: [
-                d.shown.usccs.join(" "),
-                d.shown.icps.join(" "),
-                d.shown.names.join(" "),
-            ]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(" · "),
+            shown: shown_text(&d),
         });
     }
+    let state = view::text(&p.state);
+    let mut states = vec![Opt::new("", "全部状态", &state)];
+    states.extend(
+        store::DiscoveryState::ALL
+            .iter()
+            .map(|s| Opt::new(s.code(), discovery_state(*s), &state)),
+    );
     render(&DiscoveredPage {
         active: "discovered",
         rows,
+        states,
+        sort_fields: links.sort_fields(),
+        heads: links.heads(DISCOVERED_COLUMNS),
+        pager,
+        csv_href: links.export("/export/discovered", "csv"),
+        xlsx_href: links.export("/export/discovered", "xlsx"),
     })
 }

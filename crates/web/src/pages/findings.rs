@@ -1,15 +1,16 @@
 //! `/findings`: the findings list, filtered by category, district, severity and site through a
-//! GET form, paged. Also builds the finding rows the site page shows.
+//! GET form, sorted by its columns, paged, exported (`/export/findings`). Also builds the finding rows the site page shows.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::response::{Html, Response};
 use domain::{Category, DistrictTable, Severity};
-use store::{Finding, FindingFilter};
+use store::{Finding, FindingFilter, FindingSort};
 
 use super::render;
-use crate::view::{self, link, FindingParams, Opt, Pager, PAGE_SIZE};
+use crate::exports;
+use crate::view::{self, Export, FindingParams, Head, ListLinks, Opt, Pager, PAGE_SIZE};
 use crate::{Shared, Viewer, WebError};
 
 /// One finding as the lists show it.
@@ -66,6 +67,33 @@ impl FindingRow {
     }
 }
 
+/// The findings list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<FindingSort>)] = &[
+    ("#", Some(FindingSort::Id)),
+    ("等级", Some(FindingSort::Severity)),
+    ("类别", Some(FindingSort::Category)),
+    ("网站", Some(FindingSort::Site)),
+    ("URL", Some(FindingSort::Url)),
+    ("摘录", None),
+    ("位置", Some(FindingSort::Location)),
+    ("规则", Some(FindingSort::Rule)),
+    ("发现时间", Some(FindingSort::FoundAt)),
+    ("研判", Some(FindingSort::Triage)),
+    ("证据", None),
+];
+
+/// The findings table's header where it does not sort (a site's page).
+pub(crate) fn plain_heads() -> Vec<Head> {
+    COLUMNS
+        .iter()
+        .map(|(label, _)| Head {
+            label,
+            href: None,
+            aria_sort: "",
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "findings.html")]
 struct FindingsPage {
@@ -75,8 +103,13 @@ struct FindingsPage {
     severities: Vec<Opt>,
     site: String,
     findings: Vec<FindingRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    finding_heads: Vec<Head>,
     pager: Pager,
     filtered: bool,
+    csv_href: String,
+    xlsx_href: String,
 }
 
 pub(crate) async fn list(
@@ -86,6 +119,7 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter()?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
     let total = app.store.count_findings(scope.clone(), &filter).await?;
@@ -94,6 +128,7 @@ pub(crate) async fn list(
         .list_findings(
             scope.clone(),
             &FindingFilter {
+                sort,
                 limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter.clone()
@@ -101,33 +136,14 @@ pub(crate) async fn list(
         )
         .await?;
 
-    let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
+    let links = ListLinks::new("/findings", params.pairs(), sort);
+    let current = |o: &Option<String>| view::text(o);
     let (cat, dist, sev, site) = (
         current(&params.category),
         current(&params.district),
         current(&params.severity),
         current(&params.site),
     );
-    let page_href = |p: i64| {
-        link(
-            "/findings",
-            &[
-                ("category", cat.clone()),
-                ("district", dist.clone()),
-                ("severity", sev.clone()),
-                ("site", site.clone()),
-                ("page", if p > 1 { p.to_string() } else { String::new() }),
-            ],
-        )
-    };
-    let pager = Pager::new(
-        page,
-        rows.len(),
-        page * PAGE_SIZE < total,
-        Some(total),
-        page_href,
-    );
-
     let mut categories = vec![Opt::new("", "全部类别", &cat)];
     categories.extend(
         Category::ALL
@@ -153,6 +169,36 @@ pub(crate) async fn list(
             .iter()
             .map(|f| FindingRow::new(f, &app.districts))
             .collect(),
-        pager,
+        sort_fields: links.sort_fields(),
+        finding_heads: links.heads(COLUMNS),
+        pager: links.pager(page, rows.len(), total),
+        csv_href: links.export("/export/findings", "csv"),
+        xlsx_href: links.export("/export/findings", "xlsx"),
     })
+}
+
+/// `GET /export/findings`: the findings list as shown (filters, sort, every page).
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<Export<FindingParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = FindingFilter {
+        sort: p.list.sort()?,
+        ..p.list.filter()?
+    };
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_findings(scope.clone(), &filter).await?)?;
+    let rows = exports::all_rows(|offset, limit| {
+        let filter = FindingFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_findings(scope, &filter).await }
+    })
+    .await?;
+    exports::response(&exports::findings_table(&rows, &app.districts), &p.format)
 }

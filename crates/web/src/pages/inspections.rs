@@ -13,21 +13,21 @@
 //! response).
 
 use askama::Template;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, Request, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use casework::inspection::{self as inspection, InspectionError, InspectionInput, ReadFor};
 use domain::{AttachmentId, CaseId, EntityId, InspectionId, InspectionResult, Permission};
 use serde::Deserialize;
-use store::{CustodyAction, Inspection, InspectionFilter};
+use store::{CustodyAction, Inspection, InspectionFilter, InspectionSort};
 
 use super::render;
 use crate::forms::{MultipartRefusal, Posted, PostedMultipart};
-use crate::view::{self, param, Opt};
+use crate::view::{self, param, ListLinks, Opt};
 use crate::{Shared, Viewer, WebError};
 
-/// Inspections listed on one page.
-const PAGE_SIZE: i64 = 100;
+use crate::view::PAGE_SIZE;
 
 pub(crate) struct InspectionRow {
     pub id: i64,
@@ -66,12 +66,42 @@ impl InspectionRow {
     }
 }
 
+/// The inspections' columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<InspectionSort>)] = &[
+    ("#", Some(InspectionSort::Id)),
+    ("检查时间", Some(InspectionSort::InspectedAt)),
+    ("经营主体", Some(InspectionSort::Entity)),
+    ("区域", Some(InspectionSort::District)),
+    ("案件", Some(InspectionSort::Case)),
+    ("结果", Some(InspectionSort::Result)),
+    ("检查人员", None),
+    ("附件", Some(InspectionSort::Attachments)),
+    ("地点", Some(InspectionSort::Place)),
+];
+
+/// The inspections table's header where it does not sort (an entity's page).
+pub(crate) fn plain_heads() -> Vec<view::Head> {
+    COLUMNS
+        .iter()
+        .map(|(label, _)| view::Head {
+            label,
+            href: None,
+            aria_sort: "",
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "inspections.html")]
 struct ListPage {
     active: &'static str,
     rows: Vec<InspectionRow>,
-    total: i64,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    inspection_heads: Vec<view::Head>,
+    pager: view::Pager,
+    csv_href: String,
+    xlsx_href: String,
     results: Vec<Opt>,
     entity: String,
     case: String,
@@ -83,25 +113,50 @@ pub(crate) struct ListParams {
     entity: Option<String>,
     case: Option<String>,
     result: Option<String>,
+    page: Option<String>,
+    sort: Option<String>,
+    dir: Option<String>,
+}
+
+impl ListParams {
+    /// The filter without paging, sorted as the request names.
+    fn filter(&self) -> Result<InspectionFilter, WebError> {
+        Ok(InspectionFilter {
+            entity: param::<i64>("entity", &self.entity)?.map(EntityId),
+            case: param::<i64>("case", &self.case)?.map(CaseId),
+            result: param::<InspectionResult>("result", &self.result)?,
+            sort: view::sort_param(&self.sort, &self.dir)?,
+            ..InspectionFilter::default()
+        })
+    }
+
+    fn pairs(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("entity", view::text(&self.entity)),
+            ("case", view::text(&self.case)),
+            ("result", view::text(&self.result)),
+        ]
+    }
 }
 
 /// `GET /inspections`.
 pub(crate) async fn list(
     State(app): State<Shared>,
     viewer: Viewer,
-    Query(p): Query<ListParams>,
+    params: Result<Query<ListParams>, QueryRejection>,
 ) -> Result<Html<String>, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let page = view::page_param(&p.page)?;
     let filter = InspectionFilter {
-        entity: param::<i64>("entity", &p.entity)?.map(EntityId),
-        case: param::<i64>("case", &p.case)?.map(CaseId),
-        result: param::<InspectionResult>("result", &p.result)?,
         limit: PAGE_SIZE,
-        ..InspectionFilter::default()
+        offset: (page - 1) * PAGE_SIZE,
+        ..p.filter()?
     };
     let scope = viewer.scope();
     let total = app.store.count_inspections(scope.clone(), &filter).await?;
     let list = app.store.list_inspections(scope, &filter).await?;
-    let current = p.result.clone().unwrap_or_default();
+    let links = ListLinks::new("/inspections", p.pairs(), filter.sort);
+    let current = view::text(&p.result);
     let mut results = vec![Opt::new("", "全部结果", &current)];
     results.extend(
         InspectionResult::ALL
@@ -111,12 +166,42 @@ pub(crate) async fn list(
     render(&ListPage {
         active: "inspections",
         rows: list.iter().map(|i| InspectionRow::new(&app, i)).collect(),
-        total,
+        sort_fields: links.sort_fields(),
+        inspection_heads: links.heads(COLUMNS),
+        pager: links.pager(page, list.len(), total),
+        csv_href: links.export("/export/inspections", "csv"),
+        xlsx_href: links.export("/export/inspections", "xlsx"),
         results,
         entity: p.entity.unwrap_or_default(),
         case: p.case.unwrap_or_default(),
         may_record: viewer.may(Permission::Casework) && app.inspections.is_some(),
     })
+}
+
+/// `GET /export/inspections`: the inspections as listed (filters, sort, every page).
+pub(crate) async fn export(
+    State(app): State<Shared>,
+    viewer: Viewer,
+    params: Result<Query<view::Export<ListParams>>, QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let filter = p.list.filter()?;
+    let scope = viewer.scope();
+    view::export_cap(app.store.count_inspections(scope.clone(), &filter).await?)?;
+    let rows = crate::exports::all_rows(|offset, limit| {
+        let filter = InspectionFilter {
+            limit,
+            offset,
+            ..filter.clone()
+        };
+        let (store, scope) = (app.store.clone(), scope.clone());
+        async move { store.list_inspections(scope, &filter).await }
+    })
+    .await?;
+    crate::exports::response(
+        &crate::exports::inspections_table(&rows, &app.districts),
+        &p.format,
+    )
 }
 
 #[derive(Template)]

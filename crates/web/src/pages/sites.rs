@@ -7,11 +7,11 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::Html;
 use domain::{SiteId, SiteKind};
-use store::{Fetch, FindingFilter, PageChange, PageHistory, Site, SiteFilter};
+use store::{Fetch, FindingFilter, PageChange, PageHistory, Site, SiteFilter, SiteSort};
 
 use super::findings::FindingRow;
 use super::render;
-use crate::view::{self, link, Opt, Pager, SiteParams, PAGE_SIZE};
+use crate::view::{self, link, ListLinks, Opt, Pager, SiteParams, PAGE_SIZE};
 use crate::{Shared, Viewer, WebError};
 
 /// Fetches shown on a site page.
@@ -76,8 +76,23 @@ struct SitesPage {
     kinds: Vec<Opt>,
     registered: Vec<Opt>,
     rows: Vec<SiteRow>,
+    /// The sort, as hidden fields of the filter form (a new filter keeps it).
+    sort_fields: Vec<(&'static str, String)>,
+    heads: Vec<view::Head>,
     pager: Pager,
+    csv_href: String,
+    xlsx_href: String,
 }
+
+/// The sites list's columns: label and the key each sorts by.
+const COLUMNS: &[(&str, Option<SiteSort>)] = &[
+    ("主机 host", Some(SiteSort::Host)),
+    ("路径前缀", Some(SiteSort::Prefix)),
+    ("类型", Some(SiteSort::Kind)),
+    ("经营主体", Some(SiteSort::Entity)),
+    ("区域", Some(SiteSort::District)),
+    ("", None),
+];
 
 pub(crate) async fn list(
     State(app): State<Shared>,
@@ -86,40 +101,29 @@ pub(crate) async fn list(
 ) -> Result<Html<String>, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = params.filter()?;
+    let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
-    // One row more than shown tells whether a next page exists.
-    let mut sites = app
+    let scope = viewer.scope();
+    let total = app.store.count_sites(scope.clone(), &filter).await?;
+    let sites = app
         .store
         .list_sites(
-            viewer.scope(),
+            scope,
             &SiteFilter {
-                limit: PAGE_SIZE + 1,
+                sort,
+                limit: PAGE_SIZE,
                 offset: (page - 1) * PAGE_SIZE,
                 ..filter
             },
         )
         .await?;
-    let more = sites.len() as i64 > PAGE_SIZE;
-    sites.truncate(PAGE_SIZE as usize);
-
-    let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
     let (dist, kind, reg) = (
-        current(&params.district),
-        current(&params.kind),
-        current(&params.registered),
+        view::text(&params.district),
+        view::text(&params.kind),
+        view::text(&params.registered),
     );
-    let page_href = |p: i64| {
-        link(
-            "/sites",
-            &[
-                ("district", dist.clone()),
-                ("kind", kind.clone()),
-                ("registered", reg.clone()),
-                ("page", if p > 1 { p.to_string() } else { String::new() }),
-            ],
-        )
-    };
-    let pager = Pager::new(page, sites.len(), more, None, page_href);
+    let links = ListLinks::new("/sites", params.pairs(), sort);
+    let pager = links.pager(page, sites.len(), total);
     let mut kinds = vec![Opt::new("", "全部类型", &kind)];
     kinds.extend(SiteKind::ALL.iter().map(|k| {
         Opt::new(
@@ -139,7 +143,11 @@ pub(crate) async fn list(
         kinds,
         registered,
         rows: sites.iter().map(|s| SiteRow::new(s, &app)).collect(),
+        sort_fields: links.sort_fields(),
+        heads: links.heads(COLUMNS),
         pager,
+        csv_href: links.export("/export/sites", "csv"),
+        xlsx_href: links.export("/export/sites", "xlsx"),
     })
 }
 
@@ -218,6 +226,7 @@ struct SitePage {
     history: Vec<HistoryRow>,
     findings: Vec<FindingRow>,
     findings_total: i64,
+    finding_heads: Vec<view::Head>,
     findings_href: String,
 }
 
@@ -268,6 +277,7 @@ pub(crate) async fn detail(
             .map(|f| FindingRow::new(f, &app.districts))
             .collect(),
         findings_total,
+        finding_heads: super::findings::plain_heads(),
         findings_href: link("/findings", &[("site", id.to_string())]),
     })
 }

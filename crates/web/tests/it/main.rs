@@ -17,6 +17,7 @@ mod evidence_page;
 mod exports;
 mod forms;
 mod inspections;
+mod lists;
 mod pages;
 mod portal;
 mod register;
