@@ -216,7 +216,7 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
              print(len(rows) - 1, rows[0][0], ws.auto_filter.ref, ws.freeze_panes)\n\
              ws = openpyxl.load_workbook(sys.argv[2]).active\n\
              header = [c.value for c in ws[1]]\n\
-             created = ws.cell(row=2, column=header.index('创建时间') + 1)\n\
+             created = ws.cell(row=2, column=header.index('创建时间（北京时间）') + 1)\n\
              print(header[0], type(created.value).__name__, created.is_date, created.number_format)",
         ])
         .arg(&xlsx)

@@ -59,8 +59,8 @@ pub fn entities_table(entities: &[Entity], districts: &DistrictTable) -> Table {
                 .or(match c.as_str() {
                     "needs_review" => Some("待核实原因"),
                     "district_name" => Some("行政区划名称"),
-                    "created_at" => Some("创建时间"),
-                    "updated_at" => Some("更新时间"),
+                    "created_at" => Some("创建时间（北京时间）"),
+                    "updated_at" => Some("更新时间（北京时间）"),
                     "id" => Some("编号"),
                     _ => None,
                 })

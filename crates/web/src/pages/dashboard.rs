@@ -562,9 +562,10 @@ async fn credit(app: &Shared, scope: &Scope) -> Result<Vec<Figure>, WebError> {
                 .store
                 .count_credit_scores(scope.clone(), &filter)
                 .await?,
+            // The entities of the class, as the report lists them (the same current classes).
             href: Some(link(
-                "/api/v1/credit/scores",
-                &[("class", class.code().into())],
+                "/reports/records",
+                &[("figure", format!("credit_{}", class.code().to_lowercase()))],
             )),
         });
     }
