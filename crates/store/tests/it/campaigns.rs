@@ -129,20 +129,10 @@ async fn campaigns_are_created_listed_and_closed(store: TestStore) {
 }
 
 fn finding(sweep: domain::SweepId, site: domain::SiteId, excerpt: &str) -> NewFinding {
-    let category = Category::ALL[0];
     NewFinding {
-        sweep_id: sweep,
-        site_id: site,
-        fetch_id: None,
-        url: "http://x.test/".into(),
-        category,
-        rule_id: format!("{}.1", category.code()),
-        rule_pack: "core@1".into(),
-        severity: category.severity(),
-        excerpt: excerpt.to_string(),
-        location: "text".into(),
         evidence: None,
         found_at: at(T0 + 101),
+        ..crate::records::finding(sweep, site, Category::ALL[0].code(), excerpt)
     }
 }
 

@@ -8,21 +8,12 @@ use ::store::*;
 use chrono::NaiveDate;
 use domain::{Category, SiteId, SweepId};
 
+/// A finding without evidence, found at `found` seconds after the test epoch.
 fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &str, found: i64) -> NewFinding {
-    let category: Category = category.parse().unwrap();
     NewFinding {
-        sweep_id: sweep,
-        site_id: site,
-        fetch_id: None,
-        url: "http://x.test/".into(),
-        category,
-        rule_id: format!("{}.1", category.code()),
-        rule_pack: "core@1".into(),
-        severity: category.severity(),
-        excerpt: excerpt.to_string(),
-        location: "text".into(),
         evidence: None,
         found_at: at(found),
+        ..crate::records::finding(sweep, site, category, excerpt)
     }
 }
 

@@ -350,7 +350,7 @@ pub(crate) fn fetch(sweep: SweepId, site: SiteId, url: &str, status: Option<i32>
     }
 }
 
-fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &str) -> NewFinding {
+pub(crate) fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &str) -> NewFinding {
     let category: Category = category.parse().unwrap();
     NewFinding {
         sweep_id: sweep,
