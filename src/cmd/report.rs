@@ -82,11 +82,11 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&args.output, &bytes)
         .with_context(|| format!("writing {}", args.output.display()))?;
     let figures: usize = report.sections.iter().map(|s| s.figures.len()).sum();
-    let records: usize = report
+    let records: i64 = report
         .sections
         .iter()
         .flat_map(|s| &s.figures)
-        .map(|f| f.records.len())
+        .map(|f| f.total_records)
         .sum();
     println!(
         "report: {} {} -> {} ({} sections, {figures} figures, {records} records)",

@@ -742,13 +742,14 @@ pub trait ReportStore: Send + Sync {
         figures: &[Figure],
     ) -> Result<Vec<FigureCount>>;
     /// The records behind one figure (all districts, or one; `Some(None)`: the records without
-    /// a district), in scope, by id.
+    /// a district), in scope, by id; the first `limit` of them (0 or less: all).
     async fn figure_records(
         &self,
         scope: Scope,
         subject: &ReportSubject,
         figure: Figure,
         district: Option<Option<DistrictCode>>,
+        limit: i64,
     ) -> Result<Vec<FigureRecord>>;
 }
 

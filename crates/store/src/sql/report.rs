@@ -188,7 +188,7 @@ fn push_records(q: &mut QueryBuilder<Db>, figure: Figure, subject: &ReportSubjec
             push_scope(q, scope);
         }
         Captures => {
-            q.push(cols("r.id", "e.district", "r.url", "r.clue_id", "1"));
+            q.push(cols("r.id", "e.district", "r.url", "NULL", "1"));
             q.push(
                 " FROM capture_requests r JOIN sites s ON s.id = r.site_id \
                  LEFT JOIN entities e ON e.id = s.entity_id WHERE r.state = 'done'",
@@ -452,6 +452,7 @@ impl ReportStore for SqlStore {
         subject: &ReportSubject,
         figure: Figure,
         district: Option<Option<DistrictCode>>,
+        limit: i64,
     ) -> Result<Vec<FigureRecord>> {
         let mut q = QueryBuilder::new("SELECT x.* FROM (");
         push_records(&mut q, figure, subject, &scope);
@@ -466,6 +467,7 @@ impl ReportStore for SqlStore {
             }
         }
         q.push(" ORDER BY x.id, x.label");
+        push_page(&mut q, limit, 0);
         let rows = q.build().fetch_all(&self.pool).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in &rows {

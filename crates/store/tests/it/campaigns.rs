@@ -349,6 +349,7 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
             &campaign_subject(c.id, period()),
             Figure::Fines,
             Some(qx),
+            0,
         )
         .await
         .unwrap();
@@ -362,6 +363,7 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
             &campaign_subject(c.id, period()),
             Figure::SitesChecked,
             None,
+            0,
         )
         .await
         .unwrap();
@@ -376,6 +378,7 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
             &campaign_subject(c.id, period()),
             Figure::Fines,
             None,
+            0,
         )
         .await
         .unwrap()
@@ -410,7 +413,7 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
     assert_eq!(total(Figure::Referrals), 1);
     for f in Figure::ALL {
         let list = store
-            .figure_records(Scope::City, &city, f, None)
+            .figure_records(Scope::City, &city, f, None, 0)
             .await
             .unwrap();
         assert_eq!(list.iter().map(|r| r.value).sum::<i64>(), total(f), "{f:?}");
@@ -421,6 +424,12 @@ async fn figures_count_what_the_campaign_touched(test: TestStore) {
             .sum();
         assert_eq!(list.len() as i64, records, "{f:?}");
     }
+    // A limit takes the first records by id.
+    let first = store
+        .figure_records(Scope::City, &city, Figure::Fines, None, 2)
+        .await
+        .unwrap();
+    assert_eq!(first.iter().map(|r| r.id).collect::<Vec<_>>(), [1, 6]);
     // In a district's scope, only its records and no city-wide ones.
     let xingning = store
         .figures(Scope::district(d("450102")), &city, &Figure::ALL)

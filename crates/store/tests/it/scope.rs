@@ -1606,6 +1606,7 @@ async fn seen(
                     },
                     Figure::Clues,
                     None,
+                    0,
                 )
                 .await
                 .unwrap();

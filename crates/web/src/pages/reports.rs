@@ -166,9 +166,15 @@ struct RecordsPage {
     /// What the back link says: the work report, or the campaign's.
     report: String,
     district: String,
+    /// How many records make up the figure, and how many of them the page leaves out.
+    records: i64,
+    left_out: i64,
     rows: Vec<RecordRow>,
     total: String,
 }
+
+/// Records a records page lists (the XLSX holds up to `report::RECORDS_CAP`).
+const PAGE_RECORDS: i64 = 5_000;
 
 /// `GET /reports/records?figure=…`: every record behind one figure of the report.
 pub(crate) async fn records(
@@ -188,10 +194,20 @@ pub(crate) async fn records(
         }));
     }
     let only = district_filter(&params.district)?;
+    let subject = report::subject(&req);
     let list = app
         .store
-        .figure_records(viewer.scope(), &report::subject(&req), figure, only)
+        .figure_records(viewer.scope(), &subject, figure, only, PAGE_RECORDS)
         .await?;
+    // The figure as counted (all its records, however many the page lists).
+    let counted: Vec<_> = app
+        .store
+        .figures(viewer.scope(), &subject, &[figure])
+        .await?
+        .into_iter()
+        .filter(|c| only.is_none_or(|d| c.district == d))
+        .collect();
+    let records: i64 = counted.iter().map(|c| c.records).sum();
     let campaign = match req.campaign {
         Some(id) => app.store.campaign(id).await?.map(|c| c.name),
         None => None,
@@ -203,7 +219,7 @@ pub(crate) async fn records(
             v.to_string()
         }
     };
-    let total = shown(list.iter().map(|r| r.value).sum());
+    let total = shown(counted.iter().map(|c| c.value).sum());
     let mut back = vec![
         ("from", req.first.to_string()),
         ("to", req.last.to_string()),
@@ -225,6 +241,8 @@ pub(crate) async fn records(
             Some(None) => "无行政区的记录".to_string(),
             Some(d) => view::district_label(&app.districts, d),
         },
+        records,
+        left_out: records - list.len() as i64,
         rows: list
             .iter()
             .map(|r| RecordRow {

@@ -22,8 +22,13 @@ use store::{
     Figure, FigureRecord, Period, RecordKind, ReportSubject, Scope, Section, Store, StoreError,
 };
 
-/// Records of one figure the HTML report lists inline (the XLSX and the console list all).
+/// Records of one figure the HTML report lists inline (the XLSX lists up to [`RECORDS_CAP`]).
 pub const HTML_RECORDS: usize = 500;
+
+/// Records of one figure a report holds (the XLSX's rows): a month of a large city's pages
+/// would not fit a sheet, nor memory. The figure's value and its number of records are always
+/// complete; beyond the cap the report says how many it leaves out.
+pub const RECORDS_CAP: i64 = 100_000;
 
 /// What to report on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,11 +63,18 @@ pub struct FigureReport {
     pub value: i64,
     /// Per district (`None`: records without one), as counted; only non-zero ones.
     pub by_district: Vec<(Option<DistrictCode>, i64)>,
-    /// Every record behind the value, by id.
+    /// How many records make up the value.
+    pub total_records: i64,
+    /// The records behind the value, by id: all of them, or the first [`RECORDS_CAP`].
     pub records: Vec<FigureRecord>,
 }
 
 impl FigureReport {
+    /// Records behind the value that the report leaves out (beyond [`RECORDS_CAP`]).
+    pub fn left_out(&self) -> i64 {
+        self.total_records - self.records.len() as i64
+    }
+
     /// The value as a person reads it: fines in yuan with two decimals.
     pub fn shown(&self) -> String {
         if self.figure == Figure::Fines {
@@ -177,19 +189,19 @@ pub async fn build(
     for section in Section::ALL {
         let mut figures = Vec::new();
         for figure in section.figures() {
-            let by_district: Vec<(Option<DistrictCode>, i64)> = counts
+            let counted: Vec<_> = counts
                 .iter()
                 .filter(|c| c.figure == figure)
                 .filter(|c| only.is_none_or(|d| c.district == d))
-                .map(|c| (c.district, c.value))
                 .collect();
             let records = store
-                .figure_records(scope.clone(), &subject, figure, only)
+                .figure_records(scope.clone(), &subject, figure, only, RECORDS_CAP)
                 .await?;
             figures.push(FigureReport {
                 figure,
-                value: by_district.iter().map(|(_, v)| v).sum(),
-                by_district,
+                value: counted.iter().map(|c| c.value).sum(),
+                by_district: counted.iter().map(|c| (c.district, c.value)).collect(),
+                total_records: counted.iter().map(|c| c.records).sum(),
                 records,
             });
         }

@@ -37,13 +37,13 @@ struct FigureView {
     code: &'static str,
     title: &'static str,
     value: String,
-    records: usize,
+    records: i64,
     href: String,
     /// `青秀区 3 · 兴宁区 2`.
     by_district: String,
     shown: Vec<RecordView>,
     /// Records not listed in the document (beyond [`HTML_RECORDS`]).
-    more: usize,
+    more: i64,
 }
 
 struct SectionView {
@@ -157,12 +157,12 @@ fn figure_view(
         code: f.figure.code(),
         title: f.figure.title(),
         value: f.shown(),
-        records: f.records.len(),
+        records: f.total_records,
         href,
         by_district,
         more: match mode {
             Mode::Console => 0,
-            Mode::Document => f.records.len().saturating_sub(HTML_RECORDS),
+            Mode::Document => f.total_records - f.records.len().min(HTML_RECORDS) as i64,
         },
         shown,
     }
@@ -234,13 +234,25 @@ pub(crate) fn page_html(
 /// records), `分区统计` (every figure per district), then one sheet per section listing the
 /// records behind each of its figures (the figure's code and title, the record's kind, id,
 /// district, text, value and console path). A figure's value in `总览` is the sum of its
-/// records' values in its section's sheet (their number for a count).
+/// records' values in its section's sheet (their number for a count), unless it has more than
+/// [`super::RECORDS_CAP`] records: its sheet then lists the first ones, as `总览`'s `listed`
+/// column says.
 pub fn write_xlsx(report: &Report, districts: &DistrictTable, w: impl Write) -> io::Result<()> {
     let mut overview = Table::new(
         "总览",
-        ["section", "figure", "title", "value", "unit", "records"],
+        [
+            "section", "figure", "title", "value", "unit", "records", "listed",
+        ],
     )
-    .with_labels(["章节", "指标代码", "指标", "数值", "单位", "记录数"]);
+    .with_labels([
+        "章节",
+        "指标代码",
+        "指标",
+        "数值",
+        "单位",
+        "记录数",
+        "列出记录数",
+    ]);
     let mut per_district = Table::new(
         "分区统计",
         ["figure", "title", "district", "district_name", "value"],
@@ -276,6 +288,7 @@ pub fn write_xlsx(report: &Report, districts: &DistrictTable, w: impl Write) -> 
                 } else {
                     unit(f.figure)
                 }),
+                Cell::Int(f.total_records),
                 Cell::Int(f.records.len() as i64),
             ]);
             for (d, v) in &f.by_district {
