@@ -261,21 +261,32 @@ fn v4_class(ip: Ipv4Addr) -> Option<&'static str> {
     })
 }
 
+/// The IPv4 address in the two segments `hi`, `lo`.
+fn v4_of(hi: u16, lo: u16) -> Ipv4Addr {
+    Ipv4Addr::new((hi >> 8) as u8, hi as u8, (lo >> 8) as u8, lo as u8)
+}
+
 fn v6_class(ip: Ipv6Addr) -> Option<&'static str> {
     let s = ip.segments();
     Some(match s[0] {
         _ if ip.is_unspecified() => "unspecified",
         _ if ip.is_loopback() => "loopback",
+        // IPv4-compatible `::a.b.c.d` (deprecated by RFC 4291; no site is reached at one, and a
+        // stack may route it to the IPv4 address, private ones included).
+        0 if s[1..6] == [0, 0, 0, 0, 0] => "IPv4-compatible (deprecated)",
+        // 6to4 (2002::/16): judge the IPv4 address it carries.
+        0x2002 => return v4_class(v4_of(s[1], s[2])),
+        // Teredo (2001::/32) tunnels to any IPv4 address, its client's obfuscated.
+        0x2001 if s[1] == 0 => "Teredo tunnel",
+        // NAT64 local-use prefix (RFC 8215): translated to any IPv4 address in the network.
+        0x0064 if s[1] == 0xff9b && s[2] == 1 => "NAT64 local-use",
         x if x & 0xfe00 == 0xfc00 => "private (ULA)",
         x if x & 0xffc0 == 0xfe80 => "link-local",
         x if x & 0xffc0 == 0xfec0 => "site-local",
         x if x & 0xff00 == 0xff00 => "multicast",
         0x2001 if s[1] == 0x0db8 => "documentation",
         // NAT64 well-known prefix: judge the embedded IPv4 address.
-        0x0064 if s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] => {
-            let v4 = Ipv4Addr::new((s[6] >> 8) as u8, s[6] as u8, (s[7] >> 8) as u8, s[7] as u8);
-            return v4_class(v4);
-        }
+        0x0064 if s[1] == 0xff9b && s[2..6] == [0, 0, 0, 0] => return v4_class(v4_of(s[6], s[7])),
         _ => return None,
     })
 }
@@ -354,6 +365,28 @@ mod tests {
         assert_eq!(class("fe80::1"), Some("link-local"));
         assert_eq!(class("::ffff:192.168.1.1"), Some("private"));
         assert_eq!(class("64:ff9b::a00:1"), Some("private"));
+        // Addresses that carry or reach an IPv4 address: judged by it, or refused.
+        assert_eq!(class("::10.0.0.1"), Some("IPv4-compatible (deprecated)"));
+        assert_eq!(class("::127.0.0.1"), Some("IPv4-compatible (deprecated)"));
+        assert_eq!(
+            class("::93.184.216.34"),
+            Some("IPv4-compatible (deprecated)")
+        );
+        assert_eq!(class("2002:7f00:1::1"), Some("loopback"));
+        assert_eq!(class("2002:c0a8:101::1"), Some("private"));
+        assert_eq!(class("2002:a9fe:a9fe::"), Some("a cloud metadata address"));
+        assert_eq!(class("2002:5db8:d822::1"), None, "6to4 of a public address");
+        assert_eq!(
+            class("2001:0:4136:e378:8000:63bf:3fff:fdd2"),
+            Some("Teredo tunnel")
+        );
+        assert_eq!(class("64:ff9b:1::a00:1"), Some("NAT64 local-use"));
+        assert_eq!(class("64:ff9b:1:ffff::5db8:d822"), Some("NAT64 local-use"));
+        assert_eq!(
+            class("64:ff9b::5db8:d822"),
+            None,
+            "NAT64 of a public address"
+        );
         assert_eq!(class("93.184.216.34"), None);
         assert_eq!(class("2606:2800:220:1::1"), None);
     }
