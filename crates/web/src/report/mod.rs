@@ -8,7 +8,8 @@
 //! Every figure is traceable: its value is computed from the same records the report lists
 //! (`ReportStore::figures` and `figure_records` share one query per figure). The HTML links each
 //! figure to its records (an anchor in the document, listing up to [`HTML_RECORDS`] of them; the
-//! console's records page lists them all) and each record to its page in the console.
+//! XLSX lists up to [`RECORDS_CAP`], the console's records page 5,000) and each record to its
+//! page in the console. A figure's value and its number of records are always complete.
 
 mod charts;
 mod render;
