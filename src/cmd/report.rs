@@ -28,23 +28,19 @@ pub async fn report(ctx: &Ctx, args: ReportArgs) -> anyhow::Result<ExitCode> {
         .context("--district")?;
     let store = ctx.data.open_store().await?;
     let campaign = args.campaign.map(domain::CampaignId);
-    let (first, last) = match (args.from, args.to, campaign) {
-        (Some(first), Some(last), _) => (first, last),
-        (_, _, Some(id)) => {
-            let c = store
-                .campaign(id)
-                .await?
-                .with_context(|| format!("no campaign #{id}"))?;
-            (c.starts_on, c.ends_on)
-        }
-        _ => bail!("give --campaign ID, or --from DATE --to DATE"),
-    };
-    let req = web::report::ReportRequest {
+    if campaign.is_none() && (args.from.is_none() || args.to.is_none()) {
+        bail!("give --campaign ID, or --from DATE --to DATE");
+    }
+    let today = domain::time::beijing_date(chrono::Utc::now());
+    let req = web::report::request(
+        store.as_ref(),
         campaign,
-        first,
-        last,
+        args.from,
+        args.to,
         district,
-    };
+        today,
+    )
+    .await?;
     let districts = domain::DistrictTable::nanning();
     let report = web::report::build(
         store.as_ref(),

@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Datelike, NaiveDate, Utc};
+use chrono::{NaiveDate, Utc};
 use domain::{CampaignId, DistrictCode};
 use store::Figure;
 
@@ -45,7 +45,7 @@ fn issuer(app: &crate::AppState) -> String {
 }
 
 /// The request of `params`: the period defaults to the campaign's, else to this month so far
-/// (Beijing days).
+/// (Beijing days; `report::request`).
 async fn request(app: &crate::AppState, p: &ReportParams) -> Result<ReportRequest, WebError> {
     let campaign: Option<i64> = view::param("campaign", &p.campaign)?;
     let campaign = campaign.map(CampaignId);
@@ -54,26 +54,9 @@ async fn request(app: &crate::AppState, p: &ReportParams) -> Result<ReportReques
     let from: Option<NaiveDate> = view::param("from", &p.from)?;
     let to: Option<NaiveDate> = view::param("to", &p.to)?;
     let today = domain::time::beijing_date(Utc::now());
-    let (first, last) = match (campaign, from, to) {
-        (Some(id), None, None) => {
-            let c = app
-                .store
-                .campaign(id)
-                .await?
-                .ok_or_else(|| WebError::NotFound(format!("专项行动 {id}")))?;
-            (c.starts_on, c.ends_on)
-        }
-        _ => (
-            from.unwrap_or_else(|| today.with_day(1).expect("the first of a month")),
-            to.unwrap_or(today),
-        ),
-    };
-    Ok(ReportRequest {
-        campaign,
-        first,
-        last,
-        district,
-    })
+    report::request(app.store.as_ref(), campaign, from, to, district, today)
+        .await
+        .map_err(report_error)
 }
 
 /// The district filter of a records page: empty for all, `none` for the records without a
@@ -187,12 +170,6 @@ pub(crate) async fn records(
     let figure =
         Figure::parse(code).ok_or_else(|| WebError::BadRequest(format!("统计项 {code:?} 无效")))?;
     let req = request(&app, &params).await?;
-    if req.last < req.first {
-        return Err(report_error(ReportError::Backwards {
-            first: req.first,
-            last: req.last,
-        }));
-    }
     let only = district_filter(&params.district)?;
     let subject = report::subject(&req);
     let list = app
@@ -212,13 +189,7 @@ pub(crate) async fn records(
         Some(id) => app.store.campaign(id).await?.map(|c| c.name),
         None => None,
     };
-    let shown = |v: i64| {
-        if figure == Figure::Fines {
-            view::yuan(v)
-        } else {
-            v.to_string()
-        }
-    };
+    let shown = |v: i64| report::value_text(figure, v);
     let total = shown(counted.iter().map(|c| c.value).sum());
     let mut back = vec![
         ("from", req.first.to_string()),

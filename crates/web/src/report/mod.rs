@@ -17,7 +17,7 @@ mod render;
 pub(crate) use render::page_html;
 pub use render::{document_html, write_xlsx};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use domain::{CampaignId, DistrictCode, DistrictTable};
 use store::{
     Figure, FigureRecord, Period, RecordKind, ReportSubject, Scope, Section, Store, StoreError,
@@ -78,11 +78,17 @@ impl FigureReport {
 
     /// The value as a person reads it: fines in yuan with two decimals.
     pub fn shown(&self) -> String {
-        if self.figure == Figure::Fines {
-            crate::view::yuan(self.value)
-        } else {
-            self.value.to_string()
-        }
+        value_text(self.figure, self.value)
+    }
+}
+
+/// A value of `figure` (the figure's, a district's or a record's) as a person reads it: fines
+/// in yuan with two decimals, counts as they are.
+pub fn value_text(figure: Figure, value: i64) -> String {
+    if figure == Figure::Fines {
+        crate::view::yuan(value)
+    } else {
+        value.to_string()
     }
 }
 
@@ -136,6 +142,42 @@ impl Report {
             ),
         ]
     }
+}
+
+/// The request for `campaign`, the days `from`..=`to` and `district`, as both doors read it: a
+/// campaign without days is reported over its own period; otherwise the period runs from `from`
+/// (default: the first of `today`'s month) to `to` (default: `today`). A period that ends
+/// before it starts is refused.
+pub async fn request(
+    store: &dyn Store,
+    campaign: Option<CampaignId>,
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    district: Option<DistrictCode>,
+    today: NaiveDate,
+) -> Result<ReportRequest, ReportError> {
+    let (first, last) = match (campaign, from, to) {
+        (Some(id), None, None) => {
+            let c = store
+                .campaign(id)
+                .await?
+                .ok_or(ReportError::NoCampaign(id))?;
+            (c.starts_on, c.ends_on)
+        }
+        _ => (
+            from.unwrap_or_else(|| today.with_day(1).expect("the first of a month")),
+            to.unwrap_or(today),
+        ),
+    };
+    if last < first {
+        return Err(ReportError::Backwards { first, last });
+    }
+    Ok(ReportRequest {
+        campaign,
+        first,
+        last,
+        district,
+    })
 }
 
 /// The period a request covers.

@@ -7,7 +7,7 @@ use askama::Template;
 use domain::DistrictTable;
 use store::Figure;
 
-use super::{record_href, record_kind_label, FigureReport, Report, HTML_RECORDS};
+use super::{record_href, record_kind_label, value_text, FigureReport, Report, HTML_RECORDS};
 use crate::table::{write_workbook, Cell, Table};
 use crate::view::{self, link};
 
@@ -61,14 +61,6 @@ struct Body {
     generated: String,
     sections: Vec<SectionView>,
     document: bool,
-}
-
-fn record_value(f: Figure, value: i64) -> String {
-    if f == Figure::Fines {
-        view::yuan(value)
-    } else {
-        value.to_string()
-    }
 }
 
 fn body(report: &Report, districts: &DistrictTable, mode: Mode, base: Option<&str>) -> Body {
@@ -131,7 +123,7 @@ fn figure_view(
                 Some(c) => districts.name(*c).unwrap_or("（代码表外）").to_string(),
                 None => "区域不明或全市".to_string(),
             };
-            format!("{name} {}", record_value(f.figure, *v))
+            format!("{name} {}", value_text(f.figure, *v))
         })
         .collect::<Vec<_>>()
         .join(" · ");
@@ -146,7 +138,7 @@ fn figure_view(
                 id: r.id,
                 label: r.label.clone(),
                 district: view::district_label(districts, r.district),
-                value: record_value(f.figure, r.value),
+                value: value_text(f.figure, r.value),
                 href: base.and_then(|b| {
                     record_href(r).map(|h| format!("{}{h}", b.trim_end_matches('/')))
                 }),
