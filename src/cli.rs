@@ -60,7 +60,8 @@ pub enum Command {
     /// The transparency log of every stored WARC record: checkpoints and proofs.
     #[command(subcommand)]
     Log(LogCommand),
-    /// Sites that sweeps found linked from registered sites: list, confirm, reject.
+    /// Sites found by links, department filings and certificate transparency logs: list,
+    /// stats per source, confirm, reject, read the configured CT logs.
     #[command(subcommand)]
     Discovered(DiscoveredCommand),
     /// Writes entities or sites, filtered, as CSV or XLSX.
@@ -595,11 +596,44 @@ pub enum ConfigCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum DiscoveredCommand {
-    /// Lists discovered sites with the matcher's proposal.
+    /// Lists discovered sites with their source, evidence and the matcher's proposal.
     List {
         /// Only those in this state.
         #[arg(long, value_enum)]
         state: Option<DiscoveryStateArg>,
+        /// Only those first found by this source.
+        #[arg(long, value_enum)]
+        source: Option<DiscoverySourceArg>,
+        /// Only hosts that imitate a registered site.
+        #[arg(long)]
+        imitations: bool,
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Per source (link, filing, ct): how many sites it found, in each state, and its
+    /// precision (the share confirmed of those people decided).
+    Stats {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Turns filings that name a web address no registered site covers, of operators in the
+    /// city, into discovered sites (imports of filings and sweeps do it too).
+    FromFilings,
+    /// Reads the certificate transparency logs of `[[discovery.ct_logs]]` from where each was
+    /// left, verifying every tree head and proof, and records the certificates that point to
+    /// sites in the city.
+    CtPoll {
+        /// Only this log.
+        #[arg(long)]
+        log: Option<String>,
+        /// Entries per verified batch.
+        #[arg(long, default_value_t = 256)]
+        batch: u64,
+        #[command(flatten)]
+        crawl: CrawlArgs,
+    },
+    /// The certificate transparency logs read so far: position, counts, last failure.
+    CtLogs {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },
@@ -622,10 +656,19 @@ pub enum DiscoveredCommand {
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum DiscoverySourceArg {
+    Link,
+    Filing,
+    Ct,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum DiscoveryStateArg {
+    Unverified,
     New,
     Confirmed,
     Rejected,
+    Remote,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

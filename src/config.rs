@@ -57,6 +57,29 @@ struct FileConfig {
     schedule: Option<FileSchedule>,
     documents: Option<FileDocuments>,
     portal: Option<FilePortal>,
+    discovery: Option<FileDiscovery>,
+}
+
+/// The `[discovery]` table: how far links are followed, the city's telephone area codes, and
+/// the certificate transparency logs watched (the file only: a list of tables).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileDiscovery {
+    max_hops: Option<u32>,
+    area_codes: Option<String>,
+    ct_logs: Option<Vec<CtLogEntry>>,
+}
+
+/// One `[[discovery.ct_logs]]` entry: a certificate transparency log (RFC 6962) and its key.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CtLogEntry {
+    /// A name of the bureau's choosing (positions are kept under it).
+    pub name: String,
+    /// The log's base URL (`…/ct/v1/` is appended).
+    pub url: String,
+    /// The log's public key: base64 of its SubjectPublicKeyInfo (DER), as log lists give it.
+    pub key: String,
 }
 
 /// The `[portal]` table: the public portal's listener and its forms' limits.
@@ -234,6 +257,43 @@ pub struct Config {
     pub documents: DocumentsConfig,
     /// The public portal (the `[portal]` table).
     pub portal: PortalConfig,
+    /// Discovery beyond one hop (the `[discovery]` table).
+    pub discovery: DiscoveryConfig,
+}
+
+/// The `[discovery]` table.
+#[derive(Debug, Clone)]
+pub struct DiscoveryConfig {
+    /// Hops from the register that links are followed to.
+    pub max_hops: Setting<u32>,
+    /// The city's telephone area codes, comma-separated.
+    pub area_codes: Setting<String>,
+    /// The certificate transparency logs watched (the file only).
+    pub ct_logs: Setting<Vec<CtLogEntry>>,
+}
+
+impl DiscoveryConfig {
+    /// The city whose indicators discovery looks for: the district table's city with these
+    /// area codes.
+    pub fn city(&self) -> domain::locality::City {
+        let mut city = domain::locality::City::nanning();
+        city.area_codes = self
+            .area_codes
+            .value
+            .split(',')
+            .map(|c| c.trim().to_string())
+            .filter(|c| !c.is_empty())
+            .collect();
+        city
+    }
+
+    /// What a sweep needs of it.
+    pub fn sweep(&self) -> sweep::DiscoveryConfig {
+        sweep::DiscoveryConfig {
+            city: self.city(),
+            max_hops: self.max_hops.value,
+        }
+    }
 }
 
 /// The `[portal]` table: where the public portal listens, the URL the public reaches it at, the
@@ -306,6 +366,8 @@ impl fmt::Display for HostList {
 
 /// Defaults (also written into the default file).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
+pub const DEFAULT_MAX_HOPS: u32 = 2;
+pub const DEFAULT_AREA_CODES: &str = "0771";
 pub const DEFAULT_DELAY_MS: u64 = 1000;
 pub const DEFAULT_CONCURRENCY: usize = 32;
 pub const DEFAULT_MAX_PAGES: usize = 50;
@@ -395,6 +457,7 @@ impl Config {
         let schedule = parsed.schedule.unwrap_or_default();
         let docs = parsed.documents.unwrap_or_default();
         let portal = parsed.portal.unwrap_or_default();
+        let disc = parsed.discovery.unwrap_or_default();
         let doc_defaults = documents::DocumentSettings::default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
@@ -604,6 +667,30 @@ impl Config {
                     doc_defaults.referral_prefix,
                 )?,
             },
+            discovery: DiscoveryConfig {
+                max_hops: layer.pick(
+                    "discovery.max_hops",
+                    None,
+                    disc.max_hops,
+                    DEFAULT_MAX_HOPS,
+                )?,
+                area_codes: layer.pick(
+                    "discovery.area_codes",
+                    None,
+                    disc.area_codes,
+                    DEFAULT_AREA_CODES.to_string(),
+                )?,
+                ct_logs: match disc.ct_logs {
+                    Some(logs) => Setting {
+                        value: logs,
+                        source: Source::File(file.clone()),
+                    },
+                    None => Setting {
+                        value: Vec::new(),
+                        source: Source::Default,
+                    },
+                },
+            },
             portal: PortalConfig {
                 listen: {
                     let s = optional(layer.pick(
@@ -779,6 +866,37 @@ impl Config {
                 bail!("{name} must not be empty (from {})", setting.source);
             }
         }
+        for code in self.discovery.area_codes.value.split(',').map(str::trim) {
+            let digits = code.len() >= 3 && code.len() <= 4 && code.bytes().all(|b| b.is_ascii_digit());
+            if !code.is_empty() && !(digits && code.starts_with('0')) {
+                bail!(
+                    "discovery.area_codes: {code:?} (from {}) is not a telephone area code like 0771",
+                    self.discovery.area_codes.source
+                );
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for log in &self.discovery.ct_logs.value {
+            if log.name.trim().is_empty() || !names.insert(log.name.as_str()) {
+                bail!(
+                    "discovery.ct_logs: every log needs a name of its own ({:?} from {})",
+                    log.name,
+                    self.discovery.ct_logs.source
+                );
+            }
+            let url = url::Url::parse(&log.url).map_err(|e| {
+                anyhow::anyhow!("discovery.ct_logs {}: url {:?} is not a URL: {e}", log.name, log.url)
+            })?;
+            if !matches!(url.scheme(), "http" | "https") {
+                bail!("discovery.ct_logs {}: url {:?} is not an http(s) URL", log.name, log.url);
+            }
+            use base64::Engine as _;
+            base64::engine::general_purpose::STANDARD
+                .decode(log.key.trim())
+                .map_err(|e| {
+                    anyhow::anyhow!("discovery.ct_logs {}: key is not base64: {e}", log.name)
+                })?;
+        }
         if let Some(ua) = &self.user_agent.value {
             if ua.chars().any(|c| c.is_control() || !c.is_ascii()) {
                 bail!(
@@ -950,6 +1068,28 @@ impl Config {
                 "documents.referral_prefix",
                 q(&self.documents.referral_prefix.value),
                 &self.documents.referral_prefix.source,
+            ),
+            (
+                "discovery.max_hops",
+                self.discovery.max_hops.value.to_string(),
+                &self.discovery.max_hops.source,
+            ),
+            (
+                "discovery.area_codes",
+                q(&self.discovery.area_codes.value),
+                &self.discovery.area_codes.source,
+            ),
+            (
+                "discovery.ct_logs",
+                q(&self
+                    .discovery
+                    .ct_logs
+                    .value
+                    .iter()
+                    .map(|l| l.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")),
+                &self.discovery.ct_logs.source,
             ),
             (
                 "portal.listen",
@@ -1240,6 +1380,23 @@ pub fn default_file_text() -> String {
 # rectification_prefix = "南市监网责改"
 # warning_prefix = "南市监网警"
 # referral_prefix = "南市监网移"
+
+[discovery]
+# Links are followed from registered sites to the sites they link to (one hop), and from those
+# a bounded number of hops further; a site two or more hops away is proposed only when its own
+# pages show it is in the city (an address in the city, a telephone number with one of the
+# area codes below, a USCC with the city's division code, an ICP number of the province).
+# max_hops = {DEFAULT_MAX_HOPS}
+# area_codes = "{DEFAULT_AREA_CODES}"
+
+# Certificate transparency logs to watch (`wangjian ct poll`, and `serve` hourly): names on
+# certificates that belong to registered entities' domains, imitate them, or whose subject
+# names an organisation or locality in the city become discovered sites. The key is the log's
+# public key as log lists give it (base64 of the DER SubjectPublicKeyInfo).
+# [[discovery.ct_logs]]
+# name = "example-2026"
+# url = "https://ct.example.net/2026/"
+# key = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…"
 
 [portal]
 # The public portal: notices, the public credit query, badge checks, complaints. It has its own

@@ -1,22 +1,36 @@
-//! `wangjian discovered list|confirm|reject`: sites that sweeps found linked from registered
-//! sites, and a person's decision on each.
+//! `wangjian discovered list|stats|from-filings|ct-poll|ct-logs|confirm|reject`: sites found
+//! by links, department filings and certificate transparency logs, and a person's decision on
+//! each. Every action is a thin call of a crate function the console calls too.
 
 use super::Ctx;
 use crate::cli::*;
 use std::io::Write;
 use std::process::ExitCode;
-use store::{DiscoveryFilter, DiscoveryState, Scope};
+use store::{DiscoveryFilter, DiscoverySource, DiscoveryState, Scope};
 
 pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<ExitCode> {
     let store = ctx.data.open_store().await?;
     match cmd {
-        DiscoveredCommand::List { state, format } => {
+        DiscoveredCommand::List {
+            state,
+            source,
+            imitations,
+            format,
+        } => {
             let filter = DiscoveryFilter {
                 state: state.map(|s| match s {
+                    DiscoveryStateArg::Unverified => DiscoveryState::Unverified,
                     DiscoveryStateArg::New => DiscoveryState::New,
                     DiscoveryStateArg::Confirmed => DiscoveryState::Confirmed,
                     DiscoveryStateArg::Rejected => DiscoveryState::Rejected,
+                    DiscoveryStateArg::Remote => DiscoveryState::Remote,
                 }),
+                source: source.map(|s| match s {
+                    DiscoverySourceArg::Link => DiscoverySource::Link,
+                    DiscoverySourceArg::Filing => DiscoverySource::Filing,
+                    DiscoverySourceArg::Ct => DiscoverySource::Ct,
+                }),
+                imitations,
                 ..DiscoveryFilter::default()
             };
             let list = store.list_discovered(Scope::City, &filter).await?;
@@ -25,7 +39,7 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
                 if list.is_empty() {
                     writeln!(out, "no discovered sites")?;
                 } else {
-                    writeln!(out, "ID\tADDRESS\tSTATE\tLINKED FROM\tPROPOSAL")?;
+                    writeln!(out, "ID\tADDRESS\tSOURCE\tHOPS\tSTATE\tSEEN\tPROPOSAL\tIMITATES")?;
                 }
             }
             for d in &list {
@@ -33,15 +47,121 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
                     OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(d)?)?,
                     OutputFormat::Text => writeln!(
                         out,
-                        "{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         d.id,
                         d.address(),
+                        d.source.code(),
+                        d.hops,
                         d.state.code(),
-                        d.evidence
-                            .first()
-                            .map(|s| s.from_url.as_str())
-                            .unwrap_or("-"),
-                        d.proposal_reason.as_deref().unwrap_or("-"),
+                        d.evidence.first().map(seen_at).unwrap_or_else(|| "-".into()),
+                        d.proposed_entity
+                            .zip(d.proposal.as_ref())
+                            .map(|(e, b)| format!("entity {e} ({})", b.code()))
+                            .unwrap_or_else(|| "-".into()),
+                        d.imitation
+                            .as_ref()
+                            .map(|(e, i)| format!("{} of entity {e} ({})", i.host, i.how.code()))
+                            .unwrap_or_else(|| "-".into()),
+                    )?,
+                }
+            }
+        }
+        DiscoveredCommand::Stats { format } => {
+            let stats = store.discovery_stats(Scope::City).await?;
+            let mut out = std::io::stdout().lock();
+            if format == OutputFormat::Text {
+                writeln!(
+                    out,
+                    "SOURCE\tFOUND\tUNVERIFIED\tNEW\tCONFIRMED\tREJECTED\tREMOTE\tPRECISION"
+                )?;
+            }
+            for s in &stats {
+                match format {
+                    OutputFormat::Json => {
+                        let mut v = serde_json::to_value(s)?;
+                        v["precision"] = serde_json::json!(s.precision());
+                        writeln!(out, "{v}")?
+                    }
+                    OutputFormat::Text => writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        s.source.code(),
+                        s.total,
+                        s.unverified,
+                        s.new,
+                        s.confirmed,
+                        s.rejected,
+                        s.remote,
+                        s.precision()
+                            .map(|p| format!("{p:.3}"))
+                            .unwrap_or_else(|| "-".into()),
+                    )?,
+                }
+            }
+        }
+        DiscoveredCommand::FromFilings => {
+            let city = ctx.config.discovery.city();
+            let found = ::sweep::sources::from_filings(store.as_ref(), &city).await?;
+            ::sweep::discover::propose(store.as_ref()).await?;
+            ::sweep::discover::flag_imitations(store.as_ref()).await?;
+            println!(
+                "{} filings name an address no registered site covers; {} of operators in the \
+                 city; {} sites new",
+                found.unsited, found.in_city, found.new_sites
+            );
+        }
+        DiscoveredCommand::CtPoll { log, batch, crawl } => {
+            let logs = ct_logs(ctx, log.as_deref())?;
+            let crawl = super::crawl_config(&ctx.config, &crawl, &[])?;
+            let city = ctx.config.discovery.city();
+            let mut failed = false;
+            for l in &logs {
+                let polled =
+                    ::sweep::sources::poll_ct(store.as_ref(), &crawl, &city, l, batch).await?;
+                match &polled.failure {
+                    None => println!(
+                        "{}: {} entries read to {} ({} skipped), {} sites new",
+                        l.name, polled.read, polled.tree_size, polled.skipped, polled.new_sites
+                    ),
+                    Some((code, detail)) => {
+                        failed = true;
+                        eprintln!(
+                            "{}: not trusted: {code}: {detail} ({} entries read before)",
+                            l.name, polled.read
+                        );
+                    }
+                }
+            }
+            ::sweep::discover::propose(store.as_ref()).await?;
+            ::sweep::discover::flag_imitations(store.as_ref()).await?;
+            if failed {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        DiscoveredCommand::CtLogs { format } => {
+            let logs = store.ct_logs().await?;
+            let mut out = std::io::stdout().lock();
+            if format == OutputFormat::Text {
+                writeln!(out, "NAME\tURL\tREAD\tCANDIDATES\tSKIPPED\tVERIFIED\tFAILURE")?;
+            }
+            for l in &logs {
+                match format {
+                    OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(l)?)?,
+                    OutputFormat::Text => writeln!(
+                        out,
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        l.name,
+                        l.url,
+                        l.entries_read,
+                        l.candidates,
+                        l.skipped,
+                        l.verified_at
+                            .map(domain::time::shown)
+                            .unwrap_or_else(|| "-".into()),
+                        l.failure
+                            .as_ref()
+                            .map(|(c, d)| format!("{c}: {d}"))
+                            .unwrap_or_else(|| "-".into()),
                     )?,
                 }
             }
@@ -61,4 +181,35 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The configured certificate transparency logs (`[[discovery.ct_logs]]`), or the one named.
+pub fn ct_logs(ctx: &Ctx, only: Option<&str>) -> anyhow::Result<Vec<ct::LogConfig>> {
+    use base64::Engine as _;
+    let configured = &ctx.config.discovery.ct_logs.value;
+    if let Some(name) = only {
+        if !configured.iter().any(|l| l.name == name) {
+            anyhow::bail!("no certificate transparency log {name:?} in [[discovery.ct_logs]]");
+        }
+    }
+    configured
+        .iter()
+        .filter(|l| only.is_none_or(|n| n == l.name))
+        .map(|l| {
+            Ok(ct::LogConfig {
+                name: l.name.clone(),
+                url: url::Url::parse(&l.url)?,
+                key: base64::engine::general_purpose::STANDARD.decode(l.key.trim())?,
+            })
+        })
+        .collect()
+}
+
+/// Where a sighting was made: the linking page, the filing, the log entry.
+fn seen_at(s: &store::Sighting) -> String {
+    match (&s.filing, &s.certificate) {
+        (Some(f), _) => format!("filing {}:{}", f.source, f.record_key),
+        (_, Some(c)) => format!("ct {}#{}", c.log, c.index),
+        _ => s.from_url.clone(),
+    }
 }

@@ -108,6 +108,15 @@ async fn filings(ctx: &Ctx, args: ImportFilingsArgs) -> anyhow::Result<ExitCode>
     if let Some(file) = &summary.conflict_file {
         println!("conflicts: {}", file.display());
     }
+    // Filings that name a site no registered site covers are discovery's department data.
+    let found =
+        ::sweep::sources::from_filings(store.as_ref(), &ctx.config.discovery.city()).await?;
+    ::sweep::discover::propose(store.as_ref()).await?;
+    ::sweep::discover::flag_imitations(store.as_ref()).await?;
+    println!(
+        "discovery: {} sites new from filings of operators in the city",
+        found.new_sites
+    );
     Ok(verdict(
         summary.read,
         summary.rejected,

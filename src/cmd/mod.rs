@@ -173,6 +173,7 @@ pub fn sweep_config(
         progress: true,
         badges: badge::sweep_check(ctx),
         log: Some(log_config(ctx, tsa_url)),
+        discovery: ctx.config.discovery.sweep(),
     }
 }
 

@@ -36,6 +36,7 @@ pub use hostile::{
     REDIRECT_LOOP, RETRY_AFTER_SECS, ROBOTS_DENY, SLOWLORIS,
 };
 pub use server::{serve, start, Running};
+pub use site::ELSEWHERE_HOST;
 pub use truth::{CloakTruth, SiteTruth, Truth};
 
 use cloak::Cloak;
@@ -240,6 +241,7 @@ impl World {
                     cloaked,
                     mobile_layout: matches!(s.cloak, Some(Cloak::MobileLayout)),
                     linked_from: linked_from.remove(&i).unwrap_or_default(),
+                    found_via: s.via.map(|v| v.code().to_string()),
                 };
                 (s.key.clone(), st)
             })
@@ -308,6 +310,9 @@ impl World {
             .and_then(|p| self.overlay_file(&host, p))
         {
             return Some(file);
+        }
+        if host == site::ELSEWHERE_HOST {
+            return Some(elsewhere(path_and_query));
         }
         let Some(&si) = self.by_host.get(&host) else {
             // A bare domain answers with a redirect to its www. site, as most sites do (the
@@ -454,6 +459,29 @@ fn moved(loc: String) -> SimResponse {
     );
     r.headers.push(("Location".into(), loc));
     r
+}
+
+/// The shop outside the city that sites two hops from the register link to
+/// ([`site::ELSEWHERE_HOST`]): one honest page of a Beijing shop, with nothing of the city.
+fn elsewhere(path_and_query: &str) -> SimResponse {
+    let path = path_and_query.split(['?', '#']).next().unwrap_or("/");
+    if path != "/" && !path.is_empty() {
+        return not_found();
+    }
+    let uscc = domain::Uscc::complete("91110101", "MA01AB2C").expect("fixed parts are valid");
+    text(
+        200,
+        "text/html; charset=utf-8",
+        format!(
+            "<!DOCTYPE html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><title>京都优品 - 北京特产</title>\
+             <meta name=\"description\" content=\"北京特产糕点\"></head><body><h1>京都优品</h1>\
+             <p>北京传统糕点，欢迎选购。</p><footer><p>北京京都优品商贸有限公司 \
+             地址：北京市东城区东直门南大街3号 电话：010-65550123</p>\
+             <p>统一社会信用代码：{} <a href=\"https://beian.miit.gov.cn/\">京ICP备18000001号-1</a></p>\
+             </footer></body></html>\n",
+            uscc.as_str()
+        ),
+    )
 }
 
 fn not_found() -> SimResponse {

@@ -74,13 +74,18 @@ pub fn hostile_rows(out: &mut String) {
 /// and the food administration's food business licenses. They hold what the departments know:
 /// the operator's real USCC and name, so a site whose register entry is wrong joins by domain
 /// instead. Some filings keep an operator's older trade name, and some licenses have expired,
-/// as real department data does.
+/// as real department data does. Unregistered sites that only a certificate or a second-hop
+/// link leads to have no filing (the truth's `found_via`).
 pub fn department_files(sites: &[SimSite]) -> (String, String) {
     let mut telecom =
         String::from("网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期,备案状态\n");
     let mut food = String::from("许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至\n");
     for (k, s) in sites.iter().enumerate() {
         if !s.prefix.is_empty() {
+            continue;
+        }
+        // A site that only a certificate or a second-hop link leads to has no filing.
+        if matches!(s.via, Some(crate::site::Via::Ct | crate::site::Via::Chain)) {
             continue;
         }
         let icp = s

@@ -705,6 +705,17 @@ impl Ctx<'_> {
                         other.host, other.brand
                     );
                 }
+                // A site two hops from the register links to a shop outside the city too.
+                if s.friends
+                    .iter()
+                    .any(|&f| self.sites[f].via == Some(crate::site::Via::Chain))
+                {
+                    let _ = write!(
+                        h,
+                        "<a href=\"http://{}/\" target=\"_blank\">京都优品</a> ",
+                        crate::site::ELSEWHERE_HOST
+                    );
+                }
                 h.push_str("</p>\n");
             }
         } else if let (true, Some(permit)) =

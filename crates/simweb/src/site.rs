@@ -284,6 +284,9 @@ pub struct SimSite {
     /// Sites (indexes into the world's site list) that this site's homepage links to in its
     /// footer's 友情链接 block ([`friend_links`]).
     pub friends: Vec<usize>,
+    /// For an unregistered site that is not a platform shop: the one way discovery can find it
+    /// ([`friend_links`]).
+    pub via: Option<Via>,
     /// Pages are sent gzip-encoded to a client that accepts gzip ([`compression`]).
     pub gzip: bool,
 }
@@ -490,12 +493,43 @@ fn can_link(s: &SimSite) -> bool {
         && s.pages.first().is_some_and(|p| p.hijack.is_none())
 }
 
-/// Friend links (友情链接) in the footer of some registered sites' homepages, so that a sweep,
-/// which crawls only registered sites, can discover the unregistered ones: every unregistered
-/// independent or company site is linked from one registered homepage, and about a third of
-/// the linking homepages also link to a registered site. Platform shops need none: their
-/// platform's directory pages list every shop. Deterministic for a seed (its own generator,
-/// so no other draw moves). Tiny worlds without a site that may link get no links.
+/// How an unregistered site can be found, each the only way to it: a link from a registered
+/// homepage, another department's filing, a certificate in the CT log, or a link from the
+/// homepage of a site of the first kind (two hops from the register).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Link,
+    Filing,
+    Ct,
+    Chain,
+}
+
+impl Via {
+    pub fn code(self) -> &'static str {
+        match self {
+            Via::Link => "link",
+            Via::Filing => "filing",
+            Via::Ct => "ct",
+            Via::Chain => "chain",
+        }
+    }
+}
+
+/// The host two hops from the register that is not in the city: a shop elsewhere that a
+/// site of the city links to. Discovery must crawl it and set it aside.
+pub const ELSEWHERE_HOST: &str = "www.jingdu-youpin.test";
+
+/// Friend links (友情链接) in the footer of some homepages, so that a sweep, which crawls only
+/// registered sites, can discover unregistered ones, and the other ways to them. The
+/// unregistered independent or company sites take turns: the first of every four is linked from
+/// one registered homepage ([`Via::Link`]); the second is named only by its ICP filing (when
+/// it has an ICP number; else it is linked); the third only by a certificate in the CT log;
+/// the fourth only by a link from the homepage of a site of the first kind that may link
+/// ([`Via::Chain`], two hops away; else it is linked). A homepage that carries a chain link
+/// also links to [`ELSEWHERE_HOST`], a shop outside the city. About a third of the registered
+/// linking homepages also link to a registered site. Platform shops need none: their
+/// platform's directory pages list every shop. Deterministic for a seed (its own generator, so
+/// no other draw moves). Tiny worlds without a site that may link get no links.
 fn friend_links(sites: &mut [SimSite], seed: u64) {
     let linkers: Vec<usize> = (0..sites.len()).filter(|&i| can_link(&sites[i])).collect();
     if linkers.is_empty() {
@@ -504,10 +538,44 @@ fn friend_links(sites: &mut [SimSite], seed: u64) {
     let mut rng = Rng::new(mix(seed, 0x4652_4945_4E44));
     let independent =
         |s: &SimSite| s.prefix.is_empty() && s.biz != Biz::Gov && s.kind != SiteKind::Platform;
+    let has_icp = |s: &SimSite| {
+        s.icp_register
+            .as_deref()
+            .or(s.icp_shown.as_deref())
+            .is_some_and(|i| domain::Icp::parse(i).is_ok())
+    };
+    // A site found by a link whose homepage may carry links of its own.
+    let may_chain = |s: &SimSite| {
+        s.cloak.is_none() && s.pages.first().is_some_and(|p| p.hijack.is_none())
+    };
+    let mut chain_linkers: Vec<usize> = Vec::new();
+    let mut u = 0usize;
     for t in 0..sites.len() {
-        if !sites[t].registered && independent(&sites[t]) {
-            let l = linkers[rng.below(linkers.len())];
-            sites[l].friends.push(t);
+        if sites[t].registered || !independent(&sites[t]) {
+            continue;
+        }
+        let turn = u % 4;
+        u += 1;
+        let via = match turn {
+            1 if has_icp(&sites[t]) => Via::Filing,
+            2 => Via::Ct,
+            3 if !chain_linkers.is_empty() => Via::Chain,
+            _ => Via::Link,
+        };
+        sites[t].via = Some(via);
+        match via {
+            Via::Link => {
+                let l = linkers[rng.below(linkers.len())];
+                sites[l].friends.push(t);
+                if may_chain(&sites[t]) {
+                    chain_linkers.push(t);
+                }
+            }
+            Via::Chain => {
+                let l = chain_linkers[rng.below(chain_linkers.len())];
+                sites[l].friends.push(t);
+            }
+            Via::Filing | Via::Ct => {}
         }
     }
     let known: Vec<usize> = (0..sites.len())
@@ -799,6 +867,7 @@ impl Gen {
             style: rng.below(3),
             cloak: None,
             friends: Vec::new(),
+            via: None,
         }
     }
 

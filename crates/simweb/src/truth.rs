@@ -49,6 +49,13 @@ pub struct SiteTruth {
     /// shop is found on its platform's directory pages (`/shops/<n>.html`) instead.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub linked_from: Vec<String>,
+    /// For an unregistered site that is not a platform shop, the only way discovery can find
+    /// it: `link` (a registered homepage links to it: `linked_from`), `filing` (only its ICP
+    /// filing in the telecom file names it), `ct` (only a certificate in the CT log names it)
+    /// or `chain` (only the homepage of a `link` site links to it: two hops from the
+    /// register; `linked_from` names that site).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub found_via: Option<String>,
 }
 
 /// The truth of a cloaking kit.
@@ -77,7 +84,8 @@ impl Truth {
         m
     }
 
-    /// The sites missing from the register, by key: what discovery should find.
+    /// The sites missing from the register, by key: what discovery should find (see
+    /// [`SiteTruth::found_via`] for how).
     pub fn unregistered(&self) -> impl Iterator<Item = (&String, &SiteTruth)> {
         self.sites.iter().filter(|(_, s)| !s.registered)
     }

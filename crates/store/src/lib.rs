@@ -292,9 +292,13 @@ pub trait FilingStore: Send + Sync {
     /// not in scope). A filing's [`Filing::domain_entity`] is looked up in the same scope: an
     /// owner of its domain outside the scope is not named.
     async fn entity_filings(&self, scope: Scope, id: EntityId) -> Result<Vec<Filing>>;
+    /// The filings that name a web address no registered site (nor a confirmed discovery)
+    /// covers, by source and key: where discovery from department data starts.
+    async fn unsited_filings(&self) -> Result<Vec<Filing>>;
 }
 
-/// Sites that sweeps found linked from registered sites, and the decisions on them.
+/// Sites found by links, filings and certificate transparency logs, the logs' positions, and
+/// the decisions on them.
 #[async_trait]
 pub trait DiscoveryStore: Send + Sync {
     /// Discovered sites in scope: a discovery belongs to the entity it is proposed for (or
@@ -324,6 +328,39 @@ pub trait DiscoveryStore: Send + Sync {
         entity: Option<EntityId>,
         by: &Actor,
     ) -> Result<Discovered>;
+    /// Records sightings made outside a sweep (a filing, a certificate) in one transaction;
+    /// one read again changes nothing. Returns how many sites were new.
+    async fn record_discoveries(&self, found: &[NewDiscovery]) -> Result<usize>;
+    /// The hops of the discovered sites that were promoted and are still open (unverified or
+    /// new), by site: how far their own links are from the register.
+    async fn discovered_hops(&self) -> Result<std::collections::HashMap<SiteId, u32>>;
+    /// Marks (or clears) the registered site's entity a discovered host imitates, and how.
+    async fn set_imitation(
+        &self,
+        id: i64,
+        imitation: Option<(EntityId, &domain::lookalike::Imitation)>,
+    ) -> Result<()>;
+    /// Discovered sites in scope by source and state, one row per source (all three, zeros
+    /// included).
+    async fn discovery_stats(&self, scope: Scope) -> Result<Vec<SourceStats>>;
+    /// The certificate transparency logs read so far, by name.
+    async fn ct_logs(&self) -> Result<Vec<CtLogState>>;
+    /// A log's state, registering it on first use. A log whose key changed under the same
+    /// name is a `Conflict`: its saved position belongs to another log.
+    async fn ct_log(&self, name: &str, url: &str, log_id: &str) -> Result<CtLogState>;
+    /// One verified batch of a log, in one transaction: its new position, the entries read
+    /// and skipped, and the discoveries its certificates gave. Returns how many sites were
+    /// new.
+    async fn save_ct_batch(
+        &self,
+        name: &str,
+        position: &serde_json::Value,
+        read: i64,
+        skipped: i64,
+        found: &[NewDiscovery],
+    ) -> Result<usize>;
+    /// A log's tree head, proof or answer failed: recorded, the position unmoved.
+    async fn ct_failure(&self, name: &str, code: &str, detail: &str) -> Result<()>;
 }
 
 /// Sites (hosts, and shops on a platform) in scope.

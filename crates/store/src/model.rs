@@ -510,8 +510,9 @@ pub struct SiteProgress {
     pub discoveries: Vec<NewDiscovery>,
     /// What the site's pages show it to be (set when it is done and pages were scanned).
     pub classified: Option<SiteClass>,
-    /// For a discovered site: what its pages show of its operator, for the matcher.
-    pub shown: Option<Shown>,
+    /// For a discovered site: what its pages show of its operator, for the matcher, and the
+    /// city indicators among it (which let a site two hops away into the queue).
+    pub shown: Option<(Shown, Vec<domain::locality::Indicator>)>,
 }
 
 /// Where a WARC record lives: the evidence pointer every fetch and finding carries.
@@ -753,6 +754,9 @@ pub struct EntityFilter {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DiscoveryFilter {
     pub state: Option<crate::discovery::DiscoveryState>,
+    pub source: Option<crate::discovery::DiscoverySource>,
+    /// Only hosts that imitate a registered site.
+    pub imitations: bool,
     /// The order (`None`: the list's own, by address).
     pub sort: Option<crate::sort::Sort<crate::sort::DiscoverySort>>,
     pub limit: i64,

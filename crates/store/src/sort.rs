@@ -244,6 +244,8 @@ sort_keys! {
         State => "state",
         FirstSeen => "first_seen",
         Sightings => "sightings",
+        /// In the order of `DiscoverySource::ALL`.
+        Source => "source",
     }
 }
 

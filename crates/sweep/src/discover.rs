@@ -1,12 +1,18 @@
 //! Site discovery and classification within a sweep.
 //!
-//! Every scanned page yields [`detect::PageFacts`]. For a page of a **registered** site, its
-//! links to hosts that are no known site, and its links to merchant shops (`/shop/8812`) on its
-//! own host that are no known shop, become discoveries with the page as evidence
-//! ([`store::NewDiscovery`]). The store promotes them to sites after the sweep's first wave and
-//! the sweep crawls them in a second; what their pages show of their operator (USCC, ICP
-//! number, names) lets [`propose`] suggest an entity for a person to confirm. Discovery stops
-//! one hop from the register: discovered sites' own links are not followed.
+//! Every scanned page yields [`detect::PageFacts`]. For a page of a **registered** site (or a
+//! confirmed discovery), its links to hosts that are no known site, and its links to merchant
+//! shops (`/shop/8812`) on its own host that are no known shop, become discoveries one hop from
+//! the register, with the page as evidence ([`store::NewDiscovery`]). A page of a discovered
+//! site that is still open gives discoveries one hop further, up to
+//! [`DiscoveryConfig::max_hops`]; those two or more hops away wait `Unverified` until their own
+//! pages show a city indicator ([`domain::locality`]), and are set aside as remote when they do
+//! not, so that the frontier does not grow into the whole web. The store promotes open
+//! discoveries to sites after each wave and the sweep crawls them in the next; what their pages
+//! show of their operator (USCC, ICP number, names) lets [`propose`] suggest an entity for a
+//! person to confirm, and [`flag_imitations`] marks hosts that imitate a registered site.
+//! Department data and certificate transparency logs add discoveries of their own
+//! (`crate::sources`).
 //!
 //! Each site that finishes is classified from its scanned pages ([`detect::classify_site`]):
 //! platform, independent trading site, non-trading site or platform shop, with the reason. A
@@ -18,9 +24,27 @@ use detect::PageFacts;
 use domain::SiteAddress;
 use std::collections::HashSet;
 use store::{
-    DiscoveryFilter, DiscoveryState, EvidencePointer, NewDiscovery, Proposal, Scope, Shown,
-    Sighting, Site, SiteClass, Store,
+    DiscoveryFilter, DiscoverySource, DiscoveryState, EvidencePointer, NewDiscovery, Proposal,
+    ProposalBasis, Scope, Shown, Sighting, Site, SiteClass, Store,
 };
+
+/// How far discovery reaches and what counts as the city.
+#[derive(Debug, Clone)]
+pub struct DiscoveryConfig {
+    /// The city whose indicators let a site two or more hops away into the queue.
+    pub city: domain::locality::City,
+    /// Hops from the register that links are followed to (1: only registered sites' links).
+    pub max_hops: u32,
+}
+
+impl Default for DiscoveryConfig {
+    fn default() -> Self {
+        DiscoveryConfig {
+            city: domain::locality::City::nanning(),
+            max_hops: 2,
+        }
+    }
+}
 
 /// What a sweep saw of one site's pages.
 #[derive(Debug, Default)]
@@ -69,19 +93,21 @@ impl SiteSeen {
             add(&mut shown.icps, &f.icps);
             add(&mut shown.names, &f.operator_names);
             add(&mut shown.addresses, &f.addresses);
+            add(&mut shown.phones, &f.phones);
         }
         shown
     }
 }
 
-/// The addresses a page of `page_site` links to that no known site covers. `known` answers
-/// for a URL whether a site covers it (the sweep's owner lookup); `reported` keeps the sweep
-/// from reporting an address twice for the same crawl.
+/// The addresses a page links to that no known site covers, as discoveries `hops` from the
+/// register. `known` answers for a URL whether a site covers it (the sweep's owner lookup);
+/// `reported` keeps the sweep from reporting an address twice for the same crawl.
 pub(crate) fn discoveries<'a>(
     page_url: &url::Url,
     facts: &PageFacts,
     known: impl Fn(&url::Url) -> Option<&'a Site>,
     evidence: &EvidencePointer,
+    hops: u32,
     reported: &mut HashSet<SiteAddress>,
 ) -> Vec<NewDiscovery> {
     let mut out = Vec::new();
@@ -90,12 +116,16 @@ pub(crate) fn discoveries<'a>(
             out.push(NewDiscovery {
                 host: host.to_string(),
                 path_prefix: prefix.to_string(),
+                source: DiscoverySource::Link,
+                hops,
                 sighting: Sighting {
                     from_url: page_url.to_string(),
                     anchor: anchor.to_string(),
                     hidden,
                     evidence: Some(evidence.clone()),
+                    ..Sighting::default()
                 },
+                indicators: Vec::new(),
             });
         }
     };
@@ -123,8 +153,9 @@ pub(crate) fn discoveries<'a>(
 }
 
 /// Proposes an entity for every new discovered site that has none yet, from what its pages
-/// show: a USCC of the register first, then an ICP filing of the register, then an operator
-/// name that is an entity's name or former name. A person confirms or rejects.
+/// show: a USCC of the register first (its pages', then a filing's), then an ICP filing of the
+/// register, then an operator name that is an entity's name or former name, then the
+/// registered site it is a subdomain of. A person confirms or rejects.
 pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
     let open = store
         .list_discovered(
@@ -135,9 +166,10 @@ pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
             },
         )
         .await?;
+    let registered = registered_hosts(store).await?;
     let mut proposed = 0;
     for d in open.iter().filter(|d| d.proposed_entity.is_none()) {
-        if let Some(p) = proposal(store, &d.shown).await? {
+        if let Some(p) = proposal(store, d, &registered).await? {
             store.set_proposal(d.id, Some(&p)).await?;
             proposed += 1;
         }
@@ -145,12 +177,40 @@ pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
     Ok(proposed)
 }
 
-async fn proposal(store: &dyn Store, shown: &Shown) -> Result<Option<Proposal>, SweepError> {
+/// The hosts of registered sites (and confirmed discoveries) with their entities.
+pub(crate) async fn registered_hosts(store: &dyn Store) -> Result<Vec<(String, domain::EntityId)>, SweepError> {
+    Ok(crate::run::all_sites(store)
+        .await?
+        .into_iter()
+        .filter(|s| s.path_prefix.is_empty())
+        .filter_map(|s| s.entity_id.map(|e| (s.host, e)))
+        .collect())
+}
+
+async fn proposal(
+    store: &dyn Store,
+    d: &store::Discovered,
+    registered: &[(String, domain::EntityId)],
+) -> Result<Option<Proposal>, SweepError> {
+    let shown = &d.shown;
     for uscc in &shown.usccs {
         if let Some(e) = store.entity_by_uscc(Scope::City, uscc).await? {
             return Ok(Some(Proposal {
                 entity: e.id,
-                reason: format!("its pages show USCC {uscc}, registered to {}", e.input.name),
+                basis: ProposalBasis::Uscc { uscc: uscc.clone() },
+            }));
+        }
+    }
+    for f in d.evidence.iter().filter_map(|s| s.filing.as_ref()) {
+        let Some(uscc) = &f.uscc else { continue };
+        if let Some(e) = store.entity_by_uscc(Scope::City, uscc).await? {
+            return Ok(Some(Proposal {
+                entity: e.id,
+                basis: ProposalBasis::Filing {
+                    source: f.source.clone(),
+                    record_key: f.record_key.clone(),
+                    uscc: uscc.clone(),
+                },
             }));
         }
     }
@@ -158,30 +218,76 @@ async fn proposal(store: &dyn Store, shown: &Shown) -> Result<Option<Proposal>, 
         if let Some(e) = store.entities_by_icp(Scope::City, icp).await?.first() {
             return Ok(Some(Proposal {
                 entity: e.id,
-                reason: format!(
-                    "its pages show ICP number {icp}, filed in the register by {}",
-                    e.input.name
-                ),
+                basis: ProposalBasis::Icp { icp: icp.clone() },
             }));
         }
     }
     for name in &shown.names {
         if let Some(e) = store.entities_by_name(Scope::City, name).await?.first() {
-            let how = if e.input.name == *name {
-                "the name"
-            } else {
-                "a former name"
-            };
             return Ok(Some(Proposal {
                 entity: e.id,
-                reason: format!(
-                    "its pages name the operator {name}, {how} of {} ({})",
-                    e.input.name, e.input.uscc
-                ),
+                basis: ProposalBasis::Name {
+                    name: name.clone(),
+                    former: e.input.name != *name,
+                },
             }));
         }
     }
+    if d.path_prefix.is_empty() {
+        let host = domain::address::bare_host(&d.host);
+        for (registered_host, entity) in registered {
+            let base = domain::address::bare_host(registered_host);
+            if host.len() > base.len() + 1
+                && host.ends_with(base)
+                && host.as_bytes()[host.len() - base.len() - 1] == b'.'
+            {
+                return Ok(Some(Proposal {
+                    entity: *entity,
+                    basis: ProposalBasis::Subdomain {
+                        registered_host: registered_host.clone(),
+                    },
+                }));
+            }
+        }
+    }
     Ok(None)
+}
+
+/// Marks every open discovered host that imitates a registered site's host (a look-alike
+/// domain: one edit away, homoglyphs, an added word, another suffix) with the entity it
+/// imitates, and clears marks that no longer hold. Returns how many are marked.
+pub async fn flag_imitations(store: &dyn Store) -> Result<usize, SweepError> {
+    let registered = registered_hosts(store).await?;
+    let index = domain::lookalike::LookalikeIndex::new(
+        registered.iter().map(|(h, e)| (h.clone(), e.0)),
+    );
+    let mut marked = 0;
+    for state in [DiscoveryState::Unverified, DiscoveryState::New] {
+        let open = store
+            .list_discovered(
+                Scope::City,
+                &DiscoveryFilter {
+                    state: Some(state),
+                    ..DiscoveryFilter::default()
+                },
+            )
+            .await?;
+        for d in open.iter().filter(|d| d.path_prefix.is_empty()) {
+            let found = index.imitates(&d.host);
+            let now = found
+                .as_ref()
+                .map(|i| (domain::EntityId(i.owner), i.clone()));
+            if now != d.imitation {
+                store
+                    .set_imitation(d.id, now.as_ref().map(|(e, i)| (*e, i)))
+                    .await?;
+            }
+            if now.is_some() {
+                marked += 1;
+            }
+        }
+    }
+    Ok(marked)
 }
 
 #[cfg(test)]
@@ -247,7 +353,7 @@ mod tests {
             digest: "sha256:x".into(),
         };
         let mut reported = HashSet::new();
-        let found = discoveries(&page, &facts, lookup, &ev, &mut reported);
+        let found = discoveries(&page, &facts, lookup, &ev, 1, &mut reported);
         let addrs: Vec<(String, String, bool)> = found
             .iter()
             .map(|d| (d.host.clone(), d.path_prefix.clone(), d.sighting.hidden))
@@ -259,7 +365,7 @@ mod tests {
                 ("mall.test".into(), "/shop/2".into(), false)
             ]
         );
-        assert!(discoveries(&page, &facts, lookup, &ev, &mut reported).is_empty());
+        assert!(discoveries(&page, &facts, lookup, &ev, 1, &mut reported).is_empty());
     }
 
     #[test]

@@ -16,7 +16,9 @@
 //!
 //! Sweeps also discover and classify sites (`discover`): links from registered sites to
 //! addresses no site covers become discovered sites, crawled in a second wave of the same
-//! sweep; every finished site is classified from its pages.
+//! sweep, and their own links, a bounded number of hops further, are followed to sites that
+//! show they are in the city; department data and certificate transparency logs add sites of
+//! their own (`sources`). Every finished site is classified from its pages.
 
 pub mod capture;
 pub mod checkpoint;
@@ -31,8 +33,10 @@ pub mod probe;
 mod recheck;
 pub mod register_facts;
 mod run;
+pub mod sources;
 pub mod tsa;
 
+pub use discover::DiscoveryConfig;
 pub use error::{CaptureRefusal, SweepError};
 pub use recheck::{recheck, RecheckOutcome};
 pub use run::{

@@ -54,6 +54,8 @@ pub struct SweepConfig {
     pub log: Option<LogConfig>,
     /// Check wangjian badges (亮照) on the pages: `None` leaves the check off.
     pub badges: Option<BadgeCheckConfig>,
+    /// How far discovery follows links, and the city it looks for.
+    pub discovery: crate::discover::DiscoveryConfig,
 }
 
 /// What the badge check needs besides the store: the key badges are signed with and the
@@ -254,27 +256,32 @@ async fn run_inner(
     let writer = open_writer(&config, sweep_id, &format!("wangjian-sweep{}", sweep_id.0))?;
 
     // Wave one: the sites of the sweep. Pages of registered sites name the sites they link to;
-    // those that match no known site are recorded as discovered (crate::discover) and, in wave
-    // two, crawled like any other site of the sweep. Discovered sites' own links are recorded
-    // but not followed further: discovery reaches one hop from the register. A campaign's
-    // sweep covers its sites only: no second wave.
-    let (mut counts, writer) =
+    // those that match no known site are recorded as discovered (crate::discover). Sites that
+    // only a department's filing names join them (crate::sources). Each later wave crawls the
+    // discoveries the waves before it made, one hop further from the register each time, up
+    // to the configured hops. A campaign's sweep covers its sites only: no further waves.
+    let (mut counts, mut writer) =
         crawl_wave(&store, &detector, &config, sweep_id, sites, writer).await?;
-    let writer = if campaign.is_some() {
-        writer
-    } else {
-        let found = store.promote_discoveries(sweep_id).await?;
-        if found.is_empty() {
-            writer
-        } else {
-            tracing::info!(sites = found.len(), "crawling discovered sites");
-            let (more, writer) =
+    if campaign.is_none() {
+        let filings =
+            crate::sources::from_filings(store.as_ref(), &config.discovery.city).await?;
+        if filings.new_sites > 0 {
+            tracing::info!(sites = filings.new_sites, "sites named by department data");
+        }
+        for hop in 1..=config.discovery.max_hops {
+            let found = store.promote_discoveries(sweep_id).await?;
+            if found.is_empty() {
+                break;
+            }
+            tracing::info!(sites = found.len(), hop, "crawling discovered sites");
+            let (more, w) =
                 crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
             counts.add(more);
-            writer
+            writer = w;
         }
-    };
+    }
     crate::discover::propose(store.as_ref()).await?;
+    crate::discover::flag_imitations(store.as_ref()).await?;
     let checkpoint = close_log(store.as_ref(), &config, &writer).await?;
 
     let sweep = store.finish_sweep(sweep_id).await?;
@@ -343,9 +350,12 @@ async fn crawl_wave(
         Some(c) => Some(load_badge_book(store.as_ref(), c).await?),
         None => None,
     };
+    let hops = store.discovered_hops().await?;
     let capture = Capture {
         store: store.clone(),
         detector: detector.clone(),
+        hops,
+        discovery: config.discovery.clone(),
         register,
         badges,
         badge_checks: Vec::new(),
@@ -535,7 +545,7 @@ pub(crate) async fn site_register_facts(
     Ok(Some(out))
 }
 
-async fn all_sites(store: &dyn Store) -> Result<Vec<Site>, SweepError> {
+pub(crate) async fn all_sites(store: &dyn Store) -> Result<Vec<Site>, SweepError> {
     let mut out = Vec::new();
     let page = 1000;
     loop {
@@ -592,6 +602,9 @@ struct Capture {
     badge_checks: Vec<store::BadgeCheck>,
     /// Every site of the register, to find the owner of a page (see [`owner`]).
     owners: Vec<Site>,
+    /// The hops from the register of the open discovered sites, by site.
+    hops: HashMap<SiteId, u32>,
+    discovery: crate::discover::DiscoveryConfig,
     sweep_id: SweepId,
     sites: HashMap<SiteId, Site>,
     writer: WarcWriter,
@@ -679,7 +692,11 @@ impl Capture {
                     let classified = known.and_then(|s| seen.classification(s));
                     let shown = known
                         .filter(|s| s.origin == SiteOrigin::Discovered)
-                        .map(|_| seen.shown());
+                        .map(|_| {
+                            let shown = seen.shown();
+                            let indicators = shown.indicators(&self.discovery.city);
+                            (shown, indicators)
+                        });
                     self.handle
                         .block_on(self.store.commit_progress(&SiteProgress {
                             sweep: self.sweep_id,
@@ -838,13 +855,22 @@ impl Capture {
                         at: now,
                     });
                 }
-                if site.entity_id.is_some() {
+                // Links count from a registered site (or a confirmed discovery), one hop
+                // from the register, and from an open discovered site, one hop further, up to
+                // the configured hops.
+                let hops = if site.entity_id.is_some() {
+                    Some(0)
+                } else {
+                    self.hops.get(&site.id).copied()
+                };
+                if let Some(hops) = hops.filter(|h| *h < self.discovery.max_hops) {
                     let owners = &self.owners;
                     let found = crate::discover::discoveries(
                         &ex.url,
                         &facts,
                         |u| owner(owners, u),
                         &pointer,
+                        hops + 1,
                         &mut self.reported,
                     );
                     if !found.is_empty() {

@@ -501,10 +501,21 @@ pub fn inspections_table(inspections: &[store::Inspection], districts: &District
 pub struct DiscoveredRow {
     pub discovered: store::Discovered,
     pub state: &'static str,
-    /// What its pages show (codes, filings, names).
+    pub source: &'static str,
+    /// How far from the register (empty for one hop by a filing or a certificate).
+    pub hops: String,
+    /// Each sighting: the linking page, the filing, the certificate.
+    pub evidence: Vec<String>,
+    /// The city indicators.
+    pub indicators: Vec<String>,
+    /// What its pages show (codes, names, phones).
     pub shown: String,
     /// The class its pages show.
     pub class: String,
+    /// Why the matcher proposes its entity.
+    pub proposal: Option<String>,
+    /// The registered site it imitates.
+    pub imitation: Option<String>,
 }
 
 /// The discovered sites (`/discovered`) as a table.
@@ -514,32 +525,41 @@ pub fn discovered_table(rows: &[DiscoveredRow]) -> Table {
         &[
             ("id", "编号"),
             ("address", "地址"),
+            ("source", "来源"),
+            ("hops", "链接层数"),
             ("state", "状态"),
             ("first_seen", "首次发现（北京时间）"),
             ("last_seen", "最近发现（北京时间）"),
             ("sightings", "发现次数"),
-            ("linked_from", "链接来源"),
+            ("evidence", "依据"),
+            ("indicators", "属地标识"),
             ("shown", "页面显示"),
             ("class", "页面类型"),
             ("proposed_entity", "建议主体编号"),
-            ("proposal_reason", "建议依据"),
+            ("proposal", "建议依据"),
+            ("imitates_entity", "疑似仿冒主体编号"),
+            ("imitation", "疑似仿冒"),
         ],
     );
     for r in rows {
         let d = &r.discovered;
-        let from: Vec<&str> = d.evidence.iter().map(|s| s.from_url.as_str()).collect();
         t.rows.push(vec![
             Cell::Int(d.id),
             Cell::from(d.address()),
+            Cell::from(r.source),
+            Cell::Int(i64::from(d.hops)),
             Cell::from(r.state),
             time(d.first_seen),
             time(d.last_seen),
             Cell::Int(d.sightings),
-            Cell::from(from.join(" ")),
+            Cell::from(r.evidence.join("；")),
+            Cell::from(r.indicators.join("；")),
             Cell::from(r.shown.clone()),
             Cell::from(r.class.clone()),
             Cell::from(d.proposed_entity.map(|e| e.0)),
-            Cell::from(d.proposal_reason.clone()),
+            Cell::from(r.proposal.clone()),
+            Cell::from(d.imitation.as_ref().map(|(e, _)| e.0)),
+            Cell::from(r.imitation.clone()),
         ]);
     }
     t

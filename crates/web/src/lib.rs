@@ -190,10 +190,10 @@ pub fn router(state: AppState) -> Router {
         .route("/export/entities", get(pages::entities::export_entities))
         .route("/export/sites", get(pages::entities::export_sites))
         .route("/search", get(pages::entities::search_page))
-        .route("/discovered", get(pages::entities::discovered))
+        .route("/discovered", get(pages::discovered::discovered))
         .route(
             "/export/discovered",
-            get(pages::entities::export_discovered),
+            get(pages::discovered::export_discovered),
         )
         .route("/discovered/{id}/confirm", post(pages::discovered::confirm))
         .route("/discovered/{id}/reject", post(pages::discovered::reject))

@@ -77,7 +77,11 @@ impl World {
                 anchor: "友情链接".into(),
                 hidden: false,
                 evidence: None,
+                ..Sighting::default()
             },
+            source: DiscoverySource::Link,
+            hops: 1,
+            indicators: Vec::new(),
         };
         let progress = |site: SiteId, discoveries, shown| SiteProgress {
             sweep,

@@ -78,6 +78,7 @@ impl Fixture {
                 software: "wangjian-test".into(),
                 progress: false,
                 badges: None,
+                discovery: sweep::DiscoveryConfig::default(),
                 log: Some(sweep::LogConfig {
                     dir: d.join("log"),
                     keys_dir: d.join("keys"),

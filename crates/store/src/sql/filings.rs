@@ -155,6 +155,22 @@ impl FilingStore for SqlStore {
             }
             out.push(f);
         }
+    async fn unsited_filings(&self) -> Result<Vec<Filing>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            filing_cols!(),
+            " FROM filings f WHERE f.domain IS NOT NULL ORDER BY f.source, f.record_key"
+        ))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let f = filing_from_row(r)?;
+            let Some(d) = &f.input.domain else { continue };
+            if domain_owner(&self.pool, &Scope::City, d).await?.is_none() {
+                out.push(f);
+            }
+        }
         Ok(out)
     }
 }

@@ -244,7 +244,7 @@ impl SweepStore for SqlStore {
         }
         let now = self.now();
         for d in &progress.discoveries {
-            record_discovery(&mut tx, progress.sweep, d, now).await?;
+            record_discovery(&mut tx, Some(progress.sweep), d, now).await?;
         }
         if let Some(class) = &progress.classified {
             sqlx::query(
@@ -258,12 +258,22 @@ impl SweepStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         }
-        if let Some(shown) = &progress.shown {
-            sqlx::query("UPDATE discovered_sites SET shown = $2 WHERE site_id = $1")
-                .bind(progress.site.0)
-                .bind(json(shown))
-                .execute(&mut *tx)
-                .await?;
+        if let Some((shown, indicators)) = &progress.shown {
+            // A site two or more hops away enters the queue once its pages place it in the
+            // city, and is set aside as remote when they do not.
+            sqlx::query(
+                "UPDATE discovered_sites SET shown = $2, \
+                 indicators = CASE WHEN $3 THEN $4 ELSE indicators END, \
+                 state = CASE WHEN state <> 'unverified' THEN state \
+                              WHEN $3 THEN 'new' ELSE 'remote' END \
+                 WHERE site_id = $1",
+            )
+            .bind(progress.site.0)
+            .bind(json(shown))
+            .bind(!indicators.is_empty())
+            .bind(json(indicators))
+            .execute(&mut *tx)
+            .await?;
         }
         if let Some((state, reason)) = &progress.finish {
             let done = sqlx::query(

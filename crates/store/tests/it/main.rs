@@ -15,6 +15,7 @@ mod credit;
 mod credit_lists;
 mod custody;
 mod dashboard;
+mod discovery;
 mod import;
 mod inspections;
 mod people;

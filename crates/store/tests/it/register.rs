@@ -264,7 +264,11 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
             anchor: "友情链接".into(),
             hidden: false,
             evidence: None,
+            ..Sighting::default()
         },
+        source: DiscoverySource::Link,
+        hops: 1,
+        indicators: Vec::new(),
     };
     store
         .commit_progress(&SiteProgress {
@@ -348,7 +352,7 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
             d.id,
             Some(&Proposal {
                 entity: a.id,
-                reason: "its pages show the USCC".into(),
+                basis: ProposalBasis::Text { text: "its pages show the USCC".into() },
             }),
         )
         .await
@@ -408,7 +412,11 @@ async fn counts_agree_with_the_lists_in_scope(store: TestStore) {
             anchor: "友情链接".into(),
             hidden: false,
             evidence: None,
+            ..Sighting::default()
         },
+        source: DiscoverySource::Link,
+        hops: 1,
+        indicators: Vec::new(),
     };
     store
         .commit_progress(&SiteProgress {
@@ -433,7 +441,7 @@ async fn counts_agree_with_the_lists_in_scope(store: TestStore) {
             found[0].id,
             Some(&Proposal {
                 entity: a.id,
-                reason: "its pages show the USCC".into(),
+                basis: ProposalBasis::Text { text: "its pages show the USCC".into() },
             }),
         )
         .await

@@ -184,7 +184,11 @@ async fn fixture(test: &TestStore) -> Fixture {
             anchor: "友情链接".into(),
             hidden: false,
             evidence: None,
+            ..Sighting::default()
         },
+        source: DiscoverySource::Link,
+        hops: 1,
+        indicators: Vec::new(),
     };
     let progress = |discoveries: Vec<NewDiscovery>| SiteProgress {
         sweep,
@@ -343,7 +347,7 @@ async fn fixture(test: &TestStore) -> Fixture {
                         d.id,
                         Some(&Proposal {
                             entity: e.id,
-                            reason: "its pages show the USCC".into(),
+                            basis: ProposalBasis::Text { text: "its pages show the USCC".into() },
                         }),
                     )
                     .await

@@ -139,6 +139,7 @@ fn config(addr: std::net::SocketAddr, dir: &std::path::Path) -> sweep::SweepConf
         software: "wangjian-test".into(),
         progress: false,
         badges: None,
+        discovery: sweep::DiscoveryConfig::default(),
         log: None,
     }
 }

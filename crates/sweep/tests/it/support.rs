@@ -98,6 +98,7 @@ impl Fixture {
             software: "wangjian-test".into(),
             progress: false,
             badges: None,
+            discovery: sweep::DiscoveryConfig::default(),
             log: Some(sweep::LogConfig {
                 dir: self.dir.path().join("log"),
                 keys_dir: self.dir.path().join("keys"),

@@ -61,6 +61,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/cases", get(cases::list))
         .route("/api/v1/cases/{id}", get(cases::item))
         .route("/api/v1/discovered", get(discovered::list))
+        .route("/api/v1/discovered/stats", get(discovered::stats))
         .route("/api/v1/inspections", get(inspections::list))
         .route("/api/v1/inspections/{id}", get(inspections::item))
         .route("/api/v1/campaigns", get(campaigns::list))
@@ -110,6 +111,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         cases::list,
         cases::item,
         discovered::list,
+        discovered::stats,
         inspections::list,
         inspections::item,
         campaigns::list,
@@ -137,7 +139,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "clues", description = "Findings of one site grouped as a clue (线索)"),
         (name = "complaints", description = "Complaints and reports (投诉举报) with their state, deadlines and published outcome (the complainant's contact is shown to staff in scope)"),
         (name = "cases", description = "Cases (案件) opened from clues, with their stage, officers and outcomes"),
-        (name = "discovered", description = "Sites linked from registered sites that match no register entry"),
+        (name = "discovered", description = "Sites that match no register entry, found by links, department filings and certificate transparency logs"),
         (name = "inspections", description = "Field inspections (现场检查) with their attachments"),
         (name = "campaigns", description = "Special campaigns (专项行动) and their figures by district"),
         (name = "schedule", description = "The scheduler's jobs and the sweep running now"),
@@ -339,9 +341,16 @@ pub(crate) mod schema {
             false,
         )
     }
+    pub fn discovery_source() -> Object {
+        codes(
+            "How a discovered site was first found",
+            store::DiscoverySource::ALL.map(store::DiscoverySource::code),
+            false,
+        )
+    }
     pub fn discovery_state() -> Object {
         codes(
-            "A person's decision on a discovered site",
+            "Where a discovered site stands",
             DiscoveryState::ALL.map(DiscoveryState::code),
             false,
         )

@@ -61,7 +61,11 @@ async fn casework(fx: &Fixture) -> (i64, i64) {
             anchor: "友情链接".into(),
             hidden: true,
             evidence: None,
+            ..Sighting::default()
         },
+        source: DiscoverySource::Link,
+        hops: 1,
+        indicators: Vec::new(),
     };
     store
         .commit_progress(&SiteProgress {
@@ -92,7 +96,7 @@ async fn casework(fx: &Fixture) -> (i64, i64) {
             found[0].id,
             Some(&store::Proposal {
                 entity: shop_entity,
-                reason: "页面显示其统一社会信用代码".into(),
+                basis: ProposalBasis::Text { text: "页面显示其统一社会信用代码".into() },
             }),
         )
         .await

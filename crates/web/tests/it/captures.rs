@@ -133,6 +133,7 @@ async fn world() -> World {
                 software: "wangjian-test".into(),
                 progress: false,
                 badges: None,
+                discovery: sweep::DiscoveryConfig::default(),
                 log: Some(log_config(&log_dir, &keys_dir)),
             },
             browser: Err("no screenshot in this test".into()),

@@ -67,7 +67,11 @@ pub(crate) async fn joined() -> (Fixture, i64) {
                     anchor: "友情链接".into(),
                     hidden: false,
                     evidence: None,
+                    ..Sighting::default()
                 },
+                source: DiscoverySource::Link,
+                hops: 1,
+                indicators: Vec::new(),
             }],
             classified: Some(SiteClass {
                 kind: domain::SiteKind::NonTradingSite,

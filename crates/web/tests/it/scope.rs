@@ -544,7 +544,11 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
                     anchor: "友情链接".into(),
                     hidden: false,
                     evidence: None,
+                    ..store::Sighting::default()
                 },
+                source: store::DiscoverySource::Link,
+                hops: 1,
+                indicators: Vec::new(),
             }],
             classified: None,
             shown: None,
