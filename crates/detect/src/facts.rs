@@ -21,7 +21,10 @@
 //!   [`operator_names`]);
 //! - `addresses`: addresses shown after an address label (`地址：`, `商家地址：`, …), as the
 //!   structural checks read them (casework sends an unregistered site's clue to the district
-//!   its address names).
+//!   its address names);
+//! - `phones`: telephone numbers shown ([`shown_phones`]), in national form (`0771-5551234`,
+//!   `13800001234`, as [`domain::phone::normalize_phone`] writes them), at most
+//!   [`MAX_PHONES`].
 //!
 //! [`classify_site`] decides a site's [`SiteKind`] from the facts of its pages, first rule that
 //! holds:
@@ -43,6 +46,7 @@ use crate::normalize::{is_han, normalize, Normalized};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::structure::{Basics, Trading};
 use aho_corasick::{AhoCorasick, MatchKind};
+use regex::Regex;
 use domain::address::{bare_host, same_site_host};
 use domain::SiteKind;
 use serde::Serialize;
@@ -75,6 +79,9 @@ pub struct PageFacts {
     /// Addresses shown after an address label, in normalised text, deduplicated, in page
     /// order.
     pub addresses: Vec<String>,
+    /// Telephone numbers shown in the text, in national form (`0771-5551234`, `13800001234`),
+    /// deduplicated, in page order, at most [`MAX_PHONES`].
+    pub phones: Vec<String>,
     /// On an enrolled site's homepage (a wangjian badge held, [`crate::badge`]): what its
     /// badge check found.
     pub badge: Option<domain::BadgeVerdict>,
@@ -221,8 +228,88 @@ pub(crate) fn facts_of(
             }
             out
         },
+        phones: shown_phones(norm, basics),
         badge: None,
     }
+}
+
+/// Most telephone numbers kept from one page.
+pub const MAX_PHONES: usize = 20;
+
+/// Telephone-number shapes in normalised text: `+86`/`0086` forms, a fixed line with its
+/// area code (`(0771)5551234`, `0771-5551234`, `0771 555 1234`), a mobile. The numbering plan
+/// (lengths, area-code width) is checked by [`domain::phone::normalize_phone`].
+fn phone_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(concat!(
+            r"(?:\+|00)86[ -]?(?:\(0\)[ -]?)?",
+            r"(?:1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}|\(?[1-9][0-9]{1,2}\)?[ -]?[0-9]{3,4}[ -]?[0-9]{4})",
+            r"|\(0[0-9]{2,3}\)[ -]?[0-9]{3,4}[ -]?[0-9]{4}",
+            r"|0[0-9]{2,3}[ -]?[0-9]{3,4}[ -]?[0-9]{4}",
+            r"|1[3-9][0-9][ -]?[0-9]{4}[ -]?[0-9]{4}",
+        ))
+        .expect("static regex")
+    })
+}
+
+/// Links written in the text (their digits are no telephone numbers).
+fn text_url_re() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| {
+        Regex::new(r"(?:https?://|www\.)[a-z0-9./?=&_%#:@~+\-]+").expect("static regex")
+    })
+}
+
+/// What a price is written after (normalised, spaces and colons before the number removed).
+const PRICE_MARKS: &[&str] = &["¥", "￥", "rmb", "$", "价", "价格", "价钱", "金额"];
+
+/// Telephone numbers in normalised text, in national form, deduplicated, in page order, at
+/// most [`MAX_PHONES`]. Digits that belong to something else are not read: a longer run of
+/// digits or letters (a number must stand apart), a link written in the text, a USCC or an
+/// ICP number ([`Basics`] found them), a price (after `¥`, `价格` and the like, or before `元`).
+pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
+    let mut taken: Vec<std::ops::Range<usize>> = basics
+        .candidates
+        .iter()
+        .map(|c| c.span.clone())
+        .chain(basics.icps.iter().map(|(r, _)| r.clone()))
+        .collect();
+    taken.extend(text_url_re().find_iter(norm).map(|m| m.range()));
+    let mut out: Vec<String> = Vec::new();
+    for m in phone_re().find_iter(norm) {
+        if out.len() >= MAX_PHONES {
+            break;
+        }
+        let r = m.range();
+        if taken.iter().any(|t| t.start < r.end && r.start < t.end) {
+            continue;
+        }
+        let before = &norm[..r.start];
+        let after = &norm[r.end..];
+        let glued_before = before.chars().next_back().is_some_and(|c| {
+            c.is_ascii_alphanumeric() || "+-/=._#@&?%$¥￥".contains(c)
+        });
+        let mut next = after.chars();
+        let glued_after = match next.next() {
+            // `-801` after a number is an extension, not a longer number.
+            Some(c) if c.is_ascii_alphanumeric() || "_/@%".contains(c) => true,
+            Some('.') => next.next().is_some_and(|c| c.is_ascii_digit()),
+            _ => false,
+        };
+        let bare_before = before.trim_end_matches([' ', ':']);
+        let price = PRICE_MARKS.iter().any(|p| bare_before.ends_with(p))
+            || after.trim_start().starts_with(['元', '块']);
+        if glued_before || glued_after || price {
+            continue;
+        }
+        if let Some(p) = domain::phone::normalize_phone(m.as_str()) {
+            if !out.contains(&p) {
+                out.push(p);
+            }
+        }
+    }
+    out
 }
 
 /// `<price as written> <way to buy>`: the price widened to its whole number.
@@ -844,5 +931,64 @@ mod tests {
         );
         let c = kind(&[("http://waimai.test/shop/4521/", &shop)], false);
         assert_eq!(c.kind, SiteKind::TradingSite);
+    }
+
+    fn phones(text: &str) -> Vec<String> {
+        facts("http://x.test/", &format!("<p>{text}</p>")).phones
+    }
+
+    #[test]
+    fn phones_in_their_forms() {
+        assert_eq!(facts("http://x.test/", PRODUCT).phones, ["0771-3123456"]);
+        assert_eq!(facts("http://x.test/", GOV_HOME).phones, ["0771-5123456"]);
+        // USCC, ICP and public-security numbers are no telephone numbers.
+        assert!(facts("http://x.test/", COMPANY_HOME).phones.is_empty());
+        assert_eq!(
+            phones(
+                "电话：（0771）5551234 传真：0771 555 2345 手机：138 0000 1234 热线：+86 771 5553456 \
+                 微信同号+86-13900001234 北京：010-12345678 总机：0771-5551234-801 再次 0771-5551234"
+            ),
+            [
+                "0771-5551234",
+                "0771-5552345",
+                "13800001234",
+                "0771-5553456",
+                "13900001234",
+                "010-12345678"
+            ]
+        );
+        assert_eq!(
+            phones("<br>客服：15977001234<br>投诉：0771-5551234。"),
+            ["15977001234", "0771-5551234"]
+        );
+    }
+
+    #[test]
+    fn digits_that_are_no_phones() {
+        for text in [
+            "价格：13800001234",
+            "售价 ¥13800001234",
+            "总价13800001234 元",
+            "订单号 1380000123412345",
+            "编号A13800001234",
+            "13800001234.50",
+            "见 http://shop.test/item?id=13800001234 详情",
+            "访问 www.shop.test/13800001234",
+            "统一社会信用代码：91 13800001234 X12",
+            "桂公网安备45010302000123号",
+            "营业执照注册号：450100000012345",
+            "日期 2024-01-01 12:00",
+            "电话 12800001234 与 0771-0551234",
+        ] {
+            assert_eq!(phones(text), Vec::<String>::new(), "{text}");
+        }
+    }
+
+    #[test]
+    fn at_most_twenty_phones() {
+        let many: Vec<String> = (0..25).map(|i| format!("1380000{:04}", 1000 + i)).collect();
+        let got = phones(&many.join("，"));
+        assert_eq!(got.len(), MAX_PHONES);
+        assert_eq!(got, many[..MAX_PHONES]);
     }
 }

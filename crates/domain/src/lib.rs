@@ -1,6 +1,6 @@
 //! Pure domain types of wangjian: validated identifiers (USCC, ICP, food licenses, district
-//! codes), the violation taxonomy, site kinds, site addresses (which site owns a URL) and newtype
-//! ids.
+//! codes, telephone numbers), the violation taxonomy, site kinds, site addresses (which site owns
+//! a URL), a city's locality indicators, look-alike hosts and newtype ids.
 //!
 //! This crate does no IO and has no async: everything here is a function of its inputs, so it
 //! cannot fail by IO and is tested with plain data. Identifiers are parsed into validated types
@@ -17,7 +17,10 @@ pub mod food;
 pub mod icp;
 pub mod ids;
 pub mod inspection;
+pub mod locality;
+pub mod lookalike;
 pub mod people;
+pub mod phone;
 pub mod site;
 pub mod taxonomy;
 pub mod text;
@@ -51,6 +54,8 @@ pub use ids::{
 };
 pub use ids::{CommitmentId, DrawId, EvaluationId, ListingId, RepairId, SamplingPlanId};
 pub use inspection::{AttachmentKind, InspectionResult};
+pub use locality::{City, Indicator, Shown};
+pub use lookalike::{How, Imitation, LookalikeIndex};
 pub use people::{Permission, Role, Triage};
 pub use site::{SiteKind, SiteKindError};
 pub use taxonomy::{Category, CategoryError, Severity};
