@@ -155,6 +155,9 @@ impl FilingStore for SqlStore {
             }
             out.push(f);
         }
+        Ok(out)
+    }
+
     async fn unsited_filings(&self) -> Result<Vec<Filing>> {
         let rows = sqlx::query(concat!(
             "SELECT ",

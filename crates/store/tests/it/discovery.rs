@@ -6,7 +6,7 @@
 use crate::{entity, uscc, TestStore};
 use ::store::*;
 use domain::locality::Indicator;
-use domain::SiteKind;
+use domain::{SiteId, SiteKind, SweepId};
 
 fn link(host: &str, from: &str, hops: u32) -> NewDiscovery {
     NewDiscovery {

@@ -329,12 +329,14 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
             finish: Some((SiteSweepState::Done, None)),
             discoveries: vec![],
             classified: None,
-            shown: Some(Shown {
-                usccs: vec![a.input.uscc.clone()],
-                icps: vec![],
-                names: vec![],
-                addresses: vec!["南宁市青秀区民族大道1号".into()],
-            }),
+            shown: Some((
+                Shown {
+                    usccs: vec![a.input.uscc.clone()],
+                    addresses: vec!["南宁市青秀区民族大道1号".into()],
+                    ..Shown::default()
+                },
+                vec![],
+            )),
         })
         .await
         .unwrap();

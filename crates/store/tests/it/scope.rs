@@ -859,6 +859,7 @@ const METHODS: &[&str] = &[
     "entity_filings",
     "list_discovered",
     "count_discovered",
+    "discovery_stats",
     "discovered",
     "list_sites",
     "count_sites",
@@ -1258,6 +1259,23 @@ async fn seen(
                 .await
                 .unwrap();
             assert_eq!(n, list.len() as i64, "count_discovered");
+            (
+                ALL,
+                owners(
+                    list.iter()
+                        .map(|d| d.proposed_entity.map_or('x', |e| fx.of_entity(e))),
+                ),
+            )
+        }
+        "discovery_stats" => {
+            // The counts are of the discovered sites the list shows: the same owners.
+            let list = store
+                .list_discovered(sc(), &DiscoveryFilter::default())
+                .await
+                .unwrap();
+            let stats = store.discovery_stats(sc()).await.unwrap();
+            let total: i64 = stats.iter().map(|s| s.total).sum();
+            assert_eq!(total, list.len() as i64, "discovery_stats");
             (
                 ALL,
                 owners(
