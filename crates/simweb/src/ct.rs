@@ -388,8 +388,9 @@ impl CtLog {
         serial[0] &= 0x7f;
         serial[0] |= 0x01; // positive, 16 octets
         params.serial_number = Some(SerialNumber::from_slice(&serial));
-        let not_before = rcgen::date_time_ymd(2026, 1, 1)
-            + std::time::Duration::from_secs((ts - EPOCH_MS) / 1000 - 3600);
+        // Valid from a day before it is logged.
+        let not_before = rcgen::date_time_ymd(2025, 12, 31)
+            + std::time::Duration::from_secs((ts - EPOCH_MS) / 1000);
         params.not_before = not_before;
         let days = if params
             .distinguished_name
