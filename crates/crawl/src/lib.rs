@@ -17,7 +17,8 @@
 //! - `hosts`: per-host politeness, connection budget, back-off, global request limit;
 //! - `fetch`: one exchange, timeouts, body cap, conditional GET;
 //! - `tls`: the `https` client and what a handshake showed ([`TlsInfo`]);
-//! - `post`: one `POST` under the same rules ([`post`]), for services such as a TSA;
+//! - `request`: one `POST` ([`post`]) or `GET` ([`get`]) under the same rules, for services
+//!   such as a TSA or a certificate transparency log;
 //! - [`browser`]: full-page screenshots through headless Chromium;
 //! - [`robots`]: robots.txt rules, `Crawl-delay`, `Sitemap:` lines, [`RobotsCache`];
 //! - `frontier`: [`Frontier`], trap guards, [`FrontierStore`];
@@ -32,8 +33,8 @@ mod fetch;
 mod frontier;
 mod hosts;
 mod links;
-mod post;
 mod profile;
+mod request;
 mod resolve;
 pub mod robots;
 mod site;
@@ -57,12 +58,12 @@ pub use frontier::{
 };
 pub use hosts::parse_retry_after;
 pub use links::{canonical, canonicalize, dedup_key, extract_links, in_scope, is_tracking};
-pub use post::{post, PostResponse};
 pub use profile::{
     fetch_profiles, meta_refresh, MetaRefresh, Profile, ProfiledCapture, SearchEngine,
     BAIDUSPIDER_MOBILE_UA, BAIDUSPIDER_PC_UA, BINGBOT_UA, BYTESPIDER_UA, CHROME_UA,
     MAX_PROFILE_REDIRECTS, SOGOU_SPIDER_UA, SPIDER_360_UA,
 };
+pub use request::{get, post, Response};
 pub use resolve::{non_public_class, DnsAnswer, DnsSource, ResolveMap};
 pub use robots::{RobotsCache, RobotsOutcome};
 pub use sitemap::{

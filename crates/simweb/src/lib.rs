@@ -17,10 +17,17 @@
 //! one loopback port, dispatching by `Host`. Every host is under the reserved `.test` TLD, so a
 //! misconfigured crawler cannot reach a real site.
 //!
+//! [`World::with_ct_log`] adds a certificate transparency log (`ct.rs`, RFC 6962) of real
+//! X.509 certificates issued by a simulated CA to the subjects given, served on
+//! `ct.simweb.test`, with a forged twin (`ct-forged.simweb.test`, heads signed by another key)
+//! and a forking one (`ct-fork.simweb.test`, another history once the log has grown).
+//!
 //! Invariants: output is a pure function of `GenParams` (own SplitMix64, no `rand`, no clock, no
-//! hash-map iteration order in output); simweb never opens a connection itself.
+//! hash-map iteration order in output) and, for the CT log, of the subjects appended in order;
+//! simweb never opens a connection itself.
 
 mod cloak;
+mod ct;
 mod hostile;
 mod prng;
 mod register_files;
@@ -31,6 +38,10 @@ mod truth;
 mod violations;
 mod vocab;
 
+pub use ct::{
+    demo_subjects, CtError, CtLog, CtOddity, CtSubject, CT_FORGED_HOST, CT_FORK_HOST, CT_HOST,
+    MAX_ENTRIES_PER_ANSWER,
+};
 pub use hostile::{
     HostileStats, BINARY, CALENDAR, GZIP_BOMB, HANGUP, HOSTILE_HOSTS, HUGE, HUGE_BYTES, RATE_LIMIT,
     REDIRECT_LOOP, RETRY_AFTER_SECS, ROBOTS_DENY, SLOWLORIS,
@@ -82,6 +93,8 @@ pub struct World {
     rectified: RwLock<BTreeSet<String>>,
     /// What site owners published themselves ([`World::with_overlay`]).
     overlay: Option<std::path::PathBuf>,
+    /// The certificate transparency log, when asked for ([`World::with_ct_log`]).
+    ct: Option<CtLog>,
 }
 
 impl World {
@@ -107,7 +120,23 @@ impl World {
             hostile: None,
             rectified: RwLock::new(BTreeSet::new()),
             overlay: None,
+            ct: None,
         }
+    }
+
+    /// The same world with a certificate transparency log (`ct.rs`) holding one certificate
+    /// per subject, keyed by the world's seed, served on [`CT_HOST`], [`CT_FORGED_HOST`] and
+    /// [`CT_FORK_HOST`]. The subjects are the caller's choice (e.g. some of the world's sites,
+    /// or [`demo_subjects`]); the log changes neither the truth nor the register.
+    pub fn with_ct_log(mut self, subjects: Vec<CtSubject>) -> Result<World, CtError> {
+        self.ct = Some(CtLog::new(self.seed, subjects)?);
+        Ok(self)
+    }
+
+    /// The certificate transparency log, if the world has one; it can grow
+    /// ([`CtLog::append`]) while the world is served.
+    pub fn ct_log(&self) -> Option<&CtLog> {
+        self.ct.as_ref()
     }
 
     /// The same world where site owners publish files of their own, read from `dir` at each
@@ -273,6 +302,9 @@ impl World {
         if self.hostile.is_some() {
             h.extend(HOSTILE_HOSTS.iter().map(|s| s.to_string()));
         }
+        if self.ct.is_some() {
+            h.extend([CT_HOST, CT_FORGED_HOST, CT_FORK_HOST].map(str::to_string));
+        }
         h.sort();
         h
     }
@@ -304,6 +336,9 @@ impl World {
         referer: Option<&str>,
     ) -> Option<SimResponse> {
         let host = normalise_host(host);
+        if let (Some(log), Some(view)) = (&self.ct, ct::View::of(&host)) {
+            return Some(log.respond(view, path_and_query));
+        }
         if let Some(file) = path_and_query
             .split(['?', '#'])
             .next()

@@ -1,9 +1,12 @@
-//! One HTTP `POST` under the crawler's rules, for services the platform calls (an RFC 3161
-//! time-stamping authority): the same address policy as every fetch (each connection resolved
-//! and checked through [`crate::resolve`], so a private address must be allow-listed with
-//! `--resolve`), the same connect / response-head / total timeouts, TLS for `https` through
+//! One HTTP request under the crawler's rules, for services the platform calls rather than
+//! crawls: a `POST` to an RFC 3161 time-stamping authority, a `GET` of a certificate
+//! transparency log's JSON API. The same address policy as every fetch (each connection
+//! resolved and checked through [`crate::resolve`], so a private address must be allow-listed
+//! with `--resolve`), the same connect / response-head / total timeouts, TLS for `https` through
 //! the crawler's client, and a cap on the response body. Nothing here is evidence: the answer
-//! is returned, not recorded. It must not follow redirects (a `POST` is not replayed).
+//! is returned, not recorded, and no robots.txt is asked (these are APIs, not pages). Redirects
+//! are never followed: a `POST` is not replayed, and an API that moves is the caller's to
+//! reconfigure. A `GET` sends no `Accept-Encoding`, so the body comes back as the server has it.
 
 use std::net::SocketAddr;
 
@@ -17,9 +20,9 @@ use crate::error::FetchError;
 use crate::fetch::path_and_query;
 use crate::CrawlConfig;
 
-/// The answer to a [`post`].
+/// The answer to a [`post`] or a [`get`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PostResponse {
+pub struct Response {
     /// The HTTP status code.
     pub status: u16,
     /// The `Content-Type` header, if any.
@@ -41,7 +44,53 @@ pub async fn post(
     accept: &str,
     body: Bytes,
     body_cap: usize,
-) -> Result<PostResponse, FetchError> {
+) -> Result<Response, FetchError> {
+    let request = builder(http::Method::POST, config, url, accept)?
+        .header(http::header::CONTENT_TYPE, content_type)
+        .header(http::header::CONTENT_LENGTH, body.len())
+        .body(Full::new(body))
+        .map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+    send(config, url, request, body_cap).await
+}
+
+/// GETs `url` (asking for `accept`) with the crawler's User-Agent, address policy and
+/// timeouts, reading at most `body_cap` bytes of the answer. A redirect is returned as it is
+/// (status and body), not followed.
+pub async fn get(
+    config: &CrawlConfig,
+    url: &Url,
+    accept: &str,
+    body_cap: usize,
+) -> Result<Response, FetchError> {
+    let request = builder(http::Method::GET, config, url, accept)?
+        .body(Full::new(Bytes::new()))
+        .map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+    send(config, url, request, body_cap).await
+}
+
+/// A request to `url` with the headers every request here carries.
+fn builder(
+    method: http::Method,
+    config: &CrawlConfig,
+    url: &Url,
+    accept: &str,
+) -> Result<http::request::Builder, FetchError> {
+    let (host, _) = host_and_port(url)?;
+    let host_header = match url.port() {
+        Some(p) => format!("{host}:{p}"),
+        None => host.to_owned(),
+    };
+    Ok(http::Request::builder()
+        .method(method)
+        .uri(path_and_query(url))
+        .header(http::header::HOST, host_header)
+        .header(http::header::USER_AGENT, config.user_agent.as_str())
+        .header(http::header::ACCEPT, accept)
+        .header(http::header::CONNECTION, "close"))
+}
+
+/// The host and port of an `http` or `https` URL.
+fn host_and_port(url: &Url) -> Result<(&str, u16), FetchError> {
     if !matches!(url.scheme(), "http" | "https") {
         return Err(FetchError::Unsupported {
             scheme: url.scheme().to_owned(),
@@ -53,20 +102,18 @@ pub async fn post(
     let port = url
         .port_or_known_default()
         .ok_or_else(|| FetchError::InvalidUrl("no port".to_owned()))?;
-    let host_header = match url.port() {
-        Some(p) => format!("{host}:{p}"),
-        None => host.to_owned(),
-    };
-    let request = http::Request::post(path_and_query(url))
-        .header(http::header::HOST, host_header)
-        .header(http::header::USER_AGENT, config.user_agent.as_str())
-        .header(http::header::CONTENT_TYPE, content_type)
-        .header(http::header::ACCEPT, accept)
-        .header(http::header::CONTENT_LENGTH, body.len())
-        .header(http::header::CONNECTION, "close")
-        .body(Full::new(body))
-        .map_err(|e| FetchError::InvalidUrl(e.to_string()))?;
+    Ok((host, port))
+}
 
+/// Sends `request` to `url`'s host on a new connection and reads the answer under the
+/// timeouts and the body cap.
+async fn send(
+    config: &CrawlConfig,
+    url: &Url,
+    request: http::Request<Full<Bytes>>,
+    body_cap: usize,
+) -> Result<Response, FetchError> {
+    let (host, port) = host_and_port(url)?;
     let deadline = Instant::now() + config.request_timeout;
     let (mut sender, remote_addr) = connect(config, host, port, url.scheme() == "https").await?;
     let head_deadline = deadline.min(Instant::now() + config.header_timeout);
@@ -83,7 +130,7 @@ pub async fn post(
     let read =
         crate::fetch::read_body(&mut incoming, deadline, body_cap, 0, config.request_timeout).await;
     read.result?;
-    Ok(PostResponse {
+    Ok(Response {
         status: parts.status.as_u16(),
         content_type: parts
             .headers
