@@ -366,7 +366,7 @@ impl LookalikeIndex {
         let digits_before =
             label.len() - label.trim_start_matches(|c: char| c.is_ascii_digit()).len();
         let mut tries: Vec<(&str, String)> = Vec::new();
-        for w in ADDED_WORDS {
+        for &w in ADDED_WORDS {
             if let Some(rest) = label.strip_suffix(w) {
                 let hyphen = rest.ends_with('-');
                 tries.push((rest, if hyphen { format!("-{w}") } else { w.to_string() }));
@@ -397,34 +397,23 @@ impl LookalikeIndex {
         if chars.len() < EDIT_MIN {
             return None;
         }
-        let mut best: Option<(usize, u32)> = None;
-        let mut consider = |i: u32, max: usize| {
+        let within = |i: u32, max: usize| -> Option<usize> {
             let label: Vec<char> = self.entries[i as usize].label.chars().collect();
-            if label.len() < EDIT_MIN || (max == 2 && label.len() < EDIT2_MIN) {
-                return;
-            }
-            if let Some(n) = distance(chars, &label, max).filter(|&n| n > 0) {
-                if best.is_none_or(|b| (n, i) < b) {
-                    best = Some((n, i));
-                }
-            }
+            distance(chars, &label, max).filter(|&n| n > 0)
         };
-        let mut buf = Vec::new();
-        deletions(chars, 1, &mut buf);
-        for &h in &buf {
-            for i in lookup(&self.deletes1, h) {
-                consider(i, 1);
-            }
-        }
-        if best.is_none() && chars.len() + 2 >= EDIT2_MIN {
-            buf.clear();
-            deletions(chars, 2, &mut buf);
-            for &h in &buf {
-                for i in lookup(&self.deletes2, h) {
-                    consider(i, 2);
-                }
-            }
-        }
+        let nearest = |table: &[(u64, u32)], depth: usize| -> Option<(usize, u32)> {
+            let mut keys = Vec::new();
+            deletions(chars, depth, &mut keys);
+            keys.iter()
+                .flat_map(|&h| lookup(table, h))
+                .filter_map(|i| within(i, depth).map(|n| (n, i)))
+                .min()
+        };
+        let best = nearest(&self.deletes1, 1).or_else(|| {
+            (chars.len() + 2 >= EDIT2_MIN)
+                .then(|| nearest(&self.deletes2, 2))
+                .flatten()
+        });
         best.map(|(n, i)| (i, n))
     }
 }
