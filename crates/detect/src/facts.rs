@@ -46,9 +46,9 @@ use crate::normalize::{is_han, normalize, Normalized};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::structure::{Basics, Trading};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::Regex;
 use domain::address::{bare_host, same_site_host};
 use domain::SiteKind;
+use regex::Regex;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::OnceLock;
@@ -287,9 +287,10 @@ pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
         }
         let before = &norm[..r.start];
         let after = &norm[r.end..];
-        let glued_before = before.chars().next_back().is_some_and(|c| {
-            c.is_ascii_alphanumeric() || "+-/=._#@&?%$¥￥".contains(c)
-        });
+        let glued_before = before
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "+-/=._#@&?%$¥￥".contains(c));
         let mut next = after.chars();
         let glued_after = match next.next() {
             // `-801` after a number is an extension, not a longer number.

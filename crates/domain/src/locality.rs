@@ -377,7 +377,8 @@ impl City {
     /// Whether the name `n` found at byte `at` of `t` names the place.
     fn place_at(&self, t: &str, at: usize, n: &str, short: bool) -> bool {
         let after = &t[at + n.len()..];
-        let street = STREET_WORDS.iter().any(|w| after.starts_with(w)) && !after.starts_with("街道");
+        let street =
+            STREET_WORDS.iter().any(|w| after.starts_with(w)) && !after.starts_with("街道");
         if street {
             return false;
         }
@@ -426,14 +427,30 @@ mod tests {
     fn nanning_profile() {
         let c = City::nanning();
         assert_eq!(
-            (c.name.as_str(), c.short.as_str(), c.division_prefix.as_str()),
+            (
+                c.name.as_str(),
+                c.short.as_str(),
+                c.division_prefix.as_str()
+            ),
             ("南宁市", "南宁", "4501")
         );
         assert_eq!((c.icp_province, c.pinyin.as_str()), ('桂', "nanning"));
         assert_eq!(c.area_codes, strings(&["0771"]));
         for n in [
-            "青秀区", "青秀", "西乡塘区", "西乡塘", "武鸣区", "武鸣县", "武鸣", "横县", "横州市",
-            "横州", "兴宁区", "马山县", "上林县", "宾阳",
+            "青秀区",
+            "青秀",
+            "西乡塘区",
+            "西乡塘",
+            "武鸣区",
+            "武鸣县",
+            "武鸣",
+            "横县",
+            "横州市",
+            "横州",
+            "兴宁区",
+            "马山县",
+            "上林县",
+            "宾阳",
         ] {
             assert!(c.district_names.iter().any(|d| d == n), "{n} missing");
         }
@@ -450,7 +467,12 @@ mod tests {
         assert_eq!((c.short.as_str(), c.pinyin.as_str()), ("柳州", "liuzhou"));
         assert_eq!(c.district_names, strings(&["鱼峰区", "鱼峰"]));
         let t = DistrictTable::parse("510100\t成都市\n510104\t锦江区\n").unwrap();
-        assert_eq!(City::from_table(&t, vec![], "chengdu").unwrap().icp_province, '蜀');
+        assert_eq!(
+            City::from_table(&t, vec![], "chengdu")
+                .unwrap()
+                .icp_province,
+            '蜀'
+        );
         let t = DistrictTable::parse("450103\t青秀区\n").unwrap();
         assert_eq!(City::from_table(&t, vec![], "nanning"), None);
     }
@@ -537,7 +559,11 @@ mod tests {
     fn icp_aliases() {
         let t = DistrictTable::parse("510100\t成都市\n").unwrap();
         let chengdu = City::from_table(&t, vec![], "chengdu").unwrap();
-        let icps = strings(&["川ICP备12345678号", "蜀ICP备12345679号", "桂ICP备12345678号"]);
+        let icps = strings(&[
+            "川ICP备12345678号",
+            "蜀ICP备12345679号",
+            "桂ICP备12345678号",
+        ]);
         let shown = Shown {
             icps: &icps,
             ..Shown::default()
@@ -563,7 +589,16 @@ mod tests {
             s(Some("Example Ltd"), Some("Nanning")),
             Some(Indicator::Locality("Nanning".into()))
         );
-        for l in ["NANNING", "nanning city", "Nanning Shi", "NanningShi", "Nanning, Guangxi", "南宁市", "南宁", "青秀区"] {
+        for l in [
+            "NANNING",
+            "nanning city",
+            "Nanning Shi",
+            "NanningShi",
+            "Nanning, Guangxi",
+            "南宁市",
+            "南宁",
+            "青秀区",
+        ] {
             assert_eq!(s(None, Some(l)), Some(Indicator::Locality(l.into())), "{l}");
         }
         for l in ["Liuzhou", "柳州市", "Nanjing", "nanningx", ""] {
@@ -590,7 +625,14 @@ mod tests {
         let codes: Vec<&str> = all.iter().map(Indicator::code).collect();
         assert_eq!(
             codes,
-            ["address", "phone", "icp", "uscc", "organization", "locality"]
+            [
+                "address",
+                "phone",
+                "icp",
+                "uscc",
+                "organization",
+                "locality"
+            ]
         );
         assert_eq!(Indicator::Uscc("x".into()).value(), "x");
     }
