@@ -15,8 +15,8 @@
 //!   must be in the city. A province is wider than a city: this is the weakest indicator.
 //! - **Phone**: a fixed line with one of the city's area codes (`0771`), in any form
 //!   [`crate::phone::normalize_phone`] reads. Mobiles carry no place.
-//! - **Address** and **organization name**: the text names the city or one of its districts
-//!   ([`City::names_place`]).
+//! - **Address** and **organization name**: the text names the city or one of its districts,
+//!   or has the city's pinyin as a word ([`City::names_place`]).
 //!
 //! Names and ambiguity. A district name counts on its own only when no other place in China
 //! bears it: names that are shared ([`SHARED_NAMES`]: 江南区 is also a common word, 兴宁 is a
@@ -208,6 +208,10 @@ const CITY_SUFFIXES: &[&str] = &["自治州", "地区", "市", "盟"];
 const DISTRICT_SUFFIXES: &[&str] = &["自治县", "区", "县", "市", "旗"];
 /// What follows a place name in a street's name.
 const STREET_WORDS: &[&str] = &["大道", "大街", "路", "街", "巷"];
+/// Words after a place's pinyin that make it a street's name.
+const PINYIN_STREET_WORDS: &[&str] = &[
+    "road", "rd", "street", "st", "avenue", "ave", "lu", "jie", "dadao",
+];
 /// What may stand right before a short name: the end of a larger division's name.
 const BEFORE_SHORT: &[&str] = &["省", "市", "区", "县", "中国"];
 
@@ -356,13 +360,25 @@ impl City {
 
     /// Whether a text (an address, an organisation's name) names the city or one of its
     /// districts, with the guards of the module's documentation: not as a street's name, and a
-    /// short form not inside another place's name.
+    /// short form not inside another place's name. The city's pinyin counts as a whole word
+    /// (`Nanning Hengda Technology Co., Ltd.`), not before a street word (`Nanning Road`).
     pub fn names_place(&self, text: &str) -> bool {
-        let t: String = text
-            .chars()
-            .map(fold_width)
-            .filter(|c| !c.is_whitespace())
+        let folded: String = text.chars().map(fold_width).collect();
+        let words: Vec<String> = folded
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
             .collect();
+        let pinyin = words.iter().enumerate().any(|(i, w)| {
+            *w == self.pinyin
+                && !words
+                    .get(i + 1)
+                    .is_some_and(|next| PINYIN_STREET_WORDS.contains(&next.as_str()))
+        });
+        if pinyin {
+            return true;
+        }
+        let t: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
         let full = |n: &str| DISTRICT_SUFFIXES.iter().any(|s| n.ends_with(s)) || n == self.name;
         std::iter::once(self.name.as_str())
             .chain(std::iter::once(self.short.as_str()))
@@ -498,6 +514,12 @@ mod tests {
         assert!(!place("广东省兴宁市"));
         assert!(!place("江苏省无锡市马山街道"));
         assert!(!place(""));
+        // The pinyin as a word.
+        assert!(place("Nanning Hengda Technology Co., Ltd."));
+        assert!(place("No. 1 Minzu Avenue, NANNING, Guangxi"));
+        assert!(!place("88 Nanning Road, Shanghai"));
+        assert!(!place("Nanningtech Ltd"));
+        assert!(!place("Liuzhou Co., Ltd."));
     }
 
     #[test]
@@ -605,6 +627,12 @@ mod tests {
             assert_eq!(s(None, Some(l)), None, "{l}");
         }
         assert_eq!(s(Some("柳州某某有限公司"), Some("Liuzhou")), None);
+        assert_eq!(
+            s(Some("Nanning Hengda Technology Co., Ltd."), None),
+            Some(Indicator::Organization(
+                "Nanning Hengda Technology Co., Ltd.".into()
+            ))
+        );
         assert_eq!(s(None, None), None);
     }
 
