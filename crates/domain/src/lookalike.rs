@@ -370,51 +370,32 @@ impl LookalikeIndex {
             }
             self.labels.get(rest).and_then(|v| v.first()).copied()
         };
-        let digits_after = label.len() - label.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        let digits_before =
-            label.len() - label.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        // The word as written: with the hyphen that joins it, if any.
+        let after = |rest: &str, w: &str| match rest.ends_with('-') {
+            true => format!("-{w}"),
+            false => w.to_string(),
+        };
+        let before = |rest: &str, w: &str| match rest.starts_with('-') {
+            true => format!("{w}-"),
+            false => w.to_string(),
+        };
         let mut tries: Vec<(&str, String)> = Vec::new();
         for &w in ADDED_WORDS {
             if let Some(rest) = label.strip_suffix(w) {
-                let hyphen = rest.ends_with('-');
-                tries.push((
-                    rest,
-                    if hyphen {
-                        format!("-{w}")
-                    } else {
-                        w.to_string()
-                    },
-                ));
+                tries.push((rest, after(rest, w)));
             }
             if let Some(rest) = label.strip_prefix(w) {
-                let hyphen = rest.starts_with('-');
-                tries.push((
-                    rest,
-                    if hyphen {
-                        format!("{w}-")
-                    } else {
-                        w.to_string()
-                    },
-                ));
+                tries.push((rest, before(rest, w)));
             }
         }
-        if digits_after > 0 && digits_after < label.len() {
-            let (rest, d) = label.split_at(label.len() - digits_after);
-            let word = if rest.ends_with('-') {
-                format!("-{d}")
-            } else {
-                d.to_string()
-            };
-            tries.push((rest, word));
+        let digit = |c: char| c.is_ascii_digit();
+        let rest = label.trim_end_matches(digit);
+        if rest.len() < label.len() {
+            tries.push((rest, after(rest, &label[rest.len()..])));
         }
-        if digits_before > 0 && digits_before < label.len() {
-            let (d, rest) = label.split_at(digits_before);
-            let word = if rest.starts_with('-') {
-                format!("{d}-")
-            } else {
-                d.to_string()
-            };
-            tries.push((rest, word));
+        let rest = label.trim_start_matches(digit);
+        if rest.len() < label.len() {
+            tries.push((rest, before(rest, &label[..label.len() - rest.len()])));
         }
         tries
             .into_iter()
