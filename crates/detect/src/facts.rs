@@ -264,10 +264,15 @@ fn text_url_re() -> &'static Regex {
 /// What a price is written after (normalised, spaces and colons before the number removed).
 const PRICE_MARKS: &[&str] = &["¥", "￥", "rmb", "$", "价", "价格", "价钱", "金额"];
 
+/// Labels of numbers that look like telephone numbers and are not (normalised, as
+/// [`PRICE_MARKS`]): QQ numbers, order and card numbers.
+const NOT_PHONE_LABELS: &[&str] = &["qq", "qq号", "qq群", "单号", "编号", "卡号", "账号"];
+
 /// Telephone numbers in normalised text, in national form, deduplicated, in page order, at
 /// most [`MAX_PHONES`]. Digits that belong to something else are not read: a longer run of
 /// digits or letters (a number must stand apart), a link written in the text, a USCC or an
-/// ICP number ([`Basics`] found them), a price (after `¥`, `价格` and the like, or before `元`).
+/// ICP number ([`Basics`] found them), a price (after `¥`, `价格` and the like, or before `元`),
+/// a number labelled as something else ([`NOT_PHONE_LABELS`]: `QQ：13800001234`).
 pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
     let mut taken: Vec<std::ops::Range<usize>> = basics
         .candidates
@@ -301,7 +306,8 @@ pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
         let bare_before = before.trim_end_matches([' ', ':']);
         let price = PRICE_MARKS.iter().any(|p| bare_before.ends_with(p))
             || after.trim_start().starts_with(['元', '块']);
-        if glued_before || glued_after || price {
+        let other_number = NOT_PHONE_LABELS.iter().any(|l| bare_before.ends_with(l));
+        if glued_before || glued_after || price || other_number {
             continue;
         }
         if let Some(p) = domain::phone::normalize_phone(m.as_str()) {
@@ -980,6 +986,8 @@ mod tests {
             "营业执照注册号：450100000012345",
             "日期 2024-01-01 12:00",
             "电话 12800001234 与 0771-0551234",
+            "客服QQ：13800001234",
+            "订单编号 13800001234",
         ] {
             assert_eq!(phones(text), Vec::<String>::new(), "{text}");
         }
