@@ -46,9 +46,9 @@ use crate::normalize::{is_han, normalize, Normalized};
 use crate::rules::NATIONAL_BADGE_HOST;
 use crate::structure::{Basics, Trading};
 use aho_corasick::{AhoCorasick, MatchKind};
-use regex::Regex;
 use domain::address::{bare_host, same_site_host};
 use domain::SiteKind;
+use regex::Regex;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashSet};
 use std::sync::OnceLock;
@@ -264,10 +264,15 @@ fn text_url_re() -> &'static Regex {
 /// What a price is written after (normalised, spaces and colons before the number removed).
 const PRICE_MARKS: &[&str] = &["¥", "￥", "rmb", "$", "价", "价格", "价钱", "金额"];
 
+/// Labels of numbers that look like telephone numbers and are not (normalised, as
+/// [`PRICE_MARKS`]): QQ numbers, order and card numbers.
+const NOT_PHONE_LABELS: &[&str] = &["qq", "qq号", "qq群", "单号", "编号", "卡号", "账号"];
+
 /// Telephone numbers in normalised text, in national form, deduplicated, in page order, at
 /// most [`MAX_PHONES`]. Digits that belong to something else are not read: a longer run of
 /// digits or letters (a number must stand apart), a link written in the text, a USCC or an
-/// ICP number ([`Basics`] found them), a price (after `¥`, `价格` and the like, or before `元`).
+/// ICP number ([`Basics`] found them), a price (after `¥`, `价格` and the like, or before `元`),
+/// a number labelled as something else ([`NOT_PHONE_LABELS`]: `QQ：13800001234`).
 pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
     let mut taken: Vec<std::ops::Range<usize>> = basics
         .candidates
@@ -287,9 +292,10 @@ pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
         }
         let before = &norm[..r.start];
         let after = &norm[r.end..];
-        let glued_before = before.chars().next_back().is_some_and(|c| {
-            c.is_ascii_alphanumeric() || "+-/=._#@&?%$¥￥".contains(c)
-        });
+        let glued_before = before
+            .chars()
+            .next_back()
+            .is_some_and(|c| c.is_ascii_alphanumeric() || "+-/=._#@&?%$¥￥".contains(c));
         let mut next = after.chars();
         let glued_after = match next.next() {
             // `-801` after a number is an extension, not a longer number.
@@ -300,7 +306,8 @@ pub(crate) fn shown_phones(norm: &str, basics: &Basics) -> Vec<String> {
         let bare_before = before.trim_end_matches([' ', ':']);
         let price = PRICE_MARKS.iter().any(|p| bare_before.ends_with(p))
             || after.trim_start().starts_with(['元', '块']);
-        if glued_before || glued_after || price {
+        let other_number = NOT_PHONE_LABELS.iter().any(|l| bare_before.ends_with(l));
+        if glued_before || glued_after || price || other_number {
             continue;
         }
         if let Some(p) = domain::phone::normalize_phone(m.as_str()) {
@@ -946,7 +953,7 @@ mod tests {
         assert_eq!(
             phones(
                 "电话：（0771）5551234 传真：0771 555 2345 手机：138 0000 1234 热线：+86 771 5553456 \
-                 微信同号+86-13900001234 北京：010-12345678 总机：0771-5551234-801 再次 0771-5551234"
+                 微信同号+86-13900001234 北京：010-62345678 总机：0771-5551234-801 再次 0771-5551234"
             ),
             [
                 "0771-5551234",
@@ -954,7 +961,7 @@ mod tests {
                 "13800001234",
                 "0771-5553456",
                 "13900001234",
-                "010-12345678"
+                "010-62345678"
             ]
         );
         assert_eq!(
@@ -979,6 +986,8 @@ mod tests {
             "营业执照注册号：450100000012345",
             "日期 2024-01-01 12:00",
             "电话 12800001234 与 0771-0551234",
+            "客服QQ：13800001234",
+            "订单编号 13800001234",
         ] {
             assert_eq!(phones(text), Vec::<String>::new(), "{text}");
         }

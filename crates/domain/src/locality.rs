@@ -15,8 +15,8 @@
 //!   must be in the city. A province is wider than a city: this is the weakest indicator.
 //! - **Phone**: a fixed line with one of the city's area codes (`0771`), in any form
 //!   [`crate::phone::normalize_phone`] reads. Mobiles carry no place.
-//! - **Address** and **organization name**: the text names the city or one of its districts
-//!   ([`City::names_place`]).
+//! - **Address** and **organization name**: the text names the city or one of its districts,
+//!   or has the city's pinyin as a word ([`City::names_place`]).
 //!
 //! Names and ambiguity. A district name counts on its own only when no other place in China
 //! bears it: names that are shared ([`SHARED_NAMES`]: 江南区 is also a common word, 兴宁 is a
@@ -208,6 +208,10 @@ const CITY_SUFFIXES: &[&str] = &["自治州", "地区", "市", "盟"];
 const DISTRICT_SUFFIXES: &[&str] = &["自治县", "区", "县", "市", "旗"];
 /// What follows a place name in a street's name.
 const STREET_WORDS: &[&str] = &["大道", "大街", "路", "街", "巷"];
+/// Words after a place's pinyin that make it a street's name.
+const PINYIN_STREET_WORDS: &[&str] = &[
+    "road", "rd", "street", "st", "avenue", "ave", "lu", "jie", "dadao",
+];
 /// What may stand right before a short name: the end of a larger division's name.
 const BEFORE_SHORT: &[&str] = &["省", "市", "区", "县", "中国"];
 
@@ -356,13 +360,25 @@ impl City {
 
     /// Whether a text (an address, an organisation's name) names the city or one of its
     /// districts, with the guards of the module's documentation: not as a street's name, and a
-    /// short form not inside another place's name.
+    /// short form not inside another place's name. The city's pinyin counts as a whole word
+    /// (`Nanning Hengda Technology Co., Ltd.`), not before a street word (`Nanning Road`).
     pub fn names_place(&self, text: &str) -> bool {
-        let t: String = text
-            .chars()
-            .map(fold_width)
-            .filter(|c| !c.is_whitespace())
+        let folded: String = text.chars().map(fold_width).collect();
+        let words: Vec<String> = folded
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_ascii_lowercase)
             .collect();
+        let pinyin = words.iter().enumerate().any(|(i, w)| {
+            *w == self.pinyin
+                && !words
+                    .get(i + 1)
+                    .is_some_and(|next| PINYIN_STREET_WORDS.contains(&next.as_str()))
+        });
+        if pinyin {
+            return true;
+        }
+        let t: String = folded.chars().filter(|c| !c.is_whitespace()).collect();
         let full = |n: &str| DISTRICT_SUFFIXES.iter().any(|s| n.ends_with(s)) || n == self.name;
         std::iter::once(self.name.as_str())
             .chain(std::iter::once(self.short.as_str()))
@@ -377,7 +393,8 @@ impl City {
     /// Whether the name `n` found at byte `at` of `t` names the place.
     fn place_at(&self, t: &str, at: usize, n: &str, short: bool) -> bool {
         let after = &t[at + n.len()..];
-        let street = STREET_WORDS.iter().any(|w| after.starts_with(w)) && !after.starts_with("街道");
+        let street =
+            STREET_WORDS.iter().any(|w| after.starts_with(w)) && !after.starts_with("街道");
         if street {
             return false;
         }
@@ -426,14 +443,30 @@ mod tests {
     fn nanning_profile() {
         let c = City::nanning();
         assert_eq!(
-            (c.name.as_str(), c.short.as_str(), c.division_prefix.as_str()),
+            (
+                c.name.as_str(),
+                c.short.as_str(),
+                c.division_prefix.as_str()
+            ),
             ("南宁市", "南宁", "4501")
         );
         assert_eq!((c.icp_province, c.pinyin.as_str()), ('桂', "nanning"));
         assert_eq!(c.area_codes, strings(&["0771"]));
         for n in [
-            "青秀区", "青秀", "西乡塘区", "西乡塘", "武鸣区", "武鸣县", "武鸣", "横县", "横州市",
-            "横州", "兴宁区", "马山县", "上林县", "宾阳",
+            "青秀区",
+            "青秀",
+            "西乡塘区",
+            "西乡塘",
+            "武鸣区",
+            "武鸣县",
+            "武鸣",
+            "横县",
+            "横州市",
+            "横州",
+            "兴宁区",
+            "马山县",
+            "上林县",
+            "宾阳",
         ] {
             assert!(c.district_names.iter().any(|d| d == n), "{n} missing");
         }
@@ -450,7 +483,12 @@ mod tests {
         assert_eq!((c.short.as_str(), c.pinyin.as_str()), ("柳州", "liuzhou"));
         assert_eq!(c.district_names, strings(&["鱼峰区", "鱼峰"]));
         let t = DistrictTable::parse("510100\t成都市\n510104\t锦江区\n").unwrap();
-        assert_eq!(City::from_table(&t, vec![], "chengdu").unwrap().icp_province, '蜀');
+        assert_eq!(
+            City::from_table(&t, vec![], "chengdu")
+                .unwrap()
+                .icp_province,
+            '蜀'
+        );
         let t = DistrictTable::parse("450103\t青秀区\n").unwrap();
         assert_eq!(City::from_table(&t, vec![], "nanning"), None);
     }
@@ -476,6 +514,12 @@ mod tests {
         assert!(!place("广东省兴宁市"));
         assert!(!place("江苏省无锡市马山街道"));
         assert!(!place(""));
+        // The pinyin as a word.
+        assert!(place("Nanning Hengda Technology Co., Ltd."));
+        assert!(place("No. 1 Minzu Avenue, NANNING, Guangxi"));
+        assert!(!place("88 Nanning Road, Shanghai"));
+        assert!(!place("Nanningtech Ltd"));
+        assert!(!place("Liuzhou Co., Ltd."));
     }
 
     #[test]
@@ -537,7 +581,11 @@ mod tests {
     fn icp_aliases() {
         let t = DistrictTable::parse("510100\t成都市\n").unwrap();
         let chengdu = City::from_table(&t, vec![], "chengdu").unwrap();
-        let icps = strings(&["川ICP备12345678号", "蜀ICP备12345679号", "桂ICP备12345678号"]);
+        let icps = strings(&[
+            "川ICP备12345678号",
+            "蜀ICP备12345679号",
+            "桂ICP备12345678号",
+        ]);
         let shown = Shown {
             icps: &icps,
             ..Shown::default()
@@ -563,13 +611,28 @@ mod tests {
             s(Some("Example Ltd"), Some("Nanning")),
             Some(Indicator::Locality("Nanning".into()))
         );
-        for l in ["NANNING", "nanning city", "Nanning Shi", "NanningShi", "Nanning, Guangxi", "南宁市", "南宁", "青秀区"] {
+        for l in [
+            "NANNING",
+            "nanning city",
+            "Nanning Shi",
+            "NanningShi",
+            "Nanning, Guangxi",
+            "南宁市",
+            "南宁",
+            "青秀区",
+        ] {
             assert_eq!(s(None, Some(l)), Some(Indicator::Locality(l.into())), "{l}");
         }
         for l in ["Liuzhou", "柳州市", "Nanjing", "nanningx", ""] {
             assert_eq!(s(None, Some(l)), None, "{l}");
         }
         assert_eq!(s(Some("柳州某某有限公司"), Some("Liuzhou")), None);
+        assert_eq!(
+            s(Some("Nanning Hengda Technology Co., Ltd."), None),
+            Some(Indicator::Organization(
+                "Nanning Hengda Technology Co., Ltd.".into()
+            ))
+        );
         assert_eq!(s(None, None), None);
     }
 
@@ -590,7 +653,14 @@ mod tests {
         let codes: Vec<&str> = all.iter().map(Indicator::code).collect();
         assert_eq!(
             codes,
-            ["address", "phone", "icp", "uscc", "organization", "locality"]
+            [
+                "address",
+                "phone",
+                "icp",
+                "uscc",
+                "organization",
+                "locality"
+            ]
         );
         assert_eq!(Indicator::Uscc("x".into()).value(), "x");
     }

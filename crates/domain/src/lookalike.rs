@@ -31,20 +31,20 @@ use std::hash::{Hash, Hasher};
 
 /// Public suffixes known here, compared label-wise from the right, longest first.
 pub const SUFFIXES: &[&str] = &[
-    "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "ac.cn", "mil.cn", "bj.cn", "sh.cn",
-    "tj.cn", "cq.cn", "he.cn", "sx.cn", "nm.cn", "ln.cn", "jl.cn", "hl.cn", "js.cn", "zj.cn",
-    "ah.cn", "fj.cn", "jx.cn", "sd.cn", "ha.cn", "hb.cn", "hn.cn", "gd.cn", "gx.cn", "hi.cn",
-    "sc.cn", "gz.cn", "yn.cn", "xz.cn", "sn.cn", "gs.cn", "qh.cn", "nx.cn", "xj.cn", "com.hk",
-    "com.tw", "co.uk", "com", "cn", "net", "org", "gov", "edu", "info", "biz", "top", "xyz",
-    "shop", "vip", "test", "site", "online", "store", "club", "wang", "ren", "tech", "fun",
-    "ink", "link", "ltd", "work", "cc", "co", "io", "me", "tv", "mobi", "asia", "hk", "tw",
-    "中国", "公司", "网络", "在线", "网址",
+    "com.cn", "net.cn", "org.cn", "gov.cn", "edu.cn", "ac.cn", "mil.cn", "bj.cn", "sh.cn", "tj.cn",
+    "cq.cn", "he.cn", "sx.cn", "nm.cn", "ln.cn", "jl.cn", "hl.cn", "js.cn", "zj.cn", "ah.cn",
+    "fj.cn", "jx.cn", "sd.cn", "ha.cn", "hb.cn", "hn.cn", "gd.cn", "gx.cn", "hi.cn", "sc.cn",
+    "gz.cn", "yn.cn", "xz.cn", "sn.cn", "gs.cn", "qh.cn", "nx.cn", "xj.cn", "com.hk", "com.tw",
+    "co.uk", "com", "cn", "net", "org", "gov", "edu", "info", "biz", "top", "xyz", "shop", "vip",
+    "test", "site", "online", "store", "club", "wang", "ren", "tech", "fun", "ink", "link", "ltd",
+    "work", "cc", "co", "io", "me", "tv", "mobi", "asia", "hk", "tw", "中国", "公司", "网络",
+    "在线", "网址",
 ];
 
 /// Words a look-alike adds to a registered label, before or after it.
 pub const ADDED_WORDS: &[&str] = &[
-    "official", "shop", "store", "mall", "online", "vip", "cn", "china", "gov", "service",
-    "kefu", "app",
+    "official", "shop", "store", "mall", "online", "vip", "cn", "china", "gov", "service", "kefu",
+    "app",
 ];
 
 /// Registrable labels shorter than this are left out of edit-distance matching.
@@ -288,7 +288,11 @@ impl LookalikeIndex {
             index.labels.entry(p.label.clone()).or_default().push(i);
             let chars: Vec<char> = p.label.chars().collect();
             if chars.len() >= WORD_MIN {
-                index.skeletons.entry(skeleton(&p.label)).or_default().push(i);
+                index
+                    .skeletons
+                    .entry(skeleton(&p.label))
+                    .or_default()
+                    .push(i);
             }
             if chars.len() >= EDIT_MIN {
                 buf.clear();
@@ -342,7 +346,11 @@ impl LookalikeIndex {
         }
         let chars: Vec<char> = p.label.chars().collect();
         if chars.len() >= WORD_MIN {
-            if let Some(&i) = self.skeletons.get(&skeleton(&p.label)).and_then(|v| v.first()) {
+            if let Some(&i) = self
+                .skeletons
+                .get(&skeleton(&p.label))
+                .and_then(|v| v.first())
+            {
                 return Some(answer(i, How::Homoglyph));
             }
         }
@@ -362,29 +370,32 @@ impl LookalikeIndex {
             }
             self.labels.get(rest).and_then(|v| v.first()).copied()
         };
-        let digits_after = label.len() - label.trim_end_matches(|c: char| c.is_ascii_digit()).len();
-        let digits_before =
-            label.len() - label.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        // The word as written: with the hyphen that joins it, if any.
+        let after = |rest: &str, w: &str| match rest.ends_with('-') {
+            true => format!("-{w}"),
+            false => w.to_string(),
+        };
+        let before = |rest: &str, w: &str| match rest.starts_with('-') {
+            true => format!("{w}-"),
+            false => w.to_string(),
+        };
         let mut tries: Vec<(&str, String)> = Vec::new();
         for &w in ADDED_WORDS {
             if let Some(rest) = label.strip_suffix(w) {
-                let hyphen = rest.ends_with('-');
-                tries.push((rest, if hyphen { format!("-{w}") } else { w.to_string() }));
+                tries.push((rest, after(rest, w)));
             }
             if let Some(rest) = label.strip_prefix(w) {
-                let hyphen = rest.starts_with('-');
-                tries.push((rest, if hyphen { format!("{w}-") } else { w.to_string() }));
+                tries.push((rest, before(rest, w)));
             }
         }
-        if digits_after > 0 && digits_after < label.len() {
-            let (rest, d) = label.split_at(label.len() - digits_after);
-            let word = if rest.ends_with('-') { format!("-{d}") } else { d.to_string() };
-            tries.push((rest, word));
+        let digit = |c: char| c.is_ascii_digit();
+        let rest = label.trim_end_matches(digit);
+        if rest.len() < label.len() {
+            tries.push((rest, after(rest, &label[rest.len()..])));
         }
-        if digits_before > 0 && digits_before < label.len() {
-            let (d, rest) = label.split_at(digits_before);
-            let word = if rest.starts_with('-') { format!("{d}-") } else { d.to_string() };
-            tries.push((rest, word));
+        let rest = label.trim_start_matches(digit);
+        if rest.len() < label.len() {
+            tries.push((rest, before(rest, &label[..label.len() - rest.len()])));
         }
         tries
             .into_iter()
@@ -440,7 +451,11 @@ mod tests {
     }
 
     fn is(host: &str, registered: &str, owner: i64, h: How) {
-        assert_eq!(how(host), Some((registered.to_string(), owner, h)), "{host}");
+        assert_eq!(
+            how(host),
+            Some((registered.to_string(), owner, h)),
+            "{host}"
+        );
     }
 
     #[test]
@@ -468,7 +483,12 @@ mod tests {
         is("shop.com.cn", "shop.com", 4, How::OtherSuffix);
         is("shop.cn", "shop.com", 4, How::OtherSuffix);
         is("www.shop.test", "shop.com", 4, How::OtherSuffix);
-        is("nanningfood.gx.cn", "www.nanningfood.com", 1, How::OtherSuffix);
+        is(
+            "nanningfood.gx.cn",
+            "www.nanningfood.com",
+            1,
+            How::OtherSuffix,
+        );
         is("abc.com", "abc.cn", 7, How::OtherSuffix);
         // The bare domain answers before a subdomain registered under the same domain.
         is("taobao.com.cn", "taobao.com", 3, How::OtherSuffix);
@@ -600,7 +620,9 @@ mod tests {
             assert_eq!(m.how, How::EditDistance(1));
             assert_eq!(index.imitates(&format!("shop.{host}")), None);
             assert_eq!(
-                index.imitates(&format!("{label}-official.xyz")).map(|m| m.how),
+                index
+                    .imitates(&format!("{label}-official.xyz"))
+                    .map(|m| m.how),
                 Some(How::AddedWord("-official".into()))
             );
         }
