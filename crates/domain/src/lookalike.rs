@@ -68,6 +68,18 @@ pub enum How {
     OtherSuffix,
 }
 
+impl How {
+    /// A stable code, as in the JSON form's `kind`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            How::EditDistance(_) => "edit_distance",
+            How::Homoglyph => "homoglyph",
+            How::AddedWord(_) => "added_word",
+            How::OtherSuffix => "other_suffix",
+        }
+    }
+}
+
 /// The registered site a host imitates.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Imitation {
