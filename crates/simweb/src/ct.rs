@@ -488,9 +488,24 @@ fn subject_params(i: usize, s: &CtSubject) -> Result<CertificateParams, CtError>
 /// English, as CAs write them), of businesses elsewhere, and domain-validated ones with no
 /// organisation; DNS names under `.test`, a few with a wildcard.
 pub fn demo_subjects(seed: u64, count: usize) -> Vec<CtSubject> {
-    const SYLLABLES: [&str; 16] = [
-        "nan", "ning", "qing", "xiu", "yong", "jiang", "li", "hua", "xin", "da", "fu", "kang",
-        "mei", "shun", "tong", "yuan",
+    // Brand characters and their pinyin: a business's name and its domain agree.
+    const BRAND: [(&str, &str); 16] = [
+        ("鑫", "xin"),
+        ("华", "hua"),
+        ("通", "tong"),
+        ("达", "da"),
+        ("富", "fu"),
+        ("康", "kang"),
+        ("美", "mei"),
+        ("顺", "shun"),
+        ("源", "yuan"),
+        ("盛", "sheng"),
+        ("嘉", "jia"),
+        ("德", "de"),
+        ("瑞", "rui"),
+        ("恒", "heng"),
+        ("邕", "yong"),
+        ("宏", "hong"),
     ];
     const TRADES: [&str; 6] = ["科技", "商贸", "食品", "网络", "电子商务", "文化传媒"];
     const NANNING_DISTRICTS: [&str; 4] = ["青秀区", "兴宁区", "西乡塘区", "良庆区"];
@@ -502,10 +517,10 @@ pub fn demo_subjects(seed: u64, count: usize) -> Vec<CtSubject> {
     (0..count)
         .map(|i| {
             let h = derive(b"simweb-ct-demo", seed, i as u64, 0);
-            let slug: String = h[..3]
-                .iter()
-                .map(|b| SYLLABLES[usize::from(*b) % SYLLABLES.len()])
-                .collect();
+            let brand: Vec<(&str, &str)> =
+                h[..2].iter().map(|b| BRAND[usize::from(*b) % BRAND.len()]).collect();
+            let name: String = brand.iter().map(|(c, _)| *c).collect();
+            let slug: String = brand.iter().map(|(_, p)| *p).collect();
             let host = format!("www.{slug}{i}.test");
             let mut dns_names = vec![host.clone(), format!("{slug}{i}.test")];
             if h[3] % 7 == 0 {
@@ -517,7 +532,7 @@ pub fn demo_subjects(seed: u64, count: usize) -> Vec<CtSubject> {
                     let district = NANNING_DISTRICTS[usize::from(h[6]) % NANNING_DISTRICTS.len()];
                     let english = h[7] % 2 == 0;
                     (
-                        Some(format!("南宁市{district}{slug}{trade}有限公司")),
+                        Some(format!("南宁市{district}{name}{trade}有限公司")),
                         Some(if english { "Nanning" } else { "南宁市" }.to_owned()),
                         Some(if english { "Guangxi" } else { "广西壮族自治区" }.to_owned()),
                     )
@@ -525,7 +540,7 @@ pub fn demo_subjects(seed: u64, count: usize) -> Vec<CtSubject> {
                 2 => {
                     let (city, locality, province) = ELSEWHERE[usize::from(h[6]) % ELSEWHERE.len()];
                     (
-                        Some(format!("{city}{slug}{trade}有限公司")),
+                        Some(format!("{city}{name}{trade}有限公司")),
                         Some(locality.to_owned()),
                         Some(province.to_owned()),
                     )
