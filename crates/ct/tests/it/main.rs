@@ -125,7 +125,9 @@ async fn a_whole_log_is_read_in_small_batches() {
     }
     let precerts = read.iter().filter(|e| e.precert).count();
     assert!(precerts > 5 && precerts < 65, "{precerts} precertificates");
-    assert!(read.iter().any(|e| e.locality.as_deref() == Some("Nanning")));
+    assert!(read
+        .iter()
+        .any(|e| e.locality.as_deref() == Some("Nanning")));
     assert!(read.iter().any(|e| e.locality.as_deref() == Some("南宁市")));
     assert!(read.iter().any(|e| e.organization.is_none()));
     let fingerprints: BTreeSet<_> = read.iter().map(|e| &e.fingerprint).collect();
@@ -185,7 +187,10 @@ async fn reading_resumes_from_a_saved_position() {
     let mut third = served.monitor(CT_HOST, Some(last.clone()), 8);
     assert!(third.next_batch().await.unwrap().is_none());
     served.log().append(demo_subjects(5, 1)).unwrap();
-    assert!(third.next_batch().await.unwrap().is_none(), "head not asked again");
+    assert!(
+        third.next_batch().await.unwrap().is_none(),
+        "head not asked again"
+    );
     assert_eq!(third.head().await.unwrap().size, 40);
     let batch = third.next_batch().await.unwrap().unwrap();
     assert_eq!((batch.from, batch.entries.len()), (39, 1));
@@ -241,7 +246,14 @@ async fn a_log_that_forks_is_refused() {
     // ...the fork, signed with the same key, does not.
     let err = monitor.head().await.unwrap_err();
     assert!(
-        matches!(err, Failure::Inconsistent { from: 10, to: 13, .. }),
+        matches!(
+            err,
+            Failure::Inconsistent {
+                from: 10,
+                to: 13,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(err.code(), "inconsistent");
@@ -252,7 +264,11 @@ async fn a_log_that_forks_is_refused() {
     let mut resumed = served.monitor(CT_FORK_HOST, Some(saved), 4);
     assert!(matches!(
         resumed.next_batch().await,
-        Err(Failure::Inconsistent { from: 10, to: 13, .. })
+        Err(Failure::Inconsistent {
+            from: 10,
+            to: 13,
+            ..
+        })
     ));
     assert_eq!(resumed.position().unwrap().next_index, 10);
 }
@@ -274,7 +290,11 @@ async fn a_shrinking_or_rewritten_tree_is_refused() {
     let mut rewritten = other.monitor(CT_HOST, Some(saved.clone()), 100);
     assert!(matches!(
         rewritten.head().await,
-        Err(Failure::Inconsistent { from: 10, to: 10, .. })
+        Err(Failure::Inconsistent {
+            from: 10,
+            to: 10,
+            ..
+        })
     ));
 }
 
@@ -320,7 +340,10 @@ async fn entries_that_are_not_the_signed_trees_are_refused() {
     let mut m = served.monitor(CT_HOST, Some(beyond), 5);
     let err = m.head().await.unwrap_err();
     assert!(
-        matches!(err, Failure::BadPosition(PositionProblem::BeyondHead { .. })),
+        matches!(
+            err,
+            Failure::BadPosition(PositionProblem::BeyondHead { .. })
+        ),
         "{err:?}"
     );
     assert_eq!(err.code(), "bad_position");
