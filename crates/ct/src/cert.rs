@@ -148,7 +148,12 @@ mod tests {
 
     #[test]
     fn host_like_common_names() {
-        for yes in ["www.example.test", "*.example.test", "a-b.c1.test.", "xn--fiq.test"] {
+        for yes in [
+            "www.example.test",
+            "*.example.test",
+            "a-b.c1.test.",
+            "xn--fiq.test",
+        ] {
             assert!(looks_like_host(yes), "{yes}");
         }
         for no in [

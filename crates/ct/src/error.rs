@@ -38,7 +38,7 @@ impl fmt::Display for Endpoint {
 
 /// Why a step of the monitor failed. Nothing the log said in a failed step is used: the
 /// position stays where it was and a head that was not proved is never trusted.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Failure {
     /// The configured key is not a DER SubjectPublicKeyInfo of an ECDSA P-256 key.

@@ -119,7 +119,12 @@ mod tests {
             .sign_prehash(&Sha256::digest(head.signed_data()))
             .unwrap();
         let der = sig.to_der();
-        head.signature = [&[4u8, 3][..], &(der.len() as u16).to_be_bytes(), der.as_bytes()].concat();
+        head.signature = [
+            &[4u8, 3][..],
+            &(der.len() as u16).to_be_bytes(),
+            der.as_bytes(),
+        ]
+        .concat();
         head
     }
 

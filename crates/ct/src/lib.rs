@@ -149,9 +149,18 @@ mod tests {
         for (base, want) in [
             ("http://ct.test/", "http://ct.test/ct/v1/get-sth"),
             ("http://ct.test", "http://ct.test/ct/v1/get-sth"),
-            ("https://ct.test/logs/a2026/", "https://ct.test/logs/a2026/ct/v1/get-sth"),
-            ("https://ct.test/logs/a2026", "https://ct.test/logs/a2026/ct/v1/get-sth"),
-            ("http://ct.test:8080/x?y=1#z", "http://ct.test:8080/x/ct/v1/get-sth"),
+            (
+                "https://ct.test/logs/a2026/",
+                "https://ct.test/logs/a2026/ct/v1/get-sth",
+            ),
+            (
+                "https://ct.test/logs/a2026",
+                "https://ct.test/logs/a2026/ct/v1/get-sth",
+            ),
+            (
+                "http://ct.test:8080/x?y=1#z",
+                "http://ct.test:8080/x/ct/v1/get-sth",
+            ),
         ] {
             assert_eq!(config(base).endpoint("get-sth").as_str(), want, "{base}");
         }
@@ -167,10 +176,8 @@ mod tests {
 
     #[test]
     fn config_reads_the_key_as_base64() {
-        let c: LogConfig = serde_json::from_str(
-            r#"{"name":"t","url":"http://ct.test/","key":"a2V5"}"#,
-        )
-        .unwrap();
+        let c: LogConfig =
+            serde_json::from_str(r#"{"name":"t","url":"http://ct.test/","key":"a2V5"}"#).unwrap();
         assert_eq!(c, config("http://ct.test/"));
         let text = serde_json::to_string(&c).unwrap();
         assert!(text.contains(r#""key":"a2V5""#), "{text}");

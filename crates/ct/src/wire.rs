@@ -243,8 +243,14 @@ mod tests {
             (vec![], SkipReason::Truncated),
             (good[..good.len() - 1].to_vec(), SkipReason::Truncated),
             (good[..12].to_vec(), SkipReason::Truncated),
-            ([&good[..], b"x"].concat(), SkipReason::TrailingBytes { bytes: 1 }),
-            ([&[1u8][..], &good[1..]].concat(), SkipReason::UnknownVersion(1)),
+            (
+                [&good[..], b"x"].concat(),
+                SkipReason::TrailingBytes { bytes: 1 },
+            ),
+            (
+                [&[1u8][..], &good[1..]].concat(),
+                SkipReason::UnknownVersion(1),
+            ),
             (
                 [&[0u8, 2][..], &good[2..]].concat(),
                 SkipReason::UnknownLeafType(2),

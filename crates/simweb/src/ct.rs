@@ -118,11 +118,7 @@ struct Leaf {
 impl Leaf {
     fn new(input: Vec<u8>, extra: Vec<u8>) -> Leaf {
         let hash = leaf_hash(&input);
-        Leaf {
-            input,
-            extra,
-            hash,
-        }
+        Leaf { input, extra, hash }
     }
 }
 
@@ -164,9 +160,7 @@ impl CtLog {
         let ca = P256Key::derive(b"simweb-ct-ca", seed, 0);
         let mut ca_params = CertificateParams::default();
         ca_params.distinguished_name = rcgen::DistinguishedName::new();
-        ca_params
-            .distinguished_name
-            .push(DnType::CountryName, "CN");
+        ca_params.distinguished_name.push(DnType::CountryName, "CN");
         ca_params
             .distinguished_name
             .push(DnType::OrganizationName, "simweb Trust");
@@ -406,7 +400,7 @@ impl CtLog {
         let cert = params
             .signed_by(&subject_key, &issuer)
             .expect("a subject's validated parameters sign");
-        let precert = derive(b"simweb-ct-precert", self.seed, n, 0)[0] % 3 == 0;
+        let precert = derive(b"simweb-ct-precert", self.seed, n, 0)[0].is_multiple_of(3);
         if !precert {
             return Leaf::new(
                 x509_leaf(ts, cert.der()),
@@ -416,7 +410,10 @@ impl CtLog {
         // The TBSCertificate of the leaf is the final certificate's; the precertificate logged
         // in the chain is the same with the critical poison extension.
         let tbs = first_element(cert.der()).expect("rcgen writes a DER certificate");
-        let mut poison = CustomExtension::from_oid_content(&[1, 3, 6, 1, 4, 1, 11129, 2, 4, 3], vec![0x05, 0x00]);
+        let mut poison = CustomExtension::from_oid_content(
+            &[1, 3, 6, 1, 4, 1, 11129, 2, 4, 3],
+            vec![0x05, 0x00],
+        );
         poison.set_criticality(true);
         params.custom_extensions.push(poison);
         let pre = params
@@ -457,12 +454,11 @@ fn subject_params(i: usize, s: &CtSubject) -> Result<CertificateParams, CtError>
             });
         }
     }
-    let mut params = CertificateParams::new(s.dns_names.clone()).map_err(|_| {
-        CtError::BadDnsName {
+    let mut params =
+        CertificateParams::new(s.dns_names.clone()).map_err(|_| CtError::BadDnsName {
             subject: i,
             name: s.dns_names.join(","),
-        }
-    })?;
+        })?;
     let dn = &mut params.distinguished_name;
     *dn = rcgen::DistinguishedName::new();
     if s.organization.is_some() || s.locality.is_some() || s.province.is_some() {
@@ -488,9 +484,24 @@ fn subject_params(i: usize, s: &CtSubject) -> Result<CertificateParams, CtError>
 /// English, as CAs write them), of businesses elsewhere, and domain-validated ones with no
 /// organisation; DNS names under `.test`, a few with a wildcard.
 pub fn demo_subjects(seed: u64, count: usize) -> Vec<CtSubject> {
-    const SYLLABLES: [&str; 16] = [
-        "nan", "ning", "qing", "xiu", "yong", "jiang", "li", "hua", "xin", "da", "fu", "kang",
-        "mei", "shun", "tong", "yuan",
+    // Brand characters and their pinyin: a business's name and its domain agree.
+    const BRAND: [(&str, &str); 16] = [
+        ("鑫", "xin"),
+        ("华", "hua"),
+        ("通", "tong"),
+        ("达", "da"),
+        ("富", "fu"),
+        ("康", "kang"),
+        ("美", "mei"),
+        ("顺", "shun"),
+        ("源", "yuan"),
+        ("盛", "sheng"),
+        ("嘉", "jia"),
+        ("德", "de"),
+        ("瑞", "rui"),
+        ("恒", "heng"),
+        ("邕", "yong"),
+        ("宏", "hong"),
     ];
     const TRADES: [&str; 6] = ["科技", "商贸", "食品", "网络", "电子商务", "文化传媒"];
     const NANNING_DISTRICTS: [&str; 4] = ["青秀区", "兴宁区", "西乡塘区", "良庆区"];
@@ -502,30 +513,39 @@ pub fn demo_subjects(seed: u64, count: usize) -> Vec<CtSubject> {
     (0..count)
         .map(|i| {
             let h = derive(b"simweb-ct-demo", seed, i as u64, 0);
-            let slug: String = h[..3]
+            let brand: Vec<(&str, &str)> = h[..2]
                 .iter()
-                .map(|b| SYLLABLES[usize::from(*b) % SYLLABLES.len()])
+                .map(|b| BRAND[usize::from(*b) % BRAND.len()])
                 .collect();
+            let name: String = brand.iter().map(|(c, _)| *c).collect();
+            let slug: String = brand.iter().map(|(_, p)| *p).collect();
             let host = format!("www.{slug}{i}.test");
             let mut dns_names = vec![host.clone(), format!("{slug}{i}.test")];
-            if h[3] % 7 == 0 {
+            if h[3].is_multiple_of(7) {
                 dns_names.push(format!("*.{slug}{i}.test"));
             }
             let trade = TRADES[usize::from(h[4]) % TRADES.len()];
             let (organization, locality, province) = match h[5] % 6 {
                 0 | 1 => {
                     let district = NANNING_DISTRICTS[usize::from(h[6]) % NANNING_DISTRICTS.len()];
-                    let english = h[7] % 2 == 0;
+                    let english = h[7].is_multiple_of(2);
                     (
-                        Some(format!("南宁市{district}{slug}{trade}有限公司")),
+                        Some(format!("南宁市{district}{name}{trade}有限公司")),
                         Some(if english { "Nanning" } else { "南宁市" }.to_owned()),
-                        Some(if english { "Guangxi" } else { "广西壮族自治区" }.to_owned()),
+                        Some(
+                            if english {
+                                "Guangxi"
+                            } else {
+                                "广西壮族自治区"
+                            }
+                            .to_owned(),
+                        ),
                     )
                 }
                 2 => {
                     let (city, locality, province) = ELSEWHERE[usize::from(h[6]) % ELSEWHERE.len()];
                     (
-                        Some(format!("{city}{slug}{trade}有限公司")),
+                        Some(format!("{city}{name}{trade}有限公司")),
                         Some(locality.to_owned()),
                         Some(province.to_owned()),
                     )
@@ -771,8 +791,16 @@ mod tests {
     fn the_same_seed_gives_the_same_log() {
         let a = CtLog::new(7, demo_subjects(7, 12)).unwrap();
         let b = CtLog::new(7, demo_subjects(7, 12)).unwrap();
-        for pq in ["/ct/v1/get-sth", "/ct/v1/get-entries?start=0&end=11", "/ct/v1/get-roots"] {
-            assert_eq!(a.respond(View::Honest, pq), b.respond(View::Honest, pq), "{pq}");
+        for pq in [
+            "/ct/v1/get-sth",
+            "/ct/v1/get-entries?start=0&end=11",
+            "/ct/v1/get-roots",
+        ] {
+            assert_eq!(
+                a.respond(View::Honest, pq),
+                b.respond(View::Honest, pq),
+                "{pq}"
+            );
         }
         assert_eq!(a.public_key_der(), b.public_key_der());
         let c = CtLog::new(8, demo_subjects(7, 12)).unwrap();
@@ -806,7 +834,13 @@ mod tests {
     fn proofs_are_rfc6962s() {
         // Leaves and known answers of the RFC 6962 reference tests (certificate-transparency).
         let leaves: Vec<[u8; 32]> = [
-            "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
+            "",
+            "00",
+            "10",
+            "2021",
+            "3031",
+            "40414243",
+            "5051525354555657",
             "606162636465666768696a6b6c6d6e6f",
         ]
         .iter()
@@ -816,7 +850,10 @@ mod tests {
             hex(&root(&leaves)),
             "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328"
         );
-        let proof: Vec<String> = consistency_proof(1, &leaves).iter().map(|h| hex(h)).collect();
+        let proof: Vec<String> = consistency_proof(1, &leaves)
+            .iter()
+            .map(|h| hex(h))
+            .collect();
         assert_eq!(
             proof,
             [
@@ -825,7 +862,10 @@ mod tests {
                 "6b47aaf29ee3c2af9af889bc1fb9254dabd31177f16232dd6aab035ca39bf6e4",
             ]
         );
-        let proof: Vec<String> = consistency_proof(6, &leaves).iter().map(|h| hex(h)).collect();
+        let proof: Vec<String> = consistency_proof(6, &leaves)
+            .iter()
+            .map(|h| hex(h))
+            .collect();
         assert_eq!(
             proof,
             [

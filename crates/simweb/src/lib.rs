@@ -325,9 +325,10 @@ impl World {
     }
 
     /// The response for a request; `None` for an unknown host. `host` may carry a port;
-    /// the query string is ignored. `user_agent` and `referer` matter only to the cloaking
-    /// kits and the mobile layout of a few sites (see the truth's `cloaked` and
-    /// `mobile_layout`); every other site answers the same to everyone.
+    /// the query string is ignored (but by the CT log's hosts, whose API takes parameters).
+    /// `user_agent` and `referer` matter only to the cloaking kits and the mobile layout of a
+    /// few sites (see the truth's `cloaked` and `mobile_layout`); every other site answers the
+    /// same to everyone.
     pub fn response_as(
         &self,
         host: &str,

@@ -201,7 +201,12 @@ async fn get_sends_no_body_and_reads_the_answer() {
 
 #[tokio::test]
 async fn get_does_not_follow_a_redirect() {
-    let (moved, seen) = serve(301, "Location: http://ct.test/elsewhere\r\n", Some(b"moved")).await;
+    let (moved, seen) = serve(
+        301,
+        "Location: http://ct.test/elsewhere\r\n",
+        Some(b"moved"),
+    )
+    .await;
     let config = config(&[format!("ct.test:80:{moved}")]);
     let url = Url::parse("http://ct.test/ct/v1/get-sth").unwrap();
     let r = get(&config, &url, "application/json", 64).await.unwrap();

@@ -125,7 +125,9 @@ async fn a_whole_log_is_read_in_small_batches() {
     }
     let precerts = read.iter().filter(|e| e.precert).count();
     assert!(precerts > 5 && precerts < 65, "{precerts} precertificates");
-    assert!(read.iter().any(|e| e.locality.as_deref() == Some("Nanning")));
+    assert!(read
+        .iter()
+        .any(|e| e.locality.as_deref() == Some("Nanning")));
     assert!(read.iter().any(|e| e.locality.as_deref() == Some("南宁市")));
     assert!(read.iter().any(|e| e.organization.is_none()));
     let fingerprints: BTreeSet<_> = read.iter().map(|e| &e.fingerprint).collect();
@@ -185,7 +187,10 @@ async fn reading_resumes_from_a_saved_position() {
     let mut third = served.monitor(CT_HOST, Some(last.clone()), 8);
     assert!(third.next_batch().await.unwrap().is_none());
     served.log().append(demo_subjects(5, 1)).unwrap();
-    assert!(third.next_batch().await.unwrap().is_none(), "head not asked again");
+    assert!(
+        third.next_batch().await.unwrap().is_none(),
+        "head not asked again"
+    );
     assert_eq!(third.head().await.unwrap().size, 40);
     let batch = third.next_batch().await.unwrap().unwrap();
     assert_eq!((batch.from, batch.entries.len()), (39, 1));
@@ -241,7 +246,14 @@ async fn a_log_that_forks_is_refused() {
     // ...the fork, signed with the same key, does not.
     let err = monitor.head().await.unwrap_err();
     assert!(
-        matches!(err, Failure::Inconsistent { from: 10, to: 13, .. }),
+        matches!(
+            err,
+            Failure::Inconsistent {
+                from: 10,
+                to: 13,
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(err.code(), "inconsistent");
@@ -252,7 +264,11 @@ async fn a_log_that_forks_is_refused() {
     let mut resumed = served.monitor(CT_FORK_HOST, Some(saved), 4);
     assert!(matches!(
         resumed.next_batch().await,
-        Err(Failure::Inconsistent { from: 10, to: 13, .. })
+        Err(Failure::Inconsistent {
+            from: 10,
+            to: 13,
+            ..
+        })
     ));
     assert_eq!(resumed.position().unwrap().next_index, 10);
 }
@@ -274,7 +290,11 @@ async fn a_shrinking_or_rewritten_tree_is_refused() {
     let mut rewritten = other.monitor(CT_HOST, Some(saved.clone()), 100);
     assert!(matches!(
         rewritten.head().await,
-        Err(Failure::Inconsistent { from: 10, to: 10, .. })
+        Err(Failure::Inconsistent {
+            from: 10,
+            to: 10,
+            ..
+        })
     ));
 }
 
@@ -320,7 +340,10 @@ async fn entries_that_are_not_the_signed_trees_are_refused() {
     let mut m = served.monitor(CT_HOST, Some(beyond), 5);
     let err = m.head().await.unwrap_err();
     assert!(
-        matches!(err, Failure::BadPosition(PositionProblem::BeyondHead { .. })),
+        matches!(
+            err,
+            Failure::BadPosition(PositionProblem::BeyondHead { .. })
+        ),
         "{err:?}"
     );
     assert_eq!(err.code(), "bad_position");
@@ -395,4 +418,94 @@ async fn an_unreachable_or_broken_log_is_a_failure() {
     config.key = served.log().root_der();
     let mut m = Monitor::new(served.crawl(), config, None, 10);
     assert_eq!(m.head().await, Err(Failure::UnsupportedKey));
+}
+
+/// A log server in front of `world` that answers every `get-entries` with five entries more
+/// than asked (as a log may).
+async fn generous(world: Arc<World>) -> SocketAddr {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let world = world.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                while !buf.windows(4).any(|w| w == b"\r\n\r\n") {
+                    let n = stream.read(&mut chunk).await.unwrap();
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                }
+                let head = String::from_utf8(buf).unwrap();
+                let target = head.split(' ').nth(1).unwrap().to_owned();
+                let host = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("Host: "))
+                    .unwrap()
+                    .to_owned();
+                let target = match target.split_once("&end=") {
+                    Some((before, end)) if target.contains("get-entries") => {
+                        format!("{before}&end={}", end.parse::<u64>().unwrap() + 5)
+                    }
+                    _ => target,
+                };
+                let r = world.response(&host, &target).unwrap();
+                let head = format!(
+                    "HTTP/1.1 {} X\r\nContent-Type: {}\r\nContent-Length: {}\r\n\
+                     Connection: close\r\n\r\n",
+                    r.status,
+                    r.content_type,
+                    r.body.len()
+                );
+                stream.write_all(head.as_bytes()).await.unwrap();
+                stream.write_all(&r.body).await.unwrap();
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_log_answering_more_entries_than_asked_is_read_as_asked() {
+    let served = Served::new(22, demo_subjects(22, 20)).await;
+    let mut honest = served.monitor(CT_HOST, None, 100);
+    let want = entries(&read_all(&mut honest).await);
+    let addr = generous(served.world.clone()).await;
+    let mut monitor = Monitor::new(crawl_to(addr), served.config(CT_HOST), None, 3);
+    let batches = read_all(&mut monitor).await;
+    assert_eq!(batches.len(), 7);
+    for b in &batches {
+        assert!(b.entries.len() <= 3);
+    }
+    assert_eq!(entries(&batches), want);
+}
+
+#[tokio::test]
+async fn an_answer_over_the_cap_is_asked_again_for_fewer_entries() {
+    // Thirteen entries of 2 MiB: one answer with all of them is over the 32 MiB cap.
+    let served = Served::new(23, demo_subjects(23, 1)).await;
+    for _ in 0..13 {
+        served.log().append_oddity(CtOddity::Oversized);
+    }
+    served.log().append(demo_subjects(24, 1)).unwrap();
+    let mut monitor = served.monitor(CT_HOST, None, 100);
+    let batches = read_all(&mut monitor).await;
+    assert_eq!(batches.len(), 1);
+    let b = &batches[0];
+    assert_eq!(
+        b.entries.iter().map(|e| e.index).collect::<Vec<_>>(),
+        [0, 14]
+    );
+    assert_eq!(
+        b.skipped.iter().map(|s| s.index).collect::<Vec<_>>(),
+        (1..14).collect::<Vec<_>>()
+    );
+    assert!(b.skipped.iter().all(|s| s.reason
+        == ct::SkipReason::TooLarge {
+            bytes: 2 * 1024 * 1024 + 17
+        }));
+    assert_eq!(b.position.next_index, 15);
 }

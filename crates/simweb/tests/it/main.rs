@@ -3,6 +3,7 @@
 
 mod cloak;
 mod common;
+mod ct;
 mod determinism;
 mod discovery;
 mod gbk;
