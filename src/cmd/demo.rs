@@ -1,4 +1,5 @@
-//! `wangjian demo`: simweb, its register and two departments' filings imported, a sweep (its
+//! `wangjian demo`: simweb, its register and two departments' filings imported, its
+//! certificate transparency log read, a sweep (its
 //! findings grouped into clues and dispatched), a month of casework (`demo_month`), an evidence
 //! capture, then the console. Run again on the same data directory, it continues an
 //! unfinished sweep over the same world. The simulated web is on this machine, so the crawler's
@@ -52,10 +53,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     std::fs::write(&params_path, serde_json::to_vec(&params)?)
         .with_context(|| format!("cannot write {}", params_path.display()))?;
 
-    let world = Arc::new(simweb::World::generate(&simweb::GenParams {
-        sites: params.sites,
-        seed: params.seed,
-    }));
+    let world = Arc::new(super::simweb::world(params.sites, params.seed)?);
     let register = simdir.join("register.csv");
     super::simweb::write_files(&world, Some(&simdir.join("truth.json")), Some(&register))?;
     let running = simweb::start(world.clone(), ([127, 0, 0, 1], 0).into()).await?;
@@ -89,6 +87,23 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
     let mut crawl = super::crawl_config(&ctx.config, &args.crawl, &resolve)?;
     if args.crawl.delay_ms.is_none() {
         crawl.delay_per_host = Duration::ZERO;
+    }
+    // The simulated certificate transparency log: some sites only a certificate leads to.
+    let ct_log = super::simweb::ct_log_config(&world, simweb::CT_HOST, "simweb")?;
+    let polled = ::sweep::sources::poll_ct(
+        store.as_ref(),
+        &crawl,
+        &ctx.config.discovery.city(),
+        &ct_log,
+        256,
+    )
+    .await?;
+    match &polled.failure {
+        None => eprintln!(
+            "demo: CT log {}: {} certificates read and verified, {} sites new",
+            ct_log.name, polled.read, polled.new_sites
+        ),
+        Some((code, detail)) => bail!("the simulated CT log failed: {code}: {detail}"),
     }
     let summary = super::sweep::run(ctx, store.clone(), crawl.clone(), None).await?;
     println!("{summary}");

@@ -118,10 +118,17 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
             for l in &logs {
                 let polled =
                     ::sweep::sources::poll_ct(store.as_ref(), &crawl, &city, l, batch).await?;
+                for (index, code, detail) in &polled.skipped {
+                    eprintln!("{}: entry {index} skipped: {code}: {detail}", l.name);
+                }
                 match &polled.failure {
                     None => println!(
-                        "{}: {} entries read to {} ({} skipped), {} sites new",
-                        l.name, polled.read, polled.tree_size, polled.skipped, polled.new_sites
+                        "{}: {} entries read, verified to tree size {} ({} skipped), {} sites new",
+                        l.name,
+                        polled.read,
+                        polled.tree_size,
+                        polled.skipped.len(),
+                        polled.new_sites
                     ),
                     Some((code, detail)) => {
                         failed = true;

@@ -7,10 +7,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub async fn simweb(args: SimwebArgs) -> anyhow::Result<ExitCode> {
-    let mut world = simweb::World::generate(&simweb::GenParams {
-        sites: args.sites,
-        seed: args.seed,
-    });
+    let mut world = world(args.sites, args.seed)?;
     if let Some(dir) = &args.overlay {
         world = world.with_overlay(dir);
     }
@@ -24,8 +21,42 @@ pub async fn simweb(args: SimwebArgs) -> anyhow::Result<ExitCode> {
         running.addr,
         running.addr
     );
+    // What `[[discovery.ct_logs]]` needs to watch the simulated CT log, and its forged twin.
+    for (host, name) in [
+        (simweb::CT_HOST, "simweb"),
+        (simweb::CT_FORGED_HOST, "simweb-forged"),
+    ] {
+        let log = ct_log_config(&world, host, name)?;
+        use base64::Engine as _;
+        println!(
+            "[[discovery.ct_logs]]\nname = \"{}\"\nurl = \"{}\"\nkey = \"{}\"",
+            log.name,
+            log.url,
+            base64::engine::general_purpose::STANDARD.encode(&log.key)
+        );
+    }
     tokio::signal::ctrl_c().await?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The simulated web of `sites` sites for `seed`, with its certificate transparency log.
+pub fn world(sites: usize, seed: u64) -> anyhow::Result<simweb::World> {
+    let world = simweb::World::generate(&simweb::GenParams { sites, seed });
+    let subjects = world.ct_subjects();
+    Ok(world.with_ct_log(subjects)?)
+}
+
+/// How to watch the world's CT log as served on `host` (the log, or its forged twin, which
+/// signs with another key than the log's: its tree heads must be refused).
+pub fn ct_log_config(world: &simweb::World, host: &str, name: &str) -> anyhow::Result<ct::LogConfig> {
+    let log = world
+        .ct_log()
+        .context("the simulated web has no certificate transparency log")?;
+    Ok(ct::LogConfig {
+        name: name.to_string(),
+        url: url::Url::parse(&format!("http://{host}/"))?,
+        key: log.public_key_der(),
+    })
 }
 
 /// Writes the world's ground truth (JSON) and register (CSV) where asked.

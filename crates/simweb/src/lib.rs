@@ -133,6 +133,59 @@ impl World {
         Ok(self)
     }
 
+    /// The certificates of this world, for its CT log ([`World::with_ct_log`]): one for every
+    /// registered independent site (its host and bare host, the operator's company as `O`,
+    /// `L=Nanning`), which must never come up as new; one for every unregistered site that only
+    /// a certificate leads to (the truth's `found_via` `ct`); one for a new subdomain of the
+    /// first registered site (`pay.<its domain>`), and one for a host that imitates it
+    /// (`<its label>-official.test`) held by a company elsewhere; and one of a shop outside
+    /// the city ([`ELSEWHERE_HOST`], `L=Beijing`), which must not come up either. The two
+    /// hosts named after the first registered site serve nothing.
+    pub fn ct_subjects(&self) -> Vec<CtSubject> {
+        let city = |s: &site::SimSite| CtSubject {
+            dns_names: vec![
+                s.host.clone(),
+                domain::address::bare_host(&s.host).to_string(),
+            ],
+            organization: Some(s.company.clone()),
+            locality: Some("Nanning".into()),
+            province: Some("Guangxi".into()),
+        };
+        let independent = |s: &&site::SimSite| {
+            s.prefix.is_empty() && s.kind != domain::SiteKind::Platform && s.biz != site::Biz::Gov
+        };
+        let mut out: Vec<CtSubject> = self
+            .sites
+            .iter()
+            .filter(independent)
+            .filter(|s| s.registered || s.via == Some(site::Via::Ct))
+            .map(city)
+            .collect();
+        if let Some(first) = self.sites.iter().filter(independent).find(|s| s.registered) {
+            let bare = domain::address::bare_host(&first.host);
+            out.push(CtSubject {
+                dns_names: vec![format!("pay.{bare}")],
+                organization: Some(first.company.clone()),
+                locality: Some("Nanning".into()),
+                province: Some("Guangxi".into()),
+            });
+            let (label, suffix) = bare.split_once('.').unwrap_or((bare, "test"));
+            out.push(CtSubject {
+                dns_names: vec![format!("{label}-official.{suffix}")],
+                organization: Some("深圳市仿冒网络科技有限公司".into()),
+                locality: Some("Shenzhen".into()),
+                province: Some("Guangdong".into()),
+            });
+        }
+        out.push(CtSubject {
+            dns_names: vec![ELSEWHERE_HOST.to_string()],
+            organization: Some("北京京都优品商贸有限公司".into()),
+            locality: Some("Beijing".into()),
+            province: Some("Beijing".into()),
+        });
+        out
+    }
+
     /// The certificate transparency log, if the world has one; it can grow
     /// ([`CtLog::append`]) while the world is served.
     pub fn ct_log(&self) -> Option<&CtLog> {

@@ -13,7 +13,7 @@ use axum::Json;
 use domain::{EntityId, EntityStatus, FetchId, SiteKind};
 use serde::Serialize;
 use store::{
-    conflicts, Conflict, Discovered, DiscoveryFilter, Entity, EntityFilter, EntitySort, Fetch,
+    conflicts, Conflict, Entity, EntityFilter, EntitySort, Fetch,
     Filing, FindingFilter, HistoryEntry, Scope, Site,
 };
 
