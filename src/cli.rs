@@ -1322,6 +1322,10 @@ pub struct SimwebArgs {
     /// Where to write the register CSV.
     #[arg(long)]
     pub register: Option<PathBuf>,
+    /// Where to write the `[[discovery.ct_logs]]` tables (TOML) that watch the world's
+    /// certificate transparency log and its forged twin (whose tree heads must be refused).
+    #[arg(long)]
+    pub ct_config: Option<PathBuf>,
     /// A directory of what site owners publish, read at each request: `DIR/<host>/<path>` is
     /// served before generated pages (e.g. a badge proof file), `DIR/<host>.home.html` is
     /// inserted into the host's homepage (e.g. a badge snippet).

@@ -292,7 +292,31 @@ impl DiscoveryConfig {
         sweep::DiscoveryConfig {
             city: self.city(),
             max_hops: self.max_hops.value,
+            // Checked when the configuration was loaded.
+            ct_logs: self.ct_logs(None).unwrap_or_default(),
         }
+    }
+
+    /// The configured certificate transparency logs, or the one named.
+    pub fn ct_logs(&self, only: Option<&str>) -> anyhow::Result<Vec<ct::LogConfig>> {
+        use base64::Engine as _;
+        let configured = &self.ct_logs.value;
+        if let Some(name) = only {
+            if !configured.iter().any(|l| l.name == name) {
+                anyhow::bail!("no certificate transparency log {name:?} in [[discovery.ct_logs]]");
+            }
+        }
+        configured
+            .iter()
+            .filter(|l| only.is_none_or(|n| n == l.name))
+            .map(|l| {
+                Ok(ct::LogConfig {
+                    name: l.name.clone(),
+                    url: url::Url::parse(&l.url)?,
+                    key: base64::engine::general_purpose::STANDARD.decode(l.key.trim())?,
+                })
+            })
+            .collect()
     }
 }
 
@@ -1389,14 +1413,14 @@ pub fn default_file_text() -> String {
 # max_hops = {DEFAULT_MAX_HOPS}
 # area_codes = "{DEFAULT_AREA_CODES}"
 
-# Certificate transparency logs to watch (`wangjian ct poll`, and `serve` hourly): names on
+# Certificate transparency logs to watch (`wangjian discovered ct-poll`): names on
 # certificates that belong to registered entities' domains, imitate them, or whose subject
 # names an organisation or locality in the city become discovered sites. The key is the log's
-# public key as log lists give it (base64 of the DER SubjectPublicKeyInfo).
-# [[discovery.ct_logs]]
-# name = "example-2026"
-# url = "https://ct.example.net/2026/"
-# key = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…"
+# public key as log lists give it (base64 of the DER SubjectPublicKeyInfo). One table a log:
+## [[discovery.ct_logs]]
+## name = "example-2026"
+## url = "https://ct.example.net/2026/"
+## key = "MFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE…"
 
 [portal]
 # The public portal: notices, the public credit query, badge checks, complaints. It has its own

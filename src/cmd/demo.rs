@@ -95,7 +95,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         &crawl,
         &ctx.config.discovery.city(),
         &ct_log,
-        256,
+        ::sweep::sources::CT_BATCH,
     )
     .await?;
     match &polled.failure {

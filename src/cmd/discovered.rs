@@ -60,7 +60,7 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
                             .unwrap_or_else(|| "-".into()),
                         d.imitation
                             .as_ref()
-                            .map(|(e, i)| format!("{} of entity {e} ({})", i.host, i.how.code()))
+                            .map(|i| format!("{} of entity {} ({})", i.host, i.owner, i.how.code()))
                             .unwrap_or_else(|| "-".into()),
                     )?,
                 }
@@ -111,7 +111,7 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
             );
         }
         DiscoveredCommand::CtPoll { log, batch, crawl } => {
-            let logs = ct_logs(ctx, log.as_deref())?;
+            let logs = ctx.config.discovery.ct_logs(log.as_deref())?;
             let crawl = super::crawl_config(&ctx.config, &crawl, &[])?;
             let city = ctx.config.discovery.city();
             let mut failed = false;
@@ -188,28 +188,6 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// The configured certificate transparency logs (`[[discovery.ct_logs]]`), or the one named.
-pub fn ct_logs(ctx: &Ctx, only: Option<&str>) -> anyhow::Result<Vec<ct::LogConfig>> {
-    use base64::Engine as _;
-    let configured = &ctx.config.discovery.ct_logs.value;
-    if let Some(name) = only {
-        if !configured.iter().any(|l| l.name == name) {
-            anyhow::bail!("no certificate transparency log {name:?} in [[discovery.ct_logs]]");
-        }
-    }
-    configured
-        .iter()
-        .filter(|l| only.is_none_or(|n| n == l.name))
-        .map(|l| {
-            Ok(ct::LogConfig {
-                name: l.name.clone(),
-                url: url::Url::parse(&l.url)?,
-                key: base64::engine::general_purpose::STANDARD.decode(l.key.trim())?,
-            })
-        })
-        .collect()
 }
 
 /// Where a sighting was made: the linking page, the filing, the log entry.

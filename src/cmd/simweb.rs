@@ -21,19 +21,23 @@ pub async fn simweb(args: SimwebArgs) -> anyhow::Result<ExitCode> {
         running.addr,
         running.addr
     );
-    // What `[[discovery.ct_logs]]` needs to watch the simulated CT log, and its forged twin.
-    for (host, name) in [
-        (simweb::CT_HOST, "simweb"),
-        (simweb::CT_FORGED_HOST, "simweb-forged"),
-    ] {
-        let log = ct_log_config(&world, host, name)?;
-        use base64::Engine as _;
-        println!(
-            "[[discovery.ct_logs]]\nname = \"{}\"\nurl = \"{}\"\nkey = \"{}\"",
-            log.name,
-            log.url,
-            base64::engine::general_purpose::STANDARD.encode(&log.key)
-        );
+    if let Some(path) = &args.ct_config {
+        // What `[[discovery.ct_logs]]` needs to watch the simulated CT log, and its forged twin.
+        let mut toml = String::new();
+        for (host, name) in [
+            (simweb::CT_HOST, "simweb"),
+            (simweb::CT_FORGED_HOST, "simweb-forged"),
+        ] {
+            let log = ct_log_config(&world, host, name)?;
+            use base64::Engine as _;
+            toml.push_str(&format!(
+                "[[discovery.ct_logs]]\nname = \"{}\"\nurl = \"{}\"\nkey = \"{}\"\n\n",
+                log.name,
+                log.url,
+                base64::engine::general_purpose::STANDARD.encode(&log.key)
+            ));
+        }
+        std::fs::write(path, toml).with_context(|| format!("cannot write {}", path.display()))?;
     }
     tokio::signal::ctrl_c().await?;
     Ok(ExitCode::SUCCESS)

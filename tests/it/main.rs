@@ -9,6 +9,7 @@ mod cli;
 mod config;
 mod credit;
 mod credit_lists;
+mod ct;
 mod custody;
 mod dashboard;
 mod engines;

@@ -4,7 +4,6 @@
 //! text; exports open in openpyxl (a real XLSX reader).
 
 use crate::{run, stdout, wangjian};
-use std::collections::BTreeSet;
 
 #[test]
 fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() {
@@ -23,53 +22,106 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
     ]));
     assert!(out.status.success());
 
-    // The truth the demo wrote: every unregistered site linked from a registered homepage (or
-    // listed on its platform's directory) must be discovered, with evidence.
+    // The truth the demo wrote: every unregistered site must be discovered, with the evidence
+    // of the one way to it: a link from a registered homepage (or its platform's directory),
+    // its ICP filing in the telecom file, a certificate in the CT log, or a link on the
+    // homepage of a site of the first kind (two hops from the register).
     let truth: serde_json::Value =
         serde_json::from_slice(&std::fs::read(data.join("simweb/truth.json")).unwrap()).unwrap();
-    let mut expected = BTreeSet::new();
+    let key = |host: &str, prefix: &str| {
+        format!(
+            "{}{}",
+            host.trim_start_matches("www."),
+            prefix.trim_end_matches('/')
+        )
+    };
+    let mut expected = std::collections::BTreeMap::new();
     for site in truth["sites"].as_object().unwrap().values() {
         if site["registered"].as_bool() == Some(false) {
             let host = site["host"].as_str().unwrap();
             let prefix = site["path_prefix"].as_str().unwrap_or_default();
-            let linked = site["linked_from"]
-                .as_array()
-                .is_some_and(|a| !a.is_empty());
-            if linked || !prefix.is_empty() {
-                expected.insert(format!(
-                    "{}{}",
-                    host.trim_start_matches("www."),
-                    prefix.trim_end_matches('/')
-                ));
-            }
+            let via = site["found_via"].as_str().unwrap_or("link").to_string();
+            expected.insert(key(host, prefix), via);
         }
     }
-    assert!(!expected.is_empty(), "the world has unregistered sites");
+    for via in ["link", "filing", "ct", "chain"] {
+        assert!(
+            expected.values().any(|v| v == via),
+            "the world has an unregistered site found by {via}"
+        );
+    }
     let out = run(wangjian(&data).args(["discovered", "list", "--format", "json"]));
     assert!(out.status.success());
     let discovered: Vec<serde_json::Value> = stdout(&out)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let found: BTreeSet<String> = discovered
+    let found: std::collections::BTreeMap<String, &serde_json::Value> = discovered
         .iter()
         .map(|d| {
-            format!(
-                "{}{}",
-                d["host"].as_str().unwrap().trim_start_matches("www."),
-                d["path_prefix"].as_str().unwrap()
+            (
+                key(d["host"].as_str().unwrap(), d["path_prefix"].as_str().unwrap()),
+                d,
             )
         })
         .collect();
-    let missing: Vec<&String> = expected.difference(&found).collect();
-    assert!(missing.is_empty(), "not discovered: {missing:?}");
-    for d in &discovered {
+    for (k, via) in &expected {
+        let d = found
+            .get(k)
+            .unwrap_or_else(|| panic!("{k} (found by {via}) not discovered"));
         let ev = d["evidence"].as_array().unwrap();
-        assert!(!ev.is_empty(), "{d}");
-        assert!(ev[0]["from_url"].as_str().unwrap().starts_with("http://"));
-        assert!(ev[0]["evidence"]["warc_file"].is_string(), "{d}");
+        let has = |what: &str| ev.iter().any(|e| !e[what].is_null());
+        match via.as_str() {
+            "filing" => {
+                assert_eq!(d["source"], "filing", "{d}");
+                assert!(has("filing"), "{d}");
+                assert_eq!(d["evidence"][0]["filing"]["source"], "telecom", "{d}");
+            }
+            "ct" => {
+                assert_eq!(d["source"], "ct", "{d}");
+                let cert = &d["evidence"][0]["certificate"];
+                assert!(cert["fingerprint"].as_str().unwrap().starts_with("sha256:"), "{d}");
+                assert!(cert["names"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains(k.as_str())), "{d}");
+            }
+            "chain" => {
+                assert_eq!((&d["source"], &d["hops"]), (&"link".into(), &2.into()), "{d}");
+                assert!(ev[0]["from_url"].as_str().unwrap().starts_with("http://"), "{d}");
+                assert!(ev[0]["evidence"]["warc_file"].is_string(), "{d}");
+                // Its own pages place it in the city, so it reached the queue.
+                assert_eq!(d["state"], "new", "{d}");
+                assert!(!d["indicators"].as_array().unwrap().is_empty(), "{d}");
+            }
+            _ => {
+                assert!(has("from_url") && ev.iter().any(|e| e["evidence"]["warc_file"].is_string()), "{d}");
+            }
+        }
         // Promoted and crawled in the same sweep.
         assert!(d["site_id"].is_number(), "{d}");
+    }
+    // The shop outside the city that a two-hop site links to was crawled and set aside.
+    let elsewhere = found
+        .get(&key(simweb::ELSEWHERE_HOST, ""))
+        .expect("the shop elsewhere was seen");
+    assert_eq!(elsewhere["state"], "remote", "{elsewhere}");
+    assert_eq!(elsewhere["hops"], 2, "{elsewhere}");
+    // The certificate of a host that imitates a registered one: found and marked.
+    let imitations: Vec<&&serde_json::Value> = found
+        .values()
+        .filter(|d| d["host"].as_str().unwrap().contains("-official."))
+        .collect();
+    assert_eq!(imitations.len(), 1, "{discovered:?}");
+    assert_eq!(imitations[0]["imitation"]["how"]["kind"], "added_word");
+    assert!(imitations[0]["imitation"]["owner"].is_number());
+    // Each source's counts and precision, as a script reads them.
+    let out = run(wangjian(&data).args(["discovered", "stats", "--format", "json"]));
+    let stats: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(stats.len(), 3);
+    for s in &stats {
+        assert!(s["total"].as_i64().unwrap() > 0, "{s}");
+        assert!(s["precision"].is_null(), "nothing decided yet: {s}");
     }
 
     // Every site whose pages a browser sees is classified from them as the truth says, the
@@ -80,13 +132,6 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    let key = |host: &str, prefix: &str| {
-        format!(
-            "{}{}",
-            host.trim_start_matches("www."),
-            prefix.trim_end_matches('/')
-        )
-    };
     let class: std::collections::BTreeMap<String, String> = sites
         .iter()
         .filter_map(|s| {

@@ -307,8 +307,8 @@ pub struct Discovered {
     pub shown: Shown,
     /// What places it in the city.
     pub indicators: Vec<Indicator>,
-    /// The registered site its host imitates, and the entity of that site.
-    pub imitation: Option<(EntityId, Imitation)>,
+    /// The registered site its host imitates (`owner` is that site's entity).
+    pub imitation: Option<Imitation>,
     /// The site row it was promoted to (crawled from then on).
     pub site_id: Option<SiteId>,
     pub proposed_entity: Option<EntityId>,

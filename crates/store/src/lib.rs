@@ -334,11 +334,12 @@ pub trait DiscoveryStore: Send + Sync {
     /// The hops of the discovered sites that were promoted and are still open (unverified or
     /// new), by site: how far their own links are from the register.
     async fn discovered_hops(&self) -> Result<std::collections::HashMap<SiteId, u32>>;
-    /// Marks (or clears) the registered site's entity a discovered host imitates, and how.
+    /// Marks (or clears) the registered site a discovered host imitates, its entity (the
+    /// imitation's `owner`) and how.
     async fn set_imitation(
         &self,
         id: i64,
-        imitation: Option<(EntityId, &domain::lookalike::Imitation)>,
+        imitation: Option<&domain::lookalike::Imitation>,
     ) -> Result<()>;
     /// Discovered sites in scope by source and state, one row per source (all three, zeros
     /// included).

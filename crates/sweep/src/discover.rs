@@ -28,13 +28,16 @@ use store::{
     ProposalBasis, Scope, Shown, Sighting, Site, SiteClass, Store,
 };
 
-/// How far discovery reaches and what counts as the city.
+/// How far discovery reaches, what counts as the city, and the CT logs it watches.
 #[derive(Debug, Clone)]
 pub struct DiscoveryConfig {
     /// The city whose indicators let a site two or more hops away into the queue.
     pub city: domain::locality::City,
     /// Hops from the register that links are followed to (1: only registered sites' links).
     pub max_hops: u32,
+    /// The certificate transparency logs a city sweep reads before crawling discoveries
+    /// (`crate::sources::poll_ct`).
+    pub ct_logs: Vec<ct::LogConfig>,
 }
 
 impl Default for DiscoveryConfig {
@@ -42,6 +45,7 @@ impl Default for DiscoveryConfig {
         DiscoveryConfig {
             city: domain::locality::City::nanning(),
             max_hops: 2,
+            ct_logs: Vec::new(),
         }
     }
 }
@@ -273,14 +277,9 @@ pub async fn flag_imitations(store: &dyn Store) -> Result<usize, SweepError> {
             )
             .await?;
         for d in open.iter().filter(|d| d.path_prefix.is_empty()) {
-            let found = index.imitates(&d.host);
-            let now = found
-                .as_ref()
-                .map(|i| (domain::EntityId(i.owner), i.clone()));
+            let now = index.imitates(&d.host);
             if now != d.imitation {
-                store
-                    .set_imitation(d.id, now.as_ref().map(|(e, i)| (*e, i)))
-                    .await?;
+                store.set_imitation(d.id, now.as_ref()).await?;
             }
             if now.is_some() {
                 marked += 1;

@@ -257,7 +257,7 @@ async fn run_inner(
 
     // Wave one: the sites of the sweep. Pages of registered sites name the sites they link to;
     // those that match no known site are recorded as discovered (crate::discover). Sites that
-    // only a department's filing names join them (crate::sources). Each later wave crawls the
+    // only a department's filing or a certificate names join them (crate::sources). Each later wave crawls the
     // discoveries the waves before it made, one hop further from the register each time, up
     // to the configured hops. A campaign's sweep covers its sites only: no further waves.
     let (mut counts, mut writer) =
@@ -267,6 +267,21 @@ async fn run_inner(
             crate::sources::from_filings(store.as_ref(), &config.discovery.city).await?;
         if filings.new_sites > 0 {
             tracing::info!(sites = filings.new_sites, "sites named by department data");
+        }
+        // Certificates too: a log that fails is recorded as failed and the sweep goes on.
+        for log in &config.discovery.ct_logs {
+            let polled = crate::sources::poll_ct(
+                store.as_ref(),
+                &config.crawl,
+                &config.discovery.city,
+                log,
+                crate::sources::CT_BATCH,
+            )
+            .await?;
+            match &polled.failure {
+                None => tracing::info!(log = %log.name, read = polled.read, sites = polled.new_sites, "certificate transparency log read"),
+                Some((code, detail)) => tracing::warn!(log = %log.name, code, detail, "certificate transparency log not trusted"),
+            }
         }
         for hop in 1..=config.discovery.max_hops {
             let found = store.promote_discoveries(sweep_id).await?;

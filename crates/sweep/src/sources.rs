@@ -82,6 +82,9 @@ pub async fn from_filings(store: &dyn Store, city: &City) -> Result<FilingsFound
     })
 }
 
+/// Entries per verified batch when no one says otherwise.
+pub const CT_BATCH: u64 = 256;
+
 /// What [`poll_ct`] did with one log.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CtPolled {

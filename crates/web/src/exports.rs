@@ -558,7 +558,7 @@ pub fn discovered_table(rows: &[DiscoveredRow]) -> Table {
             Cell::from(r.class.clone()),
             Cell::from(d.proposed_entity.map(|e| e.0)),
             Cell::from(r.proposal.clone()),
-            Cell::from(d.imitation.as_ref().map(|(e, _)| e.0)),
+            Cell::from(d.imitation.as_ref().map(|i| i.owner)),
             Cell::from(r.imitation.clone()),
         ]);
     }

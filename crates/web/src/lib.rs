@@ -46,6 +46,7 @@ pub mod chart;
 mod complaint_words;
 mod credit_list_words;
 mod credit_words;
+mod discovery_words;
 pub mod error;
 pub mod exports;
 mod forms;
@@ -195,6 +196,11 @@ pub fn router(state: AppState) -> Router {
             "/export/discovered",
             get(pages::discovered::export_discovered),
         )
+        .route(
+            "/discovered/from-filings",
+            post(pages::discovered::from_filings),
+        )
+        .route("/discovered/ct-poll", post(pages::discovered::ct_poll))
         .route("/discovered/{id}/confirm", post(pages::discovered::confirm))
         .route("/discovered/{id}/reject", post(pages::discovered::reject))
         .route("/api/entities/{id}", get(pages::entities::profile_json))

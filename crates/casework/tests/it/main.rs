@@ -108,10 +108,13 @@ impl World {
             .commit_progress(&progress(
                 x.id,
                 vec![],
-                Some(Shown {
-                    addresses: vec!["南宁市兴宁区朝阳路8号".into()],
-                    ..Shown::default()
-                }),
+                Some((
+                    Shown {
+                        addresses: vec!["南宁市兴宁区朝阳路8号".into()],
+                        ..Shown::default()
+                    },
+                    vec![],
+                )),
             ))
             .await
             .unwrap();

@@ -48,16 +48,10 @@ fn discovered_from_row(r: &DbRow) -> Result<Discovered> {
     let state: String = r.try_get("state")?;
     let source: String = r.try_get("source")?;
     let indicators: String = r.try_get("indicators")?;
-    let imitation = match (
-        r.try_get::<Option<i64>, _>("imitates_entity_id")?,
-        r.try_get::<Option<String>, _>("imitation")?,
-    ) {
-        (Some(entity), Some(text)) => Some((
-            EntityId(entity),
-            serde_json::from_str(&text).map_err(|e| corrupt("imitation", &text, e))?,
-        )),
-        _ => None,
-    };
+    let imitation = r
+        .try_get::<Option<String>, _>("imitation")?
+        .map(|text| serde_json::from_str(&text).map_err(|e| corrupt("imitation", &text, e)))
+        .transpose()?;
     Ok(Discovered {
         id: r.try_get("id")?,
         host: r.try_get("host")?,
@@ -338,14 +332,14 @@ impl DiscoveryStore for SqlStore {
     async fn set_imitation(
         &self,
         id: i64,
-        imitation: Option<(EntityId, &domain::lookalike::Imitation)>,
+        imitation: Option<&domain::lookalike::Imitation>,
     ) -> Result<()> {
         sqlx::query(
             "UPDATE discovered_sites SET imitates_entity_id = $2, imitation = $3 WHERE id = $1",
         )
         .bind(id)
-        .bind(imitation.map(|(e, _)| e.0))
-        .bind(imitation.map(|(_, i)| json(i)))
+        .bind(imitation.map(|i| i.owner))
+        .bind(imitation.map(json))
         .execute(&self.pool)
         .await?;
         Ok(())

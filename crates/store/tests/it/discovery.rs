@@ -290,7 +290,7 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
         owner: a.id.0,
         how: domain::lookalike::How::EditDistance(1),
     };
-    store.set_imitation(e.id, Some((a.id, &imitation))).await.unwrap();
+    store.set_imitation(e.id, Some(&imitation)).await.unwrap();
     let marked = store
         .list_discovered(
             Scope::City,
@@ -302,7 +302,7 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
         .await
         .unwrap();
     assert_eq!(marked.len(), 1);
-    assert_eq!(marked[0].imitation, Some((a.id, imitation)));
+    assert_eq!(marked[0].imitation, Some(imitation));
 
     // Per source, by state, with the precision of decided ones.
     store
@@ -342,13 +342,14 @@ async fn filings_whose_address_no_registered_site_covers(store: TestStore) {
         format!(
             "网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期,备案状态\n\
              桂ICP备2017001234号-1,南宁市甲商贸有限公司,{a},www.a.test,2017-03-08,正常\n\
-             桂ICP备2019000003号-1,南宁市丁网络工作室,,d.test,2019-05-05,正常\n",
+             桂ICP备2019000003号-1,南宁市丁网络工作室,,d.test,2019-05-05,正常\n\
+             桂ICP备2019000004号-1,南宁市戊网络工作室,,http://bad host/,2019-05-05,正常\n",
             a = uscc("MA5K0301")
         ),
     )
     .unwrap();
     let mapping = filings::Mapping::builtin("telecom").unwrap();
-    filings::import_filings(
+    let s = filings::import_filings(
         store.as_ref(),
         &path,
         &mapping,
@@ -357,6 +358,10 @@ async fn filings_whose_address_no_registered_site_covers(store: TestStore) {
     )
     .await
     .unwrap();
+    // A domain that cannot be read is rejected with its line; the rest goes in.
+    assert_eq!((s.created, s.rejected), (2, 1), "{s}");
+    let rejects = std::fs::read_to_string(s.reject_file.unwrap()).unwrap();
+    assert!(rejects.contains("4,") && rejects.contains("网站域名 (domain)"), "{rejects}");
     let unsited = store.unsited_filings().await.unwrap();
     let domains: Vec<Option<String>> = unsited.iter().map(|f| f.input.domain.clone()).collect();
     assert_eq!(domains, [Some("d.test".to_string())]);

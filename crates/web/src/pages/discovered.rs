@@ -5,18 +5,18 @@
 //! proposal) and `POST /discovered/{id}/reject`, thin calls of `store::confirm_discovered` and
 //! `store::reject_discovered`, which `wangjian discovered confirm|reject` call too. Every word
 //! of a discovery shown here (source, state, evidence, proposal, indicator, imitation) is
-//! worded by the functions of this module from the store's structured values.
+//! worded by `discovery_words` from the store's structured values.
 
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use domain::locality::Indicator;
-use domain::lookalike::How;
 use domain::Permission;
-use store::{
-    DecisionError, Discovered, DiscoveryFilter, DiscoverySource, DiscoveryState, ProposalBasis,
-    Scope, Sighting,
+use store::{DecisionError, Discovered, DiscoveryFilter, DiscoverySource, DiscoveryState, Scope};
+
+use crate::discovery_words::{
+    ct_failure_label, hops_label, imitation_text, indicator_text, proposal_text, sighting_text,
+    source_label, state_label,
 };
 
 use super::render;
@@ -87,6 +87,76 @@ pub(crate) async fn reject(
     Ok(Redirect::to("/discovered").into_response())
 }
 
+#[derive(serde::Deserialize)]
+pub(crate) struct RunForm {}
+
+/// The discovery settings of the console's sweeps (the city, the CT logs), if it has any.
+fn discovery(app: &crate::AppState) -> Result<&sweep::DiscoveryConfig, WebError> {
+    app.capture
+        .as_ref()
+        .map(|c| &c.sweep.discovery)
+        .ok_or_else(|| WebError::BadRequest("控制台未配置巡查设置，无法在此执行发现".into()))
+}
+
+/// `POST /discovered/from-filings`: filings that name an address no registered site covers,
+/// of operators in the city, become discovered sites — a thin call of
+/// `sweep::sources::from_filings`, which `wangjian discovered from-filings` calls too. The
+/// bureau's job (`Dispatch`), for the whole city.
+pub(crate) async fn from_filings(
+    State(app): State<Shared>,
+    posted: Posted<RunForm>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    viewer.require(Permission::Dispatch)?;
+    let city = discovery(&app)?.city.clone();
+    sweep::sources::from_filings(app.store.as_ref(), &city)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    sweep::discover::propose(app.store.as_ref())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    sweep::discover::flag_imitations(app.store.as_ref())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/discovered?source=filing").into_response())
+}
+
+/// `POST /discovered/ct-poll`: reads every configured certificate transparency log from where
+/// it was left — a thin call of `sweep::sources::poll_ct`, which `wangjian discovered
+/// ct-poll` calls too. A log that fails is recorded and shown in the logs' table.
+pub(crate) async fn ct_poll(
+    State(app): State<Shared>,
+    posted: Posted<RunForm>,
+) -> Result<Response, WebError> {
+    let viewer = posted.viewer;
+    viewer.require(Permission::Dispatch)?;
+    let settings = discovery(&app)?;
+    let crawl = &app
+        .capture
+        .as_ref()
+        .expect("discovery() found the capture settings")
+        .sweep
+        .crawl;
+    for log in &settings.ct_logs {
+        sweep::sources::poll_ct(
+            app.store.as_ref(),
+            crawl,
+            &settings.city,
+            log,
+            sweep::sources::CT_BATCH,
+        )
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    }
+    sweep::discover::propose(app.store.as_ref())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    sweep::discover::flag_imitations(app.store.as_ref())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    Ok(Redirect::to("/discovered?source=ct").into_response())
+}
+
 #[derive(Template)]
 #[template(path = "discovered.html")]
 struct DiscoveredPage {
@@ -98,6 +168,10 @@ struct DiscoveredPage {
     /// Per source: label, found, waiting, confirmed, rejected, remote, precision.
     stats: Vec<StatsLine>,
     ct_logs: Vec<CtLogLine>,
+    /// The viewer may run discovery from filings and CT logs (and the console can).
+    may_run: bool,
+    /// CT logs are configured for the console's sweeps.
+    ct_configured: bool,
     /// The sort, as hidden fields of the filter form (a new filter keeps it).
     sort_fields: Vec<(&'static str, String)>,
     heads: Vec<view::Head>,
@@ -180,143 +254,6 @@ const DISCOVERED_COLUMNS: &[(&str, Option<store::DiscoverySort>)] = &[
     ("疑似仿冒", None),
 ];
 
-/// A source in Chinese.
-pub(crate) fn source_label(s: DiscoverySource) -> &'static str {
-    match s {
-        DiscoverySource::Link => "链接发现",
-        DiscoverySource::Filing => "部门数据",
-        DiscoverySource::Ct => "证书透明日志",
-    }
-}
-
-/// A discovery's state in Chinese.
-pub(crate) fn state_label(s: DiscoveryState) -> &'static str {
-    match s {
-        DiscoveryState::Unverified => "待核属地",
-        DiscoveryState::New => "待确认",
-        DiscoveryState::Confirmed => "已确认",
-        DiscoveryState::Rejected => "已排除",
-        DiscoveryState::Remote => "非本地（不跟进）",
-    }
-}
-
-/// How many hops from the register, in words.
-pub(crate) fn hops_label(d: &Discovered) -> String {
-    match (d.source, d.hops) {
-        (DiscoverySource::Link, 1) => "登记网站直接链接".to_string(),
-        (DiscoverySource::Link, n) => format!("经 {n} 层链接"),
-        (_, 1) => String::new(),
-        (_, n) => format!("经 {n} 层"),
-    }
-}
-
-/// One sighting in words: the linking page, the filing or the certificate.
-pub(crate) fn sighting_text(s: &Sighting) -> String {
-    if let Some(f) = &s.filing {
-        let mut parts = vec![format!(
-            "{}数据 {}（{}）",
-            filing_source_label(&f.source),
-            f.record_key,
-            f.domain
-        )];
-        if let Some(n) = &f.name {
-            parts.push(format!("主办单位 {n}"));
-        }
-        if let Some(u) = &f.uscc {
-            parts.push(format!("信用代码 {u}"));
-        }
-        if let Some(n) = f.number.as_ref().filter(|n| Some(*n) != Some(&f.record_key)) {
-            parts.push(format!("编号 {n}"));
-        }
-        return parts.join("，");
-    }
-    if let Some(c) = &s.certificate {
-        let mut parts = vec![format!(
-            "证书透明日志 {} 第 {} 条{}",
-            c.log,
-            c.index,
-            if c.precert { "（预证书）" } else { "" }
-        )];
-        parts.push(format!("域名 {}", c.names.join(" ")));
-        if let Some(o) = &c.organization {
-            parts.push(format!("O={o}"));
-        }
-        if let Some(l) = &c.locality {
-            parts.push(format!("L={l}"));
-        }
-        parts.push(format!("签发 {}", c.issuer));
-        parts.push(format!("指纹 {}", c.fingerprint));
-        return parts.join("，");
-    }
-    let mut t = s.from_url.clone();
-    if !s.anchor.is_empty() {
-        t.push_str(&format!(" 「{}」", s.anchor));
-    }
-    if s.hidden {
-        t.push_str("（隐藏链接）");
-    }
-    if let Some(e) = &s.evidence {
-        t.push_str(&format!(" {}:{}", e.warc_file, e.offset));
-    }
-    t
-}
-
-/// A department's source name in Chinese (the built-in ones; another stays as configured).
-fn filing_source_label(source: &str) -> String {
-    match source {
-        "telecom" => "通信管理部门备案".to_string(),
-        "food" => "食品经营许可".to_string(),
-        "finance" => "金融监管许可".to_string(),
-        "tax" => "税务登记".to_string(),
-        other => other.to_string(),
-    }
-}
-
-/// A city indicator in words.
-pub(crate) fn indicator_text(i: &Indicator) -> String {
-    match i {
-        Indicator::Address(v) => format!("地址 {v}"),
-        Indicator::Phone(v) => format!("电话 {v}"),
-        Indicator::Icp(v) => format!("备案号 {v}"),
-        Indicator::Uscc(v) => format!("信用代码 {v}"),
-        Indicator::Organization(v) => format!("证书单位 {v}"),
-        Indicator::Locality(v) => format!("证书所在地 {v}"),
-    }
-}
-
-/// Why the matcher proposes an entity, in words.
-pub(crate) fn proposal_text(b: &ProposalBasis) -> String {
-    match b {
-        ProposalBasis::Uscc { uscc } => format!("页面显示登记主体的信用代码 {uscc}"),
-        ProposalBasis::Icp { icp } => format!("页面显示主体登记的备案号 {icp}"),
-        ProposalBasis::Name { name, former } => {
-            if *former {
-                format!("页面经营者名称 {name} 为主体曾用名")
-            } else {
-                format!("页面经营者名称 {name} 与主体名称一致")
-            }
-        }
-        ProposalBasis::Filing {
-            source, uscc, ..
-        } => format!("{}数据载明主体信用代码 {uscc}", filing_source_label(source)),
-        ProposalBasis::Subdomain { registered_host } => {
-            format!("为登记网站 {registered_host} 的子域名")
-        }
-        ProposalBasis::Text { text } => text.clone(),
-    }
-}
-
-/// How a host imitates a registered one, in words.
-pub(crate) fn imitation_text(host: &str, how: &How) -> String {
-    let way = match how {
-        How::EditDistance(n) => format!("与其相差 {n} 个字符"),
-        How::Homoglyph => "以形近字符仿冒".to_string(),
-        How::AddedWord(w) => format!("在其名称上添加 “{w}”"),
-        How::OtherSuffix => "同名异后缀".to_string(),
-    };
-    format!("仿 {host}（{way}）")
-}
-
 /// What a discovered site's pages show, joined for one cell.
 fn shown_text(d: &Discovered) -> String {
     [
@@ -367,7 +304,7 @@ async fn words(
         imitation: d
             .imitation
             .as_ref()
-            .map(|(_, i)| imitation_text(&i.host, &i.how)),
+            .map(|i| imitation_text(&i.host, &i.how)),
         discovered: d,
     })
 }
@@ -431,7 +368,10 @@ pub(crate) async fn discovered(
         let first_seen = view::time(d.first_seen);
         let site_href = d.site_id.map(|id| format!("/sites/{id}"));
         let proposal_href = d.proposed_entity.map(|e| format!("/entities/{e}"));
-        let imitates_href = d.imitation.as_ref().map(|(e, _)| format!("/entities/{e}"));
+        let imitates_href = d
+            .imitation
+            .as_ref()
+            .map(|i| format!("/entities/{}", i.owner));
         let open = d.state == DiscoveryState::New;
         rows.push(DiscoveredLine {
             row: words(&app, scope.clone(), d).await?,
@@ -504,6 +444,11 @@ pub(crate) async fn discovered(
         imitations: p.imitations(),
         stats,
         ct_logs,
+        may_run: viewer.may(Permission::Dispatch) && app.capture.is_some(),
+        ct_configured: app
+            .capture
+            .as_ref()
+            .is_some_and(|c| !c.sweep.discovery.ct_logs.is_empty()),
         sort_fields: links.sort_fields(),
         heads: links.heads(DISCOVERED_COLUMNS),
         pager,
@@ -512,16 +457,3 @@ pub(crate) async fn discovered(
     })
 }
 
-/// A CT log failure's code in Chinese.
-fn ct_failure_label(code: &str) -> &'static str {
-    match code {
-        "bad_signature" => "树头签名无效，未予信任",
-        "inconsistent" => "一致性证明不成立，未予信任",
-        "entries_do_not_match" => "条目与签名树根不符，未予信任",
-        "size_shrank" => "日志规模缩小，未予信任",
-        "unreachable" => "无法连接",
-        "http" => "日志返回错误",
-        "malformed" => "日志应答格式错误",
-        _ => "读取失败",
-    }
-}

@@ -63,7 +63,7 @@ async fn casework(fx: &Fixture) -> (i64, i64) {
             evidence: None,
             ..Sighting::default()
         },
-        source: DiscoverySource::Link,
+        source: store::DiscoverySource::Link,
         hops: 1,
         indicators: Vec::new(),
     };
@@ -96,7 +96,7 @@ async fn casework(fx: &Fixture) -> (i64, i64) {
             found[0].id,
             Some(&store::Proposal {
                 entity: shop_entity,
-                basis: ProposalBasis::Text { text: "页面显示其统一社会信用代码".into() },
+                basis: store::ProposalBasis::Text { text: "页面显示其统一社会信用代码".into() },
             }),
         )
         .await

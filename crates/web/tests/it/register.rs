@@ -69,7 +69,7 @@ pub(crate) async fn joined() -> (Fixture, i64) {
                     evidence: None,
                     ..Sighting::default()
                 },
-                source: DiscoverySource::Link,
+                source: store::DiscoverySource::Link,
                 hops: 1,
                 indicators: Vec::new(),
             }],
