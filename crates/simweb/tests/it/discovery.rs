@@ -1,8 +1,10 @@
-//! Unregistered sites can be discovered from registered ones: friend links on registered
-//! homepages for independent sites, the platform's directory pages for shops.
+//! Unregistered sites can be discovered, each in exactly one way (the truth's `found_via`):
+//! friend links on registered homepages, only a filing in the telecom file, only a
+//! certificate in the CT log, or only a friend link on an unregistered site's homepage (two
+//! hops, next to a link to a shop outside the city); the platform's directory pages for shops.
 
 use crate::common::{decode, hrefs, truth, world};
-use simweb::{GenParams, World};
+use simweb::{GenParams, Truth, World};
 
 fn page(w: &World, host: &str, path: &str) -> String {
     let r = w.response(host, path).expect("known host");
@@ -10,26 +12,65 @@ fn page(w: &World, host: &str, path: &str) -> String {
     decode(&r.content_type, &r.body)
 }
 
-#[test]
-fn every_unregistered_independent_site_is_linked_from_a_registered_homepage() {
-    let (w, t) = (world(), truth());
-    let mut unregistered = 0;
+/// Checks that every unregistered independent site has exactly its one way in; returns the
+/// number of sites per way (link, filing, ct, chain).
+fn one_way_each(w: &World, t: &Truth) -> [usize; 4] {
+    let (telecom, _) = w.department_csvs();
+    let subjects = w.ct_subjects();
+    let in_ct = |host: &str| subjects.iter().any(|s| s.dns_names.iter().any(|n| n == host));
+    let filed = |host: &str| {
+        telecom
+            .lines()
+            .any(|l| l.split(',').any(|c| c == domain::address::bare_host(host)))
+    };
+    let mut counts = [0; 4];
     for (key, s) in t.unregistered().filter(|(_, s)| s.path_prefix.is_empty()) {
-        unregistered += 1;
-        assert!(!s.linked_from.is_empty(), "{key}: linked from no homepage");
+        let via = s.found_via.as_deref().unwrap_or_else(|| panic!("{key}: no way"));
         let href = format!("http://{}/", s.host);
         for from in &s.linked_from {
-            let linker = &t.sites[from];
-            assert!(linker.registered, "{key}: linked from unregistered {from}");
             let home = page(w, from, "/");
             assert!(home.contains("友情链接"), "{from}");
-            assert!(
-                hrefs(&home).contains(&href),
-                "{from} does not link to {href}"
-            );
+            assert!(hrefs(&home).contains(&href), "{from} does not link to {href}");
+        }
+        let linked_by_registered = s.linked_from.iter().any(|f| t.sites[f].registered);
+        let linked_by_other = s.linked_from.iter().any(|f| !t.sites[f].registered);
+        match via {
+            "link" => {
+                counts[0] += 1;
+                assert!(linked_by_registered && !linked_by_other, "{key}");
+            }
+            "filing" => {
+                counts[1] += 1;
+                assert!(s.linked_from.is_empty() && filed(&s.host), "{key}");
+                assert!(!in_ct(&s.host), "{key}");
+            }
+            "ct" => {
+                counts[2] += 1;
+                assert!(s.linked_from.is_empty() && in_ct(&s.host), "{key}");
+                assert!(!filed(&s.host), "{key}");
+            }
+            "chain" => {
+                counts[3] += 1;
+                assert!(!linked_by_registered && linked_by_other, "{key}");
+                assert!(!filed(&s.host) && !in_ct(&s.host), "{key}");
+                for from in &s.linked_from {
+                    assert_eq!(t.sites[from].found_via.as_deref(), Some("link"), "{key}");
+                    let home = page(w, from, "/");
+                    let elsewhere = format!("http://{}/", simweb::ELSEWHERE_HOST);
+                    assert!(hrefs(&home).contains(&elsewhere), "{from}");
+                }
+            }
+            other => panic!("{key}: unknown way {other}"),
         }
     }
-    assert!(unregistered >= 5, "{unregistered}");
+    counts
+}
+
+#[test]
+fn every_unregistered_independent_site_has_one_way_in() {
+    let (w, t) = (world(), truth());
+    let counts = one_way_each(w, t);
+    assert!(counts.iter().all(|&n| n >= 1), "{counts:?}");
     // Links to registered sites are exercised too.
     let known = t
         .sites
@@ -37,6 +78,9 @@ fn every_unregistered_independent_site_is_linked_from_a_registered_homepage() {
         .filter(|s| s.registered && !s.linked_from.is_empty())
         .count();
     assert!(known >= 5, "{known}");
+    // The shop elsewhere answers, and shows nothing of the city.
+    let elsewhere = page(w, simweb::ELSEWHERE_HOST, "/");
+    assert!(elsewhere.contains("北京市") && !elsewhere.contains("南宁"));
 }
 
 #[test]
@@ -84,10 +128,10 @@ fn every_unregistered_shop_is_listed_on_its_platforms_directory() {
 fn friend_links_are_deterministic_and_cover_other_seeds() {
     for seed in [2024, 31337] {
         let p = GenParams { sites: 200, seed };
-        let t = World::generate(&p).truth();
+        let w = World::generate(&p);
+        let t = w.truth();
         assert_eq!(t, World::generate(&p).truth());
-        for (key, s) in t.unregistered().filter(|(_, s)| s.path_prefix.is_empty()) {
-            assert!(!s.linked_from.is_empty(), "seed {seed} {key}");
-        }
+        let counts = one_way_each(&w, &t);
+        assert!(counts.iter().all(|&n| n >= 1), "seed {seed}: {counts:?}");
     }
 }

@@ -244,15 +244,16 @@ pub(crate) async fn list(
     path = "/api/v1/discovered/stats",
     operation_id = "discovery_stats",
     tag = "discovered",
-    responses((status = 200, description = "One row per source", body = Vec<SourceStatsItem>), super::Failures)
+    responses((status = 200, description = "One row per source (link, filing, ct), on one page", body = Page<SourceStatsItem>), super::Failures)
 )]
 pub(crate) async fn stats(
     State(app): State<Shared>,
     viewer: Viewer,
-) -> Result<Json<Vec<SourceStatsItem>>, ApiError> {
+) -> Result<Json<Page<SourceStatsItem>>, ApiError> {
     let stats = app.store.discovery_stats(viewer.scope()).await?;
-    Ok(Json(
-        stats
+    let n = stats.len() as i64;
+    Ok(Json(Page {
+        items: stats
             .into_iter()
             .map(|s| SourceStatsItem {
                 source: s.source.code().to_string(),
@@ -265,5 +266,8 @@ pub(crate) async fn stats(
                 remote: s.remote,
             })
             .collect(),
-    ))
+        total: n,
+        limit: n,
+        offset: 0,
+    }))
 }

@@ -454,7 +454,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 28);
+        assert_eq!(paths.len(), 29);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

@@ -628,6 +628,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/clues/{id}",
         "/api/v1/complaints",
         "/api/v1/discovered",
+        "/api/v1/discovered/stats",
         "/api/v1/entities",
         "/api/v1/entities/{id}",
         "/api/v1/entities/{id}/credit",
