@@ -382,3 +382,92 @@ async fn the_closing_checkpoint_commits_to_the_custody_head() {
         fx.store.custody_head().await.unwrap()
     );
 }
+
+/// Discovery beyond one hop in one city sweep: the filings imported before it, the CT logs it
+/// reads (a forged one is refused and the sweep goes on), and links two hops from the
+/// register; each unregistered site of the world is found its one way and crawled in the
+/// same sweep, and the shop outside the city is crawled and set aside.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_city_sweep_discovers_by_filings_certificates_and_two_hops() {
+    let world = simweb::World::generate(&simweb::GenParams { sites: 60, seed: 7 });
+    let subjects = world.ct_subjects();
+    let fx = Fixture::with_world(world.with_ct_log(subjects).unwrap()).await;
+    let (telecom, _) = fx.world.department_csvs();
+    let path = fx.dir.path().join("telecom.csv");
+    std::fs::write(&path, telecom).unwrap();
+    store::filings::import_filings(
+        fx.store.as_ref(),
+        &path,
+        &store::filings::Mapping::builtin("telecom").unwrap(),
+        &store::import::ImportOptions::default(),
+        chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut config = fx.config();
+    let key = fx.world.ct_log().unwrap().public_key_der();
+    let log = |name: &str, host: &str| ct::LogConfig {
+        name: name.into(),
+        url: url::Url::parse(&format!("http://{host}/")).unwrap(),
+        key: key.clone(),
+    };
+    config.discovery.ct_logs = vec![
+        log("forged", simweb::CT_FORGED_HOST),
+        log("sim", simweb::CT_HOST),
+    ];
+    let detector = Arc::new(detect::Detector::builtin());
+    sweep::run_sweep(fx.store.clone(), detector, config)
+        .await
+        .unwrap();
+
+    let logs = fx.store.ct_logs().await.unwrap();
+    let forged = logs.iter().find(|l| l.name == "forged").unwrap();
+    assert_eq!(forged.failure.as_ref().map(|f| f.0.as_str()), Some("bad_signature"));
+    assert_eq!((forged.entries_read, forged.position.is_none()), (0, true));
+    let sim = logs.iter().find(|l| l.name == "sim").unwrap();
+    assert_eq!(sim.entries_read as u64, fx.world.ct_log().unwrap().size());
+
+    let found = fx
+        .store
+        .list_discovered(Scope::City, &store::DiscoveryFilter::default())
+        .await
+        .unwrap();
+    // `www.x` and `x` are one site (a filing names the bare domain).
+    let of = |host: &str| {
+        let bare = domain::address::bare_host(host);
+        found
+            .iter()
+            .find(|d| domain::address::bare_host(&d.host) == bare)
+            .unwrap_or_else(|| panic!("{host} not discovered"))
+    };
+    let truth = fx.world.truth();
+    let mut ways = BTreeSet::new();
+    for s in truth.sites.values().filter(|s| !s.registered && s.path_prefix.is_empty()) {
+        let via = s.found_via.as_deref().unwrap();
+        ways.insert(via);
+        let d = of(&s.host);
+        let (source, hops) = match via {
+            "filing" => (store::DiscoverySource::Filing, 1),
+            "ct" => (store::DiscoverySource::Ct, 1),
+            "chain" => (store::DiscoverySource::Link, 2),
+            _ => (store::DiscoverySource::Link, 1),
+        };
+        assert_eq!((d.source, d.hops), (source, hops), "{}", s.host);
+        assert_eq!(d.state, store::DiscoveryState::New, "{}", s.host);
+        // Crawled in this very sweep: its pages were fetched.
+        let site = d.site_id.expect("promoted");
+        let fetches = fx.store.site_fetches(Scope::City, site, 100).await.unwrap();
+        assert!(
+            fetches.iter().any(|f| f.fetch.status == Some(200)),
+            "{} was not crawled",
+            s.host
+        );
+    }
+    assert_eq!(ways.len(), 4, "{ways:?}");
+    let elsewhere = of(simweb::ELSEWHERE_HOST);
+    assert_eq!(elsewhere.state, store::DiscoveryState::Remote);
+    assert!(elsewhere.indicators.is_empty());
+    // It is not crawled again, nor its links followed, by the next sweep.
+    let hops = fx.store.discovered_hops().await.unwrap();
+    assert!(!hops.contains_key(&elsewhere.site_id.unwrap()));
+}
