@@ -247,3 +247,137 @@ async fn search_and_discovered_sites() {
     assert!(page.contains("友情链接"));
     assert!(page.contains("待确认"));
 }
+
+/// The discovery queue words every source, filters by source and imitation, shows each
+/// source's precision, and runs discovery from department data through the console's door
+/// (the bureau's job: an inspector is refused).
+#[tokio::test]
+async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
+    let (f, _) = joined().await;
+    let store = f.state.store.clone();
+    let shop = store
+        .list_entities(Scope::City, &store::EntityFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.input.name == "南宁最佳商贸有限公司")
+        .unwrap();
+    let at = crate::at(0);
+    store
+        .record_discoveries(&[NewDiscovery {
+            host: "shop-official.example".into(),
+            path_prefix: String::new(),
+            source: store::DiscoverySource::Ct,
+            hops: 1,
+            sighting: Sighting {
+                certificate: Some(store::CertSighting {
+                    log: "sim".into(),
+                    index: 3,
+                    fingerprint: "sha256:00ff".into(),
+                    precert: true,
+                    names: vec!["shop-official.example".into()],
+                    organization: Some("深圳某公司".into()),
+                    locality: Some("Shenzhen".into()),
+                    issuer: "CN=Sim CA".into(),
+                    not_before: at,
+                    not_after: at,
+                    logged_at: at,
+                }),
+                ..Sighting::default()
+            },
+            indicators: Vec::new(),
+        }])
+        .await
+        .unwrap();
+    sweep::discover::flag_imitations(store.as_ref()).await.unwrap();
+    // A telecom filing of the shop's operator for a domain the register does not list.
+    store
+        .upsert_filings(&[FilingInput {
+            source: "telecom".into(),
+            record_key: "桂ICP备2019000001号-1".into(),
+            kind: "icp".into(),
+            uscc: Some(shop.input.uscc.clone()),
+            domain: Some("newshop.example".into()),
+            name: Some("南宁最佳商贸有限公司".into()),
+            number: Some("桂ICP备2019000001号-1".into()),
+            scope: None,
+            valid_from: None,
+            valid_until: None,
+            status: None,
+            address: None,
+            fields: Default::default(),
+        }])
+        .await
+        .unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let state = web::AppState {
+        capture: Some(web::CaptureSettings {
+            sweep: sweep::SweepConfig {
+                crawl: crawl::CrawlConfig::default(),
+                evidence_dir: dir.path().join("warc"),
+                warc_max_bytes: 1 << 20,
+                software: "wangjian-test".into(),
+                progress: false,
+                badges: None,
+                discovery: sweep::DiscoveryConfig::default(),
+                log: None,
+            },
+            browser: Err("no browser in this test".into()),
+        }),
+        ..f.state.clone()
+    };
+    let (inspector, csrf) =
+        crate::logged_in(&state, "inspector", domain::Role::Inspector, &["450103"]).await;
+    let refused = crate::post_form(&inspector, "/discovered/from-filings", &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    let page = get(&inspector, "/discovered").await.ok().body;
+    assert!(!page.contains("/discovered/from-filings"), "no button without the permission");
+
+    let (boss, csrf) =
+        crate::logged_in(&state, "boss", domain::Role::Supervisor, &[]).await;
+    let page = get(&boss, "/discovered").await.ok().body;
+    assert!(page.contains("/discovered/from-filings"));
+    assert!(!page.contains("/discovered/ct-poll"), "no CT log is configured");
+    let done = crate::post_form(&boss, "/discovered/from-filings", &[("csrf", &csrf)]).await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    assert_eq!(done.headers["location"], "/discovered?source=filing");
+
+    // The filing's domain no registered site covers, of an operator in the city (its ICP
+    // number is Guangxi's): in the queue with the filing as evidence, proposed for the entity
+    // whose USCC it names.
+    let page = get(&boss, "/discovered?source=filing").await.ok().body;
+    assert!(page.contains("newshop.example"), "{page}");
+    assert!(page.contains("通信管理部门备案数据 桂ICP备2019000001号-1"), "{page}");
+    assert!(page.contains("备案号 桂ICP备2019000001号-1"), "{page}");
+    assert!(page.contains("数据载明主体信用代码"), "{page}");
+    assert!(page.contains(&format!("/entities/{}", shop.id)), "{page}");
+    assert!(!page.contains("hidden-shop.example"));
+    assert!(!page.contains("shop-official.example"));
+
+    let page = get(&boss, "/discovered?source=ct").await.ok().body;
+    assert!(page.contains("证书透明日志 sim 第 3 条（预证书）"), "{page}");
+    assert!(page.contains("疑似仿冒"), "{page}");
+    assert!(page.contains("仿 shop.example（在其名称上添加 “-official”）"), "{page}");
+    assert!(!page.contains("newshop.example"));
+
+    let page = get(&boss, "/discovered?imitations=1").await.ok().body;
+    assert!(page.contains("shop-official.example"));
+    assert!(!page.contains("hidden-shop.example") && !page.contains("newshop.example"));
+
+    // Every source's counts and precision: one rejection makes the link source 0.0%.
+    let hidden = store
+        .list_discovered(Scope::City, &store::DiscoveryFilter::default())
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|d| d.host == "hidden-shop.example")
+        .unwrap();
+    store::reject_discovered(store.as_ref(), Scope::City, hidden.id, &store::Actor::system("t"))
+        .await
+        .unwrap();
+    let page = get(&boss, "/discovered").await.ok().body;
+    for words in ["链接发现", "部门数据", "证书透明日志", "准确率", "0.0%"] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+}
