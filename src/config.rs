@@ -891,8 +891,10 @@ impl Config {
             }
         }
         for code in self.discovery.area_codes.value.split(',').map(str::trim) {
-            let digits = code.len() >= 3 && code.len() <= 4 && code.bytes().all(|b| b.is_ascii_digit());
-            if !code.is_empty() && !(digits && code.starts_with('0')) {
+            let area_code = (3..=4).contains(&code.len())
+                && code.starts_with('0')
+                && code.bytes().all(|b| b.is_ascii_digit());
+            if !code.is_empty() && !area_code {
                 bail!(
                     "discovery.area_codes: {code:?} (from {}) is not a telephone area code like 0771",
                     self.discovery.area_codes.source
@@ -909,10 +911,18 @@ impl Config {
                 );
             }
             let url = url::Url::parse(&log.url).map_err(|e| {
-                anyhow::anyhow!("discovery.ct_logs {}: url {:?} is not a URL: {e}", log.name, log.url)
+                anyhow::anyhow!(
+                    "discovery.ct_logs {}: url {:?} is not a URL: {e}",
+                    log.name,
+                    log.url
+                )
             })?;
             if !matches!(url.scheme(), "http" | "https") {
-                bail!("discovery.ct_logs {}: url {:?} is not an http(s) URL", log.name, log.url);
+                bail!(
+                    "discovery.ct_logs {}: url {:?} is not an http(s) URL",
+                    log.name,
+                    log.url
+                );
             }
             use base64::Engine as _;
             base64::engine::general_purpose::STANDARD
@@ -1527,6 +1537,40 @@ mod tests {
         let c = load(Some(&uncommented), &[], &Flags::default()).unwrap();
         assert_eq!(c.concurrency.value, DEFAULT_CONCURRENCY);
         assert!(matches!(c.concurrency.source, Source::File(_)));
+    }
+
+    #[test]
+    fn discovery_settings_are_read_and_checked() {
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(c.discovery.max_hops.value, DEFAULT_MAX_HOPS);
+        assert_eq!(c.discovery.city().area_codes, ["0771"]);
+        assert!(c.discovery.sweep().ct_logs.is_empty());
+        let log = "[[discovery.ct_logs]]\nname = \"a\"\nurl = \"https://ct.example/2026/\"\n\
+                   key = \"AAEC\"\n";
+        let c = load(
+            Some(&format!(
+                "[discovery]\nmax_hops = 3\narea_codes = \"0771, 0772\"\n{log}"
+            )),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(c.discovery.max_hops.value, 3);
+        assert_eq!(c.discovery.city().area_codes, ["0771", "0772"]);
+        let logs = c.discovery.sweep().ct_logs;
+        assert_eq!(
+            (logs[0].name.as_str(), logs[0].key.as_slice()),
+            ("a", &[0, 1, 2][..])
+        );
+        assert!(c.discovery.ct_logs(Some("b")).is_err());
+        for bad in [
+            "[discovery]\narea_codes = \"771\"\n".to_string(),
+            format!("{log}{log}"),
+            log.replace("AAEC", "not base64!"),
+            log.replace("https://ct.example/2026/", "ftp://ct.example/"),
+        ] {
+            assert!(load(Some(&bad), &[], &Flags::default()).is_err(), "{bad}");
+        }
     }
 
     #[test]

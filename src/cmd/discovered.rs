@@ -39,7 +39,10 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
                 if list.is_empty() {
                     writeln!(out, "no discovered sites")?;
                 } else {
-                    writeln!(out, "ID\tADDRESS\tSOURCE\tHOPS\tSTATE\tSEEN\tPROPOSAL\tIMITATES")?;
+                    writeln!(
+                        out,
+                        "ID\tADDRESS\tSOURCE\tHOPS\tSTATE\tSEEN\tPROPOSAL\tIMITATES"
+                    )?;
                 }
             }
             for d in &list {
@@ -53,7 +56,10 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
                         d.source.code(),
                         d.hops,
                         d.state.code(),
-                        d.evidence.first().map(seen_at).unwrap_or_else(|| "-".into()),
+                        d.evidence
+                            .first()
+                            .map(seen_at)
+                            .unwrap_or_else(|| "-".into()),
                         d.proposed_entity
                             .zip(d.proposal.as_ref())
                             .map(|(e, b)| format!("entity {e} ({})", b.code()))
@@ -149,7 +155,10 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
             let logs = store.ct_logs().await?;
             let mut out = std::io::stdout().lock();
             if format == OutputFormat::Text {
-                writeln!(out, "NAME\tURL\tREAD\tCANDIDATES\tSKIPPED\tVERIFIED\tFAILURE")?;
+                writeln!(
+                    out,
+                    "NAME\tURL\tREAD\tCANDIDATES\tSKIPPED\tVERIFIED\tFAILURE"
+                )?;
             }
             for l in &logs {
                 match format {

@@ -52,7 +52,11 @@ pub fn world(sites: usize, seed: u64) -> anyhow::Result<simweb::World> {
 
 /// How to watch the world's CT log as served on `host` (the log, or its forged twin, which
 /// signs with another key than the log's: its tree heads must be refused).
-pub fn ct_log_config(world: &simweb::World, host: &str, name: &str) -> anyhow::Result<ct::LogConfig> {
+pub fn ct_log_config(
+    world: &simweb::World,
+    host: &str,
+    name: &str,
+) -> anyhow::Result<ct::LogConfig> {
     let log = world
         .ct_log()
         .context("the simulated web has no certificate transparency log")?;

@@ -40,7 +40,14 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
 
     let poll = |extra: &[&str]| {
         run(wangjian(&data)
-            .args(["discovered", "ct-poll", "--batch", "16", "--resolve", &resolve])
+            .args([
+                "discovered",
+                "ct-poll",
+                "--batch",
+                "16",
+                "--resolve",
+                &resolve,
+            ])
             .args(extra))
     };
     let out = poll(&[]);
@@ -111,7 +118,9 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
         .filter(|s| s.registered)
         .map(|s| &s.host)
         .collect();
-    assert!(!hosts.iter().any(|h| registered.iter().any(|r| r.as_str() == *h)));
+    assert!(!hosts
+        .iter()
+        .any(|h| registered.iter().any(|r| r.as_str() == *h)));
     assert!(!hosts.contains(&simweb::ELSEWHERE_HOST), "{hosts:?}");
     let sub = found
         .iter()
@@ -121,7 +130,10 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
     assert!(sub["proposed_entity"].is_number());
     let imitations = list(&["--imitations"]);
     assert_eq!(imitations.len(), 1, "{imitations:?}");
-    assert!(imitations[0]["host"].as_str().unwrap().contains("-official."));
+    assert!(imitations[0]["host"]
+        .as_str()
+        .unwrap()
+        .contains("-official."));
     assert_eq!(found.len(), only_ct.len() + 2, "{hosts:?}");
 
     // Read again: nothing new. Then the log grows by one certificate of a city business.
@@ -134,7 +146,11 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
         &resolve,
     ]));
     assert!(out.status.success());
-    assert!(stdout(&out).contains("sim: 0 entries read"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("sim: 0 entries read"),
+        "{}",
+        stdout(&out)
+    );
     log.append(vec![simweb::CtSubject {
         dns_names: vec!["www.xin-shop.test".into()],
         organization: Some("南宁市新开网店有限公司".into()),

@@ -60,7 +60,10 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
         .iter()
         .map(|d| {
             (
-                key(d["host"].as_str().unwrap(), d["path_prefix"].as_str().unwrap()),
+                key(
+                    d["host"].as_str().unwrap(),
+                    d["path_prefix"].as_str().unwrap(),
+                ),
                 d,
             )
         })
@@ -80,19 +83,39 @@ fn a_sweep_discovers_classifies_and_the_register_is_searchable_and_exportable() 
             "ct" => {
                 assert_eq!(d["source"], "ct", "{d}");
                 let cert = &d["evidence"][0]["certificate"];
-                assert!(cert["fingerprint"].as_str().unwrap().starts_with("sha256:"), "{d}");
-                assert!(cert["names"].as_array().unwrap().iter().any(|n| n.as_str().unwrap().contains(k.as_str())), "{d}");
+                assert!(
+                    cert["fingerprint"].as_str().unwrap().starts_with("sha256:"),
+                    "{d}"
+                );
+                assert!(
+                    cert["names"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|n| n.as_str().unwrap().contains(k.as_str())),
+                    "{d}"
+                );
             }
             "chain" => {
-                assert_eq!((&d["source"], &d["hops"]), (&"link".into(), &2.into()), "{d}");
-                assert!(ev[0]["from_url"].as_str().unwrap().starts_with("http://"), "{d}");
+                assert_eq!(
+                    (&d["source"], &d["hops"]),
+                    (&"link".into(), &2.into()),
+                    "{d}"
+                );
+                assert!(
+                    ev[0]["from_url"].as_str().unwrap().starts_with("http://"),
+                    "{d}"
+                );
                 assert!(ev[0]["evidence"]["warc_file"].is_string(), "{d}");
                 // Its own pages place it in the city, so it reached the queue.
                 assert_eq!(d["state"], "new", "{d}");
                 assert!(!d["indicators"].as_array().unwrap().is_empty(), "{d}");
             }
             _ => {
-                assert!(has("from_url") && ev.iter().any(|e| e["evidence"]["warc_file"].is_string()), "{d}");
+                assert!(
+                    has("from_url") && ev.iter().any(|e| e["evidence"]["warc_file"].is_string()),
+                    "{d}"
+                );
             }
         }
         // Promoted and crawled in the same sweep.

@@ -545,9 +545,8 @@ fn friend_links(sites: &mut [SimSite], seed: u64) {
             .is_some_and(|i| domain::Icp::parse(i).is_ok())
     };
     // A site found by a link whose homepage may carry links of its own.
-    let may_chain = |s: &SimSite| {
-        s.cloak.is_none() && s.pages.first().is_some_and(|p| p.hijack.is_none())
-    };
+    let may_chain =
+        |s: &SimSite| s.cloak.is_none() && s.pages.first().is_some_and(|p| p.hijack.is_none());
     let mut chain_linkers: Vec<usize> = Vec::new();
     let mut u = 0usize;
     for t in 0..sites.len() {

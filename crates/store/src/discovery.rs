@@ -347,7 +347,11 @@ pub enum ProposalBasis {
     /// Its pages name the operator by the entity's name (or a former name).
     Name { name: String, former: bool },
     /// A department's filing names the site and the entity's USCC.
-    Filing { source: String, record_key: String, uscc: String },
+    Filing {
+        source: String,
+        record_key: String,
+        uscc: String,
+    },
     /// Its host is a subdomain of the entity's registered site.
     Subdomain { registered_host: String },
     /// A reason written before reasons were structured.

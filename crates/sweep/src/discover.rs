@@ -182,7 +182,9 @@ pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
 }
 
 /// The hosts of registered sites (and confirmed discoveries) with their entities.
-pub(crate) async fn registered_hosts(store: &dyn Store) -> Result<Vec<(String, domain::EntityId)>, SweepError> {
+pub(crate) async fn registered_hosts(
+    store: &dyn Store,
+) -> Result<Vec<(String, domain::EntityId)>, SweepError> {
     Ok(crate::run::all_sites(store)
         .await?
         .into_iter()
@@ -262,9 +264,8 @@ async fn proposal(
 /// imitates, and clears marks that no longer hold. Returns how many are marked.
 pub async fn flag_imitations(store: &dyn Store) -> Result<usize, SweepError> {
     let registered = registered_hosts(store).await?;
-    let index = domain::lookalike::LookalikeIndex::new(
-        registered.iter().map(|(h, e)| (h.clone(), e.0)),
-    );
+    let index =
+        domain::lookalike::LookalikeIndex::new(registered.iter().map(|(h, e)| (h.clone(), e.0)));
     let mut marked = 0;
     for state in [DiscoveryState::Unverified, DiscoveryState::New] {
         let open = store

@@ -263,8 +263,7 @@ async fn run_inner(
     let (mut counts, mut writer) =
         crawl_wave(&store, &detector, &config, sweep_id, sites, writer).await?;
     if campaign.is_none() {
-        let filings =
-            crate::sources::from_filings(store.as_ref(), &config.discovery.city).await?;
+        let filings = crate::sources::from_filings(store.as_ref(), &config.discovery.city).await?;
         if filings.new_sites > 0 {
             tracing::info!(sites = filings.new_sites, "sites named by department data");
         }
@@ -279,8 +278,12 @@ async fn run_inner(
             )
             .await?;
             match &polled.failure {
-                None => tracing::info!(log = %log.name, read = polled.read, sites = polled.new_sites, "certificate transparency log read"),
-                Some((code, detail)) => tracing::warn!(log = %log.name, code, detail, "certificate transparency log not trusted"),
+                None => {
+                    tracing::info!(log = %log.name, read = polled.read, sites = polled.new_sites, "certificate transparency log read")
+                }
+                Some((code, detail)) => {
+                    tracing::warn!(log = %log.name, code, detail, "certificate transparency log not trusted")
+                }
             }
         }
         for hop in 1..=config.discovery.max_hops {
@@ -289,8 +292,7 @@ async fn run_inner(
                 break;
             }
             tracing::info!(sites = found.len(), hop, "crawling discovered sites");
-            let (more, w) =
-                crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
+            let (more, w) = crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
             counts.add(more);
             writer = w;
         }

@@ -129,11 +129,8 @@ pub async fn poll_ct(
         }
     };
     let registered = crate::discover::registered_hosts(store).await?;
-    let index = domain::lookalike::LookalikeIndex::new(
-        registered
-            .iter()
-            .map(|(h, e)| (h.clone(), e.0)),
-    );
+    let index =
+        domain::lookalike::LookalikeIndex::new(registered.iter().map(|(h, e)| (h.clone(), e.0)));
     let bare: Vec<&str> = registered
         .iter()
         .map(|(h, _)| domain::address::bare_host(h))
@@ -154,9 +151,11 @@ pub async fn poll_ct(
                 }
                 for s in &batch.skipped {
                     tracing::warn!(log = %log.name, index = s.index, reason = s.reason.code(), "certificate entry skipped: {}", s.reason);
-                    polled
-                        .skipped
-                        .push((s.index, s.reason.code().to_string(), s.reason.to_string()));
+                    polled.skipped.push((
+                        s.index,
+                        s.reason.code().to_string(),
+                        s.reason.to_string(),
+                    ));
                 }
                 let read = (batch.entries.len() + batch.skipped.len()) as u64;
                 // Plain numbers and hex strings: serializing cannot fail.

@@ -53,7 +53,11 @@ pub(crate) fn sighting_text(s: &Sighting) -> String {
         if let Some(u) = &f.uscc {
             parts.push(format!("信用代码 {u}"));
         }
-        if let Some(n) = f.number.as_ref().filter(|n| Some(*n) != Some(&f.record_key)) {
+        if let Some(n) = f
+            .number
+            .as_ref()
+            .filter(|n| Some(*n) != Some(&f.record_key))
+        {
             parts.push(format!("编号 {n}"));
         }
         return parts.join("，");
@@ -124,9 +128,9 @@ pub(crate) fn proposal_text(b: &ProposalBasis) -> String {
                 format!("页面经营者名称 {name} 与主体名称一致")
             }
         }
-        ProposalBasis::Filing {
-            source, uscc, ..
-        } => format!("{}数据载明主体信用代码 {uscc}", filing_source_label(source)),
+        ProposalBasis::Filing { source, uscc, .. } => {
+            format!("{}数据载明主体信用代码 {uscc}", filing_source_label(source))
+        }
         ProposalBasis::Subdomain { registered_host } => {
             format!("为登记网站 {registered_host} 的子域名")
         }

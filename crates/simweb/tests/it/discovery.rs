@@ -17,7 +17,11 @@ fn page(w: &World, host: &str, path: &str) -> String {
 fn one_way_each(w: &World, t: &Truth) -> [usize; 4] {
     let (telecom, _) = w.department_csvs();
     let subjects = w.ct_subjects();
-    let in_ct = |host: &str| subjects.iter().any(|s| s.dns_names.iter().any(|n| n == host));
+    let in_ct = |host: &str| {
+        subjects
+            .iter()
+            .any(|s| s.dns_names.iter().any(|n| n == host))
+    };
     let filed = |host: &str| {
         telecom
             .lines()
@@ -25,12 +29,18 @@ fn one_way_each(w: &World, t: &Truth) -> [usize; 4] {
     };
     let mut counts = [0; 4];
     for (key, s) in t.unregistered().filter(|(_, s)| s.path_prefix.is_empty()) {
-        let via = s.found_via.as_deref().unwrap_or_else(|| panic!("{key}: no way"));
+        let via = s
+            .found_via
+            .as_deref()
+            .unwrap_or_else(|| panic!("{key}: no way"));
         let href = format!("http://{}/", s.host);
         for from in &s.linked_from {
             let home = page(w, from, "/");
             assert!(home.contains("友情链接"), "{from}");
-            assert!(hrefs(&home).contains(&href), "{from} does not link to {href}");
+            assert!(
+                hrefs(&home).contains(&href),
+                "{from} does not link to {href}"
+            );
         }
         let linked_by_registered = s.linked_from.iter().any(|f| t.sites[f].registered);
         let linked_by_other = s.linked_from.iter().any(|f| !t.sites[f].registered);

@@ -374,20 +374,28 @@ impl DiscoveryStore for SqlStore {
     }
 
     async fn ct_logs(&self) -> Result<Vec<CtLogState>> {
-        sqlx::query(concat!("SELECT ", ct_cols!(), " FROM ct_logs ORDER BY name"))
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(ct_from_row)
-            .collect()
+        sqlx::query(concat!(
+            "SELECT ",
+            ct_cols!(),
+            " FROM ct_logs ORDER BY name"
+        ))
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(ct_from_row)
+        .collect()
     }
 
     async fn ct_log(&self, name: &str, url: &str, log_id: &str) -> Result<CtLogState> {
         let mut tx = self.write_tx().await?;
-        let row = sqlx::query(concat!("SELECT ", ct_cols!(), " FROM ct_logs WHERE name = $1"))
-            .bind(name)
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            ct_cols!(),
+            " FROM ct_logs WHERE name = $1"
+        ))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
         let state = match row {
             Some(r) => {
                 let state = ct_from_row(&r)?;

@@ -75,7 +75,12 @@ async fn by_host(store: &dyn Store, host: &str) -> Discovered {
         .unwrap_or_else(|| panic!("{host} not discovered"))
 }
 
-async fn finish(store: &dyn Store, sweep: SweepId, site: SiteId, shown: Option<(Shown, Vec<Indicator>)>) {
+async fn finish(
+    store: &dyn Store,
+    sweep: SweepId,
+    site: SiteId,
+    shown: Option<(Shown, Vec<Indicator>)>,
+) {
     store
         .commit_progress(&SiteProgress {
             sweep,
@@ -132,7 +137,10 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
         .await
         .unwrap();
     // A hop-1 site stays in the queue whatever it shows.
-    assert_eq!(by_host(store.as_ref(), "hop1.test").await.state, DiscoveryState::New);
+    assert_eq!(
+        by_host(store.as_ref(), "hop1.test").await.state,
+        DiscoveryState::New
+    );
     for host in ["local.test", "far.test"] {
         let d = by_host(store.as_ref(), host).await;
         assert_eq!((d.state, d.hops), (DiscoveryState::Unverified, 2), "{host}");
@@ -141,7 +149,10 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
         state: Some(DiscoveryState::New),
         ..DiscoveryFilter::default()
     };
-    assert_eq!(store.count_discovered(Scope::City, &queue).await.unwrap(), 1);
+    assert_eq!(
+        store.count_discovered(Scope::City, &queue).await.unwrap(),
+        1
+    );
     let wave3 = store.promote_discoveries(sweep).await.unwrap();
     assert_eq!(wave3.len(), 2, "unverified sites are crawled");
     let hops = store.discovered_hops().await.unwrap();
@@ -162,7 +173,13 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
         )),
     )
     .await;
-    finish(store.as_ref(), sweep, far.id, Some((Shown::default(), Vec::new()))).await;
+    finish(
+        store.as_ref(),
+        sweep,
+        far.id,
+        Some((Shown::default(), Vec::new())),
+    )
+    .await;
     let local = by_host(store.as_ref(), "local.test").await;
     assert_eq!(local.state, DiscoveryState::New);
     assert_eq!(local.indicators, [phone]);
@@ -170,8 +187,15 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
     assert_eq!(far.state, DiscoveryState::Remote);
     assert!(far.indicators.is_empty());
     // Remote sites are not crawled again, nor do their links count.
-    assert!(!store.discovered_hops().await.unwrap().contains_key(&far.site_id.unwrap()));
-    assert_eq!(store.count_discovered(Scope::City, &queue).await.unwrap(), 2);
+    assert!(!store
+        .discovered_hops()
+        .await
+        .unwrap()
+        .contains_key(&far.site_id.unwrap()));
+    assert_eq!(
+        store.count_discovered(Scope::City, &queue).await.unwrap(),
+        2
+    );
 
     // A sighting one hop away later lets an unverified site in at once.
     store
@@ -181,15 +205,16 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
             fetches: vec![],
             frontier: FrontierUpdate::Keep,
             finish: None,
-            discoveries: vec![
-                link("late.test", "http://hop1.test/", 2),
-            ],
+            discoveries: vec![link("late.test", "http://hop1.test/", 2)],
             classified: None,
             shown: None,
         })
         .await
         .unwrap();
-    assert_eq!(by_host(store.as_ref(), "late.test").await.state, DiscoveryState::Unverified);
+    assert_eq!(
+        by_host(store.as_ref(), "late.test").await.state,
+        DiscoveryState::Unverified
+    );
     store
         .commit_progress(&SiteProgress {
             sweep,
@@ -204,7 +229,10 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
         .await
         .unwrap();
     let late = by_host(store.as_ref(), "late.test").await;
-    assert_eq!((late.state, late.hops, late.sightings), (DiscoveryState::New, 1, 2));
+    assert_eq!(
+        (late.state, late.hops, late.sightings),
+        (DiscoveryState::New, 1, 2)
+    );
 }
 
 async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store: TestStore) {
@@ -217,7 +245,13 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
     assert_eq!(new, 1);
     // The same filing read again changes nothing.
     let before = by_host(store.as_ref(), "d.test").await;
-    assert_eq!(store.record_discoveries(&[filing("d.test", 1)]).await.unwrap(), 0);
+    assert_eq!(
+        store
+            .record_discoveries(&[filing("d.test", 1)])
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(by_host(store.as_ref(), "d.test").await, before);
     assert_eq!(before.source, DiscoverySource::Filing);
     assert_eq!(before.first_sweep, None);
@@ -226,9 +260,15 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
     assert_eq!(before.indicators.len(), 1);
 
     // A certificate log: registered on first use, a changed key refused.
-    let log = store.ct_log("sim", "http://ct.test/", "ab12").await.unwrap();
+    let log = store
+        .ct_log("sim", "http://ct.test/", "ab12")
+        .await
+        .unwrap();
     assert_eq!((log.entries_read, log.position.clone()), (0, None));
-    let again = store.ct_log("sim", "http://ct2.test/", "ab12").await.unwrap();
+    let again = store
+        .ct_log("sim", "http://ct2.test/", "ab12")
+        .await
+        .unwrap();
     assert_eq!(again.url, "http://ct2.test/");
     assert!(matches!(
         store.ct_log("sim", "http://ct2.test/", "cd34").await,
@@ -259,7 +299,13 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
     };
     let position = serde_json::json!({ "next_index": 2 });
     let new = store
-        .save_ct_batch("sim", &position, 3, 1, &[cert("e.test", 0), cert("d.test", 1)])
+        .save_ct_batch(
+            "sim",
+            &position,
+            3,
+            1,
+            &[cert("e.test", 0), cert("d.test", 1)],
+        )
         .await
         .unwrap();
     assert_eq!(new, 1, "d.test was known from its filing");
@@ -267,11 +313,17 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
     assert_eq!(d.source, DiscoverySource::Filing);
     assert_eq!(d.evidence.len(), 2);
     assert_eq!(d.indicators.len(), 2);
-    store.ct_failure("sim", "bad_signature", "forged").await.unwrap();
+    store
+        .ct_failure("sim", "bad_signature", "forged")
+        .await
+        .unwrap();
     let logs = store.ct_logs().await.unwrap();
     assert_eq!(logs.len(), 1);
     let l = &logs[0];
-    assert_eq!((l.entries_read, l.skipped, l.candidates, l.failures), (3, 1, 1, 1));
+    assert_eq!(
+        (l.entries_read, l.skipped, l.candidates, l.failures),
+        (3, 1, 1, 1)
+    );
     assert_eq!(l.position.as_ref(), Some(&position));
     assert_eq!(
         l.failure,
@@ -306,11 +358,21 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
 
     // Per source, by state, with the precision of decided ones.
     store
-        .decide_discovery(d.id, DiscoveryState::Rejected, None, &Actor::system("inspector"))
+        .decide_discovery(
+            d.id,
+            DiscoveryState::Rejected,
+            None,
+            &Actor::system("inspector"),
+        )
         .await
         .unwrap();
     store
-        .decide_discovery(e.id, DiscoveryState::Confirmed, Some(a.id), &Actor::system("inspector"))
+        .decide_discovery(
+            e.id,
+            DiscoveryState::Confirmed,
+            Some(a.id),
+            &Actor::system("inspector"),
+        )
         .await
         .unwrap();
     let stats = store.discovery_stats(Scope::City).await.unwrap();
@@ -318,8 +380,20 @@ async fn filings_and_certificates_are_recorded_once_and_counted_by_source(store:
     assert_eq!(stats.len(), 3);
     assert_eq!(of(DiscoverySource::Link).total, 0);
     assert_eq!(of(DiscoverySource::Link).precision(), None);
-    assert_eq!((of(DiscoverySource::Filing).rejected, of(DiscoverySource::Filing).precision()), (1, Some(0.0)));
-    assert_eq!((of(DiscoverySource::Ct).confirmed, of(DiscoverySource::Ct).precision()), (1, Some(1.0)));
+    assert_eq!(
+        (
+            of(DiscoverySource::Filing).rejected,
+            of(DiscoverySource::Filing).precision()
+        ),
+        (1, Some(0.0))
+    );
+    assert_eq!(
+        (
+            of(DiscoverySource::Ct).confirmed,
+            of(DiscoverySource::Ct).precision()
+        ),
+        (1, Some(1.0))
+    );
     let by_source = store
         .list_discovered(
             Scope::City,
@@ -361,7 +435,10 @@ async fn filings_whose_address_no_registered_site_covers(store: TestStore) {
     // A domain that cannot be read is rejected with its line; the rest goes in.
     assert_eq!((s.created, s.rejected), (2, 1), "{s}");
     let rejects = std::fs::read_to_string(s.reject_file.unwrap()).unwrap();
-    assert!(rejects.contains("4,") && rejects.contains("网站域名 (domain)"), "{rejects}");
+    assert!(
+        rejects.contains("4,") && rejects.contains("网站域名 (domain)"),
+        "{rejects}"
+    );
     let unsited = store.unsited_filings().await.unwrap();
     let domains: Vec<Option<String>> = unsited.iter().map(|f| f.input.domain.clone()).collect();
     assert_eq!(domains, [Some("d.test".to_string())]);

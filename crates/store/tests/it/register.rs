@@ -354,7 +354,9 @@ async fn discoveries_are_recorded_promoted_and_decided(store: TestStore) {
             d.id,
             Some(&Proposal {
                 entity: a.id,
-                basis: ProposalBasis::Text { text: "its pages show the USCC".into() },
+                basis: ProposalBasis::Text {
+                    text: "its pages show the USCC".into(),
+                },
             }),
         )
         .await
@@ -443,7 +445,9 @@ async fn counts_agree_with_the_lists_in_scope(store: TestStore) {
             found[0].id,
             Some(&Proposal {
                 entity: a.id,
-                basis: ProposalBasis::Text { text: "its pages show the USCC".into() },
+                basis: ProposalBasis::Text {
+                    text: "its pages show the USCC".into(),
+                },
             }),
         )
         .await

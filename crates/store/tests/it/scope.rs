@@ -347,7 +347,9 @@ async fn fixture(test: &TestStore) -> Fixture {
                         d.id,
                         Some(&Proposal {
                             entity: e.id,
-                            basis: ProposalBasis::Text { text: "its pages show the USCC".into() },
+                            basis: ProposalBasis::Text {
+                                text: "its pages show the USCC".into(),
+                            },
                         }),
                     )
                     .await

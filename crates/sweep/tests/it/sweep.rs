@@ -422,7 +422,10 @@ async fn a_city_sweep_discovers_by_filings_certificates_and_two_hops() {
 
     let logs = fx.store.ct_logs().await.unwrap();
     let forged = logs.iter().find(|l| l.name == "forged").unwrap();
-    assert_eq!(forged.failure.as_ref().map(|f| f.0.as_str()), Some("bad_signature"));
+    assert_eq!(
+        forged.failure.as_ref().map(|f| f.0.as_str()),
+        Some("bad_signature")
+    );
     assert_eq!((forged.entries_read, forged.position.is_none()), (0, true));
     let sim = logs.iter().find(|l| l.name == "sim").unwrap();
     assert_eq!(sim.entries_read as u64, fx.world.ct_log().unwrap().size());
@@ -442,7 +445,11 @@ async fn a_city_sweep_discovers_by_filings_certificates_and_two_hops() {
     };
     let truth = fx.world.truth();
     let mut ways = BTreeSet::new();
-    for s in truth.sites.values().filter(|s| !s.registered && s.path_prefix.is_empty()) {
+    for s in truth
+        .sites
+        .values()
+        .filter(|s| !s.registered && s.path_prefix.is_empty())
+    {
         let via = s.found_via.as_deref().unwrap();
         ways.insert(via);
         let d = of(&s.host);

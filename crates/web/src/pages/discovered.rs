@@ -456,4 +456,3 @@ pub(crate) async fn discovered(
         xlsx_href: links.export("/export/discovered", "xlsx"),
     })
 }
-

@@ -13,8 +13,8 @@ use axum::Json;
 use domain::{EntityId, EntityStatus, FetchId, SiteKind};
 use serde::Serialize;
 use store::{
-    conflicts, Conflict, Entity, EntityFilter, EntitySort, Fetch,
-    Filing, FindingFilter, HistoryEntry, Scope, Site,
+    conflicts, Conflict, Entity, EntityFilter, EntitySort, Fetch, Filing, FindingFilter,
+    HistoryEntry, Scope, Site,
 };
 
 use super::render;

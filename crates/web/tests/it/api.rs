@@ -96,7 +96,9 @@ async fn casework(fx: &Fixture) -> (i64, i64) {
             found[0].id,
             Some(&store::Proposal {
                 entity: shop_entity,
-                basis: store::ProposalBasis::Text { text: "页面显示其统一社会信用代码".into() },
+                basis: store::ProposalBasis::Text {
+                    text: "页面显示其统一社会信用代码".into(),
+                },
             }),
         )
         .await

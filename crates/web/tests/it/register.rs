@@ -289,7 +289,9 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
         }])
         .await
         .unwrap();
-    sweep::discover::flag_imitations(store.as_ref()).await.unwrap();
+    sweep::discover::flag_imitations(store.as_ref())
+        .await
+        .unwrap();
     // A telecom filing of the shop's operator for a domain the register does not list.
     store
         .upsert_filings(&[FilingInput {
@@ -329,16 +331,22 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
     };
     let (inspector, csrf) =
         crate::logged_in(&state, "inspector", domain::Role::Inspector, &["450103"]).await;
-    let refused = crate::post_form(&inspector, "/discovered/from-filings", &[("csrf", &csrf)]).await;
+    let refused =
+        crate::post_form(&inspector, "/discovered/from-filings", &[("csrf", &csrf)]).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     let page = get(&inspector, "/discovered").await.ok().body;
-    assert!(!page.contains("/discovered/from-filings"), "no button without the permission");
+    assert!(
+        !page.contains("/discovered/from-filings"),
+        "no button without the permission"
+    );
 
-    let (boss, csrf) =
-        crate::logged_in(&state, "boss", domain::Role::Supervisor, &[]).await;
+    let (boss, csrf) = crate::logged_in(&state, "boss", domain::Role::Supervisor, &[]).await;
     let page = get(&boss, "/discovered").await.ok().body;
     assert!(page.contains("/discovered/from-filings"));
-    assert!(!page.contains("/discovered/ct-poll"), "no CT log is configured");
+    assert!(
+        !page.contains("/discovered/ct-poll"),
+        "no CT log is configured"
+    );
     let done = crate::post_form(&boss, "/discovered/from-filings", &[("csrf", &csrf)]).await;
     assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
     assert_eq!(done.headers["location"], "/discovered?source=filing");
@@ -348,7 +356,10 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
     // whose USCC it names.
     let page = get(&boss, "/discovered?source=filing").await.ok().body;
     assert!(page.contains("newshop.example"), "{page}");
-    assert!(page.contains("通信管理部门备案数据 桂ICP备2019000001号-1"), "{page}");
+    assert!(
+        page.contains("通信管理部门备案数据 桂ICP备2019000001号-1"),
+        "{page}"
+    );
     assert!(page.contains("备案号 桂ICP备2019000001号-1"), "{page}");
     assert!(page.contains("数据载明主体信用代码"), "{page}");
     assert!(page.contains(&format!("/entities/{}", shop.id)), "{page}");
@@ -356,9 +367,15 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
     assert!(!page.contains("shop-official.example"));
 
     let page = get(&boss, "/discovered?source=ct").await.ok().body;
-    assert!(page.contains("证书透明日志 sim 第 3 条（预证书）"), "{page}");
+    assert!(
+        page.contains("证书透明日志 sim 第 3 条（预证书）"),
+        "{page}"
+    );
     assert!(page.contains("疑似仿冒"), "{page}");
-    assert!(page.contains("仿 shop.example（在其名称上添加 “-official”）"), "{page}");
+    assert!(
+        page.contains("仿 shop.example（在其名称上添加 “-official”）"),
+        "{page}"
+    );
     assert!(!page.contains("newshop.example"));
 
     let page = get(&boss, "/discovered?imitations=1").await.ok().body;
@@ -373,9 +390,14 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
         .into_iter()
         .find(|d| d.host == "hidden-shop.example")
         .unwrap();
-    store::reject_discovered(store.as_ref(), Scope::City, hidden.id, &store::Actor::system("t"))
-        .await
-        .unwrap();
+    store::reject_discovered(
+        store.as_ref(),
+        Scope::City,
+        hidden.id,
+        &store::Actor::system("t"),
+    )
+    .await
+    .unwrap();
     let page = get(&boss, "/discovered").await.ok().body;
     for words in ["链接发现", "部门数据", "证书透明日志", "准确率", "0.0%"] {
         assert!(page.contains(words), "{words}: {page}");

@@ -568,7 +568,9 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
             discovered,
             Some(&store::Proposal {
                 entity,
-                basis: store::ProposalBasis::Uscc { uscc: "its pages show the USCC".into() },
+                basis: store::ProposalBasis::Uscc {
+                    uscc: "its pages show the USCC".into(),
+                },
             }),
         )
         .await
