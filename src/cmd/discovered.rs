@@ -108,8 +108,7 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
         DiscoveredCommand::FromFilings => {
             let city = ctx.config.discovery.city();
             let found = ::sweep::sources::from_filings(store.as_ref(), &city).await?;
-            ::sweep::discover::propose(store.as_ref()).await?;
-            ::sweep::discover::flag_imitations(store.as_ref()).await?;
+            ::sweep::discover::review(store.as_ref()).await?;
             println!(
                 "{} filings name an address no registered site covers; {} of operators in the \
                  city; {} sites new",
@@ -145,8 +144,7 @@ pub async fn discovered(ctx: &Ctx, cmd: DiscoveredCommand) -> anyhow::Result<Exi
                     }
                 }
             }
-            ::sweep::discover::propose(store.as_ref()).await?;
-            ::sweep::discover::flag_imitations(store.as_ref()).await?;
+            ::sweep::discover::review(store.as_ref()).await?;
             if failed {
                 return Ok(ExitCode::FAILURE);
             }

@@ -111,8 +111,7 @@ async fn filings(ctx: &Ctx, args: ImportFilingsArgs) -> anyhow::Result<ExitCode>
     // Filings that name a site no registered site covers are discovery's department data.
     let found =
         ::sweep::sources::from_filings(store.as_ref(), &ctx.config.discovery.city()).await?;
-    ::sweep::discover::propose(store.as_ref()).await?;
-    ::sweep::discover::flag_imitations(store.as_ref()).await?;
+    ::sweep::discover::review(store.as_ref()).await?;
     println!(
         "discovery: {} sites new from filings of operators in the city",
         found.new_sites

@@ -259,6 +259,13 @@ async fn proposal(
     Ok(None)
 }
 
+/// The matcher's pass over the open discovered sites after new ones came in: proposals
+/// ([`propose`]) and imitation marks ([`flag_imitations`]). Returns how many were proposed and
+/// how many are marked.
+pub async fn review(store: &dyn Store) -> Result<(usize, usize), SweepError> {
+    Ok((propose(store).await?, flag_imitations(store).await?))
+}
+
 /// Marks every open discovered host that imitates a registered site's host (a look-alike
 /// domain: one edit away, homoglyphs, an added word, another suffix) with the entity it
 /// imitates, and clears marks that no longer hold. Returns how many are marked.

@@ -297,8 +297,7 @@ async fn run_inner(
             writer = w;
         }
     }
-    crate::discover::propose(store.as_ref()).await?;
-    crate::discover::flag_imitations(store.as_ref()).await?;
+    crate::discover::review(store.as_ref()).await?;
     let checkpoint = close_log(store.as_ref(), &config, &writer).await?;
 
     let sweep = store.finish_sweep(sweep_id).await?;

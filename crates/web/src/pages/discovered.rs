@@ -90,6 +90,12 @@ pub(crate) async fn reject(
 #[derive(serde::Deserialize)]
 pub(crate) struct RunForm {}
 
+/// A discovery run that could not be done (the store failed): a server error, its detail
+/// logged, never shown.
+fn failed(e: sweep::SweepError) -> WebError {
+    WebError::Internal(e.to_string())
+}
+
 /// The discovery settings of the console's sweeps (the city, the CT logs), if it has any.
 fn discovery(app: &crate::AppState) -> Result<&sweep::DiscoveryConfig, WebError> {
     app.capture
@@ -111,13 +117,10 @@ pub(crate) async fn from_filings(
     let city = discovery(&app)?.city.clone();
     sweep::sources::from_filings(app.store.as_ref(), &city)
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    sweep::discover::propose(app.store.as_ref())
+        .map_err(failed)?;
+    sweep::discover::review(app.store.as_ref())
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    sweep::discover::flag_imitations(app.store.as_ref())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(failed)?;
     Ok(Redirect::to("/discovered?source=filing").into_response())
 }
 
@@ -146,14 +149,11 @@ pub(crate) async fn ct_poll(
             sweep::sources::CT_BATCH,
         )
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(failed)?;
     }
-    sweep::discover::propose(app.store.as_ref())
+    sweep::discover::review(app.store.as_ref())
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
-    sweep::discover::flag_imitations(app.store.as_ref())
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(failed)?;
     Ok(Redirect::to("/discovered?source=ct").into_response())
 }
 
