@@ -178,13 +178,52 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
         .expect("the new certificate's site");
     assert_eq!(d["indicators"][0]["kind"], "organization");
 
+    // A certificate that is not DER among good ones: skipped with its index and reason, the
+    // rest read and verified.
+    let bad = log.append_oddity(simweb::CtOddity::GarbageCertificate);
+    log.append(vec![simweb::CtSubject {
+        dns_names: vec!["www.yong-shop.test".into()],
+        organization: None,
+        locality: Some("Nanning".into()),
+        province: None,
+    }])
+    .unwrap();
+    let out = run(wangjian(&data).args([
+        "discovered",
+        "ct-poll",
+        "--log",
+        "sim",
+        "--resolve",
+        &resolve,
+    ]));
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        err.contains(&format!("sim: entry {bad} skipped: ")),
+        "{err}"
+    );
+    assert!(
+        stdout(&out).contains("sim: 2 entries read")
+            && stdout(&out).contains("(1 skipped), 1 sites new"),
+        "{}",
+        stdout(&out)
+    );
+    let out = run(wangjian(&data).args(["discovered", "ct-logs", "--format", "json"]));
+    let sim: serde_json::Value = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|l| l["name"] == "sim")
+        .unwrap();
+    assert_eq!(sim["skipped"], 1);
+    assert_eq!(sim["entries_read"], log.size());
+
     // Per source, for a script.
     let out = run(wangjian(&data).args(["discovered", "stats"]));
     let said = stdout(&out);
     assert!(said.starts_with("SOURCE\tFOUND"), "{said}");
     assert!(
         said.lines()
-            .any(|l| l.starts_with(&format!("ct\t{}\t", only_ct.len() + 3))),
+            .any(|l| l.starts_with(&format!("ct\t{}\t", only_ct.len() + 4))),
         "{said}"
     );
     drop(running);
