@@ -79,7 +79,8 @@ pub fn hostile_rows(out: &mut String) {
 pub fn department_files(sites: &[SimSite]) -> (String, String) {
     let mut telecom =
         String::from("网站备案号,主办单位名称,主办单位证件号码,网站域名,审核通过日期,备案状态\n");
-    let mut food = String::from("许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至\n");
+    let mut food =
+        String::from("许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至,网址\n");
     for (k, s) in sites.iter().enumerate() {
         if !s.prefix.is_empty() {
             continue;
@@ -123,6 +124,8 @@ pub fn department_files(sites: &[SimSite]) -> (String, String) {
                 "预包装食品（含冷藏冷冻食品）销售,热食类食品制售".to_string(),
                 format!("{issued}-03-01"),
                 format!("{until}-02-28"),
+                // The address it sells at, as a licence for online selling names it.
+                domain::address::bare_host(&s.host).to_string(),
             ];
             push_row(&mut food, &row);
         }

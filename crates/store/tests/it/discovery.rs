@@ -439,9 +439,35 @@ async fn filings_whose_address_no_registered_site_covers(store: TestStore) {
         rejects.contains("4,") && rejects.contains("网站域名 (domain)"),
         "{rejects}"
     );
+    // A food licence for selling online names the address it sells at.
+    let food = dir.path().join("food.csv");
+    std::fs::write(
+        &food,
+        format!(
+            "许可证编号,社会信用代码,经营者名称,经营项目,发证日期,有效期至,网址\n\
+             JY24501030012345,{a},南宁市甲商贸有限公司,热食类食品制售,2022-03-01,2027-02-28,waimai-jia.test\n",
+            a = uscc("MA5K0301")
+        ),
+    )
+    .unwrap();
+    filings::import_filings(
+        store.as_ref(),
+        &food,
+        &filings::Mapping::builtin("food").unwrap(),
+        &import::ImportOptions::default(),
+        chrono::NaiveDate::from_ymd_opt(2026, 11, 30).unwrap(),
+    )
+    .await
+    .unwrap();
     let unsited = store.unsited_filings().await.unwrap();
     let domains: Vec<Option<String>> = unsited.iter().map(|f| f.input.domain.clone()).collect();
-    assert_eq!(domains, [Some("d.test".to_string())]);
+    assert_eq!(
+        domains,
+        [
+            Some("waimai-jia.test".to_string()),
+            Some("d.test".to_string())
+        ]
+    );
 }
 
 crate::on_every_backend!(
