@@ -257,9 +257,10 @@ async fn run_inner(
 
     // Wave one: the sites of the sweep. Pages of registered sites name the sites they link to;
     // those that match no known site are recorded as discovered (crate::discover). Sites that
-    // only a department's filing or a certificate names join them (crate::sources). Each later wave crawls the
-    // discoveries the waves before it made, one hop further from the register each time, up
-    // to the configured hops. A campaign's sweep covers its sites only: no further waves.
+    // only a department's filing or a certificate names join them (crate::sources). Each
+    // later wave crawls the discoveries the waves before it made, one hop further from the
+    // register each time, up to the configured hops. A campaign's sweep covers its sites
+    // only: no further waves.
     let (mut counts, mut writer) =
         crawl_wave(&store, &detector, &config, sweep_id, sites, writer).await?;
     if campaign.is_none() {

@@ -626,3 +626,48 @@ pub(super) async fn record_discovery(
         }
     }
 }
+
+/// What a discovered site's pages show, once it is crawled, and the city indicators among it
+/// (added to those its filing or certificate gave). A site two or more hops away enters the
+/// queue when it has an indicator, and is set aside as remote when it has none.
+pub(super) async fn record_pages_shown(
+    tx: &mut Tx,
+    site: SiteId,
+    shown: &Shown,
+    found: &[domain::locality::Indicator],
+) -> Result<()> {
+    let row = sqlx::query("SELECT id, indicators, state FROM discovered_sites WHERE site_id = $1")
+        .bind(site.0)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else {
+        return Ok(());
+    };
+    let id: i64 = row.try_get("id")?;
+    let text: String = row.try_get("indicators")?;
+    let mut indicators: Vec<domain::locality::Indicator> =
+        serde_json::from_str(&text).map_err(|e| corrupt("indicators", &text, e))?;
+    for i in found {
+        if !indicators.contains(i) {
+            indicators.push(i.clone());
+        }
+    }
+    let state: String = row.try_get("state")?;
+    let state = if state != DiscoveryState::Unverified.code() {
+        state
+    } else if indicators.is_empty() {
+        DiscoveryState::Remote.code().to_string()
+    } else {
+        DiscoveryState::New.code().to_string()
+    };
+    sqlx::query(
+        "UPDATE discovered_sites SET shown = $2, indicators = $3, state = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(json(shown))
+    .bind(json(&indicators))
+    .bind(state)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}

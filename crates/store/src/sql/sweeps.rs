@@ -259,21 +259,7 @@ impl SweepStore for SqlStore {
             .await?;
         }
         if let Some((shown, indicators)) = &progress.shown {
-            // A site two or more hops away enters the queue once its pages place it in the
-            // city, and is set aside as remote when they do not.
-            sqlx::query(
-                "UPDATE discovered_sites SET shown = $2, \
-                 indicators = CASE WHEN $3 THEN $4 ELSE indicators END, \
-                 state = CASE WHEN state <> 'unverified' THEN state \
-                              WHEN $3 THEN 'new' ELSE 'remote' END \
-                 WHERE site_id = $1",
-            )
-            .bind(progress.site.0)
-            .bind(json(shown))
-            .bind(!indicators.is_empty())
-            .bind(json(indicators))
-            .execute(&mut *tx)
-            .await?;
+            super::discovery::record_pages_shown(&mut tx, progress.site, shown, indicators).await?;
         }
         if let Some((state, reason)) = &progress.finish {
             let done = sqlx::query(
