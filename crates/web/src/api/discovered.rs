@@ -2,7 +2,8 @@
 //! of hops from the register), department filings or certificate transparency logs, with the
 //! evidence of each sighting, the city indicators, the matcher's proposal, the registered site
 //! a host imitates and the decision on them, filtered like the console's queue; and
-//! `/api/v1/discovered/stats`, each source's counts and precision. A discovered site is in the
+//! `/api/v1/discovered/stats`, each source's counts and precision; and
+//! `/api/v1/discovered/ct-logs`, the certificate transparency logs' positions and failures. A discovered site is in the
 //! scope of the entity the matcher proposes for it; one without a proposal is the city's only.
 
 use axum::extract::rejection::QueryRejection;
@@ -264,6 +265,77 @@ pub(crate) async fn stats(
                 confirmed: s.confirmed,
                 rejected: s.rejected,
                 remote: s.remote,
+            })
+            .collect(),
+        total: n,
+        limit: n,
+        offset: 0,
+    }))
+}
+
+/// A certificate transparency log as the bureau reads it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[schema(as = CtLog)]
+pub(crate) struct CtLogItem {
+    /// The configured name.
+    pub name: String,
+    pub url: String,
+    /// Hex SHA-256 of the log's public key.
+    pub log_id: String,
+    /// Entries read and verified so far (the next index to read).
+    pub entries_read: i64,
+    /// Sites its certificates gave.
+    pub candidates: i64,
+    /// Entries that could not be read (malformed certificates).
+    pub skipped: i64,
+    pub polled_at: Option<DateTime<Utc>>,
+    /// When a batch was last proved part of a signed tree head.
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Failures so far.
+    pub failures: i64,
+    /// The last failure's code (`bad_signature`, `inconsistent`, …) while not verified since.
+    pub failure_code: Option<String>,
+    pub failure_detail: Option<String>,
+    pub failed_at: Option<DateTime<Utc>>,
+}
+
+/// The certificate transparency logs read so far, by name: the bureau's, so a person whose
+/// scope is a district sees none.
+#[utoipa::path(
+    get,
+    path = "/api/v1/discovered/ct-logs",
+    operation_id = "list_ct_logs",
+    tag = "discovered",
+    responses((status = 200, description = "Every log, on one page", body = Page<CtLogItem>), super::Failures)
+)]
+pub(crate) async fn ct_logs(
+    State(app): State<Shared>,
+    viewer: Viewer,
+) -> Result<Json<Page<CtLogItem>>, ApiError> {
+    let logs = match viewer.scope() {
+        store::Scope::City => app.store.ct_logs().await?,
+        _ => Vec::new(),
+    };
+    let n = logs.len() as i64;
+    Ok(Json(Page {
+        items: logs
+            .into_iter()
+            .map(|l| {
+                let (failure_code, failure_detail) = l.failure.unzip();
+                CtLogItem {
+                    name: l.name,
+                    url: l.url,
+                    log_id: l.log_id,
+                    entries_read: l.entries_read,
+                    candidates: l.candidates,
+                    skipped: l.skipped,
+                    polled_at: l.polled_at,
+                    verified_at: l.verified_at,
+                    failures: l.failures,
+                    failure_code,
+                    failure_detail,
+                    failed_at: l.failed_at,
+                }
             })
             .collect(),
         total: n,

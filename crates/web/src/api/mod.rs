@@ -62,6 +62,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/cases/{id}", get(cases::item))
         .route("/api/v1/discovered", get(discovered::list))
         .route("/api/v1/discovered/stats", get(discovered::stats))
+        .route("/api/v1/discovered/ct-logs", get(discovered::ct_logs))
         .route("/api/v1/inspections", get(inspections::list))
         .route("/api/v1/inspections/{id}", get(inspections::item))
         .route("/api/v1/campaigns", get(campaigns::list))
@@ -112,6 +113,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         cases::item,
         discovered::list,
         discovered::stats,
+        discovered::ct_logs,
         inspections::list,
         inspections::item,
         campaigns::list,
@@ -454,7 +456,7 @@ mod tests {
             "bearer"
         );
         let paths = doc["paths"].as_object().unwrap();
-        assert_eq!(paths.len(), 29);
+        assert_eq!(paths.len(), 30);
         let mut ids = std::collections::BTreeSet::new();
         for (path, item) in paths {
             let op = &item["get"];

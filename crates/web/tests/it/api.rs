@@ -173,6 +173,61 @@ async fn every_list_answers_one_envelope() {
     }
 }
 
+/// Discovery's counts per source and the CT logs' state: one page each, the logs only for the
+/// city's staff.
+#[tokio::test]
+async fn discovery_stats_and_ct_logs_are_lists_too() {
+    let fx = fixture().await;
+    casework(&fx).await;
+    let stats = json(&fx.router, "/api/v1/discovered/stats").await;
+    let sources: Vec<&str> = items(&stats)
+        .iter()
+        .map(|s| s["source"].as_str().unwrap())
+        .collect();
+    assert_eq!(sources, ["link", "filing", "ct"]);
+    let link = &items(&stats)[0];
+    assert_eq!(link["total"], 3);
+    let (confirmed, rejected) = (
+        link["confirmed"].as_f64().unwrap(),
+        link["rejected"].as_f64().unwrap(),
+    );
+    if confirmed + rejected > 0.0 {
+        assert_eq!(
+            link["precision"],
+            confirmed / (confirmed + rejected),
+            "{link}"
+        );
+    } else {
+        assert!(link["precision"].is_null(), "{link}");
+    }
+    assert!(
+        items(&stats)[2]["precision"].is_null(),
+        "no CT site decided"
+    );
+
+    let store = fx.state.store.as_ref();
+    store
+        .ct_log("sim", "http://ct.test/", "ab12")
+        .await
+        .unwrap();
+    store
+        .ct_failure("sim", "bad_signature", "forged head")
+        .await
+        .unwrap();
+    let logs = json(&fx.router, "/api/v1/discovered/ct-logs").await;
+    assert_eq!(logs["total"], 1);
+    let log = &items(&logs)[0];
+    assert_eq!(
+        (&log["name"], &log["failure_code"]),
+        (&"sim".into(), &"bad_signature".into())
+    );
+    assert_eq!(log["entries_read"], 0);
+    let (inspector, _) =
+        crate::logged_in(&fx.state, "inspector", domain::Role::Inspector, &["450103"]).await;
+    let none = json(&inspector, "/api/v1/discovered/ct-logs").await;
+    assert_eq!(none["total"], 0);
+}
+
 #[tokio::test]
 async fn pages_are_windows_of_the_whole_list() {
     let fx = fixture().await;
@@ -631,6 +686,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/complaints",
         "/api/v1/discovered",
         "/api/v1/discovered/stats",
+        "/api/v1/discovered/ct-logs",
         "/api/v1/entities",
         "/api/v1/entities/{id}",
         "/api/v1/entities/{id}/credit",
