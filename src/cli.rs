@@ -1276,8 +1276,30 @@ pub struct ScanArgs {
     /// Output: text, or JSON Lines (one finding per line).
     #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
     pub format: OutputFormat,
+    /// Exit with status 3 when a finding is at or above this severity (errors exit 1).
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<SeverityArg>,
     #[command(flatten)]
     pub crawl: CrawlArgs,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum SeverityArg {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl SeverityArg {
+    pub fn severity(self) -> domain::Severity {
+        match self {
+            SeverityArg::Low => domain::Severity::Low,
+            SeverityArg::Medium => domain::Severity::Medium,
+            SeverityArg::High => domain::Severity::High,
+            SeverityArg::Critical => domain::Severity::Critical,
+        }
+    }
 }
 
 #[derive(Debug, Args)]

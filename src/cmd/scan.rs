@@ -1,5 +1,8 @@
 //! `wangjian scan`: one saved page or URL through the detector, judged against the register
-//! when the data directory has one (as a sweep would judge it).
+//! when the data directory has one (as a sweep would judge it). What is not HTML (an
+//! executable, an image, random bytes, text without a tag, a URL answering another type) is
+//! refused with what it is, never scanned; `--fail-on SEVERITY` makes a finding at or above
+//! that severity the exit status 3, for scripts.
 
 use super::Ctx;
 use crate::cli::{OutputFormat, ScanArgs};
@@ -8,6 +11,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
 use sweep::lookup::PageRegister;
+
+/// The exit status when a finding is at or above `--fail-on` (1 is an error).
+pub const FINDINGS_AT_THRESHOLD: u8 = 3;
 
 pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
     let detector = detect::Detector::builtin();
@@ -19,14 +25,26 @@ pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
         if let Some(err) = &ex.error {
             bail!("cannot fetch {url}: {err}");
         }
+        if !ex.is_html() {
+            bail!(
+                "{url} is not an HTML page: its Content-Type is {}",
+                ex.content_type().unwrap_or("not given")
+            );
+        }
         let decoded = ex
             .decoded_body()
             .with_context(|| format!("{url} returned no decodable body"))?;
+        if let Some(why) = http_msg::not_html(decoded.text.as_bytes()) {
+            bail!("{url} is not an HTML page: {why}");
+        }
         (decoded.text, args.url.unwrap_or_else(|| url.to_string()))
     } else {
         let path = Path::new(&args.target);
         let bytes =
             std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        if let Some(why) = http_msg::not_html(&bytes) {
+            bail!("{} is not an HTML page: {why}", path.display());
+        }
         let decoded = http_msg::decode_text(&bytes, None);
         let url = args
             .url
@@ -92,6 +110,10 @@ pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
     }
     if args.format == OutputFormat::Text {
         writeln!(out, "{} findings in {url}", findings.len())?;
+    }
+    let threshold = args.fail_on.map(|s| s.severity());
+    if threshold.is_some_and(|t| findings.iter().any(|f| f.severity >= t)) {
+        return Ok(ExitCode::from(FINDINGS_AT_THRESHOLD));
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -130,6 +130,80 @@ fn scan_prints_json_lines_and_fails_clearly_on_unreadable_input() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read"));
+
+    // What is not HTML is refused with what it is, and nothing is printed as a finding.
+    let random: Vec<u8> = (0u32..4096)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    for (name, bytes, what) in [
+        (
+            "tool",
+            b"\x7fELF\x02\x01\x01\x00\x00\x00".to_vec(),
+            "ELF executable",
+        ),
+        (
+            "logo.png",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR".to_vec(),
+            "PNG image",
+        ),
+        ("noise.bin", random, "binary data"),
+        (
+            "notes.txt",
+            "本店茶叶全国第一".as_bytes().to_vec(),
+            "text without any HTML tag",
+        ),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let out = wangjian(dir.path())
+            .arg("scan")
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(&format!("is not an HTML page: {what}")),
+            "{name}: {err}"
+        );
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+
+    // `--fail-on` turns findings at or above a severity into exit status 3, for scripts.
+    let severities: Vec<String> = lines
+        .iter()
+        .map(|l| l["severity"].as_str().unwrap().to_string())
+        .collect();
+    let fail_on = |severity: &str| {
+        wangjian(dir.path())
+            .args([
+                "scan",
+                "--fail-on",
+                severity,
+                "--url",
+                "http://www.lvyuan.test/item/1.html",
+            ])
+            .arg(&page)
+            .output()
+            .unwrap()
+            .status
+            .code()
+    };
+    assert_eq!(fail_on("low"), Some(3), "{severities:?}");
+    let worst = ["critical", "high", "medium", "low"]
+        .into_iter()
+        .find(|s| severities.iter().any(|x| x == s))
+        .unwrap();
+    assert_eq!(fail_on(worst), Some(3));
+    if worst != "critical" {
+        assert_eq!(fail_on("critical"), Some(0), "{severities:?}");
+    }
+    let out = wangjian(dir.path())
+        .args(["scan", "--fail-on", "critical"])
+        .arg(&clean)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
 }
 
 fn summary_line(out: &str) -> Option<&str> {
@@ -319,8 +393,21 @@ fn scan_fetches_a_url_through_an_explicit_resolve_mapping() {
         .args(["scan", "--format", "json", "--resolve"])
         .arg(format!("*:80:{addr}"))
         .arg(&url));
+    // A URL that answers another type than HTML is refused with its type.
+    let robots = wangjian(dir.path())
+        .args(["scan", "--resolve"])
+        .arg(format!("*:80:{addr}"))
+        .arg(format!("http://{host}/robots.txt"))
+        .output()
+        .unwrap();
     let _ = sim.kill();
     let _ = sim.wait();
+    assert_eq!(robots.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&robots.stderr);
+    assert!(
+        err.contains("is not an HTML page: its Content-Type is text/plain"),
+        "{err}"
+    );
     assert!(out.status.success());
     let text = stdout(&out);
     assert!(text.contains("\"ad.absolute_term\""), "{url}: {text}");

@@ -10,6 +10,7 @@
 //! - [`chunked`]: the chunked transfer-coding and the message payload (WARC's rule);
 //! - [`coding`]: `Content-Encoding` (gzip, x-gzip, deflate zlib or raw, br), capped;
 //! - [`charset`]: the charset of a body (BOM, `Content-Type`, `<meta>`, sniffing) and decoding;
+//! - [`sniff`]: whether a body can be HTML at all (magic numbers, NUL bytes, tags);
 //! - this file: [`Message`], the three put together, and [`decode_body`].
 //!
 //! It works on bytes alone: no IO, no sockets, no other wangjian crate. Broken input is data:
@@ -20,6 +21,7 @@ pub mod charset;
 pub mod chunked;
 pub mod coding;
 pub mod head;
+pub mod sniff;
 
 use std::borrow::Cow;
 
@@ -27,6 +29,7 @@ pub use charset::{decode_text, detect_charset, CharsetSource, Text};
 pub use chunked::{dechunk, declares_chunked, message_payload, payload};
 pub use coding::{decode_content, ContentCoding, Decompressed, UnknownCoding};
 pub use head::{charset_param, media_type, split_message, Head, HeadError, StatusLine};
+pub use sniff::{not_html, NotHtml};
 
 /// How many decoded bytes a caller that wants a whole page asks for at most (32 MiB): a
 /// decompression bomb stops here.
