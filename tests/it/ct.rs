@@ -137,14 +137,7 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
     assert_eq!(found.len(), only_ct.len() + 2, "{hosts:?}");
 
     // Read again: nothing new. Then the log grows by one certificate of a city business.
-    let out = run(wangjian(&data).args([
-        "discovered",
-        "ct-poll",
-        "--log",
-        "sim",
-        "--resolve",
-        &resolve,
-    ]));
+    let out = poll(&["--log", "sim"]);
     assert!(out.status.success());
     assert!(
         stdout(&out).contains("sim: 0 entries read"),
@@ -158,14 +151,7 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
         province: None,
     }])
     .unwrap();
-    let out = run(wangjian(&data).args([
-        "discovered",
-        "ct-poll",
-        "--log",
-        "sim",
-        "--resolve",
-        &resolve,
-    ]));
+    let out = poll(&["--log", "sim"]);
     assert!(out.status.success());
     assert!(
         stdout(&out).contains("sim: 1 entries read") && stdout(&out).contains("1 sites new"),
@@ -188,14 +174,7 @@ fn ct_logs_are_followed_verified_and_a_forged_one_is_refused() {
         province: None,
     }])
     .unwrap();
-    let out = run(wangjian(&data).args([
-        "discovered",
-        "ct-poll",
-        "--log",
-        "sim",
-        "--resolve",
-        &resolve,
-    ]));
+    let out = poll(&["--log", "sim"]);
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr).to_string();
     assert!(

@@ -252,9 +252,8 @@ pub(crate) async fn stats(
     viewer: Viewer,
 ) -> Result<Json<Page<SourceStatsItem>>, ApiError> {
     let stats = app.store.discovery_stats(viewer.scope()).await?;
-    let n = stats.len() as i64;
-    Ok(Json(Page {
-        items: stats
+    Ok(Json(Page::whole(
+        stats
             .into_iter()
             .map(|s| SourceStatsItem {
                 source: s.source.code().to_string(),
@@ -267,10 +266,7 @@ pub(crate) async fn stats(
                 remote: s.remote,
             })
             .collect(),
-        total: n,
-        limit: n,
-        offset: 0,
-    }))
+    )))
 }
 
 /// A certificate transparency log as the bureau reads it.
@@ -316,10 +312,8 @@ pub(crate) async fn ct_logs(
         store::Scope::City => app.store.ct_logs().await?,
         _ => Vec::new(),
     };
-    let n = logs.len() as i64;
-    Ok(Json(Page {
-        items: logs
-            .into_iter()
+    Ok(Json(Page::whole(
+        logs.into_iter()
             .map(|l| {
                 let (failure_code, failure_detail) = l.failure.unzip();
                 CtLogItem {
@@ -338,8 +332,5 @@ pub(crate) async fn ct_logs(
                 }
             })
             .collect(),
-        total: n,
-        limit: n,
-        offset: 0,
-    }))
+    )))
 }

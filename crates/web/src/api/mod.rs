@@ -203,6 +203,19 @@ pub(crate) struct Page<T> {
     pub offset: i64,
 }
 
+impl<T> Page<T> {
+    /// A list short enough to be answered whole (one row per source, per log): one page.
+    pub(crate) fn whole(items: Vec<T>) -> Page<T> {
+        let n = items.len() as i64;
+        Page {
+            items,
+            total: n,
+            limit: n,
+            offset: 0,
+        }
+    }
+}
+
 /// Which page of a list: `limit` and `offset`.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
