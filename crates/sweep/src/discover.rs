@@ -9,8 +9,8 @@
 //! pages show a city indicator ([`domain::locality`]), and are set aside as remote when they do
 //! not, so that the frontier does not grow into the whole web. The store promotes open
 //! discoveries to sites after each wave and the sweep crawls them in the next; what their pages
-//! show of their operator (USCC, ICP number, names) lets [`propose`] suggest an entity for a
-//! person to confirm, and [`flag_imitations`] marks hosts that imitate a registered site.
+//! show of their operator (USCC, ICP number, names) lets [`review`] suggest an entity for a
+//! person to confirm and mark hosts that imitate a registered site.
 //! Department data and certificate transparency logs add discoveries of their own
 //! (`crate::sources`).
 //!
@@ -22,7 +22,7 @@
 use crate::error::SweepError;
 use detect::PageFacts;
 use domain::SiteAddress;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use store::{
     DiscoveryFilter, DiscoverySource, DiscoveryState, EvidencePointer, NewDiscovery, Proposal,
     ProposalBasis, Scope, Shown, Sighting, Site, SiteClass, Store,
@@ -156,11 +156,61 @@ pub(crate) fn discoveries<'a>(
     out
 }
 
+/// The register's sites as discovery compares hosts with them: registered sites (and confirmed
+/// discoveries) by bare host, with their entities, and their look-alike index. Loaded once
+/// per pass ([`review`], a CT poll).
+pub(crate) struct KnownHosts {
+    by_bare: HashMap<String, (String, domain::EntityId)>,
+    lookalikes: domain::lookalike::LookalikeIndex,
+}
+
+impl KnownHosts {
+    pub(crate) async fn load(store: &dyn Store) -> Result<KnownHosts, SweepError> {
+        let registered: Vec<(String, domain::EntityId)> = crate::run::all_sites(store)
+            .await?
+            .into_iter()
+            .filter(|s| s.path_prefix.is_empty())
+            .filter_map(|s| s.entity_id.map(|e| (s.host, e)))
+            .collect();
+        let lookalikes = domain::lookalike::LookalikeIndex::new(
+            registered.iter().map(|(h, e)| (h.clone(), e.0)),
+        );
+        let mut by_bare = HashMap::new();
+        for (host, entity) in registered {
+            by_bare
+                .entry(domain::address::bare_host(&host).to_string())
+                .or_insert((host, entity));
+        }
+        Ok(KnownHosts {
+            by_bare,
+            lookalikes,
+        })
+    }
+
+    /// Whether `host` is a registered site itself (`www.` or not).
+    pub(crate) fn is_registered(&self, host: &str) -> bool {
+        self.by_bare.contains_key(domain::address::bare_host(host))
+    }
+
+    /// The registered site (host and entity) whose domain `host` is a subdomain of, the
+    /// nearest one first; none for a registered site itself.
+    pub(crate) fn parent_of(&self, host: &str) -> Option<&(String, domain::EntityId)> {
+        let bare = domain::address::bare_host(host);
+        bare.match_indices('.')
+            .find_map(|(i, _)| self.by_bare.get(&bare[i + 1..]))
+    }
+
+    /// The registered site `host` imitates, and how.
+    pub(crate) fn imitates(&self, host: &str) -> Option<domain::lookalike::Imitation> {
+        self.lookalikes.imitates(host)
+    }
+}
+
 /// Proposes an entity for every new discovered site that has none yet, from what its pages
 /// show: a USCC of the register first (its pages', then a filing's), then an ICP filing of the
 /// register, then an operator name that is an entity's name or former name, then the
 /// registered site it is a subdomain of. A person confirms or rejects.
-pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
+async fn propose(store: &dyn Store, known: &KnownHosts) -> Result<usize, SweepError> {
     let open = store
         .list_discovered(
             Scope::City,
@@ -170,10 +220,9 @@ pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
             },
         )
         .await?;
-    let registered = registered_hosts(store).await?;
     let mut proposed = 0;
     for d in open.iter().filter(|d| d.proposed_entity.is_none()) {
-        if let Some(p) = proposal(store, d, &registered).await? {
+        if let Some(p) = proposal(store, d, known).await? {
             store.set_proposal(d.id, Some(&p)).await?;
             proposed += 1;
         }
@@ -181,22 +230,10 @@ pub async fn propose(store: &dyn Store) -> Result<usize, SweepError> {
     Ok(proposed)
 }
 
-/// The hosts of registered sites (and confirmed discoveries) with their entities.
-pub(crate) async fn registered_hosts(
-    store: &dyn Store,
-) -> Result<Vec<(String, domain::EntityId)>, SweepError> {
-    Ok(crate::run::all_sites(store)
-        .await?
-        .into_iter()
-        .filter(|s| s.path_prefix.is_empty())
-        .filter_map(|s| s.entity_id.map(|e| (s.host, e)))
-        .collect())
-}
-
 async fn proposal(
     store: &dyn Store,
     d: &store::Discovered,
-    registered: &[(String, domain::EntityId)],
+    known: &KnownHosts,
 ) -> Result<Option<Proposal>, SweepError> {
     let shown = &d.shown;
     for uscc in &shown.usccs {
@@ -240,39 +277,33 @@ async fn proposal(
         }
     }
     if d.path_prefix.is_empty() {
-        let host = domain::address::bare_host(&d.host);
-        for (registered_host, entity) in registered {
-            let base = domain::address::bare_host(registered_host);
-            if host.len() > base.len() + 1
-                && host.ends_with(base)
-                && host.as_bytes()[host.len() - base.len() - 1] == b'.'
-            {
-                return Ok(Some(Proposal {
-                    entity: *entity,
-                    basis: ProposalBasis::Subdomain {
-                        registered_host: registered_host.clone(),
-                    },
-                }));
-            }
+        if let Some((registered_host, entity)) = known.parent_of(&d.host) {
+            return Ok(Some(Proposal {
+                entity: *entity,
+                basis: ProposalBasis::Subdomain {
+                    registered_host: registered_host.clone(),
+                },
+            }));
         }
     }
     Ok(None)
 }
 
-/// The matcher's pass over the open discovered sites after new ones came in: proposals
-/// ([`propose`]) and imitation marks ([`flag_imitations`]). Returns how many were proposed and
-/// how many are marked.
+/// The matcher's pass over the open discovered sites after new ones came in: proposals and
+/// imitation marks, against the register read once. Returns how many were proposed and how
+/// many are marked.
 pub async fn review(store: &dyn Store) -> Result<(usize, usize), SweepError> {
-    Ok((propose(store).await?, flag_imitations(store).await?))
+    let known = KnownHosts::load(store).await?;
+    Ok((
+        propose(store, &known).await?,
+        flag_imitations(store, &known).await?,
+    ))
 }
 
 /// Marks every open discovered host that imitates a registered site's host (a look-alike
 /// domain: one edit away, homoglyphs, an added word, another suffix) with the entity it
 /// imitates, and clears marks that no longer hold. Returns how many are marked.
-pub async fn flag_imitations(store: &dyn Store) -> Result<usize, SweepError> {
-    let registered = registered_hosts(store).await?;
-    let index =
-        domain::lookalike::LookalikeIndex::new(registered.iter().map(|(h, e)| (h.clone(), e.0)));
+async fn flag_imitations(store: &dyn Store, known: &KnownHosts) -> Result<usize, SweepError> {
     let mut marked = 0;
     for state in [DiscoveryState::Unverified, DiscoveryState::New] {
         let open = store
@@ -285,7 +316,7 @@ pub async fn flag_imitations(store: &dyn Store) -> Result<usize, SweepError> {
             )
             .await?;
         for d in open.iter().filter(|d| d.path_prefix.is_empty()) {
-            let now = index.imitates(&d.host);
+            let now = known.imitates(&d.host);
             if now != d.imitation {
                 store.set_imitation(d.id, now.as_ref()).await?;
             }

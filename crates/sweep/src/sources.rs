@@ -128,13 +128,7 @@ pub async fn poll_ct(
             return Ok(polled);
         }
     };
-    let registered = crate::discover::registered_hosts(store).await?;
-    let index =
-        domain::lookalike::LookalikeIndex::new(registered.iter().map(|(h, e)| (h.clone(), e.0)));
-    let bare: Vec<&str> = registered
-        .iter()
-        .map(|(h, _)| domain::address::bare_host(h))
-        .collect();
+    let known = crate::discover::KnownHosts::load(store).await?;
     let mut monitor = ct::Monitor::new(crawl.clone(), log.clone(), saved, batch_size);
     let failed = |f: ct::Failure| (f.code().to_string(), f.to_string());
     match monitor.head().await {
@@ -147,7 +141,7 @@ pub async fn poll_ct(
             Ok(Some(batch)) => {
                 let mut found = Vec::new();
                 for e in &batch.entries {
-                    found.extend(certificate_sites(&log.name, e, city, &index, &bare));
+                    found.extend(certificate_sites(&log.name, e, city, &known));
                 }
                 for s in &batch.skipped {
                     tracing::warn!(log = %log.name, index = s.index, reason = s.reason.code(), "certificate entry skipped: {}", s.reason);
@@ -188,8 +182,7 @@ fn certificate_sites(
     log: &str,
     e: &ct::Entry,
     city: &City,
-    index: &domain::lookalike::LookalikeIndex,
-    registered: &[&str],
+    known: &crate::discover::KnownHosts,
 ) -> Vec<NewDiscovery> {
     let subject = city.subject_in_city(e.organization.as_deref(), e.locality.as_deref());
     let mut out: Vec<NewDiscovery> = Vec::new();
@@ -199,13 +192,11 @@ fn certificate_sites(
             continue;
         };
         let bare = domain::address::bare_host(&addr.host);
-        if registered.contains(&bare) {
+        if known.is_registered(bare) {
             continue;
         }
-        let subdomain = registered
-            .iter()
-            .any(|r| bare.len() > r.len() + 1 && bare.ends_with(&format!(".{r}")));
-        let imitates = index.imitates(&addr.host).is_some();
+        let subdomain = known.parent_of(bare).is_some();
+        let imitates = known.imitates(&addr.host).is_some();
         if !(subdomain || imitates || subject.is_some()) {
             continue;
         }

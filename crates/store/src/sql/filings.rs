@@ -166,11 +166,29 @@ impl FilingStore for SqlStore {
         ))
         .fetch_all(&self.pool)
         .await?;
+        // The addresses an entity's sites cover, read once (`domain_owner`'s rule: `www.` or
+        // not, the same path prefix).
+        let sited: std::collections::HashSet<(String, String)> = sqlx::query(
+            "SELECT s.host, s.path_prefix FROM sites s JOIN entities e ON e.id = s.entity_id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            let host: String = r.try_get("host")?;
+            Ok((bare_host(&host).to_string(), r.try_get("path_prefix")?))
+        })
+        .collect::<Result<_>>()?;
         let mut out = Vec::new();
         for r in &rows {
             let f = filing_from_row(r)?;
-            let Some(d) = &f.input.domain else { continue };
-            if domain_owner(&self.pool, &Scope::City, d).await?.is_none() {
+            let covered = f
+                .input
+                .domain
+                .as_deref()
+                .and_then(|d| SiteAddress::parse(d).ok())
+                .is_some_and(|a| sited.contains(&(bare_host(&a.host).to_string(), a.path_prefix)));
+            if !covered {
                 out.push(f);
             }
         }

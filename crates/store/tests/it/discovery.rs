@@ -75,10 +75,14 @@ async fn by_host(store: &dyn Store, host: &str) -> Discovered {
         .unwrap_or_else(|| panic!("{host} not discovered"))
 }
 
-async fn finish(
+/// Commits a site's progress in a sweep: the discoveries its pages made and, for a
+/// discovered site, what they show; `done` marks the site done.
+async fn commit(
     store: &dyn Store,
     sweep: SweepId,
     site: SiteId,
+    done: bool,
+    discoveries: Vec<NewDiscovery>,
     shown: Option<(Shown, Vec<Indicator>)>,
 ) {
     store
@@ -87,8 +91,8 @@ async fn finish(
             site,
             fetches: vec![],
             frontier: FrontierUpdate::Keep,
-            finish: Some((SiteSweepState::Done, None)),
-            discoveries: vec![],
+            finish: done.then_some((SiteSweepState::Done, None)),
+            discoveries,
             classified: None,
             shown,
         })
@@ -99,19 +103,15 @@ async fn finish(
 async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
     let (_, site_a) = register(store.as_ref()).await;
     let sweep = store.create_sweep(&[site_a.id]).await.unwrap();
-    store
-        .commit_progress(&SiteProgress {
-            sweep,
-            site: site_a.id,
-            fetches: vec![],
-            frontier: FrontierUpdate::Keep,
-            finish: Some((SiteSweepState::Done, None)),
-            discoveries: vec![link("hop1.test", "http://a.test/", 1)],
-            classified: None,
-            shown: None,
-        })
-        .await
-        .unwrap();
+    commit(
+        store.as_ref(),
+        sweep,
+        site_a.id,
+        true,
+        vec![link("hop1.test", "http://a.test/", 1)],
+        None,
+    )
+    .await;
     let wave2 = store.promote_discoveries(sweep).await.unwrap();
     assert_eq!(wave2.len(), 1);
     let hop1 = wave2[0].clone();
@@ -120,22 +120,18 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
         Some(&1)
     );
     // The hop-1 site's page links on: two candidates two hops away.
-    store
-        .commit_progress(&SiteProgress {
-            sweep,
-            site: hop1.id,
-            fetches: vec![],
-            frontier: FrontierUpdate::Keep,
-            finish: Some((SiteSweepState::Done, None)),
-            discoveries: vec![
-                link("local.test", "http://hop1.test/", 2),
-                link("far.test", "http://hop1.test/", 2),
-            ],
-            classified: None,
-            shown: Some((Shown::default(), Vec::new())),
-        })
-        .await
-        .unwrap();
+    commit(
+        store.as_ref(),
+        sweep,
+        hop1.id,
+        true,
+        vec![
+            link("local.test", "http://hop1.test/", 2),
+            link("far.test", "http://hop1.test/", 2),
+        ],
+        Some((Shown::default(), Vec::new())),
+    )
+    .await;
     // A hop-1 site stays in the queue whatever it shows.
     assert_eq!(
         by_host(store.as_ref(), "hop1.test").await.state,
@@ -160,10 +156,12 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
     let far = wave3.iter().find(|s| s.host == "far.test").unwrap();
     assert_eq!(hops.get(&local.id), Some(&2));
     let phone = Indicator::Phone("0771-5551234".into());
-    finish(
+    commit(
         store.as_ref(),
         sweep,
         local.id,
+        true,
+        vec![],
         Some((
             Shown {
                 phones: vec!["0771-5551234".into()],
@@ -173,10 +171,12 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
         )),
     )
     .await;
-    finish(
+    commit(
         store.as_ref(),
         sweep,
         far.id,
+        true,
+        vec![],
         Some((Shown::default(), Vec::new())),
     )
     .await;
@@ -198,36 +198,28 @@ async fn sites_two_hops_away_need_a_city_indicator(store: TestStore) {
     );
 
     // A sighting one hop away later lets an unverified site in at once.
-    store
-        .commit_progress(&SiteProgress {
-            sweep,
-            site: site_a.id,
-            fetches: vec![],
-            frontier: FrontierUpdate::Keep,
-            finish: None,
-            discoveries: vec![link("late.test", "http://hop1.test/", 2)],
-            classified: None,
-            shown: None,
-        })
-        .await
-        .unwrap();
+    commit(
+        store.as_ref(),
+        sweep,
+        site_a.id,
+        false,
+        vec![link("late.test", "http://hop1.test/", 2)],
+        None,
+    )
+    .await;
     assert_eq!(
         by_host(store.as_ref(), "late.test").await.state,
         DiscoveryState::Unverified
     );
-    store
-        .commit_progress(&SiteProgress {
-            sweep,
-            site: site_a.id,
-            fetches: vec![],
-            frontier: FrontierUpdate::Keep,
-            finish: None,
-            discoveries: vec![link("late.test", "http://a.test/links", 1)],
-            classified: None,
-            shown: None,
-        })
-        .await
-        .unwrap();
+    commit(
+        store.as_ref(),
+        sweep,
+        site_a.id,
+        false,
+        vec![link("late.test", "http://a.test/links", 1)],
+        None,
+    )
+    .await;
     let late = by_host(store.as_ref(), "late.test").await;
     assert_eq!(
         (late.state, late.hops, late.sightings),

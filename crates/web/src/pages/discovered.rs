@@ -96,11 +96,11 @@ fn failed(e: sweep::SweepError) -> WebError {
     WebError::Internal(e.to_string())
 }
 
-/// The discovery settings of the console's sweeps (the city, the CT logs), if it has any.
-fn discovery(app: &crate::AppState) -> Result<&sweep::DiscoveryConfig, WebError> {
+/// The console's sweep settings (the crawler, the city, the CT logs), if it has any.
+fn sweep_settings(app: &crate::AppState) -> Result<&sweep::SweepConfig, WebError> {
     app.capture
         .as_ref()
-        .map(|c| &c.sweep.discovery)
+        .map(|c| &c.sweep)
         .ok_or_else(|| WebError::BadRequest("控制台未配置巡查设置，无法在此执行发现".into()))
 }
 
@@ -114,7 +114,7 @@ pub(crate) async fn from_filings(
 ) -> Result<Response, WebError> {
     let viewer = posted.viewer;
     viewer.require(Permission::Dispatch)?;
-    let city = discovery(&app)?.city.clone();
+    let city = sweep_settings(&app)?.discovery.city.clone();
     sweep::sources::from_filings(app.store.as_ref(), &city)
         .await
         .map_err(failed)?;
@@ -133,18 +133,12 @@ pub(crate) async fn ct_poll(
 ) -> Result<Response, WebError> {
     let viewer = posted.viewer;
     viewer.require(Permission::Dispatch)?;
-    let settings = discovery(&app)?;
-    let crawl = &app
-        .capture
-        .as_ref()
-        .expect("discovery() found the capture settings")
-        .sweep
-        .crawl;
-    for log in &settings.ct_logs {
+    let settings = sweep_settings(&app)?;
+    for log in &settings.discovery.ct_logs {
         sweep::sources::poll_ct(
             app.store.as_ref(),
-            crawl,
-            &settings.city,
+            &settings.crawl,
+            &settings.discovery.city,
             log,
             sweep::sources::CT_BATCH,
         )

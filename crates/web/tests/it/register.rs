@@ -289,9 +289,7 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
         }])
         .await
         .unwrap();
-    sweep::discover::flag_imitations(store.as_ref())
-        .await
-        .unwrap();
+    sweep::discover::review(store.as_ref()).await.unwrap();
     // A telecom filing of the shop's operator for a domain the register does not list.
     store
         .upsert_filings(&[FilingInput {
