@@ -10,13 +10,14 @@ use anyhow::{anyhow, Context};
 use chrono::Utc;
 use std::path::Path;
 use std::process::ExitCode;
-use store::prelude::*;
 use store::{DatabaseUrl, Engine};
 
 pub async fn backup(ctx: &Ctx, args: BackupArgs) -> anyhow::Result<ExitCode> {
     let data = &ctx.data;
     let store = data.open_store().await?;
-    let key = data.keys().join(format!("{}.pub", super::log::LOG_KEY_NAME));
+    let key = data
+        .keys()
+        .join(format!("{}.pub", super::log::LOG_KEY_NAME));
     let source = ::backup::Source {
         root: data.root.clone(),
         evidence: data.evidence(),
@@ -73,7 +74,10 @@ pub async fn backup(ctx: &Ctx, args: BackupArgs) -> anyhow::Result<ExitCode> {
         "  透明日志：{} 个叶子，{} 个签名检查点",
         m.log_leaves, m.checkpoints
     );
-    println!("  文件：{files} 个，共 {bytes} 字节；清单 SHA-256 {}", done.manifest_sha256);
+    println!(
+        "  文件：{files} 个，共 {bytes} 字节；清单 SHA-256 {}",
+        done.manifest_sha256
+    );
     for cut in &m.warc_cut {
         println!(
             "  WARC 截取：{} 复制前 {} 字节（磁盘上 {} 字节；{}，{}）",
@@ -96,7 +100,10 @@ pub async fn backup(ctx: &Ctx, args: BackupArgs) -> anyhow::Result<ExitCode> {
         );
     }
     if m.engine == Engine::Sqlite {
-        println!("恢复：wangjian --data 新目录 restore {}", done.dest.display());
+        println!(
+            "恢复：wangjian --data 新目录 restore {}",
+            done.dest.display()
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -196,7 +203,12 @@ pub async fn restore(ctx: &Ctx, args: RestoreArgs) -> anyhow::Result<ExitCode> {
 /// Restores a `pg_dump` custom-format file into the (empty) database at `url`.
 fn pg_restore(program: &Path, url: &str, dump: &Path) -> anyhow::Result<()> {
     let out = std::process::Command::new(program)
-        .args(["--no-owner", "--no-privileges", "--exit-on-error", "--dbname"])
+        .args([
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--dbname",
+        ])
         .arg(url)
         .arg(dump)
         .stdin(std::process::Stdio::null())
@@ -295,4 +307,3 @@ fn restore_words(e: &RestoreError) -> String {
     };
     format!("恢复失败（{}），什么也没有写入：{what}", e.code())
 }
-

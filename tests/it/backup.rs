@@ -86,15 +86,18 @@ fn backups_taken_during_a_sweep_restore_and_verify() {
             "100",
         ])
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
         .spawn()
         .unwrap();
-    // No deadline: the demo either makes progress or ends (which fails the test).
+    let demo_err = || std::fs::read_to_string(dir.path().join("demo.err")).unwrap_or_default();
+    // No deadline: the demo either makes progress or ends (which fails the test). The
+    // database is read only once the sweep writes evidence (its migrations are done then).
     loop {
         if let Some(status) = demo.try_wait().unwrap() {
-            panic!("demo ended before the backup: {status}");
+            panic!("demo ended before the backup: {status}\n{}", demo_err());
         }
-        if sites_done(&data.join("wangjian.db")) >= 2 {
+        let writing = std::fs::read_dir(data.join("warc")).is_ok_and(|mut d| d.next().is_some());
+        if writing && sites_done(&data.join("wangjian.db")) >= 2 {
             break;
         }
         std::thread::sleep(Duration::from_millis(50));
@@ -114,7 +117,11 @@ fn backups_taken_during_a_sweep_restore_and_verify() {
     assert_eq!(summary["form"], "tar.gz");
     assert!(summary["log_leaves"].as_u64().unwrap() > 0, "{summary}");
     let still_running = demo.try_wait().unwrap().is_none();
-    assert!(still_running, "the sweep ended before the backups were done");
+    assert!(
+        still_running,
+        "the sweep ended before the backups were done\n{}",
+        demo_err()
+    );
     // A crash of the sweep after the backups changes nothing in them.
     demo.kill().unwrap();
     demo.wait().unwrap();
@@ -128,7 +135,10 @@ fn backups_taken_during_a_sweep_restore_and_verify() {
         .unwrap();
     assert!(!again.status.success());
     let err = stderr(&again);
-    assert!(err.contains("destination-not-empty") && err.contains("不是空的"), "{err}");
+    assert!(
+        err.contains("destination-not-empty") && err.contains("不是空的"),
+        "{err}"
+    );
 
     for (backup, name) in [(&as_dir, "restored-dir"), (&as_tar, "restored-tar")] {
         let to = dir.path().join(name);
@@ -145,7 +155,10 @@ fn backups_taken_during_a_sweep_restore_and_verify() {
         let out = wangjian(&to).arg("restore").arg(backup).output().unwrap();
         assert!(!out.status.success());
         let err = stderr(&out);
-        assert!(err.contains("target-not-empty") && err.contains("恢复失败"), "{err}");
+        assert!(
+            err.contains("target-not-empty") && err.contains("恢复失败"),
+            "{err}"
+        );
     }
 
     // Both backups are in the live database's audit log, the later one last.
@@ -154,7 +167,10 @@ fn backups_taken_during_a_sweep_restore_and_verify() {
             .await
             .unwrap();
         let last = store.last_backup().await.unwrap().unwrap();
-        assert!(last.record.destination.ends_with("backup.tar.gz"), "{last:?}");
+        assert!(
+            last.record.destination.ends_with("backup.tar.gz"),
+            "{last:?}"
+        );
         assert_eq!(last.record.manifest_sha256, summary["manifest_sha256"]);
     });
 }
@@ -182,13 +198,27 @@ impl ScratchDb {
 
 impl Drop for ScratchDb {
     fn drop(&mut self) {
-        psql(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+        psql(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
     }
 }
 
 fn psql(sql: &str) {
     let out = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", "5432", "-d", "test", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            "5432",
+            "-d",
+            "test",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        ])
         .output()
         .expect("psql runs (postgresql-client)");
     assert!(
@@ -226,7 +256,10 @@ fn a_postgresql_deployment_is_backed_up_with_pg_dump_and_restored_with_pg_restor
     let out = run(wangjian(&files_only).arg("restore").arg(&tar));
     assert!(out.status.success());
     let text = stdout(&out);
-    assert!(text.contains("pg_restore") && text.contains("log checkpoint"), "{text}");
+    assert!(
+        text.contains("pg_restore") && text.contains("log checkpoint"),
+        "{text}"
+    );
     assert!(files_only.join("database.pgdump").is_file());
 
     // Into an empty database: pg_restore, the store's checks, a checkpoint, then verify.
@@ -234,8 +267,12 @@ fn a_postgresql_deployment_is_backed_up_with_pg_dump_and_restored_with_pg_restor
     let text = restore_and_verify(&tar, &to, Some(&fresh.url()));
     assert!(text.contains("已用 pg_restore 恢复数据库"), "{text}");
     rt().block_on(async {
-        let a = store::open(&DatabaseUrl::Postgres(live.url())).await.unwrap();
-        let b = store::open(&DatabaseUrl::Postgres(fresh.url())).await.unwrap();
+        let a = store::open(&DatabaseUrl::Postgres(live.url()))
+            .await
+            .unwrap();
+        let b = store::open(&DatabaseUrl::Postgres(fresh.url()))
+            .await
+            .unwrap();
         assert_eq!(
             a.count_entities(Scope::City).await.unwrap(),
             b.count_entities(Scope::City).await.unwrap()

@@ -333,7 +333,10 @@ async fn write_backup(
             }
         };
         let file = File::open(&temp).map_err(|e| BackupError::io(&temp, e))?;
-        let len = file.metadata().map_err(|e| BackupError::io(&temp, e))?.len();
+        let len = file
+            .metadata()
+            .map_err(|e| BackupError::io(&temp, e))?
+            .len();
         w.add(name, file, len, 0o600, &temp)?;
         Ok((name, url))
     }
@@ -347,7 +350,15 @@ async fn write_backup(
     // 4. The WARC files, each up to its last record logged in the copied log.
     let mut warc_cut = Vec::new();
     if evidence_dir.is_dir() {
-        copy_evidence(&mut w, &evidence_dir, &log_dir, &leaves, log_leaves, dest, &mut warc_cut)?;
+        copy_evidence(
+            &mut w,
+            &evidence_dir,
+            &log_dir,
+            &leaves,
+            log_leaves,
+            dest,
+            &mut warc_cut,
+        )?;
     }
 
     // 5. Everything else.
@@ -383,8 +394,13 @@ async fn write_backup(
     };
     let bytes = serde_json::to_vec_pretty(&manifest).expect("a manifest serializes");
     let sha = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(&bytes));
-    w.sink
-        .add(MANIFEST, &bytes[..], bytes.len() as u64, 0o644, Path::new(MANIFEST))?;
+    w.sink.add(
+        MANIFEST,
+        &bytes[..],
+        bytes.len() as u64,
+        0o644,
+        Path::new(MANIFEST),
+    )?;
     Ok((manifest, sha))
 }
 
@@ -416,7 +432,9 @@ fn pg_dump(program: &Path, url: &str, out: &Path) -> Result<(), BackupError> {
         })?;
     if !output.status.success() {
         let err = String::from_utf8_lossy(&output.stderr);
-        return Err(BackupError::PgDumpFailed(store::redact_password(err.trim())));
+        return Err(BackupError::PgDumpFailed(store::redact_password(
+            err.trim(),
+        )));
     }
     Ok(())
 }
@@ -681,11 +699,7 @@ fn later_leaves(log_dir: &Path, copied: u64) -> Result<HashSet<Hash>, BackupErro
 /// Where a file whose bytes end in something that is not a record is cut: a copy of its
 /// first `seen` bytes is repaired as a resumed sweep repairs a file (`repair_torn_tail`), and
 /// only a torn tail is cut; other damage is copied as it is, for `evidence verify` to name.
-fn torn_cut(
-    path: &Path,
-    seen: u64,
-    dest: &Path,
-) -> Result<(u64, Option<CutReason>), BackupError> {
+fn torn_cut(path: &Path, seen: u64, dest: &Path) -> Result<(u64, Option<CutReason>), BackupError> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -704,9 +718,7 @@ fn torn_cut(
         match evidence::repair_torn_tail(&temp) {
             Ok(Some(torn)) => Ok((torn.from, Some(CutReason::Torn))),
             Ok(None) => Ok((seen, None)),
-            Err(EvidenceError::Corrupt { .. } | EvidenceError::NoRecord { .. }) => {
-                Ok((seen, None))
-            }
+            Err(EvidenceError::Corrupt { .. } | EvidenceError::NoRecord { .. }) => Ok((seen, None)),
             Err(e) => Err(e.into()),
         }
     })();

@@ -140,9 +140,7 @@ impl Files {
                     Box::new(file)
                 };
                 let mut archive = tar::Archive::new(reader);
-                let entries = archive
-                    .entries()
-                    .map_err(|e| RestoreError::io(path, e))?;
+                let entries = archive.entries().map_err(|e| RestoreError::io(path, e))?;
                 for entry in entries {
                     let mut entry = entry.map_err(|e| RestoreError::io(path, e))?;
                     let name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
@@ -151,7 +149,10 @@ impl Files {
                         tar::EntryType::Directory => continue,
                         _ => return Err(RestoreError::UnsafePath(name)),
                     }
-                    let mode = entry.header().mode().map_err(|e| RestoreError::io(path, e))?;
+                    let mode = entry
+                        .header()
+                        .mode()
+                        .map_err(|e| RestoreError::io(path, e))?;
                     each(&name, mode & 0o777, &mut entry)?;
                 }
                 Ok(())
@@ -242,10 +243,7 @@ pub fn read_manifest(from: &Path) -> Result<Manifest, RestoreError> {
 /// A relative path of a backup, checked: plain names only (no root, `.`, `..` or empty part).
 fn safe(rel: &str) -> Result<PathBuf, RestoreError> {
     let path = Path::new(rel);
-    let ok = !rel.is_empty()
-        && path
-            .components()
-            .all(|c| matches!(c, Component::Normal(_)));
+    let ok = !rel.is_empty() && path.components().all(|c| matches!(c, Component::Normal(_)));
     if ok {
         Ok(path.to_path_buf())
     } else {
@@ -298,8 +296,11 @@ pub fn restore(from: &Path, to: &Path) -> Result<Restored, RestoreError> {
 
 /// Writes every file of the backup into `staging`, each checked against the manifest.
 fn unpack(from: &Path, staging: &Path, manifest: &Manifest) -> Result<(), RestoreError> {
-    let mut listed: HashMap<&str, &FileEntry> =
-        manifest.files.iter().map(|f| (f.path.as_str(), f)).collect();
+    let mut listed: HashMap<&str, &FileEntry> = manifest
+        .files
+        .iter()
+        .map(|f| (f.path.as_str(), f))
+        .collect();
     let files = Files::open(from)?;
     files.each(&mut |rel, _mode, reader| {
         if rel == MANIFEST {
@@ -322,7 +323,9 @@ fn unpack(from: &Path, staging: &Path, manifest: &Manifest) -> Result<(), Restor
         let mut size = 0u64;
         let mut buf = vec![0u8; 64 * 1024];
         loop {
-            let n = reader.read(&mut buf).map_err(|e| RestoreError::io(from, e))?;
+            let n = reader
+                .read(&mut buf)
+                .map_err(|e| RestoreError::io(from, e))?;
             if n == 0 {
                 break;
             }

@@ -232,8 +232,7 @@ impl Sink {
                     .into_inner()
                     .and_then(Out::finish)
                     .map_err(|e| BackupError::io(&partial, e))?;
-                file.sync_all()
-                    .map_err(|e| BackupError::io(&partial, e))?;
+                file.sync_all().map_err(|e| BackupError::io(&partial, e))?;
                 if dest.exists() {
                     return Err(BackupError::DestinationExists(dest));
                 }

@@ -217,7 +217,8 @@ pub trait MaintenanceStore: Send + Sync {
     /// Writes a consistent snapshot of the database to a new file at `path` while writers go
     /// on (SQLite: `VACUUM INTO`); on PostgreSQL [`SnapshotRefusal::UseServerDump`]. An
     /// existing file is never overwritten.
-    async fn snapshot_to(&self, path: &std::path::Path) -> std::result::Result<(), SnapshotRefusal>;
+    async fn snapshot_to(&self, path: &std::path::Path)
+        -> std::result::Result<(), SnapshotRefusal>;
     /// The store's own checks ([`StoreCheck`]): schema up to date, the engine's integrity
     /// check, the chain of custody's links.
     async fn check(&self) -> Result<StoreCheck>;

@@ -120,8 +120,7 @@ impl Fixture {
 pub fn verify_evidence(root: &Path) -> usize {
     let log = Log::open(root.join("log")).unwrap();
     let notes = evidence::tlog::checkpoint::stored_notes(&root.join("log")).unwrap();
-    let key = std::fs::read_to_string(root.join("keys").join(format!("{KEY_NAME}.pub")))
-        .unwrap();
+    let key = std::fs::read_to_string(root.join("keys").join(format!("{KEY_NAME}.pub"))).unwrap();
     let note = std::fs::read_to_string(notes.last().expect("a checkpoint")).unwrap();
     let checkpoint = evidence::tlog::Checkpoint::verify_note(&note, key.trim()).unwrap();
     let index = evidence::LogIndex::new(&log, checkpoint).unwrap();

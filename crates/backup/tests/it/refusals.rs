@@ -5,7 +5,6 @@
 use crate::Fixture;
 use backup::{BackupError, Mismatch, RestoreError};
 use std::path::Path;
-use store::prelude::*;
 
 async fn take(f: &Fixture, name: &str) -> std::path::PathBuf {
     let dest = f.dir.path().join(name);
@@ -27,7 +26,10 @@ fn nothing_left(target: &Path) {
     let name = target.file_name().unwrap().to_str().unwrap();
     for entry in std::fs::read_dir(target.parent().unwrap()).unwrap() {
         let other = entry.unwrap().file_name().into_string().unwrap();
-        assert!(!other.contains(&format!("{name}.restoring")), "{other} left behind");
+        assert!(
+            !other.contains(&format!("{name}.restoring")),
+            "{other} left behind"
+        );
     }
 }
 
@@ -92,7 +94,10 @@ async fn a_restore_refuses_a_target_that_is_not_empty() {
     let e = backup::restore(&dest, &target).unwrap_err();
     assert!(matches!(e, RestoreError::TargetNotEmpty(_)), "{e}");
     assert_eq!(std::fs::read_dir(&target).unwrap().count(), 1);
-    assert_eq!(std::fs::read(target.join("wangjian.toml")).unwrap(), b"mine");
+    assert_eq!(
+        std::fs::read(target.join("wangjian.toml")).unwrap(),
+        b"mine"
+    );
     // The data directory itself is never a restore's target.
     let e = backup::restore(&dest, &f.root()).unwrap_err();
     assert_eq!(e.code(), "target-not-empty");
@@ -137,7 +142,13 @@ async fn a_changed_missing_or_added_file_is_refused_and_nothing_is_written() {
     std::fs::write(&path, b"# the").unwrap();
     let e = backup::restore(&short, &f.dir.path().join("t2")).unwrap_err();
     assert!(
-        matches!(&e, RestoreError::Mismatch { problem: Mismatch::Size { .. }, .. }),
+        matches!(
+            &e,
+            RestoreError::Mismatch {
+                problem: Mismatch::Size { .. },
+                ..
+            }
+        ),
         "{e}"
     );
     nothing_left(&f.dir.path().join("t2"));
@@ -145,7 +156,12 @@ async fn a_changed_missing_or_added_file_is_refused_and_nothing_is_written() {
     // A file missing.
     let missing = f.dir.path().join("missing");
     copy_dir(&dest, &missing);
-    std::fs::remove_file(missing.join("keys").join(format!("{}.key", crate::KEY_NAME))).unwrap();
+    std::fs::remove_file(
+        missing
+            .join("keys")
+            .join(format!("{}.key", crate::KEY_NAME)),
+    )
+    .unwrap();
     let e = backup::restore(&missing, &f.dir.path().join("t3")).unwrap_err();
     match &e {
         RestoreError::Mismatch { path, problem } => {
@@ -162,7 +178,13 @@ async fn a_changed_missing_or_added_file_is_refused_and_nothing_is_written() {
     std::fs::write(added.join("keys").join("extra.key"), b"slipped in").unwrap();
     let e = backup::restore(&added, &f.dir.path().join("t4")).unwrap_err();
     assert!(
-        matches!(&e, RestoreError::Mismatch { problem: Mismatch::NotListed, .. }),
+        matches!(
+            &e,
+            RestoreError::Mismatch {
+                problem: Mismatch::NotListed,
+                ..
+            }
+        ),
         "{e}"
     );
     nothing_left(&f.dir.path().join("t4"));
@@ -212,7 +234,10 @@ async fn a_path_out_of_the_target_is_refused() {
     let dest = take(&f, "b").await;
     let manifest: backup::Manifest =
         serde_json::from_slice(&std::fs::read(dest.join(backup::MANIFEST)).unwrap()).unwrap();
-    for (name, kind) in [("../escaped", tar::EntryType::Regular), ("link", tar::EntryType::Symlink)] {
+    for (name, kind) in [
+        ("../escaped", tar::EntryType::Regular),
+        ("link", tar::EntryType::Symlink),
+    ] {
         let mut evil = manifest.clone();
         evil.files.push(backup::FileEntry {
             path: name.to_string(),

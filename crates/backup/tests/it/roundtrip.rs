@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use store::prelude::*;
 use store::{DatabaseUrl, Scope};
 
 /// Every regular file under `root`: relative path → (bytes, permission bits).
@@ -22,7 +21,12 @@ fn tree(root: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
             if meta.is_dir() {
                 stack.push(path);
             } else {
-                let rel = path.strip_prefix(root).unwrap().to_str().unwrap().to_string();
+                let rel = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_str()
+                    .unwrap()
+                    .to_string();
                 out.insert(
                     rel,
                     (
@@ -72,7 +76,11 @@ async fn every_form_restores_the_data_directory() {
         assert_eq!(skipped.get("wangjian.db"), Some(&SkipReason::LiveDatabase));
         // The manifest's first file is a checkpoint, then the database: the order the
         // consistency argument needs.
-        assert!(m.files[0].path.starts_with("log/checkpoints/"), "{:?}", m.files[0]);
+        assert!(
+            m.files[0].path.starts_with("log/checkpoints/"),
+            "{:?}",
+            m.files[0]
+        );
         assert_eq!(m.files[1].path, "wangjian.db");
 
         let restored = f.dir.path().join(format!("restored-{name}"));
@@ -165,7 +173,11 @@ async fn a_torn_tail_is_cut_from_the_copy_only() {
     assert_eq!(cut[0].copied, whole.len() as u64);
     assert_eq!(cut[0].seen, seen);
     assert_eq!(std::fs::read(dest.join(&rel)).unwrap(), whole);
-    assert_eq!(std::fs::metadata(&file).unwrap().len(), seen, "the live file untouched");
+    assert_eq!(
+        std::fs::metadata(&file).unwrap().len(),
+        seen,
+        "the live file untouched"
+    );
 
     let restored = f.dir.path().join("r");
     backup::restore(&dest, &restored).unwrap();
@@ -181,7 +193,12 @@ async fn records_no_log_holds_are_copied_as_they_are() {
     let other = tempfile::tempdir().unwrap();
     let mut w = evidence::WarcWriter::open(evidence::WriterConfig::new(other.path(), "x")).unwrap();
     let r = w
-        .write_resource("https://unlogged.simweb.test/", chrono::Utc::now(), "text/plain", b"x")
+        .write_resource(
+            "https://unlogged.simweb.test/",
+            chrono::Utc::now(),
+            "text/plain",
+            b"x",
+        )
         .unwrap();
     w.flush().unwrap();
     let bytes = std::fs::read(other.path().join(&r.file)).unwrap();
@@ -202,9 +219,105 @@ async fn records_no_log_holds_are_copied_as_they_are() {
     )
     .await
     .unwrap();
-    assert!(done.manifest.warc_cut.is_empty(), "{:?}", done.manifest.warc_cut);
+    assert!(
+        done.manifest.warc_cut.is_empty(),
+        "{:?}",
+        done.manifest.warc_cut
+    );
     let restored = f.dir.path().join("r");
     backup::restore(&dest, &restored).unwrap();
     let copy = restored.join("warc").join(file.file_name().unwrap());
     assert_eq!(std::fs::read(copy).unwrap(), live);
+}
+
+/// Backups taken while a writer appends records (each logged first, as a sweep does): the
+/// records logged after the backup copied the log are left out (`logged-after`), and what is
+/// in the backup proves against its log once a checkpoint is signed over it, as restore does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_logged_after_the_log_was_copied_are_left_out() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    let f = Fixture::new().await;
+    let root = f.root();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let stop = stop.clone();
+        let root = root.clone();
+        std::thread::spawn(move || {
+            let log = evidence::tlog::Log::open(root.join("log")).unwrap();
+            let mut w = evidence::WarcWriter::open_with_log(
+                evidence::WriterConfig::new(root.join("warc"), "wangjian-sweep-9"),
+                Some(log),
+            )
+            .unwrap();
+            let body = vec![b'x'; 8 * 1024];
+            let mut n = 0u64;
+            while !stop.load(Ordering::SeqCst) {
+                w.write_resource(
+                    &format!("https://busy.simweb.test/{n}"),
+                    chrono::Utc::now(),
+                    "text/plain",
+                    &body,
+                )
+                .unwrap();
+                n += 1;
+                // A sweep's pace, not a disk-filling one.
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            w.flush().unwrap();
+            n
+        })
+    };
+    // Backups until one found records logged after its copy of the log (every attempt must
+    // restore and verify; the writer never waits for the backup).
+    let mut seen_later = false;
+    for attempt in 0..200 {
+        let dest = f.dir.path().join(format!("b{attempt}"));
+        let done = backup::backup(
+            f.store.as_ref(),
+            &f.source(),
+            &dest,
+            &Fixture::by(),
+            chrono::Utc::now(),
+        )
+        .await
+        .unwrap();
+        seen_later |= done
+            .manifest
+            .warc_cut
+            .iter()
+            .any(|c| c.reason == CutReason::LoggedAfter && c.copied < c.seen);
+        let restored = f.dir.path().join(format!("r{attempt}"));
+        backup::restore(&dest, &restored).unwrap();
+        // What restore's caller does: a checkpoint over the restored log.
+        let log = evidence::tlog::Log::open(restored.join("log")).unwrap();
+        let signer =
+            evidence::tlog::Signer::load_or_create(&restored.join("keys"), crate::KEY_NAME)
+                .unwrap();
+        evidence::tlog::sign_and_store(
+            &log,
+            &signer,
+            "wangjian/evidence-log",
+            chrono::Utc::now(),
+            Some(evidence::tlog::CustodyHead {
+                count: 0,
+                hash: evidence::tlog::Hash([0; 32]),
+            }),
+        )
+        .unwrap();
+        drop(log);
+        assert!(verify_evidence(&restored) >= 4);
+        std::fs::remove_dir_all(&dest).unwrap();
+        std::fs::remove_dir_all(&restored).unwrap();
+        if seen_later {
+            break;
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let written = writer.join().unwrap();
+    assert!(written > 0);
+    assert!(
+        seen_later,
+        "no backup caught the writer between log and file"
+    );
 }

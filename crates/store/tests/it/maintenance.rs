@@ -30,7 +30,11 @@ async fn the_store_checks_itself_and_records_backups(test: TestStore) {
     let by = Actor::system("cli:operator");
     test.record_backup(&record(3), &by).await.unwrap();
     test.record_backup(&record(4), &by).await.unwrap();
-    let last = test.last_backup().await.unwrap().expect("a backup recorded");
+    let last = test
+        .last_backup()
+        .await
+        .unwrap()
+        .expect("a backup recorded");
     assert_eq!(last.record, record(4));
     assert_eq!(last.actor, "cli:operator");
 

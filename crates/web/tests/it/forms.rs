@@ -409,5 +409,8 @@ async fn the_users_page_shows_the_last_backup() {
     assert!(page.contains("42 个文件"), "{page}");
     assert!(page.contains("/srv/backup/2026-12-06.tar.gz"), "{page}");
     assert!(page.contains("cli:operator"), "{page}");
-    assert!(!page.contains("action=\"/backup"), "no form starts a backup");
+    assert!(
+        !page.contains("action=\"/backup"),
+        "no form starts a backup"
+    );
 }
