@@ -7,8 +7,8 @@
 //! by its own tool, `pg_dump`, which takes the same kind of snapshot: the store says so
 //! ([`SnapshotRefusal::UseServerDump`]) rather than copying tables itself.
 //!
-//! Must not: read or write anything outside the database (the files of a backup are the
-//! `backup` crate's).
+//! Must not: read or write any file but the database and a snapshot's new file (the other
+//! files of a backup are the `backup` crate's).
 
 use serde::{Deserialize, Serialize};
 
@@ -100,7 +100,8 @@ pub struct BackupRecord {
     pub manifest_sha256: String,
     /// The database's schema (newest migration) when it was taken.
     pub schema: i64,
-    /// Whether the database is in the backup (SQLite) or dumped apart (`pg_dump`).
+    /// Whether the database is in the backup (a SQLite snapshot, or the `pg_dump` the backup
+    /// ran); a backup of the files alone would say `false`.
     pub database_included: bool,
 }
 
