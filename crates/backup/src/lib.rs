@@ -734,7 +734,7 @@ fn copy_tree(
     except: &[&Path],
     leave_out: &[(PathBuf, SkipReason)],
 ) -> Result<(), BackupError> {
-    if except.iter().any(|e| path == *e) {
+    if except.contains(&path) {
         return Ok(());
     }
     if let Some((_, reason)) = leave_out.iter().find(|(p, _)| p == path) {

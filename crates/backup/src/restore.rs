@@ -103,6 +103,9 @@ impl RestoreError {
     }
 }
 
+/// What is done with each file of a backup: its relative path, permission bits and bytes.
+type EachFile<'a> = dyn FnMut(&str, u32, &mut dyn Read) -> Result<(), RestoreError> + 'a;
+
 /// A backup's files as they are read: a directory tree, or a tar file (gzip or not).
 enum Files {
     Dir(PathBuf),
@@ -120,10 +123,7 @@ impl Files {
     }
 
     /// Calls `each` with every regular file's relative path, permission bits and bytes.
-    fn each(
-        &self,
-        each: &mut dyn FnMut(&str, u32, &mut dyn Read) -> Result<(), RestoreError>,
-    ) -> Result<(), RestoreError> {
+    fn each(&self, each: &mut EachFile<'_>) -> Result<(), RestoreError> {
         match self {
             Files::Dir(root) => walk(root, root, each),
             Files::Tar(path) => {
@@ -161,11 +161,7 @@ impl Files {
     }
 }
 
-fn walk(
-    root: &Path,
-    dir: &Path,
-    each: &mut dyn FnMut(&str, u32, &mut dyn Read) -> Result<(), RestoreError>,
-) -> Result<(), RestoreError> {
+fn walk(root: &Path, dir: &Path, each: &mut EachFile<'_>) -> Result<(), RestoreError> {
     let mut entries: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(|e| RestoreError::io(dir, e))?
         .map(|e| e.map(|e| e.path()))

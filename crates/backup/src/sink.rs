@@ -61,7 +61,7 @@ impl<R: Read> Read for Hashing<R> {
 /// A tar file's bytes on their way to disk.
 pub(crate) enum Out {
     Plain(BufWriter<File>),
-    Gz(flate2::write::GzEncoder<BufWriter<File>>),
+    Gz(Box<flate2::write::GzEncoder<BufWriter<File>>>),
 }
 
 impl Out {
@@ -69,7 +69,7 @@ impl Out {
     fn finish(self) -> io::Result<File> {
         let buffered = match self {
             Out::Plain(w) => w,
-            Out::Gz(gz) => gz.finish()?,
+            Out::Gz(gz) => (*gz).finish()?,
         };
         buffered.into_inner().map_err(|e| e.into_error())
     }
@@ -137,10 +137,10 @@ impl Sink {
                     .open(&partial)
                     .map_err(|e| BackupError::io(&partial, e))?;
                 let out = match form {
-                    Form::TarGz => Out::Gz(flate2::write::GzEncoder::new(
+                    Form::TarGz => Out::Gz(Box::new(flate2::write::GzEncoder::new(
                         BufWriter::new(file),
                         flate2::Compression::fast(),
-                    )),
+                    ))),
                     _ => Out::Plain(BufWriter::new(file)),
                 };
                 let mut builder = tar::Builder::new(out);
