@@ -112,6 +112,39 @@ pub enum Command {
     /// revocation, the rules, the signing key.
     #[command(subcommand)]
     Badge(BadgeCommand),
+    /// Backs the data directory up while sweeps go on (备份): the database snapshot (SQLite) or
+    /// its `pg_dump` (PostgreSQL), the transparency log, the WARC evidence up to what the log
+    /// holds, keys, configuration and every other file, with a manifest of SHA-256s.
+    Backup(BackupArgs),
+    /// Restores a backup into the data directory given by --data, which must not exist or be
+    /// empty (恢复): every file checked against the manifest first, then the store's own checks
+    /// and a checkpoint signed over the restored log.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the backup: a directory (new or empty), or a file ending in `.tar` or
+    /// `.tar.gz` (must not exist).
+    #[arg(short, long, value_name = "DIR|FILE")]
+    pub output: PathBuf,
+    /// The `pg_dump` program a PostgreSQL database is dumped with.
+    #[arg(long, value_name = "PATH", default_value = "pg_dump")]
+    pub pg_dump: PathBuf,
+    /// Prints the manifest's summary as JSON.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+    pub format: OutputFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// The backup: a directory or a `.tar` / `.tar.gz` file `wangjian backup` wrote.
+    #[arg(value_name = "FROM")]
+    pub from: PathBuf,
+    /// The `pg_restore` program a PostgreSQL dump is restored with (into the empty database
+    /// --database names).
+    #[arg(long, value_name = "PATH", default_value = "pg_restore")]
+    pub pg_restore: PathBuf,
 }
 
 #[derive(Debug, Args)]

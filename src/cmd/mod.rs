@@ -2,6 +2,7 @@
 //! arguments into calls of the library crates; what several share (the configuration, the
 //! crawler's and the sweep's settings, the actor of a custody entry) is here.
 
+mod backup;
 mod badge;
 mod campaign;
 mod case;
@@ -83,6 +84,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Notice(cmd) => portal::notice(&ctx, cmd).await,
         Command::ModelSite(cmd) => portal::model_site(&ctx, cmd).await,
         Command::Badge(cmd) => badge::badge(&ctx, cmd).await,
+        Command::Backup(args) => backup::backup(&ctx, args).await,
+        Command::Restore(args) => backup::restore(&ctx, args).await,
     }
 }
 

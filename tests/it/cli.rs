@@ -306,7 +306,7 @@ fn regex_lite(line: &str) -> (i64, i64, i64) {
 }
 
 /// How many sites the running sweep has finished, read straight from the database file.
-fn sites_done(db: &Path) -> i64 {
+pub(crate) fn sites_done(db: &Path) -> i64 {
     if !db.exists() {
         return 0;
     }

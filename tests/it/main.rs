@@ -1,6 +1,7 @@
 //! Tests of the `wangjian` binary as a user runs it.
 
 mod api;
+mod backup;
 mod browser;
 mod campaign;
 mod capture;

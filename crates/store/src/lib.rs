@@ -43,6 +43,7 @@ pub mod discovery;
 pub mod filings;
 pub mod import;
 pub mod inspection;
+pub mod maintenance;
 pub mod model;
 mod open;
 pub mod people;
@@ -79,6 +80,7 @@ pub use filings::{conflicts, Conflict, Filing, FilingInput, JoinedBy};
 pub use inspection::{
     Attachment, CaseRef, Inspection, InspectionFilter, NewAttachment, NewInspection, Officer,
 };
+pub use maintenance::{BackupRecord, Engine, RecordedBackup, SnapshotRefusal, StoreCheck};
 pub use model::*;
 pub use open::{open, DatabaseUrl};
 pub use people::*;
@@ -162,6 +164,7 @@ pub trait Store:
     + ComplaintStore
     + PortalStore
     + BadgeStore
+    + MaintenanceStore
 {
 }
 
@@ -189,6 +192,7 @@ impl<T> Store for T where
         + ComplaintStore
         + PortalStore
         + BadgeStore
+        + MaintenanceStore
 {
 }
 
@@ -197,9 +201,31 @@ pub mod prelude {
     pub use crate::{
         AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
         ComplaintStore, CreditListStore, CreditStore, CustodyStore, DashboardStore, DiscoveryStore,
-        EntityStore, FetchStore, FilingStore, InspectionStore, PeopleStore, PortalStore,
-        ReportStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        EntityStore, FetchStore, FilingStore, InspectionStore, MaintenanceStore, PeopleStore,
+        PortalStore, ReportStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
     };
+}
+
+/// Keeping the records safe (`maintenance.rs`): a consistent snapshot while writers go on, the
+/// store's own checks, and the backups made (kept in the audit log as object `backup`).
+#[async_trait]
+pub trait MaintenanceStore: Send + Sync {
+    /// The engine behind the store.
+    fn engine(&self) -> Engine;
+    /// The newest migration applied to the database.
+    async fn schema_version(&self) -> Result<i64>;
+    /// Writes a consistent snapshot of the database to a new file at `path` while writers go
+    /// on (SQLite: `VACUUM INTO`); on PostgreSQL [`SnapshotRefusal::UseServerDump`]. An
+    /// existing file is never overwritten.
+    async fn snapshot_to(&self, path: &std::path::Path)
+        -> std::result::Result<(), SnapshotRefusal>;
+    /// The store's own checks ([`StoreCheck`]): schema up to date, the engine's integrity
+    /// check, the chain of custody's links.
+    async fn check(&self) -> Result<StoreCheck>;
+    /// Records a backup made, in the audit log.
+    async fn record_backup(&self, record: &BackupRecord, by: &Actor) -> Result<()>;
+    /// The latest backup recorded.
+    async fn last_backup(&self) -> Result<Option<RecordedBackup>>;
 }
 
 /// License badges (亮照): applications, proofs, the badges staff issue and their changes,

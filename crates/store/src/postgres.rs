@@ -94,8 +94,25 @@ pub fn redact(url: &str) -> String {
     }
 }
 
+/// The engine the shared queries run on in this module.
+const ENGINE: crate::Engine = crate::Engine::Postgres;
+
+/// Never called: a PostgreSQL database is dumped by the server's `pg_dump` (the shared
+/// `snapshot_to` refuses before it gets here).
+async fn snapshot_into(_pool: &PgPool, _path: &std::path::Path) -> Result<()> {
+    Err(StoreError::Corrupt(
+        "a PostgreSQL database is backed up with pg_dump".into(),
+    ))
+}
+
+/// The server enforces every constraint as it writes, and has no check of its files that a
+/// client can run without an extension: nothing to report.
+async fn integrity_problems(_pool: &PgPool) -> Result<Vec<String>> {
+    Ok(Vec::new())
+}
+
 /// The newest migration this build knows.
-fn known_version() -> i64 {
+pub(crate) fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 

@@ -83,7 +83,49 @@ impl SqliteStore {
     }
 }
 
+/// The engine the shared queries run on in this module.
+const ENGINE: crate::Engine = crate::Engine::Sqlite;
+
+/// Writes a consistent copy of the database to a new file at `path` with `VACUUM INTO`: one
+/// read transaction, so the copy is the database as one commit left it; in WAL mode writers go
+/// on meanwhile.
+async fn snapshot_into(pool: &SqlitePool, path: &Path) -> Result<()> {
+    let path = path.to_str().ok_or_else(|| {
+        crate::StoreError::Corrupt(format!("{} is not a UTF-8 path", path.display()))
+    })?;
+    sqlx::query("VACUUM INTO $1")
+        .bind(path)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// SQLite's verdict on its file: every line of `PRAGMA integrity_check` other than `ok`, and
+/// every row `PRAGMA foreign_key_check` finds (a row whose parent is missing).
+async fn integrity_problems(pool: &SqlitePool) -> Result<Vec<String>> {
+    use sqlx::Row;
+    let mut problems: Vec<String> = sqlx::query_scalar::<_, String>("PRAGMA integrity_check")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .filter(|line| line != "ok")
+        .collect();
+    for row in sqlx::query("PRAGMA foreign_key_check")
+        .fetch_all(pool)
+        .await?
+    {
+        let table: String = row.try_get(0)?;
+        let rowid: Option<i64> = row.try_get(1)?;
+        let parent: String = row.try_get(2)?;
+        problems.push(format!(
+            "foreign key: {table} row {} names a missing {parent} row",
+            rowid.map_or_else(|| "?".to_string(), |r| r.to_string())
+        ));
+    }
+    Ok(problems)
+}
+
 /// The newest migration this build knows.
-fn known_version() -> i64 {
+pub(crate) fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }

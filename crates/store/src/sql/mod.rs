@@ -12,7 +12,9 @@
 //!
 //! Nothing here knows about HTTP, crawling or the import file formats.
 
-use super::{begin_write, serialize_custody, Db};
+use super::{
+    begin_write, integrity_problems, known_version, serialize_custody, snapshot_into, Db, ENGINE,
+};
 use crate::campaign::*;
 use crate::cases::*;
 use crate::custody::*;
@@ -234,6 +236,7 @@ mod entities;
 mod fetches;
 mod filings;
 mod inspections;
+mod maintenance;
 mod people;
 mod portal;
 mod report;

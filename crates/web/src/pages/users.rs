@@ -33,6 +33,18 @@ struct UsersPage {
     districts: Vec<Opt>,
     /// A password just set, shown once: (username, password).
     issued: Option<(String, String)>,
+    /// The latest backup recorded (`wangjian backup` writes it; the console only shows it).
+    last_backup: Option<BackupLine>,
+}
+
+/// The latest backup as the administrators' page shows it.
+struct BackupLine {
+    at: String,
+    actor: String,
+    files: u64,
+    bytes: u64,
+    destination: String,
+    schema: i64,
 }
 
 #[derive(Template)]
@@ -87,12 +99,21 @@ async fn users_page(
         .into_iter()
         .filter(|o| !o.value.is_empty())
         .collect();
+    let last_backup = app.store.last_backup().await?.map(|b| BackupLine {
+        at: view::time(b.at),
+        actor: b.actor,
+        files: b.record.files,
+        bytes: b.record.bytes,
+        destination: b.record.destination,
+        schema: b.record.schema,
+    });
     render(&UsersPage {
         active: "users",
         users: users.iter().map(|u| row(app, u)).collect(),
         roles,
         districts,
         issued,
+        last_backup,
     })
 }
 

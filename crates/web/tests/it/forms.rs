@@ -382,3 +382,35 @@ async fn an_administrator_manages_users_from_the_console() {
     let got = post_form(&admin, &format!("/users/{me}/disable"), &[("csrf", &csrf)]).await;
     assert_eq!(got.status, StatusCode::CONFLICT);
 }
+
+/// The administrators' page shows the latest backup the command line recorded, read-only
+/// (backups are taken on the server, never by a form).
+#[tokio::test]
+async fn the_users_page_shows_the_last_backup() {
+    let fx = fixture().await;
+    let (admin, _) = logged_in(&fx.state, "chief", Role::Admin, &[]).await;
+    let page = get(&admin, "/users").await.ok().body;
+    assert!(page.contains("尚无备份记录"), "{page}");
+    let record = store::BackupRecord {
+        destination: "/srv/backup/2026-12-06.tar.gz".into(),
+        files: 42,
+        bytes: 123_456,
+        manifest_sha256: "ab".repeat(32),
+        schema: 19,
+        database_included: true,
+    };
+    fx.state
+        .store
+        .record_backup(&record, &store::Actor::system("cli:operator"))
+        .await
+        .unwrap();
+    let page = get(&admin, "/users").await.ok().body;
+    assert!(!page.contains("尚无备份记录"), "{page}");
+    assert!(page.contains("42 个文件"), "{page}");
+    assert!(page.contains("/srv/backup/2026-12-06.tar.gz"), "{page}");
+    assert!(page.contains("cli:operator"), "{page}");
+    assert!(
+        !page.contains("action=\"/backup"),
+        "no form starts a backup"
+    );
+}
