@@ -255,7 +255,7 @@ pub fn read_cdxj_capped<R: BufRead>(
     loop {
         buf.clear();
         // The line end and a CR before it are not part of the cap.
-        let n = (&mut r).take(cap as u64 + 2).read_until(b'\n', &mut buf)?;
+        let n = <&mut R as io::Read>::take(&mut r, cap as u64 + 2).read_until(b'\n', &mut buf)?;
         if n == 0 {
             break;
         }
