@@ -381,8 +381,7 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     let mut unlogged = 0;
     for (file, &ours) in files.iter().zip(&in_data) {
         let against = if ours { logged.as_ref() } else { None };
-        let verdict =
-            evidence::verify_warc_with(file, against.map(|(l, i)| (l, i)), &options);
+        let verdict = evidence::verify_warc_with(file, against.map(|(l, i)| (l, i)), &options);
         if verdict.ok() && against.is_some() {
             writeln!(
                 out,

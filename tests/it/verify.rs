@@ -53,9 +53,11 @@ fn verify(data: &Path, args: &[&str], path: Option<&Path>) -> (Option<i32>, Stri
 fn verify_says_what_it_proved() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path();
-    assert!(run(wangjian(data).args(["demo", "--sites", "3", "--no-serve"]))
-        .status
-        .success());
+    assert!(
+        run(wangjian(data).args(["demo", "--sites", "3", "--no-serve"]))
+            .status
+            .success()
+    );
     let warc = data.join("warc");
     let real = evidence::warc_files(&warc).unwrap();
     assert!(!real.is_empty());
@@ -84,7 +86,9 @@ fn verify_says_what_it_proved() {
     // The same file elsewhere: digests checked, not checked against any log; non-zero unless
     // --no-log accepts that.
     let elsewhere = tempfile::tempdir().unwrap();
-    let outside = elsewhere.path().join("wangjian-sweep99-20261201000000-00001.warc.gz");
+    let outside = elsewhere
+        .path()
+        .join("wangjian-sweep99-20261201000000-00001.warc.gz");
     std::fs::write(&outside, &forged).unwrap();
     let (code, out) = verify(data, &[], Some(&outside));
     assert_eq!(code, Some(1), "{out}");
@@ -129,7 +133,10 @@ fn verify_says_what_it_proved() {
     assert_eq!(code, Some(0), "{out}");
     let (code, out) = verify(data, &["--no-log", "--max-record-mib", "1"], Some(&big));
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("record larger than the cap of 1048576 bytes"), "{out}");
+    assert!(
+        out.contains("record larger than the cap of 1048576 bytes"),
+        "{out}"
+    );
 
     // A corrupt database: custody fails, every file is still checked against the log.
     let db = data.join("wangjian.db");
@@ -141,8 +148,9 @@ fn verify_says_what_it_proved() {
     let check_files = |out: &str| {
         for f in &real {
             assert!(
-                out.lines().any(|l| l.starts_with(&format!("ok    {}", f.display()))
-                    && l.ends_with(" in the log)")),
+                out.lines()
+                    .any(|l| l.starts_with(&format!("ok    {}", f.display()))
+                        && l.ends_with(" in the log)")),
                 "{}: {out}",
                 f.display()
             );
@@ -151,9 +159,15 @@ fn verify_says_what_it_proved() {
     };
     let (code, out) = verify(data, &[], None);
     assert_eq!(code, Some(1), "{out}");
-    assert!(out.contains("FAIL  custody: database unreadable ("), "{out}");
+    assert!(
+        out.contains("FAIL  custody: database unreadable ("),
+        "{out}"
+    );
     check_files(&out);
-    assert!(out.contains(&format!("verify: {} files, 1 failed", real.len())), "{out}");
+    assert!(
+        out.contains(&format!("verify: {} files, 1 failed", real.len())),
+        "{out}"
+    );
 
     // No database at all: the same.
     std::fs::remove_file(&db).unwrap();

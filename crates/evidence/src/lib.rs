@@ -29,7 +29,9 @@ pub mod writer;
 pub use digest::{missing_digests, sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
 pub use member::read_stored_member;
-pub use reader::{open_reader, read_record_at, read_record_at_capped, WarcReader, DEFAULT_MAX_BLOCK};
+pub use reader::{
+    open_reader, read_record_at, read_record_at_capped, WarcReader, DEFAULT_MAX_BLOCK,
+};
 pub use record::{
     CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD,
 };

@@ -548,8 +548,7 @@ fn check_in_parallel(
                     None if error_at || start == Some(at) => (Vec::new(), segment.end),
                     // The guess was not a record start: read the segment again from `at`.
                     None => {
-                        let again =
-                            check_segment(file, at, seg_end(j), u64::MAX, max_block, log);
+                        let again = check_segment(file, at, seg_end(j), u64::MAX, max_block, log);
                         (again.checks, again.end)
                     }
                 };
@@ -558,8 +557,7 @@ fn check_in_parallel(
                 }
                 let end = match end {
                     SegmentEnd::Resume(from) => {
-                        let rest =
-                            check_segment(file, from, seg_end(j), u64::MAX, max_block, log);
+                        let rest = check_segment(file, from, seg_end(j), u64::MAX, max_block, log);
                         for (_, check) in rest.checks {
                             add(verdict, check);
                         }

@@ -77,7 +77,9 @@ fn a_record_larger_than_the_cap_is_a_failure_not_an_allocation() {
     let small = VerifyOptions { max_block: 1 << 20 };
     let v = verify_warc_with(&honest, None, &small);
     assert!(!v.ok());
-    assert!(v.failures[0].problem.contains("larger than the cap of 1048576 bytes"));
+    assert!(v.failures[0]
+        .problem
+        .contains("larger than the cap of 1048576 bytes"));
     let err = read_record_at_capped(&honest, 0, 1 << 20).unwrap_err();
     assert_eq!(too_large(&err), Some(1 << 20), "{err}");
 
@@ -134,7 +136,15 @@ fn records_without_digests_fail_verification() {
 
     // No digest at all.
     let bare = dir.path().join("bare.warc");
-    std::fs::write(&bare, plain("response", "Content-Type: application/http;msgtype=response\r\n", body)).unwrap();
+    std::fs::write(
+        &bare,
+        plain(
+            "response",
+            "Content-Type: application/http;msgtype=response\r\n",
+            body,
+        ),
+    )
+    .unwrap();
     let v = verify_warc(&bare);
     assert!(!v.ok());
     let problems: Vec<&str> = v.failures.iter().map(|f| f.problem.as_str()).collect();
@@ -173,7 +183,11 @@ fn records_without_digests_fail_verification() {
     std::fs::write(
         &other,
         [
-            plain("warcinfo", &format!("WARC-Block-Digest: {}\r\n", sha1_b32(b"x: y\r\n")), b"x: y\r\n"),
+            plain(
+                "warcinfo",
+                &format!("WARC-Block-Digest: {}\r\n", sha1_b32(b"x: y\r\n")),
+                b"x: y\r\n",
+            ),
             plain("response", &fields, body),
         ]
         .concat(),
@@ -251,7 +265,8 @@ fn a_cdxj_line_longer_than_the_cap_is_an_error_with_its_line() {
         ]
     );
     // A line exactly at the cap (its CR LF not counted) is read.
-    let (entries, problems) = read_cdxj_capped(format!("{good}\r\n").as_bytes(), good.len()).unwrap();
+    let (entries, problems) =
+        read_cdxj_capped(format!("{good}\r\n").as_bytes(), good.len()).unwrap();
     assert_eq!((entries.len(), problems.len()), (1, 0));
 }
 
@@ -274,7 +289,8 @@ fn a_wacz_naming_too_many_members_is_refused() {
     let zip = v.items.iter().find(|i| i.item == "zip structure").unwrap();
     assert!(!zip.ok);
     assert!(
-        zip.detail.contains("names 60000 members: more than the cap of"),
+        zip.detail
+            .contains("names 60000 members: more than the cap of"),
         "{}",
         zip.detail
     );

@@ -367,13 +367,28 @@ async fn rows_and_files_over_the_caps_are_refused(store: TestStore) {
     );
     let path = write(dir.path(), "long-row.csv", &csv);
     let done = import_entities(store, &path, &opts()).await.unwrap();
-    assert_eq!(done.to_string(), "2 created, 0 updated, 0 unchanged, 1 rejected");
+    assert_eq!(
+        done.to_string(),
+        "2 created, 0 updated, 0 unchanged, 1 rejected"
+    );
     let r = rejects(&path);
     assert_eq!(r.len(), 1);
     assert_eq!(r[0].0, "3");
-    assert!(r[0].1.contains("longer than the cap of 65536 bytes"), "{}", r[0].1);
-    assert!(store.entity_by_uscc(Scope::City, &b).await.unwrap().is_none());
-    assert!(store.entity_by_uscc(Scope::City, &a).await.unwrap().is_some());
+    assert!(
+        r[0].1.contains("longer than the cap of 65536 bytes"),
+        "{}",
+        r[0].1
+    );
+    assert!(store
+        .entity_by_uscc(Scope::City, &b)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .entity_by_uscc(Scope::City, &a)
+        .await
+        .unwrap()
+        .is_some());
 
     let jsonl = format!(
         "{{\"uscc\":\"{d}\",\"name\":\"丁商行\",\"kind\":\"trading_site\",\"district\":\"450103\",\"address\":\"{huge}\"}}\n\
@@ -383,7 +398,10 @@ async fn rows_and_files_over_the_caps_are_refused(store: TestStore) {
     );
     let path = write(dir.path(), "long-row.jsonl", &jsonl);
     let done = import_entities(store, &path, &opts()).await.unwrap();
-    assert_eq!(done.to_string(), "1 created, 0 updated, 0 unchanged, 1 rejected");
+    assert_eq!(
+        done.to_string(),
+        "1 created, 0 updated, 0 unchanged, 1 rejected"
+    );
     let r = rejects(&path);
     assert_eq!(r[0].0, "1");
     assert!(r[0].1.contains("longer than the cap"), "{}", r[0].1);
@@ -399,7 +417,10 @@ async fn rows_and_files_over_the_caps_are_refused(store: TestStore) {
                 unreachable!()
             };
             assert_eq!((*size, *cap), (csv.len() as u64, 100));
-            assert!(e.to_string().contains("larger than the cap of 100 bytes"), "{e}");
+            assert!(
+                e.to_string().contains("larger than the cap of 100 bytes"),
+                "{e}"
+            );
         }
         other => panic!("expected TooLarge, got {other:?}"),
     }

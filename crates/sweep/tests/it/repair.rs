@@ -35,7 +35,9 @@ async fn a_resumed_sweep_cuts_a_torn_tail_but_never_committed_evidence() {
     rotted[(last.offset + last.length / 2) as usize] ^= 0x55;
     std::fs::write(rotated, &rotted).unwrap();
     assert_eq!(
-        evidence::repair_torn_tail(rotated, 0).unwrap().map(|t| t.from),
+        evidence::repair_torn_tail(rotated, 0)
+            .unwrap()
+            .map(|t| t.from),
         Some(last.offset),
         "the damage looks like a torn tail by its bytes alone"
     );
@@ -44,7 +46,11 @@ async fn a_resumed_sweep_cuts_a_torn_tail_but_never_committed_evidence() {
     // The newest file: a torn member after its committed records.
     let newest = files.last().unwrap();
     let whole = std::fs::read(newest).unwrap();
-    let torn = [&whole[..], &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3]].concat();
+    let torn = [
+        &whole[..],
+        &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0, 0, 0xff, 1, 2, 3],
+    ]
+    .concat();
     std::fs::write(newest, &torn).unwrap();
 
     let sweep = fx.store.sweep(summary.sweep_id).await.unwrap().unwrap();
@@ -57,7 +63,11 @@ async fn a_resumed_sweep_cuts_a_torn_tail_but_never_committed_evidence() {
         rotted,
         "committed evidence is never cut"
     );
-    assert_eq!(std::fs::read(newest).unwrap(), whole, "the torn tail is cut");
+    assert_eq!(
+        std::fs::read(newest).unwrap(),
+        whole,
+        "the torn tail is cut"
+    );
     let verdict = evidence::verify_warc(rotated);
     assert!(!verdict.ok());
     assert_eq!(verdict.failures[0].offset, last.offset);
