@@ -4,8 +4,6 @@
 
 use std::sync::Arc;
 
-use store::prelude::*;
-
 use crate::support::Fixture;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
