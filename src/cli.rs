@@ -1174,8 +1174,17 @@ pub struct VerifyArgs {
     /// A WARC file (.warc, .warc.gz), a directory of them, or a WACZ package (.wacz: zip
     /// structure, hashes, signature, digests and every record's log proof; its checkpoint is
     /// verified with --key, else with the key the package carries); by default all evidence in
-    /// the data directory.
+    /// the data directory. A file in the data directory's warc/ is always checked against its
+    /// transparency log and chain of custody; any other file against itself only.
     pub path: Option<PathBuf>,
+    /// Accept files outside the data directory checked by their digests alone (without it,
+    /// such a file, "not checked against any log", makes the command exit non-zero).
+    #[arg(long)]
+    pub no_log: bool,
+    /// The largest WARC record block read, in MiB; a larger record is a failure at its offset
+    /// ("record larger than the cap").
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    pub max_record_mib: u64,
 }
 
 #[derive(Debug, Args)]

@@ -68,6 +68,7 @@ pub async fn demo(ctx: &Ctx, args: DemoArgs) -> anyhow::Result<ExitCode> {
         encoding: store::import::SourceEncoding::Utf8,
         format: Some(store::import::Format::Csv),
         batch_size: 1000,
+        ..Default::default()
     };
     let imported = store::import::import_entities(store.as_ref(), &register, &opts).await?;
     eprintln!("demo: register import: {imported}");

@@ -146,14 +146,57 @@ async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The data directory's chain of custody, every row oldest first; `None` when the directory
-/// has no database (nothing was ever recorded).
-async fn custody_rows(data: &DataDir) -> anyhow::Result<Option<Vec<store::CustodyRecord>>> {
+/// The data directory's chain of custody as far as it can be read.
+enum Custody {
+    /// Every row, oldest first.
+    Rows(Vec<store::CustodyRecord>),
+    /// The data directory has no database (deleted, or never made).
+    Missing(String),
+    /// The database cannot be opened or read (corrupt, a server out of reach).
+    Unreadable(String),
+}
+
+/// Reads the chain of custody; a database that is missing or cannot be read is an answer, not
+/// an error, so that the WARC files are still checked against the log.
+async fn custody_rows(data: &DataDir) -> Custody {
     if !data.has_database() {
-        return Ok(None);
+        let place = match &data.database {
+            store::DatabaseUrl::Sqlite(path) => path.display().to_string(),
+            store::DatabaseUrl::Postgres(_) => "PostgreSQL".to_string(),
+        };
+        return Custody::Missing(place);
     }
-    let store = data.open_store().await?;
-    Ok(Some(store.custody(&store::CustodyFilter::chain()).await?))
+    let read = async {
+        let store = data.open_store().await?;
+        anyhow::Ok(store.custody(&store::CustodyFilter::chain()).await?)
+    };
+    match read.await {
+        Ok(rows) => Custody::Rows(rows),
+        Err(e) => Custody::Unreadable(format!("{e:#}")),
+    }
+}
+
+/// Reports custody that could not be read at all; the number of problems (1).
+fn report_no_custody(out: &mut impl Write, custody: &Custody) -> std::io::Result<usize> {
+    match custody {
+        Custody::Rows(_) => Ok(0),
+        Custody::Missing(db) => {
+            writeln!(
+                out,
+                "FAIL  custody: no database ({db}): the chain of custody cannot be checked; \
+                 the WARC files are checked against the log alone"
+            )?;
+            Ok(1)
+        }
+        Custody::Unreadable(why) => {
+            writeln!(
+                out,
+                "FAIL  custody: database unreadable ({why}): the chain of custody cannot be \
+                 checked; the WARC files are checked against the log alone"
+            )?;
+            Ok(1)
+        }
+    }
 }
 
 /// Reports the chain of custody checked link by link and against the custody head of every
@@ -268,17 +311,35 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         bail!("no WARC files in {}", path.display());
     }
-    // The data directory's own evidence is checked against its transparency log and its chain
-    // of custody as well, and the chain against the custody heads the checkpoints commit to.
-    let in_data = default || same_dir(&path, &data.evidence());
-    let custody = if in_data {
-        custody_rows(data).await?
+    let options = evidence::VerifyOptions {
+        max_block: args.max_record_mib.saturating_mul(1024 * 1024),
+    };
+    // A file in the data directory's evidence directory, however it is named on the command
+    // line (alone, or in a directory), is always checked against the transparency log and
+    // the chain of custody, and the chain against the custody heads the checkpoints commit
+    // to. A file elsewhere is checked against itself only, and says so.
+    let evidence_dir = data.evidence().canonicalize().ok();
+    let in_data: Vec<bool> = files
+        .iter()
+        .map(|f| default || (evidence_dir.is_some() && parent_dir(f) == evidence_dir))
+        .collect();
+    let any_in_data = in_data.iter().any(|&b| b);
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    let custody = if any_in_data {
+        Some(custody_rows(data).await)
     } else {
         None
     };
-    let mut out = std::io::stdout().lock();
-    let mut failed = 0;
-    let logged = if in_data && data.log().exists() {
+    if let Some(c) = &custody {
+        failed += report_no_custody(&mut out, c)?;
+    }
+    let rows = match &custody {
+        Some(Custody::Rows(rows)) => Some(rows),
+        _ => None,
+    };
+    let mut no_log_why = None;
+    let logged = if any_in_data && data.log().exists() {
         let log = log::open_log_only(data)?;
         let key = log::verifier_key(data, args.key.as_deref())?;
         let (latest, audit) = log::latest_checkpoint(&log, &key)?;
@@ -294,7 +355,7 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             key.split('+').next().unwrap_or("?"),
             checkpoint.root.to_base64()
         )?;
-        if let Some(rows) = &custody {
+        if let Some(rows) = rows {
             failed += report_custody(&mut out, rows, &audit.verified)?;
         }
         match LogIndex::new(&log, checkpoint) {
@@ -306,33 +367,55 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             }
         }
     } else {
-        if let Some(rows) = &custody {
+        if any_in_data {
+            no_log_why = Some(format!(
+                "the data directory has no transparency log at {}",
+                data.log().display()
+            ));
+        }
+        if let Some(rows) = rows {
             failed += report_custody(&mut out, rows, &[])?;
         }
         None
     };
-    for file in &files {
-        let verdict = evidence::verify_warc_logged(file, logged.as_ref().map(|(l, i)| (l, i)));
-        if verdict.ok() {
-            let logged_note = if logged.is_some() {
-                format!(", {} in the log", verdict.logged)
-            } else {
-                String::new()
+    let mut unlogged = 0;
+    for (file, &ours) in files.iter().zip(&in_data) {
+        let against = if ours { logged.as_ref() } else { None };
+        let verdict = evidence::verify_warc_with(file, against.map(|(l, i)| (l, i)), &options);
+        if verdict.ok() && against.is_some() {
+            writeln!(
+                out,
+                "ok    {} ({} records, {} with digests, {} in the log)",
+                file.display(),
+                verdict.records,
+                verdict.digests_checked,
+                verdict.logged
+            )?;
+        } else if verdict.ok() {
+            unlogged += 1;
+            let why = match (&no_log_why, ours) {
+                (Some(why), true) => format!(": {why}"),
+                _ => String::new(),
             };
             writeln!(
                 out,
-                "ok    {} ({} records, {} with digests{logged_note})",
+                "{} {} ({} records: digests checked, not checked against any log{why})",
+                if args.no_log { "ok   " } else { "nolog" },
                 file.display(),
                 verdict.records,
-                verdict.digests_checked
             )?;
         } else {
             failed += 1;
             writeln!(
                 out,
-                "FAIL  {} ({} records read)",
+                "FAIL  {} ({} records read{})",
                 file.display(),
-                verdict.records
+                verdict.records,
+                if against.is_some() {
+                    ""
+                } else {
+                    "; not checked against any log"
+                }
             )?;
             for f in &verdict.failures {
                 writeln!(
@@ -348,19 +431,30 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    writeln!(out, "verify: {} files, {} failed", files.len(), failed)?;
-    Ok(if failed == 0 {
+    let unlogged_note = match (unlogged, args.no_log) {
+        (0, _) => String::new(),
+        (n, true) => format!(", {n} not checked against any log (--no-log)"),
+        (n, false) => format!(
+            ", {n} not checked against any log (digests alone prove nothing about where a \
+             file came from; give --no-log to accept that)"
+        ),
+    };
+    writeln!(
+        out,
+        "verify: {} files, {} failed{unlogged_note}",
+        files.len(),
+        failed
+    )?;
+    Ok(if failed == 0 && (unlogged == 0 || args.no_log) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
 }
 
-fn same_dir(a: &Path, b: &Path) -> bool {
-    match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    }
+/// The directory a file is in, resolved (symbolic links followed); `None` when it cannot be.
+fn parent_dir(file: &Path) -> Option<std::path::PathBuf> {
+    file.canonicalize().ok()?.parent().map(Path::to_path_buf)
 }
 
 /// `evidence verify FILE.wacz`: a verdict per item, the exact place of any failure.

@@ -30,6 +30,7 @@ fn options(encoding: EncodingArg, format: Option<FormatArg>) -> store::import::I
             FormatArg::Xlsx => store::import::Format::Xlsx,
         }),
         batch_size: 2000,
+        ..Default::default()
     }
 }
 

@@ -24,6 +24,7 @@ mod report;
 mod sample;
 mod users;
 mod validation;
+mod verify;
 mod wacz;
 
 use std::path::Path;

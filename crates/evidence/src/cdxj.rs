@@ -80,6 +80,12 @@ pub enum CdxjError {
     Json(String),
     #[error("{field} {value:?} is not a number")]
     Number { field: &'static str, value: String },
+    /// The line is longer than the reader's cap (its bytes past the cap were skipped, not held).
+    #[error("line longer than the cap of {cap} bytes")]
+    TooLong { cap: usize },
+    /// The line is not UTF-8.
+    #[error("line is not UTF-8")]
+    NotUtf8,
 }
 
 impl CdxjEntry {
@@ -226,22 +232,94 @@ pub struct CdxjProblem {
     pub error: CdxjError,
 }
 
-/// Read a CDXJ stream: the entries it holds plus the lines that are broken. Blank lines and
-/// `!`-lines (headers such as `!meta`) are skipped. An IO error ends the read.
+/// The longest CDXJ line [`read_cdxj`] accepts: far above any real entry (a URL of a few
+/// KiB and a handful of fields), far below what could exhaust memory.
+pub const MAX_CDXJ_LINE: usize = 256 * 1024;
+
+/// Read a CDXJ stream: the entries it holds plus the lines that are broken (a line longer than
+/// [`MAX_CDXJ_LINE`] among them, skipped without being held). Blank lines and `!`-lines
+/// (headers such as `!meta`) are skipped. An IO error ends the read.
 pub fn read_cdxj<R: BufRead>(r: R) -> io::Result<(Vec<CdxjEntry>, Vec<CdxjProblem>)> {
+    read_cdxj_capped(r, MAX_CDXJ_LINE)
+}
+
+/// [`read_cdxj`] with lines of at most `cap` bytes (without the line end).
+pub fn read_cdxj_capped<R: BufRead>(
+    mut r: R,
+    cap: usize,
+) -> io::Result<(Vec<CdxjEntry>, Vec<CdxjProblem>)> {
     let mut entries = Vec::new();
     let mut problems = Vec::new();
-    for (i, line) in r.lines().enumerate() {
-        let line = line?;
+    let mut buf = Vec::new();
+    let mut number = 0;
+    loop {
+        buf.clear();
+        // The line end and a CR before it are not part of the cap.
+        let n = <&mut R as io::Read>::take(&mut r, cap as u64 + 2).read_until(b'\n', &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        number += 1;
+        let ended = buf.last() == Some(&b'\n');
+        if ended {
+            buf.pop();
+        }
+        if buf.last() == Some(&b'\r') {
+            buf.pop();
+        }
+        if buf.len() > cap {
+            if !ended {
+                skip_line(&mut r)?;
+            }
+            problems.push(CdxjProblem {
+                line: number,
+                error: CdxjError::TooLong { cap },
+            });
+            continue;
+        }
+        let Ok(line) = std::str::from_utf8(&buf) else {
+            problems.push(CdxjProblem {
+                line: number,
+                error: CdxjError::NotUtf8,
+            });
+            continue;
+        };
         if line.trim().is_empty() || line.starts_with('!') {
             continue;
         }
-        match CdxjEntry::parse(&line) {
+        match CdxjEntry::parse(line) {
             Ok(e) => entries.push(e),
-            Err(error) => problems.push(CdxjProblem { line: i + 1, error }),
+            Err(error) => problems.push(CdxjProblem {
+                line: number,
+                error,
+            }),
         }
     }
     Ok((entries, problems))
+}
+
+/// Consume the rest of a line (through its `\n`) without keeping it.
+fn skip_line<R: BufRead>(r: &mut R) -> io::Result<()> {
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(buf) => buf,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            return Ok(());
+        }
+        match buf.iter().position(|&b| b == b'\n') {
+            Some(i) => {
+                r.consume(i + 1);
+                return Ok(());
+            }
+            None => {
+                let n = buf.len();
+                r.consume(n);
+            }
+        }
+    }
 }
 
 /// Index one WARC file in file order (not sorted); `filename` is written into every entry.

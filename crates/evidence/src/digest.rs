@@ -74,6 +74,9 @@ pub enum DigestProblem {
         field: DigestField,
         declared: String,
     },
+    /// The record declares no such digest where verification needs one ([`missing_digests`]):
+    /// nothing vouches for its content.
+    Missing { field: DigestField },
 }
 
 impl fmt::Display for DigestProblem {
@@ -98,6 +101,11 @@ impl fmt::Display for DigestProblem {
             DigestProblem::Malformed { field, declared } => {
                 write!(f, "{} is malformed: {declared}", field.header_name())
             }
+            DigestProblem::Missing { field } => write!(
+                f,
+                "no {}: the record's content cannot be checked",
+                field.header_name()
+            ),
         }
     }
 }
@@ -129,6 +137,32 @@ pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
         problems.extend(problem);
     }
     problems
+}
+
+/// The digests a record must declare to be verified, and does not: a `WARC-Block-Digest` on
+/// every record, and a `WARC-Payload-Digest` on a `response`, `resource` or `revisit` (the
+/// records whose payload is what a viewer shows or an export indexes). This crate's writer
+/// puts both on every such record, and a block digest on every record it writes (`warcinfo`,
+/// `request`, `metadata` too), so its records never miss one; other tools' records that carry
+/// digests in any supported algorithm pass. [`verify_record`] checks only what is declared.
+pub fn missing_digests(rec: &Record) -> Vec<DigestProblem> {
+    let mut missing = Vec::new();
+    if rec.header(DigestField::Block.header_name()).is_none() {
+        missing.push(DigestProblem::Missing {
+            field: DigestField::Block,
+        });
+    }
+    let has_payload = rec.warc_type().is_some_and(|t| {
+        ["response", "resource", "revisit"]
+            .iter()
+            .any(|k| t.eq_ignore_ascii_case(k))
+    });
+    if has_payload && rec.header(DigestField::Payload.header_name()).is_none() {
+        missing.push(DigestProblem::Missing {
+            field: DigestField::Payload,
+        });
+    }
+    missing
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

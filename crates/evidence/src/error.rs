@@ -31,6 +31,13 @@ pub enum EvidenceError {
     /// The transparency log refused a record's leaf; the record was not written.
     #[error("transparency log: {0}")]
     Log(#[from] crate::tlog::LogError),
+    /// Damage at `offset` lies below `committed_end`, the end of evidence already committed (a
+    /// record the store points at): it is not a torn tail and is never cut, only reported.
+    #[error(
+        "damage below committed evidence at offset {offset} (evidence is committed up to \
+         offset {committed_end}): not a torn tail, left untouched for a person to examine"
+    )]
+    BelowCommitted { offset: u64, committed_end: u64 },
     /// A value handed to the writer cannot be written safely (it would corrupt or inject fields).
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: &'static str },
@@ -42,7 +49,8 @@ impl EvidenceError {
         match self {
             EvidenceError::Read { offset, .. }
             | EvidenceError::Corrupt { offset, .. }
-            | EvidenceError::NoRecord { offset } => Some(*offset),
+            | EvidenceError::NoRecord { offset }
+            | EvidenceError::BelowCommitted { offset, .. } => Some(*offset),
             _ => None,
         }
     }
@@ -90,6 +98,10 @@ pub enum Corruption {
     /// The block is not followed by the mandatory `\r\n\r\n`.
     #[error("record not terminated by CRLF CRLF")]
     BadTrailer,
+    /// The record's block (declared, or as a gzip member inflates) is larger than the reader's
+    /// cap of `cap` bytes; nothing past the cap was read or held.
+    #[error("record larger than the cap of {cap} bytes")]
+    TooLarge { cap: u64 },
     /// The gzip member is invalid or truncated.
     #[error("gzip member: {0}")]
     Gzip(String),

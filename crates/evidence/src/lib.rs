@@ -26,16 +26,18 @@ pub mod verify;
 pub mod wacz;
 pub mod writer;
 
-pub use digest::{sha256_label, verify_record, DigestField, DigestProblem};
+pub use digest::{missing_digests, sha256_label, verify_record, DigestField, DigestProblem};
 pub use error::{Corruption, EvidenceError};
 pub use member::read_stored_member;
-pub use reader::{open_reader, read_record_at, WarcReader};
+pub use reader::{
+    open_reader, read_record_at, read_record_at_capped, WarcReader, DEFAULT_MAX_BLOCK,
+};
 pub use record::{
     CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD,
 };
-pub use repair::{repair_torn_tail, TornTail};
+pub use repair::{committed_record_end, repair_torn_tail, TornTail};
 pub use verify::{
-    stored_record_leaf, verify_warc, verify_warc_logged, warc_files, Failure, LogIndex,
-    LogIndexError, WarcVerdict,
+    stored_record_leaf, verify_warc, verify_warc_logged, verify_warc_with, warc_files, Failure,
+    LogIndex, LogIndexError, VerifyOptions, WarcVerdict,
 };
 pub use writer::{WarcWriter, WriterConfig, DEFAULT_MAX_FILE_BYTES};

@@ -23,6 +23,13 @@ const MAX_HEADER: usize = 1024 * 1024;
 /// corrupt `Content-Length` cannot make the reader allocate terabytes.
 const MAX_PREALLOC: u64 = 16 * 1024 * 1024;
 
+/// The largest record block a reader accepts unless told otherwise ([`WarcReader::max_block`]):
+/// 256 MiB, well above the crawler's body cap and a full-page screenshot. A record declaring
+/// more, or a gzip member inflating to more (with room for a header block), is refused as
+/// [`Corruption::TooLarge`] before that much is held, so a small hostile `.warc.gz` cannot make
+/// a reader allocate gigabytes.
+pub const DEFAULT_MAX_BLOCK: u64 = 256 * 1024 * 1024;
+
 /// Iterator over the records of a WARC stream. See the module docs for the error contract.
 pub struct WarcReader<R> {
     inner: Counting<R>,
@@ -32,6 +39,8 @@ pub struct WarcReader<R> {
     done: bool,
     /// Scratch buffer for header lines, kept between records.
     line: Vec<u8>,
+    /// The largest block accepted (see [`DEFAULT_MAX_BLOCK`]).
+    max_block: u64,
 }
 
 impl<R: BufRead> WarcReader<R> {
@@ -48,7 +57,15 @@ impl<R: BufRead> WarcReader<R> {
             pending: VecDeque::new(),
             done: false,
             line: Vec::with_capacity(256),
+            max_block: DEFAULT_MAX_BLOCK,
         }
+    }
+
+    /// Accept blocks of at most `max_block` bytes (default [`DEFAULT_MAX_BLOCK`]); a larger
+    /// record is [`Corruption::TooLarge`] at its offset, and reading stops there.
+    pub fn max_block(mut self, max_block: u64) -> Self {
+        self.max_block = max_block;
+        self
     }
 
     /// File offset of the next unread byte.
@@ -90,7 +107,11 @@ impl<R: BufRead> WarcReader<R> {
             problem,
         };
         let gzip = |e: io::Error| corrupt(Corruption::Gzip(e.to_string()));
-        let mut data = self.inflate_member().map_err(gzip)?;
+        let cap = self.max_block;
+        let mut data = self
+            .inflate_member(0)
+            .map_err(gzip)?
+            .ok_or(corrupt(Corruption::TooLarge { cap }))?;
         let mut used = 0;
         loop {
             let mut cur = &data[used..];
@@ -98,7 +119,7 @@ impl<R: BufRead> WarcReader<R> {
             if cur.is_empty() {
                 return Ok(());
             }
-            let parsed = parse_record(&mut cur, &mut self.line);
+            let parsed = parse_record(&mut cur, &mut self.line, cap);
             let at_end = cur.is_empty();
             match parsed {
                 Ok((headers, block)) => {
@@ -110,9 +131,14 @@ impl<R: BufRead> WarcReader<R> {
                         length: self.inner.pos - start,
                     });
                 }
-                Err(ParseError::Corrupt(_)) if at_end && self.next_is_gzip() => {
-                    let more = self.inflate_member().map_err(gzip)?;
+                Err(ParseError::Corrupt(c))
+                    if at_end && self.next_is_gzip() && c != (Corruption::TooLarge { cap }) =>
+                {
                     data.drain(..used);
+                    let more = self
+                        .inflate_member(data.len() as u64)
+                        .map_err(gzip)?
+                        .ok_or(corrupt(Corruption::TooLarge { cap }))?;
                     data.extend_from_slice(&more);
                     used = 0;
                 }
@@ -122,10 +148,18 @@ impl<R: BufRead> WarcReader<R> {
         }
     }
 
-    fn inflate_member(&mut self) -> io::Result<Vec<u8>> {
+    /// The decompressed bytes of the gzip member at the current position; `None` when they
+    /// would take more than a record of the largest block may (with `held` bytes of a record
+    /// already read from earlier members): no more than that is ever inflated.
+    fn inflate_member(&mut self, held: u64) -> io::Result<Option<Vec<u8>>> {
+        // Header block, block and trailer of one record; a member holding several records of
+        // other tools' files counts them together.
+        let room = (self.max_block + MAX_HEADER as u64 + 4).saturating_sub(held);
         let mut data = Vec::new();
-        flate2::bufread::GzDecoder::new(&mut self.inner).read_to_end(&mut data)?;
-        Ok(data)
+        let taken = flate2::bufread::GzDecoder::new(&mut self.inner)
+            .take(room.saturating_add(1))
+            .read_to_end(&mut data)?;
+        Ok((taken as u64 <= room).then_some(data))
     }
 
     fn next_is_gzip(&mut self) -> bool {
@@ -149,7 +183,7 @@ impl<R: BufRead> WarcReader<R> {
                 })
             }
         }
-        match parse_record(&mut self.inner, &mut self.line) {
+        match parse_record(&mut self.inner, &mut self.line, self.max_block) {
             Ok((headers, block)) => Ok(Some(Record {
                 headers,
                 block,
@@ -198,12 +232,23 @@ pub fn open_reader(path: &Path) -> Result<WarcReader<BufReader<File>>, EvidenceE
     Ok(WarcReader::new(BufReader::with_capacity(64 * 1024, file)))
 }
 
-/// Read the record starting at `offset` (a [`crate::RecordRef`] offset, or a CDX offset).
+/// Read the record starting at `offset` (a [`crate::RecordRef`] offset, or a CDX offset), of
+/// at most [`DEFAULT_MAX_BLOCK`].
 pub fn read_record_at(path: &Path, offset: u64) -> Result<Record, EvidenceError> {
+    read_record_at_capped(path, offset, DEFAULT_MAX_BLOCK)
+}
+
+/// [`read_record_at`] with a block of at most `max_block` bytes.
+pub fn read_record_at_capped(
+    path: &Path,
+    offset: u64,
+    max_block: u64,
+) -> Result<Record, EvidenceError> {
     let mut file = File::open(path).map_err(|e| EvidenceError::io(path, e))?;
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| EvidenceError::io(path, e))?;
-    let mut reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, file), offset);
+    let mut reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, file), offset)
+        .max_block(max_block);
     match reader.next() {
         Some(result) => result,
         None => Err(EvidenceError::NoRecord { offset }),
@@ -301,7 +346,11 @@ fn trim_eol(line: &[u8]) -> &[u8] {
 }
 
 /// Parse one record: version line, fields, block and trailer.
-fn parse_record<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> Result<Parsed, ParseError> {
+fn parse_record<R: BufRead>(
+    r: &mut R,
+    line: &mut Vec<u8>,
+    max_block: u64,
+) -> Result<Parsed, ParseError> {
     let corrupt = |c| Err(ParseError::Corrupt(c));
     let (first_len, is_warc) =
         with_line(r, line, |l| (l.len(), trim_eol(l).starts_with(b"WARC/")))?;
@@ -360,6 +409,9 @@ fn parse_record<R: BufRead>(r: &mut R, line: &mut Vec<u8>) -> Result<Parsed, Par
             Err(_) => return corrupt(Corruption::BadContentLength(shorten(v))),
         },
     };
+    if length > max_block {
+        return corrupt(Corruption::TooLarge { cap: max_block });
+    }
     let block = read_block(r, length)?;
     if (block.len() as u64) < length {
         return corrupt(Corruption::TruncatedBlock {
@@ -509,10 +561,18 @@ mod tests {
             first_error(&[0x1f, 0x8b, 8, 0, 0]).1,
             Corruption::Gzip(_)
         ));
-        // A huge declared length on a tiny input must not allocate it.
+        // A huge declared length is refused before anything is read; a declared length
+        // under the cap on a tiny input does not allocate it.
         let huge = b"WARC/1.1\r\nContent-Length: 99999999999999\r\n\r\nab";
-        assert!(matches!(
+        assert_eq!(
             first_error(huge).1,
+            Corruption::TooLarge {
+                cap: DEFAULT_MAX_BLOCK
+            }
+        );
+        let big = b"WARC/1.1\r\nContent-Length: 99999999\r\n\r\nab";
+        assert!(matches!(
+            first_error(big).1,
             Corruption::TruncatedBlock { got: 2, .. }
         ));
         // Every prefix of a valid record: no panic, and an error unless empty.

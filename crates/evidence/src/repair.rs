@@ -9,7 +9,9 @@
 //! that every record be in the log, not that every leaf have a record.
 //!
 //! It must not touch anything but a torn tail: corruption followed by readable records is
-//! tampering or media damage, reported as an error and left for a person to look at.
+//! tampering or media damage, reported as an error and left for a person to look at; and it
+//! never cuts below the *committed end* its caller hands in (see [`repair_torn_tail`]), so bit
+//! rot in evidence the store already points at is refused, not cut.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -62,9 +64,24 @@ impl std::fmt::Display for TornTail {
 /// sweep being resumed), never on a file being written, and the bytes it cuts were never
 /// reported as a written record.
 ///
-/// Errors: I/O failures, and corruption that is *not* a torn tail (a readable record follows
-/// the bad bytes, or more than 64 MiB follow them), which is left untouched.
-pub fn repair_torn_tail(path: &Path) -> Result<Option<TornTail>, EvidenceError> {
+/// `committed_end` is the floor: the end of the last byte known to be committed evidence (for
+/// a sweep, the end of the last record a row of the store points at in this file: progress
+/// reaches the store only after the records it covers are synced, so those bytes were once
+/// whole; `0` when nothing in the file is known to be committed; the file's length when all of
+/// it is). A cut that would start below it is refused with [`EvidenceError::BelowCommitted`]
+/// and the file is left untouched, for a person (`wangjian evidence verify` names the damage
+/// and its offset). The transparency log is no floor: the writer appends a record's leaf
+/// *before* its bytes, so a torn record's leaf may be in the log, and a damaged record cannot
+/// be hashed to find its leaf; the records it could vouch for read whole anyway, so they lie
+/// below the cut.
+///
+/// Errors: I/O failures; corruption that is *not* a torn tail (a readable record follows the
+/// bad bytes, or more than 64 MiB follow them); damage below `committed_end`. In each case
+/// the file is left untouched.
+pub fn repair_torn_tail(
+    path: &Path,
+    committed_end: u64,
+) -> Result<Option<TornTail>, EvidenceError> {
     let len = std::fs::metadata(path)
         .map_err(|e| EvidenceError::io(path, e))?
         .len();
@@ -86,10 +103,23 @@ pub fn repair_torn_tail(path: &Path) -> Result<Option<TornTail>, EvidenceError> 
         None => {}
         Some(e) => {
             let at = e.offset().unwrap_or(good_end).max(good_end);
+            if good_end < committed_end {
+                return Err(EvidenceError::BelowCommitted {
+                    offset: at,
+                    committed_end,
+                });
+            }
             if len - good_end > MAX_TORN_TAIL || readable_after(path, at, len)? {
                 return Err(e);
             }
         }
+    }
+    if good_end < committed_end {
+        // Nothing readable at all, but something was committed: not a torn first record.
+        return Err(EvidenceError::BelowCommitted {
+            offset: good_end,
+            committed_end,
+        });
     }
     let removed = good_end == 0;
     if removed {
@@ -132,4 +162,14 @@ fn readable_after(path: &Path, at: u64, len: u64) -> Result<bool, EvidenceError>
         }
     }
     Ok(false)
+}
+
+/// The end of the record that starts at `offset` in `path` (its offset plus its stored length),
+/// or `offset + 1` when no whole record can be read there, so that damage at `offset` counts
+/// as below the end: the floor [`repair_torn_tail`] takes for a record the store points at.
+pub fn committed_record_end(path: &Path, offset: u64) -> u64 {
+    match crate::read_record_at(path, offset) {
+        Ok(rec) => rec.offset + rec.length,
+        Err(_) => offset.saturating_add(1),
+    }
 }

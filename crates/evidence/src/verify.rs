@@ -7,7 +7,10 @@
 //! the stored bytes, a change of any byte of a logged file shows, and where.
 
 use crate::tlog::{self, Checkpoint, CheckpointError, Hash, Log, LogError};
-use crate::{open_reader, sha256_label, verify_record, EvidenceError, Record, WarcReader};
+use crate::{
+    missing_digests, sha256_label, verify_record, EvidenceError, Record, WarcReader,
+    DEFAULT_MAX_BLOCK,
+};
 use serde::Serialize;
 use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap};
@@ -117,8 +120,27 @@ impl WarcVerdict {
     }
 }
 
-/// Reads every record of a WARC file and recomputes its declared digests. Reading stops at the
-/// first structural corruption (a torn or altered record), which is reported with its offset.
+/// How a file is verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VerifyOptions {
+    /// The largest record block read ([`DEFAULT_MAX_BLOCK`] by default); a larger record is a
+    /// failure at its offset ("record larger than the cap"), and reading stops there.
+    pub max_block: u64,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        VerifyOptions {
+            max_block: DEFAULT_MAX_BLOCK,
+        }
+    }
+}
+
+/// Reads every record of a WARC file and recomputes its digests; a record that declares no
+/// block digest (or, for a response, resource or revisit, no payload digest) fails, since
+/// nothing vouches for it ([`missing_digests`]). Reading stops at the first structural
+/// corruption (a torn or altered record, or one larger than the cap), which is reported with
+/// its offset.
 pub fn verify_warc(path: &Path) -> WarcVerdict {
     verify_warc_logged(path, None)
 }
@@ -130,16 +152,26 @@ pub fn verify_warc(path: &Path) -> WarcVerdict {
 /// proofs) in batches on one worker thread per core; verdicts are put back in file order, so
 /// the result is the same as checking one record after the other.
 pub fn verify_warc_logged(path: &Path, log: Option<(&Log, &LogIndex)>) -> WarcVerdict {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    verify_with(path, log, threads, SEGMENT)
+    verify_warc_with(path, log, &VerifyOptions::default())
 }
 
-/// [`verify_warc_logged`] on `threads` workers with segments of `segment` bytes.
+/// [`verify_warc_logged`] with `options`.
+pub fn verify_warc_with(
+    path: &Path,
+    log: Option<(&Log, &LogIndex)>,
+    options: &VerifyOptions,
+) -> WarcVerdict {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    verify_with(path, log, threads, SEGMENT, options.max_block)
+}
+
+/// [`verify_warc_with`] on `threads` workers with segments of `segment` bytes.
 fn verify_with(
     path: &Path,
     log: Option<(&Log, &LogIndex)>,
     threads: usize,
     segment: u64,
+    max_block: u64,
 ) -> WarcVerdict {
     let mut verdict = WarcVerdict {
         path: path.to_path_buf(),
@@ -148,13 +180,13 @@ fn verify_with(
         digests_checked: 0,
         failures: Vec::new(),
     };
-    let reader = match open_reader(path) {
-        Ok(r) => r,
+    let reader = match File::open(path) {
+        Ok(f) => WarcReader::new(BufReader::with_capacity(64 * 1024, f)).max_block(max_block),
         Err(e) => {
             verdict.failures.push(Failure {
-                offset: e.offset().unwrap_or(0),
+                offset: 0,
                 record_id: None,
-                problem: e.to_string(),
+                problem: EvidenceError::io(path, e).to_string(),
             });
             return verdict;
         }
@@ -182,7 +214,8 @@ fn verify_with(
     };
     let read_error = match parallel {
         Some((size, f)) => {
-            check_in_parallel(&f, size, segment, log.as_ref(), threads, &mut verdict)
+            let cut = Cut { segment, max_block };
+            check_in_parallel(&f, size, cut, log.as_ref(), threads, &mut verdict)
         }
         None => check_in_order(reader, log.as_ref(), &mut verdict),
     };
@@ -248,7 +281,7 @@ fn check_record(rec: &Record, log: Option<&LogCheck<'_>>, first_in_member: bool)
     if rec.header("WARC-Block-Digest").is_some() || rec.header("WARC-Payload-Digest").is_some() {
         out.digests_checked = true;
     }
-    for problem in verify_record(rec) {
+    for problem in missing_digests(rec).into_iter().chain(verify_record(rec)) {
         out.failures.push(failure(problem.to_string()));
     }
     out
@@ -350,6 +383,7 @@ fn check_segment(
     start: u64,
     end: u64,
     limit: u64,
+    max_block: u64,
     log: Option<&LogCheck<'_>>,
 ) -> Segment {
     let capped = Cell::new(false);
@@ -359,7 +393,8 @@ fn check_segment(
         limit,
         capped: &capped,
     };
-    let reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, inner), start);
+    let reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, inner), start)
+        .max_block(max_block);
     let mut checks = Vec::new();
     let mut members = Members(None);
     for item in reader {
@@ -423,14 +458,25 @@ fn guess_record_start(file: &File, from: u64) -> Option<u64> {
 /// record start is the same whoever does it), and a segment whose guess missed that record is
 /// read again from it here. Verdicts are added in file order; the read error that ended the
 /// file, if any, is returned.
+/// How a file is cut into segments, and the largest block a record may have.
+#[derive(Clone, Copy)]
+struct Cut {
+    segment: u64,
+    max_block: u64,
+}
+
 fn check_in_parallel(
     file: &File,
     size: u64,
-    segment_len: u64,
+    cut: Cut,
     log: Option<&LogCheck<'_>>,
     threads: usize,
     verdict: &mut WarcVerdict,
 ) -> Option<EvidenceError> {
+    let Cut {
+        segment: segment_len,
+        max_block,
+    } = cut;
     let segments = size.div_ceil(segment_len);
     let seg_end = |j: u64| {
         if j + 1 >= segments {
@@ -464,7 +510,7 @@ fn check_in_parallel(
                 };
                 let segment = match start {
                     Some(start) if start < seg_end(j) => {
-                        check_segment(file, start, seg_end(j), limit, log)
+                        check_segment(file, start, seg_end(j), limit, max_block, log)
                     }
                     _ => Segment {
                         checks: Vec::new(),
@@ -502,7 +548,7 @@ fn check_in_parallel(
                     None if error_at || start == Some(at) => (Vec::new(), segment.end),
                     // The guess was not a record start: read the segment again from `at`.
                     None => {
-                        let again = check_segment(file, at, seg_end(j), u64::MAX, log);
+                        let again = check_segment(file, at, seg_end(j), u64::MAX, max_block, log);
                         (again.checks, again.end)
                     }
                 };
@@ -511,7 +557,7 @@ fn check_in_parallel(
                 }
                 let end = match end {
                     SegmentEnd::Resume(from) => {
-                        let rest = check_segment(file, from, seg_end(j), u64::MAX, log);
+                        let rest = check_segment(file, from, seg_end(j), u64::MAX, max_block, log);
                         for (_, check) in rest.checks {
                             add(verdict, check);
                         }
@@ -558,9 +604,11 @@ mod tests {
     /// A plain record; its block digest is wrong when `bad_digest`.
     fn record(i: usize, block: &[u8], bad_digest: bool) -> Vec<u8> {
         let digest = sha256_label(if bad_digest { b"other" } else { block });
+        let payload = sha256_label(block);
         let mut out = format!(
             "WARC/1.1\r\nWARC-Type: resource\r\nWARC-Record-ID: <urn:test:{i}>\r\n\
-             WARC-Block-Digest: {digest}\r\nContent-Length: {}\r\n\r\n",
+             WARC-Block-Digest: {digest}\r\nWARC-Payload-Digest: {payload}\r\n\
+             Content-Length: {}\r\n\r\n",
             block.len()
         )
         .into_bytes();
@@ -592,11 +640,11 @@ mod tests {
 
     /// Every split into segments, on several workers, gives the verdict of reading in order.
     fn same_verdicts(path: &Path, log: Option<(&Log, &LogIndex)>) -> WarcVerdict {
-        let in_order = verify_with(path, log, 1, SEGMENT);
+        let in_order = verify_with(path, log, 1, SEGMENT, DEFAULT_MAX_BLOCK);
         for segment in [37, 200, 1000, 4096] {
             for threads in [2, 3] {
                 assert_eq!(
-                    verify_with(path, log, threads, segment),
+                    verify_with(path, log, threads, segment, DEFAULT_MAX_BLOCK),
                     in_order,
                     "segment {segment}, {threads} threads"
                 );

@@ -807,6 +807,12 @@ fn next_free_seq(dir: &Path, prefix: &str) -> Result<u64, EvidenceError> {
     Ok(next)
 }
 
+/// The sequence number of a file this crate's writer named `PREFIX-<stamp>-<seq>.warc.gz`;
+/// `None` for any other name.
+pub fn file_seq(name: &str, prefix: &str) -> Option<u64> {
+    parse_seq(name, prefix)
+}
+
 fn parse_seq(name: &str, prefix: &str) -> Option<u64> {
     let rest = name.strip_prefix(prefix)?.strip_prefix('-')?;
     let rest = rest.strip_suffix(".warc.gz")?;

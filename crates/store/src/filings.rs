@@ -310,7 +310,7 @@ pub async fn import_filings(
         let path = path.to_path_buf();
         move |source| ImportError::Io { path, source }
     };
-    let bytes = std::fs::read(path).map_err(io(path))?;
+    let bytes = super::import::read_import_file(path, opts.max_file_bytes)?;
     let format = opts.format.unwrap_or_else(|| Format::detect(path, &bytes));
     let parsed = parse(&bytes, format, opts.encoding, mapping);
     if let Some(reason) = parsed.fatal {

@@ -467,12 +467,30 @@ pub(crate) struct Record {
 /// Hands each data record of the file to `each`, in file order, one at a time (a register of a
 /// million rows is never held twice in memory). A header must name every column of `required`
 /// (after `alias`); a file that cannot be read at all is the error.
+/// The longest row (as the file holds it, decoded) an import accepts: a register or filing
+/// row is a few hundred bytes; a longer one is rejected with its line and the rest goes in.
+pub const MAX_ROW_BYTES: usize = 64 * 1024;
+
+/// The largest file an import reads unless told otherwise ([`ImportOptions::max_file_bytes`]).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// Why a row longer than [`MAX_ROW_BYTES`] is rejected.
+fn too_long(len: usize) -> String {
+    format!("row of {len} bytes: longer than the cap of {MAX_ROW_BYTES} bytes")
+}
+
 pub(crate) fn for_each_record(
     input: &Input,
     required: &[&str],
     alias: Alias,
     mut each: impl FnMut(Record),
 ) -> Result<(), String> {
+    let mut each = |mut rec: Record| {
+        if rec.raw.len() > MAX_ROW_BYTES && rec.fields.is_ok() {
+            rec.fields = Err(too_long(rec.raw.len()));
+        }
+        each(rec)
+    };
     match input {
         Input::Text(d, Format::JsonLines) => {
             json_records(d, alias, each);
@@ -664,6 +682,8 @@ fn json_records(d: &Decoded, alias: Alias, mut each: impl FnMut(Record)) {
         }
         let fields = if d.bad_lines.contains(&line_no) {
             Err(d.hint.clone())
+        } else if raw.len() > MAX_ROW_BYTES {
+            Err(too_long(raw.len()))
         } else {
             json_fields(raw, alias)
         };
@@ -852,6 +872,9 @@ pub struct ImportOptions {
     pub format: Option<Format>,
     /// Rows per transaction.
     pub batch_size: usize,
+    /// The largest file read ([`MAX_FILE_BYTES`] by default); a larger one is refused whole,
+    /// before it is read ([`ImportError::TooLarge`]).
+    pub max_file_bytes: u64,
 }
 
 impl Default for ImportOptions {
@@ -860,8 +883,40 @@ impl Default for ImportOptions {
             encoding: SourceEncoding::Auto,
             format: None,
             batch_size: 500,
+            max_file_bytes: MAX_FILE_BYTES,
         }
     }
+}
+
+/// The bytes of an import file, refused before reading when larger than `cap`.
+pub(crate) fn read_import_file(path: &Path, cap: u64) -> Result<Vec<u8>, ImportError> {
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let size = std::fs::metadata(path).map_err(io)?.len();
+    if size > cap {
+        return Err(ImportError::TooLarge {
+            path: path.to_path_buf(),
+            size,
+            cap,
+        });
+    }
+    let mut bytes = Vec::with_capacity(size as usize);
+    // A file growing while it is read is still read no further than the cap.
+    std::io::Read::read_to_end(
+        &mut std::io::Read::take(std::fs::File::open(path).map_err(io)?, cap + 1),
+        &mut bytes,
+    )
+    .map_err(io)?;
+    if bytes.len() as u64 > cap {
+        return Err(ImportError::TooLarge {
+            path: path.to_path_buf(),
+            size: bytes.len() as u64,
+            cap,
+        });
+    }
+    Ok(bytes)
 }
 
 /// What an import did.
@@ -910,6 +965,9 @@ pub enum ImportError {
     },
     #[error("{path}: {reason}")]
     Unreadable { path: PathBuf, reason: String },
+    /// The file is larger than the import's cap; nothing of it was read or imported.
+    #[error("{path}: {size} bytes, larger than the cap of {cap} bytes")]
+    TooLarge { path: PathBuf, size: u64, cap: u64 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -933,11 +991,7 @@ pub async fn import_entities(
     path: &Path,
     opts: &ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let io = |source| ImportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let bytes = std::fs::read(path).map_err(io)?;
+    let bytes = read_import_file(path, opts.max_file_bytes)?;
     let format = opts.format.unwrap_or_else(|| Format::detect(path, &bytes));
     let input = read_input(&bytes, format, opts.encoding);
     let encoding = input.encoding();

@@ -468,6 +468,11 @@ pub trait SweepStore: Send + Sync {
     async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>>;
     /// Closes a sweep and stores its totals (and drops any frontier it left).
     async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep>;
+    /// Per WARC file, the offset of the last record a fetch or finding of the sweep points at:
+    /// the evidence the store has committed, which a resumed sweep's repair must never cut.
+    /// Positions in the bureau's evidence files, no row of a district: read without a scope,
+    /// like the sweep itself.
+    async fn committed_evidence(&self, sweep: SweepId) -> Result<Vec<CommittedWarc>>;
 }
 
 /// Fetches (each pointing at its evidence record) and the findings on them.

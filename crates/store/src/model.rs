@@ -515,6 +515,15 @@ pub struct SiteProgress {
     pub shown: Option<(Shown, Vec<domain::locality::Indicator>)>,
 }
 
+/// The last record the store points at in one WARC file ([`crate::SweepStore::committed_evidence`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommittedWarc {
+    /// The file's name in the evidence directory.
+    pub warc_file: String,
+    /// The offset of the last record a fetch or finding points at in it.
+    pub last_offset: i64,
+}
+
 /// Where a WARC record lives: the evidence pointer every fetch and finding carries.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidencePointer {

@@ -225,7 +225,7 @@ pub async fn run_existing(
     // A sweep acts for the whole bureau: it reads in the city's scope.
     let sites = store.pending_sites(Scope::City, sweep.id).await?;
     if resumed {
-        repair_warc_tails(&config.evidence_dir, sweep.id);
+        repair_warc_tails(store.as_ref(), &config.evidence_dir, sweep.id).await;
     }
     run_inner(
         store,
@@ -400,10 +400,15 @@ async fn crawl_wave(
 
 /// Cuts the torn last record a killed run of this sweep may have left in its WARC files
 /// (`wangjian-sweep<ID>-*.warc.gz`), so that the evidence verifies. Those bytes were never
-/// reported as a record, so nothing refers to them. Damage that is not a torn tail is logged and
-/// left alone (`wangjian evidence verify` reports it); it does not stop the sweep.
-fn repair_warc_tails(dir: &Path, sweep: SweepId) {
-    let prefix = format!("wangjian-sweep{}-", sweep.0);
+/// reported as a record, so nothing refers to them. Committed evidence is never cut: only the
+/// sweep's newest file can hold a torn record (the writer synced every earlier one before it
+/// rolled over, so each is committed whole), and in it nothing below the end of the last
+/// record the store points at (`SweepStore::committed_evidence`; progress reaches the store
+/// only after its records are synced). Damage below that, or damage that is not a torn tail,
+/// is logged and left alone for a person (`wangjian evidence verify` names it); it does not
+/// stop the sweep. When the store cannot say what it committed, nothing is cut.
+async fn repair_warc_tails(store: &dyn Store, dir: &Path, sweep: SweepId) {
+    let prefix = format!("wangjian-sweep{}", sweep.0);
     let files = match evidence::warc_files(dir) {
         Ok(files) => files,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -412,13 +417,41 @@ fn repair_warc_tails(dir: &Path, sweep: SweepId) {
             return;
         }
     };
-    let ours = files.into_iter().filter(|p| {
-        p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with(&prefix) && n.ends_with(".warc.gz"))
-    });
-    for path in ours {
-        match evidence::repair_torn_tail(&path) {
+    let committed = match store.committed_evidence(sweep).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot read which evidence the store committed; no WARC file is repaired");
+            return;
+        }
+    };
+    let mut ours: Vec<(u64, std::path::PathBuf)> = files
+        .into_iter()
+        .filter_map(|p| {
+            let seq = evidence::writer::file_seq(p.file_name()?.to_str()?, &prefix)?;
+            Some((seq, p))
+        })
+        .collect();
+    ours.sort();
+    let newest = ours.last().map(|(seq, _)| *seq);
+    for (seq, path) in ours {
+        let committed_end = if Some(seq) == newest {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            committed
+                .iter()
+                .find(|c| c.warc_file == name)
+                .map_or(0, |c| {
+                    evidence::committed_record_end(&path, u64::try_from(c.last_offset).unwrap_or(0))
+                })
+        } else {
+            match std::fs::metadata(&path) {
+                Ok(m) => m.len(),
+                Err(e) => {
+                    tracing::error!(file = %path.display(), error = %e, "cannot read the WARC file's length; left as it is");
+                    continue;
+                }
+            }
+        };
+        match evidence::repair_torn_tail(&path, committed_end) {
             Ok(None) => {}
             Ok(Some(cut)) => {
                 tracing::warn!(file = %path.display(), %cut, "repaired the WARC file a killed sweep left");

@@ -25,7 +25,7 @@ use super::{
 use crate::reader::WarcReader;
 use crate::tlog::{self, Checkpoint, Hash};
 use crate::verify::stored_record_leaf;
-use crate::{sha256_label, verify_record};
+use crate::{missing_digests, sha256_label, verify_record};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -38,8 +38,13 @@ use std::path::{Path, PathBuf};
 const ZIP_MADE_BY: u16 = 0x030a;
 /// External attributes of every entry wangjian writes (a regular file, mode 0644).
 const ZIP_EXTERNAL_ATTRS: u32 = 0o100644 << 16;
-/// Largest JSON member read into memory.
-const MAX_JSON: u64 = 1 << 30;
+/// Largest JSON member read into memory (the log proofs of a large export are tens of MB).
+pub const MAX_JSON: u64 = 256 << 20;
+/// Most members a package may have (an export holds a few WARC files, indexes and JSON files).
+pub const MAX_MEMBERS: u64 = 10_000;
+/// Largest central directory read into memory (room for [`MAX_MEMBERS`] entries with long
+/// names).
+pub const MAX_CENTRAL_DIRECTORY: u64 = 8 << 20;
 
 /// Which key verified the checkpoint note.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -248,8 +253,16 @@ fn strict_zip(file: &File, len: u64) -> Result<Vec<ZipEntry>, String> {
              record starts (byte {cd_end})"
         ));
     }
-    if cd_size > MAX_JSON {
-        return Err(format!("central directory of {cd_size} bytes: too large"));
+    if n > MAX_MEMBERS {
+        return Err(format!(
+            "the end record names {n} members: more than the cap of {MAX_MEMBERS}"
+        ));
+    }
+    if cd_size > MAX_CENTRAL_DIRECTORY {
+        return Err(format!(
+            "central directory of {cd_size} bytes: larger than the cap of \
+             {MAX_CENTRAL_DIRECTORY} bytes"
+        ));
     }
     let cd = read_at(file, cd_off, cd_size)?;
     // (entry, local header offset, needed, flags, zip64 sizes in the local header expected)
@@ -491,7 +504,10 @@ pub fn verify_wacz(path: &Path, key: Option<&str>) -> WaczVerdict {
             return None;
         };
         if e.size > MAX_JSON {
-            v.fail(name, format!("{} bytes: too large", e.size));
+            v.fail(
+                name,
+                format!("{} bytes: larger than the cap of {MAX_JSON} bytes", e.size),
+            );
             return None;
         }
         match read_at(&file, e.data, e.size) {
@@ -807,7 +823,7 @@ fn check_warc(
         {
             digests += 1;
         }
-        for problem in verify_record(&rec) {
+        for problem in missing_digests(&rec).into_iter().chain(verify_record(&rec)) {
             failures += 1;
             v.fail(place.clone(), problem.to_string());
         }

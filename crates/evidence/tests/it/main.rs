@@ -1,5 +1,6 @@
 //! Integration tests for `evidence`: one binary, one module per concern, shared helpers here.
 
+mod caps;
 mod cdxj;
 mod corrupt;
 mod repair;

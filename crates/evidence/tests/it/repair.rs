@@ -3,7 +3,9 @@
 
 use std::io::Write;
 
-use evidence::{repair_torn_tail, verify_warc, EvidenceError, TornTail, WarcWriter};
+use evidence::{
+    committed_record_end, repair_torn_tail, verify_warc, EvidenceError, TornTail, WarcWriter,
+};
 
 use crate::*;
 
@@ -30,7 +32,7 @@ fn append(path: &Path, bytes: &[u8]) {
 fn a_whole_file_is_left_alone() {
     let dir = tempfile::tempdir().unwrap();
     let (path, bytes) = whole(dir.path());
-    assert_eq!(repair_torn_tail(&path).unwrap(), None);
+    assert_eq!(repair_torn_tail(&path, 0).unwrap(), None);
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
 }
 
@@ -46,7 +48,7 @@ fn half_a_member_is_cut_and_the_file_verifies() {
     append(&path, half);
     assert!(!verify_warc(&path).ok());
 
-    let cut = repair_torn_tail(&path).unwrap().expect("a torn tail");
+    let cut = repair_torn_tail(&path, 0).unwrap().expect("a torn tail");
     let len = bytes.len() as u64;
     assert_eq!(
         cut,
@@ -60,7 +62,7 @@ fn half_a_member_is_cut_and_the_file_verifies() {
     let verdict = verify_warc(&path);
     assert!(verdict.ok(), "{:?}", verdict.failures);
     assert_eq!(verdict.records, 1 + 3 * 3);
-    assert_eq!(repair_torn_tail(&path).unwrap(), None, "idempotent");
+    assert_eq!(repair_torn_tail(&path, 0).unwrap(), None, "idempotent");
 }
 
 #[test]
@@ -68,10 +70,10 @@ fn a_gzip_header_alone_and_plain_garbage_are_cut() {
     let dir = tempfile::tempdir().unwrap();
     let (path, bytes) = whole(dir.path());
     append(&path, &[0x1f, 0x8b, 0x08, 0, 0, 0]);
-    assert!(repair_torn_tail(&path).unwrap().is_some());
+    assert!(repair_torn_tail(&path, 0).unwrap().is_some());
     assert_eq!(std::fs::read(&path).unwrap(), bytes);
     append(&path, b"garbage that is not gzip");
-    assert!(repair_torn_tail(&path).unwrap().is_some());
+    assert!(repair_torn_tail(&path, 0).unwrap().is_some());
     assert!(verify_warc(&path).ok());
 }
 
@@ -81,13 +83,13 @@ fn a_file_without_a_complete_record_is_removed() {
     let (_, bytes) = whole(dir.path());
     let torn = dir.path().join("torn.warc.gz");
     std::fs::write(&torn, &bytes[..20]).unwrap();
-    let cut = repair_torn_tail(&torn).unwrap().unwrap();
+    let cut = repair_torn_tail(&torn, 0).unwrap().unwrap();
     assert!(cut.removed && cut.from == 0 && cut.to == 20, "{cut:?}");
     assert!(!torn.exists());
 
     let empty = dir.path().join("empty.warc.gz");
     std::fs::write(&empty, b"").unwrap();
-    assert!(repair_torn_tail(&empty).unwrap().unwrap().removed);
+    assert!(repair_torn_tail(&empty, 0).unwrap().unwrap().removed);
     assert!(!empty.exists());
 }
 
@@ -99,7 +101,70 @@ fn damage_followed_by_good_records_is_not_a_torn_tail() {
     let second = read_all(&path)[1].offset as usize;
     bytes[second + 30] ^= 0xff;
     std::fs::write(&path, &bytes).unwrap();
-    let err = repair_torn_tail(&path).unwrap_err();
+    let err = repair_torn_tail(&path, 0).unwrap_err();
     assert!(matches!(err, EvidenceError::Corrupt { .. }), "{err}");
     assert_eq!(std::fs::read(&path).unwrap(), bytes, "left untouched");
+}
+
+/// The store's floor: damage in a record below the committed end (bit rot in the last record
+/// a fetch points at, at the very end of the file, where it looks like a torn tail) is refused
+/// with its offset and the file left as it is; a torn tail above the committed end is cut.
+#[test]
+fn damage_below_the_committed_end_is_refused_and_a_tail_above_it_is_cut() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, bytes) = whole(dir.path());
+    let records = read_all(&path);
+    let last = records.last().unwrap().clone();
+    let committed = committed_record_end(&path, last.offset);
+    assert_eq!(committed, bytes.len() as u64, "the end of the last record");
+
+    // Bit rot in the committed last record: indistinguishable from a torn write by its bytes.
+    let mut rotted = bytes.clone();
+    let at = last.offset as usize + (last.length as usize) / 2;
+    rotted[at] ^= 0x55;
+    std::fs::write(&path, &rotted).unwrap();
+    assert!(
+        repair_torn_tail(&path, 0).is_ok(),
+        "without a floor it would be cut"
+    );
+    std::fs::write(&path, &rotted).unwrap();
+    // The floor from the damaged record itself: its end cannot be read, its start is known.
+    let floor = committed_record_end(&path, last.offset);
+    assert_eq!(floor, last.offset + 1);
+    for floor in [floor, committed] {
+        let err = repair_torn_tail(&path, floor).unwrap_err();
+        match &err {
+            EvidenceError::BelowCommitted {
+                offset,
+                committed_end,
+            } => {
+                assert_eq!((*offset, *committed_end), (last.offset, floor));
+            }
+            other => panic!("expected BelowCommitted, got {other}"),
+        }
+        assert!(
+            err.to_string()
+                .contains("damage below committed evidence at offset"),
+            "{err}"
+        );
+        assert_eq!(std::fs::read(&path).unwrap(), rotted, "left untouched");
+    }
+    // `evidence verify` names the place.
+    let v = verify_warc(&path);
+    assert_eq!(v.failures[0].offset, last.offset);
+
+    // A torn tail after the committed records is still cut, floor or not.
+    std::fs::write(&path, &bytes).unwrap();
+    append(&path, &[0x1f, 0x8b, 0x08, 0, 0, 0, 0, 0]);
+    let cut = repair_torn_tail(&path, committed).unwrap().unwrap();
+    assert_eq!((cut.from, cut.removed), (committed, false));
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+
+    // A file whose first record is committed is never removed, even when nothing reads.
+    std::fs::write(&path, &bytes[..20]).unwrap();
+    assert!(matches!(
+        repair_torn_tail(&path, 1),
+        Err(EvidenceError::BelowCommitted { offset: 0, .. })
+    ));
+    assert!(path.exists());
 }

@@ -30,6 +30,7 @@ impl Fixture {
             encoding: store::import::SourceEncoding::Utf8,
             format: None,
             batch_size: 100,
+            ..Default::default()
         };
         store::import::import_entities(store.as_ref(), &register, &opts)
             .await

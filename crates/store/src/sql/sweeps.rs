@@ -308,6 +308,29 @@ impl SweepStore for SqlStore {
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("sweep {sweep}")))
     }
+
+    async fn committed_evidence(&self, sweep: SweepId) -> Result<Vec<CommittedWarc>> {
+        let rows = sqlx::query(
+            "SELECT warc_file, MAX(warc_offset) AS last_offset FROM ( \
+               SELECT warc_file, warc_offset FROM fetches \
+                WHERE sweep_id = $1 AND warc_file IS NOT NULL AND warc_offset IS NOT NULL \
+               UNION ALL \
+               SELECT warc_file, warc_offset FROM findings \
+                WHERE sweep_id = $1 AND warc_file IS NOT NULL AND warc_offset IS NOT NULL \
+             ) t GROUP BY warc_file ORDER BY warc_file",
+        )
+        .bind(sweep.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CommittedWarc {
+                    warc_file: r.try_get("warc_file")?,
+                    last_offset: r.try_get("last_offset")?,
+                })
+            })
+            .collect()
+    }
 }
 
 impl SqlStore {

@@ -347,4 +347,82 @@ crate::on_every_backend!(
     xlsx_import_with_a_reject_file_by_row,
     legacy_codes_are_kept_for_review,
     unreadable_files_are_errors,
+    rows_and_files_over_the_caps_are_refused,
 );
+
+/// A row longer than the row cap is rejected with its line and reason and the rest goes in (in
+/// CSV and in JSON Lines); a file larger than the file cap is refused whole before it is read,
+/// and nothing of it is imported.
+async fn rows_and_files_over_the_caps_are_refused(store: TestStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store.as_ref();
+    let (a, b) = (uscc("MA5K0101"), uscc("MA5K0102"));
+    let huge = "长".repeat(::store::import::MAX_ROW_BYTES / 3 + 10);
+    let csv = format!(
+        "uscc,name,kind,district,address\n\
+         {a},甲商行,trading_site,450103,青秀区\n\
+         {b},乙商行,trading_site,450103,{huge}\n\
+         {c},丙商行,trading_site,450103,兴宁区\n",
+        c = uscc("MA5K0103")
+    );
+    let path = write(dir.path(), "long-row.csv", &csv);
+    let done = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        done.to_string(),
+        "2 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+    let r = rejects(&path);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].0, "3");
+    assert!(
+        r[0].1.contains("longer than the cap of 65536 bytes"),
+        "{}",
+        r[0].1
+    );
+    assert!(store
+        .entity_by_uscc(Scope::City, &b)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(store
+        .entity_by_uscc(Scope::City, &a)
+        .await
+        .unwrap()
+        .is_some());
+
+    let jsonl = format!(
+        "{{\"uscc\":\"{d}\",\"name\":\"丁商行\",\"kind\":\"trading_site\",\"district\":\"450103\",\"address\":\"{huge}\"}}\n\
+         {{\"uscc\":\"{e}\",\"name\":\"戊商行\",\"kind\":\"trading_site\",\"district\":\"450103\"}}\n",
+        d = uscc("MA5K0104"),
+        e = uscc("MA5K0105")
+    );
+    let path = write(dir.path(), "long-row.jsonl", &jsonl);
+    let done = import_entities(store, &path, &opts()).await.unwrap();
+    assert_eq!(
+        done.to_string(),
+        "1 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+    let r = rejects(&path);
+    assert_eq!(r[0].0, "1");
+    assert!(r[0].1.contains("longer than the cap"), "{}", r[0].1);
+
+    let capped = ImportOptions {
+        max_file_bytes: 100,
+        ..opts()
+    };
+    let path = write(dir.path(), "big.csv", &csv);
+    match import_entities(store, &path, &capped).await {
+        Err(e @ ImportError::TooLarge { .. }) => {
+            let ImportError::TooLarge { size, cap, .. } = &e else {
+                unreachable!()
+            };
+            assert_eq!((*size, *cap), (csv.len() as u64, 100));
+            assert!(
+                e.to_string().contains("larger than the cap of 100 bytes"),
+                "{e}"
+            );
+        }
+        other => panic!("expected TooLarge, got {other:?}"),
+    }
+    assert!(!reject_file_path(&path).exists());
+}

@@ -1325,4 +1325,71 @@ crate::on_every_backend!(
     validators_and_change_history_across_sweeps,
     a_revisit_points_at_its_original_and_is_not_a_new_page,
     a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captures,
+    committed_evidence_is_the_last_offset_per_file_of_the_sweep,
 );
+
+/// What a resumed sweep's repair may not cut: per file, the last offset a fetch or finding of
+/// the sweep points at (another sweep's rows and rows without evidence do not count).
+async fn committed_evidence_is_the_last_offset_per_file_of_the_sweep(store: TestStore) {
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let sweep = store.create_sweep(&[a.id]).await.unwrap();
+    assert_eq!(store.committed_evidence(sweep).await.unwrap(), vec![]);
+    let at = |file: &str, offset: i64| EvidencePointer {
+        warc_file: file.into(),
+        offset,
+        digest: "sha256:00".into(),
+    };
+    let mut rows = Vec::new();
+    for (url, file, offset) in [
+        ("http://a.test/1", "w-00001.warc.gz", 100),
+        ("http://a.test/2", "w-00001.warc.gz", 9_000_000_000),
+        ("http://a.test/3", "w-00002.warc.gz", 50),
+    ] {
+        rows.push(NewFetch {
+            evidence: Some(at(file, offset)),
+            ..fetch(sweep, a.id, url, Some(200))
+        });
+    }
+    rows.push(NewFetch {
+        evidence: None,
+        ..fetch(sweep, a.id, "http://a.test/4", None)
+    });
+    for f in &rows {
+        store.record_fetch(f, &[]).await.unwrap();
+    }
+    // A finding pointing further into the second file (as a revisit's original may).
+    store
+        .record_findings(&[NewFinding {
+            evidence: Some(at("w-00002.warc.gz", 70)),
+            ..finding(sweep, a.id, "ad.absolute_term", "最好")
+        }])
+        .await
+        .unwrap();
+    // Another sweep's rows in the same file name do not count.
+    let other = store.create_sweep(&[a.id]).await.unwrap();
+    store
+        .record_fetch(
+            &NewFetch {
+                evidence: Some(at("w-00002.warc.gz", 999)),
+                ..fetch(other, a.id, "http://a.test/5", Some(200))
+            },
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store.committed_evidence(sweep).await.unwrap(),
+        vec![
+            CommittedWarc {
+                warc_file: "w-00001.warc.gz".into(),
+                last_offset: 9_000_000_000
+            },
+            CommittedWarc {
+                warc_file: "w-00002.warc.gz".into(),
+                last_offset: 70
+            },
+        ]
+    );
+}

@@ -7,6 +7,7 @@ mod documents;
 mod gzip;
 mod hostile;
 mod recrawl;
+mod repair;
 mod support;
 mod sweep;
 mod tsa;

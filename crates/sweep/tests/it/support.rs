@@ -45,6 +45,7 @@ impl Fixture {
             encoding: store::import::SourceEncoding::Utf8,
             format: None,
             batch_size: 100,
+            ..Default::default()
         };
         let summary = store::import::import_entities(store.as_ref(), &register, &opts)
             .await

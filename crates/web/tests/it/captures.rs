@@ -82,6 +82,7 @@ async fn world() -> World {
         encoding: store::import::SourceEncoding::Utf8,
         format: None,
         batch_size: 100,
+        ..Default::default()
     };
     store::import::import_entities(&store, &register, &opts)
         .await
