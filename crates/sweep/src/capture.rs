@@ -28,7 +28,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use crawl::browser::{BrowserConfig, Screenshot};
+use crawl::browser::{BrowserConfig, Scripts, Screenshot};
 use crawl::Profile;
 use domain::{ClueId, FetchId, Permission, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
@@ -51,6 +51,9 @@ pub struct CaptureRequest {
     /// The clue the evidence is taken for (a clue of the URL's site).
     pub clue: Option<ClueId>,
 }
+
+/// At most this many refusals of the browser's proxy are named in a capture's metadata.
+pub const MAX_REFUSALS_RECORDED: usize = 64;
 
 /// What a capture wrote.
 #[derive(Debug, Clone)]
@@ -81,6 +84,9 @@ pub struct ShotRecord {
     pub height: u32,
     pub cut: bool,
     pub browser: String,
+    /// What the browser's proxy refused while the page loaded (recorded in the final hop's
+    /// metadata record as `browser-refused` fields).
+    pub refused: Vec<crawl::browser::Refused>,
 }
 
 /// Least number of distinct operators of an enforcement extraction.
@@ -121,7 +127,11 @@ pub async fn capture_url(
                 browser = browser.pin(h, port, addr);
             }
             let url = req.url.clone();
-            tokio::task::spawn_blocking(move || crawl::browser::screenshot(&browser, &url))
+            // The page runs as its visitors see it, scripts included; the browser's proxy
+            // keeps every request it makes to the crawler's address policy.
+            tokio::task::spawn_blocking(move || {
+                crawl::browser::screenshot(&browser, &url, Scripts::Allowed)
+            })
                 .await?
                 .map_err(|e| format!("the browser failed: {e}"))
         }
@@ -140,6 +150,9 @@ pub async fn capture_url(
                 metadata.push(("operators".to_string(), operators.join(", ")));
                 metadata.push(("capture-reason".to_string(), one_line(&req.reason)));
                 metadata.push(("screenshot".to_string(), shot_note(&shot)));
+                if let Ok(s) = &shot {
+                    metadata.extend(refusal_fields(&s.refused));
+                }
             }
             crate::observed::record(ex, metadata)
         })
@@ -163,6 +176,7 @@ pub async fn capture_url(
                 height: s.height,
                 cut: s.cut,
                 browser: s.browser,
+                refused: s.refused,
             })
         }
         Err(why) => Err(why),
@@ -344,6 +358,24 @@ fn operators(given: &[String]) -> Result<Vec<String>, CaptureRefusal> {
 /// `s` on one line, trimmed (metadata fields are single lines).
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The metadata fields naming what the browser's proxy refused: one `browser-refused` field
+/// per request (`HOST:PORT ADDRESS CODE`), at most [`MAX_REFUSALS_RECORDED`], and then
+/// `browser-refused-more: N` for the rest.
+fn refusal_fields(refused: &[crawl::browser::Refused]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = refused
+        .iter()
+        .take(MAX_REFUSALS_RECORDED)
+        .map(|r| ("browser-refused".to_string(), one_line(&r.to_string())))
+        .collect();
+    if refused.len() > MAX_REFUSALS_RECORDED {
+        out.push((
+            "browser-refused-more".to_string(),
+            (refused.len() - MAX_REFUSALS_RECORDED).to_string(),
+        ));
+    }
+    out
 }
 
 fn shot_note(shot: &Result<Screenshot, String>) -> String {
