@@ -255,9 +255,11 @@ fn with_browser<T>(
         source,
     };
     let account = if running_as_root() {
-        Some(account(&config.user).ok_or_else(|| BrowserError::Unprivileged {
-            user: config.user.clone(),
-        })?)
+        Some(
+            account(&config.user).ok_or_else(|| BrowserError::Unprivileged {
+                user: config.user.clone(),
+            })?,
+        )
     } else {
         None
     };
@@ -270,7 +272,14 @@ fn with_browser<T>(
     }
     let proxy = Proxy::start(policy).map_err(|source| BrowserError::Proxy { source })?;
     let log = profile.path().join("browser.log");
-    let mut cdp = Cdp::launch(config, proxy.addr(), profile.path(), &log, account, deadline)?;
+    let mut cdp = Cdp::launch(
+        config,
+        proxy.addr(),
+        profile.path(),
+        &log,
+        account,
+        deadline,
+    )?;
     let result = f(&mut cdp);
     cdp.close();
     let refused = proxy.refused();
@@ -278,7 +287,9 @@ fn with_browser<T>(
     match result {
         Ok(v) => Ok((v, refused)),
         // A browser that went away at once may have found no sandbox: it says so on stderr.
-        Err(BrowserError::Closed(step)) => Err(sandbox_failure(&log).unwrap_or(BrowserError::Closed(step))),
+        Err(BrowserError::Closed(step)) => {
+            Err(sandbox_failure(&log).unwrap_or(BrowserError::Closed(step)))
+        }
         Err(e) => Err(e),
     }
 }
@@ -784,7 +795,9 @@ mod tests {
             c.resolve.lookup("other.test", 80),
             Some("127.0.0.1:45123".parse().unwrap())
         );
-        assert!(!c.resolve.is_allow_listed(&"127.0.0.2:45124".parse().unwrap()));
+        assert!(!c
+            .resolve
+            .is_allow_listed(&"127.0.0.2:45124".parse().unwrap()));
     }
 
     #[test]

@@ -337,8 +337,7 @@ async fn tunnel(state: &Arc<State>, req: Request<Incoming>) -> Response<ProxyBod
     let Ok(addr) = state.check(&host, port).await else {
         return answer(StatusCode::FORBIDDEN);
     };
-    let Ok(Ok(mut server)) =
-        tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await
+    let Ok(Ok(mut server)) = tokio::time::timeout(CONNECT_TIMEOUT, TcpStream::connect(addr)).await
     else {
         return answer(StatusCode::BAD_GATEWAY);
     };
@@ -442,8 +441,16 @@ mod tests {
             assert_eq!(heads.len(), 1);
             // Origin form to the server, the proxy's own headers gone.
             assert!(heads[0].starts_with("GET /a?b HTTP/1.1\r\n"), "{heads:?}");
-            assert!(heads[0].to_ascii_lowercase().contains("host: shop.test\r\n"), "{heads:?}");
-            assert!(!heads[0].to_ascii_lowercase().contains("proxy-"), "{heads:?}");
+            assert!(
+                heads[0]
+                    .to_ascii_lowercase()
+                    .contains("host: shop.test\r\n"),
+                "{heads:?}"
+            );
+            assert!(
+                !heads[0].to_ascii_lowercase().contains("proxy-"),
+                "{heads:?}"
+            );
         }
 
         // The same server by its address and another port: loopback, not allow-listed.
@@ -470,7 +477,8 @@ mod tests {
         let mut head = [0u8; 12];
         c.read_exact(&mut head).unwrap();
         assert_eq!(&head, b"HTTP/1.1 200");
-        c.write_all(b"GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n").unwrap();
+        c.write_all(b"GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n")
+            .unwrap();
         let mut rest = Vec::new();
         let _ = c.read_to_end(&mut rest);
         assert!(!String::from_utf8_lossy(&rest).contains("served"));

@@ -44,8 +44,8 @@ pub use ct::{
 };
 pub use hostile::{
     intruder_page, intruder_targets, HostileStats, BINARY, CALENDAR, GZIP_BOMB, HANGUP,
-    HOSTILE_HOSTS, HUGE, HUGE_BYTES, INTRUDER, RATE_LIMIT,
-    REDIRECT_LOOP, RETRY_AFTER_SECS, ROBOTS_DENY, SLOWLORIS,
+    HOSTILE_HOSTS, HUGE, HUGE_BYTES, INTRUDER, RATE_LIMIT, REDIRECT_LOOP, RETRY_AFTER_SECS,
+    ROBOTS_DENY, SLOWLORIS,
 };
 pub use server::{serve, start, Running};
 pub use site::ELSEWHERE_HOST;

@@ -28,7 +28,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use crawl::browser::{BrowserConfig, Scripts, Screenshot};
+use crawl::browser::{BrowserConfig, Screenshot, Scripts};
 use crawl::Profile;
 use domain::{ClueId, FetchId, Permission, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
@@ -132,8 +132,8 @@ pub async fn capture_url(
             tokio::task::spawn_blocking(move || {
                 crawl::browser::screenshot(&browser, &url, Scripts::Allowed)
             })
-                .await?
-                .map_err(|e| format!("the browser failed: {e}"))
+            .await?
+            .map_err(|e| format!("the browser failed: {e}"))
         }
     };
     let shot_at = Utc::now();

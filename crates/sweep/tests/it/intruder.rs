@@ -19,7 +19,8 @@ use crate::support::Fixture;
 
 /// The browser (`WANGJIAN_CHROMIUM`, else `chromium` on `PATH`): a missing browser fails.
 fn chromium() -> std::path::PathBuf {
-    find_browser().expect("Debian's chromium is needed for the browser tests: apt-get install chromium")
+    find_browser()
+        .expect("Debian's chromium is needed for the browser tests: apt-get install chromium")
 }
 
 /// A listener on `127.0.0.1` standing in for the console: it records every connection it gets
@@ -136,7 +137,8 @@ fn refused_at<'a>(refused: &'a [Refused], host: &str, port: u16) -> Option<&'a R
 async fn the_evidence_browser_reaches_no_private_address() {
     let program = chromium();
     let (port, seen) = console();
-    let world = simweb::World::generate(&simweb::GenParams { sites: 2, seed: 3 }).with_hostile_sites();
+    let world =
+        simweb::World::generate(&simweb::GenParams { sites: 2, seed: 3 }).with_hostile_sites();
     let fx = Fixture::with_world(world).await;
     let mut config = fx.config();
     // Exactly the intruder's host is mapped to simweb: not `*`, not loopback.
@@ -167,7 +169,12 @@ async fn the_evidence_browser_reaches_no_private_address() {
 
     // The screenshot was taken, of the page itself.
     let shot = outcome.screenshot.as_ref().expect("a screenshot");
-    assert!(shot.width > 0 && shot.height > 100, "{}x{}", shot.width, shot.height);
+    assert!(
+        shot.width > 0 && shot.height > 100,
+        "{}x{}",
+        shot.width,
+        shot.height
+    );
 
     // The console never saw a connection.
     assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
@@ -232,8 +239,12 @@ async fn the_evidence_browser_reaches_no_private_address() {
             "browser {pid} without its sandbox: {b:?}"
         );
         assert!(
-            b.cmdline.iter().any(|a| a.starts_with("--proxy-server=http://127.0.0.1:"))
-                && b.cmdline.iter().any(|a| a == "--proxy-bypass-list=<-loopback>"),
+            b.cmdline
+                .iter()
+                .any(|a| a.starts_with("--proxy-server=http://127.0.0.1:"))
+                && b.cmdline
+                    .iter()
+                    .any(|a| a == "--proxy-bypass-list=<-loopback>"),
             "browser {pid} not behind the proxy: {b:?}"
         );
         if running_as_root() {
