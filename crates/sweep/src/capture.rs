@@ -5,7 +5,8 @@
 //! the address its hop connected to, and captured as a PNG. Everything is written through the sweep's WARC writer, so it is logged
 //! in the transparency log like any capture: per hop a `request`, a `response` and a `metadata`
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
-//! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
+//! operators, the stated reason, whether a screenshot was taken and each request the browser's
+//! proxy refused under the crawler's address policy), then the screenshot as a
 //! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
 //! response). The capture is entered in the chain of custody (action `capture`, the operators
 //! as actor, the reason, the capture's sweep as subject), then a checkpoint is signed, so it

@@ -182,6 +182,7 @@ async fn the_evidence_browser_reaches_no_private_address() {
     // Every target the page reached for is refused and named.
     let refused = &shot.refused;
     let listed: Vec<String> = refused.iter().map(|r| r.to_string()).collect();
+    eprintln!("refused: {listed:#?}");
     for (host, p) in simweb::intruder_targets(port) {
         let r = refused_at(refused, &host, p)
             .unwrap_or_else(|| panic!("{host}:{p} not among the refusals {listed:#?}"));
