@@ -77,7 +77,10 @@ pub fn browser_config(
 ) -> Result<crawl::browser::BrowserConfig, String> {
     program
         .or_else(crawl::browser::find_browser)
-        .map(|p| crawl::browser::BrowserConfig::new(p).with_resolve_map(&crawl.resolve))
+        .map(|p| {
+            crawl::browser::BrowserConfig::new(p)
+                .with_address_policy(&crawl.resolve, crawl.allow_private)
+        })
         .ok_or_else(|| "no browser (chromium) is installed".to_string())
 }
 
@@ -137,6 +140,17 @@ async fn capture(ctx: &Ctx, args: CaptureArgs) -> anyhow::Result<ExitCode> {
             s.record.offset
         ),
         Err(why) => println!("screenshot: none taken ({why})"),
+    }
+    if let Ok(s) = &outcome.screenshot {
+        if !s.refused.is_empty() {
+            println!(
+                "浏览器代理按地址策略拒绝了 {} 个目标（已记入元数据记录的 browser-refused 字段）：",
+                s.refused.len()
+            );
+            for r in &s.refused {
+                println!("  拒绝 {r}");
+            }
+        }
     }
     if let Some(size) = outcome.checkpoint {
         println!("checkpoint: tree size {size}");

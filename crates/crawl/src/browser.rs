@@ -6,22 +6,35 @@
 //! Owns finding the browser, its command line, the protocol exchange (open a tab, set the
 //! viewport, navigate, wait for `load`, measure the page, capture it beyond the viewport; or
 //! set a document's content and print it) and the deadline over all of it. The browser runs
-//! with a fresh profile directory, no extensions, no background networking and downloads
-//! denied; as root (where Chromium's sandbox cannot start) it runs with `--no-sandbox`. It must
-//! not write evidence: it returns the PNG (or PDF) and what the browser reported, and the
-//! caller stores them.
+//! with a fresh profile directory (also its `HOME`), no extensions, no background networking
+//! and downloads denied. It must not write evidence: it returns the PNG (or PDF), what the
+//! browser reported and what its proxy refused, and the caller stores them.
 //!
-//! Addresses: the page's host is pinned to the address the evidence fetch connected to, and the
-//! operator's `--resolve` entries are handed to the browser as host resolver rules, so the
-//! screenshot shows the same server as the WARC records and a simulated web stays on loopback.
-//! Other hosts a page loads from are resolved by the browser itself; the crawler's refusal of
-//! private addresses does not reach inside the browser, which is why screenshots are taken for
-//! an inspector's evidence capture, not on every page of a sweep.
+//! Sandbox: Chromium's sandbox always stays on. Chromium refuses to sandbox itself as root, so
+//! when wangjian runs as root the browser is started as an unprivileged user
+//! ([`BrowserConfig::user`], `nobody` by default; supplementary groups dropped) with a profile
+//! directory it owns; when that user does not exist or the sandbox does not start, the
+//! screenshot fails with [`BrowserError::Unprivileged`] or [`BrowserError::Sandbox`] — it never
+//! runs unsandboxed.
+//!
+//! Addresses: every request of the browser — the page, each sub-resource, each redirect,
+//! loopback included (`--proxy-bypass-list=<-loopback>`) — goes through an HTTP proxy that
+//! wangjian runs for that browser (`proxy.rs`), which resolves and checks every host with the
+//! crawler's own address policy ([`crate::resolve`]): the operator's `--resolve` map and
+//! `allow_private`. A private, loopback or metadata address is refused unless that map
+//! allow-lists it (a simulated web is reached because its `.test` hosts are mapped, not
+//! because loopback is allowed), and the refusals come back with the screenshot
+//! ([`Screenshot::refused`]). The page's host is pinned to the address the evidence fetch
+//! connected to ([`BrowserConfig::pin`]), so the screenshot shows the same server as the WARC
+//! records. The browser itself resolves no name (every name maps to "not found" except the
+//! proxy's address), DNS prefetching has nothing to resolve, and WebRTC may not send UDP
+//! outside the proxy. Whether the page's scripts run is the caller's choice ([`Scripts`]).
 //!
 //! Printing ([`print_pdf`]) loads no URL at all: the document is set into a blank tab
-//! (`Page.setDocumentContent`) with every request blocked (`Network.setBlockedURLs`) and every
-//! host name unresolvable, so a document (whose template an administrator may edit) cannot
-//! reach the network; it must be self-contained (inline CSS, system fonts).
+//! (`Page.setDocumentContent`) with scripts disabled, every request blocked
+//! (`Network.setBlockedURLs`) and a proxy that refuses everything, so a document (whose
+//! template an administrator may edit) cannot reach the network; it must be self-contained
+//! (inline CSS, system fonts).
 
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::SocketAddr;
@@ -35,7 +48,10 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use url::Url;
 
+use crate::proxy::{Policy, Proxy};
 use crate::resolve::ResolveMap;
+
+pub use crate::proxy::{Refusal, Refused, MAX_REFUSALS_KEPT};
 
 /// Names tried on `PATH` when no browser is configured.
 const BROWSER_NAMES: &[&str] = &["chromium", "chromium-browser", "google-chrome"];
@@ -53,12 +69,19 @@ pub struct BrowserConfig {
     pub max_height: u32,
     /// Deadline for the whole screenshot, browser start included.
     pub timeout: Duration,
-    /// Host resolver rules: `(pattern, address)`, pattern `host`, `host:port` or `*:port`.
-    pub host_rules: Vec<(String, SocketAddr)>,
+    /// The crawler's `--resolve` map, plus the pins of [`BrowserConfig::pin`]: the proxy
+    /// resolves every host of the browser with it.
+    pub resolve: ResolveMap,
+    /// The crawler's `allow_private`: non-public addresses are not refused.
+    pub allow_private: bool,
+    /// The user the browser runs as when wangjian runs as root (a name of `/etc/passwd`, or
+    /// `UID:GID`); `nobody` by default. Ignored when wangjian does not run as root.
+    pub user: String,
 }
 
 impl BrowserConfig {
-    /// Defaults (1280 × 800 viewport, pages up to 16,384 px, 30 s) for `program`.
+    /// Defaults (1280 × 800 viewport, pages up to 16,384 px, 30 s, the crawler's default
+    /// address policy, `nobody`) for `program`.
     pub fn new(program: PathBuf) -> Self {
         BrowserConfig {
             program,
@@ -66,32 +89,37 @@ impl BrowserConfig {
             height: 800,
             max_height: 16_384,
             timeout: Duration::from_secs(30),
-            host_rules: Vec::new(),
+            resolve: ResolveMap::new(),
+            allow_private: false,
+            user: "nobody".to_string(),
         }
     }
 
-    /// The operator's `--resolve` entries as host resolver rules.
-    pub fn with_resolve_map(mut self, map: &ResolveMap) -> Self {
-        for (host, port, addr) in map.entries() {
-            self.host_rules.push((format!("{host}:{port}"), addr));
-        }
+    /// The crawler's address policy: its `--resolve` map (whose targets are allow-listed) and
+    /// its `allow_private`.
+    pub fn with_address_policy(mut self, map: &ResolveMap, allow_private: bool) -> Self {
+        self.resolve = map.clone();
+        self.allow_private = allow_private;
         self
     }
 
     /// Pins `host:port` to `addr` (the address the evidence fetch connected to); it takes
-    /// precedence over the other rules.
+    /// precedence over the map's entries for that host and port, and the address check still
+    /// applies to it.
     pub fn pin(mut self, host: &str, port: u16, addr: SocketAddr) -> Self {
-        self.host_rules.insert(0, (format!("{host}:{port}"), addr));
+        self.resolve.pin(host, port, addr);
         self
     }
+}
 
-    fn resolver_rules(&self) -> String {
-        self.host_rules
-            .iter()
-            .map(|(pattern, addr)| format!("MAP {pattern} {addr}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
+/// Whether a page's scripts run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scripts {
+    /// Scripts run, as in a visitor's browser (an evidence screenshot shows the page as its
+    /// visitors see it; the proxy still keeps every request to the crawler's policy).
+    Allowed,
+    /// No script of the page runs.
+    Blocked,
 }
 
 /// The browser to use: `WANGJIAN_CHROMIUM` when set (an empty value means none), else the
@@ -138,6 +166,9 @@ pub struct Screenshot {
     pub browser: String,
     /// The User-Agent the browser sent.
     pub user_agent: String,
+    /// What the proxy refused while the page loaded (see the module documentation), in order,
+    /// each once, at most [`MAX_REFUSALS_KEPT`].
+    pub refused: Vec<Refused>,
 }
 
 /// Why no screenshot (or PDF) was made.
@@ -162,35 +193,135 @@ pub enum BrowserError {
     Navigation(String),
     #[error("unexpected browser reply to {method}: {detail}")]
     Protocol { method: String, detail: String },
+    /// wangjian runs as root, where Chromium's sandbox cannot run, and `user` is no
+    /// unprivileged user to run the browser as.
+    #[error("no unprivileged user {user} to run the browser as")]
+    Unprivileged { user: String },
+    /// The browser's sandbox did not start (what the browser said).
+    #[error("the browser's sandbox did not start: {detail}")]
+    Sandbox { detail: String },
+    /// The browser's proxy could not start.
+    #[error("cannot start the browser's proxy: {source}")]
+    Proxy {
+        #[source]
+        source: io::Error,
+    },
 }
 
-/// Opens `url` in a fresh headless browser and captures the whole page as PNG. Blocking: call
-/// it from a blocking thread.
-pub fn screenshot(config: &BrowserConfig, url: &Url) -> Result<Screenshot, BrowserError> {
-    with_browser(config, &config.resolver_rules(), |cdp| {
-        take(cdp, config, url)
-    })
+impl BrowserError {
+    /// A stable code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            BrowserError::Launch { .. } => "launch",
+            BrowserError::Timeout { .. } => "timeout",
+            BrowserError::Closed(_) => "closed",
+            BrowserError::Command { .. } => "command",
+            BrowserError::Navigation(_) => "navigation",
+            BrowserError::Protocol { .. } => "protocol",
+            BrowserError::Unprivileged { .. } => "unprivileged-user",
+            BrowserError::Sandbox { .. } => "sandbox",
+            BrowserError::Proxy { .. } => "proxy",
+        }
+    }
 }
 
-/// Runs `f` against a fresh browser (its own profile directory, `rules` as host resolver
-/// rules) under `config`'s deadline, and closes the browser afterwards.
+/// Opens `url` in a fresh headless browser behind the address policy's proxy, with the page's
+/// scripts run or not as `scripts` says, and captures the whole page as PNG. Blocking: call it
+/// from a blocking thread.
+pub fn screenshot(
+    config: &BrowserConfig,
+    url: &Url,
+    scripts: Scripts,
+) -> Result<Screenshot, BrowserError> {
+    let policy = Policy::Crawler {
+        map: config.resolve.clone(),
+        allow_private: config.allow_private,
+    };
+    let (shot, refused) = with_browser(config, policy, |cdp| take(cdp, config, url, scripts))?;
+    Ok(Screenshot { refused, ..shot })
+}
+
+/// Runs `f` against a fresh browser (its own profile directory, its requests through a proxy
+/// applying `policy`) under `config`'s deadline, closes the browser afterwards and returns
+/// what the proxy refused with `f`'s result.
 fn with_browser<T>(
     config: &BrowserConfig,
-    rules: &str,
+    policy: Policy,
     f: impl FnOnce(&mut Cdp) -> Result<T, BrowserError>,
-) -> Result<T, BrowserError> {
+) -> Result<(T, Vec<Refused>), BrowserError> {
     let deadline = Instant::now() + config.timeout;
+    let launch_error = |source| BrowserError::Launch {
+        program: config.program.display().to_string(),
+        source,
+    };
+    let account = if running_as_root() {
+        Some(
+            account(&config.user).ok_or_else(|| BrowserError::Unprivileged {
+                user: config.user.clone(),
+            })?,
+        )
+    } else {
+        None
+    };
     let profile = tempfile::Builder::new()
         .prefix("wangjian-browser-")
         .tempdir()
-        .map_err(|source| BrowserError::Launch {
-            program: config.program.display().to_string(),
-            source,
-        })?;
-    let mut cdp = Cdp::launch(config, rules, profile.path(), deadline)?;
+        .map_err(launch_error)?;
+    if let Some((uid, gid)) = account {
+        std::os::unix::fs::chown(profile.path(), Some(uid), Some(gid)).map_err(launch_error)?;
+    }
+    let proxy = Proxy::start(policy).map_err(|source| BrowserError::Proxy { source })?;
+    let log = profile.path().join("browser.log");
+    let mut cdp = Cdp::launch(
+        config,
+        proxy.addr(),
+        profile.path(),
+        &log,
+        account,
+        deadline,
+    )?;
     let result = f(&mut cdp);
     cdp.close();
-    result
+    let refused = proxy.refused();
+    drop(proxy);
+    match result {
+        Ok(v) => Ok((v, refused)),
+        // A browser that went away at once may have found no sandbox: it says so on stderr.
+        Err(BrowserError::Closed(step)) => {
+            Err(sandbox_failure(&log).unwrap_or(BrowserError::Closed(step)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What the browser's stderr says about its sandbox, when it says anything.
+fn sandbox_failure(log: &Path) -> Option<BrowserError> {
+    let text = std::fs::read_to_string(log).ok()?;
+    let line = text
+        .lines()
+        .find(|l| l.to_ascii_lowercase().contains("sandbox"))?;
+    Some(BrowserError::Sandbox {
+        detail: line.trim().chars().take(300).collect(),
+    })
+}
+
+/// The user id and group id of `user` (`/etc/passwd`'s name, or `UID:GID`), when it is an
+/// unprivileged user.
+fn account(user: &str) -> Option<(u32, u32)> {
+    let ids = if let Some((u, g)) = user.split_once(':').filter(|(u, g)| {
+        !u.is_empty() && !g.is_empty() && (u.bytes().chain(g.bytes())).all(|b| b.is_ascii_digit())
+    }) {
+        (u.parse().ok()?, g.parse().ok()?)
+    } else {
+        let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+        passwd.lines().find_map(|l| {
+            let f: Vec<&str> = l.split(':').collect();
+            (f.len() >= 4 && f[0] == user)
+                .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))
+                .flatten()
+        })?
+    };
+    (ids.0 != 0).then_some(ids)
 }
 
 /// A4 paper in inches, as `Page.printToPDF` takes it.
@@ -218,21 +349,19 @@ impl Default for Margins {
     }
 }
 
-/// Host resolver rules of a print: no name resolves.
-const NO_HOSTS: &str = "MAP * ~NOTFOUND";
-
 /// Prints the self-contained HTML document `html` to an A4 PDF with `margins` (page numbers at
 /// the foot of each page) and returns the PDF's bytes. Nothing is fetched: the document is set
 /// into a blank tab, every request it would make is blocked and no host name resolves (see the
-/// module documentation), so styles must be inline and fonts the system's (a CJK font such as
-/// `fonts-wqy-zenhei` for Chinese text). `config` gives the program and the deadline; its host
-/// rules and viewport are not used. Blocking: call it from a blocking thread.
+/// module documentation), no script of it runs, so styles must be inline and fonts the
+/// system's (a CJK font such as `fonts-wqy-zenhei` for Chinese text). `config` gives the
+/// program, the user and the deadline; its address policy and viewport are not used.
+/// Blocking: call it from a blocking thread.
 pub fn print_pdf(
     config: &BrowserConfig,
     html: &str,
     margins: Margins,
 ) -> Result<Vec<u8>, BrowserError> {
-    with_browser(config, NO_HOSTS, |cdp| print(cdp, html, margins))
+    with_browser(config, Policy::Offline, |cdp| print(cdp, html, margins)).map(|(pdf, _)| pdf)
 }
 
 fn print(cdp: &mut Cdp, html: &str, margins: Margins) -> Result<Vec<u8>, BrowserError> {
@@ -252,6 +381,11 @@ fn print(cdp: &mut Cdp, html: &str, margins: Margins) -> Result<Vec<u8>, Browser
     let s = Some(session.as_str());
     cdp.call("Network.enable", json!({}), s)?;
     cdp.call("Network.setBlockedURLs", json!({"urls": ["*"]}), s)?;
+    cdp.call(
+        "Emulation.setScriptExecutionDisabled",
+        json!({"value": true}),
+        s,
+    )?;
     cdp.call("Page.enable", json!({}), s)?;
     let tree = cdp.call("Page.getFrameTree", json!({}), s)?;
     let frame = tree
@@ -303,7 +437,12 @@ fn print(cdp: &mut Cdp, html: &str, margins: Margins) -> Result<Vec<u8>, Browser
 /// them (the header and footer templates are rendered by the browser with their own styles).
 const FOOTER: &str = r#"<div style="width:100%;text-align:center;font-size:10pt;font-family:serif">- <span class="pageNumber"></span> -</div>"#;
 
-fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, BrowserError> {
+fn take(
+    cdp: &mut Cdp,
+    config: &BrowserConfig,
+    url: &Url,
+    scripts: Scripts,
+) -> Result<Screenshot, BrowserError> {
     let version = cdp.call("Browser.getVersion", json!({}), None)?;
     let browser = str_field(&version, "product", "Browser.getVersion")?;
     let user_agent = str_field(&version, "userAgent", "Browser.getVersion")?;
@@ -327,6 +466,13 @@ fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, 
         json!({"width": config.width, "height": config.height, "deviceScaleFactor": 1, "mobile": false}),
         s,
     )?;
+    if scripts == Scripts::Blocked {
+        cdp.call(
+            "Emulation.setScriptExecutionDisabled",
+            json!({"value": true}),
+            s,
+        )?;
+    }
     let nav = cdp.call("Page.navigate", json!({"url": url.as_str()}), s)?;
     if let Some(err) = nav.get("errorText").and_then(Value::as_str) {
         return Err(BrowserError::Navigation(err.to_string()));
@@ -375,6 +521,7 @@ fn take(cdp: &mut Cdp, config: &BrowserConfig, url: &Url) -> Result<Screenshot, 
         final_url,
         browser,
         user_agent,
+        refused: Vec::new(),
     })
 }
 
@@ -407,8 +554,10 @@ struct Cdp {
 impl Cdp {
     fn launch(
         config: &BrowserConfig,
-        rules: &str,
+        proxy: SocketAddr,
         profile: &Path,
+        log: &Path,
+        account: Option<(u32, u32)>,
         deadline: Instant,
     ) -> Result<Cdp, BrowserError> {
         let launch_error = |source| BrowserError::Launch {
@@ -451,17 +600,36 @@ impl Cdp {
             // evidence fetch has already recorded the certificate and its verdict.
             "--ignore-certificate-errors",
         ])
-        .arg(format!("--user-data-dir={}", profile.display()));
-        if !rules.is_empty() {
-            cmd.arg(format!("--host-resolver-rules={rules}"));
+        .arg(format!("--user-data-dir={}", profile.display()))
+        // Every request goes through the proxy, loopback included (Chromium bypasses a proxy
+        // for loopback unless `<-loopback>` says otherwise).
+        .arg(format!("--proxy-server=http://{proxy}"))
+        .arg("--proxy-bypass-list=<-loopback>")
+        // The browser resolves no name itself (the proxy does, under the policy): nothing for
+        // DNS prefetching or anything else that looks names up on its own.
+        .arg(format!(
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE {}",
+            proxy.ip()
+        ))
+        // WebRTC may not send UDP around the proxy.
+        .arg("--webrtc-ip-handling-policy=disable_non_proxied_udp")
+        .arg("--disable-features=DnsPrefetchAndPreconnect,NetworkPrediction")
+        .arg("about:blank")
+        .env("HOME", profile)
+        .env("XDG_CONFIG_HOME", profile.join(".config"))
+        .env("XDG_CACHE_HOME", profile.join(".cache"))
+        .current_dir("/")
+        .stdin(Stdio::from(OwnedFd::from(child_reads)))
+        .stdout(Stdio::from(OwnedFd::from(child_writes)))
+        .stderr(Stdio::from(
+            std::fs::File::create(log).map_err(launch_error)?,
+        ));
+        // As root the browser runs as an unprivileged user (std drops the supplementary groups
+        // when root sets a uid), so its sandbox can start; it is never turned off.
+        if let Some((uid, gid)) = account {
+            use std::os::unix::process::CommandExt as _;
+            cmd.uid(uid).gid(gid);
         }
-        if running_as_root() {
-            cmd.arg("--no-sandbox");
-        }
-        cmd.arg("about:blank")
-            .stdin(Stdio::from(OwnedFd::from(child_reads)))
-            .stdout(Stdio::from(OwnedFd::from(child_writes)))
-            .stderr(Stdio::null());
         // The command (holding the child's pipe ends) is dropped right after the spawn, so
         // the browser's exit closes the reply pipe and ends the reader thread.
         let child = cmd.spawn().map_err(launch_error)?;
@@ -601,8 +769,8 @@ impl Drop for Cdp {
     }
 }
 
-/// Chromium's sandbox cannot start as root: then it must run with `--no-sandbox`. (`/proc/self`
-/// belongs to the process's effective user.)
+/// Chromium's sandbox cannot start as root: then the browser runs as another user.
+/// (`/proc/self` belongs to the process's effective user.)
 fn running_as_root() -> bool {
     use std::os::unix::fs::MetadataExt;
     std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
@@ -613,15 +781,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn resolver_rules_pin_first() {
+    fn pins_come_before_the_map_and_are_not_allow_listed() {
         let mut map = ResolveMap::new();
         map.parse_entry("*:80:127.0.0.1:45123").unwrap();
         let c = BrowserConfig::new("chromium".into())
-            .with_resolve_map(&map)
-            .pin("shop.test", 80, "127.0.0.1:45123".parse().unwrap());
+            .with_address_policy(&map, false)
+            .pin("shop.test", 80, "127.0.0.2:45124".parse().unwrap());
         assert_eq!(
-            c.resolver_rules(),
-            "MAP shop.test:80 127.0.0.1:45123, MAP *:80 127.0.0.1:45123"
+            c.resolve.lookup("shop.test", 80),
+            Some("127.0.0.2:45124".parse().unwrap())
         );
+        assert_eq!(
+            c.resolve.lookup("other.test", 80),
+            Some("127.0.0.1:45123".parse().unwrap())
+        );
+        assert!(!c
+            .resolve
+            .is_allow_listed(&"127.0.0.2:45124".parse().unwrap()));
+    }
+
+    #[test]
+    fn the_browser_user_is_unprivileged() {
+        assert_eq!(account("nobody"), Some((65534, 65534)));
+        assert_eq!(account("1000:1001"), Some((1000, 1001)));
+        assert_eq!(account("root"), None);
+        assert_eq!(account("0:0"), None);
+        assert_eq!(account("no-such-user-here"), None);
+        assert_eq!(account(":1"), None);
     }
 }

@@ -19,7 +19,8 @@
 //! - `tls`: the `https` client and what a handshake showed ([`TlsInfo`]);
 //! - `request`: one `POST` ([`post`]) or `GET` ([`get`]) under the same rules, for services
 //!   such as a TSA or a certificate transparency log;
-//! - [`browser`]: full-page screenshots through headless Chromium;
+//! - [`browser`]: full-page screenshots through headless Chromium, sandboxed;
+//! - `proxy`: the browser's only way out, under the address policy of `resolve`;
 //! - [`robots`]: robots.txt rules, `Crawl-delay`, `Sitemap:` lines, [`RobotsCache`];
 //! - `frontier`: [`Frontier`], trap guards, [`FrontierStore`];
 //! - `sitemap`: sitemap and sitemap index parsing;
@@ -34,6 +35,7 @@ mod frontier;
 mod hosts;
 mod links;
 mod profile;
+mod proxy;
 mod request;
 mod resolve;
 pub mod robots;

@@ -81,6 +81,13 @@ impl ResolveMap {
             .copied()
     }
 
+    /// Sends `host` on `port` to `addr` like an entry, but without allow-listing `addr`: the
+    /// address check still applies to it. The evidence browser pins a page's host to the
+    /// address its evidence fetch connected to this way.
+    pub fn pin(&mut self, host: &str, port: u16, addr: SocketAddr) {
+        self.entries.insert((host.to_ascii_lowercase(), port), addr);
+    }
+
     /// True when `addr` (address and port) is the target of an explicit entry.
     pub fn is_allow_listed(&self, addr: &SocketAddr) -> bool {
         self.allowed.contains(addr)

@@ -1,7 +1,8 @@
 //! The hostile web: a fixed set of sites that misbehave the ways real servers do — a
 //! slow-loris, a gzip bomb, redirect loops, a 1 GiB page, an infinite calendar, 429/503 with
 //! `Retry-After`, a server that hangs up mid-body, robots.txt that disallows everything, and
-//! pages that are not HTML. Added to a world only on request ([`crate::World::with_hostile_sites`]),
+//! pages that are not HTML, and a page whose markup and scripts try to reach loopback, private
+//! ranges, the cloud metadata address and the console from a visitor's browser. Added to a world only on request ([`crate::World::with_hostile_sites`]),
 //! so generated worlds, their truth and `wangjian eval` are unchanged.
 //!
 //! It owns what those hosts answer, including streamed bodies (never held in memory whole) and
@@ -44,8 +45,15 @@ pub const ROBOTS_DENY: &str = "robots-deny.hostile.test";
 /// Images, octet streams, PDF, and binary garbage labelled `text/html`.
 pub const BINARY: &str = "binary.hostile.test";
 
+/// A page that, opened in a browser, tries to reach the console on loopback, private ranges,
+/// the cloud metadata address, IPv6 and IPv4-embedded forms of them and an unmapped `.test`
+/// host — by `<img>`, `<script>`, `<link>`, `<iframe>`, `fetch()`, XHR, WebSocket, WebRTC and
+/// a redirect ([`intruder_page`]). `/?console=PORT` names the console's port on 127.0.0.1;
+/// `/redirect?console=PORT` answers 302 to it.
+pub const INTRUDER: &str = "intruder.hostile.test";
+
 /// Every hostile host, in register order.
-pub const HOSTILE_HOSTS: [&str; 9] = [
+pub const HOSTILE_HOSTS: [&str; 10] = [
     SLOWLORIS,
     GZIP_BOMB,
     REDIRECT_LOOP,
@@ -55,6 +63,7 @@ pub const HOSTILE_HOSTS: [&str; 9] = [
     HANGUP,
     ROBOTS_DENY,
     BINARY,
+    INTRUDER,
 ];
 
 /// Size of the huge page and of the gzip bomb once inflated.
@@ -95,7 +104,12 @@ impl Hostile {
 
     /// The response for a request to hostile `host` (already normalised); `None` if `host` is
     /// not hostile.
-    pub(crate) async fn respond(&self, host: &str, path: &str) -> Option<Response<ServerBody>> {
+    pub(crate) async fn respond(
+        &self,
+        host: &str,
+        path: &str,
+        query: &str,
+    ) -> Option<Response<ServerBody>> {
         let host = *HOSTILE_HOSTS.iter().find(|h| **h == host)?;
         let robots = path == "/robots.txt";
         let page_no = {
@@ -203,6 +217,21 @@ impl Hostile {
             }
             ROBOTS_DENY => html_page("no robots allowed", &["/secret"]),
             BINARY => binary(path),
+            INTRUDER => {
+                let console = query
+                    .split('&')
+                    .find_map(|kv| kv.strip_prefix("console="))
+                    .and_then(|p| p.parse::<u16>().ok())
+                    .unwrap_or(80);
+                match path {
+                    "/redirect" => redirect(&format!("http://127.0.0.1:{console}/after-redirect")),
+                    _ => full(
+                        200,
+                        "text/html; charset=utf-8",
+                        intruder_page(console).into_bytes(),
+                    ),
+                }
+            }
             _ => return None,
         })
     }
@@ -243,6 +272,77 @@ impl Hostile {
             .entry(host)
             .or_default());
     }
+}
+
+/// Every target [`intruder_page`] tries, as `(host, port)` the way a browser names it to a
+/// proxy (IP literals in their canonical form), given the console's port. All but
+/// `unmapped.test` (which no one resolves) are non-public addresses or resolve to one.
+pub fn intruder_targets(console: u16) -> Vec<(String, u16)> {
+    [
+        ("127.0.0.1", console),
+        ("localhost", console),
+        ("127.0.0.2", console),
+        ("0.0.0.0", console),
+        ("10.0.0.1", 80),
+        ("10.20.30.40", 8080),
+        ("192.168.1.1", 80),
+        ("172.16.0.1", 80),
+        ("169.254.169.254", 80),
+        ("[::1]", console),
+        ("[::ffff:7f00:1]", console),
+        ("[::ffff:a9fe:a9fe]", 80),
+        ("[fd00::1]", 80),
+        ("unmapped.test", 80),
+    ]
+    .into_iter()
+    .map(|(h, p)| (h.to_string(), p))
+    .collect()
+}
+
+/// The intruder's page: markup and scripts reaching for `127.0.0.1:console` and the other
+/// [`intruder_targets`], plus a redirect through `/redirect` and a WebSocket to its own host.
+/// It shows a heading, so a screenshot of it is not blank.
+pub fn intruder_page(console: u16) -> String {
+    format!(
+        r#"<!DOCTYPE html><html><head><meta charset="utf-8"><title>恶意页面</title>
+<link rel="dns-prefetch" href="//prefetch.unmapped.test">
+<link rel="preconnect" href="http://10.9.9.9/">
+<link rel="stylesheet" href="http://10.0.0.1/style.css">
+<script src="http://localhost:{console}/script.js"></script>
+</head><body><h1>恶意页面：访问内网与控制台</h1>
+<p>本页的标记和脚本试图访问回环地址、内网、云元数据地址与控制台。</p>
+<img src="http://127.0.0.1:{console}/img.png" alt="">
+<img src="http://2130706434:{console}/decimal.png" alt="">
+<img src="http://192.168.1.1/router.png" alt="">
+<img src="http://[::ffff:127.0.0.1]:{console}/mapped.png" alt="">
+<img src="http://[fd00::1]/ula.png" alt="">
+<iframe src="http://169.254.169.254/latest/meta-data/"></iframe>
+<iframe src="/redirect?console={console}"></iframe>
+<script src="http://unmapped.test/x.js"></script>
+<script>
+const hit = (u) => fetch(u, {{mode: "no-cors"}}).catch(() => {{}});
+hit("http://[::1]:{console}/fetch");
+hit("http://0.0.0.0:{console}/zero");
+hit("http://[::ffff:169.254.169.254]/latest/meta-data/");
+const x = new XMLHttpRequest();
+x.open("GET", "http://172.16.0.1/xhr");
+x.send();
+const y = new XMLHttpRequest();
+y.open("POST", "http://10.20.30.40:8080/api/v1/sites");
+y.send("{{}}");
+try {{ new WebSocket("ws://127.0.0.1:{console}/ws"); }} catch (e) {{}}
+try {{ new WebSocket("ws://" + location.host + "/ws"); }} catch (e) {{}}
+try {{
+  const pc = new RTCPeerConnection({{iceServers: [
+    {{urls: "turn:127.0.0.1:{console}?transport=tcp", username: "u", credential: "p"}},
+    {{urls: "stun:127.0.0.1:{console}"}}]}});
+  pc.createDataChannel("x");
+  pc.createOffer().then((o) => pc.setLocalDescription(o)).catch(() => {{}});
+}} catch (e) {{}}
+</script>
+</body></html>
+"#
+    )
 }
 
 /// `/cal/YYYY/MM/` → (year, month).

@@ -43,8 +43,9 @@ pub use ct::{
     MAX_ENTRIES_PER_ANSWER,
 };
 pub use hostile::{
-    HostileStats, BINARY, CALENDAR, GZIP_BOMB, HANGUP, HOSTILE_HOSTS, HUGE, HUGE_BYTES, RATE_LIMIT,
-    REDIRECT_LOOP, RETRY_AFTER_SECS, ROBOTS_DENY, SLOWLORIS,
+    intruder_page, intruder_targets, HostileStats, BINARY, CALENDAR, GZIP_BOMB, HANGUP,
+    HOSTILE_HOSTS, HUGE, HUGE_BYTES, INTRUDER, RATE_LIMIT, REDIRECT_LOOP, RETRY_AFTER_SECS,
+    ROBOTS_DENY, SLOWLORIS,
 };
 pub use server::{serve, start, Running};
 pub use site::ELSEWHERE_HOST;
@@ -264,10 +265,10 @@ impl World {
             .contains(key)
     }
 
-    /// The same world plus the hostile web (`hostile.rs`): nine `*.hostile.test` sites that
+    /// The same world plus the hostile web (`hostile.rs`): ten `*.hostile.test` sites that
     /// misbehave (slow-loris, gzip bomb, redirect loops, a 1 GiB page, an endless calendar,
     /// 429/503 with `Retry-After`, a mid-body hang-up, robots.txt disallowing everything,
-    /// non-HTML pages). They are served by [`serve`] and listed in the register, but carry no
+    /// non-HTML pages, a page reaching for private addresses from the browser). They are served by [`serve`] and listed in the register, but carry no
     /// truth: [`World::truth`] and [`World::page_count`] do not change.
     pub fn with_hostile_sites(mut self) -> World {
         self.hostile = Some(hostile::Hostile::default());

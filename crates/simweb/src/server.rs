@@ -97,7 +97,15 @@ async fn handle(world: &World, req: Request<Incoming>) -> Response<ServerBody> {
             .next()
             .filter(|p| !p.is_empty())
             .unwrap_or("/");
-        if let Some(r) = hostile.respond(&crate::normalise_host(&host), path).await {
+        let query = pq
+            .split('#')
+            .next()
+            .and_then(|p| p.split_once('?'))
+            .map_or("", |(_, q)| q);
+        if let Some(r) = hostile
+            .respond(&crate::normalise_host(&host), path, query)
+            .await
+        {
             return r;
         }
     }

@@ -5,7 +5,8 @@
 //! the address its hop connected to, and captured as a PNG. Everything is written through the sweep's WARC writer, so it is logged
 //! in the transparency log like any capture: per hop a `request`, a `response` and a `metadata`
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
-//! operators, the stated reason and whether a screenshot was taken), then the screenshot as a
+//! operators, the stated reason, whether a screenshot was taken and each request the browser's
+//! proxy refused under the crawler's address policy), then the screenshot as a
 //! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
 //! response). The capture is entered in the chain of custody (action `capture`, the operators
 //! as actor, the reason, the capture's sweep as subject), then a checkpoint is signed, so it
@@ -28,7 +29,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use crawl::browser::{BrowserConfig, Screenshot};
+use crawl::browser::{BrowserConfig, Screenshot, Scripts};
 use crawl::Profile;
 use domain::{ClueId, FetchId, Permission, SweepId};
 use evidence::{ExchangeRecord, RecordRef};
@@ -51,6 +52,9 @@ pub struct CaptureRequest {
     /// The clue the evidence is taken for (a clue of the URL's site).
     pub clue: Option<ClueId>,
 }
+
+/// At most this many refusals of the browser's proxy are named in a capture's metadata.
+pub const MAX_REFUSALS_RECORDED: usize = 64;
 
 /// What a capture wrote.
 #[derive(Debug, Clone)]
@@ -81,6 +85,9 @@ pub struct ShotRecord {
     pub height: u32,
     pub cut: bool,
     pub browser: String,
+    /// What the browser's proxy refused while the page loaded (recorded in the final hop's
+    /// metadata record as `browser-refused` fields).
+    pub refused: Vec<crawl::browser::Refused>,
 }
 
 /// Least number of distinct operators of an enforcement extraction.
@@ -121,9 +128,13 @@ pub async fn capture_url(
                 browser = browser.pin(h, port, addr);
             }
             let url = req.url.clone();
-            tokio::task::spawn_blocking(move || crawl::browser::screenshot(&browser, &url))
-                .await?
-                .map_err(|e| format!("the browser failed: {e}"))
+            // The page runs as its visitors see it, scripts included; the browser's proxy
+            // keeps every request it makes to the crawler's address policy.
+            tokio::task::spawn_blocking(move || {
+                crawl::browser::screenshot(&browser, &url, Scripts::Allowed)
+            })
+            .await?
+            .map_err(|e| format!("the browser failed: {e}"))
         }
     };
     let shot_at = Utc::now();
@@ -140,6 +151,9 @@ pub async fn capture_url(
                 metadata.push(("operators".to_string(), operators.join(", ")));
                 metadata.push(("capture-reason".to_string(), one_line(&req.reason)));
                 metadata.push(("screenshot".to_string(), shot_note(&shot)));
+                if let Ok(s) = &shot {
+                    metadata.extend(refusal_fields(&s.refused));
+                }
             }
             crate::observed::record(ex, metadata)
         })
@@ -163,6 +177,7 @@ pub async fn capture_url(
                 height: s.height,
                 cut: s.cut,
                 browser: s.browser,
+                refused: s.refused,
             })
         }
         Err(why) => Err(why),
@@ -344,6 +359,24 @@ fn operators(given: &[String]) -> Result<Vec<String>, CaptureRefusal> {
 /// `s` on one line, trimmed (metadata fields are single lines).
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The metadata fields naming what the browser's proxy refused: one `browser-refused` field
+/// per request (`HOST:PORT ADDRESS CODE`), at most [`MAX_REFUSALS_RECORDED`], and then
+/// `browser-refused-more: N` for the rest.
+fn refusal_fields(refused: &[crawl::browser::Refused]) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = refused
+        .iter()
+        .take(MAX_REFUSALS_RECORDED)
+        .map(|r| ("browser-refused".to_string(), one_line(&r.to_string())))
+        .collect();
+    if refused.len() > MAX_REFUSALS_RECORDED {
+        out.push((
+            "browser-refused-more".to_string(),
+            (refused.len() - MAX_REFUSALS_RECORDED).to_string(),
+        ));
+    }
+    out
 }
 
 fn shot_note(shot: &Result<Screenshot, String>) -> String {

@@ -1,5 +1,6 @@
 //! `browser::print_pdf`: a self-contained HTML document printed to an A4 PDF by Debian's
-//! Chromium, its Chinese text readable by `pdftotext`, and nothing fetched while printing.
+//! Chromium, its Chinese text readable by `pdftotext`, no script run and nothing fetched while
+//! printing.
 
 use std::io::{Read as _, Write as _};
 use std::net::TcpListener;
@@ -70,7 +71,9 @@ fn prints_chinese_a4_without_fetching() {
 <style>h1 {{ text-align: center; font-size: 22pt }}</style></head>
 <body><h1>责令改正通知书</h1><p>案号：南市监网案〔2026〕7号</p>
 <img src="http://127.0.0.1:{port}/seal.png" alt="">
-<p>sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae</p></body></html>"#
+<p>sha256:2c26b46b68ffc68ff99b453c1d30413413422d706483bfa0f98a5e886266e7ae</p>
+<script>document.body.append("SCRIPT-RAN"); fetch("http://127.0.0.1:{port}/fetch");</script>
+</body></html>"#
     );
     let pdf = print_pdf(&browser(), &html, Margins::default()).unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
@@ -86,6 +89,8 @@ fn prints_chinese_a4_without_fetching() {
     let compact: String = text.split_whitespace().collect();
     assert!(compact.contains("-1-"), "{text}");
     assert!(!text.contains("EXTERNAL-STYLE-LOADED"), "{text}");
+    // No script of a document runs.
+    assert!(!text.contains("SCRIPT-RAN"), "{text}");
     assert_eq!(*seen.lock().unwrap(), Vec::<String>::new());
 
     // A4, as the PDF's page box says.

@@ -6,6 +6,7 @@ mod cloaking;
 mod documents;
 mod gzip;
 mod hostile;
+mod intruder;
 mod recrawl;
 mod repair;
 mod support;
