@@ -715,7 +715,8 @@ fn torn_cut(path: &Path, seen: u64, dest: &Path) -> Result<(u64, Option<CutReaso
         std::io::copy(&mut (&mut from).take(seen), &mut to)
             .map_err(|e| BackupError::io(path, e))?;
         drop(to);
-        match evidence::repair_torn_tail(&temp) {
+        // The copy alone is cut (floor 0: the original keeps every byte, damaged or not).
+        match evidence::repair_torn_tail(&temp, 0) {
             Ok(Some(torn)) => Ok((torn.from, Some(CutReason::Torn))),
             Ok(None) => Ok((seen, None)),
             Err(EvidenceError::Corrupt { .. } | EvidenceError::NoRecord { .. }) => Ok((seen, None)),
