@@ -2,7 +2,7 @@
 //! without trusting wangjian.
 //!
 //! Owns writing every HTTP exchange the crawler makes as `request`/`response`/`metadata` records
-//! (plus `resource` records for screenshots) into rolling `.warc.gz` files, one gzip member per
+//! (plus `resource` records for screenshots, stored under `urn:view:` + the page URL) into rolling `.warc.gz` files, one gzip member per
 //! record with `sha256:` block and payload digests; reading WARC files back (ours and other
 //! tools'); and recomputing declared digests.
 //!
@@ -31,7 +31,8 @@ pub use error::{Corruption, EvidenceError};
 pub use member::read_stored_member;
 pub use reader::{open_reader, read_record_at, WarcReader};
 pub use record::{
-    CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD,
+    view_uri, viewed_page, CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf,
+    REVISIT_IDENTICAL_PAYLOAD, VIEW_URI_PREFIX,
 };
 pub use repair::{repair_torn_tail, TornTail};
 pub use verify::{
