@@ -166,10 +166,7 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
     assert_eq!(shot.warc_type(), Some("resource"));
     assert_eq!(shot.header("Content-Type"), Some("image/png"));
     // Stored under its view URI: a replay tool asked for the page finds the page.
-    assert_eq!(
-        shot.target_uri(),
-        Some(format!("urn:view:{url}").as_str())
-    );
+    assert_eq!(shot.target_uri(), Some(format!("urn:view:{url}").as_str()));
     assert!(evidence::verify_record(&shot).is_empty());
     let (w, h) = png_size(&shot.block);
     assert!(text.contains(&format!("screenshot: {w}x{h}")), "{text}");

@@ -2,9 +2,9 @@
 //! without trusting wangjian.
 //!
 //! Owns writing every HTTP exchange the crawler makes as `request`/`response`/`metadata` records
-//! (plus `resource` records for screenshots, stored under `urn:view:` + the page URL) into rolling `.warc.gz` files, one gzip member per
-//! record with `sha256:` block and payload digests; reading WARC files back (ours and other
-//! tools'); and recomputing declared digests.
+//! (plus `resource` records for screenshots, stored under `urn:view:` + the page URL) into
+//! rolling `.warc.gz` files, one gzip member per record with `sha256:` block and payload
+//! digests; reading WARC files back (ours and other tools'); and recomputing declared digests.
 //!
 //! Architecture invariants: this crate stands alone. It must not depend on any other wangjian
 //! crate, a database or an async runtime; it never rewrites or appends to an existing file

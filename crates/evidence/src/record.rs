@@ -33,7 +33,9 @@ pub fn view_uri(page_url: &str) -> String {
 /// The page a screenshot's target URI names: the URL after [`VIEW_URI_PREFIX`], or the target
 /// itself for a screenshot stored under its page's URL (as wangjian wrote them before).
 pub fn viewed_page(target_uri: &str) -> &str {
-    target_uri.strip_prefix(VIEW_URI_PREFIX).unwrap_or(target_uri)
+    target_uri
+        .strip_prefix(VIEW_URI_PREFIX)
+        .unwrap_or(target_uri)
 }
 
 /// One HTTP exchange as the crawler saw it, to be written as `request` + `response` (+ `metadata`).

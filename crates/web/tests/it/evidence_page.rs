@@ -254,7 +254,12 @@ async fn screenshot_shown_within_a_logged_view_only(view_uri: bool) {
         .unwrap();
     let response = refs.response.unwrap();
     let shot = if view_uri {
-        w.write_screenshot(&original.fetch.url, at(301), &png, Some(&response.record_id))
+        w.write_screenshot(
+            &original.fetch.url,
+            at(301),
+            &png,
+            Some(&response.record_id),
+        )
     } else {
         w.write_resource_concurrent(
             &original.fetch.url,

@@ -115,7 +115,11 @@ async fn an_export_is_a_logged_wacz_download() {
     let keys = fx._dir.path().join("keys");
     let help = get(&fx.router, "/exports/replay").await.ok();
     crate::assert_security_headers(&help.headers);
-    assert!(help.body.contains("尚未生成（首次导出证据包时生成）"), "{}", help.body);
+    assert!(
+        help.body.contains("尚未生成（首次导出证据包时生成）"),
+        "{}",
+        help.body
+    );
     assert!(!keys.join(evidence::wacz::SIGNING_KEY_FILE).exists());
 
     let (status, headers, package) = bytes(
