@@ -423,8 +423,9 @@ async fn every_page_of_an_export_replays_in_replaywebpage_as_the_page() {
             .success()
     );
 
-    // An inspector's capture of a trading site's homepage, with its screenshot, taken a
-    // second or more after the sweep's capture of the same URL.
+    // An inspector's capture of a trading site's homepage, with its screenshot, taken after
+    // the sweep's capture of the same URL and after the capture's own response: stored under
+    // the page's URL, the screenshot would be the latest record a replay finds for it.
     let home = trading_home(data);
     let host = url::Url::parse(&home)
         .unwrap()
