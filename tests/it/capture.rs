@@ -67,9 +67,10 @@ for r in ArchiveIterator(io.BytesIO(z.read('archive/data.warc.gz'))):
 ";
 
 /// `wangjian simweb` in the background; killed on drop.
-struct Simweb {
+pub(crate) struct Simweb {
     child: Child,
-    addr: String,
+    /// `127.0.0.1:PORT`.
+    pub(crate) addr: String,
 }
 
 impl Drop for Simweb {
@@ -79,7 +80,7 @@ impl Drop for Simweb {
     }
 }
 
-fn start_simweb(data: &Path) -> Simweb {
+pub(crate) fn start_simweb(data: &Path) -> Simweb {
     let mut child = wangjian(data)
         .args(["simweb", "--sites", "6", "--seed", "1"])
         .stdout(Stdio::piped())
@@ -105,7 +106,7 @@ pub(crate) fn simweb_address(child: &mut std::process::Child) -> String {
 }
 
 /// A trading site's homepage from the demo's register.
-fn trading_home(data: &Path) -> String {
+pub(crate) fn trading_home(data: &Path) -> String {
     let out = run(wangjian(data).args(["sites", "--format", "json"]));
     let site = stdout(&out)
         .lines()
@@ -164,7 +165,8 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
     let shot = evidence::read_record_at(&path, offset).unwrap();
     assert_eq!(shot.warc_type(), Some("resource"));
     assert_eq!(shot.header("Content-Type"), Some("image/png"));
-    assert_eq!(shot.target_uri(), Some(url.as_str()));
+    // Stored under its view URI: a replay tool asked for the page finds the page.
+    assert_eq!(shot.target_uri(), Some(format!("urn:view:{url}").as_str()));
     assert!(evidence::verify_record(&shot).is_empty());
     let (w, h) = png_size(&shot.block);
     assert!(text.contains(&format!("screenshot: {w}x{h}")), "{text}");
@@ -236,7 +238,10 @@ fn a_capture_takes_a_screenshot_writes_it_as_evidence_and_exports_it() {
         .output()
         .unwrap();
     let listing = String::from_utf8_lossy(&listing.stdout);
-    assert!(listing.contains("resource image/png"), "{listing}");
+    assert!(
+        listing.contains(&format!("resource image/png urn:view:{url}")),
+        "{listing}"
+    );
 
     // Without a working browser the capture still succeeds and says why there is no
     // screenshot; so does a capture that asks for none.

@@ -20,6 +20,7 @@ mod portal;
 mod portal_badge;
 mod portal_complaint;
 mod register;
+mod replay;
 mod report;
 mod sample;
 mod users;

@@ -14,12 +14,15 @@ use crate::browser::{Browser, Driver, Killed};
 use crate::capture::apt_install;
 use crate::{run, stdout, wangjian};
 
-/// tests/node with its packages installed (`npm ci`).
-fn node_packages() -> PathBuf {
+/// tests/node with its packages installed (`npm ci`): vnu-jar, axe-core and ReplayWeb.page
+/// (tests/it/replay.rs).
+pub(crate) fn node_packages() -> PathBuf {
     let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/node"));
     let ready = |d: &Path| {
         d.join("node_modules/vnu-jar/build/dist/vnu.jar").is_file()
             && d.join("node_modules/axe-core/axe.min.js").is_file()
+            && d.join("node_modules/replaywebpage/ui.js").is_file()
+            && d.join("node_modules/replaywebpage/sw.js").is_file()
     };
     if !ready(&dir) {
         let ok = Command::new("npm")
@@ -29,7 +32,10 @@ fn node_packages() -> PathBuf {
             .is_ok_and(|s| s.success());
         assert!(ok, "npm ci in tests/node failed: node and npm are needed");
     }
-    assert!(ready(&dir), "vnu-jar and axe-core are not in tests/node");
+    assert!(
+        ready(&dir),
+        "vnu-jar, axe-core and replaywebpage are not in tests/node"
+    );
     dir
 }
 

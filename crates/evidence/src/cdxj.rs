@@ -359,11 +359,16 @@ pub fn timestamp14(warc_date: &str) -> Option<String> {
 
 /// The SURT (Sort-friendly URI Reordering Transform) of a URL as the Python `surt` package
 /// computes it with its default (IA) canonicalization, e.g. `http://www.Example.com/A/?b=1&a=2`
-/// → `com,example)/a?a=2&b=1`. URLs that are not http(s) are lowercased as they are.
+/// → `com,example)/a?a=2&b=1`. A `urn:` URI (a screenshot's `urn:view:http://a.test/`) is
+/// canonicalized as a string, as the package does with a scheme it does not know: fragment
+/// dropped, path unescaped, lowercased and without its trailing `/`, query arguments sorted
+/// (`urn:view:http://a.test`). Other URIs that are not http(s) are lowercased as they are.
 pub fn surt(url: &str) -> String {
-    let parsed = match url::Url::parse(url.trim()) {
+    let url = url.trim();
+    let parsed = match url::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") => u,
-        _ => return url.trim().to_lowercase(),
+        _ if url.get(..4).is_some_and(|s| s.eq_ignore_ascii_case("urn:")) => return surt_urn(url),
+        _ => return url.to_lowercase(),
     };
     let host = match parsed.host() {
         Some(url::Host::Domain(d)) => {
@@ -394,26 +399,49 @@ pub fn surt(url: &str) -> String {
     out.push_str(&path);
 
     if let Some(query) = parsed.query().filter(|q| !q.is_empty()) {
-        let query = minimal_escape(&unescape_fully(query)).to_lowercase();
-        let mut args: Vec<(&str, Option<&str>)> = query
-            .split('&')
-            .map(|a| match a.split_once('=') {
-                Some((k, v)) => (k, Some(v)),
-                None => (a, None),
-            })
-            .collect();
-        args.sort();
-        let joined: Vec<String> = args
-            .iter()
-            .map(|(k, v)| match v {
-                Some(v) => format!("{k}={v}"),
-                None => k.to_string(),
-            })
-            .collect();
         out.push('?');
-        out.push_str(&joined.join("&"));
+        out.push_str(&sorted_query(query));
     }
     out
+}
+
+/// A `urn:` URI as the `surt` package canonicalizes it (see [`surt`]).
+fn surt_urn(uri: &str) -> String {
+    let uri = uri.split('#').next().unwrap_or_default();
+    let (path, query) = match uri.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (uri, None),
+    };
+    let mut out = minimal_escape(&unescape_fully(path)).to_lowercase();
+    if out.ends_with('/') {
+        out.pop();
+    }
+    if let Some(query) = query.filter(|q| !q.is_empty()) {
+        out.push('?');
+        out.push_str(&sorted_query(query));
+    }
+    out
+}
+
+/// A query unescaped, lowercased and its arguments sorted (`b=2&A=1` → `a=1&b=2`).
+fn sorted_query(query: &str) -> String {
+    let query = minimal_escape(&unescape_fully(query)).to_lowercase();
+    let mut args: Vec<(&str, Option<&str>)> = query
+        .split('&')
+        .map(|a| match a.split_once('=') {
+            Some((k, v)) => (k, Some(v)),
+            None => (a, None),
+        })
+        .collect();
+    args.sort();
+    let joined: Vec<String> = args
+        .iter()
+        .map(|(k, v)| match v {
+            Some(v) => format!("{k}={v}"),
+            None => k.to_string(),
+        })
+        .collect();
+    joined.join("&")
 }
 
 /// Drop a leading `www.`, `www2.` … as the IA canonicalizer does.
@@ -505,6 +533,37 @@ mod tests {
             ("http://www1.test/x", "test)/x"),
             ("http://wwwx.test/", "test,wwwx)/"),
             ("dns:example.com", "dns:example.com"),
+            // A screenshot's target.
+            (
+                "urn:view:http://www.henghe-beauty.test/",
+                "urn:view:http://www.henghe-beauty.test",
+            ),
+            (
+                "urn:view:http://www.X.test/A/B/?z=1&a=2#f",
+                "urn:view:http://www.x.test/a/b?a=2&z=1",
+            ),
+            (
+                "urn:view:http://shop.test/x//y/",
+                "urn:view:http://shop.test/x//y",
+            ),
+            (
+                "urn:view:https://www.a.test:8080/p?q#f",
+                "urn:view:https://www.a.test:8080/p?q",
+            ),
+            (
+                "urn:view:http://a.test/%7Ex?b=%41",
+                "urn:view:http://a.test/~x?b=a",
+            ),
+            (
+                "urn:view:http://a.test/a%20b/",
+                "urn:view:http://a.test/a%20b",
+            ),
+            ("urn:view:http://a.test/?", "urn:view:http://a.test"),
+            (
+                "urn:view:http://a.test/x?B=1&a",
+                "urn:view:http://a.test/x?a&b=1",
+            ),
+            ("urn:foo", "urn:foo"),
         ] {
             assert_eq!(surt(url), want, "{url}");
         }

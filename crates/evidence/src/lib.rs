@@ -2,9 +2,9 @@
 //! without trusting wangjian.
 //!
 //! Owns writing every HTTP exchange the crawler makes as `request`/`response`/`metadata` records
-//! (plus `resource` records for screenshots) into rolling `.warc.gz` files, one gzip member per
-//! record with `sha256:` block and payload digests; reading WARC files back (ours and other
-//! tools'); and recomputing declared digests.
+//! (plus `resource` records for screenshots, stored under `urn:view:` + the page URL) into
+//! rolling `.warc.gz` files, one gzip member per record with `sha256:` block and payload
+//! digests; reading WARC files back (ours and other tools'); and recomputing declared digests.
 //!
 //! Architecture invariants: this crate stands alone. It must not depend on any other wangjian
 //! crate, a database or an async runtime; it never rewrites or appends to an existing file
@@ -33,7 +33,8 @@ pub use reader::{
     open_reader, read_record_at, read_record_at_capped, WarcReader, DEFAULT_MAX_BLOCK,
 };
 pub use record::{
-    CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD,
+    view_uri, viewed_page, CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf,
+    REVISIT_IDENTICAL_PAYLOAD, VIEW_URI_PREFIX,
 };
 pub use repair::{committed_record_end, repair_torn_tail, TornTail};
 pub use verify::{

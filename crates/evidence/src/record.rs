@@ -19,6 +19,25 @@ pub const WARC_VERSION: &str = "WARC/1.1";
 pub const WARC_1_1_SPEC: &str =
     "http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/";
 
+/// What a screenshot's `WARC-Target-URI` starts with: the screenshot of `http://a.test/` is
+/// stored under `urn:view:http://a.test/`, as Browsertrix stores its page screenshots, so a
+/// replay tool asked for the page's URL finds the page and never its picture
+/// (docs/spec/evidence.md). Screenshots written before this rule carry the page URL itself.
+pub const VIEW_URI_PREFIX: &str = "urn:view:";
+
+/// The target URI of a screenshot of `page_url`: [`VIEW_URI_PREFIX`] + the URL.
+pub fn view_uri(page_url: &str) -> String {
+    format!("{VIEW_URI_PREFIX}{page_url}")
+}
+
+/// The page a screenshot's target URI names: the URL after [`VIEW_URI_PREFIX`], or the target
+/// itself for a screenshot stored under its page's URL (as wangjian wrote them before).
+pub fn viewed_page(target_uri: &str) -> &str {
+    target_uri
+        .strip_prefix(VIEW_URI_PREFIX)
+        .unwrap_or(target_uri)
+}
+
 /// One HTTP exchange as the crawler saw it, to be written as `request` + `response` (+ `metadata`).
 #[derive(Clone, Debug)]
 pub struct ExchangeRecord<'a> {

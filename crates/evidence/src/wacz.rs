@@ -383,6 +383,22 @@ impl WaczSigner {
         Ok(signer)
     }
 
+    /// The public key of `dir/`[`SIGNING_KEY_FILE`] as [`WaczSigner::public_key_base64`]
+    /// gives it, or `None` when no key was made yet. Reads only: never creates a key.
+    pub fn published_key(dir: &Path) -> Result<Option<String>, WaczError> {
+        let path = dir.join(SIGNING_KEY_FILE);
+        match fs::read(&path) {
+            Ok(der) => SigningKey::from_pkcs8_der(&der)
+                .map(|key| Some(WaczSigner { key }.public_key_base64()))
+                .map_err(|e| WaczError::Key {
+                    path,
+                    reason: format!("not a P-384 PKCS#8 key: {e}"),
+                }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io_err(&path)(e)),
+        }
+    }
+
     /// The public key as Base64 DER SubjectPublicKeyInfo (the `publicKey` of `signedData`).
     pub fn public_key_base64(&self) -> String {
         self.key

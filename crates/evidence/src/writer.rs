@@ -238,7 +238,8 @@ impl WarcWriter {
         Ok(out)
     }
 
-    /// Write a `resource` record (e.g. a screenshot, `image/png`, with the page URL as target).
+    /// Write a `resource` record (a file captured whole, `target_uri` naming it; a screenshot
+    /// goes through [`WarcWriter::write_screenshot`]).
     pub fn write_resource(
         &mut self,
         target_uri: &str,
@@ -247,6 +248,26 @@ impl WarcWriter {
         data: &[u8],
     ) -> Result<RecordRef, EvidenceError> {
         self.write_resource_concurrent(target_uri, date, content_type, data, None)
+    }
+
+    /// A page's screenshot (`image/png`) as a `resource` record whose target is
+    /// [`crate::view_uri`] of `page_url` (never the page URL itself: a replay tool asked for
+    /// the page must find the page), linked with `WARC-Concurrent-To` to the page's response.
+    pub fn write_screenshot(
+        &mut self,
+        page_url: &str,
+        date: DateTime<Utc>,
+        png: &[u8],
+        response_id: Option<&str>,
+    ) -> Result<RecordRef, EvidenceError> {
+        check_target_uri(page_url)?;
+        self.write_resource_concurrent(
+            &crate::record::view_uri(page_url),
+            date,
+            "image/png",
+            png,
+            response_id,
+        )
     }
 
     /// [`WarcWriter::write_resource`], linked with `WARC-Concurrent-To` to a record captured

@@ -7,12 +7,12 @@
 //! record (profile, DNS answer, server address, redirect chain; on the final hop also the
 //! operators, the stated reason, whether a screenshot was taken and each request the browser's
 //! proxy refused under the crawler's address policy), then the screenshot as a
-//! `resource` record (`image/png`, the page URL as target, `WARC-Concurrent-To` the final
-//! response). The capture is entered in the chain of custody (action `capture`, the operators
-//! as actor, the reason, the capture's sweep as subject), then a checkpoint is signed, so it
-//! commits to that entry as well. Replay tools index the screenshot under the
-//! page's URL like the page itself (the WARC target is the page, as docs/spec/evidence.md asks), so
-//! pywb asked for that URL at the very second of the screenshot may show the image.
+//! `resource` record (`image/png`, target `urn:view:` + the page URL, `WARC-Concurrent-To` the
+//! final response; `evidence::WarcWriter::write_screenshot`). The capture is entered in the
+//! chain of custody (action `capture`, the operators as actor, the reason, the capture's sweep
+//! as subject), then a checkpoint is signed, so it commits to that entry as well. Replay tools
+//! index the screenshot under its `urn:view:` URI, never under the page's URL: asked for the
+//! page, ReplayWeb.page or pywb show the page, at any second (docs/spec/evidence.md).
 //!
 //! In the store a capture is a sweep of kind `capture` over the URL's site, so its fetches show
 //! in the console and export with `evidence export --sweep ID` like any other; it is never
@@ -164,10 +164,9 @@ pub async fn capture_url(
             let concurrent = refs
                 .last()
                 .map(|r| r.response.as_ref().unwrap_or(&r.request).record_id.clone());
-            let record = writer.write_resource_concurrent(
+            let record = writer.write_screenshot(
                 req.url.as_str(),
                 shot_at,
-                "image/png",
                 &s.png,
                 concurrent.as_deref(),
             )?;

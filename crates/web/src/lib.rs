@@ -258,6 +258,7 @@ pub fn router(state: AppState) -> Router {
             "/exports",
             get(pages::packages::page).post(pages::packages::export),
         )
+        .route("/exports/replay", get(pages::packages::replay_help))
         .route(
             "/captures",
             get(pages::captures::list).post(pages::captures::request),

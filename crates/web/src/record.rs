@@ -124,6 +124,10 @@ pub(crate) struct RecordEntry {
 pub(crate) struct ShotEntry {
     pub warc_file: String,
     pub offset: u64,
+    /// `WARC-Target-URI`: `urn:view:` + the page URL (older screenshots: the page URL).
+    pub target_uri: Option<String>,
+    /// The page the screenshot shows, read from either form of its target.
+    pub page_url: Option<String>,
     pub warc_record_id: Option<String>,
     pub warc_date: Option<String>,
     pub content_type: Option<String>,
@@ -262,6 +266,10 @@ fn shot_entry(rec: &evidence::Record, file: &str) -> ShotEntry {
     ShotEntry {
         warc_file: file.to_string(),
         offset: rec.offset,
+        target_uri: rec.target_uri().map(str::to_string),
+        page_url: rec
+            .target_uri()
+            .map(|t| evidence::viewed_page(t).to_string()),
         warc_record_id: h("WARC-Record-ID"),
         warc_date: h("WARC-Date"),
         content_type: h("Content-Type"),

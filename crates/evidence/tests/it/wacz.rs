@@ -363,7 +363,14 @@ fn package_layout_hashes_signature_and_byte_exact_records() {
 fn signing_key_is_created_once_private_and_reused() {
     let dir = tempfile::tempdir().unwrap();
     let keys = dir.path().join("data/keys");
+    // Reading the published key makes none.
+    assert_eq!(WaczSigner::published_key(&keys).unwrap(), None);
+    assert!(!keys.exists());
     let a = WaczSigner::load_or_create(&keys).unwrap();
+    assert_eq!(
+        WaczSigner::published_key(&keys).unwrap(),
+        Some(a.public_key_base64())
+    );
     let b = WaczSigner::load_or_create(&keys).unwrap();
     assert_eq!(a.public_key_base64(), b.public_key_base64());
     assert_ne!(
@@ -423,4 +430,81 @@ fn bad_selections_fail_without_leaving_files() {
         .map(|e| e.unwrap().file_name().into_string().unwrap())
         .collect();
     assert_eq!(names, ["warc"], "no package and no temporary files");
+}
+
+/// A screenshot is stored under `urn:view:` + its page's URL: it comes along with the page's
+/// exchange, is indexed under that URI (never under the page's own key, where a replay tool
+/// looks for the page) and is no page of `pages.jsonl`.
+#[test]
+fn a_screenshot_is_indexed_under_its_view_uri_and_is_no_page() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = WarcWriter::open(config(&dir.path().join("warc"))).unwrap();
+    let url = "http://shop.example/";
+    let body = page(url);
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let refs = w
+        .write_exchange(&ExchangeRecord {
+            target_uri: url,
+            date: date(),
+            request_head: REQUEST,
+            response_head: Some(head.as_bytes()),
+            response_body: &body,
+            remote_ip: Some(ip()),
+            metadata: vec![],
+        })
+        .unwrap();
+    let response = refs.response.unwrap();
+    let png = [b"\x89PNG\r\n\x1a\n".as_slice(), &[3u8; 40]].concat();
+    let later = date() + chrono::Duration::seconds(2);
+    let shot = w
+        .write_screenshot(url, later, &png, Some(&response.record_id))
+        .unwrap();
+    w.flush().unwrap();
+    let warc = w.current_file().to_path_buf();
+    let rec = evidence::read_record_at(&warc, shot.offset).unwrap();
+    assert_eq!(rec.target_uri(), Some("urn:view:http://shop.example/"));
+    assert_eq!(rec.header("Content-Type"), Some("image/png"));
+    assert_eq!(evidence::viewed_page(rec.target_uri().unwrap()), url);
+    // A screenshot written before the rule names its page directly.
+    assert_eq!(evidence::viewed_page(url), url);
+
+    let out = dir.path().join("shot.wacz");
+    let selection = Selection {
+        warc,
+        offset: response.offset,
+    };
+    let summary = write_wacz(&out, &[selection], &WaczParams::new("t"), None).unwrap();
+    assert_eq!(summary.copied, 3, "request, response and the screenshot");
+    assert_eq!(summary.pages, 1);
+    let (_, entries) = unzip(&out);
+    let pages = String::from_utf8(entries["pages/pages.jsonl"].data.clone()).unwrap();
+    let pages: Vec<serde_json::Value> = pages
+        .lines()
+        .skip(1)
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(pages.len(), 1, "{pages:?}");
+    assert_eq!(pages[0]["url"], url);
+    assert_eq!(pages[0]["ts"], "2026-11-30T08:44:44Z");
+    let index = gunzip_all(&entries["indexes/index.cdx.gz"].data);
+    let keys: Vec<(&str, &str)> = index
+        .lines()
+        .map(|l| {
+            let mut parts = l.splitn(3, ' ');
+            let key = parts.next().unwrap();
+            let mime = l.split("\"mime\": \"").nth(1).unwrap().split('"').next();
+            (key, mime.unwrap())
+        })
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            ("example,shop)/", "text/html"),
+            // Keyed as cdxj-indexer keys it (Python's `surt` of a `urn:` URI).
+            ("urn:view:http://shop.example", "image/png"),
+        ]
+    );
 }

@@ -1,5 +1,6 @@
 //! Evidence exports as WACZ downloads. `GET /exports` is the form for a sweep (forms for a site
-//! and a clue are on the site page and the clue's extraction record); `POST /exports` (a
+//! and a clue are on the site page and the clue's extraction record; each links to
+//! `GET /exports/replay`, how a package is opened in ReplayWeb.page); `POST /exports` (a
 //! session's form, [`Permission::Export`]) with one selection (`site`, `sweep` or `clue`, an
 //! id read in the viewer's scope) and a required reason builds the package through
 //! `sweep::export::export_wacz` — the function `wangjian evidence export` calls — which logs the
@@ -66,6 +67,33 @@ pub(crate) async fn page(
         active: "",
         sweeps,
         may_export: viewer.may(Permission::Export),
+    })
+}
+
+#[derive(Template)]
+#[template(path = "replay_help.html")]
+struct ReplayHelpPage {
+    active: &'static str,
+    /// The public key signing this console's packages (`None`: none made yet).
+    wacz_key: Option<String>,
+}
+
+/// `GET /exports/replay`: how a third party opens an exported package in ReplayWeb.page (the
+/// replayweb.page site, or a copy the bureau hosts itself; the console hosts none and relies
+/// on no network), what ReplayWeb.page shows of the signature, what it does not prove, and the
+/// key that signs this console's packages. Reads the key only: it never makes one.
+pub(crate) async fn replay_help(
+    State(app): State<Shared>,
+    _viewer: Viewer,
+) -> Result<Html<String>, WebError> {
+    let wacz_key = match &app.export {
+        Some(config) => evidence::wacz::WaczSigner::published_key(&config.log.keys_dir)
+            .map_err(|e| WebError::Internal(format!("WACZ signing key: {e}")))?,
+        None => None,
+    };
+    render(&ReplayHelpPage {
+        active: "",
+        wacz_key,
     })
 }
 

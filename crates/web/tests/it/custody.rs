@@ -101,6 +101,7 @@ async fn a_get_never_writes_custody() {
         format!("{evidence}/view"),
         format!("/sites/{}/record", fx.shop),
         "/exports".to_string(),
+        "/exports/replay".to_string(),
         "/captures".to_string(),
     ] {
         for method in ["GET", "HEAD"] {

@@ -216,6 +216,19 @@ async fn a_revisit_says_so_and_links_to_its_original() {
 
 #[tokio::test]
 async fn a_screenshot_is_shown_within_a_logged_view_only() {
+    screenshot_shown_within_a_logged_view_only(true).await;
+}
+
+/// Screenshots written before they were stored under `urn:view:` carry the page URL as their
+/// target; the console still shows them.
+#[tokio::test]
+async fn a_screenshot_stored_under_its_page_url_is_still_shown() {
+    screenshot_shown_within_a_logged_view_only(false).await;
+}
+
+/// A screenshot concurrent to a fetch's response, stored under its view URI (`view_uri`) or,
+/// as older captures stored it, under the page's URL.
+async fn screenshot_shown_within_a_logged_view_only(view_uri: bool) {
     let fx = fixture().await;
     let original = fx
         .state
@@ -240,15 +253,28 @@ async fn a_screenshot_is_shown_within_a_logged_view_only() {
         })
         .unwrap();
     let response = refs.response.unwrap();
-    let shot = w
-        .write_resource_concurrent(
+    let shot = if view_uri {
+        w.write_screenshot(
+            &original.fetch.url,
+            at(301),
+            &png,
+            Some(&response.record_id),
+        )
+    } else {
+        w.write_resource_concurrent(
             &original.fetch.url,
             at(301),
             "image/png",
             &png,
             Some(&response.record_id),
         )
-        .unwrap();
+    }
+    .unwrap();
+    let target = if view_uri {
+        format!("urn:view:{}", original.fetch.url)
+    } else {
+        original.fetch.url.clone()
+    };
     let id = fx
         .state
         .store
@@ -360,6 +386,18 @@ async fn a_screenshot_is_shown_within_a_logged_view_only() {
     assert!(!page.body.contains("<img"), "{}", page.body);
     assert!(page.body.contains(&shot.block_digest));
     assert!(page.body.contains(&format!("<a href=\"/evidence/{id}\">")));
+    // It names its target as stored and the page it shows, from either form.
+    assert!(
+        page.body.contains(&format!("目标 <code>{target}</code>")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body
+            .contains(&format!("（所摄页面 {}）", original.fetch.url)),
+        "{}",
+        page.body
+    );
 
     // A fetch without a screenshot shows none.
     let page = view_evidence(&fx, fx.fetch, "核查").await.ok();

@@ -98,13 +98,29 @@ async fn an_export_is_a_logged_wacz_download() {
     let sweep = logged_sweep(&fx).await;
     let id = sweep.to_string();
 
-    // The export page offers the sweep.
+    // The export page offers the sweep, and links to how a package is opened in
+    // ReplayWeb.page; that page shows no signing key before the first export and makes none.
     let page = get(&fx.router, "/exports").await.ok();
     assert!(
         page.body.contains(&format!("<option value=\"{id}\">")),
         "{}",
         page.body
     );
+    assert!(
+        page.body
+            .contains("<a href=\"/exports/replay\">在 ReplayWeb.page 中查看</a>"),
+        "{}",
+        page.body
+    );
+    let keys = fx._dir.path().join("keys");
+    let help = get(&fx.router, "/exports/replay").await.ok();
+    crate::assert_security_headers(&help.headers);
+    assert!(
+        help.body.contains("尚未生成（首次导出证据包时生成）"),
+        "{}",
+        help.body
+    );
+    assert!(!keys.join(evidence::wacz::SIGNING_KEY_FILE).exists());
 
     let (status, headers, package) = bytes(
         &fx.router,
@@ -147,6 +163,31 @@ async fn an_export_is_a_logged_wacz_download() {
     assert!(verdict.ok(), "{:?}", verdict.failures().collect::<Vec<_>>());
     // The request and response records copied, each with its inclusion proof.
     assert!(verdict.logged >= 2, "{} records proven", verdict.logged);
+
+    // The help page shows the key that signed the package, as ReplayWeb.page shows it
+    // (`Observer Public Key`: the package's `publicKey`), and writes nothing.
+    let mut digest = String::new();
+    zip.by_name("datapackage-digest.json")
+        .unwrap()
+        .read_to_string(&mut digest)
+        .unwrap();
+    let digest: serde_json::Value = serde_json::from_str(&digest).unwrap();
+    let public_key = digest["signedData"]["publicKey"].as_str().unwrap();
+    let help = get(&fx.router, "/exports/replay").await.ok();
+    assert!(
+        help.body
+            .contains(&format!("<pre class=\"key\">{public_key}</pre>")),
+        "{}",
+        help.body
+    );
+    for says in [
+        "在 ReplayWeb.page 中查看证据包",
+        "本控制台不内置 ReplayWeb.page，也不依赖互联网",
+        "Observer Public Key",
+        "wangjian evidence verify",
+    ] {
+        assert!(help.body.contains(says), "{says} not in {}", help.body);
+    }
 
     // Custody names the user and the reason, about the sweep.
     let rows = exports(&fx).await;
