@@ -234,6 +234,7 @@ mod entities;
 mod fetches;
 mod filings;
 mod inspections;
+mod ops;
 mod people;
 mod portal;
 mod report;

@@ -18,6 +18,7 @@ mod dashboard;
 mod discovery;
 mod import;
 mod inspections;
+mod ops;
 mod people;
 mod portal;
 mod records;
