@@ -283,7 +283,7 @@ pub const MIN_TOKEN_LEN: usize = 16;
 /// Why a metrics token was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum MetricsTokenError {
-    #[error("metrics token shorter than {MIN_TOKEN_LEN} characters")]
+    #[error("metrics token shorter than {} characters", MIN_TOKEN_LEN)]
     TooShort,
     #[error("metrics token holds a character other than a visible ASCII one")]
     NotVisibleAscii,

@@ -56,7 +56,7 @@ impl OpsStore for SqlStore {
         .await?;
         Queue::ALL
             .into_iter()
-            .map(|queue| {
+            .map(|queue| -> Result<QueueDepth> {
                 let column = match queue {
                     Queue::CluesNew => "clues",
                     Queue::ComplaintsReceived => "complaints",
@@ -81,7 +81,7 @@ impl OpsStore for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
+            .map(|r| -> Result<ErrorTally> {
                 Ok(ErrorTally {
                     error: r.try_get("error")?,
                     count: r.try_get("n")?,

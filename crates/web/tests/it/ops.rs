@@ -11,7 +11,6 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use axum::Router;
-use store::Store;
 use web::metrics::MetricsToken;
 use web::{AppState, OpsSettings};
 
@@ -288,7 +287,11 @@ async fn metrics_parse_and_count_the_store_and_the_requests() {
         assert!(routes.contains(want), "{want} not in {routes:?}");
     }
     for r in &routes {
-        assert!(!r.chars().any(|c| c.is_ascii_digit()), "an id in {r}");
+        assert!(
+            !r.split('/')
+                .any(|seg| !seg.is_empty() && seg.chars().all(|c| c.is_ascii_digit())),
+            "an id in {r}"
+        );
     }
     assert_eq!(
         parsed.value(
@@ -410,7 +413,7 @@ impl Sample {
 
 #[derive(Debug, Default)]
 struct Parsed {
-    /// Family name → type, in order of appearance.
+    /// Family name → type.
     types: BTreeMap<String, String>,
     samples: Vec<Sample>,
 }
@@ -446,54 +449,58 @@ fn parse_exposition(text: &str) -> Parsed {
     let mut helped = BTreeSet::new();
     let mut series = BTreeSet::new();
     for (i, line) in text.lines().enumerate() {
-        let bad = |why: &str| -> ! { panic!("line {}: {why}: {line:?}", i + 1) };
+        macro_rules! bad {
+            ($why:expr) => {
+                panic!("line {}: {}: {:?}", i + 1, $why, line)
+            };
+        }
         if let Some(rest) = line.strip_prefix("# ") {
             let mut parts = rest.splitn(3, ' ');
             let (kw, name) = (parts.next().unwrap(), parts.next().unwrap_or(""));
             let arg = parts.next().unwrap_or("");
             if !valid_name(name) {
-                bad("a bad metric name");
+                bad!("a bad metric name");
             }
             match kw {
                 "HELP" => {
                     if !helped.insert(name.to_string()) {
-                        bad("a second HELP");
+                        bad!("a second HELP");
                     }
                     // Only `\\` and `\n` escapes in help text.
                     let mut chars = arg.chars();
                     while let Some(c) = chars.next() {
                         if c == '\\' && !matches!(chars.next(), Some('\\' | 'n')) {
-                            bad("a bad escape in HELP");
+                            bad!("a bad escape in HELP");
                         }
                     }
                 }
                 "TYPE" => {
                     if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&arg) {
-                        bad("an unknown type");
+                        bad!("an unknown type");
                     }
                     if arg == "counter" && !name.ends_with("_total") {
-                        bad("a counter not ending in _total");
+                        bad!("a counter not ending in _total");
                     }
                     if parsed.types.insert(name.into(), arg.into()).is_some() {
-                        bad("a second TYPE");
+                        bad!("a second TYPE");
                     }
                     current = Some((name.to_string(), arg.to_string()));
                 }
-                _ => bad("a comment that is neither HELP nor TYPE"),
+                _ => bad!("a comment that is neither HELP nor TYPE"),
             }
             continue;
         }
         if line.starts_with('#') || line.trim().is_empty() {
-            bad("a stray comment or blank line");
+            bad!("a stray comment or blank line");
         }
         let Some((family, kind)) = current.clone() else {
-            bad("a sample before any TYPE")
+            bad!("a sample before any TYPE")
         };
         // name, then optional {labels}, then a space and the value.
-        let name_end = line.find(['{', ' ']).unwrap_or_else(|| bad("no value"));
+        let name_end = line.find(['{', ' ']).unwrap_or_else(|| bad!("no value"));
         let name = &line[..name_end];
         if !valid_name(name) {
-            bad("a bad metric name");
+            bad!("a bad metric name");
         }
         let allowed: Vec<String> = match kind.as_str() {
             "histogram" => ["_bucket", "_sum", "_count"]
@@ -503,7 +510,7 @@ fn parse_exposition(text: &str) -> Parsed {
             _ => vec![family.clone()],
         };
         if !allowed.iter().any(|a| a == name) {
-            bad("a sample of another family than the one typed last");
+            bad!("a sample of another family than the one typed last");
         }
         let mut rest = &line[name_end..];
         let mut labels = Vec::new();
@@ -511,7 +518,7 @@ fn parse_exposition(text: &str) -> Parsed {
             let mut chars = r.char_indices().peekable();
             loop {
                 // label name
-                let start = chars.peek().map(|(i, _)| *i).unwrap_or_else(|| bad("cut"));
+                let start = chars.peek().map(|(j, _)| *j).unwrap_or_else(|| bad!("cut"));
                 let mut end = start;
                 while let Some(&(j, c)) = chars.peek() {
                     if c == '=' {
@@ -528,11 +535,11 @@ fn parse_exposition(text: &str) -> Parsed {
                     && lc.all(|c| c.is_ascii_alphanumeric() || c == '_'))
                     || lname.starts_with("__")
                 {
-                    bad("a bad label name");
+                    bad!("a bad label name");
                 }
                 chars.next(); // '='
                 if chars.next().map(|(_, c)| c) != Some('"') {
-                    bad("a label value not quoted");
+                    bad!("a label value not quoted");
                 }
                 let mut value = String::new();
                 loop {
@@ -541,15 +548,15 @@ fn parse_exposition(text: &str) -> Parsed {
                             Some('\\') => value.push('\\'),
                             Some('"') => value.push('"'),
                             Some('n') => value.push('\n'),
-                            _ => bad("a bad escape in a label value"),
+                            _ => bad!("a bad escape in a label value"),
                         },
                         Some('"') => break,
                         Some(c) => value.push(c),
-                        None => bad("an unterminated label value"),
+                        None => bad!("an unterminated label value"),
                     }
                 }
                 if labels.iter().any(|(k, _): &(String, String)| k == lname) {
-                    bad("a label twice");
+                    bad!("a label twice");
                 }
                 labels.push((lname.to_string(), value));
                 match chars.next() {
@@ -558,15 +565,15 @@ fn parse_exposition(text: &str) -> Parsed {
                         rest = &r[j + 1..];
                         break;
                     }
-                    _ => bad("labels not closed"),
+                    _ => bad!("labels not closed"),
                 }
             }
         }
         let value_text = rest
             .strip_prefix(' ')
-            .unwrap_or_else(|| bad("no space before the value"));
+            .unwrap_or_else(|| bad!("no space before the value"));
         if value_text.contains(' ') {
-            bad("a timestamp or trailing text (none is written)");
+            bad!("a timestamp or trailing text (none is written)");
         }
         let value = match value_text {
             "+Inf" => f64::INFINITY,
@@ -574,18 +581,18 @@ fn parse_exposition(text: &str) -> Parsed {
             "NaN" => f64::NAN,
             v => v
                 .parse::<f64>()
-                .unwrap_or_else(|_| bad("a value that is no number")),
+                .unwrap_or_else(|_| bad!("a value that is no number")),
         };
         if kind == "histogram"
             && name.ends_with("_bucket")
             && !labels.iter().any(|(k, _)| k == "le")
         {
-            bad("a bucket without le");
+            bad!("a bucket without le");
         }
         let mut key = labels.clone();
         key.sort();
         if !series.insert((name.to_string(), key)) {
-            bad("a series twice");
+            bad!("a series twice");
         }
         parsed.samples.push(Sample {
             family,
