@@ -164,6 +164,7 @@ struct FileConsole {
     header_timeout_secs: Option<u64>,
     request_timeout_secs: Option<u64>,
     max_connections: Option<usize>,
+    metrics_token: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -239,6 +240,9 @@ pub struct Config {
     pub request_timeout_secs: Setting<u64>,
     /// Connections the console serves at once.
     pub max_connections: Setting<usize>,
+    /// The bearer token an operator's Prometheus sends to read `/metrics`; none: `/metrics`
+    /// is off. A secret: `Debug` and `config show` hide it.
+    pub metrics_token: Setting<Option<web::metrics::MetricsToken>>,
     /// The largest photo or scan attached to a field inspection, in MiB.
     pub max_attachment_mb: Setting<u64>,
     /// When `serve` sweeps the whole city (cron, the bureau's time zone); none: never.
@@ -388,6 +392,18 @@ impl fmt::Display for HostList {
     }
 }
 
+/// A refused metrics token, in Chinese.
+fn metrics_token_problem(e: web::metrics::MetricsTokenError) -> String {
+    match e {
+        web::metrics::MetricsTokenError::TooShort => {
+            format!("至少需要 {} 个字符", web::metrics::MIN_TOKEN_LEN)
+        }
+        web::metrics::MetricsTokenError::NotVisibleAscii => {
+            "只能由可见的 ASCII 字符组成（不含空格）".to_string()
+        }
+    }
+}
+
 /// Defaults (also written into the default file).
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_MAX_HOPS: u32 = 2;
@@ -449,6 +465,7 @@ impl fmt::Debug for Config {
             .field("header_timeout_secs", &self.header_timeout_secs.value)
             .field("request_timeout_secs", &self.request_timeout_secs.value)
             .field("max_connections", &self.max_connections.value)
+            .field("metrics_token", &self.metrics_token.value)
             .field("max_attachment_mb", &self.max_attachment_mb.value)
             .field("city_sweep", &self.city_sweep.value)
             .field("rechecks", &self.rechecks.value)
@@ -630,6 +647,31 @@ impl Config {
                 console.max_connections,
                 DEFAULT_MAX_CONNECTIONS,
             )?,
+            metrics_token: {
+                let s = optional(layer.pick(
+                    "console.metrics_token",
+                    None,
+                    console.metrics_token,
+                    String::new(),
+                )?);
+                let value = s
+                    .value
+                    .map(|v| {
+                        web::metrics::MetricsToken::new(&v).map_err(|e| {
+                            anyhow::anyhow!(
+                                "console.metrics_token（来自 {}）不可用：{}（{}）",
+                                s.source,
+                                metrics_token_problem(e),
+                                e.code()
+                            )
+                        })
+                    })
+                    .transpose()?;
+                Setting {
+                    value,
+                    source: s.source,
+                }
+            },
             max_attachment_mb: layer.pick(
                 "casework.max_attachment_mb",
                 None,
@@ -1059,6 +1101,16 @@ impl Config {
                 &self.max_connections.source,
             ),
             (
+                "console.metrics_token",
+                // A secret: whether one is set, never its value.
+                q(if self.metrics_token.value.is_some() {
+                    "***"
+                } else {
+                    ""
+                }),
+                &self.metrics_token.source,
+            ),
+            (
                 "casework.max_attachment_mb",
                 self.max_attachment_mb.value.to_string(),
                 &self.max_attachment_mb.source,
@@ -1349,6 +1401,12 @@ pub fn default_file_text() -> String {
 
 # Connections served at once; further clients wait until one ends.
 # max_connections = {DEFAULT_MAX_CONNECTIONS}
+
+# The bearer token an operator's Prometheus sends to read /metrics (Authorization: Bearer
+# TOKEN; at least 16 visible ASCII characters, e.g. from `openssl rand -hex 32`). A secret:
+# prefer WANGJIAN_CONSOLE_METRICS_TOKEN. Empty: /metrics is off (404). /healthz and /readyz
+# need no token.
+# metrics_token = ""
 
 [schedule]
 # What `serve` runs by itself, as cron expressions (minute hour day-of-month month
@@ -1812,9 +1870,63 @@ mod tests {
                 "console.header_timeout_secs",
             ),
             ("[console]\nlogin = true\n", "login"),
+            (
+                "[console]\nmetrics_token = \"short\"\n",
+                "console.metrics_token",
+            ),
+            (
+                "[console]\nmetrics_token = \"long enough but spaced\"\n",
+                "console.metrics_token",
+            ),
         ] {
             let e = load(Some(text), &[], &Flags::default()).unwrap_err();
             assert!(format!("{e:#}").contains(key), "{key}: {e:#}");
         }
+    }
+
+    #[test]
+    fn the_metrics_token_is_read_and_never_shown() {
+        let secret = "0123456789abcdef0123";
+        // The value `config show` gives the key.
+        let shown_value = |c: &Config| {
+            let shown = c.show();
+            let line = shown
+                .lines()
+                .find(|l| l.starts_with("console.metrics_token "))
+                .expect("the key is shown")
+                .to_string();
+            let (_, rest) = line.split_once(" = ").unwrap();
+            rest.split(" # ").next().unwrap().trim().to_string()
+        };
+        let c = load(None, &[], &Flags::default()).unwrap();
+        assert_eq!(c.metrics_token.value, None);
+        assert_eq!(shown_value(&c), "\"\"");
+        let c = load(
+            Some(&format!("[console]\nmetrics_token = \"{secret}\"\n")),
+            &[],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.metrics_token.value,
+            Some(web::metrics::MetricsToken::new(secret).unwrap())
+        );
+        let c = load(
+            None,
+            &[("WANGJIAN_CONSOLE_METRICS_TOKEN", secret)],
+            &Flags::default(),
+        )
+        .unwrap();
+        assert!(c.metrics_token.value.is_some());
+        assert_eq!(shown_value(&c), "\"***\"");
+        assert!(!c.show().contains(secret));
+        assert!(!format!("{c:?}").contains(secret));
+        let e = load(
+            None,
+            &[("WANGJIAN_CONSOLE_METRICS_TOKEN", "short")],
+            &Flags::default(),
+        )
+        .unwrap_err();
+        assert!(format!("{e:#}").contains("至少需要 16 个字符"), "{e:#}");
     }
 }

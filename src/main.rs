@@ -12,13 +12,32 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
+    let format = match LogFormat::from_env(std::env::var("WANGJIAN_LOG_FORMAT").ok().as_deref()) {
+        Ok(f) => f,
+        Err(given) => {
+            eprintln!(
+                "error: WANGJIAN_LOG_FORMAT={given:?} 不可用：只能是 text（默认）或 json \
+                 (unknown_log_format)"
+            );
+            return std::process::ExitCode::from(2);
+        }
+    };
+    let subscriber = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("WANGJIAN_LOG")
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => subscriber.init(),
+        // One JSON object per line: timestamp, level, target, fields (the message among
+        // them) and the span the event happened in (a console request's id, method, path).
+        LogFormat::Json => subscriber
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -29,11 +48,36 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(cmd::run(cli)) {
+    match runtime.block_on(cmd::run(cli, format)) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {}", report(&e));
+            match format {
+                LogFormat::Text => eprintln!("error: {}", report(&e)),
+                LogFormat::Json => tracing::error!("{}", report(&e)),
+            }
             std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// How the diagnostics on standard error are written (`WANGJIAN_LOG_FORMAT`): lines for
+/// people (`text`, the default), or one JSON object per line for a log collector (`json`;
+/// `serve`'s notices and a command's final error become such lines too). What a command
+/// prints for people on standard output is not a log and stays as it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    /// The format `WANGJIAN_LOG_FORMAT` names (unset or empty: text); the value when it names
+    /// none.
+    fn from_env(value: Option<&str>) -> Result<LogFormat, String> {
+        match value.map(str::trim) {
+            None | Some("") | Some("text") => Ok(LogFormat::Text),
+            Some("json") => Ok(LogFormat::Json),
+            Some(other) => Err(other.to_string()),
         }
     }
 }
@@ -83,7 +127,16 @@ fn overlap(text: &str, next: &str) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::report;
+    use super::{report, LogFormat};
+
+    #[test]
+    fn the_log_format_is_text_unless_json_is_asked() {
+        assert_eq!(LogFormat::from_env(None), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::from_env(Some("")), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::from_env(Some("text")), Ok(LogFormat::Text));
+        assert_eq!(LogFormat::from_env(Some(" json ")), Ok(LogFormat::Json));
+        assert_eq!(LogFormat::from_env(Some("JSON")), Err("JSON".into()));
+    }
     use std::io;
 
     #[derive(Debug, thiserror::Error)]

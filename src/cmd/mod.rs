@@ -48,13 +48,27 @@ pub const SOFTWARE: &str = concat!("wangjian/", env!("CARGO_PKG_VERSION"));
 pub struct Ctx {
     pub data: DataDir,
     pub config: Config,
+    /// How diagnostics are written (`WANGJIAN_LOG_FORMAT`): a long-running command's notices
+    /// go through [`notice`].
+    pub log: crate::LogFormat,
 }
 
-pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+/// A notice of a long-running command (`serve`) about its state: a line on standard error for
+/// people, or — when the logs are JSON — an event of the log at `level` (`warn` or `info`), so
+/// that standard error stays one JSON object per line.
+pub fn notice(ctx: &Ctx, level: tracing::Level, text: &str) {
+    match ctx.log {
+        crate::LogFormat::Text => eprintln!("{text}"),
+        crate::LogFormat::Json if level == tracing::Level::WARN => tracing::warn!("{text}"),
+        crate::LogFormat::Json => tracing::info!("{text}"),
+    }
+}
+
+pub async fn run(cli: Cli, log: crate::LogFormat) -> anyhow::Result<ExitCode> {
     let flags = flags(&cli);
     let config = Config::load(&cli.data, &flags, &|k| std::env::var(k).ok())?;
     let data = DataDir::new(&cli.data, &config)?;
-    let ctx = Ctx { data, config };
+    let ctx = Ctx { data, config, log };
     match cli.command {
         Command::Demo(args) => demo::demo(&ctx, args).await,
         Command::Import(cmd) => import::import(&ctx, cmd).await,

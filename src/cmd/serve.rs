@@ -115,9 +115,11 @@ pub async fn serve_on(
 ) -> anyhow::Result<ExitCode> {
     let addr = listener.local_addr()?;
     if store.count_users().await? == 0 {
-        eprintln!(
+        super::notice(
+            ctx,
+            tracing::Level::WARN,
             "warning: there are no users yet: add an administrator with \
-             `wangjian user add NAME --admin` to log in"
+             `wangjian user add NAME --admin` to log in",
         );
     }
     let data = &ctx.data;
@@ -180,6 +182,12 @@ pub async fn serve_on(
         }),
         schedule: Some(scheduler),
         casework: ctx.config.casework.value.clone(),
+        // The data directory, its evidence and its log must take writes for the console to
+        // be ready (sweeps, captures and exports write there).
+        ops: web::OpsSettings {
+            metrics_token: ctx.config.metrics_token.value.clone(),
+            writable: vec![data.root.clone(), data.evidence(), data.log()],
+        },
     };
     // Ctrl-C stops both servers; the portal writes its visit counts before it ends.
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -245,11 +253,15 @@ async fn open_search(ctx: &Ctx, store: &dyn Store) -> Option<search::SearchIndex
     let started = std::time::Instant::now();
     match sweep::index::open_and_sync(store, &ctx.data.evidence(), &ctx.data.search()).await {
         Ok((index, summary)) => {
-            eprintln!("{summary} ({:.1} s)", started.elapsed().as_secs_f64());
+            super::notice(
+                ctx,
+                tracing::Level::INFO,
+                &format!("{summary} ({:.1} s)", started.elapsed().as_secs_f64()),
+            );
             Some(index)
         }
         Err(e) => {
-            eprintln!("search is off: {e}");
+            super::notice(ctx, tracing::Level::WARN, &format!("search is off: {e}"));
             None
         }
     }

@@ -70,7 +70,84 @@ pub enum FetchError {
     Body(String),
 }
 
+/// Every reason code [`FetchError::code`] and [`FetchError::code_of_stored`] answer, the last
+/// one (`other`) for a stored text no variant writes.
+pub const FETCH_ERROR_CODES: [&str; 15] = [
+    "unsupported_scheme",
+    "invalid_url",
+    "resolve",
+    "refused_address",
+    "connect_refused",
+    "connect_timeout",
+    "connect",
+    "tls",
+    "header_timeout",
+    "gave_up",
+    "too_many_redirects",
+    "timeout",
+    "http",
+    "body",
+    "other",
+];
+
 impl FetchError {
+    /// The failure's stable reason code (one of [`FETCH_ERROR_CODES`]), for counting failures
+    /// by reason (the console's `/metrics`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            FetchError::Unsupported { .. } => "unsupported_scheme",
+            FetchError::InvalidUrl(_) => "invalid_url",
+            FetchError::Resolve { .. } => "resolve",
+            FetchError::RefusedAddress { .. } => "refused_address",
+            FetchError::ConnectRefused => "connect_refused",
+            FetchError::ConnectTimeout(_) => "connect_timeout",
+            FetchError::Connect(_) => "connect",
+            FetchError::Tls(_) => "tls",
+            FetchError::HeaderTimeout(_) => "header_timeout",
+            FetchError::GaveUp(_) => "gave_up",
+            FetchError::TooManyRedirects(_) => "too_many_redirects",
+            FetchError::Timeout(_) => "timeout",
+            FetchError::Http(_) => "http",
+            FetchError::Body(_) => "body",
+        }
+    }
+
+    /// The reason code of a failure as it was stored (its `Display`, the fetch row's `error`):
+    /// read back by the fixed start (or shape) each variant's text has, so that counting
+    /// stored failures needs no column of its own. `GaveUp` carries only its reason, so a
+    /// text no other variant writes is `other`; the tests keep this in step with `Display`.
+    pub fn code_of_stored(text: &str) -> &'static str {
+        const PREFIXES: [(&str, &str); 10] = [
+            ("unsupported scheme ", "unsupported_scheme"),
+            ("invalid URL: ", "invalid_url"),
+            ("cannot resolve ", "resolve"),
+            ("connect timeout after ", "connect_timeout"),
+            ("connect failed: ", "connect"),
+            ("TLS handshake failed: ", "tls"),
+            ("no response head within ", "header_timeout"),
+            ("timeout after ", "timeout"),
+            ("HTTP error: ", "http"),
+            ("body read error: ", "body"),
+        ];
+        if text == "connect refused" {
+            return "connect_refused";
+        }
+        if text.starts_with("address ") && text.ends_with(" and not allow-listed") {
+            return "refused_address";
+        }
+        if let Some(rest) = text.strip_prefix("more than ") {
+            return if rest.ends_with(" redirects") {
+                "too_many_redirects"
+            } else {
+                "other"
+            };
+        }
+        PREFIXES
+            .iter()
+            .find(|(prefix, _)| text.starts_with(prefix))
+            .map_or("other", |(_, code)| code)
+    }
+
     /// True when the failure happened before any HTTP exchange could take place
     /// (the host is unreachable rather than misbehaving).
     pub fn is_connect_level(&self) -> bool {
@@ -120,6 +197,49 @@ impl fmt::Display for HumanDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_failure_reads_back_as_its_code() {
+        let all = [
+            FetchError::Unsupported {
+                scheme: "ftp".into(),
+            },
+            FetchError::InvalidUrl("no host".into()),
+            FetchError::Resolve {
+                host: "a.test".into(),
+                reason: "no record".into(),
+            },
+            FetchError::RefusedAddress {
+                addr: "10.0.0.1".parse().unwrap(),
+                class: "private",
+            },
+            FetchError::ConnectRefused,
+            FetchError::ConnectTimeout(Duration::from_secs(3)),
+            FetchError::Connect("network unreachable".into()),
+            FetchError::Tls("no common protocol".into()),
+            FetchError::HeaderTimeout(Duration::from_secs(5)),
+            FetchError::TooManyRedirects(10),
+            FetchError::Timeout(Duration::from_millis(1500)),
+            FetchError::Http("connection closed before message completed".into()),
+            FetchError::Body("connection reset".into()),
+        ];
+        for e in &all {
+            assert_eq!(FetchError::code_of_stored(&e.to_string()), e.code(), "{e}");
+            assert!(FETCH_ERROR_CODES.contains(&e.code()));
+        }
+        // Every code but `gave_up` and `other` is some variant's.
+        let mut seen: Vec<&str> = all.iter().map(FetchError::code).collect();
+        seen.extend(["gave_up", "other"]);
+        seen.sort_unstable();
+        let mut codes = FETCH_ERROR_CODES.to_vec();
+        codes.sort_unstable();
+        assert_eq!(seen, codes);
+        // A host giving up carries only its reason: it reads as `other`, like any text no
+        // variant writes.
+        assert_eq!(FetchError::GaveUp("too many 503".into()).code(), "gave_up");
+        assert_eq!(FetchError::code_of_stored("more than enough"), "other");
+        assert_eq!(FetchError::code_of_stored(""), "other");
+    }
 
     #[test]
     fn display_is_a_human_reason() {

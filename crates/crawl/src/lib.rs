@@ -51,7 +51,7 @@ use tokio::sync::mpsc::Sender;
 use tokio::task::JoinSet;
 use url::Url;
 
-pub use error::{CrawlError, FetchError};
+pub use error::{CrawlError, FetchError, FETCH_ERROR_CODES};
 pub use fetch::{Exchange, FetchKind, ResponseHead};
 pub use frontier::{
     repeated_segments, shape, Frontier, FrontierLimits, FrontierState, FrontierStore,

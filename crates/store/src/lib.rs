@@ -46,6 +46,7 @@ pub mod inspection;
 pub mod maintenance;
 pub mod model;
 mod open;
+pub mod ops;
 pub mod people;
 pub mod portal;
 mod postgres;
@@ -165,6 +166,7 @@ pub trait Store:
     + PortalStore
     + BadgeStore
     + MaintenanceStore
+    + OpsStore
 {
 }
 
@@ -193,6 +195,7 @@ impl<T> Store for T where
         + PortalStore
         + BadgeStore
         + MaintenanceStore
+        + OpsStore
 {
 }
 
@@ -201,8 +204,9 @@ pub mod prelude {
     pub use crate::{
         AuditStore, BadgeStore, CampaignStore, CaptureRequestStore, CaseStore, ClueStore,
         ComplaintStore, CreditListStore, CreditStore, CustodyStore, DashboardStore, DiscoveryStore,
-        EntityStore, FetchStore, FilingStore, InspectionStore, MaintenanceStore, PeopleStore,
-        PortalStore, ReportStore, SamplingStore, ScheduleStore, SiteStore, Store, SweepStore,
+        EntityStore, FetchStore, FilingStore, InspectionStore, MaintenanceStore, OpsStore,
+        PeopleStore, PortalStore, ReportStore, SamplingStore, ScheduleStore, SiteStore, Store,
+        SweepStore,
     };
 }
 
@@ -837,6 +841,21 @@ pub trait DashboardStore: Send + Sync {
     async fn sweep_progress(&self, scope: Scope) -> Result<Option<SweepProgress>>;
     /// The findings new in the last finished city sweep, if one finished.
     async fn new_findings(&self, scope: Scope) -> Result<Option<NewFindings>>;
+}
+
+/// What an operator's probes and metrics read ([`ops`]): the schema's state and city-wide
+/// counts, one cheap query each. Counts only, never a row of a person's scope.
+#[async_trait]
+pub trait OpsStore: Send + Sync {
+    /// The newest migration applied against the newest this build knows; a database that
+    /// cannot be reached is an error (the trivial query of a readiness probe).
+    async fn schema_state(&self) -> Result<ops::SchemaState>;
+    /// Findings per category and severity, of the whole city.
+    async fn finding_tallies(&self) -> Result<Vec<ops::FindingTally>>;
+    /// How many records wait in each queue ([`ops::Queue::ALL`], in that order).
+    async fn queue_depths(&self) -> Result<Vec<ops::QueueDepth>>;
+    /// The failed fetches of `sweep`, counted per stored reason text.
+    async fn fetch_errors(&self, sweep: SweepId) -> Result<Vec<ops::ErrorTally>>;
 }
 
 /// The scheduler's runs: one per job and due time.

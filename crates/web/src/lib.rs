@@ -29,6 +29,10 @@
 //! act on goes through the same crate functions as the command line (`sweep::export`,
 //! `sweep::capture`).
 //!
+//! Operators (`ops`, `metrics`): `/healthz` and `/readyz` answer without a login (no personal
+//! data, no write); `/metrics` (Prometheus' text format) answers the holder of the configured
+//! metrics token only. The same probes are on the portal's router.
+//!
 //! Modules: [`error`] (the one web error type), `viewer` (the scope extractor), `forms` (posted
 //! forms), `headers` (security headers, `Cache-Control`, request ids), [`transport`] (the accept
 //! loop, TLS, host allow-list, timeouts, connection limit), `pages` (HTML, and the JSON twins of the profile, the search and the extraction records),
@@ -51,6 +55,8 @@ pub mod error;
 pub mod exports;
 mod forms;
 mod headers;
+pub mod metrics;
+pub mod ops;
 mod pages;
 pub mod portal;
 mod portal_words;
@@ -123,6 +129,19 @@ pub struct AppState {
     /// How license badges are issued (`None`: badges can be listed, refused, suspended and
     /// revoked, not issued).
     pub badges: Option<BadgeConsole>,
+    /// The operator's endpoints: who may read `/metrics`, what `/readyz` requires writable.
+    pub ops: OpsSettings,
+}
+
+/// What the console's operator endpoints need ([`ops`], [`metrics`]).
+#[derive(Debug, Clone, Default)]
+pub struct OpsSettings {
+    /// The bearer token `/metrics` asks for (`[console] metrics_token`); `None`: `/metrics`
+    /// is off (404).
+    pub metrics_token: Option<metrics::MetricsToken>,
+    /// The directories `/readyz` requires writable (the data directory, its evidence and
+    /// log); none: no directory is checked.
+    pub writable: Vec<PathBuf>,
 }
 
 /// What the console issues license badges (亮照) with: the data directory's badge signing key
@@ -384,9 +403,20 @@ pub fn router(state: AppState) -> Router {
         ))
         .route("/static/style.css", get(pages::style_css))
         .route("/api/v1/openapi.json", get(api::openapi));
+    // What an operator's machines ask: liveness and readiness probes (no login, no personal
+    // data), and the metrics for the holder of the metrics token (never a session).
+    let operator = Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(metrics::metrics));
     protected
         .merge(public)
+        .merge(operator)
         .fallback(error::fallback)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            metrics::observe,
+        ))
         .with_state(shared)
         .layer(axum::middleware::from_fn(viewer::same_origin))
         .layer(axum::middleware::from_fn(headers::security))

@@ -1,5 +1,6 @@
 //! What a running console keeps besides its configuration: the screenshot grants of logged
-//! evidence views, and the lock that queues the console's own users of the transparency log.
+//! evidence views, the lock that queues the console's own users of the transparency log, and
+//! the request latencies `/metrics` shows.
 //!
 //! **Screenshot grants.** A screenshot is evidence like the record it was taken with, so it is
 //! shown only within a logged view: `POST /evidence/{id}/view` appends the custody rows (the
@@ -36,6 +37,10 @@ pub(crate) struct App {
     pub shots: ShotGrants,
     /// Held while an export or a capture of this console has the transparency log open.
     pub log_lock: tokio::sync::Mutex<()>,
+    /// Request latencies by route template, for `/metrics`.
+    pub http: crate::metrics::HttpMetrics,
+    /// When this console was made (`process_start_time_seconds`).
+    pub started_at: std::time::SystemTime,
 }
 
 impl App {
@@ -44,6 +49,8 @@ impl App {
             state,
             shots: ShotGrants::default(),
             log_lock: tokio::sync::Mutex::new(()),
+            http: crate::metrics::HttpMetrics::default(),
+            started_at: std::time::SystemTime::now(),
         }
     }
 }

@@ -237,6 +237,7 @@ mod fetches;
 mod filings;
 mod inspections;
 mod maintenance;
+mod ops;
 mod people;
 mod portal;
 mod report;

@@ -19,6 +19,7 @@ mod discovery;
 mod import;
 mod inspections;
 mod maintenance;
+mod ops;
 mod people;
 mod portal;
 mod records;

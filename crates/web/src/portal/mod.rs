@@ -11,6 +11,8 @@
 //! - Every response is counted per route pattern and day ([`visits`]), nothing about the
 //!   visitor kept.
 //! - Errors are [`PortalError`]s, rendered as the portal's own page in the request's language.
+//! - `/healthz` and `/readyz` answer an operator's probes ([`crate::ops`]), not counted as
+//!   visits.
 //!
 //! Feature pages plug in as one `merge` each: `badge` and `complaints`.
 
@@ -168,6 +170,8 @@ pub fn router(portal: Arc<Portal>) -> Router {
     Router::new()
         .route("/", get(home))
         .route("/static/portal.css", get(style_css))
+        .route("/healthz", get(crate::ops::healthz))
+        .route("/readyz", get(readyz))
         .merge(public::routes())
         .merge(badge::routes())
         .merge(complaints::routes())
@@ -177,6 +181,11 @@ pub fn router(portal: Arc<Portal>) -> Router {
         .layer(axum::middleware::from_fn_with_state(portal, visits::count))
         .layer(axum::middleware::from_fn(context))
         .layer(axum::middleware::from_fn(crate::headers::security))
+}
+
+/// `GET /readyz` of the portal: its database and migrations (it writes no file).
+async fn readyz(axum::extract::State(portal): axum::extract::State<Arc<Portal>>) -> Response {
+    crate::ops::ready_response(&crate::ops::readiness(portal.store.as_ref(), &[]).await)
 }
 
 /// Serves the portal of `state` on `listener` until `shutdown` completes, then finishes the

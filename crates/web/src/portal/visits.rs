@@ -51,7 +51,8 @@ impl Visits {
     }
 }
 
-/// Middleware: counts the response under the route's pattern (the stylesheet is not a visit).
+/// Middleware: counts the response under the route's pattern (the stylesheet and the
+/// operator's probes are not visits).
 pub(crate) async fn count(State(portal): State<Arc<Portal>>, req: Request, next: Next) -> Response {
     let page = req
         .extensions()
@@ -59,7 +60,7 @@ pub(crate) async fn count(State(portal): State<Arc<Portal>>, req: Request, next:
         .map(|p| p.as_str().to_string());
     let res = next.run(req).await;
     match page.as_deref() {
-        Some(p) if p.starts_with("/static/") => {}
+        Some(p) if p.starts_with("/static/") || crate::ops::PROBES.contains(&p) => {}
         Some(p) => portal.visits.count(p),
         None => portal.visits.count(UNMATCHED),
     }

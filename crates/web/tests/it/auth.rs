@@ -102,6 +102,7 @@ async fn a_login_sets_a_strict_http_only_cookie_and_logout_ends_the_session() {
 
     // Behind a TLS-terminating proxy (or under TLS) the cookie is Secure.
     let tls = web::router(web::AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         transport: web::Transport {
             trusted_proxy: Some([127, 0, 0, 1].into()),

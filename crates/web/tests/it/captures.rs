@@ -113,6 +113,7 @@ async fn world() -> World {
         .parse_entry(&format!("*:80:{}", server.addr))
         .unwrap();
     let state = web::AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         store: Arc::new(store),
         evidence_dir: evidence_dir.clone(),

@@ -160,6 +160,7 @@ async fn a_cases_documents_come_with_their_logged_packages() {
     let browser = crawl::browser::find_browser()
         .expect("Debian's chromium is needed to print documents: apt-get install chromium");
     let state = web::AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         documents: Some(web::DocumentsSettings {
             templates: documents::Templates::open(fx._dir.path()).unwrap(),

@@ -18,6 +18,7 @@ mod exports;
 mod forms;
 mod inspections;
 mod lists;
+mod ops;
 mod pages;
 mod portal;
 mod register;
@@ -294,6 +295,7 @@ pub async fn fixture() -> Fixture {
         .unwrap();
     }
     let state = AppState {
+        ops: web::OpsSettings::default(),
         badges: Some(web::BadgeConsole {
             key: domain::badge::SigningKey::from_bytes(&[7; 32]),
             settings: badge::BadgeSettings {

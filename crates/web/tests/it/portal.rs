@@ -110,6 +110,13 @@ async fn the_portal_answers_no_console_route() {
             };
             assert!(got.headers.get("location").is_none(), "{path} redirects");
             assert_security_headers(&got.headers);
+            if !post && web::ops::PROBES.contains(&path.as_str()) {
+                // The operator's probes are on both routers by design: the portal answers its
+                // own (about its database), which is no page.
+                assert_eq!(got.status, StatusCode::OK, "{path}: {}", got.body);
+                assert!(!got.body.contains('<'), "{path}: {}", got.body);
+                continue;
+            }
             assert!(is_portal_page(&got), "{path}: {}", got.body);
             if path == "/" {
                 // A path both have: the portal's home page (a POST: not allowed).

@@ -225,6 +225,7 @@ async fn search_and_discovered_sites() {
     w.upsert_entity(&sweep::index::entity_doc(&e)).unwrap();
     w.commit("test").unwrap();
     let state = web::AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         search: Some(index),
         ..f.state.clone()
@@ -312,6 +313,7 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
 
     let dir = tempfile::tempdir().unwrap();
     let state = web::AppState {
+        ops: web::OpsSettings::default(),
         capture: Some(web::CaptureSettings {
             sweep: sweep::SweepConfig {
                 crawl: crawl::CrawlConfig::default(),

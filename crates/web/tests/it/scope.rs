@@ -1230,6 +1230,7 @@ async fn search_hits_are_checked_in_the_viewers_scope() {
     }
     w.commit("test").unwrap();
     let state = web::AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         search: Some(index),
         ..fx.state.clone()

@@ -86,6 +86,7 @@ async fn serves_the_console_over_tls() {
     )
     .unwrap();
     let state = AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         transport: Transport {
             tls: Some(tls),
@@ -167,6 +168,7 @@ async fn a_certificate_and_a_key_that_do_not_match_are_refused() {
 async fn a_host_not_on_the_allow_list_is_misdirected() {
     let fx = fixture().await;
     let state = AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         transport: Transport {
             hosts: vec![HostEntry::parse("console.nanning.example").unwrap()],
@@ -255,6 +257,7 @@ async fn a_host_not_on_the_allow_list_is_misdirected() {
 async fn slow_clients_do_not_starve_the_server() {
     let fx = fixture().await;
     let state = AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         transport: Transport {
             limits: Limits {
@@ -293,6 +296,7 @@ async fn a_slow_header_is_cut_off_after_the_header_timeout() {
     let fx = fixture().await;
     let timeout = Duration::from_millis(400);
     let state = AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         transport: Transport {
             limits: Limits {
@@ -333,6 +337,7 @@ async fn behind_a_trusted_proxy_only_the_proxy_may_connect() {
     let fx = fixture().await;
     let proxy: std::net::IpAddr = "127.0.0.2".parse().unwrap();
     let state = AppState {
+        ops: web::OpsSettings::default(),
         badges: None,
         transport: Transport {
             trusted_proxy: Some(proxy),
