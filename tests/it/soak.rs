@@ -162,7 +162,7 @@ fn a_long_sweep_over_the_hostile_web_leaks_nothing() {
         served.push(sample(console_pid).expect("the console still runs"));
         // Every half second: the console is scraped and asked its probes, as an operator's
         // Prometheus and supervisor would.
-        if tick % 5 == 0 {
+        if tick.is_multiple_of(5) {
             let text = scrape();
             tasks.push(metric(&text, "wangjian_runtime_alive_tasks").expect("alive tasks") as u64);
             if metric(&text, "wangjian_sweep_running") == Some(1.0) {

@@ -105,9 +105,7 @@ fn writable_dir(dir: &Path) -> bool {
         |d: &Path| d.is_dir() && rustix::fs::access(d, rustix::fs::Access::WRITE_OK).is_ok();
     match std::fs::symlink_metadata(dir) {
         Ok(_) => may_write(dir),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            dir.parent().is_some_and(|p| may_write(p))
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => dir.parent().is_some_and(may_write),
         Err(_) => false,
     }
 }

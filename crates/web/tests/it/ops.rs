@@ -606,7 +606,9 @@ fn parse_exposition(text: &str) -> Parsed {
     for name in parsed.types.keys() {
         assert!(helped.contains(name), "{name} has no HELP");
     }
-    let mut buckets: BTreeMap<Vec<(String, String)>, Vec<(f64, f64)>> = BTreeMap::new();
+    // A series' labels but `le` → its buckets as (upper bound, cumulative count).
+    type Series = Vec<(String, String)>;
+    let mut buckets: BTreeMap<Series, Vec<(f64, f64)>> = BTreeMap::new();
     for s in &parsed.samples {
         if s.name.ends_with("_bucket") {
             let key: Vec<_> = s
