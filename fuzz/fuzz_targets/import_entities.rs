@@ -5,7 +5,9 @@ use libfuzzer_sys::fuzz_target;
 use store::import::{Format, SourceEncoding};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, file)) = data.split_first() else { return };
+    let Some((&pick, file)) = data.split_first() else {
+        return;
+    };
     let format = match pick % 4 {
         0 => Format::Csv,
         1 => Format::JsonLines,

@@ -6,7 +6,9 @@ use libfuzzer_sys::fuzz_target;
 use store::import::{Format, SourceEncoding};
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, file)) = data.split_first() else { return };
+    let Some((&pick, file)) = data.split_first() else {
+        return;
+    };
     if pick == 0xff {
         if let Ok(text) = std::str::from_utf8(file) {
             let _ = store::filings::Mapping::parse(text);
@@ -15,6 +17,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let (source, _) = store::filings::BUILTIN[usize::from(pick & 3)];
     let mapping = store::filings::Mapping::builtin(source).expect("a built-in mapping");
-    let format = if pick & 4 == 0 { Format::Csv } else { Format::JsonLines };
+    let format = if pick & 4 == 0 {
+        Format::Csv
+    } else {
+        Format::JsonLines
+    };
     let _ = store::filings::parse(file, format, SourceEncoding::Auto, &mapping);
 });

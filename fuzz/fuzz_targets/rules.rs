@@ -3,7 +3,9 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     if let Ok(pack) = detect::RulePack::from_toml_str("fuzz.toml", text) {
         if let Ok(detector) = detect::Detector::new(pack) {
             let _ = detector.scan_html(

@@ -9,7 +9,9 @@ use std::sync::OnceLock;
 static KNOWN: OnceLock<Verifier> = OnceLock::new();
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let (key_line, rest) = text.split_once('\n').unwrap_or((text, ""));
     let known = KNOWN.get_or_init(|| {
         Signer::from_seed("fuzz.wangjian.test", &[7; 32])

@@ -8,7 +8,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(rec) = rec else { break };
         let _ = evidence::verify_record(&rec);
         let msg = http_msg::Message::parse(&rec.block);
-        let _ = msg.decoded_body();
+        let _ = msg.payload();
+        let _ = msg.decode_body(1 << 20);
         if i > 1000 {
             break;
         }
