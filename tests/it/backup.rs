@@ -4,7 +4,7 @@
 //! `pg_restore` on scratch databases of its own.
 
 use crate::cli::sites_done;
-use crate::{run, stdout, wangjian};
+use crate::{run, slow_demo, stdout, wangjian};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
@@ -74,19 +74,7 @@ fn backups_taken_during_a_sweep_restore_and_verify() {
     let data = dir.path().join("data");
     // One site at a time with a politeness delay: the sweep is still writing when the
     // backups are taken.
-    let mut demo = wangjian(&data)
-        .args([
-            "demo",
-            "--sites",
-            "12",
-            "--seed",
-            "4",
-            "--no-serve",
-            "--concurrency",
-            "1",
-            "--delay-ms",
-            "100",
-        ])
+    let mut demo = slow_demo(&data)
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(dir.path().join("demo.err")).unwrap())
         .spawn()

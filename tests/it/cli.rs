@@ -1,4 +1,4 @@
-use crate::{run, stdout, wangjian};
+use crate::{run, slow_demo, stdout, wangjian};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
@@ -214,19 +214,7 @@ fn summary_line(out: &str) -> Option<&str> {
 fn demo_sweeps_and_a_killed_demo_continues() {
     let dir = tempfile::tempdir().unwrap();
     // Slow the sweep down (one site at a time, a politeness delay) so the kill lands mid-sweep.
-    let mut child = wangjian(dir.path())
-        .args([
-            "demo",
-            "--sites",
-            "12",
-            "--seed",
-            "4",
-            "--no-serve",
-            "--concurrency",
-            "1",
-            "--delay-ms",
-            "100",
-        ])
+    let mut child = slow_demo(dir.path())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()

@@ -40,6 +40,25 @@ pub fn wangjian(data: &Path) -> Command {
     cmd
 }
 
+/// `wangjian demo` of 12 sites, slowed down (one site at a time, a politeness delay) so that
+/// what a test does beside it lands while the sweep is still writing.
+pub fn slow_demo(data: &Path) -> Command {
+    let mut cmd = wangjian(data);
+    cmd.args([
+        "demo",
+        "--sites",
+        "12",
+        "--seed",
+        "4",
+        "--no-serve",
+        "--concurrency",
+        "1",
+        "--delay-ms",
+        "100",
+    ]);
+    cmd
+}
+
 /// Runs wangjian; prints its output when it fails (the caller asserts).
 pub fn run(cmd: &mut Command) -> Output {
     let out = cmd.output().expect("wangjian runs");
