@@ -12,15 +12,19 @@ cd "$(dirname "$0")"
 secs="${1:-20}"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${WANGJIAN_FUZZ_TARGET:-$PWD/target}"
+# WANGJIAN_FUZZ_PROFILE=dev builds the targets without optimisations, a shorter build for a
+# smoke run (CI: see .ci/run); the default, release with debug assertions, fuzzes faster.
+profile=(--release --debug-assertions)
+[ "${WANGJIAN_FUZZ_PROFILE:-release}" = dev ] && profile=(--dev)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
-cargo fuzz build --debug-assertions
+cargo fuzz build "${profile[@]}"
 scratch="$(mktemp -d)"
 trap 'rm -rf "$scratch"' EXIT
 for target in $(cargo fuzz list); do
     mkdir -p "corpus/$target" "$scratch/$target"
     echo "fuzz: $target for ${secs}s over $(ls "corpus/$target" | wc -l) corpus files"
     log="$scratch/$target.log"
-    if cargo fuzz run --debug-assertions "$target" "$scratch/$target" "corpus/$target" -- \
+    if cargo fuzz run "${profile[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
         -max_total_time="$secs" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         >"$log" 2>&1; then
         grep -E '^stat::(number_of_executed_units|peak_rss_mb|new_units_added)' "$log" \

@@ -1104,8 +1104,15 @@ pub enum FindingCommand {
         #[arg(long, default_value = "")]
         reason: String,
     },
-    /// Triage decisions per rule and the precision they give (a header row, or `no findings`).
+    /// Triage decisions per rule, the precision they give and whether the rule is flagged for
+    /// review (a header row, or `no findings`).
     Rules {
+        /// Flag a rule whose precision is below this (0–1).
+        #[arg(long, default_value_t = store::ReviewPolicy::DEFAULT_BELOW)]
+        review_below: f64,
+        /// … once at least this many of its findings are decided.
+        #[arg(long, default_value_t = store::ReviewPolicy::DEFAULT_MIN_DECIDED)]
+        min_decided: i64,
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
         format: OutputFormat,
     },

@@ -25,7 +25,18 @@ pub async fn finding(ctx: &Ctx, cmd: FindingCommand) -> anyhow::Result<ExitCode>
                 .with_context(|| format!("finding {id}"))?;
             println!("finding {id}: {}", f.triage);
         }
-        FindingCommand::Rules { format } => {
+        FindingCommand::Rules {
+            review_below,
+            min_decided,
+            format,
+        } => {
+            if !(0.0..=1.0).contains(&review_below) {
+                anyhow::bail!("--review-below must be between 0 and 1, not {review_below}");
+            }
+            let policy = store::ReviewPolicy {
+                below: review_below,
+                min_decided: min_decided.max(1),
+            };
             let rules = store.rule_triage(Scope::City).await?;
             let mut out = std::io::stdout().lock();
             if format == OutputFormat::Text {
@@ -34,20 +45,22 @@ pub async fn finding(ctx: &Ctx, cmd: FindingCommand) -> anyhow::Result<ExitCode>
                 } else {
                     writeln!(
                         out,
-                        "RULE\tOPEN\tCONFIRMED\tDISMISSED\tFALSE POSITIVE\tPRECISION"
+                        "RULE\tOPEN\tCONFIRMED\tDISMISSED\tFALSE POSITIVE\tPRECISION\tSTANDING"
                     )?;
                 }
             }
             for r in &rules {
+                let standing = r.standing(&policy);
                 match format {
                     OutputFormat::Json => {
                         let mut v = serde_json::to_value(r)?;
                         v["precision"] = serde_json::json!(r.precision());
+                        v["standing"] = serde_json::json!(standing.code());
                         writeln!(out, "{v}")?
                     }
                     OutputFormat::Text => writeln!(
                         out,
-                        "{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         r.rule_id,
                         r.open,
                         r.confirmed,
@@ -55,7 +68,8 @@ pub async fn finding(ctx: &Ctx, cmd: FindingCommand) -> anyhow::Result<ExitCode>
                         r.false_positive,
                         r.precision()
                             .map(|p| format!("{p:.3}"))
-                            .unwrap_or_else(|| "-".into())
+                            .unwrap_or_else(|| "-".into()),
+                        standing.code()
                     )?,
                 }
             }

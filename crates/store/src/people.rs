@@ -202,10 +202,77 @@ pub struct RuleTriage {
 }
 
 impl RuleTriage {
+    /// Findings people have decided on (confirmed, dismissed or false positive).
+    pub fn decided(&self) -> i64 {
+        self.confirmed + self.dismissed + self.false_positive
+    }
+
     /// Confirmed and dismissed findings (real violations) over all decided ones; `None` before
     /// any decision.
     pub fn precision(&self) -> Option<f64> {
-        let decided = self.confirmed + self.dismissed + self.false_positive;
+        let decided = self.decided();
         (decided > 0).then(|| (self.confirmed + self.dismissed) as f64 / decided as f64)
+    }
+
+    /// Where the rule stands under `policy`: flagged for review when enough decisions give a
+    /// precision below the threshold.
+    pub fn standing(&self, policy: &ReviewPolicy) -> RuleStanding {
+        match self.precision() {
+            _ if self.decided() < policy.min_decided => RuleStanding::TooFewDecisions,
+            Some(p) if p < policy.below => RuleStanding::Review,
+            _ => RuleStanding::Sound,
+        }
+    }
+}
+
+/// When people's decisions flag a rule for review: a precision below `below` over at least
+/// `min_decided` decided findings. A rule with fewer decisions is not judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ReviewPolicy {
+    pub below: f64,
+    pub min_decided: i64,
+}
+
+impl ReviewPolicy {
+    /// Precision under 80 % …
+    pub const DEFAULT_BELOW: f64 = 0.8;
+    /// … over at least five decisions.
+    pub const DEFAULT_MIN_DECIDED: i64 = 5;
+}
+
+impl Default for ReviewPolicy {
+    fn default() -> ReviewPolicy {
+        ReviewPolicy {
+            below: ReviewPolicy::DEFAULT_BELOW,
+            min_decided: ReviewPolicy::DEFAULT_MIN_DECIDED,
+        }
+    }
+}
+
+/// A rule's standing from people's decisions ([`RuleTriage::standing`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStanding {
+    /// Precision below the policy's threshold: the rule should be reviewed.
+    Review,
+    /// Fewer decisions than the policy needs to judge.
+    TooFewDecisions,
+    /// Precision at or above the threshold.
+    Sound,
+}
+
+impl RuleStanding {
+    pub const ALL: [RuleStanding; 3] = [
+        RuleStanding::Review,
+        RuleStanding::TooFewDecisions,
+        RuleStanding::Sound,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            RuleStanding::Review => "review",
+            RuleStanding::TooFewDecisions => "too_few_decisions",
+            RuleStanding::Sound => "sound",
+        }
     }
 }

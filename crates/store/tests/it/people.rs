@@ -289,3 +289,40 @@ async fn the_audit_log_is_append_only(store: TestStore) {
     assert!(store.exec_raw("DELETE FROM audit").await.is_err());
     assert_eq!(store.recent_audit(10).await.unwrap().len(), 1);
 }
+
+/// A rule is flagged for review when enough decisions give a precision below the threshold;
+/// with fewer decisions it is not judged, at the threshold it is sound.
+#[test]
+fn a_rule_below_the_threshold_is_flagged_for_review() {
+    use store::{ReviewPolicy, RuleStanding, RuleTriage};
+    let rule = |confirmed, dismissed, false_positive| RuleTriage {
+        rule_id: "adv.absolute".into(),
+        open: 7,
+        confirmed,
+        dismissed,
+        false_positive,
+    };
+    let policy = ReviewPolicy::default();
+    assert_eq!(policy.below, 0.8);
+    assert_eq!(policy.min_decided, 5);
+    // 3 of 5 real: 60 % < 80 %.
+    assert_eq!(rule(2, 1, 2).standing(&policy), RuleStanding::Review);
+    // 4 of 5: exactly the threshold.
+    assert_eq!(rule(3, 1, 1).standing(&policy), RuleStanding::Sound);
+    // Four decisions, all false positives: not enough to judge; open ones do not count.
+    assert_eq!(
+        rule(0, 0, 4).standing(&policy),
+        RuleStanding::TooFewDecisions
+    );
+    assert_eq!(rule(0, 0, 0).precision(), None);
+    let strict = ReviewPolicy {
+        below: 0.95,
+        min_decided: 1,
+    };
+    assert_eq!(rule(9, 0, 1).standing(&strict), RuleStanding::Review);
+    assert_eq!(rule(1, 0, 0).standing(&strict), RuleStanding::Sound);
+    // The flagged come first when sorted by standing.
+    let mut all = [RuleStanding::Sound, RuleStanding::TooFewDecisions, RuleStanding::Review];
+    all.sort();
+    assert_eq!(all, RuleStanding::ALL);
+}

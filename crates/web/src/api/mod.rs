@@ -32,6 +32,7 @@ mod entities;
 mod findings;
 mod inspections;
 mod notices;
+mod rules;
 mod sampling;
 mod sites;
 
@@ -55,6 +56,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/sites/{id}", get(sites::item))
         .route("/api/v1/findings", get(findings::list))
         .route("/api/v1/findings/{id}", get(findings::item))
+        .route("/api/v1/rules", get(rules::list))
         .route("/api/v1/clues", get(clues::list))
         .route("/api/v1/clues/{id}", get(clues::item))
         .route("/api/v1/complaints", get(complaints::list))
@@ -106,6 +108,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         sites::item,
         findings::list,
         findings::item,
+        rules::list,
         clues::list,
         clues::item,
         complaints::list,

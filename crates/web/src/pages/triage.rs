@@ -98,6 +98,9 @@ struct RuleRow {
     dismissed: i64,
     false_positive: i64,
     precision: String,
+    /// The standing's code (the row's class) and its words.
+    standing: &'static str,
+    standing_label: &'static str,
 }
 
 #[derive(Template)]
@@ -105,31 +108,53 @@ struct RuleRow {
 struct RulesPage {
     active: &'static str,
     rows: Vec<RuleRow>,
+    /// The review policy in words: the threshold in percent and the decisions it needs.
+    below_percent: String,
+    min_decided: i64,
+    flagged: usize,
+}
+
+/// A rule's standing in Chinese.
+pub(crate) fn standing_label(s: store::RuleStanding) -> &'static str {
+    match s {
+        store::RuleStanding::Review => "待复核",
+        store::RuleStanding::TooFewDecisions => "研判不足",
+        store::RuleStanding::Sound => "正常",
+    }
 }
 
 pub(crate) async fn rules(
     State(app): State<Shared>,
     viewer: Viewer,
 ) -> Result<Html<String>, WebError> {
-    let rows = app
-        .store
-        .rule_triage(viewer.scope())
-        .await?
+    let policy = store::ReviewPolicy::default();
+    let mut rules = app.store.rule_triage(viewer.scope()).await?;
+    // Rules flagged for review first, then by id.
+    rules.sort_by_key(|r| r.standing(&policy));
+    let rows: Vec<RuleRow> = rules
         .into_iter()
-        .map(|r| RuleRow {
-            precision: match r.precision() {
-                Some(p) => format!("{:.1}%", p * 100.0),
-                None => "—".to_string(),
-            },
-            rule_id: r.rule_id,
-            open: r.open,
-            confirmed: r.confirmed,
-            dismissed: r.dismissed,
-            false_positive: r.false_positive,
+        .map(|r| {
+            let standing = r.standing(&policy);
+            RuleRow {
+                precision: match r.precision() {
+                    Some(p) => format!("{:.1}%", p * 100.0),
+                    None => "—".to_string(),
+                },
+                standing: standing.code(),
+                standing_label: standing_label(standing),
+                rule_id: r.rule_id,
+                open: r.open,
+                confirmed: r.confirmed,
+                dismissed: r.dismissed,
+                false_positive: r.false_positive,
+            }
         })
         .collect();
     render(&RulesPage {
         active: "rules",
+        flagged: rows.iter().filter(|r| r.standing == "review").count(),
         rows,
+        below_percent: format!("{:.0}%", policy.below * 100.0),
+        min_decided: policy.min_decided,
     })
 }

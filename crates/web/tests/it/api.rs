@@ -173,6 +173,35 @@ async fn every_list_answers_one_envelope() {
     }
 }
 
+/// The rules with findings in scope, each with its decisions, precision and standing.
+#[tokio::test]
+async fn rules_answer_their_decisions_and_standing() {
+    let fx = fixture().await;
+    let findings = json(&fx.router, "/api/v1/findings").await;
+    let mut ids: Vec<String> = items(&findings)
+        .iter()
+        .map(|f| f["rule_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids.dedup();
+    let v = json(&fx.router, "/api/v1/rules").await;
+    assert_eq!(v["total"], ids.len(), "{v}");
+    let mut listed: Vec<String> = items(&v)
+        .iter()
+        .map(|r| r["rule_id"].as_str().unwrap().to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(listed, ids);
+    for r in items(&v) {
+        // No decision yet: no precision, not judged.
+        assert_eq!(r["precision"], serde_json::Value::Null, "{r}");
+        assert_eq!(r["standing"], "too_few_decisions", "{r}");
+        assert_eq!(r["confirmed"], 0);
+    }
+    let total_open: i64 = items(&v).iter().map(|r| r["open"].as_i64().unwrap()).sum();
+    assert_eq!(total_open, findings["total"].as_i64().unwrap());
+}
+
 /// Discovery's counts per source and the CT logs' state: one page each, the logs only for the
 /// city's staff.
 #[tokio::test]

@@ -75,6 +75,10 @@ async fn a_finding_is_triaged_audited_and_counted_for_its_rule() {
         rules.contains("0.0%"),
         "one decision, a false positive: {rules}"
     );
+    assert!(
+        rules.contains("研判不足") && !rules.contains("<strong class=\"flag\">"),
+        "one decision is too few to flag the rule: {rules}"
+    );
     let listed = get(&fx.router, "/findings?triage=false_positive")
         .await
         .ok()
