@@ -175,22 +175,6 @@ impl State {
         if self.template_depth > 0 {
             return;
         }
-        if self.in_noscript {
-            let room = MAX_NOSCRIPT.saturating_sub(self.noscript_bytes);
-            let mut raw = raw;
-            if raw.len() > room {
-                let mut cut = room;
-                while !raw.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                raw.truncate(cut);
-            }
-            if !raw.is_empty() {
-                self.noscript_bytes += raw.len();
-                self.noscripts.push((raw, self.hidden_depth > 0));
-            }
-            return;
-        }
         if script && self.in_jsonld {
             if self.hidden_depth == 0 && raw.len() <= MAX_JSONLD {
                 jsonld_text(&raw, &mut self.out.structured);
@@ -207,6 +191,29 @@ impl State {
             }
         } else if self.in_style {
             self.sheet.add(&raw);
+        }
+    }
+
+    /// A `<noscript>` block ends (or the page ends inside one): keep its markup, within
+    /// [`MAX_NOSCRIPT`] bytes per page. The tokenizer may hand a long block over in several
+    /// text nodes, so the markup is gathered until the end tag.
+    fn noscript_end(&mut self) {
+        self.in_noscript = false;
+        let mut raw = std::mem::take(&mut self.raw);
+        if self.template_depth > 0 {
+            return;
+        }
+        let room = MAX_NOSCRIPT.saturating_sub(self.noscript_bytes);
+        if raw.len() > room {
+            let mut cut = room;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw.truncate(cut);
+        }
+        if !raw.trim().is_empty() {
+            self.noscript_bytes += raw.len();
+            self.noscripts.push((raw, self.hidden_depth > 0));
         }
     }
 
@@ -387,7 +394,7 @@ fn jsonld_text(raw: &str, out: &mut String) {
                 stack.extend(items.iter().rev().map(|i| (i, wanted)));
             }
             serde_json::Value::Object(map) => {
-                // Reverse so that the stack pops keys in document order.
+                // Reverse so that the stack pops keys in the map's (sorted) order.
                 let entries: Vec<_> = map.iter().collect();
                 for (k, v) in entries.into_iter().rev() {
                     let key = k.to_ascii_lowercase();
@@ -417,7 +424,12 @@ fn extract_one(html: &str) -> (Extracted, Raw) {
                 }
                 TextType::RawText | TextType::ScriptData => {
                     let script = matches!(t.text_type(), TextType::ScriptData);
-                    if script || s.in_style || s.in_noscript {
+                    if s.in_noscript && !script {
+                        // Gathered until the end tag (see `State::noscript_end`).
+                        if s.raw.len() < MAX_NOSCRIPT {
+                            s.raw.push_str(t.as_str());
+                        }
+                    } else if script || s.in_style {
                         if s.raw.len() < MAX_WRITTEN {
                             s.raw.push_str(t.as_str());
                         }
@@ -514,11 +526,15 @@ fn extract_one(html: &str) -> (Extracted, Raw) {
                 Ok(())
             }),
             element!("noscript", move |el| {
-                h4.borrow_mut().in_noscript = true;
+                {
+                    let mut s = h4.borrow_mut();
+                    s.in_noscript = true;
+                    s.raw.clear();
+                }
                 let s = h4.clone();
                 if let Some(h) = el.end_tag_handlers() {
                     h.push(end_tag!(move |_| {
-                        s.borrow_mut().in_noscript = false;
+                        s.borrow_mut().noscript_end();
                         Ok(())
                     }));
                 }
@@ -735,6 +751,9 @@ fn extract_one(html: &str) -> (Extracted, Raw) {
     let mut s = st.borrow_mut();
     if !s.pending.is_empty() {
         s.text_node_end();
+    }
+    if s.in_noscript {
+        s.noscript_end();
     }
     let raw = Raw {
         written: std::mem::take(&mut s.written),
