@@ -513,8 +513,8 @@ fn extract_one(html: &str) -> (Extracted, Raw) {
                 Ok(())
             }),
             element!("script", move |el| {
-                let jsonld = attr(el, "type")
-                    .is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"));
+                let jsonld =
+                    attr(el, "type").is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"));
                 h3.borrow_mut().in_jsonld = jsonld;
                 let s = h3.clone();
                 if let Some(h) = el.end_tag_handlers() {

@@ -392,7 +392,11 @@ mod tests {
         assert!(marquee_hides(None, Some("1px"), None));
         assert!(marquee_hides(None, None, Some("height: 0px !important")));
         assert!(marquee_hides(None, None, Some("color:red;max-width:0")));
-        assert!(!marquee_hides(Some("30"), Some("100%"), Some("height:24px")));
+        assert!(!marquee_hides(
+            Some("30"),
+            Some("100%"),
+            Some("height:24px")
+        ));
         assert!(!marquee_hides(None, None, None));
         assert!(!marquee_hides(Some("auto"), None, Some("font-size:14px")));
     }

@@ -345,7 +345,12 @@ impl Detector {
             Location::StructuredData,
             &mut out,
         );
-        self.scan_field(&page.noscript, RuleScope::Text, Location::Noscript, &mut out);
+        self.scan_field(
+            &page.noscript,
+            RuleScope::Text,
+            Location::Noscript,
+            &mut out,
+        );
         // The portal's host is the issuer of wangjian badges: its links are badge links.
         let with_portal;
         let badge_hosts = match ctx.badges {
@@ -440,7 +445,10 @@ impl Detector {
 
     /// The visible text: findings inside what scripts wrote say [`Location::Script`].
     fn scan_text(&self, page: &Extracted, text: &Normalized, out: &mut Detections) {
-        for hit in self.matcher.scan(&self.pack.rules, &text.text, RuleScope::Text) {
+        for hit in self
+            .matcher
+            .scan(&self.pack.rules, &text.text, RuleScope::Text)
+        {
             let rule = &self.pack.rules[hit.rule];
             if !out.page_allows(hit.rule, rule) {
                 continue;

@@ -63,7 +63,12 @@ fn zui_plus_a_quality_adjective() {
 
 #[test]
 fn a_claim_is_reported_once() {
-    for text in ["本店茶叶最正宗", "全国最大的茶叶市场", "价格最优惠", "最佳品质"] {
+    for text in [
+        "本店茶叶最正宗",
+        "全国最大的茶叶市场",
+        "价格最优惠",
+        "最佳品质",
+    ] {
         let f = scan(&wrap(text), &PAGE);
         let n = f
             .iter()
@@ -150,10 +155,7 @@ fn advertising_law_phrasing_families() {
     // Art. 18: health food assertions and comparisons.
     table(
         "ad.health_food_claim",
-        &[
-            "保健食品，安全无毒，见效快",
-            "本保健食品比其他保健品效果好",
-        ],
+        &["保健食品，安全无毒，见效快", "本保健食品比其他保健品效果好"],
         &["本品不能代替药物，请遵医嘱", "保健食品不得宣称安全无毒"],
     );
     // Art. 24: admission and score promises.

@@ -24,16 +24,36 @@ fn only(html: &str, category: &str) -> Detection {
 #[test]
 fn each_source_is_scanned_and_named() {
     let cases: &[(&str, &str, Location, &str)] = &[
-        ("", r#"<img src="t.png" alt="全网销量冠军">"#, Location::Attribute, "销量冠军"),
-        ("", r#"<span title="本店茶叶全国第一">龙井</span>"#, Location::Attribute, "全国第一"),
+        (
+            "",
+            r#"<img src="t.png" alt="全网销量冠军">"#,
+            Location::Attribute,
+            "销量冠军",
+        ),
+        (
+            "",
+            r#"<span title="本店茶叶全国第一">龙井</span>"#,
+            Location::Attribute,
+            "全国第一",
+        ),
         (
             "",
             r#"<button aria-label="史上最低价 立即购买"><svg></svg></button>"#,
             Location::Attribute,
             "史上最低",
         ),
-        (r#"<meta name="description" content="顶级龙井，品质保证">"#, "", Location::Meta, "顶级"),
-        (r#"<meta name="keywords" content="龙井,绿茶,最正宗">"#, "", Location::Meta, "最正宗"),
+        (
+            r#"<meta name="description" content="顶级龙井，品质保证">"#,
+            "",
+            Location::Meta,
+            "顶级",
+        ),
+        (
+            r#"<meta name="keywords" content="龙井,绿茶,最正宗">"#,
+            "",
+            Location::Meta,
+            "最正宗",
+        ),
         (
             r#"<script type="application/ld+json">{"@context":"https://schema.org","@type":"Product",
                "name":"明前龙井","description":"\u5168\u7f51\u7b2c\u4e00\u7684\u9f99\u4e95",
@@ -123,7 +143,11 @@ fn jsonld_keeps_descriptive_strings_only_and_is_bounded() {
     );
     let many = block.repeat(20);
     let s = extract(&many).structured;
-    assert!(s.len() <= detect::extract::MAX_STRUCTURED + 4, "{}", s.len());
+    assert!(
+        s.len() <= detect::extract::MAX_STRUCTURED + 4,
+        "{}",
+        s.len()
+    );
     assert!(s.len() >= detect::extract::MAX_STRUCTURED);
 }
 
@@ -186,7 +210,9 @@ fn script_written_text_says_script_and_page_text_says_text() {
 
 #[test]
 fn icon_links_are_named_by_their_attributes() {
-    let p = extract(r#"<a href="/cart" aria-label="购物袋"><svg></svg></a><a href="/x" title="说明"></a>"#);
+    let p = extract(
+        r#"<a href="/cart" aria-label="购物袋"><svg></svg></a><a href="/x" title="说明"></a>"#,
+    );
     assert_eq!(p.links[0].anchor, "购物袋");
     assert_eq!(p.links[1].anchor, "说明");
 }
