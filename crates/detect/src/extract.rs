@@ -395,8 +395,7 @@ fn jsonld_text(raw: &str, out: &mut String) {
             }
             serde_json::Value::Object(map) => {
                 // Reverse so that the stack pops keys in the map's (sorted) order.
-                let entries: Vec<_> = map.iter().collect();
-                for (k, v) in entries.into_iter().rev() {
+                for (k, v) in map.iter().rev() {
                     let key = k.to_ascii_lowercase();
                     stack.push((v, JSONLD_KEYS.contains(&key.as_str())));
                 }
