@@ -10,14 +10,24 @@
 //! attribute or simple `<style>` rules hide or move off screen goes to [`Extracted::hidden`],
 //! not to the visible text; links inside them are marked [`Link::hidden`]. HTML that scripts
 //! write into the document (`document.write`, `innerHTML`, with JS escapes and `atob` base64
-//! decoded) is extracted as if it were in the page, one level deep.
+//! decoded) is extracted as if it were in the page, one level deep; where it lands in
+//! [`Extracted::text`] is kept ([`Extracted::script_spans`]) so that findings say so.
+//!
+//! Text outside the visible body that a person or a search engine still reads, each kept apart
+//! so that findings say where they were made, each capped in bytes: `title` and `aria-label`
+//! attributes ([`Extracted::attributes`]), JSON-LD (`<script type="application/ld+json">`: the
+//! string values of its name, description, slogan … keys, [`Extracted::structured`]) and
+//! `<noscript>` content (read as HTML, one level deep: [`Extracted::noscript`], its links marked
+//! [`Link::noscript`]).
 
 use crate::entities::{decode, decode_attribute};
-use crate::hidden::{script_html, style_hides, StyleSheet};
+use crate::hidden::{marquee_hides, script_html, style_hides, StyleSheet};
 use lol_html::html_content::{Element, TextChunk, TextType};
 use lol_html::{doc_text, element, end_tag, HtmlRewriter, MemorySettings, Settings};
 use serde::Serialize;
 use std::cell::RefCell;
+use std::collections::HashSet;
+use std::ops::Range;
 use std::rc::Rc;
 
 /// What a page shows, extracted once and scanned by every check.
@@ -38,6 +48,18 @@ pub struct Extracted {
     pub forms: Vec<Form>,
     /// `(src, alt)` of images.
     pub images: Vec<(String, String)>,
+    /// `title` and `aria-label` attribute values of elements outside hidden blocks (tooltips,
+    /// labels read aloud), each at most [`MAX_ANCHOR`] bytes, distinct, at most
+    /// [`MAX_ATTRIBUTES`] bytes in all. Image `alt` texts are in [`Extracted::images`].
+    pub attributes: Vec<String>,
+    /// String values of JSON-LD blocks' descriptive keys ([`JSONLD_KEYS`]), one per line, at
+    /// most [`MAX_STRUCTURED`] bytes.
+    pub structured: String,
+    /// Text of `<noscript>` blocks outside hidden blocks (shown to visitors and crawlers that
+    /// run no scripts), at most [`MAX_NOSCRIPT`] bytes of markup read.
+    pub noscript: String,
+    /// Byte ranges of [`Extracted::text`] that scripts wrote (see the module docs).
+    pub script_spans: Vec<Range<usize>>,
 }
 
 /// A link and its anchor text.
@@ -49,6 +71,8 @@ pub struct Link {
     pub anchor: String,
     /// Inside a hidden or off-screen block.
     pub hidden: bool,
+    /// Inside a `<noscript>` block.
+    pub noscript: bool,
 }
 
 /// A form, as the inputs that ask a visitor for something.
@@ -61,6 +85,35 @@ pub struct Form {
 
 /// Anchor texts longer than this are cut: an unclosed `<a>` would otherwise swallow the page.
 pub const MAX_ANCHOR: usize = 512;
+/// Bytes of `title`/`aria-label` values kept per page.
+pub const MAX_ATTRIBUTES: usize = 64 * 1024;
+/// Bytes of JSON-LD text kept per page; a JSON-LD block longer than [`MAX_JSONLD`] is not read.
+pub const MAX_STRUCTURED: usize = 64 * 1024;
+/// A JSON-LD block larger than this is not parsed.
+pub const MAX_JSONLD: usize = 256 * 1024;
+/// Bytes of `<noscript>` markup read per page.
+pub const MAX_NOSCRIPT: usize = 256 * 1024;
+
+/// JSON-LD keys whose string values are text a search engine shows (schema.org names).
+pub const JSONLD_KEYS: &[&str] = &[
+    "name",
+    "alternatename",
+    "description",
+    "disambiguatingdescription",
+    "slogan",
+    "headline",
+    "alternativeheadline",
+    "keywords",
+    "award",
+    "awards",
+    "text",
+    "reviewbody",
+    "articlebody",
+    "abstract",
+    "caption",
+    "category",
+    "brand",
+];
 
 /// Elements that start a new line of text.
 const BLOCKS: &str = "address, article, aside, blockquote, br, dd, div, dl, dt, fieldset, \
@@ -89,6 +142,14 @@ struct State {
     /// HTML written by scripts, and whether the script sat in a hidden block.
     written: Vec<(String, bool)>,
     written_bytes: usize,
+    /// The open `<script>` is JSON-LD.
+    in_jsonld: bool,
+    in_noscript: bool,
+    /// Markup of `<noscript>` blocks, and whether the block sat in a hidden block.
+    noscripts: Vec<(String, bool)>,
+    noscript_bytes: usize,
+    attribute_bytes: usize,
+    seen_attributes: HashSet<String>,
 }
 
 /// Script-written HTML kept per page, in bytes; past it, scripts are not read.
@@ -111,8 +172,17 @@ impl State {
 
     fn raw_end(&mut self, script: bool) {
         let raw = std::mem::take(&mut self.raw);
+        if self.template_depth > 0 {
+            return;
+        }
+        if script && self.in_jsonld {
+            if self.hidden_depth == 0 && raw.len() <= MAX_JSONLD {
+                jsonld_text(&raw, &mut self.out.structured);
+            }
+            return;
+        }
         if script {
-            if self.template_depth > 0 || self.written_bytes > MAX_WRITTEN {
+            if self.written_bytes > MAX_WRITTEN {
                 return;
             }
             if let Some(html) = script_html(&raw) {
@@ -121,6 +191,29 @@ impl State {
             }
         } else if self.in_style {
             self.sheet.add(&raw);
+        }
+    }
+
+    /// A `<noscript>` block ends (or the page ends inside one): keep its markup, within
+    /// [`MAX_NOSCRIPT`] bytes per page. The tokenizer may hand a long block over in several
+    /// text nodes, so the markup is gathered until the end tag.
+    fn noscript_end(&mut self) {
+        self.in_noscript = false;
+        let mut raw = std::mem::take(&mut self.raw);
+        if self.template_depth > 0 {
+            return;
+        }
+        let room = MAX_NOSCRIPT.saturating_sub(self.noscript_bytes);
+        if raw.len() > room {
+            let mut cut = room;
+            while !raw.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            raw.truncate(cut);
+        }
+        if !raw.trim().is_empty() {
+            self.noscript_bytes += raw.len();
+            self.noscripts.push((raw, self.hidden_depth > 0));
         }
     }
 
@@ -147,6 +240,21 @@ impl State {
         if let Some(label) = self.open_label.as_mut() {
             push_collapsed(label, &decoded, MAX_ANCHOR);
         }
+    }
+
+    /// Keeps a `title`/`aria-label` value (bounded, distinct).
+    fn attribute(&mut self, value: &str) {
+        if value.is_empty() || self.attribute_bytes >= MAX_ATTRIBUTES {
+            return;
+        }
+        let mut v = String::new();
+        push_collapsed(&mut v, value, MAX_ANCHOR);
+        let v = v.trim().to_string();
+        if v.is_empty() || !self.seen_attributes.insert(v.clone()) {
+            return;
+        }
+        self.attribute_bytes += v.len();
+        self.out.attributes.push(v);
     }
 
     fn form_index(&mut self) -> usize {
@@ -187,40 +295,117 @@ type Shared = Rc<RefCell<State>>;
 /// Extracts title, metas, visible text, hidden text, links, forms and images. Never panics; on
 /// markup the tokenizer gives up on, returns what was read up to there.
 pub fn extract(html: &str) -> Extracted {
-    let mut out = extract_one(html);
-    for (fragment, hidden) in std::mem::take(&mut out.1) {
+    let (mut page, raw) = extract_one(html);
+    for (fragment, hidden) in raw.written {
         // One level deep: scripts inside written HTML are not read again.
         let (sub, _) = extract_one(&fragment);
-        merge(&mut out.0, sub, hidden);
+        merge(&mut page, sub, hidden, Source::Script);
     }
-    out.0
+    for (fragment, hidden) in raw.noscripts {
+        let (sub, _) = extract_one(&fragment);
+        merge(&mut page, sub, hidden, Source::Noscript);
+    }
+    page
 }
 
-fn merge(out: &mut Extracted, sub: Extracted, hidden: bool) {
-    let append = |dst: &mut String, src: &str| {
-        if src.is_empty() {
-            return;
-        }
-        if !dst.is_empty() && !dst.ends_with('\n') {
-            dst.push('\n');
-        }
-        dst.push_str(src);
-    };
+/// Where a fragment read after the page came from.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Source {
+    Script,
+    Noscript,
+}
+
+/// Appends `src` to `dst` on a new line; returns the byte range it took in `dst`.
+fn append(dst: &mut String, src: &str) -> Range<usize> {
+    if src.is_empty() {
+        return dst.len()..dst.len();
+    }
+    if !dst.is_empty() && !dst.ends_with('\n') {
+        dst.push('\n');
+    }
+    let start = dst.len();
+    dst.push_str(src);
+    start..dst.len()
+}
+
+fn merge(out: &mut Extracted, sub: Extracted, hidden: bool, source: Source) {
     if hidden {
         append(&mut out.hidden, &sub.text);
+    } else if source == Source::Noscript {
+        append(&mut out.noscript, &sub.text);
     } else {
-        append(&mut out.text, &sub.text);
+        let span = append(&mut out.text, &sub.text);
+        if !span.is_empty() {
+            out.script_spans.push(span);
+        }
     }
     append(&mut out.hidden, &sub.hidden);
+    let noscript = source == Source::Noscript;
     out.links.extend(sub.links.into_iter().map(|mut l| {
         l.hidden |= hidden;
+        l.noscript |= noscript;
         l
     }));
     out.images.extend(sub.images);
     out.forms.extend(sub.forms);
+    if !hidden {
+        let mut bytes: usize = out.attributes.iter().map(String::len).sum();
+        for a in sub.attributes {
+            if bytes >= MAX_ATTRIBUTES {
+                break;
+            }
+            if !out.attributes.contains(&a) {
+                bytes += a.len();
+                out.attributes.push(a);
+            }
+        }
+    }
 }
 
-fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
+/// Markup read after the page: what scripts write and `<noscript>` blocks.
+struct Raw {
+    written: Vec<(String, bool)>,
+    noscripts: Vec<(String, bool)>,
+}
+
+/// Appends the string values of a JSON-LD block's descriptive keys ([`JSONLD_KEYS`]) to `out`,
+/// one per line, until `out` holds [`MAX_STRUCTURED`] bytes. Text that is not JSON adds nothing.
+fn jsonld_text(raw: &str, out: &mut String) {
+    // serde_json bounds nesting (128 levels) while parsing; the walk below follows it.
+    let Ok(value) = serde_json::from_str::<serde_json::Value>(raw.trim()) else {
+        return;
+    };
+    let mut stack = vec![(&value, false)];
+    while let Some((v, wanted)) = stack.pop() {
+        if out.len() >= MAX_STRUCTURED {
+            return;
+        }
+        match v {
+            serde_json::Value::String(s) if wanted => {
+                let s = s.trim();
+                if !s.is_empty() {
+                    if !out.is_empty() {
+                        out.push('\n');
+                    }
+                    push_collapsed(out, s, MAX_STRUCTURED);
+                }
+            }
+            serde_json::Value::Array(items) => {
+                stack.extend(items.iter().rev().map(|i| (i, wanted)));
+            }
+            serde_json::Value::Object(map) => {
+                // Reverse so that the stack pops keys in the map's (sorted) order.
+                for (k, v) in map.iter().rev() {
+                    let key = k.to_ascii_lowercase();
+                    stack.push((v, JSONLD_KEYS.contains(&key.as_str())));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn extract_one(html: &str) -> (Extracted, Raw) {
     let st: Shared = Rc::new(RefCell::new(State::default()));
     {
         let s = st.clone();
@@ -238,7 +423,12 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
                 }
                 TextType::RawText | TextType::ScriptData => {
                     let script = matches!(t.text_type(), TextType::ScriptData);
-                    if script || s.in_style {
+                    if s.in_noscript && !script {
+                        // Gathered until the end tag (see `State::noscript_end`).
+                        if s.raw.len() < MAX_NOSCRIPT {
+                            s.raw.push_str(t.as_str());
+                        }
+                    } else if script || s.in_style {
                         if s.raw.len() < MAX_WRITTEN {
                             s.raw.push_str(t.as_str());
                         }
@@ -262,7 +452,7 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
             st.clone(),
             st.clone(),
         );
-        let (h1, h2) = (st.clone(), st.clone());
+        let (h1, h2, h3, h4) = (st.clone(), st.clone(), st.clone(), st.clone());
         let handlers = vec![
             // First, so that the handlers below see the element's own hiding.
             element!("*", move |el| {
@@ -275,6 +465,28 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
                             el.get_attribute("id").as_deref(),
                         )
                 };
+                let hides = hides
+                    || (el.tag_name() == "marquee"
+                        && marquee_hides(
+                            el.get_attribute("height").as_deref(),
+                            el.get_attribute("width").as_deref(),
+                            el.get_attribute("style").as_deref(),
+                        ));
+                {
+                    let mut s = h1.borrow_mut();
+                    let tag = el.tag_name();
+                    if !hides
+                        && s.hidden_depth == 0
+                        && s.template_depth == 0
+                        && !matches!(tag.as_str(), "link" | "style" | "script" | "meta")
+                    {
+                        for a in ["title", "aria-label"] {
+                            if let Some(v) = attr(el, a) {
+                                s.attribute(&v);
+                            }
+                        }
+                    }
+                }
                 if hides {
                     if let Some(h) = el.end_tag_handlers() {
                         h1.borrow_mut().hidden_depth += 1;
@@ -294,6 +506,34 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
                 if let Some(h) = el.end_tag_handlers() {
                     h.push(end_tag!(move |_| {
                         s.borrow_mut().in_style = false;
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("script", move |el| {
+                let jsonld =
+                    attr(el, "type").is_some_and(|t| t.eq_ignore_ascii_case("application/ld+json"));
+                h3.borrow_mut().in_jsonld = jsonld;
+                let s = h3.clone();
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        s.borrow_mut().in_jsonld = false;
+                        Ok(())
+                    }));
+                }
+                Ok(())
+            }),
+            element!("noscript", move |el| {
+                {
+                    let mut s = h4.borrow_mut();
+                    s.in_noscript = true;
+                    s.raw.clear();
+                }
+                let s = h4.clone();
+                if let Some(h) = el.end_tag_handlers() {
+                    h.push(end_tag!(move |_| {
+                        s.borrow_mut().noscript_end();
                         Ok(())
                     }));
                 }
@@ -368,10 +608,15 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
                         href,
                         anchor: String::new(),
                         hidden,
+                        noscript: false,
                     });
                     let i = s.out.links.len() - 1;
                     s.open_link = Some(i);
                     let sh = s6.clone();
+                    // An icon link names itself only in its attributes.
+                    let label = attr(el, "aria-label")
+                        .filter(|v| !v.is_empty())
+                        .or_else(|| attr(el, "title"));
                     if let Some(h) = el.end_tag_handlers() {
                         h.push(end_tag!(move |_| {
                             let mut s = sh.borrow_mut();
@@ -380,6 +625,11 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
                                 let l = &mut s.out.links[i];
                                 let t = l.anchor.trim_end().len();
                                 l.anchor.truncate(t);
+                                if l.anchor.is_empty() {
+                                    if let Some(label) = &label {
+                                        push_collapsed(&mut l.anchor, label, MAX_ANCHOR);
+                                    }
+                                }
                             }
                             Ok(())
                         }));
@@ -501,7 +751,13 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
     if !s.pending.is_empty() {
         s.text_node_end();
     }
-    let written = std::mem::take(&mut s.written);
+    if s.in_noscript {
+        s.noscript_end();
+    }
+    let raw = Raw {
+        written: std::mem::take(&mut s.written),
+        noscripts: std::mem::take(&mut s.noscripts),
+    };
     let mut out = std::mem::take(&mut s.out);
     let t = out.text.trim_end().len();
     out.text.truncate(t);
@@ -513,7 +769,7 @@ fn extract_one(html: &str) -> (Extracted, Vec<(String, bool)>) {
         let t = l.anchor.trim_end().len();
         l.anchor.truncate(t);
     }
-    (out, written)
+    (out, raw)
 }
 
 #[cfg(test)]

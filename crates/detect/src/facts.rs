@@ -124,19 +124,7 @@ pub fn is_infrastructure_host(host: &str) -> bool {
 }
 
 /// Words (normalised) that offer a shopping cart or checkout.
-pub const CART_WORDS: &[&str] = &[
-    "加入购物车",
-    "加购物车",
-    "购物车",
-    "立即购买",
-    "立即下单",
-    "去结算",
-    "立即结算",
-    "提交订单",
-    "add to cart",
-    "shopping cart",
-    "checkout",
-];
+pub use crate::vocab::CART_WORDS;
 
 /// Marks in a link's target (lower-cased) or a form's input descriptors that point to a cart
 /// or checkout.

@@ -5,6 +5,8 @@
 //!   `text-indent` far negative, absolute/fixed positions far off screen, tiny boxes with
 //!   `overflow:hidden`, text coloured like its background.
 //! - [`StyleSheet`]: the simple `.class` / `#id` selectors whose rules hide.
+//! - [`marquee_hides`]: a `<marquee>` clips what scrolls in it, so one with no height or no
+//!   width (by attribute or style) shows nothing: hijack kits hide casino links in one.
 //! - [`script_html`]: the HTML a script writes into the document (`document.write`,
 //!   `innerHTML`, `insertAdjacentHTML`), with JS escapes (`\u6700`, `\x41`) and `atob('...')`
 //!   base64 decoded.
@@ -74,6 +76,28 @@ pub fn style_hides(style: &str) -> bool {
         return true;
     }
     matches!((color, background), (Some(c), Some(b)) if !c.is_empty() && c == b)
+}
+
+/// True when a `<marquee>` with these `height`/`width` attributes and inline style shows
+/// nothing: a marquee clips its content (it scrolls inside its own box), so a box at most
+/// 2 px high or wide hides it even without `overflow:hidden`. Off-screen positions are
+/// [`style_hides`]'s.
+pub fn marquee_hides(height: Option<&str>, width: Option<&str>, style: Option<&str>) -> bool {
+    let tiny = |v: &str| number(v).is_some_and(|n| n <= 2.0);
+    if height.is_some_and(tiny) || width.is_some_and(tiny) {
+        return true;
+    }
+    let Some(style) = style else { return false };
+    style.split(';').any(|decl| {
+        decl.split_once(':').is_some_and(|(prop, value)| {
+            let prop = prop.trim().to_ascii_lowercase();
+            let value = value.to_ascii_lowercase().replace("!important", "");
+            matches!(
+                prop.as_str(),
+                "height" | "width" | "max-height" | "max-width"
+            ) && tiny(&value)
+        })
+    })
 }
 
 /// Classes and ids that `<style>` rules hide.
@@ -360,6 +384,21 @@ mod tests {
         ] {
             assert!(!style_hides(s), "{s}");
         }
+    }
+
+    #[test]
+    fn marquees_that_show_nothing() {
+        assert!(marquee_hides(Some("0"), None, None));
+        assert!(marquee_hides(None, Some("1px"), None));
+        assert!(marquee_hides(None, None, Some("height: 0px !important")));
+        assert!(marquee_hides(None, None, Some("color:red;max-width:0")));
+        assert!(!marquee_hides(
+            Some("30"),
+            Some("100%"),
+            Some("height:24px")
+        ));
+        assert!(!marquee_hides(None, None, None));
+        assert!(!marquee_hides(Some("auto"), None, Some("font-size:14px")));
     }
 
     #[test]

@@ -24,6 +24,7 @@ pub mod normalize;
 pub mod register_checks;
 pub mod rules;
 pub mod structure;
+pub mod vocab;
 
 pub use badge::{BadgeBook, BadgeOnPage};
 pub use domain::{Category, Severity, SiteKind};
@@ -77,8 +78,14 @@ pub enum Location {
     Link,
     /// Hidden or off-screen text and links.
     Hidden,
-    /// An attribute such as an image's `alt`.
+    /// An attribute such as an image's `alt`, an element's `title` or `aria-label`.
     Attribute,
+    /// JSON-LD structured data (`<script type="application/ld+json">`), read by search engines.
+    StructuredData,
+    /// A `<noscript>` block (shown when scripts do not run, and to crawlers).
+    Noscript,
+    /// Text that a script writes into the page (`document.write`, `innerHTML`).
+    Script,
     /// The capture of another profile (spider, search referral) that differs from a visitor's.
     SpiderView,
     /// A fact about the page as a whole (e.g. no license shown).
@@ -95,6 +102,9 @@ impl Location {
             Location::Hidden => "hidden",
             Location::SpiderView => "spider",
             Location::Attribute => "attribute",
+            Location::StructuredData => "jsonld",
+            Location::Noscript => "noscript",
+            Location::Script => "script",
             Location::Structure => "structure",
         }
     }
@@ -305,11 +315,13 @@ impl Detector {
                 self.scan_field(content, RuleScope::Meta, Location::Meta, &mut out);
             }
         }
-        self.scan_normalized(&page.text, &text, RuleScope::Text, Location::Text, &mut out);
+        self.scan_text(page, &text, &mut out);
         self.scan_field(&page.hidden, RuleScope::Hidden, Location::Hidden, &mut out);
         for l in &page.links {
             let (scope, loc) = if l.hidden {
                 (RuleScope::Hidden, Location::Hidden)
+            } else if l.noscript {
+                (RuleScope::Link, Location::Noscript)
             } else {
                 (RuleScope::Link, Location::Link)
             };
@@ -323,6 +335,22 @@ impl Detector {
         for (_, alt) in &page.images {
             self.scan_field(alt, RuleScope::Alt, Location::Attribute, &mut out);
         }
+        for a in &page.attributes {
+            self.scan_field(a, RuleScope::Alt, Location::Attribute, &mut out);
+        }
+        // What search engines read of JSON-LD is like a meta description.
+        self.scan_field(
+            &page.structured,
+            RuleScope::Meta,
+            Location::StructuredData,
+            &mut out,
+        );
+        self.scan_field(
+            &page.noscript,
+            RuleScope::Text,
+            Location::Noscript,
+            &mut out,
+        );
         // The portal's host is the issuer of wangjian badges: its links are badge links.
         let with_portal;
         let badge_hosts = match ctx.badges {
@@ -375,12 +403,22 @@ impl Detector {
             out.list
                 .iter()
                 .find(|f| f.category == Category::ContentGambling && loc.contains(&f.location))
-                .map(|f| f.excerpt.clone())
+                .map(|f| (f.excerpt.clone(), f.location))
         };
-        let head = gambling(&[Location::Title, Location::Meta]);
-        let body = gambling(&[Location::Text, Location::Link, Location::Attribute]);
+        let head = gambling(&[
+            Location::Title,
+            Location::Meta,
+            Location::StructuredData,
+            Location::Noscript,
+        ]);
+        let body = gambling(&[
+            Location::Text,
+            Location::Link,
+            Location::Attribute,
+            Location::Script,
+        ]);
         let hidden = gambling(&[Location::Hidden]);
-        if let Some(e) = hidden {
+        if let Some((e, _)) = hidden {
             let links = page.links.iter().filter(|l| l.hidden).count();
             out.push(
                 Category::SiteHijacked,
@@ -389,13 +427,48 @@ impl Detector {
                 format!("{e} ({links} hidden links)"),
                 Location::Hidden,
             );
-        } else if let (Some(e), None) = (head, body) {
+        } else if let (Some((e, loc)), None) = (head, body) {
+            // The head, JSON-LD or a noscript block: text for crawlers over a clean body.
+            let loc = match loc {
+                Location::Meta => Location::Title,
+                other => other,
+            };
             out.push(
                 Category::SiteHijacked,
                 structure::ids::HIJACK_TITLE,
                 Category::SiteHijacked.severity(),
                 e,
-                Location::Title,
+                loc,
+            );
+        }
+    }
+
+    /// The visible text: findings inside what scripts wrote say [`Location::Script`].
+    fn scan_text(&self, page: &Extracted, text: &Normalized, out: &mut Detections) {
+        for hit in self
+            .matcher
+            .scan(&self.pack.rules, &text.text, RuleScope::Text)
+        {
+            let rule = &self.pack.rules[hit.rule];
+            if !out.page_allows(hit.rule, rule) {
+                continue;
+            }
+            let span = text.to_original(&page.text, hit.span);
+            let loc = if page
+                .script_spans
+                .iter()
+                .any(|s| s.start <= span.start && span.end <= s.end)
+            {
+                Location::Script
+            } else {
+                Location::Text
+            };
+            out.push(
+                rule.category,
+                &rule.id,
+                rule.severity,
+                excerpt(&page.text, span),
+                loc,
             );
         }
     }

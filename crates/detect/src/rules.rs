@@ -54,7 +54,8 @@ pub enum RuleScope {
     Text,
     /// Link anchor text and the link's `href`.
     Link,
-    /// Image `alt` text.
+    /// Attribute texts a person sees or hears: image `alt`, elements' `title` (tooltips) and
+    /// `aria-label`. Code `alt` (`attribute` is read as the same scope).
     Alt,
     /// Text and link anchors inside hidden or off-screen blocks.
     Hidden,
@@ -87,7 +88,7 @@ impl FromStr for RuleScope {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         RuleScope::ALL
             .into_iter()
-            .find(|x| x.code() == s)
+            .find(|x| x.code() == s || (s == "attribute" && *x == RuleScope::Alt))
             .ok_or_else(|| format!("unknown scope {s:?} (title, meta, text, link, alt, hidden)"))
     }
 }
@@ -202,7 +203,15 @@ enum PatternToml {
     Regex { re: String, literal: String },
 }
 
-const DEFAULT_SCOPE: [RuleScope; 3] = [RuleScope::Title, RuleScope::Meta, RuleScope::Text];
+/// Claims count wherever a person or a search engine reads them: the head, the text (which
+/// includes `<noscript>` blocks and what scripts write), JSON-LD (read with `meta` rules) and
+/// attribute texts.
+const DEFAULT_SCOPE: [RuleScope; 4] = [
+    RuleScope::Title,
+    RuleScope::Meta,
+    RuleScope::Text,
+    RuleScope::Alt,
+];
 const DEFAULT_CONTEXT: usize = 32;
 /// Bounds a rule's reach so that one rule cannot make matching quadratic.
 const MAX_REACH: usize = 200;

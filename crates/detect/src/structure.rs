@@ -162,27 +162,8 @@ fn price_re() -> &'static Regex {
     })
 }
 
-/// Ways to buy, normalised.
-const BUY: &[&str] = &[
-    "立即购买",
-    "加入购物车",
-    "加购物车",
-    "购买",
-    "下单",
-    "立即抢购",
-    "抢购",
-    "去结算",
-    "结算",
-    "立即订购",
-    "在线订购",
-    "立即投资",
-    "立即报名",
-    "在线报名",
-    "立即预订",
-    "在线预订",
-    "buy now",
-    "add to cart",
-];
+/// Ways to buy, normalised (the list is data: [`crate::vocab::BUY_WORDS`]).
+const BUY: &[&str] = crate::vocab::BUY_WORDS;
 
 /// A trading page: shows a price and offers a way to buy (button, link or text). Non-trading
 /// pages are never subject to the license display duty.
@@ -210,7 +191,9 @@ pub(crate) fn trading_evidence(page: &Extracted, norm_text: &str) -> Option<Trad
             page.images
                 .iter()
                 .find_map(|(_, alt)| buys(&normalize(alt)))
-        })?;
+        })
+        // An icon button named only by its `aria-label`/`title`.
+        .or_else(|| page.attributes.iter().find_map(|a| buys(&normalize(a))))?;
     Some(Trading {
         price: price.range(),
         buy,

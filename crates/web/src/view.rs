@@ -55,6 +55,10 @@ pub fn location_label(code: &str) -> &'static str {
         "text" => "正文",
         "link" => "链接",
         "attribute" => "属性",
+        "jsonld" => "结构化数据",
+        "noscript" => "noscript内容",
+        "script" => "脚本写入内容",
+        "spider" => "搜索引擎视角",
         "hidden" => "隐藏内容",
         "structure" => "页面结构",
         "register" => "登记信息",
@@ -857,6 +861,28 @@ pub fn audit_action_label(code: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_location_the_detector_writes_has_a_label() {
+        // detect::Location::as_str codes (web does not depend on detect).
+        for code in [
+            "title",
+            "meta",
+            "text",
+            "link",
+            "hidden",
+            "spider",
+            "attribute",
+            "jsonld",
+            "noscript",
+            "script",
+            "structure",
+        ] {
+            assert!(!location_label(code).is_empty(), "{code}");
+        }
+        assert_eq!(location_label("jsonld"), "结构化数据");
+        assert_eq!(location_label("noscript"), "noscript内容");
+    }
 
     #[test]
     fn links_encode_values_and_drop_empty_ones() {

@@ -128,13 +128,14 @@ fn locations_title_meta_alt() {
         .iter()
         .map(|f| (f.category.code(), f.location.as_str()))
         .collect();
-    // Absolute terms look at title, meta and text (alt texts are not shown to buyers);
-    // gambling rules also look at alt texts.
+    // Claims count wherever a person reads them: title, meta, text and attribute texts
+    // (issue 17: claims only in alt/title attributes were missed).
     assert_eq!(
         locs,
         [
             ("ad.absolute_term", "title"),
             ("ad.absolute_term", "meta"),
+            ("ad.absolute_term", "attribute"),
             ("content.gambling", "attribute")
         ],
         "{f:#?}"

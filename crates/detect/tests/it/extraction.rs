@@ -40,6 +40,7 @@ fn title_meta_text_links_forms_images() {
             href: "https://a.example/?x=1&y=2".into(),
             anchor: "关于 我们".into(),
             hidden: false,
+            noscript: false,
         }]
     );
     assert_eq!(p.forms.len(), 2);

@@ -2,6 +2,7 @@
 
 mod absolute;
 mod badge;
+mod breadth;
 mod contract;
 mod extraction;
 mod gambling;
@@ -9,6 +10,7 @@ mod license;
 mod other;
 mod robustness;
 mod rulepack;
+mod sources;
 mod structural;
 
 use detect::{Detection, Detector, PageContext, RegisterView};
