@@ -946,6 +946,7 @@ impl Capture {
                         location: f.location.as_str().to_string(),
                         evidence: Some(pointer.clone()),
                         found_at: now,
+                        suppressed: f.suppressed,
                     })
                     .collect()
             }
@@ -999,6 +1000,7 @@ impl Capture {
                         location: f.location.as_str().to_string(),
                         evidence: Some(pointer.clone()),
                         found_at: now,
+                        suppressed: f.suppressed,
                     })
                     .collect()
             }

@@ -168,6 +168,7 @@ impl World {
             evidence: f.evidence.clone(),
             found_at: at(T0 + 60),
         }
+        suppressed: None,
     }
 
     /// A sweep over the sites: one page each with the findings of the given categories.

@@ -33,6 +33,7 @@ fn finding(sweep: SweepId, site: SiteId, url: &str, category: Category, n: i64) 
         }),
         found_at: at(T0 + 100),
     }
+    suppressed: None,
 }
 
 /// Two entities (青秀区 a.cw.test, 兴宁区 b.cw.test); returns their sites.

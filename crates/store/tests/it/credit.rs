@@ -113,6 +113,7 @@ fn finding(sweep: SweepId, site: &Site, category: Category, n: i64, secs: i64) -
         evidence: None,
         found_at: at(secs),
     }
+    suppressed: None,
 }
 
 async fn stale(store: &dyn Store) -> Vec<EntityId> {

@@ -370,6 +370,7 @@ pub(crate) fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &st
         }),
         found_at: at(T0 + 101),
     }
+    suppressed: None,
 }
 
 async fn record_fetch_stores_findings_once(store: TestStore) {

@@ -346,6 +346,7 @@ fn casino_finding(fx: &Fixture, secs: i64, category: Category) -> NewFinding {
         evidence: None,
         found_at: at(secs),
     }
+    suppressed: None,
 }
 
 #[tokio::test]

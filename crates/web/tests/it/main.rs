@@ -117,6 +117,7 @@ fn finding(
         evidence,
         found_at: at(60),
     }
+    suppressed: None,
 }
 
 pub async fn fixture() -> Fixture {
