@@ -49,7 +49,8 @@ const NEWS_MARKERS: &[&str] = &[
     "人民网",
     "央视新闻",
 ];
-/// Markers of associations and consumer councils (title, or the text's first lines).
+/// Markers of associations and consumer councils: all in the title, from the fourth on (the
+/// consumer councils; 学会 is also "learn") in the text's first lines.
 const ASSOCIATION_MARKERS: &[&str] = &[
     "协会",
     "学会",
@@ -94,9 +95,8 @@ pub fn page_genre(
     {
         return genre(Genre::Government);
     }
-    if ASSOCIATION_MARKERS
-        .iter()
-        .any(|m| title.contains(m) || head.contains(m))
+    if ASSOCIATION_MARKERS.iter().any(|m| title.contains(m))
+        || ASSOCIATION_MARKERS[3..].iter().any(|m| head.contains(m))
     {
         return genre(Genre::Association);
     }
@@ -136,7 +136,7 @@ fn bureau_title(title: &str) -> bool {
             && !matches!(chars[i - 1], '格' | '布' | '结' | '大' | '全' | '开' | '当' | '饭')
             && chars
                 .get(i + 1)
-                .is_none_or(|n| !n.is_alphanumeric() || matches!(n, '官' | '网'))
+                .is_none_or(|&n| !n.is_alphanumeric() || matches!(n, '官' | '网'))
     })
 }
 
@@ -266,8 +266,11 @@ impl PageContextFacts {
                 return Some(Suppression::new(SuppressionReason::Trademark, name));
             }
         }
+        // A report is in the body: a title or meta with a claim or a casino word is the page's
+        // head, which kits rewrite.
         if self.genre.genre.quotes()
             && !self.genre.trading
+            && matches!(loc, Location::Text | Location::Attribute)
             && (category != Category::ContentGambling || self.warns)
         {
             return Some(Suppression::new(
@@ -345,12 +348,13 @@ const QUOTE_CUES_AFTER: &[&str] = &[
 /// Words of a rule's list of examples in a sentence that cites a law or rule.
 const LIST_CUES: &[&str] = &[
     "例如", "比如", "如:", "如：", "包括", "诸如", "等用语", "等词", "等字样", "等表述", "等内容",
-    "禁止使用", "不得使用", "不得含有", "不得出现", "严禁使用", "不得有",
+    "禁止使用", "不得使用", "不得含有", "不得出现", "禁止出现", "严禁使用", "不得有",
 ];
 
 /// Quoted byte ranges of `text`:
-/// - text between paired quotation marks (“…” 「…」 『…』 and ASCII "…" within a sentence),
-///   when `bare_marks_quote` (the page does not trade) or the quote is cued;
+/// - text between paired quotation marks (“…” 「…」 『…』 within a sentence) when
+///   `bare_marks_quote` (the page does not trade) or the quote is cued; ASCII "…" only when
+///   cued (ASCII quotes also delimit data);
 /// - a sentence citing a law or rule (《…法》, 《…条例》, 第…条, 禁止/不得使用) that lists
 ///   examples (例如, 如：, 包括, 等用语 …), from the citation to the sentence's end.
 pub fn quoted_spans(text: &str, bare_marks_quote: bool) -> Vec<Range<usize>> {
@@ -384,10 +388,17 @@ fn sentence_quotes(
             out.push(sentence.start + at..sentence.end);
             return;
         }
-    } else if ["禁止使用", "不得使用", "严禁使用", "不得含有"]
+    } else if [
+        "禁止使用",
+        "不得使用",
+        "严禁使用",
+        "不得含有",
+        "不得出现",
+        "禁止出现",
+    ]
         .iter()
         .any(|c| s.contains(c))
-        && ["等用语", "等词", "等字样", "等表述", "等内容", "等宣传"]
+        && ["等用语", "等词", "等字样", "等表述", "等内容", "等宣传", "等绝对化用语"]
             .iter()
             .any(|c| s.contains(c))
     {
@@ -408,13 +419,12 @@ fn sentence_quotes(
                 let end = i + c.len_utf8();
                 let before = &s[..o];
                 let after = &s[end..];
-                if bare_marks_quote
+                // ASCII quotes also delimit code and data (JSON in a page): cued only.
+                let cued = (bare_marks_quote && close != '"')
                     || QUOTE_CUES_BEFORE.iter().any(|c| before.contains(c))
-                    || QUOTE_CUES_AFTER.iter().any(|c| after.starts_with(c))
-                {
-                    if !inner.is_empty() {
-                        out.push(sentence.start + o..sentence.start + end);
-                    }
+                    || QUOTE_CUES_AFTER.iter().any(|c| after.starts_with(c));
+                if cued && !inner.is_empty() {
+                    out.push(sentence.start + o..sentence.start + end);
                 }
                 open = None;
             }
@@ -615,7 +625,7 @@ fn segments(markup: &str, out: &mut Vec<String>) {
 mod tests {
     use super::*;
 
-    fn quoted<'a>(text: &'a str, bare: bool) -> Vec<&'a str> {
+    fn quoted(text: &str, bare: bool) -> Vec<&str> {
         quoted_spans(text, bare)
             .into_iter()
             .map(|r| &text[r])

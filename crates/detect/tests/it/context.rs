@@ -163,7 +163,7 @@ fn government_news_and_association_pages_report_rather_than_claim() {
     suppressed(&warning, &gov, "content.gambling", SuppressionReason::Genre);
     // News: a crackdown report.
     let news = page(
-        "打击网络赌博",
+        "南宁新闻",
         "<p>2024年5月1日 来源：南宁日报 记者 张三</p>\
          <p>警方破获一起网络赌博案，该平台以真人百家乐吸引会员。</p>",
     );

@@ -32,8 +32,8 @@ fn finding(sweep: SweepId, site: SiteId, url: &str, category: Category, n: i64) 
             digest: format!("sha256:{n:064}"),
         }),
         found_at: at(T0 + 100),
+        suppressed: None,
     }
-    suppressed: None,
 }
 
 /// Two entities (青秀区 a.cw.test, 兴宁区 b.cw.test); returns their sites.

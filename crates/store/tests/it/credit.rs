@@ -112,8 +112,8 @@ fn finding(sweep: SweepId, site: &Site, category: Category, n: i64, secs: i64) -
         location: "text".into(),
         evidence: None,
         found_at: at(secs),
+        suppressed: None,
     }
-    suppressed: None,
 }
 
 async fn stale(store: &dyn Store) -> Vec<EntityId> {

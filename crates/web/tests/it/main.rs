@@ -116,8 +116,8 @@ fn finding(
         location: location.to_string(),
         evidence,
         found_at: at(60),
+        suppressed: None,
     }
-    suppressed: None,
 }
 
 pub async fn fixture() -> Fixture {
