@@ -155,17 +155,18 @@ fn government_news_and_association_pages_report_rather_than_claim() {
         "ad.absolute_term",
         SuppressionReason::Genre,
     );
-    // A police warning quoting a scam's promises, without quotation marks.
+    // A police warning quoting a scam's promises, without quotation marks (the rule's own
+    // exclusions see only the words near a match: here the warning is a sentence away).
     let warning = page(
         "南宁市公安局",
-        "<p>警方提醒：网上百家乐、注册送彩金均为诈骗，切勿参与。</p>",
+        "<p>警方提醒市民注意。</p><p>有人在群里推广网上百家乐、注册送彩金，均为陷阱。</p>",
     );
     suppressed(&warning, &gov, "content.gambling", SuppressionReason::Genre);
     // News: a crackdown report.
     let news = page(
         "南宁新闻",
         "<p>2024年5月1日 来源：南宁日报 记者 张三</p>\
-         <p>警方破获一起网络赌博案，该平台以真人百家乐吸引会员。</p>",
+         <p>据介绍，该平台以真人百家乐吸引会员。</p><p>警方提醒市民谨防上当。</p>",
     );
     suppressed(&news, &PAGE, "content.gambling", SuppressionReason::Genre);
     // Controls: the same words on a page that is none of these.
