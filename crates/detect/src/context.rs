@@ -24,8 +24,8 @@
 use crate::extract::Extracted;
 use crate::normalize::normalize;
 use crate::Location;
-pub use domain::{Genre, Suppression, SuppressionReason};
 use domain::{Category, SiteKind};
+pub use domain::{Genre, Suppression, SuppressionReason};
 use std::ops::Range;
 
 /// The genre of a page and whether it trades (a government page with a cart still sells).
@@ -133,7 +133,10 @@ fn bureau_title(title: &str) -> bool {
     chars.iter().enumerate().any(|(i, &c)| {
         c == '局'
             && i >= 2
-            && !matches!(chars[i - 1], '格' | '布' | '结' | '大' | '全' | '开' | '当' | '饭')
+            && !matches!(
+                chars[i - 1],
+                '格' | '布' | '结' | '大' | '全' | '开' | '当' | '饭'
+            )
             && chars
                 .get(i + 1)
                 .is_none_or(|&n| !n.is_alphanumeric() || matches!(n, '官' | '网'))
@@ -143,7 +146,8 @@ fn bureau_title(title: &str) -> bool {
 /// An article date such as 2024-05-01, 2024年5月1日 or 2024/05/01.
 fn article_date(norm: &str) -> bool {
     let b = norm.as_bytes();
-    let digits = |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
+    let digits =
+        |i: usize, n: usize| i + n <= b.len() && b[i..i + n].iter().all(u8::is_ascii_digit);
     let mut i = 0;
     while i + 8 <= b.len() {
         if digits(i, 4) && (i == 0 || !b[i - 1].is_ascii_digit()) {
@@ -342,13 +346,43 @@ const QUOTE_CUES_BEFORE: &[&str] = &[
 ];
 /// Cues after a closing quotation mark (in the same sentence).
 const QUOTE_CUES_AFTER: &[&str] = &[
-    "等用语", "等词", "等字样", "等表述", "等说法", "等内容", "等绝对化", "等违法", "等不公平",
-    "等条款", "等宣传", "等承诺", "等话术", "是骗局", "均属", "属于违法",
+    "等用语",
+    "等词",
+    "等字样",
+    "等表述",
+    "等说法",
+    "等内容",
+    "等绝对化",
+    "等违法",
+    "等不公平",
+    "等条款",
+    "等宣传",
+    "等承诺",
+    "等话术",
+    "是骗局",
+    "均属",
+    "属于违法",
 ];
 /// Words of a rule's list of examples in a sentence that cites a law or rule.
 const LIST_CUES: &[&str] = &[
-    "例如", "比如", "如:", "如：", "包括", "诸如", "等用语", "等词", "等字样", "等表述", "等内容",
-    "禁止使用", "不得使用", "不得含有", "不得出现", "禁止出现", "严禁使用", "不得有",
+    "例如",
+    "比如",
+    "如:",
+    "如：",
+    "包括",
+    "诸如",
+    "等用语",
+    "等词",
+    "等字样",
+    "等表述",
+    "等内容",
+    "禁止使用",
+    "不得使用",
+    "不得含有",
+    "不得出现",
+    "禁止出现",
+    "严禁使用",
+    "不得有",
 ];
 
 /// Quoted byte ranges of `text`:
@@ -396,11 +430,19 @@ fn sentence_quotes(
         "不得出现",
         "禁止出现",
     ]
+    .iter()
+    .any(|c| s.contains(c))
+        && [
+            "等用语",
+            "等词",
+            "等字样",
+            "等表述",
+            "等内容",
+            "等宣传",
+            "等绝对化用语",
+        ]
         .iter()
         .any(|c| s.contains(c))
-        && ["等用语", "等词", "等字样", "等表述", "等内容", "等宣传", "等绝对化用语"]
-            .iter()
-            .any(|c| s.contains(c))
     {
         out.push(sentence.clone());
         return;
@@ -451,9 +493,11 @@ fn citation_at(s: &str) -> Option<usize> {
         let o = at + i;
         if let Some(j) = s[o..].find('》') {
             let title = &s[o..o + j];
-            if ["法", "条例", "办法", "规定", "指南", "准则", "意见", "通知", "规范", "细则"]
-                .iter()
-                .any(|k| title.ends_with(k))
+            if [
+                "法", "条例", "办法", "规定", "指南", "准则", "意见", "通知", "规范", "细则",
+            ]
+            .iter()
+            .any(|k| title.ends_with(k))
             {
                 best = Some(o);
                 break;
@@ -681,15 +725,32 @@ mod tests {
             };
             page_genre(&page, &normalize(text), url, trading, None).genre
         };
-        assert_eq!(g("通知", "", "http://www.nn.gov.cn/a", false), Genre::Government);
-        assert_eq!(g("南宁市市场监督管理局", "", "http://a.test/", false), Genre::Government);
-        assert_eq!(g("格局", "", "http://a.test/", false), Genre::Unknown);
-        assert_eq!(g("南宁市消费者委员会", "", "http://a.test/", false), Genre::Association);
         assert_eq!(
-            g("报道", "2024年5月1日 来源：南宁日报 记者 张三", "http://a.test/", false),
+            g("通知", "", "http://www.nn.gov.cn/a", false),
+            Genre::Government
+        );
+        assert_eq!(
+            g("南宁市市场监督管理局", "", "http://a.test/", false),
+            Genre::Government
+        );
+        assert_eq!(g("格局", "", "http://a.test/", false), Genre::Unknown);
+        assert_eq!(
+            g("南宁市消费者委员会", "", "http://a.test/", false),
+            Genre::Association
+        );
+        assert_eq!(
+            g(
+                "报道",
+                "2024年5月1日 来源：南宁日报 记者 张三",
+                "http://a.test/",
+                false
+            ),
             Genre::News
         );
         assert_eq!(g("小店", "加入购物车", "http://a.test/", true), Genre::Shop);
-        assert_eq!(g("某某有限公司", "", "http://a.test/", false), Genre::Corporate);
+        assert_eq!(
+            g("某某有限公司", "", "http://a.test/", false),
+            Genre::Corporate
+        );
     }
 }

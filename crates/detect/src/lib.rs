@@ -388,7 +388,14 @@ impl Detector {
                 }
                 structure::Evidence::Raw(raw) => (excerpt(&raw, 0..raw.len()), Location::Structure),
             };
-            out.push(s.category, s.rule, s.category.severity(), excerpt_text, loc, None);
+            out.push(
+                s.category,
+                s.rule,
+                s.category.severity(),
+                excerpt_text,
+                loc,
+                None,
+            );
         }
         let badge = ctx
             .badges

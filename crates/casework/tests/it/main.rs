@@ -819,11 +819,7 @@ async fn a_suppressed_finding_makes_no_clue(backend: Backend) {
     let w = World::new(backend).await;
     let store = w.store.as_ref();
     let sys = Actor::system("system:casework");
-    let sweep = w
-        .store
-        .create_sweep(&[w.a.id, w.x.id])
-        .await
-        .unwrap();
+    let sweep = w.store.create_sweep(&[w.a.id, w.x.id]).await.unwrap();
     let fa = w.fetch(sweep, &w.a, "http://a.test/");
     let held = |f: NewFinding| NewFinding {
         suppressed: Some(domain::Suppression::new(
@@ -845,7 +841,10 @@ async fn a_suppressed_finding_makes_no_clue(backend: Backend) {
         .unwrap();
     let fx = w.fetch(sweep, &w.x, &format!("http://{}/", w.x.host));
     store
-        .record_fetch(&fx, &[held(w.finding(&fx, Category::AdAbsoluteTerm, "x-ad"))])
+        .record_fetch(
+            &fx,
+            &[held(w.finding(&fx, Category::AdAbsoluteTerm, "x-ad"))],
+        )
         .await
         .unwrap();
     store.finish_sweep(sweep).await.unwrap();

@@ -31,7 +31,10 @@ fn suppressed(html: &str, ctx: &PageContext, code: &str, reason: SuppressionReas
     let hits = of(&all, code);
     assert!(!hits.is_empty(), "no {code} at all on {html}: {all:#?}");
     for h in &hits {
-        let s = h.suppressed.as_ref().unwrap_or_else(|| panic!("live {h:#?}"));
+        let s = h
+            .suppressed
+            .as_ref()
+            .unwrap_or_else(|| panic!("live {h:#?}"));
         assert_eq!(s.reason, reason, "{h:#?}");
         assert!(!s.detail.is_empty(), "{h:#?}");
     }
@@ -55,13 +58,23 @@ fn quotation_marks_and_law_lists_are_quotations() {
         "关于规范广告用语的提示",
         "<p>广告中不得出现“最佳”“全国第一”等绝对化用语。</p>",
     );
-    suppressed(&notice, &PAGE, "ad.absolute_term", SuppressionReason::Quotation);
+    suppressed(
+        &notice,
+        &PAGE,
+        "ad.absolute_term",
+        SuppressionReason::Quotation,
+    );
     // A law's article and its list, without quotation marks.
     let law = page(
         "广告用语提示",
         "<p>依据《中华人民共和国广告法》第九条，广告不得使用国家级、最高级、最佳等用语。</p>",
     );
-    suppressed(&law, &PAGE, "ad.absolute_term", SuppressionReason::Quotation);
+    suppressed(
+        &law,
+        &PAGE,
+        "ad.absolute_term",
+        SuppressionReason::Quotation,
+    );
     // Control: the same words as the page's own claim.
     live(
         &page("广告用语提示", "<p>本店品质全国第一，服务最佳。</p>"),
@@ -73,7 +86,11 @@ fn quotation_marks_and_law_lists_are_quotations() {
 #[test]
 fn on_a_trading_page_a_bare_quotation_mark_is_emphasis() {
     // A shop's own slogan in quotation marks is its claim.
-    live(&shop("<p>荣获“全国第一”品质</p>"), &PAGE, "ad.absolute_term");
+    live(
+        &shop("<p>荣获“全国第一”品质</p>"),
+        &PAGE,
+        "ad.absolute_term",
+    );
     // A cued quote on the same shop is not.
     suppressed(
         &shop("<p>本店承诺：绝不宣称“全国第一”之类的用语。</p>"),
@@ -86,7 +103,12 @@ fn on_a_trading_page_a_bare_quotation_mark_is_emphasis() {
 #[test]
 fn blockquote_and_q_are_quotations() {
     let quoted = shop("<blockquote><p>全国第一的保温杯</p></blockquote><p>网友评价</p>");
-    suppressed(&quoted, &PAGE, "ad.absolute_term", SuppressionReason::Quotation);
+    suppressed(
+        &quoted,
+        &PAGE,
+        "ad.absolute_term",
+        SuppressionReason::Quotation,
+    );
     suppressed(
         &shop("<p>顾客说<q>全国第一</q></p>"),
         &PAGE,
@@ -103,7 +125,12 @@ fn consumer_council_list_of_illegal_clauses_is_quoted() {
         "南宁市消费者委员会",
         "<p>消委会点评以下不公平格式条款：“本店拥有最终解释权”“商品售出概不退换”。</p>",
     );
-    suppressed(&council, &PAGE, "contract.unfair_clause", SuppressionReason::Quotation);
+    suppressed(
+        &council,
+        &PAGE,
+        "contract.unfair_clause",
+        SuppressionReason::Quotation,
+    );
     live(
         &shop("<p>商品售出概不退换，本店拥有最终解释权。</p>"),
         &PAGE,
@@ -139,10 +166,19 @@ fn trademarks_and_company_names_are_not_claims() {
         ..PAGE
     };
     let html = shop("<p>全国第一坊 手工挂面</p>");
-    suppressed(&html, &ctx, "ad.absolute_term", SuppressionReason::Trademark);
+    suppressed(
+        &html,
+        &ctx,
+        "ad.absolute_term",
+        SuppressionReason::Trademark,
+    );
     // Controls: without the register, or the word outside the name.
     live(&html, &PAGE, "ad.absolute_term");
-    live(&shop("<p>第一坊®手工挂面，销量全国第一</p>"), &PAGE, "ad.absolute_term");
+    live(
+        &shop("<p>第一坊®手工挂面，销量全国第一</p>"),
+        &PAGE,
+        "ad.absolute_term",
+    );
 }
 
 #[test]
@@ -150,7 +186,10 @@ fn government_news_and_association_pages_report_rather_than_claim() {
     let gov = PageContext::new("http://www.nanning.gov.cn/xxgk/t1.html");
     // An advertising claim on a government page that does not trade.
     suppressed(
-        &page("南宁市人民政府", "<p>全市营商环境评价最佳，服务最好的政务大厅</p>"),
+        &page(
+            "南宁市人民政府",
+            "<p>全市营商环境评价最佳，服务最好的政务大厅</p>",
+        ),
         &gov,
         "ad.absolute_term",
         SuppressionReason::Genre,
@@ -234,23 +273,38 @@ fn genres_from_facts_and_register() {
         let norm = detect::normalize::normalize(&p.text);
         page_genre(&p, &norm, url, detect::trading_page(&p), kind).genre
     };
-    assert_eq!(genre(&page("通知", ""), "http://x.gov.cn/", None), Genre::Government);
+    assert_eq!(
+        genre(&page("通知", ""), "http://x.gov.cn/", None),
+        Genre::Government
+    );
     assert_eq!(
         genre(&page("广西消费者协会", ""), "http://a.test/", None),
         Genre::Association
     );
     assert_eq!(genre(&shop(""), "http://a.test/", None), Genre::Shop);
     assert_eq!(
-        genre(&page("关于我们", "<p>某某科技有限公司</p>"), "http://a.test/", None),
+        genre(
+            &page("关于我们", "<p>某某科技有限公司</p>"),
+            "http://a.test/",
+            None
+        ),
         Genre::Corporate
     );
     // The register's kind: a registered platform is a platform whatever its page says.
     assert_eq!(
-        genre(&page("通知", ""), "http://x.gov.cn/", Some(SiteKind::Platform)),
+        genre(
+            &page("通知", ""),
+            "http://x.gov.cn/",
+            Some(SiteKind::Platform)
+        ),
         Genre::Platform
     );
     assert_eq!(
-        genre(&page("首页", ""), "http://a.test/", Some(SiteKind::TradingSite)),
+        genre(
+            &page("首页", ""),
+            "http://a.test/",
+            Some(SiteKind::TradingSite)
+        ),
         Genre::Shop
     );
 }

@@ -193,7 +193,9 @@ fn clean_copy_never_carries_trigger_words() {
                 for b in nm.blocks {
                     if text.contains(b) {
                         assert!(
-                            s.near_misses.get(path).is_some_and(|k| k.iter().any(|k| k == nm.code)),
+                            s.near_misses
+                                .get(path)
+                                .is_some_and(|k| k.iter().any(|k| k == nm.code)),
                             "{}{path}: near-miss {} not in the truth",
                             s.host,
                             nm.code

@@ -133,7 +133,6 @@ fn finding(sweep: domain::SweepId, site: domain::SiteId, excerpt: &str) -> NewFi
         evidence: None,
         found_at: at(T0 + 101),
         ..crate::records::finding(sweep, site, Category::ALL[0].code(), excerpt)
-        suppressed: None,
     }
 }
 

@@ -14,7 +14,6 @@ fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &str, found: i
         evidence: None,
         found_at: at(found),
         ..crate::records::finding(sweep, site, category, excerpt)
-        suppressed: None,
     }
 }
 

@@ -1349,7 +1349,10 @@ async fn suppressed_findings_are_kept_and_count_nowhere(store: TestStore) {
     assert_eq!(hidden.len(), 1);
     assert_eq!(hidden[0].finding.suppressed, held.suppressed);
     assert_eq!(hidden[0].finding.excerpt, held.excerpt);
-    assert_eq!(store.count_findings(Scope::City, &only_held).await.unwrap(), 1);
+    assert_eq!(
+        store.count_findings(Scope::City, &only_held).await.unwrap(),
+        1
+    );
     assert_eq!(
         store
             .count_findings(Scope::City, &FindingFilter::default())
@@ -1358,7 +1361,11 @@ async fn suppressed_findings_are_kept_and_count_nowhere(store: TestStore) {
         1
     );
     // Its own page still opens it.
-    let one = store.finding(Scope::City, hidden[0].id).await.unwrap().unwrap();
+    let one = store
+        .finding(Scope::City, hidden[0].id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(one.finding.suppressed, held.suppressed);
 
     // Counts, the sweep's findings (what clues are grouped from) and totals: live only.

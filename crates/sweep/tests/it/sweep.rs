@@ -135,7 +135,12 @@ async fn sweep_matches_ground_truth_and_points_at_evidence(backend: Backend) {
     for st in truth.sites.values() {
         for (path, kinds) in &st.near_misses {
             let url = format!("http://{}{}", st.host, path);
-            let words = ["gov_banned_words", "gambling_warning", "council_clauses", "trademark"];
+            let words = [
+                "gov_banned_words",
+                "gambling_warning",
+                "council_clauses",
+                "trademark",
+            ];
             if !fetched.contains(&url) || !kinds.iter().any(|k| words.contains(&k.as_str())) {
                 continue;
             }
@@ -146,7 +151,10 @@ async fn sweep_matches_ground_truth_and_points_at_evidence(backend: Backend) {
             );
         }
     }
-    eprintln!("{} suppressed findings, {quoting} quoting near-miss pages", held.len());
+    eprintln!(
+        "{} suppressed findings, {quoting} quoting near-miss pages",
+        held.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -65,11 +65,7 @@ impl FindingRow {
             triage_code: f.triage.code(),
             triage_label: f.triage.title(),
             triage_reason: f.triage_reason.clone().unwrap_or_default(),
-            suppressed: n
-                .suppressed
-                .as_ref()
-                .map(|s| s.shown())
-                .unwrap_or_default(),
+            suppressed: n.suppressed.as_ref().map(|s| s.shown()).unwrap_or_default(),
         }
     }
 }

@@ -297,8 +297,15 @@ async fn suppressed_findings_are_listed_apart_and_marked() {
     assert!(default.body.contains("已抑制"), "the filter is offered");
     let listed = get(&fx.router, "/findings?suppressed=yes").await.ok();
     assert!(listed.body.contains("不得使用"), "{}", listed.body);
-    assert!(listed.body.contains("页面类型：政府网站"), "{}", listed.body);
-    assert!(!listed.body.contains("全网最佳"), "live findings are not in it");
+    assert!(
+        listed.body.contains("页面类型：政府网站"),
+        "{}",
+        listed.body
+    );
+    assert!(
+        !listed.body.contains("全网最佳"),
+        "live findings are not in it"
+    );
     assert_eq!(
         get(&fx.router, "/findings?suppressed=maybe").await.status,
         StatusCode::BAD_REQUEST
