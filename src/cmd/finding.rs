@@ -45,7 +45,7 @@ pub async fn finding(ctx: &Ctx, cmd: FindingCommand) -> anyhow::Result<ExitCode>
                 } else {
                     writeln!(
                         out,
-                        "RULE\tOPEN\tCONFIRMED\tDISMISSED\tFALSE POSITIVE\tPRECISION\tSTANDING"
+                        "RULE\tOPEN\tCONFIRMED\tDISMISSED\tFALSE POSITIVE\tSUPPRESSED\tPRECISION\tSTANDING"
                     )?;
                 }
             }
@@ -60,12 +60,13 @@ pub async fn finding(ctx: &Ctx, cmd: FindingCommand) -> anyhow::Result<ExitCode>
                     }
                     OutputFormat::Text => writeln!(
                         out,
-                        "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                        "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         r.rule_id,
                         r.open,
                         r.confirmed,
                         r.dismissed,
                         r.false_positive,
+                        r.suppressed,
                         r.precision()
                             .map(|p| format!("{p:.3}"))
                             .unwrap_or_else(|| "-".into()),

@@ -2,7 +2,9 @@
 //! when the data directory has one (as a sweep would judge it). What is not HTML (an
 //! executable, an image, random bytes, text without a tag, a URL answering another type) is
 //! refused with what it is, never scanned; `--fail-on SEVERITY` makes a finding at or above
-//! that severity the exit status 3, for scripts.
+//! that severity the exit status 3, for scripts. Suppressed findings (a quotation, a trademark,
+//! the page's genre) are printed marked — `suppressed` in JSON, `S` in the text's marker
+//! column — and are never a `--fail-on` hit.
 
 use super::Ctx;
 use crate::cli::{OutputFormat, ScanArgs};
@@ -80,8 +82,8 @@ pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
     if args.format == OutputFormat::Text && !findings.is_empty() {
         writeln!(
             out,
-            "{:<8} {:<24} {:<10} EXCERPT",
-            "SEVERITY", "CATEGORY", "LOCATION"
+            "{:<1} {:<8} {:<24} {:<10} EXCERPT",
+            "S", "SEVERITY", "CATEGORY", "LOCATION"
         )?;
     }
     for f in &findings {
@@ -95,24 +97,38 @@ pub async fn scan(ctx: &Ctx, args: ScanArgs) -> anyhow::Result<ExitCode> {
                     "excerpt": f.excerpt,
                     "location": f.location.as_str(),
                     "rule_pack": f.rule_pack,
+                    "suppressed": f.suppressed.as_ref().map(|s| serde_json::json!({
+                        "reason": s.reason.code(),
+                        "detail": s.detail,
+                    })),
                 });
                 writeln!(out, "{line}")?;
             }
             OutputFormat::Text => writeln!(
                 out,
-                "{:<8} {:<24} {:<10} {}",
+                "{:<1} {:<8} {:<24} {:<10} {}{}",
+                if f.is_live() { " " } else { "S" },
                 f.severity.code(),
                 f.category.code(),
                 f.location.as_str(),
-                f.excerpt
+                f.excerpt,
+                f.suppressed
+                    .as_ref()
+                    .map(|s| format!("  [suppressed: {} {}]", s.reason.code(), s.detail))
+                    .unwrap_or_default()
             )?,
         }
     }
     if args.format == OutputFormat::Text {
-        writeln!(out, "{} findings in {url}", findings.len())?;
+        let live = findings.iter().filter(|f| f.is_live()).count();
+        writeln!(
+            out,
+            "{live} findings ({} suppressed) in {url}",
+            findings.len() - live
+        )?;
     }
     let threshold = args.fail_on.map(|s| s.severity());
-    if threshold.is_some_and(|t| findings.iter().any(|f| f.severity >= t)) {
+    if threshold.is_some_and(|t| findings.iter().any(|f| f.is_live() && f.severity >= t)) {
         return Ok(ExitCode::from(FINDINGS_AT_THRESHOLD));
     }
     Ok(ExitCode::SUCCESS)

@@ -85,10 +85,10 @@ fn every_expectation_of_the_validation_pages_holds() {
             assert!(out.status.success(), "{page}");
             let found: BTreeSet<String> = String::from_utf8_lossy(&out.stdout)
                 .lines()
-                .map(|l| {
-                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
-                    v["category"].as_str().unwrap().to_string()
-                })
+                .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+                // A suppressed finding (a quotation, a trademark) is not a finding.
+                .filter(|v| v["suppressed"].is_null())
+                .map(|v| v["category"].as_str().unwrap().to_string())
                 .collect();
             let wrong = problems(&found, e);
             if !wrong.is_empty() {

@@ -93,7 +93,9 @@ pub async fn group_sweep(
     let findings = store.sweep_findings(Scope::City, sweep).await?;
     let mut groups: BTreeMap<(SiteId, &'static str, NaiveDate), Vec<&Finding>> = BTreeMap::new();
     for f in &findings {
-        if matches!(f.triage, Triage::Dismissed | Triage::FalsePositive) {
+        // The store lists only live findings; a suppressed one (a quotation, a trademark) is
+        // never a clue, whatever lists it.
+        if matches!(f.triage, Triage::Dismissed | Triage::FalsePositive) || !f.finding.is_live() {
             continue;
         }
         let window = window_start(f.finding.found_at.date_naive(), limits.group_window_days);

@@ -87,6 +87,7 @@ impl Detector {
             excerpt: crate::excerpt(&excerpt, 0..excerpt.len()),
             location: Location::SpiderView,
             rule_pack: self.pack_version().to_string(),
+            suppressed: None,
         };
         if let Some((b, o)) = finals {
             if let (Some(bh), Some(oh)) = (host_of(b), host_of(o)) {

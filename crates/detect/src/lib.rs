@@ -5,7 +5,8 @@
 //! separators inside Chinese; offsets kept) → the [`matcher`] (one Aho-Corasick pass per page
 //! field, per-rule confirmation), the [`structure`] checks, the [`register_checks`] and the hijack
 //! signals → [`Detection`]s whose excerpts are ORIGINAL text. [`cloaking`] compares two captures
-//! of one URL.
+//! of one URL. The [`context`] post-pass marks a claim that is not the site's own (a quotation,
+//! a trademark, a government or news page's report) as suppressed: kept, never a clue.
 //!
 //! Rules are data ([`rules`], `rules/*.toml`), each citing its legal basis.
 //!
@@ -15,6 +16,7 @@
 
 pub mod badge;
 pub mod cloaking;
+pub mod context;
 pub mod entities;
 pub mod extract;
 pub mod facts;
@@ -27,6 +29,7 @@ pub mod structure;
 pub mod vocab;
 
 pub use badge::{BadgeBook, BadgeOnPage};
+pub use context::{Genre, Suppression, SuppressionReason};
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
@@ -124,6 +127,16 @@ pub struct Detection {
     pub location: Location,
     /// The rule pack version that produced it.
     pub rule_pack: String,
+    /// Why the match is not the site's own claim ([`context`]): a suppressed detection is kept
+    /// for people to review the rule, but never becomes a clue or counts anywhere.
+    pub suppressed: Option<Suppression>,
+}
+
+impl Detection {
+    /// Not suppressed: a finding that counts.
+    pub fn is_live(&self) -> bool {
+        self.suppressed.is_none()
+    }
 }
 
 /// A badge finding's excerpt: the reason's code, then the badge link (none when missing).
@@ -212,9 +225,10 @@ impl Detector {
         self.matcher.count_literal_hits(normalised)
     }
 
-    /// Extracts and scans a page.
+    /// Extracts and scans a page. The result holds suppressed detections too
+    /// ([`Detection::is_live`] tells them apart).
     pub fn scan_html(&self, html: &str, ctx: &PageContext) -> Vec<Detection> {
-        self.scan_extracted(&extract(html), ctx)
+        self.scan_inner(&extract(html), Some(html), ctx).0
     }
 
     /// Extracts a page once and returns both its findings and its [`PageFacts`] (for site
@@ -225,7 +239,7 @@ impl Detector {
         html: &str,
         ctx: &PageContext,
     ) -> (Vec<Detection>, PageFacts) {
-        self.scan_extracted_with_facts(&extract(html), ctx)
+        self.scan_with_facts(&extract(html), Some(html), ctx)
     }
 
     /// [`Detector::scan_html_with_facts`] for a page already extracted.
@@ -234,7 +248,16 @@ impl Detector {
         page: &Extracted,
         ctx: &PageContext,
     ) -> (Vec<Detection>, PageFacts) {
-        let (findings, text, basics, badge) = self.scan_inner(page, ctx);
+        self.scan_with_facts(page, None, ctx)
+    }
+
+    fn scan_with_facts(
+        &self,
+        page: &Extracted,
+        html: Option<&str>,
+        ctx: &PageContext,
+    ) -> (Vec<Detection>, PageFacts) {
+        let (findings, text, basics, badge) = self.scan_inner(page, html, ctx);
         let mut facts = facts::facts_of(page, &text, &basics, ctx.url);
         facts.badge = badge.filter(|b| b.enrolled).map(|b| b.verdict);
         if let Some(book) = ctx.badges {
@@ -267,21 +290,24 @@ impl Detector {
             excerpt: badge_excerpt(&b),
             location: Location::Structure,
             rule_pack: self.pack.version.clone(),
+            suppressed: None,
         });
         (detection, b.enrolled.then_some(b.verdict))
     }
 
     /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and
     /// alt texts, then the structural and register checks and the hijack signals. Detections are
-    /// deduplicated per (rule, excerpt).
+    /// deduplicated per (rule, excerpt). Without the HTML, `<blockquote>`/`<q>` are not known
+    /// as quotations (quotation marks and law citations still are).
     pub fn scan_extracted(&self, page: &Extracted, ctx: &PageContext) -> Vec<Detection> {
-        self.scan_inner(page, ctx).0
+        self.scan_inner(page, None, ctx).0
     }
 
     /// The scan, returning also the normalised text and the structural basics it computed.
     fn scan_inner(
         &self,
         page: &Extracted,
+        html: Option<&str>,
         ctx: &PageContext,
     ) -> (
         Vec<Detection>,
@@ -301,9 +327,27 @@ impl Detector {
             }
             h
         };
+        let facts = ctx.register.facts();
+        let genre = context::page_genre(
+            page,
+            &text.text,
+            ctx.url,
+            basics.trading.is_some(),
+            ctx.site_kind.or(facts.and_then(|f| f.kind)),
+        );
+        let register_names: Vec<String> = facts
+            .map(|f| {
+                std::iter::once(f.name.clone())
+                    .chain(f.names.iter().cloned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let context =
+            context::PageContextFacts::new(page, html, &text.text, genre, &register_names);
         let mut out = Detections {
             list: Vec::new(),
-            seen: HashSet::new(),
+            seen: HashMap::new(),
+            context: &context,
             version: &self.pack.version,
             head: &head,
             text: &text.text,
@@ -372,7 +416,14 @@ impl Detector {
                 }
                 structure::Evidence::Raw(raw) => (excerpt(&raw, 0..raw.len()), Location::Structure),
             };
-            out.push(s.category, s.rule, s.category.severity(), excerpt_text, loc);
+            out.push(
+                s.category,
+                s.rule,
+                s.category.severity(),
+                excerpt_text,
+                loc,
+                None,
+            );
         }
         let badge = ctx
             .badges
@@ -388,6 +439,7 @@ impl Detector {
                 Category::BadgeInvalid.severity(),
                 excerpt,
                 Location::Structure,
+                None,
             );
         }
         self.hijack_signals(page, &mut out);
@@ -397,7 +449,9 @@ impl Detector {
 
     /// `site.hijacked` from what the rules found: gambling in the title or metas over a body
     /// that has none (the kit rewrote the head), or gambling in hidden blocks and links (a
-    /// hidden link farm).
+    /// hidden link farm). Suppressed detections count here: a quoted casino word in a title is
+    /// still a head the body does not speak of, and a body that reports on gambling does speak
+    /// of it. The signal itself is never suppressed.
     fn hijack_signals(&self, page: &Extracted, out: &mut Detections) {
         let gambling = |loc: &[Location]| {
             out.list
@@ -426,6 +480,7 @@ impl Detector {
                 Category::SiteHijacked.severity(),
                 format!("{e} ({links} hidden links)"),
                 Location::Hidden,
+                None,
             );
         } else if let (Some((e, loc)), None) = (head, body) {
             // The head, JSON-LD or a noscript block: text for crawlers over a clean body.
@@ -439,12 +494,15 @@ impl Detector {
                 Category::SiteHijacked.severity(),
                 e,
                 loc,
+                None,
             );
         }
     }
 
     /// The visible text: findings inside what scripts wrote say [`Location::Script`].
     fn scan_text(&self, page: &Extracted, text: &Normalized, out: &mut Detections) {
+        // The text's quoted spans, computed at the first hit that could be a quotation.
+        let mut quotes: Option<Vec<Range<usize>>> = None;
         for hit in self
             .matcher
             .scan(&self.pack.rules, &text.text, RuleScope::Text)
@@ -463,12 +521,21 @@ impl Detector {
             } else {
                 Location::Text
             };
+            let suppressed = if context::claim_category(rule.category) {
+                let q = quotes
+                    .get_or_insert_with(|| out.context.quoted_spans(&page.text, Location::Text));
+                out.context
+                    .judge(rule.category, &page.text, &span, Location::Text, q)
+            } else {
+                None
+            };
             out.push(
                 rule.category,
                 &rule.id,
                 rule.severity,
                 excerpt(&page.text, span),
                 loc,
+                suppressed,
             );
         }
     }
@@ -489,18 +556,27 @@ impl Detector {
         loc: Location,
         out: &mut Detections,
     ) {
+        // The field's quoted spans, computed at the first hit that could be a quotation.
+        let mut quotes: Option<Vec<Range<usize>>> = None;
         for hit in self.matcher.scan(&self.pack.rules, &norm.text, scope) {
             let rule = &self.pack.rules[hit.rule];
             if !out.page_allows(hit.rule, rule) {
                 continue;
             }
             let span = norm.to_original(orig, hit.span);
+            let suppressed = if context::claim_category(rule.category) {
+                let q = quotes.get_or_insert_with(|| out.context.quoted_spans(orig, loc));
+                out.context.judge(rule.category, orig, &span, loc, q)
+            } else {
+                None
+            };
             out.push(
                 rule.category,
                 &rule.id,
                 rule.severity,
                 excerpt(orig, span),
                 loc,
+                suppressed,
             );
         }
     }
@@ -509,7 +585,10 @@ impl Detector {
 /// The detections of one page scan, deduplicated per (rule, excerpt).
 struct Detections<'a> {
     list: Vec<Detection>,
-    seen: HashSet<(String, String)>,
+    /// Index in `list` per (rule, excerpt).
+    seen: HashMap<(String, String), usize>,
+    /// Genre, names and quotations for the post-pass.
+    context: &'a context::PageContextFacts,
     version: &'a str,
     /// Normalised title and metas, and visible text, for rules' page conditions.
     head: &'a str,
@@ -539,16 +618,27 @@ impl Detections<'_> {
         severity: Severity,
         excerpt: String,
         location: Location,
+        suppressed: Option<Suppression>,
     ) {
-        if self.seen.insert((rule_id.to_string(), excerpt.clone())) {
-            self.list.push(Detection {
-                category,
-                rule_id: rule_id.to_string(),
-                severity,
-                excerpt,
-                location,
-                rule_pack: self.version.to_string(),
-            });
+        match self.seen.entry((rule_id.to_string(), excerpt.clone())) {
+            std::collections::hash_map::Entry::Occupied(i) => {
+                // The same words once as the site's own claim: the live one wins.
+                if suppressed.is_none() {
+                    self.list[*i.get()].suppressed = None;
+                }
+            }
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(self.list.len());
+                self.list.push(Detection {
+                    category,
+                    rule_id: rule_id.to_string(),
+                    severity,
+                    excerpt,
+                    location,
+                    rule_pack: self.version.to_string(),
+                    suppressed,
+                });
+            }
         }
     }
 }

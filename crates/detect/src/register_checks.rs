@@ -28,6 +28,9 @@ pub struct RegisterFacts {
     pub address: Option<String>,
     /// Food business license number.
     pub food_permit: Option<String>,
+    /// The entity's other names — former names and registered trademarks — which a page may
+    /// show without claiming anything (`第一` in `南宁第一百货`).
+    pub names: Vec<String>,
 }
 
 /// What the register knows about the site a page belongs to.

@@ -355,9 +355,51 @@ const FOOD_WORDS: &[&str] = &[
     "套餐饭",
 ];
 
-/// True when the page's title, metas or text show it is about food.
+/// What follows a food word when it names a material's grade or use, not food: 食品级不锈钢,
+/// 食品接触材料, 食品用塑料.
+const NOT_FOOD_AFTER: &[&str] = &["级", "接触", "用"];
+
+/// Link anchors at most this long are category links (美食, 生鲜): a platform's navigation
+/// names categories whether or not anything on the page is food.
+const CATEGORY_ANCHOR: usize = 4;
+
+/// Occurrences of food words in `s` that speak of food (not 食品级 …).
+fn food_mentions(s: &str) -> usize {
+    FOOD_WORDS
+        .iter()
+        .map(|w| {
+            s.match_indices(w)
+                .filter(|(i, _)| {
+                    let after = &s[i + w.len()..];
+                    !NOT_FOOD_AFTER.iter().any(|n| after.starts_with(n))
+                })
+                .count()
+        })
+        .sum()
+}
+
+/// True when the page's title, metas or text show it is about food. A food word counts unless
+/// it names a material (食品级, 食品接触) or only a short category link carries it (a
+/// platform's 美食 channel).
 fn food_signal(page: &Extracted, norm_text: &str) -> bool {
-    page_has(page, norm_text, FOOD_WORDS)
+    let head = food_mentions(&normalize(&page.title)) > 0
+        || page.metas.iter().any(|(n, c)| {
+            matches!(n.as_str(), "description" | "keywords") && food_mentions(&normalize(c)) > 0
+        });
+    if head {
+        return true;
+    }
+    let in_text = food_mentions(norm_text);
+    if in_text == 0 {
+        return false;
+    }
+    let in_categories: usize = page
+        .links
+        .iter()
+        .filter(|l| !l.hidden && l.anchor.trim().chars().count() <= CATEGORY_ANCHOR)
+        .map(|l| food_mentions(&normalize(&l.anchor)))
+        .sum();
+    in_text > in_categories
 }
 
 /// Words that show a page advertises health food (保健食品, its approval numbers).

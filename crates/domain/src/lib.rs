@@ -10,6 +10,7 @@ pub mod address;
 pub mod badge;
 pub mod casework;
 pub mod complaint;
+pub mod context;
 pub mod credit;
 pub mod district;
 pub mod entity;
@@ -40,6 +41,7 @@ pub use complaint::{
     ComplaintChannel, ComplaintKind, ComplaintOutcome, ComplaintState, ComplaintStep,
     ComplaintTransitionError, TrackingNumber, TrackingNumberError,
 };
+pub use context::{Genre, Suppression, SuppressionReason, UnknownContextCode};
 pub use credit::{CreditClass, ListKind, RemovalReason, RepairState};
 pub use district::{District, DistrictCode, DistrictError, DistrictTable};
 pub use entity::{parse_date, EntityStatus, LegalForm, UnknownCode};

@@ -29,6 +29,7 @@
 mod cloak;
 mod ct;
 mod hostile;
+pub mod near_miss;
 mod prng;
 mod register_files;
 mod render;
@@ -305,6 +306,14 @@ impl World {
                     .filter(|p| p.listed && !hidden)
                     .map(|p| (p.path.clone(), p.truth.clone()))
                     .collect();
+                let near_misses = s
+                    .pages
+                    .iter()
+                    .filter(|p| p.listed && !hidden)
+                    .map(|p| (p.path.clone(), near_miss::kinds_in(&p.body)))
+                    .filter(|(_, k)| !k.is_empty())
+                    .map(|(path, k)| (path, k.into_iter().map(str::to_string).collect()))
+                    .collect();
                 let cloaked = s.cloak.as_ref().filter(|c| c.is_kit()).map(|c| CloakTruth {
                     kind: c.kind().to_string(),
                     page: s.home_path(),
@@ -325,6 +334,7 @@ impl World {
                     mobile_layout: matches!(s.cloak, Some(Cloak::MobileLayout)),
                     linked_from: linked_from.remove(&i).unwrap_or_default(),
                     found_via: s.via.map(|v| v.code().to_string()),
+                    near_misses,
                 };
                 (s.key.clone(), st)
             })

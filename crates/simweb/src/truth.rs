@@ -56,6 +56,12 @@ pub struct SiteTruth {
     /// register; `linked_from` names that site).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub found_via: Option<String>,
+    /// Honest near-misses (`crate::near_miss`): per page, the kinds of text it carries that a
+    /// rule's words appear in without being the site's own claim (a quotation, a trademark,
+    /// 食品级 …). These pages' categories stay as listed in `pages`: a detector that flags them
+    /// is wrong.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub near_misses: BTreeMap<String, Vec<String>>,
 }
 
 /// The truth of a cloaking kit.

@@ -20,6 +20,10 @@ pub enum ClueError {
     /// A finding does not exist, or not in the caller's scope.
     #[error("no finding {0}")]
     MissingFinding(FindingId),
+    /// The finding was suppressed by the detector (a quotation, a trademark, the page's genre):
+    /// it is kept for review, never made a clue.
+    #[error("finding {0} is suppressed")]
+    SuppressedFinding(FindingId),
     /// The findings are of more than one site.
     #[error("finding {finding} is of site {other}, not of site {site} like the first")]
     MixedSites {
@@ -66,6 +70,9 @@ pub async fn draft_clue(
             .finding(scope.clone(), *id)
             .await?
             .ok_or(ClueError::MissingFinding(*id))?;
+        if !finding.finding.is_live() {
+            return Err(ClueError::SuppressedFinding(*id));
+        }
         found.push(finding);
     }
     let site = one_site(&found)?;
@@ -132,6 +139,7 @@ mod tests {
                 location: "text".into(),
                 evidence: None,
                 found_at: Utc.timestamp_opt(0, 0).unwrap(),
+                suppressed: None,
             },
             host: "a.test".into(),
             district: None,

@@ -700,6 +700,18 @@ pub struct NewFinding {
     pub location: Location,
     pub evidence: Option<EvidencePointer>,
     pub found_at: DateTime<Utc>,
+    /// Why the match is not the site's own claim (a quotation, a trademark, the page's genre):
+    /// kept for people to review the rule; a suppressed finding never becomes a clue and counts
+    /// in no dashboard, credit score or report.
+    #[serde(default)]
+    pub suppressed: Option<domain::Suppression>,
+}
+
+impl NewFinding {
+    /// Not suppressed: a finding that counts.
+    pub fn is_live(&self) -> bool {
+        self.suppressed.is_none()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -725,6 +737,9 @@ pub struct FindingFilter {
     /// Only the findings first found in this sweep (a finding is stored once, under the sweep
     /// that first found it).
     pub sweep_id: Option<SweepId>,
+    /// Suppressed findings: `false` (the default) lists only the live ones, `true` only the
+    /// suppressed ones.
+    pub suppressed: bool,
     /// The order (`None`: the list's own).
     pub sort: Option<crate::sort::Sort<crate::sort::FindingSort>>,
     pub limit: i64,

@@ -199,6 +199,9 @@ pub struct RuleTriage {
     pub confirmed: i64,
     pub dismissed: i64,
     pub false_positive: i64,
+    /// Findings of the rule the detector suppressed (a quotation, a trademark, the page's
+    /// genre); not among the decisions above.
+    pub suppressed: i64,
 }
 
 impl RuleTriage {

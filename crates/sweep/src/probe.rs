@@ -251,6 +251,7 @@ fn write_batch(
             location: finding.location.as_str().to_string(),
             evidence: Some(pointer),
             found_at: Utc::now(),
+            suppressed: None,
         };
         out.push((fetch, finding));
     }

@@ -114,6 +114,7 @@ pub async fn recheck(
                             location: f.location.as_str().to_string(),
                             evidence: Some(pointer.clone()),
                             found_at: now,
+                            suppressed: f.suppressed,
                         })
                         .collect()
                 }

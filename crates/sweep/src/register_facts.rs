@@ -16,7 +16,21 @@ pub fn facts(e: &EntityInput) -> RegisterFacts {
         icp: e.icp.clone().filter(|s| !s.trim().is_empty()),
         address: e.address.clone().filter(|s| !s.trim().is_empty()),
         food_permit: e.food_permit.clone().filter(|s| !s.trim().is_empty()),
+        names: other_names(e),
     }
+}
+
+/// Former names and registered trademarks (an import's `trademarks` or `商标` column,
+/// separated by `;`, `；`, `、` or `,`): names a page may show without claiming anything.
+fn other_names(e: &EntityInput) -> Vec<String> {
+    let marks = ["trademarks", "trademark", "商标"]
+        .iter()
+        .filter_map(|k| e.extra.get(*k))
+        .flat_map(|v| v.split([';', '；', '、', ',', '，']))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string);
+    e.former_names.iter().cloned().chain(marks).collect()
 }
 
 /// An index of entities by the sites (hosts, shop prefixes) they list.

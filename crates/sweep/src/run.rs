@@ -946,6 +946,7 @@ impl Capture {
                         location: f.location.as_str().to_string(),
                         evidence: Some(pointer.clone()),
                         found_at: now,
+                        suppressed: f.suppressed,
                     })
                     .collect()
             }
@@ -999,6 +1000,7 @@ impl Capture {
                         location: f.location.as_str().to_string(),
                         evidence: Some(pointer.clone()),
                         found_at: now,
+                        suppressed: f.suppressed,
                     })
                     .collect()
             }
@@ -1020,7 +1022,8 @@ impl Capture {
             record_id,
             revisit_of,
         };
-        let n = findings.len();
+        // Suppressed findings are recorded but are not findings of the sweep's progress.
+        let n = findings.iter().filter(|f| f.is_live()).count();
         self.pending
             .entry(site_id)
             .or_default()

@@ -458,6 +458,10 @@ pub struct FindingParams {
     /// Sweep id: only the findings first found in that sweep.
     #[param(value_type = Option<i64>)]
     pub sweep: Option<String>,
+    /// `yes`: only the findings the detector suppressed (a quotation, a trademark, the page's
+    /// genre); otherwise (the default) only the live ones.
+    #[param(schema_with = crate::api::schema::yes_no)]
+    pub suppressed: Option<String>,
     /// Page of the HTML list (not an API parameter).
     #[param(ignore)]
     pub page: Option<String>,
@@ -484,6 +488,7 @@ impl FindingParams {
             ("site", text(&self.site)),
             ("triage", text(&self.triage)),
             ("sweep", text(&self.sweep)),
+            ("suppressed", text(&self.suppressed)),
         ]
     }
 
@@ -496,6 +501,7 @@ impl FindingParams {
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
             triage: param::<domain::Triage>("triage", &self.triage)?,
             sweep_id: param::<i64>("sweep", &self.sweep)?.map(domain::SweepId),
+            suppressed: yes_no("suppressed", &self.suppressed)?.unwrap_or(false),
             sort: None,
             limit: 0,
             offset: 0,

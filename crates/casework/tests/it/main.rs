@@ -167,6 +167,7 @@ impl World {
             location: "text".into(),
             evidence: f.evidence.clone(),
             found_at: at(T0 + 60),
+            suppressed: None,
         }
     }
 
@@ -810,4 +811,66 @@ async fn the_whole_procedure_on_sqlite() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_whole_procedure_on_postgres() {
     the_whole_procedure(Backend::Postgres).await;
+}
+
+/// A suppressed finding (#17: a quotation, a trademark, a government page's report) makes no
+/// clue, beside a live one of the same site that does.
+async fn a_suppressed_finding_makes_no_clue(backend: Backend) {
+    let w = World::new(backend).await;
+    let store = w.store.as_ref();
+    let sys = Actor::system("system:casework");
+    let sweep = w.store.create_sweep(&[w.a.id, w.x.id]).await.unwrap();
+    let fa = w.fetch(sweep, &w.a, "http://a.test/");
+    let held = |f: NewFinding| NewFinding {
+        suppressed: Some(domain::Suppression::new(
+            domain::SuppressionReason::Quotation,
+            "“全国第一”",
+        )),
+        ..f
+    };
+    // a: the ad finding is suppressed, the license one is live; x: only a suppressed one.
+    store
+        .record_fetch(
+            &fa,
+            &[
+                held(w.finding(&fa, Category::AdAbsoluteTerm, "a-ad")),
+                w.finding(&fa, Category::LicenseNotDisplayed, "a-license"),
+            ],
+        )
+        .await
+        .unwrap();
+    let fx = w.fetch(sweep, &w.x, &format!("http://{}/", w.x.host));
+    store
+        .record_fetch(
+            &fx,
+            &[held(w.finding(&fx, Category::AdAbsoluteTerm, "x-ad"))],
+        )
+        .await
+        .unwrap();
+    store.finish_sweep(sweep).await.unwrap();
+    let report = group_sweep(store, sweep, &Limits::default(), day("2024-03-01"), &sys)
+        .await
+        .unwrap();
+    assert_eq!(report.created.len(), 1, "{report:?}");
+    assert_eq!(report.findings, 1);
+    let clues = store
+        .list_clues(Scope::City, &ClueFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(clues.len(), 1);
+    assert_eq!(clues[0].site_id, w.a.id);
+    assert!(clues[0]
+        .group_key
+        .as_deref()
+        .is_some_and(|k| k.contains(":license:")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppressed_finding_makes_no_clue_on_sqlite() {
+    a_suppressed_finding_makes_no_clue(Backend::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_suppressed_finding_makes_no_clue_on_postgres() {
+    a_suppressed_finding_makes_no_clue(Backend::Postgres).await;
 }

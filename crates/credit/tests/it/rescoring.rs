@@ -155,6 +155,7 @@ async fn populate(db: &Db) -> Vec<(EntityId, Record)> {
             location: "text".into(),
             evidence: None,
             found_at: at(days_before(d)),
+            suppressed: None,
         };
         // High (and critical) findings in the year; low ones; one high finding too old.
         for n in 0..(i % 4) {
@@ -648,6 +649,7 @@ async fn hard_rules_override_and_stale_marks_rescore(db: Db) {
             location: "text".into(),
             evidence: None,
             found_at: at(days_before(1)),
+            suppressed: None,
         }])
         .await
         .unwrap();

@@ -3,6 +3,7 @@
 mod absolute;
 mod badge;
 mod breadth;
+mod context;
 mod contract;
 mod extraction;
 mod gambling;
@@ -37,7 +38,16 @@ pub const HOME: PageContext<'static> = PageContext {
     badges: None,
 };
 
+/// The live findings of a page (suppressed ones left out: they count nowhere).
 pub fn scan(html: &str, ctx: &PageContext) -> Vec<Detection> {
+    scan_all(html, ctx)
+        .into_iter()
+        .filter(Detection::is_live)
+        .collect()
+}
+
+/// Every detection of a page, suppressed ones included.
+pub fn scan_all(html: &str, ctx: &PageContext) -> Vec<Detection> {
     detector().scan_html(html, ctx)
 }
 

@@ -150,6 +150,7 @@ fn facts(uscc: &str) -> RegisterFacts {
         icp: Some("桂ICP备2017001234号-1".into()),
         address: Some("广西壮族自治区南宁市青秀区民族大道100号金湖广场12楼".into()),
         food_permit: Some("JY14501030012345".into()),
+        names: Vec::new(),
     }
 }
 

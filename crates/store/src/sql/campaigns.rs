@@ -194,7 +194,7 @@ impl CampaignStore for SqlStore {
         if !sel.categories.is_empty() {
             q.push(
                 " AND EXISTS (SELECT 1 FROM findings g WHERE g.site_id = s.id \
-                 AND g.triage <> 'false_positive' AND g.category IN (",
+                 AND g.triage <> 'false_positive' AND g.suppressed IS NULL AND g.category IN (",
             );
             let mut list = q.separated(", ");
             for c in &sel.categories {

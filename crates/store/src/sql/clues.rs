@@ -365,7 +365,8 @@ impl ClueStore for SqlStore {
             "SELECT ",
             finding_cols!(),
             " FROM findings g JOIN sites s ON s.id = g.site_id \
-             LEFT JOIN entities e ON e.id = s.entity_id WHERE g.sweep_id = "
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE g.suppressed IS NULL \
+             AND g.sweep_id = "
         ));
         q.push_bind(sweep.0);
         push_scope(&mut q, &scope);

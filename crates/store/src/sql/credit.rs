@@ -149,7 +149,7 @@ fn findings_query(
     let widest = facts.iter().map(|f| f.1).max().unwrap_or(0);
     q.push(" FROM findings g JOIN sites s ON s.id = g.site_id WHERE g.found_at >= ");
     q.push_bind(window_start_at(as_of, widest));
-    q.push(" AND g.triage NOT IN ('dismissed', 'false_positive')");
+    q.push(" AND g.triage NOT IN ('dismissed', 'false_positive') AND g.suppressed IS NULL");
     push_select(&mut q, "s.entity_id", lo_hi, ids);
     q.push(" GROUP BY s.entity_id");
     q
@@ -745,7 +745,7 @@ impl CreditStore for SqlStore {
         }
         let findings = sqlx::query(
             "SELECT g.id, g.found_at, g.category, g.severity, g.triage, s.host FROM findings g \
-             JOIN sites s ON s.id = g.site_id WHERE s.entity_id = $1 \
+             JOIN sites s ON s.id = g.site_id WHERE s.entity_id = $1 AND g.suppressed IS NULL \
              ORDER BY g.found_at DESC, g.id DESC LIMIT $2",
         )
         .bind(entity.0)

@@ -35,7 +35,7 @@ impl DashboardStore for SqlStore {
         q.push(
             " AS BIGINT) AS week, g.severity, COUNT(*) AS n FROM findings g \
              JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
-             WHERE g.found_at >= ",
+             WHERE g.suppressed IS NULL AND g.found_at >= ",
         )
         .push_bind(from)
         .push(" AND g.found_at < ")
@@ -101,7 +101,7 @@ impl DashboardStore for SqlStore {
         let mut q = QueryBuilder::new(
             "SELECT g.category, e.district, COUNT(*) AS n FROM findings g \
              JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
-             WHERE g.sweep_id = ",
+             WHERE g.suppressed IS NULL AND g.sweep_id = ",
         );
         q.push_bind(id);
         push_scope(&mut q, &scope);

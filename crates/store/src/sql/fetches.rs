@@ -249,7 +249,7 @@ impl FetchStore for SqlStore {
         let mut q = QueryBuilder::new(
             "SELECT g.category, e.district, COUNT(*) AS n FROM findings g \
              JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
-             WHERE 1 = 1",
+             WHERE g.suppressed IS NULL",
         );
         push_scope(&mut q, &scope);
         q.push(" GROUP BY g.category, e.district ORDER BY g.category, e.district");
@@ -320,12 +320,13 @@ impl FetchStore for SqlStore {
 
     async fn rule_triage(&self, scope: Scope) -> Result<Vec<RuleTriage>> {
         let mut q = QueryBuilder::new(
-            "SELECT g.rule_id, g.triage, COUNT(*) AS n FROM findings g \
+            "SELECT g.rule_id, CASE WHEN g.suppressed IS NULL THEN g.triage ELSE 'suppressed' END \
+             AS triage, COUNT(*) AS n FROM findings g \
              JOIN sites s ON s.id = g.site_id LEFT JOIN entities e ON e.id = s.entity_id \
              WHERE 1 = 1",
         );
         push_scope(&mut q, &scope);
-        q.push(" GROUP BY g.rule_id, g.triage ORDER BY g.rule_id");
+        q.push(" GROUP BY g.rule_id, 2 ORDER BY g.rule_id");
         let mut out: Vec<RuleTriage> = Vec::new();
         for r in q.build().fetch_all(&self.pool).await? {
             let rule: String = r.try_get("rule_id")?;
@@ -338,9 +339,14 @@ impl FetchStore for SqlStore {
                     confirmed: 0,
                     dismissed: 0,
                     false_positive: 0,
+                    suppressed: 0,
                 });
             }
             let row = out.last_mut().expect("pushed above");
+            if triage == "suppressed" {
+                row.suppressed += n;
+                continue;
+            }
             match Triage::from_str(&triage).map_err(|e| corrupt("triage", &triage, e))? {
                 Triage::Open => row.open += n,
                 Triage::Confirmed => row.confirmed += n,
@@ -375,7 +381,7 @@ impl FetchStore for SqlStore {
             .await?,
             findings: count(
                 "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
-                 LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
+                 LEFT JOIN entities e ON e.id = s.entity_id WHERE g.suppressed IS NULL",
             )
             .await?,
             sweeps: sqlx::query_scalar("SELECT COUNT(*) FROM sweeps")
@@ -443,6 +449,11 @@ fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter
     if let Some(s) = f.sweep_id {
         q.push(" AND g.sweep_id = ").push_bind(s.0);
     }
+    q.push(if f.suppressed {
+        " AND g.suppressed IS NOT NULL"
+    } else {
+        " AND g.suppressed IS NULL"
+    });
 }
 
 /// Inserts one fetch row.
@@ -493,8 +504,9 @@ pub(super) async fn insert_findings(
         let ev = f.evidence.as_ref();
         let done = sqlx::query(
             "INSERT INTO findings (sweep_id, site_id, fetch_id, url, category, rule_id, \
-             rule_pack, severity, excerpt, location, warc_file, warc_offset, warc_digest, found_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) \
+             rule_pack, severity, excerpt, location, warc_file, warc_offset, warc_digest, found_at, \
+             suppressed, suppressed_detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) \
              ON CONFLICT (site_id, rule_id, excerpt) DO NOTHING",
         )
         .bind(f.sweep_id.0)
@@ -511,6 +523,8 @@ pub(super) async fn insert_findings(
         .bind(ev.map(|e| e.offset))
         .bind(ev.map(|e| e.digest.clone()))
         .bind(f.found_at)
+        .bind(f.suppressed.as_ref().map(|x| x.reason.code()))
+        .bind(f.suppressed.as_ref().map(|x| x.detail.clone()))
         .execute(&mut **tx)
         .await?;
         if done.rows_affected() > 0 {

@@ -27,7 +27,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use domain::{
     CaseId, CaseStage, Category, ClueId, ClueSource, ClueState, DistrictCode, EntityId,
     EntityStatus, FetchId, FindingId, LegalForm, OutcomeId, Role, Severity, SiteId, SiteKind,
-    SweepId, Triage, UserId,
+    Suppression, SuppressionReason, SweepId, Triage, UserId,
 };
 use sqlx::{Pool, QueryBuilder, Row, Transaction};
 use std::collections::BTreeSet;
@@ -209,7 +209,8 @@ macro_rules! finding_cols {
     () => {
         "g.id, g.sweep_id, g.site_id, g.fetch_id, g.url, g.category, g.rule_id, g.rule_pack, \
          g.severity, g.excerpt, g.location, g.warc_file, g.warc_offset, g.warc_digest, \
-         g.found_at, s.host, e.district, g.triage, g.triage_reason"
+         g.found_at, s.host, e.district, g.triage, g.triage_reason, g.suppressed, \
+         g.suppressed_detail"
     };
 }
 
@@ -413,6 +414,16 @@ fn finding_from_row(r: &DbRow) -> Result<Finding> {
                 r.try_get("warc_digest")?,
             ),
             found_at: r.try_get("found_at")?,
+            suppressed: match r.try_get::<Option<String>, _>("suppressed")? {
+                None => None,
+                Some(code) => Some(Suppression {
+                    reason: SuppressionReason::from_str(&code)
+                        .map_err(|e| corrupt("suppressed", &code, e))?,
+                    detail: r
+                        .try_get::<Option<String>, _>("suppressed_detail")?
+                        .unwrap_or_default(),
+                }),
+            },
         },
         host: r.try_get("host")?,
         district: opt_district(r.try_get("district")?)?,

@@ -23,7 +23,7 @@ impl OpsStore for SqlStore {
     async fn finding_tallies(&self) -> Result<Vec<FindingTally>> {
         let rows = sqlx::query(
             "SELECT category, severity, COUNT(*) AS n FROM findings \
-             GROUP BY category, severity",
+             WHERE suppressed IS NULL GROUP BY category, severity",
         )
         .fetch_all(&self.pool)
         .await?;

@@ -149,7 +149,7 @@ fn push_records(q: &mut QueryBuilder<Db>, figure: Figure, subject: &ReportSubjec
             push_checked(q, subject);
             q.push(
                 " AND EXISTS (SELECT 1 FROM findings g WHERE g.site_id = s.id \
-                 AND g.triage <> 'false_positive' AND g.found_at < ",
+                 AND g.triage <> 'false_positive' AND g.suppressed IS NULL AND g.found_at < ",
             );
             q.push_bind(until);
             q.push(")");
@@ -181,7 +181,7 @@ fn push_records(q: &mut QueryBuilder<Db>, figure: Figure, subject: &ReportSubjec
             q.push(
                 " FROM findings g JOIN sites s ON s.id = g.site_id \
                  LEFT JOIN entities e ON e.id = s.entity_id \
-                 WHERE g.triage <> 'false_positive'",
+                 WHERE g.triage <> 'false_positive' AND g.suppressed IS NULL",
             );
             push_within(q, subject, "g.found_at");
             push_sites(q, subject, "s.id");

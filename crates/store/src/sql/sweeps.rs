@@ -61,7 +61,8 @@ impl SweepStore for SqlStore {
             finding_cols!(),
             " FROM findings g JOIN sites s ON s.id = g.site_id \
               LEFT JOIN entities e ON e.id = s.entity_id \
-              WHERE g.id IN (SELECT r.finding_id FROM recheck_findings r WHERE r.sweep_id = "
+              WHERE g.suppressed IS NULL \
+              AND g.id IN (SELECT r.finding_id FROM recheck_findings r WHERE r.sweep_id = "
         ));
         q.push_bind(sweep.0).push(")");
         push_scope(&mut q, &scope);
@@ -376,7 +377,8 @@ impl SqlStore {
             "SELECT \
                (SELECT COUNT(*) FROM sweep_sites WHERE sweep_id = $1) AS sites, \
                (SELECT COUNT(*) FROM fetches WHERE sweep_id = $1 AND status IS NOT NULL) AS pages, \
-               (SELECT COUNT(*) FROM findings WHERE sweep_id = $1) AS findings",
+               (SELECT COUNT(*) FROM findings WHERE sweep_id = $1 AND suppressed IS NULL) \
+               AS findings",
         )
         .bind(sweep.0)
         .fetch_one(&self.pool)

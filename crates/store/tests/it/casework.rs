@@ -32,6 +32,7 @@ fn finding(sweep: SweepId, site: SiteId, url: &str, category: Category, n: i64) 
             digest: format!("sha256:{n:064}"),
         }),
         found_at: at(T0 + 100),
+        suppressed: None,
     }
 }
 

@@ -112,6 +112,7 @@ fn finding(sweep: SweepId, site: &Site, category: Category, n: i64, secs: i64) -
         location: "text".into(),
         evidence: None,
         found_at: at(secs),
+        suppressed: None,
     }
 }
 

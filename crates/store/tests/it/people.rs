@@ -301,6 +301,7 @@ fn a_rule_below_the_threshold_is_flagged_for_review() {
         confirmed,
         dismissed,
         false_positive,
+        suppressed: 3,
     };
     let policy = ReviewPolicy::default();
     assert_eq!(policy.below, 0.8);

@@ -369,6 +369,7 @@ pub(crate) fn finding(sweep: SweepId, site: SiteId, category: &str, excerpt: &st
             digest: "sha1:ABCDEF".into(),
         }),
         found_at: at(T0 + 101),
+        suppressed: None,
     }
 }
 
@@ -1310,7 +1311,94 @@ async fn a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captu
     assert!(store.unfinished_sweep().await.unwrap().is_none());
 }
 
+/// A suppressed finding (#17) is stored with its reason and detail, listed only when asked
+/// for, counted per rule, and in no count, sweep list or clue.
+async fn suppressed_findings_are_kept_and_count_nowhere(store: TestStore) {
+    let store = store.as_ref();
+    register(store).await;
+    let a = site_of(store, "a.test", "/").await;
+    let sweep = store.create_sweep(&[a.id]).await.unwrap();
+    let new = fetch(sweep, a.id, "http://a.test/", Some(200));
+    let live = finding(sweep, a.id, "ad.absolute_term", "本店全国第一");
+    let held = NewFinding {
+        excerpt: "广告不得使用“最佳”等用语".into(),
+        suppressed: Some(domain::Suppression::new(
+            domain::SuppressionReason::Quotation,
+            "“最佳”",
+        )),
+        ..live.clone()
+    };
+    store
+        .record_fetch(&new, &[live.clone(), held.clone()])
+        .await
+        .unwrap();
+
+    // The default list holds the live one only; `suppressed` lists the other, round-tripped.
+    let listed = store
+        .list_findings(Scope::City, &FindingFilter::default())
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].finding.excerpt, live.excerpt);
+    assert!(listed[0].finding.is_live());
+    let only_held = FindingFilter {
+        suppressed: true,
+        ..FindingFilter::default()
+    };
+    let hidden = store.list_findings(Scope::City, &only_held).await.unwrap();
+    assert_eq!(hidden.len(), 1);
+    assert_eq!(hidden[0].finding.suppressed, held.suppressed);
+    assert_eq!(hidden[0].finding.excerpt, held.excerpt);
+    assert_eq!(
+        store.count_findings(Scope::City, &only_held).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_findings(Scope::City, &FindingFilter::default())
+            .await
+            .unwrap(),
+        1
+    );
+    // Its own page still opens it.
+    let one = store
+        .finding(Scope::City, hidden[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(one.finding.suppressed, held.suppressed);
+
+    // Counts, the sweep's findings (what clues are grouped from) and totals: live only.
+    let counts: i64 = store
+        .finding_counts(Scope::City)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.count)
+        .sum();
+    assert_eq!(counts, 1);
+    assert_eq!(store.totals(Scope::City).await.unwrap().findings, 1);
+    let of_sweep = store.sweep_findings(Scope::City, sweep).await.unwrap();
+    assert_eq!(of_sweep.len(), 1);
+    assert!(of_sweep[0].finding.is_live());
+
+    // The rule's line counts it apart from the decisions.
+    let rules = store.rule_triage(Scope::City).await.unwrap();
+    let rule = rules.iter().find(|r| r.rule_id == live.rule_id).unwrap();
+    assert_eq!((rule.open, rule.suppressed), (1, 1));
+
+    // No clue is made of it, even by hand.
+    let err = ::store::clue::draft_clue(store, Scope::City, &[hidden[0].id], None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, ::store::clue::ClueError::SuppressedFinding(id) if id == hidden[0].id),
+        "{err:?}"
+    );
+}
+
 crate::on_every_backend!(
+    suppressed_findings_are_kept_and_count_nowhere,
     upsert_created_updated_unchanged_and_sites_sync,
     site_for_url_prefers_the_shop_prefix,
     sweep_lifecycle,

@@ -290,6 +290,7 @@ async fn fixture(test: &TestStore) -> Fixture {
                 location: "text".into(),
                 evidence: f.evidence.clone(),
                 found_at: crate::at(T0 + 101),
+                suppressed: None,
             };
             fetches.push(store.record_fetch(&f, &[finding]).await.unwrap());
             let finding = store

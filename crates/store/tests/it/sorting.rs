@@ -230,6 +230,7 @@ async fn orders_agree_on_both_engines(store: TestStore) {
             location: "text".into(),
             evidence: None,
             found_at: at(crate::T0 + (i as i64 % 4)),
+            suppressed: None,
         });
     }
     store.record_findings(&new).await.unwrap();

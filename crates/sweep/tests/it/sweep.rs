@@ -114,6 +114,47 @@ async fn sweep_matches_ground_truth_and_points_at_evidence(backend: Backend) {
         "precision {precision:.3}; false positives: {fp:?}"
     );
     assert!(recall >= 0.90, "recall {recall:.3}; missed: {missed:?}");
+
+    // Near-misses (#17): the sweep records their matches as suppressed findings, which are
+    // listed only when asked for.
+    let held = fx
+        .store
+        .list_findings(
+            Scope::City,
+            &FindingFilter {
+                suppressed: true,
+                limit: 1_000_000,
+                ..FindingFilter::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(held.iter().all(|f| f.finding.suppressed.is_some()));
+    assert!(findings.iter().all(|f| f.finding.is_live()));
+    let mut quoting = 0;
+    for st in truth.sites.values() {
+        for (path, kinds) in &st.near_misses {
+            let url = format!("http://{}{}", st.host, path);
+            let words = [
+                "gov_banned_words",
+                "gambling_warning",
+                "council_clauses",
+                "trademark",
+            ];
+            if !fetched.contains(&url) || !kinds.iter().any(|k| words.contains(&k.as_str())) {
+                continue;
+            }
+            quoting += 1;
+            assert!(
+                held.iter().any(|f| f.finding.url == url),
+                "{url}: the near-miss's match is recorded, suppressed"
+            );
+        }
+    }
+    eprintln!(
+        "{} suppressed findings, {quoting} quoting near-miss pages",
+        held.len()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -50,6 +50,11 @@ pub(crate) struct FindingItem {
     pub triage: String,
     /// Why, for a dismissal or a false positive.
     pub triage_reason: Option<String>,
+    /// Why the detector suppressed it (`quotation`, `trademark`, `genre`); none for a finding
+    /// that counts. Listed only with `suppressed=yes`.
+    pub suppressed: Option<String>,
+    /// The quoted span, the trademark or name, or the page's genre.
+    pub suppressed_detail: Option<String>,
 }
 
 impl From<store::Finding> for FindingItem {
@@ -74,6 +79,8 @@ impl From<store::Finding> for FindingItem {
             found_at: n.found_at,
             triage: f.triage.code().to_string(),
             triage_reason: f.triage_reason,
+            suppressed: n.suppressed.as_ref().map(|s| s.reason.code().to_string()),
+            suppressed_detail: n.suppressed.map(|s| s.detail),
         }
     }
 }

@@ -38,6 +38,9 @@ pub(crate) struct RuleItem {
     pub confirmed: i64,
     pub dismissed: i64,
     pub false_positive: i64,
+    /// Findings the detector suppressed (a quotation, a trademark, the page's genre): kept
+    /// for people to review the rule, not counted above.
+    pub suppressed: i64,
     /// (confirmed + dismissed) / decided; null before any decision.
     pub precision: Option<f64>,
     #[schema(schema_with = standing)]
@@ -70,6 +73,7 @@ pub(crate) async fn list(
                 confirmed: r.confirmed,
                 dismissed: r.dismissed,
                 false_positive: r.false_positive,
+                suppressed: r.suppressed,
             })
             .collect(),
     )))

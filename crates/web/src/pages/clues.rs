@@ -230,6 +230,9 @@ pub(crate) async fn create(
     .map_err(|e| match e {
         ClueError::NoFindings => WebError::BadRequest("请至少选择一条发现".into()),
         ClueError::MissingFinding(f) => WebError::NotFound(format!("监测发现 {f}")),
+        ClueError::SuppressedFinding(f) => {
+            WebError::BadRequest(format!("监测发现 {f} 已被系统抑制，不能立为线索"))
+        }
         ClueError::MixedSites { site, other, .. } => WebError::BadRequest(format!(
             "所选发现须属于同一网站（网站 #{site} 与 #{other}）"
         )),

@@ -37,6 +37,8 @@ pub(crate) struct FindingRow {
     pub triage_code: &'static str,
     pub triage_label: &'static str,
     pub triage_reason: String,
+    /// 已抑制 and why (引用：…, 页面类型：政府网站), empty for a finding that counts.
+    pub suppressed: String,
 }
 
 impl FindingRow {
@@ -63,6 +65,7 @@ impl FindingRow {
             triage_code: f.triage.code(),
             triage_label: f.triage.title(),
             triage_reason: f.triage_reason.clone().unwrap_or_default(),
+            suppressed: n.suppressed.as_ref().map(|s| s.shown()).unwrap_or_default(),
         }
     }
 }
@@ -101,6 +104,8 @@ struct FindingsPage {
     categories: Vec<Opt>,
     districts: Vec<Opt>,
     severities: Vec<Opt>,
+    /// 默认 (live findings) or 已抑制.
+    suppressed: Vec<Opt>,
     site: String,
     findings: Vec<FindingRow>,
     /// The sort, as hidden fields of the filter form (a new filter keeps it).
@@ -158,9 +163,15 @@ pub(crate) async fn list(
             &sev,
         )
     }));
+    let held = current(&params.suppressed);
+    let suppressed = vec![
+        Opt::new("", "默认（不含已抑制）", &held),
+        Opt::new("yes", "已抑制", &held),
+    ];
     render(&FindingsPage {
         active: "findings",
         categories,
+        suppressed,
         districts: view::district_options(&app.districts, &dist),
         severities,
         filtered: filter != FindingFilter::default(),

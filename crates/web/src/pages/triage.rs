@@ -97,6 +97,8 @@ struct RuleRow {
     confirmed: i64,
     dismissed: i64,
     false_positive: i64,
+    /// Findings the detector suppressed (kept for review of the rule).
+    suppressed: i64,
     precision: String,
     /// The standing's code (the row's class) and its words.
     standing: &'static str,
@@ -147,6 +149,7 @@ pub(crate) async fn rules(
                 confirmed: r.confirmed,
                 dismissed: r.dismissed,
                 false_positive: r.false_positive,
+                suppressed: r.suppressed,
             }
         })
         .collect();

@@ -99,6 +99,7 @@ async fn with_running_sweep() -> Fixture {
         location: "text".into(),
         evidence: None,
         found_at: now,
+        suppressed: None,
     };
     store
         .record_findings(&[

@@ -86,6 +86,7 @@ async fn logged_case(fx: &Fixture) -> (domain::CaseId, domain::ClueId, String) {
                 location: "text".into(),
                 evidence: Some(pointer),
                 found_at: at(501),
+                suppressed: None,
             }],
         )
         .await

@@ -345,6 +345,7 @@ fn casino_finding(fx: &Fixture, secs: i64, category: Category) -> NewFinding {
         location: "text".to_string(),
         evidence: None,
         found_at: at(secs),
+        suppressed: None,
     }
 }
 

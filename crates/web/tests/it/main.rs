@@ -116,6 +116,7 @@ fn finding(
         location: location.to_string(),
         evidence,
         found_at: at(60),
+        suppressed: None,
     }
 }
 

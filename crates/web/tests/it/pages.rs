@@ -264,3 +264,72 @@ async fn site_page_shows_change_history_across_sweeps() {
         casino.body
     );
 }
+
+/// A suppressed finding (#17) is out of the default list, in the 已抑制 filter's, shows its
+/// reason in Chinese on its own page, cannot be selected for a clue and counts on the rules
+/// page apart.
+#[tokio::test]
+async fn suppressed_findings_are_listed_apart_and_marked() {
+    let fx = fixture().await;
+    let store = fx.state.store.as_ref();
+    let held = store::NewFinding {
+        sweep_id: domain::SweepId(1),
+        site_id: fx.shop,
+        fetch_id: None,
+        url: "http://shop.example/notice".into(),
+        category: domain::Category::AdAbsoluteTerm,
+        rule_id: "ad.absolute_term.r1".into(),
+        rule_pack: "core-2017".into(),
+        severity: domain::Severity::Medium,
+        excerpt: "依据广告法，不得使用“国家级”等用语".into(),
+        location: "text".into(),
+        evidence: None,
+        found_at: chrono::Utc::now(),
+        suppressed: Some(domain::Suppression::new(
+            domain::SuppressionReason::Genre,
+            "government",
+        )),
+    };
+    store.record_findings(&[held]).await.unwrap();
+
+    let default = get(&fx.router, "/findings").await.ok();
+    assert!(!default.body.contains("不得使用"), "{}", default.body);
+    assert!(default.body.contains("已抑制"), "the filter is offered");
+    let listed = get(&fx.router, "/findings?suppressed=yes").await.ok();
+    assert!(listed.body.contains("不得使用"), "{}", listed.body);
+    assert!(
+        listed.body.contains("页面类型：政府网站"),
+        "{}",
+        listed.body
+    );
+    assert!(
+        !listed.body.contains("全网最佳"),
+        "live findings are not in it"
+    );
+    assert_eq!(
+        get(&fx.router, "/findings?suppressed=maybe").await.status,
+        StatusCode::BAD_REQUEST
+    );
+    let id = store
+        .list_findings(
+            store::Scope::City,
+            &store::FindingFilter {
+                suppressed: true,
+                ..store::FindingFilter::default()
+            },
+        )
+        .await
+        .unwrap()[0]
+        .id;
+    let page = get(&fx.router, &format!("/findings/{id}")).await.ok();
+    assert!(page.body.contains("已抑制"), "{}", page.body);
+    assert!(page.body.contains("页面类型：政府网站"), "{}", page.body);
+    assert!(
+        !listed
+            .body
+            .contains(&format!("name=\"finding\" value=\"{id}\"")),
+        "not selectable for a clue"
+    );
+    let rules = get(&fx.router, "/rules").await.ok();
+    assert!(rules.body.contains("已抑制"), "{}", rules.body);
+}

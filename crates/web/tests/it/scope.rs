@@ -492,6 +492,7 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
                 location: "text".into(),
                 evidence: Some(pointer),
                 found_at: at(401),
+                suppressed: None,
             }],
         )
         .await
@@ -664,6 +665,7 @@ async fn objects(fx: &Fixture, site: SiteId, host: &str, name: &str, text: &str)
             location: "structure".into(),
             evidence: None,
             found_at: at(402),
+            suppressed: None,
         }])
         .await
         .unwrap();
