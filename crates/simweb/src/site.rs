@@ -289,6 +289,8 @@ pub struct SimSite {
     pub via: Option<Via>,
     /// Pages are sent gzip-encoded to a client that accepts gzip ([`compression`]).
     pub gzip: bool,
+    /// The homepage shows the business licence as a picture ([`crate::licence_image`]).
+    pub licence_image: Option<crate::licence_image::LicenceImage>,
 }
 
 impl SimSite {
@@ -456,6 +458,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<SimSite> {
     crate::cloak::assign(&mut sites, seed);
     friend_links(&mut sites, seed);
     compression(&mut sites);
+    crate::licence_image::assign(&mut sites, seed);
     sites
 }
 
@@ -836,6 +839,7 @@ impl Gen {
             registered: true,
             enc: Enc::Utf8,
             gzip: false,
+            licence_image: None,
             brand,
             name,
             company,

@@ -57,6 +57,7 @@ pub fn location_label(code: &str) -> &'static str {
         "attribute" => "属性",
         "hidden" => "隐藏内容",
         "structure" => "页面结构",
+        "image" => "图片(识别)",
         "register" => "登记信息",
         _ => "",
     }
