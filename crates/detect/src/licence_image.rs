@@ -119,7 +119,7 @@ fn alnum_runs(s: &str) -> Vec<(usize, &str)> {
 /// Finds the codes and the name in OCR output.
 pub fn read_licence(text: &str) -> LicenceReading {
     let mut reading = LicenceReading::default();
-    let mut push = |raw: &str, labelled: bool, codes: &mut Vec<CodeRead>| {
+    let push = |raw: &str, labelled: bool, codes: &mut Vec<CodeRead>| {
         let (code, corrected) = correct(raw);
         if let Some(c) = codes.iter_mut().find(|c| c.code == code) {
             c.labelled |= labelled;

@@ -157,7 +157,9 @@ fn lines(s: &SimSite, img: &LicenceImage) -> Vec<(String, f32, f32, f32)> {
         "登记机关：南宁市市场监督管理局".to_string(),
     ];
     for (n, f) in fields.into_iter().enumerate() {
-        out.push((f, 28.0, 60.0, 170.0 + 50.0 * n as f32));
+        // The code's line larger: it is what must read back exactly.
+        let size = if n == 0 { 38.0 } else { 32.0 };
+        out.push((f, size, 56.0, 172.0 + 54.0 * n as f32));
     }
     out
 }
