@@ -90,7 +90,11 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &engine,
             ) {
                 let Some(png) = world.response(&st.host, &img.image) else {
-                    anyhow::bail!("simweb does not serve its licence picture {}{}", st.host, img.image);
+                    anyhow::bail!(
+                        "simweb does not serve its licence picture {}{}",
+                        st.host,
+                        img.image
+                    );
                 };
                 pictures += 1;
                 expected.extend(img.categories.iter().copied());
@@ -103,7 +107,13 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
                         }
                         findings.extend(more);
                     }
-                    Err(e) => writeln!(err, "eval: licence picture {}{} not read: {} {e}", st.host, img.image, e.code())?,
+                    Err(e) => writeln!(
+                        err,
+                        "eval: licence picture {}{} not read: {} {e}",
+                        st.host,
+                        img.image,
+                        e.code()
+                    )?,
                 }
             }
             let expected = &expected;

@@ -279,7 +279,10 @@ impl Detector {
         let reading = licence_image::read_licence(text);
         let mut out: Vec<Detection> = Vec::new();
         let mut push = |category: Category, rule: &str, excerpt: String| {
-            if !out.iter().any(|d| d.rule_id == rule && d.excerpt == excerpt) {
+            if !out
+                .iter()
+                .any(|d| d.rule_id == rule && d.excerpt == excerpt)
+            {
                 out.push(Detection {
                     category,
                     rule_id: rule.to_string(),

@@ -206,7 +206,8 @@ mod tests {
 
     #[test]
     fn reads_codes_and_name_through_ocr_noise() {
-        let text = "营 业 执 照\n统一社会信用代码 : 9134 0600MA2PBM9HXD\n名 称 ：南宁市绿源茶业有限公司\n";
+        let text =
+            "营 业 执 照\n统一社会信用代码 : 9134 0600MA2PBM9HXD\n名 称 ：南宁市绿源茶业有限公司\n";
         let r = read_licence(text);
         assert_eq!(r.name.as_deref(), Some("南宁市绿源茶业有限公司"));
         assert_eq!(r.codes.len(), 1);

@@ -193,8 +193,9 @@ impl Tesseract {
     pub fn locate() -> Result<Tesseract, Unavailable> {
         let program = match std::env::var_os("WANGJIAN_TESSERACT") {
             Some(p) => PathBuf::from(p),
-            None => which("tesseract")
-                .ok_or_else(|| Unavailable::NotInstalled("not in PATH".into()))?,
+            None => {
+                which("tesseract").ok_or_else(|| Unavailable::NotInstalled("not in PATH".into()))?
+            }
         };
         Tesseract::at(&program)
     }
@@ -205,12 +206,8 @@ impl Tesseract {
             return Err(Unavailable::NotInstalled(program.display().to_string()));
         }
         let quick = Duration::from_secs(20);
-        let version = run_bounded(
-            Command::new(program).arg("--version"),
-            quick,
-            16 << 10,
-        )
-        .map_err(|e| Unavailable::Broken(e.to_string()))?;
+        let version = run_bounded(Command::new(program).arg("--version"), quick, 16 << 10)
+            .map_err(|e| Unavailable::Broken(e.to_string()))?;
         let line = String::from_utf8_lossy(&version.stdout)
             .lines()
             .chain(String::from_utf8_lossy(&version.stderr).lines())
@@ -218,12 +215,8 @@ impl Tesseract {
             .map(str::trim)
             .map(str::to_owned)
             .ok_or_else(|| Unavailable::Broken("no version line".into()))?;
-        let langs = run_bounded(
-            Command::new(program).arg("--list-langs"),
-            quick,
-            16 << 10,
-        )
-        .map_err(|e| Unavailable::Broken(e.to_string()))?;
+        let langs = run_bounded(Command::new(program).arg("--list-langs"), quick, 16 << 10)
+            .map_err(|e| Unavailable::Broken(e.to_string()))?;
         let listed = String::from_utf8_lossy(&langs.stdout).to_string()
             + &String::from_utf8_lossy(&langs.stderr);
         for lang in ["chi_sim", "eng"] {
@@ -341,7 +334,10 @@ fn run_bounded(cmd: &mut Command, timeout: Duration, cap: usize) -> Result<Outpu
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| OcrError::Io(e.to_string()))?;
-    let stdout = child.stdout.take().map(|o| std::thread::spawn(move || drain(o, cap)));
+    let stdout = child
+        .stdout
+        .take()
+        .map(|o| std::thread::spawn(move || drain(o, cap)));
     let stderr = child
         .stderr
         .take()
@@ -363,9 +359,7 @@ fn run_bounded(cmd: &mut Command, timeout: Duration, cap: usize) -> Result<Outpu
             }
         }
     };
-    let (stdout, capped) = stdout
-        .and_then(|t| t.join().ok())
-        .unwrap_or_default();
+    let (stdout, capped) = stdout.and_then(|t| t.join().ok()).unwrap_or_default();
     let (stderr, _) = stderr.and_then(|t| t.join().ok()).unwrap_or_default();
     Ok(Output {
         stdout,

@@ -87,7 +87,8 @@ fn forged_licences_are_found_with_location_image() {
         seen.extend(cats);
     }
     assert!(
-        seen.contains(&Category::LicenseUsccInvalid) && seen.contains(&Category::LicenseUsccMismatch),
+        seen.contains(&Category::LicenseUsccInvalid)
+            && seen.contains(&Category::LicenseUsccMismatch),
         "both forgeries met: {seen:?}"
     );
 }
@@ -127,8 +128,14 @@ fn bombs_non_images_and_truncated_files_are_refused_with_reasons() {
         }
     );
     assert_eq!(bomb.code(), "image.too_many_pixels");
-    assert_eq!(refused(b"<html>not a picture</html>").code(), "image.not_image");
-    assert_eq!(refused(b"\x7fELF\x02\x01\x01\0\0\0").code(), "image.not_image");
+    assert_eq!(
+        refused(b"<html>not a picture</html>").code(),
+        "image.not_image"
+    );
+    assert_eq!(
+        refused(b"\x7fELF\x02\x01\x01\0\0\0").code(),
+        "image.not_image"
+    );
     let (_, _, png) = pictures(300, 11).into_iter().next().unwrap();
     assert_eq!(refused(&png[..png.len() / 2]), Refusal::Truncated);
     assert_eq!(refused(&png[..png.len() - 4]), Refusal::Truncated);
@@ -136,10 +143,7 @@ fn bombs_non_images_and_truncated_files_are_refused_with_reasons() {
         max_bytes: 1000,
         ..Limits::default()
     };
-    assert_eq!(
-        t.read(&png, &small).unwrap_err().code(),
-        "image.too_large"
-    );
+    assert_eq!(t.read(&png, &small).unwrap_err().code(), "image.too_large");
 }
 
 #[test]
@@ -159,10 +163,7 @@ fn a_reading_past_its_deadline_is_killed_with_a_reason() {
             ..Limits::default()
         };
         let e = t.read(&png, &starved).unwrap_err();
-        assert!(
-            matches!(e.code(), "ocr.memory" | "ocr.failed"),
-            "{e}"
-        );
+        assert!(matches!(e.code(), "ocr.memory" | "ocr.failed"), "{e}");
     }
 }
 
@@ -199,7 +200,9 @@ fn accuracy_over_fifty_pictures() {
         } else {
             eprintln!("{host}: code {:?} for {}", r.codes, truth.uscc);
         }
-        if r.name.as_deref().is_some_and(|n| n.ends_with("公司") || n.ends_with("店") || n.ends_with("部") || n.ends_with("行")) {
+        if r.name.as_deref().is_some_and(|n| {
+            n.ends_with("公司") || n.ends_with("店") || n.ends_with("部") || n.ends_with("行")
+        }) {
             names_ok += 1;
         } else {
             eprintln!("{host}: name {:?}", r.name);

@@ -64,7 +64,10 @@ impl LicenceImage {
 /// Picks the sites that show their licence as a picture (own stream: `mix(seed, "LICIMG")`).
 pub fn assign(sites: &mut [SimSite], seed: u64) {
     let mut rng = Rng::new(mix(seed, 0x4C49_4349_4D47));
-    let usccs: Vec<String> = sites.iter().map(|s| s.uscc_register.as_str().to_string()).collect();
+    let usccs: Vec<String> = sites
+        .iter()
+        .map(|s| s.uscc_register.as_str().to_string())
+        .collect();
     for i in 0..sites.len() {
         let s = &sites[i];
         let shows_own = s.license_shown.as_ref().is_some_and(|(_, code)| {

@@ -36,12 +36,28 @@ pub const MAX_PER_SITE: usize = 3;
 
 /// Words in an image's `alt`/`src` (or a link's anchor/href) that suggest a licence.
 pub const MARKS: &[&str] = &[
-    "营业执照", "执照", "资质", "证照", "license", "licence", "yyzz", "zhizhao", "zizhi",
+    "营业执照",
+    "执照",
+    "资质",
+    "证照",
+    "license",
+    "licence",
+    "yyzz",
+    "zhizhao",
+    "zizhi",
 ];
 
 /// Words in a page's path that make it a licence page.
 const PAGE_MARKS: &[&str] = &[
-    "营业执照", "资质", "执照", "about", "license", "licence", "yyzz", "zhizhao", "zizhi",
+    "营业执照",
+    "资质",
+    "执照",
+    "about",
+    "license",
+    "licence",
+    "yyzz",
+    "zhizhao",
+    "zizhi",
 ];
 
 /// What the OCR step counted.
@@ -134,7 +150,9 @@ pub fn licence_pictures(page: &Extracted, base: &Url) -> Vec<Url> {
         .filter(|l| marked(&l.anchor, MARKS) || marked(&l.href, MARKS))
         .map(|l| l.href.as_str());
     for src in imgs.chain(links) {
-        let Ok(u) = base.join(src.trim()) else { continue };
+        let Ok(u) = base.join(src.trim()) else {
+            continue;
+        };
         if matches!(u.scheme(), "http" | "https") && !out.contains(&u) {
             out.push(u);
         }
@@ -395,7 +413,13 @@ mod tests {
         );
         let about = Url::parse("http://a.test/%E8%90%A5%E4%B8%9A%E6%89%A7%E7%85%A7.html").unwrap();
         assert!(licence_page(&about, false));
-        assert!(!licence_page(&Url::parse("http://a.test/p/1.html").unwrap(), false));
-        assert!(licence_page(&Url::parse("http://a.test/p/1.html").unwrap(), true));
+        assert!(!licence_page(
+            &Url::parse("http://a.test/p/1.html").unwrap(),
+            false
+        ));
+        assert!(licence_page(
+            &Url::parse("http://a.test/p/1.html").unwrap(),
+            true
+        ));
     }
 }

@@ -303,9 +303,17 @@ async fn run_inner(
     }
     crate::discover::review(store.as_ref()).await?;
     if let Some(code) = counts.ocr.unavailable {
-        tracing::warn!(code, skipped = counts.ocr.skipped, "OCR unavailable: licence pictures not read");
+        tracing::warn!(
+            code,
+            skipped = counts.ocr.skipped,
+            "OCR unavailable: licence pictures not read"
+        );
     } else if counts.ocr.pictures > 0 {
-        tracing::info!(read = counts.ocr.read, failed = counts.ocr.failed, "licence pictures read by OCR");
+        tracing::info!(
+            read = counts.ocr.read,
+            failed = counts.ocr.failed,
+            "licence pictures read by OCR"
+        );
     }
     let checkpoint = close_log(store.as_ref(), &config, &writer).await?;
 
