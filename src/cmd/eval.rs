@@ -7,6 +7,10 @@
 //! Only the plain browser view is scanned (`World::response`, the truth's `pages`): cloaking
 //! (the truth's `cloaked`, seen only by spiders or search visitors) is left out here and
 //! measured by the sweep's probe tests (`crates/sweep/tests/it/cloaking.rs`).
+//! Licence pictures (the truth's `licence_image`) are read by OCR (crate `ocr`, as the sweep
+//! reads them) and checked with `Detector::check_licence_reading`; their categories count on
+//! the page that shows them. Without tesseract they are left out of both sides, and eval says
+//! so on stderr.
 //!
 //! Output: one line per category `<category> tp fp fn precision recall`, then last
 //! `eval: precision <P> recall <R>`, micro-averaged over (page, category) pairs.
@@ -50,6 +54,9 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
     }
     let register = sweep::register_facts::index(parsed.rows.iter().map(|(_, e)| e));
     let detector = Detector::builtin();
+    let engine = ocr::Tesseract::locate();
+    let limits = ocr::Limits::default();
+    let (mut pictures, mut ocr_time) = (0u64, std::time::Duration::ZERO);
 
     let mut counts: BTreeMap<Category, Counts> = Category::ALL
         .iter()
@@ -77,12 +84,45 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 badges: None,
             };
             // Suppressed findings (a quotation, a trademark, the page's genre) are not findings.
-            let (findings, held): (Vec<_>, Vec<_>) = detector
+            let (mut findings, held): (Vec<_>, Vec<_>) = detector
                 .scan_html(&decoded.text, &ctx)
                 .into_iter()
                 .partition(|f| f.is_live());
             suppressed += held.len() as u64;
             pages += 1;
+            let mut expected = expected.clone();
+            if let (Some(img), Ok(engine)) = (
+                st.licence_image.as_ref().filter(|i| i.page == *path),
+                &engine,
+            ) {
+                let Some(png) = world.response(&st.host, &img.image) else {
+                    anyhow::bail!(
+                        "simweb does not serve its licence picture {}{}",
+                        st.host,
+                        img.image
+                    );
+                };
+                pictures += 1;
+                expected.extend(img.categories.iter().copied());
+                match engine.read(&png.body, &limits) {
+                    Ok(reading) => {
+                        ocr_time += reading.elapsed;
+                        let (more, read) = detector.check_licence_reading(&reading.text, &ctx);
+                        if read.looks_like_licence() {
+                            findings.retain(|f| f.category != Category::LicenseNotDisplayed);
+                        }
+                        findings.extend(more);
+                    }
+                    Err(e) => writeln!(
+                        err,
+                        "eval: licence picture {}{} not read: {} {e}",
+                        st.host,
+                        img.image,
+                        e.code()
+                    )?,
+                }
+            }
+            let expected = &expected;
             let found: BTreeSet<Category> = findings.iter().map(|f| f.category).collect();
             for &c in found.union(expected) {
                 let e = counts.entry(c).or_default();
@@ -111,6 +151,26 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     let elapsed = started.elapsed();
+    match &engine {
+        Ok(e) => writeln!(
+            err,
+            "eval: {pictures} licence pictures read by {} in {:.2} s",
+            e.version(),
+            ocr_time.as_secs_f64()
+        )?,
+        Err(u) => {
+            let skipped = truth
+                .sites
+                .values()
+                .filter(|s| s.licence_image.is_some())
+                .count();
+            writeln!(
+                err,
+                "eval: OCR unavailable ({}: {u}); {skipped} licence pictures not read and not counted",
+                u.code()
+            )?
+        }
+    }
     let mut out = std::io::stdout().lock();
     let mut total = Counts::default();
     for (c, n) in &counts {

@@ -21,6 +21,7 @@ pub mod entities;
 pub mod extract;
 pub mod facts;
 pub mod hidden;
+pub mod licence_image;
 mod matcher;
 pub mod normalize;
 pub mod register_checks;
@@ -33,6 +34,7 @@ pub use context::{Genre, Suppression, SuppressionReason};
 pub use domain::{Category, Severity, SiteKind};
 pub use extract::{extract, Extracted, Form, Link};
 pub use facts::{classify_site, page_facts, Classification, OutLink, PageFacts};
+pub use licence_image::{read_licence, LicenceReading};
 pub use register_checks::{RegisterFacts, RegisterIndex, RegisterView};
 pub use rules::{Pattern, Rule, RuleError, RulePack, RuleScope, UnknownPack};
 pub use structure::trading_page;
@@ -93,6 +95,8 @@ pub enum Location {
     SpiderView,
     /// A fact about the page as a whole (e.g. no license shown).
     Structure,
+    /// Text read by OCR from an image of the page (a business licence picture).
+    Image,
 }
 
 impl Location {
@@ -109,6 +113,7 @@ impl Location {
             Location::Noscript => "noscript",
             Location::Script => "script",
             Location::Structure => "structure",
+            Location::Image => "image",
         }
     }
 }
@@ -293,6 +298,58 @@ impl Detector {
             suppressed: None,
         });
         (detection, b.enrolled.then_some(b.verdict))
+    }
+
+    /// Checks what OCR read from a licence picture on the page `ctx` describes, like shown
+    /// text ([`licence_image`]): `license.uscc_invalid` for a code that fails GB 32100,
+    /// `license.uscc_mismatch` for a valid code that is not the register's (only with a
+    /// matched register view); location [`Location::Image`]. Returns the reading too (its
+    /// [`LicenceReading::looks_like_licence`] tells the caller the licence is displayed).
+    pub fn check_licence_reading(
+        &self,
+        text: &str,
+        ctx: &PageContext,
+    ) -> (Vec<Detection>, LicenceReading) {
+        let reading = licence_image::read_licence(text);
+        let mut out: Vec<Detection> = Vec::new();
+        let mut push = |category: Category, rule: &str, excerpt: String| {
+            if !out
+                .iter()
+                .any(|d| d.rule_id == rule && d.excerpt == excerpt)
+            {
+                out.push(Detection {
+                    category,
+                    rule_id: rule.to_string(),
+                    severity: category.severity(),
+                    excerpt,
+                    location: Location::Image,
+                    rule_pack: self.pack.version.clone(),
+                });
+            }
+        };
+        let name = reading.name.as_deref();
+        for c in reading.codes.iter().filter(|c| c.is_invalid()) {
+            push(
+                Category::LicenseUsccInvalid,
+                licence_image::RULE_USCC_INVALID,
+                licence_image::excerpt(c, name),
+            );
+        }
+        if let Some(f) = ctx.register.facts() {
+            let registered = domain::text::compact_upper(&f.uscc);
+            if let Some(c) = reading
+                .codes
+                .iter()
+                .find(|c| c.parsed.as_ref().is_ok_and(|u| u.as_str() != registered))
+            {
+                push(
+                    Category::LicenseUsccMismatch,
+                    licence_image::RULE_USCC_MISMATCH,
+                    licence_image::excerpt(c, name),
+                );
+            }
+        }
+        (out, reading)
     }
 
     /// Scans an extracted page: rules over title, metas, visible text, hidden text, links and

@@ -30,6 +30,7 @@ mod cloak;
 mod ct;
 mod hostile;
 pub mod near_miss;
+pub mod licence_image;
 mod prng;
 mod register_files;
 mod render;
@@ -50,7 +51,7 @@ pub use hostile::{
 };
 pub use server::{serve, start, Running};
 pub use site::ELSEWHERE_HOST;
-pub use truth::{CloakTruth, SiteTruth, Truth};
+pub use truth::{CloakTruth, LicenceImageTruth, SiteTruth, Truth};
 
 use cloak::Cloak;
 use domain::Category;
@@ -220,6 +221,7 @@ impl World {
         let content_type = match file.extension().and_then(|e| e.to_str()) {
             Some("html") => "text/html; charset=utf-8",
             Some("svg") => "image/svg+xml",
+            Some("png") => "image/png",
             Some("json") => "application/json",
             _ => "text/plain; charset=utf-8",
         };
@@ -300,7 +302,7 @@ impl World {
             .map(|(i, s)| {
                 // A site that is 404 to browsers has no page in the browser view.
                 let hidden = matches!(s.cloak, Some(Cloak::NotFound(_)));
-                let pages = s
+                let mut pages: BTreeMap<String, BTreeSet<Category>> = s
                     .pages
                     .iter()
                     .filter(|p| p.listed && !hidden)
@@ -314,6 +316,23 @@ impl World {
                     .filter(|(_, k)| !k.is_empty())
                     .map(|(path, k)| (path, k.into_iter().map(str::to_string).collect()))
                     .collect();
+                // A licence picture's forgery is seen only by OCR; without a CJK font it is
+                // shown as text, and then it is the page's.
+                let licence_image = s.licence_image.as_ref().and_then(|img| {
+                    if licence_image::font().is_some() {
+                        Some(LicenceImageTruth {
+                            page: s.home_path(),
+                            image: licence_image::IMAGE_PATH.to_string(),
+                            uscc: img.uscc.clone(),
+                            categories: img.categories().into_iter().collect(),
+                        })
+                    } else {
+                        if let Some(cats) = pages.get_mut(&s.home_path()) {
+                            cats.extend(img.categories());
+                        }
+                        None
+                    }
+                });
                 let cloaked = s.cloak.as_ref().filter(|c| c.is_kit()).map(|c| CloakTruth {
                     kind: c.kind().to_string(),
                     page: s.home_path(),
@@ -335,6 +354,7 @@ impl World {
                     linked_from: linked_from.remove(&i).unwrap_or_default(),
                     found_via: s.via.map(|v| v.code().to_string()),
                     near_misses,
+                    licence_image,
                 };
                 (s.key.clone(), st)
             })
@@ -463,6 +483,18 @@ impl World {
                     Some(r) => text(200, "text/plain; charset=utf-8", r.clone()),
                     None => not_found(),
                 })
+            }
+            licence_image::IMAGE_PATH if site.licence_image.is_some() => {
+                return Some(match licence_image::png(site) {
+                    Some(png) => SimResponse {
+                        status: 200,
+                        content_type: "image/png".into(),
+                        body: png,
+                        headers: Vec::new(),
+                        gzip: false,
+                    },
+                    None => not_found(),
+                });
             }
             "/sitemap.xml" if site.sitemap => {
                 return Some(text(

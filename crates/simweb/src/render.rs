@@ -668,7 +668,9 @@ impl Ctx<'_> {
                     s.seed % 10_000
                 );
             } else {
-                if let Some((label, code)) = &s.license_shown {
+                if let Some(shown) = crate::licence_image::footer_html(s) {
+                    h.push_str(&shown);
+                } else if let Some((label, code)) = &s.license_shown {
                     let _ = writeln!(h, "<p>{} {label}：{code}</p>", s.company);
                 }
                 let _ = writeln!(h, "<p>地址：{} 电话：{}</p>", s.address_shown, s.phone);

@@ -289,6 +289,8 @@ pub struct SimSite {
     pub via: Option<Via>,
     /// Pages are sent gzip-encoded to a client that accepts gzip ([`compression`]).
     pub gzip: bool,
+    /// The homepage shows the business licence as a picture ([`crate::licence_image`]).
+    pub licence_image: Option<crate::licence_image::LicenceImage>,
 }
 
 impl SimSite {
@@ -457,6 +459,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<SimSite> {
     friend_links(&mut sites, seed);
     compression(&mut sites);
     crate::near_miss::add(&mut sites, seed);
+    crate::licence_image::assign(&mut sites, seed);
     sites
 }
 
@@ -837,6 +840,7 @@ impl Gen {
             registered: true,
             enc: Enc::Utf8,
             gzip: false,
+            licence_image: None,
             brand,
             name,
             company,

@@ -62,6 +62,25 @@ pub struct SiteTruth {
     /// is wrong.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub near_misses: BTreeMap<String, Vec<String>>,
+    /// The homepage shows the business licence as a picture (`image`, a PNG): what OCR of it
+    /// must find, apart from `pages` (the page's text does not show it). Only when simweb found
+    /// a CJK font to draw it; otherwise the licence is shown as text and counted in `pages`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub licence_image: Option<LicenceImageTruth>,
+}
+
+/// A licence shown as a picture, and what it carries.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LicenceImageTruth {
+    /// The page showing it.
+    pub page: String,
+    /// The picture's path on the site's host.
+    pub image: String,
+    /// The USCC printed on it.
+    pub uscc: String,
+    /// `license.uscc_invalid` (check character forged), `license.uscc_mismatch` (another
+    /// company's code) or none (the site's own).
+    pub categories: BTreeSet<Category>,
 }
 
 /// The truth of a cloaking kit.

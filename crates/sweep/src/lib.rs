@@ -27,6 +27,7 @@ pub mod documents;
 mod error;
 pub mod export;
 pub mod index;
+pub mod licence_images;
 pub mod lookup;
 mod observed;
 pub mod probe;

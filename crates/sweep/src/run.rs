@@ -134,6 +134,9 @@ pub struct SweepSummary {
     /// The size of the log's checkpoint signed at the end of the sweep.
     pub checkpoint: Option<u64>,
     pub elapsed: Duration,
+    /// Licence pictures read by OCR (crate::licence_images), or skipped when OCR is
+    /// unavailable.
+    pub ocr: crate::licence_images::OcrTotals,
 }
 
 impl std::fmt::Display for SweepSummary {
@@ -299,6 +302,19 @@ async fn run_inner(
         }
     }
     crate::discover::review(store.as_ref()).await?;
+    if let Some(code) = counts.ocr.unavailable {
+        tracing::warn!(
+            code,
+            skipped = counts.ocr.skipped,
+            "OCR unavailable: licence pictures not read"
+        );
+    } else if counts.ocr.pictures > 0 {
+        tracing::info!(
+            read = counts.ocr.read,
+            failed = counts.ocr.failed,
+            "licence pictures read by OCR"
+        );
+    }
     let checkpoint = close_log(store.as_ref(), &config, &writer).await?;
 
     let sweep = store.finish_sweep(sweep_id).await?;
@@ -314,6 +330,7 @@ async fn run_inner(
         unchanged: counts.unchanged,
         checkpoint,
         elapsed: started.elapsed(),
+        ocr: counts.ocr,
     })
 }
 
@@ -357,6 +374,7 @@ async fn crawl_wave(
     let mut crawl_config = config.crawl.clone();
     crawl_config.frontier_store = frontier.clone();
     let crawl_config = Arc::new(crawl_config);
+    let ocr = crate::licence_images::LicenceOcr::new(crawl_config.clone());
     let crawler = tokio::spawn(crawl::crawl(crawl_config, seeds, tx));
 
     // Pages are judged as pages of the most specific known site (a platform's crawl also
@@ -388,6 +406,7 @@ async fn crawl_wave(
         bar: bar.clone(),
         handle: Handle::current(),
         counts: CaptureCounts::default(),
+        ocr,
     };
     // WARC compression and detection are CPU work: they run on a blocking thread, off the
     // runtime's workers, and write to the store through the runtime handle.
@@ -673,6 +692,8 @@ struct Capture {
     bar: ProgressBar,
     handle: Handle,
     counts: CaptureCounts,
+    /// Licence pictures read by OCR (crate::licence_images).
+    ocr: crate::licence_images::LicenceOcr,
 }
 
 /// What the capture counted, for the summary.
@@ -681,6 +702,7 @@ struct CaptureCounts {
     unreachable: i64,
     scanned: i64,
     unchanged: i64,
+    ocr: crate::licence_images::OcrTotals,
 }
 
 impl CaptureCounts {
@@ -688,6 +710,7 @@ impl CaptureCounts {
         self.unreachable += other.unreachable;
         self.scanned += other.scanned;
         self.unchanged += other.unchanged;
+        self.ocr.add(other.ocr);
     }
 }
 
@@ -737,6 +760,7 @@ impl Capture {
                             .block_on(self.store.record_badge_checks(&checks))?;
                     }
                     self.frontier.forget(report.site_key);
+                    self.ocr.forget(site);
                     let seen = self.seen.remove(&site).unwrap_or_default();
                     let known = self.sites.get(&site);
                     let classified = known.and_then(|s| seen.classification(s));
@@ -766,6 +790,7 @@ impl Capture {
         // they are not committed, so that a rerun fetches those pages again with the frontier
         // it saved.
         self.writer.flush()?;
+        self.counts.ocr = self.ocr.totals;
         Ok((self.counts, self.writer))
     }
 
@@ -868,6 +893,7 @@ impl Capture {
                 self.seen.entry(site.id).or_default().unchanged();
             }
         }
+        let mut pictures = Vec::new();
         let findings = match (&ex.response, site) {
             (Some(resp), Some(site))
                 if resp.status == 200 && ex.is_html() && change != PageChange::Unchanged =>
@@ -891,7 +917,16 @@ impl Capture {
                     badges: self.badges.as_ref(),
                 };
                 let now = Utc::now();
-                let (findings, facts) = self.detector.scan_html_with_facts(html, &ctx);
+                let page = detect::extract(html);
+                let (findings, facts) = self.detector.scan_extracted_with_facts(&page, &ctx);
+                pictures = self.ocr.pictures(
+                    &page,
+                    &ex.url,
+                    ctx.is_site_home,
+                    site_id,
+                    owner_id,
+                    site.kind,
+                );
                 if let (Some(verdict), Some(serial)) = (
                     facts.badge,
                     self.badges
@@ -1022,12 +1057,39 @@ impl Capture {
             record_id,
             revisit_of,
         };
+        let mut findings = findings;
+        // Licence pictures of the page (crate::licence_images): fetched, read, recorded after it.
+        let mut more = Vec::new();
+        if let Some(first) = pictures.first() {
+            let owner = first.owner;
+            let register = match &self.register {
+                None => RegisterView::NotLoaded,
+                Some(m) => m
+                    .get(&owner)
+                    .map_or(RegisterView::Unmatched, RegisterView::Matched),
+            };
+            let read = self.ocr.read(
+                pictures,
+                &mut self.writer,
+                &self.handle,
+                &self.detector,
+                register,
+                self.sweep_id,
+            )?;
+            if read.licence_shown {
+                findings.retain(|f| f.category != detect::Category::LicenseNotDisplayed);
+            }
+            more = read.fetches;
+        }
         // Suppressed findings are recorded but are not findings of the sweep's progress.
-        let n = findings.iter().filter(|f| f.is_live()).count();
-        self.pending
-            .entry(site_id)
-            .or_default()
-            .push((fetch, findings));
+        let n = findings.iter().filter(|f| f.is_live()).count()
+            + more
+                .iter()
+                .map(|(_, f)| f.iter().filter(|f| f.is_live()).count())
+                .sum::<usize>();
+        let pending = self.pending.entry(site_id).or_default();
+        pending.push((fetch, findings));
+        pending.extend(more);
         Ok(n)
     }
 }

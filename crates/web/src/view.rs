@@ -61,6 +61,7 @@ pub fn location_label(code: &str) -> &'static str {
         "spider" => "搜索引擎视角",
         "hidden" => "隐藏内容",
         "structure" => "页面结构",
+        "image" => "图片(识别)",
         "register" => "登记信息",
         _ => "",
     }

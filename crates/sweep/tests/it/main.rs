@@ -7,6 +7,7 @@ mod documents;
 mod gzip;
 mod hostile;
 mod intruder;
+mod licence;
 mod recrawl;
 mod repair;
 mod support;

@@ -82,6 +82,16 @@ async fn sweep_matches_ground_truth_and_points_at_evidence(backend: Backend) {
                 expected.insert((url.clone(), *c));
             }
         }
+        // Licence pictures: what OCR of the picture shows, on the picture.
+        if let Some(img) = st
+            .licence_image
+            .as_ref()
+            .filter(|_| summary.ocr.unavailable.is_none())
+        {
+            for c in &img.categories {
+                expected.insert((format!("http://{}{}", st.host, img.image), *c));
+            }
+        }
         // Cloaked homepages: what the spider or search-referral view shows.
         if let Some(cloak) = &st.cloaked {
             for c in &cloak.categories {
