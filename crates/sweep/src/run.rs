@@ -152,14 +152,20 @@ impl std::fmt::Display for SweepSummary {
             self.pages,
             self.findings,
             self.elapsed.as_secs_f64()
-        )?;
+        )
+    }
+}
+
+impl SweepSummary {
+    /// What the rendered probes did, one line: `probes: N homepages rendered (K failed
+    /// visits)`, or that they were off.
+    pub fn render_note(&self) -> String {
         match self.rendered {
-            Some(n) => write!(
-                f,
-                "; {n} homepages rendered ({} failed visits)",
+            Some(n) => format!(
+                "probes: {n} homepages rendered ({} failed visits)",
                 self.render_failures
             ),
-            None => write!(f, "; rendered probes off (fetched probes only)"),
+            None => "probes: rendered probes off (fetched probes only)".to_string(),
         }
     }
 }
