@@ -1449,6 +1449,13 @@ pub fn default_file_text() -> String {
 # The bureau's time zone, in hours east of UTC (no daylight saving).
 # timezone_offset_hours = {DEFAULT_TIMEZONE_OFFSET_HOURS}
 
+[sweep]
+# Homepages whose scripts could cloak (they read document.referrer, set location or
+# document.title, or are obfuscated) are also rendered in headless Chromium, as a direct
+# visitor and as one arriving from Baidu, Sogou and 360, when Chromium is found. false: the
+# fetched probes only (`wangjian sweep --no-render` for one sweep).
+# render_probes = true
+
 [casework]
 # The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,
 # HEIC/HEIF; larger files and other types are refused).
