@@ -191,7 +191,6 @@ pub fn assign_scripts(sites: &mut [SimSite], seed: u64) {
         });
     }
 }
-}
 
 /// Spider product tokens the kits look for (docs/spec/hijack.md).
 const SPIDERS: [&str; 5] = ["baiduspider", "sogou", "360spider", "bytespider", "bingbot"];

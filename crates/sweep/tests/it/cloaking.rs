@@ -186,8 +186,11 @@ async fn a_script_that_never_settles_is_a_failed_render_and_the_sweep_goes_on() 
     let summary = sweep::run_sweep(fx.store.clone(), detector, config)
         .await
         .unwrap();
-    assert_eq!(summary.rendered, Some(2), "{summary}");
-    assert_eq!(summary.render_failures, 4, "{summary}");
+    // The two homepages were rendered (other homepages with scripts of their own may be too).
+    let rendered = summary.rendered.expect("rendered probes on");
+    assert!(rendered >= 2, "{summary}: {rendered}");
+    assert!(summary.render_failures >= 4, "{summary}");
+
     assert!(summary.pages > 0);
 
     // Each failed visit is a metadata record naming its profile and its reason.
@@ -204,15 +207,18 @@ async fn a_script_that_never_settles_is_a_failed_render_and_the_sweep_goes_on() 
             }
         }
     }
-    assert_eq!(failed.len(), 4, "{failed:?}");
-    for (uri, error) in &failed {
-        assert!(uri.starts_with("urn:render:render"), "{uri}");
-        assert!(error.starts_with("timeout: "), "{error}");
-    }
+    assert_eq!(failed.len() as i64, summary.render_failures, "{failed:?}");
     for h in &plain {
-        assert!(failed.iter().any(|(u, _)| u.contains(h.as_str())), "{h}");
+        // Both visits of each, failed at their deadline.
+        let home = format!(":http://{h}/");
+        let ours: Vec<&(String, String)> = failed.iter().filter(|(u, _)| u.ends_with(&home)).collect();
+        assert_eq!(ours.len(), 2, "{h}: {failed:?}");
+        for (uri, error) in ours {
+            assert!(uri.starts_with("urn:render:render"), "{uri}");
+            assert!(error.starts_with("timeout: "), "{error}");
+        }
     }
-    // No finding for them: a page that never settles is not proof of anything.
+    // No probe finding for them: a page that never settles is not proof of anything.
     let filter = FindingFilter {
         category: Some(Category::SiteHijacked),
         limit: 1000,
@@ -224,6 +230,7 @@ async fn a_script_that_never_settles_is_a_failed_render_and_the_sweep_goes_on() 
         .await
         .unwrap()
         .into_iter()
+        .filter(|f| f.finding.location == "spider")
         .map(|f| f.host)
         .collect();
     for h in &plain {
