@@ -173,12 +173,7 @@ async fn probe(
     let _ = write!(err, "probes: {} fetched profiles", r.captures.len());
     match &r.rendered {
         Some(o) => {
-            let _ = writeln!(
-                err,
-                ", {} rendered visits ({})",
-                o.visits.len(),
-                o.trigger
-            );
+            let _ = writeln!(err, ", {} rendered visits ({})", o.visits.len(), o.trigger);
             if let Some(e) = &o.error {
                 let _ = writeln!(err, "render failed: {e}");
             }

@@ -10,10 +10,16 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
 /// `wangjian simweb` on an ephemeral port: the child, its address and its truth.
-fn simweb(dir: &std::path::Path, sites: &str, seed: &str) -> (std::process::Child, String, serde_json::Value) {
+fn simweb(
+    dir: &std::path::Path,
+    sites: &str,
+    seed: &str,
+) -> (std::process::Child, String, serde_json::Value) {
     let truth_path = dir.join("truth.json");
     let mut sim = wangjian(dir)
-        .args(["simweb", "--sites", sites, "--seed", seed, "--port", "0", "--truth"])
+        .args([
+            "simweb", "--sites", sites, "--seed", seed, "--port", "0", "--truth",
+        ])
         .arg(&truth_path)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -59,15 +65,24 @@ fn scan_url_reports_every_kit_with_its_profile_and_no_honest_look_alike() {
     for s in truth["sites"].as_object().unwrap().values() {
         let host = s["host"].as_str().unwrap();
         let kit = s["cloaked"]["kind"].as_str();
-        let look_alike = s["honest_script"]
-            .as_str()
-            .or(s["mobile_layout"].as_bool().filter(|b| *b).map(|_| "mobile-layout"));
+        let look_alike = s["honest_script"].as_str().or(s["mobile_layout"]
+            .as_bool()
+            .filter(|b| *b)
+            .map(|_| "mobile-layout"));
         if kit.is_none() && look_alike.is_none() {
             continue;
         }
         let url = format!("http://{host}/");
         let out = wangjian(dir.path())
-            .args(["scan", "--format", "json", "--fail-on", "high", "--resolve", &resolve])
+            .args([
+                "scan",
+                "--format",
+                "json",
+                "--fail-on",
+                "high",
+                "--resolve",
+                &resolve,
+            ])
             .arg(&url)
             .output()
             .unwrap();
@@ -79,14 +94,18 @@ fn scan_url_reports_every_kit_with_its_profile_and_no_honest_look_alike() {
                 kinds.insert(kind.to_string());
                 assert_eq!(out.status.code(), Some(3), "{kind} {url}: {err}");
                 let expected: &[&str] = match kind {
-                    "ua-only" | "not-found-to-browsers" => &["baiduspider-pc", "baiduspider-mobile"],
+                    "ua-only" | "not-found-to-browsers" => {
+                        &["baiduspider-pc", "baiduspider-mobile"]
+                    }
                     "referer-redirect" => &[
                         "search-referral:baidu",
                         "search-referral:sogou",
                         "search-referral:360",
                         "search-referral:bing",
                     ],
-                    "script-redirect" | "script-obfuscated" => &["render-baidu", "render-sogou", "render-360"],
+                    "script-redirect" | "script-obfuscated" => {
+                        &["render-baidu", "render-sogou", "render-360"]
+                    }
                     other => panic!("unknown kit {other}"),
                 };
                 if profiles != expected.iter().copied().collect() {
@@ -96,7 +115,14 @@ fn scan_url_reports_every_kit_with_its_profile_and_no_honest_look_alike() {
                     assert!(err.contains("rendered visits"), "{err}");
                     // Without rendering, nothing shows a script kit.
                     let out = wangjian(dir.path())
-                        .args(["scan", "--format", "json", "--no-render", "--resolve", &resolve])
+                        .args([
+                            "scan",
+                            "--format",
+                            "json",
+                            "--no-render",
+                            "--resolve",
+                            &resolve,
+                        ])
                         .arg(&url)
                         .output()
                         .unwrap();
@@ -108,7 +134,10 @@ fn scan_url_reports_every_kit_with_its_profile_and_no_honest_look_alike() {
                 honest.insert(which.to_string());
                 assert!(found.is_empty(), "honest {which} {url} flagged: {found:?}");
                 if which != "mobile-layout" {
-                    assert!(err.contains("rendered visits"), "{which} is rendered: {err}");
+                    assert!(
+                        err.contains("rendered visits"),
+                        "{which} is rendered: {err}"
+                    );
                 }
             }
             (None, None) => unreachable!(),
@@ -131,7 +160,8 @@ fn scan_url_reports_every_kit_with_its_profile_and_no_honest_look_alike() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("PROFILE"), "{text}");
     assert!(
-        text.lines().any(|l| l.contains("site.hijacked") && l.contains("render-baidu")),
+        text.lines()
+            .any(|l| l.contains("site.hijacked") && l.contains("render-baidu")),
         "{text}"
     );
     assert!(failures.is_empty(), "{failures:#?}");

@@ -809,7 +809,8 @@ fn visit(
                 let id = p.get("requestId").and_then(Value::as_str).unwrap_or("");
                 // A redirect reports the hop's status under the same request id.
                 if let (Some(status), Some(&i)) = (
-                    p.pointer("/redirectResponse/status").and_then(Value::as_f64),
+                    p.pointer("/redirectResponse/status")
+                        .and_then(Value::as_f64),
                     ids.get(id),
                 ) {
                     log.network[i].status = Some(status as u16);

@@ -63,8 +63,7 @@ impl Cloak {
             Cloak::NotFound(_) => "not-found-to-browsers",
             Cloak::MobileLayout => "mobile-layout",
             Cloak::Script {
-                obfuscated: false,
-                ..
+                obfuscated: false, ..
             } => "script-redirect",
             Cloak::Script {
                 obfuscated: true, ..
@@ -79,7 +78,10 @@ impl Cloak {
     pub fn is_kit(&self) -> bool {
         matches!(
             self,
-            Cloak::UaOnly(_) | Cloak::RefererRedirect { .. } | Cloak::NotFound(_) | Cloak::Script { .. }
+            Cloak::UaOnly(_)
+                | Cloak::RefererRedirect { .. }
+                | Cloak::NotFound(_)
+                | Cloak::Script { .. }
         )
     }
 

@@ -339,9 +339,7 @@ impl World {
                     honest_script: s
                         .cloak
                         .as_ref()
-                        .filter(|c| {
-                            matches!(c, Cloak::ReferrerAnalytics | Cloak::AbBanner)
-                        })
+                        .filter(|c| matches!(c, Cloak::ReferrerAnalytics | Cloak::AbBanner))
                         .map(|c| c.kind().to_string()),
                     linked_from: linked_from.remove(&i).unwrap_or_default(),
                     found_via: s.via.map(|v| v.code().to_string()),

@@ -207,7 +207,13 @@ async fn render_homepage(
         .iter()
         .find(|c| c.profile == Profile::Browser)
         .and_then(|c| c.exchanges.first())
-        .and_then(|e| Some((e.url.host_str()?.to_owned(), e.url.port_or_known_default()?, e.remote_addr?)));
+        .and_then(|e| {
+            Some((
+                e.url.host_str()?.to_owned(),
+                e.url.port_or_known_default()?,
+                e.remote_addr?,
+            ))
+        });
     if let Some((host, port, addr)) = pinned {
         browser = browser.pin(&host, port, addr);
     }
@@ -236,7 +242,9 @@ async fn render_homepage(
 /// `<script src>` files on the same site.
 pub async fn render_trigger(config: &CrawlConfig, captures: &[ProfiledCapture]) -> Option<String> {
     let browser = captures.iter().find(|c| c.profile == Profile::Browser)?;
-    let ex = browser.final_exchange().filter(|e| e.response.is_some() && e.is_html())?;
+    let ex = browser
+        .final_exchange()
+        .filter(|e| e.response.is_some() && e.is_html())?;
     let page = ex.decoded_body()?.text;
     let scripts = scripts(&page);
     for body in &scripts.inline {
@@ -244,7 +252,11 @@ pub async fn render_trigger(config: &CrawlConfig, captures: &[ProfiledCapture]) 
             return Some(format!("{t} in an inline script"));
         }
     }
-    let host = ex.url.host_str().map(domain::address::bare_host)?.to_owned();
+    let host = ex
+        .url
+        .host_str()
+        .map(domain::address::bare_host)?
+        .to_owned();
     let same_site: Vec<Url> = scripts
         .src
         .iter()
@@ -608,7 +620,12 @@ fn write_batch(
             match visit {
                 Ok(r) => {
                     let uri = render_uri(&r.visitor.name(), &start);
-                    let dom = writer.write_resource(&uri, outcome.at, "text/html; charset=utf-8", r.dom.as_bytes())?;
+                    let dom = writer.write_resource(
+                        &uri,
+                        outcome.at,
+                        "text/html; charset=utf-8",
+                        r.dom.as_bytes(),
+                    )?;
                     let fields = render_fields(&start, &outcome.trigger, Ok(r));
                     writer.write_metadata(&uri, outcome.at, &fields, Some(&dom.record_id))?;
                     if proving == Some(i) && result.findings.is_empty() {
@@ -739,14 +756,21 @@ fn render_fields(
     }
     for n in &log.network {
         let status = n.status.map_or_else(|| "-".to_string(), |s| s.to_string());
-        let error = n.error.as_deref().map(|e| format!(" {e}")).unwrap_or_default();
+        let error = n
+            .error
+            .as_deref()
+            .map(|e| format!(" {e}"))
+            .unwrap_or_default();
         m.push((
             "network".to_string(),
             one(&format!("{status} {} {}{error}", n.kind, n.url)),
         ));
     }
     if log.network_dropped > 0 {
-        m.push(("network-dropped".to_string(), log.network_dropped.to_string()));
+        m.push((
+            "network-dropped".to_string(),
+            log.network_dropped.to_string(),
+        ));
     }
     m.extend(crate::capture::refusal_fields(&log.refused));
     m

@@ -249,7 +249,10 @@ fn script_kits_serve_one_page_to_all_and_their_casino_exists() {
         } else {
             assert!(script.contains("String.fromCharCode("), "{script}");
             assert!(script.contains("atob('"), "{script}");
-            assert!(!script.contains("http"), "the target is not in clear: {script}");
+            assert!(
+                !script.contains("http"),
+                "the target is not in clear: {script}"
+            );
             assert!(!script.contains("referrer"), "{script}");
         }
         // The browser view stays clean in the truth: the kit is listed apart.

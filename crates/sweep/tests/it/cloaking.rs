@@ -125,7 +125,11 @@ fn rendered_proof(path: &std::path::Path, rec: &evidence::Record, f: &store::Fin
     assert!(target.starts_with("urn:render:render-"), "{target}");
     assert!(target.ends_with(&format!(":{home}")), "{target}");
     assert_eq!(f.finding.url, home);
-    assert!(f.finding.excerpt.contains("redirected to http://"), "{}", f.finding.excerpt);
+    assert!(
+        f.finding.excerpt.contains("redirected to http://"),
+        "{}",
+        f.finding.excerpt
+    );
     assert!(rec.header("Content-Type").unwrap().starts_with("text/html"));
     let dom = String::from_utf8_lossy(&rec.block).to_string();
     assert!(dom.contains("<html"), "{dom}");
@@ -137,14 +141,22 @@ fn rendered_proof(path: &std::path::Path, rec: &evidence::Record, f: &store::Fin
     let metadata = evidence::open_reader(path)
         .unwrap()
         .map(Result::unwrap)
-        .find(|r| r.warc_type() == Some("metadata") && r.header("WARC-Refers-To") == Some(id.as_str()))
+        .find(|r| {
+            r.warc_type() == Some("metadata") && r.header("WARC-Refers-To") == Some(id.as_str())
+        })
         .expect("metadata beside the DOM");
     let m = String::from_utf8_lossy(&metadata.block).to_string();
     assert!(m.contains("fetch-profile: render-"), "{m}");
     assert!(m.contains(&format!("navigation: {home}")), "{m}");
-    let navs: Vec<&str> = m.lines().filter(|l| l.starts_with("navigation: ")).collect();
+    let navs: Vec<&str> = m
+        .lines()
+        .filter(|l| l.starts_with("navigation: "))
+        .collect();
     assert!(navs.len() >= 2, "the homepage, then the casino: {m}");
-    assert!(m.lines().any(|l| l.starts_with("network: 200 Document ")), "{m}");
+    assert!(
+        m.lines().any(|l| l.starts_with("network: 200 Document ")),
+        "{m}"
+    );
     assert!(m.contains("render-trigger: "), "{m}");
 }
 
@@ -211,7 +223,8 @@ async fn a_script_that_never_settles_is_a_failed_render_and_the_sweep_goes_on() 
     for h in &plain {
         // Both visits of each, failed at their deadline.
         let home = format!(":http://{h}/");
-        let ours: Vec<&(String, String)> = failed.iter().filter(|(u, _)| u.ends_with(&home)).collect();
+        let ours: Vec<&(String, String)> =
+            failed.iter().filter(|(u, _)| u.ends_with(&home)).collect();
         assert_eq!(ours.len(), 2, "{h}: {failed:?}");
         for (uri, error) in ours {
             assert!(uri.starts_with("urn:render:render"), "{uri}");
@@ -352,31 +365,54 @@ async fn rendered_probes_find_the_script_kits_and_spare_the_honest_scripts() {
     let plain = truth
         .sites
         .values()
-        .find(|s| s.registered && s.path_prefix.is_empty() && s.cloaked.is_none() && !s.mobile_layout && s.honest_script.is_none())
+        .find(|s| {
+            s.registered
+                && s.path_prefix.is_empty()
+                && s.cloaked.is_none()
+                && !s.mobile_layout
+                && s.honest_script.is_none()
+        })
         .unwrap();
     for s in truth.sites.values().filter(|s| {
-        s.cloaked.as_ref().is_some_and(|c| c.kind.starts_with("script-"))
+        s.cloaked
+            .as_ref()
+            .is_some_and(|c| c.kind.starts_with("script-"))
             || s.honest_script.is_some()
             || s.host == plain.host
     }) {
         let url = url::Url::parse(&format!("http://{}/", s.host)).unwrap();
         let r = sweep::probe::probe_homepage_with(&config, &url, &detector, Some(&render)).await;
-        assert!(r.findings.is_empty(), "{}: fetched {:?}", s.host, r.findings);
+        assert!(
+            r.findings.is_empty(),
+            "{}: fetched {:?}",
+            s.host,
+            r.findings
+        );
         if s.host == plain.host {
-            assert!(r.rendered.is_none(), "a page without scripts is not rendered");
+            assert!(
+                r.rendered.is_none(),
+                "a page without scripts is not rendered"
+            );
             continue;
         }
         let o = r.rendered.as_ref().expect("rendered");
         assert!(o.error.is_none(), "{:?}", o.error);
         assert_eq!(o.visits.len(), 4);
-        assert_eq!(r.failed_renders().count(), 0, "{:?}", r.failed_renders().collect::<Vec<_>>());
+        assert_eq!(
+            r.failed_renders().count(),
+            0,
+            "{:?}",
+            r.failed_renders().collect::<Vec<_>>()
+        );
         let profiles: BTreeSet<String> = r.all_findings().into_iter().map(|(_, p)| p).collect();
         match s.cloaked.as_ref().map(|c| c.kind.clone()) {
             Some(kind) => {
                 seen.insert(kind.clone());
                 assert_eq!(
                     profiles,
-                    ["render-baidu", "render-sogou", "render-360"].map(String::from).into(),
+                    ["render-baidu", "render-sogou", "render-360"]
+                        .map(String::from)
+                        .into(),
                     "{kind} {}",
                     s.host
                 );
@@ -385,8 +421,15 @@ async fn rendered_probes_find_the_script_kits_and_spare_the_honest_scripts() {
                 assert_eq!(direct.final_url, url.as_str());
                 let baidu = o.visits[1].as_ref().unwrap();
                 assert!(!baidu.final_url.contains(&s.host), "{}", baidu.final_url);
-                assert_eq!(baidu.log.navigations.first().map(String::as_str), Some(url.as_str()));
-                assert!(baidu.log.navigations.len() >= 2, "{:?}", baidu.log.navigations);
+                assert_eq!(
+                    baidu.log.navigations.first().map(String::as_str),
+                    Some(url.as_str())
+                );
+                assert!(
+                    baidu.log.navigations.len() >= 2,
+                    "{:?}",
+                    baidu.log.navigations
+                );
             }
             None => {
                 seen.insert(s.honest_script.clone().unwrap());
@@ -396,9 +439,14 @@ async fn rendered_probes_find_the_script_kits_and_spare_the_honest_scripts() {
     }
     assert_eq!(
         seen,
-        ["ab-banner", "referrer-analytics", "script-obfuscated", "script-redirect"]
-            .map(String::from)
-            .into()
+        [
+            "ab-banner",
+            "referrer-analytics",
+            "script-obfuscated",
+            "script-redirect"
+        ]
+        .map(String::from)
+        .into()
     );
     server.shutdown().await;
 }
