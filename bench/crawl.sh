@@ -7,6 +7,7 @@
 #
 #   bench/crawl.sh [--quick] [--runs N] [--sites N] [--seed S] [--concurrency C] [--max-pages M]
 #   bench/crawl.sh --rss-10k      # wangjian alone on a 10,000-site simweb: peak RSS, pages/s
+#   bench/crawl.sh --render-cost  # wangjian alone, rendered probes on vs --no-render (alternating)
 #   WANGJIAN_BIN=path/to/wangjian bench/crawl.sh   # skip the build, bench that binary
 #
 # Installs what it needs: /usr/bin/time (apt `time`), a venv bench/.venv with Scrapy. Nothing
@@ -22,6 +23,7 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick; SITES=80; MAX_PAGES=20; RUNS=1 ;;
         --rss-10k) MODE=rss; SITES=10000 ;;
+        --render-cost) MODE=render ;;
         --runs) RUNS="$2"; shift ;;
         --sites) SITES="$2"; shift ;;
         --seed) SEED="$2"; shift ;;
@@ -41,7 +43,8 @@ if [ ! -x /usr/bin/time ]; then
     apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time; }
 fi
 PY="$HERE/.venv/bin/python"
-if [ "$MODE" != rss ] && ! "$PY" -c 'import scrapy' 2>/dev/null; then
+if [ "$MODE" = compare ] || [ "$MODE" = quick ]; then NEED_SCRAPY=1; else NEED_SCRAPY=0; fi
+if [ "$NEED_SCRAPY" = 1 ] && ! "$PY" -c 'import scrapy' 2>/dev/null; then
     log "creating $HERE/.venv with Scrapy"
     python3 -m venv "$HERE/.venv"
     "$HERE/.venv/bin/pip" install -q 'scrapy>=2.13' warcio
@@ -89,15 +92,19 @@ tv() { grep -F "$2" "$1" | head -1 | awk -F': ' '{print $2}'; }
 # "m:ss.ss" or "h:mm:ss" -> seconds
 wall_secs() { echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'; }
 
-# run_wangjian N: one sweep; appends "pages secs cpu rss_kb wall" to $TMP/wj.txt
+# run_wangjian N [OUT [SWEEP_ARGS...]]: one sweep; appends "pages secs cpu rss_kb wall" to
+# $TMP/wj.txt (or $TMP/OUT)
 run_wangjian() {
-    local d="$TMP/wj-data-$1"
+    local d="$TMP/wj-data-$1" out="$TMP/${2:-wj.txt}"
+    shift; shift || true
     rm -rf "$d"
     prepare_data "$d"
-    /usr/bin/time -v -o "$TMP/wj-time-$1" "$WJ" --data "$d" sweep \
+    local n; n="$(basename "$d" | sed 's/wj-data-//')"
+    /usr/bin/time -v -o "$TMP/wj-time-$n" "$WJ" --data "$d" sweep \
         --resolve "*:80:127.0.0.1:$PORT" --concurrency "$CONC" --delay-ms 0 \
-        --max-pages "$MAX_PAGES" --max-depth "$MAX_DEPTH" >"$TMP/wj-out-$1" 2>"$TMP/wj-err-$1" \
-        || { cat "$TMP/wj-err-$1" "$TMP/wj-out-$1" >&2; exit 1; }
+        --max-pages "$MAX_PAGES" --max-depth "$MAX_DEPTH" "$@" >"$TMP/wj-out-$n" 2>"$TMP/wj-err-$n" \
+        || { cat "$TMP/wj-err-$n" "$TMP/wj-out-$n" >&2; exit 1; }
+    set -- "$n"
     local line pages secs
     line="$(grep '^sweep:' "$TMP/wj-out-$1" | tail -1)"
     # sweep: <S> sites, <P> pages, <F> findings, <T> s
@@ -107,8 +114,8 @@ run_wangjian() {
     # database and rule loading included: a little against wangjian, more precise).
     secs="$(wall_secs "$(tv "$t" 'Elapsed (wall clock)')")"
     echo "$pages $secs $(echo "$(tv "$t" 'User time') + $(tv "$t" 'System time')" | bc) \
-$(tv "$t" 'Maximum resident set size') $(tv "$t" 'Elapsed (wall clock)')" >>"$TMP/wj.txt"
-    log "wangjian run $1: $line"
+$(tv "$t" 'Maximum resident set size') $(tv "$t" 'Elapsed (wall clock)')" >>"$out"
+    log "wangjian run $1: $line ($(grep '^probes:' "$TMP/wj-err-$1" | tail -1))"
     rm -rf "$d"
 }
 
@@ -156,6 +163,26 @@ if [ "$MODE" = rss ]; then
     echo "sites: $SITES, pages: $pages, sweep time: $secs s, CPU: $cpu s, wall (process): $wall"
     echo "pages/s: $MEDIAN_PPS"
     echo "peak RSS wangjian: $((rss / 1024)) MB (goal <= 300 MB)"
+    exit 0
+fi
+
+if [ "$MODE" = render ]; then
+    log "rendered probes on vs off: $SITES sites, concurrency $CONC, $MAX_PAGES pages/site, $RUNS run(s) each, alternating"
+    : >"$TMP/on.txt"
+    : >"$TMP/off.txt"
+    for r in $(seq 1 "$RUNS"); do
+        if [ $((r % 2)) -eq 1 ]; then
+            run_wangjian "on$r" on.txt; run_wangjian "off$r" off.txt --no-render
+        else
+            run_wangjian "off$r" off.txt --no-render; run_wangjian "on$r" on.txt
+        fi
+    done
+    echo "render cost: $SITES simweb sites (seed $SEED), concurrency $CONC, $MAX_PAGES pages/site, depth $MAX_DEPTH, median of $RUNS run(s)"
+    summary render-on "$TMP/on.txt" 2>&1; ON_PPS="$MEDIAN_PPS"
+    summary render-off "$TMP/off.txt" 2>&1; OFF_PPS="$MEDIAN_PPS"
+    echo "render-on pages/s: $ON_PPS"
+    echo "render-off pages/s: $OFF_PPS"
+    echo "ratio render-off: $(python3 -c "print('%.2f' % ($ON_PPS / $OFF_PPS))")"
     exit 0
 fi
 

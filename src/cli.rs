@@ -1305,6 +1305,10 @@ pub struct SweepArgs {
     /// Sweep a campaign's sites with its rule packs (after continuing an unfinished sweep).
     #[arg(long, value_name = "ID")]
     pub campaign: Option<i64>,
+    /// Skip the rendered probes (headless Chromium) this time; the fetched probes still run
+    /// (the `sweep.render_probes` setting turns them off for good).
+    #[arg(long)]
+    pub no_render: bool,
     #[command(flatten)]
     pub crawl: CrawlArgs,
 }
@@ -1328,6 +1332,9 @@ pub struct ScanArgs {
     /// Exit with status 3 when a finding is at or above this severity (errors exit 1).
     #[arg(long, value_enum, value_name = "SEVERITY")]
     pub fail_on: Option<SeverityArg>,
+    /// For a URL: skip the rendered probes (headless Chromium); the fetched probes still run.
+    #[arg(long)]
+    pub no_render: bool,
     #[command(flatten)]
     pub crawl: CrawlArgs,
 }

@@ -58,6 +58,14 @@ struct FileConfig {
     documents: Option<FileDocuments>,
     portal: Option<FilePortal>,
     discovery: Option<FileDiscovery>,
+    sweep: Option<FileSweep>,
+}
+
+/// The `[sweep]` table.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSweep {
+    render_probes: Option<bool>,
 }
 
 /// The `[discovery]` table: how far links are followed, the city's telephone area codes, and
@@ -254,6 +262,9 @@ pub struct Config {
     pub credit: Setting<Option<String>>,
     /// The bureau's time zone as hours east of UTC (schedules and campaign periods).
     pub timezone_offset_hours: Setting<i32>,
+    /// Sweeps render the homepages whose scripts could cloak in headless Chromium
+    /// (`sweep::probe`); on by default, used only when Chromium is found.
+    pub render_probes: Setting<bool>,
     /// Casework's time limits and working-day calendar (the `[casework]` table; the file
     /// only, no environment variables: lists of dates do not fit one).
     pub casework: Setting<casework::Limits>,
@@ -470,6 +481,7 @@ impl fmt::Debug for Config {
             .field("city_sweep", &self.city_sweep.value)
             .field("rechecks", &self.rechecks.value)
             .field("timezone_offset_hours", &self.timezone_offset_hours.value)
+            .field("render_probes", &self.render_probes.value)
             .field("documents", &self.documents.settings())
             .finish()
     }
@@ -496,6 +508,7 @@ impl Config {
         let console = parsed.console.unwrap_or_default();
         let casework = FileCasework::read(parsed.casework, &file)?;
         let schedule = parsed.schedule.unwrap_or_default();
+        let sweep_table = parsed.sweep.unwrap_or_default();
         let docs = parsed.documents.unwrap_or_default();
         let portal = parsed.portal.unwrap_or_default();
         let disc = parsed.discovery.unwrap_or_default();
@@ -701,6 +714,12 @@ impl Config {
                 None,
                 schedule.timezone_offset_hours,
                 DEFAULT_TIMEZONE_OFFSET_HOURS,
+            )?,
+            render_probes: layer.pick(
+                "sweep.render_probes",
+                None,
+                sweep_table.render_probes,
+                true,
             )?,
             casework: match casework.limits {
                 Some(limits) => Setting {
@@ -1136,6 +1155,11 @@ impl Config {
                 &self.timezone_offset_hours.source,
             ),
             (
+                "sweep.render_probes",
+                self.render_probes.value.to_string(),
+                &self.render_probes.source,
+            ),
+            (
                 "documents.bureau",
                 q(&self.documents.bureau.value),
                 &self.documents.bureau.source,
@@ -1424,6 +1448,13 @@ pub fn default_file_text() -> String {
 
 # The bureau's time zone, in hours east of UTC (no daylight saving).
 # timezone_offset_hours = {DEFAULT_TIMEZONE_OFFSET_HOURS}
+
+[sweep]
+# Homepages whose scripts could cloak (they read document.referrer, set location or
+# document.title, or are obfuscated) are also rendered in headless Chromium, as a direct
+# visitor and as one arriving from Baidu, Sogou and 360, when Chromium is found. false: the
+# fetched probes only (`wangjian sweep --no-render` for one sweep).
+# render_probes = true
 
 [casework]
 # The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,

@@ -4,9 +4,12 @@
 //! with `http_msg::decode_text`, the same page context, the register view built from the world's
 //! register CSV through `store::import::parse` and `sweep::register_facts`), and compares the set of
 //! categories found on each page with the truth. Per page, never deduplicated across pages.
-//! Only the plain browser view is scanned (`World::response`, the truth's `pages`): cloaking
-//! (the truth's `cloaked`, seen only by spiders or search visitors) is left out here and
-//! measured by the sweep's probe tests (`crates/sweep/tests/it/cloaking.rs`).
+//! Only the plain browser view is scanned (`World::response`, the truth's `pages`; the
+//! homepages of the script kits and their honest look-alikes are scanned with their inline
+//! scripts, which must not be findings by themselves): cloaking (the truth's `cloaked`, seen
+//! only by spiders, search visitors or a rendered probe) is left out of the figures and
+//! measured by the probe tests (`crates/sweep/tests/it/cloaking.rs`, `tests/it/probes.rs`);
+//! eval counts the kits and look-alikes of the world on stderr.
 //! Licence pictures (the truth's `licence_image`) are read by OCR (crate `ocr`, as the sweep
 //! reads them) and checked with `Detector::check_licence_reading`; their categories count on
 //! the page that shows them. Without tesseract they are left out of both sides, and eval says
@@ -171,6 +174,31 @@ pub fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
             )?
         }
     }
+    let mut kits: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut honest: BTreeMap<&str, usize> = BTreeMap::new();
+    for st in truth.sites.values() {
+        if let Some(c) = &st.cloaked {
+            *kits.entry(c.kind.as_str()).or_default() += 1;
+        }
+        if st.mobile_layout {
+            *honest.entry("mobile-layout").or_default() += 1;
+        }
+        if let Some(h) = &st.honest_script {
+            *honest.entry(h.as_str()).or_default() += 1;
+        }
+    }
+    let list = |m: &BTreeMap<&str, usize>| -> String {
+        m.iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    writeln!(
+        err,
+        "eval: cloaking kits (probes only): {}; honest look-alikes: {}",
+        list(&kits),
+        list(&honest)
+    )?;
     let mut out = std::io::stdout().lock();
     let mut total = Counts::default();
     for (c, n) in &counts {

@@ -182,7 +182,9 @@ pub fn sweep_config(
     crawl: crawl::CrawlConfig,
     tsa_url: Option<String>,
 ) -> ::sweep::SweepConfig {
+    let render_probes = render_probes(ctx.config.render_probes.value, &crawl);
     ::sweep::SweepConfig {
+        render_probes,
         crawl,
         evidence_dir: ctx.data.evidence(),
         warc_max_bytes: 1 << 30,
@@ -191,6 +193,26 @@ pub fn sweep_config(
         badges: badge::sweep_check(ctx),
         log: Some(log_config(ctx, tsa_url)),
         discovery: ctx.config.discovery.sweep(),
+    }
+}
+
+/// The rendered probes of a sweep or a scan: with `on` and Chromium found, rendering under
+/// `crawl`'s address policy; else `None` (a warning on stderr when Chromium is missing).
+pub fn render_probes(on: bool, crawl: &crawl::CrawlConfig) -> Option<::sweep::probe::RenderProbes> {
+    if !on {
+        return None;
+    }
+    match crawl::browser::find_browser() {
+        Some(program) => Some(::sweep::probe::RenderProbes::new(
+            crawl::browser::BrowserConfig::new(program),
+            crawl,
+        )),
+        None => {
+            eprintln!(
+                "rendered probes off: no browser (chromium) found; the fetched probes still run"
+            );
+            None
+        }
     }
 }
 

@@ -26,8 +26,12 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
     }
     let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
     let tsa = ctx.config.tsa_url.value.clone();
+    let mut sweep = super::sweep_config(ctx, crawl, tsa);
+    if args.no_render {
+        sweep.render_probes = None;
+    }
     let settings = schedule::SweepSettings {
-        sweep: super::sweep_config(ctx, crawl, tsa),
+        sweep,
         data_dir: ctx.data.root.clone(),
     };
     let config = super::schedule_config(ctx);
@@ -49,6 +53,7 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
             Some(c) => println!("campaign {c} {summary}"),
             None => println!("{summary}"),
         }
+        eprintln!("{}", summary.render_note());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -20,6 +20,7 @@ mod ops;
 mod portal;
 mod portal_badge;
 mod portal_complaint;
+mod probes;
 mod register;
 mod replay;
 mod report;

@@ -48,6 +48,7 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use url::Url;
 
+use crate::profile::{Profile, SearchEngine};
 use crate::proxy::{Policy, Proxy};
 use crate::resolve::ResolveMap;
 
@@ -200,6 +201,9 @@ pub enum BrowserError {
     /// The browser's sandbox did not start (what the browser said).
     #[error("the browser's sandbox did not start: {detail}")]
     Sandbox { detail: String },
+    /// The page's renderer crashed (or its tab went away) while the page was rendered.
+    #[error("the page's renderer crashed during {0}")]
+    Crashed(&'static str),
     /// The browser's proxy could not start.
     #[error("cannot start the browser's proxy: {source}")]
     Proxy {
@@ -221,6 +225,7 @@ impl BrowserError {
             BrowserError::Unprivileged { .. } => "unprivileged-user",
             BrowserError::Sandbox { .. } => "sandbox",
             BrowserError::Proxy { .. } => "proxy",
+            BrowserError::Crashed(_) => "renderer-crashed",
         }
     }
 }
@@ -237,7 +242,7 @@ pub fn screenshot(
         map: config.resolve.clone(),
         allow_private: config.allow_private,
     };
-    let (shot, refused) = with_browser(config, policy, |cdp| take(cdp, config, url, scripts))?;
+    let (shot, refused) = with_browser(config, policy, |cdp, _| take(cdp, config, url, scripts))?;
     Ok(Screenshot { refused, ..shot })
 }
 
@@ -247,7 +252,7 @@ pub fn screenshot(
 fn with_browser<T>(
     config: &BrowserConfig,
     policy: Policy,
-    f: impl FnOnce(&mut Cdp) -> Result<T, BrowserError>,
+    f: impl FnOnce(&mut Cdp, &Proxy) -> Result<T, BrowserError>,
 ) -> Result<(T, Vec<Refused>), BrowserError> {
     let deadline = Instant::now() + config.timeout;
     let launch_error = |source| BrowserError::Launch {
@@ -280,7 +285,7 @@ fn with_browser<T>(
         account,
         deadline,
     )?;
-    let result = f(&mut cdp);
+    let result = f(&mut cdp, &proxy);
     cdp.close();
     let refused = proxy.refused();
     drop(proxy);
@@ -361,7 +366,7 @@ pub fn print_pdf(
     html: &str,
     margins: Margins,
 ) -> Result<Vec<u8>, BrowserError> {
-    with_browser(config, Policy::Offline, |cdp| print(cdp, html, margins)).map(|(pdf, _)| pdf)
+    with_browser(config, Policy::Offline, |cdp, _| print(cdp, html, margins)).map(|(pdf, _)| pdf)
 }
 
 fn print(cdp: &mut Cdp, html: &str, margins: Margins) -> Result<Vec<u8>, BrowserError> {
@@ -523,6 +528,374 @@ fn take(
         user_agent,
         refused: Vec::new(),
     })
+}
+
+/// Who a rendered visit claims to be: someone typing the address (no referrer), or a visitor
+/// arriving from a result page of a search engine (`Page.navigate` with the same referrer the
+/// fetched probes send, [`Profile::referer`], under the `unsafe-url` policy so the page's
+/// `document.referrer` holds it whole, as the engines' result pages arrange).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Visitor {
+    /// No referrer.
+    Direct,
+    /// From a result page of this engine.
+    From(SearchEngine),
+}
+
+impl Visitor {
+    /// The rendered probes of a homepage: direct, and from Baidu, Sogou and 360.
+    pub const STANDARD: [Visitor; 4] = [
+        Visitor::Direct,
+        Visitor::From(SearchEngine::Baidu),
+        Visitor::From(SearchEngine::Sogou),
+        Visitor::From(SearchEngine::So360),
+    ];
+
+    /// The probe's profile name: `render`, `render-baidu`, `render-sogou`, `render-360`.
+    pub fn name(self) -> String {
+        match self {
+            Visitor::Direct => "render".to_string(),
+            Visitor::From(e) => format!("render-{}", e.name()),
+        }
+    }
+
+    /// The referrer sent when opening `url`.
+    pub fn referrer(self, url: &Url) -> Option<String> {
+        match self {
+            Visitor::Direct => None,
+            Visitor::From(engine) => Profile::SearchReferral { engine }.referer(url),
+        }
+    }
+}
+
+/// The bounds of one rendered visit.
+#[derive(Debug, Clone, Copy)]
+pub struct RenderLimits {
+    /// Deadline of one visit: from opening the tab to reading the DOM back. A page that is
+    /// still navigating (or whose scripts keep the renderer busy) then is a failed visit.
+    pub per_visit: Duration,
+    /// How long the page must stay quiet after the load event of its last navigation before
+    /// it counts as settled (a script redirect usually starts within it).
+    pub settle: Duration,
+    /// Most bytes of the serialized DOM read back; the rest is cut (and said so).
+    pub max_dom_bytes: usize,
+    /// Most requests kept in the network log; the rest are counted only.
+    pub max_network: usize,
+}
+
+impl Default for RenderLimits {
+    /// 15 s a visit, 500 ms of quiet, 4 MiB of DOM, 500 requests.
+    fn default() -> Self {
+        RenderLimits {
+            per_visit: Duration::from_secs(15),
+            settle: Duration::from_millis(500),
+            max_dom_bytes: 4 << 20,
+            max_network: 500,
+        }
+    }
+}
+
+/// One request of a rendered page, as the browser reported it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkEntry {
+    pub url: String,
+    /// The resource type (`Document`, `Script`, `Image`, `XHR`…).
+    pub kind: String,
+    /// The status of its response, when one came.
+    pub status: Option<u16>,
+    /// Why it failed, when it did (`net::ERR_…`).
+    pub error: Option<String>,
+}
+
+/// What a rendered visit saw (kept whole when the visit failed, as far as it got).
+#[derive(Debug, Clone, Default)]
+pub struct VisitLog {
+    /// Every main-frame URL requested, in order (redirects and script navigations included;
+    /// consecutive repeats once).
+    pub navigations: Vec<String>,
+    /// The page's requests, in order, at most [`RenderLimits::max_network`].
+    pub network: Vec<NetworkEntry>,
+    /// Requests left out of `network` past the cap.
+    pub network_dropped: u64,
+    /// What the proxy refused during the visit.
+    pub refused: Vec<Refused>,
+}
+
+/// A homepage rendered as one visitor, settled.
+#[derive(Debug, Clone)]
+pub struct Rendering {
+    pub visitor: Visitor,
+    /// The URL the tab showed at the end.
+    pub final_url: String,
+    /// The final document's title.
+    pub title: String,
+    /// The final DOM serialized (`document.documentElement.outerHTML`), at most
+    /// [`RenderLimits::max_dom_bytes`].
+    pub dom: String,
+    /// The DOM was longer and is cut.
+    pub dom_cut: bool,
+    pub log: VisitLog,
+    /// The browser's product and version.
+    pub browser: String,
+    /// The User-Agent the browser sent.
+    pub user_agent: String,
+}
+
+/// A visit that did not settle, crashed or could not load.
+#[derive(Debug)]
+pub struct FailedVisit {
+    pub visitor: Visitor,
+    pub error: BrowserError,
+    pub log: VisitLog,
+}
+
+/// Renders `url` once per visitor in one fresh headless browser (each visit in its own
+/// browser context: no cookie, cache or storage shared), scripts allowed, every request through
+/// the address policy's proxy (see the module documentation). A visit follows the page's
+/// redirects and script navigations until the load event of the last one is followed by
+/// `limits.settle` of quiet, then reads the final URL, title and DOM back. A visit that has not
+/// settled by its deadline, whose renderer crashed, or that could not load is a
+/// [`FailedVisit`] with its reason, and the next visit goes on. `Err` only when the browser
+/// itself could not be run. Blocking: call it from a blocking thread.
+pub fn render(
+    config: &BrowserConfig,
+    url: &Url,
+    visitors: &[Visitor],
+    limits: &RenderLimits,
+) -> Result<Vec<Result<Rendering, FailedVisit>>, BrowserError> {
+    let policy = Policy::Crawler {
+        map: config.resolve.clone(),
+        allow_private: config.allow_private,
+    };
+    // Launching has the configured deadline; each visit then its own.
+    let (out, _) = with_browser(config, policy, |cdp, proxy| {
+        let version = cdp.call("Browser.getVersion", json!({}), None)?;
+        let browser = str_field(&version, "product", "Browser.getVersion")?;
+        let user_agent = str_field(&version, "userAgent", "Browser.getVersion")?;
+        cdp.call(
+            "Browser.setDownloadBehavior",
+            json!({"behavior": "deny"}),
+            None,
+        )?;
+        let mut out = Vec::with_capacity(visitors.len());
+        for &visitor in visitors {
+            cdp.deadline = Instant::now() + limits.per_visit;
+            cdp.timeout = limits.per_visit;
+            cdp.events.clear();
+            proxy.take_refused();
+            let mut log = VisitLog::default();
+            let mut opened = None;
+            let result = visit(cdp, config, url, visitor, limits, &mut log, &mut opened);
+            // Close the tab and its context with a short deadline of their own, so a page
+            // stuck in a script does not hold the next visit.
+            if let Some((target, context)) = opened {
+                cdp.deadline = Instant::now() + Duration::from_secs(5);
+                let _ = cdp.call("Target.closeTarget", json!({"targetId": target}), None);
+                let _ = cdp.call(
+                    "Target.disposeBrowserContext",
+                    json!({"browserContextId": context}),
+                    None,
+                );
+            }
+            log.refused = proxy.take_refused();
+            out.push(match result {
+                Ok((final_url, title, dom, dom_cut)) => Ok(Rendering {
+                    visitor,
+                    final_url,
+                    title,
+                    dom,
+                    dom_cut,
+                    log,
+                    browser: browser.clone(),
+                    user_agent: user_agent.clone(),
+                }),
+                // The browser itself went away: no later visit can run.
+                Err(BrowserError::Closed(step)) => return Err(BrowserError::Closed(step)),
+                Err(error) => Err(FailedVisit {
+                    visitor,
+                    error,
+                    log,
+                }),
+            });
+        }
+        Ok(out)
+    })?;
+    Ok(out)
+}
+
+/// One visit: (final URL, title, DOM, DOM cut).
+fn visit(
+    cdp: &mut Cdp,
+    config: &BrowserConfig,
+    url: &Url,
+    visitor: Visitor,
+    limits: &RenderLimits,
+    log: &mut VisitLog,
+    opened: &mut Option<(String, String)>,
+) -> Result<(String, String, String, bool), BrowserError> {
+    let context = cdp.call("Target.createBrowserContext", json!({}), None)?;
+    let context = str_field(&context, "browserContextId", "Target.createBrowserContext")?;
+    let target = cdp.call(
+        "Target.createTarget",
+        json!({"url": "about:blank", "browserContextId": context}),
+        None,
+    )?;
+    let target = str_field(&target, "targetId", "Target.createTarget")?;
+    *opened = Some((target.clone(), context));
+    let attached = cdp.call(
+        "Target.attachToTarget",
+        json!({"targetId": target, "flatten": true}),
+        None,
+    )?;
+    let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
+    let s = Some(session.as_str());
+    cdp.call("Inspector.enable", json!({}), s)?;
+    cdp.call("Page.enable", json!({}), s)?;
+    cdp.call("Network.enable", json!({}), s)?;
+    cdp.call(
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": config.width, "height": config.height, "deviceScaleFactor": 1, "mobile": false}),
+        s,
+    )?;
+    // What about:blank reported before the visit is not part of it.
+    cdp.events.clear();
+    let mut params = json!({"url": url.as_str()});
+    if let Some(r) = visitor.referrer(url) {
+        params["referrer"] = json!(r);
+        params["referrerPolicy"] = json!("unsafeUrl");
+    }
+    let mut ids: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    let nav = cdp.call("Page.navigate", params, s)?;
+    if let Some(err) = nav.get("errorText").and_then(Value::as_str) {
+        return Err(BrowserError::Navigation(err.to_string()));
+    }
+    // Pump the page's events until it settles: loading ends with a load event (or the main
+    // frame stopping), then `settle` without a new navigation.
+    let mut loading = true;
+    let mut quiet_since = Instant::now();
+    loop {
+        let until = if loading {
+            cdp.deadline
+        } else {
+            quiet_since + limits.settle
+        };
+        let Some(ev) = cdp.next_event(until, "the page to settle")? else {
+            break;
+        };
+        if ev.get("sessionId").and_then(Value::as_str) != s {
+            continue;
+        }
+        let method = ev.get("method").and_then(Value::as_str).unwrap_or("");
+        let p = ev.get("params").cloned().unwrap_or(Value::Null);
+        let main = p.get("frameId").and_then(Value::as_str) == Some(target.as_str());
+        match method {
+            "Network.requestWillBeSent" => {
+                let req_url = p
+                    .pointer("/request/url")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                let kind = p
+                    .get("type")
+                    .and_then(Value::as_str)
+                    .unwrap_or("Other")
+                    .to_string();
+                if kind == "Document" && main {
+                    loading = true;
+                    if log.navigations.last() != Some(&req_url) {
+                        log.navigations.push(req_url.clone());
+                    }
+                }
+                let id = p.get("requestId").and_then(Value::as_str).unwrap_or("");
+                // A redirect reports the hop's status under the same request id.
+                if let (Some(status), Some(&i)) = (
+                    p.pointer("/redirectResponse/status")
+                        .and_then(Value::as_f64),
+                    ids.get(id),
+                ) {
+                    log.network[i].status = Some(status as u16);
+                }
+                if log.network.len() < limits.max_network {
+                    ids.insert(id.to_string(), log.network.len());
+                    log.network.push(NetworkEntry {
+                        url: req_url,
+                        kind,
+                        status: None,
+                        error: None,
+                    });
+                } else {
+                    log.network_dropped += 1;
+                }
+            }
+            "Network.responseReceived" => {
+                let id = p.get("requestId").and_then(Value::as_str).unwrap_or("");
+                if let (Some(&i), Some(status)) = (
+                    ids.get(id),
+                    p.pointer("/response/status").and_then(Value::as_f64),
+                ) {
+                    log.network[i].status = Some(status as u16);
+                }
+            }
+            "Network.loadingFailed" => {
+                let id = p.get("requestId").and_then(Value::as_str).unwrap_or("");
+                if let Some(&i) = ids.get(id) {
+                    log.network[i].error = p
+                        .get("errorText")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                }
+            }
+            "Page.frameRequestedNavigation"
+            | "Page.frameScheduledNavigation"
+            | "Page.frameStartedLoading"
+                if main =>
+            {
+                loading = true;
+            }
+            "Page.loadEventFired" => {
+                loading = false;
+                quiet_since = Instant::now();
+            }
+            "Page.frameStoppedLoading" if main => {
+                loading = false;
+                quiet_since = Instant::now();
+            }
+            "Inspector.targetCrashed" => return Err(BrowserError::Crashed("the page load")),
+            "Inspector.detached" => return Err(BrowserError::Crashed("the page load")),
+            _ => {}
+        }
+    }
+    let cap = limits.max_dom_bytes;
+    let expression = format!(
+        "(() => {{ const e = document.documentElement; const h = e ? e.outerHTML : ''; \
+         return {{url: location.href, title: document.title, len: h.length, \
+         dom: h.length > {cap} ? h.slice(0, {cap}) : h}}; }})()"
+    );
+    let r = cdp.call(
+        "Runtime.evaluate",
+        json!({"expression": expression, "returnByValue": true}),
+        s,
+    )?;
+    let v = r
+        .pointer("/result/value")
+        .ok_or_else(|| protocol("Runtime.evaluate", "no value"))?;
+    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+    let mut dom = text("dom");
+    let len = v.get("len").and_then(Value::as_u64).unwrap_or(0) as usize;
+    let mut cut = len > cap;
+    if dom.len() > cap {
+        let mut at = cap;
+        while !dom.is_char_boundary(at) {
+            at -= 1;
+        }
+        dom.truncate(at);
+        cut = true;
+    }
+    let final_url = match text("url") {
+        u if u.is_empty() => url.to_string(),
+        u => u,
+    };
+    Ok((final_url, text("title"), dom, cut))
 }
 
 fn protocol(method: &str, detail: &str) -> BrowserError {
@@ -715,6 +1088,30 @@ impl Cdp {
             if v.get("method").is_some() {
                 self.events.push(v);
             }
+        }
+    }
+
+    /// The next event (or stray reply): one that already arrived, else the next the browser
+    /// sends before `until`; `None` at `until` when it comes before the deadline, a timeout
+    /// at the deadline.
+    fn next_event(
+        &mut self,
+        until: Instant,
+        step: &'static str,
+    ) -> Result<Option<Value>, BrowserError> {
+        if !self.events.is_empty() {
+            return Ok(Some(self.events.remove(0)));
+        }
+        let stop = until.min(self.deadline);
+        let left = stop.saturating_duration_since(Instant::now());
+        match self.from_browser.recv_timeout(left) {
+            Ok(v) => Ok(Some(v)),
+            Err(RecvTimeoutError::Timeout) if until < self.deadline => Ok(None),
+            Err(RecvTimeoutError::Timeout) => Err(BrowserError::Timeout {
+                step,
+                timeout: self.timeout,
+            }),
+            Err(RecvTimeoutError::Disconnected) => Err(BrowserError::Closed(step)),
         }
     }
 

@@ -210,6 +210,12 @@ impl Proxy {
     pub(crate) fn refused(&self) -> Vec<Refused> {
         self.state.refused.lock().expect("refusals lock").clone()
     }
+
+    /// The refusals so far, leaving none behind (one browser rendering several visits in
+    /// turn hands each visit its own).
+    pub(crate) fn take_refused(&self) -> Vec<Refused> {
+        std::mem::take(&mut *self.state.refused.lock().expect("refusals lock"))
+    }
 }
 
 impl Drop for Proxy {

@@ -309,6 +309,47 @@ impl WarcWriter {
         self.append(member)
     }
 
+    /// A `metadata` record (`application/warc-fields`, one line per field, in order) about
+    /// `target_uri`, referring with `WARC-Refers-To` to the record it describes when given (a
+    /// rendered page's navigations and network log beside its DOM resource).
+    pub fn write_metadata(
+        &mut self,
+        target_uri: &str,
+        date: DateTime<Utc>,
+        fields: &[(String, String)],
+        refers_to: Option<&str>,
+    ) -> Result<RecordRef, EvidenceError> {
+        check_target_uri(target_uri)?;
+        if let Some(id) = refers_to {
+            check_field_value("refers_to", id)?;
+        }
+        for (name, _) in fields {
+            check_field_name(name)?;
+        }
+        if fields.is_empty() {
+            return Err(EvidenceError::invalid("fields", "must not be empty"));
+        }
+        self.roll_if_needed()?;
+        let id = new_record_id();
+        let block = warc_fields(fields);
+        let mut header = HeaderBlock::new("metadata", &id, &warc_date(date));
+        header
+            .push("WARC-Target-URI", target_uri)
+            .push("WARC-Warcinfo-ID", self.warcinfo_id.clone());
+        if let Some(r) = refers_to {
+            header.push("WARC-Refers-To", r);
+        }
+        header.push("Content-Type", "application/warc-fields");
+        let member = compress(Pending {
+            header,
+            block: &[&block],
+            record_id: id,
+            payload_digest: None,
+        })
+        .map_err(|e| EvidenceError::io(&self.path, e))?;
+        self.append(member)
+    }
+
     /// The transparency log records are appended to, if any.
     pub fn log(&self) -> Option<&Log> {
         self.log.as_ref()

@@ -98,6 +98,8 @@ pub struct World {
     overlay: Option<std::path::PathBuf>,
     /// The certificate transparency log, when asked for ([`World::with_ct_log`]).
     ct: Option<CtLog>,
+    /// The casinos the script kits send visitors to: host → the kit's title.
+    casinos: HashMap<String, String>,
 }
 
 impl World {
@@ -115,7 +117,18 @@ impl World {
                 }
             }
         }
+        let casinos = sites
+            .iter()
+            .filter_map(|s| match &s.cloak {
+                Some(Cloak::Script { target, title, .. }) => {
+                    let host = url_host(target)?;
+                    Some((host, title.clone()))
+                }
+                _ => None,
+            })
+            .collect();
         World {
+            casinos,
             seed: p.seed,
             sites,
             by_host,
@@ -351,6 +364,11 @@ impl World {
                     pages,
                     cloaked,
                     mobile_layout: matches!(s.cloak, Some(Cloak::MobileLayout)),
+                    honest_script: s
+                        .cloak
+                        .as_ref()
+                        .filter(|c| matches!(c, Cloak::ReferrerAnalytics | Cloak::AbBanner))
+                        .map(|c| c.kind().to_string()),
                     linked_from: linked_from.remove(&i).unwrap_or_default(),
                     found_via: s.via.map(|v| v.code().to_string()),
                     near_misses,
@@ -433,6 +451,13 @@ impl World {
         }
         if host == site::ELSEWHERE_HOST {
             return Some(elsewhere(path_and_query));
+        }
+        if let Some(title) = self.casinos.get(&host) {
+            return Some(text(
+                200,
+                "text/html; charset=utf-8",
+                cloak::casino_page(&host, title),
+            ));
         }
         let Some(&si) = self.by_host.get(&host) else {
             // A bare domain answers with a redirect to its www. site, as most sites do (the
@@ -534,6 +559,11 @@ impl World {
             html = cloak::mobile_layout(&html);
         }
         if home {
+            // A script kit or an honest script: the same inline script for every visitor.
+            if let Some(script) = owner.cloak.as_ref().and_then(|c| c.home_script(&host)) {
+                let at = html.rfind("</body>").unwrap_or(html.len());
+                html.insert_str(at, &script);
+            }
             if let Some(extra) = self.overlay_home(&host) {
                 let at = html.rfind("</body>").unwrap_or(html.len());
                 html.insert_str(at, &extra);
@@ -541,6 +571,13 @@ impl World {
         }
         Some(encode(owner, html))
     }
+}
+
+/// The host of an absolute `http://host/…` URL.
+fn url_host(u: &str) -> Option<String> {
+    let rest = u.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#', ':']).next()?;
+    (!host.is_empty()).then(|| host.to_ascii_lowercase())
 }
 
 /// A rendered page as the site serves it: UTF-8, or GBK with or without a header charset.

@@ -457,6 +457,7 @@ pub fn generate(n: usize, seed: u64) -> Vec<SimSite> {
     }
     crate::cloak::assign(&mut sites, seed);
     friend_links(&mut sites, seed);
+    crate::cloak::assign_scripts(&mut sites, seed);
     compression(&mut sites);
     crate::near_miss::add(&mut sites, seed);
     crate::licence_image::assign(&mut sites, seed);

@@ -42,6 +42,12 @@ pub struct SiteTruth {
     /// not flag it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub mobile_layout: bool,
+    /// Honest look-alike of a script kit: `referrer-analytics` (an image beacon sends
+    /// `document.referrer` to the site's own host) or `ab-banner` (a banner's text and a
+    /// harmless title suffix change for visitors from another page). Probing, rendered or
+    /// not, must not flag it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub honest_script: Option<String>,
     /// Hosts of the registered sites whose homepage links to this site's homepage (a 友情链接
     /// block in the footer, `http://<host>/`), in world order: how a sweep of the registered
     /// sites discovers an unregistered one. Every unregistered site that is not a platform
@@ -86,8 +92,11 @@ pub struct LicenceImageTruth {
 /// The truth of a cloaking kit.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CloakTruth {
-    /// `ua-only` (spiders see spam), `referer-redirect` (search visitors are sent to a casino)
-    /// or `not-found-to-browsers` (404 to all but spiders; `pages` is then empty).
+    /// `ua-only` (spiders see spam), `referer-redirect` (search visitors are sent to a casino),
+    /// `not-found-to-browsers` (404 to all but spiders; `pages` is then empty), or a script
+    /// kit seen only by a rendered probe: `script-redirect` (an inline script swaps the title
+    /// and sends search visitors to a casino) or `script-obfuscated` (the same, its target and
+    /// title assembled with `String.fromCharCode` and `atob`).
     pub kind: String,
     /// The cloaked page (the homepage).
     pub page: String,

@@ -363,7 +363,7 @@ fn one_line(s: &str) -> String {
 /// The metadata fields naming what the browser's proxy refused: one `browser-refused` field
 /// per request (`HOST:PORT ADDRESS CODE`), at most [`MAX_REFUSALS_RECORDED`], and then
 /// `browser-refused-more: N` for the rest.
-fn refusal_fields(refused: &[crawl::browser::Refused]) -> Vec<(String, String)> {
+pub(crate) fn refusal_fields(refused: &[crawl::browser::Refused]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = refused
         .iter()
         .take(MAX_REFUSALS_RECORDED)

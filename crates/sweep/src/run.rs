@@ -56,6 +56,9 @@ pub struct SweepConfig {
     pub badges: Option<BadgeCheckConfig>,
     /// How far discovery follows links, and the city it looks for.
     pub discovery: crate::discover::DiscoveryConfig,
+    /// Rendered probes of homepages whose scripts call for it (`crate::probe`); `None`: the
+    /// fetched probes only (no browser, or switched off), said so in the log and the summary.
+    pub render_probes: Option<crate::probe::RenderProbes>,
 }
 
 /// What the badge check needs besides the store: the key badges are signed with and the
@@ -133,6 +136,10 @@ pub struct SweepSummary {
     pub unchanged: i64,
     /// The size of the log's checkpoint signed at the end of the sweep.
     pub checkpoint: Option<u64>,
+    /// Homepages rendered by the rendered probes; `None` when rendered probes were off.
+    pub rendered: Option<i64>,
+    /// Rendered visits that failed (never settled, crashed, no browser…).
+    pub render_failures: i64,
     pub elapsed: Duration,
     /// Licence pictures read by OCR (crate::licence_images), or skipped when OCR is
     /// unavailable.
@@ -149,6 +156,20 @@ impl std::fmt::Display for SweepSummary {
             self.findings,
             self.elapsed.as_secs_f64()
         )
+    }
+}
+
+impl SweepSummary {
+    /// What the rendered probes did, one line: `probes: N homepages rendered (K failed
+    /// visits)`, or that they were off.
+    pub fn render_note(&self) -> String {
+        match self.rendered {
+            Some(n) => format!(
+                "probes: {n} homepages rendered ({} failed visits)",
+                self.render_failures
+            ),
+            None => "probes: rendered probes off (fetched probes only)".to_string(),
+        }
     }
 }
 
@@ -329,6 +350,8 @@ async fn run_inner(
         scanned: counts.scanned,
         unchanged: counts.unchanged,
         checkpoint,
+        rendered: config.render_probes.as_ref().map(|_| counts.rendered),
+        render_failures: counts.render_failures,
         elapsed: started.elapsed(),
         ocr: counts.ocr,
     })
@@ -361,13 +384,32 @@ async fn crawl_wave(
 
     // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
     // crawl and through the same writer, flushed before the crawl marks any site done.
-    let (writer, probed) =
-        crate::probe::probe_sites(store, detector, &config.crawl, sweep_id, &seeds, writer).await?;
-    tracing::info!(
-        sites = probed.sites,
-        cloaked = probed.cloaked,
-        "homepages probed"
-    );
+    let (writer, probed) = crate::probe::probe_sites(
+        store,
+        detector,
+        &config.crawl,
+        config.render_probes.as_ref(),
+        sweep_id,
+        &seeds,
+        writer,
+    )
+    .await?;
+    if config.render_probes.is_some() {
+        tracing::info!(
+            sites = probed.sites,
+            cloaked = probed.cloaked,
+            rendered = probed.rendered,
+            render_failures = probed.render_failures,
+            cloaked_by_render = probed.cloaked_by_render,
+            "homepages probed"
+        );
+    } else {
+        tracing::info!(
+            sites = probed.sites,
+            cloaked = probed.cloaked,
+            "homepages probed (rendered probes off: fetched probes only)"
+        );
+    }
 
     let (tx, rx) = mpsc::channel::<CrawlEvent>(256);
     let frontier = Arc::new(SweepFrontier::new(store.clone(), sweep_id));
@@ -412,9 +454,11 @@ async fn crawl_wave(
     // runtime's workers, and write to the store through the runtime handle.
     let worker = tokio::task::spawn_blocking(move || capture.run(rx));
     crawler.await?;
-    let done = worker.await??;
+    let (mut counts, writer) = worker.await??;
     bar.finish_and_clear();
-    Ok(done)
+    counts.rendered += probed.rendered as i64;
+    counts.render_failures += probed.render_failures as i64;
+    Ok((counts, writer))
 }
 
 /// Cuts the torn last record a killed run of this sweep may have left in its WARC files
@@ -703,6 +747,8 @@ struct CaptureCounts {
     scanned: i64,
     unchanged: i64,
     ocr: crate::licence_images::OcrTotals,
+    rendered: i64,
+    render_failures: i64,
 }
 
 impl CaptureCounts {
@@ -711,6 +757,8 @@ impl CaptureCounts {
         self.scanned += other.scanned;
         self.unchanged += other.unchanged;
         self.ocr.add(other.ocr);
+        self.rendered += other.rendered;
+        self.render_failures += other.render_failures;
     }
 }
 

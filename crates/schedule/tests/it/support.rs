@@ -80,6 +80,7 @@ impl Fixture {
                 progress: false,
                 badges: None,
                 discovery: sweep::DiscoveryConfig::default(),
+                render_probes: None,
                 log: Some(sweep::LogConfig {
                     dir: d.join("log"),
                     keys_dir: d.join("keys"),

@@ -209,3 +209,79 @@ async fn each_kit_answers_by_user_agent_and_referer_over_a_socket() {
     }
     running.shutdown().await;
 }
+
+/// The script kits and their honest look-alikes: every visitor gets the same homepage with
+/// the kit's inline script (the kit's casino host and title in clear only in the plain kit),
+/// the casino is served, and the look-alikes' scripts read the referrer harmlessly.
+#[test]
+fn script_kits_serve_one_page_to_all_and_their_casino_exists() {
+    for (sites, per) in [(20, 1), (200, 2)] {
+        let w = World::generate(&GenParams { sites, seed: 3 });
+        let t = w.truth();
+        for kind in ["script-redirect", "script-obfuscated"] {
+            assert_eq!(kit(&t, kind).len(), per, "{sites} sites, {kind}");
+        }
+        for kind in ["referrer-analytics", "ab-banner"] {
+            let n = t
+                .sites
+                .values()
+                .filter(|s| s.honest_script.as_deref() == Some(kind))
+                .count();
+            assert_eq!(n, per, "{sites} sites, {kind}");
+        }
+    }
+    let w = World::generate(&GenParams { sites: 40, seed: 3 });
+    let t = w.truth();
+    for kind in ["script-redirect", "script-obfuscated"] {
+        let s = kit(&t, kind)[0];
+        assert!(s.registered && s.path_prefix.is_empty());
+        let plain = w.response(&s.host, "/").unwrap();
+        let referred = w
+            .response_as(&s.host, "/", Some(CHROME), Some(BAIDU_REFERER))
+            .unwrap();
+        assert_eq!(plain, referred, "{kind}: one page for everyone");
+        let html = decode(&s.host, &plain.body);
+        assert!(html.contains("document.title"), "{kind}");
+        let script = html.split("<script>").nth(1).unwrap();
+        if kind == "script-redirect" {
+            assert!(script.contains("document.referrer"), "{script}");
+            assert!(script.contains("location.href='http://"), "{script}");
+        } else {
+            assert!(script.contains("String.fromCharCode("), "{script}");
+            assert!(script.contains("atob('"), "{script}");
+            assert!(
+                !script.contains("http"),
+                "the target is not in clear: {script}"
+            );
+            assert!(!script.contains("referrer"), "{script}");
+        }
+        // The browser view stays clean in the truth: the kit is listed apart.
+        assert!(!s.pages["/"].contains(&domain::Category::SiteHijacked));
+    }
+    // The plain kit's casino answers with a gambling page.
+    let s = kit(&t, "script-redirect")[0];
+    let html = decode(&s.host, &w.response(&s.host, "/").unwrap().body);
+    let target = html
+        .split("location.href='http://")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let casino = w.response(&target, "/").expect("the casino is served");
+    assert_eq!(casino.status, 200);
+    let casino = String::from_utf8_lossy(&casino.body);
+    assert!(casino.contains("百家乐"), "{casino}");
+
+    for s in t.sites.values().filter(|s| s.honest_script.is_some()) {
+        assert!(s.cloaked.is_none());
+        let html = decode(&s.host, &w.response(&s.host, "/").unwrap().body);
+        assert!(html.contains("document.referrer"), "{}", s.host);
+        if s.honest_script.as_deref() == Some("referrer-analytics") {
+            assert!(html.contains(&format!("http://{}/stat.gif", s.host)));
+        } else {
+            assert!(html.contains("id=\"ab-banner\""));
+        }
+    }
+}

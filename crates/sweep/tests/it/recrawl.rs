@@ -140,6 +140,7 @@ fn config(addr: std::net::SocketAddr, dir: &std::path::Path) -> sweep::SweepConf
         progress: false,
         badges: None,
         discovery: sweep::DiscoveryConfig::default(),
+        render_probes: None,
         log: None,
     }
 }

@@ -92,7 +92,16 @@ impl Fixture {
             .resolve
             .parse_entry(&format!("*:80:{}", self.server.addr))
             .unwrap();
+        // Rendered probes, as a sweep on a machine with Chromium runs them.
+        let render_probes = Some(sweep::probe::RenderProbes::new(
+            crawl::browser::BrowserConfig::new(
+                crawl::browser::find_browser()
+                    .expect("Debian's chromium is needed: apt-get install chromium"),
+            ),
+            &crawl,
+        ));
         sweep::SweepConfig {
+            render_probes,
             crawl,
             evidence_dir: self.evidence_dir(),
             warc_max_bytes: 1 << 20,

@@ -136,6 +136,7 @@ async fn world() -> World {
                 progress: false,
                 badges: None,
                 discovery: sweep::DiscoveryConfig::default(),
+                render_probes: None,
                 log: Some(log_config(&log_dir, &keys_dir)),
             },
             browser: Err("no screenshot in this test".into()),

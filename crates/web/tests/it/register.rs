@@ -323,6 +323,7 @@ async fn the_discovery_queue_shows_every_source_and_runs_from_the_console() {
                 progress: false,
                 badges: None,
                 discovery: sweep::DiscoveryConfig::default(),
+                render_probes: None,
                 log: None,
             },
             browser: Err("no browser in this test".into()),
