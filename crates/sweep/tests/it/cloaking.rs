@@ -119,7 +119,7 @@ async fn sweep_unmasks_each_cloaking_kit_and_spares_the_mobile_layout() {
 /// log.
 fn rendered_proof(path: &std::path::Path, rec: &evidence::Record, f: &store::Finding, kind: &str) {
     assert_eq!(rec.warc_type(), Some("resource"), "{kind}");
-    assert!(evidence::verify_record(&rec).is_empty());
+    assert!(evidence::verify_record(rec).is_empty());
     let target = rec.target_uri().unwrap().to_string();
     let home = format!("http://{}/", f.host);
     assert!(target.starts_with("urn:render:render-"), "{target}");
