@@ -324,6 +324,7 @@ impl Detector {
                     excerpt,
                     location: Location::Image,
                     rule_pack: self.pack.version.clone(),
+                    suppressed: None,
                 });
             }
         };
