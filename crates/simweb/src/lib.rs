@@ -29,8 +29,8 @@
 mod cloak;
 mod ct;
 mod hostile;
-pub mod near_miss;
 pub mod licence_image;
+pub mod near_miss;
 mod prng;
 mod register_files;
 mod render;

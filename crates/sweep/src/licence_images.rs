@@ -340,6 +340,7 @@ impl LicenceOcr {
                             location: d.location.as_str().to_string(),
                             evidence: Some(pointer.clone()),
                             found_at: now,
+                            suppressed: d.suppressed,
                         })
                         .collect();
                 }

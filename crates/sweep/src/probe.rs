@@ -671,6 +671,7 @@ fn write_batch(
                             location: detection.location.as_str().to_string(),
                             evidence: Some(pointer),
                             found_at: Utc::now(),
+                            suppressed: None,
                         };
                         proof = Some((fetch, finding));
                     }

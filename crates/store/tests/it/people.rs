@@ -323,7 +323,11 @@ fn a_rule_below_the_threshold_is_flagged_for_review() {
     assert_eq!(rule(9, 0, 1).standing(&strict), RuleStanding::Review);
     assert_eq!(rule(1, 0, 0).standing(&strict), RuleStanding::Sound);
     // The flagged come first when sorted by standing.
-    let mut all = [RuleStanding::Sound, RuleStanding::TooFewDecisions, RuleStanding::Review];
+    let mut all = [
+        RuleStanding::Sound,
+        RuleStanding::TooFewDecisions,
+        RuleStanding::Review,
+    ];
     all.sort();
     assert_eq!(all, RuleStanding::ALL);
 }
