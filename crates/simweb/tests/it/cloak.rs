@@ -43,7 +43,12 @@ fn kit<'a>(t: &'a simweb::Truth, kind: &str) -> Vec<&'a SiteTruth> {
 }
 
 fn decode(host: &str, body: &[u8]) -> String {
-    let st = truth().sites.values().find(|s| s.host == host).unwrap();
+    decode_in(truth(), host, body)
+}
+
+/// The body of a page of `host` in the world whose truth is `t`, as text.
+fn decode_in(t: &simweb::Truth, host: &str, body: &[u8]) -> String {
+    let st = t.sites.values().find(|s| s.host == host).unwrap();
     if st.encoding == "gbk" {
         encoding_rs::GBK.decode(body).0.into_owned()
     } else {
@@ -240,7 +245,7 @@ fn script_kits_serve_one_page_to_all_and_their_casino_exists() {
             .response_as(&s.host, "/", Some(CHROME), Some(BAIDU_REFERER))
             .unwrap();
         assert_eq!(plain, referred, "{kind}: one page for everyone");
-        let html = decode(&s.host, &plain.body);
+        let html = decode_in(&t, &s.host, &plain.body);
         assert!(html.contains("document.title"), "{kind}");
         let script = html.split("<script>").nth(1).unwrap();
         if kind == "script-redirect" {
@@ -260,7 +265,7 @@ fn script_kits_serve_one_page_to_all_and_their_casino_exists() {
     }
     // The plain kit's casino answers with a gambling page.
     let s = kit(&t, "script-redirect")[0];
-    let html = decode(&s.host, &w.response(&s.host, "/").unwrap().body);
+    let html = decode_in(&t, &s.host, &w.response(&s.host, "/").unwrap().body);
     let target = html
         .split("location.href='http://")
         .nth(1)
@@ -276,7 +281,7 @@ fn script_kits_serve_one_page_to_all_and_their_casino_exists() {
 
     for s in t.sites.values().filter(|s| s.honest_script.is_some()) {
         assert!(s.cloaked.is_none());
-        let html = decode(&s.host, &w.response(&s.host, "/").unwrap().body);
+        let html = decode_in(&t, &s.host, &w.response(&s.host, "/").unwrap().body);
         assert!(html.contains("document.referrer"), "{}", s.host);
         if s.honest_script.as_deref() == Some("referrer-analytics") {
             assert!(html.contains(&format!("http://{}/stat.gif", s.host)));

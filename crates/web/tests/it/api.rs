@@ -722,6 +722,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         "/api/v1/credit/scores",
         "/api/v1/findings",
         "/api/v1/findings/{id}",
+        "/api/v1/rules",
         "/api/v1/inspections",
         "/api/v1/inspections/{id}",
         "/api/v1/notices",
