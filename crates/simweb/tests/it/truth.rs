@@ -190,13 +190,14 @@ fn clean_copy_never_carries_trigger_words() {
             }
             // A script kit's casino title sits in its inline script, seen only when a browser
             // arriving from a search engine runs it; the kit is in the truth's `cloaked`.
-            if s
-                .cloaked
+            if s.cloaked
                 .as_ref()
                 .is_some_and(|c| c.kind.starts_with("script-"))
             {
                 while let Some(a) = text.find("<script>") {
-                    let end = text[a..].find("</script>").map_or(text.len(), |e| a + e + 9);
+                    let end = text[a..]
+                        .find("</script>")
+                        .map_or(text.len(), |e| a + e + 9);
                     text.replace_range(a..end, "");
                 }
             }

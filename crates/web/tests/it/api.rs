@@ -875,7 +875,17 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
     let names: Vec<&str> = params.iter().map(|p| p["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
-        ["category", "district", "severity", "site", "triage", "sweep", "limit", "offset"]
+        [
+            "category",
+            "district",
+            "severity",
+            "site",
+            "triage",
+            "sweep",
+            "suppressed",
+            "limit",
+            "offset"
+        ]
     );
     let category = &params[0]["schema"]["enum"];
     assert!(category
