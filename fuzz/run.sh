@@ -12,8 +12,9 @@ cd "$(dirname "$0")"
 secs="${1:-20}"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="${WANGJIAN_FUZZ_TARGET:-$PWD/target}"
-# WANGJIAN_FUZZ_PROFILE=dev builds the targets without optimisations, a shorter build for a
-# smoke run (CI: see .ci/run); the default, release with debug assertions, fuzzes faster.
+# WANGJIAN_FUZZ_PROFILE=dev builds the targets without optimisations: a shorter build for a
+# local check that they compile, but a slow replay of the corpora (CI keeps the default, release
+# with debug assertions).
 profile=(--release --debug-assertions)
 [ "${WANGJIAN_FUZZ_PROFILE:-release}" = dev ] && profile=(--dev)
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz@0.13.2
