@@ -557,45 +557,17 @@ impl Detector {
         }
     }
 
-    /// The visible text: findings inside what scripts wrote say [`Location::Script`].
+    /// The visible text: findings inside what scripts wrote say [`Location::Script`] (judged
+    /// as body text all the same).
     fn scan_text(&self, page: &Extracted, text: &Normalized, out: &mut Detections) {
-        // The text's quoted spans, computed at the first hit that could be a quotation.
-        let mut quotes: Option<Vec<Range<usize>>> = None;
-        for hit in self
-            .matcher
-            .scan(&self.pack.rules, &text.text, RuleScope::Text)
-        {
-            let rule = &self.pack.rules[hit.rule];
-            if !out.page_allows(hit.rule, rule) {
-                continue;
-            }
-            let span = text.to_original(&page.text, hit.span);
-            let loc = if page
-                .script_spans
-                .iter()
-                .any(|s| s.start <= span.start && span.end <= s.end)
-            {
-                Location::Script
-            } else {
-                Location::Text
-            };
-            let suppressed = if context::claim_category(rule.category) {
-                let q = quotes
-                    .get_or_insert_with(|| out.context.quoted_spans(&page.text, Location::Text));
-                out.context
-                    .judge(rule.category, &page.text, &span, Location::Text, q)
-            } else {
-                None
-            };
-            out.push(
-                rule.category,
-                &rule.id,
-                rule.severity,
-                excerpt(&page.text, span),
-                loc,
-                suppressed,
-            );
-        }
+        self.scan_spans(
+            &page.text,
+            text,
+            RuleScope::Text,
+            Location::Text,
+            &page.script_spans,
+            out,
+        );
     }
 
     fn scan_field(&self, orig: &str, scope: RuleScope, loc: Location, out: &mut Detections) {
@@ -603,15 +575,18 @@ impl Detector {
             return;
         }
         let norm = Normalized::new(orig);
-        self.scan_normalized(orig, &norm, scope, loc, out);
+        self.scan_spans(orig, &norm, scope, loc, &[], out);
     }
 
-    fn scan_normalized(
+    /// Scans one field; a hit inside one of `scripted` (spans of `orig` that scripts wrote) is
+    /// reported at [`Location::Script`].
+    fn scan_spans(
         &self,
         orig: &str,
         norm: &Normalized,
         scope: RuleScope,
         loc: Location,
+        scripted: &[Range<usize>],
         out: &mut Detections,
     ) {
         // The field's quoted spans, computed at the first hit that could be a quotation.
@@ -628,12 +603,20 @@ impl Detector {
             } else {
                 None
             };
+            let at = if scripted
+                .iter()
+                .any(|s| s.start <= span.start && span.end <= s.end)
+            {
+                Location::Script
+            } else {
+                loc
+            };
             out.push(
                 rule.category,
                 &rule.id,
                 rule.severity,
                 excerpt(orig, span),
-                loc,
+                at,
                 suppressed,
             );
         }
