@@ -4,10 +4,11 @@
 # against Hyperscan (Python `hyperscan` from PyPI: the same literals compiled as pure literals,
 # flags 0 = case-sensitive, no SOM, block mode, a counting callback) over the SAME corpus of
 # normalised simweb text (built once: every crawlable page → decode → detect::extract →
-# normalize of title, text and hidden text), single thread each, in one run. Also: Hyperscan's
-# C API with a C counting callback (Debian libhyperscan-dev, when a C compiler is present) and
-# the Python scan without a callback, and whole-page throughput of Detector::scan_html.
-# Last line: `ratio hyperscan: <x>`, x = wangjian MB/s ÷ Hyperscan (Python, counting) MB/s.
+# normalize of title, text and hidden text), single thread each, in one run. The peer is
+# Hyperscan's C API with a C counting callback (match_hs.c against Debian's libhyperscan-dev,
+# installed with gcc by this script when absent); the Python binding's figures (with and
+# without a per-match callback) and whole-page throughput of Detector::scan_html are printed too.
+# Last line: `ratio hyperscan-c: <x>`, x = wangjian MB/s ÷ Hyperscan C API MB/s.
 #
 #   bench/match.sh [--quick] [--runs N] [--sites N] [--page-sites N] [--seed S]
 #
@@ -37,19 +38,27 @@ if ! "$PY" -c 'import hyperscan' 2>/dev/null; then
     [ -x "$PY" ] || python3 -m venv "$HERE/.venv"
     "$HERE/.venv/bin/pip" install -q hyperscan
 fi
+# The C-API peer: Debian's libhyperscan-dev and a C compiler, installed when absent.
+if [ ! -f /usr/include/hs/hs.h ] || ! command -v cc >/dev/null; then
+    log "installing libhyperscan-dev and gcc (apt-get)"
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get install -y -qq libhyperscan-dev gcc >/dev/null 2>&1 ||
+        { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq libhyperscan-dev gcc >/dev/null; }
+fi
 log "building bench/matchbench (cargo build --release)"
 (cd "$HERE/matchbench" && cargo build --release -q)
-MB="$HERE/matchbench/target/release/matchbench"
+# Where cargo put it: CARGO_TARGET_DIR (relative to matchbench/ when relative) if set.
+case "${CARGO_TARGET_DIR:-}" in
+    "") MB="$HERE/matchbench/target/release/matchbench" ;;
+    /*) MB="$CARGO_TARGET_DIR/release/matchbench" ;;
+    *) MB="$HERE/matchbench/$CARGO_TARGET_DIR/release/matchbench" ;;
+esac
 
 TMP="$(mktemp -d /tmp/wj-match-bench.XXXXXX)"
 trap 'rm -rf "$TMP"' EXIT
 
-HSC=""
-if [ -f /usr/include/hs/hs.h ] && command -v cc >/dev/null; then
-    cc -O2 -o "$TMP/match_hs" "$HERE/match_hs.c" -lhs && HSC="$TMP/match_hs"
-else
-    log "no libhyperscan-dev / cc: skipping the C-API Hyperscan figure (apt-get install libhyperscan-dev)"
-fi
+cc -O2 -o "$TMP/match_hs" "$HERE/match_hs.c" -lhs
+HSC="$TMP/match_hs"
 
 log "building the corpus: $SITES sites, seed $SEED"
 "$MB" corpus "$SITES" "$SEED" "$TMP/corpus.txt" | tee "$TMP/corpus.info" >&2
@@ -62,7 +71,7 @@ median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]
 run_wj() { "$MB" match "$TMP/corpus.txt" 1 | tee -a "$TMP/all.txt" >&2; }
 run_hs() {
     "$PY" "$HERE/match_hyperscan.py" "$TMP/lits.txt" "$TMP/corpus.txt" 1 | tee -a "$TMP/all.txt" >&2
-    if [ -n "$HSC" ]; then "$HSC" "$TMP/lits.txt" "$TMP/corpus.txt" 1 | tee -a "$TMP/all.txt" >&2; fi
+    "$HSC" "$TMP/lits.txt" "$TMP/corpus.txt" 1 | tee -a "$TMP/all.txt" >&2
 }
 for r in $(seq 1 "$RUNS"); do
     if [ $((r % 2)) -eq 1 ]; then run_wj; run_hs; else run_hs; run_wj; fi
@@ -73,8 +82,10 @@ hits_of() { grep "engine $1 " "$TMP/all.txt" | head -1 | awk '{ for (i = 1; i < 
 WJ="$(figures aho-corasick | median)"
 HS="$(figures hyperscan-count | median)"
 HSN="$(figures hyperscan-nocb | median)"
-WJ_HITS="$(hits_of aho-corasick)" HS_HITS="$(hits_of hyperscan-count)"
+HSCM="$(figures hyperscan-c | median)"
+WJ_HITS="$(hits_of aho-corasick)" HS_HITS="$(hits_of hyperscan-count)" HSC_HITS="$(hits_of hyperscan-c)"
 [ "$WJ_HITS" = "$HS_HITS" ] || { echo "hit counts differ: wangjian $WJ_HITS, hyperscan $HS_HITS" >&2; exit 1; }
+[ "$WJ_HITS" = "$HSC_HITS" ] || { echo "hit counts differ: wangjian $WJ_HITS, hyperscan C API $HSC_HITS" >&2; exit 1; }
 
 log "whole pages: decode + Detector::scan_html over a $PAGE_SITES-site world, single thread"
 "$MB" pages "$PAGE_SITES" "$SEED" "$RUNS" | tee "$TMP/pages.txt" >&2
@@ -82,14 +93,12 @@ PPS="$(while read -r l; do field pages_per_s "$l"; done <"$TMP/pages.txt" | medi
 
 CORPUS_BYTES="$(field corpus_bytes "$(cat "$TMP/corpus.info")")"
 echo "corpus: $(awk -v b="$CORPUS_BYTES" 'BEGIN { printf "%.1f", b / 1e6 }') MB normalised text ($SITES sites, $(field pages "$(cat "$TMP/corpus.info")") pages), $(field literals "$(cat "$TMP/lits.info")") literals, $WJ_HITS hits (equal on both sides)"
-echo "wangjian aho-corasick: $WJ MB/s (median of $RUNS: $(figures aho-corasick | tr '\n' ' '))"
+echo "uptime:$(uptime)"
+echo "wangjian literal pass (char-wise DFA): $WJ MB/s (median of $RUNS: $(figures aho-corasick | tr '\n' ' '))"
 echo "hyperscan (python, counting callback): $HS MB/s (median of $RUNS: $(figures hyperscan-count | tr '\n' ' '))"
 echo "hyperscan (python, no callback): $HSN MB/s (median of $RUNS: $(figures hyperscan-nocb | tr '\n' ' '))"
-if [ -n "$HSC" ]; then
-    HSCM="$(figures hyperscan-c | median)"
-    echo "hyperscan (C API, counting callback): $HSCM MB/s (median of $RUNS: $(figures hyperscan-c | tr '\n' ' '))"
-fi
+echo "hyperscan (C API, counting callback): $HSCM MB/s (median of $RUNS: $(figures hyperscan-c | tr '\n' ' '))"
 echo "scan_html: $PPS pages/s per core (median of $RUNS: $(while read -r l; do field pages_per_s "$l"; done <"$TMP/pages.txt" | tr '\n' ' '); $(field pages "$(head -1 "$TMP/pages.txt")") pages, goal ≥ 2000)"
 echo "ratio hyperscan-nocb: $(awk -v a="$WJ" -v b="$HSN" 'BEGIN { printf "%.2f", a / b }')"
-[ -n "$HSC" ] && echo "ratio hyperscan-c: $(awk -v a="$WJ" -v b="$HSCM" 'BEGIN { printf "%.2f", a / b }')"
 echo "ratio hyperscan: $(awk -v a="$WJ" -v b="$HS" 'BEGIN { printf "%.2f", a / b }')"
+echo "ratio hyperscan-c: $(awk -v a="$WJ" -v b="$HSCM" 'BEGIN { printf "%.2f", a / b }')"

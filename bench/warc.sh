@@ -5,8 +5,9 @@
 # each (median of --runs runs, the two alternating), validates both outputs with `warcio check`
 # (every member read and every digest recomputed by a third-party reader), then measures verify
 # throughput (evidence::verify_warc, what `wangjian evidence verify` runs, over an uncompressed .warc) against the
-# machine's single-core SHA-256 speed (openssl speed). Last line: `ratio warcio: <x>`, x =
-# wangjian records/s ÷ warcio records/s.
+# machine's single-core SHA-256 speed (openssl speed): `ratio sha256-verify: <y>`, y = verify
+# MB/s (wall) ÷ openssl MB/s, with verify's CPU seconds printed too. Last line:
+# `ratio warcio: <x>`, x = wangjian records/s ÷ warcio records/s.
 #
 #   bench/warc.sh [--quick] [--runs N] [--exchanges N] [--mode batch:K|seq]
 #
@@ -35,6 +36,7 @@ if ! "$PY" -c 'import warcio' 2>/dev/null; then
     python3 -m venv "$HERE/.venv"
     "$HERE/.venv/bin/pip" install -q warcio
 fi
+[ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq time; }; }
 command -v openssl >/dev/null || { apt-get install -y -qq openssl >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq openssl; }; }
 log "building bench/warcbench (cargo build --release)"
 (cd "$HERE/warcbench" && cargo build --release -q)
@@ -83,7 +85,9 @@ WA_INDEXED="$("$HERE/.venv/bin/warcio" index "$TMP/warcio.warc.gz" | wc -l)"
 "$WB" unzip "$WJ_FILE" "$TMP/plain.warc" >/dev/null
 : >"$TMP/verify.txt"
 for r in $(seq 1 "$RUNS"); do
-    "$WB" verify "$TMP/plain.warc" >>"$TMP/verify.txt"
+    # GNU time adds the process's CPU seconds (user + sys): openssl speed reports per CPU
+    # second, so on a busy machine the CPU figure is the like-for-like one.
+    /usr/bin/time -f "verify_cpu_s %U %S" -a -o "$TMP/verify.txt" "$WB" verify "$TMP/plain.warc" >>"$TMP/verify.txt"
     openssl speed -seconds 1 -evp sha256 -bytes 16384 2>/dev/null | awk '/^sha256/ { sub(/k$/, "", $2); print "openssl_sha256_mb_per_s", $2 * 1000 / 1e6 }' >>"$TMP/verify.txt"
 done
 
@@ -97,12 +101,17 @@ med = lambda rs, i: st.median(r[i] for r in rs)
 v = open(f"{tmp}/verify.txt").read().split("\n")
 ver = [float(l.split()[l.split().index("file_mb_per_s") + 1]) for l in v if l.startswith("records")]
 sha = [float(l.split()[1]) for l in v if l.startswith("openssl_sha256")]
+cpu = [float(l.split()[1]) + float(l.split()[2]) for l in v if l.startswith("verify_cpu_s")]
+plain_mb = [float(l.split()[l.split().index("secs") + 1]) * float(l.split()[l.split().index("file_mb_per_s") + 1]) for l in v if l.startswith("records")][0]
 print(f"warc bench: {int(wj[0][2])} records each (request + response per simweb page), median of {runs} run(s)")
 print(f"wangjian  {med(wj,0):9.0f} records/s  {med(wj,1)/1e6:7.2f} MB out  deflate level 1 (zlib-rs), sha256 digests, {mode}  (runs: {', '.join('%.0f' % r[0] for r in wj)})")
 print(f"warcio    {med(wa,0):9.0f} records/s  {med(wa,1)/1e6:7.2f} MB out  deflate level 9 (zlib), sha1 digests  (runs: {', '.join('%.0f' % r[0] for r in wa)})")
 print(f"warcio check: both outputs pass; warcio index lists {wj_idx} (wangjian) and {wa_idx} (warcio) records")
 vm, sm = st.median(ver), st.median(sha)
-print(f"verify (evidence::verify_warc, uncompressed .warc): {vm:.0f} MB/s; openssl sha256 one core: {sm:.0f} MB/s")
-print(f"verify/sha256 ratio: {vm / sm:.2f}")
+print(f"verify (evidence::verify_warc, uncompressed {plain_mb:.1f} MB .warc, wall clock): {vm:.0f} MB/s (runs: {', '.join('%.0f' % x for x in ver)}); openssl sha256 one core: {sm:.0f} MB/s per CPU second (runs: {', '.join('%.0f' % x for x in sha)})")
+cm = st.median(cpu)
+print(f"verify CPU: {cm:.3f} CPU s (user + sys) per run = {plain_mb / cm:.0f} MB per CPU second, {plain_mb / cm / sm:.2f} of openssl's (runs: {', '.join('%.2f' % x for x in cpu)})")
+print(f"load average: {open('/proc/loadavg').read().split()[0:3]}")
+print(f"ratio sha256-verify: {vm / sm:.2f}")
 print(f"ratio warcio: {med(wj,0) / med(wa,0):.2f}")
 EOF

@@ -22,6 +22,7 @@ pub mod extract;
 pub mod facts;
 pub mod hidden;
 pub mod licence_image;
+mod chardfa;
 mod matcher;
 pub mod normalize;
 pub mod register_checks;

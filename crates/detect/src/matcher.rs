@@ -1,6 +1,7 @@
 //! The rule matcher: one Aho-Corasick pass over normalised text with every rule's literals
 //! (a regex contributes its required literal as a prefilter), then per-rule confirmation in a
-//! small window around each hit: ASCII word boundaries, the regex, the exclusions.
+//! small window around each hit: ASCII word boundaries, the regex, the exclusions. The pass is
+//! a character-wise DFA over the literals' characters ([`crate::chardfa`]).
 //!
 //! No `RegexSet`: at a thousand rules it is three orders of magnitude slower than a literal
 //! prefilter (measured on a 2-core machine: 0.1 MB/s for 1,000 regex rules in one `RegexSet`
@@ -9,7 +10,7 @@
 //! (`rules::MAX_REACH`).
 
 use crate::rules::{Pattern, Rule, RuleScope};
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use crate::chardfa::CharDfa;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -34,7 +35,7 @@ struct Use {
 /// The compiled automaton of a pack. Holds indices into the pack's rules.
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher {
-    ac: AhoCorasick,
+    dfa: CharDfa,
     /// For each automaton pattern, the rule patterns that share its literal.
     uses: Vec<Vec<Use>>,
 }
@@ -58,47 +59,45 @@ impl Matcher {
                 });
             }
         }
-        // A full DFA: normalised Chinese text is almost all lead bytes 0xE4–0xE9, so prefilters
-        // cannot skip ahead and every byte is walked; the DFA walks each byte with one table
-        // lookup (bench/match.sh measured ~1.8× over the default contiguous NFA at ~350
-        // literals). Its memory grows with the pack: past a few thousand literals, measure again.
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&literals)
-            .map_err(|e| format!("cannot build the automaton: {e}"))?;
-        Ok(Matcher { ac, uses })
+        // Character-wise, not byte-wise: normalised Chinese text is almost all three-byte
+        // characters (lead bytes 0xE4–0xE9), so byte prefilters cannot skip ahead, and
+        // aho-corasick's byte DFA (~1.8× its default NFA at ~350 literals) still made three
+        // dependent table lookups per character; this automaton makes one (bench/match.sh).
+        // Its table is states × distinct characters: past a few thousand literals, measure again.
+        let dfa = CharDfa::new(&literals).map_err(|e| format!("cannot build the automaton: {e}"))?;
+        Ok(Matcher { dfa, uses })
     }
 
     /// Every raw literal hit of the automaton in `text` (overlapping, as [`Matcher::scan`]
     /// iterates them), before any confirmation. For benchmarks (bench/match.sh).
     pub fn count_literal_hits(&self, text: &str) -> usize {
-        self.ac.find_overlapping_iter(text).count()
+        self.dfa.count(text)
     }
 
     /// Confirmed hits of the rules that look at `scope`, merged per rule where they overlap.
     pub fn scan(&self, rules: &[Rule], text: &str, scope: RuleScope) -> Vec<Hit> {
         let mut hits = Vec::new();
-        for m in self.ac.find_overlapping_iter(text) {
-            for u in &self.uses[m.pattern().as_usize()] {
+        self.dfa.for_each_match(text, |id, end| {
+            let start = end - self.dfa.len_of(id);
+            for u in &self.uses[id] {
                 let rule = &rules[u.rule];
                 if !rule.scope.contains(&scope) {
                     continue;
                 }
                 let span = match &rule.patterns[u.pattern] {
                     Pattern::Literal(_) => {
-                        if rule.ascii_boundary && !ascii_bounded(text, m.start(), m.end()) {
+                        if rule.ascii_boundary && !ascii_bounded(text, start, end) {
                             continue;
                         }
-                        m.range()
+                        start..end
                     }
                     Pattern::Regex { regex, .. } => {
-                        let lo = back(text, m.start(), rule.context);
-                        let hi = fwd(text, m.end(), rule.context);
+                        let lo = back(text, start, rule.context);
+                        let hi = fwd(text, end, rule.context);
                         let found = regex
                             .find_iter(&text[lo..hi])
                             .map(|r| lo + r.start()..lo + r.end())
-                            .find(|r| r.start <= m.start() && r.end >= m.end());
+                            .find(|r| r.start <= start && r.end >= end);
                         match found {
                             Some(r) => r,
                             None => continue,
@@ -110,7 +109,7 @@ impl Matcher {
                 }
                 hits.push(Hit { rule: u.rule, span });
             }
-        }
+        });
         merge(hits)
     }
 }
