@@ -265,7 +265,7 @@ mod tests {
             "第一", "销量第一", "第一名", "一", "全网最低", "最低价", "top1", "p", "é", "😀x",
             "国家级", "家", "ab", "b", "abc",
         ];
-        assert_eq!(same_as_aho_corasick(&lits, "本店销量第一名"), 6);
+        assert_eq!(same_as_aho_corasick(&lits, "本店销量第一名"), 4);
         for text in [
             "",
             "第",
