@@ -188,9 +188,11 @@ impl CharDfa {
     /// Walks `text` character by character; calls `on_match(state, end)` after each character
     /// that leads to a match state, in order of `end`.
     ///
-    /// (Measured and dropped: walking two halves of a long text interleaved, to overlap the
-    /// latencies of two dependent lookup chains, ran at about half the speed of one walk here:
-    /// the lead-byte branches of two streams mispredict more than one stream's.)
+    /// Measured and dropped (bench/README.md, "match.sh (2026-12-06)"): walking two halves of a
+    /// long text interleaved, to overlap two chains of dependent lookups (about half the speed
+    /// of one walk here), and decoding ASCII and three-byte characters without a branch on
+    /// which they are (about 0.65×: it puts the lead byte's load into the chain that the
+    /// predicted branch keeps out of it).
     #[inline(always)]
     fn walk(&self, text: &str, mut on_match: impl FnMut(u32, usize)) {
         let b = text.as_bytes();
@@ -262,8 +264,21 @@ mod tests {
     #[test]
     fn matches_equal_byte_wise_aho_corasick() {
         let lits = [
-            "第一", "销量第一", "第一名", "一", "全网最低", "最低价", "top1", "p", "é", "😀x",
-            "国家级", "家", "ab", "b", "abc",
+            "第一",
+            "销量第一",
+            "第一名",
+            "一",
+            "全网最低",
+            "最低价",
+            "top1",
+            "p",
+            "é",
+            "😀x",
+            "国家级",
+            "家",
+            "ab",
+            "b",
+            "abc",
         ];
         assert_eq!(same_as_aho_corasick(&lits, "本店销量第一名"), 4);
         for text in [
@@ -281,12 +296,16 @@ mod tests {
             same_as_aho_corasick(&lits, &long[long.char_indices().nth(cut).unwrap().0..]);
         }
         // Pseudo-random texts over the literals' characters and others.
-        let alphabet: Vec<char> = "第一销量名全网最低价国家级topé😀xabc 1\n其".chars().collect();
+        let alphabet: Vec<char> = "第一销量名全网最低价国家级topé😀xabc 1\n其"
+            .chars()
+            .collect();
         let mut x = 12345u64;
         for round in 0..400 {
             let text: String = (0..if round % 2 == 0 { 60 } else { 700 })
                 .map(|_| {
-                    x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
                     alphabet[(x >> 33) as usize % alphabet.len()]
                 })
                 .collect();

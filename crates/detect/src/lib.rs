@@ -15,6 +15,7 @@
 //! page size.
 
 pub mod badge;
+mod chardfa;
 pub mod cloaking;
 pub mod context;
 pub mod entities;
@@ -22,7 +23,6 @@ pub mod extract;
 pub mod facts;
 pub mod hidden;
 pub mod licence_image;
-mod chardfa;
 mod matcher;
 pub mod normalize;
 pub mod register_checks;

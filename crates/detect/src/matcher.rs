@@ -9,8 +9,8 @@
 //! linear in the text plus the hits times the rules' windows, which are bounded
 //! (`rules::MAX_REACH`).
 
-use crate::rules::{Pattern, Rule, RuleScope};
 use crate::chardfa::CharDfa;
+use crate::rules::{Pattern, Rule, RuleScope};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -64,7 +64,8 @@ impl Matcher {
         // aho-corasick's byte DFA (~1.8× its default NFA at ~350 literals) still made three
         // dependent table lookups per character; this automaton makes one (bench/match.sh).
         // Its table is states × distinct characters: past a few thousand literals, measure again.
-        let dfa = CharDfa::new(&literals).map_err(|e| format!("cannot build the automaton: {e}"))?;
+        let dfa =
+            CharDfa::new(&literals).map_err(|e| format!("cannot build the automaton: {e}"))?;
         Ok(Matcher { dfa, uses })
     }
 
