@@ -111,7 +111,7 @@ vm, sm = st.median(ver), st.median(sha)
 print(f"verify (evidence::verify_warc, uncompressed {plain_mb:.1f} MB .warc, wall clock): {vm:.0f} MB/s (runs: {', '.join('%.0f' % x for x in ver)}); openssl sha256 one core: {sm:.0f} MB/s per CPU second (runs: {', '.join('%.0f' % x for x in sha)})")
 cm = st.median(cpu)
 print(f"verify CPU: {cm:.3f} CPU s (user + sys) per run = {plain_mb / cm:.0f} MB per CPU second, {plain_mb / cm / sm:.2f} of openssl's (runs: {', '.join('%.2f' % x for x in cpu)})")
-print(f"load average: {open('/proc/loadavg').read().split()[0:3]}")
+print(f"load average: {' '.join(open('/proc/loadavg').read().split()[0:3])}")
 print(f"ratio sha256-verify: {vm / sm:.2f}")
 print(f"ratio warcio: {med(wj,0) / med(wa,0):.2f}")
 EOF
