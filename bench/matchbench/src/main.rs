@@ -261,7 +261,10 @@ fn whatif(path: &Path, runs: usize) -> io::Result<()> {
             .find_overlapping_iter(std::hint::black_box(&text))
             .count();
         let s = t.elapsed().as_secs_f64();
-        println!("whatif daachorse-charwise-overlapping hits {hits} mb_per_s {:.1}", mb / s);
+        println!(
+            "whatif daachorse-charwise-overlapping hits {hits} mb_per_s {:.1}",
+            mb / s
+        );
         let t = Instant::now();
         let hits = d.count_literal_hits(std::hint::black_box(&text));
         let s = t.elapsed().as_secs_f64();
