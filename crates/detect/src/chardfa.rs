@@ -41,25 +41,38 @@ pub(crate) struct CharDfa {
     lens: Vec<usize>,
 }
 
+/// Largest transition table built (bytes); a larger pack is matched byte-wise instead
+/// ([`crate::matcher`]). The builtin pack's table is about 2.4 MB.
+pub(crate) const MAX_TABLE_BYTES: usize = 64 << 20;
+
+/// Why no automaton was built.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum BuildError {
+    /// An empty literal (it would match everywhere; rule packs refuse them).
+    EmptyLiteral,
+    /// The table would exceed the size limit (states × distinct characters).
+    TooLarge,
+}
+
 impl CharDfa {
-    /// The automaton of `literals` (pattern `i` is `literals[i]`). Empty literals are refused.
-    pub fn new(literals: &[&str]) -> Result<CharDfa, String> {
+    /// The automaton of `literals` (pattern `i` is `literals[i]`), with a transition table of
+    /// at most `max_bytes` ([`MAX_TABLE_BYTES`] in the detector).
+    pub fn with_limit(literals: &[&str], max_bytes: usize) -> Result<CharDfa, BuildError> {
         if literals.iter().any(|l| l.is_empty()) {
-            return Err("an empty literal cannot be matched".into());
+            return Err(BuildError::EmptyLiteral);
         }
         // The alphabet: codes in order of first appearance.
         let mut flat = vec![0u16; FLAT].into_boxed_slice();
         let mut high = HashMap::new();
         let mut codes = 0usize;
-        let mut code_of = |c: char| -> Result<u16, String> {
+        let mut code_of = |c: char| -> Result<u16, BuildError> {
             let slot = match c as usize {
                 i if i < FLAT => &mut flat[i],
                 _ => high.entry(c as u32).or_insert(0),
             };
             if *slot == 0 {
                 codes += 1;
-                *slot = u16::try_from(codes)
-                    .map_err(|_| "too many distinct characters in the literals".to_string())?;
+                *slot = u16::try_from(codes).map_err(|_| BuildError::TooLarge)?;
             }
             Ok(*slot)
         };
@@ -68,6 +81,14 @@ impl CharDfa {
             .map(|l| l.chars().map(&mut code_of).collect::<Result<_, _>>())
             .collect::<Result<_, _>>()?;
         let stride = (codes + 1).next_power_of_two();
+        // At most one state per literal character, plus the start: refuse before building.
+        let most_states = coded.iter().map(Vec::len).sum::<usize>() + 1;
+        let table_bytes = most_states
+            .saturating_mul(stride)
+            .saturating_mul(std::mem::size_of::<u32>());
+        if table_bytes > max_bytes || most_states.saturating_mul(stride) >= u32::MAX as usize {
+            return Err(BuildError::TooLarge);
+        }
 
         // The trie, with `u32::MAX` for a missing child, and each state's own literals.
         const NONE: u32 = u32::MAX;
@@ -90,9 +111,6 @@ impl CharDfa {
             own[s].push(id as u32);
         }
         let states = own.len();
-        if states.saturating_mul(stride) >= u32::MAX as usize {
-            return Err("the automaton is too large".into());
-        }
 
         // Breadth first: failure links, the dense transitions and the outputs (a state's own
         // literals, then those of its failure state, which are its suffixes).
@@ -243,7 +261,7 @@ mod tests {
 
     /// Every (literal, start, end) of the char DFA equals byte-wise overlapping Aho-Corasick's.
     fn same_as_aho_corasick(literals: &[&str], text: &str) -> usize {
-        let dfa = CharDfa::new(literals).unwrap();
+        let dfa = CharDfa::with_limit(literals, MAX_TABLE_BYTES).unwrap();
         let mut ours = Vec::new();
         dfa.for_each_match(text, |id, end| ours.push((id, end - dfa.len_of(id), end)));
         let ac = AhoCorasick::builder()
@@ -314,7 +332,16 @@ mod tests {
     }
 
     #[test]
-    fn refuses_empty_literals() {
-        assert!(CharDfa::new(&["a", ""]).is_err());
+    fn refuses_empty_literals_and_tables_over_the_limit() {
+        assert_eq!(
+            CharDfa::with_limit(&["a", ""], MAX_TABLE_BYTES).err(),
+            Some(BuildError::EmptyLiteral)
+        );
+        // "ab", "bc": 3 characters (+ other) → 4 codes, at most 5 states: 80 bytes.
+        assert!(CharDfa::with_limit(&["ab", "bc"], 80).is_ok());
+        assert_eq!(
+            CharDfa::with_limit(&["ab", "bc"], 79).err(),
+            Some(BuildError::TooLarge)
+        );
     }
 }

@@ -9,8 +9,9 @@
 //! linear in the text plus the hits times the rules' windows, which are bounded
 //! (`rules::MAX_REACH`).
 
-use crate::chardfa::CharDfa;
+use crate::chardfa::{BuildError, CharDfa};
 use crate::rules::{Pattern, Rule, RuleScope};
+use aho_corasick::{AhoCorasick, MatchKind};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -35,13 +36,18 @@ struct Use {
 /// The compiled automaton of a pack. Holds indices into the pack's rules.
 #[derive(Debug, Clone)]
 pub(crate) struct Matcher {
-    dfa: CharDfa,
+    pass: Pass,
     /// For each automaton pattern, the rule patterns that share its literal.
     uses: Vec<Vec<Use>>,
 }
 
 impl Matcher {
     pub fn new(rules: &[Rule]) -> Result<Matcher, String> {
+        Self::with_table_limit(rules, crate::chardfa::MAX_TABLE_BYTES)
+    }
+
+    /// [`Matcher::new`] with a character-wise table of at most `max_bytes`.
+    fn with_table_limit(rules: &[Rule], max_bytes: usize) -> Result<Matcher, String> {
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut literals: Vec<&str> = Vec::new();
         let mut uses: Vec<Vec<Use>> = Vec::new();
@@ -63,23 +69,36 @@ impl Matcher {
         // characters (lead bytes 0xE4–0xE9), so byte prefilters cannot skip ahead, and
         // aho-corasick's byte DFA (~1.8× its default NFA at ~350 literals) still made three
         // dependent table lookups per character; this automaton makes one (bench/match.sh).
-        // Its table is states × distinct characters: past a few thousand literals, measure again.
-        let dfa =
-            CharDfa::new(&literals).map_err(|e| format!("cannot build the automaton: {e}"))?;
-        Ok(Matcher { dfa, uses })
+        // Its table is states × distinct characters; a pack whose table would pass
+        // `chardfa::MAX_TABLE_BYTES` is matched by aho-corasick instead (same hits).
+        let pass = match CharDfa::with_limit(&literals, max_bytes) {
+            Ok(dfa) => Pass::Chars(dfa),
+            Err(BuildError::TooLarge) => Pass::Bytes(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(&literals)
+                    .map_err(|e| format!("cannot build the automaton: {e}"))?,
+            ),
+            Err(BuildError::EmptyLiteral) => {
+                return Err("cannot build the automaton: an empty literal".into())
+            }
+        };
+        Ok(Matcher { pass, uses })
     }
 
     /// Every raw literal hit of the automaton in `text` (overlapping, as [`Matcher::scan`]
     /// iterates them), before any confirmation. For benchmarks (bench/match.sh).
     pub fn count_literal_hits(&self, text: &str) -> usize {
-        self.dfa.count(text)
+        match &self.pass {
+            Pass::Chars(dfa) => dfa.count(text),
+            Pass::Bytes(ac) => ac.find_overlapping_iter(text).count(),
+        }
     }
 
     /// Confirmed hits of the rules that look at `scope`, merged per rule where they overlap.
     pub fn scan(&self, rules: &[Rule], text: &str, scope: RuleScope) -> Vec<Hit> {
         let mut hits = Vec::new();
-        self.dfa.for_each_match(text, |id, end| {
-            let start = end - self.dfa.len_of(id);
+        self.pass.for_each_match(text, |id, start, end| {
             for u in &self.uses[id] {
                 let rule = &rules[u.rule];
                 if !rule.scope.contains(&scope) {
@@ -112,6 +131,31 @@ impl Matcher {
             }
         });
         merge(hits)
+    }
+}
+
+/// The literal pass: every occurrence of every literal, overlapping.
+#[derive(Debug, Clone)]
+enum Pass {
+    /// The character-wise DFA (the usual case).
+    Chars(CharDfa),
+    /// Byte-wise Aho-Corasick, for a pack too large for the character-wise table.
+    Bytes(AhoCorasick),
+}
+
+impl Pass {
+    /// Calls `f(literal, start, end)` (byte offsets) for every occurrence.
+    fn for_each_match(&self, text: &str, mut f: impl FnMut(usize, usize, usize)) {
+        match self {
+            Pass::Chars(dfa) => {
+                dfa.for_each_match(text, |id, end| f(id, end - dfa.len_of(id), end))
+            }
+            Pass::Bytes(ac) => {
+                for m in ac.find_overlapping_iter(text) {
+                    f(m.pattern().as_usize(), m.start(), m.end());
+                }
+            }
+        }
     }
 }
 
@@ -262,6 +306,30 @@ window = 6
             hits(RULES, "打击赌博。很远很远的地方有百家乐"),
             ["near:百家乐"]
         );
+    }
+
+    #[test]
+    fn byte_wise_fallback_finds_the_same() {
+        let pack = RulePack::from_toml_str("t.toml", RULES).unwrap();
+        let chars = Matcher::new(&pack.rules).unwrap();
+        let bytes = Matcher::with_table_limit(&pack.rules, 0).unwrap();
+        assert!(matches!(chars.pass, Pass::Chars(_)));
+        assert!(matches!(bytes.pass, Pass::Bytes(_)));
+        for text in [
+            "本店销量第一，第一次购买 第一步",
+            "TOP1 top10 laptop1 活动解释权归本商城所有。",
+            "警方打击网络百家乐 打击赌博。很远很远的地方有百家乐",
+        ] {
+            let norm = normalize(text);
+            assert_eq!(
+                chars.scan(&pack.rules, &norm, RuleScope::Text),
+                bytes.scan(&pack.rules, &norm, RuleScope::Text)
+            );
+            assert_eq!(
+                chars.count_literal_hits(&norm),
+                bytes.count_literal_hits(&norm)
+            );
+        }
     }
 
     #[test]
