@@ -69,11 +69,11 @@ if [ -n "${WANGJIAN_BIN:-}" ]; then
 else
     log "building wangjian (cargo build --release)"
     (cd "$ROOT" && cargo build --release -q --bin wangjian)
-    WJ="$ROOT/target/release/wangjian"
+    WJ="${CARGO_TARGET_DIR:-$ROOT/target}/release/wangjian"
 fi
 log "building bench/registerbench (cargo build --release)"
 (cd "$HERE/registerbench" && cargo build --release -q)
-RB="$HERE/registerbench/target/release/registerbench"
+RB="${CARGO_TARGET_DIR:-$HERE/registerbench/target}/release/registerbench"
 
 TMP="$(mktemp -d /tmp/wj-register-bench.XXXXXX)"
 SERVE_PID=""

@@ -15,7 +15,7 @@
 //! Chinese names ([`COLUMN_NAMES`]: 统一社会信用代码, 名称, …); the site kind also reads its
 //! Chinese names (平台内经营者, 自建网站经营者, …).
 
-use crate::model::{EntityInput, SiteAddress, Upsert};
+use crate::model::{EntityInput, SiteAddress};
 use crate::{Store, StoreError};
 use domain::{
     DistrictCode, DistrictTable, EntityStatus, FoodLicense, Icp, LegalForm, SiteKind, Uscc,
@@ -1263,17 +1263,25 @@ struct SeenUscc {
 impl SeenUscc {
     /// The line `uscc` first appeared on, if before; else notes `line` as its first.
     fn first_line(&mut self, uscc: &str, line: usize) -> Option<usize> {
-        use std::collections::hash_map::Entry;
-        let first = |e: Entry<'_, _, usize>| match e {
-            Entry::Occupied(o) => Some(*o.get()),
-            Entry::Vacant(v) => {
-                v.insert(line);
-                None
-            }
-        };
         match <[u8; 18]>::try_from(uscc.as_bytes()) {
-            Ok(code) => first(self.codes.entry(code)),
-            Err(_) => first(self.others.entry(uscc.to_string())),
+            Ok(code) => first_or_insert(&mut self.codes, code, line),
+            Err(_) => first_or_insert(&mut self.others, uscc.to_string(), line),
+        }
+    }
+}
+
+/// The value of `key` if there is one, else `None` with `line` inserted as its value.
+fn first_or_insert<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, usize>,
+    key: K,
+    line: usize,
+) -> Option<usize> {
+    use std::collections::hash_map::Entry;
+    match map.entry(key) {
+        Entry::Occupied(o) => Some(*o.get()),
+        Entry::Vacant(v) => {
+            v.insert(line);
+            None
         }
     }
 }
