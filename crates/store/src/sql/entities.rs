@@ -221,19 +221,19 @@ enum Lookup {
 /// stay; the UNIQUE ones (`uscc`, a site's address) are constraints and stay.
 const DEFERRED_INDEXES: [(&str, &str); 4] = [
     (
-        "DROP INDEX entities_name",
+        "DROP INDEX IF EXISTS entities_name",
         "CREATE INDEX entities_name ON entities (name)",
     ),
     (
-        "DROP INDEX entities_icp",
+        "DROP INDEX IF EXISTS entities_icp",
         "CREATE INDEX entities_icp ON entities (icp)",
     ),
     (
-        "DROP INDEX entities_district",
+        "DROP INDEX IF EXISTS entities_district",
         "CREATE INDEX entities_district ON entities (district)",
     ),
     (
-        "DROP INDEX entity_names_name",
+        "DROP INDEX IF EXISTS entity_names_name",
         "CREATE INDEX entity_names_name ON entity_names (name)",
     ),
 ];

@@ -357,18 +357,27 @@ crate::on_every_backend!(
 /// need escaping in PostgreSQL's COPY text (tab, backslash, a line break), a former name, two
 /// rows claiming the same shop (the later one wins, as within one batch).
 fn first_load_csv() -> String {
+    first_load_rows(7)
+}
+
+/// The header and the first `n` rows of [`first_load_csv`].
+fn first_load_rows(n: usize) -> String {
     let u: Vec<String> = (1..=7).map(|i| uscc(&format!("MA5K07{i:02}"))).collect();
-    format!(
-        "uscc,name,kind,district,address,domains,icp,former_names\n\
-         {},甲,trading_site,450103,\"青秀区\t1号\\后院\",a.test,桂ICP备2017001234号-1,旧甲\n\
-         {},乙,platform,450102,\"兴宁区\n2号\",mall.test,,\n\
-         {},丙,platform_shop,450105,,mall.test/shop/1,,\n\
-         {},坏,trading_site,450999,,bad.test,,\n\
-         {},丁,trading_site,450103,,d.test,,\n\
-         {},戊,platform_shop,450105,,mall.test/shop/1,,\n\
-         {},己,non_trading_site,450107,,,,\n",
-        u[0], u[1], u[2], u[3], u[4], u[5], u[6]
-    )
+    let rows = [
+        format!(
+            "{},甲,trading_site,450103,\"青秀区\t1号\\后院\",a.test,桂ICP备2017001234号-1,旧甲\n",
+            u[0]
+        ),
+        format!("{},乙,platform,450102,\"兴宁区\n2号\",mall.test,,\n", u[1]),
+        format!("{},丙,platform_shop,450105,,mall.test/shop/1,,\n", u[2]),
+        format!("{},坏,trading_site,450999,,bad.test,,\n", u[3]),
+        format!("{},丁,trading_site,450103,,d.test,,\n", u[4]),
+        format!("{},戊,platform_shop,450105,,mall.test/shop/1,,\n", u[5]),
+        format!("{},己,non_trading_site,450107,,,,\n", u[6]),
+    ];
+    let mut csv = String::from("uscc,name,kind,district,address,domains,icp,former_names\n");
+    csv.extend(rows.into_iter().take(n));
+    csv
 }
 
 /// A first load into an empty register (batches of two, one transaction): every accepted row
