@@ -522,12 +522,7 @@ async fn a_first_load_that_fails_leaves_an_empty_register_with_its_indexes(store
 /// their history, new ones created, unchanged ones untouched (no revision, no history).
 async fn an_update_load_goes_batch_by_batch(store: TestStore) {
     let dir = tempfile::tempdir().unwrap();
-    let first: String = first_load_csv()
-        .lines()
-        .take(4)
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let path = write(dir.path(), "register.csv", &first);
+    let path = write(dir.path(), "register.csv", first_load_rows(3));
     let s = import_entities(store.as_ref(), &path, &opts())
         .await
         .unwrap();
