@@ -220,7 +220,7 @@ def rows(name):
 wj, sq = rows("wj.txt"), rows("sq.txt")
 med = lambda rs, i: st.median(r[i] for r in rs)
 print(f"register import: {n} entities, {mb} MB CSV, median of {runs} run(s), wall time of the whole process")
-for name, rs, what in (("wangjian", wj, "import entities (parse, validate, upsert in batches of 1000)"),
+for name, rs, what in (("wangjian", wj, "import entities (parse, validate, load in batches of 2,000)"),
                        ("sqlite3", sq, ".import --csv into one table + UNIQUE(uscc), no validation")):
     print(f"{name:9s} {med(rs,0):8.2f} s  {n / med(rs,0):9.0f} records/s  {med(rs,1):7.2f} CPU s  "
           f"{med(rs,2) / 1024:6.0f} MB peak RSS  {what}  (runs: {', '.join('%.2f s' % r[0] for r in rs)})")
