@@ -36,7 +36,7 @@ while [ $# -gt 0 ]; do
         --engine)
             case "$2" in sqlite) PG=0 ;; both) PG=1 ;; *) echo "unknown engine choice: $2" >&2; exit 2 ;; esac
             shift ;;
-        -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
