@@ -6,20 +6,24 @@
 # register under an open-loop constant-rate load. Prints each run and the medians (seconds,
 # records/s, peak RSS; the two sides alternating), p50/p99 of both HTTP loads, and as its LAST
 # line `ratio sqlite-import: <x>`, x = median wangjian seconds ÷ median sqlite3 seconds (lower
-# is better; goal <= 3 with wangjian's validation on, which it always is).
+# is better; goal <= 3 with wangjian's validation on, which it always is). On PostgreSQL too
+# (the server at PGHOST:PGPORT, default 127.0.0.1:5432, user PGUSER, default postgres): the same
+# import into a fresh database against psql's `\copy` (COPY FROM STDIN) of the same file into
+# one comparable table, printed as `ratio pg-copy: <x>` just before the last line.
 #
 #   bench/register.sh [--quick] [--entities N] [--runs N] [--rate R] [--duration SECS] [--seed S]
-#                     [--import-only]
+#                     [--import-only] [--engine sqlite|both]
 #   WANGJIAN_BIN=path/to/wangjian bench/register.sh   # skip the build, bench that binary
 #   SEARCH_WAIT=SECS   how long to wait for GET /api/search to answer 200 (default 600)
 #
 # --quick: 50,000 entities, one run per side, 5 s of load per endpoint. --import-only: skip the
-# search and profile loads (the ratio line still comes last).
+# search and profile loads (the ratio line still comes last). --engine sqlite: no PostgreSQL
+# comparison (default both; the SQLite one always runs, the search part uses its data).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
-ENTITIES=1000000 RUNS=3 RATE=200 DURATION=20 SEED=1 QUICK=0 QUERIES=10000 IMPORT_ONLY=0
+ENTITIES=1000000 RUNS=3 RATE=200 DURATION=20 SEED=1 QUICK=0 QUERIES=10000 IMPORT_ONLY=0 PG=1
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1; ENTITIES=50000; RUNS=1; DURATION=5 ;;
@@ -29,7 +33,10 @@ while [ $# -gt 0 ]; do
         --duration) DURATION="$2"; shift ;;
         --seed) SEED="$2"; shift ;;
         --import-only) IMPORT_ONLY=1 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --engine)
+            case "$2" in sqlite) PG=0 ;; both) PG=1 ;; *) echo "unknown engine choice: $2" >&2; exit 2 ;; esac
+            shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -48,20 +55,31 @@ if ! command -v sqlite3 >/dev/null; then
     apt-get install -y -qq sqlite3 >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq sqlite3; }
 fi
 command -v curl >/dev/null || die "curl is needed to poll the console"
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
+if [ "$PG" = 1 ]; then
+    if ! command -v psql >/dev/null || ! command -v createdb >/dev/null; then
+        log "installing postgresql-client"
+        apt-get install -y -qq postgresql-client >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq postgresql-client; }
+    fi
+    psql -d postgres -tAc 'SELECT 1' >/dev/null 2>&1 \
+        || die "no PostgreSQL server answers at $PGHOST:$PGPORT as $PGUSER (--engine sqlite skips it)"
+fi
 if [ -n "${WANGJIAN_BIN:-}" ]; then
     WJ="$WANGJIAN_BIN"   # a prebuilt binary (e.g. to bench a fixed commit while the tree moves)
 else
     log "building wangjian (cargo build --release)"
     (cd "$ROOT" && cargo build --release -q --bin wangjian)
-    WJ="$ROOT/target/release/wangjian"
+    WJ="${CARGO_TARGET_DIR:-$ROOT/target}/release/wangjian"
 fi
 log "building bench/registerbench (cargo build --release)"
 (cd "$HERE/registerbench" && cargo build --release -q)
-RB="$HERE/registerbench/target/release/registerbench"
+RB="${CARGO_TARGET_DIR:-$HERE/registerbench/target}/release/registerbench"
 
 TMP="$(mktemp -d /tmp/wj-register-bench.XXXXXX)"
 SERVE_PID=""
+PG_DBS=""
 cleanup() {
+    for db in $PG_DBS; do dropdb --if-exists "$db" 2>/dev/null || true; done
     if [ -n "$SERVE_PID" ]; then
         kill "$SERVE_PID" 2>/dev/null || true
         wait "$SERVE_PID" 2>/dev/null || true
@@ -137,24 +155,95 @@ for r in $(seq 1 "$RUNS"); do
     if [ $((r % 2)) -eq 1 ]; then run_wangjian "$r"; run_sqlite "$r"; else run_sqlite "$r"; run_wangjian "$r"; fi
 done
 
-python3 - "$TMP" "$ENTITIES" "$RUNS" "$CSV_MB" >"$TMP/import-summary.txt" <<'EOF'
+# PostgreSQL: each run into a fresh database, dropped after it. The peer: psql's `\copy`
+# (COPY FROM STDIN, the CSV parsed by the server) into one table of the file's ten columns with
+# the UNIQUE uscc index, in the "C" collation as wangjian's text columns; nothing validated.
+PG_PREFIX="wj_register_bench_$$"
+cat >"$TMP/pg-floor.sql" <<SQL
+CREATE TABLE entities (uscc TEXT COLLATE "C" NOT NULL UNIQUE, name TEXT, kind TEXT,
+    district TEXT, address TEXT, domains TEXT, icp TEXT, food_permit TEXT, legal_rep TEXT,
+    phone TEXT);
+\\copy entities FROM '$TMP/register.csv' WITH (FORMAT csv, HEADER true)
+SQL
+: >"$TMP/pgwj.txt"
+: >"$TMP/pgcp.txt"
+fresh_db() {
+    dropdb --if-exists "$1" 2>/dev/null || true
+    createdb "$1" || die "createdb $1 failed"
+    PG_DBS="$PG_DBS $1"
+}
+# run_pg_copy N: appends "secs cpu rss_kb" to $TMP/pgcp.txt
+run_pg_copy() {
+    local db="${PG_PREFIX}_copy_$1" t="$TMP/pgcp-time-$1"
+    fresh_db "$db"
+    /usr/bin/time -v -o "$t" psql -q -v ON_ERROR_STOP=1 -d "$db" -f "$TMP/pg-floor.sql" \
+        >"$TMP/pgcp-out-$1" 2>&1 || { cat "$TMP/pgcp-out-$1" >&2; die "psql \\copy failed"; }
+    local n
+    n="$(psql -d "$db" -tAc 'SELECT count(*) FROM entities')"
+    [ "$n" = "$ENTITIES" ] || die "psql \\copy imported $n rows, expected $ENTITIES"
+    local secs
+    secs="$(wall_secs "$(tv "$t" 'Elapsed (wall clock)')")"
+    echo "$secs $(cpu_secs "$t") $(tv "$t" 'Maximum resident set size')" >>"$TMP/pgcp.txt"
+    log "psql \\copy run $1: $n rows in $secs s"
+    dropdb "$db"
+}
+# run_pg_wangjian N: appends "secs cpu rss_kb" to $TMP/pgwj.txt
+run_pg_wangjian() {
+    local db="${PG_PREFIX}_wj_$1" d="$TMP/pgwj-data-$1" t="$TMP/pgwj-time-$1"
+    fresh_db "$db"
+    rm -rf "$d"
+    /usr/bin/time -v -o "$t" "$WJ" --data "$d" --database "postgres://$PGUSER@$PGHOST:$PGPORT/$db" \
+        import entities "$TMP/register.csv" >"$TMP/pgwj-out-$1" 2>"$TMP/pgwj-err-$1" \
+        || { cat "$TMP/pgwj-err-$1" "$TMP/pgwj-out-$1" >&2; die "wangjian import (PostgreSQL) failed"; }
+    local line
+    line="$(tail -1 "$TMP/pgwj-out-$1")"
+    echo "$line" | grep -q "^$ENTITIES created, 0 updated, 0 unchanged, 0 rejected" \
+        || { cat "$TMP/pgwj-err-$1" >&2; die "wangjian import (PostgreSQL): '$line', expected $ENTITIES created and nothing rejected"; }
+    local secs
+    secs="$(wall_secs "$(tv "$t" 'Elapsed (wall clock)')")"
+    echo "$secs $(cpu_secs "$t") $(tv "$t" 'Maximum resident set size')" >>"$TMP/pgwj.txt"
+    log "wangjian (PostgreSQL) run $1: $line in $secs s, $(cpu_secs "$t") CPU s (client), $(( $(tv "$t" 'Maximum resident set size') / 1024 )) MB peak RSS"
+    rm -rf "$d" "$TMP/register.csv.rejects.csv"
+    dropdb "$db"
+}
+if [ "$PG" = 1 ]; then
+    for r in $(seq 1 "$RUNS"); do
+        if [ $((r % 2)) -eq 1 ]; then run_pg_wangjian "$r"; run_pg_copy "$r"; else run_pg_copy "$r"; run_pg_wangjian "$r"; fi
+    done
+fi
+
+python3 - "$TMP" "$ENTITIES" "$RUNS" "$CSV_MB" "$PG" >"$TMP/import-summary.txt" <<'EOF'
 import statistics as st, sys
-tmp, n, runs, mb = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+tmp, n, runs, mb, pg = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5] == "1"
 def rows(name):
     return [[float(x) for x in l.split()] for l in open(f"{tmp}/{name}") if l.strip()]
 wj, sq = rows("wj.txt"), rows("sq.txt")
 med = lambda rs, i: st.median(r[i] for r in rs)
 print(f"register import: {n} entities, {mb} MB CSV, median of {runs} run(s), wall time of the whole process")
-for name, rs, what in (("wangjian", wj, "import entities (parse, validate, upsert in batches of 1000)"),
+for name, rs, what in (("wangjian", wj, "import entities (parse, validate, load in batches of 2,000)"),
                        ("sqlite3", sq, ".import --csv into one table + UNIQUE(uscc), no validation")):
     print(f"{name:9s} {med(rs,0):8.2f} s  {n / med(rs,0):9.0f} records/s  {med(rs,1):7.2f} CPU s  "
           f"{med(rs,2) / 1024:6.0f} MB peak RSS  {what}  (runs: {', '.join('%.2f s' % r[0] for r in rs)})")
+if pg:
+    pw, pc = rows("pgwj.txt"), rows("pgcp.txt")
+    print("PostgreSQL, the same file into a fresh database (CPU s and RSS of the client; the server's work is in the wall time):")
+    for name, rs, what in (("wangjian", pw, "import entities --database postgres://... (parse, validate, load)"),
+                           ("psql", pc, "\\copy (COPY FROM STDIN, csv) into one table + UNIQUE(uscc), no validation")):
+        print(f"{name:9s} {med(rs,0):8.2f} s  {n / med(rs,0):9.0f} records/s  {med(rs,1):7.2f} CPU s  "
+              f"{med(rs,2) / 1024:6.0f} MB peak RSS  {what}  (runs: {', '.join('%.2f s' % r[0] for r in rs)})")
+    print(f"PG_RATIO={med(pw,0) / med(pc,0):.2f}")
 print(f"WJ_MEDIAN={med(wj,0):.4f} SQ_MEDIAN={med(sq,0):.4f}")
 EOF
-grep -v '^WJ_MEDIAN' "$TMP/import-summary.txt"
+grep -v '^WJ_MEDIAN\|^PG_RATIO' "$TMP/import-summary.txt"
 eval "$(grep '^WJ_MEDIAN' "$TMP/import-summary.txt")"
+PG_RATIO="$(grep '^PG_RATIO=' "$TMP/import-summary.txt" | cut -d= -f2)"
+echo "load average after the imports: $(uptime | sed 's/.*load average: //')"
 
-ratio_line() { printf 'ratio sqlite-import: %.2f\n' "$(echo "$WJ_MEDIAN / $SQ_MEDIAN" | bc -l)"; }
+# The PostgreSQL ratio (when measured), then the SQLite one as the last line.
+ratio_line() {
+    if [ -n "$PG_RATIO" ]; then echo "ratio pg-copy: $PG_RATIO"; fi
+    printf 'ratio sqlite-import: %.2f\n' "$(echo "$WJ_MEDIAN / $SQ_MEDIAN" | bc -l)"
+}
 if [ "$IMPORT_ONLY" = 1 ]; then
     ratio_line
     exit 0

@@ -15,7 +15,7 @@
 //! Chinese names ([`COLUMN_NAMES`]: 统一社会信用代码, 名称, …); the site kind also reads its
 //! Chinese names (平台内经营者, 自建网站经营者, …).
 
-use crate::model::{EntityInput, SiteAddress, Upsert};
+use crate::model::{EntityInput, SiteAddress};
 use crate::{Store, StoreError};
 use domain::{
     DistrictCode, DistrictTable, EntityStatus, FoodLicense, Icp, LegalForm, SiteKind, Uscc,
@@ -300,6 +300,13 @@ pub(crate) enum Input {
     Text(Decoded, Format),
     /// An XLSX file's first sheet, or why it cannot be read.
     Sheet(Result<Sheet, String>),
+    /// A UTF-8 CSV file read as its records are parsed, never whole: the first `len` bytes of
+    /// the file at `path`.
+    CsvFile {
+        path: PathBuf,
+        len: u64,
+        detected: bool,
+    },
 }
 
 /// Reads the file's bytes as `format`.
@@ -315,6 +322,7 @@ impl Input {
     pub(crate) fn encoding(&self) -> Option<(&'static str, bool)> {
         match self {
             Input::Text(d, _) => Some((d.encoding.name(), d.detected)),
+            Input::CsvFile { detected, .. } => Some((encoding_rs::UTF_8.name(), *detected)),
             Input::Sheet(_) => None,
         }
     }
@@ -356,6 +364,45 @@ pub fn detect_encoding(bytes: &[u8]) -> &'static encoding_rs::Encoding {
     detector.feed(sample, sample.len() == bytes.len());
     // Registers here are Chinese: the `.cn` hint weighs GBK against its look-alikes.
     detector.guess(Some(b"cn"), chardetng::Utf8Detection::Deny)
+}
+
+/// [`read_input`] of a file's bytes handed over: a UTF-8 file whose every line is valid (the
+/// usual case) becomes the text as it is, without a second copy of the file in memory.
+pub(crate) fn read_input_owned(bytes: Vec<u8>, format: Format, encoding: SourceEncoding) -> Input {
+    match format {
+        Format::Xlsx => Input::Sheet(read_sheet(&bytes)),
+        Format::Csv | Format::JsonLines => Input::Text(decode_owned(bytes, encoding), format),
+    }
+}
+
+/// [`decode`] of bytes handed over; the same text, bad lines and hint.
+fn decode_owned(mut bytes: Vec<u8>, encoding: SourceEncoding) -> Decoded {
+    let (enc, detected) = match encoding {
+        SourceEncoding::Auto => (detect_encoding(&bytes), true),
+        SourceEncoding::Utf8 => (encoding_rs::UTF_8, false),
+        SourceEncoding::Gbk => return decode(&bytes, encoding),
+    };
+    if enc != encoding_rs::UTF_8 {
+        return decode(&bytes, encoding);
+    }
+    let bom = if bytes.starts_with(b"\xEF\xBB\xBF") {
+        3
+    } else {
+        0
+    };
+    // Valid UTF-8 as a whole is valid line by line: `decode` would copy it unchanged.
+    if std::str::from_utf8(&bytes[bom..]).is_err() {
+        return decode(&bytes, encoding);
+    }
+    bytes.drain(..bom);
+    Decoded {
+        text: String::from_utf8(bytes)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+        bad_lines: BTreeSet::new(),
+        hint: UTF8_HINT.to_string(),
+        encoding: enc,
+        detected,
+    }
 }
 
 pub(crate) fn decode(bytes: &[u8], encoding: SourceEncoding) -> Decoded {
@@ -497,6 +544,7 @@ pub(crate) fn for_each_record(
             Ok(())
         }
         Input::Text(d, _) => csv_records(d, required, alias, each),
+        Input::CsvFile { path, len, .. } => csv_file_records(path, *len, required, alias, each),
         Input::Sheet(Err(e)) => Err(e.clone()),
         Input::Sheet(Ok(sheet)) => {
             let Some(((_, header), data)) = sheet.rows.split_first() else {
@@ -671,6 +719,165 @@ fn csv_records(
         }
     }
     Ok(())
+}
+
+/// The bytes a CSV reader has taken from its file since the start of a record not yet handed
+/// on: each record's raw text (for the reject file) without the whole file in memory.
+struct Window {
+    bytes: Vec<u8>,
+    /// The offset in the text of `bytes[0]`.
+    offset: u64,
+}
+
+impl Window {
+    /// Forgets the bytes before `pos` (in large steps: each step moves what is left).
+    fn forget_before(&mut self, pos: u64) {
+        if pos - self.offset > 1 << 20 {
+            self.bytes.drain(..(pos - self.offset) as usize);
+            self.offset = pos;
+        }
+    }
+
+    /// The text from `from` to `end` (lossily decoded, line ends trimmed), and whether it
+    /// was not valid UTF-8.
+    fn raw(&self, from: u64, end: u64) -> (String, bool) {
+        let at = |p: u64| (p.saturating_sub(self.offset) as usize).min(self.bytes.len());
+        let (text, bad) =
+            encoding_rs::UTF_8.decode_without_bom_handling(&self.bytes[at(from.min(end))..at(end)]);
+        (text.trim_end_matches(['\r', '\n']).to_string(), bad)
+    }
+}
+
+/// A reader that keeps what it reads in a [`Window`].
+struct Tee<R> {
+    inner: R,
+    window: std::rc::Rc<std::cell::RefCell<Window>>,
+}
+
+impl<R: std::io::Read> std::io::Read for Tee<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.window.borrow_mut().bytes.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// [`csv_records`] of a UTF-8 file read as it is parsed: the same records, lines, raw text
+/// and reasons (a record with a byte sequence that is not UTF-8 is rejected with the hint, as
+/// a bad line is), a few hundred kilobytes in memory whatever the file's size.
+fn csv_file_records(
+    path: &Path,
+    len: u64,
+    required: &[&str],
+    alias: Alias,
+    mut each: impl FnMut(Record),
+) -> Result<(), String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| format!("cannot read the file: {e}");
+    let mut file = std::fs::File::open(path).map_err(cannot)?.take(len);
+    // A byte-order mark is not part of the text.
+    let mut head = Vec::with_capacity(3);
+    (&mut file).take(3).read_to_end(&mut head).map_err(cannot)?;
+    if head == b"\xEF\xBB\xBF" {
+        head.clear();
+    }
+    let window = std::rc::Rc::new(std::cell::RefCell::new(Window {
+        bytes: Vec::new(),
+        offset: 0,
+    }));
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .buffer_capacity(1 << 16)
+        .from_reader(Tee {
+            inner: std::io::Cursor::new(head).chain(file),
+            window: window.clone(),
+        });
+    let utf8 = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut rec = csv::ByteRecord::new();
+    let header = match rdr.read_byte_record(&mut rec) {
+        Ok(true) => rec.clone(),
+        Ok(false) => return Err("the file is empty: expected a header line".into()),
+        Err(e) => return Err(format!("cannot read the header: {e}")),
+    };
+    let header_line = header.position().map_or(1, |p| p.line() as usize);
+    if header.iter().any(|h| std::str::from_utf8(h).is_err()) {
+        return Err(format!("header line {header_line}: {UTF8_HINT}"));
+    }
+    let header: Vec<String> = header.iter().map(utf8).collect();
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let names = header_names(&header, required, alias)?;
+
+    loop {
+        let start = rdr.position().clone();
+        window.borrow_mut().forget_before(start.byte());
+        let read = rdr.read_byte_record(&mut rec);
+        let end = rdr.position().byte();
+        match read {
+            Ok(false) => break,
+            Err(e) if matches!(e.kind(), csv::ErrorKind::Io(_)) => {
+                return Err(format!("cannot read the file: {e}"))
+            }
+            Err(e) => {
+                let line = e.position().map_or(start.line(), |p| p.line()) as usize;
+                each(Record {
+                    line,
+                    raw: window.borrow().raw(start.byte(), end).0,
+                    fields: Err(format!("unreadable CSV: {e}")),
+                });
+            }
+            Ok(true) => {
+                let pos = rec.position().cloned().unwrap_or(start);
+                let line = pos.line() as usize;
+                let (raw, bad) = window.borrow().raw(pos.byte(), end);
+                let fields = if bad {
+                    Err(UTF8_HINT.to_string())
+                } else if rec.len() != names.len() {
+                    Err(format!(
+                        "has {} fields, the header has {}",
+                        rec.len(),
+                        names.len()
+                    ))
+                } else {
+                    Ok(names
+                        .iter()
+                        .zip(rec.iter())
+                        .map(|(n, v)| (n.clone(), utf8(v).trim().to_string()))
+                        .filter(|(_, v)| !v.is_empty())
+                        .collect())
+                };
+                each(Record { line, raw, fields });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a text file is UTF-8 as [`detect_encoding`] decides it (a BOM, or no more lines
+/// with non-ASCII bytes that are not UTF-8 than lines that are), read line by line.
+fn is_utf8_file(path: &Path, len: u64) -> std::io::Result<bool> {
+    use std::io::{BufRead, Read};
+    let mut r = std::io::BufReader::with_capacity(1 << 16, std::fs::File::open(path)?.take(len));
+    if r.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        return Ok(true);
+    }
+    let (mut utf8, mut other) = (0usize, 0usize);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let l = line.strip_suffix(b"\n").unwrap_or(&line);
+        if !l.is_ascii() {
+            if std::str::from_utf8(l).is_ok() {
+                utf8 += 1;
+            } else {
+                other += 1;
+            }
+        }
+    }
+    Ok(other == 0 || utf8 > other)
 }
 
 fn json_records(d: &Decoded, alias: Alias, mut each: impl FnMut(Record)) {
@@ -981,9 +1188,155 @@ pub fn reject_file_path(input: &Path) -> PathBuf {
     input.with_file_name(format!("{name}.rejects.csv"))
 }
 
-/// Imports a register file: parses it, applies the accepted rows in batches (one transaction
-/// each), and writes the rejects next to the input (removing a stale reject file when there
-/// are none). Running the same import twice changes nothing the second time.
+/// What the parser of an import counted while it handed the accepted rows on.
+struct Tally {
+    accepted: usize,
+    needs_review: usize,
+    rejected: Vec<Rejected>,
+}
+
+/// Parses and validates the records of `input` as [`parse_input`] does (the same rows
+/// accepted, the same rejects with line and reason, a repeated USCC rejected naming its first
+/// line), handing the accepted rows to `send` in batches of `batch_size` as they are read; stops
+/// early when `send` says no. The error is a file that cannot be read at all, found before any
+/// row is handed on.
+fn parse_in_batches(
+    input: &Input,
+    table: &DistrictTable,
+    batch_size: usize,
+    mut send: impl FnMut(Vec<EntityInput>) -> bool,
+) -> Result<Tally, String> {
+    let mut tally = Tally {
+        accepted: 0,
+        needs_review: 0,
+        rejected: Vec::new(),
+    };
+    let mut seen = SeenUscc::default();
+    let mut batch = Vec::with_capacity(batch_size);
+    let mut open = true;
+    for_each_record(input, &REQUIRED, column_code, |rec| {
+        let Record { line, raw, fields } = rec;
+        if !open {
+            return;
+        }
+        match fields.map_err(|r| vec![r]).and_then(|f| validate(f, table)) {
+            Err(reasons) => tally.rejected.push(Rejected {
+                line,
+                reason: reasons.join("; "),
+                raw,
+            }),
+            Ok(entity) => {
+                if let Some(first) = seen.first_line(&entity.uscc, line) {
+                    tally.rejected.push(Rejected {
+                        line,
+                        reason: format!("uscc {} already appears on line {first}", entity.uscc),
+                        raw,
+                    });
+                    return;
+                }
+                tally.accepted += 1;
+                tally.needs_review += usize::from(entity.needs_review.is_some());
+                batch.push(entity);
+                if batch.len() >= batch_size {
+                    open = send(std::mem::replace(
+                        &mut batch,
+                        Vec::with_capacity(batch_size),
+                    ));
+                }
+            }
+        }
+    })?;
+    if open && !batch.is_empty() {
+        send(batch);
+    }
+    Ok(tally)
+}
+
+/// The first line of each USCC accepted so far. A valid USCC is 18 ASCII characters, kept as
+/// 18 bytes (a register of a million rows in about 40 MB); any other in a map of strings.
+#[derive(Default)]
+struct SeenUscc {
+    codes: HashMap<[u8; 18], usize>,
+    others: HashMap<String, usize>,
+}
+
+impl SeenUscc {
+    /// The line `uscc` first appeared on, if before; else notes `line` as its first.
+    fn first_line(&mut self, uscc: &str, line: usize) -> Option<usize> {
+        match <[u8; 18]>::try_from(uscc.as_bytes()) {
+            Ok(code) => first_or_insert(&mut self.codes, code, line),
+            Err(_) => first_or_insert(&mut self.others, uscc.to_string(), line),
+        }
+    }
+}
+
+/// The value of `key` if there is one, else `None` with `line` inserted as its value.
+fn first_or_insert<K: std::hash::Hash + Eq>(
+    map: &mut HashMap<K, usize>,
+    key: K,
+    line: usize,
+) -> Option<usize> {
+    use std::collections::hash_map::Entry;
+    match map.entry(key) {
+        Entry::Occupied(o) => Some(*o.get()),
+        Entry::Vacant(v) => {
+            v.insert(line);
+            None
+        }
+    }
+}
+
+/// The input of a UTF-8 CSV file, read as it is parsed; `None` for any other file (read
+/// whole). A file over the cap is refused before it is read; one growing while it is read is
+/// read to the size it had.
+fn stream_input(path: &Path, opts: &ImportOptions) -> Result<Option<Input>, ImportError> {
+    use std::io::Read;
+    let io = |source| ImportError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let len = std::fs::metadata(path).map_err(io)?.len();
+    if len > opts.max_file_bytes {
+        return Err(ImportError::TooLarge {
+            path: path.to_path_buf(),
+            size: len,
+            cap: opts.max_file_bytes,
+        });
+    }
+    let format = match opts.format.or_else(|| Format::from_extension(path)) {
+        Some(f) => f,
+        None => {
+            // Sniffed from the start of the file, as `Format::sniff` does from all of it.
+            let mut head = Vec::new();
+            std::fs::File::open(path)
+                .map_err(io)?
+                .take(64 * 1024)
+                .read_to_end(&mut head)
+                .map_err(io)?;
+            if strip_bom(&head).iter().all(u8::is_ascii_whitespace) {
+                return Ok(None);
+            }
+            Format::sniff(&head)
+        }
+    };
+    let detected = match (format, opts.encoding) {
+        (Format::Csv, SourceEncoding::Utf8) => false,
+        (Format::Csv, SourceEncoding::Auto) if is_utf8_file(path, len).map_err(io)? => true,
+        _ => return Ok(None),
+    };
+    Ok(Some(Input::CsvFile {
+        path: path.to_path_buf(),
+        len,
+        detected,
+    }))
+}
+
+/// Imports a register file: parses it and hands the accepted rows to the store in batches as
+/// they are read (the parser on its own thread, the store writing the batch before; at most a
+/// few batches of rows in memory), and writes the rejects next to the input (removing a stale
+/// reject file when there are none). Into an empty register the whole load is one
+/// transaction; otherwise one per batch (see [`crate::EntityStore::import_entity_batches`]).
+/// Running the same import twice changes nothing the second time.
 ///
 /// File IO is blocking: an import is a batch job run from the command line.
 pub async fn import_entities(
@@ -991,43 +1344,57 @@ pub async fn import_entities(
     path: &Path,
     opts: &ImportOptions,
 ) -> Result<ImportSummary, ImportError> {
-    let bytes = read_import_file(path, opts.max_file_bytes)?;
-    let format = opts.format.unwrap_or_else(|| Format::detect(path, &bytes));
-    let input = read_input(&bytes, format, opts.encoding);
+    use futures::SinkExt;
+    let input = match stream_input(path, opts)? {
+        Some(input) => input,
+        None => {
+            let bytes = read_import_file(path, opts.max_file_bytes)?;
+            let format = opts.format.unwrap_or_else(|| Format::detect(path, &bytes));
+            read_input_owned(bytes, format, opts.encoding)
+        }
+    };
     let encoding = input.encoding();
-    let parsed = parse_input(&input, &DistrictTable::nanning());
-    if let Some(reason) = parsed.fatal {
-        return Err(ImportError::Unreadable {
-            path: path.to_path_buf(),
-            reason,
-        });
-    }
     let source = format!(
         "import entities {}",
         path.file_name().unwrap_or_default().to_string_lossy()
     );
+    let batch_size = opts.batch_size.max(1);
+    // One batch waiting while the store writes the one before: parsing and writing overlap.
+    let (mut to_store, mut batches) = futures::channel::mpsc::channel::<Vec<EntityInput>>(0);
+    let parser = std::thread::Builder::new()
+        .name("import-parse".into())
+        .spawn(move || {
+            parse_in_batches(&input, &DistrictTable::nanning(), batch_size, |batch| {
+                futures::executor::block_on(to_store.send(batch)).is_ok()
+            })
+        })
+        .map_err(|source| ImportError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    let applied = store.import_entity_batches(&mut batches, &source).await;
+    // A store that stopped early (an error) closes the channel: the parser stops at its next
+    // batch.
+    drop(batches);
+    let parsed = match parser.join() {
+        Ok(parsed) => parsed,
+        Err(panic) => std::panic::resume_unwind(panic),
+    };
+    let parsed = parsed.map_err(|reason| ImportError::Unreadable {
+        path: path.to_path_buf(),
+        reason,
+    })?;
+    let counts = applied?;
     let mut summary = ImportSummary {
-        read: parsed.rows.len() + parsed.rejected.len(),
+        read: parsed.accepted + parsed.rejected.len(),
+        created: counts.created,
+        updated: counts.updated,
+        unchanged: counts.unchanged,
         rejected: parsed.rejected.len(),
+        needs_review: parsed.needs_review,
         encoding,
-        needs_review: parsed
-            .rows
-            .iter()
-            .filter(|(_, e)| e.needs_review.is_some())
-            .count(),
         ..ImportSummary::default()
     };
-    for chunk in parsed.rows.chunks(opts.batch_size.max(1)) {
-        let batch: Vec<EntityInput> = chunk.iter().map(|(_, e)| e.clone()).collect();
-        for outcome in store.upsert_entities(&batch, &source).await? {
-            match outcome {
-                Upsert::Created => summary.created += 1,
-                Upsert::Updated => summary.updated += 1,
-                Upsert::Unchanged => summary.unchanged += 1,
-            }
-        }
-    }
-
     let reject_path = reject_file_path(path);
     if parsed.rejected.is_empty() {
         match std::fs::remove_file(&reject_path) {
@@ -1411,6 +1778,68 @@ mod tests {
             Format::Csv
         );
         assert_eq!("GBK".parse(), Ok(SourceEncoding::Gbk));
+    }
+
+    /// A CSV file read as it is parsed gives the records the whole text gives: lines, raw
+    /// text and fields or reasons, through a BOM, CRLF line ends, a quoted field over three
+    /// lines, a line that is not UTF-8, a short row, a blank line and a quoted header name.
+    #[test]
+    fn streamed_csv_records_equal_the_whole_text() {
+        let mut bytes = b"\xEF\xBB\xBF\"uscc\",name,kind,district,address\r\n".to_vec();
+        bytes.extend_from_slice(
+            format!(
+                "{},a,trading_site,450103,\"one\r\ntwo\nthree\"\r\n\n",
+                uscc("MA5K0051")
+            )
+            .as_bytes(),
+        );
+        bytes.extend_from_slice(b"x,\xC4\xCF,trading_site,450103,y\n");
+        bytes.extend_from_slice(b"short,row\n");
+        bytes.extend_from_slice(
+            format!("{},c,trading_site,450103,\"z\"\"q\"", uscc("MA5K0052")).as_bytes(),
+        );
+        // Long enough that the window forgets its start more than once.
+        for i in 0..40_000 {
+            bytes.extend_from_slice(
+                format!("\n{i},n,trading_site,450103,{}", "长".repeat(i % 7)).as_bytes(),
+            );
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("r.csv");
+        std::fs::write(&path, &bytes).unwrap();
+        type Seen = Vec<(usize, String, Result<Fields, String>)>;
+        let collect = |input: &Input| -> (Result<(), String>, Seen) {
+            let mut seen = Vec::new();
+            let r = for_each_record(input, &REQUIRED, column_code, |r| {
+                seen.push((r.line, r.raw, r.fields))
+            });
+            (r, seen)
+        };
+        let whole = collect(&read_input(&bytes, Format::Csv, SourceEncoding::Utf8));
+        let streamed = collect(&Input::CsvFile {
+            path: path.clone(),
+            len: bytes.len() as u64,
+            detected: false,
+        });
+        assert_eq!(whole.0, Ok(()));
+        assert_eq!(whole.1.len(), 40_004);
+        assert!(whole.1[1].2.as_ref().unwrap_err().contains("UTF-8"));
+        assert_eq!(whole, streamed);
+        assert!(is_utf8_file(&path, bytes.len() as u64).unwrap());
+        // A header that is not UTF-8 is the same fatal error.
+        std::fs::write(&path, b"uscc,\xC4\xCF\n").unwrap();
+        let whole = collect(&read_input(
+            b"uscc,\xC4\xCF\n",
+            Format::Csv,
+            SourceEncoding::Utf8,
+        ));
+        let streamed = collect(&Input::CsvFile {
+            path,
+            len: 9,
+            detected: false,
+        });
+        assert_eq!(whole.0, streamed.0);
+        assert!(whole.0.unwrap_err().contains("header line 1"));
     }
 
     #[test]

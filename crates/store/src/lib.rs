@@ -282,6 +282,17 @@ pub trait EntityStore: Send + Sync {
     /// change is kept in the entity's history with `source`; a changed name joins the former
     /// names.
     async fn upsert_entities(&self, batch: &[EntityInput], source: &str) -> Result<Vec<Upsert>>;
+    /// Applies a register import's batches as they arrive (each as
+    /// [`EntityStore::upsert_entities`] does), and says how many entities each batch created,
+    /// updated or left unchanged, added up. The USCCs of all batches must be distinct (the
+    /// import rejects a repeated one). Into an empty register the load is one transaction that
+    /// builds the indexes of random keys after the rows (a failure leaves the register empty,
+    /// every index in place); into a register in use each batch is its own transaction.
+    async fn import_entity_batches(
+        &self,
+        batches: &mut (dyn futures::Stream<Item = Vec<EntityInput>> + Send + Unpin),
+        source: &str,
+    ) -> Result<UpsertCounts>;
     /// The entity in scope with this USCC.
     async fn entity_by_uscc(&self, scope: Scope, uscc: &str) -> Result<Option<Entity>>;
     /// The entity in scope with this id (a site's `entity_id`).

@@ -191,6 +191,27 @@ pub enum Upsert {
     Unchanged,
 }
 
+/// How many entities upserts created, updated and left unchanged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpsertCounts {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+impl UpsertCounts {
+    /// Counts the outcomes of one batch.
+    pub fn add(&mut self, outcomes: &[Upsert]) {
+        for o in outcomes {
+            match o {
+                Upsert::Created => self.created += 1,
+                Upsert::Updated => self.updated += 1,
+                Upsert::Unchanged => self.unchanged += 1,
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Entity {
     pub id: EntityId,

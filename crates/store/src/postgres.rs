@@ -143,3 +143,128 @@ fn os_user() -> Option<String> {
         (f.next()?.parse::<u32>().ok()? == uid).then(|| name.to_string())
     })
 }
+
+/// A first load's new entities, appended with `COPY … FROM STDIN` (text format): their ids
+/// drawn from the identity's sequence first, then their rows, their `created` history rows,
+/// their credit marks and their former names, one COPY each. The sites are left to the caller
+/// (a register site may claim one that exists, which COPY cannot). `rev` advances per row, in
+/// order. Returns the ids, in the order of `rows`.
+async fn append_new_entities(
+    tx: &mut Transaction<'static, Postgres>,
+    rows: &[&crate::EntityInput],
+    source: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    rev: &mut i64,
+) -> Result<Option<Vec<i64>>> {
+    if rows.is_empty() {
+        return Ok(Some(Vec::new()));
+    }
+    let mut ids: Vec<i64> = sqlx::query_scalar(
+        "SELECT nextval(pg_get_serial_sequence('entities', 'id')) \
+         FROM generate_series(1, $1)",
+    )
+    .bind(rows.len() as i64)
+    .fetch_all(&mut **tx)
+    .await?;
+    ids.sort_unstable();
+    let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let (mut entities, mut history, mut stale, mut names) =
+        (String::new(), String::new(), String::new(), String::new());
+    for (e, id) in rows.iter().zip(&ids) {
+        *rev += 1;
+        let id = id.to_string();
+        copy_row(
+            &mut entities,
+            &[
+                Some(id.as_str()),
+                Some(e.uscc.as_str()),
+                e.needs_review.as_deref(),
+                Some(e.name.as_str()),
+                Some(e.kind.code()),
+                Some(e.district.to_string().as_str()),
+                e.address.as_deref(),
+                Some(sql::json(&e.domains).as_str()),
+                e.icp.as_deref(),
+                e.food_permit.as_deref(),
+                e.legal_rep.as_deref(),
+                e.phone.as_deref(),
+                Some(sql::json(&e.extra).as_str()),
+                Some(now.as_str()),
+                Some(now.as_str()),
+                Some(e.legal_form.code()),
+                Some(sql::json(&e.former_names).as_str()),
+                e.business_address.as_deref(),
+                e.registered_capital.as_deref(),
+                e.established.map(|d| d.to_string()).as_deref(),
+                Some(e.status.code()),
+                Some(rev.to_string().as_str()),
+            ],
+        );
+        copy_row(
+            &mut history,
+            &[
+                Some(id.as_str()),
+                Some(now.as_str()),
+                Some(source),
+                Some("created"),
+                None,
+                Some(e.name.as_str()),
+            ],
+        );
+        copy_row(&mut stale, &[Some(id.as_str()), Some(now.as_str())]);
+        let unique: std::collections::BTreeSet<&str> =
+            e.former_names.iter().map(String::as_str).collect();
+        for n in unique {
+            copy_row(&mut names, &[Some(id.as_str()), Some(n)]);
+        }
+    }
+    for (statement, data) in [
+        (
+            "COPY entities (id, uscc, needs_review, name, kind, district, address, domains, icp, \
+             food_permit, legal_rep, phone, extra, created_at, updated_at, legal_form, \
+             former_names, business_address, registered_capital, established, status, rev) \
+             FROM STDIN",
+            entities,
+        ),
+        (
+            "COPY entity_history (entity_id, changed_at, source, field, old_value, new_value) \
+             FROM STDIN",
+            history,
+        ),
+        ("COPY credit_stale (entity_id, since) FROM STDIN", stale),
+        ("COPY entity_names (entity_id, name) FROM STDIN", names),
+    ] {
+        if data.is_empty() {
+            continue;
+        }
+        let mut copy = (**tx).copy_in_raw(statement).await?;
+        copy.send(data.into_bytes()).await?;
+        copy.finish().await?;
+    }
+    Ok(Some(ids))
+}
+
+/// Appends one row of COPY's text format: tab-separated, `\N` for NULL, backslash, tab,
+/// newline and carriage return escaped.
+fn copy_row(out: &mut String, values: &[Option<&str>]) {
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            out.push('\t');
+        }
+        match v {
+            None => out.push_str("\\N"),
+            Some(s) => {
+                for c in s.chars() {
+                    match c {
+                        '\\' => out.push_str("\\\\"),
+                        '\t' => out.push_str("\\t"),
+                        '\n' => out.push_str("\\n"),
+                        '\r' => out.push_str("\\r"),
+                        c => out.push(c),
+                    }
+                }
+            }
+        }
+    }
+    out.push('\n');
+}

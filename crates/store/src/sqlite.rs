@@ -129,3 +129,15 @@ async fn integrity_problems(pool: &SqlitePool) -> Result<Vec<String>> {
 pub(crate) fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
+
+/// No bulk path of its own: a first load's new entities go in with the shared multi-row
+/// INSERTs (SQLite parses no faster format, and those are prepared once and reused).
+async fn append_new_entities(
+    _tx: &mut Transaction<'static, Sqlite>,
+    _rows: &[&crate::EntityInput],
+    _source: &str,
+    _now: chrono::DateTime<chrono::Utc>,
+    _rev: &mut i64,
+) -> Result<Option<Vec<i64>>> {
+    Ok(None)
+}

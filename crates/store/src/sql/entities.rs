@@ -3,6 +3,7 @@
 use super::*;
 use crate::EntityStore;
 use async_trait::async_trait;
+use futures::{Stream, StreamExt};
 use std::collections::{HashMap, HashSet};
 
 /// Rows per multi-row INSERT: 22 parameters a row stays well under SQLite's 32,766.
@@ -205,6 +206,203 @@ pub(crate) async fn sync_sites(
     Ok(())
 }
 
+/// Whether [`apply_batch`] looks up the stored entities of a batch's USCCs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lookup {
+    /// One query per round of the batch: existing entities are updated, the others created.
+    Existing,
+    /// None: the caller knows every USCC to be new (a first load into an empty register).
+    None,
+}
+
+/// Indexes of random keys that a first load into an empty register drops and builds after its
+/// rows, with the statements that build them (as the migrations do, on both engines). The
+/// indexes of growing keys (`rev`, the sites' and the history's entity ids) take appends and
+/// stay; the UNIQUE ones (`uscc`, a site's address) are constraints and stay.
+const DEFERRED_INDEXES: [(&str, &str); 4] = [
+    (
+        "DROP INDEX IF EXISTS entities_name",
+        "CREATE INDEX entities_name ON entities (name)",
+    ),
+    (
+        "DROP INDEX IF EXISTS entities_icp",
+        "CREATE INDEX entities_icp ON entities (icp)",
+    ),
+    (
+        "DROP INDEX IF EXISTS entities_district",
+        "CREATE INDEX entities_district ON entities (district)",
+    ),
+    (
+        "DROP INDEX IF EXISTS entity_names_name",
+        "CREATE INDEX entity_names_name ON entity_names (name)",
+    ),
+];
+
+/// New entities of a first load through the backend's bulk path, when it has one
+/// (PostgreSQL's COPY; see `append_new_entities`), with their sites: false when it has none.
+async fn append_created(
+    tx: &mut Tx,
+    batch: &[EntityInput],
+    created: &[usize],
+    source: &str,
+    now: DateTime<Utc>,
+    rev: &mut i64,
+) -> Result<bool> {
+    let rows: Vec<&EntityInput> = created.iter().map(|&i| &batch[i]).collect();
+    let Some(ids) = append_new_entities(tx, &rows, source, now, rev).await? else {
+        return Ok(false);
+    };
+    let mut sites: Vec<(i64, String, String, &'static str)> = Vec::new();
+    for (e, &id) in rows.iter().zip(&ids) {
+        for d in &e.domains {
+            let a = SiteAddress::parse(d)
+                .map_err(|err| StoreError::Corrupt(format!("domain of {}: {err}", e.uscc)))?;
+            sites.push((id, a.host, a.path_prefix, e.kind.code()));
+        }
+    }
+    insert_sites(tx, &sites, now).await?;
+    Ok(true)
+}
+
+/// Applies one batch inside `tx` (see [`Store::upsert_entities`]): new entities go in with
+/// multi-row INSERTs (a register of a million rows is mostly new rows on its first import);
+/// changed ones one by one with their history. `rev` is the revision counter's value, advanced
+/// per row written.
+async fn apply_batch(
+    tx: &mut Tx,
+    batch: &[EntityInput],
+    source: &str,
+    now: DateTime<Utc>,
+    rev: &mut i64,
+    lookup: Lookup,
+) -> Result<Vec<Upsert>> {
+    let mut out = vec![Upsert::Unchanged; batch.len()];
+    // Rounds of distinct USCCs, so that a batch naming an entity twice applies both, in
+    // order.
+    let mut rest: Vec<usize> = (0..batch.len()).collect();
+    while !rest.is_empty() {
+        let mut seen = HashSet::new();
+        let (round, later): (Vec<usize>, Vec<usize>) = rest
+            .iter()
+            .partition(|&&i| seen.insert(batch[i].uscc.as_str()));
+        let existing = match lookup {
+            Lookup::Existing => {
+                existing_entities(tx, round.iter().map(|&i| batch[i].uscc.as_str())).await?
+            }
+            Lookup::None => HashMap::new(),
+        };
+        let mut created = Vec::new();
+        for &i in &round {
+            let input = &batch[i];
+            let Some(e) = existing.get(&input.uscc) else {
+                created.push(i);
+                continue;
+            };
+            let merged = input.merged_over(&e.input);
+            if merged == e.input {
+                continue;
+            }
+            *rev += 1;
+            update_entity(tx, e.id, &merged, now, *rev).await?;
+            let changes = merged.changes_from(&e.input);
+            insert_history(tx, e.id, now, source, &changes).await?;
+            sync_sites(tx, e.id, &merged, now).await?;
+            // The register's facts (age, capital, form, status) are credit sources.
+            mark_credit_stale(tx, &[e.id], now).await?;
+            if merged.former_names != e.input.former_names {
+                sqlx::query("DELETE FROM entity_names WHERE entity_id = $1")
+                    .bind(e.id.0)
+                    .execute(&mut **tx)
+                    .await?;
+                let names: Vec<(i64, &str)> = merged
+                    .former_names
+                    .iter()
+                    .map(|n| (e.id.0, n.as_str()))
+                    .collect();
+                insert_former_names(tx, &names).await?;
+            }
+            out[i] = Upsert::Updated;
+        }
+        if lookup == Lookup::None && append_created(tx, batch, &created, source, now, rev).await? {
+            for &i in &created {
+                out[i] = Upsert::Created;
+            }
+            created.clear();
+        }
+        for chunk in created.chunks(INSERT_ROWS) {
+            let mut q = QueryBuilder::new(ENTITY_INSERT);
+            q.push_values(chunk, |mut b, &i| {
+                let e = &batch[i];
+                *rev += 1;
+                b.push_bind(e.uscc.clone())
+                    .push_bind(e.needs_review.clone())
+                    .push_bind(e.name.clone())
+                    .push_bind(e.kind.code())
+                    .push_bind(e.district.to_string())
+                    .push_bind(e.address.clone())
+                    .push_bind(json(&e.domains))
+                    .push_bind(e.icp.clone())
+                    .push_bind(e.food_permit.clone())
+                    .push_bind(e.legal_rep.clone())
+                    .push_bind(e.phone.clone())
+                    .push_bind(json(&e.extra))
+                    .push_bind(now)
+                    .push_bind(now)
+                    .push_bind(e.legal_form.code())
+                    .push_bind(json(&e.former_names))
+                    .push_bind(e.business_address.clone())
+                    .push_bind(e.registered_capital.clone())
+                    .push_bind(e.established)
+                    .push_bind(e.status.code())
+                    .push_bind(*rev);
+            });
+            q.push(" RETURNING id, uscc");
+            let rows = q.build().fetch_all(&mut **tx).await?;
+            let mut ids = HashMap::with_capacity(rows.len());
+            for r in &rows {
+                ids.insert(r.try_get::<String, _>("uscc")?, r.try_get::<i64, _>("id")?);
+            }
+            let mut sites: Vec<(i64, String, String, &'static str)> = Vec::new();
+            let mut history: Vec<(i64, String)> = Vec::with_capacity(chunk.len());
+            let mut former: Vec<(i64, &str)> = Vec::new();
+            for &i in chunk {
+                let e = &batch[i];
+                let id = *ids.get(&e.uscc).ok_or_else(|| {
+                    StoreError::Corrupt(format!("insert of {} returned no id", e.uscc))
+                })?;
+                for d in &e.domains {
+                    let a = SiteAddress::parse(d).map_err(|err| {
+                        StoreError::Corrupt(format!("domain of {}: {err}", e.uscc))
+                    })?;
+                    sites.push((id, a.host, a.path_prefix, e.kind.code()));
+                }
+                history.push((id, e.name.clone()));
+                former.extend(e.former_names.iter().map(|n| (id, n.as_str())));
+                out[i] = Upsert::Created;
+            }
+            let new_ids: Vec<EntityId> = ids.values().map(|i| EntityId(*i)).collect();
+            mark_credit_stale(tx, &new_ids, now).await?;
+            insert_sites(tx, &sites, now).await?;
+            insert_former_names(tx, &former).await?;
+            let mut q = QueryBuilder::new(
+                "INSERT INTO entity_history (entity_id, changed_at, source, field, \
+                     old_value, new_value) ",
+            );
+            q.push_values(&history, |mut b, (id, name)| {
+                b.push_bind(*id)
+                    .push_bind(now)
+                    .push_bind(source)
+                    .push_bind("created")
+                    .push_bind(None::<String>)
+                    .push_bind(name.clone());
+            });
+            q.build().execute(&mut **tx).await?;
+        }
+        rest = later;
+    }
+    Ok(out)
+}
+
 /// The `WHERE` conditions of an entity list (after `WHERE 1 = 1`): scope, then the filter.
 fn push_entity_filter(q: &mut QueryBuilder<Db>, scope: &Scope, filter: &EntityFilter) {
     push_scope(q, scope);
@@ -271,131 +469,65 @@ impl EntityStore for SqlStore {
         Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
 
-    /// See [`Store::upsert_entities`]. New entities go in with multi-row INSERTs (a register
-    /// of a million rows is mostly new rows on its first import); changed ones one by one with
-    /// their history.
+    /// See [`Store::upsert_entities`].
     async fn upsert_entities(&self, batch: &[EntityInput], source: &str) -> Result<Vec<Upsert>> {
         let now = self.now();
         let mut tx = self.write_tx().await?;
-        let mut out = vec![Upsert::Unchanged; batch.len()];
         // The revision counter stays locked to commit: revisions are handed out in commit order.
         let mut rev = advance_counter(&mut tx, ENTITY_REV, 0).await?;
-        // Rounds of distinct USCCs, so that a batch naming an entity twice applies both, in
-        // order.
-        let mut rest: Vec<usize> = (0..batch.len()).collect();
-        while !rest.is_empty() {
-            let mut seen = HashSet::new();
-            let (round, later): (Vec<usize>, Vec<usize>) = rest
-                .iter()
-                .partition(|&&i| seen.insert(batch[i].uscc.as_str()));
-            let existing =
-                existing_entities(&mut tx, round.iter().map(|&i| batch[i].uscc.as_str())).await?;
-            let mut created = Vec::new();
-            for &i in &round {
-                let input = &batch[i];
-                let Some(e) = existing.get(&input.uscc) else {
-                    created.push(i);
-                    continue;
-                };
-                let merged = input.merged_over(&e.input);
-                if merged == e.input {
-                    continue;
-                }
-                rev += 1;
-                update_entity(&mut tx, e.id, &merged, now, rev).await?;
-                let changes = merged.changes_from(&e.input);
-                insert_history(&mut tx, e.id, now, source, &changes).await?;
-                sync_sites(&mut tx, e.id, &merged, now).await?;
-                // The register's facts (age, capital, form, status) are credit sources.
-                mark_credit_stale(&mut tx, &[e.id], now).await?;
-                if merged.former_names != e.input.former_names {
-                    sqlx::query("DELETE FROM entity_names WHERE entity_id = $1")
-                        .bind(e.id.0)
-                        .execute(&mut *tx)
-                        .await?;
-                    let names: Vec<(i64, &str)> = merged
-                        .former_names
-                        .iter()
-                        .map(|n| (e.id.0, n.as_str()))
-                        .collect();
-                    insert_former_names(&mut tx, &names).await?;
-                }
-                out[i] = Upsert::Updated;
-            }
-            for chunk in created.chunks(INSERT_ROWS) {
-                let mut q = QueryBuilder::new(ENTITY_INSERT);
-                q.push_values(chunk, |mut b, &i| {
-                    let e = &batch[i];
-                    rev += 1;
-                    b.push_bind(e.uscc.clone())
-                        .push_bind(e.needs_review.clone())
-                        .push_bind(e.name.clone())
-                        .push_bind(e.kind.code())
-                        .push_bind(e.district.to_string())
-                        .push_bind(e.address.clone())
-                        .push_bind(json(&e.domains))
-                        .push_bind(e.icp.clone())
-                        .push_bind(e.food_permit.clone())
-                        .push_bind(e.legal_rep.clone())
-                        .push_bind(e.phone.clone())
-                        .push_bind(json(&e.extra))
-                        .push_bind(now)
-                        .push_bind(now)
-                        .push_bind(e.legal_form.code())
-                        .push_bind(json(&e.former_names))
-                        .push_bind(e.business_address.clone())
-                        .push_bind(e.registered_capital.clone())
-                        .push_bind(e.established)
-                        .push_bind(e.status.code())
-                        .push_bind(rev);
-                });
-                q.push(" RETURNING id, uscc");
-                let rows = q.build().fetch_all(&mut *tx).await?;
-                let mut ids = HashMap::with_capacity(rows.len());
-                for r in &rows {
-                    ids.insert(r.try_get::<String, _>("uscc")?, r.try_get::<i64, _>("id")?);
-                }
-                let mut sites: Vec<(i64, String, String, &'static str)> = Vec::new();
-                let mut history: Vec<(i64, String)> = Vec::with_capacity(chunk.len());
-                let mut former: Vec<(i64, &str)> = Vec::new();
-                for &i in chunk {
-                    let e = &batch[i];
-                    let id = *ids.get(&e.uscc).ok_or_else(|| {
-                        StoreError::Corrupt(format!("insert of {} returned no id", e.uscc))
-                    })?;
-                    for d in &e.domains {
-                        let a = SiteAddress::parse(d).map_err(|err| {
-                            StoreError::Corrupt(format!("domain of {}: {err}", e.uscc))
-                        })?;
-                        sites.push((id, a.host, a.path_prefix, e.kind.code()));
-                    }
-                    history.push((id, e.name.clone()));
-                    former.extend(e.former_names.iter().map(|n| (id, n.as_str())));
-                    out[i] = Upsert::Created;
-                }
-                let new_ids: Vec<EntityId> = ids.values().map(|i| EntityId(*i)).collect();
-                mark_credit_stale(&mut tx, &new_ids, now).await?;
-                insert_sites(&mut tx, &sites, now).await?;
-                insert_former_names(&mut tx, &former).await?;
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO entity_history (entity_id, changed_at, source, field, \
-                     old_value, new_value) ",
-                );
-                q.push_values(&history, |mut b, (id, name)| {
-                    b.push_bind(*id)
-                        .push_bind(now)
-                        .push_bind(source)
-                        .push_bind("created")
-                        .push_bind(None::<String>)
-                        .push_bind(name.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            rest = later;
-        }
+        let out = apply_batch(&mut tx, batch, source, now, &mut rev, Lookup::Existing).await?;
         set_counter(&mut tx, ENTITY_REV, rev).await?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    /// See [`Store::import_entity_batches`].
+    async fn import_entity_batches(
+        &self,
+        batches: &mut (dyn Stream<Item = Vec<EntityInput>> + Send + Unpin),
+        source: &str,
+    ) -> Result<UpsertCounts> {
+        let mut counts = UpsertCounts::default();
+        // Nothing to write (a file with no row accepted): no transaction at all.
+        let Some(first) = batches.next().await else {
+            return Ok(counts);
+        };
+        let mut batches = futures::stream::iter([first]).chain(batches);
+        let mut tx = self.write_tx().await?;
+        let any: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM (SELECT id FROM entities LIMIT 1) t")
+                .fetch_one(&mut *tx)
+                .await?;
+        if any > 0 {
+            // An update of a register in use: each batch its own transaction, as
+            // `upsert_entities`, so that readers and other writers get their turn between
+            // batches.
+            drop(tx);
+            while let Some(batch) = batches.next().await {
+                counts.add(&self.upsert_entities(&batch, source).await?);
+            }
+            return Ok(counts);
+        }
+        // A first load: one transaction, the indexes of random keys built after the rows (a
+        // sorted build instead of a random insert per row and index). A failure rolls back
+        // the drop too: the register stays empty with every index in place.
+        let now = self.now();
+        let mut rev = advance_counter(&mut tx, ENTITY_REV, 0).await?;
+        for (drop, _) in DEFERRED_INDEXES {
+            sqlx::query(drop).execute(&mut *tx).await?;
+        }
+        while let Some(batch) = batches.next().await {
+            // The register was empty and the import's USCCs are distinct: every row is new
+            // (the UNIQUE index on `uscc` still refuses a repeated one).
+            let out = apply_batch(&mut tx, &batch, source, now, &mut rev, Lookup::None).await?;
+            counts.add(&out);
+        }
+        for (_, create) in DEFERRED_INDEXES {
+            sqlx::query(create).execute(&mut *tx).await?;
+        }
+        set_counter(&mut tx, ENTITY_REV, rev).await?;
+        tx.commit().await?;
+        Ok(counts)
     }
 
     async fn list_entities(&self, scope: Scope, filter: &EntityFilter) -> Result<Vec<Entity>> {

@@ -13,7 +13,8 @@
 //! Nothing here knows about HTTP, crawling or the import file formats.
 
 use super::{
-    begin_write, integrity_problems, known_version, serialize_custody, snapshot_into, Db, ENGINE,
+    append_new_entities, begin_write, integrity_problems, known_version, serialize_custody,
+    snapshot_into, Db, ENGINE,
 };
 use crate::campaign::*;
 use crate::cases::*;

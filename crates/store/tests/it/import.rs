@@ -348,7 +348,211 @@ crate::on_every_backend!(
     legacy_codes_are_kept_for_review,
     unreadable_files_are_errors,
     rows_and_files_over_the_caps_are_refused,
+    a_first_load_streams_batches_in_one_transaction,
+    a_first_load_that_fails_leaves_an_empty_register_with_its_indexes,
+    an_update_load_goes_batch_by_batch,
 );
+
+/// Seven rows for batches of two: a bad row in the middle of the second batch, values that
+/// need escaping in PostgreSQL's COPY text (tab, backslash, a line break), a former name, two
+/// rows claiming the same shop (the later one wins, as within one batch).
+fn first_load_csv() -> String {
+    first_load_rows(7)
+}
+
+/// The header and the first `n` rows of [`first_load_csv`].
+fn first_load_rows(n: usize) -> String {
+    let u: Vec<String> = (1..=7).map(|i| uscc(&format!("MA5K07{i:02}"))).collect();
+    let rows = [
+        format!(
+            "{},甲,trading_site,450103,\"青秀区\t1号\\后院\",a.test,桂ICP备2017001234号-1,旧甲\n",
+            u[0]
+        ),
+        format!("{},乙,platform,450102,\"兴宁区\n2号\",mall.test,,\n", u[1]),
+        format!("{},丙,platform_shop,450105,,mall.test/shop/1,,\n", u[2]),
+        format!("{},坏,trading_site,450999,,bad.test,,\n", u[3]),
+        format!("{},丁,trading_site,450103,,d.test,,\n", u[4]),
+        format!("{},戊,platform_shop,450105,,mall.test/shop/1,,\n", u[5]),
+        format!("{},己,non_trading_site,450107,,,,\n", u[6]),
+    ];
+    let mut csv = String::from("uscc,name,kind,district,address,domains,icp,former_names\n");
+    csv.extend(rows.into_iter().take(n));
+    csv
+}
+
+/// A first load into an empty register (batches of two, one transaction): every accepted row
+/// in file order with its revision, its `created` history row, its sites and former names; the
+/// bad row in the middle of a batch rejected with its line; the deferred indexes there again
+/// afterwards; a re-import changes nothing.
+async fn a_first_load_streams_batches_in_one_transaction(store: TestStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "register.csv", first_load_csv());
+    let s = import_entities(store.as_ref(), &path, &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.to_string(),
+        "6 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+    assert_eq!(s.read, 7);
+    let r = rejects(&path);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].0, "6"); // the row before spans two lines
+    assert!(r[0].1.contains("450999"), "{}", r[0].1);
+
+    let since = store.entities_since(Scope::City, 0, 100).await.unwrap();
+    let names: Vec<&str> = since.iter().map(|(_, e)| e.input.name.as_str()).collect();
+    assert_eq!(names, ["甲", "乙", "丙", "丁", "戊", "己"]);
+    let revs: Vec<i64> = since.iter().map(|(rev, _)| *rev).collect();
+    assert_eq!(revs, [1, 2, 3, 4, 5, 6]);
+    let ids: Vec<i64> = since.iter().map(|(_, e)| e.id.0).collect();
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids in file order: {ids:?}"
+    );
+    let a = &since[0].1;
+    assert_eq!(a.input.address.as_deref(), Some("青秀区\t1号\\后院"));
+    assert_eq!(a.input.former_names, ["旧甲"]);
+    assert_eq!(since[1].1.input.address.as_deref(), Some("兴宁区\n2号"));
+    for (_, e) in &since {
+        let h = store.entity_history(Scope::City, e.id).await.unwrap();
+        assert_eq!(h.len(), 1, "{}", e.input.name);
+        assert_eq!(h[0].field, "created");
+        assert_eq!(h[0].new_value.as_deref(), Some(e.input.name.as_str()));
+        assert_eq!(h[0].source, "import entities register.csv");
+    }
+    // Former names, ICP and district are looked up through the indexes built after the load.
+    let by_former = store.entities_by_name(Scope::City, "旧甲").await.unwrap();
+    assert_eq!(by_former[0].id, a.id);
+    let by_icp = store
+        .entities_by_icp(Scope::City, "桂ICP备2017001234号-1")
+        .await
+        .unwrap();
+    assert_eq!(by_icp[0].id, a.id);
+    // The later claim of a shop wins, across batches as within one.
+    let shop = store
+        .site_for_url(Scope::City, "mall.test", "/shop/1/item")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shop.entity_name.as_deref(), Some("戊"));
+    assert_eq!(
+        store
+            .site_for_url(Scope::City, "bad.test", "/")
+            .await
+            .unwrap(),
+        None
+    );
+
+    let again = import_entities(store.as_ref(), &path, &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        again.to_string(),
+        "0 created, 0 updated, 6 unchanged, 1 rejected"
+    );
+    assert_eq!(
+        store.entities_since(Scope::City, 6, 100).await.unwrap(),
+        vec![]
+    );
+    assert_eq!(
+        store.entity_history(Scope::City, a.id).await.unwrap().len(),
+        1
+    );
+    // Every deferred index exists again (dropping it succeeds).
+    for index in [
+        "entities_name",
+        "entities_icp",
+        "entities_district",
+        "entity_names_name",
+    ] {
+        store
+            .exec_raw(&format!("DROP INDEX {index}"))
+            .await
+            .unwrap_or_else(|e| panic!("index {index} after the load: {e}"));
+    }
+}
+
+/// A first load that fails part-way (here a trap on one row's name, in the last batch) rolls
+/// back whole: the register stays empty with every index, and the next import loads it.
+async fn a_first_load_that_fails_leaves_an_empty_register_with_its_indexes(store: TestStore) {
+    let trap = match store.backend() {
+        crate::Backend::Sqlite => {
+            "CREATE TRIGGER trap BEFORE INSERT ON entities WHEN NEW.name = '己' \
+             BEGIN SELECT RAISE(ABORT, 'trap'); END"
+        }
+        crate::Backend::Postgres => "ALTER TABLE entities ADD CONSTRAINT trap CHECK (name <> '己')",
+    };
+    store.exec_raw(trap).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "register.csv", first_load_csv());
+    let failed = import_entities(store.as_ref(), &path, &opts()).await;
+    assert!(matches!(failed, Err(ImportError::Store(_))), "{failed:?}");
+    assert_eq!(store.count_entities(Scope::City).await.unwrap(), 0);
+    assert_eq!(
+        store.entities_since(Scope::City, 0, 100).await.unwrap(),
+        vec![]
+    );
+    for index in [
+        "entities_name",
+        "entities_icp",
+        "entities_district",
+        "entity_names_name",
+    ] {
+        store
+            .exec_raw(&format!("DROP INDEX {index}"))
+            .await
+            .unwrap_or_else(|e| panic!("index {index} after the failed load: {e}"));
+    }
+    let untrap = match store.backend() {
+        crate::Backend::Sqlite => "DROP TRIGGER trap",
+        crate::Backend::Postgres => "ALTER TABLE entities DROP CONSTRAINT trap",
+    };
+    store.exec_raw(untrap).await.unwrap();
+    let s = import_entities(store.as_ref(), &path, &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.to_string(),
+        "6 created, 0 updated, 0 unchanged, 1 rejected"
+    );
+}
+
+/// Into a register in use, the same file goes batch by batch: existing entities updated with
+/// their history, new ones created, unchanged ones untouched (no revision, no history).
+async fn an_update_load_goes_batch_by_batch(store: TestStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(dir.path(), "register.csv", first_load_rows(3));
+    let s = import_entities(store.as_ref(), &path, &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.to_string(),
+        "3 created, 0 updated, 0 unchanged, 0 rejected"
+    );
+    let changed = first_load_csv().replace(",乙,platform,", ",乙（南宁）,platform,");
+    let path = write(dir.path(), "register.csv", changed);
+    let s = import_entities(store.as_ref(), &path, &opts())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.to_string(),
+        "3 created, 1 updated, 2 unchanged, 1 rejected"
+    );
+    let since = store.entities_since(Scope::City, 3, 100).await.unwrap();
+    let names: Vec<&str> = since.iter().map(|(_, e)| e.input.name.as_str()).collect();
+    assert_eq!(names, ["乙（南宁）", "丁", "戊", "己"]);
+    let b = &since[0].1;
+    assert_eq!(b.input.former_names, ["乙"]);
+    let h = store.entity_history(Scope::City, b.id).await.unwrap();
+    assert_eq!(h.len(), 3, "{h:?}");
+    let shop = store
+        .site_for_url(Scope::City, "mall.test", "/shop/1/item")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(shop.entity_name.as_deref(), Some("戊"));
+}
 
 /// A row longer than the row cap is rejected with its line and reason and the rest goes in (in
 /// CSV and in JSON Lines); a file larger than the file cap is refused whole before it is read,
