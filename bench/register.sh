@@ -9,17 +9,21 @@
 # is better; goal <= 3 with wangjian's validation on, which it always is).
 #
 #   bench/register.sh [--quick] [--entities N] [--runs N] [--rate R] [--duration SECS] [--seed S]
-#                     [--import-only]
+#                     [--import-only] [--keep DIR] [--reuse DIR]
 #   WANGJIAN_BIN=path/to/wangjian bench/register.sh   # skip the build, bench that binary
 #   SEARCH_WAIT=SECS   how long to wait for GET /api/search to answer 200 (default 600)
 #
 # --quick: 50,000 entities, one run per side, 5 s of load per endpoint. --import-only: skip the
-# search and profile loads (the ratio line still comes last).
+# search and profile loads (the ratio line still comes last). --keep DIR: keep the register,
+# its queries and the last imported data directory in DIR. --reuse DIR: skip generation and
+# import, and measure search and profile pages on DIR's data (from an earlier --keep DIR run;
+# the last line then says the import was not measured).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 ENTITIES=1000000 RUNS=3 RATE=200 DURATION=20 SEED=1 QUICK=0 QUERIES=10000 IMPORT_ONLY=0
+KEEP_DIR="" REUSE_DIR=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1; ENTITIES=50000; RUNS=1; DURATION=5 ;;
@@ -29,7 +33,9 @@ while [ $# -gt 0 ]; do
         --duration) DURATION="$2"; shift ;;
         --seed) SEED="$2"; shift ;;
         --import-only) IMPORT_ONLY=1 ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        --keep) KEEP_DIR="$2"; shift ;;
+        --reuse) REUSE_DIR="$2"; shift ;;
+        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -53,11 +59,11 @@ if [ -n "${WANGJIAN_BIN:-}" ]; then
 else
     log "building wangjian (cargo build --release)"
     (cd "$ROOT" && cargo build --release -q --bin wangjian)
-    WJ="$ROOT/target/release/wangjian"
+    WJ="${CARGO_TARGET_DIR:-$ROOT/target}/release/wangjian"
 fi
 log "building bench/registerbench (cargo build --release)"
 (cd "$HERE/registerbench" && cargo build --release -q)
-RB="$HERE/registerbench/target/release/registerbench"
+RB="${CARGO_TARGET_DIR:-$HERE/registerbench/target}/release/registerbench"
 
 TMP="$(mktemp -d /tmp/wj-register-bench.XXXXXX)"
 SERVE_PID=""
@@ -71,6 +77,7 @@ cleanup() {
 trap cleanup EXIT
 
 # --- the register -----------------------------------------------------------------------
+if [ -z "$REUSE_DIR" ]; then
 log "generating $ENTITIES entities (seed $SEED) and $QUERIES name queries"
 "$RB" gen --entities "$ENTITIES" --seed "$SEED" -o "$TMP/register.csv" \
     --queries "$TMP/queries.txt" --query-count "$QUERIES" >&2
@@ -155,13 +162,37 @@ grep -v '^WJ_MEDIAN' "$TMP/import-summary.txt"
 eval "$(grep '^WJ_MEDIAN' "$TMP/import-summary.txt")"
 
 ratio_line() { printf 'ratio sqlite-import: %.2f\n' "$(echo "$WJ_MEDIAN / $SQ_MEDIAN" | bc -l)"; }
+if [ -n "$KEEP_DIR" ]; then
+    mkdir -p "$KEEP_DIR"
+    rm -rf "$KEEP_DIR/data"
+    mv "$LAST_DATA" "$KEEP_DIR/data"
+    LAST_DATA="$KEEP_DIR/data"
+    cp "$TMP/queries.txt" "$TMP/register.csv" "$KEEP_DIR/"
+    log "kept the register, its queries and the imported data directory in $KEEP_DIR"
+fi
 if [ "$IMPORT_ONLY" = 1 ]; then
     ratio_line
     exit 0
 fi
+else
+    [ -d "$REUSE_DIR/data" ] && [ -s "$REUSE_DIR/queries.txt" ] || die "--reuse $REUSE_DIR: no data/ and queries.txt there (make them with --keep DIR)"
+    LAST_DATA="$REUSE_DIR/data"
+    cp "$REUSE_DIR/queries.txt" "$TMP/queries.txt"
+    ENTITIES="$(sqlite3 "$LAST_DATA/wangjian.db" 'SELECT count(*) FROM entities')"
+    log "reusing $LAST_DATA ($ENTITIES entities): no generation, no import"
+    ratio_line() { echo "ratio sqlite-import: not measured (--reuse)"; }
+fi
 
 # --- search and profile latency ---------------------------------------------------------
 D="$LAST_DATA"
+# The console wants a login: a supervisor (city-wide reads) with an API token for the loads.
+if ! "$WJ" --data "$D" user list 2>/dev/null | grep -qw bench; then
+    echo "bench-password-$$" | "$WJ" --data "$D" user add bench --role supervisor --password-stdin >/dev/null \
+        || die "wangjian user add failed"
+fi
+TOKEN="$("$WJ" --data "$D" user token bench --name register-bench | awk '{print $NF}')"
+[ -n "$TOKEN" ] || die "wangjian user token printed no token"
+AUTH="Authorization: Bearer $TOKEN"
 if "$WJ" search --help 2>/dev/null | grep -qw sync; then
     log "wangjian search sync (building the search index from the database)"
     /usr/bin/time -v -o "$TMP/sync-time" "$WJ" --data "$D" search sync >"$TMP/sync-out" 2>&1 \
@@ -185,9 +216,9 @@ log "console on 127.0.0.1:$PORT; waiting (up to $SEARCH_WAIT s) for GET /api/sea
 T0="$(date +%s.%N)"
 STATUS=""
 while :; do
-    STATUS="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "http://127.0.0.1:$PORT/api/search?q=x" || true)"
+    STATUS="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "$AUTH" "http://127.0.0.1:$PORT/api/search?q=x" || true)"
     [ "$STATUS" = 200 ] && break
-    if [ "$STATUS" = 404 ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/sites?limit=1" || true)" = 200 ]; then
+    if [ "$STATUS" = 404 ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "http://127.0.0.1:$PORT/api/v1/sites?limit=1" || true)" = 200 ]; then
         die "GET /api/search?q=x answers 404 while /api/sites answers 200: this wangjian has no search endpoint; no search latency measured"
     fi
     kill -0 "$SERVE_PID" 2>/dev/null || { cat "$TMP/serve.out" >&2; die "wangjian serve exited while waiting for /api/search"; }
@@ -212,14 +243,16 @@ load_report() {
 
 log "name search: $RATE req/s for $DURATION s, $QUERIES queries (partial and full names) cycled"
 SEARCH_LINE="$("$RB" load --url-template "http://127.0.0.1:$PORT/api/search?q={q}" \
-    --queries "$TMP/queries.txt" --rate "$RATE" --duration "$DURATION")"
+    --queries "$TMP/queries.txt" --rate "$RATE" --duration "$DURATION" --header "$AUTH")"
 log "$SEARCH_LINE"
 log "profile pages: $RATE req/s for $DURATION s, ids uniform in 1..$ENTITIES"
 PROFILE_LINE="$("$RB" load --url-template "http://127.0.0.1:$PORT/entities/{id}" \
-    --ids "1..$ENTITIES" --rate "$RATE" --duration "$DURATION")"
+    --ids "1..$ENTITIES" --rate "$RATE" --duration "$DURATION" --header "$AUTH")"
 log "$PROFILE_LINE"
 echo "wangjian serve: $(awk '/^VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVE_PID/status") peak RSS after both loads"
 load_report "name search /api/search ($ENTITIES entities)" "$SEARCH_LINE"
+ST="$(echo "$SEARCH_LINE" | grep '^server_timing' || true)"
+[ -z "$ST" ] || echo "  of which in the console (Server-Timing): index p50 $(field index_p50_ms "$ST") ms, p99 $(field index_p99_ms "$ST") ms; database p50 $(field db_p50_ms "$ST") ms, p99 $(field db_p99_ms "$ST") ms"
 load_report "profile /entities/{id}" "$PROFILE_LINE"
 echo "goal: name search p99 <= 20 ms on 1,000,000 entities"
 
