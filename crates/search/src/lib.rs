@@ -461,10 +461,11 @@ impl SearchIndex {
             _ => exact_top(searcher, plan.query.as_ref(), want)?,
         };
         let matcher = FieldMatcher::new(&plan.attribution, searcher)?;
+        let addresses: Vec<DocAddress> = top.iter().map(|&(_, _, a)| a).collect();
+        let matched = matcher.matched_all(searcher, &addresses)?;
         let mut hits = Vec::with_capacity(top.len());
-        for (score, key, address) in top {
+        for ((score, key, _), matched) in top.into_iter().zip(matched) {
             if let DocKey::Entity(id) = DocKey::unpack(key) {
-                let matched = matcher.matched(searcher, address)?;
                 hits.push(Hit::Entity { id, score, matched });
             }
         }
@@ -621,24 +622,33 @@ impl FieldMatcher {
         })
     }
 
-    /// Only called for returned hits, so the cost is a few scorers per hit.
-    fn matched(&self, searcher: &Searcher, address: DocAddress) -> Result<Field> {
+    /// The best field of each returned hit. Hits are visited in index order, segment by
+    /// segment, so each sub-query needs one scorer per segment that holds hits (it only
+    /// moves forward), not one per hit.
+    fn matched_all(&self, searcher: &Searcher, hits: &[DocAddress]) -> Result<Vec<Field>> {
         let weights = match self {
-            FieldMatcher::Fixed(field) => return Ok(*field),
+            FieldMatcher::Fixed(field) => return Ok(vec![*field; hits.len()]),
             FieldMatcher::Scored(weights) => weights,
         };
-        let segment = searcher.segment_reader(address.segment_ord);
-        let doc = address.doc_id;
-        let mut best = (f32::MIN, Field::Name);
-        for (field, weight) in weights {
-            let mut scorer = weight.scorer(segment, 1.0)?;
-            // A fresh scorer already sits on its first match, which may lie past the hit;
-            // `seek` only moves forward.
-            if scorer.doc() <= doc && scorer.seek(doc) == doc && scorer.score() > best.0 {
-                best = (scorer.score(), *field);
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_unstable_by_key(|&i| (hits[i].segment_ord, hits[i].doc_id));
+        let mut best = vec![(f32::MIN, Field::Name); hits.len()];
+        for run in order.chunk_by(|&a, &b| hits[a].segment_ord == hits[b].segment_ord) {
+            let segment = searcher.segment_reader(hits[run[0]].segment_ord);
+            for (field, weight) in weights {
+                let mut scorer = weight.scorer(segment, 1.0)?;
+                for &i in run {
+                    let doc = hits[i].doc_id;
+                    // A fresh scorer already sits on its first match, which may lie past the
+                    // hit; `seek` only moves forward.
+                    if scorer.doc() <= doc && scorer.seek(doc) == doc && scorer.score() > best[i].0
+                    {
+                        best[i] = (scorer.score(), *field);
+                    }
+                }
             }
         }
-        Ok(best.1)
+        Ok(best.into_iter().map(|(_, field)| field).collect())
     }
 }
 
