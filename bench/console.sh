@@ -119,15 +119,21 @@ if [ -z "$REUSE_DIR" ]; then
         T0="$(date +%s)"
         TABLES="$(sqlite3 "$DB" "SELECT name FROM sqlite_master WHERE type = 'table'
             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY name")"
+        # NULL travels as a marker no generated value contains; the tables are emptied first
+        # (a TRUNCATE … CASCADE after a copy would empty the tables copied before it).
+        NULLMARK='@NULL@'
+        FILLED=""
+        for t in $TABLES; do
+            [ "$(sqlite3 "$DB" "SELECT EXISTS (SELECT 1 FROM \"$t\")")" = 1 ] && FILLED="$FILLED $t"
+        done
         {
             echo "BEGIN;"
             echo "SET session_replication_role = replica;"
-            for t in $TABLES; do
-                [ "$(sqlite3 "$DB" "SELECT EXISTS (SELECT 1 FROM \"$t\")")" = 1 ] || continue
+            echo "TRUNCATE $(for t in $FILLED; do printf '"%s",' "$t"; done | sed 's/,$//') CASCADE;"
+            for t in $FILLED; do
                 COLS="$(sqlite3 "$DB" "SELECT group_concat('\"' || name || '\"', ',') FROM pragma_table_info('$t')")"
-                echo "TRUNCATE \"$t\" CASCADE;"
-                echo "\\copy \"$t\" ($COLS) FROM '$TMP/copy-$t.csv' WITH (FORMAT csv, NULL '\\N')"
-                sqlite3 -csv -cmd '.nullvalue \N' "$DB" "SELECT $COLS FROM \"$t\"" >"$TMP/copy-$t.csv"
+                echo "\\copy \"$t\" ($COLS) FROM '$TMP/copy-$t.csv' WITH (FORMAT csv, NULL '$NULLMARK')"
+                sqlite3 -csv -cmd ".nullvalue $NULLMARK" "$DB" "SELECT $COLS FROM \"$t\"" >"$TMP/copy-$t.csv"
             done
             echo "COMMIT;"
         } >"$TMP/copy.sql"
@@ -152,7 +158,7 @@ fi
 start_console() {
     local data="$SQ_DATA" db=()
     if [ "$1" = postgres ]; then data="$PG_DATA"; db=(--database "$PG_URL"); fi
-    if ! "$WJ" --data "$data" "${db[@]}" user list 2>/dev/null | grep -qw bench; then
+    if ! "$WJ" --data "$data" "${db[@]}" user list 2>/dev/null | awk '$2 == "bench" { found = 1 } END { exit !found }'; then
         echo "bench-password-console" | "$WJ" --data "$data" "${db[@]}" user add bench --role supervisor --password-stdin >/dev/null \
             || die "wangjian user add failed ($1)"
     fi

@@ -186,7 +186,7 @@ fi
 # --- search and profile latency ---------------------------------------------------------
 D="$LAST_DATA"
 # The console wants a login: a supervisor (city-wide reads) with an API token for the loads.
-if ! "$WJ" --data "$D" user list 2>/dev/null | grep -qw bench; then
+if ! "$WJ" --data "$D" user list 2>/dev/null | awk '$2 == "bench" { found = 1 } END { exit !found }'; then
     echo "bench-password-$$" | "$WJ" --data "$D" user add bench --role supervisor --password-stdin >/dev/null \
         || die "wangjian user add failed"
 fi
