@@ -76,6 +76,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# `time -v` field of a file, e.g. tv FILE 'Maximum resident set size (kbytes)'.
+tv() { grep -F "$2" "$1" | head -1 | awk -F': ' '{print $2}'; }
+# "m:ss.ss" or "h:mm:ss" -> seconds
+wall_secs() { echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'; }
+cpu_secs() { echo "$(tv "$1" 'User time') + $(tv "$1" 'System time')" | bc; }
+
 # --- the register -----------------------------------------------------------------------
 if [ -z "$REUSE_DIR" ]; then
 log "generating $ENTITIES entities (seed $SEED) and $QUERIES name queries"
@@ -83,11 +89,6 @@ log "generating $ENTITIES entities (seed $SEED) and $QUERIES name queries"
     --queries "$TMP/queries.txt" --query-count "$QUERIES" >&2
 CSV_MB="$(du -m "$TMP/register.csv" | cut -f1)"
 
-# `time -v` field of a file, e.g. tv FILE 'Maximum resident set size (kbytes)'.
-tv() { grep -F "$2" "$1" | head -1 | awk -F': ' '{print $2}'; }
-# "m:ss.ss" or "h:mm:ss" -> seconds
-wall_secs() { echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'; }
-cpu_secs() { echo "$(tv "$1" 'User time') + $(tv "$1" 'System time')" | bc; }
 
 # The floor: the sqlite3 shell's CSV import into one table shaped like the file, with the
 # UNIQUE uscc index wangjian also maintains (an upsert by USCC needs it), in WAL mode with

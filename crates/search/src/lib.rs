@@ -81,16 +81,16 @@ mod schema;
 mod snippet;
 
 use crate::query::{plan, Attribution};
-pub use crate::snippet::highlight;
 use crate::schema::{DocKey, Fields, KEY_FIELD, SCHEMA_VERSION};
+pub use crate::snippet::highlight;
 use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::TopDocs;
-use tantivy::directory::MmapDirectory;
 use tantivy::columnar::Column;
+use tantivy::directory::MmapDirectory;
 use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Weight};
 use tantivy::schema::Value;
 use tantivy::{

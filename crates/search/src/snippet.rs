@@ -111,7 +111,10 @@ mod tests {
         assert_eq!(got, vec!["柠檬", "柠檬"]);
         // One character, ASCII words case-insensitively, full-width folded.
         let text = "店名 Shop 店";
-        let got: Vec<&str> = highlight(text, "店").into_iter().map(|r| &text[r]).collect();
+        let got: Vec<&str> = highlight(text, "店")
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
         assert_eq!(got, vec!["店", "店"]);
         let got: Vec<&str> = highlight(text, "ＳＨＯＰ")
             .into_iter()

@@ -1247,7 +1247,11 @@ async fn search_hits_are_checked_in_the_viewers_scope() {
     )
     .await;
     let ids = |hits: &serde_json::Value, kind: &str, field: &str| -> BTreeSet<i64> {
-        let section = if kind == "entity" { "entities" } else { "pages" };
+        let section = if kind == "entity" {
+            "entities"
+        } else {
+            "pages"
+        };
         hits[section]
             .as_array()
             .unwrap()
