@@ -241,6 +241,9 @@ p = {k: ms(v) for k, v in re.findall(r"^\s+(50|99)%\s+(\S+)", text, re.M)}
 rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
 bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", text)
 err = re.search(r"Socket errors:.*", text)
+if rps == 0 or "50" not in p:
+    # Nothing answered within wrk's timeout: no latency to report, and never a pass.
+    p, err = {"50": float("inf"), "99": float("inf")}, True
 print(sys.argv[2], sys.argv[3], sys.argv[4], f"{p['50']:.2f}", f"{p['99']:.2f}", f"{rps:.0f}",
       bad.group(1) if bad else 0, "errors" if err else "ok")
 PYEOF
