@@ -360,18 +360,15 @@ fn pages_by_host() {
 fn both_kinds_together() {
     let index = fixture();
     let hits = index.search(&Query::new("鑫源餐饮")).unwrap();
-    let mut kinds: Vec<String> = hits
+    let kinds: Vec<String> = hits
         .iter()
         .map(|h| match h {
             Hit::Entity { id, .. } => format!("e{id}"),
             Hit::Page { fetch_id, .. } => format!("p{fetch_id}"),
         })
         .collect();
-    kinds.sort();
+    // Entities first, then pages, each by score.
     assert_eq!(kinds, vec!["e2", "p11"]);
-    for pair in hits.windows(2) {
-        assert!(pair[0].score() >= pair[1].score());
-    }
 }
 
 #[test]
@@ -675,19 +672,36 @@ fn bulk_twenty_thousand_entities() {
 /// the window runs over entities first.
 #[test]
 fn entities_come_before_pages_that_mention_them() {
-    // Two short pages saying little else than the name, which outscore the long entity name.
-    let pages: Vec<PageDoc> = (0..2)
+    // Two pages about the name among many others, which outscore the entities.
+    let mut pages: Vec<PageDoc> = (0..2)
         .map(|i| PageDoc {
             fetch_id: 100 + i,
             site_id: 7,
             url: format!("https://food.test/menu/{i}"),
             title: "柠檬鸭".into(),
-            text: "柠檬鸭".repeat(20),
+            text: "招牌柠檬鸭，柠檬鸭好吃".into(),
             district: Some(QINGXIU.into()),
         })
         .collect();
-    let mut entities = vec![entity(1, "南宁市青秀区佳雅柠檬鸭餐饮服务店", QINGXIU)];
-    entities.extend((2..60).map(|i| entity(i, &synthetic_name(i as u64), QINGXIU)));
+    pages.extend((0..300).map(|i| PageDoc {
+        fetch_id: 1000 + i,
+        site_id: 8,
+        url: format!("https://other.test/{i}"),
+        title: format!("今日菜单{i}"),
+        text: "欢迎光临本店，今日特价".into(),
+        district: Some(QINGXIU.into()),
+    }));
+    // Sixty entities with the name in theirs (a common name ranks low on idf), and others.
+    let mut entities: Vec<EntityDoc> = (1..=60)
+        .map(|i| {
+            entity(
+                i,
+                &format!("南宁市青秀区佳雅柠檬鸭{i}号餐饮服务店"),
+                QINGXIU,
+            )
+        })
+        .collect();
+    entities.extend((61..150).map(|i| entity(i, &synthetic_name(i as u64), QINGXIU)));
     let index = index_with(&entities, &pages);
     let kinds = |q: &Query| -> Vec<String> {
         index
@@ -700,12 +714,16 @@ fn entities_come_before_pages_that_mention_them() {
             })
             .collect()
     };
-    assert_eq!(kinds(&Query::new("柠檬鸭")), vec!["e1", "p", "p"]);
+    let got = kinds(&Query::new("柠檬鸭").page(0, 100));
+    assert_eq!(got.len(), 62, "{got:?}");
+    assert!(got[..60].iter().all(|k| k.starts_with('e')), "{got:?}");
+    assert_eq!(got[60..], ["p", "p"]);
     // The window continues into the pages after the entities.
-    assert_eq!(kinds(&Query::new("柠檬鸭").page(1, 5)), vec!["p", "p"]);
-    // The pages beat the entity on score, yet come after it.
-    let hits = index.search(&Query::new("柠檬鸭")).unwrap();
-    assert!(hits[1].score() > hits[0].score(), "{hits:?}");
+    assert_eq!(kinds(&Query::new("柠檬鸭").page(59, 5)).len(), 3);
+    assert_eq!(kinds(&Query::new("柠檬鸭").page(60, 5)), vec!["p", "p"]);
+    // The pages beat every entity on score, yet come after them.
+    let hits = index.search(&Query::new("柠檬鸭").page(0, 100)).unwrap();
+    assert!(hits[60].score() > hits[0].score(), "{hits:?}");
 }
 
 /// Recaptures of one address are one result (the best-scoring capture), and the window is
@@ -797,12 +815,26 @@ fn broad_queries_rank_as_if_every_match_were_scored() {
             let last = pruned.last().unwrap().1;
             for (a, b) in pruned.iter().zip(&exhaustive) {
                 assert!((a.1 - b.1).abs() <= 1e-4 * b.1.abs(), "{text}: {a:?} {b:?}");
-                if a.1 > last + 1e-4 * last.abs() {
-                    // Above the last score of the window: no tie at the cut, same entity.
-                    assert_eq!(a.0, b.0, "{text} {offset}+{limit}");
-                    assert_eq!(a.2, b.2, "{text}");
-                }
             }
+            // Strictly between the window's first and last scores (no tie group cut by the
+            // window's edges) the same entities with the same fields, in id order
+            // (exhaustive) or index order (pruned) among equals.
+            let first = pruned[0].1;
+            let above = |v: &[(i64, f32, Field)]| {
+                let mut v: Vec<(i64, Field)> = v
+                    .iter()
+                    .filter(|h| h.1 > last + 1e-4 * last.abs())
+                    .filter(|h| offset == 0 || h.1 < first - 1e-4 * first.abs())
+                    .map(|h| (h.0, h.2))
+                    .collect();
+                v.sort_by_key(|h| h.0);
+                v
+            };
+            assert_eq!(
+                above(&pruned),
+                above(&exhaustive),
+                "{text} {offset}+{limit}"
+            );
             // Paging: a window is the same stretch of the full ranking.
             assert_eq!(pruned, run(None, 0, offset + limit)[offset..], "{text}");
             if let (Some(whole), 0) = (whole, offset) {
