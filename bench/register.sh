@@ -12,18 +12,22 @@
 # one comparable table, printed as `ratio pg-copy: <x>` just before the last line.
 #
 #   bench/register.sh [--quick] [--entities N] [--runs N] [--rate R] [--duration SECS] [--seed S]
-#                     [--import-only] [--engine sqlite|both]
+#                     [--import-only] [--engine sqlite|both] [--keep DIR] [--reuse DIR]
 #   WANGJIAN_BIN=path/to/wangjian bench/register.sh   # skip the build, bench that binary
 #   SEARCH_WAIT=SECS   how long to wait for GET /api/search to answer 200 (default 600)
 #
 # --quick: 50,000 entities, one run per side, 5 s of load per endpoint. --import-only: skip the
 # search and profile loads (the ratio line still comes last). --engine sqlite: no PostgreSQL
 # comparison (default both; the SQLite one always runs, the search part uses its data).
+# --keep DIR: keep the register, its queries and the last imported data directory in DIR.
+# --reuse DIR: skip generation and import, and measure search and profile pages on DIR's data
+# (from an earlier --keep DIR run; the last line then says the import was not measured).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 ENTITIES=1000000 RUNS=3 RATE=200 DURATION=20 SEED=1 QUICK=0 QUERIES=10000 IMPORT_ONLY=0 PG=1
+KEEP_DIR="" REUSE_DIR=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) QUICK=1; ENTITIES=50000; RUNS=1; DURATION=5 ;;
@@ -36,7 +40,9 @@ while [ $# -gt 0 ]; do
         --engine)
             case "$2" in sqlite) PG=0 ;; both) PG=1 ;; *) echo "unknown engine choice: $2" >&2; exit 2 ;; esac
             shift ;;
-        -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
+        --keep) KEEP_DIR="$2"; shift ;;
+        --reuse) REUSE_DIR="$2"; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -88,17 +94,19 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# --- the register -----------------------------------------------------------------------
-log "generating $ENTITIES entities (seed $SEED) and $QUERIES name queries"
-"$RB" gen --entities "$ENTITIES" --seed "$SEED" -o "$TMP/register.csv" \
-    --queries "$TMP/queries.txt" --query-count "$QUERIES" >&2
-CSV_MB="$(du -m "$TMP/register.csv" | cut -f1)"
-
 # `time -v` field of a file, e.g. tv FILE 'Maximum resident set size (kbytes)'.
 tv() { grep -F "$2" "$1" | head -1 | awk -F': ' '{print $2}'; }
 # "m:ss.ss" or "h:mm:ss" -> seconds
 wall_secs() { echo "$1" | awk -F: '{ s = 0; for (i = 1; i <= NF; i++) s = s * 60 + $i; print s }'; }
 cpu_secs() { echo "$(tv "$1" 'User time') + $(tv "$1" 'System time')" | bc; }
+
+# --- the register -----------------------------------------------------------------------
+if [ -z "$REUSE_DIR" ]; then
+log "generating $ENTITIES entities (seed $SEED) and $QUERIES name queries"
+"$RB" gen --entities "$ENTITIES" --seed "$SEED" -o "$TMP/register.csv" \
+    --queries "$TMP/queries.txt" --query-count "$QUERIES" >&2
+CSV_MB="$(du -m "$TMP/register.csv" | cut -f1)"
+
 
 # The floor: the sqlite3 shell's CSV import into one table shaped like the file, with the
 # UNIQUE uscc index wangjian also maintains (an upsert by USCC needs it), in WAL mode with
@@ -244,13 +252,37 @@ ratio_line() {
     if [ -n "$PG_RATIO" ]; then echo "ratio pg-copy: $PG_RATIO"; fi
     printf 'ratio sqlite-import: %.2f\n' "$(echo "$WJ_MEDIAN / $SQ_MEDIAN" | bc -l)"
 }
+if [ -n "$KEEP_DIR" ]; then
+    mkdir -p "$KEEP_DIR"
+    rm -rf "$KEEP_DIR/data"
+    mv "$LAST_DATA" "$KEEP_DIR/data"
+    LAST_DATA="$KEEP_DIR/data"
+    cp "$TMP/queries.txt" "$TMP/register.csv" "$KEEP_DIR/"
+    log "kept the register, its queries and the imported data directory in $KEEP_DIR"
+fi
 if [ "$IMPORT_ONLY" = 1 ]; then
     ratio_line
     exit 0
 fi
+else
+    [ -d "$REUSE_DIR/data" ] && [ -s "$REUSE_DIR/queries.txt" ] || die "--reuse $REUSE_DIR: no data/ and queries.txt there (make them with --keep DIR)"
+    LAST_DATA="$REUSE_DIR/data"
+    cp "$REUSE_DIR/queries.txt" "$TMP/queries.txt"
+    ENTITIES="$(sqlite3 "$LAST_DATA/wangjian.db" 'SELECT count(*) FROM entities')"
+    log "reusing $LAST_DATA ($ENTITIES entities): no generation, no import"
+    ratio_line() { echo "ratio sqlite-import: not measured (--reuse)"; }
+fi
 
 # --- search and profile latency ---------------------------------------------------------
 D="$LAST_DATA"
+# The console wants a login: a supervisor (city-wide reads) with an API token for the loads.
+if ! "$WJ" --data "$D" user list 2>/dev/null | awk '$2 == "bench" { found = 1 } END { exit !found }'; then
+    echo "bench-password-$$" | "$WJ" --data "$D" user add bench --role supervisor --password-stdin >/dev/null \
+        || die "wangjian user add failed"
+fi
+TOKEN="$("$WJ" --data "$D" user token bench --name register-bench | awk '{print $NF}')"
+[ -n "$TOKEN" ] || die "wangjian user token printed no token"
+AUTH="Authorization: Bearer $TOKEN"
 if "$WJ" search --help 2>/dev/null | grep -qw sync; then
     log "wangjian search sync (building the search index from the database)"
     /usr/bin/time -v -o "$TMP/sync-time" "$WJ" --data "$D" search sync >"$TMP/sync-out" 2>&1 \
@@ -274,9 +306,9 @@ log "console on 127.0.0.1:$PORT; waiting (up to $SEARCH_WAIT s) for GET /api/sea
 T0="$(date +%s.%N)"
 STATUS=""
 while :; do
-    STATUS="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "http://127.0.0.1:$PORT/api/search?q=x" || true)"
+    STATUS="$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 -H "$AUTH" "http://127.0.0.1:$PORT/api/search?q=x" || true)"
     [ "$STATUS" = 200 ] && break
-    if [ "$STATUS" = 404 ] && [ "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/api/sites?limit=1" || true)" = 200 ]; then
+    if [ "$STATUS" = 404 ] && [ "$(curl -s -o /dev/null -w '%{http_code}' -H "$AUTH" "http://127.0.0.1:$PORT/api/v1/sites?limit=1" || true)" = 200 ]; then
         die "GET /api/search?q=x answers 404 while /api/sites answers 200: this wangjian has no search endpoint; no search latency measured"
     fi
     kill -0 "$SERVE_PID" 2>/dev/null || { cat "$TMP/serve.out" >&2; die "wangjian serve exited while waiting for /api/search"; }
@@ -301,14 +333,16 @@ load_report() {
 
 log "name search: $RATE req/s for $DURATION s, $QUERIES queries (partial and full names) cycled"
 SEARCH_LINE="$("$RB" load --url-template "http://127.0.0.1:$PORT/api/search?q={q}" \
-    --queries "$TMP/queries.txt" --rate "$RATE" --duration "$DURATION")"
+    --queries "$TMP/queries.txt" --rate "$RATE" --duration "$DURATION" --header "$AUTH")"
 log "$SEARCH_LINE"
 log "profile pages: $RATE req/s for $DURATION s, ids uniform in 1..$ENTITIES"
 PROFILE_LINE="$("$RB" load --url-template "http://127.0.0.1:$PORT/entities/{id}" \
-    --ids "1..$ENTITIES" --rate "$RATE" --duration "$DURATION")"
+    --ids "1..$ENTITIES" --rate "$RATE" --duration "$DURATION" --header "$AUTH")"
 log "$PROFILE_LINE"
 echo "wangjian serve: $(awk '/^VmHWM/ {printf "%.0f MB", $2 / 1024}' "/proc/$SERVE_PID/status") peak RSS after both loads"
 load_report "name search /api/search ($ENTITIES entities)" "$SEARCH_LINE"
+ST="$(echo "$SEARCH_LINE" | grep '^server_timing' || true)"
+[ -z "$ST" ] || echo "  of which in the console (Server-Timing): index p50 $(field index_p50_ms "$ST") ms, p99 $(field index_p99_ms "$ST") ms; database p50 $(field db_p50_ms "$ST") ms, p99 $(field db_p99_ms "$ST") ms"
 load_report "profile /entities/{id}" "$PROFILE_LINE"
 echo "goal: name search p99 <= 20 ms on 1,000,000 entities"
 

@@ -405,13 +405,16 @@ pub fn csv_line(e: &Entity, out: &mut String) {
 }
 
 /// Query `k`: a random entity's name, whole (30 %), or a 2–4 character part of it: its brand
-/// characters (40 %) or brand + the first two characters of its industry (30 %).
+/// characters (35 %), brand + the first two characters of its industry (30 %), or the first
+/// two characters of its industry alone (5 %: broad two-character names such as 商贸 or 食品,
+/// which a large share of the register shares).
 pub fn query(seed: u64, n: u64, k: u64) -> String {
     let mut r = Rng::for_item(seed, 2, k);
     let e = entity(seed, n, r.below(n));
-    match r.below(10) {
-        0..=2 => e.name,
-        3..=6 => e.brand,
+    match r.below(20) {
+        0..=5 => e.name,
+        6..=12 => e.brand,
+        19 => e.industry.chars().take(2).collect(),
         _ => {
             let mut q = e.brand.clone();
             let room = 4 - q.chars().count().min(3);

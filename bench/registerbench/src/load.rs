@@ -75,6 +75,27 @@ struct Conn {
 struct Response {
     status: u16,
     keep_alive: bool,
+    /// `index` and `db` durations (ms) of a `Server-Timing` header, when the server sent one.
+    timing: Option<(f64, f64)>,
+}
+
+/// `index;dur=1.2, db;dur=0.4, …` → (index, db) in milliseconds.
+fn server_timing(v: &str) -> Option<(f64, f64)> {
+    let mut index = None;
+    let mut db = None;
+    for metric in v.split(',') {
+        let mut parts = metric.split(';').map(str::trim);
+        let name = parts.next()?;
+        let dur = parts
+            .find_map(|p| p.strip_prefix("dur="))
+            .and_then(|d| d.parse::<f64>().ok());
+        match name {
+            "index" => index = dur,
+            "db" => db = dur,
+            _ => {}
+        }
+    }
+    Some((index?, db?))
 }
 
 fn bad(msg: impl Into<String>) -> io::Error {
@@ -106,8 +127,9 @@ impl Conn {
         Ok(())
     }
 
-    fn get(&mut self, host: &str, path: &str) -> io::Result<Response> {
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: registerbench\r\nAccept: */*\r\n\r\n");
+    /// `extra`: further header lines, each ending in CRLF (or empty).
+    fn get(&mut self, host: &str, extra: &str, path: &str) -> io::Result<Response> {
+        let req = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: registerbench\r\nAccept: */*\r\n{extra}\r\n");
         self.reader.get_mut().write_all(req.as_bytes())?;
         let mut buf = Vec::with_capacity(256);
         self.line(&mut buf)?;
@@ -121,6 +143,7 @@ impl Conn {
         let mut keep_alive = version == "HTTP/1.1";
         let mut length: Option<u64> = None;
         let mut chunked = false;
+        let mut timing = None;
         loop {
             self.line(&mut buf)?;
             if buf.is_empty() {
@@ -131,6 +154,9 @@ impl Conn {
                 continue;
             };
             let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_ascii_lowercase());
+            if k == "server-timing" {
+                timing = server_timing(&v);
+            }
             match k.as_str() {
                 "content-length" => {
                     length = Some(v.parse().map_err(|_| bad("bad content-length"))?)
@@ -168,7 +194,11 @@ impl Conn {
             io::copy(&mut self.reader, &mut io::sink())?;
             keep_alive = false;
         }
-        Ok(Response { status, keep_alive })
+        Ok(Response {
+            status,
+            keep_alive,
+            timing,
+        })
     }
 
     fn skip(&mut self, n: u64) -> io::Result<()> {
@@ -186,6 +216,9 @@ impl Conn {
 #[derive(Default)]
 struct WorkerStats {
     latencies_us: Vec<u64>,
+    /// Server-Timing `index` and `db` of each answer that had one (µs).
+    index_us: Vec<u64>,
+    db_us: Vec<u64>,
     sent: u64,
     non2xx: u64,
     errors: u64,
@@ -244,6 +277,13 @@ pub fn run(a: &Args) -> Result<(), String> {
         return Err("--rate R and --duration SECS are required (> 0)".into());
     }
     let connections: usize = a.num("--connections", 16)?;
+    // `--header 'Name: value'`, e.g. an `Authorization: Bearer TOKEN` for a console that wants
+    // a login.
+    let extra = match a.str("--header") {
+        Some(h) if h.contains(':') && !h.contains('\n') && !h.contains('\r') => format!("{h}\r\n"),
+        Some(h) => return Err(format!("--header {h:?}: expected 'Name: value'")),
+        None => String::new(),
+    };
     let timeout = Duration::from_secs_f64(a.num("--timeout", 10.0)?);
     let addr = (host.as_str(), port)
         .to_socket_addrs()
@@ -263,11 +303,12 @@ pub fn run(a: &Args) -> Result<(), String> {
     let give_up = start + Duration::from_secs_f64(duration) + timeout;
     let workers: Vec<_> = (0..connections.max(1))
         .map(|_| {
-            let (next, source, path_template, host_header) = (
+            let (next, source, path_template, host_header, extra) = (
                 next.clone(),
                 source.clone(),
                 path_template.clone(),
                 host_header.clone(),
+                extra.clone(),
             );
             std::thread::spawn(move || {
                 let mut st = WorkerStats::default();
@@ -288,7 +329,7 @@ pub fn run(a: &Args) -> Result<(), String> {
                     let path = source.path(&path_template, k);
                     st.sent += 1;
                     let mut result = match conn.as_mut() {
-                        Some(c) => c.get(&host_header, &path),
+                        Some(c) => c.get(&host_header, &extra, &path),
                         None => Err(io::ErrorKind::NotConnected.into()),
                     };
                     // A fresh connection when there is none, or when a kept-alive one turned out
@@ -303,7 +344,7 @@ pub fn run(a: &Args) -> Result<(), String> {
                         ) {
                             conn = None;
                             result = Conn::open(&addr, timeout).and_then(|mut c| {
-                                let r = c.get(&host_header, &path);
+                                let r = c.get(&host_header, &extra, &path);
                                 conn = Some(c);
                                 r
                             });
@@ -314,6 +355,10 @@ pub fn run(a: &Args) -> Result<(), String> {
                         Ok(resp) => {
                             st.latencies_us
                                 .push(done.duration_since(scheduled).as_micros() as u64);
+                            if let Some((index, db)) = resp.timing {
+                                st.index_us.push((index * 1000.0) as u64);
+                                st.db_us.push((db * 1000.0) as u64);
+                            }
                             if !(200..300).contains(&resp.status) {
                                 st.non2xx += 1;
                                 st.first_non2xx
@@ -339,6 +384,8 @@ pub fn run(a: &Args) -> Result<(), String> {
     for w in workers {
         let st = w.join().map_err(|_| "a worker panicked")?;
         all.latencies_us.extend(st.latencies_us);
+        all.index_us.extend(st.index_us);
+        all.db_us.extend(st.db_us);
         all.sent += st.sent;
         all.non2xx += st.non2xx;
         all.errors += st.errors;
@@ -366,6 +413,19 @@ pub fn run(a: &Args) -> Result<(), String> {
         percentile(l, 0.99),
         l.last().map_or(f64::NAN, |&m| m as f64 / 1000.0),
     );
+    if !all.index_us.is_empty() {
+        // Where the server's time went (its own Server-Timing), apart from queueing and I/O.
+        all.index_us.sort_unstable();
+        all.db_us.sort_unstable();
+        println!(
+            "server_timing answers {} index_p50_ms {:.2} index_p99_ms {:.2} db_p50_ms {:.2} db_p99_ms {:.2}",
+            all.index_us.len(),
+            percentile(&all.index_us, 0.50),
+            percentile(&all.index_us, 0.99),
+            percentile(&all.db_us, 0.50),
+            percentile(&all.db_us, 0.99),
+        );
+    }
     if let Some(e) = all.first_error {
         eprintln!("registerbench load: first error: {e}");
     }
@@ -389,6 +449,15 @@ mod tests {
             ("127.0.0.1", 8080, "/api/search?q={q}")
         );
         assert!(split_url("https://x/").is_err());
+    }
+
+    #[test]
+    fn server_timing_header() {
+        assert_eq!(
+            server_timing("index;dur=1.25, db;dur=0.50, render;dur=0.1"),
+            Some((1.25, 0.5))
+        );
+        assert_eq!(server_timing("db;dur=2"), None);
     }
 
     #[test]

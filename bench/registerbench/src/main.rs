@@ -3,7 +3,7 @@
 //! ```text
 //! registerbench gen --entities N [--seed S] -o FILE.csv [--queries FILE.txt] [--query-count M]
 //! registerbench load --url-template URL (--queries FILE | --ids A..B) --rate R --duration SECS
-//!                    [--connections C] [--seed S] [--timeout SECS]
+//!                    [--connections C] [--seed S] [--timeout SECS] [--header 'Name: value']
 //! ```
 //!
 //! `gen` writes a register in the import format of docs/spec/registry-import.md, deterministic
@@ -65,7 +65,7 @@ impl Args {
 const USAGE: &str = "usage:
   registerbench gen --entities N [--seed S] -o FILE.csv [--queries FILE.txt] [--query-count M]
   registerbench load --url-template URL (--queries FILE | --ids A..B) --rate R --duration SECS
-                     [--connections C] [--seed S] [--timeout SECS]
+                     [--connections C] [--seed S] [--timeout SECS] [--header 'Name: value']
     URL: http://HOST:PORT/PATH with {q} (a query, URL-encoded) or {id} (an integer)";
 
 fn main() -> ExitCode {
@@ -93,6 +93,7 @@ fn main() -> ExitCode {
                 "--connections",
                 "--seed",
                 "--timeout",
+                "--header",
             ],
         )
         .and_then(|a| load::run(&a)),

@@ -44,15 +44,33 @@
 //! way over title (boosted) and text, and identifier queries search page text as words too.
 //!
 //! A district scope is a zero-scoring required clause inside the query, so `limit` and
-//! `offset` stay exact. Results are ordered by score, then by id ascending.
+//! `offset` stay exact.
+//!
+//! ## Ordering
+//!
+//! Entities come before pages: a search over both kinds lists every entity hit, then every
+//! page hit (the window runs over that concatenation), so the register entry for a name is
+//! never ranked behind the pages that mention it. Within a kind, hits are ordered by score,
+//! then by id ascending. A page address appears once: recaptures of one URL are collapsed
+//! into the best-scoring one. [`highlight`] finds the stretches of a text that match the
+//! query, for the caller to mark.
+//!
+//! A *broad* query, one token (one or two Chinese characters, or one word) that occurs in
+//! at least `BROAD_CANDIDATES` entity fields, is not scored exhaustively: its whole-name
+//! matches come first, then the rest is collected by block-max WAND over one flat disjunction
+//! of the token's term in each field (the same score as the full query, which has no phrase
+//! for one token), skipping every block of postings that cannot enter the top `offset +
+//! limit`. Scores and their order are the same as if every match were scored; among equal
+//! scores, index order replaces id order (the order in which entities were indexed; a full
+//! rebuild indexes them by id).
 //!
 //! User text never reaches tantivy's query-parser syntax: queries are built from terms.
 //!
 //! ## Performance
 //!
 //! The reader is opened once and reloaded explicitly after each commit; a search builds a
-//! handful of term queries, collects `offset + limit` hits, and reads stored fields only for
-//! returned page hits. The writer uses at most two threads and a 96 MB heap.
+//! handful of term queries, collects `offset + limit` hits (pruned for broad queries, see
+//! above), and reads stored fields only for returned page hits. The writer uses at most two threads and a 96 MB heap.
 //! `examples/index_bench.rs` indexes synthetic entities and reports throughput and query
 //! latency; see the crate README for figures measured on the project machine.
 
@@ -64,13 +82,16 @@ mod snippet;
 
 use crate::query::{plan, Attribution};
 use crate::schema::{DocKey, Fields, KEY_FIELD, SCHEMA_VERSION};
+pub use crate::snippet::highlight;
+use std::collections::HashSet;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tantivy::collector::sort_key::{SortBySimilarityScore, SortByStaticFastValue};
 use tantivy::collector::TopDocs;
+use tantivy::columnar::Column;
 use tantivy::directory::MmapDirectory;
-use tantivy::query::{EnableScoring, Weight};
+use tantivy::query::{BooleanQuery, ConstScoreQuery, EnableScoring, Occur, Weight};
 use tantivy::schema::Value;
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, Order, ReloadPolicy, Searcher, TantivyDocument,
@@ -83,6 +104,11 @@ const WRITER_HEAP_BYTES: usize = 96 * 1024 * 1024;
 /// Upper bound on `limit` and on `offset` (deep paging is not a use case; this bounds the
 /// memory a single query can ask for).
 pub const MAX_WINDOW: usize = 10_000;
+/// A one-token free-text query whose term occurs in at least this many entity fields is
+/// "broad" and collected with block-max WAND (see `broad_top`) instead of scoring every match.
+const BROAD_CANDIDATES: u64 = 5_000;
+/// At most this many page documents are looked at to fill a window of distinct addresses.
+const MAX_PAGE_CANDIDATES: usize = 4 * MAX_WINDOW;
 
 /// Errors of the search index.
 #[derive(Debug, thiserror::Error)]
@@ -398,65 +424,178 @@ impl SearchIndex {
 
     /// Runs a search. Empty or whitespace-only text, text without any searchable character,
     /// and `limit == 0` give no hits; no query text is ever an error.
+    ///
+    /// Entities come first, then pages (for [`What::Both`] the window `offset`/`limit` runs
+    /// over that concatenation): the register entry for a name is never ranked behind the
+    /// pages that mention it. Within each kind hits are ordered by score; a page address
+    /// appears once (its best-scoring capture).
     pub fn search(&self, q: &Query) -> Result<Vec<Hit>> {
         let limit = q.limit.min(MAX_WINDOW);
         let offset = q.offset.min(MAX_WINDOW);
         if limit == 0 {
             return Ok(Vec::new());
         }
+        let want = offset + limit;
+        let searcher = self.inner.reader.searcher();
+        let mut hits = Vec::new();
+        if matches!(q.what, What::Entities | What::Both) {
+            hits = self.entity_hits(&searcher, q, want)?;
+        }
+        if hits.len() < want && matches!(q.what, What::Pages | What::Both) {
+            let pages = self.page_hits(&searcher, q, want - hits.len())?;
+            hits.extend(pages);
+        }
+        Ok(hits.into_iter().skip(offset).take(limit).collect())
+    }
+
+    /// The best `want` entity hits.
+    fn entity_hits(&self, searcher: &Searcher, q: &Query, want: usize) -> Result<Vec<Hit>> {
         let f = &self.inner.fields;
-        let Some(plan) = plan(f, &q.text, q.what, q.district.as_deref()) else {
+        let Some(plan) = plan(f, &q.text, What::Entities, q.district.as_deref()) else {
             return Ok(Vec::new());
         };
-        let searcher = self.inner.reader.searcher();
-        let collector = TopDocs::with_limit(limit).and_offset(offset).order_by((
-            (SortBySimilarityScore, Order::Desc),
-            (
-                SortByStaticFastValue::<i64>::for_field(KEY_FIELD),
-                Order::Asc,
-            ),
-        ));
-        let top: Vec<((f32, Option<i64>), DocAddress)> =
-            searcher.search(&plan.query, &collector)?;
-
-        let matcher = FieldMatcher::new(&plan.attribution, &searcher)?;
+        let top = match &plan.broad {
+            Some(broad) if broad.candidates(searcher)? >= BROAD_CANDIDATES => {
+                broad_top(searcher, &plan.query, broad, want)?
+            }
+            _ => exact_top(searcher, plan.query.as_ref(), want)?,
+        };
+        let matcher = FieldMatcher::new(&plan.attribution, searcher)?;
+        let addresses: Vec<DocAddress> = top.iter().map(|&(_, _, a)| a).collect();
+        let matched = matcher.matched_all(searcher, &addresses)?;
         let mut hits = Vec::with_capacity(top.len());
-        for ((score, key), address) in top {
-            let Some(key) = key else { continue };
-            match DocKey::unpack(key) {
-                DocKey::Entity(id) => {
-                    let matched = matcher.matched(&searcher, address)?;
-                    hits.push(Hit::Entity { id, score, matched });
-                }
-                DocKey::Page(fetch_id) => {
-                    let doc: TantivyDocument = searcher.doc(address)?;
-                    let text_of = |field| {
-                        doc.get_first(field)
-                            .and_then(|v| v.as_str())
-                            .unwrap_or_default()
-                            .to_string()
-                    };
-                    hits.push(Hit::Page {
-                        fetch_id,
-                        site_id: doc
-                            .get_first(f.site_id)
-                            .and_then(|v| v.as_i64())
-                            .unwrap_or_default(),
-                        url: text_of(f.url),
-                        title: text_of(f.title),
-                        snippet: snippet::snippet(
-                            doc.get_first(f.text)
-                                .and_then(|v| v.as_str())
-                                .unwrap_or_default(),
-                            &plan.terms,
-                        ),
-                        score,
-                    });
-                }
+        for ((score, key, _), matched) in top.into_iter().zip(matched) {
+            if let DocKey::Entity(id) = DocKey::unpack(key) {
+                hits.push(Hit::Entity { id, score, matched });
             }
         }
         Ok(hits)
     }
+
+    /// The best `want` page hits, one per address.
+    fn page_hits(&self, searcher: &Searcher, q: &Query, want: usize) -> Result<Vec<Hit>> {
+        let f = &self.inner.fields;
+        let Some(plan) = plan(f, &q.text, What::Pages, q.district.as_deref()) else {
+            return Ok(Vec::new());
+        };
+        // Recaptures of one address are separate documents: collect more candidates until
+        // `want` distinct addresses are found or the matches run out.
+        let mut n = want;
+        loop {
+            let top = exact_top(searcher, plan.query.as_ref(), n)?;
+            let exhausted = top.len() < n || n >= MAX_PAGE_CANDIDATES;
+            let mut seen = HashSet::new();
+            let mut hits = Vec::with_capacity(want);
+            for (score, key, address) in top {
+                let DocKey::Page(fetch_id) = DocKey::unpack(key) else {
+                    continue;
+                };
+                let doc: TantivyDocument = searcher.doc(address)?;
+                let text_of = |field| {
+                    doc.get_first(field)
+                        .and_then(|v| v.as_str())
+                        .unwrap_or_default()
+                        .to_string()
+                };
+                let url = text_of(f.url);
+                if !seen.insert(url.clone()) {
+                    continue;
+                }
+                hits.push(Hit::Page {
+                    fetch_id,
+                    site_id: doc
+                        .get_first(f.site_id)
+                        .and_then(|v| v.as_i64())
+                        .unwrap_or_default(),
+                    url,
+                    title: text_of(f.title),
+                    snippet: snippet::snippet(
+                        doc.get_first(f.text)
+                            .and_then(|v| v.as_str())
+                            .unwrap_or_default(),
+                        &plan.terms,
+                    ),
+                    score,
+                });
+                if hits.len() == want {
+                    return Ok(hits);
+                }
+            }
+            if exhausted {
+                return Ok(hits);
+            }
+            n = (n * 4).min(MAX_PAGE_CANDIDATES);
+        }
+    }
+}
+
+/// The top `n` documents of `query` by score, ties by the packed key (id) ascending: every
+/// match is scored.
+fn exact_top(
+    searcher: &Searcher,
+    query: &dyn tantivy::query::Query,
+    n: usize,
+) -> Result<Vec<(f32, i64, DocAddress)>> {
+    let collector = TopDocs::with_limit(n).order_by((
+        (SortBySimilarityScore, Order::Desc),
+        (
+            SortByStaticFastValue::<i64>::for_field(KEY_FIELD),
+            Order::Asc,
+        ),
+    ));
+    let top: Vec<((f32, Option<i64>), DocAddress)> = searcher.search(query, &collector)?;
+    Ok(top
+        .into_iter()
+        .filter_map(|((score, key), address)| Some((score, key?, address)))
+        .collect())
+}
+
+/// The top `n` entities of a broad one-token query (see [`query::Broad`]): whole-name matches
+/// first (few; scored by the full query), then the flat disjunction over the analysed fields
+/// collected with block-max WAND, which skips every block of postings that cannot reach the
+/// current top `n`. Ties in score keep index order (the order entities were indexed; a full
+/// rebuild indexes by id).
+fn broad_top(
+    searcher: &Searcher,
+    full: &dyn tantivy::query::Query,
+    broad: &query::Broad,
+    n: usize,
+) -> Result<Vec<(f32, i64, DocAddress)>> {
+    let whole = BooleanQuery::new(vec![
+        (Occur::Must, full.box_clone()),
+        (
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(broad.whole_name.box_clone(), 0.0)),
+        ),
+    ]);
+    let mut top = exact_top(searcher, &whole, n)?;
+    let seen: HashSet<DocAddress> = top.iter().map(|&(_, _, a)| a).collect();
+    let rest: Vec<(f32, DocAddress)> = searcher.search(
+        broad.union.as_ref(),
+        &TopDocs::with_limit(n + seen.len()).order_by_score(),
+    )?;
+    let mut keys: Vec<Option<Column<i64>>> = vec![None; searcher.segment_readers().len()];
+    for (score, address) in rest {
+        if top.len() == n {
+            break;
+        }
+        if seen.contains(&address) {
+            continue;
+        }
+        let column = match &mut keys[address.segment_ord as usize] {
+            Some(c) => c,
+            slot => slot.insert(
+                searcher
+                    .segment_reader(address.segment_ord)
+                    .fast_fields()
+                    .i64(KEY_FIELD)?,
+            ),
+        };
+        if let Some(key) = column.first(address.doc_id) {
+            top.push((score, key, address));
+        }
+    }
+    Ok(top)
 }
 
 /// Finds out which entity field matched a hit best.
@@ -483,24 +622,33 @@ impl FieldMatcher {
         })
     }
 
-    /// Only called for returned hits, so the cost is a few scorers per hit.
-    fn matched(&self, searcher: &Searcher, address: DocAddress) -> Result<Field> {
+    /// The best field of each returned hit. Hits are visited in index order, segment by
+    /// segment, so each sub-query needs one scorer per segment that holds hits (it only
+    /// moves forward), not one per hit.
+    fn matched_all(&self, searcher: &Searcher, hits: &[DocAddress]) -> Result<Vec<Field>> {
         let weights = match self {
-            FieldMatcher::Fixed(field) => return Ok(*field),
+            FieldMatcher::Fixed(field) => return Ok(vec![*field; hits.len()]),
             FieldMatcher::Scored(weights) => weights,
         };
-        let segment = searcher.segment_reader(address.segment_ord);
-        let doc = address.doc_id;
-        let mut best = (f32::MIN, Field::Name);
-        for (field, weight) in weights {
-            let mut scorer = weight.scorer(segment, 1.0)?;
-            // A fresh scorer already sits on its first match, which may lie past the hit;
-            // `seek` only moves forward.
-            if scorer.doc() <= doc && scorer.seek(doc) == doc && scorer.score() > best.0 {
-                best = (scorer.score(), *field);
+        let mut order: Vec<usize> = (0..hits.len()).collect();
+        order.sort_unstable_by_key(|&i| (hits[i].segment_ord, hits[i].doc_id));
+        let mut best = vec![(f32::MIN, Field::Name); hits.len()];
+        for run in order.chunk_by(|&a, &b| hits[a].segment_ord == hits[b].segment_ord) {
+            let segment = searcher.segment_reader(hits[run[0]].segment_ord);
+            for (field, weight) in weights {
+                let mut scorer = weight.scorer(segment, 1.0)?;
+                for &i in run {
+                    let doc = hits[i].doc_id;
+                    // A fresh scorer already sits on its first match, which may lie past the
+                    // hit; `seek` only moves forward.
+                    if scorer.doc() <= doc && scorer.seek(doc) == doc && scorer.score() > best[i].0
+                    {
+                        best[i] = (scorer.score(), *field);
+                    }
+                }
             }
         }
-        Ok(best.1)
+        Ok(best.into_iter().map(|(_, field)| field).collect())
     }
 }
 

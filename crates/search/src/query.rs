@@ -86,6 +86,67 @@ pub(crate) struct Plan {
     pub attribution: Attribution,
     /// Query tokens, for locating the snippet in page text.
     pub terms: Vec<String>,
+    /// For a one-token free-text query over entities (no district scope), the same query
+    /// split for top-k pruning, used when the token is common (see [`Broad`]).
+    pub broad: Option<Broad>,
+}
+
+/// A one-token free-text entity query in a shape tantivy's block-max WAND can prune.
+///
+/// With one token there is no phrase, so the full query is the sum of the token's score in
+/// name, former names, legal representative and address, each with its field boost, plus
+/// the whole-name bonus. `union` is that sum without the whole-name bonus, as ONE flat
+/// disjunction of term queries (nested groups or keyword fields without frequencies defeat
+/// block-max WAND); `whole_name` selects the few entities whose whole name (or a former one)
+/// is the query, which are ranked first, scored by the full query.
+pub(crate) struct Broad {
+    pub union: Box<dyn TantivyQuery>,
+    pub whole_name: Box<dyn TantivyQuery>,
+    /// The token in each analysed field, to estimate how many entities match.
+    terms: Vec<Term>,
+}
+
+impl Broad {
+    /// An upper bound of the entities the query scores: the token's document frequency
+    /// summed over the fields.
+    pub(crate) fn candidates(&self, searcher: &tantivy::Searcher) -> tantivy::Result<u64> {
+        let mut n = 0;
+        for term in &self.terms {
+            n += searcher.doc_freq(term)?;
+        }
+        Ok(n)
+    }
+}
+
+fn broad(f: &Fields, text: &str, tok: &Tok) -> Broad {
+    let terms: Vec<(IndexField, f32)> = vec![
+        (f.name, NAME_BOOST),
+        (f.former, FORMER_BOOST),
+        (f.legal_rep, LEGAL_REP_BOOST),
+        (f.address, ADDRESS_BOOST),
+    ];
+    let key = name_key(text);
+    Broad {
+        union: any_of(
+            terms
+                .iter()
+                .map(|&(field, boost)| {
+                    boosted(
+                        term_query(field, &tok.text, IndexRecordOption::WithFreqs),
+                        boost,
+                    )
+                })
+                .collect(),
+        ),
+        whole_name: any_of(vec![
+            term_query(f.name_exact, &key, IndexRecordOption::Basic),
+            term_query(f.former_exact, &key, IndexRecordOption::Basic),
+        ]),
+        terms: terms
+            .iter()
+            .map(|&(field, _)| Term::from_field_text(field, &tok.text))
+            .collect(),
+    }
 }
 
 fn tokens(text: &str) -> Vec<Tok> {
@@ -308,10 +369,15 @@ pub(crate) fn plan(f: &Fields, text: &str, what: What, district: Option<&str>) -
             ),
         ])),
     };
+    let broad = match (&toks[..], &kind, what, district) {
+        ([tok], Kind::Text, What::Entities, None) => Some(broad(f, text, tok)),
+        _ => None,
+    };
     Some(Plan {
         query,
         attribution,
         terms: toks.into_iter().map(|t| t.text).collect(),
+        broad,
     })
 }
 

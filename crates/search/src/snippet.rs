@@ -65,9 +65,65 @@ pub(crate) fn snippet(text: &str, terms: &[String]) -> String {
     out
 }
 
+/// The byte ranges of `text` that match the search box text `query`, for highlighting: every
+/// stretch of `text` covered by a query token (a CJK bigram, a lone CJK character, or a
+/// letter/digit word, compared as the index compares them: width-folded, lower-cased),
+/// merged where they touch, in order. Empty when nothing matches.
+pub fn highlight(text: &str, query: &str) -> Vec<std::ops::Range<usize>> {
+    let wanted: Vec<String> = CjkAnalyzer::new(Mode::Query)
+        .analyze(query)
+        .iter()
+        .map(|t| t.text.clone())
+        .collect();
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut ranges: Vec<std::ops::Range<usize>> = Vec::new();
+    for t in CjkAnalyzer::new(Mode::Index).analyze(text) {
+        if !wanted.contains(&t.text) {
+            continue;
+        }
+        match ranges.last_mut() {
+            Some(last) if t.offset_from <= last.end => last.end = last.end.max(t.offset_to),
+            _ => ranges.push(t.offset_from..t.offset_to),
+        }
+    }
+    ranges
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn highlight_covers_every_matching_stretch() {
+        let name = "南宁市佳雅柠檬鸭店";
+        let ranges = highlight(name, "柠檬鸭");
+        assert_eq!(
+            ranges.iter().map(|r| &name[r.clone()]).collect::<Vec<_>>(),
+            vec!["柠檬鸭"]
+        );
+        let text = "柠檬茶与柠檬鸭";
+        let got: Vec<&str> = highlight(text, "柠檬")
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(got, vec!["柠檬", "柠檬"]);
+        // One character, ASCII words case-insensitively, full-width folded.
+        let text = "店名 Shop 店";
+        let got: Vec<&str> = highlight(text, "店")
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(got, vec!["店", "店"]);
+        let got: Vec<&str> = highlight(text, "ＳＨＯＰ")
+            .into_iter()
+            .map(|r| &text[r])
+            .collect();
+        assert_eq!(got, vec!["Shop"]);
+        assert!(highlight(text, "  ").is_empty());
+        assert!(highlight(text, "柠檬").is_empty());
+    }
 
     fn terms(t: &[&str]) -> Vec<String> {
         t.iter().map(|s| s.to_string()).collect()

@@ -360,18 +360,15 @@ fn pages_by_host() {
 fn both_kinds_together() {
     let index = fixture();
     let hits = index.search(&Query::new("鑫源餐饮")).unwrap();
-    let mut kinds: Vec<String> = hits
+    let kinds: Vec<String> = hits
         .iter()
         .map(|h| match h {
             Hit::Entity { id, .. } => format!("e{id}"),
             Hit::Page { fetch_id, .. } => format!("p{fetch_id}"),
         })
         .collect();
-    kinds.sort();
+    // Entities first, then pages, each by score.
     assert_eq!(kinds, vec!["e2", "p11"]);
-    for pair in hits.windows(2) {
-        assert!(pair[0].score() >= pair[1].score());
-    }
 }
 
 #[test]
@@ -668,4 +665,182 @@ fn bulk_twenty_thousand_entities() {
     seen.sort_unstable();
     seen.dedup();
     assert_eq!(seen.len(), 10_000, "pages overlapped");
+}
+
+/// The register entry for a name comes before the pages that mention it, even when they
+/// score higher: in a search over both kinds every entity hit precedes every page hit, and
+/// the window runs over entities first.
+#[test]
+fn entities_come_before_pages_that_mention_them() {
+    // Two pages about the name among many others, which outscore the entities.
+    let mut pages: Vec<PageDoc> = (0..2)
+        .map(|i| PageDoc {
+            fetch_id: 100 + i,
+            site_id: 7,
+            url: format!("https://food.test/menu/{i}"),
+            title: "柠檬鸭".into(),
+            text: "招牌柠檬鸭，柠檬鸭好吃".into(),
+            district: Some(QINGXIU.into()),
+        })
+        .collect();
+    pages.extend((0..300).map(|i| PageDoc {
+        fetch_id: 1000 + i,
+        site_id: 8,
+        url: format!("https://other.test/{i}"),
+        title: format!("今日菜单{i}"),
+        text: "欢迎光临本店，今日特价".into(),
+        district: Some(QINGXIU.into()),
+    }));
+    // Sixty entities with the name in theirs (a common name ranks low on idf), and others.
+    let mut entities: Vec<EntityDoc> = (1..=60)
+        .map(|i| {
+            entity(
+                i,
+                &format!("南宁市青秀区佳雅柠檬鸭{i}号餐饮服务店"),
+                QINGXIU,
+            )
+        })
+        .collect();
+    entities.extend((61..150).map(|i| entity(i, &synthetic_name(i as u64), QINGXIU)));
+    let index = index_with(&entities, &pages);
+    let kinds = |q: &Query| -> Vec<String> {
+        index
+            .search(q)
+            .unwrap()
+            .iter()
+            .map(|h| match h {
+                Hit::Entity { id, .. } => format!("e{id}"),
+                Hit::Page { .. } => "p".to_string(),
+            })
+            .collect()
+    };
+    let got = kinds(&Query::new("柠檬鸭").page(0, 100));
+    assert_eq!(got.len(), 62, "{got:?}");
+    assert!(got[..60].iter().all(|k| k.starts_with('e')), "{got:?}");
+    assert_eq!(got[60..], ["p", "p"]);
+    // The window continues into the pages after the entities.
+    assert_eq!(kinds(&Query::new("柠檬鸭").page(59, 5)).len(), 3);
+    assert_eq!(kinds(&Query::new("柠檬鸭").page(60, 5)), vec!["p", "p"]);
+    // The pages beat every entity on score, yet come after them.
+    let hits = index.search(&Query::new("柠檬鸭").page(0, 100)).unwrap();
+    assert!(hits[60].score() > hits[0].score(), "{hits:?}");
+}
+
+/// Recaptures of one address are one result (the best-scoring capture), and the window is
+/// filled with distinct addresses.
+#[test]
+fn a_page_address_appears_once() {
+    let mut pages = Vec::new();
+    for i in 0..30 {
+        pages.push(PageDoc {
+            fetch_id: 100 + i,
+            site_id: 7,
+            // Ten addresses, each captured three times (the later captures say more).
+            url: format!("https://food.test/menu/{}", i % 10),
+            title: "今日菜单".into(),
+            text: format!("{}招牌柠檬鸭", "好吃".repeat((i % 7) as usize)),
+            district: None,
+        });
+    }
+    let index = index_with(&[], &pages);
+    let hits = index
+        .search(&Query::new("柠檬鸭").what(What::Pages).page(0, 8))
+        .unwrap();
+    let urls: Vec<String> = hits
+        .iter()
+        .filter_map(|h| match h {
+            Hit::Page { url, .. } => Some(url.clone()),
+            Hit::Entity { .. } => None,
+        })
+        .collect();
+    assert_eq!(urls.len(), 8, "{urls:?}");
+    let mut distinct = urls.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 8, "{urls:?}");
+    let all = index
+        .search(&Query::new("柠檬鸭").what(What::Pages).page(0, 100))
+        .unwrap();
+    assert_eq!(all.len(), 10);
+}
+
+/// A one-character or two-character query matching a large share of the register is
+/// collected with top-k pruning. Its hits have the same scores in the same order and the same
+/// matched fields as with every match scored (the district-scoped query takes the exhaustive
+/// path; every entity is in the one district); only entities of EQUAL score may differ, as
+/// ties keep index order instead of id order. The whole-name match comes first, and paging
+/// is exact.
+#[test]
+fn broad_queries_rank_as_if_every_match_were_scored() {
+    let index = SearchIndex::in_memory().unwrap();
+    let mut w = index.writer().unwrap();
+    let n = 12_000u64;
+    for i in 1..=n {
+        let mut e = entity(i as i64, &synthetic_name(i), QINGXIU);
+        if i % 97 == 0 {
+            e.former_names = vec![format!("南宁{}旧名商行", i % 5)];
+        }
+        if i % 89 == 0 {
+            e.addresses = vec![format!("广西南宁市青秀区南宁路{i}号")];
+        }
+        if i % 83 == 0 {
+            e.legal_rep = Some("南宁".into());
+        }
+        w.upsert_entity(&e).unwrap();
+    }
+    w.upsert_entity(&entity(n as i64 + 1, "南宁", QINGXIU))
+        .unwrap();
+    w.commit("bulk").unwrap();
+
+    for (text, whole) in [("南宁", Some(n as i64 + 1)), ("区", None), ("鑫源", None)] {
+        let run = |district: Option<&str>, offset: usize, limit: usize| {
+            let mut q = Query::new(text).what(What::Entities).page(offset, limit);
+            if let Some(d) = district {
+                q = q.district(d);
+            }
+            index
+                .search(&q)
+                .unwrap()
+                .into_iter()
+                .map(|h| match h {
+                    Hit::Entity { id, score, matched } => (id, score, matched),
+                    Hit::Page { .. } => unreachable!(),
+                })
+                .collect::<Vec<_>>()
+        };
+        for (offset, limit) in [(0, 20), (0, 100), (37, 50)] {
+            let pruned = run(None, offset, limit);
+            let exhaustive = run(Some(QINGXIU), offset, limit);
+            assert_eq!(pruned.len(), limit, "{text}");
+            let last = pruned.last().unwrap().1;
+            for (a, b) in pruned.iter().zip(&exhaustive) {
+                assert!((a.1 - b.1).abs() <= 1e-4 * b.1.abs(), "{text}: {a:?} {b:?}");
+            }
+            // Strictly between the window's first and last scores (no tie group cut by the
+            // window's edges) the same entities with the same fields, in id order
+            // (exhaustive) or index order (pruned) among equals.
+            let first = pruned[0].1;
+            let above = |v: &[(i64, f32, Field)]| {
+                let mut v: Vec<(i64, Field)> = v
+                    .iter()
+                    .filter(|h| h.1 > last + 1e-4 * last.abs())
+                    .filter(|h| offset == 0 || h.1 < first - 1e-4 * first.abs())
+                    .map(|h| (h.0, h.2))
+                    .collect();
+                v.sort_by_key(|h| h.0);
+                v
+            };
+            assert_eq!(
+                above(&pruned),
+                above(&exhaustive),
+                "{text} {offset}+{limit}"
+            );
+            // Paging: a window is the same stretch of the full ranking.
+            assert_eq!(pruned, run(None, 0, offset + limit)[offset..], "{text}");
+            if let (Some(whole), 0) = (whole, offset) {
+                assert_eq!(pruned[0].0, whole, "{text}");
+                assert_eq!(pruned[0].2, Field::Name, "{text}");
+            }
+        }
+    }
 }

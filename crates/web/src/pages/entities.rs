@@ -8,7 +8,7 @@
 use askama::Template;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::response::{Html, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use domain::{EntityId, EntityStatus, FetchId, SiteKind};
 use serde::Serialize;
@@ -666,34 +666,105 @@ pub(crate) struct SearchParams {
     pub offset: Option<String>,
 }
 
-/// A search hit as the console shows it.
+/// Hits per section on the search page.
+const SEARCH_PAGE_HITS: usize = 50;
+
+/// A register entity found by a search.
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
-pub(crate) enum SearchHit {
-    Entity {
-        id: i64,
-        uscc: String,
-        name: String,
-        matched: String,
-        href: String,
-    },
-    Page {
-        fetch_id: i64,
-        site_id: i64,
-        url: String,
-        title: String,
-        snippet: String,
-        href: String,
-    },
+pub(crate) struct EntityResult {
+    pub id: i64,
+    pub uscc: String,
+    pub name: String,
+    /// The name as HTML: escaped, the text matching the query inside `<mark>`.
+    pub name_html: String,
+    /// The field that matched best (`name`, `former_name`, `uscc`, `domain`, `icp`,
+    /// `address`, `phone`, `legal_rep`).
+    pub matched: &'static str,
+    /// The same in words.
+    pub matched_label: &'static str,
+    pub href: String,
 }
 
+/// A captured page found by a search (one per address: its best-scoring capture).
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct PageResult {
+    pub fetch_id: i64,
+    pub site_id: i64,
+    pub url: String,
+    pub title: String,
+    /// The title as HTML, escaped, matches inside `<mark>`.
+    pub title_html: String,
+    /// Plain text around the first match.
+    pub snippet: String,
+    /// The snippet as HTML, escaped, matches inside `<mark>`.
+    pub snippet_html: String,
+    pub href: String,
+}
+
+/// What a search found: register entities and captured pages in separate sections, each
+/// ranked by relevance (`/api/search` returns this document).
+#[derive(Debug, Clone, Default, Serialize)]
+pub(crate) struct SearchResults {
+    pub query: String,
+    pub entities: Vec<EntityResult>,
+    pub pages: Vec<PageResult>,
+}
+
+/// `text` escaped for HTML with the stretches that match the search box text `query`
+/// wrapped in `<mark>`.
+pub(crate) fn marked(text: &str, query: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut at = 0;
+    for r in search::highlight(text, query) {
+        out.push_str(&crate::chart::escape(&text[at..r.start]));
+        out.push_str("<mark>");
+        out.push_str(&crate::chart::escape(&text[r.clone()]));
+        out.push_str("</mark>");
+        at = r.end;
+    }
+    out.push_str(&crate::chart::escape(&text[at..]));
+    out
+}
+
+/// The code and the words of the field an entity matched by.
+fn matched_field(field: search::Field) -> (&'static str, &'static str) {
+    match field {
+        search::Field::Uscc => ("uscc", "统一社会信用代码"),
+        search::Field::Name => ("name", "名称"),
+        search::Field::FormerName => ("former_name", "曾用名"),
+        search::Field::Domain => ("domain", "域名"),
+        search::Field::Icp => ("icp", "ICP 备案号"),
+        search::Field::Address => ("address", "地址"),
+        search::Field::Phone => ("phone", "电话"),
+        search::Field::LegalRep => ("legal_rep", "法定代表人"),
+    }
+}
+
+/// Where a search's time went, for the `Server-Timing` header (milliseconds).
+#[derive(Debug, Clone, Copy, Default)]
+struct SearchTiming {
+    index_ms: f64,
+    db_ms: f64,
+}
+
+impl SearchTiming {
+    fn header(&self, render_ms: f64) -> String {
+        format!(
+            "index;dur={:.2}, db;dur={:.2}, render;dur={:.2}",
+            self.index_ms, self.db_ms, render_ms
+        )
+    }
+}
+
+/// Runs a search over both kinds, `limit` hits from `offset` in each section, and keeps the
+/// hits that exist in the viewer's scope.
 async fn run_search(
     app: &crate::AppState,
     scope: Scope,
     text: &str,
     limit: usize,
     offset: usize,
-) -> Result<Vec<SearchHit>, WebError> {
+) -> Result<(SearchResults, SearchTiming), WebError> {
     let Some(index) = &app.search else {
         return Err(WebError::Unavailable("搜索索引未启用".into()));
     };
@@ -705,48 +776,80 @@ async fn run_search(
             q = q.district(d.to_string());
         }
     }
+    let started = std::time::Instant::now();
     let index = index.clone();
-    let hits = tokio::task::spawn_blocking(move || index.search(&q))
-        .await
-        .map_err(|e| WebError::Unavailable(format!("搜索失败：{e}")))?
-        .map_err(|e| WebError::Unavailable(format!("搜索失败：{e}")))?;
-    let mut out = Vec::with_capacity(hits.len());
-    for h in hits {
-        match h {
-            search::Hit::Entity { id, matched, .. } => {
-                // The index may lag the database, and holds the whole city: a hit not there
-                // in scope is skipped.
-                if let Some(e) = app.store.entity(scope.clone(), EntityId(id)).await? {
-                    out.push(SearchHit::Entity {
-                        id,
-                        uscc: e.input.uscc,
-                        name: e.input.name,
-                        matched: format!("{matched:?}").to_lowercase(),
-                        href: format!("/entities/{id}"),
-                    });
-                }
-            }
+    let (entity_hits, page_hits) = tokio::task::spawn_blocking(move || {
+        let entities = index.search(&q.clone().what(search::What::Entities))?;
+        let pages = index.search(&q.what(search::What::Pages))?;
+        Ok::<_, search::Error>((entities, pages))
+    })
+    .await
+    .map_err(|e| WebError::Unavailable(format!("搜索失败：{e}")))?
+    .map_err(|e| WebError::Unavailable(format!("搜索失败：{e}")))?;
+    let searched = std::time::Instant::now();
+
+    // The index may lag the database, and holds the whole city: a hit not there in scope is
+    // skipped. The lookups run concurrently on the store's pool.
+    let entities = futures::future::try_join_all(entity_hits.iter().filter_map(|h| match h {
+        search::Hit::Entity { id, .. } => Some(app.store.entity(scope.clone(), EntityId(*id))),
+        search::Hit::Page { .. } => None,
+    }))
+    .await?;
+    let fetches = futures::future::try_join_all(page_hits.iter().filter_map(|h| match h {
+        search::Hit::Page { fetch_id, .. } => {
+            Some(app.store.fetch(scope.clone(), FetchId(*fetch_id)))
+        }
+        search::Hit::Entity { .. } => None,
+    }))
+    .await?;
+
+    let mut out = SearchResults {
+        query: text.to_string(),
+        ..SearchResults::default()
+    };
+    for (hit, entity) in entity_hits.into_iter().zip(entities) {
+        if let (search::Hit::Entity { id, matched, .. }, Some(e)) = (hit, entity) {
+            let (matched, matched_label) = matched_field(matched);
+            out.entities.push(EntityResult {
+                id,
+                name_html: marked(&e.input.name, text),
+                uscc: e.input.uscc,
+                name: e.input.name,
+                matched,
+                matched_label,
+                href: format!("/entities/{id}"),
+            });
+        }
+    }
+    for (hit, fetch) in page_hits.into_iter().zip(fetches) {
+        if let (
             search::Hit::Page {
                 fetch_id,
                 url,
                 title,
                 snippet,
                 ..
-            } => {
-                if let Some(f) = app.store.fetch(scope.clone(), FetchId(fetch_id)).await? {
-                    out.push(SearchHit::Page {
-                        fetch_id,
-                        site_id: f.fetch.site_id.0,
-                        url,
-                        title,
-                        snippet,
-                        href: format!("/evidence/{fetch_id}"),
-                    });
-                }
-            }
+            },
+            Some(f),
+        ) = (hit, fetch)
+        {
+            out.pages.push(PageResult {
+                fetch_id,
+                site_id: f.fetch.site_id.0,
+                title_html: marked(&title, text),
+                snippet_html: marked(&snippet, text),
+                url,
+                title,
+                snippet,
+                href: format!("/evidence/{fetch_id}"),
+            });
         }
     }
-    Ok(out)
+    let timing = SearchTiming {
+        index_ms: (searched - started).as_secs_f64() * 1e3,
+        db_ms: searched.elapsed().as_secs_f64() * 1e3,
+    };
+    Ok((out, timing))
 }
 
 #[derive(Template)]
@@ -754,7 +857,7 @@ async fn run_search(
 struct SearchPage {
     active: &'static str,
     q: String,
-    hits: Vec<SearchHit>,
+    results: SearchResults,
     searched: bool,
 }
 
@@ -762,35 +865,65 @@ pub(crate) async fn search_page(
     State(app): State<Shared>,
     viewer: Viewer,
     params: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<Html<String>, WebError> {
+) -> Result<Response, WebError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let q = params.q.unwrap_or_default().trim().to_string();
-    let hits = if q.is_empty() {
-        Vec::new()
+    let (results, timing) = if q.is_empty() {
+        Default::default()
     } else {
-        run_search(&app, viewer.scope(), &q, 50, 0).await?
+        run_search(&app, viewer.scope(), &q, SEARCH_PAGE_HITS, 0).await?
     };
-    render(&SearchPage {
+    let started = std::time::Instant::now();
+    let page = render(&SearchPage {
         active: "search",
         searched: !q.is_empty(),
         q,
-        hits,
-    })
+        results,
+    })?;
+    let timing = timing.header(started.elapsed().as_secs_f64() * 1e3);
+    Ok(([("server-timing", timing)], page).into_response())
 }
 
 pub(crate) async fn search_json(
     State(app): State<Shared>,
     viewer: Viewer,
     params: Result<Query<SearchParams>, QueryRejection>,
-) -> Result<Json<Vec<SearchHit>>, ApiError> {
+) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let (limit, offset) = view::api_window(&params.limit, &params.offset)?;
     let q = params.q.unwrap_or_default();
     if q.trim().is_empty() {
-        return Ok(Json(Vec::new()));
+        return Ok(Json(SearchResults::default()).into_response());
     }
-    let hits = run_search(&app, viewer.scope(), &q, limit as usize, offset as usize).await?;
-    Ok(Json(hits))
+    let (results, timing) =
+        run_search(&app, viewer.scope(), &q, limit as usize, offset as usize).await?;
+    let started = std::time::Instant::now();
+    let body = Json(results).into_response();
+    let timing = timing.header(started.elapsed().as_secs_f64() * 1e3);
+    Ok(([("server-timing", timing)], body).into_response())
 }
 
 // --- discovered sites ---
+
+#[cfg(test)]
+mod tests {
+    use super::marked;
+
+    #[test]
+    fn highlights_are_marked_and_everything_else_escaped() {
+        assert_eq!(
+            marked("南宁市佳雅柠檬鸭店", "柠檬鸭"),
+            "南宁市佳雅<mark>柠檬鸭</mark>店"
+        );
+        // Markup in the text or in the query never reaches the page as markup.
+        assert_eq!(
+            marked("<b>柠檬</b>&鸭店", "柠檬"),
+            "&lt;b&gt;<mark>柠檬</mark>&lt;/b&gt;&amp;鸭店"
+        );
+        assert_eq!(
+            marked("<script>", "<script>"),
+            "&lt;<mark>script</mark>&gt;"
+        );
+        assert_eq!(marked("无匹配", "柠檬"), "无匹配");
+    }
+}

@@ -232,9 +232,14 @@ async fn search_and_discovered_sites() {
     };
     let (router, _) = crate::logged_in(&state, "searcher", domain::Role::Supervisor, &[]).await;
     let hits = get(&router, "/api/search?q=最佳商贸").await.ok().json();
-    assert_eq!(hits[0]["type"], "entity");
-    assert_eq!(hits[0]["id"], id);
-    assert_eq!(hits[0]["href"], format!("/entities/{id}"));
+    assert_eq!(hits["entities"][0]["id"], id);
+    assert_eq!(hits["entities"][0]["href"], format!("/entities/{id}"));
+    assert_eq!(hits["entities"][0]["matched"], "name");
+    assert_eq!(hits["entities"][0]["matched_label"], "名称");
+    assert_eq!(
+        hits["entities"][0]["name_html"],
+        "南宁<mark>最佳商贸</mark>有限公司"
+    );
     let page = get(&router, "/search?q=%3Cscript%3E").await.ok().body;
     assert!(!page.contains("<script>"));
     assert!(get(&router, "/search?q=最佳")

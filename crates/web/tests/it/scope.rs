@@ -1247,10 +1247,15 @@ async fn search_hits_are_checked_in_the_viewers_scope() {
     )
     .await;
     let ids = |hits: &serde_json::Value, kind: &str, field: &str| -> BTreeSet<i64> {
-        hits.as_array()
+        let section = if kind == "entity" {
+            "entities"
+        } else {
+            "pages"
+        };
+        hits[section]
+            .as_array()
             .unwrap()
             .iter()
-            .filter(|h| h["type"] == kind)
             .map(|h| h[field].as_i64().unwrap())
             .collect()
     };
