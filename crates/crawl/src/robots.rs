@@ -369,8 +369,8 @@ fn make_room(
         })
         .collect();
     fetched.sort_unstable_by_key(|(at, _)| *at);
-    let drop = fetched.len().min(max.div_ceil(2));
-    for (_, origin) in fetched.into_iter().take(drop) {
+    let oldest = fetched.len().min(max.div_ceil(2));
+    for (_, origin) in fetched.into_iter().take(oldest) {
         map.remove(&origin);
     }
 }
