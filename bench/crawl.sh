@@ -10,6 +10,8 @@
 #   bench/crawl.sh --rss-30k      # the same on 30,000 sites
 #   bench/crawl.sh --rss-100k     # the same on 100,000 sites (a province; takes long)
 #   bench/crawl.sh --render-cost  # wangjian alone, rendered probes on vs --no-render (alternating)
+#   bench/crawl.sh --with-render  # compare with the rendered probes on (off by default: Scrapy
+#                                 # runs no script; their cost is what --render-cost measures)
 #   WANGJIAN_BIN=path/to/wangjian bench/crawl.sh   # skip the build, bench that binary
 #
 # Installs what it needs: /usr/bin/time (apt `time`), a venv bench/.venv with Scrapy. Nothing
@@ -20,6 +22,10 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 MODE=compare
+# Scrapy executes no script: the throughput comparison and the RSS modes sweep with the rendered
+# probes off (`sweep --no-render`); their cost is measured by --render-cost. --with-render keeps
+# them on.
+RENDER_ARG=--no-render
 SITES=400 SEED=11 CONC=32 MAX_PAGES=50 MAX_DEPTH=5 RUNS=3
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -28,12 +34,13 @@ while [ $# -gt 0 ]; do
         --rss-30k) MODE=rss; SITES=30000 ;;
         --rss-100k) MODE=rss; SITES=100000 ;;
         --render-cost) MODE=render ;;
+        --with-render) RENDER_ARG= ;;
         --runs) RUNS="$2"; shift ;;
         --sites) SITES="$2"; shift ;;
         --seed) SEED="$2"; shift ;;
         --concurrency) CONC="$2"; shift ;;
         --max-pages) MAX_PAGES="$2"; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -108,7 +115,7 @@ run_wangjian() {
     local n; n="$(basename "$d" | sed 's/wj-data-//')"
     /usr/bin/time -v -o "$TMP/wj-time-$n" "$WJ" --data "$d" sweep \
         --resolve "*:80:127.0.0.1:$PORT" --concurrency "$CONC" --delay-ms 0 \
-        --max-pages "$MAX_PAGES" --max-depth "$MAX_DEPTH" "$@" >"$TMP/wj-out-$n" 2>"$TMP/wj-err-$n" \
+        --max-pages "$MAX_PAGES" --max-depth "$MAX_DEPTH" ${RENDER_ARG:+"$RENDER_ARG"} "$@" >"$TMP/wj-out-$n" 2>"$TMP/wj-err-$n" \
         || { cat "$TMP/wj-err-$n" "$TMP/wj-out-$n" >&2; exit 1; }
     set -- "$n"
     local line pages secs
@@ -174,6 +181,7 @@ if [ "$MODE" = rss ]; then
 fi
 
 if [ "$MODE" = render ]; then
+    RENDER_ARG=   # this mode passes --no-render to its "off" runs itself
     log "rendered probes on vs off: $SITES sites, concurrency $CONC, $MAX_PAGES pages/site, $RUNS run(s) each, alternating"
     : >"$TMP/on.txt"
     : >"$TMP/off.txt"
@@ -204,7 +212,7 @@ for r in $(seq 1 "$RUNS"); do
     if [ $((r % 2)) -eq 1 ]; then run_wangjian "$r"; run_scrapy "$r"; else run_scrapy "$r"; run_wangjian "$r"; fi
 done
 
-echo "crawl bench: $SITES simweb sites (seed $SEED), concurrency $CONC, $MAX_PAGES pages/site, depth $MAX_DEPTH, median of $RUNS run(s)"
+echo "crawl bench: $SITES simweb sites (seed $SEED), concurrency $CONC, $MAX_PAGES pages/site, depth $MAX_DEPTH, median of $RUNS run(s), rendered probes $([ -n "$RENDER_ARG" ] && echo off || echo on)"
 echo "  wangjian: sweep process wall time (start-up included); Scrapy: crawl time inside the process (Python start-up excluded)"
 summary wangjian "$TMP/wj.txt" 2>&1; WJ_PPS="$MEDIAN_PPS"
 summary scrapy "$TMP/scrapy.txt" 2>&1; SC_PPS="$MEDIAN_PPS"
