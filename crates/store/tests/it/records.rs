@@ -1044,7 +1044,12 @@ async fn commit_progress_batch_commits_in_order_in_one_transaction(store: TestSt
         .collect();
     assert_eq!(
         recorded,
-        ["http://a.test/", "http://a.test/1", "http://b.test/", "http://a.test/2"]
+        [
+            "http://a.test/",
+            "http://a.test/1",
+            "http://b.test/",
+            "http://a.test/2"
+        ]
     );
     // Each fetch has its own place in commit order, in the batch's order.
     let seqs: Vec<i64> = store
