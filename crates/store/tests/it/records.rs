@@ -1040,7 +1040,7 @@ async fn commit_progress_batch_commits_in_order_in_one_transaction(store: TestSt
         .await
         .unwrap()
         .into_iter()
-        .map(|f| f.url)
+        .map(|f| f.fetch.url)
         .collect();
     assert_eq!(
         recorded,
