@@ -327,9 +327,10 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
         *n = n.saturating_sub(1);
         if *n == 0 {
             active.remove(&key);
-            // Keep the keep-alive connection for the host's next seed; close it otherwise.
+            // Keep the keep-alive connection (and the politeness clock) for the host's next
+            // seed; forget the host otherwise.
             if !pending.contains_key(&key) {
-                hosts.release_idle(&key);
+                hosts.release(&key);
             }
         }
         if pending.contains_key(&key)
