@@ -7,11 +7,7 @@
 #
 #   bench/crawl.sh [--quick] [--runs N] [--sites N] [--seed S] [--concurrency C] [--max-pages M]
 #   bench/crawl.sh --rss-10k      # wangjian alone on a 10,000-site simweb: peak RSS, pages/s
-#   bench/crawl.sh --rss-30k      # the same on 30,000 sites
-#   bench/crawl.sh --rss-100k     # the same on 100,000 sites (a province; takes long)
 #   bench/crawl.sh --render-cost  # wangjian alone, rendered probes on vs --no-render (alternating)
-#   bench/crawl.sh --with-render  # compare with the rendered probes on (off by default: Scrapy
-#                                 # runs no script; their cost is what --render-cost measures)
 #   WANGJIAN_BIN=path/to/wangjian bench/crawl.sh   # skip the build, bench that binary
 #
 # Installs what it needs: /usr/bin/time (apt `time`), a venv bench/.venv with Scrapy. Nothing
@@ -22,33 +18,24 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/.." && pwd)"
 MODE=compare
-# Scrapy executes no script: the throughput comparison and the RSS modes sweep with the rendered
-# probes off (`sweep --no-render`); their cost is measured by --render-cost. --with-render keeps
-# them on.
-RENDER_ARG=--no-render
 SITES=400 SEED=11 CONC=32 MAX_PAGES=50 MAX_DEPTH=5 RUNS=3
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick; SITES=80; MAX_PAGES=20; RUNS=1 ;;
         --rss-10k) MODE=rss; SITES=10000 ;;
-        --rss-30k) MODE=rss; SITES=30000 ;;
-        --rss-100k) MODE=rss; SITES=100000 ;;
         --render-cost) MODE=render ;;
-        --with-render) RENDER_ARG= ;;
         --runs) RUNS="$2"; shift ;;
         --sites) SITES="$2"; shift ;;
         --seed) SEED="$2"; shift ;;
         --concurrency) CONC="$2"; shift ;;
         --max-pages) MAX_PAGES="$2"; shift ;;
-        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
 done
 
 log() { echo "crawl.sh: $*" >&2; }
-# The machine's 1/5/15-minute load averages: printed with every figure (a busy machine skews it).
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
 # --- what the bench needs ---------------------------------------------------------------
 if [ ! -x /usr/bin/time ]; then
@@ -67,7 +54,7 @@ if [ -n "${WANGJIAN_BIN:-}" ]; then
 else
     log "building wangjian (cargo build --release)"
     (cd "$ROOT" && cargo build --release -q --bin wangjian)
-    WJ="${CARGO_TARGET_DIR:-$ROOT/target}/release/wangjian"
+    WJ="$ROOT/target/release/wangjian"
 fi
 
 TMP="$(mktemp -d /tmp/wj-crawl-bench.XXXXXX)"
@@ -115,7 +102,7 @@ run_wangjian() {
     local n; n="$(basename "$d" | sed 's/wj-data-//')"
     /usr/bin/time -v -o "$TMP/wj-time-$n" "$WJ" --data "$d" sweep \
         --resolve "*:80:127.0.0.1:$PORT" --concurrency "$CONC" --delay-ms 0 \
-        --max-pages "$MAX_PAGES" --max-depth "$MAX_DEPTH" ${RENDER_ARG:+"$RENDER_ARG"} "$@" >"$TMP/wj-out-$n" 2>"$TMP/wj-err-$n" \
+        --max-pages "$MAX_PAGES" --max-depth "$MAX_DEPTH" "$@" >"$TMP/wj-out-$n" 2>"$TMP/wj-err-$n" \
         || { cat "$TMP/wj-err-$n" "$TMP/wj-out-$n" >&2; exit 1; }
     set -- "$n"
     local line pages secs
@@ -128,7 +115,7 @@ run_wangjian() {
     secs="$(wall_secs "$(tv "$t" 'Elapsed (wall clock)')")"
     echo "$pages $secs $(echo "$(tv "$t" 'User time') + $(tv "$t" 'System time')" | bc) \
 $(tv "$t" 'Maximum resident set size') $(tv "$t" 'Elapsed (wall clock)')" >>"$out"
-    log "wangjian run $1: $line ($(grep '^probes:' "$TMP/wj-err-$1" | tail -1)); load average $(loadavg)"
+    log "wangjian run $1: $line ($(grep '^probes:' "$TMP/wj-err-$1" | tail -1))"
     rm -rf "$d"
 }
 
@@ -145,7 +132,7 @@ print(s["pages"], "%.3f" % s["elapsed_s"])
 EOF
     echo "$(cat "$TMP/sc-line") $(echo "$(tv "$t" 'User time') + $(tv "$t" 'System time')" | bc) \
 $(tv "$t" 'Maximum resident set size') $(tv "$t" 'Elapsed (wall clock)')" >>"$TMP/scrapy.txt"
-    log "scrapy run $1: $(cat "$TMP/sc-line" | awk '{print $1 " pages, " $2 " s"}'); load average $(loadavg)"
+    log "scrapy run $1: $(cat "$TMP/sc-line" | awk '{print $1 " pages, " $2 " s"}')"
 }
 
 # summary NAME FILE: prints the medians; sets the global MEDIAN_PPS
@@ -169,19 +156,17 @@ EOF
 }
 
 if [ "$MODE" = rss ]; then
-    log "$SITES-site sweep with wangjian alone (concurrency $CONC, budget $MAX_PAGES pages/site)"
+    log "10,000-site sweep with wangjian alone (concurrency $CONC, budget $MAX_PAGES pages/site)"
     run_wangjian 1
     read -r pages secs cpu rss wall <"$TMP/wj.txt"
     summary wangjian "$TMP/wj.txt"
     echo "sites: $SITES, pages: $pages, sweep time: $secs s, CPU: $cpu s, wall (process): $wall"
     echo "pages/s: $MEDIAN_PPS"
     echo "peak RSS wangjian: $((rss / 1024)) MB (goal <= 300 MB)"
-    echo "load average at the end: $(loadavg)"
     exit 0
 fi
 
 if [ "$MODE" = render ]; then
-    RENDER_ARG=   # this mode passes --no-render to its "off" runs itself
     log "rendered probes on vs off: $SITES sites, concurrency $CONC, $MAX_PAGES pages/site, $RUNS run(s) each, alternating"
     : >"$TMP/on.txt"
     : >"$TMP/off.txt"
@@ -212,11 +197,10 @@ for r in $(seq 1 "$RUNS"); do
     if [ $((r % 2)) -eq 1 ]; then run_wangjian "$r"; run_scrapy "$r"; else run_scrapy "$r"; run_wangjian "$r"; fi
 done
 
-echo "crawl bench: $SITES simweb sites (seed $SEED), concurrency $CONC, $MAX_PAGES pages/site, depth $MAX_DEPTH, median of $RUNS run(s), rendered probes $([ -n "$RENDER_ARG" ] && echo off || echo on)"
+echo "crawl bench: $SITES simweb sites (seed $SEED), concurrency $CONC, $MAX_PAGES pages/site, depth $MAX_DEPTH, median of $RUNS run(s)"
 echo "  wangjian: sweep process wall time (start-up included); Scrapy: crawl time inside the process (Python start-up excluded)"
 summary wangjian "$TMP/wj.txt" 2>&1; WJ_PPS="$MEDIAN_PPS"
 summary scrapy "$TMP/scrapy.txt" 2>&1; SC_PPS="$MEDIAN_PPS"
-echo "load average at the end: $(loadavg)"
 echo "wangjian pages/s: $WJ_PPS"
 echo "scrapy pages/s: $SC_PPS"
 echo "ratio scrapy: $(python3 -c "print('%.2f' % ($WJ_PPS / $SC_PPS))")"

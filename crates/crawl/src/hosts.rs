@@ -225,13 +225,9 @@ impl Hosts {
         AfterResponse::Retry(wait)
     }
 
-    /// Forgets a host no site of the crawl will use any more: its idle connections are closed
-    /// and its state dropped, so that the table holds the hosts being crawled, not every host
-    /// the crawl has seen (a province's sweep has a hundred thousand). A turn still held keeps
-    /// its host alive until it ends.
-    pub(crate) fn release(&self, key: &HostKey) {
-        let host = self.map.lock().expect("hosts lock").remove(key);
-        if let Some(host) = host {
+    /// Closes the idle connections of a host no site is using any more.
+    pub(crate) fn release_idle(&self, key: &HostKey) {
+        if let Some(host) = self.map.lock().expect("hosts lock").get(key) {
             host.state.lock().expect("host lock").idle.clear();
         }
     }

@@ -327,10 +327,9 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
         *n = n.saturating_sub(1);
         if *n == 0 {
             active.remove(&key);
-            // Keep the keep-alive connection (and the politeness clock) for the host's next
-            // seed; forget the host otherwise.
+            // Keep the keep-alive connection for the host's next seed; close it otherwise.
             if !pending.contains_key(&key) {
-                hosts.release(&key);
+                hosts.release_idle(&key);
             }
         }
         if pending.contains_key(&key)

@@ -254,13 +254,7 @@ struct CacheEntry {
 pub struct RobotsCache {
     entries: Arc<Mutex<HashMap<Origin, Arc<tokio::sync::Mutex<CacheEntry>>>>>,
     ttl: Duration,
-    /// Origins held at most: a province's sweep meets a hundred thousand, and a site needs its
-    /// origin's robots.txt only while it is crawled (see `make_room`).
-    max_entries: usize,
 }
-
-/// Origins a [`RobotsCache`] holds at most by default: many times the sites crawled at once.
-pub const ROBOTS_CACHE_ENTRIES: usize = 4096;
 
 impl Default for RobotsCache {
     fn default() -> Self {
@@ -279,14 +273,7 @@ impl RobotsCache {
         RobotsCache {
             entries: Arc::default(),
             ttl: ttl.min(Duration::from_secs(24 * 3600)),
-            max_entries: ROBOTS_CACHE_ENTRIES,
         }
-    }
-
-    /// The same cache holding at most `max` origins (at least 1).
-    pub fn with_max_entries(mut self, max: usize) -> Self {
-        self.max_entries = max.max(1);
-        self
     }
 
     /// The cached outcome for `origin` if still fresh, else runs `fetch` and caches its result.
@@ -303,9 +290,6 @@ impl RobotsCache {
     {
         let entry = {
             let mut map = self.entries.lock().expect("robots cache lock");
-            if map.len() >= self.max_entries && !map.contains_key(&origin) {
-                make_room(&mut map, self.max_entries, self.ttl);
-            }
             map.entry(origin)
                 .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(CacheEntry { outcome: None })))
                 .clone()
@@ -342,36 +326,6 @@ impl RobotsCache {
     /// True when nothing is cached.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
-    }
-}
-
-/// Frees room in a full cache: drops the expired entries, then the older half of the rest by
-/// fetch time (an origin whose sites are still crawled is fetched again when one of its next
-/// seeds starts, at worst). Entries being fetched (locked) stay.
-fn make_room(
-    map: &mut HashMap<Origin, Arc<tokio::sync::Mutex<CacheEntry>>>,
-    max: usize,
-    ttl: Duration,
-) {
-    map.retain(|_, e| {
-        e.try_lock()
-            .map(|e| e.outcome.as_ref().is_some_and(|(_, at)| at.elapsed() < ttl))
-            .unwrap_or(true)
-    });
-    if map.len() < max {
-        return;
-    }
-    let mut fetched: Vec<(Instant, Origin)> = map
-        .iter()
-        .filter_map(|(origin, e)| {
-            let at = e.try_lock().ok()?.outcome.as_ref()?.1;
-            Some((at, origin.clone()))
-        })
-        .collect();
-    fetched.sort_unstable_by_key(|(at, _)| *at);
-    let oldest = fetched.len().min(max.div_ceil(2));
-    for (_, origin) in fetched.into_iter().take(oldest) {
-        map.remove(&origin);
     }
 }
 
@@ -437,35 +391,6 @@ mod tests {
     fn check(robots: &str, token: &str, path: &str, expected: bool) {
         let r = Robots::parse(robots.as_bytes(), token);
         assert_eq!(r.is_allowed(path), expected, "{path} under\n{robots}");
-    }
-
-    #[tokio::test]
-    async fn the_cache_holds_a_bounded_number_of_origins() {
-        let cache = RobotsCache::new().with_max_entries(4);
-        let origin = |i: u16| ("http".to_string(), format!("s{i}.test"), 80);
-        let fetches = std::sync::atomic::AtomicUsize::new(0);
-        let get = |i: u16| {
-            let fetches = &fetches;
-            let cache = &cache;
-            async move {
-                cache
-                    .get_or_fetch(origin(i), || async {
-                        fetches.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-                        Ok::<_, ()>(RobotsOutcome::Unavailable(format!("s{i}")))
-                    })
-                    .await
-                    .unwrap()
-            }
-        };
-        for i in 0..100 {
-            let (outcome, cached) = get(i).await;
-            assert!(!cached);
-            assert!(matches!(outcome, RobotsOutcome::Unavailable(r) if r == format!("s{i}")));
-            assert!(cache.len() <= 4, "{} origins held", cache.len());
-        }
-        // The newest origin is still held: asked again, it is not fetched again.
-        assert!(get(99).await.1);
-        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 100);
     }
 
     #[test]

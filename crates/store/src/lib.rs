@@ -481,10 +481,6 @@ pub trait SweepStore: Send + Sync {
     /// Records a site's fetches and findings, updates its frontier and optionally finishes it,
     /// all in one transaction. Returns the ids of the fetches recorded, in order.
     async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>>;
-    /// [`SweepStore::commit_progress`] for several progresses (of one site or many), applied
-    /// in order in ONE transaction: all of them are committed, or none. The sweep's group
-    /// commit: one transaction per batch of finished sites and checkpoints, not per site.
-    async fn commit_progress_batch(&self, batch: &[SiteProgress]) -> Result<()>;
     /// Closes a sweep and stores its totals (and drops any frontier it left).
     async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep>;
     /// Per WARC file, the offset of the last record a fetch or finding of the sweep points at:

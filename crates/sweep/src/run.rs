@@ -422,35 +422,26 @@ async fn crawl_wave(
     // Pages are judged as pages of the most specific known site (a platform's crawl also
     // reaches its shops' pages): every site, not only those this run crawls.
     let owners = all_sites(store.as_ref()).await?;
-    let register = RegisterCache::new(store.clone()).await?;
+    let register = site_register_facts(store.as_ref(), &owners).await?;
     let badges = match &config.badges {
         Some(c) => Some(load_badge_book(store.as_ref(), c).await?),
         None => None,
     };
     let hops = store.discovered_hops().await?;
-    let view = Arc::new(WaveView {
-        detector: detector.clone(),
-        register,
-        badges,
-        owners: Owners::new(owners),
-        sites: sites.into_iter().map(|s| (s.id, s)).collect(),
-    });
-    // Detection of new pages starts ahead of the capture, on all cores (see `stage`); the
-    // capture's commits go to one writer task in batches (see `Committer`).
-    let staged = stage(rx, view.clone(), frontier.clone());
-    let committer = Committer::start(store.clone());
     let capture = Capture {
         store: store.clone(),
-        view,
+        detector: detector.clone(),
         hops,
         discovery: config.discovery.clone(),
+        register,
+        badges,
         badge_checks: Vec::new(),
+        owners,
         sweep_id,
+        sites: sites.into_iter().map(|s| (s.id, s)).collect(),
         writer,
         frontier,
         pending: HashMap::new(),
-        due: Vec::new(),
-        committer,
         seen: HashMap::new(),
         found: HashMap::new(),
         reported: HashSet::new(),
@@ -459,9 +450,9 @@ async fn crawl_wave(
         counts: CaptureCounts::default(),
         ocr,
     };
-    // WARC compression and the capture's bookkeeping are CPU work: they run on a blocking
-    // thread, off the runtime's workers, and write to the store through the runtime handle.
-    let worker = tokio::task::spawn_blocking(move || capture.run(staged));
+    // WARC compression and detection are CPU work: they run on a blocking thread, off the
+    // runtime's workers, and write to the store through the runtime handle.
+    let worker = tokio::task::spawn_blocking(move || capture.run(rx));
     crawler.await?;
     let (mut counts, writer) = worker.await??;
     bar.finish_and_clear();
@@ -700,340 +691,41 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
     bar
 }
 
-/// Every known site, indexed by host: the owner of a page is asked for every page and every
-/// link on it, and a scan of all sites per question would grow with the world.
-pub(crate) struct Owners {
-    sites: Vec<Site>,
-    /// Positions in `sites` (ascending) by [`host_key`].
-    by_host: HashMap<String, Vec<usize>>,
-    /// Positions in `sites` by id.
-    by_id: HashMap<SiteId, usize>,
-}
-
-/// The key under which two hosts are one site's ([`domain::address::same_site_host`]: a
-/// trailing dot and a leading `www.` dropped, ASCII lower case).
-fn host_key(host: &str) -> String {
-    domain::address::bare_host(host.strip_suffix('.').unwrap_or(host)).to_ascii_lowercase()
-}
-
-impl Owners {
-    pub(crate) fn new(sites: Vec<Site>) -> Self {
-        let mut by_host: HashMap<String, Vec<usize>> = HashMap::with_capacity(sites.len());
-        let mut by_id = HashMap::with_capacity(sites.len());
-        for (i, site) in sites.iter().enumerate() {
-            by_host.entry(host_key(&site.host)).or_default().push(i);
-            by_id.insert(site.id, i);
-        }
-        Owners {
-            sites,
-            by_host,
-            by_id,
-        }
-    }
-
-    /// The known site with this id.
-    fn by_id(&self, id: SiteId) -> Option<&Site> {
-        self.by_id.get(&id).map(|&i| &self.sites[i])
-    }
-
-    /// The site a page belongs to, by `domain::address::owner`'s rule (a bare domain and its
-    /// `www.` name are one host; the longest covering path prefix wins, so a platform shop
-    /// `waimai.test/shop/8812` over the platform `waimai.test`), among the sites of its host
-    /// in register order: the same answer as over every site.
-    fn owner(&self, url: &url::Url) -> Option<&Site> {
-        let host = url.host_str()?;
-        let on_host = self.by_host.get(&host_key(host))?;
-        domain::address::owner(
-            on_host.iter().map(|&i| &self.sites[i]),
-            |s| (s.host.as_str(), s.path_prefix.as_str()),
-            host,
-            url.path(),
-        )
-    }
-}
-
-/// What the capture and the detection ahead of it read during a wave; fixed for the wave.
-struct WaveView {
-    detector: Arc<Detector>,
-    /// The register's facts of the sites whose pages are judged.
-    register: RegisterCache,
-    /// The badges pages are checked against; `None`: the check is off.
-    badges: Option<detect::BadgeBook>,
-    /// Every site of the register, to find the owner of a page.
-    owners: Owners,
-    /// The sites this wave crawls.
-    sites: HashMap<SiteId, Site>,
-}
-
-/// A page's detection: the extracted page (for the licence pictures), the detections and
-/// what the page shows, and when it was scanned.
-struct Scanned {
-    page: detect::Extracted,
-    findings: Vec<detect::Detection>,
-    facts: detect::PageFacts,
-    at: chrono::DateTime<Utc>,
-}
-
-impl WaveView {
-    /// The site a page is judged as a page of: its most specific known site, else the site
-    /// whose crawl reached it.
-    fn site_of(&self, ex: &Exchange) -> Option<&Site> {
-        self.owners
-            .owner(&ex.url)
-            .or_else(|| self.sites.get(&SiteId(ex.site_key)))
-    }
-
-    /// Whether the capture scans this exchange when its page is new or changed: a complete
-    /// `200` HTML answer of a known site.
-    fn scannable(&self, ex: &Exchange) -> bool {
-        matches!(&ex.response, Some(resp) if resp.status == 200)
-            && ex.is_html()
-            && self.site_of(ex).is_some()
-    }
-
-    /// Detection over one page of `site` (decode, extract, scan): pure CPU work, run ahead of
-    /// the capture on the blocking pool, or by the capture itself.
-    fn scan(&self, ex: &Exchange, site: &Site, register: RegisterView<'_>) -> Scanned {
-        let at = Utc::now();
-        let decoded = ex.decoded_body();
-        let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
-        let ctx = PageContext {
-            url: ex.url.as_str(),
-            is_site_home: is_site_home(ex, site),
-            site_kind: Some(site.kind),
-            register,
-            badges: self.badges.as_ref(),
-        };
-        let page = detect::extract(html);
-        let (findings, facts) = self.detector.scan_extracted_with_facts(&page, &ctx);
-        Scanned {
-            page,
-            findings,
-            facts,
-            at,
-        }
-    }
-}
-
-/// The register's facts, by entity, loaded from the store when a page of one of the entity's
-/// sites is first judged, and kept for at most [`REGISTER_CACHE`] entities: a province's
-/// register is not held whole, and a sweep needs the entities of the sites it is crawling.
-struct RegisterCache {
-    store: Arc<dyn Store>,
-    /// False when no entities are loaded: register checks do not run.
-    loaded: bool,
-    facts: std::sync::Mutex<HashMap<domain::EntityId, Option<Arc<RegisterFacts>>>>,
-}
-
-/// Entities whose facts a wave keeps at most (a few times the sites crawled at once).
-const REGISTER_CACHE: usize = 4096;
-
-/// The register as a page of one site sees it (an owned [`RegisterView`]).
-#[derive(Clone)]
-enum RegisterLookup {
-    NotLoaded,
-    Unmatched,
-    Matched(Arc<RegisterFacts>),
-}
-
-impl RegisterLookup {
-    fn view(&self) -> RegisterView<'_> {
-        match self {
-            RegisterLookup::NotLoaded => RegisterView::NotLoaded,
-            RegisterLookup::Unmatched => RegisterView::Unmatched,
-            RegisterLookup::Matched(f) => RegisterView::Matched(f),
-        }
-    }
-}
-
-impl RegisterCache {
-    async fn new(store: Arc<dyn Store>) -> Result<Self, SweepError> {
-        let loaded = store.count_entities(Scope::City).await? > 0;
-        Ok(RegisterCache {
-            store,
-            loaded,
-            facts: std::sync::Mutex::new(HashMap::new()),
-        })
-    }
-
-    /// The register as a page of `site` sees it: its entity's facts, read from the store on
-    /// first use (the same facts as [`site_register_facts`] gives).
-    async fn lookup(&self, site: &Site) -> Result<RegisterLookup, SweepError> {
-        if !self.loaded {
-            return Ok(RegisterLookup::NotLoaded);
-        }
-        let Some(id) = site.entity_id else {
-            return Ok(RegisterLookup::Unmatched);
-        };
-        let cached = self.facts.lock().expect("register lock").get(&id).cloned();
-        let facts = match cached {
-            Some(facts) => facts,
-            None => {
-                let facts = self
-                    .store
-                    .entity(Scope::City, id)
-                    .await?
-                    .map(|e| Arc::new(crate::register_facts::facts(&e.input)));
-                let mut cache = self.facts.lock().expect("register lock");
-                if cache.len() >= REGISTER_CACHE {
-                    // Crude but bounded: the sites being crawled load theirs again.
-                    cache.clear();
-                }
-                cache.insert(id, facts.clone());
-                facts
-            }
-        };
-        Ok(facts.map_or(RegisterLookup::Unmatched, RegisterLookup::Matched))
-    }
-}
-
-/// Whether the page is `site`'s homepage (the root of its path prefix).
-fn is_site_home(ex: &Exchange, site: &Site) -> bool {
-    let home = site.path_prefix.trim_end_matches('/');
-    let path = ex.url.path();
-    path.len() == home.len() + 1 && path.starts_with(home) && path.ends_with('/')
-}
-
-/// A crawl event on its way to the capture: an exchange with the detection started for it
-/// ahead of time (when its page is new), or a finished site.
-enum Staged {
-    Exchange(Arc<Exchange>, Option<tokio::task::JoinHandle<Scanned>>),
-    SiteDone(crawl::SiteReport),
-}
-
-/// How many events may wait between the crawler and the capture, their detection started.
-const LOOKAHEAD: usize = 64;
-
-/// Starts the detection of new pages ahead of the capture, on up to one blocking thread per
-/// core, and passes every event on in the crawler's order (the capture awaits each page's
-/// detection in turn, so its records and commits keep that order). Only pages that no
-/// earlier sweep recorded with a payload digest are scanned ahead: any other page may turn
-/// out unchanged, and the capture, which knows once it wrote the page, scans it itself when
-/// it changed. The results are those of scanning in the capture.
-fn stage(
-    mut rx: mpsc::Receiver<CrawlEvent>,
-    view: Arc<WaveView>,
-    frontier: Arc<SweepFrontier>,
-) -> mpsc::Receiver<Staged> {
-    let (tx, out) = mpsc::channel::<Staged>(LOOKAHEAD);
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let slots = Arc::new(tokio::sync::Semaphore::new(cores));
-    tokio::spawn(async move {
-        while let Some(event) = rx.recv().await {
-            let staged = match event {
-                CrawlEvent::Exchange(ex) => {
-                    let ex: Arc<Exchange> = Arc::from(ex);
-                    let ahead = matches!(ex.kind, FetchKind::Page)
-                        && view.scannable(&ex)
-                        && match frontier.known_pages(ex.site_key).await {
-                            Ok(known) => known
-                                .get(ex.url.as_str())
-                                .and_then(|p| p.payload_digest.as_ref())
-                                .is_none(),
-                            // The capture meets (and reports) the same error.
-                            Err(_) => false,
-                        };
-                    // The capture meets (and reports) a store error itself.
-                    let register = match view.site_of(&ex) {
-                        Some(site) if ahead => view.register.lookup(site).await.ok(),
-                        _ => None,
-                    };
-                    let scan = if let Some(register) = register {
-                        let Ok(slot) = slots.clone().acquire_owned().await else {
-                            break;
-                        };
-                        let (view, ex) = (view.clone(), ex.clone());
-                        Some(tokio::task::spawn_blocking(move || {
-                            let _slot = slot;
-                            let site = view.site_of(&ex).expect("scannable: has a site");
-                            view.scan(&ex, site, register.view())
-                        }))
-                    } else {
-                        None
-                    };
-                    Staged::Exchange(ex, scan)
-                }
-                CrawlEvent::SiteDone(report) => Staged::SiteDone(report),
-            };
-            if tx.send(staged).await.is_err() {
-                break;
-            }
-        }
-    });
-    out
-}
-
-/// The capture's one database writer: batches of progress (checkpoints and finished sites,
-/// their WARC records already synced) committed in order, each batch in one transaction,
-/// while the capture goes on with the next pages.
-struct Committer {
-    tx: Option<mpsc::Sender<Vec<SiteProgress>>>,
-    task: Option<tokio::task::JoinHandle<Result<(), store::StoreError>>>,
-}
-
-/// Progress items gathered before the capture commits them without waiting for a quiet moment.
-const MAX_BATCH: usize = 64;
-
-impl Committer {
-    fn start(store: Arc<dyn Store>) -> Self {
-        // Two batches may wait: the capture runs ahead of the database by that much at most.
-        let (tx, mut rx) = mpsc::channel::<Vec<SiteProgress>>(2);
-        let task = tokio::spawn(async move {
-            while let Some(batch) = rx.recv().await {
-                store.commit_progress_batch(&batch).await?;
-            }
-            Ok(())
-        });
-        Committer {
-            tx: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    /// Queues a batch (waiting while two are queued). An error of an earlier batch stops the
-    /// writer: it is returned here.
-    fn send(&mut self, handle: &Handle, batch: Vec<SiteProgress>) -> Result<(), SweepError> {
-        let sent = match &self.tx {
-            Some(tx) => tx.blocking_send(batch).is_ok(),
-            None => false,
-        };
-        if sent {
-            Ok(())
-        } else {
-            self.finish(handle)
-        }
-    }
-
-    /// Waits until every queued batch is committed.
-    fn finish(&mut self, handle: &Handle) -> Result<(), SweepError> {
-        self.tx = None;
-        match self.task.take() {
-            Some(task) => Ok(handle.block_on(task)??),
-            None => Ok(()),
-        }
-    }
+/// The site a page belongs to, by `domain::address::owner`'s rule (a bare domain and its `www.`
+/// name are one host; the longest covering path prefix wins, so a platform shop
+/// `waimai.test/shop/8812` over the platform `waimai.test`).
+fn owner<'a>(sites: &'a [Site], url: &url::Url) -> Option<&'a Site> {
+    domain::address::owner(
+        sites,
+        |s| (s.host.as_str(), s.path_prefix.as_str()),
+        url.host_str()?,
+        url.path(),
+    )
 }
 
 /// The capture side of a sweep: evidence, detection, records.
 struct Capture {
     store: Arc<dyn Store>,
-    view: Arc<WaveView>,
+    detector: Arc<Detector>,
+    /// Register facts per site; `None`: no register loaded.
+    register: Option<HashMap<SiteId, RegisterFacts>>,
+    /// The badges pages are checked against; `None`: the check is off.
+    badges: Option<detect::BadgeBook>,
     /// Enrolled sites' badge verdicts not yet recorded (recorded when a site is done).
     badge_checks: Vec<store::BadgeCheck>,
+    /// Every site of the register, to find the owner of a page (see [`owner`]).
+    owners: Vec<Site>,
     /// The hops from the register of the open discovered sites, by site.
     hops: HashMap<SiteId, u32>,
     discovery: crate::discover::DiscoveryConfig,
     sweep_id: SweepId,
+    sites: HashMap<SiteId, Site>,
     writer: WarcWriter,
     /// Crawl frontiers saved by the crawler, waiting for their pages to be captured.
     frontier: Arc<SweepFrontier>,
     /// Fetches (with findings) captured but not yet committed, per site: they are committed
     /// with the site's next frontier checkpoint or when it is done, after a flush.
     pending: HashMap<SiteId, Vec<(NewFetch, Vec<NewFinding>)>>,
-    /// Checkpoints and finished sites not yet committed (group commit): committed after one
-    /// flush of the evidence, when the capture has nothing else to do or enough of them wait.
-    due: Vec<SiteProgress>,
-    committer: Committer,
     /// What the scanned pages showed, per site that owns them, for discovery and
     /// classification (crate::discover).
     seen: HashMap<SiteId, crate::discover::SiteSeen>,
@@ -1073,41 +765,21 @@ impl CaptureCounts {
 impl Capture {
     fn run(
         mut self,
-        mut rx: mpsc::Receiver<Staged>,
+        mut rx: mpsc::Receiver<CrawlEvent>,
     ) -> Result<(CaptureCounts, WarcWriter), SweepError> {
         let (mut pages, mut findings) = (0u64, 0u64);
-        loop {
-            // Group commit: what is due is committed when no event waits (the crawler is
-            // ahead of nothing) or when enough is due.
-            let event = match rx.try_recv() {
-                Ok(event) => event,
-                Err(mpsc::error::TryRecvError::Empty) => {
-                    self.commit_due()?;
-                    match rx.blocking_recv() {
-                        Some(event) => event,
-                        None => break,
-                    }
-                }
-                Err(mpsc::error::TryRecvError::Disconnected) => break,
-            };
-            if self.due.len() >= MAX_BATCH {
-                self.commit_due()?;
-            }
+        while let Some(event) = rx.blocking_recv() {
             match event {
-                Staged::Exchange(ex, scan) => {
+                CrawlEvent::Exchange(ex) => {
                     let is_page = matches!(ex.kind, FetchKind::Page);
                     if is_page {
                         // Every exchange the crawler had sent when it saved this state has
-                        // been captured: it is made durable before the next page's records.
+                        // been captured: make it durable before the next page.
                         if let Some(state) = self.frontier.due(ex.site_key) {
-                            self.checkpoint(SiteId(ex.site_key), state);
+                            self.checkpoint(SiteId(ex.site_key), state)?;
                         }
                     }
-                    let scanned = match scan {
-                        Some(task) => Some(self.handle.block_on(task)?),
-                        None => None,
-                    };
-                    let n = self.capture(&ex, scanned)?;
+                    let n = self.capture(&ex)?;
                     if is_page {
                         self.frontier.page_captured(ex.site_key);
                     }
@@ -1115,15 +787,13 @@ impl Capture {
                         pages += 1;
                     }
                     findings += n as u64;
-                    if !self.bar.is_hidden() {
-                        self.bar
-                            .set_message(format!("{pages} pages, {findings} findings"));
-                    }
+                    self.bar
+                        .set_message(format!("{pages} pages, {findings} findings"));
                 }
-                Staged::SiteDone(report) => {
-                    // Evidence reaches the disk before the site is marked done (`commit_due`
-                    // flushes before it commits), so a killed sweep never marks a site whose
-                    // records were lost.
+                CrawlEvent::SiteDone(report) => {
+                    // Evidence reaches the disk before the site is marked done, so a killed
+                    // sweep never marks a site whose records were lost.
+                    self.writer.flush()?;
                     let (state, reason) = match &report.unreachable {
                         Some(reason) => {
                             self.counts.unreachable += 1;
@@ -1140,7 +810,7 @@ impl Capture {
                     self.frontier.forget(report.site_key);
                     self.ocr.forget(site);
                     let seen = self.seen.remove(&site).unwrap_or_default();
-                    let known = self.view.sites.get(&site);
+                    let known = self.sites.get(&site);
                     let classified = known.and_then(|s| seen.classification(s));
                     let shown = known
                         .filter(|s| s.origin == SiteOrigin::Discovered)
@@ -1149,16 +819,17 @@ impl Capture {
                             let indicators = shown.indicators(&self.discovery.city);
                             (shown, indicators)
                         });
-                    self.due.push(SiteProgress {
-                        sweep: self.sweep_id,
-                        site,
-                        fetches: self.pending.remove(&site).unwrap_or_default(),
-                        frontier: FrontierUpdate::Clear,
-                        finish: Some((state, reason.map(str::to_owned))),
-                        discoveries: self.found.remove(&site).unwrap_or_default(),
-                        classified,
-                        shown,
-                    });
+                    self.handle
+                        .block_on(self.store.commit_progress(&SiteProgress {
+                            sweep: self.sweep_id,
+                            site,
+                            fetches: self.pending.remove(&site).unwrap_or_default(),
+                            frontier: FrontierUpdate::Clear,
+                            finish: Some((state, reason.map(str::to_owned))),
+                            discoveries: self.found.remove(&site).unwrap_or_default(),
+                            classified,
+                            shown,
+                        }))?;
                     self.bar.inc(1);
                 }
             }
@@ -1166,52 +837,38 @@ impl Capture {
         // Fetches still pending belong to sites the crawl did not finish (it was stopped):
         // they are not committed, so that a rerun fetches those pages again with the frontier
         // it saved.
-        self.commit_due()?;
         self.writer.flush()?;
-        self.committer.finish(&self.handle)?;
         self.counts.ocr = self.ocr.totals;
         Ok((self.counts, self.writer))
     }
 
-    /// Commits what is due (group commit): flushes the evidence once, so that every record
-    /// the due fetches point at is on disk, then hands them to the database writer, which
-    /// commits them in one transaction. Each site's frontier checkpoint is still committed
-    /// together with the fetches it covers, and only after their records were synced.
-    fn commit_due(&mut self) -> Result<(), SweepError> {
-        if self.due.is_empty() {
-            return Ok(());
-        }
-        self.writer.flush()?;
-        let batch = std::mem::take(&mut self.due);
-        self.committer.send(&self.handle, batch)
-    }
-
-    /// Queues a site's frontier checkpoint with the fetches it covers (committed by
-    /// [`Capture::commit_due`], after a flush).
-    fn checkpoint(&mut self, site: SiteId, state: crawl::FrontierState) {
+    /// Makes a site's frontier checkpoint durable: flushes the evidence, then commits the state
+    /// with the fetches it covers in one transaction.
+    fn checkpoint(&mut self, site: SiteId, state: crawl::FrontierState) -> Result<(), SweepError> {
         let json = match serde_json::to_value(&state) {
             Ok(json) => json,
             Err(e) => {
                 tracing::warn!(%site, error = %e, "cannot serialise the frontier; not saved");
-                return;
+                return Ok(());
             }
         };
-        self.due.push(SiteProgress {
-            sweep: self.sweep_id,
-            site,
-            fetches: self.pending.remove(&site).unwrap_or_default(),
-            frontier: FrontierUpdate::Save(json),
-            finish: None,
-            discoveries: self.found.remove(&site).unwrap_or_default(),
-            classified: None,
-            shown: None,
-        });
+        self.writer.flush()?;
+        self.handle
+            .block_on(self.store.commit_progress(&SiteProgress {
+                sweep: self.sweep_id,
+                site,
+                fetches: self.pending.remove(&site).unwrap_or_default(),
+                frontier: FrontierUpdate::Save(json),
+                finish: None,
+                discoveries: self.found.remove(&site).unwrap_or_default(),
+                classified: None,
+                shown: None,
+            }))?;
+        Ok(())
     }
 
-    /// Writes one exchange as evidence, scans it (or takes the detection `scanned` ahead of
-    /// it, see [`stage`]), records it. Returns the number of findings.
-    fn capture(&mut self, ex: &Exchange, scanned: Option<Scanned>) -> Result<usize, SweepError> {
-        let view = self.view.clone();
+    /// Writes one exchange as evidence, scans it, records it. Returns the number of findings.
+    fn capture(&mut self, ex: &Exchange) -> Result<usize, SweepError> {
         let site_id = SiteId(ex.site_key);
         let known = self
             .handle
@@ -1278,7 +935,7 @@ impl Capture {
         if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
             self.counts.unchanged += 1;
         }
-        let site = view.site_of(ex);
+        let site = owner(&self.owners, &ex.url).or_else(|| self.sites.get(&site_id));
         if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
             if let Some(site) = site {
                 self.seen.entry(site.id).or_default().unchanged();
@@ -1290,30 +947,37 @@ impl Capture {
                 if resp.status == 200 && ex.is_html() && change != PageChange::Unchanged =>
             {
                 self.counts.scanned += 1;
-                let owner_id = site.id;
-                let Scanned {
-                    page,
-                    findings,
-                    facts,
-                    at: now,
-                } = match scanned {
-                    Some(scanned) => scanned,
-                    None => {
-                        let register = self.handle.block_on(view.register.lookup(site))?;
-                        view.scan(ex, site, register.view())
-                    }
+                let decoded = ex.decoded_body();
+                let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
+                let home_path = format!("{}/", site.path_prefix.trim_end_matches('/'));
+                let register = match &self.register {
+                    None => RegisterView::NotLoaded,
+                    Some(m) => m
+                        .get(&site.id)
+                        .map_or(RegisterView::Unmatched, RegisterView::Matched),
                 };
+                let owner_id = site.id;
+                let ctx = PageContext {
+                    url: ex.url.as_str(),
+                    is_site_home: ex.url.path() == home_path,
+                    site_kind: Some(site.kind),
+                    register,
+                    badges: self.badges.as_ref(),
+                };
+                let now = Utc::now();
+                let page = detect::extract(html);
+                let (findings, facts) = self.detector.scan_extracted_with_facts(&page, &ctx);
                 pictures = self.ocr.pictures(
                     &page,
                     &ex.url,
-                    is_site_home(ex, site),
+                    ctx.is_site_home,
                     site_id,
                     owner_id,
                     site.kind,
                 );
                 if let (Some(verdict), Some(serial)) = (
                     facts.badge,
-                    view.badges
+                    self.badges
                         .as_ref()
                         .and_then(|b| b.held_badge(ex.url.host_str().unwrap_or(""))),
                 ) {
@@ -1333,11 +997,11 @@ impl Capture {
                     self.hops.get(&site.id).copied()
                 };
                 if let Some(hops) = hops.filter(|h| *h < self.discovery.max_hops) {
-                    let owners = &view.owners;
+                    let owners = &self.owners;
                     let found = crate::discover::discoveries(
                         &ex.url,
                         &facts,
-                        |u| owners.owner(u),
+                        |u| owner(owners, u),
                         &pointer,
                         hops + 1,
                         &mut self.reported,
@@ -1376,7 +1040,7 @@ impl Capture {
                     && ex.is_html()
                     && site.path_prefix.is_empty()
                     && ex.url.path() == "/"
-                    && view.badges.as_ref().is_some_and(|b| {
+                    && self.badges.as_ref().is_some_and(|b| {
                         b.held_badge(ex.url.host_str().unwrap_or("")).is_some()
                     }) =>
             {
@@ -1387,13 +1051,13 @@ impl Capture {
                     is_site_home: true,
                     site_kind: Some(site.kind),
                     register: RegisterView::NotLoaded,
-                    badges: view.badges.as_ref(),
+                    badges: self.badges.as_ref(),
                 };
-                let (finding, verdict) = view.detector.check_badge(html, &ctx);
+                let (finding, verdict) = self.detector.check_badge(html, &ctx);
                 let now = Utc::now();
                 if let (Some(verdict), Some(serial)) = (
                     verdict,
-                    view.badges
+                    self.badges
                         .as_ref()
                         .and_then(|b| b.held_badge(ex.url.host_str().unwrap_or(""))),
                 ) {
@@ -1446,16 +1110,18 @@ impl Capture {
         let mut more = Vec::new();
         if let Some(first) = pictures.first() {
             let owner = first.owner;
-            let register = match view.owners.by_id(owner).or_else(|| view.sites.get(&owner)) {
-                Some(site) => self.handle.block_on(view.register.lookup(site))?,
-                None => RegisterLookup::Unmatched,
+            let register = match &self.register {
+                None => RegisterView::NotLoaded,
+                Some(m) => m
+                    .get(&owner)
+                    .map_or(RegisterView::Unmatched, RegisterView::Matched),
             };
             let read = self.ocr.read(
                 pictures,
                 &mut self.writer,
                 &self.handle,
-                &view.detector,
-                register.view(),
+                &self.detector,
+                register,
                 self.sweep_id,
             )?;
             if read.licence_shown {

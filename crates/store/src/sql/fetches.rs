@@ -458,23 +458,9 @@ fn push_finding_filter(q: &mut QueryBuilder<Db>, scope: Scope, f: &FindingFilter
 
 /// Inserts one fetch row.
 pub(super) async fn insert_fetch(tx: &mut Tx, fetch: &NewFetch) -> Result<FetchId> {
+    let ev = fetch.evidence.as_ref();
     // The fetch's place in commit order (see `IndexedPage::seq`).
     let seq = advance_counter(tx, FETCH_SEQ, 1).await?;
-    insert_fetch_at(tx, fetch, seq).await
-}
-
-/// Reserves `n` places in commit order for fetches about to be inserted in `tx` (see
-/// `IndexedPage::seq`); returns the first. The counter's row stays locked until `tx` ends, so
-/// the places are still handed out in commit order.
-pub(super) async fn reserve_fetch_seqs(tx: &mut Tx, n: usize) -> Result<i64> {
-    let n = i64::try_from(n).unwrap_or(i64::MAX);
-    Ok(advance_counter(tx, FETCH_SEQ, n).await? - n + 1)
-}
-
-/// Inserts one fetch row at the place `seq` in commit order (reserved with
-/// [`reserve_fetch_seqs`]).
-pub(super) async fn insert_fetch_at(tx: &mut Tx, fetch: &NewFetch, seq: i64) -> Result<FetchId> {
-    let ev = fetch.evidence.as_ref();
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO fetches (sweep_id, site_id, url, fetched_at, status, content_type, bytes, \
          payload_digest, error, warc_file, warc_offset, warc_digest, etag, last_modified, \

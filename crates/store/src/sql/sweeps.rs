@@ -5,7 +5,7 @@ use crate::SweepStore;
 use async_trait::async_trait;
 
 use super::discovery::record_discovery;
-use super::fetches::{insert_fetch, insert_fetch_at, insert_findings, reserve_fetch_seqs};
+use super::fetches::{insert_fetch, insert_findings};
 
 #[async_trait]
 impl SweepStore for SqlStore {
@@ -224,21 +224,64 @@ impl SweepStore for SqlStore {
 
     async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>> {
         let mut tx = self.write_tx().await?;
-        let ids = self.apply_progress(&mut tx, progress).await?;
+        let mut ids = Vec::with_capacity(progress.fetches.len());
+        for (fetch, findings) in &progress.fetches {
+            let id = insert_fetch(&mut tx, fetch).await?;
+            insert_findings(&mut tx, findings, Some(id)).await?;
+            ids.push(id);
+        }
+        match &progress.frontier {
+            FrontierUpdate::Keep => {}
+            FrontierUpdate::Save(state) => {
+                upsert_frontier(&mut tx, progress.sweep, progress.site, state, self.now()).await?;
+            }
+            FrontierUpdate::Clear => {
+                sqlx::query("DELETE FROM frontier WHERE sweep_id = $1 AND site_id = $2")
+                    .bind(progress.sweep.0)
+                    .bind(progress.site.0)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+        }
+        let now = self.now();
+        for d in &progress.discoveries {
+            record_discovery(&mut tx, Some(progress.sweep), d, now).await?;
+        }
+        if let Some(class) = &progress.classified {
+            sqlx::query(
+                "UPDATE sites SET classified_kind = $2, class_reason = $3, classified_sweep = $4 \
+                 WHERE id = $1",
+            )
+            .bind(progress.site.0)
+            .bind(class.kind.code())
+            .bind(&class.reason)
+            .bind(progress.sweep.0)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if let Some((shown, indicators)) = &progress.shown {
+            super::discovery::record_pages_shown(&mut tx, progress.site, shown, indicators).await?;
+        }
+        if let Some((state, reason)) = &progress.finish {
+            let done = sqlx::query(
+                "UPDATE sweep_sites SET state = $3, reason = $4 \
+                 WHERE sweep_id = $1 AND site_id = $2",
+            )
+            .bind(progress.sweep.0)
+            .bind(progress.site.0)
+            .bind(site_state_code(*state))
+            .bind(reason.as_deref())
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                return Err(StoreError::NotFound(format!(
+                    "site {} in sweep {}",
+                    progress.site, progress.sweep
+                )));
+            }
+        }
         tx.commit().await?;
         Ok(ids)
-    }
-
-    async fn commit_progress_batch(&self, batch: &[SiteProgress]) -> Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let mut tx = self.write_tx().await?;
-        for progress in batch {
-            self.apply_progress(&mut tx, progress).await?;
-        }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn finish_sweep(&self, sweep: SweepId) -> Result<Sweep> {
@@ -368,73 +411,4 @@ async fn upsert_frontier(
     .execute(&mut **tx)
     .await?;
     Ok(())
-}
-
-impl SqlStore {
-    /// One progress inside `tx` ([`SweepStore::commit_progress`]); the caller commits.
-    async fn apply_progress(&self, tx: &mut Tx, progress: &SiteProgress) -> Result<Vec<FetchId>> {
-        let mut ids = Vec::with_capacity(progress.fetches.len());
-        // One counter update for all the fetches, not one per fetch.
-        let first_seq = if progress.fetches.is_empty() {
-            0
-        } else {
-            reserve_fetch_seqs(tx, progress.fetches.len()).await?
-        };
-        for ((fetch, findings), seq) in progress.fetches.iter().zip(first_seq..) {
-            let id = insert_fetch_at(tx, fetch, seq).await?;
-            insert_findings(tx, findings, Some(id)).await?;
-            ids.push(id);
-        }
-        match &progress.frontier {
-            FrontierUpdate::Keep => {}
-            FrontierUpdate::Save(state) => {
-                upsert_frontier(tx, progress.sweep, progress.site, state, self.now()).await?;
-            }
-            FrontierUpdate::Clear => {
-                sqlx::query("DELETE FROM frontier WHERE sweep_id = $1 AND site_id = $2")
-                    .bind(progress.sweep.0)
-                    .bind(progress.site.0)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        let now = self.now();
-        for d in &progress.discoveries {
-            record_discovery(tx, Some(progress.sweep), d, now).await?;
-        }
-        if let Some(class) = &progress.classified {
-            sqlx::query(
-                "UPDATE sites SET classified_kind = $2, class_reason = $3, classified_sweep = $4 \
-                 WHERE id = $1",
-            )
-            .bind(progress.site.0)
-            .bind(class.kind.code())
-            .bind(&class.reason)
-            .bind(progress.sweep.0)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if let Some((shown, indicators)) = &progress.shown {
-            super::discovery::record_pages_shown(tx, progress.site, shown, indicators).await?;
-        }
-        if let Some((state, reason)) = &progress.finish {
-            let done = sqlx::query(
-                "UPDATE sweep_sites SET state = $3, reason = $4 \
-                 WHERE sweep_id = $1 AND site_id = $2",
-            )
-            .bind(progress.sweep.0)
-            .bind(progress.site.0)
-            .bind(site_state_code(*state))
-            .bind(reason.as_deref())
-            .execute(&mut **tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound(format!(
-                    "site {} in sweep {}",
-                    progress.site, progress.sweep
-                )));
-            }
-        }
-        Ok(ids)
-    }
 }

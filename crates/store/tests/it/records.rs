@@ -992,104 +992,6 @@ async fn commit_progress_records_fetches_frontier_and_finish_together(store: Tes
     assert!(matches!(err, Err(StoreError::NotFound(_))));
 }
 
-async fn commit_progress_batch_commits_in_order_in_one_transaction(store: TestStore) {
-    let store = store.as_ref();
-    register(store).await;
-    let a = site_of(store, "a.test", "/").await;
-    let b = site_of(store, "b.test", "/").await;
-    let sweep = store.create_sweep(&[a.id, b.id]).await.unwrap();
-    let progress = |site: SiteId, urls: &[&str], frontier, finish| SiteProgress {
-        sweep,
-        site,
-        fetches: urls
-            .iter()
-            .map(|u| (fetch(sweep, site, u, Some(200)), vec![]))
-            .collect(),
-        frontier,
-        finish,
-        discoveries: Vec::new(),
-        classified: None,
-        shown: None,
-    };
-    let done = || Some((SiteSweepState::Done, None));
-    // Site a's checkpoint, site b finished, then site a finished: one batch.
-    store
-        .commit_progress_batch(&[
-            progress(
-                a.id,
-                &["http://a.test/", "http://a.test/1"],
-                FrontierUpdate::Save(serde_json::json!({"pages": 2})),
-                None,
-            ),
-            progress(b.id, &["http://b.test/"], FrontierUpdate::Clear, done()),
-            progress(a.id, &["http://a.test/2"], FrontierUpdate::Clear, done()),
-        ])
-        .await
-        .unwrap();
-    assert!(store
-        .pending_sites(Scope::City, sweep)
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(
-        store.frontier(Scope::City, sweep, a.id).await.unwrap(),
-        None
-    );
-    let recorded: Vec<String> = store
-        .sweep_fetches(Scope::City, sweep)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|f| f.fetch.url)
-        .collect();
-    assert_eq!(
-        recorded,
-        [
-            "http://a.test/",
-            "http://a.test/1",
-            "http://b.test/",
-            "http://a.test/2"
-        ]
-    );
-    // Each fetch has its own place in commit order, in the batch's order.
-    let seqs: Vec<i64> = store
-        .pages_after(Scope::City, 0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|p| p.seq)
-        .collect();
-    assert_eq!(seqs.len(), 4);
-    assert!(seqs.windows(2).all(|w| w[1] == w[0] + 1), "{seqs:?}");
-
-    // A batch with one failing progress (an unknown site) records none of it.
-    let next = store.create_sweep(&[a.id]).await.unwrap();
-    let err = store
-        .commit_progress_batch(&[
-            SiteProgress {
-                sweep: next,
-                ..progress(a.id, &["http://a.test/3"], FrontierUpdate::Keep, None)
-            },
-            SiteProgress {
-                sweep: next,
-                ..progress(SiteId(999), &[], FrontierUpdate::Keep, done())
-            },
-        ])
-        .await;
-    assert!(matches!(err, Err(StoreError::NotFound(_))));
-    assert!(store
-        .sweep_fetches(Scope::City, next)
-        .await
-        .unwrap()
-        .is_empty());
-    assert_eq!(
-        store.pages_after(Scope::City, 0, 100).await.unwrap().len(),
-        4
-    );
-    // An empty batch is no transaction at all.
-    store.commit_progress_batch(&[]).await.unwrap();
-}
-
 /// A fetch with a response, its validators and payload digest.
 fn page(
     sweep: SweepId,
@@ -1508,7 +1410,6 @@ crate::on_every_backend!(
     sweep_fetches_in_recording_order_and_scope,
     frontier_is_saved_replaced_and_cleared_per_site,
     commit_progress_records_fetches_frontier_and_finish_together,
-    commit_progress_batch_commits_in_order_in_one_transaction,
     validators_and_change_history_across_sweeps,
     a_revisit_points_at_its_original_and_is_not_a_new_page,
     a_clue_groups_findings_of_one_site_and_gathers_their_evidence_and_captures,
