@@ -10,6 +10,9 @@ mod data;
 
 use clap::Parser;
 
+/// The most threads the runtime runs blocking work on (tokio's default is 512).
+const MAX_BLOCKING_THREADS: usize = 32;
+
 fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let format = match LogFormat::from_env(std::env::var("WANGJIAN_LOG_FORMAT").ok().as_deref()) {
@@ -38,7 +41,11 @@ fn main() -> std::process::ExitCode {
             .with_span_list(false)
             .init(),
     }
+    // Blocking work (page parsing, WARC compression, rendering, file IO) is CPU-bound or
+    // short: more threads than this go no faster on a few cores, and without a bound the
+    // pool would grow with the number of sites a sweep crawls at once.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(MAX_BLOCKING_THREADS)
         .enable_all()
         .build()
     {
