@@ -613,6 +613,27 @@ fn raw_row(cells: &[Result<String, String>]) -> String {
 
 /// The header's column names (aliases resolved, else lower case), checked: none empty, none
 /// twice, every required one there.
+/// A record's `count` values paired with the header's names, trimmed, empty ones left out; a
+/// record with another number of fields than the header is refused with both counts.
+fn named_fields<'a>(
+    names: &[String],
+    count: usize,
+    values: impl Iterator<Item = std::borrow::Cow<'a, str>>,
+) -> Result<Vec<(String, String)>, String> {
+    if count != names.len() {
+        return Err(format!(
+            "has {count} fields, the header has {}",
+            names.len()
+        ));
+    }
+    Ok(names
+        .iter()
+        .zip(values)
+        .map(|(n, v)| (n.clone(), v.trim().to_string()))
+        .filter(|(_, v)| !v.is_empty())
+        .collect())
+}
+
 fn header_names(header: &[&str], required: &[&str], alias: Alias) -> Result<Vec<String>, String> {
     let names: Vec<String> = header
         .iter()
@@ -700,19 +721,12 @@ fn csv_records(
                 let last = line + raw.matches('\n').count();
                 let fields = if (line..=last).any(|l| d.bad_lines.contains(&l)) {
                     Err(d.hint.clone())
-                } else if rec.len() != names.len() {
-                    Err(format!(
-                        "has {} fields, the header has {}",
-                        rec.len(),
-                        names.len()
-                    ))
                 } else {
-                    Ok(names
-                        .iter()
-                        .zip(rec.iter())
-                        .map(|(n, v)| (n.clone(), v.trim().to_string()))
-                        .filter(|(_, v)| !v.is_empty())
-                        .collect())
+                    named_fields(
+                        &names,
+                        rec.len(),
+                        rec.iter().map(std::borrow::Cow::Borrowed),
+                    )
                 };
                 each(Record { line, raw, fields });
             }
@@ -832,19 +846,8 @@ fn csv_file_records(
                 let (raw, bad) = window.borrow().raw(pos.byte(), end);
                 let fields = if bad {
                     Err(UTF8_HINT.to_string())
-                } else if rec.len() != names.len() {
-                    Err(format!(
-                        "has {} fields, the header has {}",
-                        rec.len(),
-                        names.len()
-                    ))
                 } else {
-                    Ok(names
-                        .iter()
-                        .zip(rec.iter())
-                        .map(|(n, v)| (n.clone(), utf8(v).trim().to_string()))
-                        .filter(|(_, v)| !v.is_empty())
-                        .collect())
+                    named_fields(&names, rec.len(), rec.iter().map(String::from_utf8_lossy))
                 };
                 each(Record { line, raw, fields });
             }
