@@ -264,7 +264,7 @@ fn a_long_sweep_over_the_hostile_web_leaks_nothing() {
     // threads, `MAX_BLOCKING_THREADS` in src/main.rs, its workers and the database's), which
     // fills as the hostile sites' slow pages hold threads late in the crawl: they stay under
     // a ceiling over the whole sweep, as files do (a thread or a file leaked per page or per
-    // site passes it in a sweep of this length).
+    // site would go over it in a sweep of this length).
     bounded(f, "sweep open files", &of(&crawl_phase, |s| s.fds), 1.0, 16);
     ceiling(f, "sweep open files", &of(&swept, |s| s.fds), 128);
     ceiling(f, "sweep threads", &of(&swept, |s| s.threads), 48);
