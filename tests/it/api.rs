@@ -4,7 +4,7 @@
 //! server error and every answer matches its documented schema; an inspector's token sees only
 //! their district. Everything stays on loopback.
 
-use crate::{run, stdout, wangjian};
+use crate::{run, serving_process, stdout, wangjian};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -57,7 +57,7 @@ struct Console {
 
 impl Console {
     fn start(dir: &Path) -> Console {
-        let mut child = wangjian(dir)
+        let mut child = serving_process(dir)
             .args(["serve", "--addr", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

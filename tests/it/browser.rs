@@ -19,7 +19,7 @@ use serde_json::{json, Value};
 
 use crate::capture::{apt_install, chromium};
 use crate::users::with_stdin;
-use crate::{run, stdout, wangjian};
+use crate::{run, serving_process, stdout, wangjian};
 
 /// 兴宁区, the district the inspectors of these tests work in.
 pub(crate) const XINGNING: &str = "450102";
@@ -152,7 +152,7 @@ impl Console {
     fn serving_with(dir: tempfile::TempDir, args: &[&str], env: &[(&str, &str)]) -> Console {
         let data = dir.path();
         let log = std::fs::File::create(data.join("console.log")).unwrap();
-        let mut child = wangjian(data)
+        let mut child = serving_process(data)
             .args(args)
             .envs(env.iter().copied())
             .env("WANGJIAN_LISTEN", "127.0.0.1:0")

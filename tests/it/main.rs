@@ -41,6 +41,23 @@ pub fn wangjian(data: &Path) -> Command {
     cmd
 }
 
+/// [`wangjian`] for a process that serves: the console's scheduler runs no daily job (city
+/// sweep, credit, re-checks), so that a test never meets a sweep it did not start because it
+/// ran at the hour one is due (the city sweep's default is 02:00 Beijing time, and a fresh
+/// console catches up on a due time within the hour). A test that exercises a schedule sets
+/// its own (`.env` after this wins).
+pub fn serving_process(data: &Path) -> Command {
+    let mut cmd = wangjian(data);
+    for key in [
+        "WANGJIAN_SCHEDULE_CITY_SWEEP",
+        "WANGJIAN_SCHEDULE_CREDIT",
+        "WANGJIAN_SCHEDULE_RECHECKS",
+    ] {
+        cmd.env(key, "");
+    }
+    cmd
+}
+
 /// `wangjian demo` of 12 sites, slowed down (one site at a time, a politeness delay) so that
 /// what a test does beside it lands while the sweep is still writing.
 pub fn slow_demo(data: &Path) -> Command {

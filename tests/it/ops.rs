@@ -2,7 +2,7 @@
 //! socket with the token from the configuration, and the logs as JSON lines
 //! (`WANGJIAN_LOG_FORMAT=json`), every line of standard error parsed.
 
-use crate::{run, wangjian};
+use crate::{run, serving_process, wangjian};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
@@ -21,7 +21,7 @@ impl Drop for Killed {
 /// `wangjian serve` on a free loopback port of `data`, with `env`, its standard error written
 /// to `stderr`; the process and its port.
 pub(crate) fn serve(data: &Path, env: &[(&str, &str)], stderr: &Path) -> (Killed, u16) {
-    let mut child = wangjian(data)
+    let mut child = serving_process(data)
         .args(["serve", "--addr", "127.0.0.1:0"])
         .envs(env.iter().copied())
         .stdout(Stdio::piped())

@@ -12,7 +12,7 @@ use std::process::{Command, Stdio};
 
 use crate::browser::{Browser, Driver, Killed};
 use crate::capture::apt_install;
-use crate::{run, stdout, wangjian};
+use crate::{run, serving_process, stdout, wangjian};
 
 /// tests/node with its packages installed (`npm ci`): vnu-jar, axe-core and ReplayWeb.page
 /// (tests/it/replay.rs).
@@ -87,7 +87,7 @@ fn fetch(base: &str, path: &str) -> (u16, String) {
 /// `wangjian ARGS` until it prints each of `prefixes` (`console: `, `portal: `) with a URL.
 fn serving(data: &Path, args: &[&str], prefixes: &[&str]) -> (Killed, Vec<String>) {
     let log = std::fs::File::create(data.join(format!("{}.log", args[0]))).unwrap();
-    let mut child = wangjian(data)
+    let mut child = serving_process(data)
         .args(args)
         .stdout(Stdio::piped())
         .stderr(log)

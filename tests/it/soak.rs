@@ -252,13 +252,14 @@ fn a_long_sweep_over_the_hostile_web_leaks_nothing() {
     let of = |v: &[Sample], f: fn(&Sample) -> u64| v.iter().map(f).collect::<Vec<_>>();
     let mut failed = Vec::new();
     let f = &mut failed;
-    bounded(
-        f,
-        "sweep RSS while crawling (KiB)",
-        &of(&crawl_phase, |s| s.rss_kib),
-        1.5,
-        0,
-    );
+    // Memory while crawling holds what is in flight: the hostile web's large pages (the 1 GiB
+    // page and the gzip bomb, read up to the 8 MB body cap, decoded and extracted) arrive when
+    // the crawl reaches them, a few at once, and the allocator keeps some of what they freed.
+    // So the comparison allows, beside half again, a few such pages (64 MB), and the whole
+    // sweep stays under a ceiling: a buffer kept per page or per site would climb past both.
+    let rss = of(&crawl_phase, |s| s.rss_kib);
+    bounded(f, "sweep RSS while crawling (KiB)", &rss, 1.5, 64 * 1024);
+    ceiling(f, "sweep RSS (KiB)", &of(&swept, |s| s.rss_kib), 512 * 1024);
     // Files likewise over the crawl: the closing phase's index writer and merges are held
     // for a phase, not leaked. Threads are a pool with a fixed bound (the runtime's blocking
     // threads, `MAX_BLOCKING_THREADS` in src/main.rs, its workers and the database's), which

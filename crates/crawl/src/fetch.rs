@@ -13,7 +13,7 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http_body_util::{BodyExt, Empty};
 use hyper::client::conn::http1::SendRequest;
@@ -525,7 +525,7 @@ pub(crate) async fn read_body(
     capacity: usize,
     timeout: std::time::Duration,
 ) -> BodyRead {
-    let mut buf = BytesMut::with_capacity(capacity.min(cap));
+    let mut buf = Vec::with_capacity(capacity.min(cap));
     let mut truncated = false;
     let mut complete = false;
     let result = loop {
@@ -540,18 +540,15 @@ pub(crate) async fn read_body(
                 let Ok(data) = frame.into_data() else {
                     continue;
                 };
-                let room = cap - buf.len();
-                if data.len() > room {
-                    buf.extend_from_slice(&data[..room]);
+                if http_msg::extend_within(&mut buf, &data, cap) < data.len() {
                     truncated = true;
                     break Ok(());
                 }
-                buf.extend_from_slice(&data);
             }
         }
     };
     BodyRead {
-        bytes: buf.freeze(),
+        bytes: Bytes::from(buf),
         truncated,
         complete,
         result,

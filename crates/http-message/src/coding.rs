@@ -132,7 +132,9 @@ fn read_capped(r: impl Read, limit: usize) -> (Vec<u8>, bool) {
     loop {
         match r.read(&mut buf) {
             Ok(0) => return (out, false),
-            Ok(n) => out.extend_from_slice(&buf[..n]),
+            Ok(n) => {
+                crate::extend_within(&mut out, &buf[..n], limit);
+            }
             Err(e) if e.kind() == ErrorKind::Interrupted => {}
             Err(_) => return (out, true),
         }

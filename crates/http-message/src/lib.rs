@@ -25,6 +25,21 @@ pub mod sniff;
 
 use std::borrow::Cow;
 
+/// Appends `data` to `out`, which never holds more than `cap` bytes: what does not fit is left
+/// out, and the return value is how many bytes went in. The buffer grows by doubling as usual
+/// but never past `cap`, so a body read up to a cap of 8 MB holds at most 8 MB (amortised
+/// doubling alone could reserve twice that for a body just over half the cap).
+pub fn extend_within(out: &mut Vec<u8>, data: &[u8], cap: usize) -> usize {
+    let take = data.len().min(cap.saturating_sub(out.len()));
+    let needed = out.len() + take;
+    if needed > out.capacity() {
+        let target = needed.max(out.capacity().saturating_mul(2)).min(cap);
+        out.reserve_exact(target - out.len());
+    }
+    out.extend_from_slice(&data[..take]);
+    take
+}
+
 pub use charset::{decode_text, detect_charset, CharsetSource, Text};
 pub use chunked::{dechunk, declares_chunked, message_payload, payload};
 pub use coding::{decode_content, ContentCoding, Decompressed, UnknownCoding};
@@ -122,6 +137,22 @@ mod tests {
         let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
         gz.write_all(data).unwrap();
         gz.finish().unwrap()
+    }
+
+    #[test]
+    fn a_buffer_filled_within_a_cap_never_reserves_past_it() {
+        let cap = 1000;
+        let mut out = Vec::new();
+        let mut taken = 0;
+        for _ in 0..30 {
+            taken += extend_within(&mut out, &[7u8; 64], cap);
+            assert!(out.capacity() <= cap, "{} > {cap}", out.capacity());
+        }
+        assert_eq!((taken, out.len()), (cap, cap));
+        assert!(out.iter().all(|b| *b == 7));
+        // Nothing more goes in once it is full.
+        assert_eq!(extend_within(&mut out, b"x", cap), 0);
+        assert_eq!(out.len(), cap);
     }
 
     #[test]
