@@ -415,6 +415,10 @@ pub fn router(state: AppState) -> Router {
         .fallback(error::fallback)
         .layer(axum::middleware::from_fn_with_state(
             shared.clone(),
+            runtime::count_writes,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
             metrics::observe,
         ))
         .with_state(shared)

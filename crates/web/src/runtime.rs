@@ -16,13 +16,29 @@
 //! **The log lock.** Opening the transparency log takes an exclusive file lock, so an export
 //! and a capture of this console would refuse each other; they queue on [`App::log_lock`]
 //! instead. A sweep of another process still holds the file lock, and is reported as such.
+//!
+//! **Figures kept for a moment.** The dashboard's figures count every finding, clue and case
+//! in a scope (a grouping over millions of rows for a province's register), which no person
+//! should wait for on every visit. They are kept per scope in a [`ScopeCache`]: a change made
+//! through this console ([`App::writes`], counted by [`count_writes`] for every request that
+//! is not a read) makes the next visit count again; changes from another process (a sweep, the
+//! command line, the portal) show within [`FIGURES_FRESH`], and meanwhile the figures counted
+//! last are shown while they are counted again in the background. The page says when its
+//! figures were counted.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::ops::Deref;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use axum::extract::{Request, State};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
 use domain::FetchId;
+use store::Scope;
 
 use crate::AppState;
 
@@ -41,6 +57,11 @@ pub(crate) struct App {
     pub http: crate::metrics::HttpMetrics,
     /// When this console was made (`process_start_time_seconds`).
     pub started_at: std::time::SystemTime,
+    /// Requests that may have changed records (every method but GET, HEAD and OPTIONS),
+    /// counted when they are answered: figures counted before the last one are recounted.
+    pub writes: AtomicU64,
+    /// The dashboard's figures per scope.
+    pub dashboard: ScopeCache<crate::pages::dashboard::Figures>,
 }
 
 impl App {
@@ -51,7 +72,136 @@ impl App {
             log_lock: tokio::sync::Mutex::new(()),
             http: crate::metrics::HttpMetrics::default(),
             started_at: std::time::SystemTime::now(),
+            writes: AtomicU64::new(0),
+            dashboard: ScopeCache::default(),
         }
+    }
+}
+
+/// Counts the requests that may change records ([`App::writes`]), once they are answered.
+pub(crate) async fn count_writes(
+    State(app): State<crate::Shared>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    let response = next.run(req).await;
+    if !read {
+        app.writes.fetch_add(1, Ordering::SeqCst);
+    }
+    response
+}
+
+/// How long figures counted for a scope are shown as they are; after that they are shown
+/// while counted again in the background.
+pub const FIGURES_FRESH: Duration = Duration::from_secs(10);
+/// Scopes whose figures are kept at most (a scope is a role's districts or entities).
+const MAX_SCOPES: usize = 64;
+
+/// Figures counted for a scope, with when and after how many of the console's writes.
+struct Counted<T> {
+    scope: Scope,
+    value: Arc<T>,
+    at: Instant,
+    writes: u64,
+}
+
+/// Figures per scope (see the module's documentation): counted once, shown again until the
+/// console changes a record, fresh for [`FIGURES_FRESH`], then shown while a background task
+/// counts them again. One count runs at a time, so a crowd arriving together waits for one.
+pub(crate) struct ScopeCache<T> {
+    kept: Arc<Mutex<Vec<Counted<T>>>>,
+    counting: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl<T> Default for ScopeCache<T> {
+    fn default() -> Self {
+        ScopeCache {
+            kept: Arc::new(Mutex::new(Vec::new())),
+            counting: Arc::new(tokio::sync::Mutex::new(())),
+        }
+    }
+}
+
+/// What the cache holds for a scope.
+enum Kept<T> {
+    /// Counted after the console's last write, within [`FIGURES_FRESH`].
+    Fresh(Arc<T>),
+    /// Counted after the console's last write, longer ago.
+    Old(Arc<T>),
+    /// Nothing, or counted before a write of this console.
+    Nothing,
+}
+
+impl<T: Send + Sync + 'static> ScopeCache<T> {
+    fn kept(&self, scope: &Scope, writes: u64, now: Instant) -> Kept<T> {
+        let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
+        match kept.iter().find(|c| &c.scope == scope) {
+            Some(c) if c.writes == writes && now.duration_since(c.at) < FIGURES_FRESH => {
+                Kept::Fresh(c.value.clone())
+            }
+            Some(c) if c.writes == writes => Kept::Old(c.value.clone()),
+            _ => Kept::Nothing,
+        }
+    }
+
+    fn keep(kept: &Mutex<Vec<Counted<T>>>, scope: Scope, value: Arc<T>, writes: u64, at: Instant) {
+        let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
+        kept.retain(|c| c.scope != scope);
+        if kept.len() >= MAX_SCOPES {
+            kept.remove(0);
+        }
+        kept.push(Counted {
+            scope,
+            value,
+            at,
+            writes,
+        });
+    }
+
+    /// The figures of `scope`, counted by `count` when none may be shown.
+    pub async fn get<F, Fut, E>(
+        &self,
+        scope: &Scope,
+        writes: &AtomicU64,
+        count: F,
+    ) -> Result<Arc<T>, E>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        E: std::fmt::Display,
+    {
+        // The writes are read before counting: a write during the count makes it stale.
+        let before = writes.load(Ordering::SeqCst);
+        match self.kept(scope, before, Instant::now()) {
+            Kept::Fresh(v) => return Ok(v),
+            Kept::Old(v) => {
+                if let Ok(guard) = self.counting.clone().try_lock_owned() {
+                    let fut = count();
+                    let kept = self.kept.clone();
+                    let scope = scope.clone();
+                    tokio::spawn(async move {
+                        let at = Instant::now();
+                        match fut.await {
+                            Ok(value) => Self::keep(&kept, scope, Arc::new(value), before, at),
+                            Err(e) => tracing::warn!(error = %e, "figures not counted again"),
+                        }
+                        drop(guard);
+                    });
+                }
+                return Ok(v);
+            }
+            Kept::Nothing => {}
+        }
+        let _guard = self.counting.lock().await;
+        let before = writes.load(Ordering::SeqCst);
+        if let Kept::Fresh(v) = self.kept(scope, before, Instant::now()) {
+            return Ok(v);
+        }
+        let at = Instant::now();
+        let value = Arc::new(count().await?);
+        Self::keep(&self.kept, scope.clone(), value.clone(), before, at);
+        Ok(value)
     }
 }
 
@@ -146,6 +296,43 @@ impl ShotGrants {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn figures_are_counted_once_again_after_a_write_and_in_the_background_when_old() {
+        let cache: ScopeCache<u64> = ScopeCache::default();
+        let writes = AtomicU64::new(0);
+        let counted = Arc::new(AtomicU64::new(0));
+        let count = || {
+            let counted = counted.clone();
+            async move { Ok::<_, String>(counted.fetch_add(1, Ordering::SeqCst) + 1) }
+        };
+        let city = Scope::City;
+        let some = Scope::Entities(Arc::from(vec![domain::EntityId(1)]));
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 1);
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 1, "kept");
+        assert_eq!(
+            *cache.get(&some, &writes, count).await.unwrap(),
+            2,
+            "per scope"
+        );
+        // A write of the console: counted again on the next visit.
+        writes.fetch_add(1, Ordering::SeqCst);
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 3);
+        // Figures older than FIGURES_FRESH are shown once more while counted again.
+        let long_ago = Instant::now()
+            .checked_sub(FIGURES_FRESH * 2)
+            .expect("the clock runs");
+        ScopeCache::keep(&cache.kept, city.clone(), Arc::new(10), 1, long_ago);
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 10);
+        drop(cache.counting.lock().await);
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 4);
+        assert_eq!(counted.load(Ordering::SeqCst), 4);
+        // A failed count is an error, and nothing is kept.
+        writes.fetch_add(1, Ordering::SeqCst);
+        let failing = || async { Err::<u64, _>("down".to_string()) };
+        assert!(cache.get(&city, &writes, failing).await.is_err());
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 5);
+    }
 
     #[test]
     fn a_grant_serves_its_session_and_fetch_until_it_expires() {

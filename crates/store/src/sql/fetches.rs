@@ -237,10 +237,17 @@ impl FetchStore for SqlStore {
     }
 
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64> {
-        let mut q = QueryBuilder::new(
+        // The site and its entity are joined only for a district (the scope's or the
+        // filter's): every finding has its site (a foreign key), so city-wide the joins
+        // change no count, and without them the count reads the findings alone (five times
+        // fewer rows visited on a city's list page).
+        let by_district = !matches!(scope, Scope::City) || filter.district.is_some();
+        let mut q = QueryBuilder::new(if by_district {
             "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
-             LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
-        );
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1"
+        } else {
+            "SELECT COUNT(*) FROM findings g WHERE 1 = 1"
+        });
         push_finding_filter(&mut q, scope, filter);
         Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }

@@ -118,10 +118,14 @@ struct OverdueCase {
     decide_by: String,
 }
 
+/// The dashboard's figures for a scope, as counted once ([`crate::runtime::ScopeCache`]); the
+/// person's own top bar is filled in when the page is rendered.
 #[derive(Template)]
 #[template(path = "dashboard.html")]
-struct Dashboard {
+pub(crate) struct Figures {
     active: &'static str,
+    /// When the figures were counted (Beijing time).
+    counted_at: String,
     totals: Totals,
     /// The heat map of findings per category × district (its table: `columns`, `rows`).
     heat_svg: String,
@@ -189,6 +193,16 @@ pub(crate) async fn page(
     viewer: Viewer,
 ) -> Result<Html<String>, WebError> {
     let scope = viewer.scope();
+    let figures = app
+        .dashboard
+        .get(&scope, &app.writes, || count(app.clone(), scope.clone()))
+        .await?;
+    render(&*figures)
+}
+
+/// Counts the dashboard's figures of `scope`.
+async fn count(app: Shared, scope: Scope) -> Result<Figures, WebError> {
+    let counted_at = view::time(chrono::Utc::now());
     let totals = app.store.totals(scope.clone()).await?;
     let counts = app.store.finding_counts(scope.clone()).await?;
     let sweeps = app.store.list_sweeps(RECENT_SWEEPS).await?;
@@ -303,8 +317,9 @@ pub(crate) async fn page(
         "电子亮照（按状态）",
         &badges.iter().map(Figure::bar).collect::<Vec<_>>(),
     );
-    render(&Dashboard {
+    Ok(Figures {
         active: "dashboard",
+        counted_at,
         visits,
         totals,
         heat_svg,
