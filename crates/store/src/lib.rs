@@ -605,6 +605,9 @@ pub trait CaseStore: Send + Sync {
     async fn count_cases(&self, scope: Scope, filter: &CaseFilter) -> Result<i64>;
     /// The outcomes of a case in scope, oldest first (none out of scope).
     async fn case_outcomes(&self, scope: Scope, id: CaseId) -> Result<Vec<Outcome>>;
+    /// The outcomes of the cases `ids` that are in scope, by case and oldest first, in one
+    /// query (a list page's rows).
+    async fn outcomes_of_cases(&self, scope: Scope, ids: &[CaseId]) -> Result<Vec<Outcome>>;
     /// One outcome, when its case is in scope.
     async fn outcome(&self, scope: Scope, id: OutcomeId) -> Result<Option<Outcome>>;
     /// Moves a case from `from` to `to` (compare-and-set): `decided` and `closed` stamp their

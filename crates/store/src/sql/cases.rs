@@ -4,6 +4,7 @@ use super::*;
 use crate::CaseStore;
 use async_trait::async_trait;
 use domain::ListingCause;
+use std::collections::HashMap;
 
 macro_rules! case_select {
     () => {
@@ -107,21 +108,59 @@ fn outcome_from_row(r: &DbRow) -> Result<Outcome> {
     })
 }
 
+/// Case ids bound in one `IN (…)` list at most (both engines allow many more parameters; a
+/// list of an export's 100,000 cases goes in several queries).
+const IDS_PER_QUERY: usize = 1000;
+
 impl SqlStore {
     async fn case_from_row(&self, r: &DbRow) -> Result<Case> {
         let id: i64 = r.try_get("id")?;
-        let clues: Vec<i64> = sqlx::query_scalar(
-            "SELECT clue_id FROM case_clues WHERE case_id = $1 ORDER BY clue_id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        let officers: Vec<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM case_officers WHERE case_id = $1 ORDER BY user_id",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut parts = self.case_parts(&[id]).await?;
+        let (clues, officers) = parts.remove(&id).unwrap_or_default();
+        self.case_of(r, clues, officers)
+    }
+
+    /// The clues and the officers of the cases `ids`, each sorted: two queries (per
+    /// [`IDS_PER_QUERY`] cases), not two per case.
+    async fn case_parts(&self, ids: &[i64]) -> Result<HashMap<i64, (Vec<i64>, Vec<i64>)>> {
+        let mut out: HashMap<i64, (Vec<i64>, Vec<i64>)> = HashMap::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            for (officers, sql) in [
+                (
+                    false,
+                    "SELECT case_id, clue_id FROM case_clues WHERE case_id IN (",
+                ),
+                (
+                    true,
+                    "SELECT case_id, user_id FROM case_officers WHERE case_id IN (",
+                ),
+            ] {
+                let mut q = QueryBuilder::<Db>::new(sql);
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(*id);
+                }
+                q.push(") ORDER BY 1, 2");
+                for (case, part) in q
+                    .build_query_as::<(i64, i64)>()
+                    .fetch_all(&self.pool)
+                    .await?
+                {
+                    let entry = out.entry(case).or_default();
+                    if officers {
+                        entry.1.push(part);
+                    } else {
+                        entry.0.push(part);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// A case of a row of `case_select!` with its clues and officers.
+    fn case_of(&self, r: &DbRow, clues: Vec<i64>, officers: Vec<i64>) -> Result<Case> {
+        let id: i64 = r.try_get("id")?;
         let host: String = r.try_get("host")?;
         let prefix: String = r.try_get("path_prefix")?;
         let st = stage(&r.try_get::<String, _>("stage")?)?;
@@ -313,11 +352,18 @@ impl CaseStore for SqlStore {
         );
         push_page(&mut q, filter.limit, filter.offset);
         let rows = q.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in &rows {
-            out.push(self.case_from_row(r).await?);
-        }
-        Ok(out)
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<i64, _>("id"))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        let mut parts = self.case_parts(&ids).await?;
+        rows.iter()
+            .zip(&ids)
+            .map(|(r, id)| {
+                let (clues, officers) = parts.remove(id).unwrap_or_default();
+                self.case_of(r, clues, officers)
+            })
+            .collect()
     }
 
     async fn count_cases(&self, scope: Scope, filter: &CaseFilter) -> Result<i64> {
@@ -341,6 +387,28 @@ impl CaseStore for SqlStore {
             .iter()
             .map(outcome_from_row)
             .collect()
+    }
+
+    async fn outcomes_of_cases(&self, scope: Scope, ids: &[CaseId]) -> Result<Vec<Outcome>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let mut q = QueryBuilder::new(concat!(
+                "SELECT ",
+                outcome_cols!(),
+                " FROM outcomes o JOIN cases k ON k.id = o.case_id WHERE o.case_id IN ("
+            ));
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            q.push(")");
+            push_case_scope(&mut q, &scope);
+            q.push(" ORDER BY o.case_id, o.id");
+            for r in q.build().fetch_all(&self.pool).await? {
+                out.push(outcome_from_row(&r)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn outcome(&self, scope: Scope, id: OutcomeId) -> Result<Option<Outcome>> {

@@ -896,6 +896,7 @@ const METHODS: &[&str] = &[
     "list_cases",
     "count_cases",
     "case_outcomes",
+    "outcomes_of_cases",
     "outcome",
     "due_rectifications",
     "custody",
@@ -1696,6 +1697,15 @@ async fn seen(
             per_owner!(fx, |o| {
                 let Some((case, _)) = o.case else { continue };
                 !store.case_outcomes(sc(), case).await.unwrap().is_empty()
+            }),
+        ),
+        "outcomes_of_cases" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((case, _)) = o.case else { continue };
+                let got = store.outcomes_of_cases(sc(), &[case]).await.unwrap();
+                assert!(got.iter().all(|x| x.case_id == case));
+                !got.is_empty()
             }),
         ),
         "outcome" => (

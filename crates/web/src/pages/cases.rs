@@ -119,11 +119,15 @@ pub(crate) async fn list(
             },
         )
         .await?;
-    let mut cases = Vec::with_capacity(rows.len());
-    for c in &rows {
-        let n = app.store.case_outcomes(scope.clone(), c.id).await?.len();
-        cases.push(CaseRow::new(&app, c, n));
-    }
+    let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
+    let outcomes = app.store.outcomes_of_cases(scope.clone(), &ids).await?;
+    let cases: Vec<_> = rows
+        .iter()
+        .map(|c| {
+            let n = outcomes.iter().filter(|o| o.case_id == c.id).count();
+            CaseRow::new(&app, c, n)
+        })
+        .collect();
     let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
     let (stage, dist, site) = (
         current(&params.stage),
@@ -176,11 +180,15 @@ pub(crate) async fn export(
         async move { store.list_cases(scope, &filter).await }
     })
     .await?;
-    let mut rows = Vec::with_capacity(cases.len());
-    for c in cases {
-        let outcomes = app.store.case_outcomes(scope.clone(), c.id).await?;
-        rows.push((c, outcomes));
-    }
+    let ids: Vec<_> = cases.iter().map(|c| c.id).collect();
+    let mut outcomes = app.store.outcomes_of_cases(scope.clone(), &ids).await?;
+    let rows: Vec<_> = cases
+        .into_iter()
+        .map(|c| {
+            let of_case = outcomes.extract_if(.., |o| o.case_id == c.id).collect();
+            (c, of_case)
+        })
+        .collect();
     exports::response(&exports::cases_table(&rows, &app.districts), &p.format)
 }
 
