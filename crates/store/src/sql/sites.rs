@@ -60,7 +60,14 @@ impl SiteStore for SqlStore {
     }
 
     async fn count_sites(&self, scope: Scope, filter: &SiteFilter) -> Result<i64> {
-        let mut q = QueryBuilder::new(concat!("SELECT COUNT(*)", site_from!(), " WHERE 1 = 1"));
+        // The entity is joined only for a district (the scope's or the filter's): a site has
+        // at most one entity (the join is on its key), so city-wide it changes no count.
+        let by_district = !matches!(scope, Scope::City) || filter.district.is_some();
+        let mut q = QueryBuilder::new(if by_district {
+            concat!("SELECT COUNT(*)", site_from!(), " WHERE 1 = 1")
+        } else {
+            "SELECT COUNT(*) FROM sites s WHERE 1 = 1"
+        });
         push_site_filter(&mut q, &scope, filter);
         Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
     }
