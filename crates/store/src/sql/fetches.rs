@@ -237,6 +237,39 @@ impl FetchStore for SqlStore {
     }
 
     async fn count_findings(&self, scope: Scope, filter: &FindingFilter) -> Result<i64> {
+        // Named field by field, so that a new filter cannot slip past the shortcut below.
+        let FindingFilter {
+            category,
+            triage,
+            district,
+            severity,
+            site_id,
+            sweep_id,
+            suppressed,
+            sort: _,
+            limit: _,
+            offset: _,
+        } = filter;
+        let every_live = matches!(scope, Scope::City)
+            && category.is_none()
+            && triage.is_none()
+            && district.is_none()
+            && severity.is_none()
+            && site_id.is_none()
+            && sweep_id.is_none()
+            && !suppressed;
+        if every_live {
+            // The list's first page, city-wide: every finding less the suppressed ones. SQLite
+            // counts a whole table from its smallest index and the suppressed from their
+            // partial index, where `suppressed IS NULL` made it read every row (11 ms at
+            // 62,000 findings, 0.1 ms this way).
+            return Ok(sqlx::query_scalar(
+                "SELECT (SELECT COUNT(*) FROM findings) \
+                 - (SELECT COUNT(*) FROM findings WHERE suppressed IS NOT NULL)",
+            )
+            .fetch_one(&self.pool)
+            .await?);
+        }
         // The site and its entity are joined only for a district (the scope's or the
         // filter's): every finding has its site (a foreign key), so city-wide the joins
         // change no count, and without them the count reads the findings alone (five times
