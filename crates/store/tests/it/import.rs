@@ -459,7 +459,12 @@ async fn a_first_load_streams_batches_in_one_transaction(store: TestStore) {
         store.entity_history(Scope::City, a.id).await.unwrap().len(),
         1
     );
-    // Every deferred index exists again (dropping it succeeds).
+    drop_deferred_indexes(&store, "the load").await;
+}
+
+/// Drops every index a first load defers, failing if one is missing: they exist again after
+/// `after` (a load, or a failed one).
+async fn drop_deferred_indexes(store: &TestStore, after: &str) {
     for index in [
         "entities_name",
         "entities_icp",
@@ -469,7 +474,7 @@ async fn a_first_load_streams_batches_in_one_transaction(store: TestStore) {
         store
             .exec_raw(&format!("DROP INDEX {index}"))
             .await
-            .unwrap_or_else(|e| panic!("index {index} after the load: {e}"));
+            .unwrap_or_else(|e| panic!("index {index} after {after}: {e}"));
     }
 }
 
@@ -493,17 +498,7 @@ async fn a_first_load_that_fails_leaves_an_empty_register_with_its_indexes(store
         store.entities_since(Scope::City, 0, 100).await.unwrap(),
         vec![]
     );
-    for index in [
-        "entities_name",
-        "entities_icp",
-        "entities_district",
-        "entity_names_name",
-    ] {
-        store
-            .exec_raw(&format!("DROP INDEX {index}"))
-            .await
-            .unwrap_or_else(|e| panic!("index {index} after the failed load: {e}"));
-    }
+    drop_deferred_indexes(&store, "the failed load").await;
     let untrap = match store.backend() {
         crate::Backend::Sqlite => "DROP TRIGGER trap",
         crate::Backend::Postgres => "ALTER TABLE entities DROP CONSTRAINT trap",
