@@ -53,6 +53,7 @@ mod postgres;
 pub mod report;
 pub mod sampling;
 pub mod sort;
+pub mod work;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -93,6 +94,7 @@ pub use sampling::{
     NewSamplingPlan, PlanState, PoolInspector, PopulationFilter, PopulationRow, SamplingPlan,
 };
 pub use sort::*;
+pub use work::{HostLease, Leadership, LeasedHost, PendingLeaf, WorkStore, WorkerSeen};
 pub use sqlite::{Clock, SqliteStore};
 
 use async_trait::async_trait;
@@ -133,6 +135,10 @@ pub enum StoreError {
     /// A step on a capture request that its state or its people do not allow.
     #[error("capture request: {0}")]
     Step(#[from] StepRefusal),
+    /// A worker's lease of a host was taken over by another worker (it ran out): nothing of
+    /// the commit was written.
+    #[error("the lease of {host} in sweep {sweep} was taken over by another worker")]
+    LeaseLost { host: String, sweep: i64 },
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -167,6 +173,7 @@ pub trait Store:
     + BadgeStore
     + MaintenanceStore
     + OpsStore
+    + WorkStore
 {
 }
 
@@ -196,6 +203,7 @@ impl<T> Store for T where
         + BadgeStore
         + MaintenanceStore
         + OpsStore
+        + WorkStore
 {
 }
 
@@ -206,7 +214,7 @@ pub mod prelude {
         ComplaintStore, CreditListStore, CreditStore, CustodyStore, DashboardStore, DiscoveryStore,
         EntityStore, FetchStore, FilingStore, InspectionStore, MaintenanceStore, OpsStore,
         PeopleStore, PortalStore, ReportStore, SamplingStore, ScheduleStore, SiteStore, Store,
-        SweepStore,
+        SweepStore, WorkStore,
     };
 }
 

@@ -40,6 +40,42 @@ async fn serialize_custody(tx: &mut Transaction<'static, Postgres>) -> Result<()
     Ok(())
 }
 
+/// Rows another leaser has locked are skipped (the leasing transaction locks the candidate
+/// sites it read, `sweep_sites` only), so concurrent workers take different hosts.
+const LEASE_LOCK: &str = " FOR UPDATE OF ss SKIP LOCKED";
+
+/// The first key of the sequencer's advisory lock (the second is the schema's name hashed, so
+/// that databases sharing a server by schema each have their own sequencer).
+const SEQUENCER_LOCK: i32 = 0x7767_6a31; // "wgj1"
+
+/// The sequencer's advisory lock, held by a connection of its own outside the pool: dropping
+/// it closes the connection, and the server releases the lock.
+struct AdvisoryLock {
+    conn: PgConnection,
+}
+
+#[async_trait::async_trait]
+impl crate::work::Leadership for AdvisoryLock {
+    async fn still_held(&mut self) -> bool {
+        sqlx::query("SELECT 1").execute(&mut self.conn).await.is_ok()
+    }
+}
+
+/// Takes the sequencer's session advisory lock if nobody holds it.
+async fn lead(pool: &PgPool) -> Result<Option<Box<dyn crate::work::Leadership>>> {
+    let mut conn = pool.acquire().await?.detach();
+    let got: bool =
+        sqlx::query_scalar("SELECT pg_try_advisory_lock($1, hashtext(current_schema()))")
+            .bind(SEQUENCER_LOCK)
+            .fetch_one(&mut conn)
+            .await?;
+    if !got {
+        let _ = conn.close().await;
+        return Ok(None);
+    }
+    Ok(Some(Box::new(AdvisoryLock { conn })))
+}
+
 impl PgStore {
     /// Connects to the server at `url` (`postgres://…`; a `?options=-c search_path=S`
     /// parameter selects a schema) and brings the schema up to date. An unreachable server is

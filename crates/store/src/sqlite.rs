@@ -30,6 +30,26 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> 
     Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
 }
 
+/// Nothing to lock: a lease is leased inside a `BEGIN IMMEDIATE` transaction, which already
+/// holds the database's one write lock.
+const LEASE_LOCK: &str = "";
+
+/// The sequencer on SQLite: every process of an embedded database runs on its one machine,
+/// where the transparency log's own file lock (`evidence::tlog::Log::open`) admits one writer;
+/// the store has nothing to add.
+struct OneMachine;
+
+#[async_trait::async_trait]
+impl crate::work::Leadership for OneMachine {
+    async fn still_held(&mut self) -> bool {
+        true
+    }
+}
+
+async fn lead(_pool: &SqlitePool) -> Result<Option<Box<dyn crate::work::Leadership>>> {
+    Ok(Some(Box::new(OneMachine)))
+}
+
 /// Nothing to do: `BEGIN IMMEDIATE` already holds the database's one write lock.
 async fn serialize_custody(_tx: &mut Transaction<'static, Sqlite>) -> Result<()> {
     Ok(())

@@ -110,7 +110,7 @@ fn outcome_from_row(r: &DbRow) -> Result<Outcome> {
 
 /// Case ids bound in one `IN (…)` list at most (both engines allow many more parameters; a
 /// list of an export's 100,000 cases goes in several queries).
-const IDS_PER_QUERY: usize = 1000;
+pub(super) const IDS_PER_QUERY: usize = 1000;
 
 impl SqlStore {
     async fn case_from_row(&self, r: &DbRow) -> Result<Case> {

@@ -16,6 +16,7 @@ use super::{
     append_new_entities, begin_write, integrity_problems, known_version, serialize_custody,
     snapshot_into, Db, ENGINE,
 };
+use super::{lead, LEASE_LOCK};
 use crate::campaign::*;
 use crate::cases::*;
 use crate::custody::*;
@@ -246,6 +247,7 @@ mod report;
 mod sampling;
 mod sites;
 mod sweeps;
+mod work;
 
 // --- decoding ---
 

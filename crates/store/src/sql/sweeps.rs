@@ -224,62 +224,7 @@ impl SweepStore for SqlStore {
 
     async fn commit_progress(&self, progress: &SiteProgress) -> Result<Vec<FetchId>> {
         let mut tx = self.write_tx().await?;
-        let mut ids = Vec::with_capacity(progress.fetches.len());
-        for (fetch, findings) in &progress.fetches {
-            let id = insert_fetch(&mut tx, fetch).await?;
-            insert_findings(&mut tx, findings, Some(id)).await?;
-            ids.push(id);
-        }
-        match &progress.frontier {
-            FrontierUpdate::Keep => {}
-            FrontierUpdate::Save(state) => {
-                upsert_frontier(&mut tx, progress.sweep, progress.site, state, self.now()).await?;
-            }
-            FrontierUpdate::Clear => {
-                sqlx::query("DELETE FROM frontier WHERE sweep_id = $1 AND site_id = $2")
-                    .bind(progress.sweep.0)
-                    .bind(progress.site.0)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-        }
-        let now = self.now();
-        for d in &progress.discoveries {
-            record_discovery(&mut tx, Some(progress.sweep), d, now).await?;
-        }
-        if let Some(class) = &progress.classified {
-            sqlx::query(
-                "UPDATE sites SET classified_kind = $2, class_reason = $3, classified_sweep = $4 \
-                 WHERE id = $1",
-            )
-            .bind(progress.site.0)
-            .bind(class.kind.code())
-            .bind(&class.reason)
-            .bind(progress.sweep.0)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if let Some((shown, indicators)) = &progress.shown {
-            super::discovery::record_pages_shown(&mut tx, progress.site, shown, indicators).await?;
-        }
-        if let Some((state, reason)) = &progress.finish {
-            let done = sqlx::query(
-                "UPDATE sweep_sites SET state = $3, reason = $4 \
-                 WHERE sweep_id = $1 AND site_id = $2",
-            )
-            .bind(progress.sweep.0)
-            .bind(progress.site.0)
-            .bind(site_state_code(*state))
-            .bind(reason.as_deref())
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() == 0 {
-                return Err(StoreError::NotFound(format!(
-                    "site {} in sweep {}",
-                    progress.site, progress.sweep
-                )));
-            }
-        }
+        let ids = write_progress(&mut tx, progress, self.now()).await?;
         tx.commit().await?;
         Ok(ids)
     }
@@ -412,3 +357,68 @@ async fn upsert_frontier(
     .await?;
     Ok(())
 }
+
+/// Writes a site's progress inside `tx` (see [`SweepStore::commit_progress`]).
+pub(super) async fn write_progress(
+tx: &mut Tx,
+progress: &SiteProgress,
+now: DateTime<Utc>,
+) -> Result<Vec<FetchId>> {
+    let mut ids = Vec::with_capacity(progress.fetches.len());
+    for (fetch, findings) in &progress.fetches {
+        let id = insert_fetch(tx, fetch).await?;
+        insert_findings(tx, findings, Some(id)).await?;
+        ids.push(id);
+    }
+    match &progress.frontier {
+        FrontierUpdate::Keep => {}
+        FrontierUpdate::Save(state) => {
+            upsert_frontier(tx, progress.sweep, progress.site, state, now).await?;
+        }
+        FrontierUpdate::Clear => {
+            sqlx::query("DELETE FROM frontier WHERE sweep_id = $1 AND site_id = $2")
+                .bind(progress.sweep.0)
+                .bind(progress.site.0)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+            for d in &progress.discoveries {
+        record_discovery(tx, Some(progress.sweep), d, now).await?;
+    }
+    if let Some(class) = &progress.classified {
+        sqlx::query(
+            "UPDATE sites SET classified_kind = $2, class_reason = $3, classified_sweep = $4 \
+             WHERE id = $1",
+        )
+        .bind(progress.site.0)
+        .bind(class.kind.code())
+        .bind(&class.reason)
+        .bind(progress.sweep.0)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if let Some((shown, indicators)) = &progress.shown {
+        super::discovery::record_pages_shown(tx, progress.site, shown, indicators).await?;
+    }
+    if let Some((state, reason)) = &progress.finish {
+        let done = sqlx::query(
+            "UPDATE sweep_sites SET state = $3, reason = $4 \
+             WHERE sweep_id = $1 AND site_id = $2",
+        )
+        .bind(progress.sweep.0)
+        .bind(progress.site.0)
+        .bind(site_state_code(*state))
+        .bind(reason.as_deref())
+        .execute(&mut **tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound(format!(
+                "site {} in sweep {}",
+                progress.site, progress.sweep
+            )));
+        }
+    }
+    Ok(ids)
+}
+
