@@ -53,10 +53,10 @@ mod postgres;
 pub mod report;
 pub mod sampling;
 pub mod sort;
-pub mod work;
 mod sqlite;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod work;
 
 pub use badges::{Badge, BadgeChange, BadgeCheck, BadgeFilter, NewBadge};
 pub use campaign::{
@@ -94,8 +94,8 @@ pub use sampling::{
     NewSamplingPlan, PlanState, PoolInspector, PopulationFilter, PopulationRow, SamplingPlan,
 };
 pub use sort::*;
-pub use work::{HostLease, Leadership, LeasedHost, PendingLeaf, WorkStore, WorkerSeen};
 pub use sqlite::{Clock, SqliteStore};
+pub use work::{HostLease, Leadership, LeasedHost, PendingLeaf, WorkStore, WorkerSeen};
 
 use async_trait::async_trait;
 use chrono::{DateTime, NaiveDate, Utc};

@@ -57,7 +57,10 @@ struct AdvisoryLock {
 #[async_trait::async_trait]
 impl crate::work::Leadership for AdvisoryLock {
     async fn still_held(&mut self) -> bool {
-        sqlx::query("SELECT 1").execute(&mut self.conn).await.is_ok()
+        sqlx::query("SELECT 1")
+            .execute(&mut self.conn)
+            .await
+            .is_ok()
     }
 }
 

@@ -86,8 +86,11 @@ pub trait WorkStore: Send + Sync {
         ttl: chrono::Duration,
     ) -> crate::Result<Vec<LeasedHost>>;
     /// Extends a lease by `ttl` from now; [`StoreError::LeaseLost`] when another worker took it.
-    async fn renew_lease(&self, lease: &HostLease, ttl: chrono::Duration)
-        -> crate::Result<HostLease>;
+    async fn renew_lease(
+        &self,
+        lease: &HostLease,
+        ttl: chrono::Duration,
+    ) -> crate::Result<HostLease>;
     /// Gives a lease back (its sites done or left for another worker); a lease already taken
     /// over is left alone.
     async fn release_lease(&self, lease: &HostLease) -> crate::Result<()>;

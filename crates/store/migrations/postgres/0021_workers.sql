@@ -9,6 +9,8 @@ CREATE TABLE host_leases (
     owner    TEXT COLLATE "C" NOT NULL,
     token    BIGINT NOT NULL,
     until    TIMESTAMPTZ NOT NULL,
+    -- Given back by its holder (not cut off): whoever leases the host next takes nothing over.
+    released BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (sweep_id, host)
 );
 

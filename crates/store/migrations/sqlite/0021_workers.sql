@@ -9,6 +9,8 @@ CREATE TABLE host_leases (
     owner    TEXT NOT NULL,
     token    INTEGER NOT NULL,
     until    TEXT NOT NULL,
+    -- Given back by its holder (not cut off): whoever leases the host next takes nothing over.
+    released INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (sweep_id, host)
 );
 

@@ -360,9 +360,9 @@ async fn upsert_frontier(
 
 /// Writes a site's progress inside `tx` (see [`SweepStore::commit_progress`]).
 pub(super) async fn write_progress(
-tx: &mut Tx,
-progress: &SiteProgress,
-now: DateTime<Utc>,
+    tx: &mut Tx,
+    progress: &SiteProgress,
+    now: DateTime<Utc>,
 ) -> Result<Vec<FetchId>> {
     let mut ids = Vec::with_capacity(progress.fetches.len());
     for (fetch, findings) in &progress.fetches {
@@ -383,7 +383,7 @@ now: DateTime<Utc>,
                 .await?;
         }
     }
-            for d in &progress.discoveries {
+    for d in &progress.discoveries {
         record_discovery(tx, Some(progress.sweep), d, now).await?;
     }
     if let Some(class) = &progress.classified {
@@ -421,4 +421,3 @@ now: DateTime<Utc>,
     }
     Ok(ids)
 }
-

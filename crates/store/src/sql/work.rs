@@ -1,12 +1,12 @@
 //! Leases of a sweep's hosts, the log's submitted leaves, the workers seen (`work.rs`).
 
 use super::*;
-use crate::work::{HostLease, LeasedHost, Leadership, PendingLeaf, WorkStore, WorkerSeen};
+use crate::work::{HostLease, Leadership, LeasedHost, PendingLeaf, WorkStore, WorkerSeen};
 use crate::{NewFetch, NewFinding, SiteProgress};
 use async_trait::async_trait;
 
-use super::fetches::{insert_fetch, insert_findings};
 use super::cases::IDS_PER_QUERY;
+use super::fetches::{insert_fetch, insert_findings};
 use super::sweeps::write_progress;
 
 /// Leases are kept to whole seconds, so that both engines compare them alike.
@@ -90,8 +90,8 @@ impl WorkStore for SqlStore {
             if leased.len() >= max {
                 break;
             }
-            let before: Option<(String, DateTime<Utc>)> = sqlx::query_as(
-                "SELECT owner, until FROM host_leases WHERE sweep_id = $1 AND host = $2",
+            let before: Option<(String, bool)> = sqlx::query_as(
+                "SELECT owner, released FROM host_leases WHERE sweep_id = $1 AND host = $2",
             )
             .bind(sweep.0)
             .bind(&host)
@@ -100,10 +100,11 @@ impl WorkStore for SqlStore {
             // Taken only when free: a concurrent leaser's row makes the update's condition
             // false (PostgreSQL re-reads the row after the other transaction commits).
             let token: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO host_leases (sweep_id, host, owner, token, until) \
-                 VALUES ($1, $2, $3, 1, $4) \
+                "INSERT INTO host_leases (sweep_id, host, owner, token, until, released) \
+                 VALUES ($1, $2, $3, 1, $4, $6) \
                  ON CONFLICT (sweep_id, host) DO UPDATE \
-                 SET owner = excluded.owner, token = host_leases.token + 1, until = excluded.until \
+                 SET owner = excluded.owner, token = host_leases.token + 1, \
+                 until = excluded.until, released = excluded.released \
                  WHERE host_leases.until < $5 RETURNING token",
             )
             .bind(sweep.0)
@@ -111,6 +112,7 @@ impl WorkStore for SqlStore {
             .bind(worker)
             .bind(until)
             .bind(now)
+            .bind(false)
             .fetch_optional(&mut *tx)
             .await?;
             let Some(token) = token else { continue };
@@ -131,10 +133,9 @@ impl WorkStore for SqlStore {
                 sites.push(site_from_row(r)?);
                 probed |= r.try_get::<bool, _>("probed")?;
             }
-            // A lease given back ends at the instant it was released, before `now` of any
-            // later lease; one that ran out was cut off.
+            // A lease that ran out without being given back was cut off.
             let taken_from = before
-                .filter(|(owner, ended)| owner != worker && *ended < now)
+                .filter(|(owner, released)| owner != worker && !released)
                 .map(|(owner, _)| owner);
             leased.push(LeasedHost {
                 lease: HostLease {
@@ -168,7 +169,7 @@ impl WorkStore for SqlStore {
         // Kept with its token (a later lease counts on from it), ended one second ago.
         let ended = whole_second(self.now()) - chrono::Duration::seconds(1);
         sqlx::query(
-            "UPDATE host_leases SET until = $5 \
+            "UPDATE host_leases SET until = $5, released = $6 \
              WHERE sweep_id = $1 AND host = $2 AND owner = $3 AND token = $4",
         )
         .bind(lease.sweep.0)
@@ -176,6 +177,7 @@ impl WorkStore for SqlStore {
         .bind(&lease.owner)
         .bind(lease.token)
         .bind(ended)
+        .bind(true)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -280,9 +282,7 @@ impl WorkStore for SqlStore {
         let mut ids = Vec::with_capacity(leaves.len());
         let mut tx = self.write_tx().await?;
         for chunk in leaves.chunks(500) {
-            let mut q = QueryBuilder::new(
-                "INSERT INTO log_leaves (leaf, worker, submitted_at) ",
-            );
+            let mut q = QueryBuilder::new("INSERT INTO log_leaves (leaf, worker, submitted_at) ");
             q.push_values(chunk, |mut b, leaf| {
                 b.push_bind(leaf_hex(leaf)).push_bind(worker).push_bind(now);
             });

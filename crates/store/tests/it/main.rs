@@ -27,6 +27,7 @@ mod register;
 mod sampling;
 mod scope;
 mod sorting;
+mod work;
 
 use ::store::testing::TestDb;
 use ::store::Store;
