@@ -31,6 +31,9 @@ pub enum EvidenceError {
     /// The transparency log refused a record's leaf; the record was not written.
     #[error("transparency log: {0}")]
     Log(#[from] crate::tlog::LogError),
+    /// A [`crate::writer::LeafSink`] (the sequencer a worker submits leaves to) failed.
+    #[error("transparency log sequencer: {0}")]
+    Sequencer(String),
     /// Damage at `offset` lies below `committed_end`, the end of evidence already committed (a
     /// record the store points at): it is not a torn tail and is never cut, only reported.
     #[error(

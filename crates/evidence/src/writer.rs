@@ -22,7 +22,7 @@ use crate::record::{
     check_field_name, check_field_value, new_record_id, warc_date, warc_fields, CaptureRefs,
     ExchangeRecord, HeaderBlock, RecordRef, RevisitOf, REVISIT_IDENTICAL_PAYLOAD, WARC_1_1_SPEC,
 };
-use crate::tlog::Log;
+use crate::tlog::{Hash, Log};
 use crate::{stored_record_leaf, EvidenceError};
 
 /// Default roll size: 1 GiB.
@@ -114,7 +114,48 @@ pub struct WarcWriter {
     /// A write failed: the current file must not be written to again.
     broken: bool,
     /// When set, every record's leaf is appended here before its bytes reach the file.
-    log: Option<Log>,
+    leaves: Option<Leaves>,
+}
+
+/// Where a writer's leaves go.
+#[derive(Debug)]
+enum Leaves {
+    /// The log itself, in a directory this process holds.
+    Log(Log),
+    /// A sequencer another process runs (many workers, one log).
+    Sink(Box<dyn LeafSink>),
+}
+
+/// A transparency log that another process appends to: a worker of many submits each
+/// record's leaf to the one sequencer (see the `sweep` crate's worker).
+pub trait LeafSink: Send + std::fmt::Debug {
+    /// Takes leaves of records about to be written, in order; they must be durable (the
+    /// sequencer will append them) before this returns, as the bytes reach the file next.
+    fn submit(&mut self, leaves: &[Hash]) -> Result<(), EvidenceError>;
+    /// Returns once every leaf submitted so far is in the log (sequenced): only then do the
+    /// records count as stored.
+    fn sync(&mut self) -> Result<(), EvidenceError>;
+}
+
+impl Leaves {
+    fn append(&mut self, leaves: &[Hash]) -> Result<(), EvidenceError> {
+        match self {
+            Leaves::Log(log) => {
+                for leaf in leaves {
+                    log.append_leaf_hash(*leaf)?;
+                }
+                Ok(())
+            }
+            Leaves::Sink(sink) => sink.submit(leaves),
+        }
+    }
+
+    fn sync(&mut self) -> Result<(), EvidenceError> {
+        match self {
+            Leaves::Log(log) => Ok(log.sync()?),
+            Leaves::Sink(sink) => sink.sync(),
+        }
+    }
 }
 
 /// One record to be compressed: header fields so far and the block, in one or more parts
@@ -154,6 +195,19 @@ impl WarcWriter {
     /// crash in between leaves a leaf without a record, which is harmless: verification asks
     /// that every record be in the log, not that every leaf have a record).
     pub fn open_with_log(config: WriterConfig, log: Option<Log>) -> Result<Self, EvidenceError> {
+        Self::open_with_leaves(config, log.map(Leaves::Log))
+    }
+
+    /// [`WarcWriter::open`], submitting every record's leaf to `sink` before the record's
+    /// bytes are written; [`WarcWriter::flush`] returns once the sink has them in the log.
+    pub fn open_with_sink(
+        config: WriterConfig,
+        sink: Box<dyn LeafSink>,
+    ) -> Result<Self, EvidenceError> {
+        Self::open_with_leaves(config, Some(Leaves::Sink(sink)))
+    }
+
+    fn open_with_leaves(config: WriterConfig, leaves: Option<Leaves>) -> Result<Self, EvidenceError> {
         config.validate()?;
         fs::create_dir_all(&config.dir).map_err(|e| EvidenceError::io(&config.dir, e))?;
         let seq = next_free_seq(&config.dir, &config.prefix)?;
@@ -168,7 +222,7 @@ impl WarcWriter {
             warcinfo_id: String::new(),
             has_content: false,
             broken: false,
-            log,
+            leaves,
         };
         writer.write_warcinfo()?;
         Ok(writer)
@@ -350,16 +404,19 @@ impl WarcWriter {
         self.append(member)
     }
 
-    /// The transparency log records are appended to, if any.
+    /// The transparency log records are appended to, if this process holds it.
     pub fn log(&self) -> Option<&Log> {
-        self.log.as_ref()
+        match &self.leaves {
+            Some(Leaves::Log(log)) => Some(log),
+            _ => None,
+        }
     }
 
     /// Flush to stable storage (fsync), the log first. Records are written unbuffered, so this
     /// is only the sync.
     pub fn flush(&mut self) -> Result<(), EvidenceError> {
-        if let Some(log) = &self.log {
-            log.sync()?;
+        if let Some(leaves) = &mut self.leaves {
+            leaves.sync()?;
         }
         self.file
             .flush()
@@ -429,8 +486,8 @@ impl WarcWriter {
     /// Write one member at the end of the current file.
     fn append(&mut self, member: Member) -> Result<RecordRef, EvidenceError> {
         let offset = self.position;
-        if let Some(log) = &mut self.log {
-            log.append_leaf_hash(stored_record_leaf(&member.bytes))?;
+        if let Some(leaves) = &mut self.leaves {
+            leaves.append(&[stored_record_leaf(&member.bytes)])?;
         }
         if let Err(e) = self.file.write_all(&member.bytes) {
             self.broken = true;
@@ -457,7 +514,7 @@ impl WarcWriter {
         out: &mut Vec<CaptureRefs>,
     ) -> Result<(), EvidenceError> {
         let mut leaves = Vec::new();
-        let logged = self.log.is_some();
+        let logged = self.leaves.is_some();
         let mut placed = Vec::with_capacity(prepared.len());
         let mut position = self.position;
         for (i, p) in prepared.into_iter().enumerate() {
@@ -477,10 +534,8 @@ impl WarcWriter {
             let metadata = p.metadata.map(&mut place);
             placed.push((request, response, metadata));
         }
-        if let Some(log) = &mut self.log {
-            for leaf in leaves {
-                log.append_leaf_hash(leaf)?;
-            }
+        if let Some(sink) = &mut self.leaves {
+            sink.append(&leaves)?;
         }
         let members = placed.iter().flat_map(|(request, response, metadata)| {
             std::iter::once(request)

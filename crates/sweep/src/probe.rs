@@ -509,7 +509,7 @@ pub struct ProbeTotals {
 ///
 /// With `render`, homepages whose scripts call for it are also rendered (see the module
 /// documentation); a failed render is recorded as such and the step goes on.
-pub async fn probe_sites(
+pub(crate) async fn probe_sites(
     store: &Arc<dyn Store>,
     detector: &Arc<Detector>,
     config: &CrawlConfig,
@@ -517,6 +517,7 @@ pub async fn probe_sites(
     sweep_id: SweepId,
     seeds: &[crawl::SiteSeed],
     mut writer: WarcWriter,
+    leases: Option<&crate::run::Leased>,
 ) -> Result<(WarcWriter, ProbeTotals), SweepError> {
     let mut seen = std::collections::HashSet::new();
     let targets: Vec<(SiteId, Url)> = seeds
@@ -550,16 +551,58 @@ pub async fn probe_sites(
                 }
             }
         }
-        // Compression is CPU work: off the runtime's workers.
-        let (w, proofs) =
-            tokio::task::spawn_blocking(move || write_batch(writer, results, sweep_id)).await??;
+        // Compression is CPU work: off the runtime's workers. A worker's records are in the
+        // log (flushed) before their fetches are recorded under the lease.
+        let leased = leases.is_some();
+        let (w, proofs) = tokio::task::spawn_blocking(move || {
+            let (mut w, proofs) = write_batch(writer, results, sweep_id)?;
+            if leased {
+                w.flush()?;
+            }
+            Ok::<_, SweepError>((w, proofs))
+        })
+        .await??;
         writer = w;
-        for (fetch, finding) in proofs {
-            store.record_fetch(&fetch, &[finding]).await?;
-            totals.cloaked += 1;
+        totals.cloaked += proofs.len() as u64;
+        match leases {
+            None => {
+                for (fetch, finding) in proofs {
+                    store.record_fetch(&fetch, &[finding]).await?;
+                }
+            }
+            Some(leases) => {
+                // Per host: its sites marked probed with its proofs, in one transaction under
+                // its lease, so a later holder neither probes again nor records them twice.
+                let mut by_host: std::collections::BTreeMap<&str, (Vec<SiteId>, Vec<_>)> =
+                    Default::default();
+                for (site, _) in batch {
+                    if let Some(lease) = leases.by_site.get(site) {
+                        by_host.entry(&lease.host).or_default().0.push(*site);
+                    }
+                }
+                for (fetch, finding) in proofs {
+                    if let Some(lease) = leases.by_site.get(&fetch.site_id) {
+                        by_host
+                            .entry(&lease.host)
+                            .or_default()
+                            .1
+                            .push((fetch, vec![finding]));
+                    }
+                }
+                for (sites, fetches) in by_host.values() {
+                    if let Some(lease) = sites.first().and_then(|s| leases.by_site.get(s)) {
+                        store.commit_probes(lease, sites, fetches).await?;
+                    }
+                }
+            }
         }
     }
-    writer.flush()?;
+    // The sync may wait on a sequencer (a worker's log): off the runtime's workers.
+    let writer = tokio::task::spawn_blocking(move || {
+        writer.flush()?;
+        Ok::<_, SweepError>(writer)
+    })
+    .await??;
     Ok((writer, totals))
 }
 

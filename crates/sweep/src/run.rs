@@ -286,7 +286,7 @@ async fn run_inner(
     // register each time, up to the configured hops. A campaign's sweep covers its sites
     // only: no further waves.
     let (mut counts, mut writer) =
-        crawl_wave(&store, &detector, &config, sweep_id, sites, writer).await?;
+        crawl_wave(&store, &detector, &config, sweep_id, sites, writer, None).await?;
     if campaign.is_none() {
         let filings = crate::sources::from_filings(store.as_ref(), &config.discovery.city).await?;
         if filings.new_sites > 0 {
@@ -317,7 +317,8 @@ async fn run_inner(
                 break;
             }
             tracing::info!(sites = found.len(), hop, "crawling discovered sites");
-            let (more, w) = crawl_wave(&store, &detector, &config, sweep_id, found, writer).await?;
+            let (more, w) =
+                crawl_wave(&store, &detector, &config, sweep_id, found, writer, None).await?;
             counts.add(more);
             writer = w;
         }
@@ -357,15 +358,42 @@ async fn run_inner(
     })
 }
 
+/// The hosts a worker leased (`crate::worker`): every commit of their sites' progress names
+/// the host's lease, and is refused once another worker took the host over.
+#[derive(Debug, Clone)]
+pub(crate) struct Leased {
+    pub(crate) by_site: HashMap<SiteId, store::HostLease>,
+    /// Hosts whose homepage probes an earlier holder recorded: not probed again.
+    pub(crate) probed: HashSet<String>,
+    /// How long each commit extends its lease.
+    pub(crate) ttl: chrono::Duration,
+}
+
+impl Leased {
+    /// Commits `progress` under its site's lease (or plainly, for a sweep run in one process).
+    pub(crate) async fn commit(
+        leases: Option<&Leased>,
+        store: &dyn Store,
+        progress: &SiteProgress,
+    ) -> Result<Vec<domain::FetchId>, SweepError> {
+        match leases.and_then(|l| l.by_site.get(&progress.site).map(|h| (l, h))) {
+            Some((l, lease)) => Ok(store.commit_leased_progress(lease, l.ttl, progress).await?),
+            None => Ok(store.commit_progress(progress).await?),
+        }
+    }
+}
+
 /// Crawls `sites` within the sweep: homepage probes, then the crawl with capture. Returns the
-/// capture's counts and the writer for the next wave.
-async fn crawl_wave(
+/// capture's counts and the writer for the next wave. With `leases` (a worker's hosts), every
+/// commit is made under its host's lease and probes already recorded are not made again.
+pub(crate) async fn crawl_wave(
     store: &Arc<dyn Store>,
     detector: &Arc<Detector>,
     config: &SweepConfig,
     sweep_id: SweepId,
     sites: Vec<Site>,
     writer: WarcWriter,
+    leases: Option<Arc<Leased>>,
 ) -> Result<(CaptureCounts, WarcWriter), SweepError> {
     let mut seeds = Vec::with_capacity(sites.len());
     for site in &sites {
@@ -383,15 +411,28 @@ async fn crawl_wave(
     let bar = progress_bar(config.progress, sites.len() as u64);
 
     // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
-    // crawl and through the same writer, flushed before the crawl marks any site done.
+    // crawl and through the same writer, flushed before the crawl marks any site done. A
+    // worker does not probe a host again whose probes an earlier holder recorded.
+    let to_probe: Vec<SiteSeed> = seeds
+        .iter()
+        .filter(|s| {
+            leases.as_ref().is_none_or(|l| {
+                !s.start
+                    .host_str()
+                    .is_some_and(|h| l.probed.contains(&h.to_ascii_lowercase()))
+            })
+        })
+        .cloned()
+        .collect();
     let (writer, probed) = crate::probe::probe_sites(
         store,
         detector,
         &config.crawl,
         config.render_probes.as_ref(),
         sweep_id,
-        &seeds,
+        &to_probe,
         writer,
+        leases.as_deref(),
     )
     .await?;
     if config.render_probes.is_some() {
@@ -449,6 +490,7 @@ async fn crawl_wave(
         handle: Handle::current(),
         counts: CaptureCounts::default(),
         ocr,
+        leases,
     };
     // WARC compression and detection are CPU work: they run on a blocking thread, off the
     // runtime's workers, and write to the store through the runtime handle.
@@ -738,11 +780,13 @@ struct Capture {
     counts: CaptureCounts,
     /// Licence pictures read by OCR (crate::licence_images).
     ocr: crate::licence_images::LicenceOcr,
+    /// A worker's leases: commits are made under them.
+    leases: Option<Arc<Leased>>,
 }
 
 /// What the capture counted, for the summary.
 #[derive(Debug, Default, Clone, Copy)]
-struct CaptureCounts {
+pub(crate) struct CaptureCounts {
     unreachable: i64,
     scanned: i64,
     unchanged: i64,
@@ -819,17 +863,21 @@ impl Capture {
                             let indicators = shown.indicators(&self.discovery.city);
                             (shown, indicators)
                         });
-                    self.handle
-                        .block_on(self.store.commit_progress(&SiteProgress {
-                            sweep: self.sweep_id,
-                            site,
-                            fetches: self.pending.remove(&site).unwrap_or_default(),
-                            frontier: FrontierUpdate::Clear,
-                            finish: Some((state, reason.map(str::to_owned))),
-                            discoveries: self.found.remove(&site).unwrap_or_default(),
-                            classified,
-                            shown,
-                        }))?;
+                    let progress = SiteProgress {
+                        sweep: self.sweep_id,
+                        site,
+                        fetches: self.pending.remove(&site).unwrap_or_default(),
+                        frontier: FrontierUpdate::Clear,
+                        finish: Some((state, reason.map(str::to_owned))),
+                        discoveries: self.found.remove(&site).unwrap_or_default(),
+                        classified,
+                        shown,
+                    };
+                    self.handle.block_on(Leased::commit(
+                        self.leases.as_deref(),
+                        self.store.as_ref(),
+                        &progress,
+                    ))?;
                     self.bar.inc(1);
                 }
             }
@@ -853,17 +901,21 @@ impl Capture {
             }
         };
         self.writer.flush()?;
-        self.handle
-            .block_on(self.store.commit_progress(&SiteProgress {
-                sweep: self.sweep_id,
-                site,
-                fetches: self.pending.remove(&site).unwrap_or_default(),
-                frontier: FrontierUpdate::Save(json),
-                finish: None,
-                discoveries: self.found.remove(&site).unwrap_or_default(),
-                classified: None,
-                shown: None,
-            }))?;
+        let progress = SiteProgress {
+            sweep: self.sweep_id,
+            site,
+            fetches: self.pending.remove(&site).unwrap_or_default(),
+            frontier: FrontierUpdate::Save(json),
+            finish: None,
+            discoveries: self.found.remove(&site).unwrap_or_default(),
+            classified: None,
+            shown: None,
+        };
+        self.handle.block_on(Leased::commit(
+            self.leases.as_deref(),
+            self.store.as_ref(),
+            &progress,
+        ))?;
         Ok(())
     }
 
