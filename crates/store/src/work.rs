@@ -48,6 +48,8 @@ pub struct LeasedHost {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorkerSeen {
     pub name: String,
+    /// The run of the worker last seen (a token it chose when it started).
+    pub run: String,
     pub started_at: DateTime<Utc>,
     pub seen_at: DateTime<Utc>,
     /// The sweep it works on, if any.
@@ -114,8 +116,10 @@ pub trait WorkStore: Send + Sync {
     /// Hosts of `sweep` with pending sites, and how many of them hold a live lease.
     async fn hosts_left(&self, sweep: SweepId) -> crate::Result<(i64, i64)>;
 
-    /// Notes that `worker` is alive (and on which sweep).
-    async fn worker_seen(&self, worker: &str, sweep: Option<SweepId>) -> crate::Result<()>;
+    /// Notes that `worker`, in its run `run`, is alive (and on which sweep); a new run starts
+    /// the worker's time again.
+    async fn worker_seen(&self, worker: &str, run: &str, sweep: Option<SweepId>)
+        -> crate::Result<()>;
     /// Workers seen since `since`, with their live leases.
     async fn workers(&self, since: DateTime<Utc>) -> crate::Result<Vec<WorkerSeen>>;
 

@@ -36,6 +36,17 @@ pub enum SweepError {
     )]
     CustodyHead { count: u64, hash: String },
     /// A task of the sweep panicked or was cancelled.
+    /// The store gave log indexes the log in this data directory does not hold: it is not the
+    /// log the workers' leaves went to (another directory, or a log restored from an older
+    /// copy). Nothing is appended.
+    #[error("the transparency log here holds {log} leaves but the database has sequenced {sequenced}: this is not the log the workers write to")]
+    LogBehind { log: u64, sequenced: i64 },
+    /// Workers need the transparency log: evidence they write must be logged.
+    #[error("a worker needs the transparency log (the data directory's log and keys)")]
+    WorkerWithoutLog,
+    /// A worker's name names its WARC files.
+    #[error("worker name {name:?}: use 1 to 32 lower-case letters, digits and '-'")]
+    BadWorkerName { name: String },
     #[error("the capture worker stopped")]
     Worker(#[from] tokio::task::JoinError),
     /// An evidence capture was refused before anything was fetched.

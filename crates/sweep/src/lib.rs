@@ -34,8 +34,10 @@ pub mod probe;
 mod recheck;
 pub mod register_facts;
 mod run;
+pub mod sequencer;
 pub mod sources;
 pub mod tsa;
+pub mod worker;
 
 pub use discover::DiscoveryConfig;
 pub use error::{CaptureRefusal, SweepError};

@@ -249,7 +249,8 @@ pub async fn run_existing(
     // A sweep acts for the whole bureau: it reads in the city's scope.
     let sites = store.pending_sites(Scope::City, sweep.id).await?;
     if resumed {
-        repair_warc_tails(store.as_ref(), &config.evidence_dir, sweep.id).await;
+        let prefix = format!("wangjian-sweep{}", sweep.id.0);
+        repair_warc_tails(store.as_ref(), &config.evidence_dir, sweep.id, &prefix).await;
     }
     run_inner(
         store,
@@ -512,8 +513,7 @@ pub(crate) async fn crawl_wave(
 /// only after its records are synced). Damage below that, or damage that is not a torn tail,
 /// is logged and left alone for a person (`wangjian evidence verify` names it); it does not
 /// stop the sweep. When the store cannot say what it committed, nothing is cut.
-async fn repair_warc_tails(store: &dyn Store, dir: &Path, sweep: SweepId) {
-    let prefix = format!("wangjian-sweep{}", sweep.0);
+pub(crate) async fn repair_warc_tails(store: &dyn Store, dir: &Path, sweep: SweepId, prefix: &str) {
     let files = match evidence::warc_files(dir) {
         Ok(files) => files,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
@@ -532,7 +532,7 @@ async fn repair_warc_tails(store: &dyn Store, dir: &Path, sweep: SweepId) {
     let mut ours: Vec<(u64, std::path::PathBuf)> = files
         .into_iter()
         .filter_map(|p| {
-            let seq = evidence::writer::file_seq(p.file_name()?.to_str()?, &prefix)?;
+            let seq = evidence::writer::file_seq(p.file_name()?.to_str()?, prefix)?;
             Some((seq, p))
         })
         .collect();
@@ -663,7 +663,7 @@ async fn timestamp_checkpoint(
 }
 
 /// An error with its sources, `: `-separated.
-fn error_chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     let mut out = e.to_string();
     let mut source = e.source();
     while let Some(s) = source {

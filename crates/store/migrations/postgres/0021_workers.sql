@@ -33,6 +33,8 @@ CREATE INDEX log_leaves_pending ON log_leaves (id) WHERE log_index IS NULL;
 -- dead worker's files.
 CREATE TABLE workers (
     name       TEXT COLLATE "C" PRIMARY KEY,
+    -- This run of the worker (a token it chose when it started; its WARC files carry it).
+    run        TEXT NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
     seen_at    TIMESTAMPTZ NOT NULL,
     sweep_id   BIGINT REFERENCES sweeps (id)

@@ -33,6 +33,8 @@ CREATE INDEX log_leaves_pending ON log_leaves (id) WHERE log_index IS NULL;
 -- dead worker's files.
 CREATE TABLE workers (
     name       TEXT PRIMARY KEY,
+    -- This run of the worker (a token it chose when it started; its WARC files carry it).
+    run        TEXT NOT NULL,
     started_at TEXT NOT NULL,
     seen_at    TEXT NOT NULL,
     sweep_id   INTEGER REFERENCES sweeps (id)

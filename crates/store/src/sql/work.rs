@@ -239,16 +239,20 @@ impl WorkStore for SqlStore {
         Ok((left, leased))
     }
 
-    async fn worker_seen(&self, worker: &str, sweep: Option<SweepId>) -> Result<()> {
+    async fn worker_seen(&self, worker: &str, run: &str, sweep: Option<SweepId>) -> Result<()> {
         let now = whole_second(self.now());
         sqlx::query(
-            "INSERT INTO workers (name, started_at, seen_at, sweep_id) VALUES ($1, $2, $2, $3) \
+            "INSERT INTO workers (name, run, started_at, seen_at, sweep_id) \
+             VALUES ($1, $4, $2, $2, $3) \
              ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at, \
-             sweep_id = excluded.sweep_id",
+             sweep_id = excluded.sweep_id, run = excluded.run, \
+             started_at = CASE WHEN workers.run = excluded.run THEN workers.started_at \
+                               ELSE excluded.started_at END",
         )
         .bind(worker)
         .bind(now)
         .bind(sweep.map(|s| s.0))
+        .bind(run)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -256,8 +260,9 @@ impl WorkStore for SqlStore {
 
     async fn workers(&self, since: DateTime<Utc>) -> Result<Vec<WorkerSeen>> {
         let now = whole_second(self.now());
-        let rows: Vec<(String, DateTime<Utc>, DateTime<Utc>, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT w.name, w.started_at, w.seen_at, w.sweep_id, \
+        let rows: Vec<(String, String, DateTime<Utc>, DateTime<Utc>, Option<i64>, i64)> =
+            sqlx::query_as(
+            "SELECT w.name, w.run, w.started_at, w.seen_at, w.sweep_id, \
                     (SELECT COUNT(*) FROM host_leases h WHERE h.owner = w.name AND h.until >= $2) \
              FROM workers w WHERE w.seen_at >= $1 ORDER BY w.name",
         )
@@ -267,8 +272,9 @@ impl WorkStore for SqlStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(name, started_at, seen_at, sweep, hosts)| WorkerSeen {
+            .map(|(name, run, started_at, seen_at, sweep, hosts)| WorkerSeen {
                 name,
+                run,
                 started_at,
                 seen_at,
                 sweep: sweep.map(SweepId),

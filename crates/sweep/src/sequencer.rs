@@ -1,0 +1,333 @@
+//! The transparency log's one sequencer when many workers sweep (`wangjian worker`), and the
+//! end of their sweep.
+//!
+//! Workers write their WARC records themselves but do not hold the log: each record's leaf is
+//! submitted to the store (`log_leaves`) before its bytes reach the worker's file, and the
+//! worker's flush waits until the leaf has a log index ([`RemoteLeaves`]). One process at a
+//! time — the holder of [`store::WorkStore::try_lead`], a PostgreSQL advisory lock — appends
+//! the pending leaves to the log in the data directory, in submission order, syncs it, and
+//! writes the indexes back; it signs a checkpoint (committing to the chain of custody, as
+//! every checkpoint does: [`crate::checkpoint`]) when the log has grown and
+//! [`SequencerConfig::checkpoint_every`] has passed. The tree, its checkpoints and proofs are
+//! the log's usual files, so `evidence verify` and WACZ exports work unchanged.
+//!
+//! A sequencer that dies between appending leaves and writing their indexes leaves those
+//! leaves in the log without an index; its successor appends them again. A leaf twice in the
+//! log is harmless (verification asks that every record be in the log, not that every leaf
+//! have one record); a record whose leaf never reached the log is impossible, since its
+//! worker waits for the index before the record counts.
+//!
+//! The leader also ends the workers' sweep: once no host of it is pending, it turns the sweep's
+//! discoveries (and the departments' filings and CT logs) into sites for the next wave, as a
+//! sweep in one process does; when there are none left it repairs the torn tails that dead
+//! workers left in their files, signs a checkpoint over every leaf, and marks the sweep done.
+
+use crate::error::SweepError;
+use crate::run::{LogConfig, SweepConfig};
+use chrono::Utc;
+use evidence::tlog::{Hash, Log, LogError, Signer};
+use evidence::{EvidenceError, LeafSink};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::Store;
+use tokio::runtime::Handle;
+
+/// Leaves sequenced per step.
+const BATCH: i64 = 5_000;
+
+/// How the sequencer runs.
+#[derive(Debug, Clone)]
+pub struct SequencerConfig {
+    /// How often a follower tries to lead, and an idle leader looks for leaves.
+    pub poll: Duration,
+    /// The least time between two checkpoints while leaves keep coming.
+    pub checkpoint_every: Duration,
+    /// How long a worker that was not seen counts as alive (its files are not repaired).
+    pub alive_for: chrono::Duration,
+}
+
+impl Default for SequencerConfig {
+    fn default() -> Self {
+        SequencerConfig {
+            poll: Duration::from_millis(50),
+            checkpoint_every: Duration::from_secs(10),
+            alive_for: chrono::Duration::seconds(120),
+        }
+    }
+}
+
+/// Runs for ever: follows until it can lead, then sequences leaves, signs checkpoints and ends
+/// finished sweeps until its lock is lost or a step fails (logged), then follows again. The
+/// caller stops it by aborting its task.
+pub async fn run_sequencer(store: Arc<dyn Store>, sweep: SweepConfig, config: SequencerConfig) {
+    loop {
+        match store.try_lead().await {
+            Ok(Some(mut lead)) => {
+                tracing::info!("sequencing the transparency log");
+                if let Err(e) = lead_while_held(&store, &sweep, &config, lead.as_mut()).await {
+                    tracing::error!(error = %crate::run::error_chain(&e), "sequencer stopped; following again");
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot ask who sequences the log"),
+        }
+        tokio::time::sleep(config.poll.max(Duration::from_millis(10)) * 10).await;
+    }
+}
+
+async fn lead_while_held(
+    store: &Arc<dyn Store>,
+    sweep: &SweepConfig,
+    config: &SequencerConfig,
+    lead: &mut dyn store::Leadership,
+) -> Result<(), SweepError> {
+    let lc = sweep.log.as_ref().ok_or(SweepError::WorkerWithoutLog)?;
+    let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(SweepError::LogKey)?;
+    // The log's own file lock: another process of this machine may hold it (a sweep or a
+    // capture run by hand); wait for it.
+    let mut log = loop {
+        let dir = lc.dir.clone();
+        match tokio::task::spawn_blocking(move || Log::open(dir)).await? {
+            Ok(log) => break log,
+            Err(LogError::Locked { .. }) => {
+                if !lead.still_held().await {
+                    return Ok(());
+                }
+                tokio::time::sleep(config.poll).await;
+            }
+            Err(e) => return Err(SweepError::Log(e)),
+        }
+    };
+    for repair in log.repairs() {
+        tracing::warn!(%repair, "transparency log repaired on open");
+    }
+    let mut signed = log.size();
+    let mut signed_at = Instant::now();
+    let mut last_end_check = Instant::now() - Duration::from_secs(3600);
+    while lead.still_held().await {
+        let (l, n) = sequence_step(store.as_ref(), log).await?;
+        log = l;
+        let grown = log.size() > signed;
+        if grown && (n == 0 || signed_at.elapsed() >= config.checkpoint_every) {
+            sign(store.as_ref(), lc, &log, &signer).await?;
+            signed = log.size();
+            signed_at = Instant::now();
+        }
+        if n == 0 {
+            if last_end_check.elapsed() >= config.poll * 10 {
+                last_end_check = Instant::now();
+                if end_sweep(store, sweep, config, &log).await? {
+                    sign(store.as_ref(), lc, &log, &signer).await?;
+                    signed = log.size();
+                    signed_at = Instant::now();
+                }
+            }
+            tokio::time::sleep(config.poll).await;
+        }
+    }
+    tracing::warn!("the sequencer's lock was lost");
+    Ok(())
+}
+
+/// Appends the pending leaves (one batch) to the log, syncs it and writes their indexes back.
+/// Returns the log and the number of leaves sequenced.
+async fn sequence_step(store: &dyn Store, log: Log) -> Result<(Log, usize), SweepError> {
+    let pending = store.pending_leaves(BATCH).await?;
+    if pending.is_empty() {
+        return Ok((log, 0));
+    }
+    let start = log.size();
+    let sequenced = store.sequenced_count().await?;
+    if u64::try_from(sequenced).unwrap_or(u64::MAX) > start {
+        return Err(SweepError::LogBehind {
+            log: start,
+            sequenced,
+        });
+    }
+    let leaves: Vec<Hash> = pending.iter().map(|p| Hash(p.leaf)).collect();
+    let log = tokio::task::spawn_blocking(move || {
+        let mut log = log;
+        for leaf in leaves {
+            log.append_leaf_hash(leaf)?;
+        }
+        log.sync()?;
+        Ok::<_, LogError>(log)
+    })
+    .await?
+    .map_err(SweepError::Log)?;
+    let assigned: Vec<(i64, i64)> = pending
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.id, start as i64 + i as i64))
+        .collect();
+    store.assign_leaf_indexes(&assigned).await?;
+    Ok((log, pending.len()))
+}
+
+async fn sign(
+    store: &dyn Store,
+    lc: &LogConfig,
+    log: &Log,
+    signer: &Signer,
+) -> Result<(), SweepError> {
+    let stored = crate::checkpoint::sign(store, log, signer, &lc.origin, Utc::now()).await?;
+    tracing::info!(size = stored.checkpoint.size, "checkpoint signed");
+    Ok(())
+}
+
+/// Ends the workers' sweep when none of its hosts is pending: the next wave's sites, else the
+/// end. Returns whether a sweep was ended.
+async fn end_sweep(
+    store: &Arc<dyn Store>,
+    sweep: &SweepConfig,
+    config: &SequencerConfig,
+    log: &Log,
+) -> Result<bool, SweepError> {
+    let Some(running) = store.unfinished_sweep().await? else {
+        return Ok(false);
+    };
+    let (left, _) = store.hosts_left(running.id).await?;
+    if left > 0 {
+        return Ok(false);
+    }
+    if running.campaign.is_none() {
+        crate::sources::from_filings(store.as_ref(), &sweep.discovery.city).await?;
+        for ct in &sweep.discovery.ct_logs {
+            crate::sources::poll_ct(
+                store.as_ref(),
+                &sweep.crawl,
+                &sweep.discovery.city,
+                ct,
+                crate::sources::CT_BATCH,
+            )
+            .await?;
+        }
+        let found = store.promote_discoveries(running.id).await?;
+        if !found.is_empty() {
+            tracing::info!(sites = found.len(), sweep = %running.id, "discovered sites added for the workers");
+            return Ok(false);
+        }
+    }
+    crate::discover::review(store.as_ref()).await?;
+    repair_dead_workers(store.as_ref(), sweep, config, running.id).await?;
+    let _ = log;
+    let done = store.finish_sweep(running.id).await?;
+    tracing::info!(sweep = %done.id, sites = done.sites, pages = done.pages, findings = done.findings, "workers' sweep finished");
+    Ok(true)
+}
+
+/// Cuts the torn last record that a worker killed mid-write left in its newest file of the
+/// sweep, as a resumed sweep does for its own (never below what the store points at). Files
+/// of workers seen lately are left alone: they may still be writing.
+async fn repair_dead_workers(
+    store: &dyn Store,
+    sweep: &SweepConfig,
+    config: &SequencerConfig,
+    id: domain::SweepId,
+) -> Result<(), SweepError> {
+    let alive: std::collections::HashSet<String> = store
+        .workers(Utc::now() - config.alive_for)
+        .await?
+        .into_iter()
+        .map(|w| worker_prefix(id, &w.name, &w.run))
+        .collect();
+    let files = match evidence::warc_files(&sweep.evidence_dir) {
+        Ok(files) => files,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => {
+            tracing::error!(dir = %sweep.evidence_dir.display(), error = %e, "cannot list the evidence files; none repaired");
+            return Ok(());
+        }
+    };
+    let mut prefixes: Vec<String> = files
+        .iter()
+        .filter_map(|p| p.file_name()?.to_str())
+        .filter_map(|name| {
+            // PREFIX-STAMP-SEQ.warc.gz (`evidence::writer::file_seq`).
+            let stem = name.strip_suffix(".warc.gz")?;
+            let mut parts = stem.rsplitn(3, '-');
+            let (_seq, _stamp, prefix) = (parts.next()?, parts.next()?, parts.next()?);
+            (prefix.starts_with(&format!("wangjian-sweep{}-", id.0))
+                && evidence::writer::file_seq(name, prefix).is_some())
+            .then(|| prefix.to_string())
+        })
+        .filter(|prefix| !alive.contains(prefix))
+        .collect();
+    prefixes.sort();
+    prefixes.dedup();
+    for prefix in prefixes {
+        crate::run::repair_warc_tails(store, &sweep.evidence_dir, id, &prefix).await;
+    }
+    Ok(())
+}
+
+/// The name prefix of the WARC files one run of a worker writes in a sweep.
+pub(crate) fn worker_prefix(sweep: domain::SweepId, worker: &str, run: &str) -> String {
+    format!("wangjian-sweep{}-{worker}-{run}", sweep.0)
+}
+
+/// A worker's leaves: submitted to the store before the records are written, waited for
+/// until the sequencer gave them indexes before the records count. Used from blocking threads
+/// (the writer's callers), through the runtime's handle.
+pub(crate) struct RemoteLeaves {
+    pub(crate) store: Arc<dyn Store>,
+    pub(crate) handle: Handle,
+    pub(crate) worker: String,
+    /// Submitted, not yet seen sequenced.
+    pub(crate) waiting: Vec<i64>,
+    /// How long a flush waits for the sequencer before it fails.
+    pub(crate) patience: Duration,
+}
+
+impl std::fmt::Debug for RemoteLeaves {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteLeaves")
+            .field("worker", &self.worker)
+            .field("waiting", &self.waiting.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl LeafSink for RemoteLeaves {
+    fn submit(&mut self, leaves: &[Hash]) -> Result<(), EvidenceError> {
+        let raw: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
+        let ids = self
+            .handle
+            .block_on(self.store.submit_leaves(&self.worker, &raw))
+            .map_err(|e| EvidenceError::Sequencer(e.to_string()))?;
+        self.waiting.extend(ids);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), EvidenceError> {
+        let started = Instant::now();
+        let mut pause = Duration::from_millis(5);
+        while !self.waiting.is_empty() {
+            let indexes = self
+                .handle
+                .block_on(self.store.leaf_indexes(&self.waiting))
+                .map_err(|e| EvidenceError::Sequencer(e.to_string()))?;
+            let still: Vec<i64> = self
+                .waiting
+                .iter()
+                .zip(indexes)
+                .filter(|(_, index)| index.is_none())
+                .map(|(id, _)| *id)
+                .collect();
+            self.waiting = still;
+            if self.waiting.is_empty() {
+                break;
+            }
+            if started.elapsed() >= self.patience {
+                return Err(EvidenceError::Sequencer(format!(
+                    "{} leaves not sequenced after {} s: is a sequencer running (a worker or serve with the data directory's log)?",
+                    self.waiting.len(),
+                    self.patience.as_secs()
+                )));
+            }
+            std::thread::sleep(pause);
+            pause = (pause * 2).min(Duration::from_millis(200));
+        }
+        Ok(())
+    }
+}

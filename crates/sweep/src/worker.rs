@@ -1,0 +1,253 @@
+//! `wangjian worker`: one of many processes, on any number of machines, that share a sweep.
+//!
+//! A worker is stateless: it reads the running sweep from the store, leases hosts of it
+//! ([`store::WorkStore::lease_hosts`]: a host at a time, so a host's politeness holds across
+//! workers), crawls, captures and detects their sites exactly as a sweep in one process does
+//! (`crate::run`'s wave), and commits every step under the host's lease, which each commit
+//! renews and a background task keeps renewing. A worker that dies stops renewing; once its
+//! leases run out another worker takes its hosts and continues each site from the frontier
+//! saved with its last commit. A worker that was only paused finds its commits refused
+//! ([`store::StoreError::LeaseLost`]): what it fetched after its last commit is not recorded,
+//! and the new holder fetches those pages again, so no fetch, finding (or the clue grouped from
+//! it) is recorded twice.
+//!
+//! Each run of a worker writes its own WARC files (`wangjian-sweep<ID>-<NAME>-<RUN>-…`), never
+//! another's; their leaves go to the log's one sequencer (`crate::sequencer`), which every
+//! worker also runs, one of them leading at a time.
+
+use crate::error::SweepError;
+use crate::run::{crawl_wave, Leased, SweepConfig};
+use crate::sequencer::{run_sequencer, worker_prefix, RemoteLeaves, SequencerConfig};
+use detect::Detector;
+use domain::SweepId;
+use evidence::{WarcWriter, WriterConfig};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use store::{HostLease, Store, StoreError};
+
+/// How a worker works.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// Its name (1 to 32 of `a-z`, `0-9`, `-`): leases and files carry it.
+    pub name: String,
+    /// Hosts leased at a time.
+    pub hosts: usize,
+    /// A lease's length; renewed at a third of it.
+    pub lease: chrono::Duration,
+    /// How long to wait when there is nothing to lease.
+    pub poll: Duration,
+    /// Stop when no sweep is running (else wait for the next).
+    pub until_idle: bool,
+    /// How long a flush waits for the sequencer.
+    pub patience: Duration,
+    pub sequencer: SequencerConfig,
+}
+
+impl WorkerOptions {
+    pub fn new(name: &str) -> WorkerOptions {
+        WorkerOptions {
+            name: name.to_string(),
+            hosts: 4,
+            lease: chrono::Duration::seconds(60),
+            poll: Duration::from_secs(1),
+            until_idle: false,
+            patience: Duration::from_secs(600),
+            sequencer: SequencerConfig::default(),
+        }
+    }
+}
+
+/// What one worker did.
+#[derive(Debug, Default, Clone)]
+pub struct WorkerSummary {
+    pub hosts: u64,
+    pub sites: u64,
+    /// Hosts it took over from a worker whose lease ran out.
+    pub taken_over: u64,
+    /// Leases it lost to another worker (it was too slow or paused).
+    pub lost: u64,
+}
+
+/// Whether `name` can name a worker.
+pub fn valid_worker_name(name: &str) -> bool {
+    (1..=32).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Works on running sweeps until none is left (`until_idle`) or for ever.
+pub async fn run_worker(
+    store: Arc<dyn Store>,
+    detector: Arc<Detector>,
+    config: SweepConfig,
+    options: WorkerOptions,
+) -> Result<WorkerSummary, SweepError> {
+    if !valid_worker_name(&options.name) {
+        return Err(SweepError::BadWorkerName {
+            name: options.name.clone(),
+        });
+    }
+    if config.log.is_none() {
+        return Err(SweepError::WorkerWithoutLog);
+    }
+    let run = run_token();
+    tracing::info!(worker = %options.name, %run, "worker starting");
+    let sequencer = tokio::spawn(run_sequencer(
+        store.clone(),
+        config.clone(),
+        options.sequencer.clone(),
+    ));
+    let result = work(&store, &detector, &config, &options, &run).await;
+    sequencer.abort();
+    result
+}
+
+async fn work(
+    store: &Arc<dyn Store>,
+    detector: &Arc<Detector>,
+    config: &SweepConfig,
+    options: &WorkerOptions,
+    run: &str,
+) -> Result<WorkerSummary, SweepError> {
+    let mut summary = WorkerSummary::default();
+    let mut writer: Option<(SweepId, WarcWriter)> = None;
+    loop {
+        let sweep = store.unfinished_sweep().await?;
+        store
+            .worker_seen(&options.name, run, sweep.as_ref().map(|s| s.id))
+            .await?;
+        let Some(sweep) = sweep else {
+            if options.until_idle {
+                break;
+            }
+            tokio::time::sleep(options.poll).await;
+            continue;
+        };
+        let leased = store
+            .lease_hosts(sweep.id, &options.name, options.hosts, options.lease)
+            .await?;
+        if leased.is_empty() {
+            tokio::time::sleep(options.poll).await;
+            continue;
+        }
+        let mut by_site = HashMap::new();
+        let mut probed = HashSet::new();
+        let mut sites = Vec::new();
+        for host in &leased {
+            if let Some(from) = &host.taken_from {
+                tracing::warn!(host = %host.lease.host, from = %from, "taking over a host whose lease ran out");
+                summary.taken_over += 1;
+            }
+            if host.probed {
+                probed.insert(host.lease.host.to_ascii_lowercase());
+            }
+            for site in &host.sites {
+                by_site.insert(site.id, host.lease.clone());
+                sites.push(site.clone());
+            }
+        }
+        summary.hosts += leased.len() as u64;
+        summary.sites += sites.len() as u64;
+        let leases = Arc::new(Leased {
+            by_site,
+            probed,
+            ttl: options.lease,
+        });
+        let held: Vec<HostLease> = leased.iter().map(|h| h.lease.clone()).collect();
+        let renewer = tokio::spawn(keep_renewed(store.clone(), held.clone(), options.lease));
+        let w = match writer.take() {
+            Some((id, w)) if id == sweep.id => w,
+            _ => open_writer(store, config, options, run, sweep.id).await?,
+        };
+        let done = crawl_wave(store, detector, config, sweep.id, sites, w, Some(leases)).await;
+        renewer.abort();
+        for lease in &held {
+            store.release_lease(lease).await?;
+        }
+        match done {
+            Ok((_, w)) => writer = Some((sweep.id, w)),
+            Err(SweepError::Store(StoreError::LeaseLost { host, .. })) => {
+                // Another worker holds the host now; the writer went with the wave (its
+                // records so far are whole and logged), the next lease opens a new file.
+                tracing::warn!(%host, "lease taken over by another worker; its work left to it");
+                summary.lost += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    if let Some((_, w)) = writer {
+        tokio::task::spawn_blocking(move || {
+            let mut w = w;
+            w.flush()
+        })
+        .await??;
+    }
+    Ok(summary)
+}
+
+/// Renews every lease at a third of its length until aborted; a lease lost is left (the
+/// wave's next commit under it is refused and ends the wave).
+async fn keep_renewed(store: Arc<dyn Store>, mut leases: Vec<HostLease>, ttl: chrono::Duration) {
+    let every = (ttl / 3).to_std().unwrap_or(Duration::from_secs(1));
+    loop {
+        tokio::time::sleep(every).await;
+        let mut kept = Vec::with_capacity(leases.len());
+        for lease in leases {
+            match store.renew_lease(&lease, ttl).await {
+                Ok(renewed) => kept.push(renewed),
+                Err(StoreError::LeaseLost { host, .. }) => {
+                    tracing::warn!(%host, "lease lost to another worker");
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, host = %lease.host, "cannot renew a lease; trying again");
+                    kept.push(lease);
+                }
+            }
+        }
+        leases = kept;
+    }
+}
+
+/// A writer of this run's files in `sweep`, its leaves going to the sequencer. Opened on a
+/// blocking thread: its warcinfo record's leaf is submitted through the store.
+async fn open_writer(
+    store: &Arc<dyn Store>,
+    config: &SweepConfig,
+    options: &WorkerOptions,
+    run: &str,
+    sweep: SweepId,
+) -> Result<WarcWriter, SweepError> {
+    let sink = RemoteLeaves {
+        store: store.clone(),
+        handle: tokio::runtime::Handle::current(),
+        worker: options.name.clone(),
+        waiting: Vec::new(),
+        patience: options.patience,
+    };
+    let writer_config = WriterConfig {
+        dir: config.evidence_dir.clone(),
+        prefix: worker_prefix(sweep, &options.name, run),
+        max_file_bytes: config.warc_max_bytes,
+        software: config.software.clone(),
+        operator: None,
+        hostname: None,
+        extra_info: vec![
+            ("sweep-id".into(), sweep.to_string()),
+            ("worker".into(), options.name.clone()),
+        ],
+    };
+    Ok(tokio::task::spawn_blocking(move || {
+        WarcWriter::open_with_sink(writer_config, Box::new(sink))
+    })
+    .await??)
+}
+
+/// A token naming this run of the worker: the time it started and its process id.
+fn run_token() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    format!("{:x}{:x}", now.as_secs(), std::process::id())
+}
