@@ -35,6 +35,10 @@ pub enum Command {
     Import(ImportCommand),
     /// Runs a sweep over every registered site (or continues the unfinished one).
     Sweep(SweepArgs),
+    /// Works on the running sweep beside other workers (any number, on any machine sharing
+    /// the database and the evidence): leases hosts, crawls, captures, detects; one of them
+    /// sequences the transparency log. Start the sweep with `wangjian sweep --for-workers`.
+    Worker(WorkerArgs),
     /// Scans a saved page or a URL and prints its findings.
     Scan(ScanArgs),
     /// Serves the console (by default on 127.0.0.1:8080, the `listen` setting).
@@ -1307,6 +1311,32 @@ pub struct SweepArgs {
     pub campaign: Option<i64>,
     /// Skip the rendered probes (headless Chromium) this time; the fetched probes still run
     /// (the `sweep.render_probes` setting turns them off for good).
+    #[arg(long)]
+    pub no_render: bool,
+    /// Only create the city sweep, for `wangjian worker`s to do, and print its id (refused
+    /// while a sweep is unfinished).
+    #[arg(long, conflicts_with = "campaign")]
+    pub for_workers: bool,
+    #[command(flatten)]
+    pub crawl: CrawlArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkerArgs {
+    /// This worker's name (1–32 of a-z, 0-9, '-'): its leases and WARC files carry it. By
+    /// default the machine's host name and the process id.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Hosts leased at a time.
+    #[arg(long, default_value_t = 4)]
+    pub hosts: usize,
+    /// A lease's length in seconds: a dead worker's hosts are taken over after it.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(3..=86400))]
+    pub lease_secs: u32,
+    /// Stop when no sweep is running (by default a worker waits for the next one).
+    #[arg(long)]
+    pub until_idle: bool,
+    /// Skip the rendered probes (headless Chromium); the fetched probes still run.
     #[arg(long)]
     pub no_render: bool,
     #[command(flatten)]

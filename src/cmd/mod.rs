@@ -73,6 +73,7 @@ pub async fn run(cli: Cli, log: crate::LogFormat) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::demo(&ctx, args).await,
         Command::Import(cmd) => import::import(&ctx, cmd).await,
         Command::Sweep(args) => sweep::sweep(&ctx, args).await,
+        Command::Worker(args) => sweep::worker(&ctx, args).await,
         Command::Scan(args) => scan::scan(&ctx, args).await,
         Command::Serve(args) => serve::serve(&ctx, args).await,
         Command::Sites(args) => sites::sites(&ctx, args).await,

@@ -5,7 +5,7 @@
 //! findings are grouped into clues afterwards.
 
 use super::Ctx;
-use crate::cli::SweepArgs;
+use crate::cli::{SweepArgs, WorkerArgs};
 use std::process::ExitCode;
 use store::{Scope, SiteFilter, Store};
 
@@ -23,6 +23,18 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
             "warning: the crawler's User-Agent names no contact: set crawl.contact_url in {}",
             ctx.config.file.display()
         );
+    }
+    if args.for_workers {
+        if let Some(running) = store.unfinished_sweep().await? {
+            anyhow::bail!(
+                "sweep {} is not finished: workers continue it (`wangjian worker`), or \
+                 `wangjian sweep` does in this process",
+                running.id
+            );
+        }
+        let planned = ::sweep::plan_sweep(store.as_ref(), ::sweep::SweepPlan::City).await?;
+        println!("sweep {} created for workers: {} sites", planned.id, planned.sites);
+        return Ok(ExitCode::SUCCESS);
     }
     let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
     let tsa = ctx.config.tsa_url.value.clone();
@@ -56,6 +68,44 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
         eprintln!("{}", summary.render_note());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `wangjian worker`: works on the running city sweep beside other workers until stopped (or,
+/// with `--until-idle`, until no sweep is running); prints what it did.
+pub async fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.data.open_store().await?;
+    let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
+    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+    sweep.progress = false;
+    if args.no_render {
+        sweep.render_probes = None;
+    }
+    let name = args.name.unwrap_or_else(default_worker_name);
+    let mut options = ::sweep::worker::WorkerOptions::new(&name);
+    options.hosts = args.hosts.max(1);
+    options.lease = chrono::Duration::seconds(i64::from(args.lease_secs));
+    options.until_idle = args.until_idle;
+    let detector = std::sync::Arc::new(detect::Detector::builtin());
+    let summary = ::sweep::worker::run_worker(store, detector, sweep, options).await?;
+    println!(
+        "worker {name}: {} hosts, {} sites, {} taken over, {} leases lost",
+        summary.hosts, summary.sites, summary.taken_over, summary.lost
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The machine's host name (as a worker name allows it) and the process id.
+fn default_worker_name() -> String {
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(20)
+        .collect::<String>();
+    let host = if host.is_empty() { "worker".into() } else { host };
+    format!("{host}-{}", std::process::id())
 }
 
 /// Whether any site (registered or discovered) is known.

@@ -30,6 +30,7 @@ mod users;
 mod validation;
 mod verify;
 mod wacz;
+mod workers;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -128,7 +128,7 @@ enum Leaves {
 
 /// A transparency log that another process appends to: a worker of many submits each
 /// record's leaf to the one sequencer (see the `sweep` crate's worker).
-pub trait LeafSink: Send + std::fmt::Debug {
+pub trait LeafSink: Send + Sync + std::fmt::Debug {
     /// Takes leaves of records about to be written, in order; they must be durable (the
     /// sequencer will append them) before this returns, as the bytes reach the file next.
     fn submit(&mut self, leaves: &[Hash]) -> Result<(), EvidenceError>;

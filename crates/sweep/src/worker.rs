@@ -125,6 +125,13 @@ async fn work(
             tokio::time::sleep(options.poll).await;
             continue;
         };
+        if sweep.campaign.is_some() {
+            // A campaign sweeps with its own rule packs, which `wangjian sweep` (or serve's
+            // scheduler) loads; workers take city sweeps only.
+            tracing::info!(sweep = %sweep.id, "a campaign's sweep is running: left to `wangjian sweep`");
+            tokio::time::sleep(options.poll * 10).await;
+            continue;
+        }
         let leased = store
             .lease_hosts(sweep.id, &options.name, options.hosts, options.lease)
             .await?;

@@ -1,0 +1,190 @@
+//! Many workers on one sweep (`wangjian worker`), on PostgreSQL and the data directory's
+//! evidence: three workers share a city sweep; one is killed (SIGKILL) mid-sweep, another
+//! paused (SIGSTOP) past its leases so that they are taken over, then let go on. Every site is
+//! finished, no fetch is recorded twice, the findings are those a sweep in one process records
+//! over the same web, and every record of every worker's files verifies against the log and
+//! its signed checkpoints.
+
+use crate::{run, stdout, wangjian};
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::testing::{Backend, TestDb};
+
+/// Workers' settings: short leases so that a dead worker's hosts are taken over soon, one
+/// host at a time and a politeness delay so that the sweep is still running when a worker is
+/// stopped.
+fn worker(data: &Path, db: &str, resolve: &str, name: &str) -> Child {
+    wangjian(data)
+        .args(["--database", db, "worker", "--name", name])
+        .args(["--lease-secs", "3", "--hosts", "1", "--until-idle", "--no-render"])
+        .args(["--concurrency", "1", "--delay-ms", "60", "--resolve", resolve])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the worker starts")
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill {sig}");
+}
+
+/// The URLs of a sweep's fetch rows, and its findings as `url category`.
+async fn recorded(
+    store: &dyn store::Store,
+    sweep: domain::SweepId,
+) -> (Vec<String>, BTreeSet<String>) {
+    let urls = store
+        .sweep_fetches(store::Scope::City, sweep)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.fetch.url)
+        .collect();
+    let findings = store
+        .sweep_findings(store::Scope::City, sweep)
+        .await
+        .unwrap()
+        .iter()
+        .map(|g| format!("{} {}", g.finding.url, g.finding.category))
+        .collect();
+    (urls, findings)
+}
+
+fn duplicates(urls: &[String]) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    urls.iter()
+        .filter(|u| !seen.insert(u.to_string()))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let world = Arc::new(simweb::World::generate(&simweb::GenParams { sites: 24, seed: 11 }));
+    let running = rt
+        .block_on(simweb::start(world.clone(), ([127, 0, 0, 1], 0).into()))
+        .unwrap();
+    let resolve = format!("*:80:{}", running.addr);
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::write(&register, world.register_csv()).unwrap();
+
+    // The same web swept in one process (SQLite), for what the workers must record.
+    let alone = dir.path().join("alone");
+    assert!(run(wangjian(&alone).args(["import", "entities"]).arg(&register))
+        .status
+        .success());
+    assert!(run(wangjian(&alone).args(["sweep", "--no-render", "--resolve", &resolve]))
+        .status
+        .success());
+    let alone_store = rt
+        .block_on(store::open(&store::DatabaseUrl::sqlite_in(&alone, "wangjian.db")))
+        .unwrap();
+    let alone_sweep = rt.block_on(alone_store.list_sweeps(1)).unwrap()[0].id;
+    let (alone_urls, alone_findings) = rt.block_on(recorded(alone_store.as_ref(), alone_sweep));
+
+    let db = rt.block_on(TestDb::new(Backend::Postgres));
+    let url = db.url();
+    let data = dir.path().join("workers");
+    assert!(run(wangjian(&data)
+        .args(["--database", &url, "import", "entities"])
+        .arg(&register))
+    .status
+    .success());
+    // A worker with nothing to do stops at once; so does one whose log cannot be sequenced.
+    let out = run(wangjian(&data).args(["--database", &url, "worker", "--name", "BAD NAME"]));
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("worker name"));
+    let out = run(wangjian(&data).args(["--database", &url, "sweep", "--for-workers"]));
+    assert!(out.status.success());
+    assert!(stdout(&out).contains("created for workers"), "{}", stdout(&out));
+    let again = run(wangjian(&data).args(["--database", &url, "sweep", "--for-workers"]));
+    assert!(!again.status.success(), "one unfinished sweep at a time");
+
+    let store = rt.block_on(store::open(&store::DatabaseUrl::parse(&url).unwrap())).unwrap();
+    let sweep = rt.block_on(store.unfinished_sweep()).unwrap().unwrap().id;
+    let fetched = || rt.block_on(store.sweep(sweep)).unwrap().unwrap().pages;
+
+    let one = worker(&data, &url, &resolve, "w1");
+    let two = worker(&data, &url, &resolve, "w2");
+    let three = worker(&data, &url, &resolve, "w3");
+    // Let them work a while, then kill one and pause another past its leases.
+    let started = Instant::now();
+    while fetched() < 20 && started.elapsed() < Duration::from_secs(300) {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let mut one = one;
+    one.kill().unwrap();
+    one.wait().unwrap();
+    let before = fetched();
+    signal(&two, "-STOP");
+    std::thread::sleep(Duration::from_secs(8));
+    signal(&two, "-CONT");
+    let two = two.wait_with_output().unwrap();
+    let three = three.wait_with_output().unwrap();
+    let said = |o: &std::process::Output| {
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        )
+    };
+    assert!(two.status.success(), "{}", said(&two));
+    assert!(three.status.success(), "{}", said(&three));
+    assert!(fetched() > before, "the sweep went on without the killed worker");
+    let taken_over = [&two, &three]
+        .iter()
+        .map(|o| stdout(o))
+        .filter(|s| !s.contains(" 0 taken over"))
+        .count();
+    assert!(taken_over >= 1, "{}\n{}", said(&two), said(&three));
+    assert!(
+        !stdout(&two).contains(" 0 leases lost"),
+        "the paused worker's leases were taken over: {}",
+        said(&two)
+    );
+
+    // Every site finished, once.
+    let done = rt.block_on(store.sweep(sweep)).unwrap().unwrap();
+    assert_eq!(done.state, store::SweepState::Finished);
+    assert!(rt
+        .block_on(store.pending_sites(store::Scope::City, sweep))
+        .unwrap()
+        .is_empty());
+    let (urls, findings) = rt.block_on(recorded(store.as_ref(), sweep));
+    let doubled = duplicates(&urls);
+    let alone_doubled = duplicates(&alone_urls);
+    assert!(
+        doubled.is_subset(&alone_doubled),
+        "fetched twice: {:?}",
+        doubled.difference(&alone_doubled).collect::<Vec<_>>()
+    );
+    let urls: BTreeSet<&String> = urls.iter().collect();
+    let alone_urls: BTreeSet<&String> = alone_urls.iter().collect();
+    assert_eq!(urls, alone_urls, "the same pages as one process");
+    assert_eq!(findings, alone_findings, "the same findings as one process");
+
+    // Each worker wrote its own files, and everything verifies against the log.
+    let files: Vec<String> = std::fs::read_dir(data.join("warc"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for name in ["w1", "w2", "w3"] {
+        assert!(
+            files.iter().any(|f| f.starts_with(&format!("wangjian-sweep{}-{name}-", sweep.0))),
+            "{name}: {files:?}"
+        );
+    }
+    let verify = run(wangjian(&data).args(["--database", &url, "evidence", "verify"]));
+    assert!(verify.status.success(), "{}", stdout(&verify));
+    drop(db);
+}
