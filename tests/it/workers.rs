@@ -20,7 +20,7 @@ fn worker(data: &Path, db: &str, resolve: &str, name: &str) -> Child {
     wangjian(data)
         .args(["--database", db, "worker", "--name", name])
         .args(["--lease-secs", "3", "--hosts", "1", "--until-idle", "--no-render"])
-        .args(["--concurrency", "1", "--delay-ms", "60", "--resolve", resolve])
+        .args(["--concurrency", "1", "--delay-ms", "40", "--resolve", resolve])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -69,7 +69,7 @@ fn duplicates(urls: &[String]) -> BTreeSet<String> {
 #[test]
 fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let world = Arc::new(simweb::World::generate(&simweb::GenParams { sites: 24, seed: 11 }));
+    let world = Arc::new(simweb::World::generate(&simweb::GenParams { sites: 14, seed: 11 }));
     let running = rt
         .block_on(simweb::start(world.clone(), ([127, 0, 0, 1], 0).into()))
         .unwrap();
@@ -79,6 +79,7 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     std::fs::write(&register, world.register_csv()).unwrap();
 
     // The same web swept in one process (SQLite), for what the workers must record.
+    let started_alone = Instant::now();
     let alone = dir.path().join("alone");
     assert!(run(wangjian(&alone).args(["import", "entities"]).arg(&register))
         .status
@@ -104,6 +105,7 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     let out = run(wangjian(&data).args(["--database", &url, "worker", "--name", "BAD NAME"]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("worker name"));
+    eprintln!("one process: {:?}", started_alone.elapsed());
     let out = run(wangjian(&data).args(["--database", &url, "sweep", "--for-workers"]));
     assert!(out.status.success());
     assert!(stdout(&out).contains("created for workers"), "{}", stdout(&out));
@@ -117,17 +119,44 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     let one = worker(&data, &url, &resolve, "w1");
     let two = worker(&data, &url, &resolve, "w2");
     let three = worker(&data, &url, &resolve, "w3");
-    // Let them work a while, then kill one and pause another past its leases.
+    let holds = |name: &str| {
+        rt.block_on(store.workers(chrono::DateTime::UNIX_EPOCH))
+            .unwrap()
+            .iter()
+            .any(|w| w.name == name && w.hosts > 0)
+    };
+    // Let them work a while; kill one while it holds a host.
     let started = Instant::now();
-    while fetched() < 20 && started.elapsed() < Duration::from_secs(300) {
-        std::thread::sleep(Duration::from_millis(200));
+    while !(fetched() >= 12 && holds("w1")) {
+        assert!(started.elapsed() < Duration::from_secs(600), "the workers do not start");
+        std::thread::sleep(Duration::from_millis(100));
     }
     let mut one = one;
     one.kill().unwrap();
     one.wait().unwrap();
     let before = fetched();
+    eprintln!("w1 killed after {:?} at {before} pages", started.elapsed());
+
+    // Pause another while it holds a host, until its lease ran out and was taken: here by a
+    // taker that gives it up at once (a lease of no length), so the host is free again for
+    // the workers, under a newer token than the paused worker's.
+    while !holds("w2") {
+        std::thread::sleep(Duration::from_millis(20));
+    }
     signal(&two, "-STOP");
-    std::thread::sleep(Duration::from_secs(8));
+    let mut stolen = Vec::new();
+    while stolen.is_empty() {
+        std::thread::sleep(Duration::from_millis(500));
+        let taken = rt
+            .block_on(store.lease_hosts(sweep, "taker", 100, chrono::Duration::zero()))
+            .unwrap();
+        stolen.extend(
+            taken
+                .into_iter()
+                .filter(|h| h.taken_from.as_deref() == Some("w2"))
+                .map(|h| h.lease.host),
+        );
+    }
     signal(&two, "-CONT");
     let two = two.wait_with_output().unwrap();
     let three = three.wait_with_output().unwrap();
@@ -141,15 +170,19 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     assert!(two.status.success(), "{}", said(&two));
     assert!(three.status.success(), "{}", said(&three));
     assert!(fetched() > before, "the sweep went on without the killed worker");
-    let taken_over = [&two, &three]
+    let taken_over: Vec<String> = [&two, &three]
         .iter()
-        .map(|o| stdout(o))
-        .filter(|s| !s.contains(" 0 taken over"))
-        .count();
-    assert!(taken_over >= 1, "{}\n{}", said(&two), said(&three));
+        .filter_map(|o| stdout(o).split(", ").nth(2).map(str::to_owned))
+        .collect();
+    assert!(
+        taken_over.iter().any(|t| t != "0 taken over"),
+        "{}\n{}",
+        said(&two),
+        said(&three)
+    );
     assert!(
         !stdout(&two).contains(" 0 leases lost"),
-        "the paused worker's leases were taken over: {}",
+        "the paused worker's lease of {stolen:?} was taken: {}",
         said(&two)
     );
 
