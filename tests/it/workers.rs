@@ -19,8 +19,8 @@ use store::testing::{Backend, TestDb};
 fn worker(data: &Path, db: &str, resolve: &str, name: &str) -> Child {
     wangjian(data)
         .args(["--database", db, "worker", "--name", name])
-        .args(["--lease-secs", "3", "--hosts", "1", "--until-idle", "--no-render"])
-        .args(["--concurrency", "1", "--delay-ms", "40", "--resolve", resolve])
+        .args(["--lease-secs", "3", "--hosts", "2", "--until-idle", "--no-render"])
+        .args(["--concurrency", "1", "--delay-ms", "20", "--resolve", resolve])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -167,6 +167,7 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
             String::from_utf8_lossy(&o.stderr)
         )
     };
+    eprintln!("workers done after {:?}", started.elapsed());
     assert!(two.status.success(), "{}", said(&two));
     assert!(three.status.success(), "{}", said(&three));
     assert!(fetched() > before, "the sweep went on without the killed worker");
