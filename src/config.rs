@@ -66,6 +66,7 @@ struct FileConfig {
 #[serde(deny_unknown_fields)]
 struct FileSweep {
     render_probes: Option<bool>,
+    workers: Option<bool>,
 }
 
 /// The `[discovery]` table: how far links are followed, the city's telephone area codes, and
@@ -265,6 +266,9 @@ pub struct Config {
     /// Sweeps render the homepages whose scripts could cloak in headless Chromium
     /// (`sweep::probe`); on by default, used only when Chromium is found.
     pub render_probes: Setting<bool>,
+    /// The city sweep is done by `wangjian worker`s: `serve`'s scheduler creates it and waits
+    /// for the workers to end it, then groups its findings into clues.
+    pub sweep_workers: Setting<bool>,
     /// Casework's time limits and working-day calendar (the `[casework]` table; the file
     /// only, no environment variables: lists of dates do not fit one).
     pub casework: Setting<casework::Limits>,
@@ -721,6 +725,7 @@ impl Config {
                 sweep_table.render_probes,
                 true,
             )?,
+            sweep_workers: layer.pick("sweep.workers", None, sweep_table.workers, false)?,
             casework: match casework.limits {
                 Some(limits) => Setting {
                     value: limits,
@@ -1160,6 +1165,11 @@ impl Config {
                 &self.render_probes.source,
             ),
             (
+                "sweep.workers",
+                self.sweep_workers.value.to_string(),
+                &self.sweep_workers.source,
+            ),
+            (
                 "documents.bureau",
                 q(&self.documents.bureau.value),
                 &self.documents.bureau.source,
@@ -1455,6 +1465,11 @@ pub fn default_file_text() -> String {
 # visitor and as one arriving from Baidu, Sogou and 360, when Chromium is found. false: the
 # fetched probes only (`wangjian sweep --no-render` for one sweep).
 # render_probes = true
+
+# The city sweep is done by `wangjian worker` processes (any number, on machines sharing the
+# PostgreSQL database and this data directory's evidence and log): the scheduler only creates
+# it, waits for the workers to end it and groups its findings into clues.
+# workers = false
 
 [casework]
 # The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,

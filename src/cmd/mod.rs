@@ -298,5 +298,6 @@ pub fn schedule_config(ctx: &Ctx) -> ::schedule::ScheduleConfig {
         credit: cron(&ctx.config.credit.value),
         offset: bureau_offset(ctx),
         limits: ctx.config.casework.value.clone(),
+        city_by_workers: ctx.config.sweep_workers.value,
     }
 }

@@ -79,7 +79,13 @@ pub struct ScheduleConfig {
     pub offset: FixedOffset,
     /// Casework's time limits (clues made after each sweep get their deadlines from them).
     pub limits: casework::Limits,
+    /// The city sweep is done by `wangjian worker`s: the scheduler creates it and waits for
+    /// them to end it (`sweep::worker`), then groups its findings.
+    pub city_by_workers: bool,
 }
+
+/// How often the scheduler looks whether the workers ended their sweep.
+const WORKERS_POLL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// What the scheduler needs to sweep.
 #[derive(Debug, Clone)]
@@ -193,7 +199,11 @@ impl Scheduler {
         while let Some(sweep) = self.store.unfinished_sweep().await? {
             let lock = self.lock("continue").await?;
             let id = sweep.id;
-            self.run_sweep(sweep, true, &lock).await?;
+            if sweep.by_workers {
+                self.await_workers(id).await?;
+            } else {
+                self.run_sweep(sweep, true, &lock).await?;
+            }
             report.continued.push(id);
         }
         for (job, due) in self.due(now).await? {
@@ -252,7 +262,11 @@ impl Scheduler {
                     if sweep.state == store::SweepState::Running {
                         let lock = self.lock(&run.job).await?;
                         self.mark_running(job, run, Some(id));
-                        let r = self.run_sweep(sweep, true, &lock).await;
+                        let r = if sweep.by_workers {
+                            self.await_workers(id).await
+                        } else {
+                            self.run_sweep(sweep, true, &lock).await.map(|_| ())
+                        };
                         self.set_running(None);
                         self.end_run(run, r.as_ref().err()).await?;
                         r?;
@@ -293,11 +307,19 @@ impl Scheduler {
     ) -> Result<Vec<SweepId>, ScheduleError> {
         match job {
             Job::City => {
-                let sweep = sweep::plan_sweep(self.store.as_ref(), SweepPlan::City).await?;
+                let sweep = if self.config.city_by_workers {
+                    sweep::worker::plan_for_workers(self.store.as_ref()).await?
+                } else {
+                    sweep::plan_sweep(self.store.as_ref(), SweepPlan::City).await?
+                };
                 self.store.set_run_sweep(run.id, sweep.id).await?;
                 self.mark_running(job, run, Some(sweep.id));
                 let id = sweep.id;
-                self.run_sweep(sweep, false, lock).await?;
+                if sweep.by_workers {
+                    self.await_workers(id).await?;
+                } else {
+                    self.run_sweep(sweep, false, lock).await?;
+                }
                 Ok(vec![id])
             }
             Job::Campaign(id) => {
@@ -347,6 +369,22 @@ impl Scheduler {
             std::time::Duration::from_secs(5),
         )
         .await?)
+    }
+
+    /// Waits until the workers ended sweep `id` (`sweep::sequencer` ends it), then groups its
+    /// findings into clues. The sweep lock stays held meanwhile, so no sweep of this process
+    /// starts beside the workers'.
+    async fn await_workers(&self, id: SweepId) -> Result<(), ScheduleError> {
+        tracing::info!(sweep = %id, "city sweep created for the workers");
+        loop {
+            match self.store.sweep(id).await? {
+                Some(s) if s.state == store::SweepState::Running => {
+                    tokio::time::sleep(WORKERS_POLL).await;
+                }
+                _ => break,
+            }
+        }
+        crate::after::sweep_done(self, id).await
     }
 
     /// Runs a sweep of kind `sweep` (new or cut off) with its campaign's packs, then groups its

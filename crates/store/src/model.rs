@@ -311,6 +311,8 @@ pub struct Sweep {
     pub kind: SweepKind,
     /// The campaign a sweep of kind [`SweepKind::Sweep`] was run for (none: the whole city).
     pub campaign: Option<domain::CampaignId>,
+    /// Done by `wangjian worker`s (leasing its hosts), never by a sweep in one process.
+    pub by_workers: bool,
 }
 
 /// A clue to create: findings of one site, grouped.

@@ -77,6 +77,8 @@ pub trait Leadership: Send {
 /// Leases of a sweep's hosts, the log's submitted leaves, the workers seen.
 #[async_trait::async_trait]
 pub trait WorkStore: Send + Sync {
+    /// Starts a city sweep over `sites` for workers to do ([`crate::Sweep::by_workers`]).
+    async fn create_workers_sweep(&self, sites: &[SiteId]) -> crate::Result<SweepId>;
     /// Leases up to `max` hosts of `sweep` with pending sites whose lease is free or ran out,
     /// for `ttl` (PostgreSQL skips rows other leasers hold locked). Sites of one host are
     /// never leased to two workers at once.

@@ -3,7 +3,7 @@
 //! another. Errors keep their causes as sources: a variant's text adds only what the cause
 //! does not say, so a printed chain names each cause once.
 
-use domain::ClueId;
+use domain::{ClueId, SweepId};
 use evidence::tlog::{CheckpointError, LogError, NoteError};
 
 /// A sweep (or capture) that could not go on.
@@ -41,6 +41,10 @@ pub enum SweepError {
     /// copy). Nothing is appended.
     #[error("the transparency log here holds {log} leaves but the database has sequenced {sequenced}: this is not the log the workers write to")]
     LogBehind { log: u64, sequenced: i64 },
+    /// The sweep is done by workers: a sweep in one process beside them would fetch its sites
+    /// a second time.
+    #[error("sweep {sweep} is being done by workers (`wangjian worker`); it is not run in one process")]
+    ForWorkers { sweep: SweepId },
     /// Workers need the transparency log: evidence they write must be logged.
     #[error("a worker needs the transparency log (the data directory's log and keys)")]
     WorkerWithoutLog,

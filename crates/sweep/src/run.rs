@@ -245,6 +245,9 @@ pub async fn run_existing(
     sweep: store::Sweep,
     resumed: bool,
 ) -> Result<SweepSummary, SweepError> {
+    if sweep.by_workers {
+        return Err(SweepError::ForWorkers { sweep: sweep.id });
+    }
     let started = Instant::now();
     // A sweep acts for the whole bureau: it reads in the city's scope.
     let sites = store.pending_sites(Scope::City, sweep.id).await?;

@@ -69,6 +69,18 @@ pub struct WorkerSummary {
     pub lost: u64,
 }
 
+/// Creates a city sweep over every known site for workers to do (refused by a sweep in one
+/// process: [`SweepError::ForWorkers`]).
+pub async fn plan_for_workers(store: &dyn Store) -> Result<store::Sweep, SweepError> {
+    let sites = crate::run::all_sites(store).await?;
+    let ids: Vec<domain::SiteId> = sites.iter().map(|s| s.id).collect();
+    let id = store.create_workers_sweep(&ids).await?;
+    Ok(store
+        .sweep(id)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("sweep {id}")))?)
+}
+
 /// Whether `name` can name a worker.
 pub fn valid_worker_name(name: &str) -> bool {
     (1..=32).contains(&name.len())
@@ -125,10 +137,9 @@ async fn work(
             tokio::time::sleep(options.poll).await;
             continue;
         };
-        if sweep.campaign.is_some() {
-            // A campaign sweeps with its own rule packs, which `wangjian sweep` (or serve's
-            // scheduler) loads; workers take city sweeps only.
-            tracing::info!(sweep = %sweep.id, "a campaign's sweep is running: left to `wangjian sweep`");
+        if !sweep.by_workers {
+            // A sweep run in one process (`wangjian sweep`, a campaign's): not the workers'.
+            tracing::info!(sweep = %sweep.id, "a sweep of one process is running; waiting for it to end");
             tokio::time::sleep(options.poll * 10).await;
             continue;
         }

@@ -106,6 +106,7 @@ pub fn config(city: Option<&str>, rechecks: Option<&str>) -> schedule::ScheduleC
         credit: None,
         offset: plus8(),
         limits: casework::Limits::default(),
+        city_by_workers: false,
     }
 }
 

@@ -1,6 +1,9 @@
 -- Many workers on one sweep (#20): leases of a sweep's hosts, the leaves workers submit to the
 -- transparency log's one sequencer, and the workers seen.
 
+-- A sweep done by workers (`wangjian worker`): never run in one process beside them.
+ALTER TABLE sweeps ADD COLUMN by_workers INTEGER NOT NULL DEFAULT 0;
+
 -- A host of a sweep leased by one worker; `token` grows with each lease, and a worker's
 -- progress commits name it (a commit under an older token is refused).
 CREATE TABLE host_leases (

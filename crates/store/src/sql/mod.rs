@@ -219,7 +219,7 @@ macro_rules! finding_cols {
 macro_rules! sweep_cols {
     () => {
         "w.id, w.state, w.started_at, w.finished_at, w.sites, w.pages, w.findings, w.kind, \
-         w.campaign_id"
+         w.campaign_id, w.by_workers"
     };
 }
 
@@ -471,6 +471,7 @@ fn sweep_from_row(r: &DbRow) -> Result<Sweep> {
         campaign: r
             .try_get::<Option<i64>, _>("campaign_id")?
             .map(domain::CampaignId),
+        by_workers: r.try_get("by_workers")?,
     })
 }
 

@@ -281,7 +281,7 @@ impl SweepStore for SqlStore {
 
 impl SqlStore {
     /// A new running sweep of `kind` over `sites`, each site pending.
-    async fn create_sweep_of_kind(
+    pub(super) async fn create_sweep_of_kind(
         &self,
         sites: &[SiteId],
         kind: SweepKind,

@@ -55,6 +55,19 @@ async fn fence(tx: &mut Tx, lease: &HostLease, until: DateTime<Utc>) -> Result<(
 
 #[async_trait]
 impl WorkStore for SqlStore {
+    async fn create_workers_sweep(&self, sites: &[SiteId]) -> Result<SweepId> {
+        let id = self
+            .create_sweep_of_kind(sites, SweepKind::Sweep, None, None)
+            .await?;
+        // A crash before this leaves a sweep for one process, which the scheduler continues.
+        sqlx::query("UPDATE sweeps SET by_workers = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(true)
+            .execute(&self.pool)
+            .await?;
+        Ok(id)
+    }
+
     async fn lease_hosts(
         &self,
         sweep: SweepId,
