@@ -53,7 +53,13 @@ pub struct Progress {
     pub sites_done: i64,
     /// Pages fetched so far (`sweep.pages`).
     pub pages: i64,
+    /// For a sweep done by workers: the workers seen on it within [`WORKER_SEEN_WITHIN`].
+    pub workers: Vec<store::WorkerSeen>,
 }
+
+/// How recently a worker must have been seen to be listed as working (a worker notes itself
+/// at every lease, at least every few seconds while it waits for work).
+pub const WORKER_SEEN_WITHIN: chrono::Duration = chrono::Duration::minutes(5);
 
 /// The newest sweep still running (of any kind), with its progress.
 pub async fn progress(store: &dyn Store) -> Result<Option<Progress>, ScheduleError> {
@@ -63,7 +69,18 @@ pub async fn progress(store: &dyn Store) -> Result<Option<Progress>, ScheduleErr
     };
     // The scheduler reads for the whole bureau; the console shows counts only.
     let pending = store.pending_sites(Scope::City, sweep.id).await?.len() as i64;
+    let workers = if sweep.by_workers {
+        store
+            .workers(Utc::now() - WORKER_SEEN_WITHIN)
+            .await?
+            .into_iter()
+            .filter(|w| w.sweep == Some(sweep.id))
+            .collect()
+    } else {
+        Vec::new()
+    };
     Ok(Some(Progress {
+        workers,
         sites_done: (sweep.sites - pending).max(0),
         pages: sweep.pages,
         sweep,

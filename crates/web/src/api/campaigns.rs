@@ -230,6 +230,20 @@ pub(crate) struct RunningItem {
     pub sites_done: i64,
     pub sites_total: i64,
     pub pages: i64,
+    /// Done by `wangjian worker`s.
+    pub by_workers: bool,
+    /// The workers seen on it within five minutes.
+    pub workers: Vec<WorkerItem>,
+}
+
+/// A worker on the running sweep.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub(crate) struct WorkerItem {
+    pub name: String,
+    /// Hosts it holds a live lease of.
+    pub hosts: i64,
+    pub started_at: DateTime<Utc>,
+    pub seen_at: DateTime<Utc>,
 }
 
 /// The scheduler's jobs and the sweep running now.
@@ -276,6 +290,17 @@ pub(crate) async fn schedule(
             sites_done: p.sites_done,
             sites_total: p.sweep.sites,
             pages: p.pages,
+            by_workers: p.sweep.by_workers,
+            workers: p
+                .workers
+                .iter()
+                .map(|w| WorkerItem {
+                    name: w.name.clone(),
+                    hosts: w.hosts,
+                    started_at: w.started_at,
+                    seen_at: w.seen_at,
+                })
+                .collect(),
         }),
     }))
 }

@@ -25,6 +25,16 @@ pub(crate) struct RunningRow {
     sites_total: i64,
     pages: i64,
     job: String,
+    by_workers: bool,
+    workers: Vec<WorkerRow>,
+}
+
+/// A worker on the running sweep.
+pub(crate) struct WorkerRow {
+    name: String,
+    hosts: i64,
+    started: String,
+    seen: String,
 }
 
 pub(crate) struct JobRow {
@@ -106,6 +116,17 @@ pub(crate) async fn page(
                 .filter(|r| r.sweep.is_none() || r.sweep == Some(p.sweep.id))
                 .map(|r| format!("{}（计划于 {}）", r.job.key(), view::time(r.due_at)))
                 .unwrap_or_default(),
+            by_workers: p.sweep.by_workers,
+            workers: p
+                .workers
+                .iter()
+                .map(|w| WorkerRow {
+                    name: w.name.clone(),
+                    hosts: w.hosts,
+                    started: view::time(w.started_at),
+                    seen: view::time(w.seen_at),
+                })
+                .collect(),
         });
     }
     render(&SchedulePage {
