@@ -39,6 +39,11 @@ pub enum Command {
     /// the database and the evidence): leases hosts, crawls, captures, detects; one of them
     /// sequences the transparency log. Start the sweep with `wangjian sweep --for-workers`.
     Worker(WorkerArgs),
+    /// Lists the workers seen (name, run, sweep, hosts leased now, last seen).
+    Workers {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
     /// Scans a saved page or a URL and prints its findings.
     Scan(ScanArgs),
     /// Serves the console (by default on 127.0.0.1:8080, the `listen` setting).

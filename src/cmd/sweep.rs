@@ -94,6 +94,33 @@ pub async fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `wangjian workers`: every worker seen, as a table or JSON Lines.
+pub async fn workers(ctx: &Ctx, format: crate::cli::OutputFormat) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let store = ctx.data.open_store().await?;
+    let seen = store.workers(chrono::DateTime::UNIX_EPOCH).await?;
+    let mut out = std::io::stdout().lock();
+    if format == crate::cli::OutputFormat::Text {
+        writeln!(out, "NAME\tRUN\tSWEEP\tHOSTS\tSTARTED\tSEEN")?;
+    }
+    for w in &seen {
+        match format {
+            crate::cli::OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(w)?)?,
+            crate::cli::OutputFormat::Text => writeln!(
+                out,
+                "{}\t{}\t{}\t{}\t{}\t{}",
+                w.name,
+                w.run,
+                w.sweep.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                w.hosts,
+                domain::time::shown(w.started_at),
+                domain::time::shown(w.seen_at),
+            )?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// The machine's host name (as a worker name allows it) and the process id.
 fn default_worker_name() -> String {
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname")

@@ -218,6 +218,12 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
             "{name}: {files:?}"
         );
     }
+    let listed = run(wangjian(&data).args(["--database", &url, "workers", "--format", "json"]));
+    let names: BTreeSet<String> = stdout(&listed)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["name"].to_string())
+        .collect();
+    assert_eq!(names, ["\"w1\"", "\"w2\"", "\"w3\""].map(String::from).into());
     let verify = run(wangjian(&data).args(["--database", &url, "evidence", "verify"]));
     assert!(verify.status.success(), "{}", stdout(&verify));
     drop(db);

@@ -45,7 +45,7 @@ pub struct LeasedHost {
 }
 
 /// A worker as the store last saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct WorkerSeen {
     pub name: String,
     /// The run of the worker last seen (a token it chose when it started).
