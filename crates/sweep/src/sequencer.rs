@@ -8,7 +8,8 @@
 //! the pending leaves to the log in the data directory, in submission order, syncs it, and
 //! writes the indexes back; it signs a checkpoint (committing to the chain of custody, as
 //! every checkpoint does: [`crate::checkpoint`]) when the log has grown and
-//! [`SequencerConfig::checkpoint_every`] has passed. The tree, its checkpoints and proofs are
+//! [`SequencerConfig::checkpoint_every`] has passed since the last, and at the end of a sweep.
+//! The tree, its checkpoints and proofs are
 //! the log's usual files, so `evidence verify` and WACZ exports work unchanged.
 //!
 //! A sequencer that dies between appending leaves and writing their indexes leaves those
@@ -107,8 +108,7 @@ async fn lead_while_held(
     while lead.still_held().await {
         let (l, n) = sequence_step(store.as_ref(), log).await?;
         log = l;
-        let grown = log.size() > signed;
-        if grown && (n == 0 || signed_at.elapsed() >= config.checkpoint_every) {
+        if log.size() > signed && signed_at.elapsed() >= config.checkpoint_every {
             sign(store.as_ref(), lc, &log, &signer).await?;
             signed = log.size();
             signed_at = Instant::now();
@@ -329,5 +329,75 @@ impl LeafSink for RemoteLeaves {
             pause = (pause * 2).min(Duration::from_millis(200));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::testing::{Backend, TestDb};
+
+    fn sink(store: &Arc<dyn Store>, patience: Duration) -> RemoteLeaves {
+        RemoteLeaves {
+            store: store.clone(),
+            handle: Handle::current(),
+            worker: "w1".into(),
+            waiting: Vec::new(),
+            patience,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn leaves_are_appended_in_order_and_the_flush_waits_for_them() {
+        for backend in Backend::ALL {
+            let db = TestDb::new(backend).await;
+            let store = db.open(None).await.unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let mut log = Log::open(dir.path()).unwrap();
+            // A leaf appended here before (a sweep run in one process): the workers' follow.
+            log.append_leaf_hash(Hash([9; 32])).unwrap();
+
+            // Without a sequencer, a flush gives up and says why.
+            let mut lonely = sink(&store, Duration::from_millis(300));
+            let s2 = store.clone();
+            let refused = tokio::task::spawn_blocking(move || {
+                lonely.submit(&[Hash([1; 32]), Hash([2; 32])]).unwrap();
+                lonely.sync()
+            })
+            .await
+            .unwrap();
+            let Err(EvidenceError::Sequencer(why)) = refused else {
+                panic!("{backend:?}: {refused:?}")
+            };
+            assert!(why.contains("is a sequencer running"), "{why}");
+
+            // With one, the flush returns once every leaf has its index.
+            let mut waiting = sink(&s2, Duration::from_secs(60));
+            let mut waiting = tokio::task::spawn_blocking(move || {
+                waiting.submit(&[Hash([3; 32])]).unwrap();
+                waiting
+            })
+            .await
+            .unwrap();
+            let flushed = tokio::task::spawn_blocking(move || waiting.sync());
+            let (log, n) = sequence_step(store.as_ref(), log).await.unwrap();
+            assert_eq!(n, 3, "{backend:?}");
+            flushed.await.unwrap().unwrap();
+            let leaves: Vec<Hash> = (1..4).map(|i| log.leaf_hash(i).unwrap()).collect();
+            assert_eq!(leaves, [Hash([1; 32]), Hash([2; 32]), Hash([3; 32])]);
+            assert_eq!(store.sequenced_count().await.unwrap(), 4);
+            let (log, n) = sequence_step(store.as_ref(), log).await.unwrap();
+            assert_eq!((n, log.size()), (0, 4), "nothing pending, nothing appended");
+            drop(log);
+
+            // A log that is not the one the leaves went to: refused, nothing appended.
+            let other = tempfile::tempdir().unwrap();
+            let empty = Log::open(other.path()).unwrap();
+            store.submit_leaves("w1", &[[4; 32]]).await.unwrap();
+            match sequence_step(store.as_ref(), empty).await {
+                Err(SweepError::LogBehind { log: 0, sequenced: 4 }) => {}
+                other => panic!("{backend:?}: {:?}", other.map(|(l, n)| (l.size(), n))),
+            }
+        }
     }
 }

@@ -174,7 +174,12 @@ async fn work(
             ttl: options.lease,
         });
         let held: Vec<HostLease> = leased.iter().map(|h| h.lease.clone()).collect();
-        let renewer = tokio::spawn(keep_renewed(store.clone(), held.clone(), options.lease));
+        let renewer = tokio::spawn(keep_renewed(
+            store.clone(),
+            held.clone(),
+            options.lease,
+            (options.name.clone(), run.to_string(), sweep.id),
+        ));
         let w = match writer.take() {
             Some((id, w)) if id == sweep.id => w,
             _ => open_writer(store, config, options, run, sweep.id).await?,
@@ -205,12 +210,21 @@ async fn work(
     Ok(summary)
 }
 
-/// Renews every lease at a third of its length until aborted; a lease lost is left (the
-/// wave's next commit under it is refused and ends the wave).
-async fn keep_renewed(store: Arc<dyn Store>, mut leases: Vec<HostLease>, ttl: chrono::Duration) {
+/// Renews every lease at a third of its length until aborted, and notes the worker as seen
+/// (`(name, run, sweep)`); a lease lost is left (the wave's next commit under it is refused and
+/// ends the wave).
+async fn keep_renewed(
+    store: Arc<dyn Store>,
+    mut leases: Vec<HostLease>,
+    ttl: chrono::Duration,
+    (name, run, sweep): (String, String, SweepId),
+) {
     let every = (ttl / 3).to_std().unwrap_or(Duration::from_secs(1));
     loop {
         tokio::time::sleep(every).await;
+        if let Err(e) = store.worker_seen(&name, &run, Some(sweep)).await {
+            tracing::warn!(error = %e, "cannot note this worker as seen");
+        }
         let mut kept = Vec::with_capacity(leases.len());
         for lease in leases {
             match store.renew_lease(&lease, ttl).await {
