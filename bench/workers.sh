@@ -80,9 +80,9 @@ cpu_of() { echo "$(tv "$1" 'User time') + $(tv "$1" 'System time')" | bc; }
 
 # fresh NAME: a new database and data directory with the register imported; sets DB_URL, DATA
 fresh() {
-    local db="wj_bench_$1_$$"
+    local db; db="wj_bench_$(echo "$1" | tr -c "a-z0-9\n" "_")_$$"
     DBS+=("$db")
-    psql -q "$PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null
+    psql -q "$PG" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1
     psql -q "$PG" -c "CREATE DATABASE $db" >/dev/null
     DB_URL="$PG_BASE/$db"
     DATA="$TMP/data-$1"

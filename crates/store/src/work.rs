@@ -127,6 +127,8 @@ pub trait WorkStore: Send + Sync {
 
     /// Submits leaves for the log; returns their ids in order.
     async fn submit_leaves(&self, worker: &str, leaves: &[[u8; 32]]) -> crate::Result<Vec<i64>>;
+    /// Whether each leaf was ever submitted, in order of `leaves`.
+    async fn known_leaves(&self, leaves: &[[u8; 32]]) -> crate::Result<Vec<bool>>;
     /// The log index of each submitted leaf (`None` while not sequenced), in order of `ids`.
     async fn leaf_indexes(&self, ids: &[i64]) -> crate::Result<Vec<Option<i64>>>;
     /// Leaves not yet sequenced, oldest first, at most `limit`.

@@ -116,7 +116,7 @@ async fn lead_while_held(
         if n == 0 {
             if last_end_check.elapsed() >= config.poll * 10 {
                 last_end_check = Instant::now();
-                if end_sweep(store, sweep, config, &log).await? {
+                if end_sweep(store, sweep, config, &mut log).await? {
                     sign(store.as_ref(), lc, &log, &signer).await?;
                     signed = log.size();
                     signed_at = Instant::now();
@@ -181,7 +181,7 @@ async fn end_sweep(
     store: &Arc<dyn Store>,
     sweep: &SweepConfig,
     config: &SequencerConfig,
-    log: &Log,
+    log: &mut Log,
 ) -> Result<bool, SweepError> {
     let Some(running) = store.unfinished_sweep().await? else {
         return Ok(false);
@@ -209,21 +209,23 @@ async fn end_sweep(
         }
     }
     crate::discover::review(store.as_ref()).await?;
-    repair_dead_workers(store.as_ref(), sweep, config, running.id).await?;
-    let _ = log;
+    repair_dead_workers(store.as_ref(), sweep, config, running.id, log).await?;
     let done = store.finish_sweep(running.id).await?;
     tracing::info!(sweep = %done.id, sites = done.sites, pages = done.pages, findings = done.findings, "workers' sweep finished");
     Ok(true)
 }
 
 /// Cuts the torn last record that a worker killed mid-write left in its newest file of the
-/// sweep, as a resumed sweep does for its own (never below what the store points at). Files
-/// of workers seen lately are left alone: they may still be writing.
+/// sweep, as a resumed sweep does for its own (never below what the store points at), and
+/// appends to the log the leaves of whole records there whose leaves never reached the store
+/// (the worker died between writing them and handing their leaves in; nothing points at
+/// them). Files of workers seen lately are left alone: they may still be writing.
 async fn repair_dead_workers(
     store: &dyn Store,
     sweep: &SweepConfig,
     config: &SequencerConfig,
     id: domain::SweepId,
+    log: &mut Log,
 ) -> Result<(), SweepError> {
     let alive: std::collections::HashSet<String> = store
         .workers(Utc::now() - config.alive_for)
@@ -257,7 +259,63 @@ async fn repair_dead_workers(
     prefixes.dedup();
     for prefix in prefixes {
         crate::run::repair_warc_tails(store, &sweep.evidence_dir, id, &prefix).await;
+        let newest = files
+            .iter()
+            .filter_map(|p| {
+                let seq = evidence::writer::file_seq(p.file_name()?.to_str()?, &prefix)?;
+                Some((seq, p))
+            })
+            .max_by_key(|(seq, _)| *seq)
+            .map(|(_, p)| p.clone());
+        if let Some(path) = newest {
+            log_orphans(store, log, &path).await?;
+        }
     }
+    Ok(())
+}
+
+/// Appends to `log` the leaves of the records of `path` that were never submitted.
+async fn log_orphans(
+    store: &dyn Store,
+    log: &mut Log,
+    path: &std::path::Path,
+) -> Result<(), SweepError> {
+    let file = path.to_path_buf();
+    let leaves = tokio::task::spawn_blocking(move || -> Result<Vec<[u8; 32]>, EvidenceError> {
+        let mut reader = evidence::reader::open_reader(&file)?;
+        let mut offsets = Vec::new();
+        loop {
+            let at = reader.position();
+            match reader.next() {
+                Some(Ok(_)) => offsets.push(at),
+                // A damaged record ends the file's whole ones (`evidence verify` names it).
+                Some(Err(_)) | None => break,
+            }
+        }
+        offsets
+            .into_iter()
+            .map(|at| {
+                let member = evidence::read_stored_member(&file, at)?;
+                Ok(evidence::stored_record_leaf(&member).0)
+            })
+            .collect()
+    })
+    .await??;
+    let known = store.known_leaves(&leaves).await?;
+    let orphans: Vec<Hash> = leaves
+        .iter()
+        .zip(known)
+        .filter(|(_, known)| !known)
+        .map(|(leaf, _)| Hash(*leaf))
+        .collect();
+    if orphans.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(file = %path.display(), records = orphans.len(), "logged the records a dead worker wrote without handing their leaves in");
+    for leaf in orphans {
+        log.append_leaf_hash(leaf).map_err(SweepError::Log)?;
+    }
+    log.sync().map_err(SweepError::Log)?;
     Ok(())
 }
 
@@ -266,67 +324,178 @@ pub(crate) fn worker_prefix(sweep: domain::SweepId, worker: &str, run: &str) -> 
     format!("wangjian-sweep{}-{worker}-{run}", sweep.0)
 }
 
-/// A worker's leaves: submitted to the store before the records are written, waited for
-/// until the sequencer gave them indexes before the records count. Used from blocking threads
-/// (the writer's callers), through the runtime's handle.
+/// A worker's leaves, handed to the store in the background and waited for: `submit` queues a
+/// batch and returns at once; a task inserts whatever is queued in one transaction at a time
+/// (group commit: one round trip for every record written meanwhile, where one per record
+/// cost a commit each); `sync` waits until every leaf queued so far is inserted and sequenced.
+/// A worker killed between a record's bytes and its leaf's insert leaves a record the log
+/// lacks: the sequencer logs it when it repairs the dead worker's last file
+/// ([`repair_dead_workers`]); no fetch points at it, as the worker's commits wait for `sync`.
+/// Used from blocking threads (the writer's callers).
 pub(crate) struct RemoteLeaves {
-    pub(crate) store: Arc<dyn Store>,
-    pub(crate) handle: Handle,
-    pub(crate) worker: String,
-    /// Submitted, not yet seen sequenced.
-    pub(crate) waiting: Vec<i64>,
+    queue: Arc<LeafQueue>,
+    handle: Handle,
+    store: Arc<dyn Store>,
+    inserter: tokio::task::JoinHandle<()>,
     /// How long a flush waits for the sequencer before it fails.
-    pub(crate) patience: Duration,
+    patience: Duration,
+}
+
+/// What `submit` queued and the inserter did.
+#[derive(Default)]
+struct Queued {
+    leaves: Vec<[u8; 32]>,
+    /// Leaves queued in all, and inserted of them.
+    queued: u64,
+    inserted: u64,
+    /// Ids inserted, not yet seen sequenced.
+    ids: Vec<i64>,
+    /// The inserter's last failure; the next `sync` reports it.
+    failed: Option<String>,
+}
+
+struct LeafQueue {
+    state: std::sync::Mutex<Queued>,
+    inserted: std::sync::Condvar,
+    wake: tokio::sync::Notify,
+}
+
+impl RemoteLeaves {
+    /// A sink for `worker`'s leaves; must be made inside the runtime (its inserter is a task).
+    pub(crate) fn new(store: Arc<dyn Store>, worker: &str, patience: Duration) -> RemoteLeaves {
+        let queue = Arc::new(LeafQueue {
+            state: Default::default(),
+            inserted: Default::default(),
+            wake: Default::default(),
+        });
+        let inserter = tokio::spawn(insert_leaves(store.clone(), worker.to_string(), queue.clone()));
+        RemoteLeaves {
+            queue,
+            handle: Handle::current(),
+            store,
+            inserter,
+            patience,
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, Queued> {
+        self.queue.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Drop for RemoteLeaves {
+    fn drop(&mut self) {
+        self.inserter.abort();
+    }
+}
+
+/// The inserter: every batch queued, in one transaction.
+async fn insert_leaves(store: Arc<dyn Store>, worker: String, queue: Arc<LeafQueue>) {
+    loop {
+        queue.wake.notified().await;
+        loop {
+            let batch = {
+                let mut q = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+                std::mem::take(&mut q.leaves)
+            };
+            if batch.is_empty() {
+                break;
+            }
+            let result = store.submit_leaves(&worker, &batch).await;
+            let mut q = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+            match result {
+                Ok(ids) => {
+                    q.inserted += batch.len() as u64;
+                    q.ids.extend(ids);
+                }
+                Err(e) => {
+                    // Put back in front, to be tried again at the next submit or sync.
+                    let mut again = batch;
+                    again.append(&mut q.leaves);
+                    q.leaves = again;
+                    q.failed = Some(e.to_string());
+                    queue.inserted.notify_all();
+                    break;
+                }
+            }
+            queue.inserted.notify_all();
+        }
+    }
 }
 
 impl std::fmt::Debug for RemoteLeaves {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let q = self.state();
         f.debug_struct("RemoteLeaves")
-            .field("worker", &self.worker)
-            .field("waiting", &self.waiting.len())
+            .field("queued", &q.queued)
+            .field("inserted", &q.inserted)
             .finish_non_exhaustive()
     }
 }
 
 impl LeafSink for RemoteLeaves {
     fn submit(&mut self, leaves: &[Hash]) -> Result<(), EvidenceError> {
-        let raw: Vec<[u8; 32]> = leaves.iter().map(|h| h.0).collect();
-        let ids = self
-            .handle
-            .block_on(self.store.submit_leaves(&self.worker, &raw))
-            .map_err(|e| EvidenceError::Sequencer(e.to_string()))?;
-        self.waiting.extend(ids);
+        {
+            let mut q = self.state();
+            q.leaves.extend(leaves.iter().map(|h| h.0));
+            q.queued += leaves.len() as u64;
+        }
+        self.queue.wake.notify_one();
         Ok(())
     }
 
     fn sync(&mut self) -> Result<(), EvidenceError> {
         let started = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        while !self.waiting.is_empty() {
+        let give_up = |waiting: usize| {
+            EvidenceError::Sequencer(format!(
+                "{waiting} leaves not sequenced after {} s: is a sequencer running (a worker or serve with the data directory's log)?",
+                self.patience.as_secs()
+            ))
+        };
+        // Every leaf queued so far inserted.
+        let ids = {
+            let mut q = self.state();
+            let target = q.queued;
+            q.failed = None;
+            while q.inserted < target {
+                if q.failed.is_some() && !q.leaves.is_empty() {
+                    q.failed = None;
+                    self.queue.wake.notify_one();
+                }
+                let waited = self.queue.inserted.wait_timeout(q, Duration::from_millis(200));
+                q = waited.unwrap_or_else(|p| p.into_inner()).0;
+                if started.elapsed() >= self.patience {
+                    let why = q.failed.clone();
+                    return Err(match why {
+                        Some(e) => EvidenceError::Sequencer(e),
+                        None => give_up((target - q.inserted) as usize),
+                    });
+                }
+            }
+            std::mem::take(&mut q.ids)
+        };
+        // And sequenced.
+        let mut waiting = ids;
+        let mut pause = Duration::from_millis(2);
+        while !waiting.is_empty() {
             let indexes = self
                 .handle
-                .block_on(self.store.leaf_indexes(&self.waiting))
+                .block_on(self.store.leaf_indexes(&waiting))
                 .map_err(|e| EvidenceError::Sequencer(e.to_string()))?;
-            let still: Vec<i64> = self
-                .waiting
+            waiting = waiting
                 .iter()
                 .zip(indexes)
                 .filter(|(_, index)| index.is_none())
                 .map(|(id, _)| *id)
                 .collect();
-            self.waiting = still;
-            if self.waiting.is_empty() {
+            if waiting.is_empty() {
                 break;
             }
             if started.elapsed() >= self.patience {
-                return Err(EvidenceError::Sequencer(format!(
-                    "{} leaves not sequenced after {} s: is a sequencer running (a worker or serve with the data directory's log)?",
-                    self.waiting.len(),
-                    self.patience.as_secs()
-                )));
+                return Err(give_up(waiting.len()));
             }
             std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(200));
+            pause = (pause * 2).min(Duration::from_millis(50));
         }
         Ok(())
     }
@@ -338,13 +507,7 @@ mod tests {
     use store::testing::{Backend, TestDb};
 
     fn sink(store: &Arc<dyn Store>, patience: Duration) -> RemoteLeaves {
-        RemoteLeaves {
-            store: store.clone(),
-            handle: Handle::current(),
-            worker: "w1".into(),
-            waiting: Vec::new(),
-            patience,
-        }
+        RemoteLeaves::new(store.clone(), "w1", patience)
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -380,6 +543,10 @@ mod tests {
             .await
             .unwrap();
             let flushed = tokio::task::spawn_blocking(move || waiting.sync());
+            // The sink inserts in the background: wait until it did.
+            while store.pending_leaves(10).await.unwrap().len() < 3 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             let (log, n) = sequence_step(store.as_ref(), log).await.unwrap();
             assert_eq!(n, 3, "{backend:?}");
             flushed.await.unwrap().unwrap();

@@ -251,13 +251,7 @@ async fn open_writer(
     run: &str,
     sweep: SweepId,
 ) -> Result<WarcWriter, SweepError> {
-    let sink = RemoteLeaves {
-        store: store.clone(),
-        handle: tokio::runtime::Handle::current(),
-        worker: options.name.clone(),
-        waiting: Vec::new(),
-        patience: options.patience,
-    };
+    let sink = RemoteLeaves::new(store.clone(), &options.name, options.patience);
     let writer_config = WriterConfig {
         dir: config.evidence_dir.clone(),
         prefix: worker_prefix(sweep, &options.name, run),

@@ -31,6 +31,8 @@ CREATE TABLE log_leaves (
     log_index    INTEGER UNIQUE
 );
 CREATE INDEX log_leaves_pending ON log_leaves (id) WHERE log_index IS NULL;
+-- Which records of a dead worker's last file reached the log (the sequencer's repair).
+CREATE INDEX log_leaves_leaf ON log_leaves (leaf);
 
 -- Workers as last seen: for the console's progress and the finishing worker's repair of a
 -- dead worker's files.

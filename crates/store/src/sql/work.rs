@@ -313,6 +313,22 @@ impl WorkStore for SqlStore {
         Ok(ids)
     }
 
+    async fn known_leaves(&self, leaves: &[[u8; 32]]) -> Result<Vec<bool>> {
+        let hex: Vec<String> = leaves.iter().map(leaf_hex).collect();
+        let mut found = std::collections::HashSet::new();
+        for chunk in hex.chunks(IDS_PER_QUERY) {
+            let mut q = QueryBuilder::new("SELECT leaf FROM log_leaves WHERE leaf IN (");
+            let mut list = q.separated(", ");
+            for leaf in chunk {
+                list.push_bind(leaf.clone());
+            }
+            q.push(")");
+            let rows: Vec<String> = q.build_query_scalar().fetch_all(&self.pool).await?;
+            found.extend(rows);
+        }
+        Ok(hex.iter().map(|h| found.contains(h)).collect())
+    }
+
     async fn leaf_indexes(&self, ids: &[i64]) -> Result<Vec<Option<i64>>> {
         let mut found = std::collections::HashMap::with_capacity(ids.len());
         for chunk in ids.chunks(IDS_PER_QUERY) {

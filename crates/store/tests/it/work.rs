@@ -289,6 +289,10 @@ async fn leaves_are_sequenced_once(store: TestStore) {
         [leaf(2), leaf(4), leaf(3)]
     );
     assert!(store.pending_leaves(10).await.unwrap().is_empty());
+    assert_eq!(
+        store.known_leaves(&[leaf(4), leaf(5)]).await.unwrap(),
+        [true, false]
+    );
 }
 
 async fn one_sequencer_at_a_time(store: TestStore) {
