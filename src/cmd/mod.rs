@@ -132,6 +132,7 @@ fn flags(cli: &Cli) -> Flags {
             Some(&a.crawl)
         }
         Command::Scan(a) => Some(&a.crawl),
+        Command::Worker(a) => Some(&a.crawl),
         Command::Evidence(EvidenceCommand::Capture(a)) => {
             flags.tsa_url = a.tsa.clone();
             Some(&a.crawl)

@@ -36,6 +36,10 @@ use tokio::runtime::Handle;
 /// Leaves sequenced per step.
 const BATCH: i64 = 5_000;
 
+/// How long after its last leaf the log counts as active, and how often it is looked at then.
+const ACTIVE: Duration = Duration::from_secs(2);
+const ACTIVE_POLL: Duration = Duration::from_millis(2);
+
 /// How the sequencer runs.
 #[derive(Debug, Clone)]
 pub struct SequencerConfig {
@@ -105,9 +109,13 @@ async fn lead_while_held(
     let mut signed = log.size();
     let mut signed_at = Instant::now();
     let mut last_end_check = Instant::now() - Duration::from_secs(3600);
+    let mut last_leaf = Instant::now() - Duration::from_secs(3600);
     while lead.still_held().await {
         let (l, n) = sequence_step(store.as_ref(), log).await?;
         log = l;
+        if n > 0 {
+            last_leaf = Instant::now();
+        }
         if log.size() > signed && signed_at.elapsed() >= config.checkpoint_every {
             sign(store.as_ref(), lc, &log, &signer).await?;
             signed = log.size();
@@ -122,7 +130,14 @@ async fn lead_while_held(
                     signed_at = Instant::now();
                 }
             }
-            tokio::time::sleep(config.poll).await;
+            // Workers wait for their leaves at every flush: while leaves keep coming, look
+            // again soon; an idle log is looked at every `poll`.
+            let pause = if last_leaf.elapsed() < ACTIVE {
+                ACTIVE_POLL.min(config.poll)
+            } else {
+                config.poll
+            };
+            tokio::time::sleep(pause).await;
         }
     }
     tracing::warn!("the sequencer's lock was lost");
@@ -476,7 +491,7 @@ impl LeafSink for RemoteLeaves {
         };
         // And sequenced.
         let mut waiting = ids;
-        let mut pause = Duration::from_millis(2);
+        let mut pause = Duration::from_millis(1);
         while !waiting.is_empty() {
             let indexes = self
                 .handle
@@ -495,7 +510,7 @@ impl LeafSink for RemoteLeaves {
                 return Err(give_up(waiting.len()));
             }
             std::thread::sleep(pause);
-            pause = (pause * 2).min(Duration::from_millis(50));
+            pause = (pause * 2).min(Duration::from_millis(20));
         }
         Ok(())
     }
