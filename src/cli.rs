@@ -1332,8 +1332,8 @@ pub struct WorkerArgs {
     /// default the machine's host name and the process id.
     #[arg(long)]
     pub name: Option<String>,
-    /// Hosts leased at a time.
-    #[arg(long, default_value_t = 4)]
+    /// Hosts leased (and crawled at once) at a time.
+    #[arg(long, default_value_t = 32)]
     pub hosts: usize,
     /// A lease's length in seconds: a dead worker's hosts are taken over after it.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(3..=86400))]

@@ -33,7 +33,10 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
             );
         }
         let planned = ::sweep::worker::plan_for_workers(store.as_ref()).await?;
-        println!("sweep {} created for workers: {} sites", planned.id, planned.sites);
+        println!(
+            "sweep {} created for workers: {} sites",
+            planned.id, planned.sites
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
@@ -131,7 +134,11 @@ fn default_worker_name() -> String {
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
         .take(20)
         .collect::<String>();
-    let host = if host.is_empty() { "worker".into() } else { host };
+    let host = if host.is_empty() {
+        "worker".into()
+    } else {
+        host
+    };
     format!("{host}-{}", std::process::id())
 }
 

@@ -19,8 +19,22 @@ use store::testing::{Backend, TestDb};
 fn worker(data: &Path, db: &str, resolve: &str, name: &str) -> Child {
     wangjian(data)
         .args(["--database", db, "worker", "--name", name])
-        .args(["--lease-secs", "3", "--hosts", "2", "--until-idle", "--no-render"])
-        .args(["--concurrency", "1", "--delay-ms", "20", "--resolve", resolve])
+        .args([
+            "--lease-secs",
+            "3",
+            "--hosts",
+            "2",
+            "--until-idle",
+            "--no-render",
+        ])
+        .args([
+            "--concurrency",
+            "1",
+            "--delay-ms",
+            "20",
+            "--resolve",
+            resolve,
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -69,7 +83,10 @@ fn duplicates(urls: &[String]) -> BTreeSet<String> {
 #[test]
 fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let world = Arc::new(simweb::World::generate(&simweb::GenParams { sites: 14, seed: 11 }));
+    let world = Arc::new(simweb::World::generate(&simweb::GenParams {
+        sites: 14,
+        seed: 11,
+    }));
     let running = rt
         .block_on(simweb::start(world.clone(), ([127, 0, 0, 1], 0).into()))
         .unwrap();
@@ -81,14 +98,21 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     // The same web swept in one process (SQLite), for what the workers must record.
     let started_alone = Instant::now();
     let alone = dir.path().join("alone");
-    assert!(run(wangjian(&alone).args(["import", "entities"]).arg(&register))
-        .status
-        .success());
-    assert!(run(wangjian(&alone).args(["sweep", "--no-render", "--resolve", &resolve]))
-        .status
-        .success());
+    assert!(
+        run(wangjian(&alone).args(["import", "entities"]).arg(&register))
+            .status
+            .success()
+    );
+    assert!(
+        run(wangjian(&alone).args(["sweep", "--no-render", "--resolve", &resolve]))
+            .status
+            .success()
+    );
     let alone_store = rt
-        .block_on(store::open(&store::DatabaseUrl::sqlite_in(&alone, "wangjian.db")))
+        .block_on(store::open(&store::DatabaseUrl::sqlite_in(
+            &alone,
+            "wangjian.db",
+        )))
         .unwrap();
     let alone_sweep = rt.block_on(alone_store.list_sweeps(1)).unwrap()[0].id;
     let (alone_urls, alone_findings) = rt.block_on(recorded(alone_store.as_ref(), alone_sweep));
@@ -108,11 +132,17 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     eprintln!("one process: {:?}", started_alone.elapsed());
     let out = run(wangjian(&data).args(["--database", &url, "sweep", "--for-workers"]));
     assert!(out.status.success());
-    assert!(stdout(&out).contains("created for workers"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("created for workers"),
+        "{}",
+        stdout(&out)
+    );
     let again = run(wangjian(&data).args(["--database", &url, "sweep", "--for-workers"]));
     assert!(!again.status.success(), "one unfinished sweep at a time");
 
-    let store = rt.block_on(store::open(&store::DatabaseUrl::parse(&url).unwrap())).unwrap();
+    let store = rt
+        .block_on(store::open(&store::DatabaseUrl::parse(&url).unwrap()))
+        .unwrap();
     let sweep = rt.block_on(store.unfinished_sweep()).unwrap().unwrap().id;
     let fetched = || rt.block_on(store.sweep(sweep)).unwrap().unwrap().pages;
 
@@ -128,7 +158,10 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     // Let them work a while; kill one while it holds a host.
     let started = Instant::now();
     while !(fetched() >= 12 && holds("w1")) {
-        assert!(started.elapsed() < Duration::from_secs(600), "the workers do not start");
+        assert!(
+            started.elapsed() < Duration::from_secs(600),
+            "the workers do not start"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
     let mut one = one;
@@ -170,7 +203,10 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     eprintln!("workers done after {:?}", started.elapsed());
     assert!(two.status.success(), "{}", said(&two));
     assert!(three.status.success(), "{}", said(&three));
-    assert!(fetched() > before, "the sweep went on without the killed worker");
+    assert!(
+        fetched() > before,
+        "the sweep went on without the killed worker"
+    );
     let taken_over: Vec<String> = [&two, &three]
         .iter()
         .filter_map(|o| stdout(o).split(", ").nth(2).map(str::to_owned))
@@ -214,7 +250,9 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
         .collect();
     for name in ["w1", "w2", "w3"] {
         assert!(
-            files.iter().any(|f| f.starts_with(&format!("wangjian-sweep{}-{name}-", sweep.0))),
+            files
+                .iter()
+                .any(|f| f.starts_with(&format!("wangjian-sweep{}-{name}-", sweep.0))),
             "{name}: {files:?}"
         );
     }
@@ -223,7 +261,10 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
         .lines()
         .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["name"].to_string())
         .collect();
-    assert_eq!(names, ["\"w1\"", "\"w2\"", "\"w3\""].map(String::from).into());
+    assert_eq!(
+        names,
+        ["\"w1\"", "\"w2\"", "\"w3\""].map(String::from).into()
+    );
     let verify = run(wangjian(&data).args(["--database", &url, "evidence", "verify"]));
     assert!(verify.status.success(), "{}", stdout(&verify));
     drop(db);

@@ -207,7 +207,10 @@ impl WarcWriter {
         Self::open_with_leaves(config, Some(Leaves::Sink(sink)))
     }
 
-    fn open_with_leaves(config: WriterConfig, leaves: Option<Leaves>) -> Result<Self, EvidenceError> {
+    fn open_with_leaves(
+        config: WriterConfig,
+        leaves: Option<Leaves>,
+    ) -> Result<Self, EvidenceError> {
         config.validate()?;
         fs::create_dir_all(&config.dir).map_err(|e| EvidenceError::io(&config.dir, e))?;
         let seq = next_free_seq(&config.dir, &config.prefix)?;

@@ -120,8 +120,12 @@ pub trait WorkStore: Send + Sync {
 
     /// Notes that `worker`, in its run `run`, is alive (and on which sweep); a new run starts
     /// the worker's time again.
-    async fn worker_seen(&self, worker: &str, run: &str, sweep: Option<SweepId>)
-        -> crate::Result<()>;
+    async fn worker_seen(
+        &self,
+        worker: &str,
+        run: &str,
+        sweep: Option<SweepId>,
+    ) -> crate::Result<()>;
     /// Workers seen since `since`, with their live leases.
     async fn workers(&self, since: DateTime<Utc>) -> crate::Result<Vec<WorkerSeen>>;
 

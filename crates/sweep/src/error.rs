@@ -43,7 +43,9 @@ pub enum SweepError {
     LogBehind { log: u64, sequenced: i64 },
     /// The sweep is done by workers: a sweep in one process beside them would fetch its sites
     /// a second time.
-    #[error("sweep {sweep} is being done by workers (`wangjian worker`); it is not run in one process")]
+    #[error(
+        "sweep {sweep} is being done by workers (`wangjian worker`); it is not run in one process"
+    )]
     ForWorkers { sweep: SweepId },
     /// Workers need the transparency log: evidence they write must be logged.
     #[error("a worker needs the transparency log (the data directory's log and keys)")]

@@ -383,7 +383,11 @@ impl RemoteLeaves {
             inserted: Default::default(),
             wake: Default::default(),
         });
-        let inserter = tokio::spawn(insert_leaves(store.clone(), worker.to_string(), queue.clone()));
+        let inserter = tokio::spawn(insert_leaves(
+            store.clone(),
+            worker.to_string(),
+            queue.clone(),
+        ));
         RemoteLeaves {
             queue,
             handle: Handle::current(),
@@ -477,7 +481,10 @@ impl LeafSink for RemoteLeaves {
                     q.failed = None;
                     self.queue.wake.notify_one();
                 }
-                let waited = self.queue.inserted.wait_timeout(q, Duration::from_millis(200));
+                let waited = self
+                    .queue
+                    .inserted
+                    .wait_timeout(q, Duration::from_millis(200));
                 q = waited.unwrap_or_else(|p| p.into_inner()).0;
                 if started.elapsed() >= self.patience {
                     let why = q.failed.clone();
@@ -577,7 +584,10 @@ mod tests {
             let empty = Log::open(other.path()).unwrap();
             store.submit_leaves("w1", &[[4; 32]]).await.unwrap();
             match sequence_step(store.as_ref(), empty).await {
-                Err(SweepError::LogBehind { log: 0, sequenced: 4 }) => {}
+                Err(SweepError::LogBehind {
+                    log: 0,
+                    sequenced: 4,
+                }) => {}
                 other => panic!("{backend:?}: {:?}", other.map(|(l, n)| (l.size(), n))),
             }
         }

@@ -48,7 +48,7 @@ impl WorkerOptions {
     pub fn new(name: &str) -> WorkerOptions {
         WorkerOptions {
             name: name.to_string(),
-            hosts: 4,
+            hosts: 32,
             lease: chrono::Duration::seconds(60),
             poll: Duration::from_secs(1),
             until_idle: false,

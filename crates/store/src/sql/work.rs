@@ -273,8 +273,14 @@ impl WorkStore for SqlStore {
 
     async fn workers(&self, since: DateTime<Utc>) -> Result<Vec<WorkerSeen>> {
         let now = whole_second(self.now());
-        let rows: Vec<(String, String, DateTime<Utc>, DateTime<Utc>, Option<i64>, i64)> =
-            sqlx::query_as(
+        let rows: Vec<(
+            String,
+            String,
+            DateTime<Utc>,
+            DateTime<Utc>,
+            Option<i64>,
+            i64,
+        )> = sqlx::query_as(
             "SELECT w.name, w.run, w.started_at, w.seen_at, w.sweep_id, \
                     (SELECT COUNT(*) FROM host_leases h WHERE h.owner = w.name AND h.until >= $2) \
              FROM workers w WHERE w.seen_at >= $1 ORDER BY w.name",
@@ -285,14 +291,16 @@ impl WorkStore for SqlStore {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(name, run, started_at, seen_at, sweep, hosts)| WorkerSeen {
-                name,
-                run,
-                started_at,
-                seen_at,
-                sweep: sweep.map(SweepId),
-                hosts,
-            })
+            .map(
+                |(name, run, started_at, seen_at, sweep, hosts)| WorkerSeen {
+                    name,
+                    run,
+                    started_at,
+                    seen_at,
+                    sweep: sweep.map(SweepId),
+                    hosts,
+                },
+            )
             .collect())
     }
 

@@ -84,10 +84,17 @@ async fn a_host_is_leased_to_one_worker_with_all_its_sites(store: TestStore) {
     assert_eq!(held, [("w1".to_string(), 1), ("w2".to_string(), 1)]);
     assert_eq!(seen[0].sweep, Some(sweep));
     assert_eq!(seen[0].run, "r1");
-    assert!(seen[0].started_at < seen[0].seen_at, "the same run keeps its start");
+    assert!(
+        seen[0].started_at < seen[0].seen_at,
+        "the same run keeps its start"
+    );
     store.worker_seen("w1", "r3", Some(sweep)).await.unwrap();
     let w1 = &store.workers(crate::at(0)).await.unwrap()[0];
-    assert_eq!((w1.run.as_str(), w1.started_at), ("r3", w1.seen_at), "a new run starts again");
+    assert_eq!(
+        (w1.run.as_str(), w1.started_at),
+        ("r3", w1.seen_at),
+        "a new run starts again"
+    );
 }
 
 fn progress(sweep: SweepId, site: SiteId, finish: Option<SiteSweepState>) -> SiteProgress {

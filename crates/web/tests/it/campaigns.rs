@@ -330,14 +330,20 @@ async fn the_schedule_page_lists_the_workers_of_a_sweep_done_by_workers() {
     let page = get(&fx.router, "/schedule").await.ok().body;
     assert!(page.contains("工作进程"), "{page}");
     assert!(page.contains("五分钟内没有工作进程"), "{page}");
-    store.worker_seen("node-7", "r1", Some(running)).await.unwrap();
+    store
+        .worker_seen("node-7", "r1", Some(running))
+        .await
+        .unwrap();
     let leased = store
         .lease_hosts(running, "node-7", 1, chrono::Duration::seconds(600))
         .await
         .unwrap();
     assert_eq!(leased.len(), 1);
     let page = get(&fx.router, "/schedule").await.ok().body;
-    assert!(page.contains("<code>node-7</code></td><td>1</td>"), "{page}");
+    assert!(
+        page.contains("<code>node-7</code></td><td>1</td>"),
+        "{page}"
+    );
     let api = get(&fx.router, "/api/v1/schedule").await.ok().json();
     assert_eq!(api["running"]["by_workers"], true);
     assert_eq!(api["running"]["workers"][0]["name"], "node-7");
