@@ -32,7 +32,7 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
                 running.id
             );
         }
-        let planned = ::sweep::worker::plan_for_workers(store.as_ref()).await?;
+        let planned = ::sweep::plan_sweep(store.as_ref(), ::sweep::SweepPlan::CityForWorkers).await?;
         println!(
             "sweep {} created for workers: {} sites",
             planned.id, planned.sites

@@ -307,11 +307,12 @@ impl Scheduler {
     ) -> Result<Vec<SweepId>, ScheduleError> {
         match job {
             Job::City => {
-                let sweep = if self.config.city_by_workers {
-                    sweep::worker::plan_for_workers(self.store.as_ref()).await?
+                let plan = if self.config.city_by_workers {
+                    SweepPlan::CityForWorkers
                 } else {
-                    sweep::plan_sweep(self.store.as_ref(), SweepPlan::City).await?
+                    SweepPlan::City
                 };
+                let sweep = sweep::plan_sweep(self.store.as_ref(), plan).await?;
                 self.store.set_run_sweep(run.id, sweep.id).await?;
                 self.mark_running(job, run, Some(sweep.id));
                 let id = sweep.id;

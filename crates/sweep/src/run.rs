@@ -180,6 +180,8 @@ pub enum SweepPlan {
     City,
     /// A campaign's sites, recorded with the campaign; no discovery wave.
     Campaign { id: CampaignId, sites: Vec<SiteId> },
+    /// The city sweep, done by `wangjian worker`s (`crate::worker`); never run in one process.
+    CityForWorkers,
 }
 
 /// Runs a sweep over every registered site, or continues the unfinished one (whichever it is,
@@ -218,6 +220,11 @@ pub async fn plan_sweep(store: &dyn Store, plan: SweepPlan) -> Result<store::Swe
             store.create_sweep(&ids).await?
         }
         SweepPlan::Campaign { id, sites } => store.create_campaign_sweep(&sites, id).await?,
+        SweepPlan::CityForWorkers => {
+            let sites = all_sites(store).await?;
+            let ids: Vec<SiteId> = sites.iter().map(|s| s.id).collect();
+            store.create_workers_sweep(&ids).await?
+        }
     };
     Ok(store
         .sweep(id)

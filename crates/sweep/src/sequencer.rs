@@ -108,13 +108,13 @@ async fn lead_while_held(
     }
     let mut signed = log.size();
     let mut signed_at = Instant::now();
-    let mut last_end_check = Instant::now() - Duration::from_secs(3600);
-    let mut last_leaf = Instant::now() - Duration::from_secs(3600);
+    let mut last_end_check: Option<Instant> = None;
+    let mut last_leaf: Option<Instant> = None;
     while lead.still_held().await {
         let (l, n) = sequence_step(store.as_ref(), log).await?;
         log = l;
         if n > 0 {
-            last_leaf = Instant::now();
+            last_leaf = Some(Instant::now());
         }
         if log.size() > signed && signed_at.elapsed() >= config.checkpoint_every {
             sign(store.as_ref(), lc, &log, &signer).await?;
@@ -122,8 +122,8 @@ async fn lead_while_held(
             signed_at = Instant::now();
         }
         if n == 0 {
-            if last_end_check.elapsed() >= config.poll * 10 {
-                last_end_check = Instant::now();
+            if last_end_check.is_none_or(|t| t.elapsed() >= config.poll * 10) {
+                last_end_check = Some(Instant::now());
                 if end_sweep(store, sweep, config, &mut log).await? {
                     sign(store.as_ref(), lc, &log, &signer).await?;
                     signed = log.size();
@@ -132,7 +132,7 @@ async fn lead_while_held(
             }
             // Workers wait for their leaves at every flush: while leaves keep coming, look
             // again soon; an idle log is looked at every `poll`.
-            let pause = if last_leaf.elapsed() < ACTIVE {
+            let pause = if last_leaf.is_some_and(|t| t.elapsed() < ACTIVE) {
                 ACTIVE_POLL.min(config.poll)
             } else {
                 config.poll

@@ -69,18 +69,6 @@ pub struct WorkerSummary {
     pub lost: u64,
 }
 
-/// Creates a city sweep over every known site for workers to do (refused by a sweep in one
-/// process: [`SweepError::ForWorkers`]).
-pub async fn plan_for_workers(store: &dyn Store) -> Result<store::Sweep, SweepError> {
-    let sites = crate::run::all_sites(store).await?;
-    let ids: Vec<domain::SiteId> = sites.iter().map(|s| s.id).collect();
-    let id = store.create_workers_sweep(&ids).await?;
-    Ok(store
-        .sweep(id)
-        .await?
-        .ok_or_else(|| StoreError::NotFound(format!("sweep {id}")))?)
-}
-
 /// Whether `name` can name a worker.
 pub fn valid_worker_name(name: &str) -> bool {
     (1..=32).contains(&name.len())
