@@ -32,7 +32,8 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
                 running.id
             );
         }
-        let planned = ::sweep::plan_sweep(store.as_ref(), ::sweep::SweepPlan::CityForWorkers).await?;
+        let planned =
+            ::sweep::plan_sweep(store.as_ref(), ::sweep::SweepPlan::CityForWorkers).await?;
         println!(
             "sweep {} created for workers: {} sites",
             planned.id, planned.sites

@@ -509,6 +509,7 @@ pub struct ProbeTotals {
 ///
 /// With `render`, homepages whose scripts call for it are also rendered (see the module
 /// documentation); a failed render is recorded as such and the step goes on.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn probe_sites(
     store: &Arc<dyn Store>,
     detector: &Arc<Detector>,
