@@ -322,3 +322,55 @@ async fn the_scheduled_recheck_finds_the_page_not_fixed_and_reopens_the_case() {
     let report = scheduler.tick(local(6, 45)).await.unwrap();
     assert_eq!(report, schedule::TickReport::default());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_workers_the_city_job_makes_the_sweep_and_waits_for_them_to_end_it() {
+    let fx = Fixture::on(Backend::Sqlite, 2, 3).await;
+    let mut config = config(Some("0 2 * * *"), None);
+    config.city_by_workers = true;
+    let scheduler = Scheduler::new(fx.store.clone(), config, fx.settings());
+    let tick = tokio::spawn(async move { scheduler.tick(utc("2026-03-01T18:00:30Z")).await });
+    let sweep = loop {
+        if let Some(s) = fx.store.unfinished_sweep().await.unwrap() {
+            break s;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert!(sweep.by_workers, "made for workers");
+    assert_eq!(sweep.sites, 2);
+    // Nothing of this process sweeps it.
+    let settings = fx.settings();
+    let refused = sweep::run_existing(
+        fx.store.clone(),
+        std::sync::Arc::new(detect::Detector::builtin()),
+        settings.sweep,
+        sweep.clone(),
+        true,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(sweep::SweepError::ForWorkers { .. })),
+        "{refused:?}"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(!tick.is_finished(), "the scheduler waits for the workers");
+    assert_eq!(
+        fx.store
+            .pending_sites(Scope::City, sweep.id)
+            .await
+            .unwrap()
+            .len(),
+        2,
+        "no site swept by the scheduler"
+    );
+    // The workers' sequencer ends it.
+    fx.store.finish_sweep(sweep.id).await.unwrap();
+    let report = tick.await.unwrap().unwrap();
+    assert_eq!(report.runs.len(), 1);
+    assert_eq!(report.runs[0].2, vec![sweep.id]);
+    let runs = fx.store.list_runs(10).await.unwrap();
+    assert!(
+        runs[0].finished_at.is_some() && runs[0].error.is_none(),
+        "{runs:?}"
+    );
+}
