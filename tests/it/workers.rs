@@ -172,25 +172,45 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
 
     // Pause another while it holds a host, until its lease ran out and was taken: here by a
     // taker that gives it up at once (a lease of no length), so the host is free again for
-    // the workers, under a newer token than the paused worker's.
-    while !holds("w2") {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    signal(&two, "-STOP");
+    // the workers, under a newer token than the paused worker's. The third worker is paused
+    // meanwhile, so that the taker is the one that takes it. A host whose sites the paused
+    // worker had all finished (not yet given back) is taken by nobody: then both go on and
+    // the pause is tried again.
     let mut stolen = Vec::new();
-    while stolen.is_empty() {
-        std::thread::sleep(Duration::from_millis(500));
-        let taken = rt
-            .block_on(store.lease_hosts(sweep, "taker", 100, chrono::Duration::zero()))
-            .unwrap();
-        stolen.extend(
-            taken
-                .into_iter()
-                .filter(|h| h.taken_from.as_deref() == Some("w2"))
-                .map(|h| h.lease.host),
+    for attempt in 0.. {
+        assert!(
+            attempt < 30,
+            "no host of w2 could be taken while it was paused"
         );
+        while !holds("w2") {
+            assert!(
+                rt.block_on(store.unfinished_sweep()).unwrap().is_some(),
+                "the sweep ended before w2 could be paused holding a host"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        signal(&two, "-STOP");
+        signal(&three, "-STOP");
+        let paused = Instant::now();
+        // Its lease (3 s) runs out; a host it held with pending sites is then the taker's.
+        while stolen.is_empty() && paused.elapsed() < Duration::from_secs(8) {
+            std::thread::sleep(Duration::from_millis(250));
+            let taken = rt
+                .block_on(store.lease_hosts(sweep, "taker", 100, chrono::Duration::zero()))
+                .unwrap();
+            stolen.extend(
+                taken
+                    .into_iter()
+                    .filter(|h| h.taken_from.as_deref() == Some("w2"))
+                    .map(|h| h.lease.host),
+            );
+        }
+        signal(&three, "-CONT");
+        signal(&two, "-CONT");
+        if !stolen.is_empty() {
+            break;
+        }
     }
-    signal(&two, "-CONT");
     let two = two.wait_with_output().unwrap();
     let three = three.wait_with_output().unwrap();
     let said = |o: &std::process::Output| {

@@ -351,7 +351,6 @@ pub(crate) struct RemoteLeaves {
     queue: Arc<LeafQueue>,
     handle: Handle,
     store: Arc<dyn Store>,
-    inserter: tokio::task::JoinHandle<()>,
     /// How long a flush waits for the sequencer before it fails.
     patience: Duration,
 }
@@ -367,6 +366,8 @@ struct Queued {
     ids: Vec<i64>,
     /// The inserter's last failure; the next `sync` reports it.
     failed: Option<String>,
+    /// The sink was dropped: the inserter hands in what is queued, then ends.
+    closed: bool,
 }
 
 struct LeafQueue {
@@ -383,7 +384,7 @@ impl RemoteLeaves {
             inserted: Default::default(),
             wake: Default::default(),
         });
-        let inserter = tokio::spawn(insert_leaves(
+        tokio::spawn(insert_leaves(
             store.clone(),
             worker.to_string(),
             queue.clone(),
@@ -392,7 +393,6 @@ impl RemoteLeaves {
             queue,
             handle: Handle::current(),
             store,
-            inserter,
             patience,
         }
     }
@@ -403,21 +403,29 @@ impl RemoteLeaves {
 }
 
 impl Drop for RemoteLeaves {
+    /// The inserter is not stopped: leaves queued for records already written (a wave that
+    /// ended on a lost lease drops its writer unflushed) are still handed in, then it ends.
     fn drop(&mut self) {
-        self.inserter.abort();
+        self.state().closed = true;
+        self.queue.wake.notify_one();
     }
 }
 
-/// The inserter: every batch queued, in one transaction.
+/// The inserter: every batch queued, in one transaction; it ends once the sink is dropped and
+/// the queue handed in (a dropped sink's failed insert is not tried again: a record whose leaf
+/// is lost so is logged by the sequencer's repair once its worker is gone).
 async fn insert_leaves(store: Arc<dyn Store>, worker: String, queue: Arc<LeafQueue>) {
     loop {
         queue.wake.notified().await;
         loop {
-            let batch = {
+            let (batch, closed) = {
                 let mut q = queue.state.lock().unwrap_or_else(|p| p.into_inner());
-                std::mem::take(&mut q.leaves)
+                (std::mem::take(&mut q.leaves), q.closed)
             };
             if batch.is_empty() {
+                if closed {
+                    return;
+                }
                 break;
             }
             let result = store.submit_leaves(&worker, &batch).await;
@@ -428,6 +436,10 @@ async fn insert_leaves(store: Arc<dyn Store>, worker: String, queue: Arc<LeafQue
                     q.ids.extend(ids);
                 }
                 Err(e) => {
+                    if q.closed {
+                        tracing::error!(error = %e, leaves = batch.len(), "leaves of a dropped writer not handed in");
+                        return;
+                    }
                     // Put back in front, to be tried again at the next submit or sync.
                     let mut again = batch;
                     again.append(&mut q.leaves);
