@@ -129,8 +129,10 @@ enum Leaves {
 /// A transparency log that another process appends to: a worker of many submits each
 /// record's leaf to the one sequencer (see the `sweep` crate's worker).
 pub trait LeafSink: Send + Sync + std::fmt::Debug {
-    /// Takes leaves of records about to be written, in order; they must be durable (the
-    /// sequencer will append them) before this returns, as the bytes reach the file next.
+    /// Takes leaves of records about to be written, in order, before their bytes reach the
+    /// file. A sink that hands them on later (in batches) loses the last ones in a crash: the
+    /// records they stand for are whole in the file, and whoever repairs the file must add
+    /// them to the log (the workers' sequencer does).
     fn submit(&mut self, leaves: &[Hash]) -> Result<(), EvidenceError>;
     /// Returns once every leaf submitted so far is in the log (sequenced): only then do the
     /// records count as stored.
