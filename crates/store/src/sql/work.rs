@@ -17,18 +17,13 @@ fn whole_second(t: DateTime<Utc>) -> DateTime<Utc> {
 /// A stored leaf: 64 hex digits.
 fn leaf_from_hex(text: &str) -> Result<[u8; 32]> {
     let mut out = [0u8; 32];
-    if text.len() != 64 || !text.is_ascii() {
-        return Err(StoreError::Corrupt(format!("log leaf {text:?}")));
-    }
-    for (i, byte) in out.iter_mut().enumerate() {
-        *byte = u8::from_str_radix(&text[2 * i..2 * i + 2], 16)
-            .map_err(|_| StoreError::Corrupt(format!("log leaf {text:?}")))?;
-    }
+    hex::decode_to_slice(text, &mut out)
+        .map_err(|_| StoreError::Corrupt(format!("log leaf {text:?}")))?;
     Ok(out)
 }
 
 fn leaf_hex(leaf: &[u8; 32]) -> String {
-    leaf.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(leaf)
 }
 
 /// Checks that `lease` is still the host's lease and renews it to `until`, inside `tx`.
