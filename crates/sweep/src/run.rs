@@ -299,29 +299,7 @@ async fn run_inner(
     let (mut counts, mut writer) =
         crawl_wave(&store, &detector, &config, sweep_id, sites, writer, None).await?;
     if campaign.is_none() {
-        let filings = crate::sources::from_filings(store.as_ref(), &config.discovery.city).await?;
-        if filings.new_sites > 0 {
-            tracing::info!(sites = filings.new_sites, "sites named by department data");
-        }
-        // Certificates too: a log that fails is recorded as failed and the sweep goes on.
-        for log in &config.discovery.ct_logs {
-            let polled = crate::sources::poll_ct(
-                store.as_ref(),
-                &config.crawl,
-                &config.discovery.city,
-                log,
-                crate::sources::CT_BATCH,
-            )
-            .await?;
-            match &polled.failure {
-                None => {
-                    tracing::info!(log = %log.name, read = polled.read, sites = polled.new_sites, "certificate transparency log read")
-                }
-                Some((code, detail)) => {
-                    tracing::warn!(log = %log.name, code, detail, "certificate transparency log not trusted")
-                }
-            }
-        }
+        read_sources(store.as_ref(), &config).await?;
         for hop in 1..=config.discovery.max_hops {
             let found = store.promote_discoveries(sweep_id).await?;
             if found.is_empty() {
@@ -367,6 +345,37 @@ async fn run_inner(
         elapsed: started.elapsed(),
         ocr: counts.ocr,
     })
+}
+
+/// The sources beside links that name sites for a sweep's later waves: departments' filings
+/// and the configured CT logs (a log that fails is recorded as failed and the sweep goes on).
+pub(crate) async fn read_sources(
+    store: &dyn Store,
+    config: &SweepConfig,
+) -> Result<(), SweepError> {
+    let filings = crate::sources::from_filings(store, &config.discovery.city).await?;
+    if filings.new_sites > 0 {
+        tracing::info!(sites = filings.new_sites, "sites named by department data");
+    }
+    for log in &config.discovery.ct_logs {
+        let polled = crate::sources::poll_ct(
+            store,
+            &config.crawl,
+            &config.discovery.city,
+            log,
+            crate::sources::CT_BATCH,
+        )
+        .await?;
+        match &polled.failure {
+            None => {
+                tracing::info!(log = %log.name, read = polled.read, sites = polled.new_sites, "certificate transparency log read")
+            }
+            Some((code, detail)) => {
+                tracing::warn!(log = %log.name, code, detail, "certificate transparency log not trusted")
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The hosts a worker leased (`crate::worker`): every commit of their sites' progress names

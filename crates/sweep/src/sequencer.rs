@@ -206,17 +206,7 @@ async fn end_sweep(
         return Ok(false);
     }
     if running.campaign.is_none() {
-        crate::sources::from_filings(store.as_ref(), &sweep.discovery.city).await?;
-        for ct in &sweep.discovery.ct_logs {
-            crate::sources::poll_ct(
-                store.as_ref(),
-                &sweep.crawl,
-                &sweep.discovery.city,
-                ct,
-                crate::sources::CT_BATCH,
-            )
-            .await?;
-        }
+        crate::run::read_sources(store.as_ref(), sweep).await?;
         let found = store.promote_discoveries(running.id).await?;
         if !found.is_empty() {
             tracing::info!(sites = found.len(), sweep = %running.id, "discovered sites added for the workers");
