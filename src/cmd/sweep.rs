@@ -87,7 +87,7 @@ pub async fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     let name = args.name.unwrap_or_else(default_worker_name);
     let mut options = ::sweep::worker::WorkerOptions::new(&name);
     options.hosts = args.hosts.max(1);
-    options.lease = chrono::Duration::seconds(i64::from(args.lease_secs));
+    options.set_lease(chrono::Duration::seconds(i64::from(args.lease_secs)));
     options.until_idle = args.until_idle;
     let detector = std::sync::Arc::new(detect::Detector::builtin());
     let summary = ::sweep::worker::run_worker(store, detector, sweep, options).await?;
@@ -105,18 +105,19 @@ pub async fn workers(ctx: &Ctx, format: crate::cli::OutputFormat) -> anyhow::Res
     let seen = store.workers(chrono::DateTime::UNIX_EPOCH).await?;
     let mut out = std::io::stdout().lock();
     if format == crate::cli::OutputFormat::Text {
-        writeln!(out, "NAME\tRUN\tSWEEP\tHOSTS\tSTARTED\tSEEN")?;
+        writeln!(out, "NAME\tRUN\tSWEEP\tHOSTS\tIDLE\tSTARTED\tSEEN")?;
     }
     for w in &seen {
         match format {
             crate::cli::OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(w)?)?,
             crate::cli::OutputFormat::Text => writeln!(
                 out,
-                "{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 w.name,
                 w.run,
                 w.sweep.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
                 w.hosts,
+                if w.idle { "yes" } else { "no" },
                 domain::time::shown(w.started_at),
                 domain::time::shown(w.seen_at),
             )?,

@@ -277,13 +277,19 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
         );
     }
     let listed = run(wangjian(&data).args(["--database", &url, "workers", "--format", "json"]));
-    let names: BTreeSet<String> = stdout(&listed)
+    let idle: BTreeSet<String> = stdout(&listed)
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["name"].to_string())
+        .map(|l| {
+            let w = serde_json::from_str::<serde_json::Value>(l).unwrap();
+            format!("{} {}", w["name"], w["idle"])
+        })
         .collect();
     assert_eq!(
-        names,
-        ["\"w1\"", "\"w2\"", "\"w3\""].map(String::from).into()
+        idle,
+        ["\"w1\" false", "\"w2\" true", "\"w3\" true"]
+            .map(String::from)
+            .into(),
+        "the killed worker as last seen at work; the others handed everything in"
     );
     let verify = run(wangjian(&data).args(["--database", &url, "evidence", "verify"]));
     assert!(verify.status.success(), "{}", stdout(&verify));

@@ -54,6 +54,9 @@ pub struct WorkerSeen {
     pub seen_at: DateTime<Utc>,
     /// The sweep it works on, if any.
     pub sweep: Option<SweepId>,
+    /// Every record it wrote has its leaf in the store, and it holds no lease (it waits for
+    /// work).
+    pub idle: bool,
     /// Hosts it holds a live lease of.
     pub hosts: i64,
 }
@@ -118,13 +121,14 @@ pub trait WorkStore: Send + Sync {
     /// Hosts of `sweep` with pending sites, and how many of them hold a live lease.
     async fn hosts_left(&self, sweep: SweepId) -> crate::Result<(i64, i64)>;
 
-    /// Notes that `worker`, in its run `run`, is alive (and on which sweep); a new run starts
-    /// the worker's time again.
+    /// Notes that `worker`, in its run `run`, is alive (on which sweep, and whether it is
+    /// [`WorkerSeen::idle`]); a new run starts the worker's time again.
     async fn worker_seen(
         &self,
         worker: &str,
         run: &str,
         sweep: Option<SweepId>,
+        idle: bool,
     ) -> crate::Result<()>;
     /// Workers seen since `since`, with their live leases.
     async fn workers(&self, since: DateTime<Utc>) -> crate::Result<Vec<WorkerSeen>>;

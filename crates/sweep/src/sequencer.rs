@@ -18,16 +18,20 @@
 //! have one record); a record whose leaf never reached the log is impossible, since its
 //! worker waits for the index before the record counts.
 //!
-//! The leader also ends the workers' sweep: once no host of it is pending, it turns the sweep's
-//! discoveries (and the departments' filings and CT logs) into sites for the next wave, as a
-//! sweep in one process does; when there are none left it repairs the torn tails that dead
-//! workers left in their files, signs a checkpoint over every leaf, and marks the sweep done.
+//! The leader also ends the workers' sweep: once no host of it is pending and every worker that
+//! wrote files in it is idle (it handed every leaf in: [`store::WorkerSeen::idle`]) or dead
+//! (not seen for [`SequencerConfig::alive_for`]), it turns the sweep's discoveries (and the
+//! departments' filings and CT logs) into sites for the next wave, as a sweep in one process
+//! does; when there are none left it repairs the dead workers' files (torn tails cut, records
+//! whose leaves never arrived logged), signs a checkpoint over every leaf, and marks the sweep
+//! done.
 
 use crate::error::SweepError;
 use crate::run::{LogConfig, SweepConfig};
 use chrono::Utc;
 use evidence::tlog::{Hash, Log, LogError, Signer};
 use evidence::{EvidenceError, LeafSink};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use store::Store;
@@ -47,7 +51,8 @@ pub struct SequencerConfig {
     pub poll: Duration,
     /// The least time between two checkpoints while leaves keep coming.
     pub checkpoint_every: Duration,
-    /// How long a worker that was not seen counts as alive (its files are not repaired).
+    /// How long a worker that was not seen counts as alive: the end of its sweep waits for it
+    /// (twice a lease: `WorkerOptions::set_lease`).
     pub alive_for: chrono::Duration,
 }
 
@@ -124,7 +129,9 @@ async fn lead_while_held(
         if n == 0 {
             if last_end_check.is_none_or(|t| t.elapsed() >= config.poll * 10) {
                 last_end_check = Some(Instant::now());
-                if end_sweep(store, sweep, config, &mut log).await? {
+                let (l, ended) = end_sweep(store, sweep, config, log).await?;
+                log = l;
+                if ended {
                     sign(store.as_ref(), lc, &log, &signer).await?;
                     signed = log.size();
                     signed_at = Instant::now();
@@ -190,60 +197,88 @@ async fn sign(
     Ok(())
 }
 
-/// Ends the workers' sweep when none of its hosts is pending: the next wave's sites, else the
-/// end. Returns whether a sweep was ended.
+/// Ends the workers' sweep when none of its hosts is pending and every worker that wrote in
+/// it is idle or dead: the next wave's sites, else the end. Returns the log and whether a
+/// sweep was ended.
 async fn end_sweep(
     store: &Arc<dyn Store>,
     sweep: &SweepConfig,
     config: &SequencerConfig,
-    log: &mut Log,
-) -> Result<bool, SweepError> {
+    mut log: Log,
+) -> Result<(Log, bool), SweepError> {
     let Some(running) = store.unfinished_sweep().await? else {
-        return Ok(false);
+        return Ok((log, false));
     };
     let (left, _) = store.hosts_left(running.id).await?;
     if left > 0 {
-        return Ok(false);
+        return Ok((log, false));
     }
+    let Some(dead) = dead_workers(store.as_ref(), sweep, config, running.id).await? else {
+        return Ok((log, false));
+    };
     if running.campaign.is_none() {
         crate::run::read_sources(store.as_ref(), sweep).await?;
         let found = store.promote_discoveries(running.id).await?;
         if !found.is_empty() {
             tracing::info!(sites = found.len(), sweep = %running.id, "discovered sites added for the workers");
-            return Ok(false);
+            return Ok((log, false));
         }
     }
     crate::discover::review(store.as_ref()).await?;
-    repair_dead_workers(store.as_ref(), sweep, config, running.id, log).await?;
+    for prefix in &dead {
+        repair_dead_worker(store.as_ref(), sweep, running.id, prefix, &mut log).await?;
+    }
+    // Leaves handed in since the last step (an idle worker's last ones): in the log before
+    // the sweep's last checkpoint.
+    loop {
+        let (l, n) = sequence_step(store.as_ref(), log).await?;
+        log = l;
+        if n == 0 {
+            break;
+        }
+    }
     let done = store.finish_sweep(running.id).await?;
     tracing::info!(sweep = %done.id, sites = done.sites, pages = done.pages, findings = done.findings, "workers' sweep finished");
-    Ok(true)
+    Ok((log, true))
 }
 
-/// Cuts the torn last record that a worker killed mid-write left in its newest file of the
-/// sweep, as a resumed sweep does for its own (never below what the store points at), and
-/// appends to the log the leaves of whole records there whose leaves never reached the store
-/// (the worker died between writing them and handing their leaves in; nothing points at
-/// them). Files of workers seen lately are left alone: they may still be writing.
-async fn repair_dead_workers(
+/// The runs of workers that wrote files in sweep `id` and are dead: not seen for
+/// [`SequencerConfig::alive_for`] (or a worker's earlier run). `None` while one that wrote
+/// there may still hand leaves in: seen lately and not idle.
+async fn dead_workers(
     store: &dyn Store,
     sweep: &SweepConfig,
     config: &SequencerConfig,
     id: domain::SweepId,
-    log: &mut Log,
-) -> Result<(), SweepError> {
-    let alive: std::collections::HashSet<String> = store
+) -> Result<Option<Vec<String>>, SweepError> {
+    let seen: std::collections::HashMap<String, bool> = store
         .workers(Utc::now() - config.alive_for)
         .await?
         .into_iter()
-        .map(|w| worker_prefix(id, &w.name, &w.run))
+        .map(|w| (worker_prefix(id, &w.name, &w.run), w.idle))
         .collect();
+    let mut dead = Vec::new();
+    for prefix in worker_prefixes(sweep, id) {
+        match seen.get(&prefix) {
+            Some(true) => {}
+            Some(false) => {
+                tracing::debug!(%prefix, "waiting for a worker to hand its last leaves in");
+                return Ok(None);
+            }
+            None => dead.push(prefix),
+        }
+    }
+    Ok(Some(dead))
+}
+
+/// The name prefixes of the workers' files of sweep `id` in the evidence directory, sorted.
+fn worker_prefixes(sweep: &SweepConfig, id: domain::SweepId) -> Vec<String> {
     let files = match evidence::warc_files(&sweep.evidence_dir) {
         Ok(files) => files,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Vec::new(),
         Err(e) => {
             tracing::error!(dir = %sweep.evidence_dir.display(), error = %e, "cannot list the evidence files; none repaired");
-            return Ok(());
+            return Vec::new();
         }
     };
     let mut prefixes: Vec<String> = files
@@ -258,23 +293,37 @@ async fn repair_dead_workers(
                 && evidence::writer::file_seq(name, prefix).is_some())
             .then(|| prefix.to_string())
         })
-        .filter(|prefix| !alive.contains(prefix))
         .collect();
     prefixes.sort();
     prefixes.dedup();
-    for prefix in prefixes {
-        crate::run::repair_warc_tails(store, &sweep.evidence_dir, id, &prefix).await;
-        let newest = files
-            .iter()
-            .filter_map(|p| {
-                let seq = evidence::writer::file_seq(p.file_name()?.to_str()?, &prefix)?;
-                Some((seq, p))
-            })
-            .max_by_key(|(seq, _)| *seq)
-            .map(|(_, p)| p.clone());
-        if let Some(path) = newest {
-            log_orphans(store, log, &path).await?;
-        }
+    prefixes
+}
+
+/// Repairs the files a dead worker's run (`prefix`) wrote in sweep `id`: cuts the torn last
+/// record that a kill mid-write left in its newest file, as a resumed sweep does for its own
+/// (never below what the store points at), and appends to the log the leaves of whole records
+/// whose leaves never reached the store (it died between writing them and handing their
+/// leaves in; nothing points at them). Every file of the run is read: a writer dropped with
+/// its lease may have left its last leaves queued when a newer file was opened.
+async fn repair_dead_worker(
+    store: &dyn Store,
+    sweep: &SweepConfig,
+    id: domain::SweepId,
+    prefix: &str,
+    log: &mut Log,
+) -> Result<(), SweepError> {
+    crate::run::repair_warc_tails(store, &sweep.evidence_dir, id, prefix).await;
+    let mut files: Vec<(u64, std::path::PathBuf)> = evidence::warc_files(&sweep.evidence_dir)
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| {
+            let seq = evidence::writer::file_seq(p.file_name()?.to_str()?, prefix)?;
+            Some((seq, p))
+        })
+        .collect();
+    files.sort();
+    for (_, path) in files {
+        log_orphans(store, log, &path).await?;
     }
     Ok(())
 }
@@ -334,8 +383,8 @@ pub(crate) fn worker_prefix(sweep: domain::SweepId, worker: &str, run: &str) -> 
 /// (group commit: one round trip for every record written meanwhile, where one per record
 /// cost a commit each); `sync` waits until every leaf queued so far is inserted and sequenced.
 /// A worker killed between a record's bytes and its leaf's insert leaves a record the log
-/// lacks: the sequencer logs it when it repairs the dead worker's last file
-/// ([`repair_dead_workers`]); no fetch points at it, as the worker's commits wait for `sync`.
+/// lacks: the sequencer logs it when it repairs the dead worker's files
+/// ([`repair_dead_worker`]); no fetch points at it, as the worker's commits wait for `sync`.
 /// Used from blocking threads (the writer's callers).
 pub(crate) struct RemoteLeaves {
     queue: Arc<LeafQueue>,
@@ -364,15 +413,25 @@ struct LeafQueue {
     state: std::sync::Mutex<Queued>,
     inserted: std::sync::Condvar,
     wake: tokio::sync::Notify,
+    /// Leaves queued and not yet inserted, counted over every sink of the worker's run (a
+    /// dropped one's too): the worker is idle only at zero.
+    unsubmitted: Arc<AtomicU64>,
 }
 
 impl RemoteLeaves {
-    /// A sink for `worker`'s leaves; must be made inside the runtime (its inserter is a task).
-    pub(crate) fn new(store: Arc<dyn Store>, worker: &str, patience: Duration) -> RemoteLeaves {
+    /// A sink for `worker`'s leaves, counting those not yet inserted in `unsubmitted`; must be
+    /// made inside the runtime (its inserter is a task).
+    pub(crate) fn new(
+        store: Arc<dyn Store>,
+        worker: &str,
+        patience: Duration,
+        unsubmitted: Arc<AtomicU64>,
+    ) -> RemoteLeaves {
         let queue = Arc::new(LeafQueue {
             state: Default::default(),
             inserted: Default::default(),
             wake: Default::default(),
+            unsubmitted,
         });
         tokio::spawn(insert_leaves(
             store.clone(),
@@ -402,8 +461,8 @@ impl Drop for RemoteLeaves {
 }
 
 /// The inserter: every batch queued, in one transaction; it ends once the sink is dropped and
-/// the queue handed in (a dropped sink's failed insert is not tried again: a record whose leaf
-/// is lost so is logged by the sequencer's repair once its worker is gone).
+/// the queue handed in (a dropped sink's failed insert is tried again every second, as no
+/// `sync` will ask for it).
 async fn insert_leaves(store: Arc<dyn Store>, worker: String, queue: Arc<LeafQueue>) {
     loop {
         queue.wake.notified().await;
@@ -419,27 +478,41 @@ async fn insert_leaves(store: Arc<dyn Store>, worker: String, queue: Arc<LeafQue
                 break;
             }
             let result = store.submit_leaves(&worker, &batch).await;
-            let mut q = queue.state.lock().unwrap_or_else(|p| p.into_inner());
-            match result {
-                Ok(ids) => {
-                    q.inserted += batch.len() as u64;
-                    q.ids.extend(ids);
-                }
-                Err(e) => {
-                    if q.closed {
-                        tracing::error!(error = %e, leaves = batch.len(), "leaves of a dropped writer not handed in");
-                        return;
+            let retry = {
+                let mut q = queue.state.lock().unwrap_or_else(|p| p.into_inner());
+                match result {
+                    Ok(ids) => {
+                        q.inserted += batch.len() as u64;
+                        q.ids.extend(ids);
+                        queue
+                            .unsubmitted
+                            .fetch_sub(batch.len() as u64, Ordering::SeqCst);
+                        None
                     }
-                    // Put back in front, to be tried again at the next submit or sync.
-                    let mut again = batch;
-                    again.append(&mut q.leaves);
-                    q.leaves = again;
-                    q.failed = Some(e.to_string());
-                    queue.inserted.notify_all();
-                    break;
+                    Err(e) => {
+                        // Put back in front, to be tried again at the next submit or sync (or,
+                        // the sink dropped, in a second).
+                        let leaves = batch.len();
+                        let mut again = batch;
+                        again.append(&mut q.leaves);
+                        q.leaves = again;
+                        if q.closed {
+                            Some((e, leaves))
+                        } else {
+                            q.failed = Some(e.to_string());
+                            queue.inserted.notify_all();
+                            break;
+                        }
+                    }
                 }
+            };
+            match retry {
+                Some((e, leaves)) => {
+                    tracing::warn!(error = %e, leaves, "cannot hand in the leaves of a dropped writer; trying again");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                None => queue.inserted.notify_all(),
             }
-            queue.inserted.notify_all();
         }
     }
 }
@@ -460,6 +533,9 @@ impl LeafSink for RemoteLeaves {
             let mut q = self.state();
             q.leaves.extend(leaves.iter().map(|h| h.0));
             q.queued += leaves.len() as u64;
+            self.queue
+                .unsubmitted
+                .fetch_add(leaves.len() as u64, Ordering::SeqCst);
         }
         self.queue.wake.notify_one();
         Ok(())
@@ -530,8 +606,8 @@ mod tests {
     use super::*;
     use store::testing::{Backend, TestDb};
 
-    fn sink(store: &Arc<dyn Store>, patience: Duration) -> RemoteLeaves {
-        RemoteLeaves::new(store.clone(), "w1", patience)
+    fn sink(store: &Arc<dyn Store>, patience: Duration, count: &Arc<AtomicU64>) -> RemoteLeaves {
+        RemoteLeaves::new(store.clone(), "w1", patience, count.clone())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -545,7 +621,8 @@ mod tests {
             log.append_leaf_hash(Hash([9; 32])).unwrap();
 
             // Without a sequencer, a flush gives up and says why.
-            let mut lonely = sink(&store, Duration::from_millis(300));
+            let unsubmitted = Arc::new(AtomicU64::new(0));
+            let mut lonely = sink(&store, Duration::from_millis(300), &unsubmitted);
             let s2 = store.clone();
             let refused = tokio::task::spawn_blocking(move || {
                 lonely.submit(&[Hash([1; 32]), Hash([2; 32])]).unwrap();
@@ -559,7 +636,7 @@ mod tests {
             assert!(why.contains("is a sequencer running"), "{why}");
 
             // With one, the flush returns once every leaf has its index.
-            let mut waiting = sink(&s2, Duration::from_secs(60));
+            let mut waiting = sink(&s2, Duration::from_secs(60), &unsubmitted);
             let mut waiting = tokio::task::spawn_blocking(move || {
                 waiting.submit(&[Hash([3; 32])]).unwrap();
                 waiting
@@ -574,6 +651,15 @@ mod tests {
             let (log, n) = sequence_step(store.as_ref(), log).await.unwrap();
             assert_eq!(n, 3, "{backend:?}");
             flushed.await.unwrap().unwrap();
+            // Both sinks' leaves were counted in, and out once inserted (the dropped sink's
+            // count falls just after its insert commits).
+            for _ in 0..3000 {
+                if unsubmitted.load(Ordering::SeqCst) == 0 {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            assert_eq!(unsubmitted.load(Ordering::SeqCst), 0, "{backend:?}");
             let leaves: Vec<Hash> = (1..4).map(|i| log.leaf_hash(i).unwrap()).collect();
             assert_eq!(leaves, [Hash([1; 32]), Hash([2; 32]), Hash([3; 32])]);
             assert_eq!(store.sequenced_count().await.unwrap(), 4);

@@ -22,6 +22,7 @@ use detect::Detector;
 use domain::SweepId;
 use evidence::{WarcWriter, WriterConfig};
 use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use store::{HostLease, Store, StoreError};
@@ -46,7 +47,7 @@ pub struct WorkerOptions {
 
 impl WorkerOptions {
     pub fn new(name: &str) -> WorkerOptions {
-        WorkerOptions {
+        let mut options = WorkerOptions {
             name: name.to_string(),
             hosts: 32,
             lease: chrono::Duration::seconds(60),
@@ -54,7 +55,17 @@ impl WorkerOptions {
             until_idle: false,
             patience: Duration::from_secs(600),
             sequencer: SequencerConfig::default(),
-        }
+        };
+        options.set_lease(options.lease);
+        options
+    }
+
+    /// Sets the lease's length, and with it how long the sequencer counts a worker not seen
+    /// as alive: twice a lease (a worker holding leases is seen at every renewal, a third of
+    /// a lease; a waiting one at every `poll`). Workers of one sweep should share it.
+    pub fn set_lease(&mut self, lease: chrono::Duration) {
+        self.lease = lease;
+        self.sequencer.alive_for = lease * 2;
     }
 }
 
@@ -104,6 +115,10 @@ pub async fn run_worker(
     result
 }
 
+/// The worker's loop. It notes itself seen at every turn, and idle
+/// ([`store::WorkerSeen::idle`]) once it has nothing to lease, its writer is flushed (its
+/// leaves sequenced) and every leaf it queued, a dropped writer's too, is in the store: the
+/// sequencer ends a sweep only when each worker that wrote in it is idle or dead.
 async fn work(
     store: &Arc<dyn Store>,
     detector: &Arc<Detector>,
@@ -113,30 +128,47 @@ async fn work(
 ) -> Result<WorkerSummary, SweepError> {
     let mut summary = WorkerSummary::default();
     let mut writer: Option<(SweepId, WarcWriter)> = None;
+    let unsubmitted = Arc::new(AtomicU64::new(0));
+    let mut idle = true;
     loop {
         let sweep = store.unfinished_sweep().await?;
         store
-            .worker_seen(&options.name, run, sweep.as_ref().map(|s| s.id))
+            .worker_seen(&options.name, run, sweep.as_ref().map(|s| s.id), idle)
             .await?;
-        let Some(sweep) = sweep else {
-            if options.until_idle {
-                break;
+        let leased = match &sweep {
+            Some(s) if s.by_workers => {
+                store
+                    .lease_hosts(s.id, &options.name, options.hosts, options.lease)
+                    .await?
             }
-            tokio::time::sleep(options.poll).await;
-            continue;
+            _ => Vec::new(),
         };
-        if !sweep.by_workers {
-            // A sweep run in one process (`wangjian sweep`, a campaign's): not the workers'.
-            tracing::info!(sweep = %sweep.id, "a sweep of one process is running; waiting for it to end");
-            tokio::time::sleep(options.poll * 10).await;
+        if leased.is_empty() {
+            if !idle {
+                idle = settle(&mut writer, &unsubmitted).await?;
+                if idle {
+                    // Said at once: the sequencer may be waiting for it to end the sweep.
+                    continue;
+                }
+            }
+            match sweep {
+                None if options.until_idle => break,
+                Some(s) if !s.by_workers => {
+                    // A sweep run in one process (`wangjian sweep`, a campaign's): not the
+                    // workers'.
+                    tracing::info!(sweep = %s.id, "a sweep of one process is running; waiting for it to end");
+                    tokio::time::sleep(options.poll * 10).await;
+                }
+                _ => tokio::time::sleep(options.poll).await,
+            }
             continue;
         }
-        let leased = store
-            .lease_hosts(sweep.id, &options.name, options.hosts, options.lease)
-            .await?;
-        if leased.is_empty() {
-            tokio::time::sleep(options.poll).await;
-            continue;
+        let Some(sweep) = sweep else { continue };
+        if idle {
+            idle = false;
+            store
+                .worker_seen(&options.name, run, Some(sweep.id), false)
+                .await?;
         }
         let mut by_site = HashMap::new();
         let mut probed = HashSet::new();
@@ -170,7 +202,7 @@ async fn work(
         ));
         let w = match writer.take() {
             Some((id, w)) if id == sweep.id => w,
-            _ => open_writer(store, config, options, run, sweep.id).await?,
+            _ => open_writer(store, config, options, run, sweep.id, &unsubmitted).await?,
         };
         let done = crawl_wave(store, detector, config, sweep.id, sites, w, Some(leases)).await;
         renewer.abort();
@@ -198,6 +230,23 @@ async fn work(
     Ok(summary)
 }
 
+/// Flushes the writer (waiting until its leaves are sequenced) and says whether every leaf
+/// this run queued is in the store.
+async fn settle(
+    writer: &mut Option<(SweepId, WarcWriter)>,
+    unsubmitted: &AtomicU64,
+) -> Result<bool, SweepError> {
+    if let Some((id, w)) = writer.take() {
+        let w = tokio::task::spawn_blocking(move || {
+            let mut w = w;
+            w.flush().map(|()| w)
+        })
+        .await??;
+        *writer = Some((id, w));
+    }
+    Ok(unsubmitted.load(Ordering::SeqCst) == 0)
+}
+
 /// Renews every lease at a third of its length until aborted, and notes the worker as seen
 /// (`(name, run, sweep)`); a lease lost is left (the wave's next commit under it is refused and
 /// ends the wave).
@@ -210,7 +259,7 @@ async fn keep_renewed(
     let every = (ttl / 3).to_std().unwrap_or(Duration::from_secs(1));
     loop {
         tokio::time::sleep(every).await;
-        if let Err(e) = store.worker_seen(&name, &run, Some(sweep)).await {
+        if let Err(e) = store.worker_seen(&name, &run, Some(sweep), false).await {
             tracing::warn!(error = %e, "cannot note this worker as seen");
         }
         let mut kept = Vec::with_capacity(leases.len());
@@ -238,8 +287,14 @@ async fn open_writer(
     options: &WorkerOptions,
     run: &str,
     sweep: SweepId,
+    unsubmitted: &Arc<AtomicU64>,
 ) -> Result<WarcWriter, SweepError> {
-    let sink = RemoteLeaves::new(store.clone(), &options.name, options.patience);
+    let sink = RemoteLeaves::new(
+        store.clone(),
+        &options.name,
+        options.patience,
+        unsubmitted.clone(),
+    );
     let writer_config = WriterConfig {
         dir: config.evidence_dir.clone(),
         prefix: worker_prefix(sweep, &options.name, run),

@@ -42,5 +42,8 @@ CREATE TABLE workers (
     run        TEXT NOT NULL,
     started_at TIMESTAMPTZ NOT NULL,
     seen_at    TIMESTAMPTZ NOT NULL,
-    sweep_id   BIGINT REFERENCES sweeps (id)
+    sweep_id   BIGINT REFERENCES sweeps (id),
+    -- Every record this run wrote has its leaf in `log_leaves`, and it holds no lease: the
+    -- sequencer may end its sweep without waiting for it, and never repairs its files.
+    idle       BOOLEAN NOT NULL DEFAULT FALSE
 );

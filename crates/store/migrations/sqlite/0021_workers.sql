@@ -42,5 +42,8 @@ CREATE TABLE workers (
     run        TEXT NOT NULL,
     started_at TEXT NOT NULL,
     seen_at    TEXT NOT NULL,
-    sweep_id   INTEGER REFERENCES sweeps (id)
+    sweep_id   INTEGER REFERENCES sweeps (id),
+    -- Every record this run wrote has its leaf in `log_leaves`, and it holds no lease: the
+    -- sequencer may end its sweep without waiting for it, and never repairs its files.
+    idle       INTEGER NOT NULL DEFAULT 0
 );

@@ -247,13 +247,19 @@ impl WorkStore for SqlStore {
         Ok((left, leased))
     }
 
-    async fn worker_seen(&self, worker: &str, run: &str, sweep: Option<SweepId>) -> Result<()> {
+    async fn worker_seen(
+        &self,
+        worker: &str,
+        run: &str,
+        sweep: Option<SweepId>,
+        idle: bool,
+    ) -> Result<()> {
         let now = whole_second(self.now());
         sqlx::query(
-            "INSERT INTO workers (name, run, started_at, seen_at, sweep_id) \
-             VALUES ($1, $4, $2, $2, $3) \
+            "INSERT INTO workers (name, run, started_at, seen_at, sweep_id, idle) \
+             VALUES ($1, $4, $2, $2, $3, $5) \
              ON CONFLICT (name) DO UPDATE SET seen_at = excluded.seen_at, \
-             sweep_id = excluded.sweep_id, run = excluded.run, \
+             sweep_id = excluded.sweep_id, run = excluded.run, idle = excluded.idle, \
              started_at = CASE WHEN workers.run = excluded.run THEN workers.started_at \
                                ELSE excluded.started_at END",
         )
@@ -261,6 +267,7 @@ impl WorkStore for SqlStore {
         .bind(now)
         .bind(sweep.map(|s| s.0))
         .bind(run)
+        .bind(idle)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -274,9 +281,10 @@ impl WorkStore for SqlStore {
             DateTime<Utc>,
             DateTime<Utc>,
             Option<i64>,
+            bool,
             i64,
         )> = sqlx::query_as(
-            "SELECT w.name, w.run, w.started_at, w.seen_at, w.sweep_id, \
+            "SELECT w.name, w.run, w.started_at, w.seen_at, w.sweep_id, w.idle, \
                     (SELECT COUNT(*) FROM host_leases h WHERE h.owner = w.name AND h.until >= $2) \
              FROM workers w WHERE w.seen_at >= $1 ORDER BY w.name",
         )
@@ -287,12 +295,13 @@ impl WorkStore for SqlStore {
         Ok(rows
             .into_iter()
             .map(
-                |(name, run, started_at, seen_at, sweep, hosts)| WorkerSeen {
+                |(name, run, started_at, seen_at, sweep, idle, hosts)| WorkerSeen {
                     name,
                     run,
                     started_at,
                     seen_at,
                     sweep: sweep.map(SweepId),
+                    idle,
                     hosts,
                 },
             )

@@ -76,19 +76,30 @@ async fn a_host_is_leased_to_one_worker_with_all_its_sites(store: TestStore) {
         .unwrap()
         .is_empty());
 
-    store.worker_seen("w1", "r1", None).await.unwrap();
-    store.worker_seen("w1", "r1", Some(sweep)).await.unwrap();
-    store.worker_seen("w2", "r2", Some(sweep)).await.unwrap();
+    store.worker_seen("w1", "r1", None, true).await.unwrap();
+    store
+        .worker_seen("w1", "r1", Some(sweep), false)
+        .await
+        .unwrap();
+    store
+        .worker_seen("w2", "r2", Some(sweep), true)
+        .await
+        .unwrap();
     let seen = store.workers(crate::at(0)).await.unwrap();
     let held: Vec<(String, i64)> = seen.iter().map(|w| (w.name.clone(), w.hosts)).collect();
     assert_eq!(held, [("w1".to_string(), 1), ("w2".to_string(), 1)]);
     assert_eq!(seen[0].sweep, Some(sweep));
     assert_eq!(seen[0].run, "r1");
+    let idle: Vec<bool> = seen.iter().map(|w| w.idle).collect();
+    assert_eq!(idle, [false, true], "as each was last seen");
     assert!(
         seen[0].started_at < seen[0].seen_at,
         "the same run keeps its start"
     );
-    store.worker_seen("w1", "r3", Some(sweep)).await.unwrap();
+    store
+        .worker_seen("w1", "r3", Some(sweep), false)
+        .await
+        .unwrap();
     let w1 = &store.workers(crate::at(0)).await.unwrap()[0];
     assert_eq!(
         (w1.run.as_str(), w1.started_at),

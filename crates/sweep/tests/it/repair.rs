@@ -71,3 +71,134 @@ async fn a_resumed_sweep_cuts_a_torn_tail_but_never_committed_evidence() {
     assert_eq!(verdict.failures[0].offset, last.offset);
     assert!(evidence::verify_warc(newest).ok());
 }
+
+/// A sink that loses every leaf, as a worker killed before it handed them in does; the test
+/// keeps a copy.
+#[derive(Debug, Clone, Default)]
+struct Lost(Arc<std::sync::Mutex<Vec<evidence::tlog::Hash>>>);
+
+impl evidence::LeafSink for Lost {
+    fn submit(&mut self, leaves: &[evidence::tlog::Hash]) -> Result<(), evidence::EvidenceError> {
+        self.0.lock().unwrap().extend_from_slice(leaves);
+        Ok(())
+    }
+
+    fn sync(&mut self) -> Result<(), evidence::EvidenceError> {
+        Ok(())
+    }
+}
+
+/// Writes a file of three records as the run `run` of worker `name` would in `sweep`, its
+/// leaves lost; returns them.
+fn worker_file(
+    config: &sweep::SweepConfig,
+    sweep: domain::SweepId,
+    name: &str,
+    run: &str,
+) -> Vec<evidence::tlog::Hash> {
+    let lost = Lost::default();
+    let mut writer = evidence::WarcWriter::open_with_sink(
+        evidence::WriterConfig {
+            dir: config.evidence_dir.clone(),
+            prefix: format!("wangjian-sweep{}-{name}-{run}", sweep.0),
+            max_file_bytes: config.warc_max_bytes,
+            software: config.software.clone(),
+            operator: None,
+            hostname: None,
+            extra_info: Vec::new(),
+        },
+        Box::new(lost.clone()),
+    )
+    .unwrap();
+    for i in 0..3 {
+        writer
+            .write_resource(
+                &format!("http://{name}.test/{i}"),
+                chrono::Utc::now(),
+                "text/plain",
+                format!("{name} {i}").as_bytes(),
+            )
+            .unwrap();
+    }
+    writer.flush().unwrap();
+    drop(writer);
+    let leaves = lost.0.lock().unwrap().clone();
+    assert_eq!(leaves.len(), 4, "a warcinfo record and three resources");
+    leaves
+}
+
+/// The workers' sequencer ends their sweep only once every worker that wrote in it is idle
+/// (it handed every leaf in) or dead (not seen for a while, or an earlier run); the records a
+/// dead worker wrote without handing their leaves in are then logged, an idle worker's files
+/// are left alone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workers_sweep_ends_once_its_writers_are_idle_or_dead_and_a_dead_ones_records_are_logged(
+) {
+    let fx = Fixture::new(1, 22).await;
+    let config = fx.config();
+    let store = fx.store.clone();
+    let sweep = store.create_workers_sweep(&[]).await.unwrap();
+    let dead = worker_file(&config, sweep, "w1", "r0");
+    let busy = worker_file(&config, sweep, "w2", "r1");
+    // An earlier run of a worker seen now is dead too.
+    let earlier = worker_file(&config, sweep, "w3", "r2");
+    store
+        .worker_seen("w3", "r3", Some(sweep), true)
+        .await
+        .unwrap();
+    store
+        .worker_seen("w2", "r1", Some(sweep), false)
+        .await
+        .unwrap();
+
+    let sequencer = tokio::spawn(sweep::sequencer::run_sequencer(
+        store.clone(),
+        config.clone(),
+        sweep::sequencer::SequencerConfig {
+            poll: std::time::Duration::from_millis(10),
+            checkpoint_every: std::time::Duration::from_secs(10),
+            alive_for: chrono::Duration::seconds(120),
+        },
+    ));
+    // It looks at the end every 100 ms: many times.
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        store.unfinished_sweep().await.unwrap().is_some(),
+        "not ended while a worker that wrote in it may still hand leaves in"
+    );
+    store
+        .worker_seen("w2", "r1", Some(sweep), true)
+        .await
+        .unwrap();
+    for _ in 0..600 {
+        if store.unfinished_sweep().await.unwrap().is_none() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert!(
+        store.unfinished_sweep().await.unwrap().is_none(),
+        "ended once the worker is idle"
+    );
+    sequencer.abort();
+    let _ = sequencer.await;
+
+    let log_dir = config.log.as_ref().unwrap().dir.clone();
+    let log = evidence::tlog::tree::Log::open(&log_dir).unwrap();
+    let logged: std::collections::HashSet<_> =
+        log.leaf_hashes(log.size()).unwrap().into_iter().collect();
+    for leaf in dead.iter().chain(&earlier) {
+        assert!(logged.contains(leaf), "a dead worker's record logged");
+    }
+    for leaf in &busy {
+        assert!(!logged.contains(leaf), "an idle worker's file left alone");
+    }
+    let notes = evidence::tlog::checkpoint::stored_notes(&log_dir).unwrap();
+    let whole = format!("{}-", log.size());
+    assert!(
+        notes
+            .iter()
+            .any(|p| p.file_name().unwrap().to_string_lossy().starts_with(&whole)),
+        "the sweep's last checkpoint covers them: {notes:?}"
+    );
+}

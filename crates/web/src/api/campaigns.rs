@@ -242,6 +242,8 @@ pub(crate) struct WorkerItem {
     pub name: String,
     /// Hosts it holds a live lease of.
     pub hosts: i64,
+    /// Waiting for work, every record it wrote in the transparency log.
+    pub idle: bool,
     pub started_at: DateTime<Utc>,
     pub seen_at: DateTime<Utc>,
 }
@@ -297,6 +299,7 @@ pub(crate) async fn schedule(
                 .map(|w| WorkerItem {
                     name: w.name.clone(),
                     hosts: w.hosts,
+                    idle: w.idle,
                     started_at: w.started_at,
                     seen_at: w.seen_at,
                 })

@@ -33,6 +33,8 @@ pub(crate) struct RunningRow {
 pub(crate) struct WorkerRow {
     name: String,
     hosts: i64,
+    /// Waiting for work, every record it wrote in the log.
+    idle: bool,
     started: String,
     seen: String,
 }
@@ -123,6 +125,7 @@ pub(crate) async fn page(
                 .map(|w| WorkerRow {
                     name: w.name.clone(),
                     hosts: w.hosts,
+                    idle: w.idle,
                     started: view::time(w.started_at),
                     seen: view::time(w.seen_at),
                 })

@@ -331,7 +331,7 @@ async fn the_schedule_page_lists_the_workers_of_a_sweep_done_by_workers() {
     assert!(page.contains("工作进程"), "{page}");
     assert!(page.contains("五分钟内没有工作进程"), "{page}");
     store
-        .worker_seen("node-7", "r1", Some(running))
+        .worker_seen("node-7", "r1", Some(running), false)
         .await
         .unwrap();
     let leased = store
@@ -341,7 +341,7 @@ async fn the_schedule_page_lists_the_workers_of_a_sweep_done_by_workers() {
     assert_eq!(leased.len(), 1);
     let page = get(&fx.router, "/schedule").await.ok().body;
     assert!(
-        page.contains("<code>node-7</code></td><td>1</td>"),
+        page.contains("<code>node-7</code></td><td>1</td><td>工作中</td>"),
         "{page}"
     );
     let api = get(&fx.router, "/api/v1/schedule").await.ok().json();
