@@ -41,6 +41,18 @@ pub enum EvidenceError {
          offset {committed_end}): not a torn tail, left untouched for a person to examine"
     )]
     BelowCommitted { offset: u64, committed_end: u64 },
+    /// The file being written is no longer `expected` bytes long (another process cut or
+    /// extended it: a repair that took this writer's process for dead); nothing more is
+    /// written to it.
+    #[error(
+        "{path}: the file is {found} bytes long where this writer left it at {expected}: \
+         changed by another process, nothing more written to it"
+    )]
+    FileChanged {
+        path: PathBuf,
+        expected: u64,
+        found: u64,
+    },
     /// A value handed to the writer cannot be written safely (it would corrupt or inject fields).
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: &'static str },

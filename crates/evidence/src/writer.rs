@@ -488,8 +488,29 @@ impl WarcWriter {
         Ok(())
     }
 
+    /// Refuses to write to a file whose length is not where this writer left it: another
+    /// process cut it (the workers' sequencer repairs the files of a worker it counts dead, and
+    /// a worker paused that long may wake mid-record) or wrote to it. One `fstat` per write.
+    fn check_untouched(&mut self) -> Result<(), EvidenceError> {
+        let found = self
+            .file
+            .metadata()
+            .map_err(|e| EvidenceError::io(&self.path, e))?
+            .len();
+        if found != self.position {
+            self.broken = true;
+            return Err(EvidenceError::FileChanged {
+                path: self.path.clone(),
+                expected: self.position,
+                found,
+            });
+        }
+        Ok(())
+    }
+
     /// Write one member at the end of the current file.
     fn append(&mut self, member: Member) -> Result<RecordRef, EvidenceError> {
+        self.check_untouched()?;
         let offset = self.position;
         if let Some(leaves) = &mut self.leaves {
             leaves.append(&[stored_record_leaf(&member.bytes)])?;
@@ -518,6 +539,7 @@ impl WarcWriter {
         prepared: Vec<PreparedExchange>,
         out: &mut Vec<CaptureRefs>,
     ) -> Result<(), EvidenceError> {
+        self.check_untouched()?;
         let mut leaves = Vec::new();
         let logged = self.leaves.is_some();
         let mut placed = Vec::with_capacity(prepared.len());
@@ -1091,6 +1113,49 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn a_file_changed_by_another_process_is_not_written_to_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut w = WarcWriter::open(WriterConfig::new(dir.path(), "cut")).unwrap();
+        let first = w
+            .write_exchange(&exchange("http://a.test/1", b"one", false))
+            .unwrap();
+        let path = w.current_file().to_path_buf();
+        // Cut in the middle of the response, as a repair of a writer taken for dead would.
+        let cut = first.response.as_ref().unwrap().offset + 5;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(cut)
+            .unwrap();
+        let refused = w.write_exchange(&exchange("http://a.test/2", b"two", false));
+        match refused {
+            Err(EvidenceError::FileChanged {
+                path: p,
+                found,
+                expected,
+            }) => {
+                assert_eq!((p, found), (path.clone(), cut));
+                assert!(expected > cut);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            cut,
+            "nothing added"
+        );
+        let batch = w.write_exchanges(&[exchange("http://a.test/3", b"three", false)]);
+        let next = batch.unwrap().remove(0);
+        assert_ne!(
+            dir.path().join(&next.request.file),
+            path,
+            "the next record goes to a new file"
+        );
+        check_refs(dir.path(), &[next]);
     }
 
     #[test]

@@ -141,11 +141,13 @@ pub trait WorkStore: Send + Sync {
     async fn leaf_indexes(&self, ids: &[i64]) -> crate::Result<Vec<Option<i64>>>;
     /// Leaves not yet sequenced, oldest first, at most `limit`.
     async fn pending_leaves(&self, limit: i64) -> crate::Result<Vec<PendingLeaf>>;
-    /// Sequenced leaves with index `from..`, in index order, at most `limit` (a new sequencer
-    /// rebuilds its log from them).
-    async fn sequenced_leaves(&self, from: i64, limit: i64) -> crate::Result<Vec<[u8; 32]>>;
-    /// The number of sequenced leaves (the next index).
+    /// The next index the sequencer gives (one past the highest given; 0 before any).
     async fn sequenced_count(&self) -> crate::Result<i64>;
+    /// Deletes every sequenced leaf but the one with the highest index (which keeps
+    /// [`WorkStore::sequenced_count`]); returns how many. Their records are in the log, whose
+    /// own files keep the leaves; call it only when no worker waits for an index of them (the
+    /// sequencer does at the end of a sweep, once every worker is idle or dead and repaired).
+    async fn prune_sequenced_leaves(&self) -> crate::Result<u64>;
     /// Writes the indexes the sequencer gave (`(id, index)`), in one transaction; an index
     /// given before, or a leaf sequenced before, is [`StoreError::Conflict`] and nothing is
     /// written.

@@ -13,10 +13,12 @@
 //! the log's usual files, so `evidence verify` and WACZ exports work unchanged.
 //!
 //! A sequencer that dies between appending leaves and writing their indexes leaves those
-//! leaves in the log without an index; its successor appends them again. A leaf twice in the
-//! log is harmless (verification asks that every record be in the log, not that every leaf
-//! have one record); a record whose leaf never reached the log is impossible, since its
-//! worker waits for the index before the record counts.
+//! leaves in the log without an index; its successor appends them again. At the end of a
+//! sweep the sequenced leaves are pruned from the store (all but the last, which keeps the
+//! next index): the log's own files hold them. A leaf twice in the log is harmless
+//! (verification asks that every record be in the log, not that every leaf have one record);
+//! a record whose leaf never reached the log is impossible, since its worker waits for the
+//! index before the record counts.
 //!
 //! The leader also ends the workers' sweep: once no host of it is pending and every worker that
 //! wrote files in it is idle (it handed every leaf in: [`store::WorkerSeen::idle`]) or dead
@@ -237,6 +239,9 @@ async fn end_sweep(
             break;
         }
     }
+    // No worker waits for an index now: the store keeps no copy of what the log holds.
+    let pruned = store.prune_sequenced_leaves().await?;
+    tracing::info!(pruned, "sequenced leaves pruned from the store");
     let done = store.finish_sweep(running.id).await?;
     tracing::info!(sweep = %done.id, sites = done.sites, pages = done.pages, findings = done.findings, "workers' sweep finished");
     Ok((log, true))

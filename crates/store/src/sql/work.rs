@@ -376,33 +376,21 @@ impl WorkStore for SqlStore {
             .collect()
     }
 
-    async fn sequenced_leaves(&self, from: i64, limit: i64) -> Result<Vec<[u8; 32]>> {
-        let rows: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT log_index, leaf FROM log_leaves WHERE log_index >= $1 \
-             ORDER BY log_index LIMIT $2",
-        )
-        .bind(from)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for (i, (index, leaf)) in rows.into_iter().enumerate() {
-            if index != from + i as i64 {
-                return Err(StoreError::Corrupt(format!(
-                    "log leaf {} missing (next stored is {index})",
-                    from + i as i64
-                )));
-            }
-            out.push(leaf_from_hex(&leaf)?);
-        }
-        Ok(out)
-    }
-
     async fn sequenced_count(&self) -> Result<i64> {
         let max: Option<i64> = sqlx::query_scalar("SELECT MAX(log_index) FROM log_leaves")
             .fetch_one(&self.pool)
             .await?;
         Ok(max.map_or(0, |m| m + 1))
+    }
+
+    async fn prune_sequenced_leaves(&self) -> Result<u64> {
+        let done = sqlx::query(
+            "DELETE FROM log_leaves WHERE log_index IS NOT NULL \
+             AND log_index < (SELECT MAX(log_index) FROM log_leaves)",
+        )
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected())
     }
 
     async fn assign_leaf_indexes(&self, assigned: &[(i64, i64)]) -> Result<()> {

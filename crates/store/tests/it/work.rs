@@ -303,14 +303,34 @@ async fn leaves_are_sequenced_once(store: TestStore) {
         .await
         .unwrap();
     assert_eq!(
-        store.sequenced_leaves(1, 10).await.unwrap(),
-        [leaf(2), leaf(4), leaf(3)]
+        store
+            .leaf_indexes(&[ids[1], more[0], ids[2]])
+            .await
+            .unwrap(),
+        [Some(1), Some(2), Some(3)]
     );
     assert!(store.pending_leaves(10).await.unwrap().is_empty());
     assert_eq!(
         store.known_leaves(&[leaf(4), leaf(5)]).await.unwrap(),
         [true, false]
     );
+
+    // Pruned: every sequenced leaf but the last goes, a pending one stays, and the next
+    // index holds.
+    let late = store.submit_leaves("w1", &[leaf(6)]).await.unwrap();
+    assert_eq!(store.prune_sequenced_leaves().await.unwrap(), 3);
+    assert_eq!(store.sequenced_count().await.unwrap(), 4);
+    assert_eq!(
+        store
+            .known_leaves(&[leaf(1), leaf(3), leaf(6)])
+            .await
+            .unwrap(),
+        [false, true, true]
+    );
+    assert_eq!(store.pending_leaves(10).await.unwrap()[0].id, late[0]);
+    store.assign_leaf_indexes(&[(late[0], 4)]).await.unwrap();
+    assert_eq!(store.prune_sequenced_leaves().await.unwrap(), 1);
+    assert_eq!(store.sequenced_count().await.unwrap(), 5);
 }
 
 async fn one_sequencer_at_a_time(store: TestStore) {
