@@ -833,6 +833,18 @@ pub enum EvidenceCommand {
     /// checkpoint signed. The capture is a sweep of its own (kind "capture"): export it with
     /// `evidence export --sweep ID`.
     Capture(CaptureArgs),
+    /// Uploads the finished WARC files of the data directory to the object store (the
+    /// `[objects]` table): each once, as an immutable object of its name (multipart); a file
+    /// a running sweep may still append to waits for a later run. Local files are kept.
+    Upload {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
+    /// Lists the WARC files in the object store (name, size, whether a local copy exists).
+    Objects {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
+        format: OutputFormat,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -1201,6 +1213,11 @@ pub struct VerifyArgs {
     /// ("record larger than the cap").
     #[arg(long, value_name = "MIB", default_value_t = 256)]
     pub max_record_mib: u64,
+    /// Verify the copies in the object store (the `[objects]` table) instead of the local
+    /// files: each object is read back whole and checked, against the data directory's
+    /// transparency log and chain of custody, as a local file of the evidence directory is.
+    #[arg(long, conflicts_with = "path")]
+    pub objects: bool,
 }
 
 #[derive(Debug, Args)]

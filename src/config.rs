@@ -59,6 +59,7 @@ struct FileConfig {
     portal: Option<FilePortal>,
     discovery: Option<FileDiscovery>,
     sweep: Option<FileSweep>,
+    objects: Option<objects::ObjectsConfig>,
 }
 
 /// The `[sweep]` table.
@@ -278,6 +279,11 @@ pub struct Config {
     pub portal: PortalConfig,
     /// Discovery beyond one hop (the `[discovery]` table).
     pub discovery: DiscoveryConfig,
+    /// The S3-compatible object store finished WARC files are kept in (the `[objects]`
+    /// table, the file only; credentials also from `AWS_ACCESS_KEY_ID` and
+    /// `AWS_SECRET_ACCESS_KEY`); none: evidence stays on local disk alone. A secret: `Debug`
+    /// and `config show` hide it.
+    pub objects: Option<objects::ObjectsConfig>,
 }
 
 /// The `[discovery]` table.
@@ -516,6 +522,11 @@ impl Config {
         let docs = parsed.documents.unwrap_or_default();
         let portal = parsed.portal.unwrap_or_default();
         let disc = parsed.discovery.unwrap_or_default();
+        let objects = parsed.objects.map(|mut o| {
+            o.access_key_id = o.access_key_id.or_else(|| env("AWS_ACCESS_KEY_ID"));
+            o.secret_access_key = o.secret_access_key.or_else(|| env("AWS_SECRET_ACCESS_KEY"));
+            o
+        });
         let doc_defaults = documents::DocumentSettings::default();
         let layer = Layer { file: &file, env };
         let path_in_data = |s: Setting<String>| {
@@ -533,6 +544,7 @@ impl Config {
         };
         let default_db = format!("sqlite://{}", data.join("wangjian.db").display());
         Ok(Config {
+            objects,
             database: layer.pick(
                 "database",
                 flags.database.clone().map(|v| (v, "--database")),

@@ -15,10 +15,104 @@ use store::Scope;
 
 pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCode> {
     match cmd {
-        EvidenceCommand::Verify(args) => verify(&ctx.data, args).await,
+        EvidenceCommand::Verify(args) => verify(ctx, args).await,
         EvidenceCommand::Export(args) => export(ctx, args).await,
         EvidenceCommand::Capture(args) => capture(ctx, args).await,
+        EvidenceCommand::Upload { format } => upload(ctx, format).await,
+        EvidenceCommand::Objects { format } => list_objects(ctx, format).await,
     }
+}
+
+/// The object store of the `[objects]` table.
+fn object_store(ctx: &Ctx) -> anyhow::Result<objects::Objects> {
+    let Some(config) = &ctx.config.objects else {
+        bail!(
+            "no object store: add an [objects] table (endpoint, bucket) to {}",
+            ctx.config.file.display()
+        );
+    };
+    Ok(objects::Objects::connect(config)?)
+}
+
+/// `wangjian evidence upload`: the finished WARC files to the object store.
+async fn upload(ctx: &Ctx, format: OutputFormat) -> anyhow::Result<ExitCode> {
+    use objects::FileOutcome;
+    let objects = object_store(ctx)?;
+    let store = ctx.data.open_store().await?;
+    let outcomes = objects::upload_finished(store.as_ref(), &objects, &ctx.data.evidence()).await?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for o in &outcomes {
+        if matches!(o, FileOutcome::Failed { .. }) {
+            failed += 1;
+        }
+        match format {
+            OutputFormat::Json => writeln!(out, "{}", serde_json::to_string(o)?)?,
+            OutputFormat::Text => match o {
+                FileOutcome::Uploaded { name, size } => {
+                    writeln!(out, "uploaded {name} ({size} bytes)")?
+                }
+                FileOutcome::Already { name, .. } => {
+                    writeln!(out, "kept     {name} (already there)")?
+                }
+                FileOutcome::Open { name, sweep } => writeln!(
+                    out,
+                    "open     {name} (sweep {sweep} is running: uploaded once it ends)"
+                )?,
+                FileOutcome::Foreign { name } => {
+                    writeln!(out, "skipped  {name} (not named by a wangjian writer)")?
+                }
+                FileOutcome::Failed { name, error } => writeln!(out, "FAIL     {name}: {error}")?,
+            },
+        }
+    }
+    if format == OutputFormat::Text {
+        let uploaded = outcomes
+            .iter()
+            .filter(|o| matches!(o, FileOutcome::Uploaded { .. }))
+            .count();
+        writeln!(
+            out,
+            "upload: {} files to {}, {uploaded} uploaded, {failed} failed",
+            outcomes.len(),
+            objects.describe()
+        )?;
+    }
+    Ok(if failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// `wangjian evidence objects`: the WARC files in the object store.
+async fn list_objects(ctx: &Ctx, format: OutputFormat) -> anyhow::Result<ExitCode> {
+    let objects = object_store(ctx)?;
+    let listed = objects.list().await?;
+    let dir = ctx.data.evidence();
+    let mut out = std::io::stdout().lock();
+    if format == OutputFormat::Text {
+        writeln!(out, "NAME\tSIZE\tSTORED\tLOCAL")?;
+    }
+    for o in &listed {
+        let local = dir.join(&o.name).is_file();
+        match format {
+            OutputFormat::Json => {
+                let mut v = serde_json::to_value(o)?;
+                v["local"] = serde_json::Value::Bool(local);
+                writeln!(out, "{v}")?
+            }
+            OutputFormat::Text => writeln!(
+                out,
+                "{}\t{}\t{}\t{}",
+                o.name,
+                o.size,
+                domain::time::shown(o.modified),
+                if local { "yes" } else { "no" }
+            )?,
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitCode> {
@@ -305,9 +399,54 @@ fn report_custody(
     Ok(failed)
 }
 
-async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+/// A file `verify` checks: in the file system, or an object read back into `scratch`.
+enum Checked {
+    File(std::path::PathBuf),
+    Object(String),
+}
+
+async fn verify(ctx: &Ctx, args: VerifyArgs) -> anyhow::Result<ExitCode> {
+    if !args.objects {
+        return verify_files(&ctx.data, args, None).await;
+    }
+    let objects = object_store(ctx)?;
+    let listed = objects.list().await?;
+    if listed.is_empty() {
+        bail!("no WARC files in {}", objects.describe());
+    }
+    verify_files(
+        &ctx.data,
+        args,
+        Some((objects, listed.into_iter().map(|o| o.name).collect())),
+    )
+    .await
+}
+
+async fn verify_files(
+    data: &DataDir,
+    args: VerifyArgs,
+    from_objects: Option<(objects::Objects, Vec<String>)>,
+) -> anyhow::Result<ExitCode> {
+    if let Some((objects, names)) = from_objects {
+        // Each object is read back into a scratch file, checked as a file of the evidence
+        // directory, and removed.
+        let scratch = tempfile::Builder::new()
+            .prefix(".verify-objects-")
+            .tempdir_in(&data.root)
+            .with_context(|| format!("a scratch directory in {}", data.root.display()))?;
+        let in_data = vec![true; names.len()];
+        let files = names.into_iter().map(Checked::Object).collect();
+        return verify_checked(
+            data,
+            &args,
+            files,
+            in_data,
+            Some((&objects, scratch.path())),
+        )
+        .await;
+    }
     let default = args.path.is_none();
-    let path = args.path.unwrap_or_else(|| data.evidence());
+    let path = args.path.clone().unwrap_or_else(|| data.evidence());
     if path.is_file()
         && path
             .extension()
@@ -325,9 +464,6 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
     if files.is_empty() {
         bail!("no WARC files in {}", path.display());
     }
-    let options = evidence::VerifyOptions {
-        max_block: args.max_record_mib.saturating_mul(1024 * 1024),
-    };
     // A file in the data directory's evidence directory, however it is named on the command
     // line (alone, or in a directory), is always checked against the transparency log and
     // the chain of custody, and the chain against the custody heads the checkpoints commit
@@ -337,6 +473,22 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         .iter()
         .map(|f| default || (evidence_dir.is_some() && parent_dir(f) == evidence_dir))
         .collect();
+    let files = files.into_iter().map(Checked::File).collect();
+    verify_checked(data, &args, files, in_data, None).await
+}
+
+/// Verifies `files`, those marked in `in_data` against the data directory's log and chain of
+/// custody; objects are read back into the scratch directory one at a time.
+async fn verify_checked(
+    data: &DataDir,
+    args: &VerifyArgs,
+    files: Vec<Checked>,
+    in_data: Vec<bool>,
+    objects: Option<(&objects::Objects, &Path)>,
+) -> anyhow::Result<ExitCode> {
+    let options = evidence::VerifyOptions {
+        max_block: args.max_record_mib.saturating_mul(1024 * 1024),
+    };
     let any_in_data = in_data.iter().any(|&b| b);
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
@@ -393,17 +545,32 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
         None
     };
     let mut unlogged = 0;
-    for (file, &ours) in files.iter().zip(&in_data) {
+    for (checked, &ours) in files.iter().zip(&in_data) {
+        let (file, shown, scratch) = match (checked, objects) {
+            (Checked::File(path), _) => (path.clone(), path.display().to_string(), false),
+            (Checked::Object(name), Some((objects, dir))) => {
+                let path = dir.join(name);
+                if let Err(e) = objects.download(name, &path).await {
+                    failed += 1;
+                    writeln!(out, "FAIL  {}: {e}", objects.url_of(name))?;
+                    continue;
+                }
+                (path, objects.url_of(name), true)
+            }
+            (Checked::Object(name), None) => bail!("{name}: no object store to read it from"),
+        };
+        let file = &file;
         let against = if ours { logged.as_ref() } else { None };
         let verdict = evidence::verify_warc_with(file, against.map(|(l, i)| (l, i)), &options);
+        if scratch {
+            std::fs::remove_file(file)
+                .with_context(|| format!("cannot remove {}", file.display()))?;
+        }
         if verdict.ok() && against.is_some() {
             writeln!(
                 out,
                 "ok    {} ({} records, {} with digests, {} in the log)",
-                file.display(),
-                verdict.records,
-                verdict.digests_checked,
-                verdict.logged
+                shown, verdict.records, verdict.digests_checked, verdict.logged
             )?;
         } else if verdict.ok() {
             unlogged += 1;
@@ -415,7 +582,7 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
                 out,
                 "{} {} ({} records: digests checked, not checked against any log{why})",
                 if args.no_log { "ok   " } else { "nolog" },
-                file.display(),
+                shown,
                 verdict.records,
             )?;
         } else {
@@ -423,7 +590,7 @@ async fn verify(data: &DataDir, args: VerifyArgs) -> anyhow::Result<ExitCode> {
             writeln!(
                 out,
                 "FAIL  {} ({} records read{})",
-                file.display(),
+                shown,
                 verdict.records,
                 if against.is_some() {
                     ""

@@ -16,6 +16,7 @@ mod dashboard;
 mod engines;
 mod eval;
 mod inspections;
+mod objects;
 mod ops;
 mod portal;
 mod portal_badge;

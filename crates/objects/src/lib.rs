@@ -52,28 +52,14 @@ pub struct ObjectsConfig {
     /// servers expect).
     #[serde(default = "default_region")]
     pub region: String,
-    /// The access key; by default the environment's `AWS_ACCESS_KEY_ID`
-    /// ([`ObjectsConfig::with_env_credentials`]).
+    /// The access key (wangjian's configuration takes the environment's `AWS_ACCESS_KEY_ID`
+    /// when the file has none).
     #[serde(default)]
     pub access_key_id: Option<String>,
-    /// The secret key; by default the environment's `AWS_SECRET_ACCESS_KEY` (keep it out of
-    /// the file where you can).
+    /// The secret key (likewise from `AWS_SECRET_ACCESS_KEY`: keep it out of the file where
+    /// you can).
     #[serde(default)]
     pub secret_access_key: Option<String>,
-}
-
-impl ObjectsConfig {
-    /// Fills the credentials the settings lack from the environment's `AWS_ACCESS_KEY_ID`
-    /// and `AWS_SECRET_ACCESS_KEY`.
-    pub fn with_env_credentials(mut self) -> ObjectsConfig {
-        if self.access_key_id.is_none() {
-            self.access_key_id = std::env::var("AWS_ACCESS_KEY_ID").ok();
-        }
-        if self.secret_access_key.is_none() {
-            self.secret_access_key = std::env::var("AWS_SECRET_ACCESS_KEY").ok();
-        }
-        self
-    }
 }
 
 fn default_prefix() -> String {
@@ -334,13 +320,12 @@ impl Objects {
             .filter_map(|m| {
                 let name = m.location.filename()?.to_string();
                 let parent = m.location.as_ref().strip_suffix(&name)?;
-                (parent.trim_end_matches('/') == self.prefix && self.key(&name).is_ok()).then(
-                    || StoredObject {
-                        name,
-                        size: m.size,
-                        modified: m.last_modified,
-                    },
-                )
+                let ours = parent.trim_end_matches('/') == self.prefix && self.key(&name).is_ok();
+                ours.then_some(StoredObject {
+                    name,
+                    size: m.size,
+                    modified: m.last_modified,
+                })
             })
             .collect();
         out.sort_by(|a, b| a.name.cmp(&b.name));

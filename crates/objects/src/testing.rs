@@ -3,9 +3,10 @@
 //! free loopback port with a bucket made and credentials of its own; killed when dropped.
 //!
 //! The binary is `WANGJIAN_S3S_FS`, else `s3s-fs` on the `PATH`, else
-//! `~/.cache/wangjian-tools/s3s-fs/bin/s3s-fs` (where `.ci/run` installs it:
-//! `cargo install s3s-fs --version 0.14.1 --features binary --locked --root …`). A binary
-//! that cannot be found or started is a panic saying so: such a test fails, it never skips.
+//! `~/.cache/wangjian-tools/s3s-fs/bin/s3s-fs`, which is built there from crates.io when
+//! missing (`cargo install s3s-fs --version 0.14.1 --features binary --locked --root …`,
+//! about two minutes; `.ci/run` does it before the tests). A binary that cannot be found,
+//! built or started is a panic saying so: such a test fails, it never skips.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -40,7 +41,31 @@ pub fn s3s_fs_binary() -> PathBuf {
         }
     }
     let home = std::env::var_os("HOME").unwrap_or_default();
-    Path::new(&home).join(".cache/wangjian-tools/s3s-fs/bin/s3s-fs")
+    let root = Path::new(&home).join(".cache/wangjian-tools/s3s-fs");
+    let binary = root.join("bin/s3s-fs");
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = INSTALL.lock().unwrap_or_else(|p| p.into_inner());
+    if !binary.is_file() {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        let status = Command::new(cargo)
+            .args([
+                "install",
+                "--locked",
+                "--quiet",
+                "s3s-fs",
+                "--version",
+                "0.14.1",
+            ])
+            .args(["--features", "binary", "--root"])
+            .arg(&root)
+            .status();
+        assert!(
+            matches!(status, Ok(s) if s.success()),
+            "cannot build s3s-fs into {}: {status:?}",
+            root.display()
+        );
+    }
+    binary
 }
 
 impl S3Server {
@@ -49,8 +74,7 @@ impl S3Server {
         let binary = s3s_fs_binary();
         assert!(
             binary.is_file(),
-            "s3s-fs is needed at {} (set WANGJIAN_S3S_FS, or: cargo install s3s-fs --version \
-             0.14.1 --features binary --locked --root ~/.cache/wangjian-tools/s3s-fs)",
+            "s3s-fs is needed at {} (WANGJIAN_S3S_FS)",
             binary.display()
         );
         let root = tempfile::tempdir().expect("a directory for the server");
