@@ -1483,6 +1483,18 @@ pub fn default_file_text() -> String {
 # it, waits for the workers to end it and groups its findings into clues.
 # workers = false
 
+# Evidence on S3-compatible object storage: finished WARC files are uploaded as immutable
+# objects, each once (`wangjian evidence upload`, the console's 证据存储 page, and `serve`
+# every upload_every_secs; 0: never by itself), and can be verified there with
+# `wangjian evidence verify --objects`. Local files are kept. The keys come from
+# AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or access_key_id and secret_access_key here).
+## [objects]
+## endpoint = "https://s3.example.gov.cn"
+## bucket = "wangjian-evidence"
+## prefix = "warc"
+## region = "us-east-1"
+## upload_every_secs = 600
+
 [casework]
 # The largest photo or scan attached to a field inspection, in MiB (JPEG, PNG, PDF, TIFF,
 # HEIC/HEIF; larger files and other types are refused).

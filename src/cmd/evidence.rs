@@ -62,7 +62,9 @@ async fn upload(ctx: &Ctx, format: OutputFormat) -> anyhow::Result<ExitCode> {
                 FileOutcome::Foreign { name } => {
                     writeln!(out, "skipped  {name} (not named by a wangjian writer)")?
                 }
-                FileOutcome::Failed { name, error } => writeln!(out, "FAIL     {name}: {error}")?,
+                FileOutcome::Failed { name, error, .. } => {
+                    writeln!(out, "FAIL     {name}: {error}")?
+                }
             },
         }
     }

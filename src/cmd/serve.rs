@@ -188,7 +188,27 @@ pub async fn serve_on(
             metrics_token: ctx.config.metrics_token.value.clone(),
             writable: vec![data.root.clone(), data.evidence(), data.log()],
         },
+        objects: match &ctx.config.objects {
+            Some(config) => Some(objects::Objects::connect(config)?),
+            None => None,
+        },
     };
+    // Finished evidence files go to the object store by themselves too.
+    if let (Some(objects), Some(config)) = (&state.objects, &ctx.config.objects) {
+        if config.upload_every_secs > 0 {
+            tokio::spawn(objects::keep_uploading(
+                state.store.clone(),
+                objects.clone(),
+                state.evidence_dir.clone(),
+                std::time::Duration::from_secs(config.upload_every_secs),
+            ));
+            println!(
+                "objects: finished evidence files uploaded to {} every {} s",
+                objects.describe(),
+                config.upload_every_secs
+            );
+        }
+    }
     // Ctrl-C stops both servers; the portal writes its visit counts before it ends.
     let (stop, stopped) = tokio::sync::watch::channel(false);
     let portal = portal.map(|(portal_state, portal_listener)| {

@@ -1,5 +1,6 @@
-//! Evidence kept in a real S3-compatible object store (s3s-fs, started by the test): `evidence
-//! upload` sends the finished WARC files of a demo sweep once, `evidence objects` lists them,
+//! Evidence kept in a real S3-compatible object store (s3s-fs, started by the test): `serve`
+//! uploads the finished WARC files of a demo sweep by itself, `evidence upload` sends them
+//! once, `evidence objects` lists them,
 //! `evidence verify --objects` reads each back and checks it against the data directory's
 //! transparency log, and finds an object altered in the store.
 
@@ -9,16 +10,16 @@ use objects::testing::S3Server;
 
 use crate::{run, stdout, wangjian};
 
-/// `[objects]` for `server`, credentials from the environment.
-fn configure(data: &Path, server: &S3Server) {
+/// `[objects]` for `server` under `prefix` after the demo's own settings (`base`),
+/// credentials from the environment.
+fn configure(data: &Path, base: &str, server: &S3Server, prefix: &str, every: u64) {
     let text = format!(
-        "[objects]\nendpoint = \"{}\"\nbucket = \"{}\"\nprefix = \"city/warc\"\n",
+        "[objects]\nendpoint = \"{}\"\nbucket = \"{}\"\nprefix = \"{prefix}\"\n\
+         upload_every_secs = {every}\n",
         server.endpoint(),
         objects::testing::BUCKET
     );
-    let file = data.join("wangjian.toml");
-    let before = std::fs::read_to_string(&file).unwrap_or_default();
-    std::fs::write(&file, format!("{before}\n{text}")).unwrap();
+    std::fs::write(data.join("wangjian.toml"), format!("{base}\n{text}")).unwrap();
 }
 
 fn with_keys<'a>(
@@ -40,7 +41,42 @@ fn evidence_goes_to_the_object_store_once_and_verifies_from_it() {
             .status
             .success()
     );
-    configure(data, &server);
+    let base = std::fs::read_to_string(data.join("wangjian.toml")).unwrap_or_default();
+    let local = evidence::warc_files(&data.join("warc")).unwrap();
+    assert!(!local.is_empty());
+
+    // `serve` uploads the finished files by itself, every `upload_every_secs`.
+    configure(data, &base, &server, "served/warc", 1);
+    {
+        let (key, secret) = server.credentials();
+        let stderr = data.join("serve.stderr");
+        let _console = crate::ops::serve(
+            data,
+            &[
+                ("AWS_ACCESS_KEY_ID", key),
+                ("AWS_SECRET_ACCESS_KEY", secret),
+            ],
+            &stderr,
+        );
+        let stored = |f: &std::path::PathBuf| {
+            let name = f.file_name().unwrap().to_str().unwrap();
+            server
+                .object_file(&format!("served/warc/{name}"))
+                .metadata()
+                .is_ok_and(|m| m.len() == f.metadata().unwrap().len())
+        };
+        let mut waited = 0;
+        while !local.iter().all(stored) {
+            assert!(
+                waited < 600,
+                "serve did not upload: {}",
+                std::fs::read_to_string(&stderr).unwrap_or_default()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            waited += 1;
+        }
+    }
+    configure(data, &base, &server, "city/warc", 0);
 
     // No keys: refused, saying which.
     let keyless = run(wangjian(data)
@@ -53,8 +89,6 @@ fn evidence_goes_to_the_object_store_once_and_verifies_from_it() {
         "{keyless:?}"
     );
 
-    let local = evidence::warc_files(&data.join("warc")).unwrap();
-    assert!(!local.is_empty());
     let up = run(with_keys(
         wangjian(data).args(["evidence", "upload", "--format", "json"]),
         &server,

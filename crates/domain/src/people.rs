@@ -63,6 +63,8 @@ pub enum Permission {
     /// Review, issue, suspend, revoke and reinstate license badges (亮照: supervisors and
     /// administrators).
     Badges,
+    /// Upload finished evidence files to the object store (administrators).
+    Archive,
 }
 
 impl Role {

@@ -25,8 +25,12 @@ pub enum FileOutcome {
     Open { name: String, sweep: i64 },
     /// Not a name wangjian's writers give: left alone.
     Foreign { name: String },
-    /// The upload failed (the others went on).
-    Failed { name: String, error: String },
+    /// The upload failed (the others went on): [`crate::ObjectsError::code`] and its message.
+    Failed {
+        name: String,
+        reason: &'static str,
+        error: String,
+    },
 }
 
 impl FileOutcome {
@@ -127,13 +131,51 @@ pub async fn upload_finished(
                 name: up.name,
                 size: up.size,
             },
-            Err(e) => FileOutcome::Failed {
-                name: name.clone(),
-                error: e.to_string(),
-            },
+            Err(e) => {
+                tracing::warn!(file = %name, error = %e, "evidence file not uploaded");
+                FileOutcome::Failed {
+                    name: name.clone(),
+                    reason: e.code(),
+                    error: e.to_string(),
+                }
+            }
         });
     }
     Ok(out)
+}
+
+/// Runs [`upload_finished`] every `every` for ever (`serve` spawns it), logging what it
+/// uploaded and what failed; a round that fails as a whole is logged and tried again at the
+/// next.
+pub async fn keep_uploading(
+    store: std::sync::Arc<dyn store::Store>,
+    objects: Objects,
+    dir: PathBuf,
+    every: std::time::Duration,
+) {
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        match upload_finished(store.as_ref(), &objects, &dir).await {
+            Ok(outcomes) => {
+                let uploaded = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, FileOutcome::Uploaded { .. }))
+                    .count();
+                let failed = outcomes
+                    .iter()
+                    .filter(|o| matches!(o, FileOutcome::Failed { .. }))
+                    .count();
+                if uploaded > 0 || failed > 0 {
+                    tracing::info!(uploaded, failed, store = %objects.describe(), "finished evidence files uploaded");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, store = %objects.describe(), "cannot upload the finished evidence files")
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -17,7 +17,7 @@ pub mod http;
 #[cfg(feature = "testing")]
 pub mod testing;
 
-pub use finished::{upload_finished, FileOutcome};
+pub use finished::{keep_uploading, upload_finished, FileOutcome};
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -60,6 +60,14 @@ pub struct ObjectsConfig {
     /// you can).
     #[serde(default)]
     pub secret_access_key: Option<String>,
+    /// How often `serve` uploads the finished files by itself, in seconds (600 by default;
+    /// 0: never, only `wangjian evidence upload` and the console's form do).
+    #[serde(default = "default_upload_every")]
+    pub upload_every_secs: u64,
+}
+
+fn default_upload_every() -> u64 {
+    600
 }
 
 fn default_prefix() -> String {
@@ -105,6 +113,21 @@ pub enum ObjectsError {
     /// The name is not a WARC file's (`….warc.gz` or `….warc`, no `/`).
     #[error("{0:?}: not the name of a WARC file")]
     BadName(String),
+}
+
+impl ObjectsError {
+    /// A stable code for the kind of failure (the console words it).
+    pub fn code(&self) -> &'static str {
+        match self {
+            ObjectsError::Config(_) => "config",
+            ObjectsError::Store { .. } => "store",
+            ObjectsError::NotFound { .. } => "not_found",
+            ObjectsError::Io { .. } => "io",
+            ObjectsError::Differs { .. } => "differs",
+            ObjectsError::Incomplete { .. } => "incomplete",
+            ObjectsError::BadName(_) => "bad_name",
+        }
+    }
 }
 
 /// A WARC file kept in the object store.

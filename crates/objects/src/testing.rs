@@ -127,6 +127,7 @@ impl S3Server {
             region: "us-east-1".into(),
             access_key_id: Some(ACCESS_KEY.into()),
             secret_access_key: Some(SECRET_KEY.into()),
+            upload_every_secs: 600,
         }
     }
 

@@ -170,6 +170,7 @@ pub fn permission_title(p: domain::Permission) -> &'static str {
         Evaluate => "第三方评价",
         Sampling => "双随机抽查",
         Badges => "亮照管理",
+        Archive => "证据归档",
     }
 }
 

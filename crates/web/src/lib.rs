@@ -131,6 +131,9 @@ pub struct AppState {
     pub badges: Option<BadgeConsole>,
     /// The operator's endpoints: who may read `/metrics`, what `/readyz` requires writable.
     pub ops: OpsSettings,
+    /// The object store finished WARC files are uploaded to (`[objects]`; `None`: the
+    /// `/objects` page says none is configured and `/api/v1/objects` answers 503).
+    pub objects: Option<objects::Objects>,
 }
 
 /// What the console's operator endpoints need ([`ops`], [`metrics`]).
@@ -375,6 +378,8 @@ pub fn router(state: AppState) -> Router {
         .route("/badges/{id}/revoke", post(pages::badges::revoke))
         .route("/badges/{id}/reinstate", post(pages::badges::reinstate))
         .route("/schedule", get(pages::schedule::page))
+        .route("/objects", get(pages::objects::page))
+        .route("/objects/upload", post(pages::objects::upload))
         .route("/credit", get(pages::credit::page))
         .route("/credit/load", post(pages::credit::load))
         .route("/credit/rescore", post(pages::credit::rescore_all))

@@ -32,6 +32,7 @@ mod entities;
 mod findings;
 mod inspections;
 mod notices;
+mod objects;
 mod rules;
 mod sampling;
 mod sites;
@@ -81,6 +82,7 @@ pub(crate) fn routes() -> Router<Shared> {
         .route("/api/v1/notices", get(notices::list))
         .route("/api/v1/model-sites", get(notices::model_sites))
         .route("/api/v1/badges", get(badges::list))
+        .route("/api/v1/objects", get(objects::list))
 }
 
 /// `GET /api/v1/openapi.json`: the OpenAPI 3.1 document of the v1 API.
@@ -133,6 +135,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         notices::list,
         notices::model_sites,
         badges::list,
+        objects::list,
     ),
     components(schemas(ErrorBody)),
     modifiers(&BearerToken),
@@ -151,6 +154,7 @@ pub(crate) async fn openapi() -> Json<utoipa::openapi::OpenApi> {
         (name = "sampling", description = "Random inspections (双随机、一公开): plans, draws and their publications"),
         (name = "portal", description = "What the public portal publishes: notices (公告) and model sites (示范网店)"),
         (name = "badges", description = "License badges (亮照) and their applications"),
+        (name = "objects", description = "Finished WARC files kept in the S3-compatible object store"),
         (name = "credit", description = "Credit grades (信用风险分类 A–D) with the indicators behind them, the dishonesty lists (经营异常名录, 严重违法失信名单) and third-party evaluations"),
     )
 )]

@@ -18,6 +18,7 @@ pub(crate) mod evidence;
 pub(crate) mod findings;
 pub(crate) mod inspections;
 pub(crate) mod login;
+pub(crate) mod objects;
 pub(crate) mod packages;
 pub(crate) mod portal_admin;
 pub(crate) mod record;

@@ -114,6 +114,7 @@ async fn world() -> World {
         .unwrap();
     let state = web::AppState {
         ops: web::OpsSettings::default(),
+        objects: None,
         badges: None,
         store: Arc::new(store),
         evidence_dir: evidence_dir.clone(),

@@ -18,6 +18,7 @@ mod exports;
 mod forms;
 mod inspections;
 mod lists;
+mod objects;
 mod ops;
 mod pages;
 mod portal;
@@ -297,6 +298,7 @@ pub async fn fixture() -> Fixture {
     }
     let state = AppState {
         ops: web::OpsSettings::default(),
+        objects: None,
         badges: Some(web::BadgeConsole {
             key: domain::badge::SigningKey::from_bytes(&[7; 32]),
             settings: badge::BadgeSettings {
