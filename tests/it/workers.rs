@@ -3,7 +3,8 @@
 //! paused (SIGSTOP) past its leases so that they are taken over, then let go on. Every site is
 //! finished, no fetch is recorded twice, the findings are those a sweep in one process records
 //! over the same web, and every record of every worker's files verifies against the log and
-//! its signed checkpoints.
+//! its signed checkpoints — on the data directory, and once uploaded, in a real S3-compatible
+//! store (s3s-fs).
 
 use crate::{run, stdout, wangjian};
 use std::collections::BTreeSet;
@@ -293,5 +294,50 @@ fn workers_share_a_sweep_and_survive_a_kill_and_a_stolen_lease() {
     );
     let verify = run(wangjian(&data).args(["--database", &url, "evidence", "verify"]));
     assert!(verify.status.success(), "{}", stdout(&verify));
+
+    // Every worker's file goes to a real S3-compatible store once the sweep is over, and
+    // verifies there against the same log.
+    let server = objects::testing::S3Server::start();
+    let config = data.join("wangjian.toml");
+    let before = std::fs::read_to_string(&config).unwrap_or_default();
+    std::fs::write(
+        &config,
+        format!(
+            "{before}\n[objects]\nendpoint = \"{}\"\nbucket = \"{}\"\nprefix = \"province/warc\"\n",
+            server.endpoint(),
+            objects::testing::BUCKET
+        ),
+    )
+    .unwrap();
+    let warcs = files.iter().filter(|f| f.ends_with(".warc.gz")).count();
+    let (key, secret) = server.credentials();
+    let keyed = |args: &[&str]| {
+        let mut cmd = wangjian(&data);
+        cmd.args(["--database", &url])
+            .args(args)
+            .env("AWS_ACCESS_KEY_ID", key)
+            .env("AWS_SECRET_ACCESS_KEY", secret);
+        run(&mut cmd)
+    };
+    let up = keyed(&["evidence", "upload"]);
+    assert!(
+        stdout(&up).contains(&format!(
+            "upload: {n} files to s3://evidence/province/warc, {n} uploaded, 0 failed",
+            n = warcs
+        )),
+        "{}",
+        stdout(&up)
+    );
+    let verified = keyed(&["evidence", "verify", "--objects"]);
+    assert!(verified.status.success(), "{}", stdout(&verified));
+    assert_eq!(
+        stdout(&verified)
+            .lines()
+            .filter(|l| l.starts_with("ok    s3://evidence/province/warc/wangjian-sweep"))
+            .count(),
+        warcs,
+        "{}",
+        stdout(&verified)
+    );
     drop(db);
 }

@@ -148,6 +148,46 @@ pub struct Uploaded {
     pub already: bool,
 }
 
+/// Bytes a [`RangeReader`] fetches per ranged GET.
+pub const READ_CHUNK: u64 = 256 * 1024;
+
+/// A blocking [`std::io::Read`] of an object from an offset, by ranged GETs of [`READ_CHUNK`]
+/// bytes run on a runtime's handle: what readers of WARC records read an object through, on a
+/// blocking thread ([`Objects::reader_at`]).
+pub struct RangeReader {
+    objects: Objects,
+    name: String,
+    pos: u64,
+    size: u64,
+    handle: tokio::runtime::Handle,
+    buf: Bytes,
+}
+
+impl std::io::Read for RangeReader {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.buf.is_empty() {
+            if self.pos >= self.size || out.is_empty() {
+                return Ok(0);
+            }
+            let end = (self.pos + READ_CHUNK).min(self.size);
+            self.buf = self
+                .handle
+                .block_on(self.objects.read_range(&self.name, self.pos..end))
+                .map_err(std::io::Error::other)?;
+            if self.buf.is_empty() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::UnexpectedEof,
+                    "the object ended before its size",
+                ));
+            }
+            self.pos += self.buf.len() as u64;
+        }
+        let n = out.len().min(self.buf.len());
+        out[..n].copy_from_slice(&self.buf.split_to(n));
+        Ok(n)
+    }
+}
+
 /// A bucket (and prefix) of an S3-compatible object store.
 #[derive(Debug, Clone)]
 pub struct Objects {
@@ -362,6 +402,29 @@ impl Objects {
             .get_range(&key, range)
             .await
             .map_err(self.failed(name))
+    }
+
+    /// A reader of object `name` from `offset` (its size is asked first). Call it, and read,
+    /// from a blocking thread: each read that needs bytes runs a ranged GET on `handle`.
+    pub fn reader_at(
+        &self,
+        name: &str,
+        offset: u64,
+        handle: tokio::runtime::Handle,
+    ) -> Result<RangeReader, ObjectsError> {
+        let size = handle
+            .block_on(self.size_of(name))?
+            .ok_or_else(|| ObjectsError::NotFound {
+                at: self.url_of(name),
+            })?;
+        Ok(RangeReader {
+            objects: self.clone(),
+            name: name.to_string(),
+            pos: offset.min(size),
+            size,
+            handle,
+            buf: Bytes::new(),
+        })
     }
 
     /// Writes object `name` to the file `to` (created or truncated), streaming; returns its

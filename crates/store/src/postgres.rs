@@ -44,6 +44,10 @@ async fn serialize_custody(tx: &mut Transaction<'static, Postgres>) -> Result<()
 /// sites it read, `sweep_sites` only), so concurrent workers take different hosts.
 const LEASE_LOCK: &str = " FOR UPDATE OF ss SKIP LOCKED";
 
+/// A host's lease row is skipped while another transaction holds it (a worker in the middle of
+/// a commit under that lease, or frozen there): a leaser never waits on another worker.
+const LEASE_ROW_LOCK: &str = " FOR UPDATE SKIP LOCKED";
+
 /// The first key of the sequencer's advisory lock (the second is the schema's name hashed, so
 /// that databases sharing a server by schema each have their own sequencer).
 const SEQUENCER_LOCK: i32 = 0x7767_6a31; // "wgj1"

@@ -34,6 +34,9 @@ async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>> 
 /// holds the database's one write lock.
 const LEASE_LOCK: &str = "";
 
+/// Likewise (see the PostgreSQL store's).
+const LEASE_ROW_LOCK: &str = "";
+
 /// The sequencer on SQLite: every process of an embedded database runs on its one machine,
 /// where the transparency log's own file lock (`evidence::tlog::Log::open`) admits one writer;
 /// the store has nothing to add.

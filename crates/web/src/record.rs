@@ -7,20 +7,20 @@
 //! (`/sites/{id}/record`) and as JSON (`/api/sites/{id}/record`).
 //!
 //! Built from the store (fetches, custody) and from the WARC files themselves, read through
-//! the same distrusted pointers as the evidence page (`resolve_warc`). Per WARC file the
+//! the same distrusted pointers as the evidence page (`warc_source`: the evidence directory,
+//! else the object store by ranged reads). Per WARC file the
 //! records are read from the start up to the last one the site needs (request records carry
 //! no pointer of their own), so the cost is bounded by the site's evidence, not the file.
 //! Clues and cases (a later issue) will select records more narrowly than "the site".
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use evidence::tlog::{checkpoint::stored_notes, Checkpoint};
 use serde::Serialize;
 use store::{CustodyFilter, CustodyRecord, CustodySubject, Fetch, Scope, Site, SiteAddress};
 
-use crate::pages::evidence::resolve_warc;
+use crate::pages::evidence::{warc_source, WarcSource};
 use crate::{Shared, WebError};
 
 /// Fetches of a site taken into one record, newest first.
@@ -200,10 +200,15 @@ struct FileFacts {
 
 /// Reads `path` from the start through the records that follow the last wanted offset as part
 /// of its exchange (its `metadata`, a screenshot).
-fn scan_file(path: &Path, wanted: &BTreeSet<u64>, file: &str) -> FileFacts {
+fn scan_file(
+    source: &WarcSource,
+    wanted: &BTreeSet<u64>,
+    file: &str,
+    handle: &tokio::runtime::Handle,
+) -> FileFacts {
     let mut facts = FileFacts::default();
     let last = wanted.iter().next_back().copied().unwrap_or(0);
-    let reader = match evidence::open_reader(path) {
+    let reader = match source.records_from(0, handle) {
         Ok(r) => r,
         Err(e) => {
             facts.problem = Some(e.to_string());
@@ -436,18 +441,19 @@ pub(crate) async fn build(
             }
         }
     }
-    let files: Vec<(String, Option<PathBuf>, BTreeSet<u64>)> = wanted
+    let files: Vec<(String, Option<WarcSource>, BTreeSet<u64>)> = wanted
         .into_iter()
         .map(|(name, offsets)| {
-            let path = resolve_warc(&app.evidence_dir, &name);
-            (name, path, offsets)
+            let source = warc_source(app, &name);
+            (name, source, offsets)
         })
         .collect();
+    let handle = tokio::runtime::Handle::current();
     let facts: HashMap<String, FileFacts> = tokio::task::spawn_blocking(move || {
         files
             .into_iter()
-            .filter_map(|(name, path, offsets)| {
-                let facts = scan_file(&path?, &offsets, &name);
+            .filter_map(|(name, source, offsets)| {
+                let facts = scan_file(&source?, &offsets, &name, &handle);
                 Some((name, facts))
             })
             .collect()

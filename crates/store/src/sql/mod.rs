@@ -16,7 +16,7 @@ use super::{
     append_new_entities, begin_write, integrity_problems, known_version, serialize_custody,
     snapshot_into, Db, ENGINE,
 };
-use super::{lead, LEASE_LOCK};
+use super::{lead, LEASE_LOCK, LEASE_ROW_LOCK};
 use crate::campaign::*;
 use crate::cases::*;
 use crate::custody::*;

@@ -98,13 +98,29 @@ impl WorkStore for SqlStore {
             if leased.len() >= max {
                 break;
             }
-            let before: Option<(String, bool)> = sqlx::query_as(
-                "SELECT owner, released FROM host_leases WHERE sweep_id = $1 AND host = $2",
-            )
-            .bind(sweep.0)
-            .bind(&host)
-            .fetch_optional(&mut *tx)
-            .await?;
+            let mut read =
+                QueryBuilder::new("SELECT owner, released FROM host_leases WHERE sweep_id = ");
+            read.push_bind(sweep.0)
+                .push(" AND host = ")
+                .push_bind(&host)
+                .push(LEASE_ROW_LOCK);
+            let before: Option<(String, bool)> =
+                read.build_query_as().fetch_optional(&mut *tx).await?;
+            if before.is_none() && !LEASE_ROW_LOCK.is_empty() {
+                // No row, or one another transaction holds (skipped above): the latter is a
+                // worker in the middle of a commit under its lease, or frozen in one; the
+                // host is left to it rather than waited on.
+                let held: bool = sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM host_leases WHERE sweep_id = $1 AND host = $2)",
+                )
+                .bind(sweep.0)
+                .bind(&host)
+                .fetch_one(&mut *tx)
+                .await?;
+                if held {
+                    continue;
+                }
+            }
             // Taken only when free: a concurrent leaser's row makes the update's condition
             // false (PostgreSQL re-reads the row after the other transaction commits).
             let token: Option<i64> = sqlx::query_scalar(

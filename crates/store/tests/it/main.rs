@@ -100,6 +100,11 @@ impl TestStore {
         self.db.backend()
     }
 
+    /// The test database's URL (for a connection behind the store's back).
+    pub fn url(&self) -> String {
+        self.db.url()
+    }
+
     /// The store, shared (for spawned tasks).
     pub fn shared(&self) -> Arc<dyn Store> {
         self.store.clone()

@@ -202,6 +202,44 @@ async fn a_lease_that_ran_out_is_taken_over_and_the_old_holder_fenced_off(store:
         .await
         .unwrap();
     assert!(renewed.until >= taken.lease.until);
+
+    if store.backend() == crate::Backend::Postgres {
+        // A holder frozen in the middle of a commit keeps its lease row locked: a leaser
+        // skips that host rather than wait for it, and takes it once the row is free.
+        use sqlx::Connection;
+        let frozen = store
+            .lease_hosts(sweep, "w3", 1, Duration::seconds(0))
+            .await
+            .unwrap()
+            .remove(0);
+        let options = ::store::pg_connect_options(&store.url()).unwrap();
+        let mut other = sqlx::PgConnection::connect_with(&options).await.unwrap();
+        let mut tx = other.begin().await.unwrap();
+        sqlx::query("SELECT 1 FROM host_leases WHERE sweep_id = $1 AND host = $2 FOR UPDATE")
+            .bind(sweep.0)
+            .bind(&frozen.lease.host)
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        let leased = tokio::time::timeout(
+            std::time::Duration::from_secs(60),
+            store.lease_hosts(sweep, "w4", 100, Duration::seconds(HOUR)),
+        )
+        .await
+        .expect("a leaser does not wait for a locked lease row")
+        .unwrap();
+        assert!(leased.iter().all(|h| h.lease.host != frozen.lease.host));
+        tx.rollback().await.unwrap();
+        let later = store
+            .lease_hosts(sweep, "w4", 100, Duration::seconds(HOUR))
+            .await
+            .unwrap();
+        let host = later
+            .iter()
+            .find(|h| h.lease.host == frozen.lease.host)
+            .expect("taken once the row is free");
+        assert_eq!(host.taken_from.as_deref(), Some("w3"));
+    }
 }
 
 async fn a_given_back_lease_counts_on(store: TestStore) {

@@ -26,8 +26,8 @@ pub(crate) struct ObjectItem {
     pub local: bool,
 }
 
-/// The WARC files in the object store, by name (503 when none is configured or it cannot be
-/// reached).
+/// The WARC files in the object store, by name (404 when the console has none configured,
+/// 503 when it cannot be reached).
 #[utoipa::path(
     get,
     path = "/api/v1/objects",
@@ -36,7 +36,7 @@ pub(crate) struct ObjectItem {
     params(Paging),
     responses(
         (status = 200, description = "A page of stored WARC files", body = Page<ObjectItem>),
-        (status = 503, description = "No object store is configured, or it cannot be reached (`unavailable`)", body = super::ErrorBody),
+        (status = 503, description = "The object store cannot be reached or refused (`unavailable`)", body = super::ErrorBody),
         super::Failures
     )
 )]

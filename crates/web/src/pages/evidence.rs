@@ -205,15 +205,16 @@ pub(crate) async fn view(
         );
     };
     let f = &fetch.fetch;
-    let Some(path) = resolve_warc(&app.evidence_dir, &pointer.warc_file) else {
+    let Some(source) = warc_source(&app, &pointer.warc_file) else {
         tracing::warn!(fetch = id.0, file = %pointer.warc_file, "evidence pointer refused");
         return Err(WebError::NotFound(format!("抓取记录 {id} 的证据文件")));
     };
     let offset = u64::try_from(pointer.offset)
         .map_err(|_| WebError::Internal(format!("negative evidence offset for fetch {id}")))?;
+    let handle = tokio::runtime::Handle::current();
     let (record, shot) = tokio::task::spawn_blocking(move || {
-        let record = evidence::read_record_at(&path, offset).map_err(evidence_error)?;
-        let shot = find_screenshot(&path, offset)?;
+        let record = source.record_at(offset, &handle)?;
+        let shot = find_screenshot(&source, offset, &handle)?;
         Ok::<_, WebError>((record, shot))
     })
     .await
@@ -393,6 +394,65 @@ pub(crate) fn resolve_warc(dir: &FsPath, name: &str) -> Option<PathBuf> {
     (path.parent() == Some(dir.as_path()) && path.is_file()).then_some(path)
 }
 
+/// Where a WARC file's bytes are read: the evidence directory, else (the file gone from it)
+/// the object store, by ranged reads.
+pub(crate) enum WarcSource {
+    File(PathBuf),
+    Object(objects::Objects, String),
+}
+
+/// The source of the file `name`: [`resolve_warc`] in the evidence directory, else the object
+/// store when one is configured and `name` is a bare WARC file name.
+pub(crate) fn warc_source(app: &crate::AppState, name: &str) -> Option<WarcSource> {
+    if let Some(path) = resolve_warc(&app.evidence_dir, name) {
+        return Some(WarcSource::File(path));
+    }
+    let objects = app.objects.as_ref()?;
+    is_warc_name(name).then(|| WarcSource::Object(objects.clone(), name.to_string()))
+}
+
+impl WarcSource {
+    /// The records from `offset` on (blocking: call it from a blocking thread).
+    pub(crate) fn records_from(
+        &self,
+        offset: u64,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<evidence::WarcReader<std::io::BufReader<Box<dyn std::io::Read + Send>>>, WebError>
+    {
+        use std::io::{Seek, SeekFrom};
+        let reader: Box<dyn std::io::Read + Send> = match self {
+            WarcSource::File(path) => {
+                let unreadable =
+                    |e: std::io::Error| WebError::Internal(format!("evidence file: {e}"));
+                let mut file = std::fs::File::open(path).map_err(unreadable)?;
+                file.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
+                Box::new(file)
+            }
+            WarcSource::Object(objects, name) => Box::new(
+                objects
+                    .reader_at(name, offset, handle.clone())
+                    .map_err(|e| super::objects::objects_error(&e))?,
+            ),
+        };
+        Ok(evidence::WarcReader::with_offset(
+            std::io::BufReader::with_capacity(64 * 1024, reader),
+            offset,
+        ))
+    }
+
+    /// The record at `offset` (blocking).
+    pub(crate) fn record_at(
+        &self,
+        offset: u64,
+        handle: &tokio::runtime::Handle,
+    ) -> Result<evidence::Record, WebError> {
+        match self.records_from(offset, handle)?.next() {
+            Some(record) => record.map_err(evidence_error),
+            None => Err(evidence_error(evidence::EvidenceError::NoRecord { offset })),
+        }
+    }
+}
+
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct ShotParams {
     /// The grant of a logged view.
@@ -429,12 +489,12 @@ pub(crate) async fn screenshot(
         return reason_page(&fetch, status, Some(message.to_string()));
     };
     let missing = || WebError::NotFound(format!("抓取记录 {} 的截图", fetch.id));
-    let path = resolve_warc(&app.evidence_dir, &grant.warc_file).ok_or_else(missing)?;
+    let source = warc_source(&app, &grant.warc_file).ok_or_else(missing)?;
     let offset = grant.offset;
-    let shot = tokio::task::spawn_blocking(move || evidence::read_record_at(&path, offset))
+    let handle = tokio::runtime::Handle::current();
+    let shot = tokio::task::spawn_blocking(move || source.record_at(offset, &handle))
         .await
-        .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))?
-        .map_err(evidence_error)?;
+        .map_err(|e| WebError::Internal(format!("evidence reader: {e}")))??;
     if !shot_holds(&shot) {
         return Err(WebError::CorruptEvidence(format!(
             "截图记录（{} · {}）未通过校验",
@@ -453,13 +513,13 @@ pub(crate) async fn screenshot(
 
 /// The screenshot `resource` record concurrent to the record at `offset`: read from there
 /// through the rest of its exchange.
-fn find_screenshot(path: &FsPath, offset: u64) -> Result<Option<evidence::Record>, WebError> {
-    use std::io::{BufReader, Seek, SeekFrom};
-    let unreadable = |e: std::io::Error| WebError::Internal(format!("evidence file: {e}"));
-    let mut file = std::fs::File::open(path).map_err(unreadable)?;
-    file.seek(SeekFrom::Start(offset)).map_err(unreadable)?;
+fn find_screenshot(
+    source: &WarcSource,
+    offset: u64,
+    handle: &tokio::runtime::Handle,
+) -> Result<Option<evidence::Record>, WebError> {
     let corrupt = evidence_error;
-    let mut records = evidence::WarcReader::with_offset(BufReader::new(file), offset);
+    let mut records = source.records_from(offset, handle)?;
     let Some(first) = records.next().transpose().map_err(corrupt)? else {
         return Ok(None);
     };

@@ -17,6 +17,9 @@ use crate::{AppState, Shared, Viewer, WebError};
 /// An object storage failure in words (the English detail goes to the log).
 pub(crate) fn objects_error(e: &ObjectsError) -> WebError {
     tracing::warn!(error = %e, "object storage");
+    if let ObjectsError::NotFound { .. } = e {
+        return WebError::NotFound("对象存储中的证据文件".into());
+    }
     WebError::Unavailable(
         match e {
             ObjectsError::Config(_) => "对象存储配置有误（wangjian.toml 的 [objects]）",
@@ -44,12 +47,15 @@ fn reason_words(code: &str) -> &'static str {
     }
 }
 
+/// The answer without an object store: there is none to list or upload to (404).
+fn no_store() -> WebError {
+    WebError::NotFound("对象存储（本控制台未配置 wangjian.toml 的 [objects]）".into())
+}
+
 /// The object store's files, each with whether a local copy exists.
 pub(crate) async fn listed(app: &AppState) -> Result<Vec<(StoredObject, bool)>, WebError> {
     let Some(objects) = &app.objects else {
-        return Err(WebError::Unavailable(
-            "本控制台未配置对象存储（wangjian.toml 的 [objects]）".into(),
-        ));
+        return Err(no_store());
     };
     let listed = objects.list().await.map_err(|e| objects_error(&e))?;
     Ok(listed
@@ -147,9 +153,7 @@ pub(crate) async fn upload(
 ) -> Result<Response, WebError> {
     posted.viewer.require(Permission::Archive)?;
     let Some(objects) = &app.objects else {
-        return Err(WebError::Unavailable(
-            "本控制台未配置对象存储（wangjian.toml 的 [objects]）".into(),
-        ));
+        return Err(no_store());
     };
     let outcomes = objects::upload_finished(app.store.as_ref(), objects, &app.evidence_dir)
         .await

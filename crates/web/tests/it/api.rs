@@ -870,13 +870,7 @@ async fn the_openapi_document_is_public_and_lists_every_v1_path() {
         if uri == "/api/v1/objects" {
             // The fixture's console has no object store (tests/it/objects.rs has one).
             assert!(op["responses"]["503"].is_object(), "{path} 503");
-            refused(
-                &fx.router,
-                &uri,
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-            )
-            .await;
+            refused(&fx.router, &uri, StatusCode::NOT_FOUND, "not_found").await;
             continue;
         }
         let v = json(&fx.router, &uri).await;

@@ -89,3 +89,38 @@ async fn an_administrator_uploads_the_finished_evidence_and_everyone_sees_it() {
     assert_eq!(gone.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(gone.json()["error"], "unavailable");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn evidence_whose_local_file_is_gone_is_read_from_the_object_store_by_range() {
+    let fx = fixture().await;
+    let server = S3Server::start();
+    let objects = objects::Objects::connect(&server.config("warc")).unwrap();
+    let files = evidence::warc_files(&fx.state.evidence_dir).unwrap();
+    assert!(!files.is_empty());
+    for f in &files {
+        objects.upload(f).await.unwrap();
+    }
+    for f in &files {
+        std::fs::remove_file(f).unwrap();
+    }
+    // Without an object store the evidence is gone.
+    let gone = crate::view_evidence(&fx, fx.fetch, "核查").await;
+    assert_eq!(gone.status, StatusCode::NOT_FOUND, "{}", gone.body);
+
+    let state = web::AppState {
+        objects: Some(objects),
+        ..fx.state.clone()
+    };
+    let (router, csrf) = logged_in(&state, "chief", Role::Admin, &[]).await;
+    let got = post_form(
+        &router,
+        &format!("/evidence/{}/view", fx.fetch),
+        &[("csrf", &csrf), ("reason", "核查")],
+    )
+    .await
+    .ok();
+    let b = &got.body;
+    assert!(b.contains("全网最佳，假一赔十"), "{b}");
+    assert!(b.contains("校验通过"), "{b}");
+    assert!(!b.contains("<script"), "still text, never markup");
+}
