@@ -27,7 +27,7 @@ pub async fn document(ctx: &Ctx, args: DocumentArgs) -> anyhow::Result<ExitCode>
         .clone()
         .or_else(crawl::browser::find_browser)
         .map(crawl::browser::BrowserConfig::new);
-    let export = super::export_config(ctx);
+    let export = super::export_config(ctx)?;
     let setup = DocumentSetup {
         export: &export,
         templates: &templates,

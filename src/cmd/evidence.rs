@@ -135,7 +135,7 @@ async fn export(ctx: &Ctx, args: ExportArgs) -> anyhow::Result<ExitCode> {
     let done = sweep::export::export_wacz(
         store.as_ref(),
         Scope::City,
-        &super::export_config(ctx),
+        &super::export_config(ctx)?,
         &sweep::export::ExportRequest {
             selection,
             title: args.title.clone(),

@@ -219,13 +219,18 @@ pub fn render_probes(on: bool, crawl: &crawl::CrawlConfig) -> Option<::sweep::pr
     }
 }
 
-/// Where evidence exports find the evidence, the log and the keys.
-pub fn export_config(ctx: &Ctx) -> ::sweep::export::ExportConfig {
-    ::sweep::export::ExportConfig {
+/// Where evidence exports find the evidence (and the object store, for files the evidence
+/// directory no longer holds), the log and the keys.
+pub fn export_config(ctx: &Ctx) -> anyhow::Result<::sweep::export::ExportConfig> {
+    Ok(::sweep::export::ExportConfig {
         evidence_dir: ctx.data.evidence(),
         log: log_config(ctx, None),
         software: SOFTWARE.to_string(),
-    }
+        objects: match &ctx.config.objects {
+            Some(config) => Some(objects::Objects::connect(config)?),
+            None => None,
+        },
+    })
 }
 
 /// The data directory's transparency log, its key and origin, and the TSA asked to

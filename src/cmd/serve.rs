@@ -167,7 +167,7 @@ pub async fn serve_on(
         search,
         people: people::Policy::default(),
         transport,
-        export: Some(super::export_config(ctx)),
+        export: Some(super::export_config(ctx)?),
         documents: Some(web::DocumentsSettings {
             templates: documents::Templates::open(&data.root)?,
             settings: ctx.config.documents.settings(),

@@ -1,8 +1,9 @@
 //! Evidence kept in a real S3-compatible object store (s3s-fs, started by the test): `serve`
 //! uploads the finished WARC files of a demo sweep by itself, `evidence upload` sends them
-//! once, `evidence objects` lists them,
-//! `evidence verify --objects` reads each back and checks it against the data directory's
-//! transparency log, and finds an object altered in the store.
+//! once, `evidence objects` lists them, `evidence verify --objects` reads each back and checks
+//! it against the data directory's transparency log, an export reads the files back from it
+//! once the evidence directory is empty, and `verify --objects` finds an object altered in the
+//! store.
 
 use std::path::Path;
 
@@ -150,6 +151,32 @@ fn evidence_goes_to_the_object_store_once_and_verifies_from_it() {
         local.len(),
         "{said}"
     );
+
+    // The evidence directory emptied: an export reads the files back from the store, and
+    // the package verifies.
+    let kept = data.join("kept-warc");
+    std::fs::rename(data.join("warc"), &kept).unwrap();
+    std::fs::create_dir(data.join("warc")).unwrap();
+    let package = data.join("sweep1.wacz");
+    let exported = run(with_keys(
+        wangjian(data)
+            .args(["evidence", "export", "--sweep", "1", "-o"])
+            .arg(&package),
+        &server,
+    ));
+    assert!(exported.status.success(), "{exported:?}");
+    let checked = run(wangjian(data).args(["evidence", "verify"]).arg(&package));
+    assert!(checked.status.success(), "{}", stdout(&checked));
+    assert!(
+        std::fs::read_dir(data).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".export-objects-")),
+        "the scratch copies are gone"
+    );
+    std::fs::remove_dir(data.join("warc")).unwrap();
+    std::fs::rename(&kept, data.join("warc")).unwrap();
 
     // One byte of an object changed in the store: its verification fails at the record.
     let name = local[0].file_name().unwrap().to_str().unwrap().to_string();

@@ -206,6 +206,9 @@ pub struct ExportConfig {
     pub log: LogConfig,
     /// `name/version` written into the package.
     pub software: String,
+    /// Where a file the evidence directory no longer holds is read from (`[objects]`): it is
+    /// read back whole into a scratch directory beside `evidence_dir` for the export.
+    pub objects: Option<objects::Objects>,
 }
 
 /// One export: what, where to, by whom and why.
@@ -263,6 +266,9 @@ pub enum ExportError {
     },
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A file the evidence directory no longer holds could not be read from the object store.
+    #[error("object storage")]
+    Objects(#[source] objects::ObjectsError),
     #[error("the export worker stopped")]
     Worker(#[from] tokio::task::JoinError),
 }
@@ -278,7 +284,8 @@ pub async fn export_wacz(
 ) -> Result<Exported, ExportError> {
     let set = select(store, scope, &req.selection).await?;
     let selected = set.selected.clone();
-    let records = set.records(&config.evidence_dir);
+    let mut records = set.records(&config.evidence_dir);
+    let _scratch = fetch_missing(config, &mut records).await?;
     let proof = prove(store, &config.log).await?;
     let config = config.clone();
     let (title, output) = (req.title.clone(), req.output.clone());
@@ -309,6 +316,57 @@ pub async fn export_wacz(
         checkpoint_size,
         custody,
     })
+}
+
+/// Reads the files of `records` that the evidence directory no longer holds back from the
+/// object store, when there is one, into a scratch directory beside it (removed when the
+/// returned value is dropped), and points the records there. A file neither here nor in the
+/// store is left as it is: packing it fails and says which.
+async fn fetch_missing(
+    config: &ExportConfig,
+    records: &mut [evidence::wacz::Selection],
+) -> Result<Option<tempfile::TempDir>, ExportError> {
+    let Some(objects) = &config.objects else {
+        return Ok(None);
+    };
+    let mut missing: Vec<PathBuf> = records
+        .iter()
+        .map(|r| r.warc.clone())
+        .filter(|p| !p.exists())
+        .collect();
+    missing.sort();
+    missing.dedup();
+    if missing.is_empty() {
+        return Ok(None);
+    }
+    let beside = config
+        .evidence_dir
+        .parent()
+        .unwrap_or(&config.evidence_dir)
+        .to_path_buf();
+    let scratch = tempfile::Builder::new()
+        .prefix(".export-objects-")
+        .tempdir_in(&beside)
+        .map_err(|e| {
+            ExportError::Objects(objects::ObjectsError::Io {
+                path: beside,
+                source: e,
+            })
+        })?;
+    for path in &missing {
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let to = scratch.path().join(name);
+        objects
+            .download(name, &to)
+            .await
+            .map_err(ExportError::Objects)?;
+        for r in records.iter_mut().filter(|r| &r.warc == path) {
+            r.warc = to.clone();
+        }
+    }
+    Ok(Some(scratch))
 }
 
 /// Page titles for `pages.jsonl`: the `<title>` of the decoded page.

@@ -113,6 +113,7 @@ async fn a_document_attaches_each_clue_package_logged_in_custody() {
         evidence_dir: fx.evidence_dir(),
         log: config.log.clone().unwrap(),
         software: "wangjian-test".into(),
+        objects: None,
     };
     let templates = Templates::open(fx.dir.path()).unwrap();
     let browser = BrowserConfig::new(

@@ -251,6 +251,7 @@ pub(crate) fn export_error(e: ExportError) -> WebError {
         ExportError::Unproved { unproved, .. } => WebError::Conflict(format!(
             "有 {unproved} 条证据记录不在透明日志中，未生成导出包，请联系管理员核查。"
         )),
+        ExportError::Objects(e) => super::objects::objects_error(&e),
         other => WebError::Internal(format!("evidence export: {}", error_chain(&other))),
     }
 }

@@ -127,6 +127,7 @@ async fn world() -> World {
             evidence_dir: evidence_dir.clone(),
             log: log_config(&log_dir, &keys_dir),
             software: "wangjian-test".into(),
+            objects: None,
         }),
         capture: Some(web::CaptureSettings {
             sweep: sweep::SweepConfig {

@@ -321,6 +321,7 @@ pub async fn fixture() -> Fixture {
             evidence_dir: dir.path().join("evidence"),
             log: log_config(&log_dir, &keys_dir),
             software: "wangjian-test".into(),
+            objects: None,
         }),
         capture: None,
         inspections: Some(web::InspectionSettings {
