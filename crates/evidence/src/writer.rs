@@ -957,6 +957,15 @@ pub fn file_seq(name: &str, prefix: &str) -> Option<u64> {
     parse_seq(name, prefix)
 }
 
+/// The prefix and sequence number of a file this crate's writer named
+/// `PREFIX-<stamp>-<seq>.warc.gz`; `None` for any other name.
+pub fn file_prefix_and_seq(name: &str) -> Option<(&str, u64)> {
+    let stem = name.strip_suffix(".warc.gz")?;
+    let mut parts = stem.rsplitn(3, '-');
+    let (_seq, _stamp, prefix) = (parts.next()?, parts.next()?, parts.next()?);
+    Some((prefix, parse_seq(name, prefix)?))
+}
+
 fn parse_seq(name: &str, prefix: &str) -> Option<u64> {
     let rest = name.strip_prefix(prefix)?.strip_prefix('-')?;
     let rest = rest.strip_suffix(".warc.gz")?;

@@ -47,10 +47,7 @@ impl FileOutcome {
 
 /// A file's prefix, sequence number and sweep, from its name.
 fn parse(name: &str) -> Option<(&str, u64, i64)> {
-    let stem = name.strip_suffix(".warc.gz")?;
-    let mut parts = stem.rsplitn(3, '-');
-    let (_seq, _stamp, prefix) = (parts.next()?, parts.next()?, parts.next()?);
-    let seq = evidence::writer::file_seq(name, prefix)?;
+    let (prefix, seq) = evidence::writer::file_prefix_and_seq(name)?;
     let rest = ["wangjian-sweep", "wangjian-capture", "wangjian-recheck"]
         .iter()
         .find_map(|kind| prefix.strip_prefix(kind))?;

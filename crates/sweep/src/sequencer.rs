@@ -290,13 +290,10 @@ fn worker_prefixes(sweep: &SweepConfig, id: domain::SweepId) -> Vec<String> {
         .iter()
         .filter_map(|p| p.file_name()?.to_str())
         .filter_map(|name| {
-            // PREFIX-STAMP-SEQ.warc.gz (`evidence::writer::file_seq`).
-            let stem = name.strip_suffix(".warc.gz")?;
-            let mut parts = stem.rsplitn(3, '-');
-            let (_seq, _stamp, prefix) = (parts.next()?, parts.next()?, parts.next()?);
-            (prefix.starts_with(&format!("wangjian-sweep{}-", id.0))
-                && evidence::writer::file_seq(name, prefix).is_some())
-            .then(|| prefix.to_string())
+            let (prefix, _) = evidence::writer::file_prefix_and_seq(name)?;
+            prefix
+                .starts_with(&format!("wangjian-sweep{}-", id.0))
+                .then(|| prefix.to_string())
         })
         .collect();
     prefixes.sort();

@@ -20,29 +20,19 @@ pub(crate) fn objects_error(e: &ObjectsError) -> WebError {
     if let ObjectsError::NotFound { .. } = e {
         return WebError::NotFound("对象存储中的证据文件".into());
     }
-    WebError::Unavailable(
-        match e {
-            ObjectsError::Config(_) => "对象存储配置有误（wangjian.toml 的 [objects]）",
-            ObjectsError::Store { .. } => "对象存储无法访问或拒绝了请求",
-            ObjectsError::NotFound { .. } => "对象存储中没有该文件",
-            ObjectsError::Io { .. } => "本地证据文件无法读取",
-            ObjectsError::Differs { .. } => "对象存储中已有同名而内容不同的文件（不会覆盖）",
-            ObjectsError::Incomplete { .. } => "上传后对象的大小与文件不符",
-            ObjectsError::BadName(_) => "不是证据文件的名称",
-        }
-        .to_string(),
-    )
+    WebError::Unavailable(reason_words(e.code()).to_string())
 }
 
-/// Why a file was not uploaded, in words.
+/// An object storage failure's code (`ObjectsError::code`) in words.
 fn reason_words(code: &str) -> &'static str {
     match code {
+        "config" => "对象存储配置有误（wangjian.toml 的 [objects]）",
         "store" => "对象存储无法访问或拒绝了请求",
-        "io" => "本地文件无法读取",
-        "differs" => "已有同名而内容不同的对象（不会覆盖）",
-        "incomplete" => "上传后大小不符",
+        "not_found" => "对象存储中没有该文件",
+        "io" => "本地证据文件无法读取",
+        "differs" => "对象存储中已有同名而内容不同的文件（不会覆盖）",
+        "incomplete" => "上传后对象的大小与文件不符",
         "bad_name" => "不是证据文件的名称",
-        "config" => "对象存储配置有误",
         _ => "上传失败",
     }
 }
