@@ -36,9 +36,14 @@ pub enum Command {
     /// Runs a sweep over every registered site (or continues the unfinished one).
     Sweep(SweepArgs),
     /// Works on the running sweep beside other workers (any number, on any machine sharing
-    /// the database and the evidence): leases hosts, crawls, captures, detects; one of them
-    /// sequences the transparency log. Start the sweep with `wangjian sweep --for-workers`.
+    /// the database and the evidence directory, or the object store with `--objects`): leases
+    /// hosts, crawls, captures, detects; on a shared disk one of them sequences the
+    /// transparency log. Start the sweep with `wangjian sweep --for-workers`.
     Worker(WorkerArgs),
+    /// Sequences the transparency log of this data directory for workers that write to the
+    /// object store (`wangjian worker --objects`): appends their leaves, signs checkpoints and
+    /// ends their sweeps (`serve` does the same when `[sweep] workers = true`).
+    Sequencer(SequencerArgs),
     /// Lists the workers seen (name, run, sweep, hosts leased now, last seen).
     Workers {
         #[arg(long, value_enum, default_value_t = OutputFormat::Text)]
@@ -1361,8 +1366,25 @@ pub struct WorkerArgs {
     /// Skip the rendered probes (headless Chromium); the fetched probes still run.
     #[arg(long)]
     pub no_render: bool,
+    /// Keep no evidence here: each WARC file is uploaded to the `[objects]` store at the flush
+    /// that ends it (before its fetches are recorded) and the local copy removed, for a worker
+    /// on a machine without the shared disk. The log is then sequenced by `wangjian sequencer`
+    /// or `serve` where it lives.
+    #[arg(long)]
+    pub objects: bool,
     #[command(flatten)]
     pub crawl: CrawlArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SequencerArgs {
+    /// Stop when no sweep is running (after the last checkpoint of the sweep it ended).
+    #[arg(long)]
+    pub until_idle: bool,
+    /// The workers' lease in seconds: a worker not seen for twice as long counts as dead
+    /// when the sweep ends.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(3..=86400))]
+    pub lease_secs: u32,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -24,7 +24,7 @@ pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCod
 }
 
 /// The object store of the `[objects]` table.
-fn object_store(ctx: &Ctx) -> anyhow::Result<objects::Objects> {
+pub(crate) fn object_store(ctx: &Ctx) -> anyhow::Result<objects::Objects> {
     let Some(config) = &ctx.config.objects else {
         bail!(
             "no object store: add an [objects] table (endpoint, bucket) to {}",

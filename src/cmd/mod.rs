@@ -74,6 +74,7 @@ pub async fn run(cli: Cli, log: crate::LogFormat) -> anyhow::Result<ExitCode> {
         Command::Import(cmd) => import::import(&ctx, cmd).await,
         Command::Sweep(args) => sweep::sweep(&ctx, args).await,
         Command::Worker(args) => sweep::worker(&ctx, args).await,
+        Command::Sequencer(args) => sweep::sequencer(&ctx, args).await,
         Command::Workers { format } => sweep::workers(&ctx, format).await,
         Command::Scan(args) => scan::scan(&ctx, args).await,
         Command::Serve(args) => serve::serve(&ctx, args).await,

@@ -134,6 +134,20 @@ pub async fn serve_on(
             .clone()
             .run_until(SCHEDULE_EVERY, std::future::pending()),
     );
+    if ctx.config.sweep_workers.value {
+        // The workers' sweeps end with the log's sequencer: here, where the log lives, so that
+        // workers writing to the object store need none (on a shared disk they compete for
+        // the lead with this one).
+        let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
+        let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+        sweep.progress = false;
+        tokio::spawn(::sweep::sequencer::run_sequencer(
+            store.clone(),
+            sweep,
+            ::sweep::sequencer::SequencerConfig::default(),
+        ));
+        println!("sequencer: the transparency log is sequenced here for the workers");
+    }
     let scheme = if transport.tls.is_some() {
         "https"
     } else {

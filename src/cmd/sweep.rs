@@ -5,7 +5,7 @@
 //! findings are grouped into clues afterwards.
 
 use super::Ctx;
-use crate::cli::{SweepArgs, WorkerArgs};
+use crate::cli::{SequencerArgs, SweepArgs, WorkerArgs};
 use std::process::ExitCode;
 use store::{Scope, SiteFilter, Store};
 
@@ -89,12 +89,32 @@ pub async fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
     options.hosts = args.hosts.max(1);
     options.set_lease(chrono::Duration::seconds(i64::from(args.lease_secs)));
     options.until_idle = args.until_idle;
+    if args.objects {
+        options.objects = Some(super::evidence::object_store(ctx)?);
+    }
     let detector = std::sync::Arc::new(detect::Detector::builtin());
     let summary = ::sweep::worker::run_worker(store, detector, sweep, options).await?;
     println!(
         "worker {name}: {} hosts, {} sites, {} taken over, {} leases lost",
         summary.hosts, summary.sites, summary.taken_over, summary.lost
     );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `wangjian sequencer`: sequences the data directory's log for workers that write to the
+/// object store, until stopped (or, with `--until-idle`, until no sweep is running).
+pub async fn sequencer(ctx: &Ctx, args: SequencerArgs) -> anyhow::Result<ExitCode> {
+    let store = ctx.data.open_store().await?;
+    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), &[])?;
+    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+    sweep.progress = false;
+    let mut config = ::sweep::sequencer::SequencerConfig {
+        until_idle: args.until_idle,
+        ..Default::default()
+    };
+    config.alive_for = chrono::Duration::seconds(2 * i64::from(args.lease_secs));
+    ::sweep::sequencer::run_sequencer(store, sweep, config).await;
+    println!("sequencer: no sweep is running");
     Ok(ExitCode::SUCCESS)
 }
 

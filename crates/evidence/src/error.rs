@@ -53,6 +53,11 @@ pub enum EvidenceError {
         expected: u64,
         found: u64,
     },
+    /// A [`crate::writer::FinishedFiles`] could not keep a finished file (the object store a
+    /// worker uploads to failed): the file stays where it was written, and its records do not
+    /// count as stored.
+    #[error("{path}: the finished file could not be handed on: {reason}")]
+    HandOver { path: PathBuf, reason: String },
     /// A value handed to the writer cannot be written safely (it would corrupt or inject fields).
     #[error("invalid {field}: {reason}")]
     InvalidInput { field: String, reason: &'static str },

@@ -41,4 +41,4 @@ pub use verify::{
     stored_record_leaf, verify_warc, verify_warc_logged, verify_warc_with, warc_files, Failure,
     LogIndex, LogIndexError, VerifyOptions, WarcVerdict,
 };
-pub use writer::{LeafSink, WarcWriter, WriterConfig, DEFAULT_MAX_FILE_BYTES};
+pub use writer::{FinishedFiles, LeafSink, WarcWriter, WriterConfig, DEFAULT_MAX_FILE_BYTES};

@@ -115,6 +115,22 @@ pub struct WarcWriter {
     broken: bool,
     /// When set, every record's leaf is appended here before its bytes reach the file.
     leaves: Option<Leaves>,
+    /// When set, every flush ends the current file and hands it here (with the files rolled
+    /// since the last flush, in order): the files leave this machine.
+    finished: Option<Box<dyn FinishedFiles>>,
+    /// Files ended (rolled) and not yet handed to `finished`.
+    unhanded: Vec<PathBuf>,
+}
+
+/// Where a writer's finished files go when they must leave the machine that wrote them: a
+/// worker without a shared disk hands every file to the object store
+/// ([`WarcWriter::hand_finished_files_to`]).
+pub trait FinishedFiles: Send + Sync + std::fmt::Debug {
+    /// Takes a finished file: its records are whole, synced to disk and (with a log or a
+    /// sink) in the log, and the writer never writes to it again. Returns once the file is
+    /// kept where it goes; an error fails the writer's flush, so that the records it holds are
+    /// not counted as stored.
+    fn finished(&mut self, path: &Path) -> Result<(), EvidenceError>;
 }
 
 /// Where a writer's leaves go.
@@ -228,9 +244,20 @@ impl WarcWriter {
             has_content: false,
             broken: false,
             leaves,
+            finished: None,
+            unhanded: Vec::new(),
         };
         writer.write_warcinfo()?;
         Ok(writer)
+    }
+
+    /// From now on every [`WarcWriter::flush`] ends the current file when it holds records
+    /// (the next record starts a new one) and hands it to `to`, with the files rolled since
+    /// the last flush: a record counts as stored once the flush after it returns, and by then
+    /// its file is wherever `to` keeps it. A file whose write failed (its tail may be torn) is
+    /// not handed on; nothing in it was flushed, so nothing in it counts as stored.
+    pub fn hand_finished_files_to(&mut self, to: Box<dyn FinishedFiles>) {
+        self.finished = Some(to);
     }
 
     /// Write the `request`, the `response` (if any, `WARC-Concurrent-To` the request) and, when
@@ -419,7 +446,35 @@ impl WarcWriter {
 
     /// Flush to stable storage (fsync), the log first. Records are written unbuffered, so this
     /// is only the sync.
+    ///
+    /// With [`WarcWriter::hand_finished_files_to`], the current file then ends (when it holds
+    /// records) and every ended file is handed on before this returns.
     pub fn flush(&mut self) -> Result<(), EvidenceError> {
+        self.sync()?;
+        if self.finished.is_none() {
+            return Ok(());
+        }
+        if self.broken {
+            // Records written to it since the last flush stay here: they are not stored.
+            return Err(EvidenceError::io(
+                &self.path,
+                io::Error::other("a write to this file failed; its records are not handed on"),
+            ));
+        }
+        if self.has_content {
+            self.start_next_file()?;
+        }
+        while let Some(path) = self.unhanded.first().cloned() {
+            if let Some(to) = &mut self.finished {
+                to.finished(&path)?;
+            }
+            self.unhanded.remove(0);
+        }
+        Ok(())
+    }
+
+    /// Syncs the log (or waits for the sink) and then the current file.
+    fn sync(&mut self) -> Result<(), EvidenceError> {
         if let Some(leaves) = &mut self.leaves {
             leaves.sync()?;
         }
@@ -443,11 +498,20 @@ impl WarcWriter {
         }
         // Sync the finished file; a failure here is reported, the old file stays as it is.
         if !self.broken {
-            self.flush()?;
+            self.sync()?;
         }
+        self.start_next_file()
+    }
+
+    /// Ends the current file (noting it to be handed on, unless its write failed) and starts
+    /// the next one with its `warcinfo`.
+    fn start_next_file(&mut self) -> Result<(), EvidenceError> {
         let (file, path, file_name, seq) = create_file(&self.config, self.seq + 1)?;
+        let ended = std::mem::replace(&mut self.path, path);
+        if self.finished.is_some() && !self.broken {
+            self.unhanded.push(ended);
+        }
         self.file = file;
-        self.path = path;
         self.file_name = file_name;
         self.seq = seq;
         self.position = 0;
@@ -1165,6 +1229,89 @@ mod tests {
             "the next record goes to a new file"
         );
         check_refs(dir.path(), &[next]);
+    }
+
+    /// Moves each finished file to `to`, as a worker's upload to the object store removes
+    /// its copy; refuses once `refuse` is set.
+    #[derive(Debug)]
+    struct MoveTo {
+        to: PathBuf,
+        handed: std::sync::Arc<Mutex<Vec<String>>>,
+        refuse: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    }
+
+    impl FinishedFiles for MoveTo {
+        fn finished(&mut self, path: &Path) -> Result<(), EvidenceError> {
+            if self.refuse.load(Ordering::SeqCst) {
+                return Err(EvidenceError::HandOver {
+                    path: path.to_path_buf(),
+                    reason: "store away".into(),
+                });
+            }
+            let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            fs::rename(path, self.to.join(&name)).unwrap();
+            self.handed.lock().unwrap().push(name);
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn every_flush_hands_on_the_files_it_ended_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let away = tempfile::tempdir().unwrap();
+        let handed = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let refuse = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let mut config = WriterConfig::new(dir.path(), "hand");
+        config.max_file_bytes = 1500;
+        let mut w = WarcWriter::open(config).unwrap();
+        w.hand_finished_files_to(Box::new(MoveTo {
+            to: away.path().to_path_buf(),
+            handed: handed.clone(),
+            refuse: refuse.clone(),
+        }));
+        // Nothing written yet: a flush hands nothing on.
+        w.flush().unwrap();
+        assert!(handed.lock().unwrap().is_empty());
+        // One exchange, then a flush: its file goes, the next record starts a new one.
+        let one = w
+            .write_exchange(&exchange("http://a.test/1", b"one", false))
+            .unwrap();
+        assert!(handed.lock().unwrap().is_empty(), "not before the flush");
+        w.flush().unwrap();
+        assert_eq!(*handed.lock().unwrap(), vec![one.request.file.clone()]);
+        check_refs(away.path(), &[one.clone()]);
+        // Files rolled by size between two flushes go at the next flush, in order.
+        let body = vec![b'x'; 3000];
+        let refs: Vec<CaptureRefs> = (0..3)
+            .map(|i| {
+                w.write_exchange(&exchange(&format!("http://a.test/r{i}"), &body, false))
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(
+            handed.lock().unwrap().len(),
+            1,
+            "rolled files wait for the flush"
+        );
+        w.flush().unwrap();
+        let mut files: Vec<String> = refs.iter().map(|r| r.request.file.clone()).collect();
+        files.dedup();
+        assert!(files.len() > 1, "{files:?}");
+        assert_eq!(handed.lock().unwrap()[1..], files[..]);
+        check_refs(away.path(), &refs);
+        // A refused hand-over fails the flush and is tried again by the next.
+        let last = w
+            .write_exchange(&exchange("http://a.test/last", b"last", false))
+            .unwrap();
+        refuse.store(true, Ordering::SeqCst);
+        assert!(w.flush().is_err());
+        refuse.store(false, Ordering::SeqCst);
+        w.flush().unwrap();
+        assert_eq!(handed.lock().unwrap().last(), Some(&last.request.file));
+        check_refs(away.path(), &[last]);
+        // What is left here is the file begun after the last flush: its warcinfo only.
+        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
+        assert_eq!(left.len(), 1);
     }
 
     #[test]

@@ -325,7 +325,48 @@ impl Objects {
             });
         }
         let failed = self.failed(&name);
-        let upload = self.store.put_multipart(&key).await.map_err(&failed)?;
+        if local <= PART_BYTES as u64 {
+            // One part's worth (a worker's file ended at every flush): one PUT, not three
+            // requests of a multipart upload.
+            let mut bytes = Vec::with_capacity(local as usize);
+            reader.read_to_end(&mut bytes).await.map_err(io)?;
+            self.store
+                .put(&key, object_store::PutPayload::from(bytes))
+                .await
+                .map_err(&failed)?;
+        } else {
+            self.upload_parts(&name, &key, file, reader).await?;
+        }
+        let stored = self.size_of(&name).await?.unwrap_or(0);
+        if stored != local {
+            return Err(ObjectsError::Incomplete {
+                at: self.url_of(&name),
+                stored,
+                local,
+            });
+        }
+        Ok(Uploaded {
+            name,
+            size: local,
+            already: false,
+        })
+    }
+
+    /// Sends `reader` as object `key` by a multipart upload of [`PART_BYTES`] parts,
+    /// [`PARTS_IN_FLIGHT`] at a time; aborted when a part fails.
+    async fn upload_parts(
+        &self,
+        name: &str,
+        key: &Key,
+        file: &Path,
+        mut reader: tokio::fs::File,
+    ) -> Result<(), ObjectsError> {
+        let failed = self.failed(name);
+        let io = |source| ObjectsError::Io {
+            path: file.to_path_buf(),
+            source,
+        };
+        let upload = self.store.put_multipart(key).await.map_err(&failed)?;
         let mut parts = WriteMultipart::new_with_chunk_size(upload, PART_BYTES);
         let mut buf = vec![0u8; 1024 * 1024];
         let sent: Result<(), ObjectsError> = async {
@@ -344,24 +385,12 @@ impl Objects {
         .await;
         if let Err(e) = sent {
             if let Err(abort) = parts.abort().await {
-                tracing::warn!(object = %self.url_of(&name), error = %abort, "a failed upload could not be aborted");
+                tracing::warn!(object = %self.url_of(name), error = %abort, "a failed upload could not be aborted");
             }
             return Err(e);
         }
         parts.finish().await.map_err(&failed)?;
-        let stored = self.size_of(&name).await?.unwrap_or(0);
-        if stored != local {
-            return Err(ObjectsError::Incomplete {
-                at: self.url_of(&name),
-                stored,
-                local,
-            });
-        }
-        Ok(Uploaded {
-            name,
-            size: local,
-            already: false,
-        })
+        Ok(())
     }
 
     /// Every WARC file in the store, by name.

@@ -56,6 +56,9 @@ pub struct SequencerConfig {
     /// How long a worker that was not seen counts as alive: the end of its sweep waits for it
     /// (twice a lease: `WorkerOptions::set_lease`).
     pub alive_for: chrono::Duration,
+    /// Return once no sweep is running (after the last checkpoint of the one it ended), rather
+    /// than run for ever (`wangjian sequencer --until-idle`).
+    pub until_idle: bool,
 }
 
 impl Default for SequencerConfig {
@@ -64,35 +67,47 @@ impl Default for SequencerConfig {
             poll: Duration::from_millis(50),
             checkpoint_every: Duration::from_secs(10),
             alive_for: chrono::Duration::seconds(120),
+            until_idle: false,
         }
     }
 }
 
-/// Runs for ever: follows until it can lead, then sequences leaves, signs checkpoints and ends
-/// finished sweeps until its lock is lost or a step fails (logged), then follows again. The
-/// caller stops it by aborting its task.
+/// Runs for ever (or, with [`SequencerConfig::until_idle`], until no sweep is running): follows
+/// until it can lead, then sequences leaves, signs checkpoints and ends finished sweeps until
+/// its lock is lost or a step fails (logged), then follows again. The caller may stop it by
+/// aborting its task.
 pub async fn run_sequencer(store: Arc<dyn Store>, sweep: SweepConfig, config: SequencerConfig) {
     loop {
         match store.try_lead().await {
             Ok(Some(mut lead)) => {
                 tracing::info!("sequencing the transparency log");
-                if let Err(e) = lead_while_held(&store, &sweep, &config, lead.as_mut()).await {
-                    tracing::error!(error = %crate::run::error_chain(&e), "sequencer stopped; following again");
+                match lead_while_held(&store, &sweep, &config, lead.as_mut()).await {
+                    Ok(true) => return,
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::error!(error = %crate::run::error_chain(&e), "sequencer stopped; following again")
+                    }
                 }
             }
-            Ok(None) => {}
+            Ok(None) => {
+                if config.until_idle && matches!(store.unfinished_sweep().await, Ok(None)) {
+                    return;
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "cannot ask who sequences the log"),
         }
         tokio::time::sleep(config.poll.max(Duration::from_millis(10)) * 10).await;
     }
 }
 
+/// Leads while the lock is held. Returns `true` when it stopped because no sweep is running
+/// and [`SequencerConfig::until_idle`] asks for that.
 async fn lead_while_held(
     store: &Arc<dyn Store>,
     sweep: &SweepConfig,
     config: &SequencerConfig,
     lead: &mut dyn store::Leadership,
-) -> Result<(), SweepError> {
+) -> Result<bool, SweepError> {
     let lc = sweep.log.as_ref().ok_or(SweepError::WorkerWithoutLog)?;
     let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(SweepError::LogKey)?;
     // The log's own file lock: another process of this machine may hold it (a sweep or a
@@ -103,7 +118,7 @@ async fn lead_while_held(
             Ok(log) => break log,
             Err(LogError::Locked { .. }) => {
                 if !lead.still_held().await {
-                    return Ok(());
+                    return Ok(false);
                 }
                 tokio::time::sleep(config.poll).await;
             }
@@ -138,6 +153,12 @@ async fn lead_while_held(
                     signed = log.size();
                     signed_at = Instant::now();
                 }
+                if config.until_idle && store.unfinished_sweep().await?.is_none() {
+                    if log.size() > signed {
+                        sign(store.as_ref(), lc, &log, &signer).await?;
+                    }
+                    return Ok(true);
+                }
             }
             // Workers wait for their leaves at every flush: while leaves keep coming, look
             // again soon; an idle log is looked at every `poll`.
@@ -150,7 +171,7 @@ async fn lead_while_held(
         }
     }
     tracing::warn!("the sequencer's lock was lost");
-    Ok(())
+    Ok(false)
 }
 
 /// Appends the pending leaves (one batch) to the log, syncs it and writes their indexes back.
@@ -247,23 +268,34 @@ async fn end_sweep(
     Ok((log, true))
 }
 
-/// The runs of workers that wrote files in sweep `id` and are dead: not seen for
-/// [`SequencerConfig::alive_for`] (or a worker's earlier run). `None` while one that wrote
-/// there may still hand leaves in: seen lately and not idle.
+/// The runs of workers that worked in sweep `id` (wrote files in the evidence directory, or
+/// were last seen on it: a worker writing to the object store keeps its files elsewhere) and
+/// are dead: not seen for [`SequencerConfig::alive_for`] (or a worker's earlier run). `None`
+/// while one of them may still hand leaves in: seen lately and not idle.
 async fn dead_workers(
     store: &dyn Store,
     sweep: &SweepConfig,
     config: &SequencerConfig,
     id: domain::SweepId,
 ) -> Result<Option<Vec<String>>, SweepError> {
-    let seen: std::collections::HashMap<String, bool> = store
-        .workers(Utc::now() - config.alive_for)
-        .await?
-        .into_iter()
+    let alive_since = Utc::now() - config.alive_for;
+    let workers = store.workers(chrono::DateTime::UNIX_EPOCH).await?;
+    let seen: std::collections::HashMap<String, bool> = workers
+        .iter()
+        .filter(|w| w.seen_at >= alive_since)
         .map(|w| (worker_prefix(id, &w.name, &w.run), w.idle))
         .collect();
+    let mut prefixes = worker_prefixes(sweep, id);
+    prefixes.extend(
+        workers
+            .iter()
+            .filter(|w| w.sweep == Some(id))
+            .map(|w| worker_prefix(id, &w.name, &w.run)),
+    );
+    prefixes.sort();
+    prefixes.dedup();
     let mut dead = Vec::new();
-    for prefix in worker_prefixes(sweep, id) {
+    for prefix in prefixes {
         match seen.get(&prefix) {
             Some(true) => {}
             Some(false) => {

@@ -12,20 +12,33 @@
 //! it) is recorded twice.
 //!
 //! Each run of a worker writes its own WARC files (`wangjian-sweep<ID>-<NAME>-<RUN>-…`), never
-//! another's; their leaves go to the log's one sequencer (`crate::sequencer`), which every
-//! worker also runs, one of them leading at a time.
+//! another's; their leaves go to the log's one sequencer (`crate::sequencer`).
+//!
+//! Two ways to keep the files:
+//! - **One shared disk** (the default): every worker writes into the data directory's `warc/`
+//!   and runs the sequencer too, one of them leading at a time over the data directory's log.
+//! - **The object store** ([`WorkerOptions::objects`]): a worker on a machine of its own writes
+//!   its files into its own data directory, and every flush that makes records count as stored
+//!   ends the current file and uploads it ([`UploadFinished`]); the local copy is then removed.
+//!   Its fetches are committed only after that flush, so every record the store points at is
+//!   in an object, and every record of an object is in the log (its leaves were sequenced
+//!   before the upload). Such a worker does not sequence: the log lives in the data directory
+//!   of `serve` or `wangjian sequencer`. A worker that dies loses only records that nothing
+//!   points at (their leaves in the log stand for nothing stored, which verification allows).
 
 use crate::error::SweepError;
 use crate::run::{crawl_wave, Leased, SweepConfig};
 use crate::sequencer::{run_sequencer, worker_prefix, RemoteLeaves, SequencerConfig};
 use detect::Detector;
 use domain::SweepId;
-use evidence::{WarcWriter, WriterConfig};
+use evidence::{EvidenceError, FinishedFiles, WarcWriter, WriterConfig};
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use store::{HostLease, Store, StoreError};
+use tokio::runtime::Handle;
 
 /// How a worker works.
 #[derive(Debug, Clone)]
@@ -43,6 +56,9 @@ pub struct WorkerOptions {
     /// How long a flush waits for the sequencer.
     pub patience: Duration,
     pub sequencer: SequencerConfig,
+    /// Upload every finished file here and remove the local copy; the worker then does not
+    /// run the sequencer (the module's second way).
+    pub objects: Option<objects::Objects>,
 }
 
 impl WorkerOptions {
@@ -55,6 +71,7 @@ impl WorkerOptions {
             until_idle: false,
             patience: Duration::from_secs(600),
             sequencer: SequencerConfig::default(),
+            objects: None,
         };
         options.set_lease(options.lease);
         options
@@ -100,18 +117,28 @@ pub async fn run_worker(
             name: options.name.clone(),
         });
     }
-    if config.log.is_none() {
-        return Err(SweepError::WorkerWithoutLog);
-    }
     let run = run_token();
-    tracing::info!(worker = %options.name, %run, "worker starting");
-    let sequencer = tokio::spawn(run_sequencer(
-        store.clone(),
-        config.clone(),
-        options.sequencer.clone(),
-    ));
+    let sequencer = match &options.objects {
+        Some(objects) => {
+            tracing::info!(worker = %options.name, %run, store = %objects.describe(), "worker starting; files go to the object store");
+            None
+        }
+        None => {
+            if config.log.is_none() {
+                return Err(SweepError::WorkerWithoutLog);
+            }
+            tracing::info!(worker = %options.name, %run, "worker starting");
+            Some(tokio::spawn(run_sequencer(
+                store.clone(),
+                config.clone(),
+                options.sequencer.clone(),
+            )))
+        }
+    };
     let result = work(&store, &detector, &config, &options, &run).await;
-    sequencer.abort();
+    if let Some(sequencer) = sequencer {
+        sequencer.abort();
+    }
     result
 }
 
@@ -307,10 +334,44 @@ async fn open_writer(
             ("worker".into(), options.name.clone()),
         ],
     };
-    Ok(tokio::task::spawn_blocking(move || {
+    let mut writer = tokio::task::spawn_blocking(move || {
         WarcWriter::open_with_sink(writer_config, Box::new(sink))
     })
-    .await??)
+    .await??;
+    if let Some(objects) = &options.objects {
+        writer.hand_finished_files_to(Box::new(UploadFinished {
+            objects: objects.clone(),
+            handle: Handle::current(),
+        }));
+    }
+    Ok(writer)
+}
+
+/// Uploads each file a worker's writer ends to the object store ([`objects::Objects::upload`]:
+/// written once, its size read back) and removes the local copy. Runs on the writer's blocking
+/// thread. A failed upload fails the writer's flush: the records are not counted, the file
+/// stays, and the next flush tries it again.
+#[derive(Debug)]
+pub struct UploadFinished {
+    pub objects: objects::Objects,
+    pub handle: Handle,
+}
+
+impl FinishedFiles for UploadFinished {
+    fn finished(&mut self, path: &Path) -> Result<(), EvidenceError> {
+        let uploaded = self
+            .handle
+            .block_on(self.objects.upload(path))
+            .map_err(|e| EvidenceError::HandOver {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            })?;
+        tracing::debug!(object = %self.objects.url_of(&uploaded.name), bytes = uploaded.size, "finished file uploaded");
+        if let Err(e) = std::fs::remove_file(path) {
+            tracing::warn!(file = %path.display(), error = %e, "uploaded, but the local copy could not be removed");
+        }
+        Ok(())
+    }
 }
 
 /// A token naming this run of the worker: the time it started and its process id.

@@ -158,6 +158,7 @@ async fn the_workers_sweep_ends_once_its_writers_are_idle_or_dead_and_a_dead_one
             poll: std::time::Duration::from_millis(10),
             checkpoint_every: std::time::Duration::from_secs(10),
             alive_for: chrono::Duration::seconds(120),
+            ..Default::default()
         },
     ));
     // It looks at the end every 100 ms: many times.
