@@ -103,16 +103,15 @@ fn two_workers_on_one_disk_survive_a_kill_and_a_stolen_lease() {
     kill_and_steal(&["w1", "w2"], false);
 }
 
-/// A data directory's `[objects]` table naming `server`.
-fn point_at(data: &Path, server: &S3Server) {
+/// A data directory's `[objects]` table naming the store at `endpoint`.
+fn point_at(data: &Path, endpoint: &str) {
     std::fs::create_dir_all(data).unwrap();
     let config = data.join("wangjian.toml");
     let before = std::fs::read_to_string(&config).unwrap_or_default();
     std::fs::write(
         &config,
         format!(
-            "{before}\n[objects]\nendpoint = \"{}\"\nbucket = \"{}\"\nprefix = \"province/warc\"\n",
-            server.endpoint(),
+            "{before}\n[objects]\nendpoint = \"{endpoint}\"\nbucket = \"{}\"\nprefix = \"province/warc\"\n",
             objects::testing::BUCKET
         ),
     )
@@ -191,7 +190,7 @@ fn kill_and_steal(names: &[&str], to_objects: bool) {
         String::from_utf8_lossy(&out.stderr)
     );
     if let Some(server) = &server {
-        point_at(&data, server);
+        point_at(&data, &server.endpoint());
     }
     let out = keyed(&data, &["sweep", "--for-workers"]);
     assert!(out.status.success());
@@ -226,12 +225,33 @@ fn kill_and_steal(names: &[&str], to_objects: bool) {
     let home = |name: &str| {
         if let Some(server) = &server {
             let own = dir.path().join(name);
-            point_at(&own, server);
+            point_at(&own, &server.endpoint());
             own
         } else {
             data.clone()
         }
     };
+    // A worker whose object store cannot be reached stops at its first flush, naming the
+    // store, and records nothing: its hosts go to the others once its lease runs out.
+    if server.is_some() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let lost = dir.path().join("w0");
+        point_at(&lost, &format!("http://127.0.0.1:{port}"));
+        let out = worker(&lost, &url, &resolve, "w0", server.as_ref())
+            .wait_with_output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            said.contains("could not be handed on") && said.contains(&format!("127.0.0.1:{port}")),
+            "{said}"
+        );
+        assert_eq!(fetched(), 0, "nothing recorded");
+    }
     let mut workers: Vec<Child> = names
         .iter()
         .map(|name| worker(&home(name), &url, &resolve, name, server.as_ref()))
@@ -371,11 +391,14 @@ fn kill_and_steal(names: &[&str], to_objects: bool) {
             format!("{} {}", w["name"].as_str().unwrap(), w["idle"])
         })
         .collect();
-    let expected: BTreeSet<String> = names
+    let mut expected: BTreeSet<String> = names
         .iter()
         .enumerate()
         .map(|(i, n)| format!("{n} {}", i > 0))
         .collect();
+    if server.is_some() {
+        expected.insert("w0 false".into());
+    }
     assert_eq!(
         idle, expected,
         "the killed worker as last seen at work; the others handed everything in"
