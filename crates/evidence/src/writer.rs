@@ -1279,7 +1279,7 @@ mod tests {
         assert!(handed.lock().unwrap().is_empty(), "not before the flush");
         w.flush().unwrap();
         assert_eq!(*handed.lock().unwrap(), vec![one.request.file.clone()]);
-        check_refs(away.path(), &[one.clone()]);
+        check_refs(away.path(), std::slice::from_ref(&one));
         // Files rolled by size between two flushes go at the next flush, in order.
         let body = vec![b'x'; 3000];
         let refs: Vec<CaptureRefs> = (0..3)
