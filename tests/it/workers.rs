@@ -443,6 +443,27 @@ fn kill_and_steal(names: &[&str], to_objects: bool) {
                 "{}",
                 stdout(&verified)
             );
+            // The killed worker's directory holds what it never uploaded (at least the file
+            // begun after its last flush); its next run sets that aside, out of every upload
+            // and verification.
+            let killed = dir.path().join(names[0]).join("warc");
+            let top = |d: &Path| -> BTreeSet<String> {
+                std::fs::read_dir(d)
+                    .unwrap()
+                    .map(|e| e.unwrap().path())
+                    .filter(|p| p.is_file())
+                    .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+                    .collect()
+            };
+            let left = top(&killed);
+            assert!(!left.is_empty());
+            let again = keyed(
+                &dir.path().join(names[0]),
+                &["worker", "--objects", "--name", names[0], "--until-idle"],
+            );
+            assert!(again.status.success(), "{}", said(&again));
+            assert!(top(&killed).is_empty(), "{:?}", top(&killed));
+            assert_eq!(top(&killed.join("not-stored")), left);
             // The data directory of the log keeps no evidence; the workers' only what they
             // never counted as stored.
             assert!(

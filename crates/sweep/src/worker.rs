@@ -121,6 +121,7 @@ pub async fn run_worker(
     let sequencer = match &options.objects {
         Some(objects) => {
             tracing::info!(worker = %options.name, %run, store = %objects.describe(), "worker starting; files go to the object store");
+            set_aside_earlier_runs(&config.evidence_dir, &options.name, &run);
             None
         }
         None => {
@@ -374,10 +375,113 @@ impl FinishedFiles for UploadFinished {
     }
 }
 
+/// The directory of the evidence directory where a worker writing to the object store sets
+/// aside what its earlier runs left.
+pub const NOT_STORED_DIR: &str = "not-stored";
+
+/// Moves the files that earlier runs of worker `name` left in `dir` (a worker writing to the
+/// object store) into `dir/not-stored/`. Nothing points at them: a run removes each file it
+/// uploaded, so what is left was never uploaded (a run killed before its flush; its last
+/// records may be torn, or missing from the log) or its copy could not be removed. Set aside,
+/// they are never uploaded by `evidence upload` nor read by `evidence verify`; they stay for a
+/// person to look at.
+fn set_aside_earlier_runs(dir: &Path, name: &str, run: &str) {
+    let files = match evidence::warc_files(dir) {
+        Ok(files) => files,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return,
+        Err(e) => {
+            tracing::warn!(dir = %dir.display(), error = %e, "cannot list what earlier runs left");
+            return;
+        }
+    };
+    let aside = dir.join(NOT_STORED_DIR);
+    for path in files {
+        let Some(file) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        let Some(earlier) = earlier_run_of(file, name) else {
+            continue;
+        };
+        if earlier == run {
+            continue;
+        }
+        let moved =
+            std::fs::create_dir_all(&aside).and_then(|()| std::fs::rename(&path, aside.join(file)));
+        match moved {
+            Ok(()) => {
+                tracing::warn!(
+                    file,
+                    "set aside: an earlier run of this worker left it unstored"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(file, error = %e, "cannot set aside a file an earlier run left")
+            }
+        }
+    }
+}
+
+/// The run of worker `name` that wrote file `file` (`wangjian-sweep<ID>-<NAME>-<RUN>-…`), if
+/// that worker wrote it.
+fn earlier_run_of<'a>(file: &'a str, name: &str) -> Option<&'a str> {
+    let (prefix, _) = evidence::writer::file_prefix_and_seq(file)?;
+    let rest = prefix.strip_prefix("wangjian-sweep")?;
+    let rest = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    let run = rest
+        .strip_prefix('-')?
+        .strip_prefix(name)?
+        .strip_prefix('-')?;
+    (!run.is_empty() && run.bytes().all(|b| b.is_ascii_hexdigit())).then_some(run)
+}
+
 /// A token naming this run of the worker: the time it started and its process id.
 fn run_token() -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
     format!("{:x}{:x}", now.as_secs(), std::process::id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_earlier_runs_of_this_worker_are_set_aside() {
+        assert_eq!(
+            earlier_run_of("wangjian-sweep3-w1-1a2b-20261207010203-00002.warc.gz", "w1"),
+            Some("1a2b")
+        );
+        // Another worker whose name starts with this one's, a sweep's own file, not a WARC.
+        for other in [
+            "wangjian-sweep3-w1-b-1a2b-20261207010203-00002.warc.gz",
+            "wangjian-sweep3-20261207010203-00000.warc.gz",
+            "wangjian-sweep3-w1-1a2b-20261207010203-00002.cdxj",
+        ] {
+            assert_eq!(earlier_run_of(other, "w1"), None, "{other}");
+        }
+
+        let dir = tempfile::tempdir().unwrap();
+        let names = [
+            "wangjian-sweep3-w1-aa-20261207010203-00000.warc.gz",
+            "wangjian-sweep3-w1-bb-20261207010203-00000.warc.gz",
+            "wangjian-sweep3-w1-b-aa-20261207010203-00000.warc.gz",
+            "wangjian-sweep3-20261207010203-00000.warc.gz",
+        ];
+        for n in names {
+            std::fs::write(dir.path().join(n), n).unwrap();
+        }
+        set_aside_earlier_runs(dir.path(), "w1", "bb");
+        let left: std::collections::BTreeSet<String> = evidence::warc_files(dir.path())
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            left,
+            [names[1], names[2], names[3]].map(String::from).into()
+        );
+        let aside = dir.path().join(NOT_STORED_DIR).join(names[0]);
+        assert_eq!(std::fs::read_to_string(aside).unwrap(), names[0]);
+    }
 }
