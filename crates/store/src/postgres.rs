@@ -187,6 +187,33 @@ fn os_user() -> Option<String> {
     })
 }
 
+/// The foreign keys onto `entities` of the tables a first load fills, as the migrations make
+/// them: dropped for the load and added back after its rows, so that each is checked by one
+/// join of the whole table instead of a trigger's look-up per row (all inside the load's one
+/// transaction: a failed load rolls the drop back).
+pub(crate) const FIRST_LOAD_FOREIGN_KEYS: [(&str, &str); 4] = [
+    (
+        "ALTER TABLE entity_history DROP CONSTRAINT IF EXISTS entity_history_entity_id_fkey",
+        "ALTER TABLE entity_history ADD CONSTRAINT entity_history_entity_id_fkey \
+         FOREIGN KEY (entity_id) REFERENCES entities(id)",
+    ),
+    (
+        "ALTER TABLE credit_stale DROP CONSTRAINT IF EXISTS credit_stale_entity_id_fkey",
+        "ALTER TABLE credit_stale ADD CONSTRAINT credit_stale_entity_id_fkey \
+         FOREIGN KEY (entity_id) REFERENCES entities(id)",
+    ),
+    (
+        "ALTER TABLE entity_names DROP CONSTRAINT IF EXISTS entity_names_entity_id_fkey",
+        "ALTER TABLE entity_names ADD CONSTRAINT entity_names_entity_id_fkey \
+         FOREIGN KEY (entity_id) REFERENCES entities(id)",
+    ),
+    (
+        "ALTER TABLE sites DROP CONSTRAINT IF EXISTS sites_entity_id_fkey",
+        "ALTER TABLE sites ADD CONSTRAINT sites_entity_id_fkey \
+         FOREIGN KEY (entity_id) REFERENCES entities(id)",
+    ),
+];
+
 /// A first load's new entities, appended with `COPY … FROM STDIN` (text format): their ids
 /// drawn from the identity's sequence first, then their rows, their `created` history rows,
 /// their credit marks and their former names, one COPY each. The sites are left to the caller

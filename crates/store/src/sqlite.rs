@@ -153,6 +153,9 @@ pub(crate) fn known_version() -> i64 {
     MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0)
 }
 
+/// SQLite cannot drop a foreign key: a first load keeps them (see the PostgreSQL backend's).
+pub(crate) const FIRST_LOAD_FOREIGN_KEYS: [(&str, &str); 0] = [];
+
 /// No bulk path of its own: a first load's new entities go in with the shared multi-row
 /// INSERTs (SQLite parses no faster format, and those are prepared once and reused).
 async fn append_new_entities(

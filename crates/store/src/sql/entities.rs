@@ -509,11 +509,12 @@ impl EntityStore for SqlStore {
             return Ok(counts);
         }
         // A first load: one transaction, the indexes of random keys built after the rows (a
-        // sorted build instead of a random insert per row and index). A failure rolls back
-        // the drop too: the register stays empty with every index in place.
+        // sorted build instead of a random insert per row and index) and, on PostgreSQL, the
+        // foreign keys of the tables it fills checked once after them. A failure rolls back
+        // the drops too: the register stays empty with every index and key in place.
         let now = self.now();
         let mut rev = advance_counter(&mut tx, ENTITY_REV, 0).await?;
-        for (drop, _) in DEFERRED_INDEXES {
+        for &(drop, _) in DEFERRED_INDEXES.iter().chain(&FIRST_LOAD_FOREIGN_KEYS) {
             sqlx::query(drop).execute(&mut *tx).await?;
         }
         while let Some(batch) = batches.next().await {
@@ -522,7 +523,7 @@ impl EntityStore for SqlStore {
             let out = apply_batch(&mut tx, &batch, source, now, &mut rev, Lookup::None).await?;
             counts.add(&out);
         }
-        for (_, create) in DEFERRED_INDEXES {
+        for &(_, create) in FIRST_LOAD_FOREIGN_KEYS.iter().chain(&DEFERRED_INDEXES) {
             sqlx::query(create).execute(&mut *tx).await?;
         }
         set_counter(&mut tx, ENTITY_REV, rev).await?;
