@@ -120,6 +120,9 @@ pub struct WarcWriter {
     finished: Option<Box<dyn FinishedFiles>>,
     /// Files ended (rolled) and not yet handed to `finished`.
     unhanded: Vec<PathBuf>,
+    /// A write failed since the last flush: with `finished` set, the records written to the
+    /// broken file since then are never handed on, and the next flush says so.
+    lost: bool,
 }
 
 /// Where a writer's finished files go when they must leave the machine that wrote them: a
@@ -246,6 +249,7 @@ impl WarcWriter {
             leaves,
             finished: None,
             unhanded: Vec::new(),
+            lost: false,
         };
         writer.write_warcinfo()?;
         Ok(writer)
@@ -255,7 +259,8 @@ impl WarcWriter {
     /// (the next record starts a new one) and hands it to `to`, with the files rolled since
     /// the last flush: a record counts as stored once the flush after it returns, and by then
     /// its file is wherever `to` keeps it. A file whose write failed (its tail may be torn) is
-    /// not handed on; nothing in it was flushed, so nothing in it counts as stored.
+    /// never handed on, and the flush after the failure fails: nothing written to it since the
+    /// last flush counts as stored.
     pub fn hand_finished_files_to(&mut self, to: Box<dyn FinishedFiles>) {
         self.finished = Some(to);
     }
@@ -454,14 +459,18 @@ impl WarcWriter {
         if self.finished.is_none() {
             return Ok(());
         }
-        if self.broken {
-            // Records written to it since the last flush stay here: they are not stored.
+        if self.lost {
+            // Records written to the broken file since the last flush stay there: they are
+            // not stored, and this flush must not count them (the next one may).
+            self.lost = false;
             return Err(EvidenceError::io(
                 &self.path,
-                io::Error::other("a write to this file failed; its records are not handed on"),
+                io::Error::other(
+                    "a write failed; the records since the last flush are not handed on",
+                ),
             ));
         }
-        if self.has_content {
+        if self.has_content && !self.broken {
             self.start_next_file()?;
         }
         while let Some(path) = self.unhanded.first().cloned() {
@@ -563,6 +572,7 @@ impl WarcWriter {
             .len();
         if found != self.position {
             self.broken = true;
+            self.lost = true;
             return Err(EvidenceError::FileChanged {
                 path: self.path.clone(),
                 expected: self.position,
@@ -581,6 +591,7 @@ impl WarcWriter {
         }
         if let Err(e) = self.file.write_all(&member.bytes) {
             self.broken = true;
+            self.lost = true;
             return Err(EvidenceError::io(&self.path, e));
         }
         self.position += member.bytes.len() as u64;
@@ -636,6 +647,7 @@ impl WarcWriter {
         });
         if let Err(e) = write_all_parts(&mut self.file, members) {
             self.broken = true;
+            self.lost = true;
             return Err(EvidenceError::io(&self.path, e));
         }
         self.position = position;
@@ -1309,9 +1321,39 @@ mod tests {
         w.flush().unwrap();
         assert_eq!(handed.lock().unwrap().last(), Some(&last.request.file));
         check_refs(away.path(), &[last]);
-        // What is left here is the file begun after the last flush: its warcinfo only.
-        let left: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(left.len(), 1);
+        // A write that fails (here: the file cut under the writer) loses what that file got
+        // since the last flush: the next flush fails, and that file is never handed on.
+        let doomed = w
+            .write_exchange(&exchange("http://a.test/doomed", b"doomed", false))
+            .unwrap();
+        let path = dir.path().join(&doomed.request.file);
+        fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .unwrap()
+            .set_len(doomed.request.offset + 3)
+            .unwrap();
+        assert!(w
+            .write_exchange(&exchange("http://a.test/b", b"b", false))
+            .is_err());
+        assert!(w.flush().is_err(), "the doomed record is not stored");
+        let after = w
+            .write_exchange(&exchange("http://a.test/after", b"after", false))
+            .unwrap();
+        w.flush().unwrap();
+        let handed_now = handed.lock().unwrap().clone();
+        assert_eq!(handed_now.last(), Some(&after.request.file));
+        assert!(!handed_now.contains(&doomed.request.file));
+        check_refs(away.path(), &[after]);
+        // What is left here: the cut file, and the one begun after the last flush (its
+        // warcinfo only).
+        let mut left: Vec<String> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left.len(), 2, "{left:?}");
+        assert_eq!(left[0], doomed.request.file);
     }
 
     #[test]
