@@ -10,7 +10,10 @@
 //! every checkpoint does: [`crate::checkpoint`]) when the log has grown and
 //! [`SequencerConfig::checkpoint_every`] has passed since the last, and at the end of a sweep.
 //! The tree, its checkpoints and proofs are
-//! the log's usual files, so `evidence verify` and WACZ exports work unchanged.
+//! the log's usual files, so `evidence verify` and WACZ exports work unchanged. The leader
+//! holds the log only while a sweep made for workers runs, so that between such sweeps the
+//! data directory's other writers (a capture from the console, a campaign's sweep) can take
+//! it.
 //!
 //! A sequencer that dies between appending leaves and writing their indexes leaves those
 //! leaves in the log without an index; its successor appends them again. At the end of a
@@ -102,6 +105,10 @@ pub async fn run_sequencer(store: Arc<dyn Store>, sweep: SweepConfig, config: Se
 
 /// Leads while the lock is held. Returns `true` when it stopped because no sweep is running
 /// and [`SequencerConfig::until_idle`] asks for that.
+///
+/// The log is held (its file lock taken) only while a sweep made for workers runs: between
+/// them the data directory's other writers — a capture from the console, a campaign's sweep,
+/// an export's checkpoint — need it, and would otherwise find it taken for good.
 async fn lead_while_held(
     store: &Arc<dyn Store>,
     sweep: &SweepConfig,
@@ -110,6 +117,36 @@ async fn lead_while_held(
 ) -> Result<bool, SweepError> {
     let lc = sweep.log.as_ref().ok_or(SweepError::WorkerWithoutLog)?;
     let signer = Signer::load_or_create(&lc.keys_dir, &lc.key_name).map_err(SweepError::LogKey)?;
+    loop {
+        let running = store.unfinished_sweep().await?;
+        if running.as_ref().is_some_and(|s| s.by_workers) {
+            if !sequence_sweep(store, sweep, config, lead, lc, &signer).await? {
+                tracing::warn!("the sequencer's lock was lost");
+                return Ok(false);
+            }
+            continue;
+        }
+        if running.is_none() && config.until_idle {
+            return Ok(true);
+        }
+        if !lead.still_held().await {
+            return Ok(false);
+        }
+        tokio::time::sleep(config.poll * 10).await;
+    }
+}
+
+/// Holds the log while a sweep made for workers runs: sequences leaves, signs checkpoints and
+/// ends the sweep; signs what is left unsigned and lets the log go once no workers' sweep
+/// runs. Returns `false` when the lead was lost.
+async fn sequence_sweep(
+    store: &Arc<dyn Store>,
+    sweep: &SweepConfig,
+    config: &SequencerConfig,
+    lead: &mut dyn store::Leadership,
+    lc: &LogConfig,
+    signer: &Signer,
+) -> Result<bool, SweepError> {
     // The log's own file lock: another process of this machine may hold it (a sweep or a
     // capture run by hand); wait for it.
     let mut log = loop {
@@ -139,7 +176,7 @@ async fn lead_while_held(
             last_leaf = Some(Instant::now());
         }
         if log.size() > signed && signed_at.elapsed() >= config.checkpoint_every {
-            sign(store.as_ref(), lc, &log, &signer).await?;
+            sign(store.as_ref(), lc, &log, signer).await?;
             signed = log.size();
             signed_at = Instant::now();
         }
@@ -149,14 +186,16 @@ async fn lead_while_held(
                 let (l, ended) = end_sweep(store, sweep, config, log).await?;
                 log = l;
                 if ended {
-                    sign(store.as_ref(), lc, &log, &signer).await?;
+                    sign(store.as_ref(), lc, &log, signer).await?;
                     signed = log.size();
                     signed_at = Instant::now();
                 }
-                if config.until_idle && store.unfinished_sweep().await?.is_none() {
+                let running = store.unfinished_sweep().await?;
+                if !running.is_some_and(|s| s.by_workers) {
                     if log.size() > signed {
-                        sign(store.as_ref(), lc, &log, &signer).await?;
+                        sign(store.as_ref(), lc, &log, signer).await?;
                     }
+                    // Dropping the log lets its file lock go.
                     return Ok(true);
                 }
             }
@@ -170,7 +209,6 @@ async fn lead_while_held(
             tokio::time::sleep(pause).await;
         }
     }
-    tracing::warn!("the sequencer's lock was lost");
     Ok(false)
 }
 

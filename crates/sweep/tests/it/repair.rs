@@ -181,11 +181,26 @@ async fn the_workers_sweep_ends_once_its_writers_are_idle_or_dead_and_a_dead_one
         store.unfinished_sweep().await.unwrap().is_none(),
         "ended once the worker is idle"
     );
+    // With no workers' sweep running, the sequencer (still leading) lets the log go: a
+    // capture or a sweep of this data directory can take it.
+    let log_dir = config.log.as_ref().unwrap().dir.clone();
+    let mut opened = None;
+    for _ in 0..600 {
+        match evidence::tlog::tree::Log::open(&log_dir) {
+            Ok(log) => {
+                opened = Some(log);
+                break;
+            }
+            Err(evidence::tlog::LogError::Locked { .. }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(!sequencer.is_finished(), "the sequencer still runs");
+    let log = opened.expect("the log let go once the workers' sweep ended");
     sequencer.abort();
     let _ = sequencer.await;
-
-    let log_dir = config.log.as_ref().unwrap().dir.clone();
-    let log = evidence::tlog::tree::Log::open(&log_dir).unwrap();
     let logged: std::collections::HashSet<_> =
         log.leaf_hashes(log.size()).unwrap().into_iter().collect();
     for leaf in dead.iter().chain(&earlier) {
