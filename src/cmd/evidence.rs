@@ -25,13 +25,13 @@ pub async fn evidence(ctx: &Ctx, cmd: EvidenceCommand) -> anyhow::Result<ExitCod
 
 /// The object store of the `[objects]` table.
 pub(crate) fn object_store(ctx: &Ctx) -> anyhow::Result<objects::Objects> {
-    let Some(config) = &ctx.config.objects else {
+    let Some(objects) = super::objects_of(ctx)? else {
         bail!(
             "no object store: add an [objects] table (endpoint, bucket) to {}",
             ctx.config.file.display()
         );
     };
-    Ok(objects::Objects::connect(config)?)
+    Ok(objects)
 }
 
 /// `wangjian evidence upload`: the finished WARC files to the object store.

@@ -220,6 +220,28 @@ pub fn render_probes(on: bool, crawl: &crawl::CrawlConfig) -> Option<::sweep::pr
     }
 }
 
+/// The sweep configuration of work done in the background (`serve`'s captures, scheduler and
+/// sequencer, `wangjian sequencer`): the crawler's settings with no flags, no progress bar.
+pub fn background_sweep_config(
+    ctx: &Ctx,
+    resolve: &[String],
+) -> anyhow::Result<::sweep::SweepConfig> {
+    let crawl = crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
+    let mut sweep = sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
+    sweep.progress = false;
+    Ok(sweep)
+}
+
+/// The object store of the `[objects]` table, if there is one.
+pub fn objects_of(ctx: &Ctx) -> anyhow::Result<Option<objects::Objects>> {
+    Ok(ctx
+        .config
+        .objects
+        .as_ref()
+        .map(objects::Objects::connect)
+        .transpose()?)
+}
+
 /// Where evidence exports find the evidence (and the object store, for files the evidence
 /// directory no longer holds), the log and the keys.
 pub fn export_config(ctx: &Ctx) -> anyhow::Result<::sweep::export::ExportConfig> {
@@ -227,10 +249,7 @@ pub fn export_config(ctx: &Ctx) -> anyhow::Result<::sweep::export::ExportConfig>
         evidence_dir: ctx.data.evidence(),
         log: log_config(ctx, None),
         software: SOFTWARE.to_string(),
-        objects: match &ctx.config.objects {
-            Some(config) => Some(objects::Objects::connect(config)?),
-            None => None,
-        },
+        objects: objects_of(ctx)?,
     })
 }
 

@@ -138,12 +138,9 @@ pub async fn serve_on(
         // The workers' sweeps end with the log's sequencer: here, where the log lives, so that
         // workers writing to the object store need none (on a shared disk they compete for
         // the lead with this one).
-        let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
-        let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
-        sweep.progress = false;
         tokio::spawn(::sweep::sequencer::run_sequencer(
             store.clone(),
-            sweep,
+            super::background_sweep_config(ctx, resolve)?,
             ::sweep::sequencer::SequencerConfig::default(),
         ));
         println!("sequencer: the transparency log is sequenced here for the workers");
@@ -202,10 +199,7 @@ pub async fn serve_on(
             metrics_token: ctx.config.metrics_token.value.clone(),
             writable: vec![data.root.clone(), data.evidence(), data.log()],
         },
-        objects: match &ctx.config.objects {
-            Some(config) => Some(objects::Objects::connect(config)?),
-            None => None,
-        },
+        objects: super::objects_of(ctx)?,
     };
     // Finished evidence files go to the object store by themselves too.
     if let (Some(objects), Some(config)) = (&state.objects, &ctx.config.objects) {
@@ -254,9 +248,7 @@ pub async fn serve_on(
 /// How the console takes the evidence captures its users confirm: the crawler's settings, the
 /// data directory's evidence and log, the configured TSA, and the browser when one is installed.
 fn capture_settings(ctx: &Ctx, resolve: &[String]) -> anyhow::Result<web::CaptureSettings> {
-    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
-    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
-    sweep.progress = false;
+    let sweep = super::background_sweep_config(ctx, resolve)?;
     let browser = super::evidence::browser_config(None, &sweep.crawl);
     Ok(web::CaptureSettings { sweep, browser })
 }
@@ -268,14 +260,11 @@ fn scheduler(
     store: Arc<dyn Store>,
     resolve: &[String],
 ) -> anyhow::Result<schedule::Scheduler> {
-    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), resolve)?;
-    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
-    sweep.progress = false;
     Ok(schedule::Scheduler::new(
         store,
         super::schedule_config(ctx),
         schedule::SweepSettings {
-            sweep,
+            sweep: super::background_sweep_config(ctx, resolve)?,
             data_dir: ctx.data.root.clone(),
         },
     ))

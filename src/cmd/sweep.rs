@@ -105,14 +105,12 @@ pub async fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
 /// object store, until stopped (or, with `--until-idle`, until no sweep is running).
 pub async fn sequencer(ctx: &Ctx, args: SequencerArgs) -> anyhow::Result<ExitCode> {
     let store = ctx.data.open_store().await?;
-    let crawl = super::crawl_config(&ctx.config, &crate::cli::CrawlArgs::default(), &[])?;
-    let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
-    sweep.progress = false;
+    let sweep = super::background_sweep_config(ctx, &[])?;
     let mut config = ::sweep::sequencer::SequencerConfig {
         until_idle: args.until_idle,
         ..Default::default()
     };
-    config.alive_for = chrono::Duration::seconds(2 * i64::from(args.lease_secs));
+    config.set_lease(chrono::Duration::seconds(i64::from(args.lease_secs)));
     ::sweep::sequencer::run_sequencer(store, sweep, config).await;
     println!("sequencer: no sweep is running");
     Ok(ExitCode::SUCCESS)

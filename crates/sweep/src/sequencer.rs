@@ -64,6 +64,14 @@ pub struct SequencerConfig {
     pub until_idle: bool,
 }
 
+impl SequencerConfig {
+    /// Counts a worker not seen for twice `lease` as dead: a worker holding leases is seen at
+    /// every renewal (a third of a lease), a waiting one at every poll.
+    pub fn set_lease(&mut self, lease: chrono::Duration) {
+        self.alive_for = lease * 2;
+    }
+}
+
 impl Default for SequencerConfig {
     fn default() -> Self {
         SequencerConfig {

@@ -82,7 +82,7 @@ impl WorkerOptions {
     /// a lease; a waiting one at every `poll`). Workers of one sweep should share it.
     pub fn set_lease(&mut self, lease: chrono::Duration) {
         self.lease = lease;
-        self.sequencer.alive_for = lease * 2;
+        self.sequencer.set_lease(lease);
     }
 }
 
