@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Crawl throughput: wangjian (a real sweep: robots.txt, link following, WARC capture, detection,
-# SQLite records) against Scrapy (a minimal spider that keeps nothing), both crawling the SAME
-# simweb server in one run. Prints pages/s, CPU seconds (user+sys) and peak RSS of each crawler
-# process (median of --runs runs, the two alternating), then `ratio scrapy: <x>` where x is
-# wangjian pages/s ÷ Scrapy pages/s.
+# licence OCR, SQLite records) against Scrapy (a minimal spider that keeps nothing), both
+# crawling the SAME simweb server in one run. Prints pages/s, CPU seconds (user+sys) and peak
+# RSS of each crawler process (median of --runs runs, alternating), then `ratio scrapy: <x>`
+# where x is wangjian pages/s ÷ Scrapy pages/s with the rendered probes off (Scrapy renders
+# nothing); the sweep as configured by default, rendered probes on, is run and printed too
+# (`ratio scrapy (rendered probes on)`).
 #
 #   bench/crawl.sh [--quick] [--runs N] [--sites N] [--seed S] [--concurrency C] [--max-pages M]
 #   bench/crawl.sh --rss-10k      # wangjian alone on a 10,000-site simweb: peak RSS, pages/s
+#   bench/crawl.sh --rss-100k     # the same on a 100,000-site simweb (a province)
 #   bench/crawl.sh --render-cost  # wangjian alone, rendered probes on vs --no-render (alternating)
 #   WANGJIAN_BIN=path/to/wangjian bench/crawl.sh   # skip the build, bench that binary
 #
@@ -23,13 +26,14 @@ while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick; SITES=80; MAX_PAGES=20; RUNS=1 ;;
         --rss-10k) MODE=rss; SITES=10000 ;;
+        --rss-100k) MODE=rss; SITES=100000 ;;
         --render-cost) MODE=render ;;
         --runs) RUNS="$2"; shift ;;
         --sites) SITES="$2"; shift ;;
         --seed) SEED="$2"; shift ;;
         --concurrency) CONC="$2"; shift ;;
         --max-pages) MAX_PAGES="$2"; shift ;;
-        -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "unknown argument: $1" >&2; exit 2 ;;
     esac
     shift
@@ -156,7 +160,7 @@ EOF
 }
 
 if [ "$MODE" = rss ]; then
-    log "10,000-site sweep with wangjian alone (concurrency $CONC, budget $MAX_PAGES pages/site)"
+    log "$SITES-site sweep with wangjian alone (concurrency $CONC, budget $MAX_PAGES pages/site)"
     run_wangjian 1
     read -r pages secs cpu rss wall <"$TMP/wj.txt"
     summary wangjian "$TMP/wj.txt"
@@ -191,16 +195,26 @@ prepare_data "$TMP/sites-data"
 log "$(wc -l <"$TMP/sites.jsonl") registered sites; concurrency $CONC, budget $MAX_PAGES pages/site, depth $MAX_DEPTH, $RUNS run(s) each"
 
 : >"$TMP/wj.txt"
+: >"$TMP/wj-render.txt"
 : >"$TMP/scrapy.txt"
 for r in $(seq 1 "$RUNS"); do
     # Alternate the order so neither side always runs on a warmer machine.
-    if [ $((r % 2)) -eq 1 ]; then run_wangjian "$r"; run_scrapy "$r"; else run_scrapy "$r"; run_wangjian "$r"; fi
+    if [ $((r % 2)) -eq 1 ]; then
+        run_wangjian "$r" wj.txt --no-render; run_scrapy "$r"; run_wangjian "render$r" wj-render.txt
+    else
+        run_wangjian "render$r" wj-render.txt; run_scrapy "$r"; run_wangjian "$r" wj.txt --no-render
+    fi
 done
 
 echo "crawl bench: $SITES simweb sites (seed $SEED), concurrency $CONC, $MAX_PAGES pages/site, depth $MAX_DEPTH, median of $RUNS run(s)"
 echo "  wangjian: sweep process wall time (start-up included); Scrapy: crawl time inside the process (Python start-up excluded)"
+echo "  wangjian: capture, detection, licence OCR, WARC and database on; rendered probes off (Scrapy renders nothing);"
+echo "  wangjian+render: the same with the default rendered probes (headless Chromium, four visitors per suspect homepage)"
 summary wangjian "$TMP/wj.txt" 2>&1; WJ_PPS="$MEDIAN_PPS"
+summary wj+render "$TMP/wj-render.txt" 2>&1; WJR_PPS="$MEDIAN_PPS"
 summary scrapy "$TMP/scrapy.txt" 2>&1; SC_PPS="$MEDIAN_PPS"
 echo "wangjian pages/s: $WJ_PPS"
+echo "wangjian+render pages/s: $WJR_PPS"
 echo "scrapy pages/s: $SC_PPS"
+echo "ratio scrapy (rendered probes on): $(python3 -c "print('%.2f' % ($WJR_PPS / $SC_PPS))")"
 echo "ratio scrapy: $(python3 -c "print('%.2f' % ($WJ_PPS / $SC_PPS))")"

@@ -651,12 +651,13 @@ pub struct FailedVisit {
 
 /// Renders `url` once per visitor in one fresh headless browser (each visit in its own
 /// browser context: no cookie, cache or storage shared), scripts allowed, every request through
-/// the address policy's proxy (see the module documentation). A visit follows the page's
-/// redirects and script navigations until the load event of the last one is followed by
-/// `limits.settle` of quiet, then reads the final URL, title and DOM back. A visit that has not
-/// settled by its deadline, whose renderer crashed, or that could not load is a
-/// [`FailedVisit`] with its reason, and the next visit goes on. `Err` only when the browser
-/// itself could not be run. Blocking: call it from a blocking thread.
+/// the address policy's proxy (see the module documentation). The visits run at once, each in
+/// its own tab: a visit follows the page's redirects and script navigations until the load
+/// event of the last one is followed by `limits.settle` of quiet, then its final URL, title
+/// and DOM are read back. A visit that has not settled by the deadline (`limits.per_visit`
+/// from the start of the visits), whose renderer crashed, or that could not load is a
+/// [`FailedVisit`] with its reason, and the others go on. `Err` only when the browser itself
+/// could not be run. Blocking: call it from a blocking thread.
 pub fn render(
     config: &BrowserConfig,
     url: &Url,
@@ -667,7 +668,7 @@ pub fn render(
         map: config.resolve.clone(),
         allow_private: config.allow_private,
     };
-    // Launching has the configured deadline; each visit then its own.
+    // Launching has the configured deadline; the visits then theirs.
     let (out, _) = with_browser(config, policy, |cdp, proxy| {
         let version = cdp.call("Browser.getVersion", json!({}), None)?;
         let browser = str_field(&version, "product", "Browser.getVersion")?;
@@ -677,29 +678,167 @@ pub fn render(
             json!({"behavior": "deny"}),
             None,
         )?;
-        let mut out = Vec::with_capacity(visitors.len());
-        for &visitor in visitors {
-            cdp.deadline = Instant::now() + limits.per_visit;
-            cdp.timeout = limits.per_visit;
-            cdp.events.clear();
-            proxy.take_refused();
-            let mut log = VisitLog::default();
-            let mut opened = None;
-            let result = visit(cdp, config, url, visitor, limits, &mut log, &mut opened);
-            // Close the tab and its context with a short deadline of their own, so a page
-            // stuck in a script does not hold the next visit.
-            if let Some((target, context)) = opened {
-                cdp.deadline = Instant::now() + Duration::from_secs(5);
+        cdp.deadline = Instant::now() + limits.per_visit;
+        cdp.timeout = limits.per_visit;
+        cdp.events.clear();
+        proxy.take_refused();
+        let mut visits: Vec<Visit> = visitors
+            .iter()
+            .map(|&v| Visit::new(v, limits.max_network))
+            .collect();
+        // Every step is sent to every tab before any reply is awaited, so that the browser
+        // starts the tabs' renderers side by side.
+        each_visit(
+            cdp,
+            &mut visits,
+            "Target.createBrowserContext",
+            |_| json!({}),
+            |v, r| {
+                v.context = Some(str_field(
+                    &r,
+                    "browserContextId",
+                    "Target.createBrowserContext",
+                )?);
+                Ok(())
+            },
+        )?;
+        each_visit(
+            cdp,
+            &mut visits,
+            "Target.createTarget",
+            |v| json!({"url": "about:blank", "browserContextId": v.context}),
+            |v, r| {
+                v.target = Some(str_field(&r, "targetId", "Target.createTarget")?);
+                Ok(())
+            },
+        )?;
+        each_visit(
+            cdp,
+            &mut visits,
+            "Target.attachToTarget",
+            |v| json!({"targetId": v.target, "flatten": true}),
+            |v, r| {
+                v.session = Some(str_field(&r, "sessionId", "Target.attachToTarget")?);
+                Ok(())
+            },
+        )?;
+        let metrics = json!({"width": config.width, "height": config.height, "deviceScaleFactor": 1, "mobile": false});
+        for (method, params) in [
+            ("Inspector.enable", json!({})),
+            ("Page.enable", json!({})),
+            ("Network.enable", json!({})),
+            ("Emulation.setDeviceMetricsOverride", metrics),
+        ] {
+            each_visit(cdp, &mut visits, method, |_| params.clone(), |_, _| Ok(()))?;
+        }
+        // What about:blank reported before the visits is not part of them.
+        cdp.events.clear();
+        each_visit(
+            cdp,
+            &mut visits,
+            "Page.navigate",
+            |v| {
+                let mut params = json!({"url": url.as_str()});
+                if let Some(r) = v.visitor.referrer(url) {
+                    params["referrer"] = json!(r);
+                    params["referrerPolicy"] = json!("unsafeUrl");
+                }
+                params
+            },
+            |_, nav| match nav.get("errorText").and_then(Value::as_str) {
+                Some(err) => Err(BrowserError::Navigation(err.to_string())),
+                None => Ok(()),
+            },
+        )?;
+        // Pump the pages' events until every visit is settled and read back, or failed.
+        loop {
+            let now = Instant::now();
+            if now >= cdp.deadline {
+                // A page that keeps the browser talking never lets the wait below time out.
+                for v in visits.iter_mut() {
+                    v.fail_on(Err(BrowserError::Timeout {
+                        step: "the page to settle",
+                        timeout: limits.per_visit,
+                    }))?;
+                }
+                break;
+            }
+            for v in visits.iter_mut() {
+                if v.settled_by(now, limits.settle) {
+                    let read = v.read(cdp, url, limits.max_dom_bytes);
+                    v.fail_on(read)?;
+                }
+            }
+            let deadline = cdp.deadline;
+            let Some(until) = visits
+                .iter()
+                .filter_map(|v| v.wake(limits.settle, deadline))
+                .min()
+            else {
+                break;
+            };
+            match cdp.next_event(until, "the page to settle") {
+                Ok(Some(ev)) => {
+                    let session = ev.get("sessionId").and_then(Value::as_str);
+                    if let Some(v) = visits
+                        .iter_mut()
+                        .find(|v| session.is_some() && v.session.as_deref() == session)
+                    {
+                        let seen = v.on_event(&ev);
+                        v.fail_on(seen)?;
+                    }
+                }
+                Ok(None) => {}
+                Err(BrowserError::Closed(step)) => return Err(BrowserError::Closed(step)),
+                // The deadline: every visit still under way failed with it.
+                Err(_) => {
+                    for v in visits.iter_mut() {
+                        v.fail_on(Err(BrowserError::Timeout {
+                            step: "the page to settle",
+                            timeout: limits.per_visit,
+                        }))?;
+                    }
+                    break;
+                }
+            }
+        }
+        // Close the tabs and their contexts with a short deadline of their own, so a page
+        // stuck in a script does not hold the browser.
+        cdp.deadline = Instant::now() + Duration::from_secs(5);
+        for v in &visits {
+            if let Some(target) = &v.target {
                 let _ = cdp.call("Target.closeTarget", json!({"targetId": target}), None);
+            }
+            if let Some(context) = &v.context {
                 let _ = cdp.call(
                     "Target.disposeBrowserContext",
                     json!({"browserContextId": context}),
                     None,
                 );
             }
-            log.refused = proxy.take_refused();
-            out.push(match result {
-                Ok((final_url, title, dom, dom_cut)) => Ok(Rendering {
+        }
+        // The proxy's refusals, told apart by the host and port each visit requested; one
+        // that no visit's log names is every visit's.
+        let mut refused: Vec<Vec<Refused>> = vec![Vec::new(); visits.len()];
+        for r in proxy.take_refused() {
+            let named: Vec<usize> = (0..visits.len())
+                .filter(|&i| visits[i].log.requested(&r.host, r.port))
+                .collect();
+            let to = if named.is_empty() {
+                (0..visits.len()).collect()
+            } else {
+                named
+            };
+            for i in to {
+                refused[i].push(r.clone());
+            }
+        }
+        let mut out = Vec::with_capacity(visits.len());
+        for (v, refused) in visits.into_iter().zip(refused) {
+            let (visitor, mut log) = (v.visitor, v.log);
+            log.refused = refused;
+            out.push(match v.outcome {
+                Some(Ok((final_url, title, dom, dom_cut))) => Ok(Rendering {
                     visitor,
                     final_url,
                     title,
@@ -709,11 +848,18 @@ pub fn render(
                     browser: browser.clone(),
                     user_agent: user_agent.clone(),
                 }),
-                // The browser itself went away: no later visit can run.
-                Err(BrowserError::Closed(step)) => return Err(BrowserError::Closed(step)),
-                Err(error) => Err(FailedVisit {
+                Some(Err(error)) => Err(FailedVisit {
                     visitor,
                     error,
+                    log,
+                }),
+                // Not reached: the pump ends only when every visit has an outcome.
+                None => Err(FailedVisit {
+                    visitor,
+                    error: BrowserError::Timeout {
+                        step: "the page to settle",
+                        timeout: limits.per_visit,
+                    },
                     log,
                 }),
             });
@@ -723,68 +869,122 @@ pub fn render(
     Ok(out)
 }
 
-/// One visit: (final URL, title, DOM, DOM cut).
-fn visit(
+/// Sends `method` for every visit still under way (its parameters from `params`, on the
+/// visit's session once it has one), all before any reply, then takes the replies in order:
+/// each goes to `then`, and an error ends its visit. The browser going away ends them all.
+fn each_visit(
     cdp: &mut Cdp,
-    config: &BrowserConfig,
-    url: &Url,
-    visitor: Visitor,
-    limits: &RenderLimits,
-    log: &mut VisitLog,
-    opened: &mut Option<(String, String)>,
-) -> Result<(String, String, String, bool), BrowserError> {
-    let context = cdp.call("Target.createBrowserContext", json!({}), None)?;
-    let context = str_field(&context, "browserContextId", "Target.createBrowserContext")?;
-    let target = cdp.call(
-        "Target.createTarget",
-        json!({"url": "about:blank", "browserContextId": context}),
-        None,
-    )?;
-    let target = str_field(&target, "targetId", "Target.createTarget")?;
-    *opened = Some((target.clone(), context));
-    let attached = cdp.call(
-        "Target.attachToTarget",
-        json!({"targetId": target, "flatten": true}),
-        None,
-    )?;
-    let session = str_field(&attached, "sessionId", "Target.attachToTarget")?;
-    let s = Some(session.as_str());
-    cdp.call("Inspector.enable", json!({}), s)?;
-    cdp.call("Page.enable", json!({}), s)?;
-    cdp.call("Network.enable", json!({}), s)?;
-    cdp.call(
-        "Emulation.setDeviceMetricsOverride",
-        json!({"width": config.width, "height": config.height, "deviceScaleFactor": 1, "mobile": false}),
-        s,
-    )?;
-    // What about:blank reported before the visit is not part of it.
-    cdp.events.clear();
-    let mut params = json!({"url": url.as_str()});
-    if let Some(r) = visitor.referrer(url) {
-        params["referrer"] = json!(r);
-        params["referrerPolicy"] = json!("unsafeUrl");
-    }
-    let mut ids: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
-    let nav = cdp.call("Page.navigate", params, s)?;
-    if let Some(err) = nav.get("errorText").and_then(Value::as_str) {
-        return Err(BrowserError::Navigation(err.to_string()));
-    }
-    // Pump the page's events until it settles: loading ends with a load event (or the main
-    // frame stopping), then `settle` without a new navigation.
-    let mut loading = true;
-    let mut quiet_since = Instant::now();
-    loop {
-        let until = if loading {
-            cdp.deadline
-        } else {
-            quiet_since + limits.settle
-        };
-        let Some(ev) = cdp.next_event(until, "the page to settle")? else {
-            break;
-        };
-        if ev.get("sessionId").and_then(Value::as_str) != s {
-            continue;
+    visits: &mut [Visit],
+    method: &'static str,
+    params: impl Fn(&Visit) -> Value,
+    mut then: impl FnMut(&mut Visit, Value) -> Result<(), BrowserError>,
+) -> Result<(), BrowserError> {
+    let mut sent = Vec::with_capacity(visits.len());
+    for (i, v) in visits.iter().enumerate() {
+        if v.outcome.is_none() {
+            sent.push((i, cdp.send(method, params(v), v.session.as_deref())?));
         }
+    }
+    for (i, id) in sent {
+        let got = cdp.reply(id, method).and_then(|r| then(&mut visits[i], r));
+        visits[i].fail_on(got)?;
+    }
+    Ok(())
+}
+
+impl VisitLog {
+    /// True when the visit asked for `host:port` (a request or a navigation).
+    fn requested(&self, host: &str, port: u16) -> bool {
+        let names = |u: &str| {
+            Url::parse(u).is_ok_and(|u| {
+                u.host_str().is_some_and(|h| h.eq_ignore_ascii_case(host))
+                    && u.port_or_known_default() == Some(port)
+            })
+        };
+        self.network.iter().any(|n| names(&n.url)) || self.navigations.iter().any(|n| names(n))
+    }
+}
+
+/// One visit of [`render`], in its own tab.
+struct Visit {
+    visitor: Visitor,
+    /// The visit's browser context, once created.
+    context: Option<String>,
+    /// Its tab (target), once opened.
+    target: Option<String>,
+    /// The protocol session attached to the tab.
+    session: Option<String>,
+    log: VisitLog,
+    /// Index in `log.network` of each request id.
+    ids: std::collections::HashMap<String, usize>,
+    /// A navigation is under way (no load event since).
+    loading: bool,
+    /// When the last navigation's load ended.
+    quiet_since: Instant,
+    /// Requests kept in the log at most.
+    max_network: usize,
+    /// Read back (final URL, title, DOM, DOM cut), or failed.
+    outcome: Option<Result<(String, String, String, bool), BrowserError>>,
+}
+
+impl Visit {
+    fn new(visitor: Visitor, max_network: usize) -> Visit {
+        Visit {
+            visitor,
+            max_network,
+            context: None,
+            target: None,
+            session: None,
+            log: VisitLog::default(),
+            ids: Default::default(),
+            loading: true,
+            quiet_since: Instant::now(),
+            outcome: None,
+        }
+    }
+
+    /// A visit's own error ends that visit (its first outcome stays); a browser that went
+    /// away ends them all (`Err`).
+    fn fail_on(&mut self, r: Result<(), BrowserError>) -> Result<(), BrowserError> {
+        match r {
+            Ok(()) => Ok(()),
+            Err(BrowserError::Closed(step)) => Err(BrowserError::Closed(step)),
+            Err(e) => {
+                if self.outcome.is_none() {
+                    self.outcome = Some(Err(e));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    /// Under way, its last load ended at least `settle` ago.
+    fn settled_by(&self, now: Instant, settle: Duration) -> bool {
+        self.outcome.is_none()
+            && self.session.is_some()
+            && !self.loading
+            && now >= self.quiet_since + settle
+    }
+
+    /// When the pump must look at this visit again (the deadline while it loads), if it is
+    /// still under way.
+    fn wake(&self, settle: Duration, deadline: Instant) -> Option<Instant> {
+        match (&self.outcome, self.loading) {
+            (Some(_), _) => None,
+            (None, true) => Some(deadline),
+            (None, false) => Some(self.quiet_since + settle),
+        }
+    }
+
+    /// Takes in one event of the visit's session: its requests, navigations and loads.
+    fn on_event(&mut self, ev: &Value) -> Result<(), BrowserError> {
+        if self.outcome.is_some() {
+            return Ok(());
+        }
+        let Some(target) = &self.target else {
+            return Ok(());
+        };
+        let log = &mut self.log;
         let method = ev.get("method").and_then(Value::as_str).unwrap_or("");
         let p = ev.get("params").cloned().unwrap_or(Value::Null);
         let main = p.get("frameId").and_then(Value::as_str) == Some(target.as_str());
@@ -801,7 +1001,7 @@ fn visit(
                     .unwrap_or("Other")
                     .to_string();
                 if kind == "Document" && main {
-                    loading = true;
+                    self.loading = true;
                     if log.navigations.last() != Some(&req_url) {
                         log.navigations.push(req_url.clone());
                     }
@@ -811,12 +1011,12 @@ fn visit(
                 if let (Some(status), Some(&i)) = (
                     p.pointer("/redirectResponse/status")
                         .and_then(Value::as_f64),
-                    ids.get(id),
+                    self.ids.get(id),
                 ) {
                     log.network[i].status = Some(status as u16);
                 }
-                if log.network.len() < limits.max_network {
-                    ids.insert(id.to_string(), log.network.len());
+                if log.network.len() < self.max_network {
+                    self.ids.insert(id.to_string(), log.network.len());
                     log.network.push(NetworkEntry {
                         url: req_url,
                         kind,
@@ -830,7 +1030,7 @@ fn visit(
             "Network.responseReceived" => {
                 let id = p.get("requestId").and_then(Value::as_str).unwrap_or("");
                 if let (Some(&i), Some(status)) = (
-                    ids.get(id),
+                    self.ids.get(id),
                     p.pointer("/response/status").and_then(Value::as_f64),
                 ) {
                     log.network[i].status = Some(status as u16);
@@ -838,7 +1038,7 @@ fn visit(
             }
             "Network.loadingFailed" => {
                 let id = p.get("requestId").and_then(Value::as_str).unwrap_or("");
-                if let Some(&i) = ids.get(id) {
+                if let Some(&i) = self.ids.get(id) {
                     log.network[i].error = p
                         .get("errorText")
                         .and_then(Value::as_str)
@@ -850,52 +1050,58 @@ fn visit(
             | "Page.frameStartedLoading"
                 if main =>
             {
-                loading = true;
+                self.loading = true;
             }
             "Page.loadEventFired" => {
-                loading = false;
-                quiet_since = Instant::now();
+                self.loading = false;
+                self.quiet_since = Instant::now();
             }
             "Page.frameStoppedLoading" if main => {
-                loading = false;
-                quiet_since = Instant::now();
+                self.loading = false;
+                self.quiet_since = Instant::now();
             }
-            "Inspector.targetCrashed" => return Err(BrowserError::Crashed("the page load")),
-            "Inspector.detached" => return Err(BrowserError::Crashed("the page load")),
+            "Inspector.targetCrashed" | "Inspector.detached" => {
+                return Err(BrowserError::Crashed("the page load"))
+            }
             _ => {}
         }
+        Ok(())
     }
-    let cap = limits.max_dom_bytes;
-    let expression = format!(
-        "(() => {{ const e = document.documentElement; const h = e ? e.outerHTML : ''; \
-         return {{url: location.href, title: document.title, len: h.length, \
-         dom: h.length > {cap} ? h.slice(0, {cap}) : h}}; }})()"
-    );
-    let r = cdp.call(
-        "Runtime.evaluate",
-        json!({"expression": expression, "returnByValue": true}),
-        s,
-    )?;
-    let v = r
-        .pointer("/result/value")
-        .ok_or_else(|| protocol("Runtime.evaluate", "no value"))?;
-    let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let mut dom = text("dom");
-    let len = v.get("len").and_then(Value::as_u64).unwrap_or(0) as usize;
-    let mut cut = len > cap;
-    if dom.len() > cap {
-        let mut at = cap;
-        while !dom.is_char_boundary(at) {
-            at -= 1;
+
+    /// Reads the settled page back: its final URL, title and DOM (at most `cap` bytes).
+    fn read(&mut self, cdp: &mut Cdp, url: &Url, cap: usize) -> Result<(), BrowserError> {
+        let expression = format!(
+            "(() => {{ const e = document.documentElement; const h = e ? e.outerHTML : ''; \
+             return {{url: location.href, title: document.title, len: h.length, \
+             dom: h.length > {cap} ? h.slice(0, {cap}) : h}}; }})()"
+        );
+        let r = cdp.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "returnByValue": true}),
+            self.session.as_deref(),
+        )?;
+        let v = r
+            .pointer("/result/value")
+            .ok_or_else(|| protocol("Runtime.evaluate", "no value"))?;
+        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or("").to_string();
+        let mut dom = text("dom");
+        let len = v.get("len").and_then(Value::as_u64).unwrap_or(0) as usize;
+        let mut cut = len > cap;
+        if dom.len() > cap {
+            let mut at = cap;
+            while !dom.is_char_boundary(at) {
+                at -= 1;
+            }
+            dom.truncate(at);
+            cut = true;
         }
-        dom.truncate(at);
-        cut = true;
+        let final_url = match text("url") {
+            u if u.is_empty() => url.to_string(),
+            u => u,
+        };
+        self.outcome = Some(Ok((final_url, text("title"), dom, cut)));
+        Ok(())
     }
-    let final_url = match text("url") {
-        u if u.is_empty() => url.to_string(),
-        u => u,
-    };
-    Ok((final_url, text("title"), dom, cut))
 }
 
 fn protocol(method: &str, detail: &str) -> BrowserError {
@@ -920,6 +1126,8 @@ struct Cdp {
     next_id: u64,
     /// Events that arrived while waiting for a reply, kept for `wait_event`.
     events: Vec<Value>,
+    /// Replies that arrived while waiting for another (commands sent ahead with `send`).
+    replies: std::collections::HashMap<u64, Value>,
     deadline: Instant,
     timeout: Duration,
 }
@@ -1035,6 +1243,7 @@ impl Cdp {
             from_browser: rx,
             next_id: 0,
             events: Vec::new(),
+            replies: Default::default(),
             deadline,
             timeout: config.timeout,
         })
@@ -1059,6 +1268,17 @@ impl Cdp {
         params: Value,
         session: Option<&str>,
     ) -> Result<Value, BrowserError> {
+        let id = self.send(method, params, session)?;
+        self.reply(id, method)
+    }
+
+    /// Sends one command without waiting for its reply; returns its id for [`Cdp::reply`].
+    fn send(
+        &mut self,
+        method: &'static str,
+        params: Value,
+        session: Option<&str>,
+    ) -> Result<u64, BrowserError> {
         self.next_id += 1;
         let id = self.next_id;
         let mut msg = json!({"id": id, "method": method, "params": params});
@@ -1070,25 +1290,37 @@ impl Cdp {
         self.to_browser
             .write_all(&bytes)
             .map_err(|_| BrowserError::Closed(method))?;
-        loop {
-            let v = self.recv(method)?;
-            if v.get("id").and_then(Value::as_u64) == Some(id) {
-                if let Some(err) = v.get("error") {
-                    return Err(BrowserError::Command {
-                        method: method.to_string(),
-                        message: err
-                            .get("message")
-                            .and_then(Value::as_str)
-                            .unwrap_or("error")
-                            .to_string(),
-                    });
+        Ok(id)
+    }
+
+    /// Waits for the reply to command `id` (sent as `method`); returns its `result`. Replies to
+    /// other commands sent before it are kept for their own wait, events for `next_event`.
+    fn reply(&mut self, id: u64, method: &'static str) -> Result<Value, BrowserError> {
+        let v = match self.replies.remove(&id) {
+            Some(v) => v,
+            None => loop {
+                let v = self.recv(method)?;
+                match v.get("id").and_then(Value::as_u64) {
+                    Some(got) if got == id => break v,
+                    Some(got) => {
+                        self.replies.insert(got, v);
+                    }
+                    None if v.get("method").is_some() => self.events.push(v),
+                    None => {}
                 }
-                return Ok(v.get("result").cloned().unwrap_or(Value::Null));
-            }
-            if v.get("method").is_some() {
-                self.events.push(v);
-            }
+            },
+        };
+        if let Some(err) = v.get("error") {
+            return Err(BrowserError::Command {
+                method: method.to_string(),
+                message: err
+                    .get("message")
+                    .and_then(Value::as_str)
+                    .unwrap_or("error")
+                    .to_string(),
+            });
         }
+        Ok(v.get("result").cloned().unwrap_or(Value::Null))
     }
 
     /// The next event (or stray reply): one that already arrived, else the next the browser

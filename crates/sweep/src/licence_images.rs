@@ -1,4 +1,8 @@
-//! Licence pictures (营业执照 shown as an image), read by OCR during the capture.
+//! Licence pictures (营业执照 shown as an image), read by OCR during the capture, off its
+//! thread: the capture goes on with the next pages while a page's pictures are fetched and
+//! read, and takes their records and findings back when they are ready (at the latest before
+//! its site's next checkpoint, so that a committed frontier never covers a page whose pictures
+//! are not committed with it).
 //!
 //! Which pictures: on a scanned page that is a site's homepage or looks like a licence page
 //! (its path names 营业执照, 资质, about, license, yyzz, zhizhao …), the images (and links to
@@ -181,6 +185,12 @@ pub(crate) struct LicenceOcr {
     /// Pictures taken per site in this wave (bounded by [`MAX_PER_SITE`] each).
     taken: HashMap<SiteId, HashSet<String>>,
     pub totals: OcrTotals,
+    /// Readings at once at most (one per core: each is a single-threaded child).
+    gate: Arc<tokio::sync::Semaphore>,
+    /// Pages whose pictures are being fetched and read.
+    running: usize,
+    done_tx: std::sync::mpsc::Sender<PicturesFetched>,
+    done_rx: std::sync::mpsc::Receiver<PicturesFetched>,
 }
 
 /// What reading a page's pictures gave.
@@ -199,12 +209,18 @@ impl LicenceOcr {
             max_bytes: ocr::Limits::default().max_bytes.min(crawl.max_body_bytes),
             ..ocr::Limits::default()
         };
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
         LicenceOcr {
             crawl,
             limits,
             enabled,
             taken: HashMap::new(),
             totals: OcrTotals::default(),
+            gate: Arc::new(tokio::sync::Semaphore::new(cores)),
+            running: 0,
+            done_tx,
+            done_rx,
         }
     }
 
@@ -245,14 +261,81 @@ impl LicenceOcr {
         self.taken.remove(&site);
     }
 
-    /// Fetches, reads, writes and checks `pictures` (of one page). `register` is the owner's
-    /// register view.
-    #[allow(clippy::too_many_arguments)]
-    pub fn read(
+    /// Starts fetching and reading `pictures` (of one page) off the caller's thread: each
+    /// picture is fetched on the runtime (after the crawl's per-host delay) and read by OCR on
+    /// a blocking thread, at most as many readings at once as the machine has cores. What was
+    /// read comes back as one [`PicturesFetched`] per call, tagged `ticket`, from
+    /// [`LicenceOcr::next_done`]. `false` (nothing started, the pictures counted as skipped)
+    /// when OCR is unavailable on this machine.
+    pub fn start(&mut self, ticket: u64, pictures: Vec<Picture>, handle: &Handle) -> bool {
+        let engine = match engine() {
+            Ok(e) => e,
+            Err(u) => {
+                self.totals.skipped += pictures.len() as u64;
+                self.totals.unavailable = Some(u.code());
+                return false;
+            }
+        };
+        let (crawl, limits, gate, done) = (
+            self.crawl.clone(),
+            self.limits,
+            self.gate.clone(),
+            self.done_tx.clone(),
+        );
+        self.running += 1;
+        handle.spawn(async move {
+            // Whatever happens to this task (a panic, the runtime going away), what it read
+            // goes back, so that the capture never waits for it in vain.
+            let mut reply = Reply {
+                ticket,
+                read: Vec::with_capacity(pictures.len()),
+                to: done,
+            };
+            for p in pictures {
+                // Politeness: the crawl's delay before each request to the host.
+                if !crawl.delay_per_host.is_zero() {
+                    tokio::time::sleep(crawl.delay_per_host).await;
+                }
+                let mut ex = crawl::fetch_one(&crawl, &p.image).await;
+                ex.site_key = p.crawl_site.0;
+                let ex = Arc::new(ex);
+                let permit = gate.clone().acquire_owned().await.ok();
+                let shared = ex.clone();
+                let outcome = tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
+                    read_exchange(engine, &shared, &limits)
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("ocr.failed: {e}")));
+                reply.read.push((p, ex, outcome));
+            }
+        });
+        true
+    }
+
+    /// The next page's pictures fetched and read: waits for one when `wait`, else only takes
+    /// one that is ready. `None` when none is (or, waiting, when nothing is under way).
+    pub fn next_done(&mut self, wait: bool) -> Option<PicturesFetched> {
+        if self.running == 0 {
+            return None;
+        }
+        let got = if wait {
+            self.done_rx.recv().ok()
+        } else {
+            self.done_rx.try_recv().ok()
+        };
+        if got.is_some() {
+            self.running -= 1;
+        }
+        got
+    }
+
+    /// Writes what [`LicenceOcr::start`] fetched and read to WARC, in order, and checks the
+    /// readings. `register` is the owner's register view.
+    pub fn finish(
         &mut self,
-        pictures: Vec<Picture>,
+        fetched: PicturesFetched,
         writer: &mut WarcWriter,
-        handle: &Handle,
         detector: &Detector,
         register: RegisterView<'_>,
         sweep_id: SweepId,
@@ -261,32 +344,16 @@ impl LicenceOcr {
             fetches: Vec::new(),
             licence_shown: false,
         };
-        let engine = match engine() {
-            Ok(e) => e,
-            Err(u) => {
-                self.totals.skipped += pictures.len() as u64;
-                self.totals.unavailable = Some(u.code());
-                return Ok(done);
-            }
+        let version = match engine() {
+            Ok(e) => e.version(),
+            Err(_) => "",
         };
-        for p in pictures {
-            // Politeness: the crawl's delay before each request to the host.
-            if !self.crawl.delay_per_host.is_zero() {
-                handle.block_on(tokio::time::sleep(self.crawl.delay_per_host));
-            }
-            let mut ex: Exchange = handle.block_on(crawl::fetch_one(&self.crawl, &p.image));
-            ex.site_key = p.crawl_site.0;
-            let outcome = read_exchange(engine, &ex, &self.limits);
+        for (p, ex, outcome) in fetched.read {
             let mut metadata = crate::observed::exchange_metadata(&ex);
             metadata.push(("ocr-page".into(), p.page.to_string()));
             metadata.push((
                 "ocr-engine".into(),
-                format!(
-                    "{} ({}, psm {})",
-                    engine.version(),
-                    ocr::LANGUAGES,
-                    ocr::PSM
-                ),
+                format!("{version} ({}, psm {})", ocr::LANGUAGES, ocr::PSM),
             ));
             match &outcome {
                 Ok(reading) => {
@@ -356,6 +423,30 @@ impl LicenceOcr {
         }
         Ok(done)
     }
+}
+
+/// Sends what a reading task has when it ends, however it ends. The receiver is gone only
+/// when the capture ended with an error.
+struct Reply {
+    ticket: u64,
+    read: Vec<(Picture, Arc<Exchange>, Result<ocr::Reading, String>)>,
+    to: std::sync::mpsc::Sender<PicturesFetched>,
+}
+
+impl Drop for Reply {
+    fn drop(&mut self) {
+        let _ = self.to.send(PicturesFetched {
+            ticket: self.ticket,
+            read: std::mem::take(&mut self.read),
+        });
+    }
+}
+
+/// One page's pictures, fetched and read (or refused), in the order they were found.
+pub(crate) struct PicturesFetched {
+    /// The number [`LicenceOcr::start`] was given.
+    pub ticket: u64,
+    read: Vec<(Picture, Arc<Exchange>, Result<ocr::Reading, String>)>,
 }
 
 /// Reads the picture an exchange brought, or says why not (a reason's code, with detail).

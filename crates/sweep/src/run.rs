@@ -510,6 +510,9 @@ pub(crate) async fn crawl_wave(
         handle: Handle::current(),
         counts: CaptureCounts::default(),
         ocr,
+        awaiting: HashMap::new(),
+        next_ticket: 0,
+        live_findings: 0,
         leases,
     };
     // WARC compression and detection are CPU work: they run on a blocking thread, off the
@@ -799,8 +802,23 @@ struct Capture {
     counts: CaptureCounts,
     /// Licence pictures read by OCR (crate::licence_images).
     ocr: crate::licence_images::LicenceOcr,
+    /// Pages whose pictures are being read, by ticket: recorded when they are back.
+    awaiting: HashMap<u64, AwaitingPictures>,
+    next_ticket: u64,
+    /// Live findings captured so far (for the progress bar).
+    live_findings: u64,
     /// A worker's leases: commits are made under them.
     leases: Option<Arc<Leased>>,
+}
+
+/// A page whose licence pictures are being read: its fetch and findings, held back until the
+/// pictures are recorded with it.
+struct AwaitingPictures {
+    /// The crawl's site (the page is committed with it).
+    site: SiteId,
+    /// The site owning the page (the register the readings are checked against).
+    owner: SiteId,
+    page: (NewFetch, Vec<NewFinding>),
 }
 
 /// What the capture counted, for the summary.
@@ -830,8 +848,9 @@ impl Capture {
         mut self,
         mut rx: mpsc::Receiver<CrawlEvent>,
     ) -> Result<(CaptureCounts, WarcWriter), SweepError> {
-        let (mut pages, mut findings) = (0u64, 0u64);
+        let mut pages = 0u64;
         while let Some(event) = rx.blocking_recv() {
+            self.pictures_ready()?;
             match event {
                 CrawlEvent::Exchange(ex) => {
                     let is_page = matches!(ex.kind, FetchKind::Page);
@@ -849,11 +868,14 @@ impl Capture {
                     if is_page && ex.response.is_some() {
                         pages += 1;
                     }
-                    findings += n as u64;
-                    self.bar
-                        .set_message(format!("{pages} pages, {findings} findings"));
+                    self.live_findings += n as u64;
+                    self.bar.set_message(format!(
+                        "{pages} pages, {} findings",
+                        self.live_findings
+                    ));
                 }
                 CrawlEvent::SiteDone(report) => {
+                    self.pictures_of(Some(SiteId(report.site_key)))?;
                     // Evidence reaches the disk before the site is marked done, so a killed
                     // sweep never marks a site whose records were lost.
                     self.writer.flush()?;
@@ -904,6 +926,7 @@ impl Capture {
         // Fetches still pending belong to sites the crawl did not finish (it was stopped):
         // they are not committed, so that a rerun fetches those pages again with the frontier
         // it saved.
+        self.pictures_of(None)?;
         self.writer.flush()?;
         self.counts.ocr = self.ocr.totals;
         Ok((self.counts, self.writer))
@@ -912,6 +935,8 @@ impl Capture {
     /// Makes a site's frontier checkpoint durable: flushes the evidence, then commits the state
     /// with the fetches it covers in one transaction.
     fn checkpoint(&mut self, site: SiteId, state: crawl::FrontierState) -> Result<(), SweepError> {
+        // The state covers every page sent so far: their pictures are committed with them.
+        self.pictures_of(Some(site))?;
         let json = match serde_json::to_value(&state) {
             Ok(json) => json,
             Err(e) => {
@@ -1176,39 +1201,95 @@ impl Capture {
             record_id,
             revisit_of,
         };
-        let mut findings = findings;
-        // Licence pictures of the page (crate::licence_images): fetched, read, recorded after it.
-        let mut more = Vec::new();
-        if let Some(first) = pictures.first() {
-            let owner = first.owner;
-            let register = match &self.register {
-                None => RegisterView::NotLoaded,
-                Some(m) => m
-                    .get(&owner)
-                    .map_or(RegisterView::Unmatched, RegisterView::Matched),
-            };
-            let read = self.ocr.read(
-                pictures,
-                &mut self.writer,
-                &self.handle,
-                &self.detector,
-                register,
-                self.sweep_id,
-            )?;
-            if read.licence_shown {
-                findings.retain(|f| f.category != detect::Category::LicenseNotDisplayed);
-            }
-            more = read.fetches;
-        }
         // Suppressed findings are recorded but are not findings of the sweep's progress.
-        let n = findings.iter().filter(|f| f.is_live()).count()
-            + more
-                .iter()
-                .map(|(_, f)| f.iter().filter(|f| f.is_live()).count())
-                .sum::<usize>();
-        let pending = self.pending.entry(site_id).or_default();
-        pending.push((fetch, findings));
-        pending.extend(more);
+        let n = findings.iter().filter(|f| f.is_live()).count();
+        // Licence pictures of the page (crate::licence_images): fetched and read off this
+        // thread; the page is recorded with them when they are back.
+        if let Some(owner) = pictures.first().map(|p| p.owner) {
+            let ticket = self.next_ticket;
+            if self.ocr.start(ticket, pictures, &self.handle) {
+                self.next_ticket += 1;
+                self.awaiting.insert(
+                    ticket,
+                    AwaitingPictures {
+                        site: site_id,
+                        owner,
+                        page: (fetch, findings),
+                    },
+                );
+                return Ok(n);
+            }
+        }
+        self.pending.entry(site_id).or_default().push((fetch, findings));
         Ok(n)
+    }
+
+    /// Records the pages whose pictures are read by now, without waiting.
+    fn pictures_ready(&mut self) -> Result<(), SweepError> {
+        while let Some(done) = self.ocr.next_done(false) {
+            self.pictures_read(done)?;
+        }
+        Ok(())
+    }
+
+    /// Waits until every page of `site` (every page at all with `None`) whose pictures were
+    /// being read is recorded.
+    fn pictures_of(&mut self, site: Option<SiteId>) -> Result<(), SweepError> {
+        while self
+            .awaiting
+            .values()
+            .any(|a| site.is_none_or(|s| a.site == s))
+        {
+            let Some(done) = self.ocr.next_done(true) else {
+                break;
+            };
+            self.pictures_read(done)?;
+        }
+        Ok(())
+    }
+
+    /// Writes a page's pictures as evidence and puts the page, with their fetches and
+    /// findings, among its site's pending fetches. A picture read as a licence drops the
+    /// page's `license.not_displayed`.
+    fn pictures_read(
+        &mut self,
+        done: crate::licence_images::PicturesFetched,
+    ) -> Result<(), SweepError> {
+        let Some(AwaitingPictures {
+            site,
+            owner,
+            page: (fetch, mut findings),
+        }) = self.awaiting.remove(&done.ticket)
+        else {
+            return Ok(());
+        };
+        let register = match &self.register {
+            None => RegisterView::NotLoaded,
+            Some(m) => m
+                .get(&owner)
+                .map_or(RegisterView::Unmatched, RegisterView::Matched),
+        };
+        let read = self.ocr.finish(
+            done,
+            &mut self.writer,
+            &self.detector,
+            register,
+            self.sweep_id,
+        )?;
+        if read.licence_shown {
+            let before = findings.iter().filter(|f| f.is_live()).count() as u64;
+            findings.retain(|f| f.category != detect::Category::LicenseNotDisplayed);
+            let after = findings.iter().filter(|f| f.is_live()).count() as u64;
+            self.live_findings -= before - after;
+        }
+        self.live_findings += read
+            .fetches
+            .iter()
+            .map(|(_, f)| f.iter().filter(|f| f.is_live()).count() as u64)
+            .sum::<u64>();
+        let pending = self.pending.entry(site).or_default();
+        pending.push((fetch, findings));
+        pending.extend(read.fetches);
+        Ok(())
     }
 }
