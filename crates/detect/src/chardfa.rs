@@ -215,25 +215,11 @@ impl CharDfa {
     fn walk(&self, text: &str, mut on_match: impl FnMut(u32, usize)) {
         let b = text.as_bytes();
         let fm = self.first_match;
-        let mut i = 0usize;
+        let (mut i, mut s) = (0usize, 0u32);
         while i < b.len() {
-            // At the start state the next state depends on the character alone: a character
-            // that starts no literal leaves the walk there, and no lookup waits for the one
-            // before it (the loop's exit is a branch the CPU predicts, not a dependency).
-            let mut s = 0u32;
-            while s == 0 && i < b.len() {
-                self.step(b, &mut i, &mut s);
-            }
+            self.step(b, &mut i, &mut s);
             if s >= fm {
                 on_match(s, i);
-            }
-            // Within a literal's prefix: one dependent lookup per character, back to the loop
-            // above when the walk falls back to the start state.
-            while s != 0 && i < b.len() {
-                self.step(b, &mut i, &mut s);
-                if s >= fm {
-                    on_match(s, i);
-                }
             }
         }
     }
