@@ -512,6 +512,7 @@ pub(crate) async fn crawl_wave(
         ocr,
         awaiting: HashMap::new(),
         next_ticket: 0,
+        finished: Vec::new(),
         live_findings: 0,
         leases,
     };
@@ -805,6 +806,9 @@ struct Capture {
     /// Pages whose pictures are being read, by ticket: recorded when they are back.
     awaiting: HashMap<u64, AwaitingPictures>,
     next_ticket: u64,
+    /// Sites the crawl finished while pictures of theirs were being read: finished when
+    /// those are back.
+    finished: Vec<crawl::SiteReport>,
     /// Live findings captured so far (for the progress bar).
     live_findings: u64,
     /// A worker's leases: commits are made under them.
@@ -851,6 +855,7 @@ impl Capture {
         let mut pages = 0u64;
         while let Some(event) = rx.blocking_recv() {
             self.pictures_ready()?;
+            self.finish_ready_sites()?;
             match event {
                 CrawlEvent::Exchange(ex) => {
                     let is_page = matches!(ex.kind, FetchKind::Page);
@@ -869,57 +874,18 @@ impl Capture {
                         pages += 1;
                     }
                     self.live_findings += n as u64;
-                    self.bar.set_message(format!(
-                        "{pages} pages, {} findings",
-                        self.live_findings
-                    ));
+                    self.bar
+                        .set_message(format!("{pages} pages, {} findings", self.live_findings));
                 }
                 CrawlEvent::SiteDone(report) => {
-                    self.pictures_of(Some(SiteId(report.site_key)))?;
-                    // Evidence reaches the disk before the site is marked done, so a killed
-                    // sweep never marks a site whose records were lost.
-                    self.writer.flush()?;
-                    let (state, reason) = match &report.unreachable {
-                        Some(reason) => {
-                            self.counts.unreachable += 1;
-                            (SiteSweepState::Unreachable, Some(reason.as_str()))
-                        }
-                        None => (SiteSweepState::Done, None),
-                    };
+                    // A site whose pictures are still being read is finished when they are
+                    // back; the capture goes on meanwhile.
                     let site = SiteId(report.site_key);
-                    if !self.badge_checks.is_empty() {
-                        let checks = std::mem::take(&mut self.badge_checks);
-                        self.handle
-                            .block_on(self.store.record_badge_checks(&checks))?;
+                    if self.awaiting.values().any(|a| a.site == site) {
+                        self.finished.push(report);
+                    } else {
+                        self.site_done(report)?;
                     }
-                    self.frontier.forget(report.site_key);
-                    self.ocr.forget(site);
-                    let seen = self.seen.remove(&site).unwrap_or_default();
-                    let known = self.sites.get(&site);
-                    let classified = known.and_then(|s| seen.classification(s));
-                    let shown = known
-                        .filter(|s| s.origin == SiteOrigin::Discovered)
-                        .map(|_| {
-                            let shown = seen.shown();
-                            let indicators = shown.indicators(&self.discovery.city);
-                            (shown, indicators)
-                        });
-                    let progress = SiteProgress {
-                        sweep: self.sweep_id,
-                        site,
-                        fetches: self.pending.remove(&site).unwrap_or_default(),
-                        frontier: FrontierUpdate::Clear,
-                        finish: Some((state, reason.map(str::to_owned))),
-                        discoveries: self.found.remove(&site).unwrap_or_default(),
-                        classified,
-                        shown,
-                    };
-                    self.handle.block_on(Leased::commit(
-                        self.leases.as_deref(),
-                        self.store.as_ref(),
-                        &progress,
-                    ))?;
-                    self.bar.inc(1);
                 }
             }
         }
@@ -927,9 +893,75 @@ impl Capture {
         // they are not committed, so that a rerun fetches those pages again with the frontier
         // it saved.
         self.pictures_of(None)?;
+        self.finish_ready_sites()?;
         self.writer.flush()?;
         self.counts.ocr = self.ocr.totals;
         Ok((self.counts, self.writer))
+    }
+
+    /// Records a finished site: its evidence synced, then its pending fetches, its state
+    /// (done or unreachable), discoveries and classification committed.
+    fn site_done(&mut self, report: crawl::SiteReport) -> Result<(), SweepError> {
+        // Evidence reaches the disk before the site is marked done, so a killed
+        // sweep never marks a site whose records were lost.
+        self.writer.flush()?;
+        let (state, reason) = match &report.unreachable {
+            Some(reason) => {
+                self.counts.unreachable += 1;
+                (SiteSweepState::Unreachable, Some(reason.as_str()))
+            }
+            None => (SiteSweepState::Done, None),
+        };
+        let site = SiteId(report.site_key);
+        if !self.badge_checks.is_empty() {
+            let checks = std::mem::take(&mut self.badge_checks);
+            self.handle
+                .block_on(self.store.record_badge_checks(&checks))?;
+        }
+        self.frontier.forget(report.site_key);
+        self.ocr.forget(site);
+        let seen = self.seen.remove(&site).unwrap_or_default();
+        let known = self.sites.get(&site);
+        let classified = known.and_then(|s| seen.classification(s));
+        let shown = known
+            .filter(|s| s.origin == SiteOrigin::Discovered)
+            .map(|_| {
+                let shown = seen.shown();
+                let indicators = shown.indicators(&self.discovery.city);
+                (shown, indicators)
+            });
+        let progress = SiteProgress {
+            sweep: self.sweep_id,
+            site,
+            fetches: self.pending.remove(&site).unwrap_or_default(),
+            frontier: FrontierUpdate::Clear,
+            finish: Some((state, reason.map(str::to_owned))),
+            discoveries: self.found.remove(&site).unwrap_or_default(),
+            classified,
+            shown,
+        };
+        self.handle.block_on(Leased::commit(
+            self.leases.as_deref(),
+            self.store.as_ref(),
+            &progress,
+        ))?;
+        self.bar.inc(1);
+        Ok(())
+    }
+
+    /// Finishes the sites parked in `finished` whose pictures are all back.
+    fn finish_ready_sites(&mut self) -> Result<(), SweepError> {
+        let mut i = 0;
+        while i < self.finished.len() {
+            let site = SiteId(self.finished[i].site_key);
+            if self.awaiting.values().any(|a| a.site == site) {
+                i += 1;
+            } else {
+                let report = self.finished.remove(i);
+                self.site_done(report)?;
+            }
+        }
+        Ok(())
     }
 
     /// Makes a site's frontier checkpoint durable: flushes the evidence, then commits the state
@@ -1220,7 +1252,10 @@ impl Capture {
                 return Ok(n);
             }
         }
-        self.pending.entry(site_id).or_default().push((fetch, findings));
+        self.pending
+            .entry(site_id)
+            .or_default()
+            .push((fetch, findings));
         Ok(n)
     }
 
