@@ -755,12 +755,7 @@ pub fn render(
             let now = Instant::now();
             if now >= cdp.deadline {
                 // A page that keeps the browser talking never lets the wait below time out.
-                for v in visits.iter_mut() {
-                    v.fail_on(Err(BrowserError::Timeout {
-                        step: "the page to settle",
-                        timeout: limits.per_visit,
-                    }))?;
-                }
+                time_out(&mut visits, limits.per_visit);
                 break;
             }
             for v in visits.iter_mut() {
@@ -792,12 +787,7 @@ pub fn render(
                 Err(BrowserError::Closed(step)) => return Err(BrowserError::Closed(step)),
                 // The deadline: every visit still under way failed with it.
                 Err(_) => {
-                    for v in visits.iter_mut() {
-                        v.fail_on(Err(BrowserError::Timeout {
-                            step: "the page to settle",
-                            timeout: limits.per_visit,
-                        }))?;
-                    }
+                    time_out(&mut visits, limits.per_visit);
                     break;
                 }
             }
@@ -867,6 +857,16 @@ pub fn render(
         Ok(out)
     })?;
     Ok(out)
+}
+
+/// Ends every visit still under way with the deadline's timeout.
+fn time_out(visits: &mut [Visit], per_visit: Duration) {
+    for v in visits.iter_mut().filter(|v| v.outcome.is_none()) {
+        v.outcome = Some(Err(BrowserError::Timeout {
+            step: "the page to settle",
+            timeout: per_visit,
+        }));
+    }
 }
 
 /// Sends `method` for every visit still under way (its parameters from `params`, on the

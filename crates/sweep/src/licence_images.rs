@@ -185,7 +185,8 @@ pub(crate) struct LicenceOcr {
     /// Pictures taken per site in this wave (bounded by [`MAX_PER_SITE`] each).
     taken: HashMap<SiteId, HashSet<String>>,
     pub totals: OcrTotals,
-    /// Readings at once at most (one per core: each is a single-threaded child).
+    /// Pictures fetched and read at once at most (one per core: each reading is a
+    /// single-threaded child).
     gate: Arc<tokio::sync::Semaphore>,
     /// Pages whose pictures are being fetched and read.
     running: usize,
@@ -263,10 +264,10 @@ impl LicenceOcr {
 
     /// Starts fetching and reading `pictures` (of one page) off the caller's thread: each
     /// picture is fetched on the runtime (after the crawl's per-host delay) and read by OCR on
-    /// a blocking thread, at most as many readings at once as the machine has cores. What was
-    /// read comes back as one [`PicturesFetched`] per call, tagged `ticket`, from
-    /// [`LicenceOcr::next_done`]. `false` (nothing started, the pictures counted as skipped)
-    /// when OCR is unavailable on this machine.
+    /// a blocking thread, at most as many pictures at once (fetch and reading) as the machine
+    /// has cores. What was read comes back as one [`PicturesFetched`] per call, tagged
+    /// `ticket`, from [`LicenceOcr::next_done`]. `false` (nothing started, the pictures
+    /// counted as skipped) when OCR is unavailable on this machine.
     pub fn start(&mut self, ticket: u64, pictures: Vec<Picture>, handle: &Handle) -> bool {
         let engine = match engine() {
             Ok(e) => e,
@@ -296,10 +297,12 @@ impl LicenceOcr {
                 if !crawl.delay_per_host.is_zero() {
                     tokio::time::sleep(crawl.delay_per_host).await;
                 }
+                // A picture at a time per core, fetch and reading: a slow host's picture holds
+                // one connection, and the readings' children their few files, never more.
+                let permit = gate.clone().acquire_owned().await.ok();
                 let mut ex = crawl::fetch_one(&crawl, &p.image).await;
                 ex.site_key = p.crawl_site.0;
                 let ex = Arc::new(ex);
-                let permit = gate.clone().acquire_owned().await.ok();
                 let shared = ex.clone();
                 let outcome = tokio::task::spawn_blocking(move || {
                     let _permit = permit;

@@ -1315,7 +1315,7 @@ impl Capture {
             let before = findings.iter().filter(|f| f.is_live()).count() as u64;
             findings.retain(|f| f.category != detect::Category::LicenseNotDisplayed);
             let after = findings.iter().filter(|f| f.is_live()).count() as u64;
-            self.live_findings -= before - after;
+            self.live_findings = self.live_findings.saturating_sub(before - after);
         }
         self.live_findings += read
             .fetches
