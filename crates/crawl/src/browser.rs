@@ -571,8 +571,9 @@ impl Visitor {
 /// The bounds of one rendered visit.
 #[derive(Debug, Clone, Copy)]
 pub struct RenderLimits {
-    /// Deadline of one visit: from opening the tab to reading the DOM back. A page that is
-    /// still navigating (or whose scripts keep the renderer busy) then is a failed visit.
+    /// Deadline of a visit, from opening the tabs to reading the DOM back (the visits of a
+    /// render run at once, under this one deadline). A page that is still navigating (or whose
+    /// scripts keep the renderer busy) then is a failed visit.
     pub per_visit: Duration,
     /// How long the page must stay quiet after the load event of its last navigation before
     /// it counts as settled (a script redirect usually starts within it).
