@@ -768,6 +768,24 @@ fn owner<'a>(sites: &'a [Site], url: &url::Url) -> Option<&'a Site> {
     )
 }
 
+/// How the register sees `site`: not loaded, or the site's facts when it has a match.
+fn register_view(
+    register: &Option<HashMap<SiteId, RegisterFacts>>,
+    site: SiteId,
+) -> RegisterView<'_> {
+    match register {
+        None => RegisterView::NotLoaded,
+        Some(m) => m
+            .get(&site)
+            .map_or(RegisterView::Unmatched, RegisterView::Matched),
+    }
+}
+
+/// Findings that count in the sweep's progress (suppressed ones are recorded, not counted).
+fn live(findings: &[NewFinding]) -> usize {
+    findings.iter().filter(|f| f.is_live()).count()
+}
+
 /// The capture side of a sweep: evidence, detection, records.
 struct Capture {
     store: Arc<dyn Store>,
@@ -995,7 +1013,8 @@ impl Capture {
         Ok(())
     }
 
-    /// Writes one exchange as evidence, scans it, records it. Returns the number of findings.
+    /// Writes one exchange as evidence, scans it, records it. Returns the number of live
+    /// findings recorded now (0 for a page waiting for its pictures: counted when they are back).
     fn capture(&mut self, ex: &Exchange) -> Result<usize, SweepError> {
         let site_id = SiteId(ex.site_key);
         let known = self
@@ -1078,12 +1097,7 @@ impl Capture {
                 let decoded = ex.decoded_body();
                 let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
                 let home_path = format!("{}/", site.path_prefix.trim_end_matches('/'));
-                let register = match &self.register {
-                    None => RegisterView::NotLoaded,
-                    Some(m) => m
-                        .get(&site.id)
-                        .map_or(RegisterView::Unmatched, RegisterView::Matched),
-                };
+                let register = register_view(&self.register, site.id);
                 let owner_id = site.id;
                 let ctx = PageContext {
                     url: ex.url.as_str(),
@@ -1233,10 +1247,8 @@ impl Capture {
             record_id,
             revisit_of,
         };
-        // Suppressed findings are recorded but are not findings of the sweep's progress.
-        let n = findings.iter().filter(|f| f.is_live()).count();
         // Licence pictures of the page (crate::licence_images): fetched and read off this
-        // thread; the page is recorded with them when they are back.
+        // thread; the page is recorded (and its findings counted) when they are back.
         if let Some(owner) = pictures.first().map(|p| p.owner) {
             let ticket = self.next_ticket;
             if self.ocr.start(ticket, pictures, &self.handle) {
@@ -1249,9 +1261,10 @@ impl Capture {
                         page: (fetch, findings),
                     },
                 );
-                return Ok(n);
+                return Ok(0);
             }
         }
+        let n = live(&findings);
         self.pending
             .entry(site_id)
             .or_default()
@@ -1298,30 +1311,18 @@ impl Capture {
         else {
             return Ok(());
         };
-        let register = match &self.register {
-            None => RegisterView::NotLoaded,
-            Some(m) => m
-                .get(&owner)
-                .map_or(RegisterView::Unmatched, RegisterView::Matched),
-        };
         let read = self.ocr.finish(
             done,
             &mut self.writer,
             &self.detector,
-            register,
+            register_view(&self.register, owner),
             self.sweep_id,
         )?;
         if read.licence_shown {
-            let before = findings.iter().filter(|f| f.is_live()).count() as u64;
             findings.retain(|f| f.category != detect::Category::LicenseNotDisplayed);
-            let after = findings.iter().filter(|f| f.is_live()).count() as u64;
-            self.live_findings = self.live_findings.saturating_sub(before - after);
         }
-        self.live_findings += read
-            .fetches
-            .iter()
-            .map(|(_, f)| f.iter().filter(|f| f.is_live()).count() as u64)
-            .sum::<u64>();
+        self.live_findings +=
+            (live(&findings) + read.fetches.iter().map(|(_, f)| live(f)).sum::<usize>()) as u64;
         let pending = self.pending.entry(site).or_default();
         pending.push((fetch, findings));
         pending.extend(read.fetches);
