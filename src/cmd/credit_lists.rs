@@ -159,6 +159,7 @@ async fn listing(
             format,
         } => {
             let filter = ListingFilter {
+                count_up_to: None,
                 list: list.as_deref().map(parse::<ListKind>).transpose()?,
                 open: match (open, removed) {
                     (true, _) => Some(true),

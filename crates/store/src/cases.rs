@@ -68,6 +68,10 @@ pub struct CaseFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::CaseSort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// What an outcome says, by kind.

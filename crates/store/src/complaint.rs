@@ -190,6 +190,9 @@ pub struct ComplaintFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::ComplaintSort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    pub count_up_to: Option<i64>,
 }
 
 /// The dashboard's complaint figures.

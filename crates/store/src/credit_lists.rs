@@ -79,6 +79,10 @@ pub struct ListingFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::ListingSort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// A credit-repair application to record.

@@ -102,6 +102,9 @@ pub struct InspectionFilter {
     /// 0 or less: no limit.
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    pub count_up_to: Option<i64>,
 }
 
 /// What an inspection needs to know of a case it is made for.

@@ -393,6 +393,10 @@ pub struct ClueFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::ClueSort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// Findings of a sweep grouped for one clue ([`ClueStore::group_clue`]).
@@ -767,6 +771,10 @@ pub struct FindingFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::FindingSort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// Filter for the sites list.
@@ -779,6 +787,10 @@ pub struct SiteFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::SiteSort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// Which entities a list returns.
@@ -795,6 +807,10 @@ pub struct EntityFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::EntitySort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// Which discovered sites a list returns.
@@ -808,6 +824,10 @@ pub struct DiscoveryFilter {
     pub sort: Option<crate::sort::Sort<crate::sort::DiscoverySort>>,
     pub limit: i64,
     pub offset: i64,
+    /// Counting stops at this many rows (`None`: every match counts): `count_*` then returns
+    /// at most this. A pager asks whether there are more rows than it numbers, not how many.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count_up_to: Option<i64>,
 }
 
 /// One cell of the dashboard: findings of a category in a district.

@@ -160,17 +160,33 @@ pub const EXPORT_MAX_ROWS: i64 = 100_000;
 /// Page numbers shown on either side of the current one.
 const PAGE_WINDOW: i64 = 2;
 
-/// Paging of a list: `共 N 条`, the page count, first/last, a window of page numbers around the
-/// current page, prev/next. Every link keeps the list's filters and sort.
+/// Rows a list numbers at least before it says "more than": 200 pages. A list counts no
+/// further than it numbers (see [`count_up_to`]): an exact total of a city's million entities
+/// or three million findings costs a read of every row on every page.
+pub const COUNT_CAP: i64 = 10_000;
+
+/// How far a list counts for its page `page` (a filter's `count_up_to`): the first
+/// [`COUNT_CAP`] rows, or up to the pages the pager numbers after `page` when that is further,
+/// and one row more, which tells "more than" from "exactly".
+pub fn count_up_to(page: i64) -> i64 {
+    COUNT_CAP.max((page + PAGE_WINDOW) * PAGE_SIZE) + 1
+}
+
+/// Paging of a list: `共 N 条` (or `超过 N 条` when the count stopped at [`count_up_to`]), the
+/// page count, first/last, a window of page numbers around the current page, prev/next. Every
+/// link keeps the list's filters and sort.
 #[derive(Debug, Clone)]
 pub struct Pager {
     pub page: i64,
-    /// Number of pages (at least 1).
+    /// Number of pages (at least 1); with `more`, the pages counted so far.
     pub pages: i64,
     pub first_row: i64,
     pub last_row: i64,
-    /// Total rows the filter matches.
+    /// Total rows the filter matches; with `more`, the rows counted (the list has more).
     pub total: i64,
+    /// The count stopped before the end: there are more than `total` rows, and no last page is
+    /// known.
+    pub more: bool,
     pub first: Option<String>,
     pub prev: Option<String>,
     pub next: Option<String>,
@@ -189,7 +205,11 @@ pub struct PageLink {
 
 impl Pager {
     /// Page `page` showing `shown` rows of `total`; `href(page)` links a page.
+    /// A count of [`count_up_to`]`(page)` rows or more means the count stopped there.
     pub fn new(page: i64, shown: usize, total: i64, href: impl Fn(i64) -> String) -> Pager {
+        let bound = count_up_to(page);
+        let more = total >= bound;
+        let total = if more { bound - 1 } else { total };
         let pages = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
         let first_row = if shown == 0 {
             0
@@ -219,11 +239,15 @@ impl Pager {
             numbers.push(gap.clone());
         }
         numbers.extend((low..=high).map(to));
-        if high < pages - 1 {
+        if more {
             numbers.push(gap);
-        }
-        if high < pages {
-            numbers.push(to(pages));
+        } else {
+            if high < pages - 1 {
+                numbers.push(gap);
+            }
+            if high < pages {
+                numbers.push(to(pages));
+            }
         }
         Pager {
             page,
@@ -231,10 +255,11 @@ impl Pager {
             first_row,
             last_row: (page - 1) * PAGE_SIZE + shown as i64,
             total,
+            more,
             first: (page > 1).then(|| href(1)),
             prev: (page > 1).then(|| href(page - 1)),
-            next: (page < pages).then(|| href(page + 1)),
-            last: (page < pages).then(|| href(pages)),
+            next: (more || page < pages).then(|| href(page + 1)),
+            last: (!more && page < pages).then(|| href(pages)),
             numbers,
         }
     }
@@ -496,6 +521,7 @@ impl FindingParams {
     /// The filter without paging.
     pub fn filter(&self) -> Result<FindingFilter, WebError> {
         Ok(FindingFilter {
+            count_up_to: None,
             category: param::<Category>("category", &self.category)?,
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             severity: param::<Severity>("severity", &self.severity)?,
@@ -561,6 +587,7 @@ impl SiteParams {
             }
         };
         Ok(SiteFilter {
+            count_up_to: None,
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             kind: param::<SiteKind>("kind", &self.kind)?,
             registered,
@@ -621,6 +648,7 @@ impl ClueParams {
     /// The filter without paging.
     pub fn filter(&self) -> Result<store::ClueFilter, WebError> {
         Ok(store::ClueFilter {
+            count_up_to: None,
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             state: param::<domain::ClueState>("state", &self.state)?,
@@ -675,6 +703,7 @@ impl CaseParams {
     /// The filter without paging.
     pub fn filter(&self) -> Result<store::CaseFilter, WebError> {
         Ok(store::CaseFilter {
+            count_up_to: None,
             stage: param::<domain::CaseStage>("stage", &self.stage)?,
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
             site_id: param::<i64>("site", &self.site)?.map(SiteId),
@@ -731,6 +760,7 @@ impl ComplaintParams {
     /// The filter without paging, overdue counted as of `today`.
     pub fn filter(&self, today: chrono::NaiveDate) -> Result<store::ComplaintFilter, WebError> {
         Ok(store::ComplaintFilter {
+            count_up_to: None,
             state: param::<domain::ComplaintState>("state", &self.state)?,
             kind: param::<domain::ComplaintKind>("kind", &self.kind)?,
             district: param::<DistrictCodeParam>("district", &self.district)?.map(|d| d.0),
@@ -973,6 +1003,33 @@ mod tests {
         let p = Pager::new(9, 0, 60, href);
         assert_eq!(numbers(&p), ["1", "2"]);
         assert_eq!(p.next, None);
+        // A count that stopped at its bound: "more than", no last page, a next page.
+        assert_eq!(count_up_to(1), COUNT_CAP + 1);
+        let p = Pager::new(1, 50, count_up_to(1), href);
+        assert!(p.more);
+        assert_eq!((p.total, p.pages), (COUNT_CAP, COUNT_CAP / PAGE_SIZE));
+        assert_eq!(numbers(&p), ["[1]", "2", "3", "…"]);
+        assert_eq!(
+            (p.next.as_deref(), p.last.clone()),
+            (Some("/x?page=2"), None)
+        );
+        // Exactly the cap is exact.
+        let p = Pager::new(1, 50, COUNT_CAP, href);
+        assert!(!p.more);
+        assert_eq!(p.last.as_deref(), Some("/x?page=200"));
+        // Deep pages count a little further than they number.
+        let deep = COUNT_CAP / PAGE_SIZE + 10;
+        assert_eq!(count_up_to(deep), (deep + 2) * PAGE_SIZE + 1);
+        let p = Pager::new(deep, 50, count_up_to(deep), href);
+        assert_eq!(
+            numbers(&p),
+            ["1", "…", "208", "209", "[210]", "211", "212", "…"]
+        );
+        assert!(p.more && p.next.is_some() && p.last.is_none());
+        // An exact count past the cap, from a caller that did not bound it, is still "more
+        // than" the cap: true, if less precise.
+        let p = Pager::new(1, 50, 3 * COUNT_CAP, href);
+        assert!(p.more);
     }
 
     #[test]

@@ -370,11 +370,11 @@ impl BadgeStore for SqlStore {
     }
 
     async fn count_badges(&self, scope: Scope, filter: &BadgeFilter) -> Result<i64> {
-        let mut q = QueryBuilder::<Db>::new(
-            "SELECT COUNT(*) FROM badges b JOIN entities e ON e.id = b.entity_id WHERE 1 = 1",
-        );
-        push_badge_filter(&mut q, &scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = " FROM badges b JOIN entities e ON e.id = b.entity_id WHERE 1 = 1";
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_badge_filter(q, &scope, filter)
+        })
+        .await
     }
 
     async fn issued_badges(&self) -> Result<Vec<Badge>> {

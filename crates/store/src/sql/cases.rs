@@ -367,9 +367,11 @@ impl CaseStore for SqlStore {
     }
 
     async fn count_cases(&self, scope: Scope, filter: &CaseFilter) -> Result<i64> {
-        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM cases k WHERE 1 = 1");
-        push_case_filter(&mut q, &scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = " FROM cases k WHERE 1 = 1";
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_case_filter(q, &scope, filter)
+        })
+        .await
     }
 
     async fn case_outcomes(&self, scope: Scope, id: CaseId) -> Result<Vec<Outcome>> {

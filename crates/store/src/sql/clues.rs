@@ -322,12 +322,13 @@ impl ClueStore for SqlStore {
     }
 
     async fn count_clues(&self, scope: Scope, filter: &ClueFilter) -> Result<i64> {
-        let mut q = QueryBuilder::new(
-            "SELECT COUNT(*) FROM clues c JOIN sites s ON s.id = c.site_id \
-             LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1",
-        );
-        push_clue_filter(&mut q, &scope, filter, self.now().date_naive());
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = " FROM clues c JOIN sites s ON s.id = c.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1";
+        let today = self.now().date_naive();
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_clue_filter(q, &scope, filter, today)
+        })
+        .await
     }
 
     async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>> {

@@ -383,12 +383,11 @@ impl ComplaintStore for SqlStore {
     }
 
     async fn count_complaints(&self, scope: Scope, filter: &ComplaintFilter) -> Result<i64> {
-        let mut q = QueryBuilder::<Db>::new(
-            "SELECT COUNT(*) FROM complaints k LEFT JOIN entities e ON e.id = k.entity_id \
-             WHERE 1 = 1",
-        );
-        push_filter(&mut q, &scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = " FROM complaints k LEFT JOIN entities e ON e.id = k.entity_id WHERE 1 = 1";
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_filter(q, &scope, filter)
+        })
+        .await
     }
 
     async fn complaint_events(&self, scope: Scope, id: ComplaintId) -> Result<Vec<ComplaintEvent>> {

@@ -132,13 +132,11 @@ impl DiscoveryStore for SqlStore {
     }
 
     async fn count_discovered(&self, scope: Scope, filter: &DiscoveryFilter) -> Result<i64> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT COUNT(*)",
-            discovered_from!(),
-            " WHERE 1 = 1"
-        ));
-        push_discovery_filter(&mut q, &scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = concat!(discovered_from!(), " WHERE 1 = 1");
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_discovery_filter(q, &scope, filter)
+        })
+        .await
     }
 
     async fn discovered(&self, scope: Scope, id: i64) -> Result<Option<Discovered>> {

@@ -464,9 +464,11 @@ impl EntityStore for SqlStore {
     }
 
     async fn count_entities_in(&self, scope: Scope, filter: &EntityFilter) -> Result<i64> {
-        let mut q = QueryBuilder::new("SELECT COUNT(*) FROM entities e WHERE 1 = 1");
-        push_entity_filter(&mut q, &scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = " FROM entities e WHERE 1 = 1";
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_entity_filter(q, &scope, filter)
+        })
+        .await
     }
 
     /// See [`Store::upsert_entities`].

@@ -249,6 +249,7 @@ impl FetchStore for SqlStore {
             sort: _,
             limit: _,
             offset: _,
+            count_up_to,
         } = filter;
         let every_live = matches!(scope, Scope::City)
             && category.is_none()
@@ -258,11 +259,12 @@ impl FetchStore for SqlStore {
             && site_id.is_none()
             && sweep_id.is_none()
             && !suppressed;
-        if every_live {
+        if every_live && count_up_to.is_none() {
             // The list's first page, city-wide: every finding less the suppressed ones. SQLite
             // counts a whole table from its smallest index and the suppressed from their
             // partial index, where `suppressed IS NULL` made it read every row (11 ms at
-            // 62,000 findings, 0.1 ms this way).
+            // 62,000 findings, 0.1 ms this way). A count with a bound (a list page's) reads up
+            // to its bound instead: both whole-table counts grow with the city.
             return Ok(sqlx::query_scalar(
                 "SELECT (SELECT COUNT(*) FROM findings) \
                  - (SELECT COUNT(*) FROM findings WHERE suppressed IS NOT NULL)",
@@ -275,14 +277,16 @@ impl FetchStore for SqlStore {
         // change no count, and without them the count reads the findings alone (five times
         // fewer rows visited on a city's list page).
         let by_district = !matches!(scope, Scope::City) || filter.district.is_some();
-        let mut q = QueryBuilder::new(if by_district {
-            "SELECT COUNT(*) FROM findings g JOIN sites s ON s.id = g.site_id \
+        let from = if by_district {
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
              LEFT JOIN entities e ON e.id = s.entity_id WHERE 1 = 1"
         } else {
-            "SELECT COUNT(*) FROM findings g WHERE 1 = 1"
-        });
-        push_finding_filter(&mut q, scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+            " FROM findings g WHERE 1 = 1"
+        };
+        count_rows(&self.pool, from, *count_up_to, |q| {
+            push_finding_filter(q, scope, filter)
+        })
+        .await
     }
 
     async fn finding_counts(&self, scope: Scope) -> Result<Vec<CategoryCount>> {

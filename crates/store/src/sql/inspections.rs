@@ -293,10 +293,12 @@ impl InspectionStore for SqlStore {
     }
 
     async fn count_inspections(&self, scope: Scope, filter: &InspectionFilter) -> Result<i64> {
-        let mut q = QueryBuilder::<Db>::new("SELECT COUNT(*) FROM inspections i WHERE 1 = 1");
-        push_inspection_scope(&mut q, &scope);
-        push_filter(&mut q, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+        let from = " FROM inspections i WHERE 1 = 1";
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_inspection_scope(q, &scope);
+            push_filter(q, filter);
+        })
+        .await
     }
 
     async fn inspection_attachments(

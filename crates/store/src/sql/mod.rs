@@ -544,6 +544,27 @@ pub(crate) fn push_page(q: &mut QueryBuilder<Db>, limit: i64, offset: i64) {
     }
 }
 
+/// The number of rows `from_where` (" FROM … WHERE 1 = 1") selects with the conditions
+/// `conditions` pushes, stopping at `up_to` rows when given (a list's `count_up_to`): the rows
+/// are then read in a subquery with that LIMIT, not all of them. A list page of a city's
+/// million entities would otherwise read every row to number its pages.
+pub(crate) async fn count_rows(
+    pool: &Pool<Db>,
+    from_where: &str,
+    up_to: Option<i64>,
+    conditions: impl FnOnce(&mut QueryBuilder<Db>),
+) -> Result<i64> {
+    let mut q = QueryBuilder::new(match up_to {
+        Some(_) => format!("SELECT COUNT(*) FROM (SELECT 1{from_where}"),
+        None => format!("SELECT COUNT(*){from_where}"),
+    });
+    conditions(&mut q);
+    if let Some(n) = up_to {
+        q.push(" LIMIT ").push_bind(n.max(0)).push(") t");
+    }
+    Ok(q.build_query_scalar().fetch_one(pool).await?)
+}
+
 /// Appends a list's `ORDER BY`: `default` when the filter names no order, else the SQL of the
 /// key (`exprs`, a `match` on the closed key: a whitelist, never request text), empty values
 /// last in both directions (`x IS NULL` first: SQLite sorts NULL first, PostgreSQL last), and

@@ -63,13 +63,15 @@ impl SiteStore for SqlStore {
         // The entity is joined only for a district (the scope's or the filter's): a site has
         // at most one entity (the join is on its key), so city-wide it changes no count.
         let by_district = !matches!(scope, Scope::City) || filter.district.is_some();
-        let mut q = QueryBuilder::new(if by_district {
-            concat!("SELECT COUNT(*)", site_from!(), " WHERE 1 = 1")
+        let from = if by_district {
+            concat!(site_from!(), " WHERE 1 = 1")
         } else {
-            "SELECT COUNT(*) FROM sites s WHERE 1 = 1"
-        });
-        push_site_filter(&mut q, &scope, filter);
-        Ok(q.build_query_scalar().fetch_one(&self.pool).await?)
+            " FROM sites s WHERE 1 = 1"
+        };
+        count_rows(&self.pool, from, filter.count_up_to, |q| {
+            push_site_filter(q, &scope, filter)
+        })
+        .await
     }
 
     async fn site(&self, scope: Scope, id: SiteId) -> Result<Option<Site>> {

@@ -137,6 +137,7 @@ pub(crate) async fn list(
     let p = query(filter)?;
     let (limit, offset) = query(paging)?.window()?;
     let filter = BadgeFilter {
+        count_up_to: None,
         state: param::<BadgeState>("state", &p.state)?,
         district: param::<DistrictCodeParam>("district", &p.district)?.map(|d| d.0),
         entity_id: param::<i64>("entity", &p.entity)?.map(EntityId),

@@ -191,6 +191,7 @@ impl DiscoveredParams {
             }
         };
         Ok(DiscoveryFilter {
+            count_up_to: None,
             state: param::<DiscoveryState>("state", &self.state)?,
             source: param::<DiscoverySource>("source", &self.source)?,
             imitations,

@@ -146,7 +146,11 @@ pub(crate) async fn list(
         ..p.filter()?
     };
     let scope = viewer.scope();
-    let total = app.store.count_badges(scope.clone(), &filter).await?;
+    let counted = BadgeFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_badges(scope.clone(), &counted).await?;
     let rows = app.store.badges(scope, &filter).await?;
     let (state, district) = (view::text(&p.state), view::text(&p.district));
     let links = ListLinks::new("/badges", p.pairs(), filter.sort);
@@ -178,7 +182,11 @@ pub(crate) async fn export(
     let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = p.list.filter()?;
     let scope = viewer.scope();
-    view::export_cap(app.store.count_badges(scope.clone(), &filter).await?)?;
+    let counted = BadgeFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_badges(scope.clone(), &counted).await?)?;
     let rows = exports::all_rows(|offset, limit| {
         let filter = BadgeFilter {
             limit,

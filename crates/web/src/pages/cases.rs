@@ -106,7 +106,11 @@ pub(crate) async fn list(
     let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
-    let total = app.store.count_cases(scope.clone(), &filter).await?;
+    let counted = CaseFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_cases(scope.clone(), &counted).await?;
     let rows = app
         .store
         .list_cases(
@@ -169,7 +173,11 @@ pub(crate) async fn export(
         ..p.list.filter()?
     };
     let scope = viewer.scope();
-    view::export_cap(app.store.count_cases(scope.clone(), &filter).await?)?;
+    let counted = CaseFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_cases(scope.clone(), &counted).await?)?;
     let cases = exports::all_rows(|offset, limit| {
         let filter = CaseFilter {
             limit,

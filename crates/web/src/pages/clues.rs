@@ -122,7 +122,11 @@ pub(crate) async fn list(
     let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
-    let total = app.store.count_clues(scope.clone(), &filter).await?;
+    let counted = ClueFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_clues(scope.clone(), &counted).await?;
     let rows = app
         .store
         .list_clues(
@@ -182,7 +186,11 @@ pub(crate) async fn export(
         ..p.list.filter()?
     };
     let scope = viewer.scope();
-    view::export_cap(app.store.count_clues(scope.clone(), &filter).await?)?;
+    let counted = ClueFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_clues(scope.clone(), &counted).await?)?;
     let rows = exports::all_rows(|offset, limit| {
         let filter = ClueFilter {
             limit,

@@ -221,6 +221,7 @@ pub(crate) async fn export(
         &by,
         &ListingFilter {
             limit: 1,
+            count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
             ..filter.clone()
         },
     )
@@ -254,6 +255,7 @@ pub(crate) async fn lists(
     let filter = ListingFilter {
         limit: PAGE_SIZE,
         offset: (page - 1) * PAGE_SIZE,
+        count_up_to: Some(view::count_up_to(page)),
         ..p.filter()?
     };
     let (rows, total) = lists::list(app.store.as_ref(), &caller(&viewer), &filter)

@@ -312,7 +312,11 @@ pub(crate) async fn export_discovered(
     let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = p.list.filter()?;
     let scope = viewer.scope();
-    view::export_cap(app.store.count_discovered(scope.clone(), &filter).await?)?;
+    let counted = DiscoveryFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_discovered(scope.clone(), &counted).await?)?;
     let list = exports::all_rows(|offset, limit| {
         let filter = DiscoveryFilter {
             limit,
@@ -353,7 +357,11 @@ pub(crate) async fn discovered(
         ..p.filter()?
     };
     let scope = viewer.scope();
-    let total = app.store.count_discovered(scope.clone(), &filter).await?;
+    let counted = DiscoveryFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_discovered(scope.clone(), &counted).await?;
     let list: Vec<Discovered> = app.store.list_discovered(scope.clone(), &filter).await?;
     let links = ListLinks::new("/discovered", p.pairs(), filter.sort);
     let pager = links.pager(page, list.len(), total);

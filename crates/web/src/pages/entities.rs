@@ -141,7 +141,11 @@ pub(crate) async fn list(
     let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
-    let total = app.store.count_entities_in(scope.clone(), &filter).await?;
+    let counted = EntityFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_entities_in(scope.clone(), &counted).await?;
     let rows = app
         .store
         .list_entities(
@@ -632,7 +636,11 @@ pub(crate) async fn export_entities(
         ..params.filter()?
     };
     let scope = viewer.scope();
-    view::export_cap(app.store.count_entities_in(scope.clone(), &filter).await?)?;
+    let counted = EntityFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_entities_in(scope.clone(), &counted).await?)?;
     let entities = exports::all_entities(app.store.as_ref(), scope, &filter).await?;
     exports::response(
         &exports::entities_table(&entities, &app.districts),
@@ -652,7 +660,11 @@ pub(crate) async fn export_sites(
         ..params.list.filter()?
     };
     let scope = viewer.scope();
-    view::export_cap(app.store.count_sites(scope.clone(), &filter).await?)?;
+    let counted = store::SiteFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_sites(scope.clone(), &counted).await?)?;
     let sites = exports::all_sites(app.store.as_ref(), scope, &filter).await?;
     exports::response(&exports::sites_table(&sites), &params.format)
 }

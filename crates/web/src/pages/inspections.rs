@@ -153,7 +153,11 @@ pub(crate) async fn list(
         ..p.filter()?
     };
     let scope = viewer.scope();
-    let total = app.store.count_inspections(scope.clone(), &filter).await?;
+    let counted = InspectionFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_inspections(scope.clone(), &counted).await?;
     let list = app.store.list_inspections(scope, &filter).await?;
     let links = ListLinks::new("/inspections", p.pairs(), filter.sort);
     let current = view::text(&p.result);
@@ -187,7 +191,11 @@ pub(crate) async fn export(
     let Query(p) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
     let filter = p.list.filter()?;
     let scope = viewer.scope();
-    view::export_cap(app.store.count_inspections(scope.clone(), &filter).await?)?;
+    let counted = InspectionFilter {
+        count_up_to: Some(view::EXPORT_MAX_ROWS + 1),
+        ..filter.clone()
+    };
+    view::export_cap(app.store.count_inspections(scope.clone(), &counted).await?)?;
     let rows = crate::exports::all_rows(|offset, limit| {
         let filter = InspectionFilter {
             limit,

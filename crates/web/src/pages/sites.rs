@@ -104,7 +104,11 @@ pub(crate) async fn list(
     let sort = params.sort()?;
     let page = view::page_param(&params.page)?;
     let scope = viewer.scope();
-    let total = app.store.count_sites(scope.clone(), &filter).await?;
+    let counted = SiteFilter {
+        count_up_to: Some(view::count_up_to(page)),
+        ..filter.clone()
+    };
+    let total = app.store.count_sites(scope.clone(), &counted).await?;
     let sites = app
         .store
         .list_sites(
