@@ -55,15 +55,20 @@
 //! into the best-scoring one. [`highlight`] finds the stretches of a text that match the
 //! query, for the caller to mark.
 //!
-//! A *broad* query, one token (one or two Chinese characters, or one word) that occurs in
-//! at least `BROAD_CANDIDATES` entity fields, is not scored exhaustively: its whole-name
-//! matches come first, then the rest is collected by block-max WAND over one flat disjunction
-//! of the token's term in each field (the same score as the full query, which has no phrase
-//! for one token), skipping every block of postings that cannot enter the top `offset +
-//! limit`. Scores and their order are the same as if every match were scored; among equal
-//! scores, index order replaces id order (the order in which entities were indexed; a full
-//! rebuild indexes them by id).
-//!
+//! A *broad* query, free text whose tokens each occur in at least `BROAD_CANDIDATES` entity
+//! fields (its rarest token in each field, summed), is not scored exhaustively: its
+//! whole-name matches come first, then the rest is collected by block-max WAND, which skips
+//! every block of postings that cannot enter the top `offset + limit`. One token: one flat
+//! disjunction of the token's term in each field, the same score as the full query (which has
+//! no phrase for one token); scores and their order are the same as if every match were
+//! scored, and among equal scores index order replaces id order (the order in which entities
+//! were indexed; a full rebuild indexes them by id). Several tokens (南宁市, 有限公司: every
+//! entity of a city may hold them all): each field's intersection of the tokens is pruned on
+//! its own, the best `16 × (offset + limit)` of each are scored again by the full query
+//! (phrases, every field), and the best of those are the hits. That is a cap on what such a
+//! query scores: an entity outside every field's candidates is not ranked, even if the
+//! phrase bonus would have lifted it (the tests compare with exhaustive scoring).
+
 //! User text never reaches tantivy's query-parser syntax: queries are built from terms.
 //!
 //! ## Performance
@@ -104,8 +109,9 @@ const WRITER_HEAP_BYTES: usize = 96 * 1024 * 1024;
 /// Upper bound on `limit` and on `offset` (deep paging is not a use case; this bounds the
 /// memory a single query can ask for).
 pub const MAX_WINDOW: usize = 10_000;
-/// A one-token free-text query whose term occurs in at least this many entity fields is
-/// "broad" and collected with block-max WAND (see `broad_top`) instead of scoring every match.
+/// A free-text query whose tokens each occur in at least this many entity fields (see
+/// `query::Broad::candidates`) is "broad" and collected with block-max WAND (see `broad_top`)
+/// instead of scoring every match.
 const BROAD_CANDIDATES: u64 = 5_000;
 /// At most this many page documents are looked at to fill a window of distinct addresses.
 const MAX_PAGE_CANDIDATES: usize = 4 * MAX_WINDOW;
@@ -550,11 +556,14 @@ fn exact_top(
         .collect())
 }
 
-/// The top `n` entities of a broad one-token query (see [`query::Broad`]): whole-name matches
-/// first (few; scored by the full query), then the flat disjunction over the analysed fields
-/// collected with block-max WAND, which skips every block of postings that cannot reach the
-/// current top `n`. Ties in score keep index order (the order entities were indexed; a full
-/// rebuild indexes by id).
+/// The top `n` entities of a broad query (see [`query::Broad`]): whole-name matches first
+/// (few; scored by the full query), then the rest from the candidate queries, each collected
+/// with block-max WAND, which skips every block of postings that cannot reach its top. One
+/// token: its flat disjunction scores as the full query, and its top `n` are the answer. Several
+/// tokens: the top `RESCORED_PER_FIELD × n` of each field's intersection are scored again by
+/// the full query (phrase bonuses, every field) and the best `n` of them kept. Ties in score
+/// keep index order for one token (the order entities were indexed; a full rebuild indexes by
+/// id), id order for several.
 fn broad_top(
     searcher: &Searcher,
     full: &dyn tantivy::query::Query,
@@ -570,32 +579,97 @@ fn broad_top(
     ]);
     let mut top = exact_top(searcher, &whole, n)?;
     let seen: HashSet<DocAddress> = top.iter().map(|&(_, _, a)| a).collect();
-    let rest: Vec<(f32, DocAddress)> = searcher.search(
-        broad.union.as_ref(),
-        &TopDocs::with_limit(n + seen.len()).order_by_score(),
-    )?;
-    let mut keys: Vec<Option<Column<i64>>> = vec![None; searcher.segment_readers().len()];
-    for (score, address) in rest {
-        if top.len() == n {
-            break;
+    let mut keys = Keys::new(searcher);
+    if broad.exact {
+        let rest: Vec<(f32, DocAddress)> = searcher.search(
+            broad.candidates[0].as_ref(),
+            &TopDocs::with_limit(n + seen.len()).order_by_score(),
+        )?;
+        for (score, address) in rest {
+            if top.len() == n {
+                break;
+            }
+            if seen.contains(&address) {
+                continue;
+            }
+            if let Some(key) = keys.key(address)? {
+                top.push((score, key, address));
+            }
         }
-        if seen.contains(&address) {
-            continue;
+        return Ok(top);
+    }
+    let per_field = TopDocs::with_limit(RESCORED_PER_FIELD * n + seen.len()).order_by_score();
+    let mut found: Vec<DocAddress> = Vec::new();
+    for candidates in &broad.candidates {
+        let hits: Vec<(f32, DocAddress)> = searcher.search(candidates.as_ref(), &per_field)?;
+        found.extend(hits.into_iter().map(|(_, a)| a));
+    }
+    found.sort_unstable();
+    found.dedup();
+    found.retain(|a| !seen.contains(a));
+    let mut rest = Vec::with_capacity(found.len());
+    for (score, address) in rescore(searcher, full, &found)? {
+        if let Some(key) = keys.key(address)? {
+            rest.push((score, key, address));
         }
-        let column = match &mut keys[address.segment_ord as usize] {
+    }
+    rest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    rest.truncate(n - top.len());
+    top.extend(rest);
+    Ok(top)
+}
+
+/// For a broad query of several tokens, how many candidates per result each field's pruned
+/// intersection gives to be scored again by the full query.
+const RESCORED_PER_FIELD: usize = 16;
+
+/// The full query's score of each of `hits` (sorted by address), visited in index order with
+/// one scorer per segment (a scorer only moves forward).
+fn rescore(
+    searcher: &Searcher,
+    query: &dyn tantivy::query::Query,
+    hits: &[DocAddress],
+) -> Result<Vec<(f32, DocAddress)>> {
+    let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let mut out = Vec::with_capacity(hits.len());
+    for run in hits.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
+        let mut scorer = weight.scorer(searcher.segment_reader(run[0].segment_ord), 1.0)?;
+        for &address in run {
+            // A fresh scorer already sits on its first match, which may lie past the hit.
+            if scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id {
+                out.push((scorer.score(), address));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The packed key (id) of documents, read from each segment's fast field as needed.
+struct Keys<'a> {
+    searcher: &'a Searcher,
+    columns: Vec<Option<Column<i64>>>,
+}
+
+impl<'a> Keys<'a> {
+    fn new(searcher: &'a Searcher) -> Keys<'a> {
+        Keys {
+            searcher,
+            columns: vec![None; searcher.segment_readers().len()],
+        }
+    }
+
+    fn key(&mut self, address: DocAddress) -> Result<Option<i64>> {
+        let column = match &mut self.columns[address.segment_ord as usize] {
             Some(c) => c,
             slot => slot.insert(
-                searcher
+                self.searcher
                     .segment_reader(address.segment_ord)
                     .fast_fields()
                     .i64(KEY_FIELD)?,
             ),
         };
-        if let Some(key) = column.first(address.doc_id) {
-            top.push((score, key, address));
-        }
+        Ok(column.first(address.doc_id))
     }
-    Ok(top)
 }
 
 /// Finds out which entity field matched a hit best.

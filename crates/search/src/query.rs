@@ -86,49 +86,61 @@ pub(crate) struct Plan {
     pub attribution: Attribution,
     /// Query tokens, for locating the snippet in page text.
     pub terms: Vec<String>,
-    /// For a one-token free-text query over entities (no district scope), the same query
-    /// split for top-k pruning, used when the token is common (see [`Broad`]).
+    /// For a free-text query over entities (no district scope), the same query split for
+    /// top-k pruning, used when its tokens are common (see [`Broad`]).
     pub broad: Option<Broad>,
 }
 
-/// A one-token free-text entity query in a shape tantivy's block-max WAND can prune.
+/// A free-text entity query split into queries tantivy's block-max WAND can prune, used
+/// when its tokens are common (see `lib.rs`, "broad").
 ///
 /// With one token there is no phrase, so the full query is the sum of the token's score in
 /// name, former names, legal representative and address, each with its field boost, plus
-/// the whole-name bonus. `union` is that sum without the whole-name bonus, as ONE flat
-/// disjunction of term queries (nested groups or keyword fields without frequencies defeat
-/// block-max WAND); `whole_name` selects the few entities whose whole name (or a former one)
-/// is the query, which are ranked first, scored by the full query.
+/// the whole-name bonus: `candidates` is then that sum without the whole-name bonus, as ONE
+/// flat disjunction of term queries (nested groups or keyword fields without frequencies
+/// defeat block-max WAND), which scores exactly as the full query (`exact`). With several
+/// tokens the full query adds phrase bonuses that no pruned query can give: `candidates` is
+/// then one intersection of the tokens' terms per analysed field, each pruned on its own, and
+/// what they find is scored again by the full query. `whole_name` selects the few entities
+/// whose whole name (or a former one) is the query, which are ranked first, scored by the
+/// full query.
 pub(crate) struct Broad {
-    pub union: Box<dyn TantivyQuery>,
+    pub candidates: Vec<Box<dyn TantivyQuery>>,
+    /// The candidates' scores are the full query's (one token).
+    pub exact: bool,
     pub whole_name: Box<dyn TantivyQuery>,
-    /// The token in each analysed field, to estimate how many entities match.
-    terms: Vec<Term>,
+    /// The tokens' terms in each analysed field, to estimate how many entities match.
+    terms: Vec<Vec<Term>>,
 }
 
 impl Broad {
-    /// An upper bound of the entities the query scores: the token's document frequency
+    /// An upper bound of the entities the full query scores: in each field, the document
+    /// frequency of its rarest token (an entity holding every token there holds that one),
     /// summed over the fields.
     pub(crate) fn candidates(&self, searcher: &tantivy::Searcher) -> tantivy::Result<u64> {
         let mut n = 0;
-        for term in &self.terms {
-            n += searcher.doc_freq(term)?;
+        for field in &self.terms {
+            let mut rarest = u64::MAX;
+            for term in field {
+                rarest = rarest.min(searcher.doc_freq(term)?);
+            }
+            n += rarest;
         }
         Ok(n)
     }
 }
 
-fn broad(f: &Fields, text: &str, tok: &Tok) -> Broad {
-    let terms: Vec<(IndexField, f32)> = vec![
+fn broad(f: &Fields, text: &str, toks: &[Tok]) -> Broad {
+    let fields: Vec<(IndexField, f32)> = vec![
         (f.name, NAME_BOOST),
         (f.former, FORMER_BOOST),
         (f.legal_rep, LEGAL_REP_BOOST),
         (f.address, ADDRESS_BOOST),
     ];
     let key = name_key(text);
-    Broad {
-        union: any_of(
-            terms
+    let candidates = match toks {
+        [tok] => vec![any_of(
+            fields
                 .iter()
                 .map(|&(field, boost)| {
                     boosted(
@@ -137,14 +149,26 @@ fn broad(f: &Fields, text: &str, tok: &Tok) -> Broad {
                     )
                 })
                 .collect(),
-        ),
+        )],
+        _ => fields
+            .iter()
+            .map(|&(field, _)| all_tokens(field, toks))
+            .collect(),
+    };
+    Broad {
+        candidates,
+        exact: toks.len() == 1,
         whole_name: any_of(vec![
             term_query(f.name_exact, &key, IndexRecordOption::Basic),
             term_query(f.former_exact, &key, IndexRecordOption::Basic),
         ]),
-        terms: terms
+        terms: fields
             .iter()
-            .map(|&(field, _)| Term::from_field_text(field, &tok.text))
+            .map(|&(field, _)| {
+                toks.iter()
+                    .map(|t| Term::from_field_text(field, &t.text))
+                    .collect()
+            })
             .collect(),
     }
 }
@@ -369,8 +393,8 @@ pub(crate) fn plan(f: &Fields, text: &str, what: What, district: Option<&str>) -
             ),
         ])),
     };
-    let broad = match (&toks[..], &kind, what, district) {
-        ([tok], Kind::Text, What::Entities, None) => Some(broad(f, text, tok)),
+    let broad = match (&kind, what, district) {
+        (Kind::Text, What::Entities, None) if !toks.is_empty() => Some(broad(f, text, &toks)),
         _ => None,
     };
     Some(Plan {

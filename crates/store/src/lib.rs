@@ -305,6 +305,9 @@ pub trait EntityStore: Send + Sync {
     async fn entity_by_uscc(&self, scope: Scope, uscc: &str) -> Result<Option<Entity>>;
     /// The entity in scope with this id (a site's `entity_id`).
     async fn entity(&self, scope: Scope, id: EntityId) -> Result<Option<Entity>>;
+    /// The entities in scope among `ids`, in id order, in one query (a page of search hits);
+    /// an id unknown or out of scope is left out.
+    async fn entities_by_ids(&self, scope: Scope, ids: &[EntityId]) -> Result<Vec<Entity>>;
     /// How many entities are in scope.
     async fn count_entities(&self, scope: Scope) -> Result<i64>;
     /// Entities in scope, by id.

@@ -764,12 +764,13 @@ fn a_page_address_appears_once() {
     assert_eq!(all.len(), 10);
 }
 
-/// A one-character or two-character query matching a large share of the register is
-/// collected with top-k pruning. Its hits have the same scores in the same order and the same
-/// matched fields as with every match scored (the district-scoped query takes the exhaustive
-/// path; every entity is in the one district); only entities of EQUAL score may differ, as
-/// ties keep index order instead of id order. The whole-name match comes first, and paging
-/// is exact.
+/// A query of common tokens, matching a large share of the register, is collected with top-k
+/// pruning: one token (one or two characters) by one pruned disjunction, several by each
+/// field's pruned intersection with its candidates scored again. Its hits have the same scores
+/// in the same order and the same matched fields as with every match scored (the
+/// district-scoped query takes the exhaustive path; every entity is in the one district); only
+/// entities of EQUAL score may differ, as ties of one token keep index order instead of id
+/// order. The whole-name match comes first, and paging is exact.
 #[test]
 fn broad_queries_rank_as_if_every_match_were_scored() {
     let index = SearchIndex::in_memory().unwrap();
@@ -790,9 +791,19 @@ fn broad_queries_rank_as_if_every_match_were_scored() {
     }
     w.upsert_entity(&entity(n as i64 + 1, "南宁", QINGXIU))
         .unwrap();
+    w.upsert_entity(&entity(n as i64 + 2, "科技有限公司", QINGXIU))
+        .unwrap();
     w.commit("bulk").unwrap();
 
-    for (text, whole) in [("南宁", Some(n as i64 + 1)), ("区", None), ("鑫源", None)] {
+    for (text, whole) in [
+        ("南宁", Some(n as i64 + 1)),
+        ("区", None),
+        ("鑫源", None),
+        ("南宁市", None),
+        ("有限公司", None),
+        ("青秀区", None),
+        ("科技有限公司", Some(n as i64 + 2)),
+    ] {
         let run = |district: Option<&str>, offset: usize, limit: usize| {
             let mut q = Query::new(text).what(What::Entities).page(offset, limit);
             if let Some(d) = district {

@@ -457,6 +457,30 @@ impl EntityStore for SqlStore {
             .transpose()
     }
 
+    async fn entities_by_ids(&self, scope: Scope, ids: &[EntityId]) -> Result<Vec<Entity>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            entity_cols!(),
+            " FROM entities e WHERE e.id IN ("
+        ));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.0);
+        }
+        q.push(")");
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY e.id");
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(entity_from_row)
+            .collect()
+    }
+
     async fn count_entities(&self, scope: Scope) -> Result<i64> {
         let mut q = QueryBuilder::new("SELECT COUNT(*) FROM entities e WHERE 1 = 1");
         push_scope(&mut q, &scope);

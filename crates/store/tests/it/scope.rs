@@ -851,6 +851,7 @@ const METHODS: &[&str] = &[
     "complaint_counts",
     "entity_by_uscc",
     "entity",
+    "entities_by_ids",
     "count_entities",
     "list_entities",
     "count_entities_in",
@@ -1135,6 +1136,16 @@ async fn seen(
         }
         "entities_by_icp" => {
             let list = store.entities_by_icp(sc(), ICP_FILING).await.unwrap();
+            (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
+        }
+        // Every entity of every owner asked at once: only those in scope come back.
+        "entities_by_ids" => {
+            let ids: Vec<EntityId> = fx
+                .owners
+                .iter()
+                .flat_map(|o| o.entities.iter().map(|e| e.id))
+                .collect();
+            let list = store.entities_by_ids(sc(), &ids).await.unwrap();
             (REGISTER, owners(list.iter().map(|e| fx.of_entity(e.id))))
         }
         "entities_by_name" => {

@@ -801,12 +801,21 @@ async fn run_search(
     let searched = std::time::Instant::now();
 
     // The index may lag the database, and holds the whole city: a hit not there in scope is
-    // skipped. The lookups run concurrently on the store's pool.
-    let entities = futures::future::try_join_all(entity_hits.iter().filter_map(|h| match h {
-        search::Hit::Entity { id, .. } => Some(app.store.entity(scope.clone(), EntityId(*id))),
-        search::Hit::Page { .. } => None,
-    }))
-    .await?;
+    // skipped. The entities are read in one query, the pages concurrently on the store's pool.
+    let ids: Vec<EntityId> = entity_hits
+        .iter()
+        .filter_map(|h| match h {
+            search::Hit::Entity { id, .. } => Some(EntityId(*id)),
+            search::Hit::Page { .. } => None,
+        })
+        .collect();
+    let mut found: std::collections::HashMap<i64, Entity> = app
+        .store
+        .entities_by_ids(scope.clone(), &ids)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.0, e))
+        .collect();
     let fetches = futures::future::try_join_all(page_hits.iter().filter_map(|h| match h {
         search::Hit::Page { fetch_id, .. } => {
             Some(app.store.fetch(scope.clone(), FetchId(*fetch_id)))
@@ -819,8 +828,11 @@ async fn run_search(
         query: text.to_string(),
         ..SearchResults::default()
     };
-    for (hit, entity) in entity_hits.into_iter().zip(entities) {
-        if let (search::Hit::Entity { id, matched, .. }, Some(e)) = (hit, entity) {
+    for hit in entity_hits {
+        if let search::Hit::Entity { id, matched, .. } = hit {
+            let Some(e) = found.remove(&id) else {
+                continue;
+            };
             let (matched, matched_label) = matched_field(matched);
             out.entities.push(EntityResult {
                 id,
