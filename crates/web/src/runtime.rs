@@ -23,8 +23,11 @@
 //! through this console ([`App::writes`], counted by [`count_writes`] for every request that
 //! is not a read) makes the next visit count again; changes from another process (a sweep, the
 //! command line, the portal) show within [`FIGURES_FRESH`], and meanwhile the figures counted
-//! last are shown while they are counted again in the background. The page says when its
-//! figures were counted.
+//! last are shown while they are counted again in the background. Figures that took long to
+//! count stay fresh ten times as long as they took ([`fresh_for`]): a city of a million
+//! entities takes seconds to count (25 s on SQLite for three million findings), and counting it
+//! again every 10 s would keep a core busy for as long as anyone looks at the dashboard. The
+//! page says when its figures were counted.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -95,6 +98,13 @@ pub(crate) async fn count_writes(
 /// How long figures counted for a scope are shown as they are; after that they are shown
 /// while counted again in the background.
 pub const FIGURES_FRESH: Duration = Duration::from_secs(10);
+
+/// How long figures that took `took` to count are shown as they are: [`FIGURES_FRESH`], or ten
+/// times as long as they took when that is longer, so that counting again in the background
+/// takes at most a tenth of a core.
+fn fresh_for(took: Duration) -> Duration {
+    FIGURES_FRESH.max(took * 10)
+}
 /// Scopes whose figures are kept at most (a scope is a role's districts or entities).
 const MAX_SCOPES: usize = 64;
 
@@ -102,7 +112,10 @@ const MAX_SCOPES: usize = 64;
 struct Counted<T> {
     scope: Scope,
     value: Arc<T>,
+    /// When the count started (the figures are of that moment or later).
     at: Instant,
+    /// How long the count took.
+    took: Duration,
     writes: u64,
 }
 
@@ -137,7 +150,7 @@ impl<T: Send + Sync + 'static> ScopeCache<T> {
     fn kept(&self, scope: &Scope, writes: u64, now: Instant) -> Kept<T> {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         match kept.iter().find(|c| &c.scope == scope) {
-            Some(c) if c.writes == writes && now.duration_since(c.at) < FIGURES_FRESH => {
+            Some(c) if c.writes == writes && now.duration_since(c.at) < fresh_for(c.took) => {
                 Kept::Fresh(c.value.clone())
             }
             Some(c) if c.writes == writes => Kept::Old(c.value.clone()),
@@ -145,7 +158,19 @@ impl<T: Send + Sync + 'static> ScopeCache<T> {
         }
     }
 
+    /// Keeps `value`, counted from `at` (taking until now), after `writes` writes.
     fn keep(kept: &Mutex<Vec<Counted<T>>>, scope: Scope, value: Arc<T>, writes: u64, at: Instant) {
+        Self::keep_counted(kept, scope, value, writes, at, at.elapsed());
+    }
+
+    fn keep_counted(
+        kept: &Mutex<Vec<Counted<T>>>,
+        scope: Scope,
+        value: Arc<T>,
+        writes: u64,
+        at: Instant,
+        took: Duration,
+    ) {
         let mut kept = kept.lock().unwrap_or_else(|e| e.into_inner());
         kept.retain(|c| c.scope != scope);
         if kept.len() >= MAX_SCOPES {
@@ -155,6 +180,7 @@ impl<T: Send + Sync + 'static> ScopeCache<T> {
             scope,
             value,
             at,
+            took,
             writes,
         });
     }
@@ -322,11 +348,39 @@ mod tests {
         let long_ago = Instant::now()
             .checked_sub(FIGURES_FRESH * 2)
             .expect("the clock runs");
-        ScopeCache::keep(&cache.kept, city.clone(), Arc::new(10), 1, long_ago);
+        ScopeCache::keep_counted(
+            &cache.kept,
+            city.clone(),
+            Arc::new(10),
+            1,
+            long_ago,
+            Duration::ZERO,
+        );
         assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 10);
         drop(cache.counting.lock().await);
         assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 4);
         assert_eq!(counted.load(Ordering::SeqCst), 4);
+        // Figures that took long to count stay fresh ten times as long as they took.
+        assert_eq!(fresh_for(Duration::from_millis(300)), FIGURES_FRESH);
+        assert_eq!(fresh_for(Duration::from_secs(25)), Duration::from_secs(250));
+        let slow = Instant::now()
+            .checked_sub(FIGURES_FRESH * 3)
+            .expect("the clock runs");
+        ScopeCache::keep_counted(
+            &cache.kept,
+            city.clone(),
+            Arc::new(20),
+            1,
+            slow,
+            FIGURES_FRESH,
+        );
+        assert_eq!(*cache.get(&city, &writes, count).await.unwrap(), 20);
+        drop(cache.counting.lock().await);
+        assert_eq!(
+            counted.load(Ordering::SeqCst),
+            4,
+            "no count in the background"
+        );
         // A failed count is an error, and nothing is kept.
         writes.fetch_add(1, Ordering::SeqCst);
         let failing = || async { Err::<u64, _>("down".to_string()) };

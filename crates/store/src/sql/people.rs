@@ -80,18 +80,27 @@ type Conn = <Db as sqlx::Database>::Connection;
 async fn user_from_row(conn: &mut Conn, row: &DbRow) -> Result<(User, String)> {
     let id: i64 = row.try_get("id")?;
     let role: String = row.try_get("role")?;
-    let districts: Vec<String> = sqlx::query_scalar(
-        "SELECT district FROM user_districts WHERE user_id = $1 ORDER BY district",
+    // Districts and entities in one statement (every request of a session reads them).
+    let rows = sqlx::query(
+        "SELECT district, CAST(NULL AS BIGINT) AS entity_id FROM user_districts \
+         WHERE user_id = $1 \
+         UNION ALL \
+         SELECT CAST(NULL AS TEXT), entity_id FROM user_entities WHERE user_id = $1",
     )
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    let entities: Vec<i64> = sqlx::query_scalar(
-        "SELECT entity_id FROM user_entities WHERE user_id = $1 ORDER BY entity_id",
-    )
-    .bind(id)
-    .fetch_all(&mut *conn)
-    .await?;
+    let mut districts: Vec<String> = Vec::new();
+    let mut entities: Vec<i64> = Vec::new();
+    for r in &rows {
+        match (r.try_get("district")?, r.try_get("entity_id")?) {
+            (Some(d), _) => districts.push(d),
+            (None, Some(e)) => entities.push(e),
+            (None, None) => {}
+        }
+    }
+    districts.sort_unstable();
+    entities.sort_unstable();
     let user = User {
         id: UserId(id),
         username: row.try_get("username")?,
@@ -405,25 +414,28 @@ impl PeopleStore for SqlStore {
     }
 
     async fn session(&self, id_hash: &str) -> Result<Option<SessionRow>> {
+        // The session and its user in one statement, their districts and entities in another:
+        // every request of a logged-in person asks this.
+        let mut conn = self.pool.acquire().await?;
         let Some(row) = sqlx::query(
-            "SELECT user_id, csrf, client, created_at, last_seen_at FROM sessions \
-             WHERE id_hash = $1",
+            "SELECT s.csrf, s.client, s.created_at AS session_created_at, \
+             s.last_seen_at AS session_last_seen_at, u.id, u.username, u.display_name, u.role, \
+             u.disabled, u.created_at, u.locked_until, u.password_hash \
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id_hash = $1",
         )
         .bind(id_hash)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await?
         else {
             return Ok(None);
         };
-        let Some(user) = self.user(UserId(row.try_get("user_id")?)).await? else {
-            return Ok(None);
-        };
+        let (user, _) = user_from_row(&mut conn, &row).await?;
         Ok(Some(SessionRow {
             user,
             csrf: row.try_get("csrf")?,
             client: row.try_get("client")?,
-            created_at: row.try_get("created_at")?,
-            last_seen_at: row.try_get("last_seen_at")?,
+            created_at: row.try_get("session_created_at")?,
+            last_seen_at: row.try_get("session_last_seen_at")?,
         }))
     }
 
