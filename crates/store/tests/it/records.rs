@@ -1360,6 +1360,17 @@ async fn suppressed_findings_are_kept_and_count_nowhere(store: TestStore) {
             .unwrap(),
         1
     );
+    // A count with a bound (a list page's) counts the live ones too, up to the bound.
+    for (up_to, want) in [(0, 0), (1, 1), (5, 1)] {
+        let bounded = FindingFilter {
+            count_up_to: Some(up_to),
+            ..FindingFilter::default()
+        };
+        assert_eq!(
+            store.count_findings(Scope::City, &bounded).await.unwrap(),
+            want
+        );
+    }
     // Its own page still opens it.
     let one = store
         .finding(Scope::City, hidden[0].id)

@@ -519,6 +519,37 @@ async fn counts_agree_with_the_lists_in_scope(store: TestStore) {
             };
             assert_eq!(listed, want, "{scope:?} {limit} {offset}");
         }
+        // A count with a bound stops there: the smaller of the count and the bound, in scope
+        // (the district-wide sites count joins the entities, the city-wide one does not).
+        for up_to in [0, 1, 3, 100] {
+            let f = EntityFilter {
+                count_up_to: Some(up_to),
+                ..EntityFilter::default()
+            };
+            assert_eq!(
+                store.count_entities_in(scope.clone(), &f).await.unwrap(),
+                entities.min(up_to),
+                "{scope:?} {up_to}"
+            );
+            let f = SiteFilter {
+                count_up_to: Some(up_to),
+                ..SiteFilter::default()
+            };
+            assert_eq!(
+                store.count_sites(scope.clone(), &f).await.unwrap(),
+                sites.min(up_to),
+                "{scope:?} {up_to}"
+            );
+            let f = DiscoveryFilter {
+                count_up_to: Some(up_to),
+                ..DiscoveryFilter::default()
+            };
+            assert_eq!(
+                store.count_discovered(scope.clone(), &f).await.unwrap(),
+                discovered.min(up_to),
+                "{scope:?} {up_to}"
+            );
+        }
     }
     // The filters count as they list.
     let kind = EntityFilter {
