@@ -155,6 +155,19 @@ if [ -z "$REUSE_DIR" ]; then
     fi
 fi
 
+# --reuse: the PostgreSQL database has one name for every run, so a later run without --reuse
+# (a --quick one, say) replaces it; the two engines must hold the same register, or the
+# PostgreSQL figures would be of another size (a --reuse of a 1,000,000-entity directory once
+# ran against the 20,000 entities a --quick run had left).
+if [ -n "$REUSE_DIR" ]; then
+    N_SQ="$(sqlite3 "$SQ_DATA/wangjian.db" 'SELECT count(*) FROM entities')" || die "no SQLite data in $SQ_DATA"
+    log "reusing $N_SQ entities"
+    if [ -n "$(echo ",$ENGINES," | grep ',postgres,')" ]; then
+        N_PG="$(psql_bench -At -c 'SELECT count(*) FROM entities' 2>/dev/null)" || N_PG="no database"
+        [ "$N_PG" = "$N_SQ" ] || die "PostgreSQL's $PG_DB holds $N_PG entities, $SQ_DATA $N_SQ: run without --reuse (or with --engines sqlite)"
+    fi
+fi
+
 # --- one engine at a time ---------------------------------------------------------------
 # start_console ENGINE: serves that engine's data directory on a free port; sets PORT, COOKIE.
 start_console() {
