@@ -623,22 +623,36 @@ fn broad_top(
 /// intersection gives to be scored again by the full query.
 const RESCORED_PER_FIELD: usize = 16;
 
-/// The full query's score of each of `hits` (sorted by address), visited in index order with
-/// one scorer per segment (a scorer only moves forward).
+/// The full query's score of each of `hits` (sorted by address) that it matches.
 fn rescore(
     searcher: &Searcher,
     query: &dyn tantivy::query::Query,
     hits: &[DocAddress],
 ) -> Result<Vec<(f32, DocAddress)>> {
     let weight = query.weight(EnableScoring::enabled_from_searcher(searcher))?;
+    let scores = score_each(searcher, weight.as_ref(), hits)?;
+    Ok(scores
+        .into_iter()
+        .zip(hits)
+        .filter_map(|(score, &address)| Some((score?, address)))
+        .collect())
+}
+
+/// `weight`'s score of each of `hits` (sorted by address; `None` where it does not match),
+/// visited in index order with one scorer per segment (a scorer only moves forward), not one
+/// per hit.
+fn score_each(
+    searcher: &Searcher,
+    weight: &dyn Weight,
+    hits: &[DocAddress],
+) -> Result<Vec<Option<f32>>> {
     let mut out = Vec::with_capacity(hits.len());
     for run in hits.chunk_by(|a, b| a.segment_ord == b.segment_ord) {
         let mut scorer = weight.scorer(searcher.segment_reader(run[0].segment_ord), 1.0)?;
-        for &address in run {
+        for address in run {
+            let doc = address.doc_id;
             // A fresh scorer already sits on its first match, which may lie past the hit.
-            if scorer.doc() <= address.doc_id && scorer.seek(address.doc_id) == address.doc_id {
-                out.push((scorer.score(), address));
-            }
+            out.push((scorer.doc() <= doc && scorer.seek(doc) == doc).then(|| scorer.score()));
         }
     }
     Ok(out)
@@ -696,9 +710,8 @@ impl FieldMatcher {
         })
     }
 
-    /// The best field of each returned hit. Hits are visited in index order, segment by
-    /// segment, so each sub-query needs one scorer per segment that holds hits (it only
-    /// moves forward), not one per hit.
+    /// The best field of each returned hit (each sub-query scores the hits in index order,
+    /// see `score_each`).
     fn matched_all(&self, searcher: &Searcher, hits: &[DocAddress]) -> Result<Vec<Field>> {
         let weights = match self {
             FieldMatcher::Fixed(field) => return Ok(vec![*field; hits.len()]),
@@ -706,19 +719,13 @@ impl FieldMatcher {
         };
         let mut order: Vec<usize> = (0..hits.len()).collect();
         order.sort_unstable_by_key(|&i| (hits[i].segment_ord, hits[i].doc_id));
+        let sorted: Vec<DocAddress> = order.iter().map(|&i| hits[i]).collect();
         let mut best = vec![(f32::MIN, Field::Name); hits.len()];
-        for run in order.chunk_by(|&a, &b| hits[a].segment_ord == hits[b].segment_ord) {
-            let segment = searcher.segment_reader(hits[run[0]].segment_ord);
-            for (field, weight) in weights {
-                let mut scorer = weight.scorer(segment, 1.0)?;
-                for &i in run {
-                    let doc = hits[i].doc_id;
-                    // A fresh scorer already sits on its first match, which may lie past the
-                    // hit; `seek` only moves forward.
-                    if scorer.doc() <= doc && scorer.seek(doc) == doc && scorer.score() > best[i].0
-                    {
-                        best[i] = (scorer.score(), *field);
-                    }
+        for (field, weight) in weights {
+            let scores = score_each(searcher, weight.as_ref(), &sorted)?;
+            for (&i, score) in order.iter().zip(scores) {
+                if let Some(score) = score.filter(|&s| s > best[i].0) {
+                    best[i] = (score, *field);
                 }
             }
         }

@@ -158,12 +158,8 @@ impl<T: Send + Sync + 'static> ScopeCache<T> {
         }
     }
 
-    /// Keeps `value`, counted from `at` (taking until now), after `writes` writes.
-    fn keep(kept: &Mutex<Vec<Counted<T>>>, scope: Scope, value: Arc<T>, writes: u64, at: Instant) {
-        Self::keep_counted(kept, scope, value, writes, at, at.elapsed());
-    }
-
-    fn keep_counted(
+    /// Keeps `value`, counted from `at` in `took`, after `writes` writes.
+    fn keep(
         kept: &Mutex<Vec<Counted<T>>>,
         scope: Scope,
         value: Arc<T>,
@@ -209,7 +205,9 @@ impl<T: Send + Sync + 'static> ScopeCache<T> {
                     tokio::spawn(async move {
                         let at = Instant::now();
                         match fut.await {
-                            Ok(value) => Self::keep(&kept, scope, Arc::new(value), before, at),
+                            Ok(value) => {
+                                Self::keep(&kept, scope, Arc::new(value), before, at, at.elapsed())
+                            }
                             Err(e) => tracing::warn!(error = %e, "figures not counted again"),
                         }
                         drop(guard);
@@ -226,7 +224,14 @@ impl<T: Send + Sync + 'static> ScopeCache<T> {
         }
         let at = Instant::now();
         let value = Arc::new(count().await?);
-        Self::keep(&self.kept, scope.clone(), value.clone(), before, at);
+        Self::keep(
+            &self.kept,
+            scope.clone(),
+            value.clone(),
+            before,
+            at,
+            at.elapsed(),
+        );
         Ok(value)
     }
 }
@@ -348,7 +353,7 @@ mod tests {
         let long_ago = Instant::now()
             .checked_sub(FIGURES_FRESH * 2)
             .expect("the clock runs");
-        ScopeCache::keep_counted(
+        ScopeCache::keep(
             &cache.kept,
             city.clone(),
             Arc::new(10),
@@ -366,7 +371,7 @@ mod tests {
         let slow = Instant::now()
             .checked_sub(FIGURES_FRESH * 3)
             .expect("the clock runs");
-        ScopeCache::keep_counted(
+        ScopeCache::keep(
             &cache.kept,
             city.clone(),
             Arc::new(20),
