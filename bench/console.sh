@@ -41,7 +41,6 @@ while [ $# -gt 0 ]; do
     shift
 done
 PG_SERVER="${WANGJIAN_PG:-postgres://postgres@127.0.0.1:5432}"
-PG_DB=wj_console_bench
 log() { echo "console.sh: $*" >&2; }
 die() { echo "console.sh: FAILED: $*" >&2; exit 1; }
 unset WANGJIAN_DATABASE WANGJIAN_DATA
@@ -88,6 +87,13 @@ else
     WORK="$TMP"
 fi
 SQ_DATA="$WORK/sqlite" PG_DATA="$WORK/postgres"
+# --reuse: the register's size is the SQLite data's (the profile's ids are drawn from it).
+if [ -n "$REUSE_DIR" ]; then
+    ENTITIES="$(sqlite3 "$SQ_DATA/wangjian.db" 'SELECT count(*) FROM entities')" || die "no SQLite data in $SQ_DATA"
+fi
+# One PostgreSQL database per register size, so that a --quick run does not replace the
+# database a --keep of another size left for --reuse.
+PG_DB="wj_console_bench_$ENTITIES"
 PG_URL="$PG_SERVER/$PG_DB"
 psql_server() { psql -X -q -v ON_ERROR_STOP=1 "$PG_SERVER/postgres" "$@"; }
 psql_bench() { psql -X -q -v ON_ERROR_STOP=1 "$PG_URL" "$@"; }
@@ -155,12 +161,11 @@ if [ -z "$REUSE_DIR" ]; then
     fi
 fi
 
-# --reuse: the PostgreSQL database has one name for every run, so a later run without --reuse
-# (a --quick one, say) replaces it; the two engines must hold the same register, or the
-# PostgreSQL figures would be of another size (a --reuse of a 1,000,000-entity directory once
-# ran against the 20,000 entities a --quick run had left).
+# --reuse: the two engines must hold the same register, or the PostgreSQL figures would be of
+# another size (a --reuse of a 1,000,000-entity directory once ran against the 20,000 entities
+# a --quick run had left in a database of the same name).
 if [ -n "$REUSE_DIR" ]; then
-    N_SQ="$(sqlite3 "$SQ_DATA/wangjian.db" 'SELECT count(*) FROM entities')" || die "no SQLite data in $SQ_DATA"
+    N_SQ="$ENTITIES"
     log "reusing $N_SQ entities"
     if [ -n "$(echo ",$ENGINES," | grep ',postgres,')" ]; then
         N_PG="$(psql_bench -At -c 'SELECT count(*) FROM entities' 2>/dev/null)" || N_PG="no database"

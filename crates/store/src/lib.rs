@@ -110,6 +110,9 @@ use domain::{
 pub enum StoreError {
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// An error of SQLite's C API, called directly by the SQLite store's bulk path.
+    #[error("database error: SQLite error {code}: {message}")]
+    Sqlite { code: i32, message: String },
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     /// The database's schema has a migration this build does not know: it was written by a

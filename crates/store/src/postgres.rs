@@ -30,6 +30,11 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
     Ok(pool.begin().await?)
 }
 
+/// Nothing to size: the server's buffers are its own.
+async fn first_load_cache(_tx: &mut Transaction<'static, Postgres>, _loading: bool) -> Result<()> {
+    Ok(())
+}
+
 /// Locks the custody table against other appenders (readers go on) until the transaction
 /// ends, so that reading the last row's hash and inserting the next row are one step and the
 /// chain never forks.
@@ -224,18 +229,18 @@ pub(crate) const FIRST_LOAD_FOREIGN_KEYS: [(&str, &str); 4] = [
 
 /// A first load's new entities, appended with `COPY … FROM STDIN` (text format): their ids
 /// drawn from the identity's sequence first, then their rows, their `created` history rows,
-/// their credit marks and their former names, one COPY each. The sites are left to the caller
-/// (a register site may claim one that exists, which COPY cannot). `rev` advances per row, in
-/// order. Returns the ids, in the order of `rows`.
+/// their credit marks and their former names, one COPY each, then their sites with the shared
+/// multi-row INSERTs (a register site may claim one that exists, which COPY cannot). `rev`
+/// advances per row, in order.
 async fn append_new_entities(
     tx: &mut Transaction<'static, Postgres>,
     rows: &[&crate::EntityInput],
     source: &str,
     now: chrono::DateTime<chrono::Utc>,
     rev: &mut i64,
-) -> Result<Option<Vec<i64>>> {
+) -> Result<()> {
     if rows.is_empty() {
-        return Ok(Some(Vec::new()));
+        return Ok(());
     }
     let mut ids: Vec<i64> = sqlx::query_scalar(
         "SELECT nextval(pg_get_serial_sequence('entities', 'id')) \
@@ -245,6 +250,7 @@ async fn append_new_entities(
     .fetch_all(&mut **tx)
     .await?;
     ids.sort_unstable();
+    let now_time = now;
     let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let (mut entities, mut history, mut stale, mut names) =
         (String::new(), String::new(), String::new(), String::new());
@@ -319,7 +325,25 @@ async fn append_new_entities(
         copy.send(data.into_bytes()).await?;
         copy.finish().await?;
     }
-    Ok(Some(ids))
+    sql::insert_sites(tx, &register_sites(rows, &ids)?, now_time).await
+}
+
+/// The register sites of new entities, `ids[i]` being the id of `rows[i]`: (entity id, host,
+/// path prefix, kind) of each of their domains, in order.
+fn register_sites(
+    rows: &[&crate::EntityInput],
+    ids: &[i64],
+) -> Result<Vec<(i64, String, String, &'static str)>> {
+    let mut sites = Vec::with_capacity(rows.len());
+    for (e, &id) in rows.iter().zip(ids) {
+        for d in &e.domains {
+            let a = domain::SiteAddress::parse(d).map_err(|err| {
+                crate::StoreError::Corrupt(format!("domain of {}: {err}", e.uscc))
+            })?;
+            sites.push((id, a.host, a.path_prefix, e.kind.code()));
+        }
+    }
+    Ok(sites)
 }
 
 /// Appends one row of COPY's text format: tab-separated, `\N` for NULL, backslash, tab,

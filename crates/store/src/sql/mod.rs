@@ -13,8 +13,8 @@
 //! Nothing here knows about HTTP, crawling or the import file formats.
 
 use super::{
-    append_new_entities, begin_write, integrity_problems, known_version, serialize_custody,
-    snapshot_into, Db, ENGINE, FIRST_LOAD_FOREIGN_KEYS,
+    append_new_entities, begin_write, first_load_cache, integrity_problems, known_version,
+    serialize_custody, snapshot_into, Db, ENGINE, FIRST_LOAD_FOREIGN_KEYS,
 };
 use super::{lead, LEASE_LOCK, LEASE_ROW_LOCK};
 use crate::campaign::*;
@@ -236,6 +236,9 @@ mod custody;
 mod dashboard;
 mod discovery;
 mod entities;
+/// What the backends' first-load paths (`append_new_entities`) share; each uses some.
+#[allow(unused_imports)]
+pub(crate) use entities::{insert_sites, ENTITY_INSERT, SITE_INSERT};
 mod fetches;
 mod filings;
 mod inspections;
