@@ -13,7 +13,7 @@ use std::time::Duration;
 /// The database type the shared queries are compiled for in this module.
 type Db = Sqlite;
 
-mod bulk;
+mod capi;
 #[path = "sql/mod.rs"]
 mod sql;
 
@@ -78,6 +78,7 @@ impl SqliteStore {
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
+            .after_connect(|conn, _| Box::pin(stable_plans(conn)))
             .connect_with(opts)
             .await?;
         Self::migrated(pool).await
@@ -94,6 +95,7 @@ impl SqliteStore {
             .min_connections(1)
             .idle_timeout(None)
             .max_lifetime(None)
+            .after_connect(|conn, _| Box::pin(stable_plans(conn)))
             .connect_with(opts)
             .await?;
         Self::migrated(pool).await
@@ -106,6 +108,12 @@ impl SqliteStore {
             .map_err(|e| schema_error(e, known_version()))?;
         Ok(SqliteStore::from_pool(pool))
     }
+}
+
+/// Every connection plans a statement once, whatever its bound values (`capi::stable_plans`).
+async fn stable_plans(conn: &mut sqlx::SqliteConnection) -> std::result::Result<(), sqlx::Error> {
+    let mut handle = conn.lock_handle().await?;
+    capi::stable_plans(&mut handle).map_err(|e| sqlx::Error::Configuration(Box::new(e)))
 }
 
 /// The engine the shared queries run on in this module.
@@ -201,19 +209,19 @@ async fn append_new_entities(
     let now = time_text(now);
     for slice in rows.chunks(BULK_SLICE) {
         let mut handle = tx.lock_handle().await?;
-        append_slice(&bulk::Conn::new(&mut handle), slice, source, &now, rev)?;
+        append_slice(&capi::Conn::new(&mut handle), slice, source, &now, rev)?;
     }
     Ok(())
 }
 
 fn append_slice(
-    conn: &bulk::Conn<'_>,
+    conn: &capi::Conn<'_>,
     rows: &[&crate::EntityInput],
     source: &str,
     now: &str,
     rev: &mut i64,
 ) -> Result<()> {
-    use bulk::Value;
+    use capi::Value;
     let params = |n: usize| {
         (1..=n)
             .map(|i| format!("?{i}"))
@@ -334,5 +342,15 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(super::date_text(d), bound);
+    }
+
+    /// Every connection of the store turns the planner's stability guarantee on (the call
+    /// reads the setting back and fails if it is not on).
+    #[tokio::test]
+    async fn connections_plan_statements_once() {
+        let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")
+            .await
+            .unwrap();
+        super::stable_plans(&mut c).await.unwrap();
     }
 }

@@ -1,8 +1,9 @@
-//! Rows in bulk through SQLite's C API, on the connection sqlx holds: a first load of the
-//! register (`append_new_entities`) inserts each row with one prepared single-row statement
-//! per table, its values bound in place.
+//! SQLite's C API where sqlx has no door, on the connection sqlx holds: rows in bulk (a first
+//! load of the register, `append_new_entities`, inserts each row with one prepared single-row
+//! statement per table, its values bound in place) and the query planner's stability
+//! guarantee ([`stable_plans`]).
 //!
-//! The one module of the project with `unsafe` code, for a measured reason. The same first
+//! The one module of the project with `unsafe` code, for measured reasons. The same first
 //! load through sqlx's multi-row INSERTs (1,000,000 entities, `perf record` of
 //! `bench/register.sh`'s import, 2026-12-07) spent 69 % of its samples in sqlx's SQLite
 //! worker thread, of which about a fifth copying every bound value (sqlx binds text as
@@ -13,6 +14,12 @@
 //! bound with `SQLITE_STATIC` are read where they lie. sqlx documents this door
 //! (`SqliteConnection::lock_handle`: the worker thread makes no call on the connection
 //! while the handle is locked).
+//!
+//! Stable plans: the SQLite sqlx bundles is built with `SQLITE_ENABLE_STAT4`, and once a
+//! database has been analysed, a statement whose plan could depend on a bound value is
+//! prepared again at every execution with new bindings; in the console's list of cases under
+//! load (`perf record` of `bench/console.sh`'s 20,000-entity data) that re-preparation was 6 %
+//! of the process's samples. sqlx has no setting for `SQLITE_DBCONFIG_ENABLE_QPSG`.
 //!
 //! The safe surface: [`Conn`] borrows a locked handle, a [`Stmt`] borrows its `Conn` (so it
 //! is finalized before the handle goes back to sqlx), and [`Stmt::run`] binds, steps, resets
@@ -25,6 +32,28 @@ use sqlx::sqlite::LockedSqliteHandle;
 use std::ffi::{c_int, CStr};
 use std::marker::PhantomData;
 use std::ptr::NonNull;
+
+/// Turns on the query planner's stability guarantee on the handle's connection: one plan per
+/// statement whatever its bound values (the statistics still shape it), so that a prepared
+/// statement is not prepared again for each new binding.
+pub(super) fn stable_plans(handle: &mut LockedSqliteHandle<'_>) -> Result<()> {
+    let conn = Conn::new(handle);
+    let (on, mut set): (c_int, c_int) = (1, 0);
+    // SAFETY: as in `Conn::prepare`; SQLITE_DBCONFIG_ENABLE_QPSG takes an int (1: on) and a
+    // pointer to an int it writes the new setting to, valid during the call.
+    let rc = unsafe {
+        ffi::sqlite3_db_config(
+            conn.db.as_ptr(),
+            ffi::SQLITE_DBCONFIG_ENABLE_QPSG,
+            on,
+            &raw mut set,
+        )
+    };
+    if rc != ffi::SQLITE_OK || set != 1 {
+        return Err(conn.error());
+    }
+    Ok(())
+}
 
 /// A value bound to one parameter.
 #[derive(Debug, Clone, Copy)]
