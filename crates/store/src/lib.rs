@@ -622,6 +622,9 @@ pub trait CaseStore: Send + Sync {
     /// The outcomes of the cases `ids` that are in scope, by case and oldest first, in one
     /// query (a list page's rows).
     async fn outcomes_of_cases(&self, scope: Scope, ids: &[CaseId]) -> Result<Vec<Outcome>>;
+    /// How many outcomes each of the cases `ids` that are in scope has (a case with none is
+    /// left out), in one query: what a list page shows of them.
+    async fn outcome_counts(&self, scope: Scope, ids: &[CaseId]) -> Result<Vec<(CaseId, i64)>>;
     /// One outcome, when its case is in scope.
     async fn outcome(&self, scope: Scope, id: OutcomeId) -> Result<Option<Outcome>>;
     /// Moves a case from `from` to `to` (compare-and-set): `decided` and `closed` stamp their

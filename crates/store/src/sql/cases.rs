@@ -120,38 +120,36 @@ impl SqlStore {
         self.case_of(r, clues, officers)
     }
 
-    /// The clues and the officers of the cases `ids`, each sorted: two queries (per
+    /// The clues and the officers of the cases `ids`, each sorted: one query (per half of
     /// [`IDS_PER_QUERY`] cases), not two per case.
     async fn case_parts(&self, ids: &[i64]) -> Result<HashMap<i64, (Vec<i64>, Vec<i64>)>> {
         let mut out: HashMap<i64, (Vec<i64>, Vec<i64>)> = HashMap::new();
-        for chunk in ids.chunks(IDS_PER_QUERY) {
-            for (officers, sql) in [
-                (
-                    false,
-                    "SELECT case_id, clue_id FROM case_clues WHERE case_id IN (",
-                ),
-                (
-                    true,
-                    "SELECT case_id, user_id FROM case_officers WHERE case_id IN (",
-                ),
-            ] {
-                let mut q = QueryBuilder::<Db>::new(sql);
-                let mut list = q.separated(", ");
-                for id in chunk {
-                    list.push_bind(*id);
-                }
-                q.push(") ORDER BY 1, 2");
-                for (case, part) in q
-                    .build_query_as::<(i64, i64)>()
-                    .fetch_all(&self.pool)
-                    .await?
-                {
-                    let entry = out.entry(case).or_default();
-                    if officers {
-                        entry.1.push(part);
-                    } else {
-                        entry.0.push(part);
-                    }
+        // Both parts in one statement (a list page's every statement is a round trip to the
+        // connection): 0 marks a clue, 1 an officer.
+        for chunk in ids.chunks(IDS_PER_QUERY / 2) {
+            let mut q = QueryBuilder::<Db>::new(
+                "SELECT 0, case_id, clue_id FROM case_clues WHERE case_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(") UNION ALL SELECT 1, case_id, user_id FROM case_officers WHERE case_id IN (");
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(*id);
+            }
+            q.push(") ORDER BY 1, 2, 3");
+            for (officer, case, part) in q
+                .build_query_as::<(i32, i64, i64)>()
+                .fetch_all(&self.pool)
+                .await?
+            {
+                let entry = out.entry(case).or_default();
+                if officer == 1 {
+                    entry.1.push(part);
+                } else {
+                    entry.0.push(part);
                 }
             }
         }
@@ -408,6 +406,31 @@ impl CaseStore for SqlStore {
             q.push(" ORDER BY o.case_id, o.id");
             for r in q.build().fetch_all(&self.pool).await? {
                 out.push(outcome_from_row(&r)?);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn outcome_counts(&self, scope: Scope, ids: &[CaseId]) -> Result<Vec<(CaseId, i64)>> {
+        let mut out = Vec::new();
+        for chunk in ids.chunks(IDS_PER_QUERY) {
+            let mut q = QueryBuilder::new(
+                "SELECT o.case_id, COUNT(*) FROM outcomes o JOIN cases k ON k.id = o.case_id \
+                 WHERE o.case_id IN (",
+            );
+            let mut list = q.separated(", ");
+            for id in chunk {
+                list.push_bind(id.0);
+            }
+            q.push(")");
+            push_case_scope(&mut q, &scope);
+            q.push(" GROUP BY o.case_id ORDER BY o.case_id");
+            for (case, n) in q
+                .build_query_as::<(i64, i64)>()
+                .fetch_all(&self.pool)
+                .await?
+            {
+                out.push((CaseId(case), n));
             }
         }
         Ok(out)

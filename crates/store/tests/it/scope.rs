@@ -898,6 +898,7 @@ const METHODS: &[&str] = &[
     "count_cases",
     "case_outcomes",
     "outcomes_of_cases",
+    "outcome_counts",
     "outcome",
     "due_rectifications",
     "custody",
@@ -1716,6 +1717,15 @@ async fn seen(
                 let Some((case, _)) = o.case else { continue };
                 let got = store.outcomes_of_cases(sc(), &[case]).await.unwrap();
                 assert!(got.iter().all(|x| x.case_id == case));
+                !got.is_empty()
+            }),
+        ),
+        "outcome_counts" => (
+            REGISTER,
+            per_owner!(fx, |o| {
+                let Some((case, _)) = o.case else { continue };
+                let got = store.outcome_counts(sc(), &[case]).await.unwrap();
+                assert!(got.iter().all(|&(c, n)| c == case && n > 0), "{got:?}");
                 !got.is_empty()
             }),
         ),

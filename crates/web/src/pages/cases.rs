@@ -19,6 +19,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use casework::{CaseworkError, OutcomeInput};
 use domain::{CaseId, CaseStage, ListingCause, OutcomeId, OutcomeKind, Permission};
+use std::collections::HashMap;
 use store::{Case, CaseFilter, CaseSort, Outcome, OutcomeDetail, Scope};
 
 use super::clues::{officer_options, today, ClueRow, EmptyForm, OfficerOpt};
@@ -42,12 +43,12 @@ struct CaseRow {
     opened: String,
     decide_by: String,
     overdue: bool,
-    outcomes: usize,
+    outcomes: i64,
     summary: String,
 }
 
 impl CaseRow {
-    fn new(app: &AppState, c: &Case, outcomes: usize) -> CaseRow {
+    fn new(app: &AppState, c: &Case, outcomes: i64) -> CaseRow {
         CaseRow {
             id: c.id.0,
             href: format!("/cases/{}", c.id),
@@ -124,13 +125,15 @@ pub(crate) async fn list(
         )
         .await?;
     let ids: Vec<_> = rows.iter().map(|c| c.id).collect();
-    let outcomes = app.store.outcomes_of_cases(scope.clone(), &ids).await?;
+    let outcomes: HashMap<CaseId, i64> = app
+        .store
+        .outcome_counts(scope.clone(), &ids)
+        .await?
+        .into_iter()
+        .collect();
     let cases: Vec<_> = rows
         .iter()
-        .map(|c| {
-            let n = outcomes.iter().filter(|o| o.case_id == c.id).count();
-            CaseRow::new(&app, c, n)
-        })
+        .map(|c| CaseRow::new(&app, c, outcomes.get(&c.id).copied().unwrap_or(0)))
         .collect();
     let current = |o: &Option<String>| o.as_deref().unwrap_or_default().trim().to_string();
     let (stage, dist, site) = (
@@ -460,7 +463,7 @@ pub(crate) async fn page(
                 .collect(),
             false => Vec::new(),
         },
-        c: CaseRow::new(&app, &c, outcomes.len()),
+        c: CaseRow::new(&app, &c, outcomes.len() as i64),
     })
 }
 
