@@ -250,8 +250,7 @@ async fn append_new_entities(
     .fetch_all(&mut **tx)
     .await?;
     ids.sort_unstable();
-    let now_time = now;
-    let now = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
+    let stamp = now.to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let (mut entities, mut history, mut stale, mut names) =
         (String::new(), String::new(), String::new(), String::new());
     for (e, id) in rows.iter().zip(&ids) {
@@ -273,8 +272,8 @@ async fn append_new_entities(
                 e.legal_rep.as_deref(),
                 e.phone.as_deref(),
                 Some(sql::json(&e.extra).as_str()),
-                Some(now.as_str()),
-                Some(now.as_str()),
+                Some(stamp.as_str()),
+                Some(stamp.as_str()),
                 Some(e.legal_form.code()),
                 Some(sql::json(&e.former_names).as_str()),
                 e.business_address.as_deref(),
@@ -288,14 +287,14 @@ async fn append_new_entities(
             &mut history,
             &[
                 Some(id.as_str()),
-                Some(now.as_str()),
+                Some(stamp.as_str()),
                 Some(source),
                 Some("created"),
                 None,
                 Some(e.name.as_str()),
             ],
         );
-        copy_row(&mut stale, &[Some(id.as_str()), Some(now.as_str())]);
+        copy_row(&mut stale, &[Some(id.as_str()), Some(stamp.as_str())]);
         let unique: std::collections::BTreeSet<&str> =
             e.former_names.iter().map(String::as_str).collect();
         for n in unique {
@@ -325,7 +324,7 @@ async fn append_new_entities(
         copy.send(data.into_bytes()).await?;
         copy.finish().await?;
     }
-    sql::insert_sites(tx, &register_sites(rows, &ids)?, now_time).await
+    sql::insert_sites(tx, &register_sites(rows, &ids)?, now).await
 }
 
 /// The register sites of new entities, `ids[i]` being the id of `rows[i]`: (entity id, host,

@@ -194,7 +194,7 @@ async fn first_load_cache(tx: &mut Transaction<'static, Sqlite>, loading: bool) 
 const BULK_SLICE: usize = 500;
 
 /// A first load's new entities with their history rows, credit marks, former names and
-/// sites: one prepared single-row INSERT per table through SQLite's C API (`bulk`: values
+/// sites: one prepared single-row INSERT per table through SQLite's C API (`capi`: values
 /// bound in place, no statement journal), `BULK_SLICE` rows per lock of the handle. Values are
 /// stored as sqlx stores them (times as `DateTime<Utc>`'s encoding, dates as `%F`), so that
 /// these rows read back as those of the shared multi-row INSERTs do. `rev` advances per row,
@@ -214,6 +214,8 @@ async fn append_new_entities(
     Ok(())
 }
 
+/// One slice of [`append_new_entities`] on the locked connection: its statements prepared,
+/// run for each row, finalized.
 fn append_slice(
     conn: &capi::Conn<'_>,
     rows: &[&crate::EntityInput],
@@ -344,8 +346,8 @@ mod tests {
         assert_eq!(super::date_text(d), bound);
     }
 
-    /// Every connection of the store turns the planner's stability guarantee on (the call
-    /// reads the setting back and fails if it is not on).
+    /// What every connection of the store runs when it opens turns the planner's stability
+    /// guarantee on (the call reads the setting back and fails if it is not on).
     #[tokio::test]
     async fn connections_plan_statements_once() {
         let mut c = sqlx::SqliteConnection::connect("sqlite::memory:")

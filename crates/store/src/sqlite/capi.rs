@@ -15,11 +15,13 @@
 //! (`SqliteConnection::lock_handle`: the worker thread makes no call on the connection
 //! while the handle is locked).
 //!
-//! Stable plans: the SQLite sqlx bundles is built with `SQLITE_ENABLE_STAT4`, and once a
-//! database has been analysed, a statement whose plan could depend on a bound value is
-//! prepared again at every execution with new bindings; in the console's list of cases under
-//! load (`perf record` of `bench/console.sh`'s 20,000-entity data) that re-preparation was 6 %
-//! of the process's samples. sqlx has no setting for `SQLITE_DBCONFIG_ENABLE_QPSG`.
+//! Stable plans: SQLite's planner reads a bound value where it could decide the plan (a
+//! partial index's condition, a LIKE pattern, the STAT4 statistics the SQLite sqlx bundles is
+//! built with) and marks that parameter; a statement is then prepared again at every execution
+//! whose binding of it changed, and sqlx binds anew at every execution. In the console's list
+//! of cases under load (`perf record` of `bench/console.sh`'s 20,000-entity data) that
+//! re-preparation was 6 % of the process's samples. sqlx has no setting for
+//! `SQLITE_DBCONFIG_ENABLE_QPSG`.
 //!
 //! The safe surface: [`Conn`] borrows a locked handle, a [`Stmt`] borrows its `Conn` (so it
 //! is finalized before the handle goes back to sqlx), and [`Stmt::run`] binds, steps, resets
