@@ -3,7 +3,8 @@
 //! tools write all of these). The payload of an HTTP block is `http_msg`'s: the body after the
 //! head, with the chunked transfer-coding removed when the head declares it.
 //!
-//! Must not do I/O or parse WARC framing: it works on bytes and [`Record`]s handed to it.
+//! Must not do I/O or parse WARC framing: it works on bytes and records ([`RecordParts`]) handed
+//! to it.
 
 use std::fmt;
 
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::record::Record;
+use crate::record::RecordParts;
 
 /// `sha256:<lowercase hex>` of `data`, the form this crate writes.
 pub fn sha256_label(data: &[u8]) -> String {
@@ -118,21 +119,22 @@ impl fmt::Display for DigestProblem {
 /// digest the still-chunked bytes; the block digest covers every byte either way. `revisit`
 /// records are skipped for the payload: their payload digest names content stored in another
 /// record. An empty result means every declared digest holds (a record declaring none passes).
-pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
+pub fn verify_record<R: RecordParts + ?Sized>(rec: &R) -> Vec<DigestProblem> {
     let mut problems = Vec::new();
-    if let Some(declared) = rec.header(DigestField::Block.header_name()) {
-        problems.extend(check(DigestField::Block, declared, &[&rec.block]));
+    let block = rec.block();
+    if let Some(declared) = rec.field(DigestField::Block.header_name()) {
+        problems.extend(check(DigestField::Block, declared, &[block]));
     }
     let is_revisit = rec
-        .warc_type()
+        .field("WARC-Type")
         .is_some_and(|t| t.eq_ignore_ascii_case("revisit"));
-    if let (Some(declared), false) = (rec.header(DigestField::Payload.header_name()), is_revisit) {
-        let problem = if rec.is_http() {
-            let (head, raw) = http_msg::split_message(&rec.block).unwrap_or((&rec.block, &[]));
+    if let (Some(declared), false) = (rec.field(DigestField::Payload.header_name()), is_revisit) {
+        let problem = if rec.is_http_block() {
+            let (head, raw) = http_msg::split_message(block).unwrap_or((block, &[]));
             let payload = http_msg::payload(head, raw);
             check(DigestField::Payload, declared, &[&payload, raw])
         } else {
-            check(DigestField::Payload, declared, &[&rec.block])
+            check(DigestField::Payload, declared, &[block])
         };
         problems.extend(problem);
     }
@@ -145,19 +147,19 @@ pub fn verify_record(rec: &Record) -> Vec<DigestProblem> {
 /// puts both on every such record, and a block digest on every record it writes (`warcinfo`,
 /// `request`, `metadata` too), so its records never miss one; other tools' records that carry
 /// digests in any supported algorithm pass. [`verify_record`] checks only what is declared.
-pub fn missing_digests(rec: &Record) -> Vec<DigestProblem> {
+pub fn missing_digests<R: RecordParts + ?Sized>(rec: &R) -> Vec<DigestProblem> {
     let mut missing = Vec::new();
-    if rec.header(DigestField::Block.header_name()).is_none() {
+    if rec.field(DigestField::Block.header_name()).is_none() {
         missing.push(DigestProblem::Missing {
             field: DigestField::Block,
         });
     }
-    let has_payload = rec.warc_type().is_some_and(|t| {
+    let has_payload = rec.field("WARC-Type").is_some_and(|t| {
         ["response", "resource", "revisit"]
             .iter()
             .any(|k| t.eq_ignore_ascii_case(k))
     });
-    if has_payload && rec.header(DigestField::Payload.header_name()).is_none() {
+    if has_payload && rec.field(DigestField::Payload.header_name()).is_none() {
         missing.push(DigestProblem::Missing {
             field: DigestField::Payload,
         });
@@ -200,11 +202,11 @@ impl Algorithm {
         }
     }
 
-    fn digest(self, data: &[u8]) -> Vec<u8> {
+    fn digest(self, data: &[u8]) -> DigestBytes {
         match self {
-            Algorithm::Sha1 => Sha1::digest(data).to_vec(),
-            Algorithm::Sha256 => Sha256::digest(data).to_vec(),
-            Algorithm::Sha512 => Sha512::digest(data).to_vec(),
+            Algorithm::Sha1 => DigestBytes::of(&Sha1::digest(data)),
+            Algorithm::Sha256 => DigestBytes::of(&Sha256::digest(data)),
+            Algorithm::Sha512 => DigestBytes::of(&Sha512::digest(data)),
         }
     }
 
@@ -216,6 +218,32 @@ impl Algorithm {
             Algorithm::Sha256 => label_hex("sha256:", digest),
             Algorithm::Sha512 => label_hex("sha512:", digest),
         }
+    }
+}
+
+/// A digest's bytes, on the stack: at most SHA-512's 64.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DigestBytes {
+    bytes: [u8; 64],
+    len: usize,
+}
+
+impl DigestBytes {
+    /// The first 64 bytes of `bytes` (every digest here is at most that long).
+    fn of(bytes: &[u8]) -> DigestBytes {
+        let mut out = DigestBytes {
+            bytes: [0; 64],
+            len: bytes.len().min(64),
+        };
+        out.bytes[..out.len].copy_from_slice(&bytes[..out.len]);
+        out
+    }
+}
+
+impl std::ops::Deref for DigestBytes {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
@@ -252,14 +280,14 @@ fn check(field: DigestField, declared: &str, candidates: &[&[u8]]) -> Option<Dig
     Some(DigestProblem::Mismatch {
         field,
         declared: declared_owned(),
-        computed: alg.label(&first.unwrap_or_default()),
+        computed: alg.label(first.as_deref().unwrap_or_default()),
     })
 }
 
 /// Decode a digest value of `len` bytes written as hex, Base32 or Base64 (standard or URL-safe,
 /// padded or not). Encoded lengths differ between encodings for every supported size, so at most
 /// one decoding yields `len` bytes.
-fn decode_digest(value: &str, len: usize) -> Option<Vec<u8>> {
+fn decode_digest(value: &str, len: usize) -> Option<DigestBytes> {
     if value.len() == len * 2 {
         if let Some(bytes) = hex_decode(value.as_bytes()) {
             return Some(bytes);
@@ -268,11 +296,12 @@ fn decode_digest(value: &str, len: usize) -> Option<Vec<u8>> {
     [base32_decode(value), base64_decode(value)]
         .into_iter()
         .flatten()
-        .find(|bytes| bytes.len() == len)
+        .find(|bytes| bytes.len() == len && len <= 64)
+        .map(|bytes| DigestBytes::of(&bytes))
 }
 
-/// Hex, either case; `None` on an odd length or a non-hex character.
-fn hex_decode(hex: &[u8]) -> Option<Vec<u8>> {
+/// Hex of at most 64 bytes, either case; `None` on an odd length, a non-hex character or more.
+fn hex_decode(hex: &[u8]) -> Option<DigestBytes> {
     /// Value of each byte as a hex digit; 0xff for the others.
     const NIBBLE: [u8; 256] = {
         let mut t = [0xffu8; 256];
@@ -289,15 +318,18 @@ fn hex_decode(hex: &[u8]) -> Option<Vec<u8>> {
         }
         t
     };
-    if !hex.len().is_multiple_of(2) {
+    if !hex.len().is_multiple_of(2) || hex.len() > 128 {
         return None;
     }
-    let mut out = Vec::with_capacity(hex.len() / 2);
+    let mut out = DigestBytes {
+        bytes: [0; 64],
+        len: hex.len() / 2,
+    };
     let mut bad = 0u8;
-    for pair in hex.chunks_exact(2) {
+    for (pair, byte) in hex.chunks_exact(2).zip(&mut out.bytes) {
         let (hi, lo) = (NIBBLE[usize::from(pair[0])], NIBBLE[usize::from(pair[1])]);
         bad |= (hi | lo) & 0xf0;
-        out.push(hi << 4 | (lo & 0x0f));
+        *byte = hi << 4 | (lo & 0x0f);
     }
     (bad == 0).then_some(out)
 }
@@ -425,11 +457,14 @@ mod tests {
             );
         }
         assert_eq!(decode_digest("1112H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ", 20), None);
-        assert_eq!(hex_decode(b"00ff7fA0bC"), Some(vec![0, 255, 127, 160, 188]));
-        assert_eq!(hex_decode(b"0g"), None);
-        assert_eq!(hex_decode(b"g0"), None);
-        assert_eq!(hex_decode(b"abc"), None);
-        assert_eq!(hex_decode(b""), Some(vec![]));
+        let hex = |h: &[u8]| hex_decode(h).map(|d| d.to_vec());
+        assert_eq!(hex(b"00ff7fA0bC"), Some(vec![0, 255, 127, 160, 188]));
+        assert_eq!(hex(b"0g"), None);
+        assert_eq!(hex(b"g0"), None);
+        assert_eq!(hex(b"abc"), None);
+        assert_eq!(hex(b""), Some(vec![]));
+        assert_eq!(hex(&[b'a'; 128]), Some(vec![0xaa; 64]));
+        assert_eq!(hex(&[b'a'; 130]), None);
     }
 
     #[test]

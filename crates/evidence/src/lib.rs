@@ -33,8 +33,8 @@ pub use reader::{
     open_reader, read_record_at, read_record_at_capped, WarcReader, DEFAULT_MAX_BLOCK,
 };
 pub use record::{
-    view_uri, viewed_page, CaptureRefs, ExchangeRecord, Record, RecordRef, RevisitOf,
-    REVISIT_IDENTICAL_PAYLOAD, VIEW_URI_PREFIX,
+    view_uri, viewed_page, CaptureRefs, ExchangeRecord, Record, RecordParts, RecordRef, RecordView,
+    RevisitOf, REVISIT_IDENTICAL_PAYLOAD, VIEW_URI_PREFIX,
 };
 pub use repair::{committed_record_end, repair_torn_tail, TornTail};
 pub use verify::{

@@ -12,7 +12,7 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
 
-use crate::record::Record;
+use crate::record::{Record, RecordView};
 use crate::{Corruption, EvidenceError};
 
 /// Longest single header line accepted.
@@ -41,6 +41,9 @@ pub struct WarcReader<R> {
     line: Vec<u8>,
     /// The largest block accepted (see [`DEFAULT_MAX_BLOCK`]).
     max_block: u64,
+    /// Bytes of the record last lent by [`WarcReader::next_view`], still in the buffer until
+    /// the next call.
+    lent: usize,
 }
 
 impl<R: BufRead> WarcReader<R> {
@@ -58,6 +61,7 @@ impl<R: BufRead> WarcReader<R> {
             done: false,
             line: Vec::with_capacity(256),
             max_block: DEFAULT_MAX_BLOCK,
+            lent: 0,
         }
     }
 
@@ -70,7 +74,62 @@ impl<R: BufRead> WarcReader<R> {
 
     /// File offset of the next unread byte.
     pub fn position(&self) -> u64 {
-        self.inner.pos
+        self.inner.pos + self.lent as u64
+    }
+
+    /// The next record, as the iterator would yield it, but lent: a plain record that lies
+    /// wholly in the reader's buffer is read in place (no field or block copied), any other
+    /// (a gzip member's, one across the buffer's end, a broken one) is read as the iterator
+    /// reads it. The view lives until the next call.
+    pub fn next_view(&mut self) -> Option<Result<RecordView<'_>, EvidenceError>> {
+        self.release_lent();
+        let plain = matches!(self.inner.fill_buf(), Ok([first, ..]) if *first != 0x1f);
+        if !plain || !self.pending.is_empty() || self.done {
+            return self.next().map(|item| item.map(RecordView::from));
+        }
+        // What `read_plain` does first; a failure is left to it to report.
+        if skip_blank(&mut self.inner).is_ok() {
+            let start = self.inner.pos;
+            let parsed = match self.inner.fill_buf() {
+                Ok(buf) => parse_in_place(buf, self.max_block),
+                Err(_) => None,
+            };
+            if let Some(found) = parsed {
+                self.lent = found.len;
+                // The same bytes again: a `BufRead` hands back what it holds until it is
+                // consumed.
+                let buf = self.inner.fill_buf().unwrap_or_default();
+                return Some(Ok(found.view(buf, start)));
+            }
+        }
+        let read = self.read_plain();
+        self.yielded(read).map(|item| item.map(RecordView::from))
+    }
+
+    /// Let the buffer go on past the record last lent.
+    fn release_lent(&mut self) {
+        if self.lent > 0 {
+            self.inner.consume(self.lent);
+            self.lent = 0;
+        }
+    }
+
+    /// What the iterator yields for a read: the end and an error end the iteration.
+    fn yielded(
+        &mut self,
+        read: Result<Option<Record>, EvidenceError>,
+    ) -> Option<Result<Record, EvidenceError>> {
+        match read {
+            Ok(Some(rec)) => Some(Ok(rec)),
+            Ok(None) => {
+                self.done = true;
+                None
+            }
+            Err(e) => {
+                self.done = true;
+                Some(Err(e))
+            }
+        }
     }
 
     fn read_next(&mut self) -> Result<Option<Record>, EvidenceError> {
@@ -206,23 +265,15 @@ impl<R: BufRead> Iterator for WarcReader<R> {
     type Item = Result<Record, EvidenceError>;
 
     fn next(&mut self) -> Option<Self::Item> {
+        self.release_lent();
         if let Some(rec) = self.pending.pop_front() {
             return Some(Ok(rec));
         }
         if self.done {
             return None;
         }
-        match self.read_next() {
-            Ok(Some(rec)) => Some(Ok(rec)),
-            Ok(None) => {
-                self.done = true;
-                None
-            }
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        let read = self.read_next();
+        self.yielded(read)
     }
 }
 
@@ -367,29 +418,20 @@ fn parse_record<R: BufRead>(
             if header_bytes > MAX_HEADER {
                 return Err(Corruption::HeaderTooLarge);
             }
-            if l.is_empty() || !l.ends_with(b"\n") {
-                return Err(Corruption::TruncatedHeader);
-            }
-            let text = text_of(trim_eol(l));
-            if text.is_empty() {
-                return Ok(true);
-            }
-            if text.starts_with([' ', '\t']) {
-                match headers.last_mut() {
-                    Some((_, value)) => {
-                        value.push(' ');
-                        value.push_str(trim(&text));
-                    }
-                    None => return Err(Corruption::BadHeaderLine(shorten(&text))),
-                }
-                return Ok(false);
-            }
-            match text.split_once(':') {
-                Some((name, value)) if !trim(name).is_empty() => {
-                    headers.push((trim(name).to_string(), trim(value).to_string()));
+            match header_line(l)? {
+                HeaderLine::End => Ok(true),
+                HeaderLine::Field(name, value) => {
+                    headers.push((name.into_owned(), value.into_owned()));
                     Ok(false)
                 }
-                _ => Err(Corruption::BadHeaderLine(shorten(&text))),
+                HeaderLine::More(more, text) => match headers.last_mut() {
+                    Some((_, value)) => {
+                        value.push(' ');
+                        value.push_str(&more);
+                        Ok(false)
+                    }
+                    None => Err(Corruption::BadHeaderLine(shorten(&text))),
+                },
             }
         })?;
         match step {
@@ -399,19 +441,10 @@ fn parse_record<R: BufRead>(
         }
     }
 
-    let length = match headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("Content-Length"))
-    {
-        None => return corrupt(Corruption::MissingContentLength),
-        Some((_, v)) => match v.parse::<u64>() {
-            Ok(n) => n,
-            Err(_) => return corrupt(Corruption::BadContentLength(shorten(v))),
-        },
+    let length = match content_length(&headers, max_block) {
+        Ok(n) => n,
+        Err(c) => return corrupt(c),
     };
-    if length > max_block {
-        return corrupt(Corruption::TooLarge { cap: max_block });
-    }
     let block = read_block(r, length)?;
     if (block.len() as u64) < length {
         return corrupt(Corruption::TruncatedBlock {
@@ -424,6 +457,198 @@ fn parse_record<R: BufRead>(
         return corrupt(Corruption::BadTrailer);
     }
     Ok((headers, block))
+}
+
+/// The block length a record's `Content-Length` declares, at most `max_block`.
+fn content_length<S: AsRef<str>>(headers: &[(S, S)], max_block: u64) -> Result<u64, Corruption> {
+    let length = match headers
+        .iter()
+        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case("Content-Length"))
+    {
+        None => return Err(Corruption::MissingContentLength),
+        Some((_, v)) => match v.as_ref().parse::<u64>() {
+            Ok(n) => n,
+            Err(_) => return Err(Corruption::BadContentLength(shorten(v.as_ref()))),
+        },
+    };
+    if length > max_block {
+        return Err(Corruption::TooLarge { cap: max_block });
+    }
+    Ok(length)
+}
+
+/// One line of a record's header block (with its line end), as both ways of reading a record
+/// take it.
+enum HeaderLine<'a> {
+    /// The blank line that ends the header block.
+    End,
+    /// A named field, name and value trimmed.
+    Field(Cow<'a, str>, Cow<'a, str>),
+    /// A continuation of the field before (trimmed), and the whole line to name it by if there
+    /// is none.
+    More(Cow<'a, str>, Cow<'a, str>),
+}
+
+fn header_line(l: &[u8]) -> Result<HeaderLine<'_>, Corruption> {
+    if l.is_empty() || !l.ends_with(b"\n") {
+        return Err(Corruption::TruncatedHeader);
+    }
+    header_text(text_of(trim_eol(l)))
+}
+
+/// [`header_line`] of a whole line's text, without its line end.
+fn header_text(text: Cow<'_, str>) -> Result<HeaderLine<'_>, Corruption> {
+    /// `f` of the line's text, borrowed when the text is.
+    fn part<'a>(text: &Cow<'a, str>, f: impl Fn(&str) -> &str) -> Cow<'a, str> {
+        match text {
+            Cow::Borrowed(s) => Cow::Borrowed(f(s)),
+            Cow::Owned(s) => Cow::Owned(f(s).to_string()),
+        }
+    }
+    if text.is_empty() {
+        return Ok(HeaderLine::End);
+    }
+    if text.starts_with([' ', '\t']) {
+        return Ok(HeaderLine::More(part(&text, trim), text));
+    }
+    // The first colon (ASCII, so the text splits there).
+    match memchr::memchr(b':', text.as_bytes()) {
+        Some(colon) if !trim(&text[..colon]).is_empty() => Ok(HeaderLine::Field(
+            part(&text, |t| trim(&t[..colon])),
+            part(&text, |t| trim(&t[colon + 1..])),
+        )),
+        _ => Err(Corruption::BadHeaderLine(shorten(&text))),
+    }
+}
+
+/// A field's name or value in a record read in place: where its text is in the record's
+/// fields (from the line after the version line), or the text itself when it is not there as it
+/// is (a continuation joined).
+enum Part {
+    At(usize, usize),
+    Text(String),
+}
+
+impl Part {
+    /// `part`, a slice of `fields` or a text of its own.
+    fn of(part: Cow<'_, str>, fields: &str) -> Part {
+        match part {
+            // The address difference is where the borrowed text starts inside `fields`.
+            Cow::Borrowed(t) => {
+                let start = t.as_ptr() as usize - fields.as_ptr() as usize;
+                Part::At(start, start + t.len())
+            }
+            Cow::Owned(t) => Part::Text(t),
+        }
+    }
+
+    /// The text again, from `fields`, the text it was read from.
+    fn text<'a>(&'a self, fields: &'a str) -> &'a str {
+        match self {
+            Part::At(start, end) => fields.get(*start..*end).unwrap_or_default(),
+            Part::Text(t) => t,
+        }
+    }
+
+    /// [`Part::text`], lent for as long as `fields` is.
+    fn into_text(self, fields: &str) -> Cow<'_, str> {
+        match self {
+            Part::At(start, end) => Cow::Borrowed(fields.get(start..end).unwrap_or_default()),
+            Part::Text(t) => Cow::Owned(t),
+        }
+    }
+}
+
+/// A plain record wholly inside `buf` (which starts at it), read without copying: where its
+/// fields and its block are, and the bytes it takes. `None` when the record does not end inside
+/// `buf` or is not a sound record, or a field is not UTF-8: the caller then reads it as a stream
+/// ([`parse_record`]), which says what is wrong; whatever this finds, that reading finds too.
+fn parse_in_place(buf: &[u8], max_block: u64) -> Option<InPlace> {
+    // The line starting at `at`, with its end; within the length a stream reading allows.
+    let line_at = |at: usize| -> Option<&[u8]> {
+        let rest = &buf[at..];
+        let window = &rest[..rest.len().min(MAX_LINE as usize)];
+        let end = memchr::memchr(b'\n', window)?;
+        Some(&rest[..=end])
+    };
+    let first = line_at(0)?;
+    if !trim_eol(first).starts_with(b"WARC/") {
+        return None;
+    }
+    // The blank line that ends the header block.
+    let mut at = first.len();
+    loop {
+        let l = line_at(at)?;
+        at += l.len();
+        if at > MAX_HEADER {
+            return None;
+        }
+        if trim_eol(l).is_empty() {
+            break;
+        }
+    }
+    // The fields checked as text at once, not line by line.
+    let text = std::str::from_utf8(&buf[first.len()..at]).ok()?;
+    let mut fields: Vec<(Part, Part)> = Vec::with_capacity(12);
+    let mut rest = text;
+    while let Some(end) = memchr::memchr(b'\n', rest.as_bytes()) {
+        // A line end is ASCII: the text splits there.
+        let (line, after) = (&rest[..end], &rest[end + 1..]);
+        rest = after;
+        match header_text(Cow::Borrowed(line.strip_suffix('\r').unwrap_or(line))).ok()? {
+            HeaderLine::End => break,
+            HeaderLine::Field(name, value) => {
+                fields.push((Part::of(name, text), Part::of(value, text)));
+            }
+            HeaderLine::More(more, _) => {
+                let (_, value) = fields.last_mut()?;
+                *value = Part::Text(format!("{} {more}", value.text(text)));
+            }
+        }
+    }
+    let length = fields
+        .iter()
+        .find(|(name, _)| name.text(text).eq_ignore_ascii_case("Content-Length"))
+        .map(|(name, value)| [(name.text(text), value.text(text))]);
+    let length = usize::try_from(content_length(&length?, max_block).ok()?).ok()?;
+    let end = at.checked_add(length)?;
+    if buf.get(end..end.checked_add(4)?)? != b"\r\n\r\n" {
+        return None;
+    }
+    Some(InPlace {
+        fields,
+        text: (first.len(), at),
+        block: (at, end),
+        len: end + 4,
+    })
+}
+
+/// Where a record read in place is in the buffer: its fields, the text they are in, its block,
+/// and the bytes it takes.
+struct InPlace {
+    fields: Vec<(Part, Part)>,
+    text: (usize, usize),
+    block: (usize, usize),
+    len: usize,
+}
+
+impl InPlace {
+    /// The record, borrowed from `buf` (the bytes it was found in) at `offset`.
+    fn view(self, buf: &[u8], offset: u64) -> RecordView<'_> {
+        // The same bytes as when they were found: text again.
+        let text = std::str::from_utf8(&buf[self.text.0..self.text.1]).unwrap_or_default();
+        let headers = self
+            .fields
+            .into_iter()
+            .map(|(name, value)| (name.into_text(text), value.into_text(text)))
+            .collect();
+        RecordView {
+            headers,
+            block: Cow::Borrowed(&buf[self.block.0..self.block.1]),
+            offset,
+            length: self.len as u64,
+        }
+    }
 }
 
 /// A header line as text: borrowed when it is UTF-8 (the usual case, checked by the fast
@@ -643,6 +868,66 @@ mod tests {
             all[2].as_ref().unwrap_err().offset(),
             Some(two.len() as u64)
         );
+    }
+
+    /// Everything `next_view` lends, as owned records, and how many were read in place.
+    fn read_views(bytes: &[u8], capacity: usize) -> (Vec<Result<Record, EvidenceError>>, usize) {
+        let mut reader = WarcReader::new(io::BufReader::with_capacity(capacity, bytes));
+        let (mut out, mut in_place) = (Vec::new(), 0);
+        while let Some(item) = reader.next_view() {
+            if let Ok(view) = &item {
+                in_place += usize::from(matches!(view.block, Cow::Borrowed(_)));
+            }
+            out.push(item.map(Record::from));
+        }
+        (out, in_place)
+    }
+
+    #[test]
+    fn records_read_in_place_equal_records_read_as_a_stream() {
+        let folded = b"WARC/1.0\r\nWARC-Type: response\r\nX-A:  one\r\n\t two \r\nContent-Length: 0\r\n\r\n\r\n\r\n";
+        let latin = b"WARC/1.1\r\nX-Name: caf\xe9\r\nContent-Length: 2\r\n\r\nhi\r\n\r\n";
+        let members = gzip(&[REC, folded]);
+        let data = [
+            REC,
+            b"\r\n",
+            folded,
+            latin,
+            &members[0],
+            REC,
+            b"\n\n",
+            &members[1],
+            REC,
+        ]
+        .concat();
+        // Blank lines before a gzip member make it unreadable, as they always did.
+        let whole = read_all(&data);
+        assert_eq!(whole.len(), 6, "{whole:?}");
+        assert!(whole[..5].iter().all(Result::is_ok) && whole[5].is_err());
+        let (views, in_place) = read_views(&data, 64 * 1024);
+        assert_eq!(format!("{views:?}"), format!("{whole:?}"));
+        // The plain records but the one with a field that is not UTF-8; not the gzip member's.
+        assert_eq!(in_place, 3);
+        // Any buffer size, any cut and any changed byte: the same records and the same error.
+        for capacity in [1, 5, 16, 33, 100, 64 * 1024] {
+            for n in (0..data.len()).step_by(7) {
+                let cut = &data[..n];
+                let (views, _) = read_views(cut, capacity);
+                assert_eq!(
+                    format!("{views:?}"),
+                    format!("{:?}", read_all(cut)),
+                    "cut {n}"
+                );
+                let mut changed = data.clone();
+                changed[n] ^= [0x20, 0x0d, 0x0a, 0x3a][n % 4];
+                let (views, _) = read_views(&changed, capacity);
+                assert_eq!(
+                    format!("{views:?}"),
+                    format!("{:?}", read_all(&changed)),
+                    "byte {n} changed, capacity {capacity}"
+                );
+            }
+        }
     }
 
     #[test]

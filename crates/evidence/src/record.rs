@@ -5,6 +5,7 @@
 //! header injection: no value containing CR or LF ever reaches a header block. Must not touch
 //! files, compression or digests of whole files.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use chrono::{DateTime, Utc};
@@ -118,10 +119,7 @@ pub struct Record {
 impl Record {
     /// First field with this name, compared case-insensitively.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
+        field(&self.headers, name)
     }
 
     /// `WARC-Type`.
@@ -141,8 +139,7 @@ impl Record {
 
     /// Whether the block is an HTTP message (`Content-Type: application/http…`).
     pub fn is_http(&self) -> bool {
-        self.header("Content-Type")
-            .is_some_and(|ct| http_msg::media_type(ct) == "application/http")
+        is_http_type(self.header("Content-Type"))
     }
 
     /// For `application/http` blocks: the head (start line and headers, including the blank
@@ -154,6 +151,107 @@ impl Record {
         }
         http_msg::split_message(&self.block)
     }
+}
+
+/// A record as verification reads it: its fields and block borrowed from the bytes they were
+/// read from where the whole record lay in the reader's buffer
+/// ([`crate::WarcReader::next_view`]), owned otherwise. Its fields mean what a [`Record`]'s do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordView<'a> {
+    /// WARC named fields in file order (continuation lines joined by a space).
+    pub headers: Vec<(Cow<'a, str>, Cow<'a, str>)>,
+    /// The record block, exactly `Content-Length` bytes.
+    pub block: Cow<'a, [u8]>,
+    /// Offset of the record in the file: of its gzip member for `.warc.gz`.
+    pub offset: u64,
+    /// Bytes the record occupies in the file (compressed member length for `.warc.gz`).
+    pub length: u64,
+}
+
+impl From<Record> for RecordView<'static> {
+    fn from(rec: Record) -> Self {
+        RecordView {
+            headers: rec
+                .headers
+                .into_iter()
+                .map(|(n, v)| (Cow::Owned(n), Cow::Owned(v)))
+                .collect(),
+            block: Cow::Owned(rec.block),
+            offset: rec.offset,
+            length: rec.length,
+        }
+    }
+}
+
+impl From<RecordView<'_>> for Record {
+    fn from(view: RecordView<'_>) -> Self {
+        Record {
+            headers: view
+                .headers
+                .into_iter()
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect(),
+            block: view.block.into_owned(),
+            offset: view.offset,
+            length: view.length,
+        }
+    }
+}
+
+/// What the digest checks read of a record, owned ([`Record`]) or borrowed ([`RecordView`]):
+/// its named fields and its block.
+pub trait RecordParts {
+    /// First field with this name, compared case-insensitively.
+    fn field(&self, name: &str) -> Option<&str>;
+    /// The record block.
+    fn block(&self) -> &[u8];
+    /// Offset of the record in the file: of its gzip member for `.warc.gz`.
+    fn offset(&self) -> u64;
+
+    /// Whether the block is an HTTP message (`Content-Type: application/http…`).
+    fn is_http_block(&self) -> bool {
+        is_http_type(self.field("Content-Type"))
+    }
+}
+
+impl RecordParts for Record {
+    fn field(&self, name: &str) -> Option<&str> {
+        self.header(name)
+    }
+    fn block(&self) -> &[u8] {
+        &self.block
+    }
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+impl RecordParts for RecordView<'_> {
+    fn field(&self, name: &str) -> Option<&str> {
+        field(&self.headers, name)
+    }
+    fn block(&self) -> &[u8] {
+        &self.block
+    }
+    fn offset(&self) -> u64 {
+        self.offset
+    }
+}
+
+/// The first of `headers` named `name` (ASCII case ignored).
+fn field<'a, S: AsRef<str>>(headers: &'a [(S, S)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case(name))
+        .map(|(_, v)| v.as_ref())
+}
+
+/// Whether a `Content-Type` value is `application/http` (parameters and case ignored).
+fn is_http_type(content_type: Option<&str>) -> bool {
+    content_type.is_some_and(|ct| {
+        let media = ct.split(';').next().unwrap_or("").trim();
+        media.eq_ignore_ascii_case("application/http")
+    })
 }
 
 /// `WARC-Date` format: UTC to the second, e.g. `2026-11-30T08:44:44Z`.

@@ -8,8 +8,8 @@
 
 use crate::tlog::{self, Checkpoint, CheckpointError, Hash, Log, LogError};
 use crate::{
-    missing_digests, sha256_label, verify_record, EvidenceError, Record, WarcReader,
-    DEFAULT_MAX_BLOCK,
+    missing_digests, sha256_label, verify_record, EvidenceError, RecordParts, RecordView,
+    WarcReader, DEFAULT_MAX_BLOCK,
 };
 use serde::Serialize;
 use std::cell::Cell;
@@ -181,7 +181,7 @@ fn verify_with(
         failures: Vec::new(),
     };
     let reader = match File::open(path) {
-        Ok(f) => WarcReader::new(BufReader::with_capacity(64 * 1024, f)).max_block(max_block),
+        Ok(f) => WarcReader::new(BufReader::with_capacity(READ_BUFFER, f)).max_block(max_block),
         Err(e) => {
             verdict.failures.push(Failure {
                 offset: 0,
@@ -254,7 +254,11 @@ struct RecordCheck {
 
 /// Everything checked about one record: its inclusion in the log (once per gzip member, when
 /// `first_in_member`), then every digest it declares.
-fn check_record(rec: &Record, log: Option<&LogCheck<'_>>, first_in_member: bool) -> RecordCheck {
+fn check_record(
+    rec: &RecordView<'_>,
+    log: Option<&LogCheck<'_>>,
+    first_in_member: bool,
+) -> RecordCheck {
     let mut out = RecordCheck {
         logged: false,
         digests_checked: false,
@@ -262,7 +266,7 @@ fn check_record(rec: &Record, log: Option<&LogCheck<'_>>, first_in_member: bool)
     };
     let failure = |problem| Failure {
         offset: rec.offset,
-        record_id: rec.record_id().map(str::to_string),
+        record_id: rec.field("WARC-Record-ID").map(str::to_string),
         problem,
     };
     if let (Some(check), true) = (log, first_in_member) {
@@ -278,7 +282,7 @@ fn check_record(rec: &Record, log: Option<&LogCheck<'_>>, first_in_member: bool)
             Err(problem) => out.failures.push(failure(problem)),
         }
     }
-    if rec.header("WARC-Block-Digest").is_some() || rec.header("WARC-Payload-Digest").is_some() {
+    if rec.field("WARC-Block-Digest").is_some() || rec.field("WARC-Payload-Digest").is_some() {
         out.digests_checked = true;
     }
     for problem in missing_digests(rec).into_iter().chain(verify_record(rec)) {
@@ -298,7 +302,7 @@ fn add(verdict: &mut WarcVerdict, check: RecordCheck) {
 struct Members(Option<u64>);
 
 impl Members {
-    fn first(&mut self, rec: &Record) -> bool {
+    fn first(&mut self, rec: &RecordView<'_>) -> bool {
         let first = self.0 != Some(rec.offset);
         self.0 = Some(rec.offset);
         first
@@ -307,12 +311,12 @@ impl Members {
 
 /// Check records one after the other on this thread; the read error that ended the file, if any.
 fn check_in_order<R: BufRead>(
-    reader: WarcReader<R>,
+    mut reader: WarcReader<R>,
     log: Option<&LogCheck<'_>>,
     verdict: &mut WarcVerdict,
 ) -> Option<EvidenceError> {
     let mut members = Members(None);
-    for item in reader {
+    while let Some(item) = reader.next_view() {
         match item {
             Ok(rec) => {
                 let first = members.first(&rec);
@@ -326,6 +330,10 @@ fn check_in_order<R: BufRead>(
 
 /// Files are checked in parallel in segments of this many bytes (smaller files in order).
 const SEGMENT: u64 = 1 << 20;
+
+/// The reading buffer: a record that lies wholly inside it is checked in place
+/// ([`WarcReader::next_view`]), one across its end is read as a stream (copied out).
+const READ_BUFFER: usize = 256 * 1024;
 
 /// How far past its segment, in segments, a worker reads from a guessed start before leaving
 /// the record there to be read again from a known start.
@@ -393,11 +401,11 @@ fn check_segment(
         limit,
         capped: &capped,
     };
-    let reader = WarcReader::with_offset(BufReader::with_capacity(64 * 1024, inner), start)
+    let mut reader = WarcReader::with_offset(BufReader::with_capacity(READ_BUFFER, inner), start)
         .max_block(max_block);
     let mut checks = Vec::new();
     let mut members = Members(None);
-    for item in reader {
+    while let Some(item) = reader.next_view() {
         let rec = match item {
             Ok(rec) => rec,
             Err(e) => {

@@ -39,7 +39,12 @@ pub fn dechunk(body: &[u8]) -> Option<Vec<u8>> {
 /// Whether a raw head declares `Transfer-Encoding: chunked` (see [`Head::is_chunked`]); cheap
 /// for the common head that does not mention `chunked` at all.
 pub fn declares_chunked(head: &[u8]) -> bool {
-    head.windows(7).any(|w| w.eq_ignore_ascii_case(b"chunked")) && Head::parse(head).is_chunked()
+    let named_at = |i: usize| {
+        head[i..]
+            .get(..7)
+            .is_some_and(|w| w.eq_ignore_ascii_case(b"chunked"))
+    };
+    memchr::memchr2_iter(b'c', b'C', head).any(named_at) && Head::parse(head).is_chunked()
 }
 
 /// The payload of a message already split into raw head and body: the body, de-chunked when

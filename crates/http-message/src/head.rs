@@ -13,7 +13,7 @@ use thiserror::Error;
 pub fn split_message(msg: &[u8]) -> Option<(&[u8], &[u8])> {
     let mut line_start = 0;
     while line_start < msg.len() {
-        let end = line_start + msg[line_start..].iter().position(|&b| b == b'\n')? + 1;
+        let end = line_start + memchr::memchr(b'\n', &msg[line_start..])? + 1;
         let line = &msg[line_start..end];
         if line_start > 0 && (line == b"\r\n" || line == b"\n") {
             return Some((&msg[..end], &msg[end..]));
