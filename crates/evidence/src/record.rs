@@ -205,8 +205,6 @@ pub trait RecordParts {
     fn field(&self, name: &str) -> Option<&str>;
     /// The record block.
     fn block(&self) -> &[u8];
-    /// Offset of the record in the file: of its gzip member for `.warc.gz`.
-    fn offset(&self) -> u64;
 
     /// Whether the block is an HTTP message (`Content-Type: application/http…`).
     fn is_http_block(&self) -> bool {
@@ -221,9 +219,6 @@ impl RecordParts for Record {
     fn block(&self) -> &[u8] {
         &self.block
     }
-    fn offset(&self) -> u64 {
-        self.offset
-    }
 }
 
 impl RecordParts for RecordView<'_> {
@@ -232,9 +227,6 @@ impl RecordParts for RecordView<'_> {
     }
     fn block(&self) -> &[u8] {
         &self.block
-    }
-    fn offset(&self) -> u64 {
-        self.offset
     }
 }
 
