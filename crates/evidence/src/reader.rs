@@ -441,7 +441,8 @@ fn parse_record<R: BufRead>(
         }
     }
 
-    let length = match content_length(&headers, max_block) {
+    let fields = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let length = match content_length(fields, max_block) {
         Ok(n) => n,
         Err(c) => return corrupt(c),
     };
@@ -460,15 +461,15 @@ fn parse_record<R: BufRead>(
 }
 
 /// The block length a record's `Content-Length` declares, at most `max_block`.
-fn content_length<S: AsRef<str>>(headers: &[(S, S)], max_block: u64) -> Result<u64, Corruption> {
-    let length = match headers
-        .iter()
-        .find(|(n, _)| n.as_ref().eq_ignore_ascii_case("Content-Length"))
-    {
+fn content_length<'a>(
+    mut fields: impl Iterator<Item = (&'a str, &'a str)>,
+    max_block: u64,
+) -> Result<u64, Corruption> {
+    let length = match fields.find(|(n, _)| n.eq_ignore_ascii_case("Content-Length")) {
         None => return Err(Corruption::MissingContentLength),
-        Some((_, v)) => match v.as_ref().parse::<u64>() {
+        Some((_, v)) => match v.parse::<u64>() {
             Ok(n) => n,
-            Err(_) => return Err(Corruption::BadContentLength(shorten(v.as_ref()))),
+            Err(_) => return Err(Corruption::BadContentLength(shorten(v))),
         },
     };
     if length > max_block {
@@ -606,11 +607,8 @@ fn parse_in_place(buf: &[u8], max_block: u64) -> Option<InPlace> {
             }
         }
     }
-    let length = fields
-        .iter()
-        .find(|(name, _)| name.text(text).eq_ignore_ascii_case("Content-Length"))
-        .map(|(name, value)| [(name.text(text), value.text(text))]);
-    let length = usize::try_from(content_length(&length?, max_block).ok()?).ok()?;
+    let named = fields.iter().map(|(n, v)| (n.text(text), v.text(text)));
+    let length = usize::try_from(content_length(named, max_block).ok()?).ok()?;
     let end = at.checked_add(length)?;
     if buf.get(end..end.checked_add(4)?)? != b"\r\n\r\n" {
         return None;
