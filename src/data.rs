@@ -83,6 +83,12 @@ impl DataDir {
     /// migrates) the store.
     /// Nothing is created when the database cannot be opened.
     pub async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        self.open_store_with(store::Memory::default()).await
+    }
+
+    /// [`DataDir::open_store`], keeping as much of the database in memory as `memory` allows
+    /// (a sweep: [`store::Memory::Lean`]).
+    pub async fn open_store_with(&self, memory: store::Memory) -> anyhow::Result<Arc<dyn Store>> {
         // Nothing is created before the database opened: a SQLite file needs its directory,
         // a server does not.
         if let DatabaseUrl::Sqlite(path) = &self.database {
@@ -93,8 +99,8 @@ impl DataDir {
         }
         let store = match &self.database {
             // The server's errors name its URL already.
-            DatabaseUrl::Postgres(_) => store::open(&self.database).await?,
-            DatabaseUrl::Sqlite(path) => store::open(&self.database)
+            DatabaseUrl::Postgres(_) => store::open_with(&self.database, memory).await?,
+            DatabaseUrl::Sqlite(path) => store::open_with(&self.database, memory)
                 .await
                 .with_context(|| format!("cannot open database {}", path.display()))?,
         };

@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use store::{Scope, SiteFilter, Store};
 
 pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.data.open_store().await?;
+    let store = ctx.data.open_store_with(store::Memory::Lean).await?;
     if store.unfinished_sweep().await?.is_none() && !has_sites(store.as_ref()).await? {
         eprintln!(
             "warning: the register has no sites: nothing to sweep, no checkpoint signed \
@@ -77,7 +77,7 @@ pub async fn sweep(ctx: &Ctx, args: SweepArgs) -> anyhow::Result<ExitCode> {
 /// `wangjian worker`: works on the running city sweep beside other workers until stopped (or,
 /// with `--until-idle`, until no sweep is running); prints what it did.
 pub async fn worker(ctx: &Ctx, args: WorkerArgs) -> anyhow::Result<ExitCode> {
-    let store = ctx.data.open_store().await?;
+    let store = ctx.data.open_store_with(store::Memory::Lean).await?;
     let crawl = super::crawl_config(&ctx.config, &args.crawl, &[])?;
     let mut sweep = super::sweep_config(ctx, crawl, ctx.config.tsa_url.value.clone());
     sweep.progress = false;

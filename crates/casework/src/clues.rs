@@ -86,85 +86,161 @@ pub async fn group_sweep(
     today: NaiveDate,
     by: &Actor,
 ) -> Result<GroupReport, CaseworkError> {
+    group_sweep_paged(store, sweep, limits, today, by, FINDINGS_PAGE).await
+}
+
+/// [`group_sweep`], reading at first `page` findings at a time ([`group_sweep`] reads 5,000);
+/// the result does not depend on it.
+pub async fn group_sweep_paged(
+    store: &dyn Store,
+    sweep: SweepId,
+    limits: &Limits,
+    today: NaiveDate,
+    by: &Actor,
+    page: u32,
+) -> Result<GroupReport, CaseworkError> {
     store
         .sweep(sweep)
         .await?
         .ok_or(CaseworkError::NoSweep(sweep))?;
-    let findings = store.sweep_findings(Scope::City, sweep).await?;
-    let mut groups: BTreeMap<(SiteId, &'static str, NaiveDate), Vec<&Finding>> = BTreeMap::new();
-    for f in &findings {
-        // The store lists only live findings; a suppressed one (a quotation, a trademark) is
-        // never a clue, whatever lists it.
-        if matches!(f.triage, Triage::Dismissed | Triage::FalsePositive) || !f.finding.is_live() {
-            continue;
+    // The sweep's findings a page at a time, whole sites per page (a province's sweep has
+    // hundreds of thousands): a full page's last site may go on in the next page, so its rows
+    // wait for that page; a site that fills a page alone is read again with a larger one.
+    let mut grouping = Grouping {
+        table: DistrictTable::nanning(),
+        shown: None,
+        report: GroupReport::default(),
+    };
+    let (mut after, mut limit) = (None, page.max(1));
+    loop {
+        let mut page = store
+            .sweep_findings_after(Scope::City, sweep, after, limit)
+            .await?;
+        let full = page.len() == limit as usize;
+        if full {
+            let last = page.last().map(|f| f.finding.site_id);
+            let cut = page
+                .iter()
+                .position(|f| Some(f.finding.site_id) == last)
+                .unwrap_or(0);
+            if cut == 0 {
+                limit = limit.saturating_mul(2);
+                continue;
+            }
+            page.truncate(cut);
         }
-        let window = window_start(f.finding.found_at.date_naive(), limits.group_window_days);
-        groups
-            .entry((
-                f.finding.site_id,
-                category_group(f.finding.category),
-                window,
-            ))
-            .or_default()
-            .push(f);
+        let Some(last) = page.last().map(|f| f.finding.site_id) else {
+            break;
+        };
+        grouping.group(store, &page, limits, today, by).await?;
+        after = Some(last);
+        if !full {
+            break;
+        }
     }
-    let table = DistrictTable::nanning();
-    let mut shown: Option<HashMap<SiteId, Vec<String>>> = None;
-    let mut report = GroupReport::default();
-    for ((site_id, group, window), fs) in groups {
-        let site = store.site(Scope::City, site_id).await?;
-        let district = match site.as_ref().and_then(|s| s.district) {
-            Some(d) => Some(d),
-            None => {
-                if shown.is_none() {
-                    shown = Some(shown_addresses(store).await?);
+    Ok(grouping.report)
+}
+
+/// Findings read a page at a time when a sweep's are grouped.
+const FINDINGS_PAGE: u32 = 5_000;
+
+/// What grouping a sweep's findings carries from one page to the next.
+struct Grouping {
+    table: DistrictTable,
+    /// The addresses discovered sites' pages show, read when first needed.
+    shown: Option<HashMap<SiteId, Vec<String>>>,
+    report: GroupReport,
+}
+
+impl Grouping {
+    /// Groups one page of findings (whole sites) into clues.
+    async fn group(
+        &mut self,
+        store: &dyn Store,
+        findings: &[Finding],
+        limits: &Limits,
+        today: NaiveDate,
+        by: &Actor,
+    ) -> Result<(), CaseworkError> {
+        let Grouping {
+            table,
+            shown,
+            report,
+        } = self;
+        let mut groups: BTreeMap<(SiteId, &'static str, NaiveDate), Vec<&Finding>> =
+            BTreeMap::new();
+        for f in findings {
+            // The store lists only live findings; a suppressed one (a quotation, a trademark) is
+            // never a clue, whatever lists it.
+            if matches!(f.triage, Triage::Dismissed | Triage::FalsePositive) || !f.finding.is_live()
+            {
+                continue;
+            }
+            let window = window_start(f.finding.found_at.date_naive(), limits.group_window_days);
+            groups
+                .entry((
+                    f.finding.site_id,
+                    category_group(f.finding.category),
+                    window,
+                ))
+                .or_default()
+                .push(f);
+        }
+        for ((site_id, group, window), fs) in groups {
+            let site = store.site(Scope::City, site_id).await?;
+            let district = match site.as_ref().and_then(|s| s.district) {
+                Some(d) => Some(d),
+                None => {
+                    if shown.is_none() {
+                        *shown = Some(shown_addresses(store).await?);
+                    }
+                    shown
+                        .as_ref()
+                        .and_then(|m| m.get(&site_id))
+                        .and_then(|addrs| {
+                            addrs
+                                .iter()
+                                .find_map(|a| district_of_address(table, a, today))
+                        })
                 }
-                shown
-                    .as_ref()
-                    .and_then(|m| m.get(&site_id))
-                    .and_then(|addrs| {
-                        addrs
-                            .iter()
-                            .find_map(|a| district_of_address(&table, a, today))
-                    })
-            }
-        };
-        let severity = fs
-            .iter()
-            .map(|f| f.finding.severity)
-            .max()
-            .unwrap_or(Severity::Low);
-        let owned: Vec<Finding> = fs.iter().map(|f| (*f).clone()).collect();
-        let g = GroupedClue {
-            site_id,
-            group_base: group_base(site_id, group, window),
-            findings: fs.iter().map(|f| f.id).collect(),
-            severity,
-            summary: store::clue::default_summary(&owned),
-            verify_by: limits.verify_by(today),
-            dispatch: district.map(|d| ClueDispatch {
-                district: d,
-                due_on: limits.dispatch_due(severity, today),
+            };
+            let severity = fs
+                .iter()
+                .map(|f| f.finding.severity)
+                .max()
+                .unwrap_or(Severity::Low);
+            let owned: Vec<Finding> = fs.iter().map(|f| (*f).clone()).collect();
+            let g = GroupedClue {
+                site_id,
+                group_base: group_base(site_id, group, window),
+                findings: fs.iter().map(|f| f.id).collect(),
+                severity,
+                summary: store::clue::default_summary(&owned),
                 verify_by: limits.verify_by(today),
-                reason: None,
-            }),
-        };
-        let Some(done) = store.group_clue(&g, by).await? else {
-            continue;
-        };
-        report.findings += done.added;
-        if done.created {
-            report.created.push(done.clue);
-            if done.dispatched {
-                report.dispatched += 1;
-            } else {
-                report.undispatched += 1;
+                dispatch: district.map(|d| ClueDispatch {
+                    district: d,
+                    due_on: limits.dispatch_due(severity, today),
+                    verify_by: limits.verify_by(today),
+                    reason: None,
+                }),
+            };
+            let Some(done) = store.group_clue(&g, by).await? else {
+                continue;
+            };
+            report.findings += done.added;
+            if done.created {
+                report.created.push(done.clue);
+                if done.dispatched {
+                    report.dispatched += 1;
+                } else {
+                    report.undispatched += 1;
+                }
+            } else if !report.joined.contains(&done.clue) {
+                report.joined.push(done.clue);
             }
-        } else if !report.joined.contains(&done.clue) {
-            report.joined.push(done.clue);
         }
+        Ok(())
     }
-    Ok(report)
 }
 
 /// The addresses each discovered site's pages show, by its site row.

@@ -24,7 +24,9 @@ pub use cases::{
     add_officer, add_outcome, advance, due_rechecks, extend_decision, open_case, parse_fen,
     record_recheck, remove_listing, reopen, Compliance, DueRecheck, OutcomeInput,
 };
-pub use clues::{dispatch, extend_verification, feedback, group_sweep, Feedback, GroupReport};
+pub use clues::{
+    dispatch, extend_verification, feedback, group_sweep, group_sweep_paged, Feedback, GroupReport,
+};
 pub use complaints::{ComplaintError, IntakeField, IntakeForm, IntakeProblem, Problem, StepField};
 pub use error::{CaseworkError, ClueStep, FenError, Field};
 pub use limits::{DispatchDays, Limits, LimitsError};

@@ -10,7 +10,7 @@
 //! It must not decide what to fetch (that is the frontier) nor speak HTTP (that is `fetch`);
 //! it only hands out turns and connections.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -52,8 +52,14 @@ struct Host {
 }
 
 /// Politeness and connections per host, shared by the sites of one crawl.
+///
+/// The table holds the hosts in use, not every host the crawl has seen: the scheduler forgets a
+/// host once no site of the crawl is on it or waiting for it ([`Hosts::forget`]), and hosts a
+/// site reached by other names (a redirect to `www.`) are dropped once they have been quiet
+/// for [`QUIET`] with nobody holding a turn ([`Hosts::host`]). A province's sweep visits some
+/// 100,000 hosts; its memory must not grow with them.
 pub(crate) struct Hosts {
-    map: Mutex<HashMap<HostKey, Arc<Host>>>,
+    map: Mutex<HostTable>,
     global: Arc<Semaphore>,
     per_host: usize,
     /// Base delay between request starts on one host.
@@ -61,6 +67,8 @@ pub(crate) struct Hosts {
     max_crawl_delay: Duration,
     max_retry_after: Duration,
     max_backoff_tries: u32,
+    /// How long a host nobody is on stays after its last turn ([`QUIET`]).
+    quiet: Duration,
     /// The TLS client for `https` (or why it could not be set up).
     tls: Result<Arc<crate::tls::TlsClient>, String>,
 }
@@ -93,13 +101,18 @@ impl Turn {
 impl Hosts {
     pub(crate) fn new(config: &crate::CrawlConfig) -> Self {
         Hosts {
-            map: Mutex::new(HashMap::new()),
+            map: Mutex::new(HostTable {
+                hosts: HashMap::new(),
+                sites_on: HashSet::new(),
+                prune_at: MIN_PRUNE_AT,
+            }),
             global: Arc::new(Semaphore::new(config.concurrency.max(1))),
             per_host: config.connections_per_host.max(1),
             delay: config.delay_per_host,
             max_crawl_delay: config.max_crawl_delay,
             max_retry_after: config.max_retry_after,
             max_backoff_tries: config.max_backoff_tries.max(1),
+            quiet: QUIET,
             tls: crate::tls::TlsClient::new(&config.tls_roots).map(Arc::new),
         }
     }
@@ -112,8 +125,28 @@ impl Hosts {
     }
 
     fn host(&self, key: &HostKey) -> Arc<Host> {
-        let mut map = self.map.lock().expect("hosts lock");
-        map.entry(key.clone())
+        let mut table = self.map.lock().expect("hosts lock");
+        if table.hosts.len() >= table.prune_at && !table.hosts.contains_key(key) {
+            let now = Instant::now();
+            let HostTable {
+                hosts, sites_on, ..
+            } = &mut *table;
+            hosts.retain(|k, h| {
+                sites_on.contains(k)
+                    || Arc::strong_count(h) > 1
+                    || h.state
+                        .lock()
+                        .expect("host lock")
+                        .next_start
+                        .is_some_and(|at| at + self.quiet > now)
+            });
+            // Pruning again only once the table has doubled keeps the cost per new host
+            // constant.
+            table.prune_at = (table.hosts.len() * 2).max(MIN_PRUNE_AT);
+        }
+        table
+            .hosts
+            .entry(key.clone())
             .or_insert_with(|| {
                 Arc::new(Host {
                     slot: Arc::new(Semaphore::new(self.per_host)),
@@ -225,12 +258,36 @@ impl Hosts {
         AfterResponse::Retry(wait)
     }
 
-    /// Closes the idle connections of a host no site is using any more.
-    pub(crate) fn release_idle(&self, key: &HostKey) {
-        if let Some(host) = self.map.lock().expect("hosts lock").get(key) {
-            host.state.lock().expect("host lock").idle.clear();
+    /// Marks a host as a site's start host: kept until [`Hosts::forget`], however quiet.
+    pub(crate) fn site_on(&self, key: &HostKey) {
+        let mut table = self.map.lock().expect("hosts lock");
+        if !table.sites_on.contains(key) {
+            table.sites_on.insert(key.clone());
         }
     }
+
+    /// Forgets a host no site of the crawl is on or waiting for: its idle connections close
+    /// and its politeness state goes (a turn still held keeps its own reference).
+    pub(crate) fn forget(&self, key: &HostKey) {
+        let mut table = self.map.lock().expect("hosts lock");
+        table.hosts.remove(key);
+        table.sites_on.remove(key);
+    }
+}
+
+/// How long a host nobody holds a turn on stays in the table after its last request's turn
+/// (longer than any politeness delay still running: those keep it anyway).
+const QUIET: Duration = Duration::from_secs(60);
+
+/// The table's size below which it is never pruned.
+const MIN_PRUNE_AT: usize = 1024;
+
+struct HostTable {
+    hosts: HashMap<HostKey, Arc<Host>>,
+    /// The start hosts of the sites being crawled: never pruned.
+    sites_on: HashSet<HostKey>,
+    /// Prune quiet hosts when a new one would make the table this large.
+    prune_at: usize,
 }
 
 /// Parses a `Retry-After` value: delay-seconds or an HTTP-date (RFC 9110 §10.2.3), relative
@@ -304,5 +361,34 @@ mod tests {
             "host h.test:80 answered HTTP 503 2 times in a row (last Retry-After: 5); gave up on it for this crawl"
         );
         assert_eq!(hosts.gave_up(&key), Some(reason));
+    }
+
+    #[tokio::test]
+    async fn the_table_holds_the_hosts_in_use_not_every_host_seen() {
+        let config = crate::CrawlConfig {
+            delay_per_host: Duration::ZERO,
+            concurrency: 4,
+            ..crate::CrawlConfig::default()
+        };
+        let mut hosts = Hosts::new(&config);
+        hosts.quiet = Duration::ZERO;
+        let holds =
+            |hosts: &Hosts, key: &HostKey| hosts.map.lock().unwrap().hosts.contains_key(key);
+        let start = ("start.test".to_owned(), 80);
+        hosts.site_on(&start);
+        drop(hosts.turn(&start).await);
+        let held_key = ("held.test".to_owned(), 80);
+        let held = hosts.turn(&held_key).await;
+        for i in 0..10 * MIN_PRUNE_AT {
+            drop(hosts.turn(&(format!("h{i}.test"), 80)).await);
+            assert!(hosts.map.lock().unwrap().hosts.len() <= MIN_PRUNE_AT);
+        }
+        // A site's start host stays however quiet, and so does a host whose turn is held.
+        assert!(holds(&hosts, &start));
+        assert!(holds(&hosts, &held_key));
+        drop(held);
+        hosts.forget(&start);
+        assert!(!holds(&hosts, &start));
+        assert!(!hosts.map.lock().unwrap().sites_on.contains(&start));
     }
 }

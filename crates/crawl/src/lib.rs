@@ -300,6 +300,7 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
                 ready.push_back(key.clone());
             }
             let site_key = seed.site_key;
+            hosts.site_on(&key);
             let (config, events, hosts) = (config.clone(), events.clone(), hosts.clone());
             let handle = tasks.spawn(async move {
                 site::crawl_site(&config, hosts, seed, &events).await;
@@ -327,9 +328,10 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
         *n = n.saturating_sub(1);
         if *n == 0 {
             active.remove(&key);
-            // Keep the keep-alive connection for the host's next seed; close it otherwise.
+            // Keep the keep-alive connection and politeness clock for the host's next seed;
+            // forget the host otherwise.
             if !pending.contains_key(&key) {
-                hosts.release_idle(&key);
+                hosts.forget(&key);
             }
         }
         if pending.contains_key(&key)

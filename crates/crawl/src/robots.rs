@@ -250,11 +250,20 @@ struct CacheEntry {
 /// robots.txt outcomes per origin (scheme, host, port), each kept at most `ttl` (24 hours by
 /// default, the RFC 9309 limit). Cloning shares the cache, so one cache can serve the seeds of
 /// one crawl (a platform and its shops fetch robots.txt once) and later crawls too.
+///
+/// It holds at most [`MAX_ORIGINS`] origins besides those being fetched or read: when full,
+/// the older half is dropped (a crawl visits a host's sites together, so what it still needs
+/// is recent). A province's sweep reads some 100,000 robots.txt files; the cache must not
+/// grow with them.
 #[derive(Debug, Clone)]
 pub struct RobotsCache {
     entries: Arc<Mutex<HashMap<Origin, Arc<tokio::sync::Mutex<CacheEntry>>>>>,
     ttl: Duration,
+    capacity: usize,
 }
+
+/// How many origins a [`RobotsCache`] keeps.
+pub const MAX_ORIGINS: usize = 4096;
 
 impl Default for RobotsCache {
     fn default() -> Self {
@@ -273,6 +282,7 @@ impl RobotsCache {
         RobotsCache {
             entries: Arc::default(),
             ttl: ttl.min(Duration::from_secs(24 * 3600)),
+            capacity: MAX_ORIGINS,
         }
     }
 
@@ -290,6 +300,9 @@ impl RobotsCache {
     {
         let entry = {
             let mut map = self.entries.lock().expect("robots cache lock");
+            if map.len() >= self.capacity && !map.contains_key(&origin) {
+                self.make_room(&mut map);
+            }
             map.entry(origin)
                 .or_insert_with(|| Arc::new(tokio::sync::Mutex::new(CacheEntry { outcome: None })))
                 .clone()
@@ -303,6 +316,35 @@ impl RobotsCache {
         let outcome = fetch().await?;
         entry.outcome = Some((outcome.clone(), Instant::now()));
         Ok((outcome, false))
+    }
+
+    /// Drops the older half of the entries nobody is fetching or reading, and every expired
+    /// one.
+    fn make_room(&self, map: &mut HashMap<Origin, Arc<tokio::sync::Mutex<CacheEntry>>>) {
+        // When an entry was fetched; `None` for one in use (kept) and one without an outcome.
+        let fetched = |e: &Arc<tokio::sync::Mutex<CacheEntry>>| -> Result<Option<Instant>, ()> {
+            if Arc::strong_count(e) > 1 {
+                return Err(());
+            }
+            let e = e.try_lock().map_err(|_| ())?;
+            Ok(e.outcome.as_ref().map(|(_, at)| *at))
+        };
+        let mut times: Vec<Instant> = map
+            .values()
+            .filter_map(|e| fetched(e).ok().flatten())
+            .collect();
+        let cutoff = if times.is_empty() {
+            None
+        } else {
+            let mid = times.len() / 2;
+            Some(*times.select_nth_unstable(mid).1)
+        };
+        let ttl = self.ttl;
+        map.retain(|_, e| match fetched(e) {
+            Err(()) => true,
+            Ok(None) => false,
+            Ok(Some(at)) => cutoff.is_some_and(|c| at > c) && at.elapsed() < ttl,
+        });
     }
 
     /// Drops every entry older than the TTL (call between crawls to bound memory).
@@ -516,5 +558,22 @@ mod tests {
         }
         r.push_str("Disallow: /late\n");
         check(&r, "w", "/late", false);
+    }
+
+    #[tokio::test]
+    async fn the_cache_keeps_recent_origins_not_every_origin_seen() {
+        let mut cache = RobotsCache::new();
+        cache.capacity = 64;
+        let origin = |i: usize| ("http".to_owned(), format!("h{i}.test"), 80);
+        let fetch = || async { Ok::<_, ()>(RobotsOutcome::Rules(Robots::allow_all())) };
+        for i in 0..1000 {
+            let (_, cached) = cache.get_or_fetch(origin(i), fetch).await.unwrap();
+            assert!(!cached);
+            assert!(cache.len() <= 64);
+        }
+        // The latest origins are still served from the cache; the first ones were dropped.
+        assert!(cache.get_or_fetch(origin(999), fetch).await.unwrap().1);
+        assert!(cache.get_or_fetch(origin(998), fetch).await.unwrap().1);
+        assert!(!cache.get_or_fetch(origin(0), fetch).await.unwrap().1);
     }
 }

@@ -84,7 +84,7 @@ pub use inspection::{
 };
 pub use maintenance::{BackupRecord, Engine, RecordedBackup, SnapshotRefusal, StoreCheck};
 pub use model::*;
-pub use open::{open, DatabaseUrl};
+pub use open::{open, open_with, DatabaseUrl, Memory};
 pub use people::*;
 pub use portal::{EntityHit, ModelSite, NewNotice, Notice, VisitCount};
 pub use postgres::{connect_options as pg_connect_options, redact as redact_password, PgStore};
@@ -579,6 +579,18 @@ pub trait ClueStore: Send + Sync {
     async fn clue_fetches(&self, scope: Scope, id: ClueId) -> Result<Vec<Fetch>>;
     /// The findings of a sweep in scope (by their site's entity), by id.
     async fn sweep_findings(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Finding>>;
+    /// The next findings of a sweep in scope, by site then id: at most `limit` of those whose
+    /// site's id is above `after` (all sites when `None`). A caller reading a sweep site by
+    /// site reads on after the last site of a page, keeping that site's rows for the next page
+    /// when the page came back full (`casework::group_sweep`): a sweep's findings are read a
+    /// page at a time, however many there are.
+    async fn sweep_findings_after(
+        &self,
+        scope: Scope,
+        sweep: SweepId,
+        after: Option<SiteId>,
+        limit: u32,
+    ) -> Result<Vec<Finding>>;
     /// In one transaction: adds the findings (those not already in an open clue) to the open
     /// clue of the group, or makes the group's next clue (and dispatches it when asked).
     /// `None` when every finding already feeds an open clue.

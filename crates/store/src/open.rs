@@ -52,12 +52,32 @@ impl DatabaseUrl {
     }
 }
 
+/// How much of the database a process keeps in its own memory: SQLite's page cache per
+/// connection (PostgreSQL's buffers are the server's: nothing changes there).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Memory {
+    /// The console, imports and commands: up to 256 MB of pages per connection (a register of
+    /// a million entities has a few hundred MB of indexes that its pages read again and again).
+    #[default]
+    Ample,
+    /// A sweep or a sweep worker: 16 MB per connection. It reads each page's earlier fetch once
+    /// and appends what it captured, so a larger cache only fills with pages it will not read
+    /// again, and grows with the world it crawls: at 256 MB per connection a sweep's memory grew
+    /// with its database (bench/README.md, "crawl.sh --rss-10k and --rss-100k").
+    Lean,
+}
+
 /// Opens the store the URL names and brings its schema up to date. A server that cannot be
 /// reached, or a schema newer than this build, is one error naming the cause; nothing is
 /// changed.
 pub async fn open(url: &DatabaseUrl) -> Result<Arc<dyn Store>> {
+    open_with(url, Memory::default()).await
+}
+
+/// [`open`], keeping as much of the database in memory as `memory` allows.
+pub async fn open_with(url: &DatabaseUrl, memory: Memory) -> Result<Arc<dyn Store>> {
     Ok(match url {
-        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open(path).await?),
+        DatabaseUrl::Sqlite(path) => Arc::new(SqliteStore::open_with(path, memory).await?),
         DatabaseUrl::Postgres(u) => Arc::new(PgStore::connect(u).await?),
     })
 }

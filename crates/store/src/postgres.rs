@@ -31,7 +31,15 @@ async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>> {
 }
 
 /// Nothing to size: the server's buffers are its own.
-async fn first_load_cache(_tx: &mut Transaction<'static, Postgres>, _loading: bool) -> Result<()> {
+pub(crate) type CacheSetting = ();
+
+/// Nothing to size: the server's buffers are its own.
+async fn first_load_cache(_tx: &mut Transaction<'static, Postgres>) -> Result<CacheSetting> {
+    Ok(())
+}
+
+/// Nothing to size: the server's buffers are its own.
+async fn restore_cache(_tx: &mut Transaction<'static, Postgres>, _was: CacheSetting) -> Result<()> {
     Ok(())
 }
 

@@ -62,6 +62,15 @@ async fn serialize_custody(_tx: &mut Transaction<'static, Sqlite>) -> Result<()>
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<SqliteStore> {
+        Self::open_with(path, crate::Memory::default()).await
+    }
+
+    /// [`SqliteStore::open`], each connection keeping as many pages as `memory` allows.
+    pub async fn open_with(path: &Path, memory: crate::Memory) -> Result<SqliteStore> {
+        let cache_kib = match memory {
+            crate::Memory::Ample => CACHE_KIB,
+            crate::Memory::Lean => LEAN_CACHE_KIB,
+        };
         let opts = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -72,9 +81,9 @@ impl SqliteStore {
             // A large batch (a register import into a register in use) touches many index
             // pages: with SQLite's 2 MB default cache they spill to the WAL mid-transaction,
             // and a register of a million entities has a few hundred MB of indexes. Up to
-            // 256 MB per connection (pages are only cached as they are read), and statement
-            // journals in memory.
-            .pragma("cache_size", format!("-{CACHE_KIB}"))
+            // 256 MB per connection (pages are only cached as they are read; less for a lean
+            // process, see `Memory`), and statement journals in memory.
+            .pragma("cache_size", format!("-{cache_kib}"))
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
@@ -169,23 +178,41 @@ pub(crate) const FIRST_LOAD_FOREIGN_KEYS: [(&str, &str); 0] = [];
 /// Each connection's page cache, in KiB (see `open`).
 const CACHE_KIB: u32 = 256 * 1024;
 
+/// Each connection's page cache in a lean process ([`crate::Memory::Lean`]), in KiB.
+const LEAN_CACHE_KIB: u32 = 16 * 1024;
+
 /// A first load's page cache, in KiB. Its tables take appends and its random keys (the USCC's
 /// and the sites' UNIQUE indexes, about 80 MB at 1,000,000 entities) are what it reads back:
 /// loads of 1,000,000 entities took the same time with 32, 64, 128 and 256 MB (13.7–17.7 s,
 /// alternating runs, 2026-12-07) and peaked at 177, 212, 283 and 427 MB of RSS.
 const FIRST_LOAD_CACHE_KIB: u32 = 64 * 1024;
 
-/// Gives the connection of a first load its page cache (`loading`), or back the usual one.
-/// Not transactional: a load that fails leaves its connection with the smaller cache.
-async fn first_load_cache(tx: &mut Transaction<'static, Sqlite>, loading: bool) -> Result<()> {
-    let kib = if loading {
-        FIRST_LOAD_CACHE_KIB
-    } else {
-        CACHE_KIB
-    };
-    sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA cache_size = -{kib}")))
-        .execute(&mut **tx)
+/// What a connection's page cache was before a first load ([`first_load_cache`]): SQLite's
+/// `cache_size` setting (negative: KiB; positive: pages).
+pub(crate) type CacheSetting = i64;
+
+/// Gives the connection of a first load its page cache; returns the setting it had, for
+/// [`restore_cache`]. Not transactional: a load that fails leaves its connection with the
+/// first load's cache.
+async fn first_load_cache(tx: &mut Transaction<'static, Sqlite>) -> Result<CacheSetting> {
+    let (was,): (i64,) = sqlx::query_as("PRAGMA cache_size")
+        .fetch_one(&mut **tx)
         .await?;
+    set_cache(tx, -i64::from(FIRST_LOAD_CACHE_KIB)).await?;
+    Ok(was)
+}
+
+/// Gives the connection of a first load back the page cache it had.
+async fn restore_cache(tx: &mut Transaction<'static, Sqlite>, was: CacheSetting) -> Result<()> {
+    set_cache(tx, was).await
+}
+
+async fn set_cache(tx: &mut Transaction<'static, Sqlite>, setting: i64) -> Result<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "PRAGMA cache_size = {setting}"
+    )))
+    .execute(&mut **tx)
+    .await?;
     Ok(())
 }
 
@@ -354,5 +381,32 @@ mod tests {
             .await
             .unwrap();
         super::stable_plans(&mut c).await.unwrap();
+    }
+
+    /// A lean store's connections keep 16 MB of pages; a first load raises its connection's
+    /// cache and gives the connection back the cache it had.
+    #[tokio::test]
+    async fn a_lean_store_keeps_a_small_cache_and_a_first_load_gives_it_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = super::SqliteStore::open_with(&dir.path().join("t.db"), crate::Memory::Lean)
+            .await
+            .unwrap();
+        let mut tx = store.pool.begin().await.unwrap();
+        async fn cache(tx: &mut sqlx::Transaction<'static, sqlx::Sqlite>) -> i64 {
+            sqlx::query_scalar("PRAGMA cache_size")
+                .fetch_one(&mut **tx)
+                .await
+                .unwrap()
+        }
+        let lean = -i64::from(super::LEAN_CACHE_KIB);
+        assert_eq!(cache(&mut tx).await, lean);
+        let was = super::first_load_cache(&mut tx).await.unwrap();
+        assert_eq!(was, lean);
+        assert_eq!(
+            cache(&mut tx).await,
+            -i64::from(super::FIRST_LOAD_CACHE_KIB)
+        );
+        super::restore_cache(&mut tx, was).await.unwrap();
+        assert_eq!(cache(&mut tx).await, lean);
     }
 }

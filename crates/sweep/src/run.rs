@@ -484,6 +484,9 @@ pub(crate) async fn crawl_wave(
     // reaches its shops' pages): every site, not only those this run crawls.
     let owners = all_sites(store.as_ref()).await?;
     let register = site_register_facts(store.as_ref(), &owners).await?;
+    let owners = domain::address::OwnerIndex::new(owners, |s: &Site| {
+        (s.host.as_str(), s.path_prefix.as_str())
+    });
     let badges = match &config.badges {
         Some(c) => Some(load_badge_book(store.as_ref(), c).await?),
         None => None,
@@ -758,14 +761,10 @@ fn progress_bar(enabled: bool, sites: u64) -> ProgressBar {
 
 /// The site a page belongs to, by `domain::address::owner`'s rule (a bare domain and its `www.`
 /// name are one host; the longest covering path prefix wins, so a platform shop
-/// `waimai.test/shop/8812` over the platform `waimai.test`).
-fn owner<'a>(sites: &'a [Site], url: &url::Url) -> Option<&'a Site> {
-    domain::address::owner(
-        sites,
-        |s| (s.host.as_str(), s.path_prefix.as_str()),
-        url.host_str()?,
-        url.path(),
-    )
+/// `waimai.test/shop/8812` over the platform `waimai.test`), looked up among the sites on the
+/// URL's host only.
+fn owner<'a>(sites: &'a domain::address::OwnerIndex<Site>, url: &url::Url) -> Option<&'a Site> {
+    sites.owner(url.host_str()?, url.path())
 }
 
 /// How the register sees `site`: not loaded, or the site's facts when it has a match.
@@ -796,8 +795,8 @@ struct Capture {
     badges: Option<detect::BadgeBook>,
     /// Enrolled sites' badge verdicts not yet recorded (recorded when a site is done).
     badge_checks: Vec<store::BadgeCheck>,
-    /// Every site of the register, to find the owner of a page (see [`owner`]).
-    owners: Vec<Site>,
+    /// Every site of the register, by host, to find the owner of a page (see [`owner`]).
+    owners: domain::address::OwnerIndex<Site>,
     /// The hops from the register of the open discovered sites, by site.
     hops: HashMap<SiteId, u32>,
     discovery: crate::discover::DiscoveryConfig,

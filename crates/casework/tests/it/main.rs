@@ -269,7 +269,9 @@ async fn the_whole_procedure(backend: Backend) {
         )
         .await
         .unwrap();
-    let report = group_sweep(store, sweep, &limits, today, &sys)
+    // Read a finding at a time: a's three findings fill the first pages alone (read again,
+    // larger), and x's wait for the page after a's.
+    let report = casework::group_sweep_paged(store, sweep, &limits, today, &sys, 1)
         .await
         .unwrap();
     assert_eq!(report.created.len(), 4);

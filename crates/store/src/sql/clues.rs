@@ -380,6 +380,35 @@ impl ClueStore for SqlStore {
             .collect()
     }
 
+    async fn sweep_findings_after(
+        &self,
+        scope: Scope,
+        sweep: SweepId,
+        after: Option<SiteId>,
+        limit: u32,
+    ) -> Result<Vec<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE g.suppressed IS NULL \
+             AND g.sweep_id = "
+        ));
+        q.push_bind(sweep.0);
+        if let Some(after) = after {
+            q.push(" AND g.site_id > ").push_bind(after.0);
+        }
+        push_scope(&mut q, &scope);
+        q.push(" ORDER BY g.site_id, g.id LIMIT ")
+            .push_bind(i64::from(limit));
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(finding_from_row)
+            .collect()
+    }
+
     async fn group_clue(&self, g: &GroupedClue, by: &Actor) -> Result<Option<Grouped>> {
         let mut tx = self.write_tx().await?;
         self.findings_of_site(&mut tx, g.site_id, &g.findings)

@@ -535,7 +535,7 @@ impl EntityStore for SqlStore {
         for &(drop, _) in DEFERRED_INDEXES.iter().chain(&FIRST_LOAD_FOREIGN_KEYS) {
             sqlx::query(drop).execute(&mut *tx).await?;
         }
-        first_load_cache(&mut tx, true).await?;
+        let cache = first_load_cache(&mut tx).await?;
         while let Some(batch) = batches.next().await {
             // The register was empty and the import's USCCs are distinct: every row is new
             // (the UNIQUE index on `uscc` still refuses a repeated one).
@@ -546,7 +546,7 @@ impl EntityStore for SqlStore {
             sqlx::query(create).execute(&mut *tx).await?;
         }
         set_counter(&mut tx, ENTITY_REV, rev).await?;
-        first_load_cache(&mut tx, false).await?;
+        restore_cache(&mut tx, cache).await?;
         tx.commit().await?;
         Ok(counts)
     }

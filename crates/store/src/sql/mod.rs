@@ -14,7 +14,7 @@
 
 use super::{
     append_new_entities, begin_write, first_load_cache, integrity_problems, known_version,
-    serialize_custody, snapshot_into, Db, ENGINE, FIRST_LOAD_FOREIGN_KEYS,
+    restore_cache, serialize_custody, snapshot_into, Db, ENGINE, FIRST_LOAD_FOREIGN_KEYS,
 };
 use super::{lead, LEASE_LOCK, LEASE_ROW_LOCK};
 use crate::campaign::*;

@@ -1392,6 +1392,20 @@ async fn suppressed_findings_are_kept_and_count_nowhere(store: TestStore) {
     let of_sweep = store.sweep_findings(Scope::City, sweep).await.unwrap();
     assert_eq!(of_sweep.len(), 1);
     assert!(of_sweep[0].finding.is_live());
+    let paged = store
+        .sweep_findings_after(Scope::City, sweep, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        paged.iter().map(|f| f.id).collect::<Vec<_>>(),
+        vec![of_sweep[0].id]
+    );
+    let site = of_sweep[0].finding.site_id;
+    assert!(store
+        .sweep_findings_after(Scope::City, sweep, Some(site), 10)
+        .await
+        .unwrap()
+        .is_empty());
 
     // The rule's line counts it apart from the decisions.
     let rules = store.rule_triage(Scope::City).await.unwrap();

@@ -893,6 +893,7 @@ const METHODS: &[&str] = &[
     "count_clues",
     "clue_fetches",
     "sweep_findings",
+    "sweep_findings_after",
     "case",
     "list_cases",
     "count_cases",
@@ -1684,6 +1685,21 @@ async fn seen(
                 ALL,
                 owners(list.iter().map(|f| fx.of_site(f.finding.site_id))),
             )
+        }
+        "sweep_findings_after" => {
+            // A page of one row at a time, each after the last row's site.
+            let mut out = BTreeSet::new();
+            let mut after = None;
+            while let Some(f) = store
+                .sweep_findings_after(sc(), fx.sweep, after, 1)
+                .await
+                .unwrap()
+                .pop()
+            {
+                out.insert(fx.of_site(f.finding.site_id));
+                after = Some(f.finding.site_id);
+            }
+            (ALL, Seen::Owners(out))
         }
         "case" => (
             REGISTER,
