@@ -89,15 +89,15 @@ pub async fn group_sweep(
     group_sweep_paged(store, sweep, limits, today, by, FINDINGS_PAGE).await
 }
 
-/// [`group_sweep`], reading at first `page` findings at a time ([`group_sweep`] reads 5,000);
-/// the result does not depend on it.
+/// [`group_sweep`], reading at first `page_size` findings at a time ([`group_sweep`] reads
+/// 5,000); the result does not depend on it.
 pub async fn group_sweep_paged(
     store: &dyn Store,
     sweep: SweepId,
     limits: &Limits,
     today: NaiveDate,
     by: &Actor,
-    page: u32,
+    page_size: u32,
 ) -> Result<GroupReport, CaseworkError> {
     store
         .sweep(sweep)
@@ -111,7 +111,7 @@ pub async fn group_sweep_paged(
         shown: None,
         report: GroupReport::default(),
     };
-    let (mut after, mut limit) = (None, page.max(1));
+    let (mut after, mut limit) = (None, page_size.max(1));
     loop {
         let mut page = store
             .sweep_findings_after(Scope::City, sweep, after, limit)
