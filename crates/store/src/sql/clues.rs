@@ -125,6 +125,40 @@ impl SqlStore {
         Ok(q.build_query_scalar().fetch_all(&mut **tx).await?)
     }
 
+    /// A sweep's live findings in scope: all of them by id, or with `page` (after a site, at
+    /// most so many) a page of them by site then id (`sweep_findings_after`).
+    async fn live_sweep_findings(
+        &self,
+        scope: Scope,
+        sweep: SweepId,
+        page: Option<(Option<SiteId>, u32)>,
+    ) -> Result<Vec<Finding>> {
+        let mut q = QueryBuilder::new(concat!(
+            "SELECT ",
+            finding_cols!(),
+            " FROM findings g JOIN sites s ON s.id = g.site_id \
+             LEFT JOIN entities e ON e.id = s.entity_id WHERE g.suppressed IS NULL \
+             AND g.sweep_id = "
+        ));
+        q.push_bind(sweep.0);
+        if let Some((Some(after), _)) = page {
+            q.push(" AND g.site_id > ").push_bind(after.0);
+        }
+        push_scope(&mut q, &scope);
+        match page {
+            None => q.push(" ORDER BY g.id"),
+            Some((_, limit)) => q
+                .push(" ORDER BY g.site_id, g.id LIMIT ")
+                .push_bind(i64::from(limit)),
+        };
+        q.build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(finding_from_row)
+            .collect()
+    }
+
     /// Checks that every finding is of `site` (`NotFound` naming the first that is not).
     async fn findings_of_site(&self, tx: &mut Tx, site: SiteId, ids: &[FindingId]) -> Result<()> {
         for f in ids {
@@ -362,22 +396,7 @@ impl ClueStore for SqlStore {
     }
 
     async fn sweep_findings(&self, scope: Scope, sweep: SweepId) -> Result<Vec<Finding>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            finding_cols!(),
-            " FROM findings g JOIN sites s ON s.id = g.site_id \
-             LEFT JOIN entities e ON e.id = s.entity_id WHERE g.suppressed IS NULL \
-             AND g.sweep_id = "
-        ));
-        q.push_bind(sweep.0);
-        push_scope(&mut q, &scope);
-        q.push(" ORDER BY g.id");
-        q.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(finding_from_row)
-            .collect()
+        self.live_sweep_findings(scope, sweep, None).await
     }
 
     async fn sweep_findings_after(
@@ -387,26 +406,8 @@ impl ClueStore for SqlStore {
         after: Option<SiteId>,
         limit: u32,
     ) -> Result<Vec<Finding>> {
-        let mut q = QueryBuilder::new(concat!(
-            "SELECT ",
-            finding_cols!(),
-            " FROM findings g JOIN sites s ON s.id = g.site_id \
-             LEFT JOIN entities e ON e.id = s.entity_id WHERE g.suppressed IS NULL \
-             AND g.sweep_id = "
-        ));
-        q.push_bind(sweep.0);
-        if let Some(after) = after {
-            q.push(" AND g.site_id > ").push_bind(after.0);
-        }
-        push_scope(&mut q, &scope);
-        q.push(" ORDER BY g.site_id, g.id LIMIT ")
-            .push_bind(i64::from(limit));
-        q.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(finding_from_row)
-            .collect()
+        self.live_sweep_findings(scope, sweep, Some((after, limit)))
+            .await
     }
 
     async fn group_clue(&self, g: &GroupedClue, by: &Actor) -> Result<Option<Grouped>> {
