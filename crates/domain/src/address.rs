@@ -210,9 +210,15 @@ pub fn owner<'a, T>(
 }
 
 /// The key [`same_site_host`] compares hosts by: lower case, without a trailing dot and a
-/// leading `www.` (two hosts are one site's exactly when their keys are equal).
-pub fn site_host_key(host: &str) -> String {
-    bare_host(host.strip_suffix('.').unwrap_or(host)).to_ascii_lowercase()
+/// leading `www.` (two hosts are one site's exactly when their keys are equal). Borrowed when
+/// the host is already lower case, as a parsed URL's is.
+pub fn site_host_key(host: &str) -> std::borrow::Cow<'_, str> {
+    let bare = bare_host(host.strip_suffix('.').unwrap_or(host));
+    if bare.bytes().any(|b| b.is_ascii_uppercase()) {
+        std::borrow::Cow::Owned(bare.to_ascii_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(bare)
+    }
 }
 
 /// Sites indexed by host, for [`owner`] lookups whose cost does not grow with the number of
@@ -234,7 +240,7 @@ impl<T> OwnerIndex<T> {
         for (i, item) in items.iter().enumerate() {
             let i = u32::try_from(i).expect("fewer than 2^32 sites");
             by_host
-                .entry(site_host_key(address(item).0))
+                .entry(site_host_key(address(item).0).into_owned())
                 .or_default()
                 .push(i);
         }
@@ -247,7 +253,7 @@ impl<T> OwnerIndex<T> {
 
     /// The item that owns the URL at `host` and `path`, by [`owner`]'s rule.
     pub fn owner(&self, host: &str, path: &str) -> Option<&T> {
-        let on_host = self.by_host.get(&site_host_key(host))?;
+        let on_host = self.by_host.get(site_host_key(host).as_ref())?;
         owner(
             on_host.iter().map(|&i| &self.items[i as usize]),
             self.address,
