@@ -19,14 +19,18 @@
 //!    from a registered label of 5 characters or more, two edits from one of 10 or more;
 //!    shorter labels collide too often.
 //!
-//! Cost: exact maps of labels and skeletons, and symmetric-delete neighbourhoods for edit
-//! distance (each registered label with every label one — or, when long, two — deletions
-//! away, kept as sorted hashes; a candidate's own deletions are looked up and each hit
-//! verified by computing the distance). No registered label is compared with every candidate.
+//! Cost: sorted tables of hashed domains, labels and skeletons, and symmetric-delete
+//! neighbourhoods for edit distance (each registered label with every label one — or, when
+//! long, two — deletions away; a candidate's own deletions are looked up, and each registered
+//! label they lead to is verified once by computing the distance). No registered label is
+//! compared with every candidate. Every table holds 8 bytes a key (a 32-bit hash and an
+//! entry's number, [`ByHash`]), each label's neighbourhood once, and a hit is verified against
+//! its entry, so a collision costs a comparison, never a wrong answer. The two-deletion
+//! neighbourhoods are most of the index: about 100 keys for a label of 14 characters, some
+//! 100 MB for 91,000 such hosts (a province's register).
 
 use serde::{Deserialize, Serialize};
 use std::collections::hash_map::DefaultHasher;
-use std::collections::{HashMap, HashSet};
 use std::hash::{Hash, Hasher};
 
 /// Public suffixes known here, compared label-wise from the right, longest first.
@@ -95,6 +99,35 @@ struct Entry {
     host: String,
     owner: i64,
     label: String,
+    suffix: String,
+}
+
+/// Entries by a 32-bit hash of a key of theirs, as `hash << 32 | entry`, sorted. Hashes of
+/// different keys may be equal: a hit is a candidate, verified against its entry.
+#[derive(Debug, Clone, Default)]
+struct ByHash(Vec<u64>);
+
+impl ByHash {
+    fn push(&mut self, hash: u64, entry: u32) {
+        self.0.push((hash >> 32) << 32 | u64::from(entry));
+    }
+
+    /// Sorted and deduplicated, its spare capacity given back.
+    fn seal(&mut self) {
+        self.0.sort_unstable();
+        self.0.dedup();
+        self.0.shrink_to_fit();
+    }
+
+    /// The entries filed under `hash`, in the order of their numbers.
+    fn get(&self, hash: u64) -> impl Iterator<Item = u32> + '_ {
+        let key = hash >> 32;
+        let start = self.0.partition_point(|&x| x >> 32 < key);
+        self.0[start..]
+            .iter()
+            .take_while(move |&&x| x >> 32 == key)
+            .map(|&x| x as u32)
+    }
 }
 
 /// Registered hosts, indexed for [`LookalikeIndex::imitates`].
@@ -104,15 +137,15 @@ pub struct LookalikeIndex {
     /// host and owner, so answers do not depend on the input's order.
     entries: Vec<Entry>,
     /// Registrable domains (`label.suffix`) of the registered hosts.
-    domains: HashSet<String>,
-    /// Registrable label → entries.
-    labels: HashMap<String, Vec<u32>>,
-    /// Skeleton of a label → entries.
-    skeletons: HashMap<String, Vec<u32>>,
-    /// Hashes of labels of [`EDIT_MIN`]+ characters and their one-deletion variants, sorted.
-    deletes1: Vec<(u64, u32)>,
-    /// Hashes of labels of [`EDIT2_MIN`]+ characters and their variants up to two deletions.
-    deletes2: Vec<(u64, u32)>,
+    domains: ByHash,
+    /// Registrable labels.
+    labels: ByHash,
+    /// Skeletons of labels of [`WORD_MIN`]+ characters.
+    skeletons: ByHash,
+    /// Labels of [`EDIT_MIN`]+ characters and their one-deletion variants.
+    deletes1: ByHash,
+    /// Labels of [`EDIT2_MIN`]+ characters and their variants up to two deletions.
+    deletes2: ByHash,
 }
 
 /// A host read for comparison: registrable label and suffix.
@@ -216,27 +249,30 @@ fn skeleton(label: &str) -> String {
         .collect()
 }
 
-fn hash(chars: &[char]) -> u64 {
+fn hash<T: Hash + ?Sized>(key: &T) -> u64 {
     let mut h = DefaultHasher::new();
-    chars.hash(&mut h);
+    key.hash(&mut h);
     h.finish()
 }
 
-/// The string and every string up to `depth` character deletions away, hashed.
+/// The string and every string up to `depth` character deletions away, hashed (a string
+/// reached by deleting in either order is given twice).
 fn deletions(chars: &[char], depth: usize, out: &mut Vec<u64>) {
     out.push(hash(chars));
-    if depth == 0 || chars.len() <= 1 {
+    if depth == 0 {
         return;
     }
     let mut seen_prev: Option<char> = None;
+    let mut v = Vec::with_capacity(chars.len());
     for i in 0..chars.len() {
         // Deleting either of two equal neighbours gives the same string.
         if seen_prev == Some(chars[i]) {
             continue;
         }
         seen_prev = Some(chars[i]);
-        let mut v = chars.to_vec();
-        v.remove(i);
+        v.clear();
+        v.extend_from_slice(&chars[..i]);
+        v.extend_from_slice(&chars[i + 1..]);
         deletions(&v, depth - 1, out);
     }
 }
@@ -247,35 +283,42 @@ fn distance(a: &[char], b: &[char], max: usize) -> Option<usize> {
     if a.len().abs_diff(b.len()) > max {
         return None;
     }
+    // Three rows of the table (two back, one back, this one), on the stack for a DNS label's
+    // length; the answer is known to exceed `max` once a whole row does.
+    const SMALL: usize = 128;
     let w = b.len() + 1;
-    let mut d = vec![0usize; (a.len() + 1) * w];
-    for i in 0..=a.len() {
-        d[i * w] = i;
-    }
-    for (j, cell) in d.iter_mut().enumerate().take(w) {
+    let mut small = [0usize; 3 * SMALL];
+    let mut large = Vec::new();
+    let rows: &mut [usize] = if w <= SMALL {
+        &mut small[..3 * w]
+    } else {
+        large.resize(3 * w, 0);
+        &mut large
+    };
+    let (mut two, mut one, mut this) = (0, w, 2 * w);
+    for (j, cell) in rows[one..one + w].iter_mut().enumerate() {
         *cell = j;
     }
     for i in 1..=a.len() {
+        rows[this] = i;
+        let mut least = i;
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut v = (d[(i - 1) * w + j] + 1)
-                .min(d[i * w + j - 1] + 1)
-                .min(d[(i - 1) * w + j - 1] + cost);
+            let mut v = (rows[one + j] + 1)
+                .min(rows[this + j - 1] + 1)
+                .min(rows[one + j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                v = v.min(d[(i - 2) * w + j - 2] + 1);
+                v = v.min(rows[two + j - 2] + 1);
             }
-            d[i * w + j] = v;
+            rows[this + j] = v;
+            least = least.min(v);
         }
+        if least > max {
+            return None;
+        }
+        (two, one, this) = (one, this, two);
     }
-    Some(d[a.len() * w + b.len()]).filter(|&n| n <= max)
-}
-
-fn lookup(table: &[(u64, u32)], key: u64) -> impl Iterator<Item = u32> + '_ {
-    let start = table.partition_point(|&(h, _)| h < key);
-    table[start..]
-        .iter()
-        .take_while(move |&&(h, _)| h == key)
-        .map(|&(_, i)| i)
+    Some(rows[one + b.len()]).filter(|&n| n <= max)
 }
 
 impl LookalikeIndex {
@@ -292,40 +335,65 @@ impl LookalikeIndex {
         };
         rows.sort_by_cached_key(key);
         rows.dedup_by(|a, b| a.0 == b.0 && a.1 == b.1);
+        // The neighbourhood tables are the index's bulk: sized before they are filled, so that
+        // they never hold twice their size while growing.
         let mut index = LookalikeIndex::default();
+        let (mut one, mut two) = (0, 0);
+        for (_, _, p) in &rows {
+            let n = p.label.chars().count();
+            one += if n >= EDIT_MIN { n + 1 } else { 0 };
+            two += if n >= EDIT2_MIN {
+                1 + n + n * (n - 1) / 2
+            } else {
+                0
+            };
+        }
+        index.deletes1.0.reserve_exact(one);
+        index.deletes2.0.reserve_exact(two);
         let mut buf = Vec::new();
         for (i, (host, owner, p)) in rows.into_iter().enumerate() {
             let i = i as u32;
-            index.domains.insert(p.domain());
-            index.labels.entry(p.label.clone()).or_default().push(i);
+            index.domains.push(hash(&p.domain()), i);
+            index.labels.push(hash(p.label.as_str()), i);
             let chars: Vec<char> = p.label.chars().collect();
             if chars.len() >= WORD_MIN {
-                index
-                    .skeletons
-                    .entry(skeleton(&p.label))
-                    .or_default()
-                    .push(i);
+                index.skeletons.push(hash(skeleton(&p.label).as_str()), i);
             }
-            if chars.len() >= EDIT_MIN {
+            let n = chars.len();
+            if n >= EDIT_MIN {
                 buf.clear();
                 deletions(&chars, 1, &mut buf);
-                index.deletes1.extend(buf.iter().map(|&h| (h, i)));
+                for &h in &buf {
+                    index.deletes1.push(h, i);
+                }
             }
-            if chars.len() >= EDIT2_MIN {
+            if n >= EDIT2_MIN {
                 buf.clear();
                 deletions(&chars, 2, &mut buf);
-                index.deletes2.extend(buf.iter().map(|&h| (h, i)));
+                // Deleting two characters in either order gives the same string: once a label.
+                buf.sort_unstable();
+                buf.dedup();
+                for &h in &buf {
+                    index.deletes2.push(h, i);
+                }
             }
             index.entries.push(Entry {
                 host,
                 owner,
                 label: p.label,
+                suffix: p.suffix,
             });
         }
-        for table in [&mut index.deletes1, &mut index.deletes2] {
-            table.sort_unstable();
-            table.dedup();
+        for table in [
+            &mut index.domains,
+            &mut index.labels,
+            &mut index.skeletons,
+            &mut index.deletes1,
+            &mut index.deletes2,
+        ] {
+            table.seal();
         }
+        index.entries.shrink_to_fit();
         index
     }
 
@@ -342,7 +410,15 @@ impl LookalikeIndex {
     /// a subdomain of it, `www.`), a registered site, or nothing similar.
     pub fn imitates(&self, host: &str) -> Option<Imitation> {
         let p = parse(host)?;
-        if self.domains.contains(&p.domain()) {
+        let domain = p.domain();
+        let same_domain = |&i: &u32| {
+            let e = &self.entries[i as usize];
+            domain.len() == e.label.len() + 1 + e.suffix.len()
+                && domain.starts_with(&e.label)
+                && domain.ends_with(&e.suffix)
+                && domain.as_bytes()[e.label.len()] == b'.'
+        };
+        if self.domains.get(hash(&domain)).any(|i| same_domain(&i)) {
             return None;
         }
         let answer = |i: u32, how: How| {
@@ -353,15 +429,16 @@ impl LookalikeIndex {
                 how,
             }
         };
-        if let Some(&i) = self.labels.get(&p.label).and_then(|v| v.first()) {
+        if let Some(i) = self.label(&p.label) {
             return Some(answer(i, How::OtherSuffix));
         }
         let chars: Vec<char> = p.label.chars().collect();
         if chars.len() >= WORD_MIN {
-            if let Some(&i) = self
+            let shape = skeleton(&p.label);
+            if let Some(i) = self
                 .skeletons
-                .get(&skeleton(&p.label))
-                .and_then(|v| v.first())
+                .get(hash(shape.as_str()))
+                .find(|&i| skeleton(&self.entries[i as usize].label) == shape)
             {
                 return Some(answer(i, How::Homoglyph));
             }
@@ -373,6 +450,13 @@ impl LookalikeIndex {
             .map(|(i, n)| answer(i, How::EditDistance(n as u8)))
     }
 
+    /// The first entry whose registrable label is `label`.
+    fn label(&self, label: &str) -> Option<u32> {
+        self.labels
+            .get(hash(label))
+            .find(|&i| self.entries[i as usize].label == label)
+    }
+
     /// A registered label the candidate is with a word or digits added.
     fn added_word(&self, label: &str) -> Option<(u32, String)> {
         let registered = |rest: &str| -> Option<u32> {
@@ -380,7 +464,7 @@ impl LookalikeIndex {
             if rest.chars().count() < WORD_MIN {
                 return None;
             }
-            self.labels.get(rest).and_then(|v| v.first()).copied()
+            self.label(rest)
         };
         // The word as written: with the hyphen that joins it, if any.
         let after = |rest: &str, w: &str| match rest.ends_with('-') {
@@ -420,21 +504,33 @@ impl LookalikeIndex {
         if chars.len() < EDIT_MIN {
             return None;
         }
-        let within = |i: u32, max: usize| -> Option<usize> {
-            let label: Vec<char> = self.entries[i as usize].label.chars().collect();
-            distance(chars, &label, max).filter(|&n| n > 0)
-        };
-        let nearest = |table: &[(u64, u32)], depth: usize| -> Option<(usize, u32)> {
-            let mut keys = Vec::new();
-            deletions(chars, depth, &mut keys);
-            keys.iter()
-                .flat_map(|&h| lookup(table, h))
-                .filter_map(|i| within(i, depth).map(|n| (n, i)))
+        // Each entry a key leads to, once, its distance computed.
+        let nearest = |table: &ByHash, mut keys: Vec<u64>, max: usize| -> Option<(usize, u32)> {
+            keys.sort_unstable();
+            keys.dedup();
+            let mut hits: Vec<u32> = keys.iter().flat_map(|&h| table.get(h)).collect();
+            hits.sort_unstable();
+            hits.dedup();
+            let mut label = Vec::new();
+            hits.into_iter()
+                .filter_map(|i| {
+                    label.clear();
+                    label.extend(self.entries[i as usize].label.chars());
+                    distance(chars, &label, max)
+                        .filter(|&n| n > 0)
+                        .map(|n| (n, i))
+                })
                 .min()
         };
-        let best = nearest(&self.deletes1, 1).or_else(|| {
+        let mut keys = Vec::new();
+        deletions(chars, 1, &mut keys);
+        let best = nearest(&self.deletes1, keys, 1).or_else(|| {
             (chars.len() + 2 >= EDIT2_MIN)
-                .then(|| nearest(&self.deletes2, 2))
+                .then(|| {
+                    let mut keys = Vec::new();
+                    deletions(chars, 2, &mut keys);
+                    nearest(&self.deletes2, keys, 2)
+                })
                 .flatten()
         });
         best.map(|(n, i)| (i, n))
@@ -605,6 +701,77 @@ mod tests {
                 .map(|_| (b'a' + (self.next() % 26) as u8) as char)
                 .collect()
         }
+    }
+
+    /// Labels of a small alphabet, so that near ones are common.
+    fn near_label(g: &mut Lcg) -> String {
+        let len = 9 + (g.next() % 10) as usize;
+        (0..len)
+            .map(|_| (b'a' + (g.next() % 5) as u8) as char)
+            .collect()
+    }
+
+    /// One random edit of any kind, anywhere (a swap of neighbours included).
+    fn edit(g: &mut Lcg, chars: &mut Vec<char>) {
+        let at = (g.next() as usize) % chars.len();
+        let c = (b'a' + (g.next() % 6) as u8) as char;
+        match g.next() % 4 {
+            0 => chars[at] = c,
+            1 => chars.insert(at, c),
+            2 if chars.len() > 1 => {
+                chars.remove(at);
+            }
+            _ if at + 1 < chars.len() => chars.swap(at, at + 1),
+            _ => chars.push(c),
+        }
+    }
+
+    #[test]
+    fn edits_are_found_as_comparing_with_every_label_finds_them() {
+        let mut g = Lcg(5);
+        let registered: Vec<(String, i64)> = (0..400)
+            .map(|i| (format!("{}.com", near_label(&mut g)), i))
+            .collect();
+        let index = LookalikeIndex::new(registered);
+        let labels: Vec<Vec<char>> = index
+            .entries
+            .iter()
+            .map(|e| e.label.chars().collect())
+            .collect();
+        // The nearest label by comparing with every one, by the same rule as `edited`.
+        let every = |cand: &[char]| -> Option<(u32, usize)> {
+            let best = |max: usize, min_len: usize| {
+                labels
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, l)| l.len() >= min_len)
+                    .filter_map(|(i, l)| {
+                        distance(cand, l, max)
+                            .filter(|&n| n > 0)
+                            .map(|n| (n, i as u32))
+                    })
+                    .min()
+            };
+            if cand.len() < EDIT_MIN {
+                return None;
+            }
+            best(1, EDIT_MIN)
+                .or_else(|| best(2, EDIT2_MIN))
+                .map(|(n, i)| (i, n))
+        };
+        let mut twos = 0;
+        for k in 0..3_000 {
+            let mut cand = labels[k % labels.len()].clone();
+            for _ in 0..1 + k % 2 {
+                edit(&mut g, &mut cand);
+            }
+            let found = index.edited(&cand);
+            let expected = every(&cand);
+            twos += usize::from(matches!(expected, Some((_, 2))));
+            assert_eq!(found, expected, "{}", cand.iter().collect::<String>());
+        }
+        // Two edits that leave a label two edits away are most of the second half's cases.
+        assert!(twos > 500, "{twos}");
     }
 
     #[test]
