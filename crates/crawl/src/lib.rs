@@ -43,7 +43,7 @@ mod site;
 mod sitemap;
 mod tls;
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -266,46 +266,51 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
     let per_host = config.connections_per_host.max(1);
     let limit = config.concurrency.max(1);
 
-    // Seeds grouped by host, hosts in first-seen order; `ready` holds hosts that have pending
-    // seeds and room for one more active site.
-    let mut pending: HashMap<hosts::HostKey, VecDeque<SiteSeed>> = HashMap::new();
-    let mut ready: VecDeque<hosts::HostKey> = VecDeque::new();
-    let mut in_ready: HashSet<hosts::HostKey> = HashSet::new();
-    let mut active: HashMap<hosts::HostKey, usize> = HashMap::new();
-    for seed in seeds {
-        let key = seed_host(&seed);
-        if in_ready.insert(key.clone()) {
-            ready.push_back(key.clone());
+    // Seeds grouped by host, hosts in first-seen order, each host's seeds a run of `seeds`
+    // (`runs[h]`: the next one and the end), so that a province's 100,000 one-site hosts cost
+    // a slot each; `ready` holds hosts that have seeds left and room for one more active site.
+    let (hosts_seen, mut seeds) = by_host(seeds);
+    let mut runs: Vec<(usize, usize)> = vec![(0, 0); hosts_seen.len()];
+    for (i, (h, _)) in seeds.iter().enumerate() {
+        let run = &mut runs[*h as usize];
+        if run.1 == 0 {
+            run.0 = i;
         }
-        pending.entry(key).or_default().push_back(seed);
+        run.1 = i + 1;
     }
+    let mut active: Vec<usize> = vec![0; hosts_seen.len()];
+    let mut ready: VecDeque<u32> = (0..hosts_seen.len() as u32).collect();
+    let mut in_ready: Vec<bool> = vec![true; hosts_seen.len()];
+    let left = |runs: &[(usize, usize)], h: u32| runs[h as usize].0 < runs[h as usize].1;
 
     let mut tasks = JoinSet::new();
     let mut keys = HashMap::new();
     loop {
         while tasks.len() < limit && !events.is_closed() {
-            let Some(key) = ready.pop_front() else { break };
-            in_ready.remove(&key);
-            let Some(queue) = pending.get_mut(&key) else {
+            let Some(h) = ready.pop_front() else { break };
+            in_ready[h as usize] = false;
+            let run = &mut runs[h as usize];
+            if run.0 >= run.1 {
+                continue;
+            }
+            let Some(seed) = seeds[run.0].1.take() else {
                 continue;
             };
-            let Some(seed) = queue.pop_front() else {
-                continue;
-            };
-            let n = active.entry(key.clone()).or_default();
+            run.0 += 1;
+            let n = &mut active[h as usize];
             *n += 1;
-            if queue.is_empty() {
-                pending.remove(&key);
-            } else if *n < per_host && in_ready.insert(key.clone()) {
-                ready.push_back(key.clone());
+            if left(&runs, h) && *n < per_host {
+                in_ready[h as usize] = true;
+                ready.push_back(h);
             }
             let site_key = seed.site_key;
-            hosts.site_on(&key);
+            let key = &hosts_seen[h as usize];
+            hosts.site_on(key);
             let (config, events, hosts) = (config.clone(), events.clone(), hosts.clone());
             let handle = tasks.spawn(async move {
                 site::crawl_site(&config, hosts, seed, &events).await;
             });
-            keys.insert(handle.id(), (site_key, key));
+            keys.insert(handle.id(), (site_key, h));
         }
         if tasks.is_empty() {
             break;
@@ -323,22 +328,19 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
             Ok((id, ())) => *id,
             Err(e) => e.id(),
         };
-        let (site_key, key) = keys.remove(&id).unwrap_or_default();
-        let n = active.entry(key.clone()).or_default();
+        let Some((site_key, h)) = keys.remove(&id) else {
+            continue;
+        };
+        let n = &mut active[h as usize];
         *n = n.saturating_sub(1);
-        if *n == 0 {
-            active.remove(&key);
+        if *n == 0 && !left(&runs, h) {
             // Keep the keep-alive connection and politeness clock for the host's next seed;
             // forget the host otherwise.
-            if !pending.contains_key(&key) {
-                hosts.forget(&key);
-            }
+            hosts.forget(&hosts_seen[h as usize]);
         }
-        if pending.contains_key(&key)
-            && active.get(&key).copied().unwrap_or(0) < per_host
-            && in_ready.insert(key.clone())
-        {
-            ready.push_back(key);
+        if left(&runs, h) && active[h as usize] < per_host && !in_ready[h as usize] {
+            in_ready[h as usize] = true;
+            ready.push_back(h);
         }
         if let Err(e) = joined {
             if e.is_panic() {
@@ -354,6 +356,26 @@ pub async fn crawl(config: Arc<CrawlConfig>, seeds: Vec<SiteSeed>, events: Sende
             }
         }
     }
+}
+
+/// The seeds' hosts in first-seen order, and the seeds by the number of their host in it (a
+/// host's seeds in their given order).
+fn by_host(seeds: Vec<SiteSeed>) -> (Vec<hosts::HostKey>, Vec<(u32, Option<SiteSeed>)>) {
+    let mut hosts: Vec<hosts::HostKey> = Vec::new();
+    let mut number: HashMap<hosts::HostKey, u32> = HashMap::new();
+    let mut out: Vec<(u32, Option<SiteSeed>)> = seeds
+        .into_iter()
+        .map(|seed| {
+            let key = seed_host(&seed);
+            let h = *number.entry(key).or_insert_with_key(|key| {
+                hosts.push(key.clone());
+                (hosts.len() - 1) as u32
+            });
+            (h, Some(seed))
+        })
+        .collect();
+    out.sort_by_key(|(h, _)| *h);
+    (hosts, out)
 }
 
 /// The host a seed's requests go to (an unusable start URL gets a key of its own).

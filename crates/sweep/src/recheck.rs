@@ -13,13 +13,13 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use crawl::Profile;
-use detect::{Detector, PageContext, RegisterView};
+use detect::{Detector, PageContext};
 use domain::{FetchId, SiteId, SweepId};
 use store::{NewFinding, Scope, Store};
 use url::Url;
 
 use crate::error::SweepError;
-use crate::run::{close_log, open_writer, site_register_facts, SweepConfig};
+use crate::run::{close_log, open_writer, SiteFacts, SweepConfig};
 
 /// What a re-check wrote.
 #[derive(Debug, Clone)]
@@ -55,13 +55,9 @@ pub async fn recheck(
             source,
         })?);
     }
-    let register = site_register_facts(store.as_ref(), std::slice::from_ref(&site)).await?;
-    let register = match &register {
-        None => RegisterView::NotLoaded,
-        Some(m) => m
-            .get(&site.id)
-            .map_or(RegisterView::Unmatched, RegisterView::Matched),
-    };
+    let mut facts = SiteFacts::new(store.as_ref()).await?;
+    facts.load(store.as_ref(), site.id, site.entity_id).await?;
+    let register = facts.view(site.id);
     let sweep_id = store.create_recheck(site.id).await?;
     let mut writer = open_writer(config, sweep_id, &format!("wangjian-recheck{}", sweep_id.0))?;
     let home_path = format!("{}/", site.path_prefix.trim_end_matches('/'));

@@ -455,6 +455,7 @@ pub(crate) async fn crawl_wave(
         leases.as_deref(),
     )
     .await?;
+    drop(to_probe);
     if config.render_probes.is_some() {
         tracing::info!(
             sites = probed.sites,
@@ -482,8 +483,28 @@ pub(crate) async fn crawl_wave(
 
     // Pages are judged as pages of the most specific known site (a platform's crawl also
     // reaches its shops' pages): every site, not only those this run crawls.
-    let owners = all_sites(store.as_ref()).await?;
-    let register = site_register_facts(store.as_ref(), &owners).await?;
+    // The wave's sites are among them (a site no longer listed is added): the wave names
+    // them by their place.
+    let mut owners = all_sites(store.as_ref()).await?;
+    let place: HashMap<SiteId, u32> = owners
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.id, i as u32))
+        .collect();
+    let mut wave = HashMap::with_capacity(sites.len());
+    for site in sites {
+        let id = site.id;
+        let at = match place.get(&id) {
+            Some(&at) => at,
+            None => {
+                owners.push(site);
+                (owners.len() - 1) as u32
+            }
+        };
+        wave.insert(id, at);
+    }
+    drop(place);
+    let register = SiteFacts::new(store.as_ref()).await?;
     let owners = domain::address::OwnerIndex::new(owners, |s: &Site| {
         (s.host.as_str(), s.path_prefix.as_str())
     });
@@ -502,7 +523,7 @@ pub(crate) async fn crawl_wave(
         badge_checks: Vec::new(),
         owners,
         sweep_id,
-        sites: sites.into_iter().map(|s| (s.id, s)).collect(),
+        sites: wave,
         writer,
         frontier,
         pending: HashMap::new(),
@@ -700,30 +721,66 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
-/// The register's facts per site; `None` when no entities are loaded (register checks off).
-pub(crate) async fn site_register_facts(
-    store: &dyn Store,
-    sites: &[Site],
-) -> Result<Option<HashMap<SiteId, RegisterFacts>>, SweepError> {
-    if store.count_entities(Scope::City).await? == 0 {
-        return Ok(None);
+/// The register's facts of the sites whose pages are being scanned: read from the store when
+/// a site's page is first scanned and forgotten when the site is done, so that a sweep never
+/// holds a province's register whole.
+pub(crate) struct SiteFacts {
+    /// Whether any entity is loaded; register checks are off when none is.
+    loaded: bool,
+    /// By site: its entity's facts, or `None` for a site no entity lists.
+    by_site: HashMap<SiteId, Option<RegisterFacts>>,
+}
+
+impl SiteFacts {
+    /// Facts read for at most so many sites at once; past it they are read again as needed
+    /// (pages of sites outside the wave, a platform's shops, are not forgotten otherwise).
+    const HELD: usize = 4096;
+
+    pub(crate) async fn new(store: &dyn Store) -> Result<SiteFacts, SweepError> {
+        Ok(SiteFacts {
+            loaded: store.count_entities(Scope::City).await? > 0,
+            by_site: HashMap::new(),
+        })
     }
-    let mut by_entity = HashMap::new();
-    let mut out = HashMap::new();
-    for site in sites {
-        let Some(id) = site.entity_id else { continue };
-        if let std::collections::hash_map::Entry::Vacant(slot) = by_entity.entry(id) {
-            let facts = store
+
+    /// Reads the facts of `site`, listed by `entity`, unless they are held.
+    pub(crate) async fn load(
+        &mut self,
+        store: &dyn Store,
+        site: SiteId,
+        entity: Option<domain::EntityId>,
+    ) -> Result<(), SweepError> {
+        if !self.loaded || self.by_site.contains_key(&site) {
+            return Ok(());
+        }
+        let facts = match entity {
+            Some(id) => store
                 .entity(Scope::City, id)
                 .await?
-                .map(|e| crate::register_facts::facts(&e.input));
-            slot.insert(facts);
+                .map(|e| crate::register_facts::facts(&e.input)),
+            None => None,
+        };
+        if self.by_site.len() >= Self::HELD {
+            self.by_site.clear();
         }
-        if let Some(Some(f)) = by_entity.get(&id) {
-            out.insert(site.id, f.clone());
+        self.by_site.insert(site, facts);
+        Ok(())
+    }
+
+    /// How the register sees `site` ([`SiteFacts::load`] first).
+    pub(crate) fn view(&self, site: SiteId) -> RegisterView<'_> {
+        if !self.loaded {
+            return RegisterView::NotLoaded;
+        }
+        match self.by_site.get(&site) {
+            Some(Some(facts)) => RegisterView::Matched(facts),
+            _ => RegisterView::Unmatched,
         }
     }
-    Ok(Some(out))
+
+    pub(crate) fn forget(&mut self, site: SiteId) {
+        self.by_site.remove(&site);
+    }
 }
 
 pub(crate) async fn all_sites(store: &dyn Store) -> Result<Vec<Site>, SweepError> {
@@ -767,17 +824,13 @@ fn owner<'a>(sites: &'a domain::address::OwnerIndex<Site>, url: &url::Url) -> Op
     sites.owner(url.host_str()?, url.path())
 }
 
-/// How the register sees `site`: not loaded, or the site's facts when it has a match.
-fn register_view(
-    register: &Option<HashMap<SiteId, RegisterFacts>>,
-    site: SiteId,
-) -> RegisterView<'_> {
-    match register {
-        None => RegisterView::NotLoaded,
-        Some(m) => m
-            .get(&site)
-            .map_or(RegisterView::Unmatched, RegisterView::Matched),
-    }
+/// A site of the wave, by its place among the owners.
+fn wave_site<'a>(
+    owners: &'a domain::address::OwnerIndex<Site>,
+    wave: &HashMap<SiteId, u32>,
+    id: SiteId,
+) -> Option<&'a Site> {
+    wave.get(&id).map(|&at| &owners.items()[at as usize])
 }
 
 /// Findings that count in the sweep's progress (suppressed ones are recorded, not counted).
@@ -789,8 +842,8 @@ fn live(findings: &[NewFinding]) -> usize {
 struct Capture {
     store: Arc<dyn Store>,
     detector: Arc<Detector>,
-    /// Register facts per site; `None`: no register loaded.
-    register: Option<HashMap<SiteId, RegisterFacts>>,
+    /// The register's facts of the sites being scanned.
+    register: SiteFacts,
     /// The badges pages are checked against; `None`: the check is off.
     badges: Option<detect::BadgeBook>,
     /// Enrolled sites' badge verdicts not yet recorded (recorded when a site is done).
@@ -801,7 +854,8 @@ struct Capture {
     hops: HashMap<SiteId, u32>,
     discovery: crate::discover::DiscoveryConfig,
     sweep_id: SweepId,
-    sites: HashMap<SiteId, Site>,
+    /// The wave's sites, by their place in `owners`.
+    sites: HashMap<SiteId, u32>,
     writer: WarcWriter,
     /// Crawl frontiers saved by the crawler, waiting for their pages to be captured.
     frontier: Arc<SweepFrontier>,
@@ -837,8 +891,10 @@ struct Capture {
 struct AwaitingPictures {
     /// The crawl's site (the page is committed with it).
     site: SiteId,
-    /// The site owning the page (the register the readings are checked against).
+    /// The site owning the page (the register the readings are checked against) and the
+    /// entity that lists it.
     owner: SiteId,
+    entity: Option<domain::EntityId>,
     page: (NewFetch, Vec<NewFinding>),
 }
 
@@ -938,7 +994,8 @@ impl Capture {
         self.frontier.forget(report.site_key);
         self.ocr.forget(site);
         let seen = self.seen.remove(&site).unwrap_or_default();
-        let known = self.sites.get(&site);
+        self.register.forget(site);
+        let known = wave_site(&self.owners, &self.sites, site);
         let classified = known.and_then(|s| seen.classification(s));
         let shown = known
             .filter(|s| s.origin == SiteOrigin::Discovered)
@@ -1081,7 +1138,9 @@ impl Capture {
         if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
             self.counts.unchanged += 1;
         }
-        let site = owner(&self.owners, &ex.url).or_else(|| self.sites.get(&site_id));
+        let site =
+            owner(&self.owners, &ex.url).or_else(|| wave_site(&self.owners, &self.sites, site_id));
+        let entity = site.and_then(|s| s.entity_id);
         if is_page && matches!(change, PageChange::NotModified | PageChange::Unchanged) {
             if let Some(site) = site {
                 self.seen.entry(site.id).or_default().unchanged();
@@ -1096,7 +1155,12 @@ impl Capture {
                 let decoded = ex.decoded_body();
                 let html = decoded.as_ref().map(|d| d.text.as_str()).unwrap_or("");
                 let home_path = format!("{}/", site.path_prefix.trim_end_matches('/'));
-                let register = register_view(&self.register, site.id);
+                self.handle.block_on(self.register.load(
+                    self.store.as_ref(),
+                    site.id,
+                    site.entity_id,
+                ))?;
+                let register = self.register.view(site.id);
                 let owner_id = site.id;
                 let ctx = PageContext {
                     url: ex.url.as_str(),
@@ -1257,6 +1321,7 @@ impl Capture {
                     AwaitingPictures {
                         site: site_id,
                         owner,
+                        entity,
                         page: (fetch, findings),
                     },
                 );
@@ -1305,16 +1370,19 @@ impl Capture {
         let Some(AwaitingPictures {
             site,
             owner,
+            entity,
             page: (fetch, mut findings),
         }) = self.awaiting.remove(&done.ticket)
         else {
             return Ok(());
         };
+        self.handle
+            .block_on(self.register.load(self.store.as_ref(), owner, entity))?;
         let read = self.ocr.finish(
             done,
             &mut self.writer,
             &self.detector,
-            register_view(&self.register, owner),
+            self.register.view(owner),
             self.sweep_id,
         )?;
         if read.licence_shown {

@@ -424,13 +424,16 @@ impl ClueStore for SqlStore {
         if findings.is_empty() {
             return Ok(None);
         }
-        let pattern = format!("{}#%", g.group_base);
+        // The group's clues: its base key and the keys `base#2`, `base#3`… that later
+        // clues of the group took, as a range of the key's index ('$' follows '#'; a LIKE
+        // pattern would scan the whole table on SQLite, whose LIKE ignores case).
         let rows = sqlx::query(
-            "SELECT id, state, severity FROM clues WHERE group_key = $1 OR group_key LIKE $2 \
-             ORDER BY id DESC",
+            "SELECT id, state, severity FROM clues \
+             WHERE group_key = $1 OR (group_key > $2 AND group_key < $3) ORDER BY id DESC",
         )
         .bind(&g.group_base)
-        .bind(&pattern)
+        .bind(format!("{}#", g.group_base))
+        .bind(format!("{}$", g.group_base))
         .fetch_all(&mut *tx)
         .await?;
         if let Some(newest) = rows.first() {
