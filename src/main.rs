@@ -7,6 +7,7 @@ mod cli;
 mod cmd;
 mod config;
 mod data;
+mod malloc;
 
 use clap::Parser;
 
@@ -14,6 +15,7 @@ use clap::Parser;
 const MAX_BLOCKING_THREADS: usize = 32;
 
 fn main() -> std::process::ExitCode {
+    malloc::limit_arenas();
     let cli = cli::Cli::parse();
     let format = match LogFormat::from_env(std::env::var("WANGJIAN_LOG_FORMAT").ok().as_deref()) {
         Ok(f) => f,

@@ -516,24 +516,26 @@ pub(crate) async fn probe_sites(
     config: &CrawlConfig,
     render: Option<&RenderProbes>,
     sweep_id: SweepId,
-    seeds: &[crawl::SiteSeed],
+    seeds: &[&crawl::SiteSeed],
     mut writer: WarcWriter,
     leases: Option<&crate::run::Leased>,
 ) -> Result<(WarcWriter, ProbeTotals), SweepError> {
+    // The seeds are borrowed, not copied: a province's sweep probes some 90,000 homepages.
     let mut seen = std::collections::HashSet::new();
-    let targets: Vec<(SiteId, Url)> = seeds
+    let targets: Vec<(SiteId, &Url)> = seeds
         .iter()
         .filter(|s| s.scope_prefix.is_none())
-        .filter(|s| seen.insert(s.start.host_str().map(str::to_owned)))
-        .map(|s| (SiteId(s.site_key), s.start.clone()))
+        .filter(|s| seen.insert(s.start.host_str()))
+        .map(|s| (SiteId(s.site_key), &s.start))
         .collect();
+    drop(seen);
     let mut totals = ProbeTotals::default();
     for batch in targets.chunks(BATCH) {
-        let results: Vec<(SiteId, ProbeResult)> = futures::stream::iter(batch.iter().cloned())
+        let results: Vec<(SiteId, ProbeResult)> = futures::stream::iter(batch.iter().copied())
             .map(|(site, url)| async move {
                 (
                     site,
-                    probe_homepage_with(config, &url, detector, render).await,
+                    probe_homepage_with(config, url, detector, render).await,
                 )
             })
             .buffered(config.concurrency.max(1))

@@ -433,7 +433,7 @@ pub(crate) async fn crawl_wave(
     // Cloaking probes (crate::probe): every homepage in several fetch profiles, before the
     // crawl and through the same writer, flushed before the crawl marks any site done. A
     // worker does not probe a host again whose probes an earlier holder recorded.
-    let to_probe: Vec<SiteSeed> = seeds
+    let to_probe: Vec<&SiteSeed> = seeds
         .iter()
         .filter(|s| {
             leases.as_ref().is_none_or(|l| {
@@ -442,7 +442,6 @@ pub(crate) async fn crawl_wave(
                     .is_some_and(|h| l.probed.contains(&h.to_ascii_lowercase()))
             })
         })
-        .cloned()
         .collect();
     let (writer, probed) = crate::probe::probe_sites(
         store,

@@ -123,12 +123,7 @@ impl DiscoveryStore for SqlStore {
             "d.host, d.path_prefix",
         );
         push_page(&mut q, filter.limit, filter.offset);
-        q.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(discovered_from_row)
-            .collect()
+        fetch_mapped(&self.pool, &mut q, discovered_from_row).await
     }
 
     async fn count_discovered(&self, scope: Scope, filter: &DiscoveryFilter) -> Result<i64> {

@@ -532,6 +532,23 @@ pub(crate) fn push_scope_on(
 }
 
 /// Appends `LIMIT`/`OFFSET`; a limit of 0 or less means no limit.
+/// The rows of `q`, each mapped as it comes from the database, so that a result of a
+/// province's size (the 91,000 pending sites of a sweep) is never held as raw rows beside
+/// what they are mapped to.
+pub(crate) async fn fetch_mapped<T>(
+    pool: &sqlx::Pool<Db>,
+    q: &mut QueryBuilder<Db>,
+    map: impl Fn(&DbRow) -> Result<T>,
+) -> Result<Vec<T>> {
+    use futures::TryStreamExt;
+    let mut rows = q.build().fetch(pool);
+    let mut out = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        out.push(map(&row)?);
+    }
+    Ok(out)
+}
+
 pub(crate) fn push_page(q: &mut QueryBuilder<Db>, limit: i64, offset: i64) {
     if limit > 0 {
         q.push(" LIMIT ").push_bind(limit);

@@ -150,12 +150,7 @@ impl SweepStore for SqlStore {
             .push_bind(site_state_code(SiteSweepState::Pending));
         push_scope(&mut q, &scope);
         q.push(" ORDER BY s.id");
-        q.build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(site_from_row)
-            .collect()
+        fetch_mapped(&self.pool, &mut q, site_from_row).await
     }
 
     async fn finish_site(
