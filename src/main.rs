@@ -16,6 +16,7 @@ const MAX_BLOCKING_THREADS: usize = 32;
 
 fn main() -> std::process::ExitCode {
     malloc::limit_arenas();
+    malloc::start_trimming();
     let cli = cli::Cli::parse();
     let format = match LogFormat::from_env(std::env::var("WANGJIAN_LOG_FORMAT").ok().as_deref()) {
         Ok(f) => f,

@@ -531,11 +531,14 @@ pub(crate) async fn probe_sites(
     drop(seen);
     let mut totals = ProbeTotals::default();
     for batch in targets.chunks(BATCH) {
-        let results: Vec<(SiteId, ProbeResult)> = futures::stream::iter(batch.iter().copied())
+        // The batch's own copies: a stream over borrowed items would not be `Send` for every
+        // lifetime, which the sweep's task must be.
+        let owned: Vec<(SiteId, Url)> = batch.iter().map(|&(s, u)| (s, u.clone())).collect();
+        let results: Vec<(SiteId, ProbeResult)> = futures::stream::iter(owned)
             .map(|(site, url)| async move {
                 (
                     site,
-                    probe_homepage_with(config, url, detector, render).await,
+                    probe_homepage_with(config, &url, detector, render).await,
                 )
             })
             .buffered(config.concurrency.max(1))
