@@ -410,15 +410,11 @@ impl LookalikeIndex {
     /// a subdomain of it, `www.`), a registered site, or nothing similar.
     pub fn imitates(&self, host: &str) -> Option<Imitation> {
         let p = parse(host)?;
-        let domain = p.domain();
-        let same_domain = |&i: &u32| {
+        let same_domain = |i: u32| {
             let e = &self.entries[i as usize];
-            domain.len() == e.label.len() + 1 + e.suffix.len()
-                && domain.starts_with(&e.label)
-                && domain.ends_with(&e.suffix)
-                && domain.as_bytes()[e.label.len()] == b'.'
+            e.label == p.label && e.suffix == p.suffix
         };
-        if self.domains.get(hash(&domain)).any(|i| same_domain(&i)) {
+        if self.domains.get(hash(&p.domain())).any(same_domain) {
             return None;
         }
         let answer = |i: u32, how: How| {

@@ -531,7 +531,6 @@ pub(crate) fn push_scope_on(
     }
 }
 
-/// Appends `LIMIT`/`OFFSET`; a limit of 0 or less means no limit.
 /// The rows of `q`, each mapped as it comes from the database, so that a result of a
 /// province's size (the 91,000 pending sites of a sweep) is never held as raw rows beside
 /// what they are mapped to.
@@ -549,6 +548,7 @@ pub(crate) async fn fetch_mapped<T>(
     Ok(out)
 }
 
+/// Appends `LIMIT`/`OFFSET`; a limit of 0 or less means no limit.
 pub(crate) fn push_page(q: &mut QueryBuilder<Db>, limit: i64, offset: i64) {
     if limit > 0 {
         q.push(" LIMIT ").push_bind(limit);
